@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+# phasor: plain GNU make with pkg-config.
+#
+#   make                 build build/phasor
+#   make demo            install what is missing, build, run the demo console
+#   make check           install what is missing, build, run every test
+#   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san)
+#   make bench           benchmarks (never part of check)
+#   make deps            install the Debian packages
+#   make install PREFIX=/usr/local
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      ?= -O1 -g
+else
+BUILD    ?= build
+SANFLAGS :=
+OPT      ?= -O2 -g
+endif
+
+CC       ?= cc
+PKGS     := ncursesw libmodbus sqlite3 inih libpq libcjson libcrypto
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wwrite-strings -Wundef -Werror
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \
+            -DPHASOR_PREFIX='"$(PREFIX)"'
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
+LDFLAGS  += $(SANFLAGS) -pthread
+LDLIBS   += -lpaho-mqtt3as -lm
+
+# pkg-config is only asked once the packages are there (make deps first).
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS += $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS)
+
+SRCS     := $(sort $(wildcard src/*.c))
+LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIBOBJS  := $(LIBSRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libphasor.a
+BIN      := $(BUILD)/phasor
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps demo check unit integration bench install clean tools
+
+all: $(BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+# Installs only when something is missing (a no-op otherwise).
+deps-quiet:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB) | $(BUILD)/tools
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench:
+	@mkdir -p $@
+
+tools: $(TOOL_BINS)
+
+demo: deps-quiet
+	@$(MAKE) --no-print-directory all
+	./$(BIN) --demo
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+integration: $(BIN) $(TOOL_BINS)
+	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SANITIZE=$(SANITIZE) \
+		sh tests/run-integration.sh
+
+check: deps-quiet
+	@$(MAKE) --no-print-directory all tools $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+bench: deps-quiet
+	@$(MAKE) --no-print-directory all tools $(BENCH_BINS)
+	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools BENCH=$(CURDIR)/$(BUILD)/bench \
+		sh bench/run.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/phasor/profiles \
+		$(DESTDIR)$(PREFIX)/share/phasor/themes $(DESTDIR)$(PREFIX)/share/doc/phasor
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/phasor
+	install -m 644 conf/profiles/*.ini $(DESTDIR)$(PREFIX)/share/phasor/profiles/
+	-install -m 644 themes/*.ini $(DESTDIR)$(PREFIX)/share/phasor/themes/ 2>/dev/null
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/phasor/
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d)

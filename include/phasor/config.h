@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_CONFIG_H
+#define PHASOR_CONFIG_H
+/*
+ * config: the INI configuration of the contract, parsed with inih and
+ * validated in full. Every problem is reported as "file:line: message"
+ * (unknown keys get the closest known key suggested). Secrets are read from
+ * *_file keys; a secret file readable by group or others is refused, as ssh
+ * does. The keys are documented in docs/configuration.md.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/diag.h"
+#include "phasor/profile.h"
+
+enum meter_driver { DRIVER_MODBUS, DRIVER_MQTT };
+
+struct config_meter {
+	char *name;
+	enum meter_driver driver;
+	char *profile_name;
+	const struct profile *profile; /* borrowed from config.profiles */
+	char *description;             /* may be NULL */
+
+	/* modbus */
+	char *host;
+	int port;                      /* default 502 */
+	int unit;                      /* 0..255, default 1 */
+	int timeout_ms;                /* response timeout, default 1000 */
+
+	/* mqtt: topic filters (wildcards and $share/GROUP/ allowed) */
+	char **topics;
+	size_t ntopics;
+
+	/* Poll period (modbus) or expected publication period (mqtt): data
+	 * older than three periods is stale. Default 1000 (modbus), 10000
+	 * (mqtt). */
+	int poll_ms;
+
+	double nominal_voltage;        /* L-N volts, default 230 */
+	double max_power;              /* W, default 50 kW */
+	int line;                      /* line of the [meter ...] header */
+};
+
+struct config {
+	char *path;                    /* the file */
+	char *text;                    /* its whole text (for the session record) */
+
+	struct {
+		char *name;            /* default "phasor" */
+		char *timezone;        /* may be NULL: the system's */
+		double target_pf;      /* default 0.95 */
+		double nominal_freq;   /* default 50 */
+	} site;
+
+	struct {
+		char *path;            /* default $XDG_STATE_HOME/phasor/buffer.db */
+		int64_t retention_ms;  /* default 30 days */
+		size_t queue_max;      /* samples held in memory when the disk refuses; default 1000000 */
+		int batch_rows;        /* commit every N rows, default 5000 */
+		int commit_ms;         /* and at least this often, default 1000 */
+	} store;
+
+	struct {
+		char *path;            /* NULL: stderr */
+		int level;             /* enum log_level, default info */
+	} log;
+
+	struct {
+		bool enabled;          /* [mqtt] present */
+		char *uri;             /* tcp://host:port or ssl://host:port */
+		char *client_id;       /* default "phasor-<host>-<pid>" */
+		char *username;
+		char *password;        /* read from password_file, may be NULL */
+		char *ca_file;
+		int qos;               /* 0..2, default 1 */
+		int keepalive_s;       /* default 30 */
+		char *share_group;     /* subscribe as $share/GROUP/<filter>, may be NULL */
+		int line;
+	} mqtt;
+
+	struct {
+		bool enabled;          /* [sync] present */
+		char *postgres;        /* libpq conninfo */
+		char *password;        /* read from password_file, may be NULL */
+		int64_t interval_ms;   /* default 10 s */
+		int line;
+	} sync;
+
+	struct config_meter *meters;
+	size_t nmeters;
+
+	struct profile **profiles;     /* owned, one per distinct profile used */
+	size_t nprofiles;
+};
+
+/*
+ * Parse and validate path. On success returns a new config (free with
+ * config_free()) and d is untouched; on any error returns NULL with every
+ * error in d as "file:line: message".
+ */
+struct config *config_load(const char *path, struct diag *d);
+
+/* Same from a string; name is used in messages in place of the file. */
+struct config *config_load_string(const char *text, const char *name, struct diag *d);
+
+void config_free(struct config *c);
+
+/*
+ * The configuration file to use when -c is absent: $PHASOR_CONFIG,
+ * $XDG_CONFIG_HOME/phasor/phasor.ini (or ~/.config/...), then
+ * /etc/phasor/phasor.ini; the first that exists. NULL when none does
+ * (static buffer otherwise).
+ */
+const char *config_default_path(void);
+
+/* Index of the meter called name, or -1. */
+int config_meter_index(const struct config *c, const char *name);
+
+/* "modbus" / "mqtt" */
+const char *config_driver_name(enum meter_driver d);
+
+/* Print the check-config summary (meters, drivers, profiles, topics). */
+void config_print_summary(const struct config *c, void *stream /* FILE * */);
+
+/*
+ * Read a secret file: refused (NULL, message in *cause, caller frees) when
+ * it is readable or writable by group or others, or unreadable. The trailing
+ * newline is stripped. Returns a new string.
+ */
+char *config_read_secret(const char *path, char **cause);
+
+#endif

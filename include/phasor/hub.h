@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_HUB_H
+#define PHASOR_HUB_H
+/*
+ * hub: the heart of a running phasor (record or console). It owns the
+ * queue between the sources and its thread, the sources, the live state and
+ * the store writer. Its owner (the record loop, or the console's UI loop)
+ * polls hub_fd() with its other fds and calls hub_dispatch() when it is
+ * readable and hub_tick() a few times a second; the hub then decodes raw
+ * messages, updates the live state, and hands samples and events to the
+ * store. Nothing here blocks on I/O.
+ *
+ *   pollers / MQTT callback --push--> queue --eventfd--> hub_dispatch
+ *        (source threads)                          (owner thread)
+ *                                      live state <--+--> store queue --> writer thread
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/config.h"
+#include "phasor/live.h"
+#include "phasor/source.h"
+#include "phasor/store.h"
+
+struct hub;
+
+struct hub_opts {
+	const char *mode;        /* session mode: "record", "console" */
+	bool no_store;           /* run without the local buffer (tests) */
+	size_t queue_capacity;   /* messages; 0: default 65536 */
+};
+
+/* A hub for cfg (borrowed; must outlive the hub). NULL with *cause. */
+struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause);
+
+/* Open the store, begin the session, start the writer and the sources. */
+int hub_start(struct hub *h, char **cause);
+
+/* Readable (POLLIN) when messages wait. */
+int hub_fd(const struct hub *h);
+
+/* Process everything queued. Returns the number of messages handled. */
+size_t hub_dispatch(struct hub *h);
+
+/* Periodic work (staleness, statistics). Call at least every 250 ms. */
+void hub_tick(struct hub *h, int64_t now_us);
+
+/*
+ * Stop the sources (nothing new arrives), process what is still queued,
+ * then flush the store and close the session. Safe to call twice.
+ */
+void hub_stop(struct hub *h);
+void hub_free(struct hub *h);
+
+struct live *hub_live(struct hub *h);
+struct store *hub_store(struct hub *h);  /* NULL when no_store */
+
+/* Links of every source (endpoints, broker); returns the total count. */
+size_t hub_links(struct hub *h, struct source_link *out, size_t max);
+
+struct hub_stats {
+	uint64_t messages;       /* handled by dispatch */
+	uint64_t samples;        /* samples handed to live/store */
+	size_t queue_depth, queue_high_water;
+	uint64_t queue_dropped;  /* messages the queue refused (sources count too) */
+};
+void hub_get_stats(struct hub *h, struct hub_stats *out);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_LIVE_H
+#define PHASOR_LIVE_H
+/*
+ * live: the live state of the plant, owned by the hub thread (the console's
+ * UI thread). Per meter: the latest value of every quantity with its time
+ * and quality, the communication state reported by its source, and one
+ * hour of per-second history of a few quantities for sparklines and
+ * trends. Also detects energy counter resets.
+ *
+ * Not thread-safe: only the owning thread calls these.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/analysis.h"
+#include "phasor/config.h"
+#include "phasor/qty.h"
+#include "phasor/source.h"
+
+#define LIVE_HISTORY_S 3600
+
+/* Quantities with history. */
+enum live_hist { LIVE_HIST_P, LIVE_HIST_Q, LIVE_HIST_PF, LIVE_HIST_I, LIVE_HIST__COUNT };
+
+struct live_value {
+	double value;
+	int64_t t_us;      /* 0: never received */
+	uint8_t quality;   /* enum quality */
+};
+
+/* One second-resolution ring: per-second mean of the samples received. */
+struct live_ring {
+	double sum[LIVE_HISTORY_S];
+	uint16_t count[LIVE_HISTORY_S];
+	int64_t last_s;    /* the second (UTC) of the newest slot; 0: empty */
+};
+
+struct live_meter {
+	const struct config_meter *cfg;   /* borrowed */
+	size_t index;
+	struct live_value v[QTY__COUNT];
+	struct meter_comm comm;
+	uint64_t samples;                 /* received */
+	uint64_t bad_samples;             /* of which quality bad */
+	int64_t last_sample_us;           /* 0: never */
+	uint64_t counter_resets;
+	struct live_ring hist[LIVE_HIST__COUNT];
+};
+
+/* Called when an energy counter goes backwards (meter reset or rollover). */
+typedef void (*live_reset_fn)(void *ctx, size_t meter, unsigned qty, double before,
+			      double after, int64_t t_us);
+
+struct live;
+
+/* Live state for the meters of cfg (borrowed; must outlive it). */
+struct live *live_new(const struct config *cfg, live_reset_fn on_reset, void *ctx);
+void live_free(struct live *l);
+
+size_t live_count(const struct live *l);
+struct live_meter *live_meter(struct live *l, size_t i);
+const struct live_meter *live_meter_const(const struct live *l, size_t i);
+
+/* Apply samples (any meter order). Samples for unknown meters are ignored. */
+void live_apply(struct live *l, const struct sample *s, size_t n);
+/* Replace a meter's comm state. */
+void live_set_comm(struct live *l, size_t meter, const struct meter_comm *c);
+
+/* Expected period of a meter in microseconds (its poll_ms). */
+int64_t live_period_us(const struct live_meter *m);
+/* A value is stale when older than three expected periods (or never seen). */
+bool live_value_stale(const struct live_meter *m, unsigned qty, int64_t now_us);
+/* The meter's newest sample is older than three expected periods. */
+bool live_meter_stale(const struct live_meter *m, int64_t now_us);
+
+/*
+ * Fill in with the meter's current good, non-stale values (NaN otherwise)
+ * and par with its thresholds (nominal voltage, max power, site target PF).
+ */
+void live_analysis_input(const struct live_meter *m, int64_t now_us, struct analysis_input *in);
+void live_analysis_params(const struct live_meter *m, const struct config *cfg,
+			  struct analysis_params *par);
+
+/*
+ * The last n seconds (ending at now) of a history, oldest first, per-second
+ * means, NaN where nothing arrived. Returns n (clamped to LIVE_HISTORY_S).
+ */
+size_t live_history(const struct live_meter *m, enum live_hist h, int64_t now_us, double *out,
+		    size_t n);
+
+#endif

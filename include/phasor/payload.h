@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_PAYLOAD_H
+#define PHASOR_PAYLOAD_H
+/*
+ * payload: pure functions from an MQTT message to samples, driven by an
+ * MQTT profile; and MQTT topic filter matching. JSON is parsed with cJSON.
+ * No I/O here; source_mqtt.c calls it from the hub's thread.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/profile.h"
+#include "phasor/qty.h"
+
+#define PAYLOAD_MAX_BYTES (64 * 1024)
+
+enum payload_status {
+	PAYLOAD_OK = 0,
+	PAYLOAD_TOO_LARGE,     /* over PAYLOAD_MAX_BYTES */
+	PAYLOAD_MALFORMED,     /* not JSON, not an object, or not a plain number */
+	PAYLOAD_NON_NUMERIC,   /* a mapped field holds a string, bool, object... */
+	PAYLOAD_UNKNOWN_TOPIC, /* no meter's filter matches the topic */
+	PAYLOAD_NO_FIELD,      /* valid, but no field the profile maps */
+	PAYLOAD__COUNT
+};
+
+/* "ok", "too_large", "malformed", "non_numeric", "unknown_topic", "no_field" */
+const char *payload_status_name(enum payload_status s);
+
+/*
+ * Decode one message for one meter. On PAYLOAD_OK, *n samples (all stamped
+ * t_us and meter) were written to out (capacity cap; fields beyond it are
+ * ignored). On any other status nothing is stored (*n = 0) and err holds a
+ * short reason (no payload bytes are copied into it unsanitized).
+ *
+ * JSON: each field path is looked up in the root object and then in each of
+ * the profile's containers; a number gives the field's quantity, a
+ * 3-element array of numbers gives the phase quantities (Tasmota), JSON null
+ * gives NaN with quality bad, a string holding a number is accepted, any
+ * other type makes the message PAYLOAD_NON_NUMERIC (nothing stored).
+ * Values are multiplied by the field's scale; quality comes from
+ * qty_quality(). Keys the profile does not map are ignored.
+ *
+ * PLAIN: the payload is one number; the field is the one whose path is a
+ * suffix of the topic at a '/' boundary.
+ */
+enum payload_status payload_decode(const struct profile *p, const char *topic,
+				   const char *payload, size_t len, uint32_t meter,
+				   int64_t t_us, struct sample *out, size_t cap, size_t *n,
+				   char *err, size_t errlen);
+
+/*
+ * MQTT topic filter matching ('+' one level, '#' the rest, as the last
+ * level). A filter starting with "$share/GROUP/" is matched without that
+ * prefix. Topics starting with '$' never match a filter starting with a
+ * wildcard.
+ */
+bool payload_topic_matches(const char *filter, const char *topic);
+
+/* The filter without a "$share/GROUP/" prefix (pointer into filter). */
+const char *payload_filter_unshared(const char *filter);
+
+/* Is filter a valid MQTT subscription filter? (for check-config) */
+bool payload_filter_valid(const char *filter);
+
+#endif

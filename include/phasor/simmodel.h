@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_SIMMODEL_H
+#define PHASOR_SIMMODEL_H
+/*
+ * simmodel: the simulated plant behind `phasor sim` and `phasor --demo`.
+ * Pure computation, no I/O: N three-phase meters whose loads look real
+ * (shifts, weekday/weekend, motor starts with inrush, slow PF drift,
+ * single-phase loads that unbalance the phases, drive harmonics, energy
+ * counters that only grow) plus injected faults. Deterministic: the same
+ * seed, start time and sequence of advance() calls give the same values.
+ * Every meter draws from its own random stream, so adding meters does not
+ * change the others.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/qty.h"
+
+enum sim_load {
+	SIM_LOAD_MAIN_BOARD,   /* main LV board: the sum of a workshop */
+	SIM_LOAD_OVEN,         /* cataphoresis oven: resistive, thermostat cycling */
+	SIM_LOAD_FURNACE,      /* induction foundry furnace: big, harmonics */
+	SIM_LOAD_COMPRESSOR,   /* air compressor: motor starts, load/unload */
+	SIM_LOAD_PAINT_LINE,   /* paint line: fans and pumps on drives */
+	SIM_LOAD_MACHINE,      /* generic machine tool */
+	SIM_LOAD__COUNT
+};
+
+enum sim_fault_kind {
+	SIM_FAULT_UNDERVOLTAGE, SIM_FAULT_OVERVOLTAGE, SIM_FAULT_PHASE_LOSS,
+	SIM_FAULT_OVERLOAD, SIM_FAULT_LOW_PF, SIM_FAULT_UNBALANCE, SIM_FAULT_THD,
+	SIM_FAULT_TIMEOUT, SIM_FAULT_NAN, SIM_FAULT__COUNT
+};
+
+struct sim_fault {
+	enum sim_fault_kind kind;
+	unsigned unit;         /* 1..N, 0: every unit */
+	double start_s;        /* seconds after the simulator started */
+	double duration_s;     /* < 0: until the end */
+};
+
+/*
+ * Parse KIND[:UNIT][@SECONDS[+DURATION]] (the contract's form plus an
+ * optional duration, e.g. "timeout:3@5+20"). 0, or -1 with *cause.
+ */
+int simmodel_parse_fault(const char *spec, struct sim_fault *out, char **cause);
+const char *simmodel_fault_name(enum sim_fault_kind k);
+
+struct simmodel;
+
+/*
+ * A plant of n meters; sim_start_us is the simulated wall-clock time at
+ * elapsed 0 (it sets the time of day and weekday the shifts follow).
+ */
+struct simmodel *simmodel_new(size_t n, uint64_t seed, int64_t sim_start_us);
+void simmodel_free(struct simmodel *m);
+
+/* Add a fault (before or while running). */
+void simmodel_add_fault(struct simmodel *m, const struct sim_fault *f);
+
+/*
+ * Advance to elapsed_s seconds after start in steps of at most one second
+ * (elapsed never goes back). Energy counters integrate power over the time.
+ */
+void simmodel_advance(struct simmodel *m, double elapsed_s);
+
+/*
+ * The values of meter i (0-based; unit i+1) in SI units, indexed by
+ * enum qty_id; NaN where the meter has no such quantity (flow, temp...)
+ * or where a `nan` fault blanks it.
+ */
+const double *simmodel_values(const struct simmodel *m, size_t i);
+
+/* Is a fault of kind k active on meter i now? */
+bool simmodel_fault_active(const struct simmodel *m, size_t i, enum sim_fault_kind k);
+
+/* The load kind of meter i and a name and description for it. */
+enum sim_load simmodel_load(const struct simmodel *m, size_t i);
+const char *simmodel_load_name(enum sim_load l);        /* "main-board", "oven", ... */
+const char *simmodel_load_description(enum sim_load l); /* "Main LV board", ... */
+/* Rated power of meter i in W (a sensible max_power for its config). */
+double simmodel_rated_power(const struct simmodel *m, size_t i);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_SOURCE_H
+#define PHASOR_SOURCE_H
+/*
+ * source: the interface of a data source (Modbus pollers, the MQTT client)
+ * and the messages sources put on the hub's queue.
+ *
+ * Threads: a source's own threads (pollers, the MQTT library's callback
+ * thread) only build a struct source_msg and push it on the hub queue. Raw
+ * messages are turned into samples later by ops->decode in the hub thread,
+ * which also calls ops->tick, ops->stats and ops->link. A source is a const
+ * table of functions (struct source_ops) plus the implementation's state,
+ * whose first member is struct source.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/config.h"
+#include "phasor/qty.h"
+#include "phasor/queue.h"
+
+enum comm_status { COMM_UNKNOWN, COMM_OK, COMM_STALE, COMM_DOWN };
+
+/* "unknown", "ok", "stale", "down" */
+const char *source_comm_name(enum comm_status s);
+
+/* A meter's communication state, as its source sees it. */
+struct meter_comm {
+	enum comm_status status;
+	char error[160];          /* last error, sanitized; "" when none */
+	int64_t last_good_us;     /* wall clock of the last good poll or message; 0: never */
+	int64_t last_error_us;    /* 0: never */
+	int32_t latency_us;       /* last poll's round trip (modbus); -1: n/a */
+	uint64_t polls;           /* modbus: poll cycles attempted */
+	uint64_t timeouts;        /* modbus: requests that timed out */
+	uint64_t exceptions;      /* modbus: exception responses */
+	uint64_t errors;          /* modbus: other failures (connection, bad data) */
+	uint64_t messages;        /* mqtt: messages accepted for this meter */
+	uint64_t rejected;        /* mqtt: messages rejected for this meter */
+};
+
+enum msg_kind {
+	MSG_SAMPLES,  /* data: struct sample[u.samples.n] */
+	MSG_RAW,      /* data: topic '\0' payload '\0'; decoded by source->ops->decode */
+	MSG_STATUS,   /* u.status: the meter's comm state changed or was refreshed */
+	MSG_EVENT     /* u.event: connect, disconnect, error... stored in the buffer */
+};
+
+struct source;
+
+/*
+ * A message on the hub queue; built by msg_* below, freed with free() by
+ * the consumer.
+ */
+struct source_msg {
+	enum msg_kind kind;
+	struct source *source;
+	int32_t meter;            /* meter index, -1: the source as a whole */
+	int64_t t_us;             /* when it happened (UTC us) */
+	union {
+		struct { size_t n; } samples;
+		struct { size_t topic_len, len; } raw;
+		struct meter_comm status;
+		struct { char what[24]; char text[232]; } event;
+	} u;
+	_Alignas(16) unsigned char data[];
+};
+
+struct source_msg *source_msg_samples(struct source *src, size_t n);
+static inline struct sample *source_msg_sample_array(struct source_msg *m)
+{
+	return (struct sample *)(void *)m->data;
+}
+/* Copies topic and payload (payload gets a terminating NUL too). */
+struct source_msg *source_msg_raw(struct source *src, const char *topic, size_t topic_len,
+				  const void *payload, size_t len, int64_t t_us);
+static inline const char *source_msg_raw_topic(const struct source_msg *m)
+{
+	return (const char *)m->data;
+}
+static inline const char *source_msg_raw_payload(const struct source_msg *m)
+{
+	return (const char *)m->data + m->u.raw.topic_len + 1;
+}
+struct source_msg *source_msg_status(struct source *src, int meter, const struct meter_comm *c);
+/* what: "connect", "disconnect", "error", ...; text is sanitized. */
+struct source_msg *source_msg_event(struct source *src, int meter, int64_t t_us,
+				    const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* What a source's decode and tick hand back to the hub (hub thread only). */
+struct source_sink {
+	void *ctx;
+	void (*samples)(void *ctx, const struct sample *s, size_t n);
+	void (*status)(void *ctx, int meter, const struct meter_comm *c);
+	void (*event)(void *ctx, int meter, int64_t t_us, const char *what, const char *text);
+};
+
+enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP, LINK_DOWN };
+/* "idle", "connecting", "up", "down" */
+const char *source_link_name(enum link_state s);
+
+/* One connection of a source (a Modbus endpoint, the broker). */
+struct source_link {
+	char name[96];            /* "10.0.0.21:502", "tcp://127.0.0.1:1883" */
+	const char *driver;       /* "modbus", "mqtt" */
+	enum link_state state;
+	char error[160];          /* last error, sanitized */
+	int64_t since_us;         /* when state last changed */
+	size_t nmeters;
+	uint64_t requests, timeouts, exceptions, reconnects; /* modbus */
+	int32_t latency_us;       /* modbus: last round trip, -1 n/a */
+	uint64_t received;        /* mqtt: messages from the broker */
+	uint64_t accepted;        /* mqtt: decoded into samples */
+	uint64_t rejected[8];     /* mqtt: by enum payload_status (index 0 unused) */
+	uint64_t dropped;         /* messages the hub queue refused (full) */
+};
+
+struct source_ops {
+	const char *name;
+	/*
+	 * A source for the meters of cfg that use it, pushing on q. Returns
+	 * NULL with *cause NULL when no meter uses this driver, NULL with
+	 * *cause set (caller frees) on error.
+	 */
+	struct source *(*create)(const struct config *cfg, struct queue *q, char **cause);
+	/* Start threads/connections. 0, or -1 with *cause. */
+	int (*start)(struct source *s, char **cause);
+	/* Stop: on return no thread of the source pushes any more. */
+	void (*stop)(struct source *s);
+	/* Turn a MSG_RAW into samples/status (hub thread). May be NULL. */
+	void (*decode)(struct source *s, const struct source_msg *m, const struct source_sink *sink);
+	/* Periodic work in the hub thread (staleness of MQTT meters). May be NULL. */
+	void (*tick)(struct source *s, int64_t now_us, const struct source_sink *sink);
+	/* Copy up to max links' state; returns how many links there are. */
+	size_t (*links)(struct source *s, struct source_link *out, size_t max);
+	void (*destroy)(struct source *s);
+};
+
+struct source {
+	const struct source_ops *ops;
+};
+
+extern const struct source_ops source_modbus_ops;
+extern const struct source_ops source_mqtt_ops;
+
+#endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_STORE_H
+#define PHASOR_STORE_H
+/*
+ * store: the local SQLite buffer.
+ *
+ * Writing: one writer thread owns the write connection. Producers (the hub
+ * thread) hand it copies of samples and events through a bounded in-memory
+ * queue and never wait on the disk. The writer commits batched transactions
+ * with prepared statements, every batch_rows rows and at least every
+ * commit_ms. When the disk is full or the file locked the rows stay queued
+ * and are retried; past queue_max samples, new samples are dropped and
+ * counted (never silently), and the writer resumes by itself when the cause
+ * is gone, recording what was dropped as an event.
+ *
+ * Schema (PRAGMA user_version, migrated forward on open; WAL):
+ *   meters(id, name, driver, profile, host, port, unit, topics, ...)
+ *   quantities(id, name, unit)
+ *   sessions(id, start_us, end_us, host, pid, mode, config_path, config_digest, config_text, version)
+ *   samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
+ *   events(seq, t_us, session_id, meter_id, source, what, text)
+ * seq is the local sequence number: every sample is its own row, two
+ * samples with the same time are never merged.
+ *
+ * Reading (export, replay): a separate read-only connection per reader.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "phasor/config.h"
+#include "phasor/qty.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_state { STORE_OK, STORE_FULL, STORE_LOCKED, STORE_ERROR };
+/* "ok", "disk full", "locked", "error" */
+const char *store_state_name(enum store_state s);
+
+struct store_stats {
+	enum store_state state;
+	char error[160];          /* last error text; "" when none */
+	int64_t since_us;         /* when state last changed */
+	uint64_t written;         /* samples committed */
+	uint64_t events_written;
+	uint64_t dropped;         /* samples dropped because the queue was full */
+	size_t queued;            /* samples waiting in memory */
+	size_t queue_max;
+	uint64_t commits;
+	int64_t last_commit_us;
+};
+
+/*
+ * Open (creating it and its directory if needed) the buffer at path and
+ * migrate it to STORE_SCHEMA_VERSION. Refuses a file whose schema is newer
+ * than this binary's. Returns NULL with *cause (caller frees) on error.
+ */
+struct store *store_open(const char *path, size_t queue_max, int batch_rows, int commit_ms,
+			 char **cause);
+
+/*
+ * Record the config's meters (insert or update by name) and remember the
+ * config index -> meter id mapping used by store_put_samples. Before
+ * store_start. 0, or -1 with *cause.
+ */
+int store_register_meters(struct store *st, const struct config *cfg, char **cause);
+
+/*
+ * Open a recording session (start time, host, pid, mode such as "record" or
+ * "console", config path, SHA-256 of the config text, the text itself).
+ * Before store_start. 0, or -1 with *cause.
+ */
+int store_begin_session(struct store *st, const struct config *cfg, const char *mode,
+			char **cause);
+
+/* Start the writer thread. 0, or -1 with *cause. */
+int store_start(struct store *st, char **cause);
+
+/*
+ * Queue copies of n samples (meter = config index) for writing. Never
+ * blocks on I/O. Samples beyond queue_max are dropped and counted.
+ */
+void store_put_samples(struct store *st, const struct sample *s, size_t n);
+
+/* Queue a source event (meter -1: none). Strings are copied. */
+void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
+		     const char *what, const char *text);
+
+void store_get_stats(struct store *st, struct store_stats *out);
+
+/*
+ * Wait until everything queued before the call is committed, or timeout_ms
+ * passes (-1: no limit). 0 when flushed, -1 on timeout.
+ */
+int store_flush(struct store *st, int timeout_ms);
+
+/*
+ * Write everything still queued (retrying for up to drain_ms while the disk
+ * refuses), close the session (end time), stop the thread. Whatever could
+ * not be written is counted in dropped and logged.
+ */
+void store_stop(struct store *st, int drain_ms);
+
+/* Close the database and free st (after store_stop, or if never started). */
+void store_close(struct store *st);
+
+/* The session id opened by store_begin_session (0 if none). */
+int64_t store_session_id(const struct store *st);
+
+/* ---- reading ---- */
+
+struct store_reader;
+
+struct store_filter {
+	const char *meter;        /* exact name or NULL */
+	const char *quantity;     /* exact name or NULL */
+	int64_t from_us;          /* inclusive; INT64_MIN: no bound */
+	int64_t to_us;            /* exclusive; INT64_MAX: no bound */
+};
+
+struct store_row {
+	int64_t seq;
+	int64_t t_us;
+	const char *meter;
+	const char *quantity;
+	const char *unit;
+	double value;             /* NaN when stored as NULL (SQLite has no NaN) */
+	int quality;              /* enum quality */
+	int64_t session;
+};
+
+struct store_event_row {
+	int64_t seq;
+	int64_t t_us;
+	int64_t session;
+	const char *meter;        /* NULL when none */
+	const char *source;
+	const char *what;
+	const char *text;
+};
+
+/* Called per row; return nonzero to stop. */
+typedef int (*store_row_fn)(void *ctx, const struct store_row *r);
+typedef int (*store_event_fn)(void *ctx, const struct store_event_row *r);
+
+/* Open read-only. NULL with *cause when missing, not a buffer, or newer. */
+struct store_reader *store_reader_open(const char *path, char **cause);
+/* Rows in (t_us, seq) order. 0, or -1 with *cause. */
+int store_reader_samples(struct store_reader *r, const struct store_filter *f, store_row_fn fn,
+			 void *ctx, char **cause);
+int store_reader_events(struct store_reader *r, const struct store_filter *f, store_event_fn fn,
+			void *ctx, char **cause);
+/* Count of samples matching f, -1 on error. */
+int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause);
+void store_reader_close(struct store_reader *r);
+
+#endif

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the integration tests. Source it first:
+#   . "$(dirname "$0")/lib.sh"
+# It makes a private temporary directory $T, and every process started with
+# t_bg is killed when the test exits, whatever happens.
+set -u
+: "${PHASOR:?PHASOR must name the phasor binary}"
+: "${TOOLS:?TOOLS must name build/tools}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/phasor-test.XXXXXX")
+chmod 755 "$T"
+T_PIDS=""
+T_NAME=$(basename "$0" .sh)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}"
+export LANG=C.UTF-8
+
+t_cleanup() {
+	local p
+	for p in $T_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $T_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "${T_CLEANUP_HOOK:-}" ] && eval "$T_CLEANUP_HOOK"
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+t_log() { echo "[$T_NAME] $*"; }
+t_fail() {
+	echo "[$T_NAME] FAIL: $*" >&2
+	local f
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f (last 30 lines)" >&2
+		tail -n 30 "$f" >&2
+	done
+	exit 1
+}
+t_ok() { echo "[$T_NAME] ok: $*"; }
+
+# t_eq WHAT EXPECTED ACTUAL
+t_eq() {
+	[ "$2" = "$3" ] || t_fail "$1: expected '$2', got '$3'"
+	t_ok "$1 = $3"
+}
+
+# t_port: a free loopback port
+t_port() { "$TOOLS/freeport"; }
+
+# t_bg NAME CMD...: start CMD in the background, output in $T/NAME.log;
+# sets T_LAST_PID.
+t_bg() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	T_LAST_PID=$!
+	T_PIDS="$T_PIDS $T_LAST_PID"
+}
+
+# t_wait SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+t_wait() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge $((limit * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+t_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# t_wait_port PORT [SECONDS]
+t_wait_port() {
+	t_wait "${2:-10}" t_port_open "$1" || t_fail "nothing listens on port $1"
+}
+
+# t_stop PID [SIGNAL]: signal and wait for exit; returns its exit status.
+t_stop() {
+	local pid=$1 sig=${2:-TERM}
+	kill "-$sig" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# t_mosquitto: start a private broker on a free port; sets MQTT_PORT, MQTT_URI.
+t_mosquitto() {
+	command -v mosquitto >/dev/null || t_fail "mosquitto is not installed"
+	MQTT_PORT=$(t_port)
+	MQTT_URI="tcp://127.0.0.1:$MQTT_PORT"
+	cat >"$T/mosquitto.conf" <<EOC
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+max_inflight_messages 0
+user $(id -un)
+log_dest stdout
+EOC
+	t_bg mosquitto mosquitto -c "$T/mosquitto.conf"
+	MQTT_PID=$T_LAST_PID
+	t_wait_port "$MQTT_PORT"
+}
+
+# t_sim ARGS...: start `phasor sim` on a free port; sets SIM_PORT, SIM_PID.
+t_sim() {
+	SIM_PORT=$(t_port)
+	t_bg sim "$PHASOR" sim --modbus "127.0.0.1:$SIM_PORT" "$@"
+	SIM_PID=$T_LAST_PID
+	t_wait_port "$SIM_PORT"
+}
+
+# t_sql DB SQL: run SQL on a SQLite file, one value per line.
+t_sql() { sqlite3 -batch -noheader "$1" "$2"; }
+
+# t_no_sanitizer_errors LOG: fail when a sanitizer report is in LOG.
+t_no_sanitizer_errors() {
+	if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
+		t_fail "sanitizer report in $1"
+	fi
+}

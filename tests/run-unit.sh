@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run every cmocka unit test binary given; exit 1 when one fails.
+fail=0
+for t in "$@"; do
+	name=$(basename "$t")
+	if out=$("$t" 2>&1); then
+		n=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+		echo "unit  ok    $name ($n tests)"
+	else
+		printf '%s\n' "$out"
+		echo "unit  FAIL  $name"
+		fail=1
+	fi
+done
+exit $fail
