@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,36 +206,40 @@ char *util_trim(char *s)
 	return s;
 }
 
+/* Optimal string alignment distance: Levenshtein plus adjacent
+ * transpositions ("prot" -> "port" is one edit), case-insensitive. */
 size_t util_edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t *row, result;
+	size_t la = strlen(a), lb = strlen(b), i, j, result;
+	size_t *d;
 
 	if (la > 256 || lb > 256)
 		return SIZE_MAX;
-	row = util_calloc(lb + 1, sizeof(*row));
+	d = util_calloc((la + 1) * (lb + 1), sizeof(*d));
+#define D(x, y) d[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		D(i, 0) = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		D(0, j) = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-					      tolower((unsigned char)b[j - 1])
-					  ? 0
-					  : 1;
-			size_t best = diag + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t best = D(i - 1, j - 1) + (ca == cb ? 0 : 1);
+
+			if (D(i - 1, j) + 1 < best)
+				best = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < best)
+				best = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && D(i - 2, j - 2) + 1 < best)
+				best = D(i - 2, j - 2) + 1;
+			D(i, j) = best;
 		}
 	}
-	result = row[lb];
-	free(row);
+	result = D(la, lb);
+#undef D
+	free(d);
 	return result;
 }
 
@@ -246,6 +251,10 @@ const char *util_closest(const char *word, const char *const *candidates)
 
 	for (i = 0; candidates[i] != NULL; i++) {
 		size_t d = util_edit_distance(word, candidates[i]);
+
+		/* "timeout" for "timeout_ms": a truncated key is a typo too. */
+		if (len >= 3 && strncasecmp(word, candidates[i], len) == 0)
+			d = 1;
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_record: `phasor record -c FILE [--for SECONDS]`, headless acquisition
+ * into the local buffer. The main thread owns the hub: it polls the hub's
+ * eventfd and a signalfd, dispatches messages, ticks the sources four times
+ * a second and logs a summary every minute. SIGINT/SIGTERM (or --for)
+ * stop the sources, drain what was received and flush the buffer before
+ * exiting 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "phasor/cmd.h"
+#include "phasor/config.h"
+#include "phasor/hub.h"
+#include "phasor/log.h"
+#include "phasor/util.h"
+
+#define TICK_MS 250
+
+static void usage(FILE *out)
+{
+	fputs("usage: phasor record [-c FILE] [--for SECONDS] [--db FILE] [--log FILE]\n"
+	      "                     [--stats SECONDS] [-v|-q]\n"
+	      "Acquire from the configured meters into the local buffer until SIGINT/SIGTERM\n"
+	      "(or for SECONDS), then flush everything received and exit.\n"
+	      "  -c, --config FILE   configuration (default: $PHASOR_CONFIG, then\n"
+	      "                      $XDG_CONFIG_HOME/phasor/phasor.ini, /etc/phasor/phasor.ini)\n"
+	      "      --for SECONDS   stop after this long (also 10m, 2h)\n"
+	      "      --db FILE       buffer file, overriding [store] path\n"
+	      "      --log FILE      log to FILE instead of [log] path or stderr\n"
+	      "      --stats SECONDS summary log line period (default 60, 0: off)\n"
+	      "  -v, --verbose       debug log level\n"
+	      "  -q, --quiet         warnings and errors only\n",
+	      out);
+}
+
+static void log_summary(struct hub *h, const char *prefix)
+{
+	struct hub_stats hs;
+	struct store_stats ss;
+	struct source_link links[64];
+	size_t n, i, up = 0;
+	uint64_t rejected = 0, received = 0;
+	size_t k;
+
+	hub_get_stats(h, &hs);
+	n = hub_links(h, links, UTIL_ARRAY_LEN(links));
+	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++) {
+		if (links[i].state == LINK_UP)
+			up++;
+		received += links[i].received;
+		for (k = 1; k < UTIL_ARRAY_LEN(links[i].rejected); k++)
+			rejected += links[i].rejected[k];
+	}
+	if (hub_store(h) != NULL) {
+		store_get_stats(hub_store(h), &ss);
+	} else {
+		memset(&ss, 0, sizeof(ss));
+	}
+	log_info("%s: %" PRIu64 " samples, %zu/%zu links up, mqtt %" PRIu64 " received %" PRIu64
+		 " rejected, queue %zu (max %zu), buffer %s: %" PRIu64 " written, %zu queued, %" PRIu64
+		 " dropped",
+		 prefix, hs.samples, up, n, received, rejected, hs.queue_depth, hs.queue_high_water,
+		 store_state_name(ss.state), ss.written, ss.queued, ss.dropped);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *db = NULL, *log_path = NULL;
+	int64_t for_ms = -1, stats_ms = 60000;
+	int verbosity = 0, c, rc = EXIT_RUNTIME, sfd = -1;
+	struct config *cfg = NULL;
+	struct hub *h = NULL;
+	char *cause = NULL;
+	sigset_t mask, oldmask;
+	int64_t start_us, next_tick_us, next_stats_us;
+	bool running = true;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			if (util_parse_duration_ms(optarg, &for_ms) < 0) {
+				fprintf(stderr, "phasor record: --for: '%s' is not a duration\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 's':
+			if (util_parse_duration_ms(optarg, &stats_ms) < 0) {
+				fprintf(stderr, "phasor record: --stats: '%s' is not a duration\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			verbosity = 1;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "phasor record: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	cfg = cmd_load_config(config_path);
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	if (db != NULL) {
+		free(cfg->store.path);
+		cfg->store.path = util_strdup(db);
+	}
+	if (log_path == NULL)
+		log_path = cfg->log.path;
+	if (log_path != NULL && log_open(log_path) < 0) {
+		fprintf(stderr, "phasor record: cannot open log %s: %s\n", log_path,
+			strerror(errno));
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	log_set_level(verbosity > 0 ? LOG_DEBUG
+		      : verbosity < 0 ? LOG_WARN
+				      : (enum log_level)cfg->log.level);
+
+	/* Signals arrive through a signalfd in the poll loop, never in a
+	 * handler; threads created later inherit the blocked mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	h = hub_new(cfg, &(struct hub_opts){ .mode = "record" }, &cause);
+	if (h == NULL) {
+		log_error("cannot start: %s", cause);
+		goto out;
+	}
+	log_info("record: %zu meter(s) from %s", cfg->nmeters, cfg->path);
+	if (hub_start(h, &cause) < 0) {
+		log_error("cannot start: %s", cause);
+		goto out;
+	}
+
+	start_us = util_mono_us();
+	next_tick_us = start_us;
+	next_stats_us = start_us + stats_ms * 1000;
+	while (running) {
+		struct pollfd pfd[2] = {
+			{ .fd = hub_fd(h), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int64_t now = util_mono_us();
+		int timeout = (int)((next_tick_us - now) / 1000);
+
+		if (timeout < 0)
+			timeout = 0;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			goto out;
+		}
+		if (pfd[0].revents & POLLIN)
+			hub_dispatch(h);
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					log_summary(h, "record");
+					continue;
+				}
+				log_info("record: %s received, stopping",
+					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				running = false;
+			}
+		}
+		now = util_mono_us();
+		if (now >= next_tick_us) {
+			hub_tick(h, util_now_us());
+			next_tick_us = now + TICK_MS * 1000;
+		}
+		if (stats_ms > 0 && now >= next_stats_us) {
+			log_summary(h, "record");
+			next_stats_us = now + stats_ms * 1000;
+		}
+		if (for_ms >= 0 && now - start_us >= for_ms * 1000) {
+			log_info("record: --for elapsed, stopping");
+			running = false;
+		}
+	}
+	hub_stop(h);
+	log_summary(h, "record: stopped");
+	rc = EXIT_OK;
+	if (hub_store(h) != NULL) {
+		struct store_stats ss;
+
+		store_get_stats(hub_store(h), &ss);
+		if (ss.state != STORE_OK)
+			rc = EXIT_RUNTIME;
+	}
+
+out:
+	free(cause);
+	hub_free(h);
+	if (sfd >= 0)
+		close(sfd);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	config_free(cfg);
+	log_close();
+	return rc;
+}

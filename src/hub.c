@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hub: wires a running phasor together. It owns the bounded queue the
+ * sources push on, the sources themselves, the live state and the store
+ * writer. The owner thread (record's loop, or the console's UI loop) polls
+ * hub_fd() and calls hub_dispatch() and hub_tick(); the hub then turns
+ * messages into live-state updates and store writes. All of this runs in
+ * the owner thread and never blocks on I/O: the store takes copies into its
+ * own queue, and sources do their I/O in their own threads.
+ */
+#include "phasor/hub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/log.h"
+#include "phasor/util.h"
+
+#define DEFAULT_QUEUE 65536
+#define DISPATCH_BATCH 256
+/* Bound one dispatch so a flood never starves the owner's other work. */
+#define DISPATCH_MAX 8192
+#define STOP_DRAIN_MS 15000
+
+static const struct source_ops *const all_sources[] = {
+	&source_modbus_ops,
+	&source_mqtt_ops,
+};
+
+struct hub {
+	const struct config *cfg;
+	struct hub_opts opts;
+	struct queue *q;
+	struct source *sources[UTIL_ARRAY_LEN(all_sources)];
+	size_t nsources;
+	struct live *live;
+	struct store *store;
+	struct source_sink sink;
+	const struct source *current;    /* whose decode/tick is running */
+	bool started, stopped;
+	struct hub_stats stats;
+};
+
+/* ---- what decoded messages turn into ---- */
+
+static void put_event(struct hub *h, int meter, int64_t t_us, const char *source,
+		      const char *what, const char *text)
+{
+	if (h->store != NULL)
+		store_put_event(h->store, t_us, meter, source, what, text);
+}
+
+static void on_samples(void *ctx, const struct sample *s, size_t n)
+{
+	struct hub *h = ctx;
+
+	live_apply(h->live, s, n);
+	if (h->store != NULL)
+		store_put_samples(h->store, s, n);
+	h->stats.samples += n;
+}
+
+static void on_status(void *ctx, int meter, const struct meter_comm *c)
+{
+	struct hub *h = ctx;
+	struct live_meter *m;
+	enum comm_status before;
+
+	if (meter < 0 || (size_t)meter >= live_count(h->live))
+		return;
+	m = live_meter(h->live, (size_t)meter);
+	before = m->comm.status;
+	live_set_comm(h->live, (size_t)meter, c);
+	if (before != c->status) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "%s -> %s%s%s", source_comm_name(before),
+			 source_comm_name(c->status), c->error[0] ? ": " : "", c->error);
+		put_event(h, meter, util_now_us(), m->cfg->driver == DRIVER_MQTT ? "mqtt" : "modbus",
+			  "status", text);
+		if (c->status == COMM_DOWN || before == COMM_DOWN)
+			log_info("meter %s: %s", m->cfg->name, text);
+	}
+}
+
+static void on_event(void *ctx, int meter, int64_t t_us, const char *what, const char *text)
+{
+	struct hub *h = ctx;
+
+	put_event(h, meter, t_us, h->current != NULL ? h->current->ops->name : "phasor", what,
+		  text);
+}
+
+static void on_counter_reset(void *ctx, size_t meter, unsigned qty, double before, double after,
+			     int64_t t_us)
+{
+	struct hub *h = ctx;
+	const struct config_meter *cm = &h->cfg->meters[meter];
+	char text[200];
+
+	snprintf(text, sizeof(text), "%s went from %.17g to %.17g %s (meter reset or rollover)",
+		 qty_name(qty), before, after, qty_unit(qty));
+	log_warn("meter %s: %s", cm->name, text);
+	put_event(h, (int)meter, t_us, "live", "counter-reset", text);
+}
+
+/* ---- lifecycle ---- */
+
+struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
+{
+	struct hub *h = util_calloc(1, sizeof(*h));
+	size_t i;
+
+	*cause = NULL;
+	h->cfg = cfg;
+	if (opts != NULL)
+		h->opts = *opts;
+	if (h->opts.mode == NULL)
+		h->opts.mode = "record";
+	h->q = queue_new(h->opts.queue_capacity ? h->opts.queue_capacity : DEFAULT_QUEUE);
+	h->live = live_new(cfg, on_counter_reset, h);
+	h->sink.ctx = h;
+	h->sink.samples = on_samples;
+	h->sink.status = on_status;
+	h->sink.event = on_event;
+	for (i = 0; i < UTIL_ARRAY_LEN(all_sources); i++) {
+		char *why = NULL;
+		struct source *s = all_sources[i]->create(cfg, h->q, &why);
+
+		if (s != NULL) {
+			h->sources[h->nsources++] = s;
+		} else if (why != NULL) {
+			*cause = util_printf("%s: %s", all_sources[i]->name, why);
+			free(why);
+			hub_free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+int hub_start(struct hub *h, char **cause)
+{
+	size_t i;
+
+	*cause = NULL;
+	if (!h->opts.no_store) {
+		h->store = store_open(h->cfg->store.path, h->cfg->store.queue_max,
+				      h->cfg->store.batch_rows, h->cfg->store.commit_ms, cause);
+		if (h->store == NULL)
+			return -1;
+		if (store_register_meters(h->store, h->cfg, cause) < 0 ||
+		    store_begin_session(h->store, h->cfg, h->opts.mode, cause) < 0 ||
+		    store_start(h->store, cause) < 0)
+			return -1;
+		/* From here hub_stop must run to end the session cleanly. */
+		h->started = true;
+		log_info("buffer %s: session %lld", h->cfg->store.path,
+			 (long long)store_session_id(h->store));
+	}
+	for (i = 0; i < h->nsources; i++) {
+		if (h->sources[i]->ops->start(h->sources[i], cause) < 0)
+			return -1;
+	}
+	h->started = true;
+	return 0;
+}
+
+int hub_fd(const struct hub *h)
+{
+	return queue_fd(h->q);
+}
+
+static void handle(struct hub *h, struct source_msg *m)
+{
+	switch (m->kind) {
+	case MSG_SAMPLES:
+		on_samples(h, source_msg_sample_array(m), m->u.samples.n);
+		break;
+	case MSG_RAW:
+		if (m->source != NULL && m->source->ops->decode != NULL) {
+			h->current = m->source;
+			m->source->ops->decode(m->source, m, &h->sink);
+			h->current = NULL;
+		}
+		break;
+	case MSG_STATUS:
+		on_status(h, m->meter, &m->u.status);
+		break;
+	case MSG_EVENT:
+		put_event(h, m->meter, m->t_us, m->source != NULL ? m->source->ops->name : "phasor",
+			  m->u.event.what, m->u.event.text);
+		break;
+	}
+	free(m);
+}
+
+size_t hub_dispatch(struct hub *h)
+{
+	void *batch[DISPATCH_BATCH];
+	size_t total = 0, n, i;
+
+	while (total < DISPATCH_MAX && (n = queue_pop(h->q, batch, DISPATCH_BATCH)) > 0) {
+		for (i = 0; i < n; i++)
+			handle(h, batch[i]);
+		total += n;
+	}
+	h->stats.messages += total;
+	return total;
+}
+
+void hub_tick(struct hub *h, int64_t now_us)
+{
+	size_t i;
+
+	for (i = 0; i < h->nsources; i++)
+		if (h->sources[i]->ops->tick != NULL) {
+			h->current = h->sources[i];
+			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
+			h->current = NULL;
+		}
+}
+
+void hub_stop(struct hub *h)
+{
+	size_t i;
+
+	if (h->stopped)
+		return;
+	h->stopped = true;
+	/* Sources first: once stopped, nothing new is pushed... */
+	for (i = 0; i < h->nsources; i++)
+		h->sources[i]->ops->stop(h->sources[i]);
+	/* ...so draining the queue empties it for good. */
+	while (hub_dispatch(h) > 0)
+		;
+	if (h->store != NULL)
+		store_stop(h->store, STOP_DRAIN_MS);
+}
+
+static void free_msg(void *m)
+{
+	free(m);
+}
+
+void hub_free(struct hub *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	if (h->started)
+		hub_stop(h);
+	for (i = 0; i < h->nsources; i++)
+		h->sources[i]->ops->destroy(h->sources[i]);
+	if (h->store != NULL)
+		store_close(h->store);
+	queue_free(h->q, free_msg);
+	live_free(h->live);
+	free(h);
+}
+
+struct live *hub_live(struct hub *h)
+{
+	return h->live;
+}
+
+struct store *hub_store(struct hub *h)
+{
+	return h->store;
+}
+
+size_t hub_links(struct hub *h, struct source_link *out, size_t max)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < h->nsources; i++) {
+		size_t n = h->sources[i]->ops->links(h->sources[i], out + (total < max ? total : max),
+						     total < max ? max - total : 0);
+		total += n;
+	}
+	return total;
+}
+
+void hub_get_stats(struct hub *h, struct hub_stats *out)
+{
+	struct source_link links[64];
+	size_t n, i;
+
+	*out = h->stats;
+	out->queue_depth = queue_depth(h->q);
+	out->queue_high_water = queue_high_water(h->q);
+	out->queue_dropped = 0;
+	n = hub_links(h, links, UTIL_ARRAY_LEN(links));
+	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+		out->queue_dropped += links[i].dropped;
+}
