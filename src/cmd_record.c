@@ -23,6 +23,7 @@
 #include "phasor/config.h"
 #include "phasor/hub.h"
 #include "phasor/log.h"
+#include "phasor/payload.h"
 #include "phasor/util.h"
 
 #define TICK_MS 250
@@ -42,6 +43,36 @@ static void usage(FILE *out)
 	      "  -v, --verbose       debug log level\n"
 	      "  -q, --quiet         warnings and errors only\n",
 	      out);
+}
+
+/* One log line per link with its counters (tests and operators read it). */
+static void log_link(const struct source_link *l)
+{
+	char rej[256] = "";
+	size_t k, off = 0;
+	uint64_t total = 0;
+
+	if (strcmp(l->driver, "mqtt") == 0) {
+		for (k = 1; k < PAYLOAD__COUNT && k < UTIL_ARRAY_LEN(l->rejected); k++) {
+			total += l->rejected[k];
+			off += (size_t)snprintf(rej + off, sizeof(rej) - off, "%s%s %" PRIu64,
+						k > 1 ? ", " : "",
+						payload_status_name((enum payload_status)k),
+						l->rejected[k]);
+			if (off >= sizeof(rej))
+				break;
+		}
+		log_info("link mqtt %s: %s, received %" PRIu64 ", accepted %" PRIu64
+			 ", rejected %" PRIu64 " (%s), dropped %" PRIu64 "%s%s",
+			 l->name, source_link_name(l->state), l->received, l->accepted, total, rej,
+			 l->dropped, l->error[0] ? ", last error: " : "", l->error);
+	} else {
+		log_info("link %s %s: %s, %zu meter(s), requests %" PRIu64 ", timeouts %" PRIu64
+			 ", exceptions %" PRIu64 ", reconnects %" PRIu64 ", latency %d us%s%s",
+			 l->driver, l->name, source_link_name(l->state), l->nmeters, l->requests,
+			 l->timeouts, l->exceptions, l->reconnects, (int)l->latency_us,
+			 l->error[0] ? ", last error: " : "", l->error);
+	}
 }
 
 static void log_summary(struct hub *h, const char *prefix)
@@ -235,6 +266,13 @@ int cmd_record(int argc, char **argv)
 	}
 	hub_stop(h);
 	log_summary(h, "record: stopped");
+	{
+		struct source_link links[64];
+		size_t n = hub_links(h, links, UTIL_ARRAY_LEN(links)), i;
+
+		for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+			log_link(&links[i]);
+	}
 	rc = EXIT_OK;
 	if (hub_store(h) != NULL) {
 		struct store_stats ss;

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# make bench: phasor measured side by side with its peers in one run.
+# Prints a summary and writes it to build/bench-results.md. Method and
+# recorded figures: docs/performance.md. Never part of make check.
+#
+# BENCH_ONLY=mqtt|store|modbus runs one; BENCH_QUICK=1 shortens each.
+set -u
+: "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/integration/lib.sh"
+T_NAME=bench
+out="$here/../build/bench-results.md"
+quick=${BENCH_QUICK:-}
+only=${BENCH_ONLY:-}
+results=""
+add() { results="$results$1"$'\n'; echo "$1"; }
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hz=$(getconf CLK_TCK)
+now_s() { date +%s.%N; }
+fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
+
+# ---- 1. MQTT ingest: phasor record vs mosquitto_sub on the same stream ----
+bench_mqtt() {
+	local n=${1:-200000} fields=20
+	[ -n "$quick" ] && n=30000
+	t_mosquitto
+	local topic=bench/status/em:0 db="$T/mqtt.db"
+	cat >"$T/mqtt.ini" <<EOC
+[store]
+path = $db
+commit_interval = 100ms
+[mqtt]
+uri = $MQTT_URI
+client_id = phasor-bench
+qos = 1
+[meter bench]
+driver = mqtt
+profile = shelly-pro3em
+topic = $topic
+EOC
+	# A Shelly Pro 3EM em:0 status: 20 fields phasor maps, 2 it ignores.
+	awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "{\"id\":0,\"a_current\":%.3f,\"a_voltage\":%.1f,\"a_act_power\":%.1f,\"a_aprt_power\":%.1f,\"a_pf\":0.97,\"a_freq\":50.0,\"b_current\":4.027,\"b_voltage\":236.2,\"b_act_power\":951.1,\"b_aprt_power\":981.8,\"b_pf\":0.97,\"c_current\":3.03,\"c_voltage\":236.4,\"c_act_power\":715.4,\"c_aprt_power\":736.2,\"c_pf\":0.97,\"n_current\":0.4,\"total_current\":11.086,\"total_act_power\":%d,\"total_aprt_power\":2699.9,\"user_calibrated_phase\":[]}\n",
+			4 + (i % 100) / 1000, 230 + (i % 50) / 10, 900 + i % 100, 950 + i % 100, i }' >"$T/stream.txt"
+
+	mosquitto_sub -p "$MQTT_PORT" -q 1 -t "$topic" -C "$n" -F '%U' >"$T/sub.ts" 2>"$T/sub.err" &
+	local sub=$!
+	T_PIDS="$T_PIDS $sub"
+	t_bg record "$PHASOR" record -c "$T/mqtt.ini" --stats 0
+	local rec=$T_LAST_PID
+	t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
+	sleep 0.5
+	local cpu0 t_pub0 t_pub1
+	cpu0=$(cpu_ticks "$rec")
+	t_pub0=$(now_s)
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -t "$topic" -l <"$T/stream.txt" || t_fail "mosquitto_pub failed"
+	t_pub1=$(now_s)
+	wait "$sub"
+	# Stored: every sample of every message committed to the buffer.
+	local want=$((n * fields)) have=0 i=0
+	while [ "$i" -lt 6000 ]; do
+		have=$(sqlite3 "$db" "SELECT count(*) FROM samples" 2>/dev/null || echo 0)
+		[ "$have" -ge "$want" ] && break
+		sleep 0.02
+		i=$((i + 1))
+	done
+	local t_done cpu1
+	t_done=$(now_s)
+	cpu1=$(cpu_ticks "$rec")
+	[ "$have" -ge "$want" ] || t_fail "phasor stored $have of $want samples"
+	t_stop "$rec" TERM
+	local sub_first sub_last ph_first sub_rate ph_rate pub_rate ratio cpu
+	sub_first=$(head -1 "$T/sub.ts")
+	sub_last=$(tail -1 "$T/sub.ts")
+	ph_first=$(sqlite3 "$db" "SELECT min(t_us) / 1e6 FROM samples")
+	sub_rate=$(awk -v n="$n" -v a="$sub_first" -v b="$sub_last" 'BEGIN { printf "%.0f", (n - 1) / (b - a) }')
+	ph_rate=$(awk -v n="$n" -v a="$ph_first" -v b="$t_done" 'BEGIN { printf "%.0f", n / (b - a) }')
+	pub_rate=$(awk -v n="$n" -v a="$t_pub0" -v b="$t_pub1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	ratio=$(fdiv "$ph_rate" "$sub_rate")
+	cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t_pub0" -v b="$t_done" 'BEGIN { printf "%.0f", 100 * t / hz / (b - a) }')
+	add "| MQTT ingest ($n msgs, $fields samples each) | phasor record stored $ph_rate msg/s | mosquitto_sub received $sub_rate msg/s (publisher $pub_rate msg/s) | **$ratio** (target >= 0.9) | record CPU ${cpu}% of a core |"
+	t_stop "$MQTT_PID" TERM
+}
+
+# ---- 2. Buffer: store API vs bare batched prepared-statement inserts ----
+bench_store() {
+	local n=2000000
+	[ -n "$quick" ] && n=300000
+	local line
+	line=$("$BENCH/bench_store" "$n" 3 2>"$T/store.log") || t_fail "bench_store failed"
+	set -- $line
+	add "| Buffer inserts ($n samples, best of 3) | store $1 samples/s | bare sqlite3 prepared insert $2 samples/s | **$3** (target >= 0.7) | |"
+}
+
+# ---- 3. Modbus: 200 simulated meters polled at 1 Hz ----
+bench_modbus() {
+	local meters=200 secs=60
+	[ -n "$quick" ] && secs=15
+	t_sim --meters "$meters" --seed 2
+	local db="$T/modbus.db"
+	{
+		printf '[store]\npath = %s\n' "$db"
+		for u in $(seq 1 "$meters"); do
+			printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+			printf 'port = %d\nunit = %d\npoll_ms = 1000\ntimeout_ms = 1000\n' "$SIM_PORT" "$u"
+		done
+	} >"$T/modbus.ini"
+	t_bg record "$PHASOR" record -c "$T/modbus.ini" --stats 0
+	local rec=$T_LAST_PID
+	sleep 5 # warm-up: connections made, schedule settled
+	local cpu0 t0 cpu1 t1 rss hwm
+	cpu0=$(cpu_ticks "$rec")
+	t0=$(now_s)
+	local from_us
+	from_us=$(( $(date +%s%N) / 1000 ))
+	sleep "$secs"
+	cpu1=$(cpu_ticks "$rec")
+	t1=$(now_s)
+	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$rec/status")
+	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$rec/status")
+	t_stop "$rec" TERM
+	local worst_gap polls_min cpu
+	# Per meter: polls in the window and the longest gap between two polls.
+	worst_gap=$(sqlite3 "$db" "WITH p AS (SELECT DISTINCT meter_id, t_us FROM samples WHERE t_us >= $from_us),
+		g AS (SELECT meter_id, t_us - LAG(t_us) OVER (PARTITION BY meter_id ORDER BY t_us) AS gap FROM p)
+		SELECT printf('%.0f', max(gap) / 1000.0) FROM g")
+	polls_min=$(sqlite3 "$db" "SELECT min(c) FROM (SELECT count(DISTINCT t_us) AS c FROM samples WHERE t_us >= $from_us GROUP BY meter_id)")
+	local nmeters
+	nmeters=$(sqlite3 "$db" "SELECT count(DISTINCT meter_id) FROM samples WHERE t_us >= $from_us")
+	cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 100 * t / hz / (b - a) }')
+	add "| Modbus, $meters meters at 1 Hz for ${secs} s | $nmeters meters polled, fewest polls $polls_min, longest gap between polls ${worst_gap} ms (target < 1000 + jitter) | | | record CPU ${cpu}% of a core, RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) |"
+	t_stop "$SIM_PID" TERM
+}
+
+add "| benchmark | phasor | peer | ratio | notes |"
+add "|---|---|---|---|---|"
+case "$only" in "" | mqtt) bench_mqtt ;; esac
+case "$only" in "" | store) bench_store ;; esac
+case "$only" in "" | modbus) bench_modbus ;; esac
+{
+	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
+	echo
+	printf '%s' "$results"
+} >"$out"
+echo "written to $out"
