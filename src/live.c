@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/*
+ * live: the live state of the plant, owned by the hub thread. For each
+ * configured meter it keeps the latest value of every quantity (with time
+ * and quality), the comm state its source reports, sample counters, and
+ * one-second history rings of total P, Q, PF and mean current for the
+ * sparklines; it also notices energy counters going backwards.
+ *
+ * Samples may arrive late or out of order (a slow poller, a retained MQTT
+ * message): an older sample never replaces a newer latest value, and goes
+ * into the history only while inside the ring's one-hour window. A sample
+ * stamped far in the future (a wall clock that was set ahead) is counted
+ * and otherwise ignored, so it cannot freeze the latest values or wipe the
+ * history. Not thread-safe: only the owning thread calls in.
+ */
+#include "phasor/live.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/util.h"
+
+#define US_PER_S INT64_C(1000000)
+/* Samples later than the wall clock by more than this are not believed. */
+#define FUTURE_US (300 * US_PER_S)
+/* A counter going down by more than this share of its value was reset;
+ * less is float32 jitter. */
+#define RESET_TOLERANCE 0.001
+#define STALE_PERIODS 3
+#define DEFAULT_PERIOD_MS 1000
+
+/* Three per-phase values completed within one second (P, I). */
+struct triple {
+	int64_t sec;                     /* the second being assembled; 0: none */
+	unsigned mask;                   /* phases arrived in it */
+	double v[3];
+};
+
+/* What the hub does not need to see. */
+struct live_priv {
+	bool has_p_total;                /* the meter reports p_total itself */
+	struct triple p, i;
+	double last_good[QTY__COUNT];    /* counters: previous good value */
+	int64_t last_good_t[QTY__COUNT]; /* and its time; 0: none */
+};
+
+struct live {
+	const struct config *cfg;
+	live_reset_fn on_reset;
+	void *ctx;
+	size_t n;
+	struct live_meter *meters;
+	struct live_priv *priv;
+};
+
+/* Does the meter's profile map p_total (so phases need not be summed)? */
+static bool profile_has_p_total(const struct profile *p)
+{
+	size_t i;
+	int k;
+
+	if (p == NULL)
+		return false;
+	for (i = 0; i < p->nregs; i++)
+		if (p->regs[i].qty == QTY_P_TOTAL)
+			return true;
+	for (i = 0; i < p->nfields; i++) {
+		if (p->fields[i].qty == QTY_P_TOTAL)
+			return true;
+		for (k = 0; k < 3; k++)
+			if (p->fields[i].phase_qty[k] == QTY_P_TOTAL)
+				return true;
+	}
+	return false;
+}
+
+struct live *live_new(const struct config *cfg, live_reset_fn on_reset, void *ctx)
+{
+	struct live *l = util_calloc(1, sizeof(*l));
+	size_t i;
+
+	l->cfg = cfg;
+	l->on_reset = on_reset;
+	l->ctx = ctx;
+	l->n = cfg != NULL ? cfg->nmeters : 0;
+	l->meters = util_calloc(l->n > 0 ? l->n : 1, sizeof(*l->meters));
+	l->priv = util_calloc(l->n > 0 ? l->n : 1, sizeof(*l->priv));
+	for (i = 0; i < l->n; i++) {
+		struct live_meter *m = &l->meters[i];
+
+		m->cfg = &cfg->meters[i];
+		m->index = i;
+		m->comm.status = COMM_UNKNOWN;
+		m->comm.latency_us = -1;
+		l->priv[i].has_p_total = profile_has_p_total(m->cfg->profile);
+	}
+	return l;
+}
+
+void live_free(struct live *l)
+{
+	if (l == NULL)
+		return;
+	free(l->meters);
+	free(l->priv);
+	free(l);
+}
+
+size_t live_count(const struct live *l)
+{
+	return l != NULL ? l->n : 0;
+}
+
+struct live_meter *live_meter(struct live *l, size_t i)
+{
+	return l != NULL && i < l->n ? &l->meters[i] : NULL;
+}
+
+const struct live_meter *live_meter_const(const struct live *l, size_t i)
+{
+	return l != NULL && i < l->n ? &l->meters[i] : NULL;
+}
+
+void live_set_comm(struct live *l, size_t meter, const struct meter_comm *c)
+{
+	if (l == NULL || c == NULL || meter >= l->n)
+		return;
+	l->meters[meter].comm = *c;
+}
+
+/* ---- history rings ---- */
+
+static int64_t sec_of(int64_t t_us)
+{
+	int64_t s = t_us / US_PER_S;
+
+	return (t_us % US_PER_S < 0) ? s - 1 : s;
+}
+
+static size_t slot_of(int64_t sec)
+{
+	int64_t r = sec % LIVE_HISTORY_S;
+
+	return (size_t)(r < 0 ? r + LIVE_HISTORY_S : r);
+}
+
+static void ring_add(struct live_ring *r, int64_t sec, double v)
+{
+	size_t slot;
+
+	if (sec <= 0 || !isfinite(v))
+		return;
+	if (r->last_s == 0) {
+		r->last_s = sec;
+	} else if (sec > r->last_s) {
+		/* Advance: the seconds skipped over held data an hour old. */
+		if (sec - r->last_s >= LIVE_HISTORY_S) {
+			memset(r->sum, 0, sizeof(r->sum));
+			memset(r->count, 0, sizeof(r->count));
+		} else {
+			int64_t s;
+
+			for (s = r->last_s + 1; s <= sec; s++) {
+				r->sum[slot_of(s)] = 0.0;
+				r->count[slot_of(s)] = 0;
+			}
+		}
+		r->last_s = sec;
+	} else if (sec <= r->last_s - LIVE_HISTORY_S) {
+		return; /* older than the window */
+	}
+	slot = slot_of(sec);
+	if (r->count[slot] == UINT16_MAX)
+		return;
+	r->sum[slot] += v;
+	r->count[slot]++;
+}
+
+/* Adds phase k's value; true with *out the sum when the three are complete. */
+static bool triple_add(struct triple *t, int k, int64_t sec, double v, double *out)
+{
+	if (sec > t->sec) {
+		t->sec = sec;
+		t->mask = 0;
+	} else if (sec < t->sec) {
+		return false;
+	}
+	t->v[k] = v;
+	t->mask |= 1u << k;
+	if (t->mask != 7u)
+		return false;
+	t->mask = 0;
+	*out = t->v[0] + t->v[1] + t->v[2];
+	return true;
+}
+
+static void feed_history(struct live_meter *m, struct live_priv *p, unsigned qty, int64_t t_us,
+			 double v)
+{
+	int64_t sec = sec_of(t_us);
+	double sum;
+
+	switch (qty) {
+	case QTY_P_TOTAL:
+		p->has_p_total = true;
+		ring_add(&m->hist[LIVE_HIST_P], sec, v);
+		break;
+	case QTY_P_L1:
+	case QTY_P_L2:
+	case QTY_P_L3:
+		if (!p->has_p_total && triple_add(&p->p, (int)(qty - QTY_P_L1), sec, v, &sum))
+			ring_add(&m->hist[LIVE_HIST_P], sec, sum);
+		break;
+	case QTY_Q_TOTAL:
+		ring_add(&m->hist[LIVE_HIST_Q], sec, v);
+		break;
+	case QTY_PF_TOTAL:
+		ring_add(&m->hist[LIVE_HIST_PF], sec, v);
+		break;
+	case QTY_I_L1:
+	case QTY_I_L2:
+	case QTY_I_L3:
+		if (triple_add(&p->i, (int)(qty - QTY_I_L1), sec, v, &sum))
+			ring_add(&m->hist[LIVE_HIST_I], sec, sum / 3.0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- samples ---- */
+
+static void check_counter(struct live *l, struct live_meter *m, struct live_priv *p,
+			  const struct sample *s)
+{
+	unsigned q = s->qty;
+	double before = p->last_good[q];
+
+	if (s->t_us <= p->last_good_t[q])
+		return; /* late: the newer value already moved on */
+	if (p->last_good_t[q] != 0 && before - s->value > RESET_TOLERANCE * fabs(before)) {
+		m->counter_resets++;
+		if (l->on_reset != NULL)
+			l->on_reset(l->ctx, m->index, q, before, s->value, s->t_us);
+	}
+	p->last_good[q] = s->value;
+	p->last_good_t[q] = s->t_us;
+}
+
+static void apply_one(struct live *l, const struct sample *s, int64_t now_us)
+{
+	struct live_meter *m;
+	struct live_priv *p;
+	struct live_value *v;
+	bool good;
+
+	if (s->meter >= l->n || s->qty >= QTY__COUNT)
+		return;
+	m = &l->meters[s->meter];
+	p = &l->priv[s->meter];
+	m->samples++;
+	good = s->quality == QUALITY_GOOD && isfinite(s->value);
+	if (!good)
+		m->bad_samples++;
+	if (s->t_us <= 0 || s->t_us > now_us + FUTURE_US)
+		return;
+
+	v = &m->v[s->qty];
+	if (v->t_us == 0 || s->t_us >= v->t_us) {
+		v->value = s->value;
+		v->t_us = s->t_us;
+		v->quality = good ? QUALITY_GOOD : QUALITY_BAD;
+	}
+	if (s->t_us > m->last_sample_us)
+		m->last_sample_us = s->t_us;
+	if (!good)
+		return;
+	if (qty_info(s->qty)->counter)
+		check_counter(l, m, p, s);
+	feed_history(m, p, s->qty, s->t_us, s->value);
+}
+
+void live_apply(struct live *l, const struct sample *s, size_t n)
+{
+	int64_t now_us;
+	size_t i;
+
+	if (l == NULL || s == NULL || n == 0)
+		return;
+	now_us = util_now_us();
+	for (i = 0; i < n; i++)
+		apply_one(l, &s[i], now_us);
+}
+
+/* ---- staleness ---- */
+
+int64_t live_period_us(const struct live_meter *m)
+{
+	int ms = m != NULL && m->cfg != NULL && m->cfg->poll_ms > 0 ? m->cfg->poll_ms
+								      : DEFAULT_PERIOD_MS;
+
+	return (int64_t)ms * 1000;
+}
+
+static bool too_old(const struct live_meter *m, int64_t t_us, int64_t now_us)
+{
+	return t_us == 0 || now_us - t_us > STALE_PERIODS * live_period_us(m);
+}
+
+bool live_value_stale(const struct live_meter *m, unsigned qty, int64_t now_us)
+{
+	if (m == NULL || qty >= QTY__COUNT)
+		return true;
+	return too_old(m, m->v[qty].t_us, now_us);
+}
+
+bool live_meter_stale(const struct live_meter *m, int64_t now_us)
+{
+	if (m == NULL)
+		return true;
+	return too_old(m, m->last_sample_us, now_us);
+}
+
+/* ---- analysis ---- */
+
+static const struct {
+	unsigned short qty;
+	unsigned short off;
+} input_map[] = {
+	{ QTY_V_L1N, offsetof(struct analysis_input, v_ln[0]) },
+	{ QTY_V_L2N, offsetof(struct analysis_input, v_ln[1]) },
+	{ QTY_V_L3N, offsetof(struct analysis_input, v_ln[2]) },
+	{ QTY_V_L12, offsetof(struct analysis_input, v_ll[0]) },
+	{ QTY_V_L23, offsetof(struct analysis_input, v_ll[1]) },
+	{ QTY_V_L31, offsetof(struct analysis_input, v_ll[2]) },
+	{ QTY_I_L1, offsetof(struct analysis_input, i[0]) },
+	{ QTY_I_L2, offsetof(struct analysis_input, i[1]) },
+	{ QTY_I_L3, offsetof(struct analysis_input, i[2]) },
+	{ QTY_I_N, offsetof(struct analysis_input, i_n) },
+	{ QTY_P_L1, offsetof(struct analysis_input, p[0]) },
+	{ QTY_P_L2, offsetof(struct analysis_input, p[1]) },
+	{ QTY_P_L3, offsetof(struct analysis_input, p[2]) },
+	{ QTY_P_TOTAL, offsetof(struct analysis_input, p_total) },
+	{ QTY_Q_L1, offsetof(struct analysis_input, q[0]) },
+	{ QTY_Q_L2, offsetof(struct analysis_input, q[1]) },
+	{ QTY_Q_L3, offsetof(struct analysis_input, q[2]) },
+	{ QTY_Q_TOTAL, offsetof(struct analysis_input, q_total) },
+	{ QTY_S_L1, offsetof(struct analysis_input, s[0]) },
+	{ QTY_S_L2, offsetof(struct analysis_input, s[1]) },
+	{ QTY_S_L3, offsetof(struct analysis_input, s[2]) },
+	{ QTY_S_TOTAL, offsetof(struct analysis_input, s_total) },
+	{ QTY_PF_L1, offsetof(struct analysis_input, pf[0]) },
+	{ QTY_PF_L2, offsetof(struct analysis_input, pf[1]) },
+	{ QTY_PF_L3, offsetof(struct analysis_input, pf[2]) },
+	{ QTY_PF_TOTAL, offsetof(struct analysis_input, pf_total) },
+	{ QTY_THD_V_L1, offsetof(struct analysis_input, thd_v[0]) },
+	{ QTY_THD_V_L2, offsetof(struct analysis_input, thd_v[1]) },
+	{ QTY_THD_V_L3, offsetof(struct analysis_input, thd_v[2]) },
+	{ QTY_THD_I_L1, offsetof(struct analysis_input, thd_i[0]) },
+	{ QTY_THD_I_L2, offsetof(struct analysis_input, thd_i[1]) },
+	{ QTY_THD_I_L3, offsetof(struct analysis_input, thd_i[2]) },
+	{ QTY_FREQ, offsetof(struct analysis_input, freq) },
+};
+
+void live_analysis_input(const struct live_meter *m, int64_t now_us, struct analysis_input *in)
+{
+	size_t i;
+
+	analysis_input_clear(in);
+	if (m == NULL)
+		return;
+	for (i = 0; i < UTIL_ARRAY_LEN(input_map); i++) {
+		const struct live_value *v = &m->v[input_map[i].qty];
+		double *dst = (double *)(void *)((char *)in + input_map[i].off);
+
+		if (v->quality != QUALITY_GOOD || !isfinite(v->value) ||
+		    live_value_stale(m, input_map[i].qty, now_us))
+			continue;
+		*dst = v->value;
+	}
+}
+
+void live_analysis_params(const struct live_meter *m, const struct config *cfg,
+			  struct analysis_params *par)
+{
+	analysis_defaults(par);
+	if (m != NULL && m->cfg != NULL) {
+		if (m->cfg->nominal_voltage > 0.0)
+			par->nominal_v = m->cfg->nominal_voltage;
+		if (m->cfg->max_power > 0.0)
+			par->max_power = m->cfg->max_power;
+	}
+	if (cfg != NULL) {
+		if (cfg->site.target_pf > 0.0 && cfg->site.target_pf <= 1.0)
+			par->target_pf = cfg->site.target_pf;
+		if (cfg->site.nominal_freq > 0.0)
+			par->nominal_freq = cfg->site.nominal_freq;
+	}
+}
+
+/* ---- history ---- */
+
+size_t live_history(const struct live_meter *m, enum live_hist h, int64_t now_us, double *out,
+		    size_t n)
+{
+	const struct live_ring *r;
+	int64_t now_s, sec;
+	size_t i;
+
+	if (out == NULL || n == 0)
+		return 0;
+	if (n > LIVE_HISTORY_S)
+		n = LIVE_HISTORY_S;
+	if (m == NULL || (unsigned)h >= LIVE_HIST__COUNT) {
+		for (i = 0; i < n; i++)
+			out[i] = NAN;
+		return n;
+	}
+	r = &m->hist[h];
+	now_s = sec_of(now_us);
+	for (i = 0; i < n; i++) {
+		size_t slot;
+
+		sec = now_s - (int64_t)(n - 1) + (int64_t)i;
+		out[i] = NAN;
+		if (r->last_s == 0 || sec > r->last_s || sec <= r->last_s - LIVE_HISTORY_S)
+			continue;
+		slot = slot_of(sec);
+		if (r->count[slot] > 0)
+			out[i] = r->sum[slot] / r->count[slot];
+	}
+	return n;
+}
