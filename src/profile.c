@@ -157,20 +157,19 @@ static const char *find_or_comment(const char *s, const char *end, const char *c
 static void add_section(struct parse *ps, const char *s, size_t n)
 {
 	struct section *sec;
-	char *text = util_strndup(s, n), *sp;
+	char *text = util_strndup(s, n), *kind = util_trim(text), *sp;
 
-	util_trim(text);
 	if (ps->nsects == ps->cap) {
 		ps->cap = ps->cap ? ps->cap * 2 : 16;
 		ps->sects = util_reallocarray(ps->sects, ps->cap, sizeof(*ps->sects));
 	}
 	sec = &ps->sects[ps->nsects];
 	memset(sec, 0, sizeof(*sec));
-	sp = text + strcspn(text, " \t");
-	sec->arg = util_strdup(sp);
-	util_trim(sec->arg);
+	sp = kind + strcspn(kind, " \t");
+	sec->arg = util_strdup(util_trim(sp));
 	*sp = '\0';
-	sec->kind = text;
+	sec->kind = util_strdup(kind);
+	free(text);
 	sec->line = ps->line;
 	ps->cur = (long)ps->nsects++;
 }
