@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "phasor/log.h"
+#include "phasor/regmap.h"
 #include "phasor/util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -1616,7 +1617,15 @@ void config_print_summary(const struct config *c, void *stream)
 			config_driver_name(m->driver), wprof,
 			san(b, sizeof(b), m->profile_name), poll);
 		if (m->driver == DRIVER_MODBUS) {
+			struct regmap_plan plan;
 			fprintf(f, "%s:%d unit %d", san(a, sizeof(a), m->host), m->port, m->unit);
+			if (m->profile != NULL &&
+			    regmap_plan(m->profile->regs, m->profile->nregs, m->profile->max_registers,
+					m->profile->max_gap, &plan) == 0) {
+				fprintf(f, ", %zu read%s per poll", plan.nreads,
+					plan.nreads == 1 ? "" : "s");
+				regmap_plan_free(&plan);
+			}
 		} else {
 			for (j = 0; j < m->ntopics; j++)
 				fprintf(f, "%s%s", j ? " " : "", san(a, sizeof(a), m->topics[j]));
