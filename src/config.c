@@ -43,7 +43,7 @@
 
 enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_METER, S__COUNT, S_IGNORED };
 
-static const char *const sect_names[S__COUNT] = {
+static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_METER] = "meter",
 };

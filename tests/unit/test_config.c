@@ -529,12 +529,12 @@ static void test_all_errors_in_order(void **state)
 	expect_errors(text, want, UTIL_ARRAY_LEN(want));
 }
 
-/* Reported before the key errors of the same section would be: the checks
- * run per section, the order must still be by line. */
-static void test_order_across_checks(void **state)
+/* An [mqtt] section after the meters that use it is fine; only the real
+ * error of the meter is reported. */
+static void test_mqtt_section_after_meter(void **state)
 {
 	static const char text[] = "[meter x]\n"	   /* 1 */
-				   "driver = mqtt\n"	   /* 2: no [mqtt] (checked last) */
+				   "driver = mqtt\n"	   /* 2 */
 				   "profile = tasmota\n"   /* 3 */
 				   "topic = a/+/b\n"	   /* 4 */
 				   "unit = 3\n"		   /* 5: not for mqtt */
@@ -545,7 +545,6 @@ static void test_order_across_checks(void **state)
 	};
 
 	(void)state;
-	/* [mqtt] after the meter still counts. */
 	expect_errors(text, want, UTIL_ARRAY_LEN(want));
 }
 
@@ -850,7 +849,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test_setup(test_errors, setup_tz),
 		cmocka_unit_test(test_all_errors_in_order),
-		cmocka_unit_test(test_order_across_checks),
+		cmocka_unit_test(test_mqtt_section_after_meter),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
