@@ -1638,8 +1638,11 @@ void config_print_summary(const struct config *c, void *stream)
 	fprintf(f, "\nprofiles (%zu):\n", c->nprofiles);
 	for (i = 0; i < c->nprofiles; i++) {
 		const struct profile *pr = c->profiles[i];
+		char *real = realpath(pr->path, NULL); /* no "build/../.." */
 		fprintf(f, "  %-*s  %-6s  %s", wprof, san(a, sizeof(a), pr->name),
-			pr->driver == PROFILE_MODBUS ? "modbus" : "mqtt", san(b, sizeof(b), pr->path));
+			pr->driver == PROFILE_MODBUS ? "modbus" : "mqtt",
+			san(b, sizeof(b), real != NULL ? real : pr->path));
+		free(real);
 		if (pr->driver == PROFILE_MODBUS)
 			fprintf(f, "  (%zu values)", pr->nregs);
 		else
