@@ -321,16 +321,34 @@ static void set_str(struct parse *p, const struct kv *kv, char **out)
 	*out = util_strdup(kv->value);
 }
 
+/* Decimal, or hexadecimal with 0x: "0502" is 502, not octal. */
+static int parse_integer(const char *s, long *out)
+{
+	const char *d = s + (s[0] == '-' || s[0] == '+');
+
+	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+		return util_parse_long(s, LONG_MIN, LONG_MAX, out);
+	while (d[0] == '0' && isdigit((unsigned char)d[1]))
+		d++;
+	if (d != s + (s[0] == '-' || s[0] == '+')) {
+		char *copy = util_printf("%s%s", s[0] == '-' ? "-" : "", d);
+		int rc = util_parse_long(copy, LONG_MIN, LONG_MAX, out);
+		free(copy);
+		return rc;
+	}
+	return util_parse_long(s, LONG_MIN, LONG_MAX, out);
+}
+
 static bool get_long(struct parse *p, const struct kv *kv, long min, long max, long *out)
 {
 	long v;
 
 	if (!has_value(p, kv))
 		return false;
-	if (util_parse_long(kv->value, LONG_MIN, LONG_MAX, &v) < 0 || v < min || v > max) {
+	if (parse_integer(kv->value, &v) < 0 || v < min || v > max) {
 		if (strcmp(kv->key, "port") == 0)
 			perr(p, kv->line, "port: %s is not a port (%ld..%ld)", kv->value, min, max);
-		else if (util_parse_long(kv->value, LONG_MIN, LONG_MAX, &v) == 0)
+		else if (parse_integer(kv->value, &v) == 0)
 			perr(p, kv->line, "%s: %s is out of range (%ld..%ld)", kv->key, kv->value,
 			     min, max);
 		else
@@ -1499,7 +1517,8 @@ static const char *san(char *buf, size_t size, const char *s)
 	return util_sanitize(buf, size, s != NULL ? s : "");
 }
 
-static void print_duration(FILE *f, int64_t ms)
+/* "30d", "1s", "250ms": the largest unit that divides ms. */
+static char *fmt_duration(char *buf, size_t size, int64_t ms)
 {
 	static const struct {
 		int64_t ms;
@@ -1510,11 +1529,19 @@ static void print_duration(FILE *f, int64_t ms)
 
 	for (i = 0; i < UTIL_ARRAY_LEN(units); i++) {
 		if (ms != 0 && ms % units[i].ms == 0) {
-			fprintf(f, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
-			return;
+			snprintf(buf, size, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+			return buf;
 		}
 	}
-	fprintf(f, "%lldms", (long long)ms);
+	snprintf(buf, size, "%lldms", (long long)ms);
+	return buf;
+}
+
+static void print_duration(FILE *f, int64_t ms)
+{
+	char buf[32];
+
+	fputs(fmt_duration(buf, sizeof(buf), ms), f);
 }
 
 /* The conninfo with any password replaced by "***". */
@@ -1607,13 +1634,13 @@ void config_print_summary(const struct config *c, void *stream)
 		ntopics += c->meters[i].ntopics;
 	}
 	fprintf(f, "\nmeters (%zu):\n", c->nmeters);
-	fprintf(f, "  %-*s  %-6s  %-*s  %-8s  %s\n", wname, "NAME", "DRIVER", wprof, "PROFILE",
+	fprintf(f, "  %-*s  %-6s  %-*s  %-6s  %s\n", wname, "NAME", "DRIVER", wprof, "PROFILE",
 		"POLL", "SOURCE");
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
 		char poll[32];
-		snprintf(poll, sizeof(poll), "%d ms", m->poll_ms);
-		fprintf(f, "  %-*s  %-6s  %-*s  %-8s  ", wname, san(a, sizeof(a), m->name),
+		fmt_duration(poll, sizeof(poll), m->poll_ms);
+		fprintf(f, "  %-*s  %-6s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name),
 			config_driver_name(m->driver), wprof,
 			san(b, sizeof(b), m->profile_name), poll);
 		if (m->driver == DRIVER_MODBUS) {

@@ -132,6 +132,21 @@ fi
 env -u PHASOR_PROFILES "$PHASOR" check-config -c "$T/good.ini" >"$T/tree.out" 2>&1
 t_eq "profiles from the source tree exit status" 0 "$?"
 
+# The complete example of docs/configuration.md is valid (secrets and the CA
+# file moved into $T).
+mkdir -p "$T/doc"
+printf 'pw\n' >"$T/doc/mqtt.pass"
+printf 'pw\n' >"$T/doc/pg.pass"
+chmod 600 "$T/doc/mqtt.pass" "$T/doc/pg.pass"
+echo pem >"$T/doc/ca.pem"
+sed -n '/^## A complete example/,$p' "$ROOT/docs/configuration.md" |
+	sed -n '/^```ini$/,/^```$/p' | sed '1d;$d' |
+	sed -e "s|/etc/phasor/mqtt.pass|mqtt.pass|; s|/etc/phasor/pg.pass|pg.pass|" \
+	    -e "s|/etc/ssl/certs/plant-ca.pem|ca.pem|" >"$T/doc/phasor.ini"
+grep -q '^\[meter ' "$T/doc/phasor.ini" || t_fail "no example found in docs/configuration.md"
+"$PHASOR" check-config -c "$T/doc/phasor.ini" >"$T/doc.out" 2>"$T/doc.err"
+t_eq "documented example exit status" 0 "$?"
+
 # Usage.
 "$PHASOR" check-config --help >"$T/help.out" 2>&1
 t_eq "--help exit status" 0 "$?"

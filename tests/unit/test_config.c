@@ -470,6 +470,8 @@ static const struct error_case error_cases[] = {
 	{ "profile name as a path", "[meter a]\ndriver = modbus\nprofile = ../x\nhost = h\n",
 	  { "t.ini:3: profile: unknown profile '../x' (searched $PHASOR_PROFILES, conf/profiles, "
 	    PHASOR_PREFIX "/share/phasor/profiles)" } },
+	{ "port as hexadecimal text is not decimal", MB "port = 0x1G\n",
+	  { "t.ini:5: port: 0x1G is not a port (1..65535)" } },
 	{ "inline comments and indentation are fine",
 	  "  [site]   ; comment\n  name = x ; comment\n# whole line\n; whole line\n" MB, { NULL } },
 };
@@ -807,6 +809,29 @@ static void test_default_path(void **state)
 	free(home);
 }
 
+/* Integers are decimal even with leading zeros; 0x is hexadecimal. */
+static void test_integer_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		int unit;
+	} cases[] = { { "010", 10 }, { "0", 0 }, { "0x1F", 31 }, { "255", 255 }, { "00", 0 } };
+	struct diag d;
+	size_t i;
+
+	(void)state;
+	diag_init(&d);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *text = util_printf(MB "unit = %s\n", cases[i].text);
+		struct config *c = config_load_string(text, "t.ini", &d);
+		assert_non_null(c);
+		assert_int_equal(c->meters[0].unit, cases[i].unit);
+		config_free(c);
+		free(text);
+	}
+	diag_clear(&d);
+}
+
 static void test_driver_names(void **state)
 {
 	(void)state;
@@ -854,6 +879,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
+		cmocka_unit_test(test_integer_forms),
 		cmocka_unit_test(test_driver_names),
 	};
 
