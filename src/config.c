@@ -12,8 +12,9 @@
  * meter's profile and does the checks that span sections (duplicate
  * devices, MQTT meters without a broker). Every problem is collected with
  * its line and reported at the end, sorted by line, so one run shows them
- * all. Secrets are only ever read from *_file keys, through
- * config_read_secret(), which refuses files others can read.
+ * all. Topic filters are checked with payload_filter_valid(). Secrets are
+ * only ever read from *_file keys, through config_read_secret(), which
+ * refuses files others can read.
  */
 #include "phasor/config.h"
 
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "phasor/log.h"
+#include "phasor/payload.h"
 #include "phasor/regmap.h"
 #include "phasor/util.h"
 
@@ -522,43 +524,6 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/*
- * A valid MQTT subscription filter (MQTT 3.1.1 section 4.7): not empty, '#'
- * only as a whole last level, '+' only as a whole level; "$share/GROUP/"
- * needs a group and a filter after it. (payload_filter_valid() of the mqtt
- * module says the same; this copy keeps config free of that module.)
- */
-static bool filter_valid(const char *f)
-{
-	const char *lvl;
-
-	if (f[0] == '\0' || strlen(f) > 65535 || has_control(f))
-		return false;
-	if (strncmp(f, "$share/", 7) == 0) {
-		const char *g = f + 7, *slash = strchr(g, '/');
-		if (slash == NULL || slash == g)
-			return false;
-		if (memchr(g, '+', (size_t)(slash - g)) || memchr(g, '#', (size_t)(slash - g)))
-			return false;
-		f = slash + 1;
-		if (*f == '\0')
-			return false;
-	}
-	lvl = f;
-	for (;;) {
-		const char *end = strchr(lvl, '/');
-		size_t n = end != NULL ? (size_t)(end - lvl) : strlen(lvl);
-		if (memchr(lvl, '#', n) != NULL && (n != 1 || end != NULL))
-			return false;
-		if (memchr(lvl, '+', n) != NULL && n != 1)
-			return false;
-		if (end == NULL)
-			break;
-		lvl = end + 1;
-	}
-	return true;
-}
-
 /* "tcp://HOST:PORT" (or ssl, mqtt, mqtts); NULL when fine, else why not. */
 static const char *uri_problem(const char *uri)
 {
@@ -988,7 +953,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 			size_t j;
 			if (!has_value(p, kv))
 				continue;
-			if (!filter_valid(kv->value)) {
+			if (!payload_filter_valid(kv->value) || has_control(kv->value)) {
 				perr(p, kv->line,
 				     "topic: %s is not a valid MQTT topic filter ('+' and '#' must "
 				     "be whole levels, '#' only last)",

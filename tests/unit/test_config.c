@@ -809,6 +809,43 @@ static void test_default_path(void **state)
 	free(home);
 }
 
+/* Topic filters: what MQTT accepts, and nothing else. */
+static void test_topic_filters(void **state)
+{
+	static const struct {
+		const char *filter;
+		bool ok;
+	} cases[] = {
+		{ "a/b", true },	  { "#", true },	   { "+", true },
+		{ "a/+/b", true },	  { "+/#", true },	   { "a//b", true },
+		{ "$share/g/a/#", true }, { "a/#/b", false },	   { "a/b#", false },
+		{ "a+/b", false },	  { "$share//a", false },  { "$share/g", false },
+		{ "$share/g+/a", false }, { "$share/g/", false },  { "a/\x01", false },
+	};
+	struct diag d;
+	size_t i;
+
+	(void)state;
+	diag_init(&d);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *text = util_printf(BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\n"
+						"topic = %s\n",
+					 cases[i].filter);
+		struct config *c = config_load_string(text, "t.ini", &d);
+		if ((c != NULL) != cases[i].ok)
+			fprintf(stderr, "filter %s: expected %s\n", cases[i].filter,
+				cases[i].ok ? "valid" : "invalid");
+		assert_true((c != NULL) == cases[i].ok);
+		if (c != NULL)
+			assert_string_equal(c->meters[0].topics[0], cases[i].filter);
+		else
+			assert_int_equal(d.n, 1);
+		config_free(c);
+		diag_clear(&d);
+		free(text);
+	}
+}
+
 /* Integers are decimal even with leading zeros; 0x is hexadecimal. */
 static void test_integer_forms(void **state)
 {
@@ -879,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
+		cmocka_unit_test(test_topic_filters),
 		cmocka_unit_test(test_integer_forms),
 		cmocka_unit_test(test_driver_names),
 	};
