@@ -77,6 +77,7 @@ struct config {
 		int qos;               /* 0..2, default 1 */
 		int keepalive_s;       /* default 30 */
 		char *share_group;     /* subscribe as $share/GROUP/<filter>, may be NULL */
+		bool clean_session;    /* default true */
 		int line;
 	} mqtt;
 
@@ -114,6 +115,10 @@ void config_free(struct config *c);
  * (static buffer otherwise).
  */
 const char *config_default_path(void);
+
+/* The paths config_default_path() tries, in order, as "A, B, C" (static
+ * buffer): for the "no configuration file (tried ...)" message. */
+const char *config_default_candidates(void);
 
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);

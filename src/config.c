@@ -1,0 +1,1657 @@
+// SPDX-License-Identifier: MIT
+/*
+ * config: reads the INI configuration of the contract and validates all of
+ * it before anything starts.
+ *
+ * inih splits the lines; everything else is here. Parsing is two passes. The
+ * first (inih with our own line reader) only collects sections and their
+ * key/value pairs with line numbers: the reader counts lines, so the handler
+ * knows where it is, and it parses the section headers itself (inih
+ * truncates long section names and never reports empty sections). The
+ * second pass validates section by section into struct config, loads each
+ * meter's profile and does the checks that span sections (duplicate
+ * devices, MQTT meters without a broker). Every problem is collected with
+ * its line and reported at the end, sorted by line, so one run shows them
+ * all. Topic filters are checked with payload_filter_valid(). Secrets are
+ * only ever read from *_file keys, through config_read_secret(), which
+ * refuses files others can read.
+ */
+#include "phasor/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "phasor/log.h"
+#include "phasor/payload.h"
+#include "phasor/regmap.h"
+#include "phasor/util.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_LINE 8192 /* inih's line buffer, raised from its 200 */
+#define SECRET_MAX_BYTES (64 * 1024)
+#define METER_NAME_MAX 64
+
+/* ---- pass one: sections and key/value pairs ---------------------------- */
+
+enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_METER, S__COUNT, S_IGNORED };
+
+static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
+	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
+	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_METER] = "meter",
+};
+
+struct kv {
+	char *key;
+	char *value;
+	int line;
+};
+
+struct sect {
+	enum sect_kind kind; /* S_IGNORED: bad or unknown header, keys dropped */
+	char *title;         /* "[site]", "[meter x]": for messages */
+	char *meter_name;    /* S_METER only */
+	int line;
+	struct kv *kvs;
+	size_t nkvs;
+};
+
+struct err {
+	int line; /* 0: about the whole file, printed last */
+	size_t seq;
+	char *msg;
+};
+
+struct parse {
+	const char *name; /* file name used in messages */
+	char *base;       /* directory for relative paths (NULL: as given) */
+	const char *p;    /* reader cursor in the text */
+	int line;         /* line the reader handed to inih last */
+	struct sect *sects;
+	size_t nsects;
+	long cur;         /* index of the current section, -1: none yet */
+	struct err *errs;
+	size_t nerrs;
+};
+
+static void perr(struct parse *p, int line, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+static void perr(struct parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *raw, *msg;
+	size_t len;
+
+	va_start(ap, fmt);
+	raw = util_vprintf(fmt, ap);
+	va_end(ap);
+	/* Values from the file are echoed back: keep the terminal safe. The
+	 * sanitized text is never longer than the raw one. */
+	len = strlen(raw);
+	msg = util_malloc(len + 1);
+	util_sanitize(msg, len + 1, raw);
+	free(raw);
+	p->errs = util_reallocarray(p->errs, p->nerrs + 1, sizeof(*p->errs));
+	p->errs[p->nerrs].line = line;
+	p->errs[p->nerrs].seq = p->nerrs;
+	p->errs[p->nerrs].msg = msg;
+	p->nerrs++;
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct err *x = a, *y = b;
+	/* Whole-file errors (line 0) go last. */
+	unsigned lx = x->line > 0 ? (unsigned)x->line : UINT_MAX;
+	unsigned ly = y->line > 0 ? (unsigned)y->line : UINT_MAX;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Suggestion for a typo: util_closest, plus one swap of adjacent letters
+ * counted as a single edit ("metre" -> "meter"). */
+static const char *closest(const char *word, const char *const *cands)
+{
+	const char *best = util_closest(word, cands);
+	size_t len = strlen(word), i, j;
+
+	if (best != NULL || len < 2 || len > 64)
+		return best;
+	for (i = 0; cands[i] != NULL; i++) {
+		char buf[65];
+		if (strlen(cands[i]) != len)
+			continue;
+		for (j = 0; j + 1 < len; j++) {
+			memcpy(buf, word, len + 1);
+			buf[j] = word[j + 1];
+			buf[j + 1] = word[j];
+			if (strcasecmp(buf, cands[i]) == 0)
+				return cands[i];
+		}
+	}
+	return NULL;
+}
+
+/* The section header on this line: "[kind]" or "[meter NAME]". */
+static void parse_header(struct parse *p, const char *start, int line)
+{
+	const char *close = strchr(start, ']');
+	struct sect s;
+	char *inner, *word, *rest;
+	const char *after;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = S_IGNORED;
+	s.line = line;
+	if (close == NULL) {
+		perr(p, line, "missing ']' in section header");
+		goto add;
+	}
+	after = close + 1;
+	while (isspace((unsigned char)*after))
+		after++;
+	if (*after != '\0' && *after != ';' && *after != '#')
+		perr(p, line, "unexpected text after ']': %s", after);
+	inner = util_strndup(start + 1, (size_t)(close - start - 1));
+	word = util_trim(inner);
+	rest = word;
+	while (*rest != '\0' && !isspace((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0') {
+		*rest++ = '\0';
+		rest = util_trim(rest);
+	}
+	for (i = 0; i < S__COUNT; i++)
+		if (strcmp(word, sect_names[i]) == 0)
+			break;
+	if (i == S__COUNT) {
+		const char *sugg = closest(word, sect_names);
+		char *shown = *rest ? util_printf("%s %s", word, rest) : util_strdup(word);
+		if (sugg == NULL)
+			perr(p, line,
+			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
+			     "[meter NAME])",
+			     shown);
+		else if (strcmp(sugg, "meter") == 0)
+			perr(p, line, "unknown section [%s]; did you mean [meter NAME]?", shown);
+		else
+			perr(p, line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
+		free(shown);
+	} else if (i == S_METER && *rest == '\0') {
+		perr(p, line, "a meter section needs a name: [meter NAME]");
+	} else if (i != S_METER && *rest != '\0') {
+		perr(p, line, "section [%s] takes no name (found [%s %s])", word, word, rest);
+	} else {
+		s.kind = (enum sect_kind)i;
+		if (i == S_METER) {
+			s.meter_name = util_strdup(rest);
+			s.title = util_printf("[meter %s]", rest);
+		} else {
+			s.title = util_printf("[%s]", word);
+		}
+	}
+	free(inner);
+add:
+	p->sects = util_reallocarray(p->sects, p->nsects + 1, sizeof(*p->sects));
+	p->sects[p->nsects] = s;
+	p->cur = (long)p->nsects++;
+}
+
+/*
+ * inih's line source. Called once per line, so p->line is the number of the
+ * line the handler is about to see. Section headers are parsed here and
+ * inih gets an empty line instead; over-long lines are reported here.
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	const char *nl, *start;
+	size_t len, linelen;
+	char *copy;
+
+	if (*p->p == '\0')
+		return NULL;
+	p->line++;
+	nl = strchr(p->p, '\n');
+	len = nl != NULL ? (size_t)(nl - p->p) + 1 : strlen(p->p);
+	linelen = len;
+	start = p->p;
+	p->p += len;
+
+	if (linelen > 0 && start[linelen - 1] == '\n')
+		linelen--;
+	if (linelen > 0 && start[linelen - 1] == '\r')
+		linelen--;
+	/* inih needs room for "\r\n\0" beyond the line. */
+	if (len + 1 > (size_t)num || linelen + 3 > (size_t)num) {
+		perr(p, p->line, "line is too long (more than %d characters)", num - 3);
+		util_strlcpy(str, "\n", (size_t)num);
+		return str;
+	}
+	copy = util_strndup(start, linelen);
+	{
+		char *s = copy;
+		if (p->line == 1 && (unsigned char)s[0] == 0xef &&
+		    (unsigned char)s[1] == 0xbb && (unsigned char)s[2] == 0xbf)
+			s += 3;
+		s = util_trim(s);
+		if (*s == '[') {
+			parse_header(p, s, p->line);
+			free(copy);
+			util_strlcpy(str, "\n", (size_t)num);
+			return str;
+		}
+	}
+	free(copy);
+	memcpy(str, start, len);
+	str[len] = '\0';
+	return str;
+}
+
+static struct kv *sect_find(struct sect *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++)
+		if (strcmp(s->kvs[i].key, key) == 0)
+			return &s->kvs[i];
+	return NULL;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	struct sect *s;
+	struct kv *prev;
+
+	(void)section; /* ours is p->cur: inih's is truncated */
+	if (value == NULL) {
+		perr(p, p->line, "expected 'key = value' or '[section]', found: %s", name);
+		return 1;
+	}
+	if (*name == '\0') {
+		perr(p, p->line, "missing key name before '='");
+		return 1;
+	}
+	if (p->cur < 0) {
+		perr(p, p->line, "key '%s' is outside any section (add [site], [meter NAME], ...)",
+		     name);
+		return 1;
+	}
+	s = &p->sects[p->cur];
+	if (s->kind == S_IGNORED)
+		return 1; /* the header was reported */
+	if (strcmp(name, "topic") != 0 && (prev = sect_find(s, name)) != NULL) {
+		perr(p, p->line, "duplicate key '%s' (first at line %d)", name, prev->line);
+		return 1;
+	}
+	s->kvs = util_reallocarray(s->kvs, s->nkvs + 1, sizeof(*s->kvs));
+	s->kvs[s->nkvs].key = util_strdup(name);
+	s->kvs[s->nkvs].value = util_strdup(value);
+	s->kvs[s->nkvs].line = p->line;
+	s->nkvs++;
+	return 1;
+}
+
+/* ---- value helpers ---------------------------------------------------- */
+
+static bool has_value(struct parse *p, const struct kv *kv)
+{
+	if (kv->value[0] != '\0')
+		return true;
+	perr(p, kv->line, "%s: no value", kv->key);
+	return false;
+}
+
+static void set_str(struct parse *p, const struct kv *kv, char **out)
+{
+	if (!has_value(p, kv))
+		return;
+	free(*out);
+	*out = util_strdup(kv->value);
+}
+
+/* Decimal, or hexadecimal with 0x: "0502" is 502, not octal. */
+static int parse_integer(const char *s, long *out)
+{
+	const char *d = s + (s[0] == '-' || s[0] == '+');
+
+	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+		return util_parse_long(s, LONG_MIN, LONG_MAX, out);
+	while (d[0] == '0' && isdigit((unsigned char)d[1]))
+		d++;
+	if (d != s + (s[0] == '-' || s[0] == '+')) {
+		char *copy = util_printf("%s%s", s[0] == '-' ? "-" : "", d);
+		int rc = util_parse_long(copy, LONG_MIN, LONG_MAX, out);
+		free(copy);
+		return rc;
+	}
+	return util_parse_long(s, LONG_MIN, LONG_MAX, out);
+}
+
+static bool get_long(struct parse *p, const struct kv *kv, long min, long max, long *out)
+{
+	long v;
+
+	if (!has_value(p, kv))
+		return false;
+	if (parse_integer(kv->value, &v) < 0 || v < min || v > max) {
+		if (strcmp(kv->key, "port") == 0)
+			perr(p, kv->line, "port: %s is not a port (%ld..%ld)", kv->value, min, max);
+		else if (parse_integer(kv->value, &v) == 0)
+			perr(p, kv->line, "%s: %s is out of range (%ld..%ld)", kv->key, kv->value,
+			     min, max);
+		else
+			perr(p, kv->line, "%s: %s is not an integer (%ld..%ld)", kv->key,
+			     kv->value, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static void get_int(struct parse *p, const struct kv *kv, int min, int max, int *out)
+{
+	long v;
+
+	if (get_long(p, kv, min, max, &v))
+		*out = (int)v;
+}
+
+static void get_double(struct parse *p, const struct kv *kv, double min, double max,
+		       double *out)
+{
+	double v;
+
+	if (!has_value(p, kv))
+		return;
+	if (util_parse_double(kv->value, &v) < 0 || v != v) {
+		perr(p, kv->line, "%s: %s is not a number (%g..%g)", kv->key, kv->value, min, max);
+		return;
+	}
+	if (v < min || v > max) {
+		perr(p, kv->line, "%s: %s is out of range (%g..%g)", kv->key, kv->value, min, max);
+		return;
+	}
+	*out = v;
+}
+
+/* Durations: the range is given as text for the message ("1s..1h"). */
+static bool get_duration(struct parse *p, const struct kv *kv, int64_t min_ms, int64_t max_ms,
+			 const char *range, int64_t *out)
+{
+	int64_t ms;
+
+	if (!has_value(p, kv))
+		return false;
+	if (util_parse_duration_ms(kv->value, &ms) < 0) {
+		perr(p, kv->line, "%s: %s is not a duration (%s; e.g. 500ms, 10s, 5m, 2h, 30d)",
+		     kv->key, kv->value, range);
+		return false;
+	}
+	if (ms < min_ms || ms > max_ms) {
+		perr(p, kv->line, "%s: %s is out of range (%s)", kv->key, kv->value, range);
+		return false;
+	}
+	*out = ms;
+	return true;
+}
+
+static void get_bool(struct parse *p, const struct kv *kv, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	if (!has_value(p, kv))
+		return;
+	for (i = 0; i < UTIL_ARRAY_LEN(yes); i++) {
+		if (strcasecmp(kv->value, yes[i]) == 0) {
+			*out = true;
+			return;
+		}
+		if (strcasecmp(kv->value, no[i]) == 0) {
+			*out = false;
+			return;
+		}
+	}
+	perr(p, kv->line, "%s: %s is not a boolean (true, false, yes, no, on, off, 1, 0)",
+	     kv->key, kv->value);
+}
+
+static char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && h[0] == '/')
+		return util_strdup(h);
+	pw = getpwuid(getuid());
+	if (pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+		return util_strdup(pw->pw_dir);
+	return NULL;
+}
+
+/* A path from the file: "~/" is the home directory, a relative path is
+ * relative to the configuration file's directory. */
+static char *resolve_path(const struct parse *p, const char *v)
+{
+	if (v[0] == '~' && v[1] == '/') {
+		char *home = home_dir();
+		if (home != NULL) {
+			char *r = util_printf("%s%s", home, v + 1);
+			free(home);
+			return r;
+		}
+	}
+	if (v[0] == '/' || p->base == NULL)
+		return util_strdup(v);
+	return util_printf("%s/%s", p->base, v);
+}
+
+static void set_path(struct parse *p, const struct kv *kv, char **out)
+{
+	if (!has_value(p, kv))
+		return;
+	free(*out);
+	*out = resolve_path(p, kv->value);
+}
+
+static void set_secret(struct parse *p, const struct kv *kv, char **out)
+{
+	char *path, *cause = NULL, *secret;
+
+	if (!has_value(p, kv))
+		return;
+	path = resolve_path(p, kv->value);
+	secret = config_read_secret(path, &cause);
+	if (secret == NULL) {
+		perr(p, kv->line, "%s: %s", kv->key, cause);
+		free(cause);
+	} else if (secret[0] == '\0') {
+		perr(p, kv->line, "%s: %s is empty", kv->key, path);
+		free(secret);
+	} else {
+		if (*out != NULL) {
+			explicit_bzero(*out, strlen(*out));
+			free(*out);
+		}
+		*out = secret;
+	}
+	free(path);
+}
+
+static void unknown_key(struct parse *p, const struct sect *s, const struct kv *kv,
+			const char *const *keys)
+{
+	const char *sugg = closest(kv->key, keys);
+
+	if (sugg != NULL)
+		perr(p, kv->line, "unknown key '%s' in %s; did you mean '%s'?", kv->key, s->title,
+		     sugg);
+	else
+		perr(p, kv->line, "unknown key '%s' in %s", kv->key, s->title);
+}
+
+static void missing_key(struct parse *p, const struct sect *s, const char *key, const char *why)
+{
+	perr(p, s->line, "missing key '%s' in %s%s", key, s->title, why);
+}
+
+/* No '/', '+', '#' (MQTT topic levels and wildcards). */
+static bool mqtt_level_safe(const char *s)
+{
+	return strpbrk(s, "/+#") == NULL;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* "tcp://HOST:PORT" (or ssl, mqtt, mqtts); NULL when fine, else why not. */
+static const char *uri_problem(const char *uri)
+{
+	static const char *const schemes[] = { "tcp://", "ssl://", "mqtt://", "mqtts://" };
+	const char *h = NULL, *port;
+	size_t i;
+	long v;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(schemes); i++)
+		if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0)
+			h = uri + strlen(schemes[i]);
+	if (h == NULL)
+		return "the scheme must be tcp://, ssl://, mqtt:// or mqtts://";
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+		if (close == NULL || close == h + 1)
+			return "bad IPv6 address (tcp://[ADDRESS]:PORT)";
+		for (i = 1; h + i < close; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.')
+				return "bad IPv6 address (tcp://[ADDRESS]:PORT)";
+		port = close + 1;
+	} else {
+		port = h;
+		while (*port != '\0' && *port != ':' && *port != '/') {
+			if (!isalnum((unsigned char)*port) && *port != '-' && *port != '.' &&
+			    *port != '_')
+				return "bad character in the host name";
+			port++;
+		}
+		if (port == h)
+			return "no host";
+	}
+	if (*port != ':')
+		return "no port (e.g. tcp://HOST:1883, ssl://HOST:8883)";
+	if (util_parse_long(port + 1, 1, 65535, &v) < 0 || !isdigit((unsigned char)port[1]))
+		return "the port must be a number in 1..65535 with nothing after it";
+	return NULL;
+}
+
+static bool host_valid(const char *h)
+{
+	if (strlen(h) > 253)
+		return false;
+	for (; *h != '\0'; h++)
+		if (!isalnum((unsigned char)*h) && strchr("-._:[]%", *h) == NULL)
+			return false;
+	return true;
+}
+
+/* ---- pass two: sections ------------------------------------------------ */
+
+static const char *const site_keys[] = { "name", "timezone", "target_pf", "nominal_frequency",
+					 NULL };
+
+static bool timezone_known(const char *tz)
+{
+	struct stat st;
+	char *path;
+	bool ok;
+
+	if (tz[0] == ':')
+		tz++;
+	if (strcmp(tz, "UTC") == 0 || strstr(tz, "..") != NULL)
+		return strcmp(tz, "UTC") == 0;
+	if (stat("/usr/share/zoneinfo", &st) < 0)
+		return true; /* no tzdata to check against */
+	path = util_printf("/usr/share/zoneinfo/%s", tz);
+	ok = tz[0] != '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	/* POSIX TZ strings ("CET-1CEST,M3.5.0,M10.5.0/3") carry digits. */
+	if (!ok && strpbrk(tz, "0123456789") != NULL && strchr(tz, ' ') == NULL)
+		ok = true;
+	return ok;
+}
+
+static void do_site(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "name") == 0) {
+			set_str(p, kv, &c->site.name);
+		} else if (strcmp(kv->key, "timezone") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (!timezone_known(kv->value))
+				perr(p, kv->line,
+				     "timezone: %s is not a known time zone (e.g. Europe/Paris, UTC)",
+				     kv->value);
+			else
+				set_str(p, kv, &c->site.timezone);
+		} else if (strcmp(kv->key, "target_pf") == 0) {
+			get_double(p, kv, 0.5, 1.0, &c->site.target_pf);
+		} else if (strcmp(kv->key, "nominal_frequency") == 0) {
+			get_double(p, kv, 40, 70, &c->site.nominal_freq);
+		} else {
+			unknown_key(p, s, kv, site_keys);
+		}
+	}
+}
+
+static const char *const store_keys[] = { "path",      "retention",	 "queue_max",
+					  "batch_rows", "commit_interval", NULL };
+
+static void do_store(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+	int64_t ms;
+	long v;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "path") == 0) {
+			set_path(p, kv, &c->store.path);
+		} else if (strcmp(kv->key, "retention") == 0) {
+			get_duration(p, kv, 0, INT64_MAX / 2, "0 or more", &c->store.retention_ms);
+		} else if (strcmp(kv->key, "queue_max") == 0) {
+			if (get_long(p, kv, 1000, 100000000, &v))
+				c->store.queue_max = (size_t)v;
+		} else if (strcmp(kv->key, "batch_rows") == 0) {
+			get_int(p, kv, 1, 1000000, &c->store.batch_rows);
+		} else if (strcmp(kv->key, "commit_interval") == 0) {
+			if (get_duration(p, kv, 10, 60000, "10ms..60s", &ms))
+				c->store.commit_ms = (int)ms;
+		} else {
+			unknown_key(p, s, kv, store_keys);
+		}
+	}
+}
+
+static const char *const log_keys[] = { "path", "level", NULL };
+
+static void do_log(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "path") == 0) {
+			set_path(p, kv, &c->log.path);
+		} else if (strcmp(kv->key, "level") == 0) {
+			int lvl;
+			if (!has_value(p, kv))
+				continue;
+			lvl = log_level_parse(kv->value);
+			if (lvl < 0)
+				perr(p, kv->line, "level: %s is not a log level (error, warn, info, debug)",
+				     kv->value);
+			else
+				c->log.level = lvl;
+		} else {
+			unknown_key(p, s, kv, log_keys);
+		}
+	}
+}
+
+static const char *const mqtt_keys[] = { "uri",	     "client_id", "username",
+					 "password_file", "ca_file", "qos",
+					 "keepalive",     "share_group", "clean_session",
+					 NULL };
+
+static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+	int64_t ms;
+
+	c->mqtt.enabled = true;
+	c->mqtt.line = s->line;
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "uri") == 0) {
+			const char *why;
+			if (!has_value(p, kv))
+				continue;
+			why = uri_problem(kv->value);
+			if (why != NULL)
+				perr(p, kv->line, "uri: %s is not an MQTT broker URI: %s", kv->value, why);
+			else
+				set_str(p, kv, &c->mqtt.uri);
+		} else if (strcmp(kv->key, "client_id") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (has_control(kv->value))
+				perr(p, kv->line, "client_id: control characters are not allowed");
+			else
+				set_str(p, kv, &c->mqtt.client_id);
+		} else if (strcmp(kv->key, "username") == 0) {
+			set_str(p, kv, &c->mqtt.username);
+		} else if (strcmp(kv->key, "password_file") == 0) {
+			set_secret(p, kv, &c->mqtt.password);
+		} else if (strcmp(kv->key, "ca_file") == 0) {
+			char *path;
+			if (!has_value(p, kv))
+				continue;
+			path = resolve_path(p, kv->value);
+			if (access(path, R_OK) < 0) {
+				perr(p, kv->line, "ca_file: cannot read %s: %s", path, strerror(errno));
+				free(path);
+			} else {
+				free(c->mqtt.ca_file);
+				c->mqtt.ca_file = path;
+			}
+		} else if (strcmp(kv->key, "qos") == 0) {
+			get_int(p, kv, 0, 2, &c->mqtt.qos);
+		} else if (strcmp(kv->key, "keepalive") == 0) {
+			if (get_duration(p, kv, 1000, 3600000, "1s..1h", &ms))
+				c->mqtt.keepalive_s = (int)((ms + 999) / 1000);
+		} else if (strcmp(kv->key, "share_group") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (!mqtt_level_safe(kv->value) || has_control(kv->value))
+				perr(p, kv->line, "share_group: %s must not contain '/', '+' or '#'",
+				     kv->value);
+			else
+				set_str(p, kv, &c->mqtt.share_group);
+		} else if (strcmp(kv->key, "clean_session") == 0) {
+			get_bool(p, kv, &c->mqtt.clean_session);
+		} else {
+			unknown_key(p, s, kv, mqtt_keys);
+		}
+	}
+	if (sect_find(s, "uri") == NULL)
+		missing_key(p, s, "uri", " (e.g. uri = tcp://127.0.0.1:1883)");
+}
+
+static const char *const sync_keys[] = { "postgres", "password_file", "interval", NULL };
+
+static void do_sync(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	c->sync.enabled = true;
+	c->sync.line = s->line;
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "postgres") == 0)
+			set_str(p, kv, &c->sync.postgres);
+		else if (strcmp(kv->key, "password_file") == 0)
+			set_secret(p, kv, &c->sync.password);
+		else if (strcmp(kv->key, "interval") == 0)
+			get_duration(p, kv, 100, 86400000, "100ms..1d", &c->sync.interval_ms);
+		else
+			unknown_key(p, s, kv, sync_keys);
+	}
+	if (sect_find(s, "postgres") == NULL)
+		missing_key(p, s, "postgres", " (a libpq connection string)");
+}
+
+/* ---- meters and profiles ---------------------------------------------- */
+
+static const char *const meter_keys[] = { "driver",  "profile",	 "description",	    "host",
+					  "port",    "unit",	 "poll_ms",	    "timeout_ms",
+					  "topic",   "nominal_voltage", "max_power", NULL };
+
+/* A profile name asked for, loaded or not (so failures are reported once). */
+struct prof_use {
+	char *name;
+	struct profile *prof; /* NULL: unknown or failed */
+	int line;             /* where it was first asked for */
+};
+
+struct meter_ctx {
+	struct prof_use *uses;
+	size_t nuses;
+};
+
+static const struct profile *get_profile(struct parse *p, struct meter_ctx *mc,
+					 struct config *c, const struct kv *kv)
+{
+	char path[PATH_MAX];
+	struct diag d;
+	struct prof_use *u;
+	size_t i;
+
+	for (i = 0; i < mc->nuses; i++) {
+		if (strcmp(mc->uses[i].name, kv->value) != 0)
+			continue;
+		if (mc->uses[i].prof == NULL)
+			perr(p, kv->line, "profile: %s could not be used (see line %d)", kv->value,
+			     mc->uses[i].line);
+		return mc->uses[i].prof;
+	}
+	mc->uses = util_reallocarray(mc->uses, mc->nuses + 1, sizeof(*mc->uses));
+	u = &mc->uses[mc->nuses++];
+	u->name = util_strdup(kv->value);
+	u->prof = NULL;
+	u->line = kv->line;
+
+	if (kv->value[0] == '.' || strchr(kv->value, '/') != NULL || has_control(kv->value) ||
+	    profile_find(kv->value, path, sizeof(path)) < 0) {
+		const char *const *known = profile_known_names();
+		const char *sugg = known != NULL ? closest(kv->value, known) : NULL;
+		if (sugg != NULL)
+			perr(p, kv->line, "profile: unknown profile '%s'; did you mean '%s'?",
+			     kv->value, sugg);
+		else
+			perr(p, kv->line,
+			     "profile: unknown profile '%s' (searched $PHASOR_PROFILES, "
+			     "conf/profiles, %s/share/phasor/profiles)",
+			     kv->value, PHASOR_PREFIX);
+		return NULL;
+	}
+	diag_init(&d);
+	u->prof = profile_load(path, kv->value, &d);
+	if (u->prof == NULL) {
+		if (d.n == 0)
+			perr(p, kv->line, "profile: %s (%s) could not be loaded", kv->value, path);
+		for (i = 0; i < d.n; i++)
+			perr(p, kv->line, "profile %s: %s", kv->value, d.lines[i]);
+	} else {
+		c->profiles = util_reallocarray(c->profiles, c->nprofiles + 1,
+						sizeof(*c->profiles));
+		c->profiles[c->nprofiles++] = u->prof;
+	}
+	diag_clear(&d);
+	return u->prof;
+}
+
+static const char *meter_name_problem(const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	char clean[METER_NAME_MAX * 4 + 1];
+
+	if (strlen(name) > METER_NAME_MAX)
+		return "longer than 64 bytes";
+	if (strpbrk(name, "/+#") != NULL)
+		return "'/', '+' and '#' are not allowed";
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			return "control characters are not allowed";
+	util_sanitize(clean, sizeof(clean), name);
+	if (strcmp(clean, name) != 0)
+		return "not valid UTF-8 text";
+	return NULL;
+}
+
+static void meter_free_fields(struct config_meter *m)
+{
+	size_t i;
+
+	free(m->name);
+	free(m->profile_name);
+	free(m->description);
+	free(m->host);
+	for (i = 0; i < m->ntopics; i++)
+		free(m->topics[i]);
+	free(m->topics);
+}
+
+/* Is a key only meaningful for one driver? */
+static bool modbus_only(const char *k)
+{
+	return strcmp(k, "host") == 0 || strcmp(k, "port") == 0 || strcmp(k, "unit") == 0 ||
+	       strcmp(k, "timeout_ms") == 0;
+}
+
+static void do_meter(struct parse *p, struct sect *s, struct config *c, struct meter_ctx *mc,
+		     bool keep)
+{
+	struct config_meter m;
+	const struct kv *driver_kv = NULL, *profile_kv = NULL;
+	bool driver_ok = false;
+	const char *why;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.name = util_strdup(s->meter_name);
+	m.port = 502;
+	m.unit = 1;
+	m.timeout_ms = 1000;
+	m.poll_ms = -1;
+	m.nominal_voltage = 230;
+	m.max_power = 50000;
+	m.line = s->line;
+
+	why = meter_name_problem(s->meter_name);
+	if (why != NULL)
+		perr(p, s->line, "bad meter name '%s': %s", s->meter_name, why);
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "driver") == 0) {
+			driver_kv = kv;
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "modbus") == 0) {
+				m.driver = DRIVER_MODBUS;
+				driver_ok = true;
+			} else if (strcmp(kv->value, "mqtt") == 0) {
+				m.driver = DRIVER_MQTT;
+				driver_ok = true;
+			} else {
+				static const char *const drivers[] = { "modbus", "mqtt", NULL };
+				const char *sugg = closest(kv->value, drivers);
+				if (sugg != NULL)
+					perr(p, kv->line,
+					     "driver: %s is not a driver (modbus, mqtt); did you mean '%s'?",
+					     kv->value, sugg);
+				else
+					perr(p, kv->line, "driver: %s is not a driver (modbus, mqtt)",
+					     kv->value);
+			}
+		} else if (strcmp(kv->key, "profile") == 0) {
+			profile_kv = kv;
+			if (has_value(p, kv))
+				m.profile_name = util_strdup(kv->value);
+		} else if (strcmp(kv->key, "description") == 0) {
+			set_str(p, kv, &m.description);
+		} else if (strcmp(kv->key, "host") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (!host_valid(kv->value))
+				perr(p, kv->line, "host: %s is not a host name or IP address",
+				     kv->value);
+			else
+				set_str(p, kv, &m.host);
+		} else if (strcmp(kv->key, "port") == 0) {
+			get_int(p, kv, 1, 65535, &m.port);
+		} else if (strcmp(kv->key, "unit") == 0) {
+			get_int(p, kv, 0, 255, &m.unit);
+		} else if (strcmp(kv->key, "poll_ms") == 0) {
+			get_int(p, kv, 50, 3600000, &m.poll_ms);
+		} else if (strcmp(kv->key, "timeout_ms") == 0) {
+			get_int(p, kv, 10, 60000, &m.timeout_ms);
+		} else if (strcmp(kv->key, "topic") == 0) {
+			size_t j;
+			if (!has_value(p, kv))
+				continue;
+			if (!payload_filter_valid(kv->value) || has_control(kv->value)) {
+				perr(p, kv->line,
+				     "topic: %s is not a valid MQTT topic filter ('+' and '#' must "
+				     "be whole levels, '#' only last)",
+				     kv->value);
+				continue;
+			}
+			for (j = 0; j < m.ntopics; j++)
+				if (strcmp(m.topics[j], kv->value) == 0)
+					break;
+			if (j < m.ntopics) {
+				perr(p, kv->line, "topic: %s is listed twice", kv->value);
+				continue;
+			}
+			m.topics = util_reallocarray(m.topics, m.ntopics + 1, sizeof(*m.topics));
+			m.topics[m.ntopics++] = util_strdup(kv->value);
+		} else if (strcmp(kv->key, "nominal_voltage") == 0) {
+			get_double(p, kv, 50, 1000, &m.nominal_voltage);
+		} else if (strcmp(kv->key, "max_power") == 0) {
+			double w;
+			if (!has_value(p, kv))
+				continue;
+			if (util_parse_power_w(kv->value, &w) < 0)
+				perr(p, kv->line, "max_power: %s is not a power (e.g. 50kW, 800W, 1.2MW)",
+				     kv->value);
+			else if (!(w > 0))
+				perr(p, kv->line, "max_power: %s must be greater than 0", kv->value);
+			else
+				m.max_power = w;
+		} else {
+			unknown_key(p, s, kv, meter_keys);
+		}
+	}
+
+	if (driver_kv == NULL)
+		missing_key(p, s, "driver", " (modbus or mqtt)");
+	if (profile_kv == NULL)
+		missing_key(p, s, "profile", "");
+	if (driver_ok) {
+		for (i = 0; i < s->nkvs; i++) {
+			const char *k = s->kvs[i].key;
+			if (m.driver == DRIVER_MQTT && modbus_only(k))
+				perr(p, s->kvs[i].line, "%s is not used by mqtt meters", k);
+			else if (m.driver == DRIVER_MODBUS && strcmp(k, "topic") == 0)
+				perr(p, s->kvs[i].line, "%s is not used by modbus meters", k);
+		}
+		if (m.driver == DRIVER_MODBUS && sect_find(s, "host") == NULL)
+			missing_key(p, s, "host", " (required for modbus meters)");
+		if (m.driver == DRIVER_MQTT && sect_find(s, "topic") == NULL)
+			missing_key(p, s, "topic", " (required for mqtt meters)");
+		if (m.driver == DRIVER_MQTT && !c->mqtt.enabled)
+			perr(p, driver_kv->line,
+			     "meter %s uses driver mqtt but there is no [mqtt] section", m.name);
+		if (m.poll_ms < 0)
+			m.poll_ms = m.driver == DRIVER_MODBUS ? 1000 : 10000;
+	}
+	if (m.poll_ms < 0)
+		m.poll_ms = 1000;
+
+	if (m.profile_name != NULL) {
+		m.profile = get_profile(p, mc, c, profile_kv);
+		if (m.profile != NULL && driver_ok) {
+			bool prof_modbus = m.profile->driver == PROFILE_MODBUS;
+			if (prof_modbus != (m.driver == DRIVER_MODBUS))
+				perr(p, profile_kv->line,
+				     "profile %s is a %s profile but meter %s uses driver %s",
+				     m.profile_name, prof_modbus ? "modbus" : "mqtt", m.name,
+				     config_driver_name(m.driver));
+		}
+	}
+
+	if (!keep) {
+		meter_free_fields(&m);
+		return;
+	}
+	c->meters = util_reallocarray(c->meters, c->nmeters + 1, sizeof(*c->meters));
+	c->meters[c->nmeters++] = m;
+}
+
+/* Two modbus meters on the same host:port and unit would fight over it. */
+static void check_devices(struct parse *p, struct config *c)
+{
+	size_t i, j;
+
+	for (j = 0; j < c->nmeters; j++) {
+		struct config_meter *b = &c->meters[j];
+		if (b->driver != DRIVER_MODBUS || b->host == NULL)
+			continue;
+		for (i = 0; i < j; i++) {
+			struct config_meter *a = &c->meters[i];
+			if (a->driver != DRIVER_MODBUS || a->host == NULL)
+				continue;
+			if (strcasecmp(a->host, b->host) == 0 && a->port == b->port &&
+			    a->unit == b->unit) {
+				perr(p, b->line,
+				     "duplicate device: meter %s polls %s:%d unit %d like meter %s "
+				     "(line %d)",
+				     b->name, b->host, b->port, b->unit, a->name, a->line);
+				break;
+			}
+		}
+	}
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+static char *default_store_path(void)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	char *home, *r;
+
+	if (xdg != NULL && xdg[0] == '/')
+		return util_printf("%s/phasor/buffer.db", xdg);
+	home = home_dir();
+	if (home == NULL)
+		return util_strdup("buffer.db");
+	r = util_printf("%s/.local/state/phasor/buffer.db", home);
+	free(home);
+	return r;
+}
+
+static char *default_client_id(void)
+{
+	char host[256];
+	size_t i;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		util_strlcpy(host, "host", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.' &&
+		    host[i] != '_')
+			host[i] = '_';
+	return util_printf("phasor-%s-%ld", host, (long)getpid());
+}
+
+static void set_defaults(struct config *c)
+{
+	c->site.target_pf = 0.95;
+	c->site.nominal_freq = 50;
+	c->store.retention_ms = 30LL * 86400 * 1000;
+	c->store.queue_max = 1000000;
+	c->store.batch_rows = 5000;
+	c->store.commit_ms = 1000;
+	c->log.level = LOG_INFO;
+	c->mqtt.qos = 1;
+	c->mqtt.keepalive_s = 30;
+	c->mqtt.clean_session = true;
+	c->sync.interval_ms = 10000;
+}
+
+static void fill_defaults(struct config *c)
+{
+	if (c->site.name == NULL)
+		c->site.name = util_strdup("phasor");
+	if (c->store.path == NULL)
+		c->store.path = default_store_path();
+	if (c->mqtt.enabled && c->mqtt.client_id == NULL)
+		c->mqtt.client_id = default_client_id();
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static void parse_free(struct parse *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nsects; i++) {
+		struct sect *s = &p->sects[i];
+		for (j = 0; j < s->nkvs; j++) {
+			free(s->kvs[j].key);
+			if (s->kvs[j].value != NULL) {
+				explicit_bzero(s->kvs[j].value, strlen(s->kvs[j].value));
+				free(s->kvs[j].value);
+			}
+		}
+		free(s->kvs);
+		free(s->title);
+		free(s->meter_name);
+	}
+	free(p->sects);
+	for (i = 0; i < p->nerrs; i++)
+		free(p->errs[i].msg);
+	free(p->errs);
+	free(p->base);
+}
+
+/* Run inih over the text with our reader; restores inih's globals. */
+static void collect(struct parse *p, const char *text)
+{
+	int saved_max = ini_max_line;
+	bool saved_multi = ini_allow_multiline, saved_noval = ini_allow_no_value;
+	int rc;
+
+	/* Indented lines are ordinary keys (no continuation lines); a line
+	 * without '=' reaches the handler so it is reported with its line. */
+	ini_max_line = CONFIG_MAX_LINE;
+	ini_allow_multiline = false;
+	ini_allow_no_value = true;
+	p->p = text;
+	p->cur = -1;
+	rc = ini_parse_stream(reader, p, handler, p);
+	ini_max_line = saved_max;
+	ini_allow_multiline = saved_multi;
+	ini_allow_no_value = saved_noval;
+	if (rc == -2)
+		util_fail("out of memory (inih)");
+}
+
+static struct config *load(const char *text, size_t len, const char *name, const char *base,
+			   struct diag *d)
+{
+	struct parse p;
+	struct config *c = util_calloc(1, sizeof(*c));
+	struct meter_ctx mc = { NULL, 0 };
+	long first[S__COUNT];
+	size_t i, j;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.base = base != NULL ? util_strdup(base) : NULL;
+	c->path = util_strdup(name);
+	c->text = util_strndup(text, len);
+	set_defaults(c);
+
+	if (strlen(text) != len)
+		perr(&p, 0, "the file contains a NUL byte");
+	collect(&p, text);
+
+	for (i = 0; i < S__COUNT; i++)
+		first[i] = -1;
+	/* [mqtt] first: meters need to know whether it exists. */
+	for (i = 0; i < p.nsects; i++)
+		if (p.sects[i].kind == S_MQTT)
+			c->mqtt.enabled = true;
+	for (i = 0; i < p.nsects; i++) {
+		struct sect *s = &p.sects[i];
+		if (s->kind == S_IGNORED)
+			continue;
+		if (s->kind == S_METER) {
+			for (j = 0; j < i; j++)
+				if (p.sects[j].kind == S_METER &&
+				    strcmp(p.sects[j].meter_name, s->meter_name) == 0)
+					break;
+			if (j < i)
+				perr(&p, s->line, "duplicate meter '%s' (first at line %d)",
+				     s->meter_name, p.sects[j].line);
+			/* A duplicate's keys are still checked, but it is not kept. */
+			do_meter(&p, s, c, &mc, j == i);
+			continue;
+		}
+		if (first[s->kind] >= 0) {
+			perr(&p, s->line, "duplicate section %s (first at line %d)", s->title,
+			     p.sects[first[s->kind]].line);
+			continue;
+		}
+		first[s->kind] = (long)i;
+		switch (s->kind) {
+		case S_SITE:
+			do_site(&p, s, c);
+			break;
+		case S_STORE:
+			do_store(&p, s, c);
+			break;
+		case S_LOG:
+			do_log(&p, s, c);
+			break;
+		case S_MQTT:
+			do_mqtt(&p, s, c);
+			break;
+		case S_SYNC:
+			do_sync(&p, s, c);
+			break;
+		default:
+			break;
+		}
+	}
+	if (c->nmeters == 0)
+		perr(&p, 0, "no [meter NAME] section");
+	check_devices(&p, c);
+	fill_defaults(c);
+
+	for (i = 0; i < mc.nuses; i++)
+		free(mc.uses[i].name);
+	free(mc.uses);
+
+	if (p.nerrs > 0) {
+		qsort(p.errs, p.nerrs, sizeof(*p.errs), err_cmp);
+		for (i = 0; i < p.nerrs; i++)
+			diag_add(d, name, p.errs[i].line, "%s", p.errs[i].msg);
+		config_free(c);
+		c = NULL;
+	}
+	parse_free(&p);
+	return c;
+}
+
+/* The absolute directory of path (for relative paths in the file). */
+static char *dir_of(const char *path)
+{
+	char *dir = util_strdup(path), *slash = strrchr(dir, '/'), *r;
+	char cwd[PATH_MAX];
+
+	if (slash == dir) {
+		dir[1] = '\0';
+		return dir;
+	}
+	if (slash != NULL)
+		*slash = '\0';
+	if (slash != NULL && dir[0] == '/')
+		return dir;
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		if (slash == NULL) {
+			free(dir);
+			return NULL;
+		}
+		return dir;
+	}
+	r = slash != NULL ? util_printf("%s/%s", cwd, dir) : util_strdup(cwd);
+	free(dir);
+	return r;
+}
+
+struct config *config_load(const char *path, struct diag *d)
+{
+	struct config *c;
+	char *text, *base;
+	size_t len = 0;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		diag_add(d, path, 0, "is a directory, not a configuration file");
+		return NULL;
+	}
+	text = util_read_file(path, CONFIG_MAX_BYTES, &len);
+	if (text == NULL) {
+		if (errno == EFBIG)
+			diag_add(d, path, 0, "cannot read: larger than %d bytes", CONFIG_MAX_BYTES);
+		else
+			diag_add(d, path, 0, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	base = dir_of(path);
+	c = load(text, len, path, base, d);
+	free(base);
+	free(text);
+	return c;
+}
+
+struct config *config_load_string(const char *text, const char *name, struct diag *d)
+{
+	char *base = strchr(name, '/') != NULL ? dir_of(name) : NULL;
+	struct config *c = load(text, strlen(text), name, base, d);
+
+	free(base);
+	return c;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->text);
+	free(c->site.name);
+	free(c->site.timezone);
+	free(c->store.path);
+	free(c->log.path);
+	free(c->mqtt.uri);
+	free(c->mqtt.client_id);
+	free(c->mqtt.username);
+	if (c->mqtt.password != NULL) {
+		explicit_bzero(c->mqtt.password, strlen(c->mqtt.password));
+		free(c->mqtt.password);
+	}
+	free(c->mqtt.ca_file);
+	free(c->mqtt.share_group);
+	free(c->sync.postgres);
+	if (c->sync.password != NULL) {
+		explicit_bzero(c->sync.password, strlen(c->sync.password));
+		free(c->sync.password);
+	}
+	for (i = 0; i < c->nmeters; i++)
+		meter_free_fields(&c->meters[i]);
+	free(c->meters);
+	for (i = 0; i < c->nprofiles; i++)
+		profile_free(c->profiles[i]);
+	free(c->profiles);
+	free(c);
+}
+
+/* ---- default path ------------------------------------------------------- */
+
+static char cand_buf[3][PATH_MAX];
+static size_t ncand;
+
+static void candidates(void)
+{
+	const char *env = getenv("PHASOR_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+
+	ncand = 0;
+	if (env != NULL && env[0] != '\0')
+		util_strlcpy(cand_buf[ncand++], env, PATH_MAX);
+	if (xdg != NULL && xdg[0] == '/') {
+		snprintf(cand_buf[ncand++], PATH_MAX, "%s/phasor/phasor.ini", xdg);
+	} else {
+		char *home = home_dir();
+		if (home != NULL)
+			snprintf(cand_buf[ncand++], PATH_MAX, "%s/.config/phasor/phasor.ini", home);
+		free(home);
+	}
+	util_strlcpy(cand_buf[ncand++], "/etc/phasor/phasor.ini", PATH_MAX);
+}
+
+const char *config_default_path(void)
+{
+	size_t i;
+
+	candidates();
+	for (i = 0; i < ncand; i++)
+		if (access(cand_buf[i], F_OK) == 0)
+			return cand_buf[i];
+	return NULL;
+}
+
+const char *config_default_candidates(void)
+{
+	static char buf[3 * PATH_MAX + 8];
+	size_t i;
+
+	candidates();
+	buf[0] = '\0';
+	for (i = 0; i < ncand; i++) {
+		if (i > 0)
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, cand_buf[i], sizeof(buf) - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+int config_meter_index(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++)
+		if (strcmp(c->meters[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *config_driver_name(enum meter_driver d)
+{
+	return d == DRIVER_MQTT ? "mqtt" : "modbus";
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+char *config_read_secret(const char *path, char **cause)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd;
+
+	*cause = NULL;
+	/* O_NONBLOCK: a FIFO must not hang us before the regular-file check. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		*cause = util_printf("cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*cause = util_printf("cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = util_printf("%s is not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		const char *how = (st.st_mode & 044) ? "readable"
+				  : (st.st_mode & 022) ? "writable"
+						       : "accessible";
+		*cause = util_printf("%s is %s by group or others (mode %04o); chmod 600 it", path,
+				     how, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_size > SECRET_MAX_BYTES) {
+		*cause = util_printf("%s is larger than %d bytes", path, SECRET_MAX_BYTES);
+		goto out;
+	}
+	buf = util_malloc((size_t)st.st_size + 1);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*cause = util_printf("cannot read %s: %s", path, strerror(errno));
+			explicit_bzero(buf, len);
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
+			break;
+	}
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n') {
+		buf[--len] = '\0';
+		if (len > 0 && buf[len - 1] == '\r')
+			buf[--len] = '\0';
+	}
+out:
+	close(fd);
+	return buf;
+}
+
+/* ---- summary ------------------------------------------------------------ */
+
+static const char *san(char *buf, size_t size, const char *s)
+{
+	return util_sanitize(buf, size, s != NULL ? s : "");
+}
+
+/* "30d", "1s", "250ms": the largest unit that divides ms. */
+static char *fmt_duration(char *buf, size_t size, int64_t ms)
+{
+	static const struct {
+		int64_t ms;
+		const char *unit;
+	} units[] = { { 604800000, "w" }, { 86400000, "d" }, { 3600000, "h" },
+		      { 60000, "m" },	  { 1000, "s" },     { 1, "ms" } };
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(units); i++) {
+		if (ms != 0 && ms % units[i].ms == 0) {
+			snprintf(buf, size, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, size, "%lldms", (long long)ms);
+	return buf;
+}
+
+static void print_duration(FILE *f, int64_t ms)
+{
+	char buf[32];
+
+	fputs(fmt_duration(buf, sizeof(buf), ms), f);
+}
+
+/* The conninfo with any password replaced by "***". */
+static void print_conninfo(FILE *f, const char *ci)
+{
+	char buf[1024];
+	const char *pw = strstr(ci, "password=");
+	const char *at, *colon, *auth = strstr(ci, "//");
+
+	auth = auth != NULL ? auth + 2 : ci;
+	if (pw != NULL && (pw == ci || isspace((unsigned char)pw[-1]))) {
+		const char *end = pw + 9;
+		if (*end == '\'') {
+			end++;
+			while (*end != '\0' && *end != '\'')
+				end += (*end == '\\' && end[1] != '\0') ? 2 : 1;
+			if (*end == '\'')
+				end++;
+		} else {
+			while (*end != '\0' && !isspace((unsigned char)*end))
+				end++;
+		}
+		snprintf(buf, sizeof(buf), "%.*spassword=***%s", (int)(pw - ci), ci, end);
+	} else if ((strncmp(ci, "postgres://", 11) == 0 || strncmp(ci, "postgresql://", 13) == 0) &&
+		   (at = strchr(ci, '@')) != NULL &&
+		   (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
+		/* postgresql://user:secret@host/db */
+		snprintf(buf, sizeof(buf), "%.*s:***%s", (int)(colon - ci), ci, at);
+	} else {
+		util_strlcpy(buf, ci, sizeof(buf));
+	}
+	{
+		char clean[1024];
+		fputs(san(clean, sizeof(clean), buf), f);
+	}
+}
+
+void config_print_summary(const struct config *c, void *stream)
+{
+	FILE *f = stream;
+	char a[512], b[512];
+	size_t i, j, ntopics = 0;
+	int wname = 4, wprof = 7;
+
+	fprintf(f, "configuration: %s\n", san(a, sizeof(a), c->path));
+	fprintf(f, "site: %s (timezone %s, target PF %.2f, %g Hz)\n", san(a, sizeof(a), c->site.name),
+		c->site.timezone ? san(b, sizeof(b), c->site.timezone) : "system default",
+		c->site.target_pf, c->site.nominal_freq);
+	fprintf(f, "store: %s (retention ", san(a, sizeof(a), c->store.path));
+	print_duration(f, c->store.retention_ms);
+	fprintf(f, ", queue %zu samples, commit every %d rows or ", c->store.queue_max,
+		c->store.batch_rows);
+	print_duration(f, c->store.commit_ms);
+	fputs(")\n", f);
+	fprintf(f, "log: %s, level %s\n", c->log.path ? san(a, sizeof(a), c->log.path) : "stderr",
+		c->log.level == LOG_ERROR  ? "error"
+		: c->log.level == LOG_WARN ? "warn"
+		: c->log.level == LOG_DEBUG ? "debug"
+					   : "info");
+	if (c->mqtt.enabled) {
+		fprintf(f, "mqtt: %s client %s qos %d keepalive %ds%s", san(a, sizeof(a), c->mqtt.uri),
+			san(b, sizeof(b), c->mqtt.client_id), c->mqtt.qos, c->mqtt.keepalive_s,
+			c->mqtt.clean_session ? "" : " persistent-session");
+		if (c->mqtt.username != NULL)
+			fprintf(f, " user %s%s", san(a, sizeof(a), c->mqtt.username),
+				c->mqtt.password ? " (password set)" : "");
+		if (c->mqtt.ca_file != NULL)
+			fprintf(f, " ca %s", san(a, sizeof(a), c->mqtt.ca_file));
+		if (c->mqtt.share_group != NULL)
+			fprintf(f, " share-group %s", san(a, sizeof(a), c->mqtt.share_group));
+		fputc('\n', f);
+	} else {
+		fputs("mqtt: not configured\n", f);
+	}
+	if (c->sync.enabled) {
+		fputs("sync: postgres ", f);
+		print_conninfo(f, c->sync.postgres ? c->sync.postgres : "");
+		fputs(" every ", f);
+		print_duration(f, c->sync.interval_ms);
+		fprintf(f, "%s\n", c->sync.password ? " (password set)" : "");
+	} else {
+		fputs("sync: not configured\n", f);
+	}
+
+	for (i = 0; i < c->nmeters; i++) {
+		int n = (int)strlen(c->meters[i].name);
+		int np = c->meters[i].profile_name ? (int)strlen(c->meters[i].profile_name) : 0;
+		wname = n > wname ? n : wname;
+		wprof = np > wprof ? np : wprof;
+		ntopics += c->meters[i].ntopics;
+	}
+	fprintf(f, "\nmeters (%zu):\n", c->nmeters);
+	fprintf(f, "  %-*s  %-6s  %-*s  %-6s  %s\n", wname, "NAME", "DRIVER", wprof, "PROFILE",
+		"POLL", "SOURCE");
+	for (i = 0; i < c->nmeters; i++) {
+		const struct config_meter *m = &c->meters[i];
+		char poll[32];
+		fmt_duration(poll, sizeof(poll), m->poll_ms);
+		fprintf(f, "  %-*s  %-6s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name),
+			config_driver_name(m->driver), wprof,
+			san(b, sizeof(b), m->profile_name), poll);
+		if (m->driver == DRIVER_MODBUS) {
+			struct regmap_plan plan;
+			fprintf(f, "%s:%d unit %d", san(a, sizeof(a), m->host), m->port, m->unit);
+			if (m->profile != NULL &&
+			    regmap_plan(m->profile->regs, m->profile->nregs, m->profile->max_registers,
+					m->profile->max_gap, &plan) == 0) {
+				fprintf(f, ", %zu read%s per poll", plan.nreads,
+					plan.nreads == 1 ? "" : "s");
+				regmap_plan_free(&plan);
+			}
+		} else {
+			for (j = 0; j < m->ntopics; j++)
+				fprintf(f, "%s%s", j ? " " : "", san(a, sizeof(a), m->topics[j]));
+		}
+		if (m->description != NULL)
+			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
+		fputc('\n', f);
+	}
+
+	fprintf(f, "\nprofiles (%zu):\n", c->nprofiles);
+	for (i = 0; i < c->nprofiles; i++) {
+		const struct profile *pr = c->profiles[i];
+		char *real = realpath(pr->path, NULL); /* no "build/../.." */
+		fprintf(f, "  %-*s  %-6s  %s", wprof, san(a, sizeof(a), pr->name),
+			pr->driver == PROFILE_MODBUS ? "modbus" : "mqtt",
+			san(b, sizeof(b), real != NULL ? real : pr->path));
+		free(real);
+		if (pr->driver == PROFILE_MODBUS)
+			fprintf(f, "  (%zu values)", pr->nregs);
+		else
+			fprintf(f, "  (%zu fields)", pr->nfields);
+		fputc('\n', f);
+	}
+
+	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics);
+	for (i = 0; i < c->nmeters; i++) {
+		const struct config_meter *m = &c->meters[i];
+		for (j = 0; j < m->ntopics; j++) {
+			if (c->mqtt.share_group != NULL && strncmp(m->topics[j], "$share/", 7) != 0)
+				fprintf(f, "  $share/%s/%s", san(a, sizeof(a), c->mqtt.share_group),
+					san(b, sizeof(b), m->topics[j]));
+			else
+				fprintf(f, "  %s", san(a, sizeof(a), m->topics[j]));
+			fprintf(f, "  -> %s\n", san(a, sizeof(a), m->name));
+		}
+	}
+}

@@ -1,0 +1,930 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of config.c: a complete valid file gives the expected values,
+ * defaults fill the rest, every kind of error gives exactly its
+ * "file:line: message", all errors of a file come out in line order,
+ * secrets are refused unless private, relative paths follow the file, and
+ * the default path search honours the environment. Profiles come from the
+ * repository's conf/profiles (absolute path in $PHASOR_PROFILES).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "phasor/config.h"
+#include "phasor/log.h"
+#include "phasor/util.h"
+
+static char tmpdir[PATH_MAX];
+static char profiles_dir[PATH_MAX + 32];
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *tmp_path(const char *name)
+{
+	return util_printf("%s/%s", tmpdir, name);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	char *base;
+
+	(void)state;
+	base = util_printf("%s/phasor-test-config.XXXXXX",
+			   getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(base));
+	util_strlcpy(tmpdir, base, sizeof(tmpdir));
+	free(base);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* Print what came out when it is not what was expected. */
+static void expect_errors(const char *text, const char *const *want, size_t nwant)
+{
+	struct diag d;
+	struct config *c;
+	size_t i;
+	bool same;
+
+	diag_init(&d);
+	c = config_load_string(text, "t.ini", &d);
+	same = d.n == nwant;
+	for (i = 0; same && i < nwant; i++)
+		same = strcmp(d.lines[i], want[i]) == 0;
+	if (!same) {
+		fprintf(stderr, "---- config:\n%s---- expected %zu:\n", text, nwant);
+		for (i = 0; i < nwant; i++)
+			fprintf(stderr, "  %s\n", want[i]);
+		fprintf(stderr, "---- got %zu:\n", d.n);
+		for (i = 0; i < d.n; i++)
+			fprintf(stderr, "  %s\n", d.lines[i]);
+	}
+	assert_true(same);
+	if (nwant > 0)
+		assert_null(c);
+	else
+		assert_non_null(c);
+	config_free(c);
+	diag_clear(&d);
+}
+
+/* A valid modbus meter on lines 1..4. */
+#define MB "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.1\n"
+/* A valid broker on lines 1..2. */
+#define BROKER "[mqtt]\nuri = tcp://127.0.0.1:1883\n"
+
+/* ---- the complete valid file -------------------------------------------- */
+
+static void test_complete(void **state)
+{
+	char *path = tmp_path("phasor.ini"), *pass = tmp_path("mqtt.pass");
+	char *pgpass = tmp_path("pg.pass"), *ca = tmp_path("ca.pem");
+	char *want;
+	struct diag d;
+	struct config *c;
+	const struct config_meter *m;
+
+	(void)state;
+	write_file(pass, "s3cret\n", 0600);
+	write_file(pgpass, "pgsecret", 0600);
+	write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0644);
+	write_file(path,
+		   "# every key\n"
+		   "[site]\n"
+		   "name = Le Mans plant\n"
+		   "timezone = UTC\n"
+		   "target_pf = 0.93\n"
+		   "nominal_frequency = 60\n"
+		   "\n"
+		   "[store]\n"
+		   "path = /var/lib/phasor/buffer.db      ; the local SQLite buffer\n"
+		   "retention = 7d\n"
+		   "queue_max = 20000\n"
+		   "batch_rows = 100\n"
+		   "commit_interval = 250ms\n"
+		   "[log]\n"
+		   "path = /var/log/phasor.log\n"
+		   "level = debug\n"
+		   "[mqtt]\n"
+		   "uri = ssl://broker.plant:8883\n"
+		   "client_id = phasor-console-1\n"
+		   "username = phasor\n"
+		   "password_file = mqtt.pass\n"
+		   "ca_file = ca.pem\n"
+		   "qos = 2\n"
+		   "keepalive = 1m\n"
+		   "share_group = consoles\n"
+		   "clean_session = no\n"
+		   "[sync]\n"
+		   "postgres = host=db.plant port=5432 dbname=energy user=phasor sslmode=require\n"
+		   "password_file = pg.pass\n"
+		   "interval = 30s\n"
+		   "\n"
+		   "[meter tgbt-1]                         ; one section per meter\n"
+		   "driver = modbus\n"
+		   "profile = pac3200\n"
+		   "description = Main LV board\n"
+		   "host = 10.0.0.21\n"
+		   "port = 1502\n"
+		   "unit = 7\n"
+		   "poll_ms = 500\n"
+		   "timeout_ms = 300\n"
+		   "nominal_voltage = 400\n"
+		   "max_power = 1.2MW\n"
+		   "\n"
+		   "[meter press-3]\n"
+		   "  driver = mqtt\n"
+		   "  profile = shelly-pro3em\n"
+		   "  topic = shellypro3em-press3/status/em:0\n"
+		   "  topic = shellypro3em-press3/status/emdata:0\n"
+		   "  topic = $share/g/shellies/+/events/#\n"
+		   "  poll_ms = 5000\n",
+		   0644);
+	diag_init(&d);
+	c = config_load(path, &d);
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(d.n, 0);
+
+	assert_string_equal(c->path, path);
+	assert_non_null(strstr(c->text, "[meter press-3]"));
+	assert_string_equal(c->site.name, "Le Mans plant");
+	assert_string_equal(c->site.timezone, "UTC");
+	assert_true(c->site.target_pf == 0.93);
+	assert_true(c->site.nominal_freq == 60);
+
+	assert_string_equal(c->store.path, "/var/lib/phasor/buffer.db");
+	assert_true(c->store.retention_ms == 7LL * 86400000);
+	assert_int_equal(c->store.queue_max, 20000);
+	assert_int_equal(c->store.batch_rows, 100);
+	assert_int_equal(c->store.commit_ms, 250);
+	assert_string_equal(c->log.path, "/var/log/phasor.log");
+	assert_int_equal(c->log.level, LOG_DEBUG);
+
+	assert_true(c->mqtt.enabled);
+	assert_int_equal(c->mqtt.line, 17);
+	assert_string_equal(c->mqtt.uri, "ssl://broker.plant:8883");
+	assert_string_equal(c->mqtt.client_id, "phasor-console-1");
+	assert_string_equal(c->mqtt.username, "phasor");
+	assert_string_equal(c->mqtt.password, "s3cret");
+	assert_string_equal(c->mqtt.ca_file, ca);
+	assert_int_equal(c->mqtt.qos, 2);
+	assert_int_equal(c->mqtt.keepalive_s, 60);
+	assert_string_equal(c->mqtt.share_group, "consoles");
+	assert_false(c->mqtt.clean_session);
+
+	assert_true(c->sync.enabled);
+	assert_int_equal(c->sync.line, 27);
+	assert_string_equal(c->sync.postgres,
+			    "host=db.plant port=5432 dbname=energy user=phasor sslmode=require");
+	assert_string_equal(c->sync.password, "pgsecret");
+	assert_true(c->sync.interval_ms == 30000);
+
+	assert_int_equal(c->nmeters, 2);
+	assert_int_equal(config_meter_index(c, "press-3"), 1);
+	assert_int_equal(config_meter_index(c, "nope"), -1);
+	m = &c->meters[0];
+	assert_string_equal(m->name, "tgbt-1");
+	assert_int_equal(m->driver, DRIVER_MODBUS);
+	assert_string_equal(m->profile_name, "pac3200");
+	assert_non_null(m->profile);
+	assert_string_equal(m->profile->name, "pac3200");
+	assert_string_equal(m->description, "Main LV board");
+	assert_string_equal(m->host, "10.0.0.21");
+	assert_int_equal(m->port, 1502);
+	assert_int_equal(m->unit, 7);
+	assert_int_equal(m->poll_ms, 500);
+	assert_int_equal(m->timeout_ms, 300);
+	assert_true(m->nominal_voltage == 400);
+	assert_true(m->max_power == 1.2e6);
+	assert_int_equal(m->line, 32);
+	assert_int_equal(m->ntopics, 0);
+
+	m = &c->meters[1];
+	assert_string_equal(m->name, "press-3");
+	assert_int_equal(m->driver, DRIVER_MQTT);
+	assert_non_null(m->profile);
+	assert_int_equal(m->profile->driver, PROFILE_MQTT);
+	assert_null(m->description);
+	assert_int_equal(m->ntopics, 3);
+	assert_string_equal(m->topics[0], "shellypro3em-press3/status/em:0");
+	assert_string_equal(m->topics[1], "shellypro3em-press3/status/emdata:0");
+	assert_string_equal(m->topics[2], "$share/g/shellies/+/events/#");
+	assert_int_equal(m->poll_ms, 5000);
+	assert_int_equal(m->line, 44);
+
+	assert_int_equal(c->nprofiles, 2);
+	assert_ptr_equal(c->meters[0].profile, c->profiles[0]);
+	assert_ptr_equal(c->meters[1].profile, c->profiles[1]);
+
+	/* The summary lists meters, profiles with their files, and topics
+	 * (with the share group applied, but not twice). */
+	{
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		assert_non_null(f);
+		config_print_summary(c, f);
+		fclose(f);
+		assert_non_null(strstr(out, "meters (2):"));
+		assert_non_null(strstr(out, "tgbt-1"));
+		assert_non_null(strstr(out, "10.0.0.21:1502 unit 7"));
+		assert_non_null(strstr(out, "reads per poll"));
+		assert_non_null(strstr(out, "profiles (2):"));
+		assert_non_null(strstr(out, "pac3200.ini"));
+		assert_non_null(strstr(out, "shelly-pro3em.ini"));
+		assert_non_null(strstr(out, "topics subscribed (3):"));
+		assert_non_null(
+			strstr(out, "$share/consoles/shellypro3em-press3/status/em:0  -> press-3"));
+		assert_non_null(strstr(out, "  $share/g/shellies/+/events/#  -> press-3"));
+		assert_null(strstr(out, "s3cret"));
+		assert_null(strstr(out, "pgsecret"));
+		want = util_printf("mqtt: ssl://broker.plant:8883 client phasor-console-1 qos 2");
+		assert_non_null(strstr(out, want));
+		free(want);
+		free(out);
+	}
+	config_free(c);
+	diag_clear(&d);
+	free(path);
+	free(pass);
+	free(pgpass);
+	free(ca);
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct diag d;
+	struct config *c;
+	char *want;
+
+	(void)state;
+	setenv("XDG_STATE_HOME", "/state", 1);
+	diag_init(&d);
+	c = config_load_string(BROKER MB "[meter p]\ndriver = mqtt\nprofile = tasmota\n"
+					 "topic = tele/p/SENSOR\n",
+			       "t.ini", &d);
+	assert_non_null(c);
+	assert_string_equal(c->site.name, "phasor");
+	assert_null(c->site.timezone);
+	assert_true(c->site.target_pf == 0.95);
+	assert_true(c->site.nominal_freq == 50);
+	assert_string_equal(c->store.path, "/state/phasor/buffer.db");
+	assert_true(c->store.retention_ms == 30LL * 86400000);
+	assert_int_equal(c->store.queue_max, 1000000);
+	assert_int_equal(c->store.batch_rows, 5000);
+	assert_int_equal(c->store.commit_ms, 1000);
+	assert_null(c->log.path);
+	assert_int_equal(c->log.level, LOG_INFO);
+	want = util_printf("phasor-");
+	assert_memory_equal(c->mqtt.client_id, want, strlen(want));
+	free(want);
+	want = util_printf("-%ld", (long)getpid());
+	assert_string_equal(c->mqtt.client_id + strlen(c->mqtt.client_id) - strlen(want), want);
+	free(want);
+	assert_null(c->mqtt.password);
+	assert_null(c->mqtt.share_group);
+	assert_int_equal(c->mqtt.qos, 1);
+	assert_int_equal(c->mqtt.keepalive_s, 30);
+	assert_true(c->mqtt.clean_session);
+	assert_false(c->sync.enabled);
+	assert_int_equal(c->meters[0].port, 502);
+	assert_int_equal(c->meters[0].unit, 1);
+	assert_int_equal(c->meters[0].poll_ms, 1000);
+	assert_int_equal(c->meters[0].timeout_ms, 1000);
+	assert_true(c->meters[0].nominal_voltage == 230);
+	assert_true(c->meters[0].max_power == 50000);
+	assert_int_equal(c->meters[1].poll_ms, 10000);
+	config_free(c);
+
+	/* Without XDG_STATE_HOME: ~/.local/state. */
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "/home/op", 1);
+	c = config_load_string(MB, "t.ini", &d);
+	assert_non_null(c);
+	assert_string_equal(c->store.path, "/home/op/.local/state/phasor/buffer.db");
+	assert_false(c->mqtt.enabled);
+	config_free(c);
+	diag_clear(&d);
+}
+
+/* ---- one error of each kind --------------------------------------------- */
+
+struct error_case {
+	const char *what;
+	const char *text;
+	const char *want[4];
+};
+
+static const struct error_case error_cases[] = {
+	{ "unknown key with suggestion", MB "pol_ms = 100\n",
+	  { "t.ini:5: unknown key 'pol_ms' in [meter m1]; did you mean 'poll_ms'?" } },
+	{ "unknown key without suggestion", "[site]\ncolour = red\n" MB,
+	  { "t.ini:2: unknown key 'colour' in [site]" } },
+	{ "unknown section", "[metre x]\ndriver = modbus\n" MB,
+	  { "t.ini:1: unknown section [metre x]; did you mean [meter NAME]?" } },
+	{ "unknown section, other kind", "[stroe]\npath = x\n" MB,
+	  { "t.ini:1: unknown section [stroe]; did you mean [store]?" } },
+	{ "unknown section, no suggestion", "[database]\n" MB,
+	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
+	    "[sync], [meter NAME])" } },
+	{ "empty meter section", MB "[meter empty]\n",
+	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus or mqtt)",
+	    "t.ini:5: missing key 'profile' in [meter empty]" } },
+	{ "missing host", "[meter a]\ndriver = modbus\nprofile = pac3200\n",
+	  { "t.ini:1: missing key 'host' in [meter a] (required for modbus meters)" } },
+	{ "missing topic", BROKER "[meter a]\ndriver = mqtt\nprofile = tasmota\n",
+	  { "t.ini:3: missing key 'topic' in [meter a] (required for mqtt meters)" } },
+	{ "missing uri", "[mqtt]\nqos = 1\n" MB,
+	  { "t.ini:1: missing key 'uri' in [mqtt] (e.g. uri = tcp://127.0.0.1:1883)" } },
+	{ "missing postgres", MB "[sync]\ninterval = 5s\n",
+	  { "t.ini:5: missing key 'postgres' in [sync] (a libpq connection string)" } },
+	{ "port 70000", MB "port = 70000\n", { "t.ini:5: port: 70000 is not a port (1..65535)" } },
+	{ "port not a number", MB "port = http\n", { "t.ini:5: port: http is not a port (1..65535)" } },
+	{ "poll_ms 0", MB "poll_ms = 0\n", { "t.ini:5: poll_ms: 0 is out of range (50..3600000)" } },
+	{ "unit 300", MB "unit = 300\n", { "t.ini:5: unit: 300 is out of range (0..255)" } },
+	{ "unit not an integer", MB "unit = 1.5\n",
+	  { "t.ini:5: unit: 1.5 is not an integer (0..255)" } },
+	{ "empty value", MB "timeout_ms =\n", { "t.ini:5: timeout_ms: no value" } },
+	{ "bad duration", "[store]\ncommit_interval = 5 parsecs\n" MB,
+	  { "t.ini:2: commit_interval: 5 parsecs is not a duration (10ms..60s; e.g. 500ms, 10s, "
+	    "5m, 2h, 30d)" } },
+	{ "duration out of range", BROKER "keepalive = 2h\n" MB,
+	  { "t.ini:3: keepalive: 2h is out of range (1s..1h)" } },
+	{ "bad power", MB "max_power = lots\n",
+	  { "t.ini:5: max_power: lots is not a power (e.g. 50kW, 800W, 1.2MW)" } },
+	{ "zero power", MB "max_power = 0kW\n", { "t.ini:5: max_power: 0kW must be greater than 0" } },
+	{ "target_pf out of range", "[site]\ntarget_pf = 1.2\n" MB,
+	  { "t.ini:2: target_pf: 1.2 is out of range (0.5..1)" } },
+	{ "bad boolean", BROKER "clean_session = maybe\n" MB,
+	  { "t.ini:3: clean_session: maybe is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
+	{ "bad log level", "[log]\nlevel = loud\n" MB,
+	  { "t.ini:2: level: loud is not a log level (error, warn, info, debug)" } },
+	{ "bad driver", "[meter a]\ndriver = modbsu\nprofile = pac3200\nhost = h\n",
+	  { "t.ini:2: driver: modbsu is not a driver (modbus, mqtt); did you mean 'modbus'?" } },
+	{ "unknown profile", "[meter a]\ndriver = modbus\nprofile = pac320\nhost = h\n",
+	  { "t.ini:3: profile: unknown profile 'pac320'; did you mean 'pac3200'?" } },
+	{ "driver/profile mismatch", BROKER "[meter x]\ndriver = mqtt\nprofile = sdm630\ntopic = a/b\n",
+	  { "t.ini:5: profile sdm630 is a modbus profile but meter x uses driver mqtt" } },
+	{ "driver/profile mismatch, other way", "[meter y]\ndriver = modbus\nprofile = tasmota\nhost = h\n",
+	  { "t.ini:3: profile tasmota is a mqtt profile but meter y uses driver modbus" } },
+	{ "duplicate meter", MB "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.2\n",
+	  { "t.ini:5: duplicate meter 'm1' (first at line 1)" } },
+	{ "duplicate key", MB "host = 10.0.0.3\n",
+	  { "t.ini:5: duplicate key 'host' (first at line 4)" } },
+	{ "duplicate section", "[site]\nname = a\n[site]\nname = b\n" MB,
+	  { "t.ini:3: duplicate section [site] (first at line 1)" } },
+	{ "duplicate device", MB "[meter m2]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.1\n",
+	  { "t.ini:5: duplicate device: meter m2 polls 10.0.0.1:502 unit 1 like meter m1 (line 1)" } },
+	{ "same host, other unit is fine",
+	  MB "[meter m2]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.1\nunit = 2\n", { NULL } },
+	{ "bad meter name", "[meter a/b]\ndriver = modbus\nprofile = pac3200\nhost = h\n",
+	  { "t.ini:1: bad meter name 'a/b': '/', '+' and '#' are not allowed" } },
+	{ "meter name too long",
+	  "[meter 12345678901234567890123456789012345678901234567890123456789012345]\n"
+	  "driver = modbus\nprofile = pac3200\nhost = h\n",
+	  { "t.ini:1: bad meter name "
+	    "'12345678901234567890123456789012345678901234567890123456789012345': longer than 64 "
+	    "bytes" } },
+	{ "meter without a name", "[meter]\n" MB,
+	  { "t.ini:1: a meter section needs a name: [meter NAME]" } },
+	{ "mqtt meter without [mqtt]", "[meter p]\ndriver = mqtt\nprofile = shelly-pro3em\ntopic = a/b\n",
+	  { "t.ini:2: meter p uses driver mqtt but there is no [mqtt] section" } },
+	{ "bad topic filter", BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\ntopic = a/#/b\n",
+	  { "t.ini:6: topic: a/#/b is not a valid MQTT topic filter ('+' and '#' must be whole "
+	    "levels, '#' only last)" } },
+	{ "bad topic filter, plus", BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\ntopic = a/b+\n",
+	  { "t.ini:6: topic: a/b+ is not a valid MQTT topic filter ('+' and '#' must be whole "
+	    "levels, '#' only last)" } },
+	{ "modbus key on an mqtt meter",
+	  BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\ntopic = a/b\nhost = h\n",
+	  { "t.ini:7: host is not used by mqtt meters" } },
+	{ "mqtt key on a modbus meter", MB "topic = a/b\n",
+	  { "t.ini:5: topic is not used by modbus meters" } },
+	{ "bad uri scheme", "[mqtt]\nuri = http://h:1883\n" MB,
+	  { "t.ini:2: uri: http://h:1883 is not an MQTT broker URI: the scheme must be tcp://, "
+	    "ssl://, mqtt:// or mqtts://" } },
+	{ "uri without port", "[mqtt]\nuri = tcp://broker\n" MB,
+	  { "t.ini:2: uri: tcp://broker is not an MQTT broker URI: no port (e.g. tcp://HOST:1883, "
+	    "ssl://HOST:8883)" } },
+	{ "uri bad port", "[mqtt]\nuri = tcp://broker:99999\n" MB,
+	  { "t.ini:2: uri: tcp://broker:99999 is not an MQTT broker URI: the port must be a "
+	    "number in 1..65535 with nothing after it" } },
+	{ "share_group with a slash", "[mqtt]\nuri = tcp://h:1\nshare_group = a/b\n" MB,
+	  { "t.ini:3: share_group: a/b must not contain '/', '+' or '#'" } },
+	{ "no meter", "[site]\nname = x\n", { "t.ini: no [meter NAME] section" } },
+	{ "line without '='", MB "just words\n",
+	  { "t.ini:5: expected 'key = value' or '[section]', found: just words" } },
+	{ "header without ']'", "[site\nname = x\n" MB,
+	  { "t.ini:1: missing ']' in section header" } },
+	{ "key outside any section", "name = x\n" MB,
+	  { "t.ini:1: key 'name' is outside any section (add [site], [meter NAME], ...)" } },
+	{ "section with a name it does not take", "[mqtt broker]\n" MB,
+	  { "t.ini:1: section [mqtt] takes no name (found [mqtt broker])" } },
+	{ "missing secret file", BROKER "password_file = /nonexistent/phasor.pass\n" MB,
+	  { "t.ini:3: password_file: cannot open /nonexistent/phasor.pass: No such file or "
+	    "directory" } },
+	{ "unreadable ca_file", BROKER "ca_file = /nonexistent/ca.pem\n" MB,
+	  { "t.ini:3: ca_file: cannot read /nonexistent/ca.pem: No such file or directory" } },
+	{ "timezone", "[site]\ntimezone = Europe/Pariss\n" MB,
+	  { "t.ini:2: timezone: Europe/Pariss is not a known time zone (e.g. Europe/Paris, UTC)" } },
+	{ "profile name as a path", "[meter a]\ndriver = modbus\nprofile = ../x\nhost = h\n",
+	  { "t.ini:3: profile: unknown profile '../x' (searched $PHASOR_PROFILES, conf/profiles, "
+	    PHASOR_PREFIX "/share/phasor/profiles)" } },
+	{ "port as hexadecimal text is not decimal", MB "port = 0x1G\n",
+	  { "t.ini:5: port: 0x1G is not a port (1..65535)" } },
+	{ "inline comments and indentation are fine",
+	  "  [site]   ; comment\n  name = x ; comment\n# whole line\n; whole line\n" MB, { NULL } },
+};
+
+static void test_errors(void **state)
+{
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(error_cases); i++) {
+		const struct error_case *e = &error_cases[i];
+		for (n = 0; n < UTIL_ARRAY_LEN(e->want) && e->want[n] != NULL; n++)
+			;
+		fprintf(stderr, "case: %s\n", e->what);
+		expect_errors(e->text, e->want, n);
+	}
+}
+
+/* Timezones only checked against tzdata when it is installed. */
+static int setup_tz(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	if (stat("/usr/share/zoneinfo/Europe/Paris", &st) < 0)
+		fprintf(stderr, "note: no tzdata; the timezone case checks the fallback\n");
+	return 0;
+}
+
+/* ---- all errors of one file, in line order ------------------------------ */
+
+static void test_all_errors_in_order(void **state)
+{
+	static const char text[] = "[site]\n"		    /* 1 */
+				   "target_pf = 2\n"	    /* 2: range */
+				   "[store]\n"		    /* 3 */
+				   "retention = later\n"    /* 4: duration */
+				   "[meter a]\n"	    /* 5 */
+				   "driver = modbus\n"	    /* 6 */
+				   "profile = pac3200\n"    /* 7 */
+				   "host = 10.0.0.1\n"	    /* 8 */
+				   "port = 0\n"		    /* 9: port */
+				   "[meter b]\n"	    /* 10 */
+				   "driver = modbus\n"	    /* 11 */
+				   "profile = sdm631\n"	    /* 12: profile */
+				   "host = 10.0.0.2\n"	    /* 13 */
+				   "hots = 10.0.0.3\n";	    /* 14: unknown key */
+	static const char *const want[] = {
+		"t.ini:2: target_pf: 2 is out of range (0.5..1)",
+		"t.ini:4: retention: later is not a duration (0 or more; e.g. 500ms, 10s, 5m, 2h, 30d)",
+		"t.ini:9: port: 0 is not a port (1..65535)",
+		"t.ini:12: profile: unknown profile 'sdm631'; did you mean 'sdm630'?",
+		"t.ini:14: unknown key 'hots' in [meter b]; did you mean 'host'?",
+	};
+
+	(void)state;
+	expect_errors(text, want, UTIL_ARRAY_LEN(want));
+}
+
+/* An [mqtt] section after the meters that use it is fine; only the real
+ * error of the meter is reported. */
+static void test_mqtt_section_after_meter(void **state)
+{
+	static const char text[] = "[meter x]\n"	   /* 1 */
+				   "driver = mqtt\n"	   /* 2 */
+				   "profile = tasmota\n"   /* 3 */
+				   "topic = a/+/b\n"	   /* 4 */
+				   "unit = 3\n"		   /* 5: not for mqtt */
+				   "[mqtt]\n"		   /* 6 */
+				   "uri = tcp://h:1\n";	   /* 7 */
+	static const char *const want[] = {
+		"t.ini:5: unit is not used by mqtt meters",
+	};
+
+	(void)state;
+	expect_errors(text, want, UTIL_ARRAY_LEN(want));
+}
+
+/* ---- long lines and names ----------------------------------------------- */
+
+static void test_long_lines(void **state)
+{
+	char desc[1001], *text, name[61];
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	memset(desc, 'd', sizeof(desc) - 1);
+	desc[sizeof(desc) - 1] = '\0';
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	/* A 60-byte meter name (inih keeps 50) and a 1000-byte value. */
+	text = util_printf("[meter %s]\ndriver = modbus\nprofile = pac3200\nhost = h\n"
+			   "description = %s\n",
+			   name, desc);
+	diag_init(&d);
+	c = config_load_string(text, "t.ini", &d);
+	assert_non_null(c);
+	assert_string_equal(c->meters[0].name, name);
+	assert_string_equal(c->meters[0].description, desc);
+	config_free(c);
+	free(text);
+
+	/* Beyond the raised limit: reported, with the right line after it. */
+	{
+		char *huge = util_malloc(10001);
+		memset(huge, 'x', 10000);
+		huge[10000] = '\0';
+		text = util_printf(MB "description = %s\nport = 0\n", huge);
+		c = config_load_string(text, "t.ini", &d);
+		assert_null(c);
+		assert_int_equal(d.n, 2);
+		assert_string_equal(d.lines[0], "t.ini:5: line is too long (more than 8189 characters)");
+		assert_string_equal(d.lines[1], "t.ini:6: port: 0 is not a port (1..65535)");
+		free(huge);
+		free(text);
+	}
+	diag_clear(&d);
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+static void test_secret_modes(void **state)
+{
+	char *path = tmp_path("s.pass"), *cause = NULL, *s, *want, *cfg, *text;
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	write_file(path, "pw\n", 0644);
+	s = config_read_secret(path, &cause);
+	assert_null(s);
+	want = util_printf("%s is readable by group or others (mode 0644); chmod 600 it", path);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+
+	assert_int_equal(chmod(path, 0620), 0);
+	s = config_read_secret(path, &cause);
+	assert_null(s);
+	assert_non_null(strstr(cause, "is writable by group or others (mode 0620)"));
+	free(cause);
+
+	assert_int_equal(chmod(path, 0600), 0);
+	s = config_read_secret(path, &cause);
+	assert_non_null(s);
+	assert_string_equal(s, "pw");
+	free(s);
+
+	/* Only one trailing newline is stripped (CRLF too). */
+	write_file(path, "a b\r\n\n", 0600);
+	s = config_read_secret(path, &cause);
+	assert_string_equal(s, "a b\r\n");
+	free(s);
+	write_file(path, "x\r\n", 0400);
+	s = config_read_secret(path, &cause);
+	assert_string_equal(s, "x");
+	free(s);
+
+	/* Not a regular file. */
+	s = config_read_secret(tmpdir, &cause);
+	assert_null(s);
+	want = util_printf("%s is not a regular file", tmpdir);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+
+	/* Through the configuration, relative to the file: 0644 refused. */
+	write_file(path, "pw\n", 0644);
+	cfg = tmp_path("sec.ini");
+	write_file(cfg, BROKER "password_file = s.pass\n" MB, 0644);
+	diag_init(&d);
+	c = config_load(cfg, &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	want = util_printf("%s:3: password_file: %s is readable by group or others (mode 0644); "
+			   "chmod 600 it",
+			   cfg, path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	/* 0600 accepted. */
+	assert_int_equal(chmod(path, 0600), 0);
+	c = config_load(cfg, &d);
+	assert_non_null(c);
+	assert_string_equal(c->mqtt.password, "pw");
+	config_free(c);
+	/* Empty secret refused. */
+	write_file(path, "\n", 0600);
+	c = config_load(cfg, &d);
+	assert_null(c);
+	want = util_printf("%s:3: password_file: %s is empty", cfg, path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	/* [sync] password_file alike. */
+	text = util_printf(MB "[sync]\npostgres = dbname=x\npassword_file = %s\n", path);
+	write_file(path, "pg\n", 0660);
+	c = config_load_string(text, "t.ini", &d);
+	assert_null(c);
+	want = util_printf("t.ini:7: password_file: %s is readable by group or others (mode 0660); "
+			   "chmod 600 it",
+			   path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	free(text);
+	diag_clear(&d);
+	free(cfg);
+	free(path);
+}
+
+/* ---- relative paths ----------------------------------------------------- */
+
+static void test_relative_paths(void **state)
+{
+	char *sub = tmp_path("etc"), *cfg, *ca, *want, cwd[PATH_MAX];
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	assert_int_equal(mkdir(sub, 0755), 0);
+	cfg = util_printf("%s/phasor.ini", sub);
+	ca = util_printf("%s/certs-ca.pem", sub);
+	write_file(ca, "pem\n", 0644);
+	write_file(cfg,
+		   "[store]\npath = data/buffer.db\n[log]\npath = ../log/phasor.log\n"
+		   "[mqtt]\nuri = mqtts://h:8883\nca_file = certs-ca.pem\n" MB,
+		   0644);
+	diag_init(&d);
+	c = config_load(cfg, &d);
+	assert_non_null(c);
+	want = util_printf("%s/data/buffer.db", sub);
+	assert_string_equal(c->store.path, want);
+	free(want);
+	want = util_printf("%s/../log/phasor.log", sub);
+	assert_string_equal(c->log.path, want);
+	free(want);
+	assert_string_equal(c->mqtt.ca_file, ca);
+	config_free(c);
+
+	/* A relative configuration path gives absolute results too. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	c = config_load("etc/phasor.ini", &d);
+	assert_int_equal(chdir(cwd), 0);
+	assert_non_null(c);
+	want = util_printf("%s/data/buffer.db", sub);
+	assert_string_equal(c->store.path, want);
+	free(want);
+	assert_string_equal(c->path, "etc/phasor.ini");
+	config_free(c);
+
+	/* Absolute stays absolute, ~/ is the home directory. */
+	setenv("HOME", "/home/op", 1);
+	c = config_load_string("[store]\npath = ~/b.db\n[log]\npath = /var/log/p.log\n" MB, "t.ini",
+			       &d);
+	assert_non_null(c);
+	assert_string_equal(c->store.path, "/home/op/b.db");
+	assert_string_equal(c->log.path, "/var/log/p.log");
+	config_free(c);
+
+	/* A missing file is one error without a line. */
+	c = config_load("/nonexistent/phasor.ini", &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.lines[0],
+			    "/nonexistent/phasor.ini: cannot read: No such file or directory");
+	diag_clear(&d);
+	free(cfg);
+	free(ca);
+	free(sub);
+}
+
+/* ---- default path ------------------------------------------------------- */
+
+static void test_default_path(void **state)
+{
+	char *env = tmp_path("env.ini"), *xdg = tmp_path("xdg"), *home = tmp_path("home");
+	char *xdgfile, *homefile, *want;
+	const char *p;
+	struct stat st;
+	bool etc = stat("/etc/phasor/phasor.ini", &st) == 0;
+
+	(void)state;
+	xdgfile = util_printf("%s/phasor/phasor.ini", xdg);
+	homefile = util_printf("%s/.config/phasor/phasor.ini", home);
+	write_file(env, MB, 0644);
+	assert_int_equal(util_mkdir_parent(xdgfile), 0);
+	write_file(xdgfile, MB, 0644);
+	assert_int_equal(util_mkdir_parent(homefile), 0);
+	write_file(homefile, MB, 0644);
+
+	setenv("PHASOR_CONFIG", env, 1);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	setenv("HOME", home, 1);
+	p = config_default_path();
+	assert_non_null(p);
+	assert_string_equal(p, env);
+	want = util_printf("%s, %s, /etc/phasor/phasor.ini", env, xdgfile);
+	assert_string_equal(config_default_candidates(), want);
+	free(want);
+
+	/* $PHASOR_CONFIG names nothing: the next one that exists. */
+	setenv("PHASOR_CONFIG", "/nonexistent/x.ini", 1);
+	p = config_default_path();
+	assert_non_null(p);
+	assert_string_equal(p, xdgfile);
+
+	/* No XDG_CONFIG_HOME (or a relative one): ~/.config. */
+	unsetenv("PHASOR_CONFIG");
+	setenv("XDG_CONFIG_HOME", "relative/dir", 1);
+	p = config_default_path();
+	assert_non_null(p);
+	assert_string_equal(p, homefile);
+	unsetenv("XDG_CONFIG_HOME");
+	p = config_default_path();
+	assert_non_null(p);
+	assert_string_equal(p, homefile);
+	want = util_printf("%s, /etc/phasor/phasor.ini", homefile);
+	assert_string_equal(config_default_candidates(), want);
+	free(want);
+
+	/* Nothing left but /etc. */
+	assert_int_equal(remove(homefile), 0);
+	p = config_default_path();
+	if (etc)
+		assert_string_equal(p, "/etc/phasor/phasor.ini");
+	else
+		assert_null(p);
+
+	free(xdgfile);
+	free(homefile);
+	free(env);
+	free(xdg);
+	free(home);
+}
+
+/* Topic filters: what MQTT accepts, and nothing else. */
+static void test_topic_filters(void **state)
+{
+	static const struct {
+		const char *filter;
+		bool ok;
+	} cases[] = {
+		{ "a/b", true },	  { "#", true },	   { "+", true },
+		{ "a/+/b", true },	  { "+/#", true },	   { "a//b", true },
+		{ "$share/g/a/#", true }, { "a/#/b", false },	   { "a/b#", false },
+		{ "a+/b", false },	  { "$share//a", false },  { "$share/g", false },
+		{ "$share/g+/a", false }, { "$share/g/", false },  { "a/\x01", false },
+	};
+	struct diag d;
+	size_t i;
+
+	(void)state;
+	diag_init(&d);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *text = util_printf(BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\n"
+						"topic = %s\n",
+					 cases[i].filter);
+		struct config *c = config_load_string(text, "t.ini", &d);
+		if ((c != NULL) != cases[i].ok)
+			fprintf(stderr, "filter %s: expected %s\n", cases[i].filter,
+				cases[i].ok ? "valid" : "invalid");
+		assert_true((c != NULL) == cases[i].ok);
+		if (c != NULL)
+			assert_string_equal(c->meters[0].topics[0], cases[i].filter);
+		else
+			assert_int_equal(d.n, 1);
+		config_free(c);
+		diag_clear(&d);
+		free(text);
+	}
+}
+
+/* Integers are decimal even with leading zeros; 0x is hexadecimal. */
+static void test_integer_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		int unit;
+	} cases[] = { { "010", 10 }, { "0", 0 }, { "0x1F", 31 }, { "255", 255 }, { "00", 0 } };
+	struct diag d;
+	size_t i;
+
+	(void)state;
+	diag_init(&d);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *text = util_printf(MB "unit = %s\n", cases[i].text);
+		struct config *c = config_load_string(text, "t.ini", &d);
+		assert_non_null(c);
+		assert_int_equal(c->meters[0].unit, cases[i].unit);
+		config_free(c);
+		free(text);
+	}
+	diag_clear(&d);
+}
+
+static void test_driver_names(void **state)
+{
+	(void)state;
+	assert_string_equal(config_driver_name(DRIVER_MODBUS), "modbus");
+	assert_string_equal(config_driver_name(DRIVER_MQTT), "mqtt");
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+/* The repository's conf/profiles: up from the test binary (build/tests,
+ * build/san/tests). */
+static int find_profiles(void)
+{
+	const char *exe = util_exe_dir();
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	int up;
+
+	if (exe == NULL)
+		return -1;
+	util_strlcpy(dir, exe, sizeof(dir));
+	for (up = 0; up < 5; up++) {
+		char *slash;
+		snprintf(probe, sizeof(probe), "%s/conf/profiles/pac3200.ini", dir);
+		if (access(probe, R_OK) == 0) {
+			snprintf(profiles_dir, sizeof(profiles_dir), "%s/conf/profiles", dir);
+			return 0;
+		}
+		slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	return -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_complete, setup, teardown),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test_setup(test_errors, setup_tz),
+		cmocka_unit_test(test_all_errors_in_order),
+		cmocka_unit_test(test_mqtt_section_after_meter),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
+		cmocka_unit_test(test_topic_filters),
+		cmocka_unit_test(test_integer_forms),
+		cmocka_unit_test(test_driver_names),
+	};
+
+	if (find_profiles() < 0) {
+		fprintf(stderr, "test_config: conf/profiles not found above the test binary\n");
+		return 1;
+	}
+	setenv("PHASOR_PROFILES", profiles_dir, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
