@@ -119,30 +119,6 @@ static int err_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Suggestion for a typo: util_closest, plus one swap of adjacent letters
- * counted as a single edit ("metre" -> "meter"). */
-static const char *closest(const char *word, const char *const *cands)
-{
-	const char *best = util_closest(word, cands);
-	size_t len = strlen(word), i, j;
-
-	if (best != NULL || len < 2 || len > 64)
-		return best;
-	for (i = 0; cands[i] != NULL; i++) {
-		char buf[65];
-		if (strlen(cands[i]) != len)
-			continue;
-		for (j = 0; j + 1 < len; j++) {
-			memcpy(buf, word, len + 1);
-			buf[j] = word[j + 1];
-			buf[j + 1] = word[j];
-			if (strcasecmp(buf, cands[i]) == 0)
-				return cands[i];
-		}
-	}
-	return NULL;
-}
-
 /* The section header on this line: "[kind]" or "[meter NAME]". */
 static void parse_header(struct parse *p, const char *start, int line)
 {
@@ -177,7 +153,7 @@ static void parse_header(struct parse *p, const char *start, int line)
 		if (strcmp(word, sect_names[i]) == 0)
 			break;
 	if (i == S__COUNT) {
-		const char *sugg = closest(word, sect_names);
+		const char *sugg = util_closest(word, sect_names);
 		char *shown = *rest ? util_printf("%s %s", word, rest) : util_strdup(word);
 		if (sugg == NULL)
 			perr(p, line,
@@ -496,7 +472,7 @@ static void set_secret(struct parse *p, const struct kv *kv, char **out)
 static void unknown_key(struct parse *p, const struct sect *s, const struct kv *kv,
 			const char *const *keys)
 {
-	const char *sugg = closest(kv->key, keys);
+	const char *sugg = util_closest(kv->key, keys);
 
 	if (sugg != NULL)
 		perr(p, kv->line, "unknown key '%s' in %s; did you mean '%s'?", kv->key, s->title,
@@ -816,7 +792,7 @@ static const struct profile *get_profile(struct parse *p, struct meter_ctx *mc,
 	if (kv->value[0] == '.' || strchr(kv->value, '/') != NULL || has_control(kv->value) ||
 	    profile_find(kv->value, path, sizeof(path)) < 0) {
 		const char *const *known = profile_known_names();
-		const char *sugg = known != NULL ? closest(kv->value, known) : NULL;
+		const char *sugg = known != NULL ? util_closest(kv->value, known) : NULL;
 		if (sugg != NULL)
 			perr(p, kv->line, "profile: unknown profile '%s'; did you mean '%s'?",
 			     kv->value, sugg);
@@ -918,7 +894,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 				driver_ok = true;
 			} else {
 				static const char *const drivers[] = { "modbus", "mqtt", NULL };
-				const char *sugg = closest(kv->value, drivers);
+				const char *sugg = util_closest(kv->value, drivers);
 				if (sugg != NULL)
 					perr(p, kv->line,
 					     "driver: %s is not a driver (modbus, mqtt); did you mean '%s'?",
