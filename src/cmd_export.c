@@ -123,10 +123,15 @@ static int put_jsonl_row(struct export_ctx *x, const struct store_row *r)
 	cJSON_AddStringToObject(o, "meter", util_sanitize(meter, sizeof(meter), r->meter));
 	cJSON_AddStringToObject(o, "quantity",
 				util_sanitize(quantity, sizeof(quantity), r->quantity));
-	/* JSON has no NaN or infinity: null, and the sample is bad. */
-	if (finite)
-		cJSON_AddNumberToObject(o, "value", r->value);
-	else
+	/* JSON has no NaN or infinity: null, and the sample is bad. The
+	 * number is printed here: cJSON's own printing only reads back
+	 * approximately (0.30000000000000004 becomes 0.3). */
+	if (finite) {
+		char value[40];
+
+		format_value(r->value, value, sizeof(value));
+		cJSON_AddRawToObject(o, "value", value);
+	} else
 		cJSON_AddNullToObject(o, "value");
 	cJSON_AddStringToObject(o, "unit", util_sanitize(unit, sizeof(unit), r->unit));
 	cJSON_AddStringToObject(o, "quality",
