@@ -45,6 +45,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define BUSY_TIMEOUT_MS 200            /* the writer's wait for a lock per attempt */
+#define OPEN_BUSY_TIMEOUT_MS 5000      /* before the writer runs (open, meters, session) */
 #define READER_BUSY_TIMEOUT_MS 2000
 #define BACKOFF_MIN_US 250000
 #define BACKOFF_MAX_US 5000000
@@ -534,7 +535,7 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(st->db, OPEN_BUSY_TIMEOUT_MS);
 	if (check_file(st->db, path, &version, cause) < 0)
 		goto fail;
 
@@ -1254,6 +1255,9 @@ int store_start(struct store *st, char **cause)
 		set_cause(cause, "store: already started");
 		return -1;
 	}
+	/* From now on a lock is waited for briefly and retried with backoff:
+	 * the writer must not sit in SQLite while rows pile up. */
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	/* Signals are for the hub thread's signalfd, not for the writer. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1318,6 +1322,7 @@ void store_stop(struct store *st, int drain_ms)
 		pthread_join(st->thread, NULL);
 	} else {
 		/* Never started: drain in the caller's thread. */
+		sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 		pthread_mutex_lock(&st->lock);
 		st->running = true;
 		pthread_mutex_unlock(&st->lock);

@@ -669,6 +669,34 @@ static void test_same_time_two_rows(void **state)
 	free(path);
 }
 
+/* A seq is never reused, even once every row was deleted (pruned). */
+static void test_seq_not_reused(void **state)
+{
+	char *path = tpath("seq.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 50);
+	put_series(st, 0, 10);
+	store_put_event(st, 0, -1, "test", "note", "one");
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), 10);
+	db_exec(path, "DELETE FROM samples; DELETE FROM events;");
+
+	st = open_store(path, 1000, 100, 50);
+	assert_int_equal(store_start(st, &cause), 0);
+	put_series(st, 100, 5);
+	store_put_event(st, 100, -1, "test", "note", "two");
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM samples"), 11);
+	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), 15);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM events"), 2);
+	free(path);
+}
+
 static void test_batching(void **state)
 {
 	static const struct {
@@ -1300,6 +1328,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_not_sqlite),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_same_time_two_rows),
+		cmocka_unit_test(test_seq_not_reused),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_commit_ms),
 		cmocka_unit_test(test_stop_flushes),
