@@ -523,6 +523,11 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	pthread_cond_init(&st->done, &ca);
 	pthread_condattr_destroy(&ca);
 
+	if (path[0] == '\0') {
+		/* SQLite would quietly open a temporary database. */
+		set_cause(cause, "store: empty path");
+		goto fail;
+	}
 	if (util_mkdir_parent(path) < 0) {
 		set_cause(cause, "cannot create the directory of %s: %s", path, strerror(errno));
 		goto fail;

@@ -789,6 +789,39 @@ static void test_stop_flushes(void **state)
 	free(path);
 }
 
+/* The disk never accepts: store_stop gives up after drain_ms and counts. */
+static void test_stop_drain_gives_up(void **state)
+{
+	char *path = tpath("drain.db"), *cause = NULL;
+	struct store_stats ss;
+	int64_t t0, took;
+	struct store *st;
+	sqlite3 *other;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	put_series(st, 0, 30);
+	store_put_event(st, 0, -1, "test", "note", "lost too");
+	wait_state(st, STORE_LOCKED, 5000);
+	t0 = util_mono_us();
+	store_stop(st, 600);
+	took = util_mono_us() - t0;
+	ss = stats(st);
+	assert_int_equal(ss.dropped, 30);
+	assert_int_equal(ss.events_dropped, 1);
+	assert_int_equal(ss.queued, 0);
+	assert_int_equal(ss.written, 0);
+	assert_in_range(took, 500000, 6000000);
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	store_close(st);
+	assert_int_equal(reader_count(path, &all), 0);
+	free(path);
+}
+
 static void test_queue_max(void **state)
 {
 	char *path = tpath("queue-max.db"), *cause = NULL, *got;
@@ -1332,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_commit_ms),
 		cmocka_unit_test(test_stop_flushes),
+		cmocka_unit_test(test_stop_drain_gives_up),
 		cmocka_unit_test(test_queue_max),
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_full),
