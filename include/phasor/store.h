@@ -19,8 +19,11 @@
  *   sessions(id, start_us, end_us, host, pid, mode, config_path, config_digest, config_text, version)
  *   samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
  *   events(seq, t_us, session_id, meter_id, source, what, text)
+ *   meta(key, value)  -- the seq counters
  * seq is the local sequence number: every sample is its own row, two
- * samples with the same time are never merged.
+ * samples with the same time are never merged. The writer assigns it from
+ * the counter in meta, so it is never reused even after rows are pruned
+ * (docs/buffer.md).
  *
  * Reading (export, replay): a separate read-only connection per reader.
  */
