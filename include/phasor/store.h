@@ -19,8 +19,11 @@
  *   sessions(id, start_us, end_us, host, pid, mode, config_path, config_digest, config_text, version)
  *   samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
  *   events(seq, t_us, session_id, meter_id, source, what, text)
+ *   meta(key, value)  -- the seq counters
  * seq is the local sequence number: every sample is its own row, two
- * samples with the same time are never merged.
+ * samples with the same time are never merged. The writer assigns it from
+ * the counter in meta, so it is never reused even after rows are pruned
+ * (docs/buffer.md).
  *
  * Reading (export, replay): a separate read-only connection per reader.
  */
@@ -49,6 +52,7 @@ struct store_stats {
 	size_t queue_max;
 	uint64_t commits;
 	int64_t last_commit_us;
+	uint64_t events_dropped;  /* events refused because their queue was full */
 };
 
 /*
@@ -108,6 +112,13 @@ void store_close(struct store *st);
 /* The session id opened by store_begin_session (0 if none). */
 int64_t store_session_id(const struct store *st);
 
+/*
+ * For tests: change the write connection's PRAGMA max_page_count (the
+ * environment variable PHASOR_STORE_MAX_PAGES sets it once, in store_open).
+ * Applied by the writer before its next attempt, which happens at once.
+ */
+void store_debug_set_max_pages(struct store *st, long pages);
+
 /* ---- reading ---- */
 
 struct store_reader;
@@ -153,6 +164,14 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 			void *ctx, char **cause);
 /* Count of samples matching f, -1 on error. */
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause);
+/*
+ * The names in the file's meters / quantities tables, in id order, as a new
+ * NULL-terminated array (free with store_names_free). NULL with *cause on
+ * error.
+ */
+char **store_reader_meter_names(struct store_reader *r, char **cause);
+char **store_reader_quantity_names(struct store_reader *r, char **cause);
+void store_names_free(char **names);
 void store_reader_close(struct store_reader *r);
 
 #endif

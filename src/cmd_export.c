@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_export: `phasor export`, the samples of a local buffer as CSV (the
+ * contract's format) or JSON lines, oldest first. It is a plain read-only
+ * reader (store_reader_*), so it works while `phasor record` writes the same
+ * file. Values are printed in the shortest form that reads back as the same
+ * double; meter names are user data, sanitized and quoted per RFC 4180.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "phasor/cmd.h"
+#include "phasor/qty.h"
+#include "phasor/store.h"
+#include "phasor/util.h"
+
+enum format { FORMAT_CSV, FORMAT_JSONL };
+
+struct export_ctx {
+	FILE *out;
+	enum format format;
+	uint64_t rows;
+	int write_errno;          /* errno of the first failed write; 0: none */
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: phasor export --db FILE [--meter NAME] [--quantity Q] [--from TIME]\n"
+	      "                     [--to TIME] [--format csv|jsonl]\n"
+	      "\n"
+	      "Print the samples of a local buffer, oldest first.\n"
+	      "  --db FILE        the buffer ([store] path of the configuration)\n"
+	      "  --meter NAME     only this meter\n"
+	      "  --quantity Q     only this quantity (v_l1n, p_total, e_imp, ...)\n"
+	      "  --from TIME      from this time, inclusive\n"
+	      "  --to TIME        up to this time, exclusive\n"
+	      "  --format F       csv (default): time,meter,quantity,value,unit,quality\n"
+	      "                   jsonl: one JSON object per line\n"
+	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now\n",
+	      out);
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as exactly v. */
+static void format_value(double v, char *buf, size_t size)
+{
+	int prec;
+
+	if (isnan(v)) {
+		util_strlcpy(buf, "nan", size);
+		return;
+	}
+	if (isinf(v)) {
+		util_strlcpy(buf, v > 0 ? "inf" : "-inf", size);
+		return;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* One CSV field: sanitized, quoted when it holds a comma, quote or newline. */
+static void put_csv_field(FILE *out, const char *s)
+{
+	char safe[1024];
+	const char *p;
+
+	util_sanitize(safe, sizeof(safe), s != NULL ? s : "");
+	if (strpbrk(safe, ",\"\r\n") == NULL) {
+		fputs(safe, out);
+		return;
+	}
+	putc('"', out);
+	for (p = safe; *p != '\0'; p++) {
+		if (*p == '"')
+			putc('"', out);
+		putc(*p, out);
+	}
+	putc('"', out);
+}
+
+static int put_csv_row(struct export_ctx *x, const struct store_row *r)
+{
+	char when[40], value[40];
+
+	util_format_time_ms(r->t_us, when, sizeof(when));
+	format_value(r->value, value, sizeof(value));
+	fputs(when, x->out);
+	putc(',', x->out);
+	put_csv_field(x->out, r->meter);
+	putc(',', x->out);
+	put_csv_field(x->out, r->quantity);
+	putc(',', x->out);
+	fputs(value, x->out);
+	putc(',', x->out);
+	put_csv_field(x->out, r->unit);
+	putc(',', x->out);
+	fputs(qty_quality_name((unsigned)r->quality), x->out);
+	putc('\n', x->out);
+	return 0;
+}
+
+static int put_jsonl_row(struct export_ctx *x, const struct store_row *r)
+{
+	char when[40], meter[1024], quantity[256], unit[64];
+	bool finite = isfinite(r->value);
+	cJSON *o = cJSON_CreateObject();
+	char *line;
+
+	if (o == NULL)
+		util_fail("out of memory");
+	util_format_time_ms(r->t_us, when, sizeof(when));
+	cJSON_AddStringToObject(o, "time", when);
+	cJSON_AddStringToObject(o, "meter", util_sanitize(meter, sizeof(meter), r->meter));
+	cJSON_AddStringToObject(o, "quantity",
+				util_sanitize(quantity, sizeof(quantity), r->quantity));
+	/* JSON has no NaN or infinity: null, and the sample is bad. The
+	 * number is printed here: cJSON's own printing only reads back
+	 * approximately (0.30000000000000004 becomes 0.3). */
+	if (finite) {
+		char value[40];
+
+		format_value(r->value, value, sizeof(value));
+		cJSON_AddRawToObject(o, "value", value);
+	} else
+		cJSON_AddNullToObject(o, "value");
+	cJSON_AddStringToObject(o, "unit", util_sanitize(unit, sizeof(unit), r->unit));
+	cJSON_AddStringToObject(o, "quality",
+				finite ? qty_quality_name((unsigned)r->quality) : "bad");
+	line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (line == NULL)
+		util_fail("out of memory");
+	fputs(line, x->out);
+	putc('\n', x->out);
+	free(line);
+	return 0;
+}
+
+static int on_row(void *ctx, const struct store_row *r)
+{
+	struct export_ctx *x = ctx;
+
+	if (x->format == FORMAT_CSV)
+		put_csv_row(x, r);
+	else
+		put_jsonl_row(x, r);
+	x->rows++;
+	/* Stop at the first write error (a closed pipe, a full disk). */
+	if (ferror(x->out)) {
+		x->write_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * "no such meter in FILE; meters: a, b" on stderr, with a suggestion when
+ * one name is close.
+ */
+static void unknown_name(const char *what, const char *plural, const char *name, const char *db,
+			 char **list)
+{
+	char safe[256];
+	const char *close = NULL;
+	size_t i;
+
+	if (list != NULL)
+		close = util_closest(name, (const char *const *)list);
+	fprintf(stderr, "phasor export: no such %s in %s: '%s'", what, db,
+		util_sanitize(safe, sizeof(safe), name));
+	if (close != NULL)
+		fprintf(stderr, " (did you mean '%s'?)", util_sanitize(safe, sizeof(safe), close));
+	fprintf(stderr, "; %s: ", plural);
+	if (list == NULL || list[0] == NULL)
+		fputs("(none)", stderr);
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", util_sanitize(safe, sizeof(safe), list[i]));
+	fputc('\n', stderr);
+}
+
+static bool in_list(char **list, const char *name)
+{
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "meter", required_argument, NULL, 'm' },
+		{ "quantity", required_argument, NULL, 'q' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_filter filter = { NULL, NULL, INT64_MIN, INT64_MAX };
+	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0 };
+	const char *db = NULL, *from = NULL, *to = NULL;
+	struct store_reader *r = NULL;
+	char **list = NULL, *cause = NULL, safe[256];
+	int64_t now = util_now_us();
+	int c, status = EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'm':
+			filter.meter = optarg;
+			break;
+		case 'q':
+			filter.quantity = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "csv") == 0) {
+				x.format = FORMAT_CSV;
+			} else if (strcmp(optarg, "jsonl") == 0) {
+				x.format = FORMAT_JSONL;
+			} else {
+				fprintf(stderr, "phasor export: unknown format '%s' (csv, jsonl)\n",
+					util_sanitize(safe, sizeof(safe), optarg));
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case ':':
+			fprintf(stderr, "phasor export: option '%s' needs a value\n",
+				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
+			usage(stderr);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "phasor export: unknown option '%s'\n",
+				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "phasor export: unexpected argument '%s'\n",
+			util_sanitize(safe, sizeof(safe), argv[optind]));
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (db == NULL) {
+		fputs("phasor export: --db FILE is required\n", stderr);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (from != NULL && util_parse_time(from, now, &filter.from_us) < 0) {
+		fprintf(stderr, "phasor export: --from: not a TIME: '%s'\n",
+			util_sanitize(safe, sizeof(safe), from));
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (to != NULL && util_parse_time(to, now, &filter.to_us) < 0) {
+		fprintf(stderr, "phasor export: --to: not a TIME: '%s'\n",
+			util_sanitize(safe, sizeof(safe), to));
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (filter.from_us > filter.to_us) {
+		fputs("phasor export: --from is after --to\n", stderr);
+		return EXIT_USAGE;
+	}
+
+	r = store_reader_open(db, &cause);
+	if (r == NULL) {
+		fprintf(stderr, "phasor export: %s\n", cause);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (filter.meter != NULL) {
+		list = store_reader_meter_names(r, &cause);
+		if (list == NULL) {
+			fprintf(stderr, "phasor export: %s\n", cause);
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		if (!in_list(list, filter.meter)) {
+			unknown_name("meter", "meters", filter.meter, db, list);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		store_names_free(list);
+		list = NULL;
+	}
+	if (filter.quantity != NULL) {
+		list = store_reader_quantity_names(r, &cause);
+		if (list == NULL) {
+			fprintf(stderr, "phasor export: %s\n", cause);
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		if (!in_list(list, filter.quantity)) {
+			unknown_name("quantity", "quantities", filter.quantity, db, list);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		store_names_free(list);
+		list = NULL;
+	}
+
+	/* A closed pipe must be an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (x.format == FORMAT_CSV)
+		fputs("time,meter,quantity,value,unit,quality\n", x.out);
+	if (!ferror(x.out) && store_reader_samples(r, &filter, on_row, &x, &cause) < 0) {
+		fprintf(stderr, "phasor export: %s\n", cause);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (fflush(x.out) != 0 || ferror(x.out)) {
+		fprintf(stderr, "phasor export: writing the output: %s\n",
+			strerror(x.write_errno != 0 ? x.write_errno : errno));
+		status = EXIT_RUNTIME;
+	}
+out:
+	store_names_free(list);
+	free(cause);
+	store_reader_close(r);
+	return status;
+}

@@ -1,0 +1,1639 @@
+// SPDX-License-Identifier: MIT
+/*
+ * store: the local SQLite buffer (design in include/phasor/store.h, schema
+ * and failure states in docs/buffer.md).
+ *
+ * One writer thread owns the write connection. Producers copy samples into
+ * immutable chunks appended to a list under st->lock; the writer copies up
+ * to batch_rows of them into its own buffer, writes them in one transaction
+ * without holding the lock, and only then removes them from the list. So a
+ * refused transaction loses nothing: the rows are still at the head of the
+ * queue and the next attempt (after a backoff) takes them again. The queue
+ * is bounded by queue_max samples; past it new samples are counted as
+ * dropped, and the next successful transaction records a "drop" event.
+ *
+ * seq values are assigned by the writer from a counter kept in the meta
+ * table, in the same transaction as the rows, so a seq is never reused even
+ * after rows are pruned (cheaper than AUTOINCREMENT, see docs/buffer.md).
+ *
+ * Readers open their own read-only connection; WAL lets them read while the
+ * writer commits.
+ */
+#include "phasor/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "phasor/log.h"
+#include "phasor/util.h"
+
+/* PRAGMA application_id of a buffer: 0x50485352, "PHSR". */
+#define STORE_APP_ID 1346917202
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define BUSY_TIMEOUT_MS 200            /* the writer's wait for a lock per attempt */
+#define OPEN_BUSY_TIMEOUT_MS 5000      /* before the writer runs (open, meters, session) */
+#define READER_BUSY_TIMEOUT_MS 2000
+#define BACKOFF_MIN_US 250000
+#define BACKOFF_MAX_US 5000000
+#define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
+#define EVENTS_PER_BATCH 1000
+#define DROP_LOG_INTERVAL_US 10000000
+#define BATCH_ROWS_MAX 1000000
+
+/* ---- schema ---- */
+
+/*
+ * Migration i takes a file from user_version i to i + 1, in one
+ * transaction. Append steps; never edit a released one.
+ *
+ * samples.value has no declared type on purpose: with REAL affinity SQLite
+ * stores integral doubles as integers and -0.0 comes back as +0.0. Without
+ * affinity the bound double is kept as an 8-byte IEEE value, bit for bit.
+ */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meters(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT UNIQUE NOT NULL,\n"
+	"  driver TEXT,\n"
+	"  profile TEXT,\n"
+	"  host TEXT,\n"
+	"  port INTEGER,\n"
+	"  unit INTEGER,\n"
+	"  topics TEXT,\n"
+	"  description TEXT,\n"
+	"  first_seen_us INTEGER,\n"
+	"  last_seen_us INTEGER);\n"
+	"CREATE TABLE quantities(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT UNIQUE NOT NULL,\n"
+	"  unit TEXT);\n"
+	"CREATE TABLE sessions(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  start_us INTEGER NOT NULL,\n"
+	"  end_us INTEGER,\n"
+	"  host TEXT,\n"
+	"  pid INTEGER,\n"
+	"  mode TEXT,\n"
+	"  config_path TEXT,\n"
+	"  config_digest TEXT,\n"
+	"  config_text TEXT,\n"
+	"  version TEXT);\n"
+	"CREATE TABLE samples(\n"
+	"  seq INTEGER PRIMARY KEY,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  meter_id INTEGER NOT NULL,\n"
+	"  qty_id INTEGER NOT NULL,\n"
+	"  value,          -- a double or NULL (NaN); no affinity: keeps -0.0\n"
+	"  quality INTEGER NOT NULL,\n"
+	"  session_id INTEGER);\n"
+	"CREATE INDEX samples_t_us ON samples(t_us);\n"
+	"CREATE TABLE events(\n"
+	"  seq INTEGER PRIMARY KEY,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  session_id INTEGER REFERENCES sessions(id),\n"
+	"  meter_id INTEGER REFERENCES meters(id),\n"
+	"  source TEXT NOT NULL,\n"
+	"  what TEXT NOT NULL,\n"
+	"  text TEXT);\n"
+	"CREATE TABLE meta(\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value INTEGER NOT NULL) WITHOUT ROWID;\n"
+	"INSERT INTO meta(key, value) VALUES('samples.last_seq', 0), ('events.last_seq', 0);\n"
+	"PRAGMA application_id = " STR(STORE_APP_ID) ";\n",
+};
+
+_Static_assert(STORE_APP_ID == 0x50485352, "PHSR");
+
+/* ---- the queue ---- */
+
+/* Samples from one store_put_samples call; immutable once linked. */
+struct chunk {
+	struct chunk *next;
+	int64_t arrived;          /* util_mono_us() */
+	size_t n;                 /* samples in s */
+	size_t off;               /* first not yet committed (writer only, under lock) */
+	struct sample s[];
+};
+
+struct qevent {
+	struct qevent *next;
+	int64_t arrived;
+	int64_t t_us;
+	int meter;                /* config index, -1: none */
+	const char *source, *what, *text; /* into buf; text may be NULL */
+	char buf[];
+};
+
+/* An event the writer itself adds to a transaction (drops, outages). */
+struct wevent {
+	int64_t t_us;
+	const char *what;
+	char *text;
+};
+
+struct store {
+	char *path;
+	sqlite3 *db;
+	sqlite3_stmt *ins_sample, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
+	int batch_rows, commit_ms;
+	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
+	size_t nmeters;
+	int64_t session_id;
+
+	pthread_t thread;
+	bool started, stopped;
+	struct sample *wbuf;      /* writer: the batch being written */
+	struct qevent **wev;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;      /* the writer waits here */
+	pthread_cond_t done;      /* store_flush waits here */
+	/* everything below under lock */
+	struct chunk *head, *tail;
+	size_t queued, queue_max;
+	struct qevent *ev_head, *ev_tail;
+	size_t ev_queued;
+	uint64_t in_samples, out_samples; /* accepted / committed, ever */
+	uint64_t in_events, out_events;
+	bool running, stopping;
+	int drain_ms;
+	int flushers;
+	uint64_t dropped, events_dropped;
+	uint64_t drop_pending;    /* dropped and not yet recorded as an event */
+	int64_t drop_first_us, drop_last_us; /* sample times of those */
+	int64_t drop_log_at;      /* util_mono_us of the last warning; 0: never */
+	long max_pages_pending;   /* -1: none */
+	enum store_state state;
+	char error[160];
+	int64_t since_us;
+	int64_t outage_since_us;  /* when the current outage began */
+	uint64_t written, events_written, commits;
+	int64_t last_commit_us;
+};
+
+const char *store_state_name(enum store_state s)
+{
+	switch (s) {
+	case STORE_OK:
+		return "ok";
+	case STORE_FULL:
+		return "disk full";
+	case STORE_LOCKED:
+		return "locked";
+	case STORE_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+/* ---- small sqlite helpers ---- */
+
+static void set_cause(char **cause, const char *fmt, ...) UTIL_PRINTF(2, 3);
+
+static void set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	*cause = util_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* The single integer a query returns (0 when it returns no row). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	*out = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t != NULL)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *format_time(int64_t t_us, char *buf, size_t size)
+{
+	return util_format_time_ms(t_us, buf, size);
+}
+
+/*
+ * Check that the file is an SQLite database that this binary can use and
+ * return its user_version. Nothing is written.
+ */
+static int check_file(sqlite3 *db, const char *path, int64_t *version, char **cause)
+{
+	int64_t app = 0, tables = 0;
+	int rc;
+
+	rc = query_int(db, "PRAGMA user_version", version);
+	if ((rc & 0xff) == SQLITE_NOTADB) {
+		set_cause(cause, "%s is not an SQLite database", path);
+		return -1;
+	}
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "PRAGMA application_id", &app);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (*version > STORE_SCHEMA_VERSION) {
+		set_cause(cause,
+			  "%s has buffer schema version %" PRId64
+			  ", newer than this phasor's (%d): use a newer phasor",
+			  path, *version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if ((*version == 0 && tables > 0) || (*version > 0 && app != STORE_APP_ID)) {
+		set_cause(cause,
+			  "%s is an SQLite database but not a phasor buffer (user_version %" PRId64
+			  ", application_id %" PRId64 ", %" PRId64 " tables)",
+			  path, *version, app, tables);
+		return -1;
+	}
+	return 0;
+}
+
+/* Step each migration from version to STORE_SCHEMA_VERSION. */
+static int migrate(sqlite3 *db, const char *path, int64_t version, char **cause)
+{
+	int64_t v = version, now;
+	char sql[64];
+	int rc;
+
+	while (v < STORE_SCHEMA_VERSION) {
+		rc = exec(db, "BEGIN IMMEDIATE");
+		if (rc != SQLITE_OK)
+			goto fail;
+		/* Another process may have migrated meanwhile. */
+		rc = query_int(db, "PRAGMA user_version", &now);
+		if (rc != SQLITE_OK)
+			goto fail;
+		if (now != v) {
+			exec(db, "ROLLBACK");
+			if (now > STORE_SCHEMA_VERSION || now < v) {
+				set_cause(cause, "%s: schema version changed to %" PRId64
+					  " while migrating", path, now);
+				return -1;
+			}
+			v = now;
+			continue;
+		}
+		rc = exec(db, migrations[v]);
+		if (rc != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64, v + 1);
+		rc = exec(db, sql);
+		if (rc != SQLITE_OK)
+			goto fail;
+		rc = exec(db, "COMMIT");
+		if (rc != SQLITE_OK)
+			goto fail;
+		v++;
+		log_info("store: %s: schema migrated to version %" PRId64, path, v);
+	}
+	return 0;
+fail:
+	set_cause(cause, "%s: migrating the schema to version %" PRId64 ": %s", path, v + 1,
+		  sqlite3_errmsg(db));
+	if (!sqlite3_get_autocommit(db))
+		exec(db, "ROLLBACK");
+	return -1;
+}
+
+/*
+ * Insert the quantities this binary knows and the file lacks (ids are enum
+ * qty_id, append only), and refuse a file whose ids mean something else.
+ */
+static int sync_quantities(sqlite3 *db, const char *path, char **cause)
+{
+	sqlite3_stmt *ins = NULL, *get = NULL;
+	unsigned i;
+	int rc;
+
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"INSERT INTO quantities(id, name, unit) VALUES(?1, ?2, ?3) "
+					"ON CONFLICT(id) DO NOTHING",
+					-1, &ins, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT name FROM quantities WHERE id = ?1", -1, &get,
+					NULL);
+	for (i = 0; rc == SQLITE_OK && i < QTY__COUNT; i++) {
+		const char *name;
+
+		sqlite3_bind_int(ins, 1, (int)i);
+		sqlite3_bind_text(ins, 2, qty_name(i), -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, qty_unit(i), -1, SQLITE_STATIC);
+		rc = sqlite3_step(ins);
+		sqlite3_reset(ins);
+		if (rc != SQLITE_DONE)
+			break;
+		sqlite3_bind_int(get, 1, (int)i);
+		rc = sqlite3_step(get);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(get);
+			break;
+		}
+		name = (const char *)sqlite3_column_text(get, 0);
+		if (name == NULL || strcmp(name, qty_name(i)) != 0) {
+			char safe[64];
+
+			set_cause(cause, "%s: quantity %u is '%s' in the file but '%s' in this phasor",
+				  path, i, util_sanitize(safe, sizeof(safe), name ? name : ""),
+				  qty_name(i));
+			sqlite3_reset(get);
+			sqlite3_finalize(ins);
+			sqlite3_finalize(get);
+			exec(db, "ROLLBACK");
+			return -1;
+		}
+		sqlite3_reset(get);
+		rc = SQLITE_OK;
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: recording the quantities: %s", path, sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			exec(db, "ROLLBACK");
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(get);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int set_max_pages(sqlite3 *db, long pages)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %ld", pages);
+	return exec(db, sql);
+}
+
+/* ---- open / close ---- */
+
+static int prepare(struct store *st, char **cause)
+{
+	static const struct {
+		size_t off;
+		const char *sql;
+	} stmts[] = {
+		{ offsetof(struct store, ins_sample),
+		  "INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality, session_id) "
+		  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
+		{ offsetof(struct store, ins_event),
+		  "INSERT INTO events(seq, t_us, session_id, meter_id, source, what, text) "
+		  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
+		/* The counter, and max(seq) in case a writer ignored it. */
+		{ offsetof(struct store, last_sample_seq),
+		  "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
+		  " coalesce((SELECT max(seq) FROM samples), 0))" },
+		{ offsetof(struct store, last_event_seq),
+		  "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'events.last_seq'), 0),"
+		  " coalesce((SELECT max(seq) FROM events), 0))" },
+		{ offsetof(struct store, set_seq),
+		  "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+		  "ON CONFLICT(key) DO UPDATE SET value = excluded.value" },
+	};
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(stmts); i++) {
+		sqlite3_stmt **s = (sqlite3_stmt **)(void *)((char *)st + stmts[i].off);
+
+		if (sqlite3_prepare_v3(st->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+				       NULL) != SQLITE_OK) {
+			set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_queues(struct store *st)
+{
+	while (st->head != NULL) {
+		struct chunk *c = st->head;
+
+		st->head = c->next;
+		free(c);
+	}
+	st->tail = NULL;
+	while (st->ev_head != NULL) {
+		struct qevent *e = st->ev_head;
+
+		st->ev_head = e->next;
+		free(e);
+	}
+	st->ev_tail = NULL;
+	st->queued = 0;
+	st->ev_queued = 0;
+}
+
+static void destroy(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->ins_sample);
+	sqlite3_finalize(st->ins_event);
+	sqlite3_finalize(st->last_sample_seq);
+	sqlite3_finalize(st->last_event_seq);
+	sqlite3_finalize(st->set_seq);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
+		log_error("store: closing %s: %s", st->path, sqlite3_errmsg(st->db));
+		sqlite3_close_v2(st->db);
+	}
+	free_queues(st);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->wake);
+	pthread_cond_destroy(&st->done);
+	free(st->meter_ids);
+	free(st->wbuf);
+	free(st->wev);
+	free(st->path);
+	free(st);
+}
+
+struct store *store_open(const char *path, size_t queue_max, int batch_rows, int commit_ms,
+			 char **cause)
+{
+	struct store *st = util_calloc(1, sizeof(*st));
+	pthread_condattr_t ca;
+	int64_t version = 0;
+	const char *env;
+	char mode[16] = "";
+	sqlite3_stmt *s;
+	int rc;
+
+	st->path = util_strdup(path);
+	st->queue_max = queue_max;
+	st->batch_rows = batch_rows < 1 ? 1 : batch_rows > BATCH_ROWS_MAX ? BATCH_ROWS_MAX
+									    : batch_rows;
+	st->commit_ms = commit_ms < 0 ? 0 : commit_ms;
+	st->max_pages_pending = -1;
+	st->state = STORE_OK;
+	st->since_us = util_now_us();
+	st->wbuf = util_calloc((size_t)st->batch_rows, sizeof(*st->wbuf));
+	st->wev = util_calloc(EVENTS_PER_BATCH, sizeof(*st->wev));
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->wake, &ca);
+	pthread_cond_init(&st->done, &ca);
+	pthread_condattr_destroy(&ca);
+
+	if (path[0] == '\0') {
+		/* SQLite would quietly open a temporary database. */
+		set_cause(cause, "store: empty path");
+		goto fail;
+	}
+	if (util_mkdir_parent(path) < 0) {
+		set_cause(cause, "cannot create the directory of %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "cannot open %s: %s", path,
+			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, OPEN_BUSY_TIMEOUT_MS);
+	if (check_file(st->db, path, &version, cause) < 0)
+		goto fail;
+
+	/* journal_mode answers with the mode now in force. */
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+			util_strlcpy(mode, (const char *)sqlite3_column_text(s, 0), sizeof(mode));
+		sqlite3_finalize(s);
+	}
+	if (strcmp(mode, "wal") != 0) {
+		set_cause(cause, "%s: cannot switch to WAL mode (%s)", path,
+			  mode[0] ? mode : sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (exec(st->db, "PRAGMA synchronous = NORMAL") != SQLITE_OK ||
+	    exec(st->db, "PRAGMA foreign_keys = ON") != SQLITE_OK) {
+		set_cause(cause, "%s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (migrate(st->db, path, version, cause) < 0)
+		goto fail;
+	if (sync_quantities(st->db, path, cause) < 0)
+		goto fail;
+	env = getenv("PHASOR_STORE_MAX_PAGES");
+	if (env != NULL && *env != '\0') {
+		long pages;
+
+		if (util_parse_long(env, 1, 0x7fffffffL, &pages) < 0) {
+			set_cause(cause, "PHASOR_STORE_MAX_PAGES: not a page count: '%s'", env);
+			goto fail;
+		}
+		set_max_pages(st->db, pages);
+		log_warn("store: %s limited to %ld pages (PHASOR_STORE_MAX_PAGES)", path, pages);
+	}
+	if (prepare(st, cause) < 0)
+		goto fail;
+	return st;
+fail:
+	destroy(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->started && !st->stopped)
+		store_stop(st, 0);
+	destroy(st);
+}
+
+int64_t store_session_id(const struct store *st)
+{
+	return st->session_id;
+}
+
+/* ---- meters and sessions ---- */
+
+static char *topics_json(const struct config_meter *m)
+{
+	cJSON *a;
+	char *out;
+	size_t i;
+
+	if (m->ntopics == 0)
+		return NULL;
+	a = cJSON_CreateArray();
+	if (a == NULL)
+		util_fail("out of memory");
+	for (i = 0; i < m->ntopics; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(m->topics[i]));
+	out = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	if (out == NULL)
+		util_fail("out of memory");
+	return out;
+}
+
+int store_register_meters(struct store *st, const struct config *cfg, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t *ids, now = util_now_us();
+	size_t i;
+	int rc;
+
+	if (st->started) {
+		set_cause(cause, "store: meters must be registered before the writer starts");
+		return -1;
+	}
+	ids = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*ids));
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+		    st->db,
+		    "INSERT INTO meters(name, driver, profile, host, port, unit, topics, description,"
+		    " first_seen_us, last_seen_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+		    "ON CONFLICT(name) DO UPDATE SET driver = excluded.driver,"
+		    " profile = excluded.profile, host = excluded.host, port = excluded.port,"
+		    " unit = excluded.unit, topics = excluded.topics,"
+		    " description = excluded.description, last_seen_us = excluded.last_seen_us "
+		    "RETURNING id",
+		    -1, &s, NULL);
+	for (i = 0; rc == SQLITE_OK && i < cfg->nmeters; i++) {
+		const struct config_meter *m = &cfg->meters[i];
+		bool modbus = m->driver == DRIVER_MODBUS;
+		char *topics = topics_json(m);
+
+		sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, modbus ? "modbus" : "mqtt", -1, SQLITE_STATIC);
+		bind_text_or_null(s, 3, m->profile_name);
+		bind_text_or_null(s, 4, modbus ? m->host : NULL);
+		if (modbus) {
+			sqlite3_bind_int(s, 5, m->port);
+			sqlite3_bind_int(s, 6, m->unit);
+		} else {
+			sqlite3_bind_null(s, 5);
+			sqlite3_bind_null(s, 6);
+		}
+		bind_text_or_null(s, 7, topics);
+		bind_text_or_null(s, 8, m->description);
+		sqlite3_bind_int64(s, 9, now);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			ids[i] = sqlite3_column_int64(s, 0);
+			rc = sqlite3_step(s);
+		}
+		sqlite3_reset(s);
+		free(topics);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: recording the meters: %s", st->path, sqlite3_errmsg(st->db));
+		if (!sqlite3_get_autocommit(st->db))
+			exec(st->db, "ROLLBACK");
+		sqlite3_finalize(s);
+		free(ids);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	free(st->meter_ids);
+	st->meter_ids = ids;
+	st->nmeters = cfg->nmeters;
+	return 0;
+}
+
+/* SHA-256 of len bytes as 64 hex digits. 0, or -1. */
+static int sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int store_begin_session(struct store *st, const struct config *cfg, const char *mode,
+			char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	char host[256] = "", digest[65];
+	const char *text = cfg != NULL ? cfg->text : NULL;
+	int rc;
+
+	if (st->started) {
+		set_cause(cause, "store: the session must begin before the writer starts");
+		return -1;
+	}
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	if (text != NULL && sha256_hex(text, strlen(text), digest) < 0) {
+		set_cause(cause, "store: SHA-256 of the configuration failed");
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO sessions(start_us, end_us, host, pid, mode, config_path,"
+				" config_digest, config_text, version)"
+				" VALUES(?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, util_now_us());
+		bind_text_or_null(s, 2, host[0] ? host : NULL);
+		sqlite3_bind_int64(s, 3, (int64_t)getpid());
+		bind_text_or_null(s, 4, mode);
+		bind_text_or_null(s, 5, cfg != NULL ? cfg->path : NULL);
+		bind_text_or_null(s, 6, text != NULL ? digest : NULL);
+		bind_text_or_null(s, 7, text);
+		sqlite3_bind_text(s, 8, PHASOR_VERSION, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: recording the session: %s", st->path, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	st->session_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* ---- producers ---- */
+
+void store_put_samples(struct store *st, const struct sample *s, size_t n)
+{
+	struct chunk *c;
+	size_t i, valid = 0, take, before;
+	uint64_t dropped_total = 0, lost;
+	bool wake = false, warn = false;
+	int64_t now;
+
+	if (n == 0)
+		return;
+	c = util_malloc(sizeof(*c) + n * sizeof(c->s[0]));
+	/* Samples that cannot be stored (bad meter index or quantity) are
+	 * counted as dropped like the others: never silently. */
+	for (i = 0; i < n; i++)
+		if (s[i].meter < st->nmeters && s[i].qty < QTY__COUNT)
+			c->s[valid++] = s[i];
+	now = util_mono_us();
+
+	pthread_mutex_lock(&st->lock);
+	before = st->queued;
+	take = st->queue_max > st->queued ? st->queue_max - st->queued : 0;
+	if (take > valid)
+		take = valid;
+	lost = n - take;
+	if (lost > 0) {
+		/* Keep the oldest: the queue is FIFO, the newest are dropped. */
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+		for (i = take; i < valid; i++) {
+			lo = c->s[i].t_us < lo ? c->s[i].t_us : lo;
+			hi = c->s[i].t_us > hi ? c->s[i].t_us : hi;
+		}
+		if (valid < n) {
+			for (i = 0; i < n; i++)
+				if (!(s[i].meter < st->nmeters && s[i].qty < QTY__COUNT)) {
+					lo = s[i].t_us < lo ? s[i].t_us : lo;
+					hi = s[i].t_us > hi ? s[i].t_us : hi;
+				}
+		}
+		if (st->drop_pending == 0) {
+			st->drop_first_us = lo;
+			st->drop_last_us = hi;
+		} else {
+			st->drop_first_us = lo < st->drop_first_us ? lo : st->drop_first_us;
+			st->drop_last_us = hi > st->drop_last_us ? hi : st->drop_last_us;
+		}
+		st->dropped += lost;
+		st->drop_pending += lost;
+		dropped_total = st->dropped;
+		if (st->drop_log_at == 0 || now - st->drop_log_at >= DROP_LOG_INTERVAL_US) {
+			st->drop_log_at = now;
+			warn = true;
+		}
+	}
+	if (take > 0) {
+		c->next = NULL;
+		c->arrived = now;
+		c->n = take;
+		c->off = 0;
+		if (st->tail != NULL)
+			st->tail->next = c;
+		else
+			st->head = c;
+		st->tail = c;
+		st->queued += take;
+		st->in_samples += take;
+		c = NULL;
+		wake = before == 0 || (before < (size_t)st->batch_rows &&
+				       st->queued >= (size_t)st->batch_rows);
+	}
+	if (wake || (lost > 0 && before == 0))
+		pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+	free(c);
+	if (warn)
+		log_warn("store: %s: %" PRIu64 " samples dropped so far (queue full at %zu samples%s)",
+			 st->path, dropped_total, st->queue_max,
+			 valid < n ? ", or invalid meter/quantity" : "");
+}
+
+void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
+		     const char *what, const char *text)
+{
+	size_t ls, lw, lt;
+	struct qevent *e;
+	bool wake, lost = false;
+	uint64_t nlost = 0;
+	char *p;
+
+	source = source != NULL ? source : "";
+	what = what != NULL ? what : "";
+	ls = strlen(source) + 1;
+	lw = strlen(what) + 1;
+	lt = text != NULL ? strlen(text) + 1 : 0;
+	e = util_malloc(sizeof(*e) + ls + lw + lt);
+	e->next = NULL;
+	e->arrived = util_mono_us();
+	e->t_us = t_us;
+	e->meter = meter >= 0 && (size_t)meter < st->nmeters ? meter : -1;
+	p = e->buf;
+	e->source = memcpy(p, source, ls);
+	p += ls;
+	e->what = memcpy(p, what, lw);
+	p += lw;
+	e->text = text != NULL ? memcpy(p, text, lt) : NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->ev_queued >= EVENTS_MAX) {
+		nlost = ++st->events_dropped;
+		lost = true;
+	} else {
+		wake = st->ev_queued == 0 && st->queued == 0;
+		if (st->ev_tail != NULL)
+			st->ev_tail->next = e;
+		else
+			st->ev_head = e;
+		st->ev_tail = e;
+		st->ev_queued++;
+		st->in_events++;
+		if (wake)
+			pthread_cond_signal(&st->wake);
+		e = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(e);
+	/* Powers of two only: a log line per lost event would flood. */
+	if (lost && (nlost & (nlost - 1)) == 0)
+		log_warn("store: %s: event queue full, %" PRIu64 " events dropped", st->path, nlost);
+}
+
+void store_get_stats(struct store *st, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&st->lock);
+	out->state = st->state;
+	util_strlcpy(out->error, st->error, sizeof(out->error));
+	out->since_us = st->since_us;
+	out->written = st->written;
+	out->events_written = st->events_written;
+	out->dropped = st->dropped;
+	out->queued = st->queued;
+	out->queue_max = st->queue_max;
+	out->commits = st->commits;
+	out->last_commit_us = st->last_commit_us;
+	out->events_dropped = st->events_dropped;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void store_debug_set_max_pages(struct store *st, long pages)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->running) {
+		st->max_pages_pending = pages;
+		pthread_cond_signal(&st->wake);
+	} else {
+		set_max_pages(st->db, pages);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- the writer ---- */
+
+static int last_seq(sqlite3_stmt *s, int64_t *out)
+{
+	int rc = sqlite3_step(s);
+
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int save_seq(struct store *st, const char *key, int64_t seq)
+{
+	int rc;
+
+	sqlite3_bind_text(st->set_seq, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->set_seq, 2, seq);
+	rc = sqlite3_step(st->set_seq);
+	sqlite3_reset(st->set_seq);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int insert_event(struct store *st, int64_t seq, int64_t t_us, int meter,
+			const char *source, const char *what, const char *text)
+{
+	sqlite3_stmt *s = st->ins_event;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, t_us);
+	if (st->session_id > 0)
+		sqlite3_bind_int64(s, 3, st->session_id);
+	else
+		sqlite3_bind_null(s, 3);
+	if (meter >= 0)
+		sqlite3_bind_int64(s, 4, st->meter_ids[meter]);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_text(s, 5, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, what, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 7, text);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * One transaction: events, then samples, then the seq counters. Returns
+ * SQLITE_OK, or the failing code with its message in err (rolled back).
+ */
+static int transaction(struct store *st, size_t n, size_t ne, const struct wevent *wev,
+		       size_t nw, char *err, size_t errsz)
+{
+	sqlite3_stmt *ins = st->ins_sample;
+	int64_t seq = 0, eseq = 0;
+	size_t i;
+	int rc;
+
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK && n > 0)
+		rc = last_seq(st->last_sample_seq, &seq);
+	if (rc == SQLITE_OK && ne + nw > 0)
+		rc = last_seq(st->last_event_seq, &eseq);
+	for (i = 0; rc == SQLITE_OK && i < nw; i++)
+		rc = insert_event(st, ++eseq, wev[i].t_us, -1, "store", wev[i].what, wev[i].text);
+	for (i = 0; rc == SQLITE_OK && i < ne; i++) {
+		const struct qevent *e = st->wev[i];
+
+		rc = insert_event(st, ++eseq, e->t_us, e->meter, e->source, e->what, e->text);
+	}
+	if (rc == SQLITE_OK && n > 0) {
+		if (st->session_id > 0)
+			sqlite3_bind_int64(ins, 7, st->session_id);
+		else
+			sqlite3_bind_null(ins, 7);
+		for (i = 0; i < n; i++) {
+			const struct sample *x = &st->wbuf[i];
+
+			sqlite3_bind_int64(ins, 1, ++seq);
+			sqlite3_bind_int64(ins, 2, x->t_us);
+			sqlite3_bind_int64(ins, 3, st->meter_ids[x->meter]);
+			sqlite3_bind_int(ins, 4, x->qty);
+			/* SQLite has no NaN: NULL, and quality says bad. */
+			if (isnan(x->value))
+				sqlite3_bind_null(ins, 5);
+			else
+				sqlite3_bind_double(ins, 5, x->value);
+			sqlite3_bind_int(ins, 6, x->quality);
+			rc = sqlite3_step(ins);
+			sqlite3_reset(ins);
+			if (rc != SQLITE_DONE)
+				break;
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc == SQLITE_OK && n > 0)
+		rc = save_seq(st, "samples.last_seq", seq);
+	if (rc == SQLITE_OK && ne + nw > 0)
+		rc = save_seq(st, "events.last_seq", eseq);
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
+	if (rc == SQLITE_OK)
+		return SQLITE_OK;
+	snprintf(err, errsz, "%s", sqlite3_errmsg(st->db));
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st->db, "ROLLBACK");
+	return rc;
+}
+
+static enum store_state classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_FULL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_LOCKED;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+/* Remove the n oldest samples and ne oldest events (just committed). */
+static void pop_committed(struct store *st, size_t n, size_t ne)
+{
+	st->queued -= n;
+	st->out_samples += n;
+	while (n > 0) {
+		struct chunk *c = st->head;
+		size_t m = c->n - c->off;
+
+		if (m > n)
+			m = n;
+		c->off += m;
+		n -= m;
+		if (c->off == c->n) {
+			st->head = c->next;
+			if (st->head == NULL)
+				st->tail = NULL;
+			free(c);
+		}
+	}
+	st->ev_queued -= ne;
+	st->out_events += ne;
+	while (ne-- > 0) {
+		struct qevent *e = st->ev_head;
+
+		st->ev_head = e->next;
+		if (st->ev_head == NULL)
+			st->ev_tail = NULL;
+		free(e);
+	}
+}
+
+/*
+ * Write one batch. Called and returns with st->lock held; the lock is
+ * released during the transaction. 0 when committed, -1 when refused (the
+ * rows stay queued).
+ */
+static int write_batch(struct store *st)
+{
+	size_t n = 0, ne = 0, nw = 0, batch = (size_t)st->batch_rows;
+	struct wevent wev[2];
+	enum store_state was = st->state;
+	uint64_t drops = st->drop_pending;
+	int64_t drop_lo = st->drop_first_us, drop_hi = st->drop_last_us;
+	int64_t outage_since = st->outage_since_us, now;
+	long max_pages = st->max_pages_pending;
+	char cause[sizeof(st->error)], err[sizeof(st->error)] = "", t1[32], t2[32];
+	struct chunk *c;
+	struct qevent *e;
+	int rc;
+
+	for (c = st->head; c != NULL && n < batch; c = c->next) {
+		size_t m = c->n - c->off;
+
+		if (m > batch - n)
+			m = batch - n;
+		memcpy(st->wbuf + n, c->s + c->off, m * sizeof(c->s[0]));
+		n += m;
+	}
+	for (e = st->ev_head; e != NULL && ne < EVENTS_PER_BATCH; e = e->next)
+		st->wev[ne++] = e;
+	util_strlcpy(cause, st->error, sizeof(cause));
+	st->max_pages_pending = -1;
+	pthread_mutex_unlock(&st->lock);
+
+	if (max_pages >= 0)
+		set_max_pages(st->db, max_pages);
+	now = util_now_us();
+	/* What an outage and the drops cost is recorded in the transaction
+	 * that ends them, so it is written exactly when writing works. */
+	if (was != STORE_OK) {
+		wev[nw].t_us = outage_since;
+		wev[nw].what = "store-error";
+		wev[nw].text = util_printf("%s: %s; nothing written for %.1f s (%s to %s)",
+					   store_state_name(was), cause,
+					   (double)(now - outage_since) / 1e6,
+					   format_time(outage_since, t1, sizeof(t1)),
+					   format_time(now, t2, sizeof(t2)));
+		nw++;
+	}
+	if (drops > 0) {
+		wev[nw].t_us = drop_lo;
+		wev[nw].what = "drop";
+		wev[nw].text = util_printf("%" PRIu64 " samples dropped (memory queue full at %zu"
+					   " samples); sample times %s to %s",
+					   drops, st->queue_max, format_time(drop_lo, t1, sizeof(t1)),
+					   format_time(drop_hi, t2, sizeof(t2)));
+		nw++;
+	}
+	rc = transaction(st, n, ne, wev, nw, err, sizeof(err));
+	while (nw > 0)
+		free(wev[--nw].text);
+
+	pthread_mutex_lock(&st->lock);
+	if (rc == SQLITE_OK) {
+		pop_committed(st, n, ne);
+		st->written += n;
+		st->events_written += ne + (was != STORE_OK) + (drops > 0);
+		st->commits++;
+		st->last_commit_us = now;
+		st->drop_pending -= drops;
+		if (was != STORE_OK) {
+			st->state = STORE_OK;
+			st->since_us = now;
+			st->error[0] = '\0';
+			log_info("store: %s: writing resumed after %.1f s (%s)", st->path,
+				 (double)(now - outage_since) / 1e6, cause);
+		}
+		pthread_cond_broadcast(&st->done);
+		return 0;
+	}
+	{
+		enum store_state ns = classify(rc);
+
+		if (ns != st->state || strcmp(err, st->error) != 0)
+			log_error("store: %s: %s: %s; %zu samples kept in memory, retrying",
+				  st->path, store_state_name(ns), err, st->queued);
+		if (st->state == STORE_OK)
+			st->outage_since_us = now;
+		if (ns != st->state)
+			st->since_us = now;
+		st->state = ns;
+		util_strlcpy(st->error, err, sizeof(st->error));
+	}
+	return -1;
+}
+
+static void wait_until(struct store *st, int64_t mono_us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(mono_us / 1000000);
+	ts.tv_nsec = (long)(mono_us % 1000000) * 1000;
+	pthread_cond_timedwait(&st->wake, &st->lock, &ts);
+}
+
+static int64_t oldest_arrival(const struct store *st)
+{
+	int64_t t = INT64_MAX;
+
+	if (st->head != NULL)
+		t = st->head->arrived;
+	if (st->ev_head != NULL && st->ev_head->arrived < t)
+		t = st->ev_head->arrived;
+	return t == INT64_MAX ? 0 : t;
+}
+
+/* Whatever is still queued when the drain time is over is lost. */
+static void abandon(struct store *st)
+{
+	size_t n = st->queued, ne = st->ev_queued;
+
+	if (n == 0 && ne == 0 && st->drop_pending == 0)
+		return;
+	st->dropped += n;
+	st->events_dropped += ne;
+	log_error("store: %s: stopping with %zu samples and %zu events not written (%s: %s);"
+		  " they are lost (%" PRIu64 " samples dropped in all)",
+		  st->path, n, ne, store_state_name(st->state), st->error, st->dropped);
+	free_queues(st);
+}
+
+static void writer_run(struct store *st)
+{
+	int64_t backoff = 0, retry_at = 0, deadline = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		int64_t now = util_mono_us();
+		bool pending = st->queued > 0 || st->ev_queued > 0 || st->drop_pending > 0;
+
+		if (st->stopping && deadline == 0)
+			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;
+		if (!pending) {
+			if (st->stopping)
+				break;
+			pthread_cond_wait(&st->wake, &st->lock);
+			continue;
+		}
+		if (st->state != STORE_OK) {
+			if (st->stopping && now >= deadline)
+				break;
+			if (st->max_pages_pending >= 0)
+				retry_at = now; /* a test changed the limit: try now */
+			if (now < retry_at) {
+				wait_until(st, st->stopping && deadline < retry_at ? deadline
+										: retry_at);
+				continue;
+			}
+		} else if (!st->stopping && st->flushers == 0 &&
+			   st->queued < (size_t)st->batch_rows && st->ev_queued < EVENTS_PER_BATCH) {
+			int64_t due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
+
+			if (now < due) {
+				wait_until(st, due);
+				continue;
+			}
+		}
+		if (write_batch(st) == 0) {
+			backoff = 0;
+		} else {
+			backoff = backoff == 0 ? BACKOFF_MIN_US
+					       : backoff * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US
+									      : backoff * 2;
+			retry_at = util_mono_us() + backoff;
+		}
+	}
+	abandon(st);
+	st->running = false;
+	pthread_cond_broadcast(&st->done);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void *writer_main(void *arg)
+{
+	writer_run(arg);
+	return NULL;
+}
+
+int store_start(struct store *st, char **cause)
+{
+	sigset_t all, old;
+	int err;
+
+	if (st->started || st->stopped) {
+		set_cause(cause, "store: already started");
+		return -1;
+	}
+	/* From now on a lock is waited for briefly and retried with backoff:
+	 * the writer must not sit in SQLite while rows pile up. */
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	/* Signals are for the hub thread's signalfd, not for the writer. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_mutex_lock(&st->lock);
+	st->running = true;
+	pthread_mutex_unlock(&st->lock);
+	err = pthread_create(&st->thread, NULL, writer_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		pthread_mutex_lock(&st->lock);
+		st->running = false;
+		pthread_mutex_unlock(&st->lock);
+		set_cause(cause, "store: cannot start the writer thread: %s", strerror(err));
+		return -1;
+	}
+	st->started = true;
+	return 0;
+}
+
+int store_flush(struct store *st, int timeout_ms)
+{
+	int64_t deadline = timeout_ms >= 0 ? util_mono_us() + (int64_t)timeout_ms * 1000 : 0;
+	uint64_t want, want_ev;
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	want = st->in_samples;
+	want_ev = st->in_events;
+	st->flushers++;
+	pthread_cond_signal(&st->wake);
+	while ((st->out_samples < want || st->out_events < want_ev) && st->running) {
+		if (timeout_ms < 0) {
+			pthread_cond_wait(&st->done, &st->lock);
+		} else {
+			struct timespec ts;
+
+			if (util_mono_us() >= deadline)
+				break;
+			ts.tv_sec = (time_t)(deadline / 1000000);
+			ts.tv_nsec = (long)(deadline % 1000000) * 1000;
+			pthread_cond_timedwait(&st->done, &st->lock, &ts);
+		}
+	}
+	st->flushers--;
+	rc = st->out_samples >= want && st->out_events >= want_ev ? 0 : -1;
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+void store_stop(struct store *st, int drain_ms)
+{
+	sqlite3_stmt *s;
+
+	if (st->stopped)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->stopping = true;
+	st->drain_ms = drain_ms;
+	pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+	if (st->started) {
+		pthread_join(st->thread, NULL);
+	} else {
+		/* Never started: drain in the caller's thread. */
+		sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+		pthread_mutex_lock(&st->lock);
+		st->running = true;
+		pthread_mutex_unlock(&st->lock);
+		writer_run(st);
+	}
+	st->stopped = true;
+	if (st->session_id > 0 &&
+	    sqlite3_prepare_v2(st->db, "UPDATE sessions SET end_us = ?1 WHERE id = ?2", -1, &s,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, util_now_us());
+		sqlite3_bind_int64(s, 2, st->session_id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			log_error("store: %s: closing session %" PRId64 ": %s", st->path,
+				  st->session_id, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+	}
+}
+
+/* ---- readers ---- */
+
+struct store_reader {
+	sqlite3 *db;
+	char *path;
+};
+
+struct store_reader *store_reader_open(const char *path, char **cause)
+{
+	struct store_reader *r;
+	struct stat sb;
+	int64_t version = 0;
+	int rc;
+
+	if (stat(path, &sb) < 0) {
+		set_cause(cause, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		set_cause(cause, "cannot open %s: not a regular file", path);
+		return NULL;
+	}
+	r = util_calloc(1, sizeof(*r));
+	r->path = util_strdup(path);
+	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "cannot open %s: %s", path,
+			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(r->db, READER_BUSY_TIMEOUT_MS);
+	if (check_file(r->db, path, &version, cause) < 0)
+		goto fail;
+	if (version == 0) {
+		set_cause(cause, "%s is not a phasor buffer (no schema)", path);
+		goto fail;
+	}
+	return r;
+fail:
+	store_reader_close(r);
+	return NULL;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_close_v2(r->db);
+	free(r->path);
+	free(r);
+}
+
+/* The id of name in table; *found false when there is none. */
+static int lookup_id(struct store_reader *r, const char *table, const char *name,
+		     int64_t *id, bool *found, char **cause)
+{
+	char sql[80];
+	sqlite3_stmt *s;
+	int rc;
+
+	*found = false;
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE name = ?1", table);
+	rc = sqlite3_prepare_v2(r->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*id = sqlite3_column_int64(s, 0);
+			*found = true;
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc != SQLITE_OK)
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Prepare sql (whose parameters are ?1 from, ?2 to, ?3 meter id, ?4
+ * quantity id) for f. *none is set when a named meter or quantity does not
+ * exist, so nothing can match.
+ */
+static int prepare_filtered(struct store_reader *r, const char *sql, const struct store_filter *f,
+			    sqlite3_stmt **out, bool *none, char **cause)
+{
+	int64_t from = INT64_MIN, to = INT64_MAX, id = 0;
+	bool found;
+	sqlite3_stmt *s;
+
+	*none = false;
+	*out = NULL;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	if (f != NULL) {
+		from = f->from_us;
+		to = f->to_us;
+	}
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	if (f != NULL && f->meter != NULL) {
+		if (lookup_id(r, "meters", f->meter, &id, &found, cause) < 0)
+			goto fail;
+		*none |= !found;
+		sqlite3_bind_int64(s, 3, id);
+	}
+	if (f != NULL && f->quantity != NULL) {
+		if (lookup_id(r, "quantities", f->quantity, &id, &found, cause) < 0)
+			goto fail;
+		*none |= !found;
+		sqlite3_bind_int64(s, 4, id);
+	}
+	*out = s;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	return -1;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i, const char *dflt)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	return t != NULL ? t : dflt;
+}
+
+int store_reader_samples(struct store_reader *r, const struct store_filter *f, store_row_fn fn,
+			 void *ctx, char **cause)
+{
+	/* The index on t_us also orders by seq (the rowid) within a time. */
+	static const char sql[] =
+	    "SELECT s.seq, s.t_us, m.name, q.name, q.unit, s.value, s.quality, s.session_id"
+	    " FROM samples s"
+	    " LEFT JOIN meters m ON m.id = s.meter_id"
+	    " LEFT JOIN quantities q ON q.id = s.qty_id"
+	    " WHERE s.t_us >= ?1 AND s.t_us < ?2"
+	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)"
+	    " ORDER BY s.t_us, s.seq";
+	sqlite3_stmt *s;
+	bool none;
+	int rc;
+
+	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
+		return -1;
+	if (none) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter = col_text(s, 2, "");
+		row.quantity = col_text(s, 3, "");
+		row.unit = col_text(s, 4, "");
+		row.value = sqlite3_column_type(s, 5) == SQLITE_NULL ? NAN
+								     : sqlite3_column_double(s, 5);
+		row.quality = sqlite3_column_int(s, 6);
+		row.session = sqlite3_column_int64(s, 7);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_reader_events(struct store_reader *r, const struct store_filter *f, store_event_fn fn,
+			void *ctx, char **cause)
+{
+	static const char sql[] =
+	    "SELECT e.seq, e.t_us, e.session_id, m.name, e.source, e.what, e.text"
+	    " FROM events e LEFT JOIN meters m ON m.id = e.meter_id"
+	    " WHERE e.t_us >= ?1 AND e.t_us < ?2 AND (?3 IS NULL OR e.meter_id = ?3)"
+	    " ORDER BY e.t_us, e.seq";
+	struct store_filter ef;
+	sqlite3_stmt *s;
+	bool none;
+	int rc;
+
+	/* Events have no quantity. */
+	if (f != NULL) {
+		ef = *f;
+		ef.quantity = NULL;
+		f = &ef;
+	}
+	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
+		return -1;
+	if (none) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.session = sqlite3_column_int64(s, 2);
+		row.meter = (const char *)sqlite3_column_text(s, 3);
+		row.source = col_text(s, 4, "");
+		row.what = col_text(s, 5, "");
+		row.text = col_text(s, 6, "");
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM samples s"
+	    " WHERE s.t_us >= ?1 AND s.t_us < ?2"
+	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)";
+	sqlite3_stmt *s;
+	int64_t n = -1;
+	bool none;
+
+	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
+		return -1;
+	if (none) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	sqlite3_finalize(s);
+	return n;
+}
+
+static char **names(struct store_reader *r, const char *sql, char **cause)
+{
+	sqlite3_stmt *s;
+	char **out = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	out = util_calloc(1, sizeof(*out));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out = util_reallocarray(out, n + 2, sizeof(*out));
+		out[n++] = util_strdup(col_text(s, 0, ""));
+		out[n] = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		store_names_free(out);
+		out = NULL;
+	}
+	sqlite3_finalize(s);
+	return out;
+}
+
+char **store_reader_meter_names(struct store_reader *r, char **cause)
+{
+	return names(r, "SELECT name FROM meters ORDER BY id", cause);
+}
+
+char **store_reader_quantity_names(struct store_reader *r, char **cause)
+{
+	return names(r, "SELECT name FROM quantities ORDER BY id", cause);
+}
+
+void store_names_free(char **list)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}

@@ -1,0 +1,1391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the local buffer (store.c) and of `phasor export`
+ * (cmd_export.c): schema and migrations, the writer's batching, flushing,
+ * bounded queue and failure states (a locked file, a full database), the
+ * readers and the CSV output. Every test works in its own files under a
+ * mkdtemp directory; results are checked through a separate SQLite
+ * connection or the reader, never only through the store's own counters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "phasor/cmd.h"
+#include "phasor/config.h"
+#include "phasor/log.h"
+#include "phasor/store.h"
+#include "phasor/util.h"
+
+static char tmpdir[] = "/tmp/phasor-test-store-XXXXXX";
+
+/* ---- helpers ---- */
+
+static char *tpath(const char *name)
+{
+	return util_printf("%s/%s", tmpdir, name);
+}
+
+/* A configuration of three meters, built by hand. */
+static char m0_name[] = "tgbt-1", m0_profile[] = "pac3200", m0_host[] = "10.0.0.21";
+static char m1_name[] = "press-3", m1_profile[] = "shelly-pro3em",
+	    m1_topic[] = "shellypro3em-press3/status/em:0";
+static char m2_name[] = "we,ird \"x\"\nname", m2_profile[] = "sdm630", m2_host[] = "gw";
+static char m2_desc[] = "a meter with a hostile name";
+static char *m1_topics[] = { m1_topic };
+static char cfg_path[] = "/etc/phasor/phasor.ini", cfg_text[] = "abc";
+
+static struct config_meter meters[3];
+static struct config cfg;
+
+static void make_config(void)
+{
+	memset(meters, 0, sizeof(meters));
+	meters[0].name = m0_name;
+	meters[0].driver = DRIVER_MODBUS;
+	meters[0].profile_name = m0_profile;
+	meters[0].host = m0_host;
+	meters[0].port = 502;
+	meters[0].unit = 1;
+	meters[1].name = m1_name;
+	meters[1].driver = DRIVER_MQTT;
+	meters[1].profile_name = m1_profile;
+	meters[1].topics = m1_topics;
+	meters[1].ntopics = 1;
+	meters[2].name = m2_name;
+	meters[2].driver = DRIVER_MODBUS;
+	meters[2].profile_name = m2_profile;
+	meters[2].host = m2_host;
+	meters[2].port = 5020;
+	meters[2].unit = 7;
+	meters[2].description = m2_desc;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = cfg_path;
+	cfg.text = cfg_text;
+	cfg.meters = meters;
+	cfg.nmeters = 3;
+}
+
+/* Open, register the meters and begin a session; fails the test otherwise. */
+static struct store *open_store(const char *path, size_t queue_max, int batch_rows, int commit_ms)
+{
+	char *cause = NULL;
+	struct store *st;
+
+	make_config();
+	st = store_open(path, queue_max, batch_rows, commit_ms, &cause);
+	if (st == NULL)
+		fail_msg("store_open: %s", cause);
+	if (store_register_meters(st, &cfg, &cause) < 0)
+		fail_msg("store_register_meters: %s", cause);
+	if (store_begin_session(st, &cfg, "record", &cause) < 0)
+		fail_msg("store_begin_session: %s", cause);
+	return st;
+}
+
+static struct sample mk(int64_t t_us, unsigned meter, unsigned qty, double v, int quality)
+{
+	struct sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.t_us = t_us;
+	s.meter = meter;
+	s.qty = (uint16_t)qty;
+	s.value = v;
+	s.quality = (uint8_t)quality;
+	return s;
+}
+
+/* n samples of meter 0, v_l1n, times t0, t0+1, ... */
+static void put_series(struct store *st, int64_t t0, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct sample s = mk(t0 + (int64_t)i, 0, QTY_V_L1N, 230.0 + (double)i, 0);
+
+		store_put_samples(st, &s, 1);
+	}
+}
+
+/* The integer a query returns on a separate connection (-1 on error). */
+static int64_t db_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		fail_msg("open %s: %s", path, sqlite3_errmsg(db));
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The text a query returns (caller frees; "" for NULL). */
+static char *db_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		fail_msg("open %s: %s", path, sqlite3_errmsg(db));
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = util_strdup(sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
+							  : "");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	if (v == NULL)
+		fail_msg("%s: no row", sql);
+	return v;
+}
+
+static void db_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		fail_msg("open %s", path);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* Poll the stats until the state is want; fails after timeout_ms. */
+static void wait_state(struct store *st, enum store_state want, int timeout_ms)
+{
+	int64_t end = util_mono_us() + (int64_t)timeout_ms * 1000;
+	struct store_stats s;
+
+	for (;;) {
+		store_get_stats(st, &s);
+		if (s.state == want)
+			return;
+		if (util_mono_us() > end)
+			fail_msg("state is '%s', expected '%s' (error '%s')", store_state_name(s.state),
+				 store_state_name(want), s.error);
+		util_sleep_ms(10);
+	}
+}
+
+static struct store_stats stats(struct store *st)
+{
+	struct store_stats s;
+
+	store_get_stats(st, &s);
+	return s;
+}
+
+/* Readers' rows, copied. */
+struct row {
+	int64_t seq, t_us, session;
+	char meter[64], quantity[32], unit[16];
+	double value;
+	int quality;
+};
+
+struct rows {
+	struct row r[400];
+	size_t n, stop_after;
+};
+
+static int collect(void *ctx, const struct store_row *r)
+{
+	struct rows *rs = ctx;
+	struct row *o;
+
+	if (rs->n >= UTIL_ARRAY_LEN(rs->r))
+		return 1;
+	o = &rs->r[rs->n++];
+	o->seq = r->seq;
+	o->t_us = r->t_us;
+	o->session = r->session;
+	util_strlcpy(o->meter, r->meter, sizeof(o->meter));
+	util_strlcpy(o->quantity, r->quantity, sizeof(o->quantity));
+	util_strlcpy(o->unit, r->unit, sizeof(o->unit));
+	o->value = r->value;
+	o->quality = r->quality;
+	return rs->stop_after != 0 && rs->n >= rs->stop_after;
+}
+
+static void read_rows(const char *path, const struct store_filter *f, struct rows *rs)
+{
+	struct store_reader *r;
+	char *cause = NULL;
+
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	rs->n = 0;
+	if (store_reader_samples(r, f, collect, rs, &cause) < 0)
+		fail_msg("store_reader_samples: %s", cause);
+	store_reader_close(r);
+}
+
+struct ev {
+	int64_t t_us, session;
+	char meter[64], source[16], what[24], text[400];
+	bool has_meter;
+};
+
+struct evs {
+	struct ev e[16];
+	size_t n;
+};
+
+static int collect_ev(void *ctx, const struct store_event_row *r)
+{
+	struct evs *es = ctx;
+	struct ev *o;
+
+	if (es->n >= UTIL_ARRAY_LEN(es->e))
+		return 1;
+	o = &es->e[es->n++];
+	o->t_us = r->t_us;
+	o->session = r->session;
+	o->has_meter = r->meter != NULL;
+	util_strlcpy(o->meter, r->meter ? r->meter : "", sizeof(o->meter));
+	util_strlcpy(o->source, r->source, sizeof(o->source));
+	util_strlcpy(o->what, r->what, sizeof(o->what));
+	util_strlcpy(o->text, r->text ? r->text : "", sizeof(o->text));
+	return 0;
+}
+
+static void read_events(const char *path, const struct store_filter *f, struct evs *es)
+{
+	struct store_reader *r;
+	char *cause = NULL;
+
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	es->n = 0;
+	if (store_reader_events(r, f, collect_ev, es, &cause) < 0)
+		fail_msg("store_reader_events: %s", cause);
+	store_reader_close(r);
+}
+
+static const struct ev *find_event(const struct evs *es, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < es->n; i++)
+		if (strcmp(es->e[i].what, what) == 0)
+			return &es->e[i];
+	return NULL;
+}
+
+/* The event, or the test fails. */
+static const struct ev *must_event(const struct evs *es, const char *what)
+{
+	const struct ev *e = find_event(es, what);
+
+	if (e == NULL) {
+		fail_msg("no '%s' event", what);
+		abort(); /* not reached: fail_msg leaves the test */
+	}
+	return e;
+}
+
+static int64_t reader_count(const char *path, const struct store_filter *f)
+{
+	struct store_reader *r;
+	char *cause = NULL;
+	int64_t n;
+
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	n = store_reader_count(r, f, &cause);
+	store_reader_close(r);
+	return n;
+}
+
+static const struct store_filter all = { NULL, NULL, INT64_MIN, INT64_MAX };
+
+/* ---- tests ---- */
+
+static void test_state_names(void **state)
+{
+	static const struct {
+		enum store_state s;
+		const char *name;
+	} cases[] = {
+		{ STORE_OK, "ok" },
+		{ STORE_FULL, "disk full" },
+		{ STORE_LOCKED, "locked" },
+		{ STORE_ERROR, "error" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++)
+		assert_string_equal(store_state_name(cases[i].s), cases[i].name);
+}
+
+static void test_schema(void **state)
+{
+	static const struct {
+		const char *table, *columns;
+	} tables[] = {
+		{ "meters", "id,name,driver,profile,host,port,unit,topics,description,"
+			    "first_seen_us,last_seen_us" },
+		{ "quantities", "id,name,unit" },
+		{ "sessions", "id,start_us,end_us,host,pid,mode,config_path,config_digest,"
+			      "config_text,version" },
+		{ "samples", "seq,t_us,meter_id,qty_id,value,quality,session_id" },
+		{ "events", "seq,t_us,session_id,meter_id,source,what,text" },
+		{ "meta", "key,value" },
+	};
+	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
+	struct store *st;
+	char *cause = NULL;
+	unsigned i;
+
+	(void)state;
+	st = store_open(path, 1000, 100, 100, &cause);
+	assert_non_null(st);
+	store_close(st);
+
+	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
+	got = db_text(path, "PRAGMA journal_mode");
+	assert_string_equal(got, "wal");
+	free(got);
+	for (i = 0; i < UTIL_ARRAY_LEN(tables); i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT group_concat(name, ',') FROM pragma_table_info('%s')",
+			 tables[i].table);
+		got = db_text(path, sql);
+		assert_string_equal(got, tables[i].columns);
+		free(got);
+	}
+	/* One index besides the automatic ones: samples by time. */
+	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
+			    " AND sql IS NOT NULL");
+	assert_string_equal(got, "samples_t_us");
+	free(got);
+	/* Every quantity of this binary, by enum id. */
+	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
+	for (i = 0; i < QTY__COUNT; i++) {
+		snprintf(sql, sizeof(sql), "SELECT name || ' ' || unit FROM quantities WHERE id = %u",
+			 i);
+		got = db_text(path, sql);
+		snprintf(sql, sizeof(sql), "%s %s", qty_name(i), qty_unit(i));
+		assert_string_equal(got, sql);
+		free(got);
+	}
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'"), 0);
+	free(path);
+}
+
+static void test_reopen_no_duplicates(void **state)
+{
+	char *path = tpath("reopen.db"), *got;
+	int64_t id0, id2, first, last;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 100);
+	store_close(st);
+	id0 = db_int(path, "SELECT id FROM meters WHERE name = 'tgbt-1'");
+	id2 = db_int(path, "SELECT id FROM meters WHERE description IS NOT NULL");
+	first = db_int(path, "SELECT first_seen_us FROM meters WHERE name = 'tgbt-1'");
+	assert_true(id0 > 0);
+
+	util_sleep_ms(2);
+	st = open_store(path, 1000, 100, 100);
+	meters[0].host = m2_host; /* the meter moved */
+	{
+		char *cause = NULL;
+
+		assert_int_equal(store_register_meters(st, &cfg, &cause), 0);
+	}
+	store_close(st);
+
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meters"), 3);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sessions"), 2);
+	assert_int_equal(db_int(path, "SELECT id FROM meters WHERE name = 'tgbt-1'"), id0);
+	assert_int_equal(db_int(path, "SELECT id FROM meters WHERE description IS NOT NULL"), id2);
+	assert_int_equal(db_int(path, "SELECT first_seen_us FROM meters WHERE name = 'tgbt-1'"),
+			 first);
+	last = db_int(path, "SELECT last_seen_us FROM meters WHERE name = 'tgbt-1'");
+	assert_true(last > first);
+	got = db_text(path, "SELECT host FROM meters WHERE name = 'tgbt-1'");
+	assert_string_equal(got, "gw");
+	free(got);
+	got = db_text(path, "SELECT driver || ' ' || profile || ' ' || topics ||"
+			    " ' ' || (port IS NULL) || (unit IS NULL) || (host IS NULL)"
+			    " FROM meters WHERE name = 'press-3'");
+	assert_string_equal(got, "mqtt shelly-pro3em [\"shellypro3em-press3/status/em:0\"] 111");
+	free(got);
+	got = db_text(path, "SELECT driver || ' ' || port || ' ' || unit FROM meters"
+			    " WHERE description = 'a meter with a hostile name'");
+	assert_string_equal(got, "modbus 5020 7");
+	free(got);
+	free(path);
+}
+
+static void test_migrate_from_v0(void **state)
+{
+	char *empty = tpath("v0-empty.db"), *made = tpath("v0-made.db"),
+	     *foreign = tpath("v0-foreign.db");
+	struct store *st;
+	char *cause = NULL;
+	int fd;
+
+	(void)state;
+	/* A zero-byte file is an empty SQLite database of version 0. */
+	fd = open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	st = store_open(empty, 10, 10, 10, &cause);
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(db_int(empty, "PRAGMA user_version"), 1);
+	assert_int_equal(db_int(empty, "SELECT count(*) FROM quantities"), QTY__COUNT);
+
+	/* A database made by hand at version 0, with no table left. */
+	db_exec(made, "CREATE TABLE x(a); INSERT INTO x VALUES(1); DROP TABLE x;"
+		      " PRAGMA user_version = 0;");
+	st = store_open(made, 10, 10, 10, &cause);
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(db_int(made, "PRAGMA user_version"), 1);
+	assert_int_equal(db_int(made, "SELECT count(*) FROM sqlite_master WHERE name = 'samples'"),
+			 1);
+
+	/* Version 0 with someone else's tables: not ours to migrate. */
+	db_exec(foreign, "CREATE TABLE readings(a); INSERT INTO readings VALUES(42);");
+	st = store_open(foreign, 10, 10, 10, &cause);
+	assert_null(st);
+	assert_non_null(strstr(cause, "not a phasor buffer"));
+	free(cause);
+	assert_int_equal(db_int(foreign, "PRAGMA user_version"), 0);
+	assert_int_equal(db_int(foreign, "SELECT a FROM readings"), 42);
+	assert_int_equal(db_int(foreign, "SELECT count(*) FROM sqlite_master"), 1);
+	free(empty);
+	free(made);
+	free(foreign);
+}
+
+static void test_refuse_newer(void **state)
+{
+	char *path = tpath("newer.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 10, 10, 10);
+	store_close(st);
+	db_exec(path, "PRAGMA user_version = 2");
+
+	st = store_open(path, 10, 10, 10, &cause);
+	assert_null(st);
+	assert_non_null(strstr(cause, "version 2"));
+	assert_non_null(strstr(cause, "(1)"));
+	free(cause);
+	cause = NULL;
+	assert_null(store_reader_open(path, &cause));
+	assert_non_null(strstr(cause, "version 2"));
+	free(cause);
+	/* Nothing was changed. */
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 2);
+	free(path);
+}
+
+static void test_refuse_not_sqlite(void **state)
+{
+	static const char text[] = "time,meter,quantity,value,unit,quality\n"
+				   "2026-11-22T14:03:05.123Z,tgbt-1,v_l1n,231.5,V,good\n";
+	char *path = tpath("not-sqlite.csv"), *missing = tpath("missing.db"), *cause = NULL;
+	char back[sizeof(text) + 16];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+
+	assert_null(store_open(path, 10, 10, 10, &cause));
+	assert_non_null(strstr(cause, "not an SQLite database"));
+	free(cause);
+	cause = NULL;
+	assert_null(store_reader_open(path, &cause));
+	assert_non_null(strstr(cause, "not an SQLite database"));
+	free(cause);
+	cause = NULL;
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(back, 1, sizeof(back), f);
+	fclose(f);
+	assert_int_equal(n, strlen(text));
+	assert_memory_equal(back, text, n);
+
+	assert_null(store_reader_open(missing, &cause));
+	assert_non_null(strstr(cause, strerror(ENOENT)));
+	free(cause);
+	assert_int_equal(access(missing, F_OK), -1);
+	free(path);
+	free(missing);
+}
+
+static void test_roundtrip(void **state)
+{
+	/* Put out of time order: the reader returns (t_us, seq) order. */
+	static const struct {
+		int64_t t_us;
+		unsigned meter, qty;
+		double value;
+		int quality;
+	} in[] = {
+		{ 5000, 0, QTY_V_L1N, 231.5, QUALITY_GOOD },
+		{ 1000, 1, QTY_P_TOTAL, -0.0, QUALITY_GOOD },
+		{ 3000, 0, QTY_I_L1, 1e-300, QUALITY_GOOD },
+		{ 2000, 2, QTY_FREQ, NAN, QUALITY_BAD },
+		{ 4000, 0, QTY_E_IMP, 123456789012.25, QUALITY_GOOD },
+		{ 4000, 1, QTY_PF_TOTAL, 0.1 + 0.2, QUALITY_GOOD },
+		{ 6000, 2, QTY_TEMP, INFINITY, QUALITY_BAD },
+		{ 7000, 2, QTY_TEMP, -INFINITY, QUALITY_BAD },
+		{ 8000, 0, QTY_V_L12, DBL_MAX, QUALITY_BAD },
+		{ 9000, 0, QTY_V_L23, 4.9e-324, QUALITY_GOOD },
+		{ -1000, 0, QTY_E_EXP_L3, -65536.0, QUALITY_BAD },
+	};
+	/* Expected order as indexes of in[]. */
+	static const size_t order[] = { 10, 1, 3, 2, 4, 5, 0, 6, 7, 8, 9 };
+	char *path = tpath("roundtrip.db"), *got, *want, host[256] = "", sql[200];
+	struct rows *rs = util_calloc(1, sizeof(*rs));
+	struct store *st;
+	char *cause = NULL;
+	size_t i;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 50);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(in); i++) {
+		struct sample s = mk(in[i].t_us, in[i].meter, in[i].qty, in[i].value,
+				     in[i].quality);
+
+		store_put_samples(st, &s, 1);
+	}
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_int_equal(stats(st).written, UTIL_ARRAY_LEN(in));
+	read_rows(path, &all, rs);
+	assert_int_equal(rs->n, UTIL_ARRAY_LEN(in));
+	for (i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->r[i];
+		size_t k = order[i];
+
+		assert_int_equal(r->t_us, in[k].t_us);
+		assert_string_equal(r->meter, meters[in[k].meter].name);
+		assert_string_equal(r->quantity, qty_name(in[k].qty));
+		assert_string_equal(r->unit, qty_unit(in[k].qty));
+		assert_int_equal(r->quality, in[k].quality);
+		assert_int_equal(r->session, store_session_id(st));
+		if (isnan(in[k].value))
+			assert_true(isnan(r->value));
+		else
+			assert_memory_equal(&r->value, &in[k].value, sizeof(double));
+		if (i > 0 && r->t_us == rs->r[i - 1].t_us)
+			assert_true(r->seq > rs->r[i - 1].seq);
+	}
+	/* NaN is stored as NULL, everything else as an 8-byte real. */
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE value IS NULL"), 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE typeof(value) = 'real'"),
+			 UTIL_ARRAY_LEN(in) - 1);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'"),
+			 db_int(path, "SELECT max(seq) FROM samples"));
+
+	/* The session row. */
+	assert_true(store_session_id(st) > 0);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT mode || '|' || config_path || '|' || config_digest || '|' ||"
+		 " config_text || '|' || version || '|' || pid || '|' || host"
+		 " FROM sessions WHERE id = %lld",
+		 (long long)store_session_id(st));
+	got = db_text(path, sql);
+	want = util_printf("record|/etc/phasor/phasor.ini|"
+			   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad|abc|"
+			   "%s|%ld|%s",
+			   PHASOR_VERSION, (long)getpid(), host);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	store_stop(st, 1000);
+	store_close(st);
+	free(rs);
+	free(path);
+}
+
+static void test_same_time_two_rows(void **state)
+{
+	char *path = tpath("same-time.db"), *cause = NULL;
+	struct rows *rs = util_calloc(1, sizeof(*rs));
+	struct sample s[2];
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 50);
+	s[0] = mk(1700000000000000, 0, QTY_P_TOTAL, 1500.0, 0);
+	s[1] = s[0];
+	store_put_samples(st, s, 2);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	read_rows(path, &all, rs);
+	assert_int_equal(rs->n, 2);
+	assert_int_equal(rs->r[0].t_us, rs->r[1].t_us);
+	assert_int_equal(rs->r[1].seq, rs->r[0].seq + 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 2);
+	free(rs);
+	free(path);
+}
+
+/* A seq is never reused, even once every row was deleted (pruned). */
+static void test_seq_not_reused(void **state)
+{
+	char *path = tpath("seq.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 50);
+	put_series(st, 0, 10);
+	store_put_event(st, 0, -1, "test", "note", "one");
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), 10);
+	db_exec(path, "DELETE FROM samples; DELETE FROM events;");
+
+	st = open_store(path, 1000, 100, 50);
+	assert_int_equal(store_start(st, &cause), 0);
+	put_series(st, 100, 5);
+	store_put_event(st, 100, -1, "test", "note", "two");
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM samples"), 11);
+	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), 15);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM events"), 2);
+	free(path);
+}
+
+static void test_batching(void **state)
+{
+	static const struct {
+		size_t rows;
+		int batch_rows;
+		uint64_t commits;
+	} cases[] = {
+		{ 1050, 100, 11 }, { 1000, 100, 10 }, { 1, 100, 1 }, { 5000, 5000, 1 }, { 10, 1, 10 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char name[40], *path, *cause = NULL;
+		struct store *st;
+		struct store_stats s;
+
+		snprintf(name, sizeof(name), "batch-%zu.db", i);
+		path = tpath(name);
+		/* commit_ms far away: only batch_rows and the flush commit. */
+		st = open_store(path, 100000, cases[i].batch_rows, 600000);
+		put_series(st, 1000000, cases[i].rows);
+		assert_int_equal(store_start(st, &cause), 0);
+		assert_int_equal(store_flush(st, 10000), 0);
+		s = stats(st);
+		assert_int_equal(s.written, cases[i].rows);
+		assert_int_equal(s.commits, cases[i].commits);
+		assert_int_equal(s.queued, 0);
+		assert_true(s.last_commit_us > 0);
+		store_stop(st, 1000);
+		store_close(st);
+		assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), cases[i].rows);
+		free(path);
+	}
+}
+
+static void test_commit_ms(void **state)
+{
+	char *path = tpath("commit-ms.db"), *cause = NULL;
+	int64_t start, end;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 300);
+	assert_int_equal(store_start(st, &cause), 0);
+	start = util_mono_us();
+	put_series(st, 0, 10);
+	/* Fewer than batch_rows rows wait for commit_ms... */
+	assert_int_equal(stats(st).written, 0);
+	assert_int_equal(stats(st).queued, 10);
+	/* ...and are then committed without any flush. */
+	end = start + 5000000;
+	while (stats(st).written < 10 && util_mono_us() < end)
+		util_sleep_ms(5);
+	assert_int_equal(stats(st).written, 10);
+	assert_int_equal(stats(st).commits, 1);
+	assert_true(util_mono_us() - start >= 250000);
+	store_stop(st, 1000);
+	store_close(st);
+	free(path);
+}
+
+static void test_stop_flushes(void **state)
+{
+	char *path = tpath("stop.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 100000, 100000, 600000);
+	assert_int_equal(store_start(st, &cause), 0);
+	put_series(st, 0, 500);
+	store_put_event(st, 1, -1, "test", "note", "before stop");
+	store_stop(st, 5000);
+	assert_int_equal(stats(st).written, 500);
+	assert_int_equal(stats(st).queued, 0);
+	assert_int_equal(stats(st).dropped, 0);
+	store_close(st);
+	assert_int_equal(reader_count(path, &all), 500);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE what = 'note'"), 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sessions WHERE end_us >= start_us"), 1);
+
+	/* Never started: store_stop drains in the caller. */
+	st = open_store(path, 100000, 100000, 600000);
+	put_series(st, 1000, 20);
+	store_stop(st, 1000);
+	assert_int_equal(stats(st).written, 20);
+	store_close(st);
+	assert_int_equal(reader_count(path, &all), 520);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sessions WHERE end_us IS NULL"), 0);
+	free(path);
+}
+
+/* The disk never accepts: store_stop gives up after drain_ms and counts. */
+static void test_stop_drain_gives_up(void **state)
+{
+	char *path = tpath("drain.db"), *cause = NULL;
+	struct store_stats ss;
+	int64_t t0, took;
+	struct store *st;
+	sqlite3 *other;
+
+	(void)state;
+	st = open_store(path, 1000, 100, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	put_series(st, 0, 30);
+	store_put_event(st, 0, -1, "test", "note", "lost too");
+	wait_state(st, STORE_LOCKED, 5000);
+	t0 = util_mono_us();
+	store_stop(st, 600);
+	took = util_mono_us() - t0;
+	ss = stats(st);
+	assert_int_equal(ss.dropped, 30);
+	assert_int_equal(ss.events_dropped, 1);
+	assert_int_equal(ss.queued, 0);
+	assert_int_equal(ss.written, 0);
+	assert_in_range(took, 500000, 6000000);
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	store_close(st);
+	assert_int_equal(reader_count(path, &all), 0);
+	free(path);
+}
+
+static void test_queue_max(void **state)
+{
+	char *path = tpath("queue-max.db"), *cause = NULL, *got;
+	struct sample s[40];
+	struct store_stats ss;
+	struct evs *es = util_calloc(1, sizeof(*es));
+	const struct ev *e;
+	struct store *st;
+	size_t i, t = 0;
+
+	(void)state;
+	st = open_store(path, 100, 1000, 600000);
+	/* 40 + 40 + 40 + 30 = 150 samples into a queue of 100. */
+	while (t < 150) {
+		size_t n = 150 - t < 40 ? 150 - t : 40;
+
+		for (i = 0; i < n; i++, t++)
+			s[i] = mk(1000000 * (int64_t)t, 1, QTY_P_L1, (double)t, 0);
+		store_put_samples(st, s, n);
+	}
+	ss = stats(st);
+	assert_int_equal(ss.dropped, 50);
+	assert_int_equal(ss.queued, 100);
+	assert_int_equal(ss.queue_max, 100);
+	/* An invalid meter index is dropped and counted too. */
+	s[0] = mk(0, 99, QTY_P_L1, 1.0, 0);
+	store_put_samples(st, s, 1);
+	assert_int_equal(stats(st).dropped, 51);
+
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_flush(st, 5000), 0);
+	ss = stats(st);
+	assert_int_equal(ss.written, 100);
+	assert_int_equal(ss.dropped, 51);
+	store_stop(st, 1000);
+	store_close(st);
+	/* The oldest were kept. */
+	assert_int_equal(db_int(path, "SELECT max(value) FROM samples"), 99);
+	read_events(path, &all, es);
+	e = must_event(es, "drop");
+	assert_string_equal(e->source, "store");
+	assert_false(e->has_meter);
+	assert_non_null(strstr(e->text, "51 samples dropped"));
+	/* Time range of the dropped samples: t = 0 (the invalid one) to 149 s. */
+	assert_non_null(strstr(e->text, "1970-01-01T00:00:00.000Z to 1970-01-01T00:02:29.000Z"));
+	got = db_text(path, "SELECT count(*) FROM events WHERE what = 'drop'");
+	assert_string_equal(got, "1");
+	free(got);
+	free(es);
+	free(path);
+}
+
+static void test_locked(void **state)
+{
+	char *path = tpath("locked.db"), *cause = NULL;
+	struct evs *es = util_calloc(1, sizeof(*es));
+	const struct ev *e;
+	struct store_stats ss;
+	struct store *st;
+	sqlite3 *other;
+
+	(void)state;
+	st = open_store(path, 10000, 100, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+
+	put_series(st, 1000, 50);
+	wait_state(st, STORE_LOCKED, 5000);
+	ss = stats(st);
+	assert_non_null(strstr(ss.error, "locked"));
+	assert_true(ss.since_us > 0);
+	assert_int_equal(ss.written, 0);
+	assert_int_equal(ss.queued, 50);
+	/* A flush cannot succeed while the file is locked. */
+	assert_int_equal(store_flush(st, 300), -1);
+	put_series(st, 2000, 50);
+	ss = stats(st);
+	assert_int_equal(ss.queued, 100);
+	assert_int_equal(ss.dropped, 0);
+	assert_int_equal(ss.state, STORE_LOCKED);
+
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	ss = stats(st);
+	assert_int_equal(ss.written, 100);
+	assert_int_equal(ss.dropped, 0);
+	assert_string_equal(ss.error, "");
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(reader_count(path, &all), 100);
+	read_events(path, &all, es);
+	e = must_event(es, "store-error");
+	assert_string_equal(e->source, "store");
+	assert_non_null(strstr(e->text, "locked"));
+	assert_non_null(strstr(e->text, "nothing written for"));
+	assert_null(find_event(es, "drop"));
+	free(es);
+	free(path);
+}
+
+static void test_full(void **state)
+{
+	char *path = tpath("full.db"), *cause = NULL;
+	struct evs *es = util_calloc(1, sizeof(*es));
+	const struct ev *e;
+	struct store_stats ss;
+	struct store *st;
+
+	(void)state;
+	/* As small as the file already is: the first batch of samples needs
+	 * new pages and cannot have them. */
+	setenv("PHASOR_STORE_MAX_PAGES", "1", 1);
+	st = open_store(path, 1500, 1000, 20);
+	unsetenv("PHASOR_STORE_MAX_PAGES");
+	put_series(st, 1000000, 1000);
+	assert_int_equal(store_start(st, &cause), 0);
+	wait_state(st, STORE_FULL, 5000);
+	ss = stats(st);
+	assert_non_null(strstr(ss.error, "full"));
+	assert_int_equal(ss.written, 0);
+	assert_int_equal(ss.queued, 1000);
+
+	/* Meanwhile the queue fills: 500 fit, 300 are dropped. */
+	put_series(st, 2000000, 800);
+	ss = stats(st);
+	assert_int_equal(ss.queued, 1500);
+	assert_int_equal(ss.dropped, 300);
+	assert_int_equal(ss.state, STORE_FULL);
+
+	store_debug_set_max_pages(st, 1000000);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	ss = stats(st);
+	assert_int_equal(ss.written, 1500);
+	assert_int_equal(ss.dropped, 300);
+	assert_int_equal(ss.queued, 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(reader_count(path, &all), 1500);
+	/* The dropped ones were the newest: times 2000500..2000799. */
+	assert_int_equal(db_int(path, "SELECT max(t_us) FROM samples"), 2000499);
+	read_events(path, &all, es);
+	e = must_event(es, "store-error");
+	assert_non_null(strstr(e->text, "disk full"));
+	e = must_event(es, "drop");
+	assert_non_null(strstr(e->text, "300 samples dropped"));
+	assert_int_equal(e->t_us, 2000500);
+	free(es);
+	free(path);
+}
+
+static void test_reader_filters(void **state)
+{
+	/* 2 meters x 2 quantities x 10 times (t = 0..9 s). */
+	static const struct {
+		const char *meter, *quantity;
+		int64_t from_s, to_s; /* -1: no bound */
+		size_t count;
+		int64_t first_s, last_s;
+	} cases[] = {
+		{ NULL, NULL, -1, -1, 40, 0, 9 },
+		{ "tgbt-1", NULL, -1, -1, 20, 0, 9 },
+		{ "press-3", "p_total", -1, -1, 10, 0, 9 },
+		{ NULL, "v_l1n", 3, 5, 4, 3, 4 },
+		{ "tgbt-1", "v_l1n", 9, -1, 1, 9, 9 },
+		{ NULL, NULL, -1, 1, 4, 0, 0 },
+		{ NULL, NULL, 5, 5, 0, 0, 0 },
+		{ "nope", NULL, -1, -1, 0, 0, 0 },
+		{ NULL, "v_l2n", -1, -1, 0, 0, 0 }, /* known quantity, no samples */
+		{ NULL, "volts", -1, -1, 0, 0, 0 },
+		{ "we,ird \"x\"\nname", NULL, -1, -1, 0, 0, 0 }, /* registered, no samples */
+	};
+	char *path = tpath("filters.db"), *cause = NULL;
+	struct rows *rs = util_calloc(1, sizeof(*rs));
+	struct store *st;
+	size_t i;
+	int k;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 50);
+	for (k = 0; k < 10; k++) {
+		struct sample s[4] = {
+			mk(k * 1000000LL, 0, QTY_V_L1N, k, 0),
+			mk(k * 1000000LL, 0, QTY_P_TOTAL, k, 0),
+			mk(k * 1000000LL, 1, QTY_V_L1N, k, 0),
+			mk(k * 1000000LL, 1, QTY_P_TOTAL, k, 0),
+		};
+
+		store_put_samples(st, s, 4);
+	}
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		struct store_filter f = {
+			cases[i].meter,
+			cases[i].quantity,
+			cases[i].from_s < 0 ? INT64_MIN : cases[i].from_s * 1000000,
+			cases[i].to_s < 0 ? INT64_MAX : cases[i].to_s * 1000000,
+		};
+		size_t j;
+
+		read_rows(path, &f, rs);
+		assert_int_equal(rs->n, cases[i].count);
+		assert_int_equal(reader_count(path, &f), (int64_t)cases[i].count);
+		if (rs->n == 0)
+			continue;
+		assert_int_equal(rs->r[0].t_us, cases[i].first_s * 1000000);
+		assert_int_equal(rs->r[rs->n - 1].t_us, cases[i].last_s * 1000000);
+		for (j = 0; j < rs->n; j++) {
+			if (cases[i].meter != NULL)
+				assert_string_equal(rs->r[j].meter, cases[i].meter);
+			if (cases[i].quantity != NULL)
+				assert_string_equal(rs->r[j].quantity, cases[i].quantity);
+			if (j > 0)
+				assert_true(rs->r[j].t_us > rs->r[j - 1].t_us ||
+					    (rs->r[j].t_us == rs->r[j - 1].t_us &&
+					     rs->r[j].seq > rs->r[j - 1].seq));
+		}
+	}
+	/* The callback stops the walk. */
+	rs->stop_after = 3;
+	read_rows(path, &all, rs);
+	assert_int_equal(rs->n, 3);
+	free(rs);
+	free(path);
+}
+
+static void test_events(void **state)
+{
+	char *path = tpath("events.db"), *cause = NULL;
+	struct evs *es = util_calloc(1, sizeof(*es));
+	struct store_filter f = all;
+	int64_t sid;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 50);
+	sid = store_session_id(st);
+	assert_int_equal(store_start(st, &cause), 0);
+	store_put_event(st, 2000, 0, "modbus", "connect", "10.0.0.21:502 up");
+	store_put_event(st, 1000, -1, "mqtt", "disconnect", NULL);
+	store_put_event(st, 3000, 1, "mqtt", "error", "bad payload");
+	store_put_event(st, 3000, 57, "mqtt", "error", "meter out of range");
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_int_equal(stats(st).events_written, 4);
+	assert_int_equal(stats(st).events_dropped, 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	read_events(path, &all, es);
+	assert_int_equal(es->n, 4);
+	assert_int_equal(es->e[0].t_us, 1000);
+	assert_false(es->e[0].has_meter);
+	assert_string_equal(es->e[0].source, "mqtt");
+	assert_string_equal(es->e[0].what, "disconnect");
+	assert_string_equal(es->e[0].text, "");
+	assert_int_equal(es->e[0].session, sid);
+	assert_int_equal(es->e[1].t_us, 2000);
+	assert_string_equal(es->e[1].meter, "tgbt-1");
+	assert_string_equal(es->e[1].text, "10.0.0.21:502 up");
+	assert_int_equal(es->e[2].t_us, 3000);
+	assert_string_equal(es->e[2].meter, "press-3");
+	assert_string_equal(es->e[2].what, "error");
+	/* An unknown meter index is kept as "no meter". */
+	assert_false(es->e[3].has_meter);
+	assert_string_equal(es->e[3].text, "meter out of range");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE text IS NULL"), 1);
+
+	f.meter = "press-3";
+	read_events(path, &f, es);
+	assert_int_equal(es->n, 1);
+	assert_string_equal(es->e[0].text, "bad payload");
+	f = all;
+	f.from_us = 2000;
+	f.to_us = 3000;
+	read_events(path, &f, es);
+	assert_int_equal(es->n, 1);
+	assert_string_equal(es->e[0].what, "connect");
+	free(es);
+	free(path);
+}
+
+/* ---- phasor export ---- */
+
+/*
+ * Run cmd_export with stdout and stderr sent to files (or out_fd for
+ * stdout when >= 0); returns the exit status, *out and *err the texts.
+ */
+static int run_export(char **argv, int argc, int out_fd, char **out, char **err)
+{
+	char *opath = tpath("export.out"), *epath = tpath("export.err");
+	int ofd, efd, save1, save2, status;
+	size_t len;
+
+	fflush(stdout);
+	fflush(stderr);
+	ofd = out_fd >= 0 ? out_fd : open(opath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	efd = open(epath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	save1 = dup(1);
+	save2 = dup(2);
+	dup2(ofd, 1);
+	dup2(efd, 2);
+	status = cmd_export(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(save1, 1);
+	dup2(save2, 2);
+	close(save1);
+	close(save2);
+	clearerr(stdout);
+	if (out_fd < 0)
+		close(ofd);
+	close(efd);
+	*out = util_read_file(opath, 1 << 20, &len);
+	*err = util_read_file(epath, 1 << 20, &len);
+	if (*out == NULL || *err == NULL)
+		fail_msg("reading the export output");
+	free(opath);
+	free(epath);
+	return status;
+}
+
+/* A buffer with values whose text forms are known. */
+static char *make_export_db(void)
+{
+	char *path = tpath("export.db"), *cause = NULL;
+	int64_t t0;
+	struct store *st;
+
+	if (access(path, F_OK) == 0)
+		return path;
+	assert_int_equal(util_parse_time("2026-11-22T14:03:05.123Z", 0, &t0), 0);
+	st = open_store(path, 1000, 1000, 50);
+	{
+		struct sample s[] = {
+			mk(t0, 0, QTY_V_L1N, 231.5, 0),
+			mk(t0 + 1000, 0, QTY_V_L1N, 0.1, 0),
+			mk(t0 + 2000, 0, QTY_V_L1N, 1.0 / 3.0, 0),
+			mk(t0 + 3000, 0, QTY_V_L1N, 0.1 + 0.2, 0),
+			mk(t0 + 4000, 0, QTY_V_L1N, NAN, 1),
+			mk(t0 + 5000, 2, QTY_P_TOTAL, -0.0, 0),
+			mk(t0 + 6000, 2, QTY_P_TOTAL, INFINITY, 1),
+			mk(t0 + 7000, 2, QTY_P_TOTAL, -INFINITY, 1),
+			mk(t0 + 8000, 1, QTY_E_IMP, 1e-300, 0),
+			mk(t0 + 9000, 1, QTY_E_IMP, 123456789012345680.0, 1),
+			mk(t0 + 3600000000LL, 1, QTY_FREQ, 50.0, 0),
+		};
+
+		store_put_samples(st, s, UTIL_ARRAY_LEN(s));
+	}
+	assert_int_equal(store_start(st, &cause), 0);
+	store_stop(st, 5000);
+	store_close(st);
+	return path;
+}
+
+static void test_export_csv(void **state)
+{
+	static const char expect[] =
+	    "time,meter,quantity,value,unit,quality\n"
+	    "2026-11-22T14:03:05.123Z,tgbt-1,v_l1n,231.5,V,good\n"
+	    "2026-11-22T14:03:05.124Z,tgbt-1,v_l1n,0.1,V,good\n"
+	    "2026-11-22T14:03:05.125Z,tgbt-1,v_l1n,0.3333333333333333,V,good\n"
+	    "2026-11-22T14:03:05.126Z,tgbt-1,v_l1n,0.30000000000000004,V,good\n"
+	    "2026-11-22T14:03:05.127Z,tgbt-1,v_l1n,nan,V,bad\n"
+	    "2026-11-22T14:03:05.128Z,\"we,ird \"\"x\"\"?name\",p_total,-0,W,good\n"
+	    "2026-11-22T14:03:05.129Z,\"we,ird \"\"x\"\"?name\",p_total,inf,W,bad\n"
+	    "2026-11-22T14:03:05.130Z,\"we,ird \"\"x\"\"?name\",p_total,-inf,W,bad\n"
+	    "2026-11-22T14:03:05.131Z,press-3,e_imp,1e-300,Wh,good\n"
+	    "2026-11-22T14:03:05.132Z,press-3,e_imp,1.2345678901234568e+17,Wh,bad\n"
+	    "2026-11-22T15:03:05.123Z,press-3,freq,50,Hz,good\n";
+	char *db = make_export_db(), *out, *err;
+	char *argv[] = { (char *)"export", (char *)"--db", db, NULL };
+
+	(void)state;
+	assert_int_equal(run_export(argv, 3, -1, &out, &err), 0);
+	assert_string_equal(out, expect);
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+	free(db);
+}
+
+static void test_export_options(void **state)
+{
+	static const struct {
+		const char *args[8];
+		int status;
+		const char *out;  /* exact stdout, or NULL: not checked */
+		const char *err;  /* substring of stderr ("@": the db path) */
+		bool usage;       /* the usage text follows the error */
+	} cases[] = {
+		{ { "--db", "@", "--meter", "press-3", "--quantity", "freq" }, 0,
+		  "time,meter,quantity,value,unit,quality\n"
+		  "2026-11-22T15:03:05.123Z,press-3,freq,50,Hz,good\n", "", false },
+		{ { "--db", "@", "--from", "2026-11-22T14:03:05.131Z", "--to",
+		    "2026-11-22T15:00:00Z" }, 0,
+		  "time,meter,quantity,value,unit,quality\n"
+		  "2026-11-22T14:03:05.131Z,press-3,e_imp,1e-300,Wh,good\n"
+		  "2026-11-22T14:03:05.132Z,press-3,e_imp,1.2345678901234568e+17,Wh,bad\n", "",
+		  false },
+		{ { "--db", "@", "--meter", "tgbt-1", "--quantity", "v_l1n", "--format", "jsonl" }, 0,
+		  NULL, "", false },
+		{ { "--db", "@", "--quantity", "v_l2n" }, 0,
+		  "time,meter,quantity,value,unit,quality\n", "", false },
+		{ { "--db", "@", "--meter", "tgbt-2" }, 2, "",
+		  "no such meter in @: 'tgbt-2' (did you mean 'tgbt-1'?); meters: tgbt-1, press-3, "
+		  "we,ird \"x\"?name\n", false },
+		{ { "--db", "@", "--quantity", "v_l1" }, 2, "", "did you mean 'v_l1n'?", false },
+		{ { "--db", "@", "--quantity", "v_l1" }, 2, "", "; quantities: v_l1n, v_l2n,", false },
+		{ { "--db", "@", "--from", "yesterday" }, 2, "", "--from: not a TIME", true },
+		{ { "--db", "@", "--to", "2026-13-01" }, 2, "", "--to: not a TIME", true },
+		{ { "--db", "@", "--from", "-1h", "--to", "-2h" }, 2, "", "--from is after --to",
+		  false },
+		{ { "--db", "@", "--format", "xml" }, 2, "", "unknown format 'xml'", true },
+		{ { "--db", "@", "--bogus" }, 2, "", "unknown option '--bogus'", true },
+		{ { "--db", "@", "stray" }, 2, "", "unexpected argument 'stray'", true },
+		{ { "--db" }, 2, "", "option '--db' needs a value", true },
+		{ { "--meter", "x" }, 2, "", "--db FILE is required", true },
+		{ { "--db", "/nonexistent/buffer.db" }, 1, "", "No such file or directory", false },
+		{ { "--db", "#" }, 1, "", "not an SQLite database", false },
+		{ { "--help" }, 0, NULL, "", false },
+	};
+	char *db = make_export_db(), *notdb = tpath("export-not-db.txt"), *out, *err;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	f = fopen(notdb, "w");
+	assert_non_null(f);
+	fputs("hello\n", f);
+	fclose(f);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *argv[10], *want_err;
+		int argc = 1, status;
+
+		argv[0] = (char *)"export";
+		while (argc - 1 < 8 && cases[i].args[argc - 1] != NULL) {
+			const char *a = cases[i].args[argc - 1];
+
+			argv[argc] = strcmp(a, "@") == 0 ? db : strcmp(a, "#") == 0 ? notdb : (char *)a;
+			argc++;
+		}
+		argv[argc] = NULL;
+		status = run_export(argv, argc, -1, &out, &err);
+		if (status != cases[i].status)
+			fail_msg("case %zu: status %d, expected %d; stderr: %s", i, status,
+				 cases[i].status, err);
+		if (cases[i].out != NULL)
+			assert_string_equal(out, cases[i].out);
+		want_err = util_printf("%s", cases[i].err);
+		if (strstr(want_err, "@") != NULL) {
+			char *p = strstr(want_err, "@"), *w;
+
+			*p = '\0';
+			w = util_printf("%s%s%s", want_err, db, p + 1);
+			free(want_err);
+			want_err = w;
+		}
+		if (strstr(err, want_err) == NULL)
+			fail_msg("case %zu: stderr '%s' lacks '%s'", i, err, want_err);
+		if ((strstr(err, "usage: phasor export") != NULL) != cases[i].usage)
+			fail_msg("case %zu: usage %s expected in '%s'", i, cases[i].usage ? "" : "not",
+				 err);
+		if (i == 2) {
+			/* jsonl: one object per line. */
+			assert_non_null(strstr(out, "{\"time\":\"2026-11-22T14:03:05.123Z\","
+						    "\"meter\":\"tgbt-1\",\"quantity\":\"v_l1n\","
+						    "\"value\":231.5,\"unit\":\"V\",\"quality\":\"good\"}\n"));
+			assert_non_null(strstr(out, "\"value\":null,\"unit\":\"V\",\"quality\":\"bad\"}\n"));
+			assert_non_null(strstr(out, "\"value\":0.30000000000000004,"));
+		}
+		if (i == UTIL_ARRAY_LEN(cases) - 1)
+			assert_non_null(strstr(out, "usage: phasor export"));
+		free(want_err);
+		free(out);
+		free(err);
+	}
+	free(notdb);
+	free(db);
+}
+
+static void test_export_write_errors(void **state)
+{
+	char *db = make_export_db(), *out, *err;
+	char *argv[] = { (char *)"export", (char *)"--db", db, NULL };
+	int p[2], full;
+
+	(void)state;
+	/* A reader that went away: EPIPE, not a silent death by SIGPIPE. */
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	assert_int_equal(run_export(argv, 3, p[1], &out, &err), 1);
+	close(p[1]);
+	assert_non_null(strstr(err, strerror(EPIPE)));
+	free(out);
+	free(err);
+	/* A full disk. */
+	full = open("/dev/full", O_WRONLY);
+	if (full >= 0) {
+		assert_int_equal(run_export(argv, 3, full, &out, &err), 1);
+		close(full);
+		assert_non_null(strstr(err, strerror(ENOSPC)));
+		free(out);
+		free(err);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	free(db);
+}
+
+/* ---- main ---- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_reopen_no_duplicates),
+		cmocka_unit_test(test_migrate_from_v0),
+		cmocka_unit_test(test_refuse_newer),
+		cmocka_unit_test(test_refuse_not_sqlite),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_same_time_two_rows),
+		cmocka_unit_test(test_seq_not_reused),
+		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_commit_ms),
+		cmocka_unit_test(test_stop_flushes),
+		cmocka_unit_test(test_stop_drain_gives_up),
+		cmocka_unit_test(test_queue_max),
+		cmocka_unit_test(test_locked),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_reader_filters),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_export_csv),
+		cmocka_unit_test(test_export_options),
+		cmocka_unit_test(test_export_write_errors),
+	};
+	int rc;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	log_set_level(LOG_ERROR);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rc == 0)
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "test files kept in %s\n", tmpdir);
+	return rc;
+}
