@@ -572,7 +572,7 @@ void util_sleep_ms(int64_t ms)
 int util_mkdir_parent(const char *path)
 {
 	char *dir = util_strdup(path), *p;
-	int rc = 0;
+	int rc = 0, saved = 0;
 
 	p = strrchr(dir, '/');
 	if (p == NULL || p == dir) {
@@ -580,19 +580,24 @@ int util_mkdir_parent(const char *path)
 		return 0;
 	}
 	*p = '\0';
-	for (p = dir + 1; *p != '\0'; p++) {
-		if (*p != '/')
+	/* Create each level; the first real failure (not "exists") wins. */
+	for (p = dir + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST && rc == 0) {
 			rc = -1;
+			saved = errno;
+		}
+		if (last)
+			break;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		rc = -1;
-	else
-		rc = 0;
 	free(dir);
+	if (rc < 0)
+		errno = saved;
 	return rc;
 }
 

@@ -9,7 +9,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "phasor/util.h"
 
@@ -213,6 +217,42 @@ static void test_trim_strlcpy(void **state)
 	assert_string_equal(small, "abc");
 }
 
+static void test_mkdir_parent(void **state)
+{
+	char dir[] = "/tmp/phasor-test-util.XXXXXX";
+	char path[256], file[256];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/c/buffer.db", dir);
+	assert_int_equal(util_mkdir_parent(path), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Again: existing directories are fine. */
+	snprintf(path, sizeof(path), "%s/a/b/c/buffer.db", dir);
+	assert_int_equal(util_mkdir_parent(path), 0);
+	/* A file in the way: fails with the error of that level. */
+	snprintf(file, sizeof(file), "%s/plain", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/plain/x/y.db", dir);
+	errno = 0;
+	assert_int_equal(util_mkdir_parent(path), -1);
+	assert_int_equal(errno, ENOTDIR);
+	unlink(file);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	rmdir(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_power),       cmocka_unit_test(test_time),
 		cmocka_unit_test(test_format_time), cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_numbers),     cmocka_unit_test(test_trim_strlcpy),
+		cmocka_unit_test(test_mkdir_parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
