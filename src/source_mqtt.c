@@ -104,6 +104,7 @@ struct mq_source {
 	int64_t since_us;             /* wall clock of the last state change */
 	int64_t up_us;                /* wall clock of the last connect, 0: never */
 	bool failed;                  /* a connect failed or the link was lost */
+	char tls_error[128];          /* OpenSSL's reason during this attempt */
 	int64_t backoff_us;
 	int64_t retry_at_mono;
 	uint64_t reconnects;
@@ -306,6 +307,8 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
 	failure_text(r, why, sizeof(why));
 	pthread_mutex_lock(&s->cb_mu);
 	pthread_mutex_lock(&s->mu);
+	if (s->tls_error[0] != '\0')
+		copy_sanitized(why, sizeof(why), "TLS: %s", s->tls_error);
 	if (!s->stopping && !s->stopped) {
 		s->state = LINK_DOWN;
 		s->since_us = util_now_us();
@@ -430,6 +433,37 @@ static void on_disconnect_fail(void *ctx, MQTTAsync_failureData *r)
 
 /* ---- connecting --------------------------------------------------------- */
 
+/*
+ * OpenSSL's error lines during a TLS connect (paho's thread). Keeps the
+ * reason of the first, e.g. "certificate verify failed", so the link's
+ * error says more than "TCP/TLS connect failure". A line reads
+ * "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:".
+ */
+static int on_tls_error(const char *str, size_t len, void *ctx)
+{
+	struct mq_source *s = ctx;
+	char line[256], *p = line, *reason = NULL;
+	int field = 0;
+
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	memcpy(line, str, len);
+	line[len] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	for (; *p != '\0'; p++)
+		if (*p == ':' && ++field == 5) {
+			reason = p + 1;
+			reason[strcspn(reason, ":")] = '\0';
+			break;
+		}
+	pthread_mutex_lock(&s->mu);
+	if (s->tls_error[0] == '\0')
+		util_sanitize(s->tls_error, sizeof(s->tls_error),
+			      reason != NULL && *reason != '\0' ? reason : line);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 /* Ask paho to connect (asynchronous). MQTTASYNC_SUCCESS or its error. */
 static int connect_start(struct mq_source *s)
 {
@@ -450,7 +484,12 @@ static int connect_start(struct mq_source *s)
 		ssl.trustStore = s->ca_file;     /* NULL: the system's CAs */
 		ssl.enableServerCertAuth = 1;
 		ssl.verify = 1;                  /* and the host name */
+		ssl.ssl_error_cb = on_tls_error;
+		ssl.ssl_error_context = s;
 		o.ssl = &ssl;
+		pthread_mutex_lock(&s->mu);
+		s->tls_error[0] = '\0';
+		pthread_mutex_unlock(&s->mu);
 	}
 	return MQTTAsync_connect(s->client, &o);
 }

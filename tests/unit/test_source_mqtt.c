@@ -103,6 +103,7 @@ static struct {
 	int port;
 	char dir[64], conf[128], log[128];
 	bool have;
+	pid_t tls_pid;            /* the TLS broker of test_tls */
 } B;
 
 static int free_port(void)
@@ -133,7 +134,7 @@ static bool port_open(int port)
 	return ok;
 }
 
-static int broker_start(void)
+static int broker_run(pid_t *out, int port, const char *conf)
 {
 	pid_t pid;
 	int i;
@@ -150,18 +151,18 @@ static int broker_start(void)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execlp("mosquitto", "mosquitto", "-c", B.conf, (char *)NULL);
-		execl("/usr/sbin/mosquitto", "mosquitto", "-c", B.conf, (char *)NULL);
+		execlp("mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+		execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
 		_exit(127);
 	}
-	B.pid = pid;
+	*out = pid;
 	for (i = 0; i < 250; i++) {
 		int st;
 
-		if (port_open(B.port))
+		if (port_open(port))
 			return 0;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			B.pid = 0;
+			*out = 0;
 			return -1;
 		}
 		util_sleep_ms(20);
@@ -169,13 +170,23 @@ static int broker_start(void)
 	return -1;
 }
 
+static void broker_stop(pid_t *pid, int sig)
+{
+	if (*pid > 0) {
+		kill(*pid, sig);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+static int broker_start(void)
+{
+	return broker_run(&B.pid, B.port, B.conf);
+}
+
 static void broker_kill(int sig)
 {
-	if (B.pid > 0) {
-		kill(B.pid, sig);
-		waitpid(B.pid, NULL, 0);
-		B.pid = 0;
-	}
+	broker_stop(&B.pid, sig);
 }
 
 static int group_setup(void **state)
@@ -207,12 +218,21 @@ static int group_teardown(void **state)
 {
 	char path[160];
 
+	static const char *const files[] = {
+		"big.json", "tls.conf", "ca.key", "ca.pem", "ca.srl", "srv.key", "srv.csr",
+		"srv.pem", "ext.cnf", "other.key", "other.pem", "openssl.log",
+	};
+	size_t i;
+
 	(void)state;
 	broker_kill(SIGTERM);
+	broker_stop(&B.tls_pid, SIGTERM);
 	unlink(B.conf);
 	unlink(B.log);
-	snprintf(path, sizeof(path), "%s/big.json", B.dir);
-	unlink(path);
+	for (i = 0; i < UTIL_ARRAY_LEN(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", B.dir, files[i]);
+		unlink(path);
+	}
 	rmdir(B.dir);
 	return 0;
 }
@@ -901,6 +921,123 @@ static void test_share_group(void **state)
 	queue_free(q, free);
 }
 
+/*
+ * TLS: a second broker with a certificate for "localhost" signed by a test
+ * CA. The right CA connects; another CA, or a host name the certificate
+ * does not name, leaves the link down with the meters down.
+ */
+static void test_tls(void **state)
+{
+	struct config c;
+	struct config_meter m[4];
+	struct queue *q = queue_new(256);
+	struct source *s;
+	char *cause = NULL;
+	char cmd[2048], conf[160], ca[160], other[160], tls_uri[96], ip_uri[96];
+	int port = free_port();
+	FILE *f;
+	struct source_link l;
+
+	(void)state;
+	if (!B.have || system("command -v openssl >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && exec >openssl.log 2>&1 && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout ca.key -out ca.pem -days 2 -subj '/CN=phasor test CA' && "
+		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout srv.key -out srv.csr -subj '/CN=localhost' && "
+		 "printf 'subjectAltName=DNS:localhost\\n' > ext.cnf && "
+		 "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		 "-out srv.pem -days 2 -extfile ext.cnf && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout other.key -out other.pem -days 2 -subj '/CN=other CA'",
+		 B.dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(conf, sizeof(conf), "%s/tls.conf", B.dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", B.dir);
+	snprintf(other, sizeof(other), "%s/other.pem", B.dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+		   "cafile %s\ncertfile %s/srv.pem\nkeyfile %s/srv.key\n",
+		port, ca, B.dir, B.dir);
+	if (getpwuid(getuid()) != NULL)
+		fprintf(f, "user %s\n", getpwuid(getuid())->pw_name);
+	fclose(f);
+	assert_int_equal(broker_run(&B.tls_pid, port, conf), 0);
+	snprintf(tls_uri, sizeof(tls_uri), "ssl://localhost:%d", port);
+	snprintf(ip_uri, sizeof(ip_uri), "ssl://127.0.0.1:%d", port);
+
+	/* the right CA: up, and a message comes through */
+	reset_record();
+	base_config(&c, m);
+	c.mqtt.uri = tls_uri;
+	c.mqtt.ca_file = ca;
+	c.mqtt.client_id = (char *)"phasor-unit-test-tls";
+	s = source_mqtt_ops.create(&c, q, &cause);
+	assert_non_null(s);
+	assert_int_equal(s->ops->start(s, &cause), 0);
+	assert_true(wait_link(q, s, LINK_UP, 10000));
+	{
+		int i;
+		size_t want;
+
+		for (i = 0; i < 50 && R.ns == 0; i++) {
+			snprintf(cmd, sizeof(cmd),
+				 "mosquitto_pub -h localhost -p %d --cafile '%s' -q 1 "
+				 "-t shellies/x/emeter/0/voltage -m 229.75",
+				 port, ca);
+			assert_int_equal(system(cmd), 0);
+			want = R.nraw + 1;
+			run_until(q, &s, 1, raw_at_least, &want, 200);
+		}
+	}
+	assert_true(R.ns >= 1);
+	assert_int_equal(R.s[0].meter, 2);
+	assert_int_equal(R.s[0].qty, QTY_V_L1N);
+	assert_true(fabs(R.s[0].value - 229.75) < 1e-12);
+	s->ops->stop(s);
+	s->ops->destroy(s);
+	pump(q);
+
+	/* a CA that did not sign the server's certificate */
+	reset_record();
+	c.mqtt.ca_file = other;
+	s = source_mqtt_ops.create(&c, q, &cause);
+	assert_non_null(s);
+	assert_int_equal(s->ops->start(s, &cause), 0);
+	assert_true(wait_link(q, s, LINK_DOWN, 10000));
+	wait_events(q, s, "error", 1);
+	s->ops->tick(s, util_now_us(), &sink);
+	l = link_of(s);
+	assert_string_equal(l.error, "TLS: certificate verify failed");
+	assert_int_equal(count_events("connect"), 0);
+	assert_int_equal(R.status[0].status, COMM_DOWN);
+	assert_string_equal(R.status[0].error, "broker: TLS: certificate verify failed");
+	assert_true(strncmp(R.status[0].error, "broker: ", 8) == 0);
+	s->ops->stop(s);
+	s->ops->destroy(s);
+	pump(q);
+
+	/* the right CA, but a host name the certificate does not name */
+	reset_record();
+	c.mqtt.ca_file = ca;
+	c.mqtt.uri = ip_uri;
+	s = source_mqtt_ops.create(&c, q, &cause);
+	assert_non_null(s);
+	assert_int_equal(s->ops->start(s, &cause), 0);
+	assert_true(wait_link(q, s, LINK_DOWN, 10000));
+	wait_events(q, s, "error", 1);
+	assert_int_equal(count_events("connect"), 0);
+	s->ops->stop(s);
+	s->ops->destroy(s);
+	pump(q);
+
+	broker_stop(&B.tls_pid, SIGTERM);
+	queue_free(q, free);
+}
+
 /* A broker that is not there: down with an error, meters down, no crash. */
 static void test_no_broker(void **state)
 {
@@ -943,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_stop_while_full),
 		cmocka_unit_test(test_share_group),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_no_broker),
 	};
 
