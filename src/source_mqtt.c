@@ -560,6 +560,13 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 				     util_sanitize(shown, sizeof(shown), uri));
 		return NULL;
 	}
+	if (cfg->mqtt.share_group != NULL && strpbrk(cfg->mqtt.share_group, "/+#") != NULL) {
+		char shown[64];
+
+		*cause = util_printf("[mqtt] share_group '%s' may not hold '/', '+' or '#'",
+				     util_sanitize(shown, sizeof(shown), cfg->mqtt.share_group));
+		return NULL;
+	}
 	for (i = 0; i < cfg->nmeters; i++) {
 		const struct config_meter *cm = &cfg->meters[i];
 

@@ -525,6 +525,13 @@ static void test_create_errors(void **state)
 	free(cause);
 
 	base_config(&c, m);
+	c.mqtt.share_group = (char *)"a/b";
+	assert_null(source_mqtt_ops.create(&c, q, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "share_group"));
+	free(cause);
+
+	base_config(&c, m);
 	m[0].profile = NULL;
 	assert_null(source_mqtt_ops.create(&c, q, &cause));
 	assert_non_null(cause);
