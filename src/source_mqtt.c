@@ -1,0 +1,1030 @@
+// SPDX-License-Identifier: MIT
+/*
+ * source_mqtt: the MQTT source. One paho MQTTAsync client per process
+ * subscribes to the topic filters of every meter with driver = mqtt; its
+ * message callback only copies topic and payload into a MSG_RAW on the hub
+ * queue, and the hub thread decodes it later (ops->decode, payload.c) for
+ * each meter whose filter matches the topic.
+ *
+ * Reconnection is ours, not paho's automaticReconnect: a failed connect or
+ * a lost connection marks the link down and schedules the next attempt
+ * (0.5 s doubling to 30 s, jittered downwards by up to a quarter), which
+ * ops->tick starts from the hub thread (MQTTAsync_connect only queues the
+ * request). tick also ages every meter: unknown, ok, stale after three
+ * expected periods without a message, down after ten or while the broker
+ * is unreachable. The rules are in docs/mqtt.md.
+ *
+ * Threads and locks:
+ * - paho's threads run the callbacks (message, connect success/failure,
+ *   connection lost, subscribe and disconnect results);
+ * - the hub thread runs create/start/decode/tick/links/stop/destroy.
+ * Two mutexes. cb_mu is held by every callback for its whole body and by
+ * stop() when it sets `stopped`; every push on the hub queue happens under
+ * it with `stopped` false, which is how stop() guarantees that nothing is
+ * pushed after it returns. When the hub queue is full the message callback
+ * waits for room (100 ms at a time, giving up only when stop() has set
+ * `stopping` or the queue is closed, both counted as dropped): paho's
+ * receive thread, and through TCP the broker, are held back and nothing is
+ * lost on our side. mu guards the link state and counters shared by
+ * both sides (state, error, times, backoff, received/accepted/rejected/
+ * dropped, stopping, the disconnect flag and its condition variable). Lock
+ * order: cb_mu before mu. The hub thread never calls into paho while
+ * holding either (paho may hold its own mutex while it runs a callback).
+ * Meter state (struct mq_meter) belongs to the hub thread alone.
+ */
+#include "phasor/source.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+
+#include "phasor/log.h"
+#include "phasor/payload.h"
+#include "phasor/util.h"
+
+#define BACKOFF_MIN_US 500000LL
+#define BACKOFF_MAX_US 30000000LL
+#define PUSH_TIMEOUT_MS 100
+#define STOP_TIMEOUT_MS 2000
+#define WARN_EVERY_US 60000000LL
+#define REFRESH_EVERY_US 1000000LL
+#define DEFAULT_PERIOD_MS 10000
+#define STALE_PERIODS 3
+#define DOWN_PERIODS 10
+
+struct mq_meter {
+	int index;                    /* in cfg->meters */
+	char *name;
+	const struct profile *profile;
+	char **filters;
+	size_t nfilters;
+	int64_t period_us;
+	struct meter_comm comm;
+	bool dirty;                   /* changed since the last status sent */
+	int64_t sent_us;              /* when the last status was sent */
+	int64_t warned_us;            /* last reject warning */
+};
+
+struct mq_source {
+	struct source base;           /* first: the hub sees a struct source */
+	struct queue *q;
+
+	/* settings, fixed after create */
+	char *uri, *client_id, *username, *password, *ca_file;
+	bool tls;
+	int qos, keepalive_s;
+	char **subs;
+	int *subqos;
+	size_t nsubs;
+	struct mq_meter *meters;
+	size_t nmeters;
+	struct sample *buf;           /* decode output, hub thread */
+	size_t bufcap;
+	int64_t unknown_warned_us;    /* hub thread */
+
+	MQTTAsync client;
+	bool created;
+
+	pthread_mutex_t cb_mu;        /* see the top comment */
+	bool stopped;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool stopping, disconnected;
+	enum link_state state;
+	char error[160];
+	char reported[160];           /* last error sent as an "error" event */
+	int64_t since_us;             /* wall clock of the last state change */
+	int64_t up_us;                /* wall clock of the last connect, 0: never */
+	bool failed;                  /* a connect failed or the link was lost */
+	char tls_error[128];          /* OpenSSL's reason during this attempt */
+	int64_t backoff_us;
+	int64_t retry_at_mono;
+	uint64_t reconnects;
+	uint64_t received, accepted, rejected[8], dropped;
+	uint64_t rng;
+};
+
+static struct mq_source *to_mq(struct source *s)
+{
+	return (struct mq_source *)(void *)s;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void copy_sanitized(char *dst, size_t size, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+static void copy_sanitized(char *dst, size_t size, const char *fmt, ...)
+{
+	char raw[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	util_sanitize(dst, size, raw);
+}
+
+/* Why a connect or subscribe failed, from paho's answer. */
+static void failure_text(const MQTTAsync_failureData *r, char *buf, size_t size)
+{
+	static const char *const connack[] = {
+		NULL, "unacceptable protocol version", "client identifier rejected",
+		"server unavailable", "bad user name or password", "not authorized"
+	};
+	const char *what = NULL;
+
+	if (r == NULL) {
+		util_strlcpy(buf, "failed", size);
+		return;
+	}
+	if (r->code > 0 && (size_t)r->code < UTIL_ARRAY_LEN(connack))
+		what = connack[r->code];
+	else if (r->code < 0)
+		what = MQTTAsync_strerror(r->code);
+	if (r->message != NULL && what != NULL)
+		copy_sanitized(buf, size, "%s (%s)", r->message, what);
+	else if (r->message != NULL)
+		copy_sanitized(buf, size, "%s", r->message);
+	else if (what != NULL)
+		copy_sanitized(buf, size, "%s", what);
+	else
+		copy_sanitized(buf, size, "error %d", r->code);
+}
+
+/* Next delay, with mu held: the current backoff less up to a quarter. */
+static void schedule_retry(struct mq_source *s)
+{
+	int64_t d = s->backoff_us;
+
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	d -= (int64_t)(s->rng % (uint64_t)(d / 4 + 1));
+	s->retry_at_mono = util_mono_us() + d;
+	s->backoff_us = s->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : s->backoff_us * 2;
+}
+
+/* Push an event from a paho thread; cb_mu held, stopped false. */
+static void push_event(struct mq_source *s, const char *what, const char *fmt, ...)
+	UTIL_PRINTF(3, 4);
+
+static void push_event(struct mq_source *s, const char *what, const char *fmt, ...)
+{
+	char text[232];
+	struct source_msg *m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	m = source_msg_event(&s->base, -1, util_now_us(), what, "%s", text);
+	if (queue_push(s->q, m, PUSH_TIMEOUT_MS) != 0) {
+		free(m);
+		pthread_mutex_lock(&s->mu);
+		s->dropped++;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* ---- paho callbacks (paho's threads) ------------------------------------ */
+
+static void on_subscribe_ok(void *ctx, MQTTAsync_successData *r)
+{
+	struct mq_source *s = ctx;
+	size_t i, refused = 0;
+	const char *first = NULL;
+
+	pthread_mutex_lock(&s->cb_mu);
+	if (s->stopped)
+		goto out;
+	for (i = 0; i < s->nsubs && r != NULL; i++) {
+		int granted = s->nsubs == 1 ? r->alt.qos
+					    : (r->alt.qosList != NULL ? r->alt.qosList[i] : 0);
+
+		if (granted == 0x80) {
+			refused++;
+			if (first == NULL)
+				first = s->subs[i];
+		}
+	}
+	if (refused > 0) {
+		char text[160];
+
+		copy_sanitized(text, sizeof(text), "broker refused %zu subscription(s), first %s",
+			       refused, first);
+		pthread_mutex_lock(&s->mu);
+		util_strlcpy(s->error, text, sizeof(s->error));
+		pthread_mutex_unlock(&s->mu);
+		log_error("mqtt %s: %s", s->uri, text);
+		push_event(s, "error", "%s", text);
+	} else {
+		log_debug("mqtt %s: subscribed to %zu filter(s)", s->uri, s->nsubs);
+	}
+out:
+	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static void on_subscribe_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	struct mq_source *s = ctx;
+	char why[128], text[160];
+
+	pthread_mutex_lock(&s->cb_mu);
+	if (!s->stopped) {
+		failure_text(r, why, sizeof(why));
+		snprintf(text, sizeof(text), "subscribe failed: %s", why);
+		pthread_mutex_lock(&s->mu);
+		util_strlcpy(s->error, text, sizeof(s->error));
+		pthread_mutex_unlock(&s->mu);
+		log_error("mqtt %s: %s", s->uri, text);
+		push_event(s, "error", "%s", text);
+	}
+	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static void subscribe(struct mq_source *s)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
+
+	if (s->nsubs == 0)
+		return;
+	ro.onSuccess = on_subscribe_ok;
+	ro.onFailure = on_subscribe_fail;
+	ro.context = s;
+	rc = MQTTAsync_subscribeMany(s->client, (int)s->nsubs, s->subs, s->subqos, &ro);
+	if (rc != MQTTASYNC_SUCCESS) {
+		char text[160];
+
+		copy_sanitized(text, sizeof(text), "subscribe failed: %s", MQTTAsync_strerror(rc));
+		pthread_mutex_lock(&s->mu);
+		util_strlcpy(s->error, text, sizeof(s->error));
+		pthread_mutex_unlock(&s->mu);
+		log_error("mqtt %s: %s", s->uri, text);
+		push_event(s, "error", "%s", text);
+	}
+}
+
+static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
+{
+	struct mq_source *s = ctx;
+	bool stopping;
+
+	(void)r;
+	pthread_mutex_lock(&s->cb_mu);
+	pthread_mutex_lock(&s->mu);
+	stopping = s->stopping || s->stopped;
+	if (!stopping) {
+		s->state = LINK_UP;
+		s->since_us = s->up_us = util_now_us();
+		s->error[0] = '\0';
+		s->reported[0] = '\0';
+		s->backoff_us = BACKOFF_MIN_US;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!stopping) {
+		log_info("mqtt %s: connected", s->uri);
+		subscribe(s);
+		push_event(s, "connect", "connected to %s", s->uri);
+	}
+	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	struct mq_source *s = ctx;
+	char why[160];
+	bool report = false;
+
+	failure_text(r, why, sizeof(why));
+	pthread_mutex_lock(&s->cb_mu);
+	pthread_mutex_lock(&s->mu);
+	if (s->tls_error[0] != '\0')
+		copy_sanitized(why, sizeof(why), "TLS: %s", s->tls_error);
+	if (!s->stopping && !s->stopped) {
+		s->state = LINK_DOWN;
+		s->since_us = util_now_us();
+		util_strlcpy(s->error, why, sizeof(s->error));
+		s->failed = true;
+		schedule_retry(s);
+		/* one event per distinct failure, not one per attempt */
+		report = strcmp(s->reported, why) != 0;
+		if (report)
+			util_strlcpy(s->reported, why, sizeof(s->reported));
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (report) {
+		log_warn("mqtt %s: connect failed: %s", s->uri, why);
+		push_event(s, "error", "connect to %s failed: %s", s->uri, why);
+	} else {
+		log_debug("mqtt %s: connect failed: %s", s->uri, why);
+	}
+	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+	struct mq_source *s = ctx;
+	char why[160];
+	bool report = false;
+
+	copy_sanitized(why, sizeof(why), "%s",
+		       cause != NULL && cause[0] != '\0' ? cause : "connection lost");
+	pthread_mutex_lock(&s->cb_mu);
+	pthread_mutex_lock(&s->mu);
+	if (!s->stopping && !s->stopped) {
+		s->state = LINK_DOWN;
+		s->since_us = util_now_us();
+		util_strlcpy(s->error, why, sizeof(s->error));
+		s->failed = true;
+		s->backoff_us = BACKOFF_MIN_US;
+		schedule_retry(s);
+		util_strlcpy(s->reported, why, sizeof(s->reported));
+		report = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (report) {
+		log_warn("mqtt %s: %s", s->uri, why);
+		push_event(s, "disconnect", "connection to %s lost: %s", s->uri, why);
+	}
+	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+	struct mq_source *s = ctx;
+	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	size_t plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+	struct source_msg *m;
+	bool warned = false;
+
+	pthread_mutex_lock(&s->cb_mu);
+	pthread_mutex_lock(&s->mu);
+	s->received++;
+	if (s->stopped)
+		s->dropped++;
+	else if (plen > PAYLOAD_MAX_BYTES)
+		s->rejected[PAYLOAD_TOO_LARGE]++;
+	pthread_mutex_unlock(&s->mu);
+	if (s->stopped || plen > PAYLOAD_MAX_BYTES)
+		goto consumed;
+
+	m = source_msg_raw(&s->base, topic, tlen, msg->payload, plen, util_now_us());
+	for (;;) {
+		int64_t t0 = util_mono_us();
+		bool stopping, closed;
+
+		if (queue_push(s->q, m, PUSH_TIMEOUT_MS) == 0)
+			break;
+		/*
+		 * The hub queue is full. Wait for room, holding paho's
+		 * receive thread (and through TCP the broker) back, rather
+		 * than returning 0: paho 1.3 redelivers a refused message
+		 * only when the socket next turns readable, one per packet,
+		 * so a backlog there never drains under steady traffic.
+		 * A push refused at once means the queue is closed.
+		 */
+		closed = util_mono_us() - t0 < PUSH_TIMEOUT_MS * 1000 / 2;
+		pthread_mutex_lock(&s->mu);
+		stopping = s->stopping;
+		if (stopping || closed)
+			s->dropped++;
+		pthread_mutex_unlock(&s->mu);
+		if (stopping || closed) {
+			free(m);
+			break;
+		}
+		if (!warned) {
+			log_warn("mqtt %s: hub queue full, holding messages back", s->uri);
+			warned = true;
+		}
+	}
+consumed:
+	pthread_mutex_unlock(&s->cb_mu);
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void on_disconnect_ok(void *ctx, MQTTAsync_successData *r)
+{
+	struct mq_source *s = ctx;
+
+	(void)r;
+	pthread_mutex_lock(&s->mu);
+	s->disconnected = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void on_disconnect_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	(void)r;
+	on_disconnect_ok(ctx, NULL);
+}
+
+/* ---- connecting --------------------------------------------------------- */
+
+/*
+ * OpenSSL's error lines during a TLS connect (paho's thread). Keeps the
+ * reason of the first, e.g. "certificate verify failed", so the link's
+ * error says more than "TCP/TLS connect failure". A line reads
+ * "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:".
+ */
+static int on_tls_error(const char *str, size_t len, void *ctx)
+{
+	struct mq_source *s = ctx;
+	char line[256], *p = line, *reason = NULL;
+	int field = 0;
+
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	memcpy(line, str, len);
+	line[len] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	for (; *p != '\0'; p++)
+		if (*p == ':' && ++field == 5) {
+			reason = p + 1;
+			reason[strcspn(reason, ":")] = '\0';
+			break;
+		}
+	pthread_mutex_lock(&s->mu);
+	if (s->tls_error[0] == '\0')
+		util_sanitize(s->tls_error, sizeof(s->tls_error),
+			      reason != NULL && *reason != '\0' ? reason : line);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* Ask paho to connect (asynchronous). MQTTASYNC_SUCCESS or its error. */
+static int connect_start(struct mq_source *s)
+{
+	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+
+	o.keepAliveInterval = s->keepalive_s;
+	/* no persistent session: config.h has no clean_session key (yet) */
+	o.cleansession = 1;
+	o.connectTimeout = 10;
+	o.automaticReconnect = 0;
+	o.username = s->username;
+	o.password = s->password;
+	o.onSuccess = on_connect_ok;
+	o.onFailure = on_connect_fail;
+	o.context = s;
+	if (s->tls) {
+		ssl.trustStore = s->ca_file;     /* NULL: the system's CAs */
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;                  /* and the host name */
+		ssl.ssl_error_cb = on_tls_error;
+		ssl.ssl_error_context = s;
+		o.ssl = &ssl;
+		pthread_mutex_lock(&s->mu);
+		s->tls_error[0] = '\0';
+		pthread_mutex_unlock(&s->mu);
+	}
+	return MQTTAsync_connect(s->client, &o);
+}
+
+/* ---- ops ---------------------------------------------------------------- */
+
+static bool has_string(char **v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void mq_free(struct mq_source *s)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->nmeters; i++) {
+		for (k = 0; k < s->meters[i].nfilters; k++)
+			free(s->meters[i].filters[k]);
+		free(s->meters[i].filters);
+		free(s->meters[i].name);
+	}
+	free(s->meters);
+	for (i = 0; i < s->nsubs; i++)
+		free(s->subs[i]);
+	free(s->subs);
+	free(s->subqos);
+	free(s->buf);
+	free(s->uri);
+	free(s->client_id);
+	free(s->username);
+	if (s->password != NULL)
+		memset(s->password, 0, strlen(s->password));
+	free(s->password);
+	free(s->ca_file);
+	pthread_mutex_destroy(&s->cb_mu);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+static struct source *mq_create(const struct config *cfg, struct queue *q, char **cause)
+{
+	struct mq_source *s;
+	pthread_condattr_t ca;
+	size_t i, k, n = 0;
+	const char *uri = cfg->mqtt.uri;
+
+	*cause = NULL;
+	for (i = 0; i < cfg->nmeters; i++)
+		if (cfg->meters[i].driver == DRIVER_MQTT)
+			n++;
+	if (n == 0)
+		return NULL;
+	if (uri == NULL || uri[0] == '\0') {
+		*cause = util_strdup("MQTT meters need [mqtt] uri");
+		return NULL;
+	}
+	if (strncmp(uri, "tcp://", 6) != 0 && strncmp(uri, "ssl://", 6) != 0 &&
+	    strncmp(uri, "mqtt://", 7) != 0 && strncmp(uri, "mqtts://", 8) != 0) {
+		char shown[96];
+
+		*cause = util_printf("[mqtt] uri %s: expected tcp://HOST:PORT or ssl://HOST:PORT",
+				     util_sanitize(shown, sizeof(shown), uri));
+		return NULL;
+	}
+	if (cfg->mqtt.share_group != NULL && strpbrk(cfg->mqtt.share_group, "/+#") != NULL) {
+		char shown[64];
+
+		*cause = util_printf("[mqtt] share_group '%s' may not hold '/', '+' or '#'",
+				     util_sanitize(shown, sizeof(shown), cfg->mqtt.share_group));
+		return NULL;
+	}
+	for (i = 0; i < cfg->nmeters; i++) {
+		const struct config_meter *cm = &cfg->meters[i];
+
+		if (cm->driver != DRIVER_MQTT)
+			continue;
+		if (cm->profile == NULL || cm->profile->driver != PROFILE_MQTT) {
+			*cause = util_printf("meter %s: no MQTT profile", cm->name);
+			return NULL;
+		}
+		if (cm->ntopics == 0) {
+			*cause = util_printf("meter %s: no topic", cm->name);
+			return NULL;
+		}
+		for (k = 0; k < cm->ntopics; k++)
+			if (!payload_filter_valid(cm->topics[k])) {
+				char shown[128];
+
+				*cause = util_printf("meter %s: invalid topic filter '%s'", cm->name,
+						     util_sanitize(shown, sizeof(shown),
+								   cm->topics[k]));
+				return NULL;
+			}
+	}
+
+	s = util_calloc(1, sizeof(*s));
+	s->base.ops = &source_mqtt_ops;
+	s->q = q;
+	s->uri = util_strdup(uri);
+	s->tls = strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
+	if (cfg->mqtt.client_id != NULL && cfg->mqtt.client_id[0] != '\0') {
+		s->client_id = util_strdup(cfg->mqtt.client_id);
+	} else {
+		char host[64] = "host";
+
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		s->client_id = util_printf("phasor-%s-%ld", host, (long)getpid());
+	}
+	s->username = cfg->mqtt.username != NULL ? util_strdup(cfg->mqtt.username) : NULL;
+	s->password = cfg->mqtt.password != NULL ? util_strdup(cfg->mqtt.password) : NULL;
+	s->ca_file = cfg->mqtt.ca_file != NULL ? util_strdup(cfg->mqtt.ca_file) : NULL;
+	s->qos = cfg->mqtt.qos < 0 ? 0 : cfg->mqtt.qos > 2 ? 2 : cfg->mqtt.qos;
+	s->keepalive_s = cfg->mqtt.keepalive_s > 0 ? cfg->mqtt.keepalive_s : 30;
+
+	s->meters = util_calloc(n, sizeof(*s->meters));
+	for (i = 0; i < cfg->nmeters; i++) {
+		const struct config_meter *cm = &cfg->meters[i];
+		struct mq_meter *m;
+		size_t need;
+
+		if (cm->driver != DRIVER_MQTT)
+			continue;
+		m = &s->meters[s->nmeters++];
+		m->index = (int)i;
+		m->name = util_strdup(cm->name);
+		m->profile = cm->profile;
+		m->period_us = (int64_t)(cm->poll_ms > 0 ? cm->poll_ms : DEFAULT_PERIOD_MS) * 1000;
+		m->comm.status = COMM_UNKNOWN;
+		m->comm.latency_us = -1;
+		m->filters = util_calloc(cm->ntopics, sizeof(*m->filters));
+		for (k = 0; k < cm->ntopics; k++) {
+			const char *f = cm->topics[k];
+			char *sub;
+
+			m->filters[m->nfilters++] = util_strdup(f);
+			if (cfg->mqtt.share_group != NULL && cfg->mqtt.share_group[0] != '\0' &&
+			    strncmp(f, "$share/", 7) != 0)
+				sub = util_printf("$share/%s/%s", cfg->mqtt.share_group, f);
+			else
+				sub = util_strdup(f);
+			if (has_string(s->subs, s->nsubs, sub)) {
+				free(sub);
+				continue;
+			}
+			s->subs = util_reallocarray(s->subs, s->nsubs + 1, sizeof(*s->subs));
+			s->subqos = util_reallocarray(s->subqos, s->nsubs + 1, sizeof(*s->subqos));
+			s->subs[s->nsubs] = sub;
+			s->subqos[s->nsubs++] = s->qos;
+		}
+		/* a field gives at most three samples */
+		need = m->profile->nfields * 3;
+		if (need > s->bufcap)
+			s->bufcap = need;
+	}
+	if (s->bufcap == 0)
+		s->bufcap = 1;
+	s->buf = util_calloc(s->bufcap, sizeof(*s->buf));
+
+	pthread_mutex_init(&s->cb_mu, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->state = LINK_IDLE;
+	s->since_us = util_now_us();
+	s->backoff_us = BACKOFF_MIN_US;
+	s->rng = (uint64_t)util_mono_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+	if (s->rng == 0)
+		s->rng = 0x9e3779b97f4a7c15ULL;
+	return &s->base;
+}
+
+static int mq_start(struct source *src, char **cause)
+{
+	struct mq_source *s = to_mq(src);
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	char shown[96];
+	int rc;
+
+	*cause = NULL;
+	rc = MQTTAsync_createWithOptions(&s->client, s->uri, s->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		*cause = util_printf("MQTT client for %s: %s", util_sanitize(shown, sizeof(shown), s->uri),
+				     MQTTAsync_strerror(rc));
+		return -1;
+	}
+	s->created = true;
+	rc = MQTTAsync_setCallbacks(s->client, s, on_connection_lost, on_message, NULL);
+	if (rc != MQTTASYNC_SUCCESS) {
+		*cause = util_printf("MQTT callbacks: %s", MQTTAsync_strerror(rc));
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->state = LINK_CONNECTING;
+	s->since_us = util_now_us();
+	pthread_mutex_unlock(&s->mu);
+	log_info("mqtt %s: connecting as %s, %zu subscription(s)", s->uri, s->client_id, s->nsubs);
+	rc = connect_start(s);
+	if (rc != MQTTASYNC_SUCCESS) {
+		pthread_mutex_lock(&s->mu);
+		s->state = LINK_DOWN;
+		copy_sanitized(s->error, sizeof(s->error), "%s", MQTTAsync_strerror(rc));
+		pthread_mutex_unlock(&s->mu);
+		*cause = util_printf("MQTT connect to %s: %s", util_sanitize(shown, sizeof(shown), s->uri),
+				     MQTTAsync_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void mq_stop(struct source *src)
+{
+	struct mq_source *s = to_mq(src);
+	bool was_up;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	s->stopping = true;
+	was_up = s->state == LINK_UP;
+	pthread_mutex_unlock(&s->mu);
+
+	if (s->created && MQTTAsync_isConnected(s->client)) {
+		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+
+		d.timeout = STOP_TIMEOUT_MS;
+		d.onSuccess = on_disconnect_ok;
+		d.onFailure = on_disconnect_fail;
+		d.context = s;
+		if (MQTTAsync_disconnect(s->client, &d) == MQTTASYNC_SUCCESS) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += STOP_TIMEOUT_MS / 1000 + 1;
+			pthread_mutex_lock(&s->mu);
+			while (!s->disconnected)
+				if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) == ETIMEDOUT)
+					break;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+
+	pthread_mutex_lock(&s->cb_mu);
+	if (was_up) {
+		struct source_msg *m = source_msg_event(&s->base, -1, util_now_us(), "disconnect",
+							"disconnected from %s (stop)", s->uri);
+
+		/* the hub thread is the consumer: never wait here */
+		if (queue_push(s->q, m, 0) != 0) {
+			free(m);
+			pthread_mutex_lock(&s->mu);
+			s->dropped++;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+	s->stopped = true;
+	pthread_mutex_unlock(&s->cb_mu);
+
+	pthread_mutex_lock(&s->mu);
+	s->state = LINK_IDLE;
+	s->since_us = util_now_us();
+	pthread_mutex_unlock(&s->mu);
+	log_info("mqtt %s: stopped", s->uri);
+}
+
+static bool meter_matches(const struct mq_meter *m, const char *topic)
+{
+	size_t k;
+
+	for (k = 0; k < m->nfilters; k++)
+		if (payload_topic_matches(m->filters[k], topic))
+			return true;
+	return false;
+}
+
+static void send_status(struct mq_meter *m, const struct source_sink *sink, int64_t now_us)
+{
+	m->dirty = false;
+	m->sent_us = now_us;
+	if (sink != NULL && sink->status != NULL)
+		sink->status(sink->ctx, m->index, &m->comm);
+}
+
+static void mq_decode(struct source *src, const struct source_msg *msg,
+		      const struct source_sink *sink)
+{
+	struct mq_source *s = to_mq(src);
+	const char *topic, *payload;
+	enum payload_status first_fail = PAYLOAD_OK;
+	size_t i, matched = 0;
+	bool ok = false, up;
+	char shown[128];
+
+	if (msg->kind != MSG_RAW)
+		return;
+	topic = source_msg_raw_topic(msg);
+	payload = source_msg_raw_payload(msg);
+	pthread_mutex_lock(&s->mu);
+	up = s->state == LINK_UP;
+	pthread_mutex_unlock(&s->mu);
+
+	for (i = 0; i < s->nmeters; i++) {
+		struct mq_meter *m = &s->meters[i];
+		enum payload_status st;
+		char err[128];
+		size_t n = 0;
+
+		if (!meter_matches(m, topic))
+			continue;
+		matched++;
+		st = payload_decode(m->profile, topic, payload, msg->u.raw.len, (uint32_t)m->index,
+				    msg->t_us, s->buf, s->bufcap, &n, err, sizeof(err));
+		if (st == PAYLOAD_OK) {
+			ok = true;
+			if (n > 0 && sink != NULL && sink->samples != NULL)
+				sink->samples(sink->ctx, s->buf, n);
+			m->comm.messages++;
+			if (msg->t_us > m->comm.last_good_us)
+				m->comm.last_good_us = msg->t_us;
+			m->dirty = true;
+			if (up && m->comm.status != COMM_OK) {
+				m->comm.status = COMM_OK;
+				m->comm.error[0] = '\0';
+				send_status(m, sink, util_now_us());
+			}
+			continue;
+		}
+		if (first_fail == PAYLOAD_OK)
+			first_fail = st;
+		m->comm.rejected++;
+		m->comm.last_error_us = msg->t_us;
+		copy_sanitized(m->comm.error, sizeof(m->comm.error), "%s: %s",
+			       payload_status_name(st), err);
+		m->dirty = true;
+		util_sanitize(shown, sizeof(shown), topic);
+		if (msg->t_us - m->warned_us >= WARN_EVERY_US) {
+			m->warned_us = msg->t_us;
+			log_warn("mqtt meter %s: message on %s rejected: %s: %s (further rejects "
+				 "logged at debug level for a minute)",
+				 m->name, shown, payload_status_name(st), err);
+		} else {
+			log_debug("mqtt meter %s: message on %s rejected: %s: %s", m->name, shown,
+				  payload_status_name(st), err);
+		}
+	}
+
+	pthread_mutex_lock(&s->mu);
+	if (matched == 0)
+		s->rejected[PAYLOAD_UNKNOWN_TOPIC]++;
+	else if (ok)
+		s->accepted++;
+	else
+		s->rejected[first_fail]++;
+	pthread_mutex_unlock(&s->mu);
+
+	if (matched == 0) {
+		util_sanitize(shown, sizeof(shown), topic);
+		if (msg->t_us - s->unknown_warned_us >= WARN_EVERY_US) {
+			s->unknown_warned_us = msg->t_us;
+			log_warn("mqtt %s: message on %s matches no meter", s->uri, shown);
+		} else {
+			log_debug("mqtt %s: message on %s matches no meter", s->uri, shown);
+		}
+	}
+}
+
+/* A meter's state from the broker's and its last message's. */
+static enum comm_status meter_eval(const struct mq_meter *m, enum link_state link,
+				   bool failed, const char *link_err, int64_t up_us,
+				   int64_t now_us, char *err, size_t errlen)
+{
+	int64_t age;
+
+	err[0] = '\0';
+	if (link != LINK_UP) {
+		if (!failed)
+			return COMM_UNKNOWN;  /* the first connect is under way */
+		copy_sanitized(err, errlen, "broker: %s", link_err[0] != '\0' ? link_err : "down");
+		return COMM_DOWN;
+	}
+	if (m->comm.last_good_us == 0) {
+		if (now_us - up_us > DOWN_PERIODS * m->period_us) {
+			util_strlcpy(err, "no message", errlen);
+			return COMM_DOWN;
+		}
+		return COMM_UNKNOWN;
+	}
+	age = now_us - m->comm.last_good_us;
+	if (age > STALE_PERIODS * m->period_us)
+		snprintf(err, errlen, "no message for %lld s", (long long)(age / 1000000));
+	if (age > DOWN_PERIODS * m->period_us)
+		return COMM_DOWN;
+	if (age > STALE_PERIODS * m->period_us)
+		return COMM_STALE;
+	return COMM_OK;
+}
+
+static void mq_tick(struct source *src, int64_t now_us, const struct source_sink *sink)
+{
+	struct mq_source *s = to_mq(src);
+	enum link_state link;
+	char link_err[160];
+	int64_t up_us;
+	bool failed, retry = false;
+	size_t i;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->state == LINK_DOWN && !s->stopping && s->created &&
+	    util_mono_us() >= s->retry_at_mono) {
+		s->state = LINK_CONNECTING;
+		s->since_us = util_now_us();
+		s->reconnects++;
+		retry = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+
+	if (retry) {
+		int rc;
+
+		log_debug("mqtt %s: reconnecting", s->uri);
+		rc = connect_start(s);
+		if (rc != MQTTASYNC_SUCCESS) {
+			char why[160];
+
+			copy_sanitized(why, sizeof(why), "connect: %s", MQTTAsync_strerror(rc));
+			pthread_mutex_lock(&s->mu);
+			if (s->state == LINK_CONNECTING) {
+				s->state = LINK_DOWN;
+				s->since_us = util_now_us();
+				util_strlcpy(s->error, why, sizeof(s->error));
+				schedule_retry(s);
+			}
+			pthread_mutex_unlock(&s->mu);
+			log_warn("mqtt %s: %s", s->uri, why);
+			if (sink != NULL && sink->event != NULL)
+				sink->event(sink->ctx, -1, util_now_us(), "error", why);
+		}
+	}
+
+	pthread_mutex_lock(&s->mu);
+	link = s->stopping ? LINK_DOWN : s->state;
+	failed = s->failed || s->stopping;
+	util_strlcpy(link_err, s->stopping ? "stopped" : s->error, sizeof(link_err));
+	up_us = s->up_us;
+	pthread_mutex_unlock(&s->mu);
+
+	for (i = 0; i < s->nmeters; i++) {
+		struct mq_meter *m = &s->meters[i];
+		char err[160];
+		enum comm_status st = meter_eval(m, link, failed, link_err, up_us, now_us, err,
+						 sizeof(err));
+
+		if (st != m->comm.status) {
+			m->comm.status = st;
+			util_strlcpy(m->comm.error, err, sizeof(m->comm.error));
+			if (st == COMM_STALE || st == COMM_DOWN)
+				m->comm.last_error_us = now_us;
+			send_status(m, sink, now_us);
+			continue;
+		}
+		/* same state: refresh counters and the error text at most once a
+		 * second */
+		if (err[0] != '\0' && strcmp(err, m->comm.error) != 0) {
+			util_strlcpy(m->comm.error, err, sizeof(m->comm.error));
+			m->dirty = true;
+		}
+		if (m->dirty && now_us - m->sent_us >= REFRESH_EVERY_US)
+			send_status(m, sink, now_us);
+	}
+}
+
+static size_t mq_links(struct source *src, struct source_link *out, size_t max)
+{
+	struct mq_source *s = to_mq(src);
+	struct source_link *l;
+	size_t i;
+
+	if (max < 1 || out == NULL)
+		return 1;
+	l = &out[0];
+	memset(l, 0, sizeof(*l));
+	util_sanitize(l->name, sizeof(l->name), s->uri);
+	l->driver = "mqtt";
+	l->nmeters = s->nmeters;
+	l->latency_us = -1;
+	pthread_mutex_lock(&s->mu);
+	l->state = s->state;
+	util_strlcpy(l->error, s->error, sizeof(l->error));
+	l->since_us = s->since_us;
+	l->reconnects = s->reconnects;
+	l->received = s->received;
+	l->accepted = s->accepted;
+	for (i = 0; i < UTIL_ARRAY_LEN(l->rejected); i++)
+		l->rejected[i] = s->rejected[i];
+	l->dropped = s->dropped;
+	pthread_mutex_unlock(&s->mu);
+	return 1;
+}
+
+static void mq_destroy(struct source *src)
+{
+	struct mq_source *s = to_mq(src);
+
+	if (s == NULL)
+		return;
+	mq_stop(src);
+	if (s->created)
+		MQTTAsync_destroy(&s->client);
+	/* a callback that was running when paho let go of the client has left
+	 * both locks before these return */
+	pthread_mutex_lock(&s->cb_mu);
+	pthread_mutex_unlock(&s->cb_mu);
+	pthread_mutex_lock(&s->mu);
+	pthread_mutex_unlock(&s->mu);
+	mq_free(s);
+}
+
+const struct source_ops source_mqtt_ops = {
+	.name = "mqtt",
+	.create = mq_create,
+	.start = mq_start,
+	.stop = mq_stop,
+	.decode = mq_decode,
+	.tick = mq_tick,
+	.links = mq_links,
+	.destroy = mq_destroy,
+};
