@@ -80,6 +80,7 @@ struct mq_source {
 	char *uri, *client_id, *username, *password, *ca_file;
 	bool tls;
 	int qos, keepalive_s;
+	bool clean_session;
 	char **subs;
 	int *subqos;
 	size_t nsubs;
@@ -226,7 +227,7 @@ static void on_subscribe_ok(void *ctx, MQTTAsync_successData *r)
 		log_error("mqtt %s: %s", s->uri, text);
 		push_event(s, "error", "%s", text);
 	} else {
-		log_debug("mqtt %s: subscribed to %zu filter(s)", s->uri, s->nsubs);
+		log_info("mqtt %s: subscribed to %zu filter(s)", s->uri, s->nsubs);
 	}
 out:
 	pthread_mutex_unlock(&s->cb_mu);
@@ -471,8 +472,9 @@ static int connect_start(struct mq_source *s)
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 
 	o.keepAliveInterval = s->keepalive_s;
-	/* no persistent session: config.h has no clean_session key (yet) */
-	o.cleansession = 1;
+	/* A persistent session (clean_session = false with a fixed client_id)
+	 * lets the broker keep QoS 1/2 messages while we are away. */
+	o.cleansession = s->clean_session ? 1 : 0;
 	o.connectTimeout = 10;
 	o.automaticReconnect = 0;
 	o.username = s->username;
@@ -610,6 +612,7 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	s->ca_file = cfg->mqtt.ca_file != NULL ? util_strdup(cfg->mqtt.ca_file) : NULL;
 	s->qos = cfg->mqtt.qos < 0 ? 0 : cfg->mqtt.qos > 2 ? 2 : cfg->mqtt.qos;
 	s->keepalive_s = cfg->mqtt.keepalive_s > 0 ? cfg->mqtt.keepalive_s : 30;
+	s->clean_session = cfg->mqtt.clean_session;
 
 	s->meters = util_calloc(n, sizeof(*s->meters));
 	for (i = 0; i < cfg->nmeters; i++) {

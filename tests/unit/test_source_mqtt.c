@@ -476,6 +476,7 @@ static void base_config(struct config *c, struct config_meter *m)
 	c->mqtt.client_id = (char *)"phasor-unit-test";
 	c->mqtt.qos = 1;
 	c->mqtt.keepalive_s = 5;
+	c->mqtt.clean_session = true;
 	/* meter 1 is a Modbus meter: MQTT meters keep their config index */
 	m[0] = (struct config_meter){ .name = (char *)"press-1", .driver = DRIVER_MQTT,
 				      .profile = &pro3em, .topics = topics_pro, .ntopics = 1,
