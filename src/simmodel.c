@@ -706,8 +706,11 @@ static void evolve_meter(struct simmodel *m, struct meter *me, double dt)
 	split_phases(me, c.p, comp_pf(&c) + me->pf_drift, extra);
 	me->thd_i = thd_i * (1.0 + me->wob);
 	me->thd_v = THD_V_BG + m->thd_bg + thd_v_own;
-	if (me->load == SIM_LOAD_FURNACE)
-		me->thd_v = clamp(me->thd_v, 3.0, 6.0);
+	if (me->load == SIM_LOAD_FURNACE) {
+		/* 15-30 % and 3-6 % once the per-phase spread is applied. */
+		me->thd_i = clamp(me->thd_i, 15.7, 28.8);
+		me->thd_v = clamp(me->thd_v, 3.07, 5.88);
+	}
 }
 
 static void evolve_plant(struct simmodel *m, double dt)
@@ -970,7 +973,7 @@ static void init_meter(struct simmodel *m, struct meter *me, unsigned unit, uint
 	for (k = 0; k < 3; k++) {
 		me->u[k] = clamp(0.012 * rng_normal(r), -0.03, 0.03);
 		me->ph_pf[k] = me->load == SIM_LOAD_OVEN ? 0 : rng_range(r, -0.006, 0.006);
-		me->ph_thd[k] = rng_range(r, 0.92, 1.08);
+		me->ph_thd[k] = rng_range(r, 0.96, 1.04);
 		me->v_loc[k] = rng_range(r, -0.002, 0.002);
 	}
 	me->sp_phase = -1;
