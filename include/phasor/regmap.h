@@ -57,6 +57,10 @@ struct regmap_plan {
 	size_t nreads;
 	size_t *order;              /* owned: indices into the profile's regs, grouped by read */
 	size_t norder;
+	/* owned, parallel to order: each value's first register and width, so
+	 * regmap_plan_split() works without the profile */
+	uint16_t *addr;
+	uint8_t *words;
 };
 
 /*

@@ -1,0 +1,1053 @@
+// SPDX-License-Identifier: MIT
+/*
+ * profile: loads a meter model's map (conf/profiles/NAME.ini, format in
+ * docs/profiles.md) and validates all of it, reporting every problem as
+ * file:line in a struct diag.
+ *
+ * Loading is two passes. inih reads the file through our own line reader
+ * (the Debian inih passes no line number to the handler, but it calls the
+ * reader once per line, so the reader's count is the handler's line); the
+ * reader also records section headers with their lines and catches what
+ * inih would drop silently (overlong lines, lines without '='). Everything
+ * lands in a list of sections with their keys; the second pass knows the
+ * driver and the [profile] defaults whatever the key order, and checks each
+ * section against them.
+ */
+#include "phasor/profile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "phasor/qty.h"
+#include "phasor/util.h"
+
+#define PROFILE_FILE_MAX (1024 * 1024)
+
+/* ---- enums ------------------------------------------------------------ */
+
+static const char *const type_names[] = {
+	[REG_INT16] = "int16", [REG_UINT16] = "uint16",
+	[REG_INT32] = "int32", [REG_UINT32] = "uint32",
+	[REG_INT64] = "int64", [REG_UINT64] = "uint64",
+	[REG_FLOAT32] = "float32", [REG_FLOAT64] = "float64",
+	NULL
+};
+
+static const char *const order_names[] = {
+	[WO_ABCD] = "ABCD", [WO_CDAB] = "CDAB", [WO_BADC] = "BADC", [WO_DCBA] = "DCBA",
+	NULL
+};
+
+int profile_type_words(enum reg_type t)
+{
+	switch (t) {
+	case REG_INT16:
+	case REG_UINT16:
+		return 1;
+	case REG_INT32:
+	case REG_UINT32:
+	case REG_FLOAT32:
+		return 2;
+	case REG_INT64:
+	case REG_UINT64:
+	case REG_FLOAT64:
+		return 4;
+	}
+	return 1;
+}
+
+int profile_type_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; type_names[i] != NULL; i++)
+		if (strcmp(s, type_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *profile_type_name(enum reg_type t)
+{
+	return (unsigned)t < UTIL_ARRAY_LEN(type_names) - 1 ? type_names[t] : "?";
+}
+
+int profile_order_parse(const char *s)
+{
+	int i;
+
+	/* "abcd" is as clear as "ABCD" */
+	for (i = 0; order_names[i] != NULL; i++)
+		if (strcasecmp(s, order_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *profile_order_name(enum word_order o)
+{
+	return (unsigned)o < UTIL_ARRAY_LEN(order_names) - 1 ? order_names[o] : "?";
+}
+
+/* ---- first pass: sections and keys with their lines ------------------- */
+
+struct kv {
+	char *key, *value;
+	int line;
+};
+
+struct section {
+	char *kind;    /* "profile", "value", "field", or what the file said */
+	char *arg;     /* the rest of the header, trimmed ("" when none) */
+	int line;
+	struct kv *kvs;
+	size_t nkvs, cap;
+};
+
+struct parse {
+	const char *file;
+	struct diag *d;
+	const char *buf;
+	size_t len, pos;
+	int line;
+	struct section *sects;
+	size_t nsects, cap;
+	/* index of the section keys go to; -1 before the first header, -2
+	 * after a broken header (its keys are dropped without more noise) */
+	long cur;
+};
+
+/* A file's text in a message: sanitized and short. */
+static const char *shown(char *buf, size_t size, const char *s)
+{
+	return util_sanitize(buf, size, s);
+}
+
+#define SHOWN(s) shown((char[96]){ 0 }, 96, (s))
+
+static bool is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * Where inih's find_chars_or_comment() stops: the first of chars, or an
+ * inline comment (';' after white space), or the end.
+ */
+static const char *find_or_comment(const char *s, const char *end, const char *chars)
+{
+	bool was_space = false;
+
+	for (; s < end; s++) {
+		if (strchr(chars, *s) != NULL)
+			return s;
+		if (was_space && *s == ';')
+			return end;
+		was_space = isspace((unsigned char)*s) != 0;
+	}
+	return end;
+}
+
+static void add_section(struct parse *ps, const char *s, size_t n)
+{
+	struct section *sec;
+	char *text = util_strndup(s, n), *kind = util_trim(text), *sp;
+
+	if (ps->nsects == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		ps->sects = util_reallocarray(ps->sects, ps->cap, sizeof(*ps->sects));
+	}
+	sec = &ps->sects[ps->nsects];
+	memset(sec, 0, sizeof(*sec));
+	sp = kind + strcspn(kind, " \t");
+	sec->arg = util_strdup(util_trim(sp));
+	*sp = '\0';
+	sec->kind = util_strdup(kind);
+	free(text);
+	sec->line = ps->line;
+	ps->cur = (long)ps->nsects++;
+}
+
+/*
+ * inih's reader: one line per call into str (num bytes). Leading blanks are
+ * dropped so an indented key is a key, not a continuation of the previous
+ * value. Lines inih would misread come back empty after a diagnostic.
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	const char *s, *e, *nl;
+	size_t n;
+
+	if (ps->pos >= ps->len)
+		return NULL;
+	s = ps->buf + ps->pos;
+	nl = memchr(s, '\n', ps->len - ps->pos);
+	e = nl != NULL ? nl : ps->buf + ps->len;
+	ps->pos = (size_t)(e - ps->buf) + (nl != NULL);
+	ps->line++;
+
+	if (ps->line == 1 && e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (s < e && is_blank((unsigned char)*s))
+		s++;
+	while (e > s && is_blank((unsigned char)e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	str[0] = '\0';
+
+	if (memchr(s, '\0', n) != NULL) {
+		diag_add(ps->d, ps->file, ps->line, "NUL byte in the line");
+		return str;
+	}
+	if (n == 0)
+		return str;
+	if (*s == ';' || *s == '#') {
+		/* a comment stays a comment, however long */
+		if (n > (size_t)num - 1)
+			n = (size_t)num - 1;
+		memcpy(str, s, n);
+		str[n] = '\0';
+		return str;
+	}
+	if (n > (size_t)num - 1) {
+		diag_add(ps->d, ps->file, ps->line, "line too long (%zu characters, at most %d)",
+			 n, num - 1);
+		if (*s == '[')
+			ps->cur = -2;
+		return str;
+	}
+	if (*s == '[') {
+		const char *close = find_or_comment(s + 1, e, "]");
+
+		if (close == e) {
+			diag_add(ps->d, ps->file, ps->line, "section header without ']'");
+			ps->cur = -2;
+			return str;
+		}
+		add_section(ps, s + 1, (size_t)(close - s - 1));
+	} else if (find_or_comment(s, e, "=:") == e) {
+		diag_add(ps->d, ps->file, ps->line, "expected 'key = value' or '[section]'");
+		return str;
+	}
+	memcpy(str, s, n);
+	str[n] = '\0';
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	struct section *sec;
+	struct kv *kv;
+
+	(void)section; /* the reader knows the section, with its line */
+	if (ps->cur == -2)
+		return 1;
+	if (ps->cur < 0) {
+		diag_add(ps->d, ps->file, ps->line, "'%s' before any section", SHOWN(name));
+		return 1;
+	}
+	sec = &ps->sects[ps->cur];
+	if (sec->nkvs == sec->cap) {
+		sec->cap = sec->cap ? sec->cap * 2 : 8;
+		sec->kvs = util_reallocarray(sec->kvs, sec->cap, sizeof(*sec->kvs));
+	}
+	kv = &sec->kvs[sec->nkvs++];
+	kv->key = util_strdup(name);
+	kv->value = util_strdup(value != NULL ? value : "");
+	kv->line = ps->line;
+	return 1;
+}
+
+static void parse_free(struct parse *ps)
+{
+	size_t i, j;
+
+	for (i = 0; i < ps->nsects; i++) {
+		for (j = 0; j < ps->sects[i].nkvs; j++) {
+			free(ps->sects[i].kvs[j].key);
+			free(ps->sects[i].kvs[j].value);
+		}
+		free(ps->sects[i].kvs);
+		free(ps->sects[i].kind);
+		free(ps->sects[i].arg);
+	}
+	free(ps->sects);
+}
+
+/* ---- second pass: validation ------------------------------------------ */
+
+enum key_scope { FOR_ANY, FOR_MODBUS, FOR_MQTT };
+
+struct key_def {
+	const char *name;
+	enum key_scope scope;
+};
+
+static const struct key_def profile_keys[] = {
+	{ "driver", FOR_ANY }, { "vendor", FOR_ANY }, { "model", FOR_ANY },
+	{ "max_registers", FOR_MODBUS }, { "max_gap", FOR_MODBUS },
+	{ "function", FOR_MODBUS }, { "type", FOR_MODBUS },
+	{ "word_order", FOR_MODBUS }, { "scale", FOR_MODBUS },
+	{ "format", FOR_MQTT }, { "containers", FOR_MQTT },
+};
+static const char *const profile_key_names[] = {
+	"driver", "vendor", "model", "max_registers", "max_gap", "function", "type",
+	"word_order", "scale", "format", "containers", NULL
+};
+static const char *const value_key_names[] = {
+	"address", "function", "type", "word_order", "scale", "sentinel", NULL
+};
+static const char *const field_key_names[] = { "quantity", "phases", "scale", NULL };
+static const char *const section_kinds[] = { "profile", "value", "field", NULL };
+static const char *const driver_names[] = { "modbus", "mqtt", NULL };
+static const char *const format_names[] = { "json", "plain", NULL };
+
+struct ctx {
+	const char *file;
+	struct diag *d;
+	int driver;           /* enum profile_driver, or -1 when unknown */
+	/* [profile] defaults for the values */
+	int function;
+	enum reg_type type;
+	enum word_order order;
+	double scale;
+	int qty_line[QTY__COUNT]; /* where each quantity was first mapped */
+	size_t errors_before;     /* d->n when this file started */
+};
+
+static const char *driver_label(int driver)
+{
+	return driver == PROFILE_MODBUS ? "modbus" : "mqtt";
+}
+
+/* "unknown WHAT 'word' (did you mean 'x'?)" */
+static void unknown(struct ctx *c, int line, const char *what, const char *word,
+		    const char *const *candidates)
+{
+	const char *near = util_closest(word, candidates);
+
+	if (near != NULL)
+		diag_add(c->d, c->file, line, "unknown %s '%s' (did you mean '%s'?)", what,
+			 SHOWN(word), near);
+	else
+		diag_add(c->d, c->file, line, "unknown %s '%s'", what, SHOWN(word));
+}
+
+/* A quantity name, or -1 after a diagnostic. */
+static int parse_qty(struct ctx *c, int line, const char *s)
+{
+	int q = qty_lookup(s);
+
+	if (q < 0) {
+		const char *names[QTY__COUNT + 1];
+		unsigned i;
+
+		for (i = 0; i < QTY__COUNT; i++)
+			names[i] = qty_name(i);
+		names[QTY__COUNT] = NULL;
+		unknown(c, line, "quantity", s, names);
+	}
+	return q;
+}
+
+static int parse_int_key(struct ctx *c, const struct kv *kv, long min, long max, long *out)
+{
+	long v;
+
+	if (util_parse_long(kv->value, -0x7fffffffL, 0x7fffffffL, &v) < 0) {
+		diag_add(c->d, c->file, kv->line, "bad number '%s' for %s", SHOWN(kv->value),
+			 kv->key);
+		return -1;
+	}
+	if (v < min || v > max) {
+		diag_add(c->d, c->file, kv->line, "%s %ld out of range %ld..%ld", kv->key, v, min,
+			 max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_scale(struct ctx *c, const struct kv *kv, double *out)
+{
+	double v;
+
+	if (util_parse_double(kv->value, &v) < 0) {
+		diag_add(c->d, c->file, kv->line, "bad number '%s' for scale", SHOWN(kv->value));
+		return -1;
+	}
+	if (!isfinite(v) || v == 0) {
+		diag_add(c->d, c->file, kv->line, "scale must be a finite non-zero number");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_function(struct ctx *c, const struct kv *kv, int *out)
+{
+	long v;
+
+	if (util_parse_long(kv->value, -0x7fffffffL, 0x7fffffffL, &v) < 0) {
+		diag_add(c->d, c->file, kv->line, "bad number '%s' for function",
+			 SHOWN(kv->value));
+		return -1;
+	}
+	if (v != 3 && v != 4) {
+		diag_add(c->d, c->file, kv->line,
+			 "function must be 3 (holding registers) or 4 (input registers), not %ld", v);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_type(struct ctx *c, const struct kv *kv, enum reg_type *out)
+{
+	int t = profile_type_parse(kv->value);
+
+	if (t < 0) {
+		unknown(c, kv->line, "type", kv->value, type_names);
+		return -1;
+	}
+	*out = (enum reg_type)t;
+	return 0;
+}
+
+static int parse_order(struct ctx *c, const struct kv *kv, enum word_order *out)
+{
+	int o = profile_order_parse(kv->value);
+
+	if (o < 0) {
+		unknown(c, kv->line, "word_order", kv->value, order_names);
+		return -1;
+	}
+	*out = (enum word_order)o;
+	return 0;
+}
+
+/* Warn about a key given twice in a section; returns true for a repeat. */
+static bool repeated(struct ctx *c, const struct section *sec, size_t k)
+{
+	size_t j;
+
+	for (j = 0; j < k; j++)
+		if (strcmp(sec->kvs[j].key, sec->kvs[k].key) == 0) {
+			diag_add(c->d, c->file, sec->kvs[k].line, "duplicate key '%s' (first at line %d)",
+				 SHOWN(sec->kvs[k].key), sec->kvs[j].line);
+			return true;
+		}
+	return false;
+}
+
+/* Split a comma separated list in place into at most max trimmed items;
+ * returns the count, or max + 1 when there are more. Empty items count. */
+static size_t split_list(char *s, char **items, size_t max)
+{
+	size_t n = 0;
+	char *p = s;
+
+	for (;;) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		if (n == max)
+			return max + 1;
+		items[n++] = util_trim(p);
+		if (comma == NULL)
+			return n;
+		p = comma + 1;
+	}
+}
+
+static void check_profile_section(struct ctx *c, const struct section *sec, struct profile *p,
+				  bool *have_max_registers)
+{
+	size_t k;
+
+	for (k = 0; k < sec->nkvs; k++) {
+		const struct kv *kv = &sec->kvs[k];
+		const struct key_def *def = NULL;
+		size_t j;
+		long v;
+
+		if (repeated(c, sec, k))
+			continue;
+		for (j = 0; j < UTIL_ARRAY_LEN(profile_keys); j++)
+			if (strcmp(kv->key, profile_keys[j].name) == 0)
+				def = &profile_keys[j];
+		if (def == NULL) {
+			unknown(c, kv->line, "key", kv->key, profile_key_names);
+			continue;
+		}
+		if (c->driver >= 0 && def->scope != FOR_ANY &&
+		    (def->scope == FOR_MODBUS) != (c->driver == PROFILE_MODBUS)) {
+			diag_add(c->d, c->file, kv->line, "'%s' is a %s key; this profile has driver = %s",
+				 kv->key, def->scope == FOR_MODBUS ? "Modbus" : "MQTT",
+				 driver_label(c->driver));
+			continue;
+		}
+		if (strcmp(kv->key, "driver") == 0) {
+			continue; /* read before */
+		} else if (strcmp(kv->key, "vendor") == 0) {
+			free(p->vendor);
+			p->vendor = util_strdup(kv->value);
+		} else if (strcmp(kv->key, "model") == 0) {
+			free(p->model);
+			p->model = util_strdup(kv->value);
+		} else if (strcmp(kv->key, "max_registers") == 0) {
+			*have_max_registers = true;
+			if (parse_int_key(c, kv, 1, 125, &v) == 0)
+				p->max_registers = (int)v;
+		} else if (strcmp(kv->key, "max_gap") == 0) {
+			if (parse_int_key(c, kv, 0, 125, &v) == 0)
+				p->max_gap = (int)v;
+		} else if (strcmp(kv->key, "function") == 0) {
+			parse_function(c, kv, &c->function);
+		} else if (strcmp(kv->key, "type") == 0) {
+			parse_type(c, kv, &c->type);
+		} else if (strcmp(kv->key, "word_order") == 0) {
+			parse_order(c, kv, &c->order);
+		} else if (strcmp(kv->key, "scale") == 0) {
+			parse_scale(c, kv, &c->scale);
+		} else if (strcmp(kv->key, "format") == 0) {
+			if (strcmp(kv->value, "json") == 0)
+				p->format = PAYLOAD_JSON;
+			else if (strcmp(kv->value, "plain") == 0)
+				p->format = PAYLOAD_PLAIN;
+			else
+				unknown(c, kv->line, "format", kv->value, format_names);
+		} else if (strcmp(kv->key, "containers") == 0) {
+			char *copy = util_strdup(kv->value), *items[16];
+			size_t n = split_list(copy, items, UTIL_ARRAY_LEN(items)), i;
+
+			if (n > UTIL_ARRAY_LEN(items)) {
+				diag_add(c->d, c->file, kv->line, "at most %zu containers",
+					 UTIL_ARRAY_LEN(items));
+				n = 0;
+			}
+			for (i = 0; i < n; i++) {
+				if (items[i][0] == '\0' || strstr(items[i], "..") != NULL ||
+				    items[i][0] == '.' || items[i][strlen(items[i]) - 1] == '.') {
+					diag_add(c->d, c->file, kv->line, "bad container path '%s'",
+						 SHOWN(items[i]));
+					continue;
+				}
+				p->containers = util_reallocarray(p->containers, p->ncontainers + 1,
+								  sizeof(*p->containers));
+				p->containers[p->ncontainers++] = util_strdup(items[i]);
+			}
+			free(copy);
+		}
+	}
+}
+
+/* Parse a sentinel list for a value of type t into r. */
+static void parse_sentinels(struct ctx *c, const struct kv *kv, struct profile_reg *r)
+{
+	char *copy = util_strdup(kv->value), *items[PROFILE_MAX_SENTINELS];
+	size_t n = split_list(copy, items, PROFILE_MAX_SENTINELS), i;
+	int bits = 16 * profile_type_words(r->type);
+	uint64_t mask = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+
+	if (n > PROFILE_MAX_SENTINELS) {
+		diag_add(c->d, c->file, kv->line, "at most %d sentinels", PROFILE_MAX_SENTINELS);
+		free(copy);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *s = items[i];
+		char *end;
+		uint64_t u;
+
+		errno = 0;
+		if (s[0] == '-') {
+			/* a negative number: its two's complement in the value's width */
+			long long v = strtoll(s, &end, 0);
+
+			u = (uint64_t)v & mask;
+			if (*end == '\0' && errno == 0 && bits < 64 &&
+			    v < -(long long)(UINT64_C(1) << (bits - 1)))
+				errno = ERANGE;
+		} else {
+			u = strtoull(s, &end, 0);
+			if (*end == '\0' && errno == 0 && (u & ~mask) != 0)
+				errno = ERANGE;
+		}
+		if (s[0] == '\0' || *end != '\0' || isspace((unsigned char)s[0]) ||
+		    (errno != 0 && errno != ERANGE)) {
+			diag_add(c->d, c->file, kv->line, "bad number '%s' for sentinel", SHOWN(s));
+			continue;
+		}
+		if (errno == ERANGE) {
+			diag_add(c->d, c->file, kv->line, "sentinel %s does not fit in %s", SHOWN(s),
+				 profile_type_name(r->type));
+			continue;
+		}
+		r->sentinel[r->nsentinels++] = u;
+	}
+	free(copy);
+}
+
+static void check_value_section(struct ctx *c, const struct section *sec, struct profile *p)
+{
+	struct profile_reg r;
+	const struct kv *addr_kv = NULL, *sentinel_kv = NULL;
+	int q = -1;
+	size_t k;
+	long v;
+
+	memset(&r, 0, sizeof(r));
+	r.function = (uint8_t)c->function;
+	r.type = c->type;
+	r.order = c->order;
+	r.scale = c->scale;
+	r.line = sec->line;
+
+	if (sec->arg[0] == '\0') {
+		diag_add(c->d, c->file, sec->line,
+			 "[value] needs a quantity name, e.g. [value v_l1n]");
+	} else {
+		q = parse_qty(c, sec->line, sec->arg);
+		if (q >= 0 && c->qty_line[q] != 0) {
+			diag_add(c->d, c->file, sec->line, "duplicate quantity %s (first at line %d)",
+				 qty_name((unsigned)q), c->qty_line[q]);
+			q = -1;
+		} else if (q >= 0) {
+			c->qty_line[q] = sec->line;
+		}
+	}
+
+	for (k = 0; k < sec->nkvs; k++) {
+		const struct kv *kv = &sec->kvs[k];
+		int fn;
+
+		if (repeated(c, sec, k))
+			continue;
+		if (strcmp(kv->key, "address") == 0) {
+			addr_kv = kv;
+			if (parse_int_key(c, kv, 0, 65535, &v) == 0)
+				r.address = (uint16_t)v;
+			else
+				q = -1;
+		} else if (strcmp(kv->key, "function") == 0) {
+			if (parse_function(c, kv, &fn) == 0)
+				r.function = (uint8_t)fn;
+		} else if (strcmp(kv->key, "type") == 0) {
+			parse_type(c, kv, &r.type);
+		} else if (strcmp(kv->key, "word_order") == 0) {
+			parse_order(c, kv, &r.order);
+		} else if (strcmp(kv->key, "scale") == 0) {
+			parse_scale(c, kv, &r.scale);
+		} else if (strcmp(kv->key, "sentinel") == 0) {
+			sentinel_kv = kv; /* needs the final type */
+		} else {
+			unknown(c, kv->line, "key", kv->key, value_key_names);
+		}
+	}
+	if (addr_kv == NULL) {
+		diag_add(c->d, c->file, sec->line, "[value %s] has no address", SHOWN(sec->arg));
+		q = -1;
+	} else if (q >= 0 && (long)r.address + profile_type_words(r.type) - 1 > 65535) {
+		diag_add(c->d, c->file, addr_kv->line,
+			 "%s at address %u would pass register 65535", profile_type_name(r.type),
+			 (unsigned)r.address);
+		q = -1;
+	}
+	if (sentinel_kv != NULL)
+		parse_sentinels(c, sentinel_kv, &r);
+	if (q < 0)
+		return;
+	r.qty = q;
+	p->regs = util_reallocarray(p->regs, p->nregs + 1, sizeof(*p->regs));
+	p->regs[p->nregs++] = r;
+}
+
+static bool good_path(const char *s, enum payload_format f)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || strpbrk(s, " \t") != NULL)
+		return false;
+	if (f == PAYLOAD_JSON)
+		return s[0] != '.' && s[n - 1] != '.' && strstr(s, "..") == NULL;
+	return s[0] != '/' && s[n - 1] != '/' && strstr(s, "//") == NULL;
+}
+
+/* Record quantity q of a field; false (after a diagnostic) when another
+ * field has it already. A field may name the same quantity for its number
+ * and its first array element (Tasmota's Voltage). */
+static bool claim_qty(struct ctx *c, int q, int line, const struct profile_field *f)
+{
+	if (c->qty_line[q] != 0 && c->qty_line[q] != f->line) {
+		diag_add(c->d, c->file, line, "duplicate quantity %s (first at line %d)",
+			 qty_name((unsigned)q), c->qty_line[q]);
+		return false;
+	}
+	/* the field's section line marks it as its own */
+	c->qty_line[q] = f->line;
+	return true;
+}
+
+static void check_field_section(struct ctx *c, const struct section *sec, struct profile *p)
+{
+	struct profile_field f;
+	bool ok = true, have = false;
+	size_t k;
+
+	memset(&f, 0, sizeof(f));
+	f.qty = -1;
+	f.phase_qty[0] = f.phase_qty[1] = f.phase_qty[2] = -1;
+	f.scale = 1;
+	f.line = sec->line;
+
+	if (sec->arg[0] == '\0') {
+		diag_add(c->d, c->file, sec->line,
+			 "[field] needs a path, e.g. [field ENERGY.Power] or [field emeter/0/power]");
+		ok = false;
+	} else if (!good_path(sec->arg, p->format)) {
+		diag_add(c->d, c->file, sec->line, "bad %s path '%s'",
+			 p->format == PAYLOAD_JSON ? "JSON" : "topic", SHOWN(sec->arg));
+		ok = false;
+	} else {
+		size_t i;
+
+		for (i = 0; i < p->nfields; i++)
+			if (strcmp(p->fields[i].path, sec->arg) == 0) {
+				diag_add(c->d, c->file, sec->line,
+					 "duplicate section [field %s] (first at line %d)",
+					 SHOWN(sec->arg), p->fields[i].line);
+				ok = false;
+			}
+	}
+
+	for (k = 0; k < sec->nkvs; k++) {
+		const struct kv *kv = &sec->kvs[k];
+
+		if (repeated(c, sec, k))
+			continue;
+		if (strcmp(kv->key, "quantity") == 0) {
+			int q = parse_qty(c, kv->line, kv->value);
+
+			have = true;
+			if (q < 0 || !claim_qty(c, q, kv->line, &f))
+				ok = false;
+			else
+				f.qty = q;
+		} else if (strcmp(kv->key, "phases") == 0) {
+			char *copy = util_strdup(kv->value), *items[3];
+			size_t n = split_list(copy, items, 3), i;
+
+			have = true;
+			if (p->format == PAYLOAD_PLAIN) {
+				diag_add(c->d, c->file, kv->line,
+					 "phases needs format = json (a plain payload is one number)");
+				ok = false;
+			} else if (n != 3) {
+				diag_add(c->d, c->file, kv->line,
+					 "phases needs 3 quantities (L1, L2, L3), got %s",
+					 n > 3 ? "more" : n == 2 ? "2" : "1");
+				ok = false;
+			} else {
+				for (i = 0; i < 3; i++) {
+					int q = parse_qty(c, kv->line, items[i]);
+
+					if (q >= 0 && i > 0 &&
+					    (q == f.phase_qty[0] || q == f.phase_qty[1])) {
+						diag_add(c->d, c->file, kv->line,
+							 "phases names %s twice", qty_name((unsigned)q));
+						ok = false;
+					} else if (q < 0 || !claim_qty(c, q, kv->line, &f)) {
+						ok = false;
+					} else {
+						f.phase_qty[i] = q;
+					}
+				}
+			}
+			free(copy);
+		} else if (strcmp(kv->key, "scale") == 0) {
+			if (parse_scale(c, kv, &f.scale) < 0)
+				ok = false;
+		} else {
+			unknown(c, kv->line, "key", kv->key, field_key_names);
+		}
+	}
+	if (!have) {
+		diag_add(c->d, c->file, sec->line, "[field %s] needs quantity or phases",
+			 SHOWN(sec->arg));
+		ok = false;
+	}
+	if (!ok)
+		return;
+	f.path = util_strdup(sec->arg);
+	p->fields = util_reallocarray(p->fields, p->nfields + 1, sizeof(*p->fields));
+	p->fields[p->nfields++] = f;
+}
+
+static void validate(struct ctx *c, struct parse *ps, struct profile *p)
+{
+	const struct section *prof = NULL;
+	const struct kv *driver_kv = NULL;
+	bool have_max_registers = false;
+	size_t i, k;
+
+	/* the [profile] section, and its driver and format, come first */
+	for (i = 0; i < ps->nsects; i++) {
+		const struct section *sec = &ps->sects[i];
+
+		if (strcmp(sec->kind, "profile") != 0)
+			continue;
+		if (prof != NULL) {
+			diag_add(c->d, c->file, sec->line,
+				 "duplicate section [profile] (first at line %d)", prof->line);
+			continue;
+		}
+		prof = sec;
+		if (sec->arg[0] != '\0')
+			diag_add(c->d, c->file, sec->line, "[profile] takes no name");
+	}
+	if (prof == NULL) {
+		diag_add(c->d, c->file, 0, "missing [profile] section");
+	} else {
+		for (k = 0; k < prof->nkvs; k++) {
+			const struct kv *kv = &prof->kvs[k];
+
+			if (strcmp(kv->key, "driver") == 0 && driver_kv == NULL) {
+				driver_kv = kv;
+				if (strcmp(kv->value, "modbus") == 0)
+					c->driver = PROFILE_MODBUS;
+				else if (strcmp(kv->value, "mqtt") == 0)
+					c->driver = PROFILE_MQTT;
+				else
+					unknown(c, kv->line, "driver", kv->value, driver_names);
+			}
+		}
+		if (driver_kv == NULL)
+			diag_add(c->d, c->file, prof->line, "missing driver (modbus or mqtt)");
+		if (c->driver >= 0)
+			p->driver = (enum profile_driver)c->driver;
+		/* format first: field paths are checked against it */
+		for (k = 0; c->driver == PROFILE_MQTT && k < prof->nkvs; k++)
+			if (strcmp(prof->kvs[k].key, "format") == 0 &&
+			    strcmp(prof->kvs[k].value, "plain") == 0)
+				p->format = PAYLOAD_PLAIN;
+		check_profile_section(c, prof, p, &have_max_registers);
+		if (c->driver == PROFILE_MODBUS && !have_max_registers)
+			diag_add(c->d, c->file, prof->line,
+				 "missing max_registers (registers per request, 1..125)");
+	}
+
+	for (i = 0; i < ps->nsects; i++) {
+		const struct section *sec = &ps->sects[i];
+
+		if (strcmp(sec->kind, "profile") == 0)
+			continue;
+		if (strcmp(sec->kind, "value") == 0) {
+			if (c->driver == PROFILE_MQTT) {
+				diag_add(c->d, c->file, sec->line,
+					 "[value] sections are for Modbus profiles; this one has driver = mqtt (use [field PATH])");
+				continue;
+			}
+			check_value_section(c, sec, p);
+		} else if (strcmp(sec->kind, "field") == 0) {
+			if (c->driver == PROFILE_MODBUS) {
+				diag_add(c->d, c->file, sec->line,
+					 "[field] sections are for MQTT profiles; this one has driver = modbus (use [value QUANTITY])");
+				continue;
+			}
+			check_field_section(c, sec, p);
+		} else {
+			const char *near = util_closest(sec->kind, section_kinds);
+			char full[160];
+
+			snprintf(full, sizeof(full), "%s%s%s", sec->kind, sec->arg[0] ? " " : "",
+				 sec->arg);
+			if (near != NULL)
+				diag_add(c->d, c->file, sec->line,
+					 "unknown section [%s] (did you mean [%s%s%s]?)", SHOWN(full),
+					 near, sec->arg[0] ? " " : "", SHOWN(sec->arg));
+			else
+				diag_add(c->d, c->file, sec->line,
+					 "unknown section [%s] (expected [profile], [value QUANTITY] or [field PATH])",
+					 SHOWN(full));
+		}
+	}
+	/* only when nothing else is wrong: otherwise it is just noise */
+	if (prof != NULL && c->driver == PROFILE_MODBUS && p->nregs == 0 &&
+	    c->d->n == c->errors_before)
+		diag_add(c->d, c->file, prof->line, "no [value] section: the profile maps nothing");
+	if (prof != NULL && c->driver == PROFILE_MQTT && p->nfields == 0 &&
+	    c->d->n == c->errors_before)
+		diag_add(c->d, c->file, prof->line, "no [field] section: the profile maps nothing");
+}
+
+static char *name_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+		n -= 4;
+	return util_strndup(base, n);
+}
+
+struct profile *profile_load(const char *path, const char *name, struct diag *d)
+{
+	struct parse ps;
+	struct ctx c;
+	struct profile *p;
+	size_t before = d->n, len;
+	char *text;
+
+	text = util_read_file(path, PROFILE_FILE_MAX, &len);
+	if (text == NULL) {
+		diag_add(d, path, 0, "cannot read the profile: %s", strerror(errno));
+		return NULL;
+	}
+	memset(&ps, 0, sizeof(ps));
+	ps.file = path;
+	ps.d = d;
+	ps.buf = text;
+	ps.len = len;
+	ps.cur = -1;
+	/* The handler always returns 1 and the reader hands inih only lines it
+	 * accepts, so inih itself has nothing to report. */
+	(void)ini_parse_stream(reader, &ps, handler, &ps);
+
+	memset(&c, 0, sizeof(c));
+	c.file = path;
+	c.d = d;
+	c.driver = -1;
+	c.function = 3;
+	c.type = REG_FLOAT32;
+	c.order = WO_ABCD;
+	c.scale = 1;
+	c.errors_before = before;
+
+	p = util_calloc(1, sizeof(*p));
+	p->name = name != NULL ? util_strdup(name) : name_from_path(path);
+	p->path = util_strdup(path);
+	p->format = PAYLOAD_JSON;
+	validate(&c, &ps, p);
+	parse_free(&ps);
+	free(text);
+	if (d->n != before) {
+		profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->path);
+	free(p->vendor);
+	free(p->model);
+	free(p->regs);
+	for (i = 0; i < p->ncontainers; i++)
+		free(p->containers[i]);
+	free(p->containers);
+	for (i = 0; i < p->nfields; i++)
+		free(p->fields[i].path);
+	free(p->fields);
+	free(p);
+}
+
+/* ---- search path ------------------------------------------------------- */
+
+static const char *const shipped[] = {
+	"pac3200", "sdm630", "iem3000", "umg96rm",
+	"shelly-pro3em", "shelly-3em", "tasmota", NULL
+};
+
+const char *const *profile_known_names(void)
+{
+	return shipped;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int try_dir(const char *dir, size_t dlen, const char *name, char *buf, size_t size)
+{
+	int n;
+
+	if (dlen == 0)
+		return -1;
+	n = snprintf(buf, size, "%.*s/%s.ini", (int)dlen, dir, name);
+	if (n < 0 || (size_t)n >= size || !is_file(buf))
+		return -1;
+	return 0;
+}
+
+int profile_find(const char *name, char *buf, size_t size)
+{
+	const char *env = getenv("PHASOR_PROFILES"), *exe;
+
+	/* a name, not a path: nothing outside the profile directories */
+	if (name == NULL || name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL ||
+	    size == 0)
+		return -1;
+	if (env != NULL) {
+		const char *s = env;
+
+		for (;;) {
+			size_t n = strcspn(s, ":");
+
+			if (try_dir(s, n, name, buf, size) == 0)
+				return 0;
+			if (s[n] == '\0')
+				break;
+			s += n + 1;
+		}
+	}
+	/* the source tree, when running from build/, build/san/ or build/tests/:
+	 * a directory that holds include/phasor/profile.h is one */
+	exe = util_exe_dir();
+	if (exe != NULL) {
+		static const char *const ups[] = { "/..", "/../..", "/../../.." };
+		size_t i;
+
+		for (i = 0; i < UTIL_ARRAY_LEN(ups); i++) {
+			char root[4096], mark[4200];
+			int n = snprintf(root, sizeof(root), "%s%s", exe, ups[i]);
+
+			if (n < 0 || (size_t)n >= sizeof(root))
+				continue;
+			snprintf(mark, sizeof(mark), "%s/include/phasor/profile.h", root);
+			if (!is_file(mark))
+				continue;
+			snprintf(mark, sizeof(mark), "%s/conf/profiles", root);
+			if (try_dir(mark, strlen(mark), name, buf, size) == 0)
+				return 0;
+		}
+	}
+	{
+		const char *dir = PHASOR_PREFIX "/share/phasor/profiles";
+
+		if (try_dir(dir, strlen(dir), name, buf, size) == 0)
+			return 0;
+	}
+	buf[0] = '\0';
+	return -1;
+}
