@@ -385,7 +385,8 @@ struct mqtt {
 	atomic_bool disconnected;
 	int64_t next_try_mono;
 	int64_t backoff_ms;
-	unsigned long skipped;
+	unsigned long skipped;   /* publications skipped since the broker went away */
+	bool ever_up;            /* main thread: a publication round went out once */
 };
 
 static void mq_on_connect(void *ctx, MQTTAsync_successData *resp)
@@ -720,11 +721,13 @@ static void publish_all(struct sim *s)
 	size_t u;
 
 	if (atomic_load(&s->mq.state) != MQ_UP) {
-		if (s->mq.skipped++ == 0)
+		/* Before the first connection there is nothing to report. */
+		if (s->mq.ever_up && s->mq.skipped++ == 0)
 			log_warn("mqtt: not connected; publications skipped until the broker is "
 				 "back");
 		return;
 	}
+	s->mq.ever_up = true;
 	if (s->mq.skipped > 0) {
 		log_info("mqtt: publishing again (%lu skipped)", s->mq.skipped);
 		s->mq.skipped = 0;
