@@ -319,6 +319,7 @@ struct ctx {
 	enum reg_type type;
 	enum word_order order;
 	double scale;
+	int max_registers;        /* 0 until known */
 	int qty_line[QTY__COUNT]; /* where each quantity was first mapped */
 	size_t errors_before;     /* d->n when this file started */
 };
@@ -358,21 +359,43 @@ static int parse_qty(struct ctx *c, int line, const char *s)
 	return q;
 }
 
+/*
+ * An integer as profiles write them: decimal (leading zeros are decimal,
+ * never octal: "010" is 10) or hexadecimal with 0x. 0 or -1.
+ */
+static int parse_integer(const char *s, long long *out)
+{
+	const char *digits = s + (s[0] == '-' || s[0] == '+');
+	bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+	char *end;
+	long long v;
+
+	if (s[0] == '\0' || isspace((unsigned char)s[0]) ||
+	    !isxdigit((unsigned char)digits[hex ? 2 : 0]))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, hex ? 16 : 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_int_key(struct ctx *c, const struct kv *kv, long min, long max, long *out)
 {
-	long v;
+	long long v;
 
-	if (util_parse_long(kv->value, -0x7fffffffL, 0x7fffffffL, &v) < 0) {
+	if (parse_integer(kv->value, &v) < 0 || v < -0x7fffffffLL || v > 0x7fffffffLL) {
 		diag_add(c->d, c->file, kv->line, "bad number '%s' for %s", SHOWN(kv->value),
 			 kv->key);
 		return -1;
 	}
 	if (v < min || v > max) {
-		diag_add(c->d, c->file, kv->line, "%s %ld out of range %ld..%ld", kv->key, v, min,
+		diag_add(c->d, c->file, kv->line, "%s %lld out of range %ld..%ld", kv->key, v, min,
 			 max);
 		return -1;
 	}
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -394,16 +417,16 @@ static int parse_scale(struct ctx *c, const struct kv *kv, double *out)
 
 static int parse_function(struct ctx *c, const struct kv *kv, int *out)
 {
-	long v;
+	long long v;
 
-	if (util_parse_long(kv->value, -0x7fffffffL, 0x7fffffffL, &v) < 0) {
+	if (parse_integer(kv->value, &v) < 0) {
 		diag_add(c->d, c->file, kv->line, "bad number '%s' for function",
 			 SHOWN(kv->value));
 		return -1;
 	}
 	if (v != 3 && v != 4) {
 		diag_add(c->d, c->file, kv->line,
-			 "function must be 3 (holding registers) or 4 (input registers), not %ld", v);
+			 "function must be 3 (holding registers) or 4 (input registers), not %lld", v);
 		return -1;
 	}
 	*out = (int)v;
@@ -491,9 +514,9 @@ static void check_profile_section(struct ctx *c, const struct section *sec, stru
 		}
 		if (c->driver >= 0 && def->scope != FOR_ANY &&
 		    (def->scope == FOR_MODBUS) != (c->driver == PROFILE_MODBUS)) {
-			diag_add(c->d, c->file, kv->line, "'%s' is a %s key; this profile has driver = %s",
-				 kv->key, def->scope == FOR_MODBUS ? "Modbus" : "MQTT",
-				 driver_label(c->driver));
+			diag_add(c->d, c->file, kv->line,
+				 "'%s' is for %s profiles; this profile has driver = %s", kv->key,
+				 def->scope == FOR_MODBUS ? "Modbus" : "MQTT", driver_label(c->driver));
 			continue;
 		}
 		if (strcmp(kv->key, "driver") == 0) {
@@ -507,7 +530,7 @@ static void check_profile_section(struct ctx *c, const struct section *sec, stru
 		} else if (strcmp(kv->key, "max_registers") == 0) {
 			*have_max_registers = true;
 			if (parse_int_key(c, kv, 1, 125, &v) == 0)
-				p->max_registers = (int)v;
+				p->max_registers = c->max_registers = (int)v;
 		} else if (strcmp(kv->key, "max_gap") == 0) {
 			if (parse_int_key(c, kv, 0, 125, &v) == 0)
 				p->max_gap = (int)v;
@@ -526,6 +549,8 @@ static void check_profile_section(struct ctx *c, const struct section *sec, stru
 				p->format = PAYLOAD_PLAIN;
 			else
 				unknown(c, kv->line, "format", kv->value, format_names);
+		} else if (strcmp(kv->key, "containers") == 0 && p->format == PAYLOAD_PLAIN) {
+			diag_add(c->d, c->file, kv->line, "containers needs format = json");
 		} else if (strcmp(kv->key, "containers") == 0) {
 			char *copy = util_strdup(kv->value), *items[16];
 			size_t n = split_list(copy, items, UTIL_ARRAY_LEN(items)), i;
@@ -569,21 +594,23 @@ static void parse_sentinels(struct ctx *c, const struct kv *kv, struct profile_r
 		char *end;
 		uint64_t u;
 
+		int base = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10;
+
 		errno = 0;
 		if (s[0] == '-') {
 			/* a negative number: its two's complement in the value's width */
-			long long v = strtoll(s, &end, 0);
+			long long v = strtoll(s, &end, 10);
 
 			u = (uint64_t)v & mask;
 			if (*end == '\0' && errno == 0 && bits < 64 &&
 			    v < -(long long)(UINT64_C(1) << (bits - 1)))
 				errno = ERANGE;
 		} else {
-			u = strtoull(s, &end, 0);
+			u = strtoull(s, &end, base);
 			if (*end == '\0' && errno == 0 && (u & ~mask) != 0)
 				errno = ERANGE;
 		}
-		if (s[0] == '\0' || *end != '\0' || isspace((unsigned char)s[0]) ||
+		if (!isdigit((unsigned char)s[s[0] == '-']) || *end != '\0' ||
 		    (errno != 0 && errno != ERANGE)) {
 			diag_add(c->d, c->file, kv->line, "bad number '%s' for sentinel", SHOWN(s));
 			continue;
@@ -661,6 +688,11 @@ static void check_value_section(struct ctx *c, const struct section *sec, struct
 		diag_add(c->d, c->file, addr_kv->line,
 			 "%s at address %u would pass register 65535", profile_type_name(r.type),
 			 (unsigned)r.address);
+		q = -1;
+	} else if (q >= 0 && c->max_registers > 0 &&
+		   profile_type_words(r.type) > c->max_registers) {
+		diag_add(c->d, c->file, sec->line, "%s takes %d registers, more than max_registers (%d)",
+			 profile_type_name(r.type), profile_type_words(r.type), c->max_registers);
 		q = -1;
 	}
 	if (sentinel_kv != NULL)

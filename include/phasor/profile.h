@@ -9,7 +9,7 @@
  * optional vendor sentinels; plus the device's maximum registers per request
  * and how many unmapped registers a read may span. An MQTT profile maps JSON
  * fields (or, for plain payloads, topic suffixes) to quantities with a scale.
- * The file format is documented in docs/configuration.md.
+ * The file format is documented in docs/profiles.md.
  */
 #include <stdbool.h>
 #include <stddef.h>
