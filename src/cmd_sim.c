@@ -341,9 +341,12 @@ static void space_build(struct space *sp, const struct profile *p, int fn)
 
 		if (r->function != fn)
 			continue;
+		/* Values may overlap: a value's first register stays a place
+		 * where a read may start. */
 		sp->cover[r->address - lo] = COV_HEAD;
 		for (k = 1; k < w; k++)
-			sp->cover[r->address - lo + k] = COV_BODY;
+			if (sp->cover[r->address - lo + k] != COV_HEAD)
+				sp->cover[r->address - lo + k] = COV_BODY;
 	}
 	/* Holes of at most max_gap registers between values exist on the
 	 * device (the profile lets a read span them): serve them as zeros. */
