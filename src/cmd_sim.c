@@ -1102,6 +1102,12 @@ int cmd_sim(int argc, char **argv)
 	rc = load_profile(&s);
 	if (rc != EXIT_OK)
 		goto out;
+	/* Before any thread exists (paho's inherit the blocked signals). */
+	if (open_signals(&s) < 0) {
+		log_error("signals: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	if (o.mqtt != NULL) {
 		if (mq_create(&s.mq, o.mqtt) < 0) {
 			char safe[256];
@@ -1125,11 +1131,6 @@ int cmd_sim(int argc, char **argv)
 			goto out;
 		}
 		fputs("t_us,source,unit,quantity,value\n", s.journal);
-	}
-	if (open_signals(&s) < 0) {
-		log_error("signals: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
 	}
 
 	s.model = simmodel_new(s.n, o.seed, o.start_us);
