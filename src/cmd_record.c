@@ -105,6 +105,123 @@ static void log_summary(struct hub *h, const char *prefix)
 		 store_state_name(ss.state), ss.written, ss.queued, ss.dropped);
 }
 
+int record_run(struct config *cfg, const struct record_opts *o)
+{
+	int rc = EXIT_RUNTIME, sfd = -1;
+	struct hub *h = NULL;
+	char *cause = NULL;
+	sigset_t mask, oldmask;
+	int64_t start_us, next_tick_us, next_stats_us, next_report_us;
+	bool running = true;
+
+	/* Signals arrive through a signalfd in the poll loop, never in a
+	 * handler; threads created later inherit the blocked mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	h = hub_new(cfg, &(struct hub_opts){ .mode = o->mode }, &cause);
+	if (h == NULL) {
+		log_error("cannot start: %s", cause);
+		goto out;
+	}
+	log_info("%s: %zu meter(s) from %s", o->mode, cfg->nmeters, cfg->path);
+	if (hub_start(h, &cause) < 0) {
+		log_error("cannot start: %s", cause);
+		goto out;
+	}
+
+	start_us = util_mono_us();
+	next_tick_us = start_us;
+	next_stats_us = start_us + o->stats_ms * 1000;
+	next_report_us = start_us + o->report_ms * 1000;
+	while (running) {
+		struct pollfd pfd[2] = {
+			{ .fd = hub_fd(h), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int64_t now = util_mono_us();
+		int timeout = (int)((next_tick_us - now) / 1000);
+
+		if (timeout < 0)
+			timeout = 0;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			goto out;
+		}
+		if (pfd[0].revents & POLLIN)
+			hub_dispatch(h);
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					log_summary(h, o->mode);
+					continue;
+				}
+				log_info("%s: %s received, stopping", o->mode,
+					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				running = false;
+			}
+		}
+		now = util_mono_us();
+		if (now >= next_tick_us) {
+			hub_tick(h, util_now_us());
+			next_tick_us = now + TICK_MS * 1000;
+		}
+		if (o->stats_ms > 0 && now >= next_stats_us) {
+			log_summary(h, o->mode);
+			next_stats_us = now + o->stats_ms * 1000;
+		}
+		if (o->report != NULL && now >= next_report_us) {
+			o->report(o->report_ctx, h);
+			next_report_us = now + o->report_ms * 1000;
+		}
+		if (o->for_ms >= 0 && now - start_us >= o->for_ms * 1000) {
+			log_info("%s: --for elapsed, stopping", o->mode);
+			running = false;
+		}
+	}
+	hub_stop(h);
+	{
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%s: stopped", o->mode);
+		log_summary(h, prefix);
+	}
+	{
+		struct source_link links[64];
+		size_t n = hub_links(h, links, UTIL_ARRAY_LEN(links)), i;
+
+		for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+			log_link(&links[i]);
+	}
+	rc = EXIT_OK;
+	if (hub_store(h) != NULL) {
+		struct store_stats ss;
+
+		store_get_stats(hub_store(h), &ss);
+		if (ss.state != STORE_OK)
+			rc = EXIT_RUNTIME;
+	}
+
+out:
+	free(cause);
+	hub_free(h);
+	if (sfd >= 0)
+		close(sfd);
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	return rc;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,14 +236,9 @@ int cmd_record(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *db = NULL, *log_path = NULL;
-	int64_t for_ms = -1, stats_ms = 60000;
-	int verbosity = 0, c, rc = EXIT_RUNTIME, sfd = -1;
-	struct config *cfg = NULL;
-	struct hub *h = NULL;
-	char *cause = NULL;
-	sigset_t mask, oldmask;
-	int64_t start_us, next_tick_us, next_stats_us;
-	bool running = true;
+	struct record_opts ro = { .mode = "record", .for_ms = -1, .stats_ms = 60000 };
+	int verbosity = 0, c, rc;
+	struct config *cfg;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
@@ -135,7 +247,7 @@ int cmd_record(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'f':
-			if (util_parse_duration_ms(optarg, &for_ms) < 0) {
+			if (util_parse_duration_ms(optarg, &ro.for_ms) < 0) {
 				fprintf(stderr, "phasor record: --for: '%s' is not a duration\n",
 					optarg);
 				return EXIT_USAGE;
@@ -148,7 +260,7 @@ int cmd_record(int argc, char **argv)
 			log_path = optarg;
 			break;
 		case 's':
-			if (util_parse_duration_ms(optarg, &stats_ms) < 0) {
+			if (util_parse_duration_ms(optarg, &ro.stats_ms) < 0) {
 				fprintf(stderr, "phasor record: --stats: '%s' is not a duration\n",
 					optarg);
 				return EXIT_USAGE;
@@ -192,102 +304,7 @@ int cmd_record(int argc, char **argv)
 	log_set_level(verbosity > 0 ? LOG_DEBUG
 		      : verbosity < 0 ? LOG_WARN
 				      : (enum log_level)cfg->log.level);
-
-	/* Signals arrive through a signalfd in the poll loop, never in a
-	 * handler; threads created later inherit the blocked mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
-		goto out;
-	}
-
-	h = hub_new(cfg, &(struct hub_opts){ .mode = "record" }, &cause);
-	if (h == NULL) {
-		log_error("cannot start: %s", cause);
-		goto out;
-	}
-	log_info("record: %zu meter(s) from %s", cfg->nmeters, cfg->path);
-	if (hub_start(h, &cause) < 0) {
-		log_error("cannot start: %s", cause);
-		goto out;
-	}
-
-	start_us = util_mono_us();
-	next_tick_us = start_us;
-	next_stats_us = start_us + stats_ms * 1000;
-	while (running) {
-		struct pollfd pfd[2] = {
-			{ .fd = hub_fd(h), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		int64_t now = util_mono_us();
-		int timeout = (int)((next_tick_us - now) / 1000);
-
-		if (timeout < 0)
-			timeout = 0;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
-			goto out;
-		}
-		if (pfd[0].revents & POLLIN)
-			hub_dispatch(h);
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					log_summary(h, "record");
-					continue;
-				}
-				log_info("record: %s received, stopping",
-					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-				running = false;
-			}
-		}
-		now = util_mono_us();
-		if (now >= next_tick_us) {
-			hub_tick(h, util_now_us());
-			next_tick_us = now + TICK_MS * 1000;
-		}
-		if (stats_ms > 0 && now >= next_stats_us) {
-			log_summary(h, "record");
-			next_stats_us = now + stats_ms * 1000;
-		}
-		if (for_ms >= 0 && now - start_us >= for_ms * 1000) {
-			log_info("record: --for elapsed, stopping");
-			running = false;
-		}
-	}
-	hub_stop(h);
-	log_summary(h, "record: stopped");
-	{
-		struct source_link links[64];
-		size_t n = hub_links(h, links, UTIL_ARRAY_LEN(links)), i;
-
-		for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
-			log_link(&links[i]);
-	}
-	rc = EXIT_OK;
-	if (hub_store(h) != NULL) {
-		struct store_stats ss;
-
-		store_get_stats(hub_store(h), &ss);
-		if (ss.state != STORE_OK)
-			rc = EXIT_RUNTIME;
-	}
-
-out:
-	free(cause);
-	hub_free(h);
-	if (sfd >= 0)
-		close(sfd);
-	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	rc = record_run(cfg, &ro);
 	config_free(cfg);
 	log_close();
 	return rc;

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
+		if (strcmp(argv[1], "--demo") == 0)
+			return cmd_demo(argc, argv);
 		if (strcmp(argv[1], "--version") == 0) {
 			printf("phasor %s\n", PHASOR_VERSION);
 			return EXIT_OK;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PHASOR_CMD_H
 #define PHASOR_CMD_H
+#include <stdint.h>
 /*
  * cmd: the subcommands of the phasor binary, one file each (cmd_*.c).
  * Each takes the arguments after the command name (argv[0] is the command)
@@ -14,13 +15,31 @@ int cmd_record(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/*
+ * The acquisition loop of `phasor record`, also used by `phasor --demo`:
+ * runs a hub on cfg until SIGINT/SIGTERM or for_ms, then drains and
+ * flushes. report (may be NULL) is called every report_ms in the loop's
+ * thread with the running hub. Returns an exit status.
+ */
+struct hub;
+struct config;
+struct record_opts {
+	const char *mode;          /* session mode and log prefix: "record", "demo" */
+	int64_t for_ms;            /* -1: until a signal */
+	int64_t stats_ms;          /* summary log period, 0: none */
+	int64_t report_ms;
+	void (*report)(void *ctx, struct hub *h);
+	void *report_ctx;
+};
+int record_run(struct config *cfg, const struct record_opts *o);
 
 /*
  * Shared by the commands: load the configuration named by -c (or the
  * default search), printing every error to stderr. NULL when it fails (the
  * caller exits 2).
  */
-struct config;
 struct config *cmd_load_config(const char *path);
 
 #endif
