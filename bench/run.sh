@@ -22,14 +22,63 @@ now_s() { date +%s.%N; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
 
 # ---- 1. MQTT ingest: phasor record vs mosquitto_sub on the same stream ----
+# Side by side: mosquitto_sub and phasor record subscribe to the same topic
+# of the same private broker, then mosquitto_pub publishes the stream (one
+# file, QoS 1, full speed) once; each consumer's rate is measured on its own
+# clock: mosquitto_sub from its first to its last message, phasor from its
+# first arrival until every sample of every message is committed to the
+# buffer. Three rounds; the best of each.
+MQTT_TOPIC=bench/status/em:0
+MQTT_FIELDS=19
+
+mqtt_round() {
+	local n=$1 db="$T/mqtt.db" want=$(($1 * MQTT_FIELDS)) have=0 i=0
+	rm -f "$db" "$db-wal" "$db-shm" "$T/stored"
+	mosquitto_sub -p "$MQTT_PORT" -q 1 -t "$MQTT_TOPIC" -C "$n" -F '%U' >"$T/sub.ts" 2>"$T/sub.err" &
+	local sub=$!
+	T_PIDS="$T_PIDS $sub"
+	t_bg record "$PHASOR" record -c "$T/mqtt.ini" --stats 0
+	local rec=$T_LAST_PID
+	t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
+	sleep 0.3
+	local cpu0 t0
+	cpu0=$(cpu_ticks "$rec")
+	t0=$(now_s)
+	# mosquitto_pub -l drops what it still has queued when its input ends:
+	# its input stays open until both consumers have everything.
+	(cat "$T/stream.txt"; while [ ! -f "$T/stored" ] || kill -0 "$sub" 2>/dev/null; do sleep 0.05; done) |
+		mosquitto_pub -p "$MQTT_PORT" -q 1 -t "$MQTT_TOPIC" -l &
+	local pub=$!
+	while [ "$i" -lt 12000 ]; do
+		have=$(sqlite3 "$db" "SELECT count(*) FROM samples" 2>/dev/null || echo 0)
+		[ "$have" -ge "$want" ] && break
+		sleep 0.01
+		i=$((i + 1))
+	done
+	local t_done cpu1
+	t_done=$(now_s)
+	cpu1=$(cpu_ticks "$rec")
+	touch "$T/stored"
+	wait "$sub" "$pub" 2>/dev/null
+	[ "$have" -ge "$want" ] || t_fail "phasor stored $have of $want samples"
+	[ "$(wc -l <"$T/sub.ts")" -eq "$n" ] || t_fail "mosquitto_sub got $(wc -l <"$T/sub.ts") of $n"
+	t_stop "$rec" TERM
+	grep -q " 0 dropped" "$T/record.log" || t_fail "phasor dropped samples: $(grep 'stopped' "$T/record.log")"
+	local first sub_rate ph_rate cpu
+	first=$(sqlite3 "$db" "SELECT min(t_us) / 1e6 FROM samples")
+	sub_rate=$(awk -v n="$n" -v a="$(head -1 "$T/sub.ts")" -v b="$(tail -1 "$T/sub.ts")" 'BEGIN { printf "%.0f", (n - 1) / (b - a) }')
+	ph_rate=$(awk -v n="$n" -v a="$first" -v b="$t_done" 'BEGIN { printf "%.0f", n / (b - a) }')
+	cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t0" -v b="$t_done" 'BEGIN { printf "%.0f", 100 * t / hz / (b - a) }')
+	echo "$sub_rate $ph_rate $cpu"
+}
+
 bench_mqtt() {
-	local n=${1:-200000} fields=20
-	[ -n "$quick" ] && n=30000
+	local n=200000 best_sub=0 best_ph=0 r cpu_best=0 sub_rate ph_rate cpu
+	[ -n "$quick" ] && n=50000
 	t_mosquitto
-	local topic=bench/status/em:0 db="$T/mqtt.db"
 	cat >"$T/mqtt.ini" <<EOC
 [store]
-path = $db
+path = $T/mqtt.db
 commit_interval = 100ms
 [mqtt]
 uri = $MQTT_URI
@@ -38,49 +87,19 @@ qos = 1
 [meter bench]
 driver = mqtt
 profile = shelly-pro3em
-topic = $topic
+topic = $MQTT_TOPIC
 EOC
-	# A Shelly Pro 3EM em:0 status: 20 fields phasor maps, 2 it ignores.
+	# A Shelly Pro 3EM em:0 status: 19 fields phasor maps, 2 it ignores.
 	awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
 		printf "{\"id\":0,\"a_current\":%.3f,\"a_voltage\":%.1f,\"a_act_power\":%.1f,\"a_aprt_power\":%.1f,\"a_pf\":0.97,\"a_freq\":50.0,\"b_current\":4.027,\"b_voltage\":236.2,\"b_act_power\":951.1,\"b_aprt_power\":981.8,\"b_pf\":0.97,\"c_current\":3.03,\"c_voltage\":236.4,\"c_act_power\":715.4,\"c_aprt_power\":736.2,\"c_pf\":0.97,\"n_current\":0.4,\"total_current\":11.086,\"total_act_power\":%d,\"total_aprt_power\":2699.9,\"user_calibrated_phase\":[]}\n",
 			4 + (i % 100) / 1000, 230 + (i % 50) / 10, 900 + i % 100, 950 + i % 100, i }' >"$T/stream.txt"
-
-	mosquitto_sub -p "$MQTT_PORT" -q 1 -t "$topic" -C "$n" -F '%U' >"$T/sub.ts" 2>"$T/sub.err" &
-	local sub=$!
-	T_PIDS="$T_PIDS $sub"
-	t_bg record "$PHASOR" record -c "$T/mqtt.ini" --stats 0
-	local rec=$T_LAST_PID
-	t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
-	sleep 0.5
-	local cpu0 t_pub0 t_pub1
-	cpu0=$(cpu_ticks "$rec")
-	t_pub0=$(now_s)
-	mosquitto_pub -p "$MQTT_PORT" -q 1 -t "$topic" -l <"$T/stream.txt" || t_fail "mosquitto_pub failed"
-	t_pub1=$(now_s)
-	wait "$sub"
-	# Stored: every sample of every message committed to the buffer.
-	local want=$((n * fields)) have=0 i=0
-	while [ "$i" -lt 6000 ]; do
-		have=$(sqlite3 "$db" "SELECT count(*) FROM samples" 2>/dev/null || echo 0)
-		[ "$have" -ge "$want" ] && break
-		sleep 0.02
-		i=$((i + 1))
+	for r in 1 2 3; do
+		read -r sub_rate ph_rate cpu < <(mqtt_round "$n")
+		echo "  round $r: mosquitto_sub $sub_rate msg/s, phasor record $ph_rate msg/s (CPU $cpu%)"
+		[ "$sub_rate" -gt "$best_sub" ] && best_sub=$sub_rate
+		if [ "$ph_rate" -gt "$best_ph" ]; then best_ph=$ph_rate; cpu_best=$cpu; fi
 	done
-	local t_done cpu1
-	t_done=$(now_s)
-	cpu1=$(cpu_ticks "$rec")
-	[ "$have" -ge "$want" ] || t_fail "phasor stored $have of $want samples"
-	t_stop "$rec" TERM
-	local sub_first sub_last ph_first sub_rate ph_rate pub_rate ratio cpu
-	sub_first=$(head -1 "$T/sub.ts")
-	sub_last=$(tail -1 "$T/sub.ts")
-	ph_first=$(sqlite3 "$db" "SELECT min(t_us) / 1e6 FROM samples")
-	sub_rate=$(awk -v n="$n" -v a="$sub_first" -v b="$sub_last" 'BEGIN { printf "%.0f", (n - 1) / (b - a) }')
-	ph_rate=$(awk -v n="$n" -v a="$ph_first" -v b="$t_done" 'BEGIN { printf "%.0f", n / (b - a) }')
-	pub_rate=$(awk -v n="$n" -v a="$t_pub0" -v b="$t_pub1" 'BEGIN { printf "%.0f", n / (b - a) }')
-	ratio=$(fdiv "$ph_rate" "$sub_rate")
-	cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t_pub0" -v b="$t_done" 'BEGIN { printf "%.0f", 100 * t / hz / (b - a) }')
-	add "| MQTT ingest ($n msgs, $fields samples each) | phasor record stored $ph_rate msg/s | mosquitto_sub received $sub_rate msg/s (publisher $pub_rate msg/s) | **$ratio** (target >= 0.9) | record CPU ${cpu}% of a core |"
+	add "| MQTT ingest ($n msgs of $MQTT_FIELDS samples, QoS 1, side by side, best of 3) | phasor record stored $best_ph msg/s ($((best_ph * MQTT_FIELDS)) samples/s) | mosquitto_sub received $best_sub msg/s | **$(fdiv "$best_ph" "$best_sub")** (target >= 0.9) | record CPU ${cpu_best}% of a core |"
 	t_stop "$MQTT_PID" TERM
 }
 

@@ -27,6 +27,7 @@
 #include "phasor/util.h"
 
 #define TICK_MS 250
+#define THROTTLE_MS 10
 
 static void usage(FILE *out)
 {
@@ -144,8 +145,11 @@ int record_run(struct config *cfg, const struct record_opts *o)
 	next_stats_us = start_us + o->stats_ms * 1000;
 	next_report_us = start_us + o->report_ms * 1000;
 	while (running) {
+		bool throttled = hub_throttled(h);
+		/* A negative fd is ignored by poll: while throttled the hub's
+		 * fd stays readable, so wait a little instead. */
 		struct pollfd pfd[2] = {
-			{ .fd = hub_fd(h), .events = POLLIN },
+			{ .fd = throttled ? -1 : hub_fd(h), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 		};
 		int64_t now = util_mono_us();
@@ -153,11 +157,13 @@ int record_run(struct config *cfg, const struct record_opts *o)
 
 		if (timeout < 0)
 			timeout = 0;
+		if (throttled && timeout > THROTTLE_MS)
+			timeout = THROTTLE_MS;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			goto out;
 		}
-		if (pfd[0].revents & POLLIN)
+		if (throttled || (pfd[0].revents & POLLIN))
 			hub_dispatch(h);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;

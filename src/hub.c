@@ -39,6 +39,7 @@ struct hub {
 	struct source_sink sink;
 	const struct source *current;    /* whose decode/tick is running */
 	bool started, stopped;
+	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
 };
 
@@ -172,6 +173,11 @@ int hub_fd(const struct hub *h)
 	return queue_fd(h->q);
 }
 
+bool hub_throttled(const struct hub *h)
+{
+	return h->throttled;
+}
+
 static void handle(struct hub *h, struct source_msg *m)
 {
 	switch (m->kind) {
@@ -201,7 +207,18 @@ size_t hub_dispatch(struct hub *h)
 	void *batch[DISPATCH_BATCH];
 	size_t total = 0, n, i;
 
-	while (total < DISPATCH_MAX && (n = queue_pop(h->q, batch, DISPATCH_BATCH)) > 0) {
+	h->throttled = false;
+	while (total < DISPATCH_MAX) {
+		/* Backpressure: leave messages queued (the sources then wait,
+		 * and MQTT's broker buffers) until the writer catches up. */
+		if (h->store != NULL && !h->stopped && store_congested(h->store)) {
+			h->throttled = true;
+			h->stats.throttled++;
+			break;
+		}
+		n = queue_pop(h->q, batch, DISPATCH_BATCH);
+		if (n == 0)
+			break;
 		for (i = 0; i < n; i++)
 			handle(h, batch[i]);
 		total += n;

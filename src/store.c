@@ -49,6 +49,7 @@
 #define READER_BUSY_TIMEOUT_MS 2000
 #define BACKOFF_MIN_US 250000
 #define BACKOFF_MAX_US 5000000
+#define MULTI_ROWS 16                  /* samples per INSERT statement */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
 #define DROP_LOG_INTERVAL_US 10000000
@@ -150,6 +151,7 @@ struct store {
 	char *path;
 	sqlite3 *db;
 	sqlite3_stmt *ins_sample, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
+	sqlite3_stmt *ins_samples; /* MULTI_ROWS rows per statement */
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
 	size_t nmeters;
@@ -202,6 +204,20 @@ const char *store_state_name(enum store_state s)
 }
 
 /* ---- small sqlite helpers ---- */
+
+/*
+ * SQLite keeps allocation statistics behind one global mutex taken on every
+ * malloc and free; the writer then spends a fifth of its time on that lock
+ * under load. Nobody reads those statistics here: turn them off once,
+ * before SQLite initialises (if something initialised it already, the call
+ * fails harmlessly and the statistics stay on).
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 static void set_cause(char **cause, const char *fmt, ...) UTIL_PRINTF(2, 3);
 
@@ -448,6 +464,25 @@ static int prepare(struct store *st, char **cause)
 			return -1;
 		}
 	}
+	{
+		/* One statement for MULTI_ROWS rows: SQLite's per-statement cost
+		 * (VDBE start, reset) is then paid once per MULTI_ROWS samples. */
+		size_t len = 128 + MULTI_ROWS * 24, k;
+		char *sql = util_malloc(len), *p = sql;
+		int rc;
+
+		p += sprintf(p, "INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality, "
+				"session_id) VALUES");
+		for (k = 0; k < MULTI_ROWS; k++)
+			p += sprintf(p, "%s(?,?,?,?,?,?,?)", k ? "," : "");
+		rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					&st->ins_samples, NULL);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -476,6 +511,7 @@ static void destroy(struct store *st)
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->ins_sample);
+	sqlite3_finalize(st->ins_samples);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_finalize(st->last_sample_seq);
 	sqlite3_finalize(st->last_event_seq);
@@ -532,6 +568,7 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		set_cause(cause, "cannot create the directory of %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sqlite3_open_v2(path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -897,6 +934,18 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	pthread_mutex_unlock(&st->lock);
 }
 
+bool store_congested(struct store *st)
+{
+	bool congested;
+	size_t soft;
+
+	pthread_mutex_lock(&st->lock);
+	soft = st->queue_max / 2 < STORE_SOFT_BACKLOG ? st->queue_max / 2 : STORE_SOFT_BACKLOG;
+	congested = st->state == STORE_OK && st->queued >= soft;
+	pthread_mutex_unlock(&st->lock);
+	return congested;
+}
+
 void store_debug_set_max_pages(struct store *st, long pages)
 {
 	pthread_mutex_lock(&st->lock);
@@ -980,30 +1029,33 @@ static int transaction(struct store *st, size_t n, size_t ne, const struct weven
 
 		rc = insert_event(st, ++eseq, e->t_us, e->meter, e->source, e->what, e->text);
 	}
-	if (rc == SQLITE_OK && n > 0) {
-		if (st->session_id > 0)
-			sqlite3_bind_int64(ins, 7, st->session_id);
-		else
-			sqlite3_bind_null(ins, 7);
-		for (i = 0; i < n; i++) {
-			const struct sample *x = &st->wbuf[i];
+	for (i = 0; rc == SQLITE_OK && i < n;) {
+		/* Whole groups through the multi-row statement, the rest one by one. */
+		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
+		size_t rows = s == ins ? 1 : MULTI_ROWS, k;
 
-			sqlite3_bind_int64(ins, 1, ++seq);
-			sqlite3_bind_int64(ins, 2, x->t_us);
-			sqlite3_bind_int64(ins, 3, st->meter_ids[x->meter]);
-			sqlite3_bind_int(ins, 4, x->qty);
+		for (k = 0; k < rows; k++, i++) {
+			const struct sample *x = &st->wbuf[i];
+			int b = (int)k * 7;
+
+			sqlite3_bind_int64(s, b + 1, ++seq);
+			sqlite3_bind_int64(s, b + 2, x->t_us);
+			sqlite3_bind_int64(s, b + 3, st->meter_ids[x->meter]);
+			sqlite3_bind_int(s, b + 4, x->qty);
 			/* SQLite has no NaN: NULL, and quality says bad. */
 			if (isnan(x->value))
-				sqlite3_bind_null(ins, 5);
+				sqlite3_bind_null(s, b + 5);
 			else
-				sqlite3_bind_double(ins, 5, x->value);
-			sqlite3_bind_int(ins, 6, x->quality);
-			rc = sqlite3_step(ins);
-			sqlite3_reset(ins);
-			if (rc != SQLITE_DONE)
-				break;
-			rc = SQLITE_OK;
+				sqlite3_bind_double(s, b + 5, x->value);
+			sqlite3_bind_int(s, b + 6, x->quality);
+			if (st->session_id > 0)
+				sqlite3_bind_int64(s, b + 7, st->session_id);
+			else
+				sqlite3_bind_null(s, b + 7);
 		}
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
 	if (rc == SQLITE_OK && n > 0)
 		rc = save_seq(st, "samples.last_seq", seq);
@@ -1370,7 +1422,8 @@ struct store_reader *store_reader_open(const char *path, char **cause)
 	}
 	r = util_calloc(1, sizeof(*r));
 	r->path = util_strdup(path);
-	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL);
+	pthread_once(&sqlite_once, sqlite_setup);
+	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		set_cause(cause, "cannot open %s: %s", path,
 			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));

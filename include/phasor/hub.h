@@ -42,6 +42,13 @@ int hub_fd(const struct hub *h);
 /* Process everything queued. Returns the number of messages handled. */
 size_t hub_dispatch(struct hub *h);
 
+/*
+ * The last dispatch stopped because the store is behind (backpressure).
+ * The owner should then not wait on hub_fd() (it stays readable) but call
+ * hub_dispatch() again after a short sleep (~10 ms).
+ */
+bool hub_throttled(const struct hub *h);
+
 /* Periodic work (staleness, statistics). Call at least every 250 ms. */
 void hub_tick(struct hub *h, int64_t now_us);
 
@@ -63,6 +70,7 @@ struct hub_stats {
 	uint64_t samples;        /* samples handed to live/store */
 	size_t queue_depth, queue_high_water;
 	uint64_t queue_dropped;  /* messages the queue refused (sources count too) */
+	uint64_t throttled;      /* dispatches cut short by backpressure */
 };
 void hub_get_stats(struct hub *h, struct hub_stats *out);
 

@@ -94,6 +94,15 @@ void store_put_event(struct store *st, int64_t t_us, int meter, const char *sour
 void store_get_stats(struct store *st, struct store_stats *out);
 
 /*
+ * The writer is healthy but behind: more than STORE_SOFT_BACKLOG samples
+ * (or half of queue_max) wait. Producers should hold back (backpressure)
+ * rather than fill the queue up to queue_max, where samples are dropped;
+ * dropping is for a disk that refuses writes, not for a busy one.
+ */
+#define STORE_SOFT_BACKLOG 262144
+bool store_congested(struct store *st);
+
+/*
  * Wait until everything queued before the call is committed, or timeout_ms
  * passes (-1: no limit). 0 when flushed, -1 on timeout.
  */

@@ -99,8 +99,7 @@ t_mosquitto() {
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence false
-max_queued_messages 0
-max_inflight_messages 0
+max_queued_messages 1000000
 user $(id -un)
 log_dest stdout
 EOC
