@@ -108,7 +108,7 @@ unit: $(UNIT_BINS)
 
 integration: $(BIN) $(TOOL_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SANITIZE=$(SANITIZE) \
-		sh tests/run-integration.sh
+		bash tests/run-integration.sh
 
 check: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(UNIT_BINS)
@@ -118,7 +118,7 @@ check: deps-quiet
 bench: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(BENCH_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools BENCH=$(CURDIR)/$(BUILD)/bench \
-		sh bench/run.sh
+		bash bench/run.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/phasor/profiles \

@@ -1038,7 +1038,14 @@ static int transaction(struct store *st, size_t n, size_t ne, const struct weven
 			const struct sample *x = &st->wbuf[i];
 			int b = (int)k * 7;
 
-			sqlite3_bind_int64(s, b + 1, ++seq);
+			/* Only the batch's first row names its seq (the counter may be
+			 * ahead of max(seq) after pruning); SQLite numbers the others
+			 * max + 1, its append path, which skips a b-tree seek per row. */
+			if (i == 0)
+				sqlite3_bind_int64(s, b + 1, seq + 1);
+			else
+				sqlite3_bind_null(s, b + 1);
+			seq++;
 			sqlite3_bind_int64(s, b + 2, x->t_us);
 			sqlite3_bind_int64(s, b + 3, st->meter_ids[x->meter]);
 			sqlite3_bind_int(s, b + 4, x->qty);
