@@ -1074,6 +1074,15 @@ int profile_find(const char *name, char *buf, size_t size)
 				return 0;
 		}
 	}
+	/* installed: beside the binary (a relocated PREFIX), then the PREFIX
+	 * it was built for */
+	if (exe != NULL) {
+		char dir[4200];
+
+		snprintf(dir, sizeof(dir), "%s/../share/phasor/profiles", exe);
+		if (try_dir(dir, strlen(dir), name, buf, size) == 0)
+			return 0;
+	}
 	{
 		const char *dir = PHASOR_PREFIX "/share/phasor/profiles";
 

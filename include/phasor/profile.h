@@ -93,7 +93,9 @@ void profile_free(struct profile *p);
 /*
  * Find NAME.ini along the profile search path: the directories of
  * $PHASOR_PROFILES (colon separated), conf/profiles/ of the source tree when
- * running from the build tree, then PREFIX/share/phasor/profiles. Writes the
+ * running from the build tree, then ../share/phasor/profiles beside the
+ * binary (an installed, possibly relocated tree), then the compiled-in
+ * PREFIX/share/phasor/profiles. Writes the
  * path into buf and returns 0, or -1 when not found.
  */
 int profile_find(const char *name, char *buf, size_t size);
