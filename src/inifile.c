@@ -83,22 +83,26 @@ static bool is_blank(char c)
 }
 
 /*
- * The first of chars in [s, end), or end when there is none before an
- * inline comment (';' after white space): inih's own rule, so a line we
- * check and the line inih splits agree.
+ * inih's rule, so a line we check and the line inih splits agree: the first
+ * of chars in [s, end), or else where an inline comment (';' after white
+ * space) starts, or else end.
  */
 static const char *find_or_comment(const char *s, const char *end, const char *chars)
 {
 	bool was_space = false;
 
 	for (; s < end; s++) {
-		if (*s != '\0' && strchr(chars, *s) != NULL)
+		if ((*s != '\0' && strchr(chars, *s) != NULL) || (was_space && *s == ';'))
 			return s;
-		if (was_space && *s == ';')
-			return end;
 		was_space = is_blank(*s);
 	}
 	return end;
+}
+
+/* Did find_or_comment() find one of its chars (not ';')? */
+static bool found(const char *r, const char *end)
+{
+	return r < end && *r != ';';
 }
 
 static void add_section(struct parser *ps, const char *s, const char *e, int line)
@@ -133,7 +137,7 @@ static void header(struct parser *ps, const char *s, const char *e)
 {
 	const char *close = find_or_comment(s + 1, e, "]"), *after;
 
-	if (close == e) {
+	if (!found(close, e)) {
 		report(ps, ps->line, "missing ']' in section header");
 		ps->cur = CUR_BROKEN;
 		return;
@@ -181,8 +185,8 @@ static bool check_line(struct parser *ps, const char *s, size_t n, const char **
 		return false;
 	}
 	sep = find_or_comment(ts, te, "=:");
-	if (sep == te) {
-		const char *c = find_or_comment(ts, te, "");
+	if (!found(sep, te)) {
+		const char *c = sep;
 		char *t;
 
 		while (c > ts && is_blank(c[-1]))

@@ -569,6 +569,14 @@ static const struct bad_case bad_cases[] = {
 	    "14: [value] needs a quantity name, e.g. [value v_l1n]",
 	    "16: unknown section [widget] (expected [profile], [value QUANTITY] or [field PATH])",
 	    NULL } },
+	{ "header-text",
+	  "[profile] modbus\n"
+	  "driver = modbus\n"
+	  "max_registers = 10\n"
+	  "= 5\n"
+	  "[value freq]\n"
+	  "address = 1\n",
+	  { "1: unexpected text after ']': modbus", "4: missing key name before '='", NULL } },
 	{ "no-profile",
 	  "[value v_l1n]\n"
 	  "address = 1\n",
