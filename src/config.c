@@ -444,7 +444,7 @@ static bool host_valid(const char *h)
 	return true;
 }
 
-/* ---- pass two: sections ------------------------------------------------ */
+/* ---- validation, one kind of section at a time ------------------------ */
 
 static const char *const site_keys[] = { "name", "timezone", "target_pf", "nominal_frequency",
 					 NULL };
