@@ -3,16 +3,14 @@
  * config: reads the INI configuration of the contract and validates all of
  * it before anything starts.
  *
- * inih splits the lines; everything else is here. Parsing is two passes. The
- * first (inih with our own line reader) only collects sections and their
- * key/value pairs with line numbers: the reader counts lines, so the handler
- * knows where it is, and it parses the section headers itself (inih
- * truncates long section names and never reports empty sections). The
- * second pass validates section by section into struct config, loads each
- * meter's profile and does the checks that span sections (duplicate
- * devices, MQTT meters without a broker). Every problem is collected with
- * its line and reported at the end, sorted by line, so one run shows them
- * all. Topic filters are checked with payload_filter_valid(). Secrets are
+ * inifile reads the text into sections and key/value pairs with their
+ * lines and reports its lexical errors; everything else is here. The
+ * sections are first matched to the known kinds (repeated keys dropped but
+ * for topic), then validated section by section into struct config, which
+ * loads each meter's profile and does the checks that span sections
+ * (duplicate devices, MQTT meters without a broker). Every problem, the
+ * lexical ones too, is collected with its line and reported at the end,
+ * sorted by line, so one run shows them all. Topic filters are checked with payload_filter_valid(). Secrets are
  * only ever read from *_file keys, through config_read_secret(), which
  * refuses files others can read.
  */
@@ -21,7 +19,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -31,17 +28,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "phasor/inifile.h"
 #include "phasor/log.h"
 #include "phasor/payload.h"
 #include "phasor/regmap.h"
 #include "phasor/util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
-#define CONFIG_MAX_LINE 8192 /* inih's line buffer, raised from its 200 */
+#define CONFIG_MAX_LINE 8192
 #define SECRET_MAX_BYTES (64 * 1024)
 #define METER_NAME_MAX 64
 
-/* ---- pass one: sections and key/value pairs ---------------------------- */
+/* ---- sections: the document's, as ours ---------------------------------- */
 
 enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_METER, S__COUNT, S_IGNORED };
 
@@ -50,18 +48,14 @@ static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_METER] = "meter",
 };
 
-struct kv {
-	char *key;
-	char *value;
-	int line;
-};
-
 struct sect {
 	enum sect_kind kind; /* S_IGNORED: bad or unknown header, keys dropped */
 	char *title;         /* "[site]", "[meter x]": for messages */
 	char *meter_name;    /* S_METER only */
 	int line;
-	struct kv *kvs;
+	/* copies of the document's pairs without the repeated keys (but
+	 * topic); their strings belong to the document */
+	struct inifile_kv *kvs;
 	size_t nkvs;
 };
 
@@ -72,13 +66,11 @@ struct err {
 };
 
 struct parse {
-	const char *name; /* file name used in messages */
-	char *base;       /* directory for relative paths (NULL: as given) */
-	const char *p;    /* reader cursor in the text */
-	int line;         /* line the reader handed to inih last */
+	const char *name;    /* file name used in messages */
+	char *base;          /* directory for relative paths (NULL: as given) */
+	struct inifile *doc; /* NULL: the file could not be read */
 	struct sect *sects;
 	size_t nsects;
-	long cur;         /* index of the current section, -1: none yet */
 	struct err *errs;
 	size_t nerrs;
 };
@@ -119,124 +111,7 @@ static int err_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The section header on this line: "[kind]" or "[meter NAME]". */
-static void parse_header(struct parse *p, const char *start, int line)
-{
-	const char *close = strchr(start, ']');
-	struct sect s;
-	char *inner, *word, *rest;
-	const char *after;
-	size_t i;
-
-	memset(&s, 0, sizeof(s));
-	s.kind = S_IGNORED;
-	s.line = line;
-	if (close == NULL) {
-		perr(p, line, "missing ']' in section header");
-		goto add;
-	}
-	after = close + 1;
-	while (isspace((unsigned char)*after))
-		after++;
-	if (*after != '\0' && *after != ';' && *after != '#')
-		perr(p, line, "unexpected text after ']': %s", after);
-	inner = util_strndup(start + 1, (size_t)(close - start - 1));
-	word = util_trim(inner);
-	rest = word;
-	while (*rest != '\0' && !isspace((unsigned char)*rest))
-		rest++;
-	if (*rest != '\0') {
-		*rest++ = '\0';
-		rest = util_trim(rest);
-	}
-	for (i = 0; i < S__COUNT; i++)
-		if (strcmp(word, sect_names[i]) == 0)
-			break;
-	if (i == S__COUNT) {
-		const char *sugg = util_closest(word, sect_names);
-		char *shown = *rest ? util_printf("%s %s", word, rest) : util_strdup(word);
-		if (sugg == NULL)
-			perr(p, line,
-			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[meter NAME])",
-			     shown);
-		else if (strcmp(sugg, "meter") == 0)
-			perr(p, line, "unknown section [%s]; did you mean [meter NAME]?", shown);
-		else
-			perr(p, line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
-		free(shown);
-	} else if (i == S_METER && *rest == '\0') {
-		perr(p, line, "a meter section needs a name: [meter NAME]");
-	} else if (i != S_METER && *rest != '\0') {
-		perr(p, line, "section [%s] takes no name (found [%s %s])", word, word, rest);
-	} else {
-		s.kind = (enum sect_kind)i;
-		if (i == S_METER) {
-			s.meter_name = util_strdup(rest);
-			s.title = util_printf("[meter %s]", rest);
-		} else {
-			s.title = util_printf("[%s]", word);
-		}
-	}
-	free(inner);
-add:
-	p->sects = util_reallocarray(p->sects, p->nsects + 1, sizeof(*p->sects));
-	p->sects[p->nsects] = s;
-	p->cur = (long)p->nsects++;
-}
-
-/*
- * inih's line source. Called once per line, so p->line is the number of the
- * line the handler is about to see. Section headers are parsed here and
- * inih gets an empty line instead; over-long lines are reported here.
- */
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	const char *nl, *start;
-	size_t len, linelen;
-	char *copy;
-
-	if (*p->p == '\0')
-		return NULL;
-	p->line++;
-	nl = strchr(p->p, '\n');
-	len = nl != NULL ? (size_t)(nl - p->p) + 1 : strlen(p->p);
-	linelen = len;
-	start = p->p;
-	p->p += len;
-
-	if (linelen > 0 && start[linelen - 1] == '\n')
-		linelen--;
-	if (linelen > 0 && start[linelen - 1] == '\r')
-		linelen--;
-	/* inih needs room for "\r\n\0" beyond the line. */
-	if (len + 1 > (size_t)num || linelen + 3 > (size_t)num) {
-		perr(p, p->line, "line is too long (more than %d characters)", num - 3);
-		util_strlcpy(str, "\n", (size_t)num);
-		return str;
-	}
-	copy = util_strndup(start, linelen);
-	{
-		char *s = copy;
-		if (p->line == 1 && (unsigned char)s[0] == 0xef &&
-		    (unsigned char)s[1] == 0xbb && (unsigned char)s[2] == 0xbf)
-			s += 3;
-		s = util_trim(s);
-		if (*s == '[') {
-			parse_header(p, s, p->line);
-			free(copy);
-			util_strlcpy(str, "\n", (size_t)num);
-			return str;
-		}
-	}
-	free(copy);
-	memcpy(str, start, len);
-	str[len] = '\0';
-	return str;
-}
-
-static struct kv *sect_find(struct sect *s, const char *key)
+static struct inifile_kv *sect_find(struct sect *s, const char *key)
 {
 	size_t i;
 
@@ -246,44 +121,64 @@ static struct kv *sect_find(struct sect *s, const char *key)
 	return NULL;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+/* A section of the document as one of ours: "[kind]" or "[meter NAME]". */
+static void add_sect(struct parse *p, const struct inifile_section *in)
 {
-	struct parse *p = user;
-	struct sect *s;
-	struct kv *prev;
+	const char *word = in->kind, *rest = in->arg;
+	struct sect s;
+	size_t i, k;
 
-	(void)section; /* ours is p->cur: inih's is truncated */
-	if (value == NULL) {
-		perr(p, p->line, "expected 'key = value' or '[section]', found: %s", name);
-		return 1;
+	memset(&s, 0, sizeof(s));
+	s.kind = S_IGNORED;
+	s.line = in->line;
+	for (i = 0; i < S__COUNT; i++)
+		if (strcmp(word, sect_names[i]) == 0)
+			break;
+	if (i == S__COUNT) {
+		const char *sugg = util_closest(word, sect_names);
+		char *shown = *rest ? util_printf("%s %s", word, rest) : util_strdup(word);
+		if (sugg == NULL)
+			perr(p, s.line,
+			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
+			     "[meter NAME])",
+			     shown);
+		else if (strcmp(sugg, "meter") == 0)
+			perr(p, s.line, "unknown section [%s]; did you mean [meter NAME]?", shown);
+		else
+			perr(p, s.line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
+		free(shown);
+	} else if (i == S_METER && *rest == '\0') {
+		perr(p, s.line, "a meter section needs a name: [meter NAME]");
+	} else if (i != S_METER && *rest != '\0') {
+		perr(p, s.line, "section [%s] takes no name (found [%s %s])", word, word, rest);
+	} else {
+		s.kind = (enum sect_kind)i;
+		if (i == S_METER) {
+			s.meter_name = util_strdup(rest);
+			s.title = util_printf("[meter %s]", rest);
+		} else {
+			s.title = util_printf("[%s]", word);
+		}
 	}
-	if (*name == '\0') {
-		perr(p, p->line, "missing key name before '='");
-		return 1;
+	/* the keys of a section we do not know are not checked */
+	for (k = 0; s.kind != S_IGNORED && k < in->nkvs; k++) {
+		const struct inifile_kv *kv = &in->kvs[k], *first = inifile_repeated(in, k);
+
+		if (first != NULL && strcmp(kv->key, "topic") != 0) {
+			perr(p, kv->line, "duplicate key '%s' (first at line %d)", kv->key,
+			     first->line);
+			continue;
+		}
+		s.kvs = util_reallocarray(s.kvs, s.nkvs + 1, sizeof(*s.kvs));
+		s.kvs[s.nkvs++] = *kv;
 	}
-	if (p->cur < 0) {
-		perr(p, p->line, "key '%s' is outside any section (add [site], [meter NAME], ...)",
-		     name);
-		return 1;
-	}
-	s = &p->sects[p->cur];
-	if (s->kind == S_IGNORED)
-		return 1; /* the header was reported */
-	if (strcmp(name, "topic") != 0 && (prev = sect_find(s, name)) != NULL) {
-		perr(p, p->line, "duplicate key '%s' (first at line %d)", name, prev->line);
-		return 1;
-	}
-	s->kvs = util_reallocarray(s->kvs, s->nkvs + 1, sizeof(*s->kvs));
-	s->kvs[s->nkvs].key = util_strdup(name);
-	s->kvs[s->nkvs].value = util_strdup(value);
-	s->kvs[s->nkvs].line = p->line;
-	s->nkvs++;
-	return 1;
+	p->sects = util_reallocarray(p->sects, p->nsects + 1, sizeof(*p->sects));
+	p->sects[p->nsects++] = s;
 }
 
 /* ---- value helpers ---------------------------------------------------- */
 
-static bool has_value(struct parse *p, const struct kv *kv)
+static bool has_value(struct parse *p, const struct inifile_kv *kv)
 {
 	if (kv->value[0] != '\0')
 		return true;
@@ -291,7 +186,7 @@ static bool has_value(struct parse *p, const struct kv *kv)
 	return false;
 }
 
-static void set_str(struct parse *p, const struct kv *kv, char **out)
+static void set_str(struct parse *p, const struct inifile_kv *kv, char **out)
 {
 	if (!has_value(p, kv))
 		return;
@@ -317,7 +212,7 @@ static int parse_integer(const char *s, long *out)
 	return util_parse_long(s, LONG_MIN, LONG_MAX, out);
 }
 
-static bool get_long(struct parse *p, const struct kv *kv, long min, long max, long *out)
+static bool get_long(struct parse *p, const struct inifile_kv *kv, long min, long max, long *out)
 {
 	long v;
 
@@ -338,7 +233,7 @@ static bool get_long(struct parse *p, const struct kv *kv, long min, long max, l
 	return true;
 }
 
-static void get_int(struct parse *p, const struct kv *kv, int min, int max, int *out)
+static void get_int(struct parse *p, const struct inifile_kv *kv, int min, int max, int *out)
 {
 	long v;
 
@@ -346,7 +241,7 @@ static void get_int(struct parse *p, const struct kv *kv, int min, int max, int 
 		*out = (int)v;
 }
 
-static void get_double(struct parse *p, const struct kv *kv, double min, double max,
+static void get_double(struct parse *p, const struct inifile_kv *kv, double min, double max,
 		       double *out)
 {
 	double v;
@@ -365,7 +260,7 @@ static void get_double(struct parse *p, const struct kv *kv, double min, double 
 }
 
 /* Durations: the range is given as text for the message ("1s..1h"). */
-static bool get_duration(struct parse *p, const struct kv *kv, int64_t min_ms, int64_t max_ms,
+static bool get_duration(struct parse *p, const struct inifile_kv *kv, int64_t min_ms, int64_t max_ms,
 			 const char *range, int64_t *out)
 {
 	int64_t ms;
@@ -385,7 +280,7 @@ static bool get_duration(struct parse *p, const struct kv *kv, int64_t min_ms, i
 	return true;
 }
 
-static void get_bool(struct parse *p, const struct kv *kv, bool *out)
+static void get_bool(struct parse *p, const struct inifile_kv *kv, bool *out)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
 	static const char *const no[] = { "false", "no", "off", "0" };
@@ -437,7 +332,7 @@ static char *resolve_path(const struct parse *p, const char *v)
 	return util_printf("%s/%s", p->base, v);
 }
 
-static void set_path(struct parse *p, const struct kv *kv, char **out)
+static void set_path(struct parse *p, const struct inifile_kv *kv, char **out)
 {
 	if (!has_value(p, kv))
 		return;
@@ -445,7 +340,7 @@ static void set_path(struct parse *p, const struct kv *kv, char **out)
 	*out = resolve_path(p, kv->value);
 }
 
-static void set_secret(struct parse *p, const struct kv *kv, char **out)
+static void set_secret(struct parse *p, const struct inifile_kv *kv, char **out)
 {
 	char *path, *cause = NULL, *secret;
 
@@ -469,7 +364,7 @@ static void set_secret(struct parse *p, const struct kv *kv, char **out)
 	free(path);
 }
 
-static void unknown_key(struct parse *p, const struct sect *s, const struct kv *kv,
+static void unknown_key(struct parse *p, const struct sect *s, const struct inifile_kv *kv,
 			const char *const *keys)
 {
 	const char *sugg = util_closest(kv->key, keys);
@@ -549,7 +444,7 @@ static bool host_valid(const char *h)
 	return true;
 }
 
-/* ---- pass two: sections ------------------------------------------------ */
+/* ---- validation, one kind of section at a time ------------------------ */
 
 static const char *const site_keys[] = { "name", "timezone", "target_pf", "nominal_frequency",
 					 NULL };
@@ -580,7 +475,7 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 	size_t i;
 
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "name") == 0) {
 			set_str(p, kv, &c->site.name);
 		} else if (strcmp(kv->key, "timezone") == 0) {
@@ -612,7 +507,7 @@ static void do_store(struct parse *p, struct sect *s, struct config *c)
 	long v;
 
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "path") == 0) {
 			set_path(p, kv, &c->store.path);
 		} else if (strcmp(kv->key, "retention") == 0) {
@@ -638,7 +533,7 @@ static void do_log(struct parse *p, struct sect *s, struct config *c)
 	size_t i;
 
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "path") == 0) {
 			set_path(p, kv, &c->log.path);
 		} else if (strcmp(kv->key, "level") == 0) {
@@ -670,7 +565,7 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 	c->mqtt.enabled = true;
 	c->mqtt.line = s->line;
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "uri") == 0) {
 			const char *why;
 			if (!has_value(p, kv))
@@ -735,7 +630,7 @@ static void do_sync(struct parse *p, struct sect *s, struct config *c)
 	c->sync.enabled = true;
 	c->sync.line = s->line;
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "postgres") == 0)
 			set_str(p, kv, &c->sync.postgres);
 		else if (strcmp(kv->key, "password_file") == 0)
@@ -768,7 +663,7 @@ struct meter_ctx {
 };
 
 static const struct profile *get_profile(struct parse *p, struct meter_ctx *mc,
-					 struct config *c, const struct kv *kv)
+					 struct config *c, const struct inifile_kv *kv)
 {
 	char path[PATH_MAX];
 	struct diag d;
@@ -861,7 +756,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 		     bool keep)
 {
 	struct config_meter m;
-	const struct kv *driver_kv = NULL, *profile_kv = NULL;
+	const struct inifile_kv *driver_kv = NULL, *profile_kv = NULL;
 	bool driver_ok = false;
 	const char *why;
 	size_t i;
@@ -881,7 +776,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 		perr(p, s->line, "bad meter name '%s': %s", s->meter_name, why);
 
 	for (i = 0; i < s->nkvs; i++) {
-		struct kv *kv = &s->kvs[i];
+		struct inifile_kv *kv = &s->kvs[i];
 		if (strcmp(kv->key, "driver") == 0) {
 			driver_kv = kv;
 			if (!has_value(p, kv))
@@ -1094,135 +989,132 @@ static void fill_defaults(struct config *c)
 
 static void parse_free(struct parse *p)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < p->nsects; i++) {
-		struct sect *s = &p->sects[i];
-		for (j = 0; j < s->nkvs; j++) {
-			free(s->kvs[j].key);
-			if (s->kvs[j].value != NULL) {
-				explicit_bzero(s->kvs[j].value, strlen(s->kvs[j].value));
-				free(s->kvs[j].value);
-			}
-		}
-		free(s->kvs);
-		free(s->title);
-		free(s->meter_name);
+		free(p->sects[i].kvs);
+		free(p->sects[i].title);
+		free(p->sects[i].meter_name);
 	}
 	free(p->sects);
+	inifile_free(p->doc); /* wipes the values */
 	for (i = 0; i < p->nerrs; i++)
 		free(p->errs[i].msg);
 	free(p->errs);
 	free(p->base);
 }
 
-/* Run inih over the text with our reader; restores inih's globals. */
-static void collect(struct parse *p, const char *text)
+/* inifile's lexical errors join ours, to be sorted by line with them. */
+static void lexical_error(void *user, int line, const char *msg)
 {
-	int saved_max = ini_max_line;
-	bool saved_multi = ini_allow_multiline, saved_noval = ini_allow_no_value;
-	int rc;
-
-	/* Indented lines are ordinary keys (no continuation lines); a line
-	 * without '=' reaches the handler so it is reported with its line. */
-	ini_max_line = CONFIG_MAX_LINE;
-	ini_allow_multiline = false;
-	ini_allow_no_value = true;
-	p->p = text;
-	p->cur = -1;
-	rc = ini_parse_stream(reader, p, handler, p);
-	ini_max_line = saved_max;
-	ini_allow_multiline = saved_multi;
-	ini_allow_no_value = saved_noval;
-	if (rc == -2)
-		util_fail("out of memory (inih)");
+	perr(user, line, "%s", msg);
 }
 
-static struct config *load(const char *text, size_t len, const char *name, const char *base,
-			   struct diag *d)
+static void parse_init(struct parse *p, struct inifile_opts *opts, const char *name,
+		       const char *base)
 {
-	struct parse p;
-	struct config *c = util_calloc(1, sizeof(*c));
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->base = base != NULL ? util_strdup(base) : NULL;
+	memset(opts, 0, sizeof(*opts));
+	opts->max_line = CONFIG_MAX_LINE;
+	opts->section_hint = "add [site], [meter NAME], ...";
+	opts->on_error = lexical_error;
+	opts->user = p;
+}
+
+/*
+ * Validate p->doc into a new config that takes text (NULL with the
+ * document: the file could not be read). Every error of p goes to d,
+ * sorted by line; NULL when there was any.
+ */
+static struct config *load(struct parse *p, char *text, struct diag *d)
+{
+	struct config *c;
 	struct meter_ctx mc = { NULL, 0 };
 	long first[S__COUNT];
 	size_t i, j;
 
-	memset(&p, 0, sizeof(p));
-	p.name = name;
-	p.base = base != NULL ? util_strdup(base) : NULL;
-	c->path = util_strdup(name);
-	c->text = util_strndup(text, len);
+	if (p->doc == NULL) {
+		c = NULL;
+		goto out;
+	}
+	c = util_calloc(1, sizeof(*c));
+	c->path = util_strdup(p->name);
+	c->text = text;
+	text = NULL;
 	set_defaults(c);
 
-	if (strlen(text) != len)
-		perr(&p, 0, "the file contains a NUL byte");
-	collect(&p, text);
-
+	for (i = 0; i < p->doc->nsections; i++)
+		add_sect(p, &p->doc->sections[i]);
 	for (i = 0; i < S__COUNT; i++)
 		first[i] = -1;
 	/* [mqtt] first: meters need to know whether it exists. */
-	for (i = 0; i < p.nsects; i++)
-		if (p.sects[i].kind == S_MQTT)
+	for (i = 0; i < p->nsects; i++)
+		if (p->sects[i].kind == S_MQTT)
 			c->mqtt.enabled = true;
-	for (i = 0; i < p.nsects; i++) {
-		struct sect *s = &p.sects[i];
+	for (i = 0; i < p->nsects; i++) {
+		struct sect *s = &p->sects[i];
 		if (s->kind == S_IGNORED)
 			continue;
 		if (s->kind == S_METER) {
 			for (j = 0; j < i; j++)
-				if (p.sects[j].kind == S_METER &&
-				    strcmp(p.sects[j].meter_name, s->meter_name) == 0)
+				if (p->sects[j].kind == S_METER &&
+				    strcmp(p->sects[j].meter_name, s->meter_name) == 0)
 					break;
 			if (j < i)
-				perr(&p, s->line, "duplicate meter '%s' (first at line %d)",
-				     s->meter_name, p.sects[j].line);
+				perr(p, s->line, "duplicate meter '%s' (first at line %d)",
+				     s->meter_name, p->sects[j].line);
 			/* A duplicate's keys are still checked, but it is not kept. */
-			do_meter(&p, s, c, &mc, j == i);
+			do_meter(p, s, c, &mc, j == i);
 			continue;
 		}
 		if (first[s->kind] >= 0) {
-			perr(&p, s->line, "duplicate section %s (first at line %d)", s->title,
-			     p.sects[first[s->kind]].line);
+			perr(p, s->line, "duplicate section %s (first at line %d)", s->title,
+			     p->sects[first[s->kind]].line);
 			continue;
 		}
 		first[s->kind] = (long)i;
 		switch (s->kind) {
 		case S_SITE:
-			do_site(&p, s, c);
+			do_site(p, s, c);
 			break;
 		case S_STORE:
-			do_store(&p, s, c);
+			do_store(p, s, c);
 			break;
 		case S_LOG:
-			do_log(&p, s, c);
+			do_log(p, s, c);
 			break;
 		case S_MQTT:
-			do_mqtt(&p, s, c);
+			do_mqtt(p, s, c);
 			break;
 		case S_SYNC:
-			do_sync(&p, s, c);
+			do_sync(p, s, c);
 			break;
 		default:
 			break;
 		}
 	}
 	if (c->nmeters == 0)
-		perr(&p, 0, "no [meter NAME] section");
-	check_devices(&p, c);
+		perr(p, 0, "no [meter NAME] section");
+	check_devices(p, c);
 	fill_defaults(c);
 
 	for (i = 0; i < mc.nuses; i++)
 		free(mc.uses[i].name);
 	free(mc.uses);
 
-	if (p.nerrs > 0) {
-		qsort(p.errs, p.nerrs, sizeof(*p.errs), err_cmp);
-		for (i = 0; i < p.nerrs; i++)
-			diag_add(d, name, p.errs[i].line, "%s", p.errs[i].msg);
+	if (p->nerrs > 0) {
 		config_free(c);
 		c = NULL;
 	}
-	parse_free(&p);
+out:
+	if (p->nerrs > 0)
+		qsort(p->errs, p->nerrs, sizeof(*p->errs), err_cmp);
+	for (i = 0; i < p->nerrs; i++)
+		diag_add(d, p->name, p->errs[i].line, "%s", p->errs[i].msg);
+	parse_free(p);
+	free(text);
 	return c;
 }
 
@@ -1254,37 +1146,32 @@ static char *dir_of(const char *path)
 
 struct config *config_load(const char *path, struct diag *d)
 {
-	struct config *c;
+	struct parse p;
+	struct inifile_opts opts;
 	char *text, *base;
-	size_t len = 0;
 	struct stat st;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		diag_add(d, path, 0, "is a directory, not a configuration file");
 		return NULL;
 	}
-	text = util_read_file(path, CONFIG_MAX_BYTES, &len);
-	if (text == NULL) {
-		if (errno == EFBIG)
-			diag_add(d, path, 0, "cannot read: larger than %d bytes", CONFIG_MAX_BYTES);
-		else
-			diag_add(d, path, 0, "cannot read: %s", strerror(errno));
-		return NULL;
-	}
 	base = dir_of(path);
-	c = load(text, len, path, base, d);
+	parse_init(&p, &opts, path, base);
 	free(base);
-	free(text);
-	return c;
+	p.doc = inifile_load(path, CONFIG_MAX_BYTES, &opts, NULL, &text);
+	return load(&p, text, d);
 }
 
 struct config *config_load_string(const char *text, const char *name, struct diag *d)
 {
+	struct parse p;
+	struct inifile_opts opts;
 	char *base = strchr(name, '/') != NULL ? dir_of(name) : NULL;
-	struct config *c = load(text, strlen(text), name, base, d);
 
+	parse_init(&p, &opts, name, base);
 	free(base);
-	return c;
+	p.doc = inifile_parse(text, strlen(text), name, &opts, NULL);
+	return load(&p, util_strdup(text), d);
 }
 
 void config_free(struct config *c)

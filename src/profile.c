@@ -4,13 +4,10 @@
  * docs/profiles.md) and validates all of it, reporting every problem as
  * file:line in a struct diag.
  *
- * Loading is two passes. inih reads the file through our own line reader
- * (the Debian inih passes no line number to the handler, but it calls the
- * reader once per line, so the reader's count is the handler's line); the
- * reader also records section headers with their lines and catches what
- * inih would drop silently (overlong lines, lines without '='). Everything
- * lands in a list of sections with their keys; the second pass knows the
- * driver and the [profile] defaults whatever the key order, and checks each
+ * Loading is two passes. inifile reads the file into its sections and keys
+ * with their lines, reporting what is wrong with the text itself (overlong
+ * lines, lines without '=', ...). The second pass, here, knows the driver
+ * and the [profile] defaults whatever the key order, and checks each
  * section against them.
  */
 #include "phasor/profile.h"
@@ -24,8 +21,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <ini.h>
-
+#include "phasor/inifile.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
 
@@ -95,34 +91,6 @@ const char *profile_order_name(enum word_order o)
 	return (unsigned)o < UTIL_ARRAY_LEN(order_names) - 1 ? order_names[o] : "?";
 }
 
-/* ---- first pass: sections and keys with their lines ------------------- */
-
-struct kv {
-	char *key, *value;
-	int line;
-};
-
-struct section {
-	char *kind;    /* "profile", "value", "field", or what the file said */
-	char *arg;     /* the rest of the header, trimmed ("" when none) */
-	int line;
-	struct kv *kvs;
-	size_t nkvs, cap;
-};
-
-struct parse {
-	const char *file;
-	struct diag *d;
-	const char *buf;
-	size_t len, pos;
-	int line;
-	struct section *sects;
-	size_t nsects, cap;
-	/* index of the section keys go to; -1 before the first header, -2
-	 * after a broken header (its keys are dropped without more noise) */
-	long cur;
-};
-
 /* A file's text in a message: sanitized and short. */
 static const char *shown(char *buf, size_t size, const char *s)
 {
@@ -131,158 +99,7 @@ static const char *shown(char *buf, size_t size, const char *s)
 
 #define SHOWN(s) shown((char[96]){ 0 }, 96, (s))
 
-static bool is_blank(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/*
- * Where inih's find_chars_or_comment() stops: the first of chars, or an
- * inline comment (';' after white space), or the end.
- */
-static const char *find_or_comment(const char *s, const char *end, const char *chars)
-{
-	bool was_space = false;
-
-	for (; s < end; s++) {
-		if (strchr(chars, *s) != NULL)
-			return s;
-		if (was_space && *s == ';')
-			return end;
-		was_space = isspace((unsigned char)*s) != 0;
-	}
-	return end;
-}
-
-static void add_section(struct parse *ps, const char *s, size_t n)
-{
-	struct section *sec;
-	char *text = util_strndup(s, n), *kind = util_trim(text), *sp;
-
-	if (ps->nsects == ps->cap) {
-		ps->cap = ps->cap ? ps->cap * 2 : 16;
-		ps->sects = util_reallocarray(ps->sects, ps->cap, sizeof(*ps->sects));
-	}
-	sec = &ps->sects[ps->nsects];
-	memset(sec, 0, sizeof(*sec));
-	sp = kind + strcspn(kind, " \t");
-	sec->arg = util_strdup(util_trim(sp));
-	*sp = '\0';
-	sec->kind = util_strdup(kind);
-	free(text);
-	sec->line = ps->line;
-	ps->cur = (long)ps->nsects++;
-}
-
-/*
- * inih's reader: one line per call into str (num bytes). Leading blanks are
- * dropped so an indented key is a key, not a continuation of the previous
- * value. Lines inih would misread come back empty after a diagnostic.
- */
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse *ps = stream;
-	const char *s, *e, *nl;
-	size_t n;
-
-	if (ps->pos >= ps->len)
-		return NULL;
-	s = ps->buf + ps->pos;
-	nl = memchr(s, '\n', ps->len - ps->pos);
-	e = nl != NULL ? nl : ps->buf + ps->len;
-	ps->pos = (size_t)(e - ps->buf) + (nl != NULL);
-	ps->line++;
-
-	if (ps->line == 1 && e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	while (s < e && is_blank((unsigned char)*s))
-		s++;
-	while (e > s && is_blank((unsigned char)e[-1]))
-		e--;
-	n = (size_t)(e - s);
-	str[0] = '\0';
-
-	if (memchr(s, '\0', n) != NULL) {
-		diag_add(ps->d, ps->file, ps->line, "NUL byte in the line");
-		return str;
-	}
-	if (n == 0)
-		return str;
-	if (*s == ';' || *s == '#') {
-		/* a comment stays a comment, however long */
-		if (n > (size_t)num - 1)
-			n = (size_t)num - 1;
-		memcpy(str, s, n);
-		str[n] = '\0';
-		return str;
-	}
-	if (n > (size_t)num - 1) {
-		diag_add(ps->d, ps->file, ps->line, "line too long (%zu characters, at most %d)",
-			 n, num - 1);
-		if (*s == '[')
-			ps->cur = -2;
-		return str;
-	}
-	if (*s == '[') {
-		const char *close = find_or_comment(s + 1, e, "]");
-
-		if (close == e) {
-			diag_add(ps->d, ps->file, ps->line, "section header without ']'");
-			ps->cur = -2;
-			return str;
-		}
-		add_section(ps, s + 1, (size_t)(close - s - 1));
-	} else if (find_or_comment(s, e, "=:") == e) {
-		diag_add(ps->d, ps->file, ps->line, "expected 'key = value' or '[section]'");
-		return str;
-	}
-	memcpy(str, s, n);
-	str[n] = '\0';
-	return str;
-}
-
-static int handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct parse *ps = user;
-	struct section *sec;
-	struct kv *kv;
-
-	(void)section; /* the reader knows the section, with its line */
-	if (ps->cur == -2)
-		return 1;
-	if (ps->cur < 0) {
-		diag_add(ps->d, ps->file, ps->line, "'%s' before any section", SHOWN(name));
-		return 1;
-	}
-	sec = &ps->sects[ps->cur];
-	if (sec->nkvs == sec->cap) {
-		sec->cap = sec->cap ? sec->cap * 2 : 8;
-		sec->kvs = util_reallocarray(sec->kvs, sec->cap, sizeof(*sec->kvs));
-	}
-	kv = &sec->kvs[sec->nkvs++];
-	kv->key = util_strdup(name);
-	kv->value = util_strdup(value != NULL ? value : "");
-	kv->line = ps->line;
-	return 1;
-}
-
-static void parse_free(struct parse *ps)
-{
-	size_t i, j;
-
-	for (i = 0; i < ps->nsects; i++) {
-		for (j = 0; j < ps->sects[i].nkvs; j++) {
-			free(ps->sects[i].kvs[j].key);
-			free(ps->sects[i].kvs[j].value);
-		}
-		free(ps->sects[i].kvs);
-		free(ps->sects[i].kind);
-		free(ps->sects[i].arg);
-	}
-	free(ps->sects);
-}
-
-/* ---- second pass: validation ------------------------------------------ */
+/* ---- validation ------------------------------------------------------- */
 
 enum key_scope { FOR_ANY, FOR_MODBUS, FOR_MQTT };
 
@@ -381,7 +198,7 @@ static int parse_integer(const char *s, long long *out)
 	return 0;
 }
 
-static int parse_int_key(struct ctx *c, const struct kv *kv, long min, long max, long *out)
+static int parse_int_key(struct ctx *c, const struct inifile_kv *kv, long min, long max, long *out)
 {
 	long long v;
 
@@ -399,7 +216,7 @@ static int parse_int_key(struct ctx *c, const struct kv *kv, long min, long max,
 	return 0;
 }
 
-static int parse_scale(struct ctx *c, const struct kv *kv, double *out)
+static int parse_scale(struct ctx *c, const struct inifile_kv *kv, double *out)
 {
 	double v;
 
@@ -415,7 +232,7 @@ static int parse_scale(struct ctx *c, const struct kv *kv, double *out)
 	return 0;
 }
 
-static int parse_function(struct ctx *c, const struct kv *kv, int *out)
+static int parse_function(struct ctx *c, const struct inifile_kv *kv, int *out)
 {
 	long long v;
 
@@ -433,7 +250,7 @@ static int parse_function(struct ctx *c, const struct kv *kv, int *out)
 	return 0;
 }
 
-static int parse_type(struct ctx *c, const struct kv *kv, enum reg_type *out)
+static int parse_type(struct ctx *c, const struct inifile_kv *kv, enum reg_type *out)
 {
 	int t = profile_type_parse(kv->value);
 
@@ -445,7 +262,7 @@ static int parse_type(struct ctx *c, const struct kv *kv, enum reg_type *out)
 	return 0;
 }
 
-static int parse_order(struct ctx *c, const struct kv *kv, enum word_order *out)
+static int parse_order(struct ctx *c, const struct inifile_kv *kv, enum word_order *out)
 {
 	int o = profile_order_parse(kv->value);
 
@@ -458,17 +275,14 @@ static int parse_order(struct ctx *c, const struct kv *kv, enum word_order *out)
 }
 
 /* Warn about a key given twice in a section; returns true for a repeat. */
-static bool repeated(struct ctx *c, const struct section *sec, size_t k)
+static bool repeated(struct ctx *c, const struct inifile_section *sec, size_t k)
 {
-	size_t j;
+	const struct inifile_kv *first = inifile_repeated(sec, k);
 
-	for (j = 0; j < k; j++)
-		if (strcmp(sec->kvs[j].key, sec->kvs[k].key) == 0) {
-			diag_add(c->d, c->file, sec->kvs[k].line, "duplicate key '%s' (first at line %d)",
-				 SHOWN(sec->kvs[k].key), sec->kvs[j].line);
-			return true;
-		}
-	return false;
+	if (first != NULL)
+		diag_add(c->d, c->file, sec->kvs[k].line, "duplicate key '%s' (first at line %d)",
+			 SHOWN(sec->kvs[k].key), first->line);
+	return first != NULL;
 }
 
 /* Split a comma separated list in place into at most max trimmed items;
@@ -492,13 +306,13 @@ static size_t split_list(char *s, char **items, size_t max)
 	}
 }
 
-static void check_profile_section(struct ctx *c, const struct section *sec, struct profile *p,
+static void check_profile_section(struct ctx *c, const struct inifile_section *sec, struct profile *p,
 				  bool *have_max_registers)
 {
 	size_t k;
 
 	for (k = 0; k < sec->nkvs; k++) {
-		const struct kv *kv = &sec->kvs[k];
+		const struct inifile_kv *kv = &sec->kvs[k];
 		const struct key_def *def = NULL;
 		size_t j;
 		long v;
@@ -577,7 +391,7 @@ static void check_profile_section(struct ctx *c, const struct section *sec, stru
 }
 
 /* Parse a sentinel list for a value of type t into r. */
-static void parse_sentinels(struct ctx *c, const struct kv *kv, struct profile_reg *r)
+static void parse_sentinels(struct ctx *c, const struct inifile_kv *kv, struct profile_reg *r)
 {
 	char *copy = util_strdup(kv->value), *items[PROFILE_MAX_SENTINELS];
 	size_t n = split_list(copy, items, PROFILE_MAX_SENTINELS), i;
@@ -625,10 +439,10 @@ static void parse_sentinels(struct ctx *c, const struct kv *kv, struct profile_r
 	free(copy);
 }
 
-static void check_value_section(struct ctx *c, const struct section *sec, struct profile *p)
+static void check_value_section(struct ctx *c, const struct inifile_section *sec, struct profile *p)
 {
 	struct profile_reg r;
-	const struct kv *addr_kv = NULL, *sentinel_kv = NULL;
+	const struct inifile_kv *addr_kv = NULL, *sentinel_kv = NULL;
 	int q = -1;
 	size_t k;
 	long v;
@@ -655,7 +469,7 @@ static void check_value_section(struct ctx *c, const struct section *sec, struct
 	}
 
 	for (k = 0; k < sec->nkvs; k++) {
-		const struct kv *kv = &sec->kvs[k];
+		const struct inifile_kv *kv = &sec->kvs[k];
 		int fn;
 
 		if (repeated(c, sec, k))
@@ -730,7 +544,7 @@ static bool claim_qty(struct ctx *c, int q, int line, const struct profile_field
 	return true;
 }
 
-static void check_field_section(struct ctx *c, const struct section *sec, struct profile *p)
+static void check_field_section(struct ctx *c, const struct inifile_section *sec, struct profile *p)
 {
 	struct profile_field f;
 	bool ok = true, have = false;
@@ -763,7 +577,7 @@ static void check_field_section(struct ctx *c, const struct section *sec, struct
 	}
 
 	for (k = 0; k < sec->nkvs; k++) {
-		const struct kv *kv = &sec->kvs[k];
+		const struct inifile_kv *kv = &sec->kvs[k];
 
 		if (repeated(c, sec, k))
 			continue;
@@ -825,16 +639,16 @@ static void check_field_section(struct ctx *c, const struct section *sec, struct
 	p->fields[p->nfields++] = f;
 }
 
-static void validate(struct ctx *c, struct parse *ps, struct profile *p)
+static void validate(struct ctx *c, const struct inifile *doc, struct profile *p)
 {
-	const struct section *prof = NULL;
-	const struct kv *driver_kv = NULL;
+	const struct inifile_section *prof = NULL;
+	const struct inifile_kv *driver_kv = NULL;
 	bool have_max_registers = false;
 	size_t i, k;
 
 	/* the [profile] section, and its driver and format, come first */
-	for (i = 0; i < ps->nsects; i++) {
-		const struct section *sec = &ps->sects[i];
+	for (i = 0; i < doc->nsections; i++) {
+		const struct inifile_section *sec = &doc->sections[i];
 
 		if (strcmp(sec->kind, "profile") != 0)
 			continue;
@@ -851,7 +665,7 @@ static void validate(struct ctx *c, struct parse *ps, struct profile *p)
 		diag_add(c->d, c->file, 0, "missing [profile] section");
 	} else {
 		for (k = 0; k < prof->nkvs; k++) {
-			const struct kv *kv = &prof->kvs[k];
+			const struct inifile_kv *kv = &prof->kvs[k];
 
 			if (strcmp(kv->key, "driver") == 0 && driver_kv == NULL) {
 				driver_kv = kv;
@@ -878,8 +692,8 @@ static void validate(struct ctx *c, struct parse *ps, struct profile *p)
 				 "missing max_registers (registers per request, 1..125)");
 	}
 
-	for (i = 0; i < ps->nsects; i++) {
-		const struct section *sec = &ps->sects[i];
+	for (i = 0; i < doc->nsections; i++) {
+		const struct inifile_section *sec = &doc->sections[i];
 
 		if (strcmp(sec->kind, "profile") == 0)
 			continue;
@@ -936,26 +750,18 @@ static char *name_from_path(const char *path)
 
 struct profile *profile_load(const char *path, const char *name, struct diag *d)
 {
-	struct parse ps;
+	static const struct inifile_opts opts = {
+		.max_line = PROFILE_MAX_LINE,
+		.section_hint = "add [profile], [value QUANTITY] or [field PATH]",
+	};
+	struct inifile *doc;
 	struct ctx c;
 	struct profile *p;
-	size_t before = d->n, len;
-	char *text;
+	size_t before = d->n;
 
-	text = util_read_file(path, PROFILE_FILE_MAX, &len);
-	if (text == NULL) {
-		diag_add(d, path, 0, "cannot read the profile: %s", strerror(errno));
+	doc = inifile_load(path, PROFILE_FILE_MAX, &opts, d, NULL);
+	if (doc == NULL)
 		return NULL;
-	}
-	memset(&ps, 0, sizeof(ps));
-	ps.file = path;
-	ps.d = d;
-	ps.buf = text;
-	ps.len = len;
-	ps.cur = -1;
-	/* The handler always returns 1 and the reader hands inih only lines it
-	 * accepts, so inih itself has nothing to report. */
-	(void)ini_parse_stream(reader, &ps, handler, &ps);
 
 	memset(&c, 0, sizeof(c));
 	c.file = path;
@@ -971,9 +777,8 @@ struct profile *profile_load(const char *path, const char *name, struct diag *d)
 	p->name = name != NULL ? util_strdup(name) : name_from_path(path);
 	p->path = util_strdup(path);
 	p->format = PAYLOAD_JSON;
-	validate(&c, &ps, p);
-	parse_free(&ps);
-	free(text);
+	validate(&c, doc, p);
+	inifile_free(doc);
 	if (d->n != before) {
 		profile_free(p);
 		return NULL;

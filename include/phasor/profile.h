@@ -35,6 +35,10 @@ enum word_order { WO_ABCD, WO_CDAB, WO_BADC, WO_DCBA };
 
 #define PROFILE_MAX_SENTINELS 4
 
+/* The longest line of a profile file, without its line end (comment lines
+ * may be longer). */
+#define PROFILE_MAX_LINE 200
+
 struct profile_reg {
 	int qty;               /* enum qty_id */
 	uint8_t function;      /* 3 (holding) or 4 (input) */

@@ -584,9 +584,29 @@ static void test_long_lines(void **state)
 		c = config_load_string(text, "t.ini", &d);
 		assert_null(c);
 		assert_int_equal(d.n, 2);
-		assert_string_equal(d.lines[0], "t.ini:5: line is too long (more than 8189 characters)");
+		assert_string_equal(d.lines[0],
+				    "t.ini:5: line is too long (10014 characters, at most 8192)");
 		assert_string_equal(d.lines[1], "t.ini:6: port: 0 is not a port (1..65535)");
 		free(huge);
+		free(text);
+	}
+
+	/* Exactly at the limit is fine; a comment line may be longer. */
+	{
+		char *fit = util_calloc(8192 - 14 + 1, 1), *comment = util_calloc(10001, 1);
+		memset(fit, 'f', 8192 - 14);
+		memset(comment, 'c', 10000);
+		comment[0] = '#';
+		text = util_printf(MB "description = %s\n%s\nport = 1502\n", fit, comment);
+		c = config_load_string(text, "t.ini", &d);
+		if (c == NULL)
+			diag_print(&d, stderr);
+		assert_non_null(c);
+		assert_string_equal(c->meters[0].description, fit);
+		assert_int_equal(c->meters[0].port, 1502);
+		config_free(c);
+		free(fit);
+		free(comment);
 		free(text);
 	}
 	diag_clear(&d);

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <ini.h>
 
 #include "phasor/diag.h"
 #include "phasor/profile.h"
@@ -560,16 +559,24 @@ static const struct bad_case bad_cases[] = {
 	  "[value]\n"                               /* 14 */
 	  "address = 3\n"                           /* 15 */
 	  "[widget]\n",                             /* 16 */
-	  { "1: 'vendor' before any section",
-	    "2: section header without ']'",
-	    "7: expected 'key = value' or '[section]'",
-	    "11: line too long (@LEN@ characters, at most @MAX@)",
+	  { "1: key 'vendor' is outside any section (add [profile], [value QUANTITY] or [field PATH])",
+	    "2: missing ']' in section header",
+	    "7: expected 'key = value' or '[section]', found: this line has no equals sign",
+	    "11: line is too long (@LEN@ characters, at most @MAX@)",
 	    "8: duplicate section [profile] (first at line 4)",
 	    "13: duplicate section [profile] (first at line 4)",
 	    "4: missing driver (modbus or mqtt)",
 	    "14: [value] needs a quantity name, e.g. [value v_l1n]",
 	    "16: unknown section [widget] (expected [profile], [value QUANTITY] or [field PATH])",
 	    NULL } },
+	{ "header-text",
+	  "[profile] modbus\n"
+	  "driver = modbus\n"
+	  "max_registers = 10\n"
+	  "= 5\n"
+	  "[value freq]\n"
+	  "address = 1\n",
+	  { "1: unexpected text after ']': modbus", "4: missing key name before '='", NULL } },
 	{ "no-profile",
 	  "[value v_l1n]\n"
 	  "address = 1\n",
@@ -615,21 +622,21 @@ static const struct bad_case bad_cases[] = {
 /* Replace each @KEY@ of s by its value (caller frees). */
 static char *expand(const char *s)
 {
-	int max = ini_max_line - 1;
+	int max = PROFILE_MAX_LINE;
 	char *longline, *longcomment, *fits, *out;
 	char num[32], lim[32];
 	size_t cap, n = 0;
 	const char *p;
 
-	/* one character more than inih's buffer holds: an error */
+	/* one character more than a profile line may hold: an error */
 	longline = util_calloc((size_t)max + 2, 1);
 	memcpy(longline, "vendor = ", 9);
 	memset(longline + 9, 'x', (size_t)max + 1 - 9);
-	/* a comment far longer than the buffer: fine */
+	/* a comment far longer than that: fine */
 	longcomment = util_calloc((size_t)max * 3 + 1, 1);
 	longcomment[0] = '#';
 	memset(longcomment + 1, 'c', (size_t)max * 3 - 1);
-	/* exactly as long as the buffer holds */
+	/* exactly as long as a line may be */
 	fits = util_calloc((size_t)max + 1, 1);
 	memcpy(fits, "model = ", 8);
 	memset(fits + 8, 'm', (size_t)max - 8);
@@ -711,7 +718,7 @@ static void test_unreadable(void **state)
 {
 	struct diag d;
 	char *path = util_printf("%s/does-not-exist.ini", tmpdir);
-	char *want = util_printf("%s: cannot read the profile: %s", path, strerror(ENOENT));
+	char *want = util_printf("%s: cannot read: %s", path, strerror(ENOENT));
 
 	(void)state;
 	diag_init(&d);
@@ -768,7 +775,7 @@ static void test_custom_profile(void **state)
 	assert_int_equal(d.n, 0);
 	assert_string_equal(p->name, "custom-meter");
 	assert_string_equal(p->vendor, "ACME Corp.");
-	assert_int_equal(strlen(p->model), (size_t)ini_max_line - 1 - 8);
+	assert_int_equal(strlen(p->model), PROFILE_MAX_LINE - 8);
 	assert_int_equal(p->driver, PROFILE_MODBUS);
 	assert_int_equal(p->max_registers, 60);
 	assert_int_equal(p->max_gap, 0);
