@@ -84,7 +84,7 @@ $(BIN): $(BUILD)/obj/main.o $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CPPFLAGS) -DPHASOR_TEST_SRCDIR='"$(CURDIR)"' $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB) | $(BUILD)/tools
 	@$(if $(Q),echo "  TOOL    $@")

@@ -19,6 +19,7 @@
 #include "phasor/analysis.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "support.h"
 
 #define REF_FILE "analysis_reference.txt"
 
@@ -447,30 +448,13 @@ static int reffile_parse(struct reffile *f, char *text, const char *name)
 	return 0;
 }
 
-/* The reference file, from the source tree (run from the top or build/tests). */
+/* The reference file, from the source tree ($PHASOR_TEST_DATA overrides). */
 static char *read_reference(char *path, size_t size)
 {
-	const char *dirs[4];
 	const char *env = getenv("PHASOR_TEST_DATA");
-	const char *exe = util_exe_dir();
-	char exe_data[512];
-	size_t i, n = 0;
-	char *text;
 
-	if (env != NULL)
-		dirs[n++] = env;
-	dirs[n++] = "tests/data";
-	if (exe != NULL) {
-		snprintf(exe_data, sizeof(exe_data), "%s/../../tests/data", exe);
-		dirs[n++] = exe_data;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(path, size, "%s/%s", dirs[i], REF_FILE);
-		text = util_read_file(path, 1 << 20, NULL);
-		if (text != NULL)
-			return text;
-	}
-	return NULL;
+	snprintf(path, size, "%s/%s", env != NULL ? env : test_path("tests/data"), REF_FILE);
+	return util_read_file(path, 1 << 20, NULL);
 }
 
 static bool num_close(double got, double want, double tol)

@@ -25,6 +25,7 @@
 #include "phasor/config.h"
 #include "phasor/log.h"
 #include "phasor/util.h"
+#include "support.h"
 
 static char tmpdir[PATH_MAX];
 static char profiles_dir[PATH_MAX + 32];
@@ -898,30 +899,11 @@ static void test_driver_names(void **state)
 
 /* ---- main --------------------------------------------------------------- */
 
-/* The repository's conf/profiles: up from the test binary (build/tests,
- * build/san/tests). */
+/* The repository's conf/profiles. */
 static int find_profiles(void)
 {
-	const char *exe = util_exe_dir();
-	char dir[PATH_MAX], probe[PATH_MAX + 32];
-	int up;
-
-	if (exe == NULL)
-		return -1;
-	util_strlcpy(dir, exe, sizeof(dir));
-	for (up = 0; up < 5; up++) {
-		char *slash;
-		snprintf(probe, sizeof(probe), "%s/conf/profiles/pac3200.ini", dir);
-		if (access(probe, R_OK) == 0) {
-			snprintf(profiles_dir, sizeof(profiles_dir), "%s/conf/profiles", dir);
-			return 0;
-		}
-		slash = strrchr(dir, '/');
-		if (slash == NULL || slash == dir)
-			break;
-		*slash = '\0';
-	}
-	return -1;
+	snprintf(profiles_dir, sizeof(profiles_dir), "%s", test_path("conf/profiles"));
+	return access(profiles_dir, R_OK) == 0 ? 0 : -1;
 }
 
 int main(void)

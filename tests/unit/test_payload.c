@@ -19,6 +19,7 @@
 #include "phasor/payload.h"
 #include "phasor/profile.h"
 #include "phasor/util.h"
+#include "support.h"
 
 #define F(p, q, sc) { .path = (char *)(p), .qty = (q), .phase_qty = { -1, -1, -1 }, .scale = (sc) }
 #define FP(p, q, a, b, c, sc)                                                 \
@@ -300,29 +301,11 @@ static void test_decode_table(void **state)
 
 static struct profile *shipped[3];
 
-/* PHASOR_PROFILES=<repo>/conf/profiles, found from the test binary
- * (build/tests or build/san/tests) unless already set. */
+/* PHASOR_PROFILES=<repo>/conf/profiles unless already set. */
 static void find_profiles_dir(void)
 {
-	static const char *const up[] = { "/../../conf/profiles", "/../../../conf/profiles" };
-	const char *exe = util_exe_dir();
-	size_t i;
-
-	if (getenv("PHASOR_PROFILES") != NULL || exe == NULL)
-		return;
-	for (i = 0; i < UTIL_ARRAY_LEN(up); i++) {
-		char dir[1024], file[1100];
-		FILE *f;
-
-		snprintf(dir, sizeof(dir), "%s%s", exe, up[i]);
-		snprintf(file, sizeof(file), "%s/shelly-pro3em.ini", dir);
-		f = fopen(file, "r");
-		if (f != NULL) {
-			fclose(f);
-			setenv("PHASOR_PROFILES", dir, 1);
-			return;
-		}
-	}
+	if (getenv("PHASOR_PROFILES") == NULL)
+		setenv("PHASOR_PROFILES", test_path("conf/profiles"), 1);
 }
 
 static struct profile *load_shipped(const char *name)

@@ -24,51 +24,15 @@
 #include "phasor/qty.h"
 #include "phasor/regmap.h"
 #include "phasor/util.h"
+#include "support.h"
 
 static const enum word_order all_orders[] = { WO_ABCD, WO_CDAB, WO_BADC, WO_DCBA };
 
 /* ---- the source tree, for the shipped profiles ---------------------------- */
 
-static bool is_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The repository root: $PHASOR_SRCDIR, the directory two up from this file
- * (relative to the working directory: tests run from the root), or two or
- * three up from the test binary (build/tests, build/san/tests). */
 static const char *srcdir(void)
 {
-	static char found[PATH_MAX];
-	const char *env = getenv("PHASOR_SRCDIR"), *exe = util_exe_dir();
-	char *here = util_strdup(__FILE__), *slash = strrchr(here, '/'), *cand[4];
-	size_t i;
-
-	if (found[0] != '\0') {
-		free(here);
-		return found;
-	}
-	if (slash != NULL)
-		*slash = '\0';
-	cand[0] = util_strdup(env != NULL ? env : "/nonexistent");
-	cand[1] = util_printf("%s/../..", slash != NULL ? here : ".");
-	cand[2] = util_printf("%s/../..", exe != NULL ? exe : "/nonexistent");
-	cand[3] = util_printf("%s/../../..", exe != NULL ? exe : "/nonexistent");
-	for (i = 0; i < 4 && found[0] == '\0'; i++) {
-		char *probe = util_printf("%s/conf/profiles/pac3200.ini", cand[i]);
-
-		if (!is_file(probe) || realpath(cand[i], found) == NULL)
-			found[0] = '\0';
-		free(probe);
-	}
-	for (i = 0; i < 4; i++)
-		free(cand[i]);
-	free(here);
-	if (found[0] == '\0')
-		fail_msg("cannot find the source tree (set PHASOR_SRCDIR)");
-	return found;
+	return test_srcdir();
 }
 
 static struct profile *load_shipped(const char *name)
