@@ -380,11 +380,14 @@ static enum poll_result poll_meter(struct mb_endpoint *ep, struct mb_meter *m)
 				meter_set_error(m, "exception: %s (FC %u, %u registers at %u)",
 						modbus_strerror(e), rd->function, rd->count,
 						rd->address);
+				/* The split reallocates the plan: rd dangles after it. */
+				unsigned count = rd->count, address = rd->address;
+
 				if (e == EMBXILADD && rd->nvalues > 1 &&
 				    regmap_plan_split(plan, i) == 0) {
 					log_warn("modbus: meter %s refused a read of %u registers "
 						 "at %u; reading its values one by one from now on",
-						 m->cfg->name, rd->count, rd->address);
+						 m->cfg->name, count, address);
 					/* Re-plan changed indices: read the split ones next. */
 					i--;
 					failed_reads--;

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_KPI_H
+#define PHASOR_KPI_H
+/*
+ * kpi: the site figures of the console header: total power now, today's
+ * energy, its cost and CO2, data quality, top consumers. Owned by the UI
+ * thread; kpi_update() is cheap and never blocks. Today's energy needs each
+ * meter's import counter at local midnight: a worker thread looks it up in
+ * the local buffer once (and the live value is taken at each midnight);
+ * until it answers, or when the buffer has nothing since midnight, energy
+ * counts from the first value seen and says since when.
+ *
+ * Meters with `aggregate = true` (a main board, an incomer) measure the sum
+ * of others: the site total is theirs when there are any (else the sum of
+ * all meters), and they are never "top consumers".
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phasor/config.h"
+#include "phasor/live.h"
+
+#define KPI_TOP 5
+
+struct kpi_site {
+	double p_w;                /* site active power now, W (NaN unknown) */
+	double today_wh;           /* site energy since midnight (or since today_since_us) */
+	int64_t today_since_us;    /* local midnight, or later when partial */
+	bool today_partial;        /* counts from a later time than midnight */
+	double cost;               /* today_wh x price (NaN without a price) */
+	double co2_kg;             /* today_wh x emission factor (NaN without one) */
+	double quality;            /* good samples / expected since start, 0..1 (NaN early) */
+	struct { size_t meter; double p_w; double share; } top[KPI_TOP]; /* share of the site */
+	size_t ntop;
+};
+
+struct kpi;
+
+/* For cfg's meters (cfg borrowed, must outlive). Starts the lookup worker
+ * on cfg->store.path (no worker when the file does not exist yet). */
+struct kpi *kpi_new(const struct config *cfg);
+void kpi_free(struct kpi *k);
+
+/* Recompute from the live state (UI thread). */
+void kpi_update(struct kpi *k, struct live *l, int64_t now_us);
+const struct kpi_site *kpi_site(const struct kpi *k);
+
+/* A meter's energy today in Wh (NaN unknown), and whether it is partial. */
+double kpi_meter_today_wh(const struct kpi *k, size_t meter, bool *partial);
+
+/* Local midnight (TZ) at or before t_us. */
+int64_t kpi_local_midnight(int64_t t_us);
+
+#endif
