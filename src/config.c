@@ -17,6 +17,7 @@
 #include "phasor/config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,11 +42,12 @@
 
 /* ---- sections: the document's, as ours ---------------------------------- */
 
-enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_METER, S__COUNT, S_IGNORED };
+enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_METER, S__COUNT, S_IGNORED };
 
 static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
-	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_METER] = "meter",
+	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
+	[S_METER] = "meter",
 };
 
 struct sect {
@@ -140,7 +142,7 @@ static void add_sect(struct parse *p, const struct inifile_section *in)
 		if (sugg == NULL)
 			perr(p, s.line,
 			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[meter NAME])",
+			     "[console], [meter NAME])",
 			     shown);
 		else if (strcmp(sugg, "meter") == 0)
 			perr(p, s.line, "unknown section [%s]; did you mean [meter NAME]?", shown);
@@ -446,8 +448,9 @@ static bool host_valid(const char *h)
 
 /* ---- validation, one kind of section at a time ------------------------ */
 
-static const char *const site_keys[] = { "name", "timezone", "target_pf", "nominal_frequency",
-					 NULL };
+static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
+					 "nominal_frequency", "price_per_kwh", "currency",
+					 "co2_per_kwh",	   NULL };
 
 static bool timezone_known(const char *tz)
 {
@@ -491,6 +494,21 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 			get_double(p, kv, 0.5, 1.0, &c->site.target_pf);
 		} else if (strcmp(kv->key, "nominal_frequency") == 0) {
 			get_double(p, kv, 40, 70, &c->site.nominal_freq);
+		} else if (strcmp(kv->key, "price_per_kwh") == 0) {
+			get_double(p, kv, 0, 1000, &c->site.price_per_kwh);
+		} else if (strcmp(kv->key, "co2_per_kwh") == 0) {
+			get_double(p, kv, 0, 10, &c->site.co2_per_kwh);
+		} else if (strcmp(kv->key, "currency") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strlen(kv->value) > 8 || strspn(kv->value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							     "abcdefghijklmnopqrstuvwxyz$") !=
+							  strlen(kv->value))
+				perr(p, kv->line,
+				     "currency: '%s' is not a currency code (letters, e.g. EUR)",
+				     kv->value);
+			else
+				set_str(p, kv, &c->site.currency);
 		} else {
 			unknown_key(p, s, kv, site_keys);
 		}
@@ -644,11 +662,44 @@ static void do_sync(struct parse *p, struct sect *s, struct config *c)
 		missing_key(p, s, "postgres", " (a libpq connection string)");
 }
 
+static const char *const console_keys[] = { "theme", "refresh", NULL };
+
+static void do_console(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+
+		if (strcmp(kv->key, "theme") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strchr(kv->value, '/') == NULL &&
+			    strspn(kv->value, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+				strlen(kv->value))
+				perr(p, kv->line,
+				     "theme: '%s' is not a theme name (lower-case letters, digits, '-') "
+				     "or a path",
+				     kv->value);
+			else
+				set_str(p, kv, &c->console.theme);
+		} else if (strcmp(kv->key, "refresh") == 0) {
+			int64_t ms;
+
+			if (get_duration(p, kv, 100, 60000, "100ms..60s", &ms))
+				c->console.refresh_ms = (int)ms;
+		} else {
+			unknown_key(p, s, kv, console_keys);
+		}
+	}
+}
+
 /* ---- meters and profiles ---------------------------------------------- */
 
 static const char *const meter_keys[] = { "driver",  "profile",	 "description",	    "host",
 					  "port",    "unit",	 "poll_ms",	    "timeout_ms",
-					  "topic",   "nominal_voltage", "max_power", NULL };
+					  "topic",   "nominal_voltage", "max_power",	    "aggregate",
+					  NULL };
 
 /* A profile name asked for, loaded or not (so failures are reported once). */
 struct prof_use {
@@ -853,6 +904,8 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 				perr(p, kv->line, "max_power: %s must be greater than 0", kv->value);
 			else
 				m.max_power = w;
+		} else if (strcmp(kv->key, "aggregate") == 0) {
+			get_bool(p, kv, &m.aggregate);
 		} else {
 			unknown_key(p, s, kv, meter_keys);
 		}
@@ -964,6 +1017,9 @@ static void set_defaults(struct config *c)
 {
 	c->site.target_pf = 0.95;
 	c->site.nominal_freq = 50;
+	c->site.price_per_kwh = NAN;
+	c->site.co2_per_kwh = NAN;
+	c->console.refresh_ms = 1000;
 	c->store.retention_ms = 30LL * 86400 * 1000;
 	c->store.queue_max = 1000000;
 	c->store.batch_rows = 5000;
@@ -1091,6 +1147,9 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		case S_SYNC:
 			do_sync(p, s, c);
 			break;
+		case S_CONSOLE:
+			do_console(p, s, c);
+			break;
 		default:
 			break;
 		}
@@ -1184,6 +1243,8 @@ void config_free(struct config *c)
 	free(c->text);
 	free(c->site.name);
 	free(c->site.timezone);
+	free(c->site.currency);
+	free(c->console.theme);
 	free(c->store.path);
 	free(c->log.path);
 	free(c->mqtt.uri);

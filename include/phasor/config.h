@@ -40,6 +40,8 @@ struct config_meter {
 
 	double nominal_voltage;        /* L-N volts, default 230 */
 	double max_power;              /* W, default 50 kW */
+	bool aggregate;                /* measures the sum of others (main board,
+					* incomer): the site total, never a consumer */
 	int line;                      /* line of the [meter ...] header */
 };
 
@@ -52,7 +54,15 @@ struct config {
 		char *timezone;        /* may be NULL: the system's */
 		double target_pf;      /* default 0.95 */
 		double nominal_freq;   /* default 50 */
+		double price_per_kwh;  /* energy price; NaN when not set */
+		char *currency;        /* e.g. "EUR", may be NULL */
+		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
 	} site;
+
+	struct {
+		char *theme;           /* [console] theme (name or path), NULL: "dark" */
+		int refresh_ms;        /* [console] refresh, default 1000 */
+	} console;
 
 	struct {
 		char *path;            /* default $XDG_STATE_HOME/phasor/buffer.db */

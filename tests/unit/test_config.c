@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,7 +133,13 @@ static void test_complete(void **state)
 		   "timezone = UTC\n"
 		   "target_pf = 0.93\n"
 		   "nominal_frequency = 60\n"
+		   "price_per_kwh = 0.1523\n"
+		   "currency = EUR\n"
+		   "co2_per_kwh = 0.052\n"
 		   "\n"
+		   "[console]\n"
+		   "theme = high-contrast\n"
+		   "refresh = 2s\n"
 		   "[store]\n"
 		   "path = /var/lib/phasor/buffer.db      ; the local SQLite buffer\n"
 		   "retention = 7d\n"
@@ -168,6 +175,7 @@ static void test_complete(void **state)
 		   "timeout_ms = 300\n"
 		   "nominal_voltage = 400\n"
 		   "max_power = 1.2MW\n"
+		   "aggregate = yes\n"
 		   "\n"
 		   "[meter press-3]\n"
 		   "  driver = mqtt\n"
@@ -190,6 +198,13 @@ static void test_complete(void **state)
 	assert_string_equal(c->site.timezone, "UTC");
 	assert_true(c->site.target_pf == 0.93);
 	assert_true(c->site.nominal_freq == 60);
+	assert_true(c->site.price_per_kwh == 0.1523);
+	assert_string_equal(c->site.currency, "EUR");
+	assert_true(c->site.co2_per_kwh == 0.052);
+	assert_string_equal(c->console.theme, "high-contrast");
+	assert_int_equal(c->console.refresh_ms, 2000);
+	assert_true(c->meters[0].aggregate);
+	assert_false(c->meters[1].aggregate);
 
 	assert_string_equal(c->store.path, "/var/lib/phasor/buffer.db");
 	assert_true(c->store.retention_ms == 7LL * 86400000);
@@ -200,7 +215,7 @@ static void test_complete(void **state)
 	assert_int_equal(c->log.level, LOG_DEBUG);
 
 	assert_true(c->mqtt.enabled);
-	assert_int_equal(c->mqtt.line, 17);
+	assert_int_equal(c->mqtt.line, 23);
 	assert_string_equal(c->mqtt.uri, "ssl://broker.plant:8883");
 	assert_string_equal(c->mqtt.client_id, "phasor-console-1");
 	assert_string_equal(c->mqtt.username, "phasor");
@@ -212,7 +227,7 @@ static void test_complete(void **state)
 	assert_false(c->mqtt.clean_session);
 
 	assert_true(c->sync.enabled);
-	assert_int_equal(c->sync.line, 27);
+	assert_int_equal(c->sync.line, 33);
 	assert_string_equal(c->sync.postgres,
 			    "host=db.plant port=5432 dbname=energy user=phasor sslmode=require");
 	assert_string_equal(c->sync.password, "pgsecret");
@@ -235,7 +250,7 @@ static void test_complete(void **state)
 	assert_int_equal(m->timeout_ms, 300);
 	assert_true(m->nominal_voltage == 400);
 	assert_true(m->max_power == 1.2e6);
-	assert_int_equal(m->line, 32);
+	assert_int_equal(m->line, 38);
 	assert_int_equal(m->ntopics, 0);
 
 	m = &c->meters[1];
@@ -249,7 +264,7 @@ static void test_complete(void **state)
 	assert_string_equal(m->topics[1], "shellypro3em-press3/status/emdata:0");
 	assert_string_equal(m->topics[2], "$share/g/shellies/+/events/#");
 	assert_int_equal(m->poll_ms, 5000);
-	assert_int_equal(m->line, 44);
+	assert_int_equal(m->line, 51);
 
 	assert_int_equal(c->nprofiles, 2);
 	assert_ptr_equal(c->meters[0].profile, c->profiles[0]);
@@ -309,6 +324,12 @@ static void test_defaults(void **state)
 	assert_null(c->site.timezone);
 	assert_true(c->site.target_pf == 0.95);
 	assert_true(c->site.nominal_freq == 50);
+	assert_true(isnan(c->site.price_per_kwh));
+	assert_true(isnan(c->site.co2_per_kwh));
+	assert_null(c->site.currency);
+	assert_null(c->console.theme);
+	assert_int_equal(c->console.refresh_ms, 1000);
+	assert_false(c->meters[0].aggregate);
 	assert_string_equal(c->store.path, "/state/phasor/buffer.db");
 	assert_true(c->store.retention_ms == 30LL * 86400000);
 	assert_int_equal(c->store.queue_max, 1000000);
@@ -367,7 +388,7 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:1: unknown section [stroe]; did you mean [store]?" } },
 	{ "unknown section, no suggestion", "[database]\n" MB,
 	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
-	    "[sync], [meter NAME])" } },
+	    "[sync], [console], [meter NAME])" } },
 	{ "empty meter section", MB "[meter empty]\n",
 	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus or mqtt)",
 	    "t.ini:5: missing key 'profile' in [meter empty]" } },
@@ -381,6 +402,16 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:5: missing key 'postgres' in [sync] (a libpq connection string)" } },
 	{ "port 70000", MB "port = 70000\n", { "t.ini:5: port: 70000 is not a port (1..65535)" } },
 	{ "port not a number", MB "port = http\n", { "t.ini:5: port: http is not a port (1..65535)" } },
+	{ "bad currency", "[site]\ncurrency = E U R\n" MB,
+	  { "t.ini:2: currency: 'E U R' is not a currency code (letters, e.g. EUR)" } },
+	{ "negative price", "[site]\nprice_per_kwh = -1\n" MB,
+	  { "t.ini:2: price_per_kwh: -1 is out of range (0..1000)" } },
+	{ "refresh too fast", "[console]\nrefresh = 5ms\n" MB,
+	  { "t.ini:2: refresh: 5ms is out of range (100ms..60s)" } },
+	{ "bad theme name", "[console]\ntheme = Dark Blue\n" MB,
+	  { "t.ini:2: theme: 'Dark Blue' is not a theme name (lower-case letters, digits, '-') or a path" } },
+	{ "bad aggregate", MB "aggregate = maybe\n",
+	  { "t.ini:5: aggregate: maybe is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
 	{ "poll_ms 0", MB "poll_ms = 0\n", { "t.ini:5: poll_ms: 0 is out of range (50..3600000)" } },
 	{ "unit 300", MB "unit = 300\n", { "t.ini:5: unit: 300 is out of range (0..255)" } },
 	{ "unit not an integer", MB "unit = 1.5\n",
