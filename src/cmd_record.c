@@ -112,7 +112,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 	struct hub *h = NULL;
 	char *cause = NULL;
 	sigset_t mask, oldmask;
-	int64_t start_us, next_tick_us, next_stats_us, next_report_us;
+	int64_t start_us, next_tick_us, next_stats_us;
 	bool running = true;
 
 	/* Signals arrive through a signalfd in the poll loop, never in a
@@ -143,7 +143,6 @@ int record_run(struct config *cfg, const struct record_opts *o)
 	start_us = util_mono_us();
 	next_tick_us = start_us;
 	next_stats_us = start_us + o->stats_ms * 1000;
-	next_report_us = start_us + o->report_ms * 1000;
 	while (running) {
 		bool throttled = hub_throttled(h);
 		/* A negative fd is ignored by poll: while throttled the hub's
@@ -186,10 +185,6 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		if (o->stats_ms > 0 && now >= next_stats_us) {
 			log_summary(h, o->mode);
 			next_stats_us = now + o->stats_ms * 1000;
-		}
-		if (o->report != NULL && now >= next_report_us) {
-			o->report(o->report_ctx, h);
-			next_report_us = now + o->report_ms * 1000;
 		}
 		if (o->for_ms >= 0 && now - start_us >= o->for_ms * 1000) {
 			log_info("%s: --for elapsed, stopping", o->mode);

@@ -12,7 +12,7 @@ static void usage(FILE *out)
 {
 	fputs("usage:\n"
 	      "  phasor [-c FILE] [--theme NAME] [--no-color] [--ascii] [--read-only] [--frames N]\n"
-	      "  phasor --demo                 console on a built-in simulated plant\n"
+	      "  phasor --demo [options]       the console on a built-in simulated plant\n"
 	      "  phasor record -c FILE [--for SECONDS]\n"
 	      "                                headless: acquire into the local buffer\n"
 	      "  phasor check-config -c FILE   validate the configuration\n"
@@ -48,8 +48,6 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
-		if (strcmp(argv[1], "--demo") == 0)
-			return cmd_demo(argc, argv);
 		if (strcmp(argv[1], "--version") == 0) {
 			printf("phasor %s\n", PHASOR_VERSION);
 			return EXIT_OK;
@@ -63,6 +61,5 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	fputs("phasor: the console is not built yet; see `phasor --help`\n", stderr);
-	return EXIT_USAGE;
+	return cmd_console(argc, argv);
 }

@@ -15,23 +15,18 @@ int cmd_record(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 /*
- * The acquisition loop of `phasor record`, also used by `phasor --demo`:
+ * The acquisition loop of `phasor record`:
  * runs a hub on cfg until SIGINT/SIGTERM or for_ms, then drains and
- * flushes. report (may be NULL) is called every report_ms in the loop's
- * thread with the running hub. Returns an exit status.
+ * flushes. Returns an exit status.
  */
-struct hub;
 struct config;
 struct record_opts {
 	const char *mode;          /* session mode and log prefix: "record", "demo" */
 	int64_t for_ms;            /* -1: until a signal */
 	int64_t stats_ms;          /* summary log period, 0: none */
-	int64_t report_ms;
-	void (*report)(void *ctx, struct hub *h);
-	void *report_ctx;
 };
 int record_run(struct config *cfg, const struct record_opts *o);
 

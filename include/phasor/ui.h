@@ -70,7 +70,7 @@ struct ui {
 
 struct view_ops {
 	const char *name;         /* "Overview" */
-	char key;                 /* '1'..'5' */
+	char hotkey;              /* '1'..'5' */
 	/* Draw into ui->body (already erased). */
 	void (*draw)(struct ui *ui);
 	/* A key the view may handle first; UI_* flags. */

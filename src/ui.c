@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ui: the operator console's loop, frame and global keys.
+ *
+ * DESIGN
+ * One thread (this one) owns ncurses, the hub and the live state. ui_run()
+ * polls three things: the terminal (keys), the hub's queue (data, through
+ * its eventfd) and a signalfd (SIGINT/SIGTERM to quit, SIGWINCH to resize).
+ * Nothing it does blocks on I/O: the hub only touches memory, the store
+ * writer and the sources run in their own threads.
+ *
+ * Redraws: a key redraws at once; data and the passing of time (ages,
+ * staleness, the clock) redraw at most once per refresh interval. Each frame
+ * erases and redraws the windows into ncurses' virtual screen and ends with
+ * wnoutrefresh + doupdate, so only the cells that changed reach the
+ * terminal: on a steady plant that is a few numbers and the clock.
+ *
+ * Frame: a header line (site, tabs), the view's window (struct ui.body) and
+ * a status bar (clock, site, sources, buffer, hints); the help overlay is a
+ * window on top. Below 80x24 a "terminal too small" screen replaces it all.
+ */
+#include "phasor/ui.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phasor/fmt.h"
+#include "phasor/log.h"
+#include "phasor/util.h"
+
+#define TICK_MS 250
+#define THROTTLE_MS 10
+#define KEY_CTRL_L 12
+#define KEY_ESCAPE 27
+
+static const struct view_ops *const views[VIEW__COUNT] = {
+	[VIEW_OVERVIEW] = &view_overview_ops, [VIEW_METER] = &view_meter_ops,
+	[VIEW_ALARMS] = &view_alarms_ops,     [VIEW_TRENDS] = &view_trends_ops,
+	[VIEW_SOURCES] = &view_sources_ops,
+};
+
+/* Refresh intervals offered by '+' and '-'. */
+static const int refresh_steps[] = { 250, 500, 1000, 2000, 5000, 10000, 30000 };
+
+struct frame {
+	WINDOW *header, *status, *help;
+	bool too_small;
+};
+
+static struct frame frame;
+static bool curses_on;
+
+/* Restores the terminal before util_fail() prints and aborts. */
+static void restore_terminal(void)
+{
+	if (curses_on) {
+		endwin();
+		curses_on = false;
+	}
+}
+
+/* ---- helpers views share ---- */
+
+enum comm_status ui_meter_comm(const struct ui *ui, const struct live_meter *m)
+{
+	if (m->comm.status == COMM_OK && live_meter_stale(m, ui->now_us))
+		return COMM_STALE;
+	/* An MQTT meter's source decides; a meter never heard from is unknown. */
+	return m->comm.status;
+}
+
+enum theme_role ui_role_tier(enum pf_tier t)
+{
+	switch (t) {
+	case PF_EXCELLENT:
+	case PF_GOOD:
+		return ROLE_OK;
+	case PF_ACCEPTABLE:
+		return ROLE_WARNING;
+	case PF_POOR:
+		return ROLE_ALARM;
+	case PF_CRITICAL:
+		return ROLE_CRITICAL;
+	case PF_UNKNOWN:
+		break;
+	}
+	return ROLE_MUTED;
+}
+
+enum theme_role ui_role_comm(enum comm_status s)
+{
+	switch (s) {
+	case COMM_OK:
+		return ROLE_OK;
+	case COMM_STALE:
+		return ROLE_STALE;
+	case COMM_DOWN:
+		return ROLE_CRITICAL;
+	case COMM_UNKNOWN:
+		break;
+	}
+	return ROLE_MUTED;
+}
+
+enum theme_role ui_role_risk(enum risk_level l)
+{
+	switch (l) {
+	case RISK_NORMAL:
+		return ROLE_OK;
+	case RISK_MINOR:
+		return ROLE_WARNING;
+	case RISK_MAJOR:
+		return ROLE_ALARM;
+	case RISK_CRITICAL:
+		return ROLE_CRITICAL;
+	}
+	return ROLE_MUTED;
+}
+
+/* What sorting compares, computed once per meter per call. */
+struct sort_row {
+	size_t meter;
+	double key;
+	const char *name;
+};
+
+static struct ui *sort_ui;
+
+static double row_key(struct ui *ui, size_t i)
+{
+	const struct live_meter *m = live_meter_const(ui->live, i);
+	struct analysis_input in;
+	struct analysis_params par;
+	struct analysis_result r;
+
+	switch (ui->sort) {
+	case SORT_STATUS: {
+		/* worst first when descending: down, stale, unknown, ok */
+		static const double rank[] = { [COMM_UNKNOWN] = 1, [COMM_OK] = 0,
+					       [COMM_STALE] = 2, [COMM_DOWN] = 3 };
+		return rank[ui_meter_comm(ui, m)];
+	}
+	case SORT_AGE:
+		return m->last_sample_us == 0 ? INFINITY : (double)(ui->now_us - m->last_sample_us);
+	case SORT_POWER:
+	case SORT_PF:
+	case SORT_UNBALANCE:
+		live_analysis_input(m, ui->now_us, &in);
+		live_analysis_params(m, ui->cfg, &par);
+		analysis_compute(&in, &par, &r);
+		if (ui->sort == SORT_POWER)
+			return r.p_total;
+		if (ui->sort == SORT_PF)
+			return fabs(r.pf_total);
+		return fmax(isnan(r.v_unb_nema) ? -1 : r.v_unb_nema,
+			    isnan(r.i_unb_nema) ? -1 : r.i_unb_nema);
+	case SORT_CONFIG:
+	case SORT_NAME:
+	case SORT__COUNT:
+		break;
+	}
+	return (double)i;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct sort_row *x = a, *y = b;
+	int c = 0;
+
+	if (sort_ui->sort == SORT_NAME) {
+		c = strcasecmp(x->name, y->name);
+	} else {
+		/* Unknown (NaN) values always go last, whatever the direction. */
+		bool xn = isnan(x->key), yn = isnan(y->key);
+
+		if (xn || yn)
+			return xn == yn ? (x->meter > y->meter) - (x->meter < y->meter) : xn ? 1 : -1;
+		c = (x->key > y->key) - (x->key < y->key);
+	}
+	if (sort_ui->sort_desc)
+		c = -c;
+	if (c == 0)
+		c = (x->meter > y->meter) - (x->meter < y->meter);
+	return c;
+}
+
+static bool matches(const struct config_meter *cm, const char *filter)
+{
+	if (filter[0] == '\0')
+		return true;
+	return strcasestr(cm->name, filter) != NULL ||
+	       (cm->description != NULL && strcasestr(cm->description, filter) != NULL) ||
+	       strcasestr(cm->profile_name, filter) != NULL;
+}
+
+size_t ui_visible_meters(struct ui *ui, size_t *out, size_t max)
+{
+	size_t n = live_count(ui->live), i, k = 0;
+	struct sort_row *rows = util_calloc(n ? n : 1, sizeof(*rows));
+
+	for (i = 0; i < n; i++) {
+		const struct live_meter *m = live_meter_const(ui->live, i);
+
+		if (!matches(m->cfg, ui->filter))
+			continue;
+		rows[k].meter = i;
+		rows[k].name = m->cfg->name;
+		rows[k].key = row_key(ui, i);
+		k++;
+	}
+	if (ui->sort != SORT_CONFIG || ui->sort_desc) {
+		sort_ui = ui;
+		qsort(rows, k, sizeof(*rows), cmp_rows);
+		sort_ui = NULL;
+	}
+	for (i = 0; i < k && i < max; i++)
+		out[i] = rows[i].meter;
+	free(rows);
+	return k < max ? k : max;
+}
+
+/* ---- layout ---- */
+
+static void layout(struct ui *ui)
+{
+	if (frame.header != NULL)
+		delwin(frame.header);
+	if (frame.status != NULL)
+		delwin(frame.status);
+	if (ui->body != NULL)
+		delwin(ui->body);
+	frame.header = frame.status = ui->body = NULL;
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	frame.too_small = ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS;
+	if (frame.too_small)
+		return;
+	frame.header = newwin(1, ui->cols, 0, 0);
+	ui->body = newwin(ui->rows - 2, ui->cols, 1, 0);
+	frame.status = newwin(1, ui->cols, ui->rows - 1, 0);
+	if (frame.header == NULL || ui->body == NULL || frame.status == NULL)
+		util_fail("cannot create the console's windows");
+	leaveok(frame.header, TRUE);
+	leaveok(ui->body, TRUE);
+	leaveok(frame.status, TRUE);
+}
+
+/* ---- the frame's parts ---- */
+
+static void draw_header(struct ui *ui)
+{
+	WINDOW *w = frame.header;
+	int x = 0, i;
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_HEADER));
+	werase(w);
+	x += draw_text(w, 0, x, 12, ROLE_HEADER, " phasor ");
+	x += draw_text(w, 0, x, ui->cols / 3, ROLE_ACCENT, ui->cfg->site.name);
+	x += 2;
+	for (i = 0; i < VIEW__COUNT && x < ui->cols; i++) {
+		char tab[32];
+		bool on = (enum ui_view)i == ui->view;
+
+		snprintf(tab, sizeof(tab), on ? "[%c %s]" : " %c %s ", views[i]->hotkey, views[i]->name);
+		x += draw_text(w, 0, x, ui->cols - x, on ? ROLE_ACCENT : ROLE_HEADER, tab);
+	}
+	if (ui->read_only && x + 12 < ui->cols)
+		draw_text_right(w, 0, x, ui->cols - x - 1, ROLE_WARNING, "READ-ONLY");
+}
+
+static void draw_status(struct ui *ui)
+{
+	WINDOW *w = frame.status;
+	struct source_link links[64];
+	size_t n = hub_links(ui->hub, links, UTIL_ARRAY_LEN(links)), i, up = 0;
+	struct store_stats ss;
+	char clock[16], buf[160];
+	time_t now = (time_t)(ui->now_us / 1000000);
+	struct tm tm;
+	int x = 0;
+	enum theme_role r;
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_STATUS));
+	werase(w);
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), " %H:%M:%S ", &tm);
+	x += draw_text(w, 0, x, 10, ROLE_STATUS, clock);
+
+	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+		if (links[i].state == LINK_UP)
+			up++;
+	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;
+	snprintf(buf, sizeof(buf), " %s %zu/%zu up ", n == 1 ? "link" : "links", up, n);
+	x += draw_text(w, 0, x, ui->cols - x, r, buf);
+
+	if (hub_store(ui->hub) != NULL) {
+		store_get_stats(hub_store(ui->hub), &ss);
+		if (ss.state == STORE_OK && ss.dropped == 0)
+			snprintf(buf, sizeof(buf), " buffer ok%s ",
+				 ss.queued > 10000 ? " (catching up)" : "");
+		else
+			snprintf(buf, sizeof(buf), " buffer %s: %zu queued, %llu dropped ",
+				 store_state_name(ss.state), ss.queued,
+				 (unsigned long long)ss.dropped);
+		x += draw_text(w, 0, x, ui->cols - x,
+			       ss.state != STORE_OK ? ROLE_CRITICAL
+			       : ss.dropped > 0	    ? ROLE_ALARM
+						    : ROLE_STATUS,
+			       buf);
+	}
+	if (ui->note != NULL && ui->note[0] != '\0' && x < ui->cols - 30)
+		x += draw_text(w, 0, x, ui->cols - x - 24, ROLE_WARNING, ui->note);
+	snprintf(buf, sizeof(buf), "%s?:help q:quit ", ui->read_only ? "read-only " : "");
+	draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, buf);
+}
+
+static const char *const global_help[] = {
+	"1 2 3 4 5   overview, meter, alarms, trends, sources",
+	"Tab S-Tab   next / previous view",
+	"+ -         refresh interval slower / faster",
+	"Ctrl-L      repaint the whole screen",
+	"F1 ?        this help (any key closes it)",
+	"q F10       quit",
+	NULL,
+};
+
+static void draw_help(struct ui *ui)
+{
+	const char *const *vh = views[ui->view]->help;
+	int lines = 0, width = 60, h, w, y, i;
+	char title[64];
+
+	for (i = 0; global_help[i] != NULL; i++)
+		lines++;
+	for (i = 0; vh != NULL && vh[i] != NULL; i++)
+		lines++;
+	h = lines + 6;
+	if (h > ui->rows - 2)
+		h = ui->rows - 2;
+	w = width < ui->cols - 4 ? width : ui->cols - 4;
+	if (frame.help != NULL)
+		delwin(frame.help);
+	frame.help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
+	if (frame.help == NULL)
+		return;
+	wbkgdset(frame.help, ' ' | draw_attr(ROLE_NORMAL));
+	werase(frame.help);
+	if (draw_is_ascii())
+		wborder(frame.help, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(frame.help, 0, 0);
+	snprintf(title, sizeof(title), " Help: %s ", views[ui->view]->name);
+	draw_text(frame.help, 0, 2, w - 4, ROLE_ACCENT, title);
+	y = 1;
+	for (i = 0; global_help[i] != NULL && y < h - 1; i++)
+		draw_text(frame.help, y++, 2, w - 4, ROLE_NORMAL, global_help[i]);
+	if (vh != NULL && y < h - 1) {
+		y++;
+		for (i = 0; vh[i] != NULL && y < h - 1; i++)
+			draw_text(frame.help, y++, 2, w - 4, ROLE_NORMAL, vh[i]);
+	}
+}
+
+static void draw_too_small(struct ui *ui)
+{
+	char msg[96];
+	int y = ui->rows / 2;
+
+	erase();
+	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, phasor needs %dx%d", ui->cols,
+		 ui->rows, UI_MIN_COLS, UI_MIN_ROWS);
+	draw_text(stdscr, y > 0 ? y - 1 : 0, 0, ui->cols, ROLE_ALARM, msg);
+	draw_text(stdscr, y, 0, ui->cols, ROLE_MUTED, "enlarge the window, or q to quit");
+	wnoutrefresh(stdscr);
+}
+
+static void redraw(struct ui *ui)
+{
+	ui->now_us = util_now_us();
+	kpi_update(ui->kpi, ui->live, ui->now_us);
+	if (frame.too_small) {
+		draw_too_small(ui);
+		doupdate();
+		return;
+	}
+	draw_header(ui);
+	werase(ui->body);
+	views[ui->view]->draw(ui);
+	draw_status(ui);
+	wnoutrefresh(frame.header);
+	wnoutrefresh(ui->body);
+	wnoutrefresh(frame.status);
+	if (ui->help) {
+		draw_help(ui);
+		if (frame.help != NULL) {
+			touchwin(frame.help);
+			wnoutrefresh(frame.help);
+		}
+	}
+	doupdate();
+}
+
+/* ---- keys ---- */
+
+static int global_key(struct ui *ui, int ch)
+{
+	size_t i;
+
+	if (ui->help) {
+		/* Any key closes the help; q still quits. */
+		ui->help = false;
+		return (ch == 'q' || ch == KEY_F(10)) ? UI_QUIT : UI_HANDLED | UI_REDRAW;
+	}
+	switch (ch) {
+	case 'q':
+	case KEY_F(10):
+		return UI_QUIT;
+	case '?':
+	case KEY_F(1):
+		ui->help = true;
+		return UI_HANDLED | UI_REDRAW;
+	case '\t':
+		ui->view = (enum ui_view)((ui->view + 1) % VIEW__COUNT);
+		ui->scroll = 0;
+		return UI_HANDLED | UI_REDRAW;
+	case KEY_BTAB:
+		ui->view = (enum ui_view)((ui->view + VIEW__COUNT - 1) % VIEW__COUNT);
+		ui->scroll = 0;
+		return UI_HANDLED | UI_REDRAW;
+	case '+':
+	case '-':
+		for (i = 0; i < UTIL_ARRAY_LEN(refresh_steps); i++)
+			if (refresh_steps[i] >= ui->refresh_ms)
+				break;
+		if (ch == '+' && i + 1 < UTIL_ARRAY_LEN(refresh_steps))
+			i++;
+		else if (ch == '-' && i > 0)
+			i--;
+		ui->refresh_ms = refresh_steps[i < UTIL_ARRAY_LEN(refresh_steps) ? i : 0];
+		return UI_HANDLED | UI_REDRAW;
+	case KEY_CTRL_L:
+		clearok(curscr, TRUE);
+		return UI_HANDLED | UI_REDRAW;
+	default:
+		break;
+	}
+	for (i = 0; i < VIEW__COUNT; i++) {
+		if (ch == views[i]->hotkey) {
+			ui->view = (enum ui_view)i;
+			ui->scroll = 0;
+			return UI_HANDLED | UI_REDRAW;
+		}
+	}
+	return UI_IGNORED;
+}
+
+static int handle_key(struct ui *ui, int ch)
+{
+	int r;
+
+	if (ch == KEY_RESIZE)
+		return UI_HANDLED | UI_REDRAW;
+	if (frame.too_small)
+		return ch == 'q' || ch == KEY_F(10) ? UI_QUIT : UI_IGNORED;
+	if (!ui->help && views[ui->view]->key != NULL) {
+		r = views[ui->view]->key(ui, ch);
+		if (r != UI_IGNORED)
+			return r;
+	}
+	return global_key(ui, ch);
+}
+
+/* ---- setup ---- */
+
+static bool want_color(const struct ui_opts *o)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	/* https://no-color.org: present and not empty means no colour. */
+	return !o->no_color && !(nc != NULL && nc[0] != '\0');
+}
+
+static bool want_ascii(const struct ui_opts *o)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return o->ascii || cs == NULL || strcmp(cs, "UTF-8") != 0;
+}
+
+static void resize_from_tty(struct ui *ui)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	layout(ui);
+	clearok(curscr, TRUE);
+}
+
+int ui_run(struct config *cfg, const struct ui_opts *opts)
+{
+	struct ui ui;
+	struct theme *theme = NULL;
+	struct diag d;
+	struct hub *hub = NULL;
+	struct kpi *kpi = NULL;
+	SCREEN *screen = NULL;
+	sigset_t mask, oldmask;
+	char *cause = NULL;
+	int sfd = -1, rc = EXIT_FAILURE;
+	long frames = 0;
+	int64_t next_tick, next_data_redraw;
+	bool running = true, redraw_now = true, data_dirty = false, masked = false;
+
+	memset(&ui, 0, sizeof(ui));
+	memset(&frame, 0, sizeof(frame));
+	diag_init(&d);
+
+	/* Local times are the plant's. */
+	if (cfg->site.timezone != NULL) {
+		setenv("TZ", cfg->site.timezone, 1);
+		tzset();
+	}
+	setlocale(LC_ALL, "");
+	ui.ascii = want_ascii(opts);
+	ui.color = want_color(opts);
+	ui.read_only = opts->read_only;
+	ui.note = opts->note;
+	ui.cfg = cfg;
+	ui.refresh_ms = cfg->console.refresh_ms > 0 ? cfg->console.refresh_ms : 1000;
+
+	theme = theme_load(opts->theme != NULL		? opts->theme
+			   : cfg->console.theme != NULL ? cfg->console.theme
+							: "dark",
+			   &d);
+	if (theme == NULL) {
+		diag_print(&d, stderr);
+		diag_clear(&d);
+		return 2;
+	}
+	ui.theme = theme;
+
+	/* The log never goes to the screen. */
+	if (cfg->log.path != NULL) {
+		if (log_open(cfg->log.path) < 0) {
+			fprintf(stderr, "phasor: cannot open log %s: %s\n", cfg->log.path,
+				strerror(errno));
+			goto out;
+		}
+		log_set_level((enum log_level)cfg->log.level);
+	} else {
+		log_silence();
+	}
+
+	/* Signals come through a signalfd; threads started below inherit the
+	 * blocked mask, so the loop is the only one to see them. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
+	masked = true;
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		fprintf(stderr, "phasor: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+
+	hub = hub_new(cfg, &(struct hub_opts){ .mode = "console" }, &cause);
+	if (hub == NULL || hub_start(hub, &cause) < 0) {
+		fprintf(stderr, "phasor: cannot start: %s\n", cause != NULL ? cause : "?");
+		goto out;
+	}
+	ui.hub = hub;
+	ui.live = hub_live(hub);
+	kpi = kpi_new(cfg);
+	ui.kpi = kpi;
+
+	screen = newterm(NULL, stdout, stdin);
+	if (screen == NULL) {
+		fprintf(stderr, "phasor: cannot use the terminal (TERM=%s)\n",
+			getenv("TERM") != NULL ? getenv("TERM") : "");
+		goto out;
+	}
+	curses_on = true;
+	util_set_fail_hook(restore_terminal);
+	set_escdelay(25);
+	cbreak();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	if (ui.color && theme_apply(theme, true) < 0)
+		ui.color = false;
+	if (!ui.color)
+		theme_apply(theme, false);
+	draw_setup(theme, ui.color, ui.ascii);
+	layout(&ui);
+	log_info("console: %zu meter(s), %dx%d, %s, %s", cfg->nmeters, ui.cols, ui.rows,
+		 ui.ascii ? "ascii" : "utf-8", ui.color ? "colour" : "no colour");
+
+	next_tick = util_mono_us();
+	next_data_redraw = util_mono_us();
+	while (running) {
+		bool throttled = hub_throttled(hub);
+		struct pollfd pfd[3] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = throttled ? -1 : hub_fd(hub), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int64_t now = util_mono_us(), wake = next_tick;
+		int timeout, ch;
+
+		if (redraw_now)
+			wake = now;
+		else if (next_data_redraw < wake)
+			wake = next_data_redraw;
+		timeout = (int)((wake - now + 999) / 1000);
+		if (timeout < 0)
+			timeout = 0;
+		if (throttled && timeout > THROTTLE_MS)
+			timeout = THROTTLE_MS;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			break;
+
+		if (throttled || (pfd[1].revents & POLLIN)) {
+			if (hub_dispatch(hub) > 0)
+				data_dirty = true;
+		}
+		if (pfd[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH) {
+					resize_from_tty(&ui);
+					redraw_now = true;
+				} else if (si.ssi_signo != SIGHUP) {
+					running = false;
+				}
+			}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (pfd[0].revents & (POLLHUP | POLLERR) && !(pfd[0].revents & POLLIN)) {
+				running = false; /* the terminal went away */
+			}
+			while ((ch = getch()) != ERR) {
+				int r = handle_key(&ui, ch);
+
+				if (ch == KEY_RESIZE)
+					layout(&ui);
+				if (r & UI_QUIT)
+					running = false;
+				if (r & (UI_REDRAW | UI_HANDLED))
+					redraw_now = true;
+			}
+		}
+		now = util_mono_us();
+		if (now >= next_tick) {
+			hub_tick(hub, util_now_us());
+			next_tick = now + TICK_MS * 1000;
+		}
+		/* Time moves ages and staleness even without new data. */
+		if (now >= next_data_redraw)
+			data_dirty = true;
+		if (running && (redraw_now || (data_dirty && now >= next_data_redraw))) {
+			redraw(&ui);
+			redraw_now = false;
+			data_dirty = false;
+			next_data_redraw = util_mono_us() + (int64_t)ui.refresh_ms * 1000;
+			frames++;
+			if (opts->frames > 0 && frames >= opts->frames)
+				running = false;
+		}
+	}
+	rc = 0;
+
+out:
+	if (curses_on) {
+		if (frame.help != NULL)
+			delwin(frame.help);
+		if (frame.header != NULL)
+			delwin(frame.header);
+		if (frame.status != NULL)
+			delwin(frame.status);
+		if (ui.body != NULL)
+			delwin(ui.body);
+		endwin();
+		curses_on = false;
+	}
+	if (screen != NULL)
+		delscreen(screen);
+	util_set_fail_hook(NULL);
+	free(cause);
+	if (hub != NULL)
+		hub_stop(hub);
+	kpi_free(kpi);
+	hub_free(hub);
+	if (sfd >= 0)
+		close(sfd);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	theme_free(theme);
+	diag_clear(&d);
+	return rc;
+}
