@@ -4,7 +4,7 @@
 # Prints a summary and writes it to build/bench-results.md. Method and
 # recorded figures: docs/performance.md. Never part of make check.
 #
-# BENCH_ONLY=mqtt|store|modbus runs one; BENCH_QUICK=1 shortens each.
+# BENCH_ONLY=mqtt|store|modbus|console runs one; BENCH_QUICK=1 shortens each.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -160,11 +160,37 @@ bench_modbus() {
 	t_stop "$SIM_PID" TERM
 }
 
+# ---- 4. Console: bytes to the terminal, CPU, render time ----
+# phasor --demo (the demo plant, 1 s refresh) and htop -d 10 (1 s) each run
+# alone in a 120x40 pseudo-terminal (tests/tools/ptyrec.c); after a warm-up,
+# the bytes they write per second and their CPU share are measured the same
+# way. Render time is phasor's own measure of each frame, from the first
+# computation to the return of doupdate (PHASOR_STATS_FILE).
+bench_console() {
+	local warm=10 secs=60
+	[ -n "$quick" ] && secs=15
+	command -v htop >/dev/null || t_fail "htop is not installed (make deps)"
+	mkdir -p "$T/run"
+	local ph peer
+	ph=$(env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 TERM=xterm-256color \
+		PHASOR_STATS_FILE="$T/frames.txt" "$TOOLS/ptyrec" --cols 120 --rows 40 --warmup "$warm" \
+		--measure "$secs" -- "$PHASOR" --demo) || t_fail "ptyrec phasor failed"
+	peer=$(env LANG=C.UTF-8 TERM=xterm-256color "$TOOLS/ptyrec" --cols 120 --rows 40 \
+		--warmup "$warm" --measure "$secs" -- htop -d 10) || t_fail "ptyrec htop failed"
+	sleep 1
+	local pb pc hb hc frames
+	pb=${ph#bytes_per_s=}; pb=${pb%% *}; pc=${ph##*cpu_pct=}
+	hb=${peer#bytes_per_s=}; hb=${hb%% *}; hc=${peer##*cpu_pct=}
+	frames=$(cat "$T/frames.txt" 2>/dev/null || echo "frames=? render_mean_us=? render_max_us=?")
+	add "| Console, demo plant, 120x40, 1 s refresh, ${secs} s | phasor --demo wrote $pb bytes/s, CPU ${pc}% of a core; $frames | htop -d 10 wrote $hb bytes/s, CPU ${hc}% | **$(fdiv "$pb" "$hb")** (target <= 1; CPU <= 1 %; render < 2 ms) | |"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
 case "$only" in "" | store) bench_store ;; esac
 case "$only" in "" | modbus) bench_modbus ;; esac
+case "$only" in "" | console) bench_console ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -62,6 +62,12 @@ struct frame {
 static struct frame frame;
 static bool curses_on;
 
+/* Render times, for `make bench` ($PHASOR_STATS_FILE). */
+static struct {
+	long frames;
+	int64_t total_us, max_us;
+} render;
+
 /* Restores the terminal before util_fail() prints and aborts. */
 static void restore_terminal(void)
 {
@@ -385,7 +391,38 @@ static void draw_too_small(struct ui *ui)
 	wnoutrefresh(stdscr);
 }
 
+static void redraw_frame(struct ui *ui);
+
+/* One frame, timed from the first computation to doupdate's return. */
 static void redraw(struct ui *ui)
+{
+	int64_t t0 = util_mono_us(), dt;
+
+	redraw_frame(ui);
+	dt = util_mono_us() - t0;
+	render.frames++;
+	render.total_us += dt;
+	if (dt > render.max_us)
+		render.max_us = dt;
+}
+
+static void write_stats(void)
+{
+	const char *path = getenv("PHASOR_STATS_FILE");
+	FILE *f;
+
+	log_info("console: %ld frames, render mean %lld us, max %lld us", render.frames,
+		 (long long)(render.frames ? render.total_us / render.frames : 0),
+		 (long long)render.max_us);
+	if (path == NULL || (f = fopen(path, "w")) == NULL)
+		return;
+	fprintf(f, "frames=%ld render_mean_us=%lld render_max_us=%lld\n", render.frames,
+		(long long)(render.frames ? render.total_us / render.frames : 0),
+		(long long)render.max_us);
+	fclose(f);
+}
+
+static void redraw_frame(struct ui *ui)
 {
 	ui->now_us = util_now_us();
 	kpi_update(ui->kpi, ui->live, ui->now_us);
@@ -525,6 +562,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 
 	memset(&ui, 0, sizeof(ui));
 	memset(&frame, 0, sizeof(frame));
+	memset(&render, 0, sizeof(render));
 	diag_init(&d);
 
 	/* Local times are the plant's. */
@@ -688,6 +726,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		}
 	}
 	rc = 0;
+	write_stats();
 
 out:
 	if (curses_on) {

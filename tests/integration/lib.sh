@@ -125,3 +125,47 @@ t_no_sanitizer_errors() {
 		t_fail "sanitizer report in $1"
 	fi
 }
+
+# ---- tmux: the console driven like a person would ----
+# t_tmux_start NAME COLS ROWS CMD...: a private tmux server (own socket) runs
+# CMD in a detached session of that size. TMUX_SOCK names the socket.
+t_tmux_start() {
+	local name=$1 cols=$2 rows=$3
+	shift 3
+	command -v tmux >/dev/null || t_fail "tmux is not installed"
+	TMUX_SOCK="$T/tmux.sock"
+	# The command's exit status is kept in a file for t_tmux_wait_exit.
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s "$name" -x "$cols" -y "$rows" \
+		"$* ; echo \$? > $T/$name.exit; sleep 600" ||
+		t_fail "tmux new-session failed"
+	tmux -S "$TMUX_SOCK" set-option -t "$name" remain-on-exit on >/dev/null
+	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:-} ; tmux -S '$TMUX_SOCK' kill-server 2>/dev/null"
+}
+# t_tmux_capture NAME [-e]: the visible pane (with -e: with escape sequences).
+t_tmux_capture() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" ${2:-}; }
+t_tmux_keys() { local n=$1; shift; tmux -S "$TMUX_SOCK" send-keys -t "$n" "$@"; }
+# t_tmux_wait NAME SECONDS PATTERN: until the pane shows PATTERN (grep -E).
+t_tmux_wait() {
+	local n=$1 limit=$2 pat=$3 i=0
+	while ! t_tmux_capture "$n" | grep -Eq -- "$pat"; do
+		i=$((i + 1))
+		if [ "$i" -ge $((limit * 10)) ]; then
+			echo "---- pane $n:" >&2
+			t_tmux_capture "$n" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+t_tmux_resize() { tmux -S "$TMUX_SOCK" resize-window -t "$1" -x "$2" -y "$3"; }
+# t_tmux_wait_exit NAME SECONDS: the command ended; echoes its exit status.
+t_tmux_wait_exit() {
+	local n=$1 limit=$2 i=0
+	while [ ! -f "$T/$n.exit" ]; do
+		i=$((i + 1))
+		[ "$i" -ge $((limit * 10)) ] && return 1
+		sleep 0.1
+	done
+	cat "$T/$n.exit"
+}
