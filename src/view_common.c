@@ -214,6 +214,38 @@ int view_scroll_key(struct ui *ui, int ch, int total, int page)
 	return ui->scroll != before ? UI_HANDLED | UI_REDRAW : UI_HANDLED;
 }
 
+int view_paragraph(WINDOW *w, int y, int x, int width, int maxlines, enum theme_role r,
+		   const char *text)
+{
+	const char *s = text;
+	int lines = 0;
+
+	if (width < 1)
+		return 0;
+	while (*s != '\0' && lines < maxlines) {
+		int len = (int)strlen(s), cut = len;
+		char buf[512];
+
+		if (len > width && lines < maxlines - 1) {
+			cut = width;
+			while (cut > 0 && s[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = width;
+		}
+		if (cut >= (int)sizeof(buf))
+			cut = (int)sizeof(buf) - 1;
+		memcpy(buf, s, (size_t)cut);
+		buf[cut] = '\0';
+		draw_text(w, y + lines, x, width, r, buf);
+		s += cut;
+		while (*s == ' ')
+			s++;
+		lines++;
+	}
+	return lines;
+}
+
 int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c)
 {
 	char buf[32];

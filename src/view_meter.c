@@ -96,7 +96,7 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				hi = r->g.band_hi;
 				break;
 			case 1:
-				r->group = "V LL";
+				r->group = "V";
 				r->title = "Voltage L-L";
 				snprintf(r->phase, sizeof(r->phase), "%s", ll_names[k]);
 				r->qty = QTY_V_L12 + (unsigned)k;
@@ -166,8 +166,8 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 			const struct gauge_row *rows, size_t n)
 {
 	WINDOW *w = c->ui->body;
-	int label = c->expanded ? 0 : 5, y = y0;
-	int valw = 9, wordw = c->expanded ? 5 : 0;
+	int label = c->expanded ? 0 : 2, y = y0;
+	int valw = 8, wordw = c->expanded ? 5 : 0;
 	size_t i;
 
 	for (i = 0; i < n && y < y0 + height; i++) {
@@ -177,19 +177,24 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 		int x = x0, gw;
 
 		if (c->expanded && r->title != NULL) {
-			char t[96], a[24], b[24];
+			char t[128], a[24], b[24];
 
 			if (i > 0)
 				y++;
 			if (y >= y0 + height)
 				break;
-			if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1)
+			if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1) {
 				snprintf(t, sizeof(t), "%s  (rated %s per phase)", r->title,
 					 fmt_qty(r->qty, r->g.limit_hi, a, sizeof(a)));
-			else
-				snprintf(t, sizeof(t), "%s  (band %s .. %s)", r->title,
+			} else {
+				char d[24], e[24];
+
+				snprintf(t, sizeof(t), "%s  (band %s .. %s, limits %s / %s)", r->title,
 					 fmt_qty(r->qty, r->g.band_lo, a, sizeof(a)),
-					 fmt_qty(r->qty, r->g.band_hi, b, sizeof(b)));
+					 fmt_qty(r->qty, r->g.band_hi, b, sizeof(b)),
+					 fmt_qty(r->qty, r->g.limit_lo, d, sizeof(d)),
+					 fmt_qty(r->qty, r->g.limit_hi, e, sizeof(e)));
+			}
 			draw_text(w, y++, x0, width, ROLE_ACCENT, t);
 			if (y >= y0 + height)
 				break;
@@ -197,7 +202,7 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 		if (label > 0 && r->group != NULL)
 			draw_text(w, y, x, label - 1, ROLE_MUTED, r->group);
 		x += label;
-		draw_text(w, y, x, 4, ROLE_MUTED, r->phase);
+		draw_text(w, y, x, 3, ROLE_MUTED, r->phase);
 		x += 4;
 		/* one cell says what colour would: not live, out of band */
 		if (r->stale && !isnan(r->value))
@@ -298,11 +303,16 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 		view_seg(l, vrole(c, ROLE_OK), "target PF %s reached",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
 	} else {
-		view_seg(l, ROLE_MUTED, "Qc to reach %s: ",
+		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
 		view_seg(l, vrole(c, ROLE_NORMAL), "%s", fmt_si(r->q_comp, "var", a, sizeof(a)));
-		if (!isnan(r->q_bank))
+		/* banks come in round sizes: "120 kvar" */
+		if (r->q_bank >= 10000.0) {
+			view_fixed(r->q_bank / 1000.0, 0, b, sizeof(b));
+			view_seg(l, ROLE_MUTED, " (bank %s kvar)", b);
+		} else if (!isnan(r->q_bank)) {
 			view_seg(l, ROLE_MUTED, " (bank %s)", fmt_si(r->q_bank, "var", b, sizeof(b)));
+		}
 	}
 }
 
@@ -380,8 +390,15 @@ static void panel_unbalance(const struct ctx *c, struct panel *p, int width)
 							       : ROLE_OK),
 			 "%s", analysis_unbalance_band_name(r->band));
 	}
-	if (r->recommendation[0] != '\0')
-		wrap(p, width, c->expanded ? 3 : 2, vrole(c, ROLE_NORMAL), r->recommendation);
+	if (r->recommendation[0] != '\0') {
+		const char *advice = strstr(r->recommendation, "): ");
+
+		/* compact: the band and figures are on the lines above; the advice only */
+		if (c->expanded || advice == NULL)
+			wrap(p, width, c->expanded ? 3 : 1, vrole(c, ROLE_NORMAL), r->recommendation);
+		else
+			wrap(p, width, 1, vrole(c, ROLE_NORMAL), advice + 3);
+	}
 }
 
 static void thd_line(const struct ctx *c, struct panel *p, const char *what, const double *v,
@@ -423,12 +440,19 @@ static void panel_quality(const struct ctx *c, struct panel *p)
 	p->label = "THD";
 	thd_line(c, p, c->expanded ? "THD-V" : "V", in->thd_v, c->s.par.thd_v_max);
 	thd_line(c, p, c->expanded ? "THD-I" : "I", in->thd_i, NAN);
-	l = pl(p);
-	view_seg(l, ROLE_MUTED, "f ");
+	if (c->expanded) {
+		l = pl(p);
+		view_seg(l, ROLE_MUTED, "frequency ");
+	} else {
+		l = &p->lines.v[p->lines.n - 1];
+		view_seg(l, ROLE_MUTED, "  f ");
+	}
 	view_seg(l, vrole(c, c->s.res.freq_ok == 0 ? ROLE_ALARM : ROLE_NORMAL), "%s",
 		 fmt_qty(QTY_FREQ, in->freq, a, sizeof(a)));
-	view_seg(l, ROLE_MUTED, " (%s +-%s %%)", fmt_qty(QTY_FREQ, c->s.par.nominal_freq, b, sizeof(b)),
-		 view_fixed(c->s.par.freq_pct, 0, a, sizeof(a)));
+	if (c->expanded)
+		view_seg(l, ROLE_MUTED, " (%s +-%s %%)",
+			 fmt_qty(QTY_FREQ, c->s.par.nominal_freq, b, sizeof(b)),
+			 view_fixed(c->s.par.freq_pct, 0, a, sizeof(a)));
 	if (c->s.res.freq_ok >= 0)
 		view_seg(l, vrole(c, c->s.res.freq_ok ? ROLE_OK : ROLE_ALARM), " %s",
 			 c->s.res.freq_ok ? "ok" : "out of band");
@@ -476,15 +500,20 @@ static void panel_energy(const struct ctx *c, struct panel *p)
 		const struct kpi_site *k = kpi_site(c->ui->kpi);
 
 		if (k != NULL && k->today_partial)
-			view_seg(l, ROLE_WARNING, " partial since %s",
+			view_seg(l, ROLE_WARNING, ", partial since %s",
 				 view_hhmm(k->today_since_us, b, sizeof(b)));
 		else
-			view_seg(l, ROLE_WARNING, " partial");
+			view_seg(l, ROLE_WARNING, ", partial");
 	}
 	if (!c->expanded) {
-		view_seg(l, ROLE_MUTED, "  Q ");
+		/* last: the first line to go when rows are short */
+		l = pl(p);
+		view_seg(l, ROLE_MUTED, "reactive ");
 		view_seg(l, vrole(c, value_stale(c, QTY_EQ_IMP) ? ROLE_STALE : ROLE_NORMAL), "%s",
 			 fmt_si(counter(c, QTY_EQ_IMP), "varh", a, sizeof(a)));
+		view_seg(l, ROLE_MUTED, "  export ");
+		view_seg(l, vrole(c, value_stale(c, QTY_EQ_EXP) ? ROLE_STALE : ROLE_NORMAL), "%s",
+			 fmt_si(counter(c, QTY_EQ_EXP), "varh", a, sizeof(a)));
 	}
 }
 
@@ -510,10 +539,14 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 		view_seg(l, ROLE_MUTED, " (no values to assess)");
 		return;
 	}
+	if (c->expanded)
+		view_seg(l, ROLE_MUTED, "global level ");
 	view_seg(l, vrole(c, ui_role_risk(r->risk)), "%s %s", draw_symbol(view_risk_symbol(r->risk)),
 		 analysis_risk_level_name(r->risk));
 	if (r->nrisks == 0)
-		view_seg(l, ROLE_MUTED, c->expanded ? "  no risk found" : "");
+		view_seg(l, ROLE_MUTED, "  no risk found");
+	else if (c->expanded)
+		view_seg(l, ROLE_MUTED, ", %zu risk%s", r->nrisks, r->nrisks == 1 ? "" : "s");
 	for (i = 0; i < r->nrisks; i++) {
 		const struct analysis_risk *rk = &r->risks[i];
 		char nums[96];
@@ -521,12 +554,23 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 
 		view_risk_numbers(rk, nums, sizeof(nums));
 		if (!c->expanded) {
-			/* one line each: what, and the first thing to do */
-			l = i == 0 ? l : pl(p);
-			view_seg(l, ROLE_NORMAL, i == 0 ? "  " : "");
+			/* the worst on the level's line, its first action below; then
+			 * one line each: what, and the first thing to do */
+			const char *act = rk->actions != NULL ? rk->actions[0] : NULL;
+
+			if (i == 0) {
+				view_seg(l, ROLE_NORMAL, "  ");
+				view_seg(l, vrole(c, ui_role_risk(rk->level)), "%s", rk->text);
+				if (act != NULL) {
+					l = view_lines_add(&p->lines, 2);
+					view_seg(l, vrole(c, ROLE_NORMAL), "%s", act);
+				}
+				continue;
+			}
+			l = pl(p);
 			view_seg(l, vrole(c, ui_role_risk(rk->level)), "%s", rk->text);
-			if (rk->actions != NULL && rk->actions[0] != NULL)
-				view_seg(l, vrole(c, ROLE_NORMAL), ": %s", rk->actions[0]);
+			if (act != NULL)
+				view_seg(l, vrole(c, ROLE_NORMAL), ": %s", act);
 			continue;
 		}
 		l = pl(p);
@@ -728,7 +772,7 @@ static void meter_draw(struct ui *ui)
 	draw_title(&c, width);
 	top = c.expanded ? 3 : 2;
 
-	leftw = c.expanded ? width * 11 / 20 : width / 2;
+	leftw = c.expanded ? width * 11 / 20 : width * 9 / 20 - 1;
 	rx = leftw + 2;
 	rw = width - rx;
 
@@ -737,8 +781,8 @@ static void meter_draw(struct ui *ui)
 	panel_pf(&c, &ps[0]);
 	panel_unbalance(&c, &ps[1], c.expanded ? rw : rw - COMPACT_LABEL);
 	panel_quality(&c, &ps[2]);
-	panel_energy(&c, &ps[3]);
-	panel_risk(&c, &ps[4]);
+	panel_risk(&c, &ps[3]);
+	panel_energy(&c, &ps[4]);
 
 	gh = gauge_height(&c, gauges, ng);
 	ph = panels_height(&c, ps, 5);
@@ -746,17 +790,19 @@ static void meter_draw(struct ui *ui)
 	/* The chart keeps at least its minimum; the panels give way. */
 	{
 		int minc = c.expanded ? WIDE_CHART_ROWS : MIN_CHART_ROWS;
-		int avail = rows - top - 1 - 2; /* a gap, the title and axis lines */
+		int avail = rows - top - 2 - (c.expanded ? 1 : 0); /* title and axis lines, a gap */
 
 		if (avail - mid < minc)
 			mid = avail - minc;
 		if (mid < 0)
 			mid = 0;
-		chart_rows = rows - top - mid - 1;
+		if (c.expanded)
+			mid++;
+		chart_rows = rows - top - mid;
 	}
 	draw_gauges(&c, top, 0, leftw, mid, gauges, ng);
 	draw_panels(&c, top, rx, rw, mid, ps, 5);
-	draw_trend(&c, top + mid + 1, chart_rows, width);
+	draw_trend(&c, top + mid, chart_rows, width);
 	for (i = 0; i < 5; i++)
 		view_lines_free(&ps[i].lines);
 }

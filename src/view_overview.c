@@ -68,10 +68,11 @@ static const struct col_def cols_def[C__COUNT] = {
 static const struct {
 	enum col_id c;
 	int upto;               /* 0: the longest name / description */
+	bool whole;             /* only when it can grow all the way */
 } grow_order[] = {
-	{ C_NAME, 0 }, { C_PF, 17 }, { C_SPARK, 16 }, { C_KW, 8 }, { C_VUNB, 8 },
-	{ C_IUNB, 8 }, { C_MAXPH, 6 }, { C_THD, 8 }, { C_Q, 8 }, { C_SPARK, 32 },
-	{ C_DESC, 0 }, { C_SPARK, 90 },
+	{ C_NAME, 0, false }, { C_SPARK, 16, false }, { C_PF, 17, true }, { C_KW, 8, true },
+	{ C_VUNB, 8, true }, { C_IUNB, 8, true }, { C_MAXPH, 6, true }, { C_THD, 8, true },
+	{ C_Q, 8, true }, { C_SPARK, 32, false }, { C_DESC, 0, false }, { C_SPARK, 90, false },
 };
 
 struct layout {
@@ -134,7 +135,7 @@ static void layout_columns(const struct ui *ui, int width, struct layout *lay)
 		if (upto == 0)
 			upto = longest_name(ui->cfg, gc == C_DESC);
 		add = upto - lay->w[gc];
-		if (add <= 0)
+		if (add <= 0 || (grow_order[g].whole && add > left))
 			continue;
 		if (add > left)
 			add = left;

@@ -60,13 +60,15 @@ static void alarms_draw(struct ui *ui)
 	int rows = getmaxy(w), width = getmaxx(w);
 	size_t n = nmeters(ui), i, k, nr = 0;
 	struct risk_row *rr = util_calloc(n * RISK__COUNT + 1, sizeof(*rr));
-	int head = 4, page, y, lw = 10, mw = 8, rw = 17, vw = 0, aw, x;
+	int head, page, y, lw = 10, mw = 8, rw = 17, vw = 0, aw, x;
 
-	draw_text(w, 0, 0, width, ROLE_ACCENT,
-		  "The alarm list (acknowledgement, shelving, journal) arrives with the alarm system.");
-	draw_text(w, 1, 0, width, ROLE_MUTED,
-		  "Meanwhile, the risks the analysis finds now, worst first (not alarms: nothing is "
-		  "latched or acknowledged).");
+	head = view_paragraph(w, 0, 0, width, 2, ROLE_ACCENT,
+			      "The alarm list (acknowledgement, shelving, journal) arrives with the "
+			      "alarm system.");
+	head += view_paragraph(w, head, 0, width, 2, ROLE_MUTED,
+			       "Meanwhile, the risks the analysis finds now, worst first. They are "
+			       "not alarms: nothing is latched or acknowledged.");
+	head++;
 	for (i = 0; i < n; i++) {
 		struct view_snap s;
 
@@ -83,13 +85,13 @@ static void alarms_draw(struct ui *ui)
 			mw = (int)strlen(ui->cfg->meters[i].name);
 	}
 	if (n == 0) {
-		draw_text(w, 3, 0, width, ROLE_MUTED, "No meters are configured.");
+		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
 		alarms_total = 0;
 		free(rr);
 		return;
 	}
 	if (nr == 0) {
-		draw_textf(w, 3, 0, width, ROLE_OK, "%s No risk found on any of the %zu meters.",
+		draw_textf(w, head, 0, width, ROLE_OK, "%s No risk found on any of the %zu meters.",
 			   draw_symbol(SYM_OK), n);
 		alarms_total = 0;
 		free(rr);
@@ -109,12 +111,13 @@ static void alarms_draw(struct ui *ui)
 		aw = 12;
 	}
 	x = 0;
-	draw_text(w, 3, x, lw, ROLE_HEADER, "Level");
-	draw_text(w, 3, x += lw + 1, mw, ROLE_HEADER, "Meter");
-	draw_text(w, 3, x += mw + 1, rw, ROLE_HEADER, "Risk");
+	draw_text(w, head, x, lw, ROLE_HEADER, "Level");
+	draw_text(w, head, x += lw + 1, mw, ROLE_HEADER, "Meter");
+	draw_text(w, head, x += mw + 1, rw, ROLE_HEADER, "Risk");
 	if (vw > 0)
-		draw_text(w, 3, x += rw + 1, vw, ROLE_HEADER, "Value");
-	draw_text(w, 3, x += (vw > 0 ? vw : rw) + 1, aw, ROLE_HEADER, "First action");
+		draw_text(w, head, x += rw + 1, vw, ROLE_HEADER, "Value");
+	draw_text(w, head, x += (vw > 0 ? vw : rw) + 1, aw, ROLE_HEADER, "First action");
+	head++;
 
 	page = rows - head;
 	alarms_total = (int)nr;
@@ -172,14 +175,17 @@ static void trends_draw(struct ui *ui)
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w);
 	size_t n = nmeters(ui), i;
-	int head = 4, page, y, nw = 8, pw = 8, sx, sw, mx;
+	int head, page, y, nw = 8, pw = 8, sx, sw, mx;
 	double *v;
 
-	draw_text(w, 0, 0, width, ROLE_ACCENT, "Trends and the load forecast arrive in a later release.");
-	draw_text(w, 1, 0, width, ROLE_MUTED,
-		  "Meanwhile, active power over the last hour, each meter on its own scale (0 to its max).");
+	head = view_paragraph(w, 0, 0, width, 2, ROLE_ACCENT,
+			      "Trends and the load forecast arrive in a later release.");
+	head += view_paragraph(w, head, 0, width, 2, ROLE_MUTED,
+			       "Meanwhile, active power over the last hour, each meter on its own "
+			       "scale (0 to its maximum).");
+	head++;
 	if (n == 0) {
-		draw_text(w, 3, 0, width, ROLE_MUTED, "No meters are configured.");
+		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
 		trends_total = 0;
 		return;
 	}
@@ -188,18 +194,19 @@ static void trends_draw(struct ui *ui)
 			nw = (int)strlen(ui->cfg->meters[i].name);
 	if (nw > 24)
 		nw = 24;
-	/* name, now kW, sparkline, max kW */
+	/* comm symbol, name, now kW, sparkline, max kW */
+	nw += 2;
 	sx = nw + 1 + pw + 1;
 	sw = width - sx - pw - 1;
 	mx = sx + sw + 1;
-	draw_text(w, 3, 0, nw, ROLE_HEADER, "Meter");
-	draw_text_right(w, 3, nw + 1, pw, ROLE_HEADER, "kW now");
-	draw_text(w, 3, sx, 5, ROLE_HEADER, "-60m");
-	if (sw >= 30) {
-		draw_text(w, 3, sx + sw / 2 - 2, 5, ROLE_HEADER, "-30m");
-	}
-	draw_text_right(w, 3, sx, sw, ROLE_HEADER, "now");
-	draw_text_right(w, 3, mx, pw, ROLE_HEADER, "kW max");
+	draw_text(w, head, 0, nw, ROLE_HEADER, "  Meter");
+	draw_text_right(w, head, nw + 1, pw, ROLE_HEADER, "kW now");
+	draw_text(w, head, sx, 5, ROLE_HEADER, "-60m");
+	if (sw >= 30)
+		draw_text(w, head, sx + sw / 2 - 2, 5, ROLE_HEADER, "-30m");
+	draw_text_right(w, head, sx, sw, ROLE_HEADER, "now");
+	draw_text_right(w, head, mx, pw, ROLE_HEADER, "kW max");
+	head++;
 
 	page = rows - head;
 	trends_total = (int)n;
@@ -214,7 +221,8 @@ static void trends_draw(struct ui *ui)
 		int yy = head + y;
 
 		view_snap(ui, mi, &s);
-		draw_text(w, yy, 0, nw, ROLE_NORMAL, ui->cfg->meters[mi].name);
+		draw_text(w, yy, 0, 1, ui_role_comm(s.comm), draw_symbol(view_comm_symbol(s.comm)));
+		draw_text(w, yy, 2, nw - 2, ROLE_NORMAL, ui->cfg->meters[mi].name);
 		draw_text_right(w, yy, nw + 1, pw, view_role(&s, ROLE_NORMAL),
 				view_kw(s.res.p_total, buf, sizeof(buf)));
 		if (s.m == NULL)

@@ -73,6 +73,13 @@ int view_scroll_key(struct ui *ui, int ch, int total, int page);
 /* ui->scroll clamped to [0, total - page]. */
 void view_scroll_clamp(struct ui *ui, int total, int page);
 
+/*
+ * Text word-wrapped at spaces into at most maxlines lines of width from
+ * (y, x) (the last line cut with an ellipsis); returns the lines used.
+ */
+int view_paragraph(WINDOW *w, int y, int x, int width, int maxlines, enum theme_role r,
+		   const char *text);
+
 /* "symbol word" of a comm state in its role; returns columns written. */
 int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c);
 

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the console's views, rendered into real ncurses windows
+ * without a terminal (newterm on /dev/null) and read back cell by cell.
+ *
+ * The plant is built by hand: "press-3" is live with PF 0.75 (critical
+ * tier) and an hour of power history, "furnace-foundry" reported a minute
+ * ago (stale), "compressor-air" is down with an error text holding escape
+ * bytes and never sent data. The tests check what an operator relies on:
+ * the rows and words of each view, sorting and filtering, the keys, the
+ * meter detail's gauges and "-" for unknown values, ASCII-only output, no
+ * control byte ever reaching a cell, nothing drawn outside the body, full
+ * header labels at 80x24, the wide layout at 200x60, and an empty plant.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "phasor/analysis.h"
+#include "phasor/draw.h"
+#include "phasor/kpi.h"
+#include "phasor/live.h"
+#include "phasor/ui.h"
+#include "phasor/util.h"
+
+#define S INT64_C(1000000)
+#define ROW_MAX 2048
+
+enum { M_PRESS, M_FURNACE, M_COMPRESSOR, NMETERS };
+
+static const char *const bad_error = "broker: refused \x1b[31mRED\x1b[0m end";
+
+struct fixture {
+	struct profile prof_mb, prof_mq;
+	char *topics[1];
+	struct config_meter meters[NMETERS];
+	struct config cfg;
+	struct live *live;
+	struct kpi *kpi;
+	struct ui ui;
+	int64_t now;
+};
+
+static SCREEN *screen;
+
+/* ---- the screen ---- */
+
+static void set_size(struct fixture *f, int rows, int cols)
+{
+	resize_term(rows, cols);
+	werase(stdscr);
+	wnoutrefresh(stdscr);
+	if (f->ui.body != NULL)
+		delwin(f->ui.body);
+	f->ui.rows = rows;
+	f->ui.cols = cols;
+	f->ui.body = newwin(rows - 2, cols, 1, 0);
+	assert_non_null(f->ui.body);
+}
+
+/* Cell (y, x) of w as UTF-8; *ascii false when it is not 7-bit, *ctrl when a control. */
+static void cell_utf8(WINDOW *w, int y, int x, char *out, size_t size, bool *ascii, bool *ctrl)
+{
+	cchar_t cc;
+	wchar_t wch[CCHARW_MAX + 1];
+	attr_t attrs;
+	short pair;
+	mbstate_t st;
+	size_t o = 0, k;
+
+	memset(&st, 0, sizeof(st));
+	out[0] = '\0';
+	assert_int_not_equal(mvwin_wch(w, y, x, &cc), ERR);
+	assert_int_not_equal(getcchar(&cc, wch, &attrs, &pair, NULL), ERR);
+	for (k = 0; wch[k] != L'\0' && k < CCHARW_MAX; k++) {
+		char mb[MB_LEN_MAX];
+		size_t n;
+
+		if (wch[k] >= 128)
+			*ascii = false;
+		if (wch[k] < 32 || wch[k] == 127)
+			*ctrl = true;
+		n = wcrtomb(mb, wch[k], &st);
+		if (n == (size_t)-1 || o + n + 1 > size)
+			break;
+		memcpy(out + o, mb, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+static void row_text(WINDOW *w, int y, char *out, size_t size)
+{
+	int x, cols = getmaxx(w);
+	size_t o = 0;
+	bool ascii = true, ctrl = false;
+
+	out[0] = '\0';
+	for (x = 0; x < cols; x++) {
+		char c[32];
+		size_t n;
+
+		cell_utf8(w, y, x, c, sizeof(c), &ascii, &ctrl);
+		n = strlen(c);
+		if (o + n + 1 >= size)
+			break;
+		memcpy(out + o, c, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+/* The row of the body holding s (from row `from`), or -1. */
+static int find_row(const struct fixture *f, const char *s, int from)
+{
+	char row[ROW_MAX];
+	int y;
+
+	for (y = from; y < getmaxy(f->ui.body); y++) {
+		row_text(f->ui.body, y, row, sizeof(row));
+		if (strstr(row, s) != NULL)
+			return y;
+	}
+	return -1;
+}
+
+static bool row_has(const struct fixture *f, int y, const char *s)
+{
+	char row[ROW_MAX];
+
+	if (y < 0)
+		return false;
+	row_text(f->ui.body, y, row, sizeof(row));
+	return strstr(row, s) != NULL;
+}
+
+static void assert_shows(const struct fixture *f, const char *s)
+{
+	if (find_row(f, s, 0) < 0) {
+		char row[ROW_MAX];
+		int y;
+
+		for (y = 0; y < getmaxy(f->ui.body); y++) {
+			row_text(f->ui.body, y, row, sizeof(row));
+			print_message("%2d|%s|\n", y, row);
+		}
+		fail_msg("\"%s\" not on the screen", s);
+	}
+}
+
+/* Every cell 7-bit (when ascii), none a control character. */
+static void assert_cells(const struct fixture *f, bool want_ascii)
+{
+	int y, x;
+
+	for (y = 0; y < getmaxy(f->ui.body); y++)
+		for (x = 0; x < getmaxx(f->ui.body); x++) {
+			char c[32];
+			bool ascii = true, ctrl = false;
+
+			cell_utf8(f->ui.body, y, x, c, sizeof(c), &ascii, &ctrl);
+			if (ctrl)
+				fail_msg("control character in cell %d,%d", y, x);
+			if (want_ascii && !ascii)
+				fail_msg("non-ASCII cell %d,%d: %s", y, x, c);
+		}
+}
+
+/* stdscr (everything but the body) is untouched. */
+static void assert_stdscr_blank(void)
+{
+	int y, x;
+
+	for (y = 0; y < getmaxy(stdscr); y++)
+		for (x = 0; x < getmaxx(stdscr); x++) {
+			char c[32];
+			bool ascii = true, ctrl = false;
+
+			cell_utf8(stdscr, y, x, c, sizeof(c), &ascii, &ctrl);
+			if (strcmp(c, " ") != 0)
+				fail_msg("stdscr written at %d,%d: \"%s\"", y, x, c);
+		}
+}
+
+/* $VIEWS_DUMP set: print every rendered body (to look at layouts). */
+static void dump(const struct fixture *f, const char *name)
+{
+	char row[ROW_MAX];
+	int y;
+
+	if (getenv("VIEWS_DUMP") == NULL)
+		return;
+	printf("---- %s %dx%d\n", name, f->ui.cols, f->ui.rows);
+	for (y = 0; y < getmaxy(f->ui.body); y++) {
+		row_text(f->ui.body, y, row, sizeof(row));
+		printf("%s|\n", row);
+	}
+}
+
+static void render(struct fixture *f, const struct view_ops *v)
+{
+	werase(f->ui.body);
+	v->draw(&f->ui);
+	dump(f, v->name);
+}
+
+/* ---- the plant ---- */
+
+static void put(struct fixture *f, uint32_t meter, unsigned qty, int64_t t, double v)
+{
+	struct sample s = { .t_us = t, .value = v, .meter = meter, .qty = (uint16_t)qty };
+
+	s.quality = (uint8_t)qty_quality(qty, v);
+	live_apply(f->live, &s, 1);
+}
+
+static void feed_meter(struct fixture *f, uint32_t m, int64_t t, double p, double pf)
+{
+	static const double v[3] = { 231.0, 229.0, 230.0 }, ll[3] = { 399.0, 397.0, 398.0 };
+	static const double thd[3] = { 2.1, 2.3, 2.0 };
+	double q = p * sqrt(1.0 / (pf * pf) - 1.0);
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		put(f, m, QTY_V_L1N + (unsigned)k, t, v[k]);
+		put(f, m, QTY_V_L12 + (unsigned)k, t, ll[k]);
+		put(f, m, QTY_I_L1 + (unsigned)k, t, p / 3.0 / 230.0 / pf * (1.0 + 0.05 * k));
+		put(f, m, QTY_P_L1 + (unsigned)k, t, p / 3.0);
+		put(f, m, QTY_Q_L1 + (unsigned)k, t, q / 3.0);
+		put(f, m, QTY_PF_L1 + (unsigned)k, t, pf);
+		put(f, m, QTY_THD_V_L1 + (unsigned)k, t, thd[k]);
+	}
+	put(f, m, QTY_P_TOTAL, t, p);
+	put(f, m, QTY_Q_TOTAL, t, q);
+	put(f, m, QTY_PF_TOTAL, t, pf);
+	put(f, m, QTY_FREQ, t, 50.01);
+	put(f, m, QTY_E_IMP, t, 1234567.0);
+}
+
+static void build(struct fixture *f, size_t nmeters)
+{
+	struct meter_comm c;
+	int64_t k;
+
+	f->now = util_now_us();
+	f->prof_mb = (struct profile){ .name = (char *)"pac3200", .driver = PROFILE_MODBUS };
+	f->prof_mq = (struct profile){ .name = (char *)"shelly-pro3em", .driver = PROFILE_MQTT };
+	f->topics[0] = (char *)"shellies/air/status/em:0";
+	f->meters[M_PRESS] = (struct config_meter){
+		.name = (char *)"press-3", .driver = DRIVER_MODBUS, .profile_name = (char *)"pac3200",
+		.profile = &f->prof_mb, .description = (char *)"Stamping press 3",
+		.host = (char *)"10.0.0.21", .port = 502, .unit = 3, .poll_ms = 1000,
+		.nominal_voltage = 230, .max_power = 100000 };
+	f->meters[M_FURNACE] = (struct config_meter){
+		.name = (char *)"furnace-foundry", .driver = DRIVER_MODBUS,
+		.profile_name = (char *)"pac3200", .profile = &f->prof_mb,
+		.description = (char *)"Induction furnace", .host = (char *)"10.0.0.21", .port = 502,
+		.unit = 4, .poll_ms = 1000, .nominal_voltage = 230, .max_power = 200000 };
+	f->meters[M_COMPRESSOR] = (struct config_meter){
+		.name = (char *)"compressor-air", .driver = DRIVER_MQTT,
+		.profile_name = (char *)"shelly-pro3em", .profile = &f->prof_mq,
+		.description = (char *)"Air compressor", .topics = f->topics, .ntopics = 1,
+		.poll_ms = 10000, .nominal_voltage = 230, .max_power = 50000 };
+	f->cfg.site.name = (char *)"test plant";
+	f->cfg.site.target_pf = 0.95;
+	f->cfg.site.nominal_freq = 50;
+	f->cfg.site.price_per_kwh = NAN;
+	f->cfg.site.co2_per_kwh = NAN;
+	f->cfg.meters = f->meters;
+	f->cfg.nmeters = nmeters;
+	f->live = live_new(&f->cfg, NULL, NULL);
+
+	if (nmeters == NMETERS) {
+		/* press-3: live, PF 0.75, 15 minutes of history */
+		for (k = 900; k >= 1; k--)
+			put(f, M_PRESS, QTY_P_TOTAL, f->now - k * S,
+			    60000.0 + 10000.0 * sin((double)k / 60.0));
+		feed_meter(f, M_PRESS, f->now - S / 2, 69000.0, 0.75);
+		c = (struct meter_comm){ .status = COMM_OK, .last_good_us = f->now - S / 2,
+					 .latency_us = 12000, .polls = 100 };
+		live_set_comm(f->live, M_PRESS, &c);
+
+		/* furnace-foundry: its last poll a minute ago */
+		feed_meter(f, M_FURNACE, f->now - 60 * S, 150000.0, 0.97);
+		c = (struct meter_comm){ .status = COMM_OK, .last_good_us = f->now - 60 * S,
+					 .latency_us = 15000, .polls = 40 };
+		live_set_comm(f->live, M_FURNACE, &c);
+
+		/* compressor-air: down, an error from the network with escapes */
+		c = (struct meter_comm){ .status = COMM_DOWN, .latency_us = -1 };
+		util_strlcpy(c.error, bad_error, sizeof(c.error));
+		live_set_comm(f->live, M_COMPRESSOR, &c);
+	}
+	f->kpi = kpi_new(&f->cfg);
+	kpi_update(f->kpi, f->live, f->now);
+
+	f->ui.cfg = &f->cfg;
+	f->ui.live = f->live;
+	f->ui.kpi = f->kpi;
+	f->ui.now_us = f->now;
+	f->ui.refresh_ms = 1000;
+	f->ui.view = VIEW_OVERVIEW;
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
+	set_size(f, 24, 80);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = util_calloc(1, sizeof(*f));
+
+	build(f, NMETERS);
+	*state = f;
+	return 0;
+}
+
+static int setup_empty(void **state)
+{
+	struct fixture *f = util_calloc(1, sizeof(*f));
+
+	build(f, 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->ui.body != NULL)
+		delwin(f->ui.body);
+	kpi_free(f->kpi);
+	live_free(f->live);
+	free(f);
+	return 0;
+}
+
+static const struct view_ops *const all_views[] = {
+	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
+};
+
+/* ---- overview ---- */
+
+static void test_overview_rows(void **state)
+{
+	struct fixture *f = *state;
+	int press, furnace, comp;
+
+	render(f, &view_overview_ops);
+	press = find_row(f, "press-3", 4);
+	furnace = find_row(f, "furnace-foundry", 4);
+	comp = find_row(f, "compressor-air", 4);
+	assert_true(press >= 4);
+	assert_true(furnace >= 4);
+	assert_true(comp >= 4);
+	/* config order by default */
+	assert_true(press < furnace && furnace < comp);
+	/* PF 0.75 is critical: abbreviated at 80 columns */
+	assert_true(row_has(f, press, "0.75 crit"));
+	assert_true(row_has(f, press, "ok"));
+	assert_true(row_has(f, press, "69.0"));
+	/* the stale meter says so, and keeps its last power */
+	assert_true(row_has(f, furnace, "stale"));
+	assert_true(row_has(f, furnace, "150.0"));
+	assert_true(row_has(f, furnace, "1m"));
+	/* the down meter: down, no value, never */
+	assert_true(row_has(f, comp, "down"));
+	assert_true(row_has(f, comp, "never"));
+	assert_false(row_has(f, comp, "0.00"));
+	/* the selection marker on the first row */
+	assert_true(row_has(f, press, ">") || row_has(f, press, "\u25b6"));
+	/* site figures and the rule above the table */
+	assert_true(row_has(f, 0, "Total"));
+	assert_true(row_has(f, 1, "Top:"));
+}
+
+static void test_overview_headers_80(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const labels[] = { "Meter", "Comm", "kW", "P 15m", "PF", "Vunb%",
+					      "Iunb%", "Max", "Age" };
+	char row[ROW_MAX];
+	size_t i;
+
+	render(f, &view_overview_ops);
+	row_text(f->ui.body, 3, row, sizeof(row));
+	for (i = 0; i < UTIL_ARRAY_LEN(labels); i++)
+		if (strstr(row, labels[i]) == NULL)
+			fail_msg("header \"%s\" missing or cut: |%s|", labels[i], row);
+	assert_null(strstr(row, "..."));
+	assert_null(strstr(row, "\u2026"));
+	/* names fit whole at 80 columns */
+	assert_true(find_row(f, "furnace-foundry ", 4) >= 0);
+	/* not the wide columns */
+	assert_null(strstr(row, "Description"));
+	assert_null(strstr(row, "Risk"));
+	assert_stdscr_blank();
+}
+
+static void test_overview_sort(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	/* by name, ascending: the reverse of the configuration here */
+	f->ui.sort = SORT_NAME;
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, 4, "compressor-air"));
+	assert_true(row_has(f, 5, "furnace-foundry"));
+	assert_true(row_has(f, 6, "press-3"));
+	/* the sorted column's header carries the arrow */
+	assert_true(row_has(f, 3, "Meter^") || row_has(f, 3, "Meter\u2191"));
+
+	/* 'r' reverses */
+	assert_int_equal(view_overview_ops.key(&f->ui, 'r'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, 4, "press-3"));
+	assert_true(row_has(f, 6, "compressor-air"));
+
+	/* '>' moves to the next sort column: status, then power */
+	view_overview_ops.key(&f->ui, '>');
+	assert_int_equal(f->ui.sort, SORT_STATUS);
+	view_overview_ops.key(&f->ui, '>');
+	assert_int_equal(f->ui.sort, SORT_POWER);
+	render(f, &view_overview_ops);
+	/* descending power: the only live power first, unknown last */
+	assert_true(row_has(f, 4, "press-3"));
+	y = find_row(f, "kW", 3);
+	assert_int_equal(y, 3);
+	assert_true(row_has(f, 3, "kWv") || row_has(f, 3, "kW\u2193"));
+	view_overview_ops.key(&f->ui, '<');
+	assert_int_equal(f->ui.sort, SORT_STATUS);
+	/* wraps around */
+	f->ui.sort = SORT_CONFIG;
+	view_overview_ops.key(&f->ui, '<');
+	assert_int_equal(f->ui.sort, SORT__COUNT - 1);
+}
+
+static void test_overview_filter(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	assert_int_equal(view_overview_ops.key(&f->ui, '/'), UI_HANDLED | UI_REDRAW);
+	assert_true(f->ui.filter_editing);
+	view_overview_ops.key(&f->ui, 'f');
+	view_overview_ops.key(&f->ui, 'u');
+	view_overview_ops.key(&f->ui, 'r');
+	assert_string_equal(f->ui.filter, "fur");
+	render(f, &view_overview_ops);
+	assert_true(find_row(f, "furnace-foundry", 4) >= 0);
+	assert_int_equal(find_row(f, "press-3", 4), -1);
+	assert_int_equal(find_row(f, "compressor-air", 4), -1);
+	/* the filter line at the bottom, with its cursor */
+	y = getmaxy(f->ui.body) - 1;
+	assert_true(row_has(f, y, "Filter: fur_"));
+	assert_true(row_has(f, y, "1 of 3"));
+	/* the selection follows to a visible meter */
+	assert_int_equal(f->ui.meter, M_FURNACE);
+
+	/* while editing, every key is the filter's: q, digits, j */
+	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, '1'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, KEY_F(5)), UI_HANDLED);
+	assert_string_equal(f->ui.filter, "furq1");
+	render(f, &view_overview_ops);
+	assert_true(find_row(f, "No meter matches", 4) >= 0);
+	/* Backspace deletes, Enter keeps */
+	view_overview_ops.key(&f->ui, KEY_BACKSPACE);
+	view_overview_ops.key(&f->ui, 127);
+	assert_string_equal(f->ui.filter, "fur");
+	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED | UI_REDRAW);
+	assert_false(f->ui.filter_editing);
+	assert_string_equal(f->ui.filter, "fur");
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, getmaxy(f->ui.body) - 1, "Filter: fur "));
+	/* no longer editing: q is not the view's */
+	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_IGNORED);
+
+	/* Esc while editing clears and stops */
+	view_overview_ops.key(&f->ui, '/');
+	assert_int_equal(view_overview_ops.key(&f->ui, 27), UI_HANDLED | UI_REDRAW);
+	assert_false(f->ui.filter_editing);
+	assert_string_equal(f->ui.filter, "");
+	render(f, &view_overview_ops);
+	assert_true(find_row(f, "press-3", 4) >= 0);
+	assert_int_equal(find_row(f, "Filter:", 0), -1);
+}
+
+static void test_overview_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->ui.meter, 0);
+	assert_int_equal(view_overview_ops.key(&f->ui, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.meter, 1);
+	view_overview_ops.key(&f->ui, 'j');
+	assert_int_equal(f->ui.meter, 2);
+	view_overview_ops.key(&f->ui, KEY_DOWN);     /* stays on the last */
+	assert_int_equal(f->ui.meter, 2);
+	view_overview_ops.key(&f->ui, KEY_HOME);
+	assert_int_equal(f->ui.meter, 0);
+	view_overview_ops.key(&f->ui, KEY_END);
+	assert_int_equal(f->ui.meter, 2);
+	view_overview_ops.key(&f->ui, 'k');
+	assert_int_equal(f->ui.meter, 1);
+	view_overview_ops.key(&f->ui, KEY_PPAGE);
+	assert_int_equal(f->ui.meter, 0);
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, 4, ">") || row_has(f, 4, "\u25b6"));
+	/* the selection moves in display order */
+	f->ui.sort = SORT_NAME;
+	f->ui.meter = M_COMPRESSOR;
+	view_overview_ops.key(&f->ui, KEY_DOWN);
+	assert_int_equal(f->ui.meter, M_FURNACE);
+	/* Enter opens the meter */
+	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.view, VIEW_METER);
+	assert_int_equal(f->ui.meter, M_FURNACE);
+	/* a key the view does not use goes to the loop */
+	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_IGNORED);
+	assert_int_equal(view_overview_ops.key(&f->ui, '3'), UI_IGNORED);
+}
+
+/* ---- meter ---- */
+
+static void test_meter_view(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 0, "press-3"));
+	assert_true(row_has(f, 0, "10.0.0.21:502 unit 3"));
+	assert_true(row_has(f, 1, "ok"));
+	assert_true(row_has(f, 1, "poll 12 ms"));
+	/* gauges for the three phases, with values and units */
+	y = find_row(f, "L1", 2);
+	assert_true(y >= 2);
+	assert_true(row_has(f, y, "231.0 V"));
+	assert_true(find_row(f, "L2", 2) > 0);
+	assert_true(find_row(f, "L3", 2) > 0);
+	assert_true(find_row(f, "L12", 2) > 0);
+	assert_true(find_row(f, "399.0 V", 2) > 0);
+	/* PF panel: value, nature, tier word, compensation */
+	assert_shows(f, "0.75 ind critical");
+	assert_shows(f, "penalty");
+	assert_shows(f, "Qc to 0.95: 38.2 kvar (bank 40 kvar)");
+	assert_shows(f, "tan phi 0.88 over");
+	/* THD-I is unknown: "-", never 0 */
+	y = find_row(f, "THD", 2);
+	assert_true(y > 0);
+	assert_true(row_has(f, y, "2.1 2.3 2.0 %"));
+	assert_true(row_has(f, y + 1, "I - - - %"));
+	/* the risk panel and the trend */
+	assert_shows(f, "Poor power factor");
+	assert_shows(f, "Active power, last hour");
+	assert_shows(f, "-60m");
+	assert_shows(f, "now");
+	assert_stdscr_blank();
+}
+
+static void test_meter_unknown_and_stale(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	/* never any data: "-" everywhere, the error shown sanitized */
+	f->ui.meter = M_COMPRESSOR;
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 1, "down"));
+	assert_true(row_has(f, 1, "none yet"));
+	assert_true(row_has(f, 1, "refused ?[31mRED"));
+	assert_true(row_has(f, 0, "mqtt shellies/air/status/em:0"));
+	y = find_row(f, "L1", 2);
+	assert_true(y >= 2);
+	assert_true(row_has(f, y, " - "));
+	assert_false(row_has(f, y, "0.0 V"));
+	assert_shows(f, "no data in the last hour");
+	assert_cells(f, false);
+
+	/* stale: the last values, said to be not live */
+	f->ui.meter = M_FURNACE;
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 1, "stale"));
+	assert_true(row_has(f, 1, "1m ago"));
+	assert_true(row_has(f, 1, "not live"));
+	assert_true(find_row(f, "231.0 V", 2) > 0);
+}
+
+static void test_meter_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	f->ui.view = VIEW_METER;
+	f->ui.meter = 0;
+	assert_int_equal(view_meter_ops.key(&f->ui, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.meter, 1);
+	view_meter_ops.key(&f->ui, ']');
+	assert_int_equal(f->ui.meter, 2);
+	view_meter_ops.key(&f->ui, ']');        /* wraps */
+	assert_int_equal(f->ui.meter, 0);
+	view_meter_ops.key(&f->ui, KEY_UP);
+	assert_int_equal(f->ui.meter, 2);
+	view_meter_ops.key(&f->ui, '[');
+	assert_int_equal(f->ui.meter, 1);
+	assert_int_equal(view_meter_ops.key(&f->ui, 'q'), UI_IGNORED);
+	assert_int_equal(view_meter_ops.key(&f->ui, 27), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
+	f->ui.view = VIEW_METER;
+	view_meter_ops.key(&f->ui, KEY_BACKSPACE);
+	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
+}
+
+/* ---- every view ---- */
+
+static void test_ascii_and_escapes(void **state)
+{
+	struct fixture *f = *state;
+	size_t v, m;
+
+	for (m = 0; m < NMETERS; m++) {
+		f->ui.meter = m;
+		draw_setup(NULL, false, true);
+		f->ui.ascii = true;
+		for (v = 0; v < UTIL_ARRAY_LEN(all_views); v++) {
+			render(f, all_views[v]);
+			assert_cells(f, true);
+			assert_int_equal(find_row(f, "\x1b", 0), -1);
+		}
+		draw_setup(NULL, false, false);
+		f->ui.ascii = false;
+		for (v = 0; v < UTIL_ARRAY_LEN(all_views); v++) {
+			render(f, all_views[v]);
+			assert_cells(f, false);
+		}
+	}
+	assert_stdscr_blank();
+}
+
+static void test_wide(void **state)
+{
+	struct fixture *f = *state;
+	char row[ROW_MAX];
+	int y, chart_top, axis;
+
+	set_size(f, 60, 200);
+	render(f, &view_overview_ops);
+	row_text(f->ui.body, 3, row, sizeof(row));
+	assert_non_null(strstr(row, "Description"));
+	assert_non_null(strstr(row, "Risk"));
+	assert_non_null(strstr(row, "THD-V %"));
+	assert_non_null(strstr(row, "Q kvar"));
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "0.750 critical"));
+	assert_true(row_has(f, y, "Stamping press 3"));
+	assert_true(row_has(f, y, "major"));
+	assert_stdscr_blank();
+
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	assert_shows(f, "Power factor");
+	assert_shows(f, "Unbalance");
+	assert_shows(f, "Power quality");
+	assert_shows(f, "Energy");
+	assert_shows(f, "Check capacitor banks");
+	assert_shows(f, "Voltage L-N");
+	/* the chart: at least 15 rows between its title and its time axis */
+	chart_top = find_row(f, "Active power, last hour", 2);
+	axis = find_row(f, "-60m", chart_top);
+	assert_true(chart_top > 0);
+	assert_true(axis - chart_top - 1 >= 15);
+	assert_true(axis < getmaxy(f->ui.body));
+	assert_stdscr_blank();
+
+	render(f, &view_alarms_ops);
+	assert_shows(f, "limit");
+	render(f, &view_trends_ops);
+	assert_shows(f, "press-3");
+	assert_stdscr_blank();
+}
+
+static void test_placeholders(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	render(f, &view_alarms_ops);
+	assert_shows(f, "The alarm list (acknowledgement, shelving, journal) arrives with the alarm");
+	y = find_row(f, "press-3", 3);
+	assert_true(y > 3);
+	assert_true(row_has(f, y, "major"));
+	assert_true(row_has(f, y, "Poor power factor"));
+	assert_true(row_has(f, y, "Check capacitor"));
+	assert_int_equal(find_row(f, "compressor-air", 3), -1);   /* no data, no risk */
+
+	render(f, &view_trends_ops);
+	assert_shows(f, "Trends and the load forecast arrive in a later release.");
+	y = find_row(f, "press-3", 3);
+	assert_true(y > 3);
+	assert_true(row_has(f, y, "69.0"));
+	y = find_row(f, "compressor-air", 3);
+	assert_true(row_has(f, y, "no data in the last hour"));
+	assert_true(find_row(f, "furnace-foundry", 3) > 3);
+}
+
+static void test_sources_without_hub(void **state)
+{
+	struct fixture *f = *state;
+
+	render(f, &view_sources_ops);
+	assert_shows(f, "No sources");
+	assert_int_equal(view_sources_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
+	assert_int_equal(f->ui.scroll, 0);
+}
+
+static void test_empty_plant(void **state)
+{
+	struct fixture *f = *state;
+	size_t v;
+
+	for (v = 0; v < UTIL_ARRAY_LEN(all_views); v++) {
+		render(f, all_views[v]);
+		assert_cells(f, false);
+	}
+	render(f, &view_overview_ops);
+	assert_shows(f, "No meters are configured.");
+	assert_int_equal(view_overview_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
+	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED);
+	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
+	render(f, &view_meter_ops);
+	assert_shows(f, "No meters are configured.");
+	assert_int_equal(view_meter_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "No meters are configured.");
+	render(f, &view_trends_ops);
+	assert_shows(f, "No meters are configured.");
+	assert_stdscr_blank();
+}
+
+static void test_help(void **state)
+{
+	size_t v;
+	int i;
+
+	(void)state;
+	for (v = 0; v < UTIL_ARRAY_LEN(all_views); v++) {
+		const struct view_ops *o = all_views[v];
+
+		assert_non_null(o->name);
+		assert_non_null(o->draw);
+		assert_non_null(o->key);
+		assert_int_equal(o->hotkey, (char)('1' + v));
+		assert_non_null(o->help);
+		assert_non_null(o->help[0]);
+		for (i = 0; o->help[i] != NULL; i++) {
+			/* "key  what it does", within the help window (56 columns) */
+			assert_true(strlen(o->help[i]) <= 56);
+			assert_non_null(strstr(o->help[i], "  "));
+			assert_true(o->help[i][0] != ' ');
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_overview_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_headers_80, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_sort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meter_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meter_unknown_and_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
+		cmocka_unit_test(test_help),
+	};
+	FILE *out, *in;
+	int rc;
+
+	setlocale(LC_ALL, "C.UTF-8");
+	setenv("TZ", "UTC", 1);
+	out = fopen("/dev/null", "w");
+	in = fopen("/dev/null", "r");
+	if (out == NULL || in == NULL)
+		return 1;
+	screen = newterm("xterm-256color", out, in);
+	if (screen == NULL) {
+		fprintf(stderr, "test_views: newterm failed\n");
+		return 1;
+	}
+	set_term(screen);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	endwin();
+	delscreen(screen);
+	fclose(out);
+	fclose(in);
+	return rc;
+}
