@@ -31,16 +31,6 @@
 #include "phasor/util.h"
 #include "support.h"
 
-/*
- * ncurses (6.4) keeps one "prescreen" per process from the first newterm()
- * that no call frees: not ours, so LeakSanitizer is told (used under
- * SANITIZE=1 only).
- */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:new_prescr\n";
-}
 
 const char *__lsan_default_options(void);
 const char *__lsan_default_options(void)
