@@ -19,9 +19,12 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "phasor/diag.h"
 #include "phasor/draw.h"
 #include "phasor/fmt.h"
 #include "phasor/qty.h"
+#include "phasor/theme.h"
+#include "support.h"
 
 #define ROWS 12
 #define COLS 40
@@ -864,6 +867,73 @@ static void test_ascii_everything(void **state)
 	done(w);
 }
 
+/* ---- with a theme ---------------------------------------------------- */
+
+/* A cell's attributes with its colour pair, as theme_attr gives them. */
+static unsigned long cell_attr(WINDOW *w, int y, int x)
+{
+	wchar_t wcs[CCHARW_MAX + 1] = { 0 };
+	cchar_t cc;
+	attr_t a;
+	short pair;
+
+	assert_int_equal(mvwin_wch(w, y, x, &cc), OK);
+	assert_int_equal(getcchar(&cc, wcs, &a, &pair, NULL), OK);
+	return (unsigned long)((a & ~A_COLOR) | COLOR_PAIR(pair));
+}
+
+/* Every cell gets its role's attributes from the theme, colour pair included. */
+static void test_theme_roles(void **state)
+{
+	static const enum theme_role gauge_roles[10] = {
+		ROLE_GAUGE_FILL, ROLE_GAUGE_FILL, ROLE_GAUGE_LIMIT, ROLE_GAUGE_FILL, ROLE_GAUGE_FILL,
+		ROLE_GAUGE_BAND, ROLE_GAUGE_BAND, ROLE_GAUGE_BAND, ROLE_GAUGE_EMPTY, ROLE_GAUGE_LIMIT,
+	};
+	static const double series[4] = { 1, 2, 3, 4 };
+	struct draw_gauge g = { 50, 0, 100, 40, 70, 20, 90, ROLE_GAUGE_FILL };
+	struct diag d;
+	struct theme *t;
+	WINDOW *w;
+	int i;
+
+	(void)state;
+	diag_init(&d);
+	t = theme_load(test_path("themes/dark.ini"), &d);
+	if (t == NULL) {
+		diag_print(&d, stderr);
+		fail_msg("themes/dark.ini did not load");
+	}
+	diag_clear(&d);
+	assert_int_equal(theme_apply(t, true), 0);
+	/* The roles of this test look different, or the test could not fail. */
+	assert_true(theme_attr(ROLE_GAUGE_FILL) != theme_attr(ROLE_GAUGE_LIMIT));
+	assert_true(theme_attr(ROLE_GAUGE_FILL) != theme_attr(ROLE_GAUGE_BAND));
+	assert_true(theme_attr(ROLE_GAUGE_EMPTY) != theme_attr(ROLE_GAUGE_BAND));
+	assert_true(theme_attr(ROLE_HEADER) != theme_attr(ROLE_NORMAL));
+	assert_true(PAIR_NUMBER(theme_attr(ROLE_GAUGE_FILL)) != 0);
+
+	w = win_utf8();
+	draw_setup(t, true, false);
+	assert_int_equal(draw_attr(ROLE_ALARM), (attr_t)theme_attr(ROLE_ALARM));
+	draw_gauge(w, 0, 0, 10, &g);
+	for (i = 0; i < 10; i++) {
+		if (cell_attr(w, 0, i) != theme_attr(gauge_roles[i]))
+			fail_msg("gauge cell %d: attributes %#lx, want %s %#lx", i, cell_attr(w, 0, i),
+				 theme_role_name(gauge_roles[i]), theme_attr(gauge_roles[i]));
+	}
+	draw_text(w, 1, 0, 5, ROLE_HEADER, "Title");
+	draw_sparkline(w, 2, 0, 4, series, 4, NAN, NAN, ROLE_CHART);
+	draw_rule(w, 3, 0, 4, ROLE_MUTED);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(cell_attr(w, 1, i), theme_attr(ROLE_HEADER));
+		assert_int_equal(cell_attr(w, 2, i), theme_attr(ROLE_CHART));
+		assert_int_equal(cell_attr(w, 3, i), theme_attr(ROLE_MUTED));
+	}
+	draw_setup(NULL, false, false);
+	done(w);
+	theme_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -883,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_chart_ascii),
 		cmocka_unit_test(test_symbols),
 		cmocka_unit_test(test_ascii_everything),
+		cmocka_unit_test(test_theme_roles),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
