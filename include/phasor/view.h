@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_VIEW_H
+#define PHASOR_VIEW_H
+/*
+ * view: what the console's views (view_*.c) share: a meter's snapshot (the
+ * comm state to show, whether its data is live, the electrical analysis of
+ * its latest values), the symbol and role of a state, and lines made of
+ * segments in different roles, drawn one after the other and cut to a
+ * width. UI thread only; nothing here blocks.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phasor/analysis.h"
+#include "phasor/draw.h"
+#include "phasor/ui.h"
+
+/*
+ * A meter as the views show it. When its data is not live (stale, down, or
+ * never seen) every value is drawn in ROLE_STALE and the analysis is that
+ * of its newest values (as_of_us), so the operator sees the last known
+ * state, marked as such, never as if it were live.
+ */
+struct view_snap {
+	const struct live_meter *m;
+	size_t index;
+	enum comm_status comm;          /* ui_meter_comm() */
+	bool stale;                     /* values are not live: ROLE_STALE */
+	bool never;                     /* no sample ever arrived */
+	int64_t as_of_us;               /* the figures' time: now, or the newest sample */
+	struct analysis_input in;
+	struct analysis_params par;
+	struct analysis_result res;
+};
+
+/* Fill s for meter index meter; false (s->m NULL) when there is no such meter. */
+bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s);
+
+/* role, or ROLE_STALE when the snapshot is not live. */
+enum theme_role view_role(const struct view_snap *s, enum theme_role role);
+
+/* The symbol of a comm state, of a risk level, of a link state. */
+enum draw_symbol view_comm_symbol(enum comm_status c);
+enum draw_symbol view_risk_symbol(enum risk_level l);
+
+/* A PF tier in at most 4 letters: "exc.", "good", "acc.", "poor", "crit", "-". */
+const char *view_tier_short(enum pf_tier t);
+
+/*
+ * v with prec decimals (0..4), built from integers so that LC_NUMERIC never
+ * turns the point into a comma (the console runs with setlocale(LC_ALL,
+ * "")); "-" when NaN. Views print every number through this or fmt_*.
+ */
+char *view_fixed(double v, int prec, char *buf, size_t size);
+
+/* Watts as kW without the unit: "0.95", "12.3", "512.3", "1250"; "-" when NaN. */
+char *view_kw(double w, char *buf, size_t size);
+
+/* "HH:MM" local time. */
+char *view_hhmm(int64_t t_us, char *buf, size_t size);
+
+/* A risk's value and limit in the unit of its kind: "62.3 kW, limit 55.0 kW". */
+char *view_risk_numbers(const struct analysis_risk *rk, char *buf, size_t size);
+
+/*
+ * Scrolling keys of a list of total lines shown page at a time (Up Down k j
+ * PgUp PgDn Home End) on ui->scroll; UI_IGNORED for any other key.
+ */
+int view_scroll_key(struct ui *ui, int ch, int total, int page);
+
+/* ui->scroll clamped to [0, total - page]. */
+void view_scroll_clamp(struct ui *ui, int total, int page);
+
+/* "symbol word" of a comm state in its role; returns columns written. */
+int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c);
+
+/* ---- lines of segments ---- */
+
+#define VIEW_SEGS 16
+#define VIEW_SEG_LEN 192
+
+struct view_seg {
+	enum theme_role role;
+	char text[VIEW_SEG_LEN];
+};
+
+struct view_line {
+	int n;
+	int indent;                     /* columns before the first segment */
+	struct view_seg seg[VIEW_SEGS];
+};
+
+/* A growing list of lines (free with view_lines_free). */
+struct view_lines {
+	struct view_line *v;
+	size_t n, cap;
+};
+
+/* Append a new empty line (indent columns) and return it. */
+struct view_line *view_lines_add(struct view_lines *ls, int indent);
+void view_lines_free(struct view_lines *ls);
+
+/* Append a segment (segments beyond VIEW_SEGS are dropped). */
+void view_seg(struct view_line *l, enum theme_role r, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+/* Draw the segments in order from x, cut at width; returns columns written. */
+int view_line_draw(WINDOW *w, int y, int x, int width, const struct view_line *l);
+
+/* Display width of a line (indent included). */
+int view_line_width(const struct view_line *l);
+
+#endif

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: MIT
+/*
+ * view_overview: the console's first screen (key 1). Two lines of site
+ * figures (kpi_site) and a rule, then one row per meter in the order of
+ * ui_visible_meters() (sorted, filtered): communication state, power, a
+ * 15-minute sparkline, power factor with its tier, voltage and current
+ * unbalance, the most loaded phase and the age of the data, so an operator
+ * sees at a glance which meter is in trouble and why.
+ *
+ * Columns come from a table with minimum widths, priorities and the
+ * terminal width from which they appear: at 80 columns the essential ones
+ * fit (short sparkline, 4-letter PF tiers); from 120 THD-V and the risk
+ * level are added, from 160 reactive power and the description; space left
+ * over widens the name, the PF text and the sparkline. A meter whose data
+ * is not live keeps its last figures in ROLE_STALE beside "stale"/"down".
+ *
+ * Keys: moving the selection (ui->meter, kept visible through ui->scroll),
+ * Enter for the meter view, '<' '>' 'r' for the sort, '/' for the filter
+ * (while it is edited every key goes to it).
+ */
+#include "phasor/ui.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/fmt.h"
+#include "phasor/util.h"
+#include "phasor/view.h"
+
+#define SPARK_S 900             /* the sparkline's window: 15 minutes */
+#define HEAD_ROWS 4             /* figures (2), rule, column headers */
+
+enum col_id {
+	C_SEL, C_NAME, C_COMM, C_KW, C_Q, C_SPARK, C_PF, C_VUNB, C_IUNB, C_MAXPH,
+	C_THD, C_RISK, C_AGE, C_DESC, C__COUNT
+};
+
+struct col_def {
+	const char *hdr;        /* header at the minimum width */
+	const char *hdr_long;   /* header when the column is at least as wide */
+	int minw;
+	int prio;               /* dropped first when space is short: highest */
+	int from_cols;          /* shown from this body width */
+	bool right;             /* numbers: right-aligned */
+	int sort;               /* enum ui_sort shown with an arrow, or -1 */
+};
+
+static const struct col_def cols_def[C__COUNT] = {
+	[C_SEL] = { "", "", 1, 0, 0, false, -1 },
+	[C_NAME] = { "Meter", "Meter", 8, 0, 0, false, SORT_NAME },
+	[C_COMM] = { "Comm", "Comm", 9, 1, 0, false, SORT_STATUS },
+	[C_KW] = { "kW", "P kW", 6, 2, 0, true, SORT_POWER },
+	[C_Q] = { "kvar", "Q kvar", 7, 12, 160, true, -1 },
+	[C_SPARK] = { "P 15m", "P last 15 min", 5, 7, 0, false, -1 },
+	[C_PF] = { "PF", "PF tier", 10, 3, 0, false, SORT_PF },
+	[C_VUNB] = { "Vunb%", "V unb %", 6, 5, 0, true, SORT_UNBALANCE },
+	[C_IUNB] = { "Iunb%", "I unb %", 6, 4, 0, true, SORT_UNBALANCE },
+	[C_MAXPH] = { "Max", "Max ph", 3, 8, 0, false, -1 },
+	[C_THD] = { "THDv%", "THD-V %", 6, 10, 120, true, -1 },
+	[C_RISK] = { "Risk", "Risk", 8, 9, 120, false, -1 },
+	[C_AGE] = { "Age", "Age", 5, 6, 0, true, SORT_AGE },
+	[C_DESC] = { "Description", "Description", 10, 11, 160, false, -1 },
+};
+
+/* Widths a column may grow to from left-over space, in this order. */
+static const struct {
+	enum col_id c;
+	int upto;               /* 0: the longest name / description */
+} grow_order[] = {
+	{ C_NAME, 0 }, { C_PF, 17 }, { C_SPARK, 16 }, { C_KW, 8 }, { C_VUNB, 8 },
+	{ C_IUNB, 8 }, { C_MAXPH, 6 }, { C_THD, 8 }, { C_Q, 8 }, { C_SPARK, 32 },
+	{ C_DESC, 0 }, { C_SPARK, 90 },
+};
+
+struct layout {
+	int x[C__COUNT], w[C__COUNT];   /* w 0: not shown */
+};
+
+static int longest_name(const struct config *cfg, bool desc)
+{
+	int best = 0;
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
+		const char *s = desc ? cfg->meters[i].description : cfg->meters[i].name;
+		int wd = s != NULL ? draw_width(s) : 0;
+
+		if (wd > best)
+			best = wd;
+	}
+	return best;
+}
+
+/* Which columns, how wide, for a body width. */
+static void layout_columns(const struct ui *ui, int width, struct layout *lay)
+{
+	bool on[C__COUNT];
+	int need, left, i, c;
+	size_t g;
+
+	for (c = 0; c < C__COUNT; c++) {
+		on[c] = width >= cols_def[c].from_cols;
+		lay->w[c] = 0;
+	}
+	/* Drop the least essential until the minimum widths fit. */
+	for (;;) {
+		int worst = -1;
+
+		need = -1;
+		for (c = 0; c < C__COUNT; c++)
+			if (on[c]) {
+				need += cols_def[c].minw + 1;
+				if (cols_def[c].prio > 0 &&
+				    (worst < 0 || cols_def[c].prio > cols_def[worst].prio))
+					worst = c;
+			}
+		if (need <= width || worst < 0)
+			break;
+		on[worst] = false;
+	}
+	for (c = 0; c < C__COUNT; c++)
+		if (on[c])
+			lay->w[c] = cols_def[c].minw;
+	left = width - need;
+	for (g = 0; g < UTIL_ARRAY_LEN(grow_order) && left > 0; g++) {
+		enum col_id gc = grow_order[g].c;
+		int upto = grow_order[g].upto;
+		int add;
+
+		if (!on[gc])
+			continue;
+		if (upto == 0)
+			upto = longest_name(ui->cfg, gc == C_DESC);
+		add = upto - lay->w[gc];
+		if (add <= 0)
+			continue;
+		if (add > left)
+			add = left;
+		lay->w[gc] += add;
+		left -= add;
+	}
+	for (i = 0, c = 0; c < C__COUNT; c++) {
+		lay->x[c] = i;
+		if (lay->w[c] > 0)
+			i += lay->w[c] + 1;
+	}
+}
+
+/* ---- the visible list ---- */
+
+/* Visible meters (caller frees *out); returns the count. */
+static size_t visible(struct ui *ui, size_t **out)
+{
+	size_t n = ui->cfg != NULL ? ui->cfg->nmeters : 0;
+
+	*out = util_calloc(n > 0 ? n : 1, sizeof(**out));
+	return n > 0 ? ui_visible_meters(ui, *out, n) : 0;
+}
+
+static size_t position(const size_t *vis, size_t n, size_t meter, bool *found)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (vis[i] == meter) {
+			*found = true;
+			return i;
+		}
+	*found = false;
+	return 0;
+}
+
+static int body_rows(const struct ui *ui)
+{
+	return ui->body != NULL ? getmaxy(ui->body) : UI_MIN_ROWS - 3;
+}
+
+/* Rows available for meters. */
+static int list_rows(const struct ui *ui)
+{
+	int rows = body_rows(ui) - HEAD_ROWS;
+
+	if (ui->filter_editing || ui->filter[0] != '\0')
+		rows--;
+	return rows > 1 ? rows : 1;
+}
+
+/* ---- drawing ---- */
+
+static void draw_figures(struct ui *ui, int width)
+{
+	WINDOW *w = ui->body;
+	const struct kpi_site *k = ui->kpi != NULL ? kpi_site(ui->kpi) : NULL;
+	struct view_lines ls = { 0 };
+	struct view_line *l;
+	char a[48], b[48];
+	size_t i;
+	int used;
+
+	l = view_lines_add(&ls, 0);
+	if (k == NULL) {
+		view_seg(l, ROLE_MUTED, "Site figures are not available.");
+		view_line_draw(w, 0, 0, width, l);
+		view_lines_free(&ls);
+		return;
+	}
+	view_seg(l, ROLE_MUTED, "Total ");
+	view_seg(l, ROLE_ACCENT, "%s", fmt_si(k->p_w, "W", a, sizeof(a)));
+	view_seg(l, ROLE_MUTED, "  Today ");
+	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(k->today_wh, a, sizeof(a)));
+	if (k->today_partial)
+		view_seg(l, ROLE_MUTED, " (since %s)", view_hhmm(k->today_since_us, b, sizeof(b)));
+	if (isfinite(k->cost)) {
+		view_seg(l, ROLE_MUTED, "  ");
+		view_seg(l, ROLE_NORMAL, "%s",
+			 fmt_money(k->cost, ui->cfg != NULL ? ui->cfg->site.currency : NULL, a,
+				   sizeof(a)));
+	}
+	if (isfinite(k->co2_kg)) {
+		view_seg(l, ROLE_MUTED, "  ");
+		view_seg(l, ROLE_NORMAL, "%s", view_fixed(k->co2_kg, k->co2_kg < 10.0 ? 1 : 0, a, sizeof(a)));
+		view_seg(l, ROLE_MUTED, " kg CO2");
+	}
+	view_seg(l, ROLE_MUTED, "  Data ");
+	view_seg(l, ROLE_NORMAL, "%s", isfinite(k->quality) ? fmt_pct(k->quality * 100.0, a, sizeof(a))
+							   : "-");
+	view_line_draw(w, 0, 0, width, l);
+
+	/* Top consumers: as many whole entries as fit. */
+	used = draw_text(w, 1, 0, width, ROLE_MUTED, "Top: ");
+	if (k->ntop == 0)
+		draw_text(w, 1, used, width - used, ROLE_MUTED, "-");
+	for (i = 0; i < k->ntop && i < KPI_TOP; i++) {
+		const char *name = ui->cfg != NULL && k->top[i].meter < ui->cfg->nmeters
+					   ? ui->cfg->meters[k->top[i].meter].name
+					   : "?";
+		char entry[160];
+		int ew;
+
+		snprintf(entry, sizeof(entry), "%s%s %s", i > 0 ? ", " : "", name,
+			 fmt_pct(k->top[i].share * 100.0, a, sizeof(a)));
+		ew = draw_width(entry);
+		/* keep room for ", ..." unless this is the last */
+		if (used + ew > width || (i + 1 < k->ntop && used + ew + 5 > width)) {
+			draw_text(w, 1, used, width - used, ROLE_MUTED, i > 0 ? ", ..." : "...");
+			break;
+		}
+		used += draw_text(w, 1, used, width - used, ROLE_NORMAL, entry);
+	}
+	view_lines_free(&ls);
+}
+
+static const char *sort_arrow(const struct ui *ui)
+{
+	return draw_symbol(ui->sort_desc ? SYM_DOWN_ARROW : SYM_UP);
+}
+
+static void draw_header_row(struct ui *ui, int y, const struct layout *lay)
+{
+	int c;
+
+	for (c = 0; c < C__COUNT; c++) {
+		const struct col_def *d = &cols_def[c];
+		char buf[48];
+
+		if (lay->w[c] == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s",
+			 draw_width(d->hdr_long) + 1 <= lay->w[c] ? d->hdr_long : d->hdr,
+			 d->sort >= 0 && (int)ui->sort == d->sort ? sort_arrow(ui) : "");
+		if (d->right)
+			draw_text_right(ui->body, y, lay->x[c], lay->w[c], ROLE_HEADER, buf);
+		else
+			draw_text(ui->body, y, lay->x[c], lay->w[c], ROLE_HEADER, buf);
+	}
+}
+
+static double max3(const double v[3])
+{
+	double m = NAN;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!isnan(v[k]) && (isnan(m) || v[k] > m))
+			m = v[k];
+	return m;
+}
+
+static enum theme_role unb_role(const struct view_snap *s, double pct, enum theme_role base)
+{
+	if (isnan(pct))
+		return base;
+	if (pct > s->par.unbalance_max)
+		return ROLE_CRITICAL;
+	switch (analysis_unbalance_band(pct)) {
+	case UNB_SEVERE: return ROLE_ALARM;
+	case UNB_MODERATE: return ROLE_WARNING;
+	default: return base;
+	}
+}
+
+static void cell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
+		 enum theme_role r, const char *s)
+{
+	if (lay->w[c] == 0)
+		return;
+	if (cols_def[c].right)
+		draw_text_right(ui->body, y, lay->x[c], lay->w[c], r, s);
+	else
+		draw_text(ui->body, y, lay->x[c], lay->w[c], r, s);
+}
+
+static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, size_t meter,
+		     bool selected, double *hist)
+{
+	WINDOW *w = ui->body;
+	const struct config_meter *cm = &ui->cfg->meters[meter];
+	enum theme_role base = selected ? ROLE_SELECTION : ROLE_NORMAL;
+	struct view_snap s;
+	char buf[64], num[32];
+	double v;
+
+	view_snap(ui, meter, &s);
+	if (selected) {
+		char blank[512];
+		int n = width < (int)sizeof(blank) - 1 ? width : (int)sizeof(blank) - 1;
+
+		memset(blank, ' ', (size_t)n);
+		blank[n] = '\0';
+		draw_text(w, y, 0, width, ROLE_SELECTION, blank);
+		cell(ui, y, lay, C_SEL, ROLE_SELECTION, draw_symbol(SYM_SELECT));
+	}
+	cell(ui, y, lay, C_NAME, base, cm->name);
+	if (lay->w[C_COMM] > 0)
+		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
+	cell(ui, y, lay, C_KW, view_role(&s, base), view_kw(s.res.p_total, buf, sizeof(buf)));
+	cell(ui, y, lay, C_Q, view_role(&s, base), view_kw(s.res.q_total, buf, sizeof(buf)));
+
+	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
+		size_t n = live_history(s.m, LIVE_HIST_P, ui->now_us, hist, SPARK_S);
+		double lo = 0.0, hi = NAN;
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			if (isnan(hist[i]))
+				continue;
+			if (hist[i] < lo)
+				lo = hist[i];
+			if (isnan(hi) || hist[i] > hi)
+				hi = hist[i];
+		}
+		if (isnan(hi))
+			cell(ui, y, lay, C_SPARK, ROLE_MUTED, "-");
+		else
+			draw_sparkline(w, y, lay->x[C_SPARK], lay->w[C_SPARK], hist, n, lo,
+				       hi > lo ? hi : lo + 1.0, view_role(&s, ROLE_CHART));
+	}
+
+	if (lay->w[C_PF] > 0) {
+		bool full = lay->w[C_PF] >= 17;
+		enum pf_tier t = s.res.tier_total;
+
+		if (isnan(s.res.pf_total))
+			snprintf(buf, sizeof(buf), "-");
+		else
+			snprintf(buf, sizeof(buf), "%s %s",
+				 view_fixed(s.res.pf_total, full ? 3 : 2, num, sizeof(num)),
+				 full ? analysis_pf_tier_name(t) : view_tier_short(t));
+		cell(ui, y, lay, C_PF, s.stale ? ROLE_STALE : t == PF_UNKNOWN ? base : ui_role_tier(t),
+		     buf);
+	}
+
+	v = s.res.v_unb_nema;
+	view_fixed(v, 1, num, sizeof(num));
+	cell(ui, y, lay, C_VUNB, view_role(&s, unb_role(&s, v, base)), num);
+	v = s.res.i_unb_nema;
+	view_fixed(v, 1, num, sizeof(num));
+	cell(ui, y, lay, C_IUNB, view_role(&s, unb_role(&s, v, base)), num);
+
+	if (s.res.most_loaded >= 0)
+		snprintf(num, sizeof(num), "L%d", s.res.most_loaded + 1);
+	else
+		snprintf(num, sizeof(num), "-");
+	cell(ui, y, lay, C_MAXPH, view_role(&s, base), num);
+
+	v = max3(s.in.thd_v);
+	view_fixed(v, 1, num, sizeof(num));
+	cell(ui, y, lay, C_THD,
+	     view_role(&s, !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base), num);
+
+	if (lay->w[C_RISK] > 0) {
+		bool known = !isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]);
+
+		cell(ui, y, lay, C_RISK, s.stale ? ROLE_STALE : known ? ui_role_risk(s.res.risk) : base,
+		     known ? analysis_risk_level_name(s.res.risk) : "-");
+	}
+
+	if (s.m != NULL && s.m->last_sample_us > 0)
+		fmt_age(ui->now_us - s.m->last_sample_us, buf, sizeof(buf));
+	else
+		fmt_age(-1, buf, sizeof(buf));
+	cell(ui, y, lay, C_AGE, s.stale ? ROLE_STALE : selected ? base : ROLE_MUTED, buf);
+
+	cell(ui, y, lay, C_DESC, selected ? base : ROLE_MUTED,
+	     cm->description != NULL ? cm->description : "");
+}
+
+static void draw_filter_line(struct ui *ui, int y, int width, size_t nvis)
+{
+	struct view_lines ls = { 0 };
+	struct view_line *l = view_lines_add(&ls, 0);
+	size_t total = ui->cfg != NULL ? ui->cfg->nmeters : 0;
+
+	view_seg(l, ROLE_ACCENT, "Filter: ");
+	view_seg(l, ROLE_NORMAL, "%s%s", ui->filter, ui->filter_editing ? "_" : "");
+	view_seg(l, ROLE_MUTED, "  %zu of %zu meters", nvis, total);
+	if (ui->filter_editing)
+		view_seg(l, ROLE_MUTED, "  Enter keeps, Esc clears");
+	else
+		view_seg(l, ROLE_MUTED, "  / edits, Esc clears");
+	view_line_draw(ui->body, y, 0, width, l);
+	view_lines_free(&ls);
+}
+
+static void overview_draw(struct ui *ui)
+{
+	WINDOW *w = ui->body;
+	int rows = getmaxy(w), width = getmaxx(w);
+	int nrows = list_rows(ui), i;
+	struct layout lay;
+	size_t *vis, n, pos;
+	bool found;
+	double *hist;
+
+	draw_figures(ui, width);
+	draw_rule(w, 2, 0, width, ROLE_MUTED);
+	layout_columns(ui, width, &lay);
+	draw_header_row(ui, 3, &lay);
+
+	n = visible(ui, &vis);
+	if (ui->filter_editing || ui->filter[0] != '\0')
+		draw_filter_line(ui, rows - 1, width, n);
+	if (n == 0) {
+		if (ui->cfg == NULL || ui->cfg->nmeters == 0)
+			draw_text(w, HEAD_ROWS, 0, width, ROLE_MUTED, "No meters are configured.");
+		else
+			draw_textf(w, HEAD_ROWS, 0, width, ROLE_WARNING,
+				   "No meter matches the filter \"%s\".", ui->filter);
+		free(vis);
+		return;
+	}
+
+	/* The selection is a meter; keep it on a visible row. */
+	pos = position(vis, n, ui->meter, &found);
+	if (!found)
+		ui->meter = vis[pos];
+	if (ui->scroll > (int)pos)
+		ui->scroll = (int)pos;
+	if ((int)pos >= ui->scroll + nrows)
+		ui->scroll = (int)pos - nrows + 1;
+	if (ui->scroll > (int)n - nrows)
+		ui->scroll = (int)n - nrows;
+	if (ui->scroll < 0)
+		ui->scroll = 0;
+
+	hist = util_calloc(SPARK_S, sizeof(*hist));
+	for (i = 0; i < nrows && (size_t)(ui->scroll + i) < n; i++) {
+		size_t row = (size_t)(ui->scroll + i);
+
+		draw_row(ui, HEAD_ROWS + i, width, &lay, vis[row], row == pos, hist);
+	}
+	/* More rows than fit: say so on the rule. */
+	if (ui->scroll > 0 || (size_t)(ui->scroll + nrows) < n) {
+		char more[64];
+
+		snprintf(more, sizeof(more), " %d-%zu of %zu ", ui->scroll + 1,
+			 (size_t)(ui->scroll + nrows) < n ? (size_t)(ui->scroll + nrows) : n, n);
+		draw_text_right(w, 2, 0, width - 1, ROLE_MUTED, more);
+	}
+	free(hist);
+	free(vis);
+}
+
+/* ---- keys ---- */
+
+static bool is_enter(int ch)
+{
+	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+}
+
+static bool is_backspace(int ch)
+{
+	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
+}
+
+static int filter_key(struct ui *ui, int ch)
+{
+	size_t len = strlen(ui->filter);
+
+	if (ch == KEY_RESIZE)
+		return UI_IGNORED;
+	if (ch == 27) {
+		ui->filter[0] = '\0';
+		ui->filter_editing = false;
+	} else if (is_enter(ch)) {
+		ui->filter_editing = false;
+	} else if (is_backspace(ch)) {
+		if (len == 0)
+			return UI_HANDLED;
+		ui->filter[len - 1] = '\0';
+	} else if (ch >= 32 && ch < 127) {
+		if (len + 1 >= sizeof(ui->filter))
+			return UI_HANDLED;
+		ui->filter[len] = (char)ch;
+		ui->filter[len + 1] = '\0';
+	} else {
+		return UI_HANDLED;      /* every key belongs to the filter */
+	}
+	ui->scroll = 0;
+	return UI_HANDLED | UI_REDRAW;
+}
+
+static int move_selection(struct ui *ui, int ch)
+{
+	size_t *vis, n, pos;
+	long target;
+	bool found;
+	int page = list_rows(ui);
+
+	n = visible(ui, &vis);
+	if (n == 0) {
+		free(vis);
+		return UI_HANDLED;
+	}
+	pos = position(vis, n, ui->meter, &found);
+	switch (ch) {
+	case KEY_UP:
+	case 'k': target = found ? (long)pos - 1 : 0; break;
+	case KEY_DOWN:
+	case 'j': target = found ? (long)pos + 1 : 0; break;
+	case KEY_PPAGE: target = (long)pos - page; break;
+	case KEY_NPAGE: target = (long)pos + page; break;
+	case KEY_HOME: target = 0; break;
+	default: target = (long)n - 1; break;   /* KEY_END */
+	}
+	if (target < 0)
+		target = 0;
+	if (target >= (long)n)
+		target = (long)n - 1;
+	ui->meter = vis[target];
+	free(vis);
+	return UI_HANDLED | UI_REDRAW;
+}
+
+static int overview_key(struct ui *ui, int ch)
+{
+	if (ui->filter_editing)
+		return filter_key(ui, ch);
+	switch (ch) {
+	case KEY_UP:
+	case KEY_DOWN:
+	case 'k':
+	case 'j':
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+	case KEY_HOME:
+	case KEY_END:
+		return move_selection(ui, ch);
+	case '<':
+		ui->sort = (enum ui_sort)((ui->sort + SORT__COUNT - 1) % SORT__COUNT);
+		return UI_HANDLED | UI_REDRAW;
+	case '>':
+		ui->sort = (enum ui_sort)((ui->sort + 1) % SORT__COUNT);
+		return UI_HANDLED | UI_REDRAW;
+	case 'r':
+		ui->sort_desc = !ui->sort_desc;
+		return UI_HANDLED | UI_REDRAW;
+	case '/':
+		ui->filter_editing = true;
+		return UI_HANDLED | UI_REDRAW;
+	case 27:
+		if (ui->filter[0] == '\0')
+			return UI_IGNORED;
+		ui->filter[0] = '\0';
+		ui->scroll = 0;
+		return UI_HANDLED | UI_REDRAW;
+	default:
+		if (is_enter(ch)) {
+			size_t *vis, n = visible(ui, &vis);
+
+			free(vis);
+			if (n == 0)
+				return UI_HANDLED;
+			ui->view = VIEW_METER;
+			return UI_HANDLED | UI_REDRAW;
+		}
+		return UI_IGNORED;
+	}
+}
+
+static const char *const overview_help[] = {
+	"Up Down j k  select a meter",
+	"PgUp PgDn    a page up / down",
+	"Home End     first / last meter",
+	"Enter        open the selected meter",
+	"< >          sort by the previous / next column",
+	"r            reverse the sort",
+	"/            filter by name or description",
+	"Esc          clear the filter",
+	NULL,
+};
+
+const struct view_ops view_overview_ops = {
+	.name = "Overview",
+	.hotkey = '1',
+	.draw = overview_draw,
+	.key = overview_key,
+	.help = overview_help,
+};
