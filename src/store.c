@@ -1651,6 +1651,162 @@ int64_t store_reader_count(struct store_reader *r, const struct store_filter *f,
 	return n;
 }
 
+/* The meters table, for store_reader_first_good: ids ascending. */
+struct meter_map {
+	int64_t *ids;
+	char **names;
+	bool *seen;
+	size_t n, unseen;
+};
+
+static void meter_map_free(struct meter_map *mm)
+{
+	size_t i;
+
+	for (i = 0; i < mm->n; i++)
+		free(mm->names[i]);
+	free(mm->ids);
+	free(mm->names);
+	free(mm->seen);
+}
+
+static int meter_map_load(struct store_reader *r, struct meter_map *mm, char **cause)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	memset(mm, 0, sizeof(*mm));
+	if (sqlite3_prepare_v2(r->db, "SELECT id, name FROM meters ORDER BY id", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (mm->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			mm->ids = util_reallocarray(mm->ids, cap, sizeof(*mm->ids));
+			mm->names = util_reallocarray(mm->names, cap, sizeof(*mm->names));
+		}
+		mm->ids[mm->n] = sqlite3_column_int64(s, 0);
+		mm->names[mm->n] = util_strdup(col_text(s, 1, ""));
+		mm->n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		meter_map_free(mm);
+		return -1;
+	}
+	mm->seen = util_calloc(mm->n > 0 ? mm->n : 1, sizeof(*mm->seen));
+	mm->unseen = mm->n;
+	return 0;
+}
+
+/* Index of id in mm, or -1. */
+static ssize_t meter_map_find(const struct meter_map *mm, int64_t id)
+{
+	size_t lo = 0, hi = mm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->ids[mid] == id)
+			return (ssize_t)mid;
+		if (mm->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int store_reader_first_good(struct store_reader *r, const char *quantity, int64_t from_us,
+			    int64_t max_rows, store_row_fn fn, void *ctx, char **cause)
+{
+	/*
+	 * The quantity and quality are tested here rather than in SQL so that
+	 * max_rows counts the rows the index walk really reads: the index is
+	 * on t_us alone, so SQLite would read every row after from_us anyway
+	 * to find a quantity that never comes.
+	 */
+	static const char sql[] =
+	    "SELECT seq, t_us, meter_id, qty_id, value, quality, session_id FROM samples"
+	    " WHERE t_us >= ?1 ORDER BY t_us, seq";
+	struct meter_map mm;
+	sqlite3_stmt *s = NULL, *q = NULL;
+	int64_t qty_id = 0, examined = 0;
+	char *unit = NULL, *name = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT id, name, unit FROM quantities WHERE name = ?1", -1,
+			       &q, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, quantity, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		qty_id = sqlite3_column_int64(q, 0);
+		name = util_strdup(col_text(q, 1, ""));
+		unit = util_strdup(col_text(q, 2, ""));
+	} else if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	if (meter_map_load(r, &mm, cause) < 0) {
+		free(name);
+		free(unit);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		rc = SQLITE_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, from_us);
+	rc = SQLITE_DONE;
+	while (mm.unseen > 0 && (max_rows < 0 || examined < max_rows)) {
+		struct store_row row;
+		ssize_t m;
+
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		rc = SQLITE_DONE;
+		examined++;
+		if (sqlite3_column_int64(s, 3) != qty_id ||
+		    sqlite3_column_int(s, 5) != QUALITY_GOOD ||
+		    sqlite3_column_type(s, 4) == SQLITE_NULL)
+			continue;
+		m = meter_map_find(&mm, sqlite3_column_int64(s, 2));
+		if (m < 0 || mm.seen[m])
+			continue;
+		mm.seen[m] = true;
+		mm.unseen--;
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter = mm.names[m];
+		row.quantity = name;
+		row.unit = unit;
+		row.value = sqlite3_column_double(s, 4);
+		row.quality = QUALITY_GOOD;
+		row.session = sqlite3_column_int64(s, 6);
+		if (fn(ctx, &row) != 0)
+			break;
+	}
+	if (rc != SQLITE_DONE)
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+out:
+	sqlite3_finalize(s);
+	meter_map_free(&mm);
+	free(name);
+	free(unit);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static char **names(struct store_reader *r, const char *sql, char **cause)
 {
 	sqlite3_stmt *s;

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Run every cmocka unit test binary given; exit 1 when one fails.
 fail=0
+here=$(cd "$(dirname "$0")" && pwd)
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}"
 for t in "$@"; do
 	name=$(basename "$t")
 	if out=$("$t" 2>&1); then

@@ -53,7 +53,9 @@ void draw_rule(WINDOW *w, int y, int x, int width, enum theme_role r);
  * drawn as markers in ROLE_GAUGE_LIMIT, a value beyond max shown with '>'
  * in the last cell, below min with '<' in the first. NaN bounds are not
  * drawn; a NaN value draws an empty gauge with '?' in the middle.
- * UTF-8: full and eighth blocks; ASCII: '#', '.', '|'.
+ * UTF-8: full and eighth blocks; ASCII: '#' fill (a cell at least half
+ * full counts), '.' band, '-' empty, '|' limits. A '>' or '<' takes the
+ * place of a limit marker in its cell.
  */
 struct draw_gauge {
 	double value, min, max;
@@ -72,7 +74,9 @@ int draw_gauge_col(double v, double min, double max, int width);
 /*
  * A one-line sparkline of width cells from n values (oldest first; NaN is a
  * gap), averaged into width buckets, scaled to [lo, hi] (NaN: the data's
- * own range). UTF-8: eight block heights; ASCII: " _.-=+*#".
+ * own range). UTF-8: eight block heights; ASCII: " _.-=+*#". Fewer values
+ * than cells are drawn one per cell, right-aligned (the newest at the right
+ * edge); a flat series is drawn at mid-height.
  */
 void draw_sparkline(WINDOW *w, int y, int x, int width, const double *v, size_t n, double lo,
 		    double hi, enum theme_role r);

@@ -4,9 +4,12 @@
 /*
  * fmt: numbers for operators: SI prefixes, units and a precision that suits
  * each quantity ("512.3 kW", "230.1 V", "0.871", "2.4 %", "50.01 Hz"), ages
- * ("3s", "2m", "1h") and energies. Pure functions, ASCII output only (the
+ * ("3s", "2m", "2h05") and energies. Pure functions, ASCII output only (the
  * unit "degC", never a degree sign), every one writes into buf (always
- * terminated) and returns buf. A NaN value prints as "-".
+ * terminated) and returns buf. A NaN value prints as "-", infinities as
+ * "inf" / "-inf". The precision steps up where the *rounded* value reaches
+ * the next range: 999.96 W is "1.00 kW", never "1000 W". The decimal
+ * separator is always '.', whatever LC_NUMERIC says.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,16 +20,18 @@ char *fmt_si(double v, const char *unit, char *buf, size_t size);
 /* A quantity's value with its unit and precision (qty: enum qty_id). */
 char *fmt_qty(unsigned qty, double v, char *buf, size_t size);
 
-/* The same without the unit (for tables whose header names the unit). */
+/* The same without the unit (for tables whose header names the unit); an SI
+ * prefix stays: "230.1", "512.3 k". */
 char *fmt_qty_bare(unsigned qty, double v, char *buf, size_t size);
 
-/* Energy from Wh: "850 Wh", "12.4 kWh", "4213 kWh", "1.25 MWh", "3.40 GWh". */
+/* Energy from Wh: "850 Wh", "12.4 kWh", "4213 kWh" (no decimal from 1000 to
+ * 9999 kWh), "12.5 MWh", "3.40 GWh". */
 char *fmt_energy(double wh, char *buf, size_t size);
 
 /* A percentage: "2.4 %" (one decimal under 100, none above). */
 char *fmt_pct(double pct, char *buf, size_t size);
 
-/* An age or duration: "0.4s", "12s", "3m", "2h05", "4d", "never" (us < 0). */
+/* An age or duration, truncated: "0.4s", "12s", "3m", "2h05", "4d", "never" (us < 0). */
 char *fmt_age(int64_t us, char *buf, size_t size);
 
 /* Money: "632.40 EUR" (currency may be NULL). */

@@ -174,6 +174,19 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 /* Count of samples matching f, -1 on error. */
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause);
 /*
+ * For each meter, its first good sample of quantity at or after from_us:
+ * walks the samples with t_us >= from_us in (t_us, seq) order (the t_us
+ * index) and calls fn once per meter, for that meter's first row of the
+ * quantity with quality good and a value (rows of meters missing from the
+ * meters table are skipped). Stops when fn returns nonzero, when every
+ * meter of the file has been reported, or after max_rows rows of any
+ * quantity have been examined (max_rows < 0: no limit), which bounds the
+ * time spent when a meter has no such row. 0 (also when the quantity is
+ * unknown to the file), or -1 with *cause.
+ */
+int store_reader_first_good(struct store_reader *r, const char *quantity, int64_t from_us,
+			    int64_t max_rows, store_row_fn fn, void *ctx, char **cause);
+/*
  * The names in the file's meters / quantities tables, in id order, as a new
  * NULL-terminated array (free with store_names_free). NULL with *cause on
  * error.

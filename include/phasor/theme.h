@@ -5,7 +5,7 @@
  * theme: colour themes (themes/NAME.ini) mapping the console's semantic
  * roles to colours and attributes, for 8, 16 and 256-colour terminals, and
  * the attributes used without colour (NO_COLOR, --no-color, a monochrome
- * terminal). The file format is in docs/operator-guide.md ("Themes").
+ * terminal). The file format is in docs/themes.md.
  * Colour never carries meaning alone: every state also has a word or a
  * symbol, so a theme only makes states faster to see.
  */
@@ -46,7 +46,7 @@ enum { THEME_BOLD = 1, THEME_DIM = 2, THEME_UNDERLINE = 4, THEME_REVERSE = 8, TH
 
 struct theme {
 	char *name;
-	char *description;
+	char *description; /* "" when the file has none */
 	/* [colors]: for terminals with 8 or 16 colours (bright colours map to
 	 * bold + the base colour on 8-colour terminals). */
 	struct theme_style color[ROLE__COUNT];
@@ -76,11 +76,17 @@ const char *const *theme_names(void);
  * use_default_colors and one colour pair per role, picking [colors-256]
  * when COLORS >= 256; with color false, nothing (no colour escape is ever
  * sent). Returns 0, or -1 when colour was asked but the terminal has none
- * (the caller then runs without colour).
+ * (the caller then runs without colour). t NULL: the built-in default
+ * (the dark theme). A theme without any colour (mono) starts no colour
+ * either. Call again after a theme change.
  */
 int theme_apply(const struct theme *t, bool color);
 
-/* The ncurses attributes (colour pair included when colour is on) of a role. */
+/*
+ * The ncurses attributes (colour pair included when colour is on) of a role;
+ * a role whose colours are both the terminal's default has no pair. 0 before
+ * the first theme_apply().
+ */
 unsigned long theme_attr(enum theme_role r);
 
 #endif

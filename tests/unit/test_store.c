@@ -1057,6 +1057,108 @@ static void test_reader_filters(void **state)
 	free(path);
 }
 
+static void test_reader_first_good(void **state)
+{
+	/* Rows at t (s), in insertion (seq) order. Quality 1 is bad. */
+	static const struct {
+		int t;
+		unsigned meter, qty;
+		double v;
+		int quality;
+	} rows[] = {
+		{ 1, 0, QTY_E_IMP, 50, 0 },
+		{ 1, 1, QTY_E_IMP, 60, 0 },
+		{ 2, 0, QTY_E_IMP, NAN, 1 },   /* bad, NULL in the file */
+		{ 2, 1, QTY_V_L1N, 230, 0 },   /* another quantity */
+		{ 2, 0, QTY_P_TOTAL, 1000, 0 },
+		{ 3, 1, QTY_E_IMP, 1e9, 1 },   /* bad, a sentinel kept as read */
+		{ 4, 1, QTY_E_IMP, 700, 0 },   /* same time: seq orders */
+		{ 4, 0, QTY_E_IMP, 200, 0 },
+		{ 5, 0, QTY_E_IMP, 210, 0 },   /* m0's second: not reported */
+		{ 5, 2, QTY_E_IMP, 900, 0 },
+		{ 6, 1, QTY_E_IMP, 710, 0 },
+	};
+	/* Expected callbacks: meter index and value, in order. */
+	static const struct {
+		const char *quantity;
+		int from_s;                    /* -1: INT64_MIN */
+		int64_t max_rows;
+		size_t stop_after;             /* fn returns 1 after this many; 0 never */
+		size_t n;
+		unsigned meter[3];
+		double v[3];
+		int t[3];
+	} cases[] = {
+		{ "e_imp", 2, -1, 0, 3, { 1, 0, 2 }, { 700, 200, 900 }, { 4, 4, 5 } },
+		{ "e_imp", -1, -1, 0, 3, { 0, 1, 2 }, { 50, 60, 900 }, { 1, 1, 5 } },
+		{ "e_imp", 5, -1, 0, 3, { 0, 2, 1 }, { 210, 900, 710 }, { 5, 5, 6 } },
+		{ "e_imp", 7, -1, 0, 0, { 0 }, { 0 }, { 0 } },
+		/* max_rows counts every row walked, of any quantity and quality:
+		 * from 2 s, rows 3..6 hold nothing good of e_imp, the 5th is m1's. */
+		{ "e_imp", 2, 0, 0, 0, { 0 }, { 0 }, { 0 } },
+		{ "e_imp", 2, 4, 0, 0, { 0 }, { 0 }, { 0 } },
+		{ "e_imp", 2, 5, 0, 1, { 1 }, { 700 }, { 4 } },
+		{ "e_imp", 2, 6, 0, 2, { 1, 0 }, { 700, 200 }, { 4, 4 } },
+		{ "e_imp", 2, 7, 0, 2, { 1, 0 }, { 700, 200 }, { 4, 4 } },
+		{ "e_imp", 2, 8, 0, 3, { 1, 0, 2 }, { 700, 200, 900 }, { 4, 4, 5 } },
+		/* the callback stops the walk */
+		{ "e_imp", 2, -1, 1, 1, { 1 }, { 700 }, { 4 } },
+		{ "e_imp", -1, -1, 2, 2, { 0, 1 }, { 50, 60 }, { 1, 1 } },
+		{ "p_total", -1, -1, 0, 1, { 0 }, { 1000 }, { 2 } },
+		{ "v_l2n", -1, -1, 0, 0, { 0 }, { 0 }, { 0 } }, /* known, no rows */
+		{ "volts", -1, -1, 0, 0, { 0 }, { 0 }, { 0 } }, /* unknown quantity */
+	};
+	char *path = tpath("first_good.db"), *cause = NULL;
+	struct rows *rs = util_calloc(1, sizeof(*rs));
+	struct store_reader *r;
+	struct store *st;
+	size_t i, j;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 50);
+	for (i = 0; i < UTIL_ARRAY_LEN(rows); i++) {
+		struct sample s = mk(rows[i].t * 1000000LL, rows[i].meter, rows[i].qty, rows[i].v,
+				     rows[i].quality);
+
+		store_put_samples(st, &s, 1);
+	}
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		int64_t from = cases[i].from_s < 0 ? INT64_MIN : cases[i].from_s * 1000000LL;
+
+		rs->n = 0;
+		rs->stop_after = cases[i].stop_after;
+		if (store_reader_first_good(r, cases[i].quantity, from, cases[i].max_rows, collect,
+					    rs, &cause) < 0)
+			fail_msg("case %zu: %s", i, cause);
+		if (rs->n != cases[i].n)
+			fail_msg("case %zu: %zu rows, expected %zu", i, rs->n, cases[i].n);
+		for (j = 0; j < rs->n; j++) {
+			const struct row *o = &rs->r[j];
+
+			assert_string_equal(o->meter, meters[cases[i].meter[j]].name);
+			assert_string_equal(o->quantity, cases[i].quantity);
+			assert_string_equal(o->unit, strcmp(cases[i].quantity, "e_imp") == 0 ? "Wh"
+												: "W");
+			assert_true(o->value == cases[i].v[j]);
+			assert_int_equal(o->t_us, cases[i].t[j] * 1000000LL);
+			assert_int_equal(o->quality, 0);
+			assert_true(o->seq > 0);
+			assert_true(o->session > 0);
+		}
+	}
+	store_reader_close(r);
+	free(rs);
+	free(path);
+}
+
 static void test_events(void **state)
 {
 	char *path = tpath("events.db"), *cause = NULL;
@@ -1370,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_reader_filters),
+		cmocka_unit_test(test_reader_first_good),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_export_options),

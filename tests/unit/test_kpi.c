@@ -1,0 +1,875 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of kpi: local midnight across DST changes (Europe/Paris, and
+ * zones whose clocks change at midnight), today's energy from a baseline
+ * (first value, partial), midnight rollover with a fake clock, counter
+ * resets, per-phase counters, site totals with and without aggregate
+ * meters, site power and stale meters, top consumers and their shares,
+ * cost and CO2, data quality after a known number of polls (Modbus and
+ * learned MQTT), and the worker's midnight baseline from a real buffer
+ * file written through the store API. Configurations are built by hand;
+ * TZ is Europe/Paris.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "phasor/kpi.h"
+#include "phasor/live.h"
+#include "phasor/log.h"
+#include "phasor/store.h"
+#include "phasor/util.h"
+
+#define S INT64_C(1000000)
+#define H (3600 * S)
+/* 2026-11-10T00:00:00+01:00, a Tuesday in Paris (CET): local midnight. */
+#define D (INT64_C(1794265200) * S)
+
+static char tmpdir[] = "/tmp/phasor-test-kpi-XXXXXX";
+
+/* ---- fixture ---- */
+
+struct mspec {
+	const char *name;
+	enum meter_driver driver;
+	int poll_ms;
+	bool aggregate;
+	int profile;           /* 0: none, 1: modbus (4 regs), 2: per-phase energy */
+};
+
+#define MAXM 10
+
+struct fixture {
+	struct profile_reg regs[4];
+	struct profile_field fields[3];
+	struct profile modbus, phases;
+	struct config_meter meters[MAXM];
+	struct config cfg;
+	struct live *live;
+	struct kpi *kpi;
+};
+
+/* The meters most tests use: 0 is the main board. */
+static const struct mspec plant[] = {
+	{ "tgbt", DRIVER_MODBUS, 1000, true, 1 },
+	{ "press-1", DRIVER_MODBUS, 1000, false, 1 },
+	{ "press-2", DRIVER_MODBUS, 1000, false, 1 },
+	{ "oven", DRIVER_MODBUS, 1000, false, 1 },
+	{ "comp", DRIVER_MODBUS, 1000, false, 1 },
+	{ "pump", DRIVER_MODBUS, 1000, false, 1 },
+	{ "fan", DRIVER_MODBUS, 1000, false, 1 },
+	{ "shelly", DRIVER_MQTT, 10000, false, 2 },
+	{ "pv", DRIVER_MQTT, 10000, false, 0 },
+};
+
+/* Build the config (no store unless path), the live state and the kpi. */
+static struct fixture *build(const struct mspec *spec, size_t n, const char *store_path)
+{
+	struct fixture *f = util_calloc(1, sizeof(*f));
+	static const unsigned regq[4] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N, QTY_I_L1 };
+	size_t i;
+
+	assert_true(n <= MAXM);
+	for (i = 0; i < 4; i++)
+		f->regs[i] = (struct profile_reg){ .qty = (int)regq[i], .function = 3 };
+	f->modbus = (struct profile){ .name = (char *)"m4", .driver = PROFILE_MODBUS,
+				      .regs = f->regs, .nregs = 4 };
+	for (i = 0; i < 3; i++)
+		f->fields[i] = (struct profile_field){ .qty = QTY_E_IMP_L1 + (int)i,
+						       .phase_qty = { -1, -1, -1 } };
+	f->phases = (struct profile){ .name = (char *)"ph", .driver = PROFILE_MQTT,
+				      .fields = f->fields, .nfields = 3 };
+	for (i = 0; i < n; i++) {
+		f->meters[i] = (struct config_meter){
+			.name = (char *)spec[i].name, .driver = spec[i].driver,
+			.poll_ms = spec[i].poll_ms, .aggregate = spec[i].aggregate,
+			.profile = spec[i].profile == 1 ? &f->modbus
+				   : spec[i].profile == 2 ? &f->phases : NULL,
+		};
+	}
+	f->cfg.meters = f->meters;
+	f->cfg.nmeters = n;
+	f->cfg.site.price_per_kwh = NAN;
+	f->cfg.site.co2_per_kwh = NAN;
+	f->cfg.store.path = (char *)store_path;
+	f->live = live_new(&f->cfg, NULL, NULL);
+	f->kpi = kpi_new(&f->cfg);
+	return f;
+}
+
+static void destroy(struct fixture *f)
+{
+	kpi_free(f->kpi);
+	live_free(f->live);
+	free(f);
+}
+
+static struct sample smp(uint32_t meter, unsigned qty, int64_t t_us, double v)
+{
+	struct sample s = { .t_us = t_us, .value = v, .meter = meter, .qty = (uint16_t)qty };
+
+	s.quality = (uint8_t)qty_quality(qty, v);
+	return s;
+}
+
+static void put(struct fixture *f, uint32_t meter, unsigned qty, int64_t t_us, double v)
+{
+	struct sample s = smp(meter, qty, t_us, v);
+
+	live_apply(f->live, &s, 1);
+}
+
+static const struct kpi_site *update(struct fixture *f, int64_t now)
+{
+	kpi_update(f->kpi, f->live, now);
+	return kpi_site(f->kpi);
+}
+
+static void assert_near(double got, double want)
+{
+	if (isnan(want) != isnan(got) || (!isnan(want) && fabs(got - want) > 1e-9 * (1 + fabs(want))))
+		fail_msg("got %.12g, expected %.12g", got, want);
+}
+
+static void assert_today(struct fixture *f, size_t meter, double want, bool want_partial)
+{
+	bool partial = !want_partial;
+	double got = kpi_meter_today_wh(f->kpi, meter, &partial);
+
+	assert_near(got, want);
+	if (partial != want_partial)
+		fail_msg("meter %zu: partial %d, expected %d", meter, partial, want_partial);
+}
+
+static void set_tz(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+/* ---- local midnight ---- */
+
+static void test_local_midnight(void **state)
+{
+	/* UTC seconds, computed independently (Python zoneinfo, zdump). */
+	static const struct {
+		const char *tz;
+		int64_t t;       /* s */
+		int64_t t_frac;  /* us added to t */
+		int64_t mid;     /* s */
+	} cases[] = {
+		/* Paris, 2026-03-29: 02:00 CET -> 03:00 CEST, a 23 h day */
+		{ "Europe/Paris", 1774782000, 0, 1774738800 },      /* 12:00 CEST */
+		{ "Europe/Paris", 1774745999, 0, 1774738800 },      /* 01:59:59 CET */
+		{ "Europe/Paris", 1774746000, 0, 1774738800 },      /* 03:00:00 CEST */
+		{ "Europe/Paris", 1774821599, 999999, 1774738800 }, /* 23:59:59.999999 CEST */
+		{ "Europe/Paris", 1774821600, 0, 1774821600 },      /* 03-30 00:00 CEST */
+		{ "Europe/Paris", 1774738800, 0, 1774738800 },      /* exactly midnight */
+		{ "Europe/Paris", 1774738799, 999999, 1774652400 }, /* 1 us before */
+		/* Paris, 2026-10-25: 03:00 CEST -> 02:00 CET, a 25 h day */
+		{ "Europe/Paris", 1792926000, 0, 1792879200 },      /* 12:00 CET */
+		{ "Europe/Paris", 1792888200, 0, 1792879200 },      /* 02:30 CEST */
+		{ "Europe/Paris", 1792891800, 0, 1792879200 },      /* 02:30 CET */
+		{ "Europe/Paris", 1792969199, 0, 1792879200 },      /* 23:59:59 CET */
+		{ "Europe/Paris", 1792969200, 0, 1792969200 },      /* 10-26 00:00 CET */
+		{ "Europe/Paris", 1792879199, 0, 1792792800 },      /* 10-24 23:59:59 CEST */
+		/* Santiago: 2024-09-08 00:00 does not exist (-> 01:00 -03) */
+		{ "America/Santiago", 1725768000 + 11 * 3600, 0, 1725768000 },
+		{ "America/Santiago", 1725768000, 0, 1725768000 },
+		{ "America/Santiago", 1725767999, 0, 1725681600 },
+		/* Santiago: 2024-04-07, clocks back from 00:00 -03 to 23:00 -04 */
+		{ "America/Santiago", 1712462400 + 12 * 3600, 0, 1712462400 },
+		{ "America/Santiago", 1712458800 + 1800, 0, 1712372400 }, /* 04-06 23:30, again */
+		/* Havana: 2024-11-03, 01:00 CDT -> 00:00 CST: midnight came twice */
+		{ "America/Havana", 1730653200, 0, 1730606400 },    /* 12:00 CST */
+		{ "America/Havana", 1730611800, 0, 1730606400 },    /* 00:30 CST, second pass */
+		{ "America/Havana", 1730606400, 0, 1730606400 },
+		/* Havana: 2024-03-10 starts at 01:00 CDT */
+		{ "America/Havana", 1710086400, 0, 1710046800 },
+		{ "UTC", 1794265200, 0, 1794268800 - 86400 },
+		{ "UTC", -1, 0, -86400 },                           /* before the epoch */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		int64_t got;
+
+		set_tz(cases[i].tz);
+		got = kpi_local_midnight(cases[i].t * S + cases[i].t_frac);
+		if (got != cases[i].mid * S)
+			fail_msg("case %zu (%s %lld): %lld, expected %lld", i, cases[i].tz,
+				 (long long)cases[i].t, (long long)(got / S), (long long)cases[i].mid);
+	}
+	set_tz("Europe/Paris");
+	/* day lengths across the changes: 23 h, 25 h */
+	assert_int_equal(kpi_local_midnight(INT64_C(1774821600) * S + 1) -
+				 kpi_local_midnight(INT64_C(1774738800) * S + 1),
+			 23 * H);
+	assert_int_equal(kpi_local_midnight(INT64_C(1792969200) * S + 1) -
+				 kpi_local_midnight(INT64_C(1792879200) * S + 1),
+			 25 * H);
+	assert_int_equal(kpi_local_midnight(D + 13 * H), D);
+}
+
+/* ---- energy ---- */
+
+static void test_energy_partial(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+		{ "c", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	struct fixture *f = build(spec, 3, NULL); /* no buffer: no worker */
+	const struct kpi_site *s;
+	int64_t t = D + 10 * H;
+
+	(void)state;
+	s = update(f, t);
+	assert_true(isnan(s->today_wh));
+	assert_false(s->today_partial);
+	assert_int_equal(s->today_since_us, D);
+	assert_true(isnan(s->cost));
+	assert_today(f, 0, NAN, false);
+
+	put(f, 0, QTY_E_IMP, t + 1 * S, 1000.0);
+	s = update(f, t + 2 * S);
+	assert_today(f, 0, 0.0, true);
+	assert_near(s->today_wh, 0.0);
+	assert_true(s->today_partial);
+	assert_int_equal(s->today_since_us, t + 1 * S);
+
+	put(f, 0, QTY_E_IMP, t + 61 * S, 1500.0);
+	put(f, 1, QTY_E_IMP, t + 61 * S, 70000.0);
+	s = update(f, t + 62 * S);
+	assert_today(f, 0, 500.0, true);
+	assert_today(f, 1, 0.0, true);
+	assert_today(f, 2, NAN, false);
+	assert_near(s->today_wh, 500.0);
+	assert_int_equal(s->today_since_us, t + 61 * S); /* the latest start */
+
+	/* a bad value later changes nothing; a newer good one counts */
+	put(f, 0, QTY_E_IMP, t + 62 * S, NAN);
+	s = update(f, t + 63 * S);
+	assert_today(f, 0, 500.0, true);
+	put(f, 0, QTY_E_IMP, t + 70 * S, 1600.0);
+	put(f, 1, QTY_E_IMP, t + 70 * S, 70250.0);
+	s = update(f, t + 71 * S);
+	assert_today(f, 0, 600.0, true);
+	assert_near(s->today_wh, 850.0);
+	assert_true(isnan(kpi_meter_today_wh(f->kpi, 3, NULL))); /* no such meter */
+	destroy(f);
+}
+
+static void test_per_phase_counters(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "shelly", DRIVER_MQTT, 10000, false, 2 },
+	};
+	struct fixture *f = build(spec, 1, NULL);
+	int64_t t = D + 8 * H;
+
+	(void)state;
+	put(f, 0, QTY_E_IMP_L1, t, 100.0);
+	put(f, 0, QTY_E_IMP_L2, t, 200.0);
+	update(f, t + 1 * S);
+	assert_today(f, 0, NAN, false); /* two phases of three */
+	put(f, 0, QTY_E_IMP_L3, t + 2 * S, 300.0);
+	update(f, t + 3 * S);
+	assert_today(f, 0, 0.0, true);
+	assert_int_equal(kpi_site(f->kpi)->today_since_us, t + 2 * S);
+	put(f, 0, QTY_E_IMP_L1, t + 10 * S, 110.0);
+	put(f, 0, QTY_E_IMP_L3, t + 11 * S, 330.0);
+	update(f, t + 12 * S);
+	assert_today(f, 0, 40.0, true);
+	destroy(f);
+}
+
+static void test_rollover(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	struct fixture *f = build(spec, 2, NULL);
+	const int64_t next = D + 24 * H; /* 2026-11-11 00:00 CET */
+	const struct kpi_site *s;
+
+	(void)state;
+	put(f, 0, QTY_E_IMP, next - 10 * S, 2000.0);
+	s = update(f, next - 5 * S);
+	assert_today(f, 0, 0.0, true);
+	assert_int_equal(s->today_since_us, next - 10 * S);
+	put(f, 0, QTY_E_IMP, next - 2 * S, 2005.0);
+	update(f, next - 1 * S);
+	assert_today(f, 0, 5.0, true);
+
+	/* the first update of the new day takes the value now as baseline */
+	put(f, 0, QTY_E_IMP, next + 1 * S, 2010.0);
+	s = update(f, next + 2 * S);
+	assert_today(f, 0, 0.0, false);
+	assert_false(s->today_partial);
+	assert_int_equal(s->today_since_us, next);
+	assert_near(s->today_wh, 0.0);
+	assert_today(f, 1, NAN, false);
+
+	put(f, 0, QTY_E_IMP, next + 30 * S, 2030.0);
+	put(f, 1, QTY_E_IMP, next + 30 * S, 9000.0); /* first value of b: after midnight */
+	s = update(f, next + 31 * S);
+	assert_today(f, 0, 20.0, false);
+	assert_today(f, 1, 0.0, true);
+	assert_true(s->today_partial);
+	assert_int_equal(s->today_since_us, next + 30 * S);
+
+	/* a meter silent over midnight: its last value is the baseline */
+	put(f, 1, QTY_E_IMP, next + 60 * S, 9100.0);
+	update(f, next + 61 * S);
+	assert_today(f, 1, 100.0, true);
+	update(f, next + 24 * H + 5 * S);
+	assert_today(f, 0, 0.0, false);
+	assert_today(f, 1, 0.0, false);
+	put(f, 1, QTY_E_IMP, next + 24 * H + 6 * S, 9150.0);
+	s = update(f, next + 24 * H + 7 * S);
+	assert_today(f, 1, 50.0, false);
+	assert_int_equal(s->today_since_us, next + 24 * H);
+	assert_false(s->today_partial);
+	destroy(f);
+}
+
+static void test_counter_reset(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	struct fixture *f = build(spec, 1, NULL);
+	int64_t t = D + 9 * H;
+	const struct kpi_site *s;
+
+	(void)state;
+	put(f, 0, QTY_E_IMP, t, 1000.0);
+	update(f, t + 1 * S);
+	put(f, 0, QTY_E_IMP, t + 10 * S, 1200.0);
+	update(f, t + 11 * S);
+	assert_today(f, 0, 200.0, true);
+	/* float32 jitter (less than 0.1 %) is no reset */
+	put(f, 0, QTY_E_IMP, t + 20 * S, 1199.5);
+	update(f, t + 21 * S);
+	assert_today(f, 0, 199.5, true);
+	/* a reset: rebase at the new value, partial from then */
+	put(f, 0, QTY_E_IMP, t + 30 * S, 5.0);
+	s = update(f, t + 31 * S);
+	assert_today(f, 0, 0.0, true);
+	assert_int_equal(s->today_since_us, t + 30 * S);
+	put(f, 0, QTY_E_IMP, t + 40 * S, 25.0);
+	update(f, t + 41 * S);
+	assert_today(f, 0, 20.0, true);
+	/* a reset to a value still above the baseline is a reset too */
+	put(f, 0, QTY_E_IMP, t + 50 * S, 3000.0);
+	update(f, t + 51 * S);
+	assert_today(f, 0, 2995.0, true);
+	put(f, 0, QTY_E_IMP, t + 60 * S, 1000.0);
+	s = update(f, t + 61 * S);
+	assert_today(f, 0, 0.0, true);
+	assert_int_equal(s->today_since_us, t + 60 * S);
+	destroy(f);
+}
+
+/* ---- site totals, power, top consumers ---- */
+
+static void test_site_totals(void **state)
+{
+	/* With an aggregate meter the site is that meter, which is never a
+	 * consumer; without, the sum of all. */
+	static const struct {
+		bool aggregate;
+		double p_w, today_wh;
+		size_t ntop, top[3];
+	} cases[] = {
+		{ true, 20000.0, 600.0, 2, { 2, 1 } },
+		{ false, 20000.0 + 3000.0 + 5000.0, 600.0 + 100.0 + 200.0, 3, { 0, 2, 1 } },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		struct mspec spec[3] = {
+			{ "tgbt", DRIVER_MODBUS, 1000, cases[i].aggregate, 1 },
+			{ "a", DRIVER_MODBUS, 1000, false, 1 },
+			{ "b", DRIVER_MODBUS, 1000, false, 1 },
+		};
+		static const double p[3] = { 20000.0, 3000.0, 5000.0 };
+		static const double e0[3] = { 1e6, 5000.0, 7000.0 };
+		static const double e1[3] = { 1e6 + 600.0, 5100.0, 7200.0 };
+		struct fixture *f = build(spec, 3, NULL);
+		int64_t t = D + 11 * H;
+		const struct kpi_site *s;
+		uint32_t m;
+
+		for (m = 0; m < 3; m++) {
+			put(f, m, QTY_E_IMP, t, e0[m]);
+			put(f, m, QTY_P_TOTAL, t, p[m]);
+		}
+		update(f, t + 1 * S);
+		for (m = 0; m < 3; m++) {
+			put(f, m, QTY_E_IMP, t + 2 * S, e1[m]);
+			put(f, m, QTY_P_TOTAL, t + 2 * S, p[m]);
+		}
+		s = update(f, t + 3 * S);
+		assert_near(s->p_w, cases[i].p_w);
+		assert_near(s->today_wh, cases[i].today_wh);
+		assert_int_equal(s->ntop, cases[i].ntop);
+		for (m = 0; m < cases[i].ntop; m++) {
+			size_t mi = cases[i].top[m];
+
+			assert_int_equal(s->top[m].meter, mi);
+			assert_near(s->top[m].share, p[mi] / cases[i].p_w);
+		}
+		destroy(f);
+	}
+}
+
+static void test_power_stale(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+		{ "c", DRIVER_MQTT, 10000, false, 0 },
+	};
+	struct fixture *f = build(spec, 3, NULL);
+	int64_t t = D + 12 * H;
+	const struct kpi_site *s;
+
+	(void)state;
+	s = update(f, t);
+	assert_true(isnan(s->p_w));
+	assert_int_equal(s->ntop, 0);
+	put(f, 0, QTY_P_TOTAL, t, 1000.0);
+	put(f, 1, QTY_P_L1, t, 100.0); /* phases only: summed */
+	put(f, 1, QTY_P_L2, t, 200.0);
+	put(f, 1, QTY_P_L3, t, 300.0);
+	put(f, 2, QTY_P_TOTAL, t, 50.0);
+	s = update(f, t + 3 * S); /* exactly three periods: still fresh */
+	assert_near(s->p_w, 1650.0);
+	s = update(f, t + 3 * S + 1); /* a and b stale, c (10 s) fresh */
+	assert_near(s->p_w, 50.0);
+	assert_int_equal(s->ntop, 1);
+	assert_int_equal(s->top[0].meter, 2);
+	assert_near(s->top[0].share, 1.0);
+	/* a bad p_total does not fall back to an older good value */
+	put(f, 2, QTY_P_TOTAL, t + 4 * S, NAN);
+	s = update(f, t + 5 * S);
+	assert_true(isnan(s->p_w));
+	/* two of three phases are not a total */
+	put(f, 1, QTY_P_L1, t + 6 * S, 100.0);
+	put(f, 1, QTY_P_L2, t + 6 * S, 200.0);
+	s = update(f, t + 7 * S);
+	assert_true(isnan(s->p_w));
+	destroy(f);
+}
+
+static void test_top_consumers(void **state)
+{
+	struct fixture *f = build(plant, UTIL_ARRAY_LEN(plant), NULL);
+	int64_t t = D + 14 * H;
+	const struct kpi_site *s;
+	/* expected order: ties keep the config order; stale, exporting and
+	 * idle meters are not consumers; at most KPI_TOP */
+	static const struct {
+		size_t meter;
+		double p;
+	} want[KPI_TOP] = {
+		{ 2, 5000.0 }, { 3, 5000.0 }, { 1, 3000.0 }, { 7, 700.0 }, { 5, 100.0 },
+	};
+	size_t i;
+
+	(void)state;
+	put(f, 0, QTY_P_TOTAL, t, 20000.0);
+	put(f, 1, QTY_P_TOTAL, t, 3000.0);
+	put(f, 2, QTY_P_TOTAL, t, 5000.0);
+	put(f, 3, QTY_P_L1, t, 1000.0);
+	put(f, 3, QTY_P_L2, t, 2000.0);
+	put(f, 3, QTY_P_L3, t, 2000.0);
+	put(f, 4, QTY_P_TOTAL, t - 10 * S, 8000.0); /* stale */
+	put(f, 5, QTY_P_TOTAL, t, 100.0);
+	put(f, 6, QTY_P_TOTAL, t, 50.0);            /* sixth: left out */
+	put(f, 7, QTY_P_TOTAL, t, 700.0);
+	put(f, 8, QTY_P_TOTAL, t, -200.0);          /* exporting */
+	s = update(f, t + 1 * S);
+	assert_near(s->p_w, 20000.0);
+	assert_int_equal(s->ntop, KPI_TOP);
+	for (i = 0; i < KPI_TOP; i++) {
+		assert_int_equal(s->top[i].meter, want[i].meter);
+		assert_near(s->top[i].p_w, want[i].p);
+		assert_near(s->top[i].share, want[i].p / 20000.0);
+	}
+	/* site power unknown: consumers still listed, shares unknown */
+	put(f, 0, QTY_P_TOTAL, t + 1 * S, NAN);
+	s = update(f, t + 2 * S);
+	assert_true(isnan(s->p_w));
+	assert_int_equal(s->ntop, KPI_TOP);
+	for (i = 0; i < KPI_TOP; i++)
+		assert_true(isnan(s->top[i].share));
+	destroy(f);
+}
+
+static void test_cost_co2(void **state)
+{
+	static const struct {
+		double price, co2;
+		double cost, co2_kg;
+	} cases[] = {
+		{ 0.2, 0.05, 12.345 * 0.2, 12.345 * 0.05 },
+		{ 0.1874, NAN, 12.345 * 0.1874, NAN },
+		{ NAN, 0.056, NAN, 12.345 * 0.056 },
+		{ NAN, NAN, NAN, NAN },
+		{ 0.0, 0.0, 0.0, 0.0 },
+	};
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		struct fixture *f = build(spec, 1, NULL);
+		int64_t t = D + 15 * H;
+		const struct kpi_site *s;
+
+		f->cfg.site.price_per_kwh = cases[i].price;
+		f->cfg.site.co2_per_kwh = cases[i].co2;
+		s = update(f, t);
+		assert_true(isnan(s->cost)); /* no energy yet */
+		assert_true(isnan(s->co2_kg));
+		put(f, 0, QTY_E_IMP, t + 1 * S, 100000.0);
+		update(f, t + 2 * S);
+		put(f, 0, QTY_E_IMP, t + 3 * S, 100000.0 + 12345.0);
+		s = update(f, t + 4 * S);
+		assert_near(s->today_wh, 12345.0);
+		assert_near(s->cost, cases[i].cost);
+		assert_near(s->co2_kg, cases[i].co2_kg);
+		destroy(f);
+	}
+}
+
+/* ---- data quality ---- */
+
+/* One Modbus poll of the 4-register profile at t; bad: how many are NaN. */
+static void poll4(struct fixture *f, uint32_t meter, int64_t t, int bad)
+{
+	static const unsigned q[4] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N, QTY_I_L1 };
+	struct sample s[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		s[i] = smp(meter, q[i], t, i < bad ? NAN : 100.0 + i);
+	live_apply(f->live, s, 4);
+}
+
+static void test_quality_modbus(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+		{ "c", DRIVER_MODBUS, 500, false, 1 },
+	};
+	struct fixture *f = build(spec, 3, NULL);
+	int64_t t = D + 16 * H;
+	const struct kpi_site *s;
+	int ms;
+
+	(void)state;
+	/* before the start: not counted */
+	poll4(f, 0, t - 2 * S, 4);
+	poll4(f, 1, t - 1 * S, 0);
+	s = update(f, t);
+	assert_true(isnan(s->quality));
+	/*
+	 * 10 s in 100 ms steps: a polls every second (one poll with one bad
+	 * value), b every other second (timeouts), c every 500 ms plus three
+	 * extra polls, which must not hide b's losses.
+	 */
+	for (ms = 0; ms < 10000; ms += 100) {
+		int64_t tm = t + ms * 1000;
+
+		if (ms % 1000 == 300)
+			poll4(f, 0, tm, ms == 4300 ? 1 : 0);
+		if (ms % 2000 == 300)
+			poll4(f, 1, tm, 0);
+		if (ms % 500 == 100 || ms == 200 || ms == 700 || ms == 1200)
+			poll4(f, 2, tm, 0);
+		if (ms == 1400) {
+			s = update(f, tm); /* under three periods of every meter */
+			assert_true(isnan(s->quality));
+		}
+		if (ms == 2900) {
+			/* only c has had three periods: 5 expected, 9 came */
+			s = update(f, tm);
+			assert_near(s->quality, 1.0);
+		}
+	}
+	s = update(f, t + 10 * S);
+	/* expected a 10 x 4, b 10 x 4, c 20 x 4; good a 39, b 20, c min(92, 80) */
+	assert_near(s->quality, (39.0 + 20.0 + 80.0) / (40.0 + 40.0 + 80.0));
+	/* half a period later, still 10 periods */
+	s = update(f, t + 10 * S + 499999);
+	assert_near(s->quality, (39.0 + 20.0 + 80.0) / (40.0 + 40.0 + 80.0));
+	destroy(f);
+}
+
+static void test_quality_mqtt(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "m", DRIVER_MQTT, 10000, false, 0 },
+		{ "n", DRIVER_MQTT, 10000, false, 0 },
+	};
+	static const unsigned q[6] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N,
+				       QTY_V_L2N,   QTY_V_L3N, QTY_FREQ };
+	struct fixture *f = build(spec, 2, NULL);
+	int64_t t = D + 17 * H;
+	const struct kpi_site *s;
+	int k, j;
+
+	(void)state;
+	update(f, t);
+	/*
+	 * m: a message with 6 values every 10 s; the third carries only 3 (a
+	 * notification with what changed); the fifth is lost.
+	 * n: two topics in turn, 3 values each, one every 10 s: 3 per period,
+	 * although it has 6 quantities.
+	 */
+	for (k = 0; k < 6; k++) {
+		int64_t tm = t + k * 10 * S + 1 * S;
+
+		for (j = 0; j < 3; j++)
+			put(f, 1, q[(k % 2) * 3 + j], tm, 230.0);
+		if (k != 4) {
+			for (j = 0; j < (k == 2 ? 3 : 6); j++)
+				put(f, 0, q[j], tm, 230.0);
+		}
+		update(f, tm + 1 * S);
+	}
+	s = update(f, t + 29 * S);
+	assert_true(isnan(s->quality)); /* under three periods */
+	s = update(f, t + 60 * S);
+	/* m: learned 6 per period, expected 6 x 6 = 36, good 6+6+3+6+6 = 27;
+	 * n: learned 3, expected 18, good 18 */
+	assert_near(s->quality, (27.0 + 18.0) / (36.0 + 18.0));
+	destroy(f);
+}
+
+/* ---- the worker: midnight values from the buffer ---- */
+
+static void write_buffer(struct fixture *f, const char *path, const struct sample *s, size_t n)
+{
+	char *cause = NULL;
+	struct store *st = store_open(path, 10000, 100, 50, &cause);
+
+	if (st == NULL)
+		fail_msg("store_open: %s", cause);
+	if (store_register_meters(st, &f->cfg, &cause) < 0 ||
+	    store_begin_session(st, &f->cfg, "record", &cause) < 0 ||
+	    store_start(st, &cause) < 0)
+		fail_msg("store: %s", cause);
+	store_put_samples(st, s, n);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+}
+
+static void test_worker_baseline(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },   /* midnight value in the buffer */
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },   /* only yesterday's */
+		{ "c", DRIVER_MQTT, 10000, false, 2 },    /* per-phase counters */
+		{ "d", DRIVER_MODBUS, 1000, false, 1 },   /* recorder started late */
+		{ "e", DRIVER_MQTT, 10000, false, 0 },    /* no profile, e_imp */
+	};
+	char *path = util_printf("%s/buffer.db", tmpdir);
+	struct fixture *f;
+	int64_t now = util_now_us(), m, end;
+	const struct kpi_site *s;
+
+	(void)state;
+	/* Not within a minute before or 20 s after midnight: the worker and
+	 * the test mean the same day, and live values are after midnight. */
+	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
+	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
+		util_sleep_ms(1000);
+		now = util_now_us();
+	}
+	m = kpi_local_midnight(now);
+	{
+		/* written before the kpi exists: build without a worker first */
+		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
+		struct sample smps[] = {
+			smp(0, QTY_E_IMP, m - 60 * S, 1000.0),
+			smp(0, QTY_E_IMP, m - 1, 1100.0),
+			smp(0, QTY_P_TOTAL, m, 5.0),
+			smp(0, QTY_E_IMP, m + 1 * S, NAN),      /* bad: skipped */
+			smp(0, QTY_E_IMP, m + 2 * S, 1200.0),   /* the baseline */
+			smp(0, QTY_E_IMP, m + 5 * S, 1300.0),
+			smp(1, QTY_E_IMP, m - 10 * S, 500.0),
+			smp(2, QTY_E_IMP_L1, m + 3 * S, 100.0),
+			smp(2, QTY_E_IMP_L2, m + 3 * S, 200.0),
+			smp(2, QTY_E_IMP_L3, m + 4 * S, 300.0),
+			smp(2, QTY_E_IMP_L1, m + 13 * S, 105.0),
+			smp(3, QTY_E_IMP, m + 1000 * S, 5000.0), /* late: partial */
+			smp(4, QTY_E_IMP, m + 7 * S, 40.0),
+		};
+
+		write_buffer(w, path, smps, UTIL_ARRAY_LEN(smps));
+		destroy(w);
+	}
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	put(f, 0, QTY_E_IMP, now - 1 * S, 1500.0);
+	put(f, 1, QTY_E_IMP, now - 1 * S, 800.0);
+	put(f, 2, QTY_E_IMP_L1, now - 1 * S, 110.0);
+	put(f, 2, QTY_E_IMP_L2, now - 1 * S, 220.0);
+	put(f, 2, QTY_E_IMP_L3, now - 1 * S, 330.0);
+	put(f, 3, QTY_E_IMP, now - 1 * S, 5100.0);
+	put(f, 4, QTY_E_IMP, now - 1 * S, 45.0);
+	end = util_mono_us() + 10 * S;
+	for (;;) {
+		bool partial;
+
+		s = update(f, util_now_us());
+		kpi_meter_today_wh(f->kpi, 0, &partial);
+		if (!partial)
+			break;
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no baseline within 10 s");
+		util_sleep_ms(10);
+	}
+	assert_today(f, 0, 300.0, false);
+	assert_today(f, 1, 0.0, true);
+	assert_today(f, 2, 60.0, false);
+	assert_today(f, 3, 100.0, true);
+	assert_today(f, 4, 5.0, false);
+	assert_near(s->today_wh, 300.0 + 0.0 + 60.0 + 100.0 + 5.0);
+	assert_true(s->today_partial);
+	assert_int_equal(s->today_since_us, m + 1000 * S > now - 1 * S ? m + 1000 * S
+								      : now - 1 * S);
+	/* further updates keep it */
+	put(f, 0, QTY_E_IMP, now, 1550.0);
+	update(f, util_now_us());
+	assert_today(f, 0, 350.0, false);
+	destroy(f);
+
+	/* a counter reset since midnight: the live value is under the
+	 * buffer's midnight value */
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	put(f, 0, QTY_E_IMP, now - 1 * S, 7.0);
+	put(f, 2, QTY_E_IMP_L1, now - 1 * S, 110.0);
+	put(f, 2, QTY_E_IMP_L2, now - 1 * S, 220.0);
+	put(f, 2, QTY_E_IMP_L3, now - 1 * S, 330.0);
+	end = util_mono_us() + 10 * S;
+	for (;;) {
+		bool partial;
+
+		update(f, util_now_us());
+		kpi_meter_today_wh(f->kpi, 2, &partial);
+		if (!partial)
+			break;
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no baseline within 10 s");
+		util_sleep_ms(10);
+	}
+	assert_today(f, 2, 60.0, false);
+	assert_today(f, 0, 0.0, true);
+	put(f, 0, QTY_E_IMP, now, 9.0);
+	s = update(f, util_now_us());
+	assert_today(f, 0, 2.0, true);
+	assert_int_equal(s->today_since_us, now - 1 * S);
+	destroy(f);
+
+	/* freed at once, while the worker may still run */
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	destroy(f);
+	free(path);
+}
+
+static void test_no_buffer(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	char *path = util_printf("%s/missing.db", tmpdir);
+	char *junk = util_printf("%s/junk.db", tmpdir);
+	const char *paths[2] = { path, junk };
+	FILE *fp = fopen(junk, "w");
+	size_t i;
+	int k;
+
+	(void)state;
+	assert_non_null(fp);
+	fputs("not a database\n", fp);
+	fclose(fp);
+	for (i = 0; i < 2; i++) {
+		struct fixture *f = build(spec, 1, paths[i]);
+		int64_t now = util_now_us();
+
+		put(f, 0, QTY_E_IMP, now - 1 * S, 900.0);
+		for (k = 0; k < 20; k++) {
+			update(f, util_now_us());
+			util_sleep_ms(5);
+		}
+		assert_today(f, 0, 0.0, true);
+		destroy(f);
+	}
+	free(path);
+	free(junk);
+}
+
+/* ---- main ---- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_local_midnight),
+		cmocka_unit_test(test_energy_partial),
+		cmocka_unit_test(test_per_phase_counters),
+		cmocka_unit_test(test_rollover),
+		cmocka_unit_test(test_counter_reset),
+		cmocka_unit_test(test_site_totals),
+		cmocka_unit_test(test_power_stale),
+		cmocka_unit_test(test_top_consumers),
+		cmocka_unit_test(test_cost_co2),
+		cmocka_unit_test(test_quality_modbus),
+		cmocka_unit_test(test_quality_mqtt),
+		cmocka_unit_test(test_worker_baseline),
+		cmocka_unit_test(test_no_buffer),
+	};
+	int rc;
+
+	set_tz("Europe/Paris");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	log_set_level(LOG_ERROR);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rc == 0)
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "test files kept in %s\n", tmpdir);
+	return rc;
+}
