@@ -137,6 +137,19 @@ char *view_kw(double w, char *buf, size_t size)
 	return view_fixed(kw, 0, buf, size);
 }
 
+char *view_ms(int32_t us, char *buf, size_t size)
+{
+	char n[32];
+
+	if (us < 0)
+		snprintf(buf, size, "-");
+	else if (us < 100)
+		snprintf(buf, size, "<0.1 ms");
+	else
+		snprintf(buf, size, "%s ms", view_fixed(us / 1000.0, us < 9950 ? 1 : 0, n, sizeof(n)));
+	return buf;
+}
+
 char *view_hhmm(int64_t t_us, char *buf, size_t size)
 {
 	time_t t = (time_t)(t_us / 1000000);

@@ -45,7 +45,7 @@ struct ctx {
 struct gauge_row {
 	const char *group;          /* group label on the first row, or NULL */
 	const char *title;          /* expanded: the group's title line */
-	char phase[4];
+	char phase[16];
 	unsigned qty;
 	double value;
 	bool stale;
@@ -296,7 +296,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 	l = pl(p);
 	if (isnan(r->q_comp)) {
-		view_seg(l, ROLE_MUTED, "Qc to reach %s: ",
+		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
 		view_seg(l, ROLE_NORMAL, "-");
 	} else if (r->q_comp <= 0.0) {
@@ -634,10 +634,9 @@ static void draw_title(const struct ctx *c, int width)
 	struct view_line *l;
 	char a[64];
 
+	/* The description goes last: at 80 columns it is the one to be cut. */
 	l = view_lines_add(&ls, 0);
 	view_seg(l, ROLE_ACCENT, "%s", cm->name);
-	if (cm->description != NULL && cm->description[0] != '\0')
-		view_seg(l, ROLE_NORMAL, "  %s", cm->description);
 	view_seg(l, ROLE_MUTED, "  %s", cm->profile_name != NULL ? cm->profile_name : "-");
 	if (cm->driver == DRIVER_MODBUS) {
 		view_seg(l, ROLE_MUTED, "  %s:%d unit %d", cm->host != NULL ? cm->host : "-", cm->port,
@@ -647,6 +646,8 @@ static void draw_title(const struct ctx *c, int width)
 		if (cm->ntopics > 1)
 			view_seg(l, ROLE_MUTED, " +%zu", cm->ntopics - 1);
 	}
+	if (cm->description != NULL && cm->description[0] != '\0')
+		view_seg(l, ROLE_NORMAL, "  %s", cm->description);
 	view_line_draw(c->ui->body, 0, 0, width, l);
 
 	l = view_lines_add(&ls, 0);
@@ -663,9 +664,7 @@ static void draw_title(const struct ctx *c, int width)
 	}
 	if (mc->latency_us >= 0) {
 		view_seg(l, ROLE_MUTED, "  poll ");
-		view_seg(l, ROLE_NORMAL, "%s ms",
-			 view_fixed(mc->latency_us / 1000.0, mc->latency_us < 10000 ? 1 : 0, a,
-				    sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s", view_ms(mc->latency_us, a, sizeof(a)));
 	}
 	if (mc->error[0] != '\0') {
 		view_seg(l, ROLE_MUTED, "  error ");
@@ -857,7 +856,7 @@ static int meter_key(struct ui *ui, int ch)
 }
 
 static const char *const meter_help[] = {
-	"Up [ k      previous meter (overview order)",
+	"Up [ k      previous meter (in overview order)",
 	"Down ] j    next meter",
 	"Esc Bksp    back to the overview",
 	NULL,

@@ -268,8 +268,9 @@ static void draw_header_row(struct ui *ui, int y, const struct layout *lay)
 
 		if (lay->w[c] == 0)
 			continue;
+		/* the long label when it fits with room for the sort arrow */
 		snprintf(buf, sizeof(buf), "%s%s",
-			 draw_width(d->hdr_long) + 1 <= lay->w[c] ? d->hdr_long : d->hdr,
+			 draw_width(d->hdr_long) + (d->sort >= 0) <= lay->w[c] ? d->hdr_long : d->hdr,
 			 d->sort >= 0 && (int)ui->sort == d->sort ? sort_arrow(ui) : "");
 		if (d->right)
 			draw_text_right(ui->body, y, lay->x[c], lay->w[c], ROLE_HEADER, buf);
@@ -602,14 +603,14 @@ static int overview_key(struct ui *ui, int ch)
 }
 
 static const char *const overview_help[] = {
-	"Up Down j k  select a meter",
-	"PgUp PgDn    a page up / down",
-	"Home End     first / last meter",
-	"Enter        open the selected meter",
-	"< >          sort by the previous / next column",
-	"r            reverse the sort",
-	"/            filter by name or description",
-	"Esc          clear the filter",
+	"Up Down     select a meter (also k j)",
+	"PgUp PgDn   a page up / down",
+	"Home End    first / last meter",
+	"Enter       open the selected meter",
+	"< >         sort by the previous / next column",
+	"r           reverse the sort",
+	"/           filter: name, description, profile",
+	"Esc         clear the filter",
 	NULL,
 };
 

@@ -66,8 +66,8 @@ static void alarms_draw(struct ui *ui)
 			      "The alarm list (acknowledgement, shelving, journal) arrives with the "
 			      "alarm system.");
 	head += view_paragraph(w, head, 0, width, 2, ROLE_MUTED,
-			       "Meanwhile, the risks the analysis finds now, worst first. They are "
-			       "not alarms: nothing is latched or acknowledged.");
+			       "Meanwhile, what the analysis finds now, worst first (nothing is "
+			       "latched yet):");
 	head++;
 	for (i = 0; i < n; i++) {
 		struct view_snap s;
@@ -154,9 +154,9 @@ static int alarms_key(struct ui *ui, int ch)
 }
 
 static const char *const alarms_help[] = {
-	"Up Down j k  scroll the risk list",
-	"PgUp PgDn    scroll a page",
-	"Home End     top / bottom",
+	"Up Down     scroll the risk list (also k j)",
+	"PgUp PgDn   scroll a page",
+	"Home End    top / bottom",
 	NULL,
 };
 
@@ -181,8 +181,8 @@ static void trends_draw(struct ui *ui)
 	head = view_paragraph(w, 0, 0, width, 2, ROLE_ACCENT,
 			      "Trends and the load forecast arrive in a later release.");
 	head += view_paragraph(w, head, 0, width, 2, ROLE_MUTED,
-			       "Meanwhile, active power over the last hour, each meter on its own "
-			       "scale (0 to its maximum).");
+			       "Meanwhile: active power over the last hour, each meter on its own "
+			       "scale.");
 	head++;
 	if (n == 0) {
 		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
@@ -256,9 +256,9 @@ static int trends_key(struct ui *ui, int ch)
 }
 
 static const char *const trends_help[] = {
-	"Up Down j k  scroll the meters",
-	"PgUp PgDn    scroll a page",
-	"Home End     top / bottom",
+	"Up Down     scroll the meters (also k j)",
+	"PgUp PgDn   scroll a page",
+	"Home End    top / bottom",
 	NULL,
 };
 

@@ -100,6 +100,12 @@ static void kv(struct view_line *l, const char *label, enum theme_role r, const 
 	view_seg(l, r, "%s", value);
 }
 
+/* Time since t_us, never negative (clocks of other threads may be ahead). */
+static const char *age(const struct ui *ui, int64_t t_us, char *buf, size_t size)
+{
+	return fmt_age(ui->now_us > t_us ? ui->now_us - t_us : 0, buf, size);
+}
+
 static bool serves(const struct config_meter *cm, const struct source_link *l)
 {
 	char ep[128];
@@ -144,8 +150,13 @@ static void meter_line(struct ui *ui, struct view_lines *ls, size_t i, bool modb
 		   u64(mc->rejected, a, sizeof(a)));
 	}
 	if (mc->error[0] != '\0') {
-		view_seg(l, ROLE_MUTED, "  error ");
-		view_seg(l, ROLE_ALARM, "%s", mc->error);
+		/* its own line: an error is what maintenance came to read */
+		l = view_lines_add(ls, 6);
+		view_seg(l, ROLE_MUTED, "error ");
+		view_seg(l, cs == COMM_OK ? ROLE_MUTED : ROLE_ALARM, "%s", mc->error);
+		if (mc->last_error_us > 0) {
+			view_seg(l, ROLE_MUTED, " (%s ago)", age(ui, mc->last_error_us, a, sizeof(a)));
+		}
 	}
 }
 
@@ -165,13 +176,11 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 	view_seg(l, link_role(lk->state), "%s", source_link_name(lk->state));
 	if (lk->since_us > 0) {
 		view_seg(l, ROLE_MUTED, " for ");
-		view_seg(l, ROLE_NORMAL, "%s", fmt_age(ui->now_us - lk->since_us, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s", age(ui, lk->since_us, a, sizeof(a)));
 	}
 	if (modbus && lk->latency_us >= 0) {
 		view_seg(l, ROLE_MUTED, "  latency ");
-		view_seg(l, ROLE_NORMAL, "%s ms",
-			 view_fixed(lk->latency_us / 1000.0, lk->latency_us < 10000 ? 1 : 0, a,
-				    sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s", view_ms(lk->latency_us, a, sizeof(a)));
 	}
 
 	l = view_lines_add(ls, 2);
@@ -254,7 +263,7 @@ static void buffer_block(struct ui *ui, struct view_lines *ls)
 			 store_state_name(ss.state));
 		if (ss.since_us > 0) {
 			view_seg(l, ROLE_MUTED, " for ");
-			view_seg(l, ROLE_NORMAL, "%s", fmt_age(ui->now_us - ss.since_us, a, sizeof(a)));
+			view_seg(l, ROLE_NORMAL, "%s", age(ui, ss.since_us, a, sizeof(a)));
 		}
 		if (ss.error[0] != '\0') {
 			view_seg(l, ROLE_MUTED, "  error ");
@@ -269,8 +278,7 @@ static void buffer_block(struct ui *ui, struct view_lines *ls)
 		if (ss.events_dropped > 0)
 			kv(l, "events dropped", ROLE_ALARM, u64(ss.events_dropped, a, sizeof(a)));
 		kv(l, "last commit", ROLE_NORMAL,
-		   ss.last_commit_us > 0 ? fmt_age(ui->now_us - ss.last_commit_us, a, sizeof(a))
-					 : "never");
+		   ss.last_commit_us > 0 ? age(ui, ss.last_commit_us, a, sizeof(a)) : "never");
 		if (ss.last_commit_us > 0)
 			view_seg(l, ROLE_MUTED, " ago");
 	}
@@ -362,9 +370,9 @@ static int sources_key(struct ui *ui, int ch)
 }
 
 static const char *const sources_help[] = {
-	"Up Down j k  scroll a line",
-	"PgUp PgDn    scroll a page",
-	"Home End     top / bottom",
+	"Up Down     scroll a line (also k j)",
+	"PgUp PgDn   scroll a page",
+	"Home End    top / bottom",
 	NULL,
 };
 

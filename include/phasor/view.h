@@ -58,6 +58,9 @@ char *view_fixed(double v, int prec, char *buf, size_t size);
 /* Watts as kW without the unit: "0.95", "12.3", "512.3", "1250"; "-" when NaN. */
 char *view_kw(double w, char *buf, size_t size);
 
+/* A round trip in microseconds as "12 ms", "1.4 ms", "<0.1 ms". */
+char *view_ms(int32_t us, char *buf, size_t size);
+
 /* "HH:MM" local time. */
 char *view_hhmm(int64_t t_us, char *buf, size_t size);
 

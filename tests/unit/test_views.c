@@ -28,6 +28,7 @@
 
 #include "phasor/analysis.h"
 #include "phasor/draw.h"
+#include "phasor/hub.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
 #include "phasor/ui.h"
@@ -725,6 +726,80 @@ static void test_sources_without_hub(void **state)
 	assert_int_equal(f->ui.scroll, 0);
 }
 
+static void test_sources_with_hub(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_opts opts = { .mode = "console", .no_store = true };
+	struct hub *hub;
+	char *cause = NULL;
+	int y, link_mb, link_mq, press, furnace, comp;
+
+	f->cfg.mqtt.enabled = true;
+	f->cfg.mqtt.uri = (char *)"tcp://127.0.0.1:1";
+	hub = hub_new(&f->cfg, &opts, &cause);
+	if (hub == NULL)
+		fail_msg("hub_new: %s", cause != NULL ? cause : "?");
+	f->ui.hub = hub;
+
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, 0, "Sources"));
+	assert_true(row_has(f, 0, "0 of 2 links up"));
+	link_mb = find_row(f, "10.0.0.21:502", 0);
+	link_mq = find_row(f, "tcp://127.0.0.1:1", 0);
+	assert_true(link_mb > 0 && link_mq > link_mb);
+	assert_true(row_has(f, link_mb, "modbus"));
+	assert_true(row_has(f, link_mb, "idle"));
+	assert_true(row_has(f, link_mq, "mqtt"));
+	/* the first frame has no rate yet */
+	assert_true(row_has(f, link_mb + 1, "per s -"));
+	/* each meter under its link, with its own state */
+	press = find_row(f, "press-3", link_mb);
+	furnace = find_row(f, "furnace-foundry", link_mb);
+	comp = find_row(f, "compressor-air", link_mq);
+	assert_true(press > link_mb && press < link_mq);
+	assert_true(furnace > link_mb && furnace < link_mq);
+	assert_true(comp > link_mq);
+	assert_true(row_has(f, press, "ok"));
+	assert_true(row_has(f, press, "polls 100"));
+	assert_true(row_has(f, furnace, "stale"));
+	assert_true(row_has(f, comp, "down"));
+	assert_true(row_has(f, comp, "messages 0"));
+	assert_true(row_has(f, comp + 1, "error broker: refused ?[31mRED?[0m end"));
+	assert_true(row_has(f, link_mq, "idle for 0"));
+	assert_cells(f, false);
+	/* the buffer and the hub queue */
+	y = find_row(f, "Buffer", 0);
+	assert_true(y > comp);
+	assert_true(row_has(f, y, "none"));
+	y = find_row(f, "depth 0", y);
+	assert_true(y > 0);
+	assert_true(find_row(f, "backpressure no", y) > y);
+
+	/* two seconds later the rate is known: no request was made */
+	f->ui.now_us += 2 * S;
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, find_row(f, "10.0.0.21:502", 0) + 1, "per s 0.0"));
+
+	/* a body too short for it all scrolls (the lines fit at 80x24) */
+	set_size(f, 14, 80);
+	render(f, &view_sources_ops);
+	assert_int_equal(find_row(f, "backpressure", 0), -1);
+	assert_true(row_has(f, getmaxy(f->ui.body) - 1, "more below"));
+	assert_int_equal(view_sources_ops.key(&f->ui, KEY_END), UI_HANDLED | UI_REDRAW);
+	render(f, &view_sources_ops);
+	assert_true(f->ui.scroll > 0);
+	assert_true(find_row(f, "backpressure", 0) >= 0);
+	assert_int_equal(find_row(f, "more below", 0), -1);
+	assert_int_equal(view_sources_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);  /* at the end */
+	assert_int_equal(view_sources_ops.key(&f->ui, KEY_UP), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_sources_ops.key(&f->ui, KEY_HOME), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.scroll, 0);
+	assert_int_equal(view_sources_ops.key(&f->ui, 'x'), UI_IGNORED);
+
+	f->ui.hub = NULL;
+	hub_free(hub);
+}
+
 static void test_empty_plant(void **state)
 {
 	struct fixture *f = *state;
@@ -788,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test(test_help),
 	};
