@@ -650,6 +650,8 @@ static void draw_title(const struct ctx *c, int width)
 		view_seg(l, ROLE_NORMAL, "  %s", cm->description);
 	view_line_draw(c->ui->body, 0, 0, width, l);
 
+	/* Line 2: is it live, and if not why; the error before the latency,
+	 * which means little when polls time out. */
 	l = view_lines_add(&ls, 0);
 	view_seg(l, ui_role_comm(c->s.comm), "%s %s", draw_symbol(view_comm_symbol(c->s.comm)),
 		 source_comm_name(c->s.comm));
@@ -657,18 +659,21 @@ static void draw_title(const struct ctx *c, int width)
 	if (c->s.never) {
 		view_seg(l, ROLE_STALE, "none yet");
 	} else {
-		fmt_age(c->ui->now_us - c->s.m->last_sample_us, a, sizeof(a));
+		fmt_age(c->ui->now_us > c->s.m->last_sample_us
+				? c->ui->now_us - c->s.m->last_sample_us
+				: 0,
+			a, sizeof(a));
 		view_seg(l, c->s.stale ? ROLE_STALE : ROLE_NORMAL, "%s ago", a);
 		if (c->s.stale)
-			view_seg(l, ROLE_STALE, " %s last values, not live", draw_symbol(SYM_STALE));
+			view_seg(l, ROLE_STALE, " %s not live", draw_symbol(SYM_STALE));
+	}
+	if (mc->error[0] != '\0') {
+		view_seg(l, ROLE_MUTED, "  error ");
+		view_seg(l, c->s.comm == COMM_OK ? ROLE_MUTED : ROLE_ALARM, "%s", mc->error);
 	}
 	if (mc->latency_us >= 0) {
 		view_seg(l, ROLE_MUTED, "  poll ");
 		view_seg(l, ROLE_NORMAL, "%s", view_ms(mc->latency_us, a, sizeof(a)));
-	}
-	if (mc->error[0] != '\0') {
-		view_seg(l, ROLE_MUTED, "  error ");
-		view_seg(l, ROLE_ALARM, "%s", mc->error);
 	}
 	view_line_draw(c->ui->body, 1, 0, width, l);
 	view_lines_free(&ls);

@@ -314,6 +314,21 @@ static void cell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
 		draw_text(ui->body, y, lay->x[c], lay->w[c], r, s);
 }
 
+/* A value cell: when the meter's data is not live, the stale symbol goes
+ * before the value, so it reads as old without colour too. */
+static void vcell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
+		  const struct view_snap *s, enum theme_role r, const char *text)
+{
+	char buf[96];
+
+	if (!s->stale || strcmp(text, "-") == 0) {
+		cell(ui, y, lay, c, view_role(s, r), text);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_STALE), text);
+	cell(ui, y, lay, c, ROLE_STALE, buf);
+}
+
 static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, size_t meter,
 		     bool selected, double *hist)
 {
@@ -337,8 +352,8 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	cell(ui, y, lay, C_NAME, base, cm->name);
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
-	cell(ui, y, lay, C_KW, view_role(&s, base), view_kw(s.res.p_total, buf, sizeof(buf)));
-	cell(ui, y, lay, C_Q, view_role(&s, base), view_kw(s.res.q_total, buf, sizeof(buf)));
+	vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
+	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
 
 	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
 		size_t n = live_history(s.m, LIVE_HIST_P, ui->now_us, hist, SPARK_S);
@@ -370,16 +385,15 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 			snprintf(buf, sizeof(buf), "%s %s",
 				 view_fixed(s.res.pf_total, full ? 3 : 2, num, sizeof(num)),
 				 full ? analysis_pf_tier_name(t) : view_tier_short(t));
-		cell(ui, y, lay, C_PF, s.stale ? ROLE_STALE : t == PF_UNKNOWN ? base : ui_role_tier(t),
-		     buf);
+		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : ui_role_tier(t), buf);
 	}
 
 	v = s.res.v_unb_nema;
 	view_fixed(v, 1, num, sizeof(num));
-	cell(ui, y, lay, C_VUNB, view_role(&s, unb_role(&s, v, base)), num);
+	vcell(ui, y, lay, C_VUNB, &s, unb_role(&s, v, base), num);
 	v = s.res.i_unb_nema;
 	view_fixed(v, 1, num, sizeof(num));
-	cell(ui, y, lay, C_IUNB, view_role(&s, unb_role(&s, v, base)), num);
+	vcell(ui, y, lay, C_IUNB, &s, unb_role(&s, v, base), num);
 
 	if (s.res.most_loaded >= 0)
 		snprintf(num, sizeof(num), "L%d", s.res.most_loaded + 1);
@@ -389,8 +403,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 
 	v = max3(s.in.thd_v);
 	view_fixed(v, 1, num, sizeof(num));
-	cell(ui, y, lay, C_THD,
-	     view_role(&s, !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base), num);
+	vcell(ui, y, lay, C_THD, &s, !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
 
 	if (lay->w[C_RISK] > 0) {
 		bool known = !isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]);

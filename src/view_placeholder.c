@@ -37,6 +37,7 @@ static size_t nmeters(const struct ui *ui)
 struct risk_row {
 	size_t meter;
 	bool stale;
+	enum comm_status comm;
 	struct analysis_risk r;
 };
 
@@ -78,6 +79,7 @@ static void alarms_draw(struct ui *ui)
 		for (k = 0; k < s.res.nrisks; k++) {
 			rr[nr].meter = i;
 			rr[nr].stale = s.stale;
+			rr[nr].comm = s.comm;
 			rr[nr].r = s.res.risks[k];
 			nr++;
 		}
@@ -100,7 +102,7 @@ static void alarms_draw(struct ui *ui)
 	qsort(rr, nr, sizeof(*rr), cmp_risk);
 
 	/* level, meter (+ "stale"), risk, value at >= 120 columns, first action */
-	mw += 6;
+	mw += 11;
 	if (mw > 24)
 		mw = 24;
 	if (width >= 120)
@@ -134,8 +136,14 @@ static void alarms_draw(struct ui *ui)
 		snprintf(buf, sizeof(buf), "%s %s", draw_symbol(view_risk_symbol(r->r.level)),
 			 analysis_risk_level_name(r->r.level));
 		draw_text(w, yy, x, lw, lr, buf);
-		snprintf(buf, sizeof(buf), "%s%s", ui->cfg->meters[r->meter].name,
-			 r->stale ? " stale" : "");
+		/* not live: say why ("stale", "down") */
+		if (r->stale)
+			snprintf(buf, sizeof(buf), "%s %s %s", ui->cfg->meters[r->meter].name,
+				 draw_symbol(SYM_STALE),
+				 r->comm == COMM_OK || r->comm == COMM_UNKNOWN ? "not live"
+									       : source_comm_name(r->comm));
+		else
+			snprintf(buf, sizeof(buf), "%s", ui->cfg->meters[r->meter].name);
 		draw_text(w, yy, x += lw + 1, mw, tr, buf);
 		draw_text(w, yy, x += mw + 1, rw, tr, r->r.text);
 		if (vw > 0)

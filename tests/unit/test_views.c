@@ -368,11 +368,14 @@ static void test_overview_rows(void **state)
 	assert_true(press < furnace && furnace < comp);
 	/* PF 0.75 is critical: abbreviated at 80 columns */
 	assert_true(row_has(f, press, "0.75 crit"));
+	assert_true(row_has(f, press, "0.4    4.8 L3"));
 	assert_true(row_has(f, press, "ok"));
 	assert_true(row_has(f, press, "69.0"));
 	/* the stale meter says so, and keeps its last power */
 	assert_true(row_has(f, furnace, "stale"));
-	assert_true(row_has(f, furnace, "150.0"));
+	assert_true(row_has(f, furnace, "\u25cc150.0"));
+	assert_true(row_has(f, furnace, "\u25cc0.97 exc."));
+	assert_false(row_has(f, press, "\u25cc"));
 	assert_true(row_has(f, furnace, "1m"));
 	/* the down meter: down, no value, never */
 	assert_true(row_has(f, comp, "down"));
@@ -596,7 +599,7 @@ static void test_meter_unknown_and_stale(void **state)
 	render(f, &view_meter_ops);
 	assert_true(row_has(f, 1, "stale"));
 	assert_true(row_has(f, 1, "1m ago"));
-	assert_true(row_has(f, 1, "not live"));
+	assert_true(row_has(f, 1, "\u25cc not live"));
 	assert_true(find_row(f, "231.0 V", 2) > 0);
 }
 
@@ -648,6 +651,29 @@ static void test_ascii_and_escapes(void **state)
 		}
 	}
 	assert_stdscr_blank();
+}
+
+static void test_ascii_overview(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	render(f, &view_overview_ops);
+	assert_cells(f, true);
+	assert_true(row_has(f, 2, "-----"));
+	assert_true(row_has(f, find_row(f, "press-3", 4), "> press-3         o ok"));
+	y = find_row(f, "furnace-foundry", 4);
+	assert_true(row_has(f, y, "~ stale"));
+	assert_true(row_has(f, y, "~150.0"));
+	assert_true(row_has(f, find_row(f, "compressor-air", 4), "X down"));
+	f->ui.meter = M_FURNACE;
+	render(f, &view_meter_ops);
+	assert_cells(f, true);
+	assert_true(row_has(f, 1, "~ stale  data 1m ago ~ not live"));
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
 }
 
 static void test_wide(void **state)
@@ -860,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meter_unknown_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ascii_overview, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
