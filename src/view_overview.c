@@ -55,8 +55,8 @@ static const struct col_def cols_def[C__COUNT] = {
 	[C_Q] = { "kvar", "Q kvar", 7, 12, 160, true, -1 },
 	[C_SPARK] = { "P 15m", "P last 15 min", 5, 7, 0, false, -1 },
 	[C_PF] = { "PF", "PF tier", 10, 3, 0, false, SORT_PF },
-	[C_VUNB] = { "Vunb%", "V unb %", 6, 5, 0, true, SORT_UNBALANCE },
-	[C_IUNB] = { "Iunb%", "I unb %", 6, 4, 0, true, SORT_UNBALANCE },
+	[C_VUNB] = { "Vunb%", "V unb %", 7, 5, 0, true, SORT_UNBALANCE },
+	[C_IUNB] = { "Iunb%", "I unb %", 7, 4, 0, true, SORT_UNBALANCE },
 	[C_MAXPH] = { "Max", "Max ph", 3, 8, 0, false, -1 },
 	[C_THD] = { "THDv%", "THD-V %", 6, 10, 120, true, -1 },
 	[C_RISK] = { "Risk", "Risk", 8, 9, 120, false, -1 },
@@ -71,7 +71,7 @@ static const struct {
 	bool whole;             /* only when it can grow all the way */
 } grow_order[] = {
 	{ C_NAME, 0, false }, { C_SPARK, 16, false }, { C_PF, 17, true }, { C_KW, 8, true },
-	{ C_VUNB, 8, true }, { C_IUNB, 8, true }, { C_MAXPH, 6, true }, { C_THD, 8, true },
+	{ C_VUNB, 9, true }, { C_IUNB, 9, true }, { C_MAXPH, 6, true }, { C_THD, 8, true },
 	{ C_Q, 8, true }, { C_SPARK, 32, false }, { C_DESC, 0, false }, { C_SPARK, 90, false },
 };
 
@@ -268,9 +268,12 @@ static void draw_header_row(struct ui *ui, int y, const struct layout *lay)
 
 		if (lay->w[c] == 0)
 			continue;
-		/* the long label when it fits with room for the sort arrow */
-		snprintf(buf, sizeof(buf), "%s%s",
-			 draw_width(d->hdr_long) + (d->sort >= 0) <= lay->w[c] ? d->hdr_long : d->hdr,
+		/* the long label when it fits with room for " ^", the sort arrow
+		 * (a space before it: "kWv" would read as a unit) */
+		snprintf(buf, sizeof(buf), "%s%s%s",
+			 draw_width(d->hdr_long) + (d->sort >= 0 ? 2 : 0) <= lay->w[c] ? d->hdr_long
+										: d->hdr,
+			 d->sort >= 0 && (int)ui->sort == d->sort ? " " : "",
 			 d->sort >= 0 && (int)ui->sort == d->sort ? sort_arrow(ui) : "");
 		if (d->right)
 			draw_text_right(ui->body, y, lay->x[c], lay->w[c], ROLE_HEADER, buf);

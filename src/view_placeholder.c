@@ -41,6 +41,11 @@ struct risk_row {
 	struct analysis_risk r;
 };
 
+static const char *not_live_word(enum comm_status c)
+{
+	return c == COMM_STALE || c == COMM_DOWN ? source_comm_name(c) : "not live";
+}
+
 static int cmp_risk(const void *a, const void *b)
 {
 	const struct risk_row *x = a, *y = b;
@@ -83,8 +88,6 @@ static void alarms_draw(struct ui *ui)
 			rr[nr].r = s.res.risks[k];
 			nr++;
 		}
-		if ((int)strlen(ui->cfg->meters[i].name) > mw)
-			mw = (int)strlen(ui->cfg->meters[i].name);
 	}
 	if (n == 0) {
 		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
@@ -101,10 +104,16 @@ static void alarms_draw(struct ui *ui)
 	}
 	qsort(rr, nr, sizeof(*rr), cmp_risk);
 
-	/* level, meter (+ "stale"), risk, value at >= 120 columns, first action */
-	mw += 11;
-	if (mw > 24)
-		mw = 24;
+	/* level, meter (and why it is not live), risk, value (>= 120 columns), first action */
+	for (k = 0; k < nr; k++) {
+		int wd = draw_width(ui->cfg->meters[rr[k].meter].name) +
+			 (rr[k].stale ? 2 + draw_width(not_live_word(rr[k].comm)) + 1 : 0);
+
+		if (wd > mw)
+			mw = wd;
+	}
+	if (mw > 28)
+		mw = 28;
 	if (width >= 120)
 		vw = 24;
 	aw = width - lw - mw - rw - (vw > 0 ? vw + 1 : 0) - 3;
@@ -139,9 +148,7 @@ static void alarms_draw(struct ui *ui)
 		/* not live: say why ("stale", "down") */
 		if (r->stale)
 			snprintf(buf, sizeof(buf), "%s %s %s", ui->cfg->meters[r->meter].name,
-				 draw_symbol(SYM_STALE),
-				 r->comm == COMM_OK || r->comm == COMM_UNKNOWN ? "not live"
-									       : source_comm_name(r->comm));
+				 draw_symbol(SYM_STALE), not_live_word(r->comm));
 		else
 			snprintf(buf, sizeof(buf), "%s", ui->cfg->meters[r->meter].name);
 		draw_text(w, yy, x += lw + 1, mw, tr, buf);
@@ -231,8 +238,15 @@ static void trends_draw(struct ui *ui)
 		view_snap(ui, mi, &s);
 		draw_text(w, yy, 0, 1, ui_role_comm(s.comm), draw_symbol(view_comm_symbol(s.comm)));
 		draw_text(w, yy, 2, nw - 2, ROLE_NORMAL, ui->cfg->meters[mi].name);
-		draw_text_right(w, yy, nw + 1, pw, view_role(&s, ROLE_NORMAL),
-				view_kw(s.res.p_total, buf, sizeof(buf)));
+		view_kw(s.res.p_total, buf, sizeof(buf));
+		if (s.stale && strcmp(buf, "-") != 0) {
+			char old[40];
+
+			snprintf(old, sizeof(old), "%s%s", draw_symbol(SYM_STALE), buf);
+			draw_text_right(w, yy, nw + 1, pw, ROLE_STALE, old);
+		} else {
+			draw_text_right(w, yy, nw + 1, pw, ROLE_NORMAL, buf);
+		}
 		if (s.m == NULL)
 			continue;
 		got = live_history(s.m, LIVE_HIST_P, ui->now_us, v, TREND_S);
