@@ -10,7 +10,7 @@
  *
  * Two layouts from the same parts: compact (the panels' labels in a narrow
  * left margin, no blank lines, a 4-6 row chart) and expanded when the body
- * has room (>= 120 columns and >= 40 rows: titled panels, every action of
+ * has room (a 120x50 terminal or larger: titled panels, every action of
  * every risk, wider gauges with their band word, a 15+ row chart). Unknown
  * values are "-", never 0; a value that is not live is drawn in ROLE_STALE,
  * and the title says why.
@@ -772,7 +772,9 @@ static void meter_draw(struct ui *ui)
 								 : "No meter selected.");
 		return;
 	}
-	c.expanded = width >= 120 && rows >= 40;
+	/* from a 120x50 terminal (a 48-row body): below, titled panels would
+	 * be cut or squeeze the chart */
+	c.expanded = width >= 120 && rows >= 48;
 	draw_title(&c, width);
 	top = c.expanded ? 3 : 2;
 
@@ -791,10 +793,23 @@ static void meter_draw(struct ui *ui)
 	gh = gauge_height(&c, gauges, ng);
 	ph = panels_height(&c, ps, 5);
 	mid = gh > ph ? gh : ph;
-	/* The chart keeps at least its minimum; the panels give way. */
+	/*
+	 * Rows: the gauges first, then the chart's minimum (15 rows on a big
+	 * screen, less when the gauges need the room, never under 4); the
+	 * panels give way (the energy panel, last, goes first). The chart
+	 * takes whatever is left.
+	 */
 	{
-		int minc = c.expanded ? WIDE_CHART_ROWS : MIN_CHART_ROWS;
 		int avail = rows - top - 2 - (c.expanded ? 1 : 0); /* title and axis lines, a gap */
+		int minc = MIN_CHART_ROWS;
+
+		if (c.expanded) {
+			minc = avail - gh;
+			if (minc > WIDE_CHART_ROWS)
+				minc = WIDE_CHART_ROWS;
+			if (minc < MIN_CHART_ROWS)
+				minc = MIN_CHART_ROWS;
+		}
 
 		if (avail - mid < minc)
 			mid = avail - minc;
@@ -804,8 +819,9 @@ static void meter_draw(struct ui *ui)
 			mid++;
 		chart_rows = rows - top - mid;
 	}
-	draw_gauges(&c, top, 0, leftw, mid, gauges, ng);
-	draw_panels(&c, top, rx, rw, mid, ps, 5);
+	/* expanded: a blank line before the chart */
+	draw_gauges(&c, top, 0, leftw, c.expanded ? mid - 1 : mid, gauges, ng);
+	draw_panels(&c, top, rx, rw, c.expanded ? mid - 1 : mid, ps, 5);
 	draw_trend(&c, top + mid, chart_rows, width);
 	for (i = 0; i < 5; i++)
 		view_lines_free(&ps[i].lines);

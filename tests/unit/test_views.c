@@ -717,6 +717,37 @@ static void test_wide(void **state)
 	assert_true(axis < getmaxy(f->ui.body));
 	assert_stdscr_blank();
 
+	/* 120x40: compact panels, wide gauges, a taller chart */
+	set_size(f, 40, 120);
+	render(f, &view_meter_ops);
+	assert_int_equal(find_row(f, "Power factor", 2), -1);
+	assert_true(row_has(f, 2, "PF   0.75 ind critical"));
+	y = find_row(f, "P L1", 2);
+	assert_true(y > 0);
+	assert_true(row_has(f, y + 2, "23.0 kW"));
+	chart_top = find_row(f, "Active power, last hour", 2);
+	axis = find_row(f, "-60m", chart_top);
+	assert_true(chart_top > y + 2);
+	assert_true(axis - chart_top - 1 >= 15);
+	assert_int_equal(axis, getmaxy(f->ui.body) - 1);
+	assert_stdscr_blank();
+
+	/* 120x50: expanded; every gauge, the chart keeps 10 rows or more */
+	set_size(f, 50, 120);
+	render(f, &view_meter_ops);
+	assert_shows(f, "Power factor");
+	y = find_row(f, "Active power  (rated", 2);
+	assert_true(y > 0);
+	assert_true(row_has(f, y + 3, "L3"));
+	assert_true(row_has(f, y + 3, "23.0 kW"));
+	assert_shows(f, "Check capacitor banks");
+	chart_top = find_row(f, "Active power, last hour", 2);
+	axis = find_row(f, "-60m", chart_top);
+	assert_true(axis - chart_top - 1 >= 10);
+	assert_int_equal(axis, getmaxy(f->ui.body) - 1);
+	assert_stdscr_blank();
+
+	set_size(f, 60, 200);
 	render(f, &view_alarms_ops);
 	assert_shows(f, "limit");
 	render(f, &view_trends_ops);
