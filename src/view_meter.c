@@ -37,7 +37,6 @@ struct ctx {
 	struct ui *ui;
 	struct view_snap s;
 	bool expanded;
-	int width;                  /* of the column being built */
 };
 
 /* ---- gauges ---- */
@@ -329,7 +328,10 @@ static enum theme_role unb_role(const struct ctx *c, double pct)
 	}
 }
 
-/* Word-wrap text into at most max lines of the panel. */
+/*
+ * Word-wrap text (ASCII: the analysis' own) into at most max lines of the
+ * panel; the last line keeps the rest, which drawing cuts with an ellipsis.
+ */
 static void wrap(struct panel *p, int width, int max, enum theme_role r, const char *text)
 {
 	const char *s = text;
@@ -337,17 +339,15 @@ static void wrap(struct panel *p, int width, int max, enum theme_role r, const c
 
 	while (*s != '\0' && lines < max) {
 		int len = (int)strlen(s), cut = len;
-		struct view_line *l;
 
-		if (len > width) {
+		if (len > width && lines < max - 1) {
 			cut = width;
 			while (cut > 0 && s[cut] != ' ')
 				cut--;
-			if (cut == 0 || lines == max - 1)
-				cut = lines == max - 1 ? len : width; /* the last line is cut with "..." */
+			if (cut == 0)
+				cut = width;    /* one word longer than the line */
 		}
-		l = pl(p);
-		view_seg(l, r, "%.*s", cut, s);
+		view_seg(pl(p), r, "%.*s", cut, s);
 		s += cut;
 		while (*s == ' ')
 			s++;

@@ -416,7 +416,9 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	}
 
 	if (s.m != NULL && s.m->last_sample_us > 0)
-		fmt_age(ui->now_us - s.m->last_sample_us, buf, sizeof(buf));
+		/* never negative: a sample may be stamped a little ahead of the frame */
+		fmt_age(ui->now_us > s.m->last_sample_us ? ui->now_us - s.m->last_sample_us : 0,
+			buf, sizeof(buf));
 	else
 		fmt_age(-1, buf, sizeof(buf));
 	cell(ui, y, lay, C_AGE, s.stale ? ROLE_STALE : selected ? base : ROLE_MUTED, buf);
