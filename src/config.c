@@ -779,7 +779,8 @@ static const char *meter_name_problem(const char *name)
 			return "control characters are not allowed";
 	util_sanitize(clean, sizeof(clean), name);
 	if (strcmp(clean, name) != 0)
-		return "not valid UTF-8 text";
+		return "not valid UTF-8, or holds a C1 control or bidirectional override "
+		       "character";
 	return NULL;
 }
 

@@ -140,7 +140,7 @@ t_tmux_start() {
 		"$* ; echo \$? > $T/$name.exit; sleep 600" ||
 		t_fail "tmux new-session failed"
 	tmux -S "$TMUX_SOCK" set-option -t "$name" remain-on-exit on >/dev/null
-	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:-} ; tmux -S '$TMUX_SOCK' kill-server 2>/dev/null"
+	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:+$T_CLEANUP_HOOK; }tmux -S '$TMUX_SOCK' kill-server 2>/dev/null"
 }
 # t_tmux_capture NAME [-e]: the visible pane (with -e: with escape sequences).
 t_tmux_capture() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" ${2:-}; }

@@ -451,6 +451,8 @@ static const struct error_case error_cases[] = {
 	  MB "[meter m2]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.1\nunit = 2\n", { NULL } },
 	{ "bad meter name", "[meter a/b]\ndriver = modbus\nprofile = pac3200\nhost = h\n",
 	  { "t.ini:1: bad meter name 'a/b': '/', '+' and '#' are not allowed" } },
+	{ "meter name with a bidi override", "[meter ab\xe2\x80\xae" "cd]\ndriver = modbus\nprofile = pac3200\nhost = h\n",
+	  { "t.ini:1: bad meter name 'ab???cd': not valid UTF-8, or holds a C1 control or bidirectional override character" } },
 	{ "meter name too long",
 	  "[meter 12345678901234567890123456789012345678901234567890123456789012345]\n"
 	  "driver = modbus\nprofile = pac3200\nhost = h\n",
