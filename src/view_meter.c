@@ -259,7 +259,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	l = pl(p);
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, "Total ");
-	view_seg(l, vrole(c, ROLE_NORMAL), "%s", view_fixed(r->pf_total, c->expanded ? 3 : 2, a,
+	view_seg(l, vrole(c, ROLE_NORMAL), "%s", view_fixed(r->pf_total, 3, a,
 							    sizeof(a)));
 	if (r->nature_total != PF_NATURE_UNKNOWN)
 		view_seg(l, vrole(c, ROLE_MUTED), " %s", nature_word(c, r->nature_total));
@@ -278,7 +278,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	for (k = 0; k < 3; k++) {
 		view_seg(l, ROLE_MUTED, "%sL%d ", k > 0 ? "  " : "", k + 1);
 		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : ui_role_tier(r->tier[k])),
-			 "%s", view_fixed(r->pf[k], c->expanded ? 3 : 2, a, sizeof(a)));
+			 "%s", view_fixed(r->pf[k], 3, a, sizeof(a)));
 		if (c->expanded && r->nature[k] != PF_NATURE_UNKNOWN)
 			view_seg(l, vrole(c, ROLE_MUTED), " %s",
 				 r->nature[k] == PF_INDUCTIVE ? "ind" : "cap");

@@ -382,12 +382,18 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		bool full = lay->w[C_PF] >= 17;
 		enum pf_tier t = s.res.tier_total;
 
-		if (isnan(s.res.pf_total))
+		/* Three decimals when they fit (0.847 is "poor", 0.85 would not
+		 * say why), two for an exported PF at 80 columns. */
+		if (isnan(s.res.pf_total)) {
 			snprintf(buf, sizeof(buf), "-");
-		else
-			snprintf(buf, sizeof(buf), "%s %s",
-				 view_fixed(s.res.pf_total, full ? 3 : 2, num, sizeof(num)),
+		} else {
+			snprintf(buf, sizeof(buf), "%s %s", view_fixed(s.res.pf_total, 3, num, sizeof(num)),
 				 full ? analysis_pf_tier_name(t) : view_tier_short(t));
+			if (draw_width(buf) + (s.stale ? 1 : 0) > lay->w[C_PF])
+				snprintf(buf, sizeof(buf), "%s %s",
+					 view_fixed(s.res.pf_total, 2, num, sizeof(num)),
+					 view_tier_short(t));
+		}
 		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : ui_role_tier(t), buf);
 	}
 

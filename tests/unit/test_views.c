@@ -367,14 +367,14 @@ static void test_overview_rows(void **state)
 	/* config order by default */
 	assert_true(press < furnace && furnace < comp);
 	/* PF 0.75 is critical: abbreviated at 80 columns */
-	assert_true(row_has(f, press, "0.75 crit"));
+	assert_true(row_has(f, press, "0.750 crit"));
 	assert_true(row_has(f, press, "0.4     4.8 L3"));
 	assert_true(row_has(f, press, "ok"));
 	assert_true(row_has(f, press, "69.0"));
 	/* the stale meter says so, and keeps its last power */
 	assert_true(row_has(f, furnace, "stale"));
 	assert_true(row_has(f, furnace, "\u25cc150.0"));
-	assert_true(row_has(f, furnace, "\u25cc0.97 exc."));
+	assert_true(row_has(f, furnace, "\u25cc0.97 exc."));   /* 2 decimals to fit the mark */
 	assert_false(row_has(f, press, "\u25cc"));
 	assert_true(row_has(f, furnace, "1m"));
 	/* the down meter: down, no value, never */
@@ -564,7 +564,7 @@ static void test_meter_view(void **state)
 	assert_true(find_row(f, "L12", 2) > 0);
 	assert_true(find_row(f, "399.0 V", 2) > 0);
 	/* PF panel: value, nature, tier word, compensation */
-	assert_shows(f, "0.75 ind critical");
+	assert_shows(f, "0.750 ind critical");
 	assert_shows(f, "penalty");
 	assert_shows(f, "Qc to 0.95: 38.2 kvar (bank 40 kvar)");
 	assert_shows(f, "tan phi 0.88 over");
@@ -721,7 +721,7 @@ static void test_wide(void **state)
 	set_size(f, 40, 120);
 	render(f, &view_meter_ops);
 	assert_int_equal(find_row(f, "Power factor", 2), -1);
-	assert_true(row_has(f, 2, "PF   0.75 ind critical"));
+	assert_true(row_has(f, 2, "PF   0.750 ind critical"));
 	y = find_row(f, "P L1", 2);
 	assert_true(y > 0);
 	assert_true(row_has(f, y + 2, "23.0 kW"));
