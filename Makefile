@@ -125,7 +125,7 @@ install: $(BIN)
 		$(DESTDIR)$(PREFIX)/share/phasor/themes $(DESTDIR)$(PREFIX)/share/doc/phasor
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/phasor
 	install -m 644 conf/profiles/*.ini $(DESTDIR)$(PREFIX)/share/phasor/profiles/
-	-install -m 644 themes/*.ini $(DESTDIR)$(PREFIX)/share/phasor/themes/ 2>/dev/null
+	install -m 644 themes/*.ini $(DESTDIR)$(PREFIX)/share/phasor/themes/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/phasor/
 
 clean:

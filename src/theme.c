@@ -598,77 +598,10 @@ static void do_doc(struct ctx *c, const struct inifile *doc)
 
 /* ---- finding and loading ------------------------------------------------ */
 
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int try_dir(const char *dir, size_t dlen, const char *name, char *buf, size_t size)
-{
-	int n;
-
-	if (dlen == 0)
-		return -1;
-	n = snprintf(buf, size, "%.*s/%s.ini", (int)dlen, dir, name);
-	if (n < 0 || (size_t)n >= size || !is_file(buf))
-		return -1;
-	return 0;
-}
-
 /* NAME.ini on the search path (see theme.h); 0 and the path in buf, or -1. */
 static int theme_find(const char *name, char *buf, size_t size)
 {
-	const char *env = getenv("PHASOR_THEMES"), *exe;
-
-	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
-		return -1;
-	if (env != NULL) {
-		const char *s = env;
-
-		for (;;) {
-			size_t n = strcspn(s, ":");
-
-			if (try_dir(s, n, name, buf, size) == 0)
-				return 0;
-			if (s[n] == '\0')
-				break;
-			s += n + 1;
-		}
-	}
-	/* the source tree, when running from build/, build/san/ or build/tests/ */
-	exe = util_exe_dir();
-	if (exe != NULL) {
-		static const char *const ups[] = { "/..", "/../..", "/../../.." };
-		size_t i;
-
-		for (i = 0; i < UTIL_ARRAY_LEN(ups); i++) {
-			char mark[4200];
-
-			snprintf(mark, sizeof(mark), "%s%s/include/phasor/theme.h", exe, ups[i]);
-			if (!is_file(mark))
-				continue;
-			snprintf(mark, sizeof(mark), "%s%s/themes", exe, ups[i]);
-			if (try_dir(mark, strlen(mark), name, buf, size) == 0)
-				return 0;
-		}
-		/* installed: beside the binary (a relocated PREFIX) */
-		{
-			char dir[4200];
-
-			snprintf(dir, sizeof(dir), "%s/../share/phasor/themes", exe);
-			if (try_dir(dir, strlen(dir), name, buf, size) == 0)
-				return 0;
-		}
-	}
-	{
-		const char *dir = PHASOR_PREFIX "/share/phasor/themes";
-
-		if (try_dir(dir, strlen(dir), name, buf, size) == 0)
-			return 0;
-	}
-	return -1;
+	return util_find_ini("PHASOR_THEMES", "themes", "themes", name, buf, size);
 }
 
 static void unknown_theme(const char *name, struct diag *d)

@@ -616,3 +616,61 @@ const char *util_exe_dir(void)
 	*slash = '\0';
 	return buf;
 }
+
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* dir (dlen bytes) / name.ini into buf if that file exists. */
+static int try_ini(const char *dir, size_t dlen, const char *name, char *buf, size_t size)
+{
+	int n;
+
+	if (dlen == 0)
+		return -1;
+	n = snprintf(buf, size, "%.*s/%s.ini", (int)dlen, dir, name);
+	return n >= 0 && (size_t)n < size && is_regular(buf) ? 0 : -1;
+}
+
+int util_find_ini(const char *env, const char *src_dir, const char *share_dir, const char *name,
+		  char *buf, size_t size)
+{
+	static const char *const ups[] = { "/..", "/../..", "/../../.." };
+	const char *dirs = env != NULL ? getenv(env) : NULL, *exe;
+	char path[4200];
+	size_t i;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL ||
+	    size == 0)
+		return -1;
+	while (dirs != NULL) {
+		size_t n = strcspn(dirs, ":");
+
+		if (try_ini(dirs, n, name, buf, size) == 0)
+			return 0;
+		dirs = dirs[n] == '\0' ? NULL : dirs + n + 1;
+	}
+	exe = util_exe_dir();
+	if (exe != NULL) {
+		/* build/phasor, build/san/phasor, build/tests/x: the source tree */
+		for (i = 0; i < UTIL_ARRAY_LEN(ups); i++) {
+			snprintf(path, sizeof(path), "%s%s/include/phasor/util.h", exe, ups[i]);
+			if (!is_regular(path))
+				continue;
+			snprintf(path, sizeof(path), "%s%s/%s", exe, ups[i], src_dir);
+			if (try_ini(path, strlen(path), name, buf, size) == 0)
+				return 0;
+		}
+		snprintf(path, sizeof(path), "%s/../share/phasor/%s", exe, share_dir);
+		if (try_ini(path, strlen(path), name, buf, size) == 0)
+			return 0;
+	}
+	snprintf(path, sizeof(path), "%s/share/phasor/%s", PHASOR_PREFIX, share_dir);
+	if (try_ini(path, strlen(path), name, buf, size) == 0)
+		return 0;
+	buf[0] = '\0';
+	return -1;
+}

@@ -96,4 +96,16 @@ int util_mkdir_parent(const char *path);
 /* The directory holding the running executable (static buffer), or NULL. */
 const char *util_exe_dir(void);
 
+/*
+ * Find NAME.ini for a kind of shipped file (profiles, themes), in order:
+ * the directories of the environment variable env (colon separated); the
+ * source tree's src_dir when the binary runs from its build tree (found by
+ * walking up from the binary to a directory holding include/phasor/util.h);
+ * BIN/../share/phasor/share_dir beside an installed (possibly relocated)
+ * binary; PREFIX/share/phasor/share_dir. name must be a plain name (no '/',
+ * not starting with '.'). Writes the path into buf and returns 0, or -1.
+ */
+int util_find_ini(const char *env, const char *src_dir, const char *share_dir, const char *name,
+		  char *buf, size_t size);
+
 #endif
