@@ -687,24 +687,33 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 				if (si.ssi_signo == SIGWINCH) {
 					resize_from_tty(&ui);
 					redraw_now = true;
-				} else if (si.ssi_signo != SIGHUP) {
+				} else {
+					/* SIGHUP too: the terminal (an SSH session, a
+					 * tmux server) went away. */
 					running = false;
 				}
 			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (pfd[0].revents & (POLLHUP | POLLERR) && !(pfd[0].revents & POLLIN)) {
-				running = false; /* the terminal went away */
-			}
+			int keys = 0, avail = 0;
+
 			while ((ch = getch()) != ERR) {
 				int r = handle_key(&ui, ch);
 
+				keys++;
 				if (ch == KEY_RESIZE)
 					layout(&ui);
 				if (r & UI_QUIT)
 					running = false;
 				if (r & (UI_REDRAW | UI_HANDLED))
 					redraw_now = true;
+			}
+			/* A hung-up terminal reports POLLHUP, often with POLLIN and
+			 * nothing to read: without leaving here the loop would spin. */
+			if ((pfd[0].revents & (POLLHUP | POLLERR)) ||
+			    (keys == 0 && ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0)) {
+				log_info("console: the terminal went away");
+				running = false;
 			}
 		}
 		now = util_mono_us();
