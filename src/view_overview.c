@@ -207,8 +207,10 @@ static void draw_figures(struct ui *ui, int width)
 		view_lines_free(&ls);
 		return;
 	}
-	view_seg(l, ROLE_MUTED, "Total ");
-	view_seg(l, ROLE_ACCENT, "%s", fmt_si(k->p_w, "W", a, sizeof(a)));
+	/* Labels carry the colour; the figures, which change every refresh,
+	 * stay plain (no attribute changes around each digit). */
+	view_seg(l, ROLE_ACCENT, "Total ");
+	view_seg(l, ROLE_NORMAL, "%s", fmt_si(k->p_w, "W", a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, "  Today ");
 	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(k->today_wh, a, sizeof(a)));
 	if (k->today_partial)
@@ -240,8 +242,10 @@ static void draw_figures(struct ui *ui, int width)
 		char entry[160];
 		int ew;
 
+		/* Whole percents: a share is read at a glance, and a tenth that
+		 * changes every second is noise (and bytes on a slow link). */
 		snprintf(entry, sizeof(entry), "%s%s %s", i > 0 ? ", " : "", name,
-			 fmt_pct(k->top[i].share * 100.0, a, sizeof(a)));
+			 fmt_pct(round(k->top[i].share * 100.0), a, sizeof(a)));
 		ew = draw_width(entry);
 		/* keep room for ", ..." unless this is the last */
 		if (used + ew > width || (i + 1 < k->ntop && used + ew + 5 > width)) {
@@ -337,7 +341,13 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 {
 	WINDOW *w = ui->body;
 	const struct config_meter *cm = &ui->cfg->meters[meter];
-	enum theme_role base = selected ? ROLE_SELECTION : ROLE_NORMAL;
+	/*
+	 * The selection bar covers the marker and the name only: the row is
+	 * found at a glance, and its numbers, which change every refresh, stay
+	 * in their own roles. A coloured background under changing digits
+	 * costs two attribute changes per digit on the wire.
+	 */
+	enum theme_role base = ROLE_NORMAL;
 	struct view_snap s;
 	char buf[64], num[32];
 	double v;
@@ -345,14 +355,18 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	view_snap(ui, meter, &s);
 	if (selected) {
 		char blank[512];
-		int n = width < (int)sizeof(blank) - 1 ? width : (int)sizeof(blank) - 1;
+		int n = lay->x[C_NAME] + lay->w[C_NAME];
 
+		if (n > width)
+			n = width;
+		if (n > (int)sizeof(blank) - 1)
+			n = (int)sizeof(blank) - 1;
 		memset(blank, ' ', (size_t)n);
 		blank[n] = '\0';
-		draw_text(w, y, 0, width, ROLE_SELECTION, blank);
+		draw_text(w, y, 0, n, ROLE_SELECTION, blank);
 		cell(ui, y, lay, C_SEL, ROLE_SELECTION, draw_symbol(SYM_SELECT));
 	}
-	cell(ui, y, lay, C_NAME, base, cm->name);
+	cell(ui, y, lay, C_NAME, selected ? ROLE_SELECTION : base, cm->name);
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
 	vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
@@ -421,12 +435,22 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		     known ? analysis_risk_level_name(s.res.risk) : "-");
 	}
 
-	if (s.m != NULL && s.m->last_sample_us > 0)
+	if (s.m != NULL && s.m->last_sample_us > 0) {
 		/* never negative: a sample may be stamped a little ahead of the frame */
-		fmt_age(ui->now_us > s.m->last_sample_us ? ui->now_us - s.m->last_sample_us : 0,
-			buf, sizeof(buf));
-	else
+		int64_t age = ui->now_us > s.m->last_sample_us ? ui->now_us - s.m->last_sample_us : 0;
+		int64_t fresh = 2 * live_period_us(s.m);
+
+		/* Within two periods the data is as fresh as the meter gives it:
+		 * say so ("<2s") rather than print an age that flickers every
+		 * frame; exact ages once it is late. */
+		if (age < fresh)
+			snprintf(buf, sizeof(buf), "<%llds",
+				 (long long)((fresh + 999999) / 1000000));
+		else
+			fmt_age(age, buf, sizeof(buf));
+	} else {
 		fmt_age(-1, buf, sizeof(buf));
+	}
 	cell(ui, y, lay, C_AGE, s.stale ? ROLE_STALE : selected ? base : ROLE_MUTED, buf);
 
 	cell(ui, y, lay, C_DESC, selected ? base : ROLE_MUTED,

@@ -8,7 +8,8 @@
  *   ptyrec [--cols N] [--rows N] [--warmup S] [--measure S] [--keys STR]
  *          -- COMMAND ARGS...
  * prints "bytes_per_s=N cpu_pct=X" on stdout. --keys sends STR to the
- * program at start (after the warm-up's first second).
+ * program at start (after the warm-up's first second); --dump FILE keeps
+ * the measured bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,11 +67,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cols", required_argument, NULL, 'c' }, { "rows", required_argument, NULL, 'r' },
 		{ "warmup", required_argument, NULL, 'w' }, { "measure", required_argument, NULL, 'm' },
-		{ "keys", required_argument, NULL, 'k' }, { NULL, 0, NULL, 0 },
+		{ "keys", required_argument, NULL, 'k' }, { "dump", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
 	double warmup = 5, measure = 20, t0, t_start = 0, cpu0 = 0, cpu1;
 	const char *keys = NULL;
+	FILE *dump = NULL;
 	unsigned long long bytes = 0;
 	bool keys_sent = false, measuring = false;
 	int c, fd, st;
@@ -93,6 +96,13 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			keys = optarg;
+			break;
+		case 'd':
+			dump = fopen(optarg, "wb");
+			if (dump == NULL) {
+				perror(optarg);
+				return 2;
+			}
 			break;
 		default:
 			return 2;
@@ -136,8 +146,11 @@ int main(int argc, char **argv)
 			n = read(fd, buf, sizeof(buf));
 			if (n <= 0)
 				break;
-			if (measuring)
+			if (measuring) {
 				bytes += (unsigned long long)n;
+				if (dump != NULL)
+					fwrite(buf, 1, (size_t)n, dump);
+			}
 		} else if (p.revents & (POLLHUP | POLLERR)) {
 			break;
 		}
