@@ -21,6 +21,7 @@
  */
 #include "phasor/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -52,6 +53,7 @@
 #define MULTI_ROWS 16                  /* samples per INSERT statement */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
+#define ALARMS_PER_BATCH 4096
 #define DROP_LOG_INTERVAL_US 10000000
 #define BATCH_ROWS_MAX 1000000
 
@@ -116,6 +118,32 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  value INTEGER NOT NULL) WITHOUT ROWID;\n"
 	"INSERT INTO meta(key, value) VALUES('samples.last_seq', 0), ('events.last_seq', 0);\n"
 	"PRAGMA application_id = " STR(STORE_APP_ID) ";\n",
+	/* 1 -> 2: the alarm journal and the buffer's identity. AUTOINCREMENT:
+	 * alarm events are few, and a seq must never come back after pruning
+	 * (the sync watermark). */
+	"CREATE TABLE alarm_events(\n"
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  id TEXT NOT NULL UNIQUE,\n"
+	"  origin TEXT NOT NULL,\n"
+	"  session_id INTEGER,\n"
+	"  alarm TEXT NOT NULL,\n"
+	"  meter TEXT NOT NULL DEFAULT '',\n"
+	"  quantity TEXT,\n"
+	"  priority TEXT NOT NULL,\n"
+	"  event TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  value,\n"
+	"  limit_value,\n"
+	"  operator TEXT,\n"
+	"  note TEXT,\n"
+	"  raised_us INTEGER,\n"
+	"  until_us INTEGER);\n"
+	"CREATE INDEX alarm_events_t_us ON alarm_events(t_us);\n"
+	"CREATE INDEX alarm_events_key ON alarm_events(alarm, meter, seq);\n"
+	"CREATE TABLE identity(\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL) WITHOUT ROWID;\n",
 };
 
 _Static_assert(STORE_APP_ID == 0x50485352, "PHSR");
@@ -140,6 +168,14 @@ struct qevent {
 	char buf[];
 };
 
+/* An alarm journal row; the strings point into buf. */
+struct qalarm {
+	struct qalarm *next;
+	int64_t arrived;
+	struct store_alarm_event e;
+	char buf[];
+};
+
 /* An event the writer itself adds to a transaction (drops, outages). */
 struct wevent {
 	int64_t t_us;
@@ -152,6 +188,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_sample, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
 	sqlite3_stmt *ins_samples; /* MULTI_ROWS rows per statement */
+	sqlite3_stmt *ins_alarm;
+	char console_id[96];
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
 	size_t nmeters;
@@ -161,6 +199,7 @@ struct store {
 	bool started, stopped;
 	struct sample *wbuf;      /* writer: the batch being written */
 	struct qevent **wev;
+	struct qalarm **wal;
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;      /* the writer waits here */
@@ -170,6 +209,9 @@ struct store {
 	size_t queued, queue_max;
 	struct qevent *ev_head, *ev_tail;
 	size_t ev_queued;
+	struct qalarm *al_head, *al_tail;
+	size_t al_queued;
+	uint64_t in_alarms, out_alarms, alarms_dropped, alarms_written;
 	uint64_t in_samples, out_samples; /* accepted / committed, ever */
 	uint64_t in_events, out_events;
 	bool running, stopping;
@@ -420,6 +462,56 @@ static int sync_quantities(sqlite3 *db, const char *path, char **cause)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* Read the buffer's console id, making it on first use. */
+static int load_identity(struct store *st, char **cause)
+{
+	char host[64] = "phasor", made[96];
+	unsigned char rnd[4] = { 0 };
+	sqlite3_stmt *s = NULL;
+	FILE *f;
+	int rc;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+		util_strlcpy(host, "phasor", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	for (char *h = host; *h != '\0'; h++)
+		if (!isalnum((unsigned char)*h) && *h != '.' && *h != '-')
+			*h = '-';
+	f = fopen("/dev/urandom", "rb");
+	if (f == NULL || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd)) {
+		uint64_t x = (uint64_t)util_now_us() ^ ((uint64_t)getpid() << 32);
+
+		memcpy(rnd, &x, sizeof(rnd));
+	}
+	if (f != NULL)
+		fclose(f);
+	snprintf(made, sizeof(made), "%s-%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT OR IGNORE INTO identity(key, value) VALUES('console_id', ?1)",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, made, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"SELECT value FROM identity WHERE key = 'console_id'", -1,
+					&s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		util_strlcpy(st->console_id, (const char *)sqlite3_column_text(s, 0),
+			     sizeof(st->console_id));
+	else
+		rc = SQLITE_ERROR;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: console id: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
 static int set_max_pages(sqlite3 *db, long pages)
 {
 	char sql[64];
@@ -452,6 +544,13 @@ static int prepare(struct store *st, char **cause)
 		{ offsetof(struct store, set_seq),
 		  "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		  "ON CONFLICT(key) DO UPDATE SET value = excluded.value" },
+		/* An event applied twice (a console's own event coming back from
+		 * the broker, a retained state) is one row. */
+		{ offsetof(struct store, ins_alarm),
+		  "INSERT OR IGNORE INTO alarm_events(t_us, id, origin, session_id, alarm, meter,"
+		  " quantity, priority, event, state, value, limit_value, operator, note, raised_us,"
+		  " until_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		  " ?15, ?16)" },
 	};
 	size_t i;
 
@@ -502,8 +601,16 @@ static void free_queues(struct store *st)
 		free(e);
 	}
 	st->ev_tail = NULL;
+	while (st->al_head != NULL) {
+		struct qalarm *a = st->al_head;
+
+		st->al_head = a->next;
+		free(a);
+	}
+	st->al_tail = NULL;
 	st->queued = 0;
 	st->ev_queued = 0;
+	st->al_queued = 0;
 }
 
 static void destroy(struct store *st)
@@ -516,6 +623,7 @@ static void destroy(struct store *st)
 	sqlite3_finalize(st->last_sample_seq);
 	sqlite3_finalize(st->last_event_seq);
 	sqlite3_finalize(st->set_seq);
+	sqlite3_finalize(st->ins_alarm);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
 		log_error("store: closing %s: %s", st->path, sqlite3_errmsg(st->db));
 		sqlite3_close_v2(st->db);
@@ -527,6 +635,7 @@ static void destroy(struct store *st)
 	free(st->meter_ids);
 	free(st->wbuf);
 	free(st->wev);
+	free(st->wal);
 	free(st->path);
 	free(st);
 }
@@ -552,6 +661,7 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	st->since_us = util_now_us();
 	st->wbuf = util_calloc((size_t)st->batch_rows, sizeof(*st->wbuf));
 	st->wev = util_calloc(EVENTS_PER_BATCH, sizeof(*st->wev));
+	st->wal = util_calloc(ALARMS_PER_BATCH, sizeof(*st->wal));
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -602,6 +712,8 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		goto fail;
 	if (sync_quantities(st->db, path, cause) < 0)
 		goto fail;
+	if (load_identity(st, cause) < 0)
+		goto fail;
 	env = getenv("PHASOR_STORE_MAX_PAGES");
 	if (env != NULL && *env != '\0') {
 		long pages;
@@ -628,6 +740,11 @@ void store_close(struct store *st)
 	if (st->started && !st->stopped)
 		store_stop(st, 0);
 	destroy(st);
+}
+
+const char *store_console_id(const struct store *st)
+{
+	return st->console_id;
 }
 
 int64_t store_session_id(const struct store *st)
@@ -916,6 +1033,70 @@ void store_put_event(struct store *st, int64_t t_us, int meter, const char *sour
 		log_warn("store: %s: event queue full, %" PRIu64 " events dropped", st->path, nlost);
 }
 
+static size_t slen(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static const char *scopy(char **p, const char *s)
+{
+	size_t n = slen(s);
+	const char *r = *p;
+
+	if (n == 0)
+		return NULL;
+	memcpy(*p, s, n);
+	*p += n;
+	return r;
+}
+
+void store_put_alarm_event(struct store *st, const struct store_alarm_event *e)
+{
+	size_t len = slen(e->id) + slen(e->origin) + slen(e->alarm) + slen(e->meter) +
+		     slen(e->quantity) + slen(e->priority) + slen(e->event) + slen(e->state) +
+		     slen(e->operator_name) + slen(e->note);
+	struct qalarm *a = util_malloc(sizeof(*a) + len);
+	uint64_t nlost = 0;
+	bool wake;
+	char *p = a->buf;
+
+	a->next = NULL;
+	a->arrived = util_mono_us();
+	a->e = *e;
+	a->e.id = scopy(&p, e->id);
+	a->e.origin = scopy(&p, e->origin);
+	a->e.alarm = scopy(&p, e->alarm);
+	a->e.meter = scopy(&p, e->meter);
+	a->e.quantity = scopy(&p, e->quantity);
+	a->e.priority = scopy(&p, e->priority);
+	a->e.event = scopy(&p, e->event);
+	a->e.state = scopy(&p, e->state);
+	a->e.operator_name = scopy(&p, e->operator_name);
+	a->e.note = scopy(&p, e->note);
+
+	pthread_mutex_lock(&st->lock);
+	if (st->al_queued >= STORE_ALARMS_MAX) {
+		nlost = ++st->alarms_dropped;
+	} else {
+		wake = st->al_queued == 0;
+		if (st->al_tail != NULL)
+			st->al_tail->next = a;
+		else
+			st->al_head = a;
+		st->al_tail = a;
+		st->al_queued++;
+		st->in_alarms++;
+		if (wake)
+			pthread_cond_signal(&st->wake);
+		a = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(a);
+	if (nlost > 0 && (nlost & (nlost - 1)) == 0)
+		log_warn("store: %s: alarm journal queue full, %" PRIu64 " rows dropped", st->path,
+			 nlost);
+}
+
 void store_get_stats(struct store *st, struct store_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -931,6 +1112,9 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->commits = st->commits;
 	out->last_commit_us = st->last_commit_us;
 	out->events_dropped = st->events_dropped;
+	out->alarms_written = st->alarms_written;
+	out->alarms_queued = st->al_queued;
+	out->alarms_dropped = st->alarms_dropped;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -1009,7 +1193,51 @@ static int insert_event(struct store *st, int64_t seq, int64_t t_us, int meter,
  * One transaction: events, then samples, then the seq counters. Returns
  * SQLITE_OK, or the failing code with its message in err (rolled back).
  */
-static int transaction(struct store *st, size_t n, size_t ne, const struct wevent *wev,
+static void bind_double_or_null(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+static void bind_int64_or_null(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v != 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int insert_alarm(struct store *st, const struct store_alarm_event *e)
+{
+	sqlite3_stmt *s = st->ins_alarm;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, e->t_us);
+	bind_text_or_null(s, 2, e->id);
+	sqlite3_bind_text(s, 3, e->origin != NULL ? e->origin : st->console_id, -1,
+			  SQLITE_STATIC);
+	bind_int64_or_null(s, 4, st->session_id);
+	bind_text_or_null(s, 5, e->alarm);
+	sqlite3_bind_text(s, 6, e->meter != NULL ? e->meter : "", -1, SQLITE_STATIC);
+	bind_text_or_null(s, 7, e->quantity);
+	bind_text_or_null(s, 8, e->priority);
+	bind_text_or_null(s, 9, e->event);
+	bind_text_or_null(s, 10, e->state);
+	bind_double_or_null(s, 11, e->value);
+	bind_double_or_null(s, 12, e->limit);
+	bind_text_or_null(s, 13, e->operator_name);
+	bind_text_or_null(s, 14, e->note);
+	bind_int64_or_null(s, 15, e->raised_us);
+	bind_int64_or_null(s, 16, e->until_us);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
 		       size_t nw, char *err, size_t errsz)
 {
 	sqlite3_stmt *ins = st->ins_sample;
@@ -1029,6 +1257,8 @@ static int transaction(struct store *st, size_t n, size_t ne, const struct weven
 
 		rc = insert_event(st, ++eseq, e->t_us, e->meter, e->source, e->what, e->text);
 	}
+	for (i = 0; rc == SQLITE_OK && i < na; i++)
+		rc = insert_alarm(st, &st->wal[i]->e);
 	for (i = 0; rc == SQLITE_OK && i < n;) {
 		/* Whole groups through the multi-row statement, the rest one by one. */
 		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
@@ -1092,7 +1322,7 @@ static enum store_state classify(int rc)
 }
 
 /* Remove the n oldest samples and ne oldest events (just committed). */
-static void pop_committed(struct store *st, size_t n, size_t ne)
+static void pop_committed(struct store *st, size_t n, size_t ne, size_t na)
 {
 	st->queued -= n;
 	st->out_samples += n;
@@ -1121,6 +1351,17 @@ static void pop_committed(struct store *st, size_t n, size_t ne)
 			st->ev_tail = NULL;
 		free(e);
 	}
+	st->al_queued -= na;
+	st->out_alarms += na;
+	st->alarms_written += na;
+	while (na-- > 0) {
+		struct qalarm *a = st->al_head;
+
+		st->al_head = a->next;
+		if (st->al_head == NULL)
+			st->al_tail = NULL;
+		free(a);
+	}
 }
 
 /*
@@ -1130,7 +1371,7 @@ static void pop_committed(struct store *st, size_t n, size_t ne)
  */
 static int write_batch(struct store *st)
 {
-	size_t n = 0, ne = 0, nw = 0, batch = (size_t)st->batch_rows;
+	size_t n = 0, ne = 0, na = 0, nw = 0, batch = (size_t)st->batch_rows;
 	struct wevent wev[2];
 	enum store_state was = st->state;
 	uint64_t drops = st->drop_pending;
@@ -1140,6 +1381,7 @@ static int write_batch(struct store *st)
 	char cause[sizeof(st->error)], err[sizeof(st->error)] = "", t1[32], t2[32];
 	struct chunk *c;
 	struct qevent *e;
+	struct qalarm *a;
 	int rc;
 
 	for (c = st->head; c != NULL && n < batch; c = c->next) {
@@ -1152,6 +1394,8 @@ static int write_batch(struct store *st)
 	}
 	for (e = st->ev_head; e != NULL && ne < EVENTS_PER_BATCH; e = e->next)
 		st->wev[ne++] = e;
+	for (a = st->al_head; a != NULL && na < ALARMS_PER_BATCH; a = a->next)
+		st->wal[na++] = a;
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
 	pthread_mutex_unlock(&st->lock);
@@ -1180,13 +1424,13 @@ static int write_batch(struct store *st)
 					   format_time(drop_hi, t2, sizeof(t2)));
 		nw++;
 	}
-	rc = transaction(st, n, ne, wev, nw, err, sizeof(err));
+	rc = transaction(st, n, ne, na, wev, nw, err, sizeof(err));
 	while (nw > 0)
 		free(wev[--nw].text);
 
 	pthread_mutex_lock(&st->lock);
 	if (rc == SQLITE_OK) {
-		pop_committed(st, n, ne);
+		pop_committed(st, n, ne, na);
 		st->written += n;
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
@@ -1235,18 +1479,24 @@ static int64_t oldest_arrival(const struct store *st)
 		t = st->head->arrived;
 	if (st->ev_head != NULL && st->ev_head->arrived < t)
 		t = st->ev_head->arrived;
+	if (st->al_head != NULL && st->al_head->arrived < t)
+		t = st->al_head->arrived;
 	return t == INT64_MAX ? 0 : t;
 }
 
 /* Whatever is still queued when the drain time is over is lost. */
 static void abandon(struct store *st)
 {
-	size_t n = st->queued, ne = st->ev_queued;
+	size_t n = st->queued, ne = st->ev_queued, na = st->al_queued;
 
-	if (n == 0 && ne == 0 && st->drop_pending == 0)
+	if (n == 0 && ne == 0 && na == 0 && st->drop_pending == 0)
 		return;
 	st->dropped += n;
 	st->events_dropped += ne;
+	st->alarms_dropped += na;
+	if (na > 0)
+		log_error("store: %s: stopping with %zu alarm journal rows not written; they are lost",
+			  st->path, na);
 	log_error("store: %s: stopping with %zu samples and %zu events not written (%s: %s);"
 		  " they are lost (%" PRIu64 " samples dropped in all)",
 		  st->path, n, ne, store_state_name(st->state), st->error, st->dropped);
@@ -1260,7 +1510,8 @@ static void writer_run(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		int64_t now = util_mono_us();
-		bool pending = st->queued > 0 || st->ev_queued > 0 || st->drop_pending > 0;
+		bool pending = st->queued > 0 || st->ev_queued > 0 || st->al_queued > 0 ||
+			       st->drop_pending > 0;
 
 		if (st->stopping && deadline == 0)
 			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;
@@ -1281,7 +1532,8 @@ static void writer_run(struct store *st)
 				continue;
 			}
 		} else if (!st->stopping && st->flushers == 0 &&
-			   st->queued < (size_t)st->batch_rows && st->ev_queued < EVENTS_PER_BATCH) {
+			   st->queued < (size_t)st->batch_rows && st->ev_queued < EVENTS_PER_BATCH &&
+			   st->al_queued < ALARMS_PER_BATCH) {
 			int64_t due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
 
 			if (now < due) {
@@ -1344,15 +1596,17 @@ int store_start(struct store *st, char **cause)
 int store_flush(struct store *st, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? util_mono_us() + (int64_t)timeout_ms * 1000 : 0;
-	uint64_t want, want_ev;
+	uint64_t want, want_ev, want_al;
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
 	want = st->in_samples;
 	want_ev = st->in_events;
+	want_al = st->in_alarms;
 	st->flushers++;
 	pthread_cond_signal(&st->wake);
-	while ((st->out_samples < want || st->out_events < want_ev) && st->running) {
+	while ((st->out_samples < want || st->out_events < want_ev || st->out_alarms < want_al) &&
+	       st->running) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&st->done, &st->lock);
 		} else {
@@ -1366,7 +1620,9 @@ int store_flush(struct store *st, int timeout_ms)
 		}
 	}
 	st->flushers--;
-	rc = st->out_samples >= want && st->out_events >= want_ev ? 0 : -1;
+	rc = st->out_samples >= want && st->out_events >= want_ev && st->out_alarms >= want_al
+		     ? 0
+		     : -1;
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -1410,6 +1666,8 @@ void store_stop(struct store *st, int drain_ms)
 struct store_reader {
 	sqlite3 *db;
 	char *path;
+	int64_t version;
+	char console_id[96];
 };
 
 struct store_reader *store_reader_open(const char *path, char **cause)
@@ -1443,6 +1701,7 @@ struct store_reader *store_reader_open(const char *path, char **cause)
 		set_cause(cause, "%s is not a phasor buffer (no schema)", path);
 		goto fail;
 	}
+	r->version = version;
 	return r;
 fail:
 	store_reader_close(r);
@@ -1852,4 +2111,102 @@ void store_names_free(char **list)
 	for (i = 0; list[i] != NULL; i++)
 		free(list[i]);
 	free(list);
+}
+
+/* ---- the alarm journal ---- */
+
+static double col_double(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+#define ALARM_COLUMNS                                                                         \
+	"seq, t_us, id, origin, alarm, meter, quantity, priority, event, state, value,"      \
+	" limit_value, operator, note, raised_us, until_us"
+
+static int alarm_rows(struct store_reader *r, sqlite3_stmt *s, store_alarm_fn fn, void *ctx,
+		      char **cause)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_alarm_event e;
+
+		e.seq = sqlite3_column_int64(s, 0);
+		e.t_us = sqlite3_column_int64(s, 1);
+		e.id = col_text(s, 2, "");
+		e.origin = col_text(s, 3, "");
+		e.alarm = col_text(s, 4, "");
+		e.meter = col_text(s, 5, "");
+		e.quantity = col_text(s, 6, "");
+		e.priority = col_text(s, 7, "");
+		e.event = col_text(s, 8, "");
+		e.state = col_text(s, 9, "");
+		e.value = col_double(s, 10);
+		e.limit = col_double(s, 11);
+		e.operator_name = col_text(s, 12, "");
+		e.note = col_text(s, 13, "");
+		e.raised_us = sqlite3_column_int64(s, 14);
+		e.until_us = sqlite3_column_int64(s, 15);
+		if (fn(ctx, &e) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_reader_alarm_events(struct store_reader *r, int64_t from_us, int64_t to_us,
+			      store_alarm_fn fn, void *ctx, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (r->version < 2)
+		return 0; /* written before the journal existed */
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT " ALARM_COLUMNS " FROM alarm_events"
+			       " WHERE t_us >= ?1 AND t_us < ?2 ORDER BY seq",
+			       -1, &s, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, from_us);
+	sqlite3_bind_int64(s, 2, to_us);
+	return alarm_rows(r, s, fn, ctx, cause);
+}
+
+int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *ctx, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (r->version < 2)
+		return 0;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT " ALARM_COLUMNS " FROM alarm_events WHERE seq IN"
+			       " (SELECT max(seq) FROM alarm_events GROUP BY alarm, meter)"
+			       " ORDER BY seq",
+			       -1, &s, NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return alarm_rows(r, s, fn, ctx, cause);
+}
+
+const char *store_reader_console_id(struct store_reader *r)
+{
+	sqlite3_stmt *s;
+
+	if (r->console_id[0] != '\0' || r->version < 2)
+		return r->console_id;
+	if (sqlite3_prepare_v2(r->db, "SELECT value FROM identity WHERE key = 'console_id'", -1,
+			       &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+			util_strlcpy(r->console_id, (const char *)sqlite3_column_text(s, 0),
+				     sizeof(r->console_id));
+		sqlite3_finalize(s);
+	}
+	return r->console_id;
 }

@@ -20,6 +20,10 @@
  *   samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
  *   events(seq, t_us, session_id, meter_id, source, what, text)
  *   meta(key, value)  -- the seq counters
+ *   identity(key, value) -- console_id: this buffer's identity, made once
+ *   alarm_events(seq, t_us, id, origin, session_id, alarm, meter, quantity,
+ *                priority, event, state, value, limit_value, operator, note,
+ *                raised_us, until_us)  -- the alarm journal (issue 4)
  * seq is the local sequence number: every sample is its own row, two
  * samples with the same time are never merged. The writer assigns it from
  * the counter in meta, so it is never reused even after rows are pruned
@@ -33,7 +37,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -53,6 +57,9 @@ struct store_stats {
 	uint64_t commits;
 	int64_t last_commit_us;
 	uint64_t events_dropped;  /* events refused because their queue was full */
+	uint64_t alarms_written;  /* alarm journal rows committed */
+	size_t alarms_queued;
+	uint64_t alarms_dropped;  /* refused because their queue was full */
 };
 
 /*
@@ -122,6 +129,44 @@ void store_close(struct store *st);
 int64_t store_session_id(const struct store *st);
 
 /*
+ * The identity of this buffer: "HOST-XXXXXXXX" (8 random hex digits), made
+ * when the file is created and kept in it. Alarm event ids and the central
+ * database's unique key (console id, local seq) use it.
+ */
+const char *store_console_id(const struct store *st);
+
+/*
+ * One row of the alarm journal (CONTRACT.md "phasor alarms"). Strings are
+ * borrowed by store_put_alarm_event (copied) and by readers (valid during
+ * the callback only). value and limit NaN: none (NULL).
+ */
+struct store_alarm_event {
+	int64_t seq;              /* readers only */
+	int64_t t_us;
+	const char *id;           /* unique: "<origin>:<n>"; a second row with the same id is ignored */
+	const char *origin;       /* the console id that made the event */
+	const char *alarm;        /* the definition's name */
+	const char *meter;        /* "" for none */
+	const char *quantity;
+	const char *priority;     /* critical high medium low diagnostic */
+	const char *event;        /* raise clear ack shelve unshelve suppress unsuppress note */
+	const char *state;        /* state after: normal unack ack rtn_unack shelved suppressed out_of_service */
+	double value, limit;
+	const char *operator_name;/* "" or NULL for the system */
+	const char *note;
+	int64_t raised_us;        /* start of the occurrence the event belongs to; 0 */
+	int64_t until_us;         /* shelve: end of the shelving; 0 */
+};
+
+/*
+ * Queue an alarm journal row (copied; never blocks on I/O). Written with
+ * the samples, in order; beyond STORE_ALARMS_MAX queued rows new ones are
+ * dropped and counted (alarms_dropped).
+ */
+#define STORE_ALARMS_MAX 1000000
+void store_put_alarm_event(struct store *st, const struct store_alarm_event *e);
+
+/*
  * For tests: change the write connection's PRAGMA max_page_count (the
  * environment variable PHASOR_STORE_MAX_PAGES sets it once, in store_open).
  * Applied by the writer before its next attempt, which happens at once.
@@ -186,6 +231,19 @@ int64_t store_reader_count(struct store_reader *r, const struct store_filter *f,
  */
 int store_reader_first_good(struct store_reader *r, const char *quantity, int64_t from_us,
 			    int64_t max_rows, store_row_fn fn, void *ctx, char **cause);
+typedef int (*store_alarm_fn)(void *ctx, const struct store_alarm_event *e);
+/* Alarm journal rows with from_us <= t_us < to_us, in seq order. 0 or -1 with *cause. */
+int store_reader_alarm_events(struct store_reader *r, int64_t from_us, int64_t to_us,
+			      store_alarm_fn fn, void *ctx, char **cause);
+/*
+ * The newest journal row of every (alarm, meter) pair, for restoring alarm
+ * states after a restart. 0 or -1 with *cause.
+ */
+int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *ctx,
+			      char **cause);
+/* The file's console id ("" when the file has none yet), static per reader. */
+const char *store_reader_console_id(struct store_reader *r);
+
 /*
  * The names in the file's meters / quantities tables, in id order, as a new
  * NULL-terminated array (free with store_names_free). NULL with *cause on

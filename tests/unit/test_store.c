@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -360,6 +361,9 @@ static void test_schema(void **state)
 		{ "samples", "seq,t_us,meter_id,qty_id,value,quality,session_id" },
 		{ "events", "seq,t_us,session_id,meter_id,source,what,text" },
 		{ "meta", "key,value" },
+		{ "alarm_events", "seq,t_us,id,origin,session_id,alarm,meter,quantity,priority,"
+				  "event,state,value,limit_value,operator,note,raised_us,until_us" },
+		{ "identity", "key,value" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -384,10 +388,11 @@ static void test_schema(void **state)
 		assert_string_equal(got, tables[i].columns);
 		free(got);
 	}
-	/* One index besides the automatic ones: samples by time. */
+	/* Indexes besides the automatic ones: samples by time, the journal by
+	 * time and by (alarm, meter) for the restore. */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
-	assert_string_equal(got, "samples_t_us");
+	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key");
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -467,7 +472,7 @@ static void test_migrate_from_v0(void **state)
 	st = store_open(empty, 10, 10, 10, &cause);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(db_int(empty, "PRAGMA user_version"), 1);
+	assert_int_equal(db_int(empty, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(empty, "SELECT count(*) FROM quantities"), QTY__COUNT);
 
 	/* A database made by hand at version 0, with no table left. */
@@ -476,7 +481,7 @@ static void test_migrate_from_v0(void **state)
 	st = store_open(made, 10, 10, 10, &cause);
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(db_int(made, "PRAGMA user_version"), 1);
+	assert_int_equal(db_int(made, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(made, "SELECT count(*) FROM sqlite_master WHERE name = 'samples'"),
 			 1);
 
@@ -496,25 +501,177 @@ static void test_migrate_from_v0(void **state)
 
 static void test_refuse_newer(void **state)
 {
-	char *path = tpath("newer.db"), *cause = NULL;
+	char *path = tpath("newer.db"), *cause = NULL, sql[64], newer[32], mine[32];
 	struct store *st;
 
 	(void)state;
 	st = open_store(path, 10, 10, 10);
 	store_close(st);
-	db_exec(path, "PRAGMA user_version = 2");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+	snprintf(newer, sizeof(newer), "version %d", STORE_SCHEMA_VERSION + 1);
+	snprintf(mine, sizeof(mine), "(%d)", STORE_SCHEMA_VERSION);
+	db_exec(path, sql);
 
 	st = store_open(path, 10, 10, 10, &cause);
 	assert_null(st);
-	assert_non_null(strstr(cause, "version 2"));
-	assert_non_null(strstr(cause, "(1)"));
+	assert_non_null(strstr(cause, newer));
+	assert_non_null(strstr(cause, mine));
 	free(cause);
 	cause = NULL;
 	assert_null(store_reader_open(path, &cause));
-	assert_non_null(strstr(cause, "version 2"));
+	assert_non_null(strstr(cause, newer));
 	free(cause);
 	/* Nothing was changed. */
-	assert_int_equal(db_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
+	free(path);
+}
+
+/* A version 1 buffer (before the alarm journal) keeps its rows. */
+static void test_migrate_from_v1(void **state)
+{
+	char *path = tpath("v1.db"), *id1, *id2;
+	struct store *st;
+	struct store_reader *r;
+	char *cause = NULL;
+
+	(void)state;
+	st = open_store(path, 10, 10, 10);
+	store_close(st);
+	/* Back to what version 1 had. */
+	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity;"
+		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
+		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
+		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_string_equal(store_reader_console_id(r), "");
+	assert_int_equal(store_reader_alarm_latest(r, NULL, NULL, &cause), 0);
+	store_reader_close(r);
+
+	st = open_store(path, 10, 10, 10);
+	id1 = util_strdup(store_console_id(st));
+	store_close(st);
+	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE seq = 7"), 1);
+	/* The identity is made once, then kept. */
+	assert_true(strlen(id1) > 9);
+	assert_int_equal(id1[strlen(id1) - 9], '-');
+	st = open_store(path, 10, 10, 10);
+	assert_string_equal(store_console_id(st), id1);
+	store_close(st);
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	id2 = util_strdup(store_reader_console_id(r));
+	store_reader_close(r);
+	assert_string_equal(id2, id1);
+	free(id1);
+	free(id2);
+	free(path);
+}
+
+struct alarm_rows {
+	int n;
+	char text[2048];
+	double value[8], limit[8];
+};
+
+static int collect_alarm(void *ctx, const struct store_alarm_event *e)
+{
+	struct alarm_rows *a = ctx;
+	size_t len = strlen(a->text);
+
+	if (a->n < 8) {
+		a->value[a->n] = e->value;
+		a->limit[a->n] = e->limit;
+	}
+	a->n++;
+	snprintf(a->text + len, sizeof(a->text) - len,
+		 "%" PRId64 " %s %s %s/%s %s %s %s %s [%s] [%s] %" PRId64 " %" PRId64 "\n", e->t_us,
+		 e->id, e->alarm, e->meter, e->quantity, e->priority, e->event, e->state,
+		 e->origin, e->operator_name, e->note, e->raised_us, e->until_us);
+	return 0;
+}
+
+static void test_alarm_journal(void **state)
+{
+	char *path = tpath("alarms.db"), *cause = NULL;
+	struct store *st;
+	struct store_reader *r;
+	struct store_stats stats;
+	struct alarm_rows rows;
+	struct store_alarm_event e = {
+		.t_us = 1000, .id = "c1:1", .origin = "c1", .alarm = "low-pf", .meter = "oven",
+		.quantity = "pf", .priority = "high", .event = "raise", .state = "unack",
+		.value = 0.81, .limit = 0.85, .operator_name = "", .note = NULL,
+		.raised_us = 1000, .until_us = 0,
+	};
+
+	(void)state;
+	st = open_store(path, 100, 10, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	store_put_alarm_event(st, &e);
+	/* The same id again (an event coming back from the broker): one row. */
+	store_put_alarm_event(st, &e);
+	e.t_us = 2000;
+	e.id = "c2:5";
+	e.origin = "c2";
+	e.event = "ack";
+	e.state = "ack";
+	e.value = NAN;
+	e.limit = NAN;
+	e.operator_name = "marie";
+	e.note = "capacitor bank 2 tripped";
+	store_put_alarm_event(st, &e);
+	e.t_us = 3000;
+	e.id = "c1:2";
+	e.origin = "c1";
+	e.alarm = "overload";
+	e.meter = "furnace";
+	e.quantity = "overload";
+	e.priority = "critical";
+	e.event = "shelve";
+	e.state = "shelved";
+	e.operator_name = "paul";
+	e.note = NULL;
+	e.until_us = 9000;
+	store_put_alarm_event(st, &e);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_get_stats(st, &stats);
+	assert_int_equal(stats.alarms_written, 4); /* attempted; the duplicate was ignored */
+	assert_int_equal(stats.alarms_queued, 0);
+	assert_int_equal(stats.alarms_dropped, 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(store_reader_alarm_events(r, INT64_MIN, INT64_MAX, collect_alarm, &rows,
+						   &cause), 0);
+	assert_int_equal(rows.n, 3);
+	assert_string_equal(rows.text,
+			    "1000 c1:1 low-pf oven/pf high raise unack c1 [] [] 1000 0\n"
+			    "2000 c2:5 low-pf oven/pf high ack ack c2 [marie] [capacitor bank 2"
+			    " tripped] 1000 0\n"
+			    "3000 c1:2 overload furnace/overload critical shelve shelved c1 [paul] []"
+			    " 1000 9000\n");
+	assert_float_equal(rows.value[0], 0.81, 0);
+	assert_float_equal(rows.limit[0], 0.85, 0);
+	assert_true(isnan(rows.value[1]) && isnan(rows.limit[1]));
+	/* A time window. */
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(store_reader_alarm_events(r, 1500, 3000, collect_alarm, &rows, &cause),
+			 0);
+	assert_int_equal(rows.n, 1);
+	assert_non_null(strstr(rows.text, "c2:5"));
+	/* The newest row per (alarm, meter). */
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(store_reader_alarm_latest(r, collect_alarm, &rows, &cause), 0);
+	assert_int_equal(rows.n, 2);
+	assert_non_null(strstr(rows.text, "c2:5 low-pf"));
+	assert_non_null(strstr(rows.text, "c1:2 overload"));
+	assert_null(strstr(rows.text, "c1:1"));
+	store_reader_close(r);
 	free(path);
 }
 
@@ -1460,6 +1617,8 @@ int main(void)
 		cmocka_unit_test(test_reopen_no_duplicates),
 		cmocka_unit_test(test_migrate_from_v0),
 		cmocka_unit_test(test_refuse_newer),
+		cmocka_unit_test(test_migrate_from_v1),
+		cmocka_unit_test(test_alarm_journal),
 		cmocka_unit_test(test_refuse_not_sqlite),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_same_time_two_rows),
