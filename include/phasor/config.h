@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "phasor/alarm.h"
 #include "phasor/diag.h"
 #include "phasor/profile.h"
 
@@ -62,7 +63,15 @@ struct config {
 	struct {
 		char *theme;           /* [console] theme (name or path), NULL: "dark" */
 		int refresh_ms;        /* [console] refresh, default 1000 */
+		bool bell;             /* [console] bell: ring on a new critical/high alarm, default yes */
 	} console;
+	/* [alarm NAME] sections in file order; none: the engine uses the
+	 * built-in set (alarm_defaults). */
+	struct alarm_def *alarms;
+	size_t nalarms;
+	/* [operators] login = Display Name: who acknowledges, as shown and
+	 * journaled; NULL-terminated pairs (login, name, login, name, ..., NULL). */
+	char **operators;
 
 	struct {
 		char *path;            /* default $XDG_STATE_HOME/phasor/buffer.db */
@@ -130,6 +139,8 @@ const char *config_default_path(void);
  * buffer): for the "no configuration file (tried ...)" message. */
 const char *config_default_candidates(void);
 
+/* The operator name for a login: its [operators] mapping, or login itself. */
+const char *config_operator(const struct config *c, const char *login);
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);
 

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_ALARM_H
+#define PHASOR_ALARM_H
+/*
+ * alarm: alarm definitions and the ISA-18.2 / IEC 62682 alarm engine.
+ *
+ * A definition ([alarm NAME] in the config, or the built-in set from the
+ * seed thresholds when the config has none) names meters (names or globs),
+ * a measure (a quantity or a derived one such as the power factor, the
+ * unbalance or the communication state), a limit type and value, a
+ * priority, a deadband and delays. The engine makes one instance per
+ * (definition, matching meter) and runs the state machine of each:
+ *
+ *   normal --active--> unack --ack--> ack --clear--> normal
+ *                       |clear            ^ re-alarm (still active after realarm)
+ *                       v                 |
+ *                  rtn_unack --ack--> normal;  rtn_unack --active--> unack
+ *   any state --shelve--> shelved --unshelve / expiry / (one-shot) clear--> normal or unack
+ *   value alarms of a meter whose communication is down: suppressed (one
+ *   root alarm, the comm alarm, instead of twenty); back when it returns.
+ *   enabled = no: out_of_service, always.
+ *
+ * Every change is an event (raise, clear, ack, shelve, unshelve, suppress,
+ * unsuppress, note) handed to the event callback, which the hub writes to
+ * the journal (store_put_alarm_event) and publishes over MQTT. Events of
+ * other consoles (operator actions: ack, shelve, unshelve, note) are applied
+ * with alarm_apply_remote; ids make every event apply once.
+ *
+ * Time is always passed in (now_us, UTC microseconds): the engine never
+ * reads a clock, so tests drive it with a fake one. Not thread-safe: the
+ * hub thread (the console's UI thread) owns it.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct live;
+struct store_alarm_event;
+
+enum alarm_state {
+	ALARM_NORMAL,
+	ALARM_UNACK,       /* active, not acknowledged */
+	ALARM_ACK,         /* active, acknowledged */
+	ALARM_RTN_UNACK,   /* returned to normal, not acknowledged: stays listed */
+	ALARM_SHELVED,
+	ALARM_SUPPRESSED,  /* by design (its meter is down) */
+	ALARM_OOS,         /* out of service (enabled = no) */
+	ALARM_STATE__COUNT
+};
+/* "normal" "unack" "ack" "rtn_unack" "shelved" "suppressed" "out_of_service" */
+const char *alarm_state_name(enum alarm_state s);
+int alarm_state_parse(const char *name); /* -1 when unknown */
+
+enum alarm_priority { PRIO_CRITICAL, PRIO_HIGH, PRIO_MEDIUM, PRIO_LOW, PRIO_DIAGNOSTIC, PRIO__COUNT };
+/* "critical" "high" "medium" "low" "diagnostic" */
+const char *alarm_priority_name(enum alarm_priority p);
+int alarm_priority_parse(const char *name);
+
+enum alarm_limit { LIMIT_HIGH, LIMIT_HIGH_HIGH, LIMIT_LOW, LIMIT_LOW_LOW };
+/* "high" "high-high" "low" "low-low" */
+const char *alarm_limit_name(enum alarm_limit l);
+int alarm_limit_parse(const char *name);
+bool alarm_limit_is_high(enum alarm_limit l);
+
+enum alarm_event_kind {
+	AEV_RAISE, AEV_CLEAR, AEV_ACK, AEV_SHELVE, AEV_UNSHELVE, AEV_SUPPRESS, AEV_UNSUPPRESS,
+	AEV_NOTE, AEV__COUNT
+};
+/* "raise" "clear" "ack" "shelve" "unshelve" "suppress" "unsuppress" "note" */
+const char *alarm_event_name(enum alarm_event_kind k);
+int alarm_event_parse(const char *name);
+
+/* What a definition watches. The config's `quantity =` names one of these. */
+enum alarm_measure {
+	AM_QTY,          /* a stored quantity by its contract name (v_l1n, p_total, ...) */
+	AM_PF,           /* "pf": |PF total| (from a register or P and S) */
+	AM_TAN_PHI,      /* "tan_phi" */
+	AM_V_UNBALANCE,  /* "v_unbalance", % (NEMA) */
+	AM_I_UNBALANCE,  /* "i_unbalance", % (NEMA) */
+	AM_VOLTAGE,      /* "voltage": the L-N phases, the lowest for low limits, the highest for high */
+	AM_VOLTAGE_LL,   /* "voltage_ll": the L-L phases (read or derived), same rule */
+	AM_THD_V,        /* "thd_v": the worst phase, % */
+	AM_THD_I,        /* "thd_i" */
+	AM_FREQUENCY,    /* "frequency", Hz */
+	AM_OVERLOAD,     /* "overload": p_total as % of the meter's max_power */
+	AM_COMM,         /* "comm": active while the meter is down (value 1) */
+	AM_STALE,        /* "stale": active while its data is older than three periods */
+	AM__COUNT
+};
+/* The config name of a derived measure ("pf", ...); for AM_QTY the quantity's name. */
+const char *alarm_measure_name(enum alarm_measure m);
+/* Parse a measure name: a derived name, or a quantity (*qty set). -1 when unknown. */
+int alarm_measure_parse(const char *name, unsigned *qty);
+/* Unit of a measure for display ("", "%", "V", "Hz", ...). */
+const char *alarm_measure_unit(enum alarm_measure m, unsigned qty);
+
+struct alarm_def {
+	char *name;                /* [alarm NAME] */
+	char **meters;             /* names or fnmatch globs; NULL-terminated */
+	enum alarm_measure measure;
+	unsigned qty;              /* AM_QTY only */
+	char *quantity;            /* as written ("pf", "v_l1n", "comm") */
+	enum alarm_limit type;
+	double limit;              /* in the measure's unit; unused for comm / stale */
+	bool limit_pct;            /* "90%": percent of the meter's nominal (voltage: nominal_voltage,
+				    * voltage_ll: nominal x sqrt 3, frequency: site nominal) */
+	enum alarm_priority priority;
+	double deadband;           /* same unit as the limit; clear only beyond limit -/+ deadband */
+	int64_t on_delay_ms;       /* must stay beyond the limit this long before it raises */
+	int64_t off_delay_ms;      /* must stay back within this long before it clears */
+	int64_t realarm_ms;        /* 0: never; re-announce an acknowledged alarm still active */
+	int64_t shelve_max_ms;     /* longest shelving (default 8 h) */
+	char *message;             /* what happened, for the operator */
+	char *action;              /* what to do */
+	bool ack_note;             /* an acknowledgement needs a note */
+	bool enabled;              /* false: out of service */
+	bool builtin;              /* from the default set */
+	int line;                  /* of the section header; 0 for built-ins */
+};
+
+/*
+ * The built-in set (BRIEF.md seed thresholds), as new definitions: overload
+ * (critical), phase loss (critical), current unbalance > 15 % (critical),
+ * PF < 0.85 (high), L-L voltage outside 380..420 V scaled to nominal (high),
+ * voltage THD > 8 % (medium), frequency outside +-1 % (medium), voltage
+ * unbalance > 2 % (low), communication loss (high), stale data (low).
+ * Returns the count; *out is a new array (free with alarm_defs_free).
+ */
+size_t alarm_defaults(struct alarm_def **out);
+void alarm_def_clear(struct alarm_def *d);
+void alarm_defs_free(struct alarm_def *defs, size_t n);
+/* Does meter name match one of d's patterns? */
+bool alarm_def_matches(const struct alarm_def *d, const char *meter);
+
+/* ---- the engine ---- */
+
+#define ALARM_ID_LEN 96
+#define ALARM_NOTE_LEN 256
+#define ALARM_OPERATOR_LEN 64
+#define ALARM_CHATTER_COUNT 5          /* raises ... */
+#define ALARM_CHATTER_WINDOW_MS 60000  /* ... within this: chattering */
+#define ALARM_REMOTE_GRACE_US 2000000  /* a remote ack covers occurrences raised up to 2 s after it */
+
+struct alarm_event {
+	enum alarm_event_kind kind;
+	int64_t t_us;
+	char id[ALARM_ID_LEN];          /* "<origin>:<unique>"; never reused */
+	char origin[ALARM_ID_LEN];      /* the console that made it */
+	bool remote;                    /* applied from another console (do not publish again) */
+	size_t inst;                    /* instance index in the engine */
+	const char *alarm;              /* definition name (engine-owned) */
+	const char *meter;              /* meter name (engine-owned) */
+	const char *quantity;           /* measure name */
+	enum alarm_priority priority;
+	enum alarm_state state;         /* after the event */
+	double value, limit;            /* NaN: none */
+	char operator_name[ALARM_OPERATOR_LEN]; /* "" for the system */
+	char note[ALARM_NOTE_LEN];
+	int64_t raised_us;              /* start of the occurrence; 0 */
+	int64_t until_us;               /* shelve end; 0: one-shot or none */
+};
+
+/* Every event the engine makes or applies, in order. */
+typedef void (*alarm_event_fn)(void *ctx, const struct alarm_event *ev);
+
+struct alarm_inst {
+	const struct alarm_def *def;
+	size_t meter;                   /* config meter index */
+	const char *meter_name;
+	enum alarm_state state;
+	bool active;                    /* the condition, after delays and deadband */
+	bool chattering;
+	double value;                   /* latest measured; NaN unknown */
+	double limit;                   /* effective limit (after limit_pct) */
+	double raise_value;             /* value when the current occurrence raised */
+	int64_t raised_us;              /* current occurrence start; 0 */
+	int64_t first_us, last_us;      /* first raise (ever, since restore) and last event */
+	int64_t since_us;               /* current state since */
+	int64_t shelved_until_us;       /* 0: one-shot (until the alarm clears) */
+	uint32_t count;                 /* raises */
+	char operator_name[ALARM_OPERATOR_LEN]; /* last operator action */
+	char note[ALARM_NOTE_LEN];      /* last note */
+	/* engine internals */
+	int64_t beyond_since_us;        /* on-delay timer; 0: not beyond */
+	int64_t within_since_us;        /* off-delay timer; 0: not within */
+	int64_t acked_us;
+	int64_t raises_recent[ALARM_CHATTER_COUNT]; /* ring of recent raise times */
+	unsigned raises_head;
+};
+
+struct alarm_engine;
+
+/*
+ * An engine for cfg's alarm definitions (cfg->alarms, or the built-in set
+ * when it has none) on cfg's meters. origin is this console's id (event ids
+ * start with it). fn gets every event. NULL never (allocation dies).
+ */
+struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *origin,
+				      alarm_event_fn fn, void *ctx);
+void alarm_engine_free(struct alarm_engine *e);
+
+size_t alarm_count(const struct alarm_engine *e);
+const struct alarm_inst *alarm_get(const struct alarm_engine *e, size_t i);
+
+/*
+ * Feed one instance its measured value at now (valid false: unknown, which
+ * neither raises nor clears). Applies deadband, on/off delays, re-alarm,
+ * shelve expiry, chattering. Exposed for the tests; alarm_evaluate calls it.
+ */
+void alarm_feed(struct alarm_engine *e, size_t i, double value, bool valid, int64_t now_us);
+/* Suppress (true) or release an instance by design. */
+void alarm_suppress(struct alarm_engine *e, size_t i, bool on, int64_t now_us);
+
+/*
+ * Evaluate every instance from the live state (values, comm state,
+ * staleness, analysis) at now: value alarms of a down meter are
+ * suppressed. The hub calls it from hub_tick.
+ */
+void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct config *cfg,
+		    int64_t now_us);
+
+/*
+ * Operator actions on instance i, by operator (login name or mapping),
+ * with an optional note. 0 when done (an event was made), -1 with err set
+ * when refused: nothing to acknowledge, a note required and missing, not
+ * shelved, out of service. Shelving lasts dur_ms (0: one-shot, until the
+ * alarm next clears), capped at the definition's shelve_max_ms.
+ */
+int alarm_ack(struct alarm_engine *e, size_t i, const char *op, const char *note,
+	      int64_t now_us, char *err, size_t errsz);
+int alarm_shelve(struct alarm_engine *e, size_t i, const char *op, int64_t dur_ms,
+		 const char *note, int64_t now_us, char *err, size_t errsz);
+int alarm_unshelve(struct alarm_engine *e, size_t i, const char *op, int64_t now_us, char *err,
+		   size_t errsz);
+int alarm_note(struct alarm_engine *e, size_t i, const char *op, const char *note,
+	       int64_t now_us, char *err, size_t errsz);
+
+/* Index of the instance of definition alarm on meter ("" for none), or -1. */
+long alarm_find(const struct alarm_engine *e, const char *alarm, const char *meter);
+
+/*
+ * Apply another console's event (ev->remote is set by the caller). Only
+ * operator events (ack, shelve, unshelve, note) change state; an ack covers
+ * the local occurrence only if it was raised before ev->t_us +
+ * ALARM_REMOTE_GRACE_US. An id already seen (own events coming back, a
+ * retained message after a reconnect) is ignored. Returns 1 when applied
+ * (the callback got it, remote = true), 0 when ignored.
+ */
+int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int64_t now_us);
+
+/*
+ * Restore an instance from its newest journal row (store_reader_alarm_latest)
+ * at start: state, occurrence time, operator, note, shelving. Rows of
+ * unknown alarms or meters are ignored. No event is made.
+ */
+void alarm_restore(struct alarm_engine *e, const struct store_alarm_event *row);
+
+/* ---- figures for the banner, the overview and the EEMUA panel ---- */
+
+struct alarm_counts {
+	unsigned unack[PRIO__COUNT];    /* unack + rtn_unack, per priority */
+	unsigned active[PRIO__COUNT];   /* unack + ack */
+	unsigned shelved, suppressed, oos;
+	long newest;                    /* the newest unacknowledged alarm of the highest priority, -1 */
+};
+void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out);
+
+/* The highest priority among a meter's active or unacknowledged alarms, -1 when none. */
+int alarm_meter_priority(const struct alarm_engine *e, size_t meter);
+
+#define ALARM_PERF_BUCKETS 144          /* 24 hours of 10 minutes */
+#define ALARM_FLOOD_THRESHOLD 10        /* raises in 10 minutes: a flood (EEMUA 191) */
+#define ALARM_STANDING_US (24LL * 3600 * 1000000) /* active longer: a standing alarm */
+struct alarm_perf {
+	unsigned per10[ALARM_PERF_BUCKETS]; /* raises per 10 minutes, oldest first, ending now */
+	double avg_per10;               /* over the buckets since the engine started */
+	unsigned peak_per10;
+	unsigned floods;                /* buckets with >= ALARM_FLOOD_THRESHOLD raises */
+	bool flood_now;                 /* the last 10 minutes */
+	unsigned by_priority[PRIO__COUNT]; /* raises */
+	unsigned active, standing;      /* active now; of which active > ALARM_STANDING_US */
+	unsigned chattering;
+	size_t top[10];                 /* instances by raise count, most first */
+	unsigned ntop;
+};
+void alarm_perf(const struct alarm_engine *e, int64_t now_us, struct alarm_perf *out);
+
+#endif
