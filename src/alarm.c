@@ -1,0 +1,1384 @@
+// SPDX-License-Identifier: MIT
+/*
+ * alarm: the alarm definitions and the ISA-18.2 / IEC 62682 engine.
+ *
+ * The engine makes one instance per (definition, matching meter), in
+ * definition order, and keeps per meter the list of its instances so that
+ * alarm_evaluate computes a meter's analysis once per call, not once per
+ * instance (200 meters x 10 definitions at 4 Hz).
+ *
+ * Each instance has two layers. The condition (inst->active) follows the
+ * measured value through the deadband and the on/off delays; it is
+ * tracked in every state, silently while shelved, suppressed or out of
+ * service, so that leaving those states knows where to go. The state is
+ * the ISA-18.2 one the operator sees; every change of it is an event handed
+ * to the callback. Condition raises are remembered in a small ring for
+ * chattering, annunciated raises in per-10-minute buckets for the EEMUA 191
+ * figures.
+ *
+ * Event ids are "<origin>:<stamp>.<n>": stamp is the time of the first
+ * event this engine made, in hex microseconds, n counts from 1, so ids are
+ * unique across restarts without the engine reading a clock. The ids of
+ * events made, restored or applied are kept in a bounded set (FIFO
+ * eviction) so that nothing coming back over MQTT applies twice.
+ *
+ * Not thread-safe: the hub thread owns the engine. The engine borrows cfg
+ * (meter names, nominal values) and its definitions: cfg must outlive it.
+ */
+#include "phasor/alarm.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/analysis.h"
+#include "phasor/config.h"
+#include "phasor/live.h"
+#include "phasor/qty.h"
+#include "phasor/source.h"
+#include "phasor/store.h"
+#include "phasor/util.h"
+
+#define MS_US INT64_C(1000)
+#define S_US INT64_C(1000000)
+#define BUCKET_US (600 * S_US)
+#define DEFAULT_SHELVE_MAX_MS (8 * 3600 * INT64_C(1000))
+/* pf, tan_phi and the current unbalance mean nothing on an idle feeder:
+ * below this share of max_power they count as back within their limit. */
+#define LIGHT_LOAD_SHARE 0.01
+#define SEEN_MAX 65536
+#define SEEN_HASH (SEEN_MAX * 2)
+/* Room kept in an id for ":<16 hex>.<16 hex>". */
+#define ORIGIN_MAX (ALARM_ID_LEN - 1 - 34)
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *const state_names[ALARM_STATE__COUNT + 1] = {
+	[ALARM_NORMAL] = "normal",	   [ALARM_UNACK] = "unack",
+	[ALARM_ACK] = "ack",		   [ALARM_RTN_UNACK] = "rtn_unack",
+	[ALARM_SHELVED] = "shelved",	   [ALARM_SUPPRESSED] = "suppressed",
+	[ALARM_OOS] = "out_of_service",	   [ALARM_STATE__COUNT] = NULL,
+};
+static const char *const prio_names[PRIO__COUNT + 1] = {
+	"critical", "high", "medium", "low", "diagnostic", NULL,
+};
+static const char *const limit_names[] = { "high", "high-high", "low", "low-low", NULL };
+static const char *const event_names[AEV__COUNT + 1] = {
+	"raise", "clear", "ack", "shelve", "unshelve", "suppress", "unsuppress", "note", NULL,
+};
+static const char *const measure_names[AM__COUNT + 1] = {
+	[AM_QTY] = "", /* a quantity: its own name */
+	[AM_PF] = "pf",
+	[AM_TAN_PHI] = "tan_phi",
+	[AM_V_UNBALANCE] = "v_unbalance",
+	[AM_I_UNBALANCE] = "i_unbalance",
+	[AM_VOLTAGE] = "voltage",
+	[AM_VOLTAGE_LL] = "voltage_ll",
+	[AM_THD_V] = "thd_v",
+	[AM_THD_I] = "thd_i",
+	[AM_FREQUENCY] = "frequency",
+	[AM_OVERLOAD] = "overload",
+	[AM_COMM] = "comm",
+	[AM_STALE] = "stale",
+	[AM__COUNT] = NULL,
+};
+
+static int find_name(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *alarm_state_name(enum alarm_state s)
+{
+	return (unsigned)s < ALARM_STATE__COUNT ? state_names[s] : "?";
+}
+
+int alarm_state_parse(const char *name)
+{
+	return find_name(state_names, ALARM_STATE__COUNT, name);
+}
+
+const char *alarm_priority_name(enum alarm_priority p)
+{
+	return (unsigned)p < PRIO__COUNT ? prio_names[p] : "?";
+}
+
+int alarm_priority_parse(const char *name)
+{
+	return find_name(prio_names, PRIO__COUNT, name);
+}
+
+const char *alarm_limit_name(enum alarm_limit l)
+{
+	return (unsigned)l <= LIMIT_LOW_LOW ? limit_names[l] : "?";
+}
+
+int alarm_limit_parse(const char *name)
+{
+	return find_name(limit_names, 4, name);
+}
+
+bool alarm_limit_is_high(enum alarm_limit l)
+{
+	return l == LIMIT_HIGH || l == LIMIT_HIGH_HIGH;
+}
+
+const char *alarm_event_name(enum alarm_event_kind k)
+{
+	return (unsigned)k < AEV__COUNT ? event_names[k] : "?";
+}
+
+int alarm_event_parse(const char *name)
+{
+	return find_name(event_names, AEV__COUNT, name);
+}
+
+const char *alarm_measure_name(enum alarm_measure m)
+{
+	return (unsigned)m < AM__COUNT && m != AM_QTY ? measure_names[m] : "";
+}
+
+int alarm_measure_parse(const char *name, unsigned *qty)
+{
+	int i, q;
+
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	i = find_name(measure_names, AM__COUNT, name);
+	if (i > 0)
+		return i;
+	q = qty_lookup(name);
+	if (q < 0)
+		return -1;
+	if (qty != NULL)
+		*qty = (unsigned)q;
+	return AM_QTY;
+}
+
+const char *alarm_measure_unit(enum alarm_measure m, unsigned qty)
+{
+	switch (m) {
+	case AM_QTY:
+		return qty < QTY__COUNT ? qty_unit(qty) : "";
+	case AM_V_UNBALANCE:
+	case AM_I_UNBALANCE:
+	case AM_THD_V:
+	case AM_THD_I:
+	case AM_OVERLOAD:
+		return "%";
+	case AM_VOLTAGE:
+	case AM_VOLTAGE_LL:
+		return "V";
+	case AM_FREQUENCY:
+		return "Hz";
+	default:
+		return "";
+	}
+}
+
+/* ---- definitions ------------------------------------------------------ */
+
+/*
+ * The built-in set. The L-L limits are percentages of the nominal L-L
+ * voltage (nominal L-N x sqrt 3) chosen so that they are exactly the
+ * seed's 380 and 420 V at 230 V nominal: 100 x 380 / (230 sqrt 3) =
+ * 95.389 % and 100 x 420 / (230 sqrt 3) = 105.430 %; at another nominal
+ * they scale as the analysis scales them (380 x nominal / 230).
+ * Deadbands are in the measure's unit (V, Hz, %, PF).
+ */
+struct builtin {
+	const char *name;
+	enum alarm_measure measure;
+	enum alarm_limit type;
+	double limit;           /* NaN: computed (the L-L percentages) */
+	double ll_volts;        /* for those: the volts at 230 V nominal */
+	bool pct;
+	enum alarm_priority prio;
+	double deadband;
+	int64_t on_ms, off_ms;
+	const char *message, *action;
+};
+
+static const struct builtin builtins[] = {
+	{ "overload", AM_OVERLOAD, LIMIT_HIGH, 100, 0, false, PRIO_CRITICAL, 5, 5000, 10000,
+	  "Overload: active power above the meter's max_power",
+	  "Shed non-essential loads; check load distribution; call electrical maintenance" },
+	{ "phase-loss", AM_VOLTAGE, LIMIT_LOW_LOW, 50, 0, true, PRIO_CRITICAL, 10, 2000, 5000,
+	  "Phase loss: a phase voltage below 50 % of nominal",
+	  "Check fuses and circuit breakers; check the connections of the missing phase; "
+	  "stop three-phase motors to prevent damage" },
+	{ "current-unbalance", AM_I_UNBALANCE, LIMIT_HIGH, 15, 0, false, PRIO_CRITICAL, 2, 10000,
+	  10000, "Current unbalance above 15 %",
+	  "Redistribute single-phase loads; check fuses and connections of each phase; "
+	  "check three-phase motors for faults" },
+	{ "low-pf", AM_PF, LIMIT_LOW, 0.85, 0, false, PRIO_HIGH, 0.02, 10000, 10000,
+	  "Power factor below 0.85",
+	  "Check capacitor banks; schedule preventive maintenance; watch reactive consumption" },
+	{ "voltage-low", AM_VOLTAGE_LL, LIMIT_LOW, NAN, 380, true, PRIO_HIGH, 4, 5000, 5000,
+	  "Low voltage: a phase-to-phase voltage below 380 V (at 230 V nominal)",
+	  "Check electrical connections; check transformers; call the energy supplier" },
+	{ "voltage-high", AM_VOLTAGE_LL, LIMIT_HIGH, NAN, 420, true, PRIO_HIGH, 4, 5000, 5000,
+	  "High voltage: a phase-to-phase voltage above 420 V (at 230 V nominal)",
+	  "Check transformer tap setting; check capacitor banks for over-compensation; "
+	  "call the energy supplier" },
+	{ "thd-v", AM_THD_V, LIMIT_HIGH, 8, 0, false, PRIO_MEDIUM, 0.5, 10000, 10000,
+	  "Voltage THD above 8 % (EN 50160)",
+	  "Identify non-linear loads (drives, UPS, rectifiers); check harmonic filters; "
+	  "check capacitor banks for resonance" },
+	{ "frequency-low", AM_FREQUENCY, LIMIT_LOW, 99, 0, true, PRIO_MEDIUM, 0.05, 5000, 5000,
+	  "Frequency below nominal - 1 % (EN 50160)",
+	  "Check the supply source (grid or generator); check generator speed control; "
+	  "call the energy supplier" },
+	{ "frequency-high", AM_FREQUENCY, LIMIT_HIGH, 101, 0, true, PRIO_MEDIUM, 0.05, 5000, 5000,
+	  "Frequency above nominal + 1 % (EN 50160)",
+	  "Check the supply source (grid or generator); check generator speed control; "
+	  "call the energy supplier" },
+	{ "voltage-unbalance", AM_V_UNBALANCE, LIMIT_HIGH, 2, 0, false, PRIO_LOW, 0.2, 10000,
+	  10000, "Voltage unbalance above 2 % (EN 50160)",
+	  "Redistribute single-phase loads; check the supply with the energy supplier" },
+	{ "comm", AM_COMM, LIMIT_HIGH, NAN, 0, false, PRIO_HIGH, 0, 0, 5000,
+	  "Communication lost: the meter does not answer",
+	  "Check the meter's power supply, network cable and address; see the sources view (5)" },
+	{ "stale", AM_STALE, LIMIT_HIGH, NAN, 0, false, PRIO_LOW, 0, 5000, 0,
+	  "Stale data: nothing new for three periods",
+	  "Check that the device still publishes; see the sources view (5)" },
+};
+
+size_t alarm_defaults(struct alarm_def **out)
+{
+	size_t n = UTIL_ARRAY_LEN(builtins), i;
+	struct alarm_def *d = util_calloc(n, sizeof(*d));
+
+	for (i = 0; i < n; i++) {
+		const struct builtin *b = &builtins[i];
+
+		d[i].name = util_strdup(b->name);
+		d[i].meters = util_calloc(2, sizeof(char *));
+		d[i].meters[0] = util_strdup("*");
+		d[i].measure = b->measure;
+		d[i].qty = 0;
+		d[i].quantity = util_strdup(measure_names[b->measure]);
+		d[i].type = b->type;
+		if (b->ll_volts > 0)
+			d[i].limit = 100.0 * b->ll_volts / (230.0 * sqrt(3.0));
+		else
+			d[i].limit = isnan(b->limit) ? 0.0 : b->limit;
+		d[i].limit_pct = b->pct;
+		d[i].priority = b->prio;
+		d[i].deadband = b->deadband;
+		d[i].on_delay_ms = b->on_ms;
+		d[i].off_delay_ms = b->off_ms;
+		d[i].realarm_ms = 0;
+		d[i].shelve_max_ms = DEFAULT_SHELVE_MAX_MS;
+		d[i].message = util_strdup(b->message);
+		d[i].action = util_strdup(b->action);
+		d[i].ack_note = false;
+		d[i].enabled = true;
+		d[i].builtin = true;
+		d[i].line = 0;
+	}
+	*out = d;
+	return n;
+}
+
+void alarm_def_clear(struct alarm_def *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	free(d->name);
+	for (i = 0; d->meters != NULL && d->meters[i] != NULL; i++)
+		free(d->meters[i]);
+	free(d->meters);
+	free(d->quantity);
+	free(d->message);
+	free(d->action);
+	memset(d, 0, sizeof(*d));
+}
+
+void alarm_defs_free(struct alarm_def *defs, size_t n)
+{
+	size_t i;
+
+	if (defs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		alarm_def_clear(&defs[i]);
+	free(defs);
+}
+
+bool alarm_def_matches(const struct alarm_def *d, const char *meter)
+{
+	size_t i;
+
+	if (d == NULL || d->meters == NULL || meter == NULL)
+		return false;
+	for (i = 0; d->meters[i] != NULL; i++)
+		if (fnmatch(d->meters[i], meter, 0) == 0)
+			return true;
+	return false;
+}
+
+/* ---- the engine's data ------------------------------------------------ */
+
+/* Ids already seen: a FIFO ring of SEEN_MAX strings with a chained hash. */
+struct seen {
+	char **ids;
+	uint64_t *hash;
+	int32_t *next;
+	int32_t *head; /* SEEN_HASH buckets, -1: empty */
+	size_t pos, n;
+};
+
+struct bucket {
+	int64_t index; /* absolute: t / 10 min; -1: never used */
+	unsigned n;
+};
+
+struct alarm_engine {
+	const struct config *cfg;
+	struct alarm_def *own_defs; /* the built-in set when cfg has none */
+	const struct alarm_def *defs;
+	size_t ndefs;
+	struct alarm_inst *inst;
+	size_t n;
+	/* per meter: inst indices mlist[mstart[m] .. mstart[m + 1]) */
+	size_t nmeters;
+	size_t *mstart, *mlist;
+
+	char origin[ORIGIN_MAX + 1];
+	alarm_event_fn fn;
+	void *ctx;
+	int64_t stamp;       /* time of the first event made; 0: none yet */
+	uint64_t counter;
+
+	struct seen seen;
+
+	int64_t start_us;    /* first time seen; 0: none yet */
+	struct bucket per10[ALARM_PERF_BUCKETS];
+	unsigned by_prio[PRIO__COUNT];
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static bool seen_has(const struct seen *s, const char *id)
+{
+	uint64_t h;
+	int32_t j;
+
+	if (s->ids == NULL)
+		return false;
+	h = fnv1a(id);
+	for (j = s->head[h & (SEEN_HASH - 1)]; j >= 0; j = s->next[j])
+		if (s->hash[j] == h && strcmp(s->ids[j], id) == 0)
+			return true;
+	return false;
+}
+
+static void seen_add(struct seen *s, const char *id)
+{
+	uint64_t h;
+	int32_t slot, *pp;
+	size_t b, i;
+
+	if (id == NULL || id[0] == '\0' || seen_has(s, id))
+		return;
+	if (s->ids == NULL) {
+		s->ids = util_calloc(SEEN_MAX, sizeof(*s->ids));
+		s->hash = util_calloc(SEEN_MAX, sizeof(*s->hash));
+		s->next = util_calloc(SEEN_MAX, sizeof(*s->next));
+		s->head = util_malloc(SEEN_HASH * sizeof(*s->head));
+		for (i = 0; i < SEEN_HASH; i++)
+			s->head[i] = -1;
+	}
+	slot = (int32_t)s->pos;
+	if (s->n == SEEN_MAX) {
+		/* evict the oldest, which lives in this slot */
+		b = s->hash[slot] & (SEEN_HASH - 1);
+		for (pp = &s->head[b]; *pp >= 0; pp = &s->next[*pp])
+			if (*pp == slot) {
+				*pp = s->next[slot];
+				break;
+			}
+		free(s->ids[slot]);
+	} else {
+		s->n++;
+	}
+	h = fnv1a(id);
+	b = h & (SEEN_HASH - 1);
+	s->ids[slot] = util_strdup(id);
+	s->hash[slot] = h;
+	s->next[slot] = s->head[b];
+	s->head[b] = slot;
+	s->pos = (s->pos + 1) % SEEN_MAX;
+}
+
+static void seen_free(struct seen *s)
+{
+	size_t i;
+
+	if (s->ids != NULL)
+		for (i = 0; i < SEEN_MAX; i++)
+			free(s->ids[i]);
+	free(s->ids);
+	free(s->hash);
+	free(s->next);
+	free(s->head);
+}
+
+static bool is_comm(const struct alarm_def *d)
+{
+	return d->measure == AM_COMM;
+}
+
+static bool is_flag(const struct alarm_def *d)
+{
+	return d->measure == AM_COMM || d->measure == AM_STALE;
+}
+
+/* The limit of d on meter m, in the measure's unit. */
+static double effective_limit(const struct alarm_def *d, const struct config *cfg,
+			      const struct config_meter *m)
+{
+	double nom_v = m != NULL && m->nominal_voltage > 0 ? m->nominal_voltage : 230.0;
+	double nom_f = cfg != NULL && cfg->site.nominal_freq > 0 ? cfg->site.nominal_freq : 50.0;
+
+	if (is_flag(d))
+		return NAN;
+	if (!d->limit_pct)
+		return d->limit;
+	switch (d->measure) {
+	case AM_VOLTAGE:
+		return nom_v * d->limit / 100.0;
+	case AM_VOLTAGE_LL:
+		return nom_v * sqrt(3.0) * d->limit / 100.0;
+	case AM_FREQUENCY:
+		return nom_f * d->limit / 100.0;
+	default:
+		return d->limit;
+	}
+}
+
+struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *origin,
+				      alarm_event_fn fn, void *ctx)
+{
+	struct alarm_engine *e = util_calloc(1, sizeof(*e));
+	size_t d, m, k, cap = 0, *count;
+
+	e->cfg = cfg;
+	if (cfg != NULL && cfg->nalarms > 0) {
+		e->defs = cfg->alarms;
+		e->ndefs = cfg->nalarms;
+	} else {
+		e->ndefs = alarm_defaults(&e->own_defs);
+		e->defs = e->own_defs;
+	}
+	util_strlcpy(e->origin, origin != NULL ? origin : "", sizeof(e->origin));
+	e->fn = fn;
+	e->ctx = ctx;
+	for (k = 0; k < ALARM_PERF_BUCKETS; k++)
+		e->per10[k].index = -1;
+
+	e->nmeters = cfg != NULL ? cfg->nmeters : 0;
+	for (d = 0; d < e->ndefs; d++) {
+		for (m = 0; m < e->nmeters; m++) {
+			const struct config_meter *cm = &cfg->meters[m];
+			struct alarm_inst *in;
+
+			if (!alarm_def_matches(&e->defs[d], cm->name))
+				continue;
+			if (e->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				e->inst = util_reallocarray(e->inst, cap, sizeof(*e->inst));
+			}
+			in = &e->inst[e->n++];
+			memset(in, 0, sizeof(*in));
+			in->def = &e->defs[d];
+			in->meter = m;
+			in->meter_name = cm->name;
+			in->state = e->defs[d].enabled ? ALARM_NORMAL : ALARM_OOS;
+			in->value = NAN;
+			in->raise_value = NAN;
+			in->limit = effective_limit(&e->defs[d], cfg, cm);
+		}
+	}
+	/* per-meter lists, in instance order */
+	e->mstart = util_calloc(e->nmeters + 1, sizeof(*e->mstart));
+	e->mlist = util_calloc(e->n + 1, sizeof(*e->mlist));
+	count = util_calloc(e->nmeters + 1, sizeof(*count));
+	for (k = 0; k < e->n; k++)
+		count[e->inst[k].meter]++;
+	for (m = 0; m < e->nmeters; m++)
+		e->mstart[m + 1] = e->mstart[m] + count[m];
+	memset(count, 0, (e->nmeters + 1) * sizeof(*count));
+	for (k = 0; k < e->n; k++) {
+		m = e->inst[k].meter;
+		e->mlist[e->mstart[m] + count[m]++] = k;
+	}
+	free(count);
+	return e;
+}
+
+void alarm_engine_free(struct alarm_engine *e)
+{
+	if (e == NULL)
+		return;
+	alarm_defs_free(e->own_defs, e->own_defs != NULL ? e->ndefs : 0);
+	free(e->inst);
+	free(e->mstart);
+	free(e->mlist);
+	seen_free(&e->seen);
+	free(e);
+}
+
+size_t alarm_count(const struct alarm_engine *e)
+{
+	return e != NULL ? e->n : 0;
+}
+
+const struct alarm_inst *alarm_get(const struct alarm_engine *e, size_t i)
+{
+	return e != NULL && i < e->n ? &e->inst[i] : NULL;
+}
+
+long alarm_find(const struct alarm_engine *e, const char *alarm, const char *meter)
+{
+	size_t i;
+
+	if (e == NULL || alarm == NULL)
+		return -1;
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->inst[i].def->name, alarm) == 0 &&
+		    strcmp(e->inst[i].meter_name, meter != NULL ? meter : "") == 0)
+			return (long)i;
+	return -1;
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void set_state(struct alarm_inst *in, enum alarm_state s, int64_t now)
+{
+	if (in->state != s) {
+		in->state = s;
+		in->since_us = now;
+	}
+}
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	util_sanitize(dst, size, src != NULL ? src : "");
+}
+
+static void touch(struct alarm_engine *e, int64_t now)
+{
+	if (e->start_us == 0)
+		e->start_us = now;
+}
+
+/* Make an event of instance i in its current state and hand it over. */
+static void emit(struct alarm_engine *e, size_t i, enum alarm_event_kind kind, int64_t now,
+		 const char *op, const char *note, int64_t until)
+{
+	struct alarm_inst *in = &e->inst[i];
+	struct alarm_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (e->stamp == 0)
+		e->stamp = now > 0 ? now : 1;
+	e->counter++;
+	ev.kind = kind;
+	ev.t_us = now;
+	snprintf(ev.id, sizeof(ev.id), "%s:%llx.%llx", e->origin, (unsigned long long)e->stamp,
+		 (unsigned long long)e->counter);
+	util_strlcpy(ev.origin, e->origin, sizeof(ev.origin));
+	ev.remote = false;
+	ev.inst = i;
+	ev.alarm = in->def->name;
+	ev.meter = in->meter_name;
+	ev.quantity = in->def->quantity != NULL ? in->def->quantity : "";
+	ev.priority = in->def->priority;
+	ev.state = in->state;
+	ev.value = in->value;
+	ev.limit = in->limit;
+	copy_text(ev.operator_name, sizeof(ev.operator_name), op);
+	copy_text(ev.note, sizeof(ev.note), note);
+	ev.raised_us = in->raised_us;
+	ev.until_us = until;
+	in->last_us = now;
+	seen_add(&e->seen, ev.id);
+	/* a finished occurrence */
+	if (in->state == ALARM_NORMAL)
+		in->raised_us = 0;
+	if (e->fn != NULL)
+		e->fn(e->ctx, &ev);
+}
+
+static void count_raise(struct alarm_engine *e, struct alarm_inst *in, int64_t now)
+{
+	int64_t b = now / BUCKET_US;
+	struct bucket *bk = &e->per10[(size_t)(b % ALARM_PERF_BUCKETS)];
+
+	if (bk->index != b) {
+		bk->index = b;
+		bk->n = 0;
+	}
+	bk->n++;
+	e->by_prio[in->def->priority]++;
+	in->count++;
+	if (in->first_us == 0)
+		in->first_us = now;
+}
+
+static void chatter_raise(struct alarm_inst *in, int64_t now)
+{
+	int64_t oldest;
+
+	in->raises_recent[in->raises_head] = now;
+	in->raises_head = (in->raises_head + 1) % ALARM_CHATTER_COUNT;
+	oldest = in->raises_recent[in->raises_head];
+	if (oldest != 0 && now - oldest <= ALARM_CHATTER_WINDOW_MS * MS_US)
+		in->chattering = true;
+}
+
+static int64_t newest_raise(const struct alarm_inst *in)
+{
+	return in->raises_recent[(in->raises_head + ALARM_CHATTER_COUNT - 1) % ALARM_CHATTER_COUNT];
+}
+
+/* Chattering ends once a whole window passed without a raise. */
+static void chatter_decay(struct alarm_inst *in, int64_t now)
+{
+	if (in->chattering && now - newest_raise(in) > ALARM_CHATTER_WINDOW_MS * MS_US)
+		in->chattering = false;
+}
+
+/* The condition became active (after the on-delay). */
+static void cond_raise(struct alarm_engine *e, size_t i, double value, int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+
+	in->active = true;
+	in->raised_us = now;
+	in->raise_value = value;
+	chatter_raise(in, now);
+	if (in->state == ALARM_NORMAL || in->state == ALARM_RTN_UNACK) {
+		set_state(in, ALARM_UNACK, now);
+		count_raise(e, in, now);
+		emit(e, i, AEV_RAISE, now, "", "", 0);
+	}
+	/* shelved, suppressed, out of service: silently */
+}
+
+/* The condition went back within (after the off-delay). */
+static void cond_clear(struct alarm_engine *e, size_t i, int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+
+	in->active = false;
+	switch (in->state) {
+	case ALARM_UNACK:
+		set_state(in, ALARM_RTN_UNACK, now);
+		emit(e, i, AEV_CLEAR, now, "", "", 0);
+		break;
+	case ALARM_ACK:
+		set_state(in, ALARM_NORMAL, now);
+		emit(e, i, AEV_CLEAR, now, "", "", 0);
+		break;
+	case ALARM_SHELVED:
+		if (in->shelved_until_us == 0) { /* one-shot: over */
+			set_state(in, ALARM_NORMAL, now);
+			emit(e, i, AEV_UNSHELVE, now, "", "", 0);
+		}
+		in->raised_us = 0;
+		break;
+	default:
+		in->raised_us = 0;
+		break;
+	}
+}
+
+static void do_unshelve(struct alarm_engine *e, size_t i, const char *op, int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+
+	in->shelved_until_us = 0;
+	set_state(in, in->active ? ALARM_UNACK : ALARM_NORMAL, now);
+	emit(e, i, AEV_UNSHELVE, now, op, "", 0);
+}
+
+static bool beyond(const struct alarm_inst *in, double v)
+{
+	if (is_flag(in->def))
+		return v > 0.5;
+	return alarm_limit_is_high(in->def->type) ? v > in->limit : v < in->limit;
+}
+
+static bool within(const struct alarm_inst *in, double v)
+{
+	if (is_flag(in->def))
+		return !(v > 0.5);
+	return alarm_limit_is_high(in->def->type) ? v <= in->limit - in->def->deadband
+						  : v >= in->limit + in->def->deadband;
+}
+
+/*
+ * The core of alarm_feed. quiet: the measure means nothing now (an idle
+ * feeder's PF): counts as within, shows no value.
+ */
+static void feed(struct alarm_engine *e, size_t i, double value, bool valid, bool quiet,
+		 int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+	const struct alarm_def *d = in->def;
+	bool b, w;
+
+	touch(e, now);
+	if (in->state == ALARM_SHELVED && in->shelved_until_us != 0 && now >= in->shelved_until_us)
+		do_unshelve(e, i, "", now);
+
+	if (!valid || (!quiet && isnan(value))) {
+		/* unknown: neither raises nor clears, and breaks the delays */
+		in->value = NAN;
+		in->beyond_since_us = 0;
+		in->within_since_us = 0;
+	} else {
+		in->value = quiet ? NAN : value;
+		b = !quiet && beyond(in, value);
+		w = quiet || within(in, value);
+		if (!in->active) {
+			in->within_since_us = 0;
+			if (b) {
+				if (in->beyond_since_us == 0)
+					in->beyond_since_us = now;
+				if (now - in->beyond_since_us >= d->on_delay_ms * MS_US) {
+					in->beyond_since_us = 0;
+					cond_raise(e, i, value, now);
+				}
+			} else {
+				in->beyond_since_us = 0;
+			}
+		} else {
+			in->beyond_since_us = 0;
+			if (w) {
+				if (in->within_since_us == 0)
+					in->within_since_us = now;
+				if (now - in->within_since_us >= d->off_delay_ms * MS_US) {
+					in->within_since_us = 0;
+					cond_clear(e, i, now);
+				}
+			} else {
+				in->within_since_us = 0;
+			}
+		}
+	}
+
+	chatter_decay(in, now);
+	if (in->state == ALARM_ACK && in->active && d->realarm_ms > 0 &&
+	    now - in->acked_us >= d->realarm_ms * MS_US) {
+		set_state(in, ALARM_UNACK, now);
+		count_raise(e, in, now);
+		emit(e, i, AEV_RAISE, now, "", "", 0);
+	}
+}
+
+void alarm_feed(struct alarm_engine *e, size_t i, double value, bool valid, int64_t now_us)
+{
+	if (e == NULL || i >= e->n)
+		return;
+	feed(e, i, value, valid, false, now_us);
+}
+
+void alarm_suppress(struct alarm_engine *e, size_t i, bool on, int64_t now_us)
+{
+	struct alarm_inst *in;
+
+	if (e == NULL || i >= e->n)
+		return;
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return;
+	if (on && in->state != ALARM_SUPPRESSED) {
+		in->shelved_until_us = 0;
+		set_state(in, ALARM_SUPPRESSED, now_us);
+		emit(e, i, AEV_SUPPRESS, now_us, "", "", 0);
+	} else if (!on && in->state == ALARM_SUPPRESSED) {
+		/* back to normal; evaluation raises it again, after its
+		 * on-delay, if it is still beyond its limit */
+		in->active = false;
+		in->beyond_since_us = 0;
+		in->within_since_us = 0;
+		set_state(in, ALARM_NORMAL, now_us);
+		emit(e, i, AEV_UNSUPPRESS, now_us, "", "", 0);
+	}
+}
+
+/* ---- evaluation from the live state ----------------------------------- */
+
+static double min3(const double x[3])
+{
+	double m = NAN;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!isnan(x[k]) && (isnan(m) || x[k] < m))
+			m = x[k];
+	return m;
+}
+
+static double max3(const double x[3])
+{
+	double m = NAN;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		if (!isnan(x[k]) && (isnan(m) || x[k] > m))
+			m = x[k];
+	return m;
+}
+
+/* A meter's figures, computed once per evaluation and only when needed. */
+struct meter_eval {
+	const struct live_meter *lm;
+	bool done;
+	struct analysis_input in;
+	struct analysis_params par;
+	struct analysis_result res;
+};
+
+static void meter_compute(struct meter_eval *me, const struct config *cfg, int64_t now)
+{
+	if (me->done)
+		return;
+	live_analysis_input(me->lm, now, &me->in);
+	live_analysis_params(me->lm, cfg, &me->par);
+	analysis_compute(&me->in, &me->par, &me->res);
+	me->done = true;
+}
+
+static bool light_load(const struct meter_eval *me)
+{
+	double p = me->res.p_total;
+
+	return !isnan(p) && me->par.max_power > 0 &&
+	       fabs(p) < LIGHT_LOAD_SHARE * me->par.max_power;
+}
+
+/* The measured value of a value alarm; NaN unknown; *quiet for light load. */
+static double measure(const struct alarm_inst *in, struct meter_eval *me, const struct config *cfg,
+		      int64_t now, bool *quiet)
+{
+	const struct alarm_def *d = in->def;
+	bool high = alarm_limit_is_high(d->type);
+	const struct live_value *v;
+
+	*quiet = false;
+	if (d->measure == AM_QTY) {
+		if (d->qty >= QTY__COUNT)
+			return NAN;
+		v = &me->lm->v[d->qty];
+		if (v->quality != QUALITY_GOOD || !isfinite(v->value) ||
+		    live_value_stale(me->lm, d->qty, now))
+			return NAN;
+		return v->value;
+	}
+	meter_compute(me, cfg, now);
+	switch (d->measure) {
+	case AM_PF:
+		*quiet = light_load(me);
+		return fabs(me->res.pf_total);
+	case AM_TAN_PHI:
+		*quiet = light_load(me);
+		return me->res.tan_phi;
+	case AM_I_UNBALANCE:
+		*quiet = light_load(me);
+		return me->res.i_unb_nema;
+	case AM_V_UNBALANCE:
+		return me->res.v_unb_nema;
+	case AM_VOLTAGE:
+		return high ? max3(me->in.v_ln) : min3(me->in.v_ln);
+	case AM_VOLTAGE_LL:
+		return high ? max3(me->res.v_ll) : min3(me->res.v_ll);
+	case AM_THD_V:
+		return max3(me->in.thd_v);
+	case AM_THD_I:
+		return max3(me->in.thd_i);
+	case AM_FREQUENCY:
+		return me->in.freq;
+	case AM_OVERLOAD:
+		if (isnan(me->res.p_total) || !(me->par.max_power > 0))
+			return NAN;
+		return 100.0 * me->res.p_total / me->par.max_power;
+	default:
+		return NAN;
+	}
+}
+
+void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct config *cfg,
+		    int64_t now_us)
+{
+	size_t m, k, nm;
+
+	if (e == NULL || live == NULL)
+		return;
+	if (cfg == NULL)
+		cfg = e->cfg;
+	touch(e, now_us);
+	nm = live_count(live) < e->nmeters ? live_count(live) : e->nmeters;
+	for (m = 0; m < nm; m++) {
+		struct meter_eval me;
+		enum comm_status cs;
+		bool comm_active = false, down, unknown;
+
+		me.lm = live_meter_const(live, m);
+		me.done = false;
+		cs = me.lm->comm.status;
+		down = cs == COMM_DOWN;
+		unknown = cs == COMM_UNKNOWN;
+
+		/* the root first: the comm alarm */
+		for (k = e->mstart[m]; k < e->mstart[m + 1]; k++) {
+			size_t i = e->mlist[k];
+			if (!is_comm(e->inst[i].def))
+				continue;
+			feed(e, i, down ? 1.0 : 0.0, !unknown, false, now_us);
+			comm_active = comm_active || e->inst[i].active;
+		}
+		for (k = e->mstart[m]; k < e->mstart[m + 1]; k++) {
+			size_t i = e->mlist[k];
+			struct alarm_inst *in = &e->inst[i];
+			double v;
+			bool quiet = false, valid = true;
+
+			if (is_comm(in->def))
+				continue;
+			if (in->def->measure == AM_STALE) {
+				/* Unknown comm state: leave suppression as it is. */
+				if (down || comm_active)
+					alarm_suppress(e, i, true, now_us);
+				else if (!unknown)
+					alarm_suppress(e, i, false, now_us);
+				if (me.lm->last_sample_us == 0 && cs != COMM_STALE) {
+					valid = false; /* never heard of: the comm alarm's job */
+					v = NAN;
+				} else {
+					v = (cs == COMM_STALE || live_meter_stale(me.lm, now_us)) ? 1.0
+												 : 0.0;
+				}
+				feed(e, i, v, valid, false, now_us);
+				continue;
+			}
+			if (down)
+				alarm_suppress(e, i, true, now_us);
+			else if (!unknown)
+				alarm_suppress(e, i, false, now_us);
+			v = measure(in, &me, cfg, now_us, &quiet);
+			feed(e, i, v, !isnan(v) || quiet, quiet, now_us);
+		}
+	}
+}
+
+/* ---- operator actions ------------------------------------------------- */
+
+static int refuse(char *err, size_t errsz, const char *msg)
+{
+	if (err != NULL && errsz > 0)
+		util_strlcpy(err, msg, errsz);
+	return -1;
+}
+
+static bool empty(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+static void remember(struct alarm_inst *in, const char *op, const char *note)
+{
+	copy_text(in->operator_name, sizeof(in->operator_name), op);
+	if (!empty(note))
+		copy_text(in->note, sizeof(in->note), note);
+}
+
+static void do_ack(struct alarm_engine *e, size_t i, const char *op, const char *note,
+		   int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+
+	if (in->state == ALARM_UNACK) {
+		set_state(in, ALARM_ACK, now);
+		in->acked_us = now;
+	} else {
+		set_state(in, ALARM_NORMAL, now);
+	}
+	remember(in, op, note);
+	emit(e, i, AEV_ACK, now, op, note, 0);
+}
+
+int alarm_ack(struct alarm_engine *e, size_t i, const char *op, const char *note,
+	      int64_t now_us, char *err, size_t errsz)
+{
+	struct alarm_inst *in;
+
+	if (e == NULL || i >= e->n)
+		return refuse(err, errsz, "no such alarm");
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return refuse(err, errsz, "out of service");
+	if (in->state != ALARM_UNACK && in->state != ALARM_RTN_UNACK)
+		return refuse(err, errsz, "nothing to acknowledge");
+	if (in->def->ack_note && empty(note))
+		return refuse(err, errsz, "a note is required");
+	do_ack(e, i, op, note, now_us);
+	return 0;
+}
+
+static void do_shelve(struct alarm_engine *e, size_t i, const char *op, const char *note,
+		      int64_t until, int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+
+	in->shelved_until_us = until;
+	set_state(in, ALARM_SHELVED, now);
+	remember(in, op, note);
+	emit(e, i, AEV_SHELVE, now, op, note, until);
+}
+
+int alarm_shelve(struct alarm_engine *e, size_t i, const char *op, int64_t dur_ms,
+		 const char *note, int64_t now_us, char *err, size_t errsz)
+{
+	struct alarm_inst *in;
+	int64_t max;
+
+	if (e == NULL || i >= e->n)
+		return refuse(err, errsz, "no such alarm");
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return refuse(err, errsz, "out of service");
+	if (in->state == ALARM_SUPPRESSED)
+		return refuse(err, errsz, "suppressed by design (its meter is down)");
+	if (dur_ms < 0)
+		return refuse(err, errsz, "the duration must not be negative");
+	max = in->def->shelve_max_ms > 0 ? in->def->shelve_max_ms : DEFAULT_SHELVE_MAX_MS;
+	if (dur_ms > max)
+		dur_ms = max;
+	do_shelve(e, i, op, note, dur_ms == 0 ? 0 : now_us + dur_ms * MS_US, now_us);
+	return 0;
+}
+
+int alarm_unshelve(struct alarm_engine *e, size_t i, const char *op, int64_t now_us, char *err,
+		   size_t errsz)
+{
+	struct alarm_inst *in;
+
+	if (e == NULL || i >= e->n)
+		return refuse(err, errsz, "no such alarm");
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return refuse(err, errsz, "out of service");
+	if (in->state != ALARM_SHELVED)
+		return refuse(err, errsz, "not shelved");
+	remember(in, op, NULL);
+	do_unshelve(e, i, op, now_us);
+	return 0;
+}
+
+int alarm_note(struct alarm_engine *e, size_t i, const char *op, const char *note,
+	       int64_t now_us, char *err, size_t errsz)
+{
+	struct alarm_inst *in;
+
+	if (e == NULL || i >= e->n)
+		return refuse(err, errsz, "no such alarm");
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return refuse(err, errsz, "out of service");
+	if (empty(note))
+		return refuse(err, errsz, "a note is required");
+	remember(in, op, note);
+	emit(e, i, AEV_NOTE, now_us, op, note, 0);
+	return 0;
+}
+
+/* ---- other consoles --------------------------------------------------- */
+
+/* Like emit, for a remote event: its id, origin, time and texts. */
+static void emit_remote(struct alarm_engine *e, size_t i, const struct alarm_event *src,
+			int64_t until)
+{
+	struct alarm_inst *in = &e->inst[i];
+	struct alarm_event ev = *src;
+
+	ev.remote = true;
+	ev.inst = i;
+	ev.alarm = in->def->name;
+	ev.meter = in->meter_name;
+	ev.quantity = in->def->quantity != NULL ? in->def->quantity : "";
+	ev.priority = in->def->priority;
+	ev.state = in->state;
+	ev.id[sizeof(ev.id) - 1] = '\0';
+	ev.origin[sizeof(ev.origin) - 1] = '\0';
+	copy_text(ev.operator_name, sizeof(ev.operator_name), src->operator_name);
+	copy_text(ev.note, sizeof(ev.note), src->note);
+	if (ev.raised_us == 0)
+		ev.raised_us = in->raised_us;
+	ev.until_us = until;
+	in->last_us = src->t_us > in->last_us ? src->t_us : in->last_us;
+	if (in->state == ALARM_NORMAL)
+		in->raised_us = 0;
+	if (e->fn != NULL)
+		e->fn(e->ctx, &ev);
+}
+
+int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int64_t now_us)
+{
+	struct alarm_inst *in;
+	char id[ALARM_ID_LEN];
+	long li;
+	size_t i;
+
+	if (e == NULL || ev == NULL)
+		return 0;
+	util_strlcpy(id, ev->id, sizeof(id));
+	if (id[0] == '\0' || seen_has(&e->seen, id))
+		return 0;
+	seen_add(&e->seen, id);
+	if (strncmp(ev->origin, e->origin, sizeof(ev->origin)) == 0)
+		return 0; /* our own, come back */
+	li = alarm_find(e, ev->alarm, ev->meter);
+	if (li < 0)
+		return 0;
+	i = (size_t)li;
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS)
+		return 0;
+	switch (ev->kind) {
+	case AEV_ACK:
+		if (in->state != ALARM_UNACK && in->state != ALARM_RTN_UNACK)
+			return 0;
+		/* an occurrence raised here after their ack is a new one */
+		if (in->raised_us >= ev->t_us + ALARM_REMOTE_GRACE_US)
+			return 0;
+		if (in->state == ALARM_UNACK) {
+			set_state(in, ALARM_ACK, now_us);
+			in->acked_us = now_us;
+		} else {
+			set_state(in, ALARM_NORMAL, now_us);
+		}
+		remember(in, ev->operator_name, ev->note);
+		emit_remote(e, i, ev, 0);
+		return 1;
+	case AEV_SHELVE:
+		if (in->state == ALARM_SUPPRESSED)
+			return 0;
+		in->shelved_until_us = ev->until_us > 0 ? ev->until_us : 0;
+		set_state(in, ALARM_SHELVED, now_us);
+		remember(in, ev->operator_name, ev->note);
+		emit_remote(e, i, ev, in->shelved_until_us);
+		return 1;
+	case AEV_UNSHELVE:
+		if (in->state != ALARM_SHELVED)
+			return 0;
+		in->shelved_until_us = 0;
+		set_state(in, in->active ? ALARM_UNACK : ALARM_NORMAL, now_us);
+		if (ev->operator_name[0] != '\0')
+			remember(in, ev->operator_name, NULL);
+		emit_remote(e, i, ev, 0);
+		return 1;
+	case AEV_NOTE:
+		if (empty(ev->note))
+			return 0;
+		remember(in, ev->operator_name, ev->note);
+		emit_remote(e, i, ev, 0);
+		return 1;
+	default:
+		return 0; /* raise, clear, suppress: every console evaluates its own */
+	}
+}
+
+void alarm_restore(struct alarm_engine *e, const struct store_alarm_event *row)
+{
+	struct alarm_inst *in;
+	long li;
+	int st;
+
+	if (e == NULL || row == NULL || row->alarm == NULL)
+		return;
+	if (row->id != NULL)
+		seen_add(&e->seen, row->id);
+	li = alarm_find(e, row->alarm, row->meter != NULL ? row->meter : "");
+	if (li < 0)
+		return;
+	in = &e->inst[li];
+	st = alarm_state_parse(row->state);
+	if (st < 0 || in->state == ALARM_OOS)
+		return;
+	if (st == ALARM_OOS)
+		st = ALARM_NORMAL; /* back in service */
+	in->state = (enum alarm_state)st;
+	in->since_us = row->t_us;
+	in->last_us = row->t_us;
+	in->raised_us = st == ALARM_UNACK || st == ALARM_ACK || st == ALARM_RTN_UNACK
+				? row->raised_us
+				: 0;
+	in->first_us = in->raised_us;
+	/* active: the condition as the journal last knew it; the next
+	 * evaluations clear it (after the off-delay) if it is gone */
+	in->active = st == ALARM_UNACK || st == ALARM_ACK;
+	in->raise_value = in->active ? row->value : NAN;
+	in->acked_us = st == ALARM_ACK ? row->t_us : 0;
+	in->shelved_until_us = st == ALARM_SHELVED ? row->until_us : 0;
+	copy_text(in->operator_name, sizeof(in->operator_name), row->operator_name);
+	copy_text(in->note, sizeof(in->note), row->note);
+}
+
+/* ---- figures ---------------------------------------------------------- */
+
+void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out)
+{
+	size_t i;
+	const struct alarm_inst *best = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->newest = -1;
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++) {
+		const struct alarm_inst *in = &e->inst[i];
+		enum alarm_priority p = in->def->priority;
+
+		switch (in->state) {
+		case ALARM_UNACK:
+		case ALARM_RTN_UNACK:
+			out->unack[p]++;
+			if (in->state == ALARM_UNACK)
+				out->active[p]++;
+			if (best == NULL || p < best->def->priority ||
+			    (p == best->def->priority && in->raised_us > best->raised_us)) {
+				best = in;
+				out->newest = (long)i;
+			}
+			break;
+		case ALARM_ACK:
+			out->active[p]++;
+			break;
+		case ALARM_SHELVED:
+			out->shelved++;
+			break;
+		case ALARM_SUPPRESSED:
+			out->suppressed++;
+			break;
+		case ALARM_OOS:
+			out->oos++;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int alarm_meter_priority(const struct alarm_engine *e, size_t meter)
+{
+	int best = -1;
+	size_t k;
+
+	if (e == NULL || meter >= e->nmeters)
+		return -1;
+	for (k = e->mstart[meter]; k < e->mstart[meter + 1]; k++) {
+		const struct alarm_inst *in = &e->inst[e->mlist[k]];
+
+		if (in->state != ALARM_UNACK && in->state != ALARM_ACK &&
+		    in->state != ALARM_RTN_UNACK)
+			continue;
+		if (best < 0 || (int)in->def->priority < best)
+			best = (int)in->def->priority;
+	}
+	return best;
+}
+
+void alarm_perf(const struct alarm_engine *e, int64_t now_us, struct alarm_perf *out)
+{
+	int64_t nowb, startb, b;
+	unsigned sum = 0, nb = 0;
+	size_t i, k;
+
+	memset(out, 0, sizeof(*out));
+	if (e == NULL)
+		return;
+	nowb = now_us / BUCKET_US;
+	startb = e->start_us != 0 ? e->start_us / BUCKET_US : nowb;
+	for (k = 0; k < ALARM_PERF_BUCKETS; k++) {
+		const struct bucket *bk;
+
+		b = nowb - (int64_t)(ALARM_PERF_BUCKETS - 1) + (int64_t)k;
+		if (b < 0)
+			continue;
+		bk = &e->per10[(size_t)(b % ALARM_PERF_BUCKETS)];
+		out->per10[k] = bk->index == b ? bk->n : 0;
+		if (out->per10[k] > out->peak_per10)
+			out->peak_per10 = out->per10[k];
+		if (out->per10[k] >= ALARM_FLOOD_THRESHOLD)
+			out->floods++;
+		if (b >= startb) {
+			sum += out->per10[k];
+			nb++;
+		}
+	}
+	out->avg_per10 = nb > 0 ? (double)sum / nb : 0.0;
+	out->flood_now = out->per10[ALARM_PERF_BUCKETS - 1] >= ALARM_FLOOD_THRESHOLD;
+	memcpy(out->by_priority, e->by_prio, sizeof(out->by_priority));
+
+	for (i = 0; i < e->n; i++) {
+		const struct alarm_inst *in = &e->inst[i];
+		unsigned pos;
+
+		if (in->state == ALARM_UNACK || in->state == ALARM_ACK) {
+			out->active++;
+			if (in->raised_us != 0 && now_us - in->raised_us > ALARM_STANDING_US)
+				out->standing++;
+		}
+		if (in->chattering && now_us - newest_raise(in) <= ALARM_CHATTER_WINDOW_MS * MS_US)
+			out->chattering++;
+		if (in->count == 0)
+			continue;
+		/* top ten by count, most first; ties in instance order */
+		pos = out->ntop;
+		while (pos > 0 && e->inst[out->top[pos - 1]].count < in->count)
+			pos--;
+		if (pos >= UTIL_ARRAY_LEN(out->top))
+			continue;
+		if (out->ntop < UTIL_ARRAY_LEN(out->top))
+			out->ntop++;
+		memmove(&out->top[pos + 1], &out->top[pos],
+			(out->ntop - 1 - pos) * sizeof(out->top[0]));
+		out->top[pos] = i;
+	}
+}
