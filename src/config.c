@@ -12,7 +12,9 @@
  * lexical ones too, is collected with its line and reported at the end,
  * sorted by line, so one run shows them all. Topic filters are checked with payload_filter_valid(). Secrets are
  * only ever read from *_file keys, through config_read_secret(), which
- * refuses files others can read.
+ * refuses files others can read. [alarm NAME] sections are read last, once
+ * every meter is known, so that a meters pattern matching none is an error
+ * (a typo would otherwise watch nothing, silently).
  */
 #include "phasor/config.h"
 
@@ -32,6 +34,7 @@
 #include "phasor/inifile.h"
 #include "phasor/log.h"
 #include "phasor/payload.h"
+#include "phasor/qty.h"
 #include "phasor/regmap.h"
 #include "phasor/util.h"
 
@@ -42,18 +45,27 @@
 
 /* ---- sections: the document's, as ours ---------------------------------- */
 
-enum sect_kind { S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_METER, S__COUNT, S_IGNORED };
+enum sect_kind {
+	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM, S__COUNT,
+	S_IGNORED
+};
 
 static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
-	[S_METER] = "meter",
+	[S_OPERATORS] = "operators", [S_METER] = "meter", [S_ALARM] = "alarm",
 };
+
+/* Sections that take a name: "[meter NAME]", "[alarm NAME]". */
+static bool named_kind(size_t k)
+{
+	return k == S_METER || k == S_ALARM;
+}
 
 struct sect {
 	enum sect_kind kind; /* S_IGNORED: bad or unknown header, keys dropped */
 	char *title;         /* "[site]", "[meter x]": for messages */
-	char *meter_name;    /* S_METER only */
+	char *meter_name;    /* S_METER and S_ALARM: the NAME */
 	int line;
 	/* copies of the document's pairs without the repeated keys (but
 	 * topic); their strings belong to the document */
@@ -142,22 +154,23 @@ static void add_sect(struct parse *p, const struct inifile_section *in)
 		if (sugg == NULL)
 			perr(p, s.line,
 			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[console], [meter NAME])",
+			     "[console], [operators], [meter NAME], [alarm NAME])",
 			     shown);
-		else if (strcmp(sugg, "meter") == 0)
-			perr(p, s.line, "unknown section [%s]; did you mean [meter NAME]?", shown);
+		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0)
+			perr(p, s.line, "unknown section [%s]; did you mean [%s NAME]?", shown, sugg);
 		else
 			perr(p, s.line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
 		free(shown);
-	} else if (i == S_METER && *rest == '\0') {
-		perr(p, s.line, "a meter section needs a name: [meter NAME]");
-	} else if (i != S_METER && *rest != '\0') {
+	} else if (named_kind(i) && *rest == '\0') {
+		perr(p, s.line, "a%s %s section needs a name: [%s NAME]", i == S_ALARM ? "n" : "",
+		     word, word);
+	} else if (!named_kind(i) && *rest != '\0') {
 		perr(p, s.line, "section [%s] takes no name (found [%s %s])", word, word, rest);
 	} else {
 		s.kind = (enum sect_kind)i;
-		if (i == S_METER) {
+		if (named_kind(i)) {
 			s.meter_name = util_strdup(rest);
-			s.title = util_printf("[meter %s]", rest);
+			s.title = util_printf("[%s %s]", word, rest);
 		} else {
 			s.title = util_printf("[%s]", word);
 		}
@@ -662,7 +675,7 @@ static void do_sync(struct parse *p, struct sect *s, struct config *c)
 		missing_key(p, s, "postgres", " (a libpq connection string)");
 }
 
-static const char *const console_keys[] = { "theme", "refresh", NULL };
+static const char *const console_keys[] = { "theme", "refresh", "bell", NULL };
 
 static void do_console(struct parse *p, struct sect *s, struct config *c)
 {
@@ -688,9 +701,38 @@ static void do_console(struct parse *p, struct sect *s, struct config *c)
 
 			if (get_duration(p, kv, 100, 60000, "100ms..60s", &ms))
 				c->console.refresh_ms = (int)ms;
+		} else if (strcmp(kv->key, "bell") == 0) {
+			get_bool(p, kv, &c->console.bell);
 		} else {
 			unknown_key(p, s, kv, console_keys);
 		}
+	}
+}
+
+/* [operators] login = Display Name: any login, checked for terminal safety. */
+static void do_operators(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+
+		if (!has_value(p, kv))
+			continue;
+		if (has_control(kv->key) || has_control(kv->value)) {
+			perr(p, kv->line, "%s: control characters are not allowed", kv->key);
+			continue;
+		}
+		if (strlen(kv->value) >= ALARM_OPERATOR_LEN) {
+			perr(p, kv->line, "%s: the name is longer than %d bytes", kv->key,
+			     ALARM_OPERATOR_LEN - 1);
+			continue;
+		}
+		c->operators = util_reallocarray(c->operators, 2 * n + 3, sizeof(char *));
+		c->operators[2 * n] = util_strdup(kv->key);
+		c->operators[2 * n + 1] = util_strdup(kv->value);
+		c->operators[2 * n + 2] = NULL;
+		n++;
 	}
 }
 
@@ -982,6 +1024,310 @@ static void check_devices(struct parse *p, struct config *c)
 	}
 }
 
+/* ---- alarms ------------------------------------------------------------- */
+
+static const char *const alarm_keys[] = { "meters",   "quantity",  "type",	 "limit",
+					  "priority", "deadband",  "on_delay",	 "off_delay",
+					  "realarm",  "shelve_max", "message",	 "action",
+					  "ack_note", "enabled",   NULL };
+
+/* The measures and quantities, for suggestions (static, NULL-terminated). */
+static const char *const *measure_candidates(void)
+{
+	static const char *names[AM__COUNT + QTY__COUNT + 1];
+	size_t n = 0, i;
+
+	if (names[0] == NULL) {
+		for (i = 1; i < AM__COUNT; i++)
+			names[n++] = alarm_measure_name((enum alarm_measure)i);
+		for (i = 0; i < QTY__COUNT; i++)
+			names[n++] = qty_name((unsigned)i);
+		names[n] = NULL;
+	}
+	return names;
+}
+
+/* A value among names (NULL-terminated), with a suggestion when close. */
+static int get_enum(struct parse *p, const struct inifile_kv *kv, const char *const *names,
+		    int (*parse)(const char *), const char *what, const char *list)
+{
+	const char *sugg;
+	int v;
+
+	if (!has_value(p, kv))
+		return -1;
+	v = parse(kv->value);
+	if (v >= 0)
+		return v;
+	sugg = util_closest(kv->value, names);
+	if (sugg != NULL)
+		perr(p, kv->line, "%s: %s is not %s (%s); did you mean '%s'?", kv->key, kv->value,
+		     what, list, sugg);
+	else
+		perr(p, kv->line, "%s: %s is not %s (%s)", kv->key, kv->value, what, list);
+	return -1;
+}
+
+static const char *const limit_type_names[] = { "high", "high-high", "low", "low-low", NULL };
+static const char *const priority_names[] = { "critical", "high", "medium", "low",
+					      "diagnostic", NULL };
+
+/* The pattern list of meters = a, b*, c: trimmed, none empty. */
+static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
+{
+	char *copy = util_strdup(kv->value), *tok, *save = NULL;
+	char **list = NULL;
+	size_t n = 0;
+	bool bad = false;
+
+	if (copy[strlen(copy) - 1] == ',')
+		bad = true;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		tok = util_trim(tok);
+		if (*tok == '\0') {
+			bad = true;
+			continue;
+		}
+		list = util_reallocarray(list, n + 2, sizeof(*list));
+		list[n++] = util_strdup(tok);
+		list[n] = NULL;
+	}
+	if (copy[0] == ',' || strstr(kv->value, ",,") != NULL)
+		bad = true;
+	free(copy);
+	if (bad || n == 0) {
+		perr(p, kv->line, "meters: an empty name in the list '%s' (names or globs, "
+				  "separated by commas)",
+		     kv->value);
+		for (n = 0; list != NULL && list[n] != NULL; n++)
+			free(list[n]);
+		free(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* Every pattern must match a meter: a typo would silently watch nothing. */
+static void check_patterns(struct parse *p, const struct config *c, const struct alarm_def *d,
+			   const struct inifile_kv *kv)
+{
+	const char **names;
+	size_t i, j;
+
+	if (c->nmeters == 0)
+		return;
+	names = util_calloc(c->nmeters + 1, sizeof(*names));
+	for (j = 0; j < c->nmeters; j++)
+		names[j] = c->meters[j].name;
+	for (i = 0; d->meters[i] != NULL; i++) {
+		struct alarm_def one = { .meters = (char *[]){ d->meters[i], NULL } };
+		const char *sugg;
+
+		for (j = 0; j < c->nmeters; j++)
+			if (alarm_def_matches(&one, c->meters[j].name))
+				break;
+		if (j < c->nmeters)
+			continue;
+		sugg = strpbrk(d->meters[i], "*?[") == NULL ? util_closest(d->meters[i], names)
+							    : NULL;
+		if (sugg != NULL)
+			perr(p, kv->line, "meters: '%s' matches no meter; did you mean '%s'?",
+			     d->meters[i], sugg);
+		else
+			perr(p, kv->line, "meters: '%s' matches no meter", d->meters[i]);
+	}
+	free(names);
+}
+
+/* "p_total high (> 50000 W)", "voltage low-low (< 50 % of nominal)". */
+static char *default_message(const struct alarm_def *d)
+{
+	const char *unit = alarm_measure_unit(d->measure, d->qty);
+
+	if (d->measure == AM_COMM)
+		return util_strdup("Communication lost");
+	if (d->measure == AM_STALE)
+		return util_strdup("Stale data");
+	if (d->limit_pct)
+		return util_printf("%s %s (%s %g %% of nominal)", d->quantity,
+				   alarm_limit_name(d->type),
+				   alarm_limit_is_high(d->type) ? ">" : "<", d->limit);
+	return util_printf("%s %s (%s %g%s%s)", d->quantity, alarm_limit_name(d->type),
+			   alarm_limit_is_high(d->type) ? ">" : "<", d->limit, *unit ? " " : "",
+			   unit);
+}
+
+static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool keep)
+{
+	struct alarm_def d;
+	const struct inifile_kv *meters_kv = NULL, *limit_kv = NULL, *qty_kv = NULL;
+	const struct inifile_kv *type_kv = NULL;
+	bool qty_ok = false, flag;
+	const char *why;
+	int v;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.name = util_strdup(s->meter_name);
+	d.priority = PRIO_MEDIUM;
+	d.shelve_max_ms = 8 * 3600 * INT64_C(1000);
+	d.enabled = true;
+	d.line = s->line;
+	d.limit = NAN;
+
+	why = meter_name_problem(s->meter_name);
+	if (why != NULL)
+		perr(p, s->line, "bad alarm name '%s': %s", s->meter_name, why);
+
+	/* the quantity first: what the other keys mean depends on it */
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+		const char *sugg;
+
+		if (strcmp(kv->key, "quantity") != 0)
+			continue;
+		qty_kv = kv;
+		if (!has_value(p, kv))
+			break;
+		v = alarm_measure_parse(kv->value, &d.qty);
+		if (v >= 0) {
+			d.measure = (enum alarm_measure)v;
+			d.quantity = util_strdup(kv->value);
+			qty_ok = true;
+			break;
+		}
+		sugg = util_closest(kv->value, measure_candidates());
+		if (sugg != NULL)
+			perr(p, kv->line, "quantity: %s is not a measure or quantity; did you mean "
+					  "'%s'?",
+			     kv->value, sugg);
+		else
+			perr(p, kv->line,
+			     "quantity: %s is not a measure (pf, tan_phi, v_unbalance, i_unbalance, "
+			     "voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale) or "
+			     "a quantity (v_l1n, p_total, ...)",
+			     kv->value);
+		break;
+	}
+	flag = qty_ok && (d.measure == AM_COMM || d.measure == AM_STALE);
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+		const char *k = kv->key;
+
+		if (strcmp(k, "quantity") == 0) {
+			continue;
+		} else if (strcmp(k, "meters") == 0) {
+			meters_kv = kv;
+			if (has_value(p, kv))
+				d.meters = parse_meter_list(p, kv);
+		} else if (strcmp(k, "type") == 0) {
+			type_kv = kv;
+			if (flag) {
+				perr(p, kv->line, "type is not used by %s alarms", d.quantity);
+				continue;
+			}
+			v = get_enum(p, kv, limit_type_names, alarm_limit_parse, "a limit type",
+				     "high, high-high, low, low-low");
+			if (v >= 0)
+				d.type = (enum alarm_limit)v;
+		} else if (strcmp(k, "limit") == 0) {
+			char *num;
+			size_t len;
+			double x;
+
+			limit_kv = kv;
+			if (flag) {
+				perr(p, kv->line, "limit is not used by %s alarms", d.quantity);
+				continue;
+			}
+			if (!has_value(p, kv))
+				continue;
+			len = strlen(kv->value);
+			d.limit_pct = kv->value[len - 1] == '%';
+			num = util_strndup(kv->value, d.limit_pct ? len - 1 : len);
+			if (util_parse_double(util_trim(num), &x) < 0 || !isfinite(x)) {
+				perr(p, kv->line, "limit: %s is not a number (e.g. 0.85, 250, 90%%)",
+				     kv->value);
+			} else if (d.limit_pct && qty_ok && d.measure != AM_VOLTAGE &&
+				   d.measure != AM_VOLTAGE_LL && d.measure != AM_FREQUENCY) {
+				perr(p, kv->line,
+				     "limit: %s: a percentage of nominal is only for voltage, "
+				     "voltage_ll and frequency",
+				     kv->value);
+			} else if (d.limit_pct && !(x > 0 && x <= 1000)) {
+				perr(p, kv->line, "limit: %s is out of range (0..1000%%)", kv->value);
+			} else if (qty_ok && d.measure == AM_PF && !(x >= 0 && x <= 1)) {
+				perr(p, kv->line, "limit: %s is out of range for pf (0..1)", kv->value);
+			} else {
+				d.limit = x;
+			}
+			free(num);
+		} else if (strcmp(k, "priority") == 0) {
+			v = get_enum(p, kv, priority_names, alarm_priority_parse, "a priority",
+				     "critical, high, medium, low, diagnostic");
+			if (v >= 0)
+				d.priority = (enum alarm_priority)v;
+		} else if (strcmp(k, "deadband") == 0) {
+			double x;
+
+			if (!has_value(p, kv))
+				continue;
+			if (util_parse_double(kv->value, &x) < 0 || !isfinite(x))
+				perr(p, kv->line, "deadband: %s is not a number", kv->value);
+			else if (x < 0)
+				perr(p, kv->line, "deadband: %s must not be negative", kv->value);
+			else
+				d.deadband = x;
+		} else if (strcmp(k, "on_delay") == 0) {
+			get_duration(p, kv, 0, 86400000, "0..1d", &d.on_delay_ms);
+		} else if (strcmp(k, "off_delay") == 0) {
+			get_duration(p, kv, 0, 86400000, "0..1d", &d.off_delay_ms);
+		} else if (strcmp(k, "realarm") == 0) {
+			get_duration(p, kv, 0, 7 * 86400000LL, "0 (never)..7d", &d.realarm_ms);
+		} else if (strcmp(k, "shelve_max") == 0) {
+			get_duration(p, kv, 60000, 7 * 86400000LL, "1m..7d", &d.shelve_max_ms);
+		} else if (strcmp(k, "message") == 0 || strcmp(k, "action") == 0) {
+			char **dst = k[0] == 'm' ? &d.message : &d.action;
+
+			if (!has_value(p, kv))
+				continue;
+			if (has_control(kv->value))
+				perr(p, kv->line, "%s: control characters are not allowed", k);
+			else
+				set_str(p, kv, dst);
+		} else if (strcmp(k, "ack_note") == 0) {
+			get_bool(p, kv, &d.ack_note);
+		} else if (strcmp(k, "enabled") == 0) {
+			get_bool(p, kv, &d.enabled);
+		} else {
+			unknown_key(p, s, kv, alarm_keys);
+		}
+	}
+
+	if (meters_kv == NULL)
+		missing_key(p, s, "meters", " (meter names or globs, e.g. meters = *)");
+	if (qty_kv == NULL)
+		missing_key(p, s, "quantity", " (e.g. quantity = pf)");
+	if (qty_ok && !flag && type_kv == NULL)
+		missing_key(p, s, "type", " (high, high-high, low or low-low)");
+	if (qty_ok && !flag && limit_kv == NULL)
+		missing_key(p, s, "limit", "");
+	if (d.meters != NULL && meters_kv != NULL)
+		check_patterns(p, c, &d, meters_kv);
+	if (qty_ok && flag)
+		d.limit = 0;
+
+	if (!keep || !qty_ok || d.meters == NULL || isnan(d.limit)) {
+		alarm_def_clear(&d);
+		return;
+	}
+	if (d.message == NULL)
+		d.message = default_message(&d);
+	c->alarms = util_reallocarray(c->alarms, c->nalarms + 1, sizeof(*c->alarms));
+	c->alarms[c->nalarms++] = d;
+}
+
 /* ---- defaults ----------------------------------------------------------- */
 
 static char *default_store_path(void)
@@ -1021,6 +1367,7 @@ static void set_defaults(struct config *c)
 	c->site.price_per_kwh = NAN;
 	c->site.co2_per_kwh = NAN;
 	c->console.refresh_ms = 1000;
+	c->console.bell = true;
 	c->store.retention_ms = 30LL * 86400 * 1000;
 	c->store.queue_max = 1000000;
 	c->store.batch_rows = 5000;
@@ -1112,7 +1459,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 			c->mqtt.enabled = true;
 	for (i = 0; i < p->nsects; i++) {
 		struct sect *s = &p->sects[i];
-		if (s->kind == S_IGNORED)
+		if (s->kind == S_IGNORED || s->kind == S_ALARM)
 			continue;
 		if (s->kind == S_METER) {
 			for (j = 0; j < i; j++)
@@ -1151,9 +1498,26 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		case S_CONSOLE:
 			do_console(p, s, c);
 			break;
+		case S_OPERATORS:
+			do_operators(p, s, c);
+			break;
 		default:
 			break;
 		}
+	}
+	/* Alarms once every meter is known: their patterns must match one. */
+	for (i = 0; i < p->nsects; i++) {
+		struct sect *s = &p->sects[i];
+		if (s->kind != S_ALARM)
+			continue;
+		for (j = 0; j < i; j++)
+			if (p->sects[j].kind == S_ALARM &&
+			    strcmp(p->sects[j].meter_name, s->meter_name) == 0)
+				break;
+		if (j < i)
+			perr(p, s->line, "duplicate alarm '%s' (first at line %d)", s->meter_name,
+			     p->sects[j].line);
+		do_alarm(p, s, c, j == i);
 	}
 	if (c->nmeters == 0)
 		perr(p, 0, "no [meter NAME] section");
@@ -1265,6 +1629,10 @@ void config_free(struct config *c)
 	for (i = 0; i < c->nmeters; i++)
 		meter_free_fields(&c->meters[i]);
 	free(c->meters);
+	alarm_defs_free(c->alarms, c->nalarms);
+	for (i = 0; c->operators != NULL && c->operators[i] != NULL; i++)
+		free(c->operators[i]);
+	free(c->operators);
 	for (i = 0; i < c->nprofiles; i++)
 		profile_free(c->profiles[i]);
 	free(c->profiles);
@@ -1322,6 +1690,18 @@ const char *config_default_candidates(void)
 }
 
 /* ---- queries ------------------------------------------------------------ */
+
+const char *config_operator(const struct config *c, const char *login)
+{
+	size_t i;
+
+	if (login == NULL)
+		return "";
+	for (i = 0; c != NULL && c->operators != NULL && c->operators[i] != NULL; i += 2)
+		if (strcmp(c->operators[i], login) == 0)
+			return c->operators[i + 1];
+	return login;
+}
 
 int config_meter_index(const struct config *c, const char *name)
 {
@@ -1469,6 +1849,56 @@ static void print_conninfo(FILE *f, const char *ci)
 	}
 }
 
+/* "alarms: built-in set (N definitions)", or one line per definition. */
+static void print_alarms(FILE *f, const struct config *c)
+{
+	char a[512], b[512];
+	size_t i, j;
+
+	if (c->nalarms == 0) {
+		struct alarm_def *defs;
+		size_t n = alarm_defaults(&defs);
+
+		fprintf(f, "alarms: built-in set (%zu definitions)\n", n);
+		alarm_defs_free(defs, n);
+		return;
+	}
+	fprintf(f, "alarms (%zu):\n", c->nalarms);
+	for (i = 0; i < c->nalarms; i++) {
+		const struct alarm_def *d = &c->alarms[i];
+
+		fprintf(f, "  %s: %s", san(a, sizeof(a), d->name), san(b, sizeof(b), d->quantity));
+		if (d->measure != AM_COMM && d->measure != AM_STALE)
+		{
+			const char *unit = d->limit_pct ? "%" : alarm_measure_unit(d->measure, d->qty);
+			fprintf(f, " %s %g%s%s", alarm_limit_name(d->type), d->limit,
+				*unit != '\0' && *unit != '%' ? " " : "", unit);
+		}
+		fprintf(f, ", %s, meters ", alarm_priority_name(d->priority));
+		for (j = 0; d->meters[j] != NULL; j++)
+			fprintf(f, "%s%s", j ? "," : "", san(a, sizeof(a), d->meters[j]));
+		if (d->deadband > 0)
+			fprintf(f, ", deadband %g", d->deadband);
+		if (d->on_delay_ms > 0) {
+			fputs(", on-delay ", f);
+			print_duration(f, d->on_delay_ms);
+		}
+		if (d->off_delay_ms > 0) {
+			fputs(", off-delay ", f);
+			print_duration(f, d->off_delay_ms);
+		}
+		if (d->realarm_ms > 0) {
+			fputs(", re-alarm ", f);
+			print_duration(f, d->realarm_ms);
+		}
+		if (d->ack_note)
+			fputs(", ack needs a note", f);
+		if (!d->enabled)
+			fputs(", out of service", f);
+		fputc('\n', f);
+	}
+}
+
 void config_print_summary(const struct config *c, void *stream)
 {
 	FILE *f = stream;
@@ -1515,6 +1945,14 @@ void config_print_summary(const struct config *c, void *stream)
 	} else {
 		fputs("sync: not configured\n", f);
 	}
+	fprintf(f, "console: bell %s\n", c->console.bell ? "on" : "off");
+	if (c->operators != NULL) {
+		size_t n = 0;
+		while (c->operators[2 * n] != NULL)
+			n++;
+		fprintf(f, "operators: %zu named\n", n);
+	}
+	print_alarms(f, c);
 
 	for (i = 0; i < c->nmeters; i++) {
 		int n = (int)strlen(c->meters[i].name);

@@ -25,6 +25,7 @@
 
 #include "phasor/config.h"
 #include "phasor/log.h"
+#include "phasor/qty.h"
 #include "phasor/util.h"
 #include "support.h"
 
@@ -108,6 +109,8 @@ static void expect_errors(const char *text, const char *const *want, size_t nwan
 
 /* A valid modbus meter on lines 1..4. */
 #define MB "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.1\n"
+/* A valid alarm on lines 5..9 after MB. */
+#define AL "[alarm a]\nmeters = *\nquantity = pf\ntype = low\nlimit = 0.85\n"
 /* A valid broker on lines 1..2. */
 #define BROKER "[mqtt]\nuri = tcp://127.0.0.1:1883\n"
 
@@ -356,6 +359,24 @@ static void test_defaults(void **state)
 	assert_true(c->meters[0].nominal_voltage == 230);
 	assert_true(c->meters[0].max_power == 50000);
 	assert_int_equal(c->meters[1].poll_ms, 10000);
+	assert_true(c->console.bell);
+	assert_int_equal(c->nalarms, 0);
+	assert_null(c->alarms);
+	assert_null(c->operators);
+	assert_string_equal(config_operator(c, "jdoe"), "jdoe");
+	assert_string_equal(config_operator(c, NULL), "");
+	{
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		assert_non_null(f);
+		config_print_summary(c, f);
+		fclose(f);
+		assert_non_null(strstr(out, "\nalarms: built-in set (12 definitions)\n"));
+		assert_non_null(strstr(out, "\nconsole: bell on\n"));
+		assert_null(strstr(out, "operators:"));
+		free(out);
+	}
 	config_free(c);
 
 	/* Without XDG_STATE_HOME: ~/.local/state. */
@@ -365,6 +386,138 @@ static void test_defaults(void **state)
 	assert_non_null(c);
 	assert_string_equal(c->store.path, "/home/op/.local/state/phasor/buffer.db");
 	assert_false(c->mqtt.enabled);
+	config_free(c);
+	diag_clear(&d);
+}
+
+/* ---- alarms, operators, bell ------------------------------------------- */
+
+static void test_alarms(void **state)
+{
+	static const char text[] =
+		"[console]\n"					/* 1 */
+		"bell = no\n"
+		"[operators]\n"
+		"jdoe = Jane Doe\n"
+		"rsmith = R. Smith (shift B)\n"		/* 5 */
+		"[alarm press-pf]\n"
+		"meters = press-*, m1\n"
+		"quantity = pf\n"
+		"type = low\n"
+		"limit = 0.85\n"				/* 10 */
+		"priority = high\n"
+		"deadband = 0.02\n"
+		"on_delay = 30s\n"
+		"off_delay = 1m\n"
+		"realarm = 2h\n"				/* 15 */
+		"shelve_max = 4h\n"
+		"message = Poor power factor on the presses\n"
+		"action = Check the capacitor bank\n"
+		"ack_note = yes\n"
+		"[alarm under]\n"				/* 20 */
+		"meters = *\n"
+		"quantity = voltage\n"
+		"type = low-low\n"
+		"limit = 90 %\n"
+		"enabled = no\n"				/* 25 */
+		"[alarm power]\n"
+		"meters = m1\n"
+		"quantity = p_total\n"
+		"type = high-high\n"
+		"limit = 250000\n"				/* 30 */
+		"[alarm link]\n"
+		"meters = *\n"
+		"quantity = comm\n"
+		"priority = diagnostic\n"
+		MB						/* 35 */
+		"[meter press-1]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.2\n";
+	struct diag d;
+	struct config *c;
+	const struct alarm_def *a;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	diag_init(&d);
+	c = config_load_string(text, "t.ini", &d);
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_false(c->console.bell);
+	assert_string_equal(config_operator(c, "jdoe"), "Jane Doe");
+	assert_string_equal(config_operator(c, "rsmith"), "R. Smith (shift B)");
+	assert_string_equal(config_operator(c, "root"), "root");
+	assert_string_equal(c->operators[0], "jdoe");
+	assert_null(c->operators[4]);
+
+	assert_int_equal(c->nalarms, 4);
+	a = &c->alarms[0];
+	assert_string_equal(a->name, "press-pf");
+	assert_string_equal(a->meters[0], "press-*");
+	assert_string_equal(a->meters[1], "m1");
+	assert_null(a->meters[2]);
+	assert_int_equal(a->measure, AM_PF);
+	assert_string_equal(a->quantity, "pf");
+	assert_int_equal(a->type, LIMIT_LOW);
+	assert_true(a->limit == 0.85);
+	assert_false(a->limit_pct);
+	assert_int_equal(a->priority, PRIO_HIGH);
+	assert_true(a->deadband == 0.02);
+	assert_int_equal(a->on_delay_ms, 30000);
+	assert_int_equal(a->off_delay_ms, 60000);
+	assert_int_equal(a->realarm_ms, 7200000);
+	assert_int_equal(a->shelve_max_ms, 4 * 3600000);
+	assert_string_equal(a->message, "Poor power factor on the presses");
+	assert_string_equal(a->action, "Check the capacitor bank");
+	assert_true(a->ack_note);
+	assert_true(a->enabled);
+	assert_false(a->builtin);
+	assert_int_equal(a->line, 6);
+	assert_true(alarm_def_matches(a, "press-1"));
+
+	a = &c->alarms[1];
+	assert_int_equal(a->measure, AM_VOLTAGE);
+	assert_int_equal(a->type, LIMIT_LOW_LOW);
+	assert_true(a->limit == 90);
+	assert_true(a->limit_pct);
+	assert_false(a->enabled);
+	/* the defaults */
+	assert_int_equal(a->priority, PRIO_MEDIUM);
+	assert_true(a->deadband == 0);
+	assert_int_equal(a->on_delay_ms, 0);
+	assert_int_equal(a->off_delay_ms, 0);
+	assert_int_equal(a->realarm_ms, 0);
+	assert_int_equal(a->shelve_max_ms, 8 * 3600000);
+	assert_false(a->ack_note);
+	assert_null(a->action);
+	assert_string_equal(a->message, "voltage low-low (< 90 % of nominal)");
+
+	a = &c->alarms[2];
+	assert_int_equal(a->measure, AM_QTY);
+	assert_int_equal(a->qty, QTY_P_TOTAL);
+	assert_int_equal(a->type, LIMIT_HIGH_HIGH);
+	assert_string_equal(a->message, "p_total high-high (> 250000 W)");
+
+	a = &c->alarms[3];
+	assert_int_equal(a->measure, AM_COMM);
+	assert_int_equal(a->priority, PRIO_DIAGNOSTIC);
+	assert_string_equal(a->message, "Communication lost");
+
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	config_print_summary(c, f);
+	fclose(f);
+	assert_non_null(strstr(out, "\nconsole: bell off\n"));
+	assert_non_null(strstr(out, "\noperators: 2 named\n"));
+	assert_non_null(strstr(out, "\nalarms (4):\n"
+				    "  press-pf: pf low 0.85, high, meters press-*,m1, deadband 0.02, "
+				    "on-delay 30s, off-delay 1m, re-alarm 2h, ack needs a note\n"
+				    "  under: voltage low-low 90%, medium, meters *, out of service\n"
+				    "  power: p_total high-high 250000 W, medium, meters m1\n"
+				    "  link: comm, diagnostic, meters *\n"));
+	assert_null(strstr(out, "built-in"));
+	free(out);
 	config_free(c);
 	diag_clear(&d);
 }
@@ -388,7 +541,7 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:1: unknown section [stroe]; did you mean [store]?" } },
 	{ "unknown section, no suggestion", "[database]\n" MB,
 	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
-	    "[sync], [console], [meter NAME])" } },
+	    "[sync], [console], [operators], [meter NAME], [alarm NAME])" } },
 	{ "empty meter section", MB "[meter empty]\n",
 	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus or mqtt)",
 	    "t.ini:5: missing key 'profile' in [meter empty]" } },
@@ -506,6 +659,94 @@ static const struct error_case error_cases[] = {
 	    PHASOR_PREFIX "/share/phasor/profiles)" } },
 	{ "port as hexadecimal text is not decimal", MB "port = 0x1G\n",
 	  { "t.ini:5: port: 0x1G is not a port (1..65535)" } },
+	/* [alarm NAME], [operators], [console] bell */
+	{ "alarm: unknown key with suggestion", MB AL "quantiy = pf\n",
+	  { "t.ini:10: unknown key 'quantiy' in [alarm a]; did you mean 'quantity'?" } },
+	{ "alarm: unknown key without suggestion", MB AL "colour = red\n",
+	  { "t.ini:10: unknown key 'colour' in [alarm a]" } },
+	{ "alarm section without a name", MB "[alarm]\n",
+	  { "t.ini:5: an alarm section needs a name: [alarm NAME]" } },
+	{ "alarm section misspelt", MB "[alrm x]\n",
+	  { "t.ini:5: unknown section [alrm x]; did you mean [alarm NAME]?" } },
+	{ "bad alarm name", MB "[alarm a/b]\nmeters = *\nquantity = comm\n",
+	  { "t.ini:5: bad alarm name 'a/b': '/', '+' and '#' are not allowed" } },
+	{ "duplicate alarm", MB AL "[alarm a]\nmeters = *\nquantity = comm\n",
+	  { "t.ini:10: duplicate alarm 'a' (first at line 5)" } },
+	{ "alarm: missing keys", MB "[alarm a]\npriority = low\n",
+	  { "t.ini:5: missing key 'meters' in [alarm a] (meter names or globs, e.g. meters = *)",
+	    "t.ini:5: missing key 'quantity' in [alarm a] (e.g. quantity = pf)" } },
+	{ "alarm: missing type and limit", MB "[alarm a]\nmeters = *\nquantity = pf\n",
+	  { "t.ini:5: missing key 'type' in [alarm a] (high, high-high, low or low-low)",
+	    "t.ini:5: missing key 'limit' in [alarm a]" } },
+	{ "alarm: comm needs no type nor limit", MB "[alarm a]\nmeters = *\nquantity = comm\n",
+	  { NULL } },
+	{ "alarm: limit on a comm alarm", MB "[alarm a]\nmeters = *\nquantity = comm\nlimit = 1\n",
+	  { "t.ini:8: limit is not used by comm alarms" } },
+	{ "alarm: type on a stale alarm", MB "[alarm a]\nmeters = *\nquantity = stale\ntype = high\n",
+	  { "t.ini:8: type is not used by stale alarms" } },
+	{ "alarm: unknown quantity with suggestion", MB "[alarm a]\nmeters = *\nquantity = v_l1\n",
+	  { "t.ini:7: quantity: v_l1 is not a measure or quantity; did you mean 'v_l1n'?" } },
+	{ "alarm: unknown quantity", MB "[alarm a]\nmeters = *\nquantity = happiness\n",
+	  { "t.ini:7: quantity: happiness is not a measure (pf, tan_phi, v_unbalance, "
+	    "i_unbalance, voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale) "
+	    "or a quantity (v_l1n, p_total, ...)" } },
+	{ "alarm: meters matching nothing", MB AL "[alarm b]\nmeters = m1, press-*\nquantity = comm\n",
+	  { "t.ini:11: meters: 'press-*' matches no meter" } },
+	{ "alarm: meter name typo", MB "[alarm a]\nmeters = m2\nquantity = comm\n",
+	  { "t.ini:6: meters: 'm2' matches no meter; did you mean 'm1'?" } },
+	{ "alarm: alarm before its meter is fine",
+	  "[alarm a]\nmeters = m1\nquantity = comm\n" MB, { NULL } },
+	{ "alarm: empty meter in the list", MB "[alarm a]\nmeters = m1,,m1\nquantity = comm\n",
+	  { "t.ini:6: meters: an empty name in the list 'm1,,m1' (names or globs, separated by "
+	    "commas)" } },
+	{ "alarm: trailing comma", MB "[alarm a]\nmeters = m1,\nquantity = comm\n",
+	  { "t.ini:6: meters: an empty name in the list 'm1,' (names or globs, separated by "
+	    "commas)" } },
+	{ "alarm: bad type", MB AL "type = hihg\n",
+	  { "t.ini:10: duplicate key 'type' (first at line 8)" } },
+	{ "alarm: bad type value", MB "[alarm a]\nmeters = *\nquantity = pf\ntype = hihg\nlimit = 0.8\n",
+	  { "t.ini:8: type: hihg is not a limit type (high, high-high, low, low-low); did you mean "
+	    "'high'?" } },
+	{ "alarm: bad type, no suggestion", MB "[alarm a]\nmeters = *\nquantity = pf\ntype = sideways\nlimit = 0.8\n",
+	  { "t.ini:8: type: sideways is not a limit type (high, high-high, low, low-low)" } },
+	{ "alarm: bad priority", MB AL "priority = urgent\n",
+	  { "t.ini:10: priority: urgent is not a priority (critical, high, medium, low, "
+	    "diagnostic)" } },
+	{ "alarm: priority typo", MB AL "priority = critcal\n",
+	  { "t.ini:10: priority: critcal is not a priority (critical, high, medium, low, "
+	    "diagnostic); did you mean 'critical'?" } },
+	{ "alarm: negative deadband", MB AL "deadband = -1\n",
+	  { "t.ini:10: deadband: -1 must not be negative" } },
+	{ "alarm: deadband not a number", MB AL "deadband = wide\n",
+	  { "t.ini:10: deadband: wide is not a number" } },
+	{ "alarm: limit not a number", MB "[alarm a]\nmeters = *\nquantity = pf\ntype = low\nlimit = low\n",
+	  { "t.ini:9: limit: low is not a number (e.g. 0.85, 250, 90%)" } },
+	{ "alarm: percentage of a quantity", MB "[alarm a]\nmeters = *\nquantity = p_total\ntype = high\nlimit = 90%\n",
+	  { "t.ini:9: limit: 90%: a percentage of nominal is only for voltage, voltage_ll and "
+	    "frequency" } },
+	{ "alarm: percentage out of range", MB "[alarm a]\nmeters = *\nquantity = voltage\ntype = low\nlimit = -5%\n",
+	  { "t.ini:9: limit: -5% is out of range (0..1000%)" } },
+	{ "alarm: pf limit out of range", MB "[alarm a]\nmeters = *\nquantity = pf\ntype = low\nlimit = 85\n",
+	  { "t.ini:9: limit: 85 is out of range for pf (0..1)" } },
+	{ "alarm: bad delay", MB AL "on_delay = soon\n",
+	  { "t.ini:10: on_delay: soon is not a duration (0..1d; e.g. 500ms, 10s, 5m, 2h, 30d)" } },
+	{ "alarm: delay too long", MB AL "off_delay = 2d\n",
+	  { "t.ini:10: off_delay: 2d is out of range (0..1d)" } },
+	{ "alarm: shelve_max too short", MB AL "shelve_max = 10s\n",
+	  { "t.ini:10: shelve_max: 10s is out of range (1m..7d)" } },
+	{ "alarm: bad boolean", MB AL "ack_note = sometimes\n",
+	  { "t.ini:10: ack_note: sometimes is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
+	{ "alarm: control character in the message", MB AL "message = a\x01b\n",
+	  { "t.ini:10: message: control characters are not allowed" } },
+	{ "console: bad bell", "[console]\nbell = loud\n" MB,
+	  { "t.ini:2: bell: loud is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
+	{ "operators: control character", "[operators]\njdoe = J\x1b[2JDoe\n" MB,
+	  { "t.ini:2: jdoe: control characters are not allowed" } },
+	{ "operators: empty name", "[operators]\njdoe =\n" MB, { "t.ini:2: jdoe: no value" } },
+	{ "operators: duplicate login", "[operators]\njdoe = J\njdoe = K\n" MB,
+	  { "t.ini:3: duplicate key 'jdoe' (first at line 2)" } },
+	{ "operators takes no name", "[operators shift-a]\n" MB,
+	  { "t.ini:1: section [operators] takes no name (found [operators shift-a])" } },
 	{ "inline comments and indentation are fine",
 	  "  [site]   ; comment\n  name = x ; comment\n# whole line\n; whole line\n" MB, { NULL } },
 };
@@ -945,6 +1186,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_complete, setup, teardown),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test_setup(test_errors, setup_tz),
+		cmocka_unit_test(test_alarms),
 		cmocka_unit_test(test_all_errors_in_order),
 		cmocka_unit_test(test_mqtt_section_after_meter),
 		cmocka_unit_test(test_long_lines),
