@@ -4,7 +4,7 @@
 # Prints a summary and writes it to build/bench-results.md. Method and
 # recorded figures: docs/performance.md. Never part of make check.
 #
-# BENCH_ONLY=mqtt|store|modbus|console runs one; BENCH_QUICK=1 shortens each.
+# BENCH_ONLY=mqtt|store|modbus|console|alarms runs one; BENCH_QUICK=1 shortens each.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -185,12 +185,75 @@ bench_console() {
 	add "| Console, demo plant, 120x40, 1 s refresh, ${secs} s | phasor --demo wrote $pb bytes/s, CPU ${pc}% of a core; $frames | htop -d 10 wrote $hb bytes/s, CPU ${hc}% | **$(fdiv "$pb" "$hb")** (target <= 1; CPU <= 1 %; render < 2 ms) | |"
 }
 
+# ---- 5. Alarm flood: 10,000 alarm events in about a second ----
+# 100 simulated meters and 100 low-voltage alarm definitions (limits 200.00
+# .. 200.99 V L-N) on each: when the simulator's under-voltage fault starts
+# (L-N about 195.5 V) every meter's next poll raises its 100 alarms, 10,000
+# raises within about one poll period. Meanwhile the console, in tmux at
+# 120x40, is sent a view key every 200 ms ('5' then '1' ...), and the time
+# from the key to the pane showing that view is measured (tmux polled every
+# few ms: the figure includes tmux's own delay). Afterwards the journal
+# must hold all 10,000 raises and the store must have dropped none.
+bench_alarms() {
+	local meters=100 defs=100 fault_at=20 i u
+	command -v tmux >/dev/null || t_fail "tmux is not installed (make deps)"
+	t_sim --meters "$meters" --seed 3 --fault "undervoltage@$fault_at"
+	{
+		printf '[site]\nname = flood\n[store]\npath = %s/flood.db\n' "$T"
+		printf '[log]\npath = %s/flood-console.log\n' "$T"
+		for u in $(seq 1 "$meters"); do
+			printf '[meter m%03d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+			printf 'port = %d\nunit = %d\npoll_ms = 1000\n' "$SIM_PORT" "$u"
+		done
+		for i in $(seq 0 $((defs - 1))); do
+			printf '[alarm low-%02d]\nmeters = *\nquantity = voltage\ntype = low\n' "$i"
+			printf 'limit = 200.%02d\npriority = low\n' "$i"
+		done
+	} >"$T/flood.ini"
+	"$PHASOR" check-config -c "$T/flood.ini" >/dev/null || t_fail "flood config refused"
+	t_tmux_start flood 120 40 env LANG=C.UTF-8 TERM=xterm-256color "$PHASOR" -c "$T/flood.ini"
+	t_tmux_wait flood 30 "m100 " || t_fail "flood: the meters never showed"
+	# Keys from a few seconds before the fault to a few after.
+	local lat="" key view ms start n=0 t_end
+	sleep $((fault_at - 6))
+	t_end=$(( $(date +%s) + 12 ))
+	key=5
+	while [ "$(date +%s)" -lt "$t_end" ]; do
+		view="\\[5 Sources\\]"
+		[ "$key" = 1 ] && view="\\[1 Overview\\]"
+		start=$(date +%s%N)
+		t_tmux_keys flood "$key"
+		while ! t_tmux_capture flood | head -1 | grep -q "$view"; do :; done
+		ms=$(( ($(date +%s%N) - start) / 1000000 ))
+		lat="$lat $ms"
+		n=$((n + 1))
+		[ "$key" = 5 ] && key=1 || key=5
+		sleep 0.2
+	done
+	local raised dropped first last p50 max
+	for i in $(seq 1 100); do
+		raised=$(sqlite3 "$T/flood.db" "SELECT count(*) FROM alarm_events WHERE event = 'raise'" 2>/dev/null || echo 0)
+		[ "$raised" -ge $((meters * defs)) ] && break
+		sleep 0.2
+	done
+	first=$(sqlite3 "$T/flood.db" "SELECT min(t_us) FROM alarm_events WHERE event = 'raise'")
+	last=$(sqlite3 "$T/flood.db" "SELECT max(t_us) FROM alarm_events WHERE event = 'raise'")
+	t_tmux_keys flood q
+	t_tmux_wait_exit flood 30 >/dev/null || t_fail "flood: the console did not quit"
+	dropped=$(grep -c "alarm journal queue full\|alarm journal rows not written" "$T/flood-console.log")
+	p50=$(echo $lat | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	max=$(echo $lat | tr ' ' '\n' | sort -n | tail -1)
+	add "| Alarm flood: $((meters * defs)) raises in $(fdiv $((last - first)) 1000000) s, console at 120x40 | key to screen over $n keys: median $p50 ms, max $max ms; journal $raised raises, drops logged: $dropped | (target: key <= 100 ms, 0 dropped) | | latencies (ms):$lat |"
+	t_stop "$SIM_PID" TERM
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
 case "$only" in "" | store) bench_store ;; esac
 case "$only" in "" | modbus) bench_modbus ;; esac
 case "$only" in "" | console) bench_console ;; esac
+case "$only" in "" | alarms) bench_alarms ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -365,6 +365,13 @@ struct alarm_engine {
 	struct seen seen;
 
 	int64_t start_us;    /* first time seen; 0: none yet */
+	/* acks of other consoles received in our first ALARM_JOIN_US for
+	 * alarms not raised here yet (alarm_apply_remote) */
+	struct pending_ack {
+		size_t inst;
+		struct alarm_event ev;
+	} *pending;
+	size_t npending;
 	struct bucket per10[ALARM_PERF_BUCKETS];
 	unsigned by_prio[PRIO__COUNT];
 };
@@ -547,6 +554,7 @@ void alarm_engine_free(struct alarm_engine *e)
 	free(e->mstart);
 	free(e->mlist);
 	seen_free(&e->seen);
+	free(e->pending);
 	free(e);
 }
 
@@ -671,6 +679,60 @@ static void chatter_decay(struct alarm_inst *in, int64_t now)
 		in->chattering = false;
 }
 
+#define PENDING_MAX 1024
+
+static void pending_add(struct alarm_engine *e, size_t i, const struct alarm_event *ev)
+{
+	size_t k;
+
+	for (k = 0; k < e->npending; k++)
+		if (e->pending[k].inst == i)
+			break;
+	if (k == e->npending) {
+		if (e->npending >= PENDING_MAX)
+			return;
+		if (e->pending == NULL)
+			e->pending = util_calloc(PENDING_MAX, sizeof(*e->pending));
+		e->npending++;
+	}
+	e->pending[k].inst = i;
+	e->pending[k].ev = *ev;
+	e->pending[k].ev.alarm = NULL; /* borrowed strings: emit_remote uses ours */
+	e->pending[k].ev.meter = NULL;
+	e->pending[k].ev.quantity = NULL;
+}
+
+static void emit_remote(struct alarm_engine *e, size_t i, const struct alarm_event *src,
+			int64_t until);
+static void remember(struct alarm_inst *in, const char *op, const char *note);
+
+/*
+ * A first raise in our first ALARM_JOIN_US that another console had
+ * acknowledged before we started (its occurrence began earlier): the same
+ * condition, acknowledged.
+ */
+static void pending_apply(struct alarm_engine *e, size_t i, int64_t now)
+{
+	struct alarm_inst *in = &e->inst[i];
+	size_t k;
+
+	for (k = 0; k < e->npending; k++) {
+		if (e->pending[k].inst != i)
+			continue;
+		if (now - e->start_us <= ALARM_JOIN_US && in->count == 1 &&
+		    e->pending[k].ev.raised_us <= in->raised_us) {
+			struct alarm_event ev = e->pending[k].ev;
+
+			set_state(in, ALARM_ACK, now);
+			in->acked_us = now;
+			remember(in, ev.operator_name, ev.note);
+			emit_remote(e, i, &ev, 0);
+		}
+		e->pending[k] = e->pending[--e->npending];
+		return;
+	}
+}
+
 /* The condition became active (after the on-delay). */
 static void cond_raise(struct alarm_engine *e, size_t i, double value, int64_t now)
 {
@@ -684,6 +746,8 @@ static void cond_raise(struct alarm_engine *e, size_t i, double value, int64_t n
 		set_state(in, ALARM_UNACK, now);
 		count_raise(e, in, now);
 		emit(e, i, AEV_RAISE, now, "", "", 0);
+		if (e->npending > 0)
+			pending_apply(e, i, now);
 	}
 	/* shelved, suppressed, out of service: silently */
 }
@@ -1182,6 +1246,14 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
 		return 0;
 	switch (ev->kind) {
 	case AEV_ACK:
+		if (in->state == ALARM_NORMAL && in->count == 0 && ev->raised_us > 0 &&
+		    now_us - e->start_us <= ALARM_JOIN_US) {
+			/* This console has just started (a retained state): the
+			 * condition may still be on and raise here after its
+			 * on-delay; the ack then covers that first raise. */
+			pending_add(e, i, ev);
+			return 0;
+		}
 		if (in->state != ALARM_UNACK && in->state != ALARM_RTN_UNACK)
 			return 0;
 		/* an occurrence raised here after their ack is a new one */

@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "phasor/cmd.h"
+#include "phasor/csv.h"
 #include "phasor/qty.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
@@ -48,61 +49,21 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as exactly v. */
-static void format_value(double v, char *buf, size_t size)
-{
-	int prec;
-
-	if (isnan(v)) {
-		util_strlcpy(buf, "nan", size);
-		return;
-	}
-	if (isinf(v)) {
-		util_strlcpy(buf, v > 0 ? "inf" : "-inf", size);
-		return;
-	}
-	for (prec = 15; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}
-
-/* One CSV field: sanitized, quoted when it holds a comma, quote or newline. */
-static void put_csv_field(FILE *out, const char *s)
-{
-	char safe[1024];
-	const char *p;
-
-	util_sanitize(safe, sizeof(safe), s != NULL ? s : "");
-	if (strpbrk(safe, ",\"\r\n") == NULL) {
-		fputs(safe, out);
-		return;
-	}
-	putc('"', out);
-	for (p = safe; *p != '\0'; p++) {
-		if (*p == '"')
-			putc('"', out);
-		putc(*p, out);
-	}
-	putc('"', out);
-}
-
 static int put_csv_row(struct export_ctx *x, const struct store_row *r)
 {
 	char when[40], value[40];
 
 	util_format_time_ms(r->t_us, when, sizeof(when));
-	format_value(r->value, value, sizeof(value));
+	csv_double(r->value, value, sizeof(value));
 	fputs(when, x->out);
 	putc(',', x->out);
-	put_csv_field(x->out, r->meter);
+	csv_field(x->out, r->meter);
 	putc(',', x->out);
-	put_csv_field(x->out, r->quantity);
+	csv_field(x->out, r->quantity);
 	putc(',', x->out);
 	fputs(value, x->out);
 	putc(',', x->out);
-	put_csv_field(x->out, r->unit);
+	csv_field(x->out, r->unit);
 	putc(',', x->out);
 	fputs(qty_quality_name((unsigned)r->quality), x->out);
 	putc('\n', x->out);
@@ -129,7 +90,7 @@ static int put_jsonl_row(struct export_ctx *x, const struct store_row *r)
 	if (finite) {
 		char value[40];
 
-		format_value(r->value, value, sizeof(value));
+		csv_double(r->value, value, sizeof(value));
 		cJSON_AddRawToObject(o, "value", value);
 	} else
 		cJSON_AddNullToObject(o, "value");
@@ -214,8 +175,7 @@ int cmd_export(int argc, char **argv)
 	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0 };
 	const char *db = NULL, *from = NULL, *to = NULL;
 	struct store_reader *r = NULL;
-	char **list = NULL, *cause = NULL, safe[256];
-	int64_t now = util_now_us();
+	char **list = NULL, *cause = NULL;
 	int c, status = EXIT_OK;
 
 	optind = 1;
@@ -238,59 +198,21 @@ int cmd_export(int argc, char **argv)
 			to = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "csv") == 0) {
-				x.format = FORMAT_CSV;
-			} else if (strcmp(optarg, "jsonl") == 0) {
-				x.format = FORMAT_JSONL;
-			} else {
-				fprintf(stderr, "phasor export: unknown format '%s' (csv, jsonl)\n",
-					util_sanitize(safe, sizeof(safe), optarg));
-				usage(stderr);
+			c = cmd_format("export", optarg, usage);
+			if (c < 0)
 				return EXIT_USAGE;
-			}
+			x.format = c == 1 ? FORMAT_JSONL : FORMAT_CSV;
 			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
-		case ':':
-			fprintf(stderr, "phasor export: option '%s' needs a value\n",
-				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
-			usage(stderr);
-			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "phasor export: unknown option '%s'\n",
-				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
-			usage(stderr);
-			return EXIT_USAGE;
+			return cmd_usage_error("export", c, argv, optind, usage);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor export: unexpected argument '%s'\n",
-			util_sanitize(safe, sizeof(safe), argv[optind]));
-		usage(stderr);
+	if (cmd_check_args("export", argc, argv, optind, db, usage) != 0 ||
+	    cmd_time_range("export", from, to, &filter.from_us, &filter.to_us, usage) != 0)
 		return EXIT_USAGE;
-	}
-	if (db == NULL) {
-		fputs("phasor export: --db FILE is required\n", stderr);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (from != NULL && util_parse_time(from, now, &filter.from_us) < 0) {
-		fprintf(stderr, "phasor export: --from: not a TIME: '%s'\n",
-			util_sanitize(safe, sizeof(safe), from));
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (to != NULL && util_parse_time(to, now, &filter.to_us) < 0) {
-		fprintf(stderr, "phasor export: --to: not a TIME: '%s'\n",
-			util_sanitize(safe, sizeof(safe), to));
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (filter.from_us > filter.to_us) {
-		fputs("phasor export: --from is after --to\n", stderr);
-		return EXIT_USAGE;
-	}
 
 	r = store_reader_open(db, &cause);
 	if (r == NULL) {

@@ -586,7 +586,7 @@ static void do_log(struct parse *p, struct sect *s, struct config *c)
 static const char *const mqtt_keys[] = { "uri",	     "client_id", "username",
 					 "password_file", "ca_file", "qos",
 					 "keepalive",     "share_group", "clean_session",
-					 NULL };
+					 "alarm_topic",   NULL };
 
 static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 {
@@ -644,6 +644,19 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 				set_str(p, kv, &c->mqtt.share_group);
 		} else if (strcmp(kv->key, "clean_session") == 0) {
 			get_bool(p, kv, &c->mqtt.clean_session);
+		} else if (strcmp(kv->key, "alarm_topic") == 0) {
+			/* Empty: alarms are not shared. */
+			if (strpbrk(kv->value, "+#") != NULL || has_control(kv->value) ||
+			    kv->value[0] == '/' || strncmp(kv->value, "$", 1) == 0 ||
+			    (kv->value[0] != '\0' && kv->value[strlen(kv->value) - 1] == '/'))
+				perr(p, kv->line,
+				     "alarm_topic: %s is not a topic prefix (no '+', '#', leading '$'"
+				     " or '/', or trailing '/')",
+				     kv->value);
+			else {
+				free(c->mqtt.alarm_topic);
+				c->mqtt.alarm_topic = util_strdup(kv->value);
+			}
 		} else {
 			unknown_key(p, s, kv, mqtt_keys);
 		}
@@ -1376,6 +1389,7 @@ static void set_defaults(struct config *c)
 	c->mqtt.qos = 1;
 	c->mqtt.keepalive_s = 30;
 	c->mqtt.clean_session = true;
+	c->mqtt.alarm_topic = util_strdup("phasor/alarms");
 	c->sync.interval_ms = 10000;
 }
 
@@ -1621,6 +1635,7 @@ void config_free(struct config *c)
 	}
 	free(c->mqtt.ca_file);
 	free(c->mqtt.share_group);
+	free(c->mqtt.alarm_topic);
 	free(c->sync.postgres);
 	if (c->sync.password != NULL) {
 		explicit_bzero(c->sync.password, strlen(c->sync.password));
@@ -1932,6 +1947,8 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, " ca %s", san(a, sizeof(a), c->mqtt.ca_file));
 		if (c->mqtt.share_group != NULL)
 			fprintf(f, " share-group %s", san(a, sizeof(a), c->mqtt.share_group));
+		if (c->mqtt.alarm_topic != NULL && c->mqtt.alarm_topic[0] != '\0')
+			fprintf(f, " alarms %s/#", san(a, sizeof(a), c->mqtt.alarm_topic));
 		fputc('\n', f);
 	} else {
 		fputs("mqtt: not configured\n", f);

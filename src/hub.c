@@ -10,10 +10,14 @@
  */
 #include "phasor/hub.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "phasor/alarm.h"
+#include "phasor/alarmshare.h"
 #include "phasor/log.h"
 #include "phasor/util.h"
 
@@ -41,6 +45,19 @@ struct hub {
 	bool started, stopped;
 	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
+	/* alarms: evaluated in hub_tick, events journaled and shared */
+	struct alarm_engine *alarms;
+	char origin[96];                 /* this console's id */
+	struct source *mqtt;             /* the MQTT source when alarms are shared */
+	char *alarm_events_topic;        /* NULL: not shared */
+	uint64_t mqtt_connects;          /* seen so far (a new connect republishes) */
+	uint64_t alarm_raises_hi;        /* local raises of critical/high alarms */
+	uint64_t alarm_urgent;           /* events worth a redraw at once */
+	uint64_t alarm_msgs_bad;         /* shared alarm messages that did not parse */
+	uint64_t alarm_msgs_applied;
+	int64_t alarm_bad_warned_us;
+	struct alarm_event *alarm_hist;  /* ring of the newest HUB_ALARM_HISTORY events */
+	uint64_t alarm_hist_n;           /* events ever put in the ring */
 };
 
 /* ---- what decoded messages turn into ---- */
@@ -106,6 +123,135 @@ static void on_counter_reset(void *ctx, size_t meter, unsigned qty, double befor
 	put_event(h, (int)meter, t_us, "live", "counter-reset", text);
 }
 
+/* ---- alarms ---- */
+
+static void publish_alarm(struct hub *h, const struct alarm_event *ev)
+{
+	char *json, *topic;
+
+	if (h->mqtt == NULL || h->alarm_events_topic == NULL)
+		return;
+	json = alarmshare_encode(ev);
+	source_mqtt_publish(h->mqtt, h->alarm_events_topic, json, 1, false);
+	if (alarmshare_is_operator_event(ev->kind)) {
+		topic = alarmshare_state_topic(h->cfg->mqtt.alarm_topic, ev->meter, ev->alarm);
+		source_mqtt_publish(h->mqtt, topic, json, 1, true);
+		free(topic);
+	}
+	free(json);
+}
+
+static void on_alarm_event(void *ctx, const struct alarm_event *ev)
+{
+	struct hub *h = ctx;
+	struct store_alarm_event row = {
+		.t_us = ev->t_us,
+		.id = ev->id,
+		.origin = ev->origin,
+		.alarm = ev->alarm,
+		.meter = ev->meter,
+		.quantity = ev->quantity,
+		.priority = alarm_priority_name(ev->priority),
+		.event = alarm_event_name(ev->kind),
+		.state = alarm_state_name(ev->state),
+		.value = ev->value,
+		.limit = ev->limit,
+		.operator_name = ev->operator_name,
+		.note = ev->note,
+		.raised_us = ev->raised_us,
+		.until_us = ev->until_us,
+	};
+
+	if (h->store != NULL)
+		store_put_alarm_event(h->store, &row);
+	if (h->alarm_hist == NULL)
+		h->alarm_hist = util_calloc(HUB_ALARM_HISTORY, sizeof(*h->alarm_hist));
+	h->alarm_hist[h->alarm_hist_n++ % HUB_ALARM_HISTORY] = *ev;
+	if (!ev->remote)
+		publish_alarm(h, ev);
+	if (!ev->remote && ev->kind == AEV_RAISE && ev->priority <= PRIO_HIGH)
+		h->alarm_raises_hi++;
+	if (ev->remote || (ev->kind == AEV_RAISE && ev->priority <= PRIO_HIGH))
+		h->alarm_urgent++;
+	if (ev->priority <= PRIO_HIGH && (ev->kind == AEV_RAISE || ev->kind == AEV_CLEAR))
+		log_info("alarm %s %s on %s: %s (value %g, limit %g)", ev->alarm,
+			 alarm_event_name(ev->kind), ev->meter, alarm_state_name(ev->state),
+			 ev->value, ev->limit);
+	else if (ev->operator_name[0] != '\0')
+		log_info("alarm %s on %s: %s by %s%s%s%s", ev->alarm, ev->meter,
+			 alarm_event_name(ev->kind), ev->operator_name, ev->remote ? " (remote)" : "",
+			 ev->note[0] ? ": " : "", ev->note);
+}
+
+static void on_alarm_msg(void *ctx, const char *topic, const char *payload, size_t len,
+			 int64_t t_us)
+{
+	struct hub *h = ctx;
+	struct alarm_event ev;
+	struct alarmshare_names names;
+	char err[160], shown[160];
+
+	if (h->alarms == NULL)
+		return;
+	if (alarmshare_decode(payload, len, &ev, &names, err, sizeof(err)) < 0) {
+		h->alarm_msgs_bad++;
+		if (t_us - h->alarm_bad_warned_us >= 60000000) {
+			h->alarm_bad_warned_us = t_us;
+			log_warn("mqtt: alarm message on %s ignored: %s (%llu so far)",
+				 util_sanitize(shown, sizeof(shown), topic), err,
+				 (unsigned long long)h->alarm_msgs_bad);
+		}
+		return;
+	}
+	if (strcmp(ev.origin, h->origin) == 0)
+		return; /* our own, back from the broker */
+	ev.remote = true;
+	if (alarm_apply_remote(h->alarms, &ev, util_now_us()) > 0)
+		h->alarm_msgs_applied++;
+}
+
+static int restore_row(void *ctx, const struct store_alarm_event *e)
+{
+	struct hub *h = ctx;
+
+	alarm_restore(h->alarms, e);
+	return 0;
+}
+
+static void alarms_start(struct hub *h)
+{
+	size_t i;
+
+	if (h->store != NULL) {
+		util_strlcpy(h->origin, store_console_id(h->store), sizeof(h->origin));
+	} else {
+		char host[64] = "phasor";
+
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		snprintf(h->origin, sizeof(h->origin), "%s-%ld", host, (long)getpid());
+	}
+	h->alarms = alarm_engine_new(h->cfg, h->origin, on_alarm_event, h);
+	/* States survive a restart: the newest journal row of each alarm. */
+	if (h->store != NULL) {
+		char *cause = NULL;
+		struct store_reader *r = store_reader_open(h->cfg->store.path, &cause);
+
+		if (r == NULL || store_reader_alarm_latest(r, restore_row, h, &cause) < 0) {
+			log_warn("alarms: cannot restore states: %s", cause ? cause : "?");
+		}
+		free(cause);
+		if (r != NULL)
+			store_reader_close(r);
+	}
+	for (i = 0; i < h->nsources; i++)
+		if (h->sources[i]->ops == &source_mqtt_ops)
+			h->mqtt = h->sources[i];
+	if (h->mqtt != NULL && h->cfg->mqtt.alarm_topic != NULL &&
+	    h->cfg->mqtt.alarm_topic[0] != '\0')
+		h->alarm_events_topic = alarmshare_events_topic(h->cfg->mqtt.alarm_topic);
+}
+
 /* ---- lifecycle ---- */
 
 struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
@@ -125,6 +271,7 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	h->sink.samples = on_samples;
 	h->sink.status = on_status;
 	h->sink.event = on_event;
+	h->sink.alarm = on_alarm_msg;
 	for (i = 0; i < UTIL_ARRAY_LEN(all_sources); i++) {
 		char *why = NULL;
 		struct source *s = all_sources[i]->create(cfg, h->q, &why);
@@ -160,6 +307,7 @@ int hub_start(struct hub *h, char **cause)
 		log_info("buffer %s: session %lld", h->cfg->store.path,
 			 (long long)store_session_id(h->store));
 	}
+	alarms_start(h);
 	for (i = 0; i < h->nsources; i++) {
 		if (h->sources[i]->ops->start(h->sources[i], cause) < 0)
 			return -1;
@@ -237,6 +385,8 @@ void hub_tick(struct hub *h, int64_t now_us)
 			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
 			h->current = NULL;
 		}
+	if (h->alarms != NULL && !h->stopped)
+		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
 }
 
 void hub_stop(struct hub *h)
@@ -274,6 +424,9 @@ void hub_free(struct hub *h)
 	if (h->store != NULL)
 		store_close(h->store);
 	queue_free(h->q, free_msg);
+	alarm_engine_free(h->alarms);
+	free(h->alarm_hist);
+	free(h->alarm_events_topic);
 	live_free(h->live);
 	free(h);
 }
@@ -281,6 +434,49 @@ void hub_free(struct hub *h)
 struct live *hub_live(struct hub *h)
 {
 	return h->live;
+}
+
+struct alarm_engine *hub_alarms(struct hub *h)
+{
+	return h->alarms;
+}
+
+size_t hub_alarm_history(const struct hub *h, long inst, const struct alarm_event **out,
+			 size_t max)
+{
+	uint64_t i, first;
+	size_t n = 0;
+
+	if (h->alarm_hist == NULL)
+		return 0;
+	first = h->alarm_hist_n > HUB_ALARM_HISTORY ? h->alarm_hist_n - HUB_ALARM_HISTORY : 0;
+	for (i = h->alarm_hist_n; i > first && n < max; i--) {
+		const struct alarm_event *e = &h->alarm_hist[(i - 1) % HUB_ALARM_HISTORY];
+
+		if (inst < 0 || e->inst == (size_t)inst)
+			out[n++] = e;
+	}
+	return n;
+}
+
+const char *hub_origin(const struct hub *h)
+{
+	return h->origin;
+}
+
+uint64_t hub_alarm_raises_high(const struct hub *h)
+{
+	return h->alarm_raises_hi;
+}
+
+uint64_t hub_alarm_urgent(const struct hub *h)
+{
+	return h->alarm_urgent;
+}
+
+bool hub_alarms_shared(const struct hub *h)
+{
+	return h->alarm_events_topic != NULL;
 }
 
 struct store *hub_store(struct hub *h)

@@ -21,6 +21,8 @@ static void usage(FILE *out)
 	      "                                meter simulator (Modbus TCP server, MQTT publisher)\n"
 	      "  phasor export --db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
 	      "                [--format csv]\n"
+	      "  phasor alarms --db FILE [--from TIME] [--to TIME] [--format csv]\n"
+	      "                                the alarm journal\n"
 	      "  phasor --help, phasor COMMAND --help, phasor --version\n"
 	      "\n"
 	      "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
@@ -37,6 +39,7 @@ static const struct command commands[] = {
 	{ "check-config", cmd_check_config },
 	{ "sim", cmd_sim },
 	{ "export", cmd_export },
+	{ "alarms", cmd_alarms },
 };
 
 int main(int argc, char **argv)

@@ -89,6 +89,9 @@ struct mq_source {
 	struct sample *buf;           /* decode output, hub thread */
 	size_t bufcap;
 	int64_t unknown_warned_us;    /* hub thread */
+	char *alarm_prefix;           /* "<alarm_topic>/": shared alarm messages; NULL: off */
+	uint64_t alarm_msgs, published, publish_failed; /* hub thread */
+	uint64_t connects;            /* under mu: successful connects, ever */
 
 	MQTTAsync client;
 	bool created;
@@ -285,6 +288,7 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
 	stopping = s->stopping || s->stopped;
 	if (!stopping) {
 		s->state = LINK_UP;
+		s->connects++;
 		s->since_us = s->up_us = util_now_us();
 		s->error[0] = '\0';
 		s->reported[0] = '\0';
@@ -525,6 +529,7 @@ static void mq_free(struct mq_source *s)
 	free(s->subqos);
 	free(s->buf);
 	free(s->uri);
+	free(s->alarm_prefix);
 	free(s->client_id);
 	free(s->username);
 	if (s->password != NULL)
@@ -548,7 +553,9 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	for (i = 0; i < cfg->nmeters; i++)
 		if (cfg->meters[i].driver == DRIVER_MQTT)
 			n++;
-	if (n == 0)
+	/* Without MQTT meters the client still runs to share alarms. */
+	if (n == 0 && !(cfg->mqtt.enabled && cfg->mqtt.alarm_topic != NULL &&
+			cfg->mqtt.alarm_topic[0] != '\0'))
 		return NULL;
 	if (uri == NULL || uri[0] == '\0') {
 		*cause = util_strdup("MQTT meters need [mqtt] uri");
@@ -614,7 +621,15 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	s->keepalive_s = cfg->mqtt.keepalive_s > 0 ? cfg->mqtt.keepalive_s : 30;
 	s->clean_session = cfg->mqtt.clean_session;
 
-	s->meters = util_calloc(n, sizeof(*s->meters));
+	s->meters = util_calloc(n ? n : 1, sizeof(*s->meters));
+	if (cfg->mqtt.alarm_topic != NULL && cfg->mqtt.alarm_topic[0] != '\0') {
+		/* Never through a share group: every console needs every event. */
+		s->alarm_prefix = util_printf("%s/", cfg->mqtt.alarm_topic);
+		s->subs = util_reallocarray(s->subs, s->nsubs + 1, sizeof(*s->subs));
+		s->subqos = util_reallocarray(s->subqos, s->nsubs + 1, sizeof(*s->subqos));
+		s->subs[s->nsubs] = util_printf("%s/#", cfg->mqtt.alarm_topic);
+		s->subqos[s->nsubs++] = 1;
+	}
 	for (i = 0; i < cfg->nmeters; i++) {
 		const struct config_meter *cm = &cfg->meters[i];
 		struct mq_meter *m;
@@ -801,6 +816,13 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 		return;
 	topic = source_msg_raw_topic(msg);
 	payload = source_msg_raw_payload(msg);
+	if (s->alarm_prefix != NULL && strncmp(topic, s->alarm_prefix, strlen(s->alarm_prefix)) == 0) {
+		/* Another console's alarm event (or our own coming back). */
+		s->alarm_msgs++;
+		if (sink != NULL && sink->alarm != NULL)
+			sink->alarm(sink->ctx, topic, payload, msg->u.raw.len, msg->t_us);
+		return;
+	}
 	pthread_mutex_lock(&s->mu);
 	up = s->state == LINK_UP;
 	pthread_mutex_unlock(&s->mu);
@@ -1019,6 +1041,49 @@ static void mq_destroy(struct source *src)
 	pthread_mutex_lock(&s->mu);
 	pthread_mutex_unlock(&s->mu);
 	mq_free(s);
+}
+
+int source_mqtt_publish(struct source *src, const char *topic, const char *payload, int qos,
+			bool retained)
+{
+	struct mq_source *s;
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	int rc;
+
+	if (src == NULL || src->ops != &source_mqtt_ops)
+		return -1;
+	s = to_mq(src);
+	if (!s->created || s->stopping || !MQTTAsync_isConnected(s->client)) {
+		s->publish_failed++;
+		return -1;
+	}
+	m.payload = (void *)(uintptr_t)payload;
+	m.payloadlen = (int)strlen(payload);
+	m.qos = qos;
+	m.retained = retained;
+	/* Queued by paho and sent from its thread: never waits on the network. */
+	rc = MQTTAsync_sendMessage(s->client, topic, &m, NULL);
+	if (rc != MQTTASYNC_SUCCESS) {
+		s->publish_failed++;
+		log_debug("mqtt %s: publish on %s: %s", s->uri, topic, MQTTAsync_strerror(rc));
+		return -1;
+	}
+	s->published++;
+	return 0;
+}
+
+uint64_t source_mqtt_connects(struct source *src)
+{
+	struct mq_source *s;
+	uint64_t n;
+
+	if (src == NULL || src->ops != &source_mqtt_ops)
+		return 0;
+	s = to_mq(src);
+	pthread_mutex_lock(&s->mu);
+	n = s->connects;
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 const struct source_ops source_mqtt_ops = {

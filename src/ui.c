@@ -27,6 +27,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,10 @@
 #include <unistd.h>
 
 #include "phasor/fmt.h"
+#include "phasor/alarm.h"
 #include "phasor/log.h"
 #include "phasor/util.h"
+#include "phasor/view.h"
 
 #define TICK_MS 250
 #define THROTTLE_MS 10
@@ -55,7 +58,7 @@ static const struct view_ops *const views[VIEW__COUNT] = {
 static const int refresh_steps[] = { 250, 500, 1000, 2000, 5000, 10000, 30000 };
 
 struct frame {
-	WINDOW *header, *status, *help;
+	WINDOW *header, *banner, *status, *help;
 	bool too_small;
 };
 
@@ -237,6 +240,18 @@ size_t ui_visible_meters(struct ui *ui, size_t *out, size_t max)
 	return k < max ? k : max;
 }
 
+/* The operator: the login name (or $USER), through [operators]. */
+static void set_operator(struct ui *ui)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *login = pw != NULL && pw->pw_name != NULL ? pw->pw_name : getenv("USER");
+
+	if (login == NULL || login[0] == '\0')
+		login = "operator";
+	util_sanitize(ui->operator_name, sizeof(ui->operator_name),
+		      config_operator(ui->cfg, login));
+}
+
 /* ---- layout ---- */
 
 static void layout(struct ui *ui)
@@ -245,19 +260,24 @@ static void layout(struct ui *ui)
 		delwin(frame.header);
 	if (frame.status != NULL)
 		delwin(frame.status);
+	if (frame.banner != NULL)
+		delwin(frame.banner);
 	if (ui->body != NULL)
 		delwin(ui->body);
-	frame.header = frame.status = ui->body = NULL;
+	frame.header = frame.status = frame.banner = ui->body = NULL;
 	getmaxyx(stdscr, ui->rows, ui->cols);
 	frame.too_small = ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS;
 	if (frame.too_small)
 		return;
 	frame.header = newwin(1, ui->cols, 0, 0);
-	ui->body = newwin(ui->rows - 2, ui->cols, 1, 0);
+	frame.banner = newwin(1, ui->cols, 1, 0);
+	ui->body = newwin(ui->rows - 3, ui->cols, 2, 0);
 	frame.status = newwin(1, ui->cols, ui->rows - 1, 0);
-	if (frame.header == NULL || ui->body == NULL || frame.status == NULL)
+	if (frame.header == NULL || frame.banner == NULL || ui->body == NULL ||
+	    frame.status == NULL)
 		util_fail("cannot create the console's windows");
 	leaveok(frame.header, TRUE);
+	leaveok(frame.banner, TRUE);
 	leaveok(ui->body, TRUE);
 	leaveok(frame.status, TRUE);
 }
@@ -283,6 +303,75 @@ static void draw_header(struct ui *ui)
 	}
 	if (ui->read_only && x + 12 < ui->cols)
 		draw_text_right(w, 0, x, ui->cols - x - 1, ROLE_WARNING, "READ-ONLY");
+}
+
+/*
+ * The alarm banner, on every view: unacknowledged alarms by priority and
+ * the newest of the highest priority, or a quiet line when all is well.
+ */
+static void draw_banner(struct ui *ui)
+{
+	static const char *const word[PRIO__COUNT] = { "crit", "high", "med", "low", "diag" };
+	WINDOW *w = frame.banner;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	struct alarm_counts c;
+	unsigned unack = 0, active = 0;
+	int x = 0, p;
+	char buf[256];
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_NORMAL));
+	werase(w);
+	if (e == NULL)
+		return;
+	alarm_counts(e, &c);
+	for (p = 0; p < PRIO__COUNT; p++) {
+		unack += c.unack[p];
+		active += c.active[p];
+	}
+	if (unack == 0) {
+		snprintf(buf, sizeof(buf), " %s no unacknowledged alarm%s", draw_symbol(SYM_OK),
+			 active ? "" : ", none active");
+		x += draw_text(w, 0, x, ui->cols, active ? ROLE_WARNING : ROLE_MUTED, buf);
+		if (active) {
+			snprintf(buf, sizeof(buf), "; %u active (acknowledged)", active);
+			draw_text(w, 0, x, ui->cols - x, ROLE_WARNING, buf);
+		}
+		return;
+	}
+	for (p = 0; p < PRIO__COUNT; p++)
+		if (c.unack[p] > 0)
+			break;
+	snprintf(buf, sizeof(buf), " %s ALARMS", draw_symbol(SYM_ALARM));
+	x += draw_text(w, 0, x, ui->cols, view_prio_role(p), buf);
+	for (p = 0; p < PRIO__COUNT && x < ui->cols; p++) {
+		if (c.unack[p] == 0 && p > PRIO_LOW)
+			continue;
+		snprintf(buf, sizeof(buf), " %u %s", c.unack[p], word[p]);
+		x += draw_text(w, 0, x, ui->cols - x, c.unack[p] ? view_prio_role(p) : ROLE_MUTED, buf);
+	}
+	if (c.newest >= 0 && (size_t)c.newest < alarm_count(e) && x + 10 < ui->cols) {
+		const struct alarm_inst *a = alarm_get(e, (size_t)c.newest);
+		char hm[16];
+
+		snprintf(buf, sizeof(buf), " | %s %s: %s", view_hhmm(a->raised_us, hm, sizeof(hm)),
+			 a->meter_name, a->def->message != NULL ? a->def->message : a->def->name);
+		x += draw_text(w, 0, x, ui->cols - x - (ui->view == VIEW_ALARMS ? 0 : 8),
+			       view_prio_role(a->def->priority), buf);
+		if (ui->view != VIEW_ALARMS)
+			draw_text_right(w, 0, x, ui->cols - x, ROLE_MUTED, " 3:list ");
+	}
+}
+
+/* The terminal bell once per new local critical or high alarm. */
+static void ring_bell(struct ui *ui)
+{
+	uint64_t raised = hub_alarm_raises_high(ui->hub);
+
+	if (raised > ui->bell_seen) {
+		ui->bell_seen = raised;
+		if (ui->cfg->console.bell)
+			beep();
+	}
 }
 
 static void draw_status(struct ui *ui)
@@ -432,10 +521,13 @@ static void redraw_frame(struct ui *ui)
 		return;
 	}
 	draw_header(ui);
+	draw_banner(ui);
+	ring_bell(ui);
 	werase(ui->body);
 	views[ui->view]->draw(ui);
 	draw_status(ui);
 	wnoutrefresh(frame.header);
+	wnoutrefresh(frame.banner);
 	wnoutrefresh(ui->body);
 	wnoutrefresh(frame.status);
 	if (ui->help) {
@@ -558,6 +650,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	int sfd = -1, rc = EXIT_FAILURE;
 	long frames = 0;
 	int64_t next_tick, next_data_redraw;
+	uint64_t urgent_seen = 0;
 	bool running = true, redraw_now = true, data_dirty = false, masked = false;
 
 	memset(&ui, 0, sizeof(ui));
@@ -624,6 +717,10 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	}
 	ui.hub = hub;
 	ui.live = hub_live(hub);
+	ui.alarm_engine = hub_alarms(hub);
+	set_operator(&ui);
+	/* Alarms restored from the journal do not ring again. */
+	ui.bell_seen = hub_alarm_raises_high(hub);
 	kpi = kpi_new(cfg);
 	ui.kpi = kpi;
 
@@ -721,6 +818,12 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 			hub_tick(hub, util_now_us());
 			next_tick = now + TICK_MS * 1000;
 		}
+		/* Another console's action, a new critical or high alarm: now,
+		 * not at the next refresh. */
+		if (hub_alarm_urgent(hub) != urgent_seen) {
+			urgent_seen = hub_alarm_urgent(hub);
+			redraw_now = true;
+		}
 		/* Time moves ages and staleness even without new data. */
 		if (now >= next_data_redraw)
 			data_dirty = true;
@@ -743,6 +846,8 @@ out:
 			delwin(frame.help);
 		if (frame.header != NULL)
 			delwin(frame.header);
+		if (frame.banner != NULL)
+			delwin(frame.banner);
 		if (frame.status != NULL)
 			delwin(frame.status);
 		if (ui.body != NULL)

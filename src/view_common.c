@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasor/alarm.h"
 #include "phasor/fmt.h"
 #include "phasor/util.h"
 
@@ -78,6 +79,32 @@ enum draw_symbol view_risk_symbol(enum risk_level l)
 	case RISK_NORMAL: break;
 	}
 	return SYM_OK;
+}
+
+bool view_is_enter(int ch)
+{
+	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+}
+
+bool view_is_backspace(int ch)
+{
+	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
+}
+
+struct alarm_engine *view_alarm_engine(const struct ui *ui)
+{
+	return ui->alarm_engine;
+}
+
+enum theme_role view_prio_role(int priority)
+{
+	switch (priority) {
+	case PRIO_CRITICAL: return ROLE_CRITICAL;
+	case PRIO_HIGH: return ROLE_ALARM;
+	case PRIO_MEDIUM: return ROLE_WARNING;
+	case PRIO_LOW: return ROLE_NORMAL;
+	default: return ROLE_MUTED;
+	}
 }
 
 const char *view_tier_short(enum pf_tier t)

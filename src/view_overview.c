@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasor/alarm.h"
 #include "phasor/fmt.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
@@ -349,6 +350,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	 */
 	enum theme_role base = ROLE_NORMAL;
 	struct view_snap s;
+	int prio;
 	char buf[64], num[32];
 	double v;
 
@@ -366,7 +368,19 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		draw_text(w, y, 0, n, ROLE_SELECTION, blank);
 		cell(ui, y, lay, C_SEL, ROLE_SELECTION, draw_symbol(SYM_SELECT));
 	}
-	cell(ui, y, lay, C_NAME, selected ? ROLE_SELECTION : base, cm->name);
+	/* Meters with an active or unacknowledged alarm: its symbol in the
+	 * priority's role (beside the name on the selected row). */
+	prio = view_alarm_engine(ui) != NULL ? alarm_meter_priority(view_alarm_engine(ui), meter) : -1;
+	if (prio >= 0 && !selected)
+		cell(ui, y, lay, C_SEL, view_prio_role(prio), draw_symbol(SYM_ALARM));
+	if (prio >= 0 && selected) {
+		char marked[160];
+
+		snprintf(marked, sizeof(marked), "%s%s", draw_symbol(SYM_ALARM), cm->name);
+		cell(ui, y, lay, C_NAME, ROLE_SELECTION, marked);
+	} else {
+		cell(ui, y, lay, C_NAME, selected ? ROLE_SELECTION : base, cm->name);
+	}
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
 	vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
@@ -535,16 +549,6 @@ static void overview_draw(struct ui *ui)
 
 /* ---- keys ---- */
 
-static bool is_enter(int ch)
-{
-	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
-}
-
-static bool is_backspace(int ch)
-{
-	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
-}
-
 static int filter_key(struct ui *ui, int ch)
 {
 	size_t len = strlen(ui->filter);
@@ -554,9 +558,9 @@ static int filter_key(struct ui *ui, int ch)
 	if (ch == 27) {
 		ui->filter[0] = '\0';
 		ui->filter_editing = false;
-	} else if (is_enter(ch)) {
+	} else if (view_is_enter(ch)) {
 		ui->filter_editing = false;
-	} else if (is_backspace(ch)) {
+	} else if (view_is_backspace(ch)) {
 		if (len == 0)
 			return UI_HANDLED;
 		ui->filter[len - 1] = '\0';
@@ -637,7 +641,7 @@ static int overview_key(struct ui *ui, int ch)
 		ui->scroll = 0;
 		return UI_HANDLED | UI_REDRAW;
 	default:
-		if (is_enter(ch)) {
+		if (view_is_enter(ch)) {
 			size_t *vis, n = visible(ui, &vis);
 
 			free(vis);

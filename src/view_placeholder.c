@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * view_placeholder: the alarms (key 3) and trends (key 4) views until the
- * alarm system and the forecast exist. Each says what will come, then shows
- * something useful from what exists today:
- *
- * - Alarms: the risks the analysis finds now on every meter (level, meter,
- *   risk, first action), worst first. These are not alarms yet: nothing
- *   is latched, acknowledged or journaled.
- * - Trends: active power over the last hour, one sparkline per meter.
- *
- * Both scroll with ui->scroll and draw a sensible line on an empty plant.
+ * view_placeholder: the trends view (key 4) until the forecast exists. It
+ * says what will come, then shows active power over the last hour, one
+ * sparkline per meter. It scrolls with ui->scroll and draws a sensible line
+ * on an empty plant.
  */
 #include "phasor/ui.h"
 
@@ -24,7 +18,6 @@
 
 #define TREND_S 3600
 
-static int alarms_total, alarms_page = 1;
 static int trends_total, trends_page = 1;
 
 static size_t nmeters(const struct ui *ui)
@@ -32,156 +25,6 @@ static size_t nmeters(const struct ui *ui)
 	return ui->cfg != NULL ? ui->cfg->nmeters : 0;
 }
 
-/* ---- alarms ---- */
-
-struct risk_row {
-	size_t meter;
-	bool stale;
-	enum comm_status comm;
-	struct analysis_risk r;
-};
-
-static const char *not_live_word(enum comm_status c)
-{
-	return c == COMM_STALE || c == COMM_DOWN ? source_comm_name(c) : "not live";
-}
-
-static int cmp_risk(const void *a, const void *b)
-{
-	const struct risk_row *x = a, *y = b;
-
-	/* worst first; live before stale; then meter order */
-	if (x->r.level != y->r.level)
-		return x->r.level > y->r.level ? -1 : 1;
-	if (x->stale != y->stale)
-		return x->stale ? 1 : -1;
-	if (x->meter != y->meter)
-		return x->meter < y->meter ? -1 : 1;
-	return (int)x->r.kind - (int)y->r.kind;
-}
-
-static void alarms_draw(struct ui *ui)
-{
-	WINDOW *w = ui->body;
-	int rows = getmaxy(w), width = getmaxx(w);
-	size_t n = nmeters(ui), i, k, nr = 0;
-	struct risk_row *rr = util_calloc(n * RISK__COUNT + 1, sizeof(*rr));
-	int head, page, y, lw = 10, mw = 8, rw = 17, vw = 0, aw, x;
-
-	head = view_paragraph(w, 0, 0, width, 2, ROLE_ACCENT,
-			      "The alarm list (acknowledgement, shelving, journal) arrives with the "
-			      "alarm system.");
-	head += view_paragraph(w, head, 0, width, 2, ROLE_MUTED,
-			       "Meanwhile, what the analysis finds now, worst first (nothing is "
-			       "latched yet):");
-	head++;
-	for (i = 0; i < n; i++) {
-		struct view_snap s;
-
-		view_snap(ui, i, &s);
-		if (s.never)
-			continue;
-		for (k = 0; k < s.res.nrisks; k++) {
-			rr[nr].meter = i;
-			rr[nr].stale = s.stale;
-			rr[nr].comm = s.comm;
-			rr[nr].r = s.res.risks[k];
-			nr++;
-		}
-	}
-	if (n == 0) {
-		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
-		alarms_total = 0;
-		free(rr);
-		return;
-	}
-	if (nr == 0) {
-		draw_textf(w, head, 0, width, ROLE_OK, "%s No risk found on any of the %zu meters.",
-			   draw_symbol(SYM_OK), n);
-		alarms_total = 0;
-		free(rr);
-		return;
-	}
-	qsort(rr, nr, sizeof(*rr), cmp_risk);
-
-	/* level, meter (and why it is not live), risk, value (>= 120 columns), first action */
-	for (k = 0; k < nr; k++) {
-		int wd = draw_width(ui->cfg->meters[rr[k].meter].name) +
-			 (rr[k].stale ? 2 + draw_width(not_live_word(rr[k].comm)) + 1 : 0);
-
-		if (wd > mw)
-			mw = wd;
-	}
-	if (mw > 28)
-		mw = 28;
-	if (width >= 120)
-		vw = 24;
-	aw = width - lw - mw - rw - (vw > 0 ? vw + 1 : 0) - 3;
-	if (aw < 12) {
-		mw -= 12 - aw;
-		aw = 12;
-	}
-	x = 0;
-	draw_text(w, head, x, lw, ROLE_HEADER, "Level");
-	draw_text(w, head, x += lw + 1, mw, ROLE_HEADER, "Meter");
-	draw_text(w, head, x += mw + 1, rw, ROLE_HEADER, "Risk");
-	if (vw > 0)
-		draw_text(w, head, x += rw + 1, vw, ROLE_HEADER, "Value");
-	draw_text(w, head, x += (vw > 0 ? vw : rw) + 1, aw, ROLE_HEADER, "First action");
-	head++;
-
-	page = rows - head;
-	alarms_total = (int)nr;
-	alarms_page = page;
-	view_scroll_clamp(ui, alarms_total, page);
-	for (y = 0; y < page && ui->scroll + y < (int)nr; y++) {
-		const struct risk_row *r = &rr[ui->scroll + y];
-		enum theme_role lr = r->stale ? ROLE_STALE : ui_role_risk(r->r.level);
-		enum theme_role tr = r->stale ? ROLE_STALE : ROLE_NORMAL;
-		char buf[128];
-		int yy = head + y;
-
-		x = 0;
-		snprintf(buf, sizeof(buf), "%s %s", draw_symbol(view_risk_symbol(r->r.level)),
-			 analysis_risk_level_name(r->r.level));
-		draw_text(w, yy, x, lw, lr, buf);
-		/* not live: say why ("stale", "down") */
-		if (r->stale)
-			snprintf(buf, sizeof(buf), "%s %s %s", ui->cfg->meters[r->meter].name,
-				 draw_symbol(SYM_STALE), not_live_word(r->comm));
-		else
-			snprintf(buf, sizeof(buf), "%s", ui->cfg->meters[r->meter].name);
-		draw_text(w, yy, x += lw + 1, mw, tr, buf);
-		draw_text(w, yy, x += mw + 1, rw, tr, r->r.text);
-		if (vw > 0)
-			draw_text(w, yy, x += rw + 1, vw, tr, view_risk_numbers(&r->r, buf, sizeof(buf)));
-		draw_text(w, yy, x += (vw > 0 ? vw : rw) + 1, aw, tr,
-			  r->r.actions != NULL && r->r.actions[0] != NULL ? r->r.actions[0] : "-");
-	}
-	if (ui->scroll + page < (int)nr)
-		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
-	free(rr);
-}
-
-static int alarms_key(struct ui *ui, int ch)
-{
-	return view_scroll_key(ui, ch, alarms_total, alarms_page);
-}
-
-static const char *const alarms_help[] = {
-	"Up Down     scroll the risk list (also k j)",
-	"PgUp PgDn   scroll a page",
-	"Home End    top / bottom",
-	NULL,
-};
-
-const struct view_ops view_alarms_ops = {
-	.name = "Alarms",
-	.hotkey = '3',
-	.draw = alarms_draw,
-	.key = alarms_key,
-	.help = alarms_help,
-};
 
 /* ---- trends ---- */
 

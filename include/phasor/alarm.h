@@ -141,6 +141,7 @@ bool alarm_def_matches(const struct alarm_def *d, const char *meter);
 #define ALARM_CHATTER_COUNT 5          /* raises ... */
 #define ALARM_CHATTER_WINDOW_MS 60000  /* ... within this: chattering */
 #define ALARM_REMOTE_GRACE_US 2000000  /* a remote ack covers occurrences raised up to 2 s after it */
+#define ALARM_JOIN_US 60000000         /* ... or, for a console started later, raised in its first minute */
 
 struct alarm_event {
 	enum alarm_event_kind kind;
@@ -243,7 +244,9 @@ long alarm_find(const struct alarm_engine *e, const char *alarm, const char *met
  * Apply another console's event (ev->remote is set by the caller). Only
  * operator events (ack, shelve, unshelve, note) change state; an ack covers
  * the local occurrence only if it was raised before ev->t_us +
- * ALARM_REMOTE_GRACE_US. An id already seen (own events coming back, a
+ * ALARM_REMOTE_GRACE_US, or if this console raised it in its first
+ * ALARM_JOIN_US, as its first raise, and the acknowledged occurrence began
+ * earlier (the console joined while the condition was on). An id already seen (own events coming back, a
  * retained message after a reconnect) is ignored. Returns 1 when applied
  * (the callback got it, remote = true), 0 when ignored.
  */

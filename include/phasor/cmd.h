@@ -2,6 +2,7 @@
 #ifndef PHASOR_CMD_H
 #define PHASOR_CMD_H
 #include <stdint.h>
+#include <stdio.h>
 /*
  * cmd: the subcommands of the phasor binary, one file each (cmd_*.c).
  * Each takes the arguments after the command name (argv[0] is the command)
@@ -15,6 +16,7 @@ int cmd_record(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_alarms(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 
 /*
@@ -36,5 +38,20 @@ int record_run(struct config *cfg, const struct record_opts *o);
  * caller exits 2).
  */
 struct config *cmd_load_config(const char *path);
+
+/*
+ * For the buffer readers' getopt_long loops (cmd_common.c). Each prints
+ * "phasor CMD: ..." and the usage to stderr and returns EXIT_USAGE, or 0
+ * when all is well: an option problem (c ':' missing value, else unknown);
+ * operands left over or no --db; --from/--to not a TIME or reversed (the
+ * bounds are set only when given).
+ */
+int cmd_usage_error(const char *cmd, int c, char **argv, int optind_now, void (*usage)(FILE *));
+int cmd_check_args(const char *cmd, int argc, char **argv, int optind_now, const char *db,
+		   void (*usage)(FILE *));
+/* --format: 0 csv, 1 jsonl, -1 (after printing) anything else. */
+int cmd_format(const char *cmd, const char *arg, void (*usage)(FILE *));
+int cmd_time_range(const char *cmd, const char *from, const char *to, int64_t *from_us,
+		   int64_t *to_us, void (*usage)(FILE *));
 
 #endif

@@ -97,6 +97,7 @@ struct config {
 		int keepalive_s;       /* default 30 */
 		char *share_group;     /* subscribe as $share/GROUP/<filter>, may be NULL */
 		bool clean_session;    /* default true */
+		char *alarm_topic;     /* prefix of the shared alarm topics, default "phasor/alarms"; "" off */
 		int line;
 	} mqtt;
 

@@ -62,6 +62,35 @@ void hub_free(struct hub *h);
 struct live *hub_live(struct hub *h);
 struct store *hub_store(struct hub *h);  /* NULL when no_store */
 
+/*
+ * The alarm engine (after hub_start; NULL before). The owner thread calls
+ * its operator actions (alarm_ack ...); events go to the journal and, with
+ * [mqtt] alarm_topic, to the other consoles.
+ */
+struct alarm_engine *hub_alarms(struct hub *h);
+/*
+ * The newest alarm events of instance inst (-1: of every instance), newest
+ * first, from an in-memory ring of the last HUB_ALARM_HISTORY events (the
+ * journal in the buffer has them all). Pointers valid until the next
+ * dispatch or tick. Returns the count.
+ */
+#define HUB_ALARM_HISTORY 4096
+struct alarm_event;
+size_t hub_alarm_history(const struct hub *h, long inst, const struct alarm_event **out,
+			 size_t max);
+/* This console's id (event origin): the buffer's console id. */
+const char *hub_origin(const struct hub *h);
+/* Local raises of critical and high alarms so far (the console's bell). */
+uint64_t hub_alarm_raises_high(const struct hub *h);
+/*
+ * Alarm events worth showing at once rather than at the next refresh:
+ * another console's actions and raises of critical and high alarms (a
+ * counter; the console redraws when it moves).
+ */
+uint64_t hub_alarm_urgent(const struct hub *h);
+/* Alarm events are shared over MQTT. */
+bool hub_alarms_shared(const struct hub *h);
+
 /* Links of every source (endpoints, broker); returns the total count. */
 size_t hub_links(struct hub *h, struct source_link *out, size_t max);
 

@@ -94,6 +94,8 @@ struct source_sink {
 	void (*samples)(void *ctx, const struct sample *s, size_t n);
 	void (*status)(void *ctx, int meter, const struct meter_comm *c);
 	void (*event)(void *ctx, int meter, int64_t t_us, const char *what, const char *text);
+	/* A message under [mqtt] alarm_topic (shared alarm events); may be NULL. */
+	void (*alarm)(void *ctx, const char *topic, const char *payload, size_t len, int64_t t_us);
 };
 
 enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP, LINK_DOWN };
@@ -143,5 +145,15 @@ struct source {
 
 extern const struct source_ops source_modbus_ops;
 extern const struct source_ops source_mqtt_ops;
+
+/*
+ * Publish on the MQTT source's connection (hub thread; paho queues it and
+ * sends from its own thread). 0, or -1 when src is not the MQTT source or
+ * the broker is not connected (counted).
+ */
+int source_mqtt_publish(struct source *src, const char *topic, const char *payload, int qos,
+			bool retained);
+/* Successful connects so far (a change means: publish retained states again). */
+uint64_t source_mqtt_connects(struct source *src);
 
 #endif

@@ -47,6 +47,7 @@ struct ui {
 	struct hub *hub;
 	struct live *live;
 	struct kpi *kpi;
+	struct alarm_engine *alarm_engine; /* the hub's (hub_alarms), NULL without alarms */
 	const struct theme *theme;
 	bool ascii;               /* pure ASCII output */
 	bool color;               /* colour escapes in use */
@@ -66,6 +67,21 @@ struct ui {
 	bool filter_editing;      /* '/' typed: keys go to the filter */
 	int scroll;               /* first visible row of the current list */
 	bool help;                /* the help overlay is shown */
+	/* ---- alarms ---- */
+	char operator_name[64];   /* who acts: the login name, or its [operators] mapping */
+	struct ui_alarm_view {
+		long sel;             /* selected instance, -1: none */
+		bool show_all;        /* also normal (with history), shelved, suppressed, out of service */
+		bool details;         /* the details panel of the selection */
+		char filter[64];
+		bool filter_editing;
+		int prompt;           /* enum in view_alarms.c: 0 none */
+		char input[256];      /* the prompt's text */
+		char message[200];    /* feedback of the last action */
+		bool message_error;
+		int64_t message_us;
+	} alarms;
+	uint64_t bell_seen;       /* hub_alarm_raises_high already rung for */
 };
 
 struct view_ops {

@@ -45,6 +45,13 @@ enum theme_role view_role(const struct view_snap *s, enum theme_role role);
 enum draw_symbol view_comm_symbol(enum comm_status c);
 enum draw_symbol view_risk_symbol(enum risk_level l);
 
+/* Enter (LF, CR, KEY_ENTER) and Backspace (KEY_BACKSPACE, DEL, BS) for text entry. */
+bool view_is_enter(int ch);
+bool view_is_backspace(int ch);
+/* The console's alarm engine (ui->alarm_engine); NULL when there is none. */
+struct alarm_engine *view_alarm_engine(const struct ui *ui);
+/* The role of an alarm priority (enum alarm_priority): critical, alarm, warning, normal, muted. */
+enum theme_role view_prio_role(int priority);
 /* A PF tier in at most 4 letters: "exc.", "good", "acc.", "poor", "crit", "-". */
 const char *view_tier_short(enum pf_tier t);
 

@@ -143,8 +143,10 @@ t_tmux_start() {
 	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:+$T_CLEANUP_HOOK; }tmux -S '$TMUX_SOCK' kill-server 2>/dev/null"
 }
 # t_tmux_capture NAME [-e]: the visible pane (with -e: with escape sequences).
-t_tmux_capture() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" ${2:-}; }
-t_tmux_keys() { local n=$1; shift; tmux -S "$TMUX_SOCK" send-keys -t "$n" "$@"; }
+# Targets are "=NAME:": exactly session NAME (a bare "b" may resolve to
+# something else once several sessions exist).
+t_tmux_capture() { tmux -S "$TMUX_SOCK" capture-pane -p -t "=$1:" ${2:-}; }
+t_tmux_keys() { local n=$1; shift; tmux -S "$TMUX_SOCK" send-keys -t "=$n:" "$@"; }
 # t_tmux_wait NAME SECONDS PATTERN: until the pane shows PATTERN (grep -E).
 t_tmux_wait() {
 	local n=$1 limit=$2 pat=$3 i=0
@@ -159,7 +161,7 @@ t_tmux_wait() {
 	done
 	return 0
 }
-t_tmux_resize() { tmux -S "$TMUX_SOCK" resize-window -t "$1" -x "$2" -y "$3"; }
+t_tmux_resize() { tmux -S "$TMUX_SOCK" resize-window -t "=$1:" -x "$2" -y "$3"; }
 # t_tmux_wait_exit NAME SECONDS: the command ended; echoes its exit status.
 t_tmux_wait_exit() {
 	local n=$1 limit=$2 i=0

@@ -10,9 +10,13 @@ mkdir -p "$T/run"
 t_tmux_start hup 100 30 env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 \
 	TERM=xterm-256color "$PHASOR" --demo
 t_tmux_wait hup 30 "hvac-roof|paint-line" || t_fail "the console never drew"
-pid=$(pgrep -f "$PHASOR --demo" | head -1)
+# This test's processes only (other tests and sessions may run demos too):
+# the console is the child of the pane's shell, the simulator its child.
+shell=$(tmux -S "$TMUX_SOCK" display-message -p -t "=hup:" '#{pane_pid}')
+pid=$(pgrep -P "$shell" -f "phasor --demo" | head -1)
 [ -n "$pid" ] || t_fail "no console process"
-port=$(pgrep -af "sim --modbus 127.0.0.1:" | grep -o '127.0.0.1:[0-9]*' | head -1)
+sim=$(pgrep -P "$pid" -f "sim --modbus" | head -1)
+[ -n "$sim" ] || t_fail "no simulator under the console"
 tmux -S "$TMUX_SOCK" kill-server
 for _ in $(seq 1 100); do
 	kill -0 "$pid" 2>/dev/null || break
@@ -25,8 +29,8 @@ if kill -0 "$pid" 2>/dev/null; then
 fi
 t_ok "the console stopped when its terminal went away"
 sleep 1
-if [ -n "$port" ] && pgrep -f "sim --modbus $port" >/dev/null; then
-	pkill -f "sim --modbus $port"
+if kill -0 "$sim" 2>/dev/null; then
+	kill "$sim"
 	t_fail "the demo's simulator outlived the console"
 fi
 t_eq "open sessions left in the buffer" 0 \

@@ -676,6 +676,71 @@ static void test_chattering(void **state)
 
 /* ---- (e) other consoles ------------------------------------------------ */
 
+/*
+ * A console started after another acknowledged a standing alarm: the
+ * retained ack arrives before the condition has raised here; the first
+ * raise in the console's first minute is then acknowledged at once. Not a
+ * later raise, not after the first minute, not an occurrence that began
+ * after theirs.
+ */
+static void test_remote_join(void **state)
+{
+	struct fx *b = fx_new(3);
+	struct alarm_event ack;
+	const struct alarm_inst *in;
+
+	(void)state;
+	fx_start(b, "B");
+	memset(&ack, 0, sizeof(ack));
+	ack.kind = AEV_ACK;
+	ack.t_us = T0 - 50 * S;
+	ack.raised_us = T0 - 100 * S;
+	ack.alarm = "hi";
+	ack.meter = "m1";
+	ack.priority = PRIO_HIGH;
+	ack.state = ALARM_ACK;
+	ack.remote = true;
+	snprintf(ack.origin, sizeof(ack.origin), "A");
+	snprintf(ack.id, sizeof(ack.id), "A:j.1");
+	snprintf(ack.operator_name, sizeof(ack.operator_name), "alice");
+	alarm_feed(b->e, 0, LO, true, T0); /* the engine starts at T0, m1 normal */
+	assert_int_equal(alarm_apply_remote(b->e, &ack, T0 + 1 * S), 0);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_NORMAL);
+	rec_clear(&b->rec);
+	alarm_feed(b->e, 0, HI, true, T0 + 5 * S);
+	in = alarm_get(b->e, 0);
+	assert_int_equal(in->state, ALARM_ACK);
+	assert_string_equal(in->operator_name, "alice");
+	assert_int_equal(b->rec.n, 2);
+	assert_int_equal(b->rec.ev[0].kind, AEV_RAISE);
+	assert_int_equal(b->rec.ev[1].kind, AEV_ACK);
+	assert_true(b->rec.ev[1].remote);
+	assert_string_equal(b->rec.ev[1].id, "A:j.1");
+	/* used once: the next occurrence is a new one */
+	alarm_feed(b->e, 0, LO, true, T0 + 6 * S);
+	alarm_feed(b->e, 0, HI, true, T0 + 7 * S);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_UNACK);
+
+	/* m2: their occurrence began after ours could have: not the same */
+	ack.meter = "m2";
+	ack.raised_us = T0 + 20 * S;
+	ack.t_us = T0 + 21 * S;
+	snprintf(ack.id, sizeof(ack.id), "A:j.2");
+	assert_int_equal(alarm_apply_remote(b->e, &ack, T0 + 2 * S), 0);
+	alarm_feed(b->e, 1, HI, true, T0 + 10 * S);
+	assert_int_equal(alarm_get(b->e, 1)->state, ALARM_UNACK);
+
+	/* m3: the raise comes after the first minute */
+	ack.meter = "m3";
+	ack.raised_us = T0 - 100 * S;
+	ack.t_us = T0 - 50 * S;
+	snprintf(ack.id, sizeof(ack.id), "A:j.3");
+	assert_int_equal(alarm_apply_remote(b->e, &ack, T0 + 3 * S), 0);
+	alarm_feed(b->e, 2, HI, true, T0 + ALARM_JOIN_US + 1);
+	assert_int_equal(alarm_get(b->e, 2)->state, ALARM_UNACK);
+	fx_free(b);
+}
+
 static void test_remote(void **state)
 {
 	struct fx *a = fx_new(2), *b = fx_new(2);
@@ -1346,6 +1411,7 @@ int main(void)
 		cmocka_unit_test(test_realarm),
 		cmocka_unit_test(test_chattering),
 		cmocka_unit_test(test_remote),
+		cmocka_unit_test(test_remote_join),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_builtin_live),
 		cmocka_unit_test(test_perf),

@@ -638,6 +638,12 @@ static const struct error_case error_cases[] = {
 	    "number in 1..65535 with nothing after it" } },
 	{ "share_group with a slash", "[mqtt]\nuri = tcp://h:1\nshare_group = a/b\n" MB,
 	  { "t.ini:3: share_group: a/b must not contain '/', '+' or '#'" } },
+	{ "alarm_topic with a wildcard", "[mqtt]\nuri = tcp://h:1\nalarm_topic = plant/+/alarms\n" MB,
+	  { "t.ini:3: alarm_topic: plant/+/alarms is not a topic prefix (no '+', '#', leading '$'"
+	    " or '/', or trailing '/')" } },
+	{ "alarm_topic with a trailing slash", "[mqtt]\nuri = tcp://h:1\nalarm_topic = a/\n" MB,
+	  { "t.ini:3: alarm_topic: a/ is not a topic prefix (no '+', '#', leading '$' or '/', or"
+	    " trailing '/')" } },
 	{ "no meter", "[site]\nname = x\n", { "t.ini: no [meter NAME] section" } },
 	{ "line without '='", MB "just words\n",
 	  { "t.ini:5: expected 'key = value' or '[section]', found: just words" } },

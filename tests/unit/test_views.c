@@ -26,6 +26,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "phasor/alarm.h"
 #include "phasor/analysis.h"
 #include "phasor/draw.h"
 #include "phasor/hub.h"
@@ -48,9 +49,20 @@ struct fixture {
 	struct config cfg;
 	struct live *live;
 	struct kpi *kpi;
+	struct alarm_engine *alarms;
+	struct alarm_event events[64];
+	size_t nevents;
 	struct ui ui;
 	int64_t now;
 };
+
+static void on_alarm(void *ctx, const struct alarm_event *ev)
+{
+	struct fixture *f = ctx;
+
+	if (f->nevents < sizeof(f->events) / sizeof(f->events[0]))
+		f->events[f->nevents++] = *ev;
+}
 
 static SCREEN *screen;
 
@@ -304,6 +316,20 @@ static void build(struct fixture *f, size_t nmeters)
 	}
 	f->kpi = kpi_new(&f->cfg);
 	kpi_update(f->kpi, f->live, f->now);
+	/* The built-in alarm set: press-3's PF 0.75 raised the low-pf alarm
+	 * 5 s ago, compressor-air's comm alarm 4 s ago. */
+	f->alarms = alarm_engine_new(&f->cfg, "test", on_alarm, f);
+	if (nmeters == NMETERS) {
+		long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+		long comm = alarm_find(f->alarms, "comm", "compressor-air");
+
+		assert_true(lowpf >= 0 && comm >= 0);
+		alarm_feed(f->alarms, (size_t)lowpf, 0.75, true, f->now - 60 * S);
+		alarm_feed(f->alarms, (size_t)lowpf, 0.75, true, f->now - 5 * S);
+		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 60 * S);
+		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 4 * S);
+	}
+	f->ui.alarm_engine = f->alarms;
 
 	f->ui.cfg = &f->cfg;
 	f->ui.live = f->live;
@@ -341,6 +367,7 @@ static int teardown(void **state)
 	if (f->ui.body != NULL)
 		delwin(f->ui.body);
 	kpi_free(f->kpi);
+	alarm_engine_free(f->alarms);
 	live_free(f->live);
 	free(f);
 	return 0;
@@ -669,7 +696,8 @@ static void test_ascii_overview(void **state)
 	render(f, &view_overview_ops);
 	assert_cells(f, true);
 	assert_true(row_has(f, 2, "-----"));
-	assert_true(row_has(f, find_row(f, "press-3", 4), "> press-3         o ok"));
+	/* the selected row's meter has an alarm: its mark beside the name */
+	assert_true(row_has(f, find_row(f, "press-3", 4), "> *press-3        o ok"));
 	y = find_row(f, "furnace-foundry", 4);
 	assert_true(row_has(f, y, "~ stale"));
 	assert_true(row_has(f, y, "~150.0"));
@@ -749,7 +777,8 @@ static void test_wide(void **state)
 
 	set_size(f, 60, 200);
 	render(f, &view_alarms_ops);
-	assert_shows(f, "limit");
+	assert_shows(f, "LIMIT");
+	assert_shows(f, "unacknowledged");
 	render(f, &view_trends_ops);
 	assert_shows(f, "press-3");
 	assert_stdscr_blank();
@@ -759,15 +788,6 @@ static void test_placeholders(void **state)
 {
 	struct fixture *f = *state;
 	int y;
-
-	render(f, &view_alarms_ops);
-	assert_shows(f, "The alarm list (acknowledgement, shelving, journal) arrives with the alarm");
-	y = find_row(f, "press-3", 3);
-	assert_true(y > 3);
-	assert_true(row_has(f, y, "major"));
-	assert_true(row_has(f, y, "Poor power factor"));
-	assert_true(row_has(f, y, "Check capacitor"));
-	assert_int_equal(find_row(f, "compressor-air", 3), -1);   /* no data, no risk */
 
 	render(f, &view_trends_ops);
 	assert_shows(f, "Trends and the load forecast arrive in a later release.");
@@ -881,10 +901,138 @@ static void test_empty_plant(void **state)
 	assert_shows(f, "No meters are configured.");
 	assert_int_equal(view_meter_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
 	render(f, &view_alarms_ops);
-	assert_shows(f, "No meters are configured.");
+	assert_shows(f, "no alarm needs attention");
 	render(f, &view_trends_ops);
 	assert_shows(f, "No meters are configured.");
 	assert_stdscr_blank();
+}
+
+
+/* ---- alarms ---- */
+
+static int key(struct fixture *f, int ch)
+{
+	return view_alarms_ops.key(&f->ui, ch);
+}
+
+static void test_alarm_view(void **state)
+{
+	struct fixture *f = *state;
+	int y_pf, y_comm, y;
+	long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+
+	util_strlcpy(f->ui.operator_name, "marie", sizeof(f->ui.operator_name));
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, 0, "Alarms 2 unack, 2 active, 0 shelved, 0 suppressed"));
+	assert_true(row_has(f, 1, "STATE") && row_has(f, 1, "LIMIT"));
+	/* sorted: state, then priority, then newest first: both high, and the
+	 * comm alarm (no on-delay) raised at its first feed, a minute ago */
+	y_comm = find_row(f, "compressor-a", 2);
+	y_pf = find_row(f, "press-3", 2);
+	assert_int_equal(y_pf, 2);
+	assert_int_equal(y_comm, 3);
+	assert_true(row_has(f, y_pf, "UNACK"));
+	assert_true(row_has(f, y_pf, "HIGH"));
+	assert_true(row_has(f, y_pf, "Power factor"));
+	assert_true(row_has(f, y_pf, "0.750"));
+	assert_true(row_has(f, y_pf, "0.850"));
+	assert_true(row_has(f, y_comm, "yes"));
+	/* the selection starts on the first row */
+	assert_true(row_has(f, y_pf, draw_symbol(SYM_SELECT)));
+	assert_cells(f, false);
+	/* Down and Up move it */
+	assert_int_equal(key(f, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.alarms.sel, alarm_find(f->alarms, "comm", "compressor-air"));
+	assert_int_equal(key(f, KEY_UP), UI_HANDLED | UI_REDRAW);
+
+	/* a: press-3's alarm acknowledged by marie */
+	assert_int_equal(f->ui.alarms.sel, lowpf);
+	f->nevents = 0;
+	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_ACK);
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(f->events[0].kind, AEV_ACK);
+	assert_string_equal(f->events[0].operator_name, "marie");
+	render(f, &view_alarms_ops);
+	y_pf = find_row(f, "press-3", 2);
+	assert_int_equal(y_pf, 3); /* acknowledged rows after unacknowledged ones */
+	assert_true(row_has(f, y_pf, "ACKED"));
+	assert_shows(f, "acknowledged: low-pf on press-3");
+	/* a second time: refused, said why */
+	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "low-pf on press-3: nothing to acknowledge");
+
+	/* Enter: the details */
+	assert_int_equal(key(f, '\n'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "low-pf on press-3: priority high, watches pf; ack since");
+	assert_shows(f, "Action: ");
+	assert_shows(f, "Last operator: marie");
+	assert_int_equal(key(f, 27), UI_HANDLED | UI_REDRAW);
+	assert_false(f->ui.alarms.details);
+
+	/* s, 2: shelved for an hour; gone from the list until c */
+	assert_int_equal(key(f, 's'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Shelve for: 1) 15 min 2) 1 h 3) 4 h 4) 8 h 5) one-shot");
+	assert_int_equal(key(f, '2'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_SHELVED);
+	render(f, &view_alarms_ops);
+	assert_int_equal(find_row(f, "press-3       Power", 2), -1);
+	assert_shows(f, "shelved: low-pf on press-3");
+	assert_true(row_has(f, 0, "1 shelved"));
+	assert_int_equal(key(f, 'c'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	y = find_row(f, "press-3", 2);
+	assert_true(y > 0 && row_has(f, y, "SHELVED"));
+	/* u: back (still active, so unacknowledged) */
+	f->ui.alarms.sel = lowpf;
+	assert_int_equal(key(f, 'u'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_UNACK);
+	assert_int_equal(key(f, 'c'), UI_HANDLED | UI_REDRAW);
+
+	/* n: a note, typed */
+	assert_int_equal(key(f, 'n'), UI_HANDLED | UI_REDRAW);
+	key(f, 'o');
+	key(f, 'k');
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Note: ok_");
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_string_equal(alarm_get(f->alarms, (size_t)lowpf)->note, "ok");
+
+	/* / filter */
+	assert_int_equal(key(f, '/'), UI_HANDLED | UI_REDRAW);
+	key(f, 'c');
+	key(f, 'o');
+	key(f, 'm');
+	key(f, '\r');
+	render(f, &view_alarms_ops);
+	assert_true(find_row(f, "compressor-a", 2) > 0);
+	assert_int_equal(find_row(f, "press-3       Power", 2), -1);
+	assert_int_equal(key(f, 27), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_true(find_row(f, "press-3       Power", 2) > 0);
+
+	/* A, y: every visible one */
+	assert_int_equal(key(f, 'A'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Acknowledge the 2 visible unacknowledged alarms? y/n");
+	assert_int_equal(key(f, 'y'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "acknowledged 2 alarms");
+	assert_true(row_has(f, 0, "Alarms 0 unack, 2 active"));
+
+	/* read-only: refused, said so, nothing changes */
+	f->ui.read_only = true;
+	f->nevents = 0;
+	assert_int_equal(key(f, 's'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.alarms.prompt, 0);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "read-only console: alarm states cannot be changed here");
+	assert_int_equal(f->nevents, 0);
+	f->ui.read_only = false;
+	assert_int_equal(key(f, 'x'), UI_IGNORED);
 }
 
 static void test_help(void **state)
@@ -929,6 +1077,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_CSV_H
+#define PHASOR_CSV_H
+/*
+ * csv: what the CSV outputs of the contract share (`phasor export`,
+ * `phasor alarms`): fields sanitized and quoted per RFC 4180, doubles in
+ * the shortest form that reads back as the same value.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+/* One field: sanitized, quoted when it holds a comma, a quote or a newline. */
+void csv_field(FILE *out, const char *s);
+/* The shortest of %.15g, %.16g, %.17g that reads back as exactly v; "nan", "inf". */
+void csv_double(double v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: MIT
+/*
+ * view_alarms: the alarm list (key 3), keyboard-driven.
+ *
+ * Rows are the engine's alarm instances that need attention (unacknowledged,
+ * acknowledged and still active, returned to normal unacknowledged), sorted
+ * by state, then priority, then newest first; `c` also shows the normal
+ * ones that have raised before, and the shelved, suppressed and out of
+ * service ones. Every state is shown three ways: a symbol, a word and the
+ * priority's colour, so it reads the same without colour and in ASCII.
+ *
+ * Actions (refused on a --read-only console): a acknowledge (asks for a note
+ * when the definition wants one), A acknowledge every visible alarm (after
+ * a y/n confirmation), s shelve (a duration from a short menu, capped by
+ * the definition's shelve_max), u unshelve, n note; Enter opens the details
+ * (value and limit at raise and now, first and last time, count, action,
+ * history). Prompts take every key until Enter or Esc.
+ *
+ * UI thread only; everything comes from the engine and the hub's in-memory
+ * event ring, nothing blocks.
+ */
+#include "phasor/ui.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "phasor/alarm.h"
+#include "phasor/util.h"
+#include "phasor/view.h"
+
+enum prompt { P_NONE, P_ACK_NOTE, P_NOTE, P_SHELVE, P_ACK_ALL, P_ACK_ALL_NOTE };
+
+static const struct {
+	const char *label;
+	int64_t ms;
+} shelve_choices[] = {
+	{ "15 min", 15LL * 60 * 1000 },
+	{ "1 h", 3600LL * 1000 },
+	{ "4 h", 4 * 3600LL * 1000 },
+	{ "8 h", 8 * 3600LL * 1000 },
+	{ "one-shot (until it clears)", 0 },
+};
+
+#define MESSAGE_US 8000000 /* feedback stays this long */
+
+/* ---- words, symbols, roles ---- */
+
+static int state_rank(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_UNACK: return 0;
+	case ALARM_RTN_UNACK: return 1;
+	case ALARM_ACK: return 2;
+	case ALARM_SHELVED: return 3;
+	case ALARM_SUPPRESSED: return 4;
+	case ALARM_OOS: return 5;
+	default: return 6;
+	}
+}
+
+static const char *state_word(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_UNACK: return "UNACK";
+	case ALARM_ACK: return "ACKED";
+	case ALARM_RTN_UNACK: return "RTN";
+	case ALARM_SHELVED: return "SHELVED";
+	case ALARM_SUPPRESSED: return "SUPPR";
+	case ALARM_OOS: return "OOS";
+	default: return "normal";
+	}
+}
+
+static enum draw_symbol state_symbol(enum alarm_state s)
+{
+	switch (s) {
+	case ALARM_UNACK: return SYM_ALARM;
+	case ALARM_ACK: return SYM_WARNING;
+	case ALARM_RTN_UNACK: return SYM_DOWN_ARROW;
+	case ALARM_SHELVED:
+	case ALARM_SUPPRESSED: return SYM_STALE;
+	case ALARM_OOS: return SYM_DOWN;
+	default: return SYM_OK;
+	}
+}
+
+static const char *prio_word(enum alarm_priority p)
+{
+	static const char *const w[PRIO__COUNT] = { "CRIT", "HIGH", "MED", "LOW", "DIAG" };
+
+	return (unsigned)p < PRIO__COUNT ? w[p] : "?";
+}
+
+static enum theme_role row_role(const struct alarm_inst *a)
+{
+	if (a->state == ALARM_UNACK || a->state == ALARM_ACK || a->state == ALARM_RTN_UNACK)
+		return view_prio_role(a->def->priority);
+	return ROLE_MUTED;
+}
+
+static char *hhmmss(int64_t t_us, char *buf, size_t size)
+{
+	time_t t = (time_t)(t_us / 1000000);
+	struct tm tm;
+
+	if (t_us <= 0 || localtime_r(&t, &tm) == NULL)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf;
+}
+
+/* A value in its measure's unit, with a sensible precision. */
+static char *value_text(const struct alarm_inst *a, double v, char *buf, size_t size)
+{
+	const char *unit = alarm_measure_unit(a->def->measure, a->def->qty);
+	char num[32];
+	int prec;
+
+	if (a->def->measure == AM_COMM || a->def->measure == AM_STALE) {
+		snprintf(buf, size, "%s", isnan(v) ? "-" : v > 0 ? "yes" : "no");
+		return buf;
+	}
+	if (isnan(v)) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	if (a->def->measure == AM_PF || a->def->measure == AM_TAN_PHI)
+		prec = 3;
+	else
+		prec = fabs(v) >= 1000 ? 0 : fabs(v) >= 10 ? 1 : 2;
+	view_fixed(v, prec, num, sizeof(num));
+	snprintf(buf, size, "%s%s%s", num, unit[0] ? " " : "", unit);
+	return buf;
+}
+
+/* ---- the list ---- */
+
+static bool listed(const struct ui *ui, const struct alarm_inst *a)
+{
+	const char *f = ui->alarms.filter;
+
+	switch (a->state) {
+	case ALARM_UNACK:
+	case ALARM_ACK:
+	case ALARM_RTN_UNACK:
+		break;
+	case ALARM_NORMAL:
+		if (!ui->alarms.show_all || a->count == 0)
+			return false;
+		break;
+	default:
+		if (!ui->alarms.show_all)
+			return false;
+		break;
+	}
+	if (f[0] == '\0')
+		return true;
+	return strcasestr(a->meter_name, f) != NULL || strcasestr(a->def->name, f) != NULL ||
+	       (a->def->message != NULL && strcasestr(a->def->message, f) != NULL) ||
+	       strcasestr(alarm_priority_name(a->def->priority), f) != NULL ||
+	       strcasestr(alarm_state_name(a->state), f) != NULL;
+}
+
+static const struct alarm_engine *sort_engine;
+
+static int cmp_inst(const void *x, const void *y)
+{
+	const struct alarm_inst *a = alarm_get(sort_engine, *(const size_t *)x);
+	const struct alarm_inst *b = alarm_get(sort_engine, *(const size_t *)y);
+	int ra = state_rank(a->state), rb = state_rank(b->state);
+	int64_t ta = a->raised_us ? a->raised_us : a->last_us;
+	int64_t tb = b->raised_us ? b->raised_us : b->last_us;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (a->def->priority != b->def->priority)
+		return a->def->priority < b->def->priority ? -1 : 1;
+	if (ta != tb)
+		return ta > tb ? -1 : 1; /* newest first */
+	return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/* The listed instances in display order (caller frees); returns the count. */
+static size_t visible(const struct ui *ui, size_t **out)
+{
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	size_t n = e != NULL ? alarm_count(e) : 0, i, k = 0;
+	size_t *v = util_calloc(n ? n : 1, sizeof(*v));
+
+	for (i = 0; i < n; i++)
+		if (listed(ui, alarm_get(e, i)))
+			v[k++] = i;
+	sort_engine = e;
+	qsort(v, k, sizeof(*v), cmp_inst);
+	sort_engine = NULL;
+	*out = v;
+	return k;
+}
+
+static long position(const size_t *v, size_t n, long sel)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((long)v[i] == sel)
+			return (long)i;
+	return -1;
+}
+
+/* Rows for the list: the body minus the title, the header and the footer
+ * lines, and the details panel when open. */
+static int list_rows(const struct ui *ui, int details_h)
+{
+	int h = getmaxy(ui->body) - 3 - details_h;
+
+	return h < 1 ? 1 : h;
+}
+
+static int details_height(const struct ui *ui)
+{
+	int h = getmaxy(ui->body);
+
+	if (!ui->alarms.details || ui->alarms.sel < 0)
+		return 0;
+	return h >= 30 ? 16 : h / 2;
+}
+
+static void set_message(struct ui *ui, bool error, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+static void set_message(struct ui *ui, bool error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->alarms.message, sizeof(ui->alarms.message), fmt, ap);
+	va_end(ap);
+	ui->alarms.message_error = error;
+	ui->alarms.message_us = util_now_us();
+}
+
+/* ---- drawing ---- */
+
+static void draw_title(struct ui *ui, size_t shown)
+{
+	WINDOW *w = ui->body;
+	int cols = getmaxx(w), x = 0;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	struct alarm_counts c;
+	unsigned unack = 0, active = 0;
+	int p;
+
+	memset(&c, 0, sizeof(c));
+	if (e != NULL)
+		alarm_counts(e, &c);
+	for (p = 0; p < PRIO__COUNT; p++) {
+		unack += c.unack[p];
+		active += c.active[p];
+	}
+	x += draw_text(w, 0, x, cols, ROLE_ACCENT, "Alarms ");
+	x += draw_textf(w, 0, x, cols - x, unack ? ROLE_ALARM : ROLE_MUTED, "%u %s", unack,
+			cols >= 100 ? "unacknowledged" : "unack");
+	x += draw_textf(w, 0, x, cols - x, ROLE_MUTED, ", %u active, %u shelved, %u suppressed",
+			active, c.shelved, c.suppressed);
+	if (c.oos > 0)
+		x += draw_textf(w, 0, x, cols - x, ROLE_MUTED, ", %u out of service", c.oos);
+	if (ui->alarms.filter_editing || ui->alarms.filter[0] != '\0')
+		x += draw_textf(w, 0, x, cols - x, ROLE_ACCENT, "  /%s%s", ui->alarms.filter,
+				ui->alarms.filter_editing ? "_" : "");
+	draw_text_right(w, 0, x, cols - x, ROLE_MUTED,
+			ui->alarms.show_all ? " all (c)" : " needing attention (c)");
+	(void)shown;
+}
+
+struct cols {
+	int sym, state, prio, time, meter, text, value, limit;
+};
+
+static struct cols layout_cols(int width)
+{
+	/* 80 columns: HH:MM and narrow numbers leave the message ~27 columns. */
+	struct cols c = { 2, 8, 5, 6, 14, 0, 9, 9 };
+
+	if (width >= 100) {
+		c.time = 9;
+		c.value = 11;
+		c.limit = 11;
+	}
+	if (width >= 120) {
+		c.meter = 20;
+		c.value = 13;
+		c.limit = 13;
+	}
+	c.text = width - (c.sym + c.state + c.prio + c.time + c.meter + c.value + c.limit) - 1;
+	if (c.text < 10)
+		c.text = 10;
+	return c;
+}
+
+static void draw_header_row(struct ui *ui, int y, const struct cols *c)
+{
+	WINDOW *w = ui->body;
+	int x = 0;
+
+	x += c->sym;
+	draw_text(w, y, x, c->state, ROLE_HEADER, "STATE");
+	x += c->state;
+	draw_text(w, y, x, c->prio, ROLE_HEADER, "PRIO");
+	x += c->prio;
+	draw_text(w, y, x, c->time, ROLE_HEADER, "SINCE");
+	x += c->time;
+	draw_text(w, y, x, c->meter, ROLE_HEADER, "METER");
+	x += c->meter;
+	draw_text(w, y, x, c->text, ROLE_HEADER, "ALARM");
+	x += c->text;
+	draw_text_right(w, y, x, c->value - 1, ROLE_HEADER, "VALUE");
+	x += c->value;
+	draw_text_right(w, y, x, c->limit - 1, ROLE_HEADER, "LIMIT");
+}
+
+static void draw_row(struct ui *ui, int y, const struct cols *c, size_t i, bool selected)
+{
+	WINDOW *w = ui->body;
+	const struct alarm_inst *a = alarm_get(view_alarm_engine(ui), i);
+	enum theme_role r = row_role(a);
+	char t[16], v[40], text[200];
+	int x = 0;
+
+	if (selected)
+		draw_text(w, y, 0, 1, ROLE_SELECTION, draw_symbol(SYM_SELECT));
+	draw_text(w, y, 1, 1, r, draw_symbol(state_symbol(a->state)));
+	x = c->sym;
+	draw_text(w, y, x, c->state - 1, r, state_word(a->state));
+	x += c->state;
+	draw_text(w, y, x, c->prio - 1, view_prio_role(a->def->priority), prio_word(a->def->priority));
+	x += c->prio;
+	hhmmss(a->raised_us ? a->raised_us : a->since_us, t, sizeof(t));
+	if (c->time < 9)
+		t[5] = '\0'; /* HH:MM */
+	draw_text(w, y, x, c->time - 1, r, t);
+	x += c->time;
+	draw_text(w, y, x, c->meter - 1, selected ? ROLE_SELECTION : ROLE_NORMAL, a->meter_name);
+	x += c->meter;
+	snprintf(text, sizeof(text), "%s%s", a->def->message ? a->def->message : a->def->name,
+		 a->chattering ? " (chattering)" : "");
+	draw_text(w, y, x, c->text - 1, r, text);
+	x += c->text;
+	draw_text_right(w, y, x, c->value - 1, r, value_text(a, a->value, v, sizeof(v)));
+	x += c->value;
+	draw_text_right(w, y, x, c->limit - 1, ROLE_MUTED, value_text(a, a->limit, v, sizeof(v)));
+}
+
+static void draw_details(struct ui *ui, int y0, int h)
+{
+	WINDOW *w = ui->body;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	const struct alarm_inst *a;
+	const struct alarm_event *hist[64];
+	int cols = getmaxx(w), y = y0, k;
+	size_t n, i;
+	char t1[16], t2[16], v1[40], v2[40], v3[40], line[400];
+
+	if (e == NULL || ui->alarms.sel < 0 || (size_t)ui->alarms.sel >= alarm_count(e))
+		return;
+	a = alarm_get(e, (size_t)ui->alarms.sel);
+	draw_rule(w, y++, 0, cols, ROLE_MUTED);
+	snprintf(line, sizeof(line), "%s on %s: priority %s, watches %s; %s since %s",
+		 a->def->name, a->meter_name, alarm_priority_name(a->def->priority),
+		 a->def->measure == AM_QTY ? a->def->quantity : alarm_measure_name(a->def->measure),
+		 alarm_state_name(a->state), hhmmss(a->since_us, t1, sizeof(t1)));
+	draw_text(w, y++, 1, cols - 2, row_role(a), line);
+	if (y < y0 + h && a->def->message != NULL)
+		y += view_paragraph(w, y, 1, cols - 2, 2, ROLE_NORMAL, a->def->message);
+	if (y < y0 + h && a->def->action != NULL && a->def->action[0] != '\0') {
+		snprintf(line, sizeof(line), "Action: %s", a->def->action);
+		y += view_paragraph(w, y, 1, cols - 2, 2, ROLE_ACCENT, line);
+	}
+	if (y < y0 + h) {
+		snprintf(line, sizeof(line), "At raise %s, limit %s (%s%s); now %s",
+			 value_text(a, a->raise_value, v1, sizeof(v1)),
+			 value_text(a, a->limit, v2, sizeof(v2)), alarm_limit_name(a->def->type),
+			 a->def->deadband > 0 ? ", with deadband" : "",
+			 value_text(a, a->value, v3, sizeof(v3)));
+		draw_text(w, y++, 1, cols - 2, ROLE_NORMAL, line);
+	}
+	if (y < y0 + h) {
+		snprintf(line, sizeof(line), "First raised %s, last event %s, raised %u time%s%s%s",
+			 hhmmss(a->first_us, t1, sizeof(t1)), hhmmss(a->last_us, t2, sizeof(t2)),
+			 a->count, a->count == 1 ? "" : "s", a->chattering ? ", CHATTERING" : "",
+			 a->def->ack_note ? "; acknowledging needs a note" : "");
+		draw_text(w, y++, 1, cols - 2, ROLE_NORMAL, line);
+	}
+	if (y < y0 + h && a->state == ALARM_SHELVED) {
+		snprintf(line, sizeof(line), "Shelved %s",
+			 a->shelved_until_us ? "until " : "until it clears (one-shot)");
+		if (a->shelved_until_us)
+			hhmmss(a->shelved_until_us, line + strlen(line), sizeof(line) - strlen(line));
+		draw_text(w, y++, 1, cols - 2, ROLE_MUTED, line);
+	}
+	if (y < y0 + h && (a->operator_name[0] != '\0' || a->note[0] != '\0')) {
+		snprintf(line, sizeof(line), "Last operator: %s%s%s",
+			 a->operator_name[0] ? a->operator_name : "-", a->note[0] ? "; note: " : "",
+			 a->note);
+		draw_text(w, y++, 1, cols - 2, ROLE_NORMAL, line);
+	}
+	if (y >= y0 + h)
+		return;
+	draw_text(w, y++, 1, cols - 2, ROLE_MUTED, "History (newest first):");
+	n = ui->hub != NULL ? hub_alarm_history(ui->hub, ui->alarms.sel, hist, UTIL_ARRAY_LEN(hist))
+			    : 0;
+	if (n == 0 && y < y0 + h)
+		draw_text(w, y++, 3, cols - 4, ROLE_MUTED, "no event since this console started");
+	for (i = 0, k = y; i < n && k < y0 + h; i++, k++) {
+		const struct alarm_event *ev = hist[i];
+
+		snprintf(line, sizeof(line), "%s %-9s -> %-10s %s%s%s%s%s", hhmmss(ev->t_us, t1, sizeof(t1)),
+			 alarm_event_name(ev->kind), alarm_state_name(ev->state),
+			 ev->operator_name[0] ? "by " : "", ev->operator_name,
+			 ev->remote ? " (other console)" : "", ev->note[0] ? ": " : "", ev->note);
+		draw_text(w, k, 3, cols - 4, ROLE_NORMAL, line);
+	}
+}
+
+static void draw_footer(struct ui *ui, int y)
+{
+	WINDOW *w = ui->body;
+	int cols = getmaxx(w);
+	char line[320];
+	size_t i;
+
+	switch ((enum prompt)ui->alarms.prompt) {
+	case P_ACK_NOTE:
+	case P_NOTE:
+	case P_ACK_ALL_NOTE:
+		snprintf(line, sizeof(line), "%s: %s_   (Enter: done, Esc: cancel)",
+			 ui->alarms.prompt == P_NOTE ? "Note" : "Note (required to acknowledge)",
+			 ui->alarms.input);
+		draw_text(w, y, 0, cols, ROLE_ACCENT, line);
+		return;
+	case P_SHELVE: {
+		int x = draw_text(w, y, 0, cols, ROLE_ACCENT, "Shelve for:");
+
+		for (i = 0; i < UTIL_ARRAY_LEN(shelve_choices); i++)
+			x += draw_textf(w, y, x, cols - x, ROLE_ACCENT, " %zu) %s", i + 1,
+					shelve_choices[i].label);
+		draw_text(w, y, x, cols - x, ROLE_MUTED, "  Esc: cancel");
+		return;
+	}
+	case P_ACK_ALL:
+		draw_text(w, y, 0, cols, ROLE_ACCENT, ui->alarms.input);
+		return;
+	case P_NONE:
+		break;
+	}
+	if (ui->alarms.message[0] != '\0' && ui->now_us - ui->alarms.message_us < MESSAGE_US) {
+		draw_text(w, y, 0, cols, ui->alarms.message_error ? ROLE_ALARM : ROLE_OK,
+			  ui->alarms.message);
+		return;
+	}
+	draw_text(w, y, 0, cols, ROLE_MUTED,
+		  ui->read_only ? "read-only console: Enter details, / filter, c all"
+				: "a ack  A ack all  s shelve  u unshelve  n note  Enter details"
+				  "  / filter  c all");
+}
+
+static void alarms_draw(struct ui *ui)
+{
+	WINDOW *w = ui->body;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	int rows = getmaxy(w), cols = getmaxx(w), dh, page, y, k;
+	struct cols c = layout_cols(cols);
+	size_t *v, n;
+	long pos;
+
+	if (e == NULL) {
+		draw_text(w, 0, 0, cols, ROLE_MUTED, "Alarms: not running (no acquisition).");
+		return;
+	}
+	n = visible(ui, &v);
+	/* Keep a selection on a listed row. */
+	pos = position(v, n, ui->alarms.sel);
+	if (pos < 0 && n > 0) {
+		ui->alarms.sel = (long)v[0];
+		pos = 0;
+	} else if (n == 0) {
+		ui->alarms.sel = -1;
+	}
+	dh = details_height(ui);
+	page = list_rows(ui, dh);
+	if (pos >= 0) {
+		if (pos < ui->scroll)
+			ui->scroll = (int)pos;
+		if (pos >= ui->scroll + page)
+			ui->scroll = (int)pos - page + 1;
+	}
+	view_scroll_clamp(ui, (int)n, page);
+	draw_title(ui, n);
+	draw_header_row(ui, 1, &c);
+	y = 2;
+	if (n == 0)
+		draw_text(w, y, 2, cols - 2, ROLE_OK,
+			  ui->alarms.filter[0] ? "no alarm matches the filter"
+			  : ui->alarms.show_all ? "no alarm has raised since the journal began"
+						: "no alarm needs attention");
+	for (k = ui->scroll; k < (int)n && y < 2 + page; k++, y++)
+		draw_row(ui, y, &c, v[k], (long)v[k] == ui->alarms.sel);
+	if (dh > 0)
+		draw_details(ui, rows - 1 - dh, dh);
+	draw_footer(ui, rows - 1);
+	free(v);
+}
+
+/* ---- actions ---- */
+
+static const struct alarm_inst *selected(struct ui *ui)
+{
+	const struct alarm_engine *e = view_alarm_engine(ui);
+
+	if (e == NULL || ui->alarms.sel < 0 || (size_t)ui->alarms.sel >= alarm_count(e))
+		return NULL;
+	return alarm_get(e, (size_t)ui->alarms.sel);
+}
+
+static void report(struct ui *ui, int rc, const char *err, const char *what,
+		   const struct alarm_inst *a)
+{
+	if (rc == 0)
+		set_message(ui, false, "%s: %s on %s", what, a->def->name, a->meter_name);
+	else
+		set_message(ui, true, "%s on %s: %s", a->def->name, a->meter_name, err);
+}
+
+static void do_ack(struct ui *ui, const char *note)
+{
+	const struct alarm_inst *a = selected(ui);
+	char err[160] = "";
+	int rc;
+
+	if (a == NULL)
+		return;
+	rc = alarm_ack(view_alarm_engine(ui), (size_t)ui->alarms.sel, ui->operator_name, note,
+		       util_now_us(), err, sizeof(err));
+	report(ui, rc, err, "acknowledged", a);
+}
+
+static bool needs_ack(const struct alarm_inst *a)
+{
+	return a->state == ALARM_UNACK || a->state == ALARM_RTN_UNACK;
+}
+
+static void do_ack_all(struct ui *ui, const char *note)
+{
+	struct alarm_engine *e = view_alarm_engine(ui);
+	size_t *v, n = visible(ui, &v), i, done = 0, failed = 0;
+	char err[160];
+
+	for (i = 0; i < n; i++) {
+		if (!needs_ack(alarm_get(e, v[i])))
+			continue;
+		if (alarm_ack(e, v[i], ui->operator_name, note, util_now_us(), err, sizeof(err)) == 0)
+			done++;
+		else
+			failed++;
+	}
+	free(v);
+	if (failed > 0)
+		set_message(ui, true, "acknowledged %zu alarm%s, %zu refused (%s)", done,
+			    done == 1 ? "" : "s", failed, err);
+	else
+		set_message(ui, false, "acknowledged %zu alarm%s", done, done == 1 ? "" : "s");
+}
+
+static void do_shelve(struct ui *ui, size_t choice)
+{
+	const struct alarm_inst *a = selected(ui);
+	char err[160] = "";
+	int rc;
+
+	if (a == NULL)
+		return;
+	rc = alarm_shelve(view_alarm_engine(ui), (size_t)ui->alarms.sel, ui->operator_name,
+			  shelve_choices[choice].ms, "", util_now_us(), err, sizeof(err));
+	report(ui, rc, err, "shelved", a);
+}
+
+/* Text entry into buf; returns 1 on Enter, -1 on Esc, 0 otherwise. */
+static int edit(char *buf, size_t size, int ch)
+{
+	size_t len = strlen(buf);
+
+	if (ch == 27)
+		return -1;
+	if (view_is_enter(ch))
+		return 1;
+	if (view_is_backspace(ch)) {
+		if (len > 0)
+			buf[len - 1] = '\0';
+	} else if (ch >= 32 && ch < 127 && len + 1 < size) {
+		buf[len] = (char)ch;
+		buf[len + 1] = '\0';
+	}
+	return 0;
+}
+
+static int prompt_key(struct ui *ui, int ch)
+{
+	enum prompt p = (enum prompt)ui->alarms.prompt;
+	int r;
+
+	if (ch == KEY_RESIZE)
+		return UI_IGNORED;
+	if (p == P_SHELVE) {
+		if (ch >= '1' && ch < '1' + (int)UTIL_ARRAY_LEN(shelve_choices)) {
+			ui->alarms.prompt = P_NONE;
+			do_shelve(ui, (size_t)(ch - '1'));
+		} else if (ch == 27 || ch == 'q') {
+			ui->alarms.prompt = P_NONE;
+		}
+		return UI_HANDLED | UI_REDRAW;
+	}
+	if (p == P_ACK_ALL) {
+		if (ch == 'y' || ch == 'Y') {
+			ui->alarms.prompt = P_NONE;
+			/* One note for all when any of them wants one. */
+			{
+				struct alarm_engine *e = view_alarm_engine(ui);
+				size_t *v, n = visible(ui, &v), i;
+				bool note = false;
+
+				for (i = 0; i < n; i++)
+					if (needs_ack(alarm_get(e, v[i])) &&
+					    alarm_get(e, v[i])->def->ack_note)
+						note = true;
+				free(v);
+				if (note) {
+					ui->alarms.prompt = P_ACK_ALL_NOTE;
+					ui->alarms.input[0] = '\0';
+				} else {
+					do_ack_all(ui, "");
+				}
+			}
+		} else {
+			ui->alarms.prompt = P_NONE;
+			set_message(ui, false, "nothing acknowledged");
+		}
+		return UI_HANDLED | UI_REDRAW;
+	}
+	r = edit(ui->alarms.input, sizeof(ui->alarms.input), ch);
+	if (r < 0) {
+		ui->alarms.prompt = P_NONE;
+	} else if (r > 0) {
+		ui->alarms.prompt = P_NONE;
+		if (p == P_ACK_NOTE) {
+			do_ack(ui, ui->alarms.input);
+		} else if (p == P_ACK_ALL_NOTE) {
+			do_ack_all(ui, ui->alarms.input);
+		} else if (p == P_NOTE) {
+			const struct alarm_inst *a = selected(ui);
+			char err[160] = "";
+
+			if (a != NULL)
+				report(ui,
+				       alarm_note(view_alarm_engine(ui), (size_t)ui->alarms.sel,
+						  ui->operator_name, ui->alarms.input, util_now_us(),
+						  err, sizeof(err)),
+				       err, "note added", a);
+		}
+	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
+static int filter_key(struct ui *ui, int ch)
+{
+	int r;
+
+	if (ch == KEY_RESIZE)
+		return UI_IGNORED;
+	r = edit(ui->alarms.filter, sizeof(ui->alarms.filter), ch);
+	if (r < 0)
+		ui->alarms.filter[0] = '\0';
+	if (r != 0)
+		ui->alarms.filter_editing = false;
+	ui->scroll = 0;
+	return UI_HANDLED | UI_REDRAW;
+}
+
+static int move_sel(struct ui *ui, int ch)
+{
+	size_t *v, n = visible(ui, &v);
+	long pos = position(v, n, ui->alarms.sel), target;
+	int page = list_rows(ui, details_height(ui));
+
+	if (n == 0) {
+		free(v);
+		return UI_HANDLED;
+	}
+	switch (ch) {
+	case KEY_UP:
+	case 'k': target = pos - 1; break;
+	case KEY_DOWN:
+	case 'j': target = pos + 1; break;
+	case KEY_PPAGE: target = pos - page; break;
+	case KEY_NPAGE: target = pos + page; break;
+	case KEY_HOME: target = 0; break;
+	default: target = (long)n - 1; break;
+	}
+	if (pos < 0)
+		target = 0;
+	if (target < 0)
+		target = 0;
+	if (target >= (long)n)
+		target = (long)n - 1;
+	ui->alarms.sel = (long)v[target];
+	free(v);
+	return UI_HANDLED | UI_REDRAW;
+}
+
+static bool refuse_read_only(struct ui *ui)
+{
+	if (!ui->read_only)
+		return false;
+	set_message(ui, true, "read-only console: alarm states cannot be changed here");
+	return true;
+}
+
+static int alarms_key(struct ui *ui, int ch)
+{
+	const struct alarm_inst *a;
+
+	if (view_alarm_engine(ui) == NULL)
+		return UI_IGNORED;
+	if (ui->alarms.prompt != P_NONE)
+		return prompt_key(ui, ch);
+	if (ui->alarms.filter_editing)
+		return filter_key(ui, ch);
+	switch (ch) {
+	case KEY_UP:
+	case KEY_DOWN:
+	case 'k':
+	case 'j':
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+	case KEY_HOME:
+	case KEY_END:
+		return move_sel(ui, ch);
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->alarms.details = !ui->alarms.details;
+		return UI_HANDLED | UI_REDRAW;
+	case 27:
+		if (ui->alarms.details) {
+			ui->alarms.details = false;
+			return UI_HANDLED | UI_REDRAW;
+		}
+		if (ui->alarms.filter[0] != '\0') {
+			ui->alarms.filter[0] = '\0';
+			return UI_HANDLED | UI_REDRAW;
+		}
+		return UI_IGNORED;
+	case '/':
+		ui->alarms.filter_editing = true;
+		return UI_HANDLED | UI_REDRAW;
+	case 'c':
+		ui->alarms.show_all = !ui->alarms.show_all;
+		ui->scroll = 0;
+		return UI_HANDLED | UI_REDRAW;
+	case 'a':
+		if (refuse_read_only(ui))
+			return UI_HANDLED | UI_REDRAW;
+		a = selected(ui);
+		if (a == NULL)
+			return UI_HANDLED;
+		if (a->def->ack_note && needs_ack(a)) {
+			ui->alarms.prompt = P_ACK_NOTE;
+			ui->alarms.input[0] = '\0';
+		} else {
+			do_ack(ui, "");
+		}
+		return UI_HANDLED | UI_REDRAW;
+	case 'A': {
+		size_t *v, n, i, k = 0;
+
+		if (refuse_read_only(ui))
+			return UI_HANDLED | UI_REDRAW;
+		n = visible(ui, &v);
+		for (i = 0; i < n; i++)
+			if (needs_ack(alarm_get(view_alarm_engine(ui), v[i])))
+				k++;
+		free(v);
+		if (k == 0) {
+			set_message(ui, false, "no visible alarm to acknowledge");
+		} else {
+			snprintf(ui->alarms.input, sizeof(ui->alarms.input),
+				 "Acknowledge the %zu visible unacknowledged alarm%s? y/n", k,
+				 k == 1 ? "" : "s");
+			ui->alarms.prompt = P_ACK_ALL;
+		}
+		return UI_HANDLED | UI_REDRAW;
+	}
+	case 's':
+		if (refuse_read_only(ui))
+			return UI_HANDLED | UI_REDRAW;
+		if (selected(ui) != NULL)
+			ui->alarms.prompt = P_SHELVE;
+		return UI_HANDLED | UI_REDRAW;
+	case 'u': {
+		char err[160] = "";
+
+		if (refuse_read_only(ui))
+			return UI_HANDLED | UI_REDRAW;
+		a = selected(ui);
+		if (a != NULL)
+			report(ui,
+			       alarm_unshelve(view_alarm_engine(ui), (size_t)ui->alarms.sel,
+					      ui->operator_name, util_now_us(), err, sizeof(err)),
+			       err, "unshelved", a);
+		return UI_HANDLED | UI_REDRAW;
+	}
+	case 'n':
+		if (refuse_read_only(ui))
+			return UI_HANDLED | UI_REDRAW;
+		if (selected(ui) != NULL) {
+			ui->alarms.prompt = P_NOTE;
+			ui->alarms.input[0] = '\0';
+		}
+		return UI_HANDLED | UI_REDRAW;
+	default:
+		return UI_IGNORED;
+	}
+}
+
+static const char *const alarms_help[] = {
+	"Up Down j k  select (also PgUp PgDn Home End)",
+	"a           acknowledge (asks for a note if needed)",
+	"A           acknowledge every visible alarm (y/n)",
+	"s  u        shelve (15 min .. 8 h, one-shot) / unshelve",
+	"n           add a note to the selected alarm",
+	"Enter       details and history (Esc closes)",
+	"/           filter: meter, alarm, priority, state",
+	"c           also normal, shelved, suppressed alarms",
+	"UNACK  ACKED  RTN (cleared, not acknowledged)",
+	"SHELVED  SUPPR(essed)  OOS (out of service)",
+	NULL,
+};
+
+const struct view_ops view_alarms_ops = {
+	.name = "Alarms",
+	.hotkey = '3',
+	.draw = alarms_draw,
+	.key = alarms_key,
+	.help = alarms_help,
+};

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of alarmshare.c: an alarm event survives the trip through
+ * JSON field for field (NaN as null, big microsecond times exactly), every
+ * malformed payload is refused with a reason, hostile strings come out
+ * sanitized, and topic levels never carry MQTT wildcards or separators.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "phasor/alarm.h"
+#include "phasor/alarmshare.h"
+#include "phasor/util.h"
+
+static void test_roundtrip(void **state)
+{
+	struct alarm_event ev, back;
+	struct alarmshare_names names;
+	char err[128], *json;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = AEV_SHELVE;
+	ev.t_us = 1795000000123456LL;
+	util_strlcpy(ev.id, "plc-1-0a1b2c3d:18a2b.7", sizeof(ev.id));
+	util_strlcpy(ev.origin, "plc-1-0a1b2c3d", sizeof(ev.origin));
+	ev.alarm = "low-pf";
+	ev.meter = "oven \"A\", line 2";
+	ev.quantity = "pf";
+	ev.priority = PRIO_HIGH;
+	ev.state = ALARM_SHELVED;
+	ev.value = 0.8125;
+	ev.limit = NAN;
+	util_strlcpy(ev.operator_name, "Marie Curie", sizeof(ev.operator_name));
+	util_strlcpy(ev.note, "bank 2 out; électricien appelé", sizeof(ev.note));
+	ev.raised_us = 1794999999000001LL;
+	ev.until_us = 1795003600123456LL;
+
+	json = alarmshare_encode(&ev);
+	assert_non_null(strstr(json, "\"limit\":null"));
+	assert_int_equal(alarmshare_decode(json, strlen(json), &back, &names, err, sizeof(err)), 0);
+	free(json);
+	assert_int_equal(back.kind, AEV_SHELVE);
+	assert_true(back.t_us == ev.t_us);
+	assert_string_equal(back.id, ev.id);
+	assert_string_equal(back.origin, ev.origin);
+	assert_string_equal(back.alarm, "low-pf");
+	assert_string_equal(back.meter, "oven \"A\", line 2");
+	assert_string_equal(back.quantity, "pf");
+	assert_int_equal(back.priority, PRIO_HIGH);
+	assert_int_equal(back.state, ALARM_SHELVED);
+	assert_true(back.value == 0.8125);
+	assert_true(isnan(back.limit));
+	assert_string_equal(back.operator_name, "Marie Curie");
+	assert_string_equal(back.note, "bank 2 out; électricien appelé");
+	assert_true(back.raised_us == ev.raised_us);
+	assert_true(back.until_us == ev.until_us);
+	assert_false(back.remote);
+}
+
+static void test_malformed(void **state)
+{
+	static const struct {
+		const char *json, *why;
+	} cases[] = {
+		{ "", "not a JSON object" },
+		{ "[1,2]", "not a JSON object" },
+		{ "{\"id\":\"x\"", "not a JSON object" },
+		{ "{\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}",
+		  "missing id, origin, event, alarm, meter or priority" },
+		{ "{\"id\":\"\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}",
+		  "missing id, origin, event, alarm, meter or priority" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":\"soon\"}",
+		  "t_us, value, limit, raised_us or until_us is not a number" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\"}",
+		  "t_us, value, limit, raised_us or until_us is not a number" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1,\"value\":\"1\"}",
+		  "t_us, value, limit, raised_us or until_us is not a number" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"explode\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}",
+		  "unknown event, priority or state" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"urgent\",\"t_us\":1}",
+		  "unknown event, priority or state" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"state\":\"panic\",\"t_us\":1}",
+		  "unknown event, priority or state" },
+		{ "{\"id\":7,\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}",
+		  "missing id, origin, event, alarm, meter or priority" },
+	};
+	struct alarm_event ev;
+	struct alarmshare_names names;
+	char err[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(alarmshare_decode(cases[i].json, strlen(cases[i].json), &ev, &names,
+						   err, sizeof(err)),
+				 -1);
+		assert_string_equal(err, cases[i].why);
+	}
+}
+
+static void test_sanitized(void **state)
+{
+	static const char json[] =
+	    "{\"id\":\"i\\u001b[2J\",\"origin\":\"o\",\"event\":\"note\",\"alarm\":\"a\\u0007\","
+	    "\"meter\":\"m\\u001b]0;pwned\\u0007\",\"priority\":\"low\",\"t_us\":5,"
+	    "\"operator\":\"eve\\r\\n\",\"note\":\"\\u009b31m red\"}";
+	struct alarm_event ev;
+	struct alarmshare_names names;
+	char err[128];
+	const char *fields[6];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(alarmshare_decode(json, strlen(json), &ev, &names, err, sizeof(err)), 0);
+	fields[0] = ev.id;
+	fields[1] = ev.alarm;
+	fields[2] = ev.meter;
+	fields[3] = ev.operator_name;
+	fields[4] = ev.note;
+	fields[5] = ev.origin;
+	for (i = 0; i < 6; i++) {
+		const unsigned char *p;
+
+		for (p = (const unsigned char *)fields[i]; *p != '\0'; p++) {
+			assert_true(*p >= 0x20 && *p != 0x7f);
+			/* no C1 control (U+0080..U+009F is C2 80..C2 9F in UTF-8) */
+			if (*p == 0xc2)
+				assert_false(p[1] >= 0x80 && p[1] <= 0x9f);
+		}
+	}
+	assert_string_equal(ev.operator_name, "eve??");
+}
+
+static void test_topics(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = alarmshare_events_topic("phasor/alarms");
+	assert_string_equal(t, "phasor/alarms/events");
+	free(t);
+	t = alarmshare_state_topic("plant/a", "line/2+#", "low#pf");
+	assert_string_equal(t, "plant/a/state/line_2__/low_pf");
+	free(t);
+	t = alarmshare_state_topic("p", "", "comm");
+	assert_string_equal(t, "p/state/_/comm");
+	free(t);
+	assert_true(alarmshare_is_operator_event(AEV_ACK));
+	assert_true(alarmshare_is_operator_event(AEV_SHELVE));
+	assert_true(alarmshare_is_operator_event(AEV_UNSHELVE));
+	assert_true(alarmshare_is_operator_event(AEV_NOTE));
+	assert_false(alarmshare_is_operator_event(AEV_RAISE));
+	assert_false(alarmshare_is_operator_event(AEV_CLEAR));
+	assert_false(alarmshare_is_operator_event(AEV_SUPPRESS));
+	assert_false(alarmshare_is_operator_event(AEV_UNSUPPRESS));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_sanitized),
+		cmocka_unit_test(test_topics),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
