@@ -21,6 +21,7 @@ static void usage(FILE *out)
 	      "                                meter simulator (Modbus TCP server, MQTT publisher)\n"
 	      "  phasor export --db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
 	      "                [--format csv]\n"
+	      "  phasor sync -c FILE [--once]  forward the local buffer to PostgreSQL\n"
 	      "  phasor --help, phasor COMMAND --help, phasor --version\n"
 	      "\n"
 	      "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
@@ -37,6 +38,7 @@ static const struct command commands[] = {
 	{ "check-config", cmd_check_config },
 	{ "sim", cmd_sim },
 	{ "export", cmd_export },
+	{ "sync", cmd_sync },
 };
 
 int main(int argc, char **argv)

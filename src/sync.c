@@ -533,7 +533,7 @@ static int local_begin(struct sync *s)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
 			break;
-		if (util_mono_us() > until)
+		if (util_mono_us() > until || stopping(s))
 			break;
 		util_sleep_ms(10);
 	}
@@ -1881,6 +1881,8 @@ void sync_stop(struct sync *s)
 	if (s->started) {
 		pthread_join(s->thread, NULL);
 		s->started = false;
+		/* The final backlog (for the summary), the thread being gone. */
+		refresh_stats(s);
 	}
 }
 
