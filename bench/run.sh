@@ -206,7 +206,7 @@ bench_sync() {
 		echo "[sync]"
 		echo "postgres = $PG_CONNINFO"
 		for m in $(seq 1 200); do
-			printf '[meter m%03d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = %s\nunit = 1\n' "$m" "$port"
+			printf '[meter m%03d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = %s\nunit = %d\n' "$m" "$port" "$m"
 		done
 	} >"$T/sync.ini"
 	# record without the sync worker: a copy of the config without [sync]
@@ -253,7 +253,7 @@ bench_sync() {
 	local ph_rate cp_rate
 	ph_rate=$(awk -v n="$n" -v s="$ph_s" 'BEGIN { printf "%.0f", n / s }')
 	cp_rate=$(awk -v n="$n" -v s="$cp_s" 'BEGIN { printf "%.0f", n / s }')
-	add "| Sync, $((secs / 60)) min backlog of 200 meters x 10 quantities ($n rows) | phasor sync --once: $ph_rate rows/s, drained in $ph_s s | psql \\copy of the same rows: $cp_rate rows/s ($cp_s s) | **$(fdiv "$ph_rate" "$cp_rate")** (target >= 0.5) | one hour of the plant drains in $ph_s s |"
+	add "| Sync, $((secs / 60)) min backlog of 200 meters x 10 quantities ($n rows) | phasor sync --once: $ph_rate rows/s, drained in $ph_s s | psql \\copy of the same rows: $cp_rate rows/s ($cp_s s) | **$(fdiv "$ph_rate" "$cp_rate")** (target >= 0.5) | $((secs / 60)) min of the plant drain in $ph_s s |"
 }
 
 add "| benchmark | phasor | peer | ratio | notes |"
