@@ -1147,7 +1147,7 @@ static int batch_load(struct sync *s, struct batch *b, int64_t after, int64_t en
 		  " WHERE q.kind = 'alarm' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
 	};
 	sqlite3_stmt *st;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	batch_clear(b);
 	if (b->cap < max) {
