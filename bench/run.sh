@@ -4,7 +4,7 @@
 # Prints a summary and writes it to build/bench-results.md. Method and
 # recorded figures: docs/performance.md. Never part of make check.
 #
-# BENCH_ONLY=mqtt|store|modbus|console|alarms runs one; BENCH_QUICK=1 shortens each.
+# BENCH_ONLY=mqtt|store|modbus|console|alarms|sync runs one; BENCH_QUICK=1 shortens each.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -245,6 +245,75 @@ bench_alarms() {
 	max=$(echo $lat | tr ' ' '\n' | sort -n | tail -1)
 	add "| Alarm flood: $((meters * defs)) raises in $(fdiv $((last - first)) 1000000) s, console at 120x40 | key to screen over $n keys: median $p50 ms, max $max ms; journal $raised raises, drops logged: $dropped | (target: key <= 100 ms, 0 dropped) | | latencies (ms):$lat |"
 	t_stop "$SIM_PID" TERM
+
+# ---- 6. Sync to PostgreSQL: phasor sync --once vs psql \copy ----
+# A one-hour backlog of 200 meters (10 quantities each, one poll a second:
+# 7.2 M samples; BENCH_QUICK: 10 minutes) is generated straight into a
+# buffer (SQL, not by recording an hour), then drained by `phasor sync
+# --once` into a private PostgreSQL (fsync off for both sides): the drain
+# time and its rate. The peer: psql \copy of the same rows (a CSV made
+# beforehand, not timed) into a table of the same kind (same columns,
+# partitions, primary key and index) in the same server, same run.
+bench_sync() {
+	local secs=3600 n t0 t1 ph_s cp_s db="$T/sync.db" console
+	[ -n "$quick" ] && secs=600
+	t_postgres
+	local port
+	port=$(t_port) # nothing listens: record only registers the meters
+	{
+		echo "[store]"
+		echo "path = $db"
+		echo "[sync]"
+		echo "postgres = $PG_CONNINFO"
+		for m in $(seq 1 200); do
+			printf '[meter m%03d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = %s\nunit = %d\n' "$m" "$port" "$m"
+		done
+	} >"$T/sync.ini"
+	# record without the sync worker: a copy of the config without [sync]
+	grep -v -e '^\[sync\]' -e '^postgres' "$T/sync.ini" >"$T/sync-rec.ini"
+	"$PHASOR" record -c "$T/sync-rec.ini" --for 0.3 >"$T/sync-rec.log" 2>&1 || t_fail "record failed"
+	local start=$(( ($(date +%s) - secs - 60) * 1000000 ))
+	sqlite3 "$db" "WITH RECURSIVE s(t) AS (SELECT 0 UNION ALL SELECT t + 1 FROM s WHERE t < $secs - 1),
+		q(id) AS (VALUES (0), (1), (2), (6), (7), (8), (13), (17), (21), (25))
+		INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
+		SELECT NULL, $start + t * 1000000 + m.id * 1000, m.id, q.id,
+		       230 + (abs(random()) % 100000) / 1000.0, 0, 1
+		FROM s, meters m, q ORDER BY t, m.id, q.id;
+		UPDATE meta SET value = (SELECT max(seq) FROM samples) WHERE key = 'samples.last_seq';" ||
+		t_fail "cannot generate the backlog"
+	n=$(sqlite3 "$db" "SELECT count(*) FROM samples")
+	console=$(sqlite3 "$db" "SELECT value FROM identity WHERE key = 'console_id'")
+	t0=$(now_s)
+	"$PHASOR" sync -c "$T/sync.ini" --once >"$T/sync-bench.log" 2>&1 || t_fail "sync --once failed: $(tail -3 "$T/sync-bench.log")"
+	t1=$(now_s)
+	ph_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	[ "$(t_psql "SELECT count(*) FROM phasor.samples")" = "$n" ] || t_fail "not every row arrived"
+	# The peer's input: the same rows as CSV (not timed).
+	sqlite3 -csv "$db" "SELECT printf('%s.%06d+00', datetime(s.t_us / 1000000, 'unixepoch'), s.t_us % 1000000),
+		'$console', m.name, q.name, printf('%!.17g', s.value), 'good', s.seq, s.session_id
+		FROM samples s JOIN meters m ON m.id = s.meter_id JOIN quantities q ON q.id = s.qty_id
+		ORDER BY s.seq" >"$T/rows.csv"
+	t_psql "CREATE SCHEMA bench;
+		CREATE TABLE bench.samples (LIKE phasor.samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+			PRIMARY KEY (console, seq, time)) PARTITION BY RANGE (time);
+		CREATE INDEX ON bench.samples (meter, quantity, time);" >/dev/null
+	local d
+	for d in -1 0 1; do
+		t_psql "CREATE TABLE bench.p$((d + 1)) PARTITION OF bench.samples FOR VALUES
+			FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '$d day')
+			TO (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '$((d + 1)) day')" >/dev/null
+	done
+	t0=$(now_s)
+	PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=phasor" -X -q -v ON_ERROR_STOP=1 \
+		-c "\\copy bench.samples(time, console, meter, quantity, value, quality, seq, session) FROM '$T/rows.csv' WITH (FORMAT csv)" ||
+		t_fail "psql \\copy failed"
+	t1=$(now_s)
+	cp_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	[ "$(t_psql "SELECT count(*) FROM bench.samples")" = "$n" ] || t_fail "psql copied a different count"
+	local ph_rate cp_rate
+	ph_rate=$(awk -v n="$n" -v s="$ph_s" 'BEGIN { printf "%.0f", n / s }')
+	cp_rate=$(awk -v n="$n" -v s="$cp_s" 'BEGIN { printf "%.0f", n / s }')
+	add "| Sync, $((secs / 60)) min backlog of 200 meters x 10 quantities ($n rows) | phasor sync --once: $ph_rate rows/s, drained in $ph_s s | psql \\copy of the same rows: $cp_rate rows/s ($cp_s s) | **$(fdiv "$ph_rate" "$cp_rate")** (target >= 0.5) | $((secs / 60)) min of the plant drain in $ph_s s |"
 }
 
 add "| benchmark | phasor | peer | ratio | notes |"
@@ -254,6 +323,7 @@ case "$only" in "" | store) bench_store ;; esac
 case "$only" in "" | modbus) bench_modbus ;; esac
 case "$only" in "" | console) bench_console ;; esac
 case "$only" in "" | alarms) bench_alarms ;; esac
+case "$only" in "" | sync) bench_sync ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -24,6 +24,7 @@
 #include "phasor/hub.h"
 #include "phasor/log.h"
 #include "phasor/payload.h"
+#include "phasor/sync.h"
 #include "phasor/util.h"
 
 #define TICK_MS 250
@@ -83,6 +84,7 @@ static void log_summary(struct hub *h, const char *prefix)
 	struct source_link links[64];
 	size_t n, i, up = 0;
 	uint64_t rejected = 0, received = 0;
+	char sync_part[128] = "";
 	size_t k;
 
 	hub_get_stats(h, &hs);
@@ -99,11 +101,18 @@ static void log_summary(struct hub *h, const char *prefix)
 	} else {
 		memset(&ss, 0, sizeof(ss));
 	}
+	if (hub_sync(h) != NULL) {
+		struct sync_stats ys;
+
+		sync_get_stats(hub_sync(h), &ys);
+		snprintf(sync_part, sizeof(sync_part), ", sync %s: backlog %" PRId64 ", forwarded %" PRIu64,
+			 sync_state_name(ys.state), ys.backlog, ys.forwarded);
+	}
 	log_info("%s: %" PRIu64 " samples, %zu/%zu links up, mqtt %" PRIu64 " received %" PRIu64
 		 " rejected, queue %zu (max %zu), buffer %s: %" PRIu64 " written, %zu queued, %" PRIu64
-		 " dropped",
+		 " dropped%s",
 		 prefix, hs.samples, up, n, received, rejected, hs.queue_depth, hs.queue_high_water,
-		 store_state_name(ss.state), ss.written, ss.queued, ss.dropped);
+		 store_state_name(ss.state), ss.written, ss.queued, ss.dropped, sync_part);
 }
 
 int record_run(struct config *cfg, const struct record_opts *o)
@@ -204,6 +213,15 @@ int record_run(struct config *cfg, const struct record_opts *o)
 
 		for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
 			log_link(&links[i]);
+	}
+	if (hub_sync(h) != NULL) {
+		struct sync_stats ys;
+
+		sync_get_stats(hub_sync(h), &ys);
+		log_info("sync: %s, forwarded %" PRIu64 " samples and %" PRIu64
+			 " alarm events, backlog %" PRId64 ", quarantined %" PRId64 "%s%s",
+			 sync_state_name(ys.state), ys.forwarded, ys.alarms_forwarded, ys.backlog,
+			 ys.quarantined, ys.error[0] ? ", last error: " : "", ys.error);
 	}
 	rc = EXIT_OK;
 	if (hub_store(h) != NULL) {

@@ -36,6 +36,7 @@
 #include "phasor/payload.h"
 #include "phasor/qty.h"
 #include "phasor/regmap.h"
+#include "phasor/sync.h"
 #include "phasor/util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -528,8 +529,8 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 	}
 }
 
-static const char *const store_keys[] = { "path",      "retention",	 "queue_max",
-					  "batch_rows", "commit_interval", NULL };
+static const char *const store_keys[] = { "path",	      "retention", "queue_max", "batch_rows",
+					  "commit_interval", "quota",	   NULL };
 
 static void do_store(struct parse *p, struct sect *s, struct config *c)
 {
@@ -551,6 +552,20 @@ static void do_store(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "commit_interval") == 0) {
 			if (get_duration(p, kv, 10, 60000, "10ms..60s", &ms))
 				c->store.commit_ms = (int)ms;
+		} else if (strcmp(kv->key, "quota") == 0) {
+			uint64_t bytes;
+
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "none") == 0)
+				c->store.quota_bytes = 0;
+			else if (sync_parse_size(kv->value, &bytes) < 0 || bytes < 1000000)
+				perr(p, kv->line,
+				     "quota: '%s' is not a size of at least 1MB (e.g. 2GB, 500MB)"
+				     " or none",
+				     kv->value);
+			else
+				c->store.quota_bytes = bytes;
 		} else {
 			unknown_key(p, s, kv, store_keys);
 		}

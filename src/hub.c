@@ -19,6 +19,7 @@
 #include "phasor/alarm.h"
 #include "phasor/alarmshare.h"
 #include "phasor/log.h"
+#include "phasor/sync.h"
 #include "phasor/util.h"
 
 #define DEFAULT_QUEUE 65536
@@ -40,6 +41,7 @@ struct hub {
 	size_t nsources;
 	struct live *live;
 	struct store *store;
+	struct sync *sync;               /* the sync worker, NULL when none */
 	struct source_sink sink;
 	const struct source *current;    /* whose decode/tick is running */
 	bool started, stopped;
@@ -306,6 +308,11 @@ int hub_start(struct hub *h, char **cause)
 		h->started = true;
 		log_info("buffer %s: session %lld", h->cfg->store.path,
 			 (long long)store_session_id(h->store));
+		if (h->cfg->sync.enabled) {
+			h->sync = sync_new(h->cfg, h->cfg->store.path, cause);
+			if (h->sync == NULL || sync_start(h->sync, cause) < 0)
+				return -1;
+		}
 	}
 	alarms_start(h);
 	for (i = 0; i < h->nsources; i++) {
@@ -404,6 +411,8 @@ void hub_stop(struct hub *h)
 		;
 	if (h->store != NULL)
 		store_stop(h->store, STOP_DRAIN_MS);
+	/* Prompt even on a dead server (the socket is shut down). */
+	sync_stop(h->sync);
 }
 
 static void free_msg(void *m)
@@ -421,6 +430,7 @@ void hub_free(struct hub *h)
 		hub_stop(h);
 	for (i = 0; i < h->nsources; i++)
 		h->sources[i]->ops->destroy(h->sources[i]);
+	sync_free(h->sync);
 	if (h->store != NULL)
 		store_close(h->store);
 	queue_free(h->q, free_msg);
@@ -482,6 +492,11 @@ bool hub_alarms_shared(const struct hub *h)
 struct store *hub_store(struct hub *h)
 {
 	return h->store;
+}
+
+struct sync *hub_sync(struct hub *h)
+{
+	return h->sync;
 }
 
 size_t hub_links(struct hub *h, struct source_link *out, size_t max)

@@ -23,6 +23,7 @@ static void usage(FILE *out)
 	      "                [--format csv]\n"
 	      "  phasor alarms --db FILE [--from TIME] [--to TIME] [--format csv]\n"
 	      "                                the alarm journal\n"
+	      "  phasor sync -c FILE [--once]  forward the local buffer to PostgreSQL\n"
 	      "  phasor --help, phasor COMMAND --help, phasor --version\n"
 	      "\n"
 	      "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
@@ -40,6 +41,7 @@ static const struct command commands[] = {
 	{ "sim", cmd_sim },
 	{ "export", cmd_export },
 	{ "alarms", cmd_alarms },
+	{ "sync", cmd_sync },
 };
 
 int main(int argc, char **argv)

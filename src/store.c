@@ -144,6 +144,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE identity(\n"
 	"  key TEXT PRIMARY KEY,\n"
 	"  value TEXT NOT NULL) WITHOUT ROWID;\n",
+	/* 2 -> 3: the sync (src/sync.c): its watermarks in meta and the rows
+	 * the central database refused for a data reason. */
+	"CREATE TABLE sync_quarantine(\n"
+	"  kind TEXT NOT NULL,        -- 'sample' or 'alarm'\n"
+	"  seq INTEGER NOT NULL,      -- samples.seq or alarm_events.seq\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  sqlstate TEXT,\n"
+	"  error TEXT NOT NULL,\n"
+	"  first_us INTEGER NOT NULL,\n"
+	"  last_us INTEGER NOT NULL,\n"
+	"  attempts INTEGER NOT NULL DEFAULT 1,\n"
+	"  PRIMARY KEY (kind, seq)) WITHOUT ROWID;\n"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('sync.samples_seq', 0),\n"
+	"  ('sync.alarms_seq', 0), ('sync.quota_dropped', 0);\n",
 };
 
 _Static_assert(STORE_APP_ID == 0x50485352, "PHSR");

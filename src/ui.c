@@ -37,8 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "phasor/fmt.h"
 #include "phasor/alarm.h"
+#include "phasor/fmt.h"
+#include "phasor/sync.h"
 #include "phasor/log.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
@@ -413,6 +414,26 @@ static void draw_status(struct ui *ui)
 			       : ss.dropped > 0	    ? ROLE_ALARM
 						    : ROLE_STATUS,
 			       buf);
+	}
+	if (hub_sync(ui->hub) != NULL) {
+		/* " db ok 0 " / " db down 12k 5m ": connection, backlog, oldest. */
+		struct sync_stats ys;
+		char cnt[16], a[16] = "";
+
+		sync_get_stats(hub_sync(ui->hub), &ys);
+		if (ys.backlog < 10000)
+			snprintf(cnt, sizeof(cnt), "%lld",
+				 (long long)(ys.backlog > 0 ? ys.backlog : 0));
+		else if (ys.backlog < 10000000)
+			snprintf(cnt, sizeof(cnt), "%lldk", (long long)(ys.backlog / 1000));
+		else
+			snprintf(cnt, sizeof(cnt), "%lldM", (long long)(ys.backlog / 1000000));
+		if (ys.oldest_unsynced_us > 0 && ui->now_us - ys.oldest_unsynced_us > 60000000)
+			fmt_age(ui->now_us - ys.oldest_unsynced_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " db %s %s%s%s ", ys.connected ? "ok" : "down", cnt,
+			 a[0] ? " " : "", a);
+		x += draw_text(w, 0, x, ui->cols - x,
+			       !ys.connected || ys.quarantined > 0 ? ROLE_ALARM : ROLE_STATUS, buf);
 	}
 	if (ui->note != NULL && ui->note[0] != '\0' && x < ui->cols - 30)
 		x += draw_text(w, 0, x, ui->cols - x - 24, ROLE_WARNING, ui->note);

@@ -23,6 +23,7 @@
 #include "phasor/fmt.h"
 #include "phasor/payload.h"
 #include "phasor/store.h"
+#include "phasor/sync.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
@@ -242,6 +243,56 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 	view_lines_add(ls, 0);
 }
 
+/* The sync to the central database (issue 5): state, backlog, rate. */
+static void sync_block(struct ui *ui, struct view_lines *ls)
+{
+	struct sync *sy = hub_sync(ui->hub);
+	struct view_line *l;
+	struct sync_stats ys;
+	char a[48];
+
+	view_lines_add(ls, 0);
+	l = view_lines_add(ls, 0);
+	view_seg(l, ROLE_ACCENT, "Central database");
+	if (sy == NULL) {
+		view_seg(l, ROLE_MUTED, "  not configured: no [sync], rows stay in the buffer");
+		return;
+	}
+	sync_get_stats(sy, &ys);
+	view_seg(l, ROLE_NORMAL, "  ");
+	view_seg(l, ys.connected ? ROLE_OK : ROLE_CRITICAL, "%s %s",
+		 draw_symbol(ys.connected ? SYM_OK : SYM_DOWN),
+		 ys.connected ? "connected" : sync_state_name(ys.state));
+	if (ys.since_us > 0) {
+		view_seg(l, ROLE_MUTED, " for ");
+		view_seg(l, ROLE_NORMAL, "%s", age(ui, ys.since_us, a, sizeof(a)));
+	}
+	l = view_lines_add(ls, 2);
+	if (ys.backlog >= 0)
+		snprintf(a, sizeof(a), "%lld rows", (long long)ys.backlog);
+	else
+		util_strlcpy(a, "?", sizeof(a));
+	kv(l, "backlog", ys.backlog > 0 && !ys.connected ? ROLE_ALARM : ROLE_NORMAL, a);
+	kv(l, "oldest unsynced", ROLE_NORMAL,
+	   ys.oldest_unsynced_us > 0 ? age(ui, ys.oldest_unsynced_us, a, sizeof(a)) : "-");
+	snprintf(a, sizeof(a), "%.0f rows/s", ys.rate);
+	kv(l, "rate", ROLE_NORMAL, a);
+	l = view_lines_add(ls, 2);
+	kv(l, "forwarded", ROLE_NORMAL, u64(ys.forwarded, a, sizeof(a)));
+	kv(l, "quarantined", ys.quarantined > 0 ? ROLE_ALARM : ROLE_NORMAL,
+	   u64((uint64_t)(ys.quarantined > 0 ? ys.quarantined : 0), a, sizeof(a)));
+	if (ys.quota_dropped > 0)
+		kv(l, "deleted under quota", ROLE_ALARM, u64(ys.quota_dropped, a, sizeof(a)));
+	kv(l, "last sync", ROLE_NORMAL,
+	   ys.last_sync_us > 0 ? age(ui, ys.last_sync_us, a, sizeof(a)) : "never");
+	if (ys.last_sync_us > 0)
+		view_seg(l, ROLE_MUTED, " ago");
+	if (ys.error[0] != '\0') {
+		l = view_lines_add(ls, 2);
+		kv(l, "last error", ROLE_ALARM, ys.error);
+	}
+}
+
 static void buffer_block(struct ui *ui, struct view_lines *ls)
 {
 	struct store *st = hub_store(ui->hub);
@@ -285,6 +336,7 @@ static void buffer_block(struct ui *ui, struct view_lines *ls)
 	l = view_lines_add(ls, 2);
 	kv(l, "file", ROLE_NORMAL,
 	   ui->cfg != NULL && ui->cfg->store.path != NULL ? ui->cfg->store.path : "-");
+	sync_block(ui, ls);
 
 	hub_get_stats(ui->hub, &hs);
 	if (hs.throttled > bp.throttled)

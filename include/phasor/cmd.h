@@ -18,6 +18,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_alarms(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 
 /*
  * The acquisition loop of `phasor record`:

@@ -79,6 +79,7 @@ struct config {
 		size_t queue_max;      /* samples held in memory when the disk refuses; default 1000000 */
 		int batch_rows;        /* commit every N rows, default 5000 */
 		int commit_ms;         /* and at least this often, default 1000 */
+		uint64_t quota_bytes;  /* [store] quota: past it the sync prunes oldest first; 0: none */
 	} store;
 
 	struct {

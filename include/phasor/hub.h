@@ -61,6 +61,9 @@ void hub_free(struct hub *h);
 
 struct live *hub_live(struct hub *h);
 struct store *hub_store(struct hub *h);  /* NULL when no_store */
+/* The sync worker (started when [sync] is configured and a store is open),
+ * or NULL. */
+struct sync *hub_sync(struct hub *h);
 
 /*
  * The alarm engine (after hub_start; NULL before). The owner thread calls

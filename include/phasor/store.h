@@ -24,6 +24,11 @@
  *   alarm_events(seq, t_us, id, origin, session_id, alarm, meter, quantity,
  *                priority, event, state, value, limit_value, operator, note,
  *                raised_us, until_us)  -- the alarm journal (issue 4)
+ *   sync_quarantine(kind, seq, t_us, sqlstate, error, first_us, last_us,
+ *                attempts)  -- rows PostgreSQL refused (src/sync.c); the
+ *                sync's watermarks are meta keys sync.samples_seq,
+ *                sync.alarms_seq, and sync.quota_dropped counts unsynced
+ *                samples deleted under [store] quota
  * seq is the local sequence number: every sample is its own row, two
  * samples with the same time are never merged. The writer assigns it from
  * the counter in meta, so it is never reused even after rows are pruned
@@ -37,7 +42,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

@@ -172,3 +172,63 @@ t_tmux_wait_exit() {
 	done
 	cat "$T/$n.exit"
 }
+
+# ---- PostgreSQL: a private server ----
+# t_postgres: initdb in $T/pg, a server on a free loopback port with its
+# socket in $T/pg-sock (fsync off: tests only), as the postgres system user
+# when running as root. Sets PG_PORT, PG_HOST (the socket directory),
+# PG_CONNINFO (database phasor, user phasor, trust on loopback) and
+# PG_BIN. Stopped (immediate) when the test exits. t_pg_stop / t_pg_start
+# stop and start the same server (outage tests).
+t_pg_bindir() {
+	local d
+	d=$(pg_config --bindir 2>/dev/null)
+	[ -x "$d/initdb" ] || d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -x "$d/initdb" ] || t_fail "PostgreSQL server binaries (initdb) not found"
+	echo "$d"
+}
+t_pg_run() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+t_postgres() {
+	PG_BIN=$(t_pg_bindir)
+	PG_PORT=$(t_port)
+	PG_DATA="$T/pg/data"
+	PG_HOST="$T/pg/sock"
+	mkdir -p "$PG_DATA" "$PG_HOST"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres "$T/pg"
+	t_pg_run "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres --no-sync \
+		>"$T/pg-initdb.out" 2>&1 || { cat "$T/pg-initdb.out"; t_fail "initdb failed"; }
+	cat >>"$PG_DATA/postgresql.conf" <<EOC
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_HOST'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 50
+EOC
+	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:+$T_CLEANUP_HOOK; }t_pg_run '$PG_BIN/pg_ctl' -D '$PG_DATA' -m immediate stop >/dev/null 2>&1"
+	t_pg_start
+	t_pg_run "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U postgres -qAt \
+		-c "CREATE ROLE phasor LOGIN SUPERUSER" -c "CREATE DATABASE phasor OWNER phasor" \
+		>/dev/null || t_fail "cannot create the test database"
+	PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=phasor user=phasor connect_timeout=3"
+}
+t_pg_start() {
+	t_pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$T/pg/server.log" -w -t 30 start \
+		>/dev/null || { tail -20 "$T/pg/server.log"; t_fail "PostgreSQL did not start"; }
+}
+t_pg_stop() {
+	t_pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m "${1:-fast}" -w stop >/dev/null ||
+		t_fail "PostgreSQL did not stop"
+}
+# t_psql SQL: one value per line, fields separated by |.
+t_psql() {
+	PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=phasor" \
+		-X -qAt -v ON_ERROR_STOP=1 -c "$1"
+}

@@ -335,6 +335,7 @@ static void test_defaults(void **state)
 	assert_false(c->meters[0].aggregate);
 	assert_string_equal(c->store.path, "/state/phasor/buffer.db");
 	assert_true(c->store.retention_ms == 30LL * 86400000);
+	assert_true(c->store.quota_bytes == 0); /* none by default */
 	assert_int_equal(c->store.queue_max, 1000000);
 	assert_int_equal(c->store.batch_rows, 5000);
 	assert_int_equal(c->store.commit_ms, 1000);
@@ -812,6 +813,52 @@ static void test_all_errors_in_order(void **state)
 	expect_errors(text, want, UTIL_ARRAY_LEN(want));
 }
 
+/* [store] quota: sizes with SI or IEC suffixes, "none"; nonsense refused. */
+static void test_store_quota(void **state)
+{
+	static const struct {
+		const char *value;
+		unsigned long long bytes; /* 0: none */
+		const char *error;        /* NULL: accepted */
+	} cases[] = {
+		{ "2GB", 2000000000ULL, NULL },
+		{ "500MB", 500000000ULL, NULL },
+		{ "1.5 GiB", 1610612736ULL, NULL },
+		{ "4096000", 4096000ULL, NULL },
+		{ "none", 0, NULL },
+		{ "2 gb", 2000000000ULL, NULL },
+		{ "lots", 0, "t.ini:2: quota: 'lots' is not a size of at least 1MB (e.g. 2GB, 500MB) or none" },
+		{ "-1GB", 0, "t.ini:2: quota: '-1GB' is not a size of at least 1MB (e.g. 2GB, 500MB) or none" },
+		{ "10kB", 0, "t.ini:2: quota: '10kB' is not a size of at least 1MB (e.g. 2GB, 500MB) or none" },
+		{ "2 PB", 0, "t.ini:2: quota: '2 PB' is not a size of at least 1MB (e.g. 2GB, 500MB) or none" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *text = util_printf("[store]\nquota = %s\n[meter a]\ndriver = modbus\n"
+					 "profile = pac3200\nhost = 10.0.0.1\n",
+					 cases[i].value);
+
+		if (cases[i].error != NULL) {
+			const char *want[] = { cases[i].error };
+
+			expect_errors(text, want, 1);
+		} else {
+			struct diag d;
+			struct config *c;
+
+			diag_init(&d);
+			c = config_load_string(text, "t.ini", &d);
+			assert_non_null(c);
+			assert_true(c->store.quota_bytes == cases[i].bytes);
+			config_free(c);
+			diag_clear(&d);
+		}
+		free(text);
+	}
+}
+
 /* An [mqtt] section after the meters that use it is fine; only the real
  * error of the meter is reported. */
 static void test_mqtt_section_after_meter(void **state)
@@ -1194,6 +1241,7 @@ int main(void)
 		cmocka_unit_test_setup(test_errors, setup_tz),
 		cmocka_unit_test(test_alarms),
 		cmocka_unit_test(test_all_errors_in_order),
+		cmocka_unit_test(test_store_quota),
 		cmocka_unit_test(test_mqtt_section_after_meter),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),

@@ -364,6 +364,7 @@ static void test_schema(void **state)
 		{ "alarm_events", "seq,t_us,id,origin,session_id,alarm,meter,quantity,priority,"
 				  "event,state,value,limit_value,operator,note,raised_us,until_us" },
 		{ "identity", "key,value" },
+		{ "sync_quarantine", "kind,seq,t_us,sqlstate,error,first_us,last_us,attempts" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -538,7 +539,8 @@ static void test_migrate_from_v1(void **state)
 	st = open_store(path, 10, 10, 10);
 	store_close(st);
 	/* Back to what version 1 had. */
-	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity;"
+	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity; DROP TABLE sync_quarantine;"
+		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
@@ -553,6 +555,10 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE seq = 7"), 1);
+	/* Step 2 -> 3: the sync's watermarks start at 0, the quarantine empty. */
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key LIKE 'sync.%'"
+				      " AND value = 0"), 3);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sync_quarantine"), 0);
 	/* The identity is made once, then kept. */
 	assert_true(strlen(id1) > 9);
 	assert_int_equal(id1[strlen(id1) - 9], '-');

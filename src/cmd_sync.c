@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_sync: `phasor sync -c FILE [--once]`, forward the local buffer to the
+ * PostgreSQL database of [sync] (docs/sync.md). Without --once it runs
+ * passes every [sync] interval until SIGINT/SIGTERM (the worker thread;
+ * the main thread waits on a signalfd). --quarantine lists the rows the
+ * server refused (CSV, the export), --retry sends them again.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "phasor/cmd.h"
+#include "phasor/config.h"
+#include "phasor/log.h"
+#include "phasor/store.h"
+#include "phasor/sync.h"
+#include "phasor/util.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: phasor sync [-c FILE] [--once] [--db FILE] [--log FILE] [-v|-q]\n"
+	      "       phasor sync [-c FILE] --quarantine | --retry\n"
+	      "Forward the local buffer to the PostgreSQL database of [sync], exactly once.\n"
+	      "  -c, --config FILE   configuration (default: $PHASOR_CONFIG, then\n"
+	      "                      $XDG_CONFIG_HOME/phasor/phasor.ini, /etc/phasor/phasor.ini)\n"
+	      "      --once          forward what is buffered now, prune, and exit\n"
+	      "                      (exit 1 when the server cannot be reached)\n"
+	      "      --db FILE       buffer file, overriding [store] path\n"
+	      "      --quarantine    list the rows the server refused (CSV) and exit\n"
+	      "      --retry         send the quarantined rows again and exit\n"
+	      "      --status        print the sync state (backlog, watermark) and exit\n"
+	      "      --log FILE      log to FILE instead of [log] path or stderr\n"
+	      "  -v, --verbose       debug log level\n"
+	      "  -q, --quiet         warnings and errors only\n",
+	      out);
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+	char safe[1024];
+	const char *p;
+
+	util_sanitize(safe, sizeof(safe), s != NULL ? s : "");
+	if (strpbrk(safe, ",\"\r\n") == NULL) {
+		fputs(safe, out);
+		return;
+	}
+	fputc('"', out);
+	for (p = safe; *p != '\0'; p++) {
+		if (*p == '"')
+			fputc('"', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static int print_row(void *ctx, const struct sync_quarantine_row *r)
+{
+	FILE *out = ctx;
+	char t[32], f[32], l[32], v[40];
+
+	if (isnan(r->value))
+		util_strlcpy(v, "nan", sizeof(v));
+	else
+		snprintf(v, sizeof(v), "%.17g", r->value);
+	fprintf(out, "%s,%" PRId64 ",%s,", r->kind, r->seq, util_format_time_ms(r->t_us, t, sizeof(t)));
+	csv_field(out, r->meter);
+	fputc(',', out);
+	csv_field(out, r->quantity);
+	fprintf(out, ",%s,%s,", v, strcmp(r->kind, "sample") == 0 ? (r->quality ? "bad" : "good") : "");
+	csv_field(out, r->sqlstate);
+	fputc(',', out);
+	csv_field(out, r->error);
+	fprintf(out, ",%s,%s,%d\n", util_format_time_ms(r->first_us, f, sizeof(f)),
+		util_format_time_ms(r->last_us, l, sizeof(l)), r->attempts);
+	return 0;
+}
+
+static void print_status(struct sync *s, FILE *out)
+{
+	struct sync_stats st;
+	char t[32];
+
+	sync_get_stats(s, &st);
+	fprintf(out,
+		"state %s\nbacklog %" PRId64 "\nalarm_backlog %" PRId64 "\noldest_unsynced %s\n"
+		"watermark %" PRId64 "\nquarantined %" PRId64 "\nforwarded %" PRIu64
+		"\nquota_dropped %" PRIu64 "\npruned %" PRIu64 "\n",
+		sync_state_name(st.state), st.backlog, st.alarm_backlog,
+		st.oldest_unsynced_us ? util_format_time_ms(st.oldest_unsynced_us, t, sizeof(t))
+				      : "-",
+		st.watermark, st.quarantined, st.forwarded, st.quota_dropped, st.pruned);
+	if (st.error[0])
+		fprintf(out, "error %s\n", st.error);
+}
+
+/* Until SIGINT/SIGTERM: the worker thread runs the passes. */
+static int run_loop(struct sync *s)
+{
+	sigset_t mask, old;
+	char *cause = NULL;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (sync_start(s, &cause) < 0) {
+		log_error("%s", cause);
+		free(cause);
+		close(sfd);
+		return EXIT_RUNTIME;
+	}
+	for (;;) {
+		struct signalfd_siginfo si;
+
+		if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			log_info("sync: %s received, stopping",
+				 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+			break;
+		}
+		if (errno != EINTR)
+			break;
+	}
+	sync_stop(s);
+	close(sfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return EXIT_OK;
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "quarantine", no_argument, NULL, 'Q' },
+		{ "retry", no_argument, NULL, 'R' },
+		{ "status", no_argument, NULL, 'S' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *db = NULL, *log_path = NULL;
+	bool once = false, list = false, retry = false, status = false;
+	int verbosity = 0, c, rc = EXIT_RUNTIME;
+	struct config *cfg;
+	struct store *st;
+	struct sync *s = NULL;
+	struct stat sb;
+	char *cause = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'Q':
+			list = true;
+			break;
+		case 'R':
+			retry = true;
+			break;
+		case 'S':
+			status = true;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 'v':
+			verbosity = 1;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "phasor sync: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((int)once + (int)list + (int)retry + (int)status > 1) {
+		fputs("phasor sync: --once, --quarantine, --retry and --status exclude each other\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	cfg = cmd_load_config(config_path);
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	if (db != NULL) {
+		free(cfg->store.path);
+		cfg->store.path = util_strdup(db);
+	}
+	if (!cfg->sync.enabled && !list && !status) {
+		fprintf(stderr, "phasor sync: %s has no [sync] section: nothing to forward to\n",
+			cfg->path != NULL ? cfg->path : "the configuration");
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	if (log_path == NULL)
+		log_path = cfg->log.path;
+	if (log_path != NULL && log_open(log_path) < 0) {
+		fprintf(stderr, "phasor sync: cannot open log %s: %s\n", log_path, strerror(errno));
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	log_set_level(verbosity > 0 ? LOG_DEBUG
+		      : verbosity < 0 ? LOG_WARN
+				      : (enum log_level)cfg->log.level);
+	signal(SIGPIPE, SIG_IGN);
+	if (stat(cfg->store.path, &sb) < 0) {
+		fprintf(stderr, "phasor sync: cannot open %s: %s\n", cfg->store.path,
+			strerror(errno));
+		goto out;
+	}
+	/* Migrate the buffer to this binary's schema (the recorder may be an
+	 * older phasor; the migration is safe while it runs). */
+	st = store_open(cfg->store.path, 1000, 1, 0, &cause);
+	if (st == NULL) {
+		fprintf(stderr, "phasor sync: %s\n", cause);
+		goto out;
+	}
+	store_close(st);
+	s = sync_new(cfg, cfg->store.path, &cause);
+	if (s == NULL) {
+		fprintf(stderr, "phasor sync: %s\n", cause);
+		goto out;
+	}
+	if (list) {
+		fputs("kind,seq,time,meter,quantity,value,quality,sqlstate,error,first_failed,"
+		      "last_failed,attempts\n",
+		      stdout);
+		if (sync_quarantine_list(s, print_row, stdout, &cause) < 0) {
+			fprintf(stderr, "phasor sync: %s\n", cause);
+			goto out;
+		}
+		rc = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_RUNTIME;
+	} else if (retry) {
+		int64_t taken, left;
+
+		if (sync_quarantine_retry(s, &taken, &left, &cause) < 0) {
+			fprintf(stderr, "phasor sync: %s\n", cause);
+			goto out;
+		}
+		printf("quarantine: %" PRId64 " rows taken by the server, %" PRId64 " still refused\n",
+		       taken, left);
+		rc = EXIT_OK;
+	} else if (status) {
+		print_status(s, stdout);
+		rc = EXIT_OK;
+	} else if (once) {
+		struct sync_stats ss;
+
+		if (sync_once(s, &cause) < 0) {
+			fprintf(stderr, "phasor sync: %s\n", cause);
+			sync_get_stats(s, &ss);
+		} else {
+			rc = EXIT_OK;
+		}
+		sync_get_stats(s, &ss);
+		log_info("sync: forwarded %" PRIu64 " samples and %" PRIu64
+			 " alarm events, backlog %" PRId64 ", quarantined %" PRId64,
+			 ss.forwarded, ss.alarms_forwarded, ss.backlog, ss.quarantined);
+	} else {
+		rc = run_loop(s);
+	}
+out:
+	free(cause);
+	sync_free(s);
+	config_free(cfg);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,2013 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sync: store and forward of the local buffer to PostgreSQL (design in
+ * include/phasor/sync.h, algorithm and failure cases in docs/sync.md).
+ *
+ * The local side is a private SQLite connection to the buffer (the store's
+ * writer keeps its own): reads of samples and alarm journal rows past the
+ * watermarks, and short write transactions for the watermarks, the
+ * quarantine and pruning, each waiting at most 200 ms for the write lock
+ * and retried, never held for long. The central side is one libpq
+ * connection: connection attempts are non-blocking and polled together with
+ * a wake pipe, queries are blocking but sync_stop shuts the socket down
+ * under a mutex, so a dead server never holds up a stop. TCP keepalives and
+ * tcp_user_timeout end a query on a cut network.
+ *
+ * Exactly once: the batch's rows and the console's high-water seq commit in
+ * one PostgreSQL transaction, ON CONFLICT DO NOTHING on (console, seq, time)
+ * makes a resend harmless, and the local watermark moves only after the
+ * central commit. On (re)connect the watermark is max(local, central).
+ */
+#include "phasor/sync.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "phasor/log.h"
+#include "phasor/qty.h"
+#include "phasor/store.h"
+#include "phasor/util.h"
+
+#define BATCH_ROWS 50000
+#define ALARM_BATCH_ROWS 5000
+#define LOCAL_BUSY_MS 200
+#define LOCAL_RETRY_MS 20000       /* how long a small local write is retried */
+#define PRUNE_WINDOW 5000          /* seqs per prune transaction */
+#define CONNECT_TIMEOUT_S 10           /* when the conninfo sets none */
+#define RETRY_MAX_MS 30000
+#define DAY_US 86400000000LL
+#define Y2000_US 946684800000000LL
+#define PG_SCHEMA_VERSION 1
+#define PG_LOCK_KEY 1346917202     /* "PHSR" */
+
+enum kind { K_SAMPLE, K_ALARM };
+static const char *const kind_names[] = { "sample", "alarm" };
+
+/* ---- pure parts ---- */
+
+const char *sync_state_name(enum sync_state s)
+{
+	switch (s) {
+	case SYNC_IDLE:
+		return "idle";
+	case SYNC_CONNECTING:
+		return "connecting";
+	case SYNC_UP:
+		return "ok";
+	case SYNC_DOWN:
+		return "down";
+	}
+	return "?";
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void sync_partition_range(int64_t t_us, int64_t *lo, int64_t *hi)
+{
+	*lo = floor_div(t_us, DAY_US) * DAY_US;
+	*hi = *lo + DAY_US;
+}
+
+void sync_partition_name(int64_t t_us, char *buf, size_t size)
+{
+	time_t t = (time_t)floor_div(t_us, 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "samples_%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+bool sync_partition_allowed(int64_t t_us, int64_t now_us)
+{
+	int64_t lo, hi;
+
+	sync_partition_range(now_us, &lo, &hi);
+	return t_us >= Y2000_US && t_us < hi + 2 * DAY_US;
+}
+
+bool sync_is_data_error(const char *sqlstate)
+{
+	return sqlstate != NULL && strlen(sqlstate) == 5 && sqlstate[0] == '2' &&
+	       (sqlstate[1] == '2' || sqlstate[1] == '3');
+}
+
+void sync_params_free(const char **keys, const char **vals)
+{
+	size_t i;
+
+	if (vals != NULL)
+		for (i = 0; keys != NULL && keys[i] != NULL; i++)
+			free((char *)vals[i]);
+	free(keys);
+	free(vals);
+}
+
+int sync_conn_params(const char *conninfo, const char *password, const char ***keys_out,
+		     const char ***vals_out, char **cause)
+{
+	static const struct {
+		const char *key, *dflt;
+	} fallbacks[] = {
+		{ "connect_timeout", "10" },
+		{ "keepalives", "1" },
+		{ "keepalives_idle", "10" },
+		{ "keepalives_interval", "5" },
+		{ "keepalives_count", "3" },
+		{ "tcp_user_timeout", "30000" },
+		{ "application_name", "phasor-sync" },
+	};
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	const char **keys, **vals;
+	size_t n = 0, i, max = UTIL_ARRAY_LEN(fallbacks) + 4;
+
+	opts = PQconninfoParse(conninfo != NULL ? conninfo : "", &err);
+	if (opts == NULL) {
+		*cause = util_printf("[sync] postgres: %s",
+				     err != NULL ? util_trim(err) : "cannot parse the connection string");
+		PQfreemem(err);
+		return -1;
+	}
+	keys = util_calloc(max, sizeof(*keys));
+	vals = util_calloc(max, sizeof(*vals));
+	/* Expanded by libpq (expand_dbname): a key=value string or a URI. */
+	keys[n] = "dbname";
+	vals[n++] = util_strdup(conninfo != NULL ? conninfo : "");
+	if (password != NULL && password[0] != '\0') {
+		keys[n] = "password";
+		vals[n++] = util_strdup(password);
+	}
+	keys[n] = "client_encoding";
+	vals[n++] = util_strdup("UTF8");
+	for (i = 0; i < UTIL_ARRAY_LEN(fallbacks); i++) {
+		bool set = false;
+
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, fallbacks[i].key) == 0 && o->val != NULL &&
+			    o->val[0] != '\0')
+				set = true;
+		if (!set) {
+			keys[n] = fallbacks[i].key;
+			vals[n++] = util_strdup(fallbacks[i].dflt);
+		}
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	PQconninfoFree(opts);
+	*keys_out = keys;
+	*vals_out = vals;
+	return 0;
+}
+
+static void buf_reserve(struct sync_buf *b, size_t more)
+{
+	if (b->len + more + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + more + 1)
+			cap *= 2;
+		b->p = util_realloc(b->p, cap);
+		b->cap = cap;
+	}
+}
+
+void sync_buf_str(struct sync_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+void sync_buf_field(struct sync_buf *b, const char *s)
+{
+	const char *p;
+
+	if (s == NULL) {
+		sync_buf_str(b, "\\N");
+		return;
+	}
+	buf_reserve(b, 2 * strlen(s));
+	for (p = s; *p != '\0'; p++) {
+		char c = *p, e = 0;
+
+		switch (c) {
+		case '\\':
+			e = '\\';
+			break;
+		case '\t':
+			e = 't';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		case '\r':
+			e = 'r';
+			break;
+		default:
+			break;
+		}
+		if (e != 0) {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = e;
+		} else {
+			b->p[b->len++] = c;
+		}
+	}
+	b->p[b->len] = '\0';
+}
+
+void sync_buf_double(struct sync_buf *b, double v)
+{
+	char tmp[40];
+	int prec;
+
+	if (isnan(v)) {
+		sync_buf_str(b, "\\N");
+		return;
+	}
+	if (isinf(v)) {
+		sync_buf_str(b, v > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	sync_buf_str(b, tmp);
+}
+
+static void buf_int(struct sync_buf *b, int64_t v)
+{
+	char tmp[24];
+
+	snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	sync_buf_str(b, tmp);
+}
+
+/* Rows [off, off+n): 0 done, -1 stopped by an other failure. */
+static int bisect(size_t off, size_t n, sync_try_fn try_fn, sync_bad_fn bad, void *ctx,
+		  size_t *done, bool known_bad)
+{
+	char err[512] = "";
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = known_bad ? 1 : try_fn(ctx, off, n, err, sizeof(err));
+	if (rc == 0) {
+		*done = off + n;
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	if (n == 1) {
+		if (bad(ctx, off, err) < 0)
+			return -1;
+		*done = off + 1;
+		return 0;
+	}
+	if (bisect(off, n / 2, try_fn, bad, ctx, done, false) < 0)
+		return -1;
+	return bisect(off + n / 2, n - n / 2, try_fn, bad, ctx, done, false);
+}
+
+int sync_bisect(size_t n, sync_try_fn try_fn, sync_bad_fn bad, void *ctx, size_t *done)
+{
+	*done = 0;
+	return bisect(0, n, try_fn, bad, ctx, done, false);
+}
+
+int sync_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		double mult;
+	} units[] = {
+		{ "", 1 },	      { "b", 1 },	  { "k", 1e3 },	     { "kb", 1e3 },
+		{ "kib", 1024.0 },    { "m", 1e6 },	  { "mb", 1e6 },     { "mib", 1048576.0 },
+		{ "g", 1e9 },	      { "gb", 1e9 },	  { "gib", 1073741824.0 },
+		{ "t", 1e12 },	      { "tb", 1e12 },	  { "tib", 1099511627776.0 },
+	};
+	char num[64], suf[16];
+	const char *p = s;
+	double v;
+	size_t i, n = 0, k = 0;
+
+	if (s == NULL)
+		return -1;
+	while (*p == ' ')
+		p++;
+	while ((*p >= '0' && *p <= '9') || *p == '.') {
+		if (n + 1 >= sizeof(num))
+			return -1;
+		num[n++] = *p++;
+	}
+	num[n] = '\0';
+	while (*p == ' ')
+		p++;
+	while (*p != '\0' && *p != ' ') {
+		if (k + 1 >= sizeof(suf))
+			return -1;
+		suf[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		p++;
+	}
+	suf[k] = '\0';
+	while (*p == ' ')
+		p++;
+	if (n == 0 || *p != '\0' || util_parse_double(num, &v) < 0 || v < 0)
+		return -1;
+	for (i = 0; i < UTIL_ARRAY_LEN(units); i++)
+		if (strcmp(suf, units[i].suffix) == 0) {
+			double b = v * units[i].mult;
+
+			if (b > 9.0e18)
+				return -1;
+			*out = (uint64_t)llround(b);
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the sync ---- */
+
+struct names {
+	char **v;                 /* by id; NULL where none */
+	size_t n;
+};
+
+struct srow {
+	int64_t seq, t_us, meter_id, session;
+	int qty, quality;
+	double value;
+};
+
+struct arow {
+	int64_t seq, t_us, raised_us, until_us;
+	double value, limit;
+	char *s[10];              /* id origin alarm meter quantity priority event state operator note */
+};
+
+struct batch {
+	enum kind kind;
+	bool retry;               /* sending quarantined rows again */
+	size_t n, cap;
+	struct srow *s;
+	struct arow *a;
+	char sqlstate[8];         /* of the last refusal */
+	uint64_t inserted;        /* rows the server did not have yet */
+};
+
+#define PART_CACHE 64
+
+struct sync {
+	const struct config *cfg;
+	char *db_path;
+	char console_id[96];
+	char *host;
+	sqlite3 *db;
+	PGconn *pg;
+	const char **keys, **vals;
+	char *console_lit;        /* the console id as an SQL literal (per connection) */
+	struct names meters, qtys;
+	int64_t wm[2];            /* local watermarks (also in meta) */
+	int64_t meta_sig[4];      /* meters and sessions as last uploaded */
+	bool meta_sent;
+	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
+	size_t nparts, part_next;
+	struct sync_buf buf;
+	char err[512];            /* the current pass's failure */
+	char sqlstate[8];
+
+	pthread_t thread;
+	bool started;
+	int wake[2];
+
+	pthread_mutex_t lock;     /* protects what follows */
+	int sock;                 /* the connected socket, for sync_stop; -1 */
+	bool stopping;
+	struct sync_stats st;
+};
+
+static bool stopping(struct sync *s)
+{
+	bool b;
+
+	pthread_mutex_lock(&s->lock);
+	b = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	return b;
+}
+
+static void set_state(struct sync *s, enum sync_state st, const char *error)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->st.state != st)
+		s->st.since_us = util_now_us();
+	s->st.state = st;
+	s->st.connected = st == SYNC_UP;
+	if (error != NULL) {
+		util_sanitize(s->st.error, sizeof(s->st.error), error);
+		s->st.error_us = error[0] ? util_now_us() : 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void fail(struct sync *s, const char *fmt, ...) UTIL_PRINTF(2, 3);
+
+/* Remember the failure of this pass (first line only). */
+static void fail(struct sync *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *nl;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	while ((nl = strchr(s->err, '\n')) != NULL)
+		*nl = ' ';
+	for (size_t n = strlen(s->err); n > 0 && s->err[n - 1] == ' '; n--)
+		s->err[n - 1] = '\0';
+}
+
+/* ---- local (SQLite) ---- */
+
+static void names_free(struct names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	nm->v = NULL;
+	nm->n = 0;
+}
+
+static int names_load(struct sync *s, struct names *nm, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	names_free(nm);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (id < 0 || id > 10000000 || name == NULL)
+			continue;
+		if ((size_t)id >= nm->n) {
+			size_t n = (size_t)id + 1;
+
+			nm->v = util_reallocarray(nm->v, n, sizeof(*nm->v));
+			memset(nm->v + nm->n, 0, (n - nm->n) * sizeof(*nm->v));
+			nm->n = n;
+		}
+		free(nm->v[id]);
+		nm->v[id] = util_strdup(name);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *name_of(struct sync *s, struct names *nm, int64_t id, bool meter)
+{
+	if (id < 0 || (size_t)id >= nm->n || nm->v[id] == NULL)
+		names_load(s, nm,
+			   meter ? "SELECT id, name FROM meters" : "SELECT id, name FROM quantities");
+	if (id >= 0 && (size_t)id < nm->n && nm->v[id] != NULL)
+		return nm->v[id];
+	return NULL;
+}
+
+static int local_int(struct sync *s, const char *sql, int64_t arg, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Begin a write transaction, waiting for the store writer (200 ms per
+ * attempt, retried for up to LOCAL_RETRY_MS). 0 or -1.
+ */
+static int local_begin(struct sync *s)
+{
+	int64_t until = util_mono_us() + (int64_t)LOCAL_RETRY_MS * 1000;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (util_mono_us() > until || stopping(s))
+			break;
+		util_sleep_ms(10);
+	}
+	fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int local_commit(struct sync *s)
+{
+	int64_t until = util_mono_us() + (int64_t)LOCAL_RETRY_MS * 1000;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY || util_mono_us() > until)
+			break;
+		util_sleep_ms(10);
+	}
+	fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static void local_rollback(struct sync *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char *const wm_keys[] = { "sync.samples_seq", "sync.alarms_seq" };
+
+/* Inside a transaction: meta[key] = max(meta[key], v), or += v. */
+static int meta_put(struct sync *s, const char *key, int64_t v, bool add)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db,
+				add ? "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
+				      " DO UPDATE SET value = value + excluded.value"
+				    : "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
+				      " DO UPDATE SET value = max(value, excluded.value)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Inside a transaction: one row of the events journal (seq from the
+ * counter, like the store's writer). */
+static int local_event(struct sync *s, int64_t t_us, const char *source, const char *what,
+		       const char *text)
+{
+	sqlite3_stmt *st;
+	int64_t seq;
+	int rc;
+
+	if (local_int(s,
+		      "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'events.last_seq'), 0),"
+		      " coalesce((SELECT max(seq) FROM events), 0))",
+		      0, &seq) < 0)
+		return -1;
+	seq++;
+	rc = sqlite3_prepare_v2(s->db,
+				"INSERT INTO events(seq, t_us, source, what, text) VALUES(?1, ?2, ?3, ?4, ?5)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, t_us);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, what, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return meta_put(s, "events.last_seq", seq, false);
+}
+
+/* Move a watermark (never backwards), in its own transaction. */
+static int local_set_wm(struct sync *s, enum kind k, int64_t seq)
+{
+	if (seq > s->wm[k])
+		s->wm[k] = seq;
+	if (local_begin(s) < 0)
+		return -1;
+	if (meta_put(s, wm_keys[k], seq, false) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		local_rollback(s);
+		return -1;
+	}
+	return local_commit(s);
+}
+
+static int local_open(struct sync *s, char **cause)
+{
+	int64_t version = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_open_v2(s->db_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*cause = util_printf("cannot open %s: %s", s->db_path,
+				     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		return -1;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, LOCAL_BUSY_MS);
+	if (local_int(s, "PRAGMA user_version", 0, &version) < 0 ||
+	    version != STORE_SCHEMA_VERSION) {
+		*cause = util_printf("%s: not a phasor buffer of schema %d (version %" PRId64 ")",
+				     s->db_path, STORE_SCHEMA_VERSION, version);
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(s->db, "SELECT value FROM identity WHERE key = 'console_id'", -1,
+				&st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		util_strlcpy(s->console_id, (const char *)sqlite3_column_text(st, 0),
+			     sizeof(s->console_id));
+	sqlite3_finalize(st);
+	if (s->console_id[0] == '\0') {
+		*cause = util_printf("%s: the buffer has no console id", s->db_path);
+		return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", wm_keys[k]);
+		if (local_int(s, sql, 0, &s->wm[k]) < 0) {
+			*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	s->st.watermark = s->wm[K_SAMPLE];
+	return 0;
+}
+
+/* ---- central (PostgreSQL) ---- */
+
+static void pg_close(struct sync *s)
+{
+	if (s->pg == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->sock = -1;
+	pthread_mutex_unlock(&s->lock);
+	PQfinish(s->pg);
+	s->pg = NULL;
+	PQfreemem(s->console_lit);
+	s->console_lit = NULL;
+	s->nparts = 0;
+	s->part_next = 0;
+	s->meta_sent = false;
+}
+
+/* Wait until fd is ready for ev, or the wake pipe, or ms. 1 ready, 0 timeout, -1 stop. */
+static int wait_fd(struct sync *s, int fd, short ev, int ms)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = ev }, { .fd = s->wake[0], .events = POLLIN } };
+
+	if (poll(p, 2, ms) < 0 && errno != EINTR)
+		return -1;
+	if (stopping(s))
+		return -1;
+	return (p[0].revents != 0) ? 1 : 0;
+}
+
+static int pg_connect(struct sync *s)
+{
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+	int64_t deadline = util_mono_us() + (int64_t)(CONNECT_TIMEOUT_S + 5) * 1000000;
+	PGconn *c;
+
+	set_state(s, SYNC_CONNECTING, NULL);
+	c = PQconnectStartParams(s->keys, s->vals, 1);
+	if (c == NULL) {
+		fail(s, "out of memory");
+		return -1;
+	}
+	if (PQstatus(c) == CONNECTION_BAD) {
+		fail(s, "%s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	while (ps != PGRES_POLLING_OK) {
+		int r;
+
+		if (ps == PGRES_POLLING_FAILED) {
+			fail(s, "%s", PQerrorMessage(c));
+			PQfinish(c);
+			return -1;
+		}
+		r = wait_fd(s, PQsocket(c), ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, 200);
+		if (r < 0) {
+			fail(s, "stopped while connecting");
+			PQfinish(c);
+			return -1;
+		}
+		if (util_mono_us() > deadline) {
+			fail(s, "connection timed out");
+			PQfinish(c);
+			return -1;
+		}
+		if (r > 0)
+			ps = PQconnectPoll(c);
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		PQfinish(c);
+		fail(s, "stopped while connecting");
+		return -1;
+	}
+	s->sock = PQsocket(c);
+	pthread_mutex_unlock(&s->lock);
+	s->pg = c;
+	s->console_lit = PQescapeLiteral(c, s->console_id, strlen(s->console_id));
+	if (s->console_lit == NULL) {
+		fail(s, "%s", PQerrorMessage(c));
+		pg_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Check a result: 0 ok, 1 refused for a data reason, -1 anything else
+ * (s->err, s->sqlstate set). Clears res.
+ */
+static int pg_check(struct sync *s, PGresult *res, ExecStatusType want)
+{
+	const char *state;
+	int rc;
+
+	if (res != NULL && PQresultStatus(res) == want) {
+		PQclear(res);
+		return 0;
+	}
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	util_strlcpy(s->sqlstate, state != NULL ? state : "", sizeof(s->sqlstate));
+	fail(s, "%s", res != NULL && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+								   : PQerrorMessage(s->pg));
+	rc = sync_is_data_error(state) && PQstatus(s->pg) == CONNECTION_OK ? 1 : -1;
+	PQclear(res);
+	return rc;
+}
+
+static int pg_exec(struct sync *s, const char *sql)
+{
+	PGresult *res = PQexec(s->pg, sql);
+
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	return pg_check(s, res, PGRES_COMMAND_OK);
+}
+
+static void pg_rollback(struct sync *s)
+{
+	if (s->pg != NULL && PQstatus(s->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(s->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(s->pg, "ROLLBACK"));
+}
+
+/* Central schema migrations: step i takes version i to i + 1. */
+static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
+	"CREATE TABLE phasor.consoles(\n"
+	"  console text PRIMARY KEY,\n"
+	"  host text,\n"
+	"  version text,\n"
+	"  first_seen timestamptz NOT NULL DEFAULT now(),\n"
+	"  last_sync timestamptz,\n"
+	"  samples_seq bigint NOT NULL DEFAULT 0,\n"
+	"  alarms_seq bigint NOT NULL DEFAULT 0);\n"
+	"CREATE TABLE phasor.meters(\n"
+	"  console text NOT NULL,\n"
+	"  name text NOT NULL,\n"
+	"  driver text, profile text, host text, port integer, unit integer,\n"
+	"  topics text, description text,\n"
+	"  first_seen timestamptz, last_seen timestamptz,\n"
+	"  PRIMARY KEY (console, name));\n"
+	"CREATE TABLE phasor.sessions(\n"
+	"  console text NOT NULL,\n"
+	"  id bigint NOT NULL,\n"
+	"  start_time timestamptz, end_time timestamptz,\n"
+	"  host text, pid integer, mode text, config_path text, config_digest text,\n"
+	"  version text,\n"
+	"  PRIMARY KEY (console, id));\n"
+	"CREATE TABLE phasor.samples(\n"
+	"  time timestamptz NOT NULL,\n"
+	"  console text NOT NULL,\n"
+	"  meter text NOT NULL,\n"
+	"  quantity text NOT NULL,\n"
+	"  value double precision,\n"
+	"  quality text NOT NULL CHECK (quality IN ('good', 'bad')),\n"
+	"  seq bigint NOT NULL,\n"
+	"  session bigint,\n"
+	"  PRIMARY KEY (console, seq, time)\n"
+	") PARTITION BY RANGE (time);\n"
+	"CREATE INDEX samples_meter_time ON phasor.samples(meter, quantity, time);\n"
+	"CREATE TABLE phasor.alarm_events(\n"
+	"  time timestamptz NOT NULL,\n"
+	"  console text NOT NULL,\n"
+	"  alarm text NOT NULL,\n"
+	"  meter text, quantity text, priority text, event text, state text,\n"
+	"  value double precision, \"limit\" double precision,\n"
+	"  operator text, note text,\n"
+	"  id text NOT NULL UNIQUE,\n"
+	"  seq bigint,\n"
+	"  synced_by text,\n"
+	"  raised timestamptz, until timestamptz);\n"
+	"CREATE INDEX alarm_events_time ON phasor.alarm_events(time);\n"
+	"CREATE FUNCTION phasor.ensure_partition(day date) RETURNS text\n"
+	"LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"DECLARE\n"
+	"  name text := 'samples_' || to_char(day, 'YYYYMMDD');\n"
+	"BEGIN\n"
+	"  IF day < date '2000-01-01' OR day > (now() AT TIME ZONE 'UTC')::date + 3 THEN\n"
+	"    RAISE EXCEPTION 'phasor.ensure_partition: % is out of range', day;\n"
+	"  END IF;\n"
+	"  PERFORM pg_advisory_xact_lock(1346917202);\n"
+	"  IF to_regclass('phasor.' || quote_ident(name)) IS NULL THEN\n"
+	"    EXECUTE format('CREATE TABLE phasor.%I PARTITION OF phasor.samples'\n"
+	"                   ' FOR VALUES FROM (%L) TO (%L)', name,\n"
+	"                   (day::timestamp AT TIME ZONE 'UTC'),\n"
+	"                   ((day + 1)::timestamp AT TIME ZONE 'UTC'));\n"
+	"  END IF;\n"
+	"  RETURN name;\n"
+	"END $f$;\n"
+	"REVOKE ALL ON FUNCTION phasor.ensure_partition(date) FROM PUBLIC;\n",
+};
+
+/* Create or migrate the central schema; a role that may not is fine when
+ * the schema is already current. */
+static int pg_migrate(struct sync *s)
+{
+	PGresult *res = PQexec(s->pg, "SELECT max(version) FROM phasor.schema_version");
+	int64_t v = -1;
+	char sql[160];
+
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (v == PG_SCHEMA_VERSION)
+		return 0;
+	if (v > PG_SCHEMA_VERSION) {
+		fail(s, "the central schema phasor has version %" PRId64
+			", newer than this phasor's (%d): use a newer phasor",
+		     v, PG_SCHEMA_VERSION);
+		return -1;
+	}
+	if (pg_exec(s, "BEGIN") != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)", PG_LOCK_KEY);
+	if (pg_exec(s, sql) != 0 || pg_exec(s, "CREATE SCHEMA IF NOT EXISTS phasor") != 0 ||
+	    pg_exec(s, "CREATE TABLE IF NOT EXISTS phasor.schema_version(version integer NOT NULL,"
+		       " migrated timestamptz NOT NULL DEFAULT now())") != 0)
+		goto fail;
+	res = PQexec(s->pg, "SELECT coalesce(max(version), 0) FROM phasor.schema_version");
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_check(s, res, PGRES_TUPLES_OK);
+		goto fail;
+	}
+	v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	for (; v < PG_SCHEMA_VERSION; v++) {
+		if (pg_exec(s, pg_migrations[v]) != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "INSERT INTO phasor.schema_version(version) VALUES(%d)",
+			 (int)v + 1);
+		if (pg_exec(s, sql) != 0)
+			goto fail;
+		log_info("sync: central schema phasor migrated to version %d", (int)v + 1);
+	}
+	if (pg_exec(s, "COMMIT") != 0)
+		goto fail;
+	return 0;
+fail: {
+	char why[sizeof(s->err)];
+
+	util_strlcpy(why, s->err, sizeof(why));
+	pg_rollback(s);
+	fail(s, "creating or migrating the central schema phasor: %s", why);
+	return -1;
+}
+}
+
+static int pg_setup(struct sync *s)
+{
+	PGresult *res;
+	const char *p[1];
+	char *sql;
+	int rc;
+
+	if (pg_exec(s, "SET statement_timeout = '120s'; SET lock_timeout = '30s';"
+		       " SET TIME ZONE 'UTC'") != 0)
+		return -1;
+	if (pg_migrate(s) < 0)
+		return -1;
+	if (pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS phasor_stage_samples(seq bigint,"
+		       " t_us bigint, meter text, quantity text, value float8, quality text,"
+		       " session bigint) ON COMMIT DELETE ROWS;"
+		       " CREATE TEMP TABLE IF NOT EXISTS phasor_stage_alarms(seq bigint, t_us bigint,"
+		       " id text, origin text, alarm text, meter text, quantity text, priority text,"
+		       " event text, state text, value float8, lim float8, operator text, note text,"
+		       " raised_us bigint, until_us bigint) ON COMMIT DELETE ROWS") != 0)
+		return -1;
+	sql = util_printf("INSERT INTO phasor.consoles(console, host, version) VALUES(%s, $1, '%s')"
+			  " ON CONFLICT (console) DO UPDATE SET host = excluded.host,"
+			  " version = excluded.version",
+			  s->console_lit, PHASOR_VERSION);
+	p[0] = s->host;
+	res = PQexecParams(s->pg, sql, 1, NULL, p, NULL, NULL, 0);
+	free(sql);
+	if (pg_check(s, res, PGRES_COMMAND_OK) != 0)
+		return -1;
+	/* The central high-water marks: a batch committed there whose local
+	 * watermark was lost (kill -9 between the two) is not sent again. */
+	sql = util_printf("SELECT samples_seq, alarms_seq FROM phasor.consoles WHERE console = %s",
+			  s->console_lit);
+	res = PQexec(s->pg, sql);
+	free(sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return pg_check(s, res, PGRES_TUPLES_OK) == 0 ? -1 : -1;
+	for (int k = 0; k < 2; k++) {
+		int64_t central = strtoll(PQgetvalue(res, 0, k), NULL, 10);
+
+		if (central > s->wm[k]) {
+			log_info("sync: %s watermark %" PRId64 " -> %" PRId64
+				 " (committed centrally, not yet locally)",
+				 kind_names[k], s->wm[k], central);
+			if (local_set_wm(s, (enum kind)k, central) < 0) {
+				PQclear(res);
+				return -1;
+			}
+		}
+	}
+	PQclear(res);
+	rc = 0;
+	return rc;
+}
+
+/* Ask for the partition of the day holding t_us (cached per connection). */
+static int ensure_partition(struct sync *s, int64_t t_us)
+{
+	int64_t lo, hi;
+	char sql[96], name[32];
+	size_t i;
+
+	sync_partition_range(t_us, &lo, &hi);
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i] == lo)
+			return 0;
+	sync_partition_name(lo, name, sizeof(name));
+	snprintf(sql, sizeof(sql), "SELECT phasor.ensure_partition(date '%.4s-%.2s-%.2s')",
+		 name + 8, name + 12, name + 14);
+	if (pg_exec(s, sql) != 0) {
+		char why[sizeof(s->err)];
+
+		util_strlcpy(why, s->err, sizeof(why));
+		fail(s, "creating partition %s: %s", name, why);
+		return -1;
+	}
+	s->parts[s->part_next] = lo;
+	s->part_next = (s->part_next + 1) % PART_CACHE;
+	if (s->nparts < PART_CACHE)
+		s->nparts++;
+	return 0;
+}
+
+/* Upload meters and sessions when they changed (few rows). */
+static int upload_meta(struct sync *s)
+{
+	int64_t sig[4];
+	sqlite3_stmt *st = NULL;
+	PGresult *res;
+	char *sql;
+	int rc = 0;
+
+	if (local_int(s, "SELECT count(*) + coalesce(max(last_seen_us), 0) FROM meters", 0,
+		      &sig[0]) < 0 ||
+	    local_int(s, "SELECT count(*) FROM sessions", 0, &sig[1]) < 0 ||
+	    local_int(s, "SELECT coalesce(max(id), 0) FROM sessions", 0, &sig[2]) < 0 ||
+	    local_int(s, "SELECT count(end_us) FROM sessions", 0, &sig[3]) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (s->meta_sent && memcmp(sig, s->meta_sig, sizeof(sig)) == 0)
+		return 0;
+	if (pg_exec(s, "BEGIN") != 0)
+		return -1;
+	sql = util_printf(
+	    "INSERT INTO phasor.meters(console, name, driver, profile, host, port, unit, topics,"
+	    " description, first_seen, last_seen) VALUES(%s, $1, $2, $3, $4, $5::int, $6::int, $7,"
+	    " $8, timestamptz 'epoch' + $9::bigint * interval '1 microsecond',"
+	    " timestamptz 'epoch' + $10::bigint * interval '1 microsecond')"
+	    " ON CONFLICT (console, name) DO UPDATE SET driver = excluded.driver,"
+	    " profile = excluded.profile, host = excluded.host, port = excluded.port,"
+	    " unit = excluded.unit, topics = excluded.topics, description = excluded.description,"
+	    " last_seen = excluded.last_seen",
+	    s->console_lit);
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT name, driver, profile, host, port, unit, topics, description,"
+			       " first_seen_us, last_seen_us FROM meters ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		rc = -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *p[10];
+
+		for (int i = 0; i < 10; i++)
+			p[i] = (const char *)sqlite3_column_text(st, i);
+		res = PQexecParams(s->pg, sql, 10, NULL, p, NULL, NULL, 0);
+		rc = pg_check(s, res, PGRES_COMMAND_OK) == 0 ? 0 : -1;
+	}
+	sqlite3_finalize(st);
+	free(sql);
+	sql = util_printf(
+	    "INSERT INTO phasor.sessions(console, id, start_time, end_time, host, pid, mode,"
+	    " config_path, config_digest, version) VALUES(%s, $1::bigint,"
+	    " timestamptz 'epoch' + $2::bigint * interval '1 microsecond',"
+	    " timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4, $5::int, $6, $7,"
+	    " $8, $9) ON CONFLICT (console, id) DO UPDATE SET end_time = excluded.end_time",
+	    s->console_lit);
+	st = NULL;
+	if (rc == 0 && sqlite3_prepare_v2(s->db,
+					  "SELECT id, start_us, end_us, host, pid, mode, config_path,"
+					  " config_digest, version FROM sessions ORDER BY id",
+					  -1, &st, NULL) != SQLITE_OK)
+		rc = -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *p[9];
+
+		for (int i = 0; i < 9; i++)
+			p[i] = (const char *)sqlite3_column_text(st, i);
+		res = PQexecParams(s->pg, sql, 9, NULL, p, NULL, NULL, 0);
+		rc = pg_check(s, res, PGRES_COMMAND_OK) == 0 ? 0 : -1;
+	}
+	sqlite3_finalize(st);
+	free(sql);
+	if (rc == 0 && pg_exec(s, "COMMIT") != 0)
+		rc = -1;
+	if (rc != 0) {
+		pg_rollback(s);
+		return -1;
+	}
+	memcpy(s->meta_sig, sig, sizeof(sig));
+	s->meta_sent = true;
+	return 0;
+}
+
+/* ---- batches ---- */
+
+static void batch_clear(struct batch *b)
+{
+	size_t i;
+	int k;
+
+	if (b->a != NULL)
+		for (i = 0; i < b->n; i++)
+			for (k = 0; k < 10; k++)
+				free(b->a[i].s[k]);
+	b->n = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	batch_clear(b);
+	free(b->s);
+	free(b->a);
+}
+
+static double col_double(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static char *col_strdup(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t != NULL ? util_strdup(t) : NULL;
+}
+
+/*
+ * Load rows past the watermark (up to end, at most max), or the
+ * quarantined rows of the kind (retry). 0 or -1.
+ */
+static int batch_load(struct sync *s, struct batch *b, int64_t after, int64_t end, size_t max)
+{
+	static const char *const sql[2][2] = {
+		{ "SELECT seq, t_us, meter_id, qty_id, value, quality, session_id FROM samples"
+		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+		  "SELECT s.seq, s.t_us, s.meter_id, s.qty_id, s.value, s.quality, s.session_id"
+		  " FROM sync_quarantine q JOIN samples s ON s.seq = q.seq"
+		  " WHERE q.kind = 'sample' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
+		{ "SELECT seq, t_us, id, origin, alarm, meter, quantity, priority, event, state, value,"
+		  " limit_value, operator, note, raised_us, until_us FROM alarm_events"
+		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+		  "SELECT a.seq, a.t_us, a.id, a.origin, a.alarm, a.meter, a.quantity, a.priority,"
+		  " a.event, a.state, a.value, a.limit_value, a.operator, a.note, a.raised_us,"
+		  " a.until_us FROM sync_quarantine q JOIN alarm_events a ON a.seq = q.seq"
+		  " WHERE q.kind = 'alarm' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
+	};
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	batch_clear(b);
+	if (b->cap < max) {
+		b->cap = max;
+		if (b->kind == K_SAMPLE)
+			b->s = util_reallocarray(b->s, max, sizeof(*b->s));
+		else
+			b->a = util_reallocarray(b->a, max, sizeof(*b->a));
+	}
+	if (sqlite3_prepare_v2(s->db, sql[b->kind][b->retry], -1, &st, NULL) != SQLITE_OK) {
+		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, end);
+	sqlite3_bind_int64(st, 3, (int64_t)max);
+	while (b->n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (b->kind == K_SAMPLE) {
+			struct srow *r = &b->s[b->n++];
+
+			r->seq = sqlite3_column_int64(st, 0);
+			r->t_us = sqlite3_column_int64(st, 1);
+			r->meter_id = sqlite3_column_int64(st, 2);
+			r->qty = sqlite3_column_int(st, 3);
+			r->value = col_double(st, 4);
+			r->quality = sqlite3_column_int(st, 5);
+			r->session = sqlite3_column_type(st, 6) == SQLITE_NULL
+					     ? 0
+					     : sqlite3_column_int64(st, 6);
+		} else {
+			struct arow *r = &b->a[b->n++];
+
+			r->seq = sqlite3_column_int64(st, 0);
+			r->t_us = sqlite3_column_int64(st, 1);
+			for (int k = 0; k < 8; k++)
+				r->s[k] = col_strdup(st, 2 + k);
+			r->value = col_double(st, 10);
+			r->limit = col_double(st, 11);
+			r->s[8] = col_strdup(st, 12);
+			r->s[9] = col_strdup(st, 13);
+			r->raised_us = sqlite3_column_int64(st, 14);
+			r->until_us = sqlite3_column_int64(st, 15);
+		}
+	}
+	if (b->n < max && rc != SQLITE_DONE) {
+		fail(s, "buffer %s: reading: %s", s->db_path, sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int64_t row_seq(const struct batch *b, size_t i)
+{
+	return b->kind == K_SAMPLE ? b->s[i].seq : b->a[i].seq;
+}
+
+static int64_t row_time(const struct batch *b, size_t i)
+{
+	return b->kind == K_SAMPLE ? b->s[i].t_us : b->a[i].t_us;
+}
+
+static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
+{
+	struct sync_buf *o = &s->buf;
+	size_t i;
+
+	o->len = 0;
+	for (i = off; i < off + n; i++) {
+		if (b->kind == K_SAMPLE) {
+			const struct srow *r = &b->s[i];
+			const char *m = name_of(s, &s->meters, r->meter_id, true);
+			const char *q = name_of(s, &s->qtys, r->qty, false);
+			char alt[32];
+
+			buf_int(o, r->seq);
+			sync_buf_str(o, "\t");
+			buf_int(o, r->t_us);
+			sync_buf_str(o, "\t");
+			if (m == NULL) {
+				snprintf(alt, sizeof(alt), "meter#%" PRId64, r->meter_id);
+				m = alt;
+			}
+			sync_buf_field(o, m);
+			sync_buf_str(o, "\t");
+			if (q == NULL) {
+				snprintf(alt, sizeof(alt), "quantity#%d", r->qty);
+				q = alt;
+			}
+			sync_buf_field(o, q);
+			sync_buf_str(o, "\t");
+			sync_buf_double(o, r->value);
+			sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood\t" : "\tbad\t");
+			if (r->session > 0)
+				buf_int(o, r->session);
+			else
+				sync_buf_str(o, "\\N");
+			sync_buf_str(o, "\n");
+		} else {
+			const struct arow *r = &b->a[i];
+			int k;
+
+			buf_int(o, r->seq);
+			sync_buf_str(o, "\t");
+			buf_int(o, r->t_us);
+			for (k = 0; k < 8; k++) {
+				sync_buf_str(o, "\t");
+				sync_buf_field(o, r->s[k]);
+			}
+			sync_buf_str(o, "\t");
+			sync_buf_double(o, r->value);
+			sync_buf_str(o, "\t");
+			sync_buf_double(o, r->limit);
+			for (k = 8; k < 10; k++) {
+				sync_buf_str(o, "\t");
+				sync_buf_field(o, r->s[k]);
+			}
+			sync_buf_str(o, "\t");
+			if (r->raised_us != 0)
+				buf_int(o, r->raised_us);
+			else
+				sync_buf_str(o, "\\N");
+			sync_buf_str(o, "\t");
+			if (r->until_us != 0)
+				buf_int(o, r->until_us);
+			else
+				sync_buf_str(o, "\\N");
+			sync_buf_str(o, "\n");
+		}
+	}
+}
+
+struct try_ctx {
+	struct sync *s;
+	struct batch *b;
+	int64_t quarantined;
+	int64_t taken;            /* retry: rows taken */
+};
+
+/* Send rows [off, off+n) in one central transaction. 0, 1 (data), -1. */
+static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
+{
+	static const char *const copy_sql[2] = {
+		"COPY pg_temp.phasor_stage_samples FROM STDIN",
+		"COPY pg_temp.phasor_stage_alarms FROM STDIN",
+	};
+	struct try_ctx *c = vctx;
+	struct sync *s = c->s;
+	struct batch *b = c->b;
+	int64_t last = row_seq(b, off + n - 1);
+	PGresult *res;
+	char *sql;
+	int rc;
+
+	copy_text(s, b, off, n);
+	if (pg_exec(s, "BEGIN") != 0)
+		return -1;
+	res = PQexec(s->pg, copy_sql[b->kind]);
+	if ((rc = pg_check(s, res, PGRES_COPY_IN)) != 0)
+		goto fail;
+	if (PQputCopyData(s->pg, s->buf.p, (int)s->buf.len) != 1 ||
+	    PQputCopyEnd(s->pg, NULL) != 1) {
+		fail(s, "COPY: %s", PQerrorMessage(s->pg));
+		rc = -1;
+		goto fail;
+	}
+	rc = 0;
+	while ((res = PQgetResult(s->pg)) != NULL)
+		if (rc == 0)
+			rc = pg_check(s, res, PGRES_COMMAND_OK);
+		else
+			PQclear(res);
+	if (rc != 0)
+		goto fail;
+	if (b->kind == K_SAMPLE)
+		sql = util_printf(
+		    "INSERT INTO phasor.samples(time, console, meter, quantity, value, quality, seq,"
+		    " session) SELECT timestamptz 'epoch' + t_us * interval '1 microsecond', %s,"
+		    " meter, quantity, value, quality, seq, session FROM pg_temp.phasor_stage_samples"
+		    " ON CONFLICT DO NOTHING",
+		    s->console_lit);
+	else
+		sql = util_printf(
+		    "INSERT INTO phasor.alarm_events(time, console, alarm, meter, quantity, priority,"
+		    " event, state, value, \"limit\", operator, note, id, seq, synced_by, raised,"
+		    " until) SELECT timestamptz 'epoch' + t_us * interval '1 microsecond', origin,"
+		    " alarm, meter, quantity, priority, event, state, value, lim, operator, note, id,"
+		    " seq, %s, timestamptz 'epoch' + raised_us * interval '1 microsecond',"
+		    " timestamptz 'epoch' + until_us * interval '1 microsecond'"
+		    " FROM pg_temp.phasor_stage_alarms ON CONFLICT DO NOTHING",
+		    s->console_lit);
+	res = PQexec(s->pg, sql);
+	free(sql);
+	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+		b->inserted += strtoull(PQcmdTuples(res), NULL, 10);
+	if ((rc = pg_check(s, res, PGRES_COMMAND_OK)) != 0)
+		goto fail;
+	if (!b->retry) {
+		/* The high-water mark commits with the rows. */
+		sql = util_printf("UPDATE phasor.consoles SET %s = GREATEST(%s, %" PRId64 "),"
+				  " last_sync = now() WHERE console = %s",
+				  b->kind == K_SAMPLE ? "samples_seq" : "alarms_seq",
+				  b->kind == K_SAMPLE ? "samples_seq" : "alarms_seq", last,
+				  s->console_lit);
+		rc = pg_exec(s, sql);
+		free(sql);
+		if (rc != 0)
+			goto fail;
+	}
+	if ((rc = pg_exec(s, "COMMIT")) != 0)
+		goto fail;
+	/* Committed centrally: now, and only now, the local side. */
+	if (b->retry) {
+		sqlite3_stmt *st;
+
+		if (local_begin(s) < 0)
+			return -1;
+		rc = sqlite3_prepare_v2(s->db,
+					"DELETE FROM sync_quarantine WHERE kind = ?1 AND seq = ?2", -1,
+					&st, NULL);
+		for (size_t i = off; rc == SQLITE_OK && i < off + n; i++) {
+			sqlite3_bind_text(st, 1, kind_names[b->kind], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, row_seq(b, i));
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_OK) {
+			fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+			local_rollback(s);
+			return -1;
+		}
+		if (local_commit(s) < 0)
+			return -1;
+		c->taken += (int64_t)n;
+	} else if (local_set_wm(s, b->kind, last) < 0) {
+		/* Not fatal: the central high-water mark has it, and a resend
+		 * is ignored. */
+		log_warn("sync: %s", s->err);
+	}
+	pthread_mutex_lock(&s->lock);
+	if (b->kind == K_SAMPLE) {
+		s->st.forwarded += n;
+		if (!b->retry && s->st.backlog > 0)
+			s->st.backlog = s->st.backlog > (int64_t)n ? s->st.backlog - (int64_t)n : 0;
+		s->st.watermark = s->wm[K_SAMPLE];
+	} else {
+		s->st.alarms_forwarded += n;
+		if (!b->retry && s->st.alarm_backlog > 0)
+			s->st.alarm_backlog =
+			    s->st.alarm_backlog > (int64_t)n ? s->st.alarm_backlog - (int64_t)n : 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+fail:
+	snprintf(err, errsz, "%s", s->err);
+	util_strlcpy(b->sqlstate, s->sqlstate, sizeof(b->sqlstate));
+	pg_rollback(s);
+	return rc > 0 ? 1 : -1;
+}
+
+/* A row refused alone: into the quarantine (and past it, the watermark). */
+static int bad_row(void *vctx, size_t off, const char *err)
+{
+	struct try_ctx *c = vctx;
+	struct sync *s = c->s;
+	struct batch *b = c->b;
+	int64_t seq = row_seq(b, off), now = util_now_us();
+	sqlite3_stmt *st;
+	char safe[400], *text;
+	int rc;
+
+	util_sanitize(safe, sizeof(safe), err);
+	if (local_begin(s) < 0)
+		return -1;
+	rc = sqlite3_prepare_v2(
+	    s->db,
+	    "INSERT INTO sync_quarantine(kind, seq, t_us, sqlstate, error, first_us, last_us,"
+	    " attempts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, 1) ON CONFLICT(kind, seq) DO UPDATE SET"
+	    " sqlstate = excluded.sqlstate, error = excluded.error, last_us = excluded.last_us,"
+	    " attempts = attempts + 1",
+	    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, kind_names[b->kind], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		sqlite3_bind_int64(st, 3, row_time(b, off));
+		sqlite3_bind_text(st, 4, b->sqlstate, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, safe, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, now);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	text = util_printf("%s seq %" PRId64 " quarantined: %s (SQLSTATE %s)", kind_names[b->kind],
+			   seq, safe, b->sqlstate);
+	if (rc == SQLITE_OK && !b->retry)
+		rc = local_event(s, now, "sync", "quarantine", text) == 0 &&
+			     meta_put(s, wm_keys[b->kind], seq, false) == 0
+			 ? SQLITE_OK
+			 : SQLITE_ERROR;
+	if (rc != SQLITE_OK) {
+		fail(s, "buffer %s: quarantine: %s", s->db_path, sqlite3_errmsg(s->db));
+		local_rollback(s);
+		free(text);
+		return -1;
+	}
+	if (local_commit(s) < 0) {
+		free(text);
+		return -1;
+	}
+	if (!b->retry) {
+		log_warn("sync: %s", text);
+		if (seq > s->wm[b->kind])
+			s->wm[b->kind] = seq;
+	}
+	free(text);
+	c->quarantined++;
+	return 0;
+}
+
+/* Forward everything of kind k up to end. 0 or -1 (s->err). */
+static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t *taken,
+		   int64_t *quarantined)
+{
+	struct batch b = { .kind = k, .retry = retry };
+	struct try_ctx c = { .s = s, .b = &b };
+	size_t max = k == K_SAMPLE ? BATCH_ROWS : ALARM_BATCH_ROWS, done, i;
+	int64_t after = retry ? 0 : s->wm[k];
+	int rc = 0;
+
+	for (;;) {
+		if (stopping(s)) {
+			fail(s, "stopped");
+			rc = -1;
+			break;
+		}
+		if (batch_load(s, &b, after, end, max) < 0) {
+			rc = -1;
+			break;
+		}
+		if (b.n == 0)
+			break;
+		if (k == K_SAMPLE) {
+			int64_t now = util_now_us();
+
+			for (i = 0; i < b.n; i++)
+				if (sync_partition_allowed(b.s[i].t_us, now) &&
+				    ensure_partition(s, b.s[i].t_us) < 0) {
+					rc = -1;
+					break;
+				}
+			if (rc < 0)
+				break;
+		}
+		if (sync_bisect(b.n, try_rows, bad_row, &c, &done) < 0) {
+			rc = -1;
+			break;
+		}
+		after = row_seq(&b, b.n - 1);
+		if (b.n < max)
+			break;
+	}
+	batch_free(&b);
+	if (taken != NULL)
+		*taken = c.taken;
+	if (quarantined != NULL)
+		*quarantined = c.quarantined;
+	return rc;
+}
+
+/* ---- housekeeping: statistics, retention, quota ---- */
+
+static void refresh_stats(struct sync *s)
+{
+	int64_t backlog = -1, alarms = -1, oldest = 0, quarantined = 0, dropped = 0;
+
+	if (local_int(s, "SELECT count(*) FROM samples WHERE seq > ?1", s->wm[K_SAMPLE],
+		      &backlog) < 0)
+		backlog = -1;
+	if (local_int(s, "SELECT count(*) FROM alarm_events WHERE seq > ?1", s->wm[K_ALARM],
+		      &alarms) < 0)
+		alarms = -1;
+	local_int(s, "SELECT t_us FROM samples WHERE seq > ?1 ORDER BY seq LIMIT 1",
+		  s->wm[K_SAMPLE], &oldest);
+	local_int(s, "SELECT count(*) FROM sync_quarantine", 0, &quarantined);
+	local_int(s, "SELECT value FROM meta WHERE key = 'sync.quota_dropped'", 0, &dropped);
+	pthread_mutex_lock(&s->lock);
+	s->st.backlog = backlog;
+	s->st.alarm_backlog = alarms;
+	s->st.oldest_unsynced_us = backlog > 0 ? oldest : 0;
+	s->st.quarantined = quarantined;
+	s->st.quota_dropped = (uint64_t)dropped;
+	s->st.watermark = s->wm[K_SAMPLE];
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Delete samples with seq in [lo, hi] and t_us < cutoff, not quarantined,
+ * in one short transaction. Unsynced (above the watermark) ones are
+ * counted in meta sync.quota_dropped. Returns the count, -1 on error.
+ */
+static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t cutoff,
+			    int64_t *tmin, int64_t *tmax)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t unsynced = 0, n;
+	int rc;
+
+	if (local_begin(s) < 0)
+		return -1;
+	if (hi > s->wm[K_SAMPLE]) {
+		int64_t a = lo > s->wm[K_SAMPLE] ? lo : s->wm[K_SAMPLE] + 1;
+
+		rc = sqlite3_prepare_v2(s->db,
+					"SELECT count(*), min(t_us), max(t_us) FROM samples"
+					" WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3",
+					-1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, a);
+			sqlite3_bind_int64(st, 2, hi);
+			sqlite3_bind_int64(st, 3, cutoff);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				unsynced = sqlite3_column_int64(st, 0);
+				if (unsynced > 0) {
+					int64_t a1 = sqlite3_column_int64(st, 1);
+					int64_t a2 = sqlite3_column_int64(st, 2);
+
+					*tmin = *tmin == 0 || a1 < *tmin ? a1 : *tmin;
+					*tmax = a2 > *tmax ? a2 : *tmax;
+				}
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	rc = sqlite3_prepare_v2(s->db,
+				"DELETE FROM samples WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3"
+				" AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"
+				" WHERE q.kind = 'sample' AND q.seq = samples.seq)",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		sqlite3_bind_int64(st, 3, cutoff);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	n = sqlite3_changes(s->db);
+	if (rc == SQLITE_OK && unsynced > 0 &&
+	    meta_put(s, "sync.quota_dropped", unsynced, true) < 0)
+		rc = SQLITE_ERROR;
+	if (rc != SQLITE_OK) {
+		fail(s, "buffer %s: pruning: %s", s->db_path, sqlite3_errmsg(s->db));
+		local_rollback(s);
+		return -1;
+	}
+	if (local_commit(s) < 0)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->st.pruned += (uint64_t)(n - unsynced);
+	s->st.quota_dropped += (uint64_t)unsynced;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Synced samples older than retention, oldest first, in small windows. */
+static int prune_retention(struct sync *s)
+{
+	int64_t cutoff = util_now_us() - s->cfg->store.retention_ms * 1000, lo, n, t0 = 0, t1 = 0;
+
+	if (local_int(s, "SELECT coalesce(min(seq), 0) FROM samples", 0, &lo) < 0)
+		return -1;
+	while (lo > 0 && lo <= s->wm[K_SAMPLE] && !stopping(s)) {
+		int64_t hi = lo + PRUNE_WINDOW - 1;
+
+		if (hi > s->wm[K_SAMPLE])
+			hi = s->wm[K_SAMPLE];
+		n = prune_window(s, lo, hi, cutoff, &t0, &t1);
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		lo = hi + 1;
+		util_sleep_ms(2); /* let the writer in */
+	}
+	return 0;
+}
+
+static int64_t used_bytes(struct sync *s)
+{
+	int64_t pages = 0, free_pages = 0, size = 0;
+
+	local_int(s, "PRAGMA page_count", 0, &pages);
+	local_int(s, "PRAGMA freelist_count", 0, &free_pages);
+	local_int(s, "PRAGMA page_size", 0, &size);
+	return (pages - free_pages) * size;
+}
+
+/*
+ * Over [store] quota: delete the oldest samples, synced ones first, then
+ * (only if still over) unsynced ones, counted and journalled.
+ */
+static int enforce_quota(struct sync *s)
+{
+	uint64_t quota = s->cfg->store.quota_bytes;
+	int64_t target, lo, n, before = 0, t0 = 0, t1 = 0, dropped0 = 0;
+	int pass;
+
+	if (quota == 0 || used_bytes(s) <= (int64_t)quota)
+		return 0;
+	target = (int64_t)(quota / 10 * 9);
+	pthread_mutex_lock(&s->lock);
+	dropped0 = (int64_t)s->st.quota_dropped;
+	pthread_mutex_unlock(&s->lock);
+	for (pass = 0; pass < 2 && used_bytes(s) > target; pass++) {
+		if (local_int(s, "SELECT coalesce(min(seq), 0) FROM samples", 0, &lo) < 0)
+			return -1;
+		while (lo > 0 && used_bytes(s) > target && !stopping(s)) {
+			int64_t hi = lo + PRUNE_WINDOW - 1, maxseq;
+
+			if (pass == 0) {
+				if (lo > s->wm[K_SAMPLE])
+					break;
+				if (hi > s->wm[K_SAMPLE])
+					hi = s->wm[K_SAMPLE];
+			}
+			n = prune_window(s, lo, hi, INT64_MAX, &t0, &t1);
+			if (n < 0)
+				return -1;
+			before += n;
+			if (local_int(s, "SELECT coalesce(max(seq), 0) FROM samples", 0, &maxseq) < 0)
+				return -1;
+			if (hi >= maxseq)
+				break;
+			lo = hi + 1;
+			util_sleep_ms(2);
+		}
+	}
+	pthread_mutex_lock(&s->lock);
+	n = (int64_t)s->st.quota_dropped - dropped0;
+	pthread_mutex_unlock(&s->lock);
+	if (n > 0) {
+		char a[32], b[32], q[32], *text;
+
+		snprintf(q, sizeof(q), "%.3g MB", (double)quota / 1e6);
+		text = util_printf("%" PRId64 " unsynced samples deleted under [store] quota (%s);"
+				   " sample times %s to %s",
+				   n, q, util_format_time_ms(t0, a, sizeof(a)),
+				   util_format_time_ms(t1, b, sizeof(b)));
+		log_error("sync: %s", text);
+		if (local_begin(s) == 0) {
+			if (local_event(s, util_now_us(), "store", "quota", text) == 0)
+				local_commit(s);
+			else
+				local_rollback(s);
+		}
+		free(text);
+	}
+	log_info("sync: buffer over quota: %" PRId64 " samples pruned", before);
+	return 0;
+}
+
+/* ---- passes ---- */
+
+static int pass(struct sync *s, bool housekeeping)
+{
+	int64_t end[2], t0 = util_mono_us(), f0;
+	int rc = 0;
+
+	s->err[0] = '\0';
+	s->sqlstate[0] = '\0';
+	pthread_mutex_lock(&s->lock);
+	f0 = (int64_t)s->st.forwarded;
+	pthread_mutex_unlock(&s->lock);
+	if (local_int(s, "SELECT coalesce(max(seq), 0) FROM samples", 0, &end[K_SAMPLE]) < 0 ||
+	    local_int(s, "SELECT coalesce(max(seq), 0) FROM alarm_events", 0, &end[K_ALARM]) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		rc = -1;
+	}
+	if (rc == 0 && s->pg != NULL && PQstatus(s->pg) != CONNECTION_OK)
+		pg_close(s);
+	if (rc == 0 && s->pg == NULL) {
+		if (pg_connect(s) < 0 || pg_setup(s) < 0) {
+			rc = -1;
+		} else {
+			char host[128];
+
+			util_sanitize(host, sizeof(host), PQhost(s->pg) ? PQhost(s->pg) : "?");
+			log_info("sync: connected to %s port %s as console %s", host,
+				 PQport(s->pg) ? PQport(s->pg) : "?", s->console_id);
+		}
+	}
+	if (rc == 0)
+		set_state(s, SYNC_UP, NULL);
+	if (rc == 0) {
+		int64_t now = util_now_us();
+
+		/* Today's and tomorrow's partitions, ahead of need. */
+		if (ensure_partition(s, now) < 0 || ensure_partition(s, now + DAY_US) < 0 ||
+		    upload_meta(s) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && forward(s, K_SAMPLE, end[K_SAMPLE], false, NULL, NULL) < 0)
+		rc = -1;
+	if (rc == 0 && forward(s, K_ALARM, end[K_ALARM], false, NULL, NULL) < 0)
+		rc = -1;
+	if (rc == 0) {
+		int64_t dt = util_mono_us() - t0, n;
+
+		pthread_mutex_lock(&s->lock);
+		n = (int64_t)s->st.forwarded - f0;
+		if (n > 0)
+			s->st.rate = dt > 0 ? (double)n * 1e6 / (double)dt : 0;
+		s->st.last_sync_us = util_now_us();
+		pthread_mutex_unlock(&s->lock);
+		set_state(s, SYNC_UP, "");
+	} else {
+		char why[sizeof(s->err)];
+
+		util_strlcpy(why, s->err, sizeof(why));
+		/* Any failure other than a refused row: start again from a new
+		 * connection (the server may have restarted, the network may
+		 * be cut). Nothing is lost: the watermark did not move. */
+		pg_close(s);
+		if (!stopping(s)) {
+			pthread_mutex_lock(&s->lock);
+			bool changed = strcmp(s->st.error, why) != 0 || s->st.state != SYNC_DOWN;
+			pthread_mutex_unlock(&s->lock);
+			if (changed)
+				log_warn("sync: %s; will retry", why);
+		}
+		set_state(s, SYNC_DOWN, why);
+		util_strlcpy(s->err, why, sizeof(s->err));
+	}
+	if (housekeeping && !stopping(s)) {
+		char why[sizeof(s->err)];
+
+		util_strlcpy(why, s->err, sizeof(why));
+		if (prune_retention(s) < 0 || enforce_quota(s) < 0)
+			log_warn("sync: %s", s->err);
+		util_strlcpy(s->err, why, sizeof(s->err));
+		refresh_stats(s);
+	}
+	return rc;
+}
+
+/* ---- lifecycle ---- */
+
+struct sync *sync_new(const struct config *cfg, const char *db_path, char **cause)
+{
+	struct sync *s = util_calloc(1, sizeof(*s));
+	char host[256] = "";
+
+	*cause = NULL;
+	s->cfg = cfg;
+	s->db_path = util_strdup(db_path);
+	s->sock = -1;
+	s->wake[0] = s->wake[1] = -1;
+	s->st.backlog = -1;
+	s->st.alarm_backlog = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	s->host = util_strdup(host);
+	if (pipe(s->wake) < 0) {
+		*cause = util_printf("pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (sync_conn_params(cfg->sync.postgres, cfg->sync.password, &s->keys, &s->vals, cause) <
+	    0)
+		goto fail;
+	if (local_open(s, cause) < 0)
+		goto fail;
+	refresh_stats(s);
+	return s;
+fail:
+	sync_free(s);
+	return NULL;
+}
+
+static void *sync_main(void *arg)
+{
+	struct sync *s = arg;
+
+	while (!stopping(s)) {
+		int64_t wait_ms = s->cfg->sync.interval_ms;
+		int rc = pass(s, true);
+		struct pollfd p = { .fd = s->wake[0], .events = POLLIN };
+
+		if (rc < 0 && wait_ms > RETRY_MAX_MS)
+			wait_ms = RETRY_MAX_MS;
+		if (!stopping(s))
+			poll(&p, 1, (int)wait_ms);
+	}
+	pg_close(s);
+	set_state(s, SYNC_IDLE, NULL);
+	return NULL;
+}
+
+int sync_start(struct sync *s, char **cause)
+{
+	sigset_t all, old;
+	int err;
+
+	*cause = NULL;
+	if (s->started) {
+		*cause = util_strdup("sync: already started");
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&s->thread, NULL, sync_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		*cause = util_printf("sync: cannot start the thread: %s", strerror(err));
+		return -1;
+	}
+	s->started = true;
+	return 0;
+}
+
+void sync_stop(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	/* A query waiting on a dead server returns at once. */
+	if (s->sock >= 0)
+		shutdown(s->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&s->lock);
+	if (s->wake[1] >= 0 && write(s->wake[1], "x", 1) < 0)
+		log_debug("sync: wake: %s", strerror(errno));
+	if (s->started) {
+		pthread_join(s->thread, NULL);
+		s->started = false;
+		/* The final backlog (for the summary), the thread being gone. */
+		refresh_stats(s);
+	}
+}
+
+void sync_loop(struct sync *s)
+{
+	sync_main(s);
+}
+
+void sync_free(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	sync_stop(s);
+	pg_close(s);
+	if (s->db != NULL)
+		sqlite3_close_v2(s->db);
+	names_free(&s->meters);
+	names_free(&s->qtys);
+	sync_params_free(s->keys, s->vals);
+	if (s->wake[0] >= 0)
+		close(s->wake[0]);
+	if (s->wake[1] >= 0)
+		close(s->wake[1]);
+	pthread_mutex_destroy(&s->lock);
+	free(s->buf.p);
+	free(s->host);
+	free(s->db_path);
+	free(s);
+}
+
+int sync_once(struct sync *s, char **cause)
+{
+	*cause = NULL;
+	if (pass(s, true) < 0) {
+		*cause = util_strdup(s->err[0] ? s->err : "failed");
+		return -1;
+	}
+	return 0;
+}
+
+void sync_get_stats(struct sync *s, struct sync_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->st;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- quarantine ---- */
+
+int sync_quarantine_list(struct sync *s, sync_quarantine_fn fn, void *ctx, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*cause = NULL;
+	rc = sqlite3_prepare_v2(
+	    s->db,
+	    "SELECT q.kind, q.seq, q.t_us, coalesce(m.name, a.meter),"
+	    " coalesce(qq.name, a.alarm), coalesce(sm.value, a.value), sm.quality, q.sqlstate,"
+	    " q.error, q.first_us, q.last_us, q.attempts FROM sync_quarantine q"
+	    " LEFT JOIN samples sm ON q.kind = 'sample' AND sm.seq = q.seq"
+	    " LEFT JOIN meters m ON m.id = sm.meter_id"
+	    " LEFT JOIN quantities qq ON qq.id = sm.qty_id"
+	    " LEFT JOIN alarm_events a ON q.kind = 'alarm' AND a.seq = q.seq"
+	    " ORDER BY q.kind DESC, q.seq",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sync_quarantine_row r = {
+			.kind = (const char *)sqlite3_column_text(st, 0),
+			.seq = sqlite3_column_int64(st, 1),
+			.t_us = sqlite3_column_int64(st, 2),
+			.meter = (const char *)sqlite3_column_text(st, 3),
+			.quantity = (const char *)sqlite3_column_text(st, 4),
+			.value = col_double(st, 5),
+			.quality = sqlite3_column_int(st, 6),
+			.sqlstate = (const char *)sqlite3_column_text(st, 7),
+			.error = (const char *)sqlite3_column_text(st, 8),
+			.first_us = sqlite3_column_int64(st, 9),
+			.last_us = sqlite3_column_int64(st, 10),
+			.attempts = sqlite3_column_int(st, 11),
+		};
+
+		if (fn(ctx, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+int sync_quarantine_retry(struct sync *s, int64_t *taken, int64_t *left, char **cause)
+{
+	int64_t t = 0, l = 0, t2 = 0, l2 = 0;
+
+	*cause = NULL;
+	*taken = *left = 0;
+	s->err[0] = '\0';
+	/* Rows deleted meanwhile (quota) cannot be sent: forget them. */
+	if (local_begin(s) == 0) {
+		sqlite3_exec(s->db,
+			     "DELETE FROM sync_quarantine WHERE (kind = 'sample' AND NOT EXISTS"
+			     " (SELECT 1 FROM samples s WHERE s.seq = sync_quarantine.seq)) OR"
+			     " (kind = 'alarm' AND NOT EXISTS (SELECT 1 FROM alarm_events a"
+			     " WHERE a.seq = sync_quarantine.seq))",
+			     NULL, NULL, NULL);
+		local_commit(s);
+	}
+	if (s->pg == NULL && (pg_connect(s) < 0 || pg_setup(s) < 0))
+		goto fail;
+	if (forward(s, K_SAMPLE, INT64_MAX, true, &t, &l) < 0 ||
+	    forward(s, K_ALARM, INT64_MAX, true, &t2, &l2) < 0)
+		goto fail;
+	*taken = t + t2;
+	*left = l + l2;
+	refresh_stats(s);
+	return 0;
+fail:
+	*cause = util_strdup(s->err[0] ? s->err : "failed");
+	pg_close(s);
+	return -1;
+}
