@@ -222,13 +222,19 @@ static int list_rows(const struct ui *ui, int details_h)
 	return h < 1 ? 1 : h;
 }
 
-static int details_height(const struct ui *ui)
+/* The details panel: what the list of n rows leaves, at least half the body, at most 18 rows. */
+static int details_height(const struct ui *ui, size_t n)
 {
-	int h = getmaxy(ui->body);
+	int h = getmaxy(ui->body), d;
 
 	if (!ui->alarms.details || ui->alarms.sel < 0)
 		return 0;
-	return h >= 30 ? 16 : h / 2;
+	d = h - 3 - (n < 2 ? 2 : (int)(n < 100 ? n : 100));
+	if (d > 18)
+		d = 18;
+	if (d < h / 2)
+		d = h / 2;
+	return d;
 }
 
 static void set_message(struct ui *ui, bool error, const char *fmt, ...) UTIL_PRINTF(3, 4);
@@ -490,7 +496,7 @@ static void alarms_draw(struct ui *ui)
 	} else if (n == 0) {
 		ui->alarms.sel = -1;
 	}
-	dh = details_height(ui);
+	dh = details_height(ui, n);
 	page = list_rows(ui, dh);
 	if (pos >= 0) {
 		if (pos < ui->scroll)
@@ -693,7 +699,7 @@ static int move_sel(struct ui *ui, int ch)
 {
 	size_t *v, n = visible(ui, &v);
 	long pos = position(v, n, ui->alarms.sel), target;
-	int page = list_rows(ui, details_height(ui));
+	int page = list_rows(ui, details_height(ui, n));
 
 	if (n == 0) {
 		free(v);
