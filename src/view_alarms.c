@@ -469,9 +469,79 @@ static void draw_footer(struct ui *ui, int y)
 		return;
 	}
 	draw_text(w, y, 0, cols, ROLE_MUTED,
-		  ui->read_only ? "read-only console: Enter details, / filter, c all"
-				: "a ack  A ack all  s shelve  u unshelve  n note  Enter details"
-				  "  / filter  c all");
+		  ui->read_only ? "read-only console: Enter details, / filter, c all, p performance"
+				: "a ack  A all  s shelve  u unshelve  n note  Enter details  / filter"
+				  "  c all  p perf");
+}
+
+/*
+ * The alarm system's own performance, as EEMUA 191 measures it: raises per
+ * 10 minutes (about 1 is manageable for one operator, 10 or more is a
+ * flood), the last 24 hours as a sparkline, standing and chattering alarms,
+ * the priority mix of the raises (aim: about 5 % critical and high, 15 %
+ * medium, 80 % low) and the ten most frequent alarms. Counted since this
+ * console started.
+ */
+static void draw_perf(struct ui *ui)
+{
+	WINDOW *w = ui->body;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	int rows = getmaxy(w), cols = getmaxx(w), y = 0, x;
+	struct alarm_perf pf;
+	double series[ALARM_PERF_BUCKETS];
+	unsigned total = 0, k;
+	char num[32], line[320];
+	int p;
+
+	alarm_perf(e, ui->now_us, &pf);
+	for (k = 0; k < ALARM_PERF_BUCKETS; k++)
+		series[k] = (double)pf.per10[k];
+	for (p = 0; p < PRIO__COUNT; p++)
+		total += pf.by_priority[p];
+	draw_text(w, y++, 0, cols, ROLE_ACCENT,
+		  "Alarm performance (EEMUA 191), since this console started   p: back to the list");
+	x = draw_text(w, y, 0, cols, ROLE_NORMAL, "Raises in the last 10 min: ");
+	x += draw_textf(w, y, x, cols - x, pf.flood_now ? ROLE_CRITICAL : ROLE_NORMAL, "%u%s",
+			pf.per10[ALARM_PERF_BUCKETS - 1], pf.flood_now ? " FLOOD" : "");
+	x += draw_textf(w, y, x, cols - x, ROLE_NORMAL, "   average %s   peak %u",
+			view_fixed(pf.avg_per10, 1, num, sizeof(num)), pf.peak_per10);
+	y++;
+	draw_text(w, y++, 0, cols, ROLE_MUTED,
+		  "  (about 1 per 10 min per operator is manageable; 10 or more is a flood)");
+	x = draw_text(w, y, 0, cols, ROLE_NORMAL, "Last 24 h, per 10 min: ");
+	draw_sparkline(w, y, x, cols - x - 1 < ALARM_PERF_BUCKETS ? cols - x - 1 : ALARM_PERF_BUCKETS,
+		       series, ALARM_PERF_BUCKETS, 0, NAN, ROLE_CHART);
+	y++;
+	x = draw_textf(w, y, 0, cols, pf.floods ? ROLE_ALARM : ROLE_NORMAL,
+		       "Floods (>= %d in 10 min): %u", ALARM_FLOOD_THRESHOLD, pf.floods);
+	x += draw_textf(w, y, x, cols - x, ROLE_NORMAL, "   active %u", pf.active);
+	x += draw_textf(w, y, x, cols - x, pf.standing ? ROLE_ALARM : ROLE_NORMAL,
+			"   standing (>24 h) %u", pf.standing);
+	draw_textf(w, y, x, cols - x, pf.chattering ? ROLE_WARNING : ROLE_NORMAL,
+		   "   chattering %u", pf.chattering);
+	y++;
+	x = draw_text(w, y, 0, cols, ROLE_NORMAL, "Priority mix of raises:");
+	for (p = 0; p < PRIO__COUNT; p++) {
+		if (p == PRIO_DIAGNOSTIC && pf.by_priority[p] == 0)
+			continue;
+		x += draw_textf(w, y, x, cols - x, view_prio_role(p), " %s %s%%",
+				alarm_priority_name((enum alarm_priority)p),
+				view_fixed(total ? 100.0 * pf.by_priority[p] / total : 0, 0, num,
+					   sizeof(num)));
+	}
+	y++;
+	draw_text(w, y++, 0, cols, ROLE_MUTED, "  (aim: about 5 % critical and high, 15 % medium, 80 % low)");
+	if (y < rows)
+		draw_text(w, y++, 0, cols, ROLE_HEADER, "Most frequent    RAISES  METER           ALARM");
+	if (pf.ntop == 0 && y < rows)
+		draw_text(w, y++, 2, cols - 2, ROLE_OK, "no alarm has raised since this console started");
+	for (k = 0; k < pf.ntop && y < rows; k++) {
+		const struct alarm_inst *a = alarm_get(e, pf.top[k]);
+
+		snprintf(line, sizeof(line), "%2u.           %6u  %-15.15s %s%s", k + 1, a->count,
+			 a->meter_name, a->def->name, a->chattering ? "  (chattering)" : "");
+		draw_text(w, y++, 0, cols, a->chattering ? ROLE_WARNING : ROLE_NORMAL, line);
+	}
 }
 
 static void alarms_draw(struct ui *ui)
@@ -485,6 +555,10 @@ static void alarms_draw(struct ui *ui)
 
 	if (e == NULL) {
 		draw_text(w, 0, 0, cols, ROLE_MUTED, "Alarms: not running (no acquisition).");
+		return;
+	}
+	if (ui->alarms.perf) {
+		draw_perf(ui);
 		return;
 	}
 	n = visible(ui, &v);
@@ -772,6 +846,9 @@ static int alarms_key(struct ui *ui, int ch)
 	case '/':
 		ui->alarms.filter_editing = true;
 		return UI_HANDLED | UI_REDRAW;
+	case 'p':
+		ui->alarms.perf = !ui->alarms.perf;
+		return UI_HANDLED | UI_REDRAW;
 	case 'c':
 		ui->alarms.show_all = !ui->alarms.show_all;
 		ui->scroll = 0;
@@ -850,6 +927,7 @@ static const char *const alarms_help[] = {
 	"Enter       details and history (Esc closes)",
 	"/           filter: meter, alarm, priority, state",
 	"c           also normal, shelved, suppressed alarms",
+	"p           alarm performance (EEMUA 191) / list",
 	"UNACK  ACKED  RTN (cleared, not acknowledged)",
 	"SHELVED  SUPPR(essed)  OOS (out of service)",
 	NULL,

@@ -73,6 +73,7 @@ struct ui {
 		long sel;             /* selected instance, -1: none */
 		bool show_all;        /* also normal (with history), shelved, suppressed, out of service */
 		bool details;         /* the details panel of the selection */
+		bool perf;            /* the EEMUA 191 performance panel instead of the list */
 		char filter[64];
 		bool filter_editing;
 		int prompt;           /* enum in view_alarms.c: 0 none */

@@ -1035,6 +1035,28 @@ static void test_alarm_view(void **state)
 	assert_int_equal(key(f, 'x'), UI_IGNORED);
 }
 
+static void test_alarm_perf_panel(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	assert_int_equal(key(f, 'p'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, 0, "Alarm performance (EEMUA 191)"));
+	assert_shows(f, "Raises in the last 10 min: 2   average");
+	assert_shows(f, "Floods (>= 10 in 10 min): 0   active 2   standing (>24 h) 0   chattering 0");
+	assert_shows(f, "Priority mix of raises: critical 0% high 100% medium 0% low 0%");
+	y = find_row(f, "Most frequent", 0);
+	assert_true(y > 0);
+	assert_true(row_has(f, y + 1, " 1.") && row_has(f, y + 2, " 2."));
+	assert_true(find_row(f, "press-3         low-pf", y) > y);
+	assert_true(find_row(f, "compressor-air  comm", y) > y);
+	assert_cells(f, false);
+	assert_int_equal(key(f, 'p'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, 1, "STATE"));
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1078,6 +1100,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
