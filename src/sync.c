@@ -396,6 +396,7 @@ struct sync {
 	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
 	size_t nparts, part_next;
 	struct sync_buf buf;
+	uint64_t direct_fallbacks; /* direct COPYs that took the staging way */
 	char err[512];            /* the current pass's failure */
 	char sqlstate[8];
 
@@ -1281,6 +1282,114 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 	}
 }
 
+/*
+ * Samples as rows of phasor.samples itself (time, console, meter, quantity,
+ * value, quality, seq, session), for the direct COPY: the time as
+ * "YYYY-MM-DD HH:MM:SS.ffffff+00".
+ */
+static void copy_direct(struct sync *s, struct batch *b, size_t off, size_t n)
+{
+	struct sync_buf *o = &s->buf;
+	char tbuf[48], alt[32];
+	size_t i;
+
+	o->len = 0;
+	for (i = off; i < off + n; i++) {
+		const struct srow *r = &b->s[i];
+		const char *m = name_of(s, &s->meters, r->meter_id, true);
+		const char *q = name_of(s, &s->qtys, r->qty, false);
+		int64_t sec = r->t_us >= 0 ? r->t_us / 1000000 : -((-r->t_us + 999999) / 1000000);
+		int64_t us = r->t_us - sec * 1000000;
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int)us);
+		sync_buf_str(o, tbuf);
+		sync_buf_str(o, "\t");
+		sync_buf_field(o, s->console_id);
+		sync_buf_str(o, "\t");
+		if (m == NULL) {
+			snprintf(alt, sizeof(alt), "meter#%" PRId64, r->meter_id);
+			m = alt;
+		}
+		sync_buf_field(o, m);
+		sync_buf_str(o, "\t");
+		if (q == NULL) {
+			snprintf(alt, sizeof(alt), "quantity#%d", r->qty);
+			q = alt;
+		}
+		sync_buf_field(o, q);
+		sync_buf_str(o, "\t");
+		sync_buf_double(o, r->value);
+		sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood\t" : "\tbad\t");
+		buf_int(o, r->seq);
+		sync_buf_str(o, "\t");
+		if (r->session > 0)
+			buf_int(o, r->session);
+		else
+			sync_buf_str(o, "\\N");
+		sync_buf_str(o, "\n");
+	}
+}
+
+/* COPY the buffer's text into the statement in progress. 0, 1 (data), -1. */
+static int copy_in(struct sync *s, const char *sql)
+{
+	PGresult *res = PQexec(s->pg, sql);
+	int rc;
+
+	if ((rc = pg_check(s, res, PGRES_COPY_IN)) != 0)
+		return rc;
+	if (PQputCopyData(s->pg, s->buf.p, (int)s->buf.len) != 1 ||
+	    PQputCopyEnd(s->pg, NULL) != 1) {
+		fail(s, "COPY: %s", PQerrorMessage(s->pg));
+		return -1;
+	}
+	rc = 0;
+	while ((res = PQgetResult(s->pg)) != NULL)
+		if (rc == 0)
+			rc = pg_check(s, res, PGRES_COMMAND_OK);
+		else
+			PQclear(res);
+	return rc;
+}
+
+/*
+ * The fast path for samples sent for the first time: COPY straight into
+ * phasor.samples, under a savepoint. A row the server already has (a
+ * resend after a crash between the central commit and the local
+ * watermark) or any data error fails the whole COPY atomically; the
+ * savepoint is then rolled back and the batch goes the safe way (staging
+ * table, ON CONFLICT DO NOTHING, bisection). 0 done, 1 take the safe way,
+ * -1 connection failure.
+ */
+static int try_direct(struct sync *s, struct batch *b, size_t off, size_t n)
+{
+	int rc;
+
+	if (pg_exec(s, "SAVEPOINT phasor_direct") != 0)
+		return -1;
+	copy_direct(s, b, off, n);
+	rc = copy_in(s, "COPY phasor.samples(time, console, meter, quantity, value, quality, seq,"
+			" session) FROM STDIN");
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		s->direct_fallbacks++;
+		log_debug("sync: direct COPY refused (%s: %s); the staging way", s->sqlstate, s->err);
+		if (pg_exec(s, "ROLLBACK TO SAVEPOINT phasor_direct") != 0)
+			return -1;
+		s->err[0] = '\0';
+		s->sqlstate[0] = '\0';
+		return 1;
+	}
+	b->inserted += n;
+	return 0;
+}
+
 struct try_ctx {
 	struct sync *s;
 	struct batch *b;
@@ -1303,25 +1412,17 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 	char *sql;
 	int rc;
 
-	copy_text(s, b, off, n);
 	if (pg_exec(s, "BEGIN") != 0)
 		return -1;
-	res = PQexec(s->pg, copy_sql[b->kind]);
-	if ((rc = pg_check(s, res, PGRES_COPY_IN)) != 0)
-		goto fail;
-	if (PQputCopyData(s->pg, s->buf.p, (int)s->buf.len) != 1 ||
-	    PQputCopyEnd(s->pg, NULL) != 1) {
-		fail(s, "COPY: %s", PQerrorMessage(s->pg));
-		rc = -1;
-		goto fail;
-	}
-	rc = 0;
-	while ((res = PQgetResult(s->pg)) != NULL)
+	if (b->kind == K_SAMPLE && !b->retry) {
+		rc = try_direct(s, b, off, n);
+		if (rc < 0)
+			goto fail;
 		if (rc == 0)
-			rc = pg_check(s, res, PGRES_COMMAND_OK);
-		else
-			PQclear(res);
-	if (rc != 0)
+			goto mark;
+	}
+	copy_text(s, b, off, n);
+	if ((rc = copy_in(s, copy_sql[b->kind])) != 0)
 		goto fail;
 	if (b->kind == K_SAMPLE)
 		sql = util_printf(
@@ -1346,6 +1447,7 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 		b->inserted += strtoull(PQcmdTuples(res), NULL, 10);
 	if ((rc = pg_check(s, res, PGRES_COMMAND_OK)) != 0)
 		goto fail;
+mark:
 	if (!b->retry) {
 		/* The high-water mark commits with the rows. */
 		sql = util_printf("UPDATE phasor.consoles SET %s = GREATEST(%s, %" PRId64 "),"
