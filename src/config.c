@@ -1945,6 +1945,8 @@ void config_print_summary(const struct config *c, void *stream)
 	fprintf(f, ", queue %zu samples, commit every %d rows or ", c->store.queue_max,
 		c->store.batch_rows);
 	print_duration(f, c->store.commit_ms);
+	if (c->store.quota_bytes > 0)
+		fprintf(f, ", quota %llu MB", (unsigned long long)(c->store.quota_bytes / 1000000));
 	fputs(")\n", f);
 	fprintf(f, "log: %s, level %s\n", c->log.path ? san(a, sizeof(a), c->log.path) : "stderr",
 		c->log.level == LOG_ERROR  ? "error"

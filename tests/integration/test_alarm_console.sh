@@ -29,9 +29,12 @@ grep -q "built-in" "$T/check.txt" || t_fail "check-config does not say the built
 t_tmux_start con 120 40 env LANG=C.UTF-8 TERM=xterm-256color "$PHASOR" -c "$T/c.ini"
 t_tmux_wait con 20 "m1 .*ok" || t_fail "m1 never ok"
 t_tmux_wait con 10 "no unacknowledged alarm" || t_fail "the banner does not say all is quiet"
+bell() { tmux -S "$TMUX_SOCK" display-message -p -t "=$1:" '#{window_bell_flag}'; }
+t_eq "terminal bell before any alarm" 0 "$(bell con)"
 
 # The fault: the banner counts it, the overview marks m1.
 t_tmux_wait con 20 "ALARMS .*1 high" || t_fail "no high alarm in the banner"
+t_eq "terminal bell on the new high alarm" 1 "$(bell con)"
 pane=$(t_tmux_capture con)
 echo "$pane" | grep -Eq "m1: .*[Vv]oltage" || t_fail "the banner does not name m1's voltage alarm"
 echo "$pane" | grep -Eq "◆ *m1 " || t_fail "the overview does not mark m1"

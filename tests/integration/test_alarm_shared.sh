@@ -24,6 +24,8 @@ conf() { # conf NAME
 conf a >"$T/a.ini"
 conf b >"$T/b.ini"
 conf c >"$T/c.ini"
+# Console C does not ring ([console] bell = no).
+printf '[console]\nbell = no\n' >>"$T/c.ini"
 # Everything the consoles publish, to check the topic tree.
 t_bg sub mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -v -t 'phasor/alarms/#'
 
@@ -90,6 +92,10 @@ t_tmux_wait c 30 "SHELVED +HIGH .*$other " || t_fail "C did not catch up with th
 # The acknowledged alarm is still on: C raises it after its on-delay, and
 # the retained ack (of an occurrence that began before C started) covers it.
 t_tmux_wait c 30 "ACKED +HIGH .*$acked " || t_fail "C did not catch up with the ack of $acked"
+t_eq "bell of console C (bell = no) after its raises" 0 \
+	"$(tmux -S "$TMUX_SOCK" display-message -p -t "=c:" '#{window_bell_flag}')"
+t_eq "bell of console B (default) after its raises" 1 \
+	"$(tmux -S "$TMUX_SOCK" display-message -p -t "=b:" '#{window_bell_flag}')"
 t_ok "a late console catches up from retained states"
 
 # The topic tree.

@@ -852,6 +852,22 @@ static void test_store_quota(void **state)
 			c = config_load_string(text, "t.ini", &d);
 			assert_non_null(c);
 			assert_true(c->store.quota_bytes == cases[i].bytes);
+			{
+				/* check-config's summary says it (in MB), or nothing */
+				char *sum = NULL, want[48];
+				size_t len = 0;
+				FILE *f = open_memstream(&sum, &len);
+
+				config_print_summary(c, f);
+				fclose(f);
+				snprintf(want, sizeof(want), ", quota %llu MB)",
+					 cases[i].bytes / 1000000ULL);
+				if (cases[i].bytes > 0)
+					assert_non_null(strstr(sum, want));
+				else
+					assert_null(strstr(sum, "quota"));
+				free(sum);
+			}
 			config_free(c);
 			diag_clear(&d);
 		}
