@@ -27,6 +27,7 @@
 /* Bound one dispatch so a flood never starves the owner's other work. */
 #define DISPATCH_MAX 8192
 #define STOP_DRAIN_MS 15000
+#define HUB_ALARM_UNSENT 1024
 
 static const struct source_ops *const all_sources[] = {
 	&source_modbus_ops,
@@ -58,6 +59,11 @@ struct hub {
 	uint64_t alarm_msgs_bad;         /* shared alarm messages that did not parse */
 	uint64_t alarm_msgs_applied;
 	int64_t alarm_bad_warned_us;
+	struct {
+		char *topic, *json;
+	} unsent[HUB_ALARM_UNSENT];      /* operator events not published yet */
+	size_t nunsent;
+	uint64_t alarm_unsent_lost;
 	struct alarm_event *alarm_hist;  /* ring of the newest HUB_ALARM_HISTORY events */
 	uint64_t alarm_hist_n;           /* events ever put in the ring */
 };
@@ -127,6 +133,53 @@ static void on_counter_reset(void *ctx, size_t meter, unsigned qty, double befor
 
 /* ---- alarms ---- */
 
+/*
+ * Publish an operator event: on the stream, then as the alarm's retained
+ * state. 0, or -1 when the broker is not connected.
+ */
+static int publish_operator(struct hub *h, const char *state_topic, const char *json)
+{
+	if (source_mqtt_publish(h->mqtt, h->alarm_events_topic, json, 1, false) < 0)
+		return -1;
+	return source_mqtt_publish(h->mqtt, state_topic, json, 1, true);
+}
+
+/*
+ * Operator events made while the broker was unreachable wait here (oldest
+ * first, at most HUB_ALARM_UNSENT; beyond, the oldest is given up and
+ * counted) and go out once it is back: the other consoles then apply them
+ * (once: ids), and a console starting later finds them retained.
+ */
+static void unsent_push(struct hub *h, char *state_topic, char *json)
+{
+	if (h->nunsent == HUB_ALARM_UNSENT) {
+		free(h->unsent[0].topic);
+		free(h->unsent[0].json);
+		memmove(&h->unsent[0], &h->unsent[1], (HUB_ALARM_UNSENT - 1) * sizeof(h->unsent[0]));
+		h->nunsent--;
+		h->alarm_unsent_lost++;
+	}
+	h->unsent[h->nunsent].topic = state_topic;
+	h->unsent[h->nunsent].json = json;
+	h->nunsent++;
+}
+
+static void unsent_flush(struct hub *h)
+{
+	size_t i = 0;
+
+	while (i < h->nunsent && publish_operator(h, h->unsent[i].topic, h->unsent[i].json) == 0) {
+		free(h->unsent[i].topic);
+		free(h->unsent[i].json);
+		i++;
+	}
+	if (i > 0) {
+		log_info("mqtt: %zu alarm action(s) made while the broker was away sent", i);
+		memmove(&h->unsent[0], &h->unsent[i], (h->nunsent - i) * sizeof(h->unsent[0]));
+		h->nunsent -= i;
+	}
+}
+
 static void publish_alarm(struct hub *h, const struct alarm_event *ev)
 {
 	char *json, *topic;
@@ -134,12 +187,18 @@ static void publish_alarm(struct hub *h, const struct alarm_event *ev)
 	if (h->mqtt == NULL || h->alarm_events_topic == NULL)
 		return;
 	json = alarmshare_encode(ev);
-	source_mqtt_publish(h->mqtt, h->alarm_events_topic, json, 1, false);
-	if (alarmshare_is_operator_event(ev->kind)) {
-		topic = alarmshare_state_topic(h->cfg->mqtt.alarm_topic, ev->meter, ev->alarm);
-		source_mqtt_publish(h->mqtt, topic, json, 1, true);
-		free(topic);
+	if (!alarmshare_is_operator_event(ev->kind)) {
+		/* Raises and clears: every console makes its own. */
+		source_mqtt_publish(h->mqtt, h->alarm_events_topic, json, 1, false);
+		free(json);
+		return;
 	}
+	topic = alarmshare_state_topic(h->cfg->mqtt.alarm_topic, ev->meter, ev->alarm);
+	if (h->nunsent > 0 || publish_operator(h, topic, json) < 0) {
+		unsent_push(h, topic, json); /* keeps both */
+		return;
+	}
+	free(topic);
 	free(json);
 }
 
@@ -394,6 +453,8 @@ void hub_tick(struct hub *h, int64_t now_us)
 		}
 	if (h->alarms != NULL && !h->stopped)
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
+	if (h->nunsent > 0 && !h->stopped)
+		unsent_flush(h);
 }
 
 void hub_stop(struct hub *h)
@@ -436,6 +497,14 @@ void hub_free(struct hub *h)
 	queue_free(h->q, free_msg);
 	alarm_engine_free(h->alarms);
 	free(h->alarm_hist);
+	if (h->nunsent > 0)
+		log_warn("mqtt: %zu alarm action(s) never reached the broker (they are in the"
+			 " journal)", h->nunsent);
+	while (h->nunsent > 0) {
+		h->nunsent--;
+		free(h->unsent[h->nunsent].topic);
+		free(h->unsent[h->nunsent].json);
+	}
 	free(h->alarm_events_topic);
 	live_free(h->live);
 	free(h);

@@ -98,6 +98,27 @@ t_eq "bell of console B (default) after its raises" 1 \
 	"$(tmux -S "$TMUX_SOCK" display-message -p -t "=b:" '#{window_bell_flag}')"
 t_ok "a late console catches up from retained states"
 
+# The broker goes away: B adds a note meanwhile (journaled at once); when
+# the broker is back B sends it, and A applies it, once.
+t_stop "$MQTT_PID" TERM
+t_tmux_wait b 20 "links 1/2 up" || t_fail "B did not notice the broker going away"
+t_tmux_keys b n
+for ch in f u s e s; do t_tmux_keys b "$ch"; done
+t_tmux_keys b Enter
+t_tmux_wait b 5 "note added: " || t_fail "B: no feedback after the note"
+t_bg mosquitto2 mosquitto -c "$T/mosquitto.conf"
+MQTT_PID=$T_LAST_PID
+t_wait_port "$MQTT_PORT"
+n=0
+for _ in $(seq 1 150); do
+	"$PHASOR" alarms --db "$T/a.db" --format jsonl >"$T/a2.jsonl"
+	n=$(rows "$T/a2.jsonl" ".event == \"note\" and .note == \"fuses\" and .origin == \"$bid\"")
+	[ "$n" -ge 1 ] && break
+	sleep 0.2
+done
+t_eq "B's note made during the outage, in A's journal" 1 "$n"
+t_ok "an action made while the broker was away reaches the others when it is back"
+
 # The topic tree.
 grep -q "^phasor/alarms/events {" "$T/sub.log" || t_fail "nothing on phasor/alarms/events"
 grep -q "^phasor/alarms/state/$acked/[a-z_-]* {.*\"event\":\"ack\"" "$T/sub.log" ||
