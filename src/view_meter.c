@@ -247,6 +247,12 @@ static const char *nature_word(const struct ctx *c, enum pf_nature n)
 	return n == PF_INDUCTIVE ? "ind" : "cap";
 }
 
+/* The stale symbol before a value that is not live, as the gauges do. */
+static const char *mark(const struct ctx *c)
+{
+	return c->s.stale ? draw_symbol(SYM_STALE) : "";
+}
+
 static void panel_pf(const struct ctx *c, struct panel *p)
 {
 	const struct analysis_result *r = &c->s.res;
@@ -259,8 +265,8 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	l = pl(p);
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, "Total ");
-	view_seg(l, vrole(c, ROLE_NORMAL), "%s", view_fixed(r->pf_total, 3, a,
-							    sizeof(a)));
+	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->pf_total) ? "" : mark(c),
+		 view_fixed(r->pf_total, 3, a, sizeof(a)));
 	if (r->nature_total != PF_NATURE_UNKNOWN)
 		view_seg(l, vrole(c, ROLE_MUTED), " %s", nature_word(c, r->nature_total));
 	if (r->tier_total != PF_UNKNOWN) {
@@ -278,7 +284,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	for (k = 0; k < 3; k++) {
 		view_seg(l, ROLE_MUTED, "%sL%d ", k > 0 ? "  " : "", k + 1);
 		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : ui_role_tier(r->tier[k])),
-			 "%s", view_fixed(r->pf[k], 3, a, sizeof(a)));
+			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), view_fixed(r->pf[k], 3, a, sizeof(a)));
 		if (c->expanded && r->nature[k] != PF_NATURE_UNKNOWN)
 			view_seg(l, vrole(c, ROLE_MUTED), " %s",
 				 r->nature[k] == PF_INDUCTIVE ? "ind" : "cap");
@@ -286,7 +292,8 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "tan phi ");
-	view_seg(l, vrole(c, ROLE_NORMAL), "%s", view_fixed(r->tan_phi, 2, a, sizeof(a)));
+	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->tan_phi) ? "" : mark(c),
+		 view_fixed(r->tan_phi, 2, a, sizeof(a)));
 	if (!isnan(r->tan_phi)) {
 		view_seg(l, vrole(c, r->tan_phi_ok ? ROLE_OK : ROLE_ALARM), " %s",
 			 r->tan_phi_ok ? "ok" : "over");
@@ -304,7 +311,8 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	} else {
 		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
-		view_seg(l, vrole(c, ROLE_NORMAL), "%s", fmt_si(r->q_comp, "var", a, sizeof(a)));
+		view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", mark(c),
+			 fmt_si(r->q_comp, "var", a, sizeof(a)));
 		/* banks come in round sizes: "120 kvar" */
 		if (r->q_bank >= 10000.0) {
 			view_fixed(r->q_bank / 1000.0, 0, b, sizeof(b));

@@ -634,6 +634,9 @@ static void test_meter_unknown_and_stale(void **state)
 	assert_true(row_has(f, 1, "1m ago"));
 	assert_true(row_has(f, 1, "\u25cc not live"));
 	assert_true(find_row(f, "231.0 V", 2) > 0);
+	/* the power factor panel marks its figures too */
+	assert_true(find_row(f, "\u25cc0.970", 2) > 0);
+	assert_true(find_row(f, "L1 \u25cc0.970", 2) > 0);
 }
 
 static void test_meter_keys(void **state)
