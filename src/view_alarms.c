@@ -285,12 +285,13 @@ static void draw_title(struct ui *ui, size_t shown)
 
 struct cols {
 	int sym, state, prio, time, meter, text, value, limit;
+	int action;               /* wall screens: the recommended action; 0: none */
 };
 
 static struct cols layout_cols(int width)
 {
 	/* 80 columns: HH:MM and narrow numbers leave the message ~27 columns. */
-	struct cols c = { 2, 8, 5, 6, 14, 0, 9, 9 };
+	struct cols c = { 2, 8, 5, 6, 14, 0, 9, 9, 0 };
 
 	if (width >= 100) {
 		c.time = 9;
@@ -305,6 +306,11 @@ static struct cols layout_cols(int width)
 	c.text = width - (c.sym + c.state + c.prio + c.time + c.meter + c.value + c.limit) - 1;
 	if (c.text < 10)
 		c.text = 10;
+	/* Wide screens: the message needs ~60 columns; the rest shows what to do. */
+	if (c.text > 100) {
+		c.action = c.text - 60;
+		c.text = 60;
+	}
 	return c;
 }
 
@@ -327,6 +333,9 @@ static void draw_header_row(struct ui *ui, int y, const struct cols *c)
 	draw_text_right(w, y, x, c->value - 1, ROLE_HEADER, "VALUE");
 	x += c->value;
 	draw_text_right(w, y, x, c->limit - 1, ROLE_HEADER, "LIMIT");
+	x += c->limit;
+	if (c->action > 0)
+		draw_text(w, y, x + 1, c->action - 1, ROLE_HEADER, "ACTION");
 }
 
 static void draw_row(struct ui *ui, int y, const struct cols *c, size_t i, bool selected)
@@ -359,6 +368,9 @@ static void draw_row(struct ui *ui, int y, const struct cols *c, size_t i, bool 
 	draw_text_right(w, y, x, c->value - 1, r, value_text(a, a->value, v, sizeof(v)));
 	x += c->value;
 	draw_text_right(w, y, x, c->limit - 1, ROLE_MUTED, value_text(a, a->limit, v, sizeof(v)));
+	x += c->limit;
+	if (c->action > 0 && a->def->action != NULL)
+		draw_text(w, y, x + 1, c->action - 1, ROLE_MUTED, a->def->action);
 }
 
 static void draw_details(struct ui *ui, int y0, int h)

@@ -782,6 +782,9 @@ static void test_wide(void **state)
 	render(f, &view_alarms_ops);
 	assert_shows(f, "LIMIT");
 	assert_shows(f, "unacknowledged");
+	/* a wall screen has room for what to do */
+	assert_true(row_has(f, 1, "ACTION"));
+	assert_true(row_has(f, find_row(f, "press-3", 2), "Check capacitor banks"));
 	render(f, &view_trends_ops);
 	assert_shows(f, "press-3");
 	assert_stdscr_blank();
