@@ -173,9 +173,68 @@ struct chunk {
 	struct sample s[];
 };
 
+/*
+ * Events and alarm journal rows wait in FIFOs of nodes (the node first in
+ * each record); the writer takes up to a batch of them, writes them, and
+ * only then frees them (fifo_drop).
+ */
+struct qnode {
+	struct qnode *next;
+	int64_t arrived;          /* util_mono_us() */
+};
+
+struct qfifo {
+	struct qnode *head, *tail;
+	size_t n;
+	uint64_t in, out;         /* pushed / committed, ever */
+};
+
+static void fifo_push(struct qfifo *f, struct qnode *x)
+{
+	x->next = NULL;
+	if (f->tail != NULL)
+		f->tail->next = x;
+	else
+		f->head = x;
+	f->tail = x;
+	f->n++;
+	f->in++;
+}
+
+/* Up to max of the oldest nodes, in order, into out; returns the count. */
+static size_t fifo_peek(const struct qfifo *f, struct qnode **out, size_t max)
+{
+	struct qnode *x;
+	size_t n = 0;
+
+	for (x = f->head; x != NULL && n < max; x = x->next)
+		out[n++] = x;
+	return n;
+}
+
+/* Free the n oldest nodes (committed: counted out; or abandoned). */
+static void fifo_drop(struct qfifo *f, size_t n, bool committed)
+{
+	if (committed)
+		f->out += n;
+	while (n-- > 0 && f->head != NULL) {
+		struct qnode *x = f->head;
+
+		f->head = x->next;
+		if (f->head == NULL)
+			f->tail = NULL;
+		f->n--;
+		free(x);
+	}
+}
+
+static int64_t fifo_oldest(const struct qfifo *f)
+{
+	return f->head != NULL ? f->head->arrived : INT64_MAX;
+}
+
 struct qevent {
-	struct qevent *next;
-	int64_t arrived;
+	struct qnode node;
 	int64_t t_us;
 	int meter;                /* config index, -1: none */
 	const char *source, *what, *text; /* into buf; text may be NULL */
@@ -184,8 +243,7 @@ struct qevent {
 
 /* An alarm journal row; the strings point into buf. */
 struct qalarm {
-	struct qalarm *next;
-	int64_t arrived;
+	struct qnode node;
 	struct store_alarm_event e;
 	char buf[];
 };
@@ -212,8 +270,8 @@ struct store {
 	pthread_t thread;
 	bool started, stopped;
 	struct sample *wbuf;      /* writer: the batch being written */
-	struct qevent **wev;
-	struct qalarm **wal;
+	struct qnode **wev;       /* writer: the batch's events ... */
+	struct qnode **wal;       /* ... and alarm journal rows */
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;      /* the writer waits here */
@@ -221,13 +279,9 @@ struct store {
 	/* everything below under lock */
 	struct chunk *head, *tail;
 	size_t queued, queue_max;
-	struct qevent *ev_head, *ev_tail;
-	size_t ev_queued;
-	struct qalarm *al_head, *al_tail;
-	size_t al_queued;
-	uint64_t in_alarms, out_alarms, alarms_dropped, alarms_written;
+	struct qfifo events, alarms;
+	uint64_t alarms_dropped;
 	uint64_t in_samples, out_samples; /* accepted / committed, ever */
-	uint64_t in_events, out_events;
 	bool running, stopping;
 	int drain_ms;
 	int flushers;
@@ -240,7 +294,7 @@ struct store {
 	char error[160];
 	int64_t since_us;
 	int64_t outage_since_us;  /* when the current outage began */
-	uint64_t written, events_written, commits;
+	uint64_t events_written, commits;
 	int64_t last_commit_us;
 };
 
@@ -608,23 +662,9 @@ static void free_queues(struct store *st)
 		free(c);
 	}
 	st->tail = NULL;
-	while (st->ev_head != NULL) {
-		struct qevent *e = st->ev_head;
-
-		st->ev_head = e->next;
-		free(e);
-	}
-	st->ev_tail = NULL;
-	while (st->al_head != NULL) {
-		struct qalarm *a = st->al_head;
-
-		st->al_head = a->next;
-		free(a);
-	}
-	st->al_tail = NULL;
 	st->queued = 0;
-	st->ev_queued = 0;
-	st->al_queued = 0;
+	fifo_drop(&st->events, st->events.n, false);
+	fifo_drop(&st->alarms, st->alarms.n, false);
 }
 
 static void destroy(struct store *st)
@@ -1012,8 +1052,7 @@ void store_put_event(struct store *st, int64_t t_us, int meter, const char *sour
 	lw = strlen(what) + 1;
 	lt = text != NULL ? strlen(text) + 1 : 0;
 	e = util_malloc(sizeof(*e) + ls + lw + lt);
-	e->next = NULL;
-	e->arrived = util_mono_us();
+	e->node.arrived = util_mono_us();
 	e->t_us = t_us;
 	e->meter = meter >= 0 && (size_t)meter < st->nmeters ? meter : -1;
 	p = e->buf;
@@ -1024,18 +1063,12 @@ void store_put_event(struct store *st, int64_t t_us, int meter, const char *sour
 	e->text = text != NULL ? memcpy(p, text, lt) : NULL;
 
 	pthread_mutex_lock(&st->lock);
-	if (st->ev_queued >= EVENTS_MAX) {
+	if (st->events.n >= EVENTS_MAX) {
 		nlost = ++st->events_dropped;
 		lost = true;
 	} else {
-		wake = st->ev_queued == 0 && st->queued == 0;
-		if (st->ev_tail != NULL)
-			st->ev_tail->next = e;
-		else
-			st->ev_head = e;
-		st->ev_tail = e;
-		st->ev_queued++;
-		st->in_events++;
+		wake = st->events.n == 0 && st->queued == 0;
+		fifo_push(&st->events, &e->node);
 		if (wake)
 			pthread_cond_signal(&st->wake);
 		e = NULL;
@@ -1074,8 +1107,7 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e)
 	bool wake;
 	char *p = a->buf;
 
-	a->next = NULL;
-	a->arrived = util_mono_us();
+	a->node.arrived = util_mono_us();
 	a->e = *e;
 	a->e.id = scopy(&p, e->id);
 	a->e.origin = scopy(&p, e->origin);
@@ -1089,17 +1121,11 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e)
 	a->e.note = scopy(&p, e->note);
 
 	pthread_mutex_lock(&st->lock);
-	if (st->al_queued >= STORE_ALARMS_MAX) {
+	if (st->alarms.n >= STORE_ALARMS_MAX) {
 		nlost = ++st->alarms_dropped;
 	} else {
-		wake = st->al_queued == 0;
-		if (st->al_tail != NULL)
-			st->al_tail->next = a;
-		else
-			st->al_head = a;
-		st->al_tail = a;
-		st->al_queued++;
-		st->in_alarms++;
+		wake = st->alarms.n == 0;
+		fifo_push(&st->alarms, &a->node);
 		if (wake)
 			pthread_cond_signal(&st->wake);
 		a = NULL;
@@ -1118,7 +1144,7 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->state = st->state;
 	util_strlcpy(out->error, st->error, sizeof(out->error));
 	out->since_us = st->since_us;
-	out->written = st->written;
+	out->written = st->out_samples;
 	out->events_written = st->events_written;
 	out->dropped = st->dropped;
 	out->queued = st->queued;
@@ -1126,8 +1152,8 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->commits = st->commits;
 	out->last_commit_us = st->last_commit_us;
 	out->events_dropped = st->events_dropped;
-	out->alarms_written = st->alarms_written;
-	out->alarms_queued = st->al_queued;
+	out->alarms_written = st->alarms.out;
+	out->alarms_queued = st->alarms.n;
 	out->alarms_dropped = st->alarms_dropped;
 	pthread_mutex_unlock(&st->lock);
 }
@@ -1267,12 +1293,12 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 	for (i = 0; rc == SQLITE_OK && i < nw; i++)
 		rc = insert_event(st, ++eseq, wev[i].t_us, -1, "store", wev[i].what, wev[i].text);
 	for (i = 0; rc == SQLITE_OK && i < ne; i++) {
-		const struct qevent *e = st->wev[i];
+		const struct qevent *e = (const struct qevent *)(void *)st->wev[i];
 
 		rc = insert_event(st, ++eseq, e->t_us, e->meter, e->source, e->what, e->text);
 	}
 	for (i = 0; rc == SQLITE_OK && i < na; i++)
-		rc = insert_alarm(st, &st->wal[i]->e);
+		rc = insert_alarm(st, &((const struct qalarm *)(void *)st->wal[i])->e);
 	for (i = 0; rc == SQLITE_OK && i < n;) {
 		/* Whole groups through the multi-row statement, the rest one by one. */
 		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
@@ -1355,27 +1381,8 @@ static void pop_committed(struct store *st, size_t n, size_t ne, size_t na)
 			free(c);
 		}
 	}
-	st->ev_queued -= ne;
-	st->out_events += ne;
-	while (ne-- > 0) {
-		struct qevent *e = st->ev_head;
-
-		st->ev_head = e->next;
-		if (st->ev_head == NULL)
-			st->ev_tail = NULL;
-		free(e);
-	}
-	st->al_queued -= na;
-	st->out_alarms += na;
-	st->alarms_written += na;
-	while (na-- > 0) {
-		struct qalarm *a = st->al_head;
-
-		st->al_head = a->next;
-		if (st->al_head == NULL)
-			st->al_tail = NULL;
-		free(a);
-	}
+	fifo_drop(&st->events, ne, true);
+	fifo_drop(&st->alarms, na, true);
 }
 
 /*
@@ -1394,8 +1401,6 @@ static int write_batch(struct store *st)
 	long max_pages = st->max_pages_pending;
 	char cause[sizeof(st->error)], err[sizeof(st->error)] = "", t1[32], t2[32];
 	struct chunk *c;
-	struct qevent *e;
-	struct qalarm *a;
 	int rc;
 
 	for (c = st->head; c != NULL && n < batch; c = c->next) {
@@ -1406,10 +1411,8 @@ static int write_batch(struct store *st)
 		memcpy(st->wbuf + n, c->s + c->off, m * sizeof(c->s[0]));
 		n += m;
 	}
-	for (e = st->ev_head; e != NULL && ne < EVENTS_PER_BATCH; e = e->next)
-		st->wev[ne++] = e;
-	for (a = st->al_head; a != NULL && na < ALARMS_PER_BATCH; a = a->next)
-		st->wal[na++] = a;
+	ne = fifo_peek(&st->events, st->wev, EVENTS_PER_BATCH);
+	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
 	pthread_mutex_unlock(&st->lock);
@@ -1445,7 +1448,6 @@ static int write_batch(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	if (rc == SQLITE_OK) {
 		pop_committed(st, n, ne, na);
-		st->written += n;
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
@@ -1487,21 +1489,19 @@ static void wait_until(struct store *st, int64_t mono_us)
 
 static int64_t oldest_arrival(const struct store *st)
 {
-	int64_t t = INT64_MAX;
+	int64_t t = st->head != NULL ? st->head->arrived : INT64_MAX;
 
-	if (st->head != NULL)
-		t = st->head->arrived;
-	if (st->ev_head != NULL && st->ev_head->arrived < t)
-		t = st->ev_head->arrived;
-	if (st->al_head != NULL && st->al_head->arrived < t)
-		t = st->al_head->arrived;
+	if (fifo_oldest(&st->events) < t)
+		t = fifo_oldest(&st->events);
+	if (fifo_oldest(&st->alarms) < t)
+		t = fifo_oldest(&st->alarms);
 	return t == INT64_MAX ? 0 : t;
 }
 
 /* Whatever is still queued when the drain time is over is lost. */
 static void abandon(struct store *st)
 {
-	size_t n = st->queued, ne = st->ev_queued, na = st->al_queued;
+	size_t n = st->queued, ne = st->events.n, na = st->alarms.n;
 
 	if (n == 0 && ne == 0 && na == 0 && st->drop_pending == 0)
 		return;
@@ -1524,7 +1524,7 @@ static void writer_run(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		int64_t now = util_mono_us();
-		bool pending = st->queued > 0 || st->ev_queued > 0 || st->al_queued > 0 ||
+		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
 			       st->drop_pending > 0;
 
 		if (st->stopping && deadline == 0)
@@ -1546,8 +1546,8 @@ static void writer_run(struct store *st)
 				continue;
 			}
 		} else if (!st->stopping && st->flushers == 0 &&
-			   st->queued < (size_t)st->batch_rows && st->ev_queued < EVENTS_PER_BATCH &&
-			   st->al_queued < ALARMS_PER_BATCH) {
+			   st->queued < (size_t)st->batch_rows && st->events.n < EVENTS_PER_BATCH &&
+			   st->alarms.n < ALARMS_PER_BATCH) {
 			int64_t due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
 
 			if (now < due) {
@@ -1615,11 +1615,11 @@ int store_flush(struct store *st, int timeout_ms)
 
 	pthread_mutex_lock(&st->lock);
 	want = st->in_samples;
-	want_ev = st->in_events;
-	want_al = st->in_alarms;
+	want_ev = st->events.in;
+	want_al = st->alarms.in;
 	st->flushers++;
 	pthread_cond_signal(&st->wake);
-	while ((st->out_samples < want || st->out_events < want_ev || st->out_alarms < want_al) &&
+	while ((st->out_samples < want || st->events.out < want_ev || st->alarms.out < want_al) &&
 	       st->running) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&st->done, &st->lock);
@@ -1634,7 +1634,7 @@ int store_flush(struct store *st, int timeout_ms)
 		}
 	}
 	st->flushers--;
-	rc = st->out_samples >= want && st->out_events >= want_ev && st->out_alarms >= want_al
+	rc = st->out_samples >= want && st->events.out >= want_ev && st->alarms.out >= want_al
 		     ? 0
 		     : -1;
 	pthread_mutex_unlock(&st->lock);
