@@ -1212,6 +1212,37 @@ static int64_t row_time(const struct batch *b, size_t i)
 	return b->kind == K_SAMPLE ? b->s[i].t_us : b->a[i].t_us;
 }
 
+/* A sample's meter, quantity, value and quality, tab-separated (COPY text). */
+static void put_sample(struct sync *s, struct sync_buf *o, const struct srow *r)
+{
+	const char *m = name_of(s, &s->meters, r->meter_id, true);
+	const char *q = name_of(s, &s->qtys, r->qty, false);
+	char alt[32];
+
+	if (m == NULL) {
+		snprintf(alt, sizeof(alt), "meter#%" PRId64, r->meter_id);
+		m = alt;
+	}
+	sync_buf_field(o, m);
+	sync_buf_str(o, "\t");
+	if (q == NULL) {
+		snprintf(alt, sizeof(alt), "quantity#%d", r->qty);
+		q = alt;
+	}
+	sync_buf_field(o, q);
+	sync_buf_str(o, "\t");
+	sync_buf_double(o, r->value);
+	sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood" : "\tbad");
+}
+
+static void put_session(struct sync_buf *o, const struct srow *r)
+{
+	if (r->session > 0)
+		buf_int(o, r->session);
+	else
+		sync_buf_str(o, "\\N");
+}
+
 static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 {
 	struct sync_buf *o = &s->buf;
@@ -1221,32 +1252,14 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 	for (i = off; i < off + n; i++) {
 		if (b->kind == K_SAMPLE) {
 			const struct srow *r = &b->s[i];
-			const char *m = name_of(s, &s->meters, r->meter_id, true);
-			const char *q = name_of(s, &s->qtys, r->qty, false);
-			char alt[32];
 
 			buf_int(o, r->seq);
 			sync_buf_str(o, "\t");
 			buf_int(o, r->t_us);
 			sync_buf_str(o, "\t");
-			if (m == NULL) {
-				snprintf(alt, sizeof(alt), "meter#%" PRId64, r->meter_id);
-				m = alt;
-			}
-			sync_buf_field(o, m);
+			put_sample(s, o, r);
 			sync_buf_str(o, "\t");
-			if (q == NULL) {
-				snprintf(alt, sizeof(alt), "quantity#%d", r->qty);
-				q = alt;
-			}
-			sync_buf_field(o, q);
-			sync_buf_str(o, "\t");
-			sync_buf_double(o, r->value);
-			sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood\t" : "\tbad\t");
-			if (r->session > 0)
-				buf_int(o, r->session);
-			else
-				sync_buf_str(o, "\\N");
+			put_session(o, r);
 			sync_buf_str(o, "\n");
 		} else {
 			const struct arow *r = &b->a[i];
@@ -1290,47 +1303,35 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 static void copy_direct(struct sync *s, struct batch *b, size_t off, size_t n)
 {
 	struct sync_buf *o = &s->buf;
-	char tbuf[48], alt[32];
+	char day[64] = "", tbuf[96];
+	int64_t day_sec = INT64_MIN;
 	size_t i;
 
 	o->len = 0;
 	for (i = off; i < off + n; i++) {
 		const struct srow *r = &b->s[i];
-		const char *m = name_of(s, &s->meters, r->meter_id, true);
-		const char *q = name_of(s, &s->qtys, r->qty, false);
 		int64_t sec = r->t_us >= 0 ? r->t_us / 1000000 : -((-r->t_us + 999999) / 1000000);
-		int64_t us = r->t_us - sec * 1000000;
-		time_t t = (time_t)sec;
-		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (int)us);
+		/* Rows come in time order, many per second: format each second once. */
+		if (sec != day_sec) {
+			time_t t = (time_t)sec;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			snprintf(day, sizeof(day), "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			day_sec = sec;
+		}
+		snprintf(tbuf, sizeof(tbuf), "%s.%06d+00", day, (int)(r->t_us - sec * 1000000));
 		sync_buf_str(o, tbuf);
 		sync_buf_str(o, "\t");
 		sync_buf_field(o, s->console_id);
 		sync_buf_str(o, "\t");
-		if (m == NULL) {
-			snprintf(alt, sizeof(alt), "meter#%" PRId64, r->meter_id);
-			m = alt;
-		}
-		sync_buf_field(o, m);
+		put_sample(s, o, r);
 		sync_buf_str(o, "\t");
-		if (q == NULL) {
-			snprintf(alt, sizeof(alt), "quantity#%d", r->qty);
-			q = alt;
-		}
-		sync_buf_field(o, q);
-		sync_buf_str(o, "\t");
-		sync_buf_double(o, r->value);
-		sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood\t" : "\tbad\t");
 		buf_int(o, r->seq);
 		sync_buf_str(o, "\t");
-		if (r->session > 0)
-			buf_int(o, r->session);
-		else
-			sync_buf_str(o, "\\N");
+		put_session(o, r);
 		sync_buf_str(o, "\n");
 	}
 }
