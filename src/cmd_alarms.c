@@ -5,7 +5,6 @@
  * state,value,limit,operator,note) or JSON lines. A read-only reader: it
  * works while a console or a recorder writes the same file.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -143,52 +142,17 @@ static int on_row(void *ctx, const struct store_alarm_event *e)
 
 int cmd_alarms(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct alarms_ctx x = { stdout, FORMAT_CSV, 0 };
-	const char *db = NULL, *from = NULL, *to = NULL;
-	int64_t from_us = INT64_MIN, to_us = INT64_MAX;
+	struct cmd_reader_args args;
 	struct store_reader *r;
 	char *cause = NULL;
-	int c, status = EXIT_OK;
+	int status = cmd_reader_args("alarms", argc, argv, false, usage, &args);
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'F':
-			c = cmd_format("alarms", optarg, usage);
-			if (c < 0)
-				return EXIT_USAGE;
-			x.format = c == 1 ? FORMAT_JSONL : FORMAT_CSV;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return cmd_usage_error("alarms", c, argv, optind, usage);
-		}
-	}
-	if (cmd_check_args("alarms", argc, argv, optind, db, usage) != 0 ||
-	    cmd_time_range("alarms", from, to, &from_us, &to_us, usage) != 0)
-		return EXIT_USAGE;
-
-	r = store_reader_open(db, &cause);
+	if (status >= 0)
+		return status;
+	status = EXIT_OK;
+	x.format = args.jsonl ? FORMAT_JSONL : FORMAT_CSV;
+	r = store_reader_open(args.db, &cause);
 	if (r == NULL) {
 		fprintf(stderr, "phasor alarms: %s\n", cause);
 		free(cause);
@@ -197,7 +161,7 @@ int cmd_alarms(int argc, char **argv)
 	if (x.format == FORMAT_CSV)
 		fputs("time,alarm,meter,quantity,priority,event,state,value,limit,operator,note\n",
 		      x.out);
-	if (store_reader_alarm_events(r, from_us, to_us, on_row, &x, &cause) < 0) {
+	if (store_reader_alarm_events(r, args.from_us, args.to_us, on_row, &x, &cause) < 0) {
 		fprintf(stderr, "phasor alarms: %s\n", cause);
 		free(cause);
 		status = EXIT_RUNTIME;

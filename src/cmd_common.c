@@ -1,82 +1,113 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_common: what the readers of a buffer (`phasor export`, `phasor
- * alarms`) share on their command lines: the messages for option problems
- * and the --from/--to range. Every echoed argument is sanitized.
+ * cmd_common: the command line the readers of a buffer (`phasor export`,
+ * `phasor alarms`) share: --db, --from/--to, --format, --help, and for
+ * export --meter/--quantity, with the same messages for every problem.
+ * Every echoed argument is sanitized.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "phasor/cmd.h"
 #include "phasor/util.h"
 
-int cmd_usage_error(const char *cmd, int c, char **argv, int optind_now, void (*usage)(FILE *))
+static int bad_time(const char *cmd, const char *opt, const char *value, void (*usage)(FILE *))
 {
 	char safe[256];
 
-	util_sanitize(safe, sizeof(safe), argv[optind_now - 1]);
-	if (c == ':')
-		fprintf(stderr, "phasor %s: option '%s' needs a value\n", cmd, safe);
-	else
-		fprintf(stderr, "phasor %s: unknown option '%s'\n", cmd, safe);
+	fprintf(stderr, "phasor %s: %s: not a TIME: '%s'\n", cmd, opt,
+		util_sanitize(safe, sizeof(safe), value));
 	usage(stderr);
 	return EXIT_USAGE;
 }
 
-int cmd_check_args(const char *cmd, int argc, char **argv, int optind_now, const char *db,
-		   void (*usage)(FILE *))
+int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),
+		    struct cmd_reader_args *a)
 {
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "meter", required_argument, NULL, 'm' },
+		{ "quantity", required_argument, NULL, 'q' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL, *to = NULL;
+	int64_t now = util_now_us();
 	char safe[256];
+	int c;
 
-	if (optind_now < argc) {
+	memset(a, 0, sizeof(*a));
+	a->from_us = INT64_MIN;
+	a->to_us = INT64_MAX;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (!filters && (c == 'm' || c == 'q')) {
+			fprintf(stderr, "phasor %s: unknown option '--%s'\n", cmd,
+				c == 'm' ? "meter" : "quantity");
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case 'd':
+			a->db = optarg;
+			break;
+		case 'm':
+			a->meter = optarg;
+			break;
+		case 'q':
+			a->quantity = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "csv") == 0 || strcmp(optarg, "jsonl") == 0) {
+				a->jsonl = optarg[0] == 'j';
+				break;
+			}
+			fprintf(stderr, "phasor %s: unknown format '%s' (csv, jsonl)\n", cmd,
+				util_sanitize(safe, sizeof(safe), optarg));
+			usage(stderr);
+			return EXIT_USAGE;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			util_sanitize(safe, sizeof(safe), argv[optind - 1]);
+			if (c == ':')
+				fprintf(stderr, "phasor %s: option '%s' needs a value\n", cmd, safe);
+			else
+				fprintf(stderr, "phasor %s: unknown option '%s'\n", cmd, safe);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
 		fprintf(stderr, "phasor %s: unexpected argument '%s'\n", cmd,
-			util_sanitize(safe, sizeof(safe), argv[optind_now]));
+			util_sanitize(safe, sizeof(safe), argv[optind]));
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (db == NULL) {
+	if (a->db == NULL) {
 		fprintf(stderr, "phasor %s: --db FILE is required\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return 0;
-}
-
-int cmd_time_range(const char *cmd, const char *from, const char *to, int64_t *from_us,
-		   int64_t *to_us, void (*usage)(FILE *))
-{
-	int64_t now = util_now_us();
-	char safe[256];
-
-	if (from != NULL && util_parse_time(from, now, from_us) < 0) {
-		fprintf(stderr, "phasor %s: --from: not a TIME: '%s'\n", cmd,
-			util_sanitize(safe, sizeof(safe), from));
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (to != NULL && util_parse_time(to, now, to_us) < 0) {
-		fprintf(stderr, "phasor %s: --to: not a TIME: '%s'\n", cmd,
-			util_sanitize(safe, sizeof(safe), to));
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (*from_us > *to_us) {
+	if (from != NULL && util_parse_time(from, now, &a->from_us) < 0)
+		return bad_time(cmd, "--from", from, usage);
+	if (to != NULL && util_parse_time(to, now, &a->to_us) < 0)
+		return bad_time(cmd, "--to", to, usage);
+	if (a->from_us > a->to_us) {
 		fprintf(stderr, "phasor %s: --from is after --to\n", cmd);
 		return EXIT_USAGE;
 	}
-	return 0;
-}
-
-int cmd_format(const char *cmd, const char *arg, void (*usage)(FILE *))
-{
-	char safe[256];
-
-	if (strcmp(arg, "csv") == 0)
-		return 0;
-	if (strcmp(arg, "jsonl") == 0)
-		return 1;
-	fprintf(stderr, "phasor %s: unknown format '%s' (csv, jsonl)\n", cmd,
-		util_sanitize(safe, sizeof(safe), arg));
-	usage(stderr);
 	return -1;
 }

@@ -7,7 +7,6 @@
  * double; meter names are user data, sanitized and quoted per RFC 4180.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -161,58 +160,24 @@ static bool in_list(char **list, const char *name)
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "meter", required_argument, NULL, 'm' },
-		{ "quantity", required_argument, NULL, 'q' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct store_filter filter = { NULL, NULL, INT64_MIN, INT64_MAX };
 	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0 };
-	const char *db = NULL, *from = NULL, *to = NULL;
+	struct cmd_reader_args args;
 	struct store_reader *r = NULL;
 	char **list = NULL, *cause = NULL;
-	int c, status = EXIT_OK;
+	const char *db;
+	int status;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'm':
-			filter.meter = optarg;
-			break;
-		case 'q':
-			filter.quantity = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'F':
-			c = cmd_format("export", optarg, usage);
-			if (c < 0)
-				return EXIT_USAGE;
-			x.format = c == 1 ? FORMAT_JSONL : FORMAT_CSV;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return cmd_usage_error("export", c, argv, optind, usage);
-		}
-	}
-	if (cmd_check_args("export", argc, argv, optind, db, usage) != 0 ||
-	    cmd_time_range("export", from, to, &filter.from_us, &filter.to_us, usage) != 0)
-		return EXIT_USAGE;
+	status = cmd_reader_args("export", argc, argv, true, usage, &args);
+	if (status >= 0)
+		return status;
+	status = EXIT_OK;
+	db = args.db;
+	filter.meter = args.meter;
+	filter.quantity = args.quantity;
+	filter.from_us = args.from_us;
+	filter.to_us = args.to_us;
+	x.format = args.jsonl ? FORMAT_JSONL : FORMAT_CSV;
 
 	r = store_reader_open(db, &cause);
 	if (r == NULL) {

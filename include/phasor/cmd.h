@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef PHASOR_CMD_H
 #define PHASOR_CMD_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 /*
@@ -41,18 +42,19 @@ int record_run(struct config *cfg, const struct record_opts *o);
 struct config *cmd_load_config(const char *path);
 
 /*
- * For the buffer readers' getopt_long loops (cmd_common.c). Each prints
- * "phasor CMD: ..." and the usage to stderr and returns EXIT_USAGE, or 0
- * when all is well: an option problem (c ':' missing value, else unknown);
- * operands left over or no --db; --from/--to not a TIME or reversed (the
- * bounds are set only when given).
+ * The options the readers of a buffer share (cmd_common.c): --db FILE
+ * (required), --from/--to TIME, --format csv|jsonl, --help, and with
+ * filters --meter/--quantity. Returns -1 when the command goes on, else its
+ * exit status: EXIT_OK after --help, EXIT_USAGE after printing "phasor CMD:
+ * ..." and the usage.
  */
-int cmd_usage_error(const char *cmd, int c, char **argv, int optind_now, void (*usage)(FILE *));
-int cmd_check_args(const char *cmd, int argc, char **argv, int optind_now, const char *db,
-		   void (*usage)(FILE *));
-/* --format: 0 csv, 1 jsonl, -1 (after printing) anything else. */
-int cmd_format(const char *cmd, const char *arg, void (*usage)(FILE *));
-int cmd_time_range(const char *cmd, const char *from, const char *to, int64_t *from_us,
-		   int64_t *to_us, void (*usage)(FILE *));
+struct cmd_reader_args {
+	const char *db;
+	const char *meter, *quantity;  /* NULL: all (and always without filters) */
+	int64_t from_us, to_us;        /* INT64_MIN / INT64_MAX when not given */
+	bool jsonl;
+};
+int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),
+		    struct cmd_reader_args *a);
 
 #endif

@@ -1383,7 +1383,8 @@ static void test_events(void **state)
  * Run cmd_export with stdout and stderr sent to files (or out_fd for
  * stdout when >= 0); returns the exit status, *out and *err the texts.
  */
-static int run_export(char **argv, int argc, int out_fd, char **out, char **err)
+static int run_cmd(int (*cmd)(int, char **), char **argv, int argc, int out_fd, char **out,
+		   char **err)
 {
 	char *opath = tpath("export.out"), *epath = tpath("export.err");
 	int ofd, efd, save1, save2, status;
@@ -1397,7 +1398,7 @@ static int run_export(char **argv, int argc, int out_fd, char **out, char **err)
 	save2 = dup(2);
 	dup2(ofd, 1);
 	dup2(efd, 2);
-	status = cmd_export(argc, argv);
+	status = cmd(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(save1, 1);
@@ -1411,10 +1412,15 @@ static int run_export(char **argv, int argc, int out_fd, char **out, char **err)
 	*out = util_read_file(opath, 1 << 20, &len);
 	*err = util_read_file(epath, 1 << 20, &len);
 	if (*out == NULL || *err == NULL)
-		fail_msg("reading the export output");
+		fail_msg("reading the command's output");
 	free(opath);
 	free(epath);
 	return status;
+}
+
+static int run_export(char **argv, int argc, int out_fd, char **out, char **err)
+{
+	return run_cmd(cmd_export, argv, argc, out_fd, out, err);
 }
 
 /* A buffer with values whose text forms are known. */
@@ -1577,6 +1583,90 @@ static void test_export_options(void **state)
 	free(db);
 }
 
+
+/* `phasor alarms`: the contract's CSV, the time window, JSON lines, and every bad option. */
+static void test_alarms_command(void **state)
+{
+	static const struct {
+		const char *args[6];
+		int status;
+		const char *out;  /* exact stdout, or NULL: not checked */
+		const char *err;  /* substring of stderr */
+	} cases[] = {
+		{ { "--db", "@" }, 0,
+		  "time,alarm,meter,quantity,priority,event,state,value,limit,operator,note\n"
+		  "2026-11-22T14:03:05.000Z,low-pf,oven,pf,high,raise,unack,0.81,0.85,,\n"
+		  "2026-11-22T14:04:05.000Z,low-pf,oven,pf,high,ack,ack,,,\"Curie, Marie\","
+		  "\"said \"\"ok\"\"\"\n", "" },
+		{ { "--db", "@", "--from", "2026-11-22T14:04:00Z" }, 0,
+		  "time,alarm,meter,quantity,priority,event,state,value,limit,operator,note\n"
+		  "2026-11-22T14:04:05.000Z,low-pf,oven,pf,high,ack,ack,,,\"Curie, Marie\","
+		  "\"said \"\"ok\"\"\"\n", "" },
+		{ { "--db", "@", "--to", "2026-11-22T14:00:00Z" }, 0,
+		  "time,alarm,meter,quantity,priority,event,state,value,limit,operator,note\n", "" },
+		{ { "--db", "@", "--format", "jsonl", "--from", "2026-11-22T14:04:00Z" }, 0,
+		  "{\"time\":\"2026-11-22T14:04:05.000Z\",\"alarm\":\"low-pf\",\"meter\":\"oven\","
+		  "\"quantity\":\"pf\",\"priority\":\"high\",\"event\":\"ack\",\"state\":\"ack\","
+		  "\"value\":null,\"limit\":null,\"operator\":\"Curie, Marie\",\"note\":"
+		  "\"said \\\"ok\\\"\",\"id\":\"c2:1\",\"origin\":\"c2\"}\n", "" },
+		{ { "--db", "@", "--format", "xml" }, 2, "", "phasor alarms: unknown format 'xml'" },
+		{ { "--db", "@", "--meter", "oven" }, 2, "", "phasor alarms: unknown option '--meter'" },
+		{ { "--db", "@", "--from", "soon" }, 2, "", "phasor alarms: --from: not a TIME: 'soon'" },
+		{ { "--db", "@", "--from", "-1h", "--to", "-2h" }, 2, "", "--from is after --to" },
+		{ { "--from", "-1h" }, 2, "", "phasor alarms: --db FILE is required" },
+		{ { "--db", "@", "x" }, 2, "", "phasor alarms: unexpected argument 'x'" },
+		{ { "--db", "/nonexistent/b.db" }, 1, "", "No such file or directory" },
+	};
+	char *db = tpath("alarms-cmd.db"), *cause = NULL, *out, *err;
+	struct store *st = open_store(db, 100, 10, 10);
+	struct store_alarm_event e = {
+		.t_us = 1795356185000000LL, .id = "c1:1", .origin = "c1", .alarm = "low-pf",
+		.meter = "oven", .quantity = "pf", .priority = "high", .event = "raise",
+		.state = "unack", .value = 0.81, .limit = 0.85, .operator_name = "", .note = "",
+		.raised_us = 1795356185000000LL,
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(store_start(st, &cause), 0);
+	store_put_alarm_event(st, &e);
+	e.t_us += 60000000;
+	e.id = "c2:1";
+	e.origin = "c2";
+	e.event = "ack";
+	e.state = "ack";
+	e.value = NAN;
+	e.limit = NAN;
+	e.operator_name = "Curie, Marie";
+	e.note = "said \"ok\"";
+	store_put_alarm_event(st, &e);
+	store_stop(st, 1000);
+	store_close(st);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char *argv[8];
+		int argc = 1, status;
+
+		argv[0] = (char *)"alarms";
+		while (argc - 1 < 6 && cases[i].args[argc - 1] != NULL) {
+			const char *a = cases[i].args[argc - 1];
+
+			argv[argc++] = strcmp(a, "@") == 0 ? db : (char *)a;
+		}
+		argv[argc] = NULL;
+		status = run_cmd(cmd_alarms, argv, argc, -1, &out, &err);
+		if (status != cases[i].status)
+			fail_msg("case %zu: status %d, expected %d; stderr: %s", i, status,
+				 cases[i].status, err);
+		if (cases[i].out != NULL)
+			assert_string_equal(out, cases[i].out);
+		if (strstr(err, cases[i].err) == NULL)
+			fail_msg("case %zu: stderr '%s' lacks '%s'", i, err, cases[i].err);
+		free(out);
+		free(err);
+	}
+	free(db);
+}
+
 static void test_export_write_errors(void **state)
 {
 	char *db = make_export_db(), *out, *err;
@@ -1641,6 +1731,7 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_export_options),
+		cmocka_unit_test(test_alarms_command),
 		cmocka_unit_test(test_export_write_errors),
 	};
 	int rc;
