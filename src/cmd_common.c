@@ -3,13 +3,19 @@
  * cmd_common: the command line the readers of a buffer (`phasor export`,
  * `phasor alarms`) share: --db, --from/--to, --format, --help, and for
  * export --meter/--quantity, with the same messages for every problem.
- * Every echoed argument is sanitized.
+ * Every echoed argument is sanitized. Also the start the long-running
+ * commands (`phasor record`, `phasor sync`) share: configuration, --db,
+ * the log.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "phasor/cmd.h"
+#include "phasor/config.h"
+#include "phasor/log.h"
 #include "phasor/util.h"
 
 static int bad_time(const char *cmd, const char *opt, const char *value, void (*usage)(FILE *))
@@ -110,4 +116,32 @@ int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+struct config *cmd_start(const char *cmd, const char *config_path, const char *db,
+			 const char *log_path, int verbosity, int *status)
+{
+	struct config *cfg = cmd_load_config(config_path);
+
+	if (cfg == NULL) {
+		*status = EXIT_USAGE;
+		return NULL;
+	}
+	if (db != NULL) {
+		free(cfg->store.path);
+		cfg->store.path = util_strdup(db);
+	}
+	if (log_path == NULL)
+		log_path = cfg->log.path;
+	if (log_path != NULL && log_open(log_path) < 0) {
+		fprintf(stderr, "phasor %s: cannot open log %s: %s\n", cmd, log_path,
+			strerror(errno));
+		config_free(cfg);
+		*status = EXIT_RUNTIME;
+		return NULL;
+	}
+	log_set_level(verbosity > 0 ? LOG_DEBUG
+		      : verbosity < 0 ? LOG_WARN
+				      : (enum log_level)cfg->log.level);
+	return cfg;
 }

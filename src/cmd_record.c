@@ -305,24 +305,9 @@ int cmd_record(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_start("record", config_path, db, log_path, verbosity, &rc);
 	if (cfg == NULL)
-		return EXIT_USAGE;
-	if (db != NULL) {
-		free(cfg->store.path);
-		cfg->store.path = util_strdup(db);
-	}
-	if (log_path == NULL)
-		log_path = cfg->log.path;
-	if (log_path != NULL && log_open(log_path) < 0) {
-		fprintf(stderr, "phasor record: cannot open log %s: %s\n", log_path,
-			strerror(errno));
-		config_free(cfg);
-		return EXIT_RUNTIME;
-	}
-	log_set_level(verbosity > 0 ? LOG_DEBUG
-		      : verbosity < 0 ? LOG_WARN
-				      : (enum log_level)cfg->log.level);
+		return rc;
 	rc = record_run(cfg, &ro);
 	config_free(cfg);
 	log_close();

@@ -216,29 +216,16 @@ int cmd_sync(int argc, char **argv)
 		      stderr);
 		return EXIT_USAGE;
 	}
-	cfg = cmd_load_config(config_path);
+	cfg = cmd_start("sync", config_path, db, log_path, verbosity, &rc);
 	if (cfg == NULL)
-		return EXIT_USAGE;
-	if (db != NULL) {
-		free(cfg->store.path);
-		cfg->store.path = util_strdup(db);
-	}
+		return rc;
 	if (!cfg->sync.enabled && !list && !status) {
 		fprintf(stderr, "phasor sync: %s has no [sync] section: nothing to forward to\n",
 			cfg->path != NULL ? cfg->path : "the configuration");
 		config_free(cfg);
+		log_close();
 		return EXIT_USAGE;
 	}
-	if (log_path == NULL)
-		log_path = cfg->log.path;
-	if (log_path != NULL && log_open(log_path) < 0) {
-		fprintf(stderr, "phasor sync: cannot open log %s: %s\n", log_path, strerror(errno));
-		config_free(cfg);
-		return EXIT_RUNTIME;
-	}
-	log_set_level(verbosity > 0 ? LOG_DEBUG
-		      : verbosity < 0 ? LOG_WARN
-				      : (enum log_level)cfg->log.level);
 	signal(SIGPIPE, SIG_IGN);
 	if (stat(cfg->store.path, &sb) < 0) {
 		fprintf(stderr, "phasor sync: cannot open %s: %s\n", cfg->store.path,

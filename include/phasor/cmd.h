@@ -42,6 +42,16 @@ int record_run(struct config *cfg, const struct record_opts *o);
 struct config *cmd_load_config(const char *path);
 
 /*
+ * The start of `phasor record` and `phasor sync`: the configuration (-c, or
+ * the default search; errors printed), --db over [store] path, the log
+ * (--log, else [log] path, else stderr) at the level of -v (1), -q (-1) or
+ * [log] level (0). NULL with *status EXIT_USAGE (configuration) or
+ * EXIT_RUNTIME (log).
+ */
+struct config *cmd_start(const char *cmd, const char *config_path, const char *db,
+			 const char *log_path, int verbosity, int *status);
+
+/*
  * The options the readers of a buffer share (cmd_common.c): --db FILE
  * (required), --from/--to TIME, --format csv|jsonl, --help, and with
  * filters --meter/--quantity. Returns -1 when the command goes on, else its

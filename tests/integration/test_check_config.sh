@@ -156,6 +156,19 @@ t_eq "unknown option exit status" 2 "$?"
 "$PHASOR" check-config -c "$T/good.ini" extra >/dev/null 2>&1
 t_eq "extra argument exit status" 2 "$?"
 
+# The long-running commands refuse what they cannot start with.
+"$PHASOR" record -c "$T/good.ini" --log "$T/good.ini/r.log" --for 0 >/dev/null 2>"$T/rlog.err"
+t_eq "record with an unwritable log: exit status" 1 "$?"
+grep -q "^phasor record: cannot open log $T/good.ini/r.log: Not a directory" \
+	"$T/rlog.err" || t_fail "record: $(cat "$T/rlog.err")"
+"$PHASOR" sync -c "$T/good.ini" --once >/dev/null 2>"$T/nosync.err"
+t_eq "sync without [sync]: exit status" 2 "$?"
+grep -q "has no \[sync\] section: nothing to forward to" "$T/nosync.err" ||
+	t_fail "sync: $(cat "$T/nosync.err")"
+"$PHASOR" sync -c "$T/good.ini" --log "$T/good.ini/s.log" --status >/dev/null 2>"$T/slog.err"
+t_eq "sync with an unwritable log: exit status" 1 "$?"
+grep -q "^phasor sync: cannot open log" "$T/slog.err" || t_fail "sync: $(cat "$T/slog.err")"
+
 for f in "$T"/*.err "$T"/*.out; do
 	t_no_sanitizer_errors "$f"
 done
