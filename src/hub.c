@@ -53,11 +53,9 @@ struct hub {
 	char origin[96];                 /* this console's id */
 	struct source *mqtt;             /* the MQTT source when alarms are shared */
 	char *alarm_events_topic;        /* NULL: not shared */
-	uint64_t mqtt_connects;          /* seen so far (a new connect republishes) */
 	uint64_t alarm_raises_hi;        /* local raises of critical/high alarms */
 	uint64_t alarm_urgent;           /* events worth a redraw at once */
 	uint64_t alarm_msgs_bad;         /* shared alarm messages that did not parse */
-	uint64_t alarm_msgs_applied;
 	int64_t alarm_bad_warned_us;
 	struct {
 		char *topic, *json;
@@ -225,8 +223,6 @@ static void on_alarm_event(void *ctx, const struct alarm_event *ev)
 
 	if (h->store != NULL)
 		store_put_alarm_event(h->store, &row);
-	if (h->alarm_hist == NULL)
-		h->alarm_hist = util_calloc(HUB_ALARM_HISTORY, sizeof(*h->alarm_hist));
 	h->alarm_hist[h->alarm_hist_n++ % HUB_ALARM_HISTORY] = *ev;
 	if (!ev->remote)
 		publish_alarm(h, ev);
@@ -267,8 +263,7 @@ static void on_alarm_msg(void *ctx, const char *topic, const char *payload, size
 	if (strcmp(ev.origin, h->origin) == 0)
 		return; /* our own, back from the broker */
 	ev.remote = true;
-	if (alarm_apply_remote(h->alarms, &ev, util_now_us()) > 0)
-		h->alarm_msgs_applied++;
+	alarm_apply_remote(h->alarms, &ev, util_now_us());
 }
 
 static int restore_row(void *ctx, const struct store_alarm_event *e)
@@ -292,6 +287,7 @@ static void alarms_start(struct hub *h)
 		host[sizeof(host) - 1] = '\0';
 		snprintf(h->origin, sizeof(h->origin), "%s-%ld", host, (long)getpid());
 	}
+	h->alarm_hist = util_calloc(HUB_ALARM_HISTORY, sizeof(*h->alarm_hist));
 	h->alarms = alarm_engine_new(h->cfg, h->origin, on_alarm_event, h);
 	/* States survive a restart: the newest journal row of each alarm. */
 	if (h->store != NULL) {
@@ -497,9 +493,10 @@ void hub_free(struct hub *h)
 	queue_free(h->q, free_msg);
 	alarm_engine_free(h->alarms);
 	free(h->alarm_hist);
-	if (h->nunsent > 0)
-		log_warn("mqtt: %zu alarm action(s) never reached the broker (they are in the"
-			 " journal)", h->nunsent);
+	if (h->nunsent > 0 || h->alarm_unsent_lost > 0)
+		log_warn("mqtt: %zu alarm action(s) never reached the broker, %llu more given up"
+			 " while it was away (all are in the journal)",
+			 h->nunsent, (unsigned long long)h->alarm_unsent_lost);
 	while (h->nunsent > 0) {
 		h->nunsent--;
 		free(h->unsent[h->nunsent].topic);
@@ -538,11 +535,6 @@ size_t hub_alarm_history(const struct hub *h, long inst, const struct alarm_even
 	return n;
 }
 
-const char *hub_origin(const struct hub *h)
-{
-	return h->origin;
-}
-
 uint64_t hub_alarm_raises_high(const struct hub *h)
 {
 	return h->alarm_raises_hi;
@@ -551,11 +543,6 @@ uint64_t hub_alarm_raises_high(const struct hub *h)
 uint64_t hub_alarm_urgent(const struct hub *h)
 {
 	return h->alarm_urgent;
-}
-
-bool hub_alarms_shared(const struct hub *h)
-{
-	return h->alarm_events_topic != NULL;
 }
 
 struct store *hub_store(struct hub *h)

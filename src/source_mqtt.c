@@ -90,8 +90,6 @@ struct mq_source {
 	size_t bufcap;
 	int64_t unknown_warned_us;    /* hub thread */
 	char *alarm_prefix;           /* "<alarm_topic>/": shared alarm messages; NULL: off */
-	uint64_t alarm_msgs, published, publish_failed; /* hub thread */
-	uint64_t connects;            /* under mu: successful connects, ever */
 
 	MQTTAsync client;
 	bool created;
@@ -288,7 +286,6 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
 	stopping = s->stopping || s->stopped;
 	if (!stopping) {
 		s->state = LINK_UP;
-		s->connects++;
 		s->since_us = s->up_us = util_now_us();
 		s->error[0] = '\0';
 		s->reported[0] = '\0';
@@ -818,7 +815,6 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 	payload = source_msg_raw_payload(msg);
 	if (s->alarm_prefix != NULL && strncmp(topic, s->alarm_prefix, strlen(s->alarm_prefix)) == 0) {
 		/* Another console's alarm event (or our own coming back). */
-		s->alarm_msgs++;
 		if (sink != NULL && sink->alarm != NULL)
 			sink->alarm(sink->ctx, topic, payload, msg->u.raw.len, msg->t_us);
 		return;
@@ -1053,10 +1049,8 @@ int source_mqtt_publish(struct source *src, const char *topic, const char *paylo
 	if (src == NULL || src->ops != &source_mqtt_ops)
 		return -1;
 	s = to_mq(src);
-	if (!s->created || s->stopping || !MQTTAsync_isConnected(s->client)) {
-		s->publish_failed++;
+	if (!s->created || s->stopping || !MQTTAsync_isConnected(s->client))
 		return -1;
-	}
 	m.payload = (void *)(uintptr_t)payload;
 	m.payloadlen = (int)strlen(payload);
 	m.qos = qos;
@@ -1064,26 +1058,10 @@ int source_mqtt_publish(struct source *src, const char *topic, const char *paylo
 	/* Queued by paho and sent from its thread: never waits on the network. */
 	rc = MQTTAsync_sendMessage(s->client, topic, &m, NULL);
 	if (rc != MQTTASYNC_SUCCESS) {
-		s->publish_failed++;
 		log_debug("mqtt %s: publish on %s: %s", s->uri, topic, MQTTAsync_strerror(rc));
 		return -1;
 	}
-	s->published++;
 	return 0;
-}
-
-uint64_t source_mqtt_connects(struct source *src)
-{
-	struct mq_source *s;
-	uint64_t n;
-
-	if (src == NULL || src->ops != &source_mqtt_ops)
-		return 0;
-	s = to_mq(src);
-	pthread_mutex_lock(&s->mu);
-	n = s->connects;
-	pthread_mutex_unlock(&s->mu);
-	return n;
 }
 
 const struct source_ops source_mqtt_ops = {

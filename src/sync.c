@@ -396,7 +396,6 @@ struct sync {
 	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
 	size_t nparts, part_next;
 	struct sync_buf buf;
-	uint64_t direct_fallbacks; /* direct COPYs that took the staging way */
 	char err[512];            /* the current pass's failure */
 	char sqlstate[8];
 
@@ -1379,7 +1378,6 @@ static int try_direct(struct sync *s, struct batch *b, size_t off, size_t n)
 	if (rc < 0)
 		return -1;
 	if (rc > 0) {
-		s->direct_fallbacks++;
 		log_debug("sync: direct COPY refused (%s: %s); the staging way", s->sqlstate, s->err);
 		if (pg_exec(s, "ROLLBACK TO SAVEPOINT phasor_direct") != 0)
 			return -1;

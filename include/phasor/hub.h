@@ -81,8 +81,6 @@ struct alarm_engine *hub_alarms(struct hub *h);
 struct alarm_event;
 size_t hub_alarm_history(const struct hub *h, long inst, const struct alarm_event **out,
 			 size_t max);
-/* This console's id (event origin): the buffer's console id. */
-const char *hub_origin(const struct hub *h);
 /* Local raises of critical and high alarms so far (the console's bell). */
 uint64_t hub_alarm_raises_high(const struct hub *h);
 /*
@@ -91,8 +89,7 @@ uint64_t hub_alarm_raises_high(const struct hub *h);
  * counter; the console redraws when it moves).
  */
 uint64_t hub_alarm_urgent(const struct hub *h);
-/* Alarm events are shared over MQTT. */
-bool hub_alarms_shared(const struct hub *h);
+
 
 /* Links of every source (endpoints, broker); returns the total count. */
 size_t hub_links(struct hub *h, struct source_link *out, size_t max);

@@ -149,11 +149,9 @@ extern const struct source_ops source_mqtt_ops;
 /*
  * Publish on the MQTT source's connection (hub thread; paho queues it and
  * sends from its own thread). 0, or -1 when src is not the MQTT source or
- * the broker is not connected (counted).
+ * the broker is not connected.
  */
 int source_mqtt_publish(struct source *src, const char *topic, const char *payload, int qos,
 			bool retained);
-/* Successful connects so far (a change means: publish retained states again). */
-uint64_t source_mqtt_connects(struct source *src);
 
 #endif
