@@ -11,7 +11,7 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
-libsqlite3-dev libpq-dev libssl-dev libcmocka-dev
+libsqlite3-dev libpq-dev libssl-dev libcmocka-dev zlib1g-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
 procps iproute2 util-linux"
 

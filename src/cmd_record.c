@@ -64,10 +64,20 @@ static void log_link(const struct source_link *l)
 			if (off >= sizeof(rej))
 				break;
 		}
+		char jr[160] = "";
+
+		if (l->journal_slot >= 0)
+			snprintf(jr, sizeof(jr),
+				 ", journal slot %d: %" PRIu64 " written, %" PRIu64
+				 " decoded again, %" PRIu64 " redeliveries skipped, %" PRIu64 " errors",
+				 l->journal_slot, l->journaled, l->replayed, l->duplicates,
+				 l->journal_errors);
+		else
+			snprintf(jr, sizeof(jr), ", no journal");
 		log_info("link mqtt %s: %s, received %" PRIu64 ", accepted %" PRIu64
-			 ", rejected %" PRIu64 " (%s), dropped %" PRIu64 "%s%s",
+			 ", rejected %" PRIu64 " (%s), dropped %" PRIu64 "%s%s%s",
 			 l->name, source_link_name(l->state), l->received, l->accepted, total, rej,
-			 l->dropped, l->error[0] ? ", last error: " : "", l->error);
+			 l->dropped, jr, l->error[0] ? ", last error: " : "", l->error);
 	} else {
 		log_info("link %s %s: %s, %zu meter(s), requests %" PRIu64 ", timeouts %" PRIu64
 			 ", exceptions %" PRIu64 ", reconnects %" PRIu64 ", latency %d us%s%s",

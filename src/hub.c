@@ -18,6 +18,7 @@
 
 #include "phasor/alarm.h"
 #include "phasor/alarmshare.h"
+#include "phasor/intake.h"
 #include "phasor/log.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
@@ -43,6 +44,7 @@ struct hub {
 	struct live *live;
 	struct store *store;
 	struct sync *sync;               /* the sync worker, NULL when none */
+	struct intake *intake;           /* the MQTT intake journal, NULL when none */
 	struct source_sink sink;
 	const struct source *current;    /* whose decode/tick is running */
 	bool started, stopped;
@@ -309,6 +311,78 @@ static void alarms_start(struct hub *h)
 		h->alarm_events_topic = alarmshare_events_topic(h->cfg->mqtt.alarm_topic);
 }
 
+/* ---- the MQTT intake journal ---- */
+
+static uint64_t intake_committed(void *ctx)
+{
+	return store_intake_committed(ctx);
+}
+
+static struct source *mqtt_source(struct hub *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nsources; i++)
+		if (h->sources[i]->ops == &source_mqtt_ops)
+			return h->sources[i];
+	return NULL;
+}
+
+/* Before store_start: open the journal and tell the store its slot. */
+static int intake_setup(struct hub *h, char **cause)
+{
+	char *why = NULL;
+
+	if (mqtt_source(h) == NULL)
+		return 0;
+	h->intake = intake_open(h->cfg->store.path, intake_committed, h->store, &why);
+	if (h->intake == NULL) {
+		/* The buffer itself opened: go on, but say what is weaker. */
+		log_error("mqtt intake: %s; QoS 1 messages are acknowledged before they are"
+			  " stored (a kill -9 may lose the newest)", why ? why : "?");
+		free(why);
+		return 0;
+	}
+	if (store_set_intake_slot(h->store, intake_slot(h->intake), cause) < 0)
+		return -1;
+	return 0;
+}
+
+static void handle(struct hub *h, struct source_msg *m);
+
+static int replay_one(void *ctx, const struct intake_rec *r)
+{
+	struct hub *h = ctx;
+	struct source_msg *m = source_msg_raw(mqtt_source(h), r->topic, r->topic_len, r->payload,
+					      r->len, r->t_us);
+
+	m->u.raw.intake = r->seq;
+	/* The writer keeps up; a long journal must not fill memory. */
+	if (store_congested(h->store))
+		store_flush(h->store, 5000);
+	handle(h, m);
+	return 0;
+}
+
+/* After the writer and the alarms started, before the MQTT client: decode
+ * again what the journal holds beyond the store's mark. */
+static void intake_catch_up(struct hub *h)
+{
+	struct intake_stats st;
+	uint64_t after;
+
+	if (h->intake == NULL)
+		return;
+	after = store_intake_committed(h->store);
+	intake_replay(h->intake, after, replay_one, h);
+	intake_get_stats(h->intake, &st);
+	if (st.replayed > 0)
+		log_info("mqtt intake: %llu message(s) received before the last stop and not yet"
+			 " stored decoded again (slot %d, after seq %llu)",
+			 (unsigned long long)st.replayed, st.slot, (unsigned long long)after);
+	source_mqtt_set_intake(mqtt_source(h), h->intake);
+}
+
 /* ---- lifecycle ---- */
 
 struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
@@ -357,7 +431,7 @@ int hub_start(struct hub *h, char **cause)
 			return -1;
 		if (store_register_meters(h->store, h->cfg, cause) < 0 ||
 		    store_begin_session(h->store, h->cfg, h->opts.mode, cause) < 0 ||
-		    store_start(h->store, cause) < 0)
+		    intake_setup(h, cause) < 0 || store_start(h->store, cause) < 0)
 			return -1;
 		/* From here hub_stop must run to end the session cleanly. */
 		h->started = true;
@@ -370,6 +444,7 @@ int hub_start(struct hub *h, char **cause)
 		}
 	}
 	alarms_start(h);
+	intake_catch_up(h);
 	for (i = 0; i < h->nsources; i++) {
 		if (h->sources[i]->ops->start(h->sources[i], cause) < 0)
 			return -1;
@@ -400,6 +475,9 @@ static void handle(struct hub *h, struct source_msg *m)
 			m->source->ops->decode(m->source, m, &h->sink);
 			h->current = NULL;
 		}
+		/* After the message's samples: they and it are one step for the journal. */
+		if (m->u.raw.intake != 0 && h->store != NULL)
+			store_put_intake_mark(h->store, m->u.raw.intake);
 		break;
 	case MSG_STATUS:
 		on_status(h, m->meter, &m->u.status);
@@ -488,6 +566,7 @@ void hub_free(struct hub *h)
 	for (i = 0; i < h->nsources; i++)
 		h->sources[i]->ops->destroy(h->sources[i]);
 	sync_free(h->sync);
+	intake_close(h->intake);
 	if (h->store != NULL)
 		store_close(h->store);
 	queue_free(h->q, free_msg);

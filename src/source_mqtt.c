@@ -45,6 +45,7 @@
 
 #include <MQTTAsync.h>
 
+#include "phasor/intake.h"
 #include "phasor/log.h"
 #include "phasor/payload.h"
 #include "phasor/util.h"
@@ -93,6 +94,7 @@ struct mq_source {
 
 	MQTTAsync client;
 	bool created;
+	struct intake *intake;        /* borrowed from the hub; NULL: no journal */
 
 	pthread_mutex_t cb_mu;        /* see the top comment */
 	bool stopped;
@@ -111,6 +113,7 @@ struct mq_source {
 	int64_t retry_at_mono;
 	uint64_t reconnects;
 	uint64_t received, accepted, rejected[8], dropped;
+	uint64_t bad_topics;          /* topics with an embedded NUL, refused */
 	uint64_t rng;
 };
 
@@ -360,26 +363,59 @@ static void on_connection_lost(void *ctx, char *cause)
 	pthread_mutex_unlock(&s->cb_mu);
 }
 
+/*
+ * paho (1.3, MQTTAsync) calls this from its receive thread and sends the
+ * QoS 1 PUBACK only after it returns, whatever it returns: so the message
+ * goes into the intake journal first (src/intake.c), and is then handed to
+ * the hub. Once the broker forgets it, it is in the journal; the store
+ * saves, with the samples, how far the journal is committed.
+ */
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 {
 	struct mq_source *s = ctx;
 	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+	int64_t now = util_now_us();
 	struct source_msg *m;
-	bool warned = false;
+	uint64_t seq = 0;
+	bool warned = false, nul, large, dup = false;
 
+	/* paho gives a length when the topic holds a NUL: never route a cut topic. */
+	nul = memchr(topic, '\0', tlen) != NULL;
+	large = plen > PAYLOAD_MAX_BYTES;
 	pthread_mutex_lock(&s->cb_mu);
+	if (!nul && !large && s->intake != NULL) {
+		dup = msg->dup && intake_duplicate(s->intake, msg->msgid, topic, tlen, msg->payload,
+						   plen);
+		if (!dup)
+			seq = intake_append(s->intake, now, topic, tlen, msg->payload, plen, msg->msgid,
+					    (unsigned)msg->qos,
+					    (msg->dup ? INTAKE_DUP : 0u) |
+						    (msg->retained ? INTAKE_RETAINED : 0u));
+	}
 	pthread_mutex_lock(&s->mu);
 	s->received++;
-	if (s->stopped)
-		s->dropped++;
-	else if (plen > PAYLOAD_MAX_BYTES)
+	if (nul) {
+		s->bad_topics++;
+		s->rejected[PAYLOAD_MALFORMED]++;
+	} else if (large) {
 		s->rejected[PAYLOAD_TOO_LARGE]++;
+	} else if (s->stopped && !dup) {
+		s->dropped++;
+	}
 	pthread_mutex_unlock(&s->mu);
-	if (s->stopped || plen > PAYLOAD_MAX_BYTES)
+	if (nul) {
+		char shown[128];
+
+		util_sanitize(shown, sizeof(shown), topic);
+		log_warn("mqtt %s: message on a topic with a NUL byte refused (%s...)", s->uri,
+			 shown);
+	}
+	if (s->stopped || nul || large || dup)
 		goto consumed;
 
-	m = source_msg_raw(&s->base, topic, tlen, msg->payload, plen, util_now_us());
+	m = source_msg_raw(&s->base, topic, tlen, msg->payload, plen, now);
+	m->u.raw.intake = seq;
 	for (;;) {
 		int64_t t0 = util_mono_us();
 		bool stopping, closed;
@@ -392,7 +428,9 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
 		 * than returning 0: paho 1.3 redelivers a refused message
 		 * only when the socket next turns readable, one per packet,
 		 * so a backlog there never drains under steady traffic.
-		 * A push refused at once means the queue is closed.
+		 * A push refused at once means the queue is closed. A message
+		 * given up here is still in the journal (decoded at the next
+		 * start).
 		 */
 		closed = util_mono_us() - t0 < PUSH_TIMEOUT_MS * 1000 / 2;
 		pthread_mutex_lock(&s->mu);
@@ -1018,6 +1056,17 @@ static size_t mq_links(struct source *src, struct source_link *out, size_t max)
 		l->rejected[i] = s->rejected[i];
 	l->dropped = s->dropped;
 	pthread_mutex_unlock(&s->mu);
+	l->journal_slot = -1;
+	if (s->intake != NULL) {
+		struct intake_stats is;
+
+		intake_get_stats(s->intake, &is);
+		l->journal_slot = is.slot;
+		l->journaled = is.appended;
+		l->replayed = is.replayed;
+		l->duplicates = is.duplicates;
+		l->journal_errors = is.errors;
+	}
 	return 1;
 }
 
@@ -1037,6 +1086,13 @@ static void mq_destroy(struct source *src)
 	pthread_mutex_lock(&s->mu);
 	pthread_mutex_unlock(&s->mu);
 	mq_free(s);
+}
+
+void source_mqtt_set_intake(struct source *src, struct intake *in)
+{
+	if (src == NULL || src->ops != &source_mqtt_ops)
+		return;
+	to_mq(src)->intake = in;
 }
 
 int source_mqtt_publish(struct source *src, const char *topic, const char *payload, int qos,

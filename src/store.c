@@ -27,6 +27,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,7 @@ struct chunk {
 	int64_t arrived;          /* util_mono_us() */
 	size_t n;                 /* samples in s */
 	size_t off;               /* first not yet committed (writer only, under lock) */
+	uint64_t mark;            /* MQTT intake seq covered once this chunk is committed; 0: none */
 	struct sample s[];
 };
 
@@ -296,6 +298,12 @@ struct store {
 	int64_t outage_since_us;  /* when the current outage began */
 	uint64_t events_written, commits;
 	int64_t last_commit_us;
+	/* the MQTT intake mark (src/intake.c): */
+	char intake_key[24];      /* meta key "intake.SLOT"; "" when there is no intake */
+	uint64_t mark_free;       /* a mark whose samples are all committed, not yet saved */
+	int64_t mark_free_at;     /* util_mono_us() when mark_free was set */
+	uint64_t mark_saved;      /* the mark in the file (writer, under lock) */
+	_Atomic uint64_t intake_committed; /* = mark_saved, for any thread */
 };
 
 const char *store_state_name(enum store_state s)
@@ -1016,6 +1024,7 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 		c->arrived = now;
 		c->n = take;
 		c->off = 0;
+		c->mark = 0;
 		if (st->tail != NULL)
 			st->tail->next = c;
 		else
@@ -1035,6 +1044,66 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 		log_warn("store: %s: %" PRIu64 " samples dropped so far (queue full at %zu samples%s)",
 			 st->path, dropped_total, st->queue_max,
 			 valid < n ? ", or invalid meter/quantity" : "");
+}
+
+int store_set_intake_slot(struct store *st, int slot, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	uint64_t mark = 0;
+	int rc;
+
+	if (st->started) {
+		set_cause(cause, "store: the intake slot must be set before the writer starts");
+		return -1;
+	}
+	snprintf(st->intake_key, sizeof(st->intake_key), "intake.%d", slot);
+	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, st->intake_key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			mark = (uint64_t)sqlite3_column_int64(s, 0);
+			rc = SQLITE_DONE;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: reading the intake mark: %s", st->path, sqlite3_errmsg(st->db));
+		st->intake_key[0] = '\0';
+		return -1;
+	}
+	st->mark_saved = mark;
+	atomic_store(&st->intake_committed, mark);
+	return 0;
+}
+
+uint64_t store_intake_committed(struct store *st)
+{
+	return atomic_load(&st->intake_committed);
+}
+
+void store_put_intake_mark(struct store *st, uint64_t seq)
+{
+	bool wake = false;
+
+	if (st->intake_key[0] == '\0' || seq == 0)
+		return;
+	pthread_mutex_lock(&st->lock);
+	if (st->tail != NULL) {
+		/* Saved with (or after) the transaction that commits the tail. */
+		if (seq > st->tail->mark)
+			st->tail->mark = seq;
+	} else if (seq > st->mark_free) {
+		/* Every sample before it is committed already. */
+		if (st->mark_free <= st->mark_saved) {
+			st->mark_free_at = util_mono_us();
+			wake = st->events.n == 0 && st->alarms.n == 0;
+		}
+		st->mark_free = seq;
+	}
+	if (wake)
+		pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
 }
 
 void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
@@ -1278,7 +1347,7 @@ static int insert_alarm(struct store *st, const struct store_alarm_event *e)
 }
 
 static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
-		       size_t nw, char *err, size_t errsz)
+		       size_t nw, uint64_t mark, char *err, size_t errsz)
 {
 	sqlite3_stmt *ins = st->ins_sample;
 	int64_t seq = 0, eseq = 0;
@@ -1338,6 +1407,10 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 		rc = save_seq(st, "samples.last_seq", seq);
 	if (rc == SQLITE_OK && ne + nw > 0)
 		rc = save_seq(st, "events.last_seq", eseq);
+	/* The intake records before mark have their samples in this or an
+	 * earlier transaction: they need not be decoded again. */
+	if (rc == SQLITE_OK && mark > 0)
+		rc = save_seq(st, st->intake_key, (int64_t)mark);
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
 	if (rc == SQLITE_OK)
@@ -1361,8 +1434,12 @@ static enum store_state classify(int rc)
 	}
 }
 
-/* Remove the n oldest samples and ne oldest events (just committed). */
-static void pop_committed(struct store *st, size_t n, size_t ne, size_t na)
+/*
+ * Remove the n oldest samples and ne oldest events (just committed). A
+ * chunk freed here whose mark the transaction did not save (set after
+ * write_batch looked) leaves it in mark_free, for the next transaction.
+ */
+static void pop_committed(struct store *st, size_t n, size_t ne, size_t na, uint64_t saved)
 {
 	st->queued -= n;
 	st->out_samples += n;
@@ -1375,6 +1452,11 @@ static void pop_committed(struct store *st, size_t n, size_t ne, size_t na)
 		c->off += m;
 		n -= m;
 		if (c->off == c->n) {
+			if (c->mark > saved && c->mark > st->mark_free) {
+				if (st->mark_free <= saved)
+					st->mark_free_at = util_mono_us();
+				st->mark_free = c->mark;
+			}
 			st->head = c->next;
 			if (st->head == NULL)
 				st->tail = NULL;
@@ -1400,6 +1482,7 @@ static int write_batch(struct store *st)
 	int64_t outage_since = st->outage_since_us, now;
 	long max_pages = st->max_pages_pending;
 	char cause[sizeof(st->error)], err[sizeof(st->error)] = "", t1[32], t2[32];
+	uint64_t mark = st->mark_free;
 	struct chunk *c;
 	int rc;
 
@@ -1410,7 +1493,11 @@ static int write_batch(struct store *st)
 			m = batch - n;
 		memcpy(st->wbuf + n, c->s + c->off, m * sizeof(c->s[0]));
 		n += m;
+		if (m == c->n - c->off && c->mark > mark)
+			mark = c->mark;
 	}
+	if (mark <= st->mark_saved)
+		mark = 0;
 	ne = fifo_peek(&st->events, st->wev, EVENTS_PER_BATCH);
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	util_strlcpy(cause, st->error, sizeof(cause));
@@ -1441,13 +1528,19 @@ static int write_batch(struct store *st)
 					   format_time(drop_hi, t2, sizeof(t2)));
 		nw++;
 	}
-	rc = transaction(st, n, ne, na, wev, nw, err, sizeof(err));
+	rc = transaction(st, n, ne, na, wev, nw, mark, err, sizeof(err));
 	while (nw > 0)
 		free(wev[--nw].text);
 
 	pthread_mutex_lock(&st->lock);
 	if (rc == SQLITE_OK) {
-		pop_committed(st, n, ne, na);
+		if (mark > 0) {
+			st->mark_saved = mark;
+			atomic_store(&st->intake_committed, mark);
+		}
+		if (st->mark_free <= st->mark_saved)
+			st->mark_free = 0;
+		pop_committed(st, n, ne, na, st->mark_saved);
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
@@ -1495,6 +1588,8 @@ static int64_t oldest_arrival(const struct store *st)
 		t = fifo_oldest(&st->events);
 	if (fifo_oldest(&st->alarms) < t)
 		t = fifo_oldest(&st->alarms);
+	if (st->mark_free > st->mark_saved && st->mark_free_at < t)
+		t = st->mark_free_at;
 	return t == INT64_MAX ? 0 : t;
 }
 
@@ -1525,7 +1620,7 @@ static void writer_run(struct store *st)
 	for (;;) {
 		int64_t now = util_mono_us();
 		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
-			       st->drop_pending > 0;
+			       st->drop_pending > 0 || st->mark_free > st->mark_saved;
 
 		if (st->stopping && deadline == 0)
 			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;

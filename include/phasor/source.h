@@ -59,7 +59,7 @@ struct source_msg {
 	int64_t t_us;             /* when it happened (UTC us) */
 	union {
 		struct { size_t n; } samples;
-		struct { size_t topic_len, len; } raw;
+		struct { size_t topic_len, len; uint64_t intake; } raw; /* intake: its journal seq, 0: none */
 		struct meter_comm status;
 		struct { char what[24]; char text[232]; } event;
 	} u;
@@ -116,6 +116,9 @@ struct source_link {
 	uint64_t accepted;        /* mqtt: decoded into samples */
 	uint64_t rejected[8];     /* mqtt: by enum payload_status (index 0 unused) */
 	uint64_t dropped;         /* messages the hub queue refused (full) */
+	/* mqtt: the intake journal (include/phasor/intake.h); slot -1: none */
+	int journal_slot;
+	uint64_t journaled, replayed, duplicates, journal_errors;
 };
 
 struct source_ops {
@@ -145,6 +148,15 @@ struct source {
 
 extern const struct source_ops source_modbus_ops;
 extern const struct source_ops source_mqtt_ops;
+
+/*
+ * Give the MQTT source the intake journal (include/phasor/intake.h;
+ * borrowed, outlives the source's start/stop) before ops->start: every
+ * message received is then written to it before paho acknowledges it. No-op
+ * when src is not the MQTT source.
+ */
+struct intake;
+void source_mqtt_set_intake(struct source *src, struct intake *in);
 
 /*
  * Publish on the MQTT source's connection (hub thread; paho queues it and

@@ -99,6 +99,19 @@ int store_start(struct store *st, char **cause);
  */
 void store_put_samples(struct store *st, const struct sample *s, size_t n);
 
+/*
+ * The MQTT intake (include/phasor/intake.h). store_set_intake_slot, before
+ * store_start, names the slot whose mark this store keeps (meta key
+ * "intake.SLOT") and reads it: 0, or -1 with *cause.
+ * store_put_intake_mark (producer thread): every sample put before this
+ * call comes from intake records up to seq; once those samples are
+ * committed, the mark is saved in the same transaction.
+ * store_intake_committed (any thread): the saved mark.
+ */
+int store_set_intake_slot(struct store *st, int slot, char **cause);
+void store_put_intake_mark(struct store *st, uint64_t seq);
+uint64_t store_intake_committed(struct store *st);
+
 /* Queue a source event (meter -1: none). Strings are copied. */
 void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
 		     const char *what, const char *text);
