@@ -601,7 +601,7 @@ static void do_log(struct parse *p, struct sect *s, struct config *c)
 static const char *const mqtt_keys[] = { "uri",	     "client_id", "username",
 					 "password_file", "ca_file", "qos",
 					 "keepalive",     "share_group", "clean_session",
-					 "alarm_topic",   NULL };
+					 "alarm_topic",   "protocol",    NULL };
 
 static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 {
@@ -659,6 +659,13 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 				set_str(p, kv, &c->mqtt.share_group);
 		} else if (strcmp(kv->key, "clean_session") == 0) {
 			get_bool(p, kv, &c->mqtt.clean_session);
+		} else if (strcmp(kv->key, "protocol") == 0) {
+			if (strcmp(kv->value, "5") == 0)
+				c->mqtt.protocol = 5;
+			else if (strcmp(kv->value, "3.1.1") == 0)
+				c->mqtt.protocol = 4;
+			else
+				perr(p, kv->line, "protocol: '%s': expected 5 or 3.1.1", kv->value);
 		} else if (strcmp(kv->key, "alarm_topic") == 0) {
 			/* Empty: alarms are not shared. */
 			if (strpbrk(kv->value, "+#") != NULL || has_control(kv->value) ||
@@ -1404,6 +1411,7 @@ static void set_defaults(struct config *c)
 	c->mqtt.qos = 1;
 	c->mqtt.keepalive_s = 30;
 	c->mqtt.clean_session = true;
+	c->mqtt.protocol = 5;
 	c->mqtt.alarm_topic = util_strdup("phasor/alarms");
 	c->sync.interval_ms = 10000;
 }
@@ -1954,9 +1962,10 @@ void config_print_summary(const struct config *c, void *stream)
 		: c->log.level == LOG_DEBUG ? "debug"
 					   : "info");
 	if (c->mqtt.enabled) {
-		fprintf(f, "mqtt: %s client %s qos %d keepalive %ds%s", san(a, sizeof(a), c->mqtt.uri),
+		fprintf(f, "mqtt: %s client %s qos %d keepalive %ds%s%s", san(a, sizeof(a), c->mqtt.uri),
 			san(b, sizeof(b), c->mqtt.client_id), c->mqtt.qos, c->mqtt.keepalive_s,
-			c->mqtt.clean_session ? "" : " persistent-session");
+			c->mqtt.clean_session ? "" : " persistent-session",
+			c->mqtt.protocol == 4 ? " MQTT 3.1.1" : "");
 		if (c->mqtt.username != NULL)
 			fprintf(f, " user %s%s", san(a, sizeof(a), c->mqtt.username),
 				c->mqtt.password ? " (password set)" : "");

@@ -82,6 +82,7 @@ struct mq_source {
 	bool tls;
 	int qos, keepalive_s;
 	bool clean_session;
+	bool v5;                      /* MQTT 5 (else 3.1.1), fixed at create */
 	char **subs;
 	int *subqos;
 	size_t nsubs;
@@ -164,6 +165,32 @@ static void failure_text(const MQTTAsync_failureData *r, char *buf, size_t size)
 		copy_sanitized(buf, size, "error %d", r->code);
 }
 
+/* The same for an MQTT 5 answer (a reason code instead of a CONNACK code). */
+static void failure_text5(const MQTTAsync_failureData5 *r, char *buf, size_t size)
+{
+	const char *what = NULL;
+
+	if (r == NULL) {
+		util_strlcpy(buf, "failed", size);
+		return;
+	}
+	if (r->reasonCode != MQTTREASONCODE_SUCCESS)
+		what = MQTTReasonCode_toString(r->reasonCode);
+	else if (r->code < 0)
+		what = MQTTAsync_strerror(r->code);
+	else if (r->code == 1)
+		/* a 3.1.1 broker's CONNACK to an MQTT 5 CONNECT */
+		what = "unacceptable protocol version";
+	if (r->message != NULL && what != NULL)
+		copy_sanitized(buf, size, "%s (%s)", r->message, what);
+	else if (r->message != NULL)
+		copy_sanitized(buf, size, "%s", r->message);
+	else if (what != NULL)
+		copy_sanitized(buf, size, "%s", what);
+	else
+		copy_sanitized(buf, size, "error %d", r->code);
+}
+
 /* Next delay, with mu held: the current backoff less up to a quarter. */
 static void schedule_retry(struct mq_source *s)
 {
@@ -201,20 +228,17 @@ static void push_event(struct mq_source *s, const char *what, const char *fmt, .
 
 /* ---- paho callbacks (paho's threads) ------------------------------------ */
 
-static void on_subscribe_ok(void *ctx, MQTTAsync_successData *r)
+/* The broker's answer to our subscriptions: granted[i] >= 0x80 is a refusal. */
+static void subscribed(struct mq_source *s, const int *granted, size_t n)
 {
-	struct mq_source *s = ctx;
 	size_t i, refused = 0;
 	const char *first = NULL;
 
 	pthread_mutex_lock(&s->cb_mu);
 	if (s->stopped)
 		goto out;
-	for (i = 0; i < s->nsubs && r != NULL; i++) {
-		int granted = s->nsubs == 1 ? r->alt.qos
-					    : (r->alt.qosList != NULL ? r->alt.qosList[i] : 0);
-
-		if (granted == 0x80) {
+	for (i = 0; i < s->nsubs && i < n; i++) {
+		if (granted[i] >= 0x80) {
 			refused++;
 			if (first == NULL)
 				first = s->subs[i];
@@ -237,14 +261,39 @@ out:
 	pthread_mutex_unlock(&s->cb_mu);
 }
 
-static void on_subscribe_fail(void *ctx, MQTTAsync_failureData *r)
+static void on_subscribe_ok(void *ctx, MQTTAsync_successData *r)
 {
 	struct mq_source *s = ctx;
-	char why[128], text[160];
+	int *granted = util_calloc(s->nsubs ? s->nsubs : 1, sizeof(*granted));
+	size_t i;
+
+	for (i = 0; i < s->nsubs && r != NULL; i++)
+		granted[i] = s->nsubs == 1 ? r->alt.qos
+					   : (r->alt.qosList != NULL ? r->alt.qosList[i] : 0);
+	subscribed(s, granted, s->nsubs);
+	free(granted);
+}
+
+static void on_subscribe_ok5(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct mq_source *s = ctx;
+	int *granted = util_calloc(s->nsubs ? s->nsubs : 1, sizeof(*granted));
+	size_t i;
+
+	for (i = 0; i < s->nsubs && r != NULL; i++)
+		granted[i] = (int)(r->alt.sub.reasonCodeCount > 1 && r->alt.sub.reasonCodes != NULL
+					   ? r->alt.sub.reasonCodes[i]
+					   : r->reasonCode);
+	subscribed(s, granted, s->nsubs);
+	free(granted);
+}
+
+static void subscribe_failed(struct mq_source *s, const char *why)
+{
+	char text[160];
 
 	pthread_mutex_lock(&s->cb_mu);
 	if (!s->stopped) {
-		failure_text(r, why, sizeof(why));
 		snprintf(text, sizeof(text), "subscribe failed: %s", why);
 		pthread_mutex_lock(&s->mu);
 		util_strlcpy(s->error, text, sizeof(s->error));
@@ -255,6 +304,22 @@ static void on_subscribe_fail(void *ctx, MQTTAsync_failureData *r)
 	pthread_mutex_unlock(&s->cb_mu);
 }
 
+static void on_subscribe_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	char why[128];
+
+	failure_text(r, why, sizeof(why));
+	subscribe_failed(ctx, why);
+}
+
+static void on_subscribe_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	char why[128];
+
+	failure_text5(r, why, sizeof(why));
+	subscribe_failed(ctx, why);
+}
+
 static void subscribe(struct mq_source *s)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -262,8 +327,13 @@ static void subscribe(struct mq_source *s)
 
 	if (s->nsubs == 0)
 		return;
-	ro.onSuccess = on_subscribe_ok;
-	ro.onFailure = on_subscribe_fail;
+	if (s->v5) {
+		ro.onSuccess5 = on_subscribe_ok5;
+		ro.onFailure5 = on_subscribe_fail5;
+	} else {
+		ro.onSuccess = on_subscribe_ok;
+		ro.onFailure = on_subscribe_fail;
+	}
 	ro.context = s;
 	rc = MQTTAsync_subscribeMany(s->client, (int)s->nsubs, s->subs, s->subqos, &ro);
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -278,12 +348,10 @@ static void subscribe(struct mq_source *s)
 	}
 }
 
-static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
+static void connected(struct mq_source *s)
 {
-	struct mq_source *s = ctx;
 	bool stopping;
 
-	(void)r;
 	pthread_mutex_lock(&s->cb_mu);
 	pthread_mutex_lock(&s->mu);
 	stopping = s->stopping || s->stopped;
@@ -303,17 +371,26 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
 	pthread_mutex_unlock(&s->cb_mu);
 }
 
-static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
+static void on_connect_ok(void *ctx, MQTTAsync_successData *r)
 {
-	struct mq_source *s = ctx;
-	char why[160];
+	(void)r;
+	connected(ctx);
+}
+
+static void on_connect_ok5(void *ctx, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	connected(ctx);
+}
+
+static void connect_failed(struct mq_source *s, char *why, size_t whysz)
+{
 	bool report = false;
 
-	failure_text(r, why, sizeof(why));
 	pthread_mutex_lock(&s->cb_mu);
 	pthread_mutex_lock(&s->mu);
 	if (s->tls_error[0] != '\0')
-		copy_sanitized(why, sizeof(why), "TLS: %s", s->tls_error);
+		copy_sanitized(why, whysz, "TLS: %s", s->tls_error);
 	if (!s->stopping && !s->stopped) {
 		s->state = LINK_DOWN;
 		s->since_us = util_now_us();
@@ -333,6 +410,25 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
 		log_debug("mqtt %s: connect failed: %s", s->uri, why);
 	}
 	pthread_mutex_unlock(&s->cb_mu);
+}
+
+static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	char why[160];
+
+	failure_text(r, why, sizeof(why));
+	connect_failed(ctx, why, sizeof(why));
+}
+
+static void on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	char why[160];
+
+	failure_text5(r, why, sizeof(why));
+	/* A broker that knows only 3.1.1 answers an MQTT 5 CONNECT so: say the fix. */
+	if (r != NULL && (r->code == 1 || r->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION))
+		util_strlcpy(why, "broker refuses MQTT 5; set [mqtt] protocol = 3.1.1", sizeof(why));
+	connect_failed(ctx, why, sizeof(why));
 }
 
 static void on_connection_lost(void *ctx, char *cause)
@@ -471,6 +567,18 @@ static void on_disconnect_fail(void *ctx, MQTTAsync_failureData *r)
 	on_disconnect_ok(ctx, NULL);
 }
 
+static void on_disconnect_ok5(void *ctx, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	on_disconnect_ok(ctx, NULL);
+}
+
+static void on_disconnect_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	(void)r;
+	on_disconnect_ok(ctx, NULL);
+}
+
 /* ---- connecting --------------------------------------------------------- */
 
 /*
@@ -504,22 +612,55 @@ static int on_tls_error(const char *str, size_t len, void *ctx)
 	return 0;
 }
 
+/*
+ * The largest packet an MQTT 5 broker may send us: payloads up to
+ * PAYLOAD_MAX_BYTES with a topic and properties of up to 4 KiB. The broker
+ * drops a larger message instead of sending it (MQTT 5, 3.1.2.11.4), so
+ * paho never reads it whole into memory.
+ */
+#define MAX_PACKET_BYTES (PAYLOAD_MAX_BYTES + 4096)
+
 /* Ask paho to connect (asynchronous). MQTTASYNC_SUCCESS or its error. */
 static int connect_start(struct mq_source *s)
 {
 	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	int rc;
 
+	if (s->v5) {
+		MQTTProperty p;
+
+		o = o5;
+		/* A persistent session (clean_session = false with a fixed
+		 * client_id) lets the broker keep QoS 1/2 messages while we are
+		 * away; in MQTT 5 that is clean start off and a session that
+		 * does not expire. */
+		o.cleanstart = s->clean_session ? 1 : 0;
+		o.onSuccess5 = on_connect_ok5;
+		o.onFailure5 = on_connect_fail5;
+		memset(&p, 0, sizeof(p));
+		p.identifier = MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE;
+		p.value.integer4 = MAX_PACKET_BYTES;
+		MQTTProperties_add(&props, &p);
+		if (!s->clean_session) {
+			memset(&p, 0, sizeof(p));
+			p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
+			p.value.integer4 = 0xFFFFFFFFu;
+			MQTTProperties_add(&props, &p);
+		}
+		o.connectProperties = &props;
+	} else {
+		o.cleansession = s->clean_session ? 1 : 0;
+		o.onSuccess = on_connect_ok;
+		o.onFailure = on_connect_fail;
+	}
 	o.keepAliveInterval = s->keepalive_s;
-	/* A persistent session (clean_session = false with a fixed client_id)
-	 * lets the broker keep QoS 1/2 messages while we are away. */
-	o.cleansession = s->clean_session ? 1 : 0;
 	o.connectTimeout = 10;
 	o.automaticReconnect = 0;
 	o.username = s->username;
 	o.password = s->password;
-	o.onSuccess = on_connect_ok;
-	o.onFailure = on_connect_fail;
 	o.context = s;
 	if (s->tls) {
 		ssl.trustStore = s->ca_file;     /* NULL: the system's CAs */
@@ -532,7 +673,9 @@ static int connect_start(struct mq_source *s)
 		s->tls_error[0] = '\0';
 		pthread_mutex_unlock(&s->mu);
 	}
-	return MQTTAsync_connect(s->client, &o);
+	rc = MQTTAsync_connect(s->client, &o);
+	MQTTProperties_free(&props);  /* paho keeps its own copy */
+	return rc;
 }
 
 /* ---- ops ---------------------------------------------------------------- */
@@ -655,6 +798,7 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	s->qos = cfg->mqtt.qos < 0 ? 0 : cfg->mqtt.qos > 2 ? 2 : cfg->mqtt.qos;
 	s->keepalive_s = cfg->mqtt.keepalive_s > 0 ? cfg->mqtt.keepalive_s : 30;
 	s->clean_session = cfg->mqtt.clean_session;
+	s->v5 = cfg->mqtt.protocol != 4;
 
 	s->meters = util_calloc(n ? n : 1, sizeof(*s->meters));
 	if (cfg->mqtt.alarm_topic != NULL && cfg->mqtt.alarm_topic[0] != '\0') {
@@ -731,6 +875,7 @@ static int mq_start(struct source *src, char **cause)
 	int rc;
 
 	*cause = NULL;
+	co.MQTTVersion = s->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	rc = MQTTAsync_createWithOptions(&s->client, s->uri, s->client_id,
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -780,8 +925,13 @@ static void mq_stop(struct source *src)
 		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
 
 		d.timeout = STOP_TIMEOUT_MS;
-		d.onSuccess = on_disconnect_ok;
-		d.onFailure = on_disconnect_fail;
+		if (s->v5) {
+			d.onSuccess5 = on_disconnect_ok5;
+			d.onFailure5 = on_disconnect_fail5;
+		} else {
+			d.onSuccess = on_disconnect_ok;
+			d.onFailure = on_disconnect_fail;
+		}
 		d.context = s;
 		if (MQTTAsync_disconnect(s->client, &d) == MQTTASYNC_SUCCESS) {
 			struct timespec ts;

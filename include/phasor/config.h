@@ -98,6 +98,7 @@ struct config {
 		int keepalive_s;       /* default 30 */
 		char *share_group;     /* subscribe as $share/GROUP/<filter>, may be NULL */
 		bool clean_session;    /* default true */
+		int protocol;          /* 5 (default) or 4 (3.1.1): the MQTT protocol level */
 		char *alarm_topic;     /* prefix of the shared alarm topics, default "phasor/alarms"; "" off */
 		int line;
 	} mqtt;

@@ -61,9 +61,13 @@ pub tele/tasmota-1/SENSOR '{"Time":"2026-11-22T14:00:00","ENERGY":{"TotalStartTi
 pub tele/tasmota-1/SENSOR '[1,2,3]'
 # 9. Tasmota single channel
 pub tele/tasmota-2/SENSOR '{"Time":"2026-11-22T14:00:01","ENERGY":{"Total":12.5,"Power":45,"Voltage":229,"Current":0.2,"Factor":0.98}}'
-# 10. a payload over 64 KiB
-head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+# 10. a payload over 64 KiB that still fits the maximum packet size phasor
+# announces (MQTT 5): delivered, counted as too large, not stored
+head -c 66000 /dev/zero | tr '\0' ' ' >"$T/big.json"
 mosquitto_pub -p "$MQTT_PORT" -q 1 -t pro3em-1/status/em:0 -f "$T/big.json" || t_fail "pub big"
+# 10b. one over the maximum packet size: the broker drops it, never sent to phasor
+head -c 300000 /dev/zero | tr '\0' ' ' >"$T/huge.json"
+mosquitto_pub -p "$MQTT_PORT" -q 1 -t pro3em-1/status/em:0 -f "$T/huge.json" || t_fail "pub huge"
 # 11. valid JSON with no field the profile maps
 pub pro3em-1/status/sys '{"mac":"AABBCC","uptime":12}'
 # 12. control characters in a payload: counted, never logged raw
