@@ -110,10 +110,15 @@ integration: $(BIN) $(TOOL_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SANITIZE=$(SANITIZE) \
 		bash tests/run-integration.sh
 
+# Unit and integration tests both run, then one closing line counts them
+# (cmocka test cases and integration scripts): "check: N passed, N failed".
 check: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(UNIT_BINS)
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@counts=$(CURDIR)/$(BUILD)/check.counts; rm -f "$$counts"; rc=0; \
+	COUNTS="$$counts" $(MAKE) --no-print-directory unit || rc=1; \
+	COUNTS="$$counts" $(MAKE) --no-print-directory integration || rc=1; \
+	awk '{ p += $$1; f += $$2 } END { printf "check: %d passed, %d failed\n", p, f }' "$$counts"; \
+	exit $$rc
 
 bench: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(BENCH_BINS)
