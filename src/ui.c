@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <langinfo.h>
-#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -684,7 +683,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		setenv("TZ", cfg->site.timezone, 1);
 		tzset();
 	}
-	setlocale(LC_ALL, "");
+	/* The locale is main()'s: the user's, except LC_NUMERIC "C". */
 	ui.ascii = want_ascii(opts);
 	ui.color = want_color(opts);
 	ui.read_only = opts->read_only;
