@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Numbers for machines never follow the locale. Under LANG=C.UTF-8, and
 # under generated fr_FR.UTF-8 and de_DE.UTF-8 locales (decimal comma), the
-# same plant is recorded (phasor record: a simulated Modbus meter with a
+# same plant is checked (phasor check-config), recorded (phasor record: a simulated Modbus meter with a
 # low-PF alarm, a Shelly Pro 3EM and a Tasmota fed numeric strings such as
 # "230.5" by mosquitto_pub), exported, synced (phasor sync --once) and then
 # run in the console (tmux) with [sync] while more messages arrive. Each
@@ -102,6 +102,12 @@ run() {
 	local -a E=(env LOCPATH="$LOC:/usr/lib/locale" LANG="$loc" LC_ALL="$loc")
 	cfg "$name"
 
+	# 0. phasor check-config: its summary, with the names made alike
+	"${E[@]}" "$PHASOR" check-config -c "$T/$name.ini" 2>&1 |
+		sed "s/locale $name/locale X/; s/loc-$name/loc-X/g; s/$name\.db/X.db/; s/$name\.ini/X.ini/; s/$name-phasor/X-phasor/; s/phasor-locale-$name/phasor-locale-X/" \
+		>"$T/$name-check.txt"
+	grep -q "0.985" "$T/$name-check.txt" || t_fail "$loc: check-config: $(cat "$T/$name-check.txt")"
+
 	# 1. phasor record
 	t_bg "$name-record" "${E[@]}" "$PHASOR" record -c "$T/$name.ini"
 	local rec=$T_LAST_PID
@@ -179,6 +185,9 @@ for l in fr de; do
 	cmp -s "$T/c-mqtt.csv" "$T/$l-mqtt.csv" ||
 		t_fail "$l: MQTT values differ from C: $(diff "$T/c-mqtt.csv" "$T/$l-mqtt.csv" | head -5)"
 	t_ok "$l: the same MQTT values as C"
+	cmp -s "$T/c-check.txt" "$T/$l-check.txt" ||
+		t_fail "$l: check-config differs from C: $(diff "$T/c-check.txt" "$T/$l-check.txt" | head -5)"
+	t_ok "$l: the same check-config summary as C"
 done
 
 # Rows the server refuses: the status bar says so. One sample in 2200
