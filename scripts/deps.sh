@@ -9,11 +9,13 @@
 #   scripts/deps.sh --check  exit 1 when something is missing, install nothing
 set -eu
 
+# locales: the locale sources localedef compiles (test_locale generates
+# fr_FR.UTF-8 and de_DE.UTF-8 in its own directory).
 PKGS="gcc make pkg-config libc6-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev libcmocka-dev zlib1g-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
-procps iproute2 util-linux"
+procps iproute2 util-linux locales"
 
 case "${1:-}" in
 --list) echo $PKGS; exit 0 ;;

@@ -2,7 +2,18 @@
 /*
  * main: the phasor command line. Dispatches to the subcommands (cmd_*.c);
  * without a command, opens the console.
+ *
+ * Locale: numbers for machines (COPY to PostgreSQL, CSV and JSON, the
+ * configuration, profiles, MQTT payloads) always use a decimal point, so
+ * LC_NUMERIC stays "C" in every command, whatever LANG, LC_ALL or
+ * LC_NUMERIC say. The subcommands never call setlocale (the whole process
+ * is in the "C" locale); the console takes the user's locale for what
+ * ncursesw needs (LC_CTYPE: UTF-8 and character widths) and then puts
+ * LC_NUMERIC back to "C", here, before any thread exists (setlocale is not
+ * thread-safe, and --demo starts its simulator before the screen). Its own
+ * numbers are built without printf's radix (fmt.c, view_fixed).
  */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,5 +77,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
 	return cmd_console(argc, argv);
 }

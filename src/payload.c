@@ -68,6 +68,115 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	util_sanitize(err, errlen, raw);
 }
 
+/* ---- numbers ------------------------------------------------------------ */
+
+/*
+ * The length of the plain decimal number at the start of s: an optional
+ * sign, digits with an optional point and fraction (at least one digit in
+ * all), an optional exponent; 0 when s does not start with one. strtod
+ * alone would also take "0x1F" (31), "inf", "nan(...)" and "infinity".
+ */
+static size_t decimal_len(const char *s)
+{
+	const char *p = s;
+	size_t digits = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (; isdigit((unsigned char)*p); p++)
+		digits++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		const char *e = p + 1;
+
+		if (*e == '+' || *e == '-')
+			e++;
+		if (isdigit((unsigned char)*e)) {
+			while (isdigit((unsigned char)*e))
+				e++;
+			p = e;
+		}
+	}
+	return (size_t)(p - s);
+}
+
+/*
+ * A string holding a plain finite decimal number, all of it (white space
+ * around it allowed): 0 and the value, or -1. strtod reads it with the
+ * process's LC_NUMERIC, which main() keeps at "C".
+ */
+static int numeric_string(const char *s, double *v)
+{
+	char *end;
+	size_t n;
+
+	if (s == NULL)
+		return -1;
+	while (isspace((unsigned char)*s))
+		s++;
+	n = decimal_len(s);
+	if (n == 0)
+		return -1;
+	/* strtod must read exactly that number: under a decimal-comma
+	 * LC_NUMERIC it would stop at the point, and the value is refused
+	 * rather than truncated */
+	*v = strtod(s, &end);
+	if (end != s + n)
+		return -1;
+	for (; isspace((unsigned char)*end); end++)
+		;
+	if (*end != '\0' || !isfinite(*v))
+		return -1;
+	return 0;
+}
+
+/* 10^-18 .. 10^18 as doubles: what strtod gives for "0.001", "1000" or "1e3". */
+static const double pow10_tab[] = {
+	1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8, 1e-7,
+	1e-6,  1e-5,  1e-4,  1e-3,  1e-2,  1e-1,  1e0,   1e1,   1e2,   1e3,  1e4,  1e5,
+	1e6,   1e7,   1e8,   1e9,   1e10,  1e11,  1e12,  1e13,  1e14,  1e15, 1e16, 1e17,
+	1e18,
+};
+#define POW10_MIN (-18)
+
+double payload_scale(double v, double scale)
+{
+	double mag = fabs(scale), r;
+	char buf[48], out[64];
+	const char *ex;
+	size_t i;
+	int prec, e = 0;
+	bool found = false;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(pow10_tab) && !found; i++)
+		if (mag == pow10_tab[i]) {
+			e = (int)i + POW10_MIN;
+			found = true;
+		}
+	if (!found || e == 0 || v == 0 || !isfinite(v))
+		return v * scale;
+	/* The shortest of 15..17 significant digits that reads back as v: the
+	 * decimal the device sent (1.001), not the binary double's expansion
+	 * (1.000999999999999889865875957184471189975738525390625). */
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	ex = strchr(buf, 'e');
+	if (ex == NULL)
+		return v * scale;
+	/* The same digits with the exponent moved: 1.001e+00 kWh is 1.001e3
+	 * Wh, read back as the double nearest to 1001. */
+	snprintf(out, sizeof(out), "%.*se%ld", (int)(ex - buf), buf, strtol(ex + 1, NULL, 10) + e);
+	r = strtod(out, NULL);
+	return scale < 0 ? -r : r;
+}
+
 /* ---- decoding ----------------------------------------------------------- */
 
 /* Where decoded samples go; counts what did not fit. */
@@ -89,27 +198,8 @@ static void emit(struct out *o, int qty, double value, double scale, bool null)
 	s->t_us = o->t_us;
 	s->meter = o->meter;
 	s->qty = (uint16_t)qty;
-	s->value = null ? NAN : value * scale;
+	s->value = null ? NAN : payload_scale(value, scale);
 	s->quality = null ? QUALITY_BAD : (uint8_t)qty_quality((unsigned)qty, s->value);
-}
-
-/* A string holding a finite number, all of it: 0 and the value, or -1. */
-static int numeric_string(const char *s, double *v)
-{
-	char *end;
-
-	if (s == NULL)
-		return -1;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
-		return -1;
-	*v = strtod(s, &end);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0' || !isfinite(*v))
-		return -1;
-	return 0;
 }
 
 static const char *json_type_name(const cJSON *j)
@@ -239,8 +329,8 @@ static int decode_field(const struct profile_field *f, const cJSON *j, struct ou
 	return 0;
 }
 
-static enum payload_status decode_json(const struct profile *p, const char *payload,
-				       size_t len, struct out *o, char *err, size_t errlen)
+static enum payload_status decode_json_text(const struct profile *p, const char *payload,
+					    size_t len, struct out *o, char *err, size_t errlen)
 {
 	const cJSON *objs[1 + 16];
 	size_t nobjs = 0, i, found = 0;
@@ -248,10 +338,6 @@ static enum payload_status decode_json(const struct profile *p, const char *payl
 	cJSON *root;
 	enum payload_status st = PAYLOAD_OK;
 
-	if (len == 0) {
-		set_err(err, errlen, "empty payload");
-		return PAYLOAD_MALFORMED;
-	}
 	root = cJSON_ParseWithLengthOpts(payload, len, &end, 0);
 	if (root == NULL) {
 		size_t at = end != NULL && end >= payload ? (size_t)(end - payload) : 0;
@@ -304,6 +390,55 @@ static enum payload_status decode_json(const struct profile *p, const char *payl
 		return PAYLOAD_NO_FIELD;
 	}
 	return PAYLOAD_OK;
+}
+
+/*
+ * cJSON decodes the escape \u0000 into a NUL inside the string, where a C
+ * string stops: "207\u0000garbage" would read as "207", and a key
+ * "a_voltage\u0000x" as "a_voltage". A copy of the payload with each such
+ * escape turned into \u0001 (a control character, which no number and no
+ * field path holds) keeps that string whole, so it is refused as not a
+ * number and the key matches no field. NULL when the payload has no
+ * \u0000 escape (then it is parsed as it is); else the copy, to free.
+ */
+static char *escaped_nul_to_soh(const char *payload, size_t len)
+{
+	char *copy = NULL;
+	size_t i;
+
+	if (memchr(payload, '\\', len) == NULL)
+		return NULL;
+	for (i = 0; i + 1 < len; i++) {
+		if (payload[i] != '\\')
+			continue;
+		/* an escape is a backslash and the character after it: "\\u0000"
+		 * is a backslash followed by the text u0000 */
+		if (i + 5 < len && memcmp(payload + i + 1, "u0000", 5) == 0) {
+			if (copy == NULL) {
+				copy = util_malloc(len);
+				memcpy(copy, payload, len);
+			}
+			copy[i + 5] = '1';
+		}
+		i++;
+	}
+	return copy;
+}
+
+static enum payload_status decode_json(const struct profile *p, const char *payload,
+				       size_t len, struct out *o, char *err, size_t errlen)
+{
+	char *copy;
+	enum payload_status st;
+
+	if (len == 0) {
+		set_err(err, errlen, "empty payload");
+		return PAYLOAD_MALFORMED;
+	}
+	copy = escaped_nul_to_soh(payload, len);
+	st = decode_json_text(p, copy != NULL ? copy : payload, len, o, err, errlen);
+	free(copy);
+	return st;
 }
 
 /* Is suffix the end of topic at a level boundary? */
@@ -362,12 +497,15 @@ static enum payload_status decode_plain(const struct profile *p, const char *top
 		emit(o, f->qty, NAN, f->scale, true);
 		return PAYLOAD_OK;
 	}
+	/* all of it a plain decimal number, read up to its end (see
+	 * numeric_string) */
 	v = strtod(buf, &end);
-	if (end == buf || *end != '\0') {
+	if (decimal_len(buf) != len || end != buf + len) {
 		set_err(err, errlen, "payload is not a number");
 		return PAYLOAD_MALFORMED;
 	}
-	/* inf stays as read, with quality bad (qty_quality) */
+	/* a number too large for a double (1e999) stays as read, infinite,
+	 * with quality bad (qty_quality) */
 	emit(o, f->qty, v, f->scale, false);
 	return PAYLOAD_OK;
 }

@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <langinfo.h>
-#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -375,6 +374,12 @@ static void ring_bell(struct ui *ui)
 	}
 }
 
+/* The right end of the status bar. */
+static const char *status_keys(const struct ui *ui)
+{
+	return ui->read_only ? "read-only ?:help q:quit " : "?:help q:quit ";
+}
+
 static void draw_status(struct ui *ui)
 {
 	WINDOW *w = frame.status;
@@ -416,7 +421,8 @@ static void draw_status(struct ui *ui)
 			       buf);
 	}
 	if (hub_sync(ui->hub) != NULL) {
-		/* " db ok 0 " / " db down 12k 5m ": connection, backlog, oldest. */
+		/* " db ok 0 " / " db down 12k 5m " / " db ok 0, 2 quarantined ":
+		 * connection, backlog, oldest, quarantined rows. */
 		struct sync_stats ys;
 		char cnt[16], a[16] = "";
 
@@ -432,13 +438,25 @@ static void draw_status(struct ui *ui)
 			fmt_age(ui->now_us - ys.oldest_unsynced_us, a, sizeof(a));
 		snprintf(buf, sizeof(buf), " db %s %s%s%s ", ys.connected ? "ok" : "down", cnt,
 			 a[0] ? " " : "", a);
+		/* Rows the server refused wait in the local quarantine (phasor
+		 * sync --quarantine): "db ok" alone would hide them. Spelled out
+		 * when it fits before the keys, else "q647". */
+		if (ys.quarantined > 0) {
+			size_t len = strlen(buf) - 1;
+			int room = ui->cols - x - (int)strlen(status_keys(ui));
+
+			snprintf(buf + len, sizeof(buf) - len, ", %lld quarantined ",
+				 (long long)ys.quarantined);
+			if ((int)strlen(buf) > room)
+				snprintf(buf + len, sizeof(buf) - len, " q%lld ",
+					 (long long)ys.quarantined);
+		}
 		x += draw_text(w, 0, x, ui->cols - x,
 			       !ys.connected || ys.quarantined > 0 ? ROLE_ALARM : ROLE_STATUS, buf);
 	}
 	if (ui->note != NULL && ui->note[0] != '\0' && x < ui->cols - 30)
 		x += draw_text(w, 0, x, ui->cols - x - 24, ROLE_WARNING, ui->note);
-	snprintf(buf, sizeof(buf), "%s?:help q:quit ", ui->read_only ? "read-only " : "");
-	draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, buf);
+	draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, status_keys(ui));
 }
 
 static const char *const global_help[] = {
@@ -684,7 +702,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		setenv("TZ", cfg->site.timezone, 1);
 		tzset();
 	}
-	setlocale(LC_ALL, "");
+	/* The locale is main()'s: the user's, except LC_NUMERIC "C". */
 	ui.ascii = want_ascii(opts);
 	ui.color = want_color(opts);
 	ui.read_only = opts->read_only;

@@ -36,18 +36,33 @@ const char *payload_status_name(enum payload_status s);
  * JSON: each field path is looked up in the root object and then in each of
  * the profile's containers; a number gives the field's quantity, a
  * 3-element array of numbers gives the phase quantities (Tasmota), JSON null
- * gives NaN with quality bad, a string holding a number is accepted, any
- * other type makes the message PAYLOAD_NON_NUMERIC (nothing stored).
- * Values are multiplied by the field's scale; quality comes from
- * qty_quality(). Keys the profile does not map are ignored.
+ * gives NaN with quality bad, a string holding a plain decimal number
+ * ("230.5", " -1e3 "; not "0x1F", "inf", "nan", nor a string with an
+ * escaped NUL) is accepted, any other type or string makes the message
+ * PAYLOAD_NON_NUMERIC (nothing stored). Values are scaled with
+ * payload_scale(); quality comes from qty_quality(). Keys the profile does
+ * not map are ignored.
  *
- * PLAIN: the payload is one number; the field is the one whose path is a
- * suffix of the topic at a '/' boundary.
+ * PLAIN: the payload is one plain decimal number (or nan/null: NaN, bad);
+ * the field is the one whose path is a suffix of the topic at a '/'
+ * boundary.
+ *
+ * Numbers are read with the process's LC_NUMERIC, which main() keeps "C".
  */
 enum payload_status payload_decode(const struct profile *p, const char *topic,
 				   const char *payload, size_t len, uint32_t meter,
 				   int64_t t_us, struct sample *out, size_t cap, size_t *n,
 				   char *err, size_t errlen);
+
+/*
+ * v x scale. When scale is a power of ten (10^-18..10^18, either sign:
+ * 1000, 0.001, -1) the decimal point of v's shortest round-trip decimal
+ * form (15 to 17 significant digits) is moved instead, so that decimals
+ * scale exactly: 1.001 x 1000 is 1001 (a binary multiply gives
+ * 1000.9999999999999), 230.1 x 0.001 is 0.2301. Other scales multiply.
+ * NaN and infinities give v x scale.
+ */
+double payload_scale(double v, double scale);
 
 /*
  * MQTT topic filter matching ('+' one level, '#' the rest, as the last
