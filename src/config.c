@@ -1800,6 +1800,20 @@ char *config_read_secret(const char *path, char **cause)
 			break;
 	}
 	buf[len] = '\0';
+	/* The secret goes on as a C string: a NUL would silently cut it. */
+	{
+		const char *nul = memchr(buf, '\0', len);
+
+		if (nul != NULL) {
+			*cause = util_printf("%s holds a NUL byte (byte %zu), which would cut "
+					     "the secret short",
+					     path, (size_t)(nul - buf) + 1);
+			explicit_bzero(buf, len);
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+	}
 	if (len > 0 && buf[len - 1] == '\n') {
 		buf[--len] = '\0';
 		if (len > 0 && buf[len - 1] == '\r')

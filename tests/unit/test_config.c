@@ -995,6 +995,22 @@ static void test_secret_modes(void **state)
 	assert_string_equal(s, "x");
 	free(s);
 
+	/* An embedded NUL would cut the secret short: refused. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("a\0b\n", 1, 4, f), 4);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(chmod(path, 0600), 0);
+	}
+	s = config_read_secret(path, &cause);
+	assert_null(s);
+	want = util_printf("%s holds a NUL byte (byte 2), which would cut the secret short", path);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+
 	/* Not a regular file. */
 	s = config_read_secret(tmpdir, &cause);
 	assert_null(s);
@@ -1030,6 +1046,33 @@ static void test_secret_modes(void **state)
 	want = util_printf("%s:3: password_file: %s is empty", cfg, path);
 	assert_string_equal(d.lines[0], want);
 	free(want);
+	diag_clear(&d);
+	/* A NUL byte: refused with file:line, [mqtt] and [sync] alike. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("pw\0rest\n", 1, 8, f), 8);
+		assert_int_equal(fclose(f), 0);
+	}
+	c = config_load(cfg, &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	want = util_printf("%s:3: password_file: %s holds a NUL byte (byte 3), which would cut "
+			   "the secret short",
+			   cfg, path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	text = util_printf(MB "[sync]\npostgres = dbname=x\npassword_file = %s\n", path);
+	c = config_load_string(text, "t.ini", &d);
+	assert_null(c);
+	want = util_printf("t.ini:7: password_file: %s holds a NUL byte (byte 3), which would cut "
+			   "the secret short",
+			   path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	free(text);
 	diag_clear(&d);
 	/* [sync] password_file alike. */
 	text = util_printf(MB "[sync]\npostgres = dbname=x\npassword_file = %s\n", path);
