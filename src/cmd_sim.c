@@ -16,7 +16,9 @@
  * (a read across a hole is refused, as real devices do), more registers
  * than the profile's maximum "illegal data value", anything but a read of
  * the profile's function codes "illegal function". A unit under a timeout
- * fault reads the request and never answers.
+ * fault reads the request and never answers; under a wrong-unit fault its
+ * replies carry another unit id (unit + 5), under a bad-length fault an MBAP
+ * length 50 bytes larger than what follows.
  */
 #include "phasor/cmd.h"
 
@@ -99,7 +101,8 @@ static void usage(FILE *out)
 	      "  --profile NAME       Modbus register map (default pac3200)\n"
 	      "  --fault SPEC         inject a fault, SECONDS in simulated time after start:\n"
 	      "                       undervoltage overvoltage phase-loss overload low-pf\n"
-	      "                       unbalance thd timeout nan (e.g. timeout:2@10+30)\n"
+	      "                       unbalance thd timeout nan wrong-unit bad-length\n"
+	      "                       (e.g. timeout:2@10+30)\n"
 	      "  --seed N             random seed (default 1)\n"
 	      "  --journal FILE       CSV of every value served: t_us,source,unit,quantity,value\n"
 	      "  --start TIME         simulated wall clock at start (default now)\n"
@@ -799,20 +802,64 @@ static void drop_client(struct sim *s, size_t i)
 	log_info("modbus: client %s disconnected (%zu connected)", peer, s->nclients);
 }
 
+/* The unit id a wrong-unit fault answers unit u with: u + 5, in 1..247. */
+static unsigned other_unit(unsigned u)
+{
+	return (u - 1 + 5) % UNIT_MAX + 1;
+}
+
+/*
+ * The bad-length fault: the normal answer to a read of nb registers at addr,
+ * but its MBAP length field claims BAD_LENGTH_EXTRA bytes more than follow.
+ * libmodbus cannot build a wrong frame, so this one is written here.
+ */
+#define BAD_LENGTH_EXTRA 50
+
+static void reply_bad_length(struct sim *s, const uint8_t *req, unsigned unit, int fi, int addr,
+			     int nb)
+{
+	uint8_t frame[MODBUS_TCP_MAX_ADU_LENGTH];
+	const uint16_t *regs = image(s, unit - 1, fi, addr);
+	size_t len = 9 + 2 * (size_t)nb, k;
+	unsigned mbap = (unsigned)(len - 6 + BAD_LENGTH_EXTRA);
+
+	frame[0] = req[0]; /* transaction id */
+	frame[1] = req[1];
+	frame[2] = 0;      /* protocol id */
+	frame[3] = 0;
+	frame[4] = (uint8_t)(mbap >> 8);
+	frame[5] = (uint8_t)mbap;
+	frame[6] = (uint8_t)unit;
+	frame[7] = req[7]; /* function */
+	frame[8] = (uint8_t)(2 * nb);
+	for (k = 0; k < (size_t)nb; k++) {
+		frame[9 + 2 * k] = (uint8_t)(regs[k] >> 8);
+		frame[10 + 2 * k] = (uint8_t)regs[k];
+	}
+	if (send(modbus_get_socket(s->ctx), frame, len, MSG_NOSIGNAL) != (ssize_t)len)
+		log_debug("modbus: unit %u: cannot send: %s", unit, strerror(errno));
+}
+
 /* Check a request and answer it (or not, for a unit that times out). */
-static void handle_request(struct sim *s, const uint8_t *req, int len)
+static void handle_request(struct sim *s, const uint8_t *req_in, int len)
 {
 	int hl = modbus_get_header_length(s->ctx);
-	unsigned unit = req[hl - 1];
-	int fn = req[hl], addr, nb, fi;
+	unsigned unit = req_in[hl - 1];
+	int fn = req_in[hl], addr, nb, fi;
+	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
 
 	if (unit < 1 || unit > s->n) {
 		log_debug("modbus: request for unknown unit %u", unit);
-		modbus_reply_exception(s->ctx, req, MODBUS_EXCEPTION_GATEWAY_TARGET);
+		modbus_reply_exception(s->ctx, req_in, MODBUS_EXCEPTION_GATEWAY_TARGET);
 		return;
 	}
 	if (s->timed_out[unit - 1])
 		return; /* the fault: read and never answer */
+	/* libmodbus answers with the request's unit id: under a wrong-unit
+	 * fault it is given the request with another one. */
+	memcpy(req, req_in, (size_t)len);
+	if (simmodel_fault_active(s->model, unit - 1, SIM_FAULT_WRONG_UNIT))
+		req[hl - 1] = (uint8_t)other_unit(unit);
 	fi = fn == MODBUS_FC_READ_INPUT_REGISTERS ? 1 : 0;
 	if ((fn != MODBUS_FC_READ_HOLDING_REGISTERS && fn != MODBUS_FC_READ_INPUT_REGISTERS) ||
 	    !s->sp[fi].served || len < hl + 5) {
@@ -831,6 +878,10 @@ static void handle_request(struct sim *s, const uint8_t *req, int len)
 	if (!space_covers(&s->sp[fi], addr, nb)) {
 		log_debug("modbus: unit %u: FC %d %d+%d is not served", unit, fn, addr, nb);
 		modbus_reply_exception(s->ctx, req, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+		return;
+	}
+	if (simmodel_fault_active(s->model, unit - 1, SIM_FAULT_BAD_LENGTH)) {
+		reply_bad_length(s, req, unit, fi, addr, nb);
 		return;
 	}
 	modbus_reply(s->ctx, req, len, s->maps[unit - 1]);
