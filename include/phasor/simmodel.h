@@ -34,6 +34,7 @@ enum sim_fault_kind {
 	 * model's values are left alone. */
 	SIM_FAULT_WRONG_UNIT,  /* replies carry another unit id */
 	SIM_FAULT_BAD_LENGTH,  /* replies' MBAP length field is too large */
+	SIM_FAULT_LATE,        /* each reply held back until the next request */
 	SIM_FAULT__COUNT
 };
 

@@ -1,29 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Modbus replies that are not the answer to the request (review W1): the
+# Modbus replies that are not the answer to the request (review W1). One
 # simulator answers unit 2 with unit id 7 in the MBAP header (wrong-unit)
-# and unit 3 with an MBAP length 50 bytes too large (bad-length), both
-# from 0 to 5 s, behind the same endpoint as a healthy unit 1. phasor
-# record stores nothing for units 2 and 3 while the fault lasts (libmodbus
-# alone takes both replies as good data), says why in the events, counts
-# the errors, keeps unit 1 polling, and reads units 2 and 3 again once the
-# fault has ended.
+# and unit 3 with an MBAP length 50 bytes too large (bad-length), behind
+# the same endpoint as a healthy unit 1. Another holds each reply of its
+# unit 2 back until the next request on the connection (late), beside a
+# healthy unit 1. Every fault lasts from 0 to 5 s. phasor record stores
+# nothing for the faulty units while the faults last (libmodbus alone takes
+# the first two replies as good data, and a late reply as the answer to the
+# next request, a healthy unit's too), says why in the events, counts the
+# errors, keeps the healthy units polling, and reads the faulty ones again
+# once the faults have ended.
 . "$(dirname "$0")/lib.sh"
 
 t0=$(( $(date +%s%N) / 1000 ))
 t_sim --meters 3 --seed 3 --fault wrong-unit:2@0+5 --fault bad-length:3@0+5
+sim_a=$SIM_PID port_a=$SIM_PORT
+SIM_PORT=$(t_port)
+t_bg sim-b "$PHASOR" sim --modbus "127.0.0.1:$SIM_PORT" --meters 2 --seed 4 --fault late:2@0+5
+sim_b=$T_LAST_PID port_b=$SIM_PORT
+t_wait_port "$port_b"
 db="$T/buffer.db"
+meter() { # NAME PORT UNIT
+	printf '[meter %s]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$1"
+	printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 500\n' "$2" "$3"
+}
 {
 	printf '[store]\npath = %s\ncommit_interval = 200ms\n' "$db"
-	for u in 1 2 3; do
-		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
-		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 500\n' "$SIM_PORT" "$u"
-	done
+	for u in 1 2 3; do meter "m$u" "$port_a" "$u"; done
+	for u in 1 2; do meter "n$u" "$port_b" "$u"; done
 } >"$T/phasor.ini"
 "$PHASOR" record -c "$T/phasor.ini" --for 11 >"$T/record.log" 2>&1 || t_fail "record exited $?"
 t_no_sanitizer_errors "$T/record.log"
-t_stop "$SIM_PID"
-grep -q 'fault wrong-unit:2@0+5 ended' "$T/sim.log" || t_fail "the simulator never ended the fault"
+t_stop "$sim_a"
+t_stop "$sim_b"
+grep -q 'fault wrong-unit:2@0+5 ended' "$T/sim.log" || t_fail "simulator a never ended its faults"
+grep -q 'fault late:2@0+5 ended' "$T/sim-b.log" || t_fail "simulator b never ended its fault"
 
 q() { t_sql "$db" "$1"; }
 samples() { # METER FROM_S TO_S (relative to t0)
@@ -67,12 +79,29 @@ n=$(q "SELECT count(*) FROM events WHERE what = 'disconnect'
 n=$(q "SELECT count(*) FROM events WHERE what = 'disconnect'
 	AND text LIKE 'closed after a bad reply to meter m3: MBAP length %'")
 [ "$n" -ge 1 ] || t_fail "no disconnect event for m3"
-link=$(grep "link modbus 127.0.0.1:$SIM_PORT" "$T/record.log" | tail -1)
+link=$(grep "link modbus 127.0.0.1:$port_a" "$T/record.log" | tail -1)
 echo "$link" | grep -q "reconnects [1-9]" || t_fail "reconnects not counted: $link"
 t_ok "reconnects counted: ${link#*: }"
 
-# After the fault: both come back and their samples are stored again.
-for m in m2 m3; do
+# The late replies: n2 times out (the connection is then reopened, so its
+# reply never reaches another request), n1 beside it is not disturbed.
+t_eq "n2 samples during the late fault" 0 "$(samples n2 0 5)"
+first=$(status_events n2 | head -1)
+t_eq "n2 first status" "unknown -> down: timeout after 500 ms reading 56 registers at 1" "$first"
+n=$(polls n1 1 4.5)
+[ "$n" -ge 5 ] || t_fail "n1: only $n polls in 3.5 s beside the late unit: $(status_events n1 | tr '\n' '|')"
+t_ok "n1: $n polls in 3.5 s beside the late unit"
+t_eq "n1 status changes" "unknown -> ok" "$(status_events n1 | tr '\n' '|' | sed 's/|$//')"
+t_eq "disconnects on the late unit's endpoint" 0 \
+	"$(q "SELECT count(*) FROM events WHERE what = 'disconnect'
+	      AND text NOT LIKE 'closed after a bad reply to meter m%'")"
+link=$(grep "link modbus 127.0.0.1:$port_b" "$T/record.log" | tail -1)
+echo "$link" | grep -q "timeouts [1-9][0-9]*, exceptions 0, reconnects [1-9]" ||
+	t_fail "timeouts and reopenings not counted: $link"
+t_ok "late unit's endpoint: ${link#*: }"
+
+# After the faults: all come back and their samples are stored again.
+for m in m2 m3 n2; do
 	last=$(status_events "$m" | tail -1)
 	case "$last" in
 	*"-> ok") ;;

@@ -60,6 +60,7 @@ static void test_parse_fault_ok(void **state)
 		{ "nan:4", SIM_FAULT_NAN, 4, 0, -1 },
 		{ "wrong-unit:2@3+4", SIM_FAULT_WRONG_UNIT, 2, 3, 4 },
 		{ "bad-length", SIM_FAULT_BAD_LENGTH, 0, 0, -1 },
+		{ "late:1@2", SIM_FAULT_LATE, 1, 2, -1 },
 	};
 	size_t i;
 
