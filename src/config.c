@@ -1087,15 +1087,18 @@ static void first_of_equal(struct key_ref *refs, size_t n,
 	}
 }
 
-/* first[i]: the first meter section with section i's name (i itself if none). */
-static size_t *first_meter_sections(const struct parse *p)
+/*
+ * first[i]: the first section of kind (S_METER or S_ALARM) with section i's
+ * name (i itself when it is the first). The caller frees it.
+ */
+static size_t *first_named_sections(const struct parse *p, enum sect_kind kind)
 {
 	size_t n = 0, i, *first = util_calloc(p->nsects + 1, sizeof(*first));
 	struct key_ref *refs = util_calloc(p->nsects + 1, sizeof(*refs));
 
 	for (i = 0; i < p->nsects; i++) {
 		first[i] = i;
-		if (p->sects[i].kind == S_METER)
+		if (p->sects[i].kind == kind)
 			refs[n++] = (struct key_ref){ .name = p->sects[i].meter_name, .idx = i };
 	}
 	first_of_equal(refs, n, name_ref_cmp, first);
@@ -1543,7 +1546,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 	struct config *c;
 	struct meter_ctx mc = { NULL, 0 };
 	long first[S__COUNT];
-	size_t i, j, *first_meter;
+	size_t i, j, *first_meter, *first_alarm;
 
 	if (p->doc == NULL) {
 		c = NULL;
@@ -1559,7 +1562,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		add_sect(p, &p->doc->sections[i]);
 	for (i = 0; i < S__COUNT; i++)
 		first[i] = -1;
-	first_meter = first_meter_sections(p);
+	first_meter = first_named_sections(p, S_METER);
 	/* [mqtt] first: meters need to know whether it exists. */
 	for (i = 0; i < p->nsects; i++)
 		if (p->sects[i].kind == S_MQTT)
@@ -1611,19 +1614,18 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 	}
 	free(first_meter);
 	/* Alarms once every meter is known: their patterns must match one. */
+	first_alarm = first_named_sections(p, S_ALARM);
 	for (i = 0; i < p->nsects; i++) {
 		struct sect *s = &p->sects[i];
 		if (s->kind != S_ALARM)
 			continue;
-		for (j = 0; j < i; j++)
-			if (p->sects[j].kind == S_ALARM &&
-			    strcmp(p->sects[j].meter_name, s->meter_name) == 0)
-				break;
+		j = first_alarm[i];
 		if (j < i)
 			perr(p, s->line, "duplicate alarm '%s' (first at line %d)", s->meter_name,
 			     p->sects[j].line);
 		do_alarm(p, s, c, j == i);
 	}
+	free(first_alarm);
 	if (c->nmeters == 0)
 		perr(p, 0, "no [meter NAME] section");
 	check_devices(p, c);
