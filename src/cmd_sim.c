@@ -16,7 +16,11 @@
  * (a read across a hole is refused, as real devices do), more registers
  * than the profile's maximum "illegal data value", anything but a read of
  * the profile's function codes "illegal function". A unit under a timeout
- * fault reads the request and never answers.
+ * fault reads the request and never answers; under a wrong-unit fault its
+ * replies carry another unit id (unit + 5), under a bad-length fault an MBAP
+ * length 50 bytes larger than what follows, and under a late fault each
+ * reply is held back until the next request on the same connection (which
+ * then reads it as its own answer).
  */
 #include "phasor/cmd.h"
 
@@ -99,7 +103,8 @@ static void usage(FILE *out)
 	      "  --profile NAME       Modbus register map (default pac3200)\n"
 	      "  --fault SPEC         inject a fault, SECONDS in simulated time after start:\n"
 	      "                       undervoltage overvoltage phase-loss overload low-pf\n"
-	      "                       unbalance thd timeout nan (e.g. timeout:2@10+30)\n"
+	      "                       unbalance thd timeout nan wrong-unit bad-length late\n"
+	      "                       (e.g. timeout:2@10+30)\n"
 	      "  --seed N             random seed (default 1)\n"
 	      "  --journal FILE       CSV of every value served: t_us,source,unit,quantity,value\n"
 	      "  --start TIME         simulated wall clock at start (default now)\n"
@@ -527,6 +532,9 @@ struct sim {
 	modbus_t *ctx;
 	int listen_fd;
 	int clients[SIM_MAX_CLIENTS];
+	/* per client: the reply a late fault holds back until its next request */
+	uint8_t late_frame[SIM_MAX_CLIENTS][MODBUS_TCP_MAX_ADU_LENGTH];
+	size_t late_len[SIM_MAX_CLIENTS];
 	size_t nclients;
 	int sigfd;
 	FILE *journal;
@@ -785,6 +793,7 @@ static void accept_client(struct sim *s)
 		close(fd);
 		return;
 	}
+	s->late_len[s->nclients] = 0;
 	s->clients[s->nclients++] = fd;
 	log_info("modbus: client %s connected (%zu connected)", peer, s->nclients);
 }
@@ -796,23 +805,80 @@ static void drop_client(struct sim *s, size_t i)
 	describe_peer(s->clients[i], peer, sizeof(peer));
 	close(s->clients[i]);
 	s->clients[i] = s->clients[--s->nclients];
+	s->late_len[i] = s->late_len[s->nclients];
+	memcpy(s->late_frame[i], s->late_frame[s->nclients], s->late_len[i]);
 	log_info("modbus: client %s disconnected (%zu connected)", peer, s->nclients);
 }
 
+/* The unit id a wrong-unit fault answers unit u with: u + 5, in 1..247. */
+static unsigned other_unit(unsigned u)
+{
+	return (u - 1 + 5) % UNIT_MAX + 1;
+}
+
+/*
+ * The answer to the read in req (nb registers at addr, image fi of unit u)
+ * written here rather than by libmodbus, for the faults libmodbus cannot
+ * produce: the MBAP length claims extra bytes more than follow (bad-length),
+ * or the frame is held back (late). The unit id is req's. Returns its size.
+ */
+#define BAD_LENGTH_EXTRA 50
+
+static size_t build_read_reply(struct sim *s, const uint8_t *req, unsigned u, int fi, int addr,
+			       int nb, unsigned extra, uint8_t *frame)
+{
+	const uint16_t *regs = image(s, u - 1, fi, addr);
+	size_t len = 9 + 2 * (size_t)nb, k;
+	unsigned mbap = (unsigned)(len - 6) + extra;
+
+	frame[0] = req[0]; /* transaction id */
+	frame[1] = req[1];
+	frame[2] = 0;      /* protocol id */
+	frame[3] = 0;
+	frame[4] = (uint8_t)(mbap >> 8);
+	frame[5] = (uint8_t)mbap;
+	frame[6] = req[6]; /* unit id */
+	frame[7] = req[7]; /* function */
+	frame[8] = (uint8_t)(2 * nb);
+	for (k = 0; k < (size_t)nb; k++) {
+		frame[9 + 2 * k] = (uint8_t)(regs[k] >> 8);
+		frame[10 + 2 * k] = (uint8_t)regs[k];
+	}
+	return len;
+}
+
+static void send_frame(struct sim *s, const uint8_t *frame, size_t len)
+{
+	if (send(modbus_get_socket(s->ctx), frame, len, MSG_NOSIGNAL) != (ssize_t)len)
+		log_debug("modbus: cannot send: %s", strerror(errno));
+}
+
 /* Check a request and answer it (or not, for a unit that times out). */
-static void handle_request(struct sim *s, const uint8_t *req, int len)
+static void handle_request(struct sim *s, size_t ci, const uint8_t *req_in, int len)
 {
 	int hl = modbus_get_header_length(s->ctx);
-	unsigned unit = req[hl - 1];
-	int fn = req[hl], addr, nb, fi;
+	unsigned unit = req_in[hl - 1];
+	int fn = req_in[hl], addr, nb, fi;
+	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
 
+	/* A reply held back by a late fault goes out when the next request
+	 * comes, whatever it asks: the client reads it as that one's answer. */
+	if (s->late_len[ci] > 0) {
+		send_frame(s, s->late_frame[ci], s->late_len[ci]);
+		s->late_len[ci] = 0;
+	}
 	if (unit < 1 || unit > s->n) {
 		log_debug("modbus: request for unknown unit %u", unit);
-		modbus_reply_exception(s->ctx, req, MODBUS_EXCEPTION_GATEWAY_TARGET);
+		modbus_reply_exception(s->ctx, req_in, MODBUS_EXCEPTION_GATEWAY_TARGET);
 		return;
 	}
 	if (s->timed_out[unit - 1])
 		return; /* the fault: read and never answer */
+	/* libmodbus answers with the request's unit id: under a wrong-unit
+	 * fault it is given the request with another one. */
+	memcpy(req, req_in, (size_t)len);
+	if (simmodel_fault_active(s->model, unit - 1, SIM_FAULT_WRONG_UNIT))
+		req[hl - 1] = (uint8_t)other_unit(unit);
 	fi = fn == MODBUS_FC_READ_INPUT_REGISTERS ? 1 : 0;
 	if ((fn != MODBUS_FC_READ_HOLDING_REGISTERS && fn != MODBUS_FC_READ_INPUT_REGISTERS) ||
 	    !s->sp[fi].served || len < hl + 5) {
@@ -833,6 +899,17 @@ static void handle_request(struct sim *s, const uint8_t *req, int len)
 		modbus_reply_exception(s->ctx, req, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
 		return;
 	}
+	if (simmodel_fault_active(s->model, unit - 1, SIM_FAULT_LATE)) {
+		s->late_len[ci] = build_read_reply(s, req, unit, fi, addr, nb, 0, s->late_frame[ci]);
+		return;
+	}
+	if (simmodel_fault_active(s->model, unit - 1, SIM_FAULT_BAD_LENGTH)) {
+		uint8_t frame[MODBUS_TCP_MAX_ADU_LENGTH];
+
+		send_frame(s, frame,
+			   build_read_reply(s, req, unit, fi, addr, nb, BAD_LENGTH_EXTRA, frame));
+		return;
+	}
 	modbus_reply(s->ctx, req, len, s->maps[unit - 1]);
 }
 
@@ -848,7 +925,7 @@ static void serve_client(struct sim *s, size_t i)
 		return;
 	}
 	if (len > 0)
-		handle_request(s, req, len);
+		handle_request(s, i, req, len);
 }
 
 /* Listen on HOST:PORT; prints the listening line. 0, or -1 (logged). */

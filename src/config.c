@@ -39,7 +39,7 @@
 #include "phasor/sync.h"
 #include "phasor/util.h"
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES (16 * 1024 * 1024)
 #define CONFIG_MAX_LINE 8192
 #define SECRET_MAX_BYTES (64 * 1024)
 #define METER_NAME_MAX 64
@@ -1034,29 +1034,109 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 	c->meters[c->nmeters++] = m;
 }
 
-/* Two modbus meters on the same host:port and unit would fight over it. */
-static void check_devices(struct parse *p, struct config *c)
-{
-	size_t i, j;
+/*
+ * The duplicate checks sort references instead of comparing every pair, so
+ * that a file of tens of thousands of meters loads in n log n. The index
+ * breaks ties: the first of a run of equal keys is the earliest in the file.
+ */
+struct key_ref {
+	const char *name;   /* meter name, or Modbus host */
+	int port, unit;     /* 0 for names */
+	size_t idx;
+};
 
-	for (j = 0; j < c->nmeters; j++) {
-		struct config_meter *b = &c->meters[j];
-		if (b->driver != DRIVER_MODBUS || b->host == NULL)
-			continue;
-		for (i = 0; i < j; i++) {
-			struct config_meter *a = &c->meters[i];
-			if (a->driver != DRIVER_MODBUS || a->host == NULL)
-				continue;
-			if (strcasecmp(a->host, b->host) == 0 && a->port == b->port &&
-			    a->unit == b->unit) {
-				perr(p, b->line,
-				     "duplicate device: meter %s polls %s:%d unit %d like meter %s "
-				     "(line %d)",
-				     b->name, b->host, b->port, b->unit, a->name, a->line);
+static int name_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Two modbus meters on the same host:port and unit would fight over it. */
+static int device_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcasecmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->unit != y->unit)
+		return x->unit < y->unit ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * first[refs[k].idx] = the idx of the first ref equal to refs[k] under cmp
+ * (ties on idx aside); refs are sorted on return.
+ */
+static void first_of_equal(struct key_ref *refs, size_t n,
+			   int (*cmp)(const void *, const void *), size_t *first)
+{
+	size_t i, g;
+
+	qsort(refs, n, sizeof(*refs), cmp);
+	for (i = 0; i < n; i = g) {
+		struct key_ref head = refs[i];
+
+		for (g = i + 1; g < n; g++) {
+			struct key_ref r = refs[g];
+
+			r.idx = head.idx; /* equal but for the position? */
+			if (cmp(&r, &head) != 0)
 				break;
-			}
+			first[refs[g].idx] = head.idx;
 		}
 	}
+}
+
+/*
+ * first[i]: the first section of kind (S_METER or S_ALARM) with section i's
+ * name (i itself when it is the first). The caller frees it.
+ */
+static size_t *first_named_sections(const struct parse *p, enum sect_kind kind)
+{
+	size_t n = 0, i, *first = util_calloc(p->nsects + 1, sizeof(*first));
+	struct key_ref *refs = util_calloc(p->nsects + 1, sizeof(*refs));
+
+	for (i = 0; i < p->nsects; i++) {
+		first[i] = i;
+		if (p->sects[i].kind == kind)
+			refs[n++] = (struct key_ref){ .name = p->sects[i].meter_name, .idx = i };
+	}
+	first_of_equal(refs, n, name_ref_cmp, first);
+	free(refs);
+	return first;
+}
+
+static void check_devices(struct parse *p, struct config *c)
+{
+	size_t n = 0, i, *first = util_calloc(c->nmeters + 1, sizeof(*first));
+	struct key_ref *refs = util_calloc(c->nmeters + 1, sizeof(*refs));
+
+	for (i = 0; i < c->nmeters; i++) {
+		const struct config_meter *m = &c->meters[i];
+
+		first[i] = i;
+		if (m->driver == DRIVER_MODBUS && m->host != NULL)
+			refs[n++] = (struct key_ref){ m->host, m->port, m->unit, i };
+	}
+	first_of_equal(refs, n, device_ref_cmp, first);
+	for (i = 0; i < c->nmeters; i++) {
+		const struct config_meter *a = &c->meters[first[i]], *b = &c->meters[i];
+
+		if (first[i] != i)
+			perr(p, b->line,
+			     "duplicate device: meter %s polls %s:%d unit %d like meter %s "
+			     "(line %d)",
+			     b->name, b->host, b->port, b->unit, a->name, a->line);
+	}
+	free(refs);
+	free(first);
 }
 
 /* ---- alarms ------------------------------------------------------------- */
@@ -1474,7 +1554,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 	struct config *c;
 	struct meter_ctx mc = { NULL, 0 };
 	long first[S__COUNT];
-	size_t i, j;
+	size_t i, j, *first_meter, *first_alarm;
 
 	if (p->doc == NULL) {
 		c = NULL;
@@ -1490,6 +1570,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		add_sect(p, &p->doc->sections[i]);
 	for (i = 0; i < S__COUNT; i++)
 		first[i] = -1;
+	first_meter = first_named_sections(p, S_METER);
 	/* [mqtt] first: meters need to know whether it exists. */
 	for (i = 0; i < p->nsects; i++)
 		if (p->sects[i].kind == S_MQTT)
@@ -1499,10 +1580,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		if (s->kind == S_IGNORED || s->kind == S_ALARM)
 			continue;
 		if (s->kind == S_METER) {
-			for (j = 0; j < i; j++)
-				if (p->sects[j].kind == S_METER &&
-				    strcmp(p->sects[j].meter_name, s->meter_name) == 0)
-					break;
+			j = first_meter[i];
 			if (j < i)
 				perr(p, s->line, "duplicate meter '%s' (first at line %d)",
 				     s->meter_name, p->sects[j].line);
@@ -1542,20 +1620,20 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 			break;
 		}
 	}
+	free(first_meter);
 	/* Alarms once every meter is known: their patterns must match one. */
+	first_alarm = first_named_sections(p, S_ALARM);
 	for (i = 0; i < p->nsects; i++) {
 		struct sect *s = &p->sects[i];
 		if (s->kind != S_ALARM)
 			continue;
-		for (j = 0; j < i; j++)
-			if (p->sects[j].kind == S_ALARM &&
-			    strcmp(p->sects[j].meter_name, s->meter_name) == 0)
-				break;
+		j = first_alarm[i];
 		if (j < i)
 			perr(p, s->line, "duplicate alarm '%s' (first at line %d)", s->meter_name,
 			     p->sects[j].line);
 		do_alarm(p, s, c, j == i);
 	}
+	free(first_alarm);
 	if (c->nmeters == 0)
 		perr(p, 0, "no [meter NAME] section");
 	check_devices(p, c);
@@ -1808,6 +1886,20 @@ char *config_read_secret(const char *path, char **cause)
 			break;
 	}
 	buf[len] = '\0';
+	/* The secret goes on as a C string: a NUL would silently cut it. */
+	{
+		const char *nul = memchr(buf, '\0', len);
+
+		if (nul != NULL) {
+			*cause = util_printf("%s holds a NUL byte (byte %zu), which would cut "
+					     "the secret short",
+					     path, (size_t)(nul - buf) + 1);
+			explicit_bzero(buf, len);
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+	}
 	if (len > 0 && buf[len - 1] == '\n') {
 		buf[--len] = '\0';
 		if (len > 0 && buf[len - 1] == '\r')

@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,4 +292,65 @@ void regmap_plan_free(struct regmap_plan *plan)
 	free(plan->addr);
 	free(plan->words);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* MBAP header: transaction id, protocol id, length (of what follows it:
+ * the unit id and the PDU), unit id; then the PDU. */
+#define MBAP_BYTES 7
+
+static unsigned be16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+enum regmap_reply regmap_check_reply(const uint8_t *adu, size_t len, uint16_t tid, uint8_t unit,
+				     uint8_t fn, uint16_t count, uint16_t *regs, int *exception,
+				     char *why, size_t why_size)
+{
+	size_t i;
+
+	*exception = 0;
+	if (len < MBAP_BYTES + 2) {
+		snprintf(why, why_size, "reply of %zu bytes is too short", len);
+		return REGMAP_REPLY_BAD;
+	}
+	if (be16(adu + 2) != 0) {
+		snprintf(why, why_size, "protocol id %u in the reply, not 0 (Modbus)",
+			 be16(adu + 2));
+		return REGMAP_REPLY_BAD;
+	}
+	/* A longer length than came means bytes still on their way, or a
+	 * garbled header: either way the stream cannot be trusted. */
+	if (be16(adu + 4) != len - 6) {
+		snprintf(why, why_size, "MBAP length %u but %zu bytes (unit id and PDU) came",
+			 be16(adu + 4), len - 6);
+		return REGMAP_REPLY_BAD;
+	}
+	if (be16(adu) != tid) {
+		snprintf(why, why_size, "reply with transaction id %u, expected %u", be16(adu),
+			 (unsigned)tid);
+		return REGMAP_REPLY_BAD;
+	}
+	if (adu[6] != unit) {
+		snprintf(why, why_size, "reply from unit %u, expected unit %u", adu[6],
+			 (unsigned)unit);
+		return REGMAP_REPLY_BAD;
+	}
+	if (adu[7] == (fn | 0x80) && len == MBAP_BYTES + 2) {
+		*exception = adu[8];
+		return REGMAP_REPLY_EXCEPTION;
+	}
+	if (adu[7] != fn) {
+		snprintf(why, why_size, "function code %u in the reply to function %u", adu[7],
+			 (unsigned)fn);
+		return REGMAP_REPLY_BAD;
+	}
+	if (adu[8] != 2 * (size_t)count || len != MBAP_BYTES + 2 + 2 * (size_t)count) {
+		snprintf(why, why_size, "%u data bytes in the reply to a read of %u registers",
+			 adu[8], (unsigned)count);
+		return REGMAP_REPLY_BAD;
+	}
+	for (i = 0; i < count; i++)
+		regs[i] = (uint16_t)be16(adu + MBAP_BYTES + 2 + 2 * i);
+	return REGMAP_REPLY_OK;
 }

@@ -179,6 +179,9 @@ static const char *const fault_names[SIM_FAULT__COUNT + 1] = {
 	[SIM_FAULT_THD] = "thd",
 	[SIM_FAULT_TIMEOUT] = "timeout",
 	[SIM_FAULT_NAN] = "nan",
+	[SIM_FAULT_WRONG_UNIT] = "wrong-unit",
+	[SIM_FAULT_BAD_LENGTH] = "bad-length",
+	[SIM_FAULT_LATE] = "late",
 	[SIM_FAULT__COUNT] = NULL,
 };
 
@@ -270,7 +273,7 @@ int simmodel_parse_fault(const char *spec, struct sim_fault *out, char **cause)
 		util_sanitize(k, sizeof(k), kind);
 		*cause = util_printf("fault '%s': unknown kind '%s'%s%s%s (kinds: undervoltage, "
 				     "overvoltage, phase-loss, overload, low-pf, unbalance, thd, "
-				     "timeout, nan)", safe, k, near ? " (did you mean '" : "",
+				     "timeout, nan, wrong-unit, bad-length, late)", safe, k, near ? " (did you mean '" : "",
 				     near ? near : "", near ? "'?)" : "");
 		return -1;
 	}

@@ -13,18 +13,29 @@
  * time, when the poll completed) and one MSG_STATUS on the hub queue. It
  * never touches anything else.
  *
+ * Requests go out with modbus_send_raw_request() and replies come back
+ * whole from modbus_receive_confirmation(): libmodbus frames them, and
+ * regmap_check_reply() checks the MBAP header and the PDU against the
+ * request (libmodbus' read functions take a reply from another unit id, or
+ * with an MBAP length that does not match, as the answer).
+ *
  * Failures:
  * - a timeout aborts the meter's poll (further reads would time out too)
- *   and counts; a meter that keeps failing is polled less often (1, 2, 4 ...
- *   30 periods) so a dead unit behind a gateway does not eat the time of the
- *   others;
+ *   and counts; the connection is then reopened at once, quietly, since a
+ *   late reply would otherwise be taken for the next request's (raw
+ *   requests all carry transaction id 0). A meter that keeps failing is
+ *   polled less often (1, 2, 4 ... 30 periods) so a dead unit behind a
+ *   gateway does not eat the time of the others;
  * - an exception response counts; "illegal data address" on a coalesced
  *   read splits it into single-value reads for good (the device has a hole
  *   there);
- * - a connection error closes the socket; reconnection uses exponential
- *   backoff with jitter written here (0.5 s doubling to 30 s), not
- *   libmodbus' error recovery (which does not recover from a broken pipe in
- *   Debian's version);
+ * - a bad reply (another unit id, a wrong MBAP length, function code or
+ *   byte count) fails the meter's poll, counts as an error and closes the
+ *   connection, like a connection error: what else is in the stream cannot
+ *   be trusted. Reconnection uses exponential backoff with jitter written
+ *   here (0.5 s doubling to 30 s; the first retry at once), not libmodbus'
+ *   error recovery (which does not recover from a broken pipe in Debian's
+ *   version);
  * - if every meter of an endpoint times out three polls in a row, the
  *   connection is reopened (a half-dead TCP connection otherwise stays).
  * Status per meter: ok after a poll with at least one good read; stale
@@ -156,25 +167,6 @@ static bool wait_until(struct source_modbus *s, int64_t deadline_us)
 	}
 	pthread_mutex_unlock(&s->wait_lock);
 	return !atomic_load(&s->stopping);
-}
-
-static bool is_connection_error(int e)
-{
-	switch (e) {
-	case EPIPE:
-	case ECONNRESET:
-	case ECONNREFUSED:
-	case ECONNABORTED:
-	case ENOTCONN:
-	case EBADF:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case EMBBADDATA:   /* framing lost: resynchronise by reconnecting */
-	case EMBMDATA:
-		return true;
-	default:
-		return false;
-	}
 }
 
 static bool is_exception(int e)
@@ -316,6 +308,86 @@ static void ep_lost(struct mb_endpoint *ep, const char *why)
 
 /* ---- polling ---- */
 
+/*
+ * Start the connection afresh after a request timed out: a late reply must
+ * not be taken for the answer to the next request, and raw requests all
+ * carry transaction id 0 (libmodbus 3.1.6), so nothing in the reply would
+ * tell. Quiet: counted in the link's reconnects, logged at debug level.
+ * False when the endpoint cannot be reached again (then handled as lost).
+ */
+static bool ep_reopen(struct mb_endpoint *ep)
+{
+	char why[160];
+
+	modbus_close(ep->ctx);
+	if (modbus_connect(ep->ctx) == 0) {
+		pthread_mutex_lock(&ep->lock);
+		ep->link.reconnects++;
+		pthread_mutex_unlock(&ep->lock);
+		log_debug("modbus: %s:%s: reconnected after a timeout", ep->host, ep->port);
+		return true;
+	}
+	snprintf(why, sizeof(why), "cannot reconnect after a timeout: %s", modbus_strerror(errno));
+	ep_lost(ep, why);
+	return false;
+}
+
+/* What one request came to. */
+enum read_result { RD_OK, RD_TIMEOUT, RD_EXCEPTION, RD_BAD_REPLY, RD_LOST };
+
+/*
+ * Send read rd to m's unit and take its reply into ep->regs. libmodbus
+ * frames both ways (modbus_send_raw_request, modbus_receive_confirmation),
+ * but its own read functions accept a reply from another unit id or with a
+ * wrong MBAP length, so the whole reply goes through regmap_check_reply()
+ * here. *err: an errno code (exceptions as MODBUS_ENOBASE + code); why: the
+ * reason of a bad reply or a lost connection.
+ */
+static enum read_result read_regs(struct mb_endpoint *ep, const struct mb_meter *m,
+				  const struct regmap_read *rd, int *err, char *why,
+				  size_t why_size)
+{
+	const uint8_t unit = (uint8_t)m->cfg->unit;
+	uint8_t req[6] = { unit,
+			   rd->function,
+			   (uint8_t)(rd->address >> 8),
+			   (uint8_t)rd->address,
+			   (uint8_t)(rd->count >> 8),
+			   (uint8_t)rd->count };
+	uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+	int len, exc;
+
+	if (modbus_send_raw_request(ep->ctx, req, (int)sizeof(req)) < 0) {
+		*err = errno;
+		snprintf(why, why_size, "%s", modbus_strerror(errno));
+		return RD_LOST;
+	}
+	len = modbus_receive_confirmation(ep->ctx, rsp);
+	if (len < 0) {
+		*err = errno;
+		if (errno == ETIMEDOUT || errno == EAGAIN)
+			return RD_TIMEOUT;
+		if (errno == EMBBADDATA) { /* the only framing error: too long */
+			snprintf(why, why_size, "reply longer than a Modbus TCP frame");
+			return RD_BAD_REPLY;
+		}
+		snprintf(why, why_size, "%s", modbus_strerror(errno));
+		return RD_LOST;
+	}
+	switch (regmap_check_reply(rsp, (size_t)len, 0, unit, rd->function, rd->count, ep->regs,
+				   &exc, why, why_size)) {
+	case REGMAP_REPLY_OK:
+		return RD_OK;
+	case REGMAP_REPLY_EXCEPTION:
+		*err = exc < MODBUS_EXCEPTION_MAX ? MODBUS_ENOBASE + exc : EMBBADEXC;
+		return RD_EXCEPTION;
+	case REGMAP_REPLY_BAD:
+		break;
+	}
+	*err = EMBBADDATA;
+	return RD_BAD_REPLY;
+}
+
 enum poll_result { POLL_OK, POLL_PARTIAL, POLL_FAILED, POLL_CONN_LOST };
 
 static enum poll_result poll_meter(struct mb_endpoint *ep, struct mb_meter *m)
@@ -326,9 +398,8 @@ static enum poll_result poll_meter(struct mb_endpoint *ep, struct mb_meter *m)
 	size_t nout = 0, i, k, good_reads = 0, failed_reads = 0;
 	int64_t t0 = util_mono_us(), t_us;
 	bool timed_out = false, lost = false;
-	char lost_why[160] = "";
+	char lost_why[232] = "";
 
-	modbus_set_slave(ep->ctx, m->cfg->unit);
 	modbus_set_response_timeout(ep->ctx, (uint32_t)(m->cfg->timeout_ms / 1000),
 				    (uint32_t)(m->cfg->timeout_ms % 1000) * 1000);
 	m->comm.polls++;
@@ -337,71 +408,75 @@ static enum poll_result poll_meter(struct mb_endpoint *ep, struct mb_meter *m)
 
 	for (i = 0; i < plan->nreads; i++) {
 		const struct regmap_read *rd = &plan->reads[i];
-		int rc;
+		char why[160] = "";
+		enum read_result r;
+		int e = 0;
 
 		ep_count(ep, &ep->link.requests, 1);
-		if (rd->function == 4)
-			rc = modbus_read_input_registers(ep->ctx, rd->address, rd->count, ep->regs);
-		else
-			rc = modbus_read_registers(ep->ctx, rd->address, rd->count, ep->regs);
-		if (rc == rd->count) {
+		r = read_regs(ep, m, rd, &e, why, sizeof(why));
+		if (r == RD_OK) {
 			good_reads++;
 			for (k = 0; k < rd->nvalues; k++) {
-				const struct profile_reg *r =
+				const struct profile_reg *reg =
 				    &m->cfg->profile->regs[plan->order[rd->first + k]];
 				struct sample *s = &out[nout++];
 				double v;
 
 				s->quality = (uint8_t)regmap_decode(
-				    r, &ep->regs[r->address - rd->address], &v);
+				    reg, &ep->regs[reg->address - rd->address], &v);
 				s->value = v;
 				s->meter = (uint32_t)m->index;
-				s->qty = (uint16_t)r->qty;
+				s->qty = (uint16_t)reg->qty;
 				s->reserved = 0;
 			}
 			continue;
 		}
 		failed_reads++;
-		{
-			int e = rc < 0 ? errno : EMBBADDATA;
-
-			if (e == ETIMEDOUT || e == EAGAIN) {
-				m->comm.timeouts++;
-				ep_count(ep, &ep->link.timeouts, 1);
-				meter_set_error(m, "timeout after %d ms reading %u registers at %u",
-						m->cfg->timeout_ms, rd->count, rd->address);
-				modbus_flush(ep->ctx);
-				timed_out = true;
-				break;
-			}
-			if (is_exception(e)) {
-				m->comm.exceptions++;
-				ep_count(ep, &ep->link.exceptions, 1);
-				meter_set_error(m, "exception: %s (FC %u, %u registers at %u)",
-						modbus_strerror(e), rd->function, rd->count,
-						rd->address);
-				/* The split reallocates the plan: rd dangles after it. */
-				unsigned count = rd->count, address = rd->address;
-
-				if (e == EMBXILADD && rd->nvalues > 1 &&
-				    regmap_plan_split(plan, i) == 0) {
-					log_warn("modbus: meter %s refused a read of %u registers "
-						 "at %u; reading its values one by one from now on",
-						 m->cfg->name, count, address);
-					/* Re-plan changed indices: read the split ones next. */
-					i--;
-					failed_reads--;
-				}
-				continue;
-			}
-			m->comm.errors++;
-			meter_set_error(m, "%s", modbus_strerror(e));
-			if (is_connection_error(e) || rc < 0) {
-				snprintf(lost_why, sizeof(lost_why), "%s", modbus_strerror(e));
-				lost = true;
-				break;
-			}
+		if (r == RD_TIMEOUT) {
+			m->comm.timeouts++;
+			ep_count(ep, &ep->link.timeouts, 1);
+			meter_set_error(m, "timeout after %d ms reading %u registers at %u",
+					m->cfg->timeout_ms, rd->count, rd->address);
+			timed_out = true;
+			break;
 		}
+		if (r == RD_EXCEPTION && is_exception(e)) {
+			/* The split reallocates the plan: rd dangles after it. */
+			unsigned count = rd->count, address = rd->address;
+
+			m->comm.exceptions++;
+			ep_count(ep, &ep->link.exceptions, 1);
+			meter_set_error(m, "exception: %s (FC %u, %u registers at %u)",
+					modbus_strerror(e), rd->function, rd->count, rd->address);
+			if (e == EMBXILADD && rd->nvalues > 1 && regmap_plan_split(plan, i) == 0) {
+				log_warn("modbus: meter %s refused a read of %u registers "
+					 "at %u; reading its values one by one from now on",
+					 m->cfg->name, count, address);
+				/* Re-plan changed indices: read the split ones next. */
+				i--;
+				failed_reads--;
+			}
+			continue;
+		}
+		/*
+		 * Anything else (a bad reply, an unknown exception code, a
+		 * broken connection) drops the connection: whatever else is in
+		 * the stream cannot be trusted to belong to the next request.
+		 */
+		m->comm.errors++;
+		if (r == RD_LOST) {
+			meter_set_error(m, "%s", why);
+			snprintf(lost_why, sizeof(lost_why), "%s", why);
+		} else {
+			if (r == RD_EXCEPTION)
+				snprintf(why, sizeof(why), "%s", modbus_strerror(e));
+			meter_set_error(m, "%s", why);
+			log_debug("modbus: meter %s: bad reply: %s", m->cfg->name, why);
+			snprintf(lost_why, sizeof(lost_why), "closed after a bad reply to meter %s: %s",
+				 m->cfg->name, why);
+		}
+		lost = true;
+		break;
 	}
 
 	t_us = util_now_us();
@@ -423,6 +498,8 @@ static enum poll_result poll_meter(struct mb_endpoint *ep, struct mb_meter *m)
 		ep_lost(ep, lost_why);
 		return POLL_CONN_LOST;
 	}
+	if (timed_out && !ep_reopen(ep))
+		return POLL_CONN_LOST;
 	if (good_reads == 0)
 		return POLL_FAILED;
 	return failed_reads > 0 ? POLL_PARTIAL : POLL_OK;

@@ -155,7 +155,8 @@ void config_print_summary(const struct config *c, void *stream /* FILE * */);
 
 /*
  * Read a secret file: refused (NULL, message in *cause, caller frees) when
- * it is readable or writable by group or others, or unreadable. The trailing
+ * it is readable or writable by group or others, unreadable, or holds a NUL
+ * byte (the secret is used as a C string). The trailing
  * newline is stripped. Returns a new string.
  */
 char *config_read_secret(const char *path, char **cause);

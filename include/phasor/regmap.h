@@ -7,7 +7,8 @@
  * - decode/encode of every register type in every word order;
  * - the read plan: a profile's values coalesced into as few requests as the
  *   device's maximum registers per request allows, never splitting a value
- *   and never spanning more unmapped registers than the profile allows.
+ *   and never spanning more unmapped registers than the profile allows;
+ * - the check of a reply's bytes against the request it answers.
  *
  * No I/O here; source_modbus.c and the simulator use it.
  */
@@ -84,5 +85,28 @@ int regmap_plan(const struct profile_reg *regs, size_t n, int max_regs, int max_
 int regmap_plan_split(struct regmap_plan *plan, size_t i);
 
 void regmap_plan_free(struct regmap_plan *plan);
+
+/* What a Modbus TCP reply to a register read turned out to be. */
+enum regmap_reply {
+	REGMAP_REPLY_OK,         /* the registers asked for, now in regs */
+	REGMAP_REPLY_EXCEPTION,  /* a well-formed exception response from the unit */
+	REGMAP_REPLY_BAD         /* not the answer to this request: why says how */
+};
+
+/*
+ * Check adu[0..len), a whole Modbus TCP reply (MBAP header included, as
+ * libmodbus' modbus_receive_confirmation() returns it) against the read of
+ * count registers with function fn sent to unit with transaction id tid:
+ * the transaction and protocol ids, the MBAP length against the bytes that
+ * came, the unit id, the function code and the byte count. libmodbus 3.1.6
+ * frames the reply by its byte count and checks neither the unit id nor
+ * the MBAP length. OK: the registers in regs (host order, count of them).
+ * EXCEPTION: its code in *exception. BAD: a sanitized reason in why (e.g.
+ * "reply from unit 6, expected unit 1", "MBAP length 57 but 7 bytes (unit
+ * id and PDU) came").
+ */
+enum regmap_reply regmap_check_reply(const uint8_t *adu, size_t len, uint16_t tid, uint8_t unit,
+				     uint8_t fn, uint16_t count, uint16_t *regs, int *exception,
+				     char *why, size_t why_size);
 
 #endif

@@ -29,7 +29,13 @@ enum sim_load {
 enum sim_fault_kind {
 	SIM_FAULT_UNDERVOLTAGE, SIM_FAULT_OVERVOLTAGE, SIM_FAULT_PHASE_LOSS,
 	SIM_FAULT_OVERLOAD, SIM_FAULT_LOW_PF, SIM_FAULT_UNBALANCE, SIM_FAULT_THD,
-	SIM_FAULT_TIMEOUT, SIM_FAULT_NAN, SIM_FAULT__COUNT
+	SIM_FAULT_TIMEOUT, SIM_FAULT_NAN,
+	/* Protocol faults: the simulator's Modbus server acts on them, the
+	 * model's values are left alone. */
+	SIM_FAULT_WRONG_UNIT,  /* replies carry another unit id */
+	SIM_FAULT_BAD_LENGTH,  /* replies' MBAP length field is too large */
+	SIM_FAULT_LATE,        /* each reply held back until the next request */
+	SIM_FAULT__COUNT
 };
 
 struct sim_fault {

@@ -601,6 +601,20 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:3: duplicate section [site] (first at line 1)" } },
 	{ "duplicate device", MB "[meter m2]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.1\n",
 	  { "t.ini:5: duplicate device: meter m2 polls 10.0.0.1:502 unit 1 like meter m1 (line 1)" } },
+	{ "three meters of one name, devices interleaved (sorted, not compared pairwise)",
+	  MB "[meter m2]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.2\n"
+	     "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.3\n"
+	     "[meter m3]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.2\n"
+	     "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.4\n"
+	     "[meter m4]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.2\n",
+	  { "t.ini:9: duplicate meter 'm1' (first at line 1)",
+	    "t.ini:13: duplicate device: meter m3 polls 10.0.0.2:502 unit 1 like meter m2 (line 5)",
+	    "t.ini:17: duplicate meter 'm1' (first at line 1)",
+	    "t.ini:21: duplicate device: meter m4 polls 10.0.0.2:502 unit 1 like meter m2 (line 5)" } },
+	{ "duplicate device, host names differ in case",
+	  "[meter a]\ndriver = modbus\nprofile = pac3200\nhost = PLC-1\n"
+	  "[meter b]\ndriver = modbus\nprofile = pac3200\nhost = plc-1\n",
+	  { "t.ini:5: duplicate device: meter b polls plc-1:502 unit 1 like meter a (line 1)" } },
 	{ "same host, other unit is fine",
 	  MB "[meter m2]\ndriver = modbus\nprofile = sdm630\nhost = 10.0.0.1\nunit = 2\n", { NULL } },
 	{ "bad meter name", "[meter a/b]\ndriver = modbus\nprofile = pac3200\nhost = h\n",
@@ -956,6 +970,61 @@ static void test_long_lines(void **state)
 	diag_clear(&d);
 }
 
+/* ---- the file size limit ------------------------------------------------ */
+
+/* 16 MiB: a 1 MiB comment line loads (it did not under the old 1 MiB limit),
+ * one byte over the limit is refused with the size in the message. */
+static void test_size_limit(void **state)
+{
+	enum { LIMIT = 16 * 1024 * 1024 };
+	char *path = tmp_path("big.ini"), *want;
+	struct diag d;
+	struct config *c;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(MB "#", f);
+	for (n = 0; n < 1024 * 1024; n++)
+		fputc('c', f);
+	fputs("\nport = 1502\n", f);
+	assert_int_equal(fclose(f), 0);
+	diag_init(&d);
+	c = config_load(path, &d);
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(c->meters[0].port, 1502);
+	config_free(c);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(MB, f);
+	for (n = strlen(MB); n < (size_t)LIMIT; n++)
+		fputc(n % 64 == 63 ? '\n' : '#', f);
+	assert_int_equal(fclose(f), 0);
+	c = config_load(path, &d); /* exactly at the limit */
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	config_free(c);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputc('\n', f);
+	assert_int_equal(fclose(f), 0);
+	c = config_load(path, &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	want = util_printf("%s: cannot read: larger than 16777216 bytes", path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	assert_int_equal(remove(path), 0);
+	free(path);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 static void test_secret_modes(void **state)
@@ -995,6 +1064,22 @@ static void test_secret_modes(void **state)
 	assert_string_equal(s, "x");
 	free(s);
 
+	/* An embedded NUL would cut the secret short: refused. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("a\0b\n", 1, 4, f), 4);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(chmod(path, 0600), 0);
+	}
+	s = config_read_secret(path, &cause);
+	assert_null(s);
+	want = util_printf("%s holds a NUL byte (byte 2), which would cut the secret short", path);
+	assert_string_equal(cause, want);
+	free(want);
+	free(cause);
+
 	/* Not a regular file. */
 	s = config_read_secret(tmpdir, &cause);
 	assert_null(s);
@@ -1030,6 +1115,33 @@ static void test_secret_modes(void **state)
 	want = util_printf("%s:3: password_file: %s is empty", cfg, path);
 	assert_string_equal(d.lines[0], want);
 	free(want);
+	diag_clear(&d);
+	/* A NUL byte: refused with file:line, [mqtt] and [sync] alike. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("pw\0rest\n", 1, 8, f), 8);
+		assert_int_equal(fclose(f), 0);
+	}
+	c = config_load(cfg, &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	want = util_printf("%s:3: password_file: %s holds a NUL byte (byte 3), which would cut "
+			   "the secret short",
+			   cfg, path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	text = util_printf(MB "[sync]\npostgres = dbname=x\npassword_file = %s\n", path);
+	c = config_load_string(text, "t.ini", &d);
+	assert_null(c);
+	want = util_printf("t.ini:7: password_file: %s holds a NUL byte (byte 3), which would cut "
+			   "the secret short",
+			   path);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	free(text);
 	diag_clear(&d);
 	/* [sync] password_file alike. */
 	text = util_printf(MB "[sync]\npostgres = dbname=x\npassword_file = %s\n", path);
@@ -1260,6 +1372,7 @@ int main(void)
 		cmocka_unit_test(test_store_quota),
 		cmocka_unit_test(test_mqtt_section_after_meter),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),

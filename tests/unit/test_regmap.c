@@ -3,8 +3,8 @@
  * regmap: register decoding in every type and word order (float32 checked
  * against libmodbus' own converters, the others against register arrays
  * written by hand), decode quality (NaN, sentinels, range, scale), encode
- * rounding and saturation, and read plans for the shipped profiles and
- * edge cases.
+ * rounding and saturation, read plans for the shipped profiles and edge
+ * cases, and the check of a reply's bytes against its request.
  */
 #include <limits.h>
 #include <math.h>
@@ -695,6 +695,103 @@ static void test_plan_split_gap(void **state)
 	regmap_plan_free(&pl);
 }
 
+/* ---- replies ------------------------------------------------------------ */
+
+/*
+ * A read of 2 holding registers at unit 1, transaction id 0 (what
+ * modbus_send_raw_request sends): the good reply carries 0x1234 0xABCD.
+ */
+static const struct {
+	const char *name;
+	uint8_t adu[16];
+	size_t len;
+	enum regmap_reply want;
+	const char *why; /* BAD: the reason; EXCEPTION: the code as text */
+} reply_cases[] = {
+	{ "good", { 0, 0, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13, REGMAP_REPLY_OK, "" },
+	{ "another unit (W1)", { 0, 0, 0, 0, 0, 7, 6, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "reply from unit 6, expected unit 1" },
+	{ "MBAP length 50 too long (W1 truncated)",
+	  { 0, 0, 0, 0, 0, 57, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13, REGMAP_REPLY_BAD,
+	  "MBAP length 57 but 7 bytes (unit id and PDU) came" },
+	{ "MBAP length too short", { 0, 0, 0, 0, 0, 3, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "MBAP length 3 but 7 bytes (unit id and PDU) came" },
+	{ "protocol id", { 0, 0, 0, 1, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "protocol id 1 in the reply, not 0 (Modbus)" },
+	{ "protocol id high byte", { 0, 0, 1, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "protocol id 256 in the reply, not 0 (Modbus)" },
+	{ "transaction id", { 0, 9, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "reply with transaction id 9, expected 0" },
+	{ "function code", { 0, 0, 0, 0, 0, 7, 1, 4, 4, 0x12, 0x34, 0xAB, 0xCD }, 13,
+	  REGMAP_REPLY_BAD, "function code 4 in the reply to function 3" },
+	{ "byte count", { 0, 0, 0, 0, 0, 5, 1, 3, 2, 0x12, 0x34 }, 11, REGMAP_REPLY_BAD,
+	  "2 data bytes in the reply to a read of 2 registers" },
+	{ "too short", { 0, 0, 0, 0, 0, 2, 1, 3 }, 8, REGMAP_REPLY_BAD,
+	  "reply of 8 bytes is too short" },
+	{ "exception", { 0, 0, 0, 0, 0, 3, 1, 0x83, 2 }, 9, REGMAP_REPLY_EXCEPTION, "2" },
+	{ "exception from another unit", { 0, 0, 0, 0, 0, 3, 7, 0x83, 2 }, 9, REGMAP_REPLY_BAD,
+	  "reply from unit 7, expected unit 1" },
+	{ "exception to another function", { 0, 0, 0, 0, 0, 3, 1, 0x84, 2 }, 9,
+	  REGMAP_REPLY_BAD, "function code 132 in the reply to function 3" },
+};
+
+static void test_check_reply(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(reply_cases); i++) {
+		uint16_t regs[2] = { 0, 0 };
+		char why[160] = "";
+		int exc = -1;
+		enum regmap_reply r;
+
+		r = regmap_check_reply(reply_cases[i].adu, reply_cases[i].len, 0, 1, 3, 2, regs,
+				       &exc, why, sizeof(why));
+		if (r != reply_cases[i].want)
+			fail_msg("%s: result %d, want %d (%s)", reply_cases[i].name, (int)r,
+				 (int)reply_cases[i].want, why);
+		if (r == REGMAP_REPLY_BAD) {
+			assert_string_equal(why, reply_cases[i].why);
+		} else if (r == REGMAP_REPLY_EXCEPTION) {
+			assert_int_equal(exc, atoi(reply_cases[i].why));
+		} else {
+			assert_int_equal(regs[0], 0x1234);
+			assert_int_equal(regs[1], 0xABCD);
+			assert_int_equal(exc, 0);
+		}
+	}
+	/* The transaction id asked for is compared; a full-size reply decodes. */
+	{
+		uint8_t adu[9 + 250];
+		uint16_t regs[125];
+		char why[160];
+		int exc, k;
+
+		memset(adu, 0, sizeof(adu));
+		adu[0] = 0x12;
+		adu[1] = 0x34;
+		adu[4] = 0;
+		adu[5] = 3 + 250;
+		adu[6] = 247;
+		adu[7] = 4;
+		adu[8] = 250;
+		for (k = 0; k < 125; k++) {
+			adu[9 + 2 * k] = (uint8_t)(k >> 8 | 0x80);
+			adu[10 + 2 * k] = (uint8_t)k;
+		}
+		assert_int_equal(regmap_check_reply(adu, sizeof(adu), 0x1234, 247, 4, 125, regs,
+						    &exc, why, sizeof(why)),
+				 REGMAP_REPLY_OK);
+		for (k = 0; k < 125; k++)
+			assert_int_equal(regs[k], 0x8000 | k);
+		assert_int_equal(regmap_check_reply(adu, sizeof(adu), 0x1235, 247, 4, 125, regs,
+						    &exc, why, sizeof(why)),
+				 REGMAP_REPLY_BAD);
+		assert_string_equal(why, "reply with transaction id 4660, expected 4661");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_plan_cases),
 		cmocka_unit_test(test_plan_split),
 		cmocka_unit_test(test_plan_split_gap),
+		cmocka_unit_test(test_check_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

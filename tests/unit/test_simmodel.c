@@ -58,6 +58,9 @@ static void test_parse_fault_ok(void **state)
 		{ "thd:2@1m+30s", SIM_FAULT_THD, 2, 60, 30 },
 		{ "timeout:3@5+20", SIM_FAULT_TIMEOUT, 3, 5, 20 },
 		{ "nan:4", SIM_FAULT_NAN, 4, 0, -1 },
+		{ "wrong-unit:2@3+4", SIM_FAULT_WRONG_UNIT, 2, 3, 4 },
+		{ "bad-length", SIM_FAULT_BAD_LENGTH, 0, 0, -1 },
+		{ "late:1@2", SIM_FAULT_LATE, 1, 2, -1 },
 	};
 	size_t i;
 
