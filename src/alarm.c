@@ -373,6 +373,7 @@ struct alarm_engine {
 	} *pending;
 	size_t npending;
 	struct bucket per10[ALARM_PERF_BUCKETS];
+	struct bucket per1[11];       /* per minute: the rolling "last 10 min" */
 	unsigned by_prio[PRIO__COUNT];
 };
 
@@ -504,6 +505,8 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 	e->ctx = ctx;
 	for (k = 0; k < ALARM_PERF_BUCKETS; k++)
 		e->per10[k].index = -1;
+	for (k = 0; k < UTIL_ARRAY_LEN(e->per1); k++)
+		e->per1[k].index = -1;
 
 	e->nmeters = cfg != NULL ? cfg->nmeters : 0;
 	for (d = 0; d < e->ndefs; d++) {
@@ -642,14 +645,20 @@ static void emit(struct alarm_engine *e, size_t i, enum alarm_event_kind kind, i
 
 static void count_raise(struct alarm_engine *e, struct alarm_inst *in, int64_t now)
 {
-	int64_t b = now / BUCKET_US;
+	int64_t b = now / BUCKET_US, m = now / 60000000LL;
 	struct bucket *bk = &e->per10[(size_t)(b % ALARM_PERF_BUCKETS)];
+	struct bucket *bm = &e->per1[(size_t)(m % 11)];
 
 	if (bk->index != b) {
 		bk->index = b;
 		bk->n = 0;
 	}
 	bk->n++;
+	if (bm->index != m) {
+		bm->index = m;
+		bm->n = 0;
+	}
+	bm->n++;
 	e->by_prio[in->def->priority]++;
 	in->count++;
 	if (in->first_us == 0)
@@ -1425,7 +1434,15 @@ void alarm_perf(const struct alarm_engine *e, int64_t now_us, struct alarm_perf 
 		}
 	}
 	out->avg_per10 = nb > 0 ? (double)sum / nb : 0.0;
-	out->flood_now = out->per10[ALARM_PERF_BUCKETS - 1] >= ALARM_FLOOD_THRESHOLD;
+	/* This minute and the ten before it (10 to 11 minutes), not the wall
+	 * clock's current 10-minute bucket (nearly empty just after hh:m0). */
+	for (k = 0; k < UTIL_ARRAY_LEN(e->per1); k++) {
+		int64_t m = now_us / 60000000LL - (int64_t)k;
+
+		if (m >= 0 && e->per1[(size_t)(m % 11)].index == m)
+			out->last10 += e->per1[(size_t)(m % 11)].n;
+	}
+	out->flood_now = out->last10 >= ALARM_FLOOD_THRESHOLD;
 	memcpy(out->by_priority, e->by_prio, sizeof(out->by_priority));
 
 	for (i = 0; i < e->n; i++) {

@@ -514,7 +514,7 @@ static void draw_perf(struct ui *ui)
 		  "Alarm performance (EEMUA 191), since this console started   p: back to the list");
 	x = draw_text(w, y, 0, cols, ROLE_NORMAL, "Raises in the last 10 min: ");
 	x += draw_textf(w, y, x, cols - x, pf.flood_now ? ROLE_CRITICAL : ROLE_NORMAL, "%u%s",
-			pf.per10[ALARM_PERF_BUCKETS - 1], pf.flood_now ? " FLOOD" : "");
+			pf.last10, pf.flood_now ? " FLOOD" : "");
 	x += draw_textf(w, y, x, cols - x, ROLE_NORMAL, "   average %s   peak %u",
 			view_fixed(pf.avg_per10, 1, num, sizeof(num)), pf.peak_per10);
 	y++;

@@ -280,7 +280,8 @@ struct alarm_perf {
 	double avg_per10;               /* over the buckets since the engine started */
 	unsigned peak_per10;
 	unsigned floods;                /* buckets with >= ALARM_FLOOD_THRESHOLD raises */
-	bool flood_now;                 /* the last 10 minutes */
+	unsigned last10;                /* raises in the last 10 minutes (by whole minutes: 10 to 11) */
+	bool flood_now;                 /* last10 >= ALARM_FLOOD_THRESHOLD */
 	unsigned by_priority[PRIO__COUNT]; /* raises */
 	unsigned active, standing;      /* active now; of which active > ALARM_STANDING_US */
 	unsigned chattering;

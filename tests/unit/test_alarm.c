@@ -1155,6 +1155,9 @@ static void test_perf(void **state)
 	assert_int_equal(p.per10[ALARM_PERF_BUCKETS - 2], 3);
 	assert_int_equal(p.per10[ALARM_PERF_BUCKETS - 3], 12);
 	assert_int_equal(p.per10[ALARM_PERF_BUCKETS - 4], 0);
+	/* the rolling last 10 min (whole minutes, 10 to 11): m3 now and m2's
+	 * three raises, 610, 510 and 410 s ago; not m1's flood, 1000 s ago */
+	assert_int_equal(p.last10, 4);
 	assert_int_equal(p.peak_per10, 12);
 	assert_int_equal(p.floods, 1);
 	assert_false(p.flood_now);
@@ -1187,9 +1190,19 @@ static void test_perf(void **state)
 	alarm_perf(f->e, b0 + 1240 * S, &p);
 	assert_true(p.flood_now);
 	assert_int_equal(p.per10[ALARM_PERF_BUCKETS - 1], 11);
+	assert_int_equal(p.last10, 14); /* and m2's three, 440 to 640 s ago */
 	assert_int_equal(p.chattering, 1);
 	assert_int_equal(p.top[0], 1); /* 13 */
 	assert_int_equal(p.top[1], 0); /* 12 */
+	/* just after the next bucket boundary the flood is still the last 10 min */
+	alarm_perf(f->e, b0 + 1800 * S + 5 * S, &p);
+	assert_int_equal(p.per10[ALARM_PERF_BUCKETS - 1], 0);
+	assert_int_equal(p.last10, 11);
+	assert_true(p.flood_now);
+	/* and gone 11 minutes after */
+	alarm_perf(f->e, b0 + 1240 * S + 660 * S, &p);
+	assert_int_equal(p.last10, 0);
+	assert_false(p.flood_now);
 	fx_free(f);
 
 	/* top ten of twelve instances, ties in instance order */
