@@ -957,6 +957,25 @@ int store_begin_session(struct store *st, const struct config *cfg, const char *
 
 /* ---- producers ---- */
 
+/*
+ * n more dropped samples, with sample times lo..hi, for the next drop event
+ * (under st->lock). The range starts afresh once the writer has taken the
+ * pending drops for its transaction (write_batch).
+ */
+static void drop_note(struct store *st, uint64_t n, int64_t lo, int64_t hi)
+{
+	if (n == 0)
+		return;
+	if (st->drop_pending == 0) {
+		st->drop_first_us = lo;
+		st->drop_last_us = hi;
+	} else {
+		st->drop_first_us = lo < st->drop_first_us ? lo : st->drop_first_us;
+		st->drop_last_us = hi > st->drop_last_us ? hi : st->drop_last_us;
+	}
+	st->drop_pending += n;
+}
+
 void store_put_samples(struct store *st, const struct sample *s, size_t n)
 {
 	struct chunk *c;
@@ -996,15 +1015,8 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 					hi = s[i].t_us > hi ? s[i].t_us : hi;
 				}
 		}
-		if (st->drop_pending == 0) {
-			st->drop_first_us = lo;
-			st->drop_last_us = hi;
-		} else {
-			st->drop_first_us = lo < st->drop_first_us ? lo : st->drop_first_us;
-			st->drop_last_us = hi > st->drop_last_us ? hi : st->drop_last_us;
-		}
+		drop_note(st, lost, lo, hi);
 		st->dropped += lost;
-		st->drop_pending += lost;
 		dropped_total = st->dropped;
 		if (st->drop_log_at == 0 || now - st->drop_log_at >= DROP_LOG_INTERVAL_US) {
 			st->drop_log_at = now;
@@ -1180,6 +1192,11 @@ void store_debug_set_max_pages(struct store *st, long pages)
 		set_max_pages(st->db, pages);
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+void store_debug_on_commit(struct store *st, int (*fn)(void *ctx), void *ctx)
+{
+	sqlite3_commit_hook(st->db, fn, ctx);
 }
 
 /* ---- the writer ---- */
@@ -1415,6 +1432,9 @@ static int write_batch(struct store *st)
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
+	/* This transaction records those drops: samples dropped while it runs
+	 * belong to the next drop event, with their own time range. */
+	st->drop_pending = 0;
 	pthread_mutex_unlock(&st->lock);
 
 	if (max_pages >= 0)
@@ -1451,7 +1471,6 @@ static int write_batch(struct store *st)
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
-		st->drop_pending -= drops;
 		if (was != STORE_OK) {
 			st->state = STORE_OK;
 			st->since_us = now;
@@ -1462,6 +1481,7 @@ static int write_batch(struct store *st)
 		pthread_cond_broadcast(&st->done);
 		return 0;
 	}
+	drop_note(st, drops, drop_lo, drop_hi); /* not recorded: still pending */
 	{
 		enum store_state ns = classify(rc);
 

@@ -178,6 +178,14 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e);
  */
 void store_debug_set_max_pages(struct store *st, long pages);
 
+/*
+ * For tests: fn(ctx) is called by the writer thread inside each of its
+ * transactions, just before COMMIT (sqlite3_commit_hook; nonzero turns the
+ * COMMIT into a rollback), without the store's lock held, so it may call
+ * store_put_samples. Set before store_start; fn NULL removes it.
+ */
+void store_debug_on_commit(struct store *st, int (*fn)(void *ctx), void *ctx);
+
 /* ---- reading ---- */
 
 struct store_reader;

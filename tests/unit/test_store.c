@@ -1141,6 +1141,104 @@ static void test_full(void **state)
 	free(path);
 }
 
+/* Puts 40 samples (times 3000000..3000039) from inside the writer's first
+ * committing transaction, while the queue is full: they are dropped then. */
+struct in_flight {
+	struct store *st;
+	int calls;
+};
+
+static int drop_in_flight(void *ctx)
+{
+	struct in_flight *f = ctx;
+
+	if (f->calls++ == 0)
+		put_series(f->st, 3000000, 40);
+	return 0;
+}
+
+/* The text of the n-th drop event (0: first), in seq order. */
+static char *drop_text(const char *path, int n)
+{
+	char *sql = util_printf("SELECT text FROM events WHERE what = 'drop' ORDER BY seq"
+				" LIMIT 1 OFFSET %d", n);
+	char *t = db_text(path, sql);
+
+	free(sql);
+	return t;
+}
+
+/*
+ * Every drop event names its own samples: those dropped while the writer
+ * commits the previous drop event, and a second disk-full episode later,
+ * each get their count and their own time range (issue 15 item 7).
+ */
+static void test_drop_ranges(void **state)
+{
+	char *path = tpath("drop-ranges.db"), *cause = NULL, *t;
+	struct in_flight f = { NULL, 0 };
+	struct store_stats ss;
+	struct store *st;
+
+	(void)state;
+	setenv("PHASOR_STORE_MAX_PAGES", "1", 1);
+	st = open_store(path, 1500, 1000, 20);
+	unsetenv("PHASOR_STORE_MAX_PAGES");
+	f.st = st;
+	store_debug_on_commit(st, drop_in_flight, &f);
+	put_series(st, 1000000, 1000);
+	assert_int_equal(store_start(st, &cause), 0);
+	wait_state(st, STORE_FULL, 5000);
+	/* Episode 1: 500 fit, 300 dropped (times 2000500..2000799). */
+	put_series(st, 2000000, 800);
+	assert_int_equal(stats(st).dropped, 300);
+	store_debug_set_max_pages(st, 1000000);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	/* 40 more were dropped inside the transaction that ended the outage. */
+	assert_true(f.calls > 0);
+	ss = stats(st);
+	assert_int_equal(ss.dropped, 340);
+	assert_int_equal(ss.written, 1500);
+
+	/* Episode 2: no growth again; 1500 queue, 200 dropped (4001500..4001699). */
+	store_debug_on_commit(st, NULL, NULL);
+	store_debug_set_max_pages(st, 1);
+	put_series(st, 4000000, 1000);
+	wait_state(st, STORE_FULL, 5000);
+	put_series(st, 4001000, 700);
+	assert_int_equal(stats(st).dropped, 540);
+	store_debug_set_max_pages(st, 1000000);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	ss = stats(st);
+	assert_int_equal(ss.written, 3000);
+	assert_int_equal(ss.dropped, 540);
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(reader_count(path, &all), 3000);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE what = 'drop'"), 3);
+	t = drop_text(path, 0);
+	assert_string_equal(t, "300 samples dropped (memory queue full at 1500 samples); sample"
+			       " times 1970-01-01T00:00:02.000Z to 1970-01-01T00:00:02.000Z");
+	free(t);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1"), 2000500);
+	t = drop_text(path, 1);
+	assert_string_equal(t, "40 samples dropped (memory queue full at 1500 samples); sample"
+			       " times 1970-01-01T00:00:03.000Z to 1970-01-01T00:00:03.000Z");
+	free(t);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1 OFFSET 1"), 3000000);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1 OFFSET 2"), 4001500);
+	t = drop_text(path, 2);
+	assert_non_null(strstr(t, "200 samples dropped"));
+	free(t);
+	free(path);
+}
+
 static void test_reader_filters(void **state)
 {
 	/* 2 meters x 2 quantities x 10 times (t = 0..9 s). */
@@ -1726,6 +1824,7 @@ int main(void)
 		cmocka_unit_test(test_queue_max),
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_drop_ranges),
 		cmocka_unit_test(test_reader_filters),
 		cmocka_unit_test(test_reader_first_good),
 		cmocka_unit_test(test_events),
