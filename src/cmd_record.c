@@ -113,10 +113,11 @@ static void log_summary(struct hub *h, const char *prefix)
 			 sync_state_name(ys.state), ys.backlog, ys.forwarded);
 	}
 	log_info("%s: %" PRIu64 " samples, %zu/%zu links up, mqtt %" PRIu64 " received %" PRIu64
-		 " rejected, queue %zu (max %zu), buffer %s%s: %" PRIu64 " written, %zu queued, %" PRIu64
-		 " dropped%s",
+		 " rejected, queue %zu (max %zu), buffer %s%s: %" PRIu64 " written, %zu queued, "
+		 "%" PRIu64 " dropped%s",
 		 prefix, hs.samples, up, n, received, rejected, hs.queue_depth, hs.queue_high_water,
-		 store_state_name(ss.state), replaced, ss.written, ss.queued, ss.dropped, sync_part);
+		 store_state_name(ss.state), replaced, ss.written, ss.queued, ss.dropped,
+		 sync_part);
 }
 
 int record_run(struct config *cfg, const struct record_opts *o)

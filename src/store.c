@@ -442,7 +442,8 @@ static int check_access(const char *path, char **cause)
 			*slash = '\0';
 		if (access(slash != NULL ? dir : ".", W_OK | X_OK) < 0) {
 			set_cause(cause, "cannot create files in %s (the buffer %s and its -wal and"
-				  " -shm files): %s", slash != NULL ? dir : ".", path, strerror(errno));
+				  " -shm files): %s",
+				  slash != NULL ? dir : ".", path, strerror(errno));
 			free(dir);
 			return -1;
 		}
@@ -772,7 +773,8 @@ static int check_pages(sqlite3 *db, const char *path, long limit_ms, char **caus
 	if (first != NULL) {
 		char safe[160];
 
-		set_cause(cause, "%s is damaged (%s)", path, util_sanitize(safe, sizeof(safe), first));
+		util_sanitize(safe, sizeof(safe), first);
+		set_cause(cause, "%s is damaged (%s)", path, safe);
 		free(first);
 		return -2;
 	}
@@ -1003,8 +1005,8 @@ static int seed_fresh(sqlite3 *db, const char *path, const struct salvage *v, co
 			rc = run1(db, "UPDATE meta SET value = ?1 WHERE key = 'samples.last_seq'",
 				  v->samples_seq, NULL);
 		if (rc == SQLITE_OK && v->alarms_seq > 0)
-			rc = run1(db, "INSERT INTO sqlite_sequence(name, seq) VALUES('alarm_events', ?1)",
-				  v->alarms_seq, NULL);
+			rc = run1(db, "INSERT INTO sqlite_sequence(name, seq)"
+				  " VALUES('alarm_events', ?1)", v->alarms_seq, NULL);
 		/* Its newest session, so that new session ids follow it. */
 		if (rc == SQLITE_OK && v->session[0] != NULL) {
 			rc = sqlite3_prepare_v2(db, "INSERT INTO sessions(" SESSION_COLUMNS ")"
@@ -1021,9 +1023,9 @@ static int seed_fresh(sqlite3 *db, const char *path, const struct salvage *v, co
 		rc = run1(db, "UPDATE meta SET value = ?1 WHERE key = 'events.last_seq'",
 			  v->events_seq + 1, NULL);
 	if (rc == SQLITE_OK)
-		rc = run1(db, "INSERT INTO events(seq, t_us, source, what, text) VALUES((SELECT value"
-			  " FROM meta WHERE key = 'events.last_seq'), ?1, 'store', 'buffer-replaced', ?2)",
-			  util_now_us(), text);
+		rc = run1(db, "INSERT INTO events(seq, t_us, source, what, text)"
+			  " VALUES((SELECT value FROM meta WHERE key = 'events.last_seq'), ?1,"
+			  " 'store', 'buffer-replaced', ?2)", util_now_us(), text);
 	if (rc == SQLITE_OK)
 		rc = exec(db, "COMMIT");
 	if (rc != SQLITE_OK) {
@@ -1145,8 +1147,8 @@ static void destroy(struct store *st)
 /* Open st->path for writing (creating it) into st->db. 0, or -1 with *cause. */
 static int open_rw(struct store *st, char **cause)
 {
-	int rc = sqlite3_open_v2(st->path, &st->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
 
 	if (rc != SQLITE_OK) {
 		char why[256];
@@ -1196,8 +1198,8 @@ static int replace_damaged(struct store *st, const struct stat *opened, const ch
 		free(because);
 		return -1;
 	}
-	log_error("store: %s; moved it to %s (with its -wal and -shm) and recording into a new"
-		  " %s (%s). Nothing was deleted. What is still readable: phasor export --db %s"
+	log_error("store: %s; moved it to %s (with its -wal and -shm), and a new %s takes its"
+		  " place (%s). Nothing was deleted. What is still readable: phasor export --db %s"
 		  " (it stops at the first damaged page), or sqlite3 .dump; see \"A damaged"
 		  " buffer\" in docs/buffer.md",
 		  why, moved, st->path,

@@ -79,7 +79,7 @@ t_no_sanitizer_errors "$T/record.log"
 moved=$(ls "$T" | grep '^buffer\.db\.corrupt-[0-9]\{8\}T[0-9]\{6\}Z$')
 [ -n "$moved" ] || t_fail "the damaged file was not moved aside: $(ls "$T")"
 moved="$T/$moved"
-grep -q "error: store: $db is damaged (.*); moved it to $moved (with its -wal and -shm) and recording into a new $db (the console id and its seq counters go on)" "$T/record.log" ||
+grep -q "error: store: $db is damaged (.*); moved it to $moved (with its -wal and -shm), and a new $db takes its place (the console id and its seq counters go on)" "$T/record.log" ||
 	t_fail "no error naming both files: $(grep store "$T/record.log" | head -3)"
 t_ok "said: $(grep -o 'is damaged ([^;]*' "$T/record.log")"
 grep -q "record: stopped: .* buffer ok (new file; damaged buffer moved to $moved): " "$T/record.log" ||
