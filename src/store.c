@@ -797,6 +797,12 @@ struct salvage {
 	char console_id[96];      /* "" when not kept */
 	int64_t samples_seq, events_seq, alarms_seq;
 	sqlite3_value *session[10]; /* its newest sessions row; [0] NULL when none */
+	/* The MQTT intake marks (meta "intake.SLOT", src/intake.c): the journal
+	 * beside the buffer stays, and its records up to the mark are in the
+	 * damaged file, so they must not be decoded again into the new one. */
+	char intake_key[16][24];
+	int64_t intake_mark[16];
+	size_t nintake;
 };
 
 #define SESSION_COLUMNS "id, start_us, end_us, host, pid, mode, config_path, config_digest," \
@@ -861,6 +867,17 @@ static void salvage_read(sqlite3 *db, struct salvage *v)
 		ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
 	} else {
 		ok = false;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key LIKE 'intake.%'", -1, &s,
+			       NULL) == SQLITE_OK) {
+		while (v->nintake < UTIL_ARRAY_LEN(v->intake_mark) && sqlite3_step(s) == SQLITE_ROW &&
+		       sqlite3_column_text(s, 0) != NULL) {
+			util_strlcpy(v->intake_key[v->nintake], (const char *)sqlite3_column_text(s, 0),
+				     sizeof(v->intake_key[0]));
+			v->intake_mark[v->nintake++] = sqlite3_column_int64(s, 1);
+		}
 	}
 	sqlite3_finalize(s);
 	if (!ok) {
@@ -1019,6 +1036,9 @@ static int seed_fresh(sqlite3 *db, const char *path, const struct salvage *v, co
 			sqlite3_finalize(s);
 		}
 	}
+	for (i = 0; rc == SQLITE_OK && i < v->nintake; i++)
+		rc = run1(db, "INSERT INTO meta(key, value) VALUES(?2, ?1)", v->intake_mark[i],
+			  v->intake_key[i]);
 	if (rc == SQLITE_OK)
 		rc = run1(db, "UPDATE meta SET value = ?1 WHERE key = 'events.last_seq'",
 			  v->events_seq + 1, NULL);

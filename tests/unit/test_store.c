@@ -1313,6 +1313,8 @@ static long damaged_buffer(const char *path, char *id, size_t idsz, int64_t *las
 	}
 	*last_seq = db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'");
 	assert_int_equal(*last_seq, 20000);
+	/* MQTT intake marks of two journal slots (src/intake.c). */
+	db_exec(path, "INSERT INTO meta(key, value) VALUES('intake.0', 1234), ('intake.3', 77)");
 	pages = (long)db_int(path, "PRAGMA page_count");
 	assert_true(pages > 40);
 	damage_pages(path, pages / 2, 4);
@@ -1404,6 +1406,9 @@ static void test_damaged_replaced(void **state)
 	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), last + 10);
 	assert_int_equal(db_int(path, "SELECT seq FROM alarm_events WHERE id = 'c1:2'"), 2);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sessions WHERE id IN (2, 3)"), 2);
+	/* The intake journal's records up to the marks are in the damaged file. */
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'intake.0'"), 1234);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'intake.3'"), 77);
 	t = db_text(path, "SELECT value FROM identity WHERE key = 'console_id'");
 	assert_string_equal(t, id);
 	free(t);
