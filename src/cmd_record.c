@@ -94,7 +94,7 @@ static void log_summary(struct hub *h, const char *prefix)
 	struct source_link links[64];
 	size_t n, i, up = 0;
 	uint64_t rejected = 0, received = 0;
-	char sync_part[128] = "";
+	char sync_part[128] = "", replaced[600] = "";
 	size_t k;
 
 	hub_get_stats(h, &hs);
@@ -108,6 +108,10 @@ static void log_summary(struct hub *h, const char *prefix)
 	}
 	if (hub_store(h) != NULL) {
 		store_get_stats(hub_store(h), &ss);
+		/* A damaged buffer moved aside at start: the summaries say so. */
+		if (store_open_notice(hub_store(h))[0] != '\0')
+			snprintf(replaced, sizeof(replaced), " (new file; %s)",
+				 store_open_notice(hub_store(h)));
 	} else {
 		memset(&ss, 0, sizeof(ss));
 	}
@@ -119,10 +123,11 @@ static void log_summary(struct hub *h, const char *prefix)
 			 sync_state_name(ys.state), ys.backlog, ys.forwarded);
 	}
 	log_info("%s: %" PRIu64 " samples, %zu/%zu links up, mqtt %" PRIu64 " received %" PRIu64
-		 " rejected, queue %zu (max %zu), buffer %s: %" PRIu64 " written, %zu queued, %" PRIu64
-		 " dropped%s",
+		 " rejected, queue %zu (max %zu), buffer %s%s: %" PRIu64 " written, %zu queued, "
+		 "%" PRIu64 " dropped%s",
 		 prefix, hs.samples, up, n, received, rejected, hs.queue_depth, hs.queue_high_water,
-		 store_state_name(ss.state), ss.written, ss.queued, ss.dropped, sync_part);
+		 store_state_name(ss.state), replaced, ss.written, ss.queued, ss.dropped,
+		 sync_part);
 }
 
 int record_run(struct config *cfg, const struct record_opts *o)

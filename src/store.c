@@ -57,6 +57,8 @@
 #define ALARMS_PER_BATCH 4096
 #define DROP_LOG_INTERVAL_US 10000000
 #define BATCH_ROWS_MAX 1000000
+#define CHECK_MS 2000                  /* PRAGMA quick_check at open, at most */
+#define LOCK_ASIDE_MS 1000             /* waiting for the lock to move a damaged file */
 
 /* ---- schema ---- */
 
@@ -268,6 +270,7 @@ struct store {
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
 	size_t nmeters;
 	int64_t session_id;
+	char *notice;             /* store_open_notice; NULL: none */
 
 	pthread_t thread;
 	bool started, stopped;
@@ -390,8 +393,99 @@ static char *format_time(int64_t t_us, char *buf, size_t size)
 }
 
 /*
+ * sqlite3_errmsg, and the operating system's reason when SQLite failed on a
+ * system call ("unable to open database file: Permission denied"). Into buf.
+ */
+static const char *db_errmsg(sqlite3 *db, char *buf, size_t size)
+{
+	int ext = sqlite3_extended_errcode(db), code = ext & 0xff, sys = sqlite3_system_errno(db);
+
+	if (ext == SQLITE_READONLY_DIRECTORY)
+		snprintf(buf, size, "its -shm file is missing and its directory is not writable"
+			 " (SQLite needs one or the other to read a WAL file)");
+	else if (sys != 0 && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR ||
+			      code == SQLITE_READONLY))
+		snprintf(buf, size, "%s: %s", sqlite3_errmsg(db), strerror(sys));
+	else
+		snprintf(buf, size, "%s", sqlite3_errmsg(db));
+	return buf;
+}
+
+/*
+ * Before SQLite opens the buffer for writing: the file and its -wal and
+ * -shm must be readable and writable by this user, and their directory
+ * writable when one of them is still to be created (SQLite would say
+ * only "unable to open database file", or open the file read-only).
+ * 0, or -1 with *cause naming the file and the system's reason.
+ */
+static int check_access(const char *path, char **cause)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	bool create = false;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(suffix); i++) {
+		char *name = util_printf("%s%s", path, suffix[i]);
+		int rc = access(name, F_OK);
+
+		if (rc == 0) {
+			rc = access(name, R_OK | W_OK);
+		} else if (errno == ENOENT) {
+			create = true;
+			rc = 0;
+		}
+		if (rc < 0) {
+			set_cause(cause, "cannot open %s for writing: %s", name, strerror(errno));
+			free(name);
+			return -1;
+		}
+		free(name);
+	}
+	if (create) {
+		char *dir = util_strdup(path), *slash = strrchr(dir, '/');
+
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		if (access(slash != NULL ? dir : ".", W_OK | X_OK) < 0) {
+			set_cause(cause, "cannot create files in %s (the buffer %s and its -wal and"
+				  " -shm files): %s",
+				  slash != NULL ? dir : ".", path, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		free(dir);
+	}
+	return 0;
+}
+
+/*
+ * Whether the file's first 100 bytes (the SQLite header) say it is a phasor
+ * buffer: the magic string and application_id "PHSR" at offset 68. Read
+ * directly, for a file too damaged for SQLite to read even its header.
+ */
+static bool buffer_header(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[100];
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	if (f == NULL)
+		return false;
+	yes = fread(h, 1, sizeof(h), f) == sizeof(h) && memcmp(h, magic, sizeof(magic)) == 0 &&
+	      ((uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71]) ==
+		      (uint32_t)STORE_APP_ID;
+	fclose(f);
+	return yes;
+}
+
+/*
  * Check that the file is an SQLite database that this binary can use and
- * return its user_version. Nothing is written.
+ * return its user_version. Nothing is written. -1 with *cause when it
+ * cannot be used, -2 with *cause when it is a phasor buffer that SQLite
+ * finds damaged (SQLITE_CORRUPT).
  */
 static int check_file(sqlite3 *db, const char *path, int64_t *version, char **cause)
 {
@@ -407,8 +501,14 @@ static int check_file(sqlite3 *db, const char *path, int64_t *version, char **ca
 		rc = query_int(db, "PRAGMA application_id", &app);
 	if (rc == SQLITE_OK)
 		rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
+	if ((rc & 0xff) == SQLITE_CORRUPT && buffer_header(path)) {
+		set_cause(cause, "%s is damaged (%s)", path, sqlite3_errmsg(db));
+		return -2;
+	}
 	if (rc != SQLITE_OK) {
-		set_cause(cause, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		char why[256];
+
+		set_cause(cause, "cannot read %s: %s", path, db_errmsg(db, why, sizeof(why)));
 		return -1;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
@@ -596,6 +696,375 @@ static int set_max_pages(sqlite3 *db, long pages)
 	return exec(db, sql);
 }
 
+/* ---- a damaged buffer (docs/buffer.md, "A damaged buffer") ---- */
+
+/*
+ * Stops a PRAGMA quick_check at its deadline: the b-tree part of the check
+ * is one step of SQLite's program, which a progress handler cannot stop
+ * but sqlite3_interrupt can. Interrupts again every 1 ms until done, in
+ * case the statement had not started yet.
+ */
+struct watchdog {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	sqlite3 *db;
+	int64_t deadline;         /* util_mono_us */
+	bool done;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->done) {
+		int64_t now = util_mono_us(), at = now < w->deadline ? w->deadline : now + 1000;
+		struct timespec ts;
+
+		if (now >= w->deadline)
+			sqlite3_interrupt(w->db);
+		ts.tv_sec = (time_t)(at / 1000000);
+		ts.tv_nsec = (long)(at % 1000000) * 1000;
+		pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/*
+ * PRAGMA quick_check on the whole file (pages, b-trees, WAL content
+ * included), stopped after limit_ms: a huge file is then not checked fully,
+ * which is logged, and the open goes on. 0 (sound or not fully checked),
+ * -2 with *cause when damaged, -1 with *cause when the check itself failed.
+ */
+static int check_pages(sqlite3 *db, const char *path, long limit_ms, char **cause)
+{
+	struct watchdog w = { .db = db, .deadline = util_mono_us() + (int64_t)limit_ms * 1000 };
+	pthread_condattr_t ca;
+	pthread_t thread;
+	sqlite3_stmt *s = NULL;
+	char *first = NULL;
+	bool watching;
+	int rc;
+
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	watching = pthread_create(&thread, NULL, watchdog_main, &w) == 0;
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+
+			if (t != NULL && strncmp(t, "*** ", 4) == 0 && strchr(t, '\n') != NULL)
+				t = strchr(t, '\n') + 1; /* "*** in database main ***\n" */
+			if (t == NULL || strcmp(t, "ok") != 0)
+				first = util_strdup(t != NULL ? t : "?");
+			rc = SQLITE_OK;
+		}
+	}
+	if ((rc & 0xff) == SQLITE_CORRUPT)
+		first = util_strdup(sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	if (watching) {
+		pthread_mutex_lock(&w.lock);
+		w.done = true;
+		pthread_cond_signal(&w.cond);
+		pthread_mutex_unlock(&w.lock);
+		pthread_join(thread, NULL);
+	}
+	pthread_cond_destroy(&w.cond);
+	pthread_mutex_destroy(&w.lock);
+	if (first != NULL) {
+		char safe[160];
+
+		util_sanitize(safe, sizeof(safe), first);
+		set_cause(cause, "%s is damaged (%s)", path, safe);
+		free(first);
+		return -2;
+	}
+	if (rc == SQLITE_INTERRUPT) {
+		log_warn("store: %s: integrity check stopped after %ld ms (a large file):"
+			 " not checked fully", path, limit_ms);
+		return 0;
+	}
+	if (rc != SQLITE_OK) {
+		char why[256];
+
+		set_cause(cause, "cannot check %s: %s", path, db_errmsg(db, why, sizeof(why)));
+		return -1;
+	}
+	return 0;
+}
+
+/* What could be read from a damaged buffer before it was moved aside. */
+struct salvage {
+	char console_id[96];      /* "" when not kept */
+	int64_t samples_seq, events_seq, alarms_seq;
+	sqlite3_value *session[10]; /* its newest sessions row; [0] NULL when none */
+	/* The MQTT intake marks (meta "intake.SLOT", src/intake.c): the journal
+	 * beside the buffer stays, and its records up to the mark are in the
+	 * damaged file, so they must not be decoded again into the new one. */
+	char intake_key[16][24];
+	int64_t intake_mark[16];
+	size_t nintake;
+};
+
+#define SESSION_COLUMNS "id, start_us, end_us, host, pid, mode, config_path, config_digest," \
+			" config_text, version"
+
+static void salvage_free(struct salvage *v)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(v->session); i++) {
+		sqlite3_value_free(v->session[i]);
+		v->session[i] = NULL;
+	}
+}
+
+/* A query's single integer into *out; false when it cannot be read. */
+static bool salvage_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	return query_int(db, sql, out) == SQLITE_OK;
+}
+
+/*
+ * The console id and the seq counters of the damaged file, so that the new
+ * file goes on where it stopped: the central database keys samples on
+ * (console, seq, time) and skips seqs at or below its watermark. The id is
+ * kept only when every counter (samples, alarm journal, sessions) was read;
+ * otherwise the new file gets a new console id, safe from collisions.
+ */
+static void salvage_read(sqlite3 *db, struct salvage *v)
+{
+	int64_t n = 0;
+	sqlite3_stmt *s = NULL;
+	bool ok = true;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	if (sqlite3_prepare_v2(db, "SELECT value FROM identity WHERE key = 'console_id'", -1, &s,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		util_strlcpy(v->console_id, (const char *)sqlite3_column_text(s, 0),
+			     sizeof(v->console_id));
+	sqlite3_finalize(s);
+	s = NULL;
+	/* The meta counter is the authority (max(seq) falls after pruning). */
+	ok = salvage_int(db, "SELECT value FROM meta WHERE key = 'samples.last_seq'",
+			 &v->samples_seq) && v->samples_seq > 0;
+	if (salvage_int(db, "SELECT max(seq) FROM samples", &n) && n > v->samples_seq)
+		v->samples_seq = n;
+	if (!salvage_int(db, "SELECT value FROM meta WHERE key = 'events.last_seq'",
+			 &v->events_seq))
+		v->events_seq = 0;
+	if (salvage_int(db, "SELECT max(seq) FROM events", &n) && n > v->events_seq)
+		v->events_seq = n;
+	ok = ok && salvage_int(db, "SELECT coalesce((SELECT seq FROM sqlite_sequence"
+				   " WHERE name = 'alarm_events'), 0)", &v->alarms_seq);
+	if (ok && sqlite3_prepare_v2(db, "SELECT " SESSION_COLUMNS " FROM sessions"
+				     " ORDER BY id DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		int rc = sqlite3_step(s);
+
+		for (i = 0; rc == SQLITE_ROW && i < UTIL_ARRAY_LEN(v->session); i++)
+			v->session[i] = sqlite3_value_dup(sqlite3_column_value(s, (int)i));
+		ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	} else {
+		ok = false;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key LIKE 'intake.%'", -1, &s,
+			       NULL) == SQLITE_OK) {
+		while (v->nintake < UTIL_ARRAY_LEN(v->intake_mark) && sqlite3_step(s) == SQLITE_ROW &&
+		       sqlite3_column_text(s, 0) != NULL) {
+			util_strlcpy(v->intake_key[v->nintake], (const char *)sqlite3_column_text(s, 0),
+				     sizeof(v->intake_key[0]));
+			v->intake_mark[v->nintake++] = sqlite3_column_int64(s, 1);
+		}
+	}
+	sqlite3_finalize(s);
+	if (!ok) {
+		v->console_id[0] = '\0';
+		salvage_free(v);
+	}
+}
+
+/*
+ * Move the damaged buffer and its -wal and -shm aside, as
+ * PATH.corrupt-YYYYmmddTHHMMSSZ (-wal, -shm: the names SQLite pairs), under
+ * an exclusive lock on the file. Refused when another process has the file
+ * open: it would go on writing into the moved file and, when it closes,
+ * delete the -wal of the new one by name. Nothing is deleted; the moved
+ * file is left byte for byte as it was (no checkpoint on close). Closes
+ * *db. 0 with *moved (caller frees), or -1 with *cause.
+ */
+static int move_aside(sqlite3 **db, const char *path, const struct stat *opened, char **moved,
+		      char **cause)
+{
+	static const char *const suffix[] = { "-wal", "-shm", "" }; /* the file last */
+	char stamp[32], *base = NULL;
+	struct stat now;
+	struct tm tm;
+	time_t t = time(NULL);
+	size_t i, done = 0;
+	int rc, n;
+
+	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_busy_timeout(*db, LOCK_ASIDE_MS);
+	rc = exec(*db, "PRAGMA locking_mode = EXCLUSIVE");
+	if (rc == SQLITE_OK)
+		rc = exec(*db, "BEGIN EXCLUSIVE");
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		set_cause(cause, "another process has it open (phasor record, sync or a console):"
+			  " stop it and start again, so that the file can be moved aside");
+		goto out;
+	}
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "SQLite cannot even lock it (%s): move it aside by hand (with"
+			  " its -wal and -shm) while no phasor uses it, then start again",
+			  sqlite3_errmsg(*db));
+		goto out;
+	}
+	if (stat(path, &now) < 0 || now.st_dev != opened->st_dev || now.st_ino != opened->st_ino) {
+		set_cause(cause, "the file was replaced while it was checked: start again");
+		goto out;
+	}
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (n = 1; n < 100; n++) {
+		bool taken = false;
+
+		free(base);
+		base = n == 1 ? util_printf("%s.corrupt-%s", path, stamp)
+			      : util_printf("%s.corrupt-%s-%d", path, stamp, n);
+		for (i = 0; i < UTIL_ARRAY_LEN(suffix) && !taken; i++) {
+			char *name = util_printf("%s%s", base, suffix[i]);
+
+			taken = access(name, F_OK) == 0 || errno != ENOENT;
+			free(name);
+		}
+		if (!taken)
+			break;
+	}
+	for (i = 0; n < 100 && i < UTIL_ARRAY_LEN(suffix); i++) {
+		char *from = util_printf("%s%s", path, suffix[i]);
+		char *to = util_printf("%s%s", base, suffix[i]);
+
+		rc = rename(from, to);
+		if (rc < 0 && (errno != ENOENT || suffix[i][0] == '\0')) {
+			set_cause(cause, "cannot rename it to %s: %s", to, strerror(errno));
+			free(from);
+			free(to);
+			break;
+		}
+		done = i + 1;
+		free(from);
+		free(to);
+	}
+	if (n >= 100) {
+		set_cause(cause, "no free name %s.corrupt-%s-N to move it to", path, stamp);
+	} else if (done < UTIL_ARRAY_LEN(suffix)) {
+		/* Put back what moved: the file and its -wal must stay together. */
+		while (done-- > 0) {
+			char *from = util_printf("%s%s", base, suffix[done]);
+			char *to = util_printf("%s%s", path, suffix[done]);
+
+			if (rename(from, to) < 0 && errno != ENOENT)
+				log_error("store: cannot rename %s back to %s: %s", from, to,
+					  strerror(errno));
+			free(from);
+			free(to);
+		}
+	} else {
+		*moved = base;
+		base = NULL;
+	}
+out:
+	free(base);
+	if (!sqlite3_get_autocommit(*db))
+		exec(*db, "ROLLBACK");
+	sqlite3_close_v2(*db);
+	*db = NULL;
+	return *moved != NULL ? 0 : -1;
+}
+
+/* One statement with ?1 = n and ?2 = text (when it has them), stepped once. */
+static int run1(sqlite3 *db, const char *sql, int64_t n, const char *text)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, n);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+}
+
+/*
+ * In the new file (migrated, empty): the damaged one's console id and
+ * counters (salvage_read), and an event saying what happened. 0, or -1
+ * with *cause.
+ */
+static int seed_fresh(sqlite3 *db, const char *path, const struct salvage *v, const char *text,
+		      char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc;
+
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK && v->console_id[0] != '\0') {
+		rc = run1(db, "INSERT INTO identity(key, value) VALUES('console_id', ?2)", 0,
+			  v->console_id);
+		if (rc == SQLITE_OK)
+			rc = run1(db, "UPDATE meta SET value = ?1 WHERE key = 'samples.last_seq'",
+				  v->samples_seq, NULL);
+		if (rc == SQLITE_OK && v->alarms_seq > 0)
+			rc = run1(db, "INSERT INTO sqlite_sequence(name, seq)"
+				  " VALUES('alarm_events', ?1)", v->alarms_seq, NULL);
+		/* Its newest session, so that new session ids follow it. */
+		if (rc == SQLITE_OK && v->session[0] != NULL) {
+			rc = sqlite3_prepare_v2(db, "INSERT INTO sessions(" SESSION_COLUMNS ")"
+						" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+						-1, &s, NULL);
+			for (i = 0; rc == SQLITE_OK && i < UTIL_ARRAY_LEN(v->session); i++)
+				rc = sqlite3_bind_value(s, (int)i + 1, v->session[i]);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+			sqlite3_finalize(s);
+		}
+	}
+	for (i = 0; rc == SQLITE_OK && i < v->nintake; i++)
+		rc = run1(db, "INSERT INTO meta(key, value) VALUES(?2, ?1)", v->intake_mark[i],
+			  v->intake_key[i]);
+	if (rc == SQLITE_OK)
+		rc = run1(db, "UPDATE meta SET value = ?1 WHERE key = 'events.last_seq'",
+			  v->events_seq + 1, NULL);
+	if (rc == SQLITE_OK)
+		rc = run1(db, "INSERT INTO events(seq, t_us, source, what, text)"
+			  " VALUES((SELECT value FROM meta WHERE key = 'events.last_seq'), ?1,"
+			  " 'store', 'buffer-replaced', ?2)", util_now_us(), text);
+	if (rc == SQLITE_OK)
+		rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: starting the new buffer: %s", path, sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			exec(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- open / close ---- */
 
 static int prepare(struct store *st, char **cause)
@@ -699,7 +1168,77 @@ static void destroy(struct store *st)
 	free(st->wev);
 	free(st->wal);
 	free(st->path);
+	free(st->notice);
 	free(st);
+}
+
+/* Open st->path for writing (creating it) into st->db. 0, or -1 with *cause. */
+static int open_rw(struct store *st, char **cause)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
+
+	if (rc != SQLITE_OK) {
+		char why[256];
+
+		set_cause(cause, "cannot open %s: %s", st->path,
+			  st->db ? db_errmsg(st->db, why, sizeof(why)) : sqlite3_errstr(rc));
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, OPEN_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+/* The time PRAGMA quick_check may take at open (PHASOR_STORE_CHECK_MS). */
+static long check_limit_ms(void)
+{
+	const char *env = getenv("PHASOR_STORE_CHECK_MS");
+	long ms;
+
+	if (env == NULL || *env == '\0')
+		return CHECK_MS;
+	if (util_parse_long(env, 0, 86400000L, &ms) < 0) {
+		log_warn("store: PHASOR_STORE_CHECK_MS: not a number of milliseconds: '%s'", env);
+		return CHECK_MS;
+	}
+	return ms;
+}
+
+/*
+ * st->db is a damaged buffer (why says how): read what can be kept from it
+ * (salvage_read), move it aside (move_aside), say so, and open a new file
+ * at st->path into st->db. The new file's first event is *text (caller
+ * frees), seeded with *v by seed_fresh once migrated. 0, or -1 with
+ * *cause (the damaged file is then left where it is).
+ */
+static int replace_damaged(struct store *st, const struct stat *opened, const char *why,
+			   struct salvage *v, char **text, char **cause)
+{
+	char *moved = NULL, *because = NULL;
+	bool kept;
+
+	salvage_read(st->db, v);
+	kept = v->console_id[0] != '\0';
+	if (move_aside(&st->db, st->path, opened, &moved, &because) < 0) {
+		set_cause(cause, "%s; phasor does not write into a damaged buffer, and %s", why,
+			  because != NULL ? because : "?");
+		free(because);
+		return -1;
+	}
+	log_error("store: %s; moved it to %s (with its -wal and -shm), and a new %s takes its"
+		  " place (%s). Nothing was deleted. What is still readable: phasor export --db %s"
+		  " (it stops at the first damaged page), or sqlite3 .dump; see \"A damaged"
+		  " buffer\" in docs/buffer.md",
+		  why, moved, st->path,
+		  kept ? "the console id and its seq counters go on"
+		       : "with a new console id: the damaged file's counters cannot be read",
+		  moved);
+	*text = util_printf("%s; it was moved to %s and this file continues it (%s)", why, moved,
+			    kept ? "same console id and seq counters" : "new console id");
+	st->notice = util_printf("damaged buffer moved to %s", moved);
+	free(moved);
+	return open_rw(st, cause);
 }
 
 struct store *store_open(const char *path, size_t queue_max, int batch_rows, int commit_ms,
@@ -709,10 +1248,13 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	pthread_condattr_t ca;
 	int64_t version = 0;
 	const char *env;
-	char mode[16] = "";
+	char mode[16] = "", *why = NULL, *text = NULL;
+	struct salvage salvage;
+	struct stat opened;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, damaged;
 
+	memset(&salvage, 0, sizeof(salvage));
 	st->path = util_strdup(path);
 	st->queue_max = queue_max;
 	st->batch_rows = batch_rows < 1 ? 1 : batch_rows > BATCH_ROWS_MAX ? BATCH_ROWS_MAX
@@ -740,18 +1282,26 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		set_cause(cause, "cannot create the directory of %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (check_access(path, cause) < 0)
+		goto fail;
 	pthread_once(&sqlite_once, sqlite_setup);
-	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		set_cause(cause, "cannot open %s: %s", path,
-			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	if (stat(path, &opened) < 0)
+		memset(&opened, 0, sizeof(opened));
+	if (open_rw(st, cause) < 0)
+		goto fail;
+	damaged = check_file(st->db, path, &version, &why);
+	if (damaged == 0 && version > 0)
+		damaged = check_pages(st->db, path, check_limit_ms(), &why);
+	if (damaged == -2) {
+		if (replace_damaged(st, &opened, why, &salvage, &text, cause) < 0)
+			goto fail;
+		version = 0;
+		if (check_file(st->db, path, &version, cause) < 0)
+			goto fail;
+	} else if (damaged < 0) {
+		set_cause(cause, "%s", why);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, OPEN_BUSY_TIMEOUT_MS);
-	if (check_file(st->db, path, &version, cause) < 0)
-		goto fail;
 
 	/* journal_mode answers with the mode now in force. */
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
@@ -774,6 +1324,8 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		goto fail;
 	if (sync_quantities(st->db, path, cause) < 0)
 		goto fail;
+	if (text != NULL && seed_fresh(st->db, path, &salvage, text, cause) < 0)
+		goto fail;
 	if (load_identity(st, cause) < 0)
 		goto fail;
 	env = getenv("PHASOR_STORE_MAX_PAGES");
@@ -789,8 +1341,14 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	}
 	if (prepare(st, cause) < 0)
 		goto fail;
+	salvage_free(&salvage);
+	free(why);
+	free(text);
 	return st;
 fail:
+	salvage_free(&salvage);
+	free(why);
+	free(text);
 	destroy(st);
 	return NULL;
 }
@@ -807,6 +1365,11 @@ void store_close(struct store *st)
 const char *store_console_id(const struct store *st)
 {
 	return st->console_id;
+}
+
+const char *store_open_notice(const struct store *st)
+{
+	return st->notice != NULL ? st->notice : "";
 }
 
 int64_t store_session_id(const struct store *st)
@@ -965,6 +1528,25 @@ int store_begin_session(struct store *st, const struct config *cfg, const char *
 
 /* ---- producers ---- */
 
+/*
+ * n more dropped samples, with sample times lo..hi, for the next drop event
+ * (under st->lock). The range starts afresh once the writer has taken the
+ * pending drops for its transaction (write_batch).
+ */
+static void drop_note(struct store *st, uint64_t n, int64_t lo, int64_t hi)
+{
+	if (n == 0)
+		return;
+	if (st->drop_pending == 0) {
+		st->drop_first_us = lo;
+		st->drop_last_us = hi;
+	} else {
+		st->drop_first_us = lo < st->drop_first_us ? lo : st->drop_first_us;
+		st->drop_last_us = hi > st->drop_last_us ? hi : st->drop_last_us;
+	}
+	st->drop_pending += n;
+}
+
 void store_put_samples(struct store *st, const struct sample *s, size_t n)
 {
 	struct chunk *c;
@@ -1004,15 +1586,8 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 					hi = s[i].t_us > hi ? s[i].t_us : hi;
 				}
 		}
-		if (st->drop_pending == 0) {
-			st->drop_first_us = lo;
-			st->drop_last_us = hi;
-		} else {
-			st->drop_first_us = lo < st->drop_first_us ? lo : st->drop_first_us;
-			st->drop_last_us = hi > st->drop_last_us ? hi : st->drop_last_us;
-		}
+		drop_note(st, lost, lo, hi);
 		st->dropped += lost;
-		st->drop_pending += lost;
 		dropped_total = st->dropped;
 		if (st->drop_log_at == 0 || now - st->drop_log_at >= DROP_LOG_INTERVAL_US) {
 			st->drop_log_at = now;
@@ -1249,6 +1824,11 @@ void store_debug_set_max_pages(struct store *st, long pages)
 		set_max_pages(st->db, pages);
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+void store_debug_on_commit(struct store *st, int (*fn)(void *ctx), void *ctx)
+{
+	sqlite3_commit_hook(st->db, fn, ctx);
 }
 
 /* ---- the writer ---- */
@@ -1502,6 +2082,9 @@ static int write_batch(struct store *st)
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
+	/* This transaction records those drops: samples dropped while it runs
+	 * belong to the next drop event, with their own time range. */
+	st->drop_pending = 0;
 	pthread_mutex_unlock(&st->lock);
 
 	if (max_pages >= 0)
@@ -1544,7 +2127,6 @@ static int write_batch(struct store *st)
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
-		st->drop_pending -= drops;
 		if (was != STORE_OK) {
 			st->state = STORE_OK;
 			st->since_us = now;
@@ -1555,6 +2137,7 @@ static int write_batch(struct store *st)
 		pthread_cond_broadcast(&st->done);
 		return 0;
 	}
+	drop_note(st, drops, drop_lo, drop_hi); /* not recorded: still pending */
 	{
 		enum store_state ns = classify(rc);
 
@@ -1794,17 +2377,30 @@ struct store_reader *store_reader_open(const char *path, char **cause)
 		set_cause(cause, "cannot open %s: not a regular file", path);
 		return NULL;
 	}
+	if (access(path, R_OK) < 0) {
+		set_cause(cause, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
 	r = util_calloc(1, sizeof(*r));
 	r->path = util_strdup(path);
 	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
+		char why[256];
+
 		set_cause(cause, "cannot open %s: %s", path,
-			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+			  r->db ? db_errmsg(r->db, why, sizeof(why)) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_busy_timeout(r->db, READER_BUSY_TIMEOUT_MS);
-	if (check_file(r->db, path, &version, cause) < 0)
+	rc = check_file(r->db, path, &version, cause);
+	if (rc == -2 && cause != NULL) {
+		char *damaged = *cause;
+
+		*cause = util_printf("%s; see \"A damaged buffer\" in docs/buffer.md", damaged);
+		free(damaged);
+	}
+	if (rc < 0)
 		goto fail;
 	if (version == 0) {
 		set_cause(cause, "%s is not a phasor buffer (no schema)", path);
@@ -1815,6 +2411,20 @@ struct store_reader *store_reader_open(const char *path, char **cause)
 fail:
 	store_reader_close(r);
 	return NULL;
+}
+
+/*
+ * *cause for a failed read: "FILE: message", and for a damaged file what
+ * to do about it.
+ */
+static void reader_fail(struct store_reader *r, char **cause)
+{
+	if ((sqlite3_extended_errcode(r->db) & 0xff) == SQLITE_CORRUPT)
+		set_cause(cause, "%s is damaged (%s): only the rows before the damaged part can be"
+			  " read this way; see \"A damaged buffer\" in docs/buffer.md to save what"
+			  " is still readable", r->path, sqlite3_errmsg(r->db));
+	else
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
 }
 
 void store_reader_close(struct store_reader *r)
@@ -1849,7 +2459,7 @@ static int lookup_id(struct store_reader *r, const char *table, const char *name
 		}
 	}
 	if (rc != SQLITE_OK)
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return rc == SQLITE_OK ? 0 : -1;
 }
@@ -1869,7 +2479,7 @@ static int prepare_filtered(struct store_reader *r, const char *sql, const struc
 	*none = false;
 	*out = NULL;
 	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return -1;
 	}
 	if (f != NULL) {
@@ -1944,7 +2554,7 @@ int store_reader_samples(struct store_reader *r, const struct store_filter *f, s
 		}
 	}
 	if (rc != SQLITE_DONE)
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -1990,7 +2600,7 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 		}
 	}
 	if (rc != SQLITE_DONE)
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -2014,7 +2624,7 @@ int64_t store_reader_count(struct store_reader *r, const struct store_filter *f,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return n;
 }
@@ -2047,7 +2657,7 @@ static int meter_map_load(struct store_reader *r, struct meter_map *mm, char **c
 	memset(mm, 0, sizeof(*mm));
 	if (sqlite3_prepare_v2(r->db, "SELECT id, name FROM meters ORDER BY id", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return -1;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2062,7 +2672,7 @@ static int meter_map_load(struct store_reader *r, struct meter_map *mm, char **c
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		meter_map_free(mm);
 		return -1;
 	}
@@ -2109,7 +2719,7 @@ int store_reader_first_good(struct store_reader *r, const char *quantity, int64_
 
 	if (sqlite3_prepare_v2(r->db, "SELECT id, name, unit FROM quantities WHERE name = ?1", -1,
 			       &q, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return -1;
 	}
 	sqlite3_bind_text(q, 1, quantity, -1, SQLITE_STATIC);
@@ -2119,7 +2729,7 @@ int store_reader_first_good(struct store_reader *r, const char *quantity, int64_
 		name = util_strdup(col_text(q, 1, ""));
 		unit = util_strdup(col_text(q, 2, ""));
 	} else if (rc != SQLITE_DONE) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_ROW)
@@ -2130,7 +2740,7 @@ int store_reader_first_good(struct store_reader *r, const char *quantity, int64_
 		return -1;
 	}
 	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		rc = SQLITE_ERROR;
 		goto out;
 	}
@@ -2166,7 +2776,7 @@ int store_reader_first_good(struct store_reader *r, const char *quantity, int64_
 			break;
 	}
 	if (rc != SQLITE_DONE)
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 out:
 	sqlite3_finalize(s);
 	meter_map_free(&mm);
@@ -2183,7 +2793,7 @@ static char **names(struct store_reader *r, const char *sql, char **cause)
 	int rc;
 
 	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return NULL;
 	}
 	out = util_calloc(1, sizeof(*out));
@@ -2193,7 +2803,7 @@ static char **names(struct store_reader *r, const char *sql, char **cause)
 		out[n] = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		store_names_free(out);
 		out = NULL;
 	}
@@ -2263,7 +2873,7 @@ static int alarm_rows(struct store_reader *r, sqlite3_stmt *s, store_alarm_fn fn
 		}
 	}
 	if (rc != SQLITE_DONE)
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -2279,7 +2889,7 @@ int store_reader_alarm_events(struct store_reader *r, int64_t from_us, int64_t t
 			       "SELECT " ALARM_COLUMNS " FROM alarm_events"
 			       " WHERE t_us >= ?1 AND t_us < ?2 ORDER BY seq",
 			       -1, &s, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return -1;
 	}
 	sqlite3_bind_int64(s, 1, from_us);
@@ -2298,7 +2908,7 @@ int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *c
 			       " (SELECT max(seq) FROM alarm_events GROUP BY alarm, meter)"
 			       " ORDER BY seq",
 			       -1, &s, NULL) != SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		reader_fail(r, cause);
 		return -1;
 	}
 	return alarm_rows(r, s, fn, ctx, cause);

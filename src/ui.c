@@ -406,18 +406,22 @@ static void draw_status(struct ui *ui)
 	x += draw_text(w, 0, x, ui->cols - x, r, buf);
 
 	if (hub_store(ui->hub) != NULL) {
+		/* A damaged buffer was moved aside at start: said until exit. */
+		bool replaced = store_open_notice(hub_store(ui->hub))[0] != '\0';
+
 		store_get_stats(hub_store(ui->hub), &ss);
 		if (ss.state == STORE_OK && ss.dropped == 0)
-			snprintf(buf, sizeof(buf), " buffer ok%s ",
-				 ss.queued > 10000 ? " (catching up)" : "");
+			snprintf(buf, sizeof(buf), " buffer ok%s%s ",
+				 ss.queued > 10000 ? " (catching up)" : "",
+				 replaced ? " (new file: damaged one moved aside)" : "");
 		else
 			snprintf(buf, sizeof(buf), " buffer %s: %zu queued, %llu dropped ",
 				 store_state_name(ss.state), ss.queued,
 				 (unsigned long long)ss.dropped);
 		x += draw_text(w, 0, x, ui->cols - x,
-			       ss.state != STORE_OK ? ROLE_CRITICAL
-			       : ss.dropped > 0	    ? ROLE_ALARM
-						    : ROLE_STATUS,
+			       ss.state != STORE_OK	    ? ROLE_CRITICAL
+			       : ss.dropped > 0 || replaced ? ROLE_ALARM
+							    : ROLE_STATUS,
 			       buf);
 	}
 	if (hub_sync(ui->hub) != NULL) {

@@ -70,10 +70,27 @@ struct store_stats {
 /*
  * Open (creating it and its directory if needed) the buffer at path and
  * migrate it to STORE_SCHEMA_VERSION. Refuses a file whose schema is newer
- * than this binary's. Returns NULL with *cause (caller frees) on error.
+ * than this binary's, and says which file and the system's reason when it
+ * or its directory cannot be written ("Permission denied"). An existing
+ * buffer is checked first (PRAGMA quick_check, at most 2 s or
+ * $PHASOR_STORE_CHECK_MS): a damaged one is never written to, but moved
+ * aside to PATH.corrupt-YYYYmmddTHHMMSSZ (with its -wal and -shm; nothing is
+ * deleted) and a new file takes its place, keeping its console id and seq
+ * counters when they can be read; that is logged as an error, recorded as
+ * a "buffer-replaced" event and told by store_open_notice. Refused when
+ * another process has the damaged file open, or SQLite cannot lock it
+ * (docs/buffer.md, "A damaged buffer"). Returns NULL with *cause (caller
+ * frees) on error.
  */
 struct store *store_open(const char *path, size_t queue_max, int batch_rows, int commit_ms,
 			 char **cause);
+
+/*
+ * "" normally; "damaged buffer moved to PATH.corrupt-..." when store_open
+ * replaced a damaged file (for the console and the recorder's summary).
+ * Valid until store_close.
+ */
+const char *store_open_notice(const struct store *st);
 
 /*
  * Record the config's meters (insert or update by name) and remember the
@@ -190,6 +207,14 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e);
  * Applied by the writer before its next attempt, which happens at once.
  */
 void store_debug_set_max_pages(struct store *st, long pages);
+
+/*
+ * For tests: fn(ctx) is called by the writer thread inside each of its
+ * transactions, just before COMMIT (sqlite3_commit_hook; nonzero turns the
+ * COMMIT into a rollback), without the store's lock held, so it may call
+ * store_put_samples. Set before store_start; fn NULL removes it.
+ */
+void store_debug_on_commit(struct store *st, int (*fn)(void *ctx), void *ctx);
 
 /* ---- reading ---- */
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
@@ -1141,6 +1142,424 @@ static void test_full(void **state)
 	free(path);
 }
 
+/* Puts 40 samples (times 3000000..3000039) from inside the writer's first
+ * committing transaction, while the queue is full: they are dropped then. */
+struct in_flight {
+	struct store *st;
+	int calls;
+};
+
+static int drop_in_flight(void *ctx)
+{
+	struct in_flight *f = ctx;
+
+	if (f->calls++ == 0)
+		put_series(f->st, 3000000, 40);
+	return 0;
+}
+
+/* The text of the n-th drop event (0: first), in seq order. */
+static char *drop_text(const char *path, int n)
+{
+	char *sql = util_printf("SELECT text FROM events WHERE what = 'drop' ORDER BY seq"
+				" LIMIT 1 OFFSET %d", n);
+	char *t = db_text(path, sql);
+
+	free(sql);
+	return t;
+}
+
+/*
+ * Every drop event names its own samples: those dropped while the writer
+ * commits the previous drop event, and a second disk-full episode later,
+ * each get their count and their own time range (issue 15 item 7).
+ */
+static void test_drop_ranges(void **state)
+{
+	char *path = tpath("drop-ranges.db"), *cause = NULL, *t;
+	struct in_flight f = { NULL, 0 };
+	struct store_stats ss;
+	struct store *st;
+
+	(void)state;
+	setenv("PHASOR_STORE_MAX_PAGES", "1", 1);
+	st = open_store(path, 1500, 1000, 20);
+	unsetenv("PHASOR_STORE_MAX_PAGES");
+	f.st = st;
+	store_debug_on_commit(st, drop_in_flight, &f);
+	put_series(st, 1000000, 1000);
+	assert_int_equal(store_start(st, &cause), 0);
+	wait_state(st, STORE_FULL, 5000);
+	/* Episode 1: 500 fit, 300 dropped (times 2000500..2000799). */
+	put_series(st, 2000000, 800);
+	assert_int_equal(stats(st).dropped, 300);
+	store_debug_set_max_pages(st, 1000000);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	/* 40 more were dropped inside the transaction that ended the outage. */
+	assert_true(f.calls > 0);
+	ss = stats(st);
+	assert_int_equal(ss.dropped, 340);
+	assert_int_equal(ss.written, 1500);
+
+	/* Episode 2: no growth again; 1500 queue, 200 dropped (4001500..4001699). */
+	store_debug_on_commit(st, NULL, NULL);
+	store_debug_set_max_pages(st, 1);
+	put_series(st, 4000000, 1000);
+	wait_state(st, STORE_FULL, 5000);
+	put_series(st, 4001000, 700);
+	assert_int_equal(stats(st).dropped, 540);
+	store_debug_set_max_pages(st, 1000000);
+	wait_state(st, STORE_OK, 10000);
+	assert_int_equal(store_flush(st, 10000), 0);
+	ss = stats(st);
+	assert_int_equal(ss.written, 3000);
+	assert_int_equal(ss.dropped, 540);
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(reader_count(path, &all), 3000);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE what = 'drop'"), 3);
+	t = drop_text(path, 0);
+	assert_string_equal(t, "300 samples dropped (memory queue full at 1500 samples); sample"
+			       " times 1970-01-01T00:00:02.000Z to 1970-01-01T00:00:02.000Z");
+	free(t);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1"), 2000500);
+	t = drop_text(path, 1);
+	assert_string_equal(t, "40 samples dropped (memory queue full at 1500 samples); sample"
+			       " times 1970-01-01T00:00:03.000Z to 1970-01-01T00:00:03.000Z");
+	free(t);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1 OFFSET 1"), 3000000);
+	assert_int_equal(db_int(path, "SELECT t_us FROM events WHERE what = 'drop' ORDER BY seq"
+				      " LIMIT 1 OFFSET 2"), 4001500);
+	t = drop_text(path, 2);
+	assert_non_null(strstr(t, "200 samples dropped"));
+	free(t);
+	free(path);
+}
+
+/* ---- a damaged buffer ---- */
+
+/* The whole file (caller frees), its size in *len; NULL when missing. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = util_malloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	fclose(f);
+	return buf;
+}
+
+/* Overwrite pages first..first+n-1 (4096 bytes each) with garbage, as a bad disk would. */
+static void damage_pages(const char *path, long first, int n)
+{
+	unsigned char page[4096];
+	uint32_t x = 2463534242u;
+	FILE *f = fopen(path, "r+b");
+	int p;
+	size_t i;
+
+	assert_non_null(f);
+	for (p = 0; p < n; p++) {
+		for (i = 0; i < sizeof(page); i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			page[i] = (unsigned char)x;
+		}
+		assert_int_equal(fseek(f, (first + p) * 4096L, SEEK_SET), 0);
+		assert_int_equal(fwrite(page, 1, sizeof(page), f), sizeof(page));
+	}
+	fclose(f);
+}
+
+/*
+ * A buffer of 20000 samples in two sessions, one alarm row, closed; then
+ * pages in the middle damaged. Its console id into id; *last_seq the
+ * samples counter. Returns the file's page count.
+ */
+static long damaged_buffer(const char *path, char *id, size_t idsz, int64_t *last_seq)
+{
+	struct store_alarm_event e = {
+		.t_us = 1000, .id = "c1:1", .origin = "c1", .alarm = "low-pf", .meter = "oven",
+		.quantity = "pf", .priority = "high", .event = "raise", .state = "unack",
+		.value = 0.81, .limit = 0.85, .raised_us = 1000,
+	};
+	char *cause = NULL;
+	struct store *st;
+	long pages;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		st = open_store(path, 100000, 5000, 10);
+		assert_int_equal(store_start(st, &cause), 0);
+		put_series(st, 1000000 + k * 100000, 10000);
+		if (k == 1)
+			store_put_alarm_event(st, &e);
+		assert_int_equal(store_flush(st, 10000), 0);
+		util_strlcpy(id, store_console_id(st), idsz);
+		store_stop(st, 1000);
+		store_close(st);
+	}
+	*last_seq = db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'");
+	assert_int_equal(*last_seq, 20000);
+	/* MQTT intake marks of two journal slots (src/intake.c). */
+	db_exec(path, "INSERT INTO meta(key, value) VALUES('intake.0', 1234), ('intake.3', 77)");
+	pages = (long)db_int(path, "PRAGMA page_count");
+	assert_true(pages > 40);
+	damage_pages(path, pages / 2, 4);
+	return pages;
+}
+
+/* The file that path was moved to (caller frees), NULL when none. */
+static char *find_moved(const char *path)
+{
+	const char *base = strrchr(path, '/') + 1;
+	char *prefix = util_printf("%s.corrupt-", base), *found = NULL;
+	size_t plen = strlen(prefix);
+	struct dirent *d;
+	DIR *dir = opendir(tmpdir);
+
+	assert_non_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		size_t len = strlen(d->d_name);
+
+		if (strncmp(d->d_name, prefix, plen) != 0 ||
+		    (len > 4 && (strcmp(d->d_name + len - 4, "-wal") == 0 ||
+				 strcmp(d->d_name + len - 4, "-shm") == 0)))
+			continue;
+		assert_null(found);
+		found = util_printf("%s/%s", tmpdir, d->d_name);
+	}
+	closedir(dir);
+	free(prefix);
+	return found;
+}
+
+static int count_row(void *ctx, const struct store_row *r)
+{
+	(void)r;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * A buffer with damaged pages is never written to: it is moved aside byte
+ * for byte, and a new file goes on with its console id, seq counters and
+ * session numbers; the event and the notice name the moved file (issue 15
+ * item 7). A reader of the moved file says it is damaged.
+ */
+static void test_damaged_replaced(void **state)
+{
+	char *path = tpath("damaged.db"), *cause = NULL, *before, *after, *moved, *t;
+	struct store_alarm_event e = {
+		.t_us = 2000, .id = "c1:2", .origin = "c1", .alarm = "low-pf", .meter = "oven",
+		.quantity = "pf", .priority = "high", .event = "clear", .state = "normal",
+		.value = 0.9, .limit = 0.85, .raised_us = 1000,
+	};
+	static const char notice[] = "damaged buffer moved to ";
+	struct store_reader *r;
+	size_t rows = 0;
+	char id[96];
+	int64_t last;
+	size_t n1, n2;
+	struct store *st;
+
+	(void)state;
+	damaged_buffer(path, id, sizeof(id), &last);
+	before = slurp(path, &n1);
+	assert_non_null(before);
+	st = open_store(path, 1000, 100, 10);
+	moved = find_moved(path);
+	assert_non_null(moved);
+	assert_int_equal(strncmp(store_open_notice(st), notice, strlen(notice)), 0);
+	assert_string_equal(store_open_notice(st) + strlen(notice), moved);
+	after = slurp(moved, &n2);
+	assert_non_null(after);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(after, before, n1);
+	free(after);
+	assert_string_equal(store_console_id(st), id);
+	assert_int_equal(store_session_id(st), 3);
+	assert_int_equal(store_start(st, &cause), 0);
+	put_series(st, 5000000, 10);
+	store_put_alarm_event(st, &e);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	t = db_text(path, "PRAGMA quick_check");
+	assert_string_equal(t, "ok");
+	free(t);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 10);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM samples"), last + 1);
+	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), last + 10);
+	assert_int_equal(db_int(path, "SELECT seq FROM alarm_events WHERE id = 'c1:2'"), 2);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sessions WHERE id IN (2, 3)"), 2);
+	/* The intake journal's records up to the marks are in the damaged file. */
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'intake.0'"), 1234);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'intake.3'"), 77);
+	t = db_text(path, "SELECT value FROM identity WHERE key = 'console_id'");
+	assert_string_equal(t, id);
+	free(t);
+	t = db_text(path, "SELECT text FROM events WHERE what = 'buffer-replaced'");
+	assert_non_null(strstr(t, " is damaged ("));
+	assert_non_null(strstr(t, moved));
+	assert_non_null(strstr(t, "same console id and seq counters"));
+	free(t);
+
+	/* The moved file reads up to its damaged part, then says so. */
+	r = store_reader_open(moved, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_samples(r, &all, count_row, &rows, &cause), -1);
+	assert_true(rows > 0 && rows < 20000);
+	assert_non_null(strstr(cause, " is damaged (database disk image is malformed)"));
+	assert_non_null(strstr(cause, "\"A damaged buffer\" in docs/buffer.md"));
+	free(cause);
+	store_reader_close(r);
+	after = slurp(moved, &n2);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(after, before, n1);
+	free(after);
+	free(before);
+	free(moved);
+	free(path);
+}
+
+/*
+ * While another connection has the damaged file open it is not moved (that
+ * process would go on writing into it): refused, untouched. Once it is
+ * closed, the next open moves it.
+ */
+static void test_damaged_in_use(void **state)
+{
+	char *path = tpath("damaged-in-use.db"), *cause = NULL, *before, *after, *moved;
+	sqlite3 *other;
+	struct store *st;
+	char id[96];
+	int64_t last;
+	size_t n1, n2;
+
+	(void)state;
+	damaged_buffer(path, id, sizeof(id), &last);
+	before = slurp(path, &n1);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM meta", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_null(store_open(path, 1000, 100, 10, &cause));
+	assert_non_null(strstr(cause, " is damaged ("));
+	assert_non_null(strstr(cause, "phasor does not write into a damaged buffer, and another"
+				      " process has it open"));
+	free(cause);
+	cause = NULL;
+	assert_null(find_moved(path));
+	after = slurp(path, &n2);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(after, before, n1);
+	free(after);
+	sqlite3_close(other);
+
+	st = store_open(path, 1000, 100, 10, &cause);
+	assert_non_null(st);
+	moved = find_moved(path);
+	assert_non_null(moved);
+	assert_string_equal(store_console_id(st), id);
+	store_close(st);
+	after = slurp(moved, &n2);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(after, before, n1);
+	free(after);
+	free(before);
+	free(moved);
+	free(path);
+}
+
+/*
+ * A truncated buffer: SQLite cannot read even its header, nor lock it, so
+ * it cannot be moved safely: refused and left as it is, readers say it is
+ * damaged.
+ */
+static void test_damaged_truncated(void **state)
+{
+	char *path = tpath("truncated.db"), *cause = NULL, *before, *after;
+	char id[96];
+	int64_t last;
+	long pages;
+	size_t n1, n2;
+
+	(void)state;
+	pages = damaged_buffer(path, id, sizeof(id), &last);
+	assert_int_equal(truncate(path, pages / 2 * 4096 + 100), 0);
+	before = slurp(path, &n1);
+	assert_null(store_open(path, 1000, 100, 10, &cause));
+	assert_non_null(strstr(cause, "truncated.db is damaged (database disk image is malformed);"
+				      " phasor does not write into a damaged buffer, and SQLite"
+				      " cannot even lock it"));
+	free(cause);
+	cause = NULL;
+	assert_null(find_moved(path));
+	after = slurp(path, &n2);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(after, before, n1);
+	free(after);
+	assert_null(store_reader_open(path, &cause));
+	assert_non_null(strstr(cause, "truncated.db is damaged (database disk image is malformed);"
+				      " see \"A damaged buffer\" in docs/buffer.md"));
+	free(cause);
+	free(before);
+	free(path);
+}
+
+/*
+ * The check at open is bounded in time (PHASOR_STORE_CHECK_MS, 0 here: it
+ * is interrupted at once, long before it reaches the damaged first leaves of
+ * a 500000-sample file): the file is then used as it is.
+ */
+static void test_check_limit(void **state)
+{
+	char *path = tpath("unchecked.db"), *cause = NULL, id[96];
+	struct store *st;
+	long pages;
+
+	(void)state;
+	st = open_store(path, 600000, 5000, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	put_series(st, 1000000, 500000);
+	assert_int_equal(store_flush(st, 20000), 0);
+	util_strlcpy(id, store_console_id(st), sizeof(id));
+	store_stop(st, 1000);
+	store_close(st);
+	pages = (long)db_int(path, "PRAGMA page_count");
+	assert_true(pages > 1000);
+	/* The check walks each b-tree from its last page: damage its first leaves. */
+	damage_pages(path, 40, 3);
+
+	setenv("PHASOR_STORE_CHECK_MS", "0", 1);
+	st = store_open(path, 1000, 100, 10, &cause);
+	unsetenv("PHASOR_STORE_CHECK_MS");
+	assert_non_null(st);
+	assert_string_equal(store_open_notice(st), "");
+	assert_string_equal(store_console_id(st), id);
+	store_close(st);
+	assert_null(find_moved(path));
+	/* Without the limit the same file is found damaged. */
+	st = store_open(path, 1000, 100, 10, &cause);
+	assert_non_null(st);
+	assert_non_null(strstr(store_open_notice(st), "damaged buffer moved to "));
+	store_close(st);
+	free(path);
+}
+
 static void test_reader_filters(void **state)
 {
 	/* 2 meters x 2 quantities x 10 times (t = 0..9 s). */
@@ -1726,6 +2145,11 @@ int main(void)
 		cmocka_unit_test(test_queue_max),
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_drop_ranges),
+		cmocka_unit_test(test_damaged_replaced),
+		cmocka_unit_test(test_damaged_in_use),
+		cmocka_unit_test(test_damaged_truncated),
+		cmocka_unit_test(test_check_limit),
 		cmocka_unit_test(test_reader_filters),
 		cmocka_unit_test(test_reader_first_good),
 		cmocka_unit_test(test_events),
