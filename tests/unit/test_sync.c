@@ -4,7 +4,8 @@
  * refused batch (which rows are committed, which quarantined, in what
  * order, at what cost), partition names and ranges, the libpq parameters
  * built from the configuration, COPY text escaping and number forms, the
- * classification of SQLSTATEs, sizes.
+ * classification of SQLSTATEs, what a central high-water mark says about
+ * the buffer, sizes.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -328,6 +329,31 @@ static void test_data_errors(void **state)
 	assert_string_equal(sync_state_name(SYNC_IDLE), "idle");
 }
 
+/* A central high-water mark is never adopted; what it says about the buffer. */
+static void test_central_check(void **state)
+{
+	static const struct {
+		int64_t central, wm, last;
+		enum sync_central want;
+	} cases[] = {
+		{ 0, 0, 0, SYNC_CENTRAL_OK },
+		{ 100, 100, 200, SYNC_CENTRAL_OK },          /* in step */
+		{ 50, 100, 200, SYNC_CENTRAL_OK },           /* behind: rows come */
+		{ 150, 100, 200, SYNC_CENTRAL_RESEND },      /* stop between the commits */
+		{ 200, 100, 200, SYNC_CENTRAL_RESEND },
+		{ 201, 100, 200, SYNC_CENTRAL_FOREIGN },     /* restored from a backup */
+		{ 7236, 0, 3600, SYNC_CENTRAL_FOREIGN },     /* review D3 */
+		{ 9000000000000000000LL, 3600, 7272, SYNC_CENTRAL_FOREIGN }, /* review D2 */
+		{ -1, 0, 0, SYNC_CENTRAL_OK },               /* never read (--status) */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sync_central_check(cases[i].central, cases[i].wm, cases[i].last),
+				 cases[i].want);
+}
+
 static void test_sizes(void **state)
 {
 	static const struct {
@@ -365,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_conn_params),
 		cmocka_unit_test(test_copy_text),
 		cmocka_unit_test(test_data_errors),
+		cmocka_unit_test(test_central_check),
 		cmocka_unit_test(test_sizes),
 	};
 
