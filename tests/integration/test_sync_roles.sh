@@ -94,6 +94,13 @@ case "$out" in *"out of range for role line_a"*) t_ok "A makes a partition for 2
 	*) t_fail "A made a partition for 2000-01-01: $out" ;; esac
 t_eq "partition samples_20000101" "" "$(t_psql "SELECT to_regclass('phasor.samples_20000101')")"
 t_eq "B's central rows after A's attempts" "$before" "$(snap_b)"
+# A reader (SELECT only, as in docs/deployment.md) sees every console.
+t_psql "CREATE ROLE reader LOGIN; GRANT CONNECT ON DATABASE phasor TO reader;
+	GRANT USAGE ON SCHEMA phasor TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA phasor TO reader;
+	REVOKE SELECT ON phasor.console_roles FROM reader" >/dev/null || t_fail "reader role"
+t_eq "consoles seen by a reader" 3 "$(psql_as reader "SELECT count(*) FROM phasor.consoles")"
+t_eq "sessions seen by a reader" "$(t_psql "SELECT count(*) FROM phasor.sessions")" \
+	"$(psql_as reader "SELECT count(*) FROM phasor.sessions")"
 
 # B's own mark to 9e18 (its own row: allowed). It is never adopted: B's
 # new rows are all forwarded, the local watermark stays B's own, and the
@@ -107,6 +114,7 @@ for c in a b; do
 done
 na2=$(sync_check "$T/a.db")
 nb2=$(sync_check "$T/b.db")
+for f in "$T"/sync-*.log; do t_no_sanitizer_errors "$f"; done
 [ "$na2" -gt "$na" ] && [ "$nb2" -gt "$nb" ] || t_fail "nothing new recorded ($na2, $nb2)"
 t_eq "B's local watermark" "$(t_sql "$T/b.db" "SELECT max(seq) FROM samples")" \
 	"$(t_sql "$T/b.db" "SELECT value FROM meta WHERE key = 'sync.samples_seq'")"
