@@ -1083,7 +1083,8 @@ static int pg_setup(struct sync *s)
 	res = PQexec(s->pg, sql);
 	free(sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_check(s, res, PGRES_TUPLES_OK);
+		if (pg_check(s, res, PGRES_TUPLES_OK) == 0)
+			fail(s, "phasor.may_write: no answer");
 		return -1;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
@@ -1118,7 +1119,9 @@ static int pg_setup(struct sync *s)
 	res = PQexec(s->pg, sql);
 	free(sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		pg_check(s, res, PGRES_TUPLES_OK);
+		if (pg_check(s, res, PGRES_TUPLES_OK) == 0)
+			fail(s, "console %s: its row of phasor.consoles cannot be read",
+			     s->console_id);
 		return -1;
 	}
 	for (int k = 0; k < 2; k++)
@@ -2087,6 +2090,16 @@ static int pass(struct sync *s, bool housekeeping)
 	    local_int(s, "SELECT coalesce(max(seq), 0) FROM alarm_events", 0, &end[K_ALARM]) < 0) {
 		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
 		rc = -1;
+	}
+	/* Another sync of this buffer (a console and `phasor sync`) may have
+	 * moved the local watermarks: they only move on confirmed commits. */
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		int64_t v = 0;
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", wm_keys[k]);
+		if (local_int(s, sql, 0, &v) == 0 && v > s->wm[k])
+			s->wm[k] = v;
 	}
 	if (rc == 0 && s->pg != NULL && PQstatus(s->pg) != CONNECTION_OK)
 		pg_close(s);

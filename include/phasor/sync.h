@@ -17,8 +17,9 @@
  * when it is above the local watermark the rows between are sent again and
  * the server keeps what it has; rows it did not have (a buffer restored
  * from a backup reuses seqs with other times) are forwarded, counted and
- * reported (log warning, journal event, meta sync.restored_samples). A batch the server refuses for a data reason
- * (SQLSTATE class 22 or 23) is bisected; the rows that still fail alone go
+ * reported (log warning, journal event, meta sync.restored_samples). A
+ * batch the server refuses for a data reason (SQLSTATE class 22 or 23) is
+ * bisected; the rows that still fail alone go
  * to the local quarantine (sync_quarantine) with the error, and the others
  * go on. Then it prunes synced rows older than [store] retention and, over
  * [store] quota, the oldest rows (unsynced ones last, counted as events).
