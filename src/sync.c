@@ -266,6 +266,11 @@ void sync_buf_double(struct sync_buf *b, double v)
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
+	/* snprintf and strtod follow LC_NUMERIC (main sets it to "C"); a
+	 * decimal comma would still be refused by the server: '.' always. */
+	for (char *c = tmp; *c != '\0'; c++)
+		if (*c == ',')
+			*c = '.';
 	sync_buf_str(b, tmp);
 }
 

@@ -7,6 +7,7 @@
  * classification of SQLSTATEs, what a central high-water mark says about
  * the buffer, sizes.
  */
+#include <locale.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,6 +299,29 @@ static void test_copy_text(void **state)
 
 /* ---- SQLSTATE classes, sizes, names ---- */
 
+/* Under a decimal-comma LC_NUMERIC the COPY text keeps '.' (skipped where
+ * no such locale is installed). */
+static void test_copy_double_locale(void **state)
+{
+	static const char *const names[] = { "de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8",
+					     "fr_FR.utf8" };
+	struct sync_buf b = { 0 };
+	const char *set = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && set == NULL; i++)
+		set = setlocale(LC_NUMERIC, names[i]);
+	if (set == NULL)
+		skip();
+	sync_buf_double(&b, 1.5);
+	sync_buf_str(&b, " ");
+	sync_buf_double(&b, -0.1);
+	setlocale(LC_NUMERIC, "C");
+	assert_string_equal(b.p, "1.5 -0.1");
+	free(b.p);
+}
+
 static void test_data_errors(void **state)
 {
 	static const struct {
@@ -390,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_partitions),
 		cmocka_unit_test(test_conn_params),
 		cmocka_unit_test(test_copy_text),
+		cmocka_unit_test(test_copy_double_locale),
 		cmocka_unit_test(test_data_errors),
 		cmocka_unit_test(test_central_check),
 		cmocka_unit_test(test_sizes),
