@@ -4,10 +4,10 @@
 # two console roles with exactly the documented grants. An unmapped
 # console is refused with the exact SQL that maps it (run as printed).
 # Role A then tries, on console B's rows: move B's high-water mark, rename
-# and edit B's meters, insert a sample under B's id (INSERT and COPY), an
-# alarm event synced as B, register a console of its own making, read B's
-# sessions, make a partition for 2000-01-01: each refused, B's rows
-# unchanged. B sets its own central mark to 9e18: its buffer still
+# and edit B's meters, insert a sample under B's id (INSERT, COPY, and
+# straight into a partition), an alarm event synced as B, register a
+# console of its own making, read B's sessions, make a partition for
+# 2000-01-01: each refused, B's rows unchanged; a reader sees everything. B sets its own central mark to 9e18: its buffer still
 # forwards everything (the mark is never adopted) and says so. Both syncs
 # stay complete, row by row.
 . "$(dirname "$0")/lib.sh"
@@ -78,6 +78,11 @@ printf '%s\t%s\tm1\tp_total\t1e9\tgood\t999998\t1\n' "$(date -u '+%F %T')+00" "$
 out=$(psql_as line_a "\\copy phasor.samples(time, console, meter, quantity, value, quality, seq, session) FROM '$T/forged.txt'")
 case "$out" in *"may not write samples of console $B"*) t_ok "A COPYs a sample as B: refused" ;;
 	*) t_fail "A copied a sample as B: $out" ;; esac
+part=samples_$(date -u +%Y%m%d)
+out=$(psql_as line_a "INSERT INTO phasor.$part(time, console, meter, quantity, value, quality, seq)
+	VALUES (now(), '$B', 'm1', 'p_total', 1e9, 'good', 999997)")
+case "$out" in *"permission denied for table $part"*) t_ok "A inserts into partition $part directly: refused" ;;
+	*) t_fail "A inserted into a partition: $out" ;; esac
 out=$(psql_as line_a "INSERT INTO phasor.alarm_events(time, console, alarm, id, synced_by)
 	VALUES (now(), '$B', 'forged', 'forged:1.1', '$B')")
 case "$out" in *"may not write alarm events synced by console $B"*) t_ok "A inserts an alarm event as B: refused" ;;
