@@ -408,6 +408,7 @@ struct sync {
 	struct names meters, qtys;
 	int64_t wm[2];            /* local watermarks (also in meta) */
 	int64_t central[2];       /* central high-water marks read at connect */
+	bool told[2];             /* restored rows reported loudly on this connection */
 	int64_t meta_sig[4];      /* meters and sessions as last uploaded */
 	bool meta_sent;
 	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
@@ -716,6 +717,7 @@ static void pg_close(struct sync *s)
 	s->nparts = 0;
 	s->part_next = 0;
 	s->meta_sent = false;
+	s->told[0] = s->told[1] = false;
 }
 
 /* Wait until fd is ready for ev, or the wake pipe, or ms. 1 ready, 0 timeout, -1 stop. */
@@ -1788,14 +1790,21 @@ static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from
 			   " a backup or copied, or a second buffer has console id %s; they are"
 			   " forwarded now, nothing was overwritten",
 			   n, kind_names[k], from, to, s->central[k], s->console_id);
-	log_warn("sync: %s", text);
+	/* Loudly once per connection: a mark that stays above (a second
+	 * buffer with the same id, a mark set by hand) would otherwise put an
+	 * event in the journal every pass. The count always grows. */
+	if (!s->told[k])
+		log_warn("sync: %s", text);
+	else
+		log_info("sync: %s", text);
 	if (local_begin(s) == 0) {
-		if (local_event(s, util_now_us(), "sync", "restored", text) == 0 &&
+		if ((s->told[k] || local_event(s, util_now_us(), "sync", "restored", text) == 0) &&
 		    meta_put(s, keys[k], n, META_ADD) == 0)
 			local_commit(s);
 		else
 			local_rollback(s);
 	}
+	s->told[k] = true;
 	if (k == K_SAMPLE) {
 		pthread_mutex_lock(&s->lock);
 		s->st.restored += n;

@@ -130,3 +130,18 @@ grep -q "^central_watermark 9000000000000000000$" "$T/status-b.log" || t_fail "-
 grep -q "^warning central high-water mark 9000000000000000000 is above" "$T/status-b.log" ||
 	t_fail "--status has no warning: $(cat "$T/status-b.log")"
 t_ok "after B's mark at 9e18: A $na2 rows, B $nb2 rows, complete"
+
+# A mark that stays above: one journal event per connection, not per pass
+# (the recorder's worker runs a pass a second on one connection).
+ev0=$(t_sql "$T/b.db" "SELECT count(*) FROM events WHERE source = 'sync' AND what = 'restored'")
+r0=$(t_sql "$T/b.db" "SELECT value FROM meta WHERE key = 'sync.restored_samples'")
+"$PHASOR" record -c "$T/b.ini" --for 4 >"$T/record-b-3.log" 2>&1 || t_fail "record b exited $?"
+passes=$(grep -c "sample rows with seqs" "$T/record-b-3.log")
+[ "$passes" -ge 2 ] || t_fail "only $passes passes found restored rows: $(grep sync "$T/record-b-3.log")"
+t_eq "journal events of $passes passes on one connection" $((ev0 + 1)) \
+	"$(t_sql "$T/b.db" "SELECT count(*) FROM events WHERE source = 'sync' AND what = 'restored'")"
+r1=$(t_sql "$T/b.db" "SELECT value FROM meta WHERE key = 'sync.restored_samples'")
+[ "$r1" -gt "$r0" ] || t_fail "the restored count did not grow ($r0, $r1)"
+"$PHASOR" sync -c "$T/b.ini" --once >"$T/sync-b-3.log" 2>&1 || t_fail "sync b exited $?"
+nb3=$(sync_check "$T/b.db")
+t_ok "B: $nb3 rows, complete; the count grew from $r0 to $r1"
