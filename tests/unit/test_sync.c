@@ -300,24 +300,27 @@ static void test_copy_text(void **state)
 /* ---- SQLSTATE classes, sizes, names ---- */
 
 /* Under a decimal-comma LC_NUMERIC the COPY text keeps '.' (skipped where
- * no such locale is installed). */
+ * no such locale is installed). The thread's locale (uselocale), not
+ * setlocale: glibc keeps a little of a setlocale for good (LSan). */
 static void test_copy_double_locale(void **state)
 {
 	static const char *const names[] = { "de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8",
 					     "fr_FR.utf8" };
 	struct sync_buf b = { 0 };
-	const char *set = NULL;
+	locale_t loc = (locale_t)0, old;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]) && set == NULL; i++)
-		set = setlocale(LC_NUMERIC, names[i]);
-	if (set == NULL)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && loc == (locale_t)0; i++)
+		loc = newlocale(LC_NUMERIC_MASK, names[i], (locale_t)0);
+	if (loc == (locale_t)0)
 		skip();
+	old = uselocale(loc);
 	sync_buf_double(&b, 1.5);
 	sync_buf_str(&b, " ");
 	sync_buf_double(&b, -0.1);
-	setlocale(LC_NUMERIC, "C");
+	uselocale(old);
+	freelocale(loc);
 	assert_string_equal(b.p, "1.5 -0.1");
 	free(b.p);
 }
