@@ -7,7 +7,9 @@
 # Every local row is then in phasor.samples exactly once ((seq, t_us)
 # sets compared, values too), the rows of the lost timeline are still
 # there, the sync output and --status say what happened, exit 0 only when
-# nothing is left behind, and another --once sends nothing twice.
+# nothing is left behind, and another --once sends nothing twice. Then the
+# review's reproduction as it stands: the same backup restored again,
+# record, sync straight away: the same guarantees.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
 
@@ -56,15 +58,18 @@ grep -q "sync: forwarded $new samples" "$T/sync3.log" || t_fail "not 'forwarded 
 grep -q "sync: $reused sample rows with seqs $((bak_last + 1)) to $central_mark (at or below the central high-water mark $central_mark) were not in the central database" "$T/sync3.log" ||
 	t_fail "no warning about the $reused reused seqs: $(cat "$T/sync3.log")"
 
-# Every local row exactly once, by (seq, t_us), with its values.
-t_sql "$db" "SELECT s.seq, s.t_us, m.name, q.name,
-	CASE WHEN s.value IS NULL THEN 'nan' ELSE printf('%!.17g', s.value) END
-	FROM samples s JOIN meters m ON m.id = s.meter_id JOIN quantities q ON q.id = s.qty_id" |
-	tr '|' ',' >"$T/local.csv"
-t_psql "COPY (SELECT seq, (extract(epoch FROM time) * 1000000)::bigint, meter, quantity,
-	coalesce(value::text, 'nan') FROM phasor.samples WHERE console = '$console')
-	TO STDOUT WITH (FORMAT csv)" >"$T/central.csv"
-sqlite3 "$T/restore.db" <<EOS || t_fail "sqlite import failed"
+# restore_check: every local row exactly once centrally, by (seq, t_us),
+# with its values; $T/c.csv: the central (seq, t_us) of the console.
+restore_check() {
+	t_sql "$db" "SELECT s.seq, s.t_us, m.name, q.name,
+		CASE WHEN s.value IS NULL THEN 'nan' ELSE printf('%!.17g', s.value) END
+		FROM samples s JOIN meters m ON m.id = s.meter_id JOIN quantities q ON q.id = s.qty_id" |
+		tr '|' ',' >"$T/local.csv"
+	t_psql "COPY (SELECT seq, (extract(epoch FROM time) * 1000000)::bigint, meter, quantity,
+		coalesce(value::text, 'nan') FROM phasor.samples WHERE console = '$console')
+		TO STDOUT WITH (FORMAT csv)" >"$T/central.csv"
+	rm -f "$T/restore.db"
+	sqlite3 "$T/restore.db" <<EOS || t_fail "sqlite import failed"
 CREATE TABLE l(seq INTEGER, t INTEGER, meter TEXT, qty TEXT, value TEXT);
 CREATE TABLE c(seq INTEGER, t INTEGER, meter TEXT, qty TEXT, value TEXT);
 CREATE TABLE lost(seq INTEGER, t INTEGER);
@@ -73,14 +78,16 @@ CREATE TABLE lost(seq INTEGER, t INTEGER);
 .import $T/central.csv c
 .import $T/lost.csv lost
 EOS
+	t_eq "local rows missing centrally" 0 "$($q "SELECT count(*) FROM l WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.seq = l.seq AND c.t = l.t)")"
+	t_eq "(seq, time) more than once centrally" 0 "$($q "SELECT count(*) FROM (SELECT seq, t FROM c GROUP BY seq, t HAVING count(*) > 1)")"
+	t_eq "local rows whose central values differ" 0 "$($q "SELECT count(*) FROM l JOIN c USING (seq, t)
+		WHERE l.meter != c.meter OR l.qty != c.qty OR (l.value = 'nan') != (c.value = 'nan')
+		OR (l.value != 'nan' AND CAST(l.value AS REAL) != CAST(c.value AS REAL))")"
+	t_eq "rows of the lost timelines still central" "$($q "SELECT count(*) FROM lost")" \
+		"$($q "SELECT count(*) FROM lost JOIN c USING (seq, t)")"
+}
 q="sqlite3 -batch -noheader $T/restore.db"
-t_eq "local rows missing centrally" 0 "$($q "SELECT count(*) FROM l WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.seq = l.seq AND c.t = l.t)")"
-t_eq "(seq, time) more than once centrally" 0 "$($q "SELECT count(*) FROM (SELECT seq, t FROM c GROUP BY seq, t HAVING count(*) > 1)")"
-t_eq "local rows whose central values differ" 0 "$($q "SELECT count(*) FROM l JOIN c USING (seq, t)
-	WHERE l.meter != c.meter OR l.qty != c.qty OR (l.value = 'nan') != (c.value = 'nan')
-	OR (l.value != 'nan' AND CAST(l.value AS REAL) != CAST(c.value AS REAL))")"
-t_eq "rows of the lost timeline still central" "$($q "SELECT count(*) FROM lost")" \
-	"$($q "SELECT count(*) FROM lost JOIN c USING (seq, t)")"
+restore_check
 t_eq "central rows" "$(( $($q "SELECT count(*) FROM lost") + new ))" "$($q "SELECT count(*) FROM c")"
 t_eq "local watermark" "$last" "$(t_sql "$db" "SELECT value FROM meta WHERE key = 'sync.samples_seq'")"
 
@@ -97,3 +104,21 @@ grep -q "forwarded 0 samples" "$T/sync4.log" || t_fail "sync 4: $(cat "$T/sync4.
 t_eq "central rows after another --once" "$($q "SELECT count(*) FROM c")" \
 	"$(t_psql "SELECT count(*) FROM phasor.samples WHERE console = '$console'")"
 t_ok "restored buffer: $new new rows ($reused with reused seqs) forwarded once, nothing lost"
+
+# The reproduction of the review as it stands: restore the same backup
+# again (its watermark 0), record, sync straight away. The seqs below the
+# backup's end are sent again (the server has them), the rest are new rows.
+t_psql "COPY (SELECT seq, (extract(epoch FROM time) * 1000000)::bigint FROM phasor.samples
+	WHERE console = '$console' ORDER BY seq) TO STDOUT WITH (FORMAT csv)" >"$T/lost.csv"
+central2=$(wc -l <"$T/lost.csv")
+cp "$T/r.bak" "$db"
+rm -f "$db-wal" "$db-shm"
+"$PHASOR" record -c "$T/rr.ini" --for 2 >"$T/record5.log" 2>&1 || t_fail "record 5 exited $?"
+"$PHASOR" sync -c "$T/r.ini" --once >"$T/sync5.log" 2>&1
+t_eq "exit status of the sync after the second restore" 0 "$?"
+new5=$(t_sql "$db" "SELECT count(*) FROM samples WHERE seq > $bak_last")
+grep -q "sync: $new5 sample rows with seqs 1 to" "$T/sync5.log" ||
+	t_fail "no warning about the $new5 reused seqs: $(cat "$T/sync5.log")"
+restore_check
+t_eq "central rows after the second restore" "$((central2 + new5))" "$($q "SELECT count(*) FROM c")"
+t_ok "second restore: $new5 new rows under reused seqs forwarded once"
