@@ -30,7 +30,7 @@
 static void usage(FILE *out)
 {
 	fputs("usage: phasor sync [-c FILE] [--once] [--db FILE] [--log FILE] [-v|-q]\n"
-	      "       phasor sync [-c FILE] --quarantine | --retry\n"
+	      "       phasor sync [-c FILE] --quarantine | --retry | --status\n"
 	      "Forward the local buffer to the PostgreSQL database of [sync], exactly once.\n"
 	      "  -c, --config FILE   configuration (default: $PHASOR_CONFIG, then\n"
 	      "                      $XDG_CONFIG_HOME/phasor/phasor.ini, /etc/phasor/phasor.ini)\n"
@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	      "      --db FILE       buffer file, overriding [store] path\n"
 	      "      --quarantine    list the rows the server refused (CSV) and exit\n"
 	      "      --retry         send the quarantined rows again and exit\n"
-	      "      --status        print the sync state (backlog, watermark) and exit\n"
+	      "      --status        print the sync state (backlog, watermarks, console id)\n"
+	      "                      and exit\n"
 	      "      --log FILE      log to FILE instead of [log] path or stderr\n"
 	      "  -v, --verbose       debug log level\n"
 	      "  -q, --quiet         warnings and errors only\n",
@@ -101,6 +102,26 @@ static void print_status(struct sync *s, FILE *out)
 		st.oldest_unsynced_us ? util_format_time_ms(st.oldest_unsynced_us, t, sizeof(t))
 				      : "-",
 		st.watermark, st.quarantined, st.forwarded, st.quota_dropped, st.pruned);
+	fprintf(out, "console %s\nlast_seq %" PRId64 "\n", st.console_id, st.last_seq);
+	if (st.central_watermark >= 0)
+		fprintf(out, "central_watermark %" PRId64 "\n", st.central_watermark);
+	else
+		fputs("central_watermark -\n", out);
+	fprintf(out, "restored %" PRId64 "\n", st.restored);
+	/* As last read from the server: --status does not connect. */
+	if (sync_central_check(st.central_watermark, st.watermark, st.last_seq) ==
+	    SYNC_CENTRAL_FOREIGN)
+		fprintf(out,
+			"warning central high-water mark %" PRId64 " is above this buffer's newest"
+			" sample seq %" PRId64 ": restored from a backup, or a second buffer with"
+			" console id %s? (its rows are forwarded all the same)\n",
+			st.central_watermark, st.last_seq, st.console_id);
+	if (st.restored > 0)
+		fprintf(out,
+			"warning %" PRId64 " samples at or below the central high-water mark were"
+			" not in the central database (a restored or copied buffer, or a second"
+			" buffer with console id %s); they were forwarded\n",
+			st.restored, st.console_id);
 	if (st.error[0])
 		fprintf(out, "error %s\n", st.error);
 }

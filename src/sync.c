@@ -16,7 +16,12 @@
  * Exactly once: the batch's rows and the console's high-water seq commit in
  * one PostgreSQL transaction, ON CONFLICT DO NOTHING on (console, seq, time)
  * makes a resend harmless, and the local watermark moves only after the
- * central commit. On (re)connect the watermark is max(local, central).
+ * central commit. The local watermark never adopts the central high-water
+ * mark: a central mark above it (a stop between the two commits, a buffer
+ * restored from a backup, a second buffer with the same console id, a
+ * forged mark) only makes the rows between the two be sent again through
+ * ON CONFLICT DO NOTHING; rows of a restored buffer that reuse a seq carry
+ * another time, so they are new rows, counted and reported loudly.
  */
 #include "phasor/sync.h"
 
@@ -50,7 +55,7 @@
 #define RETRY_MAX_MS 30000
 #define DAY_US 86400000000LL
 #define Y2000_US 946684800000000LL
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PG_LOCK_KEY 1346917202     /* "PHSR" */
 
 enum kind { K_SAMPLE, K_ALARM };
@@ -101,6 +106,13 @@ bool sync_partition_allowed(int64_t t_us, int64_t now_us)
 
 	sync_partition_range(now_us, &lo, &hi);
 	return t_us >= Y2000_US && t_us < hi + 2 * DAY_US;
+}
+
+enum sync_central sync_central_check(int64_t central, int64_t wm, int64_t last_seq)
+{
+	if (central <= wm)
+		return SYNC_CENTRAL_OK;
+	return central <= last_seq ? SYNC_CENTRAL_RESEND : SYNC_CENTRAL_FOREIGN;
 }
 
 bool sync_is_data_error(const char *sqlstate)
@@ -254,6 +266,11 @@ void sync_buf_double(struct sync_buf *b, double v)
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
+	/* snprintf and strtod follow LC_NUMERIC (main sets it to "C"); a
+	 * decimal comma would still be refused by the server: '.' always. */
+	for (char *c = tmp; *c != '\0'; c++)
+		if (*c == ',')
+			*c = '.';
 	sync_buf_str(b, tmp);
 }
 
@@ -375,7 +392,6 @@ struct batch {
 	struct srow *s;
 	struct arow *a;
 	char sqlstate[8];         /* of the last refusal */
-	uint64_t inserted;        /* rows the server did not have yet */
 };
 
 #define PART_CACHE 64
@@ -391,6 +407,8 @@ struct sync {
 	char *console_lit;        /* the console id as an SQL literal (per connection) */
 	struct names meters, qtys;
 	int64_t wm[2];            /* local watermarks (also in meta) */
+	int64_t central[2];       /* central high-water marks read at connect */
+	bool told[2];             /* restored rows reported loudly on this connection */
 	int64_t meta_sig[4];      /* meters and sessions as last uploaded */
 	bool meta_sent;
 	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
@@ -567,18 +585,23 @@ static void local_rollback(struct sync *s)
 
 static const char *const wm_keys[] = { "sync.samples_seq", "sync.alarms_seq" };
 
-/* Inside a transaction: meta[key] = max(meta[key], v), or += v. */
-static int meta_put(struct sync *s, const char *key, int64_t v, bool add)
+enum meta_op { META_MAX, META_ADD, META_SET };
+
+/* Inside a transaction: meta[key] = max(meta[key], v), += v, or = v. */
+static int meta_put(struct sync *s, const char *key, int64_t v, enum meta_op op)
 {
+	static const char *const sql[] = {
+		[META_MAX] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
+			     " DO UPDATE SET value = max(value, excluded.value)",
+		[META_ADD] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
+			     " DO UPDATE SET value = value + excluded.value",
+		[META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
+			     " DO UPDATE SET value = excluded.value",
+	};
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db,
-				add ? "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
-				      " DO UPDATE SET value = value + excluded.value"
-				    : "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
-				      " DO UPDATE SET value = max(value, excluded.value)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db, sql[op], -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -617,7 +640,7 @@ static int local_event(struct sync *s, int64_t t_us, const char *source, const c
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;
-	return meta_put(s, "events.last_seq", seq, false);
+	return meta_put(s, "events.last_seq", seq, META_MAX);
 }
 
 /* Move a watermark (never backwards), in its own transaction. */
@@ -627,7 +650,7 @@ static int local_set_wm(struct sync *s, enum kind k, int64_t seq)
 		s->wm[k] = seq;
 	if (local_begin(s) < 0)
 		return -1;
-	if (meta_put(s, wm_keys[k], seq, false) < 0) {
+	if (meta_put(s, wm_keys[k], seq, META_MAX) < 0) {
 		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
 		local_rollback(s);
 		return -1;
@@ -694,6 +717,7 @@ static void pg_close(struct sync *s)
 	s->nparts = 0;
 	s->part_next = 0;
 	s->meta_sent = false;
+	s->told[0] = s->told[1] = false;
 }
 
 /* Wait until fd is ready for ev, or the wake pipe, or ms. 1 ready, 0 timeout, -1 stop. */
@@ -872,6 +896,110 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
 	"  RETURN name;\n"
 	"END $f$;\n"
 	"REVOKE ALL ON FUNCTION phasor.ensure_partition(date) FROM PUBLIC;\n",
+	/* 1 -> 2: one role per console (docs/deployment.md). The owner maps
+	 * console ids to login roles in console_roles; a mapped role writes
+	 * only its own consoles' rows and watermarks: row-level security on
+	 * the small tables, a statement-level trigger on samples and
+	 * alarm_events (COPY into a table with RLS is refused, and the direct
+	 * COPY is the fast path), partitions within a window around now. The
+	 * owner (and its members, and superusers) stay unrestricted. */
+	"CREATE TABLE phasor.console_roles(\n"
+	"  console text PRIMARY KEY,\n"
+	"  role name NOT NULL,\n"
+	"  added timestamptz NOT NULL DEFAULT now());\n"
+	"CREATE INDEX console_roles_role ON phasor.console_roles(role);\n"
+	"REVOKE ALL ON phasor.console_roles FROM PUBLIC;\n"
+	"CREATE FUNCTION phasor.is_owner() RETURNS boolean\n"
+	"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"  SELECT pg_has_role(session_user, c.relowner, 'USAGE')\n"
+	"  FROM pg_class c WHERE c.oid = 'phasor.samples'::regclass\n"
+	"$f$;\n"
+	"CREATE FUNCTION phasor.may_write(c text) RETURNS boolean\n"
+	"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"  SELECT phasor.is_owner() OR EXISTS (SELECT 1 FROM phasor.console_roles r\n"
+	"                                      WHERE r.console = c AND r.role = session_user)\n"
+	"$f$;\n"
+	"ALTER TABLE phasor.consoles ENABLE ROW LEVEL SECURITY;\n"
+	"CREATE POLICY own_rows ON phasor.consoles\n"
+	"  USING (phasor.may_write(console)) WITH CHECK (phasor.may_write(console));\n"
+	"CREATE POLICY readers ON phasor.consoles FOR SELECT\n"
+	"  USING (NOT has_table_privilege('phasor.samples', 'INSERT'));\n"
+	"ALTER TABLE phasor.meters ENABLE ROW LEVEL SECURITY;\n"
+	"CREATE POLICY own_rows ON phasor.meters\n"
+	"  USING (phasor.may_write(console)) WITH CHECK (phasor.may_write(console));\n"
+	"CREATE POLICY readers ON phasor.meters FOR SELECT\n"
+	"  USING (NOT has_table_privilege('phasor.samples', 'INSERT'));\n"
+	"ALTER TABLE phasor.sessions ENABLE ROW LEVEL SECURITY;\n"
+	"CREATE POLICY own_rows ON phasor.sessions\n"
+	"  USING (phasor.may_write(console)) WITH CHECK (phasor.may_write(console));\n"
+	"CREATE POLICY readers ON phasor.sessions FOR SELECT\n"
+	"  USING (NOT has_table_privilege('phasor.samples', 'INSERT'));\n"
+	/* MATERIALIZED: may_write once per console, not pushed down to once
+	 * per row (SECURITY DEFINER functions are not inlined). */
+	"CREATE FUNCTION phasor.check_samples() RETURNS trigger\n"
+	"LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"DECLARE\n"
+	"  bad text;\n"
+	"BEGIN\n"
+	"  IF phasor.is_owner() THEN\n"
+	"    RETURN NULL;\n"
+	"  END IF;\n"
+	"  WITH d AS MATERIALIZED (SELECT DISTINCT n.console FROM new_rows n)\n"
+	"  SELECT d.console INTO bad FROM d\n"
+	"   WHERE NOT phasor.may_write(d.console) LIMIT 1;\n"
+	"  IF FOUND THEN\n"
+	"    RAISE EXCEPTION 'role % may not write samples of console %', session_user, bad\n"
+	"      USING ERRCODE = 'insufficient_privilege';\n"
+	"  END IF;\n"
+	"  RETURN NULL;\n"
+	"END $f$;\n"
+	"CREATE TRIGGER samples_console AFTER INSERT ON phasor.samples\n"
+	"  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT\n"
+	"  EXECUTE FUNCTION phasor.check_samples();\n"
+	"CREATE FUNCTION phasor.check_alarm_events() RETURNS trigger\n"
+	"LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"DECLARE\n"
+	"  bad text;\n"
+	"BEGIN\n"
+	"  IF phasor.is_owner() THEN\n"
+	"    RETURN NULL;\n"
+	"  END IF;\n"
+	"  WITH d AS MATERIALIZED (SELECT DISTINCT n.synced_by FROM new_rows n)\n"
+	"  SELECT d.synced_by INTO bad FROM d\n"
+	"   WHERE d.synced_by IS NULL OR NOT phasor.may_write(d.synced_by) LIMIT 1;\n"
+	"  IF FOUND THEN\n"
+	"    RAISE EXCEPTION 'role % may not write alarm events synced by console %',\n"
+	"      session_user, coalesce(bad, '(null)') USING ERRCODE = 'insufficient_privilege';\n"
+	"  END IF;\n"
+	"  RETURN NULL;\n"
+	"END $f$;\n"
+	"CREATE TRIGGER alarm_events_console AFTER INSERT ON phasor.alarm_events\n"
+	"  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT\n"
+	"  EXECUTE FUNCTION phasor.check_alarm_events();\n"
+	/* Partitions: the owner from 2000-01-01, a console role from 92 days
+	 * back (a buffer's retention and a long outage); both up to 3 days
+	 * ahead. SQLSTATE 22023: the rows of such a day find no partition and
+	 * are quarantined, the sync goes on. */
+	"CREATE OR REPLACE FUNCTION phasor.ensure_partition(day date) RETURNS text\n"
+	"LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"DECLARE\n"
+	"  name text := 'samples_' || to_char(day, 'YYYYMMDD');\n"
+	"  today date := (now() AT TIME ZONE 'UTC')::date;\n"
+	"  lo date := CASE WHEN phasor.is_owner() THEN date '2000-01-01' ELSE today - 92 END;\n"
+	"BEGIN\n"
+	"  IF day IS NULL OR day < lo OR day > today + 3 THEN\n"
+	"    RAISE EXCEPTION 'phasor.ensure_partition: % is out of range for role % (% to %)',\n"
+	"      day, session_user, lo, today + 3 USING ERRCODE = 'invalid_parameter_value';\n"
+	"  END IF;\n"
+	"  PERFORM pg_advisory_xact_lock(1346917202);\n"
+	"  IF to_regclass('phasor.' || quote_ident(name)) IS NULL THEN\n"
+	"    EXECUTE format('CREATE TABLE phasor.%I PARTITION OF phasor.samples'\n"
+	"                   ' FOR VALUES FROM (%L) TO (%L)', name,\n"
+	"                   (day::timestamp AT TIME ZONE 'UTC'),\n"
+	"                   ((day + 1)::timestamp AT TIME ZONE 'UTC'));\n"
+	"  END IF;\n"
+	"  RETURN name;\n"
+	"END $f$;\n",
 };
 
 /* Create or migrate the central schema; a role that may not is fine when
@@ -930,12 +1058,19 @@ fail: {
 }
 }
 
+/* The newest seq this buffer ever had, by kind (counters survive pruning). */
+static const char *const last_seq_sql[2] = {
+	"SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
+	" coalesce((SELECT max(seq) FROM samples), 0))",
+	"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alarm_events'), 0),"
+	" coalesce((SELECT max(seq) FROM alarm_events), 0))",
+};
+
 static int pg_setup(struct sync *s)
 {
 	PGresult *res;
 	const char *p[1];
 	char *sql;
-	int rc;
 
 	if (pg_exec(s, "SET statement_timeout = '120s'; SET lock_timeout = '30s';"
 		       " SET TIME ZONE 'UTC'") != 0)
@@ -950,6 +1085,27 @@ static int pg_setup(struct sync *s)
 		       " event text, state text, value float8, lim float8, operator text, note text,"
 		       " raised_us bigint, until_us bigint) ON COMMIT DELETE ROWS") != 0)
 		return -1;
+	/* Schema 2: a role writes only the consoles the owner gave it. */
+	sql = util_printf("SELECT phasor.may_write(%s), session_user", s->console_lit);
+	res = PQexec(s->pg, sql);
+	free(sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		if (pg_check(s, res, PGRES_TUPLES_OK) == 0)
+			fail(s, "phasor.may_write: no answer");
+		return -1;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		const char *role = PQgetvalue(res, 0, 1);
+		char *lit = PQescapeLiteral(s->pg, role, strlen(role));
+
+		fail(s, "console %s is not registered for role %s: as the owner of the schema phasor, run:"
+			" INSERT INTO phasor.console_roles(console, role) VALUES (%s, %s); (docs/deployment.md)",
+		     s->console_id, role, s->console_lit, lit != NULL ? lit : "?");
+		PQfreemem(lit);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
 	sql = util_printf("INSERT INTO phasor.consoles(console, host, version) VALUES(%s, $1, '%s')"
 			  " ON CONFLICT (console) DO UPDATE SET host = excluded.host,"
 			  " version = excluded.version",
@@ -959,30 +1115,65 @@ static int pg_setup(struct sync *s)
 	free(sql);
 	if (pg_check(s, res, PGRES_COMMAND_OK) != 0)
 		return -1;
-	/* The central high-water marks: a batch committed there whose local
-	 * watermark was lost (kill -9 between the two) is not sent again. */
+	/*
+	 * The central high-water marks, read but never adopted: the local
+	 * watermark moves only when this buffer's own rows commit centrally.
+	 * A mark above it makes the rows between be sent again (the server
+	 * keeps what it has); forward() counts what it did not have.
+	 */
 	sql = util_printf("SELECT samples_seq, alarms_seq FROM phasor.consoles WHERE console = %s",
 			  s->console_lit);
 	res = PQexec(s->pg, sql);
 	free(sql);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		return pg_check(s, res, PGRES_TUPLES_OK) == 0 ? -1 : -1;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		if (pg_check(s, res, PGRES_TUPLES_OK) == 0)
+			fail(s, "console %s: its row of phasor.consoles cannot be read",
+			     s->console_id);
+		return -1;
+	}
+	for (int k = 0; k < 2; k++)
+		s->central[k] = strtoll(PQgetvalue(res, 0, k), NULL, 10);
+	PQclear(res);
 	for (int k = 0; k < 2; k++) {
-		int64_t central = strtoll(PQgetvalue(res, 0, k), NULL, 10);
+		int64_t last = 0;
 
-		if (central > s->wm[k]) {
-			log_info("sync: %s watermark %" PRId64 " -> %" PRId64
-				 " (committed centrally, not yet locally)",
-				 kind_names[k], s->wm[k], central);
-			if (local_set_wm(s, (enum kind)k, central) < 0) {
-				PQclear(res);
-				return -1;
-			}
+		if (local_int(s, last_seq_sql[k], 0, &last) < 0) {
+			fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+			return -1;
+		}
+		switch (sync_central_check(s->central[k], s->wm[k], last)) {
+		case SYNC_CENTRAL_OK:
+			break;
+		case SYNC_CENTRAL_RESEND:
+			log_info("sync: central %s high-water mark %" PRId64 " is above this buffer's"
+				 " watermark %" PRId64 ": seqs %" PRId64 " to %" PRId64
+				 " are sent again, the central database keeps what it has",
+				 kind_names[k], s->central[k], s->wm[k], s->wm[k] + 1, s->central[k]);
+			break;
+		case SYNC_CENTRAL_FOREIGN:
+			log_warn("sync: central %s high-water mark %" PRId64 " is above this buffer's"
+				 " newest %s seq %" PRId64 " (watermark %" PRId64 "): restored from a"
+				 " backup, or a second buffer with console id %s? Its new rows reuse"
+				 " seqs the central database has; they are forwarded all the same (the"
+				 " key includes the time) and counted",
+				 kind_names[k], s->central[k], kind_names[k], last, s->wm[k],
+				 s->console_id);
+			break;
 		}
 	}
-	PQclear(res);
-	rc = 0;
-	return rc;
+	if (local_begin(s) < 0)
+		return -1;
+	if (meta_put(s, "sync.central_samples_seq", s->central[K_SAMPLE], META_SET) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		local_rollback(s);
+		return -1;
+	}
+	if (local_commit(s) < 0)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->st.central_watermark = s->central[K_SAMPLE];
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 /* Ask for the partition of the day holding t_us (cached per connection). */
@@ -991,6 +1182,7 @@ static int ensure_partition(struct sync *s, int64_t t_us)
 	int64_t lo, hi;
 	char sql[96], name[32];
 	size_t i;
+	int rc;
 
 	sync_partition_range(t_us, &lo, &hi);
 	for (i = 0; i < s->nparts; i++)
@@ -999,12 +1191,21 @@ static int ensure_partition(struct sync *s, int64_t t_us)
 	sync_partition_name(lo, name, sizeof(name));
 	snprintf(sql, sizeof(sql), "SELECT phasor.ensure_partition(date '%.4s-%.2s-%.2s')",
 		 name + 8, name + 12, name + 14);
-	if (pg_exec(s, sql) != 0) {
+	rc = pg_exec(s, sql);
+	if (rc < 0) {
 		char why[sizeof(s->err)];
 
 		util_strlcpy(why, s->err, sizeof(why));
 		fail(s, "creating partition %s: %s", name, why);
 		return -1;
+	}
+	if (rc > 0) {
+		/* Out of this role's window: the day's rows find no partition
+		 * (unless one exists) and are quarantined; the rest goes on.
+		 * Remembered like a made one: not asked again. */
+		log_warn("sync: partition %s not made: %s", name, s->err);
+		s->err[0] = '\0';
+		s->sqlstate[0] = '\0';
 	}
 	s->parts[s->part_next] = lo;
 	s->part_next = (s->part_next + 1) % PART_CACHE;
@@ -1385,7 +1586,6 @@ static int try_direct(struct sync *s, struct batch *b, size_t off, size_t n)
 		s->sqlstate[0] = '\0';
 		return 1;
 	}
-	b->inserted += n;
 	return 0;
 }
 
@@ -1394,6 +1594,7 @@ struct try_ctx {
 	struct batch *b;
 	int64_t quarantined;
 	int64_t taken;            /* retry: rows taken */
+	int64_t inserted;         /* committed rows the server did not have yet */
 };
 
 /* Send rows [off, off+n) in one central transaction. 0, 1 (data), -1. */
@@ -1406,7 +1607,7 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 	struct try_ctx *c = vctx;
 	struct sync *s = c->s;
 	struct batch *b = c->b;
-	int64_t last = row_seq(b, off + n - 1);
+	int64_t last = row_seq(b, off + n - 1), inserted = 0;
 	PGresult *res;
 	char *sql;
 	int rc;
@@ -1417,8 +1618,10 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 		rc = try_direct(s, b, off, n);
 		if (rc < 0)
 			goto fail;
-		if (rc == 0)
+		if (rc == 0) {
+			inserted = (int64_t)n;
 			goto mark;
+		}
 	}
 	copy_text(s, b, off, n);
 	if ((rc = copy_in(s, copy_sql[b->kind])) != 0)
@@ -1443,7 +1646,7 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 	res = PQexec(s->pg, sql);
 	free(sql);
 	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
-		b->inserted += strtoull(PQcmdTuples(res), NULL, 10);
+		inserted = strtoll(PQcmdTuples(res), NULL, 10);
 	if ((rc = pg_check(s, res, PGRES_COMMAND_OK)) != 0)
 		goto fail;
 mark:
@@ -1461,6 +1664,7 @@ mark:
 	}
 	if ((rc = pg_exec(s, "COMMIT")) != 0)
 		goto fail;
+	c->inserted += inserted;
 	/* Committed centrally: now, and only now, the local side. */
 	if (b->retry) {
 		sqlite3_stmt *st;
@@ -1546,7 +1750,7 @@ static int bad_row(void *vctx, size_t off, const char *err)
 			   seq, safe, b->sqlstate);
 	if (rc == SQLITE_OK && !b->retry)
 		rc = local_event(s, now, "sync", "quarantine", text) == 0 &&
-			     meta_put(s, wm_keys[b->kind], seq, false) == 0
+			     meta_put(s, wm_keys[b->kind], seq, META_MAX) == 0
 			 ? SQLITE_OK
 			 : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
@@ -1569,48 +1773,115 @@ static int bad_row(void *vctx, size_t off, const char *err)
 	return 0;
 }
 
-/* Forward everything of kind k up to end. 0 or -1 (s->err). */
+/*
+ * Rows at or below the central high-water mark that the server did not
+ * have: this buffer was restored from a backup or copied (its new rows
+ * reuse seqs, with other times), or a second buffer has the same console
+ * id. They were forwarded all the same; say it loudly and count it.
+ */
+static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from, int64_t to)
+{
+	static const char *const keys[2] = { "sync.restored_samples", "sync.restored_alarms" };
+	char *text;
+
+	text = util_printf("%" PRId64 " %s rows with seqs %" PRId64 " to %" PRId64
+			   " (at or below the central high-water mark %" PRId64
+			   ") were not in the central database: this buffer was restored from"
+			   " a backup or copied, or a second buffer has console id %s; they are"
+			   " forwarded now, nothing was overwritten",
+			   n, kind_names[k], from, to, s->central[k], s->console_id);
+	/* Loudly once per connection: a mark that stays above (a second
+	 * buffer with the same id, a mark set by hand) would otherwise put an
+	 * event in the journal every pass. The count always grows. */
+	if (!s->told[k])
+		log_warn("sync: %s", text);
+	else
+		log_info("sync: %s", text);
+	if (local_begin(s) == 0) {
+		if ((s->told[k] || local_event(s, util_now_us(), "sync", "restored", text) == 0) &&
+		    meta_put(s, keys[k], n, META_ADD) == 0)
+			local_commit(s);
+		else
+			local_rollback(s);
+	}
+	s->told[k] = true;
+	if (k == K_SAMPLE) {
+		pthread_mutex_lock(&s->lock);
+		s->st.restored += n;
+		pthread_mutex_unlock(&s->lock);
+	}
+	free(text);
+}
+
+/*
+ * Forward everything of kind k up to end. The rows at or below the central
+ * high-water mark go first, up to it, so that the ones the server did not
+ * have are counted apart (report_restored). 0 or -1 (s->err).
+ */
 static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t *taken,
 		   int64_t *quarantined)
 {
 	struct batch b = { .kind = k, .retry = retry };
 	struct try_ctx c = { .s = s, .b = &b };
 	size_t max = k == K_SAMPLE ? BATCH_ROWS : ALARM_BATCH_ROWS, done, i;
-	int64_t after = retry ? 0 : s->wm[k];
+	int64_t after = retry ? 0 : s->wm[k], lim = end, first = after + 1;
+	bool overlap = false;
 	int rc = 0;
 
+	if (!retry && s->central[k] > after && s->central[k] < end) {
+		lim = s->central[k];
+		overlap = true;
+	} else if (!retry && s->central[k] > after) {
+		overlap = true;
+	}
 	for (;;) {
 		if (stopping(s)) {
 			fail(s, "stopped");
 			rc = -1;
 			break;
 		}
-		if (batch_load(s, &b, after, end, max) < 0) {
+		if (batch_load(s, &b, after, lim, max) < 0) {
 			rc = -1;
 			break;
 		}
-		if (b.n == 0)
-			break;
-		if (k == K_SAMPLE) {
-			int64_t now = util_now_us();
+		if (b.n > 0) {
+			if (k == K_SAMPLE) {
+				int64_t now = util_now_us();
 
-			for (i = 0; i < b.n; i++)
-				if (sync_partition_allowed(b.s[i].t_us, now) &&
-				    ensure_partition(s, b.s[i].t_us) < 0) {
-					rc = -1;
+				for (i = 0; i < b.n; i++)
+					if (sync_partition_allowed(b.s[i].t_us, now) &&
+					    ensure_partition(s, b.s[i].t_us) < 0) {
+						rc = -1;
+						break;
+					}
+				if (rc < 0)
 					break;
-				}
-			if (rc < 0)
+			}
+			if (sync_bisect(b.n, try_rows, bad_row, &c, &done) < 0) {
+				rc = -1;
 				break;
+			}
+			after = row_seq(&b, b.n - 1);
 		}
-		if (sync_bisect(b.n, try_rows, bad_row, &c, &done) < 0) {
-			rc = -1;
-			break;
+		if (b.n == max)
+			continue;
+		/* This segment is done. */
+		if (overlap) {
+			if (c.inserted > 0)
+				report_restored(s, k, c.inserted, first,
+						lim < end ? lim : after);
+			else if (after >= first)
+				log_info("sync: %s seqs %" PRId64 " to %" PRId64 " sent again: the"
+					 " central database had them all", kind_names[k], first,
+					 lim < end ? lim : after);
+			overlap = false;
 		}
-		after = row_seq(&b, b.n - 1);
-		if (b.n < max)
+		if (lim >= end)
 			break;
+		lim = end;
 	}
+	if (overlap && c.inserted > 0) /* stopped by a failure: count what went */
+		report_restored(s, k, c.inserted, first, after);
 	batch_free(&b);
 	if (taken != NULL)
 		*taken = c.taken;
@@ -1623,7 +1894,8 @@ static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t
 
 static void refresh_stats(struct sync *s)
 {
-	int64_t backlog = -1, alarms = -1, oldest = 0, quarantined = 0, dropped = 0;
+	int64_t backlog = -1, alarms = -1, oldest = 0, quarantined = 0, dropped = 0, last = 0;
+	int64_t central = -1, restored = 0;
 
 	if (local_int(s, "SELECT count(*) FROM samples WHERE seq > ?1", s->wm[K_SAMPLE],
 		      &backlog) < 0)
@@ -1635,7 +1907,15 @@ static void refresh_stats(struct sync *s)
 		  s->wm[K_SAMPLE], &oldest);
 	local_int(s, "SELECT count(*) FROM sync_quarantine", 0, &quarantined);
 	local_int(s, "SELECT value FROM meta WHERE key = 'sync.quota_dropped'", 0, &dropped);
+	local_int(s, last_seq_sql[K_SAMPLE], 0, &last);
+	if (local_int(s, "SELECT coalesce((SELECT value FROM meta WHERE key ="
+		      " 'sync.central_samples_seq'), -1)", 0, &central) < 0)
+		central = -1;
+	local_int(s, "SELECT value FROM meta WHERE key = 'sync.restored_samples'", 0, &restored);
 	pthread_mutex_lock(&s->lock);
+	s->st.last_seq = last;
+	s->st.central_watermark = central;
+	s->st.restored = restored;
 	s->st.backlog = backlog;
 	s->st.alarm_backlog = alarms;
 	s->st.oldest_unsynced_us = backlog > 0 ? oldest : 0;
@@ -1697,7 +1977,7 @@ static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t cuto
 	}
 	n = sqlite3_changes(s->db);
 	if (rc == SQLITE_OK && unsynced > 0 &&
-	    meta_put(s, "sync.quota_dropped", unsynced, true) < 0)
+	    meta_put(s, "sync.quota_dropped", unsynced, META_ADD) < 0)
 		rc = SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
 		fail(s, "buffer %s: pruning: %s", s->db_path, sqlite3_errmsg(s->db));
@@ -1825,6 +2105,16 @@ static int pass(struct sync *s, bool housekeeping)
 		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
 		rc = -1;
 	}
+	/* Another sync of this buffer (a console and `phasor sync`) may have
+	 * moved the local watermarks: they only move on confirmed commits. */
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		int64_t v = 0;
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", wm_keys[k]);
+		if (local_int(s, sql, 0, &v) == 0 && v > s->wm[k])
+			s->wm[k] = v;
+	}
 	if (rc == 0 && s->pg != NULL && PQstatus(s->pg) != CONNECTION_OK)
 		pg_close(s);
 	if (rc == 0 && s->pg == NULL) {
@@ -1919,6 +2209,7 @@ struct sync *sync_new(const struct config *cfg, const char *db_path, char **caus
 		goto fail;
 	if (local_open(s, cause) < 0)
 		goto fail;
+	util_strlcpy(s->st.console_id, s->console_id, sizeof(s->st.console_id));
 	refresh_stats(s);
 	return s;
 fail:

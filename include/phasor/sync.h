@@ -13,8 +13,13 @@
  * COPY into a temporary staging table, INSERT ... SELECT ... ON CONFLICT DO
  * NOTHING into phasor.samples (unique key (console, seq, time)), the
  * console's high-water seq into phasor.consoles, COMMIT, and only then the
- * local watermark moves. A batch the server refuses for a data reason
- * (SQLSTATE class 22 or 23) is bisected; the rows that still fail alone go
+ * local watermark moves. The central high-water mark is never adopted:
+ * when it is above the local watermark the rows between are sent again and
+ * the server keeps what it has; rows it did not have (a buffer restored
+ * from a backup reuses seqs with other times) are forwarded, counted and
+ * reported (log warning, journal event, meta sync.restored_samples). A
+ * batch the server refuses for a data reason (SQLSTATE class 22 or 23) is
+ * bisected; the rows that still fail alone go
  * to the local quarantine (sync_quarantine) with the error, and the others
  * go on. Then it prunes synced rows older than [store] retention and, over
  * [store] quota, the oldest rows (unsynced ones last, counted as events).
@@ -54,6 +59,14 @@ struct sync_stats {
 	uint64_t quota_dropped;     /* unsynced samples deleted under the quota */
 	int64_t last_sync_us;       /* end of the last successful pass, 0: never */
 	int64_t watermark;          /* local sync.samples_seq */
+	int64_t last_seq;           /* the newest sample seq this buffer ever had */
+	int64_t central_watermark;  /* the central samples high-water mark as last
+				     * read (meta sync.central_samples_seq), -1: never */
+	int64_t restored;           /* samples the central database did not have although
+				     * they were at or below its high-water mark (a buffer
+				     * restored from a backup, a copied buffer), forwarded
+				     * anyway: meta sync.restored_samples */
+	char console_id[96];
 };
 
 /*
@@ -146,6 +159,18 @@ void sync_buf_field(struct sync_buf *b, const char *s);
 void sync_buf_str(struct sync_buf *b, const char *s);
 /* A double as COPY text: shortest round-trip; Infinity, -Infinity; \N for NaN. */
 void sync_buf_double(struct sync_buf *b, double v);
+
+/*
+ * What a central high-water mark says about this buffer (it is never
+ * adopted): at or below the local watermark, OK; above it but within what
+ * the buffer ever had (last_seq), RESEND: a stop between the central and
+ * the local commit, the rows between are sent again and the server keeps
+ * what it has; above anything the buffer ever had, FOREIGN: a buffer
+ * restored from a backup, a copy, or a forged mark: its next rows reuse
+ * seqs the server has (with other times: new rows), said loudly.
+ */
+enum sync_central { SYNC_CENTRAL_OK, SYNC_CENTRAL_RESEND, SYNC_CENTRAL_FOREIGN };
+enum sync_central sync_central_check(int64_t central, int64_t wm, int64_t last_seq);
 
 /*
  * SQLSTATE classes 22 (data exception) and 23 (integrity constraint, such

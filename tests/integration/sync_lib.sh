@@ -71,3 +71,42 @@ EOS
 	}
 	echo "$local_n"
 }
+
+# sync_grants: the least-privilege recipe of docs/deployment.md, run by the
+# schema owner (the test's superuser) once the schema exists: a group role
+# phasor_console holds the grants, one login role per console is a member
+# (sync_role), and phasor.console_roles maps console ids to roles.
+sync_grants() {
+	t_psql "CREATE ROLE phasor_console NOLOGIN" >/dev/null || t_fail "CREATE ROLE phasor_console"
+	t_psql "GRANT CONNECT, TEMPORARY ON DATABASE phasor TO phasor_console;
+GRANT USAGE ON SCHEMA phasor TO phasor_console;
+GRANT SELECT ON phasor.schema_version TO phasor_console;
+GRANT SELECT, INSERT ON phasor.consoles, phasor.meters, phasor.sessions TO phasor_console;
+GRANT UPDATE (host, version, last_sync, samples_seq, alarms_seq) ON phasor.consoles TO phasor_console;
+GRANT UPDATE (driver, profile, host, port, unit, topics, description, last_seen) ON phasor.meters TO phasor_console;
+GRANT UPDATE (end_time) ON phasor.sessions TO phasor_console;
+GRANT INSERT ON phasor.samples, phasor.alarm_events TO phasor_console;
+GRANT EXECUTE ON FUNCTION phasor.ensure_partition(date) TO phasor_console;" >/dev/null ||
+		t_fail "the grants of docs/deployment.md failed"
+	t_psql "REVOKE CREATE ON SCHEMA public FROM PUBLIC" >/dev/null
+}
+
+# sync_role ROLE: a console's login role (no password: trust on loopback).
+sync_role() {
+	t_psql "CREATE ROLE $1 LOGIN IN ROLE phasor_console" >/dev/null || t_fail "CREATE ROLE $1"
+}
+
+# sync_map CONSOLE ROLE: the owner gives CONSOLE to ROLE.
+sync_map() {
+	t_psql "INSERT INTO phasor.console_roles(console, role) VALUES ('$1', '$2')" >/dev/null ||
+		t_fail "cannot map $1 to $2"
+}
+
+# psql_as ROLE SQL: run SQL as ROLE; command tags, rows and errors on stdout.
+psql_as() {
+	PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=$1" -X -At \
+		-v ON_ERROR_STOP=1 -c "$2" 2>&1
+}
+
+# sync_console_id DB
+sync_console_id() { t_sql "$1" "SELECT value FROM identity WHERE key = 'console_id'"; }

@@ -32,7 +32,7 @@ cols=$(t_psql "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY o
 	FROM information_schema.columns WHERE table_schema = 'phasor' AND table_name = 'alarm_events'
 	AND ordinal_position <= 12")
 t_eq "phasor.alarm_events columns" "time timestamp with time zone,console text,alarm text,meter text,quantity text,priority text,event text,state text,value double precision,limit double precision,operator text,note text" "$cols"
-t_eq "schema version" 1 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
+t_eq "schema version" 2 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
 console=$(t_sql "$db" "SELECT value FROM identity WHERE key = 'console_id'")
 t_eq "meters of the console" "m1,m2,m3" "$(t_psql "SELECT string_agg(name, ',' ORDER BY name) FROM phasor.meters WHERE console = '$console'")"
 t_eq "sessions of the console" 1 "$(t_psql "SELECT count(*) FROM phasor.sessions WHERE console = '$console' AND end_time IS NOT NULL")"
@@ -79,27 +79,22 @@ t_eq "consoles in the database" 2 "$(t_psql "SELECT count(DISTINCT console) FROM
 t_eq "all rows" "$((na + nb))" "$(t_psql "SELECT count(*) FROM phasor.samples")"
 t_ok "two recorders: $na + $nb rows, no collision"
 
-# Least privilege: the sync role of docs/deployment.md, with exactly its
+# Least privilege: a console role of docs/deployment.md, with exactly its
 # grants, forwards a third buffer (no DDL right: partitions through
-# phasor.ensure_partition).
-t_psql "CREATE ROLE phasor_sync LOGIN" >/dev/null
-t_psql "GRANT CONNECT, TEMPORARY ON DATABASE phasor TO phasor_sync;
-GRANT USAGE ON SCHEMA phasor TO phasor_sync;
-GRANT SELECT ON phasor.schema_version TO phasor_sync;
-GRANT SELECT, INSERT, UPDATE ON phasor.consoles, phasor.meters, phasor.sessions TO phasor_sync;
-GRANT INSERT ON phasor.samples, phasor.alarm_events TO phasor_sync;
-GRANT EXECUTE ON FUNCTION phasor.ensure_partition(date) TO phasor_sync;" >/dev/null
-t_psql "REVOKE CREATE ON SCHEMA public FROM PUBLIC" >/dev/null
+# phasor.ensure_partition) once the owner has mapped its console id to it.
+sync_grants
+sync_role phasor_c
 sync_config "$T/c.ini" "$T/c.db"
-sed -i "s/user=phasor /user=phasor_sync /" "$T/c.ini"
-grep -q "user=phasor_sync" "$T/c.ini" || t_fail "no sync role in the config"
+sed -i "s/user=phasor /user=phasor_c /" "$T/c.ini"
+grep -q "user=phasor_c" "$T/c.ini" || t_fail "no console role in the config"
 "$PHASOR" record -c "$T/c.ini" --for 2 >"$T/record-c.log" 2>&1 || t_fail "record c exited $?"
 t_sql "$T/c.db" "INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)
 	VALUES((SELECT value + 1 FROM meta WHERE key = 'samples.last_seq'), $(( ($(date +%s) - 86400) * 1000000 )), 1, 1, 1.5, 0);
 	UPDATE meta SET value = value + 1 WHERE key = 'samples.last_seq'"
-"$PHASOR" sync -c "$T/c.ini" --once >"$T/sync-c.log" 2>&1 || t_fail "sync as phasor_sync exited $?: $(cat "$T/sync-c.log")"
+sync_map "$(sync_console_id "$T/c.db")" phasor_c
+"$PHASOR" sync -c "$T/c.ini" --once >"$T/sync-c.log" 2>&1 || t_fail "sync as phasor_c exited $?: $(cat "$T/sync-c.log")"
 nc=$(sync_check "$T/c.db")
 t_ok "least-privilege role: $nc rows (yesterday's partition made through ensure_partition)"
 t_psql "SELECT count(*) FROM phasor.samples" >/dev/null
-t_eq "the sync role cannot read samples" "permission denied" \
-	"$(PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=phasor_sync" -X -qAt -c "SELECT 1 FROM phasor.samples LIMIT 1" 2>&1 | grep -o "permission denied" | head -1)"
+t_eq "the console role cannot read samples" "permission denied" \
+	"$(psql_as phasor_c "SELECT 1 FROM phasor.samples LIMIT 1" | grep -o "permission denied" | head -1)"

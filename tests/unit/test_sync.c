@@ -4,8 +4,10 @@
  * refused batch (which rows are committed, which quarantined, in what
  * order, at what cost), partition names and ranges, the libpq parameters
  * built from the configuration, COPY text escaping and number forms, the
- * classification of SQLSTATEs, sizes.
+ * classification of SQLSTATEs, what a central high-water mark says about
+ * the buffer, sizes.
  */
+#include <locale.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,6 +299,32 @@ static void test_copy_text(void **state)
 
 /* ---- SQLSTATE classes, sizes, names ---- */
 
+/* Under a decimal-comma LC_NUMERIC the COPY text keeps '.' (skipped where
+ * no such locale is installed). The thread's locale (uselocale), not
+ * setlocale: glibc keeps a little of a setlocale for good (LSan). */
+static void test_copy_double_locale(void **state)
+{
+	static const char *const names[] = { "de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8",
+					     "fr_FR.utf8" };
+	struct sync_buf b = { 0 };
+	locale_t loc = (locale_t)0, old;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && loc == (locale_t)0; i++)
+		loc = newlocale(LC_NUMERIC_MASK, names[i], (locale_t)0);
+	if (loc == (locale_t)0)
+		skip();
+	old = uselocale(loc);
+	sync_buf_double(&b, 1.5);
+	sync_buf_str(&b, " ");
+	sync_buf_double(&b, -0.1);
+	uselocale(old);
+	freelocale(loc);
+	assert_string_equal(b.p, "1.5 -0.1");
+	free(b.p);
+}
+
 static void test_data_errors(void **state)
 {
 	static const struct {
@@ -326,6 +354,31 @@ static void test_data_errors(void **state)
 	assert_string_equal(sync_state_name(SYNC_DOWN), "down");
 	assert_string_equal(sync_state_name(SYNC_CONNECTING), "connecting");
 	assert_string_equal(sync_state_name(SYNC_IDLE), "idle");
+}
+
+/* A central high-water mark is never adopted; what it says about the buffer. */
+static void test_central_check(void **state)
+{
+	static const struct {
+		int64_t central, wm, last;
+		enum sync_central want;
+	} cases[] = {
+		{ 0, 0, 0, SYNC_CENTRAL_OK },
+		{ 100, 100, 200, SYNC_CENTRAL_OK },          /* in step */
+		{ 50, 100, 200, SYNC_CENTRAL_OK },           /* behind: rows come */
+		{ 150, 100, 200, SYNC_CENTRAL_RESEND },      /* stop between the commits */
+		{ 200, 100, 200, SYNC_CENTRAL_RESEND },
+		{ 201, 100, 200, SYNC_CENTRAL_FOREIGN },     /* restored from a backup */
+		{ 7236, 0, 3600, SYNC_CENTRAL_FOREIGN },     /* review D3 */
+		{ 9000000000000000000LL, 3600, 7272, SYNC_CENTRAL_FOREIGN }, /* review D2 */
+		{ -1, 0, 0, SYNC_CENTRAL_OK },               /* never read (--status) */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sync_central_check(cases[i].central, cases[i].wm, cases[i].last),
+				 cases[i].want);
 }
 
 static void test_sizes(void **state)
@@ -364,7 +417,9 @@ int main(void)
 		cmocka_unit_test(test_partitions),
 		cmocka_unit_test(test_conn_params),
 		cmocka_unit_test(test_copy_text),
+		cmocka_unit_test(test_copy_double_locale),
 		cmocka_unit_test(test_data_errors),
+		cmocka_unit_test(test_central_check),
 		cmocka_unit_test(test_sizes),
 	};
 
