@@ -218,6 +218,22 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 	}
 	kv(l, "reconnects", ROLE_NORMAL, u64(lk->reconnects, a, sizeof(a)));
 	kv(l, "dropped", lk->dropped > 0 ? ROLE_ALARM : ROLE_NORMAL, u64(lk->dropped, a, sizeof(a)));
+	if (strcmp(lk->driver, "mqtt") == 0) {
+		/* The intake journal (docs/mqtt.md, "What survives a kill -9"). */
+		l = view_lines_add(ls, 2);
+		if (lk->journal_slot < 0) {
+			view_seg(l, ROLE_ALARM, "no intake journal: messages are acknowledged before"
+						" they are stored");
+		} else {
+			view_seg(l, ROLE_MUTED, "journal ");
+			view_seg(l, ROLE_NORMAL, "slot %d", lk->journal_slot);
+			kv(l, "written", ROLE_NORMAL, u64(lk->journaled, a, sizeof(a)));
+			kv(l, "decoded again", ROLE_NORMAL, u64(lk->replayed, a, sizeof(a)));
+			kv(l, "redeliveries skipped", ROLE_NORMAL, u64(lk->duplicates, a, sizeof(a)));
+			kv(l, "errors", lk->journal_errors > 0 ? ROLE_ALARM : ROLE_NORMAL,
+			   u64(lk->journal_errors, a, sizeof(a)));
+		}
+	}
 
 	if (lk->error[0] != '\0') {
 		l = view_lines_add(ls, 2);

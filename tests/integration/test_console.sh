@@ -36,6 +36,8 @@ t_tmux_wait demo 5 "\[2 Meter\]" || t_fail "Shift-Tab did not go back"
 t_tmux_keys demo 5
 t_tmux_wait demo 5 "\[5 Sources\]" || t_fail "5 did not open the sources view"
 t_tmux_wait demo 5 "127\.0\.0\.1:[0-9]+" || t_fail "the sources view shows no endpoint"
+t_tmux_wait demo 5 "journal slot [0-9] +written [0-9]+" ||
+	t_fail "the sources view does not show the MQTT intake journal: $(t_tmux_capture demo | grep -A3 tcp://)"
 t_tmux_keys demo 4
 t_tmux_wait demo 5 "\[4 Trends\]" || t_fail "4 did not open trends"
 t_tmux_keys demo 1

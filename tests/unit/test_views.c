@@ -855,6 +855,9 @@ static void test_sources_with_hub(void **state)
 	assert_true(row_has(f, comp, "messages 0"));
 	assert_true(row_has(f, comp + 1, "error broker: refused ?[31mRED?[0m end"));
 	assert_true(row_has(f, link_mq, "idle for 0"));
+	/* no buffer here, so no intake journal: said in the alarm colour */
+	assert_true(find_row(f, "no intake journal: messages are acknowledged before", link_mq) >
+		    link_mq);
 	assert_cells(f, false);
 	/* the buffer and the hub queue */
 	y = find_row(f, "Buffer", 0);
