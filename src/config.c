@@ -305,11 +305,11 @@ static void get_bool(struct parse *p, const struct inifile_kv *kv, bool *out)
 	if (!has_value(p, kv))
 		return;
 	for (i = 0; i < UTIL_ARRAY_LEN(yes); i++) {
-		if (strcasecmp(kv->value, yes[i]) == 0) {
+		if (util_strcasecmp(kv->value, yes[i]) == 0) {
 			*out = true;
 			return;
 		}
-		if (strcasecmp(kv->value, no[i]) == 0) {
+		if (util_strcasecmp(kv->value, no[i]) == 0) {
 			*out = false;
 			return;
 		}
@@ -1059,7 +1059,7 @@ static int name_ref_cmp(const void *a, const void *b)
 static int device_ref_cmp(const void *a, const void *b)
 {
 	const struct key_ref *x = a, *y = b;
-	int c = strcasecmp(x->name, y->name);
+	int c = util_strcasecmp(x->name, y->name);
 
 	if (c != 0)
 		return c;

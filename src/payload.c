@@ -492,8 +492,8 @@ static enum payload_status decode_plain(const struct profile *p, const char *top
 	memcpy(buf, payload, len);
 	buf[len] = '\0';
 
-	if (strcasecmp(buf, "nan") == 0 || strcasecmp(buf, "-nan") == 0 ||
-	    strcasecmp(buf, "null") == 0) {
+	if (util_strcasecmp(buf, "nan") == 0 || util_strcasecmp(buf, "-nan") == 0 ||
+	    util_strcasecmp(buf, "null") == 0) {
 		emit(o, f->qty, NAN, f->scale, true);
 		return PAYLOAD_OK;
 	}

@@ -81,7 +81,7 @@ int profile_order_parse(const char *s)
 
 	/* "abcd" is as clear as "ABCD" */
 	for (i = 0; order_names[i] != NULL; i++)
-		if (strcasecmp(s, order_names[i]) == 0)
+		if (util_strcasecmp(s, order_names[i]) == 0)
 			return i;
 	return -1;
 }

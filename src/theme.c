@@ -99,7 +99,7 @@ static int lookup(const struct named *tab, size_t n, const char *word, int *out)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcasecmp(word, tab[i].name) == 0) {
+		if (util_strcasecmp(word, tab[i].name) == 0) {
 			*out = tab[i].value;
 			return 0;
 		}
@@ -367,14 +367,14 @@ static int parse_style(struct ctx *c, const struct inifile_kv *kv, const char *r
 	for (; w != NULL; w = strtok_r(NULL, " \t", &save), pos++) {
 		int a;
 
-		if (k == SECT_MONO && (is_colour_word(w) || strcasecmp(w, "on") == 0)) {
+		if (k == SECT_MONO && (is_colour_word(w) || util_strcasecmp(w, "on") == 0)) {
 			err(c, kv->line,
 			    "%s: '%s' is a colour word; [mono] takes attributes only (bold, dim, "
 			    "underline, reverse, italic, normal)",
 			    role, SHOWN(w));
 			goto out;
 		}
-		if (strcasecmp(w, "on") == 0) {
+		if (util_strcasecmp(w, "on") == 0) {
 			const char *bg = strtok_r(NULL, " \t", &save);
 			int r;
 
@@ -387,7 +387,7 @@ static int parse_style(struct ctx *c, const struct inifile_kv *kv, const char *r
 				err(c, kv->line, "%s: 'on' twice", role);
 				goto out;
 			}
-			if (bg == NULL || strcasecmp(bg, "on") == 0 ||
+			if (bg == NULL || util_strcasecmp(bg, "on") == 0 ||
 			    lookup(attr_names, UTIL_ARRAY_LEN(attr_names), bg, &a) == 0) {
 				err(c, kv->line, "%s: 'on' without a colour", role);
 				goto out;

@@ -189,7 +189,7 @@ static int cmp_rows(const void *a, const void *b)
 	int c = 0;
 
 	if (sort_ui->sort == SORT_NAME) {
-		c = strcasecmp(x->name, y->name);
+		c = util_strcasecmp(x->name, y->name);
 	} else {
 		/* Unknown (NaN) values always go last, whatever the direction. */
 		bool xn = isnan(x->key), yn = isnan(y->key);

@@ -112,6 +112,29 @@ char *util_printf(const char *fmt, ...)
 	return s;
 }
 
+int util_tolower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int util_strncasecmp(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int ca = util_tolower((unsigned char)a[i]), cb = util_tolower((unsigned char)b[i]);
+
+		if (ca != cb || ca == '\0')
+			return ca - cb;
+	}
+	return 0;
+}
+
+int util_strcasecmp(const char *a, const char *b)
+{
+	return util_strncasecmp(a, b, (size_t)-1);
+}
+
 size_t util_strlcpy(char *dst, const char *src, size_t size)
 {
 	size_t len = strlen(src);
@@ -223,16 +246,16 @@ size_t util_edit_distance(const char *a, const char *b)
 		D(0, j) = j;
 	for (i = 1; i <= la; i++) {
 		for (j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]);
-			int cb = tolower((unsigned char)b[j - 1]);
+			int ca = util_tolower((unsigned char)a[i - 1]);
+			int cb = util_tolower((unsigned char)b[j - 1]);
 			size_t best = D(i - 1, j - 1) + (ca == cb ? 0 : 1);
 
 			if (D(i - 1, j) + 1 < best)
 				best = D(i - 1, j) + 1;
 			if (D(i, j - 1) + 1 < best)
 				best = D(i, j - 1) + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == cb && D(i - 2, j - 2) + 1 < best)
+			if (i > 1 && j > 1 && ca == util_tolower((unsigned char)b[j - 2]) &&
+			    util_tolower((unsigned char)a[i - 2]) == cb && D(i - 2, j - 2) + 1 < best)
 				best = D(i - 2, j - 2) + 1;
 			D(i, j) = best;
 		}
@@ -253,7 +276,7 @@ const char *util_closest(const char *word, const char *const *candidates)
 		size_t d = util_edit_distance(word, candidates[i]);
 
 		/* "timeout" for "timeout_ms": a truncated key is a typo too. */
-		if (len >= 3 && strncasecmp(word, candidates[i], len) == 0)
+		if (len >= 3 && util_strncasecmp(word, candidates[i], len) == 0)
 			d = 1;
 		if (d < best_d) {
 			best_d = d;
@@ -368,7 +391,7 @@ int util_parse_power_w(const char *s, double *out_w)
 	if (s == NULL || split_number(s, &num, &unit) < 0)
 		return -1;
 	for (i = 0; i < UTIL_ARRAY_LEN(units); i++) {
-		if (strcasecmp(unit, units[i].unit) == 0 &&
+		if (util_strcasecmp(unit, units[i].unit) == 0 &&
 		    (unit[0] == '\0' || unit[strlen(unit) - 1] == 'W' ||
 		     unit[strlen(unit) - 1] == 'w')) {
 			*out_w = num * units[i].w;

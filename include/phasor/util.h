@@ -34,6 +34,14 @@ char *util_vprintf(const char *fmt, va_list ap) UTIL_PRINTF(1, 0);
 
 /* Copy at most size-1 bytes and terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+/*
+ * ASCII-only case folding and comparison: configuration words, units and
+ * names compare the same whatever LC_CTYPE says (under a Turkish locale the
+ * C library's tolower('I') is not 'i').
+ */
+int util_tolower(int c);
+int util_strcasecmp(const char *a, const char *b);
+int util_strncasecmp(const char *a, const char *b, size_t n);
 
 /*
  * Copy src into dst (size bytes, always terminated) replacing every control

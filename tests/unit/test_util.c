@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <locale.h>
+#include <strings.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -253,6 +255,43 @@ static void test_mkdir_parent(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_ascii_case(void **state)
+{
+	char dir[] = "/tmp/phasor-loc.XXXXXX", cmd[256];
+	const char *old;
+
+	(void)state;
+	assert_int_equal(util_strcasecmp("INFO", "info"), 0);
+	assert_int_equal(util_strcasecmp("kW", "KW"), 0);
+	assert_true(util_strcasecmp("a", "b") < 0);
+	assert_true(util_strcasecmp("b", "A") > 0);
+	assert_true(util_strcasecmp("ab", "AB1") < 0);
+	assert_int_equal(util_strncasecmp("PRESS-1", "press-2", 6), 0);
+	assert_true(util_strncasecmp("PRESS-1", "press-2", 7) < 0);
+	assert_int_equal(util_tolower('I'), 'i');
+	assert_int_equal(util_tolower(0xc4), 0xc4); /* not ASCII: left alone */
+	/* Under a Turkish locale the C library folds 'I' otherwise; ours does not. */
+	if (system("command -v localedef >/dev/null 2>&1") != 0 || mkdtemp(dir) == NULL)
+		skip();
+	snprintf(cmd, sizeof(cmd), "localedef -i tr_TR -f UTF-8 %s/tr_TR.UTF-8 >/dev/null 2>&1", dir);
+	if (system(cmd) != 0)
+		skip();
+	old = getenv("LOCPATH");
+	setenv("LOCPATH", dir, 1);
+	if (setlocale(LC_CTYPE, "tr_TR.UTF-8") != NULL) {
+		assert_int_not_equal(strcasecmp("INFO", "info"), 0);
+		assert_int_equal(util_strcasecmp("INFO", "info"), 0);
+		assert_int_equal(util_strcasecmp("WHITE", "white"), 0);
+		setlocale(LC_CTYPE, "C");
+	}
+	if (old != NULL)
+		setenv("LOCPATH", old, 1);
+	else
+		unsetenv("LOCPATH");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,7 +299,7 @@ int main(void)
 		cmocka_unit_test(test_power),       cmocka_unit_test(test_time),
 		cmocka_unit_test(test_format_time), cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_numbers),     cmocka_unit_test(test_trim_strlcpy),
-		cmocka_unit_test(test_mkdir_parent),
+		cmocka_unit_test(test_mkdir_parent), cmocka_unit_test(test_ascii_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
