@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * cmd_record: `phasor record -c FILE [--for SECONDS]`, headless acquisition
- * into the local buffer. The main thread owns the hub: it polls the hub's
- * eventfd and a signalfd, dispatches messages, ticks the sources four times
- * a second and logs a summary every minute. SIGINT/SIGTERM (or --for)
+ * into the local buffer. The main thread owns the hub and runs it on a loop
+ * (loop.c): the hub's eventfd and the signals, a timer that ticks the
+ * sources four times a second and one that logs a summary every minute. SIGINT/SIGTERM (or --for)
  * stop the sources, drain what was received and flush the buffer before
  * exiting 0.
  */
@@ -11,18 +11,16 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/hub.h"
 #include "phasor/log.h"
+#include "phasor/loop.h"
 #include "phasor/payload.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
@@ -130,26 +128,76 @@ static void log_summary(struct hub *h, const char *prefix)
 		 sync_part);
 }
 
+/* What the loop's callbacks of record_run share. */
+struct record_loop {
+	struct hub *h;
+	const struct record_opts *o;
+};
+
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+	struct record_loop *r = ctx;
+
+	if (signo == SIGHUP) {
+		log_summary(r->h, r->o->mode);
+		return;
+	}
+	log_info("%s: %s received, stopping", r->o->mode, signo == SIGINT ? "SIGINT" : "SIGTERM");
+	loop_stop(l);
+}
+
+static void on_hub(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct record_loop *r = ctx;
+
+	(void)l;
+	(void)fd;
+	if (revents & POLLIN)
+		hub_dispatch(r->h);
+}
+
+static void on_tick(struct loop *l, int id, void *ctx)
+{
+	struct record_loop *r = ctx;
+
+	(void)l;
+	(void)id;
+	hub_tick(r->h, util_now_us());
+}
+
+static void on_stats(struct loop *l, int id, void *ctx)
+{
+	struct record_loop *r = ctx;
+
+	(void)l;
+	(void)id;
+	log_summary(r->h, r->o->mode);
+}
+
+static void on_for(struct loop *l, int id, void *ctx)
+{
+	struct record_loop *r = ctx;
+
+	(void)id;
+	log_info("%s: --for elapsed, stopping", r->o->mode);
+	loop_stop(l);
+}
+
 int record_run(struct config *cfg, const struct record_opts *o)
 {
-	int rc = EXIT_RUNTIME, sfd = -1;
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	int rc = EXIT_RUNTIME;
 	struct hub *h = NULL;
+	struct loop *l = NULL;
+	struct record_loop r = { .o = o };
 	char *cause = NULL;
-	sigset_t mask, oldmask;
-	int64_t start_us, next_tick_us, next_stats_us;
-	bool running = true;
 
-	/* Signals arrive through a signalfd in the poll loop, never in a
-	 * handler; threads created later inherit the blocked mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
+	/* Signals arrive through the loop's signalfd, never in a handler;
+	 * threads created later inherit the blocked mask. */
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
+	l = loop_new(signals, (int)UTIL_ARRAY_LEN(signals), on_signal, &r, &cause);
+	if (l == NULL) {
+		log_error("%s", cause);
 		goto out;
 	}
 
@@ -158,62 +206,31 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		log_error("cannot start: %s", cause);
 		goto out;
 	}
+	r.h = h;
 	log_info("%s: %zu meter(s) from %s", o->mode, cfg->nmeters, cfg->path);
 	if (hub_start(h, &cause) < 0) {
 		log_error("cannot start: %s", cause);
 		goto out;
 	}
 
-	start_us = util_mono_us();
-	next_tick_us = start_us;
-	next_stats_us = start_us + o->stats_ms * 1000;
-	while (running) {
+	loop_add_fd(l, hub_fd(h), POLLIN, on_hub, &r);
+	loop_add_timer(l, 0, TICK_MS, on_tick, &r);
+	if (o->stats_ms > 0)
+		loop_add_timer(l, o->stats_ms, o->stats_ms, on_stats, &r);
+	if (o->for_ms >= 0)
+		loop_add_timer(l, o->for_ms, 0, on_for, &r);
+	while (!loop_stopped(l)) {
 		bool throttled = hub_throttled(h);
-		/* A negative fd is ignored by poll: while throttled the hub's
-		 * fd stays readable, so wait a little instead. */
-		struct pollfd pfd[2] = {
-			{ .fd = throttled ? -1 : hub_fd(h), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		int64_t now = util_mono_us();
-		int timeout = (int)((next_tick_us - now) / 1000);
 
-		if (timeout < 0)
-			timeout = 0;
-		if (throttled && timeout > THROTTLE_MS)
-			timeout = THROTTLE_MS;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		/* While throttled the hub's fd stays readable: not polled,
+		 * and the hub dispatches every THROTTLE_MS instead. */
+		loop_fd_events(l, hub_fd(h), throttled ? 0 : POLLIN);
+		if (loop_run_once(l, throttled ? THROTTLE_MS : -1) < 0) {
 			log_error("poll: %s", strerror(errno));
 			goto out;
 		}
-		if (throttled || (pfd[0].revents & POLLIN))
+		if (throttled)
 			hub_dispatch(h);
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					log_summary(h, o->mode);
-					continue;
-				}
-				log_info("%s: %s received, stopping", o->mode,
-					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-				running = false;
-			}
-		}
-		now = util_mono_us();
-		if (now >= next_tick_us) {
-			hub_tick(h, util_now_us());
-			next_tick_us = now + TICK_MS * 1000;
-		}
-		if (o->stats_ms > 0 && now >= next_stats_us) {
-			log_summary(h, o->mode);
-			next_stats_us = now + o->stats_ms * 1000;
-		}
-		if (o->for_ms >= 0 && now - start_us >= o->for_ms * 1000) {
-			log_info("%s: --for elapsed, stopping", o->mode);
-			running = false;
-		}
 	}
 	hub_stop(h);
 	{
@@ -250,9 +267,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 out:
 	free(cause);
 	hub_free(h);
-	if (sfd >= 0)
-		close(sfd);
-	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	loop_free(l);
 	return rc;
 }
 

@@ -3,26 +3,23 @@
  * cmd_sync: `phasor sync -c FILE [--once]`, forward the local buffer to the
  * PostgreSQL database of [sync] (docs/sync.md). Without --once it runs
  * passes every [sync] interval until SIGINT/SIGTERM (the worker thread;
- * the main thread waits on a signalfd). --quarantine lists the rows the
+ * the main thread waits for the signals on a loop). --quarantine lists the rows the
  * server refused (CSV, the export), --retry sends them again.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/log.h"
+#include "phasor/loop.h"
 #include "phasor/store.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
@@ -126,43 +123,39 @@ static void print_status(struct sync *s, FILE *out)
 		fprintf(out, "error %s\n", st.error);
 }
 
-/* Until SIGINT/SIGTERM: the worker thread runs the passes. */
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+	(void)ctx;
+	log_info("sync: %s received, stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	loop_stop(l);
+}
+
+/* Until SIGINT/SIGTERM: the worker thread runs the passes, this thread
+ * waits for the signals on a loop (loop.c). */
 static int run_loop(struct sync *s)
 {
-	sigset_t mask, old;
+	static const int signals[] = { SIGINT, SIGTERM };
+	struct loop *l;
 	char *cause = NULL;
-	int sfd;
+	int rc = EXIT_OK;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
+	l = loop_new(signals, (int)UTIL_ARRAY_LEN(signals), on_signal, NULL, &cause);
+	if (l == NULL) {
+		log_error("%s", cause);
+		free(cause);
 		return EXIT_RUNTIME;
 	}
 	if (sync_start(s, &cause) < 0) {
 		log_error("%s", cause);
 		free(cause);
-		close(sfd);
+		loop_free(l);
 		return EXIT_RUNTIME;
 	}
-	for (;;) {
-		struct signalfd_siginfo si;
-
-		if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			log_info("sync: %s received, stopping",
-				 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-			break;
-		}
-		if (errno != EINTR)
-			break;
-	}
+	if (loop_run(l) < 0)
+		log_error("poll: %s", strerror(errno));
 	sync_stop(s);
-	close(sfd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return EXIT_OK;
+	loop_free(l);
+	return rc;
 }
 
 int cmd_sync(int argc, char **argv)

@@ -280,6 +280,9 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		for (i = 0; i < np; i++)
 			pfd[i].revents = 0;
 	}
+	/* Signals first: the console resizes before it reads the keys. */
+	if (l->sfd >= 0 && (pfd[nf].revents & POLLIN))
+		n += read_signals(l);
 	for (i = 0; i < nf; i++) {
 		struct loop_fd *f = &l->fds[slot[i]];
 
@@ -289,8 +292,6 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		n++;
 		f->fn(l, f->fd, pfd[i].revents, f->ctx);
 	}
-	if (l->sfd >= 0 && (pfd[nf].revents & POLLIN))
-		n += read_signals(l);
 	return n + run_timers(l);
 }
 

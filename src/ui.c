@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +39,7 @@
 #include "phasor/fmt.h"
 #include "phasor/sync.h"
 #include "phasor/log.h"
+#include "phasor/loop.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
@@ -680,6 +680,84 @@ static void resize_from_tty(struct ui *ui)
 	clearok(curscr, TRUE);
 }
 
+/* What the loop's callbacks of ui_run share. */
+struct ui_loop {
+	struct ui *ui;
+	struct hub *hub;
+	bool redraw_now;     /* a key, a resize, an urgent alarm: redraw now */
+	bool refresh_due;    /* the refresh interval has passed */
+};
+
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+	struct ui_loop *u = ctx;
+
+	if (signo == SIGWINCH) {
+		resize_from_tty(u->ui);
+		u->redraw_now = true;
+	} else {
+		/* SIGHUP too: the terminal (an SSH session, a tmux server)
+		 * went away. */
+		loop_stop(l);
+	}
+}
+
+static void on_hub(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct ui_loop *u = ctx;
+
+	(void)l;
+	(void)fd;
+	if (revents & POLLIN)
+		hub_dispatch(u->hub);
+}
+
+static void on_keys(struct loop *l, int fd, short revents, void *ctx)
+{
+	struct ui_loop *u = ctx;
+	int keys = 0, avail = 0, ch;
+
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	while ((ch = getch()) != ERR) {
+		int r = handle_key(u->ui, ch);
+
+		keys++;
+		if (ch == KEY_RESIZE)
+			layout(u->ui);
+		if (r & UI_QUIT)
+			loop_stop(l);
+		if (r & (UI_REDRAW | UI_HANDLED))
+			u->redraw_now = true;
+	}
+	/* A hung-up terminal reports POLLHUP, often with POLLIN and nothing to
+	 * read: without leaving here the loop would spin. */
+	if ((revents & (POLLHUP | POLLERR)) ||
+	    (keys == 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail == 0)) {
+		log_info("console: the terminal went away");
+		loop_stop(l);
+	}
+}
+
+static void on_tick(struct loop *l, int id, void *ctx)
+{
+	struct ui_loop *u = ctx;
+
+	(void)l;
+	(void)id;
+	hub_tick(u->hub, util_now_us());
+}
+
+/* Time moves ages and staleness even without new data. */
+static void on_refresh(struct loop *l, int id, void *ctx)
+{
+	struct ui_loop *u = ctx;
+
+	(void)l;
+	(void)id;
+	u->refresh_due = true;
+}
+
 int ui_run(struct config *cfg, const struct ui_opts *opts)
 {
 	struct ui ui;
@@ -688,13 +766,13 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	struct hub *hub = NULL;
 	struct kpi *kpi = NULL;
 	SCREEN *screen = NULL;
-	sigset_t mask, oldmask;
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
+	struct loop *lp = NULL;
+	struct ui_loop u = { .ui = &ui, .redraw_now = true };
 	char *cause = NULL;
-	int sfd = -1, rc = EXIT_FAILURE;
+	int rc = EXIT_FAILURE, refresh_timer;
 	long frames = 0;
-	int64_t next_tick, next_data_redraw;
 	uint64_t urgent_seen = 0;
-	bool running = true, redraw_now = true, data_dirty = false, masked = false;
 
 	memset(&ui, 0, sizeof(ui));
 	memset(&frame, 0, sizeof(frame));
@@ -737,19 +815,12 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		log_silence();
 	}
 
-	/* Signals come through a signalfd; threads started below inherit the
-	 * blocked mask, so the loop is the only one to see them. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
-	pthread_sigmask(SIG_BLOCK, &mask, &oldmask);
-	masked = true;
+	/* Signals come through the loop's signalfd; threads started below
+	 * inherit the blocked mask, so the loop is the only one to see them. */
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		fprintf(stderr, "phasor: signalfd: %s\n", strerror(errno));
+	lp = loop_new(signals, (int)UTIL_ARRAY_LEN(signals), on_signal, &u, &cause);
+	if (lp == NULL) {
+		fprintf(stderr, "phasor: %s\n", cause);
 		goto out;
 	}
 
@@ -792,92 +863,38 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	log_info("console: %zu meter(s), %dx%d, %s, %s", cfg->nmeters, ui.cols, ui.rows,
 		 ui.ascii ? "ascii" : "utf-8", ui.color ? "colour" : "no colour");
 
-	next_tick = util_mono_us();
-	next_data_redraw = util_mono_us();
-	while (running) {
+	u.hub = hub;
+	loop_add_fd(lp, STDIN_FILENO, POLLIN, on_keys, &u);
+	loop_add_fd(lp, hub_fd(hub), POLLIN, on_hub, &u);
+	loop_add_timer(lp, 0, TICK_MS, on_tick, &u);
+	refresh_timer = loop_add_timer(lp, 0, 0, on_refresh, &u);
+	while (!loop_stopped(lp)) {
 		bool throttled = hub_throttled(hub);
-		struct pollfd pfd[3] = {
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = throttled ? -1 : hub_fd(hub), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		int64_t now = util_mono_us(), wake = next_tick;
-		int timeout, ch;
+		int timeout = u.redraw_now ? 0 : -1;
 
-		if (redraw_now)
-			wake = now;
-		else if (next_data_redraw < wake)
-			wake = next_data_redraw;
-		timeout = (int)((wake - now + 999) / 1000);
-		if (timeout < 0)
-			timeout = 0;
-		if (throttled && timeout > THROTTLE_MS)
+		/* While throttled the hub's fd stays readable: not polled, and
+		 * the hub dispatches every THROTTLE_MS instead. */
+		loop_fd_events(lp, hub_fd(hub), throttled ? 0 : POLLIN);
+		if (throttled && (timeout < 0 || timeout > THROTTLE_MS))
 			timeout = THROTTLE_MS;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		if (loop_run_once(lp, timeout) < 0)
 			break;
-
-		if (throttled || (pfd[1].revents & POLLIN)) {
-			if (hub_dispatch(hub) > 0)
-				data_dirty = true;
-		}
-		if (pfd[2].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGWINCH) {
-					resize_from_tty(&ui);
-					redraw_now = true;
-				} else {
-					/* SIGHUP too: the terminal (an SSH session, a
-					 * tmux server) went away. */
-					running = false;
-				}
-			}
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			int keys = 0, avail = 0;
-
-			while ((ch = getch()) != ERR) {
-				int r = handle_key(&ui, ch);
-
-				keys++;
-				if (ch == KEY_RESIZE)
-					layout(&ui);
-				if (r & UI_QUIT)
-					running = false;
-				if (r & (UI_REDRAW | UI_HANDLED))
-					redraw_now = true;
-			}
-			/* A hung-up terminal reports POLLHUP, often with POLLIN and
-			 * nothing to read: without leaving here the loop would spin. */
-			if ((pfd[0].revents & (POLLHUP | POLLERR)) ||
-			    (keys == 0 && ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0)) {
-				log_info("console: the terminal went away");
-				running = false;
-			}
-		}
-		now = util_mono_us();
-		if (now >= next_tick) {
-			hub_tick(hub, util_now_us());
-			next_tick = now + TICK_MS * 1000;
-		}
+		if (throttled)
+			hub_dispatch(hub);
 		/* Another console's action, a new critical or high alarm: now,
 		 * not at the next refresh. */
 		if (hub_alarm_urgent(hub) != urgent_seen) {
 			urgent_seen = hub_alarm_urgent(hub);
-			redraw_now = true;
+			u.redraw_now = true;
 		}
-		/* Time moves ages and staleness even without new data. */
-		if (now >= next_data_redraw)
-			data_dirty = true;
-		if (running && (redraw_now || (data_dirty && now >= next_data_redraw))) {
+		if (!loop_stopped(lp) && (u.redraw_now || u.refresh_due)) {
 			redraw(&ui);
-			redraw_now = false;
-			data_dirty = false;
-			next_data_redraw = util_mono_us() + (int64_t)ui.refresh_ms * 1000;
+			u.redraw_now = false;
+			u.refresh_due = false;
+			loop_timer_reset(lp, refresh_timer, ui.refresh_ms);
 			frames++;
 			if (opts->frames > 0 && frames >= opts->frames)
-				running = false;
+				loop_stop(lp);
 		}
 	}
 	rc = 0;
@@ -906,10 +923,7 @@ out:
 		hub_stop(hub);
 	kpi_free(kpi);
 	hub_free(hub);
-	if (sfd >= 0)
-		close(sfd);
-	if (masked)
-		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	loop_free(lp);
 	theme_free(theme);
 	diag_clear(&d);
 	return rc;

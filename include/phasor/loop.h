@@ -61,8 +61,8 @@ void loop_del_timer(struct loop *l, int id);
 /*
  * One iteration: waits until an fd is ready, a signal arrives, the next
  * timer is due, or at most timeout_ms (-1: no limit beyond the timers; 0:
- * do not wait), then calls the fds' callbacks (in the order added), the
- * signals', then the due timers'. Returns how many callbacks ran, or -1
+ * do not wait), then calls the signals' callbacks, the fds' (in the order
+ * added), then the due timers'. Returns how many callbacks ran, or -1
  * with errno when poll fails (EINTR is not a failure).
  */
 int loop_run_once(struct loop *l, int timeout_ms);
