@@ -6,7 +6,6 @@
  * MQTT topics subscribed. Invalid: every error as file:line on stderr, a
  * count, exit 2.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -53,35 +52,16 @@ static void usage(FILE *out)
 
 int cmd_check_config(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct cmd_spec spec = {
+		.name = "check-config", .common = CMD_OPT_CONFIG, .usage = usage,
 	};
-	const char *path = NULL;
+	struct cmd_args a;
 	struct config *c;
-	int ch;
+	int rc = cmd_parse(&spec, argc, argv, &a);
 
-	optind = 0; /* full reset: another command may have run getopt */
-	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor check-config: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	c = cmd_load_config(path);
+	if (rc >= 0)
+		return rc;
+	c = cmd_load_config(a.config);
 	if (c == NULL)
 		return EXIT_USAGE;
 	config_print_summary(c, stdout);

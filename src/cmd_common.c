@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_common: the command line the readers of a buffer (`phasor export`,
+ * cmd_common: the shared option parser of every command (cmd_parse: a
+ * command gives a table of its own options and the common ones it takes;
+ * getopt_long is built from that, the messages are the same everywhere).
+ * The command line the readers of a buffer (`phasor export`,
  * `phasor alarms`) share: --db, --from/--to, --format, --help, and for
  * export --meter/--quantity, with the same messages for every problem.
  * Every echoed argument is sanitized. Also the start the long-running
@@ -18,6 +21,118 @@
 #include "phasor/log.h"
 #include "phasor/util.h"
 
+#define CMD_MAX_OPTS 32
+
+/* getopt_long values of the common options (own ones are >= 256). */
+enum { ID_DB = 1, ID_LOG = 2 };
+
+int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args *a)
+{
+	struct option lo[CMD_MAX_OPTS + 1];
+	const char *names[CMD_MAX_OPTS + 1];
+	char shorts[16] = ":h", who[64], safe[256], word[128];
+	size_t n = 0, i;
+	int c;
+
+#define ADD(nm, arg, val)                                                            \
+	do {                                                                         \
+		if (n < CMD_MAX_OPTS) {                                              \
+			lo[n] = (struct option){ (nm), (arg) ? required_argument : no_argument, \
+						 NULL, (val) };                       \
+			names[n++] = (nm);                                           \
+		}                                                                    \
+	} while (0)
+	memset(a, 0, sizeof(*a));
+	snprintf(who, sizeof(who), "phasor%s%s", sp->name != NULL ? " " : "",
+		 sp->name != NULL ? sp->name : "");
+	if (sp->common & CMD_OPT_CONFIG) {
+		ADD("config", true, 'c');
+		strcat(shorts, "c:");
+	}
+	if (sp->common & CMD_OPT_DB)
+		ADD("db", true, ID_DB);
+	if (sp->common & CMD_OPT_LOG)
+		ADD("log", true, ID_LOG);
+	if (sp->common & CMD_OPT_VERBOSITY) {
+		ADD("verbose", false, 'v');
+		ADD("quiet", false, 'q');
+		strcat(shorts, "vq");
+	}
+	for (i = 0; sp->options != NULL && sp->options[i].name != NULL; i++)
+		ADD(sp->options[i].name, sp->options[i].has_arg, sp->options[i].id);
+	ADD("help", false, 'h');
+#undef ADD
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	names[n] = NULL;
+
+	optind = 0; /* GNU: full re-initialisation (another parse may have run) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case ID_DB:
+			a->db = optarg;
+			break;
+		case ID_LOG:
+			a->log = optarg;
+			break;
+		case 'v':
+			a->verbosity = 1;
+			break;
+		case 'q':
+			a->verbosity = -1;
+			break;
+		case 'h':
+			sp->usage(stdout);
+			return EXIT_OK;
+		case ':':
+			fprintf(stderr, "%s: option '%s' needs a value\n", who,
+				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
+			sp->usage(stderr);
+			return EXIT_USAGE;
+		case '?': {
+			const char *near;
+
+			bool is_long = strncmp(argv[optind - 1], "--", 2) == 0;
+
+			/* A long option: the argument; a short one: optopt (the
+			 * argument may be a bundle, "-xv"). */
+			if (is_long)
+				util_sanitize(safe, sizeof(safe), argv[optind - 1]);
+			else
+				snprintf(safe, sizeof(safe), "-%c", optopt);
+			util_strlcpy(word, safe + strspn(safe, "-"), sizeof(word));
+			word[strcspn(word, "=")] = '\0';
+			near = is_long ? util_closest(word, names) : NULL;
+			if (near != NULL)
+				fprintf(stderr, "%s: unknown option '%s' (did you mean '--%s'?)\n", who,
+					safe, near);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n", who, safe);
+			sp->usage(stderr);
+			return EXIT_USAGE;
+		}
+		default: {
+			int rc = sp->option(sp->ctx, c, optarg);
+
+			if (rc != 0)
+				return rc;
+			break;
+		}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: %s '%s'\n", who,
+			sp->name != NULL ? "unexpected argument" : "unknown command or argument",
+			util_sanitize(safe, sizeof(safe), argv[optind]));
+		sp->usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 static int bad_time(const char *cmd, const char *opt, const char *value, void (*usage)(FILE *))
 {
 	char safe[256];
@@ -28,89 +143,87 @@ static int bad_time(const char *cmd, const char *opt, const char *value, void (*
 	return EXIT_USAGE;
 }
 
+enum { OPT_METER = 256, OPT_QUANTITY, OPT_FROM, OPT_TO, OPT_FORMAT };
+
+struct reader_ctx {
+	const char *cmd;
+	void (*usage)(FILE *);
+	struct cmd_reader_args *a;
+	const char *from, *to;
+};
+
+static int reader_option(void *ctx, int id, const char *arg)
+{
+	struct reader_ctx *r = ctx;
+	char safe[256];
+
+	switch (id) {
+	case OPT_METER:
+		r->a->meter = arg;
+		break;
+	case OPT_QUANTITY:
+		r->a->quantity = arg;
+		break;
+	case OPT_FROM:
+		r->from = arg;
+		break;
+	case OPT_TO:
+		r->to = arg;
+		break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "csv") == 0 || strcmp(arg, "jsonl") == 0) {
+			r->a->jsonl = arg[0] == 'j';
+			break;
+		}
+		fprintf(stderr, "phasor %s: unknown format '%s' (csv, jsonl)\n", r->cmd,
+			util_sanitize(safe, sizeof(safe), arg));
+		r->usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),
 		    struct cmd_reader_args *a)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "meter", required_argument, NULL, 'm' },
-		{ "quantity", required_argument, NULL, 'q' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cmd_option with_filters[] = {
+		{ "meter", true, OPT_METER },
+		{ "quantity", true, OPT_QUANTITY },
+		{ "from", true, OPT_FROM },
+		{ "to", true, OPT_TO },
+		{ "format", true, OPT_FORMAT },
+		{ NULL, false, 0 },
 	};
-	const char *from = NULL, *to = NULL;
+	struct reader_ctx r = { .cmd = cmd, .usage = usage, .a = a };
+	struct cmd_spec spec = {
+		.name = cmd,
+		.common = CMD_OPT_DB,
+		/* Without filters, --meter and --quantity are unknown options. */
+		.options = filters ? with_filters : with_filters + 2,
+		.option = reader_option,
+		.ctx = &r,
+		.usage = usage,
+	};
+	struct cmd_args ca;
 	int64_t now = util_now_us();
-	char safe[256];
-	int c;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->from_us = INT64_MIN;
 	a->to_us = INT64_MAX;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (!filters && (c == 'm' || c == 'q')) {
-			fprintf(stderr, "phasor %s: unknown option '--%s'\n", cmd,
-				c == 'm' ? "meter" : "quantity");
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		switch (c) {
-		case 'd':
-			a->db = optarg;
-			break;
-		case 'm':
-			a->meter = optarg;
-			break;
-		case 'q':
-			a->quantity = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'F':
-			if (strcmp(optarg, "csv") == 0 || strcmp(optarg, "jsonl") == 0) {
-				a->jsonl = optarg[0] == 'j';
-				break;
-			}
-			fprintf(stderr, "phasor %s: unknown format '%s' (csv, jsonl)\n", cmd,
-				util_sanitize(safe, sizeof(safe), optarg));
-			usage(stderr);
-			return EXIT_USAGE;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			util_sanitize(safe, sizeof(safe), argv[optind - 1]);
-			if (c == ':')
-				fprintf(stderr, "phasor %s: option '%s' needs a value\n", cmd, safe);
-			else
-				fprintf(stderr, "phasor %s: unknown option '%s'\n", cmd, safe);
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor %s: unexpected argument '%s'\n", cmd,
-			util_sanitize(safe, sizeof(safe), argv[optind]));
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = cmd_parse(&spec, argc, argv, &ca);
+	if (rc >= 0)
+		return rc;
+	a->db = ca.db;
 	if (a->db == NULL) {
 		fprintf(stderr, "phasor %s: --db FILE is required\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (from != NULL && util_parse_time(from, now, &a->from_us) < 0)
-		return bad_time(cmd, "--from", from, usage);
-	if (to != NULL && util_parse_time(to, now, &a->to_us) < 0)
-		return bad_time(cmd, "--to", to, usage);
+	if (r.from != NULL && util_parse_time(r.from, now, &a->from_us) < 0)
+		return bad_time(cmd, "--from", r.from, usage);
+	if (r.to != NULL && util_parse_time(r.to, now, &a->to_us) < 0)
+		return bad_time(cmd, "--to", r.to, usage);
 	if (a->from_us > a->to_us) {
 		fprintf(stderr, "phasor %s: --from is after --to\n", cmd);
 		return EXIT_USAGE;

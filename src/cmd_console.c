@@ -4,7 +4,6 @@
  * [--read-only] [--frames N]` and `phasor --demo`: the operator console,
  * on a configuration or on the built-in simulated plant (demo.c).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,71 +32,81 @@ static void usage(FILE *out)
 	      out);
 }
 
+enum { OPT_DEMO = 256, OPT_THEME, OPT_NO_COLOR, OPT_ASCII, OPT_READ_ONLY, OPT_FRAMES };
+
+struct console_args {
+	struct ui_opts uo;
+	bool demo;
+};
+
+static int console_option(void *ctx, int id, const char *arg)
+{
+	struct console_args *ca = ctx;
+	long frames;
+
+	switch (id) {
+	case OPT_DEMO:
+		ca->demo = true;
+		break;
+	case OPT_THEME:
+		ca->uo.theme = arg;
+		break;
+	case OPT_NO_COLOR:
+		ca->uo.no_color = true;
+		break;
+	case OPT_ASCII:
+		ca->uo.ascii = true;
+		break;
+	case OPT_READ_ONLY:
+		ca->uo.read_only = true;
+		break;
+	case OPT_FRAMES:
+		if (util_parse_long(arg, 1, 1000000000L, &frames) < 0) {
+			fprintf(stderr, "phasor: --frames: '%s' is not a positive count\n", arg);
+			return EXIT_USAGE;
+		}
+		ca->uo.frames = frames;
+		break;
+	}
+	return 0;
+}
+
 int cmd_console(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "demo", no_argument, NULL, 'D' },
-		{ "theme", required_argument, NULL, 't' },
-		{ "no-color", no_argument, NULL, 'C' },
-		{ "no-colour", no_argument, NULL, 'C' },
-		{ "ascii", no_argument, NULL, 'A' },
-		{ "read-only", no_argument, NULL, 'R' },
-		{ "frames", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cmd_option opts[] = {
+		{ "demo", false, OPT_DEMO },
+		{ "theme", true, OPT_THEME },
+		{ "no-color", false, OPT_NO_COLOR },
+		{ "no-colour", false, OPT_NO_COLOR },
+		{ "ascii", false, OPT_ASCII },
+		{ "read-only", false, OPT_READ_ONLY },
+		{ "frames", true, OPT_FRAMES },
+		{ NULL, false, 0 },
 	};
-	struct ui_opts uo = { 0 };
-	const char *config_path = NULL;
-	bool demo = false;
+	struct console_args ca = { .demo = false };
+	const struct cmd_spec spec = {
+		.name = NULL, /* "phasor: ..." */
+		.common = CMD_OPT_CONFIG,
+		.options = opts,
+		.option = console_option,
+		.ctx = &ca,
+		.usage = usage,
+	};
+	struct ui_opts uo;
+	struct cmd_args a;
+	const char *config_path;
+	bool demo;
 	struct config *cfg = NULL;
 	struct demo *d = NULL;
 	char *cause = NULL;
-	long frames;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'D':
-			demo = true;
-			break;
-		case 't':
-			uo.theme = optarg;
-			break;
-		case 'C':
-			uo.no_color = true;
-			break;
-		case 'A':
-			uo.ascii = true;
-			break;
-		case 'R':
-			uo.read_only = true;
-			break;
-		case 'F':
-			if (util_parse_long(optarg, 1, 1000000000L, &frames) < 0) {
-				fprintf(stderr, "phasor: --frames: '%s' is not a positive count\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			uo.frames = frames;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor: unknown command or argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = cmd_parse(&spec, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	uo = ca.uo;
+	demo = ca.demo;
+	config_path = a.config;
 	if (demo && config_path != NULL) {
 		fprintf(stderr, "phasor: --demo runs its own plant; it takes no -c\n");
 		return EXIT_USAGE;

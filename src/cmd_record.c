@@ -8,7 +8,6 @@
  * exiting 0.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -271,71 +270,44 @@ out:
 	return rc;
 }
 
-int cmd_record(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "for", required_argument, NULL, 'f' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "stats", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config_path = NULL, *db = NULL, *log_path = NULL;
-	struct record_opts ro = { .mode = "record", .for_ms = -1, .stats_ms = 60000 };
-	int verbosity = 0, c, rc;
-	struct config *cfg;
+enum { OPT_FOR = 256, OPT_STATS };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'f':
-			if (util_parse_duration_ms(optarg, &ro.for_ms) < 0) {
-				fprintf(stderr, "phasor record: --for: '%s' is not a duration\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'l':
-			log_path = optarg;
-			break;
-		case 's':
-			if (util_parse_duration_ms(optarg, &ro.stats_ms) < 0) {
-				fprintf(stderr, "phasor record: --stats: '%s' is not a duration\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			verbosity = 1;
-			break;
-		case 'q':
-			verbosity = -1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor record: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+static int record_option(void *ctx, int id, const char *arg)
+{
+	struct record_opts *ro = ctx;
+
+	if (util_parse_duration_ms(arg, id == OPT_FOR ? &ro->for_ms : &ro->stats_ms) < 0) {
+		fprintf(stderr, "phasor record: %s: '%s' is not a duration\n",
+			id == OPT_FOR ? "--for" : "--stats", arg);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
 
-	cfg = cmd_start("record", config_path, db, log_path, verbosity, &rc);
+int cmd_record(int argc, char **argv)
+{
+	static const struct cmd_option opts[] = {
+		{ "for", true, OPT_FOR },
+		{ "stats", true, OPT_STATS },
+		{ NULL, false, 0 },
+	};
+	struct record_opts ro = { .mode = "record", .for_ms = -1, .stats_ms = 60000 };
+	const struct cmd_spec spec = {
+		.name = "record",
+		.common = CMD_OPT_CONFIG | CMD_OPT_DB | CMD_OPT_LOG | CMD_OPT_VERBOSITY,
+		.options = opts,
+		.option = record_option,
+		.ctx = &ro,
+		.usage = usage,
+	};
+	struct cmd_args a;
+	struct config *cfg;
+	int rc;
+
+	rc = cmd_parse(&spec, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	cfg = cmd_start("record", a.config, a.db, a.log, a.verbosity, &rc);
 	if (cfg == NULL)
 		return rc;
 	rc = record_run(cfg, &ro);

@@ -7,7 +7,6 @@
  * server refused (CSV, the export), --retry sends them again.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -158,79 +157,58 @@ static int run_loop(struct sync *s)
 	return rc;
 }
 
+enum { OPT_ONCE = 256, OPT_QUARANTINE, OPT_RETRY, OPT_STATUS };
+
+static int sync_option(void *ctx, int id, const char *arg)
+{
+	bool *mode = ctx; /* once, list, retry, status */
+
+	(void)arg;
+	mode[id - OPT_ONCE] = true;
+	return 0;
+}
+
 int cmd_sync(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "quarantine", no_argument, NULL, 'Q' },
-		{ "retry", no_argument, NULL, 'R' },
-		{ "status", no_argument, NULL, 'S' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cmd_option opts[] = {
+		{ "once", false, OPT_ONCE },
+		{ "quarantine", false, OPT_QUARANTINE },
+		{ "retry", false, OPT_RETRY },
+		{ "status", false, OPT_STATUS },
+		{ NULL, false, 0 },
 	};
-	const char *config_path = NULL, *db = NULL, *log_path = NULL;
-	bool once = false, list = false, retry = false, status = false;
-	int verbosity = 0, c, rc = EXIT_RUNTIME;
+	bool mode[4] = { false, false, false, false };
+	const struct cmd_spec spec = {
+		.name = "sync",
+		.common = CMD_OPT_CONFIG | CMD_OPT_DB | CMD_OPT_LOG | CMD_OPT_VERBOSITY,
+		.options = opts,
+		.option = sync_option,
+		.ctx = mode,
+		.usage = usage,
+	};
+	struct cmd_args a;
+	bool once, list, retry, status;
+	int rc = EXIT_RUNTIME;
 	struct config *cfg;
 	struct store *st;
 	struct sync *s = NULL;
 	struct stat sb;
 	char *cause = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'o':
-			once = true;
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'Q':
-			list = true;
-			break;
-		case 'R':
-			retry = true;
-			break;
-		case 'S':
-			status = true;
-			break;
-		case 'l':
-			log_path = optarg;
-			break;
-		case 'v':
-			verbosity = 1;
-			break;
-		case 'q':
-			verbosity = -1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "phasor sync: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = cmd_parse(&spec, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_RUNTIME;
+	once = mode[0];
+	list = mode[1];
+	retry = mode[2];
+	status = mode[3];
 	if ((int)once + (int)list + (int)retry + (int)status > 1) {
 		fputs("phasor sync: --once, --quarantine, --retry and --status exclude each other\n",
 		      stderr);
 		return EXIT_USAGE;
 	}
-	cfg = cmd_start("sync", config_path, db, log_path, verbosity, &rc);
+	cfg = cmd_start("sync", a.config, a.db, a.log, a.verbosity, &rc);
 	if (cfg == NULL)
 		return rc;
 	if (!cfg->sync.enabled && !list && !status) {

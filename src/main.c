@@ -19,41 +19,74 @@
 
 #include "phasor/cmd.h"
 
-static void usage(FILE *out)
-{
-	fputs("usage:\n"
-	      "  phasor [-c FILE] [--theme NAME] [--no-color] [--ascii] [--read-only] [--frames N]\n"
-	      "  phasor --demo [options]       the console on a built-in simulated plant\n"
-	      "  phasor record -c FILE [--for SECONDS]\n"
-	      "                                headless: acquire into the local buffer\n"
-	      "  phasor check-config -c FILE   validate the configuration\n"
-	      "  phasor sim [--modbus HOST:PORT] [--mqtt URI] [--meters N] [--profile NAME]\n"
-	      "             [--fault KIND[:UNIT][@SECONDS[+DURATION]]]... [--seed N]\n"
-	      "                                meter simulator (Modbus TCP server, MQTT publisher)\n"
-	      "  phasor export --db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
-	      "                [--format csv]\n"
-	      "  phasor alarms --db FILE [--from TIME] [--to TIME] [--format csv]\n"
-	      "                                the alarm journal\n"
-	      "  phasor sync -c FILE [--once]  forward the local buffer to PostgreSQL\n"
-	      "  phasor --help, phasor COMMAND --help, phasor --version\n"
-	      "\n"
-	      "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
-	      out);
-}
-
+/*
+ * The command table: what `phasor --help` lists and what main dispatches
+ * to. Each command parses its own options with cmd_parse (cmd_common.c).
+ */
 struct command {
 	const char *name;
+	const char *synopsis;    /* after "phasor NAME ", continuation lines indented */
+	const char *summary;     /* NULL: the synopsis says it all */
 	int (*run)(int argc, char **argv);
 };
 
 static const struct command commands[] = {
-	{ "record", cmd_record },
-	{ "check-config", cmd_check_config },
-	{ "sim", cmd_sim },
-	{ "export", cmd_export },
-	{ "alarms", cmd_alarms },
-	{ "sync", cmd_sync },
+	{ "record", "-c FILE [--for SECONDS]", "headless: acquire into the local buffer",
+	  cmd_record },
+	{ "check-config", "-c FILE", "validate the configuration", cmd_check_config },
+	{ "sim",
+	  "[--modbus HOST:PORT] [--mqtt URI] [--meters N] [--profile NAME]\n"
+	  "[--fault KIND[:UNIT][@SECONDS[+DURATION]]]... [--seed N]",
+	  "meter simulator (Modbus TCP server, MQTT publisher)", cmd_sim },
+	{ "export",
+	  "--db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
+	  "[--format csv]",
+	  NULL, cmd_export },
+	{ "alarms", "--db FILE [--from TIME] [--to TIME] [--format csv]", "the alarm journal",
+	  cmd_alarms },
+	{ "sync", "-c FILE [--once]", "forward the local buffer to PostgreSQL", cmd_sync },
 };
+
+#define SUMMARY_COL 32
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage:\n"
+	      "  phasor [-c FILE] [--theme NAME] [--no-color] [--ascii] [--read-only] [--frames N]\n"
+	      "  phasor --demo [options]       the console on a built-in simulated plant\n",
+	      out);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		const char *p = c->synopsis;
+		int indent = (int)strlen(c->name) + 10, col;
+
+		/* "  phasor NAME " then the synopsis, one output line per line. */
+		col = fprintf(out, "  phasor %s ", c->name);
+		for (;;) {
+			size_t len = strcspn(p, "\n");
+
+			col += fprintf(out, "%.*s", (int)len, p);
+			if (p[len] == '\0')
+				break;
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+			p += len + 1;
+		}
+		/* The summary beside a short synopsis, else on its own line. */
+		if (c->summary != NULL && col < SUMMARY_COL - 1 && strchr(c->synopsis, '\n') == NULL)
+			fprintf(out, "%*s%s\n", SUMMARY_COL - col, "", c->summary);
+		else if (c->summary != NULL)
+			fprintf(out, "\n%*s%s\n", SUMMARY_COL, "", c->summary);
+		else
+			fputc('\n', out);
+	}
+	fputs("  phasor --help, phasor COMMAND --help, phasor --version\n"
+	      "\n"
+	      "Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n",
+	      out);
+}
 
 int main(int argc, char **argv)
 {

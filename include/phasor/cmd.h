@@ -52,6 +52,51 @@ struct config *cmd_start(const char *cmd, const char *config_path, const char *d
 			 const char *log_path, int verbosity, int *status);
 
 /*
+ * The shared option parser (cmd_common.c): getopt_long built from a
+ * command's table, the common options handled once, the same messages for
+ * every command ("phasor CMD: unknown option '--x' (did you mean '--y'?)",
+ * "option '--db' needs a value", "unexpected argument 'x'", each followed
+ * by the usage on stderr). Echoed arguments are sanitized.
+ */
+enum {
+	CMD_OPT_CONFIG = 1 << 0,    /* -c, --config FILE */
+	CMD_OPT_DB = 1 << 1,        /* --db FILE */
+	CMD_OPT_LOG = 1 << 2,       /* --log FILE */
+	CMD_OPT_VERBOSITY = 1 << 3, /* -v, --verbose; -q, --quiet */
+};
+
+/* One option of a command's own: long only; id >= 256, passed back. */
+struct cmd_option {
+	const char *name;           /* without "--"; NULL ends the table */
+	bool has_arg;
+	int id;
+};
+
+struct cmd_spec {
+	const char *name;           /* "record"; NULL: the console ("phasor: ...") */
+	unsigned common;            /* CMD_OPT_* */
+	const struct cmd_option *options; /* NULL: none */
+	/* One of the options above: 0 goes on, else the exit status (the
+	 * function printed why). */
+	int (*option)(void *ctx, int id, const char *arg);
+	void *ctx;
+	void (*usage)(FILE *out);   /* for --help (stdout) and after an error */
+};
+
+struct cmd_args {
+	const char *config, *db, *log; /* NULL when not given */
+	int verbosity;                 /* 1: -v, -1: -q, 0: neither */
+};
+
+/*
+ * Parses argv (argv[0] is the command) against spec into *a; no operand
+ * is accepted. Returns -1 when the command goes on, else its exit status:
+ * EXIT_OK after --help, EXIT_USAGE after a message, or what spec->option
+ * returned.
+ */
+int cmd_parse(const struct cmd_spec *spec, int argc, char **argv, struct cmd_args *a);
+
+/*
  * The options the readers of a buffer share (cmd_common.c): --db FILE
  * (required), --from/--to TIME, --format csv|jsonl, --help, and with
  * filters --meter/--quantity. Returns -1 when the command goes on, else its

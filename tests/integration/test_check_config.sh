@@ -155,6 +155,29 @@ grep -q "usage: phasor check-config" "$T/help.out" || t_fail "--help prints no u
 t_eq "unknown option exit status" 2 "$?"
 "$PHASOR" check-config -c "$T/good.ini" extra >/dev/null 2>&1
 t_eq "extra argument exit status" 2 "$?"
+# One option parser for every command (cmd_parse): the same messages.
+"$PHASOR" check-config --bogus >/dev/null 2>"$T/opt1.err"
+t_eq "check-config unknown option message" "phasor check-config: unknown option '--bogus'" \
+	"$(head -n 1 "$T/opt1.err")"
+"$PHASOR" record --bogus >/dev/null 2>"$T/opt2.err"
+t_eq "record unknown option exit status" 2 "$?"
+t_eq "record unknown option message" "phasor record: unknown option '--bogus'" \
+	"$(head -n 1 "$T/opt2.err")"
+grep -q "^usage: phasor record" "$T/opt2.err" || t_fail "record: no usage after the error"
+"$PHASOR" sync --stauts >/dev/null 2>"$T/opt3.err"
+t_eq "sync misspelt option message" \
+	"phasor sync: unknown option '--stauts' (did you mean '--status'?)" "$(head -n 1 "$T/opt3.err")"
+"$PHASOR" record -c "$T/good.ini" --for >/dev/null 2>"$T/opt4.err"
+t_eq "record missing value message" "phasor record: option '--for' needs a value" \
+	"$(head -n 1 "$T/opt4.err")"
+"$PHASOR" --frames >/dev/null 2>"$T/opt5.err"
+t_eq "console missing value exit status" 2 "$?"
+t_eq "console missing value message" "phasor: option '--frames' needs a value" \
+	"$(head -n 1 "$T/opt5.err")"
+# The top-level usage comes from the command table.
+"$PHASOR" --help >"$T/top.out" 2>&1
+grep -q "^  phasor sync -c FILE \[--once\] *forward the local buffer to PostgreSQL$" "$T/top.out" ||
+	t_fail "phasor --help: $(cat "$T/top.out")"
 
 # The long-running commands refuse what they cannot start with.
 "$PHASOR" record -c "$T/good.ini" --log "$T/good.ini/r.log" --for 0 >/dev/null 2>"$T/rlog.err"
