@@ -23,6 +23,15 @@
 
 #define CMD_MAX_OPTS 32
 
+/* What follows a usage error: the usage, or where to find it. */
+static void after_error(const struct cmd_spec *sp, const char *who)
+{
+	if (sp->hint)
+		fprintf(stderr, "(see %s --help)\n", who);
+	else
+		sp->usage(stderr);
+}
+
 /* getopt_long values of the common options (own ones are >= 256). */
 enum { ID_DB = 1, ID_LOG = 2 };
 
@@ -90,7 +99,7 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 		case ':':
 			fprintf(stderr, "%s: option '%s' needs a value\n", who,
 				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
-			sp->usage(stderr);
+			after_error(sp, who);
 			return EXIT_USAGE;
 		case '?': {
 			const char *near;
@@ -111,7 +120,7 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 					safe, near);
 			else
 				fprintf(stderr, "%s: unknown option '%s'\n", who, safe);
-			sp->usage(stderr);
+			after_error(sp, who);
 			return EXIT_USAGE;
 		}
 		default: {
@@ -127,7 +136,7 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 		fprintf(stderr, "%s: %s '%s'\n", who,
 			sp->name != NULL ? "unexpected argument" : "unknown command or argument",
 			util_sanitize(safe, sizeof(safe), argv[optind]));
-		sp->usage(stderr);
+		after_error(sp, who);
 		return EXIT_USAGE;
 	}
 	return -1;

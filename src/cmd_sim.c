@@ -26,7 +26,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -133,28 +132,21 @@ enum {
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
 };
 
-static const struct option long_opts[] = {
-	{ "modbus", required_argument, NULL, OPT_MODBUS },
-	{ "mqtt", required_argument, NULL, OPT_MQTT },
-	{ "meters", required_argument, NULL, OPT_METERS },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "fault", required_argument, NULL, OPT_FAULT },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "journal", required_argument, NULL, OPT_JOURNAL },
-	{ "start", required_argument, NULL, OPT_START },
-	{ "speed", required_argument, NULL, OPT_SPEED },
-	{ "for", required_argument, NULL, OPT_FOR },
-	{ "mqtt-prefix", required_argument, NULL, OPT_PREFIX },
-	{ "mqtt-period", required_argument, NULL, OPT_PERIOD },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static const char *const option_names[] = {
-	"--modbus", "--mqtt", "--meters", "--profile", "--fault", "--seed", "--journal",
-	"--start", "--speed", "--for", "--mqtt-prefix", "--mqtt-period", "--list", "--help",
-	NULL,
+static const struct cmd_option sim_opts[] = {
+	{ "modbus", true, OPT_MODBUS },
+	{ "mqtt", true, OPT_MQTT },
+	{ "meters", true, OPT_METERS },
+	{ "profile", true, OPT_PROFILE },
+	{ "fault", true, OPT_FAULT },
+	{ "seed", true, OPT_SEED },
+	{ "journal", true, OPT_JOURNAL },
+	{ "start", true, OPT_START },
+	{ "speed", true, OPT_SPEED },
+	{ "for", true, OPT_FOR },
+	{ "mqtt-prefix", true, OPT_PREFIX },
+	{ "mqtt-period", true, OPT_PERIOD },
+	{ "list", false, OPT_LIST },
+	{ NULL, false, 0 },
 };
 
 static void free_opts(struct opts *o)
@@ -186,117 +178,104 @@ static int split_host_port(struct opts *o)
 	return 0;
 }
 
+/* One option (cmd_parse's callback): 0, or EXIT_USAGE (message printed). */
+static int sim_option(void *ctx, int id, const char *arg)
+{
+	struct opts *o = ctx;
+	char safe[256];
+	long l;
+
+	if (arg != NULL)
+		util_sanitize(safe, sizeof(safe), arg);
+	switch (id) {
+	case OPT_MODBUS:
+		o->modbus = arg;
+		break;
+	case OPT_MQTT:
+		o->mqtt = arg;
+		break;
+	case OPT_METERS:
+		if (util_parse_long(arg, 1, UNIT_MAX, &l) < 0)
+			return bad("--meters '%s': a number of meters 1..%d", safe, UNIT_MAX);
+		o->meters = (size_t)l;
+		break;
+	case OPT_PROFILE:
+		o->profile = arg;
+		break;
+	case OPT_FAULT: {
+		char *cause = NULL;
+
+		if (o->nfaults == SIM_MAX_FAULTS)
+			return bad("at most %d faults", SIM_MAX_FAULTS);
+		if (simmodel_parse_fault(arg, &o->faults[o->nfaults], &cause) < 0) {
+			int rc = bad("%s", cause);
+
+			free(cause);
+			return rc;
+		}
+		o->fault_specs[o->nfaults++] = util_strdup(safe);
+		break;
+	}
+	case OPT_SEED: {
+		char *end;
+
+		errno = 0;
+		o->seed = strtoull(arg, &end, 0);
+		if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0)
+			return bad("--seed '%s': a non-negative integer", safe);
+		break;
+	}
+	case OPT_JOURNAL:
+		o->journal = arg;
+		break;
+	case OPT_START:
+		if (util_parse_time(arg, util_now_us(), &o->start_us) < 0)
+			return bad("--start '%s': a time like 2026-11-23T08:00:00Z, "
+				   "'2026-11-23 08:00' (local) or -2h", safe);
+		break;
+	case OPT_SPEED:
+		if (util_parse_double(arg, &o->speed) < 0 || !(o->speed > 0) || o->speed > 1e6)
+			return bad("--speed '%s': simulated seconds per real second, above 0", safe);
+		break;
+	case OPT_FOR:
+		if (util_parse_duration_ms(arg, &o->for_ms) < 0)
+			return bad("--for '%s': seconds, or a duration like 30s, 5m", safe);
+		break;
+	case OPT_PREFIX:
+		if (*arg == '\0' || strpbrk(arg, "+#") != NULL)
+			return bad("--mqtt-prefix '%s': a topic level without + or #", safe);
+		o->prefix = arg;
+		break;
+	case OPT_PERIOD:
+		if (util_parse_duration_ms(arg, &o->period_ms) < 0 || o->period_ms < 10)
+			return bad("--mqtt-period '%s': a duration of at least 10ms", safe);
+		break;
+	case OPT_LIST:
+		o->list = true;
+		break;
+	}
+	return 0;
+}
+
 /* 0 parsed, 1 --help printed, 2 bad usage (message printed). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	const struct cmd_spec spec = {
+		.name = "sim", .options = sim_opts, .option = sim_option, .ctx = o,
+		.usage = usage, .hint = true,
+	};
+	struct cmd_args a;
 	char safe[256];
-	long l;
-	int c;
+	int rc;
 
 	*o = (struct opts){
 		.modbus = "127.0.0.1:5020", .profile = "pac3200", .prefix = "shellypro3em-sim",
 		.meters = 5, .seed = 1, .start_us = util_now_us(), .speed = 1.0, .for_ms = -1,
 		.period_ms = 1000,
 	};
-	optind = 0; /* GNU: full re-initialisation */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		const char *arg = optarg;
-
-		if (arg != NULL)
-			util_sanitize(safe, sizeof(safe), arg);
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 1;
-		case OPT_MODBUS:
-			o->modbus = arg;
-			break;
-		case OPT_MQTT:
-			o->mqtt = arg;
-			break;
-		case OPT_METERS:
-			if (util_parse_long(arg, 1, UNIT_MAX, &l) < 0)
-				return bad("--meters '%s': a number of meters 1..%d", safe, UNIT_MAX);
-			o->meters = (size_t)l;
-			break;
-		case OPT_PROFILE:
-			o->profile = arg;
-			break;
-		case OPT_FAULT: {
-			char *cause = NULL;
-
-			if (o->nfaults == SIM_MAX_FAULTS)
-				return bad("at most %d faults", SIM_MAX_FAULTS);
-			if (simmodel_parse_fault(arg, &o->faults[o->nfaults], &cause) < 0) {
-				int rc = bad("%s", cause);
-
-				free(cause);
-				return rc;
-			}
-			o->fault_specs[o->nfaults++] = util_strdup(safe);
-			break;
-		}
-		case OPT_SEED: {
-			char *end;
-
-			errno = 0;
-			o->seed = strtoull(arg, &end, 0);
-			if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0)
-				return bad("--seed '%s': a non-negative integer", safe);
-			break;
-		}
-		case OPT_JOURNAL:
-			o->journal = arg;
-			break;
-		case OPT_START:
-			if (util_parse_time(arg, util_now_us(), &o->start_us) < 0)
-				return bad("--start '%s': a time like 2026-11-23T08:00:00Z, "
-					   "'2026-11-23 08:00' (local) or -2h", safe);
-			break;
-		case OPT_SPEED:
-			if (util_parse_double(arg, &o->speed) < 0 || !(o->speed > 0) ||
-			    o->speed > 1e6)
-				return bad("--speed '%s': simulated seconds per real second, "
-					   "above 0", safe);
-			break;
-		case OPT_FOR:
-			if (util_parse_duration_ms(arg, &o->for_ms) < 0)
-				return bad("--for '%s': seconds, or a duration like 30s, 5m", safe);
-			break;
-		case OPT_PREFIX:
-			if (*arg == '\0' || strpbrk(arg, "+#") != NULL)
-				return bad("--mqtt-prefix '%s': a topic level without + or #", safe);
-			o->prefix = arg;
-			break;
-		case OPT_PERIOD:
-			if (util_parse_duration_ms(arg, &o->period_ms) < 0 || o->period_ms < 10)
-				return bad("--mqtt-period '%s': a duration of at least 10ms", safe);
-			break;
-		case OPT_LIST:
-			o->list = true;
-			break;
-		case ':':
-			util_sanitize(safe, sizeof(safe), argv[optind - 1]);
-			return bad("option '%s' needs a value", safe);
-		default: {
-			const char *near;
-			char word[128];
-
-			util_sanitize(safe, sizeof(safe), argv[optind - 1]);
-			util_strlcpy(word, safe, sizeof(word));
-			word[strcspn(word, "=")] = '\0';
-			near = util_closest(word, option_names);
-			if (near != NULL)
-				return bad("unknown option '%s' (did you mean '%s'?)", safe, near);
-			return bad("unknown option '%s'", safe);
-		}
-		}
-	}
-	if (optind < argc) {
-		util_sanitize(safe, sizeof(safe), argv[optind]);
-		return bad("unexpected argument '%s'", safe);
-	}
+	rc = cmd_parse(&spec, argc, argv, &a);
+	if (rc >= 0)
+		return rc == EXIT_OK ? 1 : 2;
 	if (split_host_port(o) < 0) {
 		util_sanitize(safe, sizeof(safe), o->modbus);
 		return bad("--modbus '%s': HOST:PORT (port 0..65535)", safe);

@@ -56,7 +56,7 @@ struct config *cmd_start(const char *cmd, const char *config_path, const char *d
  * command's table, the common options handled once, the same messages for
  * every command ("phasor CMD: unknown option '--x' (did you mean '--y'?)",
  * "option '--db' needs a value", "unexpected argument 'x'", each followed
- * by the usage on stderr). Echoed arguments are sanitized.
+ * by the usage, or a pointer to --help, on stderr). Echoed arguments are sanitized.
  */
 enum {
 	CMD_OPT_CONFIG = 1 << 0,    /* -c, --config FILE */
@@ -81,6 +81,7 @@ struct cmd_spec {
 	int (*option)(void *ctx, int id, const char *arg);
 	void *ctx;
 	void (*usage)(FILE *out);   /* for --help (stdout) and after an error */
+	bool hint;                  /* after an error "(see phasor CMD --help)", not the usage */
 };
 
 struct cmd_args {
