@@ -35,6 +35,16 @@ static void after_error(const struct cmd_spec *sp, const char *who)
 /* getopt_long values of the common options (own ones are >= 256). */
 enum { ID_DB = 1, ID_LOG = 2 };
 
+/* One entry of the getopt_long table (and of the "did you mean" names). */
+static void add_opt(struct option *lo, const char **names, size_t *n, const char *name,
+		    bool has_arg, int val)
+{
+	if (*n >= CMD_MAX_OPTS)
+		return;
+	lo[*n] = (struct option){ name, has_arg ? required_argument : no_argument, NULL, val };
+	names[(*n)++] = name;
+}
+
 int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args *a)
 {
 	struct option lo[CMD_MAX_OPTS + 1];
@@ -43,34 +53,25 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 	size_t n = 0, i;
 	int c;
 
-#define ADD(nm, arg, val)                                                            \
-	do {                                                                         \
-		if (n < CMD_MAX_OPTS) {                                              \
-			lo[n] = (struct option){ (nm), (arg) ? required_argument : no_argument, \
-						 NULL, (val) };                       \
-			names[n++] = (nm);                                           \
-		}                                                                    \
-	} while (0)
 	memset(a, 0, sizeof(*a));
 	snprintf(who, sizeof(who), "phasor%s%s", sp->name != NULL ? " " : "",
 		 sp->name != NULL ? sp->name : "");
 	if (sp->common & CMD_OPT_CONFIG) {
-		ADD("config", true, 'c');
+		add_opt(lo, names, &n, "config", true, 'c');
 		strcat(shorts, "c:");
 	}
 	if (sp->common & CMD_OPT_DB)
-		ADD("db", true, ID_DB);
+		add_opt(lo, names, &n, "db", true, ID_DB);
 	if (sp->common & CMD_OPT_LOG)
-		ADD("log", true, ID_LOG);
+		add_opt(lo, names, &n, "log", true, ID_LOG);
 	if (sp->common & CMD_OPT_VERBOSITY) {
-		ADD("verbose", false, 'v');
-		ADD("quiet", false, 'q');
+		add_opt(lo, names, &n, "verbose", false, 'v');
+		add_opt(lo, names, &n, "quiet", false, 'q');
 		strcat(shorts, "vq");
 	}
 	for (i = 0; sp->options != NULL && sp->options[i].name != NULL; i++)
-		ADD(sp->options[i].name, sp->options[i].has_arg, sp->options[i].id);
-	ADD("help", false, 'h');
-#undef ADD
+		add_opt(lo, names, &n, sp->options[i].name, sp->options[i].has_arg, sp->options[i].id);
+	add_opt(lo, names, &n, "help", false, 'h');
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	names[n] = NULL;
 

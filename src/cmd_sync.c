@@ -3,8 +3,9 @@
  * cmd_sync: `phasor sync -c FILE [--once]`, forward the local buffer to the
  * PostgreSQL database of [sync] (docs/sync.md). Without --once it runs
  * passes every [sync] interval until SIGINT/SIGTERM (the worker thread;
- * the main thread waits for the signals on a loop). --quarantine lists the rows the
- * server refused (CSV, the export), --retry sends them again.
+ * the main thread waits for the signals on a loop, loop.c). --quarantine
+ * lists the rows the server refused (CSV, the export), --retry sends them
+ * again.
  */
 #include <errno.h>
 #include <inttypes.h>
