@@ -892,6 +892,59 @@ static void test_sources_with_hub(void **state)
 	hub_free(hub);
 }
 
+/* More endpoints than the 64 slots callers once passed: every link counted and drawn. */
+static void test_sources_many_links(void **state)
+{
+	enum { NLINKS = 70 };
+	struct fixture *f = *state;
+	struct hub_opts opts = { .mode = "console", .no_store = true };
+	struct config_meter meters[NLINKS];
+	char names[NLINKS][16], hosts[NLINKS][16];
+	struct config cfg = f->cfg;
+	const struct source_link *links;
+	struct hub *hub;
+	char *cause = NULL;
+	size_t i;
+	int y;
+
+	for (i = 0; i < NLINKS; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%zu", i + 1);
+		snprintf(hosts[i], sizeof(hosts[i]), "10.0.1.%zu", i + 1);
+		meters[i] = f->meters[M_PRESS];
+		meters[i].name = names[i];
+		meters[i].host = hosts[i];
+	}
+	cfg.meters = meters;
+	cfg.nmeters = NLINKS;
+	hub = hub_new(&cfg, &opts, &cause);
+	if (hub == NULL)
+		fail_msg("hub_new: %s", cause != NULL ? cause : "?");
+	assert_int_equal(hub_links(hub, &links), NLINKS);
+	for (i = 0; i < NLINKS; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "10.0.1.%zu:502", i + 1);
+		assert_string_equal(links[i].name, want);
+		assert_int_equal(links[i].nmeters, 1);
+	}
+	f->ui.hub = hub;
+
+	set_size(f, 400, 100);
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, 0, "0 of 70 links up"));
+	y = find_row(f, "10.0.1.70:502", 0);
+	assert_true(y > find_row(f, "10.0.1.64:502", 0));
+	assert_true(row_has(f, y + 1, "per s -"));
+	assert_int_equal(find_row(f, "more links", 0), -1);
+	/* each link has its own rate, the 70th too */
+	f->ui.now_us += 2 * S;
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, find_row(f, "10.0.1.70:502", 0) + 1, "per s 0.0"));
+
+	f->ui.hub = NULL;
+	hub_free(hub);
+}
+
 static void test_empty_plant(void **state)
 {
 	struct fixture *f = *state;
@@ -1107,6 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_many_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
