@@ -839,6 +839,97 @@ static void test_worker_baseline(void **state)
 	free(path);
 }
 
+/* Wait until the worker's answer made meter i's figure whole. */
+static void wait_worker(struct fixture *f, size_t i)
+{
+	int64_t end = util_mono_us() + 10 * S;
+
+	for (;;) {
+		bool partial;
+
+		update(f, util_now_us());
+		kpi_meter_today_wh(f->kpi, i, &partial);
+		if (!partial)
+			return;
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no day within 10 s");
+		util_sleep_ms(10);
+	}
+}
+
+/*
+ * After a restart of phasor, the day comes from the buffer with the resets
+ * that happened while phasor ran before (and while it did not), and the
+ * live counter continues it, bridging its own resets.
+ */
+static void test_worker_segments(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	char *path = util_printf("%s/segments.db", tmpdir);
+	struct fixture *f;
+	int64_t now = util_now_us(), m;
+	const struct kpi_site *s;
+	struct kpi_today td;
+
+	(void)state;
+	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
+	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
+		util_sleep_ms(1000);
+		now = util_now_us();
+	}
+	m = kpi_local_midnight(now);
+	{
+		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
+		struct sample smps[] = {
+			smp(0, QTY_E_IMP, m - 5 * S, 900.0),  /* yesterday */
+			smp(0, QTY_E_IMP, m + 1 * S, 1000.0),
+			smp(0, QTY_E_IMP, m + 3 * S, 1500.0),
+			smp(0, QTY_E_IMP, m + 5 * S, 3.0),    /* reset */
+			smp(0, QTY_E_IMP, m + 6 * S, NAN),    /* bad */
+			smp(0, QTY_E_IMP, m + 7 * S, 403.0),
+			smp(0, QTY_E_IMP, m + 9 * S, 10.0),   /* reset */
+			smp(0, QTY_E_IMP, m + 11 * S, 60.0),
+			smp(1, QTY_E_IMP, m + 2 * S, 5e8),
+			smp(1, QTY_E_IMP, m + 4 * S, 5e8 + 2e4), /* restart: back 4 kWh */
+			smp(1, QTY_E_IMP, m + 8 * S, 5e8 + 1.6e4),
+			smp(1, QTY_E_IMP, m + 10 * S, 5e8 + 1.7e4),
+		};
+
+		write_buffer(w, path, smps, UTIL_ARRAY_LEN(smps));
+		destroy(w);
+	}
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	put(f, 0, QTY_E_IMP, now - 2 * S, 80.0);
+	put(f, 1, QTY_E_IMP, now - 2 * S, 4.0); /* reset while phasor was off */
+	wait_worker(f, 0);
+	wait_worker(f, 1);
+	/* 1000..1500, 3..403, 10..60, then on to 80 */
+	assert_today(f, 0, 500.0 + 400.0 + 50.0 + 20.0, false);
+	assert_resets(f, 0, 2);
+	/* 5e8..5e8+2e4, 5e8+1.6e4..5e8+1.7e4, 4 */
+	assert_today(f, 1, 2e4 + 1e3 + 0.0, false);
+	assert_resets(f, 1, 2);
+	assert_true(kpi_meter_today(f->kpi, 0, &td));
+	assert_int_equal(td.since_us, m);
+	/* live resets are bridged too */
+	put(f, 0, QTY_E_IMP, now - 1 * S, 5.0);
+	put(f, 0, QTY_E_IMP, now, 15.0);
+	put(f, 1, QTY_E_IMP, now, 14.0);
+	s = update(f, util_now_us());
+	assert_today(f, 0, 970.0 + 10.0, false);
+	assert_resets(f, 0, 3);
+	assert_today(f, 1, 2e4 + 1e3 + 10.0, false);
+	assert_near(s->today_wh, 980.0 + 21010.0);
+	assert_int_equal(s->today_resets, 3 + 2);
+	assert_false(s->today_partial);
+	assert_int_equal(s->today_since_us, m);
+	destroy(f);
+	free(path);
+}
+
 static void test_no_buffer(void **state)
 {
 	static const struct mspec spec[] = {
@@ -897,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_quality_modbus),
 		cmocka_unit_test(test_quality_mqtt),
 		cmocka_unit_test(test_worker_baseline),
+		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
 	};
 	int rc;
