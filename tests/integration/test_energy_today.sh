@@ -60,7 +60,8 @@ restart_sim 3                                        # reset 2: while phasor is 
 sleep 1
 
 # The console, on the same buffer (it polls the simulator itself).
-t_tmux_start con 100 30 env LANG=C.UTF-8 TERM=xterm-256color TZ="$TZNAME" "$PHASOR" -c "$T/c.ini"
+t_tmux_start con 100 30 env LANG=C.UTF-8 TERM=xterm-256color TZ="$TZNAME" "$PHASOR" -c "$T/c.ini" \
+	2>"$T/console.err"
 t_tmux_wait con 20 'Today [0-9.]+ [kM]?Wh' || t_fail "the console shows no energy today"
 n=$(n_eimp)
 t_wait 20 at_least $((n + 10)) || t_fail "the console stored no e_imp"
@@ -70,7 +71,10 @@ t_tmux_wait con 20 ' down ' || t_fail "the console never saw the meter down"
 sleep 1.5
 screen=$(t_tmux_capture con)
 t_tmux_keys con q
-t_tmux_wait_exit con 20 >/dev/null || t_fail "the console did not quit"
+rc=$(t_tmux_wait_exit con 20) || t_fail "the console did not quit"
+t_eq "the console's exit status" 0 "$rc"
+t_no_sanitizer_errors "$T/console.err"
+t_no_sanitizer_errors "$T/record.log"
 
 # The day computed from the export, independently: segments cut where the
 # counter goes down by more than a millionth, each last - first.
