@@ -4,7 +4,8 @@
  * configured meter it keeps the latest value of every quantity (with time
  * and quality), the comm state its source reports, sample counters, and
  * one-second history rings of total P, Q, PF and mean current for the
- * sparklines; it also notices energy counters going backwards.
+ * sparklines; it also notices energy counters going backwards and keeps
+ * each counter joined across those resets (live_counter()).
  *
  * Samples may arrive late or out of order (a slow poller, a retained MQTT
  * message): an older sample never replaces a newer latest value, and goes

@@ -6,7 +6,8 @@
  * UI thread). Per meter: the latest value of every quantity with its time
  * and quality, the communication state reported by its source, and one
  * hour of per-second history of a few quantities for sparklines and
- * trends. Also detects energy counter resets.
+ * trends. Also detects energy counter resets and joins each counter
+ * across them (live_counter()).
  *
  * Not thread-safe: only the owning thread calls these.
  */
