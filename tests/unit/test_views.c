@@ -34,6 +34,7 @@
 #include "phasor/live.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
+#include "phasor/view.h"
 
 #define S INT64_C(1000000)
 #define ROW_MAX 2048
@@ -608,6 +609,32 @@ static void test_meter_view(void **state)
 	assert_stdscr_blank();
 }
 
+/* Today's energy says from when it counts and the resets it bridged. */
+static void test_today_resets(void **state)
+{
+	struct fixture *f = *state;
+	struct kpi_today td;
+	char hhmm[16], want[64];
+
+	/* press-3's counter is at 1234567 Wh since now - 0.5 s */
+	put(f, M_PRESS, QTY_E_IMP, f->now + 10 * S, 1234567.0 + 500.0);
+	put(f, M_PRESS, QTY_E_IMP, f->now + 20 * S, 5.0); /* reset */
+	put(f, M_PRESS, QTY_E_IMP, f->now + 30 * S, 55.0);
+	kpi_update(f->kpi, f->live, f->now + 31 * S);
+	assert_true(kpi_meter_today(f->kpi, M_PRESS, &td));
+	assert_true(td.wh == 550.0);
+	assert_int_equal(td.resets, 1);
+	view_hhmm(td.since_us, hhmm, sizeof(hhmm));
+	set_size(f, 24, 100);
+	render(f, &view_overview_ops);
+	snprintf(want, sizeof(want), "Today 550 Wh (since %s, 1 reset)", hhmm);
+	assert_shows(f, want);
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	snprintf(want, sizeof(want), "today 550 Wh, partial since %s, 1 reset", hhmm);
+	assert_shows(f, want);
+}
+
 static void test_meter_unknown_and_stale(void **state)
 {
 	struct fixture *f = *state;
@@ -1152,6 +1179,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overview_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_today_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_unknown_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
