@@ -275,6 +275,8 @@ static int on_row(void *ctx, const struct store_row *r)
  * quantity over the buffer's t_us index (phases only for meters that have
  * no e_imp today).
  */
+#define KPI_READ_WINDOW_US (600 * 1000000LL)
+
 static void worker_run(struct kpi *k)
 {
 	struct store_reader *r;
@@ -301,7 +303,20 @@ static void worker_run(struct kpi *k)
 			want += wanted(k, i, slot);
 		if (want == 0)
 			continue;
-		if (store_reader_samples(r, &f, on_row, &w, &cause) < 0) {
+		/* In windows of 10 minutes, each its own statement: a long day never
+		 * holds one read transaction open (which would keep the writer's
+		 * WAL from being checkpointed), and a quitting console waits at
+		 * most one window. */
+		for (f.from_us = k->w_mid; f.from_us < k->w_end; f.from_us = f.to_us) {
+			f.to_us = k->w_end - f.from_us > KPI_READ_WINDOW_US
+					  ? f.from_us + KPI_READ_WINDOW_US
+					  : k->w_end;
+			if (atomic_load_explicit(&k->stop, memory_order_relaxed))
+				break;
+			if (store_reader_samples(r, &f, on_row, &w, &cause) < 0)
+				break;
+		}
+		if (cause != NULL) {
 			log_warn("kpi: reading today's %s values: %s", qty_name(slot_qty[slot]),
 				 cause);
 			free(cause);
