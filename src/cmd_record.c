@@ -88,15 +88,15 @@ static void log_summary(struct hub *h, const char *prefix)
 {
 	struct hub_stats hs;
 	struct store_stats ss;
-	struct source_link links[64];
+	const struct source_link *links;
 	size_t n, i, up = 0;
 	uint64_t rejected = 0, received = 0;
 	char sync_part[128] = "", replaced[600] = "";
 	size_t k;
 
 	hub_get_stats(h, &hs);
-	n = hub_links(h, links, UTIL_ARRAY_LEN(links));
-	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++) {
+	n = hub_links(h, &links);
+	for (i = 0; i < n; i++) {
 		if (links[i].state == LINK_UP)
 			up++;
 		received += links[i].received;
@@ -239,10 +239,10 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		log_summary(h, prefix);
 	}
 	{
-		struct source_link links[64];
-		size_t n = hub_links(h, links, UTIL_ARRAY_LEN(links)), i;
+		const struct source_link *links;
+		size_t n = hub_links(h, &links), i;
 
-		for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+		for (i = 0; i < n; i++)
 			log_link(&links[i]);
 	}
 	if (hub_sync(h) != NULL) {

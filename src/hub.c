@@ -50,6 +50,9 @@ struct hub {
 	bool started, stopped;
 	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
+	/* every source's links as of the last refresh (hub_links); hub-owned */
+	struct source_link *links;
+	size_t nlinks, links_cap;
 	/* alarms: evaluated in hub_tick, events journaled and shared */
 	struct alarm_engine *alarms;
 	char origin[96];                 /* this console's id */
@@ -383,6 +386,40 @@ static void intake_catch_up(struct hub *h)
 	source_mqtt_set_intake(mqtt_source(h), h->intake);
 }
 
+/* ---- links ---- */
+
+/*
+ * Copy every source's links into h->links, growing it to fit: any number
+ * of endpoints, each source asked again when its links did not fit. A
+ * source's link count is fixed when it is created, so the second ask fits
+ * (were it to grow in between, the next refresh would grow the array).
+ */
+static void links_refresh(struct hub *h)
+{
+	size_t i, n = 0;
+
+	if (h->links == NULL) {
+		h->links_cap = 8;
+		h->links = util_calloc(h->links_cap, sizeof(*h->links));
+	}
+	for (i = 0; i < h->nsources; i++) {
+		struct source *s = h->sources[i];
+		size_t got = s->ops->links(s, h->links + n, h->links_cap - n);
+
+		if (got > h->links_cap - n) {
+			size_t cap = h->links_cap * 2 > n + got ? h->links_cap * 2 : n + got;
+
+			h->links = util_reallocarray(h->links, cap, sizeof(*h->links));
+			h->links_cap = cap;
+			got = s->ops->links(s, h->links + n, h->links_cap - n);
+			if (got > h->links_cap - n)
+				got = h->links_cap - n;
+		}
+		n += got;
+	}
+	h->nlinks = n;
+}
+
 /* ---- lifecycle ---- */
 
 struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
@@ -416,6 +453,7 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 			return NULL;
 		}
 	}
+	links_refresh(h);
 	return h;
 }
 
@@ -450,6 +488,7 @@ int hub_start(struct hub *h, char **cause)
 			return -1;
 	}
 	h->started = true;
+	links_refresh(h);
 	return 0;
 }
 
@@ -529,6 +568,7 @@ void hub_tick(struct hub *h, int64_t now_us)
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
 	if (h->nunsent > 0 && !h->stopped)
 		unsent_flush(h);
+	links_refresh(h);
 }
 
 void hub_stop(struct hub *h)
@@ -544,6 +584,8 @@ void hub_stop(struct hub *h)
 	/* ...so draining the queue empties it for good. */
 	while (hub_dispatch(h) > 0)
 		;
+	/* The links as they ended, for the owner's last summary. */
+	links_refresh(h);
 	if (h->store != NULL)
 		store_stop(h->store, STOP_DRAIN_MS);
 	/* Prompt even on a dead server (the socket is shut down). */
@@ -572,6 +614,7 @@ void hub_free(struct hub *h)
 	queue_free(h->q, free_msg);
 	alarm_engine_free(h->alarms);
 	free(h->alarm_hist);
+	free(h->links);
 	if (h->nunsent > 0 || h->alarm_unsent_lost > 0)
 		log_warn("mqtt: %zu alarm action(s) never reached the broker, %llu more given up"
 			 " while it was away (all are in the journal)",
@@ -634,28 +677,20 @@ struct sync *hub_sync(struct hub *h)
 	return h->sync;
 }
 
-size_t hub_links(struct hub *h, struct source_link *out, size_t max)
+size_t hub_links(const struct hub *h, const struct source_link **out)
 {
-	size_t i, total = 0;
-
-	for (i = 0; i < h->nsources; i++) {
-		size_t n = h->sources[i]->ops->links(h->sources[i], out + (total < max ? total : max),
-						     total < max ? max - total : 0);
-		total += n;
-	}
-	return total;
+	*out = h->links;
+	return h->nlinks;
 }
 
 void hub_get_stats(struct hub *h, struct hub_stats *out)
 {
-	struct source_link links[64];
-	size_t n, i;
+	size_t i;
 
 	*out = h->stats;
 	out->queue_depth = queue_depth(h->q);
 	out->queue_high_water = queue_high_water(h->q);
 	out->queue_dropped = 0;
-	n = hub_links(h, links, UTIL_ARRAY_LEN(links));
-	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
-		out->queue_dropped += links[i].dropped;
+	for (i = 0; i < h->nlinks; i++)
+		out->queue_dropped += h->links[i].dropped;
 }

@@ -5,17 +5,22 @@
  * the live state by the UI thread at each refresh. kpi_update() only reads
  * memory and never waits.
  *
- * Today's energy is a meter's import counter now minus its value at local
- * midnight (the baseline). The midnight value lives in the local buffer:
- * kpi_new() starts one worker thread that opens its own read-only reader,
- * looks up each meter's first good e_imp sample at or after midnight
- * (store_reader_first_good(), bounded to SCAN_ROWS rows per quantity so it
- * ends quickly even when a meter has nothing), writes the results into an
+ * Today's energy is, per import counter, the sum over its segments since
+ * local midnight: its good samples in time order, cut where the counter
+ * goes down (live_counter_reset(): a meter restart winds it back, a reset
+ * or rollover sets it to 0), each segment counting last - first. The day
+ * before this start lives in the local buffer: kpi_new() starts one worker
+ * thread that opens its own read-only reader, reads each meter's e_imp
+ * samples (e_imp_l1..3 for meters without) from midnight to the start with
+ * store_reader_samples(), folds them into one struct seg per counter in an
  * array it alone touches, and then sets an atomic flag (release). The UI
- * thread reads the array only after seeing the flag (acquire), once. Until
- * then, or without a buffer, a meter's baseline is the first good counter
- * value the kpi sees, and the figure says since when (partial). At each
- * local midnight the baseline becomes the live value (no buffer needed).
+ * thread reads the array only after seeing the flag (acquire), once. The
+ * live counter, joined across the resets live sees (live_counter()),
+ * continues the buffer's day from its first sample after the buffer's
+ * last; the join between the two is one more step of the same rule. Until
+ * the worker answers, or without a buffer, a meter's day starts at the
+ * first good counter value live saw, and the figure says since when
+ * (partial). At each local midnight the new day starts at the live value.
  *
  * Data quality counts the samples each meter delivered against what its
  * poll period promises (Modbus: the profile's registers per poll; MQTT: the
@@ -38,15 +43,11 @@
 #include "phasor/util.h"
 
 #define US_PER_S INT64_C(1000000)
-/* A counter going down by more than this share was reset (as live.c). */
-#define RESET_TOLERANCE 0.001
 /* Data quality is shown once a meter has had this many periods. */
 #define QUALITY_PERIODS 3
 /* A buffered midnight value later than this many periods after midnight
  * leaves a gap: the figure is partial from that sample on. */
 #define LATE_PERIODS 3
-/* Rows the worker examines per quantity at most (about 0.2 s warm). */
-#define SCAN_ROWS INT64_C(2000000)
 
 /* The counters the worker looks up: e_imp, then e_imp_l1..3. */
 enum { SLOT_TOTAL, SLOT_L1, SLOT_L2, SLOT_L3, SLOT__COUNT };
@@ -54,21 +55,45 @@ enum { SLOT_TOTAL, SLOT_L1, SLOT_L2, SLOT_L3, SLOT__COUNT };
 static const unsigned slot_qty[SLOT__COUNT] = { QTY_E_IMP, QTY_E_IMP_L1, QTY_E_IMP_L2,
 						QTY_E_IMP_L3 };
 
+/*
+ * One counter's day: its good samples in time order cut into segments
+ * where the counter goes down (live_counter_reset()); the energy is the sum
+ * over segments of last - first.
+ */
+struct seg {
+	bool has;
+	double first, last;          /* the first and the newest value */
+	int64_t first_t, last_t;
+	double done;                 /* energy of the closed segments */
+	double open;                 /* first value of the open segment */
+	unsigned resets;             /* segments - 1 */
+};
+
+/*
+ * A counter slot of a meter (e_imp, or one of e_imp_l1..3). Its day is pre
+ * (what came before base: the buffer's samples, joined to base as the next
+ * sample) then the live counter from base on: energy = pre + (joined now -
+ * joined at base). Without base (no live value yet), only pre.
+ */
+struct slot {
+	struct seg pre;
+	bool based;
+	double base_v, base_j;       /* the live counter at base: value, joined */
+	int64_t base_t;
+	uint64_t base_r;             /* its resets then */
+	bool has_now;
+	struct live_counter now;     /* the live counter at the last update */
+	bool from_mid;               /* based on the value at a midnight seen live */
+};
+
 struct kmeter {
 	/* what the profile maps (both when unknown) */
 	bool want_total, want_phases;
 
 	/* energy */
 	bool total_seen;             /* e_imp ever received: phases are ignored */
-	double ph[3];                /* per-phase counters' latest good values */
-	int64_t ph_t[3];             /* their times; 0: none */
-	bool has_last;
-	double last;                 /* latest good counter (e_imp or the phase sum) */
-	int64_t last_t;
-	bool has_base;
-	double base;                 /* the counter at since */
-	int64_t since;
-	bool partial;
+	struct slot sl[SLOT__COUNT];
+	int64_t late;                /* a first sample later than midnight + late: partial */
 
 	/* power now (NaN unknown) */
 	double p_w;
@@ -76,12 +101,6 @@ struct kmeter {
 	/* quality */
 	uint64_t samples0, bad0;     /* the counters at start */
 	unsigned per_poll;           /* samples one period should bring */
-};
-
-struct wfound {
-	bool found;
-	double value;
-	int64_t t_us;
 };
 
 struct kpi {
@@ -98,8 +117,9 @@ struct kpi {
 	bool has_worker, applied;
 	pthread_t thread;
 	char *path;
-	int64_t w_mid;               /* the midnight it looks up */
-	struct wfound (*w)[SLOT__COUNT]; /* worker-only until ready */
+	int64_t w_mid;               /* the day it reads: [w_mid, w_end) */
+	int64_t w_end;
+	struct seg (*w)[SLOT__COUNT]; /* worker-only until ready */
 	atomic_bool ready;
 	atomic_bool stop;
 };
@@ -163,6 +183,32 @@ int64_t kpi_local_midnight(int64_t t_us)
 	return (int64_t)mid * US_PER_S;
 }
 
+/* ---- segments ---- */
+
+/* The next good sample of the counter (older or equal times are ignored). */
+static void seg_feed(struct seg *g, double v, int64_t t)
+{
+	if (!g->has) {
+		*g = (struct seg){ .has = true, .first = v, .last = v, .first_t = t, .last_t = t,
+				   .open = v };
+		return;
+	}
+	if (t <= g->last_t)
+		return;
+	if (live_counter_reset(g->last, v)) {
+		g->done += g->last - g->open;
+		g->open = v;
+		g->resets++;
+	}
+	g->last = v;
+	g->last_t = t;
+}
+
+static double seg_energy(const struct seg *g)
+{
+	return g->has ? g->done + (g->last - g->open) : 0.0;
+}
+
 /* ---- the worker ---- */
 
 static bool profile_maps(const struct profile *p, unsigned qty)
@@ -186,7 +232,8 @@ static bool profile_maps(const struct profile *p, unsigned qty)
 struct wctx {
 	struct kpi *k;
 	unsigned slot;
-	size_t remaining;
+	const char *last_name;       /* the meter of the previous row, and its index */
+	int last_index;
 };
 
 /* Does the worker look for meter i's counter in slot? */
@@ -197,10 +244,10 @@ static bool wanted(const struct kpi *k, size_t i, unsigned slot)
 	if (slot == SLOT_TOTAL)
 		return km->want_total;
 	/* phases only for meters without a total (found) */
-	return km->want_phases && !k->w[i][SLOT_TOTAL].found;
+	return km->want_phases && !k->w[i][SLOT_TOTAL].has;
 }
 
-static int on_first(void *ctx, const struct store_row *r)
+static int on_row(void *ctx, const struct store_row *r)
 {
 	struct wctx *w = ctx;
 	struct kpi *k = w->k;
@@ -208,13 +255,27 @@ static int on_first(void *ctx, const struct store_row *r)
 
 	if (atomic_load_explicit(&k->stop, memory_order_relaxed))
 		return 1;
-	i = config_meter_index(k->cfg, r->meter);
-	if (i < 0 || !wanted(k, (size_t)i, w->slot) || k->w[i][w->slot].found)
+	if (r->quality != QUALITY_GOOD || !isfinite(r->value))
 		return 0;
-	k->w[i][w->slot] = (struct wfound){ .found = true, .value = r->value, .t_us = r->t_us };
-	w->remaining--;
-	return w->remaining == 0;
+	/* Rows of one meter often follow each other. */
+	if (w->last_name == NULL || strcmp(r->meter, w->last_name) != 0) {
+		i = config_meter_index(k->cfg, r->meter);
+		w->last_name = i >= 0 ? k->cfg->meters[i].name : NULL;
+		w->last_index = i;
+	}
+	i = w->last_index;
+	if (i < 0 || !wanted(k, (size_t)i, w->slot))
+		return 0;
+	seg_feed(&k->w[i][w->slot], r->value, r->t_us);
+	return 0;
 }
+
+/*
+ * The day's good samples of each counter, [w_mid, w_end), one pass per
+ * quantity over the buffer's t_us index (phases only for meters that have
+ * no e_imp today).
+ */
+#define KPI_READ_WINDOW_US (600 * 1000000LL)
 
 static void worker_run(struct kpi *k)
 {
@@ -222,36 +283,59 @@ static void worker_run(struct kpi *k)
 	char *cause = NULL;
 	unsigned slot;
 	size_t i, found = 0;
+	int64_t t0 = util_mono_us();
 
 	r = store_reader_open(k->path, &cause);
 	if (r == NULL) {
-		log_info("kpi: no midnight values from the buffer: %s", cause);
+		log_info("kpi: no day's counters from the buffer: %s", cause);
 		free(cause);
 		return;
 	}
 	for (slot = 0; slot < SLOT__COUNT; slot++) {
-		struct wctx w = { .k = k, .slot = slot, .remaining = 0 };
+		struct wctx w = { .k = k, .slot = slot, .last_index = -1 };
+		struct store_filter f = { .quantity = qty_name(slot_qty[slot]),
+					  .from_us = k->w_mid, .to_us = k->w_end };
+		size_t want = 0;
 
 		if (atomic_load_explicit(&k->stop, memory_order_relaxed))
 			break;
 		for (i = 0; i < k->n; i++)
-			w.remaining += wanted(k, i, slot);
-		if (w.remaining == 0)
+			want += wanted(k, i, slot);
+		if (want == 0)
 			continue;
-		if (store_reader_first_good(r, qty_name(slot_qty[slot]), k->w_mid, SCAN_ROWS,
-					    on_first, &w, &cause) < 0) {
-			log_warn("kpi: looking up today's first %s values: %s",
-				 qty_name(slot_qty[slot]), cause);
+		/* In windows of 10 minutes, each its own statement: a long day never
+		 * holds one read transaction open (which would keep the writer's
+		 * WAL from being checkpointed), and a quitting console waits at
+		 * most one window. */
+		for (f.from_us = k->w_mid; f.from_us < k->w_end; f.from_us = f.to_us) {
+			f.to_us = k->w_end - f.from_us > KPI_READ_WINDOW_US
+					  ? f.from_us + KPI_READ_WINDOW_US
+					  : k->w_end;
+			if (atomic_load_explicit(&k->stop, memory_order_relaxed))
+				break;
+			if (store_reader_samples(r, &f, on_row, &w, &cause) < 0)
+				break;
+		}
+		if (cause != NULL) {
+			log_warn("kpi: reading today's %s values: %s", qty_name(slot_qty[slot]),
+				 cause);
 			free(cause);
 			cause = NULL;
 			break;
 		}
 	}
 	store_reader_close(r);
-	for (i = 0; i < k->n; i++)
-		found += k->w[i][SLOT_TOTAL].found ||
-			 (k->w[i][SLOT_L1].found && k->w[i][SLOT_L2].found && k->w[i][SLOT_L3].found);
-	log_debug("kpi: midnight values of %zu of %zu meters found in %s", found, k->n, k->path);
+	for (i = 0; i < k->n; i++) {
+		const struct seg *g = k->w[i];
+
+		found += g[SLOT_TOTAL].has || (g[SLOT_L1].has && g[SLOT_L2].has && g[SLOT_L3].has);
+		if (g[SLOT_TOTAL].has)
+			log_debug("kpi: %s today in the buffer: %.17g Wh since %lld, %u reset(s)",
+				  k->cfg->meters[i].name, seg_energy(&g[SLOT_TOTAL]),
+				  (long long)g[SLOT_TOTAL].first_t, g[SLOT_TOTAL].resets);
+	}
+	log_debug("kpi: today's counters of %zu of %zu meters read from %s in %lld ms", found,
+		  k->n, k->path, (long long)((util_mono_us() - t0) / 1000));
 }
 
 static void *worker_main(void *arg)
@@ -272,7 +356,8 @@ static void start_worker(struct kpi *k, const char *path)
 	if (path == NULL || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return;
 	k->path = util_strdup(path);
-	k->w_mid = kpi_local_midnight(util_now_us());
+	k->w_end = util_now_us();
+	k->w_mid = kpi_local_midnight(k->w_end);
 	k->w = util_calloc(k->n > 0 ? k->n : 1, sizeof(*k->w));
 	/* Signals are for the UI thread's signalfd. */
 	sigfillset(&all);
@@ -346,109 +431,129 @@ static bool good(const struct live_value *v)
 	return v->t_us != 0 && v->quality == QUALITY_GOOD && isfinite(v->value);
 }
 
+/* Does the meter count with this slot? e_imp once it was ever seen, else the phases. */
+static bool slot_used(const struct kmeter *km, unsigned s)
+{
+	return km->total_seen ? s == SLOT_TOTAL : s != SLOT_TOTAL;
+}
+
 /*
- * The meter's newest good import counter: e_imp when the meter ever sent
- * it, else the sum of e_imp_l1..3 once all three are known. False when
- * there is none.
+ * Take the slot's base from the live counter once there is one: its first
+ * sample when that comes after everything in pre (the usual case: the
+ * buffer's day ends where this console started), else its newest when that
+ * is newer (the buffer already holds the live samples up to pre's last: a
+ * reset among those few is not seen), else later.
  */
-static bool read_counter(struct kmeter *km, const struct live_meter *lm, double *v, int64_t *t)
+static void slot_settle(struct slot *sl)
 {
-	const struct live_value *e = &lm->v[QTY_E_IMP];
-	int k;
+	const struct live_counter *c = &sl->now;
 
-	if (e->t_us != 0)
-		km->total_seen = true;
-	if (km->total_seen) {
-		if (!good(e))
-			return false;
-		*v = e->value;
-		*t = e->t_us;
-		return true;
+	if (sl->based || !sl->has_now)
+		return;
+	if (!sl->pre.has || c->first_t_us > sl->pre.last_t) {
+		sl->base_v = c->first;
+		sl->base_j = c->first; /* nothing bridged before the first */
+		sl->base_t = c->first_t_us;
+		sl->base_r = 0;
+	} else if (c->t_us > sl->pre.last_t) {
+		sl->base_v = c->value;
+		sl->base_j = c->joined;
+		sl->base_t = c->t_us;
+		sl->base_r = c->resets;
+	} else {
+		return;
 	}
-	for (k = 0; k < 3; k++) {
-		const struct live_value *p = &lm->v[QTY_E_IMP_L1 + k];
-
-		if (good(p) && p->t_us > km->ph_t[k]) {
-			km->ph[k] = p->value;
-			km->ph_t[k] = p->t_us;
-		}
-	}
-	if (km->ph_t[0] == 0 || km->ph_t[1] == 0 || km->ph_t[2] == 0)
-		return false;
-	*v = km->ph[0] + km->ph[1] + km->ph[2];
-	*t = km->ph_t[0];
-	for (k = 1; k < 3; k++)
-		if (km->ph_t[k] > *t)
-			*t = km->ph_t[k];
-	return true;
+	sl->based = true;
+	if (sl->pre.has)
+		seg_feed(&sl->pre, sl->base_v, sl->base_t); /* the join: a reset or not */
 }
 
-static bool went_down(double ref, double v)
+/* The base is the live counter now (a new day). */
+static void slot_restart(struct slot *sl)
 {
-	return ref - v > RESET_TOLERANCE * fabs(ref);
-}
-
-/* A new counter value at t. */
-static void feed_counter(struct kmeter *km, double v, int64_t t, int64_t mid)
-{
-	if (!km->has_base) {
-		/* The first value seen, not midnight's. */
-		km->has_base = true;
-		km->base = v;
-		km->since = t > mid ? t : mid;
-		km->partial = true;
-	} else if (went_down(km->has_last ? km->last : km->base, v)) {
-		/* Counter reset: what came before it today is unknown. */
-		km->base = v;
-		km->since = t;
-		km->partial = true;
+	memset(&sl->pre, 0, sizeof(sl->pre));
+	sl->based = sl->has_now;
+	sl->from_mid = sl->has_now;
+	if (sl->based) {
+		sl->base_v = sl->now.value;
+		sl->base_j = sl->now.joined;
+		sl->base_t = sl->now.t_us;
+		sl->base_r = sl->now.resets;
 	}
-	km->has_last = true;
-	km->last = v;
-	km->last_t = t;
 }
 
-/* The baseline from the buffer, once it is there. */
-static void apply_worker(struct kpi *k, const struct live *l)
+static bool slot_known(const struct slot *sl)
+{
+	return sl->pre.has || sl->based;
+}
+
+static double slot_energy(const struct slot *sl)
+{
+	double e = seg_energy(&sl->pre);
+
+	if (sl->based && sl->has_now)
+		e += sl->now.joined - sl->base_j;
+	return e;
+}
+
+static unsigned slot_resets(const struct slot *sl)
+{
+	uint64_t r = sl->pre.resets;
+
+	if (sl->based && sl->has_now)
+		r += sl->now.resets - sl->base_r;
+	return (unsigned)r;
+}
+
+/* Since when the slot counts: midnight, unless its first sample of the day is late. */
+static int64_t slot_since(const struct kpi *k, const struct slot *sl, int64_t late, bool *partial)
+{
+	int64_t t;
+
+	if (sl->from_mid) {
+		*partial = false;
+		return k->mid;
+	}
+	if (sl->pre.has) {
+		/* The day from the buffer: nothing recorded around midnight
+		 * (the recorder was off) counts from that first sample. */
+		t = sl->pre.first_t;
+		*partial = t - k->mid > late;
+		return *partial ? t : k->mid;
+	}
+	/* Only what this console has seen. */
+	*partial = true;
+	return sl->base_t > k->mid ? sl->base_t : k->mid;
+}
+
+/* The buffer's day, once it is there. */
+static void apply_worker(struct kpi *k)
 {
 	size_t i;
+	unsigned s;
 
 	if (!k->has_worker || k->applied || !atomic_load_explicit(&k->ready, memory_order_acquire))
 		return;
 	k->applied = true;
 	if (k->w_mid != k->mid)
-		return; /* looked up for a day that is over */
+		return; /* read for a day that is over */
 	for (i = 0; i < k->n; i++) {
-		const struct wfound *w = k->w[i];
 		struct kmeter *km = &k->m[i];
-		const struct live_meter *lm = live_meter_const(l, i);
-		int64_t late = LATE_PERIODS * live_period_us(lm);
-		double v;
-		int64_t t;
 
-		if (w[SLOT_TOTAL].found) {
-			v = w[SLOT_TOTAL].value;
-			t = w[SLOT_TOTAL].t_us;
-		} else if (w[SLOT_L1].found && w[SLOT_L2].found && w[SLOT_L3].found) {
-			v = w[SLOT_L1].value + w[SLOT_L2].value + w[SLOT_L3].value;
-			t = w[SLOT_L1].t_us;
-			if (w[SLOT_L2].t_us > t)
-				t = w[SLOT_L2].t_us;
-			if (w[SLOT_L3].t_us > t)
-				t = w[SLOT_L3].t_us;
-		} else {
-			continue;
-		}
-		km->has_base = true;
-		km->base = v;
-		/* Nothing recorded around midnight (the recorder was off):
-		 * the figure counts from that first sample. */
-		km->partial = t - k->mid > late;
-		km->since = km->partial ? t : k->mid;
-		if (km->has_last && went_down(v, km->last)) {
-			km->base = km->last;
-			km->since = km->last_t;
-			km->partial = true;
+		if (k->w[i][SLOT_TOTAL].has)
+			km->total_seen = true;
+		for (s = 0; s < SLOT__COUNT; s++) {
+			struct slot *sl = &km->sl[s];
+			const struct seg *g = &k->w[i][s];
+
+			if (!g->has)
+				continue;
+			sl->pre = *g;
+			if (sl->based && g->last_t >= sl->base_t)
+				sl->based = false; /* overlap: base again on a newer value */
+			else if (sl->based)
+				seg_feed(&sl->pre, sl->base_v, sl->base_t);
+			slot_settle(sl);
 		}
 	}
 }
@@ -456,39 +561,56 @@ static void apply_worker(struct kpi *k, const struct live *l)
 static void update_energy(struct kpi *k, const struct live *l, bool rollover)
 {
 	size_t i;
+	unsigned s;
 
 	for (i = 0; i < k->n; i++) {
 		struct kmeter *km = &k->m[i];
-		const struct live_meter *lm = live_meter_const(l, i);
-		double v;
-		int64_t t;
-		bool fresh = read_counter(km, lm, &v, &t) && (!km->has_last || t != km->last_t);
 
-		if (rollover) {
-			/* The day starts at the value now. */
-			if (fresh) {
-				km->last = v;
-				km->last_t = t;
-				km->has_last = true;
-			}
-			km->has_base = km->has_last;
-			km->base = km->last;
-			km->since = k->mid;
-			km->partial = false;
-		} else if (fresh) {
-			feed_counter(km, v, t, k->mid);
+		km->late = LATE_PERIODS * live_period_us(live_meter_const(l, i));
+		if (live_meter_const(l, i)->v[QTY_E_IMP].t_us != 0)
+			km->total_seen = true;
+		for (s = 0; s < SLOT__COUNT; s++) {
+			struct slot *sl = &km->sl[s];
+
+			sl->has_now = live_counter(l, i, slot_qty[s], &sl->now);
+			if (rollover)
+				slot_restart(sl);
+			else
+				slot_settle(sl);
 		}
 	}
 }
 
-static double meter_today(const struct kmeter *km)
+/* A meter's figure: false when unknown. */
+static bool meter_today(const struct kpi *k, size_t i, struct kpi_today *out)
 {
-	double d;
+	const struct kmeter *km = &k->m[i];
+	unsigned s;
 
-	if (!km->has_base || !km->has_last)
-		return NAN;
-	d = km->last - km->base;
-	return d > 0.0 ? d : 0.0; /* a decrease within the jitter tolerance */
+	*out = (struct kpi_today){ .wh = 0.0, .since_us = k->mid };
+	for (s = 0; s < SLOT__COUNT; s++) {
+		const struct slot *sl = &km->sl[s];
+		bool partial;
+		int64_t since;
+		unsigned r;
+
+		if (!slot_used(km, s))
+			continue;
+		if (!slot_known(sl))
+			return false;
+		out->wh += slot_energy(sl);
+		since = slot_since(k, sl, km->late, &partial);
+		if (since > out->since_us)
+			out->since_us = since;
+		out->partial |= partial;
+		r = slot_resets(sl);
+		/* a restart resets the three phase counters at once: one reset */
+		if (r > out->resets)
+			out->resets = r;
+	}
+	if (out->wh < 0.0)
+		out->wh = 0.0; /* decreases within the reset tolerance */
+	return true;
 }
 
 /* ---- power ---- */
@@ -607,16 +729,17 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 			k->m[i].bad0 = live_meter_const(l, i)->bad_samples;
 		}
 	}
-	apply_worker(k, l); /* (a lookup for a day that is over is dropped) */
 	update_energy(k, l, rollover);
+	apply_worker(k); /* (a day that is over is dropped) */
 
 	s->p_w = 0.0;
 	s->today_wh = 0.0;
 	s->today_since_us = mid;
 	s->today_partial = false;
+	s->today_resets = 0;
 	for (i = 0; i < k->n; i++) {
 		struct kmeter *km = &k->m[i];
-		double e;
+		struct kpi_today e;
 
 		km->p_w = meter_power(live_meter_const(l, i), now_us);
 		if (!in_site(k, i))
@@ -625,14 +748,14 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 			s->p_w += km->p_w;
 			np++;
 		}
-		e = meter_today(km);
-		if (!isnan(e)) {
-			s->today_wh += e;
+		if (meter_today(k, i, &e)) {
+			s->today_wh += e.wh;
+			s->today_resets += e.resets;
 			ne++;
-			if (km->partial) {
+			if (e.partial) {
 				s->today_partial = true;
-				if (km->since > s->today_since_us)
-					s->today_since_us = km->since;
+				if (e.since_us > s->today_since_us)
+					s->today_since_us = e.since_us;
 			}
 		}
 	}
@@ -653,16 +776,23 @@ const struct kpi_site *kpi_site(const struct kpi *k)
 	return &k->site;
 }
 
+bool kpi_meter_today(const struct kpi *k, size_t meter, struct kpi_today *out)
+{
+	struct kpi_today none = { .wh = NAN };
+
+	if (k == NULL || meter >= k->n || k->mid == 0 || !meter_today(k, meter, out)) {
+		*out = none;
+		return false;
+	}
+	return true;
+}
+
 double kpi_meter_today_wh(const struct kpi *k, size_t meter, bool *partial)
 {
-	double e;
+	struct kpi_today e;
+	bool known = kpi_meter_today(k, meter, &e);
 
 	if (partial != NULL)
-		*partial = false;
-	if (k == NULL || meter >= k->n)
-		return NAN;
-	e = meter_today(&k->m[meter]);
-	if (partial != NULL && !isnan(e))
-		*partial = k->m[meter].partial;
-	return e;
+		*partial = known && e.partial;
+	return e.wh;
 }

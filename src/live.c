@@ -4,7 +4,8 @@
  * configured meter it keeps the latest value of every quantity (with time
  * and quality), the comm state its source reports, sample counters, and
  * one-second history rings of total P, Q, PF and mean current for the
- * sparklines; it also notices energy counters going backwards.
+ * sparklines; it also notices energy counters going backwards and keeps
+ * each counter joined across those resets (live_counter()).
  *
  * Samples may arrive late or out of order (a slow poller, a retained MQTT
  * message): an older sample never replaces a newer latest value, and goes
@@ -25,9 +26,6 @@
 #define US_PER_S INT64_C(1000000)
 /* Samples later than the wall clock by more than this are not believed. */
 #define FUTURE_US (300 * US_PER_S)
-/* A counter going down by more than this share of its value was reset;
- * less is float32 jitter. */
-#define RESET_TOLERANCE 0.001
 #define STALE_PERIODS 3
 #define DEFAULT_PERIOD_MS 1000
 
@@ -44,6 +42,10 @@ struct live_priv {
 	struct triple p, i;
 	double last_good[QTY__COUNT];    /* counters: previous good value */
 	int64_t last_good_t[QTY__COUNT]; /* and its time; 0: none */
+	double first_good[QTY__COUNT];   /* counters: the first good value seen */
+	int64_t first_good_t[QTY__COUNT];
+	double bridged[QTY__COUNT];      /* sum of (before - after) over its resets */
+	uint64_t resets[QTY__COUNT];
 };
 
 struct live {
@@ -240,7 +242,14 @@ static void check_counter(struct live *l, struct live_meter *m, struct live_priv
 
 	if (s->t_us <= p->last_good_t[q])
 		return; /* late: the newer value already moved on */
-	if (p->last_good_t[q] != 0 && before - s->value > RESET_TOLERANCE * fabs(before)) {
+	if (p->last_good_t[q] == 0) {
+		p->first_good[q] = s->value;
+		p->first_good_t[q] = s->t_us;
+	} else if (live_counter_reset(before, s->value)) {
+		/* The joined counter stays where it was: the new segment
+		 * adds from the value after the reset. */
+		p->bridged[q] += before - s->value;
+		p->resets[q]++;
 		m->counter_resets++;
 		if (l->on_reset != NULL)
 			l->on_reset(l->ctx, m->index, q, before, s->value, s->t_us);
@@ -292,6 +301,31 @@ void live_apply(struct live *l, const struct sample *s, size_t n)
 	now_us = util_now_us();
 	for (i = 0; i < n; i++)
 		apply_one(l, &s[i], now_us);
+}
+
+bool live_counter_reset(double before, double after)
+{
+	return before - after > LIVE_RESET_TOLERANCE * fabs(before);
+}
+
+bool live_counter(const struct live *l, size_t meter, unsigned qty, struct live_counter *out)
+{
+	const struct live_priv *p;
+
+	if (l == NULL || meter >= l->n || qty >= QTY__COUNT || !qty_info(qty)->counter)
+		return false;
+	p = &l->priv[meter];
+	if (p->last_good_t[qty] == 0)
+		return false;
+	*out = (struct live_counter){
+		.value = p->last_good[qty],
+		.t_us = p->last_good_t[qty],
+		.first = p->first_good[qty],
+		.first_t_us = p->first_good_t[qty],
+		.joined = p->last_good[qty] + p->bridged[qty],
+		.resets = p->resets[qty],
+	};
+	return true;
 }
 
 /* ---- staleness ---- */

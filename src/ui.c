@@ -383,8 +383,8 @@ static const char *status_keys(const struct ui *ui)
 static void draw_status(struct ui *ui)
 {
 	WINDOW *w = frame.status;
-	struct source_link links[64];
-	size_t n = hub_links(ui->hub, links, UTIL_ARRAY_LEN(links)), i, up = 0;
+	const struct source_link *links;
+	size_t n = hub_links(ui->hub, &links), i, up = 0;
 	struct store_stats ss;
 	char clock[16], buf[160];
 	time_t now = (time_t)(ui->now_us / 1000000);
@@ -398,7 +398,7 @@ static void draw_status(struct ui *ui)
 	strftime(clock, sizeof(clock), " %H:%M:%S ", &tm);
 	x += draw_text(w, 0, x, 10, ROLE_STATUS, clock);
 
-	for (i = 0; i < n && i < UTIL_ARRAY_LEN(links); i++)
+	for (i = 0; i < n; i++)
 		if (links[i].state == LINK_UP)
 			up++;
 	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;

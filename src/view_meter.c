@@ -478,8 +478,7 @@ static void panel_energy(const struct ctx *c, struct panel *p)
 {
 	struct view_line *l;
 	char a[32], b[16];
-	bool partial = false;
-	double today = NAN;
+	struct kpi_today td = { .wh = NAN };
 
 	p->title = "Energy";
 	p->label = "kWh";
@@ -501,17 +500,18 @@ static void panel_energy(const struct ctx *c, struct panel *p)
 	}
 	l = pl(p);
 	if (c->ui->kpi != NULL)
-		today = kpi_meter_today_wh(c->ui->kpi, c->s.index, &partial);
+		kpi_meter_today(c->ui->kpi, c->s.index, &td);
 	view_seg(l, ROLE_MUTED, "today ");
-	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(today, a, sizeof(a)));
-	if (partial && !isnan(today)) {
-		const struct kpi_site *k = kpi_site(c->ui->kpi);
-
-		if (k != NULL && k->today_partial)
+	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(td.wh, a, sizeof(a)));
+	if (!isnan(td.wh)) {
+		/* From when it counts, and the counter resets it bridged. */
+		if (td.partial)
 			view_seg(l, ROLE_WARNING, ", partial since %s",
-				 view_hhmm(k->today_since_us, b, sizeof(b)));
+				 view_hhmm(td.since_us, b, sizeof(b)));
 		else
-			view_seg(l, ROLE_WARNING, ", partial");
+			view_seg(l, ROLE_MUTED, " since %s", view_hhmm(td.since_us, b, sizeof(b)));
+		if (td.resets > 0)
+			view_seg(l, ROLE_MUTED, ", %u reset%s", td.resets, td.resets == 1 ? "" : "s");
 	}
 	if (!c->expanded) {
 		/* last: the first line to go when rows are short */

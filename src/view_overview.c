@@ -214,8 +214,14 @@ static void draw_figures(struct ui *ui, int width)
 	view_seg(l, ROLE_NORMAL, "%s", fmt_si(k->p_w, "W", a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, "  Today ");
 	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(k->today_wh, a, sizeof(a)));
-	if (k->today_partial)
-		view_seg(l, ROLE_MUTED, " (since %s)", view_hhmm(k->today_since_us, b, sizeof(b)));
+	/* From when it counts, and the counter resets it bridged. */
+	if (!isnan(k->today_wh)) {
+		view_seg(l, ROLE_MUTED, " (since %s", view_hhmm(k->today_since_us, b, sizeof(b)));
+		if (k->today_resets > 0)
+			view_seg(l, ROLE_MUTED, ", %u reset%s", k->today_resets,
+				 k->today_resets == 1 ? "" : "s");
+		view_seg(l, ROLE_MUTED, ")");
+	}
 	if (isfinite(k->cost)) {
 		view_seg(l, ROLE_MUTED, "  ");
 		view_seg(l, ROLE_NORMAL, "%s",

@@ -27,17 +27,21 @@
 #include "phasor/util.h"
 #include "phasor/view.h"
 
-#define MAX_LINKS 64
 #define RATE_MIN_US 1000000     /* recompute a rate at most once a second */
 #define BACKPRESSURE_HOLD_US 3000000
 
-/* Counters of an earlier frame, per link index. */
+/*
+ * Counters of an earlier frame, per link index, as many as there are links
+ * (grown by rates_fit; kept for the life of the process, as views have no
+ * free hook).
+ */
 static struct rate {
 	char name[96];
 	uint64_t count;
 	int64_t t_us;           /* 0: none yet */
 	double per_s;           /* NaN until two frames were seen */
-} rates[MAX_LINKS];
+} *rates;
+static size_t nrates;
 
 static struct {
 	uint64_t throttled;
@@ -47,6 +51,16 @@ static struct {
 /* The last draw's size, for the scrolling keys. */
 static int last_total, last_page = 1;
 
+static void rates_fit(size_t n)
+{
+	if (n <= nrates)
+		return;
+	rates = util_reallocarray(rates, n, sizeof(*rates));
+	memset(rates + nrates, 0, (n - nrates) * sizeof(*rates));
+	nrates = n;
+}
+
+/* Link i's requests (Modbus) or messages (MQTT) per second; i < nrates. */
 static double link_rate(size_t i, const struct source_link *l, int64_t now_us)
 {
 	struct rate *r = &rates[i];
@@ -382,7 +396,7 @@ static void sources_draw(struct ui *ui)
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w), y;
 	struct view_lines ls = { 0 };
-	struct source_link *links;
+	const struct source_link *links;
 	size_t n, i;
 
 	if (ui->hub == NULL) {
@@ -392,13 +406,13 @@ static void sources_draw(struct ui *ui)
 		last_total = 0;
 		return;
 	}
-	links = util_calloc(MAX_LINKS, sizeof(*links));
-	n = hub_links(ui->hub, links, MAX_LINKS);
+	n = hub_links(ui->hub, &links);
+	rates_fit(n);
 	{
 		struct view_line *l = view_lines_add(&ls, 0);
 		size_t up = 0;
 
-		for (i = 0; i < n && i < MAX_LINKS; i++)
+		for (i = 0; i < n; i++)
 			up += links[i].state == LINK_UP;
 		view_seg(l, ROLE_ACCENT, "Sources");
 		view_seg(l, up == n ? ROLE_OK : ROLE_ALARM, "  %zu of %zu link%s up", up, n,
@@ -411,14 +425,8 @@ static void sources_draw(struct ui *ui)
 		view_seg(l, ROLE_MUTED, "No sources: no meter is configured.");
 		view_lines_add(&ls, 0);
 	}
-	for (i = 0; i < n && i < MAX_LINKS; i++)
+	for (i = 0; i < n; i++)
 		link_block(ui, &ls, i, &links[i]);
-	if (n > MAX_LINKS) {
-		struct view_line *l = view_lines_add(&ls, 0);
-
-		view_seg(l, ROLE_MUTED, "... and %zu more links", n - MAX_LINKS);
-		view_lines_add(&ls, 0);
-	}
 	buffer_block(ui, &ls);
 
 	last_total = (int)ls.n;
@@ -428,7 +436,6 @@ static void sources_draw(struct ui *ui)
 		view_line_draw(w, y, 0, width, &ls.v[ui->scroll + y]);
 	if ((size_t)(ui->scroll + rows) < ls.n)
 		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
-	free(links);
 	view_lines_free(&ls);
 }
 

@@ -91,14 +91,21 @@ uint64_t hub_alarm_raises_high(const struct hub *h);
 uint64_t hub_alarm_urgent(const struct hub *h);
 
 
-/* Links of every source (endpoints, broker); returns the total count. */
-size_t hub_links(struct hub *h, struct source_link *out, size_t max);
+/*
+ * Every link of every source (each Modbus endpoint, the broker), however
+ * many: *out is set to a hub-owned snapshot and the count is returned. The
+ * snapshot is taken by hub_new, hub_start, each hub_tick and hub_stop (after
+ * the sources stopped: the links as they ended), so it is at most one tick
+ * old; it stays valid until the next of those calls or hub_free. The caller
+ * neither frees nor keeps it.
+ */
+size_t hub_links(const struct hub *h, const struct source_link **out);
 
 struct hub_stats {
 	uint64_t messages;       /* handled by dispatch */
 	uint64_t samples;        /* samples handed to live/store */
 	size_t queue_depth, queue_high_water;
-	uint64_t queue_dropped;  /* messages the queue refused (sources count too) */
+	uint64_t queue_dropped;  /* messages the queue refused, summed over every link */
 	uint64_t throttled;      /* dispatches cut short by backpressure */
 };
 void hub_get_stats(struct hub *h, struct hub_stats *out);

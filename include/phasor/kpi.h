@@ -4,11 +4,14 @@
 /*
  * kpi: the site figures of the console header: total power now, today's
  * energy, its cost and CO2, data quality, top consumers. Owned by the UI
- * thread; kpi_update() is cheap and never blocks. Today's energy needs each
- * meter's import counter at local midnight: a worker thread looks it up in
- * the local buffer once (and the live value is taken at each midnight);
- * until it answers, or when the buffer has nothing since midnight, energy
- * counts from the first value seen and says since when.
+ * thread; kpi_update() is cheap and never blocks. Today's energy is the sum
+ * over each import counter's segments since local midnight (a counter that
+ * goes down starts a new segment: a meter restart or reset is bridged, not
+ * lost): a worker thread reads the day's samples before this start from the
+ * local buffer once, and the live counter (live_counter()) continues them;
+ * at each midnight the live value starts the new day. Until the worker
+ * answers, or when the buffer has nothing since midnight, energy counts
+ * from the first value seen and says since when.
  *
  * Meters with `aggregate = true` (a main board, an incomer) measure the sum
  * of others: the site total is theirs when there are any (else the sum of
@@ -28,6 +31,7 @@ struct kpi_site {
 	double today_wh;           /* site energy since midnight (or since today_since_us) */
 	int64_t today_since_us;    /* local midnight, or later when partial */
 	bool today_partial;        /* counts from a later time than midnight */
+	unsigned today_resets;     /* counter resets bridged today (sum over meters) */
 	double cost;               /* today_wh x price (NaN without a price) */
 	double co2_kg;             /* today_wh x emission factor (NaN without one) */
 	double quality;            /* good samples / expected since start, 0..1 (NaN early) */
@@ -46,7 +50,17 @@ void kpi_free(struct kpi *k);
 void kpi_update(struct kpi *k, struct live *l, int64_t now_us);
 const struct kpi_site *kpi_site(const struct kpi *k);
 
-/* A meter's energy today in Wh (NaN unknown), and whether it is partial. */
+/* A meter's energy today. */
+struct kpi_today {
+	double wh;                 /* Wh (NaN unknown) */
+	int64_t since_us;          /* counts from: local midnight, or later when partial */
+	bool partial;
+	unsigned resets;           /* counter resets bridged (segments - 1) */
+};
+
+/* False (and wh NaN) when unknown: no counter value yet, or no such meter. */
+bool kpi_meter_today(const struct kpi *k, size_t meter, struct kpi_today *out);
+/* The same: Wh (NaN unknown), and whether it is partial. */
 double kpi_meter_today_wh(const struct kpi *k, size_t meter, bool *partial);
 
 /* Local midnight (TZ) at or before t_us. */

@@ -6,7 +6,8 @@
  * UI thread). Per meter: the latest value of every quantity with its time
  * and quality, the communication state reported by its source, and one
  * hour of per-second history of a few quantities for sparklines and
- * trends. Also detects energy counter resets.
+ * trends. Also detects energy counter resets and joins each counter
+ * across them (live_counter()).
  *
  * Not thread-safe: only the owning thread calls these.
  */
@@ -48,6 +49,18 @@ struct live_meter {
 	struct live_ring hist[LIVE_HIST__COUNT];
 };
 
+/*
+ * A counter that goes down by more than this share of its value was reset
+ * (a meter restart winds it back to its last saved value, a rollover or a
+ * manual reset to 0). Smaller decreases are rounding: about 8 steps of a
+ * float32 register. The tolerance must stay small: a meter restart that
+ * loses 39 kWh on a 909 MWh counter is 0.004 %.
+ */
+#define LIVE_RESET_TOLERANCE 1e-6
+
+/* Does a counter going from before to after (consecutive good values) mean a reset? */
+bool live_counter_reset(double before, double after);
+
 /* Called when an energy counter goes backwards (meter reset or rollover). */
 typedef void (*live_reset_fn)(void *ctx, size_t meter, unsigned qty, double before,
 			      double after, int64_t t_us);
@@ -73,6 +86,26 @@ int64_t live_period_us(const struct live_meter *m);
 bool live_value_stale(const struct live_meter *m, unsigned qty, int64_t now_us);
 /* The meter's newest sample is older than three expected periods. */
 bool live_meter_stale(const struct live_meter *m, int64_t now_us);
+
+/*
+ * A counter quantity's good samples as live has seen them (in time order;
+ * late ones are left out), joined across resets: joined is the newest good
+ * value plus, for every reset, what it took away (before - after). So
+ * joined - first is the sum over the counter's segments (last - first of
+ * each) since the first good sample, and the difference of two joined
+ * values is the energy between them, resets bridged.
+ */
+struct live_counter {
+	double value;        /* the newest good value, as read */
+	int64_t t_us;        /* its time */
+	double first;        /* the first good value seen, and its time */
+	int64_t first_t_us;
+	double joined;       /* value + what the resets took away */
+	uint64_t resets;     /* resets seen (live_counter_reset()) */
+};
+
+/* False when qty is no counter or the meter has sent no good value of it. */
+bool live_counter(const struct live *l, size_t meter, unsigned qty, struct live_counter *out);
 
 /*
  * Fill in with the meter's current good, non-stale values (NaN otherwise)

@@ -346,6 +346,14 @@ static void test_rollover(void **state)
 	destroy(f);
 }
 
+static void assert_resets(struct fixture *f, size_t meter, unsigned want)
+{
+	struct kpi_today td;
+
+	assert_true(kpi_meter_today(f->kpi, meter, &td));
+	assert_int_equal(td.resets, want);
+}
+
 static void test_counter_reset(void **state)
 {
 	static const struct mspec spec[] = {
@@ -361,26 +369,58 @@ static void test_counter_reset(void **state)
 	put(f, 0, QTY_E_IMP, t + 10 * S, 1200.0);
 	update(f, t + 11 * S);
 	assert_today(f, 0, 200.0, true);
-	/* float32 jitter (less than 0.1 %) is no reset */
-	put(f, 0, QTY_E_IMP, t + 20 * S, 1199.5);
-	update(f, t + 21 * S);
-	assert_today(f, 0, 199.5, true);
-	/* a reset: rebase at the new value, partial from then */
+	assert_resets(f, 0, 0);
+	/* a reset: a new segment from the new value, the first one kept */
 	put(f, 0, QTY_E_IMP, t + 30 * S, 5.0);
 	s = update(f, t + 31 * S);
-	assert_today(f, 0, 0.0, true);
-	assert_int_equal(s->today_since_us, t + 30 * S);
+	assert_today(f, 0, 200.0, true);
+	assert_resets(f, 0, 1);
+	assert_int_equal(s->today_since_us, t); /* still from the first sample */
+	assert_int_equal(s->today_resets, 1);
 	put(f, 0, QTY_E_IMP, t + 40 * S, 25.0);
 	update(f, t + 41 * S);
-	assert_today(f, 0, 20.0, true);
-	/* a reset to a value still above the baseline is a reset too */
-	put(f, 0, QTY_E_IMP, t + 50 * S, 3000.0);
-	update(f, t + 51 * S);
-	assert_today(f, 0, 2995.0, true);
-	put(f, 0, QTY_E_IMP, t + 60 * S, 1000.0);
+	assert_today(f, 0, 220.0, true);
+	/* a reset to a value still above the first is a reset too; and
+	 * samples the kpi never looked at between two updates count */
+	put(f, 0, QTY_E_IMP, t + 50 * S, 30.0);
+	put(f, 0, QTY_E_IMP, t + 51 * S, 3000.0);
+	put(f, 0, QTY_E_IMP, t + 52 * S, 1000.0);
+	put(f, 0, QTY_E_IMP, t + 53 * S, 1010.0);
 	s = update(f, t + 61 * S);
-	assert_today(f, 0, 0.0, true);
-	assert_int_equal(s->today_since_us, t + 60 * S);
+	/* segments: 1000..1200, 5..3000, 1000..1010 */
+	assert_today(f, 0, 200.0 + 2995.0 + 10.0, true);
+	assert_resets(f, 0, 2);
+	assert_int_equal(s->today_resets, 2);
+	assert_int_equal(s->today_since_us, t);
+	destroy(f);
+}
+
+/* A meter restart that winds a big counter back by a little (39 kWh of
+ * 909 MWh: 0.004 %) is a reset; rounding (a millionth) is not. */
+static void test_small_reset(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "tgbt", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	struct fixture *f = build(spec, 1, NULL);
+	int64_t t = D + 19 * H;
+	double c = 909.4e6;
+
+	(void)state;
+	assert_true(live_counter_reset(c, c - 39e3));
+	assert_false(live_counter_reset(c, c - 100.0)); /* 1.1e-7 */
+	assert_false(live_counter_reset(c, c + 1.0));
+	put(f, 0, QTY_E_IMP, t, c);
+	update(f, t + 1 * S);
+	put(f, 0, QTY_E_IMP, t + 60 * S, c + 50e3);
+	update(f, t + 61 * S);
+	put(f, 0, QTY_E_IMP, t + 70 * S, c + 11e3); /* restart: back 39 kWh */
+	update(f, t + 71 * S);
+	put(f, 0, QTY_E_IMP, t + 80 * S, c + 20e3);
+	put(f, 0, QTY_E_IMP, t + 90 * S, c + 19.95e3); /* rounding: no reset */
+	update(f, t + 91 * S);
+	assert_today(f, 0, 50e3 + 8.95e3, true);
+	assert_resets(f, 0, 1);
 	destroy(f);
 }
 
@@ -766,8 +806,8 @@ static void test_worker_baseline(void **state)
 	assert_today(f, 0, 350.0, false);
 	destroy(f);
 
-	/* a counter reset since midnight: the live value is under the
-	 * buffer's midnight value */
+	/* a counter reset since the buffer's last sample: the live value is
+	 * under it; the buffer's day is kept and a new segment starts */
 	f = build(spec, UTIL_ARRAY_LEN(spec), path);
 	put(f, 0, QTY_E_IMP, now - 1 * S, 7.0);
 	put(f, 2, QTY_E_IMP_L1, now - 1 * S, 110.0);
@@ -786,15 +826,106 @@ static void test_worker_baseline(void **state)
 		util_sleep_ms(10);
 	}
 	assert_today(f, 2, 60.0, false);
-	assert_today(f, 0, 0.0, true);
+	assert_today(f, 0, 100.0, false);
+	assert_resets(f, 0, 1);
 	put(f, 0, QTY_E_IMP, now, 9.0);
 	s = update(f, util_now_us());
-	assert_today(f, 0, 2.0, true);
-	assert_int_equal(s->today_since_us, now - 1 * S);
+	assert_today(f, 0, 102.0, false);
 	destroy(f);
 
 	/* freed at once, while the worker may still run */
 	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	destroy(f);
+	free(path);
+}
+
+/* Wait until the worker's answer made meter i's figure whole. */
+static void wait_worker(struct fixture *f, size_t i)
+{
+	int64_t end = util_mono_us() + 10 * S;
+
+	for (;;) {
+		bool partial;
+
+		update(f, util_now_us());
+		kpi_meter_today_wh(f->kpi, i, &partial);
+		if (!partial)
+			return;
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no day within 10 s");
+		util_sleep_ms(10);
+	}
+}
+
+/*
+ * After a restart of phasor, the day comes from the buffer with the resets
+ * that happened while phasor ran before (and while it did not), and the
+ * live counter continues it, bridging its own resets.
+ */
+static void test_worker_segments(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "a", DRIVER_MODBUS, 1000, false, 1 },
+		{ "b", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	char *path = util_printf("%s/segments.db", tmpdir);
+	struct fixture *f;
+	int64_t now = util_now_us(), m;
+	const struct kpi_site *s;
+	struct kpi_today td;
+
+	(void)state;
+	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
+	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
+		util_sleep_ms(1000);
+		now = util_now_us();
+	}
+	m = kpi_local_midnight(now);
+	{
+		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
+		struct sample smps[] = {
+			smp(0, QTY_E_IMP, m - 5 * S, 900.0),  /* yesterday */
+			smp(0, QTY_E_IMP, m + 1 * S, 1000.0),
+			smp(0, QTY_E_IMP, m + 3 * S, 1500.0),
+			smp(0, QTY_E_IMP, m + 5 * S, 3.0),    /* reset */
+			smp(0, QTY_E_IMP, m + 6 * S, NAN),    /* bad */
+			smp(0, QTY_E_IMP, m + 7 * S, 403.0),
+			smp(0, QTY_E_IMP, m + 9 * S, 10.0),   /* reset */
+			smp(0, QTY_E_IMP, m + 11 * S, 60.0),
+			smp(1, QTY_E_IMP, m + 2 * S, 5e8),
+			smp(1, QTY_E_IMP, m + 4 * S, 5e8 + 2e4), /* restart: back 4 kWh */
+			smp(1, QTY_E_IMP, m + 8 * S, 5e8 + 1.6e4),
+			smp(1, QTY_E_IMP, m + 10 * S, 5e8 + 1.7e4),
+		};
+
+		write_buffer(w, path, smps, UTIL_ARRAY_LEN(smps));
+		destroy(w);
+	}
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	put(f, 0, QTY_E_IMP, now - 2 * S, 80.0);
+	put(f, 1, QTY_E_IMP, now - 2 * S, 4.0); /* reset while phasor was off */
+	wait_worker(f, 0);
+	wait_worker(f, 1);
+	/* 1000..1500, 3..403, 10..60, then on to 80 */
+	assert_today(f, 0, 500.0 + 400.0 + 50.0 + 20.0, false);
+	assert_resets(f, 0, 2);
+	/* 5e8..5e8+2e4, 5e8+1.6e4..5e8+1.7e4, 4 */
+	assert_today(f, 1, 2e4 + 1e3 + 0.0, false);
+	assert_resets(f, 1, 2);
+	assert_true(kpi_meter_today(f->kpi, 0, &td));
+	assert_int_equal(td.since_us, m);
+	/* live resets are bridged too */
+	put(f, 0, QTY_E_IMP, now - 1 * S, 5.0);
+	put(f, 0, QTY_E_IMP, now, 15.0);
+	put(f, 1, QTY_E_IMP, now, 14.0);
+	s = update(f, util_now_us());
+	assert_today(f, 0, 970.0 + 10.0, false);
+	assert_resets(f, 0, 3);
+	assert_today(f, 1, 2e4 + 1e3 + 10.0, false);
+	assert_near(s->today_wh, 980.0 + 21010.0);
+	assert_int_equal(s->today_resets, 3 + 2);
+	assert_false(s->today_partial);
+	assert_int_equal(s->today_since_us, m);
 	destroy(f);
 	free(path);
 }
@@ -849,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_per_phase_counters),
 		cmocka_unit_test(test_rollover),
 		cmocka_unit_test(test_counter_reset),
+		cmocka_unit_test(test_small_reset),
 		cmocka_unit_test(test_site_totals),
 		cmocka_unit_test(test_power_stale),
 		cmocka_unit_test(test_top_consumers),
@@ -856,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_quality_modbus),
 		cmocka_unit_test(test_quality_mqtt),
 		cmocka_unit_test(test_worker_baseline),
+		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
 	};
 	int rc;

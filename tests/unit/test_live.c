@@ -465,12 +465,12 @@ static void test_counter_reset(void **state)
 	put(f, 0, QTY_E_IMP, T0 + 5 * S, 6);
 	assert_int_equal(f->resets, 1);
 
-	/* the 0.1 % tolerance: 1000 -> 999 is jitter, 999 -> 997.9 is a reset
-	 * (more than 0.999 below) */
-	put(f, 0, QTY_EQ_EXP, T0, 1000);
-	put(f, 0, QTY_EQ_EXP, T0 + S, 999);
+	/* the tolerance, a millionth: 1e9 -> 1e9 - 999 is rounding,
+	 * 999999001 -> 999998000 is a reset (more than 999.999 below) */
+	put(f, 0, QTY_EQ_EXP, T0, 1e9);
+	put(f, 0, QTY_EQ_EXP, T0 + S, 1e9 - 999);
 	assert_int_equal(f->resets, 1);
-	put(f, 0, QTY_EQ_EXP, T0 + 2 * S, 997.9);
+	put(f, 0, QTY_EQ_EXP, T0 + 2 * S, 999998000);
 	assert_int_equal(f->resets, 2);
 	assert_int_equal(f->reset_qty, QTY_EQ_EXP);
 
@@ -494,6 +494,34 @@ static void test_counter_reset(void **state)
 		assert_int_equal(live_meter(l, 0)->counter_resets, 1);
 		live_free(l);
 	}
+}
+
+/* The joined counter: the sum over segments, resets bridged. */
+static void test_counter_joined(void **state)
+{
+	struct fixture *f = *state;
+	struct live_counter c;
+
+	assert_false(live_counter(f->live, 0, QTY_E_IMP, &c));
+	assert_false(live_counter(f->live, 0, QTY_P_TOTAL, &c)); /* no counter */
+	put(f, 0, QTY_E_IMP, T0, 1000);
+	put(f, 0, QTY_E_IMP, T0 + S, 1200);
+	put(f, 0, QTY_E_IMP, T0 + 2 * S, 5);       /* reset */
+	put(f, 0, QTY_E_IMP, T0 + 3 * S, 25);
+	put(f, 0, QTY_E_IMP, T0 + 2 * S + S / 2, 1); /* late: left out */
+	put(f, 0, QTY_E_IMP, T0 + 4 * S, NAN);     /* bad: left out */
+	put(f, 0, QTY_E_IMP, T0 + 5 * S, 0);       /* reset to 0 */
+	put(f, 0, QTY_E_IMP, T0 + 6 * S, 7);
+	assert_true(live_counter(f->live, 0, QTY_E_IMP, &c));
+	assert_true(c.value == 7);
+	assert_int_equal(c.t_us, T0 + 6 * S);
+	assert_true(c.first == 1000);
+	assert_int_equal(c.first_t_us, T0);
+	assert_int_equal(c.resets, 2);
+	/* segments 1000..1200, 5..25, 0..7 */
+	assert_true(c.joined - c.first == 200 + 20 + 7);
+	assert_false(live_counter(f->live, 1, QTY_E_IMP, &c));
+	assert_false(live_counter(f->live, 99, QTY_E_IMP, &c));
 }
 
 static void test_analysis_input(void **state)
@@ -593,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_far_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p_total_from_phases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counter_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counter_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_analysis_input, setup, teardown),
 	};
 

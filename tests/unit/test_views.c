@@ -34,6 +34,7 @@
 #include "phasor/live.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
+#include "phasor/view.h"
 
 #define S INT64_C(1000000)
 #define ROW_MAX 2048
@@ -608,6 +609,32 @@ static void test_meter_view(void **state)
 	assert_stdscr_blank();
 }
 
+/* Today's energy says from when it counts and the resets it bridged. */
+static void test_today_resets(void **state)
+{
+	struct fixture *f = *state;
+	struct kpi_today td;
+	char hhmm[16], want[64];
+
+	/* press-3's counter is at 1234567 Wh since now - 0.5 s */
+	put(f, M_PRESS, QTY_E_IMP, f->now + 10 * S, 1234567.0 + 500.0);
+	put(f, M_PRESS, QTY_E_IMP, f->now + 20 * S, 5.0); /* reset */
+	put(f, M_PRESS, QTY_E_IMP, f->now + 30 * S, 55.0);
+	kpi_update(f->kpi, f->live, f->now + 31 * S);
+	assert_true(kpi_meter_today(f->kpi, M_PRESS, &td));
+	assert_true(td.wh == 550.0);
+	assert_int_equal(td.resets, 1);
+	view_hhmm(td.since_us, hhmm, sizeof(hhmm));
+	set_size(f, 24, 100);
+	render(f, &view_overview_ops);
+	snprintf(want, sizeof(want), "Today 550 Wh (since %s, 1 reset)", hhmm);
+	assert_shows(f, want);
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	snprintf(want, sizeof(want), "today 550 Wh, partial since %s, 1 reset", hhmm);
+	assert_shows(f, want);
+}
+
 static void test_meter_unknown_and_stale(void **state)
 {
 	struct fixture *f = *state;
@@ -892,6 +919,59 @@ static void test_sources_with_hub(void **state)
 	hub_free(hub);
 }
 
+/* More endpoints than the 64 slots callers once passed: every link counted and drawn. */
+static void test_sources_many_links(void **state)
+{
+	enum { NLINKS = 70 };
+	struct fixture *f = *state;
+	struct hub_opts opts = { .mode = "console", .no_store = true };
+	struct config_meter meters[NLINKS];
+	char names[NLINKS][16], hosts[NLINKS][16];
+	struct config cfg = f->cfg;
+	const struct source_link *links;
+	struct hub *hub;
+	char *cause = NULL;
+	size_t i;
+	int y;
+
+	for (i = 0; i < NLINKS; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%zu", i + 1);
+		snprintf(hosts[i], sizeof(hosts[i]), "10.0.1.%zu", i + 1);
+		meters[i] = f->meters[M_PRESS];
+		meters[i].name = names[i];
+		meters[i].host = hosts[i];
+	}
+	cfg.meters = meters;
+	cfg.nmeters = NLINKS;
+	hub = hub_new(&cfg, &opts, &cause);
+	if (hub == NULL)
+		fail_msg("hub_new: %s", cause != NULL ? cause : "?");
+	assert_int_equal(hub_links(hub, &links), NLINKS);
+	for (i = 0; i < NLINKS; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "10.0.1.%zu:502", i + 1);
+		assert_string_equal(links[i].name, want);
+		assert_int_equal(links[i].nmeters, 1);
+	}
+	f->ui.hub = hub;
+
+	set_size(f, 400, 100);
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, 0, "0 of 70 links up"));
+	y = find_row(f, "10.0.1.70:502", 0);
+	assert_true(y > find_row(f, "10.0.1.64:502", 0));
+	assert_true(row_has(f, y + 1, "per s -"));
+	assert_int_equal(find_row(f, "more links", 0), -1);
+	/* each link has its own rate, the 70th too */
+	f->ui.now_us += 2 * S;
+	render(f, &view_sources_ops);
+	assert_true(row_has(f, find_row(f, "10.0.1.70:502", 0) + 1, "per s 0.0"));
+
+	f->ui.hub = NULL;
+	hub_free(hub);
+}
+
 static void test_empty_plant(void **state)
 {
 	struct fixture *f = *state;
@@ -1099,6 +1179,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overview_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_today_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_unknown_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
@@ -1107,6 +1188,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_many_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
