@@ -366,6 +366,7 @@ static void test_schema(void **state)
 				  "event,state,value,limit_value,operator,note,raised_us,until_us" },
 		{ "identity", "key,value" },
 		{ "sync_quarantine", "kind,seq,t_us,sqlstate,error,first_us,last_us,attempts" },
+		{ "comm_changes", "seq,t_us,session_id,meter_id,status,error" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -391,10 +392,12 @@ static void test_schema(void **state)
 		free(got);
 	}
 	/* Indexes besides the automatic ones: samples by time, the journal by
-	 * time and by (alarm, meter) for the restore. */
+	 * time and by (alarm, meter) for the restore, comm changes by (meter,
+	 * time) for "the state at T". */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
-	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key");
+	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key,"
+				 "comm_changes_meter_t");
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -541,7 +544,7 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	/* Back to what version 1 had. */
 	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity; DROP TABLE sync_quarantine;"
-		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
+		      " DROP TABLE comm_changes; DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
