@@ -102,12 +102,16 @@ static void on_status(void *ctx, int meter, const struct meter_comm *c)
 	before = m->comm.status;
 	live_set_comm(h->live, (size_t)meter, c);
 	if (before != c->status) {
+		int64_t now = util_now_us();
 		char text[256];
 
 		snprintf(text, sizeof(text), "%s -> %s%s%s", source_comm_name(before),
 			 source_comm_name(c->status), c->error[0] ? ": " : "", c->error);
-		put_event(h, meter, util_now_us(), m->cfg->driver == DRIVER_MQTT ? "mqtt" : "modbus",
+		/* The sentence is for the operator; the row for readers. */
+		put_event(h, meter, now, m->cfg->driver == DRIVER_MQTT ? "mqtt" : "modbus",
 			  "status", text);
+		if (h->store != NULL)
+			store_put_comm_change(h->store, now, meter, (int)c->status, c->error);
 		if (c->status == COMM_DOWN || before == COMM_DOWN)
 			log_info("meter %s: %s", m->cfg->name, text);
 	}

@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "phasor/log.h"
+#include "phasor/source.h"
 #include "phasor/util.h"
 
 /* PRAGMA application_id of a buffer: 0x50485352, "PHSR". */
@@ -55,6 +56,7 @@
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
 #define ALARMS_PER_BATCH 4096
+#define COMMS_PER_BATCH 1000
 #define DROP_LOG_INTERVAL_US 10000000
 #define BATCH_ROWS_MAX 1000000
 #define CHECK_MS 2000                  /* PRAGMA quick_check at open, at most */
@@ -161,7 +163,50 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (kind, seq)) WITHOUT ROWID;\n"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('sync.samples_seq', 0),\n"
 	"  ('sync.alarms_seq', 0), ('sync.quota_dropped', 0);\n",
+	/* 3 -> 4: comm state as data (docs/buffer.md, "comm_changes"). Rows
+	 * of older sessions are made once from the "status" events, whose
+	 * text has been "BEFORE -> AFTER[: ERROR]" since the first release:
+	 * "unknown" at each session's start for every meter with such an
+	 * event, the changes, and "unknown" at a session's end. */
+	"CREATE TABLE comm_changes(\n"
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  session_id INTEGER REFERENCES sessions(id),\n"
+	"  meter_id INTEGER NOT NULL REFERENCES meters(id),\n"
+	"  status INTEGER NOT NULL,   -- enum comm_status: 0 unknown, 1 ok, 2 stale, 3 down\n"
+	"  error TEXT);               -- the source's error; NULL when none\n"
+	"CREATE INDEX comm_changes_meter_t ON comm_changes(meter_id, t_us);\n"
+	"WITH st(seq, t_us, session_id, meter_id, rest) AS (\n"
+	"  SELECT seq, t_us, session_id, meter_id, substr(text, instr(text, ' -> ') + 4)\n"
+	"  FROM events WHERE what = 'status' AND meter_id IS NOT NULL\n"
+	"  AND source IN ('modbus', 'mqtt') AND instr(text, ' -> ') > 0),\n"
+	"ch(seq, t_us, session_id, meter_id, name, error) AS (\n"
+	"  SELECT seq, t_us, session_id, meter_id,\n"
+	"  CASE WHEN instr(rest, ': ') > 0 THEN substr(rest, 1, instr(rest, ': ') - 1) ELSE rest END,\n"
+	"  CASE WHEN instr(rest, ': ') > 0 THEN substr(rest, instr(rest, ': ') + 2) END FROM st),\n"
+	"ok(seq, t_us, session_id, meter_id, status, error) AS MATERIALIZED (\n"
+	"  SELECT seq, t_us, session_id, meter_id, CASE name WHEN 'unknown' THEN 0 WHEN 'ok' THEN 1\n"
+	"  WHEN 'stale' THEN 2 ELSE 3 END, error FROM ch\n"
+	"  WHERE name IN ('unknown', 'ok', 'stale', 'down')),\n"
+	"-- each (session, meter)'s last change: SQLite takes the bare column\n"
+	"-- status from the row of max(seq)\n"
+	"last(session_id, meter_id, status, seq) AS (\n"
+	"  SELECT session_id, meter_id, status, max(seq) FROM ok GROUP BY session_id, meter_id),\n"
+	"rows(t_us, k, seq, session_id, meter_id, status, error) AS (\n"
+	"  SELECT s.start_us, 0, 0, l.session_id, l.meter_id, 0, NULL\n"
+	"  FROM last l JOIN sessions s ON s.id = l.session_id\n"
+	"  UNION ALL SELECT t_us, 1, seq, session_id, meter_id, status, error FROM ok\n"
+	"  UNION ALL SELECT s.end_us, 2, 0, l.session_id, l.meter_id, 0, NULL\n"
+	"  FROM last l JOIN sessions s ON s.id = l.session_id\n"
+	"  WHERE s.end_us IS NOT NULL AND l.status != 0)\n"
+	"INSERT INTO comm_changes(t_us, session_id, meter_id, status, error)\n"
+	"  SELECT t_us, session_id, meter_id, status, error FROM rows\n"
+	"  ORDER BY t_us, k, seq, meter_id;\n",
 };
+
+/* The numbers of enum comm_status are the file's: they never change. */
+_Static_assert(COMM_UNKNOWN == 0 && COMM_OK == 1 && COMM_STALE == 2 && COMM_DOWN == 3,
+	       "comm_changes.status");
 
 _Static_assert(STORE_APP_ID == 0x50485352, "PHSR");
 
@@ -252,6 +297,16 @@ struct qalarm {
 	char buf[];
 };
 
+/* A comm change (store_put_comm_change); error points into buf or is NULL. */
+struct qcomm {
+	struct qnode node;
+	int64_t t_us;
+	int meter;                /* config index */
+	int status;               /* enum comm_status */
+	const char *error;
+	char buf[];
+};
+
 /* An event the writer itself adds to a transaction (drops, outages). */
 struct wevent {
 	int64_t t_us;
@@ -265,6 +320,7 @@ struct store {
 	sqlite3_stmt *ins_sample, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
 	sqlite3_stmt *ins_samples; /* MULTI_ROWS rows per statement */
 	sqlite3_stmt *ins_alarm;
+	sqlite3_stmt *ins_comm;
 	char console_id[96];
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
@@ -277,6 +333,8 @@ struct store {
 	struct sample *wbuf;      /* writer: the batch being written */
 	struct qnode **wev;       /* writer: the batch's events ... */
 	struct qnode **wal;       /* ... and alarm journal rows */
+	struct qnode **wcm;       /* ... and comm changes */
+	size_t nwcm;              /* writer: how many in wcm */
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;      /* the writer waits here */
@@ -286,6 +344,9 @@ struct store {
 	size_t queued, queue_max;
 	struct qfifo events, alarms;
 	uint64_t alarms_dropped;
+	struct qfifo comms;       /* comm changes */
+	uint64_t comms_dropped;
+	int *comm_last;           /* per meter: the status last queued (store_stop) */
 	uint64_t in_samples, out_samples; /* accepted / committed, ever */
 	bool running, stopping;
 	int drain_ms;
@@ -1101,6 +1162,9 @@ static int prepare(struct store *st, char **cause)
 		  " quantity, priority, event, state, value, limit_value, operator, note, raised_us,"
 		  " until_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
 		  " ?15, ?16)" },
+		{ offsetof(struct store, ins_comm),
+		  "INSERT INTO comm_changes(t_us, session_id, meter_id, status, error)"
+		  " VALUES(?1, ?2, ?3, ?4, ?5)" },
 	};
 	size_t i;
 
@@ -1147,6 +1211,7 @@ static void free_queues(struct store *st)
 	st->queued = 0;
 	fifo_drop(&st->events, st->events.n, false);
 	fifo_drop(&st->alarms, st->alarms.n, false);
+	fifo_drop(&st->comms, st->comms.n, false);
 }
 
 static void destroy(struct store *st)
@@ -1160,6 +1225,7 @@ static void destroy(struct store *st)
 	sqlite3_finalize(st->last_event_seq);
 	sqlite3_finalize(st->set_seq);
 	sqlite3_finalize(st->ins_alarm);
+	sqlite3_finalize(st->ins_comm);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
 		log_error("store: closing %s: %s", st->path, sqlite3_errmsg(st->db));
 		sqlite3_close_v2(st->db);
@@ -1172,6 +1238,8 @@ static void destroy(struct store *st)
 	free(st->wbuf);
 	free(st->wev);
 	free(st->wal);
+	free(st->wcm);
+	free(st->comm_last);
 	free(st->path);
 	free(st->notice);
 	free(st);
@@ -1271,6 +1339,7 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	st->wbuf = util_calloc((size_t)st->batch_rows, sizeof(*st->wbuf));
 	st->wev = util_calloc(EVENTS_PER_BATCH, sizeof(*st->wev));
 	st->wal = util_calloc(ALARMS_PER_BATCH, sizeof(*st->wal));
+	st->wcm = util_calloc(COMMS_PER_BATCH, sizeof(*st->wcm));
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1470,6 +1539,8 @@ int store_register_meters(struct store *st, const struct config *cfg, char **cau
 	free(st->meter_ids);
 	st->meter_ids = ids;
 	st->nmeters = cfg->nmeters;
+	free(st->comm_last);
+	st->comm_last = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*st->comm_last));
 	return 0;
 }
 
@@ -1486,12 +1557,32 @@ static int sha256_hex(const char *data, size_t len, char out[65])
 	return 0;
 }
 
+static int insert_comm(struct store *st, int64_t t_us, int meter, int status, const char *error);
+
+/*
+ * An "unknown" comm_changes row at t_us for every registered meter (all,
+ * or those whose last queued status was not unknown): a session's first
+ * and last rows, so that a reader never carries a state across a time
+ * nobody watched the meter. In the caller's transaction.
+ */
+static int comm_session_rows(struct store *st, int64_t t_us, bool all)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; rc == SQLITE_OK && i < st->nmeters; i++)
+		if (all || st->comm_last[i] != COMM_UNKNOWN)
+			rc = insert_comm(st, t_us, (int)i, COMM_UNKNOWN, NULL);
+	return rc;
+}
+
 int store_begin_session(struct store *st, const struct config *cfg, const char *mode,
 			char **cause)
 {
 	sqlite3_stmt *s = NULL;
 	char host[256] = "", digest[65];
 	const char *text = cfg != NULL ? cfg->text : NULL;
+	int64_t start = util_now_us();
 	int rc;
 
 	if (st->started) {
@@ -1504,13 +1595,16 @@ int store_begin_session(struct store *st, const struct config *cfg, const char *
 		set_cause(cause, "store: SHA-256 of the configuration failed");
 		return -1;
 	}
-	rc = sqlite3_prepare_v2(st->db,
-				"INSERT INTO sessions(start_us, end_us, host, pid, mode, config_path,"
-				" config_digest, config_text, version)"
-				" VALUES(?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-				-1, &s, NULL);
+	/* The session and its meters' first comm rows, in one transaction. */
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"INSERT INTO sessions(start_us, end_us, host, pid, mode,"
+					" config_path, config_digest, config_text, version)"
+					" VALUES(?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+					-1, &s, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, util_now_us());
+		sqlite3_bind_int64(s, 1, start);
 		bind_text_or_null(s, 2, host[0] ? host : NULL);
 		sqlite3_bind_int64(s, 3, (int64_t)getpid());
 		bind_text_or_null(s, 4, mode);
@@ -1521,13 +1615,21 @@ int store_begin_session(struct store *st, const struct config *cfg, const char *
 		rc = sqlite3_step(s);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
+	if (rc == SQLITE_OK) {
+		st->session_id = sqlite3_last_insert_rowid(st->db);
+		rc = comm_session_rows(st, start, true);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
 	if (rc != SQLITE_OK) {
 		set_cause(cause, "%s: recording the session: %s", st->path, sqlite3_errmsg(st->db));
+		if (!sqlite3_get_autocommit(st->db))
+			exec(st->db, "ROLLBACK");
+		st->session_id = 0;
 		sqlite3_finalize(s);
 		return -1;
 	}
 	sqlite3_finalize(s);
-	st->session_id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
 
@@ -1786,6 +1888,41 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e)
 			 nlost);
 }
 
+void store_put_comm_change(struct store *st, int64_t t_us, int meter, int status,
+			   const char *error)
+{
+	size_t le = error != NULL && error[0] != '\0' ? strlen(error) + 1 : 0;
+	struct qcomm *c;
+	uint64_t nlost = 0;
+	bool wake;
+
+	if (meter < 0 || (size_t)meter >= st->nmeters)
+		return;
+	c = util_malloc(sizeof(*c) + le);
+	c->node.arrived = util_mono_us();
+	c->t_us = t_us;
+	c->meter = meter;
+	c->status = status;
+	c->error = le > 0 ? memcpy(c->buf, error, le) : NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->comms.n >= STORE_COMMS_MAX) {
+		nlost = ++st->comms_dropped;
+	} else {
+		wake = st->comms.n == 0 && st->queued == 0;
+		fifo_push(&st->comms, &c->node);
+		st->comm_last[meter] = status;
+		if (wake)
+			pthread_cond_signal(&st->wake);
+		c = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(c);
+	if (nlost > 0 && (nlost & (nlost - 1)) == 0)
+		log_warn("store: %s: comm change queue full, %" PRIu64 " rows dropped", st->path,
+			 nlost);
+}
+
 void store_get_stats(struct store *st, struct store_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1804,6 +1941,9 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->alarms_written = st->alarms.out;
 	out->alarms_queued = st->alarms.n;
 	out->alarms_dropped = st->alarms_dropped;
+	out->comms_written = st->comms.out;
+	out->comms_queued = st->comms.n;
+	out->comms_dropped = st->comms_dropped;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -1931,6 +2071,22 @@ static int insert_alarm(struct store *st, const struct store_alarm_event *e)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static int insert_comm(struct store *st, int64_t t_us, int meter, int status, const char *error)
+{
+	sqlite3_stmt *s = st->ins_comm;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, t_us);
+	bind_int64_or_null(s, 2, st->session_id);
+	sqlite3_bind_int64(s, 3, st->meter_ids[meter]);
+	sqlite3_bind_int(s, 4, status);
+	bind_text_or_null(s, 5, error);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
 		       size_t nw, uint64_t mark, char *err, size_t errsz)
 {
@@ -1953,6 +2109,11 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 	}
 	for (i = 0; rc == SQLITE_OK && i < na; i++)
 		rc = insert_alarm(st, &((const struct qalarm *)(void *)st->wal[i])->e);
+	for (i = 0; rc == SQLITE_OK && i < st->nwcm; i++) {
+		const struct qcomm *c = (const struct qcomm *)(void *)st->wcm[i];
+
+		rc = insert_comm(st, c->t_us, c->meter, c->status, c->error);
+	}
 	for (i = 0; rc == SQLITE_OK && i < n;) {
 		/* Whole groups through the multi-row statement, the rest one by one. */
 		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
@@ -2085,6 +2246,7 @@ static int write_batch(struct store *st)
 		mark = 0;
 	ne = fifo_peek(&st->events, st->wev, EVENTS_PER_BATCH);
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
+	st->nwcm = fifo_peek(&st->comms, st->wcm, COMMS_PER_BATCH);
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
 	/* This transaction records those drops: samples dropped while it runs
@@ -2129,6 +2291,7 @@ static int write_batch(struct store *st)
 		if (st->mark_free <= st->mark_saved)
 			st->mark_free = 0;
 		pop_committed(st, n, ne, na, st->mark_saved);
+		fifo_drop(&st->comms, st->nwcm, true);
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
@@ -2176,6 +2339,8 @@ static int64_t oldest_arrival(const struct store *st)
 		t = fifo_oldest(&st->events);
 	if (fifo_oldest(&st->alarms) < t)
 		t = fifo_oldest(&st->alarms);
+	if (fifo_oldest(&st->comms) < t)
+		t = fifo_oldest(&st->comms);
 	if (st->mark_free > st->mark_saved && st->mark_free_at < t)
 		t = st->mark_free_at;
 	return t == INT64_MAX ? 0 : t;
@@ -2184,16 +2349,20 @@ static int64_t oldest_arrival(const struct store *st)
 /* Whatever is still queued when the drain time is over is lost. */
 static void abandon(struct store *st)
 {
-	size_t n = st->queued, ne = st->events.n, na = st->alarms.n;
+	size_t n = st->queued, ne = st->events.n, na = st->alarms.n, nc = st->comms.n;
 
-	if (n == 0 && ne == 0 && na == 0 && st->drop_pending == 0)
+	if (n == 0 && ne == 0 && na == 0 && nc == 0 && st->drop_pending == 0)
 		return;
 	st->dropped += n;
 	st->events_dropped += ne;
 	st->alarms_dropped += na;
+	st->comms_dropped += nc;
 	if (na > 0)
 		log_error("store: %s: stopping with %zu alarm journal rows not written; they are lost",
 			  st->path, na);
+	if (nc > 0)
+		log_error("store: %s: stopping with %zu comm changes not written; they are lost",
+			  st->path, nc);
 	log_error("store: %s: stopping with %zu samples and %zu events not written (%s: %s);"
 		  " they are lost (%" PRIu64 " samples dropped in all)",
 		  st->path, n, ne, store_state_name(st->state), st->error, st->dropped);
@@ -2208,7 +2377,8 @@ static void writer_run(struct store *st)
 	for (;;) {
 		int64_t now = util_mono_us();
 		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
-			       st->drop_pending > 0 || st->mark_free > st->mark_saved;
+			       st->comms.n > 0 || st->drop_pending > 0 ||
+			       st->mark_free > st->mark_saved;
 
 		if (st->stopping && deadline == 0)
 			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;
@@ -2230,7 +2400,7 @@ static void writer_run(struct store *st)
 			}
 		} else if (!st->stopping && st->flushers == 0 &&
 			   st->queued < (size_t)st->batch_rows && st->events.n < EVENTS_PER_BATCH &&
-			   st->alarms.n < ALARMS_PER_BATCH) {
+			   st->alarms.n < ALARMS_PER_BATCH && st->comms.n < COMMS_PER_BATCH) {
 			int64_t due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
 
 			if (now < due) {
@@ -2293,16 +2463,18 @@ int store_start(struct store *st, char **cause)
 int store_flush(struct store *st, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? util_mono_us() + (int64_t)timeout_ms * 1000 : 0;
-	uint64_t want, want_ev, want_al;
+	uint64_t want, want_ev, want_al, want_cm;
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
 	want = st->in_samples;
 	want_ev = st->events.in;
 	want_al = st->alarms.in;
+	want_cm = st->comms.in;
 	st->flushers++;
 	pthread_cond_signal(&st->wake);
-	while ((st->out_samples < want || st->events.out < want_ev || st->alarms.out < want_al) &&
+	while ((st->out_samples < want || st->events.out < want_ev || st->alarms.out < want_al ||
+		st->comms.out < want_cm) &&
 	       st->running) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&st->done, &st->lock);
@@ -2317,7 +2489,8 @@ int store_flush(struct store *st, int timeout_ms)
 		}
 	}
 	st->flushers--;
-	rc = st->out_samples >= want && st->events.out >= want_ev && st->alarms.out >= want_al
+	rc = st->out_samples >= want && st->events.out >= want_ev && st->alarms.out >= want_al &&
+		     st->comms.out >= want_cm
 		     ? 0
 		     : -1;
 	pthread_mutex_unlock(&st->lock);
@@ -2349,11 +2522,25 @@ void store_stop(struct store *st, int drain_ms)
 	if (st->session_id > 0 &&
 	    sqlite3_prepare_v2(st->db, "UPDATE sessions SET end_us = ?1 WHERE id = ?2", -1, &s,
 			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, util_now_us());
+		int64_t end = util_now_us();
+		int rc;
+
+		/* The end time and the meters' closing comm rows together. */
+		sqlite3_bind_int64(s, 1, end);
 		sqlite3_bind_int64(s, 2, st->session_id);
-		if (sqlite3_step(s) != SQLITE_DONE)
+		rc = exec(st->db, "BEGIN IMMEDIATE");
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+		if (rc == SQLITE_OK)
+			rc = comm_session_rows(st, end, false);
+		if (rc == SQLITE_OK)
+			rc = exec(st->db, "COMMIT");
+		if (rc != SQLITE_OK) {
 			log_error("store: %s: closing session %" PRId64 ": %s", st->path,
 				  st->session_id, sqlite3_errmsg(st->db));
+			if (!sqlite3_get_autocommit(st->db))
+				exec(st->db, "ROLLBACK");
+		}
 		sqlite3_finalize(s);
 	}
 }
@@ -2608,6 +2795,91 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 		reader_fail(r, cause);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_reader_comm_changes(struct store_reader *r, const struct store_filter *f,
+			      store_comm_fn fn, void *ctx, char **cause)
+{
+	static const char sql[] =
+	    "SELECT c.seq, c.t_us, c.session_id, m.name, c.status, c.error"
+	    " FROM comm_changes c LEFT JOIN meters m ON m.id = c.meter_id"
+	    " WHERE c.t_us >= ?1 AND c.t_us < ?2 AND (?3 IS NULL OR c.meter_id = ?3)"
+	    " ORDER BY c.t_us, c.seq";
+	struct store_filter cf;
+	sqlite3_stmt *s;
+	bool none;
+	int rc;
+
+	if (r->version < 4)
+		return 0; /* written before comm changes were data */
+	if (f != NULL) {
+		cf = *f;
+		cf.quantity = NULL;
+		f = &cf;
+	}
+	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
+		return -1;
+	if (none) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_comm_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.session = sqlite3_column_int64(s, 2);
+		row.meter = col_text(s, 3, "");
+		row.status = sqlite3_column_int(s, 4);
+		row.error = col_text(s, 5, "");
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		reader_fail(r, cause);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us,
+			 struct store_comm_state *out, char **cause)
+{
+	/* One backward step on the (meter_id, t_us) index. */
+	static const char sql[] =
+	    "SELECT t_us, session_id, status, error FROM comm_changes"
+	    " WHERE meter_id = ?1 AND t_us <= ?2 ORDER BY t_us DESC, seq DESC LIMIT 1";
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	bool found;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->status = COMM_UNKNOWN;
+	if (r->version < 4)
+		return 0;
+	if (lookup_id(r, "meters", meter, &id, &found, cause) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, t_us);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->since_us = sqlite3_column_int64(s, 0);
+		out->session = sqlite3_column_int64(s, 1);
+		out->status = sqlite3_column_int(s, 2);
+		util_strlcpy(out->error, col_text(s, 3, ""), sizeof(out->error));
+	} else if (rc != SQLITE_DONE) {
+		reader_fail(r, cause);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause)

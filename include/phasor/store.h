@@ -29,6 +29,9 @@
  *                sync's watermarks are meta keys sync.samples_seq,
  *                sync.alarms_seq, and sync.quota_dropped counts unsynced
  *                samples deleted under [store] quota
+ *   comm_changes(seq, t_us, session_id, meter_id, status, error)  -- every
+ *                change of a meter's comm state (schema 4), status an enum
+ *                comm_status; "unknown" rows open and close each session
  * seq is the local sequence number: every sample is its own row, two
  * samples with the same time are never merged. The writer assigns it from
  * the counter in meta, so it is never reused even after rows are pruned
@@ -42,7 +45,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -65,6 +68,9 @@ struct store_stats {
 	uint64_t alarms_written;  /* alarm journal rows committed */
 	size_t alarms_queued;
 	uint64_t alarms_dropped;  /* refused because their queue was full */
+	uint64_t comms_written;   /* comm_changes rows committed (not the session's own) */
+	size_t comms_queued;
+	uint64_t comms_dropped;   /* refused because their queue was full */
 };
 
 /*
@@ -132,6 +138,20 @@ uint64_t store_intake_committed(struct store *st);
 /* Queue a source event (meter -1: none). Strings are copied. */
 void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
 		     const char *what, const char *text);
+
+/*
+ * Queue a change of a meter's comm state (meter = config index; status an
+ * enum comm_status of source.h, stored as its number: 0 unknown, 1 ok,
+ * 2 stale, 3 down; error "" or NULL: none; copied). Never blocks on I/O;
+ * written by the writer with the events, in order. Beyond STORE_COMMS_MAX
+ * queued rows new ones are dropped and counted (comms_dropped).
+ * store_begin_session writes an "unknown" row for every registered meter
+ * at the session's start, and store_stop one at its end for every meter
+ * whose last status was not unknown (docs/buffer.md, "comm_changes").
+ */
+#define STORE_COMMS_MAX 100000
+void store_put_comm_change(struct store *st, int64_t t_us, int meter, int status,
+			   const char *error);
 
 void store_get_stats(struct store *st, struct store_stats *out);
 
@@ -248,9 +268,20 @@ struct store_event_row {
 	const char *text;
 };
 
+/* A comm_changes row; strings valid during the callback only. */
+struct store_comm_row {
+	int64_t seq;
+	int64_t t_us;
+	int64_t session;          /* 0 when none */
+	const char *meter;        /* "" when the meter row is missing */
+	int status;               /* enum comm_status (source.h) */
+	const char *error;        /* "" when none */
+};
+
 /* Called per row; return nonzero to stop. */
 typedef int (*store_row_fn)(void *ctx, const struct store_row *r);
 typedef int (*store_event_fn)(void *ctx, const struct store_event_row *r);
+typedef int (*store_comm_fn)(void *ctx, const struct store_comm_row *r);
 
 /* Open read-only. NULL with *cause when missing, not a buffer, or newer. */
 struct store_reader *store_reader_open(const char *path, char **cause);
@@ -259,6 +290,32 @@ int store_reader_samples(struct store_reader *r, const struct store_filter *f, s
 			 void *ctx, char **cause);
 int store_reader_events(struct store_reader *r, const struct store_filter *f, store_event_fn fn,
 			void *ctx, char **cause);
+/*
+ * Comm changes matching f (meter, from, to; quantity ignored), in (t_us,
+ * seq) order. A file older than schema 4 has none (readers never migrate).
+ * 0, or -1 with *cause.
+ */
+int store_reader_comm_changes(struct store_reader *r, const struct store_filter *f,
+			      store_comm_fn fn, void *ctx, char **cause);
+
+/* A meter's comm state at an instant (store_reader_comm_at). */
+struct store_comm_state {
+	int status;               /* enum comm_status; 0 (unknown) when no row */
+	int64_t since_us;         /* the time of the row that set it; 0: none */
+	int64_t session;          /* that row's session; 0: none */
+	char error[160];          /* that row's error; "" when none */
+};
+
+/*
+ * The comm state of meter at t_us: the latest change at or before t_us
+ * (by time, then seq), which after a session's end is its closing
+ * "unknown" row. 1 when a row was found, 0 when there is none (no such
+ * meter, nothing recorded before t_us, or a file older than schema 4:
+ * out says unknown), -1 with *cause on error.
+ */
+int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us,
+			 struct store_comm_state *out, char **cause);
+
 /* Count of samples matching f, -1 on error. */
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause);
 /*

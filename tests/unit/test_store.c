@@ -35,6 +35,7 @@
 #include "phasor/log.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
+#include "support.h"
 
 static char tmpdir[] = "/tmp/phasor-test-store-XXXXXX";
 
@@ -366,6 +367,7 @@ static void test_schema(void **state)
 				  "event,state,value,limit_value,operator,note,raised_us,until_us" },
 		{ "identity", "key,value" },
 		{ "sync_quarantine", "kind,seq,t_us,sqlstate,error,first_us,last_us,attempts" },
+		{ "comm_changes", "seq,t_us,session_id,meter_id,status,error" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -391,10 +393,12 @@ static void test_schema(void **state)
 		free(got);
 	}
 	/* Indexes besides the automatic ones: samples by time, the journal by
-	 * time and by (alarm, meter) for the restore. */
+	 * time and by (alarm, meter) for the restore, comm changes by (meter,
+	 * time) for "the state at T". */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
-	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key");
+	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key,"
+				 "comm_changes_meter_t");
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -541,7 +545,7 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	/* Back to what version 1 had. */
 	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity; DROP TABLE sync_quarantine;"
-		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
+		      " DROP TABLE comm_changes; DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
@@ -1797,6 +1801,316 @@ static void test_events(void **state)
 	free(path);
 }
 
+/* ---- comm changes (schema 4) ---- */
+
+/* Comm rows as "METER STATUS ERROR @TIME|...", TIME "start", "end" or us after t0. */
+struct comms {
+	char text[2048];
+	int n;
+	int64_t t0, start, end;
+};
+
+static int collect_comm(void *ctx, const struct store_comm_row *c)
+{
+	struct comms *cs = ctx;
+	size_t len = strlen(cs->text);
+	int64_t dt = c->t_us - cs->t0;
+
+	cs->n++;
+	if (c->t_us == cs->start || c->t_us == cs->end)
+		snprintf(cs->text + len, sizeof(cs->text) - len, "%s %d %s @%s|", c->meter,
+			 c->status, c->error[0] ? c->error : "-",
+			 c->t_us == cs->start ? "start" : "end");
+	else
+		snprintf(cs->text + len, sizeof(cs->text) - len, "%s %d %s @%" PRId64 "|", c->meter,
+			 c->status, c->error[0] ? c->error : "-", dt);
+	return 0;
+}
+
+/* The rows of f; start and end: session session's. */
+static void read_comms(const char *path, const struct store_filter *f, int64_t t0, int session,
+		       struct comms *cs)
+{
+	struct store_reader *r;
+	char *cause = NULL, sql[96];
+
+	memset(cs, 0, sizeof(*cs));
+	cs->t0 = t0;
+	snprintf(sql, sizeof(sql), "SELECT start_us FROM sessions WHERE id = %d", session);
+	cs->start = db_int(path, sql);
+	snprintf(sql, sizeof(sql), "SELECT coalesce(end_us, -1) FROM sessions WHERE id = %d",
+		 session);
+	cs->end = db_int(path, sql);
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	if (store_reader_comm_changes(r, f, collect_comm, cs, &cause) < 0)
+		fail_msg("store_reader_comm_changes: %s", cause);
+	store_reader_close(r);
+}
+
+/* store_reader_comm_at on a fresh reader: its return value, *out filled. */
+static int comm_at(const char *path, const char *meter, int64_t t_us,
+		   struct store_comm_state *out)
+{
+	struct store_reader *r;
+	char *cause = NULL;
+	int rc;
+
+	r = store_reader_open(path, &cause);
+	if (r == NULL)
+		fail_msg("store_reader_open: %s", cause);
+	rc = store_reader_comm_at(r, meter, t_us, out, &cause);
+	if (rc < 0)
+		fail_msg("store_reader_comm_at: %s", cause);
+	store_reader_close(r);
+	return rc;
+}
+
+static void test_comm_changes(void **state)
+{
+	char *path = tpath("comm.db"), *cause = NULL;
+	struct store_filter f = all;
+	struct store_comm_state cs;
+	struct comms rows;
+	struct store *st;
+	int64_t t0, sid, start, end;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 50);
+	sid = store_session_id(st);
+	start = db_int(path, "SELECT start_us FROM sessions ORDER BY id DESC LIMIT 1");
+	t0 = start + 1;
+	assert_int_equal(store_start(st, &cause), 0);
+	store_put_comm_change(st, t0 + 10, 0, 1, "");
+	store_put_comm_change(st, t0 + 15, 1, 1, NULL);
+	store_put_comm_change(st, t0 + 20, 0, 3, "timeout after 300 ms reading 56 registers at 1");
+	store_put_comm_change(st, t0 + 30, 0, 1, "");
+	store_put_comm_change(st, t0 + 40, 7, 3, "meter index out of range: ignored");
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_int_equal(stats(st).comms_written, 4);
+	assert_int_equal(stats(st).comms_dropped, 0);
+	assert_int_equal(stats(st).comms_queued, 0);
+	util_sleep_ms(2); /* so that the session ends after t0 + 40 */
+	store_stop(st, 1000);
+	store_close(st);
+	end = db_int(path, "SELECT end_us FROM sessions ORDER BY id DESC LIMIT 1");
+	assert_true(end > t0 + 40);
+
+	/* The session opens with "unknown" for every meter and closes with it
+	 * for the meters whose state was known; in (t_us, seq) order. */
+	read_comms(path, &all, t0, 1, &rows);
+	assert_string_equal(rows.text,
+			    "tgbt-1 0 - @start|press-3 0 - @start|we,ird \"x\"\nname 0 - @start|"
+			    "tgbt-1 1 - @10|press-3 1 - @15|"
+			    "tgbt-1 3 timeout after 300 ms reading 56 registers at 1 @20|"
+			    "tgbt-1 1 - @30|tgbt-1 0 - @end|press-3 0 - @end|");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM comm_changes WHERE session_id = 1"), 9);
+	assert_int_equal(sid, 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM comm_changes WHERE error IS NULL"), 8);
+	assert_int_equal(db_int(path, "SELECT count(DISTINCT t_us) FROM comm_changes"
+				      " WHERE status = 0 AND t_us IN (SELECT start_us FROM sessions"
+				      " UNION SELECT end_us FROM sessions)"), 2);
+
+	/* Filters: a meter, a time range [from, to). */
+	f.meter = "tgbt-1";
+	f.from_us = t0 + 20;
+	f.to_us = t0 + 30;
+	read_comms(path, &f, t0, 1, &rows);
+	assert_string_equal(rows.text,
+			    "tgbt-1 3 timeout after 300 ms reading 56 registers at 1 @20|");
+	f.meter = "no-such-meter";
+	read_comms(path, &f, t0, 1, &rows);
+	assert_int_equal(rows.n, 0);
+
+	/* "Was tgbt-1 up at T": the latest change at or before T. */
+	assert_int_equal(comm_at(path, "tgbt-1", start - 1, &cs), 0);
+	assert_int_equal(cs.status, 0);
+	assert_int_equal(cs.since_us, 0);
+	assert_int_equal(comm_at(path, "tgbt-1", start, &cs), 1);
+	assert_int_equal(cs.status, 0);
+	assert_int_equal(cs.since_us, start);
+	assert_int_equal(cs.session, sid);
+	assert_int_equal(comm_at(path, "tgbt-1", t0 + 19, &cs), 1);
+	assert_int_equal(cs.status, 1);
+	assert_int_equal(cs.since_us, t0 + 10);
+	assert_string_equal(cs.error, "");
+	assert_int_equal(comm_at(path, "tgbt-1", t0 + 20, &cs), 1);
+	assert_int_equal(cs.status, 3);
+	assert_string_equal(cs.error, "timeout after 300 ms reading 56 registers at 1");
+	assert_int_equal(comm_at(path, "tgbt-1", t0 + 29, &cs), 1);
+	assert_int_equal(cs.status, 3);
+	assert_int_equal(cs.since_us, t0 + 20);
+	assert_int_equal(comm_at(path, "tgbt-1", t0 + 30, &cs), 1);
+	assert_int_equal(cs.status, 1);
+	/* After the session: nobody watched it, unknown. */
+	assert_int_equal(comm_at(path, "tgbt-1", end + 3600000000LL, &cs), 1);
+	assert_int_equal(cs.status, 0);
+	assert_int_equal(cs.since_us, end);
+	/* A meter that never answered stays unknown all session. */
+	assert_int_equal(comm_at(path, m2_name, t0 + 30, &cs), 1);
+	assert_int_equal(cs.status, 0);
+	assert_int_equal(cs.since_us, start);
+	assert_int_equal(comm_at(path, "no-such-meter", t0 + 30, &cs), 0);
+	assert_int_equal(cs.status, 0);
+
+	/* The next session starts from unknown again, whatever the last one
+	 * said (here: a crash leaves no closing row). */
+	db_exec(path, "DELETE FROM comm_changes WHERE t_us = (SELECT max(t_us) FROM comm_changes)");
+	assert_int_equal(comm_at(path, "tgbt-1", end + 1, &cs), 1);
+	assert_int_equal(cs.status, 1);
+	st = open_store(path, 1000, 1000, 50);
+	store_close(st);
+	start = db_int(path, "SELECT start_us FROM sessions ORDER BY id DESC LIMIT 1");
+	assert_int_equal(comm_at(path, "tgbt-1", start, &cs), 1);
+	assert_int_equal(cs.status, 0);
+	assert_int_equal(cs.session, 2);
+	free(path);
+}
+
+/*
+ * A real version-3 buffer (tests/data/buffer-v3.sql: recorded by the
+ * phasor of commit de753ee, see tests/data/make-buffer-v3.sh) opened by
+ * this store: migrated to 4 with every old row as it was, its comm history
+ * made once from the "status" events, and new comm changes written.
+ */
+static void test_migrate_real_v3(void **state)
+{
+	/* The status events' times, after the session's start (1796279466715371). */
+	static const char *const expect_backfill =
+	    "m1 0 - @start|m2 0 - @start|m1 1 - @1705|m2 1 - @501316|"
+	    "m2 2 timeout after 300 ms reading 56 registers at 1 @2801570|"
+	    "m2 3 timeout after 300 ms reading 56 registers at 1 @4801501|m2 1 - @6501757|"
+	    "m1 0 - @end|m2 0 - @end|";
+	char *path = tpath("v3.db"), *sql, *cause = NULL, *got;
+	char name1[] = "m1", name2[] = "m2", prof[] = "pac3200", host[] = "127.0.0.1";
+	struct config_meter v3m[2];
+	struct config v3cfg;
+	struct store_filter f = all;
+	struct store_comm_state cs;
+	struct store_reader *r;
+	struct comms rows;
+	struct store *st;
+	sqlite3 *db;
+	int64_t t_down, t_ok, start1, end1;
+	size_t len;
+
+	(void)state;
+	sql = util_read_file(test_path("tests/data/buffer-v3.sql"), 1 << 22, &len);
+	if (sql == NULL)
+		fail_msg("cannot read tests/data/buffer-v3.sql");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("loading buffer-v3.sql: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	free(sql);
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 3);
+
+	/* Read as it is, a v3 file has no comm changes (readers never migrate). */
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_count(r, &all, &cause), 540);
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(store_reader_comm_changes(r, &all, collect_comm, &rows, &cause), 0);
+	assert_int_equal(rows.n, 0);
+	assert_int_equal(store_reader_comm_at(r, "m2", INT64_MAX, &cs, &cause), 0);
+	assert_int_equal(cs.status, 0);
+	store_reader_close(r);
+
+	/* Opened by the writer, as phasor record does, with the same meters. */
+	memset(v3m, 0, sizeof(v3m));
+	v3m[0].name = name1;
+	v3m[1].name = name2;
+	for (int i = 0; i < 2; i++) {
+		v3m[i].driver = DRIVER_MODBUS;
+		v3m[i].profile_name = prof;
+		v3m[i].host = host;
+		v3m[i].port = 502;
+		v3m[i].unit = i + 1;
+	}
+	memset(&v3cfg, 0, sizeof(v3cfg));
+	v3cfg.text = cfg_text;
+	v3cfg.meters = v3m;
+	v3cfg.nmeters = 2;
+	st = store_open(path, 1000, 1000, 50, &cause);
+	if (st == NULL)
+		fail_msg("store_open: %s", cause);
+	assert_string_equal(store_console_id(st), "vm-f33010e0");
+	assert_int_equal(store_register_meters(st, &v3cfg, &cause), 0);
+	assert_int_equal(store_begin_session(st, &v3cfg, "record", &cause), 0);
+	assert_int_equal(store_session_id(st), 2);
+	assert_int_equal(store_start(st, &cause), 0);
+	t_down = util_now_us();
+	t_ok = t_down + 1000;
+	store_put_comm_change(st, t_down, 1, 3, "connect: Connection refused");
+	store_put_comm_change(st, t_ok, 1, 1, "");
+	{
+		struct sample s = mk(t_ok, 0, QTY_V_L1N, 231.25, 0);
+
+		store_put_samples(st, &s, 1);
+	}
+	assert_int_equal(store_flush(st, 5000), 0);
+	util_sleep_ms(5); /* so that the session ends after t_ok */
+	store_stop(st, 1000);
+	store_close(st);
+
+	/* Schema 4; every old row intact. */
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 4);
+	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE session_id = 1"), 6);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM alarm_events"), 23);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meters"), 2);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
+	assert_int_equal(db_int(path, "SELECT t_us FROM samples WHERE seq = 1"), 1796279466716930LL);
+	assert_int_equal(db_int(path, "SELECT value = 230.8575439453125 AND qty_id = 0 AND"
+				      " meter_id = 1 FROM samples WHERE seq = 1"), 1);
+	assert_int_equal(db_int(path, "SELECT value = 0.0 AND qty_id = 36 FROM samples"
+				      " WHERE seq = 540"), 1);
+	got = db_text(path, "SELECT text FROM events WHERE seq = 5");
+	assert_string_equal(got, "stale -> down: timeout after 300 ms reading 56 registers at 1");
+	free(got);
+	got = db_text(path, "SELECT id || ' ' || event || ' ' || state FROM alarm_events"
+			    " WHERE seq = 1");
+	assert_string_equal(got, "vm-f33010e0:661b4e7d43a19.1 raise unack");
+	free(got);
+	/* The seq counters go on from the old file's. */
+	assert_int_equal(db_int(path, "SELECT seq FROM samples WHERE session_id = 2"), 541);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'"), 541);
+
+	/* Session 1's comm history, made from its status events: same times. */
+	start1 = db_int(path, "SELECT start_us FROM sessions WHERE id = 1");
+	end1 = db_int(path, "SELECT end_us FROM sessions WHERE id = 1");
+	assert_int_equal(start1, 1796279466715371LL);
+	f.to_us = end1 + 1;
+	read_comms(path, &f, start1, 1, &rows);
+	assert_int_equal(rows.n, 9);
+	assert_string_equal(rows.text, expect_backfill);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM comm_changes c JOIN events e"
+				      " ON e.t_us = c.t_us AND e.meter_id = c.meter_id"
+				      " WHERE e.what = 'status' AND c.session_id = 1"), 5);
+	assert_int_equal(comm_at(path, "m2", db_int(path, "SELECT t_us FROM events WHERE seq = 5"),
+				 &cs), 1);
+	assert_int_equal(cs.status, 3);
+	assert_string_equal(cs.error, "timeout after 300 ms reading 56 registers at 1");
+	assert_int_equal(cs.session, 1);
+
+	/* Session 2: its own rows, new ones through the writer. */
+	f = all;
+	f.meter = "m2";
+	f.from_us = db_int(path, "SELECT start_us FROM sessions WHERE id = 2");
+	read_comms(path, &f, t_down, 2, &rows);
+	assert_string_equal(rows.text, "m2 0 - @start|m2 3 connect: Connection refused @0|"
+				       "m2 1 - @1000|m2 0 - @end|");
+	assert_int_equal(comm_at(path, "m2", t_down + 999, &cs), 1);
+	assert_int_equal(cs.status, 3);
+	assert_int_equal(cs.session, 2);
+	assert_int_equal(comm_at(path, "m1", t_ok, &cs), 1);
+	assert_int_equal(cs.status, 0);
+	free(path);
+}
+
 /* ---- phasor export ---- */
 
 /*
@@ -2154,6 +2468,8 @@ int main(void)
 		cmocka_unit_test(test_reader_filters),
 		cmocka_unit_test(test_reader_first_good),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_comm_changes),
+		cmocka_unit_test(test_migrate_real_v3),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_export_options),
 		cmocka_unit_test(test_alarms_command),
