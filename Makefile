@@ -53,7 +53,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps demo check unit integration bench install clean tools
+.PHONY: all deps demo check unit integration bench install clean tools layers
 
 ifeq ($(V),1)
 Q :=
@@ -103,6 +103,9 @@ demo: deps-quiet
 	@$(MAKE) --no-print-directory all
 	./$(BIN) --demo
 
+layers:
+	@sh tests/layers.sh
+
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
@@ -115,6 +118,7 @@ integration: $(BIN) $(TOOL_BINS)
 check: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(UNIT_BINS)
 	@counts=$(CURDIR)/$(BUILD)/check.counts; rm -f "$$counts"; rc=0; \
+	COUNTS="$$counts" sh tests/layers.sh || rc=1; \
 	COUNTS="$$counts" $(MAKE) --no-print-directory unit || rc=1; \
 	COUNTS="$$counts" $(MAKE) --no-print-directory integration || rc=1; \
 	awk '{ p += $$1; f += $$2 } END { printf "check: %d passed, %d failed\n", p, f }' "$$counts"; \

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Which layer may include what (docs/architecture.md, "Modules"). Reads the
+# #include lines of src/*.c and include/phasor/*.h; prints every breach and
+# exits 1 when there is one. With COUNTS set, appends "PASSED FAILED".
+#
+# - libpq (libpq-fe.h): only the sync.
+# - SQLite (sqlite3.h): only the store, and the sync until the store owns
+#   every table of its file (issue 9).
+# - libmodbus and paho: only their source and the simulator.
+# - ncurses (curses.h, or draw.h which includes it): only the console.
+# - no shared header includes any of these libraries;
+# - the plant layer (live, analysis, alarm, kpi) includes no acquisition,
+#   store, sync or hub header, except the breaches listed in KNOWN below,
+#   which issue 9 removes (a new one fails).
+cd "$(dirname "$0")/.." || exit 2
+fail=0
+
+breach() {
+	echo "layers: $1"
+	fail=1
+}
+
+# includers FILE-GLOB HEADER-REGEX: files that include a matching header
+includers() {
+	grep -l -E "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($2)[>\"]" $1 2>/dev/null | sort
+}
+
+only() { # HEADER-REGEX WHAT ALLOWED...
+	re=$1
+	what=$2
+	shift 2
+	for f in $(includers "src/*.c include/phasor/*.h" "$re"); do
+		ok=0
+		for a in "$@"; do
+			case "$f" in $a) ok=1 ;; esac
+		done
+		[ $ok -eq 1 ] || breach "$f includes $what"
+	done
+}
+
+only 'libpq-fe\.h' libpq src/sync.c
+only 'sqlite3\.h' SQLite src/store.c src/sync.c
+only 'modbus\.h|modbus/modbus\.h' libmodbus src/source_modbus.c src/cmd_sim.c
+only 'MQTTAsync\.h|MQTTClient\.h' paho src/source_mqtt.c src/cmd_sim.c
+CONSOLE="src/ui.c src/draw.c src/theme.c src/view_*.c src/cmd_console.c src/demo.c
+include/phasor/draw.h include/phasor/ui.h include/phasor/view.h"
+# shellcheck disable=SC2086
+only 'n?curses\.h|ncursesw/curses\.h' ncurses $CONSOLE
+# shellcheck disable=SC2086
+only 'phasor/(draw|ui|view)\.h' 'the console layer (ncurses)' $CONSOLE
+
+KNOWN="src/alarm.c:phasor/source.h src/alarm.c:phasor/store.h src/kpi.c:phasor/store.h
+include/phasor/live.h:phasor/source.h"
+for f in src/live.c src/analysis.c src/alarm.c src/kpi.c include/phasor/live.h \
+	include/phasor/analysis.h include/phasor/alarm.h include/phasor/kpi.h; do
+	for h in $(grep -o -E '#include "phasor/(source|source_[a-z]+|store|sync|hub|ui|view)\.h"' "$f" |
+		sed 's/#include "//; s/"$//'); do
+		case " $(echo $KNOWN) " in
+		*" $f:$h "*) ;;
+		*) breach "$f (plant layer) includes $h" ;;
+		esac
+	done
+done
+
+if [ $fail -eq 0 ]; then
+	echo "layers ok"
+	[ -n "${COUNTS:-}" ] && echo "1 0" >>"$COUNTS"
+else
+	[ -n "${COUNTS:-}" ] && echo "0 1" >>"$COUNTS"
+fi
+exit $fail
