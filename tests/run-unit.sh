@@ -18,7 +18,7 @@ for t in "$@"; do
 		echo "unit  FAIL  $name"
 		fail=1
 		n=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
-		k=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_]')
+		k=$(printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_]' | sort -u | wc -l)
 		passed=$((passed + n))
 		failed=$((failed + (k > 0 ? k : 1)))
 	fi
