@@ -138,6 +138,20 @@ static void copy_sanitized(char *dst, size_t size, const char *fmt, ...)
 	util_sanitize(dst, size, raw);
 }
 
+/* paho's message and our reading of its code, as one sanitized text. */
+static void failure_join(const char *message, const char *what, int code, char *buf,
+			 size_t size)
+{
+	if (message != NULL && what != NULL)
+		copy_sanitized(buf, size, "%s (%s)", message, what);
+	else if (message != NULL)
+		copy_sanitized(buf, size, "%s", message);
+	else if (what != NULL)
+		copy_sanitized(buf, size, "%s", what);
+	else
+		copy_sanitized(buf, size, "error %d", code);
+}
+
 /* Why a connect or subscribe failed, from paho's answer. */
 static void failure_text(const MQTTAsync_failureData *r, char *buf, size_t size)
 {
@@ -155,14 +169,7 @@ static void failure_text(const MQTTAsync_failureData *r, char *buf, size_t size)
 		what = connack[r->code];
 	else if (r->code < 0)
 		what = MQTTAsync_strerror(r->code);
-	if (r->message != NULL && what != NULL)
-		copy_sanitized(buf, size, "%s (%s)", r->message, what);
-	else if (r->message != NULL)
-		copy_sanitized(buf, size, "%s", r->message);
-	else if (what != NULL)
-		copy_sanitized(buf, size, "%s", what);
-	else
-		copy_sanitized(buf, size, "error %d", r->code);
+	failure_join(r->message, what, r->code, buf, size);
 }
 
 /* The same for an MQTT 5 answer (a reason code instead of a CONNACK code). */
@@ -181,14 +188,7 @@ static void failure_text5(const MQTTAsync_failureData5 *r, char *buf, size_t siz
 	else if (r->code == 1)
 		/* a 3.1.1 broker's CONNACK to an MQTT 5 CONNECT */
 		what = "unacceptable protocol version";
-	if (r->message != NULL && what != NULL)
-		copy_sanitized(buf, size, "%s (%s)", r->message, what);
-	else if (r->message != NULL)
-		copy_sanitized(buf, size, "%s", r->message);
-	else if (what != NULL)
-		copy_sanitized(buf, size, "%s", what);
-	else
-		copy_sanitized(buf, size, "error %d", r->code);
+	failure_join(r->message, what, r->code, buf, size);
 }
 
 /* Next delay, with mu held: the current backoff less up to a quarter. */

@@ -2657,18 +2657,18 @@ static int lookup_id(struct store_reader *r, const char *table, const char *name
 }
 
 /*
- * Prepare sql (whose parameters are ?1 from, ?2 to, ?3 meter id, ?4
- * quantity id) for f. *none is set when a named meter or quantity does not
- * exist, so nothing can match.
+ * Prepare sql (whose parameters are ?1 from, ?2 to, ?3 meter id and, when
+ * it has a fourth, ?4 quantity id; a table without quantities ignores
+ * f->quantity) for f. 1 with *out ready; 0 when a named meter or quantity
+ * does not exist, so nothing can match (*out NULL); -1 with *cause.
  */
 static int prepare_filtered(struct store_reader *r, const char *sql, const struct store_filter *f,
-			    sqlite3_stmt **out, bool *none, char **cause)
+			    sqlite3_stmt **out, char **cause)
 {
 	int64_t from = INT64_MIN, to = INT64_MAX, id = 0;
-	bool found;
+	bool found, none = false;
 	sqlite3_stmt *s;
 
-	*none = false;
 	*out = NULL;
 	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		reader_fail(r, cause);
@@ -2683,20 +2683,34 @@ static int prepare_filtered(struct store_reader *r, const char *sql, const struc
 	if (f != NULL && f->meter != NULL) {
 		if (lookup_id(r, "meters", f->meter, &id, &found, cause) < 0)
 			goto fail;
-		*none |= !found;
+		none |= !found;
 		sqlite3_bind_int64(s, 3, id);
 	}
-	if (f != NULL && f->quantity != NULL) {
+	if (f != NULL && f->quantity != NULL && sqlite3_bind_parameter_count(s) >= 4) {
 		if (lookup_id(r, "quantities", f->quantity, &id, &found, cause) < 0)
 			goto fail;
-		*none |= !found;
+		none |= !found;
 		sqlite3_bind_int64(s, 4, id);
 	}
+	if (none) {
+		sqlite3_finalize(s);
+		return 0;
+	}
 	*out = s;
-	return 0;
+	return 1;
 fail:
 	sqlite3_finalize(s);
 	return -1;
+}
+
+/* The end of a row loop whose last sqlite3_step gave rc (SQLITE_DONE:
+ * all rows, or the callback stopped): 0, or -1 with *cause. */
+static int rows_end(struct store_reader *r, sqlite3_stmt *s, int rc, char **cause)
+{
+	if (rc != SQLITE_DONE)
+		reader_fail(r, cause);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static const char *col_text(sqlite3_stmt *s, int i, const char *dflt)
@@ -2719,15 +2733,11 @@ int store_reader_samples(struct store_reader *r, const struct store_filter *f, s
 	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)"
 	    " ORDER BY s.t_us, s.seq";
 	sqlite3_stmt *s;
-	bool none;
 	int rc;
 
-	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
-		return -1;
-	if (none) {
-		sqlite3_finalize(s);
-		return 0;
-	}
+	rc = prepare_filtered(r, sql, f, &s, cause);
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_row row;
 
@@ -2745,10 +2755,7 @@ int store_reader_samples(struct store_reader *r, const struct store_filter *f, s
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		reader_fail(r, cause);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rows_end(r, s, rc, cause);
 }
 
 int store_reader_events(struct store_reader *r, const struct store_filter *f, store_event_fn fn,
@@ -2759,23 +2766,12 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 	    " FROM events e LEFT JOIN meters m ON m.id = e.meter_id"
 	    " WHERE e.t_us >= ?1 AND e.t_us < ?2 AND (?3 IS NULL OR e.meter_id = ?3)"
 	    " ORDER BY e.t_us, e.seq";
-	struct store_filter ef;
 	sqlite3_stmt *s;
-	bool none;
 	int rc;
 
-	/* Events have no quantity. */
-	if (f != NULL) {
-		ef = *f;
-		ef.quantity = NULL;
-		f = &ef;
-	}
-	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
-		return -1;
-	if (none) {
-		sqlite3_finalize(s);
-		return 0;
-	}
+	rc = prepare_filtered(r, sql, f, &s, cause);
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_event_row row;
 
@@ -2791,10 +2787,7 @@ int store_reader_events(struct store_reader *r, const struct store_filter *f, st
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		reader_fail(r, cause);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rows_end(r, s, rc, cause);
 }
 
 int store_reader_comm_changes(struct store_reader *r, const struct store_filter *f,
@@ -2805,24 +2798,14 @@ int store_reader_comm_changes(struct store_reader *r, const struct store_filter 
 	    " FROM comm_changes c LEFT JOIN meters m ON m.id = c.meter_id"
 	    " WHERE c.t_us >= ?1 AND c.t_us < ?2 AND (?3 IS NULL OR c.meter_id = ?3)"
 	    " ORDER BY c.t_us, c.seq";
-	struct store_filter cf;
 	sqlite3_stmt *s;
-	bool none;
 	int rc;
 
 	if (r->version < 4)
 		return 0; /* written before comm changes were data */
-	if (f != NULL) {
-		cf = *f;
-		cf.quantity = NULL;
-		f = &cf;
-	}
-	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
-		return -1;
-	if (none) {
-		sqlite3_finalize(s);
-		return 0;
-	}
+	rc = prepare_filtered(r, sql, f, &s, cause);
+	if (rc <= 0)
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_comm_row row;
 
@@ -2837,10 +2820,7 @@ int store_reader_comm_changes(struct store_reader *r, const struct store_filter 
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		reader_fail(r, cause);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rows_end(r, s, rc, cause);
 }
 
 int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us,
@@ -2890,14 +2870,11 @@ int64_t store_reader_count(struct store_reader *r, const struct store_filter *f,
 	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)";
 	sqlite3_stmt *s;
 	int64_t n = -1;
-	bool none;
+	int rc;
 
-	if (prepare_filtered(r, sql, f, &s, &none, cause) < 0)
-		return -1;
-	if (none) {
-		sqlite3_finalize(s);
-		return 0;
-	}
+	rc = prepare_filtered(r, sql, f, &s, cause);
+	if (rc <= 0)
+		return rc;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else
@@ -3149,10 +3126,7 @@ static int alarm_rows(struct store_reader *r, sqlite3_stmt *s, store_alarm_fn fn
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		reader_fail(r, cause);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rows_end(r, s, rc, cause);
 }
 
 int store_reader_alarm_events(struct store_reader *r, int64_t from_us, int64_t to_us,

@@ -1264,6 +1264,17 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The file at path still holds exactly the n bytes of before. */
+static void assert_unchanged(const char *path, const char *before, size_t n)
+{
+	size_t n2;
+	char *after = slurp(path, &n2);
+
+	assert_int_equal(n2, n);
+	assert_memory_equal(after, before, n);
+	free(after);
+}
+
 /* Overwrite pages first..first+n-1 (4096 bytes each) with garbage, as a bad disk would. */
 static void damage_pages(const char *path, long first, int n)
 {
@@ -1431,10 +1442,7 @@ static void test_damaged_replaced(void **state)
 	assert_non_null(strstr(cause, "\"A damaged buffer\" in docs/buffer.md"));
 	free(cause);
 	store_reader_close(r);
-	after = slurp(moved, &n2);
-	assert_int_equal(n2, n1);
-	assert_memory_equal(after, before, n1);
-	free(after);
+	assert_unchanged(moved, before, n1);
 	free(before);
 	free(moved);
 	free(path);
@@ -1447,12 +1455,12 @@ static void test_damaged_replaced(void **state)
  */
 static void test_damaged_in_use(void **state)
 {
-	char *path = tpath("damaged-in-use.db"), *cause = NULL, *before, *after, *moved;
+	char *path = tpath("damaged-in-use.db"), *cause = NULL, *before, *moved;
 	sqlite3 *other;
 	struct store *st;
 	char id[96];
 	int64_t last;
-	size_t n1, n2;
+	size_t n1;
 
 	(void)state;
 	damaged_buffer(path, id, sizeof(id), &last);
@@ -1467,10 +1475,7 @@ static void test_damaged_in_use(void **state)
 	free(cause);
 	cause = NULL;
 	assert_null(find_moved(path));
-	after = slurp(path, &n2);
-	assert_int_equal(n2, n1);
-	assert_memory_equal(after, before, n1);
-	free(after);
+	assert_unchanged(path, before, n1);
 	sqlite3_close(other);
 
 	st = store_open(path, 1000, 100, 10, &cause);
@@ -1479,10 +1484,7 @@ static void test_damaged_in_use(void **state)
 	assert_non_null(moved);
 	assert_string_equal(store_console_id(st), id);
 	store_close(st);
-	after = slurp(moved, &n2);
-	assert_int_equal(n2, n1);
-	assert_memory_equal(after, before, n1);
-	free(after);
+	assert_unchanged(moved, before, n1);
 	free(before);
 	free(moved);
 	free(path);
@@ -1495,11 +1497,11 @@ static void test_damaged_in_use(void **state)
  */
 static void test_damaged_truncated(void **state)
 {
-	char *path = tpath("truncated.db"), *cause = NULL, *before, *after;
+	char *path = tpath("truncated.db"), *cause = NULL, *before;
 	char id[96];
 	int64_t last;
 	long pages;
-	size_t n1, n2;
+	size_t n1;
 
 	(void)state;
 	pages = damaged_buffer(path, id, sizeof(id), &last);
@@ -1512,10 +1514,7 @@ static void test_damaged_truncated(void **state)
 	free(cause);
 	cause = NULL;
 	assert_null(find_moved(path));
-	after = slurp(path, &n2);
-	assert_int_equal(n2, n1);
-	assert_memory_equal(after, before, n1);
-	free(after);
+	assert_unchanged(path, before, n1);
 	assert_null(store_reader_open(path, &cause));
 	assert_non_null(strstr(cause, "truncated.db is damaged (database disk image is malformed);"
 				      " see \"A damaged buffer\" in docs/buffer.md"));
