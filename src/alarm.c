@@ -365,6 +365,7 @@ struct alarm_engine {
 	struct seen seen;
 
 	int64_t start_us;    /* first time seen; 0: none yet */
+	int64_t perf_from_us;/* the EEMUA figures cover from here (alarm_perf_since); 0: start_us */
 	/* acks of other consoles received in our first ALARM_JOIN_US for
 	 * alarms not raised here yet (alarm_apply_remote) */
 	struct pending_ack {
@@ -1070,6 +1071,35 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 	}
 }
 
+void alarm_measure_only(struct alarm_engine *e, struct live *live, const struct config *cfg,
+			int64_t now_us)
+{
+	size_t m, k, nm;
+
+	if (e == NULL || live == NULL)
+		return;
+	if (cfg == NULL)
+		cfg = e->cfg;
+	nm = live_count(live) < e->nmeters ? live_count(live) : e->nmeters;
+	for (m = 0; m < nm; m++) {
+		struct meter_eval me;
+
+		me.lm = live_meter_const(live, m);
+		me.done = false;
+		for (k = e->mstart[m]; k < e->mstart[m + 1]; k++) {
+			struct alarm_inst *in = &e->inst[e->mlist[k]];
+			bool quiet = false;
+
+			if (is_comm(in->def))
+				in->value = me.lm->comm.status == COMM_DOWN ? 1.0 : 0.0;
+			else if (in->def->measure == AM_STALE)
+				in->value = live_meter_stale(me.lm, now_us) ? 1.0 : 0.0;
+			else
+				in->value = measure(in, &me, cfg, now_us, &quiet);
+		}
+	}
+}
+
 /* ---- operator actions ------------------------------------------------- */
 
 static int refuse(char *err, size_t errsz, const char *msg)
@@ -1341,6 +1371,64 @@ void alarm_restore(struct alarm_engine *e, const struct store_alarm_event *row)
 	copy_text(in->note, sizeof(in->note), row->note);
 }
 
+bool alarm_journal_row(struct alarm_engine *e, const struct store_alarm_event *row, bool mirror,
+		       struct alarm_event *ev)
+{
+	struct alarm_inst *in;
+	long li;
+	int kind, st;
+
+	if (e == NULL || row == NULL || row->alarm == NULL || row->event == NULL)
+		return false;
+	kind = alarm_event_parse(row->event);
+	st = alarm_state_parse(row->state != NULL ? row->state : "");
+	li = alarm_find(e, row->alarm, row->meter != NULL ? row->meter : "");
+	if (li < 0 || kind < 0 || st < 0)
+		return false;
+	in = &e->inst[li];
+	if (mirror) {
+		alarm_restore(e, row);
+		in->value = row->value;
+	} else if (row->id != NULL) {
+		seen_add(&e->seen, row->id);
+	}
+	if (kind == AEV_RAISE) {
+		count_raise(e, in, row->t_us);
+		chatter_raise(in, row->t_us);
+	}
+	if (kind == AEV_RAISE && row->t_us < in->first_us)
+		in->first_us = row->t_us; /* history: an earlier raise than the restored one */
+	if (row->t_us > in->last_us)
+		in->last_us = row->t_us;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = (enum alarm_event_kind)kind;
+	ev->t_us = row->t_us;
+	util_strlcpy(ev->id, row->id != NULL ? row->id : "", sizeof(ev->id));
+	util_strlcpy(ev->origin, row->origin != NULL ? row->origin : "", sizeof(ev->origin));
+	/* made by this buffer's own engine (this one before a restart, or
+	 * the recorder an attached console follows), or shared by another */
+	ev->remote = strcmp(ev->origin, e->origin) != 0;
+	ev->inst = (size_t)li;
+	ev->alarm = in->def->name;
+	ev->meter = in->meter_name;
+	ev->quantity = in->def->quantity != NULL ? in->def->quantity : "";
+	ev->priority = in->def->priority;
+	ev->state = (enum alarm_state)st;
+	ev->value = row->value;
+	ev->limit = row->limit;
+	copy_text(ev->operator_name, sizeof(ev->operator_name), row->operator_name);
+	copy_text(ev->note, sizeof(ev->note), row->note);
+	ev->raised_us = row->raised_us;
+	ev->until_us = row->until_us;
+	return true;
+}
+
+void alarm_perf_since(struct alarm_engine *e, int64_t t_us)
+{
+	if (e != NULL && t_us > 0 && (e->perf_from_us == 0 || t_us < e->perf_from_us))
+		e->perf_from_us = t_us;
+}
+
 /* ---- figures ---------------------------------------------------------- */
 
 void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out)
@@ -1416,6 +1504,8 @@ void alarm_perf(const struct alarm_engine *e, int64_t now_us, struct alarm_perf 
 		return;
 	nowb = now_us / BUCKET_US;
 	startb = e->start_us != 0 ? e->start_us / BUCKET_US : nowb;
+	if (e->perf_from_us != 0 && e->perf_from_us / BUCKET_US < startb)
+		startb = e->perf_from_us / BUCKET_US;
 	for (k = 0; k < ALARM_PERF_BUCKETS; k++) {
 		const struct bucket *bk;
 

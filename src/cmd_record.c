@@ -18,6 +18,7 @@
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/hub.h"
+#include "phasor/reclock.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
 #include "phasor/payload.h"
@@ -190,6 +191,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 	struct loop *l = NULL;
 	struct record_loop r = { .o = o };
 	char *cause = NULL;
+	int lock_fd = -1;
 
 	/* Signals arrive through the loop's signalfd, never in a handler;
 	 * threads created later inherit the blocked mask. */
@@ -200,7 +202,29 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		goto out;
 	}
 
-	h = hub_new(cfg, &(struct hub_opts){ .mode = o->mode }, &cause);
+	/* One process acquires for a buffer: a second recorder, or one
+	 * next to a console that already polls, would poll every meter twice
+	 * and store every sample twice. */
+	if (cfg->store.path != NULL) {
+		char who[160] = "";
+		int got = reclock_take(cfg->store.path, o->mode, RECLOCK_WAIT_MS, &lock_fd, who,
+				       sizeof(who), &cause);
+
+		if (got < 0) {
+			/* The buffer's own open says best what is wrong with the
+			 * directory; if it opens, go on without the lock. */
+			log_warn("%s; consoles cannot tell that this recorder runs", cause);
+			free(cause);
+			cause = NULL;
+		}
+		if (got == 0) {
+			log_error("cannot start: %s is already acquired by %s (its lock %s-recorder.lock"
+				  " is held); stop that one first, or open a console, which attaches"
+				  " to it", cfg->store.path, who, cfg->store.path);
+			goto out;
+		}
+	}
+	h = hub_new(cfg, &(struct hub_opts){ .mode = o->mode, .publish_status = true }, &cause);
 	if (h == NULL) {
 		log_error("cannot start: %s", cause);
 		goto out;
@@ -266,6 +290,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 out:
 	free(cause);
 	hub_free(h);
+	reclock_release(lock_fd); /* after the buffer is closed */
 	loop_free(l);
 	return rc;
 }

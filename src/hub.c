@@ -18,8 +18,10 @@
 
 #include "phasor/alarm.h"
 #include "phasor/alarmshare.h"
+#include "phasor/follow.h"
 #include "phasor/intake.h"
 #include "phasor/log.h"
+#include "phasor/status.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
 
@@ -29,6 +31,9 @@
 #define DISPATCH_MAX 8192
 #define STOP_DRAIN_MS 15000
 #define HUB_ALARM_UNSENT 1024
+#define ALARM_HISTORY_US (24LL * 3600 * 1000000) /* the journal read at start */
+#define STATUS_EVERY_US 1000000     /* the recorder's status row */
+#define REQUESTS_EVERY_US 200000    /* attached consoles' requests looked for */
 
 static const struct source_ops *const all_sources[] = {
 	&source_modbus_ops,
@@ -39,7 +44,7 @@ struct hub {
 	const struct config *cfg;
 	struct hub_opts opts;
 	struct queue *q;
-	struct source *sources[UTIL_ARRAY_LEN(all_sources)];
+	struct source *sources[UTIL_ARRAY_LEN(all_sources) + 1];
 	size_t nsources;
 	struct live *live;
 	struct store *store;
@@ -69,6 +74,19 @@ struct hub {
 	uint64_t alarm_unsent_lost;
 	struct alarm_event *alarm_hist;  /* ring of the newest HUB_ALARM_HISTORY events */
 	uint64_t alarm_hist_n;           /* events ever put in the ring */
+	int64_t alarm_seq;               /* the newest journal row read at start */
+	/* the buffer as a source (follow.c): attached, or the history at start */
+	struct source *follow;
+	/* serving attached consoles (a hub that writes the buffer) */
+	struct store_reader *req_reader;
+	int64_t req_last;                /* requests applied up to this id */
+	int64_t req_current;             /* the request the running action answers */
+	int64_t req_at, status_at;       /* util_mono_us of the last look / row */
+	/* attached: the outcomes of this console's requests */
+	uint64_t outcome_seq;
+	bool outcome_refused;
+	char outcome[256];
+	char console[96];                /* host:pid, who asks */
 };
 
 /* ---- what decoded messages turn into ---- */
@@ -230,6 +248,9 @@ static void on_alarm_event(void *ctx, const struct alarm_event *ev)
 		.until_us = ev->until_us,
 	};
 
+	/* the first event of an attached console's request answers it */
+	row.request = h->req_current;
+	h->req_current = 0;
 	if (h->store != NULL)
 		store_put_alarm_event(h->store, &row);
 	h->alarm_hist[h->alarm_hist_n++ % HUB_ALARM_HISTORY] = *ev;
@@ -283,12 +304,67 @@ static int restore_row(void *ctx, const struct store_alarm_event *e)
 	return 0;
 }
 
+static void hist_push(struct hub *h, const struct alarm_event *ev)
+{
+	h->alarm_hist[h->alarm_hist_n++ % HUB_ALARM_HISTORY] = *ev;
+}
+
+static int history_row(void *ctx, const struct store_alarm_event *e)
+{
+	struct hub *h = ctx;
+	struct alarm_event ev;
+
+	if (e->seq > h->alarm_seq)
+		h->alarm_seq = e->seq;
+	if (alarm_journal_row(h->alarms, e, false, &ev))
+		hist_push(h, &ev);
+	return 0;
+}
+
+static int alarm_history_load(struct hub *h, struct store_reader *r, char **cause)
+{
+	int64_t now = util_now_us(), first = 0;
+	struct store_seqs seqs;
+
+	if (store_reader_last_seqs(r, &seqs, cause) < 0)
+		return -1;
+	h->alarm_seq = seqs.alarms;
+	if (store_reader_alarm_events(r, now - ALARM_HISTORY_US, INT64_MAX, history_row, h,
+				      cause) < 0)
+		return -1;
+	/* The EEMUA averages cover what was recorded of the last 24 h. */
+	if (store_reader_first_session(r, &first, cause) < 0)
+		return -1;
+	if (first > 0)
+		alarm_perf_since(h->alarms, first > now - ALARM_HISTORY_US ? first
+									 : now - ALARM_HISTORY_US);
+	return 0;
+}
+
+/* The buffer's console id into h->origin; false when it cannot be read. */
+static bool buffer_console_id(struct hub *h)
+{
+	char *cause = NULL;
+	struct store_reader *r = store_reader_open(h->cfg->store.path, &cause);
+	bool ok = false;
+
+	free(cause);
+	if (r != NULL) {
+		util_strlcpy(h->origin, store_reader_console_id(r), sizeof(h->origin));
+		ok = h->origin[0] != '\0';
+		store_reader_close(r);
+	}
+	return ok;
+}
+
 static void alarms_start(struct hub *h)
 {
 	size_t i;
 
 	if (h->store != NULL) {
 		util_strlcpy(h->origin, store_console_id(h->store), sizeof(h->origin));
+	} else if (h->opts.attached && buffer_console_id(h)) {
+		/* the recorder's: its journal rows are this engine's own */
 	} else {
 		char host[64] = "phasor";
 
@@ -298,13 +374,18 @@ static void alarms_start(struct hub *h)
 	}
 	h->alarm_hist = util_calloc(HUB_ALARM_HISTORY, sizeof(*h->alarm_hist));
 	h->alarms = alarm_engine_new(h->cfg, h->origin, on_alarm_event, h);
-	/* States survive a restart: the newest journal row of each alarm. */
-	if (h->store != NULL) {
+	/* States survive a restart: the newest journal row of each alarm;
+	 * then the last 24 h of the journal for the raise counts, the
+	 * history and the EEMUA figures. */
+	if (h->store != NULL || h->opts.attached) {
 		char *cause = NULL;
 		struct store_reader *r = store_reader_open(h->cfg->store.path, &cause);
 
-		if (r == NULL || store_reader_alarm_latest(r, restore_row, h, &cause) < 0) {
-			log_warn("alarms: cannot restore states: %s", cause ? cause : "?");
+		if (r == NULL || store_reader_alarm_latest(r, restore_row, h, &cause) < 0 ||
+		    ((h->opts.history || h->opts.attached) &&
+		     alarm_history_load(h, r, &cause) < 0)) {
+			if (r != NULL || !h->opts.attached)
+				log_warn("alarms: cannot restore states: %s", cause ? cause : "?");
 		}
 		free(cause);
 		if (r != NULL)
@@ -444,7 +525,14 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	h->sink.status = on_status;
 	h->sink.event = on_event;
 	h->sink.alarm = on_alarm_msg;
-	for (i = 0; i < UTIL_ARRAY_LEN(all_sources); i++) {
+	{
+		char host[64] = "phasor";
+
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		snprintf(h->console, sizeof(h->console), "%s:%ld", host, (long)getpid());
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(all_sources) && !h->opts.attached; i++) {
 		char *why = NULL;
 		struct source *s = all_sources[i]->create(cfg, h->q, &why);
 
@@ -466,6 +554,8 @@ int hub_start(struct hub *h, char **cause)
 	size_t i;
 
 	*cause = NULL;
+	if (h->opts.attached)
+		h->opts.no_store = true; /* the recorder writes */
 	if (!h->opts.no_store) {
 		h->store = store_open(h->cfg->store.path, h->cfg->store.queue_max,
 				      h->cfg->store.batch_rows, h->cfg->store.commit_ms, cause);
@@ -487,6 +577,15 @@ int hub_start(struct hub *h, char **cause)
 	}
 	alarms_start(h);
 	intake_catch_up(h);
+	if ((h->opts.attached || (h->opts.history && h->store != NULL)) &&
+	    h->cfg->store.path != NULL) {
+		struct follow_opts fo = { .attached = h->opts.attached,
+					  .alarms_after = h->alarm_seq,
+					  .console = h->console };
+
+		h->follow = follow_new(h->cfg, h->q, &fo);
+		h->sources[h->nsources++] = h->follow;
+	}
 	for (i = 0; i < h->nsources; i++) {
 		if (h->sources[i]->ops->start(h->sources[i], cause) < 0)
 			return -1;
@@ -504,6 +603,36 @@ int hub_fd(const struct hub *h)
 bool hub_throttled(const struct hub *h)
 {
 	return h->throttled;
+}
+
+/* Attached: a journal row the recorder wrote. */
+static void mirror_row(struct hub *h, const struct source_msg *m)
+{
+	struct store_alarm_event row;
+	struct alarm_event ev;
+
+	if (h->alarms == NULL)
+		return;
+	follow_alarm_row(m, &row);
+	if (!alarm_journal_row(h->alarms, &row, true, &ev))
+		return;
+	hist_push(h, &ev);
+	if (ev.kind == AEV_RAISE && ev.priority <= PRIO_HIGH)
+		h->alarm_raises_hi++;
+	h->alarm_urgent++;
+}
+
+static void request_outcome(struct hub *h, const struct source_msg *m)
+{
+	bool refused = strcmp(m->u.event.what, "request-refused") == 0;
+
+	if (!refused && strcmp(m->u.event.what, "request-done") != 0)
+		return;
+	snprintf(h->outcome, sizeof(h->outcome), "%s%s", m->u.event.text,
+		 refused ? "" : ": done by the recorder");
+	h->outcome_refused = refused;
+	h->outcome_seq++;
+	h->alarm_urgent++;
 }
 
 static void handle(struct hub *h, struct source_msg *m)
@@ -526,8 +655,18 @@ static void handle(struct hub *h, struct source_msg *m)
 		on_status(h, m->meter, &m->u.status);
 		break;
 	case MSG_EVENT:
+		if (m->source != NULL && m->source == h->follow) {
+			request_outcome(h, m);
+			break;
+		}
 		put_event(h, m->meter, m->t_us, m->source != NULL ? m->source->ops->name : "phasor",
 			  m->u.event.what, m->u.event.text);
+		break;
+	case MSG_HISTORY:
+		live_history_add(h->live, source_msg_sample_array(m), m->u.samples.n);
+		break;
+	case MSG_ALARM_ROW:
+		mirror_row(h, m);
 		break;
 	}
 	free(m);
@@ -558,6 +697,87 @@ size_t hub_dispatch(struct hub *h)
 	return total;
 }
 
+/* ---- serving attached consoles ---- */
+
+static int apply_request(void *ctx, const struct store_request *q)
+{
+	struct hub *h = ctx;
+	char err[200] = "";
+	long inst;
+	int rc = -1;
+
+	h->req_last = q->id;
+	if (h->alarms == NULL) {
+		store_put_request_done(h->store, q->id, "this recorder runs no alarms");
+		return 0;
+	}
+	inst = alarm_find(h->alarms, q->alarm, q->meter);
+	if (inst < 0) {
+		snprintf(err, sizeof(err), "no alarm %s%s%s here", q->alarm, q->meter[0] ? " on " : "",
+			 q->meter);
+	} else {
+		/* the event it makes carries the request: done in its transaction */
+		h->req_current = q->id;
+		if (strcmp(q->action, "ack") == 0)
+			rc = alarm_ack(h->alarms, (size_t)inst, q->operator_name, q->note, util_now_us(),
+				       err, sizeof(err));
+		else if (strcmp(q->action, "shelve") == 0)
+			rc = alarm_shelve(h->alarms, (size_t)inst, q->operator_name, q->dur_ms, q->note,
+					  util_now_us(), err, sizeof(err));
+		else if (strcmp(q->action, "unshelve") == 0)
+			rc = alarm_unshelve(h->alarms, (size_t)inst, q->operator_name, util_now_us(),
+					    err, sizeof(err));
+		else if (strcmp(q->action, "note") == 0)
+			rc = alarm_note(h->alarms, (size_t)inst, q->operator_name, q->note,
+					util_now_us(), err, sizeof(err));
+		else
+			snprintf(err, sizeof(err), "unknown action %s", q->action);
+		if (rc == 0 && h->req_current != 0)
+			rc = -1, util_strlcpy(err, "the action made no event", sizeof(err));
+		h->req_current = 0;
+	}
+	if (rc < 0)
+		store_put_request_done(h->store, q->id, err);
+	log_info("alarm request %lld from %s by %s: %s of %s%s%s%s%s", (long long)q->id, q->console,
+		 q->operator_name, q->action, q->alarm, q->meter[0] ? " on " : "", q->meter,
+		 rc < 0 ? ": refused: " : "", rc < 0 ? err : "");
+	return 0;
+}
+
+/*
+ * Requests of attached consoles not applied yet, oldest first. Each is
+ * applied once: the event it makes marks it done in the same transaction,
+ * and req_last keeps those still on the writer's queue from coming back.
+ */
+static void requests_apply(struct hub *h, int64_t now_us)
+{
+	char *cause = NULL;
+
+	(void)now_us;
+	if (h->req_reader == NULL) {
+		h->req_reader = store_reader_open(h->cfg->store.path, &cause);
+		if (h->req_reader == NULL) {
+			free(cause);
+			return;
+		}
+	}
+	if (store_reader_requests(h->req_reader, h->req_last, true, apply_request, h, &cause) < 0) {
+		log_warn("alarm requests: %s", cause);
+		free(cause);
+	}
+}
+
+static void status_publish(struct hub *h, int64_t now_us)
+{
+	struct hub_status st;
+	char *json;
+
+	hub_status(h, &st);
+	json = status_encode(&st, (long)getpid());
+	store_put_status(h->store, "recorder", now_us, json);
+	free(json);
+}
+
 void hub_tick(struct hub *h, int64_t now_us)
 {
 	size_t i;
@@ -568,11 +788,25 @@ void hub_tick(struct hub *h, int64_t now_us)
 			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
 			h->current = NULL;
 		}
-	if (h->alarms != NULL && !h->stopped)
+	if (h->alarms != NULL && !h->stopped && !h->opts.attached)
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
+	else if (h->alarms != NULL && !h->stopped)
+		alarm_measure_only(h->alarms, h->live, h->cfg, now_us);
 	if (h->nunsent > 0 && !h->stopped)
 		unsent_flush(h);
 	links_refresh(h);
+	if (h->store != NULL && !h->stopped) {
+		int64_t mono = util_mono_us();
+
+		if (mono - h->req_at >= REQUESTS_EVERY_US) {
+			h->req_at = mono;
+			requests_apply(h, now_us);
+		}
+		if (h->opts.publish_status && mono - h->status_at >= STATUS_EVERY_US) {
+			h->status_at = mono;
+			status_publish(h, now_us);
+		}
+	}
 }
 
 void hub_stop(struct hub *h)
@@ -613,6 +847,8 @@ void hub_free(struct hub *h)
 		h->sources[i]->ops->destroy(h->sources[i]);
 	sync_free(h->sync);
 	intake_close(h->intake);
+	if (h->req_reader != NULL)
+		store_reader_close(h->req_reader);
 	if (h->store != NULL)
 		store_close(h->store);
 	queue_free(h->q, free_msg);
@@ -697,4 +933,96 @@ void hub_get_stats(struct hub *h, struct hub_stats *out)
 	out->queue_dropped = 0;
 	for (i = 0; i < h->nlinks; i++)
 		out->queue_dropped += h->links[i].dropped;
+}
+
+void hub_status(struct hub *h, struct hub_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->mode = h->opts.attached ? HUB_ATTACHED : HUB_EMBEDDED;
+	out->links = h->links;
+	out->nlinks = h->nlinks;
+	if (h->follow != NULL)
+		follow_status(h->follow, out);
+	if (h->opts.attached)
+		return;
+	out->history_loading = h->follow != NULL && out->history_loading;
+	if (h->store != NULL) {
+		out->has_store = true;
+		store_get_stats(h->store, &out->store);
+		out->store_replaced = store_open_notice(h->store)[0] != '\0';
+	}
+	if (h->sync != NULL) {
+		out->has_sync = true;
+		sync_get_stats(h->sync, &out->sync);
+	}
+	hub_get_stats(h, &out->hub);
+	out->throttled = h->throttled;
+}
+
+int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char *op,
+		     const char *note, int64_t dur_ms, int64_t now_us, bool *sent, char *err,
+		     size_t errsz)
+{
+	const struct alarm_inst *in;
+	struct store_request q;
+
+	*sent = false;
+	if (h->alarms == NULL || inst >= alarm_count(h->alarms)) {
+		snprintf(err, errsz, "no such alarm");
+		return -1;
+	}
+	if (!h->opts.attached) {
+		if (strcmp(action, "ack") == 0)
+			return alarm_ack(h->alarms, inst, op, note, now_us, err, errsz);
+		if (strcmp(action, "shelve") == 0)
+			return alarm_shelve(h->alarms, inst, op, dur_ms, note, now_us, err, errsz);
+		if (strcmp(action, "unshelve") == 0)
+			return alarm_unshelve(h->alarms, inst, op, now_us, err, errsz);
+		if (strcmp(action, "note") == 0)
+			return alarm_note(h->alarms, inst, op, note, now_us, err, errsz);
+		snprintf(err, errsz, "unknown action %s", action);
+		return -1;
+	}
+	/* What can be told here is refused here; the recorder decides the rest. */
+	in = alarm_get(h->alarms, inst);
+	if (strcmp(action, "ack") == 0) {
+		if (in->state != ALARM_UNACK && in->state != ALARM_RTN_UNACK) {
+			snprintf(err, errsz, "nothing to acknowledge: %s is %s", in->def->name,
+				 alarm_state_name(in->state));
+			return -1;
+		}
+		if (in->def->ack_note && (note == NULL || note[0] == '\0')) {
+			snprintf(err, errsz, "%s needs a note to be acknowledged", in->def->name);
+			return -1;
+		}
+	} else if (strcmp(action, "unshelve") == 0 && in->state != ALARM_SHELVED) {
+		snprintf(err, errsz, "%s is not shelved", in->def->name);
+		return -1;
+	}
+	if (h->follow == NULL) {
+		snprintf(err, errsz, "not following a recorder");
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	q.t_us = now_us;
+	q.console = h->console;
+	q.operator_name = op;
+	q.action = action;
+	q.alarm = in->def->name;
+	q.meter = in->meter_name;
+	q.note = note != NULL ? note : "";
+	q.dur_ms = dur_ms;
+	follow_request(h->follow, &q);
+	*sent = true;
+	return 0;
+}
+
+bool hub_request_outcome(struct hub *h, uint64_t *seq, char *text, size_t size, bool *refused)
+{
+	if (h->outcome_seq == *seq)
+		return false;
+	*seq = h->outcome_seq;
+	util_strlcpy(text, h->outcome, size);
+	*refused = h->outcome_refused;
+	return true;
 }

@@ -303,6 +303,23 @@ void live_apply(struct live *l, const struct sample *s, size_t n)
 		apply_one(l, &s[i], now_us);
 }
 
+void live_history_add(struct live *l, const struct sample *s, size_t n)
+{
+	int64_t now_us = util_now_us();
+	size_t i;
+
+	if (l == NULL || s == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct sample *x = &s[i];
+
+		if (x->meter >= l->n || x->qty >= QTY__COUNT || x->quality != QUALITY_GOOD ||
+		    !isfinite(x->value) || x->t_us <= 0 || x->t_us > now_us + FUTURE_US)
+			continue;
+		feed_history(&l->meters[x->meter], &l->priv[x->meter], x->qty, x->t_us, x->value);
+	}
+}
+
 bool live_counter_reset(double before, double after)
 {
 	return before - after > LIVE_RESET_TOLERANCE * fabs(before);

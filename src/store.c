@@ -202,6 +202,28 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"INSERT INTO comm_changes(t_us, session_id, meter_id, status, error)\n"
 	"  SELECT t_us, session_id, meter_id, status, error FROM rows\n"
 	"  ORDER BY t_us, k, seq, meter_id;\n",
+	/* 4 -> 5: one recorder, many consoles (docs/architecture.md). The
+	 * operator actions attached consoles ask of the recorder, which
+	 * applies each once and marks it done in the transaction that
+	 * journals its event; and what the recorder says of itself. */
+	"CREATE TABLE alarm_requests(\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  console TEXT NOT NULL,     -- who asked: host:pid of the attached console\n"
+	"  operator TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,      -- ack shelve unshelve note\n"
+	"  alarm TEXT NOT NULL,\n"
+	"  meter TEXT NOT NULL DEFAULT '',\n"
+	"  note TEXT,\n"
+	"  dur_ms INTEGER,            -- shelve: 0 one-shot\n"
+	"  done_us INTEGER,           -- NULL: not applied yet\n"
+	"  result TEXT,               -- '' applied, else why it was refused\n"
+	"  event_id TEXT);            -- the journal row it made\n"
+	"CREATE INDEX alarm_requests_pending ON alarm_requests(id) WHERE done_us IS NULL;\n"
+	"CREATE TABLE recorder_status(\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  value TEXT NOT NULL) WITHOUT ROWID;\n",
 };
 
 /* The numbers of enum comm_status are the file's: they never change. */
@@ -321,6 +343,7 @@ struct store {
 	sqlite3_stmt *ins_samples; /* MULTI_ROWS rows per statement */
 	sqlite3_stmt *ins_alarm;
 	sqlite3_stmt *ins_comm;
+	sqlite3_stmt *upd_request, *put_status;
 	char console_id[96];
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
@@ -368,6 +391,12 @@ struct store {
 	int64_t mark_free_at;     /* util_mono_us() when mark_free was set */
 	uint64_t mark_saved;      /* the mark in the file (writer, under lock) */
 	_Atomic uint64_t intake_committed; /* = mark_saved, for any thread */
+	/* store_put_status: the newest only, written with the next transaction */
+	char *status_key, *status_text;
+	int64_t status_t_us;
+	int64_t status_at;        /* util_mono_us() when it came */
+	bool status_pending;
+	uint64_t status_in, status_out; /* given / committed, ever (store_flush) */
 };
 
 const char *store_state_name(enum store_state s)
@@ -1164,7 +1193,12 @@ static int prepare(struct store *st, char **cause)
 		  " ?15, ?16)" },
 		{ offsetof(struct store, ins_comm),
 		  "INSERT INTO comm_changes(t_us, session_id, meter_id, status, error)"
-		  " VALUES(?1, ?2, ?3, ?4, ?5)" },
+		  " VALUES(?1, ?2, ?3, ?4, ?5)" },		{ offsetof(struct store, upd_request),
+		  "UPDATE alarm_requests SET done_us = ?2, result = ?3, event_id = ?4"
+		  " WHERE id = ?1 AND done_us IS NULL" },
+		{ offsetof(struct store, put_status),
+		  "INSERT INTO recorder_status(key, t_us, value) VALUES(?1, ?2, ?3)"
+		  " ON CONFLICT(key) DO UPDATE SET t_us = excluded.t_us, value = excluded.value" },
 	};
 	size_t i;
 
@@ -1226,6 +1260,10 @@ static void destroy(struct store *st)
 	sqlite3_finalize(st->set_seq);
 	sqlite3_finalize(st->ins_alarm);
 	sqlite3_finalize(st->ins_comm);
+	sqlite3_finalize(st->upd_request);
+	sqlite3_finalize(st->put_status);
+	free(st->status_key);
+	free(st->status_text);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
 		log_error("store: closing %s: %s", st->path, sqlite3_errmsg(st->db));
 		sqlite3_close_v2(st->db);
@@ -1923,6 +1961,36 @@ void store_put_comm_change(struct store *st, int64_t t_us, int meter, int status
 			 nlost);
 }
 
+void store_put_request_done(struct store *st, int64_t request, const char *why)
+{
+	struct store_alarm_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.request = request;
+	e.t_us = util_now_us();
+	e.note = why != NULL && why[0] != '\0' ? why : "refused";
+	e.value = e.limit = NAN;
+	store_put_alarm_event(st, &e);
+}
+
+void store_put_status(struct store *st, const char *key, int64_t t_us, const char *text)
+{
+	char *k = util_strdup(key), *v = util_strdup(text);
+
+	pthread_mutex_lock(&st->lock);
+	free(st->status_key);
+	free(st->status_text);
+	st->status_key = k;
+	st->status_text = v;
+	st->status_t_us = t_us;
+	st->status_in++;
+	if (!st->status_pending)
+		st->status_at = util_mono_us();
+	st->status_pending = true;
+	pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->lock);
+}
+
 void store_get_stats(struct store *st, struct store_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -2087,8 +2155,50 @@ static int insert_comm(struct store *st, int64_t t_us, int meter, int status, co
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/*
+ * The request an event answers is done in the transaction that journals
+ * the event (applied exactly once, even across a crash); a refused one
+ * (no event) carries its reason in note.
+ */
+static int mark_request(struct store *st, const struct store_alarm_event *e)
+{
+	sqlite3_stmt *s = st->upd_request;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, e->request);
+	sqlite3_bind_int64(s, 2, e->event != NULL ? e->t_us : util_now_us());
+	sqlite3_bind_text(s, 3, e->event != NULL ? "" : e->note != NULL ? e->note : "refused",
+			  -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, e->event != NULL ? e->id : NULL);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* What store_put_status handed over, taken by write_batch. */
+struct wstatus {
+	char *key, *text;
+	int64_t t_us;
+};
+
+static int write_status(struct store *st, const struct wstatus *w)
+{
+	sqlite3_stmt *s = st->put_status;
+	int rc;
+
+	sqlite3_bind_text(s, 1, w->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, w->t_us);
+	sqlite3_bind_text(s, 3, w->text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
-		       size_t nw, uint64_t mark, char *err, size_t errsz)
+		       size_t nw, uint64_t mark, const struct wstatus *status, char *err,
+		       size_t errsz)
 {
 	sqlite3_stmt *ins = st->ins_sample;
 	int64_t seq = 0, eseq = 0;
@@ -2107,8 +2217,16 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 
 		rc = insert_event(st, ++eseq, e->t_us, e->meter, e->source, e->what, e->text);
 	}
-	for (i = 0; rc == SQLITE_OK && i < na; i++)
-		rc = insert_alarm(st, &((const struct qalarm *)(void *)st->wal[i])->e);
+	for (i = 0; rc == SQLITE_OK && i < na; i++) {
+		const struct store_alarm_event *ae = &((const struct qalarm *)(void *)st->wal[i])->e;
+
+		if (ae->event != NULL)
+			rc = insert_alarm(st, ae);
+		if (rc == SQLITE_OK && ae->request > 0)
+			rc = mark_request(st, ae);
+	}
+	if (rc == SQLITE_OK && status != NULL)
+		rc = write_status(st, status);
 	for (i = 0; rc == SQLITE_OK && i < st->nwcm; i++) {
 		const struct qcomm *c = (const struct qcomm *)(void *)st->wcm[i];
 
@@ -2229,6 +2347,8 @@ static int write_batch(struct store *st)
 	long max_pages = st->max_pages_pending;
 	char cause[sizeof(st->error)], err[sizeof(st->error)] = "", t1[32], t2[32];
 	uint64_t mark = st->mark_free;
+	struct wstatus ws = { NULL, NULL, 0 };
+	uint64_t status_n = 0;
 	struct chunk *c;
 	int rc;
 
@@ -2247,6 +2367,14 @@ static int write_batch(struct store *st)
 	ne = fifo_peek(&st->events, st->wev, EVENTS_PER_BATCH);
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	st->nwcm = fifo_peek(&st->comms, st->wcm, COMMS_PER_BATCH);
+	if (st->status_pending) {
+		ws.key = st->status_key;
+		ws.text = st->status_text;
+		ws.t_us = st->status_t_us;
+		status_n = st->status_in;
+		st->status_key = st->status_text = NULL;
+		st->status_pending = false;
+	}
 	util_strlcpy(cause, st->error, sizeof(cause));
 	st->max_pages_pending = -1;
 	/* This transaction records those drops: samples dropped while it runs
@@ -2278,12 +2406,25 @@ static int write_batch(struct store *st)
 					   format_time(drop_hi, t2, sizeof(t2)));
 		nw++;
 	}
-	rc = transaction(st, n, ne, na, wev, nw, mark, err, sizeof(err));
+	rc = transaction(st, n, ne, na, wev, nw, mark, ws.key != NULL ? &ws : NULL, err,
+			 sizeof(err));
 	while (nw > 0)
 		free(wev[--nw].text);
 
 	pthread_mutex_lock(&st->lock);
+	if (rc != SQLITE_OK && ws.key != NULL && !st->status_pending) {
+		/* not written: the next transaction tries again, unless newer came */
+		st->status_key = ws.key;
+		st->status_text = ws.text;
+		st->status_t_us = ws.t_us;
+		st->status_pending = true;
+	} else {
+		free(ws.key);
+		free(ws.text);
+	}
 	if (rc == SQLITE_OK) {
+		if (status_n > st->status_out)
+			st->status_out = status_n;
 		if (mark > 0) {
 			st->mark_saved = mark;
 			atomic_store(&st->intake_committed, mark);
@@ -2343,6 +2484,8 @@ static int64_t oldest_arrival(const struct store *st)
 		t = fifo_oldest(&st->comms);
 	if (st->mark_free > st->mark_saved && st->mark_free_at < t)
 		t = st->mark_free_at;
+	if (st->status_pending && st->status_at < t)
+		t = st->status_at;
 	return t == INT64_MAX ? 0 : t;
 }
 
@@ -2378,7 +2521,7 @@ static void writer_run(struct store *st)
 		int64_t now = util_mono_us();
 		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
 			       st->comms.n > 0 || st->drop_pending > 0 ||
-			       st->mark_free > st->mark_saved;
+			       st->mark_free > st->mark_saved || st->status_pending;
 
 		if (st->stopping && deadline == 0)
 			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;
@@ -2463,10 +2606,11 @@ int store_start(struct store *st, char **cause)
 int store_flush(struct store *st, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? util_mono_us() + (int64_t)timeout_ms * 1000 : 0;
-	uint64_t want, want_ev, want_al, want_cm;
+	uint64_t want, want_ev, want_al, want_cm, want_st;
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
+	want_st = st->status_in;
 	want = st->in_samples;
 	want_ev = st->events.in;
 	want_al = st->alarms.in;
@@ -2474,7 +2618,7 @@ int store_flush(struct store *st, int timeout_ms)
 	st->flushers++;
 	pthread_cond_signal(&st->wake);
 	while ((st->out_samples < want || st->events.out < want_ev || st->alarms.out < want_al ||
-		st->comms.out < want_cm) &&
+		st->comms.out < want_cm || st->status_out < want_st) &&
 	       st->running) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&st->done, &st->lock);
@@ -2490,7 +2634,7 @@ int store_flush(struct store *st, int timeout_ms)
 	}
 	st->flushers--;
 	rc = st->out_samples >= want && st->events.out >= want_ev && st->alarms.out >= want_al &&
-		     st->comms.out >= want_cm
+		     st->comms.out >= want_cm && st->status_out >= want_st
 		     ? 0
 		     : -1;
 	pthread_mutex_unlock(&st->lock);
@@ -2720,6 +2864,59 @@ static const char *col_text(sqlite3_stmt *s, int i, const char *dflt)
 	return t != NULL ? t : dflt;
 }
 
+static double col_double(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* Rows of (seq, t_us, meter, quantity, unit, value, quality, session) to fn. */
+static int sample_rows(struct store_reader *r, sqlite3_stmt *s, store_row_fn fn, void *ctx,
+		       char **cause)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter = col_text(s, 2, "");
+		row.quantity = col_text(s, 3, "");
+		row.unit = col_text(s, 4, "");
+		row.value = col_double(s, 5);
+		row.quality = sqlite3_column_int(s, 6);
+		row.session = sqlite3_column_int64(s, 7);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return rows_end(r, s, rc, cause);
+}
+
+/* Rows of (seq, t_us, session, meter, status, error) to fn. */
+static int comm_rows(struct store_reader *r, sqlite3_stmt *s, store_comm_fn fn, void *ctx,
+		     char **cause)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_comm_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.session = sqlite3_column_int64(s, 2);
+		row.meter = col_text(s, 3, "");
+		row.status = sqlite3_column_int(s, 4);
+		row.error = col_text(s, 5, "");
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return rows_end(r, s, rc, cause);
+}
+
 int store_reader_samples(struct store_reader *r, const struct store_filter *f, store_row_fn fn,
 			 void *ctx, char **cause)
 {
@@ -2738,24 +2935,7 @@ int store_reader_samples(struct store_reader *r, const struct store_filter *f, s
 	rc = prepare_filtered(r, sql, f, &s, cause);
 	if (rc <= 0)
 		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_row row;
-
-		row.seq = sqlite3_column_int64(s, 0);
-		row.t_us = sqlite3_column_int64(s, 1);
-		row.meter = col_text(s, 2, "");
-		row.quantity = col_text(s, 3, "");
-		row.unit = col_text(s, 4, "");
-		row.value = sqlite3_column_type(s, 5) == SQLITE_NULL ? NAN
-								     : sqlite3_column_double(s, 5);
-		row.quality = sqlite3_column_int(s, 6);
-		row.session = sqlite3_column_int64(s, 7);
-		if (fn(ctx, &row) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	return rows_end(r, s, rc, cause);
+	return sample_rows(r, s, fn, ctx, cause);
 }
 
 int store_reader_events(struct store_reader *r, const struct store_filter *f, store_event_fn fn,
@@ -2806,21 +2986,7 @@ int store_reader_comm_changes(struct store_reader *r, const struct store_filter 
 	rc = prepare_filtered(r, sql, f, &s, cause);
 	if (rc <= 0)
 		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_comm_row row;
-
-		row.seq = sqlite3_column_int64(s, 0);
-		row.t_us = sqlite3_column_int64(s, 1);
-		row.session = sqlite3_column_int64(s, 2);
-		row.meter = col_text(s, 3, "");
-		row.status = sqlite3_column_int(s, 4);
-		row.error = col_text(s, 5, "");
-		if (fn(ctx, &row) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	return rows_end(r, s, rc, cause);
+	return comm_rows(r, s, fn, ctx, cause);
 }
 
 int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us,
@@ -3088,11 +3254,6 @@ void store_names_free(char **list)
 
 /* ---- the alarm journal ---- */
 
-static double col_double(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
 #define ALARM_COLUMNS                                                                         \
 	"seq, t_us, id, origin, alarm, meter, quantity, priority, event, state, value,"      \
 	" limit_value, operator, note, raised_us, until_us"
@@ -3121,6 +3282,7 @@ static int alarm_rows(struct store_reader *r, sqlite3_stmt *s, store_alarm_fn fn
 		e.note = col_text(s, 13, "");
 		e.raised_us = sqlite3_column_int64(s, 14);
 		e.until_us = sqlite3_column_int64(s, 15);
+		e.request = 0;
 		if (fn(ctx, &e) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -3163,6 +3325,247 @@ int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *c
 		return -1;
 	}
 	return alarm_rows(r, s, fn, ctx, cause);
+}
+
+/* ---- following a buffer another process writes ---- */
+
+/* One statement, one 64-bit integer column, or dflt when no row or NULL. */
+static int reader_int(struct store_reader *r, const char *sql, int64_t bind, int64_t dflt,
+		      int64_t *out, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = dflt;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, bind);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(s, 0);
+	return rows_end(r, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, cause);
+}
+
+/* sql prepared with ?1 bound to after; NULL with *cause. */
+static sqlite3_stmt *prepare_after(struct store_reader *r, const char *sql, int64_t after,
+				   char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, after);
+	return s;
+}
+
+int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char **cause)
+{
+	memset(out, 0, sizeof(*out));
+	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &out->samples, cause) < 0)
+		return -1;
+	if (r->version >= 2 &&
+	    reader_int(r, "SELECT max(seq) FROM alarm_events", 0, 0, &out->alarms, cause) < 0)
+		return -1;
+	if (r->version >= 4 &&
+	    reader_int(r, "SELECT max(seq) FROM comm_changes", 0, 0, &out->comm, cause) < 0)
+		return -1;
+	if (r->version >= 5 &&
+	    reader_int(r, "SELECT max(id) FROM alarm_requests", 0, 0, &out->requests, cause) < 0)
+		return -1;
+	return 0;
+}
+
+int store_reader_first_session(struct store_reader *r, int64_t *t_us, char **cause)
+{
+	return reader_int(r, "SELECT min(start_us) FROM sessions", 0, 0, t_us, cause);
+}
+
+int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, char **cause)
+{
+	int64_t last;
+
+	/* The t_us index holds the rowid: min(seq) over it reads no row. */
+	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &last, cause) < 0)
+		return -1;
+	if (reader_int(r, "SELECT min(seq) FROM samples WHERE t_us >= ?1", t_us, last + 1, seq,
+		       cause) < 0)
+		return -1;
+	*seq -= 1;
+	return 0;
+}
+
+int store_reader_samples_after(struct store_reader *r, int64_t after, int64_t max,
+			       store_row_fn fn, void *ctx, char **cause)
+{
+	static const char sql[] =
+	    "SELECT s.seq, s.t_us, m.name, q.name, q.unit, s.value, s.quality, s.session_id"
+	    " FROM samples s"
+	    " LEFT JOIN meters m ON m.id = s.meter_id"
+	    " LEFT JOIN quantities q ON q.id = s.qty_id"
+	    " WHERE s.seq > ?1 ORDER BY s.seq LIMIT ?2";
+	sqlite3_stmt *s = prepare_after(r, sql, after, cause);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 2, max);
+	return sample_rows(r, s, fn, ctx, cause);
+}
+
+int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
+			    char **cause)
+{
+	static const char sql[] =
+	    "SELECT c.seq, c.t_us, c.session_id, m.name, c.status, c.error"
+	    " FROM comm_changes c LEFT JOIN meters m ON m.id = c.meter_id"
+	    " WHERE c.seq > ?1 ORDER BY c.seq";
+	sqlite3_stmt *s;
+
+	if (r->version < 4)
+		return 0;
+	s = prepare_after(r, sql, after, cause);
+	return s != NULL ? comm_rows(r, s, fn, ctx, cause) : -1;
+}
+
+int store_reader_alarm_after(struct store_reader *r, int64_t after, store_alarm_fn fn, void *ctx,
+			     char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (r->version < 2)
+		return 0;
+	s = prepare_after(r, "SELECT " ALARM_COLUMNS " FROM alarm_events WHERE seq > ?1 ORDER BY seq",
+			  after, cause);
+	return s != NULL ? alarm_rows(r, s, fn, ctx, cause) : -1;
+}
+
+int store_reader_status(struct store_reader *r, const char *key, int64_t *t_us, char **text,
+			char **cause)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	*t_us = 0;
+	*text = NULL;
+	if (r->version < 5)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT t_us, value FROM recorder_status WHERE key = ?1", -1,
+			       &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*t_us = sqlite3_column_int64(s, 0);
+		*text = util_strdup(col_text(s, 1, ""));
+		found = 1;
+		rc = SQLITE_DONE;
+	}
+	if (rows_end(r, s, rc, cause) < 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return found;
+}
+
+#define REQUEST_COLUMNS                                                                       \
+	"id, t_us, console, operator, action, alarm, meter, note, dur_ms, done_us, result,"   \
+	" event_id"
+
+int store_reader_requests(struct store_reader *r, int64_t after, bool pending_only,
+			  store_request_fn fn, void *ctx, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (r->version < 5)
+		return 0;
+	s = prepare_after(r,
+			  pending_only ? "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
+					 " WHERE id > ?1 AND done_us IS NULL ORDER BY id"
+				       : "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
+					 " WHERE id > ?1 ORDER BY id",
+			  after, cause);
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_request q;
+
+		q.id = sqlite3_column_int64(s, 0);
+		q.t_us = sqlite3_column_int64(s, 1);
+		q.console = col_text(s, 2, "");
+		q.operator_name = col_text(s, 3, "");
+		q.action = col_text(s, 4, "");
+		q.alarm = col_text(s, 5, "");
+		q.meter = col_text(s, 6, "");
+		q.note = col_text(s, 7, "");
+		q.dur_ms = sqlite3_column_int64(s, 8);
+		q.done_us = sqlite3_column_int64(s, 9);
+		q.result = sqlite3_column_type(s, 10) == SQLITE_NULL ? NULL : col_text(s, 10, "");
+		q.event_id = col_text(s, 11, "");
+		if (fn(ctx, &q) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return rows_end(r, s, rc, cause);
+}
+
+int store_request_add(const char *path, const struct store_request *q, int64_t *id,
+		      char **cause)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t version = 0;
+	int rc;
+
+	*id = 0;
+	pthread_once(&sqlite_once, sqlite_setup);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "cannot open %s for writing: %s", path,
+			  db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	/* The recorder's writer holds the file for one commit at a time. */
+	sqlite3_busy_timeout(db, 5000);
+	if (query_int(db, "PRAGMA user_version", &version) != SQLITE_OK || version < 5) {
+		set_cause(cause, "%s: the recorder's buffer is at schema %lld, before requests"
+			  " (schema 5): restart the recorder with this version", path,
+			  (long long)version);
+		rc = SQLITE_ERROR;
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(db,
+				"INSERT INTO alarm_requests(t_us, console, operator, action, alarm,"
+				" meter, note, dur_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, q->t_us);
+		bind_text_or_null(s, 2, q->console);
+		bind_text_or_null(s, 3, q->operator_name != NULL ? q->operator_name : "");
+		bind_text_or_null(s, 4, q->action);
+		bind_text_or_null(s, 5, q->alarm);
+		sqlite3_bind_text(s, 6, q->meter != NULL ? q->meter : "", -1, SQLITE_STATIC);
+		bind_text_or_null(s, 7, q->note);
+		sqlite3_bind_int64(s, 8, q->dur_ms);
+		rc = sqlite3_step(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	if (rc != SQLITE_OK)
+		set_cause(cause, "%s: %s", path, sqlite3_errmsg(db));
+	else
+		*id = sqlite3_last_insert_rowid(db);
+out:
+	sqlite3_finalize(s);
+	sqlite3_close_v2(db);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 const char *store_reader_console_id(struct store_reader *r)

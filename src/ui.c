@@ -40,10 +40,14 @@
 #include "phasor/sync.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
+#include "phasor/reclock.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
 #define TICK_MS 250
+#define UI_LOCK_WAIT_MS 150
+/* An attached console's recorder writes its status every second. */
+#define UI_RECORDER_SILENT_US 3000000
 #define THROTTLE_MS 10
 #define KEY_CTRL_L 12
 #define KEY_ESCAPE 27
@@ -380,11 +384,41 @@ static const char *status_keys(const struct ui *ui)
 	return ui->read_only ? "read-only ?:help q:quit " : "?:help q:quit ";
 }
 
+/*
+ * An attached console's first word: whether the recorder it follows is
+ * there (its lock held) and speaking (a status row in the last few
+ * seconds). Returns false when there is nothing of it to show beyond.
+ */
+static bool draw_recorder(struct ui *ui, const struct hub_status *hs, int *x)
+{
+	WINDOW *w = frame.status;
+	char buf[96], a[16];
+
+	if (hs->mode != HUB_ATTACHED)
+		return true;
+	if (!hs->recorder_up) {
+		fmt_age(ui->now_us - hs->recorder_since_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " RECORDER GONE %s ", hs->recorder_since_us > 0 ? a : "");
+		*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_CRITICAL, buf);
+		return false;
+	}
+	if (hs->heartbeat_us == 0 || ui->now_us - hs->heartbeat_us > UI_RECORDER_SILENT_US) {
+		fmt_age(ui->now_us - hs->heartbeat_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " recorder silent %s ", hs->heartbeat_us > 0 ? a : "");
+		*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_ALARM, buf);
+		return false;
+	}
+	*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_STATUS,
+			hs->history_loading ? " attached (loading) " : " attached ");
+	return true;
+}
+
 static void draw_status(struct ui *ui)
 {
 	WINDOW *w = frame.status;
+	struct hub_status hs;
 	const struct source_link *links;
-	size_t n = hub_links(ui->hub, &links), i, up = 0;
+	size_t n, i, up = 0;
 	struct store_stats ss;
 	char clock[16], buf[160];
 	time_t now = (time_t)(ui->now_us / 1000000);
@@ -392,24 +426,30 @@ static void draw_status(struct ui *ui)
 	int x = 0;
 	enum theme_role r;
 
+	hub_status(ui->hub, &hs);
+	links = hs.links;
+	n = hs.nlinks;
 	wbkgdset(w, ' ' | draw_attr(ROLE_STATUS));
 	werase(w);
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), " %H:%M:%S ", &tm);
 	x += draw_text(w, 0, x, 10, ROLE_STATUS, clock);
+	if (!draw_recorder(ui, &hs, &x))
+		hs.has_store = hs.has_sync = false, n = 0;
 
 	for (i = 0; i < n; i++)
 		if (links[i].state == LINK_UP)
 			up++;
 	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;
 	snprintf(buf, sizeof(buf), " %s %zu/%zu up ", n == 1 ? "link" : "links", up, n);
-	x += draw_text(w, 0, x, ui->cols - x, r, buf);
+	if (hs.mode != HUB_ATTACHED || hs.recorder_up)
+		x += draw_text(w, 0, x, ui->cols - x, r, buf);
 
-	if (hub_store(ui->hub) != NULL) {
+	if (hs.has_store) {
 		/* A damaged buffer was moved aside at start: said until exit. */
-		bool replaced = store_open_notice(hub_store(ui->hub))[0] != '\0';
+		bool replaced = hs.store_replaced;
 
-		store_get_stats(hub_store(ui->hub), &ss);
+		ss = hs.store;
 		if (ss.state == STORE_OK && ss.dropped == 0)
 			snprintf(buf, sizeof(buf), " buffer ok%s%s ",
 				 ss.queued > 10000 ? " (catching up)" : "",
@@ -424,13 +464,12 @@ static void draw_status(struct ui *ui)
 							    : ROLE_STATUS,
 			       buf);
 	}
-	if (hub_sync(ui->hub) != NULL) {
+	if (hs.has_sync) {
 		/* " db ok 0 " / " db down 12k 5m " / " db ok 0, 2 quarantined ":
 		 * connection, backlog, oldest, quarantined rows. */
-		struct sync_stats ys;
+		struct sync_stats ys = hs.sync;
 		char cnt[16], a[16] = "";
 
-		sync_get_stats(hub_sync(ui->hub), &ys);
 		if (ys.backlog < 10000)
 			snprintf(cnt, sizeof(cnt), "%lld",
 				 (long long)(ys.backlog > 0 ? ys.backlog : 0));
@@ -770,7 +809,9 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	struct loop *lp = NULL;
 	struct ui_loop u = { .ui = &ui, .redraw_now = true };
 	char *cause = NULL;
-	int rc = EXIT_FAILURE, refresh_timer;
+	int rc = EXIT_FAILURE, refresh_timer, lock_fd = -1;
+	uint64_t outcome_seen = 0;
+	bool attached = false;
 	long frames = 0;
 	uint64_t urgent_seen = 0;
 
@@ -824,7 +865,32 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		goto out;
 	}
 
-	hub = hub_new(cfg, &(struct hub_opts){ .mode = "console" }, &cause);
+	/* A recorder holds the buffer: attach to it. Else this console
+	 * acquires, and holds the lock so that consoles opened next attach
+	 * to it and a recorder started next says so instead of polling
+	 * twice. A console probing the lock holds it for a moment: a free
+	 * lock is taken after UI_LOCK_WAIT_MS at most. */
+	if (cfg->store.path != NULL) {
+		char who[160] = "";
+		int got = reclock_take(cfg->store.path, "console", UI_LOCK_WAIT_MS, &lock_fd, who,
+				       sizeof(who), &cause);
+
+		if (got < 0) {
+			/* the buffer's own open says best what is wrong */
+			log_warn("%s", cause);
+			free(cause);
+			cause = NULL;
+		}
+		attached = got == 0;
+		if (attached)
+			log_info("console: attached to %s on %s", who, cfg->store.path);
+	}
+	hub = hub_new(cfg,
+		      &(struct hub_opts){ .mode = "console",
+					  .attached = attached,
+					  .history = !attached,
+					  .publish_status = !attached },
+		      &cause);
 	if (hub == NULL || hub_start(hub, &cause) < 0) {
 		fprintf(stderr, "phasor: cannot start: %s\n", cause != NULL ? cause : "?");
 		goto out;
@@ -887,6 +953,10 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 			urgent_seen = hub_alarm_urgent(hub);
 			u.redraw_now = true;
 		}
+		/* What the recorder made of this console's last request. */
+		if (hub_request_outcome(hub, &outcome_seen, ui.alarms.message,
+					sizeof(ui.alarms.message), &ui.alarms.message_error))
+			ui.alarms.message_us = util_now_us();
 		if (!loop_stopped(lp) && (u.redraw_now || u.refresh_due)) {
 			redraw(&ui);
 			u.redraw_now = false;
@@ -923,6 +993,7 @@ out:
 		hub_stop(hub);
 	kpi_free(kpi);
 	hub_free(hub);
+	reclock_release(lock_fd);
 	loop_free(lp);
 	theme_free(theme);
 	diag_clear(&d);

@@ -432,7 +432,7 @@ static void draw_details(struct ui *ui, int y0, int h)
 	n = ui->hub != NULL ? hub_alarm_history(ui->hub, ui->alarms.sel, hist, UTIL_ARRAY_LEN(hist))
 			    : 0;
 	if (n == 0 && y < y0 + h)
-		draw_text(w, y++, 3, cols - 4, ROLE_MUTED, "no event since this console started");
+		draw_text(w, y++, 3, cols - 4, ROLE_MUTED, "no event in the last 24 h");
 	for (i = 0, k = y; i < n && k < y0 + h; i++, k++) {
 		const struct alarm_event *ev = hist[i];
 
@@ -511,7 +511,7 @@ static void draw_perf(struct ui *ui)
 	for (p = 0; p < PRIO__COUNT; p++)
 		total += pf.by_priority[p];
 	draw_text(w, y++, 0, cols, ROLE_ACCENT,
-		  "Alarm performance (EEMUA 191), since this console started   p: back to the list");
+		  "Alarm performance (EEMUA 191), last 24 h   p: back to the list");
 	x = draw_text(w, y, 0, cols, ROLE_NORMAL, "Raises in the last 10 min: ");
 	x += draw_textf(w, y, x, cols - x, pf.flood_now ? ROLE_CRITICAL : ROLE_NORMAL, "%u%s",
 			pf.last10, pf.flood_now ? " FLOOD" : "");
@@ -546,7 +546,7 @@ static void draw_perf(struct ui *ui)
 	if (y < rows)
 		draw_text(w, y++, 0, cols, ROLE_HEADER, "Most frequent    RAISES  METER           ALARM");
 	if (pf.ntop == 0 && y < rows)
-		draw_text(w, y++, 2, cols - 2, ROLE_OK, "no alarm has raised since this console started");
+		draw_text(w, y++, 2, cols - 2, ROLE_OK, "no alarm has raised in the last 24 h");
 	for (k = 0; k < pf.ntop && y < rows; k++) {
 		const struct alarm_inst *a = alarm_get(e, pf.top[k]);
 
@@ -618,26 +618,60 @@ static const struct alarm_inst *selected(struct ui *ui)
 	return alarm_get(e, (size_t)ui->alarms.sel);
 }
 
-static void report(struct ui *ui, int rc, const char *err, const char *what,
+/*
+ * An operator action on instance i: through the hub (which sends it to the
+ * recorder when this console is attached: *sent), or on the engine itself
+ * when the console has no hub (the unit tests).
+ */
+static int act(struct ui *ui, size_t i, const char *action, const char *note, int64_t dur_ms,
+	       bool *sent, char *err, size_t errsz)
+{
+	struct alarm_engine *e = view_alarm_engine(ui);
+	int64_t now = util_now_us();
+
+	*sent = false;
+	if (ui->hub != NULL)
+		return hub_alarm_action(ui->hub, i, action, ui->operator_name, note, dur_ms, now,
+					sent, err, errsz);
+	if (strcmp(action, "ack") == 0)
+		return alarm_ack(e, i, ui->operator_name, note, now, err, errsz);
+	if (strcmp(action, "shelve") == 0)
+		return alarm_shelve(e, i, ui->operator_name, dur_ms, note, now, err, errsz);
+	if (strcmp(action, "unshelve") == 0)
+		return alarm_unshelve(e, i, ui->operator_name, now, err, errsz);
+	return alarm_note(e, i, ui->operator_name, note, now, err, errsz);
+}
+
+static void report(struct ui *ui, int rc, bool sent, const char *err, const char *what,
 		   const struct alarm_inst *a)
 {
-	if (rc == 0)
+	if (rc == 0 && sent)
+		set_message(ui, false, "%s: %s on %s: sent to the recorder", what, a->def->name,
+			    a->meter_name);
+	else if (rc == 0)
 		set_message(ui, false, "%s: %s on %s", what, a->def->name, a->meter_name);
 	else
 		set_message(ui, true, "%s on %s: %s", a->def->name, a->meter_name, err);
 }
 
-static void do_ack(struct ui *ui, const char *note)
+/* One action on the selection, and what became of it. */
+static void act_selected(struct ui *ui, const char *action, const char *note, int64_t dur_ms,
+			 const char *what)
 {
 	const struct alarm_inst *a = selected(ui);
 	char err[160] = "";
+	bool sent;
 	int rc;
 
 	if (a == NULL)
 		return;
-	rc = alarm_ack(view_alarm_engine(ui), (size_t)ui->alarms.sel, ui->operator_name, note,
-		       util_now_us(), err, sizeof(err));
-	report(ui, rc, err, "acknowledged", a);
+	rc = act(ui, (size_t)ui->alarms.sel, action, note, dur_ms, &sent, err, sizeof(err));
+	report(ui, rc, sent, err, what, a);
+}
+
+static void do_ack(struct ui *ui, const char *note)
+{
+	act_selected(ui, "ack", note, 0, "acknowledged");
 }
 
 static bool needs_ack(const struct alarm_inst *a)
@@ -649,12 +683,13 @@ static void do_ack_all(struct ui *ui, const char *note)
 {
 	struct alarm_engine *e = view_alarm_engine(ui);
 	size_t *v, n = visible(ui, &v), i, done = 0, failed = 0;
+	bool sent = false;
 	char err[160];
 
 	for (i = 0; i < n; i++) {
 		if (!needs_ack(alarm_get(e, v[i])))
 			continue;
-		if (alarm_ack(e, v[i], ui->operator_name, note, util_now_us(), err, sizeof(err)) == 0)
+		if (act(ui, v[i], "ack", note, 0, &sent, err, sizeof(err)) == 0)
 			done++;
 		else
 			failed++;
@@ -664,20 +699,13 @@ static void do_ack_all(struct ui *ui, const char *note)
 		set_message(ui, true, "acknowledged %zu alarm%s, %zu refused (%s)", done,
 			    done == 1 ? "" : "s", failed, err);
 	else
-		set_message(ui, false, "acknowledged %zu alarm%s", done, done == 1 ? "" : "s");
+		set_message(ui, false, "acknowledged %zu alarm%s%s", done, done == 1 ? "" : "s",
+			    sent ? ": sent to the recorder" : "");
 }
 
 static void do_shelve(struct ui *ui, size_t choice)
 {
-	const struct alarm_inst *a = selected(ui);
-	char err[160] = "";
-	int rc;
-
-	if (a == NULL)
-		return;
-	rc = alarm_shelve(view_alarm_engine(ui), (size_t)ui->alarms.sel, ui->operator_name,
-			  shelve_choices[choice].ms, "", util_now_us(), err, sizeof(err));
-	report(ui, rc, err, "shelved", a);
+	act_selected(ui, "shelve", "", shelve_choices[choice].ms, "shelved");
 }
 
 /* Text entry into buf; returns 1 on Enter, -1 on Esc, 0 otherwise. */
@@ -752,15 +780,7 @@ static int prompt_key(struct ui *ui, int ch)
 		} else if (p == P_ACK_ALL_NOTE) {
 			do_ack_all(ui, ui->alarms.input);
 		} else if (p == P_NOTE) {
-			const struct alarm_inst *a = selected(ui);
-			char err[160] = "";
-
-			if (a != NULL)
-				report(ui,
-				       alarm_note(view_alarm_engine(ui), (size_t)ui->alarms.sel,
-						  ui->operator_name, ui->alarms.input, util_now_us(),
-						  err, sizeof(err)),
-				       err, "note added", a);
+			act_selected(ui, "note", ui->alarms.input, 0, "note added");
 		}
 	}
 	return UI_HANDLED | UI_REDRAW;
@@ -904,19 +924,11 @@ static int alarms_key(struct ui *ui, int ch)
 		if (selected(ui) != NULL)
 			ui->alarms.prompt = P_SHELVE;
 		return UI_HANDLED | UI_REDRAW;
-	case 'u': {
-		char err[160] = "";
-
+	case 'u':
 		if (refuse_read_only(ui))
 			return UI_HANDLED | UI_REDRAW;
-		a = selected(ui);
-		if (a != NULL)
-			report(ui,
-			       alarm_unshelve(view_alarm_engine(ui), (size_t)ui->alarms.sel,
-					      ui->operator_name, util_now_us(), err, sizeof(err)),
-			       err, "unshelved", a);
+		act_selected(ui, "unshelve", "", 0, "unshelved");
 		return UI_HANDLED | UI_REDRAW;
-	}
 	case 'n':
 		if (refuse_read_only(ui))
 			return UI_HANDLED | UI_REDRAW;

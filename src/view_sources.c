@@ -274,9 +274,8 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 }
 
 /* The sync to the central database (issue 5): state, backlog, rate. */
-static void sync_block(struct ui *ui, struct view_lines *ls)
+static void sync_block(struct ui *ui, const struct hub_status *hs, struct view_lines *ls)
 {
-	struct sync *sy = hub_sync(ui->hub);
 	struct view_line *l;
 	struct sync_stats ys;
 	char a[48];
@@ -284,11 +283,13 @@ static void sync_block(struct ui *ui, struct view_lines *ls)
 	view_lines_add(ls, 0);
 	l = view_lines_add(ls, 0);
 	view_seg(l, ROLE_ACCENT, "Central database");
-	if (sy == NULL) {
-		view_seg(l, ROLE_MUTED, "  not configured: no [sync], rows stay in the buffer");
+	if (!hs->has_sync) {
+		view_seg(l, ROLE_MUTED, hs->mode == HUB_ATTACHED && !hs->recorder_up
+						? "  unknown: the recorder is gone"
+						: "  not configured: no [sync], rows stay in the buffer");
 		return;
 	}
-	sync_get_stats(sy, &ys);
+	ys = hs->sync;
 	view_seg(l, ROLE_NORMAL, "  ");
 	view_seg(l, ys.connected ? ROLE_OK : ROLE_CRITICAL, "%s %s",
 		 draw_symbol(ys.connected ? SYM_OK : SYM_DOWN),
@@ -325,19 +326,45 @@ static void sync_block(struct ui *ui, struct view_lines *ls)
 
 static void buffer_block(struct ui *ui, struct view_lines *ls)
 {
-	struct store *st = hub_store(ui->hub);
 	struct view_line *l;
 	struct store_stats ss;
+	struct hub_status st;
 	struct hub_stats hs;
 	char a[48], b[48];
 	bool active;
 
+	hub_status(ui->hub, &st);
+	if (st.mode == HUB_ATTACHED) {
+		l = view_lines_add(ls, 0);
+		view_seg(l, ROLE_ACCENT, "Recorder");
+		view_seg(l, ROLE_NORMAL, "  ");
+		view_seg(l, st.recorder_up ? ROLE_OK : ROLE_CRITICAL, "%s %s",
+			 draw_symbol(st.recorder_up ? SYM_OK : SYM_DOWN),
+			 st.recorder_up ? "running" : "gone");
+		if (st.recorder_since_us > 0) {
+			view_seg(l, ROLE_MUTED, " for ");
+			view_seg(l, ROLE_NORMAL, "%s", age(ui, st.recorder_since_us, a, sizeof(a)));
+		}
+		l = view_lines_add(ls, 2);
+		kv(l, "who", st.recorder_up ? ROLE_NORMAL : ROLE_ALARM, st.recorder);
+		kv(l, "last status", ROLE_NORMAL,
+		   st.heartbeat_us > 0 ? age(ui, st.heartbeat_us, a, sizeof(a)) : "never");
+		if (st.heartbeat_us > 0)
+			view_seg(l, ROLE_MUTED, " ago");
+		l = view_lines_add(ls, 2);
+		view_seg(l, ROLE_MUTED,
+			 "this console polls nothing: it follows the recorder's buffer%s",
+			 st.history_loading ? " (reading the last hour)" : "");
+		view_lines_add(ls, 0);
+	}
 	l = view_lines_add(ls, 0);
 	view_seg(l, ROLE_ACCENT, "Buffer");
-	if (st == NULL) {
-		view_seg(l, ROLE_MUTED, "  none: this session records nothing");
+	if (!st.has_store) {
+		view_seg(l, ROLE_MUTED, st.mode == HUB_ATTACHED
+					    ? "  as the recorder last said: unknown"
+					    : "  none: this session records nothing");
 	} else {
-		store_get_stats(st, &ss);
+		ss = st.store;
 		view_seg(l, ROLE_NORMAL, "  ");
 		view_seg(l, ss.state == STORE_OK ? ROLE_OK : ROLE_CRITICAL, "%s %s",
 			 draw_symbol(ss.state == STORE_OK ? SYM_OK : SYM_DOWN),
@@ -366,13 +393,13 @@ static void buffer_block(struct ui *ui, struct view_lines *ls)
 	l = view_lines_add(ls, 2);
 	kv(l, "file", ROLE_NORMAL,
 	   ui->cfg != NULL && ui->cfg->store.path != NULL ? ui->cfg->store.path : "-");
-	sync_block(ui, ls);
+	sync_block(ui, &st, ls);
 
-	hub_get_stats(ui->hub, &hs);
+	hs = st.hub;
 	if (hs.throttled > bp.throttled)
 		bp.grew_us = ui->now_us;
 	bp.throttled = hs.throttled;
-	active = hub_throttled(ui->hub) ||
+	active = st.throttled ||
 		 (bp.grew_us > 0 && ui->now_us - bp.grew_us < BACKPRESSURE_HOLD_US);
 	view_lines_add(ls, 0);
 	l = view_lines_add(ls, 0);
@@ -406,7 +433,13 @@ static void sources_draw(struct ui *ui)
 		last_total = 0;
 		return;
 	}
-	n = hub_links(ui->hub, &links);
+	{
+		struct hub_status st;
+
+		hub_status(ui->hub, &st);
+		links = st.links;
+		n = st.nlinks;
+	}
 	rates_fit(n);
 	{
 		struct view_line *l = view_lines_add(&ls, 0);

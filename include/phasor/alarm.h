@@ -222,6 +222,14 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 		    int64_t now_us);
 
 /*
+ * Only the measured values (alarm_inst.value) from the live state, no
+ * state change: a console attached to the recorder, whose states come
+ * from the recorder's journal (alarm_journal_row), shows values as live.
+ */
+void alarm_measure_only(struct alarm_engine *e, struct live *live, const struct config *cfg,
+			int64_t now_us);
+
+/*
  * Operator actions on instance i, by operator (login name or mapping),
  * with an optional note. 0 when done (an event was made), -1 with err set
  * when refused: nothing to acknowledge, a note required and missing, not
@@ -258,6 +266,23 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
  * unknown alarms or meters are ignored. No event is made.
  */
 void alarm_restore(struct alarm_engine *e, const struct store_alarm_event *row);
+
+/*
+ * A journal row this engine did not make: one written before this start
+ * (history: the last 24 h at start) or, for a console attached to the
+ * recorder, one the recorder just wrote (mirror: the instance takes the
+ * row's state, as alarm_restore, and its value). A raise counts as one of
+ * this engine's (raise count, first raise, the EEMUA buckets, chattering).
+ * *ev is the row as an event (names engine-owned; remote when its origin
+ * is not this engine's, i.e. another console's shared action) for the
+ * console's alarm history. false when the row names an alarm, meter, event
+ * or state unknown here (nothing changed). No callback is made.
+ */
+bool alarm_journal_row(struct alarm_engine *e, const struct store_alarm_event *row, bool mirror,
+		       struct alarm_event *ev);
+/* The EEMUA figures (alarm_perf) cover from t_us on (the recording's start
+ * within the last 24 h), not only from this engine's first evaluation. */
+void alarm_perf_since(struct alarm_engine *e, int64_t t_us);
 
 /* ---- figures for the banner, the overview and the EEMUA panel ---- */
 

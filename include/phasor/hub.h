@@ -21,6 +21,7 @@
 #include "phasor/live.h"
 #include "phasor/source.h"
 #include "phasor/store.h"
+#include "phasor/sync.h"
 
 struct hub;
 
@@ -28,6 +29,19 @@ struct hub_opts {
 	const char *mode;        /* session mode: "record", "console" */
 	bool no_store;           /* run without the local buffer (tests) */
 	size_t queue_capacity;   /* messages; 0: default 65536 */
+	/*
+	 * A recorder holds the buffer (reclock.h): poll nothing, write
+	 * nothing; follow the buffer (samples, comm changes, the alarm
+	 * journal, the recorder's status) and send operator actions to the
+	 * recorder as requests (hub_alarm_action).
+	 */
+	bool attached;
+	/* record: say what this process does in the buffer every second
+	 * (recorder_status), for the attached consoles. */
+	bool publish_status;
+	/* Load the last hour of the plotted series from the buffer at start
+	 * (off this thread) and the alarm journal's last 24 h. */
+	bool history;
 };
 
 /* A hub for cfg (borrowed; must outlive the hub). NULL with *cause. */
@@ -109,5 +123,51 @@ struct hub_stats {
 	uint64_t throttled;      /* dispatches cut short by backpressure */
 };
 void hub_get_stats(struct hub *h, struct hub_stats *out);
+
+/*
+ * What the console shows of where its data comes from: the mode, the
+ * links, the buffer and the sync of the process that acquires (this one,
+ * or the recorder it is attached to, as the recorder last said), the hub
+ * queue. Views and the status bar read this rather than the store or the
+ * sync. links points into the hub (valid as hub_links's snapshot).
+ */
+enum hub_mode { HUB_EMBEDDED, HUB_ATTACHED };
+struct hub_status {
+	enum hub_mode mode;
+	/* attached only */
+	bool recorder_up;         /* a recorder holds the buffer's lock */
+	char recorder[160];       /* who: "pid 12 record on host", or why there is none */
+	int64_t recorder_since_us;/* recorder_up last changed */
+	int64_t heartbeat_us;     /* the recorder's last status row; 0: none yet */
+	bool history_loading;     /* the last hour is still being read */
+	/* the acquiring process's */
+	const struct source_link *links;
+	size_t nlinks;
+	bool has_store;
+	struct store_stats store;
+	bool store_replaced;      /* a damaged buffer was moved aside at its start */
+	bool has_sync;
+	struct sync_stats sync;
+	struct hub_stats hub;
+	bool throttled;
+};
+void hub_status(struct hub *h, struct hub_status *out);
+
+/*
+ * An operator action on alarm instance inst (the engine's index): done at
+ * once by this hub's alarm engine (embedded), or sent to the recorder as a
+ * request (attached; applied by the recorder, which journals it, and seen
+ * here when its journal row comes back). action: "ack" "shelve" "unshelve"
+ * "note". 0 done or sent (*sent true when sent), -1 with err when refused.
+ */
+int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char *op,
+		     const char *note, int64_t dur_ms, int64_t now_us, bool *sent, char *err,
+		     size_t errsz);
+/*
+ * The outcome of the newest request sent, once the recorder has decided
+ * (attached): *seq moves on each; text "ack of pf-low on m1 refused: ...".
+ * false when nothing new since *seq.
+ */
+bool hub_request_outcome(struct hub *h, uint64_t *seq, char *text, size_t size, bool *refused);
 
 #endif

@@ -77,6 +77,12 @@ const struct live_meter *live_meter_const(const struct live *l, size_t i);
 
 /* Apply samples (any meter order). Samples for unknown meters are ignored. */
 void live_apply(struct live *l, const struct sample *s, size_t n);
+/*
+ * Samples of the past (read from the buffer at start) into the history
+ * rings only: the latest values, counters and sample counts stay as the
+ * live samples make them.
+ */
+void live_history_add(struct live *l, const struct sample *s, size_t n);
 /* Replace a meter's comm state. */
 void live_set_comm(struct live *l, size_t meter, const struct meter_comm *c);
 

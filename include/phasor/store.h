@@ -45,7 +45,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -211,6 +211,13 @@ struct store_alarm_event {
 	const char *note;
 	int64_t raised_us;        /* start of the occurrence the event belongs to; 0 */
 	int64_t until_us;         /* shelve: end of the shelving; 0 */
+	/*
+	 * Writers only: the alarm_requests id this event answers (0: none);
+	 * the writer marks the request done in the transaction that journals
+	 * the event. event NULL: no journal row, the request was refused
+	 * (note: why). Readers set 0.
+	 */
+	int64_t request;
 };
 
 /*
@@ -220,6 +227,17 @@ struct store_alarm_event {
  */
 #define STORE_ALARMS_MAX 1000000
 void store_put_alarm_event(struct store *st, const struct store_alarm_event *e);
+
+/* Mark request done as refused (why), in the writer's next transaction. */
+void store_put_request_done(struct store *st, int64_t request, const char *why);
+
+/*
+ * The newest status text under key (the recorder's heartbeat: its links,
+ * buffer and sync as JSON, docs/buffer.md "recorder_status"), written with
+ * the next transaction (at the latest commit_ms after; a newer one given
+ * before then replaces it). Copied.
+ */
+void store_put_status(struct store *st, const char *key, int64_t t_us, const char *text);
 
 /*
  * For tests: change the write connection's PRAGMA max_page_count (the
@@ -341,6 +359,57 @@ int store_reader_alarm_events(struct store_reader *r, int64_t from_us, int64_t t
  */
 int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *ctx,
 			      char **cause);
+/*
+ * Following a buffer another process writes (an attached console). Each
+ * table's newest seq (id for requests); 0 where none or the table is newer
+ * than the file.
+ */
+struct store_seqs {
+	int64_t samples, comm, alarms, requests;
+};
+int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char **cause);
+/* The start of the file's first session (0: none). 0 or -1 with *cause. */
+int store_reader_first_session(struct store_reader *r, int64_t *t_us, char **cause);
+/* *seq: the seq just before the first sample with t_us >= t_us (the newest
+ * seq when there is none), to follow from. 0 or -1 with *cause. */
+int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, char **cause);
+/* Samples with seq > after in seq order, at most max. 0 or -1. */
+int store_reader_samples_after(struct store_reader *r, int64_t after, int64_t max,
+			       store_row_fn fn, void *ctx, char **cause);
+/* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
+int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
+			    char **cause);
+int store_reader_alarm_after(struct store_reader *r, int64_t after, store_alarm_fn fn, void *ctx,
+			     char **cause);
+/* The status under key: 1 with *t_us and *text (caller frees), 0 none, -1. */
+int store_reader_status(struct store_reader *r, const char *key, int64_t *t_us, char **text,
+			char **cause);
+
+/* An operator action an attached console asks of the recorder (schema 5). */
+struct store_request {
+	int64_t id, t_us;
+	const char *console;      /* who asked: host:pid */
+	const char *operator_name;
+	const char *action;       /* ack shelve unshelve note */
+	const char *alarm, *meter;/* meter "" for none */
+	const char *note;
+	int64_t dur_ms;           /* shelve: 0 one-shot */
+	int64_t done_us;          /* readers: 0 pending */
+	const char *result;       /* readers: NULL pending, "" applied, else why refused */
+	const char *event_id;     /* readers: the journal row it made, "" none */
+};
+typedef int (*store_request_fn)(void *ctx, const struct store_request *q);
+/* Requests with id > after (only those not done yet when pending_only), in id order. */
+int store_reader_requests(struct store_reader *r, int64_t after, bool pending_only,
+			  store_request_fn fn, void *ctx, char **cause);
+/*
+ * Add a request to the buffer at path (its own short write connection,
+ * waiting up to 5 s for the recorder's commit): *id its id. May block:
+ * never on the UI thread. 0 or -1 with *cause.
+ */
+int store_request_add(const char *path, const struct store_request *q, int64_t *id,
+		      char **cause);
+
 /* The file's console id ("" when the file has none yet), static per reader. */
 const char *store_reader_console_id(struct store_reader *r);
 

@@ -1128,6 +1128,91 @@ static void test_builtin_live(void **state)
 
 /* ---- (h) EEMUA 191 figures ---------------------------------------------- */
 
+/*
+ * Journal rows this engine did not make: history at start (counts, EEMUA
+ * buckets, the event for the console's list; the state untouched) and an
+ * attached console's mirror (the state as the recorder's row says).
+ */
+static void test_journal_rows(void **state)
+{
+	struct fx *f = fx_new(2);
+	struct store_alarm_event r;
+	struct alarm_event ev;
+	struct alarm_perf p;
+	const struct alarm_inst *in;
+
+	(void)state;
+	fx_start(f, "console");
+	/* history: three raises of hi on m1 in the last day, one clear */
+	r = row("hi", "m1", "unack", T0 - 7200 * S, T0 - 7200 * S, 0);
+	r.event = "raise";
+	r.id = "rec:1.1";
+	assert_true(alarm_journal_row(f->e, &r, false, &ev));
+	assert_int_equal(ev.kind, AEV_RAISE);
+	assert_int_equal(ev.inst, 0);
+	assert_string_equal(ev.meter, "m1");
+	assert_string_equal(ev.origin, "old");
+	assert_true(ev.remote);
+	assert_close(ev.value, 140);
+	r.event = "clear";
+	r.state = "rtn_unack";
+	r.id = "rec:1.2";
+	r.t_us = T0 - 7000 * S;
+	assert_true(alarm_journal_row(f->e, &r, false, &ev));
+	r.event = "raise";
+	r.state = "unack";
+	r.id = "rec:1.3";
+	r.t_us = r.raised_us = T0 - 600 * S;
+	assert_true(alarm_journal_row(f->e, &r, false, &ev));
+	r.id = "rec:1.4";
+	r.t_us = r.raised_us = T0 - 300 * S;
+	assert_true(alarm_journal_row(f->e, &r, false, &ev));
+	in = alarm_get(f->e, 0);
+	assert_int_equal(in->count, 3);
+	assert_int_equal(in->first_us, T0 - 7200 * S);
+	assert_int_equal(in->last_us, T0 - 300 * S);
+	assert_int_equal(in->state, ALARM_NORMAL); /* history does not set states */
+	assert_int_equal(f->rec.n, 0);            /* and makes no event */
+	alarm_perf_since(f->e, T0 - 3 * 3600 * S);
+	alarm_perf(f->e, T0, &p);
+	assert_int_equal(p.by_priority[PRIO_HIGH], 3);
+	assert_int_equal(p.last10, 2);
+	assert_int_equal(p.ntop, 1);
+	assert_int_equal(p.top[0], 0);
+	/* averaged over the 3 h recorded (19 buckets of 10 min), not one */
+	assert_true(p.avg_per10 > 0.1 && p.avg_per10 < 0.2);
+	/* a row this engine knows nothing of changes nothing */
+	r.alarm = "nope";
+	assert_false(alarm_journal_row(f->e, &r, false, &ev));
+	r = row("hi", "m9", "unack", T0, T0, 0);
+	assert_false(alarm_journal_row(f->e, &r, true, &ev));
+	r = row("hi", "m1", "nonsense", T0, T0, 0);
+	assert_false(alarm_journal_row(f->e, &r, true, &ev));
+
+	/* mirror: the recorder's ack of m2's alarm */
+	r = row("hi", "m2", "unack", T0 - 20 * S, T0 - 20 * S, 0);
+	r.event = "raise";
+	r.id = "rec:2.1";
+	r.value = 150;
+	assert_true(alarm_journal_row(f->e, &r, true, &ev));
+	in = alarm_get(f->e, 1);
+	assert_int_equal(in->state, ALARM_UNACK);
+	assert_int_equal(in->count, 1);
+	assert_close(in->value, 150);
+	r.event = "ack";
+	r.state = "ack";
+	r.id = "rec:2.2";
+	r.t_us = T0 - 10 * S;
+	assert_true(alarm_journal_row(f->e, &r, true, &ev));
+	assert_int_equal(in->state, ALARM_ACK);
+	assert_string_equal(in->operator_name, "carol");
+	assert_int_equal(in->count, 1);
+	assert_int_equal(ev.kind, AEV_ACK);
+	assert_string_equal(ev.operator_name, "carol");
+	assert_int_equal(f->rec.n, 0);
+	fx_free(f);
+}
+
 static void test_perf(void **state)
 {
 	struct fx *f = fx_new(3);
@@ -1428,6 +1513,7 @@ int main(void)
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_builtin_live),
 		cmocka_unit_test(test_perf),
+		cmocka_unit_test(test_journal_rows),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_evaluate_cost),
 	};

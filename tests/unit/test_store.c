@@ -368,6 +368,9 @@ static void test_schema(void **state)
 		{ "identity", "key,value" },
 		{ "sync_quarantine", "kind,seq,t_us,sqlstate,error,first_us,last_us,attempts" },
 		{ "comm_changes", "seq,t_us,session_id,meter_id,status,error" },
+		{ "alarm_requests", "id,t_us,console,operator,action,alarm,meter,note,dur_ms,done_us,"
+				    "result,event_id" },
+		{ "recorder_status", "key,t_us,value" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -394,11 +397,11 @@ static void test_schema(void **state)
 	}
 	/* Indexes besides the automatic ones: samples by time, the journal by
 	 * time and by (alarm, meter) for the restore, comm changes by (meter,
-	 * time) for "the state at T". */
+	 * time) for "the state at T", the requests not applied yet. */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
 	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key,"
-				 "comm_changes_meter_t");
+				 "comm_changes_meter_t,alarm_requests_pending");
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -545,7 +548,8 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	/* Back to what version 1 had. */
 	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity; DROP TABLE sync_quarantine;"
-		      " DROP TABLE comm_changes; DELETE FROM meta WHERE key LIKE 'sync.%';"
+		      " DROP TABLE comm_changes; DROP TABLE alarm_requests;"
+		      " DROP TABLE recorder_status; DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
@@ -2053,8 +2057,8 @@ static void test_migrate_real_v3(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 
-	/* Schema 4; every old row intact. */
-	assert_int_equal(db_int(path, "PRAGMA user_version"), 4);
+	/* Schema 5 (4 -> 5 adds tables only); every old row intact. */
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 5);
 	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
@@ -2438,6 +2442,233 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
+
+/* ---- one recorder, many consoles: requests, status, following ---- */
+
+struct reqs {
+	char text[1024];
+	int n;
+};
+
+static int req_row(void *ctx, const struct store_request *q)
+{
+	struct reqs *r = ctx;
+	size_t len = strlen(r->text);
+
+	snprintf(r->text + len, sizeof(r->text) - len, "%lld %s %s %s %s/%s '%s' %lld %s %s|",
+		 (long long)q->id, q->console, q->operator_name, q->action, q->alarm, q->meter,
+		 q->note, (long long)q->dur_ms, q->result == NULL ? "pending" : q->result[0] ? q->result : "done",
+		 q->event_id);
+	r->n++;
+	return 0;
+}
+
+static void read_reqs(const char *path, int64_t after, bool pending, struct reqs *out)
+{
+	char *cause = NULL;
+	struct store_reader *r = store_reader_open(path, &cause);
+
+	assert_non_null(r);
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(store_reader_requests(r, after, pending, req_row, out, &cause), 0);
+	store_reader_close(r);
+}
+
+static void test_requests(void **state)
+{
+	char *path = tpath("requests.db"), *cause = NULL;
+	struct store_request q = { .t_us = 1000, .console = "host:12", .operator_name = "alice",
+				   .action = "ack", .alarm = "pf-low", .meter = "tgbt-1",
+				   .note = "capacitor bank off", .dur_ms = 0 };
+	struct store_alarm_event ev = { .t_us = 2000, .id = "rec:1.1", .origin = "rec",
+					.alarm = "pf-low", .meter = "tgbt-1", .quantity = "pf",
+					.priority = "high", .event = "ack", .state = "ack",
+					.value = 0.81, .limit = 0.85, .operator_name = "alice",
+					.note = "capacitor bank off" };
+	struct reqs rs;
+	struct store *st;
+	int64_t id1, id2, id3;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_request_add(path, &q, &id1, &cause), 0);
+	q.action = "shelve";
+	q.dur_ms = 3600000;
+	q.note = "";
+	assert_int_equal(store_request_add(path, &q, &id2, &cause), 0);
+	q.action = "unshelve";
+	q.dur_ms = 0;
+	q.meter = "";
+	assert_int_equal(store_request_add(path, &q, &id3, &cause), 0);
+	assert_int_equal(id1, 1);
+	assert_int_equal(id2, 2);
+	assert_int_equal(id3, 3);
+	read_reqs(path, 0, true, &rs);
+	assert_string_equal(rs.text,
+			    "1 host:12 alice ack pf-low/tgbt-1 'capacitor bank off' 0 pending |"
+			    "2 host:12 alice shelve pf-low/tgbt-1 '' 3600000 pending |"
+			    "3 host:12 alice unshelve pf-low/ '' 0 pending |");
+
+	/* The event answering a request marks it done in its transaction;
+	 * a refusal carries its reason. */
+	ev.request = id1;
+	store_put_alarm_event(st, &ev);
+	store_put_request_done(st, id3, "pf-low is not shelved");
+	assert_int_equal(store_flush(st, 5000), 0);
+	read_reqs(path, 0, true, &rs);
+	assert_string_equal(rs.text, "2 host:12 alice shelve pf-low/tgbt-1 '' 3600000 pending |");
+	read_reqs(path, 0, false, &rs);
+	assert_int_equal(rs.n, 3);
+	assert_non_null(strstr(rs.text, "1 host:12 alice ack pf-low/tgbt-1 'capacitor bank off' 0"
+					" done rec:1.1|"));
+	assert_non_null(strstr(rs.text, "3 host:12 alice unshelve pf-low/ '' 0 pf-low is not"
+					" shelved |"));
+	assert_int_equal(db_int(path, "SELECT done_us FROM alarm_requests WHERE id = 1"), 2000);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM alarm_events"), 1);
+	/* Done once: a second answer to the same request changes nothing. */
+	ev.id = "rec:1.2";
+	ev.t_us = 3000;
+	store_put_alarm_event(st, &ev);
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_int_equal(db_int(path, "SELECT done_us FROM alarm_requests WHERE id = 1"), 2000);
+	read_reqs(path, 1, false, &rs);
+	assert_int_equal(rs.n, 2);
+
+	/* The newest status wins. */
+	store_put_status(st, "recorder", 10, "{\"v\":1,\"pid\":1}");
+	store_put_status(st, "recorder", 20, "{\"v\":1,\"pid\":2}");
+	assert_int_equal(store_flush(st, 5000), 0);
+	{
+		struct store_reader *r = store_reader_open(path, &cause);
+		int64_t t = 0;
+		char *text = NULL;
+
+		assert_non_null(r);
+		assert_int_equal(store_reader_status(r, "recorder", &t, &text, &cause), 1);
+		assert_int_equal(t, 20);
+		assert_string_equal(text, "{\"v\":1,\"pid\":2}");
+		free(text);
+		assert_int_equal(store_reader_status(r, "other", &t, &text, &cause), 0);
+		assert_null(text);
+		store_reader_close(r);
+	}
+	store_stop(st, 1000);
+	store_close(st);
+	/* A file before schema 5 takes no request, and says why. */
+	db_exec(path, "PRAGMA user_version = 4");
+	assert_int_equal(store_request_add(path, &q, &id1, &cause), -1);
+	assert_non_null(strstr(cause, "schema 4"));
+	free(cause);
+	free(path);
+}
+
+struct follow_rows {
+	char text[2048];
+	int64_t last;
+};
+
+static int follow_sample(void *ctx, const struct store_row *r)
+{
+	struct follow_rows *f = ctx;
+	size_t len = strlen(f->text);
+
+	snprintf(f->text + len, sizeof(f->text) - len, "%lld:%s/%s@%lld=%g|", (long long)r->seq,
+		 r->meter, r->quantity, (long long)r->t_us, r->value);
+	f->last = r->seq;
+	return 0;
+}
+
+static int follow_comm(void *ctx, const struct store_comm_row *r)
+{
+	struct follow_rows *f = ctx;
+	size_t len = strlen(f->text);
+
+	snprintf(f->text + len, sizeof(f->text) - len, "%s %d '%s'|", r->meter, r->status, r->error);
+	f->last = r->seq;
+	return 0;
+}
+
+static int follow_alarm(void *ctx, const struct store_alarm_event *e)
+{
+	struct follow_rows *f = ctx;
+	size_t len = strlen(f->text);
+
+	snprintf(f->text + len, sizeof(f->text) - len, "%s %s %s|", e->alarm, e->meter, e->event);
+	f->last = e->seq;
+	return 0;
+}
+
+static void test_follow_readers(void **state)
+{
+	char *path = tpath("follow.db"), *cause = NULL;
+	struct store_alarm_event ev = { .t_us = 500, .id = "rec:2.1", .origin = "rec",
+					.alarm = "comm-loss", .meter = "press-3", .quantity = "comm",
+					.priority = "high", .event = "raise", .state = "unack",
+					.value = 1, .limit = NAN };
+	struct store_seqs seqs;
+	struct follow_rows fr;
+	struct store_reader *r;
+	struct store *st;
+	int64_t seq, first = 0;
+	struct sample s[4];
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	s[0] = mk(100, 0, QTY_P_TOTAL, 1.5, 0);
+	s[1] = mk(100, 1, QTY_P_TOTAL, 2.5, 0);
+	s[2] = mk(200, 0, QTY_P_TOTAL, 3.5, 0);
+	s[3] = mk(300, 0, QTY_V_L1N, 230, 0);
+	store_put_samples(st, s, 4);
+	store_put_comm_change(st, 150, 1, 3, "timeout");
+	store_put_alarm_event(st, &ev);
+	assert_int_equal(store_flush(st, 5000), 0);
+
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_last_seqs(r, &seqs, &cause), 0);
+	assert_int_equal(seqs.samples, 4);
+	assert_int_equal(seqs.alarms, 1);
+	assert_int_equal(seqs.requests, 0);
+	/* the session's opening rows (unknown per meter) and ours */
+	assert_int_equal(seqs.comm, db_int(path, "SELECT max(seq) FROM comm_changes"));
+	assert_int_equal(store_reader_seq_since(r, 200, &seq, &cause), 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_reader_seq_since(r, 301, &seq, &cause), 0);
+	assert_int_equal(seq, 4); /* nothing that new: follow from the newest */
+	assert_int_equal(store_reader_first_session(r, &first, &cause), 0);
+	assert_true(first > 0);
+
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_samples_after(r, 1, 2, follow_sample, &fr, &cause), 0);
+	assert_string_equal(fr.text, "2:press-3/p_total@100=2.5|3:tgbt-1/p_total@200=3.5|");
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_samples_after(r, 3, 100, follow_sample, &fr, &cause), 0);
+	assert_string_equal(fr.text, "4:tgbt-1/v_l1n@300=230|");
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_comm_after(r, seqs.comm - 1, follow_comm, &fr, &cause), 0);
+	assert_string_equal(fr.text, "press-3 3 'timeout'|");
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_alarm_after(r, 0, follow_alarm, &fr, &cause), 0);
+	assert_string_equal(fr.text, "comm-loss press-3 raise|");
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_alarm_after(r, 1, follow_alarm, &fr, &cause), 0);
+	assert_string_equal(fr.text, "");
+
+	/* New rows after the reader opened are seen by the next query. */
+	s[0] = mk(400, 2, QTY_P_TOTAL, -0.0, 0);
+	store_put_samples(st, s, 1);
+	assert_int_equal(store_flush(st, 5000), 0);
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(store_reader_samples_after(r, 4, 100, follow_sample, &fr, &cause), 0);
+	assert_string_equal(fr.text, "5:we,ird \"x\"\nname/p_total@400=-0|");
+	store_reader_close(r);
+	store_stop(st, 1000);
+	store_close(st);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2473,6 +2704,8 @@ int main(void)
 		cmocka_unit_test(test_export_options),
 		cmocka_unit_test(test_alarms_command),
 		cmocka_unit_test(test_export_write_errors),
+		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_follow_readers),
 	};
 	int rc;
 
