@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "phasor/log.h"
 #include "phasor/reclock.h"
@@ -47,6 +48,8 @@ struct follow {
 
 	/* follow thread only */
 	struct store_reader *r;
+	dev_t dev;                   /* the file r opened */
+	ino_t ino;
 	int64_t samples_after, comm_after, alarms_after;
 	bool caught_up;              /* the first pass (the last hour) is done */
 	struct sample chunk[CHUNK];
@@ -418,6 +421,14 @@ static bool open_reader(struct follow *f)
 
 	if (f->r != NULL)
 		return true;
+	{
+		struct stat sb;
+
+		if (stat(f->cfg->store.path, &sb) == 0) {
+			f->dev = sb.st_dev;
+			f->ino = sb.st_ino;
+		}
+	}
 	f->r = store_reader_open(f->cfg->store.path, &cause);
 	if (f->r == NULL) {
 		pthread_mutex_lock(&f->lock);
@@ -427,6 +438,17 @@ static bool open_reader(struct follow *f)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The recorder made a new file (a damaged buffer moved aside, a file
+ * removed by hand): the open reader still reads the old one.
+ */
+static bool replaced(const struct follow *f)
+{
+	struct stat sb;
+
+	return stat(f->cfg->store.path, &sb) < 0 || sb.st_dev != f->dev || sb.st_ino != f->ino;
 }
 
 static void set_loading(struct follow *f, bool on)
@@ -486,6 +508,14 @@ static void run_attached(struct follow *f)
 	while (!atomic_load(&f->stop)) {
 		int64_t now = util_now_us(), t0 = util_mono_us(), spent;
 
+		if (f->r != NULL && replaced(f)) {
+			log_info("follow: %s is a new file: reading it from the start",
+				 f->cfg->store.path);
+			store_reader_close(f->r);
+			f->r = NULL;
+			primed = false;
+			f->o.alarms_after = 0; /* the new file's journal from its start */
+		}
 		if (!open_reader(f)) {
 			check_recorder(f, now);
 			util_sleep_ms(REOPEN_MS);
@@ -617,7 +647,8 @@ static size_t follow_links(struct source *s, struct source_link *out, size_t max
 
 	pthread_mutex_lock(&f->lock);
 	n = f->o.attached ? f->nlinks : 0;
-	memcpy(out, f->links, (n < max ? n : max) * sizeof(*out));
+	if (n > 0 && max > 0)
+		memcpy(out, f->links, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&f->lock);
 	return n;
 }

@@ -106,4 +106,48 @@ t_ok "since $since, 2 resets"
 t_eq "e_imp resets the recorder journaled" 1 \
 	"$(t_sql "$T/b.db" "SELECT count(*) FROM events WHERE what = 'counter-reset'
 		AND text LIKE 'e\_imp %' ESCAPE '\'")"
+
+# A recorder again (the simulator started anew: reset 3), the simulator
+# restarted under it (reset 4), then a console attached to that recorder:
+# it polls nothing, and its figure is the sum of the segments too.
+restart_sim 4                                        # reset 3: while phasor is off
+t_bg record2 "$PHASOR" record -c "$T/c.ini"
+REC_PID=$T_LAST_PID
+n=$(n_eimp)
+t_wait 20 at_least $((n + 15)) || t_fail "the second recording stored no e_imp"
+restart_sim 5                                        # reset 4: seen by the recorder
+n=$(n_eimp)
+t_wait 20 at_least $((n + 15)) || t_fail "no e_imp after the third restart"
+t_tmux_start att 100 30 env LANG=C.UTF-8 TERM=xterm-256color TZ="$TZNAME" "$PHASOR" -c "$T/c.ini" \
+	2>"$T/attached.err"
+t_tmux_wait att 10 ' attached ' || t_fail "the second console did not attach"
+t_tmux_wait att 20 'Today [0-9.]+ [kM]?Wh' || t_fail "the attached console shows no energy today"
+sleep 2
+t_stop "$SIM_PID"
+t_tmux_wait att 20 ' down ' || t_fail "the attached console never saw the meter down"
+sleep 1.5
+screen=$(t_tmux_capture att)
+t_tmux_keys att q
+t_eq "the attached console's exit status" 0 "$(t_tmux_wait_exit att 20)"
+t_stop "$REC_PID"
+t_no_sanitizer_errors "$T/attached.err"
+"$PHASOR" export --db "$T/b.db" --meter tgbt-main --quantity e_imp >"$T/e2.csv" ||
+	t_fail "export failed"
+read -r want resets < <(awk -F, 'NR > 1 && $6 == "good" {
+	v = $4 + 0
+	if (n == 0) open = v
+	else if (last - v > 1e-6 * (last < 0 ? -last : last)) { done += last - open; open = v; r++ }
+	last = v; n++
+} END { printf "%.3f %d\n", done + last - open, r }' "$T/e2.csv")
+t_eq "resets in the recorded counter" 4 "$resets"
+line=$(printf '%s\n' "$screen" | grep -E 'Today ') || t_fail "no Today line in: $screen"
+t_log "attached console: $line"
+read -r num prefix < <(printf '%s\n' "$line" | sed -nE 's/.*Today ([0-9.]+) ([kMG]?)Wh.*/\1 \2/p')
+case $prefix in k) mul=1e3 ;; M) mul=1e6 ;; G) mul=1e9 ;; *) mul=1 ;; esac
+awk -v s="$num" -v m="$mul" -v w="$want" 'BEGIN {
+	d = s * m - w; if (d < 0) d = -d; exit !(d <= 0.005 * w) }' ||
+	t_fail "attached: today's energy shown $num ${prefix}Wh, the sum of the segments is $want Wh"
+printf '%s\n' "$line" | grep -q "(since $since, 4 resets)" ||
+	t_fail "attached: expected '(since $since, 4 resets)' in: $line"
+t_ok "attached: today's energy shown $num ${prefix}Wh = the sum of the segments $want Wh, 4 resets"
 t_log "ok"
