@@ -282,7 +282,9 @@ int store_sync_put_event(struct store_sync_db *db, int64_t t_us, const char *sou
 	int64_t seq;
 	int rc;
 
-	/* The store writer's rule (store.c, last_event_seq). */
+	/* The store writer's rule (store.c, last_event_seq): one past the
+	 * counter or max(seq), whichever is higher; the counter follows in the
+	 * same transaction. */
 	if (query_int(db,
 		      "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'events.last_seq'), 0),"
 		      " coalesce((SELECT max(seq) FROM events), 0))",

@@ -8,11 +8,11 @@
  * beside the store's writer, for reads of samples and alarm journal rows
  * past the watermarks, and short write transactions for the watermarks,
  * the sync's events, the quarantine and pruning, each waiting at most
- * 200 ms for the write lock and retried, never held for long. The central side is one libpq
- * connection: connection attempts are non-blocking and polled together with
- * a wake pipe, queries are blocking but sync_stop shuts the socket down
- * under a mutex, so a dead server never holds up a stop. TCP keepalives and
- * tcp_user_timeout end a query on a cut network.
+ * 200 ms for the write lock and retried, never held for long. The central
+ * side is one libpq connection: connection attempts are non-blocking and
+ * polled together with a wake pipe, queries are blocking but sync_stop
+ * shuts the socket down under a mutex, so a dead server never holds up a
+ * stop. TCP keepalives and tcp_user_timeout end a query on a cut network.
  *
  * Exactly once: the batch's rows and the console's high-water seq commit in
  * one PostgreSQL transaction, ON CONFLICT DO NOTHING on (console, seq, time)
@@ -55,7 +55,6 @@
 #define Y2000_US 946684800000000LL
 #define PG_SCHEMA_VERSION 2
 #define PG_LOCK_KEY 1346917202     /* "PHSR" */
-
 
 /* ---- pure parts ---- */
 
@@ -946,7 +945,8 @@ static int pg_setup(struct sync *s)
 			log_info("sync: central %s high-water mark %" PRId64 " is above this buffer's"
 				 " watermark %" PRId64 ": seqs %" PRId64 " to %" PRId64
 				 " are sent again, the central database keeps what it has",
-				 store_sync_kind_name(k), s->central[k], s->wm[k], s->wm[k] + 1, s->central[k]);
+				 store_sync_kind_name(k), s->central[k], s->wm[k], s->wm[k] + 1,
+				 s->central[k]);
 			break;
 		case SYNC_CENTRAL_FOREIGN:
 			log_warn("sync: central %s high-water mark %" PRId64 " is above this buffer's"
@@ -954,8 +954,8 @@ static int pg_setup(struct sync *s)
 				 " backup, or a second buffer with console id %s? Its new rows reuse"
 				 " seqs the central database has; they are forwarded all the same (the"
 				 " key includes the time) and counted",
-				 store_sync_kind_name(k), s->central[k], store_sync_kind_name(k), last, s->wm[k],
-				 s->console_id);
+				 store_sync_kind_name(k), s->central[k], store_sync_kind_name(k), last,
+				 s->wm[k], s->console_id);
 			break;
 		}
 	}
@@ -1479,7 +1479,8 @@ static int bad_row(void *vctx, size_t off, const char *err)
  * reuse seqs, with other times), or a second buffer has the same console
  * id. They were forwarded all the same; say it loudly and count it.
  */
-static void report_restored(struct sync *s, enum store_sync_kind k, int64_t n, int64_t from, int64_t to)
+static void report_restored(struct sync *s, enum store_sync_kind k, int64_t n, int64_t from,
+			    int64_t to)
 {
 	char *text;
 
@@ -1572,8 +1573,8 @@ static int forward(struct sync *s, enum store_sync_kind k, int64_t end, bool ret
 						lim < end ? lim : after);
 			else if (after >= first)
 				log_info("sync: %s seqs %" PRId64 " to %" PRId64 " sent again: the"
-					 " central database had them all", store_sync_kind_name(k), first,
-					 lim < end ? lim : after);
+					 " central database had them all",
+					 store_sync_kind_name(k), first, lim < end ? lim : after);
 			overlap = false;
 		}
 		if (lim >= end)

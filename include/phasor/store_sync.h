@@ -125,8 +125,9 @@ struct store_sync_sample {
 struct store_sync_alarm {
 	int64_t seq, t_us, raised_us, until_us;
 	double value, limit;      /* NaN where NULL */
-	char *s[10];              /* id origin alarm meter quantity priority event state operator note;
-				     NULL where NULL; the caller frees them */
+	/* id origin alarm meter quantity priority event state operator note;
+	 * NULL where NULL; the caller frees them */
+	char *s[10];
 };
 
 /*
