@@ -63,7 +63,7 @@ static void csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static int print_row(void *ctx, const struct sync_quarantine_row *r)
+static int print_row(void *ctx, const struct store_sync_quarantine_row *r)
 {
 	FILE *out = ctx;
 	char t[32], f[32], l[32], v[40];

@@ -3,15 +3,16 @@
  * sync: store and forward of the local buffer to PostgreSQL (design in
  * include/phasor/sync.h, algorithm and failure cases in docs/sync.md).
  *
- * The local side is a private SQLite connection to the buffer (the store's
- * writer keeps its own): reads of samples and alarm journal rows past the
- * watermarks, and short write transactions for the watermarks, the
- * quarantine and pruning, each waiting at most 200 ms for the write lock
- * and retried, never held for long. The central side is one libpq
- * connection: connection attempts are non-blocking and polled together with
- * a wake pipe, queries are blocking but sync_stop shuts the socket down
- * under a mutex, so a dead server never holds up a stop. TCP keepalives and
- * tcp_user_timeout end a query on a cut network.
+ * The local side goes through store_sync (the store owns every table of
+ * its file; this runs no SQL on it): a private connection to the buffer
+ * beside the store's writer, for reads of samples and alarm journal rows
+ * past the watermarks, and short write transactions for the watermarks,
+ * the sync's events, the quarantine and pruning, each waiting at most
+ * 200 ms for the write lock and retried, never held for long. The central
+ * side is one libpq connection: connection attempts are non-blocking and
+ * polled together with a wake pipe, queries are blocking but sync_stop
+ * shuts the socket down under a mutex, so a dead server never holds up a
+ * stop. TCP keepalives and tcp_user_timeout end a query on a cut network.
  *
  * Exactly once: the batch's rows and the console's high-water seq commit in
  * one PostgreSQL transaction, ON CONFLICT DO NOTHING on (console, seq, time)
@@ -39,17 +40,14 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
-#include <sqlite3.h>
 
 #include "phasor/log.h"
 #include "phasor/qty.h"
-#include "phasor/store.h"
+#include "phasor/store_sync.h"
 #include "phasor/util.h"
 
 #define BATCH_ROWS 50000
 #define ALARM_BATCH_ROWS 5000
-#define LOCAL_BUSY_MS 200
-#define LOCAL_RETRY_MS 20000       /* how long a small local write is retried */
 #define PRUNE_WINDOW 5000          /* seqs per prune transaction */
 #define CONNECT_TIMEOUT_S 10           /* when the conninfo sets none */
 #define RETRY_MAX_MS 30000
@@ -57,9 +55,6 @@
 #define Y2000_US 946684800000000LL
 #define PG_SCHEMA_VERSION 2
 #define PG_LOCK_KEY 1346917202     /* "PHSR" */
-
-enum kind { K_SAMPLE, K_ALARM };
-static const char *const kind_names[] = { "sample", "alarm" };
 
 /* ---- pure parts ---- */
 
@@ -368,29 +363,13 @@ int sync_parse_size(const char *s, uint64_t *out)
 
 /* ---- the sync ---- */
 
-struct names {
-	char **v;                 /* by id; NULL where none */
-	size_t n;
-};
-
-struct srow {
-	int64_t seq, t_us, meter_id, session;
-	int qty, quality;
-	double value;
-};
-
-struct arow {
-	int64_t seq, t_us, raised_us, until_us;
-	double value, limit;
-	char *s[10];              /* id origin alarm meter quantity priority event state operator note */
-};
-
 struct batch {
-	enum kind kind;
+	enum store_sync_kind kind;
 	bool retry;               /* sending quarantined rows again */
 	size_t n, cap;
-	struct srow *s;
-	struct arow *a;
+	struct store_sync_sample *s;
+	struct store_sync_alarm *a;
+	int64_t *seqs;            /* retry: the seqs leaving the quarantine */
 	char sqlstate[8];         /* of the last refusal */
 };
 
@@ -401,11 +380,10 @@ struct sync {
 	char *db_path;
 	char console_id[96];
 	char *host;
-	sqlite3 *db;
+	struct store_sync_db *db;
 	PGconn *pg;
 	const char **keys, **vals;
 	char *console_lit;        /* the console id as an SQL literal (per connection) */
-	struct names meters, qtys;
 	int64_t wm[2];            /* local watermarks (also in meta) */
 	int64_t central[2];       /* central high-water marks read at connect */
 	bool told[2];             /* restored rows reported loudly on this connection */
@@ -468,190 +446,45 @@ static void fail(struct sync *s, const char *fmt, ...)
 		s->err[n - 1] = '\0';
 }
 
-/* ---- local (SQLite) ---- */
+/* ---- local (the buffer, through store_sync) ---- */
 
-static void names_free(struct names *nm)
+static bool stop_asked(void *ctx)
 {
-	size_t i;
-
-	for (i = 0; i < nm->n; i++)
-		free(nm->v[i]);
-	free(nm->v);
-	nm->v = NULL;
-	nm->n = 0;
+	return stopping(ctx);
 }
 
-static int names_load(struct sync *s, struct names *nm, const char *sql)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	names_free(nm);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-
-		if (id < 0 || id > 10000000 || name == NULL)
-			continue;
-		if ((size_t)id >= nm->n) {
-			size_t n = (size_t)id + 1;
-
-			nm->v = util_reallocarray(nm->v, n, sizeof(*nm->v));
-			memset(nm->v + nm->n, 0, (n - nm->n) * sizeof(*nm->v));
-			nm->n = n;
-		}
-		free(nm->v[id]);
-		nm->v[id] = util_strdup(name);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static const char *name_of(struct sync *s, struct names *nm, int64_t id, bool meter)
-{
-	if (id < 0 || (size_t)id >= nm->n || nm->v[id] == NULL)
-		names_load(s, nm,
-			   meter ? "SELECT id, name FROM meters" : "SELECT id, name FROM quantities");
-	if (id >= 0 && (size_t)id < nm->n && nm->v[id] != NULL)
-		return nm->v[id];
-	return NULL;
-}
-
-static int local_int(struct sync *s, const char *sql, int64_t arg, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/*
- * Begin a write transaction, waiting for the store writer (200 ms per
- * attempt, retried for up to LOCAL_RETRY_MS). 0 or -1.
- */
+/* Begin a write transaction, waiting for the store writer. 0 or -1. */
 static int local_begin(struct sync *s)
 {
-	int64_t until = util_mono_us() + (int64_t)LOCAL_RETRY_MS * 1000;
-	int rc;
-
-	for (;;) {
-		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			return 0;
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			break;
-		if (util_mono_us() > until || stopping(s))
-			break;
-		util_sleep_ms(10);
-	}
-	fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_begin(s->db) == 0)
+		return 0;
+	fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 	return -1;
 }
 
 static int local_commit(struct sync *s)
 {
-	int64_t until = util_mono_us() + (int64_t)LOCAL_RETRY_MS * 1000;
-	int rc;
-
-	for (;;) {
-		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			return 0;
-		if ((rc & 0xff) != SQLITE_BUSY || util_mono_us() > until)
-			break;
-		util_sleep_ms(10);
-	}
-	fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (store_sync_commit(s->db) == 0)
+		return 0;
+	fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
+	store_sync_rollback(s->db);
 	return -1;
 }
 
 static void local_rollback(struct sync *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-static const char *const wm_keys[] = { "sync.samples_seq", "sync.alarms_seq" };
-
-enum meta_op { META_MAX, META_ADD, META_SET };
-
-/* Inside a transaction: meta[key] = max(meta[key], v), += v, or = v. */
-static int meta_put(struct sync *s, const char *key, int64_t v, enum meta_op op)
-{
-	static const char *const sql[] = {
-		[META_MAX] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
-			     " DO UPDATE SET value = max(value, excluded.value)",
-		[META_ADD] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
-			     " DO UPDATE SET value = value + excluded.value",
-		[META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key)"
-			     " DO UPDATE SET value = excluded.value",
-	};
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->db, sql[op], -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, v);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Inside a transaction: one row of the events journal (seq from the
- * counter, like the store's writer). */
-static int local_event(struct sync *s, int64_t t_us, const char *source, const char *what,
-		       const char *text)
-{
-	sqlite3_stmt *st;
-	int64_t seq;
-	int rc;
-
-	if (local_int(s,
-		      "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'events.last_seq'), 0),"
-		      " coalesce((SELECT max(seq) FROM events), 0))",
-		      0, &seq) < 0)
-		return -1;
-	seq++;
-	rc = sqlite3_prepare_v2(s->db,
-				"INSERT INTO events(seq, t_us, source, what, text) VALUES(?1, ?2, ?3, ?4, ?5)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_int64(st, 2, t_us);
-	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, what, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return meta_put(s, "events.last_seq", seq, META_MAX);
+	store_sync_rollback(s->db);
 }
 
 /* Move a watermark (never backwards), in its own transaction. */
-static int local_set_wm(struct sync *s, enum kind k, int64_t seq)
+static int local_set_wm(struct sync *s, enum store_sync_kind k, int64_t seq)
 {
 	if (seq > s->wm[k])
 		s->wm[k] = seq;
 	if (local_begin(s) < 0)
 		return -1;
-	if (meta_put(s, wm_keys[k], seq, META_MAX) < 0) {
-		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_put_watermark(s->db, k, seq) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
 		return -1;
 	}
@@ -660,44 +493,16 @@ static int local_set_wm(struct sync *s, enum kind k, int64_t seq)
 
 static int local_open(struct sync *s, char **cause)
 {
-	int64_t version = 0;
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_open_v2(s->db_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		*cause = util_printf("cannot open %s: %s", s->db_path,
-				     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	s->db = store_sync_open(s->db_path, stop_asked, s, cause);
+	if (s->db == NULL)
 		return -1;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, LOCAL_BUSY_MS);
-	if (local_int(s, "PRAGMA user_version", 0, &version) < 0 ||
-	    version != STORE_SCHEMA_VERSION) {
-		*cause = util_printf("%s: not a phasor buffer of schema %d (version %" PRId64 ")",
-				     s->db_path, STORE_SCHEMA_VERSION, version);
-		return -1;
-	}
-	rc = sqlite3_prepare_v2(s->db, "SELECT value FROM identity WHERE key = 'console_id'", -1,
-				&st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		util_strlcpy(s->console_id, (const char *)sqlite3_column_text(st, 0),
-			     sizeof(s->console_id));
-	sqlite3_finalize(st);
-	if (s->console_id[0] == '\0') {
-		*cause = util_printf("%s: the buffer has no console id", s->db_path);
-		return -1;
-	}
-	for (int k = 0; k < 2; k++) {
-		char sql[96];
-
-		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", wm_keys[k]);
-		if (local_int(s, sql, 0, &s->wm[k]) < 0) {
-			*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
+	util_strlcpy(s->console_id, store_sync_console_id(s->db), sizeof(s->console_id));
+	for (int k = 0; k < 2; k++)
+		if (store_sync_watermark(s->db, k, &s->wm[k]) < 0) {
+			*cause = util_printf("%s: %s", s->db_path, store_sync_errmsg(s->db));
 			return -1;
 		}
-	}
-	s->st.watermark = s->wm[K_SAMPLE];
+	s->st.watermark = s->wm[STORE_SYNC_SAMPLE];
 	return 0;
 }
 
@@ -1058,14 +863,6 @@ fail: {
 }
 }
 
-/* The newest seq this buffer ever had, by kind (counters survive pruning). */
-static const char *const last_seq_sql[2] = {
-	"SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
-	" coalesce((SELECT max(seq) FROM samples), 0))",
-	"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alarm_events'), 0),"
-	" coalesce((SELECT max(seq) FROM alarm_events), 0))",
-};
-
 static int pg_setup(struct sync *s)
 {
 	PGresult *res;
@@ -1137,8 +934,8 @@ static int pg_setup(struct sync *s)
 	for (int k = 0; k < 2; k++) {
 		int64_t last = 0;
 
-		if (local_int(s, last_seq_sql[k], 0, &last) < 0) {
-			fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		if (store_sync_last_seq(s->db, k, &last) < 0) {
+			fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 			return -1;
 		}
 		switch (sync_central_check(s->central[k], s->wm[k], last)) {
@@ -1148,7 +945,8 @@ static int pg_setup(struct sync *s)
 			log_info("sync: central %s high-water mark %" PRId64 " is above this buffer's"
 				 " watermark %" PRId64 ": seqs %" PRId64 " to %" PRId64
 				 " are sent again, the central database keeps what it has",
-				 kind_names[k], s->central[k], s->wm[k], s->wm[k] + 1, s->central[k]);
+				 store_sync_kind_name(k), s->central[k], s->wm[k], s->wm[k] + 1,
+				 s->central[k]);
 			break;
 		case SYNC_CENTRAL_FOREIGN:
 			log_warn("sync: central %s high-water mark %" PRId64 " is above this buffer's"
@@ -1156,22 +954,22 @@ static int pg_setup(struct sync *s)
 				 " backup, or a second buffer with console id %s? Its new rows reuse"
 				 " seqs the central database has; they are forwarded all the same (the"
 				 " key includes the time) and counted",
-				 kind_names[k], s->central[k], kind_names[k], last, s->wm[k],
-				 s->console_id);
+				 store_sync_kind_name(k), s->central[k], store_sync_kind_name(k), last,
+				 s->wm[k], s->console_id);
 			break;
 		}
 	}
 	if (local_begin(s) < 0)
 		return -1;
-	if (meta_put(s, "sync.central_samples_seq", s->central[K_SAMPLE], META_SET) < 0) {
-		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_put_central(s->db, s->central[STORE_SYNC_SAMPLE]) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
 		return -1;
 	}
 	if (local_commit(s) < 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
-	s->st.central_watermark = s->central[K_SAMPLE];
+	s->st.central_watermark = s->central[STORE_SYNC_SAMPLE];
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -1214,21 +1012,30 @@ static int ensure_partition(struct sync *s, int64_t t_us)
 	return 0;
 }
 
+struct meta_row_ctx {
+	struct sync *s;
+	const char *sql;
+};
+
+/* One row of meters or sessions, as text, into the central table. */
+static int put_meta_row(void *vctx, const char *const *col, int n)
+{
+	struct meta_row_ctx *c = vctx;
+	PGresult *res = PQexecParams(c->s->pg, c->sql, n, NULL, col, NULL, NULL, 0);
+
+	return pg_check(c->s, res, PGRES_COMMAND_OK) == 0 ? 0 : -1;
+}
+
 /* Upload meters and sessions when they changed (few rows). */
 static int upload_meta(struct sync *s)
 {
+	struct meta_row_ctx c = { .s = s };
 	int64_t sig[4];
-	sqlite3_stmt *st = NULL;
-	PGresult *res;
 	char *sql;
-	int rc = 0;
+	int rc;
 
-	if (local_int(s, "SELECT count(*) + coalesce(max(last_seen_us), 0) FROM meters", 0,
-		      &sig[0]) < 0 ||
-	    local_int(s, "SELECT count(*) FROM sessions", 0, &sig[1]) < 0 ||
-	    local_int(s, "SELECT coalesce(max(id), 0) FROM sessions", 0, &sig[2]) < 0 ||
-	    local_int(s, "SELECT count(end_us) FROM sessions", 0, &sig[3]) < 0) {
-		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_meta_signature(s->db, sig) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 		return -1;
 	}
 	if (s->meta_sent && memcmp(sig, s->meta_sig, sizeof(sig)) == 0)
@@ -1245,20 +1052,8 @@ static int upload_meta(struct sync *s)
 	    " unit = excluded.unit, topics = excluded.topics, description = excluded.description,"
 	    " last_seen = excluded.last_seen",
 	    s->console_lit);
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT name, driver, profile, host, port, unit, topics, description,"
-			       " first_seen_us, last_seen_us FROM meters ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		rc = -1;
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *p[10];
-
-		for (int i = 0; i < 10; i++)
-			p[i] = (const char *)sqlite3_column_text(st, i);
-		res = PQexecParams(s->pg, sql, 10, NULL, p, NULL, NULL, 0);
-		rc = pg_check(s, res, PGRES_COMMAND_OK) == 0 ? 0 : -1;
-	}
-	sqlite3_finalize(st);
+	c.sql = sql;
+	rc = store_sync_meters(s->db, put_meta_row, &c) == 0 ? 0 : -1;
 	free(sql);
 	sql = util_printf(
 	    "INSERT INTO phasor.sessions(console, id, start_time, end_time, host, pid, mode,"
@@ -1267,21 +1062,9 @@ static int upload_meta(struct sync *s)
 	    " timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4, $5::int, $6, $7,"
 	    " $8, $9) ON CONFLICT (console, id) DO UPDATE SET end_time = excluded.end_time",
 	    s->console_lit);
-	st = NULL;
-	if (rc == 0 && sqlite3_prepare_v2(s->db,
-					  "SELECT id, start_us, end_us, host, pid, mode, config_path,"
-					  " config_digest, version FROM sessions ORDER BY id",
-					  -1, &st, NULL) != SQLITE_OK)
-		rc = -1;
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *p[9];
-
-		for (int i = 0; i < 9; i++)
-			p[i] = (const char *)sqlite3_column_text(st, i);
-		res = PQexecParams(s->pg, sql, 9, NULL, p, NULL, NULL, 0);
-		rc = pg_check(s, res, PGRES_COMMAND_OK) == 0 ? 0 : -1;
-	}
-	sqlite3_finalize(st);
+	c.sql = sql;
+	if (rc == 0)
+		rc = store_sync_sessions(s->db, put_meta_row, &c) == 0 ? 0 : -1;
 	free(sql);
 	if (rc == 0 && pg_exec(s, "COMMIT") != 0)
 		rc = -1;
@@ -1313,18 +1096,7 @@ static void batch_free(struct batch *b)
 	batch_clear(b);
 	free(b->s);
 	free(b->a);
-}
-
-static double col_double(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-static char *col_strdup(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t != NULL ? util_strdup(t) : NULL;
+	free(b->seqs);
 }
 
 /*
@@ -1333,90 +1105,44 @@ static char *col_strdup(sqlite3_stmt *st, int i)
  */
 static int batch_load(struct sync *s, struct batch *b, int64_t after, int64_t end, size_t max)
 {
-	static const char *const sql[2][2] = {
-		{ "SELECT seq, t_us, meter_id, qty_id, value, quality, session_id FROM samples"
-		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-		  "SELECT s.seq, s.t_us, s.meter_id, s.qty_id, s.value, s.quality, s.session_id"
-		  " FROM sync_quarantine q JOIN samples s ON s.seq = q.seq"
-		  " WHERE q.kind = 'sample' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
-		{ "SELECT seq, t_us, id, origin, alarm, meter, quantity, priority, event, state, value,"
-		  " limit_value, operator, note, raised_us, until_us FROM alarm_events"
-		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-		  "SELECT a.seq, a.t_us, a.id, a.origin, a.alarm, a.meter, a.quantity, a.priority,"
-		  " a.event, a.state, a.value, a.limit_value, a.operator, a.note, a.raised_us,"
-		  " a.until_us FROM sync_quarantine q JOIN alarm_events a ON a.seq = q.seq"
-		  " WHERE q.kind = 'alarm' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
-	};
-	sqlite3_stmt *st;
-	int rc = SQLITE_DONE;
+	int rc;
 
 	batch_clear(b);
 	if (b->cap < max) {
 		b->cap = max;
-		if (b->kind == K_SAMPLE)
+		if (b->kind == STORE_SYNC_SAMPLE)
 			b->s = util_reallocarray(b->s, max, sizeof(*b->s));
 		else
 			b->a = util_reallocarray(b->a, max, sizeof(*b->a));
+		if (b->retry)
+			b->seqs = util_reallocarray(b->seqs, max, sizeof(*b->seqs));
 	}
-	if (sqlite3_prepare_v2(s->db, sql[b->kind][b->retry], -1, &st, NULL) != SQLITE_OK) {
-		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (b->kind == STORE_SYNC_SAMPLE)
+		rc = store_sync_load_samples(s->db, b->retry, after, end, max, b->s, &b->n);
+	else
+		rc = store_sync_load_alarms(s->db, b->retry, after, end, max, b->a, &b->n);
+	if (rc < 0) {
+		fail(s, "buffer %s: reading: %s", s->db_path, store_sync_errmsg(s->db));
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, end);
-	sqlite3_bind_int64(st, 3, (int64_t)max);
-	while (b->n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (b->kind == K_SAMPLE) {
-			struct srow *r = &b->s[b->n++];
-
-			r->seq = sqlite3_column_int64(st, 0);
-			r->t_us = sqlite3_column_int64(st, 1);
-			r->meter_id = sqlite3_column_int64(st, 2);
-			r->qty = sqlite3_column_int(st, 3);
-			r->value = col_double(st, 4);
-			r->quality = sqlite3_column_int(st, 5);
-			r->session = sqlite3_column_type(st, 6) == SQLITE_NULL
-					     ? 0
-					     : sqlite3_column_int64(st, 6);
-		} else {
-			struct arow *r = &b->a[b->n++];
-
-			r->seq = sqlite3_column_int64(st, 0);
-			r->t_us = sqlite3_column_int64(st, 1);
-			for (int k = 0; k < 8; k++)
-				r->s[k] = col_strdup(st, 2 + k);
-			r->value = col_double(st, 10);
-			r->limit = col_double(st, 11);
-			r->s[8] = col_strdup(st, 12);
-			r->s[9] = col_strdup(st, 13);
-			r->raised_us = sqlite3_column_int64(st, 14);
-			r->until_us = sqlite3_column_int64(st, 15);
-		}
-	}
-	if (b->n < max && rc != SQLITE_DONE) {
-		fail(s, "buffer %s: reading: %s", s->db_path, sqlite3_errmsg(s->db));
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
 static int64_t row_seq(const struct batch *b, size_t i)
 {
-	return b->kind == K_SAMPLE ? b->s[i].seq : b->a[i].seq;
+	return b->kind == STORE_SYNC_SAMPLE ? b->s[i].seq : b->a[i].seq;
 }
 
 static int64_t row_time(const struct batch *b, size_t i)
 {
-	return b->kind == K_SAMPLE ? b->s[i].t_us : b->a[i].t_us;
+	return b->kind == STORE_SYNC_SAMPLE ? b->s[i].t_us : b->a[i].t_us;
 }
 
 /* A sample's meter, quantity, value and quality, tab-separated (COPY text). */
-static void put_sample(struct sync *s, struct sync_buf *o, const struct srow *r)
+static void put_sample(struct sync *s, struct sync_buf *o, const struct store_sync_sample *r)
 {
-	const char *m = name_of(s, &s->meters, r->meter_id, true);
-	const char *q = name_of(s, &s->qtys, r->qty, false);
+	const char *m = store_sync_meter_name(s->db, r->meter_id);
+	const char *q = store_sync_quantity_name(s->db, r->qty);
 	char alt[32];
 
 	if (m == NULL) {
@@ -1435,7 +1161,7 @@ static void put_sample(struct sync *s, struct sync_buf *o, const struct srow *r)
 	sync_buf_str(o, r->quality == QUALITY_GOOD ? "\tgood" : "\tbad");
 }
 
-static void put_session(struct sync_buf *o, const struct srow *r)
+static void put_session(struct sync_buf *o, const struct store_sync_sample *r)
 {
 	if (r->session > 0)
 		buf_int(o, r->session);
@@ -1450,8 +1176,8 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 
 	o->len = 0;
 	for (i = off; i < off + n; i++) {
-		if (b->kind == K_SAMPLE) {
-			const struct srow *r = &b->s[i];
+		if (b->kind == STORE_SYNC_SAMPLE) {
+			const struct store_sync_sample *r = &b->s[i];
 
 			buf_int(o, r->seq);
 			sync_buf_str(o, "\t");
@@ -1462,7 +1188,7 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 			put_session(o, r);
 			sync_buf_str(o, "\n");
 		} else {
-			const struct arow *r = &b->a[i];
+			const struct store_sync_alarm *r = &b->a[i];
 			int k;
 
 			buf_int(o, r->seq);
@@ -1509,7 +1235,7 @@ static void copy_direct(struct sync *s, struct batch *b, size_t off, size_t n)
 
 	o->len = 0;
 	for (i = off; i < off + n; i++) {
-		const struct srow *r = &b->s[i];
+		const struct store_sync_sample *r = &b->s[i];
 		int64_t sec = r->t_us >= 0 ? r->t_us / 1000000 : -((-r->t_us + 999999) / 1000000);
 
 		/* Rows come in time order, many per second: format each second once. */
@@ -1614,7 +1340,7 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 
 	if (pg_exec(s, "BEGIN") != 0)
 		return -1;
-	if (b->kind == K_SAMPLE && !b->retry) {
+	if (b->kind == STORE_SYNC_SAMPLE && !b->retry) {
 		rc = try_direct(s, b, off, n);
 		if (rc < 0)
 			goto fail;
@@ -1626,7 +1352,7 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 	copy_text(s, b, off, n);
 	if ((rc = copy_in(s, copy_sql[b->kind])) != 0)
 		goto fail;
-	if (b->kind == K_SAMPLE)
+	if (b->kind == STORE_SYNC_SAMPLE)
 		sql = util_printf(
 		    "INSERT INTO phasor.samples(time, console, meter, quantity, value, quality, seq,"
 		    " session) SELECT timestamptz 'epoch' + t_us * interval '1 microsecond', %s,"
@@ -1654,8 +1380,8 @@ mark:
 		/* The high-water mark commits with the rows. */
 		sql = util_printf("UPDATE phasor.consoles SET %s = GREATEST(%s, %" PRId64 "),"
 				  " last_sync = now() WHERE console = %s",
-				  b->kind == K_SAMPLE ? "samples_seq" : "alarms_seq",
-				  b->kind == K_SAMPLE ? "samples_seq" : "alarms_seq", last,
+				  b->kind == STORE_SYNC_SAMPLE ? "samples_seq" : "alarms_seq",
+				  b->kind == STORE_SYNC_SAMPLE ? "samples_seq" : "alarms_seq", last,
 				  s->console_lit);
 		rc = pg_exec(s, sql);
 		free(sql);
@@ -1667,22 +1393,12 @@ mark:
 	c->inserted += inserted;
 	/* Committed centrally: now, and only now, the local side. */
 	if (b->retry) {
-		sqlite3_stmt *st;
-
+		for (size_t i = off; i < off + n; i++)
+			b->seqs[i - off] = row_seq(b, i);
 		if (local_begin(s) < 0)
 			return -1;
-		rc = sqlite3_prepare_v2(s->db,
-					"DELETE FROM sync_quarantine WHERE kind = ?1 AND seq = ?2", -1,
-					&st, NULL);
-		for (size_t i = off; rc == SQLITE_OK && i < off + n; i++) {
-			sqlite3_bind_text(st, 1, kind_names[b->kind], -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, row_seq(b, i));
-			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-			sqlite3_reset(st);
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_OK) {
-			fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+		if (store_sync_quarantine_delete(s->db, b->kind, b->seqs, n) < 0) {
+			fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 			local_rollback(s);
 			return -1;
 		}
@@ -1695,11 +1411,11 @@ mark:
 		log_warn("sync: %s", s->err);
 	}
 	pthread_mutex_lock(&s->lock);
-	if (b->kind == K_SAMPLE) {
+	if (b->kind == STORE_SYNC_SAMPLE) {
 		s->st.forwarded += n;
 		if (!b->retry && s->st.backlog > 0)
 			s->st.backlog = s->st.backlog > (int64_t)n ? s->st.backlog - (int64_t)n : 0;
-		s->st.watermark = s->wm[K_SAMPLE];
+		s->st.watermark = s->wm[STORE_SYNC_SAMPLE];
 	} else {
 		s->st.alarms_forwarded += n;
 		if (!b->retry && s->st.alarm_backlog > 0)
@@ -1722,39 +1438,23 @@ static int bad_row(void *vctx, size_t off, const char *err)
 	struct sync *s = c->s;
 	struct batch *b = c->b;
 	int64_t seq = row_seq(b, off), now = util_now_us();
-	sqlite3_stmt *st;
 	char safe[400], *text;
 	int rc;
 
 	util_sanitize(safe, sizeof(safe), err);
 	if (local_begin(s) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(
-	    s->db,
-	    "INSERT INTO sync_quarantine(kind, seq, t_us, sqlstate, error, first_us, last_us,"
-	    " attempts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, 1) ON CONFLICT(kind, seq) DO UPDATE SET"
-	    " sqlstate = excluded.sqlstate, error = excluded.error, last_us = excluded.last_us,"
-	    " attempts = attempts + 1",
-	    -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, kind_names[b->kind], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, seq);
-		sqlite3_bind_int64(st, 3, row_time(b, off));
-		sqlite3_bind_text(st, 4, b->sqlstate, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, safe, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, now);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-		sqlite3_finalize(st);
-	}
-	text = util_printf("%s seq %" PRId64 " quarantined: %s (SQLSTATE %s)", kind_names[b->kind],
-			   seq, safe, b->sqlstate);
-	if (rc == SQLITE_OK && !b->retry)
-		rc = local_event(s, now, "sync", "quarantine", text) == 0 &&
-			     meta_put(s, wm_keys[b->kind], seq, META_MAX) == 0
-			 ? SQLITE_OK
-			 : SQLITE_ERROR;
-	if (rc != SQLITE_OK) {
-		fail(s, "buffer %s: quarantine: %s", s->db_path, sqlite3_errmsg(s->db));
+	rc = store_sync_quarantine_put(s->db, b->kind, seq, row_time(b, off), b->sqlstate, safe,
+				       now);
+	text = util_printf("%s seq %" PRId64 " quarantined: %s (SQLSTATE %s)",
+			   store_sync_kind_name(b->kind), seq, safe, b->sqlstate);
+	if (rc == 0 && !b->retry)
+		rc = store_sync_put_event(s->db, now, "sync", "quarantine", text) == 0 &&
+			     store_sync_put_watermark(s->db, b->kind, seq) == 0
+			 ? 0
+			 : -1;
+	if (rc != 0) {
+		fail(s, "buffer %s: quarantine: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
 		free(text);
 		return -1;
@@ -1779,9 +1479,9 @@ static int bad_row(void *vctx, size_t off, const char *err)
  * reuse seqs, with other times), or a second buffer has the same console
  * id. They were forwarded all the same; say it loudly and count it.
  */
-static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from, int64_t to)
+static void report_restored(struct sync *s, enum store_sync_kind k, int64_t n, int64_t from,
+			    int64_t to)
 {
-	static const char *const keys[2] = { "sync.restored_samples", "sync.restored_alarms" };
 	char *text;
 
 	text = util_printf("%" PRId64 " %s rows with seqs %" PRId64 " to %" PRId64
@@ -1789,7 +1489,7 @@ static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from
 			   ") were not in the central database: this buffer was restored from"
 			   " a backup or copied, or a second buffer has console id %s; they are"
 			   " forwarded now, nothing was overwritten",
-			   n, kind_names[k], from, to, s->central[k], s->console_id);
+			   n, store_sync_kind_name(k), from, to, s->central[k], s->console_id);
 	/* Loudly once per connection: a mark that stays above (a second
 	 * buffer with the same id, a mark set by hand) would otherwise put an
 	 * event in the journal every pass. The count always grows. */
@@ -1798,14 +1498,15 @@ static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from
 	else
 		log_info("sync: %s", text);
 	if (local_begin(s) == 0) {
-		if ((s->told[k] || local_event(s, util_now_us(), "sync", "restored", text) == 0) &&
-		    meta_put(s, keys[k], n, META_ADD) == 0)
+		if ((s->told[k] ||
+		     store_sync_put_event(s->db, util_now_us(), "sync", "restored", text) == 0) &&
+		    store_sync_add_restored(s->db, k, n) == 0)
 			local_commit(s);
 		else
 			local_rollback(s);
 	}
 	s->told[k] = true;
-	if (k == K_SAMPLE) {
+	if (k == STORE_SYNC_SAMPLE) {
 		pthread_mutex_lock(&s->lock);
 		s->st.restored += n;
 		pthread_mutex_unlock(&s->lock);
@@ -1818,12 +1519,12 @@ static void report_restored(struct sync *s, enum kind k, int64_t n, int64_t from
  * high-water mark go first, up to it, so that the ones the server did not
  * have are counted apart (report_restored). 0 or -1 (s->err).
  */
-static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t *taken,
+static int forward(struct sync *s, enum store_sync_kind k, int64_t end, bool retry, int64_t *taken,
 		   int64_t *quarantined)
 {
 	struct batch b = { .kind = k, .retry = retry };
 	struct try_ctx c = { .s = s, .b = &b };
-	size_t max = k == K_SAMPLE ? BATCH_ROWS : ALARM_BATCH_ROWS, done, i;
+	size_t max = k == STORE_SYNC_SAMPLE ? BATCH_ROWS : ALARM_BATCH_ROWS, done, i;
 	int64_t after = retry ? 0 : s->wm[k], lim = end, first = after + 1;
 	bool overlap = false;
 	int rc = 0;
@@ -1845,7 +1546,7 @@ static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t
 			break;
 		}
 		if (b.n > 0) {
-			if (k == K_SAMPLE) {
+			if (k == STORE_SYNC_SAMPLE) {
 				int64_t now = util_now_us();
 
 				for (i = 0; i < b.n; i++)
@@ -1872,8 +1573,8 @@ static int forward(struct sync *s, enum kind k, int64_t end, bool retry, int64_t
 						lim < end ? lim : after);
 			else if (after >= first)
 				log_info("sync: %s seqs %" PRId64 " to %" PRId64 " sent again: the"
-					 " central database had them all", kind_names[k], first,
-					 lim < end ? lim : after);
+					 " central database had them all",
+					 store_sync_kind_name(k), first, lim < end ? lim : after);
 			overlap = false;
 		}
 		if (lim >= end)
@@ -1897,21 +1598,16 @@ static void refresh_stats(struct sync *s)
 	int64_t backlog = -1, alarms = -1, oldest = 0, quarantined = 0, dropped = 0, last = 0;
 	int64_t central = -1, restored = 0;
 
-	if (local_int(s, "SELECT count(*) FROM samples WHERE seq > ?1", s->wm[K_SAMPLE],
-		      &backlog) < 0)
+	if (store_sync_backlog(s->db, STORE_SYNC_SAMPLE, s->wm[STORE_SYNC_SAMPLE], &backlog) < 0)
 		backlog = -1;
-	if (local_int(s, "SELECT count(*) FROM alarm_events WHERE seq > ?1", s->wm[K_ALARM],
-		      &alarms) < 0)
+	if (store_sync_backlog(s->db, STORE_SYNC_ALARM, s->wm[STORE_SYNC_ALARM], &alarms) < 0)
 		alarms = -1;
-	local_int(s, "SELECT t_us FROM samples WHERE seq > ?1 ORDER BY seq LIMIT 1",
-		  s->wm[K_SAMPLE], &oldest);
-	local_int(s, "SELECT count(*) FROM sync_quarantine", 0, &quarantined);
-	local_int(s, "SELECT value FROM meta WHERE key = 'sync.quota_dropped'", 0, &dropped);
-	local_int(s, last_seq_sql[K_SAMPLE], 0, &last);
-	if (local_int(s, "SELECT coalesce((SELECT value FROM meta WHERE key ="
-		      " 'sync.central_samples_seq'), -1)", 0, &central) < 0)
-		central = -1;
-	local_int(s, "SELECT value FROM meta WHERE key = 'sync.restored_samples'", 0, &restored);
+	store_sync_oldest_unsynced(s->db, s->wm[STORE_SYNC_SAMPLE], &oldest);
+	store_sync_quarantine_count(s->db, &quarantined);
+	store_sync_quota_dropped(s->db, &dropped);
+	store_sync_last_seq(s->db, STORE_SYNC_SAMPLE, &last);
+	store_sync_central(s->db, &central);
+	store_sync_restored(s->db, STORE_SYNC_SAMPLE, &restored);
 	pthread_mutex_lock(&s->lock);
 	s->st.last_seq = last;
 	s->st.central_watermark = central;
@@ -1921,7 +1617,7 @@ static void refresh_stats(struct sync *s)
 	s->st.oldest_unsynced_us = backlog > 0 ? oldest : 0;
 	s->st.quarantined = quarantined;
 	s->st.quota_dropped = (uint64_t)dropped;
-	s->st.watermark = s->wm[K_SAMPLE];
+	s->st.watermark = s->wm[STORE_SYNC_SAMPLE];
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -1933,54 +1629,14 @@ static void refresh_stats(struct sync *s)
 static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t cutoff,
 			    int64_t *tmin, int64_t *tmax)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t unsynced = 0, n;
-	int rc;
 
 	if (local_begin(s) < 0)
 		return -1;
-	if (hi > s->wm[K_SAMPLE]) {
-		int64_t a = lo > s->wm[K_SAMPLE] ? lo : s->wm[K_SAMPLE] + 1;
-
-		rc = sqlite3_prepare_v2(s->db,
-					"SELECT count(*), min(t_us), max(t_us) FROM samples"
-					" WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3",
-					-1, &st, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, a);
-			sqlite3_bind_int64(st, 2, hi);
-			sqlite3_bind_int64(st, 3, cutoff);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				unsynced = sqlite3_column_int64(st, 0);
-				if (unsynced > 0) {
-					int64_t a1 = sqlite3_column_int64(st, 1);
-					int64_t a2 = sqlite3_column_int64(st, 2);
-
-					*tmin = *tmin == 0 || a1 < *tmin ? a1 : *tmin;
-					*tmax = a2 > *tmax ? a2 : *tmax;
-				}
-			}
-			sqlite3_finalize(st);
-		}
-	}
-	rc = sqlite3_prepare_v2(s->db,
-				"DELETE FROM samples WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3"
-				" AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"
-				" WHERE q.kind = 'sample' AND q.seq = samples.seq)",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, lo);
-		sqlite3_bind_int64(st, 2, hi);
-		sqlite3_bind_int64(st, 3, cutoff);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-		sqlite3_finalize(st);
-	}
-	n = sqlite3_changes(s->db);
-	if (rc == SQLITE_OK && unsynced > 0 &&
-	    meta_put(s, "sync.quota_dropped", unsynced, META_ADD) < 0)
-		rc = SQLITE_ERROR;
-	if (rc != SQLITE_OK) {
-		fail(s, "buffer %s: pruning: %s", s->db_path, sqlite3_errmsg(s->db));
+	n = store_sync_prune_window(s->db, lo, hi, cutoff, s->wm[STORE_SYNC_SAMPLE], &unsynced,
+				    tmin, tmax);
+	if (n < 0) {
+		fail(s, "buffer %s: pruning: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
 		return -1;
 	}
@@ -1998,13 +1654,13 @@ static int prune_retention(struct sync *s)
 {
 	int64_t cutoff = util_now_us() - s->cfg->store.retention_ms * 1000, lo, n, t0 = 0, t1 = 0;
 
-	if (local_int(s, "SELECT coalesce(min(seq), 0) FROM samples", 0, &lo) < 0)
+	if (store_sync_min_seq(s->db, STORE_SYNC_SAMPLE, &lo) < 0)
 		return -1;
-	while (lo > 0 && lo <= s->wm[K_SAMPLE] && !stopping(s)) {
+	while (lo > 0 && lo <= s->wm[STORE_SYNC_SAMPLE] && !stopping(s)) {
 		int64_t hi = lo + PRUNE_WINDOW - 1;
 
-		if (hi > s->wm[K_SAMPLE])
-			hi = s->wm[K_SAMPLE];
+		if (hi > s->wm[STORE_SYNC_SAMPLE])
+			hi = s->wm[STORE_SYNC_SAMPLE];
 		n = prune_window(s, lo, hi, cutoff, &t0, &t1);
 		if (n <= 0)
 			return n < 0 ? -1 : 0;
@@ -2012,16 +1668,6 @@ static int prune_retention(struct sync *s)
 		util_sleep_ms(2); /* let the writer in */
 	}
 	return 0;
-}
-
-static int64_t used_bytes(struct sync *s)
-{
-	int64_t pages = 0, free_pages = 0, size = 0;
-
-	local_int(s, "PRAGMA page_count", 0, &pages);
-	local_int(s, "PRAGMA freelist_count", 0, &free_pages);
-	local_int(s, "PRAGMA page_size", 0, &size);
-	return (pages - free_pages) * size;
 }
 
 /*
@@ -2034,29 +1680,29 @@ static int enforce_quota(struct sync *s)
 	int64_t target, lo, n, before = 0, t0 = 0, t1 = 0, dropped0 = 0;
 	int pass;
 
-	if (quota == 0 || used_bytes(s) <= (int64_t)quota)
+	if (quota == 0 || store_sync_used_bytes(s->db) <= (int64_t)quota)
 		return 0;
 	target = (int64_t)(quota / 10 * 9);
 	pthread_mutex_lock(&s->lock);
 	dropped0 = (int64_t)s->st.quota_dropped;
 	pthread_mutex_unlock(&s->lock);
-	for (pass = 0; pass < 2 && used_bytes(s) > target; pass++) {
-		if (local_int(s, "SELECT coalesce(min(seq), 0) FROM samples", 0, &lo) < 0)
+	for (pass = 0; pass < 2 && store_sync_used_bytes(s->db) > target; pass++) {
+		if (store_sync_min_seq(s->db, STORE_SYNC_SAMPLE, &lo) < 0)
 			return -1;
-		while (lo > 0 && used_bytes(s) > target && !stopping(s)) {
+		while (lo > 0 && store_sync_used_bytes(s->db) > target && !stopping(s)) {
 			int64_t hi = lo + PRUNE_WINDOW - 1, maxseq;
 
 			if (pass == 0) {
-				if (lo > s->wm[K_SAMPLE])
+				if (lo > s->wm[STORE_SYNC_SAMPLE])
 					break;
-				if (hi > s->wm[K_SAMPLE])
-					hi = s->wm[K_SAMPLE];
+				if (hi > s->wm[STORE_SYNC_SAMPLE])
+					hi = s->wm[STORE_SYNC_SAMPLE];
 			}
 			n = prune_window(s, lo, hi, INT64_MAX, &t0, &t1);
 			if (n < 0)
 				return -1;
 			before += n;
-			if (local_int(s, "SELECT coalesce(max(seq), 0) FROM samples", 0, &maxseq) < 0)
+			if (store_sync_max_seq(s->db, STORE_SYNC_SAMPLE, &maxseq) < 0)
 				return -1;
 			if (hi >= maxseq)
 				break;
@@ -2077,7 +1723,7 @@ static int enforce_quota(struct sync *s)
 				   util_format_time_ms(t1, b, sizeof(b)));
 		log_error("sync: %s", text);
 		if (local_begin(s) == 0) {
-			if (local_event(s, util_now_us(), "store", "quota", text) == 0)
+			if (store_sync_put_event(s->db, util_now_us(), "store", "quota", text) == 0)
 				local_commit(s);
 			else
 				local_rollback(s);
@@ -2100,19 +1746,17 @@ static int pass(struct sync *s, bool housekeeping)
 	pthread_mutex_lock(&s->lock);
 	f0 = (int64_t)s->st.forwarded;
 	pthread_mutex_unlock(&s->lock);
-	if (local_int(s, "SELECT coalesce(max(seq), 0) FROM samples", 0, &end[K_SAMPLE]) < 0 ||
-	    local_int(s, "SELECT coalesce(max(seq), 0) FROM alarm_events", 0, &end[K_ALARM]) < 0) {
-		fail(s, "buffer %s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_max_seq(s->db, STORE_SYNC_SAMPLE, &end[STORE_SYNC_SAMPLE]) < 0 ||
+	    store_sync_max_seq(s->db, STORE_SYNC_ALARM, &end[STORE_SYNC_ALARM]) < 0) {
+		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 		rc = -1;
 	}
 	/* Another sync of this buffer (a console and `phasor sync`) may have
 	 * moved the local watermarks: they only move on confirmed commits. */
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		int64_t v = 0;
-		char sql[96];
 
-		snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key = '%s'", wm_keys[k]);
-		if (local_int(s, sql, 0, &v) == 0 && v > s->wm[k])
+		if (store_sync_watermark(s->db, k, &v) == 0 && v > s->wm[k])
 			s->wm[k] = v;
 	}
 	if (rc == 0 && s->pg != NULL && PQstatus(s->pg) != CONNECTION_OK)
@@ -2138,9 +1782,9 @@ static int pass(struct sync *s, bool housekeeping)
 		    upload_meta(s) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && forward(s, K_SAMPLE, end[K_SAMPLE], false, NULL, NULL) < 0)
+	if (rc == 0 && forward(s, STORE_SYNC_SAMPLE, end[STORE_SYNC_SAMPLE], false, NULL, NULL) < 0)
 		rc = -1;
-	if (rc == 0 && forward(s, K_ALARM, end[K_ALARM], false, NULL, NULL) < 0)
+	if (rc == 0 && forward(s, STORE_SYNC_ALARM, end[STORE_SYNC_ALARM], false, NULL, NULL) < 0)
 		rc = -1;
 	if (rc == 0) {
 		int64_t dt = util_mono_us() - t0, n;
@@ -2289,10 +1933,7 @@ void sync_free(struct sync *s)
 		return;
 	sync_stop(s);
 	pg_close(s);
-	if (s->db != NULL)
-		sqlite3_close_v2(s->db);
-	names_free(&s->meters);
-	names_free(&s->qtys);
+	store_sync_close(s->db);
 	sync_params_free(s->keys, s->vals);
 	if (s->wake[0] >= 0)
 		close(s->wake[0]);
@@ -2326,47 +1967,9 @@ void sync_get_stats(struct sync *s, struct sync_stats *out)
 
 int sync_quarantine_list(struct sync *s, sync_quarantine_fn fn, void *ctx, char **cause)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	*cause = NULL;
-	rc = sqlite3_prepare_v2(
-	    s->db,
-	    "SELECT q.kind, q.seq, q.t_us, coalesce(m.name, a.meter),"
-	    " coalesce(qq.name, a.alarm), coalesce(sm.value, a.value), sm.quality, q.sqlstate,"
-	    " q.error, q.first_us, q.last_us, q.attempts FROM sync_quarantine q"
-	    " LEFT JOIN samples sm ON q.kind = 'sample' AND sm.seq = q.seq"
-	    " LEFT JOIN meters m ON m.id = sm.meter_id"
-	    " LEFT JOIN quantities qq ON qq.id = sm.qty_id"
-	    " LEFT JOIN alarm_events a ON q.kind = 'alarm' AND a.seq = q.seq"
-	    " ORDER BY q.kind DESC, q.seq",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
-		return -1;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sync_quarantine_row r = {
-			.kind = (const char *)sqlite3_column_text(st, 0),
-			.seq = sqlite3_column_int64(st, 1),
-			.t_us = sqlite3_column_int64(st, 2),
-			.meter = (const char *)sqlite3_column_text(st, 3),
-			.quantity = (const char *)sqlite3_column_text(st, 4),
-			.value = col_double(st, 5),
-			.quality = sqlite3_column_int(st, 6),
-			.sqlstate = (const char *)sqlite3_column_text(st, 7),
-			.error = (const char *)sqlite3_column_text(st, 8),
-			.first_us = sqlite3_column_int64(st, 9),
-			.last_us = sqlite3_column_int64(st, 10),
-			.attempts = sqlite3_column_int(st, 11),
-		};
-
-		if (fn(ctx, &r) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*cause = util_printf("%s: %s", s->db_path, sqlite3_errmsg(s->db));
+	if (store_sync_quarantine_list(s->db, fn, ctx) < 0) {
+		*cause = util_printf("%s: %s", s->db_path, store_sync_errmsg(s->db));
 		return -1;
 	}
 	return 0;
@@ -2381,18 +1984,13 @@ int sync_quarantine_retry(struct sync *s, int64_t *taken, int64_t *left, char **
 	s->err[0] = '\0';
 	/* Rows deleted meanwhile (quota) cannot be sent: forget them. */
 	if (local_begin(s) == 0) {
-		sqlite3_exec(s->db,
-			     "DELETE FROM sync_quarantine WHERE (kind = 'sample' AND NOT EXISTS"
-			     " (SELECT 1 FROM samples s WHERE s.seq = sync_quarantine.seq)) OR"
-			     " (kind = 'alarm' AND NOT EXISTS (SELECT 1 FROM alarm_events a"
-			     " WHERE a.seq = sync_quarantine.seq))",
-			     NULL, NULL, NULL);
+		store_sync_quarantine_forget_gone(s->db);
 		local_commit(s);
 	}
 	if (s->pg == NULL && (pg_connect(s) < 0 || pg_setup(s) < 0))
 		goto fail;
-	if (forward(s, K_SAMPLE, INT64_MAX, true, &t, &l) < 0 ||
-	    forward(s, K_ALARM, INT64_MAX, true, &t2, &l2) < 0)
+	if (forward(s, STORE_SYNC_SAMPLE, INT64_MAX, true, &t, &l) < 0 ||
+	    forward(s, STORE_SYNC_ALARM, INT64_MAX, true, &t2, &l2) < 0)
 		goto fail;
 	*taken = t + t2;
 	*left = l + l2;

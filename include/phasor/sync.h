@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "phasor/config.h"
+#include "phasor/store_sync.h"
 
 struct sync;
 
@@ -103,19 +104,8 @@ void sync_get_stats(struct sync *s, struct sync_stats *out);
 
 /* ---- quarantine ---- */
 
-struct sync_quarantine_row {
-	const char *kind;           /* "sample" or "alarm" */
-	int64_t seq;
-	int64_t t_us;
-	const char *meter, *quantity; /* sample: names; alarm: meter, alarm name in quantity */
-	double value;
-	int quality;
-	const char *sqlstate;
-	const char *error;
-	int64_t first_us, last_us;
-	int attempts;
-};
-typedef int (*sync_quarantine_fn)(void *ctx, const struct sync_quarantine_row *r);
+/* A row as struct store_sync_quarantine_row (store_sync.h) describes it. */
+typedef int (*sync_quarantine_fn)(void *ctx, const struct store_sync_quarantine_row *r);
 /* The quarantined rows, in (kind, seq) order. 0 or -1 with *cause. */
 int sync_quarantine_list(struct sync *s, sync_quarantine_fn fn, void *ctx, char **cause);
 /*

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "phasor/log.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
+#include "support.h"
 
 #define S INT64_C(1000000)
 #define H (3600 * S)
@@ -964,14 +964,6 @@ static void test_no_buffer(void **state)
 
 /* ---- main ---- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,18 +983,10 @@ int main(void)
 		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
 	};
-	int rc;
 
 	set_tz("Europe/Paris");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (test_tmpdir_make(tmpdir) < 0)
 		return 1;
-	}
 	log_set_level(LOG_ERROR);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (rc == 0)
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		fprintf(stderr, "test files kept in %s\n", tmpdir);
-	return rc;
+	return test_tmpdir_done(tmpdir, cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -36,6 +36,7 @@
 #include "phasor/store.h"
 #include "phasor/util.h"
 #include "support.h"
+#include "support_db.h"
 
 static char tmpdir[] = "/tmp/phasor-test-store-XXXXXX";
 
@@ -126,24 +127,6 @@ static void put_series(struct store *st, int64_t t0, size_t n)
 
 		store_put_samples(st, &s, 1);
 	}
-}
-
-/* The integer a query returns on a separate connection (-1 on error). */
-static int64_t db_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("open %s: %s", path, sqlite3_errmsg(db));
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
 }
 
 /* The text a query returns (caller frees; "" for NULL). */
