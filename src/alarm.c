@@ -37,8 +37,8 @@
 #include "phasor/config.h"
 #include "phasor/live.h"
 #include "phasor/qty.h"
-#include "phasor/source.h"
-#include "phasor/store.h"
+#include "phasor/alarmrow.h"
+#include "phasor/comm.h"
 #include "phasor/util.h"
 
 #define MS_US INT64_C(1000)

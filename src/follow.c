@@ -591,6 +591,46 @@ static void *follow_main(void *arg)
 	return NULL;
 }
 
+/* ---- the KPI's day before this start (kpi.h), from the buffer ---- */
+
+static void *day_open(const char *path, char **cause)
+{
+	return store_reader_open(path, cause);
+}
+
+struct day_ctx {
+	kpi_day_fn fn;
+	void *ctx;
+};
+
+static int day_row(void *ctx, const struct store_row *r)
+{
+	const struct day_ctx *d = ctx;
+	struct kpi_day_row row = { r->t_us, r->meter, r->value, r->quality };
+
+	return d->fn(d->ctx, &row);
+}
+
+static int day_rows(void *h, unsigned qty, int64_t from_us, int64_t to_us, kpi_day_fn fn,
+		    void *ctx, char **cause)
+{
+	struct store_filter f = { .quantity = qty_name(qty), .from_us = from_us, .to_us = to_us };
+	struct day_ctx d = { fn, ctx };
+
+	return store_reader_samples(h, &f, day_row, &d, cause);
+}
+
+static void day_close(void *h)
+{
+	store_reader_close(h);
+}
+
+const struct kpi_day_ops follow_kpi_day_ops = {
+	.open = day_open,
+	.rows = day_rows,
+	.close = day_close,
+};
+
 /* ---- source ops ---- */
 
 struct source *follow_new(const struct config *cfg, struct queue *q, const struct follow_opts *o)

@@ -9,10 +9,11 @@
  * local midnight: its good samples in time order, cut where the counter
  * goes down (live_counter_reset(): a meter restart winds it back, a reset
  * or rollover sets it to 0), each segment counting last - first. The day
- * before this start lives in the local buffer: kpi_new() starts one worker
- * thread that opens its own read-only reader, reads each meter's e_imp
- * samples (e_imp_l1..3 for meters without) from midnight to the start with
- * store_reader_samples(), folds them into one struct seg per counter in an
+ * before this start lives in the local buffer: kpi_new_day() starts one
+ * worker thread that reads, through the kpi_day_ops it is given (the
+ * store's reader, follow.c: this module knows no store), each meter's e_imp
+ * samples (e_imp_l1..3 for meters without) from midnight to the start,
+ * folds them into one struct seg per counter in an
  * array it alone touches, and then sets an atomic flag (release). The UI
  * thread reads the array only after seeing the flag (acquire), once. The
  * live counter, joined across the resets live sees (live_counter()),
@@ -39,7 +40,6 @@
 #include <time.h>
 
 #include "phasor/log.h"
-#include "phasor/store.h"
 #include "phasor/util.h"
 
 #define US_PER_S INT64_C(1000000)
@@ -114,6 +114,7 @@ struct kpi {
 	size_t *order;               /* scratch for the top consumers */
 
 	/* the midnight lookup */
+	const struct kpi_day_ops *day;
 	bool has_worker, applied;
 	pthread_t thread;
 	char *path;
@@ -247,7 +248,7 @@ static bool wanted(const struct kpi *k, size_t i, unsigned slot)
 	return km->want_phases && !k->w[i][SLOT_TOTAL].has;
 }
 
-static int on_row(void *ctx, const struct store_row *r)
+static int on_row(void *ctx, const struct kpi_day_row *r)
 {
 	struct wctx *w = ctx;
 	struct kpi *k = w->k;
@@ -279,13 +280,13 @@ static int on_row(void *ctx, const struct store_row *r)
 
 static void worker_run(struct kpi *k)
 {
-	struct store_reader *r;
+	void *r;
 	char *cause = NULL;
 	unsigned slot;
 	size_t i, found = 0;
 	int64_t t0 = util_mono_us();
 
-	r = store_reader_open(k->path, &cause);
+	r = k->day->open(k->path, &cause);
 	if (r == NULL) {
 		log_info("kpi: no day's counters from the buffer: %s", cause);
 		free(cause);
@@ -293,8 +294,7 @@ static void worker_run(struct kpi *k)
 	}
 	for (slot = 0; slot < SLOT__COUNT; slot++) {
 		struct wctx w = { .k = k, .slot = slot, .last_index = -1 };
-		struct store_filter f = { .quantity = qty_name(slot_qty[slot]),
-					  .from_us = k->w_mid, .to_us = k->w_end };
+		int64_t from, to;
 		size_t want = 0;
 
 		if (atomic_load_explicit(&k->stop, memory_order_relaxed))
@@ -307,13 +307,12 @@ static void worker_run(struct kpi *k)
 		 * holds one read transaction open (which would keep the writer's
 		 * WAL from being checkpointed), and a quitting console waits at
 		 * most one window. */
-		for (f.from_us = k->w_mid; f.from_us < k->w_end; f.from_us = f.to_us) {
-			f.to_us = k->w_end - f.from_us > KPI_READ_WINDOW_US
-					  ? f.from_us + KPI_READ_WINDOW_US
-					  : k->w_end;
+		for (from = k->w_mid; from < k->w_end; from = to) {
+			to = k->w_end - from > KPI_READ_WINDOW_US ? from + KPI_READ_WINDOW_US
+								  : k->w_end;
 			if (atomic_load_explicit(&k->stop, memory_order_relaxed))
 				break;
-			if (store_reader_samples(r, &f, on_row, &w, &cause) < 0)
+			if (k->day->rows(r, slot_qty[slot], from, to, on_row, &w, &cause) < 0)
 				break;
 		}
 		if (cause != NULL) {
@@ -324,7 +323,7 @@ static void worker_run(struct kpi *k)
 			break;
 		}
 	}
-	store_reader_close(r);
+	k->day->close(r);
 	for (i = 0; i < k->n; i++) {
 		const struct seg *g = k->w[i];
 
@@ -375,10 +374,16 @@ static void start_worker(struct kpi *k, const char *path)
 
 struct kpi *kpi_new(const struct config *cfg)
 {
+	return kpi_new_day(cfg, NULL);
+}
+
+struct kpi *kpi_new_day(const struct config *cfg, const struct kpi_day_ops *day)
+{
 	struct kpi *k = util_calloc(1, sizeof(*k));
 	size_t i;
 
 	k->cfg = cfg;
+	k->day = day;
 	k->n = cfg != NULL ? cfg->nmeters : 0;
 	k->m = util_calloc(k->n > 0 ? k->n : 1, sizeof(*k->m));
 	k->order = util_calloc(k->n > 0 ? k->n : 1, sizeof(*k->order));
@@ -404,7 +409,7 @@ struct kpi *kpi_new(const struct config *cfg)
 	k->site.cost = NAN;
 	k->site.co2_kg = NAN;
 	k->site.quality = NAN;
-	if (cfg != NULL)
+	if (cfg != NULL && day != NULL)
 		start_worker(k, cfg->store.path);
 	return k;
 }

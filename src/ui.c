@@ -37,6 +37,7 @@
 
 #include "phasor/alarm.h"
 #include "phasor/fmt.h"
+#include "phasor/follow.h"
 #include "phasor/sync.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
@@ -901,7 +902,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	set_operator(&ui);
 	/* Alarms restored from the journal do not ring again. */
 	ui.bell_seen = hub_alarm_raises_high(hub);
-	kpi = kpi_new(cfg);
+	kpi = kpi_new_day(cfg, &follow_kpi_day_ops);
 	ui.kpi = kpi;
 
 	screen = newterm(NULL, stdout, stdin);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "phasor/hub.h"
+#include "phasor/kpi.h"
 #include "phasor/source.h"
 #include "phasor/store.h"
 
@@ -42,6 +43,9 @@ void follow_request(struct source *s, const struct store_request *q);
 
 /* The recorder fields of out and what it last said (store, sync, hub). */
 void follow_status(struct source *s, struct hub_status *out);
+
+/* The KPI's day before this start read from the buffer (kpi_new_day). */
+extern const struct kpi_day_ops follow_kpi_day_ops;
 
 /* The journal row of a MSG_ALARM_ROW (strings point into m). */
 void follow_alarm_row(const struct source_msg *m, struct store_alarm_event *out);

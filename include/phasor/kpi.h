@@ -41,8 +41,34 @@ struct kpi_site {
 
 struct kpi;
 
-/* For cfg's meters (cfg borrowed, must outlive). Starts the lookup worker
- * on cfg->store.path (no worker when the file does not exist yet). */
+/* A counter's value of the day before this start, as the buffer has it. */
+struct kpi_day_row {
+	int64_t t_us;
+	const char *meter;         /* its name (valid during the callback) */
+	double value;
+	int quality;               /* enum quality */
+};
+typedef int (*kpi_day_fn)(void *ctx, const struct kpi_day_row *r);
+
+/*
+ * Where the day before this start comes from: the local buffer
+ * (follow_kpi_day_ops in follow.c). Called from the KPI's worker thread.
+ */
+struct kpi_day_ops {
+	void *(*open)(const char *path, char **cause);
+	/* Rows of quantity qty with from_us <= t_us < to_us, in time order;
+	 * fn returns nonzero to stop. 0, or -1 with *cause. */
+	int (*rows)(void *h, unsigned qty, int64_t from_us, int64_t to_us, kpi_day_fn fn,
+		    void *ctx, char **cause);
+	void (*close)(void *h);
+};
+
+/*
+ * For cfg's meters (cfg borrowed, must outlive). With day, starts the
+ * lookup worker on cfg->store.path (no worker when the file does not exist
+ * yet); kpi_new: none, the day starts at the first live value.
+ */
+struct kpi *kpi_new_day(const struct config *cfg, const struct kpi_day_ops *day);
 struct kpi *kpi_new(const struct config *cfg);
 void kpi_free(struct kpi *k);
 

@@ -17,7 +17,7 @@
 #include "phasor/analysis.h"
 #include "phasor/config.h"
 #include "phasor/qty.h"
-#include "phasor/source.h"
+#include "phasor/comm.h"
 
 #define LIVE_HISTORY_S 3600
 

@@ -15,29 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "phasor/comm.h"
 #include "phasor/config.h"
 #include "phasor/qty.h"
 #include "phasor/queue.h"
 
-enum comm_status { COMM_UNKNOWN, COMM_OK, COMM_STALE, COMM_DOWN };
-
 /* "unknown", "ok", "stale", "down" */
 const char *source_comm_name(enum comm_status s);
-
-/* A meter's communication state, as its source sees it. */
-struct meter_comm {
-	enum comm_status status;
-	char error[160];          /* last error, sanitized; "" when none */
-	int64_t last_good_us;     /* wall clock of the last good poll or message; 0: never */
-	int64_t last_error_us;    /* 0: never */
-	int32_t latency_us;       /* last poll's round trip (modbus); -1: n/a */
-	uint64_t polls;           /* modbus: poll cycles attempted */
-	uint64_t timeouts;        /* modbus: requests that timed out */
-	uint64_t exceptions;      /* modbus: exception responses */
-	uint64_t errors;          /* modbus: other failures (connection, bad data) */
-	uint64_t messages;        /* mqtt: messages accepted for this meter */
-	uint64_t rejected;        /* mqtt: messages rejected for this meter */
-};
 
 enum msg_kind {
 	MSG_SAMPLES,  /* data: struct sample[u.samples.n] */

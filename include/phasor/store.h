@@ -25,13 +25,17 @@
  *                priority, event, state, value, limit_value, operator, note,
  *                raised_us, until_us)  -- the alarm journal (issue 4)
  *   sync_quarantine(kind, seq, t_us, sqlstate, error, first_us, last_us,
- *                attempts)  -- rows PostgreSQL refused (src/sync.c); the
- *                sync's watermarks are meta keys sync.samples_seq,
+ *                attempts)  -- rows PostgreSQL refused (the sync, through
+ *                src/store_sync.c); the sync's watermarks are meta keys sync.samples_seq,
  *                sync.alarms_seq, and sync.quota_dropped counts unsynced
  *                samples deleted under [store] quota
  *   comm_changes(seq, t_us, session_id, meter_id, status, error)  -- every
  *                change of a meter's comm state (schema 4), status an enum
  *                comm_status; "unknown" rows open and close each session
+ *   alarm_requests(id, t_us, console, operator, action, alarm, meter, note,
+ *                dur_ms, done_us, result, event_id)  -- operator actions of
+ *                attached consoles, applied once by the recorder (schema 5)
+ *   recorder_status(key, t_us, value)  -- the recorder's status JSON (schema 5)
  * seq is the local sequence number: every sample is its own row, two
  * samples with the same time are never merged. The writer assigns it from
  * the counter in meta, so it is never reused even after rows are pruned
@@ -42,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "phasor/alarmrow.h"
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
@@ -190,35 +195,6 @@ int64_t store_session_id(const struct store *st);
  */
 const char *store_console_id(const struct store *st);
 
-/*
- * One row of the alarm journal (CONTRACT.md "phasor alarms"). Strings are
- * borrowed by store_put_alarm_event (copied) and by readers (valid during
- * the callback only). value and limit NaN: none (NULL).
- */
-struct store_alarm_event {
-	int64_t seq;              /* readers only */
-	int64_t t_us;
-	const char *id;           /* unique: "<origin>:<n>"; a second row with the same id is ignored */
-	const char *origin;       /* the console id that made the event */
-	const char *alarm;        /* the definition's name */
-	const char *meter;        /* "" for none */
-	const char *quantity;
-	const char *priority;     /* critical high medium low diagnostic */
-	const char *event;        /* raise clear ack shelve unshelve suppress unsuppress note */
-	const char *state;        /* state after: normal unack ack rtn_unack shelved suppressed out_of_service */
-	double value, limit;
-	const char *operator_name;/* "" or NULL for the system */
-	const char *note;
-	int64_t raised_us;        /* start of the occurrence the event belongs to; 0 */
-	int64_t until_us;         /* shelve: end of the shelving; 0 */
-	/*
-	 * Writers only: the alarm_requests id this event answers (0: none);
-	 * the writer marks the request done in the transaction that journals
-	 * the event. event NULL: no journal row, the request was refused
-	 * (note: why). Readers set 0.
-	 */
-	int64_t request;
-};
 
 /*
  * Queue an alarm journal row (copied; never blocks on I/O). Written with

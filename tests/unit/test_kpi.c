@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasor/follow.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
 #include "phasor/log.h"
@@ -102,7 +103,7 @@ static struct fixture *build(const struct mspec *spec, size_t n, const char *sto
 	f->cfg.site.co2_per_kwh = NAN;
 	f->cfg.store.path = (char *)store_path;
 	f->live = live_new(&f->cfg, NULL, NULL);
-	f->kpi = kpi_new(&f->cfg);
+	f->kpi = kpi_new_day(&f->cfg, &follow_kpi_day_ops);
 	return f;
 }
 
