@@ -119,6 +119,18 @@ t_tmux_keys c2 a
 t_tmux_wait c2 3 'nothing to acknowledge' || t_fail "console 2: a second ack was not refused"
 t_ok "a second ack: refused on the console (nothing to acknowledge)"
 
+# A read-only console attaches too and sends no request.
+t_tmux_start c3 80 24 "$PHASOR" -c "$T/phasor.ini" --read-only
+t_tmux_wait c3 10 ' attached ' || t_fail "the read-only console does not attach"
+t_tmux_keys c3 3
+t_tmux_wait c3 10 'UNACK +CRIT' || t_fail "the read-only console shows no unacknowledged alarm"
+t_tmux_keys c3 a
+t_tmux_wait c3 3 'read-only console' || t_fail "the read-only console did not refuse the ack"
+sleep 0.5
+t_eq "requests after the read-only console's ack" 1 "$(q "SELECT count(*) FROM alarm_requests")"
+t_tmux_keys c3 q
+t_eq "c3 exit status" 0 "$(t_tmux_wait_exit c3 10)"
+
 # kill -9 of the recorder.
 kill -9 "$REC_PID"
 wait "$REC_PID" 2>/dev/null
