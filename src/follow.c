@@ -30,6 +30,7 @@
 #define FOLLOW_RECENT_US (120LL * 1000000) /* every quantity from this far back */
 #define MAX_PENDING 256          /* requests not yet written */
 #define MAX_WATCHED 256          /* requests written, outcome not seen yet */
+#define MAX_FILE_ID 1000000      /* meters / quantities ids mapped at most */
 
 struct pending {
 	struct store_request q;
@@ -56,6 +57,14 @@ struct follow {
 	size_t nchunk;
 	bool chunk_history;
 	size_t meter_hint;
+	long *meter_map;             /* the file's meters.id -> config index, -1 none */
+	size_t nmeter_map;
+	int *qty_map;                /* the file's quantities.id -> enum qty_id, -1 none */
+	size_t nqty_map;
+	int64_t plotted_ids[16];     /* the file's ids of the plotted quantities */
+	size_t nplotted;
+	int64_t rows;                /* rows of the current query */
+	bool reloaded;
 	int64_t watched[MAX_WATCHED];/* ids of our requests waiting for their outcome */
 	size_t nwatched;
 	uint64_t pushed_dropped;
@@ -138,13 +147,88 @@ static bool plotted(int q)
 	}
 }
 
-static int on_sample(void *ctx, const struct store_row *r)
+/* ---- the file's ids ---- */
+
+static int map_meter(void *ctx, int64_t id, const char *name)
 {
 	struct follow *f = ctx;
-	long mi = meter_index(f, r->meter);
-	int q = qty_lookup(r->quantity);
+
+	if (id < 0 || id >= MAX_FILE_ID)
+		return 0;
+	if ((size_t)id >= f->nmeter_map) {
+		size_t n = (size_t)id + 1, i;
+
+		f->meter_map = util_reallocarray(f->meter_map, n, sizeof(*f->meter_map));
+		for (i = f->nmeter_map; i < n; i++)
+			f->meter_map[i] = -1;
+		f->nmeter_map = n;
+	}
+	f->meter_map[id] = meter_index(f, name);
+	return 0;
+}
+
+static int map_qty(void *ctx, int64_t id, const char *name)
+{
+	struct follow *f = ctx;
+	int q = qty_lookup(name);
+
+	if (id < 0 || id >= MAX_FILE_ID)
+		return 0;
+	if ((size_t)id >= f->nqty_map) {
+		size_t n = (size_t)id + 1, i;
+
+		f->qty_map = util_reallocarray(f->qty_map, n, sizeof(*f->qty_map));
+		for (i = f->nqty_map; i < n; i++)
+			f->qty_map[i] = -1;
+		f->nqty_map = n;
+	}
+	f->qty_map[id] = q;
+	if (q >= 0 && plotted(q) && f->nplotted < UTIL_ARRAY_LEN(f->plotted_ids))
+		f->plotted_ids[f->nplotted++] = id;
+	return 0;
+}
+
+/* (Re)load the file's meter and quantity ids (a recorder started with
+ * another configuration adds rows). */
+static bool load_ids(struct follow *f)
+{
+	char *cause = NULL;
+
+	f->nplotted = 0;
+	if (store_reader_ids(f->r, false, map_meter, f, &cause) < 0 ||
+	    store_reader_ids(f->r, true, map_qty, f, &cause) < 0) {
+		log_warn("follow: %s", cause);
+		free(cause);
+		return false;
+	}
+	return true;
+}
+
+static long file_meter(const struct follow *f, int64_t id)
+{
+	return id >= 0 && (size_t)id < f->nmeter_map ? f->meter_map[id] : -2;
+}
+
+static int file_qty(const struct follow *f, int64_t id)
+{
+	return id >= 0 && (size_t)id < f->nqty_map ? f->qty_map[id] : -2;
+}
+
+static int on_raw(void *ctx, const struct store_raw_row *r)
+{
+	struct follow *f = ctx;
+	long mi = file_meter(f, r->meter_id);
+	int q = file_qty(f, r->qty_id);
 	struct sample *s;
 
+	f->rows++;
+	if ((mi == -2 || q == -2) && !f->reloaded) {
+		/* an id this map has not seen: load again, once per pass */
+		f->reloaded = true;
+		load_ids(f);
+		mi = file_meter(f, r->meter_id);
+		q = file_qty(f, r->qty_id);
+	}
 	f->samples_after = r->seq;
 	if (mi < 0 || q < 0 || (f->chunk_history && !plotted(q)))
 		return atomic_load(&f->stop) ? 1 : 0;
@@ -160,24 +244,34 @@ static int on_sample(void *ctx, const struct store_row *r)
 	return atomic_load(&f->stop) ? 1 : 0;
 }
 
-/* Samples after f->samples_after up to to_seq (INT64_MAX: all); false on error. */
+/*
+ * Samples after f->samples_after up to to_seq (INT64_MAX: all there is),
+ * of the plotted quantities only while chunk_history; false on error.
+ */
 static bool read_samples(struct follow *f, int64_t to_seq)
 {
 	char *cause = NULL;
 
+	f->reloaded = false;
 	while (!atomic_load(&f->stop) && f->samples_after < to_seq) {
-		int64_t before = f->samples_after, max = ROWS_PER_PASS;
+		int64_t before = f->samples_after;
 
-		if (to_seq != INT64_MAX && to_seq - before < max)
-			max = to_seq - before;
-		if (store_reader_samples_after(f->r, before, max, on_sample, f, &cause) < 0) {
+		f->rows = 0;
+		if (store_reader_raw_after(f->r, before, to_seq, ROWS_PER_PASS, f->plotted_ids,
+					   f->chunk_history ? f->nplotted : 0, on_raw, f,
+					   &cause) < 0) {
 			log_warn("follow: %s", cause);
 			free(cause);
 			return false;
 		}
 		flush_chunk(f);
-		if (f->samples_after == before || f->samples_after - before < max)
-			break; /* nothing more for now */
+		if (f->rows < ROWS_PER_PASS) {
+			/* the whole range is read (the rows left out by the
+			 * quantity filter included) */
+			if (to_seq != INT64_MAX)
+				f->samples_after = to_seq;
+			break;
+		}
 	}
 	return true;
 }
@@ -437,7 +531,8 @@ static bool open_reader(struct follow *f)
 		free(cause);
 		return false;
 	}
-	return true;
+	f->nmeter_map = f->nqty_map = 0;
+	return load_ids(f);
 }
 
 /*
@@ -463,6 +558,7 @@ static void run_history(struct follow *f)
 {
 	struct store_seqs seqs;
 	char *cause = NULL;
+	int64_t t0 = util_mono_us();
 
 	if (!open_reader(f))
 		return;
@@ -475,6 +571,8 @@ static void run_history(struct follow *f)
 	}
 	f->chunk_history = true;
 	read_samples(f, seqs.samples);
+	log_info("follow: %s: the last hour before this start read in %lld ms",
+		 f->cfg->store.path, (long long)((util_mono_us() - t0) / 1000));
 }
 
 /* Each meter's comm state now, from its newest comm change. */
@@ -555,6 +653,9 @@ static void run_attached(struct follow *f)
 			f->chunk_history = false;
 			read_samples(f, seqs.samples);
 			set_loading(f, false);
+			log_info("follow: %s: the last hour read (samples up to seq %lld) in %lld ms",
+				 f->cfg->store.path, (long long)f->samples_after,
+				 (long long)((util_mono_us() - t0) / 1000));
 			primed = true;
 		}
 		check_recorder(f, now);
@@ -724,6 +825,8 @@ static void follow_destroy(struct source *s)
 	for (i = 0; i < f->npend; i++)
 		free(f->pend[i].buf);
 	pthread_mutex_destroy(&f->lock);
+	free(f->meter_map);
+	free(f->qty_map);
 	free(f->links);
 	free(f->console);
 	free(f);

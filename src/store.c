@@ -3399,21 +3399,72 @@ int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, c
 	return 0;
 }
 
-int store_reader_samples_after(struct store_reader *r, int64_t after, int64_t max,
-			       store_row_fn fn, void *ctx, char **cause)
+int store_reader_ids(struct store_reader *r, bool quantities, store_id_fn fn, void *ctx,
+		     char **cause)
 {
-	static const char sql[] =
-	    "SELECT s.seq, s.t_us, m.name, q.name, q.unit, s.value, s.quality, s.session_id"
-	    " FROM samples s"
-	    " LEFT JOIN meters m ON m.id = s.meter_id"
-	    " LEFT JOIN quantities q ON q.id = s.qty_id"
-	    " WHERE s.seq > ?1 ORDER BY s.seq LIMIT ?2";
-	sqlite3_stmt *s = prepare_after(r, sql, after, cause);
+	sqlite3_stmt *s;
+	int rc;
 
-	if (s == NULL)
+	if (sqlite3_prepare_v2(r->db,
+			       quantities ? "SELECT id, name FROM quantities ORDER BY id"
+					  : "SELECT id, name FROM meters ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
 		return -1;
-	sqlite3_bind_int64(s, 2, max);
-	return sample_rows(r, s, fn, ctx, cause);
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(ctx, sqlite3_column_int64(s, 0), col_text(s, 1, "")) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	return rows_end(r, s, rc, cause);
+}
+
+int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq, int64_t max,
+			   const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
+			   char **cause)
+{
+	char *sql, *p;
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	/* No join: the caller maps the ids (store_reader_ids); a rowid range
+	 * and, for the plotted history, the few quantities wanted. */
+	sql = p = util_malloc(200 + nqty * 24);
+	p += sprintf(p, "SELECT seq, t_us, meter_id, qty_id, value, quality FROM samples"
+			" WHERE seq > ?1 AND seq <= ?2");
+	if (nqty > 0) {
+		p += sprintf(p, " AND qty_id IN (");
+		for (i = 0; i < nqty; i++)
+			p += sprintf(p, "%s%lld", i ? "," : "", (long long)qty_ids[i]);
+		p += sprintf(p, ")");
+	}
+	sprintf(p, " ORDER BY seq LIMIT ?3");
+	rc = sqlite3_prepare_v2(r->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, to_seq);
+	sqlite3_bind_int64(s, 3, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_raw_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter_id = sqlite3_column_int64(s, 2);
+		row.qty_id = sqlite3_column_int64(s, 3);
+		row.value = col_double(s, 4);
+		row.quality = sqlite3_column_int(s, 5);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return rows_end(r, s, rc, cause);
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

@@ -349,9 +349,25 @@ int store_reader_first_session(struct store_reader *r, int64_t *t_us, char **cau
 /* *seq: the seq just before the first sample with t_us >= t_us (the newest
  * seq when there is none), to follow from. 0 or -1 with *cause. */
 int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, char **cause);
-/* Samples with seq > after in seq order, at most max. 0 or -1. */
-int store_reader_samples_after(struct store_reader *r, int64_t after, int64_t max,
-			       store_row_fn fn, void *ctx, char **cause);
+/* The meters' (quantities == false) or the quantities' (id, name), in id order. */
+typedef int (*store_id_fn)(void *ctx, int64_t id, const char *name);
+int store_reader_ids(struct store_reader *r, bool quantities, store_id_fn fn, void *ctx,
+		     char **cause);
+/* A sample as stored: ids, not names (map them with store_reader_ids). */
+struct store_raw_row {
+	int64_t seq, t_us, meter_id, qty_id;
+	double value;             /* NaN when NULL */
+	int quality;
+};
+typedef int (*store_raw_fn)(void *ctx, const struct store_raw_row *r);
+/*
+ * Samples with after < seq <= to_seq in seq order, at most max, of the
+ * quantities qty_ids (the file's ids; nqty 0: all). The fast way to follow
+ * a buffer: a primary-key range, no join. 0 or -1 with *cause.
+ */
+int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq, int64_t max,
+			   const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
+			   char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);

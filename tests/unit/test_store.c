@@ -2551,14 +2551,24 @@ struct follow_rows {
 	int64_t last;
 };
 
-static int follow_sample(void *ctx, const struct store_row *r)
+static int follow_sample(void *ctx, const struct store_raw_row *r)
 {
 	struct follow_rows *f = ctx;
 	size_t len = strlen(f->text);
 
-	snprintf(f->text + len, sizeof(f->text) - len, "%lld:%s/%s@%lld=%g|", (long long)r->seq,
-		 r->meter, r->quantity, (long long)r->t_us, r->value);
+	snprintf(f->text + len, sizeof(f->text) - len, "%lld:%lld/%lld@%lld=%g q%d|",
+		 (long long)r->seq, (long long)r->meter_id, (long long)r->qty_id,
+		 (long long)r->t_us, r->value, r->quality);
 	f->last = r->seq;
+	return 0;
+}
+
+static int follow_id(void *ctx, int64_t id, const char *name)
+{
+	struct follow_rows *f = ctx;
+	size_t len = strlen(f->text);
+
+	snprintf(f->text + len, sizeof(f->text) - len, "%lld=%s|", (long long)id, name);
 	return 0;
 }
 
@@ -2623,12 +2633,40 @@ static void test_follow_readers(void **state)
 	assert_int_equal(store_reader_first_session(r, &first, &cause), 0);
 	assert_true(first > 0);
 
+	/* ids, not names: meters in registration order, quantities in
+	 * the contract's (p_total and v_l1n are its ids P and V) */
 	memset(&fr, 0, sizeof(fr));
-	assert_int_equal(store_reader_samples_after(r, 1, 2, follow_sample, &fr, &cause), 0);
-	assert_string_equal(fr.text, "2:press-3/p_total@100=2.5|3:tgbt-1/p_total@200=3.5|");
-	memset(&fr, 0, sizeof(fr));
-	assert_int_equal(store_reader_samples_after(r, 3, 100, follow_sample, &fr, &cause), 0);
-	assert_string_equal(fr.text, "4:tgbt-1/v_l1n@300=230|");
+	assert_int_equal(store_reader_ids(r, false, follow_id, &fr, &cause), 0);
+	assert_string_equal(fr.text, "1=tgbt-1|2=press-3|3=we,ird \"x\"\nname|");
+	{
+		char want[64];
+		int64_t p = db_int(path, "SELECT id FROM quantities WHERE name = 'p_total'");
+		int64_t v = db_int(path, "SELECT id FROM quantities WHERE name = 'v_l1n'");
+
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_ids(r, true, follow_id, &fr, &cause), 0);
+		snprintf(want, sizeof(want), "|%lld=p_total|", (long long)p);
+		assert_non_null(strstr(fr.text, want));
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_after(r, 1, INT64_MAX, 2, NULL, 0, follow_sample,
+							&fr, &cause),
+				 0);
+		snprintf(want, sizeof(want), "2:2/%lld@100=2.5 q0|3:1/%lld@200=3.5 q0|", (long long)p,
+			 (long long)p);
+		assert_string_equal(fr.text, want);
+		/* up to a seq, of some quantities only */
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_after(r, 0, 3, 100, &v, 1, follow_sample, &fr,
+							&cause),
+				 0);
+		assert_string_equal(fr.text, "");
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_after(r, 0, 4, 100, &v, 1, follow_sample, &fr,
+							&cause),
+				 0);
+		snprintf(want, sizeof(want), "4:1/%lld@300=230 q0|", (long long)v);
+		assert_string_equal(fr.text, want);
+	}
 	memset(&fr, 0, sizeof(fr));
 	assert_int_equal(store_reader_comm_after(r, seqs.comm - 1, follow_comm, &fr, &cause), 0);
 	assert_string_equal(fr.text, "press-3 3 'timeout'|");
@@ -2644,8 +2682,11 @@ static void test_follow_readers(void **state)
 	store_put_samples(st, s, 1);
 	assert_int_equal(store_flush(st, 5000), 0);
 	memset(&fr, 0, sizeof(fr));
-	assert_int_equal(store_reader_samples_after(r, 4, 100, follow_sample, &fr, &cause), 0);
-	assert_string_equal(fr.text, "5:we,ird \"x\"\nname/p_total@400=-0|");
+	assert_int_equal(store_reader_raw_after(r, 4, INT64_MAX, 100, NULL, 0, follow_sample, &fr,
+						&cause),
+			 0);
+	assert_non_null(strstr(fr.text, "5:3/"));
+	assert_non_null(strstr(fr.text, "@400=-0 q0|"));
 	store_reader_close(r);
 	store_stop(st, 1000);
 	store_close(st);
