@@ -59,7 +59,7 @@ struct follow {
 	size_t meter_hint;
 	long *meter_map;             /* the file's meters.id -> config index, -1 none */
 	size_t nmeter_map;
-	int *qty_map;                /* the file's quantities.id -> enum qty_id, -1 none */
+	long *qty_map;               /* the file's quantities.id -> enum qty_id, -1 none */
 	size_t nqty_map;
 	int64_t plotted_ids[16];     /* the file's ids of the plotted quantities */
 	size_t nplotted;
@@ -149,20 +149,27 @@ static bool plotted(int q)
 
 /* ---- the file's ids ---- */
 
+/* map with room for index id, new entries -1 (none). */
+static long *map_grow(long *map, size_t *n, size_t id)
+{
+	size_t i;
+
+	if (id < *n)
+		return map;
+	map = util_reallocarray(map, id + 1, sizeof(*map));
+	for (i = *n; i <= id; i++)
+		map[i] = -1;
+	*n = id + 1;
+	return map;
+}
+
 static int map_meter(void *ctx, int64_t id, const char *name)
 {
 	struct follow *f = ctx;
 
 	if (id < 0 || id >= MAX_FILE_ID)
 		return 0;
-	if ((size_t)id >= f->nmeter_map) {
-		size_t n = (size_t)id + 1, i;
-
-		f->meter_map = util_reallocarray(f->meter_map, n, sizeof(*f->meter_map));
-		for (i = f->nmeter_map; i < n; i++)
-			f->meter_map[i] = -1;
-		f->nmeter_map = n;
-	}
+	f->meter_map = map_grow(f->meter_map, &f->nmeter_map, (size_t)id);
 	f->meter_map[id] = meter_index(f, name);
 	return 0;
 }
@@ -174,14 +181,7 @@ static int map_qty(void *ctx, int64_t id, const char *name)
 
 	if (id < 0 || id >= MAX_FILE_ID)
 		return 0;
-	if ((size_t)id >= f->nqty_map) {
-		size_t n = (size_t)id + 1, i;
-
-		f->qty_map = util_reallocarray(f->qty_map, n, sizeof(*f->qty_map));
-		for (i = f->nqty_map; i < n; i++)
-			f->qty_map[i] = -1;
-		f->nqty_map = n;
-	}
+	f->qty_map = map_grow(f->qty_map, &f->nqty_map, (size_t)id);
 	f->qty_map[id] = q;
 	if (q >= 0 && plotted(q) && f->nplotted < UTIL_ARRAY_LEN(f->plotted_ids))
 		f->plotted_ids[f->nplotted++] = id;
@@ -211,7 +211,7 @@ static long file_meter(const struct follow *f, int64_t id)
 
 static int file_qty(const struct follow *f, int64_t id)
 {
-	return id >= 0 && (size_t)id < f->nqty_map ? f->qty_map[id] : -2;
+	return id >= 0 && (size_t)id < f->nqty_map ? (int)f->qty_map[id] : -2;
 }
 
 static int on_raw(void *ctx, const struct store_raw_row *r)
