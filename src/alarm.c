@@ -245,7 +245,7 @@ static const struct builtin builtins[] = {
 	{ "voltage-unbalance", AM_V_UNBALANCE, LIMIT_HIGH, 2, 0, false, PRIO_LOW, 0.2, 10000,
 	  10000, "Voltage unbalance above 2 % (EN 50160)",
 	  "Redistribute single-phase loads; check the supply with the energy supplier" },
-	{ "comm", AM_COMM, LIMIT_HIGH, NAN, 0, false, PRIO_HIGH, 0, 0, 5000,
+	{ "comm", AM_COMM, LIMIT_HIGH, NAN, 0, false, PRIO_HIGH, 0, 10000, 5000,
 	  "Communication lost: the meter does not answer",
 	  "Check the meter's power supply, network cable and address; see the sources view (5)" },
 	{ "stale", AM_STALE, LIMIT_HIGH, NAN, 0, false, PRIO_LOW, 0, 5000, 0,
@@ -1021,7 +1021,7 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 	for (m = 0; m < nm; m++) {
 		struct meter_eval me;
 		enum comm_status cs;
-		bool comm_active = false, down, unknown;
+		bool comm_active = false, has_comm = false, suppress, down, unknown;
 
 		me.lm = live_meter_const(live, m);
 		me.done = false;
@@ -1029,14 +1029,20 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 		down = cs == COMM_DOWN;
 		unknown = cs == COMM_UNKNOWN;
 
-		/* the root first: the comm alarm */
+		/* The root first: the comm alarm. Its on-delay keeps a meter
+		 * that flaps at start (a recorder started before the device
+		 * listens) from raising it; the value alarms are suppressed
+		 * once it is active (or at once when the meter has no comm
+		 * alarm), so a flapping meter makes no suppress rows either. */
 		for (k = e->mstart[m]; k < e->mstart[m + 1]; k++) {
 			size_t i = e->mlist[k];
 			if (!is_comm(e->inst[i].def))
 				continue;
 			feed(e, i, down ? 1.0 : 0.0, !unknown, false, now_us);
 			comm_active = comm_active || e->inst[i].active;
+			has_comm = has_comm || e->inst[i].state != ALARM_OOS;
 		}
+		suppress = down && (comm_active || !has_comm);
 		for (k = e->mstart[m]; k < e->mstart[m + 1]; k++) {
 			size_t i = e->mlist[k];
 			struct alarm_inst *in = &e->inst[i];
@@ -1047,12 +1053,15 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 				continue;
 			if (in->def->measure == AM_STALE) {
 				/* Unknown comm state: leave suppression as it is. */
-				if (down || comm_active)
+				if (suppress || comm_active)
 					alarm_suppress(e, i, true, now_us);
-				else if (!unknown)
+				else if (!unknown && !down)
 					alarm_suppress(e, i, false, now_us);
-				if (me.lm->last_sample_us == 0 && cs != COMM_STALE) {
-					valid = false; /* never heard of: the comm alarm's job */
+				if ((me.lm->last_sample_us == 0 && cs != COMM_STALE) ||
+				    (down && !suppress)) {
+					/* never heard of, or down while the comm
+					 * alarm's on-delay runs: the comm alarm's job */
+					valid = false;
 					v = NAN;
 				} else {
 					v = (cs == COMM_STALE || live_meter_stale(me.lm, now_us)) ? 1.0
@@ -1061,9 +1070,9 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 				feed(e, i, v, valid, false, now_us);
 				continue;
 			}
-			if (down)
+			if (suppress)
 				alarm_suppress(e, i, true, now_us);
-			else if (!unknown)
+			else if (!unknown && !down)
 				alarm_suppress(e, i, false, now_us);
 			v = measure(in, &me, cfg, now_us, &quiet);
 			feed(e, i, v, !isnan(v) || quiet, quiet, now_us);

@@ -980,6 +980,51 @@ static size_t count_kind(const struct rec *r, enum alarm_event_kind k)
 	return n;
 }
 
+/*
+ * A recorder started before the device listens: the meter flaps unknown,
+ * down, ok, down ... every 50 ms for half a second, then stays up. No comm
+ * alarm (its on-delay), no suppress or unsuppress row (suppression follows
+ * the comm alarm), no event at all.
+ */
+static void test_comm_flap(void **state)
+{
+	struct fx *f = util_calloc(1, sizeof(*f));
+	struct live *l;
+	struct meter_comm comm = { .status = COMM_UNKNOWN };
+	int64_t t;
+	int k = 0;
+
+	(void)state;
+	fx_init(f, 1, 0);
+	fx_start(f, "c1");
+	l = live_new(&f->cfg, NULL, NULL);
+	for (t = T0; t < T0 + 500 * MS; t += 50 * MS, k++) {
+		comm.status = k % 2 ? COMM_OK : COMM_DOWN;
+		live_set_comm(l, 0, &comm);
+		if (comm.status == COMM_OK)
+			feed_meter(l, 0, t, 10000, 0.98);
+		alarm_evaluate(f->e, l, &f->cfg, t);
+	}
+	comm.status = COMM_OK;
+	live_set_comm(l, 0, &comm);
+	for (; t < T0 + 20 * S; t += 250 * MS) {
+		feed_meter(l, 0, t, 10000, 0.98);
+		alarm_evaluate(f->e, l, &f->cfg, t);
+	}
+	assert_int_equal(f->rec.n, 0);
+	/* a real outage still raises it, after 10 s, and suppresses the rest */
+	comm.status = COMM_DOWN;
+	live_set_comm(l, 0, &comm);
+	for (; t < T0 + 31 * S; t += 250 * MS)
+		alarm_evaluate(f->e, l, &f->cfg, t);
+	assert_int_equal(count_kind(&f->rec, AEV_RAISE), 1);
+	assert_string_equal(f->rec.ev[0].alarm, "comm");
+	assert_true(f->rec.ev[0].t_us >= T0 + 30 * S && f->rec.ev[0].t_us < T0 + 31 * S);
+	assert_int_equal(count_kind(&f->rec, AEV_SUPPRESS), 11);
+	live_free(l);
+	fx_free(f);
+}
+
 static void test_builtin_live(void **state)
 {
 	struct fx *f = util_calloc(1, sizeof(*f));
@@ -1054,11 +1099,17 @@ static void test_builtin_live(void **state)
 	assert_int_equal(alarm_meter_priority(f->e, 0), PRIO_CRITICAL);
 	assert_int_equal(alarm_meter_priority(f->e, 1), -1);
 
-	/* m1 goes down: one comm alarm, every other alarm of m1 suppressed */
+	/* m1 goes down: after the comm alarm's 10 s on-delay, one comm alarm
+	 * and every other alarm of m1 suppressed; nothing before */
 	rec_clear(&f->rec);
 	comm.status = COMM_DOWN;
 	live_set_comm(l, 0, &comm);
-	t = T0 + 11 * S;
+	for (t = T0 + 11 * S; t < T0 + 21 * S; t += S) {
+		feed_meter_v(l, 1, t, 10000, 0.98, 127);
+		alarm_evaluate(f->e, l, &f->cfg, t);
+	}
+	assert_int_equal(f->rec.n, 0);
+	t = T0 + 21 * S;
 	feed_meter_v(l, 1, t, 10000, 0.98, 127);
 	alarm_evaluate(f->e, l, &f->cfg, t);
 	assert_int_equal(count_kind(&f->rec, AEV_RAISE), 1);
@@ -1075,7 +1126,7 @@ static void test_builtin_live(void **state)
 	assert_int_equal(c.newest, cm);
 	assert_int_equal(alarm_meter_priority(f->e, 0), PRIO_HIGH);
 	/* staying down, data going stale: nothing new */
-	for (t = T0 + 12 * S; t <= T0 + 60 * S; t += S) {
+	for (t = T0 + 22 * S; t <= T0 + 70 * S; t += S) {
 		feed_meter_v(l, 1, t, 10000, 0.98, 127);
 		alarm_evaluate(f->e, l, &f->cfg, t);
 	}
@@ -1514,6 +1565,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_live),
 		cmocka_unit_test(test_perf),
 		cmocka_unit_test(test_journal_rows),
+		cmocka_unit_test(test_comm_flap),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_evaluate_cost),
 	};
