@@ -327,6 +327,8 @@ static void build(struct fixture *f, size_t nmeters)
 		assert_true(lowpf >= 0 && comm >= 0);
 		alarm_feed(f->alarms, (size_t)lowpf, 0.75, true, f->now - 60 * S);
 		alarm_feed(f->alarms, (size_t)lowpf, 0.75, true, f->now - 5 * S);
+		/* down from 70 s ago: raised after its 10 s on-delay */
+		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 70 * S);
 		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 60 * S);
 		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 4 * S);
 	}
@@ -1015,7 +1017,7 @@ static void test_alarm_view(void **state)
 	assert_true(row_has(f, 0, "Alarms 2 unack, 2 active, 0 shelved, 0 suppressed"));
 	assert_true(row_has(f, 1, "STATE") && row_has(f, 1, "LIMIT"));
 	/* sorted: state, then priority, then newest first: both high, and the
-	 * comm alarm (no on-delay) raised at its first feed, a minute ago */
+	 * comm alarm raised a minute ago (after its on-delay) */
 	y_comm = find_row(f, "compressor-a", 2);
 	y_pf = find_row(f, "press-3", 2);
 	assert_int_equal(y_pf, 2);
