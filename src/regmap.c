@@ -84,6 +84,23 @@ double regmap_raw_value(uint64_t raw, enum reg_type t)
 	return NAN;
 }
 
+double regmap_float32_value(double v)
+{
+	char buf[32];
+	float f = (float)v;
+	int prec;
+
+	if (!isfinite(v) || !isfinite(f) || f == 0.0f)
+		return v;
+	/* LC_NUMERIC is "C" in every phasor process (main.c). */
+	for (prec = 6; prec <= 9; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, (double)f);
+		if (strtof(buf, NULL) == f)
+			return strtod(buf, NULL);
+	}
+	return (double)f;
+}
+
 enum quality regmap_decode(const struct profile_reg *r, const uint16_t *words, double *value)
 {
 	uint64_t raw = regmap_raw(words, r->type, r->order);
@@ -91,6 +108,10 @@ enum quality regmap_decode(const struct profile_reg *r, const uint16_t *words, d
 	unsigned i;
 
 	*value = regmap_raw_value(raw, r->type) * r->scale;
+	/* A float32 register holds 7 digits: keep those, not the binary
+	 * noise of widening it (0.8165658, not 0.8165658116340637). */
+	if (r->type == REG_FLOAT32)
+		*value = regmap_float32_value(*value);
 	for (i = 0; i < r->nsentinels && i < PROFILE_MAX_SENTINELS; i++)
 		if (raw == r->sentinel[i])
 			q = QUALITY_BAD;

@@ -30,6 +30,14 @@ uint64_t regmap_raw(const uint16_t *words, enum reg_type t, enum word_order o);
 double regmap_raw_value(uint64_t raw, enum reg_type t);
 
 /*
+ * v as a float32 register gives it: the double nearest the shortest
+ * decimal (6 to 9 digits) that reads back as the same float32, so that
+ * 0.8165658116340637 (a float widened to double) is stored, exported and
+ * forwarded as 0.8165658. NaN, infinities and 0 unchanged.
+ */
+double regmap_float32_value(double v);
+
+/*
  * Decode a register value into a sample value: raw * scale. Quality is bad
  * when the raw bits equal one of the register's sentinels, when the value is
  * NaN or infinite, or when it is outside the quantity's plausible range. The

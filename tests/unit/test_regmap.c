@@ -367,6 +367,55 @@ static void test_decode(void **state)
 	}
 }
 
+/*
+ * A float32 register is stored as its shortest decimal (what the meter
+ * displays), not the binary noise of widening it: 0.8165658, 6005.742,
+ * and with a scale the product's; the float32 read back is the same.
+ */
+static void test_float32_shortest(void **state)
+{
+	static const struct {
+		float f;
+		double scale;
+		const char *want;
+	} cases[] = {
+		{ 0.8165658116340637f, 1, "0.8165658" },
+		{ 6005.7421875f, 1, "6005.742" },
+		{ 230.5f, 1, "230.5" },
+		{ 49.99f, 1, "49.99" },
+		{ 6.0057421875f, 1000, "6005.742" },
+		{ 16777216.0f, 1, "16777216" },
+		{ 1.17549435e-38f, 1, "1.1754944e-38" },
+		{ -0.0f, 1, "-0" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		struct profile_reg r;
+		uint16_t w[2];
+		double v = 0, want = strtod(cases[i].want, NULL);
+		char got[40];
+
+		memset(&r, 0, sizeof(r));
+		r.qty = QTY_PF_TOTAL;
+		r.function = 3;
+		r.type = REG_FLOAT32;
+		r.order = WO_ABCD;
+		r.scale = cases[i].scale;
+		regmap_encode((double)cases[i].f, REG_FLOAT32, WO_ABCD, w);
+		regmap_decode(&r, w, &v);
+		snprintf(got, sizeof(got), "%.17g", v);
+		if (memcmp(&v, &want, sizeof(v)) != 0)
+			fail_msg("case %zu: %s, want %s", i, got, cases[i].want);
+		if ((float)(v / cases[i].scale) != cases[i].f && cases[i].scale == 1)
+			fail_msg("case %zu: %s reads back as another float32", i, got);
+	}
+	/* doubles keep every bit */
+	assert_true(regmap_float32_value(NAN) != regmap_float32_value(NAN));
+	assert_true(regmap_float32_value(INFINITY) == INFINITY);
+}
+
 /* ---- encode: rounding and saturation ------------------------------------------ */
 
 struct encode_case {
@@ -796,6 +845,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_float32_vs_libmodbus),
+		cmocka_unit_test(test_float32_shortest),
 		cmocka_unit_test(test_float32_orders_differ),
 		cmocka_unit_test(test_hand_written_registers),
 		cmocka_unit_test(test_type_words),
