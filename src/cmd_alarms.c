@@ -5,8 +5,10 @@
  * state,value,limit,operator,note) or JSON lines. A read-only reader: it
  * works while a console or a recorder writes the same file.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ struct alarms_ctx {
 	FILE *out;
 	enum format format;
 	uint64_t rows;
+	int write_errno;          /* errno of the first failed write; 0: none */
 };
 
 static void usage(FILE *out)
@@ -137,12 +140,16 @@ static int on_row(void *ctx, const struct store_alarm_event *e)
 		on_csv(x, e);
 	else
 		on_jsonl(x, e);
-	return ferror(x->out) ? 1 : 0;
+	if (ferror(x->out)) {
+		x->write_errno = errno;
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_alarms(int argc, char **argv)
 {
-	struct alarms_ctx x = { stdout, FORMAT_CSV, 0 };
+	struct alarms_ctx x = { stdout, FORMAT_CSV, 0, 0 };
 	struct cmd_reader_args args;
 	struct store_reader *r;
 	char *cause = NULL;
@@ -158,6 +165,7 @@ int cmd_alarms(int argc, char **argv)
 		free(cause);
 		return EXIT_RUNTIME;
 	}
+	signal(SIGPIPE, SIG_IGN); /* EPIPE instead: cmd_output_done */
 	if (x.format == FORMAT_CSV)
 		fputs("time,alarm,meter,quantity,priority,event,state,value,limit,operator,note\n",
 		      x.out);
@@ -167,9 +175,7 @@ int cmd_alarms(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	store_reader_close(r);
-	if (fflush(x.out) != 0 || ferror(x.out)) {
-		fputs("phasor alarms: cannot write the output\n", stderr);
+	if (cmd_output_done(x.out, x.write_errno, "alarms") != EXIT_OK)
 		status = EXIT_RUNTIME;
-	}
 	return status;
 }

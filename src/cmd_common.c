@@ -268,3 +268,16 @@ struct config *cmd_start(const char *cmd, const char *config_path, const char *d
 				      : (enum log_level)cfg->log.level);
 	return cfg;
 }
+
+int cmd_output_done(FILE *out, int write_errno, const char *cmd)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(out) != 0 || ferror(out))
+		err = write_errno != 0 ? write_errno : errno != 0 ? errno : EIO;
+	if (err == 0 || err == EPIPE)
+		return EXIT_OK;
+	fprintf(stderr, "phasor %s: writing the output: %s\n", cmd, strerror(err));
+	return EXIT_RUNTIME;
+}

@@ -6,11 +6,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/demo.h"
+#include "phasor/diag.h"
+#include "phasor/theme.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
 
@@ -112,6 +115,26 @@ int cmd_console(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* Everything that can be refused is refused before anything starts
+	 * (the demo's plant, the hub). */
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "phasor: the console needs a terminal (its %s is not one);"
+				" for headless acquisition use phasor record, for data phasor"
+				" export\n",
+			!isatty(STDOUT_FILENO) ? "output" : "input");
+		return EXIT_USAGE;
+	}
+	if (uo.theme != NULL) {
+		struct diag dg = { 0 };
+		struct theme *t = theme_load(uo.theme, &dg);
+
+		if (t == NULL) {
+			diag_print(&dg, stderr);
+			diag_clear(&dg);
+			return EXIT_USAGE;
+		}
+		theme_free(t);
+	}
 	if (demo) {
 		fprintf(stderr, "phasor: starting the simulated plant...\n");
 		d = demo_start(NULL, &cause);
@@ -128,9 +151,13 @@ int cmd_console(int argc, char **argv)
 			return EXIT_USAGE;
 	}
 	rc = ui_run(cfg, &uo);
-	if (d != NULL)
+	if (d != NULL) {
+		/* The demo's recording stays: say where, to replay or export it. */
+		fprintf(stderr, "phasor --demo: the recording is in %s (phasor export --db %s)\n",
+			cfg->store.path, cfg->store.path);
 		demo_stop(d);
-	else
+	} else {
 		config_free(cfg);
+	}
 	return rc;
 }

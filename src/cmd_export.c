@@ -216,7 +216,7 @@ int cmd_export(int argc, char **argv)
 		list = NULL;
 	}
 
-	/* A closed pipe must be an error we report, not a silent death. */
+	/* A closed pipe is an error to look at (EPIPE), not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	if (x.format == FORMAT_CSV)
 		fputs("time,meter,quantity,value,unit,quality\n", x.out);
@@ -225,11 +225,7 @@ int cmd_export(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	if (fflush(x.out) != 0 || ferror(x.out)) {
-		fprintf(stderr, "phasor export: writing the output: %s\n",
-			strerror(x.write_errno != 0 ? x.write_errno : errno));
-		status = EXIT_RUNTIME;
-	}
+	status = cmd_output_done(x.out, x.write_errno, "export");
 out:
 	store_names_free(list);
 	free(cause);

@@ -42,6 +42,15 @@ int record_run(struct config *cfg, const struct record_opts *o);
 struct config *cmd_load_config(const char *path);
 
 /*
+ * The end of a command's output on out (stdout): flushed. EXIT_OK, also
+ * when the reader went away (EPIPE: `phasor export | head` is normal use,
+ * said nothing about); otherwise "phasor CMD: writing the output: REASON"
+ * on stderr and EXIT_RUNTIME. write_errno: errno of the first failed
+ * write, 0 when none was seen. The caller ignores SIGPIPE before writing.
+ */
+int cmd_output_done(FILE *out, int write_errno, const char *cmd);
+
+/*
  * The start of `phasor record` and `phasor sync`: the configuration (-c, or
  * the default search; errors printed), --db over [store] path, the log
  * (--log, else [log] path, else stderr) at the level of -v (1), -q (-1) or

@@ -192,6 +192,21 @@ grep -q "has no \[sync\] section: nothing to forward to" "$T/nosync.err" ||
 t_eq "sync with an unwritable log: exit status" 1 "$?"
 grep -q "^phasor sync: cannot open log" "$T/slog.err" || t_fail "sync: $(cat "$T/slog.err")"
 
+# The console refuses to run without a terminal (it would write escape
+# sequences into a file), and refuses a bad option before the demo's
+# plant starts.
+"$PHASOR" -c "$T/good.ini" >"$T/notty.out" 2>"$T/notty.err" </dev/null
+t_eq "console without a terminal: exit status" 2 "$?"
+grep -q "the console needs a terminal (its output is not one)" "$T/notty.err" ||
+	t_fail "console without a terminal: $(cat "$T/notty.err")"
+t_eq "console without a terminal: bytes written" 0 "$(wc -c <"$T/notty.out")"
+t_tmux_start badtheme 80 24 "$PHASOR" --demo --theme nosuch "2>$T/badtheme.err"
+t_eq "--demo --theme nosuch: exit status" 2 "$(t_tmux_wait_exit badtheme 10)"
+grep -q "nosuch" "$T/badtheme.err" || t_fail "--demo --theme nosuch: $(cat "$T/badtheme.err")"
+grep -q "starting the simulated plant" "$T/badtheme.err" &&
+	t_fail "--demo --theme nosuch started the plant first"
+t_ok "console: no terminal and a bad theme refused before anything starts"
+
 for f in "$T"/*.err "$T"/*.out; do
 	t_no_sanitizer_errors "$f"
 done
