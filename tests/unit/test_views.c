@@ -1186,6 +1186,56 @@ static void test_alarm_perf_panel(void **state)
 	assert_true(row_has(f, 1, "STATE"));
 }
 
+/*
+ * Nothing the alarm view does comes from the wall clock: an action is
+ * stamped with the plant's instant, its feedback lasts 8 s of the plant's
+ * time, and the outcome of a request comes in through the plant (a replay
+ * will set another instant than now).
+ */
+static void test_alarm_plant_time(void **state)
+{
+	struct fixture *f = *state;
+	long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+	int64_t t = f->now + 3600 * S;
+	int foot;
+
+	util_strlcpy(f->ui.operator_name, "marie", sizeof(f->ui.operator_name));
+	f->plant.now_us = t;
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, lowpf);
+	f->nevents = 0;
+	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(f->events[0].kind, AEV_ACK);
+	assert_true(f->events[0].t_us == t);
+	assert_true(alarm_get(f->alarms, (size_t)lowpf)->since_us == t);
+	foot = getmaxy(f->ui.body) - 1;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "acknowledged: low-pf on press-3"));
+	/* 7 s of plant time later it is still said, at 9 s it is gone */
+	f->plant.now_us = t + 7 * S;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "acknowledged: low-pf on press-3"));
+	f->plant.now_us = t + 9 * S;
+	render(f, &view_alarms_ops);
+	assert_false(row_has(f, foot, "acknowledged"));
+	assert_true(row_has(f, foot, "a ack  A all"));
+
+	/* the recorder's verdict on a request, as the feed put it in the plant */
+	f->plant.outcome.seq = 1;
+	util_strlcpy(f->plant.outcome.text, "shelve of low-pf on press-3 refused: shelve_max",
+		     sizeof(f->plant.outcome.text));
+	f->plant.outcome.refused = true;
+	f->plant.outcome.at_us = t + 9 * S;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "shelve of low-pf on press-3 refused: shelve_max"));
+	assert_int_equal(al(f)->outcome_seen, 1);
+	assert_true(al(f)->message_error);
+	f->plant.now_us = t + 18 * S;
+	render(f, &view_alarms_ops);
+	assert_false(row_has(f, foot, "refused"));
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1232,6 +1282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
