@@ -44,21 +44,27 @@ struct frame *frame_new(const struct view_ops *const *views, uint64_t bell_seen)
 	return fr;
 }
 
+/* Delete the header, banner, status bar and body windows. */
+static void drop_windows(struct frame *fr, struct ui *ui)
+{
+	if (fr->header != NULL)
+		delwin(fr->header);
+	if (fr->status != NULL)
+		delwin(fr->status);
+	if (fr->banner != NULL)
+		delwin(fr->banner);
+	if (ui->body != NULL)
+		delwin(ui->body);
+	fr->header = fr->status = fr->banner = ui->body = NULL;
+}
+
 void frame_free(struct frame *fr, struct ui *ui)
 {
 	if (fr == NULL)
 		return;
 	if (fr->help != NULL)
 		delwin(fr->help);
-	if (fr->header != NULL)
-		delwin(fr->header);
-	if (fr->banner != NULL)
-		delwin(fr->banner);
-	if (fr->status != NULL)
-		delwin(fr->status);
-	if (ui->body != NULL)
-		delwin(ui->body);
-	ui->body = NULL;
+	drop_windows(fr, ui);
 	free(fr);
 }
 
@@ -71,15 +77,7 @@ bool frame_too_small(const struct frame *fr)
 
 void frame_layout(struct frame *fr, struct ui *ui)
 {
-	if (fr->header != NULL)
-		delwin(fr->header);
-	if (fr->status != NULL)
-		delwin(fr->status);
-	if (fr->banner != NULL)
-		delwin(fr->banner);
-	if (ui->body != NULL)
-		delwin(ui->body);
-	fr->header = fr->status = fr->banner = ui->body = NULL;
+	drop_windows(fr, ui);
 	getmaxyx(stdscr, ui->rows, ui->cols);
 	fr->too_small = ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS;
 	if (fr->too_small)

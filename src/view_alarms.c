@@ -810,16 +810,9 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 		return prompt_key(ui, st, ch);
 	if (st->list.filter_editing)
 		return filter_key(st, ch);
-	switch (ch) {
-	case KEY_UP:
-	case KEY_DOWN:
-	case 'k':
-	case 'j':
-	case KEY_PPAGE:
-	case KEY_NPAGE:
-	case KEY_HOME:
-	case KEY_END:
+	if (listw_is_move(ch))
 		return move_sel(ui, st, ch);
+	switch (ch) {
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
