@@ -16,8 +16,10 @@
  * (value and limit at raise and now, first and last time, count, action,
  * history). Prompts take every key until Enter or Esc.
  *
- * UI thread only; everything comes from the engine and the hub's in-memory
- * event ring, nothing blocks.
+ * UI thread only; everything comes from the plant (its alarm engine, its
+ * history, its instant now_us), nothing blocks. The selection, the panels,
+ * the prompt and the feedback are this view's state; the scroll and the
+ * filter are its list widget.
  */
 #include "phasor/ui.h"
 
@@ -141,9 +143,9 @@ static char *value_text(const struct alarm_inst *a, double v, char *buf, size_t 
 
 /* ---- the list ---- */
 
-static bool listed(const struct ui *ui, const struct alarm_inst *a)
+static bool listed(const struct view_alarms_state *st, const struct alarm_inst *a)
 {
-	const char *f = ui->alarms.filter;
+	const char *f = st->list.filter;
 
 	switch (a->state) {
 	case ALARM_UNACK:
@@ -151,11 +153,11 @@ static bool listed(const struct ui *ui, const struct alarm_inst *a)
 	case ALARM_RTN_UNACK:
 		break;
 	case ALARM_NORMAL:
-		if (!ui->alarms.show_all || a->count == 0)
+		if (!st->show_all || a->count == 0)
 			return false;
 		break;
 	default:
-		if (!ui->alarms.show_all)
+		if (!st->show_all)
 			return false;
 		break;
 	}
@@ -167,12 +169,11 @@ static bool listed(const struct ui *ui, const struct alarm_inst *a)
 	       strcasestr(alarm_state_name(a->state), f) != NULL;
 }
 
-static const struct alarm_engine *sort_engine;
-
-static int cmp_inst(const void *x, const void *y)
+static int cmp_inst(const void *x, const void *y, void *arg)
 {
-	const struct alarm_inst *a = alarm_get(sort_engine, *(const size_t *)x);
-	const struct alarm_inst *b = alarm_get(sort_engine, *(const size_t *)y);
+	const struct alarm_engine *e = arg;
+	const struct alarm_inst *a = alarm_get(e, *(const size_t *)x);
+	const struct alarm_inst *b = alarm_get(e, *(const size_t *)y);
 	int ra = state_rank(a->state), rb = state_rank(b->state);
 	int64_t ta = a->raised_us ? a->raised_us : a->last_us;
 	int64_t tb = b->raised_us ? b->raised_us : b->last_us;
@@ -187,18 +188,16 @@ static int cmp_inst(const void *x, const void *y)
 }
 
 /* The listed instances in display order (caller frees); returns the count. */
-static size_t visible(const struct ui *ui, size_t **out)
+static size_t visible(const struct ui *ui, struct view_alarms_state *st, size_t **out)
 {
 	const struct alarm_engine *e = view_alarm_engine(ui);
 	size_t n = e != NULL ? alarm_count(e) : 0, i, k = 0;
 	size_t *v = util_calloc(n ? n : 1, sizeof(*v));
 
 	for (i = 0; i < n; i++)
-		if (listed(ui, alarm_get(e, i)))
+		if (listed(st, alarm_get(e, i)))
 			v[k++] = i;
-	sort_engine = e;
-	qsort(v, k, sizeof(*v), cmp_inst);
-	sort_engine = NULL;
+	qsort_r(v, k, sizeof(*v), cmp_inst, (void *)e);
 	*out = v;
 	return k;
 }
@@ -223,11 +222,11 @@ static int list_rows(const struct ui *ui, int details_h)
 }
 
 /* The details panel: what the list of n rows leaves, at least half the body, at most 18 rows. */
-static int details_height(const struct ui *ui, size_t n)
+static int details_height(const struct ui *ui, struct view_alarms_state *st, size_t n)
 {
 	int h = getmaxy(ui->body), d;
 
-	if (!ui->alarms.details || ui->alarms.sel < 0)
+	if (!st->details || st->sel < 0)
 		return 0;
 	d = h - 3 - (n < 2 ? 2 : (int)(n < 100 ? n : 100));
 	if (d > 18)
@@ -237,22 +236,24 @@ static int details_height(const struct ui *ui, size_t n)
 	return d;
 }
 
-static void set_message(struct ui *ui, bool error, const char *fmt, ...) UTIL_PRINTF(3, 4);
+static void set_message(struct ui *ui, struct view_alarms_state *st, bool error, const char *fmt,
+			...) UTIL_PRINTF(4, 5);
 
-static void set_message(struct ui *ui, bool error, const char *fmt, ...)
+static void set_message(struct ui *ui, struct view_alarms_state *st, bool error, const char *fmt,
+			...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ui->alarms.message, sizeof(ui->alarms.message), fmt, ap);
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
 	va_end(ap);
-	ui->alarms.message_error = error;
-	ui->alarms.message_us = util_now_us();
+	st->message_error = error;
+	st->message_us = ui->plant->now_us;
 }
 
 /* ---- drawing ---- */
 
-static void draw_title(struct ui *ui, size_t shown)
+static void draw_title(struct ui *ui, struct view_alarms_state *st, size_t shown)
 {
 	WINDOW *w = ui->body;
 	int cols = getmaxx(w), x = 0;
@@ -275,11 +276,11 @@ static void draw_title(struct ui *ui, size_t shown)
 			active, c.shelved, c.suppressed);
 	if (c.oos > 0)
 		x += draw_textf(w, 0, x, cols - x, ROLE_MUTED, ", %u out of service", c.oos);
-	if (ui->alarms.filter_editing || ui->alarms.filter[0] != '\0')
-		x += draw_textf(w, 0, x, cols - x, ROLE_ACCENT, "  /%s%s", ui->alarms.filter,
-				ui->alarms.filter_editing ? "_" : "");
+	if (st->list.filter_editing || st->list.filter[0] != '\0')
+		x += draw_textf(w, 0, x, cols - x, ROLE_ACCENT, "  /%s%s", st->list.filter,
+				st->list.filter_editing ? "_" : "");
 	draw_text_right(w, 0, x, cols - x, ROLE_MUTED,
-			ui->alarms.show_all ? " all (c)" : " needing attention (c)");
+			st->show_all ? " all (c)" : " needing attention (c)");
 	(void)shown;
 }
 
@@ -373,7 +374,7 @@ static void draw_row(struct ui *ui, int y, const struct cols *c, size_t i, bool 
 		draw_text(w, y, x + 1, c->action - 1, ROLE_MUTED, a->def->action);
 }
 
-static void draw_details(struct ui *ui, int y0, int h)
+static void draw_details(struct ui *ui, struct view_alarms_state *st, int y0, int h)
 {
 	WINDOW *w = ui->body;
 	const struct alarm_engine *e = view_alarm_engine(ui);
@@ -383,9 +384,9 @@ static void draw_details(struct ui *ui, int y0, int h)
 	size_t n, i;
 	char t1[16], t2[16], v1[40], v2[40], v3[40], line[400];
 
-	if (e == NULL || ui->alarms.sel < 0 || (size_t)ui->alarms.sel >= alarm_count(e))
+	if (e == NULL || st->sel < 0 || (size_t)st->sel >= alarm_count(e))
 		return;
-	a = alarm_get(e, (size_t)ui->alarms.sel);
+	a = alarm_get(e, (size_t)st->sel);
 	draw_rule(w, y++, 0, cols, ROLE_MUTED);
 	snprintf(line, sizeof(line), "%s on %s: priority %s, watches %s; %s since %s",
 		 a->def->name, a->meter_name, alarm_priority_name(a->def->priority),
@@ -429,8 +430,7 @@ static void draw_details(struct ui *ui, int y0, int h)
 	if (y >= y0 + h)
 		return;
 	draw_text(w, y++, 1, cols - 2, ROLE_MUTED, "History (newest first):");
-	n = ui->hub != NULL ? hub_alarm_history(ui->hub, ui->alarms.sel, hist, UTIL_ARRAY_LEN(hist))
-			    : 0;
+	n = plant_history(ui->plant, st->sel, hist, UTIL_ARRAY_LEN(hist));
 	if (n == 0 && y < y0 + h)
 		draw_text(w, y++, 3, cols - 4, ROLE_MUTED, "no event in the last 24 h");
 	for (i = 0, k = y; i < n && k < y0 + h; i++, k++) {
@@ -444,20 +444,20 @@ static void draw_details(struct ui *ui, int y0, int h)
 	}
 }
 
-static void draw_footer(struct ui *ui, int y)
+static void draw_footer(struct ui *ui, struct view_alarms_state *st, int y)
 {
 	WINDOW *w = ui->body;
 	int cols = getmaxx(w);
 	char line[320];
 	size_t i;
 
-	switch ((enum prompt)ui->alarms.prompt) {
+	switch ((enum prompt)st->prompt) {
 	case P_ACK_NOTE:
 	case P_NOTE:
 	case P_ACK_ALL_NOTE:
 		snprintf(line, sizeof(line), "%s: %s_   (Enter: done, Esc: cancel)",
-			 ui->alarms.prompt == P_NOTE ? "Note" : "Note (required to acknowledge)",
-			 ui->alarms.input);
+			 st->prompt == P_NOTE ? "Note" : "Note (required to acknowledge)",
+			 st->input);
 		draw_text(w, y, 0, cols, ROLE_ACCENT, line);
 		return;
 	case P_SHELVE: {
@@ -470,14 +470,14 @@ static void draw_footer(struct ui *ui, int y)
 		return;
 	}
 	case P_ACK_ALL:
-		draw_text(w, y, 0, cols, ROLE_ACCENT, ui->alarms.input);
+		draw_text(w, y, 0, cols, ROLE_ACCENT, st->input);
 		return;
 	case P_NONE:
 		break;
 	}
-	if (ui->alarms.message[0] != '\0' && ui->now_us - ui->alarms.message_us < MESSAGE_US) {
-		draw_text(w, y, 0, cols, ui->alarms.message_error ? ROLE_ALARM : ROLE_OK,
-			  ui->alarms.message);
+	if (st->message[0] != '\0' && ui->plant->now_us - st->message_us < MESSAGE_US) {
+		draw_text(w, y, 0, cols, st->message_error ? ROLE_ALARM : ROLE_OK,
+			  st->message);
 		return;
 	}
 	draw_text(w, y, 0, cols, ROLE_MUTED,
@@ -505,7 +505,7 @@ static void draw_perf(struct ui *ui)
 	char num[32], line[320];
 	int p;
 
-	alarm_perf(e, ui->now_us, &pf);
+	alarm_perf(e, ui->plant->now_us, &pf);
 	for (k = 0; k < ALARM_PERF_BUCKETS; k++)
 		series[k] = (double)pf.per10[k];
 	for (p = 0; p < PRIO__COUNT; p++)
@@ -556,8 +556,22 @@ static void draw_perf(struct ui *ui)
 	}
 }
 
-static void alarms_draw(struct ui *ui)
+/* What the feed made of this console's last request, once (attached). */
+static void take_outcome(struct ui *ui, struct view_alarms_state *st)
 {
+	const struct plant_outcome *o = &ui->plant->outcome;
+
+	if (o->seq == st->outcome_seen)
+		return;
+	st->outcome_seen = o->seq;
+	util_strlcpy(st->message, o->text, sizeof(st->message));
+	st->message_error = o->refused;
+	st->message_us = o->at_us;
+}
+
+static void alarms_draw(struct ui *ui, void *state)
+{
+	struct view_alarms_state *st = state;
 	WINDOW *w = ui->body;
 	const struct alarm_engine *e = view_alarm_engine(ui);
 	int rows = getmaxy(w), cols = getmaxx(w), dh, page, y, k;
@@ -569,109 +583,93 @@ static void alarms_draw(struct ui *ui)
 		draw_text(w, 0, 0, cols, ROLE_MUTED, "Alarms: not running (no acquisition).");
 		return;
 	}
-	if (ui->alarms.perf) {
+	take_outcome(ui, st);
+	if (st->perf) {
 		draw_perf(ui);
 		return;
 	}
-	n = visible(ui, &v);
+	n = visible(ui, st, &v);
 	/* Keep a selection on a listed row. */
-	pos = position(v, n, ui->alarms.sel);
+	pos = position(v, n, st->sel);
 	if (pos < 0 && n > 0) {
-		ui->alarms.sel = (long)v[0];
+		st->sel = (long)v[0];
 		pos = 0;
 	} else if (n == 0) {
-		ui->alarms.sel = -1;
+		st->sel = -1;
 	}
-	dh = details_height(ui, n);
+	dh = details_height(ui, st, n);
 	page = list_rows(ui, dh);
-	if (pos >= 0) {
-		if (pos < ui->scroll)
-			ui->scroll = (int)pos;
-		if (pos >= ui->scroll + page)
-			ui->scroll = (int)pos - page + 1;
-	}
-	view_scroll_clamp(ui, (int)n, page);
-	draw_title(ui, n);
+	if (pos >= 0)
+		listw_follow(&st->list, (int)pos, page);
+	listw_clamp(&st->list, (int)n, page);
+	draw_title(ui, st, n);
 	draw_header_row(ui, 1, &c);
 	y = 2;
 	if (n == 0)
 		draw_text(w, y, 2, cols - 2, ROLE_OK,
-			  ui->alarms.filter[0] ? "no alarm matches the filter"
-			  : ui->alarms.show_all ? "no alarm has raised since the journal began"
+			  st->list.filter[0] ? "no alarm matches the filter"
+			  : st->show_all ? "no alarm has raised since the journal began"
 						: "no alarm needs attention");
-	for (k = ui->scroll; k < (int)n && y < 2 + page; k++, y++)
-		draw_row(ui, y, &c, v[k], (long)v[k] == ui->alarms.sel);
+	for (k = st->list.scroll; k < (int)n && y < 2 + page; k++, y++)
+		draw_row(ui, y, &c, v[k], (long)v[k] == st->sel);
 	if (dh > 0)
-		draw_details(ui, rows - 1 - dh, dh);
-	draw_footer(ui, rows - 1);
+		draw_details(ui, st, rows - 1 - dh, dh);
+	draw_footer(ui, st, rows - 1);
 	free(v);
 }
 
 /* ---- actions ---- */
 
-static const struct alarm_inst *selected(struct ui *ui)
+static const struct alarm_inst *selected(struct ui *ui, struct view_alarms_state *st)
 {
 	const struct alarm_engine *e = view_alarm_engine(ui);
 
-	if (e == NULL || ui->alarms.sel < 0 || (size_t)ui->alarms.sel >= alarm_count(e))
+	if (e == NULL || st->sel < 0 || (size_t)st->sel >= alarm_count(e))
 		return NULL;
-	return alarm_get(e, (size_t)ui->alarms.sel);
+	return alarm_get(e, (size_t)st->sel);
 }
 
 /*
- * An operator action on instance i: through the hub (which sends it to the
- * recorder when this console is attached: *sent), or on the engine itself
- * when the console has no hub (the unit tests).
+ * An operator action on instance i, through the plant's feed (which sends
+ * it to the recorder when this console is attached: *sent), or on the
+ * engine itself when there is no feed (the unit tests).
  */
 static int act(struct ui *ui, size_t i, const char *action, const char *note, int64_t dur_ms,
 	       bool *sent, char *err, size_t errsz)
 {
-	struct alarm_engine *e = view_alarm_engine(ui);
-	int64_t now = util_now_us();
-
-	*sent = false;
-	if (ui->hub != NULL)
-		return hub_alarm_action(ui->hub, i, action, ui->operator_name, note, dur_ms, now,
-					sent, err, errsz);
-	if (strcmp(action, "ack") == 0)
-		return alarm_ack(e, i, ui->operator_name, note, now, err, errsz);
-	if (strcmp(action, "shelve") == 0)
-		return alarm_shelve(e, i, ui->operator_name, dur_ms, note, now, err, errsz);
-	if (strcmp(action, "unshelve") == 0)
-		return alarm_unshelve(e, i, ui->operator_name, now, err, errsz);
-	return alarm_note(e, i, ui->operator_name, note, now, err, errsz);
+	return plant_act(ui->plant, i, action, ui->operator_name, note, dur_ms, sent, err, errsz);
 }
 
-static void report(struct ui *ui, int rc, bool sent, const char *err, const char *what,
-		   const struct alarm_inst *a)
+static void report(struct ui *ui, struct view_alarms_state *st, int rc, bool sent,
+		   const char *err, const char *what, const struct alarm_inst *a)
 {
 	if (rc == 0 && sent)
-		set_message(ui, false, "%s: %s on %s: sent to the recorder", what, a->def->name,
+		set_message(ui, st, false, "%s: %s on %s: sent to the recorder", what, a->def->name,
 			    a->meter_name);
 	else if (rc == 0)
-		set_message(ui, false, "%s: %s on %s", what, a->def->name, a->meter_name);
+		set_message(ui, st, false, "%s: %s on %s", what, a->def->name, a->meter_name);
 	else
-		set_message(ui, true, "%s on %s: %s", a->def->name, a->meter_name, err);
+		set_message(ui, st, true, "%s on %s: %s", a->def->name, a->meter_name, err);
 }
 
 /* One action on the selection, and what became of it. */
-static void act_selected(struct ui *ui, const char *action, const char *note, int64_t dur_ms,
-			 const char *what)
+static void act_selected(struct ui *ui, struct view_alarms_state *st, const char *action,
+			 const char *note, int64_t dur_ms, const char *what)
 {
-	const struct alarm_inst *a = selected(ui);
+	const struct alarm_inst *a = selected(ui, st);
 	char err[160] = "";
 	bool sent;
 	int rc;
 
 	if (a == NULL)
 		return;
-	rc = act(ui, (size_t)ui->alarms.sel, action, note, dur_ms, &sent, err, sizeof(err));
-	report(ui, rc, sent, err, what, a);
+	rc = act(ui, (size_t)st->sel, action, note, dur_ms, &sent, err, sizeof(err));
+	report(ui, st, rc, sent, err, what, a);
 }
 
-static void do_ack(struct ui *ui, const char *note)
+static void do_ack(struct ui *ui, struct view_alarms_state *st, const char *note)
 {
-	act_selected(ui, "ack", note, 0, "acknowledged");
+	act_selected(ui, st, "ack", note, 0, "acknowledged");
 }
 
 static bool needs_ack(const struct alarm_inst *a)
@@ -679,10 +677,10 @@ static bool needs_ack(const struct alarm_inst *a)
 	return a->state == ALARM_UNACK || a->state == ALARM_RTN_UNACK;
 }
 
-static void do_ack_all(struct ui *ui, const char *note)
+static void do_ack_all(struct ui *ui, struct view_alarms_state *st, const char *note)
 {
 	struct alarm_engine *e = view_alarm_engine(ui);
-	size_t *v, n = visible(ui, &v), i, done = 0, failed = 0;
+	size_t *v, n = visible(ui, st, &v), i, done = 0, failed = 0;
 	bool sent = false;
 	char err[160];
 
@@ -696,60 +694,41 @@ static void do_ack_all(struct ui *ui, const char *note)
 	}
 	free(v);
 	if (failed > 0)
-		set_message(ui, true, "acknowledged %zu alarm%s, %zu refused (%s)", done,
+		set_message(ui, st, true, "acknowledged %zu alarm%s, %zu refused (%s)", done,
 			    done == 1 ? "" : "s", failed, err);
 	else
-		set_message(ui, false, "acknowledged %zu alarm%s%s", done, done == 1 ? "" : "s",
+		set_message(ui, st, false, "acknowledged %zu alarm%s%s", done, done == 1 ? "" : "s",
 			    sent ? ": sent to the recorder" : "");
 }
 
-static void do_shelve(struct ui *ui, size_t choice)
+static void do_shelve(struct ui *ui, struct view_alarms_state *st, size_t choice)
 {
-	act_selected(ui, "shelve", "", shelve_choices[choice].ms, "shelved");
+	act_selected(ui, st, "shelve", "", shelve_choices[choice].ms, "shelved");
 }
 
-/* Text entry into buf; returns 1 on Enter, -1 on Esc, 0 otherwise. */
-static int edit(char *buf, size_t size, int ch)
+static int prompt_key(struct ui *ui, struct view_alarms_state *st, int ch)
 {
-	size_t len = strlen(buf);
-
-	if (ch == 27)
-		return -1;
-	if (view_is_enter(ch))
-		return 1;
-	if (view_is_backspace(ch)) {
-		if (len > 0)
-			buf[len - 1] = '\0';
-	} else if (ch >= 32 && ch < 127 && len + 1 < size) {
-		buf[len] = (char)ch;
-		buf[len + 1] = '\0';
-	}
-	return 0;
-}
-
-static int prompt_key(struct ui *ui, int ch)
-{
-	enum prompt p = (enum prompt)ui->alarms.prompt;
+	enum prompt p = (enum prompt)st->prompt;
 	int r;
 
 	if (ch == KEY_RESIZE)
 		return UI_IGNORED;
 	if (p == P_SHELVE) {
 		if (ch >= '1' && ch < '1' + (int)UTIL_ARRAY_LEN(shelve_choices)) {
-			ui->alarms.prompt = P_NONE;
-			do_shelve(ui, (size_t)(ch - '1'));
+			st->prompt = P_NONE;
+			do_shelve(ui, st, (size_t)(ch - '1'));
 		} else if (ch == 27 || ch == 'q') {
-			ui->alarms.prompt = P_NONE;
+			st->prompt = P_NONE;
 		}
 		return UI_HANDLED | UI_REDRAW;
 	}
 	if (p == P_ACK_ALL) {
 		if (ch == 'y' || ch == 'Y') {
-			ui->alarms.prompt = P_NONE;
+			st->prompt = P_NONE;
 			/* One note for all when any of them wants one. */
 			{
 				struct alarm_engine *e = view_alarm_engine(ui);
-				size_t *v, n = visible(ui, &v), i;
+				size_t *v, n = visible(ui, st, &v), i;
 				bool note = false;
 
 				for (i = 0; i < n; i++)
@@ -758,188 +737,182 @@ static int prompt_key(struct ui *ui, int ch)
 						note = true;
 				free(v);
 				if (note) {
-					ui->alarms.prompt = P_ACK_ALL_NOTE;
-					ui->alarms.input[0] = '\0';
+					st->prompt = P_ACK_ALL_NOTE;
+					st->input[0] = '\0';
 				} else {
-					do_ack_all(ui, "");
+					do_ack_all(ui, st, "");
 				}
 			}
 		} else {
-			ui->alarms.prompt = P_NONE;
-			set_message(ui, false, "nothing acknowledged");
+			st->prompt = P_NONE;
+			set_message(ui, st, false, "nothing acknowledged");
 		}
 		return UI_HANDLED | UI_REDRAW;
 	}
-	r = edit(ui->alarms.input, sizeof(ui->alarms.input), ch);
+	r = listw_edit(st->input, sizeof(st->input), ch);
 	if (r < 0) {
-		ui->alarms.prompt = P_NONE;
-	} else if (r > 0) {
-		ui->alarms.prompt = P_NONE;
+		st->prompt = P_NONE;
+	} else if (r == 1) {
+		st->prompt = P_NONE;
 		if (p == P_ACK_NOTE) {
-			do_ack(ui, ui->alarms.input);
+			do_ack(ui, st, st->input);
 		} else if (p == P_ACK_ALL_NOTE) {
-			do_ack_all(ui, ui->alarms.input);
+			do_ack_all(ui, st, st->input);
 		} else if (p == P_NOTE) {
-			act_selected(ui, "note", ui->alarms.input, 0, "note added");
+			act_selected(ui, st, "note", st->input, 0, "note added");
 		}
 	}
 	return UI_HANDLED | UI_REDRAW;
 }
 
-static int filter_key(struct ui *ui, int ch)
+static int filter_key(struct view_alarms_state *st, int ch)
 {
-	int r;
-
 	if (ch == KEY_RESIZE)
 		return UI_IGNORED;
-	r = edit(ui->alarms.filter, sizeof(ui->alarms.filter), ch);
-	if (r < 0)
-		ui->alarms.filter[0] = '\0';
-	if (r != 0)
-		ui->alarms.filter_editing = false;
-	ui->scroll = 0;
+	listw_filter_key(&st->list, ch);
+	st->list.scroll = 0;
 	return UI_HANDLED | UI_REDRAW;
 }
 
-static int move_sel(struct ui *ui, int ch)
+static int move_sel(struct ui *ui, struct view_alarms_state *st, int ch)
 {
-	size_t *v, n = visible(ui, &v);
-	long pos = position(v, n, ui->alarms.sel), target;
-	int page = list_rows(ui, details_height(ui, n));
+	size_t *v, n = visible(ui, st, &v);
+	long pos = position(v, n, st->sel);
+	int page = list_rows(ui, details_height(ui, st, n));
 
 	if (n == 0) {
 		free(v);
 		return UI_HANDLED;
 	}
-	switch (ch) {
-	case KEY_UP:
-	case 'k': target = pos - 1; break;
-	case KEY_DOWN:
-	case 'j': target = pos + 1; break;
-	case KEY_PPAGE: target = pos - page; break;
-	case KEY_NPAGE: target = pos + page; break;
-	case KEY_HOME: target = 0; break;
-	default: target = (long)n - 1; break;
-	}
-	if (pos < 0)
-		target = 0;
-	if (target < 0)
-		target = 0;
-	if (target >= (long)n)
-		target = (long)n - 1;
-	ui->alarms.sel = (long)v[target];
+	/* no selection: every move goes to the first row */
+	st->sel = (long)v[pos < 0 ? 0 : listw_move(ch, pos, n, page)];
 	free(v);
 	return UI_HANDLED | UI_REDRAW;
 }
 
-static bool refuse_read_only(struct ui *ui)
+static bool refuse_read_only(struct ui *ui, struct view_alarms_state *st)
 {
 	if (!ui->read_only)
 		return false;
-	set_message(ui, true, "read-only console: alarm states cannot be changed here");
+	set_message(ui, st, true, "read-only console: alarm states cannot be changed here");
 	return true;
 }
 
-static int alarms_key(struct ui *ui, int ch)
+static int alarms_key(struct ui *ui, void *state, int ch)
 {
+	struct view_alarms_state *st = state;
 	const struct alarm_inst *a;
 
 	if (view_alarm_engine(ui) == NULL)
 		return UI_IGNORED;
-	if (ui->alarms.prompt != P_NONE)
-		return prompt_key(ui, ch);
-	if (ui->alarms.filter_editing)
-		return filter_key(ui, ch);
+	take_outcome(ui, st);
+	if (st->prompt != P_NONE)
+		return prompt_key(ui, st, ch);
+	if (st->list.filter_editing)
+		return filter_key(st, ch);
+	if (listw_is_move(ch))
+		return move_sel(ui, st, ch);
 	switch (ch) {
-	case KEY_UP:
-	case KEY_DOWN:
-	case 'k':
-	case 'j':
-	case KEY_PPAGE:
-	case KEY_NPAGE:
-	case KEY_HOME:
-	case KEY_END:
-		return move_sel(ui, ch);
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		ui->alarms.details = !ui->alarms.details;
+		st->details = !st->details;
 		return UI_HANDLED | UI_REDRAW;
 	case 27:
-		if (ui->alarms.details) {
-			ui->alarms.details = false;
+		if (st->details) {
+			st->details = false;
 			return UI_HANDLED | UI_REDRAW;
 		}
-		if (ui->alarms.filter[0] != '\0') {
-			ui->alarms.filter[0] = '\0';
+		if (st->list.filter[0] != '\0') {
+			st->list.filter[0] = '\0';
 			return UI_HANDLED | UI_REDRAW;
 		}
 		return UI_IGNORED;
 	case '/':
-		ui->alarms.filter_editing = true;
+		st->list.filter_editing = true;
 		return UI_HANDLED | UI_REDRAW;
 	case 'p':
-		ui->alarms.perf = !ui->alarms.perf;
+		st->perf = !st->perf;
 		return UI_HANDLED | UI_REDRAW;
 	case 'c':
-		ui->alarms.show_all = !ui->alarms.show_all;
-		ui->scroll = 0;
+		st->show_all = !st->show_all;
+		st->list.scroll = 0;
 		return UI_HANDLED | UI_REDRAW;
 	case 'a':
-		if (refuse_read_only(ui))
+		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		a = selected(ui);
+		a = selected(ui, st);
 		if (a == NULL)
 			return UI_HANDLED;
 		if (a->def->ack_note && needs_ack(a)) {
-			ui->alarms.prompt = P_ACK_NOTE;
-			ui->alarms.input[0] = '\0';
+			st->prompt = P_ACK_NOTE;
+			st->input[0] = '\0';
 		} else {
-			do_ack(ui, "");
+			do_ack(ui, st, "");
 		}
 		return UI_HANDLED | UI_REDRAW;
 	case 'A': {
 		size_t *v, n, i, k = 0;
 
-		if (refuse_read_only(ui))
+		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		n = visible(ui, &v);
+		n = visible(ui, st, &v);
 		for (i = 0; i < n; i++)
 			if (needs_ack(alarm_get(view_alarm_engine(ui), v[i])))
 				k++;
 		free(v);
 		if (k == 0) {
-			set_message(ui, false, "no visible alarm to acknowledge");
+			set_message(ui, st, false, "no visible alarm to acknowledge");
 		} else {
-			snprintf(ui->alarms.input, sizeof(ui->alarms.input),
+			snprintf(st->input, sizeof(st->input),
 				 "Acknowledge the %zu visible unacknowledged alarm%s? y/n", k,
 				 k == 1 ? "" : "s");
-			ui->alarms.prompt = P_ACK_ALL;
+			st->prompt = P_ACK_ALL;
 		}
 		return UI_HANDLED | UI_REDRAW;
 	}
 	case 's':
-		if (refuse_read_only(ui))
+		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		if (selected(ui) != NULL)
-			ui->alarms.prompt = P_SHELVE;
+		if (selected(ui, st) != NULL)
+			st->prompt = P_SHELVE;
 		return UI_HANDLED | UI_REDRAW;
 	case 'u':
-		if (refuse_read_only(ui))
+		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		act_selected(ui, "unshelve", "", 0, "unshelved");
+		act_selected(ui, st, "unshelve", "", 0, "unshelved");
 		return UI_HANDLED | UI_REDRAW;
 	case 'n':
-		if (refuse_read_only(ui))
+		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		if (selected(ui) != NULL) {
-			ui->alarms.prompt = P_NOTE;
-			ui->alarms.input[0] = '\0';
+		if (selected(ui, st) != NULL) {
+			st->prompt = P_NOTE;
+			st->input[0] = '\0';
 		}
 		return UI_HANDLED | UI_REDRAW;
 	default:
 		return UI_IGNORED;
 	}
+}
+
+static void *alarms_init(const struct plant *p)
+{
+	struct view_alarms_state *st = util_calloc(1, sizeof(*st));
+
+	(void)p;
+	listw_init(&st->list, 0);
+	st->sel = 0;
+	return st;
+}
+
+static void alarms_free(void *state)
+{
+	free(state);
+}
+
+static void alarms_enter(void *state)
+{
+	listw_top(&((struct view_alarms_state *)state)->list);
 }
 
 static const char *const alarms_help[] = {
@@ -960,6 +933,9 @@ static const char *const alarms_help[] = {
 const struct view_ops view_alarms_ops = {
 	.name = "Alarms",
 	.hotkey = '3',
+	.init = alarms_init,
+	.free = alarms_free,
+	.enter = alarms_enter,
 	.draw = alarms_draw,
 	.key = alarms_key,
 	.help = alarms_help,

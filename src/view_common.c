@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * view_common: the pieces the console's views share. view_snap() decides
- * how a meter is shown: the comm state from ui_meter_comm(), whether its
+ * how a meter is shown: the comm state from view_meter_comm(), whether its
  * values are live, and the analysis of its latest values. A meter whose
  * data is old keeps its last known figures, analysed as of its newest
  * sample, and every view draws them in ROLE_STALE beside the word "stale"
@@ -24,15 +24,72 @@
 #include "phasor/fmt.h"
 #include "phasor/util.h"
 
+enum comm_status view_meter_comm(const struct ui *ui, const struct live_meter *m)
+{
+	if (m->comm.status == COMM_OK && live_meter_stale(m, ui->plant->now_us))
+		return COMM_STALE;
+	/* An MQTT meter's source decides; a meter never heard from is unknown. */
+	return m->comm.status;
+}
+
+enum theme_role view_role_tier(enum pf_tier t)
+{
+	switch (t) {
+	case PF_EXCELLENT:
+	case PF_GOOD:
+		return ROLE_OK;
+	case PF_ACCEPTABLE:
+		return ROLE_WARNING;
+	case PF_POOR:
+		return ROLE_ALARM;
+	case PF_CRITICAL:
+		return ROLE_CRITICAL;
+	case PF_UNKNOWN:
+		break;
+	}
+	return ROLE_MUTED;
+}
+
+enum theme_role view_role_comm(enum comm_status s)
+{
+	switch (s) {
+	case COMM_OK:
+		return ROLE_OK;
+	case COMM_STALE:
+		return ROLE_STALE;
+	case COMM_DOWN:
+		return ROLE_CRITICAL;
+	case COMM_UNKNOWN:
+		break;
+	}
+	return ROLE_MUTED;
+}
+
+enum theme_role view_role_risk(enum risk_level l)
+{
+	switch (l) {
+	case RISK_NORMAL:
+		return ROLE_OK;
+	case RISK_MINOR:
+		return ROLE_WARNING;
+	case RISK_MAJOR:
+		return ROLE_ALARM;
+	case RISK_CRITICAL:
+		return ROLE_CRITICAL;
+	}
+	return ROLE_MUTED;
+}
+
 bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s)
 {
-	const struct live_meter *m = live_meter_const(ui->live, meter);
+	const struct plant *p = ui->plant;
+	const struct live_meter *m = live_meter_const(p->live, meter);
 
 	memset(s, 0, sizeof(*s));
 	s->index = meter;
 	analysis_input_clear(&s->in);
 	analysis_defaults(&s->par);
-	s->as_of_us = ui->now_us;
+	s->as_of_us = p->now_us;
 	if (m == NULL) {
 		s->comm = COMM_UNKNOWN;
 		s->stale = true;
@@ -41,15 +98,15 @@ bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s)
 		return false;
 	}
 	s->m = m;
-	s->comm = ui_meter_comm(ui, m);
+	s->comm = view_meter_comm(ui, m);
 	s->never = m->last_sample_us == 0;
-	s->stale = s->never || live_meter_stale(m, ui->now_us) || s->comm == COMM_STALE ||
+	s->stale = s->never || live_meter_stale(m, p->now_us) || s->comm == COMM_STALE ||
 		   s->comm == COMM_DOWN;
 	/* Old data: the figures as they were at the newest sample. */
-	if (!s->never && live_meter_stale(m, ui->now_us))
+	if (!s->never && live_meter_stale(m, p->now_us))
 		s->as_of_us = m->last_sample_us;
 	live_analysis_input(m, s->as_of_us, &s->in);
-	live_analysis_params(m, ui->cfg, &s->par);
+	live_analysis_params(m, p->cfg, &s->par);
 	analysis_compute(&s->in, &s->par, &s->res);
 	return true;
 }
@@ -93,7 +150,7 @@ bool view_is_backspace(int ch)
 
 struct alarm_engine *view_alarm_engine(const struct ui *ui)
 {
-	return ui->alarm_engine;
+	return ui->plant->alarms;
 }
 
 enum theme_role view_prio_role(int priority)
@@ -225,35 +282,6 @@ char *view_risk_numbers(const struct analysis_risk *rk, char *buf, size_t size)
 	return buf;
 }
 
-void view_scroll_clamp(struct ui *ui, int total, int page)
-{
-	if (ui->scroll > total - page)
-		ui->scroll = total - page;
-	if (ui->scroll < 0)
-		ui->scroll = 0;
-}
-
-int view_scroll_key(struct ui *ui, int ch, int total, int page)
-{
-	int before = ui->scroll;
-
-	if (page < 1)
-		page = 1;
-	switch (ch) {
-	case KEY_UP:
-	case 'k': ui->scroll--; break;
-	case KEY_DOWN:
-	case 'j': ui->scroll++; break;
-	case KEY_PPAGE: ui->scroll -= page; break;
-	case KEY_NPAGE: ui->scroll += page; break;
-	case KEY_HOME: ui->scroll = 0; break;
-	case KEY_END: ui->scroll = total; break;
-	default: return UI_IGNORED;
-	}
-	view_scroll_clamp(ui, total, page);
-	return ui->scroll != before ? UI_HANDLED | UI_REDRAW : UI_HANDLED;
-}
-
 int view_paragraph(WINDOW *w, int y, int x, int width, int maxlines, enum theme_role r,
 		   const char *text)
 {
@@ -292,7 +320,7 @@ int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c)
 
 	snprintf(buf, sizeof(buf), "%s %s", draw_symbol(view_comm_symbol(c)),
 		 source_comm_name(c));
-	return draw_text(w, y, x, width, ui_role_comm(c), buf);
+	return draw_text(w, y, x, width, view_role_comm(c), buf);
 }
 
 /* ---- lines of segments ---- */

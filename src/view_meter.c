@@ -55,7 +55,7 @@ struct gauge_row {
 
 static bool value_stale(const struct ctx *c, unsigned qty)
 {
-	return c->s.stale || live_value_stale(c->s.m, qty, c->ui->now_us);
+	return c->s.stale || live_value_stale(c->s.m, qty, c->ui->plant->now_us);
 }
 
 static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
@@ -271,7 +271,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 		view_seg(l, vrole(c, ROLE_MUTED), " %s", nature_word(c, r->nature_total));
 	if (r->tier_total != PF_UNKNOWN) {
 		view_seg(l, ROLE_NORMAL, " ");
-		view_seg(l, vrole(c, ui_role_tier(r->tier_total)), "%s",
+		view_seg(l, vrole(c, view_role_tier(r->tier_total)), "%s",
 			 analysis_pf_tier_name(r->tier_total));
 		if (r->penalty_total > 0.0)
 			view_seg(l, vrole(c, ROLE_NORMAL), "  penalty %s",
@@ -283,7 +283,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	l = pl(p);
 	for (k = 0; k < 3; k++) {
 		view_seg(l, ROLE_MUTED, "%sL%d ", k > 0 ? "  " : "", k + 1);
-		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : ui_role_tier(r->tier[k])),
+		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : view_role_tier(r->tier[k])),
 			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), view_fixed(r->pf[k], 3, a, sizeof(a)));
 		if (c->expanded && r->nature[k] != PF_NATURE_UNKNOWN)
 			view_seg(l, vrole(c, ROLE_MUTED), " %s",
@@ -499,8 +499,8 @@ static void panel_energy(const struct ctx *c, struct panel *p)
 			 fmt_si(counter(c, QTY_EQ_EXP), "varh", a, sizeof(a)));
 	}
 	l = pl(p);
-	if (c->ui->kpi != NULL)
-		kpi_meter_today(c->ui->kpi, c->s.index, &td);
+	if (c->ui->plant->kpi != NULL)
+		kpi_meter_today(c->ui->plant->kpi, c->s.index, &td);
 	view_seg(l, ROLE_MUTED, "today ");
 	view_seg(l, ROLE_NORMAL, "%s", fmt_energy(td.wh, a, sizeof(a)));
 	if (!isnan(td.wh)) {
@@ -549,7 +549,7 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 	}
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, "global level ");
-	view_seg(l, vrole(c, ui_role_risk(r->risk)), "%s %s", draw_symbol(view_risk_symbol(r->risk)),
+	view_seg(l, vrole(c, view_role_risk(r->risk)), "%s %s", draw_symbol(view_risk_symbol(r->risk)),
 		 analysis_risk_level_name(r->risk));
 	if (r->nrisks == 0)
 		view_seg(l, ROLE_MUTED, "  no risk found");
@@ -568,7 +568,7 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 
 			if (i == 0) {
 				view_seg(l, ROLE_NORMAL, "  ");
-				view_seg(l, vrole(c, ui_role_risk(rk->level)), "%s", rk->text);
+				view_seg(l, vrole(c, view_role_risk(rk->level)), "%s", rk->text);
 				if (act != NULL) {
 					l = view_lines_add(&p->lines, 2);
 					view_seg(l, vrole(c, ROLE_NORMAL), "%s", act);
@@ -576,13 +576,13 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 				continue;
 			}
 			l = pl(p);
-			view_seg(l, vrole(c, ui_role_risk(rk->level)), "%s", rk->text);
+			view_seg(l, vrole(c, view_role_risk(rk->level)), "%s", rk->text);
 			if (act != NULL)
 				view_seg(l, vrole(c, ROLE_NORMAL), ": %s", act);
 			continue;
 		}
 		l = pl(p);
-		view_seg(l, vrole(c, ui_role_risk(rk->level)), "%s %s",
+		view_seg(l, vrole(c, view_role_risk(rk->level)), "%s %s",
 			 draw_symbol(view_risk_symbol(rk->level)), analysis_risk_level_name(rk->level));
 		view_seg(l, vrole(c, ROLE_NORMAL), "  %s", rk->text);
 		view_seg(l, ROLE_MUTED, " (%s)", nums);
@@ -661,14 +661,14 @@ static void draw_title(const struct ctx *c, int width)
 	/* Line 2: is it live, and if not why; the error before the latency,
 	 * which means little when polls time out. */
 	l = view_lines_add(&ls, 0);
-	view_seg(l, ui_role_comm(c->s.comm), "%s %s", draw_symbol(view_comm_symbol(c->s.comm)),
+	view_seg(l, view_role_comm(c->s.comm), "%s %s", draw_symbol(view_comm_symbol(c->s.comm)),
 		 source_comm_name(c->s.comm));
 	view_seg(l, ROLE_MUTED, "  data ");
 	if (c->s.never) {
 		view_seg(l, ROLE_STALE, "none yet");
 	} else {
-		fmt_age(c->ui->now_us > c->s.m->last_sample_us
-				? c->ui->now_us - c->s.m->last_sample_us
+		fmt_age(c->ui->plant->now_us > c->s.m->last_sample_us
+				? c->ui->plant->now_us - c->s.m->last_sample_us
 				: 0,
 			a, sizeof(a));
 		view_seg(l, c->s.stale ? ROLE_STALE : ROLE_NORMAL, "%s ago", a);
@@ -691,7 +691,7 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 {
 	WINDOW *w = c->ui->body;
 	double *v = util_calloc(CHART_S, sizeof(*v));
-	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->now_us, v, CHART_S), i, cnt = 0;
+	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, v, CHART_S), i, cnt = 0;
 	double lo = 0.0, hi = NAN, sum = 0.0;
 	char a[32], b[32], d[32];
 	int ylw = 9, ch = height - 2, cx, cw;
@@ -764,7 +764,7 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 
 /* ---- the view ---- */
 
-static void meter_draw(struct ui *ui)
+static void meter_draw(struct ui *ui, void *state)
 {
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w);
@@ -774,10 +774,12 @@ static void meter_draw(struct ui *ui)
 	size_t ng;
 	int leftw, rx, rw, top, gh, ph, mid, chart_rows, i;
 
+	(void)state;
 	if (!view_snap(ui, ui->meter, &c.s)) {
 		draw_text(w, 0, 0, width, ROLE_MUTED,
-			  ui->cfg == NULL || ui->cfg->nmeters == 0 ? "No meters are configured."
-								 : "No meter selected.");
+			  ui->plant->cfg == NULL || ui->plant->cfg->nmeters == 0
+				  ? "No meters are configured."
+				  : "No meter selected.");
 		return;
 	}
 	/* from a 120x50 terminal (a 48-row body): below, titled panels would
@@ -837,13 +839,13 @@ static void meter_draw(struct ui *ui)
 
 static int step_meter(struct ui *ui, int dir)
 {
-	size_t n = ui->cfg != NULL ? ui->cfg->nmeters : 0, *vis, k, i;
+	size_t n = ui->plant->cfg != NULL ? ui->plant->cfg->nmeters : 0, *vis, k, i;
 	bool found = false;
 
 	if (n == 0)
 		return UI_HANDLED;
 	vis = util_calloc(n, sizeof(*vis));
-	k = ui_visible_meters(ui, vis, n);
+	k = view_overview_order(ui, vis, n);
 	if (k == 0) {
 		free(vis);
 		return UI_HANDLED;
@@ -862,8 +864,9 @@ static int step_meter(struct ui *ui, int dir)
 	return UI_HANDLED | UI_REDRAW;
 }
 
-static int meter_key(struct ui *ui, int ch)
+static int meter_key(struct ui *ui, void *state, int ch)
 {
+	(void)state;
 	switch (ch) {
 	case KEY_UP:
 	case '[':

@@ -2,7 +2,7 @@
 /*
  * view_overview: the console's first screen (key 1). Two lines of site
  * figures (kpi_site) and a rule, then one row per meter in the order of
- * ui_visible_meters() (sorted, filtered): communication state, power, a
+ * view_overview_order() (sorted, filtered): communication state, power, a
  * 15-minute sparkline, power factor with its tier, voltage and current
  * unbalance, the most loaded phase and the age of the data, so an operator
  * sees at a glance which meter is in trouble and why.
@@ -14,9 +14,11 @@
  * over widens the name, the PF text and the sparkline. A meter whose data
  * is not live keeps its last figures in ROLE_STALE beside "stale"/"down".
  *
- * Keys: moving the selection (ui->meter, kept visible through ui->scroll),
- * Enter for the meter view, '<' '>' 'r' for the sort, '/' for the filter
- * (while it is edited every key goes to it).
+ * Keys: moving the selection (ui->meter, kept visible through the list
+ * widget's scroll), Enter for the meter view, '<' '>' 'r' for the sort,
+ * '/' for the filter (while it is edited every key goes to it). The sort,
+ * the filter and the scroll are this view's state (struct
+ * view_overview_state); the meter view steps in the same order.
  */
 #include "phasor/ui.h"
 
@@ -134,7 +136,7 @@ static void layout_columns(const struct ui *ui, int width, struct layout *lay)
 		if (!on[gc])
 			continue;
 		if (upto == 0)
-			upto = longest_name(ui->cfg, gc == C_DESC);
+			upto = longest_name(ui->plant->cfg, gc == C_DESC);
 		add = upto - lay->w[gc];
 		if (add <= 0 || (grow_order[g].whole && add > left))
 			continue;
@@ -152,13 +154,122 @@ static void layout_columns(const struct ui *ui, int width, struct layout *lay)
 
 /* ---- the visible list ---- */
 
-/* Visible meters (caller frees *out); returns the count. */
-static size_t visible(struct ui *ui, size_t **out)
+/* What sorting compares, computed once per meter per call. */
+struct sort_row {
+	size_t meter;
+	double key;
+	const char *name;
+};
+
+static double row_key(const struct ui *ui, int sort, size_t i)
 {
-	size_t n = ui->cfg != NULL ? ui->cfg->nmeters : 0;
+	const struct plant *p = ui->plant;
+	const struct live_meter *m = live_meter_const(p->live, i);
+	struct analysis_input in;
+	struct analysis_params par;
+	struct analysis_result r;
+
+	switch ((enum ui_sort)sort) {
+	case SORT_STATUS: {
+		/* worst first when descending: down, stale, unknown, ok */
+		static const double rank[] = { [COMM_UNKNOWN] = 1, [COMM_OK] = 0,
+					       [COMM_STALE] = 2, [COMM_DOWN] = 3 };
+		return rank[view_meter_comm(ui, m)];
+	}
+	case SORT_AGE:
+		return m->last_sample_us == 0 ? INFINITY : (double)(p->now_us - m->last_sample_us);
+	case SORT_POWER:
+	case SORT_PF:
+	case SORT_UNBALANCE:
+		live_analysis_input(m, p->now_us, &in);
+		live_analysis_params(m, p->cfg, &par);
+		analysis_compute(&in, &par, &r);
+		if (sort == SORT_POWER)
+			return r.p_total;
+		if (sort == SORT_PF)
+			return fabs(r.pf_total);
+		return fmax(isnan(r.v_unb_nema) ? -1 : r.v_unb_nema,
+			    isnan(r.i_unb_nema) ? -1 : r.i_unb_nema);
+	case SORT_CONFIG:
+	case SORT_NAME:
+	case SORT__COUNT:
+		break;
+	}
+	return (double)i;
+}
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct listw *l = arg;
+	const struct sort_row *x = a, *y = b;
+	int c = 0;
+
+	if (l->sort == SORT_NAME) {
+		c = util_strcasecmp(x->name, y->name);
+	} else {
+		/* Unknown (NaN) values always go last, whatever the direction. */
+		bool xn = isnan(x->key), yn = isnan(y->key);
+
+		if (xn || yn)
+			return xn == yn ? (x->meter > y->meter) - (x->meter < y->meter) : xn ? 1 : -1;
+		c = (x->key > y->key) - (x->key < y->key);
+	}
+	if (l->sort_desc)
+		c = -c;
+	if (c == 0)
+		c = (x->meter > y->meter) - (x->meter < y->meter);
+	return c;
+}
+
+static bool matches(const struct listw *l, const struct config_meter *cm)
+{
+	return listw_matches(l, cm->name) || listw_matches(l, cm->description) ||
+	       listw_matches(l, cm->profile_name);
+}
+
+/* Meter indices in list l's order (sort and filter applied); returns the count. */
+static size_t order(const struct ui *ui, const struct listw *l, size_t *out, size_t max)
+{
+	const struct live *lv = ui->plant->live;
+	size_t n = live_count(lv), i, k = 0;
+	struct sort_row *rows = util_calloc(n ? n : 1, sizeof(*rows));
+
+	for (i = 0; i < n; i++) {
+		const struct live_meter *m = live_meter_const(lv, i);
+
+		if (!matches(l, m->cfg))
+			continue;
+		rows[k].meter = i;
+		rows[k].name = m->cfg->name;
+		rows[k].key = row_key(ui, l->sort, i);
+		k++;
+	}
+	if (l->sort != SORT_CONFIG || l->sort_desc)
+		qsort_r(rows, k, sizeof(*rows), cmp_rows, (void *)l);
+	for (i = 0; i < k && i < max; i++)
+		out[i] = rows[i].meter;
+	free(rows);
+	return k < max ? k : max;
+}
+
+size_t view_overview_order(const struct ui *ui, size_t *out, size_t max)
+{
+	const struct view_overview_state *st = ui->view_state[VIEW_OVERVIEW];
+	struct listw none;
+
+	if (st != NULL)
+		return order(ui, &st->list, out, max);
+	listw_init(&none, SORT__COUNT);
+	return order(ui, &none, out, max);
+}
+
+/* Visible meters (caller frees *out); returns the count. */
+static size_t visible(const struct ui *ui, const struct view_overview_state *st, size_t **out)
+{
+	size_t n = ui->plant->cfg != NULL ? ui->plant->cfg->nmeters : 0;
 
 	*out = util_calloc(n > 0 ? n : 1, sizeof(**out));
-	return n > 0 ? ui_visible_meters(ui, *out, n) : 0;
+	return n > 0 ? order(ui, &st->list, *out, n) : 0;
 }
 
 static size_t position(const size_t *vis, size_t n, size_t meter, bool *found)
@@ -180,11 +291,11 @@ static int body_rows(const struct ui *ui)
 }
 
 /* Rows available for meters. */
-static int list_rows(const struct ui *ui)
+static int list_rows(const struct ui *ui, const struct view_overview_state *st)
 {
 	int rows = body_rows(ui) - HEAD_ROWS;
 
-	if (ui->filter_editing || ui->filter[0] != '\0')
+	if (listw_filtering(&st->list))
 		rows--;
 	return rows > 1 ? rows : 1;
 }
@@ -194,7 +305,8 @@ static int list_rows(const struct ui *ui)
 static void draw_figures(struct ui *ui, int width)
 {
 	WINDOW *w = ui->body;
-	const struct kpi_site *k = ui->kpi != NULL ? kpi_site(ui->kpi) : NULL;
+	const struct config *cfg = ui->plant->cfg;
+	const struct kpi_site *k = ui->plant->kpi != NULL ? kpi_site(ui->plant->kpi) : NULL;
 	struct view_lines ls = { 0 };
 	struct view_line *l;
 	char a[48], b[48];
@@ -225,7 +337,7 @@ static void draw_figures(struct ui *ui, int width)
 	if (isfinite(k->cost)) {
 		view_seg(l, ROLE_MUTED, "  ");
 		view_seg(l, ROLE_NORMAL, "%s",
-			 fmt_money(k->cost, ui->cfg != NULL ? ui->cfg->site.currency : NULL, a,
+			 fmt_money(k->cost, cfg != NULL ? cfg->site.currency : NULL, a,
 				   sizeof(a)));
 	}
 	if (isfinite(k->co2_kg)) {
@@ -243,8 +355,8 @@ static void draw_figures(struct ui *ui, int width)
 	if (k->ntop == 0)
 		draw_text(w, 1, used, width - used, ROLE_MUTED, "-");
 	for (i = 0; i < k->ntop && i < KPI_TOP; i++) {
-		const char *name = ui->cfg != NULL && k->top[i].meter < ui->cfg->nmeters
-					   ? ui->cfg->meters[k->top[i].meter].name
+		const char *name = cfg != NULL && k->top[i].meter < cfg->nmeters
+					   ? cfg->meters[k->top[i].meter].name
 					   : "?";
 		char entry[160];
 		int ew;
@@ -264,12 +376,12 @@ static void draw_figures(struct ui *ui, int width)
 	view_lines_free(&ls);
 }
 
-static const char *sort_arrow(const struct ui *ui)
+static const char *sort_arrow(const struct listw *l)
 {
-	return draw_symbol(ui->sort_desc ? SYM_DOWN_ARROW : SYM_UP);
+	return draw_symbol(l->sort_desc ? SYM_DOWN_ARROW : SYM_UP);
 }
 
-static void draw_header_row(struct ui *ui, int y, const struct layout *lay)
+static void draw_header_row(struct ui *ui, const struct listw *l, int y, const struct layout *lay)
 {
 	int c;
 
@@ -284,8 +396,8 @@ static void draw_header_row(struct ui *ui, int y, const struct layout *lay)
 		snprintf(buf, sizeof(buf), "%s%s%s",
 			 draw_width(d->hdr_long) + (d->sort >= 0 ? 2 : 0) <= lay->w[c] ? d->hdr_long
 										: d->hdr,
-			 d->sort >= 0 && (int)ui->sort == d->sort ? " " : "",
-			 d->sort >= 0 && (int)ui->sort == d->sort ? sort_arrow(ui) : "");
+			 d->sort >= 0 && l->sort == d->sort ? " " : "",
+			 d->sort >= 0 && l->sort == d->sort ? sort_arrow(l) : "");
 		if (d->right)
 			draw_text_right(ui->body, y, lay->x[c], lay->w[c], ROLE_HEADER, buf);
 		else
@@ -347,7 +459,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		     bool selected, double *hist)
 {
 	WINDOW *w = ui->body;
-	const struct config_meter *cm = &ui->cfg->meters[meter];
+	const struct config_meter *cm = &ui->plant->cfg->meters[meter];
 	/*
 	 * The selection bar covers the marker and the name only: the row is
 	 * found at a glance, and its numbers, which change every refresh, stay
@@ -393,7 +505,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
 
 	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
-		size_t n = live_history(s.m, LIVE_HIST_P, ui->now_us, hist, SPARK_S);
+		size_t n = live_history(s.m, LIVE_HIST_P, ui->plant->now_us, hist, SPARK_S);
 		double lo = 0.0, hi = NAN;
 		size_t i;
 
@@ -428,7 +540,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 					 view_fixed(s.res.pf_total, 2, num, sizeof(num)),
 					 view_tier_short(t));
 		}
-		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : ui_role_tier(t), buf);
+		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : view_role_tier(t), buf);
 	}
 
 	v = s.res.v_unb_nema;
@@ -451,13 +563,14 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	if (lay->w[C_RISK] > 0) {
 		bool known = !isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]);
 
-		cell(ui, y, lay, C_RISK, s.stale ? ROLE_STALE : known ? ui_role_risk(s.res.risk) : base,
+		cell(ui, y, lay, C_RISK, s.stale ? ROLE_STALE : known ? view_role_risk(s.res.risk) : base,
 		     known ? analysis_risk_level_name(s.res.risk) : "-");
 	}
 
 	if (s.m != NULL && s.m->last_sample_us > 0) {
 		/* never negative: a sample may be stamped a little ahead of the frame */
-		int64_t age = ui->now_us > s.m->last_sample_us ? ui->now_us - s.m->last_sample_us : 0;
+		int64_t now = ui->plant->now_us;
+		int64_t age = now > s.m->last_sample_us ? now - s.m->last_sample_us : 0;
 		int64_t fresh = 2 * live_period_us(s.m);
 
 		/* Within two periods the data is as fresh as the meter gives it:
@@ -477,16 +590,16 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	     cm->description != NULL ? cm->description : "");
 }
 
-static void draw_filter_line(struct ui *ui, int y, int width, size_t nvis)
+static void draw_filter_line(struct ui *ui, const struct listw *f, int y, int width, size_t nvis)
 {
 	struct view_lines ls = { 0 };
 	struct view_line *l = view_lines_add(&ls, 0);
-	size_t total = ui->cfg != NULL ? ui->cfg->nmeters : 0;
+	size_t total = ui->plant->cfg != NULL ? ui->plant->cfg->nmeters : 0;
 
 	view_seg(l, ROLE_ACCENT, "Filter: ");
-	view_seg(l, ROLE_NORMAL, "%s%s", ui->filter, ui->filter_editing ? "_" : "");
+	view_seg(l, ROLE_NORMAL, "%s%s", f->filter, f->filter_editing ? "_" : "");
 	view_seg(l, ROLE_MUTED, "  %zu of %zu meters", nvis, total);
-	if (ui->filter_editing)
+	if (f->filter_editing)
 		view_seg(l, ROLE_MUTED, "  Enter keeps, Esc clears");
 	else
 		view_seg(l, ROLE_MUTED, "  / edits, Esc clears");
@@ -494,11 +607,14 @@ static void draw_filter_line(struct ui *ui, int y, int width, size_t nvis)
 	view_lines_free(&ls);
 }
 
-static void overview_draw(struct ui *ui)
+static void overview_draw(struct ui *ui, void *state)
 {
+	struct view_overview_state *st = state;
+	struct listw *lw = &st->list;
+	const struct config *cfg = ui->plant->cfg;
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w);
-	int nrows = list_rows(ui), i;
+	int nrows = list_rows(ui, st), i;
 	struct layout lay;
 	size_t *vis, n, pos;
 	bool found;
@@ -507,17 +623,17 @@ static void overview_draw(struct ui *ui)
 	draw_figures(ui, width);
 	draw_rule(w, 2, 0, width, ROLE_MUTED);
 	layout_columns(ui, width, &lay);
-	draw_header_row(ui, 3, &lay);
+	draw_header_row(ui, lw, 3, &lay);
 
-	n = visible(ui, &vis);
-	if (ui->filter_editing || ui->filter[0] != '\0')
-		draw_filter_line(ui, rows - 1, width, n);
+	n = visible(ui, st, &vis);
+	if (listw_filtering(lw))
+		draw_filter_line(ui, lw, rows - 1, width, n);
 	if (n == 0) {
-		if (ui->cfg == NULL || ui->cfg->nmeters == 0)
+		if (cfg == NULL || cfg->nmeters == 0)
 			draw_text(w, HEAD_ROWS, 0, width, ROLE_MUTED, "No meters are configured.");
 		else
 			draw_textf(w, HEAD_ROWS, 0, width, ROLE_WARNING,
-				   "No meter matches the filter \"%s\".", ui->filter);
+				   "No meter matches the filter \"%s\".", lw->filter);
 		free(vis);
 		return;
 	}
@@ -526,27 +642,21 @@ static void overview_draw(struct ui *ui)
 	pos = position(vis, n, ui->meter, &found);
 	if (!found)
 		ui->meter = vis[pos];
-	if (ui->scroll > (int)pos)
-		ui->scroll = (int)pos;
-	if ((int)pos >= ui->scroll + nrows)
-		ui->scroll = (int)pos - nrows + 1;
-	if (ui->scroll > (int)n - nrows)
-		ui->scroll = (int)n - nrows;
-	if (ui->scroll < 0)
-		ui->scroll = 0;
+	listw_follow(lw, (int)pos, nrows);
+	listw_clamp(lw, (int)n, nrows);
 
 	hist = util_calloc(SPARK_S, sizeof(*hist));
-	for (i = 0; i < nrows && (size_t)(ui->scroll + i) < n; i++) {
-		size_t row = (size_t)(ui->scroll + i);
+	for (i = 0; i < nrows && (size_t)(lw->scroll + i) < n; i++) {
+		size_t row = (size_t)(lw->scroll + i);
 
 		draw_row(ui, HEAD_ROWS + i, width, &lay, vis[row], row == pos, hist);
 	}
 	/* More rows than fit: say so on the rule. */
-	if (ui->scroll > 0 || (size_t)(ui->scroll + nrows) < n) {
+	if (lw->scroll > 0 || (size_t)(lw->scroll + nrows) < n) {
 		char more[64];
 
-		snprintf(more, sizeof(more), " %d-%zu of %zu ", ui->scroll + 1,
-			 (size_t)(ui->scroll + nrows) < n ? (size_t)(ui->scroll + nrows) : n, n);
+		snprintf(more, sizeof(more), " %d-%zu of %zu ", lw->scroll + 1,
+			 (size_t)(lw->scroll + nrows) < n ? (size_t)(lw->scroll + nrows) : n, n);
 		draw_text_right(w, 2, 0, width - 1, ROLE_MUTED, more);
 	}
 	free(hist);
@@ -555,100 +665,48 @@ static void overview_draw(struct ui *ui)
 
 /* ---- keys ---- */
 
-static int filter_key(struct ui *ui, int ch)
-{
-	size_t len = strlen(ui->filter);
-
-	if (ch == KEY_RESIZE)
-		return UI_IGNORED;
-	if (ch == 27) {
-		ui->filter[0] = '\0';
-		ui->filter_editing = false;
-	} else if (view_is_enter(ch)) {
-		ui->filter_editing = false;
-	} else if (view_is_backspace(ch)) {
-		if (len == 0)
-			return UI_HANDLED;
-		ui->filter[len - 1] = '\0';
-	} else if (ch >= 32 && ch < 127) {
-		if (len + 1 >= sizeof(ui->filter))
-			return UI_HANDLED;
-		ui->filter[len] = (char)ch;
-		ui->filter[len + 1] = '\0';
-	} else {
-		return UI_HANDLED;      /* every key belongs to the filter */
-	}
-	ui->scroll = 0;
-	return UI_HANDLED | UI_REDRAW;
-}
-
-static int move_selection(struct ui *ui, int ch)
+static int move_selection(struct ui *ui, struct view_overview_state *st, int ch)
 {
 	size_t *vis, n, pos;
-	long target;
 	bool found;
-	int page = list_rows(ui);
 
-	n = visible(ui, &vis);
+	n = visible(ui, st, &vis);
 	if (n == 0) {
 		free(vis);
 		return UI_HANDLED;
 	}
 	pos = position(vis, n, ui->meter, &found);
-	switch (ch) {
-	case KEY_UP:
-	case 'k': target = found ? (long)pos - 1 : 0; break;
-	case KEY_DOWN:
-	case 'j': target = found ? (long)pos + 1 : 0; break;
-	case KEY_PPAGE: target = (long)pos - page; break;
-	case KEY_NPAGE: target = (long)pos + page; break;
-	case KEY_HOME: target = 0; break;
-	default: target = (long)n - 1; break;   /* KEY_END */
-	}
-	if (target < 0)
-		target = 0;
-	if (target >= (long)n)
-		target = (long)n - 1;
-	ui->meter = vis[target];
+	ui->meter = vis[listw_move(ch, found ? (long)pos : -1, n, list_rows(ui, st))];
 	free(vis);
 	return UI_HANDLED | UI_REDRAW;
 }
 
-static int overview_key(struct ui *ui, int ch)
+static int overview_key(struct ui *ui, void *state, int ch)
 {
-	if (ui->filter_editing)
-		return filter_key(ui, ch);
+	struct view_overview_state *st = state;
+	struct listw *lw = &st->list;
+	int r;
+
+	if (lw->filter_editing)
+		return ch == KEY_RESIZE ? UI_IGNORED : listw_filter_key(lw, ch);
+	if (listw_is_move(ch))
+		return move_selection(ui, st, ch);
+	r = listw_sort_key(lw, ch);
+	if (r != UI_IGNORED)
+		return r;
 	switch (ch) {
-	case KEY_UP:
-	case KEY_DOWN:
-	case 'k':
-	case 'j':
-	case KEY_PPAGE:
-	case KEY_NPAGE:
-	case KEY_HOME:
-	case KEY_END:
-		return move_selection(ui, ch);
-	case '<':
-		ui->sort = (enum ui_sort)((ui->sort + SORT__COUNT - 1) % SORT__COUNT);
-		return UI_HANDLED | UI_REDRAW;
-	case '>':
-		ui->sort = (enum ui_sort)((ui->sort + 1) % SORT__COUNT);
-		return UI_HANDLED | UI_REDRAW;
-	case 'r':
-		ui->sort_desc = !ui->sort_desc;
-		return UI_HANDLED | UI_REDRAW;
 	case '/':
-		ui->filter_editing = true;
+		lw->filter_editing = true;
 		return UI_HANDLED | UI_REDRAW;
 	case 27:
-		if (ui->filter[0] == '\0')
+		if (lw->filter[0] == '\0')
 			return UI_IGNORED;
-		ui->filter[0] = '\0';
-		ui->scroll = 0;
+		lw->filter[0] = '\0';
+		lw->scroll = 0;
 		return UI_HANDLED | UI_REDRAW;
 	default:
 		if (view_is_enter(ch)) {
-			size_t *vis, n = visible(ui, &vis);
+			size_t *vis, n = visible(ui, st, &vis);
 
 			free(vis);
 			if (n == 0)
@@ -658,6 +716,27 @@ static int overview_key(struct ui *ui, int ch)
 		}
 		return UI_IGNORED;
 	}
+}
+
+static void *overview_init(const struct plant *p)
+{
+	struct view_overview_state *st = util_calloc(1, sizeof(*st));
+
+	(void)p;
+	listw_init(&st->list, SORT__COUNT);
+	return st;
+}
+
+static void overview_free(void *state)
+{
+	free(state);
+}
+
+static void overview_enter(void *state)
+{
+	struct view_overview_state *st = state;
+
+	listw_top(&st->list);
 }
 
 static const char *const overview_help[] = {
@@ -675,6 +754,9 @@ static const char *const overview_help[] = {
 const struct view_ops view_overview_ops = {
 	.name = "Overview",
 	.hotkey = '1',
+	.init = overview_init,
+	.free = overview_free,
+	.enter = overview_enter,
 	.draw = overview_draw,
 	.key = overview_key,
 	.help = overview_help,

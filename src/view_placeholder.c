@@ -2,7 +2,7 @@
 /*
  * view_placeholder: the trends view (key 4) until the forecast exists. It
  * says what will come, then shows active power over the last hour, one
- * sparkline per meter. It scrolls with ui->scroll and draws a sensible line
+ * sparkline per meter. It scrolls with its list widget and draws a sensible line
  * on an empty plant.
  */
 #include "phasor/ui.h"
@@ -18,18 +18,17 @@
 
 #define TREND_S 3600
 
-static int trends_total, trends_page = 1;
-
 static size_t nmeters(const struct ui *ui)
 {
-	return ui->cfg != NULL ? ui->cfg->nmeters : 0;
+	return ui->plant->cfg != NULL ? ui->plant->cfg->nmeters : 0;
 }
 
 
 /* ---- trends ---- */
 
-static void trends_draw(struct ui *ui)
+static void trends_draw(struct ui *ui, void *state)
 {
+	struct listw *lw = &((struct view_trends_state *)state)->list;
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w);
 	size_t n = nmeters(ui), i;
@@ -44,12 +43,12 @@ static void trends_draw(struct ui *ui)
 	head++;
 	if (n == 0) {
 		draw_text(w, head, 0, width, ROLE_MUTED, "No meters are configured.");
-		trends_total = 0;
+		listw_clamp(lw, 0, lw->page);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if ((int)strlen(ui->cfg->meters[i].name) > nw)
-			nw = (int)strlen(ui->cfg->meters[i].name);
+		if ((int)strlen(ui->plant->cfg->meters[i].name) > nw)
+			nw = (int)strlen(ui->plant->cfg->meters[i].name);
 	if (nw > 24)
 		nw = 24;
 	/* comm symbol, name, now kW, sparkline, max kW */
@@ -67,20 +66,18 @@ static void trends_draw(struct ui *ui)
 	head++;
 
 	page = rows - head;
-	trends_total = (int)n;
-	trends_page = page;
-	view_scroll_clamp(ui, trends_total, page);
+	listw_clamp(lw, (int)n, page);
 	v = util_calloc(TREND_S, sizeof(*v));
-	for (y = 0; y < page && ui->scroll + y < (int)n; y++) {
-		size_t mi = (size_t)(ui->scroll + y), got, j;
+	for (y = 0; y < page && lw->scroll + y < (int)n; y++) {
+		size_t mi = (size_t)(lw->scroll + y), got, j;
 		struct view_snap s;
 		double hi = NAN, lo = 0.0;
 		char buf[32];
 		int yy = head + y;
 
 		view_snap(ui, mi, &s);
-		draw_text(w, yy, 0, 1, ui_role_comm(s.comm), draw_symbol(view_comm_symbol(s.comm)));
-		draw_text(w, yy, 2, nw - 2, ROLE_NORMAL, ui->cfg->meters[mi].name);
+		draw_text(w, yy, 0, 1, view_role_comm(s.comm), draw_symbol(view_comm_symbol(s.comm)));
+		draw_text(w, yy, 2, nw - 2, ROLE_NORMAL, ui->plant->cfg->meters[mi].name);
 		view_kw(s.res.p_total, buf, sizeof(buf));
 		if (s.stale && strcmp(buf, "-") != 0) {
 			char old[40];
@@ -92,7 +89,7 @@ static void trends_draw(struct ui *ui)
 		}
 		if (s.m == NULL)
 			continue;
-		got = live_history(s.m, LIVE_HIST_P, ui->now_us, v, TREND_S);
+		got = live_history(s.m, LIVE_HIST_P, ui->plant->now_us, v, TREND_S);
 		for (j = 0; j < got; j++) {
 			if (isnan(v[j]))
 				continue;
@@ -110,14 +107,34 @@ static void trends_draw(struct ui *ui)
 					view_kw(hi, buf, sizeof(buf)));
 		}
 	}
-	if (ui->scroll + page < (int)n)
+	if (lw->scroll + page < (int)n)
 		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
 	free(v);
 }
 
-static int trends_key(struct ui *ui, int ch)
+static int trends_key(struct ui *ui, void *state, int ch)
 {
-	return view_scroll_key(ui, ch, trends_total, trends_page);
+	(void)ui;
+	return listw_scroll_key(&((struct view_trends_state *)state)->list, ch);
+}
+
+static void *trends_init(const struct plant *p)
+{
+	struct view_trends_state *st = util_calloc(1, sizeof(*st));
+
+	(void)p;
+	listw_init(&st->list, 0);
+	return st;
+}
+
+static void trends_free(void *state)
+{
+	free(state);
+}
+
+static void trends_enter(void *state)
+{
+	listw_top(&((struct view_trends_state *)state)->list);
 }
 
 static const char *const trends_help[] = {
@@ -130,6 +147,9 @@ static const char *const trends_help[] = {
 const struct view_ops view_trends_ops = {
 	.name = "Trends",
 	.hotkey = '4',
+	.init = trends_init,
+	.free = trends_free,
+	.enter = trends_enter,
 	.draw = trends_draw,
 	.key = trends_key,
 	.help = trends_help,

@@ -8,10 +8,12 @@
  * written, dropped, last commit, file) and the hub's queue with whether
  * backpressure is holding the sources back.
  *
- * The message rate is computed from the counters of an earlier frame, kept
- * here per link (the UI thread is the only caller); the first frame shows
- * "-". The content is built as lines first and scrolled with ui->scroll
- * when it does not fit. With no hub (tests, a replay) it says so.
+ * Everything comes from the plant's status (the links,
+ * the buffer, the sync, the hub queue of the process that acquires). The
+ * message rate is computed from the counters of an earlier frame, kept per
+ * link in the view's state; the first frame shows "-". The content is
+ * built as lines first and scrolled with the list widget when it does not
+ * fit. With no status (tests, a plant without sources) it says so.
  */
 #include "phasor/ui.h"
 
@@ -22,48 +24,35 @@
 
 #include "phasor/fmt.h"
 #include "phasor/payload.h"
-#include "phasor/store.h"
-#include "phasor/sync.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
 #define RATE_MIN_US 1000000     /* recompute a rate at most once a second */
 #define BACKPRESSURE_HOLD_US 3000000
 
-/*
- * Counters of an earlier frame, per link index, as many as there are links
- * (grown by rates_fit; kept for the life of the process, as views have no
- * free hook).
- */
-static struct rate {
+/* Counters of an earlier frame, per link index, as many as there are links
+ * (grown by rates_fit). */
+struct view_sources_rate {
 	char name[96];
 	uint64_t count;
 	int64_t t_us;           /* 0: none yet */
 	double per_s;           /* NaN until two frames were seen */
-} *rates;
-static size_t nrates;
+};
 
-static struct {
-	uint64_t throttled;
-	int64_t grew_us;        /* when throttled last grew */
-} bp;
-
-/* The last draw's size, for the scrolling keys. */
-static int last_total, last_page = 1;
-
-static void rates_fit(size_t n)
+static void rates_fit(struct view_sources_state *st, size_t n)
 {
-	if (n <= nrates)
+	if (n <= st->nrates)
 		return;
-	rates = util_reallocarray(rates, n, sizeof(*rates));
-	memset(rates + nrates, 0, (n - nrates) * sizeof(*rates));
-	nrates = n;
+	st->rates = util_reallocarray(st->rates, n, sizeof(*st->rates));
+	memset(st->rates + st->nrates, 0, (n - st->nrates) * sizeof(*st->rates));
+	st->nrates = n;
 }
 
-/* Link i's requests (Modbus) or messages (MQTT) per second; i < nrates. */
-static double link_rate(size_t i, const struct source_link *l, int64_t now_us)
+/* Link i's requests (Modbus) or messages (MQTT) per second; i < st->nrates. */
+static double link_rate(struct view_sources_state *st, size_t i, const struct source_link *l,
+			int64_t now_us)
 {
-	struct rate *r = &rates[i];
+	struct view_sources_rate *r = &st->rates[i];
 	uint64_t count = strcmp(l->driver, "mqtt") == 0 ? l->received : l->requests;
 
 	if (strcmp(r->name, l->name) != 0 || r->t_us == 0 || count < r->count ||
@@ -118,7 +107,9 @@ static void kv(struct view_line *l, const char *label, enum theme_role r, const 
 /* Time since t_us, never negative (clocks of other threads may be ahead). */
 static const char *age(const struct ui *ui, int64_t t_us, char *buf, size_t size)
 {
-	return fmt_age(ui->now_us > t_us ? ui->now_us - t_us : 0, buf, size);
+	int64_t now = ui->plant->now_us;
+
+	return fmt_age(now > t_us ? now - t_us : 0, buf, size);
 }
 
 static bool serves(const struct config_meter *cm, const struct source_link *l)
@@ -135,7 +126,7 @@ static bool serves(const struct config_meter *cm, const struct source_link *l)
 
 static void meter_line(struct ui *ui, struct view_lines *ls, size_t i, bool modbus, int namew)
 {
-	const struct live_meter *m = live_meter_const(ui->live, i);
+	const struct live_meter *m = live_meter_const(ui->plant->live, i);
 	const struct meter_comm *mc;
 	enum comm_status cs;
 	struct view_line *l;
@@ -144,11 +135,11 @@ static void meter_line(struct ui *ui, struct view_lines *ls, size_t i, bool modb
 	if (m == NULL)
 		return;
 	mc = &m->comm;
-	cs = ui_meter_comm(ui, m);
+	cs = view_meter_comm(ui, m);
 	l = view_lines_add(ls, 4);
-	view_seg(l, ui_role_comm(cs), "%s ", draw_symbol(view_comm_symbol(cs)));
+	view_seg(l, view_role_comm(cs), "%s ", draw_symbol(view_comm_symbol(cs)));
 	view_seg(l, ROLE_NORMAL, "%-*s", namew, m->cfg->name);
-	view_seg(l, ui_role_comm(cs), " %-7s", source_comm_name(cs));
+	view_seg(l, view_role_comm(cs), " %-7s", source_comm_name(cs));
 	if (modbus) {
 		view_seg(l, ROLE_MUTED, "polls ");
 		view_seg(l, ROLE_NORMAL, "%s", u64(mc->polls, a, sizeof(a)));
@@ -175,10 +166,12 @@ static void meter_line(struct ui *ui, struct view_lines *ls, size_t i, bool modb
 	}
 }
 
-static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const struct source_link *lk)
+static void link_block(struct ui *ui, struct view_sources_state *st, struct view_lines *ls,
+		       size_t idx, const struct source_link *lk)
 {
+	const struct config *cfg = ui->plant->cfg;
 	bool modbus = strcmp(lk->driver, "mqtt") != 0;
-	double rate = link_rate(idx, lk, ui->now_us);
+	double rate = link_rate(st, idx, lk, ui->plant->now_us);
 	struct view_line *l;
 	char a[48];
 	size_t i, k, nserved = 0;
@@ -255,14 +248,14 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 		view_seg(l, lk->state == LINK_UP ? ROLE_MUTED : ROLE_ALARM, "%s", lk->error);
 	}
 
-	for (i = 0; ui->cfg != NULL && i < ui->cfg->nmeters; i++) {
-		int wd = (int)strlen(ui->cfg->meters[i].name);
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
+		int wd = (int)strlen(cfg->meters[i].name);
 
-		if (serves(&ui->cfg->meters[i], lk) && wd > namew)
+		if (serves(&cfg->meters[i], lk) && wd > namew)
 			namew = wd < 24 ? wd : 24;
 	}
-	for (i = 0; ui->cfg != NULL && i < ui->cfg->nmeters; i++)
-		if (serves(&ui->cfg->meters[i], lk)) {
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++)
+		if (serves(&cfg->meters[i], lk)) {
 			meter_line(ui, ls, i, modbus, namew);
 			nserved++;
 		}
@@ -274,173 +267,170 @@ static void link_block(struct ui *ui, struct view_lines *ls, size_t idx, const s
 }
 
 /* The sync to the central database (issue 5): state, backlog, rate. */
-static void sync_block(struct ui *ui, const struct hub_status *hs, struct view_lines *ls)
+static void db_block(struct ui *ui, struct view_lines *ls)
 {
+	const struct plant *p = ui->plant;
 	struct view_line *l;
-	struct sync_stats ys;
 	char a[48];
 
 	view_lines_add(ls, 0);
 	l = view_lines_add(ls, 0);
 	view_seg(l, ROLE_ACCENT, "Central database");
-	if (!hs->has_sync) {
-		view_seg(l, ROLE_MUTED, hs->mode == HUB_ATTACHED && !hs->recorder_up
+	if (!p->status.has_sync) {
+		view_seg(l, ROLE_MUTED, p->status.mode == HUB_ATTACHED && !p->status.recorder_up
 						? "  unknown: the recorder is gone"
 						: "  not configured: no [sync], rows stay in the buffer");
 		return;
 	}
-	ys = hs->sync;
 	view_seg(l, ROLE_NORMAL, "  ");
-	view_seg(l, ys.connected ? ROLE_OK : ROLE_CRITICAL, "%s %s",
-		 draw_symbol(ys.connected ? SYM_OK : SYM_DOWN),
-		 ys.connected ? "connected" : sync_state_name(ys.state));
-	if (ys.since_us > 0) {
+	view_seg(l, p->status.sync.connected ? ROLE_OK : ROLE_CRITICAL, "%s %s",
+		 draw_symbol(p->status.sync.connected ? SYM_OK : SYM_DOWN),
+		 p->status.sync.connected ? "connected" : plant_db_state(p));
+	if (p->status.sync.since_us > 0) {
 		view_seg(l, ROLE_MUTED, " for ");
-		view_seg(l, ROLE_NORMAL, "%s", age(ui, ys.since_us, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s", age(ui, p->status.sync.since_us, a, sizeof(a)));
 	}
 	l = view_lines_add(ls, 2);
-	if (ys.backlog >= 0)
-		snprintf(a, sizeof(a), "%lld rows", (long long)ys.backlog);
+	if (p->status.sync.backlog >= 0)
+		snprintf(a, sizeof(a), "%lld rows", (long long)p->status.sync.backlog);
 	else
 		util_strlcpy(a, "?", sizeof(a));
-	kv(l, "backlog", ys.backlog > 0 && !ys.connected ? ROLE_ALARM : ROLE_NORMAL, a);
+	kv(l, "backlog",
+	   p->status.sync.backlog > 0 && !p->status.sync.connected ? ROLE_ALARM : ROLE_NORMAL, a);
 	kv(l, "oldest unsynced", ROLE_NORMAL,
-	   ys.oldest_unsynced_us > 0 ? age(ui, ys.oldest_unsynced_us, a, sizeof(a)) : "-");
-	snprintf(a, sizeof(a), "%.0f rows/s", ys.rate);
+	   p->status.sync.oldest_unsynced_us > 0
+		   ? age(ui, p->status.sync.oldest_unsynced_us, a, sizeof(a))
+		   : "-");
+	snprintf(a, sizeof(a), "%.0f rows/s", p->status.sync.rate);
 	kv(l, "rate", ROLE_NORMAL, a);
 	l = view_lines_add(ls, 2);
-	kv(l, "forwarded", ROLE_NORMAL, u64(ys.forwarded, a, sizeof(a)));
-	kv(l, "quarantined", ys.quarantined > 0 ? ROLE_ALARM : ROLE_NORMAL,
-	   u64((uint64_t)(ys.quarantined > 0 ? ys.quarantined : 0), a, sizeof(a)));
-	if (ys.quota_dropped > 0)
-		kv(l, "deleted under quota", ROLE_ALARM, u64(ys.quota_dropped, a, sizeof(a)));
+	kv(l, "forwarded", ROLE_NORMAL, u64(p->status.sync.forwarded, a, sizeof(a)));
+	kv(l, "quarantined", p->status.sync.quarantined > 0 ? ROLE_ALARM : ROLE_NORMAL,
+	   u64((uint64_t)(p->status.sync.quarantined > 0 ? p->status.sync.quarantined : 0), a, sizeof(a)));
+	if (p->status.sync.quota_dropped > 0)
+		kv(l, "deleted under quota", ROLE_ALARM, u64(p->status.sync.quota_dropped, a, sizeof(a)));
 	kv(l, "last sync", ROLE_NORMAL,
-	   ys.last_sync_us > 0 ? age(ui, ys.last_sync_us, a, sizeof(a)) : "never");
-	if (ys.last_sync_us > 0)
+	   p->status.sync.last_sync_us > 0 ? age(ui, p->status.sync.last_sync_us, a, sizeof(a)) : "never");
+	if (p->status.sync.last_sync_us > 0)
 		view_seg(l, ROLE_MUTED, " ago");
-	if (ys.error[0] != '\0') {
+	if (p->status.sync.error[0] != '\0') {
 		l = view_lines_add(ls, 2);
-		kv(l, "last error", ROLE_ALARM, ys.error);
+		kv(l, "last error", ROLE_ALARM, p->status.sync.error);
 	}
 }
 
-static void buffer_block(struct ui *ui, struct view_lines *ls)
+static void buffer_block(struct ui *ui, struct view_sources_state *vs, struct view_lines *ls)
 {
+	const struct plant *p = ui->plant;
+	const struct config *cfg = p->cfg;
 	struct view_line *l;
-	struct store_stats ss;
-	struct hub_status st;
-	struct hub_stats hs;
 	char a[48], b[48];
 	bool active;
 
-	hub_status(ui->hub, &st);
-	if (st.mode == HUB_ATTACHED) {
+	if (p->status.mode == HUB_ATTACHED) {
 		l = view_lines_add(ls, 0);
 		view_seg(l, ROLE_ACCENT, "Recorder");
 		view_seg(l, ROLE_NORMAL, "  ");
-		view_seg(l, st.recorder_up ? ROLE_OK : ROLE_CRITICAL, "%s %s",
-			 draw_symbol(st.recorder_up ? SYM_OK : SYM_DOWN),
-			 st.recorder_up ? "running" : "gone");
-		if (st.recorder_since_us > 0) {
+		view_seg(l, p->status.recorder_up ? ROLE_OK : ROLE_CRITICAL, "%s %s",
+			 draw_symbol(p->status.recorder_up ? SYM_OK : SYM_DOWN),
+			 p->status.recorder_up ? "running" : "gone");
+		if (p->status.recorder_since_us > 0) {
 			view_seg(l, ROLE_MUTED, " for ");
-			view_seg(l, ROLE_NORMAL, "%s", age(ui, st.recorder_since_us, a, sizeof(a)));
+			view_seg(l, ROLE_NORMAL, "%s", age(ui, p->status.recorder_since_us, a, sizeof(a)));
 		}
 		l = view_lines_add(ls, 2);
-		kv(l, "who", st.recorder_up ? ROLE_NORMAL : ROLE_ALARM, st.recorder);
+		kv(l, "who", p->status.recorder_up ? ROLE_NORMAL : ROLE_ALARM, p->status.recorder);
 		kv(l, "last status", ROLE_NORMAL,
-		   st.heartbeat_us > 0 ? age(ui, st.heartbeat_us, a, sizeof(a)) : "never");
-		if (st.heartbeat_us > 0)
+		   p->status.heartbeat_us > 0 ? age(ui, p->status.heartbeat_us, a, sizeof(a)) : "never");
+		if (p->status.heartbeat_us > 0)
 			view_seg(l, ROLE_MUTED, " ago");
 		l = view_lines_add(ls, 2);
 		view_seg(l, ROLE_MUTED,
 			 "this console polls nothing: it follows the recorder's buffer%s",
-			 st.history_loading ? " (reading the last hour)" : "");
+			 p->status.history_loading ? " (reading the last hour)" : "");
 		view_lines_add(ls, 0);
 	}
 	l = view_lines_add(ls, 0);
 	view_seg(l, ROLE_ACCENT, "Buffer");
-	if (!st.has_store) {
-		view_seg(l, ROLE_MUTED, st.mode == HUB_ATTACHED
+	if (!p->status.has_store) {
+		view_seg(l, ROLE_MUTED, p->status.mode == HUB_ATTACHED
 					    ? "  as the recorder last said: unknown"
 					    : "  none: this session records nothing");
 	} else {
-		ss = st.store;
 		view_seg(l, ROLE_NORMAL, "  ");
-		view_seg(l, ss.state == STORE_OK ? ROLE_OK : ROLE_CRITICAL, "%s %s",
-			 draw_symbol(ss.state == STORE_OK ? SYM_OK : SYM_DOWN),
-			 store_state_name(ss.state));
-		if (ss.since_us > 0) {
+		view_seg(l, p->status.store.state == STORE_OK ? ROLE_OK : ROLE_CRITICAL, "%s %s",
+			 draw_symbol(p->status.store.state == STORE_OK ? SYM_OK : SYM_DOWN),
+			 plant_buffer_state(p));
+		if (p->status.store.since_us > 0) {
 			view_seg(l, ROLE_MUTED, " for ");
-			view_seg(l, ROLE_NORMAL, "%s", age(ui, ss.since_us, a, sizeof(a)));
+			view_seg(l, ROLE_NORMAL, "%s", age(ui, p->status.store.since_us, a, sizeof(a)));
 		}
-		if (ss.error[0] != '\0') {
+		if (p->status.store.error[0] != '\0') {
 			view_seg(l, ROLE_MUTED, "  error ");
-			view_seg(l, ROLE_ALARM, "%s", ss.error);
+			view_seg(l, ROLE_ALARM, "%s", p->status.store.error);
 		}
 		l = view_lines_add(ls, 2);
-		snprintf(b, sizeof(b), "%zu / %zu", ss.queued, ss.queue_max);
+		snprintf(b, sizeof(b), "%zu / %zu", p->status.store.queued, p->status.store.queue_max);
 		kv(l, "queued", ROLE_NORMAL, b);
-		kv(l, "written", ROLE_NORMAL, u64(ss.written, a, sizeof(a)));
-		kv(l, "dropped", ss.dropped > 0 ? ROLE_ALARM : ROLE_NORMAL,
-		   u64(ss.dropped, a, sizeof(a)));
-		if (ss.events_dropped > 0)
-			kv(l, "events dropped", ROLE_ALARM, u64(ss.events_dropped, a, sizeof(a)));
+		kv(l, "written", ROLE_NORMAL, u64(p->status.store.written, a, sizeof(a)));
+		kv(l, "dropped", p->status.store.dropped > 0 ? ROLE_ALARM : ROLE_NORMAL,
+		   u64(p->status.store.dropped, a, sizeof(a)));
+		if (p->status.store.events_dropped > 0)
+			kv(l, "events dropped", ROLE_ALARM, u64(p->status.store.events_dropped, a, sizeof(a)));
 		kv(l, "last commit", ROLE_NORMAL,
-		   ss.last_commit_us > 0 ? age(ui, ss.last_commit_us, a, sizeof(a)) : "never");
-		if (ss.last_commit_us > 0)
+		   p->status.store.last_commit_us > 0
+			   ? age(ui, p->status.store.last_commit_us, a, sizeof(a))
+			   : "never");
+		if (p->status.store.last_commit_us > 0)
 			view_seg(l, ROLE_MUTED, " ago");
 	}
 	l = view_lines_add(ls, 2);
 	kv(l, "file", ROLE_NORMAL,
-	   ui->cfg != NULL && ui->cfg->store.path != NULL ? ui->cfg->store.path : "-");
-	sync_block(ui, &st, ls);
+	   cfg != NULL && cfg->store.path != NULL ? cfg->store.path : "-");
+	db_block(ui, ls);
 
-	hs = st.hub;
-	if (hs.throttled > bp.throttled)
-		bp.grew_us = ui->now_us;
-	bp.throttled = hs.throttled;
-	active = st.throttled ||
-		 (bp.grew_us > 0 && ui->now_us - bp.grew_us < BACKPRESSURE_HOLD_US);
+	if (p->status.hub.throttled > vs->bp_throttled)
+		vs->bp_grew_us = p->now_us;
+	vs->bp_throttled = p->status.hub.throttled;
+	active = p->status.throttled ||
+		 (vs->bp_grew_us > 0 && p->now_us - vs->bp_grew_us < BACKPRESSURE_HOLD_US);
 	view_lines_add(ls, 0);
 	l = view_lines_add(ls, 0);
 	view_seg(l, ROLE_ACCENT, "Hub queue");
 	l = view_lines_add(ls, 2);
-	kv(l, "depth", ROLE_NORMAL, u64(hs.queue_depth, a, sizeof(a)));
-	kv(l, "high water", ROLE_NORMAL, u64(hs.queue_high_water, a, sizeof(a)));
-	kv(l, "messages", ROLE_NORMAL, u64(hs.messages, a, sizeof(a)));
-	kv(l, "samples", ROLE_NORMAL, u64(hs.samples, a, sizeof(a)));
-	kv(l, "dropped", hs.queue_dropped > 0 ? ROLE_ALARM : ROLE_NORMAL,
-	   u64(hs.queue_dropped, a, sizeof(a)));
+	kv(l, "depth", ROLE_NORMAL, u64(p->status.hub.queue_depth, a, sizeof(a)));
+	kv(l, "high water", ROLE_NORMAL, u64(p->status.hub.queue_high_water, a, sizeof(a)));
+	kv(l, "messages", ROLE_NORMAL, u64(p->status.hub.messages, a, sizeof(a)));
+	kv(l, "samples", ROLE_NORMAL, u64(p->status.hub.samples, a, sizeof(a)));
+	kv(l, "dropped", p->status.hub.queue_dropped > 0 ? ROLE_ALARM : ROLE_NORMAL,
+	   u64(p->status.hub.queue_dropped, a, sizeof(a)));
 	l = view_lines_add(ls, 2);
 	kv(l, "backpressure", active ? ROLE_WARNING : ROLE_OK,
 	   active ? "active: the buffer is behind, sources are held back" : "no");
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)hs.throttled);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)p->status.hub.throttled);
 	kv(l, "throttled dispatches", ROLE_NORMAL, b);
 }
 
-static void sources_draw(struct ui *ui)
+static void sources_draw(struct ui *ui, void *state)
 {
+	struct view_sources_state *st = state;
+	const struct plant *p = ui->plant;
 	WINDOW *w = ui->body;
 	int rows = getmaxy(w), width = getmaxx(w), y;
 	struct view_lines ls = { 0 };
 	const struct source_link *links;
 	size_t n, i;
 
-	if (ui->hub == NULL) {
+	if (!p->has_status) {
 		draw_text(w, 0, 0, width, ROLE_ACCENT, "Sources");
 		draw_text(w, 2, 0, width, ROLE_MUTED,
 			  "No sources: this console is not connected to any meter.");
-		last_total = 0;
+		listw_clamp(&st->list, 0, st->list.page);
 		return;
 	}
-	{
-		struct hub_status st;
-
-		hub_status(ui->hub, &st);
-		links = st.links;
-		n = st.nlinks;
-	}
-	rates_fit(n);
+	links = p->status.links;
+	n = p->status.nlinks;
+	rates_fit(st, n);
 	{
 		struct view_line *l = view_lines_add(&ls, 0);
 		size_t up = 0;
@@ -459,22 +449,45 @@ static void sources_draw(struct ui *ui)
 		view_lines_add(&ls, 0);
 	}
 	for (i = 0; i < n; i++)
-		link_block(ui, &ls, i, &links[i]);
-	buffer_block(ui, &ls);
+		link_block(ui, st, &ls, i, &links[i]);
+	buffer_block(ui, st, &ls);
 
-	last_total = (int)ls.n;
-	last_page = rows;
-	view_scroll_clamp(ui, last_total, rows);
-	for (y = 0; y < rows && (size_t)(ui->scroll + y) < ls.n; y++)
-		view_line_draw(w, y, 0, width, &ls.v[ui->scroll + y]);
-	if ((size_t)(ui->scroll + rows) < ls.n)
+	listw_clamp(&st->list, (int)ls.n, rows);
+	for (y = 0; y < rows && (size_t)(st->list.scroll + y) < ls.n; y++)
+		view_line_draw(w, y, 0, width, &ls.v[st->list.scroll + y]);
+	if ((size_t)(st->list.scroll + rows) < ls.n)
 		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
 	view_lines_free(&ls);
 }
 
-static int sources_key(struct ui *ui, int ch)
+static int sources_key(struct ui *ui, void *state, int ch)
 {
-	return view_scroll_key(ui, ch, last_total, last_page);
+	(void)ui;
+	return listw_scroll_key(&((struct view_sources_state *)state)->list, ch);
+}
+
+static void *sources_init(const struct plant *p)
+{
+	struct view_sources_state *st = util_calloc(1, sizeof(*st));
+
+	(void)p;
+	listw_init(&st->list, 0);
+	return st;
+}
+
+static void sources_free(void *state)
+{
+	struct view_sources_state *st = state;
+
+	if (st == NULL)
+		return;
+	free(st->rates);
+	free(st);
+}
+
+static void sources_enter(void *state)
+{
+	listw_top(&((struct view_sources_state *)state)->list);
 }
 
 static const char *const sources_help[] = {
@@ -487,6 +500,9 @@ static const char *const sources_help[] = {
 const struct view_ops view_sources_ops = {
 	.name = "Sources",
 	.hotkey = '5',
+	.init = sources_init,
+	.free = sources_free,
+	.enter = sources_enter,
 	.draw = sources_draw,
 	.key = sources_key,
 	.help = sources_help,

@@ -15,7 +15,10 @@
 #   store, sync, hub, feed or console header: what it shares with them is
 #   plain data in base headers (comm.h: the comm state; alarmrow.h: a
 #   journal row), and the KPI reads the buffer through the kpi_day_ops it
-#   is given.
+#   is given;
+# - the views and the frame read the plant (plant.h) only: no call or type
+#   of the hub, the store or the sync, and no clock (a replay shows another
+#   instant than the wall clock's).
 cd "$(dirname "$0")/.." || exit 2
 fail=0
 
@@ -46,12 +49,21 @@ only 'libpq-fe\.h' libpq src/sync.c
 only 'sqlite3\.h' SQLite src/store.c src/store_sync.c
 only 'modbus\.h|modbus/modbus\.h' libmodbus src/source_modbus.c src/cmd_sim.c
 only 'MQTTAsync\.h|MQTTClient\.h' paho src/source_mqtt.c src/cmd_sim.c
-CONSOLE="src/ui.c src/draw.c src/theme.c src/view_*.c src/cmd_console.c src/demo.c
-include/phasor/draw.h include/phasor/ui.h include/phasor/view.h"
+CONSOLE="src/ui.c src/draw.c src/theme.c src/view_*.c src/frame.c src/listw.c src/cmd_console.c
+src/demo.c include/phasor/draw.h include/phasor/ui.h include/phasor/view.h include/phasor/frame.h"
 # shellcheck disable=SC2086
 only 'n?curses\.h|ncursesw/curses\.h' ncurses $CONSOLE
 # shellcheck disable=SC2086
-only 'phasor/(draw|ui|view)\.h' 'the console layer (ncurses)' $CONSOLE
+only 'phasor/(draw|ui|view|frame)\.h' 'the console layer (ncurses)' $CONSOLE
+
+# The views and the frame: what they show comes from the plant.
+for f in src/view_*.c src/frame.c; do
+	[ -f "$f" ] || continue
+	for n in $(grep -n -E '\bhub_|\bstore_|\bsync_|util_now_us|time\(NULL\)|clock_gettime' "$f" |
+		cut -d: -f1); do
+		breach "$f:$n reads the hub, the store, the sync or the clock, not the plant"
+	done
+done
 
 for f in src/live.c src/analysis.c src/alarm.c src/kpi.c include/phasor/live.h \
 	include/phasor/analysis.h include/phasor/alarm.h include/phasor/kpi.h; do

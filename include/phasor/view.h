@@ -15,6 +15,7 @@
 
 #include "phasor/analysis.h"
 #include "phasor/draw.h"
+#include "phasor/listw.h"
 #include "phasor/ui.h"
 
 /*
@@ -26,7 +27,7 @@
 struct view_snap {
 	const struct live_meter *m;
 	size_t index;
-	enum comm_status comm;          /* ui_meter_comm() */
+	enum comm_status comm;          /* view_meter_comm() */
 	bool stale;                     /* values are not live: ROLE_STALE */
 	bool never;                     /* no sample ever arrived */
 	int64_t as_of_us;               /* the figures' time: now, or the newest sample */
@@ -38,6 +39,22 @@ struct view_snap {
 /* Fill s for meter index meter; false (s->m NULL) when there is no such meter. */
 bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s);
 
+/* The comm state to show for a meter: its source's, or stale when its
+ * newest data is older than three periods (never shown as if live). */
+enum comm_status view_meter_comm(const struct ui *ui, const struct live_meter *m);
+
+/* Role for a PF tier, a comm state, a risk level. */
+enum theme_role view_role_tier(enum pf_tier t);
+enum theme_role view_role_comm(enum comm_status s);
+enum theme_role view_role_risk(enum risk_level l);
+
+/*
+ * Meter indices in the overview's order (its sort and filter applied, read
+ * from its state in ui->view_state; configuration order without one);
+ * returns the count. The meter view steps through meters in this order.
+ */
+size_t view_overview_order(const struct ui *ui, size_t *out, size_t max);
+
 /* role, or ROLE_STALE when the snapshot is not live. */
 enum theme_role view_role(const struct view_snap *s, enum theme_role role);
 
@@ -48,7 +65,7 @@ enum draw_symbol view_risk_symbol(enum risk_level l);
 /* Enter (LF, CR, KEY_ENTER) and Backspace (KEY_BACKSPACE, DEL, BS) for text entry. */
 bool view_is_enter(int ch);
 bool view_is_backspace(int ch);
-/* The console's alarm engine (ui->alarm_engine); NULL when there is none. */
+/* The console's alarm engine (the plant's); NULL when there is none. */
 struct alarm_engine *view_alarm_engine(const struct ui *ui);
 /* The role of an alarm priority (enum alarm_priority): critical, alarm, warning, normal, muted. */
 enum theme_role view_prio_role(int priority);
@@ -75,15 +92,6 @@ char *view_hhmm(int64_t t_us, char *buf, size_t size);
 char *view_risk_numbers(const struct analysis_risk *rk, char *buf, size_t size);
 
 /*
- * Scrolling keys of a list of total lines shown page at a time (Up Down k j
- * PgUp PgDn Home End) on ui->scroll; UI_IGNORED for any other key.
- */
-int view_scroll_key(struct ui *ui, int ch, int total, int page);
-
-/* ui->scroll clamped to [0, total - page]. */
-void view_scroll_clamp(struct ui *ui, int total, int page);
-
-/*
  * Text word-wrapped at spaces into at most maxlines lines of width from
  * (y, x) (the last line cut with an ellipsis); returns the lines used.
  */
@@ -92,6 +100,41 @@ int view_paragraph(WINDOW *w, int y, int x, int width, int maxlines, enum theme_
 
 /* "symbol word" of a comm state in its role; returns columns written. */
 int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c);
+
+/* ---- the views' own state ----
+ * Made by each view's init, freed by its free; declared here so that the
+ * unit tests can look inside. Nothing else touches them. */
+
+struct view_overview_state {
+	struct listw list;          /* scroll, filter, sort (enum ui_sort) */
+};
+
+struct view_alarms_state {
+	struct listw list;          /* scroll, filter (the order is fixed) */
+	long sel;                   /* selected instance, -1: none */
+	bool show_all;              /* also normal (with history), shelved, suppressed, out of service */
+	bool details;               /* the details panel of the selection */
+	bool perf;                  /* the EEMUA 191 performance panel instead of the list */
+	int prompt;                 /* enum in view_alarms.c: 0 none */
+	char input[256];            /* the prompt's text */
+	char message[200];          /* feedback of the last action */
+	bool message_error;
+	int64_t message_us;
+	uint64_t outcome_seen;      /* plant.outcome.seq already shown */
+};
+
+struct view_sources_rate;
+struct view_sources_state {
+	struct listw list;          /* scroll over the lines */
+	struct view_sources_rate *rates; /* per link: counters of an earlier frame */
+	size_t nrates;
+	uint64_t bp_throttled;      /* the hub's throttled dispatches last seen */
+	int64_t bp_grew_us;         /* when they last grew */
+};
+
+struct view_trends_state {
+	struct listw list;          /* scroll over the meters */
+};
 
 /* ---- lines of segments ---- */
 

@@ -53,9 +53,41 @@ struct fixture {
 	struct alarm_engine *alarms;
 	struct alarm_event events[64];
 	size_t nevents;
+	struct plant plant;
 	struct ui ui;
 	int64_t now;
 };
+
+/* In enum ui_view order: the views' states are ui.view_state[VIEW_...]. */
+static const struct view_ops *const all_views[] = {
+	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
+};
+
+/* The state of view v (its init's, made by build). */
+static void *state_of(struct fixture *f, const struct view_ops *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(all_views) / sizeof(all_views[0]); i++)
+		if (all_views[i] == v)
+			return f->ui.view_state[i];
+	return NULL;
+}
+
+static struct view_overview_state *ov(struct fixture *f)
+{
+	return f->ui.view_state[VIEW_OVERVIEW];
+}
+
+static struct view_alarms_state *al(struct fixture *f)
+{
+	return f->ui.view_state[VIEW_ALARMS];
+}
+
+static struct view_sources_state *src(struct fixture *f)
+{
+	return f->ui.view_state[VIEW_SOURCES];
+}
 
 static void on_alarm(void *ctx, const struct alarm_event *ev)
 {
@@ -224,7 +256,7 @@ static void dump(const struct fixture *f, const char *name)
 static void render(struct fixture *f, const struct view_ops *v)
 {
 	werase(f->ui.body);
-	v->draw(&f->ui);
+	v->draw(&f->ui, state_of(f, v));
 	dump(f, v->name);
 }
 
@@ -332,12 +364,15 @@ static void build(struct fixture *f, size_t nmeters)
 		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 60 * S);
 		alarm_feed(f->alarms, (size_t)comm, 1, true, f->now - 4 * S);
 	}
-	f->ui.alarm_engine = f->alarms;
-
-	f->ui.cfg = &f->cfg;
-	f->ui.live = f->live;
-	f->ui.kpi = f->kpi;
-	f->ui.now_us = f->now;
+	f->plant.alarms = f->alarms;
+	f->plant.cfg = &f->cfg;
+	f->plant.live = f->live;
+	f->plant.kpi = f->kpi;
+	f->plant.now_us = f->now;
+	f->ui.plant = &f->plant;
+	for (k = 0; k < VIEW__COUNT; k++)
+		if (all_views[k]->init != NULL)
+			f->ui.view_state[k] = all_views[k]->init(&f->plant);
 	f->ui.refresh_ms = 1000;
 	f->ui.view = VIEW_OVERVIEW;
 	draw_setup(NULL, false, false);
@@ -367,18 +402,19 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	int v;
+
 	if (f->ui.body != NULL)
 		delwin(f->ui.body);
+	for (v = 0; v < VIEW__COUNT; v++)
+		if (f->ui.view_state[v] != NULL)
+			all_views[v]->free(f->ui.view_state[v]);
 	kpi_free(f->kpi);
 	alarm_engine_free(f->alarms);
 	live_free(f->live);
 	free(f);
 	return 0;
 }
-
-static const struct view_ops *const all_views[] = {
-	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
-};
 
 /* ---- overview ---- */
 
@@ -447,7 +483,7 @@ static void test_overview_sort(void **state)
 	int y;
 
 	/* by name, ascending: the reverse of the configuration here */
-	f->ui.sort = SORT_NAME;
+	ov(f)->list.sort = SORT_NAME;
 	render(f, &view_overview_ops);
 	assert_true(row_has(f, 4, "compressor-air"));
 	assert_true(row_has(f, 5, "furnace-foundry"));
@@ -456,16 +492,16 @@ static void test_overview_sort(void **state)
 	assert_true(row_has(f, 3, "Meter \u2191"));
 
 	/* 'r' reverses */
-	assert_int_equal(view_overview_ops.key(&f->ui, 'r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'r'), UI_HANDLED | UI_REDRAW);
 	render(f, &view_overview_ops);
 	assert_true(row_has(f, 4, "press-3"));
 	assert_true(row_has(f, 6, "compressor-air"));
 
 	/* '>' moves to the next sort column: status, then power */
-	view_overview_ops.key(&f->ui, '>');
-	assert_int_equal(f->ui.sort, SORT_STATUS);
-	view_overview_ops.key(&f->ui, '>');
-	assert_int_equal(f->ui.sort, SORT_POWER);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '>');
+	assert_int_equal(ov(f)->list.sort, SORT_STATUS);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '>');
+	assert_int_equal(ov(f)->list.sort, SORT_POWER);
 	render(f, &view_overview_ops);
 	/* descending power: the only live power first, unknown last */
 	assert_true(row_has(f, 4, "press-3"));
@@ -473,17 +509,17 @@ static void test_overview_sort(void **state)
 	assert_int_equal(y, 3);
 	assert_true(row_has(f, 3, "kW \u2193"));
 	/* unbalance: by the worse of V and I, both columns say so */
-	f->ui.sort = SORT_UNBALANCE;
+	ov(f)->list.sort = SORT_UNBALANCE;
 	render(f, &view_overview_ops);
 	assert_true(row_has(f, 3, "Vunb% \u2193"));
 	assert_true(row_has(f, 3, "Iunb% \u2193"));
-	f->ui.sort = SORT_POWER;
-	view_overview_ops.key(&f->ui, '<');
-	assert_int_equal(f->ui.sort, SORT_STATUS);
+	ov(f)->list.sort = SORT_POWER;
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '<');
+	assert_int_equal(ov(f)->list.sort, SORT_STATUS);
 	/* wraps around */
-	f->ui.sort = SORT_CONFIG;
-	view_overview_ops.key(&f->ui, '<');
-	assert_int_equal(f->ui.sort, SORT__COUNT - 1);
+	ov(f)->list.sort = SORT_CONFIG;
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '<');
+	assert_int_equal(ov(f)->list.sort, SORT__COUNT - 1);
 }
 
 static void test_overview_filter(void **state)
@@ -491,12 +527,12 @@ static void test_overview_filter(void **state)
 	struct fixture *f = *state;
 	int y;
 
-	assert_int_equal(view_overview_ops.key(&f->ui, '/'), UI_HANDLED | UI_REDRAW);
-	assert_true(f->ui.filter_editing);
-	view_overview_ops.key(&f->ui, 'f');
-	view_overview_ops.key(&f->ui, 'u');
-	view_overview_ops.key(&f->ui, 'r');
-	assert_string_equal(f->ui.filter, "fur");
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '/'), UI_HANDLED | UI_REDRAW);
+	assert_true(ov(f)->list.filter_editing);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'f');
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'u');
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'r');
+	assert_string_equal(ov(f)->list.filter, "fur");
 	render(f, &view_overview_ops);
 	assert_true(find_row(f, "furnace-foundry", 4) >= 0);
 	assert_int_equal(find_row(f, "press-3", 4), -1);
@@ -509,29 +545,29 @@ static void test_overview_filter(void **state)
 	assert_int_equal(f->ui.meter, M_FURNACE);
 
 	/* while editing, every key is the filter's: q, digits, j */
-	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(view_overview_ops.key(&f->ui, '1'), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(view_overview_ops.key(&f->ui, KEY_F(5)), UI_HANDLED);
-	assert_string_equal(f->ui.filter, "furq1");
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'q'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '1'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_F(5)), UI_HANDLED);
+	assert_string_equal(ov(f)->list.filter, "furq1");
 	render(f, &view_overview_ops);
 	assert_true(find_row(f, "No meter matches", 4) >= 0);
 	/* Backspace deletes, Enter keeps */
-	view_overview_ops.key(&f->ui, KEY_BACKSPACE);
-	view_overview_ops.key(&f->ui, 127);
-	assert_string_equal(f->ui.filter, "fur");
-	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED | UI_REDRAW);
-	assert_false(f->ui.filter_editing);
-	assert_string_equal(f->ui.filter, "fur");
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_BACKSPACE);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 127);
+	assert_string_equal(ov(f)->list.filter, "fur");
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '\n'), UI_HANDLED | UI_REDRAW);
+	assert_false(ov(f)->list.filter_editing);
+	assert_string_equal(ov(f)->list.filter, "fur");
 	render(f, &view_overview_ops);
 	assert_true(row_has(f, getmaxy(f->ui.body) - 1, "Filter: fur "));
 	/* no longer editing: q is not the view's */
-	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_IGNORED);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'q'), UI_IGNORED);
 
 	/* Esc while editing clears and stops */
-	view_overview_ops.key(&f->ui, '/');
-	assert_int_equal(view_overview_ops.key(&f->ui, 27), UI_HANDLED | UI_REDRAW);
-	assert_false(f->ui.filter_editing);
-	assert_string_equal(f->ui.filter, "");
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '/');
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 27), UI_HANDLED | UI_REDRAW);
+	assert_false(ov(f)->list.filter_editing);
+	assert_string_equal(ov(f)->list.filter, "");
 	render(f, &view_overview_ops);
 	assert_true(find_row(f, "press-3", 4) >= 0);
 	assert_int_equal(find_row(f, "Filter:", 0), -1);
@@ -542,34 +578,34 @@ static void test_overview_keys(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(f->ui.meter, 0);
-	assert_int_equal(view_overview_ops.key(&f->ui, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_DOWN), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(f->ui.meter, 1);
-	view_overview_ops.key(&f->ui, 'j');
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'j');
 	assert_int_equal(f->ui.meter, 2);
-	view_overview_ops.key(&f->ui, KEY_DOWN);     /* stays on the last */
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_DOWN);     /* stays on the last */
 	assert_int_equal(f->ui.meter, 2);
-	view_overview_ops.key(&f->ui, KEY_HOME);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_HOME);
 	assert_int_equal(f->ui.meter, 0);
-	view_overview_ops.key(&f->ui, KEY_END);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_END);
 	assert_int_equal(f->ui.meter, 2);
-	view_overview_ops.key(&f->ui, 'k');
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'k');
 	assert_int_equal(f->ui.meter, 1);
-	view_overview_ops.key(&f->ui, KEY_PPAGE);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_PPAGE);
 	assert_int_equal(f->ui.meter, 0);
 	render(f, &view_overview_ops);
 	assert_true(row_has(f, 4, ">") || row_has(f, 4, "\u25b6"));
 	/* the selection moves in display order */
-	f->ui.sort = SORT_NAME;
+	ov(f)->list.sort = SORT_NAME;
 	f->ui.meter = M_COMPRESSOR;
-	view_overview_ops.key(&f->ui, KEY_DOWN);
+	view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_DOWN);
 	assert_int_equal(f->ui.meter, M_FURNACE);
 	/* Enter opens the meter */
-	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '\n'), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(f->ui.view, VIEW_METER);
 	assert_int_equal(f->ui.meter, M_FURNACE);
 	/* a key the view does not use goes to the loop */
-	assert_int_equal(view_overview_ops.key(&f->ui, 'q'), UI_IGNORED);
-	assert_int_equal(view_overview_ops.key(&f->ui, '3'), UI_IGNORED);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), 'q'), UI_IGNORED);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '3'), UI_IGNORED);
 }
 
 /* ---- meter ---- */
@@ -674,21 +710,21 @@ static void test_meter_keys(void **state)
 
 	f->ui.view = VIEW_METER;
 	f->ui.meter = 0;
-	assert_int_equal(view_meter_ops.key(&f->ui, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), KEY_DOWN), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(f->ui.meter, 1);
-	view_meter_ops.key(&f->ui, ']');
+	view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), ']');
 	assert_int_equal(f->ui.meter, 2);
-	view_meter_ops.key(&f->ui, ']');        /* wraps */
+	view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), ']');        /* wraps */
 	assert_int_equal(f->ui.meter, 0);
-	view_meter_ops.key(&f->ui, KEY_UP);
+	view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), KEY_UP);
 	assert_int_equal(f->ui.meter, 2);
-	view_meter_ops.key(&f->ui, '[');
+	view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), '[');
 	assert_int_equal(f->ui.meter, 1);
-	assert_int_equal(view_meter_ops.key(&f->ui, 'q'), UI_IGNORED);
-	assert_int_equal(view_meter_ops.key(&f->ui, 27), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), 'q'), UI_IGNORED);
+	assert_int_equal(view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), 27), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
 	f->ui.view = VIEW_METER;
-	view_meter_ops.key(&f->ui, KEY_BACKSPACE);
+	view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), KEY_BACKSPACE);
 	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
 }
 
@@ -840,8 +876,8 @@ static void test_sources_without_hub(void **state)
 
 	render(f, &view_sources_ops);
 	assert_shows(f, "No sources");
-	assert_int_equal(view_sources_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
-	assert_int_equal(f->ui.scroll, 0);
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), KEY_DOWN), UI_HANDLED);
+	assert_int_equal(src(f)->list.scroll, 0);
 }
 
 static void test_sources_with_hub(void **state)
@@ -857,7 +893,8 @@ static void test_sources_with_hub(void **state)
 	hub = hub_new(&f->cfg, &opts, &cause);
 	if (hub == NULL)
 		fail_msg("hub_new: %s", cause != NULL ? cause : "?");
-	f->ui.hub = hub;
+	hub_status(hub, &f->plant.status);
+	f->plant.has_status = true;
 
 	render(f, &view_sources_ops);
 	assert_true(row_has(f, 0, "Sources"));
@@ -897,7 +934,7 @@ static void test_sources_with_hub(void **state)
 	assert_true(find_row(f, "backpressure no", y) > y);
 
 	/* two seconds later the rate is known: no request was made */
-	f->ui.now_us += 2 * S;
+	f->plant.now_us += 2 * S;
 	render(f, &view_sources_ops);
 	assert_true(row_has(f, find_row(f, "10.0.0.21:502", 0) + 1, "per s 0.0"));
 
@@ -906,18 +943,18 @@ static void test_sources_with_hub(void **state)
 	render(f, &view_sources_ops);
 	assert_int_equal(find_row(f, "backpressure", 0), -1);
 	assert_true(row_has(f, getmaxy(f->ui.body) - 1, "more below"));
-	assert_int_equal(view_sources_ops.key(&f->ui, KEY_END), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), KEY_END), UI_HANDLED | UI_REDRAW);
 	render(f, &view_sources_ops);
-	assert_true(f->ui.scroll > 0);
+	assert_true(src(f)->list.scroll > 0);
 	assert_true(find_row(f, "backpressure", 0) >= 0);
 	assert_int_equal(find_row(f, "more below", 0), -1);
-	assert_int_equal(view_sources_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);  /* at the end */
-	assert_int_equal(view_sources_ops.key(&f->ui, KEY_UP), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(view_sources_ops.key(&f->ui, KEY_HOME), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(f->ui.scroll, 0);
-	assert_int_equal(view_sources_ops.key(&f->ui, 'x'), UI_IGNORED);
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), KEY_DOWN), UI_HANDLED);  /* at the end */
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), KEY_UP), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), KEY_HOME), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(src(f)->list.scroll, 0);
+	assert_int_equal(view_sources_ops.key(&f->ui, state_of(f, &view_sources_ops), 'x'), UI_IGNORED);
 
-	f->ui.hub = NULL;
+	f->plant.has_status = false;
 	hub_free(hub);
 }
 
@@ -956,7 +993,8 @@ static void test_sources_many_links(void **state)
 		assert_string_equal(links[i].name, want);
 		assert_int_equal(links[i].nmeters, 1);
 	}
-	f->ui.hub = hub;
+	hub_status(hub, &f->plant.status);
+	f->plant.has_status = true;
 
 	set_size(f, 400, 100);
 	render(f, &view_sources_ops);
@@ -966,11 +1004,11 @@ static void test_sources_many_links(void **state)
 	assert_true(row_has(f, y + 1, "per s -"));
 	assert_int_equal(find_row(f, "more links", 0), -1);
 	/* each link has its own rate, the 70th too */
-	f->ui.now_us += 2 * S;
+	f->plant.now_us += 2 * S;
 	render(f, &view_sources_ops);
 	assert_true(row_has(f, find_row(f, "10.0.1.70:502", 0) + 1, "per s 0.0"));
 
-	f->ui.hub = NULL;
+	f->plant.has_status = false;
 	hub_free(hub);
 }
 
@@ -985,12 +1023,12 @@ static void test_empty_plant(void **state)
 	}
 	render(f, &view_overview_ops);
 	assert_shows(f, "No meters are configured.");
-	assert_int_equal(view_overview_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
-	assert_int_equal(view_overview_ops.key(&f->ui, '\n'), UI_HANDLED);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), KEY_DOWN), UI_HANDLED);
+	assert_int_equal(view_overview_ops.key(&f->ui, state_of(f, &view_overview_ops), '\n'), UI_HANDLED);
 	assert_int_equal(f->ui.view, VIEW_OVERVIEW);
 	render(f, &view_meter_ops);
 	assert_shows(f, "No meters are configured.");
-	assert_int_equal(view_meter_ops.key(&f->ui, KEY_DOWN), UI_HANDLED);
+	assert_int_equal(view_meter_ops.key(&f->ui, state_of(f, &view_meter_ops), KEY_DOWN), UI_HANDLED);
 	render(f, &view_alarms_ops);
 	assert_shows(f, "no alarm needs attention");
 	render(f, &view_trends_ops);
@@ -1003,7 +1041,7 @@ static void test_empty_plant(void **state)
 
 static int key(struct fixture *f, int ch)
 {
-	return view_alarms_ops.key(&f->ui, ch);
+	return view_alarms_ops.key(&f->ui, state_of(f, &view_alarms_ops), ch);
 }
 
 static void test_alarm_view(void **state)
@@ -1033,11 +1071,11 @@ static void test_alarm_view(void **state)
 	assert_cells(f, false);
 	/* Down and Up move it */
 	assert_int_equal(key(f, KEY_DOWN), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(f->ui.alarms.sel, alarm_find(f->alarms, "comm", "compressor-air"));
+	assert_int_equal(al(f)->sel, alarm_find(f->alarms, "comm", "compressor-air"));
 	assert_int_equal(key(f, KEY_UP), UI_HANDLED | UI_REDRAW);
 
 	/* a: press-3's alarm acknowledged by marie */
-	assert_int_equal(f->ui.alarms.sel, lowpf);
+	assert_int_equal(al(f)->sel, lowpf);
 	f->nevents = 0;
 	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_ACK);
@@ -1061,7 +1099,7 @@ static void test_alarm_view(void **state)
 	assert_shows(f, "Action: ");
 	assert_shows(f, "Last operator: marie");
 	assert_int_equal(key(f, 27), UI_HANDLED | UI_REDRAW);
-	assert_false(f->ui.alarms.details);
+	assert_false(al(f)->details);
 
 	/* s, 2: shelved for an hour; gone from the list until c */
 	assert_int_equal(key(f, 's'), UI_HANDLED | UI_REDRAW);
@@ -1078,7 +1116,7 @@ static void test_alarm_view(void **state)
 	y = find_row(f, "press-3", 2);
 	assert_true(y > 0 && row_has(f, y, "SHELVED"));
 	/* u: back (still active, so unacknowledged) */
-	f->ui.alarms.sel = lowpf;
+	al(f)->sel = lowpf;
 	assert_int_equal(key(f, 'u'), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_UNACK);
 	assert_int_equal(key(f, 'c'), UI_HANDLED | UI_REDRAW);
@@ -1118,7 +1156,7 @@ static void test_alarm_view(void **state)
 	f->ui.read_only = true;
 	f->nevents = 0;
 	assert_int_equal(key(f, 's'), UI_HANDLED | UI_REDRAW);
-	assert_int_equal(f->ui.alarms.prompt, 0);
+	assert_int_equal(al(f)->prompt, 0);
 	render(f, &view_alarms_ops);
 	assert_shows(f, "read-only console: alarm states cannot be changed here");
 	assert_int_equal(f->nevents, 0);
@@ -1146,6 +1184,56 @@ static void test_alarm_perf_panel(void **state)
 	assert_int_equal(key(f, 'p'), UI_HANDLED | UI_REDRAW);
 	render(f, &view_alarms_ops);
 	assert_true(row_has(f, 1, "STATE"));
+}
+
+/*
+ * Nothing the alarm view does comes from the wall clock: an action is
+ * stamped with the plant's instant, its feedback lasts 8 s of the plant's
+ * time, and the outcome of a request comes in through the plant (a replay
+ * will set another instant than now).
+ */
+static void test_alarm_plant_time(void **state)
+{
+	struct fixture *f = *state;
+	long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+	int64_t t = f->now + 3600 * S;
+	int foot;
+
+	util_strlcpy(f->ui.operator_name, "marie", sizeof(f->ui.operator_name));
+	f->plant.now_us = t;
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, lowpf);
+	f->nevents = 0;
+	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(f->events[0].kind, AEV_ACK);
+	assert_true(f->events[0].t_us == t);
+	assert_true(alarm_get(f->alarms, (size_t)lowpf)->since_us == t);
+	foot = getmaxy(f->ui.body) - 1;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "acknowledged: low-pf on press-3"));
+	/* 7 s of plant time later it is still said, at 9 s it is gone */
+	f->plant.now_us = t + 7 * S;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "acknowledged: low-pf on press-3"));
+	f->plant.now_us = t + 9 * S;
+	render(f, &view_alarms_ops);
+	assert_false(row_has(f, foot, "acknowledged"));
+	assert_true(row_has(f, foot, "a ack  A all"));
+
+	/* the recorder's verdict on a request, as the feed put it in the plant */
+	f->plant.outcome.seq = 1;
+	util_strlcpy(f->plant.outcome.text, "shelve of low-pf on press-3 refused: shelve_max",
+		     sizeof(f->plant.outcome.text));
+	f->plant.outcome.refused = true;
+	f->plant.outcome.at_us = t + 9 * S;
+	render(f, &view_alarms_ops);
+	assert_true(row_has(f, foot, "shelve of low-pf on press-3 refused: shelve_max"));
+	assert_int_equal(al(f)->outcome_seen, 1);
+	assert_true(al(f)->message_error);
+	f->plant.now_us = t + 18 * S;
+	render(f, &view_alarms_ops);
+	assert_false(row_has(f, foot, "refused"));
 }
 
 static void test_help(void **state)
@@ -1194,6 +1282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;

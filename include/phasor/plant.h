@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_PLANT_H
+#define PHASOR_PLANT_H
+/*
+ * plant: the console's read model. Everything the views and the frame
+ * (header, banner, status bar) show comes from one struct plant: the
+ * configuration, the live state, the alarm engine and its history, the
+ * site figures, where the data comes from (struct hub_status) and the
+ * instant shown (now_us). Views never ask the hub, the store, the sync or
+ * the clock; a feed fills the plant and the views read it.
+ *
+ * Today the feed is the hub, embedded or attached (ui.c fills the plant
+ * before each frame and each batch of keys); a replay of a recorded buffer
+ * fills the same structure with now_us at its time cursor.
+ *
+ * Operator actions on alarms go through ops->act (the feed decides: the
+ * engine at once, or a request to the recorder); without ops (the unit
+ * tests) plant_act() acts on the engine itself. UI thread only.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phasor/config.h"
+#include "phasor/hub.h"
+#include "phasor/kpi.h"
+#include "phasor/live.h"
+
+struct alarm_engine;
+struct alarm_event;
+
+/* What a feed does for the console; ctx is struct plant.ctx. */
+struct plant_ops {
+	/* An operator action on alarm instance inst ("ack" "shelve" "unshelve"
+	 * "note"), as hub_alarm_action(): 0 done or sent (*sent), -1 with err. */
+	int (*act)(void *ctx, size_t inst, const char *action, const char *op, const char *note,
+		   int64_t dur_ms, int64_t now_us, bool *sent, char *err, size_t errsz);
+	/* The newest events of instance inst (-1: all), newest first, at most
+	 * max; pointers valid until the feed next changes the plant. */
+	size_t (*history)(void *ctx, long inst, const struct alarm_event **out, size_t max);
+};
+
+/* The outcome of the newest operator request the feed sent (attached). */
+struct plant_outcome {
+	uint64_t seq;             /* moves on each new outcome; 0: none yet */
+	char text[200];           /* "ack of pf-low on m1 refused: ..." */
+	bool refused;
+	int64_t at_us;            /* when it came back */
+};
+
+struct plant {
+	const struct config *cfg;
+	const struct live *live;
+	struct alarm_engine *alarms;  /* NULL: no alarms (no acquisition) */
+	const struct kpi *kpi;        /* NULL: no site figures */
+	/* Where the data comes from; has_status false: nowhere (the views say
+	 * so: no sources, no buffer). links point into the feed, valid until
+	 * it next fills the plant. */
+	bool has_status;
+	struct hub_status status;
+	bool buffer_replaced;         /* status.store_replaced (a damaged buffer moved aside) */
+	uint64_t raises_high;         /* local raises of critical and high alarms (the bell) */
+	struct plant_outcome outcome;
+	int64_t now_us;               /* the instant shown: the wall clock, or a replay's cursor */
+	const struct plant_ops *ops;  /* NULL: actions on the engine, no history */
+	void *ctx;
+};
+
+/*
+ * An operator action through the feed (ops->act), or on p->alarms itself
+ * when there is no feed. *sent is true when it went to a recorder. 0 done,
+ * -1 with err when refused.
+ */
+int plant_act(const struct plant *p, size_t inst, const char *action, const char *op,
+	      const char *note, int64_t dur_ms, bool *sent, char *err, size_t errsz);
+
+/* The newest alarm events of inst (-1: all), newest first; 0 without a feed. */
+size_t plant_history(const struct plant *p, long inst, const struct alarm_event **out,
+		     size_t max);
+
+/* The words for the buffer's and the central database's states. */
+const char *plant_buffer_state(const struct plant *p);
+const char *plant_db_state(const struct plant *p);
+
+#endif

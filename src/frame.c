@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * frame: what surrounds the console's views (frame.h). A header line (" phasor ",
+ * the site, the tabs 1..5, READ-ONLY), the alarm banner, the view's window
+ * (struct ui.body) and the status bar (clock, the recorder when attached,
+ * links, buffer, central database, a notice, the key hints); the help
+ * overlay is a window on top. Below 80x24 a "terminal too small" screen
+ * replaces it all.
+ *
+ * Like the views it reads only the plant (plant.h): the instant shown,
+ * the alarm engine, the status of where the data comes from. Each frame
+ * erases and redraws the windows into ncurses' virtual screen and ends with
+ * wnoutrefresh + doupdate, so only the cells that changed reach the
+ * terminal. UI thread only.
+ */
+#include "phasor/frame.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "phasor/alarm.h"
+#include "phasor/fmt.h"
+#include "phasor/util.h"
+#include "phasor/view.h"
+
+/* An attached console's recorder writes its status every second. */
+#define FRAME_RECORDER_SILENT_US 3000000
+
+struct frame {
+	const struct view_ops *const *views;
+	WINDOW *header, *banner, *status, *help;
+	bool too_small;
+	uint64_t bell_seen;       /* plant.raises_high already rung for */
+};
+
+struct frame *frame_new(const struct view_ops *const *views, uint64_t bell_seen)
+{
+	struct frame *fr = util_calloc(1, sizeof(*fr));
+
+	fr->views = views;
+	fr->bell_seen = bell_seen;
+	return fr;
+}
+
+/* Delete the header, banner, status bar and body windows. */
+static void drop_windows(struct frame *fr, struct ui *ui)
+{
+	if (fr->header != NULL)
+		delwin(fr->header);
+	if (fr->status != NULL)
+		delwin(fr->status);
+	if (fr->banner != NULL)
+		delwin(fr->banner);
+	if (ui->body != NULL)
+		delwin(ui->body);
+	fr->header = fr->status = fr->banner = ui->body = NULL;
+}
+
+void frame_free(struct frame *fr, struct ui *ui)
+{
+	if (fr == NULL)
+		return;
+	if (fr->help != NULL)
+		delwin(fr->help);
+	drop_windows(fr, ui);
+	free(fr);
+}
+
+bool frame_too_small(const struct frame *fr)
+{
+	return fr->too_small;
+}
+
+/* ---- layout ---- */
+
+void frame_layout(struct frame *fr, struct ui *ui)
+{
+	drop_windows(fr, ui);
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	fr->too_small = ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS;
+	if (fr->too_small)
+		return;
+	fr->header = newwin(1, ui->cols, 0, 0);
+	fr->banner = newwin(1, ui->cols, 1, 0);
+	ui->body = newwin(ui->rows - 3, ui->cols, 2, 0);
+	fr->status = newwin(1, ui->cols, ui->rows - 1, 0);
+	if (fr->header == NULL || fr->banner == NULL || ui->body == NULL ||
+	    fr->status == NULL)
+		util_fail("cannot create the console's windows");
+	leaveok(fr->header, TRUE);
+	leaveok(fr->banner, TRUE);
+	leaveok(ui->body, TRUE);
+	leaveok(fr->status, TRUE);
+}
+
+/* ---- the frame's parts ---- */
+
+static void draw_header(struct frame *fr, struct ui *ui)
+{
+	WINDOW *w = fr->header;
+	int x = 0, i;
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_HEADER));
+	werase(w);
+	x += draw_text(w, 0, x, 12, ROLE_HEADER, " phasor ");
+	x += draw_text(w, 0, x, ui->cols / 3, ROLE_ACCENT, ui->plant->cfg->site.name);
+	x += 2;
+	for (i = 0; i < VIEW__COUNT && x < ui->cols; i++) {
+		char tab[32];
+		bool on = (enum ui_view)i == ui->view;
+
+		snprintf(tab, sizeof(tab), on ? "[%c %s]" : " %c %s ", fr->views[i]->hotkey, fr->views[i]->name);
+		x += draw_text(w, 0, x, ui->cols - x, on ? ROLE_ACCENT : ROLE_HEADER, tab);
+	}
+	if (ui->read_only && x + 12 < ui->cols)
+		draw_text_right(w, 0, x, ui->cols - x - 1, ROLE_WARNING, "READ-ONLY");
+}
+
+/*
+ * The alarm banner, on every view: unacknowledged alarms by priority and
+ * the newest of the highest priority, or a quiet line when all is well.
+ */
+static void draw_banner(struct frame *fr, struct ui *ui)
+{
+	static const char *const word[PRIO__COUNT] = { "crit", "high", "med", "low", "diag" };
+	WINDOW *w = fr->banner;
+	const struct alarm_engine *e = view_alarm_engine(ui);
+	struct alarm_counts c;
+	unsigned unack = 0, active = 0;
+	int x = 0, p;
+	char buf[256];
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_NORMAL));
+	werase(w);
+	if (e == NULL)
+		return;
+	alarm_counts(e, &c);
+	for (p = 0; p < PRIO__COUNT; p++) {
+		unack += c.unack[p];
+		active += c.active[p];
+	}
+	if (unack == 0) {
+		snprintf(buf, sizeof(buf), " %s no unacknowledged alarm%s", draw_symbol(SYM_OK),
+			 active ? "" : ", none active");
+		x += draw_text(w, 0, x, ui->cols, active ? ROLE_WARNING : ROLE_MUTED, buf);
+		if (active) {
+			snprintf(buf, sizeof(buf), "; %u active (acknowledged)", active);
+			draw_text(w, 0, x, ui->cols - x, ROLE_WARNING, buf);
+		}
+		return;
+	}
+	for (p = 0; p < PRIO__COUNT; p++)
+		if (c.unack[p] > 0)
+			break;
+	snprintf(buf, sizeof(buf), " %s ALARMS", draw_symbol(SYM_ALARM));
+	x += draw_text(w, 0, x, ui->cols, view_prio_role(p), buf);
+	for (p = 0; p < PRIO__COUNT && x < ui->cols; p++) {
+		if (c.unack[p] == 0 && p > PRIO_LOW)
+			continue;
+		snprintf(buf, sizeof(buf), " %u %s", c.unack[p], word[p]);
+		x += draw_text(w, 0, x, ui->cols - x, c.unack[p] ? view_prio_role(p) : ROLE_MUTED, buf);
+	}
+	if (c.newest >= 0 && (size_t)c.newest < alarm_count(e) && x + 10 < ui->cols) {
+		const struct alarm_inst *a = alarm_get(e, (size_t)c.newest);
+		char hm[16];
+
+		snprintf(buf, sizeof(buf), " | %s %s: %s", view_hhmm(a->raised_us, hm, sizeof(hm)),
+			 a->meter_name, a->def->message != NULL ? a->def->message : a->def->name);
+		x += draw_text(w, 0, x, ui->cols - x - (ui->view == VIEW_ALARMS ? 0 : 8),
+			       view_prio_role(a->def->priority), buf);
+		if (ui->view != VIEW_ALARMS)
+			draw_text_right(w, 0, x, ui->cols - x, ROLE_MUTED, " 3:list ");
+	}
+}
+
+/* The terminal bell once per new local critical or high alarm. */
+static void ring_bell(struct frame *fr, struct ui *ui)
+{
+	uint64_t raised = ui->plant->raises_high;
+
+	if (raised > fr->bell_seen) {
+		fr->bell_seen = raised;
+		if (ui->plant->cfg->console.bell)
+			beep();
+	}
+}
+
+/* The right end of the status bar. */
+static const char *status_keys(const struct ui *ui)
+{
+	return ui->read_only ? "read-only ?:help q:quit " : "?:help q:quit ";
+}
+
+/*
+ * An attached console's first word: whether the recorder it follows is
+ * there (its lock held) and speaking (a status row in the last few
+ * seconds). Returns false when there is nothing of it to show beyond.
+ */
+static bool draw_recorder(struct frame *fr, struct ui *ui, int *x)
+{
+	const struct plant *p = ui->plant;
+	int64_t now = p->now_us;
+	WINDOW *w = fr->status;
+	char buf[96], a[16];
+
+	if (p->status.mode != HUB_ATTACHED)
+		return true;
+	if (!p->status.recorder_up) {
+		fmt_age(now - p->status.recorder_since_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " RECORDER GONE %s ", p->status.recorder_since_us > 0 ? a : "");
+		*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_CRITICAL, buf);
+		return false;
+	}
+	if (p->status.heartbeat_us == 0 || now - p->status.heartbeat_us > FRAME_RECORDER_SILENT_US) {
+		fmt_age(now - p->status.heartbeat_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " recorder silent %s ", p->status.heartbeat_us > 0 ? a : "");
+		*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_ALARM, buf);
+		return false;
+	}
+	*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_STATUS,
+			p->status.history_loading ? " attached (loading) " : " attached ");
+	return true;
+}
+
+static void draw_status(struct frame *fr, struct ui *ui)
+{
+	WINDOW *w = fr->status;
+	const struct plant *p = ui->plant;
+	const struct source_link *links = p->status.links;
+	size_t n = p->status.nlinks, i, up = 0;
+	bool has_store = p->status.has_store, has_sync = p->status.has_sync;
+	char clock[16], buf[160];
+	time_t now = (time_t)(p->now_us / 1000000);
+	struct tm tm;
+	int x = 0;
+	enum theme_role r;
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_STATUS));
+	werase(w);
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), " %H:%M:%S ", &tm);
+	x += draw_text(w, 0, x, 10, ROLE_STATUS, clock);
+	if (!draw_recorder(fr, ui, &x))
+		has_store = has_sync = false, n = 0;
+
+	for (i = 0; i < n; i++)
+		if (links[i].state == LINK_UP)
+			up++;
+	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;
+	snprintf(buf, sizeof(buf), " %s %zu/%zu up ", n == 1 ? "link" : "links", up, n);
+	if (p->status.mode != HUB_ATTACHED || p->status.recorder_up)
+		x += draw_text(w, 0, x, ui->cols - x, r, buf);
+
+	if (has_store) {
+		/* A damaged buffer was moved aside at start: said until exit. */
+		bool replaced = p->buffer_replaced, ok = p->status.store.state == STORE_OK;
+		uint64_t dropped = p->status.store.dropped;
+		size_t queued = p->status.store.queued;
+
+		if (ok && dropped == 0)
+			snprintf(buf, sizeof(buf), " buffer ok%s%s ",
+				 queued > 10000 ? " (catching up)" : "",
+				 replaced ? " (new file: damaged one moved aside)" : "");
+		else
+			snprintf(buf, sizeof(buf), " buffer %s: %zu queued, %llu dropped ",
+				 plant_buffer_state(p), queued, (unsigned long long)dropped);
+		x += draw_text(w, 0, x, ui->cols - x,
+			       !ok ? ROLE_CRITICAL : dropped > 0 || replaced ? ROLE_ALARM : ROLE_STATUS,
+			       buf);
+	}
+	if (has_sync) {
+		/* " db ok 0 " / " db down 12k 5m " / " db ok 0, 2 quarantined ":
+		 * connection, backlog, oldest, quarantined rows. */
+		char cnt[16], a[16] = "";
+		int64_t oldest = p->status.sync.oldest_unsynced_us, backlog = p->status.sync.backlog;
+		bool connected = p->status.sync.connected;
+		long long quarantined = (long long)p->status.sync.quarantined;
+
+		if (backlog < 10000)
+			snprintf(cnt, sizeof(cnt), "%lld", (long long)(backlog > 0 ? backlog : 0));
+		else if (backlog < 10000000)
+			snprintf(cnt, sizeof(cnt), "%lldk", (long long)(backlog / 1000));
+		else
+			snprintf(cnt, sizeof(cnt), "%lldM", (long long)(backlog / 1000000));
+		if (oldest > 0 && p->now_us - oldest > 60000000)
+			fmt_age(p->now_us - oldest, a, sizeof(a));
+		snprintf(buf, sizeof(buf), " db %s %s%s%s ", connected ? "ok" : "down", cnt,
+			 a[0] ? " " : "", a);
+		/* Rows the server refused wait in the local quarantine (phasor
+		 * sync --quarantine): "db ok" alone would hide them. Spelled out
+		 * when it fits before the keys, else "q647". */
+		if (quarantined > 0) {
+			size_t len = strlen(buf) - 1;
+			int room = ui->cols - x - (int)strlen(status_keys(ui));
+
+			snprintf(buf + len, sizeof(buf) - len, ", %lld quarantined ", quarantined);
+			if ((int)strlen(buf) > room)
+				snprintf(buf + len, sizeof(buf) - len, " q%lld ", quarantined);
+		}
+		x += draw_text(w, 0, x, ui->cols - x,
+			       !connected || quarantined > 0 ? ROLE_ALARM : ROLE_STATUS, buf);
+	}
+	if (ui->note != NULL && ui->note[0] != '\0' && x < ui->cols - 30)
+		x += draw_text(w, 0, x, ui->cols - x - 24, ROLE_WARNING, ui->note);
+	draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, status_keys(ui));
+}
+
+static const char *const global_help[] = {
+	"1 2 3 4 5   overview, meter, alarms, trends, sources",
+	"Tab S-Tab   next / previous view",
+	"+ -         refresh interval slower / faster",
+	"Ctrl-L      repaint the whole screen",
+	"F1 ?        this help (any key closes it)",
+	"q F10       quit",
+	NULL,
+};
+
+static void draw_help(struct frame *fr, struct ui *ui)
+{
+	const char *const *vh = fr->views[ui->view]->help;
+	int lines = 0, width = 60, h, w, y, i;
+	char title[64];
+
+	for (i = 0; global_help[i] != NULL; i++)
+		lines++;
+	for (i = 0; vh != NULL && vh[i] != NULL; i++)
+		lines++;
+	h = lines + 6;
+	if (h > ui->rows - 2)
+		h = ui->rows - 2;
+	w = width < ui->cols - 4 ? width : ui->cols - 4;
+	if (fr->help != NULL)
+		delwin(fr->help);
+	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
+	if (fr->help == NULL)
+		return;
+	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
+	werase(fr->help);
+	if (draw_is_ascii())
+		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(fr->help, 0, 0);
+	snprintf(title, sizeof(title), " Help: %s ", fr->views[ui->view]->name);
+	draw_text(fr->help, 0, 2, w - 4, ROLE_ACCENT, title);
+	y = 1;
+	for (i = 0; global_help[i] != NULL && y < h - 1; i++)
+		draw_text(fr->help, y++, 2, w - 4, ROLE_NORMAL, global_help[i]);
+	if (vh != NULL && y < h - 1) {
+		y++;
+		for (i = 0; vh[i] != NULL && y < h - 1; i++)
+			draw_text(fr->help, y++, 2, w - 4, ROLE_NORMAL, vh[i]);
+	}
+}
+
+static void draw_too_small(const struct ui *ui)
+{
+	char msg[96];
+	int y = ui->rows / 2;
+
+	erase();
+	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, phasor needs %dx%d", ui->cols,
+		 ui->rows, UI_MIN_COLS, UI_MIN_ROWS);
+	draw_text(stdscr, y > 0 ? y - 1 : 0, 0, ui->cols, ROLE_ALARM, msg);
+	draw_text(stdscr, y, 0, ui->cols, ROLE_MUTED, "enlarge the window, or q to quit");
+	wnoutrefresh(stdscr);
+}
+
+
+void frame_draw(struct frame *fr, struct ui *ui)
+{
+	if (fr->too_small) {
+		draw_too_small(ui);
+		doupdate();
+		return;
+	}
+	draw_header(fr, ui);
+	draw_banner(fr, ui);
+	ring_bell(fr, ui);
+	werase(ui->body);
+	fr->views[ui->view]->draw(ui, ui->view_state[ui->view]);
+	draw_status(fr, ui);
+	wnoutrefresh(fr->header);
+	wnoutrefresh(fr->banner);
+	wnoutrefresh(ui->body);
+	wnoutrefresh(fr->status);
+	if (ui->help) {
+		draw_help(fr, ui);
+		if (fr->help != NULL) {
+			touchwin(fr->help);
+			wnoutrefresh(fr->help);
+		}
+	}
+	doupdate();
+}
+
