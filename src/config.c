@@ -36,7 +36,6 @@
 #include "phasor/payload.h"
 #include "phasor/qty.h"
 #include "phasor/regmap.h"
-#include "phasor/sync.h"
 #include "phasor/util.h"
 
 #define CONFIG_MAX_BYTES (16 * 1024 * 1024)
@@ -559,7 +558,7 @@ static void do_store(struct parse *p, struct sect *s, struct config *c)
 				continue;
 			if (strcmp(kv->value, "none") == 0)
 				c->store.quota_bytes = 0;
-			else if (sync_parse_size(kv->value, &bytes) < 0 || bytes < 1000000)
+			else if (util_parse_size(kv->value, &bytes) < 0 || bytes < 1000000)
 				perr(p, kv->line,
 				     "quota: '%s' is not a size of at least 1MB (e.g. 2GB, 500MB)"
 				     " or none",

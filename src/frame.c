@@ -205,8 +205,13 @@ static bool draw_recorder(struct frame *fr, struct ui *ui, int *x)
 	WINDOW *w = fr->status;
 	char buf[96], a[16];
 
-	if (p->status.mode != HUB_ATTACHED)
+	if (p->status.mode != HUB_ATTACHED) {
+		/* This console acquires and writes the buffer itself (no
+		 * recorder ran when it started): quitting it stops recording. */
+		if (p->has_status && p->status.has_store)
+			*x += draw_text(w, 0, *x, ui->cols - *x, ROLE_STATUS, " recording ");
 		return true;
+	}
 	if (!p->status.recorder_up) {
 		fmt_age(now - p->status.recorder_since_us, a, sizeof(a));
 		snprintf(buf, sizeof(buf), " RECORDER GONE %s ", p->status.recorder_since_us > 0 ? a : "");

@@ -40,7 +40,7 @@
 #include <sqlite3.h>
 
 #include "phasor/log.h"
-#include "phasor/source.h"
+#include "phasor/comm.h"
 #include "phasor/util.h"
 
 /* PRAGMA application_id of a buffer: 0x50485352, "PHSR". */

@@ -310,56 +310,6 @@ int sync_bisect(size_t n, sync_try_fn try_fn, sync_bad_fn bad, void *ctx, size_t
 	return bisect(0, n, try_fn, bad, ctx, done, false);
 }
 
-int sync_parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		double mult;
-	} units[] = {
-		{ "", 1 },	      { "b", 1 },	  { "k", 1e3 },	     { "kb", 1e3 },
-		{ "kib", 1024.0 },    { "m", 1e6 },	  { "mb", 1e6 },     { "mib", 1048576.0 },
-		{ "g", 1e9 },	      { "gb", 1e9 },	  { "gib", 1073741824.0 },
-		{ "t", 1e12 },	      { "tb", 1e12 },	  { "tib", 1099511627776.0 },
-	};
-	char num[64], suf[16];
-	const char *p = s;
-	double v;
-	size_t i, n = 0, k = 0;
-
-	if (s == NULL)
-		return -1;
-	while (*p == ' ')
-		p++;
-	while ((*p >= '0' && *p <= '9') || *p == '.') {
-		if (n + 1 >= sizeof(num))
-			return -1;
-		num[n++] = *p++;
-	}
-	num[n] = '\0';
-	while (*p == ' ')
-		p++;
-	while (*p != '\0' && *p != ' ') {
-		if (k + 1 >= sizeof(suf))
-			return -1;
-		suf[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		p++;
-	}
-	suf[k] = '\0';
-	while (*p == ' ')
-		p++;
-	if (n == 0 || *p != '\0' || util_parse_double(num, &v) < 0 || v < 0)
-		return -1;
-	for (i = 0; i < UTIL_ARRAY_LEN(units); i++)
-		if (strcmp(suf, units[i].suffix) == 0) {
-			double b = v * units[i].mult;
-
-			if (b > 9.0e18)
-				return -1;
-			*out = (uint64_t)llround(b);
-			return 0;
-		}
-	return -1;
-}
 
 /* ---- the sync ---- */
 

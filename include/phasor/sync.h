@@ -182,7 +182,5 @@ typedef int (*sync_try_fn)(void *ctx, size_t off, size_t n, char *err, size_t er
 typedef int (*sync_bad_fn)(void *ctx, size_t off, const char *err);
 int sync_bisect(size_t n, sync_try_fn try_fn, sync_bad_fn bad, void *ctx, size_t *done);
 
-/* "2GB", "500MB", "1.5 GiB", "4096" (bytes): 0 or -1. */
-int sync_parse_size(const char *s, uint64_t *out);
 
 #endif

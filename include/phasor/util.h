@@ -75,6 +75,8 @@ int util_parse_duration_ms(const char *s, int64_t *out_ms);
 
 /* Powers: "50kW", "1.2MW", "800W", "50 kW" or a bare number of watts. */
 int util_parse_power_w(const char *s, double *out_w);
+/* A size in bytes: "2GB", "500MB", "1.5 GiB", "4096": 0 or -1. */
+int util_parse_size(const char *s, uint64_t *out);
 
 /* Wall clock in UTC microseconds since the epoch. */
 int64_t util_now_us(void);

@@ -403,7 +403,7 @@ static void test_sizes(void **state)
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
 		uint64_t v = 12345;
 
-		assert_int_equal(sync_parse_size(cases[i].s, &v), cases[i].rc);
+		assert_int_equal(util_parse_size(cases[i].s, &v), cases[i].rc);
 		if (cases[i].rc == 0)
 			assert_true(v == cases[i].v);
 	}
