@@ -11,12 +11,16 @@
 #    from 3 s, unit 1's voltage-low (5 s on-delay) is raised within 7 s of
 #    its first low sample: the delay unit 2's first timeout adds to unit 1's
 #    polls neither makes its data stale nor restarts the on-delay.
+# 3. the same behind a gateway that takes one connection (sim
+#    --max-clients 1): the probes go over the shared connection, each
+#    costing the neighbours one timeout at most: their longest gap between
+#    two samples stays under two timeouts, and their state stays ok.
 # The rates are counted on real polls (samples of one quantity in the
 # buffer), not a timing of phasor's speed.
 . "$(dirname "$0")/lib.sh"
 
 RATIO_MIN=${GW_RATIO_MIN:-0.8}
-PART=${GW_PART:-all} # rate | alarm | all
+PART=${GW_PART:-all} # rate | alarm | one | all
 
 write_ini() { # DB
 	{
@@ -48,7 +52,7 @@ first_sample() {
 }
 
 # ---- 1. the neighbours' rate ----
-if [ "$PART" != alarm ]; then
+if [ "$PART" = all ] || [ "$PART" = rate ]; then
 t0=$(( $(date +%s%N) / 1000 ))
 t_sim --meters 3 --seed 7 --fault timeout:2@4
 db="$T/rate.db"
@@ -79,7 +83,8 @@ t_eq "m2 samples during its fault" 0 "$n"
 grep -q "m2.*probed" "$T/rate.log" || t_fail "no demotion logged: $(grep m2 "$T/rate.log")"
 t_ok "m2 demoted"
 fi
-[ "$PART" = rate ] && exit 0
+
+if [ "$PART" = all ] || [ "$PART" = alarm ]; then
 
 # ---- 2. the neighbour's alarm on-delay ----
 t_sim --meters 3 --seed 7 --fault undervoltage:1 --fault timeout:2@3
@@ -97,3 +102,34 @@ delay_ms=$(( (raised - first) / 1000 ))
 t_log "voltage-low on m1 raised ${delay_ms} ms after its first sample (on-delay 5000 ms)"
 [ "$delay_ms" -le 7000 ] || t_fail "voltage-low on m1 raised ${delay_ms} ms after its first low sample (7000 at most)"
 t_ok "voltage-low on m1 raised after ${delay_ms} ms"
+fi
+[ "$PART" = all ] || [ "$PART" = one ] || exit 0
+
+# ---- 3. a gateway that takes one connection ----
+t0=$(( $(date +%s%N) / 1000 ))
+t_sim --meters 3 --seed 7 --max-clients 1 --fault timeout:2@4
+db="$T/one.db"
+write_ini "$db"
+"$PHASOR" record -c "$T/phasor.ini" --for 14 >"$T/one.log" 2>&1 || t_fail "record exited $?"
+t_no_sanitizer_errors "$T/one.log"
+t_stop "$SIM_PID"
+grep -q "no second connection for probes" "$T/one.log" ||
+	t_fail "probes did not fall back to the shared connection"
+t_ok "probes over the shared connection"
+grep -q "m2 answered its probe" "$T/one.log" && t_fail "m2 promoted while it times out"
+fault=$(( t0 + 4000000 ))
+for m in m1 m3; do
+	gap=$(q "WITH p AS (SELECT s.t_us FROM samples s JOIN meters m ON m.id = s.meter_id
+		JOIN quantities k ON k.id = s.qty_id WHERE m.name = '$m' AND k.name = 'v_l1n'
+		AND s.t_us >= $fault + 1500000),
+		g AS (SELECT t_us - LAG(t_us) OVER (ORDER BY t_us) AS gap FROM p)
+		SELECT max(gap) / 1000 FROM g")
+	t_log "$m: longest gap between two samples after m2's demotion: $gap ms"
+	[ "$gap" -lt 2250 ] || t_fail "$m: a gap of $gap ms: a probe cost more than one timeout"
+	n=$(q "SELECT count(*) FROM events e JOIN meters m ON m.id = e.meter_id
+		WHERE m.name = '$m' AND e.what = 'status' AND e.text NOT LIKE '%-> ok%'")
+	t_eq "$m status changes away from ok (one connection)" 0 "$n"
+done
+n=$(q "SELECT count(*) FROM samples s JOIN meters m ON m.id = s.meter_id
+	WHERE m.name = 'm1' AND s.t_us >= $fault + 2000000")
+[ "$n" -gt 0 ] || t_fail "m1 not polled after the fault"
