@@ -26,7 +26,8 @@
  *   requests all carry transaction id 0);
  * - a unit that times out is demoted at once: the poller stops polling it
  *   and hands it to the endpoint's prober, which polls it on a backoff in
- *   time (1 s doubling to 30 s, +-20 % jitter) until a poll goes through
+ *   time (1 s doubling to 30 s, +-20 % jitter; never sooner than its own
+ *   period) until a poll goes through
  *   without a timeout; then it is promoted back to the poller, at its
  *   period. The prober is a second thread with its own connection to the
  *   endpoint, so a probe blocks nobody; when the endpoint refuses that
@@ -315,6 +316,14 @@ int64_t source_modbus_probe_delay_ms(unsigned probes_failed, unsigned *rng)
 	if (ms > PROBE_MAX_MS)
 		ms = PROBE_MAX_MS;
 	return jitter(rng, ms);
+}
+
+/* A demoted meter's next probe: never sooner than its own period. */
+static int64_t probe_delay_ms(struct mb_meter *m)
+{
+	int64_t ms = source_modbus_probe_delay_ms(m->probes_failed, &m->rng);
+
+	return ms < m->cfg->poll_ms ? m->cfg->poll_ms : ms;
 }
 
 static void schedule_reconnect(struct mb_endpoint *ep)
@@ -667,7 +676,7 @@ static bool demote(struct mb_endpoint *ep, struct mb_meter *m)
 		pr->thread_started = true;
 	}
 	m->probes_failed = 0;
-	delay_ms = source_modbus_probe_delay_ms(0, &m->rng);
+	delay_ms = probe_delay_ms(m);
 	log_info("modbus: meter %s (%s:%s unit %d) timed out: demoted, probed on a backoff "
 		 "(1 s doubling to 30 s) until it answers",
 		 m->cfg->name, ep->host, ep->port, m->cfg->unit);
@@ -732,7 +741,21 @@ static void probe_refused(struct mb_endpoint *ep, const char *why)
 		 ep->host, ep->port, why);
 }
 
-/* Open the prober's own connection; false when refused. */
+static bool shared_up(struct mb_endpoint *ep)
+{
+	bool up;
+
+	pthread_mutex_lock(&ep->conn_lock);
+	up = ep->connected;
+	pthread_mutex_unlock(&ep->conn_lock);
+	return up;
+}
+
+/*
+ * Open the prober's own connection; false when it cannot. Refused (probe
+ * over the shared one from now on) only while the shared one is up: with
+ * the whole endpoint unreachable, this probe just fails.
+ */
 static bool probe_open(struct mb_endpoint *ep, const struct mb_meter *m)
 {
 	struct mb_probe *pr = &ep->probe;
@@ -748,7 +771,13 @@ static bool probe_open(struct mb_endpoint *ep, const struct mb_meter *m)
 				    (uint32_t)(m->cfg->timeout_ms % 1000) * 1000);
 	if (modbus_connect(pr->ctx) < 0) {
 		snprintf(why, sizeof(why), "connect: %s", modbus_strerror(errno));
-		probe_refused(ep, why);
+		if (shared_up(ep)) {
+			probe_refused(ep, why);
+		} else {
+			probe_close(pr);
+			log_debug("modbus: %s:%s: no connection for probes: %s", ep->host,
+				  ep->port, why);
+		}
 		return false;
 	}
 	pr->answered = false;
@@ -764,7 +793,7 @@ static bool probe_open(struct mb_endpoint *ep, const struct mb_meter *m)
 static void probe_meter(struct mb_endpoint *ep, struct mb_meter *m, struct poll_outcome *po)
 {
 	struct mb_probe *pr = &ep->probe;
-	bool shared_up;
+	bool up;
 
 	if (pr->shared && util_mono_us() >= pr->own_retry_us)
 		pr->shared = false;
@@ -792,11 +821,11 @@ static void probe_meter(struct mb_endpoint *ep, struct mb_meter *m, struct poll_
 		return;
 	}
 	pthread_mutex_lock(&ep->conn_lock);
-	shared_up = ep->connected;
-	if (shared_up)
+	up = ep->connected;
+	if (up)
 		poll_shared(ep, m, po);
 	pthread_mutex_unlock(&ep->conn_lock);
-	if (!shared_up) {
+	if (!up) {
 		po->r = POLL_CONN_LOST;
 		po->timed_out = false;
 		meter_set_error(m, "%s:%s unreachable", ep->host, ep->port);
@@ -833,7 +862,7 @@ static void *probe_thread(void *arg)
 			continue;
 		}
 		m->probes_failed++;
-		delay_ms = source_modbus_probe_delay_ms(m->probes_failed, &m->rng);
+		delay_ms = probe_delay_ms(m);
 		pthread_mutex_lock(&ep->plock);
 		m->probe_due_us = util_mono_us() + delay_ms * 1000;
 		pthread_mutex_unlock(&ep->plock);
