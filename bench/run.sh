@@ -352,6 +352,7 @@ case "$only" in "" | modbus) bench_modbus ;; esac
 case "$only" in "" | console) bench_console ;; esac
 case "$only" in "" | alarms) bench_alarms ;; esac
 case "$only" in "" | sync) bench_sync ;; esac
+case "$only" in "" | gateway) add "$(bash "$here/bench_gateway.sh")" ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

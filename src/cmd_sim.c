@@ -73,6 +73,7 @@ struct opts {
 	const char *journal;
 	const char *prefix;
 	size_t meters;
+	size_t max_clients;     /* Modbus clients served at once */
 	uint64_t seed;
 	int64_t start_us;
 	double speed;
@@ -89,7 +90,7 @@ static void usage(FILE *out)
 	fputs("usage: phasor sim [--modbus HOST:PORT] [--mqtt URI] [--meters N] [--profile NAME]\n"
 	      "                  [--fault KIND[:UNIT][@SECONDS[+DURATION]]]... [--seed N]\n"
 	      "                  [--journal FILE] [--start TIME] [--speed X] [--for SECONDS]\n"
-	      "                  [--mqtt-prefix P] [--mqtt-period DURATION] [--list]\n"
+	      "                  [--mqtt-prefix P] [--mqtt-period DURATION] [--max-clients N] [--list]\n"
 	      "\n"
 	      "Simulated plant of N three-phase meters (unit 1 main LV board, 2 oven, 3 furnace,\n"
 	      "4 compressor, 5 paint line, then machine tools) served over Modbus TCP.\n"
@@ -109,6 +110,8 @@ static void usage(FILE *out)
 	      "  --start TIME         simulated wall clock at start (default now)\n"
 	      "  --speed X            simulated seconds per real second (default 1)\n"
 	      "  --for SECONDS        exit after that many real seconds\n"
+	      "  --max-clients N      Modbus clients served at once, others closed at accept\n"
+	      "                       (default and at most 64; 1: a gateway that takes one)\n"
 	      "  --list               print the meters and exit\n",
 	      out);
 }
@@ -130,6 +133,7 @@ static int bad(const char *fmt, ...)
 enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
+	OPT_MAX_CLIENTS,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -146,6 +150,7 @@ static const struct cmd_option sim_opts[] = {
 	{ "mqtt-prefix", true, OPT_PREFIX },
 	{ "mqtt-period", true, OPT_PERIOD },
 	{ "list", false, OPT_LIST },
+	{ "max-clients", true, OPT_MAX_CLIENTS },
 	{ NULL, false, 0 },
 };
 
@@ -228,6 +233,12 @@ static int sim_option(void *ctx, int id, const char *arg)
 	case OPT_JOURNAL:
 		o->journal = arg;
 		break;
+	case OPT_MAX_CLIENTS:
+		if (util_parse_long(arg, 1, SIM_MAX_CLIENTS, &l) < 0)
+			return bad("--max-clients '%s': a number of clients 1..%d", safe,
+				   SIM_MAX_CLIENTS);
+		o->max_clients = (size_t)l;
+		break;
 	case OPT_START:
 		if (util_parse_time(arg, util_now_us(), &o->start_us) < 0)
 			return bad("--start '%s': a time like 2026-11-23T08:00:00Z, "
@@ -270,7 +281,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){
 		.modbus = "127.0.0.1:5020", .profile = "pac3200", .prefix = "shellypro3em-sim",
-		.meters = 5, .seed = 1, .start_us = util_now_us(), .speed = 1.0, .for_ms = -1,
+		.meters = 5, .max_clients = SIM_MAX_CLIENTS, .seed = 1, .start_us = util_now_us(), .speed = 1.0, .for_ms = -1,
 		.period_ms = 1000,
 	};
 	rc = cmd_parse(&spec, argc, argv, &a);
@@ -515,6 +526,7 @@ struct sim {
 	uint8_t late_frame[SIM_MAX_CLIENTS][MODBUS_TCP_MAX_ADU_LENGTH];
 	size_t late_len[SIM_MAX_CLIENTS];
 	size_t nclients;
+	size_t max_clients;     /* at most SIM_MAX_CLIENTS */
 	int sigfd;
 	FILE *journal;
 	struct mqtt mq;
@@ -767,7 +779,7 @@ static void accept_client(struct sim *s)
 		return;
 	}
 	describe_peer(fd, peer, sizeof(peer));
-	if (s->nclients == SIM_MAX_CLIENTS || fd >= FD_SETSIZE) {
+	if (s->nclients >= s->max_clients || fd >= FD_SETSIZE) {
 		log_warn("modbus: client %s refused: %d clients already", peer, (int)s->nclients);
 		close(fd);
 		return;
@@ -1150,6 +1162,7 @@ int cmd_sim(int argc, char **argv)
 	}
 	s.o = &o;
 	s.n = o.meters;
+	s.max_clients = o.max_clients;
 	if (o.list) {
 		list_meters(&o);
 		free_opts(&o);

@@ -357,7 +357,9 @@ int64_t live_period_us(const struct live_meter *m)
 
 static bool too_old(const struct live_meter *m, int64_t t_us, int64_t now_us)
 {
-	return t_us == 0 || now_us - t_us > STALE_PERIODS * live_period_us(m);
+	int64_t grace_us = m->comm.stale_grace_ms > 0 ? (int64_t)m->comm.stale_grace_ms * 1000 : 0;
+
+	return t_us == 0 || now_us - t_us > STALE_PERIODS * live_period_us(m) + grace_us;
 }
 
 bool live_value_stale(const struct live_meter *m, unsigned qty, int64_t now_us)

@@ -18,6 +18,9 @@ struct meter_comm {
 	int64_t last_good_us;     /* wall clock of the last good poll or message; 0: never */
 	int64_t last_error_us;    /* 0: never */
 	int32_t latency_us;       /* last poll's round trip (modbus); -1: n/a */
+	int32_t stale_grace_ms;   /* how much later than three periods its data may
+				   * come without being stale: the delay a sibling's
+				   * timeout on a shared Modbus endpoint adds; 0: none */
 	uint64_t polls;           /* modbus: poll cycles attempted */
 	uint64_t timeouts;        /* modbus: requests that timed out */
 	uint64_t exceptions;      /* modbus: exception responses */

@@ -88,7 +88,8 @@ void live_set_comm(struct live *l, size_t meter, const struct meter_comm *c);
 
 /* Expected period of a meter in microseconds (its poll_ms). */
 int64_t live_period_us(const struct live_meter *m);
-/* A value is stale when older than three expected periods (or never seen). */
+/* A value is stale when older than three expected periods (or never seen),
+ * plus the meter's comm.stale_grace_ms (a shared Modbus endpoint). */
 bool live_value_stale(const struct live_meter *m, unsigned qty, int64_t now_us);
 /* The meter's newest sample is older than three expected periods. */
 bool live_meter_stale(const struct live_meter *m, int64_t now_us);

@@ -256,6 +256,33 @@ static void test_staleness(void **state)
 	assert_false(live_meter_stale(m0, T0 + 4 * S));
 }
 
+/*
+ * A Modbus meter behind a shared endpoint: its source gives the delay a
+ * sibling's timeout can add (stale_grace_ms); within three periods plus
+ * that, its data is not stale.
+ */
+static void test_staleness_grace(void **state)
+{
+	struct fixture *f = *state;
+	struct live_meter *m0 = live_meter(f->live, 0); /* 1 s */
+	struct meter_comm c;
+
+	memset(&c, 0, sizeof(c));
+	c.status = COMM_OK;
+	c.stale_grace_ms = 1500;
+	live_set_comm(f->live, 0, &c);
+	put(f, 0, QTY_V_L1N, T0, 230);
+	assert_false(live_value_stale(m0, QTY_V_L1N, T0 + 3 * S + 1));
+	assert_false(live_value_stale(m0, QTY_V_L1N, T0 + 4 * S + S / 2));
+	assert_true(live_value_stale(m0, QTY_V_L1N, T0 + 4 * S + S / 2 + 1));
+	assert_false(live_meter_stale(m0, T0 + 4 * S + S / 2));
+	assert_true(live_meter_stale(m0, T0 + 4 * S + S / 2 + 1));
+	/* no grace: three periods, as for any meter */
+	c.stale_grace_ms = 0;
+	live_set_comm(f->live, 0, &c);
+	assert_true(live_value_stale(m0, QTY_V_L1N, T0 + 3 * S + 1));
+}
+
 static void test_history_means_and_gaps(void **state)
 {
 	struct fixture *f = *state;
@@ -616,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_latest_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_staleness_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_means_and_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_far_future, setup, teardown),
