@@ -39,8 +39,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS)
 
-SRCS     := $(sort $(wildcard src/*.c))
-LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+# One folder per layer (docs/architecture.md, "Source tree").
+SRCS     := $(sort $(wildcard src/*/*.c))
+LIBSRCS  := $(filter-out src/cmd/main.c,$(SRCS))
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIBOBJS  := $(LIBSRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libphasor.a
@@ -70,7 +71,8 @@ deps:
 deps-quiet:
 	@sh scripts/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -78,7 +80,7 @@ $(LIB): $(LIBOBJS)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN): $(BUILD)/obj/main.o $(LIB)
+$(BIN): $(BUILD)/obj/cmd/main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -94,7 +96,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
 	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench:
+$(BUILD)/tests $(BUILD)/tools $(BUILD)/bench:
 	@mkdir -p $@
 
 tools: $(TOOL_BINS)

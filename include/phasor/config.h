@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "phasor/alarm.h"
+#include "phasor/alarmdef.h"
 #include "phasor/diag.h"
 #include "phasor/profile.h"
 

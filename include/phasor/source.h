@@ -28,7 +28,7 @@ enum msg_kind {
 	MSG_RAW,      /* data: topic '\0' payload '\0'; decoded by source->ops->decode */
 	MSG_STATUS,   /* u.status: the meter's comm state changed or was refreshed */
 	MSG_EVENT,    /* u.event: connect, disconnect, error... stored in the buffer */
-	/* from the buffer (src/follow.c): */
+	/* from the buffer (src/feed/follow.c): */
 	MSG_HISTORY,  /* data: struct sample[u.samples.n] of the past, for the plotted history only */
 	MSG_ALARM_ROW /* data: an alarm journal row the recorder wrote (follow_alarm_row) */
 };

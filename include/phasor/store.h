@@ -26,7 +26,7 @@
  *                raised_us, until_us)  -- the alarm journal (issue 4)
  *   sync_quarantine(kind, seq, t_us, sqlstate, error, first_us, last_us,
  *                attempts)  -- rows PostgreSQL refused (the sync, through
- *                src/store_sync.c); the sync's watermarks are meta keys sync.samples_seq,
+ *                src/store/store_sync.c); the sync's watermarks are meta keys sync.samples_seq,
  *                sync.alarms_seq, and sync.quota_dropped counts unsynced
  *                samples deleted under [store] quota
  *   comm_changes(seq, t_us, session_id, meter_id, status, error)  -- every

@@ -4,7 +4,7 @@
 /*
  * store_sync: the sync's access to the local buffer. Part of the store
  * layer: the store owns every table of its file, and this is the only way
- * the sync (src/sync.c) reads and writes them. A handle is one private
+ * the sync (src/sync/sync.c) reads and writes them. A handle is one private
  * read-write SQLite connection on the buffer, beside the store's writer and
  * its readers (WAL): reads of samples and alarm journal rows past the
  * watermarks, and short write transactions for the watermarks and counters

@@ -1315,7 +1315,7 @@ static long damaged_buffer(const char *path, char *id, size_t idsz, int64_t *las
 	}
 	*last_seq = db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'");
 	assert_int_equal(*last_seq, 20000);
-	/* MQTT intake marks of two journal slots (src/intake.c). */
+	/* MQTT intake marks of two journal slots (src/acquisition/intake.c). */
 	db_exec(path, "INSERT INTO meta(key, value) VALUES('intake.0', 1234), ('intake.3', 77)");
 	pages = (long)db_int(path, "PRAGMA page_count");
 	assert_true(pages > 40);

@@ -149,7 +149,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE identity(\n"
 	"  key TEXT PRIMARY KEY,\n"
 	"  value TEXT NOT NULL) WITHOUT ROWID;\n",
-	/* 2 -> 3: the sync (src/sync.c): its watermarks in meta and the rows
+	/* 2 -> 3: the sync (src/sync/sync.c): its watermarks in meta and the rows
 	 * the central database refused for a data reason. */
 	"CREATE TABLE sync_quarantine(\n"
 	"  kind TEXT NOT NULL,        -- 'sample' or 'alarm'\n"
@@ -385,7 +385,7 @@ struct store {
 	int64_t outage_since_us;  /* when the current outage began */
 	uint64_t events_written, commits;
 	int64_t last_commit_us;
-	/* the MQTT intake mark (src/intake.c): */
+	/* the MQTT intake mark (src/acquisition/intake.c): */
 	char intake_key[24];      /* meta key "intake.SLOT"; "" when there is no intake */
 	uint64_t mark_free;       /* a mark whose samples are all committed, not yet saved */
 	int64_t mark_free_at;     /* util_mono_us() when mark_free was set */
@@ -900,7 +900,7 @@ struct salvage {
 	char console_id[96];      /* "" when not kept */
 	int64_t samples_seq, events_seq, alarms_seq;
 	sqlite3_value *session[10]; /* its newest sessions row; [0] NULL when none */
-	/* The MQTT intake marks (meta "intake.SLOT", src/intake.c): the journal
+	/* The MQTT intake marks (meta "intake.SLOT", src/acquisition/intake.c): the journal
 	 * beside the buffer stays, and its records up to the mark are in the
 	 * damaged file, so they must not be decoded again into the new one. */
 	char intake_key[16][24];

@@ -462,7 +462,7 @@ static void on_connection_lost(void *ctx, char *cause)
 /*
  * paho (1.3, MQTTAsync) calls this from its receive thread and sends the
  * QoS 1 PUBACK only after it returns, whatever it returns: so the message
- * goes into the intake journal first (src/intake.c), and is then handed to
+ * goes into the intake journal first (src/acquisition/intake.c), and is then handed to
  * the hub. Once the broker forgets it, it is in the journal; the store
  * saves, with the samples, how far the journal is committed.
  */

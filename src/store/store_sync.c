@@ -3,7 +3,7 @@
  * store_sync: the sync's access to the local buffer (design in
  * include/phasor/store_sync.h; the tables in docs/buffer.md).
  *
- * The store owns every table of its file: the sync (src/sync.c) reads the
+ * The store owns every table of its file: the sync (src/sync/sync.c) reads the
  * rows it forwards and writes its watermarks, counters, events, quarantine
  * and pruning only through these functions, on a private connection of its
  * own beside the store's writer. Short write transactions, each waiting at
