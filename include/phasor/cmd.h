@@ -19,6 +19,8 @@ int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_alarms(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+/* The console's usage with every option (also the head of phasor --help). */
+void cmd_console_usage(FILE *out);
 int cmd_sync(int argc, char **argv);
 
 /*

@@ -45,6 +45,34 @@ static void add_opt(struct option *lo, const char **names, size_t *n, const char
 	names[(*n)++] = name;
 }
 
+/* The argument that held the long option just parsed: argv[optind - 1],
+ * or the one before when its value was the next argument. */
+static const char *long_given(char **argv)
+{
+	if (optarg != NULL && optarg == argv[optind - 1] && optind >= 2)
+		return argv[optind - 2];
+	return argv[optind - 1];
+}
+
+/* Is it written out in full ("--name", "--name=value")? */
+static bool whole_name(const char *given, const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(given, "--", 2) == 0 && strncmp(given + 2, name, len) == 0 &&
+	       (given[2 + len] == '\0' || given[2 + len] == '=');
+}
+
+static bool known_name(const char *word, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(word, names[i]) == 0)
+			return true;
+	return false;
+}
+
 int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args *a)
 {
 	struct option lo[CMD_MAX_OPTS + 1];
@@ -77,7 +105,21 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 
 	optind = 0; /* GNU: full re-initialisation (another parse may have run) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+	for (;;) {
+		int li = -1;
+
+		c = getopt_long(argc, argv, shorts, lo, &li);
+		if (c == -1)
+			break;
+		/* getopt_long takes any unambiguous prefix ("--for" for
+		 * "--format"): a script's typo would silently mean another
+		 * option. Only the whole name is accepted. */
+		if (li >= 0 && c != '?' && !whole_name(long_given(argv), lo[li].name)) {
+			fprintf(stderr, "%s: unknown option '%s' (did you mean '--%s'?)\n", who,
+				util_sanitize(safe, sizeof(safe), long_given(argv)), lo[li].name);
+			after_error(sp, who);
+			return EXIT_USAGE;
+		}
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -98,6 +140,17 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 			sp->usage(stdout);
 			return EXIT_OK;
 		case ':':
+			if (strncmp(argv[optind - 1], "--", 2) == 0 &&
+			    !known_name(argv[optind - 1] + 2, names)) {
+				const char *near = util_closest(argv[optind - 1] + 2, names);
+
+				fprintf(stderr, "%s: unknown option '%s'%s%s%s\n", who,
+					util_sanitize(safe, sizeof(safe), argv[optind - 1]),
+					near != NULL ? " (did you mean '--" : "", near != NULL ? near : "",
+					near != NULL ? "'?)" : "");
+				after_error(sp, who);
+				return EXIT_USAGE;
+			}
 			fprintf(stderr, "%s: option '%s' needs a value\n", who,
 				util_sanitize(safe, sizeof(safe), argv[optind - 1]));
 			after_error(sp, who);

@@ -17,7 +17,7 @@
 #include "phasor/ui.h"
 #include "phasor/util.h"
 
-static void usage(FILE *out)
+void cmd_console_usage(FILE *out)
 {
 	fputs("usage: phasor [-c FILE] [--theme NAME] [--no-color] [--ascii] [--read-only]\n"
 	      "              [--frames N]\n"
@@ -27,11 +27,11 @@ static void usage(FILE *out)
 	      "                     $XDG_CONFIG_HOME/phasor/phasor.ini, /etc/phasor/phasor.ini)\n"
 	      "      --demo         a built-in simulated plant; no config, no service needed\n"
 	      "      --theme NAME   dark, light, high-contrast, mono, colorblind, or a file\n"
-	      "      --no-color     no colour (also when NO_COLOR is set)\n"
+	      "      --no-color     no colour (also when NO_COLOR is set; also --no-colour)\n"
 	      "      --ascii        ASCII only (also when the locale is not UTF-8, e.g. LANG=C)\n"
 	      "      --read-only    no action that changes state\n"
 	      "      --frames N     exit after N redraws (for tests and sanitizer runs)\n"
-	      "Other commands: phasor record|check-config|sim|export --help\n",
+	      "Other commands: phasor --help; each one's options: phasor COMMAND --help\n",
 	      out);
 }
 
@@ -93,7 +93,7 @@ int cmd_console(int argc, char **argv)
 		.options = opts,
 		.option = console_option,
 		.ctx = &ca,
-		.usage = usage,
+		.usage = cmd_console_usage,
 	};
 	struct ui_opts uo;
 	struct cmd_args a;

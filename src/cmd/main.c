@@ -40,9 +40,9 @@ static const struct command commands[] = {
 	  "meter simulator (Modbus TCP server, MQTT publisher)", cmd_sim },
 	{ "export",
 	  "--db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
-	  "[--format csv]",
+	  "[--format csv|jsonl]",
 	  NULL, cmd_export },
-	{ "alarms", "--db FILE [--from TIME] [--to TIME] [--format csv]", "the alarm journal",
+	{ "alarms", "--db FILE [--from TIME] [--to TIME]\n[--format csv|jsonl]", "the alarm journal",
 	  cmd_alarms },
 	{ "sync", "-c FILE [--once]", "forward the local buffer to PostgreSQL", cmd_sync },
 };
@@ -53,10 +53,8 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fputs("usage:\n"
-	      "  phasor [-c FILE] [--theme NAME] [--no-color] [--ascii] [--read-only] [--frames N]\n"
-	      "  phasor --demo [options]       the console on a built-in simulated plant\n",
-	      out);
+	cmd_console_usage(out);
+	fputs("\nCommands:\n", out);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		const char *p = c->synopsis;
