@@ -90,7 +90,7 @@ char *util_format_time_ms(int64_t t_us, char *buf, size_t size);
  * Parse a TIME of the contract: ISO 8601 UTC ("2026-11-22T14:00:00Z",
  * optional fraction and numeric offset), local ("2026-11-22 15:00",
  * "2026-11-22T15:00:00", "2026-11-22"), or relative to now_us ("-2h",
- * "-30m", "-7d", "now"). 0 or -1.
+ * "-30m", "-7d", "now"), or "today" / "yesterday" (local midnight). 0 or -1.
  */
 int util_parse_time(const char *s, int64_t now_us, int64_t *out_us);
 

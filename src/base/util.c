@@ -536,6 +536,26 @@ int util_parse_time(const char *s, int64_t now_us, int64_t *out_us)
 		*out_us = now_us;
 		return 0;
 	}
+	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+		/* local midnight (process time zone), of today or the day before:
+		 * mktime normalises day 0 and finds the offset of that midnight */
+		time_t t = (time_t)(now_us / 1000000);
+		struct tm tm;
+
+		if (now_us < 0 && now_us % 1000000 != 0)
+			t--;
+		if (localtime_r(&t, &tm) == NULL)
+			return -1;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		if (s[0] == 'y')
+			tm.tm_mday--;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+		if (t == (time_t)-1)
+			return -1;
+		*out_us = (int64_t)t * 1000000;
+		return 0;
+	}
 	if (s[0] == '-' || s[0] == '+') {
 		if (util_parse_duration_ms(s + 1, &ms) < 0)
 			return -1;

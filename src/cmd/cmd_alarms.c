@@ -42,7 +42,8 @@ static void usage(FILE *out)
 	      "  --format F       csv (default): time,alarm,meter,quantity,priority,event,state,\n"
 	      "                   value,limit,operator,note\n"
 	      "                   jsonl: one JSON object per line (with ids and origins)\n"
-	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now\n",
+	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now,\n"
+	      "      today, yesterday (local midnight)\n",
 	      out);
 }
 

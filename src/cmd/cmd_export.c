@@ -44,7 +44,8 @@ static void usage(FILE *out)
 	      "  --to TIME        up to this time, exclusive\n"
 	      "  --format F       csv (default): time,meter,quantity,value,unit,quality\n"
 	      "                   jsonl: one JSON object per line\n"
-	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now\n",
+	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now,\n"
+	      "      today, yesterday (local midnight)\n",
 	      out);
 }
 

@@ -129,7 +129,10 @@ static void test_time(void **state)
 		{ "now", 1, now },
 		{ "2026-13-01", 0, 0 },
 		{ "2026-11-22T25:00", 0, 0 },
-		{ "yesterday", 0, 0 },
+		{ "today", 1, 1795305600000000LL },     /* 2026-11-22T00:00:00Z */
+		{ "yesterday", 1, 1795219200000000LL }, /* 2026-11-21T00:00:00Z */
+		{ "Today", 0, 0 },
+		{ "tomorrow", 0, 0 },
 		{ "2026-11-22T14:00:00Zjunk", 0, 0 },
 		{ "-2x", 0, 0 },
 	};
@@ -154,6 +157,16 @@ static void test_time(void **state)
 		int64_t us;
 		assert_int_equal(util_parse_time("2026-11-22 15:00", now, &us), 0);
 		assert_true(us == h14);
+		/* local midnight: 2026-11-22 00:00 CET is 2026-11-21T23:00Z */
+		assert_int_equal(util_parse_time("today", now, &us), 0);
+		assert_true(us == 1795302000000000LL);
+		/* the day after the spring change (2026-03-29, 23 h): today is
+		 * 2026-03-30 00:00 CEST (22:00Z the day before), yesterday
+		 * 2026-03-29 00:00 CET (23:00Z the day before that) */
+		assert_int_equal(util_parse_time("today", 1774872000000000LL, &us), 0);
+		assert_true(us == 1774821600000000LL);
+		assert_int_equal(util_parse_time("yesterday", 1774872000000000LL, &us), 0);
+		assert_true(us == 1774738800000000LL);
 	}
 	setenv("TZ", "UTC", 1);
 	tzset();
