@@ -2231,7 +2231,7 @@ static void test_export_options(void **state)
 		  "we,ird \"x\"?name\n", false },
 		{ { "--db", "@", "--quantity", "v_l1" }, 2, "", "did you mean 'v_l1n'?", false },
 		{ { "--db", "@", "--quantity", "v_l1" }, 2, "", "; quantities: v_l1n, v_l2n,", false },
-		{ { "--db", "@", "--from", "yesterday" }, 2, "", "--from: not a TIME", true },
+		{ { "--db", "@", "--from", "tomorrow" }, 2, "", "--from: not a TIME", true },
 		{ { "--db", "@", "--to", "2026-13-01" }, 2, "", "--to: not a TIME", true },
 		{ { "--db", "@", "--from", "-1h", "--to", "-2h" }, 2, "", "--from is after --to",
 		  false },
