@@ -58,7 +58,16 @@ struct config {
 		double price_per_kwh;  /* energy price; NaN when not set */
 		char *currency;        /* e.g. "EUR", may be NULL */
 		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
+		double contract_power; /* W, subscribed power; NaN when not set */
 	} site;
+
+	/* [forecast] */
+	struct {
+		int64_t interval_ms;   /* default 15 min; a divisor of a day */
+		int64_t history_ms;    /* the data a forecast uses, default 8 weeks */
+		int32_t *holidays;     /* local dates, days since 1970-01-01; owned */
+		size_t nholidays;
+	} forecast;
 
 	struct {
 		char *theme;           /* [console] theme (name or path), NULL: "dark" */
