@@ -140,6 +140,13 @@ struct config *config_load_string(const char *text, const char *name, struct dia
 void config_free(struct config *c);
 
 /*
+ * Is tz a time zone the C library will know: "UTC", a file under
+ * /usr/share/zoneinfo (any when there is no tzdata to check), or a POSIX
+ * TZ string ("CET-1CEST,M3.5.0,M10.5.0/3")?
+ */
+bool config_timezone_known(const char *tz);
+
+/*
  * The configuration file to use when -c is absent: $PHASOR_CONFIG,
  * $XDG_CONFIG_HOME/phasor/phasor.ini (or ~/.config/...), then
  * /etc/phasor/phasor.ini; the first that exists. NULL when none does

@@ -112,4 +112,20 @@ struct forecast_result {
 enum forecast_status forecast_run(const struct forecast_input *in, struct forecast_result *out);
 void forecast_result_free(struct forecast_result *r);
 
+/*
+ * Series from samples: the mean power (W) of each interval
+ * [t0_us + k * step_us, + step_us), k < nint, into y[nint]; NaN where the
+ * data does not cover the interval. Samples in time order.
+ * - from an energy counter (Wh): the counter's differences between
+ *   consecutive samples, spread over the intervals in proportion to time
+ *   (no sampling bias); a pair more than one interval apart, or across a
+ *   reset (live_counter_reset), counts for nothing; an interval needs 90 %
+ *   of its time covered;
+ * - from power samples (W): the mean of the samples in the interval.
+ */
+void forecast_series_counter(const int64_t *t_us, const double *wh, size_t n, int64_t t0_us,
+			     int64_t step_us, size_t nint, double *y);
+void forecast_series_power(const int64_t *t_us, const double *w, size_t n, int64_t t0_us,
+			   int64_t step_us, size_t nint, double *y);
+
 #endif

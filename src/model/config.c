@@ -468,7 +468,7 @@ static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
 					 "nominal_frequency", "price_per_kwh", "currency",
 					 "co2_per_kwh",	   "contract_power", NULL };
 
-static bool timezone_known(const char *tz)
+bool config_timezone_known(const char *tz)
 {
 	struct stat st;
 	char *path;
@@ -500,7 +500,7 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "timezone") == 0) {
 			if (!has_value(p, kv))
 				continue;
-			if (!timezone_known(kv->value))
+			if (!config_timezone_known(kv->value))
 				perr(p, kv->line,
 				     "timezone: %s is not a known time zone (e.g. Europe/Paris, UTC)",
 				     kv->value);

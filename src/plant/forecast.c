@@ -50,6 +50,7 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
+#include "phasor/live.h"
 #include "phasor/util.h"
 
 #define DEFAULT_BACKTEST_DAYS 28
@@ -878,4 +879,61 @@ void forecast_result_free(struct forecast_result *r)
 	free(r->lo95);
 	free(r->hi95);
 	r->point = r->lo80 = r->hi80 = r->lo95 = r->hi95 = NULL;
+}
+
+/* ---- series from samples ------------------------------------------------ */
+
+void forecast_series_counter(const int64_t *t_us, const double *wh, size_t n, int64_t t0_us,
+			     int64_t step_us, size_t nint, double *y)
+{
+	double *cover = util_calloc(nint + 1, sizeof(double));
+	size_t i, k;
+
+	for (k = 0; k < nint; k++)
+		y[k] = 0;
+	for (i = 1; i < n; i++) {
+		int64_t a = t_us[i - 1], b = t_us[i], dt = b - a, first, last;
+		double de = wh[i] - wh[i - 1];
+
+		if (dt <= 0 || dt > step_us || live_counter_reset(wh[i - 1], wh[i]) ||
+		    !isfinite(de) || b <= t0_us || a >= t0_us + (int64_t)nint * step_us)
+			continue;
+		first = a >= t0_us ? (a - t0_us) / step_us : 0;
+		last = (b - 1 - t0_us) / step_us;
+		if (last >= (int64_t)nint)
+			last = (int64_t)nint - 1;
+		for (; first <= last; first++) {
+			int64_t s0 = t0_us + first * step_us, s1 = s0 + step_us;
+			int64_t ov = (b < s1 ? b : s1) - (a > s0 ? a : s0);
+
+			if (ov <= 0)
+				continue;
+			y[first] += de * (double)ov / (double)dt;
+			cover[first] += (double)ov;
+		}
+	}
+	for (k = 0; k < nint; k++)
+		y[k] = cover[k] >= 0.9 * (double)step_us ? y[k] * 3600e6 / cover[k] : NAN;
+	free(cover);
+}
+
+void forecast_series_power(const int64_t *t_us, const double *w, size_t n, int64_t t0_us,
+			   int64_t step_us, size_t nint, double *y)
+{
+	size_t *cnt = util_calloc(nint + 1, sizeof(size_t));
+	size_t i, k;
+
+	for (k = 0; k < nint; k++)
+		y[k] = 0;
+	for (i = 0; i < n; i++) {
+		int64_t d = t_us[i] - t0_us;
+
+		if (d < 0 || !isfinite(w[i]) || d / step_us >= (int64_t)nint)
+			continue;
+		y[d / step_us] += w[i];
+		cnt[d / step_us]++;
+	}
+	for (k = 0; k < nint; k++)
+		y[k] = cnt[k] ? y[k] / (double)cnt[k] : NAN;
+	free(cnt);
 }
