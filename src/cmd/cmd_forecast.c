@@ -318,10 +318,17 @@ out:
 	return status;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * The rows as a series. Without step_us (0): the data's own step, the
- * smallest time difference, which every difference must be a multiple of
- * (a missing row is a gap). With it: the rows averaged into intervals of
+ * most common time difference, which every difference must be a multiple
+ * of (a missing row is a gap). With it: the rows averaged into intervals of
  * the UTC grid of that step.
  */
 static int csv_series(const char *path, const struct rows *r, int64_t step_us, struct series *s)
@@ -334,10 +341,26 @@ static int csv_series(const char *path, const struct rows *r, int64_t step_us, s
 		if (r->t_us[i] - r->t_us[i - 1] < min_d)
 			min_d = r->t_us[i] - r->t_us[i - 1];
 	if (step_us == 0) {
+		/* The data's step: its most common difference (the rows of a
+		 * regular series with a few gaps or one stray time). */
+		int64_t *d = util_malloc((r->n - 1) * sizeof(*d));
+		size_t run = 0, best = 0;
+
+		for (i = 1; i < r->n; i++)
+			d[i - 1] = r->t_us[i] - r->t_us[i - 1];
+		qsort(d, r->n - 1, sizeof(*d), cmp_i64);
+		for (i = 0; i < r->n - 1; i++) {
+			run = i > 0 && d[i] == d[i - 1] ? run + 1 : 1;
+			if (run > best) {
+				best = run;
+				min_d = d[i];
+			}
+		}
+		free(d);
 		if (!step_ok(min_d))
 			return bad("%s: the data's step (%s, lines %ld-%ld) %s; give --interval "
 				   "(e.g. 15m) to average the rows into intervals",
-				   path, dur_text(min_d, a, sizeof(a)), r->line[0], r->line[1],
+				   path, dur_text(min_d, a, sizeof(a)), r->line[0], r->line[r->n - 1],
 				   min_d < 60 * US ? "is under a minute"
 						   : "does not divide a day into whole seconds");
 		for (i = 1; i < r->n; i++)
