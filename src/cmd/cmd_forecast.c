@@ -425,10 +425,11 @@ static int meter_series(struct store_reader *rd, const char *meter, int64_t step
 	}
 	s->step_us = step_us;
 	s->t0_us = v.t_us[0] - ((v.t_us[0] % step_us) + step_us) % step_us;
-	/* The interval holding the last sample is not complete yet. */
+	/* The interval holding the last sample counts when the data reaches
+	 * into its last tenth: otherwise it is still running. */
 	s->n = (size_t)((v.t_us[v.n - 1] - s->t0_us) / step_us);
-	if (!counter && s->n == 0)
-		s->n = 1;
+	if ((v.t_us[v.n - 1] - s->t0_us) % step_us >= step_us * 9 / 10)
+		s->n++;
 	if (s->n > MAX_INTERVALS)
 		s->n = 0;
 	if (s->n > 0) {

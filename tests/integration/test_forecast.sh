@@ -154,3 +154,45 @@ out=$("$PHASOR" forecast 2>&1)
 t_eq "no input: exit status" 2 "$?"
 echo "$out" | grep -q "give either --csv FILE or --db FILE" || t_fail "no input: $out"
 t_ok "bad input: exit 2 with the line"
+
+# ---- from a buffer ---------------------------------------------------------
+# fcbuf: meter a has only an e_imp counter (a minute apart, reset on day
+# 20), meter b only p_total (half the load); the same weekly load.
+export PHASOR_CONFIG=$T/none.ini HOME=$T XDG_CONFIG_HOME=$T
+"$TOOLS/fcbuf" "$T/buf.db" 35 2>"$T/fcbuf.log" || t_fail "fcbuf: $(cat "$T/fcbuf.log")"
+t_eq "buffer samples" 100800 "$(t_sql "$T/buf.db" "SELECT count(*) FROM samples")"
+scale_rows() { # FACTOR: the rows with forecast/lower/upper divided by it
+	awk -F, -v f="$1" 'NR == 1 { print; next } { printf "%s,%.6f,%.6f,%.6f\n", $1, $2 / f, $3 / f, $4 / f }'
+}
+for m in a b site; do
+	case $m in a) args=(--meter a) f=1 ;; b) args=(--meter b) f=0.5 ;; site) args=() f=1.5 ;; esac
+	out=$("$PHASOR" forecast --db "$T/buf.db" "${args[@]}" 2>"$T/err") ||
+		t_fail "--db $m: exit $?: $(cat "$T/err")"
+	t_eq "--db $m: first time" "2026-10-12T00:00:00.000Z" "$(echo "$out" | sed -n 2p | cut -d, -f1)"
+	read -r n worst bad gaps <<<"$(echo "$out" | scale_rows $f | check_rows)"
+	t_eq "--db $m: rows" 96 "$n"
+	awk -v w="$worst" 'BEGIN { exit !(w < 0.01) }' || t_fail "--db $m: worst relative error $worst"
+done
+t_ok "--db: the counter's differences (across a reset), the power samples, the site's sum"
+
+# --meter unknown; [forecast] holidays from -c: the Monday like a Sunday.
+out=$("$PHASOR" forecast --db "$T/buf.db" --meter c 2>&1)
+t_eq "--meter c: exit status" 2 "$?"
+echo "$out" | grep -qF "no such meter in $T/buf.db: 'c'" || t_fail "--meter c: $out"
+cat >"$T/site.ini" <<INI
+[site]
+timezone = UTC
+[forecast]
+interval = 30m
+holidays = 2026-10-12
+[meter a]
+driver = modbus
+profile = pac3200
+host = 127.0.0.1
+INI
+out=$("$PHASOR" forecast -c "$T/site.ini" --db "$T/buf.db" --meter a --horizon 1d) ||
+	t_fail "-c: exit $?"
+t_eq "-c: 30 min intervals" 49 "$(echo "$out" | wc -l)"
+noon=$(echo "$out" | grep '^2026-10-12T12:00' | cut -d, -f2)
+awk -v v="$noon" 'BEGIN { exit !(v > 35000 && v < 50000) }' || t_fail "holiday noon: $noon W (a Sunday's is ~40 kW)"
+t_ok "--db: unknown meter refused; [forecast] interval and holidays"

@@ -423,6 +423,46 @@ static void test_bad_input(void **state)
 	drop(&s);
 }
 
+/* Counter differences: spread by time, a reset skipped, a gap marked. */
+static void test_series_counter(void **state)
+{
+	/* 1 kW for 4 intervals of 15 min, a sample a minute; reset at 20 min;
+	 * no sample between 35 and 50 min (a gap of more than an interval) */
+	int64_t t[80];
+	double wh[80], y[5];
+	size_t n = 0;
+	int m;
+	double e = 1000;
+
+	(void)state;
+	for (m = 0; m <= 60; m++) {
+		if (m == 20)
+			e = 0;
+		if (m > 35 && m < 52)
+			continue;
+		t[n] = (int64_t)m * 60 * 1000000;
+		wh[n] = e + (m >= 52 ? (m - 35) * 1000.0 / 60 : 0);
+		n++;
+		e += 1000.0 / 60;
+	}
+	forecast_series_counter(t, wh, n, 0, 900 * INT64_C(1000000), 5, y);
+	assert_true(fabs(y[0] - 1000) < 1e-6);  /* 0-15 min */
+	assert_true(fabs(y[1] - 1000) < 1e-6);  /* 15-30: the reset minute is skipped */
+	assert_true(isnan(y[2]));               /* 30-45: 35-52 uncovered */
+	assert_true(isnan(y[3]));               /* 45-60: only 52-60 covered */
+	assert_true(isnan(y[4]));               /* no data */
+
+	/* power samples: the mean of those in each interval */
+	{
+		int64_t tp[4] = { 0, 60000000, 900000000, 2000000000 };
+		double w[4] = { 10, 20, NAN, 40 };
+		double yp[3];
+
+		forecast_series_power(tp, w, 4, 0, 900 * INT64_C(1000000), 3, yp);
+		assert_true(yp[0] == 15 && isnan(yp[1]) && yp[2] == 40);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_short_history),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_series_counter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
