@@ -61,7 +61,7 @@
 #define NAIVE_WEEK_BACK 35    /* days naive_week looks back */
 #define MIN_QUANTILE_ERRORS 8
 #define NM_MAX_ITER 400
-#define NM_SIZE_TOL 1e-4
+#define NM_SIZE_TOL 1e-3
 #define MAX_LEADS ((size_t)7 * FORECAST_MAX_SLOTS)
 /* Bound on the backtest's stored forecasts (methods x origins x leads). */
 #define MAX_BACKTEST_VALUES ((size_t)16 * 1024 * 1024)
@@ -355,25 +355,45 @@ struct fit {
 	struct hw init;           /* the initial state, copied at each evaluation */
 };
 
+/*
+ * The in-sample sum of squared AR-adjusted one-step errors over [S, end):
+ * hw_step's recursion with the level and the AR term in locals (through
+ * the struct the compiler must assume the index writes alias them).
+ */
 static double fit_sse(struct fit *f, const struct hw_params *p, size_t *count)
 {
-	size_t S = (size_t)f->s->S, t;
-	double sse = 0;
+	const struct series *s = f->s;
+	size_t S = (size_t)s->S, t, cnt = 0;
+	double sse = 0, level = f->init.level, err = 0;
+	const double alpha = p->alpha, delta = p->delta, omega = p->omega, phi = p->phi;
+	double *restrict daily = f->h.daily, *restrict weekly = f->h.weekly;
 
-	f->h.level = f->init.level;
-	f->h.err = 0;
-	memcpy(f->h.daily, f->init.daily, S * sizeof(double));
-	memcpy(f->h.weekly, f->init.weekly, 7 * S * sizeof(double));
-	*count = 0;
+	memcpy(daily, f->init.daily, S * sizeof(double));
+	memcpy(weekly, f->init.weekly, 7 * S * sizeof(double));
 	for (t = 0; t < f->end; t++) {
-		double a = hw_step(&f->h, p, f->s, t);
+		const struct forecast_cal *c = &s->cal[t];
+		size_t w = (size_t)c->daytype * S + c->slot;
+		double y = s->y[t], e, a;
 
+		if (isnan(y)) {
+			err *= phi;
+			continue;
+		}
+		e = y - (level + daily[c->slot] + weekly[w]);
+		a = e - phi * err;
+		level += alpha * e;
+		daily[c->slot] += delta * e;
+		weekly[w] += omega * e;
+		err = e;
 		/* The first day only settles the level and the AR term. */
-		if (t >= S && !isnan(a)) {
+		if (t >= S) {
 			sse += a * a;
-			(*count)++;
+			cnt++;
 		}
 	}
+	f->h.level = level;
+	f->h.err = err;
+	*count = cnt;
 	return sse;
 }
 
@@ -431,11 +451,13 @@ static void fit_free(struct fit *f)
 
 /*
  * Fits the parameters on [0, f->end), starting from *start (NULL: 0.1, 0.1,
- * 0.1 and phi 0.5), with a first simplex step of step (transformed units).
- * The best point is restarted from once: Nelder-Mead can stall on a ridge.
+ * 0.1 and phi 0.5), with a first simplex step of step (transformed units),
+ * in rounds: each restarts from the best point with a quarter of the step
+ * (Nelder-Mead can stall on a ridge). The final refit, warm-started from
+ * the backtest's parameters, takes one round.
  */
 static struct hw_params fit_run(struct fit *f, const struct hw_params *start, double step,
-				struct forecast_params *info)
+				int rounds, struct forecast_params *info)
 {
 	const gsl_multimin_fminimizer_type *T = gsl_multimin_fminimizer_nmsimplex2;
 	gsl_multimin_fminimizer *m = gsl_multimin_fminimizer_alloc(T, 4);
@@ -454,7 +476,7 @@ static struct hw_params fit_run(struct fit *f, const struct hw_params *start, do
 	gsl_vector_set(x, 1, logit(fmin(fmax(p.delta, 1 - clampv), clampv)));
 	gsl_vector_set(x, 2, logit(fmin(fmax(p.omega, 1 - clampv), clampv)));
 	gsl_vector_set(x, 3, logit(fmin(fmax((p.phi + 1) / 2, 1 - clampv), clampv)));
-	for (round = 0; round < 2; round++) {
+	for (round = 0; round < rounds; round++) {
 		int status, it = 0;
 
 		gsl_vector_set_all(ss, round == 0 ? step : step / 4);
@@ -658,7 +680,7 @@ enum forecast_status forecast_run(const struct forecast_input *in, struct foreca
 		 * only the data before it. */
 		fit_prepare(&f, &s, bt.origin[0]);
 		fit_made = true;
-		theta = fit_run(&f, NULL, 1.0, &out->fit);
+		theta = fit_run(&f, NULL, 1.0, 2, &out->fit);
 		have_fit = true;
 		hstate.level = f.init.level;
 		hstate.err = 0;
@@ -786,7 +808,8 @@ enum forecast_status forecast_run(const struct forecast_input *in, struct foreca
 			fit_free(&f);
 		fit_prepare(&f, &s, s.n);
 		fit_made = true;
-		theta = fit_run(&f, have_fit ? &theta : NULL, have_fit ? 0.5 : 1.0, &out->fit);
+		theta = fit_run(&f, have_fit ? &theta : NULL, have_fit ? 0.5 : 1.0, have_fit ? 1 : 2,
+				&out->fit);
 		have_fit = true;
 		hstate.level = f.init.level;
 		hstate.err = 0;
