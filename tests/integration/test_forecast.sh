@@ -196,3 +196,13 @@ t_eq "-c: 30 min intervals" 49 "$(echo "$out" | wc -l)"
 noon=$(echo "$out" | grep '^2026-10-12T12:00' | cut -d, -f2)
 awk -v v="$noon" 'BEGIN { exit !(v > 35000 && v < 50000) }' || t_fail "holiday noon: $noon W (a Sunday's is ~40 kW)"
 t_ok "--db: unknown meter refused; [forecast] interval and holidays"
+
+# The real `phasor export` output of one series, averaged into 15 min.
+"$PHASOR" export --db "$T/buf.db" --meter b --quantity p_total >"$T/export.csv" || t_fail "export: exit $?"
+out=$("$PHASOR" forecast --csv "$T/export.csv" --horizon 1h) || t_fail "export: exit $?"
+t_eq "export's own 1-min step: rows of 1 h" 61 "$(echo "$out" | wc -l)"
+out=$("$PHASOR" forecast --csv "$T/export.csv" --interval 15m) || t_fail "export --interval: exit $?"
+read -r n worst bad gaps <<<"$(echo "$out" | scale_rows 0.5 | check_rows)"
+t_eq "export as input: rows" 96 "$n"
+awk -v w="$worst" 'BEGIN { exit !(w < 0.01) }' || t_fail "export as input: worst relative error $worst"
+t_ok "phasor export output of one series works as input (--interval 15m)"
