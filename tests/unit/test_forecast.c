@@ -219,10 +219,6 @@ static void test_step_change(void **state)
 			continue; /* a Monday from a Sunday: not at the level's question */
 		assert_int_not_equal(run(&s, m, &r), FORECAST_BAD_INPUT);
 		/* every method has seen a full week at the new level */
-		if (getenv("FC_DEBUG"))
-			fprintf(stderr, "method %d -> %s err %.4f a %.3f d %.3f w %.3f phi %.3f\n", m,
-				forecast_method_name(r.method), worst_rel_error(&s, &r), r.fit.alpha,
-				r.fit.delta, r.fit.omega, r.fit.phi);
 		assert_true(worst_rel_error(&s, &r) < 0.05);
 		forecast_result_free(&r);
 	}
