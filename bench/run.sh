@@ -4,7 +4,8 @@
 # Prints a summary and writes it to build/bench-results.md. Method and
 # recorded figures: docs/performance.md. Never part of make check.
 #
-# BENCH_ONLY=mqtt|store|modbus|console|alarms|sync runs one; BENCH_QUICK=1 shortens each.
+# BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast runs one; BENCH_QUICK=1
+# shortens each.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -344,6 +345,17 @@ bench_sync() {
 	add "| Sync, $((secs / 60)) min backlog of 200 meters x 10 quantities ($n rows) | phasor sync --once: $ph_rate rows/s, drained in $ph_s s | psql \\copy of the same rows: $cp_rate rows/s ($cp_s s) | **$(fdiv "$ph_rate" "$cp_rate")** (target >= 0.5) | $((secs / 60)) min of the plant drain in $ph_s s |"
 }
 
+# ---- forecast: accuracy against the seasonal naive baselines, time per fit ----
+# bench_forecast (C): the simulator's plant (SIMULATED, not real demand),
+# day-ahead out of sample; one forecast_run on 8 weeks; 200 meters in a row.
+bench_forecast() {
+	local rows
+	rows=$("$BENCH/bench_forecast" ${quick:+--quick} 2>"$T/forecast.err") ||
+		t_fail "bench_forecast: $(cat "$T/forecast.err")"
+	sed 's/^/    /' "$T/forecast.err" >&2
+	while IFS= read -r line; do add "$line"; done <<<"$rows"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -353,6 +365,7 @@ case "$only" in "" | console) bench_console ;; esac
 case "$only" in "" | alarms) bench_alarms ;; esac
 case "$only" in "" | sync) bench_sync ;; esac
 case "$only" in "" | gateway) add "$(bash "$here/bench_gateway.sh")" ;; esac
+case "$only" in "" | forecast) bench_forecast ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -13,7 +13,7 @@ set -eu
 # fr_FR.UTF-8 and de_DE.UTF-8 in its own directory).
 PKGS="gcc make pkg-config libc6-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
-libsqlite3-dev libpq-dev libssl-dev libcmocka-dev zlib1g-dev
+libsqlite3-dev libpq-dev libssl-dev libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
 procps iproute2 util-linux locales"
 

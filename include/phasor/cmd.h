@@ -22,6 +22,7 @@ int cmd_console(int argc, char **argv);
 /* The console's usage with every option (also the head of phasor --help). */
 void cmd_console_usage(FILE *out);
 int cmd_sync(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 
 /*
  * The acquisition loop of `phasor record`:

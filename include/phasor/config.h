@@ -58,7 +58,16 @@ struct config {
 		double price_per_kwh;  /* energy price; NaN when not set */
 		char *currency;        /* e.g. "EUR", may be NULL */
 		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
+		double contract_power; /* W, subscribed power; NaN when not set */
 	} site;
+
+	/* [forecast] */
+	struct {
+		int64_t interval_ms;   /* default 15 min; a divisor of a day */
+		int64_t history_ms;    /* the data a forecast uses, default 8 weeks */
+		int32_t *holidays;     /* local dates, days since 1970-01-01; owned */
+		size_t nholidays;
+	} forecast;
 
 	struct {
 		char *theme;           /* [console] theme (name or path), NULL: "dark" */
@@ -129,6 +138,13 @@ struct config *config_load(const char *path, struct diag *d);
 struct config *config_load_string(const char *text, const char *name, struct diag *d);
 
 void config_free(struct config *c);
+
+/*
+ * Is tz a time zone the C library will know: "UTC", a file under
+ * /usr/share/zoneinfo (any when there is no tzdata to check), or a POSIX
+ * TZ string ("CET-1CEST,M3.5.0,M10.5.0/3")?
+ */
+bool config_timezone_known(const char *tz);
 
 /*
  * The configuration file to use when -c is absent: $PHASOR_CONFIG,

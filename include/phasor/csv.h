@@ -14,4 +14,12 @@ void csv_field(FILE *out, const char *s);
 /* The shortest of %.15g, %.16g, %.17g that reads back as exactly v; "nan", "inf". */
 void csv_double(double v, char *buf, size_t size);
 
+/*
+ * Split one line (no line end) into fields in place, RFC 4180 quoting
+ * ("a ""b""" is a "b"); at most max fields are stored, the count is
+ * returned (it may exceed max). -1 on an unterminated quote or text after
+ * a closing quote.
+ */
+long csv_split(char *line, char **fields, size_t max);
+
 #endif

@@ -310,6 +310,21 @@ struct store_comm_state {
 int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us,
 			 struct store_comm_state *out, char **cause);
 
+/*
+ * The good samples (quality good, a value) of one meter's quantity with
+ * from_us <= t_us < to_us, oldest first, into *out (arrays owned by the
+ * caller: store_values_free). 0 (also when the meter or quantity is not in
+ * the file: n = 0), or -1 with *cause.
+ */
+struct store_values {
+	int64_t *t_us;
+	double *value;
+	size_t n;
+};
+int store_reader_good_values(struct store_reader *r, const char *meter, const char *quantity,
+			     int64_t from_us, int64_t to_us, struct store_values *out, char **cause);
+void store_values_free(struct store_values *v);
+
 /* Count of samples matching f, -1 on error. */
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause);
 /*

@@ -49,3 +49,47 @@ void csv_field(FILE *out, const char *s)
 	}
 	putc('"', out);
 }
+
+long csv_split(char *line, char **fields, size_t max)
+{
+	char *r = line, *w;
+	size_t n = 0;
+
+	for (;;) {
+		char *start = r;
+
+		if (*r == '"') {
+			w = start;
+			r++;
+			for (;;) {
+				if (*r == '\0')
+					return -1;
+				if (*r == '"' && r[1] == '"') {
+					*w++ = '"';
+					r += 2;
+				} else if (*r == '"') {
+					r++;
+					break;
+				} else {
+					*w++ = *r++;
+				}
+			}
+			if (*r != ',' && *r != '\0')
+				return -1;
+		} else {
+			while (*r != ',' && *r != '\0')
+				r++;
+			w = r;
+		}
+		if (n < max)
+			fields[n] = start;
+		n++;
+		if (*r == '\0') {
+			*w = '\0';
+			break;
+		}
+		r++;
+		*w = '\0';
+	}
+	return (long)n;
+}

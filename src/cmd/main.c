@@ -45,6 +45,10 @@ static const struct command commands[] = {
 	{ "alarms", "--db FILE [--from TIME] [--to TIME]\n[--format csv|jsonl]", "the alarm journal",
 	  cmd_alarms },
 	{ "sync", "-c FILE [--once]", "forward the local buffer to PostgreSQL", cmd_sync },
+	{ "forecast",
+	  "(--db FILE [--meter NAME] | --csv FILE) [--interval DUR] [--horizon DUR]\n"
+	  "[--at TIME] [--tz ZONE] [--backtest DAYS] [--format csv|jsonl]",
+	  "day-ahead load forecast", cmd_forecast },
 };
 
 #define SUMMARY_COL 32

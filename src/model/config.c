@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "phasor/inifile.h"
@@ -46,7 +47,8 @@
 /* ---- sections: the document's, as ours ---------------------------------- */
 
 enum sect_kind {
-	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM, S__COUNT,
+	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM,
+	S_FORECAST, S__COUNT,
 	S_IGNORED
 };
 
@@ -54,6 +56,7 @@ static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
 	[S_OPERATORS] = "operators", [S_METER] = "meter", [S_ALARM] = "alarm",
+	[S_FORECAST] = "forecast",
 };
 
 /* Sections that take a name: "[meter NAME]", "[alarm NAME]". */
@@ -154,7 +157,7 @@ static void add_sect(struct parse *p, const struct inifile_section *in)
 		if (sugg == NULL)
 			perr(p, s.line,
 			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[console], [operators], [meter NAME], [alarm NAME])",
+			     "[console], [operators], [forecast], [meter NAME], [alarm NAME])",
 			     shown);
 		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0)
 			perr(p, s.line, "unknown section [%s]; did you mean [%s NAME]?", shown, sugg);
@@ -463,9 +466,9 @@ static bool host_valid(const char *h)
 
 static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
 					 "nominal_frequency", "price_per_kwh", "currency",
-					 "co2_per_kwh",	   NULL };
+					 "co2_per_kwh",	   "contract_power", NULL };
 
-static bool timezone_known(const char *tz)
+bool config_timezone_known(const char *tz)
 {
 	struct stat st;
 	char *path;
@@ -497,7 +500,7 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "timezone") == 0) {
 			if (!has_value(p, kv))
 				continue;
-			if (!timezone_known(kv->value))
+			if (!config_timezone_known(kv->value))
 				perr(p, kv->line,
 				     "timezone: %s is not a known time zone (e.g. Europe/Paris, UTC)",
 				     kv->value);
@@ -511,6 +514,18 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 			get_double(p, kv, 0, 1000, &c->site.price_per_kwh);
 		} else if (strcmp(kv->key, "co2_per_kwh") == 0) {
 			get_double(p, kv, 0, 10, &c->site.co2_per_kwh);
+		} else if (strcmp(kv->key, "contract_power") == 0) {
+			double w;
+
+			if (!has_value(p, kv))
+				continue;
+			if (util_parse_power_w(kv->value, &w) < 0)
+				perr(p, kv->line,
+				     "contract_power: %s is not a power (e.g. 250kW, 1.2MW)", kv->value);
+			else if (!(w > 0))
+				perr(p, kv->line, "contract_power: %s must be greater than 0", kv->value);
+			else
+				c->site.contract_power = w;
 		} else if (strcmp(kv->key, "currency") == 0) {
 			if (!has_value(p, kv))
 				continue;
@@ -524,6 +539,84 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 				set_str(p, kv, &c->site.currency);
 		} else {
 			unknown_key(p, s, kv, site_keys);
+		}
+	}
+}
+
+/* ---- [forecast] ---------------------------------------------------------- */
+
+static const char *const forecast_keys[] = { "interval", "history", "holidays", NULL };
+
+/* Days since 1970-01-01 of YYYY-MM-DD (a real date), or -1 with *day unset. */
+static int parse_date_day(const char *s, int32_t *day)
+{
+	int y, m, d, n = 0;
+	struct tm tm;
+	time_t t;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    s[4] != '-' || s[7] != '-' || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[5]) || !isdigit((unsigned char)s[8]))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	t = timegm(&tm); /* no time zone involved: a calendar date */
+	if (tm.tm_mday != d || tm.tm_mon != m - 1 || m < 1 || m > 12)
+		return -1;
+	*day = (int32_t)(t / 86400);
+	return 0;
+}
+
+static void do_forecast(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+		if (strcmp(kv->key, "interval") == 0) {
+			int64_t ms;
+
+			if (!get_duration(p, kv, 60000, 86400000, "1m..1d", &ms))
+				continue;
+			if (ms % 60000 != 0 || 86400000 % ms != 0)
+				perr(p, kv->line,
+				     "interval: %s does not divide a day into whole minutes "
+				     "(e.g. 10m, 15m, 30m, 1h)",
+				     kv->value);
+			else
+				c->forecast.interval_ms = ms;
+		} else if (strcmp(kv->key, "history") == 0) {
+			get_duration(p, kv, 86400000, 366LL * 86400000, "1d..366d",
+				     &c->forecast.history_ms);
+		} else if (strcmp(kv->key, "holidays") == 0) {
+			char *copy = util_strdup(kv->value), *save = NULL, *tok;
+
+			free(c->forecast.holidays);
+			c->forecast.holidays = NULL;
+			c->forecast.nholidays = 0;
+			for (tok = strtok_r(copy, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				char *d = util_trim(tok);
+				int32_t day;
+
+				if (*d == '\0')
+					continue;
+				if (parse_date_day(d, &day) < 0) {
+					perr(p, kv->line,
+					     "holidays: '%s' is not a date (YYYY-MM-DD, e.g. 2026-12-25)",
+					     d);
+					continue;
+				}
+				c->forecast.holidays =
+					util_reallocarray(c->forecast.holidays,
+							  c->forecast.nholidays + 1, sizeof(int32_t));
+				c->forecast.holidays[c->forecast.nholidays++] = day;
+			}
+			free(copy);
+		} else {
+			unknown_key(p, s, kv, forecast_keys);
 		}
 	}
 }
@@ -1480,6 +1573,9 @@ static void set_defaults(struct config *c)
 	c->site.nominal_freq = 50;
 	c->site.price_per_kwh = NAN;
 	c->site.co2_per_kwh = NAN;
+	c->site.contract_power = NAN;
+	c->forecast.interval_ms = 15 * 60000;
+	c->forecast.history_ms = 56LL * 86400000;
 	c->console.refresh_ms = 1000;
 	c->console.bell = true;
 	c->store.retention_ms = 30LL * 86400 * 1000;
@@ -1615,6 +1711,9 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		case S_OPERATORS:
 			do_operators(p, s, c);
 			break;
+		case S_FORECAST:
+			do_forecast(p, s, c);
+			break;
 		default:
 			break;
 		}
@@ -1722,6 +1821,7 @@ void config_free(struct config *c)
 	free(c->text);
 	free(c->site.name);
 	free(c->site.timezone);
+	free(c->forecast.holidays);
 	free(c->site.currency);
 	free(c->console.theme);
 	free(c->store.path);

@@ -3049,6 +3049,51 @@ int64_t store_reader_count(struct store_reader *r, const struct store_filter *f,
 	return n;
 }
 
+/*
+ * The good samples of one meter and quantity, for the forecast's series
+ * (store_reader_good_values in store.h): no join, no strings per row, the
+ * time index bounds the scan.
+ */
+int store_reader_good_values(struct store_reader *r, const char *meter, const char *quantity,
+			     int64_t from_us, int64_t to_us, struct store_values *out, char **cause)
+{
+	static const char sql[] =
+	    "SELECT s.t_us, s.value FROM samples s"
+	    " WHERE s.t_us >= ?1 AND s.t_us < ?2 AND s.meter_id = ?3 AND s.qty_id = ?4"
+	    " AND s.quality = 0 AND s.value IS NOT NULL"
+	    " ORDER BY s.t_us, s.seq";
+	struct store_filter f = { meter, quantity, from_us, to_us };
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = prepare_filtered(r, sql, &f, &s, cause);
+	if (rc <= 0)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			out->t_us = util_reallocarray(out->t_us, cap, sizeof(*out->t_us));
+			out->value = util_reallocarray(out->value, cap, sizeof(*out->value));
+		}
+		out->t_us[out->n] = sqlite3_column_int64(s, 0);
+		out->value[out->n] = sqlite3_column_double(s, 1);
+		out->n++;
+	}
+	rc = rows_end(r, s, rc, cause);
+	if (rc < 0)
+		store_values_free(out);
+	return rc;
+}
+
+void store_values_free(struct store_values *v)
+{
+	free(v->t_us);
+	free(v->value);
+	memset(v, 0, sizeof(*v));
+}
+
 /* The meters table, for store_reader_first_good: ids ascending. */
 struct meter_map {
 	int64_t *ids;

@@ -42,7 +42,7 @@ check() { # NAME HELP-CMD... -- RUN-PREFIX...
 }
 
 check console "$PHASOR"
-for c in record sync export alarms sim check-config; do
+for c in record sync export alarms sim check-config forecast; do
 	check "$c" "$PHASOR" "$c"
 done
 
@@ -57,7 +57,7 @@ t_ok "abbreviated options refused"
 
 # The overview lists every command and the reader formats.
 top=$("$PHASOR" --help)
-for c in record sync export alarms sim check-config; do
+for c in record sync export alarms sim check-config forecast; do
 	echo "$top" | grep -q "phasor $c" || t_fail "phasor --help lacks $c"
 done
 [ "$(echo "$top" | grep -c 'csv|jsonl')" -ge 2 ] || t_fail "phasor --help: --format csv|jsonl not shown for export and alarms"

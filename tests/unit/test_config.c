@@ -393,6 +393,37 @@ static void test_defaults(void **state)
 
 /* ---- alarms, operators, bell ------------------------------------------- */
 
+/* [forecast] and [site] contract_power: values and defaults. */
+static void test_forecast_keys(void **state)
+{
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	diag_init(&d);
+	c = config_load_string("[site]\ncontract_power = 250kW\n[forecast]\ninterval = 30m\n"
+			       "history = 4w\nholidays = 2026-12-25, 2027-01-01\n" MB,
+			       "t.ini", &d);
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_true(c->site.contract_power == 250000);
+	assert_int_equal(c->forecast.interval_ms, 30 * 60000);
+	assert_int_equal(c->forecast.history_ms, 28LL * 86400000);
+	assert_int_equal(c->forecast.nholidays, 2);
+	assert_int_equal(c->forecast.holidays[0], 20812); /* 2026-12-25 */
+	assert_int_equal(c->forecast.holidays[1], 20819);
+	config_free(c);
+	c = config_load_string(MB, "t.ini", &d);
+	assert_non_null(c);
+	assert_true(isnan(c->site.contract_power));
+	assert_int_equal(c->forecast.interval_ms, 15 * 60000);
+	assert_int_equal(c->forecast.history_ms, 56LL * 86400000);
+	assert_int_equal(c->forecast.nholidays, 0);
+	config_free(c);
+	diag_clear(&d);
+}
+
 static void test_alarms(void **state)
 {
 	static const char text[] =
@@ -542,7 +573,7 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:1: unknown section [stroe]; did you mean [store]?" } },
 	{ "unknown section, no suggestion", "[database]\n" MB,
 	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
-	    "[sync], [console], [operators], [meter NAME], [alarm NAME])" } },
+	    "[sync], [console], [operators], [forecast], [meter NAME], [alarm NAME])" } },
 	{ "empty meter section", MB "[meter empty]\n",
 	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus or mqtt)",
 	    "t.ini:5: missing key 'profile' in [meter empty]" } },
@@ -581,6 +612,20 @@ static const struct error_case error_cases[] = {
 	{ "zero power", MB "max_power = 0kW\n", { "t.ini:5: max_power: 0kW must be greater than 0" } },
 	{ "target_pf out of range", "[site]\ntarget_pf = 1.2\n" MB,
 	  { "t.ini:2: target_pf: 1.2 is out of range (0.5..1)" } },
+	{ "bad contract power", "[site]\ncontract_power = much\n" MB,
+	  { "t.ini:2: contract_power: much is not a power (e.g. 250kW, 1.2MW)" } },
+	{ "forecast interval not a divisor", "[forecast]\ninterval = 7m\n" MB,
+	  { "t.ini:2: interval: 7m does not divide a day into whole minutes (e.g. 10m, 15m, "
+	    "30m, 1h)" } },
+	{ "forecast interval too short", "[forecast]\ninterval = 10s\n" MB,
+	  { "t.ini:2: interval: 10s is out of range (1m..1d)" } },
+	{ "forecast history", "[forecast]\nhistory = 2y\n" MB,
+	  { "t.ini:2: history: 2y is not a duration (1d..366d; e.g. 500ms, 10s, 5m, 2h, 30d)" } },
+	{ "forecast holidays", "[forecast]\n\nholidays = 2026-12-25, 2026-02-30,Noel\n" MB,
+	  { "t.ini:3: holidays: '2026-02-30' is not a date (YYYY-MM-DD, e.g. 2026-12-25)",
+	    "t.ini:3: holidays: 'Noel' is not a date (YYYY-MM-DD, e.g. 2026-12-25)" } },
+	{ "forecast unknown key", "[forecast]\nintervals = 1d\n" MB,
+	  { "t.ini:2: unknown key 'intervals' in [forecast]; did you mean 'interval'?" } },
 	{ "bad boolean", BROKER "clean_session = maybe\n" MB,
 	  { "t.ini:3: clean_session: maybe is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
 	{ "bad log level", "[log]\nlevel = loud\n" MB,
@@ -1368,6 +1413,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test_setup(test_errors, setup_tz),
 		cmocka_unit_test(test_alarms),
+		cmocka_unit_test(test_forecast_keys),
 		cmocka_unit_test(test_all_errors_in_order),
 		cmocka_unit_test(test_store_quota),
 		cmocka_unit_test(test_mqtt_section_after_meter),
