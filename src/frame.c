@@ -187,10 +187,20 @@ static void ring_bell(struct frame *fr, struct ui *ui)
 	}
 }
 
-/* The right end of the status bar. */
+/* The right end of the status bar: the refresh interval once + or - changed it, the keys. */
 static const char *status_keys(const struct ui *ui)
 {
-	return ui->read_only ? "read-only ?:help q:quit " : "?:help q:quit ";
+	static char buf[64];
+	char every[24] = "";
+
+	if (ui->refresh_changed) {
+		if (ui->refresh_ms < 1000)
+			snprintf(every, sizeof(every), "refresh %dms ", ui->refresh_ms);
+		else
+			snprintf(every, sizeof(every), "refresh %ds ", ui->refresh_ms / 1000);
+	}
+	snprintf(buf, sizeof(buf), "%s%s?:help q:quit ", every, ui->read_only ? "read-only " : "");
+	return buf;
 }
 
 /*
@@ -315,10 +325,10 @@ static void draw_status(struct frame *fr, struct ui *ui)
 static const char *const global_help[] = {
 	"1 2 3 4 5   overview, meter, alarms, trends, sources",
 	"Tab S-Tab   next / previous view",
-	"+ -         refresh interval slower / faster",
+	"+ -         refresh interval slower / faster (shown below)",
 	"Ctrl-L      repaint the whole screen",
-	"F1 ?        this help (any key closes it)",
-	"q F10       quit",
+	"F1 ?        this help (any key closes it, q and Esc too)",
+	"q F10       quit (asks first if this console records)",
 	NULL,
 };
 
@@ -359,6 +369,29 @@ static void draw_help(struct frame *fr, struct ui *ui)
 	}
 }
 
+/* The console's own y/n question (ui->question), in a box over the middle. */
+static void draw_question(struct frame *fr, struct ui *ui)
+{
+	int w = draw_width(ui->question) + 6, h = 3;
+
+	if (w > ui->cols)
+		w = ui->cols;
+	if (fr->help != NULL)
+		delwin(fr->help);
+	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
+	if (fr->help == NULL)
+		return;
+	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
+	werase(fr->help);
+	if (draw_is_ascii())
+		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(fr->help, 0, 0);
+	draw_text(fr->help, 1, 3, w - 6, ROLE_ALARM, ui->question);
+	touchwin(fr->help);
+	wnoutrefresh(fr->help);
+}
+
 static void draw_too_small(const struct ui *ui)
 {
 	char msg[96];
@@ -368,7 +401,8 @@ static void draw_too_small(const struct ui *ui)
 	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, phasor needs %dx%d", ui->cols,
 		 ui->rows, UI_MIN_COLS, UI_MIN_ROWS);
 	draw_text(stdscr, y > 0 ? y - 1 : 0, 0, ui->cols, ROLE_ALARM, msg);
-	draw_text(stdscr, y, 0, ui->cols, ROLE_MUTED, "enlarge the window, or q to quit");
+	draw_text(stdscr, y, 0, ui->cols, ui->question != NULL ? ROLE_ALARM : ROLE_MUTED,
+		  ui->question != NULL ? ui->question : "enlarge the window, or q to quit");
 	wnoutrefresh(stdscr);
 }
 
@@ -397,6 +431,8 @@ void frame_draw(struct frame *fr, struct ui *ui)
 			wnoutrefresh(fr->help);
 		}
 	}
+	if (ui->question != NULL)
+		draw_question(fr, ui);
 	doupdate();
 }
 

@@ -49,7 +49,7 @@ only 'libpq-fe\.h' libpq src/sync.c
 only 'sqlite3\.h' SQLite src/store.c src/store_sync.c
 only 'modbus\.h|modbus/modbus\.h' libmodbus src/source_modbus.c src/cmd_sim.c
 only 'MQTTAsync\.h|MQTTClient\.h' paho src/source_mqtt.c src/cmd_sim.c
-CONSOLE="src/ui.c src/draw.c src/theme.c src/view_*.c src/frame.c src/listw.c src/cmd_console.c
+CONSOLE="src/ui.c src/draw.c src/theme.c src/view_*.c src/frame.c src/listw.c src/keys.c src/cmd_console.c
 src/demo.c include/phasor/draw.h include/phasor/ui.h include/phasor/view.h include/phasor/frame.h"
 # shellcheck disable=SC2086
 only 'n?curses\.h|ncursesw/curses\.h' ncurses $CONSOLE
