@@ -137,6 +137,9 @@ bool alarm_def_matches(const struct alarm_def *d, const char *meter);
 
 #define ALARM_ID_LEN 96
 #define ALARM_NOTE_LEN 256
+/* The longest reason for a shelving (bytes): its note, "shelved 1 h until
+ * 14:05:00Z: " then the reason, still fits in ALARM_NOTE_LEN. */
+#define ALARM_SHELVE_REASON_LEN 192
 #define ALARM_OPERATOR_LEN 64
 #define ALARM_CHATTER_COUNT 5          /* raises ... */
 #define ALARM_CHATTER_WINDOW_MS 60000  /* ... within this: chattering */
@@ -234,7 +237,9 @@ void alarm_measure_only(struct alarm_engine *e, struct live *live, const struct 
  * with an optional note. 0 when done (an event was made), -1 with err set
  * when refused: nothing to acknowledge, a note required and missing, not
  * shelved, out of service. Shelving lasts dur_ms (0: one-shot, until the
- * alarm next clears), capped at the definition's shelve_max_ms.
+ * alarm next clears), capped at the definition's shelve_max_ms; its event's
+ * note says how long, until when (UTC) and why (the note given):
+ * "shelved 1 h until 14:05:00Z: maintenance".
  */
 int alarm_ack(struct alarm_engine *e, size_t i, const char *op, const char *note,
 	      int64_t now_us, char *err, size_t errsz);
