@@ -325,12 +325,29 @@ static void draw_status(struct frame *fr, struct ui *ui)
 static const char *const global_help[] = {
 	"1 2 3 4 5   overview, meter, alarms, trends, sources",
 	"Tab S-Tab   next / previous view",
-	"+ -         refresh interval slower / faster (shown below)",
+	"+ -         refresh interval slower / faster",
 	"Ctrl-L      repaint the whole screen",
 	"F1 ?        this help (any key closes it, q and Esc too)",
 	"q F10       quit (asks first if this console records)",
 	NULL,
 };
+
+/* The help's window, h x w in the middle, erased and boxed: false when none. */
+static bool open_overlay(struct frame *fr, const struct ui *ui, int h, int w)
+{
+	if (fr->help != NULL)
+		delwin(fr->help);
+	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
+	if (fr->help == NULL)
+		return false;
+	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
+	werase(fr->help);
+	if (draw_is_ascii())
+		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(fr->help, 0, 0);
+	return true;
+}
 
 static void draw_help(struct frame *fr, struct ui *ui)
 {
@@ -346,17 +363,8 @@ static void draw_help(struct frame *fr, struct ui *ui)
 	if (h > ui->rows - 2)
 		h = ui->rows - 2;
 	w = width < ui->cols - 4 ? width : ui->cols - 4;
-	if (fr->help != NULL)
-		delwin(fr->help);
-	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
-	if (fr->help == NULL)
+	if (!open_overlay(fr, ui, h, w))
 		return;
-	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
-	werase(fr->help);
-	if (draw_is_ascii())
-		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
-	else
-		box(fr->help, 0, 0);
 	snprintf(title, sizeof(title), " Help: %s ", fr->views[ui->view]->name);
 	draw_text(fr->help, 0, 2, w - 4, ROLE_ACCENT, title);
 	y = 1;
@@ -376,17 +384,8 @@ static void draw_question(struct frame *fr, struct ui *ui)
 
 	if (w > ui->cols)
 		w = ui->cols;
-	if (fr->help != NULL)
-		delwin(fr->help);
-	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
-	if (fr->help == NULL)
+	if (!open_overlay(fr, ui, h, w))
 		return;
-	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
-	werase(fr->help);
-	if (draw_is_ascii())
-		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
-	else
-		box(fr->help, 0, 0);
 	draw_text(fr->help, 1, 3, w - 6, ROLE_ALARM, ui->question);
 	touchwin(fr->help);
 	wnoutrefresh(fr->help);

@@ -45,17 +45,9 @@ int keys_from_wch(int rc, unsigned wc)
 	return wc < 0x80 ? (int)wc : KEYS_CHAR | (int)wc;
 }
 
-int keys_csi(const char *params, int final)
+/* The final letters CSI and SS3 share: the arrows, Home, End, F1-F4. */
+static int letter_key(int final)
 {
-	const char *p;
-	int n = 0;
-
-	/* Private parameters (ESC[?.., ESC[<.. mouse reports) mean nothing here. */
-	for (p = params; *p != '\0'; p++)
-		if (!((*p >= '0' && *p <= '9') || *p == ';'))
-			return -1;
-	for (p = params; *p >= '0' && *p <= '9' && n < 1000; p++)
-		n = n * 10 + (*p - '0');
 	switch (final) {
 	case 'A': return KEY_UP;
 	case 'B': return KEY_DOWN;
@@ -67,10 +59,25 @@ int keys_csi(const char *params, int final)
 	case 'Q':
 	case 'R':
 	case 'S': return KEY_F(1 + final - 'P');
-	case 'Z': return KEY_BTAB;
-	case '~': break;
 	default: return -1;
 	}
+}
+
+int keys_csi(const char *params, int final)
+{
+	const char *p;
+	int n = 0;
+
+	/* Private parameters (ESC[?.., ESC[<.. mouse reports) mean nothing here. */
+	for (p = params; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == ';'))
+			return -1;
+	for (p = params; *p >= '0' && *p <= '9' && n < 1000; p++)
+		n = n * 10 + (*p - '0');
+	if (final == 'Z')
+		return KEY_BTAB;
+	if (final != '~')
+		return letter_key(final);
 	switch (n) {
 	case 1:
 	case 7: return KEY_HOME;    /* VT220 Find; rxvt */
@@ -93,20 +100,9 @@ int keys_csi(const char *params, int final)
 
 int keys_ss3(int final)
 {
-	switch (final) {
-	case 'A': return KEY_UP;
-	case 'B': return KEY_DOWN;
-	case 'C': return KEY_RIGHT;
-	case 'D': return KEY_LEFT;
-	case 'H': return KEY_HOME;
-	case 'F': return KEY_END;
-	case 'M': return KEY_ENTER;  /* the keypad's Enter */
-	case 'P':
-	case 'Q':
-	case 'R':
-	case 'S': return KEY_F(1 + final - 'P');
-	default: return -1;          /* the keypad's digits and the rest */
-	}
+	if (final == 'M')
+		return KEY_ENTER;    /* the keypad's Enter */
+	return letter_key(final); /* the keypad's digits and the rest: -1 */
 }
 
 /* One key with nothing pending: an ESC (or a C1 CSI, SS3) opens a sequence. */

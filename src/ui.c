@@ -53,6 +53,7 @@
 #define UI_LOCK_WAIT_MS 150
 #define THROTTLE_MS 10
 #define KEY_CTRL_L 12
+#define EMPTY_READS_GONE 8 /* this many: the terminal hung up */
 
 /* Refresh intervals offered by '+' and '-'. */
 static const int refresh_steps[] = { 250, 500, 1000, 2000, 5000, 10000, 30000 };
@@ -141,6 +142,8 @@ struct ui_loop {
 	struct kpi *kpi;
 	struct frame *frame;
 	struct keys keys;    /* escape sequences being decoded */
+	bool wide;           /* characters may be multibyte (MB_CUR_MAX > 1): wget_wch */
+	int empty_reads;     /* wake-ups in a row with nothing to read */
 	bool redraw_now;     /* a key, a resize, an urgent alarm: redraw now */
 	bool refresh_due;    /* the refresh interval has passed */
 };
@@ -353,11 +356,32 @@ static void dispatch(struct ui_loop *u, struct loop *l, int ch)
 		u->redraw_now = true;
 }
 
+/*
+ * The next key from the terminal, keys.h's way, -1 when there is none.
+ * In a multibyte locale (UTF-8) characters come whole from wget_wch;
+ * where characters are bytes (LANG=C) wget_wch would refuse every byte
+ * above 127 (swallowing it), so wgetch gives the byte, which is no key.
+ */
+static int read_key(bool wide, bool *got)
+{
+	wint_t wc;
+	int rc;
+
+	if (!wide) {
+		rc = wgetch(stdscr);
+		*got = rc != ERR;
+		return rc == ERR ? -1 : rc;
+	}
+	rc = wget_wch(stdscr, &wc);
+	*got = rc != ERR;
+	return keys_from_wch(rc, (unsigned)wc);
+}
+
 static void on_keys(struct loop *l, int fd, short revents, void *ctx)
 {
 	struct ui_loop *u = ctx;
-	int reads = 0, avail = 0, rc, out[2], n, i;
-	wint_t wc;
+	int reads = 0, avail = 0, out[2], n, i, key;
+	bool got;
 
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
@@ -365,18 +389,23 @@ static void on_keys(struct loop *l, int fd, short revents, void *ctx)
 	plant_from_hub(u->plant, u->hub);
 	/* Characters (any UTF-8 text) and key codes; escape sequences that
 	 * ncurses did not decode go through the decoder (keys.h), whole. */
-	while ((rc = wget_wch(stdscr, &wc)) != ERR) {
+	while (key = read_key(u->wide, &got), got) {
 		reads++;
-		n = keys_feed(&u->keys, keys_from_wch(rc, (unsigned)wc), util_mono_us() / 1000, out);
+		n = keys_feed(&u->keys, key, util_mono_us() / 1000, out);
 		for (i = 0; i < n && !loop_stopped(l); i++)
 			dispatch(u, l, out[i]);
 	}
 	if (keys_idle(&u->keys, out) == 1 && !loop_stopped(l))
 		dispatch(u, l, out[0]);
-	/* A hung-up terminal reports POLLHUP, often with POLLIN and nothing to
-	 * read: without leaving here the loop would spin. */
-	if ((revents & (POLLHUP | POLLERR)) ||
-	    (reads == 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail == 0)) {
+	/* A hung-up terminal reports POLLHUP, or POLLIN with nothing to read,
+	 * again and again: without leaving here the loop would spin. Once is
+	 * not enough to tell: an invalid byte (a Latin-1 terminal in a UTF-8
+	 * locale) is read and refused by ncurses, which leaves nothing too. */
+	if (reads > 0 || ioctl(fd, FIONREAD, &avail) != 0 || avail > 0)
+		u->empty_reads = 0;
+	else
+		u->empty_reads++;
+	if ((revents & (POLLHUP | POLLERR)) || u->empty_reads >= EMPTY_READS_GONE) {
 		log_info("console: the terminal went away");
 		loop_stop(l);
 	}
@@ -425,6 +454,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	memset(&plant, 0, sizeof(plant));
 	memset(&render, 0, sizeof(render));
 	keys_init(&u.keys);
+	u.wide = MB_CUR_MAX > 1;
 	diag_init(&d);
 
 	/* Local times are the plant's. */
