@@ -512,6 +512,13 @@ static void draw_entry(WINDOW *w, int y, int cols, const struct view_alarms_stat
 	room = cols - x - 1; /* the cursor's column */
 	if (room < 1)
 		return;
+	if (st->input_error != NULL) {
+		/* why Enter did not end it, where the keys are said otherwise */
+		x += draw_text(w, y, x, room, ROLE_NORMAL, listw_edit_tail(st->input, room / 2));
+		x += draw_text(w, y, x, 1, ROLE_ACCENT, "_");
+		draw_textf(w, y, x, cols - x, ROLE_ALARM, "   %s", st->input_error);
+		return;
+	}
 	if (draw_width(st->input) + (int)strlen(hint) <= room) {
 		x += draw_text(w, y, x, room, ROLE_NORMAL, st->input);
 		x += draw_text(w, y, x, 1, ROLE_ACCENT, "_");
@@ -680,7 +687,12 @@ static long keep_place(const struct ui *ui, struct view_alarms_state *st, const 
 {
 	long pos;
 
-	if (st->acted >= 0) {
+	if (st->acted >= 0 && inst_at(ui, st->acted) != NULL &&
+	    (int)inst_at(ui, st->acted)->state != st->acted_state) {
+		/* The action is applied (here at once, attached when the
+		 * recorder has): if its alarm left its row, the next one takes
+		 * the row and the cursor. Other alarms moving the list before
+		 * that do not count: only this alarm's change does. */
 		long now = position(v, n, st->acted), next = position(v, n, st->acted_next);
 
 		if (now != st->acted_row) {
@@ -688,10 +700,10 @@ static long keep_place(const struct ui *ui, struct view_alarms_state *st, const 
 				st->sel = st->acted_next;
 			else if (n > 0)
 				st->sel = (long)v[st->acted_row < (long)n ? st->acted_row : (long)n - 1];
-			st->acted = -1;
-		} else if (ui->plant->now_us - st->acted_us > ACTED_US) {
-			st->acted = -1; /* it stayed: so does the selection */
 		}
+		st->acted = -1;
+	} else if (st->acted >= 0 && ui->plant->now_us - st->acted_us > ACTED_US) {
+		st->acted = -1; /* never applied (refused by the recorder, a note): nothing moves */
 	}
 	pos = position(v, n, st->sel);
 	if (pos < 0 && n > 0) {
@@ -791,6 +803,7 @@ static void mark_place(struct ui *ui, struct view_alarms_state *st, long i)
 	st->acted = -1;
 	if (pos >= 0) {
 		st->acted = i;
+		st->acted_state = (int)inst_at(ui, i)->state;
 		st->acted_row = pos;
 		st->acted_next = pos + 1 < (long)n ? (long)v[pos + 1] : pos > 0 ? (long)v[pos - 1] : -1;
 		st->acted_us = ui->plant->now_us;
@@ -877,6 +890,7 @@ static void open_entry(struct view_alarms_state *st, enum prompt p, long i)
 	st->target = i;
 	st->input[0] = '\0';
 	st->input_full = false;
+	st->input_error = NULL;
 }
 
 static bool is_blank(const char *s)
@@ -899,7 +913,7 @@ static void entry_done(struct ui *ui, struct view_alarms_state *st)
 	case P_ACK_NOTE:
 	case P_NOTE:
 		if (blank && (p == P_NOTE || (t != NULL && t->def->ack_note))) {
-			set_message(ui, st, true, "a note is required (Esc cancels)");
+			st->input_error = "a note is required";
 			return;
 		}
 		st->prompt = P_NONE;
@@ -910,7 +924,7 @@ static void entry_done(struct ui *ui, struct view_alarms_state *st)
 		return;
 	case P_SHELVE_REASON:
 		if (blank) {
-			set_message(ui, st, true, "a reason is required to shelve (Esc cancels)");
+			st->input_error = "a reason is required";
 			return;
 		}
 		st->prompt = P_NONE;
@@ -920,8 +934,7 @@ static void entry_done(struct ui *ui, struct view_alarms_state *st)
 		for (i = 0; blank && i < st->ntargets; i++) {
 			t = inst_at(ui, (long)st->targets[i]);
 			if (t != NULL && needs_ack(t) && t->def->ack_note) {
-				set_message(ui, st, true, "%s on %s needs a note (Esc cancels)",
-					    t->def->name, t->meter_name);
+				st->input_error = "one of them needs a note";
 				return;
 			}
 		}
@@ -962,6 +975,7 @@ static int prompt_key(struct ui *ui, struct view_alarms_state *st, int ch)
 	}
 	r = listw_edit(st->input, input_max(st) + 1, ch);
 	st->input_full = r == LISTW_EDIT_FULL;
+	st->input_error = NULL;
 	if (r == LISTW_EDIT_CANCEL) {
 		st->prompt = P_NONE;
 		drop_targets(st);

@@ -128,11 +128,14 @@ struct view_alarms_state {
 	 * the recorder applies it), the selection goes to the alarm that
 	 * followed it, which takes that row. */
 	long acted;                 /* the alarm acted on, -1: none pending */
+	int acted_state;            /* its state then (enum alarm_state): the action is applied
+				       when it changes */
 	long acted_row;             /* its row then */
 	long acted_next;            /* the alarm after it then (before it, when it was last), -1 */
 	int64_t acted_us;           /* when (plant time): the rule holds for a while only */
 	char input[256];            /* the prompt's text (UTF-8) */
 	bool input_full;            /* the last character typed did not fit: refused */
+	const char *input_error;    /* why Enter did not end the prompt ("a reason is required") */
 	char message[200];          /* feedback of the last action */
 	bool message_error;
 	int64_t message_us;

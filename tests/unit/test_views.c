@@ -1121,6 +1121,7 @@ static void test_alarm_view(void **state)
 	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_ACK);
 	render(f, &view_alarms_ops);
 	assert_shows(f, "Why shelve low-pf/press-3");
+	assert_shows(f, "[0/192]: _   a reason is required");
 	for (y = 0; "capacitor bank"[y] != '\0'; y++)
 		key(f, "capacitor bank"[y]);
 	f->nevents = 0;
@@ -1398,6 +1399,11 @@ static void test_alarm_note_utf8(void **state)
 	key(f, '\r');
 	assert_int_equal(f->nevents, 1);
 	assert_string_equal(f->events[0].note, "Température élevée — ok");
+	/* a new alarm above it right after: the selection stays on press-3 */
+	raise_furnace(f);
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, lowpf);
+	assert_int_equal(sel_row(f), 3);
 
 	/* 300 characters into 255 bytes: the last ones refused, and said so */
 	key(f, 'n');
