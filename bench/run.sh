@@ -266,7 +266,7 @@ bench_alarms() {
 	done
 	first=$(sqlite3 "$T/flood.db" "SELECT min(t_us) FROM alarm_events WHERE event = 'raise'")
 	last=$(sqlite3 "$T/flood.db" "SELECT max(t_us) FROM alarm_events WHERE event = 'raise'")
-	t_tmux_keys flood q
+	t_tmux_quit flood
 	t_tmux_wait_exit flood 30 >/dev/null || t_fail "flood: the console did not quit"
 	dropped=$(grep -c "alarm journal queue full\|alarm journal rows not written" "$T/flood-console.log")
 	p50=$(echo $lat | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')

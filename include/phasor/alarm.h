@@ -138,7 +138,9 @@ void alarm_measure_only(struct alarm_engine *e, struct live *live, const struct 
  * with an optional note. 0 when done (an event was made), -1 with err set
  * when refused: nothing to acknowledge, a note required and missing, not
  * shelved, out of service. Shelving lasts dur_ms (0: one-shot, until the
- * alarm next clears), capped at the definition's shelve_max_ms.
+ * alarm next clears), capped at the definition's shelve_max_ms; its event's
+ * note says how long, until when (UTC) and why (the note given):
+ * "shelved 1 h until 14:05:00Z: maintenance".
  */
 int alarm_ack(struct alarm_engine *e, size_t i, const char *op, const char *note,
 	      int64_t now_us, char *err, size_t errsz);

@@ -15,6 +15,9 @@
 /* Sizes of the texts an alarm event carries (with the NUL). */
 #define ALARM_ID_LEN 96
 #define ALARM_NOTE_LEN 256
+/* The longest reason for a shelving (bytes): its note, "shelved 1 h until
+ * 14:05:00Z: " then the reason, still fits in ALARM_NOTE_LEN. */
+#define ALARM_SHELVE_REASON_LEN 192
 #define ALARM_OPERATOR_LEN 64
 /* The longest shelving when a definition sets none: 8 h. */
 #define ALARM_SHELVE_MAX_DEFAULT_MS (8 * 3600 * INT64_C(1000))

@@ -53,15 +53,33 @@ bool listw_is_move(int ch);
  */
 long listw_move(int ch, long pos, size_t n, int page);
 
+/* What listw_edit made of a key. */
+enum {
+	LISTW_EDIT_CANCEL = -1,   /* Esc */
+	LISTW_EDIT_NONE = 0,      /* nothing changed (not text, or nothing to erase) */
+	LISTW_EDIT_DONE = 1,      /* Enter */
+	LISTW_EDIT_CHANGED = 2,   /* a character typed or erased */
+	LISTW_EDIT_FULL = 3       /* a character refused: it does not fit */
+};
+
 /*
- * Text entry into buf (size bytes, printable ASCII): 1 on Enter, -1 on
- * Esc, 2 when the text changed (typed or erased), 0 when nothing did.
+ * Text entry into buf (size bytes, UTF-8, always terminated) of key ch
+ * (keys.h): text characters (keys_is_text: no control character ever) are
+ * appended whole or refused whole (LISTW_EDIT_FULL: never cut, never half
+ * a character); Backspace erases the last character. Returns LISTW_EDIT_*.
  */
 int listw_edit(char *buf, size_t size, int ch);
 
 /*
+ * The end of buf that fits in width display columns (wcwidth, as drawn):
+ * what an entry field shows so that the cursor after it stays in sight.
+ */
+const char *listw_edit_tail(const char *buf, int width);
+
+/*
  * A key while the filter is edited: Esc clears it and ends the entry,
- * Enter keeps it and ends it, others edit it. Every key is the filter's:
+ * Enter keeps it and ends it, others edit it (a character that does not
+ * fit rings the bell). Every key is the filter's:
  * UI_HANDLED | UI_REDRAW (scroll back to the top) when something changed,
  * UI_HANDLED when not.
  */
@@ -70,7 +88,8 @@ int listw_filter_key(struct listw *l, int ch);
 /* The filter is set or being edited (the view shows its line). */
 bool listw_filtering(const struct listw *l);
 
-/* s holds the filter (always true without one); s may be NULL. */
+/* s holds the filter, case-insensitively (ASCII, and beyond it by the
+ * locale's towlower); always true without a filter; s may be NULL. */
 bool listw_matches(const struct listw *l, const char *s);
 
 /*

@@ -52,12 +52,16 @@ struct ui {
 	const char *note;         /* a notice for the status bar (e.g. the demo's), may be NULL */
 	int rows, cols;           /* terminal size */
 	int refresh_ms;           /* data redraw interval */
+	bool refresh_changed;     /* changed with + or -: the status bar shows it */
 	WINDOW *body;             /* the view's area */
 
 	/* ---- navigation, shared by views (they may change these) ---- */
 	enum ui_view view;
 	size_t meter;             /* selected meter: overview row, meter view subject */
 	bool help;                /* the help overlay is shown */
+	/* The console's own y/n question (quit on a console that acquires),
+	 * shown over the view; NULL: none. The next key answers it. */
+	const char *question;
 	char operator_name[64];   /* who acts: the login name, or its [operators] mapping */
 	/* Each view's state, made by its init and freed by its free (ui_run
 	 * does both); views read another's only through its functions

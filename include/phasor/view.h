@@ -111,12 +111,31 @@ struct view_overview_state {
 
 struct view_alarms_state {
 	struct listw list;          /* scroll, filter (the order is fixed) */
-	long sel;                   /* selected instance, -1: none */
+	long sel;                   /* selected instance (its identity), -1: none */
+	long sel_row;               /* its row at the last draw: a selection that leaves
+				       the list goes to the alarm that takes that row */
 	bool show_all;              /* also normal (with history), shelved, suppressed, out of service */
 	bool details;               /* the details panel of the selection */
 	bool perf;                  /* the EEMUA 191 performance panel instead of the list */
 	int prompt;                 /* enum in view_alarms.c: 0 none */
-	char input[256];            /* the prompt's text */
+	long target;                /* the alarm an open prompt acts on: the selection
+				       when its key was pressed, whatever the list does since */
+	size_t *targets;            /* A: the unacknowledged alarms listed when it was pressed */
+	size_t ntargets;
+	int64_t shelve_ms;          /* s: the duration chosen, while its reason is typed */
+	/* After an action, the operator's place: when the alarm acted on
+	 * leaves its row (re-sorted, shelved out of the list, now or when
+	 * the recorder applies it), the selection goes to the alarm that
+	 * followed it, which takes that row. */
+	long acted;                 /* the alarm acted on, -1: none pending */
+	int acted_state;            /* its state then (enum alarm_state): the action is applied
+				       when it changes */
+	long acted_row;             /* its row then */
+	long acted_next;            /* the alarm after it then (before it, when it was last), -1 */
+	int64_t acted_us;           /* when (plant time): the rule holds for a while only */
+	char input[256];            /* the prompt's text (UTF-8) */
+	bool input_full;            /* the last character typed did not fit: refused */
+	const char *input_error;    /* why Enter did not end the prompt ("a reason is required") */
 	char message[200];          /* feedback of the last action */
 	bool message_error;
 	int64_t message_us;

@@ -187,10 +187,20 @@ static void ring_bell(struct frame *fr, struct ui *ui)
 	}
 }
 
-/* The right end of the status bar. */
+/* The right end of the status bar: the refresh interval once + or - changed it, the keys. */
 static const char *status_keys(const struct ui *ui)
 {
-	return ui->read_only ? "read-only ?:help q:quit " : "?:help q:quit ";
+	static char buf[64];
+	char every[24] = "";
+
+	if (ui->refresh_changed) {
+		if (ui->refresh_ms < 1000)
+			snprintf(every, sizeof(every), "refresh %dms ", ui->refresh_ms);
+		else
+			snprintf(every, sizeof(every), "refresh %ds ", ui->refresh_ms / 1000);
+	}
+	snprintf(buf, sizeof(buf), "%s%s?:help q:quit ", every, ui->read_only ? "read-only " : "");
+	return buf;
 }
 
 /*
@@ -317,10 +327,27 @@ static const char *const global_help[] = {
 	"Tab S-Tab   next / previous view",
 	"+ -         refresh interval slower / faster",
 	"Ctrl-L      repaint the whole screen",
-	"F1 ?        this help (any key closes it)",
-	"q F10       quit",
+	"F1 ?        this help (any key closes it, q and Esc too)",
+	"q F10       quit (asks first if this console records)",
 	NULL,
 };
+
+/* The help's window, h x w in the middle, erased and boxed: false when none. */
+static bool open_overlay(struct frame *fr, const struct ui *ui, int h, int w)
+{
+	if (fr->help != NULL)
+		delwin(fr->help);
+	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
+	if (fr->help == NULL)
+		return false;
+	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
+	werase(fr->help);
+	if (draw_is_ascii())
+		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(fr->help, 0, 0);
+	return true;
+}
 
 static void draw_help(struct frame *fr, struct ui *ui)
 {
@@ -336,17 +363,8 @@ static void draw_help(struct frame *fr, struct ui *ui)
 	if (h > ui->rows - 2)
 		h = ui->rows - 2;
 	w = width < ui->cols - 4 ? width : ui->cols - 4;
-	if (fr->help != NULL)
-		delwin(fr->help);
-	fr->help = newwin(h, w, (ui->rows - h) / 2, (ui->cols - w) / 2);
-	if (fr->help == NULL)
+	if (!open_overlay(fr, ui, h, w))
 		return;
-	wbkgdset(fr->help, ' ' | draw_attr(ROLE_NORMAL));
-	werase(fr->help);
-	if (draw_is_ascii())
-		wborder(fr->help, '|', '|', '-', '-', '+', '+', '+', '+');
-	else
-		box(fr->help, 0, 0);
 	snprintf(title, sizeof(title), " Help: %s ", fr->views[ui->view]->name);
 	draw_text(fr->help, 0, 2, w - 4, ROLE_ACCENT, title);
 	y = 1;
@@ -359,6 +377,20 @@ static void draw_help(struct frame *fr, struct ui *ui)
 	}
 }
 
+/* The console's own y/n question (ui->question), in a box over the middle. */
+static void draw_question(struct frame *fr, struct ui *ui)
+{
+	int w = draw_width(ui->question) + 6, h = 3;
+
+	if (w > ui->cols)
+		w = ui->cols;
+	if (!open_overlay(fr, ui, h, w))
+		return;
+	draw_text(fr->help, 1, 3, w - 6, ROLE_ALARM, ui->question);
+	touchwin(fr->help);
+	wnoutrefresh(fr->help);
+}
+
 static void draw_too_small(const struct ui *ui)
 {
 	char msg[96];
@@ -368,7 +400,8 @@ static void draw_too_small(const struct ui *ui)
 	snprintf(msg, sizeof(msg), "terminal too small: %dx%d, phasor needs %dx%d", ui->cols,
 		 ui->rows, UI_MIN_COLS, UI_MIN_ROWS);
 	draw_text(stdscr, y > 0 ? y - 1 : 0, 0, ui->cols, ROLE_ALARM, msg);
-	draw_text(stdscr, y, 0, ui->cols, ROLE_MUTED, "enlarge the window, or q to quit");
+	draw_text(stdscr, y, 0, ui->cols, ui->question != NULL ? ROLE_ALARM : ROLE_MUTED,
+		  ui->question != NULL ? ui->question : "enlarge the window, or q to quit");
 	wnoutrefresh(stdscr);
 }
 
@@ -397,6 +430,8 @@ void frame_draw(struct frame *fr, struct ui *ui)
 			wnoutrefresh(fr->help);
 		}
 	}
+	if (ui->question != NULL)
+		draw_question(fr, ui);
 	doupdate();
 }
 

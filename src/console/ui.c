@@ -35,11 +35,13 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "phasor/alarm.h"
 #include "phasor/follow.h"
 #include "phasor/frame.h"
 #include "phasor/hub.h"
+#include "phasor/keys.h"
 #include "phasor/kpi.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
@@ -51,7 +53,7 @@
 #define UI_LOCK_WAIT_MS 150
 #define THROTTLE_MS 10
 #define KEY_CTRL_L 12
-#define KEY_ESCAPE 27
+#define EMPTY_READS_GONE 8 /* this many: the terminal hung up */
 
 /* Refresh intervals offered by '+' and '-'. */
 static const int refresh_steps[] = { 250, 500, 1000, 2000, 5000, 10000, 30000 };
@@ -139,6 +141,9 @@ struct ui_loop {
 	struct plant *plant;  /* ui->plant, filled from the hub */
 	struct kpi *kpi;
 	struct frame *frame;
+	struct keys keys;    /* escape sequences being decoded */
+	bool wide;           /* characters may be multibyte (MB_CUR_MAX > 1): wget_wch */
+	int empty_reads;     /* wake-ups in a row with nothing to read */
 	bool redraw_now;     /* a key, a resize, an urgent alarm: redraw now */
 	bool refresh_due;    /* the refresh interval has passed */
 };
@@ -184,19 +189,52 @@ static void switch_view(struct ui *ui, enum ui_view v)
 		views[v]->enter(ui->view_state[v]);
 }
 
+/*
+ * The question asked before quitting, or NULL when quitting loses nothing:
+ * a console that acquires (embedded: it polls the meters, and records when
+ * it has a buffer) stops doing so when it quits; one attached to a
+ * recorder only stops showing.
+ */
+static const char *quit_question(const struct ui *ui)
+{
+	const struct plant *p = ui->plant;
+
+	if (!p->has_status || p->status.mode == HUB_ATTACHED)
+		return NULL;
+	return p->status.has_store ? "Quit and stop recording? y/n"
+				   : "Quit and stop polling the meters? y/n";
+}
+
+/* q, F10: quit, or ask first. */
+static int ask_quit(struct ui *ui)
+{
+	ui->question = quit_question(ui);
+	return ui->question != NULL ? UI_HANDLED | UI_REDRAW : UI_QUIT;
+}
+
+/* The answer to the question: y quits, any other key keeps the console. */
+static int answer(struct ui *ui, int ch)
+{
+	if (ch == KEY_RESIZE)
+		return UI_HANDLED | UI_REDRAW;
+	ui->question = NULL;
+	return ch == 'y' || ch == 'Y' ? UI_QUIT : UI_HANDLED | UI_REDRAW;
+}
+
 static int global_key(struct ui *ui, int ch)
 {
 	size_t i;
 
 	if (ui->help) {
-		/* Any key closes the help; q still quits. */
+		/* Any key closes the help, and does nothing else: q there must
+		 * not quit the console that polls the plant. */
 		ui->help = false;
-		return (ch == 'q' || ch == KEY_F(10)) ? UI_QUIT : UI_HANDLED | UI_REDRAW;
+		return UI_HANDLED | UI_REDRAW;
 	}
 	switch (ch) {
 	case 'q':
 	case KEY_F(10):
-		return UI_QUIT;
+		return ask_quit(ui);
 	case '?':
 	case KEY_F(1):
 		ui->help = true;
@@ -217,6 +255,7 @@ static int global_key(struct ui *ui, int ch)
 		else if (ch == '-' && i > 0)
 			i--;
 		ui->refresh_ms = refresh_steps[i < UTIL_ARRAY_LEN(refresh_steps) ? i : 0];
+		ui->refresh_changed = true;
 		return UI_HANDLED | UI_REDRAW;
 	case KEY_CTRL_L:
 		clearok(curscr, TRUE);
@@ -230,6 +269,7 @@ static int global_key(struct ui *ui, int ch)
 			return UI_HANDLED | UI_REDRAW;
 		}
 	}
+	/* Home, End, the other function keys: a view's, or nothing. */
 	return UI_IGNORED;
 }
 
@@ -238,10 +278,12 @@ static int handle_key(struct ui_loop *u, int ch)
 	struct ui *ui = u->ui;
 	int r;
 
+	if (ui->question != NULL)
+		return answer(ui, ch);
 	if (ch == KEY_RESIZE)
 		return UI_HANDLED | UI_REDRAW;
 	if (frame_too_small(u->frame))
-		return ch == 'q' || ch == KEY_F(10) ? UI_QUIT : UI_IGNORED;
+		return ch == 'q' || ch == KEY_F(10) ? ask_quit(ui) : UI_IGNORED;
 	if (!ui->help && views[ui->view]->key != NULL) {
 		r = views[ui->view]->key(ui, ui->view_state[ui->view], ch);
 		if (r != UI_IGNORED)
@@ -301,30 +343,69 @@ static void on_hub(struct loop *l, int fd, short revents, void *ctx)
 		hub_dispatch(u->hub);
 }
 
+/* One decoded key: handled, and what the loop must do next. */
+static void dispatch(struct ui_loop *u, struct loop *l, int ch)
+{
+	int r = handle_key(u, ch);
+
+	if (ch == KEY_RESIZE)
+		frame_layout(u->frame, u->ui);
+	if (r & UI_QUIT)
+		loop_stop(l);
+	if (r & (UI_REDRAW | UI_HANDLED))
+		u->redraw_now = true;
+}
+
+/*
+ * The next key from the terminal, keys.h's way, -1 when there is none.
+ * In a multibyte locale (UTF-8) characters come whole from wget_wch;
+ * where characters are bytes (LANG=C) wget_wch would refuse every byte
+ * above 127 (swallowing it), so wgetch gives the byte, which is no key.
+ */
+static int read_key(bool wide, bool *got)
+{
+	wint_t wc;
+	int rc;
+
+	if (!wide) {
+		rc = wgetch(stdscr);
+		*got = rc != ERR;
+		return rc == ERR ? -1 : rc;
+	}
+	rc = wget_wch(stdscr, &wc);
+	*got = rc != ERR;
+	return keys_from_wch(rc, (unsigned)wc);
+}
+
 static void on_keys(struct loop *l, int fd, short revents, void *ctx)
 {
 	struct ui_loop *u = ctx;
-	int keys = 0, avail = 0, ch;
+	int reads = 0, avail = 0, out[2], n, i, key;
+	bool got;
 
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	/* Keys act on the plant as it is now (an action's time is now_us). */
 	plant_from_hub(u->plant, u->hub);
-	while ((ch = getch()) != ERR) {
-		int r = handle_key(u, ch);
-
-		keys++;
-		if (ch == KEY_RESIZE)
-			frame_layout(u->frame, u->ui);
-		if (r & UI_QUIT)
-			loop_stop(l);
-		if (r & (UI_REDRAW | UI_HANDLED))
-			u->redraw_now = true;
+	/* Characters (any UTF-8 text) and key codes; escape sequences that
+	 * ncurses did not decode go through the decoder (keys.h), whole. */
+	while (key = read_key(u->wide, &got), got) {
+		reads++;
+		n = keys_feed(&u->keys, key, util_mono_us() / 1000, out);
+		for (i = 0; i < n && !loop_stopped(l); i++)
+			dispatch(u, l, out[i]);
 	}
-	/* A hung-up terminal reports POLLHUP, often with POLLIN and nothing to
-	 * read: without leaving here the loop would spin. */
-	if ((revents & (POLLHUP | POLLERR)) ||
-	    (keys == 0 && ioctl(fd, FIONREAD, &avail) == 0 && avail == 0)) {
+	if (keys_idle(&u->keys, out) == 1 && !loop_stopped(l))
+		dispatch(u, l, out[0]);
+	/* A hung-up terminal reports POLLHUP, or POLLIN with nothing to read,
+	 * again and again: without leaving here the loop would spin. Once is
+	 * not enough to tell: an invalid byte (a Latin-1 terminal in a UTF-8
+	 * locale) is read and refused by ncurses, which leaves nothing too. */
+	if (reads > 0 || ioctl(fd, FIONREAD, &avail) != 0 || avail > 0)
+		u->empty_reads = 0;
+	else
+		u->empty_reads++;
+	if ((revents & (POLLHUP | POLLERR)) || u->empty_reads >= EMPTY_READS_GONE) {
 		log_info("console: the terminal went away");
 		loop_stop(l);
 	}
@@ -372,6 +453,8 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	memset(&ui, 0, sizeof(ui));
 	memset(&plant, 0, sizeof(plant));
 	memset(&render, 0, sizeof(render));
+	keys_init(&u.keys);
+	u.wide = MB_CUR_MAX > 1;
 	diag_init(&d);
 
 	/* Local times are the plant's. */

@@ -10,11 +10,23 @@
  * priority's colour, so it reads the same without colour and in ASCII.
  *
  * Actions (refused on a --read-only console): a acknowledge (asks for a note
- * when the definition wants one), A acknowledge every visible alarm (after
- * a y/n confirmation), s shelve (a duration from a short menu, capped by
- * the definition's shelve_max), u unshelve, n note; Enter opens the details
- * (value and limit at raise and now, first and last time, count, action,
- * history). Prompts take every key until Enter or Esc.
+ * when the definition wants one), A acknowledge every visible alarm (y/n,
+ * then a note, optional unless one of them needs one), s shelve (a
+ * duration from a short menu, capped by the definition's shelve_max, then
+ * a reason: the journal's note says how long, until when and why), u
+ * unshelve, n note; Enter opens the details (value and limit at raise and
+ * now, first and last time, count, action, history), m the alarm's meter
+ * in the meter view. Prompts take every key until Enter or Esc, any UTF-8
+ * text, and show how much room is left; what does not fit is refused,
+ * never cut.
+ *
+ * The operator's place: the selection is an alarm (its instance), not a
+ * row, so re-sorting never moves it to another alarm; an action applies to
+ * the alarm selected when its key was pressed (a prompt keeps it, A keeps
+ * the list it counted). After a, s, u, n the cursor keeps its row: once
+ * the alarm acted on leaves it (at once here, or when the recorder has
+ * applied the action), the alarm that followed it is selected, which has
+ * taken that row. An alarm that leaves the list gives its row to the next.
  *
  * UI thread only; everything comes from the plant (its alarm engine, its
  * history, its instant now_us), nothing blocks. The selection, the panels,
@@ -32,10 +44,19 @@
 #include <time.h>
 
 #include "phasor/alarm.h"
+#include "phasor/keys.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
-enum prompt { P_NONE, P_ACK_NOTE, P_NOTE, P_SHELVE, P_ACK_ALL, P_ACK_ALL_NOTE };
+enum prompt {
+	P_NONE,
+	P_ACK_NOTE,        /* the note an acknowledgement needs */
+	P_NOTE,            /* n */
+	P_SHELVE,          /* s: the duration */
+	P_SHELVE_REASON,   /* s: then why */
+	P_ACK_ALL,         /* A: y/n */
+	P_ACK_ALL_NOTE     /* A: then a note (optional unless one of them needs it) */
+};
 
 static const struct {
 	const char *label;
@@ -49,6 +70,10 @@ static const struct {
 };
 
 #define MESSAGE_US 8000000 /* feedback stays this long */
+/* After an action the place is kept when the alarm leaves its row within
+ * this (plant time): at once here, or when the recorder has applied it. */
+#define ACTED_US 10000000
+#define NOTE_MAX (ALARM_NOTE_LEN - 1)
 
 /* ---- words, symbols, roles ---- */
 
@@ -145,7 +170,7 @@ static char *value_text(const struct alarm_inst *a, double v, char *buf, size_t 
 
 static bool listed(const struct view_alarms_state *st, const struct alarm_inst *a)
 {
-	const char *f = st->list.filter;
+	const struct listw *l = &st->list;
 
 	switch (a->state) {
 	case ALARM_UNACK:
@@ -161,12 +186,10 @@ static bool listed(const struct view_alarms_state *st, const struct alarm_inst *
 			return false;
 		break;
 	}
-	if (f[0] == '\0')
-		return true;
-	return strcasestr(a->meter_name, f) != NULL || strcasestr(a->def->name, f) != NULL ||
-	       (a->def->message != NULL && strcasestr(a->def->message, f) != NULL) ||
-	       strcasestr(alarm_priority_name(a->def->priority), f) != NULL ||
-	       strcasestr(alarm_state_name(a->state), f) != NULL;
+	return listw_matches(l, a->meter_name) || listw_matches(l, a->def->name) ||
+	       listw_matches(l, a->def->message) ||
+	       listw_matches(l, alarm_priority_name(a->def->priority)) ||
+	       listw_matches(l, alarm_state_name(a->state));
 }
 
 static int cmp_inst(const void *x, const void *y, void *arg)
@@ -444,24 +467,104 @@ static void draw_details(struct ui *ui, struct view_alarms_state *st, int y0, in
 	}
 }
 
+/* The alarm instance i of the engine, NULL when there is none such. */
+static const struct alarm_inst *inst_at(const struct ui *ui, long i)
+{
+	const struct alarm_engine *e = view_alarm_engine(ui);
+
+	if (e == NULL || i < 0 || (size_t)i >= alarm_count(e))
+		return NULL;
+	return alarm_get(e, (size_t)i);
+}
+
+static const char *shelve_label(int64_t ms)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(shelve_choices); i++)
+		if (shelve_choices[i].ms == ms)
+			return shelve_choices[i].label;
+	return "?";
+}
+
+/* The most bytes the open prompt takes. */
+static size_t input_max(const struct view_alarms_state *st)
+{
+	return st->prompt == P_SHELVE_REASON ? ALARM_SHELVE_REASON_LEN : NOTE_MAX;
+}
+
+/*
+ * A text prompt: what it asks, how much of its room is used ("12/255",
+ * "full" when a character was refused), then the end of the text that
+ * fits with the cursor after it (display columns, wcwidth), then the keys
+ * when there is room for them.
+ */
+static void draw_entry(WINDOW *w, int y, int cols, const struct view_alarms_state *st,
+		       const char *label)
+{
+	static const char hint[] = "   Enter: done, Esc: cancel";
+	char head[320];
+	int x, room;
+
+	snprintf(head, sizeof(head), "%s [%zu/%zu%s]: ", label, strlen(st->input), input_max(st),
+		 st->input_full ? " full" : "");
+	x = draw_text(w, y, 0, cols, st->input_full ? ROLE_ALARM : ROLE_ACCENT, head);
+	room = cols - x - 1; /* the cursor's column */
+	if (room < 1)
+		return;
+	if (st->input_error != NULL) {
+		/* why Enter did not end it, where the keys are said otherwise */
+		x += draw_text(w, y, x, room, ROLE_NORMAL, listw_edit_tail(st->input, room / 2));
+		x += draw_text(w, y, x, 1, ROLE_ACCENT, "_");
+		draw_textf(w, y, x, cols - x, ROLE_ALARM, "   %s", st->input_error);
+		return;
+	}
+	if (draw_width(st->input) + (int)strlen(hint) <= room) {
+		x += draw_text(w, y, x, room, ROLE_NORMAL, st->input);
+		x += draw_text(w, y, x, 1, ROLE_ACCENT, "_");
+		draw_text(w, y, x, cols - x, ROLE_MUTED, hint);
+		return;
+	}
+	x += draw_text(w, y, x, room, ROLE_NORMAL, listw_edit_tail(st->input, room));
+	draw_text(w, y, x, 1, ROLE_ACCENT, "_");
+}
+
 static void draw_footer(struct ui *ui, struct view_alarms_state *st, int y)
 {
 	WINDOW *w = ui->body;
 	int cols = getmaxx(w);
-	char line[320];
+	const struct alarm_inst *t = inst_at(ui, st->target);
+	char label[240];
 	size_t i;
 
 	switch ((enum prompt)st->prompt) {
 	case P_ACK_NOTE:
 	case P_NOTE:
-	case P_ACK_ALL_NOTE:
-		snprintf(line, sizeof(line), "%s: %s_   (Enter: done, Esc: cancel)",
-			 st->prompt == P_NOTE ? "Note" : "Note (required to acknowledge)",
-			 st->input);
-		draw_text(w, y, 0, cols, ROLE_ACCENT, line);
+	case P_SHELVE_REASON:
+		snprintf(label, sizeof(label), "%s %s/%s%s%s%s",
+			 st->prompt == P_NOTE	      ? "Note on"
+			 : st->prompt == P_ACK_NOTE ? "Note to acknowledge"
+						    : "Why shelve",
+			 t != NULL ? t->def->name : "?", t != NULL ? t->meter_name : "?",
+			 st->prompt == P_SHELVE_REASON ? " for " : "",
+			 st->prompt == P_SHELVE_REASON ? shelve_label(st->shelve_ms) : "",
+			 st->prompt == P_ACK_NOTE ? " (required)" : "");
+		draw_entry(w, y, cols, st, label);
 		return;
+	case P_ACK_ALL_NOTE: {
+		bool required = false;
+
+		for (i = 0; i < st->ntargets; i++)
+			if ((t = inst_at(ui, (long)st->targets[i])) != NULL && t->def->ack_note)
+				required = true;
+		snprintf(label, sizeof(label), "Note for the %zu acknowledgement%s (%s)", st->ntargets,
+			 st->ntargets == 1 ? "" : "s", required ? "required" : "optional");
+		draw_entry(w, y, cols, st, label);
+		return;
+	}
 	case P_SHELVE: {
-		int x = draw_text(w, y, 0, cols, ROLE_ACCENT, "Shelve for:");
+		int x = draw_textf(w, y, 0, cols, ROLE_ACCENT, "Shelve %s/%s for:",
+				   t != NULL ? t->def->name : "?", t != NULL ? t->meter_name : "?");
 
 		for (i = 0; i < UTIL_ARRAY_LEN(shelve_choices); i++)
 			x += draw_textf(w, y, x, cols - x, ROLE_ACCENT, " %zu) %s", i + 1,
@@ -470,7 +573,9 @@ static void draw_footer(struct ui *ui, struct view_alarms_state *st, int y)
 		return;
 	}
 	case P_ACK_ALL:
-		draw_text(w, y, 0, cols, ROLE_ACCENT, st->input);
+		draw_textf(w, y, 0, cols, ROLE_ACCENT,
+			   "Acknowledge the %zu visible unacknowledged alarm%s? y/n", st->ntargets,
+			   st->ntargets == 1 ? "" : "s");
 		return;
 	case P_NONE:
 		break;
@@ -481,9 +586,9 @@ static void draw_footer(struct ui *ui, struct view_alarms_state *st, int y)
 		return;
 	}
 	draw_text(w, y, 0, cols, ROLE_MUTED,
-		  ui->read_only ? "read-only console: Enter details, / filter, c all, p performance"
-				: "a ack  A all  s shelve  u unshelve  n note  Enter details  / filter"
-				  "  c all  p perf");
+		  ui->read_only ? "read-only console: Enter details, m meter, / filter, c all, p perf"
+				: "a ack  A all  s shelve  u unshelve  n note  Enter details  m meter"
+				  "  / filter  c all  p perf");
 }
 
 /*
@@ -569,6 +674,50 @@ static void take_outcome(struct ui *ui, struct view_alarms_state *st)
 	st->message_us = o->at_us;
 }
 
+/*
+ * The selection on a listed row, by identity, whatever the list did since
+ * the last draw (the plant re-sorts it, alarms come and go). After an
+ * action, once the alarm acted on has left its row, the alarm that
+ * followed it is selected: it has taken that row (st->acted). A selection
+ * that left the list goes to the alarm now on its row, never to the top.
+ * Returns the selection's row, -1 when the list is empty.
+ */
+static long keep_place(const struct ui *ui, struct view_alarms_state *st, const size_t *v,
+		       size_t n)
+{
+	long pos;
+
+	if (st->acted >= 0 && inst_at(ui, st->acted) != NULL &&
+	    (int)inst_at(ui, st->acted)->state != st->acted_state) {
+		/* The action is applied (here at once, attached when the
+		 * recorder has): if its alarm left its row, the next one takes
+		 * the row and the cursor. Other alarms moving the list before
+		 * that do not count: only this alarm's change does. */
+		long now = position(v, n, st->acted), next = position(v, n, st->acted_next);
+
+		if (now != st->acted_row) {
+			if (next >= 0)
+				st->sel = st->acted_next;
+			else if (n > 0)
+				st->sel = (long)v[st->acted_row < (long)n ? st->acted_row : (long)n - 1];
+		}
+		st->acted = -1;
+	} else if (st->acted >= 0 && ui->plant->now_us - st->acted_us > ACTED_US) {
+		st->acted = -1; /* never applied (refused by the recorder, a note): nothing moves */
+	}
+	pos = position(v, n, st->sel);
+	if (pos < 0 && n > 0) {
+		pos = st->sel_row >= 0 && st->sel_row < (long)n ? st->sel_row : (long)n - 1;
+		if (st->sel_row < 0)
+			pos = 0;
+		st->sel = (long)v[pos];
+	} else if (n == 0) {
+		st->sel = -1;
+	}
+	st->sel_row = pos;
+	return pos;
+}
+
 static void alarms_draw(struct ui *ui, void *state)
 {
 	struct view_alarms_state *st = state;
@@ -589,14 +738,7 @@ static void alarms_draw(struct ui *ui, void *state)
 		return;
 	}
 	n = visible(ui, st, &v);
-	/* Keep a selection on a listed row. */
-	pos = position(v, n, st->sel);
-	if (pos < 0 && n > 0) {
-		st->sel = (long)v[0];
-		pos = 0;
-	} else if (n == 0) {
-		st->sel = -1;
-	}
+	pos = keep_place(ui, st, v, n);
 	dh = details_height(ui, st, n);
 	page = list_rows(ui, dh);
 	if (pos >= 0)
@@ -622,11 +764,7 @@ static void alarms_draw(struct ui *ui, void *state)
 
 static const struct alarm_inst *selected(struct ui *ui, struct view_alarms_state *st)
 {
-	const struct alarm_engine *e = view_alarm_engine(ui);
-
-	if (e == NULL || st->sel < 0 || (size_t)st->sel >= alarm_count(e))
-		return NULL;
-	return alarm_get(e, (size_t)st->sel);
+	return inst_at(ui, st->sel);
 }
 
 /*
@@ -652,24 +790,45 @@ static void report(struct ui *ui, struct view_alarms_state *st, int rc, bool sen
 		set_message(ui, st, true, "%s on %s: %s", a->def->name, a->meter_name, err);
 }
 
-/* One action on the selection, and what became of it. */
-static void act_selected(struct ui *ui, struct view_alarms_state *st, const char *action,
-			 const char *note, int64_t dur_ms, const char *what)
+/*
+ * Remember the place before an action on instance i: its row and the alarm
+ * after it (before it when it is the last) in the list as the operator
+ * sees it now; keep_place moves there once i leaves its row.
+ */
+static void mark_place(struct ui *ui, struct view_alarms_state *st, long i)
 {
-	const struct alarm_inst *a = selected(ui, st);
-	char err[160] = "";
-	bool sent;
-	int rc;
+	size_t *v, n = visible(ui, st, &v);
+	long pos = position(v, n, i);
 
-	if (a == NULL)
-		return;
-	rc = act(ui, (size_t)st->sel, action, note, dur_ms, &sent, err, sizeof(err));
-	report(ui, st, rc, sent, err, what, a);
+	st->acted = -1;
+	if (pos >= 0) {
+		st->acted = i;
+		st->acted_state = (int)inst_at(ui, i)->state;
+		st->acted_row = pos;
+		st->acted_next = pos + 1 < (long)n ? (long)v[pos + 1] : pos > 0 ? (long)v[pos - 1] : -1;
+		st->acted_us = ui->plant->now_us;
+	}
+	free(v);
 }
 
-static void do_ack(struct ui *ui, struct view_alarms_state *st, const char *note)
+/* One action on instance i (the selection when its key was pressed), and what became of it. */
+static void act_on(struct ui *ui, struct view_alarms_state *st, long i, const char *action,
+		   const char *note, int64_t dur_ms, const char *what)
 {
-	act_selected(ui, st, "ack", note, 0, "acknowledged");
+	const struct alarm_inst *a = inst_at(ui, i);
+	char err[160] = "";
+	bool sent = false;
+	int rc;
+
+	if (a == NULL) {
+		set_message(ui, st, true, "that alarm is gone: nothing done");
+		return;
+	}
+	mark_place(ui, st, i);
+	rc = act(ui, (size_t)i, action, note, dur_ms, &sent, err, sizeof(err));
+	if (rc != 0)
+		st->acted = -1; /* refused: nothing moves */
+	report(ui, st, rc, sent, err, what, a);
 }
 
 static bool needs_ack(const struct alarm_inst *a)
@@ -677,22 +836,45 @@ static bool needs_ack(const struct alarm_inst *a)
 	return a->state == ALARM_UNACK || a->state == ALARM_RTN_UNACK;
 }
 
+/* A: the alarms listed and unacknowledged now, kept for the prompts that follow. */
+static size_t take_targets(struct ui *ui, struct view_alarms_state *st)
+{
+	struct alarm_engine *e = view_alarm_engine(ui);
+	size_t *v, n = visible(ui, st, &v), i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (needs_ack(alarm_get(e, v[i])))
+			v[k++] = v[i];
+	free(st->targets);
+	st->targets = v;
+	st->ntargets = k;
+	return k;
+}
+
+static void drop_targets(struct view_alarms_state *st)
+{
+	free(st->targets);
+	st->targets = NULL;
+	st->ntargets = 0;
+}
+
+/* A, y and the note: every alarm listed when A was pressed that still needs it. */
 static void do_ack_all(struct ui *ui, struct view_alarms_state *st, const char *note)
 {
 	struct alarm_engine *e = view_alarm_engine(ui);
-	size_t *v, n = visible(ui, st, &v), i, done = 0, failed = 0;
+	size_t i, done = 0, failed = 0;
 	bool sent = false;
-	char err[160];
+	char err[160] = "";
 
-	for (i = 0; i < n; i++) {
-		if (!needs_ack(alarm_get(e, v[i])))
-			continue;
-		if (act(ui, v[i], "ack", note, 0, &sent, err, sizeof(err)) == 0)
+	for (i = 0; i < st->ntargets; i++) {
+		if (!needs_ack(alarm_get(e, st->targets[i])))
+			continue; /* acknowledged meanwhile (another console) */
+		if (act(ui, st->targets[i], "ack", note, 0, &sent, err, sizeof(err)) == 0)
 			done++;
 		else
 			failed++;
 	}
-	free(v);
+	drop_targets(st);
 	if (failed > 0)
 		set_message(ui, st, true, "acknowledged %zu alarm%s, %zu refused (%s)", done,
 			    done == 1 ? "" : "s", failed, err);
@@ -701,9 +883,68 @@ static void do_ack_all(struct ui *ui, struct view_alarms_state *st, const char *
 			    sent ? ": sent to the recorder" : "");
 }
 
-static void do_shelve(struct ui *ui, struct view_alarms_state *st, size_t choice)
+/* Open text prompt p on instance i. */
+static void open_entry(struct view_alarms_state *st, enum prompt p, long i)
 {
-	act_selected(ui, st, "shelve", "", shelve_choices[choice].ms, "shelved");
+	st->prompt = p;
+	st->target = i;
+	st->input[0] = '\0';
+	st->input_full = false;
+	st->input_error = NULL;
+}
+
+static bool is_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+/* Enter in a text prompt: the action, or why not yet (the prompt stays). */
+static void entry_done(struct ui *ui, struct view_alarms_state *st)
+{
+	enum prompt p = (enum prompt)st->prompt;
+	const struct alarm_inst *t = inst_at(ui, st->target);
+	bool blank = is_blank(st->input);
+	size_t i;
+
+	switch (p) {
+	case P_ACK_NOTE:
+	case P_NOTE:
+		if (blank && (p == P_NOTE || (t != NULL && t->def->ack_note))) {
+			st->input_error = "a note is required";
+			return;
+		}
+		st->prompt = P_NONE;
+		if (p == P_NOTE)
+			act_on(ui, st, st->target, "note", st->input, 0, "note added");
+		else
+			act_on(ui, st, st->target, "ack", st->input, 0, "acknowledged");
+		return;
+	case P_SHELVE_REASON:
+		if (blank) {
+			st->input_error = "a reason is required";
+			return;
+		}
+		st->prompt = P_NONE;
+		act_on(ui, st, st->target, "shelve", st->input, st->shelve_ms, "shelved");
+		return;
+	case P_ACK_ALL_NOTE:
+		for (i = 0; blank && i < st->ntargets; i++) {
+			t = inst_at(ui, (long)st->targets[i]);
+			if (t != NULL && needs_ack(t) && t->def->ack_note) {
+				st->input_error = "one of them needs a note";
+				return;
+			}
+		}
+		st->prompt = P_NONE;
+		do_ack_all(ui, st, st->input);
+		return;
+	default:
+		st->prompt = P_NONE;
+		return;
+	}
 }
 
 static int prompt_key(struct ui *ui, struct view_alarms_state *st, int ch)
@@ -715,52 +956,31 @@ static int prompt_key(struct ui *ui, struct view_alarms_state *st, int ch)
 		return UI_IGNORED;
 	if (p == P_SHELVE) {
 		if (ch >= '1' && ch < '1' + (int)UTIL_ARRAY_LEN(shelve_choices)) {
-			st->prompt = P_NONE;
-			do_shelve(ui, st, (size_t)(ch - '1'));
-		} else if (ch == 27 || ch == 'q') {
+			st->shelve_ms = shelve_choices[ch - '1'].ms;
+			open_entry(st, P_SHELVE_REASON, st->target);
+		} else if (ch == KEYS_ESC || ch == 'q') {
 			st->prompt = P_NONE;
 		}
 		return UI_HANDLED | UI_REDRAW;
 	}
 	if (p == P_ACK_ALL) {
 		if (ch == 'y' || ch == 'Y') {
-			st->prompt = P_NONE;
-			/* One note for all when any of them wants one. */
-			{
-				struct alarm_engine *e = view_alarm_engine(ui);
-				size_t *v, n = visible(ui, st, &v), i;
-				bool note = false;
-
-				for (i = 0; i < n; i++)
-					if (needs_ack(alarm_get(e, v[i])) &&
-					    alarm_get(e, v[i])->def->ack_note)
-						note = true;
-				free(v);
-				if (note) {
-					st->prompt = P_ACK_ALL_NOTE;
-					st->input[0] = '\0';
-				} else {
-					do_ack_all(ui, st, "");
-				}
-			}
+			open_entry(st, P_ACK_ALL_NOTE, -1);
 		} else {
 			st->prompt = P_NONE;
+			drop_targets(st);
 			set_message(ui, st, false, "nothing acknowledged");
 		}
 		return UI_HANDLED | UI_REDRAW;
 	}
-	r = listw_edit(st->input, sizeof(st->input), ch);
-	if (r < 0) {
+	r = listw_edit(st->input, input_max(st) + 1, ch);
+	st->input_full = r == LISTW_EDIT_FULL;
+	st->input_error = NULL;
+	if (r == LISTW_EDIT_CANCEL) {
 		st->prompt = P_NONE;
-	} else if (r == 1) {
-		st->prompt = P_NONE;
-		if (p == P_ACK_NOTE) {
-			do_ack(ui, st, st->input);
-		} else if (p == P_ACK_ALL_NOTE) {
-			do_ack_all(ui, st, st->input);
-		} else if (p == P_NOTE) {
-			act_selected(ui, st, "note", st->input, 0, "note added");
-		}
+		drop_targets(st);
+	} else if (r == LISTW_EDIT_DONE) {
+		entry_done(ui, st);
 	}
 	return UI_HANDLED | UI_REDRAW;
 }
@@ -777,15 +997,17 @@ static int filter_key(struct view_alarms_state *st, int ch)
 static int move_sel(struct ui *ui, struct view_alarms_state *st, int ch)
 {
 	size_t *v, n = visible(ui, st, &v);
-	long pos = position(v, n, st->sel);
+	long pos = keep_place(ui, st, v, n);
 	int page = list_rows(ui, details_height(ui, st, n));
 
+	st->acted = -1; /* the operator chose: nothing else moves the selection */
 	if (n == 0) {
 		free(v);
 		return UI_HANDLED;
 	}
-	/* no selection: every move goes to the first row */
-	st->sel = (long)v[pos < 0 ? 0 : listw_move(ch, pos, n, page)];
+	pos = listw_move(ch, pos, n, page);
+	st->sel = (long)v[pos];
+	st->sel_row = pos;
 	free(v);
 	return UI_HANDLED | UI_REDRAW;
 }
@@ -796,6 +1018,18 @@ static bool refuse_read_only(struct ui *ui, struct view_alarms_state *st)
 		return false;
 	set_message(ui, st, true, "read-only console: alarm states cannot be changed here");
 	return true;
+}
+
+/* m: the selected alarm's meter in the meter view. */
+static int open_meter(struct ui *ui, struct view_alarms_state *st)
+{
+	const struct alarm_inst *a = selected(ui, st);
+
+	if (a == NULL || a->meter >= ui->plant->cfg->nmeters)
+		return UI_HANDLED;
+	ui->meter = a->meter;
+	ui->view = VIEW_METER;
+	return UI_HANDLED | UI_REDRAW;
 }
 
 static int alarms_key(struct ui *ui, void *state, int ch)
@@ -812,13 +1046,12 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 		return filter_key(st, ch);
 	if (listw_is_move(ch))
 		return move_sel(ui, st, ch);
-	switch (ch) {
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	if (view_is_enter(ch)) {
 		st->details = !st->details;
 		return UI_HANDLED | UI_REDRAW;
-	case 27:
+	}
+	switch (ch) {
+	case KEYS_ESC:
 		if (st->details) {
 			st->details = false;
 			return UI_HANDLED | UI_REDRAW;
@@ -838,57 +1071,48 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 		st->show_all = !st->show_all;
 		st->list.scroll = 0;
 		return UI_HANDLED | UI_REDRAW;
+	case 'm':
+		return open_meter(ui, st);
 	case 'a':
 		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
 		a = selected(ui, st);
 		if (a == NULL)
 			return UI_HANDLED;
-		if (a->def->ack_note && needs_ack(a)) {
-			st->prompt = P_ACK_NOTE;
-			st->input[0] = '\0';
-		} else {
-			do_ack(ui, st, "");
-		}
+		if (a->def->ack_note && needs_ack(a))
+			open_entry(st, P_ACK_NOTE, st->sel);
+		else
+			act_on(ui, st, st->sel, "ack", "", 0, "acknowledged");
 		return UI_HANDLED | UI_REDRAW;
-	case 'A': {
-		size_t *v, n, i, k = 0;
-
+	case 'A':
 		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		n = visible(ui, st, &v);
-		for (i = 0; i < n; i++)
-			if (needs_ack(alarm_get(view_alarm_engine(ui), v[i])))
-				k++;
-		free(v);
-		if (k == 0) {
+		if (take_targets(ui, st) == 0) {
+			drop_targets(st);
 			set_message(ui, st, false, "no visible alarm to acknowledge");
 		} else {
-			snprintf(st->input, sizeof(st->input),
-				 "Acknowledge the %zu visible unacknowledged alarm%s? y/n", k,
-				 k == 1 ? "" : "s");
 			st->prompt = P_ACK_ALL;
 		}
 		return UI_HANDLED | UI_REDRAW;
-	}
 	case 's':
 		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		if (selected(ui, st) != NULL)
+		if (selected(ui, st) != NULL) {
 			st->prompt = P_SHELVE;
+			st->target = st->sel;
+		}
 		return UI_HANDLED | UI_REDRAW;
 	case 'u':
 		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		act_selected(ui, st, "unshelve", "", 0, "unshelved");
+		if (selected(ui, st) != NULL)
+			act_on(ui, st, st->sel, "unshelve", "", 0, "unshelved");
 		return UI_HANDLED | UI_REDRAW;
 	case 'n':
 		if (refuse_read_only(ui, st))
 			return UI_HANDLED | UI_REDRAW;
-		if (selected(ui, st) != NULL) {
-			st->prompt = P_NOTE;
-			st->input[0] = '\0';
-		}
+		if (selected(ui, st) != NULL)
+			open_entry(st, P_NOTE, st->sel);
 		return UI_HANDLED | UI_REDRAW;
 	default:
 		return UI_IGNORED;
@@ -902,11 +1126,19 @@ static void *alarms_init(const struct plant *p)
 	(void)p;
 	listw_init(&st->list, 0);
 	st->sel = 0;
+	st->sel_row = -1;
+	st->target = -1;
+	st->acted = -1;
+	st->acted_next = -1;
 	return st;
 }
 
 static void alarms_free(void *state)
 {
+	struct view_alarms_state *st = state;
+
+	if (st != NULL)
+		free(st->targets);
 	free(state);
 }
 
@@ -916,12 +1148,13 @@ static void alarms_enter(void *state)
 }
 
 static const char *const alarms_help[] = {
-	"Up Down j k  select (also PgUp PgDn Home End)",
+	"Up Down j k  select; PgUp PgDn; Home End: first / last",
 	"a           acknowledge (asks for a note if needed)",
-	"A           acknowledge every visible alarm (y/n)",
-	"s  u        shelve (15 min .. 8 h, one-shot) / unshelve",
+	"A           acknowledge every visible alarm (y/n, note)",
+	"s  u        shelve (how long, why) / unshelve",
 	"n           add a note to the selected alarm",
 	"Enter       details and history (Esc closes)",
+	"m           the alarm's meter (view 2)",
 	"/           filter: meter, alarm, priority, state",
 	"c           also normal, shelved, suppressed alarms",
 	"p           alarm performance (EEMUA 191) / list",

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "phasor/analysis.h"
 #include "phasor/config.h"
@@ -902,11 +903,47 @@ static void do_shelve(struct alarm_engine *e, size_t i, const char *op, const ch
 	emit(e, i, AEV_SHELVE, now, op, note, until);
 }
 
+/*
+ * The journal's note of a shelving: how long, until when (UTC), why:
+ * "shelved 1 h until 14:05:00Z: maintenance", "shelved until it clears:
+ * ...", "shelved 8 h (the most allowed) until ...". The journal's columns
+ * are the contract's; the duration and the reason travel in the note.
+ */
+static void shelve_note(char *buf, size_t size, int64_t dur_ms, bool capped, int64_t until_us,
+			const char *reason)
+{
+	long long min = (long long)(dur_ms / 60000), s = (long long)(dur_ms / 1000);
+	char dur[48], at[16] = "";
+	time_t t = (time_t)(until_us / MS_US / 1000);
+	struct tm tm;
+	int n;
+
+	if (dur_ms % 3600000 == 0)
+		snprintf(dur, sizeof(dur), "%lld h", min / 60);
+	else if (min >= 60 && dur_ms % 60000 == 0)
+		snprintf(dur, sizeof(dur), "%lld h %lld min", min / 60, min % 60);
+	else if (dur_ms % 60000 == 0)
+		snprintf(dur, sizeof(dur), "%lld min", min);
+	else
+		snprintf(dur, sizeof(dur), "%lld s", s);
+	if (until_us > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(at, sizeof(at), "%H:%M:%SZ", &tm);
+	if (dur_ms == 0)
+		n = snprintf(buf, size, "shelved until it clears");
+	else
+		n = snprintf(buf, size, "shelved %s%s until %s", dur,
+			     capped ? " (the most allowed)" : "", at);
+	if (!empty(reason) && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ": %s", reason);
+}
+
 int alarm_shelve(struct alarm_engine *e, size_t i, const char *op, int64_t dur_ms,
 		 const char *note, int64_t now_us, char *err, size_t errsz)
 {
 	struct alarm_inst *in;
-	int64_t max;
+	int64_t max, until;
+	char text[ALARM_NOTE_LEN + 64];
+	bool capped;
 
 	if (e == NULL || i >= e->n)
 		return refuse(err, errsz, "no such alarm");
@@ -919,9 +956,12 @@ int alarm_shelve(struct alarm_engine *e, size_t i, const char *op, int64_t dur_m
 	if (dur_ms < 0)
 		return refuse(err, errsz, "the duration must not be negative");
 	max = in->def->shelve_max_ms > 0 ? in->def->shelve_max_ms : ALARM_SHELVE_MAX_DEFAULT_MS;
-	if (dur_ms > max)
+	capped = dur_ms > max;
+	if (capped)
 		dur_ms = max;
-	do_shelve(e, i, op, note, dur_ms == 0 ? 0 : now_us + dur_ms * MS_US, now_us);
+	until = dur_ms == 0 ? 0 : now_us + dur_ms * MS_US;
+	shelve_note(text, sizeof(text), dur_ms, capped, until, note);
+	do_shelve(e, i, op, text, until, now_us);
 	return 0;
 }
 

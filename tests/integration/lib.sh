@@ -161,6 +161,31 @@ t_tmux_wait() {
 	done
 	return 0
 }
+# t_tmux_wait_gone NAME SECONDS PATTERN: until the pane no longer shows PATTERN.
+t_tmux_wait_gone() {
+	local n=$1 limit=$2 pat=$3 i=0
+	while t_tmux_capture "$n" | grep -Eq -- "$pat"; do
+		i=$((i + 1))
+		[ "$i" -ge $((limit * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+# t_tmux_quit NAME: q, then y when the console asks first (it acquires
+# itself: "Quit and stop recording? y/n"); an attached one quits at once.
+t_tmux_quit() {
+	local i
+	t_tmux_keys "$1" q
+	for i in $(seq 1 50); do
+		[ -f "$T/$1.exit" ] && return 0
+		if t_tmux_capture "$1" | grep -q "Quit and stop"; then
+			t_tmux_keys "$1" y
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 0
+}
 t_tmux_resize() { tmux -S "$TMUX_SOCK" resize-window -t "=$1:" -x "$2" -y "$3"; }
 # t_tmux_wait_exit NAME SECONDS: the command ended; echoes its exit status.
 t_tmux_wait_exit() {

@@ -92,7 +92,7 @@ grep -E ",m2," "$T/j2.csv" | grep -v ",comm," | grep -q ",raise," &&
 t_ok "timeout: one comm alarm, value alarms suppressed"
 
 # Restart: the unacknowledged comm alarm is still there, not raised again.
-t_tmux_keys con q
+t_tmux_quit con
 t_tmux_wait_exit con 20 >/dev/null || t_fail "did not quit"
 tmux -S "$TMUX_SOCK" kill-session -t con
 rm -f "$T/con.exit"
@@ -104,6 +104,6 @@ sleep 2
 "$PHASOR" alarms --db "$T/b.db" >"$T/j3.csv"
 n=$(grep -c ",m2,comm,high,raise," "$T/j3.csv")
 t_eq "comm raises after the restart" 1 "$n"
-t_tmux_keys con2 q
+t_tmux_quit con2
 t_tmux_wait_exit con2 20 >/dev/null || t_fail "did not quit"
 t_ok "states survive a restart"

@@ -58,8 +58,11 @@ other=m1
 t_tmux_keys b k k k
 t_tmux_wait b 5 "▶◆UNACK" || t_fail "B: the unacknowledged row is not selected"
 t_tmux_keys b s
-t_tmux_wait b 5 "Shelve for:" || t_fail "B: s shows no shelve menu"
+t_tmux_wait b 5 "Shelve .* for:" || t_fail "B: s shows no shelve menu"
 t_tmux_keys b 2
+t_tmux_wait b 5 "Why shelve .* for 1 h" || t_fail "B: no reason prompt"
+t_tmux_keys b -l "shared test"
+t_tmux_keys b Enter
 t_tmux_wait b 5 "shelved: " || t_fail "B: no feedback after shelving"
 t_tmux_keys a c
 t_tmux_wait a 10 "SHELVED +HIGH .*$other " || t_fail "A never saw B's shelving of $other"
@@ -123,7 +126,7 @@ t_ok "an action made while the broker was away reaches the others when it is bac
 grep -q "^phasor/alarms/events {" "$T/sub.log" || t_fail "nothing on phasor/alarms/events"
 grep -q "^phasor/alarms/state/$acked/[a-z_-]* {.*\"event\":\"ack\"" "$T/sub.log" ||
 	t_fail "no retained state for the ack of $acked"
-for s in a b c; do t_tmux_keys $s q; done
+for s in a b c; do t_tmux_quit $s; done
 for s in a b c; do
 	t_tmux_wait_exit $s 20 >/dev/null || { t_tmux_capture $s; t_fail "console $s did not quit"; }
 done

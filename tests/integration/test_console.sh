@@ -64,7 +64,7 @@ t_tmux_resize demo 120 40
 t_tmux_wait demo 5 "hvac-roof" || t_fail "the overview did not come back after growing"
 t_ok "resizing behaves"
 
-t_tmux_keys demo q
+t_tmux_quit demo
 rc=$(t_tmux_wait_exit demo 20) || t_fail "q did not quit"
 t_eq "exit status" 0 "$rc"
 sleep 0.5

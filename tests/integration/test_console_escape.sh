@@ -36,5 +36,5 @@ grep -q "text .*RED" "$T/pane.txt" || t_fail "the description's text is not show
 # The ESC bytes themselves became visible replacement characters.
 grep -q "text ?" "$T/pane.txt" || t_fail "the escape was not replaced by a visible '?'"
 t_ok "escape sequences in a description are neutralised"
-t_tmux_keys con q
+t_tmux_quit con
 t_tmux_wait_exit con 20 >/dev/null || t_fail "did not quit"

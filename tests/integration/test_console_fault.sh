@@ -29,5 +29,5 @@ echo "$pane" | grep -Eq "m1 .*ok" || t_fail "m1 is not ok while m2 is down"
 echo "$pane" | grep -Eq "m3 .*ok" || t_fail "m3 is not ok while m2 is down"
 echo "$pane" | grep -E "m2 " | grep -Eq "ok" && t_fail "m2's row still says ok"
 t_ok "m2 down, m1 and m3 ok"
-t_tmux_keys con q
+t_tmux_quit con
 t_tmux_wait_exit con 20 >/dev/null || t_fail "did not quit"

@@ -26,7 +26,7 @@ run() { # NAME ENV... -- ARGS...: start a console, wait for data, capture plain 
 	t_tmux_wait "$name" 5 "L1" || t_fail "$name: no meter view"
 	t_tmux_capture "$name" >>"$T/$name.txt"
 	t_tmux_capture "$name" -e >>"$T/$name.esc"
-	t_tmux_keys "$name" q
+	t_tmux_quit "$name"
 	t_tmux_wait_exit "$name" 20 >/dev/null || t_fail "$name: did not quit"
 }
 non_ascii() { LC_ALL=C grep -c '[^[:print:][:space:]]' "$1"; }

@@ -35,6 +35,6 @@ t_ok "server down: shown in the view and the status bar (80x24)"
 t_tmux_resize con 100 50
 t_pg_start
 t_tmux_wait con 15 "Central database .*connected" || t_fail "never connected again"
-t_tmux_keys con q
+t_tmux_quit con
 t_tmux_wait_exit con 15 >/dev/null || t_fail "the console did not quit"
 t_ok "connected again after the restart; q quits"

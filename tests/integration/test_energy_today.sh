@@ -70,7 +70,7 @@ t_stop "$SIM_PID"
 t_tmux_wait con 20 ' down ' || t_fail "the console never saw the meter down"
 sleep 1.5
 screen=$(t_tmux_capture con)
-t_tmux_keys con q
+t_tmux_quit con
 rc=$(t_tmux_wait_exit con 20) || t_fail "the console did not quit"
 t_eq "the console's exit status" 0 "$rc"
 t_no_sanitizer_errors "$T/console.err"

@@ -143,7 +143,7 @@ run() {
 	if echo "$pane" | tail -1 | grep -Eq "quarantined| q[0-9]"; then
 		t_fail "$loc: status bar: $(echo "$pane" | tail -1)"
 	fi
-	t_tmux_keys "$name" q
+	t_tmux_quit "$name"
 	rc=$(t_tmux_wait_exit "$name" 15) || t_fail "$loc: the console did not quit"
 	t_eq "$loc: console exit status" 0 "$rc"
 
@@ -205,5 +205,5 @@ t_tmux_wait cq 20 " db ok [0-9]+ q1 .*read-only" ||
 t_tmux_resize cq 120 30
 t_tmux_wait cq 10 " db ok [0-9]+, 1 quarantined " || t_fail "no 'db ok N, 1 quarantined' at 120 columns"
 t_ok "status bar: 'db ok N q1' at 80 columns, 'db ok N, 1 quarantined' at 120"
-t_tmux_keys cq q
+t_tmux_quit cq
 t_tmux_wait_exit cq 15 >/dev/null || t_fail "the console did not quit"

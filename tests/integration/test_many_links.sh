@@ -67,7 +67,7 @@ t_tmux_wait con 5 "Hub queue" || t_fail "PgDn never reached the bottom of the so
 t_tmux_capture con | grep -Eq "127\.0\.0\.1:$last( |\$)" ||
 	t_fail "the last endpoint (port $last) is not in the sources view"
 t_ok "sources view lists the last endpoint"
-t_tmux_keys con q
+t_tmux_quit con
 rc=$(t_tmux_wait_exit con 20) || t_fail "the console did not quit"
 t_eq "console exit status" 0 "$rc"
 t_no_sanitizer_errors "$T/console.log"

@@ -444,6 +444,8 @@ static void test_event_fields(void **state)
 	ev = last(f);
 	assert_int_equal(ev->until_us, T0 + 2 * S + 3600 * S);
 	assert_int_equal(alarm_get(e, 0)->shelved_until_us, T0 + 2 * S + 3600 * S);
+	/* the journal's note says how long, until when (UTC), and that it was capped */
+	assert_string_equal(ev->note, "shelved 1 h (the most allowed) until 23:13:22Z");
 	assert_int_equal(alarm_shelve(e, 0, "bob", -1, "", T0 + 3 * S, err, sizeof(err)), -1);
 	assert_string_equal(err, "the duration must not be negative");
 	assert_int_equal(alarm_note(e, 0, "bob", "", T0 + 3 * S, err, sizeof(err)), -1);
@@ -457,6 +459,25 @@ static void test_event_fields(void **state)
 	assert_int_equal(ev->state, ALARM_UNACK);
 	assert_string_equal(ev->operator_name, "");
 	assert_true(ev->value == 130);
+
+	/* shelving notes: duration, expiry, reason (UTF-8 kept as typed) */
+	assert_int_equal(alarm_shelve(e, 0, "bob", 45 * 60 * 1000, "étuve en révision",
+				      T0 + 2 * S + 3600 * S, err, sizeof(err)),
+			 0);
+	assert_string_equal(last(f)->note, "shelved 45 min until 23:58:22Z: étuve en révision");
+	assert_int_equal(alarm_unshelve(e, 0, "bob", T0 + 7200 * S, err, sizeof(err)), 0);
+	assert_int_equal(alarm_shelve(e, 0, "bob", 15 * 60 * 1000, "filter", T0 + 7200 * S, err,
+				      sizeof(err)),
+			 0);
+	assert_true(strstr(last(f)->note, "shelved 15 min until ") == last(f)->note);
+	assert_true(strstr(last(f)->note, "Z: filter") != NULL);
+	assert_int_equal(alarm_unshelve(e, 0, "bob", T0 + 7201 * S, err, sizeof(err)), 0);
+	assert_int_equal(alarm_shelve(e, 0, "bob", 0, "until the repair", T0 + 7202 * S, err,
+				      sizeof(err)),
+			 0);
+	assert_string_equal(last(f)->note, "shelved until it clears: until the repair");
+	assert_int_equal(last(f)->until_us, 0);
+	assert_int_equal(alarm_unshelve(e, 0, "bob", T0 + 7203 * S, err, sizeof(err)), 0);
 
 	/* ids are unique */
 	for (i = 0; i < f->rec.n; i++)

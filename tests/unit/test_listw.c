@@ -3,7 +3,8 @@
  * Unit tests of listw.c, the list widget of the console's list views: a
  * table of selection moves (from a row, from none, at both ends, by pages),
  * the scrolling keys over the last draw's size, keeping a selection in
- * sight, the filter's text entry (what every key returns) and the sort keys.
+ * sight, the filter's text entry (what every key returns), UTF-8 entry and
+ * matching, and the sort keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +12,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <locale.h>
 #include <string.h>
 
+#include "phasor/keys.h"
 #include "phasor/listw.h"
 #include "phasor/ui.h"
 
@@ -132,6 +135,86 @@ static void test_filter(void **state)
 	assert_string_equal(big, "a");
 }
 
+/*
+ * Entry fields take UTF-8 text: kept byte for byte, Backspace erases a
+ * whole character, a character that does not fit is refused whole (never
+ * cut, never half a sequence), controls never enter. The field shows the
+ * end of its text that fits, measured in display columns.
+ */
+static void test_utf8_entry(void **state)
+{
+	static const int note[] = {
+		'T', 'e', 'm', 'p', KEYS_CHAR | 0xe9, 'r', 'a', 't', 'u', 'r', 'e',
+		' ', KEYS_CHAR | 0xe9, 'l', 'e', 'v', KEYS_CHAR | 0xe9, 'e', ' ',
+		KEYS_CHAR | 0x2014, ' ', 'o', 'k',
+	};
+	char buf[64] = "", small[4] = "";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(note) / sizeof(note[0]); i++)
+		assert_int_equal(listw_edit(buf, sizeof(buf), note[i]), LISTW_EDIT_CHANGED);
+	assert_string_equal(buf, "Température élevée — ok");
+	/* controls: C0, DEL (Backspace aside), C1, a bidi override, Esc is cancel */
+	assert_int_equal(listw_edit(buf, sizeof(buf), 1), LISTW_EDIT_NONE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), '\t'), LISTW_EDIT_NONE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), KEYS_CHAR | 0x9b), LISTW_EDIT_NONE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), KEYS_CHAR | 0x202e), LISTW_EDIT_NONE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), KEY_LEFT), LISTW_EDIT_NONE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), KEYS_ESC), LISTW_EDIT_CANCEL);
+	/* Backspace: k, o, space, then the three bytes of the dash at once */
+	for (i = 0; i < 3; i++)
+		listw_edit(buf, sizeof(buf), KEY_BACKSPACE);
+	assert_int_equal(listw_edit(buf, sizeof(buf), 127), LISTW_EDIT_CHANGED);
+	assert_string_equal(buf, "Température élevée ");
+	/* full: 3 bytes of room; "é" (2) fits after "a", nothing more; the
+	 * refused character leaves no byte behind */
+	assert_int_equal(listw_edit(small, sizeof(small), 'a'), LISTW_EDIT_CHANGED);
+	assert_int_equal(listw_edit(small, sizeof(small), KEYS_CHAR | 0x2014), LISTW_EDIT_FULL);
+	assert_string_equal(small, "a");
+	assert_int_equal(listw_edit(small, sizeof(small), KEYS_CHAR | 0xe9), LISTW_EDIT_CHANGED);
+	assert_int_equal(listw_edit(small, sizeof(small), 'b'), LISTW_EDIT_FULL);
+	assert_string_equal(small, "a\xc3\xa9");
+	/* the tail that fits: columns, not bytes; a wide character is 2 */
+	assert_string_equal(listw_edit_tail("abc\xc3\xa9", 4), "abc\xc3\xa9");
+	assert_string_equal(listw_edit_tail("abc\xc3\xa9", 2), "c\xc3\xa9");
+	assert_string_equal(listw_edit_tail("a\xe6\xb0\xb4\xe6\xb0\xb4", 4), "\xe6\xb0\xb4\xe6\xb0\xb4");
+	assert_string_equal(listw_edit_tail("a\xe6\xb0\xb4\xe6\xb0\xb4", 3), "\xe6\xb0\xb4");
+	assert_string_equal(listw_edit_tail("abc", 0), "");
+}
+
+/* The filter, case-insensitive beyond ASCII. */
+static void test_filter_utf8(void **state)
+{
+	struct listw l;
+	static const int etuve[] = { KEYS_CHAR | 0xe9, 't', 'u', 'v', 'e' };
+	size_t i;
+
+	(void)state;
+	listw_init(&l, 0);
+	l.filter_editing = true;
+	for (i = 0; i < sizeof(etuve) / sizeof(etuve[0]); i++)
+		assert_int_equal(listw_filter_key(&l, etuve[i]), UI_HANDLED | UI_REDRAW);
+	assert_string_equal(l.filter, "\xc3\xa9tuve");
+	assert_true(listw_matches(&l, "\xc3\xa9tuve 2"));
+	assert_true(listw_matches(&l, "Grande ÉTUVE de séchage"));
+	assert_false(listw_matches(&l, "etuve"));
+	assert_false(listw_matches(&l, "\xc3\xa9tuv"));
+	/* an invalid byte in the text is a byte, not a crash */
+	assert_false(listw_matches(&l, "\xc3"));
+	assert_true(listw_matches(&l, "\xff\xc3\xa9tuve"));
+	listw_filter_key(&l, KEY_BACKSPACE);
+	listw_filter_key(&l, KEY_BACKSPACE);
+	listw_filter_key(&l, KEY_BACKSPACE);
+	listw_filter_key(&l, KEY_BACKSPACE);
+	assert_string_equal(l.filter, "\xc3\xa9");
+	listw_filter_key(&l, KEY_BACKSPACE);
+	assert_string_equal(l.filter, "");
+	/* ASCII folds the same in every locale */
+	listw_filter_key(&l, 'I');
+	assert_true(listw_matches(&l, "oil"));
+}
+
 static void test_sort(void **state)
 {
 	struct listw l;
@@ -162,8 +245,12 @@ int main(void)
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_scroll),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_utf8_entry),
+		cmocka_unit_test(test_filter_utf8),
 		cmocka_unit_test(test_sort),
 	};
 
+	/* the console's locale (main: setlocale(LC_ALL, "")) */
+	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "phasor/alarm.h"
 #include "phasor/analysis.h"
 #include "phasor/draw.h"
 #include "phasor/hub.h"
+#include "phasor/keys.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
 #include "phasor/ui.h"
@@ -1087,10 +1089,16 @@ static void test_alarm_view(void **state)
 	assert_int_equal(y_pf, 3); /* acknowledged rows after unacknowledged ones */
 	assert_true(row_has(f, y_pf, "ACKED"));
 	assert_shows(f, "acknowledged: low-pf on press-3");
-	/* a second time: refused, said why */
+	/* the cursor kept its row: on the next alarm, which took it */
+	assert_int_equal(al(f)->sel, alarm_find(f->alarms, "comm", "compressor-air"));
+	assert_true(row_has(f, 2, draw_symbol(SYM_SELECT)) && row_has(f, 2, "compressor-a"));
+	/* a second time on press-3: refused, said why, nothing moves */
+	assert_int_equal(key(f, KEY_END), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(al(f)->sel, lowpf);
 	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
 	render(f, &view_alarms_ops);
 	assert_shows(f, "low-pf on press-3: nothing to acknowledge");
+	assert_int_equal(al(f)->sel, lowpf);
 
 	/* Enter: the details */
 	assert_int_equal(key(f, '\n'), UI_HANDLED | UI_REDRAW);
@@ -1101,12 +1109,38 @@ static void test_alarm_view(void **state)
 	assert_int_equal(key(f, 27), UI_HANDLED | UI_REDRAW);
 	assert_false(al(f)->details);
 
-	/* s, 2: shelved for an hour; gone from the list until c */
+	/* s, 2, a reason: shelved for an hour; gone from the list until c */
 	assert_int_equal(key(f, 's'), UI_HANDLED | UI_REDRAW);
 	render(f, &view_alarms_ops);
-	assert_shows(f, "Shelve for: 1) 15 min 2) 1 h 3) 4 h 4) 8 h 5) one-shot");
+	assert_shows(f, "Shelve low-pf/press-3 for: 1) 15 min 2) 1 h 3) 4 h 4) 8 h 5) one");
 	assert_int_equal(key(f, '2'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Why shelve low-pf/press-3 for 1 h [0/192]: _");
+	/* no reason: refused, the prompt stays */
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_ACK);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Why shelve low-pf/press-3");
+	assert_shows(f, "[0/192]: _   a reason is required");
+	for (y = 0; "capacitor bank"[y] != '\0'; y++)
+		key(f, "capacitor bank"[y]);
+	f->nevents = 0;
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
 	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_SHELVED);
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(f->events[0].kind, AEV_SHELVE);
+	assert_true(f->events[0].until_us == f->now + 3600 * S);
+	{
+		/* the journal's note: how long, until when (UTC), why */
+		char want[96], at[16];
+		time_t t = (time_t)((f->now + 3600 * S) / S);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(at, sizeof(at), "%H:%M:%SZ", &tm);
+		snprintf(want, sizeof(want), "shelved 1 h until %s: capacitor bank", at);
+		assert_string_equal(f->events[0].note, want);
+	}
 	render(f, &view_alarms_ops);
 	assert_int_equal(find_row(f, "press-3       Power", 2), -1);
 	assert_shows(f, "shelved: low-pf on press-3");
@@ -1126,7 +1160,7 @@ static void test_alarm_view(void **state)
 	key(f, 'o');
 	key(f, 'k');
 	render(f, &view_alarms_ops);
-	assert_shows(f, "Note: ok_");
+	assert_shows(f, "Note on low-pf/press-3 [2/255]: ok_");
 	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
 	assert_string_equal(alarm_get(f->alarms, (size_t)lowpf)->note, "ok");
 
@@ -1149,6 +1183,15 @@ static void test_alarm_view(void **state)
 	assert_shows(f, "Acknowledge the 2 visible unacknowledged alarms? y/n");
 	assert_int_equal(key(f, 'y'), UI_HANDLED | UI_REDRAW);
 	render(f, &view_alarms_ops);
+	assert_shows(f, "Note for the 2 acknowledgements (optional) [0/255]: _");
+	f->nevents = 0;
+	key(f, 'o');
+	key(f, 'k');
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->nevents, 2);
+	assert_string_equal(f->events[0].note, "ok");
+	assert_string_equal(f->events[1].note, "ok");
+	render(f, &view_alarms_ops);
 	assert_shows(f, "acknowledged 2 alarms");
 	assert_true(row_has(f, 0, "Alarms 0 unack, 2 active"));
 
@@ -1162,6 +1205,228 @@ static void test_alarm_view(void **state)
 	assert_int_equal(f->nevents, 0);
 	f->ui.read_only = false;
 	assert_int_equal(key(f, 'x'), UI_IGNORED);
+}
+
+/* A third alarm: furnace-foundry's low PF, raised 3 s ago (the newest: first row). */
+static long raise_furnace(struct fixture *f)
+{
+	long i = alarm_find(f->alarms, "low-pf", "furnace-foundry");
+
+	assert_true(i >= 0);
+	alarm_feed(f->alarms, (size_t)i, 0.70, true, f->now - 60 * S);
+	alarm_feed(f->alarms, (size_t)i, 0.70, true, f->now - 3 * S);
+	assert_int_equal(alarm_get(f->alarms, (size_t)i)->state, ALARM_UNACK);
+	return i;
+}
+
+static void type(struct fixture *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		key(f, (unsigned char)*s);
+}
+
+/* The row of the selection mark, -1 when none. */
+static int sel_row(struct fixture *f)
+{
+	int y;
+
+	for (y = 2; y < f->ui.rows - 2; y++)
+		if (row_has(f, y, draw_symbol(SYM_SELECT)))
+			return y;
+	return -1;
+}
+
+/*
+ * The operator's place (issue 10, 6): after a, s, u or n the cursor keeps
+ * its row, where the next alarm now is; the selection follows an alarm,
+ * not a row, and an action applies to the alarm selected when its key was
+ * pressed, even if the list changed while its prompt was open.
+ */
+static void test_alarm_keeps_place(void **state)
+{
+	struct fixture *f = *state;
+	long furnace = raise_furnace(f);
+	long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+	long comm = alarm_find(f->alarms, "comm", "compressor-air");
+	char err[64];
+
+	util_strlcpy(f->ui.operator_name, "marie", sizeof(f->ui.operator_name));
+	render(f, &view_alarms_ops);
+	/* newest first: furnace, press-3, compressor-air */
+	assert_int_equal(find_row(f, "furnace-foun", 2), 2);
+	assert_int_equal(find_row(f, "press-3", 2), 3);
+	assert_int_equal(find_row(f, "compressor-a", 2), 4);
+	assert_int_equal(al(f)->sel, furnace);
+
+	/* a: furnace goes down among the acknowledged; press-3 takes row 2, and the cursor */
+	assert_int_equal(key(f, 'a'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_int_equal(find_row(f, "furnace-foun", 2), 4);
+	assert_int_equal(al(f)->sel, lowpf);
+	assert_int_equal(sel_row(f), 2);
+
+	/* n: the note leaves press-3 where it is; so does the cursor */
+	assert_int_equal(key(f, 'n'), UI_HANDLED | UI_REDRAW);
+	type(f, "seen");
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_string_equal(alarm_get(f->alarms, (size_t)lowpf)->note, "seen");
+	assert_int_equal(al(f)->sel, lowpf);
+	assert_int_equal(sel_row(f), 2);
+
+	/* s: press-3 leaves the list; compressor-air, after it, takes its row */
+	key(f, 's');
+	key(f, '1');
+	type(f, "tests");
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_SHELVED);
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, comm);
+	assert_int_equal(sel_row(f), 2);
+
+	/* u, in the full list: press-3 goes back up among the unacknowledged;
+	 * the cursor stays on its row, on the alarm that followed it */
+	key(f, 'c');
+	render(f, &view_alarms_ops);
+	al(f)->sel = lowpf;
+	render(f, &view_alarms_ops);
+	{
+		int y = sel_row(f);
+
+		assert_true(y > 2);
+		assert_int_equal(key(f, 'u'), UI_HANDLED | UI_REDRAW);
+		assert_int_equal(alarm_get(f->alarms, (size_t)lowpf)->state, ALARM_UNACK);
+		render(f, &view_alarms_ops);
+		assert_true(al(f)->sel != lowpf);
+		assert_int_equal(sel_row(f), y);
+	}
+	key(f, 'c');
+
+	/* A prompt keeps its alarm: n on press-3, then another console
+	 * acknowledges it and the list re-sorts under the open prompt */
+	render(f, &view_alarms_ops);
+	al(f)->sel = lowpf;
+	render(f, &view_alarms_ops);
+	assert_int_equal(key(f, 'n'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_ack(f->alarms, (size_t)lowpf, "paul", "", f->now, err, sizeof(err)), 0);
+	render(f, &view_alarms_ops);
+	type(f, "for press-3");
+	f->nevents = 0;
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(f->events[0].kind, AEV_NOTE);
+	assert_string_equal(f->events[0].meter, "press-3");
+	assert_string_equal(f->events[0].note, "for press-3");
+	assert_string_equal(alarm_get(f->alarms, (size_t)comm)->note, "");
+
+	/* the selection leaves the list (shelved elsewhere): the alarm now on
+	 * its row is selected, not the top one */
+	render(f, &view_alarms_ops);
+	assert_int_equal(key(f, KEY_END), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	{
+		int y = sel_row(f);
+		long gone = al(f)->sel;
+
+		assert_true(y > 2);
+		assert_int_equal(alarm_shelve(f->alarms, (size_t)gone, "paul", 0, "", f->now, err,
+					      sizeof(err)), 0);
+		render(f, &view_alarms_ops);
+		assert_true(al(f)->sel != gone && al(f)->sel >= 0);
+		assert_int_equal(sel_row(f), y - 1); /* it was the last: the new last */
+	}
+
+	/* m: the selected alarm's meter in the meter view */
+	al(f)->sel = comm;
+	assert_int_equal(key(f, '\n'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(key(f, 'm'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->ui.view, VIEW_METER);
+	assert_int_equal(f->ui.meter, M_COMPRESSOR);
+}
+
+/* A acknowledges what it counted: not an alarm raised while its question was open. */
+static void test_alarm_ack_all_counted(void **state)
+{
+	struct fixture *f = *state;
+	long furnace;
+
+	render(f, &view_alarms_ops);
+	assert_int_equal(key(f, 'A'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Acknowledge the 2 visible unacknowledged alarms? y/n");
+	furnace = raise_furnace(f);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Acknowledge the 2 visible unacknowledged alarms? y/n");
+	key(f, 'y');
+	f->nevents = 0;
+	assert_int_equal(key(f, '\r'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(f->nevents, 2);
+	assert_int_equal(alarm_get(f->alarms, (size_t)furnace)->state, ALARM_UNACK);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "acknowledged 2 alarms");
+	/* n (no) and Esc in the note: nothing acknowledged */
+	key(f, 'A');
+	assert_int_equal(key(f, 'n'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(alarm_get(f->alarms, (size_t)furnace)->state, ALARM_UNACK);
+	key(f, 'A');
+	key(f, 'y');
+	assert_int_equal(key(f, KEYS_ESC), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(al(f)->prompt, 0);
+	assert_int_equal(alarm_get(f->alarms, (size_t)furnace)->state, ALARM_UNACK);
+}
+
+/* Notes in UTF-8, kept byte for byte; a note that does not fit is refused, not cut. */
+static void test_alarm_note_utf8(void **state)
+{
+	struct fixture *f = *state;
+	static const int typed[] = {
+		'T', 'e', 'm', 'p', KEYS_CHAR | 0xe9, 'r', 'a', 't', 'u', 'r', 'e', ' ',
+		KEYS_CHAR | 0xe9, 'l', 'e', 'v', KEYS_CHAR | 0xe9, 'e', ' ', KEYS_CHAR | 0x2014,
+		' ', 'o', 'k',
+	};
+	long lowpf = alarm_find(f->alarms, "low-pf", "press-3");
+	size_t i;
+	int foot;
+
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, lowpf);
+	key(f, 'n');
+	for (i = 0; i < sizeof(typed) / sizeof(typed[0]); i++)
+		key(f, typed[i]);
+	render(f, &view_alarms_ops);
+	assert_shows(f, "Note on low-pf/press-3 [28/255]: Température élevée — ok_");
+	f->nevents = 0;
+	key(f, '\r');
+	assert_int_equal(f->nevents, 1);
+	assert_string_equal(f->events[0].note, "Température élevée — ok");
+	/* a new alarm above it right after: the selection stays on press-3 */
+	raise_furnace(f);
+	render(f, &view_alarms_ops);
+	assert_int_equal(al(f)->sel, lowpf);
+	assert_int_equal(sel_row(f), 3);
+
+	/* 300 characters into 255 bytes: the last ones refused, and said so */
+	key(f, 'n');
+	for (i = 0; i < 127; i++)
+		key(f, KEYS_CHAR | 0xe9);   /* 254 bytes */
+	key(f, KEYS_CHAR | 0xe9);          /* 256: refused whole */
+	assert_true(al(f)->input_full);
+	assert_int_equal(strlen(al(f)->input), 254);
+	key(f, 'x');                        /* 255: fits */
+	assert_false(al(f)->input_full);
+	key(f, 'y');
+	assert_true(al(f)->input_full);
+	assert_int_equal(strlen(al(f)->input), 255);
+	render(f, &view_alarms_ops);
+	foot = getmaxy(f->ui.body) - 1;
+	assert_true(row_has(f, foot, "[255/255 full]: "));
+	/* the field shows the end of the text, with the cursor, in its row */
+	assert_true(row_has(f, foot, "ééx_"));
+	f->nevents = 0;
+	key(f, '\r');
+	assert_int_equal(f->nevents, 1);
+	assert_int_equal(strlen(f->events[0].note), 255);
+	assert_int_equal(f->events[0].note[254], 'x');
 }
 
 static void test_alarm_perf_panel(void **state)
@@ -1281,6 +1546,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sources_many_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_keeps_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_ack_all_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_note_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
 		cmocka_unit_test(test_help),
