@@ -392,8 +392,7 @@ static void connect_failed(struct mq_source *s, char *why, size_t whysz)
 	if (s->tls_error[0] != '\0')
 		copy_sanitized(why, whysz, "TLS: %s", s->tls_error);
 	if (!s->stopping && !s->stopped) {
-		s->state = LINK_DOWN;
-		s->since_us = util_now_us();
+		source_link_move(&s->state, &s->since_us, LINK_DOWN, util_now_us());
 		util_strlcpy(s->error, why, sizeof(s->error));
 		s->failed = true;
 		schedule_retry(s);
@@ -1119,8 +1118,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	pthread_mutex_lock(&s->mu);
 	if (s->state == LINK_DOWN && !s->stopping && s->created &&
 	    util_mono_us() >= s->retry_at_mono) {
-		s->state = LINK_CONNECTING;
-		s->since_us = util_now_us();
+		source_link_move(&s->state, &s->since_us, LINK_CONNECTING, util_now_us());
 		s->reconnects++;
 		retry = true;
 	}
@@ -1137,8 +1135,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 			copy_sanitized(why, sizeof(why), "connect: %s", MQTTAsync_strerror(rc));
 			pthread_mutex_lock(&s->mu);
 			if (s->state == LINK_CONNECTING) {
-				s->state = LINK_DOWN;
-				s->since_us = util_now_us();
+				source_link_move(&s->state, &s->since_us, LINK_DOWN, util_now_us());
 				util_strlcpy(s->error, why, sizeof(s->error));
 				schedule_retry(s);
 			}

@@ -89,6 +89,14 @@ enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP, LINK_DOWN };
 /* "idle", "connecting", "up", "down" */
 const char *source_link_name(enum link_state s);
 
+/*
+ * Put a link in state to at now_us: *since_us moves when it comes up, stops
+ * being up or leaves idle, not between "connecting" and "down", so that
+ * "down for" counts from the first failure, not from the last attempt.
+ */
+void source_link_move(enum link_state *state, int64_t *since_us, enum link_state to,
+		      int64_t now_us);
+
 /* One connection of a source (a Modbus endpoint, the broker). */
 struct source_link {
 	char name[96];            /* "10.0.0.21:502", "tcp://127.0.0.1:1883" */
