@@ -38,7 +38,7 @@ void analysis_defaults(struct analysis_params *p)
 {
 	p->nominal_v = 230.0;
 	p->nominal_freq = 50.0;
-	p->max_power = 50000.0;
+	p->max_power = NAN;     /* no overload limit unless the meter has one */
 	p->target_pf = 0.95;
 	p->pf_min = 0.85;
 	p->tan_phi_max = 0.4;
@@ -500,7 +500,7 @@ static void compute_risks(const struct analysis_input *in, const struct analysis
 	double v, v_lo, v_hi, unb, fdev, ln_min, ln_max;
 	double unb2[2];
 
-	if (!isnan(out->p_total) && !isnan(par->max_power) && out->p_total > par->max_power)
+	if (!isnan(out->p_total) && par->max_power > 0.0 && out->p_total > par->max_power)
 		add_risk(out, RISK_OVERLOAD, out->p_total, par->max_power);
 
 	if (!isnan(out->pf_total) && fabs(out->pf_total) + PF_EPS < par->pf_min)
@@ -671,4 +671,26 @@ void analysis_compute(const struct analysis_input *in, const struct analysis_par
 		out->freq_ok = fabs(in->freq - par->nominal_freq) <= fdev ? 1 : 0;
 
 	compute_risks(in, par, out);
+	out->judged = true;
+}
+
+void analysis_unjudge(struct analysis_result *out)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		out->tier[k] = PF_UNKNOWN;
+		out->vband[k] = VBAND_UNKNOWN;
+		out->thd_v_ok[k] = true;
+	}
+	out->tier_total = PF_UNKNOWN;
+	out->penalty_total = NAN;
+	out->tan_phi_ok = true;
+	out->band = UNB_UNKNOWN;
+	out->recommendation[0] = '\0';
+	out->thd_v_known = false;
+	out->freq_ok = -1;
+	out->risk = RISK_NORMAL;
+	out->nrisks = 0;
+	out->judged = false;
 }

@@ -13,7 +13,10 @@
  * has room (a 120x50 terminal or larger: titled panels, every action of
  * every risk, wider gauges with their band word, a 15+ row chart). Unknown
  * values are "-", never 0; a value that is not live is drawn in ROLE_STALE,
- * and the title says why.
+ * and the title says why. A meter that is down keeps its last values but
+ * judges nothing from them (analysis_unjudge): no tier, band, "over" or
+ * risk. Without max_power the current and power gauges are scaled from
+ * what the meter was seen to draw, with no limit drawn.
  */
 #include "phasor/ui.h"
 
@@ -58,17 +61,71 @@ static bool value_stale(const struct ctx *c, unsigned qty)
 	return c->s.stale || live_value_stale(c->s.m, qty, c->ui->plant->now_us);
 }
 
+/* The smallest round figure (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^n) at or above x (x > 0). */
+static double nice_ceil(double x)
+{
+	static const double steps[] = { 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0 };
+	double p10 = pow(10.0, floor(log10(x)));
+	size_t k;
+
+	for (k = 0; k < UTIL_ARRAY_LEN(steps); k++)
+		if (steps[k] * p10 >= x * (1.0 - 1e-12))
+			return steps[k] * p10;
+	return 10.0 * p10;
+}
+
+/*
+ * The full scale of the current and power gauges of a meter without
+ * max_power: a round figure above the highest per-phase power seen (now,
+ * or a third of the total's peak in the last hour), so the bars mean
+ * something and no limit is drawn; *p_full per phase in W, *i_full in A.
+ */
+static void observed_scale(const struct ctx *c, double vn, double *p_full, double *i_full)
+{
+	const struct analysis_input *in = &c->s.in;
+	double *h = util_calloc(LIVE_HISTORY_S, sizeof(*h));
+	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, h, LIVE_HISTORY_S), i;
+	double peak = 0.0, ipeak = 0.0;
+	int k;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(h[i]) && fabs(h[i]) / 3.0 > peak)
+			peak = fabs(h[i]) / 3.0;
+	free(h);
+	for (k = 0; k < 3; k++) {
+		if (!isnan(in->p[k]) && fabs(in->p[k]) > peak)
+			peak = fabs(in->p[k]);
+		if (!isnan(in->i[k]) && in->i[k] > ipeak)
+			ipeak = in->i[k];
+	}
+	if (vn > 0.0 && peak / vn > ipeak)
+		ipeak = peak / vn;
+	*p_full = nice_ceil(peak > 100.0 ? peak * 1.1 : 100.0);
+	*i_full = nice_ceil(ipeak > 1.0 ? ipeak * 1.1 : 1.0);
+}
+
 static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 {
 	const struct analysis_params *par = &c->s.par;
 	const struct analysis_input *in = &c->s.in;
 	double vn = par->nominal_v, vscale = vn / SEED_NOMINAL_V;
-	double i_rated = par->max_power / (3.0 * vn), p_phase = par->max_power / 3.0;
+	bool rated = par->max_power > 0.0;
+	/* With max_power: 0 .. 120 % of the rated figure, the rating marked.
+	 * Without: the observed scale, no limit (nothing says what is too much). */
+	double i_rated = rated ? par->max_power / (3.0 * vn) : NAN;
+	double p_phase = rated ? par->max_power / 3.0 : NAN;
+	double i_full, p_full;
 	bool has_ll = c->s.m->v[QTY_V_L12].t_us != 0 || c->s.m->v[QTY_V_L23].t_us != 0;
 	static const char *const ll_names[3] = { "L12", "L23", "L31" };
 	size_t n = 0;
 	int k, g;
 
+	if (rated) {
+		i_full = 1.2 * i_rated;
+		p_full = 1.2 * p_phase;
+	} else {
+		observed_scale(c, vn, &p_full, &i_full);
+	}
 	for (g = 0; g < 4; g++) {
 		if (g == 1 && !has_ll)
 			continue;
@@ -115,7 +172,7 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				r->qty = QTY_I_L1 + (unsigned)k;
 				r->value = in->i[k];
 				r->g.min = 0.0;
-				r->g.max = 1.2 * i_rated;
+				r->g.max = i_full;
 				r->g.limit_hi = i_rated;
 				hi = i_rated;
 				break;
@@ -125,7 +182,7 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				r->qty = QTY_P_L1 + (unsigned)k;
 				r->value = in->p[k];
 				r->g.min = 0.0;
-				r->g.max = 1.2 * p_phase;
+				r->g.max = p_full;
 				r->g.limit_hi = p_phase;
 				hi = p_phase;
 				break;
@@ -134,7 +191,9 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				r->group = r->title = NULL;
 			r->g.value = r->value;
 			r->stale = value_stale(c, r->qty);
-			if (!isnan(r->value) && !isnan(lo) && r->value < lo) {
+			if (!c->s.res.judged) {
+				/* a meter that is down: no "low" or "over" from old values */
+			} else if (!isnan(r->value) && !isnan(lo) && r->value < lo) {
 				r->alarm = true;
 				r->word = "low";
 			} else if (!isnan(r->value) && !isnan(hi) && r->value > hi) {
@@ -182,7 +241,10 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 				y++;
 			if (y >= y0 + height)
 				break;
-			if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1) {
+			if ((r->qty == QTY_I_L1 || r->qty == QTY_P_L1) && isnan(r->g.limit_hi)) {
+				snprintf(t, sizeof(t), "%s  (scale 0 .. %s per phase, no max_power)",
+					 r->title, fmt_qty(r->qty, r->g.max, a, sizeof(a)));
+			} else if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1) {
 				snprintf(t, sizeof(t), "%s  (rated %s per phase)", r->title,
 					 fmt_qty(r->qty, r->g.limit_hi, a, sizeof(a)));
 			} else {
@@ -294,7 +356,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	view_seg(l, ROLE_MUTED, "tan phi ");
 	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->tan_phi) ? "" : mark(c),
 		 view_fixed(r->tan_phi, 2, a, sizeof(a)));
-	if (!isnan(r->tan_phi)) {
+	if (!isnan(r->tan_phi) && r->judged) {
 		view_seg(l, vrole(c, r->tan_phi_ok ? ROLE_OK : ROLE_ALARM), " %s",
 			 r->tan_phi_ok ? "ok" : "over");
 		view_seg(l, ROLE_MUTED, " (max %s)", view_fixed(c->s.par.tan_phi_max, 2, a, sizeof(a)));
@@ -305,9 +367,13 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
 		view_seg(l, ROLE_NORMAL, "-");
-	} else if (r->q_comp <= 0.0) {
+	} else if (r->q_comp <= 0.0 && r->judged) {
 		view_seg(l, vrole(c, ROLE_OK), "target PF %s reached",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
+	} else if (!r->judged) {
+		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
+			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "-");
 	} else {
 		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
@@ -325,7 +391,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 static enum theme_role unb_role(const struct ctx *c, double pct)
 {
-	if (isnan(pct))
+	if (isnan(pct) || !c->s.res.judged)
 		return ROLE_NORMAL;
 	if (pct > c->s.par.unbalance_max)
 		return ROLE_CRITICAL;
@@ -419,7 +485,7 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 
 	view_seg(l, ROLE_MUTED, "%s", what);
 	for (k = 0; k < 3; k++) {
-		bool bad = !isnan(v[k]) && !isnan(limit) && v[k] > limit;
+		bool bad = c->s.res.judged && !isnan(v[k]) && !isnan(limit) && v[k] > limit;
 
 		any |= !isnan(v[k]);
 		over |= bad;
@@ -433,7 +499,7 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 	view_seg(l, ROLE_MUTED, " %%");
 	if (!isnan(limit)) {
 		view_seg(l, ROLE_MUTED, " (max %s)", view_fixed(limit, 0, a, sizeof(a)));
-		if (any)
+		if (any && c->s.res.judged)
 			view_seg(l, vrole(c, over ? ROLE_ALARM : ROLE_OK), " %s", over ? "over" : "ok");
 	}
 }
@@ -545,6 +611,11 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 	if (!has_data(c)) {
 		view_seg(l, ROLE_NORMAL, "-");
 		view_seg(l, ROLE_MUTED, " (no values to assess)");
+		return;
+	}
+	if (!r->judged) {
+		view_seg(l, ROLE_STALE, "- unknown");
+		view_seg(l, ROLE_MUTED, " (the meter is down: its last values are not assessed)");
 		return;
 	}
 	if (c->expanded)
@@ -785,6 +856,9 @@ static void meter_draw(struct ui *ui, void *state)
 	/* from a 120x50 terminal (a 48-row body): below, titled panels would
 	 * be cut or squeeze the chart */
 	c.expanded = width >= 120 && rows >= 48;
+	/* Down: the last figures stay (marked old); no tier, band or risk from them. */
+	if (c.s.comm == COMM_DOWN)
+		analysis_unjudge(&c.s.res);
 	draw_title(&c, width);
 	top = c.expanded ? 3 : 2;
 

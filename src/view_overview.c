@@ -12,7 +12,8 @@
  * fit (short sparkline, 4-letter PF tiers); from 120 THD-V and the risk
  * level are added, from 160 reactive power and the description; space left
  * over widens the name, the PF text and the sparkline. A meter whose data
- * is not live keeps its last figures in ROLE_STALE beside "stale"/"down".
+ * is not live keeps its last figures in ROLE_STALE beside "stale"/"down";
+ * a meter that is down judges nothing from them (tier and risk "-").
  *
  * Keys: moving the selection (ui->meter, kept visible through the list
  * widget's scroll), Enter for the meter view, '<' '>' 'r' for the sort,
@@ -418,7 +419,7 @@ static double max3(const double v[3])
 
 static enum theme_role unb_role(const struct view_snap *s, double pct, enum theme_role base)
 {
-	if (isnan(pct))
+	if (isnan(pct) || !s->res.judged)
 		return base;
 	if (pct > s->par.unbalance_max)
 		return ROLE_CRITICAL;
@@ -427,6 +428,17 @@ static enum theme_role unb_role(const struct view_snap *s, double pct, enum them
 	case UNB_MODERATE: return ROLE_WARNING;
 	default: return base;
 	}
+}
+
+/* P over the meter's max_power (only a meter that has one). */
+static bool overloaded(const struct view_snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->res.nrisks; i++)
+		if (s->res.risks[i].kind == RISK_OVERLOAD)
+			return true;
+	return false;
 }
 
 static void cell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
@@ -473,6 +485,9 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	double v;
 
 	view_snap(ui, meter, &s);
+	/* Down: its last figures stay (marked old), its tiers and risk are unknown. */
+	if (s.comm == COMM_DOWN)
+		analysis_unjudge(&s.res);
 	if (selected) {
 		char blank[512];
 		int n = lay->x[C_NAME] + lay->w[C_NAME];
@@ -501,7 +516,16 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	}
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
-	vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
+	if (overloaded(&s)) {
+		/* Over the meter's max_power: marked as the meter view's gauge is. */
+		char kw[32];
+
+		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
+			 view_kw(s.res.p_total, kw, sizeof(kw)));
+		vcell(ui, y, lay, C_KW, &s, ROLE_CRITICAL, buf);
+	} else {
+		vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
+	}
 	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
 
 	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
@@ -558,10 +582,12 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 
 	v = max3(s.in.thd_v);
 	view_fixed(v, 1, num, sizeof(num));
-	vcell(ui, y, lay, C_THD, &s, !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
+	vcell(ui, y, lay, C_THD, &s,
+	      s.res.judged && !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
 
 	if (lay->w[C_RISK] > 0) {
-		bool known = !isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]);
+		bool known = s.res.judged &&
+			     (!isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]));
 
 		cell(ui, y, lay, C_RISK, s.stale ? ROLE_STALE : known ? view_role_risk(s.res.risk) : base,
 		     known ? analysis_risk_level_name(s.res.risk) : "-");

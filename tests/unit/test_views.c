@@ -1236,6 +1236,78 @@ static void test_alarm_plant_time(void **state)
 	assert_false(row_has(f, foot, "refused"));
 }
 
+/* ---- values that tell the truth (issue 10) ---- */
+
+/* A meter that is down keeps its last figures but no tier or risk from them. */
+static void test_down_judges_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct meter_comm c = { .status = COMM_DOWN, .latency_us = -1 };
+	int y;
+
+	/* furnace-foundry's last values: PF 0.75 (critical), then it went down */
+	feed_meter(f, M_FURNACE, f->now - 60 * S, 150000.0, 0.75);
+	c.last_good_us = f->now - 60 * S;
+	util_strlcpy(c.error, "timeout after 1000 ms", sizeof(c.error));
+	live_set_comm(f->live, M_FURNACE, &c);
+
+	set_size(f, 40, 140);  /* with the risk column */
+	render(f, &view_overview_ops);
+	y = find_row(f, "furnace-foundry", 4);
+	assert_true(y >= 4);
+	assert_true(row_has(f, y, "down"));
+	assert_true(row_has(f, y, "\u25cc150.0"));        /* the last power, marked old */
+	assert_true(row_has(f, y, "0.750"));                /* the last PF */
+	assert_false(row_has(f, y, "critical"));
+	assert_false(row_has(f, y, "crit"));
+	assert_false(row_has(f, y, "major"));
+	/* the live meter with the same PF still says it */
+	assert_true(row_has(f, find_row(f, "press-3", 4), "critical"));
+
+	f->ui.meter = M_FURNACE;
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 1, "down"));
+	assert_shows(f, "the meter is down: its last values are not assessed");
+	assert_int_equal(find_row(f, "critical", 0), -1);
+	assert_int_equal(find_row(f, "Poor power factor", 0), -1);
+	assert_int_equal(find_row(f, " over", 0), -1);
+	assert_shows(f, "\u25cc0.750");
+}
+
+/* No max_power: no overload, gauges on an observed scale; with one, the overview marks P. */
+static void test_overload_needs_max_power(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	/* press-3 draws 69 kW: over a 50 kW max_power */
+	f->meters[M_PRESS].max_power = 50000;
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "\u25b269.0"));
+	assert_false(row_has(f, find_row(f, "furnace-foundry", 4), "\u25b2"));
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	assert_shows(f, "Overload");
+	assert_true(find_row(f, "P L1  \u25b2", 0) > 0);  /* 23 kW over 16.7 kW per phase */
+
+	/* without one: no overload limit at all */
+	f->meters[M_PRESS].max_power = NAN;
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "69.0"));
+	assert_false(row_has(f, y, "\u25b2"));
+	render(f, &view_meter_ops);
+	assert_int_equal(find_row(f, "Overload", 0), -1);
+	assert_int_equal(find_row(f, "L1  \u25b2", 0), -1);    /* no gauge over a limit */
+	set_size(f, 60, 200);
+	render(f, &view_meter_ops);
+	/* peak 70 kW in the last hour: 23.3 kW per phase, x 1.1 -> 30 kW; 147 A -> 200 A */
+	assert_shows(f, "Active power  (scale 0 .. 30.0 kW per phase, no max_power)");
+	assert_shows(f, "Current  (scale 0 .. 200.0 A per phase, no max_power)");
+	assert_int_equal(find_row(f, "rated", 0), -1);
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1283,6 +1355,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alarm_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_judges_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overload_needs_max_power, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
