@@ -53,6 +53,8 @@ struct gauge_row {
 	bool stale;
 	bool alarm;                 /* outside the band or beyond a limit */
 	const char *word;           /* "low", "high", "over" or NULL */
+	struct fmt_limit lims[2];   /* what word judges it against: its digits agree */
+	size_t nlims;
 	struct draw_gauge g;
 };
 
@@ -189,6 +191,10 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 			}
 			if (k != 0)
 				r->group = r->title = NULL;
+			if (!isnan(lo))
+				r->lims[r->nlims++] = (struct fmt_limit){ lo, false };
+			if (!isnan(hi))
+				r->lims[r->nlims++] = (struct fmt_limit){ hi, true };
 			r->g.value = r->value;
 			r->stale = value_stale(c, r->qty);
 			if (!c->s.res.judged) {
@@ -271,7 +277,8 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 		else if (r->alarm)
 			draw_text(w, y, x, 1, ROLE_ALARM, draw_symbol(SYM_WARNING));
 		x += 1;
-		draw_text_right(w, y, x, valw, vr, fmt_qty(r->qty, r->value, val, sizeof(val)));
+		draw_text_right(w, y, x, valw, vr,
+				fmt_qty_against(r->qty, r->value, r->lims, r->nlims, val, sizeof(val)));
 		x += valw + 1;
 		gw = x0 + width - x - (wordw > 0 ? wordw + 1 : 0);
 		if (gw >= 4)
@@ -318,6 +325,7 @@ static const char *mark(const struct ctx *c)
 static void panel_pf(const struct ctx *c, struct panel *p)
 {
 	const struct analysis_result *r = &c->s.res;
+	struct fmt_limit tl;
 	struct view_line *l;
 	char a[32], b[32];
 	int k;
@@ -328,7 +336,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, "Total ");
 	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->pf_total) ? "" : mark(c),
-		 view_fixed(r->pf_total, 3, a, sizeof(a)));
+		 analysis_pf_text(r->pf_total, 3, a, sizeof(a)));
 	if (r->nature_total != PF_NATURE_UNKNOWN)
 		view_seg(l, vrole(c, ROLE_MUTED), " %s", nature_word(c, r->nature_total));
 	if (r->tier_total != PF_UNKNOWN) {
@@ -346,7 +354,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	for (k = 0; k < 3; k++) {
 		view_seg(l, ROLE_MUTED, "%sL%d ", k > 0 ? "  " : "", k + 1);
 		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : view_role_tier(r->tier[k])),
-			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), view_fixed(r->pf[k], 3, a, sizeof(a)));
+			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), analysis_pf_text(r->pf[k], 3, a, sizeof(a)));
 		if (c->expanded && r->nature[k] != PF_NATURE_UNKNOWN)
 			view_seg(l, vrole(c, ROLE_MUTED), " %s",
 				 r->nature[k] == PF_INDUCTIVE ? "ind" : "cap");
@@ -354,8 +362,9 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "tan phi ");
+	tl = analysis_tan_phi_limit(&c->s.par);
 	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->tan_phi) ? "" : mark(c),
-		 view_fixed(r->tan_phi, 2, a, sizeof(a)));
+		 fmt_against(r->tan_phi, &tl, 1, 2, a, sizeof(a)));
 	if (!isnan(r->tan_phi) && r->judged) {
 		view_seg(l, vrole(c, r->tan_phi_ok ? ROLE_OK : ROLE_ALARM), " %s",
 			 r->tan_phi_ok ? "ok" : "over");
@@ -429,17 +438,27 @@ static void wrap(struct panel *p, int width, int max, enum theme_role r, const c
 	}
 }
 
+/* fmt_pct's text ("2.4 %"), its digits on the side of lims (fmt_against). */
+static char *pct_against(double pct, const struct fmt_limit *lims, size_t n, char *buf, size_t size)
+{
+	/* any quantity in % has fmt_pct's precision */
+	return fmt_qty_against(QTY_THD_V_L1, pct, lims, n, buf, size);
+}
+
 static void panel_unbalance(const struct ctx *c, struct panel *p, int width)
 {
 	const struct analysis_result *r = &c->s.res;
+	struct fmt_limit lims[4];
+	size_t nlims;
 	struct view_line *l;
 	char a[32];
 
 	p->title = "Unbalance";
 	p->label = "Unb";
+	nlims = analysis_unbalance_limits(&c->s.par, lims);
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "V ");
-	view_seg(l, vrole(c, unb_role(c, r->v_unb_nema)), "%s", fmt_pct(r->v_unb_nema, a, sizeof(a)));
+	view_seg(l, vrole(c, unb_role(c, r->v_unb_nema)), "%s", pct_against(r->v_unb_nema, lims, nlims, a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, " NEMA %s", r->v_unb_from_ll ? "L-L" : "L-N");
 	if (!isnan(r->v_unb_iec)) {
 		view_seg(l, ROLE_MUTED, "  IEC u2 ");
@@ -450,7 +469,7 @@ static void panel_unbalance(const struct ctx *c, struct panel *p, int width)
 
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "I ");
-	view_seg(l, vrole(c, unb_role(c, r->i_unb_nema)), "%s", fmt_pct(r->i_unb_nema, a, sizeof(a)));
+	view_seg(l, vrole(c, unb_role(c, r->i_unb_nema)), "%s", pct_against(r->i_unb_nema, lims, nlims, a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, " NEMA");
 	view_seg(l, ROLE_MUTED, c->expanded ? "  most loaded " : "  max ");
 	if (r->most_loaded >= 0)
@@ -479,6 +498,7 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 		     double limit)
 {
 	struct view_line *l = pl(p);
+	struct fmt_limit lim = { limit, true };
 	char a[32];
 	bool any = false, over = false;
 	int k;
@@ -494,7 +514,7 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 		else
 			view_seg(l, ROLE_NORMAL, " ");
 		view_seg(l, vrole(c, bad ? ROLE_ALARM : ROLE_NORMAL), "%s",
-			 view_fixed(v[k], 1, a, sizeof(a)));
+			 fmt_against(v[k], &lim, isnan(limit) ? 0 : 1, 1, a, sizeof(a)));
 	}
 	view_seg(l, ROLE_MUTED, " %%");
 	if (!isnan(limit)) {
@@ -507,8 +527,10 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 static void panel_quality(const struct ctx *c, struct panel *p)
 {
 	const struct analysis_input *in = &c->s.in;
+	struct fmt_limit flims[2];
 	struct view_line *l;
 	char a[32], b[32];
+	double fdev;
 
 	p->title = "Power quality";
 	p->label = "THD";
@@ -521,8 +543,11 @@ static void panel_quality(const struct ctx *c, struct panel *p)
 		l = &p->lines.v[p->lines.n - 1];
 		view_seg(l, ROLE_MUTED, "  f ");
 	}
+	fdev = c->s.par.nominal_freq * c->s.par.freq_pct / 100.0;
+	flims[0] = (struct fmt_limit){ c->s.par.nominal_freq - fdev, false };
+	flims[1] = (struct fmt_limit){ c->s.par.nominal_freq + fdev, true };
 	view_seg(l, vrole(c, c->s.res.freq_ok == 0 ? ROLE_ALARM : ROLE_NORMAL), "%s",
-		 fmt_qty(QTY_FREQ, in->freq, a, sizeof(a)));
+		 fmt_qty_against(QTY_FREQ, in->freq, flims, 2, a, sizeof(a)));
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, " (%s +-%s %%)",
 			 fmt_qty(QTY_FREQ, c->s.par.nominal_freq, b, sizeof(b)),

@@ -430,6 +430,15 @@ static enum theme_role unb_role(const struct view_snap *s, double pct, enum them
 	}
 }
 
+/* view_kw's text, its digits over max_power when P is (fmt_against). */
+static char *kw_against(double w, double max_w, char *buf, size_t size)
+{
+	struct fmt_limit lim = { max_w / 1000.0, true };
+	double kw = w / 1000.0;
+
+	return fmt_against(kw, &lim, 1, fabs(kw) < 9.995 ? 2 : fabs(kw) < 999.95 ? 1 : 0, buf, size);
+}
+
 /* P over the meter's max_power (only a meter that has one). */
 static bool overloaded(const struct view_snap *s)
 {
@@ -480,6 +489,8 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	 */
 	enum theme_role base = ROLE_NORMAL;
 	struct view_snap s;
+	struct fmt_limit lims[4];
+	size_t nlims;
 	int prio;
 	char buf[64], num[32];
 	double v;
@@ -521,7 +532,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		char kw[32];
 
 		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
-			 view_kw(s.res.p_total, kw, sizeof(kw)));
+			 kw_against(s.res.p_total, s.par.max_power, kw, sizeof(kw)));
 		vcell(ui, y, lay, C_KW, &s, ROLE_CRITICAL, buf);
 	} else {
 		vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
@@ -557,21 +568,23 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		if (isnan(s.res.pf_total)) {
 			snprintf(buf, sizeof(buf), "-");
 		} else {
-			snprintf(buf, sizeof(buf), "%s %s", view_fixed(s.res.pf_total, 3, num, sizeof(num)),
+			snprintf(buf, sizeof(buf), "%s %s", analysis_pf_text(s.res.pf_total, 3, num, sizeof(num)),
 				 full ? analysis_pf_tier_name(t) : view_tier_short(t));
 			if (draw_width(buf) + (s.stale ? 1 : 0) > lay->w[C_PF])
 				snprintf(buf, sizeof(buf), "%s %s",
-					 view_fixed(s.res.pf_total, 2, num, sizeof(num)),
+					 analysis_pf_text(s.res.pf_total, 2, num, sizeof(num)),
 					 view_tier_short(t));
 		}
 		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : view_role_tier(t), buf);
 	}
 
+	/* Numbers on the side of the limits their colours come from (fmt_against). */
+	nlims = analysis_unbalance_limits(&s.par, lims);
 	v = s.res.v_unb_nema;
-	view_fixed(v, 1, num, sizeof(num));
+	fmt_against(v, lims, nlims, 1, num, sizeof(num));
 	vcell(ui, y, lay, C_VUNB, &s, unb_role(&s, v, base), num);
 	v = s.res.i_unb_nema;
-	view_fixed(v, 1, num, sizeof(num));
+	fmt_against(v, lims, nlims, 1, num, sizeof(num));
 	vcell(ui, y, lay, C_IUNB, &s, unb_role(&s, v, base), num);
 
 	if (s.res.most_loaded >= 0)
@@ -581,7 +594,8 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	cell(ui, y, lay, C_MAXPH, view_role(&s, base), num);
 
 	v = max3(s.in.thd_v);
-	view_fixed(v, 1, num, sizeof(num));
+	lims[0] = (struct fmt_limit){ s.par.thd_v_max, true };
+	fmt_against(v, lims, 1, 1, num, sizeof(num));
 	vcell(ui, y, lay, C_THD, &s,
 	      s.res.judged && !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
 

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "phasor/fmt.h"
+
 enum pf_tier { PF_UNKNOWN, PF_EXCELLENT, PF_GOOD, PF_ACCEPTABLE, PF_POOR, PF_CRITICAL };
 enum pf_nature { PF_NATURE_UNKNOWN, PF_INDUCTIVE, PF_CAPACITIVE };
 enum unbalance_band { UNB_UNKNOWN, UNB_EXCELLENT, UNB_ACCEPTABLE, UNB_MODERATE, UNB_SEVERE };
@@ -123,6 +125,16 @@ void analysis_compute(const struct analysis_input *in, const struct analysis_par
  * the present, so no "critical" from them.
  */
 void analysis_unjudge(struct analysis_result *out);
+/*
+ * Numbers that agree with the words beside them (fmt_against): the PF
+ * with decimals digits that never contradict its tier (analysis_pf_tier)
+ * nor the poor-PF risk ("-" for NaN); the limits the unbalance bands and
+ * the unbalance risk judge a percentage against (4 of them); the limit of
+ * the tan phi check (par's, with its tolerance).
+ */
+char *analysis_pf_text(double pf, int decimals, char *buf, size_t size);
+size_t analysis_unbalance_limits(const struct analysis_params *par, struct fmt_limit out[4]);
+struct fmt_limit analysis_tan_phi_limit(const struct analysis_params *par);
 /* Building blocks, exposed for the tests and the views. */
 enum pf_tier analysis_pf_tier(double pf);            /* on |pf| */
 const char *analysis_pf_tier_name(enum pf_tier t);  /* "excellent", ..., "unknown" */

@@ -1308,6 +1308,45 @@ static void test_overload_needs_max_power(void **state)
 	assert_int_equal(find_row(f, "rated", 0), -1);
 }
 
+/* The digits shown never contradict the tier, band or check beside them. */
+static void test_values_agree(void **state)
+{
+	struct fixture *f = *state;
+	struct meter_comm c = { .status = COMM_OK, .latency_us = 9000, .polls = 10 };
+	int y;
+
+	/* press-3 at PF 0.8496 (poor, and below the low-pf alarm's 0.85),
+	 * furnace-foundry at 0.8504 (acceptable): nearest rounding prints 0.850 for both */
+	feed_meter(f, M_PRESS, f->now - S / 2, 69000.0, 0.8496);
+	feed_meter(f, M_FURNACE, f->now - S / 2, 150000.0, 0.8504);
+	c.last_good_us = f->now - S / 2;
+	live_set_comm(f->live, M_FURNACE, &c);
+	/* THD-V 8.04 % (over 8) on L1, 206.96 V on L1 (below the 207 V band) */
+	put(f, M_PRESS, QTY_THD_V_L1, f->now - S / 2, 8.04);
+	put(f, M_PRESS, QTY_V_L1N, f->now - S / 2, 206.96);
+
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, find_row(f, "press-3", 4), "0.849 poor"));
+	assert_true(row_has(f, find_row(f, "furnace-foundry", 4), "0.850 acc."));
+	set_size(f, 40, 140);
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "0.849 poor"));
+	assert_true(row_has(f, y, "8.1"));       /* THD-V over 8 %, not "8.0" */
+	assert_false(row_has(f, y, "8.0 "));
+
+	f->ui.meter = M_PRESS;
+	set_size(f, 24, 80);
+	render(f, &view_meter_ops);
+	assert_shows(f, "0.849 ind poor");
+	assert_shows(f, "V 8.1 2.3 2.0 % (max 8) over");
+	set_size(f, 60, 200);
+	render(f, &view_meter_ops);
+	y = find_row(f, "L1  \u25b2 206.9 V", 2);   /* not "207.0 V" next to "low" */
+	assert_true(y > 0);
+	assert_true(row_has(f, y, "low"));
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1357,6 +1396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_judges_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overload_needs_max_power, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_agree, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
