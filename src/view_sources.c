@@ -3,7 +3,9 @@
  * view_sources: where the data comes from and where it goes (key 5). One
  * block per link of every source (a Modbus endpoint, the MQTT broker): its
  * state and since when, the last error, poll latency, message rate and
- * counters (rejections by reason), then the meters it serves with their own
+ * counters (MQTT: received = accepted + rejected, by reason, + alarm
+ * sharing + redeliveries skipped + not decoded + still queued; each shown
+ * so they add up), then the meters it serves with their own
  * comm state and counters. Below, the local buffer (store state, queue,
  * written, dropped, last commit, file) and the hub's queue with whether
  * backpressure is holding the sources back.
@@ -208,10 +210,27 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 		kv(l, "per s", ROLE_NORMAL, view_fixed(rate, 1, a, sizeof(a)));
 		kv(l, "accepted", ROLE_NORMAL, u64(lk->accepted, a, sizeof(a)));
 		kv(l, "rejected", rej > 0 ? ROLE_WARNING : ROLE_NORMAL, u64(rej, a, sizeof(a)));
+		/* The rest of received (struct source_link): so the figures add up. */
+		if (lk->alarm_msgs > 0 ||
+		    (cfg != NULL && cfg->mqtt.alarm_topic != NULL && cfg->mqtt.alarm_topic[0] != '\0'))
+			kv(l, "alarm sharing", ROLE_NORMAL, u64(lk->alarm_msgs, a, sizeof(a)));
+		if (lk->duplicates > 0)
+			kv(l, "redeliveries", ROLE_NORMAL, u64(lk->duplicates, a, sizeof(a)));
+		if (lk->undecoded > 0)
+			kv(l, "not decoded", ROLE_ALARM, u64(lk->undecoded, a, sizeof(a)));
+		{
+			uint64_t done = lk->accepted + rej + lk->alarm_msgs + lk->duplicates +
+					lk->undecoded;
+
+			if (lk->received > done)
+				kv(l, "queued", ROLE_NORMAL, u64(lk->received - done, a, sizeof(a)));
+		}
+		/* the reasons of the rejections, then the connection's counters */
+		l = view_lines_add(ls, 2);
 		if (rej > 0) {
 			bool first = true;
 
-			view_seg(l, ROLE_MUTED, " (");
+			view_seg(l, ROLE_MUTED, "rejected: ");
 			for (k = 1; k < UTIL_ARRAY_LEN(lk->rejected) && k < PAYLOAD__COUNT; k++) {
 				if (lk->rejected[k] == 0)
 					continue;
@@ -220,7 +239,6 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 					 (unsigned long long)lk->rejected[k]);
 				first = false;
 			}
-			view_seg(l, ROLE_MUTED, ")");
 		}
 	}
 	kv(l, "reconnects", ROLE_NORMAL, u64(lk->reconnects, a, sizeof(a)));

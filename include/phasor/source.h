@@ -46,7 +46,9 @@ struct source_msg {
 	int64_t t_us;             /* when it happened (UTC us) */
 	union {
 		struct { size_t n; } samples;
-		struct { size_t topic_len, len; uint64_t intake; } raw; /* intake: its journal seq, 0: none */
+		/* intake: its journal seq, 0: none; replayed: decoded again from the
+		 * journal at start (received by an earlier run: not counted again) */
+		struct { size_t topic_len, len; uint64_t intake; bool replayed; } raw;
 		struct meter_comm status;
 		struct { char what[24]; char text[232]; } event;
 	} u;
@@ -107,9 +109,19 @@ struct source_link {
 	size_t nmeters;
 	uint64_t requests, timeouts, exceptions, reconnects; /* modbus */
 	int32_t latency_us;       /* modbus: last round trip, -1 n/a */
+	/*
+	 * mqtt: every message received from the broker ends in one of
+	 * accepted, rejected, alarm_msgs, duplicates (a redelivery the intake
+	 * journal already had) or undecoded, or is still on the hub queue:
+	 * received = accepted + sum(rejected) + alarm_msgs + duplicates +
+	 * undecoded + in flight. Messages decoded again from the journal at
+	 * start (replayed) were received by an earlier run and count in none.
+	 */
 	uint64_t received;        /* mqtt: messages from the broker */
 	uint64_t accepted;        /* mqtt: decoded into samples */
 	uint64_t rejected[8];     /* mqtt: by enum payload_status (index 0 unused) */
+	uint64_t alarm_msgs;      /* mqtt: under [mqtt] alarm_topic: alarm sharing, no samples */
+	uint64_t undecoded;       /* mqtt: received while stopping, or the queue closed */
 	uint64_t dropped;         /* messages the hub queue refused (full) */
 	/* mqtt: the intake journal (include/phasor/intake.h); slot -1: none */
 	int journal_slot;
