@@ -640,7 +640,8 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 	}
 	if (!r->judged) {
 		view_seg(l, ROLE_STALE, "- unknown");
-		view_seg(l, ROLE_MUTED, " (the meter is down: its last values are not assessed)");
+		view_seg(l, ROLE_MUTED, c->expanded ? " (the meter is down: its last values are not assessed)"
+						   : ": the meter is down");
 		return;
 	}
 	if (c->expanded)

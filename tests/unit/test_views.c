@@ -1267,7 +1267,7 @@ static void test_down_judges_nothing(void **state)
 	f->ui.meter = M_FURNACE;
 	render(f, &view_meter_ops);
 	assert_true(row_has(f, 1, "down"));
-	assert_shows(f, "the meter is down: its last values are not assessed");
+	assert_shows(f, "Risk - unknown: the meter is down");
 	assert_int_equal(find_row(f, "critical", 0), -1);
 	assert_int_equal(find_row(f, "Poor power factor", 0), -1);
 	assert_int_equal(find_row(f, " over", 0), -1);
