@@ -776,7 +776,8 @@ static void draw_title(const struct ctx *c, int width)
 		view_seg(l, ROLE_MUTED, "  error ");
 		view_seg(l, c->s.comm == COMM_OK ? ROLE_MUTED : ROLE_ALARM, "%s", mc->error);
 	}
-	if (mc->latency_us >= 0) {
+	/* "-": the last poll got no reply (a timeout is no round trip) */
+	if (mc->latency_us >= 0 || (cm->driver == DRIVER_MODBUS && mc->polls > 0)) {
 		view_seg(l, ROLE_MUTED, "  poll ");
 		view_seg(l, ROLE_NORMAL, "%s", view_ms(mc->latency_us, a, sizeof(a)));
 	}

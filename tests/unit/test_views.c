@@ -1242,7 +1242,7 @@ static void test_alarm_plant_time(void **state)
 static void test_down_judges_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct meter_comm c = { .status = COMM_DOWN, .latency_us = -1 };
+	struct meter_comm c = { .status = COMM_DOWN, .latency_us = -1, .polls = 40, .timeouts = 3 };
 	int y;
 
 	/* furnace-foundry's last values: PF 0.75 (critical), then it went down */
@@ -1267,6 +1267,7 @@ static void test_down_judges_nothing(void **state)
 	f->ui.meter = M_FURNACE;
 	render(f, &view_meter_ops);
 	assert_true(row_has(f, 1, "down"));
+	assert_true(row_has(f, 1, "poll -"));    /* its polls time out: no round trip */
 	assert_shows(f, "Risk - unknown: the meter is down");
 	assert_int_equal(find_row(f, "critical", 0), -1);
 	assert_int_equal(find_row(f, "Poor power factor", 0), -1);
