@@ -19,13 +19,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "phasor/fmt.h"
+
 enum pf_tier { PF_UNKNOWN, PF_EXCELLENT, PF_GOOD, PF_ACCEPTABLE, PF_POOR, PF_CRITICAL };
 enum pf_nature { PF_NATURE_UNKNOWN, PF_INDUCTIVE, PF_CAPACITIVE };
 enum unbalance_band { UNB_UNKNOWN, UNB_EXCELLENT, UNB_ACCEPTABLE, UNB_MODERATE, UNB_SEVERE };
 enum vband { VBAND_UNKNOWN, VBAND_OK, VBAND_LOW, VBAND_HIGH };
 enum risk_level { RISK_NORMAL, RISK_MINOR, RISK_MAJOR, RISK_CRITICAL };
 enum risk_kind {
-	RISK_OVERLOAD,     /* p_total > max_power: critical */
+	RISK_OVERLOAD,     /* p_total > max_power (when the meter has one): critical */
 	RISK_POOR_PF,      /* |PF total| < 0.85: major */
 	RISK_LOW_VOLTAGE,  /* min L-L < 380 V (scaled to nominal): major */
 	RISK_HIGH_VOLTAGE, /* max L-L > 420 V (scaled to nominal): major */
@@ -40,7 +42,7 @@ enum risk_kind {
 struct analysis_params {
 	double nominal_v;      /* L-N, V (230) */
 	double nominal_freq;   /* Hz (50) */
-	double max_power;      /* W (50 kW) */
+	double max_power;      /* W; NaN: none, no overload risk */
 	double target_pf;      /* 0.95 */
 	double pf_min;         /* 0.85: poor-PF risk below */
 	double tan_phi_max;    /* 0.4 */
@@ -105,6 +107,8 @@ struct analysis_result {
 	bool thd_v_known;
 	int freq_ok;                     /* 1 ok, 0 out of band, -1 unknown */
 
+	/* False after analysis_unjudge(): the figures are old, nothing judged */
+	bool judged;
 	/* Risks, worst first */
 	enum risk_level risk;
 	struct analysis_risk risks[RISK__COUNT];
@@ -114,6 +118,23 @@ struct analysis_result {
 void analysis_compute(const struct analysis_input *in, const struct analysis_params *par,
 		      struct analysis_result *out);
 
+/*
+ * Keep out's figures but judge nothing: every tier, band, check, the
+ * recommendation and the risks become unknown, judged false. For a meter
+ * that is down: its last values are shown as old, but they say nothing of
+ * the present, so no "critical" from them.
+ */
+void analysis_unjudge(struct analysis_result *out);
+/*
+ * Numbers that agree with the words beside them (fmt_against): the PF
+ * with decimals digits that never contradict its tier (analysis_pf_tier)
+ * nor the poor-PF risk ("-" for NaN); the limits the unbalance bands and
+ * the unbalance risk judge a percentage against (4 of them); the limit of
+ * the tan phi check (par's, with its tolerance).
+ */
+char *analysis_pf_text(double pf, int decimals, char *buf, size_t size);
+size_t analysis_unbalance_limits(const struct analysis_params *par, struct fmt_limit out[4]);
+struct fmt_limit analysis_tan_phi_limit(const struct analysis_params *par);
 /* Building blocks, exposed for the tests and the views. */
 enum pf_tier analysis_pf_tier(double pf);            /* on |pf| */
 const char *analysis_pf_tier_name(enum pf_tier t);  /* "excellent", ..., "unknown" */

@@ -40,7 +40,7 @@ struct config_meter {
 	int poll_ms;
 
 	double nominal_voltage;        /* L-N volts, default 230 */
-	double max_power;              /* W, default 50 kW */
+	double max_power;              /* W; NaN when not given: no overload limit */
 	bool aggregate;                /* measures the sum of others (main board,
 					* incomer): the site total, never a consumer */
 	int line;                      /* line of the [meter ...] header */

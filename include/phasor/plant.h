@@ -78,6 +78,43 @@ int plant_act(const struct plant *p, size_t inst, const char *action, const char
 size_t plant_history(const struct plant *p, long inst, const struct alarm_event **out,
 		     size_t max);
 
+/*
+ * A link (a Modbus endpoint, the broker) as the console reads it. The
+ * source's own state says whether the connection is open; an open
+ * connection over which none of its meters answers (every one of them
+ * stale or down: a frozen server keeps its TCP connection, a frozen broker
+ * its session until the keepalive runs out) is not "up" but "degraded". A
+ * link that failed and is trying again is "down" from its first failure.
+ */
+enum plant_link_state {
+	PLANT_LINK_IDLE,        /* "idle": not started */
+	PLANT_LINK_CONNECTING,  /* "connecting": the first connection */
+	PLANT_LINK_UP,          /* "up": connected, and a meter answers (or none said yet) */
+	PLANT_LINK_DEGRADED,    /* "degraded": connected, no meter answers */
+	PLANT_LINK_DOWN,        /* "down": not connected, or retrying after a failure */
+};
+
+struct plant_link {
+	enum plant_link_state state;
+	const char *word;             /* "up", "degraded", ... (static) */
+	int64_t since_us;             /* in this state since (0: unknown); degraded: the
+				       * last data from any of its meters */
+	size_t nmeters;               /* of the configuration it serves */
+	size_t answering;             /* of which ok */
+};
+
+/* How the console reads link l (one of p->status.links). */
+void plant_link(const struct plant *p, const struct source_link *l, struct plant_link *out);
+
+/* True when meter cm of the configuration is served by link l. */
+bool plant_link_serves(const struct source_link *l, const struct config_meter *cm);
+
+/*
+ * The meter's communication state as of p->now_us: its source's, except
+ * that data older than its staleness limit makes an "ok" meter "stale".
+ */
+enum comm_status plant_meter_comm(const struct plant *p, const struct live_meter *m);
+
 /* The words for the buffer's and the central database's states. */
 const char *plant_buffer_state(const struct plant *p);
 const char *plant_db_state(const struct plant *p);

@@ -46,7 +46,9 @@ struct source_msg {
 	int64_t t_us;             /* when it happened (UTC us) */
 	union {
 		struct { size_t n; } samples;
-		struct { size_t topic_len, len; uint64_t intake; } raw; /* intake: its journal seq, 0: none */
+		/* intake: its journal seq, 0: none; replayed: decoded again from the
+		 * journal at start (received by an earlier run: not counted again) */
+		struct { size_t topic_len, len; uint64_t intake; bool replayed; } raw;
 		struct meter_comm status;
 		struct { char what[24]; char text[232]; } event;
 	} u;
@@ -89,6 +91,14 @@ enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP, LINK_DOWN };
 /* "idle", "connecting", "up", "down" */
 const char *source_link_name(enum link_state s);
 
+/*
+ * Put a link in state to at now_us: *since_us moves when it comes up, stops
+ * being up or leaves idle, not between "connecting" and "down", so that
+ * "down for" counts from the first failure, not from the last attempt.
+ */
+void source_link_move(enum link_state *state, int64_t *since_us, enum link_state to,
+		      int64_t now_us);
+
 /* One connection of a source (a Modbus endpoint, the broker). */
 struct source_link {
 	char name[96];            /* "10.0.0.21:502", "tcp://127.0.0.1:1883" */
@@ -99,9 +109,19 @@ struct source_link {
 	size_t nmeters;
 	uint64_t requests, timeouts, exceptions, reconnects; /* modbus */
 	int32_t latency_us;       /* modbus: last round trip, -1 n/a */
+	/*
+	 * mqtt: every message received from the broker ends in one of
+	 * accepted, rejected, alarm_msgs, duplicates (a redelivery the intake
+	 * journal already had) or undecoded, or is still on the hub queue:
+	 * received = accepted + sum(rejected) + alarm_msgs + duplicates +
+	 * undecoded + in flight. Messages decoded again from the journal at
+	 * start (replayed) were received by an earlier run and count in none.
+	 */
 	uint64_t received;        /* mqtt: messages from the broker */
 	uint64_t accepted;        /* mqtt: decoded into samples */
 	uint64_t rejected[8];     /* mqtt: by enum payload_status (index 0 unused) */
+	uint64_t alarm_msgs;      /* mqtt: under [mqtt] alarm_topic: alarm sharing, no samples */
+	uint64_t undecoded;       /* mqtt: received while stopping, or the queue closed */
 	uint64_t dropped;         /* messages the hub queue refused (full) */
 	/* mqtt: the intake journal (include/phasor/intake.h); slot -1: none */
 	int journal_slot;

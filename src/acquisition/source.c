@@ -28,6 +28,17 @@ const char *source_comm_name(enum comm_status s)
 	return "unknown";
 }
 
+void source_link_move(enum link_state *state, int64_t *since_us, enum link_state to,
+		      int64_t now_us)
+{
+	bool retrying = (*state == LINK_CONNECTING || *state == LINK_DOWN) &&
+			(to == LINK_CONNECTING || to == LINK_DOWN);
+
+	if (*state != to && (!retrying || *since_us == 0))
+		*since_us = now_us;
+	*state = to;
+}
+
 const char *source_link_name(enum link_state s)
 {
 	switch (s) {

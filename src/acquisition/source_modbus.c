@@ -160,9 +160,7 @@ struct source_modbus {
 static void ep_set_link(struct mb_endpoint *ep, enum link_state st, const char *err)
 {
 	pthread_mutex_lock(&ep->lock);
-	if (ep->link.state != st)
-		ep->link.since_us = util_now_us();
-	ep->link.state = st;
+	source_link_move(&ep->link.state, &ep->link.since_us, st, util_now_us());
 	if (err != NULL)
 		util_sanitize(ep->link.error, sizeof(ep->link.error), err);
 	pthread_mutex_unlock(&ep->lock);
@@ -509,7 +507,7 @@ static void poll_meter(struct mb_endpoint *ep, const struct mb_io *io, struct mb
 	struct source_msg *msg;
 	struct sample *out;
 	size_t nout = 0, i, k, good_reads = 0, failed_reads = 0;
-	int64_t t0 = util_mono_us(), t_us;
+	int64_t t0 = util_mono_us(), t_answered = 0, t_us;
 	bool timed_out = false, lost = false;
 
 	po->lost_why[0] = '\0';
@@ -527,6 +525,8 @@ static void poll_meter(struct mb_endpoint *ep, const struct mb_io *io, struct mb
 
 		ep_count(ep, &ep->link.requests, 1);
 		r = read_regs(io, m, rd, &e, why, sizeof(why));
+		if (r == RD_OK || r == RD_EXCEPTION)
+			t_answered = util_mono_us();
 		if (r == RD_OK) {
 			good_reads++;
 			for (k = 0; k < rd->nvalues; k++) {
@@ -601,7 +601,9 @@ static void poll_meter(struct mb_endpoint *ep, const struct mb_io *io, struct mb
 	else
 		free(msg);
 
-	m->comm.latency_us = (int32_t)(util_mono_us() - t0);
+	/* Up to the last reply: a timeout is no latency, and a poll nothing
+	 * answered has none ("-"), not the previous poll's. */
+	m->comm.latency_us = t_answered > 0 ? (int32_t)(t_answered - t0) : -1;
 	po->timed_out = timed_out;
 	if (lost)
 		po->r = POLL_CONN_LOST;

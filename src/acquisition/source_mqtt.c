@@ -113,7 +113,7 @@ struct mq_source {
 	int64_t backoff_us;
 	int64_t retry_at_mono;
 	uint64_t reconnects;
-	uint64_t received, accepted, rejected[8], dropped;
+	uint64_t received, accepted, rejected[8], alarm_msgs, undecoded, dropped;
 	uint64_t bad_topics;          /* topics with an embedded NUL, refused */
 	uint64_t rng;
 };
@@ -392,8 +392,7 @@ static void connect_failed(struct mq_source *s, char *why, size_t whysz)
 	if (s->tls_error[0] != '\0')
 		copy_sanitized(why, whysz, "TLS: %s", s->tls_error);
 	if (!s->stopping && !s->stopped) {
-		s->state = LINK_DOWN;
-		s->since_us = util_now_us();
+		source_link_move(&s->state, &s->since_us, LINK_DOWN, util_now_us());
 		util_strlcpy(s->error, why, sizeof(s->error));
 		s->failed = true;
 		schedule_retry(s);
@@ -498,6 +497,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
 		s->rejected[PAYLOAD_TOO_LARGE]++;
 	} else if (s->stopped && !dup) {
 		s->dropped++;
+		s->undecoded++;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (nul) {
@@ -531,8 +531,10 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
 		closed = util_mono_us() - t0 < PUSH_TIMEOUT_MS * 1000 / 2;
 		pthread_mutex_lock(&s->mu);
 		stopping = s->stopping;
-		if (stopping || closed)
+		if (stopping || closed) {
 			s->dropped++;
+			s->undecoded++;
+		}
 		pthread_mutex_unlock(&s->mu);
 		if (stopping || closed) {
 			free(m);
@@ -1003,6 +1005,11 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 	payload = source_msg_raw_payload(msg);
 	if (s->alarm_prefix != NULL && strncmp(topic, s->alarm_prefix, strlen(s->alarm_prefix)) == 0) {
 		/* Another console's alarm event (or our own coming back). */
+		if (!msg->u.raw.replayed) {
+			pthread_mutex_lock(&s->mu);
+			s->alarm_msgs++;
+			pthread_mutex_unlock(&s->mu);
+		}
 		if (sink != NULL && sink->alarm != NULL)
 			sink->alarm(sink->ctx, topic, payload, msg->u.raw.len, msg->t_us);
 		return;
@@ -1057,7 +1064,9 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 	}
 
 	pthread_mutex_lock(&s->mu);
-	if (matched == 0)
+	if (msg->u.raw.replayed)
+		; /* counted by the intake journal (decoded again), not received here */
+	else if (matched == 0)
 		s->rejected[PAYLOAD_UNKNOWN_TOPIC]++;
 	else if (ok)
 		s->accepted++;
@@ -1119,8 +1128,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	pthread_mutex_lock(&s->mu);
 	if (s->state == LINK_DOWN && !s->stopping && s->created &&
 	    util_mono_us() >= s->retry_at_mono) {
-		s->state = LINK_CONNECTING;
-		s->since_us = util_now_us();
+		source_link_move(&s->state, &s->since_us, LINK_CONNECTING, util_now_us());
 		s->reconnects++;
 		retry = true;
 	}
@@ -1137,8 +1145,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 			copy_sanitized(why, sizeof(why), "connect: %s", MQTTAsync_strerror(rc));
 			pthread_mutex_lock(&s->mu);
 			if (s->state == LINK_CONNECTING) {
-				s->state = LINK_DOWN;
-				s->since_us = util_now_us();
+				source_link_move(&s->state, &s->since_us, LINK_DOWN, util_now_us());
 				util_strlcpy(s->error, why, sizeof(s->error));
 				schedule_retry(s);
 			}
@@ -1202,6 +1209,8 @@ static size_t mq_links(struct source *src, struct source_link *out, size_t max)
 	l->reconnects = s->reconnects;
 	l->received = s->received;
 	l->accepted = s->accepted;
+	l->alarm_msgs = s->alarm_msgs;
+	l->undecoded = s->undecoded;
 	for (i = 0; i < UTIL_ARRAY_LEN(l->rejected); i++)
 		l->rejected[i] = s->rejected[i];
 	l->dropped = s->dropped;

@@ -244,7 +244,7 @@ static void draw_status(struct frame *fr, struct ui *ui)
 	WINDOW *w = fr->status;
 	const struct plant *p = ui->plant;
 	const struct source_link *links = p->status.links;
-	size_t n = p->status.nlinks, i, up = 0;
+	size_t n = p->status.nlinks, i, up = 0, degraded = 0;
 	bool has_store = p->status.has_store, has_sync = p->status.has_sync;
 	char clock[16], buf[160];
 	time_t now = (time_t)(p->now_us / 1000000);
@@ -260,11 +260,21 @@ static void draw_status(struct frame *fr, struct ui *ui)
 	if (!draw_recorder(fr, ui, &x))
 		has_store = has_sync = false, n = 0;
 
-	for (i = 0; i < n; i++)
-		if (links[i].state == LINK_UP)
-			up++;
+	/* Up: connected and a meter answers; "degraded": connected, no meter
+	 * answers (plant_link), counted apart so it is not read as up. */
+	for (i = 0; i < n; i++) {
+		struct plant_link pl;
+
+		plant_link(p, &links[i], &pl);
+		up += pl.state == PLANT_LINK_UP;
+		degraded += pl.state == PLANT_LINK_DEGRADED;
+	}
 	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;
-	snprintf(buf, sizeof(buf), " %s %zu/%zu up ", n == 1 ? "link" : "links", up, n);
+	if (degraded > 0)
+		snprintf(buf, sizeof(buf), " %s %zu/%zu up, %zu degraded ",
+			 n == 1 ? "link" : "links", up, n, degraded);
+	else
+		snprintf(buf, sizeof(buf), " %s %zu/%zu up ", n == 1 ? "link" : "links", up, n);
 	if (p->status.mode != HUB_ATTACHED || p->status.recorder_up)
 		x += draw_text(w, 0, x, ui->cols - x, r, buf);
 

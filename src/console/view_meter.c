@@ -13,7 +13,10 @@
  * has room (a 120x50 terminal or larger: titled panels, every action of
  * every risk, wider gauges with their band word, a 15+ row chart). Unknown
  * values are "-", never 0; a value that is not live is drawn in ROLE_STALE,
- * and the title says why.
+ * and the title says why. A meter that is down keeps its last values but
+ * judges nothing from them (analysis_unjudge): no tier, band, "over" or
+ * risk. Without max_power the current and power gauges are scaled from
+ * what the meter was seen to draw, with no limit drawn.
  */
 #include "phasor/ui.h"
 
@@ -50,6 +53,8 @@ struct gauge_row {
 	bool stale;
 	bool alarm;                 /* outside the band or beyond a limit */
 	const char *word;           /* "low", "high", "over" or NULL */
+	struct fmt_limit lims[2];   /* what word judges it against: its digits agree */
+	size_t nlims;
 	struct draw_gauge g;
 };
 
@@ -58,17 +63,71 @@ static bool value_stale(const struct ctx *c, unsigned qty)
 	return c->s.stale || live_value_stale(c->s.m, qty, c->ui->plant->now_us);
 }
 
+/* The smallest round figure (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^n) at or above x (x > 0). */
+static double nice_ceil(double x)
+{
+	static const double steps[] = { 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0 };
+	double p10 = pow(10.0, floor(log10(x)));
+	size_t k;
+
+	for (k = 0; k < UTIL_ARRAY_LEN(steps); k++)
+		if (steps[k] * p10 >= x * (1.0 - 1e-12))
+			return steps[k] * p10;
+	return 10.0 * p10;
+}
+
+/*
+ * The full scale of the current and power gauges of a meter without
+ * max_power: a round figure above the highest per-phase power seen (now,
+ * or a third of the total's peak in the last hour), so the bars mean
+ * something and no limit is drawn; *p_full per phase in W, *i_full in A.
+ */
+static void observed_scale(const struct ctx *c, double vn, double *p_full, double *i_full)
+{
+	const struct analysis_input *in = &c->s.in;
+	double *h = util_calloc(LIVE_HISTORY_S, sizeof(*h));
+	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, h, LIVE_HISTORY_S), i;
+	double peak = 0.0, ipeak = 0.0;
+	int k;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(h[i]) && fabs(h[i]) / 3.0 > peak)
+			peak = fabs(h[i]) / 3.0;
+	free(h);
+	for (k = 0; k < 3; k++) {
+		if (!isnan(in->p[k]) && fabs(in->p[k]) > peak)
+			peak = fabs(in->p[k]);
+		if (!isnan(in->i[k]) && in->i[k] > ipeak)
+			ipeak = in->i[k];
+	}
+	if (vn > 0.0 && peak / vn > ipeak)
+		ipeak = peak / vn;
+	*p_full = nice_ceil(peak > 100.0 ? peak * 1.1 : 100.0);
+	*i_full = nice_ceil(ipeak > 1.0 ? ipeak * 1.1 : 1.0);
+}
+
 static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 {
 	const struct analysis_params *par = &c->s.par;
 	const struct analysis_input *in = &c->s.in;
 	double vn = par->nominal_v, vscale = vn / SEED_NOMINAL_V;
-	double i_rated = par->max_power / (3.0 * vn), p_phase = par->max_power / 3.0;
+	bool rated = par->max_power > 0.0;
+	/* With max_power: 0 .. 120 % of the rated figure, the rating marked.
+	 * Without: the observed scale, no limit (nothing says what is too much). */
+	double i_rated = rated ? par->max_power / (3.0 * vn) : NAN;
+	double p_phase = rated ? par->max_power / 3.0 : NAN;
+	double i_full, p_full;
 	bool has_ll = c->s.m->v[QTY_V_L12].t_us != 0 || c->s.m->v[QTY_V_L23].t_us != 0;
 	static const char *const ll_names[3] = { "L12", "L23", "L31" };
 	size_t n = 0;
 	int k, g;
 
+	if (rated) {
+		i_full = 1.2 * i_rated;
+		p_full = 1.2 * p_phase;
+	} else {
+		observed_scale(c, vn, &p_full, &i_full);
+	}
 	for (g = 0; g < 4; g++) {
 		if (g == 1 && !has_ll)
 			continue;
@@ -115,7 +174,7 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				r->qty = QTY_I_L1 + (unsigned)k;
 				r->value = in->i[k];
 				r->g.min = 0.0;
-				r->g.max = 1.2 * i_rated;
+				r->g.max = i_full;
 				r->g.limit_hi = i_rated;
 				hi = i_rated;
 				break;
@@ -125,16 +184,22 @@ static size_t build_gauges(const struct ctx *c, struct gauge_row *rows)
 				r->qty = QTY_P_L1 + (unsigned)k;
 				r->value = in->p[k];
 				r->g.min = 0.0;
-				r->g.max = 1.2 * p_phase;
+				r->g.max = p_full;
 				r->g.limit_hi = p_phase;
 				hi = p_phase;
 				break;
 			}
 			if (k != 0)
 				r->group = r->title = NULL;
+			if (!isnan(lo))
+				r->lims[r->nlims++] = (struct fmt_limit){ lo, false };
+			if (!isnan(hi))
+				r->lims[r->nlims++] = (struct fmt_limit){ hi, true };
 			r->g.value = r->value;
 			r->stale = value_stale(c, r->qty);
-			if (!isnan(r->value) && !isnan(lo) && r->value < lo) {
+			if (!c->s.res.judged) {
+				/* a meter that is down: no "low" or "over" from old values */
+			} else if (!isnan(r->value) && !isnan(lo) && r->value < lo) {
 				r->alarm = true;
 				r->word = "low";
 			} else if (!isnan(r->value) && !isnan(hi) && r->value > hi) {
@@ -182,7 +247,10 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 				y++;
 			if (y >= y0 + height)
 				break;
-			if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1) {
+			if ((r->qty == QTY_I_L1 || r->qty == QTY_P_L1) && isnan(r->g.limit_hi)) {
+				snprintf(t, sizeof(t), "%s  (scale 0 .. %s per phase, no max_power)",
+					 r->title, fmt_qty(r->qty, r->g.max, a, sizeof(a)));
+			} else if (r->qty == QTY_I_L1 || r->qty == QTY_P_L1) {
 				snprintf(t, sizeof(t), "%s  (rated %s per phase)", r->title,
 					 fmt_qty(r->qty, r->g.limit_hi, a, sizeof(a)));
 			} else {
@@ -209,7 +277,8 @@ static void draw_gauges(const struct ctx *c, int y0, int x0, int width, int heig
 		else if (r->alarm)
 			draw_text(w, y, x, 1, ROLE_ALARM, draw_symbol(SYM_WARNING));
 		x += 1;
-		draw_text_right(w, y, x, valw, vr, fmt_qty(r->qty, r->value, val, sizeof(val)));
+		draw_text_right(w, y, x, valw, vr,
+				fmt_qty_against(r->qty, r->value, r->lims, r->nlims, val, sizeof(val)));
 		x += valw + 1;
 		gw = x0 + width - x - (wordw > 0 ? wordw + 1 : 0);
 		if (gw >= 4)
@@ -256,6 +325,7 @@ static const char *mark(const struct ctx *c)
 static void panel_pf(const struct ctx *c, struct panel *p)
 {
 	const struct analysis_result *r = &c->s.res;
+	struct fmt_limit tl;
 	struct view_line *l;
 	char a[32], b[32];
 	int k;
@@ -266,7 +336,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, "Total ");
 	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->pf_total) ? "" : mark(c),
-		 view_fixed(r->pf_total, 3, a, sizeof(a)));
+		 analysis_pf_text(r->pf_total, 3, a, sizeof(a)));
 	if (r->nature_total != PF_NATURE_UNKNOWN)
 		view_seg(l, vrole(c, ROLE_MUTED), " %s", nature_word(c, r->nature_total));
 	if (r->tier_total != PF_UNKNOWN) {
@@ -284,7 +354,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 	for (k = 0; k < 3; k++) {
 		view_seg(l, ROLE_MUTED, "%sL%d ", k > 0 ? "  " : "", k + 1);
 		view_seg(l, vrole(c, r->tier[k] == PF_UNKNOWN ? ROLE_NORMAL : view_role_tier(r->tier[k])),
-			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), view_fixed(r->pf[k], 3, a, sizeof(a)));
+			 "%s%s", isnan(r->pf[k]) ? "" : mark(c), analysis_pf_text(r->pf[k], 3, a, sizeof(a)));
 		if (c->expanded && r->nature[k] != PF_NATURE_UNKNOWN)
 			view_seg(l, vrole(c, ROLE_MUTED), " %s",
 				 r->nature[k] == PF_INDUCTIVE ? "ind" : "cap");
@@ -292,9 +362,10 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "tan phi ");
+	tl = analysis_tan_phi_limit(&c->s.par);
 	view_seg(l, vrole(c, ROLE_NORMAL), "%s%s", isnan(r->tan_phi) ? "" : mark(c),
-		 view_fixed(r->tan_phi, 2, a, sizeof(a)));
-	if (!isnan(r->tan_phi)) {
+		 fmt_against(r->tan_phi, &tl, 1, 2, a, sizeof(a)));
+	if (!isnan(r->tan_phi) && r->judged) {
 		view_seg(l, vrole(c, r->tan_phi_ok ? ROLE_OK : ROLE_ALARM), " %s",
 			 r->tan_phi_ok ? "ok" : "over");
 		view_seg(l, ROLE_MUTED, " (max %s)", view_fixed(c->s.par.tan_phi_max, 2, a, sizeof(a)));
@@ -305,9 +376,13 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
 		view_seg(l, ROLE_NORMAL, "-");
-	} else if (r->q_comp <= 0.0) {
+	} else if (r->q_comp <= 0.0 && r->judged) {
 		view_seg(l, vrole(c, ROLE_OK), "target PF %s reached",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
+	} else if (!r->judged) {
+		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
+			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "-");
 	} else {
 		view_seg(l, ROLE_MUTED, c->expanded ? "Qc to reach %s: " : "Qc to %s: ",
 			 view_fixed(c->s.par.target_pf, 2, a, sizeof(a)));
@@ -325,7 +400,7 @@ static void panel_pf(const struct ctx *c, struct panel *p)
 
 static enum theme_role unb_role(const struct ctx *c, double pct)
 {
-	if (isnan(pct))
+	if (isnan(pct) || !c->s.res.judged)
 		return ROLE_NORMAL;
 	if (pct > c->s.par.unbalance_max)
 		return ROLE_CRITICAL;
@@ -363,17 +438,27 @@ static void wrap(struct panel *p, int width, int max, enum theme_role r, const c
 	}
 }
 
+/* fmt_pct's text ("2.4 %"), its digits on the side of lims (fmt_against). */
+static char *pct_against(double pct, const struct fmt_limit *lims, size_t n, char *buf, size_t size)
+{
+	/* any quantity in % has fmt_pct's precision */
+	return fmt_qty_against(QTY_THD_V_L1, pct, lims, n, buf, size);
+}
+
 static void panel_unbalance(const struct ctx *c, struct panel *p, int width)
 {
 	const struct analysis_result *r = &c->s.res;
+	struct fmt_limit lims[4];
+	size_t nlims;
 	struct view_line *l;
 	char a[32];
 
 	p->title = "Unbalance";
 	p->label = "Unb";
+	nlims = analysis_unbalance_limits(&c->s.par, lims);
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "V ");
-	view_seg(l, vrole(c, unb_role(c, r->v_unb_nema)), "%s", fmt_pct(r->v_unb_nema, a, sizeof(a)));
+	view_seg(l, vrole(c, unb_role(c, r->v_unb_nema)), "%s", pct_against(r->v_unb_nema, lims, nlims, a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, " NEMA %s", r->v_unb_from_ll ? "L-L" : "L-N");
 	if (!isnan(r->v_unb_iec)) {
 		view_seg(l, ROLE_MUTED, "  IEC u2 ");
@@ -384,7 +469,7 @@ static void panel_unbalance(const struct ctx *c, struct panel *p, int width)
 
 	l = pl(p);
 	view_seg(l, ROLE_MUTED, "I ");
-	view_seg(l, vrole(c, unb_role(c, r->i_unb_nema)), "%s", fmt_pct(r->i_unb_nema, a, sizeof(a)));
+	view_seg(l, vrole(c, unb_role(c, r->i_unb_nema)), "%s", pct_against(r->i_unb_nema, lims, nlims, a, sizeof(a)));
 	view_seg(l, ROLE_MUTED, " NEMA");
 	view_seg(l, ROLE_MUTED, c->expanded ? "  most loaded " : "  max ");
 	if (r->most_loaded >= 0)
@@ -413,13 +498,14 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 		     double limit)
 {
 	struct view_line *l = pl(p);
+	struct fmt_limit lim = { limit, true };
 	char a[32];
 	bool any = false, over = false;
 	int k;
 
 	view_seg(l, ROLE_MUTED, "%s", what);
 	for (k = 0; k < 3; k++) {
-		bool bad = !isnan(v[k]) && !isnan(limit) && v[k] > limit;
+		bool bad = c->s.res.judged && !isnan(v[k]) && !isnan(limit) && v[k] > limit;
 
 		any |= !isnan(v[k]);
 		over |= bad;
@@ -428,12 +514,12 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 		else
 			view_seg(l, ROLE_NORMAL, " ");
 		view_seg(l, vrole(c, bad ? ROLE_ALARM : ROLE_NORMAL), "%s",
-			 view_fixed(v[k], 1, a, sizeof(a)));
+			 fmt_against(v[k], &lim, isnan(limit) ? 0 : 1, 1, a, sizeof(a)));
 	}
 	view_seg(l, ROLE_MUTED, " %%");
 	if (!isnan(limit)) {
 		view_seg(l, ROLE_MUTED, " (max %s)", view_fixed(limit, 0, a, sizeof(a)));
-		if (any)
+		if (any && c->s.res.judged)
 			view_seg(l, vrole(c, over ? ROLE_ALARM : ROLE_OK), " %s", over ? "over" : "ok");
 	}
 }
@@ -441,8 +527,10 @@ static void thd_line(const struct ctx *c, struct panel *p, const char *what, con
 static void panel_quality(const struct ctx *c, struct panel *p)
 {
 	const struct analysis_input *in = &c->s.in;
+	struct fmt_limit flims[2];
 	struct view_line *l;
 	char a[32], b[32];
+	double fdev;
 
 	p->title = "Power quality";
 	p->label = "THD";
@@ -455,8 +543,11 @@ static void panel_quality(const struct ctx *c, struct panel *p)
 		l = &p->lines.v[p->lines.n - 1];
 		view_seg(l, ROLE_MUTED, "  f ");
 	}
+	fdev = c->s.par.nominal_freq * c->s.par.freq_pct / 100.0;
+	flims[0] = (struct fmt_limit){ c->s.par.nominal_freq - fdev, false };
+	flims[1] = (struct fmt_limit){ c->s.par.nominal_freq + fdev, true };
 	view_seg(l, vrole(c, c->s.res.freq_ok == 0 ? ROLE_ALARM : ROLE_NORMAL), "%s",
-		 fmt_qty(QTY_FREQ, in->freq, a, sizeof(a)));
+		 fmt_qty_against(QTY_FREQ, in->freq, flims, 2, a, sizeof(a)));
 	if (c->expanded)
 		view_seg(l, ROLE_MUTED, " (%s +-%s %%)",
 			 fmt_qty(QTY_FREQ, c->s.par.nominal_freq, b, sizeof(b)),
@@ -545,6 +636,12 @@ static void panel_risk(const struct ctx *c, struct panel *p)
 	if (!has_data(c)) {
 		view_seg(l, ROLE_NORMAL, "-");
 		view_seg(l, ROLE_MUTED, " (no values to assess)");
+		return;
+	}
+	if (!r->judged) {
+		view_seg(l, ROLE_STALE, "- unknown");
+		view_seg(l, ROLE_MUTED, c->expanded ? " (the meter is down: its last values are not assessed)"
+						   : ": the meter is down");
 		return;
 	}
 	if (c->expanded)
@@ -679,7 +776,8 @@ static void draw_title(const struct ctx *c, int width)
 		view_seg(l, ROLE_MUTED, "  error ");
 		view_seg(l, c->s.comm == COMM_OK ? ROLE_MUTED : ROLE_ALARM, "%s", mc->error);
 	}
-	if (mc->latency_us >= 0) {
+	/* "-": the last poll got no reply (a timeout is no round trip) */
+	if (mc->latency_us >= 0 || (cm->driver == DRIVER_MODBUS && mc->polls > 0)) {
 		view_seg(l, ROLE_MUTED, "  poll ");
 		view_seg(l, ROLE_NORMAL, "%s", view_ms(mc->latency_us, a, sizeof(a)));
 	}
@@ -785,6 +883,9 @@ static void meter_draw(struct ui *ui, void *state)
 	/* from a 120x50 terminal (a 48-row body): below, titled panels would
 	 * be cut or squeeze the chart */
 	c.expanded = width >= 120 && rows >= 48;
+	/* Down: the last figures stay (marked old); no tier, band or risk from them. */
+	if (c.s.comm == COMM_DOWN)
+		analysis_unjudge(&c.s.res);
 	draw_title(&c, width);
 	top = c.expanded ? 3 : 2;
 

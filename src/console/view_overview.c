@@ -12,7 +12,8 @@
  * fit (short sparkline, 4-letter PF tiers); from 120 THD-V and the risk
  * level are added, from 160 reactive power and the description; space left
  * over widens the name, the PF text and the sparkline. A meter whose data
- * is not live keeps its last figures in ROLE_STALE beside "stale"/"down".
+ * is not live keeps its last figures in ROLE_STALE beside "stale"/"down";
+ * a meter that is down judges nothing from them (tier and risk "-").
  *
  * Keys: moving the selection (ui->meter, kept visible through the list
  * widget's scroll), Enter for the meter view, '<' '>' 'r' for the sort,
@@ -418,7 +419,7 @@ static double max3(const double v[3])
 
 static enum theme_role unb_role(const struct view_snap *s, double pct, enum theme_role base)
 {
-	if (isnan(pct))
+	if (isnan(pct) || !s->res.judged)
 		return base;
 	if (pct > s->par.unbalance_max)
 		return ROLE_CRITICAL;
@@ -427,6 +428,26 @@ static enum theme_role unb_role(const struct view_snap *s, double pct, enum them
 	case UNB_MODERATE: return ROLE_WARNING;
 	default: return base;
 	}
+}
+
+/* view_kw's text, its digits over max_power when P is (fmt_against). */
+static char *kw_against(double w, double max_w, char *buf, size_t size)
+{
+	struct fmt_limit lim = { max_w / 1000.0, true };
+	double kw = w / 1000.0;
+
+	return fmt_against(kw, &lim, 1, fabs(kw) < 9.995 ? 2 : fabs(kw) < 999.95 ? 1 : 0, buf, size);
+}
+
+/* P over the meter's max_power (only a meter that has one). */
+static bool overloaded(const struct view_snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->res.nrisks; i++)
+		if (s->res.risks[i].kind == RISK_OVERLOAD)
+			return true;
+	return false;
 }
 
 static void cell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
@@ -468,11 +489,16 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	 */
 	enum theme_role base = ROLE_NORMAL;
 	struct view_snap s;
+	struct fmt_limit lims[4];
+	size_t nlims;
 	int prio;
 	char buf[64], num[32];
 	double v;
 
 	view_snap(ui, meter, &s);
+	/* Down: its last figures stay (marked old), its tiers and risk are unknown. */
+	if (s.comm == COMM_DOWN)
+		analysis_unjudge(&s.res);
 	if (selected) {
 		char blank[512];
 		int n = lay->x[C_NAME] + lay->w[C_NAME];
@@ -501,7 +527,16 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	}
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
-	vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
+	if (overloaded(&s)) {
+		/* Over the meter's max_power: marked as the meter view's gauge is. */
+		char kw[32];
+
+		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
+			 kw_against(s.res.p_total, s.par.max_power, kw, sizeof(kw)));
+		vcell(ui, y, lay, C_KW, &s, ROLE_CRITICAL, buf);
+	} else {
+		vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
+	}
 	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
 
 	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
@@ -533,21 +568,23 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		if (isnan(s.res.pf_total)) {
 			snprintf(buf, sizeof(buf), "-");
 		} else {
-			snprintf(buf, sizeof(buf), "%s %s", view_fixed(s.res.pf_total, 3, num, sizeof(num)),
+			snprintf(buf, sizeof(buf), "%s %s", analysis_pf_text(s.res.pf_total, 3, num, sizeof(num)),
 				 full ? analysis_pf_tier_name(t) : view_tier_short(t));
 			if (draw_width(buf) + (s.stale ? 1 : 0) > lay->w[C_PF])
 				snprintf(buf, sizeof(buf), "%s %s",
-					 view_fixed(s.res.pf_total, 2, num, sizeof(num)),
+					 analysis_pf_text(s.res.pf_total, 2, num, sizeof(num)),
 					 view_tier_short(t));
 		}
 		vcell(ui, y, lay, C_PF, &s, t == PF_UNKNOWN ? base : view_role_tier(t), buf);
 	}
 
+	/* Numbers on the side of the limits their colours come from (fmt_against). */
+	nlims = analysis_unbalance_limits(&s.par, lims);
 	v = s.res.v_unb_nema;
-	view_fixed(v, 1, num, sizeof(num));
+	fmt_against(v, lims, nlims, 1, num, sizeof(num));
 	vcell(ui, y, lay, C_VUNB, &s, unb_role(&s, v, base), num);
 	v = s.res.i_unb_nema;
-	view_fixed(v, 1, num, sizeof(num));
+	fmt_against(v, lims, nlims, 1, num, sizeof(num));
 	vcell(ui, y, lay, C_IUNB, &s, unb_role(&s, v, base), num);
 
 	if (s.res.most_loaded >= 0)
@@ -557,11 +594,14 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	cell(ui, y, lay, C_MAXPH, view_role(&s, base), num);
 
 	v = max3(s.in.thd_v);
-	view_fixed(v, 1, num, sizeof(num));
-	vcell(ui, y, lay, C_THD, &s, !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
+	lims[0] = (struct fmt_limit){ s.par.thd_v_max, true };
+	fmt_against(v, lims, 1, 1, num, sizeof(num));
+	vcell(ui, y, lay, C_THD, &s,
+	      s.res.judged && !isnan(v) && v > s.par.thd_v_max ? ROLE_ALARM : base, num);
 
 	if (lay->w[C_RISK] > 0) {
-		bool known = !isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]);
+		bool known = s.res.judged &&
+			     (!isnan(s.res.p_total) || !isnan(s.in.v_ln[0]) || !isnan(s.in.v_ll[0]));
 
 		cell(ui, y, lay, C_RISK, s.stale ? ROLE_STALE : known ? view_role_risk(s.res.risk) : base,
 		     known ? analysis_risk_level_name(s.res.risk) : "-");

@@ -3,12 +3,16 @@
  * view_sources: where the data comes from and where it goes (key 5). One
  * block per link of every source (a Modbus endpoint, the MQTT broker): its
  * state and since when, the last error, poll latency, message rate and
- * counters (rejections by reason), then the meters it serves with their own
+ * counters (MQTT: received = accepted + rejected, by reason, + alarm
+ * sharing + redeliveries skipped + not decoded + still queued; each shown
+ * so they add up), then the meters it serves with their own
  * comm state and counters. Below, the local buffer (store state, queue,
  * written, dropped, last commit, file) and the hub's queue with whether
  * backpressure is holding the sources back.
  *
- * Everything comes from the plant's status (the links,
+ * A link's state is plant_link()'s: "degraded" when it is connected but
+ * none of its meters answers, "down" from its first failure while it
+ * retries. Everything comes from the plant's status (the links,
  * the buffer, the sync, the hub queue of the process that acquires). The
  * message rate is computed from the counters of an earlier frame, kept per
  * link in the view's state; the first frame shows "-". The content is
@@ -69,24 +73,26 @@ static double link_rate(struct view_sources_state *st, size_t i, const struct so
 	return r->per_s;
 }
 
-static enum draw_symbol link_symbol(enum link_state s)
+static enum draw_symbol link_symbol(enum plant_link_state s)
 {
 	switch (s) {
-	case LINK_UP: return SYM_OK;
-	case LINK_CONNECTING: return SYM_WARNING;
-	case LINK_DOWN: return SYM_DOWN;
-	case LINK_IDLE: break;
+	case PLANT_LINK_UP: return SYM_OK;
+	case PLANT_LINK_CONNECTING:
+	case PLANT_LINK_DEGRADED: return SYM_WARNING;
+	case PLANT_LINK_DOWN: return SYM_DOWN;
+	case PLANT_LINK_IDLE: break;
 	}
 	return SYM_UNKNOWN;
 }
 
-static enum theme_role link_role(enum link_state s)
+static enum theme_role link_role(enum plant_link_state s)
 {
 	switch (s) {
-	case LINK_UP: return ROLE_OK;
-	case LINK_CONNECTING: return ROLE_WARNING;
-	case LINK_DOWN: return ROLE_CRITICAL;
-	case LINK_IDLE: break;
+	case PLANT_LINK_UP: return ROLE_OK;
+	case PLANT_LINK_CONNECTING: return ROLE_WARNING;
+	case PLANT_LINK_DEGRADED: return ROLE_ALARM;
+	case PLANT_LINK_DOWN: return ROLE_CRITICAL;
+	case PLANT_LINK_IDLE: break;
 	}
 	return ROLE_MUTED;
 }
@@ -110,18 +116,6 @@ static const char *age(const struct ui *ui, int64_t t_us, char *buf, size_t size
 	int64_t now = ui->plant->now_us;
 
 	return fmt_age(now > t_us ? now - t_us : 0, buf, size);
-}
-
-static bool serves(const struct config_meter *cm, const struct source_link *l)
-{
-	char ep[128];
-
-	if (strcmp(l->driver, "mqtt") == 0)
-		return cm->driver == DRIVER_MQTT;
-	if (cm->driver != DRIVER_MODBUS || cm->host == NULL)
-		return false;
-	snprintf(ep, sizeof(ep), "%s:%d", cm->host, cm->port);
-	return strcmp(ep, l->name) == 0;
 }
 
 static void meter_line(struct ui *ui, struct view_lines *ls, size_t i, bool modbus, int namew)
@@ -172,23 +166,31 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 	const struct config *cfg = ui->plant->cfg;
 	bool modbus = strcmp(lk->driver, "mqtt") != 0;
 	double rate = link_rate(st, idx, lk, ui->plant->now_us);
+	struct plant_link pl;
 	struct view_line *l;
 	char a[48];
 	size_t i, k, nserved = 0;
 	int namew = 8;
 
+	plant_link(ui->plant, lk, &pl);
 	l = view_lines_add(ls, 0);
-	view_seg(l, link_role(lk->state), "%s ", draw_symbol(link_symbol(lk->state)));
+	view_seg(l, link_role(pl.state), "%s ", draw_symbol(link_symbol(pl.state)));
 	view_seg(l, ROLE_ACCENT, "%s", lk->name);
 	view_seg(l, ROLE_MUTED, "  %s  ", lk->driver);
-	view_seg(l, link_role(lk->state), "%s", source_link_name(lk->state));
-	if (lk->since_us > 0) {
+	view_seg(l, link_role(pl.state), "%s", pl.word);
+	if (pl.since_us > 0) {
 		view_seg(l, ROLE_MUTED, " for ");
-		view_seg(l, ROLE_NORMAL, "%s", age(ui, lk->since_us, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s", age(ui, pl.since_us, a, sizeof(a)));
 	}
-	if (modbus && lk->latency_us >= 0) {
+	if (pl.state == PLANT_LINK_DEGRADED)
+		view_seg(l, ROLE_ALARM, "  connected, no meter answers");
+	else if (pl.state == PLANT_LINK_DOWN && lk->state == LINK_CONNECTING)
+		view_seg(l, ROLE_MUTED, "  reconnecting");
+	if (modbus) {
+		/* "-": the last poll got no reply (a timeout is no latency) */
 		view_seg(l, ROLE_MUTED, "  latency ");
-		view_seg(l, ROLE_NORMAL, "%s", view_ms(lk->latency_us, a, sizeof(a)));
+		view_seg(l, ROLE_NORMAL, "%s",
+			 lk->latency_us >= 0 ? view_ms(lk->latency_us, a, sizeof(a)) : "-");
 	}
 
 	l = view_lines_add(ls, 2);
@@ -208,10 +210,27 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 		kv(l, "per s", ROLE_NORMAL, view_fixed(rate, 1, a, sizeof(a)));
 		kv(l, "accepted", ROLE_NORMAL, u64(lk->accepted, a, sizeof(a)));
 		kv(l, "rejected", rej > 0 ? ROLE_WARNING : ROLE_NORMAL, u64(rej, a, sizeof(a)));
+		/* The rest of received (struct source_link): so the figures add up. */
+		if (lk->alarm_msgs > 0 ||
+		    (cfg != NULL && cfg->mqtt.alarm_topic != NULL && cfg->mqtt.alarm_topic[0] != '\0'))
+			kv(l, "alarm sharing", ROLE_NORMAL, u64(lk->alarm_msgs, a, sizeof(a)));
+		if (lk->duplicates > 0)
+			kv(l, "redeliveries", ROLE_NORMAL, u64(lk->duplicates, a, sizeof(a)));
+		if (lk->undecoded > 0)
+			kv(l, "not decoded", ROLE_ALARM, u64(lk->undecoded, a, sizeof(a)));
+		{
+			uint64_t done = lk->accepted + rej + lk->alarm_msgs + lk->duplicates +
+					lk->undecoded;
+
+			if (lk->received > done)
+				kv(l, "queued", ROLE_NORMAL, u64(lk->received - done, a, sizeof(a)));
+		}
+		/* the reasons of the rejections, then the connection's counters */
+		l = view_lines_add(ls, 2);
 		if (rej > 0) {
 			bool first = true;
 
-			view_seg(l, ROLE_MUTED, " (");
+			view_seg(l, ROLE_MUTED, "rejected: ");
 			for (k = 1; k < UTIL_ARRAY_LEN(lk->rejected) && k < PAYLOAD__COUNT; k++) {
 				if (lk->rejected[k] == 0)
 					continue;
@@ -220,7 +239,6 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 					 (unsigned long long)lk->rejected[k]);
 				first = false;
 			}
-			view_seg(l, ROLE_MUTED, ")");
 		}
 	}
 	kv(l, "reconnects", ROLE_NORMAL, u64(lk->reconnects, a, sizeof(a)));
@@ -245,17 +263,17 @@ static void link_block(struct ui *ui, struct view_sources_state *st, struct view
 	if (lk->error[0] != '\0') {
 		l = view_lines_add(ls, 2);
 		view_seg(l, ROLE_MUTED, "last error ");
-		view_seg(l, lk->state == LINK_UP ? ROLE_MUTED : ROLE_ALARM, "%s", lk->error);
+		view_seg(l, pl.state == PLANT_LINK_UP ? ROLE_MUTED : ROLE_ALARM, "%s", lk->error);
 	}
 
 	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
 		int wd = (int)strlen(cfg->meters[i].name);
 
-		if (serves(&cfg->meters[i], lk) && wd > namew)
+		if (plant_link_serves(lk, &cfg->meters[i]) && wd > namew)
 			namew = wd < 24 ? wd : 24;
 	}
 	for (i = 0; cfg != NULL && i < cfg->nmeters; i++)
-		if (serves(&cfg->meters[i], lk)) {
+		if (plant_link_serves(lk, &cfg->meters[i])) {
 			meter_line(ui, ls, i, modbus, namew);
 			nserved++;
 		}
@@ -433,13 +451,20 @@ static void sources_draw(struct ui *ui, void *state)
 	rates_fit(st, n);
 	{
 		struct view_line *l = view_lines_add(&ls, 0);
-		size_t up = 0;
+		size_t up = 0, degraded = 0;
 
-		for (i = 0; i < n; i++)
-			up += links[i].state == LINK_UP;
+		for (i = 0; i < n; i++) {
+			struct plant_link pl;
+
+			plant_link(p, &links[i], &pl);
+			up += pl.state == PLANT_LINK_UP;
+			degraded += pl.state == PLANT_LINK_DEGRADED;
+		}
 		view_seg(l, ROLE_ACCENT, "Sources");
 		view_seg(l, up == n ? ROLE_OK : ROLE_ALARM, "  %zu of %zu link%s up", up, n,
 			 n == 1 ? "" : "s");
+		if (degraded > 0)
+			view_seg(l, ROLE_ALARM, ", %zu degraded (connected, no meter answers)", degraded);
 		view_lines_add(&ls, 0);
 	}
 	if (n == 0) {

@@ -445,6 +445,7 @@ static int replay_one(void *ctx, const struct intake_rec *r)
 					      r->len, r->t_us);
 
 	m->u.raw.intake = r->seq;
+	m->u.raw.replayed = true;
 	/* The writer keeps up; a long journal must not fill memory. */
 	if (store_congested(h->store))
 		store_flush(h->store, 5000);

@@ -4,10 +4,13 @@
  * struct itself is plain data filled by a feed; these only route an
  * operator action and a history question to the feed, or to the engine
  * when there is none, and name the states of the status figures, so the
- * views need no store or sync header function.
+ * views need no store or sync header function. plant_link() reads a link
+ * with its meters, so that the status bar and the sources view say the
+ * same: a connection over which no meter answers is not "up".
  */
 #include "phasor/plant.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "phasor/alarm.h"
@@ -48,4 +51,79 @@ const char *plant_buffer_state(const struct plant *p)
 const char *plant_db_state(const struct plant *p)
 {
 	return sync_state_name(p->status.sync.state);
+}
+
+enum comm_status plant_meter_comm(const struct plant *p, const struct live_meter *m)
+{
+	if (m == NULL)
+		return COMM_UNKNOWN;
+	if (m->comm.status == COMM_OK && live_meter_stale(m, p->now_us))
+		return COMM_STALE;
+	return m->comm.status;
+}
+
+bool plant_link_serves(const struct source_link *l, const struct config_meter *cm)
+{
+	char ep[300];
+
+	if (l->driver != NULL && strcmp(l->driver, "mqtt") == 0)
+		return cm->driver == DRIVER_MQTT;
+	if (cm->driver != DRIVER_MODBUS || cm->host == NULL)
+		return false;
+	snprintf(ep, sizeof(ep), "%s:%d", cm->host, cm->port);
+	return strcmp(ep, l->name) == 0;
+}
+
+static const char *const link_words[] = {
+	[PLANT_LINK_IDLE] = "idle",   [PLANT_LINK_CONNECTING] = "connecting",
+	[PLANT_LINK_UP] = "up",       [PLANT_LINK_DEGRADED] = "degraded",
+	[PLANT_LINK_DOWN] = "down",
+};
+
+void plant_link(const struct plant *p, const struct source_link *l, struct plant_link *out)
+{
+	const struct config *cfg = p->cfg;
+	size_t i, silent = 0;
+	int64_t last_good = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
+		const struct live_meter *m;
+		enum comm_status cs;
+
+		if (!plant_link_serves(l, &cfg->meters[i]))
+			continue;
+		out->nmeters++;
+		m = p->live != NULL ? live_meter_const(p->live, i) : NULL;
+		cs = plant_meter_comm(p, m);
+		if (cs == COMM_OK)
+			out->answering++;
+		else if (cs == COMM_STALE || cs == COMM_DOWN)
+			silent++;
+		if (m != NULL && m->comm.last_good_us > last_good)
+			last_good = m->comm.last_good_us;
+	}
+	out->since_us = l->since_us;
+	switch (l->state) {
+	case LINK_IDLE:
+		out->state = PLANT_LINK_IDLE;
+		break;
+	case LINK_CONNECTING:
+		/* A retry after a failure: still down, since the first failure. */
+		out->state = l->error[0] != '\0' ? PLANT_LINK_DOWN : PLANT_LINK_CONNECTING;
+		break;
+	case LINK_UP:
+		out->state = PLANT_LINK_UP;
+		if (out->nmeters > 0 && silent == out->nmeters) {
+			out->state = PLANT_LINK_DEGRADED;
+			if (last_good > out->since_us)
+				out->since_us = last_good;
+		}
+		break;
+	case LINK_DOWN:
+	default:
+		out->state = PLANT_LINK_DOWN;
+		break;
+	}
+	out->word = link_words[out->state];
 }

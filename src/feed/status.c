@@ -53,9 +53,22 @@ static cJSON *encode_link(const struct source_link *l)
 	num(o, "latency_us", (double)l->latency_us);
 	num(o, "received", (double)l->received);
 	num(o, "accepted", (double)l->accepted);
+	{
+		/* by reason: the attached console's counters add up as the recorder's */
+		cJSON *rej = cJSON_AddArrayToObject(o, "rejected");
+		size_t k;
+
+		for (k = 0; k < UTIL_ARRAY_LEN(l->rejected); k++)
+			cJSON_AddItemToArray(rej, cJSON_CreateNumber((double)l->rejected[k]));
+	}
+	num(o, "alarm_msgs", (double)l->alarm_msgs);
+	num(o, "undecoded", (double)l->undecoded);
 	num(o, "dropped", (double)l->dropped);
 	num(o, "journal_slot", (double)l->journal_slot);
 	num(o, "journaled", (double)l->journaled);
+	num(o, "replayed", (double)l->replayed);
+	num(o, "duplicates", (double)l->duplicates);
+	num(o, "journal_errors", (double)l->journal_errors);
 	return o;
 }
 
@@ -144,9 +157,27 @@ static void decode_link(const cJSON *o, struct source_link *l)
 	l->latency_us = (int32_t)get_num(o, "latency_us");
 	l->received = (uint64_t)get_num(o, "received");
 	l->accepted = (uint64_t)get_num(o, "accepted");
+	{
+		const cJSON *rej = cJSON_GetObjectItemCaseSensitive(o, "rejected"), *it;
+		size_t k = 0;
+
+		cJSON_ArrayForEach(it, rej)
+		{
+			if (k >= UTIL_ARRAY_LEN(l->rejected))
+				break;
+			l->rejected[k++] = cJSON_IsNumber(it) && it->valuedouble > 0
+						   ? (uint64_t)it->valuedouble
+						   : 0;
+		}
+	}
+	l->alarm_msgs = (uint64_t)get_num(o, "alarm_msgs");
+	l->undecoded = (uint64_t)get_num(o, "undecoded");
 	l->dropped = (uint64_t)get_num(o, "dropped");
 	l->journal_slot = (int)get_num(o, "journal_slot");
 	l->journaled = (uint64_t)get_num(o, "journaled");
+	l->replayed = (uint64_t)get_num(o, "replayed");
+	l->duplicates = (uint64_t)get_num(o, "duplicates");
+	l->journal_errors = (uint64_t)get_num(o, "journal_errors");
 }
 
 int status_decode(const char *json, struct hub_status *out, struct source_link **links,

@@ -989,7 +989,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 	m.timeout_ms = 1000;
 	m.poll_ms = -1;
 	m.nominal_voltage = 230;
-	m.max_power = 50000;
+	m.max_power = NAN;      /* no overload limit unless given */
 	m.line = s->line;
 
 	why = meter_name_problem(s->meter_name);

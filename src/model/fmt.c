@@ -8,6 +8,10 @@
  * tiers join without a gap or an overlap: 999.4 W is "999 W", 999.5 W and
  * 999.96 W are "1.00 kW", never "1000 W"; 9.996 kW is "10.0 kW".
  *
+ * Near a threshold the rounding keeps the value's side (fmt_against): the
+ * scaled integer is rounded to nearest unless that crosses a limit, then
+ * down or up towards the value's own side.
+ *
  * Numbers are built from integers (the value scaled and rounded half away
  * from zero to an integer, then printed as integer part '.' fraction), so
  * the result never depends on LC_NUMERIC: the console calls
@@ -101,8 +105,47 @@ static void suffix(char *out, size_t size, const char *prefix, const char *unit)
 		snprintf(out, size, " %s%s", prefix, unit);
 }
 
-static char *fmt_tiers(double v, const struct tier *t, size_t nt, const char *unit, char *buf,
-		       size_t size)
+/*
+ * The rule of fmt_against. v: the value; x: |v| scaled so that one unit of
+ * the last digit is 1 (|v| * up, or |v| / down when down is not 0).
+ * Returns the integer to print: x rounded to nearest, unless the number it
+ * reads back as is on the other side of a limit than v, then rounded
+ * towards v's side. Sides are compared unscaled, as a reader would (the
+ * printed decimal against the limit).
+ */
+static uint64_t keep_side(double v, double x, double up, double down,
+			  const struct fmt_limit *lims, size_t n)
+{
+	double r = (double)llround(x), sign = v < 0 ? -1.0 : 1.0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double at = lims[i].at, shown = sign * (down != 0.0 ? r * down : r / up);
+		bool beyond, shown_beyond;
+
+		if (isnan(at))
+			continue;
+		beyond = lims[i].high ? v > at : v < at;
+		shown_beyond = lims[i].high ? shown > at : shown < at;
+		if (beyond == shown_beyond)
+			continue;
+		/* towards v's side: down (in value) when v is below the limit;
+		 * one unit further when x itself rounded onto the limit
+		 * (v one ulp below it) */
+		bool down_v = lims[i].high != beyond;
+		double step = (down_v ? -1.0 : 1.0) * sign;
+
+		r = step < 0 ? floor(x) : ceil(x);
+		shown = sign * (down != 0.0 ? r * down : r / up);
+		if ((lims[i].high ? shown > at : shown < at) != beyond && r + step >= 0.0)
+			r += step;
+		break;
+	}
+	return (uint64_t)r;
+}
+
+static char *fmt_tiers_lim(double v, const struct tier *t, size_t nt, const char *unit,
+			   const struct fmt_limit *lims, size_t nlims, char *buf, size_t size)
 {
 	char suf[48], frac[8];
 	double a;
@@ -133,6 +176,9 @@ static char *fmt_tiers(double v, const struct tier *t, size_t nt, const char *un
 		n = (uint64_t)llround(x);
 		if (!last && (double)n >= t[i].limit * p10)
 			continue;
+		if (nlims > 0)
+			n = t[i].scale >= p10 ? keep_side(v, x, 0.0, t[i].scale / p10, lims, nlims)
+					      : keep_side(v, x, p10 / t[i].scale, 0.0, lims, nlims);
 		ip = n / (uint64_t)p10;
 		fp = n % (uint64_t)p10;
 		suffix(suf, sizeof(suf), t[i].prefix, unit);
@@ -150,6 +196,20 @@ static char *fmt_tiers(double v, const struct tier *t, size_t nt, const char *un
 		return buf;
 	}
 	return put(buf, size, "-"); /* not reached: the last tier always prints */
+}
+
+static char *fmt_tiers(double v, const struct tier *t, size_t nt, const char *unit, char *buf,
+		       size_t size)
+{
+	return fmt_tiers_lim(v, t, nt, unit, NULL, 0, buf, size);
+}
+
+char *fmt_against(double v, const struct fmt_limit *lims, size_t n, int decimals, char *buf,
+		  size_t size)
+{
+	struct tier t = { 1, decimals < 0 ? 0 : decimals > 4 ? 4 : decimals, INFINITY, "" };
+
+	return fmt_tiers_lim(v, &t, 1, NULL, lims, n, buf, size);
 }
 
 char *fmt_si(double v, const char *unit, char *buf, size_t size)
@@ -213,6 +273,16 @@ char *fmt_qty(unsigned qty, double v, char *buf, size_t size)
 	const struct tier *t = qty_tiers(qty, &nt, &unit);
 
 	return fmt_tiers(v, t, nt, unit, buf, size);
+}
+
+char *fmt_qty_against(unsigned qty, double v, const struct fmt_limit *lims, size_t n, char *buf,
+		      size_t size)
+{
+	const char *unit;
+	size_t nt;
+	const struct tier *t = qty_tiers(qty, &nt, &unit);
+
+	return fmt_tiers_lim(v, t, nt, unit, lims, n, buf, size);
 }
 
 char *fmt_qty_bare(unsigned qty, double v, char *buf, size_t size)

@@ -45,8 +45,10 @@
 #define S_US INT64_C(1000000)
 #define BUCKET_US (600 * S_US)
 /* pf, tan_phi and the current unbalance mean nothing on an idle feeder:
- * below this share of max_power they count as back within their limit. */
+ * below this share of max_power (below LIGHT_LOAD_W without one) they
+ * count as back within their limit. */
 #define LIGHT_LOAD_SHARE 0.01
+#define LIGHT_LOAD_W 500.0
 #define SEEN_MAX 65536
 #define SEEN_HASH (SEEN_MAX * 2)
 /* Room kept in an id for ":<16 hex>.<16 hex>". */
@@ -676,8 +678,9 @@ static bool light_load(const struct meter_eval *me)
 {
 	double p = me->res.p_total;
 
-	return !isnan(p) && me->par.max_power > 0 &&
-	       fabs(p) < LIGHT_LOAD_SHARE * me->par.max_power;
+	if (isnan(p))
+		return false;
+	return fabs(p) < (me->par.max_power > 0 ? LIGHT_LOAD_SHARE * me->par.max_power : LIGHT_LOAD_W);
 }
 
 /* The measured value of a value alarm; NaN unknown; *quiet for light load. */

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "phasor/util.h"
+
 /*
  * Meters give PF as float32: 0.9f reads back as 0.89999998, which must
  * still be "good". PF comparisons allow this much below a boundary; it is
@@ -38,7 +40,7 @@ void analysis_defaults(struct analysis_params *p)
 {
 	p->nominal_v = 230.0;
 	p->nominal_freq = 50.0;
-	p->max_power = 50000.0;
+	p->max_power = NAN;     /* no overload limit unless the meter has one */
 	p->target_pf = 0.95;
 	p->pf_min = 0.85;
 	p->tan_phi_max = 0.4;
@@ -134,6 +136,30 @@ const char *analysis_pf_nature_name(enum pf_nature n)
 
 /* ---- power factor ---- */
 
+/* The tiers' lower edges, best first (analysis_pf_tier). */
+static const double pf_edges[] = { 0.95, 0.90, 0.85, 0.80 };
+
+char *analysis_pf_text(double pf, int decimals, char *buf, size_t size)
+{
+	struct fmt_limit lims[UTIL_ARRAY_LEN(pf_edges)];
+	size_t k;
+	int n;
+
+	if (isnan(pf) || size < 2)
+		return fmt_against(pf, NULL, 0, decimals, buf, size);
+	/* |pf| as the tiers read it (with their tolerance), sign apart */
+	for (k = 0; k < UTIL_ARRAY_LEN(pf_edges); k++)
+		lims[k] = (struct fmt_limit){ pf_edges[k], false };
+	n = pf < 0 ? 1 : 0;
+	if (n)
+		buf[0] = '-';
+	fmt_against(fabs(pf) + PF_EPS, lims, UTIL_ARRAY_LEN(lims), decimals, buf + n, size - (size_t)n);
+	/* -0.000 reads as 0.000 */
+	if (n && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	return buf;
+}
+
 enum pf_tier analysis_pf_tier(double pf)
 {
 	double a;
@@ -141,13 +167,13 @@ enum pf_tier analysis_pf_tier(double pf)
 	if (isnan(pf))
 		return PF_UNKNOWN;
 	a = fabs(pf) + PF_EPS;
-	if (a >= 0.95)
+	if (a >= pf_edges[0])
 		return PF_EXCELLENT;
-	if (a >= 0.90)
+	if (a >= pf_edges[1])
 		return PF_GOOD;
-	if (a >= 0.85)
+	if (a >= pf_edges[2])
 		return PF_ACCEPTABLE;
-	if (a >= 0.80)
+	if (a >= pf_edges[3])
 		return PF_POOR;
 	return PF_CRITICAL;
 }
@@ -317,17 +343,35 @@ double analysis_unbalance_iec(double u12, double u23, double u31)
 	return sqrt(u2) * 100.0;
 }
 
+/* The bands' upper edges (analysis_unbalance_band). */
+static const double unb_edges[] = { 5.0, 10.0, 20.0 };
+
 enum unbalance_band analysis_unbalance_band(double pct)
 {
 	if (isnan(pct))
 		return UNB_UNKNOWN;
-	if (pct < 5.0)
+	if (pct < unb_edges[0])
 		return UNB_EXCELLENT;
-	if (pct < 10.0)
+	if (pct < unb_edges[1])
 		return UNB_ACCEPTABLE;
-	if (pct < 20.0)
+	if (pct < unb_edges[2])
 		return UNB_MODERATE;
 	return UNB_SEVERE;
+}
+
+size_t analysis_unbalance_limits(const struct analysis_params *par, struct fmt_limit out[4])
+{
+	size_t k;
+
+	for (k = 0; k < UTIL_ARRAY_LEN(unb_edges); k++)
+		out[k] = (struct fmt_limit){ unb_edges[k], false };
+	out[k] = (struct fmt_limit){ par->unbalance_max, true };  /* the risk: > max */
+	return k + 1;
+}
+
+struct fmt_limit analysis_tan_phi_limit(const struct analysis_params *par)
+{
+	return (struct fmt_limit){ par->tan_phi_max + TAN_EPS, true };
 }
 
 /*
@@ -500,7 +544,7 @@ static void compute_risks(const struct analysis_input *in, const struct analysis
 	double v, v_lo, v_hi, unb, fdev, ln_min, ln_max;
 	double unb2[2];
 
-	if (!isnan(out->p_total) && !isnan(par->max_power) && out->p_total > par->max_power)
+	if (!isnan(out->p_total) && par->max_power > 0.0 && out->p_total > par->max_power)
 		add_risk(out, RISK_OVERLOAD, out->p_total, par->max_power);
 
 	if (!isnan(out->pf_total) && fabs(out->pf_total) + PF_EPS < par->pf_min)
@@ -671,4 +715,26 @@ void analysis_compute(const struct analysis_input *in, const struct analysis_par
 		out->freq_ok = fabs(in->freq - par->nominal_freq) <= fdev ? 1 : 0;
 
 	compute_risks(in, par, out);
+	out->judged = true;
+}
+
+void analysis_unjudge(struct analysis_result *out)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		out->tier[k] = PF_UNKNOWN;
+		out->vband[k] = VBAND_UNKNOWN;
+		out->thd_v_ok[k] = true;
+	}
+	out->tier_total = PF_UNKNOWN;
+	out->penalty_total = NAN;
+	out->tan_phi_ok = true;
+	out->band = UNB_UNKNOWN;
+	out->recommendation[0] = '\0';
+	out->thd_v_known = false;
+	out->freq_ok = -1;
+	out->risk = RISK_NORMAL;
+	out->nrisks = 0;
+	out->judged = false;
 }

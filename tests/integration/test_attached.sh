@@ -23,6 +23,9 @@ db="$T/buffer.db"
 	for u in 1 2; do
 		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
 		printf 'port = %d\nunit = %d\npoll_ms = 500\n' "$SIM_PORT" "$u"
+		# m1, a main board over 50 kW, raises the critical overload alarm
+		# the read-only console shows below (none without max_power)
+		if [ "$u" = 1 ]; then printf 'max_power = 50kW\n'; fi
 	done
 } >"$T/phasor.ini"
 q() { t_sql "$db" "$1"; }

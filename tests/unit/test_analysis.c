@@ -700,7 +700,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	analysis_defaults(&p);
-	assert_true(p.nominal_v == 230 && p.nominal_freq == 50 && p.max_power == 50000);
+	assert_true(p.nominal_v == 230 && p.nominal_freq == 50 && isnan(p.max_power));
 	assert_true(p.target_pf == 0.95 && p.pf_min == 0.85 && p.tan_phi_max == 0.4);
 	assert_true(p.unbalance_max == 15 && p.thd_v_max == 8 && p.vband_pct == 10);
 	assert_true(p.freq_pct == 1 && p.v_ll_min == 380 && p.v_ll_max == 420);
@@ -734,6 +734,7 @@ static void test_risk_texts(void **state)
 
 	(void)state;
 	analysis_defaults(&par);
+	par.max_power = 50000;  /* no overload without one */
 	analysis_input_clear(&in);
 	/* one input raising every kind at once */
 	in.p_total = 80000;
@@ -794,6 +795,64 @@ static void test_names(void **state)
 	assert_string_equal(analysis_pf_nature_name(PF_NATURE_UNKNOWN), "unknown");
 }
 
+/* The PF's digits agree with its tier; a result unjudged keeps its figures only. */
+static void test_pf_text_and_unjudge(void **state)
+{
+	static const struct {
+		double pf;
+		int decimals;
+		const char *want;
+	} rows[] = {
+		{ 0.8496, 3, "0.849" },            /* poor: not "0.850" */
+		{ 0.8504, 3, "0.850" },            /* acceptable */
+		{ -0.8496, 3, "-0.849" },          /* exporting, the tier on |pf| */
+		{ 0.9499, 3, "0.949" },            /* good: not "0.950" */
+		{ (double)0.95f, 3, "0.950" },     /* float32 0.95 is excellent (the tolerance) */
+		{ 0.8996, 2, "0.89" },             /* acceptable with two decimals */
+		{ 0.7501, 3, "0.750" },
+		{ -0.0001, 3, "0.000" },
+		{ NAN, 3, "-" },
+	};
+	struct analysis_params par;
+	struct analysis_input in;
+	struct analysis_result r;
+	struct fmt_limit lims[4];
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		analysis_pf_text(rows[i].pf, rows[i].decimals, buf, sizeof(buf));
+		if (strcmp(buf, rows[i].want) != 0)
+			fail_msg("pf %.17g: \"%s\", want \"%s\"", rows[i].pf, buf, rows[i].want);
+	}
+	analysis_defaults(&par);
+	assert_int_equal(analysis_unbalance_limits(&par, lims), 4);
+	assert_true(lims[3].at == 15.0 && lims[3].high);
+	assert_true(lims[0].at == 5.0 && !lims[0].high);
+	assert_true(analysis_tan_phi_limit(&par).high);
+
+	/* a meter that is down: last figures kept, nothing judged */
+	par.max_power = 50000;
+	analysis_input_clear(&in);
+	in.p_total = 80000;
+	in.pf_total = 0.5;
+	in.thd_v[0] = 12;
+	in.freq = 48;
+	analysis_compute(&in, &par, &r);
+	assert_true(r.judged);
+	assert_int_equal(r.risk, RISK_CRITICAL);
+	assert_int_equal(r.tier_total, PF_CRITICAL);
+	analysis_unjudge(&r);
+	assert_false(r.judged);
+	assert_int_equal(r.nrisks, 0);
+	assert_int_equal(r.tier_total, PF_UNKNOWN);
+	assert_int_equal(r.freq_ok, -1);
+	assert_false(r.thd_v_known);
+	assert_int_equal(r.band, UNB_UNKNOWN);
+	assert_true(r.p_total == 80000 && r.pf_total == 0.5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -804,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_risk_texts),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pf_text_and_unjudge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -358,7 +358,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->meters[0].poll_ms, 1000);
 	assert_int_equal(c->meters[0].timeout_ms, 1000);
 	assert_true(c->meters[0].nominal_voltage == 230);
-	assert_true(c->meters[0].max_power == 50000);
+	assert_true(isnan(c->meters[0].max_power)); /* no overload limit unless given */
 	assert_int_equal(c->meters[1].poll_ms, 10000);
 	assert_true(c->console.bell);
 	assert_int_equal(c->nalarms, 0);

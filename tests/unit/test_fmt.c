@@ -298,12 +298,122 @@ static void test_comma_locale(void **state)
 	setlocale(LC_NUMERIC, "C");
 }
 
+/* ---- values that agree with their words (fmt_against) ---- */
+
+struct side_row {
+	int qty;           /* -1: fmt_against with decimals */
+	int decimals;
+	double v, at;
+	bool high;
+	const char *want;
+};
+
+static const struct side_row side_rows[] = {
+	/* PF against "below 0.85" (the low-pf alarm, the poor tier) */
+	{ -1, 3, 0.8496, 0.85, false, "0.849" },   /* nearest would be 0.850 */
+	{ -1, 3, 0.84951, 0.85, false, "0.849" },
+	{ -1, 3, 0.84999999, 0.85, false, "0.849" },
+	{ -1, 3, 0.85, 0.85, false, "0.850" },      /* at the limit: not below */
+	{ -1, 3, 0.8504, 0.85, false, "0.850" },
+	{ -1, 3, 0.8494, 0.85, false, "0.849" },    /* far enough: nearest */
+	{ -1, 3, 0.8449, 0.85, false, "0.845" },
+	{ -1, 2, 0.8496, 0.85, false, "0.84" },     /* two decimals: 0.85 would lie */
+	{ -1, 2, 0.851, 0.85, false, "0.85" },
+	/* a negative (exporting) value against a negative limit */
+	{ -1, 3, -0.8496, -0.85, true, "-0.849" },
+	{ -1, 3, -0.8504, -0.85, true, "-0.850" },
+	/* THD against "over 8 %" (equality within) */
+	{ -1, 1, 8.04, 8.0, true, "8.1" },
+	{ -1, 1, 8.0, 8.0, true, "8.0" },
+	{ -1, 1, 7.96, 8.0, true, "8.0" },
+	{ -1, 1, 8.2, 8.0, true, "8.2" },
+	/* voltages against the band (1 decimal in V) */
+	{ QTY_V_L1N, 0, 206.96, 207.0, false, "206.9 V" },
+	{ QTY_V_L1N, 0, 207.04, 207.0, false, "207.0 V" },
+	{ QTY_V_L1N, 0, 253.04, 253.0, true, "253.1 V" },
+	{ QTY_V_L1N, 0, 252.96, 253.0, true, "253.0 V" },
+	/* power against max_power, in the tier fmt_qty picks */
+	{ QTY_P_TOTAL, 0, 50004.0, 50000.0, true, "50.1 kW" },
+	{ QTY_P_TOTAL, 0, 49996.0, 50000.0, true, "50.0 kW" },
+	/* frequency against 50 Hz +-1 % */
+	{ QTY_FREQ, 0, 49.4996, 49.5, false, "49.49 Hz" },
+	{ QTY_FREQ, 0, 50.5004, 50.5, true, "50.51 Hz" },
+	/* unknown stays unknown */
+	{ -1, 3, NAN, 0.85, false, "-" },
+	{ QTY_FREQ, 0, NAN, 50.5, true, "-" },
+};
+
+static void test_against(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(side_rows) / sizeof(side_rows[0]); i++) {
+		const struct side_row *r = &side_rows[i];
+		struct fmt_limit lim = { r->at, r->high };
+		char buf[64];
+
+		if (r->qty < 0)
+			fmt_against(r->v, &lim, 1, r->decimals, buf, sizeof(buf));
+		else
+			fmt_qty_against((unsigned)r->qty, r->v, &lim, 1, buf, sizeof(buf));
+		if (strcmp(buf, r->want) != 0)
+			fail_msg("row %zu: %.17g against %g: \"%s\", want \"%s\"", i, r->v, r->at,
+				 buf, r->want);
+	}
+}
+
+/* The digits read back on the value's side of the limit, for every value near it. */
+static void test_against_sweep(void **state)
+{
+	static const struct fmt_limit lims[] = {
+		{ 0.85, false }, { 0.95, false }, { 0.9, true }, { 8.0, true }, { 0.4, true },
+	};
+	size_t i;
+	int k, d;
+
+	(void)state;
+	for (i = 0; i < sizeof(lims) / sizeof(lims[0]); i++)
+		for (d = 0; d <= 3; d++)
+			for (k = -3000; k <= 3000; k++) {
+				double v = lims[i].at + k * 1e-6, shown;
+				bool beyond = lims[i].high ? v > lims[i].at : v < lims[i].at;
+				char buf[64];
+
+				fmt_against(v, &lims[i], 1, d, buf, sizeof(buf));
+				shown = strtod(buf, NULL);
+				if ((lims[i].high ? shown > lims[i].at : shown < lims[i].at) != beyond)
+					fail_msg("%.17g against %g (%d decimals) printed %s", v,
+						 lims[i].at, d, buf);
+				/* never more than one unit from the nearest */
+				if (fabs(shown - v) > pow(10.0, -d) + 1e-12)
+					fail_msg("%.17g printed %s", v, buf);
+			}
+	/* one ulp below: not printed as the limit */
+	{
+		struct fmt_limit lim = { 0.85, false };
+		char buf[32];
+
+		fmt_against(nextafter(0.85, 0.0), &lim, 1, 3, buf, sizeof(buf));
+		assert_string_equal(buf, "0.849");
+	}
+	/* no limit: fmt_qty's own text */
+	{
+		char a[32], b[32];
+
+		assert_string_equal(fmt_qty_against(QTY_V_L1N, 230.04, NULL, 0, a, sizeof(a)),
+				    fmt_qty(QTY_V_L1N, 230.04, b, sizeof(b)));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_comma_locale),
+		cmocka_unit_test(test_against),
+		cmocka_unit_test(test_against_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,6 +113,12 @@ static void test_status_roundtrip(void **state)
 	/* a hostile error text from the network */
 	util_strlcpy(links[1].error, "refused\x1b[2J\x07 now", sizeof(links[1].error));
 	links[1].received = 42;
+	/* the counters add up on an attached console too: 42 = 30 + 5 + 2 + 4 + 1 */
+	links[1].accepted = 30;
+	links[1].rejected[1] = 3;
+	links[1].rejected[7] = 2;
+	links[1].alarm_msgs = 4;
+	links[1].duplicates = 1;
 	links[1].journal_slot = 1;
 	in.links = links;
 	in.nlinks = 2;
@@ -151,6 +157,11 @@ static void test_status_roundtrip(void **state)
 	assert_int_equal(got[1].state, LINK_DOWN);
 	assert_string_equal(got[1].error, "refused?[2J? now");
 	assert_int_equal(got[1].received, 42);
+	assert_int_equal(got[1].accepted, 30);
+	assert_int_equal(got[1].rejected[1], 3);
+	assert_int_equal(got[1].rejected[7], 2);
+	assert_int_equal(got[1].alarm_msgs, 4);
+	assert_int_equal(got[1].duplicates, 1);
 	assert_int_equal(got[1].journal_slot, 1);
 	assert_true(out.has_store);
 	assert_int_equal(out.store.state, STORE_FULL);

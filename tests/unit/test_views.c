@@ -1501,6 +1501,118 @@ static void test_alarm_plant_time(void **state)
 	assert_false(row_has(f, foot, "refused"));
 }
 
+/* ---- values that tell the truth (issue 10) ---- */
+
+/* A meter that is down keeps its last figures but no tier or risk from them. */
+static void test_down_judges_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct meter_comm c = { .status = COMM_DOWN, .latency_us = -1, .polls = 40, .timeouts = 3 };
+	int y;
+
+	/* furnace-foundry's last values: PF 0.75 (critical), then it went down */
+	feed_meter(f, M_FURNACE, f->now - 60 * S, 150000.0, 0.75);
+	c.last_good_us = f->now - 60 * S;
+	util_strlcpy(c.error, "timeout after 1000 ms", sizeof(c.error));
+	live_set_comm(f->live, M_FURNACE, &c);
+
+	set_size(f, 40, 140);  /* with the risk column */
+	render(f, &view_overview_ops);
+	y = find_row(f, "furnace-foundry", 4);
+	assert_true(y >= 4);
+	assert_true(row_has(f, y, "down"));
+	assert_true(row_has(f, y, "\u25cc150.0"));        /* the last power, marked old */
+	assert_true(row_has(f, y, "0.750"));                /* the last PF */
+	assert_false(row_has(f, y, "critical"));
+	assert_false(row_has(f, y, "crit"));
+	assert_false(row_has(f, y, "major"));
+	/* the live meter with the same PF still says it */
+	assert_true(row_has(f, find_row(f, "press-3", 4), "critical"));
+
+	f->ui.meter = M_FURNACE;
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 1, "down"));
+	assert_true(row_has(f, 1, "poll -"));    /* its polls time out: no round trip */
+	assert_shows(f, "Risk - unknown: the meter is down");
+	assert_int_equal(find_row(f, "critical", 0), -1);
+	assert_int_equal(find_row(f, "Poor power factor", 0), -1);
+	assert_int_equal(find_row(f, " over", 0), -1);
+	assert_shows(f, "\u25cc0.750");
+}
+
+/* No max_power: no overload, gauges on an observed scale; with one, the overview marks P. */
+static void test_overload_needs_max_power(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	/* press-3 draws 69 kW: over a 50 kW max_power */
+	f->meters[M_PRESS].max_power = 50000;
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "\u25b269.0"));
+	assert_false(row_has(f, find_row(f, "furnace-foundry", 4), "\u25b2"));
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	assert_shows(f, "Overload");
+	assert_true(find_row(f, "P L1  \u25b2", 0) > 0);  /* 23 kW over 16.7 kW per phase */
+
+	/* without one: no overload limit at all */
+	f->meters[M_PRESS].max_power = NAN;
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "69.0"));
+	assert_false(row_has(f, y, "\u25b2"));
+	render(f, &view_meter_ops);
+	assert_int_equal(find_row(f, "Overload", 0), -1);
+	assert_int_equal(find_row(f, "L1  \u25b2", 0), -1);    /* no gauge over a limit */
+	set_size(f, 60, 200);
+	render(f, &view_meter_ops);
+	/* peak 70 kW in the last hour: 23.3 kW per phase, x 1.1 -> 30 kW; 147 A -> 200 A */
+	assert_shows(f, "Active power  (scale 0 .. 30.0 kW per phase, no max_power)");
+	assert_shows(f, "Current  (scale 0 .. 200.0 A per phase, no max_power)");
+	assert_int_equal(find_row(f, "rated", 0), -1);
+}
+
+/* The digits shown never contradict the tier, band or check beside them. */
+static void test_values_agree(void **state)
+{
+	struct fixture *f = *state;
+	struct meter_comm c = { .status = COMM_OK, .latency_us = 9000, .polls = 10 };
+	int y;
+
+	/* press-3 at PF 0.8496 (poor, and below the low-pf alarm's 0.85),
+	 * furnace-foundry at 0.8504 (acceptable): nearest rounding prints 0.850 for both */
+	feed_meter(f, M_PRESS, f->now - S / 2, 69000.0, 0.8496);
+	feed_meter(f, M_FURNACE, f->now - S / 2, 150000.0, 0.8504);
+	c.last_good_us = f->now - S / 2;
+	live_set_comm(f->live, M_FURNACE, &c);
+	/* THD-V 8.04 % (over 8) on L1, 206.96 V on L1 (below the 207 V band) */
+	put(f, M_PRESS, QTY_THD_V_L1, f->now - S / 2, 8.04);
+	put(f, M_PRESS, QTY_V_L1N, f->now - S / 2, 206.96);
+
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, find_row(f, "press-3", 4), "0.849 poor"));
+	assert_true(row_has(f, find_row(f, "furnace-foundry", 4), "0.850 acc."));
+	set_size(f, 40, 140);
+	render(f, &view_overview_ops);
+	y = find_row(f, "press-3", 4);
+	assert_true(row_has(f, y, "0.849 poor"));
+	assert_true(row_has(f, y, "8.1"));       /* THD-V over 8 %, not "8.0" */
+	assert_false(row_has(f, y, "8.0 "));
+
+	f->ui.meter = M_PRESS;
+	set_size(f, 24, 80);
+	render(f, &view_meter_ops);
+	assert_shows(f, "0.849 ind poor");
+	assert_shows(f, "V 8.1 2.3 2.0 % (max 8) over");
+	set_size(f, 60, 200);
+	render(f, &view_meter_ops);
+	y = find_row(f, "L1  \u25b2 206.9 V", 2);   /* not "207.0 V" next to "low" */
+	assert_true(y > 0);
+	assert_true(row_has(f, y, "low"));
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1551,6 +1663,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alarm_note_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_perf_panel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_plant_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_judges_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overload_needs_max_power, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_agree, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
