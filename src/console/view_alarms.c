@@ -142,9 +142,13 @@ static char *hhmmss(int64_t t_us, char *buf, size_t size)
 	return buf;
 }
 
-/* A value in its measure's unit, with a sensible precision. */
-static char *value_text(const struct alarm_inst *a, double v, char *buf, size_t size)
+/* A value in its measure's unit, with a sensible precision; a measured
+ * value (judged) is printed on the same side of the alarm's limit as it
+ * is (fmt_against: never "0.850" beside "below 0.85"). */
+static char *value_text(const struct alarm_inst *a, double v, bool judged, char *buf,
+			size_t size)
 {
+	const struct fmt_limit lim = { a->limit, alarm_limit_is_high(a->def->type) };
 	const char *unit = alarm_measure_unit(a->def->measure, a->def->qty);
 	char num[32];
 	int prec;
@@ -161,7 +165,10 @@ static char *value_text(const struct alarm_inst *a, double v, char *buf, size_t 
 		prec = 3;
 	else
 		prec = fabs(v) >= 1000 ? 0 : fabs(v) >= 10 ? 1 : 2;
-	view_fixed(v, prec, num, sizeof(num));
+	if (judged && !isnan(a->limit))
+		fmt_against(v, &lim, 1, prec, num, sizeof(num));
+	else
+		view_fixed(v, prec, num, sizeof(num));
 	snprintf(buf, size, "%s%s%s", num, unit[0] ? " " : "", unit);
 	return buf;
 }
@@ -389,9 +396,9 @@ static void draw_row(struct ui *ui, int y, const struct cols *c, size_t i, bool 
 		 a->chattering ? " (chattering)" : "");
 	draw_text(w, y, x, c->text - 1, r, text);
 	x += c->text;
-	draw_text_right(w, y, x, c->value - 1, r, value_text(a, a->value, v, sizeof(v)));
+	draw_text_right(w, y, x, c->value - 1, r, value_text(a, a->value, true, v, sizeof(v)));
 	x += c->value;
-	draw_text_right(w, y, x, c->limit - 1, ROLE_MUTED, value_text(a, a->limit, v, sizeof(v)));
+	draw_text_right(w, y, x, c->limit - 1, ROLE_MUTED, value_text(a, a->limit, false, v, sizeof(v)));
 	x += c->limit;
 	if (c->action > 0 && a->def->action != NULL)
 		draw_text(w, y, x + 1, c->action - 1, ROLE_MUTED, a->def->action);
@@ -424,10 +431,10 @@ static void draw_details(struct ui *ui, struct view_alarms_state *st, int y0, in
 	}
 	if (y < y0 + h) {
 		snprintf(line, sizeof(line), "At raise %s, limit %s (%s%s); now %s",
-			 value_text(a, a->raise_value, v1, sizeof(v1)),
-			 value_text(a, a->limit, v2, sizeof(v2)), alarm_limit_name(a->def->type),
+			 value_text(a, a->raise_value, true, v1, sizeof(v1)),
+			 value_text(a, a->limit, false, v2, sizeof(v2)), alarm_limit_name(a->def->type),
 			 a->def->deadband > 0 ? ", with deadband" : "",
-			 value_text(a, a->value, v3, sizeof(v3)));
+			 value_text(a, a->value, true, v3, sizeof(v3)));
 		draw_text(w, y++, 1, cols - 2, ROLE_NORMAL, line);
 	}
 	if (y < y0 + h) {

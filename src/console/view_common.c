@@ -26,10 +26,8 @@
 
 enum comm_status view_meter_comm(const struct ui *ui, const struct live_meter *m)
 {
-	if (m->comm.status == COMM_OK && live_meter_stale(m, ui->plant->now_us))
-		return COMM_STALE;
 	/* An MQTT meter's source decides; a meter never heard from is unknown. */
-	return m->comm.status;
+	return plant_meter_comm(ui->plant, m);
 }
 
 enum theme_role view_role_tier(enum pf_tier t)
@@ -248,36 +246,38 @@ char *view_hhmm(int64_t t_us, char *buf, size_t size)
 
 char *view_risk_numbers(const struct analysis_risk *rk, char *buf, size_t size)
 {
+	/* A risk is a value beyond its limit: the value's digits stay beyond
+	 * it (fmt_against), the limit is printed as it is. */
+	const struct fmt_limit lim = { rk->limit, rk->value > rk->limit };
+	unsigned qty;
 	char a[32], b[32];
 
 	switch (rk->kind) {
 	case RISK_OVERLOAD:
-		fmt_si(rk->value, "W", a, sizeof(a));
-		fmt_si(rk->limit, "W", b, sizeof(b));
+		qty = QTY_P_TOTAL;
 		break;
 	case RISK_POOR_PF:
-		view_fixed(rk->value, 2, a, sizeof(a));
+		fmt_against(rk->value, &lim, 1, 3, a, sizeof(a));
 		view_fixed(rk->limit, 2, b, sizeof(b));
-		break;
+		snprintf(buf, size, "%s, limit %s", a, b);
+		return buf;
 	case RISK_UNBALANCE:
 	case RISK_THD:
-		fmt_pct(rk->value, a, sizeof(a));
-		fmt_pct(rk->limit, b, sizeof(b));
+		qty = QTY_THD_V_L1; /* a percentage */
 		break;
 	case RISK_FREQUENCY:
-		fmt_qty(QTY_FREQ, rk->value, a, sizeof(a));
-		fmt_qty(QTY_FREQ, rk->limit, b, sizeof(b));
+		qty = QTY_FREQ;
 		break;
 	case RISK_LOW_VOLTAGE:
 	case RISK_HIGH_VOLTAGE:
-		fmt_qty(QTY_V_L12, rk->value, a, sizeof(a));
-		fmt_qty(QTY_V_L12, rk->limit, b, sizeof(b));
+		qty = QTY_V_L12;
 		break;
 	default: /* phase loss: an L-N voltage */
-		fmt_qty(QTY_V_L1N, rk->value, a, sizeof(a));
-		fmt_qty(QTY_V_L1N, rk->limit, b, sizeof(b));
+		qty = QTY_V_L1N;
 		break;
 	}
+	fmt_qty_against(qty, rk->value, &lim, 1, a, sizeof(a));
+	fmt_qty(qty, rk->limit, b, sizeof(b));
 	snprintf(buf, size, "%s, limit %s", a, b);
 	return buf;
 }

@@ -1611,6 +1611,21 @@ static void test_values_agree(void **state)
 	y = find_row(f, "L1  \u25b2 206.9 V", 2);   /* not "207.0 V" next to "low" */
 	assert_true(y > 0);
 	assert_true(row_has(f, y, "low"));
+
+	/* The alarm list: press-3's low-pf alarm, now at 0.8496, shows 0.849
+	 * beside its limit 0.850, never 0.850 */
+	{
+		long i = alarm_find(f->alarms, "low-pf", "press-3");
+
+		assert_true(i >= 0);
+		alarm_feed(f->alarms, (size_t)i, 0.8496, true, f->now - S / 2);
+		set_size(f, 24, 80);
+		render(f, &view_alarms_ops);
+		y = find_row(f, "press-3", 2);
+		assert_true(y > 0);
+		assert_true(row_has(f, y, "0.849"));
+		assert_false(row_has(f, y, "0.850    0.850"));
+	}
 }
 
 static void test_help(void **state)
