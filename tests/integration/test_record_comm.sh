@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Comm state as data (buffer schema 4): phasor record against the simulator,
-# unit 2 timing out from 2 s to 6 s. The buffer's comm_changes rows give m2
+# unit 2 timing out from 2 s to 6 s (probed 1, 2, 4 s after its first timeout,
+# +-20 %: back by about 10 s; recorded for 16). The buffer's comm_changes rows give m2
 # unknown -> ok -> (stale ->) down -> ok -> unknown (the session's end) with
 # the source's error in its own column, each change at the time of the
 # operator's "status" event, and m1 unknown -> ok -> unknown.
@@ -16,7 +17,7 @@ db="$T/buffer.db"
 		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 300\n' "$SIM_PORT" "$u"
 	done
 } >"$T/phasor.ini"
-"$PHASOR" record -c "$T/phasor.ini" --for 10 >"$T/record.log" 2>&1 || t_fail "record exited $?"
+"$PHASOR" record -c "$T/phasor.ini" --for 16 >"$T/record.log" 2>&1 || t_fail "record exited $?"
 t_no_sanitizer_errors "$T/record.log"
 
 q() { t_sql "$db" "$1"; }
