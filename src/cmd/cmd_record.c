@@ -22,6 +22,7 @@
 #include "phasor/log.h"
 #include "phasor/loop.h"
 #include "phasor/payload.h"
+#include "phasor/plant.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
 
@@ -85,21 +86,29 @@ static void log_link(const struct source_link *l)
 	}
 }
 
-static void log_summary(struct hub *h, const char *prefix)
+static void log_summary(struct hub *h, const struct config *cfg, const char *prefix)
 {
+	struct plant pl = { .cfg = cfg, .live = hub_live(h), .now_us = util_now_us() };
+	size_t degraded = 0;
 	struct hub_stats hs;
 	struct store_stats ss;
 	const struct source_link *links;
 	size_t n, i, up = 0;
 	uint64_t rejected = 0, received = 0;
-	char sync_part[128] = "", replaced[600] = "";
+	char sync_part[128] = "", replaced[600] = "", degraded_part[48] = "";
 	size_t k;
 
 	hub_get_stats(h, &hs);
 	n = hub_links(h, &links);
 	for (i = 0; i < n; i++) {
-		if (links[i].state == LINK_UP)
+		struct plant_link pk;
+
+		/* as the console reads it: connected but no meter answering is degraded */
+		plant_link(&pl, &links[i], &pk);
+		if (pk.state == PLANT_LINK_UP)
 			up++;
+		else if (pk.state == PLANT_LINK_DEGRADED)
+			degraded++;
 		received += links[i].received;
 		for (k = 1; k < UTIL_ARRAY_LEN(links[i].rejected); k++)
 			rejected += links[i].rejected[k];
@@ -120,10 +129,12 @@ static void log_summary(struct hub *h, const char *prefix)
 		snprintf(sync_part, sizeof(sync_part), ", sync %s: backlog %" PRId64 ", forwarded %" PRIu64,
 			 sync_state_name(ys.state), ys.backlog, ys.forwarded);
 	}
-	log_info("%s: %" PRIu64 " samples, %zu/%zu links up, mqtt %" PRIu64 " received %" PRIu64
+	if (degraded > 0)
+		snprintf(degraded_part, sizeof(degraded_part), " (%zu degraded)", degraded);
+	log_info("%s: %" PRIu64 " samples, %zu/%zu links up%s, mqtt %" PRIu64 " received %" PRIu64
 		 " rejected, queue %zu (max %zu), buffer %s%s: %" PRIu64 " written, %zu queued, "
 		 "%" PRIu64 " dropped%s",
-		 prefix, hs.samples, up, n, received, rejected, hs.queue_depth, hs.queue_high_water,
+		 prefix, hs.samples, up, n, degraded_part, received, rejected, hs.queue_depth, hs.queue_high_water,
 		 store_state_name(ss.state), replaced, ss.written, ss.queued, ss.dropped,
 		 sync_part);
 }
@@ -131,6 +142,7 @@ static void log_summary(struct hub *h, const char *prefix)
 /* What the loop's callbacks of record_run share. */
 struct record_loop {
 	struct hub *h;
+	const struct config *cfg;
 	const struct record_opts *o;
 };
 
@@ -139,7 +151,7 @@ static void on_signal(struct loop *l, int signo, void *ctx)
 	struct record_loop *r = ctx;
 
 	if (signo == SIGHUP) {
-		log_summary(r->h, r->o->mode);
+		log_summary(r->h, r->cfg, r->o->mode);
 		return;
 	}
 	log_info("%s: %s received, stopping", r->o->mode, signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -171,7 +183,7 @@ static void on_stats(struct loop *l, int id, void *ctx)
 
 	(void)l;
 	(void)id;
-	log_summary(r->h, r->o->mode);
+	log_summary(r->h, r->cfg, r->o->mode);
 }
 
 static void on_for(struct loop *l, int id, void *ctx)
@@ -189,7 +201,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 	int rc = EXIT_RUNTIME;
 	struct hub *h = NULL;
 	struct loop *l = NULL;
-	struct record_loop r = { .o = o };
+	struct record_loop r = { .o = o, .cfg = cfg };
 	char *cause = NULL;
 	int lock_fd = -1;
 
@@ -260,7 +272,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "%s: stopped", o->mode);
-		log_summary(h, prefix);
+		log_summary(h, cfg, prefix);
 	}
 	{
 		const struct source_link *links;
