@@ -3389,11 +3389,15 @@ int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, c
 {
 	int64_t last;
 
-	/* The t_us index holds the rowid: min(seq) over it reads no row. */
+	/* The t_us index holds the rowid: min(seq) over its entries from t_us
+	 * on reads no row. Without INDEXED BY, SQLite answers min(seq) by
+	 * walking the table in seq order from its first row until a row
+	 * matches: the whole buffer before t_us (EXPLAIN QUERY PLAN: "SEARCH
+	 * samples"), 0.6 s on a 24 h buffer of 50 meters at 10 s. */
 	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &last, cause) < 0)
 		return -1;
-	if (reader_int(r, "SELECT min(seq) FROM samples WHERE t_us >= ?1", t_us, last + 1, seq,
-		       cause) < 0)
+	if (reader_int(r, "SELECT min(seq) FROM samples INDEXED BY samples_t_us WHERE t_us >= ?1",
+		       t_us, last + 1, seq, cause) < 0)
 		return -1;
 	*seq -= 1;
 	return 0;
@@ -3417,6 +3421,29 @@ int store_reader_ids(struct store_reader *r, bool quantities, store_id_fn fn, vo
 			rc = SQLITE_DONE;
 			break;
 		}
+	return rows_end(r, s, rc, cause);
+}
+
+/* Rows of (seq, t_us, meter_id, qty_id, value, quality) to fn. */
+static int raw_rows(struct store_reader *r, sqlite3_stmt *s, store_raw_fn fn, void *ctx,
+		    char **cause)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_raw_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter_id = sqlite3_column_int64(s, 2);
+		row.qty_id = sqlite3_column_int64(s, 3);
+		row.value = col_double(s, 4);
+		row.quality = sqlite3_column_int(s, 5);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
 	return rows_end(r, s, rc, cause);
 }
 
@@ -3450,21 +3477,36 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int64(s, 2, to_seq);
 	sqlite3_bind_int64(s, 3, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_raw_row row;
+	return raw_rows(r, s, fn, ctx, cause);
+}
 
-		row.seq = sqlite3_column_int64(s, 0);
-		row.t_us = sqlite3_column_int64(s, 1);
-		row.meter_id = sqlite3_column_int64(s, 2);
-		row.qty_id = sqlite3_column_int64(s, 3);
-		row.value = col_double(s, 4);
-		row.quality = sqlite3_column_int(s, 5);
-		if (fn(ctx, &row) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	return rows_end(r, s, rc, cause);
+int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
+			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause)
+{
+	/* The seqs of the window's first row and of the first row after it,
+	 * each one step on the t_us index; then a primary-key range read, no
+	 * per-row index lookup and no join. */
+	static const char first_sql[] =
+	    "SELECT seq FROM samples WHERE t_us >= ?1 ORDER BY t_us, seq LIMIT 1";
+	static const char sql[] = "SELECT seq, t_us, meter_id, qty_id, value, quality FROM samples"
+				  " WHERE seq >= ?1 AND seq < ?2 AND qty_id = ?3"
+				  " AND +t_us >= ?4 AND +t_us < ?5 ORDER BY seq";
+	int64_t lo, hi;
+	sqlite3_stmt *s;
+
+	if (reader_int(r, first_sql, from_us, INT64_MAX, &lo, cause) < 0 ||
+	    reader_int(r, first_sql, to_us, INT64_MAX, &hi, cause) < 0)
+		return -1;
+	if (lo == INT64_MAX || lo >= hi)
+		return 0;
+	s = prepare_after(r, sql, lo, cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 2, hi);
+	sqlite3_bind_int64(s, 3, qty_id);
+	sqlite3_bind_int64(s, 4, from_us);
+	sqlite3_bind_int64(s, 5, to_us);
+	return raw_rows(r, s, fn, ctx, cause);
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

@@ -368,6 +368,18 @@ typedef int (*store_raw_fn)(void *ctx, const struct store_raw_row *r);
 int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq, int64_t max,
 			   const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
 			   char **cause);
+/*
+ * Samples of quantity qty_id (the file's id) with from_us <= t_us < to_us,
+ * in seq order (a meter's samples in the order it was polled). The range
+ * of seqs read is the window's in time order (the first row at or after
+ * from_us to the first at or after to_us, found on the t_us index), then
+ * read on the primary key without a join: rows written out of time order
+ * (a clock stepped back) outside that range are not read. Much cheaper
+ * than store_reader_samples's walk of the t_us index with a row lookup and
+ * two joins per row. 0 or -1 with *cause.
+ */
+int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
+			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);
