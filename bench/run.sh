@@ -4,8 +4,9 @@
 # Prints a summary and writes it to build/bench-results.md. Method and
 # recorded figures: docs/performance.md. Never part of make check.
 #
-# BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast runs one; BENCH_QUICK=1
-# shortens each.
+# BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
+# startup runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -366,6 +367,9 @@ case "$only" in "" | alarms) bench_alarms ;; esac
 case "$only" in "" | sync) bench_sync ;; esac
 case "$only" in "" | gateway) add "$(bash "$here/bench_gateway.sh")" ;; esac
 case "$only" in "" | forecast) bench_forecast ;; esac
+case "$only" in "" | attached) add "$(bash "$here/bench_consoles.sh" cost)" ;; esac
+case "$only" in "" | latency) add "$(bash "$here/bench_consoles.sh" latency)" ;; esac
+case "$only" in "" | startup) add "$(bash "$here/bench_consoles.sh" startup)" ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

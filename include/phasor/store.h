@@ -383,6 +383,15 @@ typedef int (*store_raw_fn)(void *ctx, const struct store_raw_row *r);
 int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq, int64_t max,
 			   const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
 			   char **cause);
+/*
+ * Samples of quantity qty_id (the file's id) with from_us <= t_us < to_us,
+ * in (t_us, seq) order, read on the t_us index with no join (names by id:
+ * store_reader_ids): every row of the window, whatever order it was
+ * written in. Cheaper than store_reader_samples's walk with two joins per
+ * row. 0 or -1 with *cause.
+ */
+int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
+			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);

@@ -54,6 +54,7 @@
 #define THROTTLE_MS 10
 #define KEY_CTRL_L 12
 #define EMPTY_READS_GONE 8 /* this many: the terminal hung up */
+#define FOLLOWED_REDRAW_MS 100 /* attached: new rows redraw this soon after a frame */
 
 /* Refresh intervals offered by '+' and '-'. */
 static const int refresh_steps[] = { 250, 500, 1000, 2000, 5000, 10000, 30000 };
@@ -447,7 +448,9 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	int rc = EXIT_FAILURE, refresh_timer, lock_fd = -1;
 	bool attached = false;
 	long frames = 0;
-	uint64_t urgent_seen = 0;
+	uint64_t urgent_seen = 0, samples_seen = 0;
+	int64_t frame_at_us = 0;
+	bool followed_due = false;
 	int v;
 
 	memset(&ui, 0, sizeof(ui));
@@ -596,10 +599,28 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		}
 		/* What the recorder made of this console's last request. */
 		plant_take_outcome(&plant, hub);
+		/* Attached, new samples come a recorder commit at a time: shown
+		 * then (at most FOLLOWED_REDRAW_MS after the last frame), not at
+		 * the next refresh. */
+		if (attached && !followed_due) {
+			struct hub_stats hs;
+
+			hub_get_stats(hub, &hs);
+			if (hs.samples != samples_seen) {
+				int64_t since = (util_mono_us() - frame_at_us) / 1000;
+
+				samples_seen = hs.samples;
+				followed_due = true;
+				loop_timer_reset(lp, refresh_timer,
+						 since < FOLLOWED_REDRAW_MS ? FOLLOWED_REDRAW_MS - since : 0);
+			}
+		}
 		if (!loop_stopped(lp) && (u.redraw_now || u.refresh_due)) {
 			redraw(&u);
 			u.redraw_now = false;
 			u.refresh_due = false;
+			followed_due = false;
+			frame_at_us = util_mono_us();
 			loop_timer_reset(lp, refresh_timer, ui.refresh_ms);
 			frames++;
 			if (opts->frames > 0 && frames >= opts->frames)

@@ -694,36 +694,87 @@ static void *follow_main(void *arg)
 
 /* ---- the KPI's day before this start (kpi.h), from the buffer ---- */
 
+/*
+ * The reader and the file's meter names by id: the day is read on the
+ * primary key without a join (store_reader_raw_window), in windows of the
+ * KPI's choosing, and the rows are named here.
+ */
+struct day {
+	struct store_reader *r;
+	char **names;                /* by the file's meters.id; NULL: none */
+	size_t nnames;
+};
+
+static int day_name(void *ctx, int64_t id, const char *name)
+{
+	struct day *d = ctx;
+	size_t i;
+
+	if (id < 0 || id >= MAX_FILE_ID)
+		return 0;
+	if ((size_t)id >= d->nnames) {
+		d->names = util_reallocarray(d->names, (size_t)id + 1, sizeof(*d->names));
+		for (i = d->nnames; i <= (size_t)id; i++)
+			d->names[i] = NULL;
+		d->nnames = (size_t)id + 1;
+	}
+	free(d->names[id]);
+	d->names[id] = util_strdup(name);
+	return 0;
+}
+
+static void day_close(void *h)
+{
+	struct day *d = h;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	store_reader_close(d->r);
+	for (i = 0; i < d->nnames; i++)
+		free(d->names[i]);
+	free(d->names);
+	free(d);
+}
+
 static void *day_open(const char *path, char **cause)
 {
-	return store_reader_open(path, cause);
+	struct day *d = util_calloc(1, sizeof(*d));
+
+	d->r = store_reader_open(path, cause);
+	if (d->r == NULL || store_reader_ids(d->r, false, day_name, d, cause) < 0) {
+		day_close(d);
+		return NULL;
+	}
+	return d;
 }
 
 struct day_ctx {
+	const struct day *d;
 	kpi_day_fn fn;
 	void *ctx;
 };
 
-static int day_row(void *ctx, const struct store_row *r)
+static int day_row(void *ctx, const struct store_raw_row *r)
 {
-	const struct day_ctx *d = ctx;
-	struct kpi_day_row row = { r->t_us, r->meter, r->value, r->quality };
+	const struct day_ctx *c = ctx;
+	struct kpi_day_row row = { r->t_us, NULL, r->value, r->quality };
 
-	return d->fn(d->ctx, &row);
+	if (r->meter_id < 0 || (size_t)r->meter_id >= c->d->nnames ||
+	    (row.meter = c->d->names[r->meter_id]) == NULL)
+		return 0;
+	return c->fn(c->ctx, &row);
 }
 
 static int day_rows(void *h, unsigned qty, int64_t from_us, int64_t to_us, kpi_day_fn fn,
 		    void *ctx, char **cause)
 {
-	struct store_filter f = { .quantity = qty_name(qty), .from_us = from_us, .to_us = to_us };
-	struct day_ctx d = { fn, ctx };
+	struct day *d = h;
+	struct day_ctx c = { d, fn, ctx };
 
-	return store_reader_samples(h, &f, day_row, &d, cause);
-}
-
-static void day_close(void *h)
-{
-	store_reader_close(h);
+	/* a buffer's quantity ids are the enum qty_id (store.c refuses a file
+	 * whose ids mean something else) */
+	return store_reader_raw_window(d->r, from_us, to_us, (int64_t)qty, day_row, &c, cause);
 }
 
 const struct kpi_day_ops follow_kpi_day_ops = {

@@ -3434,11 +3434,15 @@ int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, c
 {
 	int64_t last;
 
-	/* The t_us index holds the rowid: min(seq) over it reads no row. */
+	/* The t_us index holds the rowid: min(seq) over its entries from t_us
+	 * on reads no row. Without INDEXED BY, SQLite answers min(seq) by
+	 * walking the table in seq order from its first row until a row
+	 * matches: the whole buffer before t_us (EXPLAIN QUERY PLAN: "SEARCH
+	 * samples"), 0.6 s on a 24 h buffer of 50 meters at 10 s. */
 	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &last, cause) < 0)
 		return -1;
-	if (reader_int(r, "SELECT min(seq) FROM samples WHERE t_us >= ?1", t_us, last + 1, seq,
-		       cause) < 0)
+	if (reader_int(r, "SELECT min(seq) FROM samples INDEXED BY samples_t_us WHERE t_us >= ?1",
+		       t_us, last + 1, seq, cause) < 0)
 		return -1;
 	*seq -= 1;
 	return 0;
@@ -3462,6 +3466,29 @@ int store_reader_ids(struct store_reader *r, bool quantities, store_id_fn fn, vo
 			rc = SQLITE_DONE;
 			break;
 		}
+	return rows_end(r, s, rc, cause);
+}
+
+/* Rows of (seq, t_us, meter_id, qty_id, value, quality) to fn. */
+static int raw_rows(struct store_reader *r, sqlite3_stmt *s, store_raw_fn fn, void *ctx,
+		    char **cause)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_raw_row row;
+
+		row.seq = sqlite3_column_int64(s, 0);
+		row.t_us = sqlite3_column_int64(s, 1);
+		row.meter_id = sqlite3_column_int64(s, 2);
+		row.qty_id = sqlite3_column_int64(s, 3);
+		row.value = col_double(s, 4);
+		row.quality = sqlite3_column_int(s, 5);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
 	return rows_end(r, s, rc, cause);
 }
 
@@ -3495,21 +3522,30 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int64(s, 2, to_seq);
 	sqlite3_bind_int64(s, 3, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_raw_row row;
+	return raw_rows(r, s, fn, ctx, cause);
+}
 
-		row.seq = sqlite3_column_int64(s, 0);
-		row.t_us = sqlite3_column_int64(s, 1);
-		row.meter_id = sqlite3_column_int64(s, 2);
-		row.qty_id = sqlite3_column_int64(s, 3);
-		row.value = col_double(s, 4);
-		row.quality = sqlite3_column_int(s, 5);
-		if (fn(ctx, &row) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	return rows_end(r, s, rc, cause);
+int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
+			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause)
+{
+	/* On the t_us index, every row of the window whatever the order it
+	 * was written in (an MQTT journal replayed after a kill -9 writes
+	 * minutes-old rows after newer ones; a clock steps back), with one
+	 * row lookup each and no join. A range of seqs found from the window's
+	 * times was twice as fast but missed such rows. */
+	static const char sql[] = "SELECT seq, t_us, meter_id, qty_id, value, quality"
+				  " FROM samples INDEXED BY samples_t_us"
+				  " WHERE t_us >= ?1 AND t_us < ?2 AND qty_id = ?3 ORDER BY t_us, seq";
+	sqlite3_stmt *s;
+
+	if (from_us >= to_us)
+		return 0;
+	s = prepare_after(r, sql, from_us, cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 2, to_us);
+	sqlite3_bind_int64(s, 3, qty_id);
+	return raw_rows(r, s, fn, ctx, cause);
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

@@ -9,7 +9,8 @@
  *          -- COMMAND ARGS...
  * prints "bytes_per_s=N cpu_pct=X" on stdout. --keys sends STR to the
  * program at start (after the warm-up's first second); --dump FILE keeps
- * the measured bytes.
+ * the measured bytes; --mem adds " hwm_kib=N rss_kib=N" (VmHWM and VmRSS
+ * of the program at the end of the measurement).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,20 +63,41 @@ static double cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* A "VmXXX:" figure of /proc/PID/status in KiB, -1 when unknown. */
+static long vm_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			v = atol(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cols", required_argument, NULL, 'c' }, { "rows", required_argument, NULL, 'r' },
 		{ "warmup", required_argument, NULL, 'w' }, { "measure", required_argument, NULL, 'm' },
 		{ "keys", required_argument, NULL, 'k' }, { "dump", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+		{ "mem", no_argument, NULL, 'M' },	  { NULL, 0, NULL, 0 },
 	};
 	struct winsize ws = { .ws_row = 40, .ws_col = 120 };
 	double warmup = 5, measure = 20, t0, t_start = 0, cpu0 = 0, cpu1;
 	const char *keys = NULL;
 	FILE *dump = NULL;
 	unsigned long long bytes = 0;
-	bool keys_sent = false, measuring = false;
+	bool keys_sent = false, measuring = false, mem = false;
 	int c, fd, st;
 	pid_t pid;
 	char buf[65536];
@@ -96,6 +118,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			keys = optarg;
+			break;
+		case 'M':
+			mem = true;
 			break;
 		case 'd':
 			dump = fopen(optarg, "wb");
@@ -165,8 +190,12 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 			return 1;
 		}
-		printf("bytes_per_s=%.0f cpu_pct=%.2f\n", (double)bytes / span,
+		printf("bytes_per_s=%.0f cpu_pct=%.2f", (double)bytes / span,
 		       100.0 * (cpu1 - cpu0) / span);
+		if (mem)
+			printf(" hwm_kib=%ld rss_kib=%ld", vm_kib(pid, "VmHWM"), vm_kib(pid, "VmRSS"));
+		printf("\n");
+		fflush(stdout);
 	}
 	/* Quit politely (q), then insist; keep draining so the program is
 	 * never blocked writing to the terminal meanwhile. */

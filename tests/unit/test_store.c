@@ -2667,6 +2667,28 @@ static void test_follow_readers(void **state)
 				 0);
 		snprintf(want, sizeof(want), "4:1/%lld@300=230 q0|", (long long)v);
 		assert_string_equal(fr.text, want);
+		/* a time window of one quantity: [100, 300) of p_total */
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_window(r, 100, 300, p, follow_sample, &fr, &cause),
+				 0);
+		snprintf(want, sizeof(want), "1:1/%lld@100=1.5 q0|2:2/%lld@100=2.5 q0|3:1/%lld@200=3.5 q0|",
+			 (long long)p, (long long)p, (long long)p);
+		assert_string_equal(fr.text, want);
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_window(r, 101, 201, p, follow_sample, &fr, &cause),
+				 0);
+		snprintf(want, sizeof(want), "3:1/%lld@200=3.5 q0|", (long long)p);
+		assert_string_equal(fr.text, want);
+		/* nothing in the window, a window past the end, another quantity */
+		memset(&fr, 0, sizeof(fr));
+		assert_int_equal(store_reader_raw_window(r, 201, 300, p, follow_sample, &fr, &cause),
+				 0);
+		assert_int_equal(store_reader_raw_window(r, 301, 900, p, follow_sample, &fr, &cause),
+				 0);
+		assert_string_equal(fr.text, "");
+		assert_int_equal(store_reader_raw_window(r, 0, 900, v, follow_sample, &fr, &cause), 0);
+		snprintf(want, sizeof(want), "4:1/%lld@300=230 q0|", (long long)v);
+		assert_string_equal(fr.text, want);
 	}
 	memset(&fr, 0, sizeof(fr));
 	assert_int_equal(store_reader_comm_after(r, seqs.comm - 1, follow_comm, &fr, &cause), 0);
