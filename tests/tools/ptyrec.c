@@ -197,10 +197,14 @@ int main(int argc, char **argv)
 		printf("\n");
 		fflush(stdout);
 	}
-	/* Quit politely (q), then insist; keep draining so the program is
-	 * never blocked writing to the terminal meanwhile. */
+	/* Quit politely (q, and y to the question a console that acquires
+	 * asks), then insist; keep draining so the program is never blocked
+	 * writing to the terminal meanwhile. */
 	if (write(fd, "q", 1) < 0)
 		perror("write q");
+	usleep(200000);
+	if (write(fd, "y", 1) < 0)
+		perror("write y");
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (c = 0; c < 50; c++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
