@@ -58,8 +58,18 @@ struct live_meter {
  */
 #define LIVE_RESET_TOLERANCE 1e-6
 
-/* Does a counter going from before to after (consecutive good values) mean a reset? */
-bool live_counter_reset(double before, double after);
+/*
+ * Does a counter going from before to after (consecutive good values) mean
+ * a reset? after_gap: the two are further apart than continuous polling
+ * gives (live_counter_gap_us: the meter was stale or down, or nothing was
+ * recording): a meter that restarted meanwhile may have wound its counter
+ * back by any amount (a few kWh on a GWh counter is far below the
+ * tolerance), so then any decrease is a reset. A false reset costs the
+ * decrease (rounding: Wh); a missed one the whole segment before it.
+ */
+bool live_counter_reset(double before, double after, bool after_gap);
+/* Beyond this between two values of a meter's counter, after_gap: three periods. */
+int64_t live_counter_gap_us(const struct config_meter *cm);
 
 /* Called when an energy counter goes backwards (meter reset or rollover). */
 typedef void (*live_reset_fn)(void *ctx, size_t meter, unsigned qty, double before,

@@ -918,7 +918,7 @@ void forecast_series_counter(const int64_t *t_us, const double *wh, size_t n, in
 		int64_t a = t_us[i - 1], b = t_us[i], dt = b - a, first, last;
 		double de = wh[i] - wh[i - 1];
 
-		if (dt <= 0 || dt > step_us || live_counter_reset(wh[i - 1], wh[i]) ||
+		if (dt <= 0 || dt > step_us || live_counter_reset(wh[i - 1], wh[i], false) ||
 		    !isfinite(de) || b <= t0_us || a >= t0_us + (int64_t)nint * step_us)
 			continue;
 		first = a >= t0_us ? (a - t0_us) / step_us : 0;

@@ -67,6 +67,7 @@ struct seg {
 	double done;                 /* energy of the closed segments */
 	double open;                 /* first value of the open segment */
 	unsigned resets;             /* segments - 1 */
+	int64_t gap_us;              /* the meter's live_counter_gap_us */
 };
 
 /*
@@ -186,17 +187,18 @@ int64_t kpi_local_midnight(int64_t t_us)
 
 /* ---- segments ---- */
 
-/* The next good sample of the counter (older or equal times are ignored). */
-static void seg_feed(struct seg *g, double v, int64_t t)
+/* The next good sample of the counter (older or equal times are ignored);
+ * gap_us (live_counter_gap_us) is kept from the first. */
+static void seg_feed(struct seg *g, double v, int64_t t, int64_t gap_us)
 {
 	if (!g->has) {
 		*g = (struct seg){ .has = true, .first = v, .last = v, .first_t = t, .last_t = t,
-				   .open = v };
+				   .open = v, .gap_us = gap_us };
 		return;
 	}
 	if (t <= g->last_t)
 		return;
-	if (live_counter_reset(g->last, v)) {
+	if (live_counter_reset(g->last, v, t - g->last_t > g->gap_us)) {
 		g->done += g->last - g->open;
 		g->open = v;
 		g->resets++;
@@ -267,7 +269,7 @@ static int on_row(void *ctx, const struct kpi_day_row *r)
 	i = w->last_index;
 	if (i < 0 || !wanted(k, (size_t)i, w->slot))
 		return 0;
-	seg_feed(&k->w[i][w->slot], r->value, r->t_us);
+	seg_feed(&k->w[i][w->slot], r->value, r->t_us, live_counter_gap_us(&k->cfg->meters[i]));
 	return 0;
 }
 
@@ -470,7 +472,7 @@ static void slot_settle(struct slot *sl)
 	}
 	sl->based = true;
 	if (sl->pre.has)
-		seg_feed(&sl->pre, sl->base_v, sl->base_t); /* the join: a reset or not */
+		seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us); /* the join: a reset or not */
 }
 
 /* The base is the live counter now (a new day). */
@@ -557,7 +559,7 @@ static void apply_worker(struct kpi *k)
 			if (sl->based && g->last_t >= sl->base_t)
 				sl->based = false; /* overlap: base again on a newer value */
 			else if (sl->based)
-				seg_feed(&sl->pre, sl->base_v, sl->base_t);
+				seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us);
 			slot_settle(sl);
 		}
 	}

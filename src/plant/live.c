@@ -245,7 +245,8 @@ static void check_counter(struct live *l, struct live_meter *m, struct live_priv
 	if (p->last_good_t[q] == 0) {
 		p->first_good[q] = s->value;
 		p->first_good_t[q] = s->t_us;
-	} else if (live_counter_reset(before, s->value)) {
+	} else if (live_counter_reset(before, s->value,
+				      s->t_us - p->last_good_t[q] > live_counter_gap_us(m->cfg))) {
 		/* The joined counter stays where it was: the new segment
 		 * adds from the value after the reset. */
 		p->bridged[q] += before - s->value;
@@ -320,9 +321,18 @@ void live_history_add(struct live *l, const struct sample *s, size_t n)
 	}
 }
 
-bool live_counter_reset(double before, double after)
+bool live_counter_reset(double before, double after, bool after_gap)
 {
+	if (after_gap)
+		return after < before;
 	return before - after > LIVE_RESET_TOLERANCE * fabs(before);
+}
+
+int64_t live_counter_gap_us(const struct config_meter *cm)
+{
+	int ms = cm != NULL && cm->poll_ms > 0 ? cm->poll_ms : DEFAULT_PERIOD_MS;
+
+	return STALE_PERIODS * (int64_t)ms * 1000;
 }
 
 bool live_counter(const struct live *l, size_t meter, unsigned qty, struct live_counter *out)
