@@ -364,8 +364,11 @@ static void draw_figures(struct ui *ui, int width)
 
 		/* Whole percents: a share is read at a glance, and a tenth that
 		 * changes every second is noise (and bytes on a slow link). */
-		snprintf(entry, sizeof(entry), "%s%s %s", i > 0 ? ", " : "", name,
-			 fmt_pct(round(k->top[i].share * 100.0), a, sizeof(a)));
+		if (isfinite(k->top[i].share))
+			snprintf(entry, sizeof(entry), "%s%s %.0f %%", i > 0 ? ", " : "", name,
+				 round(k->top[i].share * 100.0));
+		else
+			snprintf(entry, sizeof(entry), "%s%s -", i > 0 ? ", " : "", name);
 		ew = draw_width(entry);
 		/* keep room for ", ..." unless this is the last */
 		if (used + ew > width || (i + 1 < k->ntop && used + ew + 5 > width)) {

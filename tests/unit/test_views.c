@@ -454,6 +454,9 @@ static void test_overview_rows(void **state)
 	/* site figures and the rule above the table */
 	assert_true(row_has(f, 0, "Total"));
 	assert_true(row_has(f, 1, "Top:"));
+	/* whole percents, printed as such (not "7.0 %" for 6.6 %) */
+	assert_true(row_has(f, 1, " %"));
+	assert_false(row_has(f, 1, ".0 %"));
 }
 
 static void test_overview_headers_80(void **state)
