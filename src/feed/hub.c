@@ -18,6 +18,7 @@
 
 #include "phasor/alarm.h"
 #include "phasor/alarmshare.h"
+#include "phasor/fcjob.h"
 #include "phasor/follow.h"
 #include "phasor/intake.h"
 #include "phasor/log.h"
@@ -87,6 +88,7 @@ struct hub {
 	bool outcome_refused;
 	char outcome[256];
 	char console[96];                /* host:pid, who asks */
+	struct fcjob *fc;                /* the forecasts (fcjob.h); NULL: none */
 };
 
 /* ---- what decoded messages turn into ---- */
@@ -549,6 +551,18 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	return h;
 }
 
+/* The forecast worker: it makes forecasts where this hub writes the
+ * buffer, and follows them where it is attached. */
+static int fc_start(struct hub *h, char **cause)
+{
+	struct fcjob_opts o = { .path = h->cfg->store.path, .store = h->store };
+
+	if (h->cfg->store.path == NULL || (h->store == NULL && !h->opts.attached))
+		return 0;
+	h->fc = fcjob_new(h->cfg, &o);
+	return fcjob_start(h->fc, cause);
+}
+
 int hub_start(struct hub *h, char **cause)
 {
 	size_t i;
@@ -591,6 +605,8 @@ int hub_start(struct hub *h, char **cause)
 			return -1;
 	}
 	h->started = true;
+	if (fc_start(h, cause) < 0)
+		return -1;
 	links_refresh(h);
 	return 0;
 }
@@ -707,6 +723,16 @@ static int apply_request(void *ctx, const struct store_request *q)
 	int rc = -1;
 
 	h->req_last = q->id;
+	if (strcmp(q->action, "forecast") == 0) {
+		/* marked done by the worker once the new forecasts are committed */
+		if (h->fc != NULL)
+			fcjob_request(h->fc, q->id);
+		else
+			store_put_request_done(h->store, q->id, "this recorder makes no forecasts");
+		log_info("forecast request %lld from %s by %s", (long long)q->id, q->console,
+			 q->operator_name);
+		return 0;
+	}
 	if (h->alarms == NULL) {
 		store_put_request_done(h->store, q->id, "this recorder runs no alarms");
 		return 0;
@@ -824,6 +850,8 @@ void hub_stop(struct hub *h)
 		;
 	/* The links as they ended, for the owner's last summary. */
 	links_refresh(h);
+	/* A run under way ends with its forecasts queued, before the store stops. */
+	fcjob_stop(h->fc);
 	if (h->store != NULL)
 		store_stop(h->store, STOP_DRAIN_MS);
 	/* Prompt even on a dead server (the socket is shut down). */
@@ -845,6 +873,7 @@ void hub_free(struct hub *h)
 		hub_stop(h);
 	for (i = 0; i < h->nsources; i++)
 		h->sources[i]->ops->destroy(h->sources[i]);
+	fcjob_free(h->fc);
 	sync_free(h->sync);
 	intake_close(h->intake);
 	if (h->req_reader != NULL)
@@ -1025,4 +1054,41 @@ bool hub_request_outcome(struct hub *h, uint64_t *seq, char *text, size_t size, 
 	util_strlcpy(text, h->outcome, size);
 	*refused = h->outcome_refused;
 	return true;
+}
+
+const struct trend_set *hub_trends(struct hub *h)
+{
+	return h->fc != NULL ? fcjob_take(h->fc) : NULL;
+}
+
+int hub_forecast_now(struct hub *h, const char *op, int64_t now_us, bool *sent, char *err,
+		     size_t errsz)
+{
+	struct store_request q;
+
+	*sent = false;
+	if (h->fc == NULL) {
+		snprintf(err, errsz, "no buffer: no forecasts");
+		return -1;
+	}
+	if (!h->opts.attached) {
+		fcjob_request(h->fc, 0);
+		return 0;
+	}
+	if (h->follow == NULL) {
+		snprintf(err, errsz, "not following a recorder");
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	q.t_us = now_us;
+	q.console = h->console;
+	q.operator_name = op != NULL ? op : "";
+	q.action = "forecast";
+	q.alarm = "the load";
+	q.meter = "";
+	q.note = "";
+	follow_request(h->follow, &q);
+	fcjob_request(h->fc, 0);
+	*sent = true;
+	return 0;
 }
