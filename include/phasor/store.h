@@ -460,7 +460,8 @@ int store_reader_forecast_at(struct store_reader *r, const char *meter, int64_t 
 /*
  * What was expected of each interval of meter starting in [from_us,
  * to_us): for every such interval, the values of the newest forecast made
- * at or before the interval's start, in time order (method "", made_us
+ * before the interval's end (a run forecasts from the interval running
+ * when it is made, which its data does not include), in time order (method "", made_us
  * and took_us 0: they differ per row). For measuring the stored
  * forecasts' accuracy. 0 or -1 with *cause.
  */

@@ -97,7 +97,7 @@ static int draw_head(struct ui *ui, struct view_trends_state *st, const struct t
 	y++;
 	if (t->stale) {
 		snprintf(line, sizeof(line),
-			 "%s this forecast (made %s) is older than its data (to %s): r regenerates",
+			 "%s forecast made %s, older than its data (to %s): r regenerates",
 			 draw_symbol(SYM_WARNING), when(ui, t->made_us, a, sizeof(a)),
 			 when(ui, t->data_end_us, b, sizeof(b)));
 		draw_text(w, y++, 0, width, ROLE_WARNING, line);
@@ -341,9 +341,10 @@ static void trends_free(void *state)
 }
 
 static const char *const trends_help[] = {
-	"Up Down     the site total, then each meter (also k j; Home: the site)",
-	"r           regenerate the forecasts now (asks the recorder when attached)",
-	"chart       * actual, - forecast, : its 95 % band, = [site] contract_power",
+	"Up Down     the site total, then each meter (also k j)",
+	"Home        the site total",
+	"r           regenerate now (attached: by the recorder)",
+	"chart       * actual - forecast : 95 % band = contract",
 	NULL,
 };
 

@@ -24,6 +24,7 @@
 #define DAY_US (INT64_C(86400) * US)
 #define MAX_INTERVALS ((size_t)20 * 1000 * 1000)
 #define MAX_REQUESTS 64
+#define FCJOB_POLL_MS 2000       /* new forecasts in the buffer looked for */
 
 /* One series the job forecasts: the site (index 0) or a meter. */
 struct target {
@@ -468,16 +469,30 @@ static struct trend_set *build_all(struct fcjob *j, int64_t now, int64_t day0, i
 	return set;
 }
 
+/* The newest forecast seq in the buffer (0: none or unreadable). */
+static int64_t forecast_seq(struct fcjob *j)
+{
+	struct store_seqs seqs;
+	char *cause = NULL;
+
+	if (j->rd == NULL || store_reader_last_seqs(j->rd, &seqs, &cause) < 0) {
+		free(cause);
+		return 0;
+	}
+	return seqs.forecasts;
+}
+
 static void *job_main(void *arg)
 {
 	struct fcjob *j = arg;
 	bool first = true;
+	int64_t built_at = 0;
 
 	for (;;) {
 		int64_t now = util_now_us(), day0 = local_midnight(now, 0), day2;
 		int64_t req[MAX_REQUESTS];
 		size_t nreq = 0;
-		bool run = false;
+		bool run = false, build;
 		char *cause = NULL, note[160] = "";
 
 		day2 = local_midnight(now, 2);
@@ -502,7 +517,11 @@ static void *job_main(void *arg)
 				cause = NULL;
 			}
 		}
-		if (j->rd != NULL) {
+		/* a new set: at the refresh period, after a run, when new forecasts
+		 * appear in the buffer (the recorder's, when attached) */
+		build = first || run || util_mono_us() - built_at >= j->refresh_us ||
+			day0 != j->loaded_day0 || forecast_seq(j) != j->last_fc_seq;
+		if (build && j->rd != NULL) {
 			if (read_series(j, now, day0 != j->loaded_day0, &cause) < 0) {
 				snprintf(note, sizeof(note), "%s", cause);
 				free(cause);
@@ -523,16 +542,17 @@ static void *job_main(void *arg)
 				store_put_request_done(j->store, req[i], note);
 		}
 		first = false;
-		publish(j, build_all(j, util_now_us(), day0, day2, note[0] ? note : NULL));
+		if (build) {
+			j->last_fc_seq = forecast_seq(j);
+			publish(j, build_all(j, util_now_us(), day0, day2, note[0] ? note : NULL));
+			built_at = util_mono_us();
+		}
 
 		pthread_mutex_lock(&j->lock);
 		if (!j->stopping && !j->want_run) {
-			int64_t until = util_mono_us() + j->refresh_us;
-			int64_t mid = local_midnight(util_now_us(), 1) - util_now_us();
+			int64_t until = util_mono_us() + FCJOB_POLL_MS * 1000;
 			struct timespec ts;
 
-			if (j->store != NULL && mid + US < j->refresh_us)
-				until = util_mono_us() + mid + US;
 			ts.tv_sec = (time_t)(until / US);
 			ts.tv_nsec = (long)(until % US) * 1000;
 			pthread_cond_timedwait(&j->wake, &j->lock, &ts);

@@ -3924,12 +3924,13 @@ int store_reader_forecast_past(struct store_reader *r, const char *meter, int64_
 	if (r->version < 6)
 		return 0;
 	/* SQLite takes the bare columns from the row of max(): for each
-	 * interval, the newest forecast made at or before its start. */
+	 * interval, the newest forecast made before its end (a run forecasts
+	 * from the interval running when it is made, with no data of it). */
 	if (sqlite3_prepare_v2(r->db,
 			       "SELECT t_us, step_s, forecast, lower80, upper80, lower95, upper95,"
 			       " max(made_us) FROM forecasts INDEXED BY"
 			       " forecasts_meter_t WHERE meter = ?1 AND t_us >= ?2 AND t_us < ?3"
-			       " AND made_us <= t_us GROUP BY t_us ORDER BY t_us",
+			       " AND made_us < t_us + step_s * 1000000 GROUP BY t_us ORDER BY t_us",
 			       -1, &s, NULL) != SQLITE_OK) {
 		reader_fail(r, cause);
 		return -1;
