@@ -48,7 +48,7 @@ int fcjob_start(struct fcjob *j, char **cause);
 void fcjob_request(struct fcjob *j, int64_t request);
 /*
  * The newest trend set (NULL before the first): owned by the job, valid
- * until the next fcjob_take or fcjob_free. Owner thread.
+ * until the second fcjob_take after this one, or fcjob_free. Owner thread.
  */
 const struct trend_set *fcjob_take(struct fcjob *j);
 /* Stop and join the worker (a run under way finishes first). */

@@ -63,6 +63,7 @@ struct trend {
 	/* consumption nobody expected: the completed intervals up to now */
 	int outside_run;             /* consecutive ones outside the 95 % band, newest last */
 	double expected_w, actual_w; /* of the newest completed interval; NaN: none */
+	double lo95_w, hi95_w;       /* its 95 % band */
 	double excess_wh;            /* sum of (actual - forecast) x step over the run */
 	int64_t run_since_us;        /* the run's first interval; 0: none */
 };

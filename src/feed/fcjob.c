@@ -58,8 +58,9 @@ struct fcjob {
 	int64_t expect_after_us;  /* not a maker: asked at; busy until a newer forecast */
 	struct trend_set *pending;/* built, not taken yet */
 	uint64_t gen;
-	/* owner */
-	struct trend_set *current;
+	/* owner: the set handed out last, and the one before (a pointer taken
+	 * before the last fcjob_take stays valid) */
+	struct trend_set *current, *previous;
 };
 
 /* ---- series from the buffer ---- */
@@ -608,7 +609,8 @@ const struct trend_set *fcjob_take(struct fcjob *j)
 {
 	pthread_mutex_lock(&j->lock);
 	if (j->pending != NULL) {
-		trend_set_free(j->current);
+		trend_set_free(j->previous);
+		j->previous = j->current;
 		j->current = j->pending;
 		j->pending = NULL;
 	}
@@ -646,6 +648,7 @@ void fcjob_free(struct fcjob *j)
 		store_reader_close(j->rd);
 	trend_set_free(j->pending);
 	trend_set_free(j->current);
+	trend_set_free(j->previous);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->wake);
 	free(j->path);

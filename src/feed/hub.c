@@ -804,6 +804,31 @@ static void status_publish(struct hub *h, int64_t now_us)
 	free(json);
 }
 
+/* What the forecasts say of each meter's newest completed intervals, for
+ * the forecast_excess alarms (consumption nobody expected). */
+static void fc_alarm_obs(struct hub *h)
+{
+	const struct trend_set *set = h->fc != NULL ? fcjob_take(h->fc) : NULL;
+	size_t m;
+
+	for (m = 0; set != NULL && m < h->cfg->nmeters && m + 1 < set->n; m++) {
+		const struct trend *t = &set->t[m + 1];
+		struct alarm_forecast_obs o = {
+			.valid = t->has_forecast && t->history_days >= ALARM_FORECAST_MIN_DAYS &&
+				 isfinite(t->actual_w) && isfinite(t->expected_w),
+			.run = t->outside_run,
+			.expected_w = t->expected_w,
+			.actual_w = t->actual_w,
+			.lo95_w = t->lo95_w,
+			.hi95_w = t->hi95_w,
+			.excess_wh = t->excess_wh,
+			.since_us = t->run_since_us,
+		};
+
+		alarm_forecast_obs(h->alarms, m, &o);
+	}
+}
+
 void hub_tick(struct hub *h, int64_t now_us)
 {
 	size_t i;
@@ -814,8 +839,10 @@ void hub_tick(struct hub *h, int64_t now_us)
 			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
 			h->current = NULL;
 		}
-	if (h->alarms != NULL && !h->stopped && !h->opts.attached)
+	if (h->alarms != NULL && !h->stopped && !h->opts.attached) {
+		fc_alarm_obs(h);
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
+	}
 	else if (h->alarms != NULL && !h->stopped)
 		alarm_measure_only(h->alarms, h->live, h->cfg, now_us);
 	if (h->nunsent > 0 && !h->stopped)

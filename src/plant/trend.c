@@ -180,7 +180,7 @@ static void fill_outside(struct trend *t, const struct trend_input *in)
 	long j;
 	int64_t ts;
 
-	t->expected_w = t->actual_w = NAN;
+	t->expected_w = t->actual_w = t->lo95_w = t->hi95_w = NAN;
 	/* walk back from the newest completed interval while outside */
 	for (ts = last; ts >= in->now_us - 2 * DAY_US; ts -= in->step_us) {
 		double a = actual_at(in->actual, ts), lo, hi, p;
@@ -195,6 +195,8 @@ static void fill_outside(struct trend *t, const struct trend_input *in)
 		if (ts == last) {
 			t->expected_w = p;
 			t->actual_w = a;
+			t->lo95_w = lo;
+			t->hi95_w = hi;
 		}
 		if (!isfinite(lo) || !isfinite(hi) || (a >= lo && a <= hi))
 			break;
