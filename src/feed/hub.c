@@ -1015,12 +1015,29 @@ void hub_status(struct hub *h, struct hub_status *out)
 	out->throttled = h->throttled;
 }
 
+/* An operator request for the recorder, written by the follow thread. */
+static void send_request(struct hub *h, const char *action, const char *alarm, const char *meter,
+			 const char *op, const char *note, int64_t dur_ms, int64_t now_us)
+{
+	struct store_request q;
+
+	memset(&q, 0, sizeof(q));
+	q.t_us = now_us;
+	q.console = h->console;
+	q.operator_name = op != NULL ? op : "";
+	q.action = action;
+	q.alarm = alarm;
+	q.meter = meter;
+	q.note = note != NULL ? note : "";
+	q.dur_ms = dur_ms;
+	follow_request(h->follow, &q);
+}
+
 int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char *op,
 		     const char *note, int64_t dur_ms, int64_t now_us, bool *sent, char *err,
 		     size_t errsz)
 {
 	const struct alarm_inst *in;
-	struct store_request q;
 
 	*sent = false;
 	if (h->alarms == NULL || inst >= alarm_count(h->alarms)) {
@@ -1059,16 +1076,7 @@ int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char 
 		snprintf(err, errsz, "not following a recorder");
 		return -1;
 	}
-	memset(&q, 0, sizeof(q));
-	q.t_us = now_us;
-	q.console = h->console;
-	q.operator_name = op;
-	q.action = action;
-	q.alarm = in->def->name;
-	q.meter = in->meter_name;
-	q.note = note != NULL ? note : "";
-	q.dur_ms = dur_ms;
-	follow_request(h->follow, &q);
+	send_request(h, action, in->def->name, in->meter_name, op, note, dur_ms, now_us);
 	*sent = true;
 	return 0;
 }
@@ -1091,8 +1099,6 @@ const struct trend_set *hub_trends(struct hub *h)
 int hub_forecast_now(struct hub *h, const char *op, int64_t now_us, bool *sent, char *err,
 		     size_t errsz)
 {
-	struct store_request q;
-
 	*sent = false;
 	if (h->fc == NULL) {
 		snprintf(err, errsz, "no buffer: no forecasts");
@@ -1106,15 +1112,8 @@ int hub_forecast_now(struct hub *h, const char *op, int64_t now_us, bool *sent, 
 		snprintf(err, errsz, "not following a recorder");
 		return -1;
 	}
-	memset(&q, 0, sizeof(q));
-	q.t_us = now_us;
-	q.console = h->console;
-	q.operator_name = op != NULL ? op : "";
-	q.action = "forecast";
-	q.alarm = "the load";
-	q.meter = "";
-	q.note = "";
-	follow_request(h->follow, &q);
+	/* "forecast of the load: done by the recorder" as its outcome */
+	send_request(h, "forecast", "the load", "", op, "", 0, now_us);
 	fcjob_request(h->fc, 0);
 	*sent = true;
 	return 0;

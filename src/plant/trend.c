@@ -109,43 +109,36 @@ static void fill_mape(struct trend *t, const struct trend_input *in)
 	int64_t from = in->now_us - TREND_MAPE_DAYS * DAY_US;
 	double *y = util_malloc((in->fc_n + 1) * sizeof(double));
 	double *f = util_malloc((in->fc_n + 1) * sizeof(double));
+	int64_t *ts = util_malloc((in->fc_n + 1) * sizeof(int64_t));
 	double mean = 0;
 	bool day[TREND_MAPE_DAYS + 1] = { false };
-	size_t i, m = 0, known = 0;
+	size_t i, m = 0;
 
 	for (i = 0; i < in->fc_n; i++) {
-		int64_t ts = in->fc_t[i];
 		double a;
 
-		if (ts < from || ts + in->step_us > in->now_us)
+		if (in->fc_t[i] < from || in->fc_t[i] + in->step_us > in->now_us)
 			continue;
-		a = actual_at(in->actual, ts);
+		a = actual_at(in->actual, in->fc_t[i]);
 		if (!isfinite(a) || !isfinite(in->fc_point[i]))
 			continue;
 		y[m] = a;
 		f[m] = in->fc_point[i];
+		ts[m++] = in->fc_t[i];
 		mean += fabs(a);
-		known++;
-		m++;
 	}
-	mean = known > 0 ? mean / (double)known : 0;
+	mean = m > 0 ? mean / (double)m : 0;
 	/* a stopped machine makes any percentage meaningless: under 1 % of
 	 * the mean is left out, as in the backtest (docs/forecast.md) */
 	t->mape = trend_mape(y, f, m, mean * 0.01, &t->mape_points);
-	for (i = 0; i < in->fc_n; i++) {
-		int64_t ts = in->fc_t[i];
-		double a;
-
-		if (ts < from || ts + in->step_us > in->now_us)
-			continue;
-		a = actual_at(in->actual, ts);
-		if (isfinite(a) && isfinite(in->fc_point[i]) && fabs(a) >= mean * 0.01 && a != 0)
-			day[(ts - from) / DAY_US] = true;
-	}
+	for (i = 0; i < m; i++)
+		if (fabs(y[i]) >= mean * 0.01 && y[i] != 0)
+			day[(ts[i] - from) / DAY_US] = true;
 	for (i = 0; i <= TREND_MAPE_DAYS; i++)
 		t->mape_days += day[i];
 	free(y);
 	free(f);
+	free(ts);
 }
 
 /* Hours over contract_power by local hour of day, over the whole history. */
