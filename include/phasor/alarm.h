@@ -86,6 +86,9 @@ struct alarm_inst {
 	uint32_t count;                 /* raises */
 	char operator_name[ALARM_OPERATOR_LEN]; /* last operator action */
 	char note[ALARM_NOTE_LEN];      /* last note */
+	/* forecast_excess: the figures of the newest observation (expected and
+	 * actual kW, the energy in excess so far), the raise's note */
+	char detail[ALARM_NOTE_LEN];
 	/* engine internals */
 	int64_t beyond_since_us;        /* on-delay timer; 0: not beyond */
 	int64_t within_since_us;        /* off-delay timer; 0: not within */
@@ -114,6 +117,24 @@ const struct alarm_inst *alarm_get(const struct alarm_engine *e, size_t i);
  * shelve expiry, chattering. Exposed for the tests; alarm_evaluate calls it.
  */
 void alarm_feed(struct alarm_engine *e, size_t i, double value, bool valid, int64_t now_us);
+/*
+ * What the forecast said of a meter's newest completed intervals
+ * (trend.h), for its forecast_excess instances: valid false (no forecast,
+ * or under ALARM_FORECAST_MIN_DAYS of history) makes the measure unknown,
+ * so it neither raises nor clears. The hub sets it from the forecast
+ * worker's trend set before each alarm_evaluate.
+ */
+#define ALARM_FORECAST_MIN_DAYS 14.0
+struct alarm_forecast_obs {
+	bool valid;
+	int run;                        /* completed intervals in a row outside the 95 % band */
+	double expected_w, actual_w;    /* of the newest completed interval */
+	double lo95_w, hi95_w;
+	double excess_wh;               /* sum of (actual - forecast) x step over the run */
+	int64_t since_us;               /* the run's first interval; 0: none */
+};
+void alarm_forecast_obs(struct alarm_engine *e, size_t meter, const struct alarm_forecast_obs *o);
+
 /* Suppress (true) or release an instance by design. */
 void alarm_suppress(struct alarm_engine *e, size_t i, bool on, int64_t now_us);
 

@@ -70,6 +70,8 @@ enum alarm_measure {
 	AM_OVERLOAD,     /* "overload": p_total as % of the meter's max_power */
 	AM_COMM,         /* "comm": active while the meter is down (value 1) */
 	AM_STALE,        /* "stale": active while its data is older than three periods */
+	AM_FORECAST_EXCESS, /* "forecast_excess": completed intervals in a row outside the
+			     * forecast's 95 % band; limit = how many raise it */
 	AM__COUNT
 };
 /* The config name of a derived measure ("pf", ...); for AM_QTY the quantity's name. */

@@ -89,6 +89,33 @@ void draw_sparkline(WINDOW *w, int y, int x, int width, const double *v, size_t 
 void draw_chart(WINDOW *w, int y, int x, int h, int width, const double *v, size_t n, double lo,
 		double hi, enum theme_role r);
 
+/*
+ * A forecast chart h rows by width columns: n intervals, column c showing
+ * interval c * n / width. For each: the band [lo, hi] as a column of
+ * ROLE_GAUGE_BAND cells (':' / light shade), the forecast mid as '-' /
+ * a line in ROLE_MUTED, the actual as '*' / a full dot in ROLE_CHART (the
+ * actual over the forecast over the band), and limit (NaN: none) as a
+ * row of '=' in ROLE_GAUGE_LIMIT where nothing else is. Values scaled to
+ * [vlo, vhi]; NaN draws nothing. Arrays may be NULL.
+ */
+struct draw_band {
+	const double *lo, *hi, *mid, *act;
+	size_t n;
+	double vlo, vhi, limit;
+};
+void draw_band_chart(WINDOW *w, int y, int x, int h, int width, const struct draw_band *b);
+/* The row (0 top .. h-1) of v on a chart of h rows over [vlo, vhi]; -1 when NaN. */
+int draw_band_row(double v, double vlo, double vhi, int h);
+
+/*
+ * Vertical bars h rows high, one per value, each bar_w columns wide with
+ * a gap of one, scaled to [0, vmax]: '#' / a full block in r, the top
+ * cell of a bar under half a cell shown as '.' / a lower block so that a
+ * small non-zero value is never invisible.
+ */
+void draw_bars(WINDOW *w, int y, int x, int h, int bar_w, const double *v, size_t n, double vmax,
+	       enum theme_role r);
+
 enum draw_symbol {
 	SYM_OK,       /* "●" / "o" */
 	SYM_STALE,    /* "◌" / "~" */

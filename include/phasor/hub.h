@@ -170,4 +170,18 @@ int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char 
  */
 bool hub_request_outcome(struct hub *h, uint64_t *seq, char *text, size_t size, bool *refused);
 
+/*
+ * The newest forecast trend set (fcjob.h; NULL when there is no buffer or
+ * none built yet): valid until the next call. Owner thread.
+ */
+struct trend_set;
+const struct trend_set *hub_trends(struct hub *h);
+/*
+ * Regenerate the forecasts now: this hub's worker (embedded), or a request
+ * to the recorder (attached, *sent), which makes and stores them. 0, or -1
+ * with err.
+ */
+int hub_forecast_now(struct hub *h, const char *op, int64_t now_us, bool *sent, char *err,
+		     size_t errsz);
+
 #endif

@@ -25,6 +25,7 @@
 #include "phasor/hub.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
+#include "phasor/trend.h"
 
 struct alarm_engine;
 struct alarm_event;
@@ -38,6 +39,9 @@ struct plant_ops {
 	/* The newest events of instance inst (-1: all), newest first, at most
 	 * max; pointers valid until the feed next changes the plant. */
 	size_t (*history)(void *ctx, long inst, const struct alarm_event **out, size_t max);
+	/* Regenerate the load forecasts now, as hub_forecast_now(). */
+	int (*forecast)(void *ctx, const char *op, int64_t now_us, bool *sent, char *err,
+			size_t errsz);
 };
 
 /* The outcome of the newest operator request the feed sent (attached). */
@@ -53,6 +57,7 @@ struct plant {
 	const struct live *live;
 	struct alarm_engine *alarms;  /* NULL: no alarms (no acquisition) */
 	const struct kpi *kpi;        /* NULL: no site figures */
+	const struct trend_set *trends; /* the forecasts of view 4 (trend.h); NULL: none */
 	/* Where the data comes from; has_status false: nowhere (the views say
 	 * so: no sources, no buffer). links point into the feed, valid until
 	 * it next fills the plant. */
@@ -114,6 +119,11 @@ bool plant_link_serves(const struct source_link *l, const struct config_meter *c
  * that data older than its staleness limit makes an "ok" meter "stale".
  */
 enum comm_status plant_meter_comm(const struct plant *p, const struct live_meter *m);
+
+/* Regenerate the forecasts through the feed: 0 (*sent: asked of the
+ * recorder), -1 with err (no feed, no buffer). */
+int plant_forecast_now(const struct plant *p, const char *op, bool *sent, char *err,
+		       size_t errsz);
 
 /* The words for the buffer's and the central database's states. */
 const char *plant_buffer_state(const struct plant *p);

@@ -36,6 +36,9 @@
  *                dur_ms, done_us, result, event_id)  -- operator actions of
  *                attached consoles, applied once by the recorder (schema 5)
  *   recorder_status(key, t_us, value)  -- the recorder's status JSON (schema 5)
+ *   forecasts(seq, made_us, meter, method, t_us, step_s, forecast, lower80,
+ *                upper80, lower95, upper95, took_us)  -- every load forecast
+ *                made, one row per interval (schema 6, docs/buffer.md)
  * seq is the local sequence number: every sample is its own row, two
  * samples with the same time are never merged. The writer assigns it from
  * the counter in meta, so it is never reused even after rows are pruned
@@ -50,7 +53,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -76,6 +79,8 @@ struct store_stats {
 	uint64_t comms_written;   /* comm_changes rows committed (not the session's own) */
 	size_t comms_queued;
 	uint64_t comms_dropped;   /* refused because their queue was full */
+	uint64_t forecasts_written; /* forecasts (each of its intervals a row) committed */
+	uint64_t forecasts_dropped; /* refused because their queue was full */
 };
 
 /*
@@ -206,6 +211,33 @@ void store_put_alarm_event(struct store *st, const struct store_alarm_event *e);
 
 /* Mark request done as refused (why), in the writer's next transaction. */
 void store_put_request_done(struct store *st, int64_t request, const char *why);
+/* Mark request done as applied (result ''), with no journal row. */
+void store_put_request_applied(struct store *st, int64_t request);
+
+/*
+ * A load forecast as stored (schema 6, table forecasts: one row per
+ * interval). Every forecast of one run shares made_us. meter "" is the
+ * site total. Values in W, NaN for none (stored as NULL).
+ */
+struct store_forecast {
+	int64_t made_us;          /* when it was made */
+	char *meter;              /* "" the site */
+	char *method;             /* forecast_method_name() */
+	int64_t step_us;          /* the interval length */
+	int64_t took_us;          /* how long making it took */
+	size_t n;
+	int64_t *t_us;            /* n interval starts, in order */
+	double *point, *lo80, *hi80, *lo95, *hi95;
+};
+/*
+ * Queue a copy of f for writing (never blocks on I/O); written with the
+ * next transaction. Beyond STORE_FORECASTS_MAX queued forecasts new ones
+ * are dropped and counted (forecasts_dropped).
+ */
+#define STORE_FORECASTS_MAX 4096
+void store_put_forecast(struct store *st, const struct store_forecast *f);
+/* Frees the arrays and strings of a forecast a reader filled; zeroes it. */
+void store_forecast_free(struct store_forecast *f);
 
 /*
  * The newest status text under key (the recorder's heartbeat: its links,
@@ -356,7 +388,7 @@ int store_reader_alarm_latest(struct store_reader *r, store_alarm_fn fn, void *c
  * than the file.
  */
 struct store_seqs {
-	int64_t samples, comm, alarms, requests;
+	int64_t samples, comm, alarms, requests, forecasts;
 };
 int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char **cause);
 /* The start of the file's first session (0: none). 0 or -1 with *cause. */
@@ -425,6 +457,25 @@ int store_reader_requests(struct store_reader *r, int64_t after, bool pending_on
  */
 int store_request_add(const char *path, const struct store_request *q, int64_t *id,
 		      char **cause);
+
+/*
+ * The forecast of meter ("" the site) current at t_us: the one with the
+ * newest made_us <= t_us, every interval of it, into *out (owned:
+ * store_forecast_free). 1 found, 0 none (also before schema 6), -1 with
+ * *cause. A replay at t_us shows it exactly as it was then.
+ */
+int store_reader_forecast_at(struct store_reader *r, const char *meter, int64_t t_us,
+			     struct store_forecast *out, char **cause);
+/*
+ * What was expected of each interval of meter starting in [from_us,
+ * to_us): for every such interval, the values of the newest forecast made
+ * before the interval's end (a run forecasts from the interval running
+ * when it is made, which its data does not include), in time order (method "", made_us
+ * and took_us 0: they differ per row). For measuring the stored
+ * forecasts' accuracy. 0 or -1 with *cause.
+ */
+int store_reader_forecast_past(struct store_reader *r, const char *meter, int64_t from_us,
+			       int64_t to_us, struct store_forecast *out, char **cause);
 
 /* The file's console id ("" when the file has none yet), static per reader. */
 const char *store_reader_console_id(struct store_reader *r);

@@ -152,7 +152,10 @@ struct view_sources_state {
 };
 
 struct view_trends_state {
-	struct listw list;          /* scroll over the meters */
+	size_t sel;                 /* the series shown: 0 the site, then the meters */
+	int64_t asked_us;           /* r pressed at (plant time); 0: not asked */
+	char message[200];          /* feedback of r */
+	bool message_error;
 };
 
 /* ---- lines of segments ---- */

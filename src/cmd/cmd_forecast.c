@@ -31,6 +31,7 @@
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/csv.h"
+#include "phasor/fcjob.h"
 #include "phasor/forecast.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
@@ -407,39 +408,15 @@ static int csv_series(const char *path, const struct rows *r, int64_t step_us, s
 static int meter_series(struct store_reader *rd, const char *meter, int64_t step_us,
 			int64_t to_us, struct series *s, char **cause)
 {
-	struct store_values v;
-	bool counter = true;
+	struct trend_series ts;
 
 	memset(s, 0, sizeof(*s));
-	if (store_reader_good_values(rd, meter, "e_imp", INT64_MIN, to_us, &v, cause) < 0)
+	if (fcjob_meter_series(rd, meter, step_us, INT64_MIN, to_us, &ts, cause) < 0)
 		return -1;
-	if (v.n < 2) {
-		store_values_free(&v);
-		counter = false;
-		if (store_reader_good_values(rd, meter, "p_total", INT64_MIN, to_us, &v, cause) < 0)
-			return -1;
-	}
-	if (v.n < 2) {
-		store_values_free(&v);
-		return 0;
-	}
-	s->step_us = step_us;
-	s->t0_us = v.t_us[0] - ((v.t_us[0] % step_us) + step_us) % step_us;
-	/* The interval holding the last sample counts when the data reaches
-	 * into its last tenth: otherwise it is still running. */
-	s->n = (size_t)((v.t_us[v.n - 1] - s->t0_us) / step_us);
-	if ((v.t_us[v.n - 1] - s->t0_us) % step_us >= step_us * 9 / 10)
-		s->n++;
-	if (s->n > MAX_INTERVALS)
-		s->n = 0;
-	if (s->n > 0) {
-		s->y = util_malloc(s->n * sizeof(double));
-		if (counter)
-			forecast_series_counter(v.t_us, v.value, v.n, s->t0_us, step_us, s->n, s->y);
-		else
-			forecast_series_power(v.t_us, v.value, v.n, s->t0_us, step_us, s->n, s->y);
-	}
-	store_values_free(&v);
+	s->t0_us = ts.t0_us;
+	s->step_us = ts.step_us;
+	s->y = ts.y;
+	s->n = ts.n;
 	return 0;
 }
 
@@ -465,7 +442,7 @@ static int db_series(const char *db, const char *meter, const struct config *cfg
 	char **names = NULL, *cause = NULL, safe[256];
 	const char *aggregate = NULL;
 	int status = EXIT_OK;
-	size_t i, k, used = 0;
+	size_t i, used = 0;
 
 	memset(out, 0, sizeof(*out));
 	rd = store_reader_open(db, &cause);
@@ -517,31 +494,15 @@ static int db_series(const char *db, const char *meter, const struct config *cfg
 			}
 			continue;
 		}
-		if (used == 0) {
-			*out = m;
-		} else {
-			/* Sum on the union of the two grids (same step). */
-			int64_t t0 = m.t0_us < out->t0_us ? m.t0_us : out->t0_us;
-			int64_t e1 = out->t0_us + (int64_t)out->n * step_us;
-			int64_t e2 = m.t0_us + (int64_t)m.n * step_us;
-			size_t n = (size_t)(((e1 > e2 ? e1 : e2) - t0) / step_us);
-			double *y = util_malloc(n * sizeof(double));
+		{
+			struct trend_series sum = { out->t0_us, step_us, out->y, out->n };
+			struct trend_series add = { m.t0_us, step_us, m.y, m.n };
 
-			for (k = 0; k < n; k++) {
-				int64_t t = t0 + (int64_t)k * step_us;
-				double a = NAN, b = NAN;
-
-				if (t >= out->t0_us && t < e1)
-					a = out->y[(t - out->t0_us) / step_us];
-				if (t >= m.t0_us && t < e2)
-					b = m.y[(t - m.t0_us) / step_us];
-				y[k] = a + b;
-			}
-			free(out->y);
-			free(m.y);
-			out->y = y;
-			out->n = n;
-			out->t0_us = t0;
+			fcjob_series_add(&sum, &add);
+			out->t0_us = sum.t0_us;
+			out->step_us = step_us;
+			out->y = sum.y;
+			out->n = sum.n;
 		}
 		used++;
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "phasor/cmd.h"
 #include "phasor/config.h"
@@ -235,6 +236,11 @@ int record_run(struct config *cfg, const struct record_opts *o)
 				  " to it", cfg->store.path, who, cfg->store.path);
 			goto out;
 		}
+	}
+	/* The forecasts' local days ([site] timezone): set before any thread starts. */
+	if (cfg->site.timezone != NULL) {
+		setenv("TZ", cfg->site.timezone, 1);
+		tzset();
 	}
 	h = hub_new(cfg, &(struct hub_opts){ .mode = o->mode, .publish_status = true }, &cause);
 	if (h == NULL) {

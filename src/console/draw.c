@@ -587,6 +587,100 @@ void draw_chart(WINDOW *w, int y, int x, int h, int width, const double *v, size
 	free(cell);
 }
 
+/* ---- forecast charts ------------------------------------------------ */
+
+int draw_band_row(double v, double vlo, double vhi, int h)
+{
+	double f;
+	int r;
+
+	if (!isfinite(v) || !(vhi > vlo) || h <= 0)
+		return -1;
+	f = (v - vlo) / (vhi - vlo);
+	r = (int)floor(f * h);
+	if (r >= h)
+		r = h - 1;
+	if (r < 0)
+		r = 0;
+	return h - 1 - r;
+}
+
+void draw_band_chart(WINDOW *w, int y, int x, int h, int width, const struct draw_band *b)
+{
+	bool ascii = st.ascii;
+	int lim = draw_band_row(b->limit, b->vlo, b->vhi, h), c, vis;
+
+	if (w == NULL || width <= 0 || h <= 0 || b->n == 0 || (vis = clip(w, y, x, width)) == 0)
+		return;
+	for (c = 0; c < vis; c++) {
+		size_t k = (size_t)((double)c * (double)b->n / (double)width);
+		int top = -1, bot = -1, mid = -1, act = -1, r;
+
+		if (k >= b->n)
+			k = b->n - 1;
+		if (b->lo != NULL && b->hi != NULL) {
+			top = draw_band_row(b->hi[k], b->vlo, b->vhi, h);
+			bot = draw_band_row(b->lo[k], b->vlo, b->vhi, h);
+		}
+		if (b->mid != NULL)
+			mid = draw_band_row(b->mid[k], b->vlo, b->vhi, h);
+		if (b->act != NULL)
+			act = draw_band_row(b->act[k], b->vlo, b->vhi, h);
+		for (r = 0; r < h; r++) {
+			wchar_t wc = L' ';
+			enum theme_role role = ROLE_NORMAL;
+
+			if (r == act) {
+				wc = ascii ? L'*' : L'\u25cf';
+				role = ROLE_CHART;
+			} else if (r == mid) {
+				wc = ascii ? L'-' : L'\u2500';
+				role = ROLE_MUTED;
+			} else if (top >= 0 && bot >= 0 && r >= top && r <= bot) {
+				wc = ascii ? L':' : L'\u2591';
+				role = ROLE_GAUGE_BAND;
+			} else if (r == lim) {
+				wc = L'=';
+				role = ROLE_GAUGE_LIMIT;
+			}
+			if (y + r < getmaxy(w))
+				put_wc(w, y + r, x + c, wc, role);
+		}
+	}
+}
+
+void draw_bars(WINDOW *w, int y, int x, int h, int bar_w, const double *v, size_t n, double vmax,
+	       enum theme_role r)
+{
+	bool ascii = st.ascii;
+	size_t i;
+	int row, k;
+
+	if (w == NULL || h <= 0 || bar_w <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		double cells = isfinite(v[i]) && vmax > 0 ? v[i] / vmax * h : 0;
+		int full = (int)floor(cells + 1e-9);
+		bool part = cells - full >= 1e-9 || (v[i] > 0 && full == 0);
+
+		for (row = 0; row < h; row++) {
+			int from_bottom = h - 1 - row;
+			wchar_t wc = L' ';
+
+			if (from_bottom < full)
+				wc = ascii ? L'#' : L'\u2588';
+			else if (from_bottom == full && part)
+				wc = ascii ? L'.' : L'\u2584';
+			for (k = 0; k < bar_w; k++) {
+				int xx = x + (int)i * (bar_w + 1) + k;
+
+				if (clip(w, y + row, xx, 1) == 1)
+					put_wc(w, y + row, xx, wc, r);
+			}
+		}
+	}
+}
+
 /* ---- symbols -------------------------------------------------------- */
 
 const char *draw_symbol(enum draw_symbol s)

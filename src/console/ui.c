@@ -89,9 +89,15 @@ static size_t hub_history(void *ctx, long inst, const struct alarm_event **out, 
 	return hub_alarm_history(ctx, inst, out, max);
 }
 
+static int hub_fc(void *ctx, const char *op, int64_t now_us, bool *sent, char *err, size_t errsz)
+{
+	return hub_forecast_now(ctx, op, now_us, sent, err, errsz);
+}
+
 static const struct plant_ops hub_plant_ops = {
 	.act = hub_act,
 	.history = hub_history,
+	.forecast = hub_fc,
 };
 
 /* The plant as the hub has it now; the instant shown is the wall clock. */
@@ -103,6 +109,7 @@ static void plant_from_hub(struct plant *p, struct hub *h)
 	hub_status(h, &p->status);
 	p->buffer_replaced = p->status.store_replaced;
 	p->raises_high = hub_alarm_raises_high(h);
+	p->trends = hub_trends(h);
 	p->now_us = util_now_us();
 	p->ops = &hub_plant_ops;
 	p->ctx = h;

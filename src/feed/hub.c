@@ -18,6 +18,7 @@
 
 #include "phasor/alarm.h"
 #include "phasor/alarmshare.h"
+#include "phasor/fcjob.h"
 #include "phasor/follow.h"
 #include "phasor/intake.h"
 #include "phasor/log.h"
@@ -87,6 +88,7 @@ struct hub {
 	bool outcome_refused;
 	char outcome[256];
 	char console[96];                /* host:pid, who asks */
+	struct fcjob *fc;                /* the forecasts (fcjob.h); NULL: none */
 };
 
 /* ---- what decoded messages turn into ---- */
@@ -550,6 +552,18 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	return h;
 }
 
+/* The forecast worker: it makes forecasts where this hub writes the
+ * buffer, and follows them where it is attached. */
+static int fc_start(struct hub *h, char **cause)
+{
+	struct fcjob_opts o = { .path = h->cfg->store.path, .store = h->store };
+
+	if (h->cfg->store.path == NULL || (h->store == NULL && !h->opts.attached))
+		return 0;
+	h->fc = fcjob_new(h->cfg, &o);
+	return fcjob_start(h->fc, cause);
+}
+
 int hub_start(struct hub *h, char **cause)
 {
 	size_t i;
@@ -592,6 +606,8 @@ int hub_start(struct hub *h, char **cause)
 			return -1;
 	}
 	h->started = true;
+	if (fc_start(h, cause) < 0)
+		return -1;
 	links_refresh(h);
 	return 0;
 }
@@ -708,6 +724,16 @@ static int apply_request(void *ctx, const struct store_request *q)
 	int rc = -1;
 
 	h->req_last = q->id;
+	if (strcmp(q->action, "forecast") == 0) {
+		/* marked done by the worker once the new forecasts are committed */
+		if (h->fc != NULL)
+			fcjob_request(h->fc, q->id);
+		else
+			store_put_request_done(h->store, q->id, "this recorder makes no forecasts");
+		log_info("forecast request %lld from %s by %s", (long long)q->id, q->console,
+			 q->operator_name);
+		return 0;
+	}
 	if (h->alarms == NULL) {
 		store_put_request_done(h->store, q->id, "this recorder runs no alarms");
 		return 0;
@@ -779,6 +805,31 @@ static void status_publish(struct hub *h, int64_t now_us)
 	free(json);
 }
 
+/* What the forecasts say of each meter's newest completed intervals, for
+ * the forecast_excess alarms (consumption nobody expected). */
+static void fc_alarm_obs(struct hub *h)
+{
+	const struct trend_set *set = h->fc != NULL ? fcjob_take(h->fc) : NULL;
+	size_t m;
+
+	for (m = 0; set != NULL && m < h->cfg->nmeters && m + 1 < set->n; m++) {
+		const struct trend *t = &set->t[m + 1];
+		struct alarm_forecast_obs o = {
+			.valid = t->has_forecast && t->history_days >= ALARM_FORECAST_MIN_DAYS &&
+				 isfinite(t->actual_w) && isfinite(t->expected_w),
+			.run = t->outside_run,
+			.expected_w = t->expected_w,
+			.actual_w = t->actual_w,
+			.lo95_w = t->lo95_w,
+			.hi95_w = t->hi95_w,
+			.excess_wh = t->excess_wh,
+			.since_us = t->run_since_us,
+		};
+
+		alarm_forecast_obs(h->alarms, m, &o);
+	}
+}
+
 void hub_tick(struct hub *h, int64_t now_us)
 {
 	size_t i;
@@ -789,8 +840,10 @@ void hub_tick(struct hub *h, int64_t now_us)
 			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
 			h->current = NULL;
 		}
-	if (h->alarms != NULL && !h->stopped && !h->opts.attached)
+	if (h->alarms != NULL && !h->stopped && !h->opts.attached) {
+		fc_alarm_obs(h);
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
+	}
 	else if (h->alarms != NULL && !h->stopped)
 		alarm_measure_only(h->alarms, h->live, h->cfg, now_us);
 	if (h->nunsent > 0 && !h->stopped)
@@ -825,6 +878,8 @@ void hub_stop(struct hub *h)
 		;
 	/* The links as they ended, for the owner's last summary. */
 	links_refresh(h);
+	/* A run under way ends with its forecasts queued, before the store stops. */
+	fcjob_stop(h->fc);
 	if (h->store != NULL)
 		store_stop(h->store, STOP_DRAIN_MS);
 	/* Prompt even on a dead server (the socket is shut down). */
@@ -846,6 +901,7 @@ void hub_free(struct hub *h)
 		hub_stop(h);
 	for (i = 0; i < h->nsources; i++)
 		h->sources[i]->ops->destroy(h->sources[i]);
+	fcjob_free(h->fc);
 	sync_free(h->sync);
 	intake_close(h->intake);
 	if (h->req_reader != NULL)
@@ -960,12 +1016,29 @@ void hub_status(struct hub *h, struct hub_status *out)
 	out->throttled = h->throttled;
 }
 
+/* An operator request for the recorder, written by the follow thread. */
+static void send_request(struct hub *h, const char *action, const char *alarm, const char *meter,
+			 const char *op, const char *note, int64_t dur_ms, int64_t now_us)
+{
+	struct store_request q;
+
+	memset(&q, 0, sizeof(q));
+	q.t_us = now_us;
+	q.console = h->console;
+	q.operator_name = op != NULL ? op : "";
+	q.action = action;
+	q.alarm = alarm;
+	q.meter = meter;
+	q.note = note != NULL ? note : "";
+	q.dur_ms = dur_ms;
+	follow_request(h->follow, &q);
+}
+
 int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char *op,
 		     const char *note, int64_t dur_ms, int64_t now_us, bool *sent, char *err,
 		     size_t errsz)
 {
 	const struct alarm_inst *in;
-	struct store_request q;
 
 	*sent = false;
 	if (h->alarms == NULL || inst >= alarm_count(h->alarms)) {
@@ -1004,16 +1077,7 @@ int hub_alarm_action(struct hub *h, size_t inst, const char *action, const char 
 		snprintf(err, errsz, "not following a recorder");
 		return -1;
 	}
-	memset(&q, 0, sizeof(q));
-	q.t_us = now_us;
-	q.console = h->console;
-	q.operator_name = op;
-	q.action = action;
-	q.alarm = in->def->name;
-	q.meter = in->meter_name;
-	q.note = note != NULL ? note : "";
-	q.dur_ms = dur_ms;
-	follow_request(h->follow, &q);
+	send_request(h, action, in->def->name, in->meter_name, op, note, dur_ms, now_us);
 	*sent = true;
 	return 0;
 }
@@ -1026,4 +1090,32 @@ bool hub_request_outcome(struct hub *h, uint64_t *seq, char *text, size_t size, 
 	util_strlcpy(text, h->outcome, size);
 	*refused = h->outcome_refused;
 	return true;
+}
+
+const struct trend_set *hub_trends(struct hub *h)
+{
+	return h->fc != NULL ? fcjob_take(h->fc) : NULL;
+}
+
+int hub_forecast_now(struct hub *h, const char *op, int64_t now_us, bool *sent, char *err,
+		     size_t errsz)
+{
+	*sent = false;
+	if (h->fc == NULL) {
+		snprintf(err, errsz, "no buffer: no forecasts");
+		return -1;
+	}
+	if (!h->opts.attached) {
+		fcjob_request(h->fc, 0);
+		return 0;
+	}
+	if (h->follow == NULL) {
+		snprintf(err, errsz, "not following a recorder");
+		return -1;
+	}
+	/* "forecast of the load: done by the recorder" as its outcome */
+	send_request(h, "forecast", "the load", "", op, "", 0, now_us);
+	fcjob_request(h->fc, 0);
+	*sent = true;
+	return 0;
 }

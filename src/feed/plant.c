@@ -43,6 +43,17 @@ size_t plant_history(const struct plant *p, long inst, const struct alarm_event 
 	return p->ops->history(p->ctx, inst, out, max);
 }
 
+int plant_forecast_now(const struct plant *p, const char *op, bool *sent, char *err,
+		       size_t errsz)
+{
+	*sent = false;
+	if (p->ops == NULL || p->ops->forecast == NULL) {
+		snprintf(err, errsz, "no forecasts here (no buffer)");
+		return -1;
+	}
+	return p->ops->forecast(p->ctx, op, p->now_us, sent, err, errsz);
+}
+
 const char *plant_buffer_state(const struct plant *p)
 {
 	return store_state_name(p->status.store.state);

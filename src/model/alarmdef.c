@@ -42,6 +42,7 @@ static const char *const measure_names[AM__COUNT + 1] = {
 	[AM_OVERLOAD] = "overload",
 	[AM_COMM] = "comm",
 	[AM_STALE] = "stale",
+	[AM_FORECAST_EXCESS] = "forecast_excess",
 	[AM__COUNT] = NULL,
 };
 
@@ -140,6 +141,8 @@ const char *alarm_measure_unit(enum alarm_measure m, unsigned qty)
 		return "V";
 	case AM_FREQUENCY:
 		return "Hz";
+	case AM_FORECAST_EXCESS:
+		return "intervals";
 	default:
 		return "";
 	}

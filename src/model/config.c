@@ -1355,6 +1355,10 @@ static char *default_message(const struct alarm_def *d)
 		return util_strdup("Communication lost");
 	if (d->measure == AM_STALE)
 		return util_strdup("Stale data");
+	if (d->measure == AM_FORECAST_EXCESS)
+		return util_printf("Consumption nobody expected: outside the forecast's 95 %% band "
+				   "for %g intervals",
+				   d->limit);
 	if (d->limit_pct)
 		return util_printf("%s %s (%s %g %% of nominal)", d->quantity,
 				   alarm_limit_name(d->type),
@@ -1401,6 +1405,9 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 			d.measure = (enum alarm_measure)v;
 			d.quantity = util_strdup(kv->value);
 			qty_ok = true;
+			/* consumption nobody expected: a diagnostic unless said otherwise */
+			if (d.measure == AM_FORECAST_EXCESS)
+				d.priority = PRIO_DIAGNOSTIC;
 			break;
 		}
 		sugg = util_closest(kv->value, measure_candidates());
@@ -1411,8 +1418,8 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 		else
 			perr(p, kv->line,
 			     "quantity: %s is not a measure (pf, tan_phi, v_unbalance, i_unbalance, "
-			     "voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale) or "
-			     "a quantity (v_l1n, p_total, ...)",
+			     "voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale, "
+			     "forecast_excess) or a quantity (v_l1n, p_total, ...)",
 			     kv->value);
 		break;
 	}
@@ -1466,6 +1473,11 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 				perr(p, kv->line, "limit: %s is out of range (0..1000%%)", kv->value);
 			} else if (qty_ok && d.measure == AM_PF && !(x >= 0 && x <= 1)) {
 				perr(p, kv->line, "limit: %s is out of range for pf (0..1)", kv->value);
+			} else if (qty_ok && d.measure == AM_FORECAST_EXCESS &&
+				   (d.limit_pct || x != floor(x) || x < 1 || x > 96 * 7)) {
+				perr(p, kv->line,
+				     "limit: %s: forecast_excess counts intervals in a row (1..672)",
+				     kv->value);
 			} else {
 				d.limit = x;
 			}

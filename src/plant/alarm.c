@@ -98,6 +98,7 @@ struct alarm_engine {
 		struct alarm_event ev;
 	} *pending;
 	size_t npending;
+	struct alarm_forecast_obs *fc_obs; /* per meter (alarm_forecast_obs); NULL: none yet */
 	struct bucket per10[ALARM_PERF_BUCKETS];
 	struct bucket per1[11];       /* per minute: the rolling "last 10 min" */
 	unsigned by_prio[PRIO__COUNT];
@@ -284,6 +285,7 @@ void alarm_engine_free(struct alarm_engine *e)
 	free(e->mlist);
 	seen_free(&e->seen);
 	free(e->pending);
+	free(e->fc_obs);
 	free(e);
 }
 
@@ -480,7 +482,7 @@ static void cond_raise(struct alarm_engine *e, size_t i, double value, int64_t n
 	if (in->state == ALARM_NORMAL || in->state == ALARM_RTN_UNACK) {
 		set_state(in, ALARM_UNACK, now);
 		count_raise(e, in, now);
-		emit(e, i, AEV_RAISE, now, "", "", 0);
+		emit(e, i, AEV_RAISE, now, "", in->detail, 0);
 		if (e->npending > 0)
 			pending_apply(e, i, now);
 	}
@@ -528,6 +530,8 @@ static bool beyond(const struct alarm_inst *in, double v)
 {
 	if (is_flag(in->def))
 		return v > 0.5;
+	if (in->def->measure == AM_FORECAST_EXCESS)
+		return v >= in->limit; /* intervals in a row */
 	return alarm_limit_is_high(in->def->type) ? v > in->limit : v < in->limit;
 }
 
@@ -535,6 +539,8 @@ static bool within(const struct alarm_inst *in, double v)
 {
 	if (is_flag(in->def))
 		return !(v > 0.5);
+	if (in->def->measure == AM_FORECAST_EXCESS)
+		return v < in->limit;
 	return alarm_limit_is_high(in->def->type) ? v <= in->limit - in->def->deadband
 						  : v >= in->limit + in->def->deadband;
 }
@@ -733,6 +739,32 @@ static double measure(const struct alarm_inst *in, struct meter_eval *me, const 
 	}
 }
 
+void alarm_forecast_obs(struct alarm_engine *e, size_t meter, const struct alarm_forecast_obs *o)
+{
+	if (e == NULL || meter >= e->nmeters)
+		return;
+	if (e->fc_obs == NULL)
+		e->fc_obs = util_calloc(e->nmeters, sizeof(*e->fc_obs));
+	e->fc_obs[meter] = *o;
+}
+
+/* The forecast_excess measure of instance in on meter m: the run, or NaN;
+ * its figures go to in->detail for the raise's note. */
+static double forecast_measure(struct alarm_engine *e, struct alarm_inst *in, size_t m)
+{
+	const struct alarm_forecast_obs *o = e->fc_obs != NULL ? &e->fc_obs[m] : NULL;
+
+	if (o == NULL || !o->valid)
+		return NAN;
+	snprintf(in->detail, sizeof(in->detail),
+		 "actual %.1f kW, expected %.1f kW (95 %% band %.1f-%.1f kW); %.1f kWh %s than "
+		 "expected over the last %d interval%s",
+		 o->actual_w / 1000, o->expected_w / 1000, o->lo95_w / 1000, o->hi95_w / 1000,
+		 fabs(o->excess_wh) / 1000, o->excess_wh >= 0 ? "more" : "less", o->run,
+		 o->run == 1 ? "" : "s");
+	return (double)o->run;
+}
+
 void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct config *cfg,
 		    int64_t now_us)
 {
@@ -794,6 +826,13 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 												 : 0.0;
 				}
 				feed(e, i, v, valid, false, now_us);
+				continue;
+			}
+			if (in->def->measure == AM_FORECAST_EXCESS) {
+				/* of completed intervals: not suppressed by a down meter,
+				 * whose missing data simply ends the run */
+				v = forecast_measure(e, in, m);
+				feed(e, i, v, !isnan(v), false, now_us);
 				continue;
 			}
 			if (suppress)

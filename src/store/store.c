@@ -57,6 +57,7 @@
 #define EVENTS_PER_BATCH 1000
 #define ALARMS_PER_BATCH 4096
 #define COMMS_PER_BATCH 1000
+#define FORECASTS_PER_BATCH 64
 #define DROP_LOG_INTERVAL_US 10000000
 #define BATCH_ROWS_MAX 1000000
 #define CHECK_MS 2000                  /* PRAGMA quick_check at open, at most */
@@ -224,6 +225,23 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  key TEXT PRIMARY KEY,\n"
 	"  t_us INTEGER NOT NULL,\n"
 	"  value TEXT NOT NULL) WITHOUT ROWID;\n",
+	/* 5 -> 6: every load forecast made (issue 11), one row per interval,
+	 * so that its accuracy can be measured against what happened and a
+	 * replay shows the forecast current at its instant (docs/buffer.md,
+	 * "forecasts"). AUTOINCREMENT: the sync's watermark. */
+	"CREATE TABLE forecasts(\n"
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  made_us INTEGER NOT NULL,   -- when it was made; one run's forecasts share it\n"
+	"  meter TEXT NOT NULL DEFAULT '', -- '' the site total\n"
+	"  method TEXT NOT NULL,       -- naive_day naive_week dshw combined\n"
+	"  t_us INTEGER NOT NULL,      -- the interval's start\n"
+	"  step_s INTEGER NOT NULL,    -- the interval's length\n"
+	"  forecast,                   -- W, mean power over the interval; NULL: none\n"
+	"  lower80, upper80, lower95, upper95, -- W, the prediction intervals; NULL: none\n"
+	"  took_us INTEGER);           -- how long making this forecast took\n"
+	"CREATE INDEX forecasts_meter_made ON forecasts(meter, made_us);\n"
+	"CREATE INDEX forecasts_meter_t ON forecasts(meter, t_us);\n"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('sync.forecasts_seq', 0);\n",
 };
 
 /* The numbers of enum comm_status are the file's: they never change. */
@@ -329,6 +347,13 @@ struct qcomm {
 	char buf[];
 };
 
+/* A forecast (store_put_forecast); the arrays and strings point into buf. */
+struct qforecast {
+	struct qnode node;
+	struct store_forecast f;
+	char buf[];
+};
+
 /* An event the writer itself adds to a transaction (drops, outages). */
 struct wevent {
 	int64_t t_us;
@@ -344,6 +369,7 @@ struct store {
 	sqlite3_stmt *ins_alarm;
 	sqlite3_stmt *ins_comm;
 	sqlite3_stmt *upd_request, *put_status;
+	sqlite3_stmt *ins_forecast;
 	char console_id[96];
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
@@ -358,6 +384,8 @@ struct store {
 	struct qnode **wal;       /* ... and alarm journal rows */
 	struct qnode **wcm;       /* ... and comm changes */
 	size_t nwcm;              /* writer: how many in wcm */
+	struct qnode **wfc;       /* ... and forecasts */
+	size_t nwfc;
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;      /* the writer waits here */
@@ -369,6 +397,8 @@ struct store {
 	uint64_t alarms_dropped;
 	struct qfifo comms;       /* comm changes */
 	uint64_t comms_dropped;
+	struct qfifo forecasts;   /* store_put_forecast */
+	uint64_t forecasts_dropped, forecasts_written;
 	int *comm_last;           /* per meter: the status last queued (store_stop) */
 	uint64_t in_samples, out_samples; /* accepted / committed, ever */
 	bool running, stopping;
@@ -1199,6 +1229,10 @@ static int prepare(struct store *st, char **cause)
 		{ offsetof(struct store, put_status),
 		  "INSERT INTO recorder_status(key, t_us, value) VALUES(?1, ?2, ?3)"
 		  " ON CONFLICT(key) DO UPDATE SET t_us = excluded.t_us, value = excluded.value" },
+		{ offsetof(struct store, ins_forecast),
+		  "INSERT INTO forecasts(made_us, meter, method, t_us, step_s, forecast, lower80,"
+		  " upper80, lower95, upper95, took_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		  " ?10, ?11)" },
 	};
 	size_t i;
 
@@ -1246,6 +1280,7 @@ static void free_queues(struct store *st)
 	fifo_drop(&st->events, st->events.n, false);
 	fifo_drop(&st->alarms, st->alarms.n, false);
 	fifo_drop(&st->comms, st->comms.n, false);
+	fifo_drop(&st->forecasts, st->forecasts.n, false);
 }
 
 static void destroy(struct store *st)
@@ -1262,6 +1297,7 @@ static void destroy(struct store *st)
 	sqlite3_finalize(st->ins_comm);
 	sqlite3_finalize(st->upd_request);
 	sqlite3_finalize(st->put_status);
+	sqlite3_finalize(st->ins_forecast);
 	free(st->status_key);
 	free(st->status_text);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
@@ -1277,6 +1313,7 @@ static void destroy(struct store *st)
 	free(st->wev);
 	free(st->wal);
 	free(st->wcm);
+	free(st->wfc);
 	free(st->comm_last);
 	free(st->path);
 	free(st->notice);
@@ -1378,6 +1415,7 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	st->wev = util_calloc(EVENTS_PER_BATCH, sizeof(*st->wev));
 	st->wal = util_calloc(ALARMS_PER_BATCH, sizeof(*st->wal));
 	st->wcm = util_calloc(COMMS_PER_BATCH, sizeof(*st->wcm));
+	st->wfc = util_calloc(FORECASTS_PER_BATCH, sizeof(*st->wfc));
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1973,6 +2011,18 @@ void store_put_request_done(struct store *st, int64_t request, const char *why)
 	store_put_alarm_event(st, &e);
 }
 
+void store_put_request_applied(struct store *st, int64_t request)
+{
+	struct store_alarm_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.request = request;
+	e.t_us = util_now_us();
+	e.note = ""; /* with no event: result '' (applied) */
+	e.value = e.limit = NAN;
+	store_put_alarm_event(st, &e);
+}
+
 void store_put_status(struct store *st, const char *key, int64_t t_us, const char *text)
 {
 	char *k = util_strdup(key), *v = util_strdup(text);
@@ -2012,6 +2062,8 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->comms_written = st->comms.out;
 	out->comms_queued = st->comms.n;
 	out->comms_dropped = st->comms_dropped;
+	out->forecasts_written = st->forecasts_written;
+	out->forecasts_dropped = st->forecasts_dropped;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -2196,6 +2248,8 @@ static int write_status(struct store *st, const struct wstatus *w)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static int insert_forecast(struct store *st, const struct store_forecast *f);
+
 static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
 		       size_t nw, uint64_t mark, const struct wstatus *status, char *err,
 		       size_t errsz)
@@ -2232,6 +2286,8 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 
 		rc = insert_comm(st, c->t_us, c->meter, c->status, c->error);
 	}
+	for (i = 0; rc == SQLITE_OK && i < st->nwfc; i++)
+		rc = insert_forecast(st, &((const struct qforecast *)(void *)st->wfc[i])->f);
 	for (i = 0; rc == SQLITE_OK && i < n;) {
 		/* Whole groups through the multi-row statement, the rest one by one. */
 		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
@@ -2367,6 +2423,7 @@ static int write_batch(struct store *st)
 	ne = fifo_peek(&st->events, st->wev, EVENTS_PER_BATCH);
 	na = fifo_peek(&st->alarms, st->wal, ALARMS_PER_BATCH);
 	st->nwcm = fifo_peek(&st->comms, st->wcm, COMMS_PER_BATCH);
+	st->nwfc = fifo_peek(&st->forecasts, st->wfc, FORECASTS_PER_BATCH);
 	if (st->status_pending) {
 		ws.key = st->status_key;
 		ws.text = st->status_text;
@@ -2433,6 +2490,8 @@ static int write_batch(struct store *st)
 			st->mark_free = 0;
 		pop_committed(st, n, ne, na, st->mark_saved);
 		fifo_drop(&st->comms, st->nwcm, true);
+		fifo_drop(&st->forecasts, st->nwfc, true);
+		st->forecasts_written += st->nwfc;
 		st->events_written += ne + (was != STORE_OK) + (drops > 0);
 		st->commits++;
 		st->last_commit_us = now;
@@ -2482,6 +2541,8 @@ static int64_t oldest_arrival(const struct store *st)
 		t = fifo_oldest(&st->alarms);
 	if (fifo_oldest(&st->comms) < t)
 		t = fifo_oldest(&st->comms);
+	if (fifo_oldest(&st->forecasts) < t)
+		t = fifo_oldest(&st->forecasts);
 	if (st->mark_free > st->mark_saved && st->mark_free_at < t)
 		t = st->mark_free_at;
 	if (st->status_pending && st->status_at < t)
@@ -2493,9 +2554,14 @@ static int64_t oldest_arrival(const struct store *st)
 static void abandon(struct store *st)
 {
 	size_t n = st->queued, ne = st->events.n, na = st->alarms.n, nc = st->comms.n;
+	size_t nf = st->forecasts.n;
 
-	if (n == 0 && ne == 0 && na == 0 && nc == 0 && st->drop_pending == 0)
+	if (n == 0 && ne == 0 && na == 0 && nc == 0 && nf == 0 && st->drop_pending == 0)
 		return;
+	st->forecasts_dropped += nf;
+	if (nf > 0)
+		log_error("store: %s: stopping with %zu forecasts not written; they are lost",
+			  st->path, nf);
 	st->dropped += n;
 	st->events_dropped += ne;
 	st->alarms_dropped += na;
@@ -2520,7 +2586,7 @@ static void writer_run(struct store *st)
 	for (;;) {
 		int64_t now = util_mono_us();
 		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
-			       st->comms.n > 0 || st->drop_pending > 0 ||
+			       st->comms.n > 0 || st->forecasts.n > 0 || st->drop_pending > 0 ||
 			       st->mark_free > st->mark_saved || st->status_pending;
 
 		if (st->stopping && deadline == 0)
@@ -2606,7 +2672,7 @@ int store_start(struct store *st, char **cause)
 int store_flush(struct store *st, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? util_mono_us() + (int64_t)timeout_ms * 1000 : 0;
-	uint64_t want, want_ev, want_al, want_cm, want_st;
+	uint64_t want, want_ev, want_al, want_cm, want_st, want_fc;
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
@@ -2615,10 +2681,12 @@ int store_flush(struct store *st, int timeout_ms)
 	want_ev = st->events.in;
 	want_al = st->alarms.in;
 	want_cm = st->comms.in;
+	want_fc = st->forecasts.in;
 	st->flushers++;
 	pthread_cond_signal(&st->wake);
 	while ((st->out_samples < want || st->events.out < want_ev || st->alarms.out < want_al ||
-		st->comms.out < want_cm || st->status_out < want_st) &&
+		st->comms.out < want_cm || st->forecasts.out < want_fc ||
+		st->status_out < want_st) &&
 	       st->running) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&st->done, &st->lock);
@@ -2634,7 +2702,8 @@ int store_flush(struct store *st, int timeout_ms)
 	}
 	st->flushers--;
 	rc = st->out_samples >= want && st->events.out >= want_ev && st->alarms.out >= want_al &&
-		     st->comms.out >= want_cm && st->status_out >= want_st
+		     st->comms.out >= want_cm && st->forecasts.out >= want_fc &&
+		     st->status_out >= want_st
 		     ? 0
 		     : -1;
 	pthread_mutex_unlock(&st->lock);
@@ -3422,6 +3491,9 @@ int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char 
 	if (r->version >= 5 &&
 	    reader_int(r, "SELECT max(id) FROM alarm_requests", 0, 0, &out->requests, cause) < 0)
 		return -1;
+	if (r->version >= 6 &&
+	    reader_int(r, "SELECT max(seq) FROM forecasts", 0, 0, &out->forecasts, cause) < 0)
+		return -1;
 	return 0;
 }
 
@@ -3714,4 +3786,193 @@ const char *store_reader_console_id(struct store_reader *r)
 		sqlite3_finalize(s);
 	}
 	return r->console_id;
+}
+
+/* ---- forecasts (schema 6) ---- */
+
+void store_put_forecast(struct store *st, const struct store_forecast *f)
+{
+	size_t arrays = f->n * (sizeof(int64_t) + 5 * sizeof(double));
+	size_t len = arrays + slen(f->meter) + slen(f->method);
+	struct qforecast *q = util_malloc(sizeof(*q) + len + sizeof(double));
+	/* The arrays first (buf is aligned for them), then the strings. */
+	char *p = q->buf;
+	uint64_t nlost = 0;
+	double **dst[5] = { &q->f.point, &q->f.lo80, &q->f.hi80, &q->f.lo95, &q->f.hi95 };
+	const double *src[5] = { f->point, f->lo80, f->hi80, f->lo95, f->hi95 };
+	size_t k;
+
+	_Static_assert(offsetof(struct qforecast, buf) % _Alignof(double) == 0, "qforecast buf");
+	q->node.arrived = util_mono_us();
+	q->f = *f;
+	q->f.t_us = (int64_t *)(void *)p;
+	memcpy(p, f->t_us, f->n * sizeof(int64_t));
+	p += f->n * sizeof(int64_t);
+	for (k = 0; k < 5; k++) {
+		*dst[k] = (double *)(void *)p;
+		memcpy(p, src[k], f->n * sizeof(double));
+		p += f->n * sizeof(double);
+	}
+	q->f.meter = (char *)scopy(&p, f->meter != NULL ? f->meter : "");
+	q->f.method = (char *)scopy(&p, f->method != NULL ? f->method : "");
+
+	pthread_mutex_lock(&st->lock);
+	if (st->forecasts.n >= STORE_FORECASTS_MAX) {
+		nlost = ++st->forecasts_dropped;
+	} else {
+		fifo_push(&st->forecasts, &q->node);
+		pthread_cond_signal(&st->wake);
+		q = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(q);
+	if (nlost > 0 && (nlost & (nlost - 1)) == 0)
+		log_warn("store: %s: forecast queue full, %" PRIu64 " forecasts dropped", st->path,
+			 nlost);
+}
+
+static int insert_forecast(struct store *st, const struct store_forecast *f)
+{
+	sqlite3_stmt *s = st->ins_forecast;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < f->n && rc == SQLITE_OK; i++) {
+		sqlite3_bind_int64(s, 1, f->made_us);
+		sqlite3_bind_text(s, 2, f->meter, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, f->method, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, f->t_us[i]);
+		sqlite3_bind_int64(s, 5, f->step_us / 1000000);
+		bind_double_or_null(s, 6, f->point[i]);
+		bind_double_or_null(s, 7, f->lo80[i]);
+		bind_double_or_null(s, 8, f->hi80[i]);
+		bind_double_or_null(s, 9, f->lo95[i]);
+		bind_double_or_null(s, 10, f->hi95[i]);
+		sqlite3_bind_int64(s, 11, f->took_us);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+void store_forecast_free(struct store_forecast *f)
+{
+	free(f->meter);
+	free(f->method);
+	free(f->t_us);
+	free(f->point);
+	free(f->lo80);
+	free(f->hi80);
+	free(f->lo95);
+	free(f->hi95);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The rows of s (t_us, step_s, forecast, lower80, upper80, lower95, upper95) into *out. */
+static int forecast_rows(struct store_reader *r, sqlite3_stmt *s, struct store_forecast *out,
+			 char **cause)
+{
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			out->t_us = util_reallocarray(out->t_us, cap, sizeof(int64_t));
+			out->point = util_reallocarray(out->point, cap, sizeof(double));
+			out->lo80 = util_reallocarray(out->lo80, cap, sizeof(double));
+			out->hi80 = util_reallocarray(out->hi80, cap, sizeof(double));
+			out->lo95 = util_reallocarray(out->lo95, cap, sizeof(double));
+			out->hi95 = util_reallocarray(out->hi95, cap, sizeof(double));
+		}
+		out->t_us[out->n] = sqlite3_column_int64(s, 0);
+		out->step_us = sqlite3_column_int64(s, 1) * 1000000;
+		out->point[out->n] = col_double(s, 2);
+		out->lo80[out->n] = col_double(s, 3);
+		out->hi80[out->n] = col_double(s, 4);
+		out->lo95[out->n] = col_double(s, 5);
+		out->hi95[out->n] = col_double(s, 6);
+		out->n++;
+	}
+	return rows_end(r, s, rc, cause);
+}
+
+int store_reader_forecast_at(struct store_reader *r, const char *meter, int64_t t_us,
+			     struct store_forecast *out, char **cause)
+{
+	sqlite3_stmt *s;
+	int64_t made;
+
+	memset(out, 0, sizeof(*out));
+	if (r->version < 6)
+		return 0;
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT made_us, method, took_us FROM forecasts WHERE meter = ?1 AND"
+			       " made_us <= ?2 ORDER BY made_us DESC, seq DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, t_us);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		int rc = rows_end(r, s, SQLITE_DONE, cause);
+
+		return rc < 0 ? -1 : 0;
+	}
+	made = sqlite3_column_int64(s, 0);
+	out->made_us = made;
+	out->method = util_strdup(col_text(s, 1, ""));
+	out->took_us = sqlite3_column_int64(s, 2);
+	out->meter = util_strdup(meter);
+	sqlite3_finalize(s);
+	/* Of one run a meter has one forecast; should two share made_us, the
+	 * newest (by seq) is the one: its rows are those of the same method
+	 * made last, taken as the newest row for each interval. */
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT t_us, step_s, forecast, lower80, upper80, lower95, upper95,"
+			       " max(seq) FROM forecasts WHERE meter = ?1 AND made_us = ?2"
+			       " GROUP BY t_us ORDER BY t_us",
+			       -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		store_forecast_free(out);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, made);
+	if (forecast_rows(r, s, out, cause) < 0) {
+		store_forecast_free(out);
+		return -1;
+	}
+	return 1;
+}
+
+int store_reader_forecast_past(struct store_reader *r, const char *meter, int64_t from_us,
+			       int64_t to_us, struct store_forecast *out, char **cause)
+{
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof(*out));
+	out->meter = util_strdup(meter);
+	out->method = util_strdup("");
+	if (r->version < 6)
+		return 0;
+	/* SQLite takes the bare columns from the row of max(): for each
+	 * interval, the newest forecast made before its end (a run forecasts
+	 * from the interval running when it is made, with no data of it). */
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT t_us, step_s, forecast, lower80, upper80, lower95, upper95,"
+			       " max(made_us) FROM forecasts INDEXED BY"
+			       " forecasts_meter_t WHERE meter = ?1 AND t_us >= ?2 AND t_us < ?3"
+			       " AND made_us < t_us + step_s * 1000000 GROUP BY t_us ORDER BY t_us",
+			       -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, from_us);
+	sqlite3_bind_int64(s, 3, to_us);
+	return forecast_rows(r, s, out, cause);
 }

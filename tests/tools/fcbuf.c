@@ -6,13 +6,17 @@
  * noon on day 20), meter "b" only p_total samples (half of a's load). The
  * power is constant within each 15-minute interval, so the mean power per
  * interval is exactly the load of its start (the same function as
- * tests/integration/test_forecast.sh).
+ * tests/integration/test_forecast.sh). With END (Unix seconds, or "now"),
+ * the data ends there instead of DAYS after 2026-09-07 (the load keeps
+ * its weekly pattern: Monday to Friday are working days).
  *
- *   fcbuf FILE.db DAYS
+ *   fcbuf FILE.db DAYS [END]
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "phasor/config.h"
 #include "phasor/diag.h"
@@ -46,12 +50,17 @@ int main(int argc, char **argv)
 	char *cause = NULL;
 	struct sample *s;
 	long days;
-	int64_t t, n, i = 0;
+	int64_t t, n, i = 0, start = T0;
 	double wh = 5e6;
 
-	if (argc != 3 || (days = atol(argv[2])) < 1) {
-		fprintf(stderr, "usage: fcbuf FILE.db DAYS\n");
+	if ((argc != 3 && argc != 4) || (days = atol(argv[2])) < 1) {
+		fprintf(stderr, "usage: fcbuf FILE.db DAYS [END]\n");
 		return 2;
+	}
+	if (argc == 4) {
+		int64_t end = strcmp(argv[3], "now") == 0 ? (int64_t)time(NULL) : atoll(argv[3]);
+
+		start = end - end % 60 - days * 86400;
 	}
 	diag_init(&d);
 	cfg = config_load_string(ini, "fcbuf.ini", &d);
@@ -67,8 +76,8 @@ int main(int argc, char **argv)
 	}
 	n = days * 1440;
 	s = calloc((size_t)n * 2, sizeof(*s));
-	for (t = T0; t < T0 + days * 86400; t += 60) {
-		if (t == T0 + 20 * 86400 + 12 * 3600)
+	for (t = start; t < start + days * 86400; t += 60) {
+		if (t == start + 20 * 86400 + 12 * 3600)
 			wh = 0; /* the counter is reset */
 		s[i++] = (struct sample){ t * 1000000, wh, 0, QTY_E_IMP, QUALITY_GOOD, 0 };
 		s[i++] = (struct sample){ t * 1000000, load(t) / 2, 1, QTY_P_TOTAL, QUALITY_GOOD, 0 };

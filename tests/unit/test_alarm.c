@@ -22,6 +22,7 @@
 
 #include "phasor/alarm.h"
 #include "phasor/config.h"
+#include "phasor/diag.h"
 #include "phasor/live.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
@@ -1046,6 +1047,113 @@ static void test_comm_flap(void **state)
 	fx_free(f);
 }
 
+/*
+ * Consumption nobody expected (forecast_excess): raised when the actual
+ * stays outside the forecast's 95 % band for limit completed intervals,
+ * with the expected and actual kW and the energy in excess in the raise's
+ * note, journaled like any alarm (the event's value the run, its limit
+ * N); unknown (no raise, no clear) without a forecast or with too little
+ * history; cleared when an interval is back within. The configuration
+ * makes it a diagnostic by default and counts its limit in intervals.
+ */
+static void test_forecast_excess(void **state)
+{
+	static const char ini[] =
+		"[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n"
+		"[alarm unexpected]\nmeters = *\nquantity = forecast_excess\ntype = high\n"
+		"limit = 4\n";
+	struct fx *f = util_calloc(1, sizeof(*f));
+	struct alarm_forecast_obs o = { .valid = true, .expected_w = 40000, .actual_w = 62000,
+					.lo95_w = 35000, .hi95_w = 45000 };
+	struct config *cfg;
+	struct diag d;
+	struct live *l;
+	int64_t t = T0;
+	int run;
+
+	(void)state;
+	diag_init(&d);
+	cfg = config_load_string(ini, "t.ini", &d);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nalarms, 1);
+	assert_int_equal(cfg->alarms[0].measure, AM_FORECAST_EXCESS);
+	assert_int_equal(cfg->alarms[0].priority, PRIO_DIAGNOSTIC);
+	assert_string_equal(cfg->alarms[0].message,
+			    "Consumption nobody expected: outside the forecast's 95 % band for 4 "
+			    "intervals");
+	config_free(cfg);
+	diag_clear(&d);
+	diag_init(&d);
+	cfg = config_load_string("[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = h\n"
+				 "[alarm u]\nmeters = *\nquantity = forecast_excess\n"
+				 "type = high\nlimit = 2.5\n",
+				 "t.ini", &d);
+	assert_null(cfg);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.lines[0], "t.ini:9: limit: 2.5: forecast_excess counts intervals in"
+					" a row (1..672)");
+	diag_clear(&d);
+
+	fx_init(f, 1, 1);
+	f->defs[0] = def_hi();
+	f->defs[0].name = (char *)"unexpected";
+	f->defs[0].measure = AM_FORECAST_EXCESS;
+	f->defs[0].quantity = (char *)"forecast_excess";
+	f->defs[0].limit = 4;
+	f->defs[0].priority = PRIO_DIAGNOSTIC;
+	f->defs[0].realarm_ms = 0;
+	fx_start(f, "c1");
+	l = live_new(&f->cfg, NULL, NULL);
+	/* no observation yet, then too little history: nothing */
+	alarm_evaluate(f->e, l, &f->cfg, t);
+	o.valid = false;
+	o.run = 9;
+	alarm_forecast_obs(f->e, 0, &o);
+	alarm_evaluate(f->e, l, &f->cfg, t += S);
+	assert_int_equal(f->rec.n, 0);
+	assert_true(isnan(alarm_get(f->e, 0)->value));
+	/* 1, 2, 3 intervals outside: not yet; the fourth raises */
+	o.valid = true;
+	for (run = 1; run <= 3; run++) {
+		o.run = run;
+		o.excess_wh = 5500.0 * run;
+		alarm_forecast_obs(f->e, 0, &o);
+		alarm_evaluate(f->e, l, &f->cfg, t += 900 * S);
+	}
+	assert_int_equal(f->rec.n, 0);
+	o.run = 4;
+	o.excess_wh = 22000;
+	alarm_forecast_obs(f->e, 0, &o);
+	alarm_evaluate(f->e, l, &f->cfg, t += 900 * S);
+	assert_int_equal(f->rec.n, 1);
+	assert_int_equal(last(f)->kind, AEV_RAISE);
+	assert_string_equal(last(f)->alarm, "unexpected");
+	assert_string_equal(last(f)->meter, "m1");
+	assert_string_equal(last(f)->quantity, "forecast_excess");
+	assert_int_equal(last(f)->priority, PRIO_DIAGNOSTIC);
+	assert_true(last(f)->value == 4 && last(f)->limit == 4);
+	assert_string_equal(last(f)->note, "actual 62.0 kW, expected 40.0 kW (95 % band 35.0-45.0 kW);"
+					   " 22.0 kWh more than expected over the last 4 intervals");
+	/* unknown (the forecast missing for an interval): stays raised */
+	o.valid = false;
+	alarm_forecast_obs(f->e, 0, &o);
+	alarm_evaluate(f->e, l, &f->cfg, t += 900 * S);
+	assert_int_equal(f->rec.n, 1);
+	assert_true(alarm_get(f->e, 0)->active);
+	/* back within the band: cleared */
+	o.valid = true;
+	o.run = 0;
+	o.actual_w = 41000;
+	o.excess_wh = 0;
+	alarm_forecast_obs(f->e, 0, &o);
+	alarm_evaluate(f->e, l, &f->cfg, t += 900 * S);
+	assert_int_equal(f->rec.n, 2);
+	assert_int_equal(last(f)->kind, AEV_CLEAR);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_RTN_UNACK);
+	live_free(l);
+	fx_free(f);
+}
+
 static void test_builtin_live(void **state)
 {
 	struct fx *f = util_calloc(1, sizeof(*f));
@@ -1587,6 +1695,7 @@ int main(void)
 		cmocka_unit_test(test_perf),
 		cmocka_unit_test(test_journal_rows),
 		cmocka_unit_test(test_comm_flap),
+		cmocka_unit_test(test_forecast_excess),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_evaluate_cost),
 	};

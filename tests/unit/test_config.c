@@ -754,8 +754,8 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:7: quantity: v_l1 is not a measure or quantity; did you mean 'v_l1n'?" } },
 	{ "alarm: unknown quantity", MB "[alarm a]\nmeters = *\nquantity = happiness\n",
 	  { "t.ini:7: quantity: happiness is not a measure (pf, tan_phi, v_unbalance, "
-	    "i_unbalance, voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale) "
-	    "or a quantity (v_l1n, p_total, ...)" } },
+	    "i_unbalance, voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale, "
+	    "forecast_excess) or a quantity (v_l1n, p_total, ...)" } },
 	{ "alarm: meters matching nothing", MB AL "[alarm b]\nmeters = m1, press-*\nquantity = comm\n",
 	  { "t.ini:11: meters: 'press-*' matches no meter" } },
 	{ "alarm: meter name typo", MB "[alarm a]\nmeters = m2\nquantity = comm\n",

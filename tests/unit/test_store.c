@@ -354,6 +354,8 @@ static void test_schema(void **state)
 		{ "alarm_requests", "id,t_us,console,operator,action,alarm,meter,note,dur_ms,done_us,"
 				    "result,event_id" },
 		{ "recorder_status", "key,t_us,value" },
+		{ "forecasts", "seq,made_us,meter,method,t_us,step_s,forecast,lower80,upper80,"
+			       "lower95,upper95,took_us" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -380,11 +382,14 @@ static void test_schema(void **state)
 	}
 	/* Indexes besides the automatic ones: samples by time, the journal by
 	 * time and by (alarm, meter) for the restore, comm changes by (meter,
-	 * time) for "the state at T", the requests not applied yet. */
+	 * time) for "the state at T", the requests not applied yet, the
+	 * forecasts by (meter, made) for "the forecast at T" and by (meter,
+	 * interval) for "what was expected of it". */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
 	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key,"
-				 "comm_changes_meter_t,alarm_requests_pending");
+				 "comm_changes_meter_t,alarm_requests_pending,forecasts_meter_made,"
+				 "forecasts_meter_t");
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -532,7 +537,8 @@ static void test_migrate_from_v1(void **state)
 	/* Back to what version 1 had. */
 	db_exec(path, "DROP TABLE alarm_events; DROP TABLE identity; DROP TABLE sync_quarantine;"
 		      " DROP TABLE comm_changes; DROP TABLE alarm_requests;"
-		      " DROP TABLE recorder_status; DELETE FROM meta WHERE key LIKE 'sync.%';"
+		      " DROP TABLE recorder_status; DROP TABLE forecasts;"
+		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
@@ -547,9 +553,10 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE seq = 7"), 1);
-	/* Step 2 -> 3: the sync's watermarks start at 0, the quarantine empty. */
+	/* Steps 2 -> 3 and 5 -> 6: the sync's watermarks start at 0, the
+	 * quarantine empty. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key LIKE 'sync.%'"
-				      " AND value = 0"), 3);
+				      " AND value = 0"), 4);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sync_quarantine"), 0);
 	/* The identity is made once, then kept. */
 	assert_true(strlen(id1) > 9);
@@ -1954,6 +1961,59 @@ static void test_comm_changes(void **state)
 	free(path);
 }
 
+/* Load a dumped buffer (tests/data/buffer-vN.sql) into a new file at path. */
+static void load_fixture(const char *path, const char *file)
+{
+	size_t len;
+	char *sql = util_read_file(test_path(file), 1 << 22, &len);
+	sqlite3 *db;
+
+	if (sql == NULL)
+		fail_msg("cannot read %s", file);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("loading %s: %s", file, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	free(sql);
+}
+
+/* The fixtures' two meters m1 and m2 (tests/data/make-buffer-v*.sh). */
+static char fx_name1[] = "m1", fx_name2[] = "m2", fx_prof[] = "pac3200", fx_host[] = "127.0.0.1";
+static struct config_meter fx_meters[2];
+static struct config fx_cfg;
+
+/* The fixture at path opened by the writer as phasor record does: its
+ * console id kept, session 2 begun, the writer started. */
+static struct store *open_fixture(const char *path, const char *console_id)
+{
+	char *cause = NULL;
+	struct store *st;
+
+	memset(fx_meters, 0, sizeof(fx_meters));
+	fx_meters[0].name = fx_name1;
+	fx_meters[1].name = fx_name2;
+	for (int i = 0; i < 2; i++) {
+		fx_meters[i].driver = DRIVER_MODBUS;
+		fx_meters[i].profile_name = fx_prof;
+		fx_meters[i].host = fx_host;
+		fx_meters[i].port = 502;
+		fx_meters[i].unit = i + 1;
+	}
+	memset(&fx_cfg, 0, sizeof(fx_cfg));
+	fx_cfg.text = cfg_text;
+	fx_cfg.meters = fx_meters;
+	fx_cfg.nmeters = 2;
+	st = store_open(path, 1000, 1000, 50, &cause);
+	if (st == NULL)
+		fail_msg("store_open: %s", cause);
+	assert_string_equal(store_console_id(st), console_id);
+	assert_int_equal(store_register_meters(st, &fx_cfg, &cause), 0);
+	assert_int_equal(store_begin_session(st, &fx_cfg, "record", &cause), 0);
+	assert_int_equal(store_session_id(st), 2);
+	assert_int_equal(store_start(st, &cause), 0);
+	return st;
+}
+
 /*
  * A real version-3 buffer (tests/data/buffer-v3.sql: recorded by the
  * phasor of commit de753ee, see tests/data/make-buffer-v3.sh) opened by
@@ -1968,28 +2028,16 @@ static void test_migrate_real_v3(void **state)
 	    "m2 2 timeout after 300 ms reading 56 registers at 1 @2801570|"
 	    "m2 3 timeout after 300 ms reading 56 registers at 1 @4801501|m2 1 - @6501757|"
 	    "m1 0 - @end|m2 0 - @end|";
-	char *path = tpath("v3.db"), *sql, *cause = NULL, *got;
-	char name1[] = "m1", name2[] = "m2", prof[] = "pac3200", host[] = "127.0.0.1";
-	struct config_meter v3m[2];
-	struct config v3cfg;
+	char *path = tpath("v3.db"), *cause = NULL, *got;
 	struct store_filter f = all;
 	struct store_comm_state cs;
 	struct store_reader *r;
 	struct comms rows;
 	struct store *st;
-	sqlite3 *db;
 	int64_t t_down, t_ok, start1, end1;
-	size_t len;
 
 	(void)state;
-	sql = util_read_file(test_path("tests/data/buffer-v3.sql"), 1 << 22, &len);
-	if (sql == NULL)
-		fail_msg("cannot read tests/data/buffer-v3.sql");
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("loading buffer-v3.sql: %s", sqlite3_errmsg(db));
-	sqlite3_close(db);
-	free(sql);
+	load_fixture(path, "tests/data/buffer-v3.sql");
 	assert_int_equal(db_int(path, "PRAGMA user_version"), 3);
 
 	/* Read as it is, a v3 file has no comm changes (readers never migrate). */
@@ -2004,28 +2052,7 @@ static void test_migrate_real_v3(void **state)
 	store_reader_close(r);
 
 	/* Opened by the writer, as phasor record does, with the same meters. */
-	memset(v3m, 0, sizeof(v3m));
-	v3m[0].name = name1;
-	v3m[1].name = name2;
-	for (int i = 0; i < 2; i++) {
-		v3m[i].driver = DRIVER_MODBUS;
-		v3m[i].profile_name = prof;
-		v3m[i].host = host;
-		v3m[i].port = 502;
-		v3m[i].unit = i + 1;
-	}
-	memset(&v3cfg, 0, sizeof(v3cfg));
-	v3cfg.text = cfg_text;
-	v3cfg.meters = v3m;
-	v3cfg.nmeters = 2;
-	st = store_open(path, 1000, 1000, 50, &cause);
-	if (st == NULL)
-		fail_msg("store_open: %s", cause);
-	assert_string_equal(store_console_id(st), "vm-f33010e0");
-	assert_int_equal(store_register_meters(st, &v3cfg, &cause), 0);
-	assert_int_equal(store_begin_session(st, &v3cfg, "record", &cause), 0);
-	assert_int_equal(store_session_id(st), 2);
-	assert_int_equal(store_start(st, &cause), 0);
+	st = open_fixture(path, "vm-f33010e0");
 	t_down = util_now_us();
 	t_ok = t_down + 1000;
 	store_put_comm_change(st, t_down, 1, 3, "connect: Connection refused");
@@ -2040,8 +2067,8 @@ static void test_migrate_real_v3(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 
-	/* Schema 5 (4 -> 5 adds tables only); every old row intact. */
-	assert_int_equal(db_int(path, "PRAGMA user_version"), 5);
+	/* Schema 6 (4 -> 5 and 5 -> 6 add tables only); every old row intact. */
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 6);
 	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
@@ -2094,6 +2121,189 @@ static void test_migrate_real_v3(void **state)
 	assert_int_equal(cs.session, 2);
 	assert_int_equal(comm_at(path, "m1", t_ok, &cs), 1);
 	assert_int_equal(cs.status, 0);
+	free(path);
+}
+
+/* A forecast of n intervals from t0 (step 15 min), values base + k. */
+static void mk_forecast(struct store_forecast *f, int64_t made, const char *meter, int64_t t0,
+			size_t n, double base)
+{
+	static int64_t t[8];
+	static double v[5][8];
+
+	assert_true(n <= 8);
+	memset(f, 0, sizeof(*f));
+	f->made_us = made;
+	f->meter = (char *)meter;
+	f->method = (char *)"dshw";
+	f->step_us = 900 * INT64_C(1000000);
+	f->took_us = 1234;
+	f->n = n;
+	for (size_t k = 0; k < n; k++) {
+		t[k] = t0 + (int64_t)k * f->step_us;
+		v[0][k] = base + (double)k;
+		v[1][k] = base + (double)k - 10;
+		v[2][k] = base + (double)k + 10;
+		v[3][k] = k == 1 ? NAN : base + (double)k - 20;
+		v[4][k] = k == 1 ? NAN : base + (double)k + 20;
+	}
+	f->t_us = t;
+	f->point = v[0];
+	f->lo80 = v[1];
+	f->hi80 = v[2];
+	f->lo95 = v[3];
+	f->hi95 = v[4];
+}
+
+static struct store_forecast read_at(const char *path, const char *meter, int64_t t_us, int want)
+{
+	struct store_forecast f;
+	char *cause = NULL;
+	struct store_reader *r = store_reader_open(path, &cause);
+
+	assert_non_null(r);
+	assert_int_equal(store_reader_forecast_at(r, meter, t_us, &f, &cause), want);
+	store_reader_close(r);
+	return f;
+}
+
+/* Forecasts go through the writer, one row per interval, and are read
+ * back as they were current at an instant, and per interval as expected. */
+static void test_forecasts(void **state)
+{
+	const int64_t h = 3600 * INT64_C(1000000), q = h / 4;
+	const int64_t day = INT64_C(1796256000000000); /* a midnight UTC */
+	char *path = tpath("forecasts.db"), *cause = NULL, *got;
+	struct store *st;
+	struct store_forecast f;
+	struct store_reader *r;
+	struct store_seqs seqs;
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	mk_forecast(&f, day - h, "", day, 8, 1000);
+	store_put_forecast(st, &f);
+	mk_forecast(&f, day - h, "press-3", day, 4, 50);
+	store_put_forecast(st, &f);
+	/* a new run at 01:00, from 01:00 */
+	mk_forecast(&f, day + h, "", day + h, 8, 2000);
+	store_put_forecast(st, &f);
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_int_equal(stats(st).forecasts_written, 3);
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts"), 20);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts WHERE meter = ''"), 16);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts WHERE lower95 IS NULL"), 3);
+	got = db_text(path, "SELECT made_us || ' ' || method || ' ' || t_us || ' ' || step_s || ' '"
+			    " || forecast || ' ' || lower80 || ' ' || coalesce(upper95, '-') || ' ' || took_us"
+			    " FROM forecasts WHERE meter = 'press-3' AND t_us = 1796256900000000");
+	assert_string_equal(got, "1796252400000000 dshw 1796256900000000 900 51.0 41.0 - 1234");
+	free(got);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'sync.forecasts_seq'"), 0);
+
+	/* Before the first: none. At 00:59: the first run, all of it. */
+	f = read_at(path, "", day - h - 1, 0);
+	store_forecast_free(&f);
+	f = read_at(path, "", day + h - 1, 1);
+	assert_int_equal(f.made_us, day - h);
+	assert_string_equal(f.method, "dshw");
+	assert_string_equal(f.meter, "");
+	assert_int_equal(f.n, 8);
+	assert_int_equal(f.step_us, q);
+	assert_int_equal(f.took_us, 1234);
+	assert_int_equal(f.t_us[0], day);
+	assert_int_equal(f.t_us[7], day + 7 * q);
+	assert_true(f.point[7] == 1007 && f.lo80[7] == 997 && f.hi80[7] == 1017);
+	assert_true(f.lo95[7] == 987 && f.hi95[7] == 1027);
+	assert_true(isnan(f.lo95[1]) && isnan(f.hi95[1]));
+	store_forecast_free(&f);
+	/* From 01:00 on: the second. */
+	f = read_at(path, "", day + h, 1);
+	assert_int_equal(f.made_us, day + h);
+	assert_true(f.point[0] == 2000);
+	store_forecast_free(&f);
+	f = read_at(path, "press-3", INT64_MAX, 1);
+	assert_int_equal(f.n, 4);
+	assert_true(f.point[3] == 53);
+	store_forecast_free(&f);
+	f = read_at(path, "nobody", INT64_MAX, 0);
+	store_forecast_free(&f);
+
+	/* What was expected of each interval: 00:00-00:45 from the first run
+	 * (the second did not exist yet), 01:00 on from the second. */
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_forecast_past(r, "", day, day + 3 * h, &f, &cause), 0);
+	assert_int_equal(f.n, 12);
+	assert_int_equal(f.t_us[0], day);
+	assert_true(f.point[0] == 1000 && f.point[3] == 1003);
+	assert_int_equal(f.t_us[4], day + h);
+	assert_true(f.point[4] == 2000 && f.point[11] == 2007);
+	assert_int_equal(f.step_us, q);
+	store_forecast_free(&f);
+	assert_int_equal(store_reader_last_seqs(r, &seqs, &cause), 0);
+	assert_int_equal(seqs.forecasts, 20);
+	store_reader_close(r);
+	free(path);
+}
+
+/*
+ * A real version-5 buffer (tests/data/buffer-v5.sql: recorded by the
+ * phasor of commit 1f058bf, see tests/data/make-buffer-v5.sh) opened by
+ * this store: migrated to 6 with every old row as it was, and forecasts
+ * written into the new table.
+ */
+static void test_migrate_real_v5(void **state)
+{
+	char *path = tpath("v5.db"), *cause = NULL, *got;
+	struct store_forecast f;
+	struct store_reader *r;
+	struct store *st;
+	int64_t now;
+
+	(void)state;
+	load_fixture(path, "tests/data/buffer-v5.sql");
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 5);
+	/* Read as it is (readers never migrate): no forecasts, no error. */
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_count(r, &all, &cause), 540);
+	assert_int_equal(store_reader_forecast_at(r, "", INT64_MAX, &f, &cause), 0);
+	store_forecast_free(&f);
+	assert_int_equal(store_reader_forecast_past(r, "", 0, INT64_MAX, &f, &cause), 0);
+	assert_int_equal(f.n, 0);
+	store_forecast_free(&f);
+	store_reader_close(r);
+
+	st = open_fixture(path, "vm-a6f93e80");
+	now = util_now_us();
+	mk_forecast(&f, now, "m1", now - now % (900 * INT64_C(1000000)), 8, 500);
+	store_put_forecast(st, &f);
+	assert_int_equal(store_flush(st, 5000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+
+	assert_int_equal(db_int(path, "PRAGMA user_version"), 6);
+	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM alarm_events"), 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM events WHERE session_id = 1"), 5);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM comm_changes WHERE session_id = 1"), 8);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM recorder_status"), 1);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'samples.last_seq'"), 540);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'sync.forecasts_seq'"), 0);
+	got = db_text(path, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master"
+			    " WHERE type = 'index' AND tbl_name = 'forecasts' ORDER BY name)");
+	assert_string_equal(got, "forecasts_meter_made forecasts_meter_t");
+	free(got);
+	f = read_at(path, "m1", INT64_MAX, 1);
+	assert_int_equal(f.n, 8);
+	assert_true(f.point[2] == 502);
+	store_forecast_free(&f);
 	free(path);
 }
 
@@ -2747,6 +2957,8 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_comm_changes),
 		cmocka_unit_test(test_migrate_real_v3),
+		cmocka_unit_test(test_forecasts),
+		cmocka_unit_test(test_migrate_real_v5),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_export_options),
 		cmocka_unit_test(test_alarms_command),

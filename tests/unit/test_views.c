@@ -34,6 +34,7 @@
 #include "phasor/keys.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
+#include "phasor/trend.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
@@ -856,23 +857,133 @@ static void test_wide(void **state)
 	assert_true(row_has(f, 1, "ACTION"));
 	assert_true(row_has(f, find_row(f, "press-3", 2), "Check capacitor banks"));
 	render(f, &view_trends_ops);
-	assert_shows(f, "press-3");
+	assert_shows(f, "No forecasts: there is no buffer");
 	assert_stdscr_blank();
 }
 
-static void test_placeholders(void **state)
+/* A trend set by hand: the site at 120 kW for 14 days against a contract
+ * of 100 kW, a stored forecast of 110 kW (band +-10 kW) made before
+ * today's midnight (so older than today's data), 100 kW expected of the
+ * past week (MAPE 16.7 %); press-3 with too little history. */
+static int hour_of(int64_t t_us)
+{
+	time_t t = (time_t)(t_us / S);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return tm.tm_hour;
+}
+
+static struct trend_set *make_trends(struct fixture *f)
+{
+	static int64_t ft[3000];
+	static double fp[3000], flo[3000], fhi[3000], y[14 * 96];
+	const int64_t step = 900 * S;
+	struct trend_set *set = util_calloc(1, sizeof(*set));
+	struct trend_series act;
+	time_t now = (time_t)(f->now / S);
+	struct tm tm;
+	int64_t day0, day2;
+	size_t i, n = 0;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	day0 = (int64_t)mktime(&tm) * S;
+	day2 = day0 + 2 * 86400 * S;
+	act.step_us = step;
+	act.n = 14 * 96;
+	act.t0_us = f->now - f->now % step - (int64_t)act.n * step;
+	act.y = y;
+	for (i = 0; i < act.n; i++)
+		y[i] = 120000;
+	for (int64_t t = f->now - f->now % step - 7 * 86400 * S; t < day2; t += step, n++) {
+		ft[n] = t;
+		fp[n] = t >= f->now - f->now % step ? 110000 : 100000;
+		flo[n] = fp[n] - 10000;
+		fhi[n] = fp[n] + 10000;
+	}
+	set->n = 2;
+	set->t = util_calloc(2, sizeof(*set->t));
+	set->contract_w = 100000;
+	set->maker = true;
+	trend_build(&set->t[0],
+		    &(struct trend_input){ .name = "", .now_us = f->now, .day0_us = day0,
+					   .day2_us = day2, .actual = &act, .step_us = step,
+					   .local_hour = hour_of,
+					   .fc_t = ft, .fc_point = fp, .fc_lo80 = flo, .fc_hi80 = fhi,
+					   .fc_lo95 = flo, .fc_hi95 = fhi, .fc_n = n,
+					   .has_current = true, .method = "dshw",
+					   .made_us = day0 - 3600 * S, .took_us = 12500,
+					   .contract_w = 100000 });
+	trend_build(&set->t[1],
+		    &(struct trend_input){ .name = "press-3", .now_us = f->now, .day0_us = day0,
+					   .day2_us = day2, .step_us = step, .contract_w = NAN,
+					   .message = "too little history: 0.50 days" });
+	return set;
+}
+
+static void test_trends_view(void **state)
 {
 	struct fixture *f = *state;
-	int y;
+	struct trend_set *set;
+	void *st;
 
 	render(f, &view_trends_ops);
-	assert_shows(f, "Trends and the load forecast arrive in a later release.");
-	y = find_row(f, "press-3", 3);
-	assert_true(y > 3);
-	assert_true(row_has(f, y, "69.0"));
-	y = find_row(f, "compressor-air", 3);
-	assert_true(row_has(f, y, "no data in the last hour"));
-	assert_true(find_row(f, "furnace-foundry", 3) > 3);
+	assert_shows(f, "No forecasts: there is no buffer ([store] path) to forecast from.");
+	set = make_trends(f);
+	f->plant.trends = set;
+	set_size(f, 24, 80);
+	f->ui.ascii = true;
+	draw_setup(NULL, false, true);
+	render(f, &view_trends_ops);
+	assert_true(row_has(f, 0, "> Site total"));
+	assert_true(row_has(f, 0, "1/2 Up/Down"));
+	assert_shows(f, "forecast dshw, made ");
+	assert_shows(f, " 23:00 (fit 13 ms)");
+	assert_shows(f, "! forecast made ");
+	assert_shows(f, " 23:00, older than its data (to ");
+	assert_shows(f, "* actual  - forecast  : 95 % band  = contract 100.0 kW");
+	assert_shows(f, "Peak forecast 110.0 kW at ");
+	assert_shows(f, " intervals over the contract, from ");
+	assert_shows(f, "Stored forecasts, last 7 days: MAPE 16.7 % (");
+	assert_shows(f, "Hours over the contract by hour of day, last 14.0 days: 336.0 h");
+	assert_shows(f, "today ");
+	assert_shows(f, "tomorrow ");
+	assert_cells(f, true);
+	assert_stdscr_blank();
+
+	st = state_of(f, &view_trends_ops);
+	assert_int_equal(view_trends_ops.key(&f->ui, st, KEY_DOWN), UI_HANDLED | UI_REDRAW);
+	render(f, &view_trends_ops);
+	assert_true(row_has(f, 0, "> press-3"));
+	assert_shows(f, "no forecast: too little history: 0.50 days");
+	assert_shows(f, "Peak forecast: -");
+	assert_shows(f, "no MAPE yet");
+	assert_shows(f, "Hours over capacity: the site's");
+	/* the end stays the end; Up goes back */
+	view_trends_ops.key(&f->ui, st, KEY_DOWN);
+	assert_int_equal(((struct view_trends_state *)st)->sel, 1);
+	view_trends_ops.key(&f->ui, st, 'k');
+	assert_int_equal(((struct view_trends_state *)st)->sel, 0);
+	/* r without a feed: said so */
+	assert_int_equal(view_trends_ops.key(&f->ui, st, 'r'), UI_HANDLED | UI_REDRAW);
+	render(f, &view_trends_ops);
+	assert_shows(f, "not regenerated: no forecasts here (no buffer)");
+	f->ui.read_only = true;
+	view_trends_ops.key(&f->ui, st, 'r');
+	render(f, &view_trends_ops);
+	assert_shows(f, "read-only console: the forecasts are not regenerated");
+	f->ui.read_only = false;
+
+	/* a wall screen: the same, with room */
+	set_size(f, 60, 200);
+	render(f, &view_trends_ops);
+	assert_shows(f, "Stored forecasts, last 7 days: MAPE 16.7 %");
+	assert_shows(f, "Peak forecast 110.0 kW");
+	assert_stdscr_blank();
+	f->plant.trends = NULL;
+	trend_set_free(set);
 }
 
 static void test_sources_without_hub(void **state)
@@ -1037,7 +1148,7 @@ static void test_empty_plant(void **state)
 	render(f, &view_alarms_ops);
 	assert_shows(f, "no alarm needs attention");
 	render(f, &view_trends_ops);
-	assert_shows(f, "No meters are configured.");
+	assert_shows(f, "No forecasts: there is no buffer");
 	assert_stdscr_blank();
 }
 
@@ -1670,7 +1781,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_overview, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_placeholders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trends_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_many_links, setup, teardown),
