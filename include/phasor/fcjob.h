@@ -65,6 +65,12 @@ void fcjob_free(struct fcjob *j);
  */
 int fcjob_meter_series(struct store_reader *rd, const char *meter, int64_t step_us,
 		       int64_t from_us, int64_t to_us, struct trend_series *s, char **cause);
+/* The same for n meters at once (out[i] for meters[i], each freed by the
+ * caller): one read of the buffer's counters for all, then one of p_total
+ * for those without a counter. */
+int fcjob_meters_series(struct store_reader *rd, const char *const *meters, size_t n,
+			int64_t step_us, int64_t from_us, int64_t to_us, struct trend_series *out,
+			char **cause);
 /*
  * sum += m on the union of the two grids (same step): an interval missing
  * on either is missing on the sum. An empty sum takes m. m is freed.

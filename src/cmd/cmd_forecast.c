@@ -404,22 +404,6 @@ static int csv_series(const char *path, const struct rows *r, int64_t step_us, s
 
 /* ---- buffer input --------------------------------------------------------- */
 
-/* One meter's series on the grid from t0 (*n intervals, the last complete). */
-static int meter_series(struct store_reader *rd, const char *meter, int64_t step_us,
-			int64_t to_us, struct series *s, char **cause)
-{
-	struct trend_series ts;
-
-	memset(s, 0, sizeof(*s));
-	if (fcjob_meter_series(rd, meter, step_us, INT64_MIN, to_us, &ts, cause) < 0)
-		return -1;
-	s->t0_us = ts.t0_us;
-	s->step_us = ts.step_us;
-	s->y = ts.y;
-	s->n = ts.n;
-	return 0;
-}
-
 static bool meter_aggregate(const struct config *cfg, const char *name)
 {
 	size_t i;
@@ -473,38 +457,53 @@ static int db_series(const char *db, const char *meter, const struct config *cfg
 			if (meter_aggregate(cfg, names[i]))
 				aggregate = names[i];
 	}
-	for (i = 0; names[i] != NULL; i++) {
-		struct series m;
+	{
+		/* the meters wanted, read in one pass of the buffer */
+		const char **want = util_calloc(1, sizeof(*want));
+		struct trend_series *ms;
+		size_t nw = 0, k;
 
-		if (meter != NULL ? strcmp(names[i], meter) != 0
-				  : aggregate != NULL ? names[i] != aggregate
-						      : meter_aggregate(cfg, names[i]))
-			continue;
-		if (meter_series(rd, names[i], step_us, to_us, &m, &cause) < 0) {
+		for (i = 0; names[i] != NULL; i++) {
+			if (meter != NULL ? strcmp(names[i], meter) != 0
+					  : aggregate != NULL ? names[i] != aggregate
+							      : meter_aggregate(cfg, names[i]))
+				continue;
+			want = util_reallocarray(want, nw + 1, sizeof(*want));
+			want[nw++] = names[i];
+		}
+		ms = util_calloc(nw > 0 ? nw : 1, sizeof(*ms));
+		if (fcjob_meters_series(rd, want, nw, step_us, INT64_MIN, to_us, ms, &cause) < 0) {
 			fprintf(stderr, "phasor forecast: %s\n", cause);
 			status = EXIT_RUNTIME;
-			goto out;
 		}
-		if (m.n == 0) {
-			free(m.y);
-			if (meter != NULL) {
-				status = bad("%s: meter '%s' has too few good e_imp or p_total samples",
-					     db, util_sanitize(safe, sizeof(safe), meter));
-				goto out;
+		for (k = 0; k < nw && status == EXIT_OK; k++) {
+			if (ms[k].n == 0) {
+				if (meter != NULL) {
+					status = bad("%s: meter '%s' has too few good e_imp or p_total "
+						     "samples",
+						     db, util_sanitize(safe, sizeof(safe), meter));
+					break;
+				}
+				continue;
 			}
-			continue;
-		}
-		{
-			struct trend_series sum = { out->t0_us, step_us, out->y, out->n };
-			struct trend_series add = { m.t0_us, step_us, m.y, m.n };
+			{
+				struct trend_series sum = { out->t0_us, step_us, out->y, out->n };
 
-			fcjob_series_add(&sum, &add);
-			out->t0_us = sum.t0_us;
-			out->step_us = step_us;
-			out->y = sum.y;
-			out->n = sum.n;
+				fcjob_series_add(&sum, &ms[k]);
+				ms[k].y = NULL; /* taken by fcjob_series_add */
+				out->t0_us = sum.t0_us;
+				out->step_us = step_us;
+				out->y = sum.y;
+				out->n = sum.n;
+			}
+			used++;
 		}
-		used++;
+		for (k = 0; k < nw; k++)
+			free(ms[k].y);
+		free(ms);
+		free(want);
+		if (status != EXIT_OK)
+			goto out;
 	}
 	if (used == 0)
 		status = bad("%s: no meter with good e_imp or p_total samples", db);

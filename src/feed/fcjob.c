@@ -65,43 +65,82 @@ struct fcjob {
 
 /* ---- series from the buffer ---- */
 
-int fcjob_meter_series(struct store_reader *rd, const char *meter, int64_t step_us,
-		       int64_t from_us, int64_t to_us, struct trend_series *s, char **cause)
+/* A meter's good values (a counter's or p_total's) on the grid of step_us. */
+static void grid_series(const struct store_values *v, bool counter, int64_t step_us,
+			struct trend_series *s)
 {
-	struct store_values v;
-	bool counter = true;
-
 	memset(s, 0, sizeof(*s));
 	s->step_us = step_us;
-	if (store_reader_good_values(rd, meter, "e_imp", from_us, to_us, &v, cause) < 0)
-		return -1;
-	if (v.n < 2) {
-		store_values_free(&v);
-		counter = false;
-		if (store_reader_good_values(rd, meter, "p_total", from_us, to_us, &v, cause) < 0)
-			return -1;
-	}
-	if (v.n < 2) {
-		store_values_free(&v);
-		return 0;
-	}
-	s->t0_us = v.t_us[0] - ((v.t_us[0] % step_us) + step_us) % step_us;
+	if (v->n < 2)
+		return;
+	s->t0_us = v->t_us[0] - ((v->t_us[0] % step_us) + step_us) % step_us;
 	/* The interval holding the last sample counts when the data reaches
 	 * into its last tenth: otherwise it is still running. */
-	s->n = (size_t)((v.t_us[v.n - 1] - s->t0_us) / step_us);
-	if ((v.t_us[v.n - 1] - s->t0_us) % step_us >= step_us * 9 / 10)
+	s->n = (size_t)((v->t_us[v->n - 1] - s->t0_us) / step_us);
+	if ((v->t_us[v->n - 1] - s->t0_us) % step_us >= step_us * 9 / 10)
 		s->n++;
 	if (s->n > MAX_INTERVALS)
 		s->n = 0;
 	if (s->n > 0) {
 		s->y = util_malloc(s->n * sizeof(double));
 		if (counter)
-			forecast_series_counter(v.t_us, v.value, v.n, s->t0_us, step_us, s->n, s->y);
+			forecast_series_counter(v->t_us, v->value, v->n, s->t0_us, step_us, s->n, s->y);
 		else
-			forecast_series_power(v.t_us, v.value, v.n, s->t0_us, step_us, s->n, s->y);
+			forecast_series_power(v->t_us, v->value, v->n, s->t0_us, step_us, s->n, s->y);
 	}
-	store_values_free(&v);
-	return 0;
+}
+
+int fcjob_meters_series(struct store_reader *rd, const char *const *meters, size_t n,
+			int64_t step_us, int64_t from_us, int64_t to_us, struct trend_series *out,
+			char **cause)
+{
+	struct store_values *v = util_calloc(n > 0 ? n : 1, sizeof(*v));
+	const char **power = util_calloc(n > 0 ? n : 1, sizeof(*power));
+	size_t *which = util_calloc(n > 0 ? n : 1, sizeof(*which));
+	size_t i, np = 0;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	/* every counter in one pass; the meters without one, p_total in a second */
+	if (store_reader_good_values_many(rd, meters, n, "e_imp", from_us, to_us, v, cause) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (v[i].n >= 2) {
+			grid_series(&v[i], true, step_us, &out[i]);
+		} else {
+			out[i].step_us = step_us;
+			power[np] = meters[i];
+			which[np++] = i;
+		}
+		store_values_free(&v[i]);
+	}
+	if (np > 0) {
+		if (store_reader_good_values_many(rd, power, np, "p_total", from_us, to_us, v,
+						  cause) < 0)
+			goto out;
+		for (i = 0; i < np; i++) {
+			grid_series(&v[i], false, step_us, &out[which[i]]);
+			store_values_free(&v[i]);
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		for (i = 0; i < n; i++) {
+			free(out[i].y);
+			memset(&out[i], 0, sizeof(out[i]));
+		}
+	free(v);
+	free(power);
+	free(which);
+	return rc;
+}
+
+int fcjob_meter_series(struct store_reader *rd, const char *meter, int64_t step_us,
+		       int64_t from_us, int64_t to_us, struct trend_series *s, char **cause)
+{
+	return fcjob_meters_series(rd, &meter, 1, step_us, from_us, to_us, s, cause);
 }
 
 void fcjob_series_add(struct trend_series *sum, struct trend_series *m)
@@ -208,54 +247,90 @@ struct fcjob *fcjob_new(const struct config *cfg, const struct fcjob_opts *o)
  * the intervals from the last one known on, merged in. */
 static int read_series(struct fcjob *j, int64_t now, bool full, char **cause)
 {
-	size_t i, k;
+	/* Two batches, each one pass of the buffer for every meter in it:
+	 * the meters read in full, and those extended from their last
+	 * intervals (from the earliest of their starts). */
+	const char **names = util_calloc(j->nt, sizeof(*names));
+	size_t *idx = util_calloc(j->nt, sizeof(*idx));
+	struct trend_series *ms = util_calloc(j->nt, sizeof(*ms));
+	int pass, rc = -1;
+	size_t i, k, b;
 
-	for (i = 1; i < j->nt; i++) {
-		struct target *t = &j->t[i];
-		struct trend_series m;
-		int64_t from;
+	for (pass = 0; pass < 2; pass++) {
+		int64_t from = INT64_MAX;
+		size_t nb = 0;
 
-		if (full || t->s.n == 0) {
-			from = now - j->history_us - 2 * DAY_US;
-			if (fcjob_meter_series(j->rd, t->name, j->step_us, from, INT64_MAX, &m,
-					       cause) < 0)
-				return -1;
-			free(t->s.y);
-			t->s = m;
+		for (i = 1; i < j->nt; i++) {
+			struct target *t = &j->t[i];
+			bool whole = full || t->s.n == 0;
+			int64_t f;
+
+			if (whole != (pass == 0))
+				continue;
+			if (whole) {
+				f = now - j->history_us - 2 * DAY_US;
+			} else {
+				/* the last known interval and the one before it again: a
+				 * counter's first pair of a read is only complete from
+				 * its second interval */
+				f = t->s.t0_us + (int64_t)(t->s.n > 2 ? t->s.n - 2 : 0) * j->step_us -
+				    j->step_us;
+			}
+			if (f < from)
+				from = f;
+			names[nb] = t->name;
+			idx[nb++] = i;
+		}
+		if (nb == 0)
 			continue;
-		}
-		/* the last known interval and the one before it again: a counter's
-		 * first pair of a read is only complete from its second interval */
-		from = t->s.t0_us + (int64_t)(t->s.n > 2 ? t->s.n - 2 : 0) * j->step_us - j->step_us;
-		if (fcjob_meter_series(j->rd, t->name, j->step_us, from, INT64_MAX, &m, cause) < 0)
-			return -1;
-		if (m.n > 0) {
-			int64_t end = m.t0_us + (int64_t)m.n * j->step_us;
-			size_t n = (size_t)((end - t->s.t0_us) / j->step_us);
+		if (fcjob_meters_series(j->rd, names, nb, j->step_us, from, INT64_MAX, ms, cause) < 0)
+			goto out;
+		for (b = 0; b < nb; b++) {
+			struct target *t = &j->t[idx[b]];
+			struct trend_series *m = &ms[b];
 
-			if (n > t->s.n) {
-				t->s.y = util_reallocarray(t->s.y, n, sizeof(double));
-				for (k = t->s.n; k < n; k++)
-					t->s.y[k] = NAN;
-				t->s.n = n;
+			if (pass == 0) {
+				free(t->s.y);
+				t->s = *m;
+				memset(m, 0, sizeof(*m));
+				continue;
 			}
-			for (k = 0; k < m.n; k++) {
-				int64_t ts = m.t0_us + (int64_t)k * j->step_us;
+			if (m->n > 0) {
+				int64_t end = m->t0_us + (int64_t)m->n * j->step_us;
+				size_t n = end > t->s.t0_us ? (size_t)((end - t->s.t0_us) / j->step_us) : 0;
 
-				if (ts >= t->s.t0_us && isfinite(m.y[k]))
-					t->s.y[(ts - t->s.t0_us) / j->step_us] = m.y[k];
+				if (n > t->s.n) {
+					t->s.y = util_reallocarray(t->s.y, n, sizeof(double));
+					for (k = t->s.n; k < n; k++)
+						t->s.y[k] = NAN;
+					t->s.n = n;
+				}
+				for (k = 0; k < m->n; k++) {
+					int64_t ts = m->t0_us + (int64_t)k * j->step_us;
+
+					if (ts >= t->s.t0_us && isfinite(m->y[k]))
+						t->s.y[(ts - t->s.t0_us) / j->step_us] = m->y[k];
+				}
 			}
-		}
-		free(m.y);
-		/* keep the history and two days more */
-		if (t->s.n > (size_t)((j->history_us + 2 * DAY_US) / j->step_us)) {
-			size_t drop = t->s.n - (size_t)((j->history_us + 2 * DAY_US) / j->step_us);
+			free(m->y);
+			memset(m, 0, sizeof(*m));
+			/* keep the history and two days more */
+			if (t->s.n > (size_t)((j->history_us + 2 * DAY_US) / j->step_us)) {
+				size_t drop = t->s.n - (size_t)((j->history_us + 2 * DAY_US) / j->step_us);
 
-			memmove(t->s.y, t->s.y + drop, (t->s.n - drop) * sizeof(double));
-			t->s.n -= drop;
-			t->s.t0_us += (int64_t)drop * j->step_us;
+				memmove(t->s.y, t->s.y + drop, (t->s.n - drop) * sizeof(double));
+				t->s.n -= drop;
+				t->s.t0_us += (int64_t)drop * j->step_us;
+			}
 		}
 	}
+	rc = 0;
+out:
+	free(names);
+	free(idx);
+	free(ms);
+	if (rc < 0)
+		return -1;
 	/* the site: the aggregate meter, else the sum of every meter */
 	free(j->t[0].s.y);
 	memset(&j->t[0].s, 0, sizeof(j->t[0].s));

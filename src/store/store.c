@@ -3156,6 +3156,90 @@ int store_reader_good_values(struct store_reader *r, const char *meter, const ch
 	return rc;
 }
 
+int store_reader_good_values_many(struct store_reader *r, const char *const *meters, size_t n,
+				  const char *quantity, int64_t from_us, int64_t to_us,
+				  struct store_values *out, char **cause)
+{
+	/* One walk of the time index for the quantity, each row handed to its
+	 * meter: the site's series of 50 meters in one pass, not 50. */
+	static const char sql[] =
+	    "SELECT s.meter_id, s.t_us, s.value FROM samples s"
+	    " WHERE s.t_us >= ?1 AND s.t_us < ?2 AND s.qty_id = ?3"
+	    " AND s.quality = 0 AND s.value IS NOT NULL"
+	    " ORDER BY s.t_us, s.seq";
+	int64_t qid, maxid = -1, *ids = NULL;
+	size_t *cap = NULL, *slot = NULL, i;
+	bool found;
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	if (n == 0)
+		return 0;
+	if (lookup_id(r, "quantities", quantity, &qid, &found, cause) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	ids = util_calloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		if (lookup_id(r, "meters", meters[i], &ids[i], &found, cause) < 0)
+			goto out;
+		if (!found)
+			ids[i] = -1;
+		else if (ids[i] > maxid)
+			maxid = ids[i];
+	}
+	if (maxid < 0) {
+		rc = 0;
+		goto out;
+	}
+	/* file id -> index in meters (SIZE_MAX: not asked) */
+	slot = util_calloc((size_t)maxid + 1, sizeof(*slot));
+	for (i = 0; i <= (size_t)maxid; i++)
+		slot[i] = SIZE_MAX;
+	for (i = 0; i < n; i++)
+		if (ids[i] >= 0)
+			slot[ids[i]] = i;
+	cap = util_calloc(n, sizeof(*cap));
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, from_us);
+	sqlite3_bind_int64(s, 2, to_us);
+	sqlite3_bind_int64(s, 3, qid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		struct store_values *v;
+
+		if (id < 0 || id > maxid || slot[id] == SIZE_MAX)
+			continue;
+		i = slot[id];
+		v = &out[i];
+		if (v->n == cap[i]) {
+			cap[i] = cap[i] ? cap[i] * 2 : 4096;
+			v->t_us = util_reallocarray(v->t_us, cap[i], sizeof(*v->t_us));
+			v->value = util_reallocarray(v->value, cap[i], sizeof(*v->value));
+		}
+		v->t_us[v->n] = sqlite3_column_int64(s, 1);
+		v->value[v->n] = sqlite3_column_double(s, 2);
+		v->n++;
+	}
+	rc = rows_end(r, s, rc, cause);
+	s = NULL;
+out:
+	if (s != NULL)
+		sqlite3_finalize(s);
+	if (rc < 0)
+		for (i = 0; i < n; i++)
+			store_values_free(&out[i]);
+	free(ids);
+	free(slot);
+	free(cap);
+	return rc;
+}
+
 void store_values_free(struct store_values *v)
 {
 	free(v->t_us);

@@ -2803,6 +2803,53 @@ static int follow_alarm(void *ctx, const struct store_alarm_event *e)
 	return 0;
 }
 
+/* The good values of several meters in one pass: each meter its own rows,
+ * oldest first; bad and NaN rows, other quantities and meters not asked
+ * left out; an unknown meter gets nothing. */
+static void test_good_values_many(void **state)
+{
+	char *path = tpath("many.db"), *cause = NULL;
+	const char *const names[] = { "press-3", "nosuch", "tgbt-1" };
+	struct store_values v[3];
+	struct store_reader *r;
+	struct store *st;
+	struct sample s[7];
+
+	(void)state;
+	st = open_store(path, 1000, 1000, 20);
+	assert_int_equal(store_start(st, &cause), 0);
+	s[0] = mk(300, 0, QTY_E_IMP, 30.0, 0);
+	s[1] = mk(100, 1, QTY_E_IMP, 1.0, 0);
+	s[2] = mk(100, 0, QTY_E_IMP, 10.0, 0);
+	s[3] = mk(200, 1, QTY_E_IMP, NAN, 1);    /* bad */
+	s[4] = mk(200, 0, QTY_P_TOTAL, 5.0, 0);  /* another quantity */
+	s[5] = mk(250, 2, QTY_E_IMP, 7.0, 0);    /* a meter not asked */
+	s[6] = mk(300, 1, QTY_E_IMP, 3.0, 0);
+	store_put_samples(st, s, 7);
+	assert_int_equal(store_flush(st, 5000), 0);
+	r = store_reader_open(path, &cause);
+	assert_non_null(r);
+	assert_int_equal(store_reader_good_values_many(r, names, 3, "e_imp", 0, 1000, v, &cause),
+			 0);
+	assert_int_equal(v[0].n, 2); /* press-3: meter 1 */
+	assert_true(v[0].t_us[0] == 100 && v[0].value[0] == 1.0);
+	assert_true(v[0].t_us[1] == 300 && v[0].value[1] == 3.0);
+	assert_int_equal(v[1].n, 0);
+	assert_int_equal(v[2].n, 2); /* tgbt-1: meter 0, in time order */
+	assert_true(v[2].t_us[0] == 100 && v[2].value[0] == 10.0);
+	assert_true(v[2].t_us[1] == 300 && v[2].value[1] == 30.0);
+	store_values_free(&v[0]);
+	store_values_free(&v[1]);
+	store_values_free(&v[2]);
+	/* the window bounds the rows */
+	assert_int_equal(store_reader_good_values_many(r, names, 3, "e_imp", 101, 300, v, &cause),
+			 0);
+	assert_int_equal(v[0].n + v[1].n + v[2].n, 0);
+	store_reader_close(r);
+	store_close(st);
+	free(path);
+}
+
 static void test_follow_readers(void **state)
 {
 	char *path = tpath("follow.db"), *cause = NULL;
@@ -2964,6 +3011,7 @@ int main(void)
 		cmocka_unit_test(test_alarms_command),
 		cmocka_unit_test(test_export_write_errors),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_good_values_many),
 		cmocka_unit_test(test_follow_readers),
 	};
 	int rc;
