@@ -1089,12 +1089,24 @@ static void test_size_limit(void **state)
 
 /* ---- TLS files ---------------------------------------------------------- */
 
-/* One [mqtt] (and [sync]) text in tmpdir: its errors, one expected or none. */
-static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char *want)
+/*
+ * One [mqtt] (and [sync]) text in tmpdir: its errors, none (fmt NULL) or
+ * one, "LINE: message" formatted from fmt.
+ */
+static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char *fmt, ...)
+	UTIL_PRINTF(3, 4);
+static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char *fmt, ...)
 {
-	char *cfg = tmp_path("tls.ini"), *text;
+	char *cfg = tmp_path("tls.ini"), *text, *want = NULL;
 	struct diag d;
 	struct config *c;
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		want = util_vprintf(fmt, ap);
+		va_end(ap);
+	}
 
 	text = util_printf("[mqtt]\nuri = ssl://broker.plant:8883\n%s"
 			   "[sync]\npostgres = host=db.plant dbname=energy\n%s" MB,
@@ -1120,6 +1132,7 @@ static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char 
 	}
 	config_free(c);
 	diag_clear(&d);
+	free(want);
 	free(text);
 	free(cfg);
 }
@@ -1163,18 +1176,20 @@ static void test_tls_files(void **state)
 	free(cmd);
 
 	/* The key readable or writable by others: refused like password_file. */
-	assert_int_equal(chmod(key, 0640), 0);
-	want = util_printf("4: key_file: %s is readable by group or others (mode 0640); "
-			   "chmod 600 it",
-			   key);
-	expect_tls("cert_file = client.pem\nkey_file = client.key\n", "", want);
-	free(want);
-	assert_int_equal(chmod(key, 0602), 0);
-	want = util_printf("4: key_file: %s is writable by group or others (mode 0602); "
-			   "chmod 600 it",
-			   key);
-	expect_tls("cert_file = client.pem\nkey_file = client.key\n", "", want);
-	free(want);
+	{
+		static const struct {
+			mode_t mode;
+			const char *how;
+		} modes[] = { { 0640, "readable" }, { 0604, "readable" }, { 0602, "writable" } };
+		size_t i;
+
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+			assert_int_equal(chmod(key, modes[i].mode), 0);
+			expect_tls("cert_file = client.pem\nkey_file = client.key\n", "",
+				   "4: key_file: %s is %s by group or others (mode %04o); chmod 600 it",
+				   key, modes[i].how, (unsigned)modes[i].mode);
+		}
+	}
 	assert_int_equal(chmod(key, 0400), 0);
 	expect_tls("cert_file = client.pem\nkey_file = client.key\n", "", NULL);
 	assert_int_equal(chmod(key, 0600), 0);
@@ -1186,31 +1201,22 @@ static void test_tls_files(void **state)
 		   "3: key_file without cert_file: a client certificate needs both (PEM files)");
 
 	/* Not the certificate's key; an encrypted key (OpenSSL would ask on the tty). */
-	want = util_printf("4: key_file: %s is not the key of the certificate in %s", other, cert);
-	expect_tls("cert_file = client.pem\nkey_file = other.key\n", "", want);
-	free(want);
-	want = util_printf("4: key_file: %s is encrypted; phasor needs the key without a pass "
-			   "phrase (openssl pkey -in KEY -out PLAIN), kept chmod 600",
-			   enc);
-	expect_tls("cert_file = client.pem\nkey_file = enc.key\n", "", want);
-	free(want);
+	expect_tls("cert_file = client.pem\nkey_file = other.key\n", "",
+		   "4: key_file: %s is not the key of the certificate in %s", other, cert);
+	expect_tls("cert_file = client.pem\nkey_file = enc.key\n", "",
+		   "4: key_file: %s is encrypted; phasor needs the key without a pass phrase "
+		   "(openssl pkey -in KEY -out PLAIN), kept chmod 600",
+		   enc);
 
-	/* Files that are no PEM certificate or key. */
-	want = util_printf("3: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-			   junk);
-	expect_tls("ca_file = junk.pem\n", "", want);
-	free(want);
-	want = util_printf("4: cert_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-			   junk);
-	expect_tls("ca_file = ca.pem\ncert_file = junk.pem\nkey_file = client.key\n", "", want);
-	free(want);
-	want = util_printf("5: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-			   junk);
-	expect_tls("", "ca_file = junk.pem\n", want);
-	free(want);
-	want = util_printf("5: ca_file: cannot read %s/none.pem: No such file or directory", tmpdir);
-	expect_tls("", "ca_file = none.pem\n", want);
-	free(want);
+	/* Files that are no PEM certificate, or none at all. */
+	expect_tls("ca_file = junk.pem\n", "",
+		   "3: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("ca_file = ca.pem\ncert_file = junk.pem\nkey_file = client.key\n", "",
+		   "4: cert_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("", "ca_file = junk.pem\n",
+		   "5: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("", "ca_file = none.pem\n",
+		   "5: ca_file: cannot read %s/none.pem: No such file or directory", tmpdir);
 
 	/* A client certificate on a plain connection would never be sent. */
 	cmd = tmp_path("tls.ini");
