@@ -102,7 +102,9 @@ struct config {
 		char *client_id;       /* default "phasor-<host>-<pid>" */
 		char *username;
 		char *password;        /* read from password_file, may be NULL */
-		char *ca_file;
+		char *ca_file;         /* PEM CA certificates for ssl://; NULL: the system's */
+		char *cert_file;       /* PEM client certificate, with key_file; may be NULL */
+		char *key_file;        /* its unencrypted key, mode 0600 at most */
 		int qos;               /* 0..2, default 1 */
 		int keepalive_s;       /* default 30 */
 		char *share_group;     /* subscribe as $share/GROUP/<filter>, may be NULL */
@@ -116,6 +118,7 @@ struct config {
 		bool enabled;          /* [sync] present */
 		char *postgres;        /* libpq conninfo */
 		char *password;        /* read from password_file, may be NULL */
+		char *ca_file;         /* sslrootcert (and verify-full unless postgres sets sslmode) */
 		int64_t interval_ms;   /* default 10 s */
 		int line;
 	} sync;

@@ -128,13 +128,16 @@ bool sync_partition_allowed(int64_t t_us, int64_t now_us);
 /*
  * The libpq keyword/value arrays for a connection: the conninfo (expanded:
  * a key=value string or a URI), then the password (if any, overriding),
- * then fallbacks the conninfo does not set itself: connect_timeout 10,
- * keepalives, tcp_user_timeout 30000, application_name "phasor-sync".
- * NULL-terminated arrays in *keys and *vals (free with sync_params_free);
- * -1 with *cause when the conninfo does not parse.
+ * then ca_file (if any: sslrootcert, and sslmode verify-full unless the
+ * conninfo sets a mode), then fallbacks the conninfo does not set itself:
+ * connect_timeout 10, keepalives, tcp_user_timeout 30000,
+ * application_name "phasor-sync". NULL-terminated arrays in *keys and
+ * *vals (free with sync_params_free); -1 with *cause when the conninfo does
+ * not parse, or when ca_file meets an sslrootcert of the conninfo or an
+ * sslmode (disable, allow, prefer) that would not check the server with it.
  */
-int sync_conn_params(const char *conninfo, const char *password, const char ***keys,
-		     const char ***vals, char **cause);
+int sync_conn_params(const char *conninfo, const char *password, const char *ca_file,
+		     const char ***keys, const char ***vals, char **cause);
 void sync_params_free(const char **keys, const char **vals);
 
 /*

@@ -78,7 +78,7 @@ struct mq_source {
 	struct queue *q;
 
 	/* settings, fixed after create */
-	char *uri, *client_id, *username, *password, *ca_file;
+	char *uri, *client_id, *username, *password, *ca_file, *cert_file, *key_file;
 	bool tls;
 	int qos, keepalive_s;
 	bool clean_session;
@@ -110,6 +110,12 @@ struct mq_source {
 	int64_t up_us;                /* wall clock of the last connect, 0: never */
 	bool failed;                  /* a connect failed or the link was lost */
 	char tls_error[128];          /* OpenSSL's reason during this attempt */
+	struct tls_trace {            /* what paho's trace told of this attempt */
+		char verify[96];      /* "SSL certificate verification: X", X not OK */
+		char host[96];        /* the host name X509_check_host refused */
+		char alert[64];       /* a fatal alert read from the broker */
+		bool cert_requested;  /* the broker asked for a client certificate */
+	} trace;
 	int64_t backoff_us;
 	int64_t retry_at_mono;
 	uint64_t reconnects;
@@ -363,6 +369,8 @@ static void connected(struct mq_source *s)
 		s->backoff_us = BACKOFF_MIN_US;
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (s->tls)
+		MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 	if (!stopping) {
 		log_info("mqtt %s: connected", s->uri);
 		subscribe(s);
@@ -383,14 +391,56 @@ static void on_connect_ok5(void *ctx, MQTTAsync_successData5 *r)
 	connected(ctx);
 }
 
-static void connect_failed(struct mq_source *s, char *why, size_t whysz)
+/*
+ * Why a TLS connect failed, with mu held: OpenSSL's reason (from the error
+ * callback) and what paho's trace said of this attempt, in that order of
+ * trust. Leaves why alone when neither says anything.
+ */
+static void tls_why(struct mq_source *s, char *why, size_t whysz)
+{
+	const struct tls_trace *t = &s->trace;
+
+	if (s->tls_error[0] != '\0' && t->verify[0] != '\0')
+		copy_sanitized(why, whysz, "TLS: %s: %s", s->tls_error, t->verify);
+	else if (s->tls_error[0] != '\0')
+		copy_sanitized(why, whysz, "TLS: %s", s->tls_error);
+	else if (t->verify[0] != '\0')
+		copy_sanitized(why, whysz, "TLS: certificate verify failed: %s", t->verify);
+	else if (t->host[0] != '\0')
+		copy_sanitized(why, whysz,
+			       "TLS: certificate verify failed: hostname mismatch (the broker's "
+			       "certificate is not for %s)",
+			       t->host);
+	else if (t->cert_requested && s->cert_file == NULL)
+		/* The broker's alert (TLS 1.3 certificate_required, which
+		 * OpenSSL 3.0 names "unknown") often comes after paho has
+		 * failed to send CONNECT on the closed connection. */
+		copy_sanitized(why, whysz,
+			       "TLS: the broker requires a client certificate ([mqtt] cert_file, "
+			       "key_file)");
+	else if (t->cert_requested && t->alert[0] != '\0' && strcmp(t->alert, "unknown") != 0)
+		copy_sanitized(why, whysz, "TLS: the broker refused the client certificate (alert %s)",
+			       t->alert);
+	else if (t->cert_requested)
+		copy_sanitized(why, whysz,
+			       "TLS: the broker closed the connection after the handshake: does it "
+			       "trust the client certificate?");
+	else if (t->alert[0] != '\0')
+		copy_sanitized(why, whysz, "TLS: the broker sent alert %s", t->alert);
+}
+
+/*
+ * A connect failed; transport: below MQTT (TCP or TLS), not the broker's
+ * CONNACK, so that TLS may know better why.
+ */
+static void connect_failed(struct mq_source *s, bool transport, char *why, size_t whysz)
 {
 	bool report = false;
 
 	pthread_mutex_lock(&s->cb_mu);
 	pthread_mutex_lock(&s->mu);
-	if (s->tls_error[0] != '\0')
-		copy_sanitized(why, whysz, "TLS: %s", s->tls_error);
+	if (s->tls && transport)
+		tls_why(s, why, whysz);
 	if (!s->stopping && !s->stopped) {
 		source_link_move(&s->state, &s->since_us, LINK_DOWN, util_now_us());
 		util_strlcpy(s->error, why, sizeof(s->error));
@@ -416,7 +466,7 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData *r)
 	char why[160];
 
 	failure_text(r, why, sizeof(why));
-	connect_failed(ctx, why, sizeof(why));
+	connect_failed(ctx, r == NULL || r->code < 0, why, sizeof(why));
 }
 
 static void on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
@@ -427,7 +477,8 @@ static void on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
 	/* A broker that knows only 3.1.1 answers an MQTT 5 CONNECT so: say the fix. */
 	if (r != NULL && (r->code == 1 || r->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION))
 		util_strlcpy(why, "broker refuses MQTT 5; set [mqtt] protocol = 3.1.1", sizeof(why));
-	connect_failed(ctx, why, sizeof(why));
+	connect_failed(ctx, r == NULL || (r->code < 0 && r->reasonCode == MQTTREASONCODE_SUCCESS),
+		       why, sizeof(why));
 }
 
 static void on_connection_lost(void *ctx, char *cause)
@@ -615,6 +666,89 @@ static int on_tls_error(const char *str, size_t len, void *ctx)
 }
 
 /*
+ * paho checks the host name after the handshake and says so only in its
+ * trace ("X509_check_host for hostname H failed"), as it does the verify
+ * result and the alerts the broker sends (a broker that wants a client
+ * certificate answers a connection without one with a fatal alert after
+ * the handshake, which OpenSSL's error queue does not see). So a TLS
+ * client has paho's trace at TRACE_PROTOCOL while it connects (back to
+ * TRACE_ERROR once connected: the protocol level formats a line per
+ * packet) and keeps those few facts of the attempt for tls_why(). The
+ * trace callback is global to the process; trace_src is the one TLS
+ * client it reports to (one MQTT client per process). Lock order:
+ * trace_mu, then the source's mu; trace_mu is never taken with either of
+ * the source's locks held.
+ */
+static pthread_mutex_t trace_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct mq_source *trace_src;
+
+/* The text after prefix in line, up to stop (NULL: the end), into dst. */
+static bool trace_field(const char *line, const char *prefix, const char *stop, char *dst,
+			size_t size)
+{
+	const char *p = strstr(line, prefix), *e;
+	char raw[128];
+	size_t n;
+
+	if (p == NULL)
+		return false;
+	p += strlen(prefix);
+	e = stop != NULL ? strstr(p, stop) : NULL;
+	n = e != NULL ? (size_t)(e - p) : strlen(p);
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	util_sanitize(dst, size, raw);
+	return true;
+}
+
+static void on_trace(enum MQTTASYNC_TRACE_LEVELS level, char *line)
+{
+	struct tls_trace *t;
+	char verify[96];
+
+	(void)level;
+	if (line == NULL)
+		return;
+	pthread_mutex_lock(&trace_mu);
+	if (trace_src == NULL)
+		goto out;
+	pthread_mutex_lock(&trace_src->mu);
+	t = &trace_src->trace;
+	if (trace_field(line, "SSL certificate verification: ", NULL, verify, sizeof(verify)) &&
+	    strcmp(verify, "X509_V_OK") != 0 && t->verify[0] == '\0')
+		util_strlcpy(t->verify, verify, sizeof(t->verify));
+	else if (t->host[0] == '\0')
+		trace_field(line, "X509_check_host for hostname ", " failed", t->host, sizeof(t->host));
+	if (strstr(line, "read server certificate request") != NULL)
+		t->cert_requested = true;
+	if (t->alert[0] == '\0')
+		trace_field(line, "SSL alert read:fatal:", NULL, t->alert, sizeof(t->alert));
+	pthread_mutex_unlock(&trace_src->mu);
+out:
+	pthread_mutex_unlock(&trace_mu);
+}
+
+static void trace_attach(struct mq_source *s)
+{
+	pthread_mutex_lock(&trace_mu);
+	trace_src = s;
+	pthread_mutex_unlock(&trace_mu);
+	MQTTAsync_setTraceCallback(on_trace);
+	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+}
+
+static void trace_detach(struct mq_source *s)
+{
+	pthread_mutex_lock(&trace_mu);
+	if (trace_src == s)
+		trace_src = NULL;
+	pthread_mutex_unlock(&trace_mu);
+	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+}
+
+/*
  * The largest packet an MQTT 5 broker may send us: payloads up to
  * PAYLOAD_MAX_BYTES with a topic and properties of up to 4 KiB. The broker
  * drops a larger message instead of sending it (MQTT 5, 3.1.2.11.4), so
@@ -666,6 +800,8 @@ static int connect_start(struct mq_source *s)
 	o.context = s;
 	if (s->tls) {
 		ssl.trustStore = s->ca_file;     /* NULL: the system's CAs */
+		ssl.keyStore = s->cert_file;     /* NULL: no client certificate */
+		ssl.privateKey = s->key_file;
 		ssl.enableServerCertAuth = 1;
 		ssl.verify = 1;                  /* and the host name */
 		ssl.ssl_error_cb = on_tls_error;
@@ -673,7 +809,9 @@ static int connect_start(struct mq_source *s)
 		o.ssl = &ssl;
 		pthread_mutex_lock(&s->mu);
 		s->tls_error[0] = '\0';
+		memset(&s->trace, 0, sizeof(s->trace));
 		pthread_mutex_unlock(&s->mu);
+		MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_PROTOCOL);
 	}
 	rc = MQTTAsync_connect(s->client, &o);
 	MQTTProperties_free(&props);  /* paho keeps its own copy */
@@ -716,6 +854,8 @@ static void mq_free(struct mq_source *s)
 		memset(s->password, 0, strlen(s->password));
 	free(s->password);
 	free(s->ca_file);
+	free(s->cert_file);
+	free(s->key_file);
 	pthread_mutex_destroy(&s->cb_mu);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
@@ -797,6 +937,8 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	s->username = cfg->mqtt.username != NULL ? util_strdup(cfg->mqtt.username) : NULL;
 	s->password = cfg->mqtt.password != NULL ? util_strdup(cfg->mqtt.password) : NULL;
 	s->ca_file = cfg->mqtt.ca_file != NULL ? util_strdup(cfg->mqtt.ca_file) : NULL;
+	s->cert_file = cfg->mqtt.cert_file != NULL ? util_strdup(cfg->mqtt.cert_file) : NULL;
+	s->key_file = cfg->mqtt.key_file != NULL ? util_strdup(cfg->mqtt.key_file) : NULL;
 	s->qos = cfg->mqtt.qos < 0 ? 0 : cfg->mqtt.qos > 2 ? 2 : cfg->mqtt.qos;
 	s->keepalive_s = cfg->mqtt.keepalive_s > 0 ? cfg->mqtt.keepalive_s : 30;
 	s->clean_session = cfg->mqtt.clean_session;
@@ -886,6 +1028,8 @@ static int mq_start(struct source *src, char **cause)
 		return -1;
 	}
 	s->created = true;
+	if (s->tls)
+		trace_attach(s);
 	rc = MQTTAsync_setCallbacks(s->client, s, on_connection_lost, on_message, NULL);
 	if (rc != MQTTASYNC_SUCCESS) {
 		*cause = util_printf("MQTT callbacks: %s", MQTTAsync_strerror(rc));
@@ -1238,6 +1382,7 @@ static void mq_destroy(struct source *src)
 	mq_stop(src);
 	if (s->created)
 		MQTTAsync_destroy(&s->client);
+	trace_detach(s);
 	/* a callback that was running when paho let go of the client has left
 	 * both locks before these return */
 	pthread_mutex_lock(&s->cb_mu);

@@ -69,6 +69,9 @@ struct opts {
 	char host[256];         /* split, brackets of [v6] removed */
 	char port[8];
 	const char *mqtt;       /* URI or NULL */
+	const char *mqtt_ca;    /* TLS: CA file, client certificate and key, or NULL */
+	const char *mqtt_cert;
+	const char *mqtt_key;
 	const char *profile;
 	const char *journal;
 	const char *prefix;
@@ -91,12 +94,18 @@ static void usage(FILE *out)
 	      "                  [--fault KIND[:UNIT][@SECONDS[+DURATION]]]... [--seed N]\n"
 	      "                  [--journal FILE] [--start TIME] [--speed X] [--for SECONDS]\n"
 	      "                  [--mqtt-prefix P] [--mqtt-period DURATION] [--max-clients N] [--list]\n"
+	      "                  [--mqtt-ca FILE] [--mqtt-cert FILE --mqtt-key FILE]\n"
 	      "\n"
 	      "Simulated plant of N three-phase meters (unit 1 main LV board, 2 oven, 3 furnace,\n"
 	      "4 compressor, 5 paint line, then machine tools) served over Modbus TCP.\n"
 	      "\n"
 	      "  --modbus HOST:PORT   listen there (default 127.0.0.1:5020; port 0: any free port)\n"
-	      "  --mqtt URI           also publish each meter as a Shelly Pro 3EM (tcp://host:1883)\n"
+	      "  --mqtt URI           also publish each meter as a Shelly Pro 3EM (tcp://host:1883,\n"
+	      "                       ssl://host:8883 for TLS)\n"
+	      "  --mqtt-ca FILE       TLS: the broker's certificate must verify against these CA\n"
+	      "                       certificates (PEM; default the system's) and name the host\n"
+	      "  --mqtt-cert FILE     TLS: client certificate (PEM), with --mqtt-key\n"
+	      "  --mqtt-key FILE      TLS: its private key (PEM, not encrypted)\n"
 	      "  --mqtt-prefix P      topic prefix, unit appended (default shellypro3em-sim)\n"
 	      "  --mqtt-period D      publication period (default 1s)\n"
 	      "  --meters N           unit ids 1..N (default 5, at most 247)\n"
@@ -133,7 +142,7 @@ static int bad(const char *fmt, ...)
 enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
-	OPT_MAX_CLIENTS,
+	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -151,6 +160,9 @@ static const struct cmd_option sim_opts[] = {
 	{ "mqtt-period", true, OPT_PERIOD },
 	{ "list", false, OPT_LIST },
 	{ "max-clients", true, OPT_MAX_CLIENTS },
+	{ "mqtt-ca", true, OPT_MQTT_CA },
+	{ "mqtt-cert", true, OPT_MQTT_CERT },
+	{ "mqtt-key", true, OPT_MQTT_KEY },
 	{ NULL, false, 0 },
 };
 
@@ -198,6 +210,17 @@ static int sim_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_MQTT:
 		o->mqtt = arg;
+		break;
+	case OPT_MQTT_CA:
+	case OPT_MQTT_CERT:
+	case OPT_MQTT_KEY:
+		if (access(arg, R_OK) < 0)
+			return bad("--%s '%s': cannot read it: %s",
+				   id == OPT_MQTT_CA ? "mqtt-ca" : id == OPT_MQTT_CERT ? "mqtt-cert"
+											: "mqtt-key",
+				   safe, strerror(errno));
+		*(id == OPT_MQTT_CA ? &o->mqtt_ca : id == OPT_MQTT_CERT ? &o->mqtt_cert
+									 : &o->mqtt_key) = arg;
 		break;
 	case OPT_METERS:
 		if (util_parse_long(arg, 1, UNIT_MAX, &l) < 0)
@@ -295,6 +318,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		if (o->faults[i].unit > o->meters)
 			return bad("fault '%s': unit %u, but the plant has %zu meters (--meters)",
 				   o->fault_specs[i], o->faults[i].unit, o->meters);
+	if ((o->mqtt_cert == NULL) != (o->mqtt_key == NULL))
+		return bad("--mqtt-cert and --mqtt-key go together");
+	if ((o->mqtt_ca != NULL || o->mqtt_cert != NULL) &&
+	    (o->mqtt == NULL ||
+	     (strncmp(o->mqtt, "ssl://", 6) != 0 && strncmp(o->mqtt, "mqtts://", 8) != 0)))
+		return bad("--mqtt-ca, --mqtt-cert and --mqtt-key need --mqtt ssl://HOST:PORT "
+			   "(or mqtts://)");
 	return 0;
 }
 
@@ -385,7 +415,25 @@ struct mqtt {
 	int64_t backoff_ms;
 	unsigned long skipped;   /* publications skipped since the broker went away */
 	bool ever_up;            /* main thread: a publication round went out once */
+	bool tls;                /* ssl:// or mqtts:// */
+	const char *ca, *cert, *key; /* from the options, may be NULL */
 };
+
+/* OpenSSL's words when a TLS connect fails (paho's thread): to the log. */
+static int mq_on_tls_error(const char *str, size_t len, void *ctx)
+{
+	struct mqtt *mq = ctx;
+	char raw[256], msg[256];
+
+	if (len >= sizeof(raw))
+		len = sizeof(raw) - 1;
+	memcpy(raw, str, len);
+	raw[len] = '\0';
+	raw[strcspn(raw, "\n")] = '\0';
+	util_sanitize(msg, sizeof(msg), raw);
+	log_warn("mqtt: %s: TLS: %s", mq->uri, msg);
+	return 0;
+}
 
 static void mq_on_connect(void *ctx, MQTTAsync_successData *resp)
 {
@@ -445,8 +493,9 @@ static void mq_on_disconnect_failure(void *ctx, MQTTAsync_failureData *resp)
 	atomic_store(&mq->disconnected, true);
 }
 
-static int mq_create(struct mqtt *mq, const char *uri)
+static int mq_create(struct mqtt *mq, const struct opts *o)
 {
+	const char *uri = o->mqtt;
 	char id[64];
 	int rc;
 
@@ -460,6 +509,10 @@ static int mq_create(struct mqtt *mq, const char *uri)
 	MQTTAsync_setCallbacks(mq->client, mq, mq_on_lost, mq_on_message, NULL);
 	atomic_store(&mq->state, MQ_DOWN);
 	mq->backoff_ms = 1000;
+	mq->tls = strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
+	mq->ca = o->mqtt_ca;
+	mq->cert = o->mqtt_cert;
+	mq->key = o->mqtt_key;
 	return 0;
 }
 
@@ -467,7 +520,7 @@ static int mq_create(struct mqtt *mq, const char *uri)
 static void mq_poll(struct mqtt *mq, int64_t now)
 {
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	int state = atomic_load(&mq->state);
 
 	if (state == MQ_UP)
@@ -480,6 +533,16 @@ static void mq_poll(struct mqtt *mq, int64_t now)
 	co.onSuccess = mq_on_connect;
 	co.onFailure = mq_on_connect_failure;
 	co.context = mq;
+	if (mq->tls) {
+		ssl.trustStore = mq->ca;
+		ssl.keyStore = mq->cert;
+		ssl.privateKey = mq->key;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		ssl.ssl_error_cb = mq_on_tls_error;
+		ssl.ssl_error_context = mq;
+		co.ssl = &ssl;
+	}
 	atomic_store(&mq->state, MQ_CONNECTING);
 	if (MQTTAsync_connect(mq->client, &co) != MQTTASYNC_SUCCESS)
 		atomic_store(&mq->state, MQ_DOWN);
@@ -1178,7 +1241,7 @@ int cmd_sim(int argc, char **argv)
 		goto out;
 	}
 	if (o.mqtt != NULL) {
-		if (mq_create(&s.mq, o.mqtt) < 0) {
+		if (mq_create(&s.mq, &o) < 0) {
 			char safe[256];
 
 			util_sanitize(safe, sizeof(safe), o.mqtt);

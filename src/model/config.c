@@ -37,6 +37,7 @@
 #include "phasor/payload.h"
 #include "phasor/qty.h"
 #include "phasor/regmap.h"
+#include "phasor/tlsfile.h"
 #include "phasor/util.h"
 
 #define CONFIG_MAX_BYTES (16 * 1024 * 1024)
@@ -382,6 +383,49 @@ static void set_secret(struct parse *p, const struct inifile_kv *kv, char **out)
 	free(path);
 }
 
+/* NULL when only the owner may read or write path (mode), else why not. */
+static char *private_mode_problem(const char *path, mode_t mode)
+{
+	const char *how = (mode & 044) ? "readable" : (mode & 022) ? "writable" : "accessible";
+
+	if ((mode & 077) == 0)
+		return NULL;
+	return util_printf("%s is %s by group or others (mode %04o); chmod 600 it", path, how,
+			   (unsigned)(mode & 07777));
+}
+
+/*
+ * A PEM file key (ca_file, cert_file, key_file): resolved, readable and
+ * checked by check (tlsfile.c, NULL: none); the path goes to *out.
+ * private: the file is a secret (a key), refused when group or others may
+ * read it, like password_file.
+ */
+static void set_pem(struct parse *p, const struct inifile_kv *kv, char *(*check)(const char *),
+		    bool private, char **out)
+{
+	struct stat st;
+	char *path, *why = NULL;
+
+	if (!has_value(p, kv))
+		return;
+	path = resolve_path(p, kv->value);
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+		perr(p, kv->line, "%s: cannot read %s: %s", kv->key, path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		perr(p, kv->line, "%s: %s is not a regular file", kv->key, path);
+	else if (private && (why = private_mode_problem(path, st.st_mode)) != NULL)
+		perr(p, kv->line, "%s: %s", kv->key, why);
+	else if (check != NULL && (why = check(path)) != NULL)
+		perr(p, kv->line, "%s: %s", kv->key, why);
+	else {
+		free(*out);
+		*out = path;
+		path = NULL;
+	}
+	free(why);
+	free(path);
+}
+
 static void unknown_key(struct parse *p, const struct sect *s, const struct inifile_kv *kv,
 			const char *const *keys)
 {
@@ -690,10 +734,48 @@ static void do_log(struct parse *p, struct sect *s, struct config *c)
 	}
 }
 
-static const char *const mqtt_keys[] = { "uri",	     "client_id", "username",
-					 "password_file", "ca_file", "qos",
-					 "keepalive",     "share_group", "clean_session",
-					 "alarm_topic",   "protocol",    NULL };
+static const char *const mqtt_keys[] = { "uri",	     "client_id",   "username",
+					 "password_file", "ca_file",     "cert_file",
+					 "key_file",	     "qos",	    "keepalive",
+					 "share_group",   "clean_session", "alarm_topic",
+					 "protocol",	     NULL };
+
+/* ssl:// or mqtts:// */
+static bool uri_is_tls(const char *uri)
+{
+	return uri != NULL && (strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0);
+}
+
+/* cert_file and key_file go together, with TLS, and the key is the certificate's. */
+static void check_client_cert(struct parse *p, struct sect *s, struct config *c)
+{
+	const struct inifile_kv *cert = sect_find(s, "cert_file"), *key = sect_find(s, "key_file");
+	char *why;
+
+	if (cert == NULL && key == NULL)
+		return;
+	if (cert == NULL || key == NULL) {
+		perr(p, (cert != NULL ? cert : key)->line,
+		     "%s without %s: a client certificate needs both (PEM files)",
+		     cert != NULL ? "cert_file" : "key_file", cert != NULL ? "key_file" : "cert_file");
+		return;
+	}
+	if (c->mqtt.uri != NULL && !uri_is_tls(c->mqtt.uri))
+		perr(p, cert->line,
+		     "cert_file: the uri %s is not TLS; a client certificate needs ssl:// or mqtts://",
+		     c->mqtt.uri);
+	if (c->mqtt.cert_file == NULL || c->mqtt.key_file == NULL)
+		return; /* already reported */
+	why = tlsfile_check_key(c->mqtt.key_file, c->mqtt.cert_file);
+	if (why != NULL)
+		perr(p, key->line, "key_file: %s", why);
+	free(why);
+}
+
+static char *check_key_alone(const char *path)
+{
+	return tlsfile_check_key(path, NULL);
+}
 
 static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 {
@@ -725,17 +807,11 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "password_file") == 0) {
 			set_secret(p, kv, &c->mqtt.password);
 		} else if (strcmp(kv->key, "ca_file") == 0) {
-			char *path;
-			if (!has_value(p, kv))
-				continue;
-			path = resolve_path(p, kv->value);
-			if (access(path, R_OK) < 0) {
-				perr(p, kv->line, "ca_file: cannot read %s: %s", path, strerror(errno));
-				free(path);
-			} else {
-				free(c->mqtt.ca_file);
-				c->mqtt.ca_file = path;
-			}
+			set_pem(p, kv, tlsfile_check_ca, false, &c->mqtt.ca_file);
+		} else if (strcmp(kv->key, "cert_file") == 0) {
+			set_pem(p, kv, tlsfile_check_cert, false, &c->mqtt.cert_file);
+		} else if (strcmp(kv->key, "key_file") == 0) {
+			set_pem(p, kv, check_key_alone, true, &c->mqtt.key_file);
 		} else if (strcmp(kv->key, "qos") == 0) {
 			get_int(p, kv, 0, 2, &c->mqtt.qos);
 		} else if (strcmp(kv->key, "keepalive") == 0) {
@@ -777,9 +853,11 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 	}
 	if (sect_find(s, "uri") == NULL)
 		missing_key(p, s, "uri", " (e.g. uri = tcp://127.0.0.1:1883)");
+	check_client_cert(p, s, c);
 }
 
-static const char *const sync_keys[] = { "postgres", "password_file", "interval", NULL };
+static const char *const sync_keys[] = { "postgres", "password_file", "ca_file", "interval",
+					 NULL };
 
 static void do_sync(struct parse *p, struct sect *s, struct config *c)
 {
@@ -793,6 +871,8 @@ static void do_sync(struct parse *p, struct sect *s, struct config *c)
 			set_str(p, kv, &c->sync.postgres);
 		else if (strcmp(kv->key, "password_file") == 0)
 			set_secret(p, kv, &c->sync.password);
+		else if (strcmp(kv->key, "ca_file") == 0)
+			set_pem(p, kv, tlsfile_check_ca, false, &c->sync.ca_file);
 		else if (strcmp(kv->key, "interval") == 0)
 			get_duration(p, kv, 100, 86400000, "100ms..1d", &c->sync.interval_ms);
 		else
@@ -1846,9 +1926,12 @@ void config_free(struct config *c)
 		free(c->mqtt.password);
 	}
 	free(c->mqtt.ca_file);
+	free(c->mqtt.cert_file);
+	free(c->mqtt.key_file);
 	free(c->mqtt.share_group);
 	free(c->mqtt.alarm_topic);
 	free(c->sync.postgres);
+	free(c->sync.ca_file);
 	if (c->sync.password != NULL) {
 		explicit_bzero(c->sync.password, strlen(c->sync.password));
 		free(c->sync.password);
@@ -1969,14 +2052,8 @@ char *config_read_secret(const char *path, char **cause)
 		*cause = util_printf("%s is not a regular file", path);
 		goto out;
 	}
-	if ((st.st_mode & 077) != 0) {
-		const char *how = (st.st_mode & 044) ? "readable"
-				  : (st.st_mode & 022) ? "writable"
-						       : "accessible";
-		*cause = util_printf("%s is %s by group or others (mode %04o); chmod 600 it", path,
-				     how, (unsigned)(st.st_mode & 07777));
+	if ((*cause = private_mode_problem(path, st.st_mode)) != NULL)
 		goto out;
-	}
 	if (st.st_size > SECRET_MAX_BYTES) {
 		*cause = util_printf("%s is larger than %d bytes", path, SECRET_MAX_BYTES);
 		goto out;
@@ -2174,6 +2251,8 @@ void config_print_summary(const struct config *c, void *stream)
 				c->mqtt.password ? " (password set)" : "");
 		if (c->mqtt.ca_file != NULL)
 			fprintf(f, " ca %s", san(a, sizeof(a), c->mqtt.ca_file));
+		if (c->mqtt.cert_file != NULL)
+			fprintf(f, " cert %s", san(a, sizeof(a), c->mqtt.cert_file));
 		if (c->mqtt.share_group != NULL)
 			fprintf(f, " share-group %s", san(a, sizeof(a), c->mqtt.share_group));
 		if (c->mqtt.alarm_topic != NULL && c->mqtt.alarm_topic[0] != '\0')
@@ -2187,6 +2266,8 @@ void config_print_summary(const struct config *c, void *stream)
 		print_conninfo(f, c->sync.postgres ? c->sync.postgres : "");
 		fputs(" every ", f);
 		print_duration(f, c->sync.interval_ms);
+		if (c->sync.ca_file != NULL)
+			fprintf(f, " ca %s", san(a, sizeof(a), c->sync.ca_file));
 		fprintf(f, "%s\n", c->sync.password ? " (password set)" : "");
 	} else {
 		fputs("sync: not configured\n", f);

@@ -127,8 +127,19 @@ void sync_params_free(const char **keys, const char **vals)
 	free(vals);
 }
 
-int sync_conn_params(const char *conninfo, const char *password, const char ***keys_out,
-		     const char ***vals_out, char **cause)
+/* The conninfo's value of keyword, NULL when it sets none. */
+static const char *conninfo_value(const PQconninfoOption *opts, const char *keyword)
+{
+	const PQconninfoOption *o;
+
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0 && o->val != NULL && o->val[0] != '\0')
+			return o->val;
+	return NULL;
+}
+
+int sync_conn_params(const char *conninfo, const char *password, const char *ca_file,
+		     const char ***keys_out, const char ***vals_out, char **cause)
 {
 	static const struct {
 		const char *key, *dflt;
@@ -141,16 +152,32 @@ int sync_conn_params(const char *conninfo, const char *password, const char ***k
 		{ "tcp_user_timeout", "30000" },
 		{ "application_name", "phasor-sync" },
 	};
-	PQconninfoOption *opts, *o;
+	PQconninfoOption *opts;
 	char *err = NULL;
-	const char **keys, **vals;
-	size_t n = 0, i, max = UTIL_ARRAY_LEN(fallbacks) + 4;
+	const char **keys, **vals, *mode;
+	size_t n = 0, i, max = UTIL_ARRAY_LEN(fallbacks) + 6;
 
 	opts = PQconninfoParse(conninfo != NULL ? conninfo : "", &err);
 	if (opts == NULL) {
 		*cause = util_printf("[sync] postgres: %s",
 				     err != NULL ? util_trim(err) : "cannot parse the connection string");
 		PQfreemem(err);
+		return -1;
+	}
+	mode = conninfo_value(opts, "sslmode");
+	if (ca_file != NULL && conninfo_value(opts, "sslrootcert") != NULL) {
+		*cause = util_strdup("[sync] ca_file and sslrootcert in [sync] postgres name two CA "
+				     "files; keep one");
+		PQconninfoFree(opts);
+		return -1;
+	}
+	if (ca_file != NULL && mode != NULL &&
+	    (strcmp(mode, "disable") == 0 || strcmp(mode, "allow") == 0 ||
+	     strcmp(mode, "prefer") == 0)) {
+		*cause = util_printf("[sync] ca_file is set but postgres says sslmode=%s, which may "
+				     "not check the server against it; use verify-full",
+				     mode);
+		PQconninfoFree(opts);
 		return -1;
 	}
 	keys = util_calloc(max, sizeof(*keys));
@@ -164,18 +191,20 @@ int sync_conn_params(const char *conninfo, const char *password, const char ***k
 	}
 	keys[n] = "client_encoding";
 	vals[n++] = util_strdup("UTF8");
-	for (i = 0; i < UTIL_ARRAY_LEN(fallbacks); i++) {
-		bool set = false;
-
-		for (o = opts; o->keyword != NULL; o++)
-			if (strcmp(o->keyword, fallbacks[i].key) == 0 && o->val != NULL &&
-			    o->val[0] != '\0')
-				set = true;
-		if (!set) {
+	if (ca_file != NULL) {
+		/* verify-full unless the conninfo chose (require: verify-ca) */
+		keys[n] = "sslrootcert";
+		vals[n++] = util_strdup(ca_file);
+		if (mode == NULL) {
+			keys[n] = "sslmode";
+			vals[n++] = util_strdup("verify-full");
+		}
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(fallbacks); i++)
+		if (conninfo_value(opts, fallbacks[i].key) == NULL) {
 			keys[n] = fallbacks[i].key;
 			vals[n++] = util_strdup(fallbacks[i].dflt);
 		}
-	}
 	keys[n] = NULL;
 	vals[n] = NULL;
 	PQconninfoFree(opts);
@@ -1798,8 +1827,8 @@ struct sync *sync_new(const struct config *cfg, const char *db_path, char **caus
 		*cause = util_printf("pipe: %s", strerror(errno));
 		goto fail;
 	}
-	if (sync_conn_params(cfg->sync.postgres, cfg->sync.password, &s->keys, &s->vals, cause) <
-	    0)
+	if (sync_conn_params(cfg->sync.postgres, cfg->sync.password, cfg->sync.ca_file, &s->keys,
+			     &s->vals, cause) < 0)
 		goto fail;
 	if (local_open(s, cause) < 0)
 		goto fail;

@@ -133,12 +133,15 @@ env -u PHASOR_PROFILES "$PHASOR" check-config -c "$T/good.ini" >"$T/tree.out" 2>
 t_eq "profiles from the source tree exit status" 0 "$?"
 
 # The complete example of docs/configuration.md is valid (secrets and the CA
-# file moved into $T).
+# file moved into $T, the CA made by openssl now).
 mkdir -p "$T/doc"
 printf 'pw\n' >"$T/doc/mqtt.pass"
 printf 'pw\n' >"$T/doc/pg.pass"
 chmod 600 "$T/doc/mqtt.pass" "$T/doc/pg.pass"
-echo pem >"$T/doc/ca.pem"
+# a real CA certificate: check-config reads the PEM (tlsfile.c)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/doc/ca.key" \
+	-out "$T/doc/ca.pem" -days 2 -subj "/CN=doc test CA" >"$T/doc/openssl.out" 2>&1 ||
+	t_fail "openssl: $(cat "$T/doc/openssl.out")"
 sed -n '/^## A complete example/,$p' "$ROOT/docs/configuration.md" |
 	sed -n '/^```ini$/,/^```$/p' | sed '1d;$d' |
 	sed -e "s|/etc/phasor/mqtt.pass|mqtt.pass|; s|/etc/phasor/pg.pass|pg.pass|" \

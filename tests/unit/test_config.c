@@ -49,6 +49,23 @@ static char *tmp_path(const char *name)
 	return util_printf("%s/%s", tmpdir, name);
 }
 
+/*
+ * tmpdir/NAME.pem, a self-signed certificate (a CA, or a client's), and
+ * tmpdir/NAME.key its key, mode 0600: made by the openssl command now,
+ * never kept in the tree.
+ */
+static void make_pem(const char *name)
+{
+	char *cmd = util_printf("cd '%s' && openssl req -x509 -newkey ec "
+				"-pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout %s.key "
+				"-out %s.pem -days 2 -subj '/CN=%s' >openssl-%s.log 2>&1 && "
+				"chmod 600 %s.key",
+				tmpdir, name, name, name, name, name);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -128,7 +145,7 @@ static void test_complete(void **state)
 	(void)state;
 	write_file(pass, "s3cret\n", 0600);
 	write_file(pgpass, "pgsecret", 0600);
-	write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0644);
+	make_pem("ca");
 	write_file(path,
 		   "# every key\n"
 		   "[site]\n"
@@ -1070,6 +1087,163 @@ static void test_size_limit(void **state)
 	free(path);
 }
 
+/* ---- TLS files ---------------------------------------------------------- */
+
+/*
+ * One [mqtt] (and [sync]) text in tmpdir: its errors, none (fmt NULL) or
+ * one, "LINE: message" formatted from fmt.
+ */
+static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char *fmt, ...)
+	UTIL_PRINTF(3, 4);
+static void expect_tls(const char *mqtt_keys, const char *sync_keys, const char *fmt, ...)
+{
+	char *cfg = tmp_path("tls.ini"), *text, *want = NULL;
+	struct diag d;
+	struct config *c;
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		want = util_vprintf(fmt, ap);
+		va_end(ap);
+	}
+
+	text = util_printf("[mqtt]\nuri = ssl://broker.plant:8883\n%s"
+			   "[sync]\npostgres = host=db.plant dbname=energy\n%s" MB,
+			   mqtt_keys, sync_keys);
+	write_file(cfg, text, 0644);
+	diag_init(&d);
+	c = config_load(cfg, &d);
+	if (want == NULL) {
+		if (d.n > 0)
+			fprintf(stderr, "unexpected: %s\n", d.lines[0]);
+		assert_int_equal(d.n, 0);
+		assert_non_null(c);
+	} else {
+		char *line = util_printf("%s:%s", cfg, want);
+
+		if (d.n != 1 || strcmp(d.lines[0], line) != 0)
+			fprintf(stderr, "expected: %s\ngot %zu: %s\n", line, d.n,
+				d.n > 0 ? d.lines[0] : "");
+		assert_int_equal(d.n, 1);
+		assert_string_equal(d.lines[0], line);
+		assert_null(c);
+		free(line);
+	}
+	config_free(c);
+	diag_clear(&d);
+	free(want);
+	free(text);
+	free(cfg);
+}
+
+static void test_tls_files(void **state)
+{
+	char *cert = tmp_path("client.pem"), *key = tmp_path("client.key");
+	char *ca = tmp_path("ca.pem"), *other = tmp_path("other.key"), *enc = tmp_path("enc.key");
+	char *junk = tmp_path("junk.pem"), *cmd, *want;
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	make_pem("ca");
+	make_pem("client");
+	make_pem("other");
+	cmd = util_printf("openssl pkey -in '%s' -aes256 -passout pass:x -out '%s' 2>/dev/null && "
+			  "chmod 600 '%s'",
+			  key, enc, enc);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	write_file(junk, "not a certificate\n", 0644);
+
+	/* All of it, relative to the file: loaded, paths absolute. */
+	cmd = tmp_path("tls.ini");
+	write_file(cmd,
+		   "[mqtt]\nuri = ssl://broker.plant:8883\nca_file = ca.pem\n"
+		   "cert_file = client.pem\nkey_file = client.key\n"
+		   "[sync]\npostgres = host=db.plant dbname=energy\nca_file = ca.pem\n" MB,
+		   0644);
+	diag_init(&d);
+	c = config_load(cmd, &d);
+	assert_int_equal(d.n, 0);
+	assert_non_null(c);
+	assert_string_equal(c->mqtt.ca_file, ca);
+	assert_string_equal(c->mqtt.cert_file, cert);
+	assert_string_equal(c->mqtt.key_file, key);
+	assert_string_equal(c->sync.ca_file, ca);
+	config_free(c);
+	diag_clear(&d);
+	free(cmd);
+
+	/* The key readable or writable by others: refused like password_file. */
+	{
+		static const struct {
+			mode_t mode;
+			const char *how;
+		} modes[] = { { 0640, "readable" }, { 0604, "readable" }, { 0602, "writable" } };
+		size_t i;
+
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+			assert_int_equal(chmod(key, modes[i].mode), 0);
+			expect_tls("cert_file = client.pem\nkey_file = client.key\n", "",
+				   "4: key_file: %s is %s by group or others (mode %04o); chmod 600 it",
+				   key, modes[i].how, (unsigned)modes[i].mode);
+		}
+	}
+	assert_int_equal(chmod(key, 0400), 0);
+	expect_tls("cert_file = client.pem\nkey_file = client.key\n", "", NULL);
+	assert_int_equal(chmod(key, 0600), 0);
+
+	/* One without the other. */
+	expect_tls("cert_file = client.pem\n", "",
+		   "3: cert_file without key_file: a client certificate needs both (PEM files)");
+	expect_tls("key_file = client.key\n", "",
+		   "3: key_file without cert_file: a client certificate needs both (PEM files)");
+
+	/* Not the certificate's key; an encrypted key (OpenSSL would ask on the tty). */
+	expect_tls("cert_file = client.pem\nkey_file = other.key\n", "",
+		   "4: key_file: %s is not the key of the certificate in %s", other, cert);
+	expect_tls("cert_file = client.pem\nkey_file = enc.key\n", "",
+		   "4: key_file: %s is encrypted; phasor needs the key without a pass phrase "
+		   "(openssl pkey -in KEY -out PLAIN), kept chmod 600",
+		   enc);
+
+	/* Files that are no PEM certificate, or none at all. */
+	expect_tls("ca_file = junk.pem\n", "",
+		   "3: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("ca_file = ca.pem\ncert_file = junk.pem\nkey_file = client.key\n", "",
+		   "4: cert_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("", "ca_file = junk.pem\n",
+		   "5: ca_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", junk);
+	expect_tls("", "ca_file = none.pem\n",
+		   "5: ca_file: cannot read %s/none.pem: No such file or directory", tmpdir);
+
+	/* A client certificate on a plain connection would never be sent. */
+	cmd = tmp_path("tls.ini");
+	write_file(cmd,
+		   "[mqtt]\nuri = tcp://broker.plant:1883\ncert_file = client.pem\n"
+		   "key_file = client.key\n" MB,
+		   0644);
+	diag_init(&d);
+	c = config_load(cmd, &d);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	want = util_printf("%s:3: cert_file: the uri tcp://broker.plant:1883 is not TLS; a client "
+			   "certificate needs ssl:// or mqtts://",
+			   cmd);
+	assert_string_equal(d.lines[0], want);
+	free(want);
+	diag_clear(&d);
+	free(cmd);
+
+	free(cert);
+	free(key);
+	free(ca);
+	free(other);
+	free(enc);
+	free(junk);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 static void test_secret_modes(void **state)
@@ -1216,7 +1390,13 @@ static void test_relative_paths(void **state)
 	assert_int_equal(mkdir(sub, 0755), 0);
 	cfg = util_printf("%s/phasor.ini", sub);
 	ca = util_printf("%s/certs-ca.pem", sub);
-	write_file(ca, "pem\n", 0644);
+	make_pem("certs-ca");
+	{
+		char *made = tmp_path("certs-ca.pem");
+
+		assert_int_equal(rename(made, ca), 0);
+		free(made);
+	}
 	write_file(cfg,
 		   "[store]\npath = data/buffer.db\n[log]\npath = ../log/phasor.log\n"
 		   "[mqtt]\nuri = mqtts://h:8883\nca_file = certs-ca.pem\n" MB,
@@ -1421,6 +1601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
 		cmocka_unit_test(test_topic_filters),
 		cmocka_unit_test(test_integer_forms),

@@ -197,7 +197,7 @@ static void test_conn_params(void **state)
 	(void)state;
 	assert_int_equal(sync_conn_params("host=db.plant port=5432 dbname=energy user=phasor"
 					  " sslmode=require",
-					  "pw", &k, &v, &cause),
+					  "pw", NULL, &k, &v, &cause),
 			 0);
 	/* The conninfo is expanded by libpq from dbname (first), the password
 	 * after it wins over one in the conninfo. */
@@ -216,7 +216,7 @@ static void test_conn_params(void **state)
 	 * (PGPASSWORD, ~/.pgpass). */
 	assert_int_equal(sync_conn_params("postgresql://phasor@db:5433/energy?connect_timeout=3"
 					  "&application_name=plant",
-					  NULL, &k, &v, &cause),
+					  NULL, NULL, &k, &v, &cause),
 			 0);
 	assert_null(param(k, v, "password"));
 	assert_null(param(k, v, "connect_timeout"));
@@ -224,13 +224,41 @@ static void test_conn_params(void **state)
 	assert_string_equal(param(k, v, "keepalives_idle"), "10");
 	sync_params_free(k, v);
 
-	assert_int_equal(sync_conn_params("host=db port", NULL, &k, &v, &cause), -1);
+	assert_int_equal(sync_conn_params("host=db port", NULL, NULL, &k, &v, &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "[sync] postgres: "));
 	free(cause);
 	cause = NULL;
-	assert_int_equal(sync_conn_params("hots=db", NULL, &k, &v, &cause), -1);
+	assert_int_equal(sync_conn_params("hots=db", NULL, NULL, &k, &v, &cause), -1);
 	assert_non_null(strstr(cause, "hots"));
+	free(cause);
+	cause = NULL;
+
+	/* [sync] ca_file: sslrootcert, and verify-full unless the conninfo
+	 * chose a mode that still checks the server against it. */
+	assert_int_equal(sync_conn_params("host=db.plant dbname=energy", NULL, "/etc/phasor/db-ca.pem",
+					  &k, &v, &cause),
+			 0);
+	assert_string_equal(param(k, v, "sslrootcert"), "/etc/phasor/db-ca.pem");
+	assert_string_equal(param(k, v, "sslmode"), "verify-full");
+	sync_params_free(k, v);
+	assert_int_equal(sync_conn_params("host=db.plant sslmode=require", NULL, "/ca.pem", &k, &v,
+					  &cause),
+			 0);
+	assert_string_equal(param(k, v, "sslrootcert"), "/ca.pem");
+	assert_null(param(k, v, "sslmode")); /* the conninfo's require (verify-ca) */
+	sync_params_free(k, v);
+	assert_int_equal(sync_conn_params("host=db sslmode=prefer", NULL, "/ca.pem", &k, &v, &cause),
+			 -1);
+	assert_string_equal(cause, "[sync] ca_file is set but postgres says sslmode=prefer, which "
+				   "may not check the server against it; use verify-full");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(sync_conn_params("host=db sslrootcert=/a.pem", NULL, "/ca.pem", &k, &v,
+					  &cause),
+			 -1);
+	assert_string_equal(cause, "[sync] ca_file and sslrootcert in [sync] postgres name two CA "
+				   "files; keep one");
 	free(cause);
 }
 
