@@ -172,11 +172,13 @@ t_tmux_wait_gone() {
 	return 0
 }
 # t_tmux_quit NAME: q, then y when the console asks first (it acquires
-# itself: "Quit and stop recording? y/n"); an attached one quits at once.
+# itself: "Quit and stop recording? y/n", waited for up to 30 s: a sanitizer
+# build with 70 links on a loaded machine is slow to draw it); an attached
+# one quits at once.
 t_tmux_quit() {
 	local i
 	t_tmux_keys "$1" q
-	for i in $(seq 1 50); do
+	for i in $(seq 1 300); do
 		[ -f "$T/$1.exit" ] && return 0
 		if t_tmux_capture "$1" | grep -q "Quit and stop"; then
 			t_tmux_keys "$1" y
