@@ -61,7 +61,6 @@ struct sync_stats {
 	uint64_t forecasts_forwarded; /* forecast rows */
 	int64_t quarantined;        /* rows in the local quarantine */
 	uint64_t pruned;            /* synced samples pruned (retention, quota) */
-	uint64_t forecasts_pruned;  /* synced forecast rows pruned (retention) */
 	uint64_t quota_dropped;     /* unsynced samples deleted under the quota */
 	int64_t last_sync_us;       /* end of the last successful pass, 0: never */
 	int64_t watermark;          /* local sync.samples_seq */

@@ -1757,9 +1757,6 @@ static int64_t prune_forecasts(struct sync *s, int64_t lo, int64_t hi, int64_t c
 	}
 	if (local_commit(s) < 0)
 		return -1;
-	pthread_mutex_lock(&s->lock);
-	s->st.forecasts_pruned += (uint64_t)n;
-	pthread_mutex_unlock(&s->lock);
 	return n;
 }
 
