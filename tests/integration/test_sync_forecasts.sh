@@ -10,7 +10,8 @@
 # and the server keeps one copy; kill -9 of the sync in the middle of a
 # large forecast backlog, 10 times, then a restart: still exactly once. A
 # row the server refuses is quarantined and the rest goes on. Retention:
-# old forecasts are pruned only once they are central.
+# old forecasts are pruned only once they are central. A buffer restored
+# from a backup forwards its new forecasts under reused seqs, counted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
 
@@ -103,17 +104,24 @@ r=$(fc_check "$db") || exit 1; n=${r% *} sum=${r#* }
 t_eq "restored forecasts counted" 0 "$(q "SELECT coalesce((SELECT value FROM meta WHERE key = 'sync.restored_forecasts'), 0)")"
 t_ok "5000 rows sent again after a lost local watermark: $n rows, each once (checksum $sum)"
 
-# kill -9 of phasor sync 20..500 ms into a backlog of 57 600 new rows, ten
-# times: mostly in the middle of the forecasts, sometimes between the
-# central commit and the local watermark.
+# kill -9 of phasor sync in a backlog of 57 600 new rows (6 batches), ten
+# times: in odd rounds 20..500 ms after its start (before its first
+# commit or in the middle, sometimes between the central commit and the
+# local watermark), in even rounds as soon as its local watermark moves
+# (mid-way: a batch committed, the others not yet).
 interrupted=0
 midway=0
+moved() { [ "$(fc_wm)" -gt "$1" ]; }
 for i in $(seq 1 10); do
 	add_runs 100 $(( $(date +%s) - 4 * 86400 + i * 7200 ))
 	wm0=$(fc_wm)
 	"$PHASOR" sync -c "$T/fc.ini" >>"$T/sync-kill.log" 2>&1 &
 	p=$!
-	sleep "0.$(( RANDOM % 5 ))$(( RANDOM % 8 + 2 ))"
+	if [ $((i % 2)) = 1 ]; then
+		sleep "0.$(( RANDOM % 5 ))$(( RANDOM % 8 + 2 ))"
+	else
+		t_wait 60 moved "$wm0" || t_fail "the sync forwards nothing"
+	fi
 	kill -9 "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	wm=$(fc_wm)
@@ -179,3 +187,27 @@ fc_central "$console" >"$T/fc-after-prune.txt"
 t_eq "central rows = the buffer's before pruning" "$(md5sum <"$T/fc-before-prune.txt")" \
 	"$(md5sum <"$T/fc-after-prune.txt")"
 t_ok "retention: 2880 old rows kept while unsynced, pruned once central"
+
+# A buffer restored from a backup: its next forecasts reuse seqs the server
+# has, made later: new rows under (console, seq, made), forwarded and
+# counted as restored, none dropped as a resend.
+sqlite3 "$db" ".backup '$T/r-backup.db'" || t_fail "backup failed"
+add_runs 1 $(( $(date +%s) - 7200 ))
+"$PHASOR" sync -c "$T/r.ini" --once >"$T/sync-8.log" 2>&1 || t_fail "--once exited $?"
+lo=$(( $(fc_max) - 575 ))
+rm -f "$db" "$db-wal" "$db-shm"
+cp "$T/r-backup.db" "$db"
+made2=$(( $(date +%s) - 3600 ))
+add_runs 1 $made2
+t_eq "the restored buffer's new rows reuse the seqs" "$lo $((lo + 575))" "$(q "SELECT min(seq), max(seq) FROM forecasts WHERE seq >= $lo" | tr '|' ' ')"
+"$PHASOR" sync -c "$T/r.ini" --once >"$T/sync-9.log" 2>&1 || t_fail "--once after the restore exited $?"
+grep -q "576 forecast rows with seqs $lo to $((lo + 575)) (at or below the central high-water mark $((lo + 575))) were not in the central database" \
+	"$T/sync-9.log" || t_fail "the restored rows not said: $(cat "$T/sync-9.log")"
+t_eq "restored forecasts counted" 576 "$(q "SELECT value FROM meta WHERE key = 'sync.restored_forecasts'")"
+t_eq "central rows of those seqs (both timelines)" "1152|2" \
+	"$(t_psql "SELECT count(*), count(DISTINCT made) FROM phasor.forecasts WHERE console = '$console' AND seq >= $lo")"
+# central less the lost timeline's run and the rows pruned locally (old)
+fc_central "$console" | awk -F'|' -v lo="$lo" -v made2="${made2}000000" -v old="$(( $(date +%s) - 30 * 86400 ))000000" \
+	'$2 >= old && ($1 < lo || $2 == made2)' >"$T/fc-restored.txt"
+t_eq "the restored buffer's rows central, identical" "$(fc_rows "$db" | md5sum)" "$(md5sum <"$T/fc-restored.txt")"
+t_ok "restored buffer: 576 new forecast rows under reused seqs forwarded and counted"
