@@ -6,8 +6,8 @@
  * layer: the store owns every table of its file, and this is the only way
  * the sync (src/sync/sync.c) reads and writes them. A handle is one private
  * read-write SQLite connection on the buffer, beside the store's writer and
- * its readers (WAL): reads of samples and alarm journal rows past the
- * watermarks, and short write transactions for the watermarks and counters
+ * its readers (WAL): reads of samples, alarm journal rows and stored
+ * forecasts past the watermarks, and short write transactions for the watermarks and counters
  * in meta, the sync's events, the quarantine and pruning.
  *
  * Write functions marked "in a transaction" run inside
@@ -19,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the sync forwards; indexes its per-kind arrays. */
-enum store_sync_kind { STORE_SYNC_SAMPLE, STORE_SYNC_ALARM };
+/* What the sync forwards; indexes its per-kind arrays (STORE_SYNC_KINDS of them). */
+enum store_sync_kind { STORE_SYNC_SAMPLE, STORE_SYNC_ALARM, STORE_SYNC_FORECAST };
+#define STORE_SYNC_KINDS 3
 
-/* "sample" or "alarm": the kind as the quarantine table spells it. */
+/* "sample", "alarm" or "forecast": the kind as the quarantine table spells it. */
 const char *store_sync_kind_name(enum store_sync_kind k);
 
 struct store_sync_db;
@@ -57,8 +58,8 @@ void store_sync_rollback(struct store_sync_db *db);
 
 /* ---- meta: watermarks and counters ---- */
 
-/* The local watermark of kind k (meta sync.samples_seq / sync.alarms_seq;
- * 0 when none). 0 or -1. */
+/* The local watermark of kind k (meta sync.samples_seq, sync.alarms_seq,
+ * sync.forecasts_seq; 0 when none). 0 or -1. */
 int store_sync_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t *out);
 /* In a transaction: the watermark becomes max(itself, seq). 0 or -1. */
 int store_sync_put_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t seq);
@@ -66,7 +67,8 @@ int store_sync_put_watermark(struct store_sync_db *db, enum store_sync_kind k, i
 int store_sync_central(struct store_sync_db *db, int64_t *out);
 /* In a transaction: remember the central samples high-water mark. 0 or -1. */
 int store_sync_put_central(struct store_sync_db *db, int64_t seq);
-/* Rows found missing centrally below its mark (0 when none). 0 or -1. */
+/* Rows found missing centrally below its mark (meta sync.restored_samples,
+ * _alarms, _forecasts; 0 when none). 0 or -1. */
 int store_sync_restored(struct store_sync_db *db, enum store_sync_kind k, int64_t *out);
 /* In a transaction: add n to that count. 0 or -1. */
 int store_sync_add_restored(struct store_sync_db *db, enum store_sync_kind k, int64_t n);
@@ -130,6 +132,14 @@ struct store_sync_alarm {
 	char *s[10];
 };
 
+/* One row of the forecasts table (one interval of one stored forecast). */
+struct store_sync_forecast {
+	int64_t seq, made_us, t_us, step_s, took_us; /* took_us -1 where NULL */
+	/* forecast lower80 upper80 lower95 upper95 (W); NaN where NULL */
+	double v[5];
+	char *meter, *method;     /* meter "" the site; the caller frees them */
+};
+
 /*
  * Up to max rows with after < seq <= end, in seq order, into out (room for
  * max): past the watermark, or (quarantined) only the quarantined rows of
@@ -139,6 +149,8 @@ int store_sync_load_samples(struct store_sync_db *db, bool quarantined, int64_t 
 			    int64_t end, size_t max, struct store_sync_sample *out, size_t *n);
 int store_sync_load_alarms(struct store_sync_db *db, bool quarantined, int64_t after, int64_t end,
 			   size_t max, struct store_sync_alarm *out, size_t *n);
+int store_sync_load_forecasts(struct store_sync_db *db, bool quarantined, int64_t after,
+			      int64_t end, size_t max, struct store_sync_forecast *out, size_t *n);
 /*
  * The name of a meter id or quantity id of a sample, or NULL when the
  * buffer has none; an unknown id reloads the names once. Owned by db,
@@ -166,9 +178,11 @@ int store_sync_quarantine_forget_gone(struct store_sync_db *db);
 int store_sync_quarantine_count(struct store_sync_db *db, int64_t *out);
 
 struct store_sync_quarantine_row {
-	const char *kind;           /* "sample" or "alarm" */
+	const char *kind;           /* "sample", "alarm" or "forecast" */
 	int64_t seq, t_us;
-	const char *meter, *quantity; /* sample: names; alarm: meter, alarm name in quantity */
+	/* sample: names; alarm: meter, alarm name in quantity; forecast: meter
+	 * ("" the site), method in quantity, the forecast W in value */
+	const char *meter, *quantity;
 	double value;
 	int quality;
 	const char *sqlstate, *error;
@@ -177,7 +191,7 @@ struct store_sync_quarantine_row {
 };
 /* Valid during the call only. A non-zero return stops the listing. */
 typedef int (*store_sync_quarantine_fn)(void *ctx, const struct store_sync_quarantine_row *r);
-/* The quarantined rows, in (kind, seq) order ("sample" first). 0 or -1. */
+/* The quarantined rows, in (kind, seq) order: samples, forecasts, alarms. 0 or -1. */
 int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_fn fn, void *ctx);
 
 /* ---- pruning ---- */
@@ -192,6 +206,15 @@ int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_f
 int64_t store_sync_prune_window(struct store_sync_db *db, int64_t lo, int64_t hi,
 				int64_t cutoff, int64_t wm, int64_t *unsynced, int64_t *tmin,
 				int64_t *tmax);
+/*
+ * In a transaction: delete the stored forecasts with lo <= seq <= hi that
+ * were made before cutoff (made_us < cutoff: whole runs go, a replay never
+ * sees half a forecast) and are not quarantined. Retention only: the
+ * caller keeps hi at or below the forecast watermark, so no unsynced
+ * forecast is ever deleted. Returns the rows deleted, -1 on error.
+ */
+int64_t store_sync_prune_forecasts(struct store_sync_db *db, int64_t lo, int64_t hi,
+				   int64_t cutoff);
 /* Bytes of the file in use (pages not on the free list). */
 int64_t store_sync_used_bytes(struct store_sync_db *db);
 

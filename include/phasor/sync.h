@@ -8,8 +8,9 @@
  * One worker thread (inside `phasor` and `phasor record` when [sync] is
  * configured), or the caller's thread (`phasor sync`), owns one libpq
  * connection and its own SQLite connection to the buffer. Every interval
- * it forwards the samples and alarm journal rows past the local watermarks
- * (meta keys sync.samples_seq, sync.alarms_seq), in seq order, in batches:
+ * it forwards the samples, alarm journal rows and stored forecasts past the
+ * local watermarks (meta keys sync.samples_seq, sync.alarms_seq,
+ * sync.forecasts_seq), kind after kind, in seq order, in batches:
  * COPY into a temporary staging table, INSERT ... SELECT ... ON CONFLICT DO
  * NOTHING into phasor.samples (unique key (console, seq, time)), the
  * console's high-water seq into phasor.consoles, COMMIT, and only then the
@@ -21,7 +22,8 @@
  * batch the server refuses for a data reason (SQLSTATE class 22 or 23) is
  * bisected; the rows that still fail alone go
  * to the local quarantine (sync_quarantine) with the error, and the others
- * go on. Then it prunes synced rows older than [store] retention and, over
+ * go on. Then it prunes synced samples and forecasts older than [store]
+ * retention and, over
  * [store] quota, the oldest rows (unsynced ones last, counted as events).
  *
  * The UI thread reads sync_get_stats() (a snapshot under a mutex) only.
@@ -51,10 +53,12 @@ struct sync_stats {
 	int64_t since_us;           /* state last changed */
 	int64_t backlog;            /* samples not yet forwarded (-1: unknown yet) */
 	int64_t alarm_backlog;      /* alarm journal rows not yet forwarded */
+	int64_t forecast_backlog;   /* stored forecast rows (intervals) not yet forwarded */
 	int64_t oldest_unsynced_us; /* time of the oldest unsynced sample, 0: none */
 	double rate;                /* samples forwarded per second, last batch run */
 	uint64_t forwarded;         /* samples forwarded by this process (committed) */
 	uint64_t alarms_forwarded;
+	uint64_t forecasts_forwarded; /* forecast rows */
 	int64_t quarantined;        /* rows in the local quarantine */
 	uint64_t pruned;            /* synced samples pruned (retention, quota) */
 	uint64_t quota_dropped;     /* unsynced samples deleted under the quota */

@@ -291,10 +291,12 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		struct sync_stats ys;
 
 		sync_get_stats(hub_sync(h), &ys);
-		log_info("sync: %s, forwarded %" PRIu64 " samples and %" PRIu64
-			 " alarm events, backlog %" PRId64 ", quarantined %" PRId64 "%s%s",
-			 sync_state_name(ys.state), ys.forwarded, ys.alarms_forwarded, ys.backlog,
-			 ys.quarantined, ys.error[0] ? ", last error: " : "", ys.error);
+		log_info("sync: %s, forwarded %" PRIu64 " samples, %" PRIu64
+			 " alarm events and %" PRIu64 " forecast rows, backlog %" PRId64
+			 ", quarantined %" PRId64 "%s%s",
+			 sync_state_name(ys.state), ys.forwarded, ys.alarms_forwarded,
+			 ys.forecasts_forwarded, ys.backlog, ys.quarantined,
+			 ys.error[0] ? ", last error: " : "", ys.error);
 	}
 	rc = EXIT_OK;
 	if (hub_store(h) != NULL) {

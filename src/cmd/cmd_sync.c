@@ -92,10 +92,10 @@ static void print_status(struct sync *s, FILE *out)
 
 	sync_get_stats(s, &st);
 	fprintf(out,
-		"state %s\nbacklog %" PRId64 "\nalarm_backlog %" PRId64 "\noldest_unsynced %s\n"
-		"watermark %" PRId64 "\nquarantined %" PRId64 "\nforwarded %" PRIu64
-		"\nquota_dropped %" PRIu64 "\npruned %" PRIu64 "\n",
-		sync_state_name(st.state), st.backlog, st.alarm_backlog,
+		"state %s\nbacklog %" PRId64 "\nalarm_backlog %" PRId64 "\nforecast_backlog %" PRId64
+		"\noldest_unsynced %s\nwatermark %" PRId64 "\nquarantined %" PRId64
+		"\nforwarded %" PRIu64 "\nquota_dropped %" PRIu64 "\npruned %" PRIu64 "\n",
+		sync_state_name(st.state), st.backlog, st.alarm_backlog, st.forecast_backlog,
 		st.oldest_unsynced_us ? util_format_time_ms(st.oldest_unsynced_us, t, sizeof(t))
 				      : "-",
 		st.watermark, st.quarantined, st.forwarded, st.quota_dropped, st.pruned);
@@ -270,9 +270,10 @@ int cmd_sync(int argc, char **argv)
 			rc = EXIT_OK;
 		}
 		sync_get_stats(s, &ss);
-		log_info("sync: forwarded %" PRIu64 " samples and %" PRIu64
-			 " alarm events, backlog %" PRId64 ", quarantined %" PRId64,
-			 ss.forwarded, ss.alarms_forwarded, ss.backlog, ss.quarantined);
+		log_info("sync: forwarded %" PRIu64 " samples, %" PRIu64 " alarm events and %" PRIu64
+			 " forecast rows, backlog %" PRId64 ", quarantined %" PRId64,
+			 ss.forwarded, ss.alarms_forwarded, ss.forecasts_forwarded, ss.backlog,
+			 ss.quarantined);
 	} else {
 		rc = run_loop(s);
 	}

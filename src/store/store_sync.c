@@ -27,8 +27,11 @@
 #define BUSY_MS 200
 #define RETRY_MS 20000 /* how long a small write is retried */
 
-static const char *const kind_names[] = { "sample", "alarm" };
-static const char *const wm_keys[] = { "sync.samples_seq", "sync.alarms_seq" };
+static const char *const kind_names[STORE_SYNC_KINDS] = { "sample", "alarm", "forecast" };
+static const char *const wm_keys[STORE_SYNC_KINDS] = { "sync.samples_seq", "sync.alarms_seq",
+						       "sync.forecasts_seq" };
+/* Each kind's table (the quarantine's joins, pruning). */
+static const char *const tables[STORE_SYNC_KINDS] = { "samples", "alarm_events", "forecasts" };
 
 struct names {
 	char **v;                 /* by id; NULL where none */
@@ -258,7 +261,9 @@ int store_sync_put_central(struct store_sync_db *db, int64_t seq)
 	return meta_put(db, "sync.central_samples_seq", seq, META_SET);
 }
 
-static const char *const restored_keys[2] = { "sync.restored_samples", "sync.restored_alarms" };
+static const char *const restored_keys[STORE_SYNC_KINDS] = {
+	"sync.restored_samples", "sync.restored_alarms", "sync.restored_forecasts"
+};
 
 int store_sync_restored(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
@@ -312,46 +317,44 @@ int store_sync_put_event(struct store_sync_db *db, int64_t t_us, const char *sou
 
 int store_sync_last_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
-	/* The counters survive pruning. */
-	static const char *const sql[2] = {
+	/* The counters survive pruning (alarm_events and forecasts:
+	 * AUTOINCREMENT). */
+	static const char *const sql[STORE_SYNC_KINDS] = {
 		"SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
 		" coalesce((SELECT max(seq) FROM samples), 0))",
 		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alarm_events'), 0),"
 		" coalesce((SELECT max(seq) FROM alarm_events), 0))",
+		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'forecasts'), 0),"
+		" coalesce((SELECT max(seq) FROM forecasts), 0))",
 	};
 
 	return query_int(db, sql[k], 0, out);
+}
+
+/* "SELECT what FROM the table of k rest", run with ?1 = arg. */
+static int kind_int(struct store_sync_db *db, enum store_sync_kind k, const char *what,
+		    const char *rest, int64_t arg, int64_t *out)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s%s", what, tables[k], rest);
+	return query_int(db, sql, arg, out);
 }
 
 int store_sync_max_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
-	static const char *const sql[2] = {
-		"SELECT coalesce(max(seq), 0) FROM samples",
-		"SELECT coalesce(max(seq), 0) FROM alarm_events",
-	};
-
-	return query_int(db, sql[k], 0, out);
+	return kind_int(db, k, "coalesce(max(seq), 0)", "", 0, out);
 }
 
 int store_sync_min_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
-	static const char *const sql[2] = {
-		"SELECT coalesce(min(seq), 0) FROM samples",
-		"SELECT coalesce(min(seq), 0) FROM alarm_events",
-	};
-
-	return query_int(db, sql[k], 0, out);
+	return kind_int(db, k, "coalesce(min(seq), 0)", "", 0, out);
 }
 
 int store_sync_backlog(struct store_sync_db *db, enum store_sync_kind k, int64_t after,
 		       int64_t *out)
 {
-	static const char *const sql[2] = {
-		"SELECT count(*) FROM samples WHERE seq > ?1",
-		"SELECT count(*) FROM alarm_events WHERE seq > ?1",
-	};
-
-	return query_int(db, sql[k], after, out);
+	return kind_int(db, k, "count(*)", " WHERE seq > ?1", after, out);
 }
 
 int store_sync_oldest_unsynced(struct store_sync_db *db, int64_t after, int64_t *out)
@@ -446,11 +449,24 @@ static void read_alarm(sqlite3_stmt *st, struct store_sync_alarm *r)
 	r->until_us = sqlite3_column_int64(st, 15);
 }
 
+static void read_forecast(sqlite3_stmt *st, struct store_sync_forecast *r)
+{
+	r->seq = sqlite3_column_int64(st, 0);
+	r->made_us = sqlite3_column_int64(st, 1);
+	r->meter = col_strdup(st, 2);
+	r->method = col_strdup(st, 3);
+	r->t_us = sqlite3_column_int64(st, 4);
+	r->step_s = sqlite3_column_int64(st, 5);
+	for (int k = 0; k < 5; k++)
+		r->v[k] = col_double(st, 6 + k);
+	r->took_us = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 11);
+}
+
 /* Rows of kind k into out (an array of that kind's rows). 0 or -1. */
 static int load_rows(struct store_sync_db *db, enum store_sync_kind k, bool quarantined,
 		     int64_t after, int64_t end, size_t max, void *out, size_t *n)
 {
-	static const char *const sql[2][2] = {
+	static const char *const sql[STORE_SYNC_KINDS][2] = {
 		{ "SELECT seq, t_us, meter_id, qty_id, value, quality, session_id FROM samples"
 		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
 		  "SELECT s.seq, s.t_us, s.meter_id, s.qty_id, s.value, s.quality, s.session_id"
@@ -463,6 +479,13 @@ static int load_rows(struct store_sync_db *db, enum store_sync_kind k, bool quar
 		  " a.event, a.state, a.value, a.limit_value, a.operator, a.note, a.raised_us,"
 		  " a.until_us FROM sync_quarantine q JOIN alarm_events a ON a.seq = q.seq"
 		  " WHERE q.kind = 'alarm' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
+		{ "SELECT seq, made_us, meter, method, t_us, step_s, forecast, lower80, upper80,"
+		  " lower95, upper95, took_us FROM forecasts"
+		  " WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+		  "SELECT f.seq, f.made_us, f.meter, f.method, f.t_us, f.step_s, f.forecast,"
+		  " f.lower80, f.upper80, f.lower95, f.upper95, f.took_us"
+		  " FROM sync_quarantine q JOIN forecasts f ON f.seq = q.seq"
+		  " WHERE q.kind = 'forecast' AND q.seq > ?1 AND q.seq <= ?2 ORDER BY q.seq LIMIT ?3" },
 	};
 	sqlite3_stmt *st = prepare_3(db, sql[k][quarantined], after, end, (int64_t)max);
 	int rc = SQLITE_DONE;
@@ -473,8 +496,10 @@ static int load_rows(struct store_sync_db *db, enum store_sync_kind k, bool quar
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (k == STORE_SYNC_SAMPLE)
 			read_sample(st, (struct store_sync_sample *)out + (*n)++);
-		else
+		else if (k == STORE_SYNC_ALARM)
 			read_alarm(st, (struct store_sync_alarm *)out + (*n)++);
+		else
+			read_forecast(st, (struct store_sync_forecast *)out + (*n)++);
 	}
 	sqlite3_finalize(st);
 	return *n < max && rc != SQLITE_DONE ? -1 : 0;
@@ -490,6 +515,12 @@ int store_sync_load_alarms(struct store_sync_db *db, bool quarantined, int64_t a
 			   size_t max, struct store_sync_alarm *out, size_t *n)
 {
 	return load_rows(db, STORE_SYNC_ALARM, quarantined, after, end, max, out, n);
+}
+
+int store_sync_load_forecasts(struct store_sync_db *db, bool quarantined, int64_t after,
+			      int64_t end, size_t max, struct store_sync_forecast *out, size_t *n)
+{
+	return load_rows(db, STORE_SYNC_FORECAST, quarantined, after, end, max, out, n);
 }
 
 static int names_load(struct store_sync_db *db, struct names *nm, const char *sql)
@@ -593,7 +624,9 @@ int store_sync_quarantine_forget_gone(struct store_sync_db *db)
 			    "DELETE FROM sync_quarantine WHERE (kind = 'sample' AND NOT EXISTS"
 			    " (SELECT 1 FROM samples s WHERE s.seq = sync_quarantine.seq)) OR"
 			    " (kind = 'alarm' AND NOT EXISTS (SELECT 1 FROM alarm_events a"
-			    " WHERE a.seq = sync_quarantine.seq))",
+			    " WHERE a.seq = sync_quarantine.seq)) OR"
+			    " (kind = 'forecast' AND NOT EXISTS (SELECT 1 FROM forecasts f"
+			    " WHERE f.seq = sync_quarantine.seq))",
 			    NULL, NULL, NULL) == SQLITE_OK
 		       ? 0
 		       : -1;
@@ -611,13 +644,15 @@ int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_f
 
 	rc = sqlite3_prepare_v2(
 	    db->db,
-	    "SELECT q.kind, q.seq, q.t_us, coalesce(m.name, a.meter),"
-	    " coalesce(qq.name, a.alarm), coalesce(sm.value, a.value), sm.quality, q.sqlstate,"
-	    " q.error, q.first_us, q.last_us, q.attempts FROM sync_quarantine q"
+	    "SELECT q.kind, q.seq, q.t_us, coalesce(m.name, a.meter, f.meter),"
+	    " coalesce(qq.name, a.alarm, f.method), coalesce(sm.value, a.value, f.forecast),"
+	    " sm.quality, q.sqlstate, q.error, q.first_us, q.last_us, q.attempts"
+	    " FROM sync_quarantine q"
 	    " LEFT JOIN samples sm ON q.kind = 'sample' AND sm.seq = q.seq"
 	    " LEFT JOIN meters m ON m.id = sm.meter_id"
 	    " LEFT JOIN quantities qq ON qq.id = sm.qty_id"
 	    " LEFT JOIN alarm_events a ON q.kind = 'alarm' AND a.seq = q.seq"
+	    " LEFT JOIN forecasts f ON q.kind = 'forecast' AND f.seq = q.seq"
 	    " ORDER BY q.kind DESC, q.seq",
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -689,6 +724,23 @@ int64_t store_sync_prune_window(struct store_sync_db *db, int64_t lo, int64_t hi
 	    meta_put(db, "sync.quota_dropped", *unsynced, META_ADD) < 0)
 		rc = SQLITE_ERROR;
 	return rc == SQLITE_OK ? n : -1;
+}
+
+int64_t store_sync_prune_forecasts(struct store_sync_db *db, int64_t lo, int64_t hi,
+				   int64_t cutoff)
+{
+	sqlite3_stmt *st = prepare_3(db,
+				     "DELETE FROM forecasts WHERE seq BETWEEN ?1 AND ?2 AND made_us < ?3"
+				     " AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"
+				     " WHERE q.kind = 'forecast' AND q.seq = forecasts.seq)",
+				     lo, hi, cutoff);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(db->db) : -1;
 }
 
 int64_t store_sync_used_bytes(struct store_sync_db *db)

@@ -48,12 +48,13 @@
 
 #define BATCH_ROWS 50000
 #define ALARM_BATCH_ROWS 5000
+#define FORECAST_BATCH_ROWS 10000
 #define PRUNE_WINDOW 5000          /* seqs per prune transaction */
 #define CONNECT_TIMEOUT_S 10           /* when the conninfo sets none */
 #define RETRY_MAX_MS 30000
 #define DAY_US 86400000000LL
 #define Y2000_US 946684800000000LL
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 #define PG_LOCK_KEY 1346917202     /* "PHSR" */
 
 /* ---- pure parts ---- */
@@ -348,6 +349,7 @@ struct batch {
 	size_t n, cap;
 	struct store_sync_sample *s;
 	struct store_sync_alarm *a;
+	struct store_sync_forecast *f;
 	int64_t *seqs;            /* retry: the seqs leaving the quarantine */
 	char sqlstate[8];         /* of the last refusal */
 };
@@ -363,9 +365,9 @@ struct sync {
 	PGconn *pg;
 	const char **keys, **vals;
 	char *console_lit;        /* the console id as an SQL literal (per connection) */
-	int64_t wm[2];            /* local watermarks (also in meta) */
-	int64_t central[2];       /* central high-water marks read at connect */
-	bool told[2];             /* restored rows reported loudly on this connection */
+	int64_t wm[STORE_SYNC_KINDS];      /* local watermarks (also in meta) */
+	int64_t central[STORE_SYNC_KINDS]; /* central high-water marks read at connect */
+	bool told[STORE_SYNC_KINDS];       /* restored rows reported loudly on this connection */
 	int64_t meta_sig[4];      /* meters and sessions as last uploaded */
 	bool meta_sent;
 	int64_t parts[PART_CACHE];/* day starts (us) known to have a partition */
@@ -476,7 +478,7 @@ static int local_open(struct sync *s, char **cause)
 	if (s->db == NULL)
 		return -1;
 	util_strlcpy(s->console_id, store_sync_console_id(s->db), sizeof(s->console_id));
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < STORE_SYNC_KINDS; k++)
 		if (store_sync_watermark(s->db, k, &s->wm[k]) < 0) {
 			*cause = util_printf("%s: %s", s->db_path, store_sync_errmsg(s->db));
 			return -1;
@@ -501,7 +503,7 @@ static void pg_close(struct sync *s)
 	s->nparts = 0;
 	s->part_next = 0;
 	s->meta_sent = false;
-	s->told[0] = s->told[1] = false;
+	memset(s->told, 0, sizeof(s->told));
 }
 
 /* Wait until fd is ready for ev, or the wake pipe, or ms. 1 ready, 0 timeout, -1 stop. */
@@ -784,6 +786,67 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
 	"  END IF;\n"
 	"  RETURN name;\n"
 	"END $f$;\n",
+	/* 2 -> 3: the stored load forecasts (issue 11 item 4), one row per
+	 * interval as in the buffer. Exactly once by (console, seq); made is
+	 * in the key too, as time is in samples', so that a buffer restored
+	 * from a backup, whose new forecasts reuse seqs the server has, adds
+	 * them as new rows (they were made later) instead of being taken for
+	 * resends. A console role writes only its own consoles' forecasts
+	 * (the statement trigger, as for samples), and the roles that could
+	 * write alarm events and move alarms_seq get the same rights here, so
+	 * that an upgrade does not lock the console roles out. */
+	"CREATE TABLE phasor.forecasts(\n"
+	"  time timestamptz NOT NULL,\n"
+	"  console text NOT NULL,\n"
+	"  meter text NOT NULL,\n"
+	"  made timestamptz NOT NULL,\n"
+	"  method text NOT NULL,\n"
+	"  interval_s integer NOT NULL,\n"
+	"  forecast double precision,\n"
+	"  lower80 double precision, upper80 double precision,\n"
+	"  lower95 double precision, upper95 double precision,\n"
+	"  seq bigint NOT NULL,\n"
+	"  took_us bigint,\n"
+	"  PRIMARY KEY (console, seq, made));\n"
+	"CREATE INDEX forecasts_meter_time ON phasor.forecasts(console, meter, time);\n"
+	"ALTER TABLE phasor.consoles ADD COLUMN forecasts_seq bigint NOT NULL DEFAULT 0;\n"
+	"CREATE FUNCTION phasor.check_console_rows() RETURNS trigger\n"
+	"LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$\n"
+	"DECLARE\n"
+	"  bad text;\n"
+	"BEGIN\n"
+	"  IF phasor.is_owner() THEN\n"
+	"    RETURN NULL;\n"
+	"  END IF;\n"
+	"  WITH d AS MATERIALIZED (SELECT DISTINCT n.console FROM new_rows n)\n"
+	"  SELECT d.console INTO bad FROM d\n"
+	"   WHERE NOT phasor.may_write(d.console) LIMIT 1;\n"
+	"  IF FOUND THEN\n"
+	"    RAISE EXCEPTION 'role % may not write % of console %', session_user,\n"
+	"      TG_TABLE_NAME, bad USING ERRCODE = 'insufficient_privilege';\n"
+	"  END IF;\n"
+	"  RETURN NULL;\n"
+	"END $f$;\n"
+	"CREATE TRIGGER forecasts_console AFTER INSERT ON phasor.forecasts\n"
+	"  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT\n"
+	"  EXECUTE FUNCTION phasor.check_console_rows();\n"
+	"DO $g$\n"
+	"DECLARE\n"
+	"  r record;\n"
+	"BEGIN\n"
+	"  FOR r IN SELECT DISTINCT a.grantee::regrole::text AS who\n"
+	"           FROM pg_class c, aclexplode(c.relacl) a\n"
+	"           WHERE c.oid = 'phasor.alarm_events'::regclass AND a.privilege_type = 'INSERT'\n"
+	"             AND a.grantee <> 0 AND a.grantee <> c.relowner LOOP\n"
+	"    EXECUTE format('GRANT INSERT ON phasor.forecasts TO %s', r.who);\n"
+	"  END LOOP;\n"
+	"  FOR r IN SELECT DISTINCT a.grantee::regrole::text AS who\n"
+	"           FROM pg_attribute t, aclexplode(t.attacl) a\n"
+	"           WHERE t.attrelid = 'phasor.consoles'::regclass AND t.attname = 'alarms_seq'\n"
+	"             AND a.privilege_type = 'UPDATE' AND a.grantee <> 0 LOOP\n"
+	"    EXECUTE format('GRANT UPDATE (forecasts_seq) ON phasor.consoles TO %s', r.who);\n"
+	"  END LOOP;\n"
+	"END $g$;\n",
 };
 
 /* Create or migrate the central schema; a role that may not is fine when
@@ -859,7 +922,11 @@ static int pg_setup(struct sync *s)
 		       " CREATE TEMP TABLE IF NOT EXISTS phasor_stage_alarms(seq bigint, t_us bigint,"
 		       " id text, origin text, alarm text, meter text, quantity text, priority text,"
 		       " event text, state text, value float8, lim float8, operator text, note text,"
-		       " raised_us bigint, until_us bigint) ON COMMIT DELETE ROWS") != 0)
+		       " raised_us bigint, until_us bigint) ON COMMIT DELETE ROWS;"
+		       " CREATE TEMP TABLE IF NOT EXISTS phasor_stage_forecasts(seq bigint,"
+		       " made_us bigint, meter text, method text, t_us bigint, step_s integer,"
+		       " forecast float8, lower80 float8, upper80 float8, lower95 float8,"
+		       " upper95 float8, took_us bigint) ON COMMIT DELETE ROWS") != 0)
 		return -1;
 	/* Schema 2: a role writes only the consoles the owner gave it. */
 	sql = util_printf("SELECT phasor.may_write(%s), session_user", s->console_lit);
@@ -897,7 +964,8 @@ static int pg_setup(struct sync *s)
 	 * A mark above it makes the rows between be sent again (the server
 	 * keeps what it has); forward() counts what it did not have.
 	 */
-	sql = util_printf("SELECT samples_seq, alarms_seq FROM phasor.consoles WHERE console = %s",
+	sql = util_printf("SELECT samples_seq, alarms_seq, forecasts_seq FROM phasor.consoles"
+			  " WHERE console = %s",
 			  s->console_lit);
 	res = PQexec(s->pg, sql);
 	free(sql);
@@ -907,10 +975,10 @@ static int pg_setup(struct sync *s)
 			     s->console_id);
 		return -1;
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < STORE_SYNC_KINDS; k++)
 		s->central[k] = strtoll(PQgetvalue(res, 0, k), NULL, 10);
 	PQclear(res);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < STORE_SYNC_KINDS; k++) {
 		int64_t last = 0;
 
 		if (store_sync_last_seq(s->db, k, &last) < 0) {
@@ -1067,6 +1135,11 @@ static void batch_clear(struct batch *b)
 		for (i = 0; i < b->n; i++)
 			for (k = 0; k < 10; k++)
 				free(b->a[i].s[k]);
+	if (b->f != NULL)
+		for (i = 0; i < b->n; i++) {
+			free(b->f[i].meter);
+			free(b->f[i].method);
+		}
 	b->n = 0;
 }
 
@@ -1075,6 +1148,7 @@ static void batch_free(struct batch *b)
 	batch_clear(b);
 	free(b->s);
 	free(b->a);
+	free(b->f);
 	free(b->seqs);
 }
 
@@ -1091,15 +1165,19 @@ static int batch_load(struct sync *s, struct batch *b, int64_t after, int64_t en
 		b->cap = max;
 		if (b->kind == STORE_SYNC_SAMPLE)
 			b->s = util_reallocarray(b->s, max, sizeof(*b->s));
-		else
+		else if (b->kind == STORE_SYNC_ALARM)
 			b->a = util_reallocarray(b->a, max, sizeof(*b->a));
+		else
+			b->f = util_reallocarray(b->f, max, sizeof(*b->f));
 		if (b->retry)
 			b->seqs = util_reallocarray(b->seqs, max, sizeof(*b->seqs));
 	}
 	if (b->kind == STORE_SYNC_SAMPLE)
 		rc = store_sync_load_samples(s->db, b->retry, after, end, max, b->s, &b->n);
-	else
+	else if (b->kind == STORE_SYNC_ALARM)
 		rc = store_sync_load_alarms(s->db, b->retry, after, end, max, b->a, &b->n);
+	else
+		rc = store_sync_load_forecasts(s->db, b->retry, after, end, max, b->f, &b->n);
 	if (rc < 0) {
 		fail(s, "buffer %s: reading: %s", s->db_path, store_sync_errmsg(s->db));
 		return -1;
@@ -1109,12 +1187,29 @@ static int batch_load(struct sync *s, struct batch *b, int64_t after, int64_t en
 
 static int64_t row_seq(const struct batch *b, size_t i)
 {
-	return b->kind == STORE_SYNC_SAMPLE ? b->s[i].seq : b->a[i].seq;
+	switch (b->kind) {
+	case STORE_SYNC_SAMPLE:
+		return b->s[i].seq;
+	case STORE_SYNC_ALARM:
+		return b->a[i].seq;
+	case STORE_SYNC_FORECAST:
+		break;
+	}
+	return b->f[i].seq;
 }
 
+/* The row's time: a forecast's is the start of its interval. */
 static int64_t row_time(const struct batch *b, size_t i)
 {
-	return b->kind == STORE_SYNC_SAMPLE ? b->s[i].t_us : b->a[i].t_us;
+	switch (b->kind) {
+	case STORE_SYNC_SAMPLE:
+		return b->s[i].t_us;
+	case STORE_SYNC_ALARM:
+		return b->a[i].t_us;
+	case STORE_SYNC_FORECAST:
+		break;
+	}
+	return b->f[i].t_us;
 }
 
 /* A sample's meter, quantity, value and quality, tab-separated (COPY text). */
@@ -1165,6 +1260,30 @@ static void copy_text(struct sync *s, struct batch *b, size_t off, size_t n)
 			put_sample(s, o, r);
 			sync_buf_str(o, "\t");
 			put_session(o, r);
+			sync_buf_str(o, "\n");
+		} else if (b->kind == STORE_SYNC_FORECAST) {
+			const struct store_sync_forecast *r = &b->f[i];
+
+			buf_int(o, r->seq);
+			sync_buf_str(o, "\t");
+			buf_int(o, r->made_us);
+			sync_buf_str(o, "\t");
+			sync_buf_field(o, r->meter != NULL ? r->meter : "");
+			sync_buf_str(o, "\t");
+			sync_buf_field(o, r->method);
+			sync_buf_str(o, "\t");
+			buf_int(o, r->t_us);
+			sync_buf_str(o, "\t");
+			buf_int(o, r->step_s);
+			for (int k = 0; k < 5; k++) {
+				sync_buf_str(o, "\t");
+				sync_buf_double(o, r->v[k]);
+			}
+			sync_buf_str(o, "\t");
+			if (r->took_us >= 0)
+				buf_int(o, r->took_us);
+			else
+				sync_buf_str(o, "\\N");
 			sync_buf_str(o, "\n");
 		} else {
 			const struct store_sync_alarm *r = &b->a[i];
@@ -1305,10 +1424,13 @@ struct try_ctx {
 /* Send rows [off, off+n) in one central transaction. 0, 1 (data), -1. */
 static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 {
-	static const char *const copy_sql[2] = {
+	static const char *const copy_sql[STORE_SYNC_KINDS] = {
 		"COPY pg_temp.phasor_stage_samples FROM STDIN",
 		"COPY pg_temp.phasor_stage_alarms FROM STDIN",
+		"COPY pg_temp.phasor_stage_forecasts FROM STDIN",
 	};
+	static const char *const mark_col[STORE_SYNC_KINDS] = { "samples_seq", "alarms_seq",
+								 "forecasts_seq" };
 	struct try_ctx *c = vctx;
 	struct sync *s = c->s;
 	struct batch *b = c->b;
@@ -1338,6 +1460,15 @@ static int try_rows(void *vctx, size_t off, size_t n, char *err, size_t errsz)
 		    " meter, quantity, value, quality, seq, session FROM pg_temp.phasor_stage_samples"
 		    " ON CONFLICT DO NOTHING",
 		    s->console_lit);
+	else if (b->kind == STORE_SYNC_FORECAST)
+		sql = util_printf(
+		    "INSERT INTO phasor.forecasts(time, console, meter, made, method, interval_s,"
+		    " forecast, lower80, upper80, lower95, upper95, seq, took_us)"
+		    " SELECT timestamptz 'epoch' + t_us * interval '1 microsecond', %s, meter,"
+		    " timestamptz 'epoch' + made_us * interval '1 microsecond', method, step_s,"
+		    " forecast, lower80, upper80, lower95, upper95, seq, took_us"
+		    " FROM pg_temp.phasor_stage_forecasts ON CONFLICT DO NOTHING",
+		    s->console_lit);
 	else
 		sql = util_printf(
 		    "INSERT INTO phasor.alarm_events(time, console, alarm, meter, quantity, priority,"
@@ -1359,9 +1490,7 @@ mark:
 		/* The high-water mark commits with the rows. */
 		sql = util_printf("UPDATE phasor.consoles SET %s = GREATEST(%s, %" PRId64 "),"
 				  " last_sync = now() WHERE console = %s",
-				  b->kind == STORE_SYNC_SAMPLE ? "samples_seq" : "alarms_seq",
-				  b->kind == STORE_SYNC_SAMPLE ? "samples_seq" : "alarms_seq", last,
-				  s->console_lit);
+				  mark_col[b->kind], mark_col[b->kind], last, s->console_lit);
 		rc = pg_exec(s, sql);
 		free(sql);
 		if (rc != 0)
@@ -1395,11 +1524,17 @@ mark:
 		if (!b->retry && s->st.backlog > 0)
 			s->st.backlog = s->st.backlog > (int64_t)n ? s->st.backlog - (int64_t)n : 0;
 		s->st.watermark = s->wm[STORE_SYNC_SAMPLE];
-	} else {
+	} else if (b->kind == STORE_SYNC_ALARM) {
 		s->st.alarms_forwarded += n;
 		if (!b->retry && s->st.alarm_backlog > 0)
 			s->st.alarm_backlog =
 			    s->st.alarm_backlog > (int64_t)n ? s->st.alarm_backlog - (int64_t)n : 0;
+	} else {
+		s->st.forecasts_forwarded += n;
+		if (!b->retry && s->st.forecast_backlog > 0)
+			s->st.forecast_backlog = s->st.forecast_backlog > (int64_t)n
+						     ? s->st.forecast_backlog - (int64_t)n
+						     : 0;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -1503,7 +1638,9 @@ static int forward(struct sync *s, enum store_sync_kind k, int64_t end, bool ret
 {
 	struct batch b = { .kind = k, .retry = retry };
 	struct try_ctx c = { .s = s, .b = &b };
-	size_t max = k == STORE_SYNC_SAMPLE ? BATCH_ROWS : ALARM_BATCH_ROWS, done, i;
+	static const size_t batch_rows[STORE_SYNC_KINDS] = { BATCH_ROWS, ALARM_BATCH_ROWS,
+							     FORECAST_BATCH_ROWS };
+	size_t max = batch_rows[k], done, i;
 	int64_t after = retry ? 0 : s->wm[k], lim = end, first = after + 1;
 	bool overlap = false;
 	int rc = 0;
@@ -1574,13 +1711,17 @@ static int forward(struct sync *s, enum store_sync_kind k, int64_t end, bool ret
 
 static void refresh_stats(struct sync *s)
 {
-	int64_t backlog = -1, alarms = -1, oldest = 0, quarantined = 0, dropped = 0, last = 0;
+	int64_t backlog = -1, alarms = -1, forecasts = -1, oldest = 0, quarantined = 0, dropped = 0;
+	int64_t last = 0;
 	int64_t central = -1, restored = 0;
 
 	if (store_sync_backlog(s->db, STORE_SYNC_SAMPLE, s->wm[STORE_SYNC_SAMPLE], &backlog) < 0)
 		backlog = -1;
 	if (store_sync_backlog(s->db, STORE_SYNC_ALARM, s->wm[STORE_SYNC_ALARM], &alarms) < 0)
 		alarms = -1;
+	if (store_sync_backlog(s->db, STORE_SYNC_FORECAST, s->wm[STORE_SYNC_FORECAST], &forecasts) <
+	    0)
+		forecasts = -1;
 	store_sync_oldest_unsynced(s->db, s->wm[STORE_SYNC_SAMPLE], &oldest);
 	store_sync_quarantine_count(s->db, &quarantined);
 	store_sync_quota_dropped(s->db, &dropped);
@@ -1593,6 +1734,7 @@ static void refresh_stats(struct sync *s)
 	s->st.restored = restored;
 	s->st.backlog = backlog;
 	s->st.alarm_backlog = alarms;
+	s->st.forecast_backlog = forecasts;
 	s->st.oldest_unsynced_us = backlog > 0 ? oldest : 0;
 	s->st.quarantined = quarantined;
 	s->st.quota_dropped = (uint64_t)dropped;
@@ -1628,23 +1770,57 @@ static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t cuto
 	return n;
 }
 
-/* Synced samples older than retention, oldest first, in small windows. */
+/* Stored forecasts with seq in [lo, hi] made before cutoff, not
+ * quarantined, in one short transaction. The count, -1 on error. */
+static int64_t prune_forecasts(struct sync *s, int64_t lo, int64_t hi, int64_t cutoff)
+{
+	int64_t n;
+
+	if (local_begin(s) < 0)
+		return -1;
+	n = store_sync_prune_forecasts(s->db, lo, hi, cutoff);
+	if (n < 0) {
+		fail(s, "buffer %s: pruning forecasts: %s", s->db_path, store_sync_errmsg(s->db));
+		local_rollback(s);
+		return -1;
+	}
+	if (local_commit(s) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Synced samples and stored forecasts older than retention, oldest first,
+ * in small windows, never past the kind's watermark: samples by their
+ * time, forecasts by when they were made (whole runs). seq order is their
+ * age order, so the first window with nothing to prune ends the kind.
+ */
 static int prune_retention(struct sync *s)
 {
+	static const enum store_sync_kind kinds[] = { STORE_SYNC_SAMPLE, STORE_SYNC_FORECAST };
 	int64_t cutoff = util_now_us() - s->cfg->store.retention_ms * 1000, lo, n, t0 = 0, t1 = 0;
 
-	if (store_sync_min_seq(s->db, STORE_SYNC_SAMPLE, &lo) < 0)
-		return -1;
-	while (lo > 0 && lo <= s->wm[STORE_SYNC_SAMPLE] && !stopping(s)) {
-		int64_t hi = lo + PRUNE_WINDOW - 1;
+	for (size_t i = 0; i < UTIL_ARRAY_LEN(kinds); i++) {
+		enum store_sync_kind k = kinds[i];
 
-		if (hi > s->wm[STORE_SYNC_SAMPLE])
-			hi = s->wm[STORE_SYNC_SAMPLE];
-		n = prune_window(s, lo, hi, cutoff, &t0, &t1);
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
-		lo = hi + 1;
-		util_sleep_ms(2); /* let the writer in */
+		if (store_sync_min_seq(s->db, k, &lo) < 0)
+			return -1;
+		while (lo > 0 && lo <= s->wm[k] && !stopping(s)) {
+			int64_t hi = lo + PRUNE_WINDOW - 1;
+
+			if (hi > s->wm[k])
+				hi = s->wm[k];
+			if (k == STORE_SYNC_SAMPLE)
+				n = prune_window(s, lo, hi, cutoff, &t0, &t1);
+			else
+				n = prune_forecasts(s, lo, hi, cutoff);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				break;
+			lo = hi + 1;
+			util_sleep_ms(2); /* let the writer in */
+		}
 	}
 	return 0;
 }
@@ -1717,7 +1893,7 @@ static int enforce_quota(struct sync *s)
 
 static int pass(struct sync *s, bool housekeeping)
 {
-	int64_t end[2], t0 = util_mono_us(), f0;
+	int64_t end[STORE_SYNC_KINDS], t0 = util_mono_us(), f0;
 	int rc = 0;
 
 	s->err[0] = '\0';
@@ -1725,14 +1901,14 @@ static int pass(struct sync *s, bool housekeeping)
 	pthread_mutex_lock(&s->lock);
 	f0 = (int64_t)s->st.forwarded;
 	pthread_mutex_unlock(&s->lock);
-	if (store_sync_max_seq(s->db, STORE_SYNC_SAMPLE, &end[STORE_SYNC_SAMPLE]) < 0 ||
-	    store_sync_max_seq(s->db, STORE_SYNC_ALARM, &end[STORE_SYNC_ALARM]) < 0) {
-		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
-		rc = -1;
-	}
+	for (int k = 0; rc == 0 && k < STORE_SYNC_KINDS; k++)
+		if (store_sync_max_seq(s->db, k, &end[k]) < 0) {
+			fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
+			rc = -1;
+		}
 	/* Another sync of this buffer (a console and `phasor sync`) may have
 	 * moved the local watermarks: they only move on confirmed commits. */
-	for (int k = 0; rc == 0 && k < 2; k++) {
+	for (int k = 0; rc == 0 && k < STORE_SYNC_KINDS; k++) {
 		int64_t v = 0;
 
 		if (store_sync_watermark(s->db, k, &v) == 0 && v > s->wm[k])
@@ -1761,10 +1937,10 @@ static int pass(struct sync *s, bool housekeeping)
 		    upload_meta(s) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && forward(s, STORE_SYNC_SAMPLE, end[STORE_SYNC_SAMPLE], false, NULL, NULL) < 0)
-		rc = -1;
-	if (rc == 0 && forward(s, STORE_SYNC_ALARM, end[STORE_SYNC_ALARM], false, NULL, NULL) < 0)
-		rc = -1;
+	/* Samples, then the alarm journal, then the stored forecasts. */
+	for (int k = 0; rc == 0 && k < STORE_SYNC_KINDS; k++)
+		if (forward(s, k, end[k], false, NULL, NULL) < 0)
+			rc = -1;
 	if (rc == 0) {
 		int64_t dt = util_mono_us() - t0, n;
 
@@ -1819,6 +1995,7 @@ struct sync *sync_new(const struct config *cfg, const char *db_path, char **caus
 	s->wake[0] = s->wake[1] = -1;
 	s->st.backlog = -1;
 	s->st.alarm_backlog = -1;
+	s->st.forecast_backlog = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = '\0';
@@ -1956,7 +2133,7 @@ int sync_quarantine_list(struct sync *s, sync_quarantine_fn fn, void *ctx, char 
 
 int sync_quarantine_retry(struct sync *s, int64_t *taken, int64_t *left, char **cause)
 {
-	int64_t t = 0, l = 0, t2 = 0, l2 = 0;
+	int64_t t, l;
 
 	*cause = NULL;
 	*taken = *left = 0;
@@ -1968,11 +2145,13 @@ int sync_quarantine_retry(struct sync *s, int64_t *taken, int64_t *left, char **
 	}
 	if (s->pg == NULL && (pg_connect(s) < 0 || pg_setup(s) < 0))
 		goto fail;
-	if (forward(s, STORE_SYNC_SAMPLE, INT64_MAX, true, &t, &l) < 0 ||
-	    forward(s, STORE_SYNC_ALARM, INT64_MAX, true, &t2, &l2) < 0)
-		goto fail;
-	*taken = t + t2;
-	*left = l + l2;
+	for (int k = 0; k < STORE_SYNC_KINDS; k++) {
+		t = l = 0;
+		if (forward(s, k, INT64_MAX, true, &t, &l) < 0)
+			goto fail;
+		*taken += t;
+		*left += l;
+	}
 	refresh_stats(s);
 	return 0;
 fail:

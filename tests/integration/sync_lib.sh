@@ -86,10 +86,10 @@ sync_grants() {
 GRANT USAGE ON SCHEMA phasor TO phasor_console;
 GRANT SELECT ON phasor.schema_version TO phasor_console;
 GRANT SELECT, INSERT ON phasor.consoles, phasor.meters, phasor.sessions TO phasor_console;
-GRANT UPDATE (host, version, last_sync, samples_seq, alarms_seq) ON phasor.consoles TO phasor_console;
+GRANT UPDATE (host, version, last_sync, samples_seq, alarms_seq, forecasts_seq) ON phasor.consoles TO phasor_console;
 GRANT UPDATE (driver, profile, host, port, unit, topics, description, last_seen) ON phasor.meters TO phasor_console;
 GRANT UPDATE (end_time) ON phasor.sessions TO phasor_console;
-GRANT INSERT ON phasor.samples, phasor.alarm_events TO phasor_console;
+GRANT INSERT ON phasor.samples, phasor.alarm_events, phasor.forecasts TO phasor_console;
 GRANT EXECUTE ON FUNCTION phasor.ensure_partition(date) TO phasor_console;" >/dev/null ||
 		t_fail "the grants of docs/deployment.md failed"
 	t_psql "REVOKE CREATE ON SCHEMA public FROM PUBLIC" >/dev/null
@@ -114,3 +114,54 @@ psql_as() {
 
 # sync_console_id DB
 sync_console_id() { t_sql "$1" "SELECT value FROM identity WHERE key = 'console_id'"; }
+
+# fc_rows DB: the buffer's stored forecasts, one line per row in seq order:
+# seq|made_us|meter|method|t_us|step_s|forecast|lower80|upper80|lower95|upper95|took_us
+# (numbers as %.17g, NULL as nan, took_us NULL as empty).
+fc_rows() {
+	local v c=""
+	for v in forecast lower80 upper80 lower95 upper95; do
+		c="$c, CASE WHEN $v IS NULL THEN 'nan' ELSE printf('%!.17g', $v) END"
+	done
+	t_sql "$1" "SELECT seq, made_us, meter, method, t_us, step_s$c, coalesce(took_us, '')
+		FROM forecasts ORDER BY seq" | fc_canon
+}
+
+# fc_central CONSOLE: the same lines from phasor.forecasts.
+fc_central() {
+	t_psql "COPY (SELECT seq, (extract(epoch FROM made) * 1000000)::bigint, meter, method,
+		(extract(epoch FROM time) * 1000000)::bigint, interval_s,
+		coalesce(forecast::text, 'nan'), coalesce(lower80::text, 'nan'),
+		coalesce(upper80::text, 'nan'), coalesce(lower95::text, 'nan'),
+		coalesce(upper95::text, 'nan'), coalesce(took_us::text, '')
+		FROM phasor.forecasts WHERE console = '$1' ORDER BY seq)
+		TO STDOUT WITH (FORMAT text, DELIMITER '|')" | fc_canon
+}
+
+# The two sides print the same double differently (0.82707870000000006
+# and 0.8270787): the five values parsed and printed again, alike.
+fc_canon() {
+	awk -F'|' -v OFS='|' '{ for (i = 7; i <= 11; i++) if ($i != "nan") $i = sprintf("%.17g", $i + 0); print }'
+}
+
+# fc_check DB: every stored forecast of the buffer is in phasor.forecasts
+# exactly once, every column the same (a checksum of all the rows, and a
+# count of the seqs present more than once), nothing else of its console.
+# Echoes "ROWS CHECKSUM".
+fc_check() {
+	local db=$1 console n sum dup
+	console=$(sync_console_id "$db")
+	fc_rows "$db" >"$T/fc-local.txt"
+	fc_central "$console" >"$T/fc-central.txt" || t_fail "psql COPY of phasor.forecasts failed"
+	dup=$(t_psql "SELECT count(*) - count(DISTINCT seq) FROM phasor.forecasts WHERE console = '$console'")
+	[ "$dup" = 0 ] || t_fail "$dup forecast seqs more than once in phasor.forecasts"
+	n=$(wc -l <"$T/fc-local.txt")
+	[ "$n" = "$(wc -l <"$T/fc-central.txt")" ] ||
+		t_fail "local $n forecast rows, central $(wc -l <"$T/fc-central.txt")"
+	sum=$(md5sum <"$T/fc-local.txt" | cut -c1-12)
+	[ "$sum" = "$(md5sum <"$T/fc-central.txt" | cut -c1-12)" ] || {
+		diff "$T/fc-local.txt" "$T/fc-central.txt" | head -6 >&2
+		t_fail "the forecast rows differ between the buffer and phasor.forecasts"
+	}
+	echo "$n $sum"
+}

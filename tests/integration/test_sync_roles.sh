@@ -9,7 +9,10 @@
 # console of its own making, read B's sessions, make a partition for
 # 2000-01-01: each refused, B's rows unchanged; a reader sees everything. B sets its own central mark to 9e18: its buffer still
 # forwards everything (the mark is never adopted) and says so. Both syncs
-# stay complete, row by row.
+# stay complete, row by row. Stored forecasts (schema 3): each role
+# forwards its own, A cannot write B's (INSERT, COPY) nor move B's
+# forecast mark; a schema 2 with the old grants, migrated to 3 by the
+# owner, lets the console roles forward forecasts without a new grant.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
 
@@ -29,6 +32,16 @@ for c in a b; do
 done
 A=$(sync_console_id "$T/a.db")
 B=$(sync_console_id "$T/b.db")
+# fc_add DB MEAN: a run of 6 stored forecasts (intervals of 900 s) of meter m1.
+fc_add() {
+	t_sql "$1" "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < 5)
+	INSERT INTO forecasts(made_us, meter, method, t_us, step_s, forecast, lower80, upper80,
+			      lower95, upper95, took_us)
+	SELECT $(date +%s)000000, 'm1', 'naive_day', ($(date +%s) / 900 + i) * 900000000, 900,
+	       $2 + i, $2 - 1, $2 + 1, $2 - 2, NULL, 50 FROM g" || t_fail "cannot add forecasts"
+}
+fc_add "$T/a.db" 1000
+fc_add "$T/b.db" 2000
 
 # Not mapped yet: refused, with the statement that resolves it.
 "$PHASOR" sync -c "$T/a.ini" --once >"$T/sync-a0.log" 2>&1
@@ -47,6 +60,9 @@ done
 na=$(sync_check "$T/a.db")
 nb=$(sync_check "$T/b.db")
 t_ok "mapped: $na rows of A, $nb rows of B, complete"
+fa=$(fc_check "$T/a.db") || exit 1
+fb=$(fc_check "$T/b.db") || exit 1
+t_eq "forecast rows of A and B (count, checksum)" "6 6" "${fa% *} ${fb% *}"
 
 # A's attempts on B. Snapshots of B's central rows before and after.
 snap_b() {
@@ -55,7 +71,9 @@ snap_b() {
 		 FROM phasor.meters WHERE console = '$B'),
 		(SELECT count(*) || '/' || coalesce(max(value), 0) FROM phasor.samples WHERE console = '$B'),
 		(SELECT count(*) FROM phasor.alarm_events WHERE synced_by = '$B'),
-		(SELECT count(*) FROM phasor.sessions WHERE console = '$B')"
+		(SELECT count(*) FROM phasor.sessions WHERE console = '$B'),
+		(SELECT forecasts_seq FROM phasor.consoles WHERE console = '$B'),
+		(SELECT count(*) || '/' || max(forecast) FROM phasor.forecasts WHERE console = '$B')"
 }
 before=$(snap_b)
 out=$(psql_as line_a "UPDATE phasor.consoles SET samples_seq = 9000000000000000000,
@@ -87,6 +105,18 @@ out=$(psql_as line_a "INSERT INTO phasor.alarm_events(time, console, alarm, id, 
 	VALUES (now(), '$B', 'forged', 'forged:1.1', '$B')")
 case "$out" in *"may not write alarm events synced by console $B"*) t_ok "A inserts an alarm event as B: refused" ;;
 	*) t_fail "A inserted an alarm event as B: $out" ;; esac
+out=$(psql_as line_a "INSERT INTO phasor.forecasts(time, console, meter, made, method, interval_s,
+	forecast, seq) VALUES (now(), '$B', 'm1', now(), 'dshw', 900, 1e9, 999999)")
+case "$out" in *"may not write forecasts of console $B"*) t_ok "A INSERTs a forecast as B: refused" ;;
+	*) t_fail "A inserted a forecast as B: $out" ;; esac
+printf '%s\t%s\tm1\t%s\tdshw\t900\t1e9\t999998\n' "$(date -u '+%F %T')+00" "$B" "$(date -u '+%F %T')+00" >"$T/forged-fc.txt"
+out=$(psql_as line_a "\\copy phasor.forecasts(time, console, meter, made, method, interval_s, forecast, seq) FROM '$T/forged-fc.txt'")
+case "$out" in *"may not write forecasts of console $B"*) t_ok "A COPYs a forecast as B: refused" ;;
+	*) t_fail "A copied a forecast as B: $out" ;; esac
+out=$(psql_as line_a "UPDATE phasor.consoles SET forecasts_seq = 9000000000000000000 WHERE console = '$B'")
+t_eq "A moves B's forecast mark" "UPDATE 0" "$out"
+t_eq "forecasts seen by A" "permission denied" \
+	"$(psql_as line_a "SELECT count(*) FROM phasor.forecasts" | grep -o "permission denied" | head -1)"
 out=$(psql_as line_a "INSERT INTO phasor.consoles(console) VALUES ('forged-00000000')")
 case "$out" in *"row-level security"*) t_ok "A registers a console of its own making: refused" ;;
 	*) t_fail "A registered a console: $out" ;; esac
@@ -145,3 +175,35 @@ r1=$(t_sql "$T/b.db" "SELECT value FROM meta WHERE key = 'sync.restored_samples'
 "$PHASOR" sync -c "$T/b.ini" --once >"$T/sync-b-3.log" 2>&1 || t_fail "sync b exited $?"
 nb3=$(sync_check "$T/b.db")
 t_ok "B: $nb3 rows, complete; the count grew from $r0 to $r1"
+
+# An upgrade: the schema back to version 2 with the old grants (no
+# forecasts table, no forecast mark, nothing granted on them), as an
+# earlier phasor left it. The owner's sync migrates it to 3; the console
+# roles then forward forecasts with the grants carried over.
+t_psql "REVOKE INSERT ON phasor.forecasts FROM phasor_console;
+	REVOKE UPDATE (forecasts_seq) ON phasor.consoles FROM phasor_console;
+	DROP TABLE phasor.forecasts; DROP FUNCTION phasor.check_console_rows();
+	ALTER TABLE phasor.consoles DROP COLUMN forecasts_seq;
+	DELETE FROM phasor.schema_version WHERE version = 3" >/dev/null || t_fail "cannot go back to schema 2"
+for c in a b; do
+	t_sql "$T/$c.db" "UPDATE meta SET value = 0 WHERE key = 'sync.forecasts_seq'"
+	fc_add "$T/$c.db" 3000
+done
+"$PHASOR" sync -c "$T/a.ini" --once >"$T/sync-a-old.log" 2>&1
+t_eq "a console role on schema 2 (it may not migrate)" 1 "$?"
+grep -q "creating or migrating the central schema phasor" "$T/sync-a-old.log" ||
+	t_fail "not said: $(cat "$T/sync-a-old.log")"
+"$PHASOR" sync -c "$T/o.ini" --once >"$T/sync-o-3.log" 2>&1 || t_fail "owner sync exited $?"
+grep -q "central schema phasor migrated to version 3" "$T/sync-o-3.log" || t_fail "no migration: $(cat "$T/sync-o-3.log")"
+for c in a b; do
+	"$PHASOR" sync -c "$T/$c.ini" --once >"$T/sync-$c-4.log" 2>&1 ||
+		t_fail "sync $c after the upgrade exited $?: $(cat "$T/sync-$c-4.log")"
+done
+fa=$(fc_check "$T/a.db") || exit 1
+fb=$(fc_check "$T/b.db") || exit 1
+t_eq "forecast rows of A and B after the upgrade" "12 12" "${fa% *} ${fb% *}"
+out=$(psql_as line_a "INSERT INTO phasor.forecasts(time, console, meter, made, method, interval_s,
+	forecast, seq) VALUES (now(), '$B', 'm1', now(), 'dshw', 900, 1e9, 999999)")
+case "$out" in *"may not write forecasts of console $B"*) t_ok "after the upgrade, A INSERTs a forecast as B: refused" ;;
+	*) t_fail "after the upgrade, A inserted a forecast as B: $out" ;; esac
+t_ok "upgrade from schema 2: console roles forward their forecasts, grants carried over"

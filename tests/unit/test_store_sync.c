@@ -595,6 +595,221 @@ static void test_prune_window(void **state)
 	free(path);
 }
 
+/*
+ * A run of stored forecasts for meter ("" the site), made at made_us: n
+ * intervals of 900 s from t0_us, the forecast 1000 * (i + 1) W, the bands
+ * at -20, -10, +10, +20 %; the last interval's bands NaN (stored NULL).
+ */
+static void put_forecast(struct store *st, const char *meter, int64_t made_us, int64_t t0_us,
+			 size_t n)
+{
+	int64_t t[8];
+	double v[5][8];
+	static const double f[5] = { 1.0, 0.8, 1.2, 0.9, 1.1 };
+	struct store_forecast fc = {
+		.made_us = made_us, .meter = (char *)meter, .method = (char *)"dshw",
+		.step_us = 900000000, .took_us = 1234, .n = n, .t_us = t,
+		.point = v[0], .lo80 = v[3], .hi80 = v[4], .lo95 = v[1], .hi95 = v[2],
+	};
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		t[i] = t0_us + (int64_t)i * 900000000;
+		for (int k = 0; k < 5; k++)
+			v[k][i] = k > 0 && i == n - 1 ? NAN : 1000.0 * (double)(i + 1) * f[k];
+	}
+	store_put_forecast(st, &fc);
+}
+
+static void free_forecasts(struct store_sync_forecast *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].meter);
+		free(rows[i].method);
+	}
+}
+
+/*
+ * Stored forecasts as the sync reads them: seqs and their counters, every
+ * column of a row (NULL bands as NaN), bounded batches, the watermark and
+ * backlog of the kind, apart from the samples'.
+ */
+static void test_load_forecasts(void **state)
+{
+	char *path = tpath("forecasts.db");
+	struct store *st = open_store(path);
+	struct store_sync_forecast rows[8];
+	struct store_sync_db *db;
+	sqlite3 *raw;
+	size_t n = 99;
+
+	(void)state;
+	put_samples(st, 1000000, 3);
+	put_forecast(st, "", 5000000, 3600000000, 3);
+	put_forecast(st, "tgbt-1", 5000000, 3600000000, 2);
+	close_store(st);
+	db = open_sync(path);
+	assert_int_equal(get_k(store_sync_min_seq, db, STORE_SYNC_FORECAST), 1);
+	assert_int_equal(get_k(store_sync_max_seq, db, STORE_SYNC_FORECAST), 5);
+	assert_int_equal(get_k(store_sync_last_seq, db, STORE_SYNC_FORECAST), 5);
+	assert_int_equal(get_k(store_sync_max_seq, db, STORE_SYNC_SAMPLE), 3);
+	assert_int_equal(backlog(db, STORE_SYNC_FORECAST, 0), 5);
+	assert_int_equal(backlog(db, STORE_SYNC_FORECAST, 3), 2);
+	assert_string_equal(store_sync_kind_name(STORE_SYNC_FORECAST), "forecast");
+
+	assert_int_equal(store_sync_load_forecasts(db, false, 0, 100, 8, rows, &n), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i < 3 ? i : i - 3; /* the interval within its run */
+		bool last = j == (i < 3 ? 2u : 1u);
+
+		assert_int_equal(rows[i].seq, (int64_t)i + 1);
+		assert_int_equal(rows[i].made_us, 5000000);
+		assert_string_equal(rows[i].meter, i < 3 ? "" : "tgbt-1");
+		assert_string_equal(rows[i].method, "dshw");
+		assert_int_equal(rows[i].t_us, 3600000000 + (int64_t)j * 900000000);
+		assert_int_equal(rows[i].step_s, 900);
+		assert_int_equal(rows[i].took_us, 1234);
+		assert_true(rows[i].v[0] == 1000.0 * (double)(j + 1));
+		if (last) {
+			for (int k = 1; k < 5; k++)
+				assert_true(isnan(rows[i].v[k]));
+		} else {
+			/* forecast lower80 upper80 lower95 upper95 */
+			assert_true(fabs(rows[i].v[1] - 900.0 * (double)(j + 1)) < 1e-9);
+			assert_true(fabs(rows[i].v[2] - 1100.0 * (double)(j + 1)) < 1e-9);
+			assert_true(fabs(rows[i].v[3] - 800.0 * (double)(j + 1)) < 1e-9);
+			assert_true(fabs(rows[i].v[4] - 1200.0 * (double)(j + 1)) < 1e-9);
+		}
+	}
+	free_forecasts(rows, n);
+	/* Bounded by after, end and max. */
+	assert_int_equal(store_sync_load_forecasts(db, false, 1, 4, 8, rows, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].seq, 2);
+	assert_int_equal(rows[2].seq, 4);
+	free_forecasts(rows, n);
+	assert_int_equal(store_sync_load_forecasts(db, false, 0, 100, 2, rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[1].seq, 2);
+	free_forecasts(rows, n);
+
+	/* A hand-made row without took_us reads as -1. */
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "INSERT INTO forecasts(made_us, meter, method, t_us,"
+					   " step_s) VALUES(7, 'x', 'naive_day', 8, 900)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(store_sync_load_forecasts(db, false, 5, 100, 8, rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 6);
+	assert_int_equal(rows[0].took_us, -1);
+	assert_true(isnan(rows[0].v[0]));
+	free_forecasts(rows, n);
+
+	/* The watermark and restored count of the kind, apart from the others'. */
+	assert_int_equal(get_k(store_sync_watermark, db, STORE_SYNC_FORECAST), 0);
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_put_watermark(db, STORE_SYNC_FORECAST, 4), 0);
+	assert_int_equal(store_sync_put_watermark(db, STORE_SYNC_FORECAST, 2), 0);
+	assert_int_equal(store_sync_add_restored(db, STORE_SYNC_FORECAST, 3), 0);
+	assert_int_equal(store_sync_commit(db), 0);
+	assert_int_equal(get_k(store_sync_watermark, db, STORE_SYNC_FORECAST), 4);
+	assert_int_equal(get_k(store_sync_watermark, db, STORE_SYNC_SAMPLE), 0);
+	assert_int_equal(get_k(store_sync_restored, db, STORE_SYNC_FORECAST), 3);
+	assert_int_equal(get_k(store_sync_restored, db, STORE_SYNC_SAMPLE), 0);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'sync.forecasts_seq'"), 4);
+	assert_int_equal(backlog(db, STORE_SYNC_FORECAST, 4), 2);
+
+	/* The counter survives the rows (AUTOINCREMENT). */
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "DELETE FROM forecasts WHERE seq > 4", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(get_k(store_sync_max_seq, db, STORE_SYNC_FORECAST), 4);
+	assert_int_equal(get_k(store_sync_last_seq, db, STORE_SYNC_FORECAST), 6);
+	store_sync_close(db);
+	free(path);
+}
+
+/*
+ * Quarantined forecasts: listed with their meter, method and forecast,
+ * loaded alone for a retry, forgotten once gone; pruning by when they were
+ * made up to the watermark only, never a quarantined one.
+ */
+static void test_forecast_quarantine_and_prune(void **state)
+{
+	char *path = tpath("fcprune.db");
+	struct store *st = open_store(path);
+	struct store_sync_forecast rows[8];
+	struct store_sync_db *db;
+	int64_t seq = 2;
+	struct qrows q;
+	size_t n = 0;
+
+	(void)state;
+	put_samples(st, 1000000, 2);
+	/* Runs made at 10, 20, 30 s: seqs 1-3, 4-6, 7-9. */
+	for (int r = 0; r < 3; r++)
+		put_forecast(st, r == 1 ? "press-3" : "", (r + 1) * 10000000LL,
+			     (r + 1) * 900000000LL, 3);
+	close_store(st);
+	db = open_sync(path);
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_quarantine_put(db, STORE_SYNC_FORECAST, 2, 1800000000, "22008",
+						   "timestamp out of range", 100), 0);
+	assert_int_equal(store_sync_quarantine_put(db, STORE_SYNC_SAMPLE, 1, 1000000, "22P02", "x",
+						   100), 0);
+	assert_int_equal(store_sync_quarantine_put(db, STORE_SYNC_FORECAST, 99, 5, "22008", "gone",
+						   100), 0);
+	assert_int_equal(store_sync_put_watermark(db, STORE_SYNC_FORECAST, 6), 0);
+	assert_int_equal(store_sync_commit(db), 0);
+
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(store_sync_quarantine_list(db, collect_q, &q), 0);
+	assert_int_equal(q.n, 3);
+	assert_string_equal(q.text[0], "sample 1 1000000 tgbt-1 v_l1n 0 0 22P02 x 1");
+	assert_string_equal(q.text[1],
+			    "forecast 2 1800000000  dshw 2000 0 22008 timestamp out of range 1");
+	assert_string_equal(q.text[2], "forecast 99 5 - - nan 0 22008 gone 1");
+	assert_int_equal(store_sync_load_forecasts(db, true, 0, INT64_MAX, 8, rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 2);
+	assert_string_equal(rows[0].meter, "");
+	free_forecasts(rows, n);
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_quarantine_forget_gone(db), 0);
+	assert_int_equal(store_sync_commit(db), 0);
+	assert_int_equal(get(store_sync_quarantine_count, db), 2);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sync_quarantine WHERE seq = 99"), 0);
+
+	/* Made before 25 s, seqs up to the watermark 6: runs 1 and 2 less the
+	 * quarantined seq 2; run 3 is newer. */
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_prune_forecasts(db, 1, 6, 25000000), 5);
+	assert_int_equal(store_sync_commit(db), 0);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts"), 4);
+	assert_int_equal(db_int(path, "SELECT min(seq) FROM forecasts WHERE seq <> 2"), 7);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts WHERE seq = 2"), 1);
+	/* Nothing older in the window: nothing; rolled back: nothing. */
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_prune_forecasts(db, 7, 9, 25000000), 0);
+	assert_int_equal(store_sync_prune_forecasts(db, 7, 9, 35000000), 3);
+	store_sync_rollback(db);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts"), 4);
+	/* Leaving the quarantine makes it prunable. */
+	assert_int_equal(store_sync_begin(db), 0);
+	assert_int_equal(store_sync_quarantine_delete(db, STORE_SYNC_FORECAST, &seq, 1), 0);
+	assert_int_equal(store_sync_prune_forecasts(db, 1, 6, 25000000), 1);
+	assert_int_equal(store_sync_commit(db), 0);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM forecasts"), 3);
+	/* The samples are untouched. */
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 2);
+	store_sync_close(db);
+	free(path);
+}
+
 struct texts {
 	int rows, cols;
 	char first[2][64];
@@ -669,6 +884,8 @@ int main(void)
 		cmocka_unit_test(test_event_numbering),
 		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_prune_window),
+		cmocka_unit_test(test_load_forecasts),
+		cmocka_unit_test(test_forecast_quarantine_and_prune),
 		cmocka_unit_test(test_meters_and_sessions),
 	};
 
