@@ -20,6 +20,8 @@
 #include "phasor/store.h"
 #include "phasor/util.h"
 
+#include "bench_common.h"
+
 #define METERS 50
 #define BATCH 5000
 
@@ -41,27 +43,13 @@ static struct sample *make_samples(size_t n)
 
 static struct config *make_config(char *dir)
 {
-	struct config *c = util_calloc(1, sizeof(*c));
-	size_t i;
+	char *path = util_printf("%s/store.db", dir);
+	struct config *c = bench_config(path, NULL, METERS);
 
-	c->path = util_strdup("bench.ini");
-	c->text = util_strdup("; bench\n");
-	c->site.name = util_strdup("bench");
-	c->store.path = util_printf("%s/store.db", dir);
+	free(path);
 	c->store.queue_max = 100000000;
 	c->store.batch_rows = BATCH;
 	c->store.commit_ms = 1000;
-	c->meters = util_calloc(METERS, sizeof(*c->meters));
-	c->nmeters = METERS;
-	for (i = 0; i < METERS; i++) {
-		c->meters[i].name = util_printf("meter-%zu", i);
-		c->meters[i].driver = DRIVER_MODBUS;
-		c->meters[i].profile_name = util_strdup("pac3200");
-		c->meters[i].host = util_strdup("127.0.0.1");
-		c->meters[i].port = 502;
-		c->meters[i].unit = (int)i + 1;
-		c->meters[i].poll_ms = 1000;
-	}
 	return c;
 }
 

@@ -27,15 +27,9 @@
 #include "phasor/store.h"
 #include "phasor/util.h"
 
-/* The PAC3200 map of conf/profiles/pac3200.ini. */
-static const char *const qty_names[] = {
-	"v_l1n",    "v_l2n",    "v_l3n",    "v_l12",    "v_l23",    "v_l31",    "i_l1",
-	"i_l2",	    "i_l3",	"s_l1",	    "s_l2",	"s_l3",	    "p_l1",	"p_l2",
-	"p_l3",	    "q_l1",	"q_l2",	    "q_l3",	"pf_l1",    "pf_l2",	"pf_l3",
-	"thd_v_l1", "thd_v_l2", "thd_v_l3", "thd_i_l1", "thd_i_l2", "thd_i_l3", "freq",
-	"s_total",  "p_total",	"q_total",  "pf_total", "e_imp",    "e_exp",	"eq_imp",
-	"eq_exp",
-};
+#include "bench_common.h"
+
+static const char *const qty_names[] = { BENCH_PAC3200_QTY };
 #define NQ (sizeof(qty_names) / sizeof(qty_names[0]))
 
 struct gm {

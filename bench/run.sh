@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -357,6 +357,21 @@ bench_forecast() {
 	while IFS= read -r line; do add "$line"; done <<<"$rows"
 }
 
+# ---- layout (issue 17): candidate buffer layouts on the same samples ----
+# bench_layout (C): today's store against denser layouts, the demo plant and
+# 200 simulated meters for an hour (BENCH_QUICK: 10 min), three rounds in
+# alternating order; its own table (docs/performance.md "Buffer layout").
+bench_layout() {
+	local rows
+	rows=$(PHASOR="$PHASOR" "$BENCH/bench_layout" ${quick:+--quick} 2>"$T/layout.err") ||
+		t_fail "bench_layout: $(tail -3 "$T/layout.err")"
+	grep -v "schema migrated" "$T/layout.err" | sed 's/^/    /' >&2
+	add ""
+	add "| layout | bytes on disk | insert | export, history | exactness, 30 days of this plant |"
+	add "|---|---|---|---|---|"
+	while IFS= read -r line; do add "$line"; done <<<"$rows"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -370,6 +385,7 @@ case "$only" in "" | forecast) bench_forecast ;; esac
 case "$only" in "" | attached) add "$(bash "$here/bench_consoles.sh" cost)" ;; esac
 case "$only" in "" | latency) add "$(bash "$here/bench_consoles.sh" latency)" ;; esac
 case "$only" in "" | startup) add "$(bash "$here/bench_consoles.sh" startup)" ;; esac
+case "$only" in "" | layout) bench_layout ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo
