@@ -160,18 +160,24 @@ static int draw_days(struct ui *ui, const struct trend *t, double contract, int 
 			&(struct draw_band){ t->lo95, t->hi95, t->point, t->actual, t->n, vlo, vhi,
 					     contract });
 	y += h;
-	/* hours every 6 h (the wall clock's: a 23 or 25 h day shows it) */
+	/* hours every 6 h (the wall clock's: a 23 or 25 h day shows it), and
+	 * "^now" under the present: a label it would cover is left out, not
+	 * half overwritten ("^now8") */
+	now_col = (int)((double)(ui->plant->now_us - t->day0_us) /
+			(double)(t->day2_us - t->day0_us) * cw);
+	if (now_col < 0 || now_col >= cw - 3)
+		now_col = -100;
 	for (i = 0; i < 8; i++) {
 		int64_t ts = t->day0_us + (int64_t)i * 6 * 3600 * US;
 		int col = (int)((double)(ts - t->day0_us) / (double)(t->day2_us - t->day0_us) * cw);
 
+		if (col + 2 >= now_col && col <= now_col + 4)
+			continue;
 		view_hhmm(ts, lab, sizeof(lab));
 		lab[2] = '\0';
 		draw_text(w, y, AXIS_W + col, 3, ROLE_MUTED, lab);
 	}
-	now_col = (int)((double)(ui->plant->now_us - t->day0_us) /
-			(double)(t->day2_us - t->day0_us) * cw);
-	if (now_col >= 0 && now_col < cw - 3)
+	if (now_col >= 0)
 		draw_text(w, y, AXIS_W + now_col, 4, ROLE_ACCENT, "^now");
 	return y + 1;
 }
