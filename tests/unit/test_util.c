@@ -135,6 +135,12 @@ static void test_time(void **state)
 		{ "tomorrow", 0, 0 },
 		{ "2026-11-22T14:00:00Zjunk", 0, 0 },
 		{ "-2x", 0, 0 },
+		/* fuzz_time (tests/fuzz): relative times past int64 microseconds
+		 * were a signed overflow (undefined), now refused */
+		{ "+777777777777774", 0, 0 },
+		{ "-9000000000000000", 0, 0 },
+		{ "+100000000w", 0, 0 },
+		{ "+1000w", 1, now + 604800000000000LL },
 	};
 	size_t i;
 
