@@ -7,6 +7,7 @@
 #include "phasor/alarmshare.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,12 @@ static int get_number(const cJSON *o, const char *key, double *out)
 	return 0;
 }
 
+/* NaN (none) or a number an int64 holds. */
+static bool time_ok(double v)
+{
+	return isnan(v) || (v >= -9223372036854775808.0 && v < 9223372036854775808.0);
+}
+
 int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 		      struct alarmshare_names *names, char *err, size_t errsz)
 {
@@ -111,6 +118,13 @@ int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 	    get_number(o, "value", &ev->value) < 0 || get_number(o, "limit", &ev->limit) < 0 ||
 	    get_number(o, "raised_us", &raised) < 0 || get_number(o, "until_us", &until) < 0) {
 		snprintf(err, errsz, "t_us, value, limit, raised_us or until_us is not a number");
+		cJSON_Delete(o);
+		return -1;
+	}
+	/* Times become int64 microseconds: past that range the conversion
+	 * is undefined (fuzz_alarmshare found it). */
+	if (!time_ok(t) || !time_ok(raised) || !time_ok(until)) {
+		snprintf(err, errsz, "t_us, raised_us or until_us is out of range");
 		cJSON_Delete(o);
 		return -1;
 	}

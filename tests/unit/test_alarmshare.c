@@ -101,6 +101,18 @@ static void test_malformed(void **state)
 		{ "{\"id\":7,\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
 		  "\"priority\":\"high\",\"t_us\":1}",
 		  "missing id, origin, event, alarm, meter or priority" },
+		/* fuzz_alarmshare (tests/fuzz): times past int64 microseconds were
+		 * an undefined conversion, now refused */
+		{ "{\"id\":\"console,a:17\",\"origin\":\"cons\u00e9le-a\",\"t_us\":179500000000000000000,"
+		  "\"event\":\"ack\",\"alarm\":\"overl d\",\"meter\":\"tgbt-1\",\"priority\":\"critical\","
+		  "\"raised_us\":1794999990000000,\"until_us\":0}",
+		  "t_us, raised_us or until_us is out of range" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"shelve\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1,\"until_us\":1e300}",
+		  "t_us, raised_us or until_us is out of range" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1,\"raised_us\":-9.3e18}",
+		  "t_us, raised_us or until_us is out of range" },
 	};
 	struct alarm_event ev;
 	struct alarmshare_names names;
