@@ -635,7 +635,9 @@ int util_mkdir_parent(const char *path)
 		if (*p != '/' && !last)
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST && rc == 0) {
+		/* 0770 less the umask: the buffer's and the log's directories
+		 * are the operators' group's, never others'. */
+		if (mkdir(dir, 0770) < 0 && errno != EEXIST && rc == 0) {
 			rc = -1;
 			saved = errno;
 		}
