@@ -9,6 +9,7 @@
 #   make fuzz            every libFuzzer harness for FUZZ_SECONDS (default 60) each
 #                        (clang, objects in build/fuzz; never part of check,
 #                        which runs each for FUZZ_CHECK_SECONDS instead)
+#   make fuzz-cov        the parsers' coverage by the fuzz corpora (llvm-cov)
 #   make deps            install the Debian packages
 #   make install PREFIX=/usr/local
 
@@ -23,6 +24,13 @@ BUILD    ?= build/fuzz
 CC       := clang
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
+OPT      ?= -O1 -g
+else ifeq ($(FUZZ),cov)
+# The harnesses with clang's source-based coverage, to replay a corpus
+# (make fuzz-cov): no sanitizer, libFuzzer's main only.
+BUILD    ?= build/fuzz-cov
+CC       := clang
+SANFLAGS := -fprofile-instr-generate -fcoverage-mapping
 OPT      ?= -O1 -g
 else ifeq ($(SANITIZE),1)
 BUILD    ?= build/san
@@ -66,12 +74,12 @@ BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
-FUZZ_BINS  := $(FUZZ_NAMES:%=build/fuzz/bin/%)
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
 FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 5
 
 .PHONY: all deps demo check unit integration bench install clean tools layers fuzz fuzz-bins \
-	fuzz-bins-fuzz fuzz-check
+	fuzz-bins-fuzz fuzz-check fuzz-cov
 
 ifeq ($(V),1)
 Q :=
@@ -114,7 +122,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # A harness: libFuzzer's main, the library built with FUZZ=1 (make fuzz-bins).
-build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+$(BUILD)/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) $(CPPFLAGS) -DPHASOR_TEST_SRCDIR='"$(CURDIR)"' $(CFLAGS) \
@@ -170,6 +178,12 @@ fuzz: deps-quiet fuzz-bins
 # Each harness for a few seconds over its committed corpus: any crash fails.
 fuzz-check: fuzz-bins
 	@sh tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(FUZZ_NAMES)
+
+# Line and branch coverage of the parsers by the corpora make fuzz grew
+# (build/fuzz/corpus) and the committed seeds, with llvm-cov (package llvm).
+fuzz-cov:
+	@$(MAKE) --no-print-directory FUZZ=cov SANITIZE= BUILD=build/fuzz-cov fuzz-bins-fuzz
+	@sh tests/fuzz/coverage.sh $(FUZZ_NAMES)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/phasor/profiles \
