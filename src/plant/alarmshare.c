@@ -6,6 +6,7 @@
  */
 #include "phasor/alarmshare.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -86,14 +87,19 @@ static bool time_ok(double v)
 int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 		      struct alarmshare_names *names, char *err, size_t errsz)
 {
-	cJSON *o = cJSON_ParseWithLength(json, len);
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	const char *id, *origin, *event, *alarm, *meter, *quantity, *priority, *state, *op, *note;
 	double t, raised, until;
 	int k, pr, stv;
 
 	memset(ev, 0, sizeof(*ev));
 	memset(names, 0, sizeof(*names));
-	if (o == NULL || !cJSON_IsObject(o)) {
+	/* One object and nothing after it but white space (as payload.c). */
+	for (; o != NULL && end != NULL && end < json + len; end++)
+		if (!isspace((unsigned char)*end) && *end != '\0')
+			break;
+	if (o == NULL || !cJSON_IsObject(o) || (end != NULL && end < json + len)) {
 		snprintf(err, errsz, "not a JSON object");
 		cJSON_Delete(o);
 		return -1;

@@ -31,16 +31,17 @@ static void check_clean(const char *s, size_t max)
  * (int64 microseconds) are exact below 2^52 (the year 2112). An infinite
  * value or limit goes out as null and comes back NaN.
  */
-static int same_double(double a, double b)
+static int same_double(double sent, double back)
 {
 	/* An infinite value or limit is sent as null (alarmshare_encode). */
-	return (isnan(a) && isnan(b)) || (isinf(a) && isnan(b)) || a == b ||
-	       fabs(a - b) <= fabs(a) * 4.5e-16;
+	return (isnan(sent) && isnan(back)) || (isinf(sent) && isnan(back)) || sent == back ||
+	       fabs(sent - back) <= fabs(sent) * 4.5e-16;
 }
 
-static int same_time(int64_t a, int64_t b)
+static int same_time(int64_t a, int64_t b) /* sent, back */
 {
-	return a == b || (fabs((double)a) >= 4503599627370496.0 && same_double((double)a, (double)b));
+	return a == b ||
+	       (fabs((double)a) >= 4503599627370496.0 && same_double((double)a, (double)b));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,9 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	if (again.kind != ev.kind || again.priority != ev.priority || again.state != ev.state ||
-	    !same_time(again.t_us, ev.t_us) || !same_time(again.raised_us, ev.raised_us) ||
-	    !same_time(again.until_us, ev.until_us) || !same_double(again.value, ev.value) ||
-	    !same_double(again.limit, ev.limit) || strcmp(again.id, ev.id) != 0 ||
+	    !same_time(ev.t_us, again.t_us) || !same_time(ev.raised_us, again.raised_us) ||
+	    !same_time(ev.until_us, again.until_us) || !same_double(ev.value, again.value) ||
+	    !same_double(ev.limit, again.limit) || strcmp(again.id, ev.id) != 0 ||
 	    strcmp(again.origin, ev.origin) != 0 || strcmp(again.note, ev.note) != 0 ||
 	    strcmp(again.operator_name, ev.operator_name) != 0 ||
 	    strcmp(names2.alarm, names.alarm) != 0 || strcmp(names2.meter, names.meter) != 0 ||

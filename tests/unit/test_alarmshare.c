@@ -74,6 +74,13 @@ static void test_malformed(void **state)
 		{ "", "not a JSON object" },
 		{ "[1,2]", "not a JSON object" },
 		{ "{\"id\":\"x\"", "not a JSON object" },
+		/* fuzz_alarmshare: text after the object was ignored */
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}va",
+		  "not a JSON object" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}{\"id\":\"j\"}",
+		  "not a JSON object" },
 		{ "{\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
 		  "\"priority\":\"high\",\"t_us\":1}",
 		  "missing id, origin, event, alarm, meter or priority" },
@@ -126,6 +133,14 @@ static void test_malformed(void **state)
 						   err, sizeof(err)),
 				 -1);
 		assert_string_equal(err, cases[i].why);
+	}
+	/* White space (a newline from mosquitto_pub -l) after the object is fine. */
+	{
+		static const char ok[] = "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\","
+					 "\"meter\":\"m\",\"priority\":\"high\",\"t_us\":1} \r\n";
+
+		assert_int_equal(alarmshare_decode(ok, strlen(ok), &ev, &names, err, sizeof(err)), 0);
+		assert_string_equal(ev.id, "i");
 	}
 }
 
