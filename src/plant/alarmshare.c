@@ -120,7 +120,8 @@ int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (get_number(o, "t_us", &t) < 0 || isnan(t) || t <= 0 ||
+	/* t_us >= 1 µs: a fraction under it would become the refused 0 (fuzz_alarmshare) */
+	if (get_number(o, "t_us", &t) < 0 || isnan(t) || t < 1 ||
 	    get_number(o, "value", &ev->value) < 0 || get_number(o, "limit", &ev->limit) < 0 ||
 	    get_number(o, "raised_us", &raised) < 0 || get_number(o, "until_us", &until) < 0) {
 		snprintf(err, errsz, "t_us, value, limit, raised_us or until_us is not a number");

@@ -120,6 +120,10 @@ static void test_malformed(void **state)
 		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
 		  "\"priority\":\"high\",\"t_us\":1,\"raised_us\":-9.3e18}",
 		  "t_us, raised_us or until_us is out of range" },
+		/* a t_us under 1 µs was taken as 0, which the re-encoded event is refused for */
+		{ "{\"id\":\"g\",\"origin\":\"c\",\"t_us\":0.024095576030431004,\"event\":\"note\","
+		  "\"alarm\":\"\xff\",\"meter\":\"\",\"priority\":\"low\"}",
+		  "t_us, value, limit, raised_us or until_us is not a number" },
 	};
 	struct alarm_event ev;
 	struct alarmshare_names names;
