@@ -6,6 +6,10 @@
 #   make check           install what is missing, build, run every test
 #   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san)
 #   make bench           benchmarks (never part of check)
+#   make fuzz            every libFuzzer harness for FUZZ_SECONDS (default 60) each
+#                        (clang, objects in build/fuzz; never part of check,
+#                        which runs each for FUZZ_CHECK_SECONDS instead)
+#   make fuzz-cov        the parsers' coverage by the fuzz corpora (llvm-cov)
 #   make deps            install the Debian packages
 #   make install PREFIX=/usr/local
 
@@ -13,7 +17,22 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The fuzz build (tests/fuzz): clang with libFuzzer's coverage, ASan and
+# UBSan; its own objects, so the normal build is never touched.
+BUILD    ?= build/fuzz
+CC       := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+OPT      ?= -O1 -g
+else ifeq ($(FUZZ),cov)
+# The harnesses with clang's source-based coverage, to replay a corpus
+# (make fuzz-cov): no sanitizer, libFuzzer's main only.
+BUILD    ?= build/fuzz-cov
+CC       := clang
+SANFLAGS := -fprofile-instr-generate -fcoverage-mapping
+OPT      ?= -O1 -g
+else ifeq ($(SANITIZE),1)
 BUILD    ?= build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      ?= -O1 -g
@@ -53,8 +72,14 @@ TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 5
 
-.PHONY: all deps demo check unit integration bench install clean tools layers
+.PHONY: all deps demo check unit integration bench install clean tools layers fuzz fuzz-bins \
+	fuzz-bins-fuzz fuzz-check fuzz-cov
 
 ifeq ($(V),1)
 Q :=
@@ -96,6 +121,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(BUILD)/bench
 	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
+# A harness: libFuzzer's main, the library built with FUZZ=1 (make fuzz-bins).
+$(BUILD)/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CPPFLAGS) -DPHASOR_TEST_SRCDIR='"$(CURDIR)"' $(CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS) -fsanitize=fuzzer $(LDLIBS)
+
 $(BUILD)/tests $(BUILD)/tools $(BUILD)/bench:
 	@mkdir -p $@
 
@@ -123,6 +155,7 @@ check: deps-quiet
 	COUNTS="$$counts" sh tests/layers.sh || rc=1; \
 	COUNTS="$$counts" $(MAKE) --no-print-directory unit || rc=1; \
 	COUNTS="$$counts" $(MAKE) --no-print-directory integration || rc=1; \
+	COUNTS="$$counts" $(MAKE) --no-print-directory fuzz-check || rc=1; \
 	awk '{ p += $$1; f += $$2 } END { printf "check: %d passed, %d failed\n", p, f }' "$$counts"; \
 	exit $$rc
 
@@ -130,6 +163,27 @@ bench: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(BENCH_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools BENCH=$(CURDIR)/$(BUILD)/bench \
 		bash bench/run.sh
+
+# Fuzzing (tests/fuzz, docs/testing.md): the harnesses are built by a
+# nested make with FUZZ=1 (clang, build/fuzz), whatever SANITIZE says.
+fuzz-bins:
+	@$(MAKE) --no-print-directory FUZZ=1 SANITIZE= BUILD=build/fuzz fuzz-bins-fuzz
+
+fuzz-bins-fuzz: $(FUZZ_BINS)
+	@:
+
+fuzz: deps-quiet fuzz-bins
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# Each harness for a few seconds over its committed corpus: any crash fails.
+fuzz-check: fuzz-bins
+	@sh tests/fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(FUZZ_NAMES)
+
+# Line and branch coverage of the parsers by the corpora make fuzz grew
+# (build/fuzz/corpus) and the committed seeds, with llvm-cov (package llvm).
+fuzz-cov:
+	@$(MAKE) --no-print-directory FUZZ=cov SANITIZE= BUILD=build/fuzz-cov fuzz-bins-fuzz
+	@sh tests/fuzz/coverage.sh $(FUZZ_NAMES)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/phasor/profiles \
@@ -142,4 +196,4 @@ install: $(BIN)
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FUZZ_BINS:=.d)

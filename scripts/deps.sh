@@ -9,10 +9,12 @@
 #   scripts/deps.sh --check  exit 1 when something is missing, install nothing
 set -eu
 
+# clang, libclang-rt-14-dev: the fuzz harnesses (libFuzzer's runtime is in
+# the second, only recommended by clang; Debian 12's clang is 14).
 # locales: the locale sources localedef compiles (test_locale generates
 # fr_FR.UTF-8 and de_DE.UTF-8 in its own directory); openssl: the TLS tests
 # make their CA and certificates with it at test time.
-PKGS="gcc make pkg-config libc6-dev
+PKGS="gcc make pkg-config libc6-dev clang libclang-rt-14-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev openssl libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop

@@ -23,6 +23,16 @@ int cmd_console(int argc, char **argv);
 void cmd_console_usage(FILE *out);
 int cmd_sync(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+/*
+ * The CSV input of `phasor forecast --csv`, as the command reads it (for
+ * tests/fuzz/fuzz_forecast_csv.c): text (len bytes, NUL-terminated,
+ * changed in place) is the file name's contents, made a series on the
+ * grid of step_us (0: the data's own step). EXIT_OK with *n intervals from
+ * *t0_us every *step_out_us in *y (the caller frees it), or EXIT_USAGE
+ * with the command's message on stderr (*y NULL).
+ */
+int cmd_forecast_csv(const char *name, char *text, size_t len, int64_t step_us, int64_t *t0_us,
+		     int64_t *step_out_us, double **y, size_t *n);
 
 /*
  * The acquisition loop of `phasor record`:

@@ -100,7 +100,8 @@ char *util_read_file(const char *path, size_t max, size_t *len_out);
 /* Sleep for ms milliseconds, restarting after signals. */
 void util_sleep_ms(int64_t ms);
 
-/* mkdir -p of the directory part of path (not the last component). */
+/* mkdir -p of the directory part of path (not the last component); new
+ * directories are 0770 less the umask (never others'). */
 int util_mkdir_parent(const char *path);
 
 /* The directory holding the running executable (static buffer), or NULL. */

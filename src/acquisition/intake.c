@@ -270,7 +270,8 @@ static int take_slot(struct intake *in, const char *buffer_path, int k, char **c
 		struct ifile *f = &in->f[i];
 
 		f->path = util_printf("%s-intake%d.%d", buffer_path, k, i);
-		f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		/* The buffer's mode (store.c): 0660 less the umask, never others'. */
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
 		if (f->fd < 0) {
 			*cause = util_printf("cannot open %s: %s", f->path, strerror(errno));
 			return -1;

@@ -7,10 +7,12 @@
 #include "phasor/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_file;      /* NULL: stderr */
@@ -24,11 +26,20 @@ int log_open(const char *path)
 	FILE *f = NULL;
 
 	if (path != NULL) {
+		int fd;
+
 		if (util_mkdir_parent(path) < 0 && errno != EEXIST)
 			return -1;
-		f = fopen(path, "ae");
-		if (f == NULL)
+		/* Created 0660 less the umask (fopen would give 0666 less it):
+		 * the operators' group may read the log, others never. */
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0660);
+		if (fd < 0)
 			return -1;
+		f = fdopen(fd, "a");
+		if (f == NULL) {
+			close(fd);
+			return -1;
+		}
 		setvbuf(f, NULL, _IOLBF, 0);
 	}
 	pthread_mutex_lock(&log_lock);

@@ -557,9 +557,14 @@ int util_parse_time(const char *s, int64_t now_us, int64_t *out_us)
 		return 0;
 	}
 	if (s[0] == '-' || s[0] == '+') {
-		if (util_parse_duration_ms(s + 1, &ms) < 0)
+		int64_t d_us, t_us;
+
+		/* A duration that overflows microseconds, or now plus it, is no TIME. */
+		if (util_parse_duration_ms(s + 1, &ms) < 0 || __builtin_mul_overflow(ms, 1000, &d_us) ||
+		    (s[0] == '-' ? __builtin_sub_overflow(now_us, d_us, &t_us)
+				 : __builtin_add_overflow(now_us, d_us, &t_us)))
 			return -1;
-		*out_us = now_us + (s[0] == '-' ? -ms : ms) * 1000;
+		*out_us = t_us;
 		return 0;
 	}
 	return parse_absolute(s, out_us);
@@ -630,7 +635,9 @@ int util_mkdir_parent(const char *path)
 		if (*p != '/' && !last)
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST && rc == 0) {
+		/* 0770 less the umask: the buffer's and the log's directories
+		 * are the operators' group's, never others'. */
+		if (mkdir(dir, 0770) < 0 && errno != EEXIST && rc == 0) {
 			rc = -1;
 			saved = errno;
 		}

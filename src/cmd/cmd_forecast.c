@@ -197,19 +197,15 @@ static int parse_csv_time(const char *s, int64_t *out)
 	return util_parse_time(s, 0, out);
 }
 
-static int read_csv(const char *path, struct rows *r)
+/* The rows of text (len bytes, NUL-terminated, changed in place), the
+ * file path's contents; on an error *r is empty. */
+static int parse_csv(const char *path, char *text, size_t len, struct rows *r)
 {
-	char *text, *p, *fields[CSV_MAX_FIELDS];
-	size_t len;
+	char *p, *fields[CSV_MAX_FIELDS];
 	long line = 0, nf, tcol = -1, vcol = -1, ncols = 0, i;
 	int status = EXIT_OK;
 
 	memset(r, 0, sizeof(*r));
-	text = util_read_file(path, CSV_MAX_BYTES, &len);
-	if (text == NULL) {
-		fprintf(stderr, "phasor forecast: cannot read %s: %s\n", path, strerror(errno));
-		return EXIT_RUNTIME;
-	}
 	if (strlen(text) != len) {
 		status = bad("%s: not a text file (a NUL byte)", path);
 		goto out;
@@ -311,11 +307,26 @@ static int read_csv(const char *path, struct rows *r)
 	else if (r->n < 2)
 		status = bad("%s: too little history: %zu row%s", path, r->n, r->n == 1 ? "" : "s");
 out:
-	free(text);
 	if (status != EXIT_OK) {
 		rows_free(r);
 		memset(r, 0, sizeof(*r));
 	}
+	return status;
+}
+
+static int read_csv(const char *path, struct rows *r)
+{
+	size_t len;
+	char *text = util_read_file(path, CSV_MAX_BYTES, &len);
+	int status;
+
+	memset(r, 0, sizeof(*r));
+	if (text == NULL) {
+		fprintf(stderr, "phasor forecast: cannot read %s: %s\n", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	status = parse_csv(path, text, len, r);
+	free(text);
 	return status;
 }
 
@@ -400,6 +411,25 @@ static int csv_series(const char *path, const struct rows *r, int64_t step_us, s
 	free(cnt);
 	s->what = path;
 	return EXIT_OK;
+}
+
+int cmd_forecast_csv(const char *name, char *text, size_t len, int64_t step_us, int64_t *t0_us,
+		     int64_t *step_out_us, double **y, size_t *n)
+{
+	struct rows r;
+	struct series s = { 0 };
+	int status = parse_csv(name, text, len, &r);
+
+	*y = NULL;
+	*n = 0;
+	if (status == EXIT_OK && (status = csv_series(name, &r, step_us, &s)) == EXIT_OK) {
+		*t0_us = s.t0_us;
+		*step_out_us = s.step_us;
+		*y = s.y;
+		*n = s.n;
+	}
+	rows_free(&r);
+	return status;
 }
 
 /* ---- buffer input --------------------------------------------------------- */

@@ -29,7 +29,8 @@ static int open_lock(const char *buffer, char **cause)
 	int fd;
 
 	util_mkdir_parent(path); /* the store makes it too, later */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
+	/* The buffer's mode (store.c): 0660 less the umask, never others'. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 
 	/* An operator who may only read the buffer can still test the lock. */
 	if (fd < 0 && (errno == EACCES || errno == EROFS))

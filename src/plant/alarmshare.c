@@ -6,7 +6,9 @@
  */
 #include "phasor/alarmshare.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,17 +78,28 @@ static int get_number(const cJSON *o, const char *key, double *out)
 	return 0;
 }
 
+/* NaN (none) or a number an int64 holds. */
+static bool time_ok(double v)
+{
+	return isnan(v) || (v >= -9223372036854775808.0 && v < 9223372036854775808.0);
+}
+
 int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 		      struct alarmshare_names *names, char *err, size_t errsz)
 {
-	cJSON *o = cJSON_ParseWithLength(json, len);
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	const char *id, *origin, *event, *alarm, *meter, *quantity, *priority, *state, *op, *note;
 	double t, raised, until;
 	int k, pr, stv;
 
 	memset(ev, 0, sizeof(*ev));
 	memset(names, 0, sizeof(*names));
-	if (o == NULL || !cJSON_IsObject(o)) {
+	/* One object and nothing after it but white space (as payload.c). */
+	for (; o != NULL && end != NULL && end < json + len; end++)
+		if (!isspace((unsigned char)*end) && *end != '\0')
+			break;
+	if (o == NULL || !cJSON_IsObject(o) || (end != NULL && end < json + len)) {
 		snprintf(err, errsz, "not a JSON object");
 		cJSON_Delete(o);
 		return -1;
@@ -107,10 +120,18 @@ int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (get_number(o, "t_us", &t) < 0 || isnan(t) || t <= 0 ||
+	/* t_us >= 1 µs: a fraction under it would become the refused 0 (fuzz_alarmshare) */
+	if (get_number(o, "t_us", &t) < 0 || isnan(t) || t < 1 ||
 	    get_number(o, "value", &ev->value) < 0 || get_number(o, "limit", &ev->limit) < 0 ||
 	    get_number(o, "raised_us", &raised) < 0 || get_number(o, "until_us", &until) < 0) {
 		snprintf(err, errsz, "t_us, value, limit, raised_us or until_us is not a number");
+		cJSON_Delete(o);
+		return -1;
+	}
+	/* Times become int64 microseconds: past that range the conversion
+	 * is undefined (fuzz_alarmshare found it). */
+	if (!time_ok(t) || !time_ok(raised) || !time_ok(until)) {
+		snprintf(err, errsz, "t_us, raised_us or until_us is out of range");
 		cJSON_Delete(o);
 		return -1;
 	}

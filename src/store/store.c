@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -1320,11 +1321,31 @@ static void destroy(struct store *st)
 	free(st);
 }
 
+/*
+ * A new buffer is made here, not by SQLite, which creates it 0644 less the
+ * umask: readable by anyone under the usual umask 022. open(2) with 0660
+ * gives 0640 under 022, 0660 under the UMask=0007 of docs/deployment.md
+ * (the operators' group reads and requests), and never more than 0660
+ * whatever the umask: never anything for others. SQLite gives the -wal and
+ * -shm files the database file's mode (it fchmods them). An existing file
+ * keeps its mode; when this open fails SQLite's open says why.
+ */
+static void create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Open st->path for writing (creating it) into st->db. 0, or -1 with *cause. */
 static int open_rw(struct store *st, char **cause)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
+	int rc;
+
+	create_private(st->path);
+	rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
 
 	if (rc != SQLITE_OK) {
 		char why[256];

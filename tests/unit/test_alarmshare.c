@@ -74,6 +74,13 @@ static void test_malformed(void **state)
 		{ "", "not a JSON object" },
 		{ "[1,2]", "not a JSON object" },
 		{ "{\"id\":\"x\"", "not a JSON object" },
+		/* fuzz_alarmshare: text after the object was ignored */
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}va",
+		  "not a JSON object" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1}{\"id\":\"j\"}",
+		  "not a JSON object" },
 		{ "{\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
 		  "\"priority\":\"high\",\"t_us\":1}",
 		  "missing id, origin, event, alarm, meter or priority" },
@@ -101,6 +108,22 @@ static void test_malformed(void **state)
 		{ "{\"id\":7,\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
 		  "\"priority\":\"high\",\"t_us\":1}",
 		  "missing id, origin, event, alarm, meter or priority" },
+		/* fuzz_alarmshare (tests/fuzz): times past int64 microseconds were
+		 * an undefined conversion, now refused */
+		{ "{\"id\":\"console,a:17\",\"origin\":\"cons\u00e9le-a\",\"t_us\":179500000000000000000,"
+		  "\"event\":\"ack\",\"alarm\":\"overl d\",\"meter\":\"tgbt-1\",\"priority\":\"critical\","
+		  "\"raised_us\":1794999990000000,\"until_us\":0}",
+		  "t_us, raised_us or until_us is out of range" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"shelve\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1,\"until_us\":1e300}",
+		  "t_us, raised_us or until_us is out of range" },
+		{ "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\",\"meter\":\"m\","
+		  "\"priority\":\"high\",\"t_us\":1,\"raised_us\":-9.3e18}",
+		  "t_us, raised_us or until_us is out of range" },
+		/* a t_us under 1 µs was taken as 0, which the re-encoded event is refused for */
+		{ "{\"id\":\"g\",\"origin\":\"c\",\"t_us\":0.024095576030431004,\"event\":\"note\","
+		  "\"alarm\":\"\xff\",\"meter\":\"\",\"priority\":\"low\"}",
+		  "t_us, value, limit, raised_us or until_us is not a number" },
 	};
 	struct alarm_event ev;
 	struct alarmshare_names names;
@@ -114,6 +137,14 @@ static void test_malformed(void **state)
 						   err, sizeof(err)),
 				 -1);
 		assert_string_equal(err, cases[i].why);
+	}
+	/* White space (a newline from mosquitto_pub -l) after the object is fine. */
+	{
+		static const char ok[] = "{\"id\":\"i\",\"origin\":\"o\",\"event\":\"ack\",\"alarm\":\"a\","
+					 "\"meter\":\"m\",\"priority\":\"high\",\"t_us\":1} \r\n";
+
+		assert_int_equal(alarmshare_decode(ok, strlen(ok), &ev, &names, err, sizeof(err)), 0);
+		assert_string_equal(ev.id, "i");
 	}
 }
 

@@ -135,6 +135,12 @@ static void test_time(void **state)
 		{ "tomorrow", 0, 0 },
 		{ "2026-11-22T14:00:00Zjunk", 0, 0 },
 		{ "-2x", 0, 0 },
+		/* fuzz_time (tests/fuzz): relative times past int64 microseconds
+		 * were a signed overflow (undefined), now refused */
+		{ "+777777777777774", 0, 0 },
+		{ "-9000000000000000", 0, 0 },
+		{ "+100000000w", 0, 0 },
+		{ "+1000w", 1, now + 604800000000000LL },
 	};
 	size_t i;
 
@@ -246,6 +252,20 @@ static void test_mkdir_parent(void **state)
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
+	/* Never others' (0770 less the umask), whatever the umask. */
+	{
+		mode_t old = umask(0);
+
+		snprintf(path, sizeof(path), "%s/open/d/buffer.db", dir);
+		assert_int_equal(util_mkdir_parent(path), 0);
+		umask(old);
+		snprintf(path, sizeof(path), "%s/open/d", dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0770);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/open", dir);
+		rmdir(path);
+	}
 	/* Again: existing directories are fine. */
 	snprintf(path, sizeof(path), "%s/a/b/c/buffer.db", dir);
 	assert_int_equal(util_mkdir_parent(path), 0);
