@@ -883,6 +883,26 @@ static int refuse(char *err, size_t errsz, const char *msg)
 	return -1;
 }
 
+/* The alarm an operator acts on: NULL with err set when there is no such
+ * alarm or it is out of service (the engine's clock moves on either way). */
+static struct alarm_inst *operable(struct alarm_engine *e, size_t i, int64_t now_us, char *err,
+				   size_t errsz)
+{
+	struct alarm_inst *in;
+
+	if (e == NULL || i >= e->n) {
+		refuse(err, errsz, "no such alarm");
+		return NULL;
+	}
+	in = &e->inst[i];
+	touch(e, now_us);
+	if (in->state == ALARM_OOS) {
+		refuse(err, errsz, "out of service");
+		return NULL;
+	}
+	return in;
+}
+
 static bool empty(const char *s)
 {
 	if (s == NULL)
@@ -920,12 +940,9 @@ int alarm_ack(struct alarm_engine *e, size_t i, const char *op, const char *note
 {
 	struct alarm_inst *in;
 
-	if (e == NULL || i >= e->n)
-		return refuse(err, errsz, "no such alarm");
-	in = &e->inst[i];
-	touch(e, now_us);
-	if (in->state == ALARM_OOS)
-		return refuse(err, errsz, "out of service");
+	in = operable(e, i, now_us, err, errsz);
+	if (in == NULL)
+		return -1;
 	if (in->state != ALARM_UNACK && in->state != ALARM_RTN_UNACK)
 		return refuse(err, errsz, "nothing to acknowledge");
 	if (in->def->ack_note && empty(note))
@@ -987,12 +1004,9 @@ int alarm_shelve(struct alarm_engine *e, size_t i, const char *op, int64_t dur_m
 	char text[ALARM_NOTE_LEN + 64];
 	bool capped;
 
-	if (e == NULL || i >= e->n)
-		return refuse(err, errsz, "no such alarm");
-	in = &e->inst[i];
-	touch(e, now_us);
-	if (in->state == ALARM_OOS)
-		return refuse(err, errsz, "out of service");
+	in = operable(e, i, now_us, err, errsz);
+	if (in == NULL)
+		return -1;
 	if (in->state == ALARM_SUPPRESSED)
 		return refuse(err, errsz, "suppressed by design (its meter is down)");
 	if (dur_ms < 0)
@@ -1012,12 +1026,9 @@ int alarm_unshelve(struct alarm_engine *e, size_t i, const char *op, int64_t now
 {
 	struct alarm_inst *in;
 
-	if (e == NULL || i >= e->n)
-		return refuse(err, errsz, "no such alarm");
-	in = &e->inst[i];
-	touch(e, now_us);
-	if (in->state == ALARM_OOS)
-		return refuse(err, errsz, "out of service");
+	in = operable(e, i, now_us, err, errsz);
+	if (in == NULL)
+		return -1;
 	if (in->state != ALARM_SHELVED)
 		return refuse(err, errsz, "not shelved");
 	remember(in, op, NULL);
@@ -1030,12 +1041,9 @@ int alarm_note(struct alarm_engine *e, size_t i, const char *op, const char *not
 {
 	struct alarm_inst *in;
 
-	if (e == NULL || i >= e->n)
-		return refuse(err, errsz, "no such alarm");
-	in = &e->inst[i];
-	touch(e, now_us);
-	if (in->state == ALARM_OOS)
-		return refuse(err, errsz, "out of service");
+	in = operable(e, i, now_us, err, errsz);
+	if (in == NULL)
+		return -1;
 	if (empty(note))
 		return refuse(err, errsz, "a note is required");
 	remember(in, op, note);
