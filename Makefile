@@ -87,7 +87,18 @@ else
 Q := @
 endif
 
-all: $(BIN)
+# The samples module as a loadable extension for the sqlite3 shell (tests,
+# operators: `.load build/phasor_samples`). Never sanitized: the shell is not.
+VTAB_SO   := $(BUILD)/phasor_samples.so
+VTAB_SRCS := src/store/samples_vtab.c src/store/codec.c src/base/util.c
+
+all: $(BIN) $(VTAB_SO)
+
+$(VTAB_SO): $(VTAB_SRCS) include/phasor/samples_vtab.h include/phasor/codec.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  SO      $@")
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -DPHASOR_PREFIX='"$(PREFIX)"' -DSAMPLES_VTAB_EXTENSION \
+		-shared -fPIC -o $@ $(VTAB_SRCS) -lm
 
 deps:
 	@sh scripts/deps.sh
@@ -143,7 +154,7 @@ layers:
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
-integration: $(BIN) $(TOOL_BINS)
+integration: $(BIN) $(VTAB_SO) $(TOOL_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SANITIZE=$(SANITIZE) \
 		bash tests/run-integration.sh
 

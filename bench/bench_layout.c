@@ -50,6 +50,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "phasor/codec.h"
 #include "phasor/config.h"
 #include "phasor/csv.h"
 #include "phasor/qty.h"
@@ -358,390 +359,7 @@ static struct dataset *make_demo(long secs)
 	return ds;
 }
 
-/* ---- bit streams: Gorilla-style integers and floats ---- */
-
-struct bw {
-	uint8_t *b;
-	size_t cap, nbits;
-};
-
-static void bw_put(struct bw *w, uint64_t v, unsigned n)
-{
-	if ((w->nbits + n + 7) / 8 > w->cap) {
-		size_t old = w->cap;
-
-		w->cap = w->cap * 2 + 64;
-		w->b = util_realloc(w->b, w->cap);
-		memset(w->b + old, 0, w->cap - old);
-	}
-	while (n > 0) {
-		unsigned room = 8 - (unsigned)(w->nbits & 7), k = n < room ? n : room;
-		unsigned bits = (unsigned)(v >> (n - k)) & ((1u << k) - 1);
-
-		w->b[w->nbits >> 3] |= (uint8_t)(bits << (room - k));
-		w->nbits += k;
-		n -= k;
-	}
-}
-
-struct br {
-	const uint8_t *b;
-	size_t len, pos;
-};
-
-static uint64_t br_get(struct br *r, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n > 0) {
-		size_t byte = r->pos >> 3;
-		unsigned room = 8 - (unsigned)(r->pos & 7), k = n < room ? n : room;
-		unsigned x = byte < r->len ? r->b[byte] : 0;
-
-		v = (v << k) | ((x >> (room - k)) & ((1u << k) - 1));
-		r->pos += k;
-		n -= k;
-	}
-	return v;
-}
-
-static uint64_t zig(int64_t d)
-{
-	return d < 0 ? ~((uint64_t)d << 1) : (uint64_t)d << 1;
-}
-
-static int64_t unzig(uint64_t z)
-{
-	return (z & 1) ? (int64_t)~(z >> 1) : (int64_t)(z >> 1);
-}
-
-/* 0 | 10+7 | 110+10 | 1110+14 | 11110+20 | 11111+64 bits (zigzag) */
-static void put_int(struct bw *w, int64_t d)
-{
-	uint64_t z = zig(d);
-
-	if (z == 0)
-		bw_put(w, 0, 1);
-	else if (z < (1u << 7))
-		bw_put(w, (2ULL << 7) | z, 9);
-	else if (z < (1u << 10))
-		bw_put(w, (6ULL << 10) | z, 13);
-	else if (z < (1u << 14))
-		bw_put(w, (14ULL << 14) | z, 18);
-	else if (z < (1u << 20))
-		bw_put(w, (30ULL << 20) | z, 25);
-	else {
-		bw_put(w, 31, 5);
-		bw_put(w, z, 64);
-	}
-}
-
-static int64_t get_int(struct br *r)
-{
-	static const unsigned width[] = { 7, 10, 14, 20, 64 };
-	unsigned i = 0;
-
-	if (br_get(r, 1) == 0)
-		return 0;
-	while (i < 4 && br_get(r, 1) == 1)
-		i++;
-	return unzig(br_get(r, width[i]));
-}
-
-struct xstate {
-	uint64_t prev;
-	unsigned lead, trail;
-	bool window;
-};
-
-/* Gorilla XOR, leading zeros and length in 6 bits each (length 64 as 0). */
-static void put_xor(struct bw *w, struct xstate *s, uint64_t v)
-{
-	uint64_t x = v ^ s->prev;
-
-	s->prev = v;
-	if (x == 0) {
-		bw_put(w, 0, 1);
-		return;
-	}
-	{
-		unsigned lead = (unsigned)__builtin_clzll(x), trail = (unsigned)__builtin_ctzll(x);
-
-		if (s->window && lead >= s->lead && trail >= s->trail) {
-			bw_put(w, 2, 2);
-			bw_put(w, x >> s->trail, 64 - s->lead - s->trail);
-			return;
-		}
-		bw_put(w, 3, 2);
-		bw_put(w, lead, 6);
-		bw_put(w, (64 - lead - trail) & 63, 6);
-		bw_put(w, x >> trail, 64 - lead - trail);
-		s->lead = lead;
-		s->trail = trail;
-		s->window = true;
-	}
-}
-
-static uint64_t get_xor(struct br *r, struct xstate *s)
-{
-	if (br_get(r, 1) == 0)
-		return s->prev;
-	if (br_get(r, 1) == 1) {
-		unsigned lead = (unsigned)br_get(r, 6), len = (unsigned)br_get(r, 6);
-
-		if (len == 0)
-			len = 64;
-		s->lead = lead;
-		s->trail = 64 - lead - len;
-	}
-	s->prev ^= br_get(r, 64 - s->lead - s->trail) << s->trail;
-	return s->prev;
-}
-
-static void put_varint(struct bw *w, uint64_t v)
-{
-	do {
-		bw_put(w, (v & 0x7f) | (v >= 0x80 ? 0x80 : 0), 8);
-		v >>= 7;
-	} while (v > 0);
-}
-
-static uint64_t get_varint(struct br *r)
-{
-	uint64_t v = 0;
-	unsigned sh = 0, c;
-
-	do {
-		c = (unsigned)br_get(r, 8);
-		v |= (uint64_t)(c & 0x7f) << sh;
-		sh += 7;
-	} while ((c & 0x80) && sh < 64);
-	return v;
-}
-
-static void bw_align(struct bw *w)
-{
-	w->nbits = (w->nbits + 7) & ~(size_t)7;
-}
-
-/* ---- b: one poll, packed ---- */
-
-/*
- * flags byte: 1 some value is bad (quality bitmap follows), 2 mixed widths
- * (width bitmap follows: 1 = float64), 4 every value float64; then the
- * values, little-endian, float32 where the double round-trips through it
- * bit for bit (NaN payloads, -0.0 and denormals are checked as bits).
- */
-static size_t pack_poll(const double *v, const uint8_t *q, unsigned n, uint8_t *out)
-{
-	unsigned k, nb = (n + 7) / 8, n64 = 0, bad = 0;
-	uint8_t wide[MAXQ / 8] = { 0 }, badm[MAXQ / 8] = { 0 };
-	size_t o = 1;
-
-	for (k = 0; k < n; k++) {
-		float f = (float)v[k];
-		double back = (double)f;
-
-		if (double_bits(back) != double_bits(v[k])) {
-			wide[k / 8] |= (uint8_t)(1u << (k % 8));
-			n64++;
-		}
-		if (q[k] != QUALITY_GOOD) {
-			badm[k / 8] |= (uint8_t)(1u << (k % 8));
-			bad++;
-		}
-	}
-	out[0] = (uint8_t)((bad ? 1 : 0) | (n64 && n64 < n ? 2 : 0) | (n64 == n ? 4 : 0));
-	if (bad) {
-		memcpy(out + o, badm, nb);
-		o += nb;
-	}
-	if (out[0] & 2) {
-		memcpy(out + o, wide, nb);
-		o += nb;
-	}
-	for (k = 0; k < n; k++) {
-		if ((out[0] & 4) || (wide[k / 8] >> (k % 8) & 1)) {
-			uint64_t b = double_bits(v[k]);
-
-			memcpy(out + o, &b, 8);
-			o += 8;
-		} else {
-			float f = (float)v[k];
-
-			memcpy(out + o, &f, 4);
-			o += 4;
-		}
-	}
-	return o;
-}
-
-/* Values and qualities back; want >= 0: only value want (others untouched). */
-static void unpack_poll(const uint8_t *in, unsigned n, double *v, uint8_t *q, int want)
-{
-	unsigned k, nb = (n + 7) / 8;
-	const uint8_t *badm = NULL, *wide = NULL;
-	size_t o = 1;
-
-	if (in[0] & 1) {
-		badm = in + o;
-		o += nb;
-	}
-	if (in[0] & 2) {
-		wide = in + o;
-		o += nb;
-	}
-	for (k = 0; k < n; k++) {
-		bool w8 = (in[0] & 4) || (wide != NULL && (wide[k / 8] >> (k % 8) & 1));
-
-		if (want < 0 || (unsigned)want == k) {
-			if (w8) {
-				uint64_t b;
-
-				memcpy(&b, in + o, 8);
-				v[k] = bits_double(b);
-			} else {
-				float f;
-
-				memcpy(&f, in + o, 4);
-				v[k] = (double)f;
-			}
-			q[k] = badm != NULL && (badm[k / 8] >> (k % 8) & 1) ? QUALITY_BAD : QUALITY_GOOD;
-		}
-		o += w8 ? 8 : 4;
-	}
-}
-
-/* ---- c, e: closed blocks ---- */
-
-/*
- * A block: varint npolls, ncols, the byte length of the time stream and of
- * each column, then the streams. Time stream: first t_us and seq raw, then
- * delta-of-delta of each. Column: bad count and the gaps between bad
- * polls, then the values XORed with the previous one.
- */
-struct blk {
-	size_t n, ncol;
-	int64_t *t, *seq;      /* seq of the poll's first sample in the block */
-	double *v;             /* n x ncol */
-	uint8_t *q;
-};
-
-static size_t encode_block(const struct blk *b, uint8_t **out)
-{
-	struct bw h = { 0 }, s[MAXQ + 1];
-	size_t i, c, len;
-	int64_t dt = 0, ds = 0;
-	uint8_t *buf;
-
-	memset(s, 0, sizeof(s));
-	for (i = 0; i < b->n; i++) {
-		if (i == 0) {
-			bw_put(&s[0], (uint64_t)b->t[0], 64);
-			bw_put(&s[0], (uint64_t)b->seq[0], 64);
-			continue;
-		}
-		put_int(&s[0], (int64_t)((uint64_t)(b->t[i] - b->t[i - 1]) - (uint64_t)dt));
-		put_int(&s[0], (int64_t)((uint64_t)(b->seq[i] - b->seq[i - 1]) - (uint64_t)ds));
-		dt = b->t[i] - b->t[i - 1];
-		ds = b->seq[i] - b->seq[i - 1];
-	}
-	for (c = 0; c < b->ncol; c++) {
-		struct xstate x = { 0 };
-		size_t nbad = 0, last = 0;
-
-		for (i = 0; i < b->n; i++)
-			nbad += b->q[i * b->ncol + c] != QUALITY_GOOD;
-		put_int(&s[c + 1], (int64_t)nbad);
-		for (i = 0; i < b->n; i++)
-			if (b->q[i * b->ncol + c] != QUALITY_GOOD) {
-				put_int(&s[c + 1], (int64_t)(i - last));
-				last = i;
-			}
-		for (i = 0; i < b->n; i++)
-			put_xor(&s[c + 1], &x, double_bits(b->v[i * b->ncol + c]));
-	}
-	put_varint(&h, b->n);
-	put_varint(&h, b->ncol);
-	len = 0;
-	for (c = 0; c <= b->ncol; c++) {
-		bw_align(&s[c]);
-		put_varint(&h, s[c].nbits / 8);
-		len += s[c].nbits / 8;
-	}
-	len += h.nbits / 8;
-	buf = util_malloc(len);
-	memcpy(buf, h.b, h.nbits / 8);
-	len = h.nbits / 8;
-	for (c = 0; c <= b->ncol; c++) {
-		if (s[c].nbits)
-			memcpy(buf + len, s[c].b, s[c].nbits / 8);
-		len += s[c].nbits / 8;
-		free(s[c].b);
-	}
-	free(h.b);
-	*out = buf;
-	return len;
-}
-
-/* Decode into b (arrays allocated here); want >= 0: that column only. */
-static void decode_block(const uint8_t *in, size_t len, int want, struct blk *b)
-{
-	struct br r = { in, len, 0 };
-	size_t i, c, off[MAXQ + 2];
-	int64_t dt = 0, ds = 0;
-
-	b->n = get_varint(&r);
-	b->ncol = get_varint(&r);
-	off[0] = 0;
-	for (c = 0; c <= b->ncol; c++)
-		off[c + 1] = off[c] + get_varint(&r);
-	for (c = 0; c <= b->ncol + 1; c++)
-		off[c] += r.pos / 8;
-	b->t = util_realloc(b->t, b->n * sizeof(int64_t));
-	b->seq = util_realloc(b->seq, b->n * sizeof(int64_t));
-	b->v = util_realloc(b->v, b->n * b->ncol * sizeof(double));
-	b->q = util_realloc(b->q, b->n * b->ncol);
-	r.pos = off[0] * 8;
-	for (i = 0; i < b->n; i++) {
-		if (i == 0) {
-			b->t[0] = (int64_t)br_get(&r, 64);
-			b->seq[0] = (int64_t)br_get(&r, 64);
-			continue;
-		}
-		dt = (int64_t)((uint64_t)dt + (uint64_t)get_int(&r));
-		ds = (int64_t)((uint64_t)ds + (uint64_t)get_int(&r));
-		b->t[i] = b->t[i - 1] + dt;
-		b->seq[i] = b->seq[i - 1] + ds;
-	}
-	for (c = 0; c < b->ncol; c++) {
-		struct xstate x = { 0 };
-		size_t nbad, k, at = 0;
-
-		if (want >= 0 && (size_t)want != c)
-			continue;
-		r.pos = off[c + 1] * 8;
-		nbad = (size_t)get_int(&r);
-		for (i = 0; i < b->n; i++)
-			b->q[i * b->ncol + c] = QUALITY_GOOD;
-		for (k = 0; k < nbad; k++) {
-			at += (size_t)get_int(&r);
-			if (at < b->n)
-				b->q[at * b->ncol + c] = QUALITY_BAD;
-		}
-		for (i = 0; i < b->n; i++)
-			b->v[i * b->ncol + c] = bits_double(get_xor(&r, &x));
-	}
-}
-
-static void blk_free(struct blk *b)
-{
-	free(b->t);
-	free(b->seq);
-	free(b->v);
-	free(b->q);
-	memset(b, 0, sizeof(*b));
-}
+/* ---- the codec: src/store/codec.c, the store's own (issue 17) ---- */
 
 /* ---- SQLite helpers ---- */
 
@@ -923,6 +541,20 @@ static void a_insert(struct lay *l, size_t i0, size_t i1)
 
 static void a_finish(struct lay *l)
 {
+	struct store_stats ss;
+	uint64_t closed = 0;
+
+	/* The writer closes old windows into blocks between its batches: wait
+	 * until it has nothing left to close (its idle step is 2 s). */
+	if (store_flush(l->st, 600000) < 0)
+		util_fail("bench_layout: store flush");
+	for (;;) {
+		usleep(3000000);
+		store_get_stats(l->st, &ss);
+		if (ss.polls_closed == closed && !ss.migrating)
+			break;
+		closed = ss.polls_closed;
+	}
 	store_stop(l->st, 600000);
 	note_size(l);
 	store_close(l->st);
@@ -1044,7 +676,7 @@ static const uint8_t *poll_blob(struct lay *l, const struct poll *p, uint8_t *zb
 	const struct dataset *ds = l->ds;
 	uLongf zlen = 16 + MAXQ * 9 + 64 - 1;
 
-	*len = pack_poll(ds->v + p->off, ds->q + p->off, p->n, l->buf);
+	*len = codec_poll_pack(ds->v + p->off, ds->q + p->off, p->n, l->buf);
 	if (l->zlevel == 0)
 		return l->buf;
 	if (compress2(zbuf + 1, &zlen, l->buf, *len, l->zlevel) == Z_OK && zlen + 1 < *len) {
@@ -1110,8 +742,10 @@ static void poll_values(const void *blob, size_t len, unsigned n, double *v, uin
 		if (uncompress(raw, &rlen, in + 1, len - 1) != Z_OK)
 			util_fail("bench_layout: a deflated poll does not inflate");
 		in = raw;
+		len = rlen;
 	}
-	unpack_poll(in, n, v, q, want);
+	if (codec_poll_unpack(in, len, n, want, v, q) < 0)
+		util_fail("bench_layout: a poll does not unpack");
 }
 
 static void emit_poll(const struct dataset *ds, int64_t seq, int64_t t_us, int meter,
@@ -1213,10 +847,10 @@ static int64_t win_of(int64_t t_us)
 }
 
 static void put_block(struct lay *l, int64_t win, int meter, int qty, unsigned shape,
-		      const struct blk *b, int64_t seq_hi)
+		      const struct codec_block *b, int64_t seq_hi)
 {
 	uint8_t *data;
-	size_t len = encode_block(b, &data);
+	size_t len = codec_block_encode(b, &data);
 	sqlite3_stmt *s = l->ins_blk;
 
 	sqlite3_bind_int64(s, 1, win);
@@ -1233,7 +867,7 @@ static void put_block(struct lay *l, int64_t win, int meter, int qty, unsigned s
 }
 
 /* The polls of one meter and shape in a window, into blocks (one, or one per quantity). */
-static void flush_group(struct lay *l, int64_t win, int meter, unsigned shape, struct blk *g)
+static void flush_group(struct lay *l, int64_t win, int meter, unsigned shape, struct codec_block *g)
 {
 	const struct shape *s = &l->ds->shapes[shape];
 	int64_t seq_hi = 0;
@@ -1249,7 +883,7 @@ static void flush_group(struct lay *l, int64_t win, int meter, unsigned shape, s
 		return;
 	}
 	for (c = 0; c < g->ncol; c++) {
-		struct blk one = { g->n, 1, NULL, NULL, NULL, NULL };
+		struct codec_block one = { g->n, 1, NULL, NULL, NULL, NULL };
 
 		one.t = g->t;
 		one.seq = util_calloc(g->n, sizeof(int64_t));
@@ -1273,7 +907,7 @@ static void close_window(struct lay *l, int64_t win)
 	sqlite3_stmt *s = prep(l->db, "SELECT first_seq, t_us, meter_id, shape_id, data FROM polls"
 				      " WHERE t_us >= ?1 AND t_us < ?2"
 				      " ORDER BY meter_id, shape_id, t_us, first_seq");
-	struct blk g = { 0 };
+	struct codec_block g = { 0 };
 	size_t cap = 0;
 	int meter = -1, rc;
 	unsigned shape = 0;
@@ -1309,7 +943,7 @@ static void close_window(struct lay *l, int64_t win)
 		fail_db(l->db, "close");
 	flush_group(l, win, meter, shape, &g);
 	sqlite3_finalize(s);
-	blk_free(&g);
+	codec_block_free(&g);
 	s = prep(l->db, "DELETE FROM polls WHERE t_us >= ?1 AND t_us < ?2");
 	sqlite3_bind_int64(s, 1, win * WIN_US);
 	sqlite3_bind_int64(s, 2, (win + 1) * WIN_US);
@@ -1407,7 +1041,7 @@ static void blocks_scan(struct lay *l, int64_t from, int64_t to, int meter, int 
 		: "SELECT first_seq, t_us, meter_id, shape_id, data FROM polls"
 		  " WHERE t_us >= ?1 AND t_us < ?2");
 	struct wbuf w = { 0 };
-	struct blk b = { 0 };
+	struct codec_block b = { 0 };
 	struct store_row r;
 	int64_t win;
 	size_t i, k;
@@ -1444,8 +1078,9 @@ static void blocks_scan(struct lay *l, int64_t from, int64_t to, int meter, int 
 
 			if (bq < 0 && qty >= 0 && want < 0)
 				continue;
-			decode_block(sqlite3_column_blob(bs, 3), (size_t)sqlite3_column_bytes(bs, 3),
-				     want, &b);
+			if (codec_block_decode(sqlite3_column_blob(bs, 3),
+					       (size_t)sqlite3_column_bytes(bs, 3), want, &b) < 0)
+				util_fail("bench_layout: a block does not decode");
 			for (i = 0; i < b.n; i++) {
 				struct wpoll *p = wbuf_add(&w, want >= 0 ? 1 : (unsigned)b.ncol);
 
@@ -1506,7 +1141,7 @@ static void blocks_scan(struct lay *l, int64_t from, int64_t to, int meter, int 
 	}
 	sqlite3_finalize(bs);
 	sqlite3_finalize(ps);
-	blk_free(&b);
+	codec_block_free(&b);
 	free(w.p);
 	free(w.v);
 	free(w.q);
@@ -1514,7 +1149,7 @@ static void blocks_scan(struct lay *l, int64_t from, int64_t to, int meter, int 
 }
 
 static const struct lay_ops layouts[] = {
-	{ "a", "today: a row per sample (store API, schema 5)", a_create, a_insert, a_finish, NULL,
+	{ "a", "the store as built (schema 7: poll rows, blocks closed by its writer)", a_create, a_insert, a_finish, NULL,
 	  a_scan },
 	{ "bare", "bare tuple (t_us, meter, qty, value), 16-row inserts, no index", bare_create,
 	  bare_insert, no_finish, NULL, NULL },

@@ -53,7 +53,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -81,6 +81,11 @@ struct store_stats {
 	uint64_t comms_dropped;   /* refused because their queue was full */
 	uint64_t forecasts_written; /* forecasts (each of its intervals a row) committed */
 	uint64_t forecasts_dropped; /* refused because their queue was full */
+	/* the dense layout (docs/buffer.md, "Samples: polls and blocks") */
+	uint64_t blocks_written;  /* blocks the closer made this run */
+	uint64_t polls_closed;    /* poll rows it closed into them */
+	bool migrating;           /* old rows (schema 6 or older) still being converted */
+	int64_t migrate_done, migrate_total; /* samples converted, of about that many */
 };
 
 /*
@@ -253,6 +258,14 @@ void store_put_status(struct store *st, const char *key, int64_t t_us, const cha
  * Applied by the writer before its next attempt, which happens at once.
  */
 void store_debug_set_max_pages(struct store *st, long pages);
+
+/*
+ * With the sync configured: close into blocks only poll rows the sync has
+ * forwarded (meta sync.samples_seq), so that its normal path reads poll
+ * rows only. Without, every poll row older than a window is closed. Set
+ * before store_start.
+ */
+void store_hold_unsynced(struct store *st, bool hold);
 
 /*
  * For tests: fn(ctx) is called by the writer thread inside each of its

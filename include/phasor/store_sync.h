@@ -91,6 +91,12 @@ int store_sync_last_seq(struct store_sync_db *db, enum store_sync_kind k, int64_
 /* The newest and the oldest seq of kind k present (0 when none). 0 or -1. */
 int store_sync_max_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out);
 int store_sync_min_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out);
+/*
+ * The lowest seq of kind k above after (0 when none); for samples, the
+ * first seq of the next poll row or block (a prune unit). 0 or -1.
+ */
+int store_sync_next_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t after,
+			int64_t *out);
 /* Rows of kind k with seq > after. 0 or -1. */
 int store_sync_backlog(struct store_sync_db *db, enum store_sync_kind k, int64_t after,
 		       int64_t *out);
@@ -197,15 +203,17 @@ int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_f
 /* ---- pruning ---- */
 
 /*
- * In a transaction: delete the samples with lo <= seq <= hi and
- * t_us < cutoff that are not quarantined. Those above the watermark wm
- * (unsynced) are counted first into *unsynced, their time range widening
- * [*tmin, *tmax] (*tmin 0: empty), and added to the quota_dropped count.
- * Returns the rows deleted, -1 on error.
+ * In a transaction: delete the samples of the prune units (poll rows and
+ * blocks, docs/buffer.md) that start at a seq in [lo, hi], end at or below
+ * end_max, hold only samples with t_us < cutoff and no quarantined one. The
+ * samples above the watermark wm (unsynced) are counted first into
+ * *unsynced, their time range widening [*tmin, *tmax] (*tmin 0: empty), and
+ * added to the quota_dropped count. Returns the samples deleted, -1 on
+ * error. store_sync_next_seq gives where the next unit starts.
  */
 int64_t store_sync_prune_window(struct store_sync_db *db, int64_t lo, int64_t hi,
-				int64_t cutoff, int64_t wm, int64_t *unsynced, int64_t *tmin,
-				int64_t *tmax);
+				int64_t end_max, int64_t cutoff, int64_t wm, int64_t *unsynced,
+				int64_t *tmin, int64_t *tmax);
 /*
  * In a transaction: delete the stored forecasts with lo <= seq <= hi that
  * were made before cutoff (made_us < cutoff: whole runs go, a replay never

@@ -576,6 +576,7 @@ int hub_start(struct hub *h, char **cause)
 				      h->cfg->store.batch_rows, h->cfg->store.commit_ms, cause);
 		if (h->store == NULL)
 			return -1;
+		store_hold_unsynced(h->store, h->cfg->sync.enabled);
 		if (store_register_meters(h->store, h->cfg, cause) < 0 ||
 		    store_begin_session(h->store, h->cfg, h->opts.mode, cause) < 0 ||
 		    intake_setup(h, cause) < 0 || store_start(h->store, cause) < 0)

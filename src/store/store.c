@@ -40,8 +40,10 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "phasor/log.h"
+#include "phasor/codec.h"
 #include "phasor/comm.h"
+#include "phasor/log.h"
+#include "phasor/samples_vtab.h"
 #include "phasor/util.h"
 
 /* PRAGMA application_id of a buffer: 0x50485352, "PHSR". */
@@ -53,7 +55,9 @@
 #define READER_BUSY_TIMEOUT_MS 2000
 #define BACKOFF_MIN_US 250000
 #define BACKOFF_MAX_US 5000000
-#define MULTI_ROWS 16                  /* samples per INSERT statement */
+#define HK_IDLE_US 2000000             /* housekeeping when nothing is to do: every 2 s */
+#define MIG_ROWS 50000                 /* old rows converted per transaction */
+#define MIG_LOG_US 10000000            /* migration progress in the log */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
 #define ALARMS_PER_BATCH 4096
@@ -243,6 +247,40 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX forecasts_meter_made ON forecasts(meter, made_us);\n"
 	"CREATE INDEX forecasts_meter_t ON forecasts(meter, t_us);\n"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('sync.forecasts_seq', 0);\n",
+	/* 6 -> 7: the dense sample layout (issue 17; docs/buffer.md, "Samples:
+	 * polls and blocks"). Instant: the old rows stay in samples_v6 and the
+	 * writer converts them in batches between its own transactions; the
+	 * module samples (samples_vtab.c) shows all three tables as one. */
+	"ALTER TABLE samples RENAME TO samples_v6;\n"
+	"CREATE TABLE shapes(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  qty BLOB UNIQUE NOT NULL);  -- the poll's quantity ids, one byte each\n"
+	"CREATE TABLE polls(\n"
+	"  first_seq INTEGER PRIMARY KEY, -- seq of the poll's first sample\n"
+	"  t_us INTEGER NOT NULL,\n"
+	"  meter_id INTEGER NOT NULL,\n"
+	"  shape_id INTEGER NOT NULL,\n"
+	"  session_id INTEGER,\n"
+	"  n INTEGER NOT NULL,             -- samples: the shape's length\n"
+	"  data BLOB NOT NULL);            -- codec_poll_pack\n"
+	"CREATE INDEX polls_t_us ON polls(t_us);\n"
+	"CREATE INDEX polls_meter_t ON polls(meter_id, t_us);\n"
+	"CREATE TABLE blocks(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  win INTEGER NOT NULL,           -- t_us / 300 s\n"
+	"  meter_id INTEGER NOT NULL,\n"
+	"  shape_id INTEGER NOT NULL,\n"
+	"  session_id INTEGER,\n"
+	"  t0_us INTEGER NOT NULL,         -- first and last poll\n"
+	"  t1_us INTEGER NOT NULL,\n"
+	"  seq_lo INTEGER NOT NULL,        -- lowest and highest sample seq\n"
+	"  seq_hi INTEGER NOT NULL,\n"
+	"  n INTEGER NOT NULL,             -- samples\n"
+	"  data BLOB NOT NULL);            -- codec_block_encode\n"
+	"CREATE INDEX blocks_t0 ON blocks(t0_us);\n"
+	"CREATE INDEX blocks_meter_t0 ON blocks(meter_id, t0_us);\n"
+	"CREATE INDEX blocks_seq_lo ON blocks(seq_lo);\n"
+	"CREATE INDEX blocks_seq_hi ON blocks(seq_hi);\n",
 };
 
 /* The numbers of enum comm_status are the file's: they never change. */
@@ -365,8 +403,9 @@ struct wevent {
 struct store {
 	char *path;
 	sqlite3 *db;
-	sqlite3_stmt *ins_sample, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
-	sqlite3_stmt *ins_samples; /* MULTI_ROWS rows per statement */
+	sqlite3_stmt *ins_poll, *ins_event, *last_sample_seq, *last_event_seq, *set_seq;
+	struct wshape *shapes;    /* writer: shapes known to be in the file */
+	size_t nshapes;
 	sqlite3_stmt *ins_alarm;
 	sqlite3_stmt *ins_comm;
 	sqlite3_stmt *upd_request, *put_status;
@@ -428,6 +467,24 @@ struct store {
 	int64_t status_at;        /* util_mono_us() when it came */
 	bool status_pending;
 	uint64_t status_in, status_out; /* given / committed, ever (store_flush) */
+	/* the dense layout's housekeeping (writer thread; docs/buffer.md) */
+	bool hold_unsynced;       /* [sync]: close only polls the sync has sent */
+	int64_t hk_at;            /* util_mono_us of the next housekeeping step */
+	bool migrating;           /* samples_v6 still holds rows */
+	int64_t mig_total, mig_done, mig_t0, mig_log_at;
+	long mig_rows;            /* rows per migration batch */
+	uint64_t blocks_written, polls_closed;
+	struct store_stats hk_pub; /* the five fields above for store_get_stats, under lock */
+	int (*dbg_fn)(void *ctx); /* store_debug_on_commit */
+	void *dbg_ctx;
+	bool in_batch;            /* writer: in transaction() */
+};
+
+/* A shape the writer has in the file: quantity ids of a poll. */
+struct wshape {
+	int64_t id;
+	unsigned n;
+	uint8_t qty[CODEC_POLL_MAX];
 };
 
 const char *store_state_name(enum store_state s)
@@ -985,6 +1042,12 @@ static void salvage_read(sqlite3 *db, struct salvage *v)
 			 &v->samples_seq) && v->samples_seq > 0;
 	if (salvage_int(db, "SELECT max(seq) FROM samples", &n) && n > v->samples_seq)
 		v->samples_seq = n;
+	if (salvage_int(db, "SELECT max(seq) FROM samples_v6", &n) && n > v->samples_seq)
+		v->samples_seq = n;
+	if (salvage_int(db, "SELECT max(first_seq + n - 1) FROM polls", &n) && n > v->samples_seq)
+		v->samples_seq = n;
+	if (salvage_int(db, "SELECT max(seq_hi) FROM blocks", &n) && n > v->samples_seq)
+		v->samples_seq = n;
 	if (!salvage_int(db, "SELECT value FROM meta WHERE key = 'events.last_seq'",
 			 &v->events_seq))
 		v->events_seq = 0;
@@ -1193,22 +1256,62 @@ static int seed_fresh(sqlite3 *db, const char *path, const struct salvage *v, co
 
 /* ---- open / close ---- */
 
+/* Whether old rows wait in samples_v6, and about how many (their seq range). */
+static int migrate_setup(struct store *st, char **cause)
+{
+	int legacy = samples_vtab_has_legacy(st->db);
+	const char *env = getenv("PHASOR_STORE_MIGRATE_ROWS");
+	int64_t lo = 0, hi = 0;
+
+	st->mig_rows = MIG_ROWS;
+	if (env != NULL && *env != '\0' && util_parse_long(env, 1, 10000000, &st->mig_rows) < 0) {
+		set_cause(cause, "PHASOR_STORE_MIGRATE_ROWS: not a row count: '%s'", env);
+		return -1;
+	}
+	if (legacy < 0 ||
+	    (legacy && (query_int(st->db, "SELECT min(seq) FROM samples_v6", &lo) != SQLITE_OK ||
+			query_int(st->db, "SELECT max(seq) FROM samples_v6", &hi) != SQLITE_OK))) {
+		set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (legacy == 1 && hi == 0) {
+		/* empty (a new file, or converted): nothing to convert */
+		if (exec(st->db, "DROP TABLE samples_v6") != SQLITE_OK) {
+			set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+			return -1;
+		}
+		legacy = 0;
+	}
+	st->migrating = legacy == 1;
+	st->mig_total = hi > 0 ? hi - lo + 1 : 0;
+	st->hk_pub.migrating = st->migrating;
+	st->hk_pub.migrate_total = st->mig_total;
+	st->mig_t0 = util_mono_us();
+	if (st->mig_total > 0)
+		log_info("store: %s: converting about %" PRId64 " samples to the dense layout, in"
+			 " the background", st->path, st->mig_total);
+	return 0;
+}
+
 static int prepare(struct store *st, char **cause)
 {
 	static const struct {
 		size_t off;
 		const char *sql;
 	} stmts[] = {
-		{ offsetof(struct store, ins_sample),
-		  "INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality, session_id) "
+		{ offsetof(struct store, ins_poll),
+		  "INSERT INTO polls(first_seq, t_us, meter_id, shape_id, session_id, n, data) "
 		  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 		{ offsetof(struct store, ins_event),
 		  "INSERT INTO events(seq, t_us, session_id, meter_id, source, what, text) "
 		  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
-		/* The counter, and max(seq) in case a writer ignored it. */
+		/* The counter, and the highest seq in case a writer ignored it
+		 * (samples_vtab_max_seq, without samples_v6: its seqs are all
+		 * below the counter, which the migration never lowers). */
 		{ offsetof(struct store, last_sample_seq),
 		  "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
-		  " coalesce((SELECT max(seq) FROM samples), 0))" },
+		  " coalesce((SELECT first_seq + n - 1 FROM polls ORDER BY first_seq DESC LIMIT 1),"
+		  " 0), coalesce((SELECT max(seq_hi) FROM blocks), 0))" },
 		{ offsetof(struct store, last_event_seq),
 		  "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'events.last_seq'), 0),"
 		  " coalesce((SELECT max(seq) FROM events), 0))" },
@@ -1246,25 +1349,6 @@ static int prepare(struct store *st, char **cause)
 			return -1;
 		}
 	}
-	{
-		/* One statement for MULTI_ROWS rows: SQLite's per-statement cost
-		 * (VDBE start, reset) is then paid once per MULTI_ROWS samples. */
-		size_t len = 128 + MULTI_ROWS * 24, k;
-		char *sql = util_malloc(len), *p = sql;
-		int rc;
-
-		p += sprintf(p, "INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality, "
-				"session_id) VALUES");
-		for (k = 0; k < MULTI_ROWS; k++)
-			p += sprintf(p, "%s(?,?,?,?,?,?,?)", k ? "," : "");
-		rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-					&st->ins_samples, NULL);
-		free(sql);
-		if (rc != SQLITE_OK) {
-			set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -1288,8 +1372,8 @@ static void destroy(struct store *st)
 {
 	if (st == NULL)
 		return;
-	sqlite3_finalize(st->ins_sample);
-	sqlite3_finalize(st->ins_samples);
+	sqlite3_finalize(st->ins_poll);
+	free(st->shapes);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_finalize(st->last_sample_seq);
 	sqlite3_finalize(st->last_event_seq);
@@ -1510,7 +1594,11 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 		set_max_pages(st->db, pages);
 		log_warn("store: %s limited to %ld pages (PHASOR_STORE_MAX_PAGES)", path, pages);
 	}
-	if (prepare(st, cause) < 0)
+	if (samples_vtab_register(st->db) != SQLITE_OK) {
+		set_cause(cause, "%s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (prepare(st, cause) < 0 || migrate_setup(st, cause) < 0)
 		goto fail;
 	salvage_free(&salvage);
 	free(why);
@@ -2085,6 +2173,11 @@ void store_get_stats(struct store *st, struct store_stats *out)
 	out->comms_dropped = st->comms_dropped;
 	out->forecasts_written = st->forecasts_written;
 	out->forecasts_dropped = st->forecasts_dropped;
+	out->blocks_written = st->hk_pub.blocks_written;
+	out->polls_closed = st->hk_pub.polls_closed;
+	out->migrating = st->hk_pub.migrating;
+	out->migrate_done = st->hk_pub.migrate_done;
+	out->migrate_total = st->hk_pub.migrate_total;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -2112,9 +2205,24 @@ void store_debug_set_max_pages(struct store *st, long pages)
 	pthread_mutex_unlock(&st->lock);
 }
 
+void store_hold_unsynced(struct store *st, bool hold)
+{
+	st->hold_unsynced = hold;
+}
+
+/* The test's hook, on the writer's batches only (not on housekeeping). */
+static int debug_hook(void *arg)
+{
+	struct store *st = arg;
+
+	return st->in_batch && st->dbg_fn != NULL ? st->dbg_fn(st->dbg_ctx) : 0;
+}
+
 void store_debug_on_commit(struct store *st, int (*fn)(void *ctx), void *ctx)
 {
-	sqlite3_commit_hook(st->db, fn, ctx);
+	st->dbg_fn = fn;
+	st->dbg_ctx = ctx;
+	sqlite3_commit_hook(st->db, fn != NULL ? debug_hook : NULL, st);
 }
 
 /* ---- the writer ---- */
@@ -2271,15 +2379,104 @@ static int write_status(struct store *st, const struct wstatus *w)
 
 static int insert_forecast(struct store *st, const struct store_forecast *f);
 
+/* ---- the dense layout: shapes, polls (docs/buffer.md) ---- */
+
+/*
+ * The id of the shape qty[0..n) in the file, added when new. Ids added in
+ * a transaction that rolls back are forgotten (shapes_forget).
+ */
+static int shape_id(struct store *st, const uint8_t *qty, unsigned n, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (size_t i = st->nshapes; i-- > 0;)
+		if (st->shapes[i].n == n && memcmp(st->shapes[i].qty, qty, n) == 0) {
+			*id = st->shapes[i].id;
+			return SQLITE_OK;
+		}
+	rc = sqlite3_prepare_v2(st->db, "INSERT INTO shapes(qty) VALUES(?1)"
+				" ON CONFLICT(qty) DO UPDATE SET qty = qty RETURNING id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_blob(s, 1, qty, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct wshape *w;
+
+		*id = sqlite3_column_int64(s, 0);
+		st->shapes = util_reallocarray(st->shapes, st->nshapes + 1, sizeof(*st->shapes));
+		w = &st->shapes[st->nshapes++];
+		w->id = *id;
+		w->n = n;
+		memcpy(w->qty, qty, n);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+static void shapes_forget(struct store *st)
+{
+	free(st->shapes);
+	st->shapes = NULL;
+	st->nshapes = 0;
+}
+
+/* One poll row (meter: the file's id; session 0: none). */
+static int insert_poll_raw(struct store *st, int64_t seq, int64_t t_us, int64_t meter,
+			   int64_t session, const uint8_t *qty, const double *v, const uint8_t *q,
+			   unsigned n)
+{
+	uint8_t blob[CODEC_POLL_SIZE_MAX(CODEC_POLL_MAX)];
+	sqlite3_stmt *s = st->ins_poll;
+	int64_t shape = 0;
+	size_t len;
+	int rc;
+
+	rc = shape_id(st, qty, n, &shape);
+	if (rc != SQLITE_OK)
+		return rc;
+	len = codec_poll_pack(v, q, n, blob);
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, t_us);
+	sqlite3_bind_int64(s, 3, meter);
+	sqlite3_bind_int64(s, 4, shape);
+	if (session > 0)
+		sqlite3_bind_int64(s, 5, session);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int(s, 6, (int)n);
+	sqlite3_bind_blob(s, 7, blob, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* One poll row: n samples of x[0]'s meter and time, from seq on. */
+static int insert_poll(struct store *st, int64_t seq, const struct sample *x, unsigned n)
+{
+	uint8_t qty[CODEC_POLL_MAX], q[CODEC_POLL_MAX];
+	double v[CODEC_POLL_MAX];
+
+	for (unsigned k = 0; k < n; k++) {
+		qty[k] = (uint8_t)x[k].qty; /* enum qty_id: QTY__COUNT < 255 */
+		v[k] = x[k].value;
+		q[k] = x[k].quality;
+	}
+	return insert_poll_raw(st, seq, x->t_us, st->meter_ids[x->meter], st->session_id, qty, v,
+			       q, n);
+}
+
 static int transaction(struct store *st, size_t n, size_t ne, size_t na, const struct wevent *wev,
 		       size_t nw, uint64_t mark, const struct wstatus *status, char *err,
 		       size_t errsz)
 {
-	sqlite3_stmt *ins = st->ins_sample;
 	int64_t seq = 0, eseq = 0;
 	size_t i;
 	int rc;
 
+	st->in_batch = true;
 	rc = exec(st->db, "BEGIN IMMEDIATE");
 	if (rc == SQLITE_OK && n > 0)
 		rc = last_seq(st->last_sample_seq, &seq);
@@ -2310,39 +2507,17 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 	for (i = 0; rc == SQLITE_OK && i < st->nwfc; i++)
 		rc = insert_forecast(st, &((const struct qforecast *)(void *)st->wfc[i])->f);
 	for (i = 0; rc == SQLITE_OK && i < n;) {
-		/* Whole groups through the multi-row statement, the rest one by one. */
-		sqlite3_stmt *s = n - i >= MULTI_ROWS ? st->ins_samples : ins;
-		size_t rows = s == ins ? 1 : MULTI_ROWS, k;
+		/* One poll: the consecutive samples of one meter at one time
+		 * (one Modbus read, one MQTT message), at most CODEC_POLL_MAX. */
+		const struct sample *x = &st->wbuf[i];
+		size_t m = 1;
 
-		for (k = 0; k < rows; k++, i++) {
-			const struct sample *x = &st->wbuf[i];
-			int b = (int)k * 7;
-
-			/* Only the batch's first row names its seq (the counter may be
-			 * ahead of max(seq) after pruning); SQLite numbers the others
-			 * max + 1, its append path, which skips a b-tree seek per row. */
-			if (i == 0)
-				sqlite3_bind_int64(s, b + 1, seq + 1);
-			else
-				sqlite3_bind_null(s, b + 1);
-			seq++;
-			sqlite3_bind_int64(s, b + 2, x->t_us);
-			sqlite3_bind_int64(s, b + 3, st->meter_ids[x->meter]);
-			sqlite3_bind_int(s, b + 4, x->qty);
-			/* SQLite has no NaN: NULL, and quality says bad. */
-			if (isnan(x->value))
-				sqlite3_bind_null(s, b + 5);
-			else
-				sqlite3_bind_double(s, b + 5, x->value);
-			sqlite3_bind_int(s, b + 6, x->quality);
-			if (st->session_id > 0)
-				sqlite3_bind_int64(s, b + 7, st->session_id);
-			else
-				sqlite3_bind_null(s, b + 7);
-		}
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		while (i + m < n && m < CODEC_POLL_MAX && st->wbuf[i + m].meter == x->meter &&
+		       st->wbuf[i + m].t_us == x->t_us)
+			m++;
+		rc = insert_poll(st, seq + 1, x, (unsigned)m);
+		seq += (int64_t)m;
+		i += m;
 	}
 	if (rc == SQLITE_OK && n > 0)
 		rc = save_seq(st, "samples.last_seq", seq);
@@ -2354,11 +2529,13 @@ static int transaction(struct store *st, size_t n, size_t ne, size_t na, const s
 		rc = save_seq(st, st->intake_key, (int64_t)mark);
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
+	st->in_batch = false;
 	if (rc == SQLITE_OK)
 		return SQLITE_OK;
 	snprintf(err, errsz, "%s", sqlite3_errmsg(st->db));
 	if (!sqlite3_get_autocommit(st->db))
 		exec(st->db, "ROLLBACK");
+	shapes_forget(st);
 	return rc;
 }
 
@@ -2599,23 +2776,397 @@ static void abandon(struct store *st)
 	free_queues(st);
 }
 
+/* ---- housekeeping: polls closed into blocks, old rows converted ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* A block being built by the closer: one meter, shape and session. */
+struct gblock {
+	struct codec_block b;
+	size_t cap;
+	int64_t meter, shape, session, seq_lo, seq_hi, samples;
+};
+
+static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct gblock *g)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	int rc;
+
+	if (g->b.n == 0)
+		return SQLITE_OK;
+	len = codec_block_encode(&g->b, &data);
+	sqlite3_bind_int64(ins, 1, win);
+	sqlite3_bind_int64(ins, 2, g->meter);
+	sqlite3_bind_int64(ins, 3, g->shape);
+	if (g->session > 0)
+		sqlite3_bind_int64(ins, 4, g->session);
+	else
+		sqlite3_bind_null(ins, 4);
+	sqlite3_bind_int64(ins, 5, g->b.t[0]);
+	sqlite3_bind_int64(ins, 6, g->b.t[g->b.n - 1]);
+	sqlite3_bind_int64(ins, 7, g->seq_lo);
+	sqlite3_bind_int64(ins, 8, g->seq_hi);
+	sqlite3_bind_int64(ins, 9, g->samples);
+	sqlite3_bind_blob(ins, 10, data, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	free(data);
+	st->blocks_written++;
+	st->polls_closed += g->b.n;
+	g->b.n = 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Close the oldest window that is over (its end at least one window ago)
+ * into blocks: its polls, those at or below the sync's watermark when the
+ * sync holds them, grouped by meter, shape and session in (t_us, seq)
+ * order, encoded, inserted, and the polls deleted, in one transaction.
+ * *more: another window may be ready. An SQLite code.
+ */
+static int close_window(struct store *st, bool *more)
+{
+	int64_t now = util_now_us(), cut = (floor_div(now, SAMPLES_WIN_US) - 1) * SAMPLES_WIN_US;
+	int64_t wm = INT64_MAX, t0 = 0, win, w0, closed = 0;
+	sqlite3_stmt *sel = NULL, *ins = NULL, *del = NULL;
+	struct gblock g;
+	int rc;
+
+	*more = false;
+	memset(&g, 0, sizeof(g));
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK && st->hold_unsynced)
+		rc = query_int(st->db, "SELECT value FROM meta WHERE key = 'sync.samples_seq'", &wm);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_prepare_v2(st->db,
+					st->hold_unsynced
+					    ? "SELECT min(t_us) FROM polls WHERE first_seq <= ?1"
+					      " AND t_us < ?2"
+					    : "SELECT min(t_us) FROM polls WHERE t_us < ?2",
+					-1, &sel, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(sel, 1, wm);
+		sqlite3_bind_int64(sel, 2, cut);
+		rc = sqlite3_step(sel);
+		if (rc == SQLITE_ROW && sqlite3_column_type(sel, 0) == SQLITE_NULL)
+			rc = SQLITE_DONE; /* nothing to close */
+		else if (rc == SQLITE_ROW)
+			t0 = sqlite3_column_int64(sel, 0);
+		sqlite3_finalize(sel);
+		sel = NULL;
+	}
+	if (rc == SQLITE_DONE) {
+		exec(st->db, "COMMIT");
+		return SQLITE_OK;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	win = floor_div(t0, SAMPLES_WIN_US);
+	w0 = win * SAMPLES_WIN_US;
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT first_seq, t_us, meter_id, shape_id, coalesce(session_id, 0), n,"
+				" data FROM polls WHERE t_us >= ?1 AND t_us < ?2"
+				" AND first_seq + n - 1 <= ?3"
+				" ORDER BY meter_id, shape_id, session_id, t_us, first_seq",
+				-1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"INSERT INTO blocks(win, meter_id, shape_id, session_id, t0_us,"
+					" t1_us, seq_lo, seq_hi, n, data)"
+					" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+					-1, &ins, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"DELETE FROM polls WHERE t_us >= ?1 AND t_us < ?2"
+					" AND first_seq + n - 1 <= ?3",
+					-1, &del, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(sel, 1, w0);
+	sqlite3_bind_int64(sel, 2, w0 + SAMPLES_WIN_US);
+	sqlite3_bind_int64(sel, 3, wm);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(sel, 0), meter = sqlite3_column_int64(sel, 2);
+		int64_t shape = sqlite3_column_int64(sel, 3), session = sqlite3_column_int64(sel, 4);
+		int64_t n = sqlite3_column_int64(sel, 5);
+		const uint8_t *data = sqlite3_column_blob(sel, 6);
+		size_t i;
+
+		if (g.b.n > 0 && (meter != g.meter || shape != g.shape || session != g.session ||
+				  (size_t)n != g.b.ncol || seq - g.seq_lo > SAMPLES_SPAN_MAX ||
+				  g.seq_hi - seq > SAMPLES_SPAN_MAX)) {
+			rc = flush_block(st, ins, win, &g);
+			if (rc != SQLITE_OK)
+				goto out;
+		}
+		if (n < 1 || n > CODEC_POLL_MAX || data == NULL) {
+			rc = SQLITE_CORRUPT;
+			goto out;
+		}
+		if (g.b.n == 0) {
+			g.meter = meter;
+			g.shape = shape;
+			g.session = session;
+			g.b.ncol = (size_t)n;
+			g.seq_lo = seq;
+			g.seq_hi = seq + n - 1;
+			g.samples = 0;
+		}
+		if (g.b.n == g.cap) {
+			g.cap = g.cap ? g.cap * 2 : 512;
+			g.b.t = util_reallocarray(g.b.t, g.cap, sizeof(*g.b.t));
+			g.b.seq = util_reallocarray(g.b.seq, g.cap, sizeof(*g.b.seq));
+			g.b.v = util_reallocarray(g.b.v, g.cap * CODEC_POLL_MAX, sizeof(*g.b.v));
+			g.b.q = util_reallocarray(g.b.q, g.cap * CODEC_POLL_MAX, 1);
+		}
+		i = g.b.n;
+		if (codec_poll_unpack(data, (size_t)sqlite3_column_bytes(sel, 6), (unsigned)n, -1,
+				      g.b.v + i * g.b.ncol, g.b.q + i * g.b.ncol) < 0) {
+			rc = SQLITE_CORRUPT;
+			goto out;
+		}
+		g.b.t[i] = sqlite3_column_int64(sel, 1);
+		g.b.seq[i] = seq;
+		g.b.n++;
+		g.seq_lo = seq < g.seq_lo ? seq : g.seq_lo;
+		g.seq_hi = seq + n - 1 > g.seq_hi ? seq + n - 1 : g.seq_hi;
+		g.samples += n;
+		closed++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	rc = flush_block(st, ins, win, &g);
+	if (rc != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(del, 1, w0);
+	sqlite3_bind_int64(del, 2, w0 + SAMPLES_WIN_US);
+	sqlite3_bind_int64(del, 3, wm);
+	rc = sqlite3_step(del);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_changes(st->db) == closed ? SQLITE_OK : SQLITE_INTERNAL;
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
+	if (rc == SQLITE_OK)
+		*more = true;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	codec_block_free(&g.b);
+	if (rc != SQLITE_OK) {
+		if (!sqlite3_get_autocommit(st->db))
+			exec(st->db, "ROLLBACK");
+		shapes_forget(st);
+	}
+	return rc;
+}
+
+/*
+ * Convert the next st->mig_rows rows of samples_v6 (a file of schema 6 or
+ * older) into poll rows, in seq order, and delete them, in one
+ * transaction: a kill -9 loses the transaction whole, so a seq is always
+ * in exactly one of the two tables. Rows of one meter, time and session
+ * with consecutive seqs make one poll; the batch ends at a poll's end.
+ * The last batch drops the table. An SQLite code.
+ */
+static int migrate_batch(struct store *st, bool *more)
+{
+	struct mrow {
+		int64_t seq, t, meter, session;
+		double v;
+		int qty, quality;
+	} *row = NULL;
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	size_t n = 0, i, end;
+	int rc;
+
+	*more = false;
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"SELECT seq, t_us, meter_id, qty_id, value, quality,"
+					" coalesce(session_id, 0) FROM samples_v6 ORDER BY seq LIMIT ?1",
+					-1, &sel, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(sel, 1, st->mig_rows);
+	row = util_reallocarray(NULL, (size_t)st->mig_rows, sizeof(*row));
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW && n < (size_t)st->mig_rows) {
+		struct mrow *r = &row[n++];
+
+		r->seq = sqlite3_column_int64(sel, 0);
+		r->t = sqlite3_column_int64(sel, 1);
+		r->meter = sqlite3_column_int64(sel, 2);
+		r->qty = sqlite3_column_int(sel, 3);
+		r->v = sqlite3_column_type(sel, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(sel, 4);
+		r->quality = sqlite3_column_int(sel, 5);
+		r->session = sqlite3_column_int64(sel, 6);
+		if (r->qty < 0 || r->qty > 254 || r->quality < 0 || r->quality > 255) {
+			rc = SQLITE_MISMATCH;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		goto out;
+	sqlite3_finalize(sel);
+	sel = NULL;
+	if (n == 0) {
+		rc = exec(st->db, "DROP TABLE samples_v6");
+		if (rc == SQLITE_OK)
+			rc = exec(st->db, "COMMIT");
+		if (rc == SQLITE_OK) {
+			st->migrating = false;
+			if (st->mig_total > 0)
+				log_info("store: %s: the buffer is in the dense layout (%" PRId64
+					 " samples converted in %.1f s)",
+					 st->path, st->mig_done,
+					 (double)(util_mono_us() - st->mig_t0) / 1e6);
+		}
+		goto out;
+	}
+	end = n;
+	if (n == (size_t)st->mig_rows) {
+		/* the last poll may go on in the next batch: leave it for it */
+		size_t j = n - 1;
+
+		while (j > 0 && row[j].seq == row[j - 1].seq + 1 && row[j].t == row[j - 1].t &&
+		       row[j].meter == row[j - 1].meter && row[j].session == row[j - 1].session)
+			j--;
+		if (j > 0)
+			end = j;
+	}
+	for (i = 0; i < end;) {
+		uint8_t qty[CODEC_POLL_MAX], q[CODEC_POLL_MAX];
+		double v[CODEC_POLL_MAX];
+		size_t m = 0;
+
+		do {
+			qty[m] = (uint8_t)row[i + m].qty;
+			q[m] = (uint8_t)row[i + m].quality;
+			v[m] = row[i + m].v;
+			m++;
+		} while (i + m < end && m < CODEC_POLL_MAX &&
+			 row[i + m].seq == row[i + m - 1].seq + 1 && row[i + m].t == row[i].t &&
+			 row[i + m].meter == row[i].meter && row[i + m].session == row[i].session);
+		rc = insert_poll_raw(st, row[i].seq, row[i].t, row[i].meter, row[i].session, qty, v,
+				     q, (unsigned)m);
+		if (rc != SQLITE_OK)
+			goto out;
+		i += m;
+	}
+	rc = sqlite3_prepare_v2(st->db, "DELETE FROM samples_v6 WHERE seq <= ?1", -1, &del, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(del, 1, row[end - 1].seq);
+		rc = sqlite3_step(del);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	if (rc == SQLITE_OK && sqlite3_changes(st->db) != (int)end)
+		rc = SQLITE_INTERNAL;
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
+	if (rc == SQLITE_OK) {
+		int64_t now = util_mono_us();
+
+		*more = true;
+		st->mig_done += (int64_t)end;
+		if (now >= st->mig_log_at) {
+			double done = st->mig_total > 0 ? (double)st->mig_done / (double)st->mig_total
+							: 0;
+			double took = (double)(now - st->mig_t0) / 1e6;
+
+			if (done > 1)
+				done = 1;
+			log_info("store: %s: converting the buffer to the dense layout: %.0f %%"
+				 " (%" PRId64 " of about %" PRId64 " samples), about %.0f s left",
+				 st->path, done * 100, st->mig_done, st->mig_total,
+				 done > 0 ? took / done - took : 0);
+			st->mig_log_at = now + MIG_LOG_US;
+		}
+	}
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	free(row);
+	if (rc != SQLITE_OK) {
+		if (!sqlite3_get_autocommit(st->db))
+			exec(st->db, "ROLLBACK");
+		shapes_forget(st);
+	}
+	return rc;
+}
+
+/* One step of housekeeping (writer thread, lock not held): true if more is to do. */
+static bool housekeep(struct store *st)
+{
+	bool more = false;
+	int rc;
+
+	if (st->migrating) {
+		rc = migrate_batch(st, &more);
+		if (rc != SQLITE_OK)
+			log_warn("store: %s: converting old rows: %s; tried again later", st->path,
+				 sqlite3_errstr(rc));
+		return rc == SQLITE_OK && (more || st->migrating == false);
+	}
+	rc = close_window(st, &more);
+	if (rc != SQLITE_OK)
+		log_warn("store: %s: closing poll rows into blocks: %s; tried again later",
+			 st->path, sqlite3_errstr(rc));
+	return rc == SQLITE_OK && more;
+}
+
 static void writer_run(struct store *st)
 {
 	int64_t backoff = 0, retry_at = 0, deadline = 0;
+	bool hk_last = false; /* the last step was housekeeping: a due batch goes first */
 
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
-		int64_t now = util_mono_us();
+		int64_t now = util_mono_us(), due = INT64_MAX;
 		bool pending = st->queued > 0 || st->events.n > 0 || st->alarms.n > 0 ||
 			       st->comms.n > 0 || st->forecasts.n > 0 || st->drop_pending > 0 ||
 			       st->mark_free > st->mark_saved || st->status_pending;
 
 		if (st->stopping && deadline == 0)
 			deadline = now + (int64_t)(st->drain_ms > 0 ? st->drain_ms : 0) * 1000;
+		if (pending && st->state == STORE_OK) {
+			if (st->stopping || st->flushers > 0 || st->queued >= (size_t)st->batch_rows ||
+			    st->events.n >= EVENTS_PER_BATCH || st->alarms.n >= ALARMS_PER_BATCH ||
+			    st->comms.n >= COMMS_PER_BATCH)
+				due = now;
+			else
+				due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
+		}
+		/* Housekeeping in the time between batches, and between two due
+		 * batches when it has more to do. */
+		if (st->state == STORE_OK && !st->stopping && now >= st->hk_at &&
+		    (now < due || !hk_last)) {
+			bool more;
+
+			pthread_mutex_unlock(&st->lock);
+			more = housekeep(st);
+			pthread_mutex_lock(&st->lock);
+			st->hk_pub.blocks_written = st->blocks_written;
+			st->hk_pub.polls_closed = st->polls_closed;
+			st->hk_pub.migrating = st->migrating;
+			st->hk_pub.migrate_done = st->mig_done;
+			st->hk_pub.migrate_total = st->mig_total;
+			st->hk_at = util_mono_us() + (more ? 0 : HK_IDLE_US);
+			hk_last = true;
+			continue;
+		}
 		if (!pending) {
 			if (st->stopping)
 				break;
-			pthread_cond_wait(&st->wake, &st->lock);
+			if (st->state == STORE_OK)
+				wait_until(st, st->hk_at);
+			else
+				pthread_cond_wait(&st->wake, &st->lock);
 			continue;
 		}
 		if (st->state != STORE_OK) {
@@ -2628,16 +3179,11 @@ static void writer_run(struct store *st)
 										: retry_at);
 				continue;
 			}
-		} else if (!st->stopping && st->flushers == 0 &&
-			   st->queued < (size_t)st->batch_rows && st->events.n < EVENTS_PER_BATCH &&
-			   st->alarms.n < ALARMS_PER_BATCH && st->comms.n < COMMS_PER_BATCH) {
-			int64_t due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
-
-			if (now < due) {
-				wait_until(st, due);
-				continue;
-			}
+		} else if (now < due) {
+			wait_until(st, due < st->hk_at ? due : st->hk_at);
+			continue;
 		}
+		hk_last = false;
 		if (write_batch(st) == 0) {
 			backoff = 0;
 		} else {
@@ -2819,6 +3365,10 @@ struct store_reader *store_reader_open(const char *path, char **cause)
 		goto fail;
 	}
 	sqlite3_busy_timeout(r->db, READER_BUSY_TIMEOUT_MS);
+	if (samples_vtab_register(r->db) != SQLITE_OK) {
+		set_cause(cause, "cannot open %s: %s", path, sqlite3_errmsg(r->db));
+		goto fail;
+	}
 	rc = check_file(r->db, path, &version, cause);
 	if (rc == -2 && cause != NULL) {
 		char *damaged = *cause;
@@ -3007,22 +3557,34 @@ static int comm_rows(struct store_reader *r, sqlite3_stmt *s, store_comm_fn fn, 
 	return rows_end(r, s, rc, cause);
 }
 
+/*
+ * head " WHERE s.t_us >= ?1 AND s.t_us < ?2", the meter and quantity as
+ * plain equalities when filtered (so that the samples module reads only
+ * that meter's polls and blocks and decodes one column), then tail.
+ */
+static char *filtered_sql(const char *head, const struct store_filter *f, const char *tail)
+{
+	return util_printf("%s WHERE s.t_us >= ?1 AND s.t_us < ?2%s%s%s", head,
+			   f != NULL && f->meter != NULL ? " AND s.meter_id = ?3" : "",
+			   f != NULL && f->quantity != NULL ? " AND s.qty_id = ?4" : "", tail);
+}
+
 int store_reader_samples(struct store_reader *r, const struct store_filter *f, store_row_fn fn,
 			 void *ctx, char **cause)
 {
-	/* The index on t_us also orders by seq (the rowid) within a time. */
-	static const char sql[] =
+	/* (t_us, seq): the order of the index on t_us of the old table, and
+	 * one the samples module gives without sorting. */
+	char *sql = filtered_sql(
 	    "SELECT s.seq, s.t_us, m.name, q.name, q.unit, s.value, s.quality, s.session_id"
 	    " FROM samples s"
 	    " LEFT JOIN meters m ON m.id = s.meter_id"
-	    " LEFT JOIN quantities q ON q.id = s.qty_id"
-	    " WHERE s.t_us >= ?1 AND s.t_us < ?2"
-	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)"
-	    " ORDER BY s.t_us, s.seq";
+	    " LEFT JOIN quantities q ON q.id = s.qty_id",
+	    f, " ORDER BY s.t_us, s.seq");
 	sqlite3_stmt *s;
 	int rc;
 
 	rc = prepare_filtered(r, sql, f, &s, cause);
+	free(sql);
 	if (rc <= 0)
 		return rc;
 	return sample_rows(r, s, fn, ctx, cause);
@@ -3120,15 +3682,13 @@ int store_reader_comm_at(struct store_reader *r, const char *meter, int64_t t_us
 
 int64_t store_reader_count(struct store_reader *r, const struct store_filter *f, char **cause)
 {
-	static const char sql[] =
-	    "SELECT count(*) FROM samples s"
-	    " WHERE s.t_us >= ?1 AND s.t_us < ?2"
-	    " AND (?3 IS NULL OR s.meter_id = ?3) AND (?4 IS NULL OR s.qty_id = ?4)";
+	char *sql = filtered_sql("SELECT count(*) FROM samples s", f, "");
 	sqlite3_stmt *s;
 	int64_t n = -1;
 	int rc;
 
 	rc = prepare_filtered(r, sql, f, &s, cause);
+	free(sql);
 	if (rc <= 0)
 		return rc;
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -3582,10 +4142,22 @@ static sqlite3_stmt *prepare_after(struct store_reader *r, const char *sql, int6
 	return s;
 }
 
+/* The highest sample seq, by the layout of the file's schema. */
+static int reader_max_sample_seq(struct store_reader *r, int64_t *out, char **cause)
+{
+	if (r->version < 7)
+		return reader_int(r, "SELECT max(seq) FROM samples", 0, 0, out, cause);
+	if (samples_vtab_max_seq(r->db, out) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	return 0;
+}
+
 int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char **cause)
 {
 	memset(out, 0, sizeof(*out));
-	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &out->samples, cause) < 0)
+	if (reader_max_sample_seq(r, &out->samples, cause) < 0)
 		return -1;
 	if (r->version >= 2 &&
 	    reader_int(r, "SELECT max(seq) FROM alarm_events", 0, 0, &out->alarms, cause) < 0)
@@ -3616,12 +4188,38 @@ int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, c
 	 * walking the table in seq order from its first row until a row
 	 * matches: the whole buffer before t_us (EXPLAIN QUERY PLAN: "SEARCH
 	 * samples"), 0.6 s on a 24 h buffer of 50 meters at 10 s. */
-	if (reader_int(r, "SELECT max(seq) FROM samples", 0, 0, &last, cause) < 0)
+	if (reader_max_sample_seq(r, &last, cause) < 0)
 		return -1;
-	if (reader_int(r, "SELECT min(seq) FROM samples INDEXED BY samples_t_us WHERE t_us >= ?1",
-		       t_us, last + 1, seq, cause) < 0)
-		return -1;
-	*seq -= 1;
+	if (r->version < 7)
+		return reader_int(r, "SELECT min(seq) - 1 FROM samples INDEXED BY samples_t_us"
+			       " WHERE t_us >= ?1", t_us, last, seq, cause);
+	/* The dense layout: the first poll from t_us on, and the first seq of
+	 * each block that reaches t_us (a block's polls before t_us then come
+	 * too, at most one window of them: the caller gets a little more
+	 * history, never less). */
+	{
+		static const char *const sql[] = {
+			"SELECT min(first_seq) - 1 FROM polls WHERE t_us >= ?1",
+			"SELECT min(seq_lo) - 1 FROM blocks WHERE t0_us >= ?1 - 300000000"
+			" AND t1_us >= ?1",
+			"SELECT min(seq) - 1 FROM samples_v6 INDEXED BY samples_t_us WHERE t_us >= ?1",
+		};
+		int legacy = samples_vtab_has_legacy(r->db);
+
+		if (legacy < 0) {
+			reader_fail(r, cause);
+			return -1;
+		}
+		*seq = last;
+		for (size_t i = 0; i < (legacy ? 3u : 2u); i++) {
+			int64_t x;
+
+			if (reader_int(r, sql[i], t_us, last, &x, cause) < 0)
+				return -1;
+			if (x < *seq)
+				*seq = x;
+		}
+	}
 	return 0;
 }
 
@@ -3710,14 +4308,18 @@ int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_
 	 * minutes-old rows after newer ones; a clock steps back), with one
 	 * row lookup each and no join. A range of seqs found from the window's
 	 * times was twice as fast but missed such rows. */
-	static const char sql[] = "SELECT seq, t_us, meter_id, qty_id, value, quality"
-				  " FROM samples INDEXED BY samples_t_us"
+	static const char sql_v6[] = "SELECT seq, t_us, meter_id, qty_id, value, quality"
+				     " FROM samples INDEXED BY samples_t_us"
+				     " WHERE t_us >= ?1 AND t_us < ?2 AND qty_id = ?3"
+				     " ORDER BY t_us, seq";
+	/* The samples module: the window's blocks, one column of each. */
+	static const char sql[] = "SELECT seq, t_us, meter_id, qty_id, value, quality FROM samples"
 				  " WHERE t_us >= ?1 AND t_us < ?2 AND qty_id = ?3 ORDER BY t_us, seq";
 	sqlite3_stmt *s;
 
 	if (from_us >= to_us)
 		return 0;
-	s = prepare_after(r, sql, from_us, cause);
+	s = prepare_after(r, r->version < 7 ? sql_v6 : sql, from_us, cause);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 2, to_us);

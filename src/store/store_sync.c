@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "phasor/codec.h"
+#include "phasor/samples_vtab.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
 
@@ -140,6 +142,10 @@ struct store_sync_db *store_sync_open(const char *path, store_sync_stop_fn stop,
 	}
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, BUSY_MS);
+	if (samples_vtab_register(db->db) != SQLITE_OK) {
+		*cause = util_printf("cannot open %s: %s", path, sqlite3_errmsg(db->db));
+		goto fail;
+	}
 	if (query_int(db, "PRAGMA user_version", 0, &version) < 0 ||
 	    version != STORE_SCHEMA_VERSION) {
 		*cause = util_printf("%s: not a phasor buffer of schema %d (version %" PRId64 ")",
@@ -320,15 +326,24 @@ int store_sync_last_seq(struct store_sync_db *db, enum store_sync_kind k, int64_
 	/* The counters survive pruning (alarm_events and forecasts:
 	 * AUTOINCREMENT). */
 	static const char *const sql[STORE_SYNC_KINDS] = {
-		"SELECT max(coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0),"
-		" coalesce((SELECT max(seq) FROM samples), 0))",
+		"SELECT coalesce((SELECT value FROM meta WHERE key = 'samples.last_seq'), 0)",
 		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alarm_events'), 0),"
 		" coalesce((SELECT max(seq) FROM alarm_events), 0))",
 		"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'forecasts'), 0),"
 		" coalesce((SELECT max(seq) FROM forecasts), 0))",
 	};
 
-	return query_int(db, sql[k], 0, out);
+	int64_t top;
+
+	if (query_int(db, sql[k], 0, out) < 0)
+		return -1;
+	if (k == STORE_SYNC_SAMPLE) {
+		if (samples_vtab_max_seq(db->db, &top) != SQLITE_OK)
+			return -1;
+		if (top > *out)
+			*out = top;
+	}
+	return 0;
 }
 
 /* "SELECT what FROM the table of k rest", run with ?1 = arg. */
@@ -343,18 +358,90 @@ static int kind_int(struct store_sync_db *db, enum store_sync_kind k, const char
 
 int store_sync_max_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
+	if (k == STORE_SYNC_SAMPLE)
+		return samples_vtab_max_seq(db->db, out) == SQLITE_OK ? 0 : -1;
 	return kind_int(db, k, "coalesce(max(seq), 0)", "", 0, out);
+}
+
+int store_sync_next_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t after,
+			int64_t *out)
+{
+	if (k == STORE_SYNC_SAMPLE)
+		return samples_vtab_next_seq(db->db, after, out) == SQLITE_OK ? 0 : -1;
+	return kind_int(db, k, "coalesce(min(seq), 0)", " WHERE seq > ?1", after, out);
 }
 
 int store_sync_min_seq(struct store_sync_db *db, enum store_sync_kind k, int64_t *out)
 {
-	return kind_int(db, k, "coalesce(min(seq), 0)", "", 0, out);
+	return store_sync_next_seq(db, k, 0, out);
+}
+
+/*
+ * The samples above wm in the blocks the statement s gives (columns
+ * seq_hi, t0_us, t1_us, data): counted from each block's seq stream;
+ * [*tmin, *tmax] widened by their blocks' times.
+ */
+static int blocks_above(struct store_sync_db *db, sqlite3_stmt *s, int64_t wm, int64_t *count,
+			int64_t *tmin, int64_t *tmax)
+{
+	struct codec_block b;
+	int rc;
+
+	(void)db;
+	memset(&b, 0, sizeof(b));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const uint8_t *data = sqlite3_column_blob(s, 3);
+		int64_t t0 = sqlite3_column_int64(s, 1), t1 = sqlite3_column_int64(s, 2), n = 0;
+
+		if (data == NULL ||
+		    codec_block_decode(data, (size_t)sqlite3_column_bytes(s, 3), CODEC_POLL_MAX,
+				       &b) < 0) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		for (size_t i = 0; i < b.n; i++)
+			for (size_t c = 0; c < b.ncol; c++)
+				n += b.seq[i] + (int64_t)c > wm;
+		*count += n;
+		if (n > 0 && tmin != NULL) {
+			*tmin = *tmin == 0 || t0 < *tmin ? t0 : *tmin;
+			*tmax = t1 > *tmax ? t1 : *tmax;
+		}
+	}
+	codec_block_free(&b);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_sync_backlog(struct store_sync_db *db, enum store_sync_kind k, int64_t after,
 		       int64_t *out)
 {
-	return kind_int(db, k, "count(*)", " WHERE seq > ?1", after, out);
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	int legacy;
+
+	if (k != STORE_SYNC_SAMPLE)
+		return kind_int(db, k, "count(*)", " WHERE seq > ?1", after, out);
+	/* poll rows (a poll holds at most CODEC_POLL_MAX samples), blocks,
+	 * and the old table's rows while a migration runs */
+	if (query_int(db, "SELECT coalesce(sum(first_seq + n - 1 - max(first_seq - 1, ?1)), 0)"
+		      " FROM polls WHERE first_seq > ?1 - 64 AND first_seq + n - 1 > ?1",
+		      after, out) < 0)
+		return -1;
+	s = prepare_3(db, "SELECT seq_hi, t0_us, t1_us, data FROM blocks WHERE seq_hi > ?1", after,
+		      0, 0);
+	if (s == NULL || blocks_above(db, s, after, &n, NULL, NULL) < 0)
+		return -1;
+	*out += n;
+	legacy = samples_vtab_has_legacy(db->db);
+	if (legacy < 0)
+		return -1;
+	if (legacy) {
+		if (query_int(db, "SELECT count(*) FROM samples_v6 WHERE seq > ?1", after, &n) < 0)
+			return -1;
+		*out += n;
+	}
+	return 0;
 }
 
 int store_sync_oldest_unsynced(struct store_sync_db *db, int64_t after, int64_t *out)
@@ -682,44 +769,92 @@ int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_f
 
 /* ---- pruning ---- */
 
+/* Which prune units of [lo, hi] go: the WHERE of polls (?1 lo, ?2 hi,
+ * ?3 end_max, ?4 cutoff) and of blocks; a unit holding a quarantined seq
+ * stays. */
+#define PRUNE_POLLS                                                                         \
+	" FROM polls p WHERE p.first_seq BETWEEN ?1 AND ?2 AND p.first_seq + p.n - 1 <= ?3" \
+	" AND p.t_us < ?4 AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"                   \
+	" WHERE q.kind = 'sample' AND q.seq BETWEEN p.first_seq AND p.first_seq + p.n - 1)"
+#define PRUNE_BLOCKS                                                                    \
+	" FROM blocks b WHERE b.seq_lo BETWEEN ?1 AND ?2 AND b.seq_hi <= ?3"              \
+	" AND b.t1_us < ?4 AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"              \
+	" WHERE q.kind = 'sample' AND q.seq BETWEEN b.seq_lo AND b.seq_hi)"
+
+static sqlite3_stmt *prepare_4(struct store_sync_db *db, const char *sql, int64_t a, int64_t b,
+			       int64_t c, int64_t d)
+{
+	sqlite3_stmt *st = prepare_3(db, sql, a, b, c);
+
+	if (st != NULL)
+		sqlite3_bind_int64(st, 4, d);
+	return st;
+}
+
 int64_t store_sync_prune_window(struct store_sync_db *db, int64_t lo, int64_t hi,
-				int64_t cutoff, int64_t wm, int64_t *unsynced, int64_t *tmin,
-				int64_t *tmax)
+				int64_t end_max, int64_t cutoff, int64_t wm, int64_t *unsynced,
+				int64_t *tmin, int64_t *tmax)
 {
 	sqlite3_stmt *st;
-	int64_t n;
+	int64_t n = 0, x = 0;
 	int rc = SQLITE_ERROR;
 
 	*unsynced = 0;
-	if (hi > wm) {
-		st = prepare_3(db,
-			       "SELECT count(*), min(t_us), max(t_us) FROM samples"
-			       " WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3",
-			       lo > wm ? lo : wm + 1, hi, cutoff);
-		if (st != NULL) {
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				*unsynced = sqlite3_column_int64(st, 0);
-				if (*unsynced > 0) {
-					int64_t a1 = sqlite3_column_int64(st, 1);
-					int64_t a2 = sqlite3_column_int64(st, 2);
+	if (end_max > wm) {
+		/* the samples above the watermark in the units that go */
+		st = prepare_4(db,
+			       "SELECT coalesce(sum(p.first_seq + p.n - 1 - max(p.first_seq - 1, ?5)),"
+			       " 0), min(p.t_us), max(p.t_us)" PRUNE_POLLS
+			       " AND p.first_seq + p.n - 1 > ?5",
+			       lo, hi, end_max, cutoff);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 5, wm);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*unsynced = sqlite3_column_int64(st, 0);
+			if (*unsynced > 0) {
+				int64_t a1 = sqlite3_column_int64(st, 1);
+				int64_t a2 = sqlite3_column_int64(st, 2);
 
-					*tmin = *tmin == 0 || a1 < *tmin ? a1 : *tmin;
-					*tmax = a2 > *tmax ? a2 : *tmax;
-				}
+				*tmin = *tmin == 0 || a1 < *tmin ? a1 : *tmin;
+				*tmax = a2 > *tmax ? a2 : *tmax;
 			}
-			sqlite3_finalize(st);
 		}
+		sqlite3_finalize(st);
+		st = prepare_4(db, "SELECT b.seq_hi, b.t0_us, b.t1_us, b.data" PRUNE_BLOCKS
+			       " AND b.seq_hi > ?5", lo, hi, end_max, cutoff);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 5, wm);
+		if (blocks_above(db, st, wm, unsynced, tmin, tmax) < 0)
+			return -1;
 	}
-	st = prepare_3(db,
-		       "DELETE FROM samples WHERE seq BETWEEN ?1 AND ?2 AND t_us < ?3"
-		       " AND NOT EXISTS (SELECT 1 FROM sync_quarantine q"
-		       " WHERE q.kind = 'sample' AND q.seq = samples.seq)",
-		       lo, hi, cutoff);
+	/* the samples that go, then the units */
+	st = prepare_4(db, "SELECT coalesce(sum(p.n), 0)" PRUNE_POLLS, lo, hi, end_max, cutoff);
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		n += sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = prepare_4(db, "SELECT coalesce(sum(b.n), 0)" PRUNE_BLOCKS, lo, hi, end_max, cutoff);
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		x = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	n += x;
+	st = prepare_4(db,
+		       "DELETE FROM polls WHERE first_seq IN (SELECT p.first_seq" PRUNE_POLLS ")",
+		       lo, hi, end_max, cutoff);
 	if (st != NULL) {
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 		sqlite3_finalize(st);
 	}
-	n = sqlite3_changes(db->db);
+	if (rc == SQLITE_OK) {
+		rc = SQLITE_ERROR;
+		st = prepare_4(db, "DELETE FROM blocks WHERE id IN (SELECT b.id" PRUNE_BLOCKS ")",
+			       lo, hi, end_max, cutoff);
+		if (st != NULL) {
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+			sqlite3_finalize(st);
+		}
+	}
 	if (rc == SQLITE_OK && *unsynced > 0 &&
 	    meta_put(db, "sync.quota_dropped", *unsynced, META_ADD) < 0)
 		rc = SQLITE_ERROR;

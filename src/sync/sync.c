@@ -1743,19 +1743,20 @@ static void refresh_stats(struct sync *s)
 }
 
 /*
- * Delete samples with seq in [lo, hi] and t_us < cutoff, not quarantined,
- * in one short transaction. Unsynced (above the watermark) ones are
- * counted in meta sync.quota_dropped. Returns the count, -1 on error.
+ * Delete the poll rows and blocks starting at a seq in [lo, hi], ending at
+ * or below end_max, all older than cutoff, not quarantined, in one short
+ * transaction. Unsynced (above the watermark) samples are counted in meta
+ * sync.quota_dropped. Returns the samples deleted, -1 on error.
  */
-static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t cutoff,
-			    int64_t *tmin, int64_t *tmax)
+static int64_t prune_window(struct sync *s, int64_t lo, int64_t hi, int64_t end_max,
+			    int64_t cutoff, int64_t *tmin, int64_t *tmax)
 {
 	int64_t unsynced = 0, n;
 
 	if (local_begin(s) < 0)
 		return -1;
-	n = store_sync_prune_window(s->db, lo, hi, cutoff, s->wm[STORE_SYNC_SAMPLE], &unsynced,
-				    tmin, tmax);
+	n = store_sync_prune_window(s->db, lo, hi, end_max, cutoff, s->wm[STORE_SYNC_SAMPLE],
+				    &unsynced, tmin, tmax);
 	if (n < 0) {
 		fail(s, "buffer %s: pruning: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
@@ -1792,8 +1793,10 @@ static int64_t prune_forecasts(struct sync *s, int64_t lo, int64_t hi, int64_t c
 /*
  * Synced samples and stored forecasts older than retention, oldest first,
  * in small windows, never past the kind's watermark: samples by their
- * time, forecasts by when they were made (whole runs). seq order is their
- * age order, so the first window with nothing to prune ends the kind.
+ * time (whole poll rows and blocks), forecasts by when they were made
+ * (whole runs). seq order is their age order, so the first window with
+ * nothing to prune ends the kind; the next window starts where the next
+ * unit does.
  */
 static int prune_retention(struct sync *s)
 {
@@ -1811,14 +1814,15 @@ static int prune_retention(struct sync *s)
 			if (hi > s->wm[k])
 				hi = s->wm[k];
 			if (k == STORE_SYNC_SAMPLE)
-				n = prune_window(s, lo, hi, cutoff, &t0, &t1);
+				n = prune_window(s, lo, hi, s->wm[k], cutoff, &t0, &t1);
 			else
 				n = prune_forecasts(s, lo, hi, cutoff);
 			if (n < 0)
 				return -1;
 			if (n == 0)
 				break;
-			lo = hi + 1;
+			if (store_sync_next_seq(s->db, k, hi, &lo) < 0)
+				return -1;
 			util_sleep_ms(2); /* let the writer in */
 		}
 	}
@@ -1853,15 +1857,15 @@ static int enforce_quota(struct sync *s)
 				if (hi > s->wm[STORE_SYNC_SAMPLE])
 					hi = s->wm[STORE_SYNC_SAMPLE];
 			}
-			n = prune_window(s, lo, hi, INT64_MAX, &t0, &t1);
+			n = prune_window(s, lo, hi, pass == 0 ? s->wm[STORE_SYNC_SAMPLE] : INT64_MAX,
+					 INT64_MAX, &t0, &t1);
 			if (n < 0)
 				return -1;
 			before += n;
 			if (store_sync_max_seq(s->db, STORE_SYNC_SAMPLE, &maxseq) < 0)
 				return -1;
-			if (hi >= maxseq)
+			if (hi >= maxseq || store_sync_next_seq(s->db, STORE_SYNC_SAMPLE, hi, &lo) < 0)
 				break;
-			lo = hi + 1;
 			util_sleep_ms(2);
 		}
 	}

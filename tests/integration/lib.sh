@@ -117,6 +117,20 @@ t_sim() {
 	t_wait_port "$SIM_PORT"
 }
 
+# Every sqlite3 of the tests (sh -c ones too) loads the samples module
+# (src/store/samples_vtab.c, built beside the binary): since schema 7
+# "samples" is the packed poll rows and blocks shown as one row per sample,
+# as the old table was. A wrapper first in PATH.
+PHASOR_SQLITE_EXT=${PHASOR_SQLITE_EXT:-$(cd "$(dirname "$PHASOR")" && pwd)/phasor_samples}
+if [ -z "${T_SQLITE3:-}" ]; then
+	T_SQLITE3=$(command -v sqlite3 || echo sqlite3)
+	export T_SQLITE3
+fi
+mkdir -p "$T/.bin"
+printf '#!/bin/sh\nexec "%s" -cmd ".load %s" "$@"\n' "$T_SQLITE3" "$PHASOR_SQLITE_EXT" >"$T/.bin/sqlite3"
+chmod 755 "$T/.bin" "$T/.bin/sqlite3"
+export PATH="$T/.bin:$PATH"
+
 # t_sql DB SQL: run SQL on a SQLite file, one value per line.
 t_sql() { sqlite3 -batch -noheader "$1" "$2"; }
 

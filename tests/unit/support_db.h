@@ -10,6 +10,14 @@
 
 #include <sqlite3.h>
 
+#include "phasor/samples_vtab.h"
+
+/* The samples module on every connection the test opens (samples_vtab.h). */
+__attribute__((constructor)) static void support_db_vtab(void)
+{
+	samples_vtab_auto();
+}
+
 /* The integer a query returns on a separate connection (-1 on error). */
 static inline int64_t db_int(const char *path, const char *sql)
 {

@@ -356,6 +356,9 @@ static void test_schema(void **state)
 		{ "recorder_status", "key,t_us,value" },
 		{ "forecasts", "seq,made_us,meter,method,t_us,step_s,forecast,lower80,upper80,"
 			       "lower95,upper95,took_us" },
+		{ "shapes", "id,qty" },
+		{ "polls", "first_seq,t_us,meter_id,shape_id,session_id,n,data" },
+		{ "blocks", "id,win,meter_id,shape_id,session_id,t0_us,t1_us,seq_lo,seq_hi,n,data" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -380,16 +383,21 @@ static void test_schema(void **state)
 		assert_string_equal(got, tables[i].columns);
 		free(got);
 	}
-	/* Indexes besides the automatic ones: samples by time, the journal by
-	 * time and by (alarm, meter) for the restore, comm changes by (meter,
-	 * time) for "the state at T", the requests not applied yet, the
-	 * forecasts by (meter, made) for "the forecast at T" and by (meter,
-	 * interval) for "what was expected of it". */
+	/* Indexes besides the automatic ones: the journal by time and by
+	 * (alarm, meter) for the restore, comm changes by (meter, time) for
+	 * "the state at T", the requests not applied yet, the forecasts by
+	 * (meter, made) for "the forecast at T" and by (meter, interval) for
+	 * "what was expected of it", poll rows by time and by (meter, time),
+	 * blocks by first time, (meter, first time) and both ends of their
+	 * seqs. The old samples table (and its index) is gone on a new file. */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
-	assert_string_equal(got, "samples_t_us,alarm_events_t_us,alarm_events_key,"
+	assert_string_equal(got, "alarm_events_t_us,alarm_events_key,"
 				 "comm_changes_meter_t,alarm_requests_pending,forecasts_meter_made,"
-				 "forecasts_meter_t");
+				 "forecasts_meter_t,polls_t_us,polls_meter_t,blocks_t0,blocks_meter_t0,"
+				 "blocks_seq_lo,blocks_seq_hi");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'samples%'"),
+			 0);
 	free(got);
 	/* Every quantity of this binary, by enum id. */
 	assert_int_equal(db_int(path, "SELECT count(*) FROM quantities"), QTY__COUNT);
@@ -479,7 +487,7 @@ static void test_migrate_from_v0(void **state)
 	assert_non_null(st);
 	store_close(st);
 	assert_int_equal(db_int(made, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(db_int(made, "SELECT count(*) FROM sqlite_master WHERE name = 'samples'"),
+	assert_int_equal(db_int(made, "SELECT count(*) FROM sqlite_master WHERE name = 'polls'"),
 			 1);
 
 	/* Version 0 with someone else's tables: not ours to migrate. */
@@ -540,6 +548,11 @@ static void test_migrate_from_v1(void **state)
 		      " DROP TABLE recorder_status; DROP TABLE forecasts;"
 		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
+		      " DROP TABLE shapes; DROP TABLE polls; DROP TABLE blocks;"
+		      " CREATE TABLE samples(seq INTEGER PRIMARY KEY, t_us INTEGER NOT NULL,"
+		      " meter_id INTEGER NOT NULL, qty_id INTEGER NOT NULL, value,"
+		      " quality INTEGER NOT NULL, session_id INTEGER);"
+		      " CREATE INDEX samples_t_us ON samples(t_us);"
 		      " INSERT INTO samples(seq, t_us, meter_id, qty_id, value, quality)"
 		      " VALUES(7, 1000, 1, 1, 230.5, 0);");
 	r = store_reader_open(path, &cause);
@@ -844,7 +857,7 @@ static void test_seq_not_reused(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 	assert_int_equal(db_int(path, "SELECT max(seq) FROM samples"), 10);
-	db_exec(path, "DELETE FROM samples; DELETE FROM events;");
+	db_exec(path, "DELETE FROM polls; DELETE FROM blocks; DELETE FROM events;");
 
 	st = open_store(path, 1000, 100, 50);
 	assert_int_equal(store_start(st, &cause), 0);
@@ -964,6 +977,7 @@ static void test_stop_drain_gives_up(void **state)
 	st = open_store(path, 1000, 100, 20);
 	assert_int_equal(store_start(st, &cause), 0);
 	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	sqlite3_busy_timeout(other, 5000); /* the writer's housekeeping may hold the lock */
 	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 	put_series(st, 0, 30);
 	store_put_event(st, 0, -1, "test", "note", "lost too");
@@ -1049,6 +1063,7 @@ static void test_locked(void **state)
 	st = open_store(path, 10000, 100, 20);
 	assert_int_equal(store_start(st, &cause), 0);
 	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	sqlite3_busy_timeout(other, 5000); /* the writer's housekeeping may hold the lock */
 	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 
 	put_series(st, 1000, 50);
@@ -1312,7 +1327,9 @@ static long damaged_buffer(const char *path, char *id, size_t idsz, int64_t *las
 	for (k = 0; k < 2; k++) {
 		st = open_store(path, 100000, 5000, 10);
 		assert_int_equal(store_start(st, &cause), 0);
-		put_series(st, 1000000 + k * 100000, 10000);
+		/* recent times: the rows stay poll rows (an old window would be
+		 * closed into a block at once), so half the file's pages are theirs */
+		put_series(st, util_now_us() + k * 100000, 10000);
 		if (k == 1)
 			store_put_alarm_event(st, &e);
 		assert_int_equal(store_flush(st, 10000), 0);
@@ -1460,6 +1477,7 @@ static void test_damaged_in_use(void **state)
 	damaged_buffer(path, id, sizeof(id), &last);
 	before = slurp(path, &n1);
 	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	sqlite3_busy_timeout(other, 5000); /* the writer's housekeeping may hold the lock */
 	assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM meta", NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_null(store_open(path, 1000, 100, 10, &cause));
@@ -2068,7 +2086,7 @@ static void test_migrate_real_v3(void **state)
 	store_close(st);
 
 	/* Schema 6 (4 -> 5 and 5 -> 6 add tables only); every old row intact. */
-	assert_int_equal(db_int(path, "PRAGMA user_version"), 6);
+	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
@@ -2286,7 +2304,7 @@ static void test_migrate_real_v5(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 
-	assert_int_equal(db_int(path, "PRAGMA user_version"), 6);
+	assert_int_equal(db_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(db_int(path, "PRAGMA application_id"), 0x50485352);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE session_id = 1"), 540);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE meter_id = 2"), 180);
@@ -2973,6 +2991,178 @@ static void test_follow_readers(void **state)
 	free(path);
 }
 
+/* One sample of the dense layout test: what was put, with its seq. */
+struct dsample {
+	int64_t seq, t_us;
+	unsigned meter, qty;
+	double v;
+	int quality;
+};
+
+static int cmp_time_seq(const void *a, const void *b)
+{
+	const struct dsample *x = a, *y = b;
+
+	if (x->t_us != y->t_us)
+		return x->t_us < y->t_us ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static uint64_t dbits(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
+
+/*
+ * The dense layout (issue 17): polls of old windows are closed into
+ * blocks, the newest stay poll rows, one arrives late into a closed
+ * window; the samples module gives back every sample with its seq, time,
+ * value bit for bit (NaN as NULL, -0.0, infinities, denormals) and
+ * quality, in (t_us, seq) order and in seq order, and cut to a meter, a
+ * quantity, a time range and a seq range as the old table did.
+ */
+static void test_dense_layout(void **state)
+{
+	enum { POLLS = 900, NQ = 5 };
+	static const unsigned qtys[NQ] = { QTY_V_L1N, QTY_V_L2N, QTY_I_L1, QTY_P_TOTAL, QTY_PF_TOTAL };
+	char *path = tpath("dense.db"), *cause = NULL;
+	struct dsample *ref = util_calloc(POLLS * NQ + 8, sizeof(*ref));
+	int64_t now = util_now_us(), seq = 0, t_old = now - 3600 * INT64_C(1000000);
+	struct store_stats ss;
+	struct store *st;
+	size_t nref = 0, i;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t until;
+
+	(void)state;
+	st = open_store(path, 100000, 5000, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (i = 0; i < POLLS; i++) {
+		/* two meters an hour ago, 1 s apart with jitter, then the last
+		 * 60 polls now; a second poll of meter 0 at the same time */
+		unsigned meter = (unsigned)(i % 2);
+		int64_t t = i < POLLS - 60 ? t_old + (int64_t)(i / 2) * 1000000 + (int64_t)(i * 7919 % 5000)
+					   : now - (int64_t)(POLLS - i) * 1000;
+		struct sample p[NQ];
+
+		if (i == 10)
+			t = t_old + 4 * 1000000 + 4 * 7919 % 5000; /* the same time as poll 4 */
+		for (unsigned k = 0; k < NQ; k++) {
+			double v = 230.0 + (double)(i % 13) + k;
+
+			if (i % 97 == 3 && k == 1)
+				v = NAN;
+			else if (i % 89 == 5 && k == 2)
+				v = -0.0;
+			else if (i % 83 == 7 && k == 3)
+				v = -INFINITY;
+			else if (i % 79 == 9 && k == 4)
+				v = 4.9e-324;
+			else if (i % 3 == 0)
+				v = (double)(float)v;
+			p[k] = mk(t, meter, qtys[k], v, (i + k) % 11 == 0 ? QUALITY_BAD : QUALITY_GOOD);
+			ref[nref++] = (struct dsample){ ++seq, t, meter, qtys[k], v, p[k].quality };
+		}
+		store_put_samples(st, p, NQ);
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	/* the closer runs between batches: the old windows become blocks */
+	until = util_mono_us() + 10 * INT64_C(1000000);
+	do {
+		util_sleep_ms(50);
+		store_get_stats(st, &ss);
+	} while (ss.polls_closed < POLLS - 60 && util_mono_us() < until);
+	assert_true(ss.blocks_written >= 2);
+	assert_int_equal(ss.polls_closed, POLLS - 60);
+	{
+		/* late: into a window already closed (a journal replayed) */
+		struct sample late = mk(t_old + 2500, 1, QTY_P_TOTAL, 1.5, QUALITY_GOOD);
+
+		store_put_samples(st, &late, 1);
+		ref[nref++] = (struct dsample){ ++seq, late.t_us, 1, QTY_P_TOTAL, 1.5, 0 };
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_true(db_int(path, "SELECT count(*) FROM blocks") >= 2);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM polls"), 60 + 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), (int64_t)nref);
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t got = 0;
+
+		if (pass == 1)
+			qsort(ref, nref, sizeof(*ref), cmp_time_seq);
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    pass == 0
+							? "SELECT seq, t_us, meter_id, qty_id, value, quality"
+							  " FROM samples ORDER BY seq"
+							: "SELECT seq, t_us, meter_id, qty_id, value, quality"
+							  " FROM samples ORDER BY t_us, seq",
+						    -1, &s, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const struct dsample *r = &ref[got++];
+
+			assert_true(got <= nref);
+			assert_int_equal(sqlite3_column_int64(s, 0), r->seq);
+			assert_int_equal(sqlite3_column_int64(s, 1), r->t_us);
+			assert_int_equal(sqlite3_column_int64(s, 2), r->meter + 1);
+			assert_int_equal(sqlite3_column_int64(s, 3), r->qty);
+			if (isnan(r->v))
+				assert_int_equal(sqlite3_column_type(s, 4), SQLITE_NULL);
+			else
+				assert_int_equal(dbits(sqlite3_column_double(s, 4)), dbits(r->v));
+			assert_int_equal(sqlite3_column_int(s, 5), r->quality);
+		}
+		sqlite3_finalize(s);
+		assert_int_equal(got, nref);
+	}
+	sqlite3_close(db);
+	/* the constraints against the reference */
+	{
+		int64_t t_lo = t_old + 100 * 1000000, t_hi = t_old + 300 * 1000000;
+		size_t in_t = 0, in_seq = 0, m1_pf = 0;
+		char sql[300];
+
+		for (i = 0; i < nref; i++) {
+			in_t += ref[i].t_us >= t_lo && ref[i].t_us < t_hi;
+			in_seq += ref[i].seq > 1234 && ref[i].seq <= 2345;
+			m1_pf += ref[i].meter == 1 && ref[i].qty == QTY_PF_TOTAL && ref[i].quality == 0;
+		}
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM samples WHERE t_us >= %lld AND t_us < %lld",
+			 (long long)t_lo, (long long)t_hi);
+		assert_int_equal(db_int(path, sql), (int64_t)in_t);
+		assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE seq > 1234 AND seq <= 2345"),
+				 (int64_t)in_seq);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM samples WHERE meter_id = 2 AND qty_id = %u"
+			 " AND quality = 0", (unsigned)QTY_PF_TOTAL);
+		assert_int_equal(db_int(path, sql), (int64_t)m1_pf);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM samples WHERE meter_id = 2 AND qty_id IN"
+			 " (%u, 250)", (unsigned)QTY_PF_TOTAL);
+		{
+			int64_t in = db_int(path, sql);
+
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM samples WHERE meter_id = 2"
+				 " AND qty_id + 0 = %u", (unsigned)QTY_PF_TOTAL);
+			assert_int_equal(in, db_int(path, sql));
+			assert_int_equal(in, POLLS / 2 + 0);
+		}
+		for (i = 0; i < nref && ref[i].seq != 17; i++)
+			;
+		assert_true(i < nref);
+		assert_int_equal(db_int(path, "SELECT t_us FROM samples WHERE seq = 17"), ref[i].t_us);
+		assert_int_equal(db_int(path, "SELECT count(*) FROM samples WHERE seq = 17"), 1);
+	}
+	free(ref);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3013,6 +3203,7 @@ int main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_good_values_many),
 		cmocka_unit_test(test_follow_readers),
+		cmocka_unit_test(test_dense_layout),
 	};
 	int rc;
 

@@ -283,7 +283,7 @@ static void test_seqs(void **state)
 	assert_int_equal(get_k(store_sync_last_seq, db, STORE_SYNC_ALARM), 0);
 	/* The counter survives the rows. */
 	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, "DELETE FROM samples WHERE seq > 6", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(raw, "DELETE FROM polls WHERE first_seq > 6", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(raw);
 	assert_int_equal(get_k(store_sync_max_seq, db, STORE_SYNC_SAMPLE), 6);
@@ -562,7 +562,7 @@ static void test_prune_window(void **state)
 
 	/* Retention: seqs 1..10 (the watermark), older than seq 9's time. */
 	assert_int_equal(store_sync_begin(db), 0);
-	n = store_sync_prune_window(db, 1, 10, 1000008, 10, &unsynced, &t0, &t1);
+	n = store_sync_prune_window(db, 1, 10, 10, 1000008, 10, &unsynced, &t0, &t1);
 	assert_int_equal(store_sync_commit(db), 0);
 	assert_int_equal(n, 7); /* 1..8 less the quarantined 4 */
 	assert_int_equal(unsynced, 0);
@@ -575,7 +575,7 @@ static void test_prune_window(void **state)
 
 	/* Quota: past the watermark, every time. */
 	assert_int_equal(store_sync_begin(db), 0);
-	n = store_sync_prune_window(db, 9, 14, INT64_MAX, 10, &unsynced, &t0, &t1);
+	n = store_sync_prune_window(db, 9, 14, INT64_MAX, INT64_MAX, 10, &unsynced, &t0, &t1);
 	assert_int_equal(store_sync_commit(db), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(unsynced, 4);        /* 11..14 */
@@ -586,7 +586,7 @@ static void test_prune_window(void **state)
 
 	/* Rolled back: nothing deleted, nothing counted. */
 	assert_int_equal(store_sync_begin(db), 0);
-	n = store_sync_prune_window(db, 15, 20, INT64_MAX, 10, &unsynced, &t0, &t1);
+	n = store_sync_prune_window(db, 15, 20, INT64_MAX, INT64_MAX, 10, &unsynced, &t0, &t1);
 	assert_int_equal(n, 6);
 	store_sync_rollback(db);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 7);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_CODEC_H
+#define PHASOR_CODEC_H
+/*
+ * codec: the two packed forms of samples in the buffer (docs/buffer.md,
+ * "Samples: polls and blocks"). Pure: no I/O, no SQLite.
+ *
+ * - A poll: the values of one read of one meter (one time), in the order
+ *   of its shape (the list of quantity ids, kept elsewhere). A flags byte
+ *   (1: some value is bad, a quality bitmap follows; 2: widths mixed, a
+ *   width bitmap follows, 1 = float64; 4: every value float64), then the
+ *   values little-endian: float32 where the double goes through a float
+ *   bit for bit (decided on the bits: NaN payloads, -0.0 and denormals
+ *   decide themselves), else float64.
+ * - A block: the polls of one meter, one shape, one session in one closed
+ *   window, Gorilla-style: varints (polls, columns, each stream's byte
+ *   length), then the time-and-seq stream (first t_us and seq raw, then
+ *   delta-of-delta, zigzag, in buckets of 0, 7, 10, 14, 20 or 64 bits) and
+ *   one stream per column (the count of bad samples and the gaps between
+ *   them, then the values XORed with the previous one). Streams are
+ *   byte-aligned and listed in the header, so a reader decodes the time
+ *   stream and only the columns it needs.
+ *
+ * Every value comes back bit for bit, quality as stored. The decoders
+ * check what they read against the blob's length: a damaged blob gives -1,
+ * never a read outside it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#define CODEC_POLL_MAX 64 /* values in one poll (and columns in one block) */
+
+/* Bytes pack may write for n values, at most. */
+#define CODEC_POLL_SIZE_MAX(n) (1 + 2 * ((size_t)(n) + 7) / 8 + 8 * (size_t)(n))
+
+/* Pack n (1..CODEC_POLL_MAX) values and qualities into out; its length. */
+size_t codec_poll_pack(const double *v, const uint8_t *q, unsigned n, uint8_t *out);
+/*
+ * Unpack a poll of n values: all of them (want < 0) or only value want
+ * (the others untouched). 0, or -1 when len does not match n.
+ */
+int codec_poll_unpack(const uint8_t *in, size_t len, unsigned n, int want, double *v,
+		      uint8_t *q);
+
+/* A block in memory: n polls of ncol values, v and q row-major (n x ncol). */
+struct codec_block {
+	size_t n, ncol;
+	int64_t *t, *seq; /* each poll's time and the seq of its first sample */
+	double *v;
+	uint8_t *q;
+};
+
+/* Encode b (n >= 1, ncol 1..CODEC_POLL_MAX) into *out (malloc'd); its length. */
+size_t codec_block_encode(const struct codec_block *b, uint8_t **out);
+/*
+ * Decode into b (its arrays reallocated here; start from a zeroed block):
+ * the times and seqs, and every column (want < 0) or only column want
+ * (the others' values NaN and quality bad). 0, or -1 for a damaged blob.
+ */
+int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b);
+void codec_block_free(struct codec_block *b);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PHASOR_SAMPLES_VTAB_H
+#define PHASOR_SAMPLES_VTAB_H
+/*
+ * samples_vtab: the buffer's samples as one table again. Since schema 7
+ * the samples are stored packed (docs/buffer.md, "Samples: polls and
+ * blocks"): poll rows for the newest minutes and what the sync has not
+ * forwarded, closed 5-minute blocks per meter for the rest, and, while an
+ * older file is being converted, the rows of the old table samples_v6.
+ * This SQLite module (eponymous, read and insert) shows all of them as
+ *
+ *   samples(seq, t_us, meter_id, qty_id, value, quality, session_id)
+ *
+ * one row per sample, value NULL for NaN as in the old table, in
+ * (t_us, seq) or seq order when asked (the ORDER BY is consumed), with
+ * seq, t_us, meter_id and qty_id constraints used to read only the
+ * polls, blocks and columns concerned. So every SQL of the store, the sync
+ * and the tests reads samples as before; INSERT adds one-sample polls
+ * (test fixtures), UPDATE and DELETE are refused: the store's writer and
+ * the sync's pruning work on the tables themselves.
+ *
+ * On a file older than schema 7 the real samples table shadows the module.
+ * Built into phasor, and as a loadable extension for the sqlite3 shell
+ * (build/phasor_samples.so: `.load build/phasor_samples`).
+ */
+#include <stdint.h>
+
+struct sqlite3;
+
+/* Register the module "samples" on db. SQLITE_OK or an SQLite error. */
+int samples_vtab_register(struct sqlite3 *db);
+
+/* Register it on every connection this process opens from now on (tests). */
+int samples_vtab_auto(void);
+
+/*
+ * Without scanning: the highest sample seq in polls, blocks and samples_v6
+ * (0: none); the lowest poll, block or old row starting above after (a
+ * poll's or block's first seq; 0: none), which is where the next prune
+ * unit starts; whether samples_v6 is still there (1, 0, -1 on error).
+ * SQLITE_OK or an SQLite error.
+ */
+int samples_vtab_max_seq(struct sqlite3 *db, int64_t *out);
+int samples_vtab_next_seq(struct sqlite3 *db, int64_t after, int64_t *out);
+int samples_vtab_has_legacy(struct sqlite3 *db);
+
+/* A block holds polls of one window: w * WIN_US <= t_us < (w + 1) * WIN_US. */
+#define SAMPLES_WIN_US 300000000LL
+/* seq_hi - seq_lo of a block never exceeds this (the closer splits). */
+#define SAMPLES_SPAN_MAX (1LL << 24)
+
+#endif

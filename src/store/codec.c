@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+/*
+ * codec: poll and block encodings of samples (format in
+ * include/phasor/codec.h, the tables that hold them in docs/buffer.md).
+ */
+#include "phasor/codec.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/qty.h"
+#include "phasor/util.h"
+
+static uint64_t double_bits(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
+
+static double bits_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+/* ---- polls ---- */
+
+static bool bit(const uint8_t *m, unsigned k)
+{
+	return (m[k / 8] >> (k % 8)) & 1;
+}
+
+size_t codec_poll_pack(const double *v, const uint8_t *q, unsigned n, uint8_t *out)
+{
+	uint8_t wide[CODEC_POLL_MAX / 8] = { 0 }, bad[CODEC_POLL_MAX / 8] = { 0 };
+	unsigned k, nb = (n + 7) / 8, n64 = 0, nbad = 0;
+	size_t o = 1;
+
+	for (k = 0; k < n; k++) {
+		float f = (float)v[k];
+
+		if (double_bits((double)f) != double_bits(v[k])) {
+			wide[k / 8] |= (uint8_t)(1u << (k % 8));
+			n64++;
+		}
+		if (q[k] != QUALITY_GOOD) {
+			bad[k / 8] |= (uint8_t)(1u << (k % 8));
+			nbad++;
+		}
+	}
+	out[0] = (uint8_t)((nbad ? 1 : 0) | (n64 && n64 < n ? 2 : 0) | (n64 == n ? 4 : 0));
+	if (nbad) {
+		memcpy(out + o, bad, nb);
+		o += nb;
+	}
+	if (out[0] & 2) {
+		memcpy(out + o, wide, nb);
+		o += nb;
+	}
+	for (k = 0; k < n; k++) {
+		if ((out[0] & 4) || bit(wide, k)) {
+			uint64_t b = double_bits(v[k]);
+			unsigned i;
+
+			for (i = 0; i < 8; i++)
+				out[o++] = (uint8_t)(b >> (8 * i));
+		} else {
+			float f = (float)v[k];
+			uint32_t b;
+			unsigned i;
+
+			memcpy(&b, &f, sizeof(b));
+			for (i = 0; i < 4; i++)
+				out[o++] = (uint8_t)(b >> (8 * i));
+		}
+	}
+	return o;
+}
+
+int codec_poll_unpack(const uint8_t *in, size_t len, unsigned n, int want, double *v,
+		      uint8_t *q)
+{
+	const uint8_t *bad = NULL, *wide = NULL;
+	unsigned k, nb = (n + 7) / 8;
+	size_t o = 1, need;
+
+	if (len < 1 || n == 0 || n > CODEC_POLL_MAX || (in[0] & ~7u) != 0)
+		return -1;
+	if (in[0] & 1) {
+		bad = in + o;
+		o += nb;
+	}
+	if (in[0] & 2) {
+		wide = in + o;
+		o += nb;
+	}
+	if (o > len)
+		return -1;
+	need = o;
+	for (k = 0; k < n; k++)
+		need += (in[0] & 4) || (wide != NULL && bit(wide, k)) ? 8 : 4;
+	if (need != len)
+		return -1;
+	for (k = 0; k < n; k++) {
+		bool w8 = (in[0] & 4) || (wide != NULL && bit(wide, k));
+
+		if (want < 0 || (unsigned)want == k) {
+			uint64_t b = 0;
+			unsigned i;
+
+			for (i = 0; i < (w8 ? 8u : 4u); i++)
+				b |= (uint64_t)in[o + i] << (8 * i);
+			if (w8) {
+				v[k] = bits_double(b);
+			} else {
+				uint32_t b32 = (uint32_t)b;
+				float f;
+
+				memcpy(&f, &b32, sizeof(f));
+				v[k] = (double)f;
+			}
+			q[k] = bad != NULL && bit(bad, k) ? QUALITY_BAD : QUALITY_GOOD;
+		}
+		o += w8 ? 8 : 4;
+	}
+	return 0;
+}
+
+/* ---- bit streams ---- */
+
+struct bw {
+	uint8_t *b;
+	size_t cap, nbits;
+};
+
+static void bw_put(struct bw *w, uint64_t v, unsigned n)
+{
+	if ((w->nbits + n + 7) / 8 > w->cap) {
+		size_t old = w->cap;
+
+		w->cap = w->cap * 2 + 64;
+		w->b = util_realloc(w->b, w->cap);
+		memset(w->b + old, 0, w->cap - old);
+	}
+	while (n > 0) {
+		unsigned room = 8 - (unsigned)(w->nbits & 7), k = n < room ? n : room;
+		unsigned bits = (unsigned)(v >> (n - k)) & ((1u << k) - 1);
+
+		w->b[w->nbits >> 3] |= (uint8_t)(bits << (room - k));
+		w->nbits += k;
+		n -= k;
+	}
+}
+
+static void bw_align(struct bw *w)
+{
+	w->nbits = (w->nbits + 7) & ~(size_t)7;
+}
+
+struct br {
+	const uint8_t *b;
+	size_t end, pos; /* in bits */
+	bool over;       /* read past end: the blob is damaged */
+};
+
+static uint64_t br_get(struct br *r, unsigned n)
+{
+	uint64_t v = 0;
+
+	if (r->pos + n > r->end) {
+		r->over = true;
+		r->pos = r->end;
+		return 0;
+	}
+	while (n > 0) {
+		unsigned room = 8 - (unsigned)(r->pos & 7), k = n < room ? n : room;
+		unsigned x = r->b[r->pos >> 3];
+
+		v = (v << k) | ((x >> (room - k)) & ((1u << k) - 1));
+		r->pos += k;
+		n -= k;
+	}
+	return v;
+}
+
+static uint64_t zig(int64_t d)
+{
+	return d < 0 ? ~((uint64_t)d << 1) : (uint64_t)d << 1;
+}
+
+static int64_t unzig(uint64_t z)
+{
+	return (z & 1) ? (int64_t)~(z >> 1) : (int64_t)(z >> 1);
+}
+
+/* 0 | 10+7 | 110+10 | 1110+14 | 11110+20 | 11111+64 bits, zigzag */
+static void put_int(struct bw *w, int64_t d)
+{
+	uint64_t z = zig(d);
+
+	if (z == 0)
+		bw_put(w, 0, 1);
+	else if (z < (1u << 7))
+		bw_put(w, (2ULL << 7) | z, 9);
+	else if (z < (1u << 10))
+		bw_put(w, (6ULL << 10) | z, 13);
+	else if (z < (1u << 14))
+		bw_put(w, (14ULL << 14) | z, 18);
+	else if (z < (1u << 20))
+		bw_put(w, (30ULL << 20) | z, 25);
+	else {
+		bw_put(w, 31, 5);
+		bw_put(w, z, 64);
+	}
+}
+
+static int64_t get_int(struct br *r)
+{
+	static const unsigned width[] = { 7, 10, 14, 20, 64 };
+	unsigned i = 0;
+
+	if (br_get(r, 1) == 0)
+		return 0;
+	while (i < 4 && br_get(r, 1) == 1)
+		i++;
+	return unzig(br_get(r, width[i]));
+}
+
+struct xstate {
+	uint64_t prev;
+	unsigned lead, trail;
+	bool window;
+};
+
+/* Gorilla XOR; leading zeros and length in 6 bits each (64 as 0). */
+static void put_xor(struct bw *w, struct xstate *s, uint64_t v)
+{
+	uint64_t x = v ^ s->prev;
+	unsigned lead, trail;
+
+	s->prev = v;
+	if (x == 0) {
+		bw_put(w, 0, 1);
+		return;
+	}
+	lead = (unsigned)__builtin_clzll(x);
+	trail = (unsigned)__builtin_ctzll(x);
+	if (s->window && lead >= s->lead && trail >= s->trail) {
+		bw_put(w, 2, 2);
+		bw_put(w, x >> s->trail, 64 - s->lead - s->trail);
+		return;
+	}
+	bw_put(w, 3, 2);
+	bw_put(w, lead, 6);
+	bw_put(w, (64 - lead - trail) & 63, 6);
+	bw_put(w, x >> trail, 64 - lead - trail);
+	s->lead = lead;
+	s->trail = trail;
+	s->window = true;
+}
+
+static uint64_t get_xor(struct br *r, struct xstate *s)
+{
+	if (br_get(r, 1) == 0)
+		return s->prev;
+	if (br_get(r, 1) == 1) {
+		unsigned lead = (unsigned)br_get(r, 6), len = (unsigned)br_get(r, 6);
+
+		if (len == 0)
+			len = 64;
+		if (lead + len > 64) {
+			r->over = true;
+			return s->prev;
+		}
+		s->lead = lead;
+		s->trail = 64 - lead - len;
+		s->window = true;
+	} else if (!s->window) {
+		r->over = true;
+		return s->prev;
+	}
+	s->prev ^= br_get(r, 64 - s->lead - s->trail) << s->trail;
+	return s->prev;
+}
+
+static void put_varint(struct bw *w, uint64_t v)
+{
+	do {
+		bw_put(w, (v & 0x7f) | (v >= 0x80 ? 0x80 : 0), 8);
+		v >>= 7;
+	} while (v > 0);
+}
+
+static uint64_t get_varint(struct br *r)
+{
+	uint64_t v = 0;
+	unsigned sh = 0, c;
+
+	do {
+		c = (unsigned)br_get(r, 8);
+		if (sh < 64)
+			v |= (uint64_t)(c & 0x7f) << sh;
+		sh += 7;
+	} while ((c & 0x80) && !r->over && sh < 70);
+	if (c & 0x80)
+		r->over = true;
+	return v;
+}
+
+/* ---- blocks ---- */
+
+size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
+{
+	struct bw h = { 0 }, s[CODEC_POLL_MAX + 1];
+	uint64_t dt = 0, ds = 0;
+	size_t i, c, len;
+	uint8_t *buf;
+
+	memset(s, 0, sizeof(s));
+	bw_put(&s[0], (uint64_t)b->t[0], 64);
+	bw_put(&s[0], (uint64_t)b->seq[0], 64);
+	for (i = 1; i < b->n; i++) {
+		uint64_t t1 = (uint64_t)b->t[i] - (uint64_t)b->t[i - 1];
+		uint64_t s1 = (uint64_t)b->seq[i] - (uint64_t)b->seq[i - 1];
+
+		put_int(&s[0], (int64_t)(t1 - dt));
+		put_int(&s[0], (int64_t)(s1 - ds));
+		dt = t1;
+		ds = s1;
+	}
+	for (c = 0; c < b->ncol; c++) {
+		struct xstate x = { 0 };
+		size_t nbad = 0, last = 0;
+
+		for (i = 0; i < b->n; i++)
+			nbad += b->q[i * b->ncol + c] != QUALITY_GOOD;
+		put_int(&s[c + 1], (int64_t)nbad);
+		for (i = 0; i < b->n; i++)
+			if (b->q[i * b->ncol + c] != QUALITY_GOOD) {
+				put_int(&s[c + 1], (int64_t)(i - last));
+				last = i;
+			}
+		for (i = 0; i < b->n; i++)
+			put_xor(&s[c + 1], &x, double_bits(b->v[i * b->ncol + c]));
+	}
+	put_varint(&h, b->n);
+	put_varint(&h, b->ncol);
+	len = 0;
+	for (c = 0; c <= b->ncol; c++) {
+		bw_align(&s[c]);
+		put_varint(&h, s[c].nbits / 8);
+		len += s[c].nbits / 8;
+	}
+	len += h.nbits / 8;
+	buf = util_malloc(len);
+	memcpy(buf, h.b, h.nbits / 8);
+	len = h.nbits / 8;
+	for (c = 0; c <= b->ncol; c++) {
+		if (s[c].nbits > 0)
+			memcpy(buf + len, s[c].b, s[c].nbits / 8);
+		len += s[c].nbits / 8;
+		free(s[c].b);
+	}
+	free(h.b);
+	*out = buf;
+	return len;
+}
+
+int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b)
+{
+	struct br r = { in, len * 8, 0, false };
+	size_t i, c, off[CODEC_POLL_MAX + 2], n, ncol;
+	uint64_t dt = 0, ds = 0;
+
+	n = (size_t)get_varint(&r);
+	ncol = (size_t)get_varint(&r);
+	if (r.over || n == 0 || ncol == 0 || ncol > CODEC_POLL_MAX)
+		return -1;
+	off[0] = 0;
+	for (c = 0; c <= ncol; c++) {
+		uint64_t l = get_varint(&r);
+
+		if (r.over || l > len)
+			return -1;
+		off[c + 1] = off[c] + (size_t)l;
+	}
+	for (c = 0; c <= ncol + 1; c++)
+		off[c] += r.pos / 8;
+	/* The first poll takes 128 bits of the time stream, each next at least 2. */
+	if (off[ncol + 1] != len || off[1] - off[0] < 16 || n - 1 > (off[1] - off[0] - 16) * 4)
+		return -1;
+	b->n = n;
+	b->ncol = ncol;
+	b->t = util_reallocarray(b->t, n, sizeof(int64_t));
+	b->seq = util_reallocarray(b->seq, n, sizeof(int64_t));
+	b->v = util_reallocarray(b->v, n * ncol, sizeof(double));
+	b->q = util_reallocarray(b->q, n * ncol, 1);
+	r.pos = off[0] * 8;
+	r.end = off[1] * 8;
+	b->t[0] = (int64_t)br_get(&r, 64);
+	b->seq[0] = (int64_t)br_get(&r, 64);
+	for (i = 1; i < n; i++) {
+		dt += (uint64_t)get_int(&r);
+		ds += (uint64_t)get_int(&r);
+		b->t[i] = (int64_t)((uint64_t)b->t[i - 1] + dt);
+		b->seq[i] = (int64_t)((uint64_t)b->seq[i - 1] + ds);
+	}
+	if (r.over)
+		return -1;
+	for (c = 0; c < ncol; c++) {
+		struct xstate x = { 0 };
+		size_t nbad, k, at = 0;
+
+		if (want >= 0 && (size_t)want != c) {
+			for (i = 0; i < n; i++) {
+				b->v[i * ncol + c] = bits_double(0x7ff8000000000000ULL);
+				b->q[i * ncol + c] = QUALITY_BAD;
+			}
+			continue;
+		}
+		r.pos = off[c + 1] * 8;
+		r.end = off[c + 2] * 8;
+		nbad = (size_t)get_int(&r);
+		if (nbad > n)
+			return -1;
+		for (i = 0; i < n; i++)
+			b->q[i * ncol + c] = QUALITY_GOOD;
+		for (k = 0; k < nbad; k++) {
+			at += (size_t)get_int(&r);
+			if (at >= n)
+				return -1;
+			b->q[at * ncol + c] = QUALITY_BAD;
+		}
+		for (i = 0; i < n; i++)
+			b->v[i * ncol + c] = bits_double(get_xor(&r, &x));
+		if (r.over)
+			return -1;
+	}
+	return 0;
+}
+
+void codec_block_free(struct codec_block *b)
+{
+	free(b->t);
+	free(b->seq);
+	free(b->v);
+	free(b->q);
+	memset(b, 0, sizeof(*b));
+}

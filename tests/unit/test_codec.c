@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The poll and block encodings of the buffer (src/store/codec.c): every
+ * value back bit for bit (NaN payloads, infinities, denormals, -0.0),
+ * every time and seq back, qualities as stored, and a damaged blob
+ * refused without reading outside it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasor/codec.h"
+#include "phasor/qty.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static uint64_t bits(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
+
+static double from_bits(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+/* A value of the kinds the buffer must keep: meter-like floats, doubles
+ * that no float holds, and the special ones. */
+static double any_value(unsigned k)
+{
+	switch (rng() % 12) {
+	case 0:
+		return from_bits(0x7ff8000000000000ULL | (rng() & 0xfffffffffULL)); /* NaN payload */
+	case 1:
+		return (rng() & 1) ? INFINITY : -INFINITY;
+	case 2:
+		return -0.0;
+	case 3:
+		return from_bits(rng() & 0x000fffffffffffffULL); /* denormal double */
+	case 4:
+		return (double)from_bits(0) + 1e-40;             /* a float denormal */
+	case 5:
+		return from_bits(rng());                         /* any bits at all */
+	case 6:
+		return 230.0 + (double)(rng() % 1000) / 7.0;     /* needs float64 */
+	default:
+		return (double)(float)(230.0 + k + (double)(rng() % 100) / 16.0);
+	}
+}
+
+static void test_poll_roundtrip(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		unsigned n = 1 + (unsigned)(rng() % CODEC_POLL_MAX), k;
+		double v[CODEC_POLL_MAX], back[CODEC_POLL_MAX];
+		uint8_t q[CODEC_POLL_MAX], qb[CODEC_POLL_MAX], buf[CODEC_POLL_SIZE_MAX(CODEC_POLL_MAX)];
+		size_t len;
+		int uniform = (int)(rng() % 3);
+
+		for (k = 0; k < n; k++) {
+			v[k] = uniform == 0 ? (double)(float)(k * 1.5) : uniform == 1 ? 1.0 / 3.0 * k
+									 : any_value(k);
+			q[k] = rng() % 5 == 0 ? QUALITY_BAD : QUALITY_GOOD;
+		}
+		len = codec_poll_pack(v, q, n, buf);
+		assert_true(len <= CODEC_POLL_SIZE_MAX(n));
+		assert_int_equal(codec_poll_unpack(buf, len, n, -1, back, qb), 0);
+		for (k = 0; k < n; k++) {
+			assert_int_equal(bits(back[k]), bits(v[k]));
+			assert_int_equal(qb[k], q[k]);
+		}
+		/* one value alone, the others untouched */
+		k = (unsigned)(rng() % n);
+		memset(back, 0, sizeof(back));
+		assert_int_equal(codec_poll_unpack(buf, len, n, (int)k, back, qb), 0);
+		assert_int_equal(bits(back[k]), bits(v[k]));
+		if (n > 1)
+			assert_int_equal(bits(back[(k + 1) % n]), 0);
+		/* a wrong length or count is refused */
+		assert_int_equal(codec_poll_unpack(buf, len - 1, n, -1, back, qb), -1);
+		assert_int_equal(codec_poll_unpack(buf, len, n + 1, -1, back, qb), -1);
+	}
+}
+
+/* Float values take 4 bytes, a poll of float values 1 + 4n. */
+static void test_poll_size(void **state)
+{
+	double v[36];
+	uint8_t q[36] = { 0 }, buf[CODEC_POLL_SIZE_MAX(36)];
+
+	(void)state;
+	for (int k = 0; k < 36; k++)
+		v[k] = (double)(float)(230.1 + k);
+	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 4 * 36);
+	v[3] = 0.1; /* no float holds it */
+	q[5] = QUALITY_BAD;
+	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 5 + 5 + 4 * 35 + 8);
+}
+
+static void fill_block(struct codec_block *b, size_t n, size_t ncol, int kind)
+{
+	int64_t t = (int64_t)(rng() % 2000000000000000ULL), seq = (int64_t)(rng() % 1000000000);
+
+	b->n = n;
+	b->ncol = ncol;
+	b->t = calloc(n, sizeof(*b->t));
+	b->seq = calloc(n, sizeof(*b->seq));
+	b->v = calloc(n * ncol, sizeof(*b->v));
+	b->q = calloc(n * ncol, 1);
+	for (size_t i = 0; i < n; i++) {
+		/* regular, jittered, repeated, backwards and huge steps */
+		switch (rng() % 8) {
+		case 0:
+			t += 0;
+			break;
+		case 1:
+			t -= (int64_t)(rng() % 5000000);
+			break;
+		case 2:
+			t += (int64_t)(rng() % 100000000000ULL);
+			break;
+		default:
+			t += 1000000 + (int64_t)(rng() % 20000) - 10000;
+		}
+		seq += rng() % 10 == 0 ? (int64_t)(rng() % 100000) : (int64_t)ncol * 200;
+		b->t[i] = t;
+		b->seq[i] = seq;
+		for (size_t c = 0; c < ncol; c++) {
+			double prev = i > 0 ? b->v[(i - 1) * ncol + c] : 230.0;
+
+			b->v[i * ncol + c] = kind == 0	 ? any_value((unsigned)c)
+					     : kind == 1 ? (rng() % 3 ? prev : prev + 0.25)
+							 : (double)(float)(prev + (double)(rng() % 64) / 64);
+			b->q[i * ncol + c] = rng() % 17 == 0 ? QUALITY_BAD : QUALITY_GOOD;
+		}
+	}
+	if (rng() % 4 == 0) {
+		b->t[0] = INT64_MIN + 5;
+		b->seq[0] = INT64_MAX - 3;
+	}
+}
+
+static void free_block(struct codec_block *b)
+{
+	free(b->t);
+	free(b->seq);
+	free(b->v);
+	free(b->q);
+}
+
+static void test_block_roundtrip(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 600; round++) {
+		struct codec_block in, out, one;
+		size_t n = 1 + (size_t)(rng() % 700), ncol = 1 + (size_t)(rng() % CODEC_POLL_MAX);
+		size_t len, want;
+		uint8_t *blob = NULL;
+
+		fill_block(&in, n, ncol, round % 3);
+		len = codec_block_encode(&in, &blob);
+		memset(&out, 0, sizeof(out));
+		assert_int_equal(codec_block_decode(blob, len, -1, &out), 0);
+		assert_int_equal(out.n, n);
+		assert_int_equal(out.ncol, ncol);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(out.t[i], in.t[i]);
+			assert_int_equal(out.seq[i], in.seq[i]);
+			for (size_t c = 0; c < ncol; c++) {
+				assert_int_equal(bits(out.v[i * ncol + c]), bits(in.v[i * ncol + c]));
+				assert_int_equal(out.q[i * ncol + c], in.q[i * ncol + c]);
+			}
+		}
+		/* one column alone */
+		want = (size_t)(rng() % ncol);
+		memset(&one, 0, sizeof(one));
+		assert_int_equal(codec_block_decode(blob, len, (int)want, &one), 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(bits(one.v[i * ncol + want]), bits(in.v[i * ncol + want]));
+			assert_int_equal(one.q[i * ncol + want], in.q[i * ncol + want]);
+		}
+		/* cut short: refused, never read past the end (ASan watches) */
+		for (size_t cut = 0; cut < len; cut += 1 + len / 13) {
+			uint8_t *copy = malloc(cut + 1);
+
+			memcpy(copy, blob, cut);
+			assert_int_equal(codec_block_decode(copy, cut, -1, &one), -1);
+			free(copy);
+		}
+		codec_block_free(&out);
+		codec_block_free(&one);
+		free_block(&in);
+		free(blob);
+	}
+}
+
+/* Random bytes: refused or decoded, never a crash or a read outside. */
+static void test_block_garbage(void **state)
+{
+	struct codec_block b;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)(rng() % 200);
+		uint8_t *buf = malloc(len + 1);
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rng();
+		if (len > 2 && round % 2 == 0) {
+			buf[0] = (uint8_t)(1 + rng() % 20); /* plausible counts */
+			buf[1] = (uint8_t)(1 + rng() % 4);
+		}
+		(void)codec_block_decode(buf, len, (int)(rng() % 5) - 1, &b);
+		free(buf);
+	}
+	codec_block_free(&b);
+}
+
+/* A meter's second-by-second floats: the block is a few bytes a value. */
+static void test_block_density(void **state)
+{
+	struct codec_block b;
+	uint8_t *blob = NULL;
+	size_t n = 300, ncol = 36, len;
+
+	(void)state;
+	b.n = n;
+	b.ncol = ncol;
+	b.t = calloc(n, sizeof(*b.t));
+	b.seq = calloc(n, sizeof(*b.seq));
+	b.v = calloc(n * ncol, sizeof(*b.v));
+	b.q = calloc(n * ncol, 1);
+	for (size_t i = 0; i < n; i++) {
+		b.t[i] = 1796000000000000LL + (int64_t)i * 1000000;
+		b.seq[i] = 1000 + (int64_t)i * 36 * 200;
+		for (size_t c = 0; c < ncol; c++)
+			b.v[i * ncol + c] = c % 2 ? 50.0 : (double)(float)(230.0 + (double)(i % 7) / 8);
+	}
+	len = codec_block_encode(&b, &blob);
+	assert_true(len < n * ncol / 2); /* under half a byte a sample here */
+	free(blob);
+	free_block(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_poll_roundtrip),  cmocka_unit_test(test_poll_size),
+		cmocka_unit_test(test_block_roundtrip), cmocka_unit_test(test_block_garbage),
+		cmocka_unit_test(test_block_density),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
