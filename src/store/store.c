@@ -57,6 +57,8 @@
 #define BACKOFF_MAX_US 5000000
 #define HK_IDLE_US 2000000             /* housekeeping when nothing is to do: every 2 s */
 #define MIG_ROWS 50000                 /* old rows converted per transaction */
+#define CLOSE_POLLS 20000              /* poll rows closed per transaction, at most */
+#define HK_START_US 3000000            /* no housekeeping in the first 3 s: the first batches go first */
 #define MIG_LOG_US 10000000            /* migration progress in the log */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
@@ -2845,7 +2847,7 @@ static int close_window(struct store *st, bool *more)
 		rc = sqlite3_prepare_v2(st->db,
 					st->hold_unsynced
 					    ? "SELECT min(t_us) FROM polls WHERE first_seq <= ?1"
-					      " AND t_us < ?2"
+					      " AND first_seq + n - 1 <= ?1 AND t_us < ?2"
 					    : "SELECT min(t_us) FROM polls WHERE t_us < ?2",
 					-1, &sel, NULL);
 	}
@@ -2872,7 +2874,7 @@ static int close_window(struct store *st, bool *more)
 				"SELECT first_seq, t_us, meter_id, shape_id, coalesce(session_id, 0), n,"
 				" data FROM polls WHERE t_us >= ?1 AND t_us < ?2"
 				" AND first_seq + n - 1 <= ?3"
-				" ORDER BY meter_id, shape_id, session_id, t_us, first_seq",
+				" ORDER BY meter_id, shape_id, session_id, t_us, first_seq LIMIT ?4",
 				-1, &sel, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
@@ -2882,14 +2884,13 @@ static int close_window(struct store *st, bool *more)
 					-1, &ins, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
-					"DELETE FROM polls WHERE t_us >= ?1 AND t_us < ?2"
-					" AND first_seq + n - 1 <= ?3",
-					-1, &del, NULL);
+					"DELETE FROM polls WHERE first_seq = ?1", -1, &del, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(sel, 1, w0);
 	sqlite3_bind_int64(sel, 2, w0 + SAMPLES_WIN_US);
 	sqlite3_bind_int64(sel, 3, wm);
+	sqlite3_bind_int64(sel, 4, CLOSE_POLLS);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(sel, 0), meter = sqlite3_column_int64(sel, 2);
 		int64_t shape = sqlite3_column_int64(sel, 3), session = sqlite3_column_int64(sel, 4);
@@ -2933,6 +2934,11 @@ static int close_window(struct store *st, bool *more)
 		g.b.t[i] = sqlite3_column_int64(sel, 1);
 		g.b.seq[i] = seq;
 		g.b.n++;
+		sqlite3_bind_int64(del, 1, seq);
+		rc = sqlite3_step(del);
+		sqlite3_reset(del);
+		if (rc != SQLITE_DONE)
+			goto out;
 		g.seq_lo = seq < g.seq_lo ? seq : g.seq_lo;
 		g.seq_hi = seq + n - 1 > g.seq_hi ? seq + n - 1 : g.seq_hi;
 		g.samples += n;
@@ -2941,18 +2947,10 @@ static int close_window(struct store *st, bool *more)
 	if (rc != SQLITE_DONE)
 		goto out;
 	rc = flush_block(st, ins, win, &g);
-	if (rc != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(del, 1, w0);
-	sqlite3_bind_int64(del, 2, w0 + SAMPLES_WIN_US);
-	sqlite3_bind_int64(del, 3, wm);
-	rc = sqlite3_step(del);
-	if (rc == SQLITE_DONE)
-		rc = sqlite3_changes(st->db) == closed ? SQLITE_OK : SQLITE_INTERNAL;
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
 	if (rc == SQLITE_OK)
-		*more = true;
+		*more = closed > 0;
 out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
@@ -3142,10 +3140,10 @@ static void writer_run(struct store *st)
 			else
 				due = oldest_arrival(st) + (int64_t)st->commit_ms * 1000;
 		}
-		/* Housekeeping in the time between batches, and between two due
-		 * batches when it has more to do. */
+		/* Housekeeping when nothing is pending, and one step (at most
+		 * CLOSE_POLLS poll rows or MIG_ROWS old rows) after each batch. */
 		if (st->state == STORE_OK && !st->stopping && now >= st->hk_at &&
-		    (now < due || !hk_last)) {
+		    (!pending || !hk_last)) {
 			bool more;
 
 			pthread_mutex_unlock(&st->lock);
@@ -3222,6 +3220,7 @@ int store_start(struct store *st, char **cause)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_mutex_lock(&st->lock);
 	st->running = true;
+	st->hk_at = util_mono_us() + HK_START_US;
 	pthread_mutex_unlock(&st->lock);
 	err = pthread_create(&st->thread, NULL, writer_main, st);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
