@@ -4199,8 +4199,8 @@ int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, c
 	{
 		static const char *const sql[] = {
 			"SELECT min(first_seq) - 1 FROM polls WHERE t_us >= ?1",
-			"SELECT min(seq_lo) - 1 FROM blocks WHERE t0_us >= ?1 - 300000000"
-			" AND t1_us >= ?1",
+			("SELECT min(seq_lo) - 1 FROM blocks WHERE t0_us >= ?1 - 300000000"
+			 " AND t1_us >= ?1"),
 			"SELECT min(seq) - 1 FROM samples_v6 INDEXED BY samples_t_us WHERE t_us >= ?1",
 		};
 		int legacy = samples_vtab_has_legacy(r->db);
