@@ -1090,14 +1090,13 @@ int samples_vtab_has_legacy(sqlite3 *db)
 	return found;
 }
 
-int samples_vtab_max_seq(sqlite3 *db, int64_t *out)
+/*
+ * The highest (want_max) or lowest non-zero answer of sql[0], sql[1] and,
+ * while samples_v6 exists, sql[2], each run with ?1 = arg; 0 when none.
+ */
+static int extreme_seq(sqlite3 *db, const char *const sql[3], int64_t arg, bool want_max,
+		       int64_t *out)
 {
-	static const char *const sql[] = {
-		/* polls never interleave: the last poll holds the highest seq */
-		"SELECT first_seq + n - 1 FROM polls ORDER BY first_seq DESC LIMIT 1",
-		"SELECT max(seq_hi) FROM blocks",
-		"SELECT max(seq) FROM samples_v6",
-	};
 	int legacy = samples_vtab_has_legacy(db);
 
 	*out = 0;
@@ -1106,39 +1105,37 @@ int samples_vtab_max_seq(sqlite3 *db, int64_t *out)
 	for (size_t i = 0; i < (legacy ? 3u : 2u); i++) {
 		int64_t x;
 		bool found;
-		int rc = one_int(db, sql[i], 0, &x, &found);
+		int rc = one_int(db, sql[i], arg, &x, &found);
 
 		if (rc != SQLITE_OK)
 			return rc;
-		if (found && x > *out)
+		if (found && (*out == 0 || (want_max ? x > *out : x < *out)))
 			*out = x;
 	}
 	return SQLITE_OK;
 }
 
+int samples_vtab_max_seq(sqlite3 *db, int64_t *out)
+{
+	static const char *const sql[3] = {
+		/* polls never interleave: the last poll holds the highest seq */
+		"SELECT first_seq + n - 1 FROM polls ORDER BY first_seq DESC LIMIT 1",
+		"SELECT max(seq_hi) FROM blocks",
+		"SELECT max(seq) FROM samples_v6",
+	};
+
+	return extreme_seq(db, sql, 0, true, out);
+}
+
 int samples_vtab_next_seq(sqlite3 *db, int64_t after, int64_t *out)
 {
-	static const char *const sql[] = {
+	static const char *const sql[3] = {
 		"SELECT min(first_seq) FROM polls WHERE first_seq > ?1",
 		"SELECT min(seq_lo) FROM blocks WHERE seq_lo > ?1",
 		"SELECT min(seq) FROM samples_v6 WHERE seq > ?1",
 	};
-	int legacy = samples_vtab_has_legacy(db);
 
-	*out = 0;
-	if (legacy < 0)
-		return SQLITE_ERROR;
-	for (size_t i = 0; i < (legacy ? 3u : 2u); i++) {
-		int64_t x;
-		bool found;
-		int rc = one_int(db, sql[i], after, &x, &found);
-
-		if (rc != SQLITE_OK)
-			return rc;
-		if (found && (*out == 0 || x < *out))
-			*out = x;
-	}
-	return SQLITE_OK;
+	return extreme_seq(db, sql, after, false, out);
 }
 
 int samples_vtab_register(sqlite3 *db)
