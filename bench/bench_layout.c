@@ -541,20 +541,10 @@ static void a_insert(struct lay *l, size_t i0, size_t i1)
 
 static void a_finish(struct lay *l)
 {
-	struct store_stats ss;
-	uint64_t closed = 0;
-
-	/* The writer closes old windows into blocks between its batches: wait
-	 * until it has nothing left to close (its idle step is 2 s). */
-	if (store_flush(l->st, 600000) < 0)
-		util_fail("bench_layout: store flush");
-	for (;;) {
-		usleep(3000000);
-		store_get_stats(l->st, &ss);
-		if (ss.polls_closed == closed && !ss.migrating)
-			break;
-		closed = ss.polls_closed;
-	}
+	/* The writer closes old windows into blocks between its batches: until
+	 * it has nothing left to close. */
+	if (store_settle(l->st, 600000) < 0)
+		util_fail("bench_layout: the store did not settle");
 	store_stop(l->st, 600000);
 	note_size(l);
 	store_close(l->st);
@@ -1442,6 +1432,26 @@ static double median(double *v, int n)
 
 #define MAXR 9
 
+/* BENCH_LAYOUT_ONLY=a,bare: only those layouts (profiling one); default all. */
+static bool wanted_layout(const struct lay_ops *o)
+{
+	const char *only = getenv("BENCH_LAYOUT_ONLY"), *p;
+	size_t n = strlen(o->key);
+
+	if (only == NULL || *only == '\0')
+		return true;
+	for (p = only; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, o->key, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
 static void bench_dataset(const struct dataset *ds, int rounds, const char *dir,
 			  const char *phasor)
 {
@@ -1459,6 +1469,8 @@ static void bench_dataset(const struct dataset *ds, int rounds, const char *dir,
 			size_t k = r % 2 ? NLAYOUTS - 1 - li : li;
 			struct result *x = &res[r][k];
 
+			if (!wanted_layout(&layouts[k]))
+				continue;
 			run_layout(&layouts[k], ds, dir, true, r == 0, x);
 			fprintf(stderr, "  round %d %-4s insert %9.0f/s, %6.2f B/sample (used %6.2f,"
 				" peak with WAL %6.2f), export %8.0f rows/s, history %8.1f ms (%" PRIu64
@@ -1492,6 +1504,9 @@ static void bench_dataset(const struct dataset *ds, int rounds, const char *dir,
 		const struct result *x = &res[0][li];
 		char same[64], closed[200] = "";
 		bool exact = true, identical = true;
+
+		if (!wanted_layout(&layouts[li]) || !wanted_layout(&layouts[0]))
+			continue; /* the table's ratios are against a */
 
 		for (r = 0; r < rounds; r++) {
 			const struct result *y = &res[r][li], *ya = &res[r][0];

@@ -153,6 +153,9 @@ int main(int argc, char **argv)
 	now = util_now_us();
 	for (m = 0; m < cfg->nmeters; m++)
 		store_put_comm_change(st, now, (int)m, COMM_OK, "");
+	/* as a recorder would leave it: old windows closed into blocks */
+	if (store_settle(st, 600000) < 0)
+		fprintf(stderr, "gen_buffer: the store did not settle in 10 min\n");
 	store_stop(st, 600000);
 	store_close(st);
 	if (stat(cfg->store.path, &sb) < 0)

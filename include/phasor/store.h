@@ -268,6 +268,14 @@ void store_debug_set_max_pages(struct store *st, long pages);
 void store_hold_unsynced(struct store *st, bool hold);
 
 /*
+ * For tools and benchmarks: store_flush, then wait until the writer's
+ * housekeeping (closing old poll rows into blocks, converting an older
+ * file) has nothing left to do, starting it now. 0, or -1 after
+ * timeout_ms.
+ */
+int store_settle(struct store *st, int timeout_ms);
+
+/*
  * For tests: fn(ctx) is called by the writer thread inside each of its
  * transactions, just before COMMIT (sqlite3_commit_hook; nonzero turns the
  * COMMIT into a rollback), without the store's lock held, so it may call

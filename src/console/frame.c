@@ -284,9 +284,18 @@ static void draw_status(struct frame *fr, struct ui *ui)
 		uint64_t dropped = p->status.store.dropped;
 		size_t queued = p->status.store.queued;
 
+		char conv[32] = "";
+
+		if (p->status.store.migrating && p->status.store.migrate_total > 0) {
+			double done = (double)p->status.store.migrate_done /
+				      (double)p->status.store.migrate_total;
+
+			snprintf(conv, sizeof(conv), " (converting %.0f %%)",
+				 100 * (done > 1 ? 1 : done));
+		}
 		if (ok && dropped == 0)
-			snprintf(buf, sizeof(buf), " buffer ok%s%s ",
-				 queued > 10000 ? " (catching up)" : "",
+			snprintf(buf, sizeof(buf), " buffer ok%s%s%s ",
+				 queued > 10000 ? " (catching up)" : "", conv,
 				 replaced ? " (new file: damaged one moved aside)" : "");
 		else
 			snprintf(buf, sizeof(buf), " buffer %s: %zu queued, %llu dropped ",

@@ -401,6 +401,15 @@ static void buffer_block(struct ui *ui, struct view_sources_state *vs, struct vi
 			   : "never");
 		if (p->status.store.last_commit_us > 0)
 			view_seg(l, ROLE_MUTED, " ago");
+		if (p->status.store.migrating) {
+			char t[96];
+
+			l = view_lines_add(ls, 2);
+			snprintf(t, sizeof(t), "%llu of about %llu samples of the old layout",
+				 (unsigned long long)p->status.store.migrate_done,
+				 (unsigned long long)p->status.store.migrate_total);
+			kv(l, "converting", ROLE_WARNING, t);
+		}
 	}
 	l = view_lines_add(ls, 2);
 	kv(l, "file", ROLE_NORMAL,

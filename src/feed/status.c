@@ -95,6 +95,10 @@ char *status_encode(const struct hub_status *s, long pid)
 		num(x, "queue_max", (double)s->store.queue_max);
 		num(x, "last_commit_us", (double)s->store.last_commit_us);
 		cJSON_AddBoolToObject(x, "replaced", s->store_replaced);
+		/* an older file being converted to the dense layout (issue 17) */
+		cJSON_AddBoolToObject(x, "migrating", s->store.migrating);
+		num(x, "migrate_done", (double)s->store.migrate_done);
+		num(x, "migrate_total", (double)s->store.migrate_total);
 	}
 	if (s->has_sync) {
 		x = cJSON_AddObjectToObject(o, "sync");
@@ -219,6 +223,9 @@ int status_decode(const char *json, struct hub_status *out, struct source_link *
 		out->store.queue_max = (size_t)get_num(x, "queue_max");
 		out->store.last_commit_us = (int64_t)get_num(x, "last_commit_us");
 		out->store_replaced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "replaced"));
+		out->store.migrating = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "migrating"));
+		out->store.migrate_done = (int64_t)get_num(x, "migrate_done");
+		out->store.migrate_total = (int64_t)get_num(x, "migrate_total");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "sync");
 	out->has_sync = cJSON_IsObject(x);

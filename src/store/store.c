@@ -266,7 +266,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  n INTEGER NOT NULL,             -- samples: the shape's length\n"
 	"  data BLOB NOT NULL);            -- codec_poll_pack\n"
 	"CREATE INDEX polls_t_us ON polls(t_us);\n"
-	"CREATE INDEX polls_meter_t ON polls(meter_id, t_us);\n"
 	"CREATE TABLE blocks(\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  win INTEGER NOT NULL,           -- t_us / 300 s\n"
@@ -477,6 +476,7 @@ struct store {
 	long mig_rows;            /* rows per migration batch */
 	uint64_t blocks_written, polls_closed;
 	struct store_stats hk_pub; /* the five fields above for store_get_stats, under lock */
+	bool hk_idle;             /* the last housekeeping step found nothing to do (under lock) */
 	int (*dbg_fn)(void *ctx); /* store_debug_on_commit */
 	void *dbg_ctx;
 	bool in_batch;            /* writer: in transaction() */
@@ -2207,6 +2207,30 @@ void store_debug_set_max_pages(struct store *st, long pages)
 	pthread_mutex_unlock(&st->lock);
 }
 
+int store_settle(struct store *st, int timeout_ms)
+{
+	int64_t end = util_mono_us() + (int64_t)timeout_ms * 1000;
+	int rc;
+
+	if (store_flush(st, timeout_ms) < 0)
+		return -1;
+	pthread_mutex_lock(&st->lock);
+	st->hk_idle = false;
+	st->hk_at = 0; /* now, start delay or not */
+	pthread_cond_signal(&st->wake);
+	while (st->running && !st->hk_idle && util_mono_us() < end) {
+		struct timespec ts;
+		int64_t at = util_mono_us() + 100000;
+
+		ts.tv_sec = (time_t)(at / 1000000);
+		ts.tv_nsec = (long)(at % 1000000) * 1000;
+		pthread_cond_timedwait(&st->done, &st->lock, &ts);
+	}
+	rc = st->hk_idle ? 0 : -1;
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
 void store_hold_unsynced(struct store *st, bool hold)
 {
 	st->hold_unsynced = hold;
@@ -2785,6 +2809,13 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* A block being built by the closer: one meter, shape and session. */
 struct gblock {
 	struct codec_block b;
@@ -2833,7 +2864,8 @@ static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct 
 static int close_window(struct store *st, bool *more)
 {
 	int64_t now = util_now_us(), cut = (floor_div(now, SAMPLES_WIN_US) - 1) * SAMPLES_WIN_US;
-	int64_t wm = INT64_MAX, t0 = 0, win, w0, closed = 0;
+	int64_t wm = INT64_MAX, t0 = 0, win, w0, closed = 0, *gone = NULL;
+	size_t ngone = 0;
 	sqlite3_stmt *sel = NULL, *ins = NULL, *del = NULL;
 	struct gblock g;
 	int rc;
@@ -2934,11 +2966,11 @@ static int close_window(struct store *st, bool *more)
 		g.b.t[i] = sqlite3_column_int64(sel, 1);
 		g.b.seq[i] = seq;
 		g.b.n++;
-		sqlite3_bind_int64(del, 1, seq);
-		rc = sqlite3_step(del);
-		sqlite3_reset(del);
-		if (rc != SQLITE_DONE)
-			goto out;
+		if ((size_t)closed == ngone) {
+			ngone = ngone ? ngone * 2 : 1024;
+			gone = util_reallocarray(gone, ngone, sizeof(*gone));
+		}
+		gone[closed] = seq;
 		g.seq_lo = seq < g.seq_lo ? seq : g.seq_lo;
 		g.seq_hi = seq + n - 1 > g.seq_hi ? seq + n - 1 : g.seq_hi;
 		g.samples += n;
@@ -2947,6 +2979,15 @@ static int close_window(struct store *st, bool *more)
 	if (rc != SQLITE_DONE)
 		goto out;
 	rc = flush_block(st, ins, win, &g);
+	/* the closed poll rows, in seq order: the table's and the time
+	 * index's pages in order, not in the (meter, time) order read */
+	qsort(gone, (size_t)closed, sizeof(*gone), cmp_int64);
+	for (int64_t k = 0; rc == SQLITE_OK && k < closed; k++) {
+		sqlite3_bind_int64(del, 1, gone[k]);
+		rc = sqlite3_step(del);
+		sqlite3_reset(del);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
 	if (rc == SQLITE_OK)
@@ -2955,6 +2996,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(del);
+	free(gone);
 	codec_block_free(&g.b);
 	if (rc != SQLITE_OK) {
 		if (!sqlite3_get_autocommit(st->db))
@@ -3154,6 +3196,8 @@ static void writer_run(struct store *st)
 			st->hk_pub.migrating = st->migrating;
 			st->hk_pub.migrate_done = st->mig_done;
 			st->hk_pub.migrate_total = st->mig_total;
+			st->hk_idle = !more;
+			pthread_cond_broadcast(&st->done);
 			st->hk_at = util_mono_us() + (more ? 0 : HK_IDLE_US);
 			hk_last = true;
 			continue;

@@ -43,8 +43,23 @@ in_middle() {
 	n=$(left) || return 1
 	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt $((total - 20000)) ]
 }
-PHASOR_STORE_MIGRATE_ROWS=500 t_bg rec1 "$PHASOR" record -c "$T/p.ini"
+# What the recorder says of itself (recorder_status, read by attached
+# consoles: status bar "buffer ok (converting N %)", view 5).
+status_migrating() {
+	command sqlite3 "$db" "SELECT value FROM recorder_status WHERE key = 'recorder'" 2>/dev/null |
+		grep -q "\"migrating\":true,\"migrate_done\":[1-9][0-9]*,\"migrate_total\":$total"
+}
+PHASOR_STORE_MIGRATE_ROWS=100 t_bg rec1 "$PHASOR" record -c "$T/p.ini"
+REC1=$T_LAST_PID
+t_wait 10 test -f "$db-recorder.lock" || t_fail "the recorder does not start"
+t_tmux_start c1 80 24 env LANG=C "$PHASOR" -c "$T/p.ini"
 t_wait 60 in_middle || t_fail "the migration was not seen in the middle ($(left) old rows left): $(tail -3 "$T/rec1.log")"
+t_wait 20 status_migrating || t_fail "recorder_status does not say it converts: $(command sqlite3 "$db" "SELECT value FROM recorder_status")"
+t_ok "recorder_status: migrating, done > 0, total $total"
+t_tmux_wait c1 20 ' buffer ok \(converting [0-9]+ %\) ' || t_fail "the attached console does not show the conversion"
+t_ok "status bar: $(t_tmux_capture c1 | grep -o 'buffer ok (converting [0-9]* %)')"
+in_middle || t_fail "the migration ended before the kill; make it slower"
+T_LAST_PID=$REC1
 t_stop "$T_LAST_PID" KILL
 rest=$(left)
 [ "$rest" -gt 0 ] || t_fail "no old rows left after the kill"

@@ -387,14 +387,14 @@ static void test_schema(void **state)
 	 * (alarm, meter) for the restore, comm changes by (meter, time) for
 	 * "the state at T", the requests not applied yet, the forecasts by
 	 * (meter, made) for "the forecast at T" and by (meter, interval) for
-	 * "what was expected of it", poll rows by time and by (meter, time),
-	 * blocks by first time, (meter, first time) and both ends of their
-	 * seqs. The old samples table (and its index) is gone on a new file. */
+	 * "what was expected of it", poll rows by time only (they hold the
+	 * newest minutes: a meter's are found by scanning them), blocks by
+	 * first time, (meter, first time) and both ends of their seqs. The old samples table (and its index) is gone on a new file. */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
 	assert_string_equal(got, "alarm_events_t_us,alarm_events_key,"
 				 "comm_changes_meter_t,alarm_requests_pending,forecasts_meter_made,"
-				 "forecasts_meter_t,polls_t_us,polls_meter_t,blocks_t0,blocks_meter_t0,"
+				 "forecasts_meter_t,polls_t_us,blocks_t0,blocks_meter_t0,"
 				 "blocks_seq_lo,blocks_seq_hi");
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'samples%'"),
 			 0);
@@ -3036,7 +3036,6 @@ static void test_dense_layout(void **state)
 	size_t nref = 0, i;
 	sqlite3 *db;
 	sqlite3_stmt *s;
-	int64_t until;
 
 	(void)state;
 	st = open_store(path, 100000, 5000, 10);
@@ -3070,12 +3069,10 @@ static void test_dense_layout(void **state)
 		store_put_samples(st, p, NQ);
 	}
 	assert_int_equal(store_flush(st, 10000), 0);
-	/* the closer runs between batches: the old windows become blocks */
-	until = util_mono_us() + 10 * INT64_C(1000000);
-	do {
-		util_sleep_ms(50);
-		store_get_stats(st, &ss);
-	} while (ss.polls_closed < POLLS - 60 && util_mono_us() < until);
+	/* the closer runs between batches: the old windows become blocks;
+	 * store_settle waits for it */
+	assert_int_equal(store_settle(st, 20000), 0);
+	store_get_stats(st, &ss);
 	assert_true(ss.blocks_written >= 2);
 	assert_int_equal(ss.polls_closed, POLLS - 60);
 	{
@@ -3163,6 +3160,46 @@ static void test_dense_layout(void **state)
 	free(path);
 }
 
+/*
+ * With the sync configured, only poll rows the sync has forwarded (at or
+ * below sync.samples_seq) are closed into blocks: the sync's normal path
+ * never decodes a block, and an outage's backlog stays as poll rows.
+ */
+static void test_hold_unsynced(void **state)
+{
+	char *path = tpath("hold.db"), *cause = NULL;
+	int64_t t_old = util_now_us() - 3600 * INT64_C(1000000);
+	struct store *st;
+	size_t i;
+
+	(void)state;
+	st = open_store(path, 100000, 5000, 10);
+	store_hold_unsynced(st, true);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (i = 0; i < 600; i++) { /* 10 minutes of one meter, 3 quantities */
+		struct sample p[3] = {
+			mk(t_old + (int64_t)i * 1000000, 0, QTY_V_L1N, 230.0 + (double)i, 0),
+			mk(t_old + (int64_t)i * 1000000, 0, QTY_V_L2N, 231.0, 0),
+			mk(t_old + (int64_t)i * 1000000, 0, QTY_V_L3N, 232.0, 0),
+		};
+
+		store_put_samples(st, p, 3);
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	/* the sync has sent the first 300 polls and half of the next one */
+	db_exec(path, "UPDATE meta SET value = 901 WHERE key = 'sync.samples_seq'");
+	assert_int_equal(store_settle(st, 20000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT max(seq_hi) FROM blocks"), 900);
+	assert_int_equal(db_int(path, "SELECT coalesce(sum(n), 0) FROM blocks"), 900);
+	assert_int_equal(db_int(path, "SELECT min(first_seq) FROM polls"), 901);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM polls"), 300);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 1800);
+	assert_int_equal(db_int(path, "SELECT count(DISTINCT seq) FROM samples"), 1800);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3204,6 +3241,7 @@ int main(void)
 		cmocka_unit_test(test_good_values_many),
 		cmocka_unit_test(test_follow_readers),
 		cmocka_unit_test(test_dense_layout),
+		cmocka_unit_test(test_hold_unsynced),
 	};
 	int rc;
 
