@@ -44,6 +44,23 @@ int samples_vtab_max_seq(struct sqlite3 *db, int64_t *out);
 int samples_vtab_next_seq(struct sqlite3 *db, int64_t after, int64_t *out);
 int samples_vtab_has_legacy(struct sqlite3 *db);
 
+/*
+ * The module's scan without SQL, for the readers that walk many rows: the
+ * samples with from_us <= t_us <= to_us of one quantity id (qty < 0: all)
+ * in (t_us, seq) order, value NaN bit for bit (no NULL). next gives 1 and
+ * the row, 0 at the end, -1 with *err (free it); open NULL with *err.
+ */
+struct samples_row {
+	int64_t seq, t_us, meter_id, qty_id, session_id;
+	double value;
+	int quality;
+};
+struct samples_scan;
+struct samples_scan *samples_scan_open(struct sqlite3 *db, int64_t from_us, int64_t to_us,
+				       int64_t qty, char **err);
+int samples_scan_next(struct samples_scan *sc, struct samples_row *row, char **err);
+void samples_scan_close(struct samples_scan *sc);
+
 /* A block holds polls of one window: w * WIN_US <= t_us < (w + 1) * WIN_US. */
 #define SAMPLES_WIN_US 300000000LL
 /* seq_hi - seq_lo of a block never exceeds this (the closer splits). */

@@ -278,7 +278,7 @@ static int on_row(void *ctx, const struct kpi_day_row *r)
  * quantity over the buffer's t_us index (phases only for meters that have
  * no e_imp today).
  */
-#define KPI_READ_WINDOW_US (600 * 1000000LL)
+#define KPI_READ_WINDOW_US (3600 * 1000000LL)
 
 static void worker_run(struct kpi *k)
 {
@@ -305,10 +305,11 @@ static void worker_run(struct kpi *k)
 			want += wanted(k, i, slot);
 		if (want == 0)
 			continue;
-		/* In windows of 10 minutes, each its own statement: a long day never
-		 * holds one read transaction open (which would keep the writer's
-		 * WAL from being checkpointed), and a quitting console waits at
-		 * most one window. */
+		/* In windows of an hour, each its own read: a long day never holds
+		 * one read transaction open (which would keep the writer's WAL
+		 * from being checkpointed), and a quitting console waits at most
+		 * one window (an hour of one counter is one column of each
+		 * meter's twelve blocks: milliseconds). */
 		for (from = k->w_mid; from < k->w_end; from = to) {
 			to = k->w_end - from > KPI_READ_WINDOW_US ? from + KPI_READ_WINDOW_US
 								  : k->w_end;

@@ -77,6 +77,8 @@ struct ablock {
 	const struct shape *shape;
 	size_t *order; /* its polls in the plan's order */
 	size_t next;
+	int want;      /* the one column asked for, -1 all */
+	struct key key; /* of poll order[next] */
 };
 
 struct cursor {
@@ -98,6 +100,7 @@ struct cursor {
 	uint8_t qty[CODEC_POLL_MAX];
 	double v[CODEC_POLL_MAX];
 	uint8_t q[CODEC_POLL_MAX];
+	int only;      /* the one sample of the poll asked for, -1: look at each */
 	char err[160];
 };
 
@@ -180,11 +183,17 @@ static bool key_lt(struct key x, struct key y)
 
 static struct key block_key(const struct cursor *c, const struct ablock *a)
 {
+	(void)c;
+	return a->key;
+}
+
+/* a->key from its next poll (the heap compares it for every poll) */
+static void ablock_rekey(const struct cursor *c, struct ablock *a)
+{
 	size_t i = a->order[a->next];
 
-	if (c->time_order)
-		return (struct key){ a->b.t[i], a->b.seq[i] };
-	return (struct key){ a->b.seq[i], 0 };
+	a->key = c->time_order ? (struct key){ a->b.t[i], a->b.seq[i] }
+			       : (struct key){ a->b.seq[i], 0 };
 }
 
 static void heap_swap(struct cursor *c, size_t i, size_t j)
@@ -298,6 +307,28 @@ static int prepare_source(struct cursor *c, const char *sql, sqlite3_stmt **out,
 	return rc;
 }
 
+/*
+ * How far below its last seq a block may start: the widest block made
+ * (meta blocks.span, kept by the closer), SAMPLES_SPAN_MAX when unknown.
+ * One window's worth of seqs in practice, so that a read from seq S looks
+ * at the blocks of about one window before S, not of hours.
+ */
+static int64_t block_span(struct cursor *c)
+{
+	struct vtab *vt = (struct vtab *)c->base.pVtab;
+	sqlite3_stmt *s;
+	int64_t span = SAMPLES_SPAN_MAX;
+
+	if (sqlite3_prepare_v2(vt->db, "SELECT value FROM meta WHERE key = 'blocks.span'", -1, &s,
+			       NULL) != SQLITE_OK)
+		return span;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) >= 0 &&
+	    sqlite3_column_int64(s, 0) < span)
+		span = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return span;
+}
+
 static int open_sources(struct cursor *c)
 {
 	char sql[400];
@@ -353,7 +384,7 @@ static int open_sources(struct cursor *c)
 		sqlite3_bind_int64(c->blocks, 2, c->t_hi);
 		sqlite3_bind_int64(c->blocks, 5, c->t_lo);
 	} else {
-		sqlite3_bind_int64(c->blocks, 1, sub_clamp(c->seq_lo, SAMPLES_SPAN_MAX));
+		sqlite3_bind_int64(c->blocks, 1, sub_clamp(c->seq_lo, block_span(c)));
 		sqlite3_bind_int64(c->blocks, 2, c->seq_hi);
 		sqlite3_bind_int64(c->blocks, 5, c->seq_lo);
 	}
@@ -389,6 +420,7 @@ static int open_block(struct cursor *c)
 	const uint8_t *data = sqlite3_column_blob(c->blocks, 4);
 	int len = sqlite3_column_bytes(c->blocks, 4), want;
 	struct ablock *a;
+	bool sorted;
 
 	if (sh == NULL || data == NULL) {
 		snprintf(c->err, sizeof(c->err), "samples: a block names shape %lld, not stored",
@@ -425,11 +457,25 @@ static int open_block(struct cursor *c)
 	a->session = sqlite3_column_int64(c->blocks, 3);
 	a->shape = sh;
 	a->order = util_reallocarray(NULL, a->b.n, sizeof(*a->order));
-	for (size_t i = 0; i < a->b.n; i++)
+	sorted = true;
+	for (size_t i = 0; i < a->b.n; i++) {
 		a->order[i] = i;
-	sort_block = &a->b;
-	sort_time = c->time_order;
-	qsort(a->order, a->b.n, sizeof(*a->order), cmp_order);
+		if (i > 0 && sorted) {
+			const struct codec_block *b = &a->b;
+
+			sorted = c->time_order ? b->t[i - 1] < b->t[i] ||
+						     (b->t[i - 1] == b->t[i] && b->seq[i - 1] < b->seq[i])
+					       : b->seq[i - 1] < b->seq[i];
+		}
+	}
+	/* the closer writes them in (t_us, seq) order: sorting is the rare case */
+	if (!sorted) {
+		sort_block = &a->b;
+		sort_time = c->time_order;
+		qsort(a->order, a->b.n, sizeof(*a->order), cmp_order);
+	}
+	a->want = want;
+	ablock_rekey(c, a);
 	heap_push(c, a);
 	return SQLITE_OK;
 }
@@ -495,11 +541,8 @@ static int next_poll(struct cursor *c)
 						 (long long)c->seq);
 					return SQLITE_CORRUPT;
 				}
-				if (want >= 0)
-					for (unsigned i = 0; i < sh->n; i++)
-						if ((int)i != want)
-							c->qty[i] = UINT8_MAX; /* not decoded: skipped */
 			}
+			c->only = want >= 0 ? want : -1;
 			rc = step(c, c->polls, &c->polls_row);
 			if (rc != SQLITE_OK)
 				return rc;
@@ -516,6 +559,7 @@ static int next_poll(struct cursor *c)
 					  : sqlite3_column_double(c->legacy, 4);
 			c->q[0] = (uint8_t)sqlite3_column_int(c->legacy, 5);
 			c->session = sqlite3_column_int64(c->legacy, 6);
+			c->only = -1;
 			rc = step(c, c->legacy, &c->legacy_row);
 			if (rc != SQLITE_OK)
 				return rc;
@@ -528,12 +572,23 @@ static int next_poll(struct cursor *c)
 			c->pmeter = a->meter;
 			c->session = a->session;
 			c->n = (unsigned)nc;
-			memcpy(c->qty, a->shape->qty, nc);
-			memcpy(c->v, a->b.v + i * nc, nc * sizeof(double));
-			memcpy(c->q, a->b.q + i * nc, nc);
+			c->only = a->want;
+			if (a->want >= 0) {
+				size_t w = (size_t)a->want;
+
+				c->qty[w] = a->shape->qty[w];
+				c->v[w] = a->b.v[i * nc + w];
+				c->q[w] = a->b.q[i * nc + w];
+			} else {
+				memcpy(c->qty, a->shape->qty, nc);
+				memcpy(c->v, a->b.v + i * nc, nc * sizeof(double));
+				memcpy(c->q, a->b.q + i * nc, nc);
+			}
 			if (a->next == a->b.n) {
 				c->heap[0] = c->heap[--c->nheap];
 				ablock_free(a);
+			} else {
+				ablock_rekey(c, a);
 			}
 			if (c->nheap > 0)
 				heap_down(c, 0);
@@ -564,10 +619,16 @@ static bool wanted(const struct cursor *c, unsigned k)
 static int settle(struct cursor *c)
 {
 	for (;;) {
-		while (c->k < c->n && !wanted(c, c->k))
+		while (c->k < c->n) {
+			if (c->only >= 0 && c->k != (unsigned)c->only) {
+				/* one column decoded: straight to it, or past the poll */
+				c->k = c->k < (unsigned)c->only ? (unsigned)c->only : c->n;
+				continue;
+			}
+			if (wanted(c, c->k))
+				return SQLITE_OK;
 			c->k++;
-		if (c->k < c->n)
-			return SQLITE_OK;
+		}
 		if (c->eof)
 			return SQLITE_OK;
 		{
@@ -1058,6 +1119,78 @@ static const sqlite3_module samples_module = {
 	.xRowid = x_rowid,
 	.xUpdate = x_update,
 };
+
+/* ---- the same scan from C (samples_vtab.h) ---- */
+
+struct samples_scan {
+	struct vtab vt;
+	struct cursor c;
+	bool started;
+};
+
+struct samples_scan *samples_scan_open(sqlite3 *db, int64_t from_us, int64_t to_us,
+				       int64_t qty, char **err)
+{
+	struct samples_scan *sc = util_calloc(1, sizeof(*sc));
+	struct cursor *c = &sc->c;
+	int rc;
+
+	sc->vt.db = db;
+	c->base.pVtab = &sc->vt.base;
+	c->time_order = true;
+	c->seq_lo = INT64_MIN;
+	c->seq_hi = INT64_MAX;
+	c->t_lo = from_us;
+	c->t_hi = to_us;
+	if (qty >= 0)
+		c->qset[c->nq++] = qty;
+	rc = open_sources(c);
+	if (rc == SQLITE_OK)
+		rc = settle(c);
+	if (rc != SQLITE_OK) {
+		*err = util_strdup(c->err[0] ? c->err : sqlite3_errstr(rc));
+		samples_scan_close(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+int samples_scan_next(struct samples_scan *sc, struct samples_row *row, char **err)
+{
+	struct cursor *c = &sc->c;
+
+	if (sc->started) {
+		int rc;
+
+		c->k++;
+		rc = settle(c);
+		if (rc != SQLITE_OK) {
+			*err = util_strdup(c->err[0] ? c->err : sqlite3_errstr(rc));
+			return -1;
+		}
+	}
+	sc->started = true;
+	if (c->k >= c->n)
+		return 0;
+	row->seq = c->seq + c->k;
+	row->t_us = c->t;
+	row->meter_id = c->pmeter;
+	row->qty_id = c->qty[c->k];
+	row->value = c->v[c->k];
+	row->quality = c->q[c->k];
+	row->session_id = c->session;
+	return 1;
+}
+
+void samples_scan_close(struct samples_scan *sc)
+{
+	if (sc == NULL)
+		return;
+	close_sources(&sc->c);
+	free(sc->c.heap);
+	free(sc->vt.shapes);
+	free(sc);
+}
 
 /* ---- seqs without a scan ---- */
 
