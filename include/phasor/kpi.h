@@ -47,6 +47,8 @@ struct kpi_day_row {
 	const char *meter;         /* its name (valid during the callback) */
 	double value;
 	int quality;               /* enum quality */
+	int64_t meter_key;         /* the same for every row of one meter during a
+				    * read (the file's meter id), -1: none */
 };
 typedef int (*kpi_day_fn)(void *ctx, const struct kpi_day_row *r);
 

@@ -758,7 +758,7 @@ struct day_ctx {
 static int day_row(void *ctx, const struct store_raw_row *r)
 {
 	const struct day_ctx *c = ctx;
-	struct kpi_day_row row = { r->t_us, NULL, r->value, r->quality };
+	struct kpi_day_row row = { r->t_us, NULL, r->value, r->quality, r->meter_id };
 
 	if (r->meter_id < 0 || (size_t)r->meter_id >= c->d->nnames ||
 	    (row.meter = c->d->names[r->meter_id]) == NULL)

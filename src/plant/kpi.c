@@ -232,11 +232,16 @@ static bool profile_maps(const struct profile *p, unsigned qty)
 	return false;
 }
 
+#define KEY_CACHE 512
+
 struct wctx {
 	struct kpi *k;
 	unsigned slot;
 	const char *last_name;       /* the meter of the previous row, and its index */
 	int last_index;
+	/* meter_key -> config index + 2 (0: not looked up yet): rows come in
+	 * time order, every meter in turn, so "the previous row's" rarely hits */
+	int by_key[KEY_CACHE];
 };
 
 /* Does the worker look for meter i's counter in slot? */
@@ -260,13 +265,21 @@ static int on_row(void *ctx, const struct kpi_day_row *r)
 		return 1;
 	if (r->quality != QUALITY_GOOD || !isfinite(r->value))
 		return 0;
-	/* Rows of one meter often follow each other. */
-	if (w->last_name == NULL || strcmp(r->meter, w->last_name) != 0) {
-		i = config_meter_index(k->cfg, r->meter);
-		w->last_name = i >= 0 ? k->cfg->meters[i].name : NULL;
-		w->last_index = i;
+	if (r->meter_key >= 0 && r->meter_key < KEY_CACHE) {
+		int *slot = &w->by_key[r->meter_key];
+
+		if (*slot == 0)
+			*slot = config_meter_index(k->cfg, r->meter) + 2;
+		i = *slot - 2;
+	} else {
+		/* Rows of one meter often follow each other. */
+		if (w->last_name == NULL || strcmp(r->meter, w->last_name) != 0) {
+			i = config_meter_index(k->cfg, r->meter);
+			w->last_name = i >= 0 ? k->cfg->meters[i].name : NULL;
+			w->last_index = i;
+		}
+		i = w->last_index;
 	}
-	i = w->last_index;
 	if (i < 0 || !wanted(k, (size_t)i, w->slot))
 		return 0;
 	seg_feed(&k->w[i][w->slot], r->value, r->t_us, live_counter_gap_us(&k->cfg->meters[i]));
