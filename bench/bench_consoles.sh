@@ -281,6 +281,7 @@ startup_side() {
 	t1=$(date +%s%N)
 	[ -n "$ok" ] || t_fail "startup ($side): no complete frame in 30 s: $(cat "$T/start.cap")"
 	cp "$T/start.cap" "$T/start-$side.cap"
+	cp "$T/start.ini.log" "$T/start-$side.log"
 	console_end "start-$side" "$rec" "$side" "$T/start.ini.log"
 	grep -E "follow: .* read|kpi: today's counters" "$T/start.ini.log" | sed 's/^[^ ]* [a-z]*: /    /' >&2
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'

@@ -43,6 +43,8 @@ void follow_request(struct source *s, const struct store_request *q);
 
 /* The recorder fields of out and what it last said (store, sync, hub). */
 void follow_status(struct source *s, struct hub_status *out);
+/* The last hour is still being read. */
+bool follow_loading(struct source *s);
 
 /* The KPI's day before this start read from the buffer (kpi_new_day). */
 extern const struct kpi_day_ops follow_kpi_day_ops;

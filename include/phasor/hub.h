@@ -152,6 +152,8 @@ struct hub_status {
 	bool throttled;
 };
 void hub_status(struct hub *h, struct hub_status *out);
+/* The follow feed is still reading the last hour (cheap, any time). */
+bool hub_history_loading(struct hub *h);
 
 /*
  * An operator action on alarm instance inst (the engine's index): done at

@@ -77,6 +77,11 @@ void kpi_free(struct kpi *k);
 /* Recompute from the live state (UI thread). */
 void kpi_update(struct kpi *k, struct live *l, int64_t now_us);
 const struct kpi_site *kpi_site(const struct kpi *k);
+/* The worker has read the day before this start and the next kpi_update
+ * will take it: worth a redraw now rather than at the next refresh. */
+bool kpi_day_ready(const struct kpi *k);
+/* The day before this start is still to be taken (read or not yet). */
+bool kpi_day_pending(const struct kpi *k);
 
 /* A meter's energy today. */
 struct kpi_today {

@@ -457,7 +457,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	long frames = 0;
 	uint64_t urgent_seen = 0, samples_seen = 0;
 	int64_t frame_at_us = 0;
-	bool followed_due = false;
+	bool followed_due = false, history_seen = true;
 	int v;
 
 	memset(&ui, 0, sizeof(ui));
@@ -608,15 +608,24 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		plant_take_outcome(&plant, hub);
 		/* Attached, new samples come a recorder commit at a time: shown
 		 * then (at most FOLLOWED_REDRAW_MS after the last frame), not at
-		 * the next refresh. */
-		if (attached && !followed_due) {
-			struct hub_stats hs;
+		 * the next refresh; so does the end of a load. */
+		if (!followed_due && (attached || history_seen || kpi_day_pending(kpi))) {
+			bool loading = hub_history_loading(hub), due;
 
-			hub_get_stats(hub, &hs);
-			if (hs.samples != samples_seen) {
+			/* The last hour and today's energy come from worker
+			 * threads: shown once read, not a refresh later. */
+			due = (history_seen && !loading) || kpi_day_ready(kpi);
+			history_seen = loading;
+			if (attached) {
+				struct hub_stats hs;
+
+				hub_get_stats(hub, &hs);
+				due = due || hs.samples != samples_seen;
+				samples_seen = hs.samples;
+			}
+			if (due) {
 				int64_t since = (util_mono_us() - frame_at_us) / 1000;
 
-				samples_seen = hs.samples;
 				followed_due = true;
 				loop_timer_reset(lp, refresh_timer,
 						 since < FOLLOWED_REDRAW_MS ? FOLLOWED_REDRAW_MS - since : 0);

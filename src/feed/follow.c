@@ -845,6 +845,17 @@ static size_t follow_links(struct source *s, struct source_link *out, size_t max
 	return n;
 }
 
+bool follow_loading(struct source *s)
+{
+	struct follow *f = (struct follow *)s;
+	bool on;
+
+	pthread_mutex_lock(&f->lock);
+	on = f->loading;
+	pthread_mutex_unlock(&f->lock);
+	return on;
+}
+
 void follow_status(struct source *s, struct hub_status *out)
 {
 	struct follow *f = (struct follow *)s;

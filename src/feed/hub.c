@@ -993,6 +993,11 @@ void hub_get_stats(struct hub *h, struct hub_stats *out)
 		out->queue_dropped += h->links[i].dropped;
 }
 
+bool hub_history_loading(struct hub *h)
+{
+	return h->follow != NULL && follow_loading(h->follow);
+}
+
 void hub_status(struct hub *h, struct hub_status *out)
 {
 	memset(out, 0, sizeof(*out));

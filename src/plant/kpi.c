@@ -300,7 +300,12 @@ static void worker_run(struct kpi *k)
 	unsigned slot;
 	size_t i, found = 0;
 	int64_t t0 = util_mono_us();
+	const char *delay = getenv("PHASOR_KPI_DAY_DELAY_MS");
+	long ms;
 
+	/* For tests: a day that takes this long to read (a large buffer). */
+	if (delay != NULL && util_parse_long(delay, 0, 60000, &ms) == 0)
+		util_sleep_ms((int)ms);
 	r = k->day->open(k->path, &cause);
 	if (r == NULL) {
 		log_info("kpi: no day's counters from the buffer: %s", cause);
@@ -545,6 +550,17 @@ static int64_t slot_since(const struct kpi *k, const struct slot *sl, int64_t la
 	/* Only what this console has seen. */
 	*partial = true;
 	return sl->base_t > k->mid ? sl->base_t : k->mid;
+}
+
+bool kpi_day_ready(const struct kpi *k)
+{
+	return k != NULL && k->has_worker && !k->applied &&
+	       atomic_load_explicit(&k->ready, memory_order_acquire);
+}
+
+bool kpi_day_pending(const struct kpi *k)
+{
+	return k != NULL && k->has_worker && !k->applied;
 }
 
 /* The buffer's day, once it is there. */

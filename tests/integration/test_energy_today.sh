@@ -150,4 +150,24 @@ awk -v s="$num" -v m="$mul" -v w="$want" 'BEGIN {
 printf '%s\n' "$line" | grep -q "(since $since, 4 resets)" ||
 	t_fail "attached: expected '(since $since, 4 resets)' in: $line"
 t_ok "attached: today's energy shown $num ${prefix}Wh = the sum of the segments $want Wh, 4 resets"
+
+# An embedded console refreshing every 30 s on a quiet plant (the meter up,
+# no alarm to redraw for), its day taking 2 s to read
+# (PHASOR_KPI_DAY_DELAY_MS, as a large buffer would): the day is drawn when
+# the worker has it, not at the next refresh 30 s later.
+restart_sim 6                                        # reset 5: while phasor is off
+sed 's/^\[store\]$/[console]\nrefresh = 30s\n[store]/' "$T/c.ini" >"$T/slow.ini"
+grep -q '^refresh = 30s$' "$T/slow.ini" || t_fail "no [console] refresh in slow.ini"
+t_tmux_start slow 100 30 env LANG=C.UTF-8 TERM=xterm-256color TZ="$TZNAME" PHASOR_KPI_DAY_DELAY_MS=2000 \
+	"$PHASOR" -c "$T/slow.ini" \
+	2>"$T/slow.err"
+t_tmux_wait slow 5 'tgbt-main' || t_fail "refresh 30 s: no first frame"
+t_tmux_capture slow | grep -Eq "[45] resets" && t_fail "the day was read before the first frame: no test"
+t_tmux_wait slow 10 "\\(since $since, [45] resets\\)" ||
+	t_fail "refresh 30 s: the buffer's day was not drawn within 10 s: $(t_tmux_capture slow | grep Today)"
+t_ok "refresh 30 s: the buffer's day drawn once read: $(t_tmux_capture slow | grep -o 'Today.*resets)')"
+t_tmux_quit slow
+t_eq "the slow console's exit status" 0 "$(t_tmux_wait_exit slow 20)"
+t_stop "$SIM_PID"
+t_no_sanitizer_errors "$T/slow.err"
 t_log "ok"
