@@ -107,6 +107,14 @@ int profile_find(const char *name, char *buf, size_t size);
 /* The names of the shipped profiles found on the search path (NULL-ended,
  * static strings): for "unknown profile" suggestions. */
 const char *const *profile_known_names(void);
+/* The shipped name closest to name, NULL when none is close or name is one
+ * of them (it was then not found where profiles are searched). */
+const char *profile_suggest(const char *name);
+/* name is one of the profiles phasor ships. */
+bool profile_shipped(const char *name);
+/* Where profile_find searches, for messages. */
+#define PROFILE_SEARCHED \
+	"$PHASOR_PROFILES, conf/profiles, " PHASOR_PREFIX "/share/phasor/profiles"
 
 /* Number of registers of a type (1, 2 or 4). */
 int profile_type_words(enum reg_type t);

@@ -1032,10 +1032,15 @@ static int load_profile(struct sim *s)
 	diag_init(&d);
 	util_sanitize(safe, sizeof(safe), s->o->profile);
 	if (profile_find(s->o->profile, path, sizeof(path)) < 0) {
-		const char *near = util_closest(s->o->profile, profile_known_names());
+		const char *near = profile_suggest(s->o->profile);
 
-		fprintf(stderr, "phasor sim: unknown profile '%s'%s%s%s\n", safe,
-			near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		if (near != NULL)
+			fprintf(stderr, "phasor sim: unknown profile '%s' (did you mean '%s'?)\n",
+				safe, near);
+		else
+			fprintf(stderr, "phasor sim: %s profile '%s' (searched " PROFILE_SEARCHED
+				")%s\n", profile_shipped(s->o->profile) ? "no" : "unknown", safe,
+				profile_shipped(s->o->profile) ? ": is phasor installed?" : "");
 		return EXIT_USAGE;
 	}
 	s->prof = profile_load(path, s->o->profile, &d);

@@ -611,7 +611,13 @@ static void unknown_theme(const char *name, struct diag *d)
 	size_t len = strlen(name);
 
 	util_sanitize(safe, sizeof(safe), name);
-	if (near != NULL)
+	if (near != NULL && strcmp(near, name) == 0)
+		/* a shipped name, not installed where it is looked for */
+		diag_add(d, "theme", 0,
+			 "theme '%s' not found (searched $PHASOR_THEMES, themes/, %s/share/phasor/themes):"
+			 " is phasor installed?",
+			 safe, PHASOR_PREFIX);
+	else if (near != NULL)
 		diag_add(d, "theme", 0,
 			 "unknown theme '%s' (did you mean '%s'?); shipped: dark, light, "
 			 "high-contrast, mono, colorblind",

@@ -986,16 +986,20 @@ static const struct profile *get_profile(struct parse *p, struct meter_ctx *mc,
 
 	if (kv->value[0] == '.' || strchr(kv->value, '/') != NULL || has_control(kv->value) ||
 	    profile_find(kv->value, path, sizeof(path)) < 0) {
-		const char *const *known = profile_known_names();
-		const char *sugg = known != NULL ? util_closest(kv->value, known) : NULL;
+		const char *sugg = profile_suggest(kv->value);
+
 		if (sugg != NULL)
 			perr(p, kv->line, "profile: unknown profile '%s'; did you mean '%s'?",
 			     kv->value, sugg);
+		else if (profile_shipped(kv->value))
+			perr(p, kv->line,
+			     "profile: '%s' is shipped with phasor but was not found (searched "
+			     PROFILE_SEARCHED "): is phasor installed?",
+			     kv->value);
 		else
 			perr(p, kv->line,
-			     "profile: unknown profile '%s' (searched $PHASOR_PROFILES, "
-			     "conf/profiles, %s/share/phasor/profiles)",
-			     kv->value, PHASOR_PREFIX);
+			     "profile: unknown profile '%s' (searched " PROFILE_SEARCHED ")",
+			     kv->value);
 		return NULL;
 	}
 	diag_init(&d);

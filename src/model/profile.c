@@ -818,6 +818,23 @@ const char *const *profile_known_names(void)
 	return shipped;
 }
 
+bool profile_shipped(const char *name)
+{
+	size_t i;
+
+	for (i = 0; shipped[i] != NULL; i++)
+		if (strcmp(shipped[i], name) == 0)
+			return true;
+	return false;
+}
+
+const char *profile_suggest(const char *name)
+{
+	const char *near = util_closest(name, shipped);
+
+	return near != NULL && strcmp(near, name) != 0 ? near : NULL;
+}
+
 int profile_find(const char *name, char *buf, size_t size)
 {
 	return util_find_ini("PHASOR_PROFILES", "conf/profiles", "profiles", name, buf, size);

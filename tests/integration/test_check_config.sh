@@ -210,6 +210,25 @@ grep -q "starting the simulated plant" "$T/badtheme.err" &&
 	t_fail "--demo --theme nosuch started the plant first"
 t_ok "console: no terminal and a bad theme refused before anything starts"
 
+# A binary away from its profiles (copied, not installed): a shipped
+# profile's name is not "unknown; did you mean" itself, the message says
+# where it looked. (Only where nothing is installed under the prefix.)
+mkdir -p "$T/away"
+cp "$PHASOR" "$T/away/phasor"
+prefix=$(sed -n 's/^PREFIX *?= *//p' "$(dirname "$0")/../../Makefile")
+if [ ! -e "${prefix:-/usr/local}/share/phasor/profiles/pac3200.ini" ]; then
+	printf '[meter a]\ndriver = modbus\nprofile = pac3200\nhost = h\n' >"$T/away.ini"
+	env -u PHASOR_PROFILES "$T/away/phasor" check-config -c "$T/away.ini" >"$T/away.out" 2>&1
+	t_eq "check-config away from the profiles: exit status" 2 "$?"
+	grep -q "away.ini:3: profile: 'pac3200' is shipped with phasor but was not found (searched \$PHASOR_PROFILES, conf/profiles, .*): is phasor installed?" "$T/away.out" ||
+		t_fail "away from the profiles: $(cat "$T/away.out")"
+	env -u PHASOR_PROFILES "$T/away/phasor" sim --profile pac3200 --for 1 >"$T/away-sim.out" 2>&1
+	t_eq "sim away from the profiles: exit status" 2 "$?"
+	grep -q "^phasor sim: no profile 'pac3200' (searched .*): is phasor installed?" "$T/away-sim.out" ||
+		t_fail "sim away from the profiles: $(cat "$T/away-sim.out")"
+	t_ok "away from the profiles: $(cut -c1-90 "$T/away.out" | head -1)..."
+fi
+
 for f in "$T"/*.err "$T"/*.out; do
 	t_no_sanitizer_errors "$f"
 done
