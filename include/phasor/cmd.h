@@ -130,6 +130,7 @@ struct cmd_reader_args {
 	const char *db;
 	const char *meter, *quantity;  /* NULL: all (and always without filters) */
 	int64_t from_us, to_us;        /* INT64_MIN / INT64_MAX when not given */
+	int64_t every_us;              /* --every (export): 0 when not given */
 	bool jsonl;
 };
 int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasor/bucket.h"
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/log.h"
@@ -206,7 +207,7 @@ static int bad_time(const char *cmd, const char *opt, const char *value, void (*
 	return EXIT_USAGE;
 }
 
-enum { OPT_METER = 256, OPT_QUANTITY, OPT_FROM, OPT_TO, OPT_FORMAT };
+enum { OPT_METER = 256, OPT_QUANTITY, OPT_EVERY, OPT_FROM, OPT_TO, OPT_FORMAT };
 
 struct reader_ctx {
 	const char *cmd;
@@ -227,6 +228,20 @@ static int reader_option(void *ctx, int id, const char *arg)
 	case OPT_QUANTITY:
 		r->a->quantity = arg;
 		break;
+	case OPT_EVERY: {
+		int64_t ms;
+
+		if (util_parse_duration_ms(arg, &ms) < 0 || ms > INT64_MAX / 1000 ||
+		    !bucket_every_ok(ms * 1000)) {
+			fprintf(stderr,
+				"phasor %s: --every %s: not a duration that divides a day (1s to 1d:"
+				" 1m, 15m, 1h, 1d, ...)\n",
+				r->cmd, util_sanitize(safe, sizeof(safe), arg));
+			return EXIT_USAGE;
+		}
+		r->a->every_us = ms * 1000;
+		break;
+	}
 	case OPT_FROM:
 		r->from = arg;
 		break;
@@ -252,6 +267,7 @@ int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (
 	static const struct cmd_option with_filters[] = {
 		{ "meter", true, OPT_METER },
 		{ "quantity", true, OPT_QUANTITY },
+		{ "every", true, OPT_EVERY },
 		{ "from", true, OPT_FROM },
 		{ "to", true, OPT_TO },
 		{ "format", true, OPT_FORMAT },
@@ -261,8 +277,8 @@ int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (
 	struct cmd_spec spec = {
 		.name = cmd,
 		.common = CMD_OPT_DB,
-		/* Without filters, --meter and --quantity are unknown options. */
-		.options = filters ? with_filters : with_filters + 2,
+		/* Without filters, --meter, --quantity and --every are unknown options. */
+		.options = filters ? with_filters : with_filters + 3,
 		.option = reader_option,
 		.ctx = &r,
 		.usage = usage,

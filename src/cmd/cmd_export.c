@@ -16,6 +16,7 @@
 
 #include <cJSON.h>
 
+#include "phasor/bucket.h"
 #include "phasor/cmd.h"
 #include "phasor/csv.h"
 #include "phasor/qty.h"
@@ -29,12 +30,13 @@ struct export_ctx {
 	enum format format;
 	uint64_t rows;
 	int write_errno;          /* errno of the first failed write; 0: none */
+	struct bucket *every;     /* --every: rows go through it; NULL: as stored */
 };
 
 static void usage(FILE *out)
 {
 	fputs("usage: phasor export --db FILE [--meter NAME] [--quantity Q] [--from TIME]\n"
-	      "                     [--to TIME] [--format csv|jsonl]\n"
+	      "                     [--to TIME] [--every DUR] [--format csv|jsonl]\n"
 	      "\n"
 	      "Print the samples of a local buffer, oldest first.\n"
 	      "  --db FILE        the buffer ([store] path of the configuration)\n"
@@ -42,6 +44,9 @@ static void usage(FILE *out)
 	      "  --quantity Q     only this quantity (v_l1n, p_total, e_imp, ...)\n"
 	      "  --from TIME      from this time, inclusive\n"
 	      "  --to TIME        up to this time, exclusive\n"
+	      "  --every DUR      one row per interval (15m, 1h, 1d: divides the local day,\n"
+	      "                   from local midnight): the mean of the good samples, or for\n"
+	      "                   a counter (e_imp, ...) what it counted in the interval\n"
 	      "  --format F       csv (default): time,meter,quantity,value,unit,quality\n"
 	      "                   jsonl: one JSON object per line\n"
 	      "TIME: 2026-11-22T14:00:00Z, '2026-11-22 15:00' (local), -2h, -30m, -7d, now,\n"
@@ -107,10 +112,8 @@ static int put_jsonl_row(struct export_ctx *x, const struct store_row *r)
 	return 0;
 }
 
-static int on_row(void *ctx, const struct store_row *r)
+static int put_row(struct export_ctx *x, const struct store_row *r)
 {
-	struct export_ctx *x = ctx;
-
 	if (x->format == FORMAT_CSV)
 		put_csv_row(x, r);
 	else
@@ -122,6 +125,31 @@ static int on_row(void *ctx, const struct store_row *r)
 		return 1;
 	}
 	return 0;
+}
+
+/* An interval row of --every, printed as a sample at the interval's start. */
+static int on_interval(void *ctx, const struct bucket_out *o)
+{
+	struct store_row r = { .t_us = o->t_us,
+			       .meter = o->meter,
+			       .quantity = qty_name(o->qty),
+			       .unit = qty_unit(o->qty),
+			       .value = o->value,
+			       .quality = o->quality };
+
+	return put_row(ctx, &r);
+}
+
+static int on_row(void *ctx, const struct store_row *r)
+{
+	struct export_ctx *x = ctx;
+	int q;
+
+	if (x->every == NULL)
+		return put_row(x, r);
+	q = qty_lookup(r->quantity);
+	return q < 0 ? 0 : bucket_add(x->every, r->meter, (unsigned)q, r->t_us, r->value,
+				      r->quality);
 }
 
 /*
@@ -162,7 +190,7 @@ static bool in_list(char **list, const char *name)
 int cmd_export(int argc, char **argv)
 {
 	struct store_filter filter = { NULL, NULL, INT64_MIN, INT64_MAX };
-	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0 };
+	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0, NULL };
 	struct cmd_reader_args args;
 	struct store_reader *r = NULL;
 	char **list = NULL, *cause = NULL;
@@ -179,6 +207,8 @@ int cmd_export(int argc, char **argv)
 	filter.from_us = args.from_us;
 	filter.to_us = args.to_us;
 	x.format = args.jsonl ? FORMAT_JSONL : FORMAT_CSV;
+	if (args.every_us > 0)
+		x.every = bucket_new(args.every_us, on_interval, &x);
 
 	r = store_reader_open(db, &cause);
 	if (r == NULL) {
@@ -226,8 +256,11 @@ int cmd_export(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	if (x.every != NULL && x.write_errno == 0)
+		bucket_end(x.every);
 	status = cmd_output_done(x.out, x.write_errno, "export");
 out:
+	bucket_free(x.every);
 	store_names_free(list);
 	free(cause);
 	store_reader_close(r);
