@@ -17,6 +17,7 @@ int cmd_record(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_alarms(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 /* The console's usage with every option (also the head of phasor --help). */
@@ -133,6 +134,8 @@ struct cmd_reader_args {
 	int64_t every_us;              /* --every (export): 0 when not given */
 	bool jsonl;
 };
+/* A --theme that loads (else its diagnostics on stderr): 0, or EXIT_USAGE. */
+int cmd_theme_check(const char *theme);
 int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),
 		    struct cmd_reader_args *a);
 

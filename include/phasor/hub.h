@@ -131,7 +131,7 @@ void hub_get_stats(struct hub *h, struct hub_stats *out);
  * queue. Views and the status bar read this rather than the store or the
  * sync. links points into the hub (valid as hub_links's snapshot).
  */
-enum hub_mode { HUB_EMBEDDED, HUB_ATTACHED };
+enum hub_mode { HUB_EMBEDDED, HUB_ATTACHED, HUB_REPLAY };
 struct hub_status {
 	enum hub_mode mode;
 	/* attached only */

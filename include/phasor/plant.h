@@ -52,6 +52,17 @@ struct plant_outcome {
 	int64_t at_us;            /* when it came back */
 };
 
+/* A replay's time cursor, for the playback bar (replay.h); on false: live. */
+struct plant_replay {
+	bool on;
+	bool playing;
+	double speed;                 /* 1, 2, 10, 60, 600, 3600 */
+	int64_t first_us, last_us;    /* the recording's first and last sample */
+	int64_t session;              /* the session whose configuration is shown */
+	bool behind;                  /* reading has not kept up with the cursor */
+	char notice[96];              /* the last thing a key said ("no alarm event after") */
+};
+
 struct plant {
 	const struct config *cfg;
 	const struct live *live;
@@ -67,6 +78,7 @@ struct plant {
 	uint64_t raises_high;         /* local raises of critical and high alarms (the bell) */
 	struct plant_outcome outcome;
 	int64_t now_us;               /* the instant shown: the wall clock, or a replay's cursor */
+	struct plant_replay replay;
 	const struct plant_ops *ops;  /* NULL: actions on the engine, no history */
 	void *ctx;
 };

@@ -419,6 +419,22 @@ struct store_seqs {
 int store_reader_last_seqs(struct store_reader *r, struct store_seqs *out, char **cause);
 /* The start of the file's first session (0: none). 0 or -1 with *cause. */
 int store_reader_first_session(struct store_reader *r, int64_t *t_us, char **cause);
+/* A recording session (the sessions table), for a replay. */
+struct store_session {
+	int64_t id, start_us;
+	int64_t end_us;           /* 0: never closed (killed, or still running) */
+	const char *host, *mode;  /* "" when unknown */
+	const char *config_text;  /* the configuration it ran with; NULL: not kept */
+};
+typedef int (*store_session_fn)(void *ctx, const struct store_session *s);
+/* Every session, oldest first (strings valid during the call). 0 or -1. */
+int store_reader_sessions(struct store_reader *r, store_session_fn fn, void *ctx, char **cause);
+/*
+ * The times of the oldest and the newest sample (0 and 0 when there is
+ * none), by the indexes: no walk of the samples. 0 or -1 with *cause.
+ */
+int store_reader_time_bounds(struct store_reader *r, int64_t *first_us, int64_t *last_us,
+			     char **cause);
 /* *seq: the seq just before the first sample with t_us >= t_us (the newest
  * seq when there is none), to follow from. 0 or -1 with *cause. */
 int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, char **cause);
@@ -442,11 +458,11 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
 			   const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
 			   char **cause);
 /*
- * Samples of quantity qty_id (the file's id) with from_us <= t_us < to_us,
- * in (t_us, seq) order, read on the t_us index with no join (names by id:
- * store_reader_ids): every row of the window, whatever order it was
- * written in. Cheaper than store_reader_samples's walk with two joins per
- * row. 0 or -1 with *cause.
+ * Samples of quantity qty_id (the file's id; < 0: every quantity) with
+ * from_us <= t_us < to_us, in (t_us, seq) order, read on the t_us index
+ * with no join (names by id: store_reader_ids): every row of the window,
+ * whatever order it was written in. Cheaper than store_reader_samples's
+ * walk with two joins per row. 0 or -1 with *cause.
  */
 int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
 			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause);

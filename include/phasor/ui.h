@@ -98,6 +98,9 @@ struct ui_opts {
 	bool read_only;
 	long frames;              /* exit after this many redraws; 0: never */
 	const char *note;
+	/* `phasor replay`: the feed is this recording (started on cfg) instead
+	 * of a hub; nothing is polled or written. */
+	struct replay *replay;
 };
 
 /*

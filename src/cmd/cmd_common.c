@@ -19,7 +19,9 @@
 #include "phasor/bucket.h"
 #include "phasor/cmd.h"
 #include "phasor/config.h"
+#include "phasor/diag.h"
 #include "phasor/log.h"
+#include "phasor/theme.h"
 #include "phasor/util.h"
 
 #define CMD_MAX_OPTS 32
@@ -349,4 +351,21 @@ int cmd_output_done(FILE *out, int write_errno, const char *cmd)
 		return EXIT_OK;
 	fprintf(stderr, "phasor %s: writing the output: %s\n", cmd, strerror(err));
 	return EXIT_RUNTIME;
+}
+
+int cmd_theme_check(const char *theme)
+{
+	struct diag dg = { 0 };
+	struct theme *t;
+
+	if (theme == NULL)
+		return 0;
+	t = theme_load(theme, &dg);
+	if (t == NULL) {
+		diag_print(&dg, stderr);
+		diag_clear(&dg);
+		return EXIT_USAGE;
+	}
+	theme_free(t);
+	return 0;
 }

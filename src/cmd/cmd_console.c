@@ -12,8 +12,6 @@
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/demo.h"
-#include "phasor/diag.h"
-#include "phasor/theme.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
 
@@ -125,17 +123,8 @@ int cmd_console(int argc, char **argv)
 			!isatty(STDOUT_FILENO) ? "output" : "input");
 		return EXIT_USAGE;
 	}
-	if (uo.theme != NULL) {
-		struct diag dg = { 0 };
-		struct theme *t = theme_load(uo.theme, &dg);
-
-		if (t == NULL) {
-			diag_print(&dg, stderr);
-			diag_clear(&dg);
-			return EXIT_USAGE;
-		}
-		theme_free(t);
-	}
+	if (cmd_theme_check(uo.theme) != 0)
+		return EXIT_USAGE;
 	if (demo) {
 		fprintf(stderr, "phasor: starting the simulated plant...\n");
 		d = demo_start(NULL, &cause);

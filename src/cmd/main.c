@@ -40,8 +40,10 @@ static const struct command commands[] = {
 	  "meter simulator (Modbus TCP server, MQTT publisher)", cmd_sim },
 	{ "export",
 	  "--db FILE [--meter NAME] [--quantity Q] [--from TIME] [--to TIME]\n"
-	  "[--format csv|jsonl]",
+	  "[--every DUR] [--format csv|jsonl]",
 	  NULL, cmd_export },
+	{ "replay", "--db FILE [--from TIME] [--speed X] [--session N]",
+	  "the console on a recorded buffer, with a time cursor", cmd_replay },
 	{ "alarms", "--db FILE [--from TIME] [--to TIME]\n[--format csv|jsonl]", "the alarm journal",
 	  cmd_alarms },
 	{ "sync", "-c FILE [--once]", "forward the local buffer to PostgreSQL", cmd_sync },

@@ -239,6 +239,49 @@ static bool draw_recorder(struct frame *fr, struct ui *ui, int *x)
 	return true;
 }
 
+/*
+ * A replay's status bar is its playback bar: REPLAY, the cursor's local
+ * date and time, playing or paused and the speed, the position in the
+ * recording, and the last thing a playback key said.
+ */
+static void draw_replay_bar(struct frame *fr, struct ui *ui)
+{
+	WINDOW *w = fr->status;
+	const struct plant_replay *rp = &ui->plant->replay;
+	time_t now = (time_t)(ui->plant->now_us / 1000000);
+	int64_t span = rp->last_us - rp->first_us;
+	double at = span > 0 ? (double)(ui->plant->now_us - rp->first_us) / (double)span : 1;
+	char when[32], buf[160], bar[17];
+	const char *keys = " Space [ ] { } < > n ? q ";
+	struct tm tm;
+	int x = 0, i, cells = (int)sizeof(bar) - 1;
+
+	wbkgdset(w, ' ' | draw_attr(ROLE_STATUS));
+	werase(w);
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	x += draw_text(w, 0, x, ui->cols - x, ROLE_ACCENT, " REPLAY ");
+	snprintf(buf, sizeof(buf), " %s %s %gx%s ", when, rp->playing ? "playing" : "paused",
+		 rp->speed, rp->behind ? " (reading)" : "");
+	x += draw_text(w, 0, x, ui->cols - x, rp->behind ? ROLE_WARNING : ROLE_STATUS, buf);
+	/* the position, unless a key's notice needs the room */
+	if (rp->notice[0] == '\0' && ui->cols - x - (int)strlen(keys) >= cells + 7) {
+		for (i = 0; i < cells; i++)
+			bar[i] = i < (int)(at * cells + 0.5) ? '=' : '-';
+		bar[cells] = '\0';
+		snprintf(buf, sizeof(buf), "%s %3.0f %% ", bar, at * 100);
+		x += draw_text(w, 0, x, ui->cols - x, ROLE_STATUS, buf);
+	} else if (rp->notice[0] == '\0' && ui->cols - x - (int)strlen(keys) >= 6) {
+		snprintf(buf, sizeof(buf), "%3.0f %% ", at * 100);
+		x += draw_text(w, 0, x, ui->cols - x, ROLE_STATUS, buf);
+	}
+	if (rp->notice[0] != '\0') {
+		snprintf(buf, sizeof(buf), " %s ", rp->notice);
+		x += draw_text(w, 0, x, ui->cols - x - (int)strlen(keys), ROLE_WARNING, buf);
+	}
+	draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, keys);
+}
+
 static void draw_status(struct frame *fr, struct ui *ui)
 {
 	WINDOW *w = fr->status;
@@ -252,6 +295,10 @@ static void draw_status(struct frame *fr, struct ui *ui)
 	int x = 0;
 	enum theme_role r;
 
+	if (p->replay.on) {
+		draw_replay_bar(fr, ui);
+		return;
+	}
 	wbkgdset(w, ' ' | draw_attr(ROLE_STATUS));
 	werase(w);
 	localtime_r(&now, &tm);
@@ -368,17 +415,31 @@ static bool open_overlay(struct frame *fr, const struct ui *ui, int h, int w)
 	return true;
 }
 
+static const char *const replay_help[] = {
+	"Space       play / pause (REPLAY bar: cursor, speed, position)",
+	"> <         faster / slower: 1x 2x 10x 60x 600x 3600x",
+	". ,         one poll forward / back",
+	"] [  } {    one minute, one hour forward / back",
+	"Home End    the recording's start, end",
+	"n N         next / previous alarm event, in the alarm view",
+	"            (in a replay these keys come before the views')",
+	NULL,
+};
+
 static void draw_help(struct frame *fr, struct ui *ui)
 {
 	const char *const *vh = fr->views[ui->view]->help;
-	int lines = 0, width = 60, h, w, y, i;
+	const char *const *rh = ui->plant->replay.on ? replay_help : NULL;
+	int lines = 0, width = 66, h, w, y, i;
 	char title[64];
 
 	for (i = 0; global_help[i] != NULL; i++)
 		lines++;
+	for (i = 0; rh != NULL && rh[i] != NULL; i++)
+		lines++;
 	for (i = 0; vh != NULL && vh[i] != NULL; i++)
 		lines++;
-	h = lines + 6;
+	h = lines + 6 + (rh != NULL);
 	if (h > ui->rows - 2)
 		h = ui->rows - 2;
 	w = width < ui->cols - 4 ? width : ui->cols - 4;
@@ -389,6 +450,11 @@ static void draw_help(struct frame *fr, struct ui *ui)
 	y = 1;
 	for (i = 0; global_help[i] != NULL && y < h - 1; i++)
 		draw_text(fr->help, y++, 2, w - 4, ROLE_NORMAL, global_help[i]);
+	if (rh != NULL && y < h - 1) {
+		y++;
+		for (i = 0; rh[i] != NULL && y < h - 1; i++)
+			draw_text(fr->help, y++, 2, w - 4, ROLE_NORMAL, rh[i]);
+	}
 	if (vh != NULL && y < h - 1) {
 		y++;
 		for (i = 0; vh[i] != NULL && y < h - 1; i++)

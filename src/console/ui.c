@@ -46,6 +46,7 @@
 #include "phasor/log.h"
 #include "phasor/loop.h"
 #include "phasor/reclock.h"
+#include "phasor/replay.h"
 #include "phasor/util.h"
 #include "phasor/view.h"
 
@@ -145,8 +146,9 @@ static const struct view_ops *const views[VIEW__COUNT] = {
 /* What the loop's callbacks of ui_run share. */
 struct ui_loop {
 	struct ui *ui;
-	struct hub *hub;
-	struct plant *plant;  /* ui->plant, filled from the hub */
+	struct hub *hub;      /* the feed: a hub (embedded, attached) ... */
+	struct replay *replay;/* ... or a recording (NULL: none) */
+	struct plant *plant;  /* ui->plant, filled from the feed */
 	struct kpi *kpi;
 	struct frame *frame;
 	struct keys keys;    /* escape sequences being decoded */
@@ -157,12 +159,21 @@ struct ui_loop {
 };
 
 /* One frame, timed from the first computation to doupdate's return. */
+/* The plant as the feed has it now. */
+static void plant_fill(struct ui_loop *u)
+{
+	if (u->replay != NULL)
+		replay_fill(u->replay, u->plant);
+	else
+		plant_from_hub(u->plant, u->hub);
+}
+
 static void redraw(struct ui_loop *u)
 {
 	int64_t t0 = util_mono_us(), dt;
 
-	plant_from_hub(u->plant, u->hub);
-	kpi_update(u->kpi, hub_live(u->hub), u->plant->now_us);
+	plant_fill(u);
+	kpi_update(u->kpi, (struct live *)u->plant->live, u->plant->now_us);
 	frame_draw(u->frame, u->ui);
 	dt = util_mono_us() - t0;
 	render.frames++;
@@ -207,7 +218,7 @@ static const char *quit_question(const struct ui *ui)
 {
 	const struct plant *p = ui->plant;
 
-	if (!p->has_status || p->status.mode == HUB_ATTACHED)
+	if (!p->has_status || p->status.mode != HUB_EMBEDDED)
 		return NULL;
 	return p->status.has_store ? "Quit and stop recording? y/n"
 				   : "Quit and stop polling the meters? y/n";
@@ -281,10 +292,45 @@ static int global_key(struct ui *ui, int ch)
 	return UI_IGNORED;
 }
 
+/* A replay's playback keys (before the views'): -1 when ch is not one. */
+static int replay_action_of(int ch)
+{
+	switch (ch) {
+	case ' ':
+		return REPLAY_PLAY_PAUSE;
+	case '>':
+		return REPLAY_FASTER;
+	case '<':
+		return REPLAY_SLOWER;
+	case '.':
+		return REPLAY_STEP_FWD;
+	case ',':
+		return REPLAY_STEP_BACK;
+	case ']':
+		return REPLAY_MINUTE_FWD;
+	case '[':
+		return REPLAY_MINUTE_BACK;
+	case '}':
+		return REPLAY_HOUR_FWD;
+	case '{':
+		return REPLAY_HOUR_BACK;
+	case 'n':
+		return REPLAY_NEXT_ALARM;
+	case 'N':
+		return REPLAY_PREV_ALARM;
+	case KEY_HOME:
+		return REPLAY_START;
+	case KEY_END:
+		return REPLAY_END;
+	default:
+		return -1;
+	}
+}
+
 static int handle_key(struct ui_loop *u, int ch)
 {
 	struct ui *ui = u->ui;
-	int r;
+	int r, a;
 
 	if (ui->question != NULL)
 		return answer(ui, ch);
@@ -292,6 +338,12 @@ static int handle_key(struct ui_loop *u, int ch)
 		return UI_HANDLED | UI_REDRAW;
 	if (frame_too_small(u->frame))
 		return ch == 'q' || ch == KEY_F(10) ? ask_quit(ui) : UI_IGNORED;
+	if (u->replay != NULL && !ui->help && (a = replay_action_of(ch)) >= 0) {
+		replay_act(u->replay, (enum replay_action)a);
+		if (a == REPLAY_NEXT_ALARM || a == REPLAY_PREV_ALARM)
+			switch_view(ui, VIEW_ALARMS);
+		return UI_HANDLED | UI_REDRAW;
+	}
 	if (!ui->help && views[ui->view]->key != NULL) {
 		r = views[ui->view]->key(ui, ui->view_state[ui->view], ch);
 		if (r != UI_IGNORED)
@@ -394,7 +446,7 @@ static void on_keys(struct loop *l, int fd, short revents, void *ctx)
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	/* Keys act on the plant as it is now (an action's time is now_us). */
-	plant_from_hub(u->plant, u->hub);
+	plant_fill(u);
 	/* Characters (any UTF-8 text) and key codes; escape sequences that
 	 * ncurses did not decode go through the decoder (keys.h), whole. */
 	while (key = read_key(u->wide, &got), got) {
@@ -425,6 +477,11 @@ static void on_tick(struct loop *l, int id, void *ctx)
 
 	(void)l;
 	(void)id;
+	if (u->replay != NULL) {
+		/* the frame follows the cursor at each refresh */
+		replay_tick(u->replay, util_mono_us());
+		return;
+	}
 	hub_tick(u->hub, util_now_us());
 }
 
@@ -518,7 +575,9 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	 * to it and a recorder started next says so instead of polling
 	 * twice. A console probing the lock holds it for a moment: a free
 	 * lock is taken after UI_LOCK_WAIT_MS at most. */
-	if (cfg->store.path != NULL) {
+	if (opts->replay != NULL) {
+		/* a recording: no lock, no hub */
+	} else if (cfg->store.path != NULL) {
 		char who[160] = "";
 		int got = reclock_take(cfg->store.path, "console", UI_LOCK_WAIT_MS, &lock_fd, who,
 				       sizeof(who), &cause);
@@ -533,20 +592,25 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		if (attached)
 			log_info("console: attached to %s on %s", who, cfg->store.path);
 	}
-	hub = hub_new(cfg,
-		      &(struct hub_opts){ .mode = "console",
-					  .attached = attached,
-					  .history = !attached,
-					  .publish_status = !attached },
-		      &cause);
-	if (hub == NULL || hub_start(hub, &cause) < 0) {
-		fprintf(stderr, "phasor: cannot start: %s\n", cause != NULL ? cause : "?");
-		goto out;
+	if (opts->replay != NULL) {
+		u.replay = opts->replay;
+		kpi = kpi_new(cfg);
+	} else {
+		hub = hub_new(cfg,
+			      &(struct hub_opts){ .mode = "console",
+						  .attached = attached,
+						  .history = !attached,
+						  .publish_status = !attached },
+			      &cause);
+		if (hub == NULL || hub_start(hub, &cause) < 0) {
+			fprintf(stderr, "phasor: cannot start: %s\n", cause != NULL ? cause : "?");
+			goto out;
+		}
+		u.hub = hub;
+		kpi = kpi_new_day(cfg, &follow_kpi_day_ops);
 	}
-	u.hub = hub;
-	plant_from_hub(&plant, hub);
+	plant_fill(&u);
 	set_operator(&ui);
-	kpi = kpi_new_day(cfg, &follow_kpi_day_ops);
 	plant.kpi = kpi;
 	u.kpi = kpi;
 	for (v = 0; v < VIEW__COUNT; v++)
@@ -582,16 +646,18 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		 ui.ascii ? "ascii" : "utf-8", ui.color ? "colour" : "no colour");
 
 	loop_add_fd(lp, STDIN_FILENO, POLLIN, on_keys, &u);
-	loop_add_fd(lp, hub_fd(hub), POLLIN, on_hub, &u);
+	if (hub != NULL)
+		loop_add_fd(lp, hub_fd(hub), POLLIN, on_hub, &u);
 	loop_add_timer(lp, 0, TICK_MS, on_tick, &u);
 	refresh_timer = loop_add_timer(lp, 0, 0, on_refresh, &u);
 	while (!loop_stopped(lp)) {
-		bool throttled = hub_throttled(hub);
+		bool throttled = hub != NULL && hub_throttled(hub);
 		int timeout = u.redraw_now ? 0 : -1;
 
 		/* While throttled the hub's fd stays readable: not polled, and
 		 * the hub dispatches every THROTTLE_MS instead. */
-		loop_fd_events(lp, hub_fd(hub), throttled ? 0 : POLLIN);
+		if (hub != NULL)
+			loop_fd_events(lp, hub_fd(hub), throttled ? 0 : POLLIN);
 		if (throttled && (timeout < 0 || timeout > THROTTLE_MS))
 			timeout = THROTTLE_MS;
 		if (loop_run_once(lp, timeout) < 0)
@@ -600,16 +666,18 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 			hub_dispatch(hub);
 		/* Another console's action, a new critical or high alarm: now,
 		 * not at the next refresh. */
-		if (hub_alarm_urgent(hub) != urgent_seen) {
+		if (hub != NULL && hub_alarm_urgent(hub) != urgent_seen) {
 			urgent_seen = hub_alarm_urgent(hub);
 			u.redraw_now = true;
 		}
 		/* What the recorder made of this console's last request. */
-		plant_take_outcome(&plant, hub);
+		if (hub != NULL)
+			plant_take_outcome(&plant, hub);
 		/* Attached, new samples come a recorder commit at a time: shown
 		 * then (at most FOLLOWED_REDRAW_MS after the last frame), not at
 		 * the next refresh; so does the end of a load. */
-		if (!followed_due && (attached || history_seen || kpi_day_pending(kpi))) {
+		if (hub != NULL && !followed_due &&
+		    (attached || history_seen || kpi_day_pending(kpi))) {
 			bool loading = hub_history_loading(hub), due;
 
 			/* The last hour and today's energy come from worker

@@ -1023,7 +1023,9 @@ static bool refuse_read_only(struct ui *ui, struct view_alarms_state *st)
 {
 	if (!ui->read_only)
 		return false;
-	set_message(ui, st, true, "read-only console: alarm states cannot be changed here");
+	set_message(ui, st, true,
+		    ui->plant->replay.on ? "a replay changes nothing: it shows what was recorded"
+					 : "read-only console: alarm states cannot be changed here");
 	return true;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "phasor/fileids.h"
 #include "phasor/log.h"
 #include "phasor/reclock.h"
 #include "phasor/status.h"
@@ -56,13 +57,7 @@ struct follow {
 	struct sample chunk[CHUNK];
 	size_t nchunk;
 	bool chunk_history;
-	size_t meter_hint;
-	long *meter_map;             /* the file's meters.id -> config index, -1 none */
-	size_t nmeter_map;
-	long *qty_map;               /* the file's quantities.id -> enum qty_id, -1 none */
-	size_t nqty_map;
-	int64_t plotted_ids[16];     /* the file's ids of the plotted quantities */
-	size_t nplotted;
+	struct fileids ids;          /* the file's meter and quantity ids */
 	int64_t rows;                /* rows of the current query */
 	bool reloaded;
 	int64_t watched[MAX_WATCHED];/* ids of our requests waiting for their outcome */
@@ -109,94 +104,13 @@ static void flush_chunk(struct follow *f)
 	push(f, m);
 }
 
-/* The config index of a meter name, -1 when this configuration has none. */
-static long meter_index(struct follow *f, const char *name)
-{
-	size_t i, n = f->cfg->nmeters;
-
-	if (n == 0)
-		return -1;
-	/* rows come a poll at a time: the last one found is usually next */
-	for (i = 0; i < n; i++) {
-		size_t k = (f->meter_hint + i) % n;
-
-		if (strcmp(f->cfg->meters[k].name, name) == 0) {
-			f->meter_hint = k;
-			return (long)k;
-		}
-	}
-	return -1;
-}
-
-/* What the history rings plot (live.c): P, Q, PF and the currents. */
-static bool plotted(int q)
-{
-	switch (q) {
-	case QTY_P_TOTAL:
-	case QTY_P_L1:
-	case QTY_P_L2:
-	case QTY_P_L3:
-	case QTY_Q_TOTAL:
-	case QTY_PF_TOTAL:
-	case QTY_I_L1:
-	case QTY_I_L2:
-	case QTY_I_L3:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* ---- the file's ids ---- */
-
-/* map with room for index id, new entries -1 (none). */
-static long *map_grow(long *map, size_t *n, size_t id)
-{
-	size_t i;
-
-	if (id < *n)
-		return map;
-	map = util_reallocarray(map, id + 1, sizeof(*map));
-	for (i = *n; i <= id; i++)
-		map[i] = -1;
-	*n = id + 1;
-	return map;
-}
-
-static int map_meter(void *ctx, int64_t id, const char *name)
-{
-	struct follow *f = ctx;
-
-	if (id < 0 || id >= MAX_FILE_ID)
-		return 0;
-	f->meter_map = map_grow(f->meter_map, &f->nmeter_map, (size_t)id);
-	f->meter_map[id] = meter_index(f, name);
-	return 0;
-}
-
-static int map_qty(void *ctx, int64_t id, const char *name)
-{
-	struct follow *f = ctx;
-	int q = qty_lookup(name);
-
-	if (id < 0 || id >= MAX_FILE_ID)
-		return 0;
-	f->qty_map = map_grow(f->qty_map, &f->nqty_map, (size_t)id);
-	f->qty_map[id] = q;
-	if (q >= 0 && plotted(q) && f->nplotted < UTIL_ARRAY_LEN(f->plotted_ids))
-		f->plotted_ids[f->nplotted++] = id;
-	return 0;
-}
-
 /* (Re)load the file's meter and quantity ids (a recorder started with
  * another configuration adds rows). */
 static bool load_ids(struct follow *f)
 {
 	char *cause = NULL;
 
-	f->nplotted = 0;
-	if (store_reader_ids(f->r, false, map_meter, f, &cause) < 0 ||
-	    store_reader_ids(f->r, true, map_qty, f, &cause) < 0) {
+	if (fileids_load(&f->ids, f->r, &cause) < 0) {
 		log_warn("follow: %s", cause);
 		free(cause);
 		return false;
@@ -204,42 +118,24 @@ static bool load_ids(struct follow *f)
 	return true;
 }
 
-static long file_meter(const struct follow *f, int64_t id)
-{
-	return id >= 0 && (size_t)id < f->nmeter_map ? f->meter_map[id] : -2;
-}
-
-static int file_qty(const struct follow *f, int64_t id)
-{
-	return id >= 0 && (size_t)id < f->nqty_map ? (int)f->qty_map[id] : -2;
-}
-
 static int on_raw(void *ctx, const struct store_raw_row *r)
 {
 	struct follow *f = ctx;
-	long mi = file_meter(f, r->meter_id);
-	int q = file_qty(f, r->qty_id);
-	struct sample *s;
+	long mi = fileids_meter(&f->ids, r->meter_id);
+	int q = fileids_qty(&f->ids, r->qty_id);
 
 	f->rows++;
 	if ((mi == -2 || q == -2) && !f->reloaded) {
 		/* an id this map has not seen: load again, once per pass */
 		f->reloaded = true;
 		load_ids(f);
-		mi = file_meter(f, r->meter_id);
-		q = file_qty(f, r->qty_id);
+		q = fileids_qty(&f->ids, r->qty_id);
 	}
 	f->samples_after = r->seq;
-	if (mi < 0 || q < 0 || (f->chunk_history && !plotted(q)))
+	if ((f->chunk_history && !fileids_plotted_qty(q)) ||
+	    !fileids_sample(&f->ids, r, &f->chunk[f->nchunk]))
 		return atomic_load(&f->stop) ? 1 : 0;
-	s = &f->chunk[f->nchunk++];
-	s->t_us = r->t_us;
-	s->value = r->value;
-	s->meter = (uint32_t)mi;
-	s->qty = (uint16_t)q;
-	s->quality = (uint8_t)r->quality;
-	s->reserved = 0;
-	if (f->nchunk == CHUNK)
+	if (++f->nchunk == CHUNK)
 		flush_chunk(f);
 	return atomic_load(&f->stop) ? 1 : 0;
 }
@@ -257,8 +153,8 @@ static bool read_samples(struct follow *f, int64_t to_seq)
 		int64_t before = f->samples_after;
 
 		f->rows = 0;
-		if (store_reader_raw_after(f->r, before, to_seq, ROWS_PER_PASS, f->plotted_ids,
-					   f->chunk_history ? f->nplotted : 0, on_raw, f,
+		if (store_reader_raw_after(f->r, before, to_seq, ROWS_PER_PASS, f->ids.plotted,
+					   f->chunk_history ? f->ids.nplotted : 0, on_raw, f,
 					   &cause) < 0) {
 			log_warn("follow: %s", cause);
 			free(cause);
@@ -279,21 +175,13 @@ static bool read_samples(struct follow *f, int64_t to_seq)
 static int on_comm(void *ctx, const struct store_comm_row *r)
 {
 	struct follow *f = ctx;
-	long mi = meter_index(f, r->meter);
+	long mi = fileids_meter_named(&f->ids, r->meter);
 	struct meter_comm c;
 
 	f->comm_after = r->seq;
 	if (mi < 0)
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.status = r->status >= COMM_UNKNOWN && r->status <= COMM_DOWN ? (enum comm_status)r->status
-								       : COMM_UNKNOWN;
-	util_sanitize(c.error, sizeof(c.error), r->error);
-	c.latency_us = -1;
-	if (c.status == COMM_OK)
-		c.last_good_us = r->t_us;
-	else
-		c.last_error_us = r->t_us;
+	fileids_comm(r, &c);
 	push(f, source_msg_status(&f->base, (int)mi, &c));
 	return atomic_load(&f->stop) ? 1 : 0;
 }
@@ -531,7 +419,7 @@ static bool open_reader(struct follow *f)
 		free(cause);
 		return false;
 	}
-	f->nmeter_map = f->nqty_map = 0;
+	fileids_free(&f->ids);
 	return load_ids(f);
 }
 
@@ -791,6 +679,7 @@ struct source *follow_new(const struct config *cfg, struct queue *q, const struc
 
 	f->base.ops = &source_follow_ops;
 	f->cfg = cfg;
+	fileids_init(&f->ids, cfg);
 	f->q = q;
 	f->o = *o;
 	f->console = util_strdup(o->console != NULL ? o->console : "console");
@@ -887,8 +776,7 @@ static void follow_destroy(struct source *s)
 	for (i = 0; i < f->npend; i++)
 		free(f->pend[i].buf);
 	pthread_mutex_destroy(&f->lock);
-	free(f->meter_map);
-	free(f->qty_map);
+	fileids_free(&f->ids);
 	free(f->links);
 	free(f->console);
 	free(f);

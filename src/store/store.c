@@ -4227,6 +4227,81 @@ int store_reader_first_session(struct store_reader *r, int64_t *t_us, char **cau
 	return reader_int(r, "SELECT min(start_us) FROM sessions", 0, 0, t_us, cause);
 }
 
+int store_reader_sessions(struct store_reader *r, store_session_fn fn, void *ctx, char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT id, start_us, coalesce(end_us, 0), host, mode, config_text"
+			       " FROM sessions ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_session x = {
+			.id = sqlite3_column_int64(s, 0),
+			.start_us = sqlite3_column_int64(s, 1),
+			.end_us = sqlite3_column_int64(s, 2),
+			.host = col_text(s, 3, ""),
+			.mode = col_text(s, 4, ""),
+			.config_text = (const char *)sqlite3_column_text(s, 5),
+		};
+
+		if (fn(ctx, &x) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return rows_end(r, s, rc, cause);
+}
+
+int store_reader_time_bounds(struct store_reader *r, int64_t *first_us, int64_t *last_us,
+			     char **cause)
+{
+	/* Each on an index (t_us of polls and old rows, t0 of blocks); a
+	 * block's end has none, but the newest block starts at most one
+	 * window before the newest end. */
+	static const char *const lo_v7[] = {
+		"SELECT min(t_us) FROM polls",
+		"SELECT min(t0_us) FROM blocks",
+		"SELECT min(t_us) FROM samples_v6",
+	};
+	static const char *const hi_v7[] = {
+		"SELECT max(t_us) FROM polls",
+		"SELECT max(t1_us) FROM blocks WHERE t0_us >= (SELECT max(t0_us) FROM blocks) - 300000000",
+		"SELECT max(t_us) FROM samples_v6",
+	};
+	size_t i, n;
+	int legacy;
+
+	*first_us = *last_us = 0;
+	if (r->version < 7) {
+		if (reader_int(r, "SELECT min(t_us) FROM samples", 0, 0, first_us, cause) < 0)
+			return -1;
+		return reader_int(r, "SELECT max(t_us) FROM samples", 0, 0, last_us, cause);
+	}
+	legacy = samples_vtab_has_legacy(r->db);
+	if (legacy < 0) {
+		reader_fail(r, cause);
+		return -1;
+	}
+	n = legacy ? 3 : 2;
+	for (i = 0; i < n; i++) {
+		int64_t lo, hi;
+
+		if (reader_int(r, lo_v7[i], 0, 0, &lo, cause) < 0 ||
+		    reader_int(r, hi_v7[i], 0, 0, &hi, cause) < 0)
+			return -1;
+		if (lo != 0 && (*first_us == 0 || lo < *first_us))
+			*first_us = lo;
+		if (hi > *last_us)
+			*last_us = hi;
+	}
+	return 0;
+}
+
 int store_reader_seq_since(struct store_reader *r, int64_t t_us, int64_t *seq, char **cause)
 {
 	int64_t last;
@@ -4358,7 +4433,7 @@ int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_
 	 * times was twice as fast but missed such rows. */
 	static const char sql_v6[] = "SELECT seq, t_us, meter_id, qty_id, value, quality"
 				     " FROM samples INDEXED BY samples_t_us"
-				     " WHERE t_us >= ?1 AND t_us < ?2 AND qty_id = ?3"
+				     " WHERE t_us >= ?1 AND t_us < ?2 AND (?3 < 0 OR qty_id = ?3)"
 				     " ORDER BY t_us, seq";
 	sqlite3_stmt *s;
 

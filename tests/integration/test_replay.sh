@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `phasor replay` (issue 12, items 1, 2 and 6): a recording with known
+# faults at known times, made by an embedded console in tmux whose operator
+# acknowledges the alarm, then replayed in tmux: at the start no alarm; `n`
+# lands on the raise (the alarm unacknowledged, the bar at the journal's
+# raise time); `n` again on the acknowledgement (acknowledged, by the
+# operator's name); `N` and Home go back and the alarm is gone again; a
+# replay from the time the second meter was down shows it down; two
+# replays from one instant draw the same frame; an operator action is
+# refused; the replay wrote nothing to the buffer.
+. "$(dirname "$0")/lib.sh"
+
+export TZ=UTC
+me=$(id -un)
+# Unit 1 under-voltage from 6 s to 16 s; unit 2 does not answer from 10 s to 16 s.
+t_sim --meters 2 --seed 5 --fault undervoltage:1@6+10 --fault timeout:2@10+6
+{
+	printf '[site]\nname = replay test\n[store]\npath = %s/r.db\ncommit_interval = 200ms\n' "$T"
+	printf '[operators]\n%s = Marie Curie\n' "$me"
+	for u in 1 2; do
+		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 300\nmax_power = 500kW\n' \
+			"$SIM_PORT" "$u"
+	done
+} >"$T/c.ini"
+
+# ---- the recording ----
+t_tmux_start rec 120 40 env LANG=C.UTF-8 TERM=xterm-256color "$PHASOR" -c "$T/c.ini" 2>"$T/rec.err"
+t_tmux_wait rec 20 "m1 .*ok" || t_fail "m1 never ok"
+t_tmux_keys rec 3
+t_tmux_wait rec 20 "UNACK +HIGH .*m1 " || t_fail "no under-voltage alarm on m1"
+sleep 1.5 # the ack a second or more after the raise: n tells them apart
+t_tmux_keys rec a
+t_tmux_wait rec 5 "ACKED +HIGH .*m1 " || t_fail "a did not acknowledge"
+t_tmux_keys rec 1
+t_tmux_wait rec 20 "m2 .*down" || t_fail "m2 never down"
+t_tmux_wait rec 20 "m2 .*ok" || t_fail "m2 never back"
+t_tmux_quit rec
+t_eq "the recording console's exit status" 0 "$(t_tmux_wait_exit rec 20)"
+t_stop "$SIM_PID"
+
+"$PHASOR" alarms --db "$T/r.db" >"$T/journal.csv" || t_fail "phasor alarms failed"
+raise=$(awk -F, '$2 == "voltage-low" && $3 == "m1" && $6 == "raise" { print $1; exit }' "$T/journal.csv")
+ack=$(awk -F, '$2 == "voltage-low" && $3 == "m1" && $6 == "ack" { print $1; exit }' "$T/journal.csv")
+[ -n "$raise" ] && [ -n "$ack" ] || t_fail "no raise and ack of voltage-low on m1 in: $(cat "$T/journal.csv")"
+grep -q ",ack,.*,Marie Curie," "$T/journal.csv" || t_fail "the ack is not by Marie Curie"
+# Every journal row of the recording, to land on with n: the first is the raise.
+first=$(awk -F, 'NR == 2 { print $1 }' "$T/journal.csv")
+t_eq "the journal's first row is m1's raise" "$raise" "$first"
+second=$(awk -F, 'NR == 3 { print $1 }' "$T/journal.csv")
+t_eq "the journal's second row is the ack" "$ack" "$second"
+down=$(t_sql "$T/r.db" "SELECT c.t_us FROM comm_changes c JOIN meters m ON m.id = c.meter_id
+	WHERE m.name = 'm2' AND c.status = 3 ORDER BY c.t_us LIMIT 1")
+[ -n "$down" ] || t_fail "no comm change to down for m2"
+sum_before=$(sha256sum "$T/r.db" | cut -d' ' -f1)
+hms() { date -u -d "$1" +%H:%M:%S; }
+
+# ---- the replay ----
+t_tmux_start rp 100 30 env LANG=C.UTF-8 TERM=xterm-256color "$PHASOR" replay --db "$T/r.db" \
+	2>"$T/rp.err"
+t_tmux_wait rp 10 "REPLAY .* paused 1x" || t_fail "no playback bar"
+t_tmux_wait rp 5 "no unacknowledged alarm, none active" || t_fail "an alarm at the recording's start"
+t_tmux_keys rp 3
+t_tmux_wait rp 5 "\[3 Alarms\]" || t_fail "3 did not open the alarm view"
+t_tmux_keys rp n
+t_tmux_wait rp 5 "REPLAY .* $(hms "$raise") paused" || t_fail "n did not land on the raise at $(hms "$raise")"
+t_tmux_wait rp 5 "UNACK +HIGH .*m1 " || t_fail "at the raise the alarm is not unacknowledged"
+t_ok "n: the raise at $(hms "$raise"), unacknowledged"
+t_tmux_keys rp n
+t_tmux_wait rp 5 "REPLAY .* $(hms "$ack") paused" || t_fail "n did not land on the ack at $(hms "$ack")"
+t_tmux_wait rp 5 "ACKED +HIGH .*m1 " || t_fail "at the ack the alarm is not acknowledged"
+t_tmux_keys rp Enter
+t_tmux_wait rp 5 "Marie Curie" || t_fail "the alarm's details do not name the operator who acknowledged"
+t_tmux_keys rp Escape
+t_ok "n: the ack at $(hms "$ack") by Marie Curie"
+t_tmux_keys rp N
+t_tmux_wait rp 5 "REPLAY .* $(hms "$raise") paused" || t_fail "N did not go back to the raise"
+t_tmux_wait rp 5 "UNACK +HIGH .*m1 " || t_fail "back at the raise the alarm is not unacknowledged again"
+t_tmux_keys rp a
+t_tmux_wait rp 5 "a replay changes nothing" || t_fail "an ack in a replay is not refused"
+t_tmux_keys rp Home
+t_tmux_wait rp 5 "no unacknowledged alarm, none active" || t_fail "Home: the alarm did not go"
+t_ok "N back to the raise, Home before it: the alarm gone again; ack refused"
+# play at 10x from the start: the cursor moves (about 10 s per second)
+t_tmux_keys rp '>' '>' ' '
+t_tmux_wait rp 5 "REPLAY .* playing 10x" || t_fail "Space did not play at 10x"
+t_tmux_wait rp 10 "REPLAY .* paused 10x +end of the recording" ||
+	t_fail "playing did not reach the end"
+t_tmux_quit rp
+t_eq "the replay's exit status" 0 "$(t_tmux_wait_exit rp 20)"
+
+# From the time m2 was down: it is down there.
+at=$(date -u -d "@$(((down + 1500000) / 1000000))" +%Y-%m-%dT%H:%M:%SZ)
+for i in 1 2; do
+	t_tmux_start "dn$i" 100 30 env LANG=C.UTF-8 TERM=xterm-256color "$PHASOR" replay \
+		--db "$T/r.db" --from "$at" 2>"$T/dn$i.err"
+	t_tmux_wait "dn$i" 10 "REPLAY .* paused" || t_fail "replay --from $at: no bar"
+	t_tmux_wait "dn$i" 5 "m2 .*down" || t_fail "at $at m2 is not down"
+	sleep 1.5
+	t_tmux_capture "dn$i" >"$T/dn$i.cap"
+	t_tmux_quit "dn$i"
+	t_eq "replay --from: exit status" 0 "$(t_tmux_wait_exit "dn$i" 20)"
+done
+cmp -s "$T/dn1.cap" "$T/dn2.cap" || t_fail "two replays from $at drew different frames:
+$(diff "$T/dn1.cap" "$T/dn2.cap")"
+t_ok "from $at: m2 down; two replays draw the same frame"
+
+t_eq "the buffer is unchanged by the replays" "$sum_before" "$(sha256sum "$T/r.db" | cut -d' ' -f1)"
+"$PHASOR" replay --db "$T/r.db" --speed 7 >/dev/null 2>"$T/speed.err" </dev/null
+t_eq "--speed 7: exit" 2 "$?"
+grep -q "is not one of 1, 2, 10, 60, 600, 3600" "$T/speed.err" || t_fail "--speed 7: $(cat "$T/speed.err")"
+"$PHASOR" replay --db "$T/nothing.db" >/dev/null 2>"$T/none.err" </dev/null
+t_eq "replay of a missing file: exit" 1 "$?"
+grep -q "^phasor replay: cannot open $T/nothing.db: No such file or directory" "$T/none.err" ||
+	t_fail "replay of a missing file: $(cat "$T/none.err")"
+for f in "$T"/*.err; do
+	t_no_sanitizer_errors "$f"
+done
+t_log "ok"
