@@ -52,6 +52,13 @@ struct plant_outcome {
 	int64_t at_us;            /* when it came back */
 };
 
+/* A recording session, for a replay's list (S). */
+struct plant_session {
+	int64_t id, start_us;
+	int64_t end_us;               /* 0: never closed (killed) */
+	char host[64], mode[16];
+};
+
 /* A replay's time cursor, for the playback bar (replay.h); on false: live. */
 struct plant_replay {
 	bool on;
@@ -61,6 +68,8 @@ struct plant_replay {
 	int64_t session;              /* the session whose configuration is shown */
 	bool behind;                  /* reading has not kept up with the cursor */
 	char notice[96];              /* the last thing a key said ("no alarm event after") */
+	const struct plant_session *sessions; /* oldest first (the feed's, valid while it runs) */
+	size_t nsessions;
 };
 
 struct plant {

@@ -68,6 +68,11 @@ enum replay_action {
 	REPLAY_PREV_ALARM,        /* N */
 };
 void replay_act(struct replay *rp, enum replay_action a);
+/* To a typed time (g: any TIME form; relative ones from the cursor): 0, or
+ * -1 with err. */
+int replay_goto(struct replay *rp, const char *text, char *err, size_t errsz);
+/* To session id's start (S); its configuration differs: said in the notice. */
+void replay_to_session(struct replay *rp, int64_t id);
 
 /* Cursor moves for tests and the keys: to t_us (clamped to the recording). */
 void replay_seek(struct replay *rp, int64_t t_us);

@@ -63,6 +63,12 @@ struct ui {
 	 * shown over the view; NULL: none. The next key answers it. */
 	const char *question;
 	char operator_name[64];   /* who acts: the login name, or its [operators] mapping */
+	/* A replay's prompts (ui.c takes their keys, frame.c draws them). */
+	bool goto_on;             /* g: a time being typed into goto_input */
+	char goto_input[64];
+	char goto_error[96];      /* why Enter did not go there; "" none */
+	bool sessions_on;         /* S: the session list, session_sel selected */
+	size_t session_sel;
 	/* Each view's state, made by its init and freed by its free (ui_run
 	 * does both); views read another's only through its functions
 	 * (view_overview_order). */

@@ -264,6 +264,15 @@ static void draw_replay_bar(struct frame *fr, struct ui *ui)
 	snprintf(buf, sizeof(buf), " %s %s %gx%s ", when, rp->playing ? "playing" : "paused",
 		 rp->speed, rp->behind ? " (reading)" : "");
 	x += draw_text(w, 0, x, ui->cols - x, rp->behind ? ROLE_WARNING : ROLE_STATUS, buf);
+	if (ui->goto_on) {
+		/* g: the time being typed, and why the last Enter did not go */
+		snprintf(buf, sizeof(buf), " go to: %s_ ", ui->goto_input);
+		x += draw_text(w, 0, x, ui->cols - x, ROLE_SELECTION, buf);
+		snprintf(buf, sizeof(buf), " %s ",
+			 ui->goto_error[0] ? ui->goto_error : "Enter, Esc; '2026-12-06 03:40', -10m, +1h");
+		draw_text(w, 0, x, ui->cols - x, ui->goto_error[0] ? ROLE_WARNING : ROLE_MUTED, buf);
+		return;
+	}
 	/* the position, unless a key's notice needs the room */
 	if (rp->notice[0] == '\0' && ui->cols - x - (int)strlen(keys) >= cells + 7) {
 		for (i = 0; i < cells; i++)
@@ -422,6 +431,8 @@ static const char *const replay_help[] = {
 	"] [  } {    one minute, one hour forward / back",
 	"Home End    the recording's start, end",
 	"n N         next / previous alarm event, in the alarm view",
+	"g           go to a time (typed: '2026-12-06 03:40', -10m, +1h)",
+	"S           the recording's sessions: Enter goes to one's start",
 	"            (in a replay these keys come before the views')",
 	NULL,
 };
@@ -459,6 +470,47 @@ static void draw_help(struct frame *fr, struct ui *ui)
 		y++;
 		for (i = 0; vh[i] != NULL && y < h - 1; i++)
 			draw_text(fr->help, y++, 2, w - 4, ROLE_NORMAL, vh[i]);
+	}
+}
+
+/* A replay's session list (S): id, start, end, host, mode; Enter goes there. */
+static void draw_sessions(struct frame *fr, struct ui *ui)
+{
+	const struct plant_replay *rp = &ui->plant->replay;
+	int h = (int)rp->nsessions + 4, w = 72, y, first = 0, rows;
+	size_t i;
+
+	if (h > ui->rows - 2)
+		h = ui->rows - 2;
+	if (w > ui->cols - 2)
+		w = ui->cols - 2;
+	if (!open_overlay(fr, ui, h, w))
+		return;
+	draw_text(fr->help, 0, 2, w - 4, ROLE_ACCENT, " Sessions: Enter goes to its start, Esc closes ");
+	rows = h - 3;
+	if ((int)ui->session_sel >= rows)
+		first = (int)ui->session_sel - rows + 1;
+	draw_text(fr->help, 1, 2, w - 4, ROLE_MUTED,
+		  "  #  start (local)        end                  host           mode");
+	for (y = 2, i = (size_t)first; i < rp->nsessions && y < h - 1; i++, y++) {
+		const struct plant_session *x = &rp->sessions[i];
+		char a[32], b[32], line[128];
+		time_t t = (time_t)(x->start_us / 1000000);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S", &tm);
+		if (x->end_us > 0) {
+			t = (time_t)(x->end_us / 1000000);
+			localtime_r(&t, &tm);
+			strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &tm);
+		} else {
+			snprintf(b, sizeof(b), "(not closed)");
+		}
+		snprintf(line, sizeof(line), "%3lld  %-19s  %-19s  %-13.13s  %s", (long long)x->id,
+			 a, b, x->host, x->mode);
+		draw_text(fr->help, y, 2, w - 4, i == ui->session_sel ? ROLE_SELECTION : ROLE_NORMAL,
+			  line);
 	}
 }
 
@@ -510,6 +562,13 @@ void frame_draw(struct frame *fr, struct ui *ui)
 	wnoutrefresh(fr->status);
 	if (ui->help) {
 		draw_help(fr, ui);
+		if (fr->help != NULL) {
+			touchwin(fr->help);
+			wnoutrefresh(fr->help);
+		}
+	}
+	if (ui->sessions_on && ui->plant->replay.on) {
+		draw_sessions(fr, ui);
 		if (fr->help != NULL) {
 			touchwin(fr->help);
 			wnoutrefresh(fr->help);

@@ -327,6 +327,42 @@ static int replay_action_of(int ch)
 	}
 }
 
+/* The replay's g (a time typed) and S (the session list) take every key while open. */
+static int replay_prompt_key(struct ui_loop *u, int ch)
+{
+	struct ui *ui = u->ui;
+	const struct plant_replay *pr = &u->plant->replay;
+	size_t len = strlen(ui->goto_input);
+
+	if (ui->sessions_on) {
+		if ((ch == KEY_UP || ch == 'k') && ui->session_sel > 0)
+			ui->session_sel--;
+		else if ((ch == KEY_DOWN || ch == 'j') && ui->session_sel + 1 < pr->nsessions)
+			ui->session_sel++;
+		else if (view_is_enter(ch) && ui->session_sel < pr->nsessions) {
+			ui->sessions_on = false;
+			replay_to_session(u->replay, pr->sessions[ui->session_sel].id);
+		} else if (ch == KEYS_ESC || ch == 'q' || ch == 'S')
+			ui->sessions_on = false;
+		return UI_HANDLED | UI_REDRAW;
+	}
+	if (view_is_enter(ch)) {
+		if (replay_goto(u->replay, ui->goto_input, ui->goto_error, sizeof(ui->goto_error)) == 0)
+			ui->goto_on = false;
+	} else if (ch == KEYS_ESC) {
+		ui->goto_on = false;
+	} else if (view_is_backspace(ch)) {
+		if (len > 0)
+			ui->goto_input[len - 1] = '\0';
+		ui->goto_error[0] = '\0';
+	} else if (ch >= 32 && ch < 127 && len + 1 < sizeof(ui->goto_input)) {
+		ui->goto_input[len] = (char)ch;
+		ui->goto_input[len + 1] = '\0';
+		ui->goto_error[0] = '\0';
+	}
+	return UI_HANDLED | UI_REDRAW;
+}
+
 static int handle_key(struct ui_loop *u, int ch)
 {
 	struct ui *ui = u->ui;
@@ -338,6 +374,24 @@ static int handle_key(struct ui_loop *u, int ch)
 		return UI_HANDLED | UI_REDRAW;
 	if (frame_too_small(u->frame))
 		return ch == 'q' || ch == KEY_F(10) ? ask_quit(ui) : UI_IGNORED;
+	if (u->replay != NULL && (ui->goto_on || ui->sessions_on))
+		return replay_prompt_key(u, ch);
+	if (u->replay != NULL && !ui->help && (ch == 'g' || ch == 'S')) {
+		const struct plant_replay *pr = &u->plant->replay;
+		size_t i;
+
+		if (ch == 'g') {
+			ui->goto_on = true;
+			ui->goto_input[0] = ui->goto_error[0] = '\0';
+		} else {
+			ui->sessions_on = true;
+			ui->session_sel = 0;
+			for (i = 0; i < pr->nsessions; i++)
+				if (pr->sessions[i].start_us <= u->plant->now_us)
+					ui->session_sel = i;
+		}
+		return UI_HANDLED | UI_REDRAW;
+	}
 	if (u->replay != NULL && !ui->help && (a = replay_action_of(ch)) >= 0) {
 		replay_act(u->replay, (enum replay_action)a);
 		if (a == REPLAY_NEXT_ALARM || a == REPLAY_PREV_ALARM)

@@ -39,15 +39,12 @@
 
 static const double speeds[] = { 1, 2, 10, 60, 600, 3600 };
 
-struct session_info {
-	int64_t id, start_us, end_us;
-	char *config_text;            /* NULL: none kept */
-};
 
 struct replay {
 	char *path;
 	struct store_reader *r;
-	struct session_info *sess;
+	struct plant_session *sess;   /* every session, oldest first ... */
+	char **sess_config;           /* ... and its configuration text (NULL: none kept) */
 	size_t nsess;
 	int64_t first_us, last_us;    /* the recording's samples */
 	int64_t session;              /* whose configuration */
@@ -78,14 +75,19 @@ struct replay {
 static int on_session(void *ctx, const struct store_session *s)
 {
 	struct replay *rp = ctx;
-	struct session_info *x;
+	struct plant_session *x;
 
 	rp->sess = util_reallocarray(rp->sess, rp->nsess + 1, sizeof(*rp->sess));
+	rp->sess_config = util_reallocarray(rp->sess_config, rp->nsess + 1,
+					    sizeof(*rp->sess_config));
+	rp->sess_config[rp->nsess] = s->config_text != NULL ? util_strdup(s->config_text) : NULL;
 	x = &rp->sess[rp->nsess++];
+	memset(x, 0, sizeof(*x));
 	x->id = s->id;
 	x->start_us = s->start_us;
 	x->end_us = s->end_us;
-	x->config_text = s->config_text != NULL ? util_strdup(s->config_text) : NULL;
+	util_sanitize(x->host, sizeof(x->host), s->host);
+	util_sanitize(x->mode, sizeof(x->mode), s->mode);
 	return 0;
 }
 
@@ -158,7 +160,8 @@ void replay_free(struct replay *rp)
 		return;
 	store_reader_close(rp->r);
 	for (i = 0; i < rp->nsess; i++)
-		free(rp->sess[i].config_text);
+		free(rp->sess_config[i]);
+	free(rp->sess_config);
 	free(rp->sess);
 	live_free(rp->live);
 	alarm_engine_free(rp->alarms);
@@ -177,7 +180,7 @@ struct config *replay_take_config(struct replay *rp, char **cause)
 
 	for (i = 0; i < rp->nsess && rp->sess[i].id != rp->session; i++)
 		;
-	if (i == rp->nsess || rp->sess[i].config_text == NULL) {
+	if (i == rp->nsess || rp->sess_config[i] == NULL) {
 		*cause = util_printf("session %lld of %s has no configuration kept with it: give"
 				     " the one it ran with, -c FILE",
 				     (long long)rp->session, rp->path);
@@ -185,7 +188,7 @@ struct config *replay_take_config(struct replay *rp, char **cause)
 	}
 	snprintf(name, sizeof(name), "session %lld", (long long)rp->session);
 	diag_init(&d);
-	cfg = config_load_string(rp->sess[i].config_text, name, &d);
+	cfg = config_load_string(rp->sess_config[i], name, &d);
 	if (cfg == NULL)
 		*cause = util_printf("the configuration kept with %s cannot be used here (%s%s);"
 				     " give one with -c FILE",
@@ -518,6 +521,46 @@ void replay_act(struct replay *rp, enum replay_action a)
 	}
 }
 
+int replay_goto(struct replay *rp, const char *text, char *err, size_t errsz)
+{
+	int64_t t;
+
+	if (util_parse_time(text, rp->cursor, &t) < 0) {
+		snprintf(err, errsz, "not a time (2026-12-06 03:40, -10m, +1h, today)");
+		return -1;
+	}
+	if (t < rp->first_us || t > rp->last_us) {
+		snprintf(err, errsz, "outside the recording");
+		return -1;
+	}
+	rp->playing = false;
+	rp->notice[0] = '\0';
+	replay_seek(rp, t);
+	return 0;
+}
+
+void replay_to_session(struct replay *rp, int64_t id)
+{
+	size_t i, shown = rp->nsess;
+
+	for (i = 0; i < rp->nsess; i++)
+		if (rp->sess[i].id == rp->session)
+			shown = i;
+	for (i = 0; i < rp->nsess && rp->sess[i].id != id; i++)
+		;
+	if (i == rp->nsess)
+		return;
+	rp->playing = false;
+	replay_seek(rp, rp->sess[i].start_us);
+	rp->notice[0] = '\0';
+	if (shown < rp->nsess && id != rp->session &&
+	    (rp->sess_config[i] == NULL || rp->sess_config[shown] == NULL ||
+	     strcmp(rp->sess_config[i], rp->sess_config[shown]) != 0))
+		snprintf(rp->notice, sizeof(rp->notice),
+			 "session %lld ran another configuration: --session %lld shows its own",
+			 (long long)id, (long long)id);
+}
+
 /* ---- the plant ---- */
 
 static int replay_refuse(void *ctx, size_t inst, const char *action, const char *op,
@@ -588,4 +631,6 @@ void replay_fill(struct replay *rp, struct plant *p)
 	p->replay.session = rp->session;
 	p->replay.behind = rp->behind;
 	snprintf(p->replay.notice, sizeof(p->replay.notice), "%s", rp->notice);
+	p->replay.sessions = rp->sess;
+	p->replay.nsessions = rp->nsess;
 }

@@ -82,6 +82,25 @@ t_tmux_wait rp 5 "a replay changes nothing" || t_fail "an ack in a replay is not
 t_tmux_keys rp Home
 t_tmux_wait rp 5 "no unacknowledged alarm, none active" || t_fail "Home: the alarm did not go"
 t_ok "N back to the raise, Home before it: the alarm gone again; ack refused"
+# g: a typed time (the ack's, to the second); a bad one is refused, Esc leaves
+t_tmux_keys rp g
+tmux -S "$TMUX_SOCK" send-keys -t "=rp:" -l "$(date -u -d "$ack" '+%Y-%m-%d %H:%M:%S')"
+t_tmux_keys rp Enter
+t_tmux_wait rp 5 "REPLAY .* $(hms "$ack") paused" || t_fail "g did not go to $(hms "$ack")"
+t_tmux_keys rp g
+tmux -S "$TMUX_SOCK" send-keys -t "=rp:" -l "soon"
+t_tmux_keys rp Enter
+t_tmux_wait rp 5 "go to: soon_ +not a time" || t_fail "g soon: not refused"
+t_tmux_keys rp Escape
+t_tmux_wait rp 5 "REPLAY .* $(hms "$ack") paused .* %" || t_fail "Esc did not close g"
+# S: the sessions, Enter to the first one's start
+t_tmux_keys rp S
+t_tmux_wait rp 5 "Sessions: Enter goes" || t_fail "S shows no session list"
+t_tmux_wait rp 5 " 1  $(date -u -d "@$(t_sql "$T/r.db" "SELECT start_us / 1000000 FROM sessions WHERE id = 1")" '+%Y-%m-%d %H:%M:%S') " ||
+	t_fail "the list does not show session 1's start"
+t_tmux_keys rp Enter
+t_tmux_wait rp 5 "no unacknowledged alarm, none active" || t_fail "S Enter: not at the session's start"
+t_ok "g to a typed time, a bad one refused; S lists the session and goes to its start"
 # play at 10x from the start: the cursor moves (about 10 s per second)
 t_tmux_keys rp '>' '>' ' '
 t_tmux_wait rp 5 "REPLAY .* playing 10x" || t_fail "Space did not play at 10x"
