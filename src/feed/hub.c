@@ -53,6 +53,10 @@ struct hub {
 	struct intake *intake;           /* the MQTT intake journal, NULL when none */
 	struct source_sink sink;
 	const struct source *current;    /* whose decode/tick is running */
+	/* the samples of the intake record being decoded, for store_put_intake */
+	bool intake_decoding;
+	struct sample *intake_buf;
+	size_t intake_n, intake_cap;
 	bool started, stopped;
 	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
@@ -105,8 +109,19 @@ static void on_samples(void *ctx, const struct sample *s, size_t n)
 	struct hub *h = ctx;
 
 	live_apply(h->live, s, n);
-	if (h->store != NULL)
+	if (h->intake_decoding) {
+		/* Held until the record is decoded: they go with its mark. */
+		if (h->intake_n + n > h->intake_cap) {
+			h->intake_cap = h->intake_n + n > 2 * h->intake_cap ? h->intake_n + n
+									  : 2 * h->intake_cap;
+			h->intake_buf = util_reallocarray(h->intake_buf, h->intake_cap,
+							  sizeof(*h->intake_buf));
+		}
+		memcpy(h->intake_buf + h->intake_n, s, n * sizeof(*s));
+		h->intake_n += n;
+	} else if (h->store != NULL) {
 		store_put_samples(h->store, s, n);
+	}
 	h->stats.samples += n;
 }
 
@@ -660,14 +675,23 @@ static void handle(struct hub *h, struct source_msg *m)
 		on_samples(h, source_msg_sample_array(m), m->u.samples.n);
 		break;
 	case MSG_RAW:
+		/*
+		 * A journaled message's samples reach the store in one call with
+		 * its intake seq, so the writer commits them and the mark in one
+		 * transaction: a mark put after them could miss the transaction
+		 * that commits them, and a kill -9 in between would store them
+		 * twice (the next start decodes the record again).
+		 */
+		h->intake_decoding = m->u.raw.intake != 0 && h->store != NULL;
+		h->intake_n = 0;
 		if (m->source != NULL && m->source->ops->decode != NULL) {
 			h->current = m->source;
 			m->source->ops->decode(m->source, m, &h->sink);
 			h->current = NULL;
 		}
-		/* After the message's samples: they and it are one step for the journal. */
-		if (m->u.raw.intake != 0 && h->store != NULL)
-			store_put_intake_mark(h->store, m->u.raw.intake);
+		if (h->intake_decoding)
+			store_put_intake(h->store, m->u.raw.intake, h->intake_buf, h->intake_n);
+		h->intake_decoding = false;
 		break;
 	case MSG_STATUS:
 		on_status(h, m->meter, &m->u.status);
@@ -912,6 +936,7 @@ void hub_free(struct hub *h)
 	queue_free(h->q, free_msg);
 	alarm_engine_free(h->alarms);
 	free(h->alarm_hist);
+	free(h->intake_buf);
 	free(h->links);
 	if (h->nunsent > 0 || h->alarm_unsent_lost > 0)
 		log_warn("mqtt: %zu alarm action(s) never reached the broker, %llu more given up"
