@@ -57,6 +57,7 @@ struct hub {
 	bool intake_decoding;
 	struct sample *intake_buf;
 	size_t intake_n, intake_cap;
+	long intake_delay_ms;            /* PHASOR_HUB_INTAKE_DELAY_MS, tests only; 0: none */
 	bool started, stopped;
 	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
@@ -528,10 +529,13 @@ static void links_refresh(struct hub *h)
 struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
 {
 	struct hub *h = util_calloc(1, sizeof(*h));
+	const char *delay = getenv("PHASOR_HUB_INTAKE_DELAY_MS");
 	size_t i;
 
 	*cause = NULL;
 	h->cfg = cfg;
+	if (delay != NULL && util_parse_long(delay, 0, 1000, &h->intake_delay_ms) < 0)
+		h->intake_delay_ms = 0;
 	if (opts != NULL)
 		h->opts = *opts;
 	if (h->opts.mode == NULL)
@@ -689,6 +693,9 @@ static void handle(struct hub *h, struct source_msg *m)
 			m->source->ops->decode(m->source, m, &h->sink);
 			h->current = NULL;
 		}
+		/* For tests: a slow hub, so a kill -9 often falls here. */
+		if (h->intake_decoding && h->intake_delay_ms > 0)
+			util_sleep_ms(h->intake_delay_ms);
 		if (h->intake_decoding)
 			store_put_intake(h->store, m->u.raw.intake, h->intake_buf, h->intake_n);
 		h->intake_decoding = false;
