@@ -141,13 +141,16 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n);
  * The MQTT intake (include/phasor/intake.h). store_set_intake_slot, before
  * store_start, names the slot whose mark this store keeps (meta key
  * "intake.SLOT") and reads it: 0, or -1 with *cause.
- * store_put_intake_mark (producer thread): every sample put before this
- * call comes from intake records up to seq; once those samples are
- * committed, the mark is saved in the same transaction.
+ * store_put_intake (producer thread): queue the n samples decoded from
+ * intake record seq (n may be 0), all of them in one call: they are
+ * committed together, in the transaction that saves seq as the mark
+ * (records are given in seq order). Samples and mark handed over apart
+ * could be committed apart, and a kill -9 between the two would make the
+ * next start decode the record again and store its samples twice.
  * store_intake_committed (any thread): the saved mark.
  */
 int store_set_intake_slot(struct store *st, int slot, char **cause);
-void store_put_intake_mark(struct store *st, uint64_t seq);
+void store_put_intake(struct store *st, uint64_t seq, const struct sample *s, size_t n);
 uint64_t store_intake_committed(struct store *st);
 
 /* Queue a source event (meter -1: none). Strings are copied. */

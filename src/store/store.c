@@ -421,6 +421,7 @@ struct store {
 	pthread_t thread;
 	bool started, stopped;
 	struct sample *wbuf;      /* writer: the batch being written */
+	size_t wcap;              /* samples wbuf holds: batch_rows, or a larger intake chunk */
 	struct qnode **wev;       /* writer: the batch's events ... */
 	struct qnode **wal;       /* ... and alarm journal rows */
 	struct qnode **wcm;       /* ... and comm changes */
@@ -1518,7 +1519,8 @@ struct store *store_open(const char *path, size_t queue_max, int batch_rows, int
 	st->max_pages_pending = -1;
 	st->state = STORE_OK;
 	st->since_us = util_now_us();
-	st->wbuf = util_calloc((size_t)st->batch_rows, sizeof(*st->wbuf));
+	st->wcap = (size_t)st->batch_rows;
+	st->wbuf = util_calloc(st->wcap, sizeof(*st->wbuf));
 	st->wev = util_calloc(EVENTS_PER_BATCH, sizeof(*st->wev));
 	st->wal = util_calloc(ALARMS_PER_BATCH, sizeof(*st->wal));
 	st->wcm = util_calloc(COMMS_PER_BATCH, sizeof(*st->wcm));
@@ -1841,7 +1843,32 @@ static void drop_note(struct store *st, uint64_t n, int64_t lo, int64_t hi)
 	st->drop_pending += n;
 }
 
-void store_put_samples(struct store *st, const struct sample *s, size_t n)
+/* Under lock: intake records up to seq are covered once what is queued now is committed. */
+static bool put_mark_locked(struct store *st, uint64_t seq)
+{
+	bool wake = false;
+
+	if (st->tail != NULL) {
+		/* Saved with (or after) the transaction that commits the tail. */
+		if (seq > st->tail->mark)
+			st->tail->mark = seq;
+	} else if (seq > st->mark_free) {
+		/* Every sample before it is committed already. */
+		if (st->mark_free <= st->mark_saved) {
+			st->mark_free_at = util_mono_us();
+			wake = st->events.n == 0 && st->alarms.n == 0;
+		}
+		st->mark_free = seq;
+	}
+	return wake;
+}
+
+/*
+ * Queue n samples; with mark > 0 they are the samples of intake record
+ * mark, and the chunk carries the mark from the moment the writer can see
+ * it (write_batch commits such a chunk whole, with its mark).
+ */
+static void put_samples(struct store *st, const struct sample *s, size_t n, uint64_t mark)
 {
 	struct chunk *c;
 	size_t i, valid = 0, take, before;
@@ -1849,8 +1876,16 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 	bool wake = false, warn = false;
 	int64_t now;
 
-	if (n == 0)
+	if (n == 0) {
+		if (mark > 0) {
+			pthread_mutex_lock(&st->lock);
+			wake = put_mark_locked(st, mark);
+			if (wake)
+				pthread_cond_signal(&st->wake);
+			pthread_mutex_unlock(&st->lock);
+		}
 		return;
+	}
 	c = util_malloc(sizeof(*c) + n * sizeof(c->s[0]));
 	/* Samples that cannot be stored (bad meter index or quantity) are
 	 * counted as dropped like the others: never silently. */
@@ -1893,7 +1928,7 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 		c->arrived = now;
 		c->n = take;
 		c->off = 0;
-		c->mark = 0;
+		c->mark = mark;
 		if (st->tail != NULL)
 			st->tail->next = c;
 		else
@@ -1904,6 +1939,9 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 		c = NULL;
 		wake = before == 0 || (before < (size_t)st->batch_rows &&
 				       st->queued >= (size_t)st->batch_rows);
+	} else if (mark > 0 && put_mark_locked(st, mark)) {
+		/* all dropped (counted): the record is as done as it can be */
+		wake = true;
 	}
 	if (wake || (lost > 0 && before == 0))
 		pthread_cond_signal(&st->wake);
@@ -1913,6 +1951,11 @@ void store_put_samples(struct store *st, const struct sample *s, size_t n)
 		log_warn("store: %s: %" PRIu64 " samples dropped so far (queue full at %zu samples%s)",
 			 st->path, dropped_total, st->queue_max,
 			 valid < n ? ", or invalid meter/quantity" : "");
+}
+
+void store_put_samples(struct store *st, const struct sample *s, size_t n)
+{
+	put_samples(st, s, n, 0);
 }
 
 int store_set_intake_slot(struct store *st, int slot, char **cause)
@@ -1951,28 +1994,9 @@ uint64_t store_intake_committed(struct store *st)
 	return atomic_load(&st->intake_committed);
 }
 
-void store_put_intake_mark(struct store *st, uint64_t seq)
+void store_put_intake(struct store *st, uint64_t seq, const struct sample *s, size_t n)
 {
-	bool wake = false;
-
-	if (st->intake_key[0] == '\0' || seq == 0)
-		return;
-	pthread_mutex_lock(&st->lock);
-	if (st->tail != NULL) {
-		/* Saved with (or after) the transaction that commits the tail. */
-		if (seq > st->tail->mark)
-			st->tail->mark = seq;
-	} else if (seq > st->mark_free) {
-		/* Every sample before it is committed already. */
-		if (st->mark_free <= st->mark_saved) {
-			st->mark_free_at = util_mono_us();
-			wake = st->events.n == 0 && st->alarms.n == 0;
-		}
-		st->mark_free = seq;
-	}
-	if (wake)
-		pthread_cond_signal(&st->wake);
-	pthread_mutex_unlock(&st->lock);
+	put_samples(st, s, n, st->intake_key[0] != '\0' ? seq : 0);
 }
 
 void store_put_event(struct store *st, int64_t t_us, int meter, const char *source,
@@ -2580,8 +2604,9 @@ static enum store_state classify(int rc)
 
 /*
  * Remove the n oldest samples and ne oldest events (just committed). A
- * chunk freed here whose mark the transaction did not save (set after
- * write_batch looked) leaves it in mark_free, for the next transaction.
+ * chunk freed here whose mark the transaction did not save (a record
+ * without samples marked the tail after write_batch looked) leaves it in
+ * mark_free, for the next transaction.
  */
 static void pop_committed(struct store *st, size_t n, size_t ne, size_t na, uint64_t saved)
 {
@@ -2635,8 +2660,21 @@ static int write_batch(struct store *st)
 	for (c = st->head; c != NULL && n < batch; c = c->next) {
 		size_t m = c->n - c->off;
 
-		if (m > batch - n)
+		/*
+		 * An intake record's samples are committed whole, in the
+		 * transaction that saves its mark: a part committed without it
+		 * would be stored again when a kill -9 makes the next start
+		 * decode the record again. One alone larger than a batch is a
+		 * batch of its own.
+		 */
+		if (m > batch - n && c->mark != 0 && n > 0)
+			break;
+		if (m > batch - n && c->mark == 0)
 			m = batch - n;
+		if (n + m > st->wcap) {
+			st->wcap = n + m;
+			st->wbuf = util_reallocarray(st->wbuf, st->wcap, sizeof(*st->wbuf));
+		}
 		memcpy(st->wbuf + n, c->s + c->off, m * sizeof(c->s[0]));
 		n += m;
 		if (m == c->n - c->off && c->mark > mark)

@@ -1050,6 +1050,102 @@ static void test_queue_max(void **state)
 	free(path);
 }
 
+/* Intake record seq: two samples of meter 1 at one time (one MQTT message). */
+static void put_record(struct store *st, uint64_t seq)
+{
+	struct sample s[2];
+
+	s[0] = mk(1000000 * (int64_t)seq, 1, QTY_V_L1N, (double)seq, 0);
+	s[1] = mk(1000000 * (int64_t)seq, 1, QTY_P_L1, (double)seq, 0);
+	store_put_intake(st, seq, s, 2);
+}
+
+static void wait_commits(struct store *st, uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < 500 && stats(st).commits < n; i++)
+		usleep(10000);
+	assert_true(stats(st).commits >= n);
+}
+
+/*
+ * What a kill -9 would leave: every committed state of the file holds the
+ * samples of exactly the intake records up to the saved mark (two each),
+ * or the next start decodes a record again whose samples are already in.
+ */
+static void assert_mark_covers(const char *path)
+{
+	int64_t mark = db_int(path, "SELECT coalesce((SELECT value FROM meta"
+				    " WHERE key = 'intake.0'), 0)");
+
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 2 * mark);
+}
+
+/* A store keeping the mark of intake slot 0; commits only full batches or flushes. */
+static struct store *open_intake(const char *path, int batch_rows)
+{
+	char *cause = NULL;
+	struct store *st = open_store(path, 1000, batch_rows, 600000);
+
+	if (store_set_intake_slot(st, 0, &cause) < 0)
+		fail_msg("store_set_intake_slot: %s", cause);
+	return st;
+}
+
+static void test_intake_mark_with_samples(void **state)
+{
+	char *path = tpath("intake-mark.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	st = open_intake(path, 1000);
+	assert_int_equal(store_start(st, &cause), 0);
+	/* The writer commits as soon as the record is queued (a flush): its
+	 * mark is in that transaction, not in a later one. */
+	put_record(st, 1);
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_mark_covers(path);
+	assert_int_equal(db_int(path, "SELECT value FROM meta WHERE key = 'intake.0'"), 1);
+	assert_int_equal(store_intake_committed(st), 1);
+	store_stop(st, 1000);
+	store_close(st);
+	free(path);
+}
+
+static void test_intake_record_whole(void **state)
+{
+	char *path = tpath("intake-whole.db"), *cause = NULL;
+	struct store *st;
+
+	(void)state;
+	/* Batches of 3 samples, records of 2: a batch never takes part of one. */
+	st = open_intake(path, 3);
+	put_record(st, 1);
+	put_record(st, 2);
+	assert_int_equal(store_start(st, &cause), 0);
+	/* The first batch is due (4 queued >= 3); the rest waits commit_ms. */
+	wait_commits(st, 1);
+	assert_mark_covers(path);
+	assert_int_equal(store_intake_committed(st), 1);
+	assert_int_equal(store_flush(st, 5000), 0);
+	assert_mark_covers(path);
+	assert_int_equal(store_intake_committed(st), 2);
+	store_stop(st, 1000);
+	store_close(st);
+
+	/* A record larger than a batch is a batch of its own. */
+	st = open_intake(path, 1);
+	put_record(st, 3);
+	assert_int_equal(store_start(st, &cause), 0);
+	wait_commits(st, 1);
+	assert_int_equal(store_intake_committed(st), 3);
+	assert_mark_covers(path);
+	store_stop(st, 1000);
+	store_close(st);
+	free(path);
+}
+
 static void test_locked(void **state)
 {
 	char *path = tpath("locked.db"), *cause = NULL;
@@ -3219,6 +3315,8 @@ int main(void)
 		cmocka_unit_test(test_stop_flushes),
 		cmocka_unit_test(test_stop_drain_gives_up),
 		cmocka_unit_test(test_queue_max),
+		cmocka_unit_test(test_intake_mark_with_samples),
+		cmocka_unit_test(test_intake_record_whole),
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_drop_ranges),
