@@ -46,6 +46,8 @@ static const struct command commands[] = {
 	  "the console on a recorded buffer, with a time cursor", cmd_replay },
 	{ "alarms", "--db FILE [--from TIME] [--to TIME]\n[--format csv|jsonl]", "the alarm journal",
 	  cmd_alarms },
+	{ "alarms", "--what-if -c NEW.ini --db FILE [--from TIME] [--to TIME]",
+	  "NEW.ini's alarms on the recorded values, beside the journal", cmd_alarms },
 	{ "sync", "-c FILE [--once]", "forward the local buffer to PostgreSQL", cmd_sync },
 	{ "forecast",
 	  "(--db FILE [--meter NAME] | --csv FILE) [--interval DUR] [--horizon DUR]\n"

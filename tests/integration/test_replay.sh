@@ -8,13 +8,16 @@
 # operator's name); `N` and Home go back and the alarm is gone again; a
 # replay from the time the second meter was down shows it down; two
 # replays from one instant draw the same frame; an operator action is
-# refused; the replay wrote nothing to the buffer.
+# refused; g and S; the replay wrote nothing to the buffer. Then
+# `phasor alarms --what-if` (item 3): the recorded definitions give the
+# journal's raises, other limits what they would have raised.
 . "$(dirname "$0")/lib.sh"
 
 export TZ=UTC
 me=$(id -un)
-# Unit 1 under-voltage from 6 s to 16 s; unit 2 does not answer from 10 s to 16 s.
-t_sim --meters 2 --seed 5 --fault undervoltage:1@6+10 --fault timeout:2@10+6
+# Unit 1 under-voltage from 6 s to 16 s; unit 2 does not answer from 10 s to 26 s
+# (down long enough for its comm alarm, on-delay 10 s).
+t_sim --meters 2 --seed 5 --fault undervoltage:1@6+10 --fault timeout:2@10+16
 {
 	printf '[site]\nname = replay test\n[store]\npath = %s/r.db\ncommit_interval = 200ms\n' "$T"
 	printf '[operators]\n%s = Marie Curie\n' "$me"
@@ -124,6 +127,40 @@ done
 cmp -s "$T/dn1.cap" "$T/dn2.cap" || t_fail "two replays from $at drew different frames:
 $(diff "$T/dn1.cap" "$T/dn2.cap")"
 t_ok "from $at: m2 down; two replays draw the same frame"
+
+# What-if (item 3): the recorded definitions on the recorded values give the
+# journal's raises exactly; a lower limit raises nothing, a tighter one with
+# no delay raises; a definition only in the journal has no what-if figure.
+"$PHASOR" alarms --what-if -c "$T/c.ini" --db "$T/r.db" >"$T/wi.csv" 2>"$T/wi.err" ||
+	t_fail "what-if failed: $(cat "$T/wi.err")"
+head -1 "$T/wi.csv" | grep -q "^alarm,priority,recorded_raises,what_if_raises,recorded_standing," ||
+	t_fail "what-if header: $(head -1 "$T/wi.csv")"
+for a in voltage-low comm; do
+	want=$(awk -F, -v a="$a" '$2 == a && $6 == "raise"' "$T/journal.csv" | wc -l)
+	[ "$want" -ge 1 ] || t_fail "the journal has no raise of $a"
+	t_eq "what-if $a: recorded,what-if raises" "$want,$want" \
+		"$(awk -F, -v a="$a" '$1 == a { print $3 "," $4 }' "$T/wi.csv")"
+done
+t_eq "what-if: every raise of the journal, on both sides" \
+	"$(awk -F, '$6 == "raise"' "$T/journal.csv" | wc -l | tr -d ' '),$(awk -F, '$6 == "raise"' "$T/journal.csv" | wc -l | tr -d ' ')" \
+	"$(awk -F, '$1 == "(all)" { print $3 "," $4 }' "$T/wi.csv")"
+grep -q "^  recorded: [0-9]* raises, [0-9.]* per 10 min on average (EEMUA 191: <= 1), peak [0-9]*, 0 flood(s)$" "$T/wi.err" ||
+	t_fail "what-if EEMUA summary: $(cat "$T/wi.err")"
+sed '/^\[meter m1\]/,$!d' "$T/c.ini" >"$T/meters.ini"
+{
+	printf '[site]\nname = replay test\n'
+	cat "$T/meters.ini"
+	printf '[alarm uv-300]\nmeters = m1\nquantity = voltage_ll\ntype = low\nlimit = 300\n'
+	printf '[alarm uv-395]\nmeters = m1\nquantity = voltage_ll\ntype = low\nlimit = 395\n'
+} >"$T/new.ini"
+"$PHASOR" alarms --what-if -c "$T/new.ini" --db "$T/r.db" >"$T/wi2.csv" 2>"$T/wi2.err" ||
+	t_fail "what-if new.ini failed: $(cat "$T/wi2.err")"
+t_eq "what-if uv-300 (below the fault's 338 V)" "0,0" "$(awk -F, '$1 == "uv-300" { print $3 "," $4 }' "$T/wi2.csv")"
+t_eq "what-if uv-395 (above it, no delay)" "0,1" "$(awk -F, '$1 == "uv-395" { print $3 "," $4 }' "$T/wi2.csv")"
+t_eq "what-if voltage-low: recorded only" "1," "$(awk -F, '$1 == "voltage-low" { print $3 "," $4 }' "$T/wi2.csv")"
+t_ok "what-if: the recorded definitions reproduce the journal; new limits give what they would have"
+"$PHASOR" alarms --what-if --db "$T/r.db" >/dev/null 2>"$T/wi3.err"
+t_eq "what-if without -c: exit" 2 "$?"
 
 t_eq "the buffer is unchanged by the replays" "$sum_before" "$(sha256sum "$T/r.db" | cut -d' ' -f1)"
 "$PHASOR" replay --db "$T/r.db" --speed 7 >/dev/null 2>"$T/speed.err" </dev/null
