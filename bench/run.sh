@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -372,6 +372,29 @@ bench_layout() {
 	while IFS= read -r line; do add "$line"; done <<<"$rows"
 }
 
+# ---- replay (issue 12 item 7): seek, 3600x, what-if on a generated buffer ----
+# gen_buffer writes DAYS (30; BENCH_QUICK: 7) of 50 PAC3200 meters every
+# 10 s through the store API; bench_replay (C) seeks, plays and runs the
+# what-if (method in its header and docs/performance.md).
+bench_replay() {
+	local days=30 u rows
+	[ -n "$quick" ] && days=7
+	{
+		printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/replay.db"
+		for u in $(seq 1 50); do
+			printf '[meter m%02d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+			printf 'port = 1502\nunit = %d\npoll_ms = 10000\n' "$u"
+		done
+	} >"$T/replay.ini"
+	"$BENCH/gen_buffer" "$T/replay.ini" $((days * 24)) 10 >"$T/replay.gen" 2>"$T/replay.gen.err" ||
+		t_fail "gen_buffer: $(tail -3 "$T/replay.gen.err")"
+	echo "replay: buffer of $days days x 50 meters x 36 quantities every 10 s: $(cat "$T/replay.gen") (rows bytes seconds)" >&2
+	rows=$("$BENCH/bench_replay" "$T/replay.db" 50 2>"$T/replay.err") ||
+		t_fail "bench_replay: $(tail -3 "$T/replay.err")"
+	sed 's/^/    /' "$T/replay.err" >&2
+	while IFS= read -r line; do add "$line"; done <<<"$rows"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -385,6 +408,7 @@ case "$only" in "" | forecast) bench_forecast ;; esac
 case "$only" in "" | attached) add "$(bash "$here/bench_consoles.sh" cost)" ;; esac
 case "$only" in "" | latency) add "$(bash "$here/bench_consoles.sh" latency)" ;; esac
 case "$only" in "" | startup) add "$(bash "$here/bench_consoles.sh" startup)" ;; esac
+case "$only" in "" | replay) bench_replay ;; esac
 case "$only" in "" | layout) bench_layout ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"

@@ -62,6 +62,7 @@ struct plant_session {
 /* A replay's time cursor, for the playback bar (replay.h); on false: live. */
 struct plant_replay {
 	bool on;
+	bool frozen;                  /* a live console frozen (Z): L returns */
 	bool playing;
 	double speed;                 /* 1, 2, 10, 60, 600, 3600 */
 	int64_t first_us, last_us;    /* the recording's first and last sample */

@@ -74,6 +74,9 @@ int replay_goto(struct replay *rp, const char *text, char *err, size_t errsz);
 /* To session id's start (S); its configuration differs: said in the notice. */
 void replay_to_session(struct replay *rp, int64_t id);
 
+/* A live console frozen (Z): the bar says so; End goes on to the newest sample. */
+void replay_mark_frozen(struct replay *rp);
+
 /* Cursor moves for tests and the keys: to t_us (clamped to the recording). */
 void replay_seek(struct replay *rp, int64_t t_us);
 int64_t replay_cursor(const struct replay *rp);

@@ -252,7 +252,7 @@ static void draw_replay_bar(struct frame *fr, struct ui *ui)
 	int64_t span = rp->last_us - rp->first_us;
 	double at = span > 0 ? (double)(ui->plant->now_us - rp->first_us) / (double)span : 1;
 	char when[32], buf[160], bar[17];
-	const char *keys = " Space [ ] { } < > n ? q ";
+	const char *keys = rp->frozen ? " L:live [ ] { } Space ? q " : " Space [ ] { } < > n ? q ";
 	struct tm tm;
 	int x = 0, i, cells = (int)sizeof(bar) - 1;
 
@@ -260,7 +260,7 @@ static void draw_replay_bar(struct frame *fr, struct ui *ui)
 	werase(w);
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	x += draw_text(w, 0, x, ui->cols - x, ROLE_ACCENT, " REPLAY ");
+	x += draw_text(w, 0, x, ui->cols - x, ROLE_ACCENT, rp->frozen ? " FROZEN " : " REPLAY ");
 	snprintf(buf, sizeof(buf), " %s %s %gx%s ", when, rp->playing ? "playing" : "paused",
 		 rp->speed, rp->behind ? " (reading)" : "");
 	x += draw_text(w, 0, x, ui->cols - x, rp->behind ? ROLE_WARNING : ROLE_STATUS, buf);
@@ -404,6 +404,7 @@ static const char *const global_help[] = {
 	"Ctrl-L      repaint the whole screen",
 	"F1 ?        this help (any key closes it, q and Esc too)",
 	"q F10       quit (asks first if this console records)",
+	"Z           (live) freeze: scroll back over the buffer; L: live",
 	NULL,
 };
 
@@ -433,6 +434,7 @@ static const char *const replay_help[] = {
 	"n N         next / previous alarm event, in the alarm view",
 	"g           go to a time (typed: '2026-12-06 03:40', -10m, +1h)",
 	"S           the recording's sessions: Enter goes to one's start",
+	"L Z         (a live console frozen with Z) back to live",
 	"            (in a replay these keys come before the views')",
 	NULL,
 };

@@ -363,6 +363,40 @@ static int replay_prompt_key(struct ui_loop *u, int ch)
 	return UI_HANDLED | UI_REDRAW;
 }
 
+/*
+ * Z on a live console: the screen stops at this instant and the replay
+ * keys move back over the buffer (a replay feed on the console's own
+ * configuration), while the hub goes on acquiring and recording; L (or Z
+ * again) returns to live.
+ */
+static int freeze_key(struct ui_loop *u, int ch)
+{
+	struct replay_opts o = { .db = u->plant->cfg->store.path, .from_us = INT64_MIN };
+	struct replay *rp;
+	char *cause = NULL;
+
+	if (u->replay != NULL) {
+		replay_free(u->replay);
+		u->replay = NULL;
+		u->plant->replay.on = false;
+		u->ui->goto_on = u->ui->sessions_on = false;
+		return UI_HANDLED | UI_REDRAW;
+	}
+	if (ch == 'L')
+		return UI_HANDLED;
+	rp = o.db != NULL ? replay_open(&o, &cause) : NULL;
+	if (rp != NULL && replay_start(rp, u->plant->cfg, &cause) == 0) {
+		replay_act(rp, REPLAY_END);
+		replay_mark_frozen(rp);
+		u->replay = rp;
+	} else {
+		log_warn("console: cannot freeze: %s", cause != NULL ? cause : "no buffer");
+		replay_free(rp);
+	}
+	free(cause);
+	return UI_HANDLED | UI_REDRAW;
+}
+
 static int handle_key(struct ui_loop *u, int ch)
 {
 	struct ui *ui = u->ui;
@@ -376,6 +410,13 @@ static int handle_key(struct ui_loop *u, int ch)
 		return ch == 'q' || ch == KEY_F(10) ? ask_quit(ui) : UI_IGNORED;
 	if (u->replay != NULL && (ui->goto_on || ui->sessions_on))
 		return replay_prompt_key(u, ch);
+	if (u->hub != NULL && !ui->help && (ch == 'Z' || ch == 'L'))
+		return freeze_key(u, ch);
+	if (u->hub != NULL && u->replay != NULL && (ch == 'q' || ch == KEY_F(10))) {
+		/* quitting a frozen console: live again first, then as live asks */
+		freeze_key(u, 'L');
+		plant_fill(u);
+	}
 	if (u->replay != NULL && !ui->help && (ch == 'g' || ch == 'S')) {
 		const struct plant_replay *pr = &u->plant->replay;
 		size_t i;
@@ -531,12 +572,12 @@ static void on_tick(struct loop *l, int id, void *ctx)
 
 	(void)l;
 	(void)id;
-	if (u->replay != NULL) {
-		/* the frame follows the cursor at each refresh */
+	/* the frame follows the cursor at each refresh */
+	if (u->replay != NULL)
 		replay_tick(u->replay, util_mono_us());
-		return;
-	}
-	hub_tick(u->hub, util_now_us());
+	/* a frozen live console goes on acquiring */
+	if (u->hub != NULL)
+		hub_tick(u->hub, util_now_us());
 }
 
 /* Time moves ages and staleness even without new data. */
@@ -781,6 +822,8 @@ out:
 	for (v = 0; v < VIEW__COUNT; v++)
 		if (ui.view_state[v] != NULL && views[v]->free != NULL)
 			views[v]->free(ui.view_state[v]);
+	if (hub != NULL && u.replay != NULL)
+		replay_free(u.replay); /* a frozen live console's */
 	if (hub != NULL)
 		hub_stop(hub);
 	kpi_free(kpi);

@@ -59,6 +59,7 @@ struct replay {
 	int64_t applied;              /* rows up to this instant are in the state */
 	int64_t step_us;              /* one poll: the shortest poll_ms */
 	bool playing, behind;
+	bool frozen;                  /* a live console's (Z): the recording grows */
 	size_t speed_i;
 	int64_t mono_at;              /* the last tick's monotonic clock; 0: none */
 	char notice[96];
@@ -367,6 +368,24 @@ static int64_t clamp(const struct replay *rp, int64_t t)
 	return t < rp->first_us ? rp->first_us : t > rp->last_us ? rp->last_us : t;
 }
 
+void replay_mark_frozen(struct replay *rp)
+{
+	rp->frozen = true;
+}
+
+/* A frozen live console's buffer grows: its end moves on. */
+static void refresh_end(struct replay *rp)
+{
+	int64_t first, last;
+	char *cause = NULL;
+
+	if (!rp->frozen)
+		return;
+	if (store_reader_time_bounds(rp->r, &first, &last, &cause) == 0 && last > rp->last_us)
+		rp->last_us = last;
+	free(cause);
+}
+
 void replay_seek(struct replay *rp, int64_t t_us)
 {
 	int64_t t = clamp(rp, t_us);
@@ -426,6 +445,8 @@ void replay_tick(struct replay *rp, int64_t mono_us)
 	rp->behind = rp->applied < rp->cursor;
 	if (rp->behind)
 		rp->cursor = rp->applied;
+	if (rp->cursor >= rp->last_us)
+		refresh_end(rp);
 	if (rp->cursor >= rp->last_us) {
 		rp->playing = false;
 		snprintf(rp->notice, sizeof(rp->notice), "end of the recording");
@@ -509,6 +530,7 @@ void replay_act(struct replay *rp, enum replay_action a)
 		replay_seek(rp, rp->first_us);
 		break;
 	case REPLAY_END:
+		refresh_end(rp);
 		rp->playing = false;
 		replay_seek(rp, rp->last_us);
 		break;
@@ -624,6 +646,7 @@ void replay_fill(struct replay *rp, struct plant *p)
 	p->ops = &replay_plant_ops;
 	p->ctx = rp;
 	p->replay.on = true;
+	p->replay.frozen = rp->frozen;
 	p->replay.playing = rp->playing;
 	p->replay.speed = speeds[rp->speed_i];
 	p->replay.first_us = rp->first_us;

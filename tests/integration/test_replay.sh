@@ -38,6 +38,15 @@ t_tmux_keys rec a
 t_tmux_wait rec 5 "ACKED +HIGH .*m1 " || t_fail "a did not acknowledge"
 t_tmux_keys rec 1
 t_tmux_wait rec 20 "m2 .*down" || t_fail "m2 never down"
+# Z freezes the live console (it goes on recording): the bar, a minute back
+# is before the faults, L is live again
+t_tmux_keys rec Z
+t_tmux_wait rec 5 "FROZEN .* paused 1x" || t_fail "Z did not freeze the console"
+t_tmux_keys rec Home
+t_tmux_wait rec 5 "no unacknowledged alarm, none active" || t_fail "frozen, Home: not before the faults"
+t_tmux_keys rec L
+t_tmux_wait rec 5 " recording " || t_fail "L did not return to live"
+t_ok "Z froze the live console, Home went back before the faults, L returned"
 t_tmux_wait rec 20 "m2 .*ok" || t_fail "m2 never back"
 t_tmux_quit rec
 t_eq "the recording console's exit status" 0 "$(t_tmux_wait_exit rec 20)"
