@@ -63,6 +63,9 @@ void store_sync_rollback(struct store_sync_db *db);
 int store_sync_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t *out);
 /* In a transaction: the watermark becomes max(itself, seq). 0 or -1. */
 int store_sync_put_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t seq);
+/* In a transaction: the watermark becomes seq, also backwards (the central
+ * database lost rows it had acknowledged: they are sent again). 0 or -1. */
+int store_sync_rewind_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t seq);
 /* The central samples high-water mark last read (-1 when none). 0 or -1. */
 int store_sync_central(struct store_sync_db *db, int64_t *out);
 /* In a transaction: remember the central samples high-water mark. 0 or -1. */
@@ -182,6 +185,9 @@ int store_sync_quarantine_delete(struct store_sync_db *db, enum store_sync_kind 
 int store_sync_quarantine_forget_gone(struct store_sync_db *db);
 /* Rows in the quarantine. 0 or -1. */
 int store_sync_quarantine_count(struct store_sync_db *db, int64_t *out);
+/* Quarantined rows of kind k with lo < seq <= hi. 0 or -1. */
+int store_sync_quarantined_between(struct store_sync_db *db, enum store_sync_kind k, int64_t lo,
+				   int64_t hi, int64_t *out);
 
 struct store_sync_quarantine_row {
 	const char *kind;           /* "sample", "alarm" or "forecast" */

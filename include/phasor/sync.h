@@ -159,14 +159,19 @@ void sync_buf_double(struct sync_buf *b, double v);
 
 /*
  * What a central high-water mark says about this buffer (it is never
- * adopted): at or below the local watermark, OK; above it but within what
+ * adopted): at the local watermark, OK; above it but within what
  * the buffer ever had (last_seq), RESEND: a stop between the central and
  * the local commit, the rows between are sent again and the server keeps
  * what it has; above anything the buffer ever had, FOREIGN: a buffer
  * restored from a backup, a copy, or a forged mark: its next rows reuse
  * seqs the server has (with other times: new rows), said loudly.
+ * Below the local watermark, BEHIND: the server lost rows it had
+ * acknowledged (a failover to a standby that was behind, a restore of the
+ * central database), or the buffer's last rows were quarantined (never
+ * central): the caller tells which, and sends the lost ones again.
  */
-enum sync_central { SYNC_CENTRAL_OK, SYNC_CENTRAL_RESEND, SYNC_CENTRAL_FOREIGN };
+enum sync_central { SYNC_CENTRAL_OK, SYNC_CENTRAL_RESEND, SYNC_CENTRAL_FOREIGN,
+		    SYNC_CENTRAL_BEHIND };
 enum sync_central sync_central_check(int64_t central, int64_t wm, int64_t last_seq);
 
 /*

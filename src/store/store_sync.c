@@ -252,6 +252,11 @@ int store_sync_put_watermark(struct store_sync_db *db, enum store_sync_kind k, i
 	return meta_put(db, wm_keys[k], seq, META_MAX);
 }
 
+int store_sync_rewind_watermark(struct store_sync_db *db, enum store_sync_kind k, int64_t seq)
+{
+	return meta_put(db, wm_keys[k], seq, META_SET);
+}
+
 int store_sync_central(struct store_sync_db *db, int64_t *out)
 {
 	if (query_int(db, "SELECT coalesce((SELECT value FROM meta WHERE key ="
@@ -722,6 +727,26 @@ int store_sync_quarantine_forget_gone(struct store_sync_db *db)
 int store_sync_quarantine_count(struct store_sync_db *db, int64_t *out)
 {
 	return query_int(db, "SELECT count(*) FROM sync_quarantine", 0, out);
+}
+
+int store_sync_quarantined_between(struct store_sync_db *db, enum store_sync_kind k, int64_t lo,
+				   int64_t hi, int64_t *out)
+{
+	sqlite3_stmt *st = prepare_3(db,
+				     "SELECT count(*) FROM sync_quarantine WHERE kind = (CASE ?1"
+				     " WHEN 0 THEN 'sample' WHEN 1 THEN 'alarm' ELSE 'forecast' END)"
+				     " AND seq > ?2 AND seq <= ?3",
+				     (int64_t)k, lo, hi);
+	int rc;
+
+	*out = 0;
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int store_sync_quarantine_list(struct store_sync_db *db, store_sync_quarantine_fn fn, void *ctx)

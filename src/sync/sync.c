@@ -106,6 +106,8 @@ bool sync_partition_allowed(int64_t t_us, int64_t now_us)
 
 enum sync_central sync_central_check(int64_t central, int64_t wm, int64_t last_seq)
 {
+	if (central >= 0 && central < wm)
+		return SYNC_CENTRAL_BEHIND;
 	if (central <= wm)
 		return SYNC_CENTRAL_OK;
 	return central <= last_seq ? SYNC_CENTRAL_RESEND : SYNC_CENTRAL_FOREIGN;
@@ -978,15 +980,36 @@ static int pg_setup(struct sync *s)
 	for (int k = 0; k < STORE_SYNC_KINDS; k++)
 		s->central[k] = strtoll(PQgetvalue(res, 0, k), NULL, 10);
 	PQclear(res);
-	for (int k = 0; k < STORE_SYNC_KINDS; k++) {
-		int64_t last = 0;
+	int64_t rewind[STORE_SYNC_KINDS];
 
+	for (int k = 0; k < STORE_SYNC_KINDS; k++) {
+		int64_t last = 0, quarantined = 0;
+
+		rewind[k] = -1;
 		if (store_sync_last_seq(s->db, k, &last) < 0) {
 			fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 			return -1;
 		}
 		switch (sync_central_check(s->central[k], s->wm[k], last)) {
 		case SYNC_CENTRAL_OK:
+			break;
+		case SYNC_CENTRAL_BEHIND:
+			/* Quarantined rows move the watermark and never the
+			 * central mark: only rows the server once had are lost. */
+			if (store_sync_quarantined_between(s->db, k, s->central[k], s->wm[k],
+							   &quarantined) < 0) {
+				fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
+				return -1;
+			}
+			if (quarantined >= s->wm[k] - s->central[k])
+				break;
+			log_warn("sync: central %s high-water mark %" PRId64 " is below this buffer's"
+				 " watermark %" PRId64 ": the central database lost rows it had"
+				 " acknowledged (a failover to a standby that was behind, a restore);"
+				 " seqs %" PRId64 " to %" PRId64 " are sent again",
+				 store_sync_kind_name(k), s->central[k], s->wm[k], s->central[k] + 1,
+				 s->wm[k]);
+			rewind[k] = s->central[k];
 			break;
 		case SYNC_CENTRAL_RESEND:
 			log_info("sync: central %s high-water mark %" PRId64 " is above this buffer's"
@@ -1008,6 +1031,15 @@ static int pg_setup(struct sync *s)
 	}
 	if (local_begin(s) < 0)
 		return -1;
+	for (int k = 0; k < STORE_SYNC_KINDS; k++) {
+		if (rewind[k] < 0)
+			continue;
+		if (store_sync_rewind_watermark(s->db, k, rewind[k]) < 0) {
+			fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
+			local_rollback(s);
+			return -1;
+		}
+	}
 	if (store_sync_put_central(s->db, s->central[STORE_SYNC_SAMPLE]) < 0) {
 		fail(s, "buffer %s: %s", s->db_path, store_sync_errmsg(s->db));
 		local_rollback(s);
@@ -1015,6 +1047,9 @@ static int pg_setup(struct sync *s)
 	}
 	if (local_commit(s) < 0)
 		return -1;
+	for (int k = 0; k < STORE_SYNC_KINDS; k++)
+		if (rewind[k] >= 0)
+			s->wm[k] = rewind[k];
 	pthread_mutex_lock(&s->lock);
 	s->st.central_watermark = s->central[STORE_SYNC_SAMPLE];
 	pthread_mutex_unlock(&s->lock);

@@ -393,7 +393,8 @@ static void test_central_check(void **state)
 	} cases[] = {
 		{ 0, 0, 0, SYNC_CENTRAL_OK },
 		{ 100, 100, 200, SYNC_CENTRAL_OK },          /* in step */
-		{ 50, 100, 200, SYNC_CENTRAL_OK },           /* behind: rows come */
+		{ 50, 100, 200, SYNC_CENTRAL_BEHIND },       /* the server lost rows (failover) */
+		{ 0, 100, 200, SYNC_CENTRAL_BEHIND },        /* ... all of them */
 		{ 150, 100, 200, SYNC_CENTRAL_RESEND },      /* stop between the commits */
 		{ 200, 100, 200, SYNC_CENTRAL_RESEND },
 		{ 201, 100, 200, SYNC_CENTRAL_FOREIGN },     /* restored from a backup */
