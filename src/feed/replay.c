@@ -9,9 +9,10 @@
  * older than a day before T restore each instance's state (no count),
  * the day's rows are applied as a console attached to the recorder
  * applies them (states, raise counts, EEMUA figures, the history). Moving
- * forward by less than an hour applies the rows in between instead
- * (advance), at most STEP_ROWS samples a step, so a frame never waits for
- * a long read: the cursor then waits for the data ("behind").
+ * forward by less than five minutes (or playing) applies the rows in
+ * between instead (advance), at most STEP_ROWS samples a step, so a frame
+ * never waits for a long read: the cursor then waits for the data
+ * ("behind").
  */
 #include "phasor/replay.h"
 
@@ -33,6 +34,7 @@
 #define HISTORY_US (3600 * US_S)      /* the plotted series before the cursor */
 #define RECENT_US (120 * US_S)        /* every quantity from this far back */
 #define ALARM_DAY_US (24 * 3600 * US_S)
+#define ADVANCE_US (300 * US_S)       /* a seek forward by more than this rebuilds */
 #define STEP_ROWS 200000              /* samples applied per step at most */
 #define HIST_RING 4096
 #define CHUNK 512
@@ -390,7 +392,10 @@ void replay_seek(struct replay *rp, int64_t t_us)
 {
 	int64_t t = clamp(rp, t_us);
 
-	if (t < rp->applied || t - rp->applied > HISTORY_US) {
+	/* Forward by a few minutes, applying every quantity in between is
+	 * cheaper than a rebuild; beyond, a rebuild (the plotted quantities of
+	 * an hour and two minutes of all) costs the same for any distance. */
+	if (t < rp->applied || t - rp->applied > ADVANCE_US) {
 		rebuild(rp, t);
 	} else {
 		while (rp->applied < t) {
