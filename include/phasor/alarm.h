@@ -182,9 +182,15 @@ long alarm_find(const struct alarm_engine *e, const char *alarm, const char *met
  * ALARM_REMOTE_GRACE_US, or if this console raised it in its first
  * ALARM_JOIN_US, as its first raise, and the acknowledged occurrence began
  * earlier (the console joined while the condition was on). An id already seen (own events coming back, a
- * retained message after a reconnect) is ignored. Returns 1 when applied
- * (the callback got it, remote = true), 0 when ignored.
+ * retained message after a reconnect) is ignored. An operator event gets
+ * the checks a local action gets: its time not more than
+ * ALARM_REMOTE_FUTURE_US ahead of now, a note when the definition requires
+ * one for an ack, a shelving that ends after it starts and within the
+ * definition's shelve_max (-1: refused; the caller counts and logs it).
+ * Returns 1 when applied (the callback got it, remote = true), 0 when
+ * ignored, -1 when refused.
  */
+#define ALARM_REMOTE_FUTURE_US 300000000LL /* 5 min: clocks of consoles differ */
 int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int64_t now_us);
 
 /*

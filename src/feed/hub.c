@@ -311,7 +311,18 @@ static void on_alarm_msg(void *ctx, const char *topic, const char *payload, size
 	if (strcmp(ev.origin, h->origin) == 0)
 		return; /* our own, back from the broker */
 	ev.remote = true;
-	alarm_apply_remote(h->alarms, &ev, util_now_us());
+	if (alarm_apply_remote(h->alarms, &ev, util_now_us()) < 0) {
+		/* an action this console would have refused locally */
+		h->alarm_msgs_bad++;
+		if (t_us - h->alarm_bad_warned_us >= 60000000) {
+			h->alarm_bad_warned_us = t_us;
+			log_warn("mqtt: alarm %s of %s on %s from %s refused (a time in the future, an"
+				 " ack without the required note, or a shelving beyond shelve_max;"
+				 " %llu refused or unreadable so far)",
+				 alarm_event_name(ev.kind), ev.alarm, ev.meter, ev.origin,
+				 (unsigned long long)h->alarm_msgs_bad);
+		}
+	}
 }
 
 static int restore_row(void *ctx, const struct store_alarm_event *e)

@@ -1104,6 +1104,24 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
 	touch(e, now_us);
 	if (in->state == ALARM_OOS)
 		return 0;
+	/* Another console's action gets the checks a local one gets: a time
+	 * that is not in the future, a note where one is required, a
+	 * shelving no longer than the definition's shelve_max. */
+	if ((ev->kind == AEV_ACK || ev->kind == AEV_SHELVE || ev->kind == AEV_UNSHELVE ||
+	     ev->kind == AEV_NOTE) &&
+	    (ev->t_us <= 0 || ev->t_us > now_us + ALARM_REMOTE_FUTURE_US))
+		return -1;
+	if (ev->kind == AEV_ACK && in->def->ack_note && empty(ev->note))
+		return -1;
+	if (ev->kind == AEV_SHELVE) {
+		int64_t max = in->def->shelve_max_ms > 0 ? in->def->shelve_max_ms
+							 : ALARM_SHELVE_MAX_DEFAULT_MS;
+
+		if (ev->until_us < 0 ||
+		    (ev->until_us > 0 && (ev->until_us <= ev->t_us ||
+					  ev->until_us - ev->t_us > max * MS_US + ALARM_REMOTE_GRACE_US)))
+			return -1;
+	}
 	switch (ev->kind) {
 	case AEV_ACK:
 		if (in->state == ALARM_NORMAL && in->count == 0 && ev->raised_us > 0 &&

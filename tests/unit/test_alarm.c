@@ -763,6 +763,71 @@ static void test_remote_join(void **state)
 	fx_free(b);
 }
 
+/* Another console's actions get the checks a local action gets (issue 16 item 3). */
+static void test_remote_checks(void **state)
+{
+	struct fx *b = fx_new(1);
+	struct alarm_event ev;
+
+	(void)state;
+	b->defs[0].ack_note = true;
+	b->defs[0].shelve_max_ms = 3600 * 1000;
+	fx_start(b, "B");
+	alarm_feed(b->e, 0, HI, true, T0);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_UNACK);
+	memset(&ev, 0, sizeof(ev));
+	ev.alarm = "hi";
+	ev.meter = "m1";
+	ev.priority = PRIO_HIGH;
+	ev.remote = true;
+	snprintf(ev.origin, sizeof(ev.origin), "A");
+	snprintf(ev.operator_name, sizeof(ev.operator_name), "mallory");
+	/* an ack without the note this definition requires */
+	ev.kind = AEV_ACK;
+	ev.state = ALARM_ACK;
+	ev.t_us = T0 + 1 * S;
+	snprintf(ev.id, sizeof(ev.id), "A:c.1");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), -1);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_UNACK);
+	/* a time an hour ahead of this console's clock */
+	snprintf(ev.note, sizeof(ev.note), "seen");
+	ev.t_us = T0 + 3600 * S;
+	snprintf(ev.id, sizeof(ev.id), "A:c.2");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), -1);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_UNACK);
+	/* shelved for 168 h (shelve_max 1 h), until the year 293,000, ending before it starts */
+	ev.kind = AEV_SHELVE;
+	ev.state = ALARM_SHELVED;
+	ev.t_us = T0 + 1 * S;
+	ev.until_us = ev.t_us + 168 * 3600 * S;
+	snprintf(ev.id, sizeof(ev.id), "A:c.3");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), -1);
+	ev.until_us = 9000000000000000000LL;
+	snprintf(ev.id, sizeof(ev.id), "A:c.4");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), -1);
+	ev.until_us = ev.t_us - 1;
+	snprintf(ev.id, sizeof(ev.id), "A:c.5");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), -1);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_UNACK);
+	/* within the rules: applied */
+	ev.until_us = ev.t_us + 3600 * S;
+	snprintf(ev.id, sizeof(ev.id), "A:c.6");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 2 * S), 1);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_SHELVED);
+	ev.kind = AEV_UNSHELVE;
+	ev.until_us = 0;
+	snprintf(ev.id, sizeof(ev.id), "A:c.7");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 3 * S), 1);
+	ev.kind = AEV_ACK;
+	ev.state = ALARM_ACK;
+	ev.t_us = T0 + 4 * S;
+	snprintf(ev.id, sizeof(ev.id), "A:c.8");
+	assert_int_equal(alarm_apply_remote(b->e, &ev, T0 + 4 * S + 200 * MS), 1);
+	assert_int_equal(alarm_get(b->e, 0)->state, ALARM_ACK);
+	assert_string_equal(alarm_get(b->e, 0)->operator_name, "mallory");
+	fx_free(b);
+}
+
 static void test_remote(void **state)
 {
 	struct fx *a = fx_new(2), *b = fx_new(2);
@@ -937,6 +1002,7 @@ static void test_restore(void **state)
 	/* the restored ids are known: their retained copies are not applied */
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = AEV_NOTE;
+	ev.t_us = T0; /* (an event without a time is refused) */
 	snprintf(ev.id, sizeof(ev.id), "old:1.2");
 	snprintf(ev.origin, sizeof(ev.origin), "old");
 	snprintf(ev.note, sizeof(ev.note), "x");
@@ -1689,6 +1755,7 @@ int main(void)
 		cmocka_unit_test(test_realarm),
 		cmocka_unit_test(test_chattering),
 		cmocka_unit_test(test_remote),
+		cmocka_unit_test(test_remote_checks),
 		cmocka_unit_test(test_remote_join),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_builtin_live),
