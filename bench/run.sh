@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -395,6 +395,66 @@ bench_replay() {
 	while IFS= read -r line; do add "$line"; done <<<"$rows"
 }
 
+# ---- forecast load (issue 11 item 2): fitting while acquiring ----
+# 50 PAC3200 meters at 1 Hz polled by `phasor record` on a buffer that holds
+# DAYS (56; BENCH_QUICK: 14) of their history (gen_buffer, every 10 s). At
+# start the recorder's forecast worker reads every meter's series and fits
+# it: with [forecast] history = DAYS it reads all of them, with history = 1d
+# (the peer: the same recorder, buffer and plant) next to nothing.
+# Alternately, 3 rounds; per run, from 3 s after the start: the longest gap
+# between two polls of any meter and the samples stored per second; the
+# ratios within each round.
+bench_fcload() {
+	local days=56 secs=40 r side gap rate fit ratios="" rratios="" line
+	[ -n "$quick" ] && days=14 && secs=25
+	t_sim --meters 50 --seed 8
+	fc_ini() { # FILE HISTORY LOG
+		local u
+		{
+			printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/fc.db"
+			printf '[log]\npath = %s\nlevel = info\n[forecast]\nhistory = %s\n' "$3" "$2"
+			for u in $(seq 1 50); do
+				printf '[meter m%02d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+				printf 'port = %d\nunit = %d\npoll_ms = 1000\ntimeout_ms = 1000\n' "$SIM_PORT" "$u"
+			done
+		} >"$1"
+	}
+	fc_ini "$T/fc-gen.ini" "${days}d" "$T/fc-gen.log"
+	"$BENCH/gen_buffer" "$T/fc-gen.ini" $((days * 24)) 10 >"$T/fc.gen" 2>"$T/fc.gen.err" ||
+		t_fail "gen_buffer: $(tail -3 "$T/fc.gen.err")"
+	echo "fcload: buffer of $days days x 50 meters every 10 s: $(cat "$T/fc.gen") (rows bytes seconds)" >&2
+	fc_run() { # SIDE ROUND -> "gap_ms samples_per_s fit"
+		local hist=1d from_us log="$T/fc-$1-$2.log" rec g n f
+		[ "$1" = full ] && hist="${days}d"
+		fc_ini "$T/fc.ini" "$hist" "$log"
+		from_us=$(( $(date +%s%N) / 1000 + 3000000 ))
+		t_bg fcrec "$PHASOR" record -c "$T/fc.ini" --stats 0
+		rec=$T_LAST_PID
+		sleep "$secs"
+		t_stop "$rec" TERM
+		g=$(sqlite3 "$T/fc.db" "WITH p AS (SELECT DISTINCT meter_id, t_us FROM samples WHERE t_us >= $from_us AND t_us < $from_us + $(( (secs - 4) * 1000000 ))),
+			g AS (SELECT t_us - LAG(t_us) OVER (PARTITION BY meter_id ORDER BY t_us) AS gap FROM p)
+			SELECT printf('%.0f', max(gap) / 1000.0) FROM g")
+		n=$(sqlite3 "$T/fc.db" "SELECT count(*) FROM samples WHERE t_us >= $from_us AND t_us < $from_us + $(( (secs - 4) * 1000000 ))")
+		f=$(grep -o "forecast: the series of [0-9]* meters ([0-9]* days) read in [0-9]* ms\|forecast: [0-9]* series forecast in [0-9]* ms" "$log" | head -2 | sed 's/^forecast: //' | tr '\n' ';')
+		echo "$g $(( n / (secs - 4) )) ${f:-no forecast}"
+	}
+	for r in 1 2 3; do
+		local full none
+		if [ $((r % 2)) -eq 1 ]; then
+			full=$(fc_run full "$r"); none=$(fc_run none "$r")
+		else
+			none=$(fc_run none "$r"); full=$(fc_run full "$r")
+		fi
+		echo "fcload round $r: history ${days}d: $full; history 1d: $none" >&2
+		ratios="$ratios $(fdiv "${full%% *}" "${none%% *}")"
+		rratios="$rratios $(fdiv "$(echo "$full" | cut -d' ' -f2)" "$(echo "$none" | cut -d' ' -f2)")"
+		line="$full / $none"
+	done
+	add "| Forecast while acquiring: 50 meters at 1 Hz, \`phasor record\` fitting ${days} days of each at start | longest gap between polls and samples/s: $line (last round) | the same recorder with [forecast] history = 1d | **gap $(printf '%s\n' $ratios | sort -g | sed -n 2p), samples/s $(printf '%s\n' $rratios | sort -g | sed -n 2p)** (medians of 3; rounds: gap$ratios, samples$rratios) | target: acquisition not slowed (ratios ~1) |"
+	t_stop "$SIM_PID" TERM
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -409,6 +469,7 @@ case "$only" in "" | attached) add "$(bash "$here/bench_consoles.sh" cost)" ;; e
 case "$only" in "" | latency) add "$(bash "$here/bench_consoles.sh" latency)" ;; esac
 case "$only" in "" | startup) add "$(bash "$here/bench_consoles.sh" startup)" ;; esac
 case "$only" in "" | replay) bench_replay ;; esac
+case "$only" in "" | fcload) bench_fcload ;; esac
 case "$only" in "" | layout) bench_layout ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"

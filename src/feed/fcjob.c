@@ -283,8 +283,17 @@ static int read_series(struct fcjob *j, int64_t now, bool full, char **cause)
 		}
 		if (nb == 0)
 			continue;
-		if (fcjob_meters_series(j->rd, names, nb, j->step_us, from, INT64_MAX, ms, cause) < 0)
-			goto out;
+		{
+			int64_t t0 = util_mono_us();
+
+			if (fcjob_meters_series(j->rd, names, nb, j->step_us, from, INT64_MAX, ms,
+						cause) < 0)
+				goto out;
+			if (pass == 0)
+				log_info("forecast: the series of %zu meters (%.0f days) read in %.0f ms",
+					 nb, (double)(now - from) / (double)DAY_US,
+					 (double)(util_mono_us() - t0) / 1000.0);
+		}
 		for (b = 0; b < nb; b++) {
 			struct target *t = &j->t[idx[b]];
 			struct trend_series *m = &ms[b];
