@@ -69,6 +69,7 @@ struct plant_replay {
 	int64_t session;              /* the session whose configuration is shown */
 	bool behind;                  /* reading has not kept up with the cursor */
 	char notice[96];              /* the last thing a key said ("no alarm event after") */
+	uint64_t state_gen;           /* moves on each rebuild of the state (a seek) */
 	const struct plant_session *sessions; /* oldest first (the feed's, valid while it runs) */
 	size_t nsessions;
 };

@@ -149,7 +149,9 @@ struct ui_loop {
 	struct hub *hub;      /* the feed: a hub (embedded, attached) ... */
 	struct replay *replay;/* ... or a recording (NULL: none) */
 	struct plant *plant;  /* ui->plant, filled from the feed */
-	struct kpi *kpi;
+	struct kpi *kpi;      /* the live feed's site figures (NULL in a replay) */
+	struct kpi *replay_kpi; /* the replay's or the frozen view's, per rebuild */
+	uint64_t replay_gen;
 	struct frame *frame;
 	struct keys keys;    /* escape sequences being decoded */
 	bool wide;           /* characters may be multibyte (MB_CUR_MAX > 1): wget_wch */
@@ -173,7 +175,21 @@ static void redraw(struct ui_loop *u)
 	int64_t t0 = util_mono_us(), dt;
 
 	plant_fill(u);
-	kpi_update(u->kpi, (struct live *)u->plant->live, u->plant->now_us);
+	if (u->replay != NULL) {
+		/* The site figures of the instant shown come from its own live
+		 * state, started afresh at each rebuild: the live console's KPI
+		 * (its counters, today's energy) is left as it was. */
+		if (u->replay_kpi == NULL || u->plant->replay.state_gen != u->replay_gen) {
+			kpi_free(u->replay_kpi);
+			u->replay_kpi = kpi_new(u->plant->cfg);
+			u->replay_gen = u->plant->replay.state_gen;
+		}
+		kpi_update(u->replay_kpi, (struct live *)u->plant->live, u->plant->now_us);
+		u->plant->kpi = u->replay_kpi;
+	} else {
+		kpi_update(u->kpi, (struct live *)u->plant->live, u->plant->now_us);
+		u->plant->kpi = u->kpi;
+	}
 	frame_draw(u->frame, u->ui);
 	dt = util_mono_us() - t0;
 	render.frames++;
@@ -378,6 +394,8 @@ static int freeze_key(struct ui_loop *u, int ch)
 	if (u->replay != NULL) {
 		replay_free(u->replay);
 		u->replay = NULL;
+		kpi_free(u->replay_kpi);
+		u->replay_kpi = NULL;
 		u->plant->replay.on = false;
 		u->ui->goto_on = u->ui->sessions_on = false;
 		return UI_HANDLED | UI_REDRAW;
@@ -689,7 +707,6 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	}
 	if (opts->replay != NULL) {
 		u.replay = opts->replay;
-		kpi = kpi_new(cfg);
 	} else {
 		hub = hub_new(cfg,
 			      &(struct hub_opts){ .mode = "console",
@@ -824,6 +841,7 @@ out:
 			views[v]->free(ui.view_state[v]);
 	if (hub != NULL && u.replay != NULL)
 		replay_free(u.replay); /* a frozen live console's */
+	kpi_free(u.replay_kpi);
 	if (hub != NULL)
 		hub_stop(hub);
 	kpi_free(kpi);

@@ -62,6 +62,7 @@ struct replay {
 	int64_t step_us;              /* one poll: the shortest poll_ms */
 	bool playing, behind;
 	bool frozen;                  /* a live console's (Z): the recording grows */
+	uint64_t state_gen;           /* rebuilds so far */
 	size_t speed_i;
 	int64_t mono_at;              /* the last tick's monotonic clock; 0: none */
 	char notice[96];
@@ -296,6 +297,7 @@ static void rebuild(struct replay *rp, int64_t t)
 	char *cause = NULL;
 	size_t i;
 
+	rp->state_gen++;
 	live_free(rp->live);
 	rp->live = live_new(cfg, NULL, NULL);
 	alarm_engine_free(rp->alarms);
@@ -652,6 +654,7 @@ void replay_fill(struct replay *rp, struct plant *p)
 	p->ctx = rp;
 	p->replay.on = true;
 	p->replay.frozen = rp->frozen;
+	p->replay.state_gen = rp->state_gen;
 	p->replay.playing = rp->playing;
 	p->replay.speed = speeds[rp->speed_i];
 	p->replay.first_us = rp->first_us;
