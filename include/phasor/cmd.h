@@ -134,6 +134,19 @@ struct cmd_reader_args {
 	int64_t every_us;              /* --every (export): 0 when not given */
 	bool jsonl;
 };
+/*
+ * The console's display options, shared by `phasor` and `phasor replay`:
+ * put CMD_DISPLAY_OPTIONS in the command's option table and pass every id
+ * to cmd_display_option first (-1: not one of them, else 0 or EXIT_USAGE
+ * after saying why). cmd is "phasor" or "phasor replay", for messages.
+ */
+enum { CMD_DISPLAY_THEME = 900, CMD_DISPLAY_NO_COLOR, CMD_DISPLAY_ASCII, CMD_DISPLAY_FRAMES };
+#define CMD_DISPLAY_OPTIONS                                                                     \
+	{ "theme", true, CMD_DISPLAY_THEME }, { "no-color", false, CMD_DISPLAY_NO_COLOR },       \
+	    { "no-colour", false, CMD_DISPLAY_NO_COLOR }, { "ascii", false, CMD_DISPLAY_ASCII }, \
+	    { "frames", true, CMD_DISPLAY_FRAMES }
+struct ui_opts;
+int cmd_display_option(const char *cmd, struct ui_opts *uo, int id, const char *arg);
 /* A --theme that loads (else its diagnostics on stderr): 0, or EXIT_USAGE. */
 int cmd_theme_check(const char *theme);
 int cmd_reader_args(const char *cmd, int argc, char **argv, bool filters, void (*usage)(FILE *),

@@ -22,6 +22,7 @@
 #include "phasor/diag.h"
 #include "phasor/log.h"
 #include "phasor/theme.h"
+#include "phasor/ui.h"
 #include "phasor/util.h"
 
 #define CMD_MAX_OPTS 32
@@ -368,4 +369,30 @@ int cmd_theme_check(const char *theme)
 	}
 	theme_free(t);
 	return 0;
+}
+
+int cmd_display_option(const char *cmd, struct ui_opts *uo, int id, const char *arg)
+{
+	long frames;
+
+	switch (id) {
+	case CMD_DISPLAY_THEME:
+		uo->theme = arg;
+		return 0;
+	case CMD_DISPLAY_NO_COLOR:
+		uo->no_color = true;
+		return 0;
+	case CMD_DISPLAY_ASCII:
+		uo->ascii = true;
+		return 0;
+	case CMD_DISPLAY_FRAMES:
+		if (util_parse_long(arg, 1, 1000000000L, &frames) < 0) {
+			fprintf(stderr, "%s: --frames: '%s' is not a positive count\n", cmd, arg);
+			return EXIT_USAGE;
+		}
+		uo->frames = frames;
+		return 0;
+	default:
+		return -1;
+	}
 }

@@ -34,7 +34,7 @@ void cmd_console_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_DEMO = 256, OPT_THEME, OPT_NO_COLOR, OPT_ASCII, OPT_READ_ONLY, OPT_FRAMES };
+enum { OPT_DEMO = 256, OPT_READ_ONLY };
 
 struct console_args {
 	struct ui_opts uo;
@@ -44,32 +44,14 @@ struct console_args {
 static int console_option(void *ctx, int id, const char *arg)
 {
 	struct console_args *ca = ctx;
-	long frames;
+	int rc = cmd_display_option("phasor", &ca->uo, id, arg);
 
-	switch (id) {
-	case OPT_DEMO:
+	if (rc >= 0)
+		return rc;
+	if (id == OPT_DEMO)
 		ca->demo = true;
-		break;
-	case OPT_THEME:
-		ca->uo.theme = arg;
-		break;
-	case OPT_NO_COLOR:
-		ca->uo.no_color = true;
-		break;
-	case OPT_ASCII:
-		ca->uo.ascii = true;
-		break;
-	case OPT_READ_ONLY:
+	else if (id == OPT_READ_ONLY)
 		ca->uo.read_only = true;
-		break;
-	case OPT_FRAMES:
-		if (util_parse_long(arg, 1, 1000000000L, &frames) < 0) {
-			fprintf(stderr, "phasor: --frames: '%s' is not a positive count\n", arg);
-			return EXIT_USAGE;
-		}
-		ca->uo.frames = frames;
-		break;
-	}
 	return 0;
 }
 
@@ -77,12 +59,8 @@ int cmd_console(int argc, char **argv)
 {
 	static const struct cmd_option opts[] = {
 		{ "demo", false, OPT_DEMO },
-		{ "theme", true, OPT_THEME },
-		{ "no-color", false, OPT_NO_COLOR },
-		{ "no-colour", false, OPT_NO_COLOR },
-		{ "ascii", false, OPT_ASCII },
+		CMD_DISPLAY_OPTIONS,
 		{ "read-only", false, OPT_READ_ONLY },
-		{ "frames", true, OPT_FRAMES },
 		{ NULL, false, 0 },
 	};
 	struct console_args ca = { .demo = false };

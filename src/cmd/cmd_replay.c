@@ -41,7 +41,7 @@ static void usage(FILE *out)
 	      out);
 }
 
-enum { OPT_FROM = 256, OPT_SPEED, OPT_SESSION, OPT_THEME, OPT_NO_COLOR, OPT_ASCII, OPT_FRAMES };
+enum { OPT_FROM = 256, OPT_SPEED, OPT_SESSION };
 
 struct replay_args {
 	struct replay_opts ro;
@@ -54,7 +54,10 @@ static int replay_option(void *ctx, int id, const char *arg)
 	struct replay_args *ra = ctx;
 	long n;
 	char *end;
+	int rc = cmd_display_option("phasor replay", &ra->uo, id, arg);
 
+	if (rc >= 0)
+		return rc;
 	switch (id) {
 	case OPT_FROM:
 		ra->from = arg;
@@ -78,23 +81,6 @@ static int replay_option(void *ctx, int id, const char *arg)
 		}
 		ra->ro.session = n;
 		break;
-	case OPT_THEME:
-		ra->uo.theme = arg;
-		break;
-	case OPT_NO_COLOR:
-		ra->uo.no_color = true;
-		break;
-	case OPT_ASCII:
-		ra->uo.ascii = true;
-		break;
-	case OPT_FRAMES:
-		if (util_parse_long(arg, 1, 1000000000L, &n) < 0) {
-			fprintf(stderr, "phasor replay: --frames: '%s' is not a positive count\n",
-				arg);
-			return EXIT_USAGE;
-		}
-		ra->uo.frames = n;
-		break;
 	}
 	return 0;
 }
@@ -105,11 +91,7 @@ int cmd_replay(int argc, char **argv)
 		{ "from", true, OPT_FROM },
 		{ "speed", true, OPT_SPEED },
 		{ "session", true, OPT_SESSION },
-		{ "theme", true, OPT_THEME },
-		{ "no-color", false, OPT_NO_COLOR },
-		{ "no-colour", false, OPT_NO_COLOR },
-		{ "ascii", false, OPT_ASCII },
-		{ "frames", true, OPT_FRAMES },
+		CMD_DISPLAY_OPTIONS,
 		{ NULL, false, 0 },
 	};
 	struct replay_args ra;
