@@ -60,4 +60,57 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out);
 int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b);
 void codec_block_free(struct codec_block *b);
 
+/*
+ * Rollups: one row per block (docs/buffer.md, "Rollups"), each minute of
+ * each quantity of the block's polls aggregated. A minute is aligned on the
+ * epoch (t_us / CODEC_MINUTE_US); a 5-minute window holds five.
+ */
+#define CODEC_MINUTE_US 60000000LL
+/* A counter drop larger than this share of its value is a reset or a
+ * restart of the meter: bridged, nothing counted across it. */
+#define CODEC_RESET_FRACTION 1e-6
+
+struct codec_minute {
+	uint32_t n, good;          /* samples; good ones (quality good, finite value) */
+	double min, max, sum;      /* of the good values (sum / good is the mean) */
+	double first, last;        /* the first and last good value ... */
+	int64_t first_us, last_us; /* ... and their times */
+	double rise;               /* the rises from one good value to the next (counters) */
+};
+
+/* The rise of a counter from a to b: b - a, or 0 for a reset. */
+double codec_rise(double a, double b);
+/* One sample into m (zeroed to start), in time order; good: its quality is good. */
+void codec_minute_add(struct codec_minute *m, int64_t t_us, double v, int good);
+/*
+ * b's samples into a, both of one minute and quantity: counts, min, max
+ * and sum exactly; first, last and the rise in the order of their times
+ * (the bridge between them counted when one ends before the other begins).
+ */
+void codec_minute_merge(struct codec_minute *a, const struct codec_minute *b);
+
+struct codec_rollup_entry {
+	uint8_t qty;    /* enum qty_id */
+	uint8_t minute; /* 0..4: the minute of the window */
+	struct codec_minute m;
+};
+#define CODEC_ROLLUP_MAX (5 * 256) /* entries one rollup may hold */
+
+/*
+ * Encode n entries (sorted by qty, then minute; n >= 1) of the window that
+ * starts at w0_us into *out (malloc'd); its length. Per entry: qty, minute,
+ * varints n and good, then when good: a flags byte (bits 0-5: min, max,
+ * first, last, sum, rise stored as float64, else float32 bit for bit; bit
+ * 6: rise present, else 0), the values, and the first and last times as
+ * varint microseconds after the minute's start.
+ */
+size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
+			   uint8_t **out);
+/*
+ * Decode into e (room for max): every entry (qty < 0) or those of one
+ * quantity. The count, or -1 for a damaged blob or more than max.
+ */
+int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
+			struct codec_rollup_entry *e, size_t max);
+
 #endif

@@ -23,6 +23,7 @@
  * Built into phasor, and as a loadable extension for the sqlite3 shell
  * (build/phasor_samples.so: `.load build/phasor_samples`).
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sqlite3;
@@ -58,6 +59,13 @@ struct samples_row {
 struct samples_scan;
 struct samples_scan *samples_scan_open(struct sqlite3 *db, int64_t from_us, int64_t to_us,
 				       int64_t qty, char **err);
+/*
+ * The same, of one meter id (meter < 0: all); unrolled: of the blocks
+ * only those without a rollup (schema 8; the poll rows and old rows all),
+ * for a reader that takes the others' minutes from the rollups.
+ */
+struct samples_scan *samples_scan_open_ex(struct sqlite3 *db, int64_t from_us, int64_t to_us,
+					  int64_t qty, int64_t meter, bool unrolled, char **err);
 int samples_scan_next(struct samples_scan *sc, struct samples_row *row, char **err);
 void samples_scan_close(struct samples_scan *sc);
 

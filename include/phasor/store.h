@@ -53,7 +53,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -469,6 +469,21 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
  */
 int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
 			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause);
+/*
+ * The minutes of one quantity (enum qty_id) of one meter with from_us <=
+ * t < to_us, both taken to whole minutes (from down, to up; minutes are
+ * aligned on the epoch), in time order, one call per minute that has
+ * samples (t_us: the minute's start): since schema 8 the rollups of the
+ * blocks (docs/buffer.md, "Rollups") merged with the minutes of the
+ * samples in no block with a rollup (poll rows, old blocks before theirs
+ * is made, old rows during a migration). raw: every minute from the
+ * samples, which the rollups equal (the tests and the benchmark compare).
+ * An unknown meter has no minutes. fn's nonzero stops. 0 or -1 with *cause.
+ */
+struct codec_minute;
+typedef int (*store_minute_fn)(void *ctx, int64_t t_us, const struct codec_minute *m);
+int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty, int64_t from_us,
+			 int64_t to_us, bool raw, store_minute_fn fn, void *ctx, char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);

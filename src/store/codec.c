@@ -5,6 +5,7 @@
  */
 #include "phasor/codec.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,4 +452,269 @@ void codec_block_free(struct codec_block *b)
 	free(b->v);
 	free(b->q);
 	memset(b, 0, sizeof(*b));
+}
+
+/* ---- rollups ---- */
+
+double codec_rise(double a, double b)
+{
+	double d = b - a;
+
+	return d < -CODEC_RESET_FRACTION * fabs(a) ? 0 : d;
+}
+
+void codec_minute_add(struct codec_minute *m, int64_t t_us, double v, int good)
+{
+	m->n++;
+	if (!good || !isfinite(v))
+		return;
+	if (m->good == 0) {
+		m->min = m->max = m->first = v;
+		m->first_us = t_us;
+		m->sum = 0;
+		m->rise = 0;
+	} else {
+		m->min = v < m->min ? v : m->min;
+		m->max = v > m->max ? v : m->max;
+		m->rise += codec_rise(m->last, v);
+	}
+	m->sum += v;
+	m->last = v;
+	m->last_us = t_us;
+	m->good++;
+}
+
+void codec_minute_merge(struct codec_minute *a, const struct codec_minute *b)
+{
+	const struct codec_minute *x, *y;
+	struct codec_minute r;
+
+	if (b->good == 0) {
+		a->n += b->n;
+		return;
+	}
+	if (a->good == 0) {
+		uint32_t n = a->n;
+
+		*a = *b;
+		a->n += n;
+		return;
+	}
+	x = b->first_us < a->first_us ? b : a; /* the earlier */
+	y = x == a ? b : a;
+	r.n = a->n + b->n;
+	r.good = a->good + b->good;
+	r.min = b->min < a->min ? b->min : a->min;
+	r.max = b->max > a->max ? b->max : a->max;
+	r.sum = a->sum + b->sum;
+	r.first = x->first;
+	r.first_us = x->first_us;
+	r.last = y->last_us >= x->last_us ? y->last : x->last;
+	r.last_us = y->last_us >= x->last_us ? y->last_us : x->last_us;
+	r.rise = x->rise + y->rise + (x->last_us <= y->first_us ? codec_rise(x->last, y->first) : 0);
+	*a = r;
+}
+
+struct wbuf {
+	uint8_t *b;
+	size_t n, cap;
+};
+
+static void wb_need(struct wbuf *w, size_t k)
+{
+	if (w->n + k > w->cap) {
+		w->cap = (w->n + k) * 2;
+		w->b = util_realloc(w->b, w->cap);
+	}
+}
+
+static void wb_varint(struct wbuf *w, uint64_t v)
+{
+	wb_need(w, 10);
+	do {
+		w->b[w->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+}
+
+static bool fits_float(double d)
+{
+	return double_bits((double)(float)d) == double_bits(d);
+}
+
+static void wb_value(struct wbuf *w, double d, bool wide)
+{
+	uint64_t b;
+	unsigned i, k = wide ? 8 : 4;
+
+	if (wide) {
+		b = double_bits(d);
+	} else {
+		float f = (float)d;
+		uint32_t b32;
+
+		memcpy(&b32, &f, sizeof(b32));
+		b = b32;
+	}
+	wb_need(w, k);
+	for (i = 0; i < k; i++)
+		w->b[w->n++] = (uint8_t)(b >> (8 * i));
+}
+
+size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
+			   uint8_t **out)
+{
+	struct wbuf w = { 0 };
+	size_t i;
+
+	wb_varint(&w, n);
+	for (i = 0; i < n; i++) {
+		const struct codec_minute *m = &e[i].m;
+		int64_t t0 = w0_us + (int64_t)e[i].minute * CODEC_MINUTE_US;
+		double v[6] = { m->min, m->max, m->first, m->last, m->sum, m->rise };
+		unsigned flags = 0, k;
+
+		wb_need(&w, 2);
+		w.b[w.n++] = e[i].qty;
+		w.b[w.n++] = e[i].minute;
+		wb_varint(&w, m->n);
+		wb_varint(&w, m->good);
+		if (m->good == 0)
+			continue;
+		for (k = 0; k < 6; k++)
+			flags |= fits_float(v[k]) ? 0 : 1u << k;
+		if (double_bits(m->rise) != 0)
+			flags |= 1u << 6;
+		wb_need(&w, 1);
+		w.b[w.n++] = (uint8_t)flags;
+		for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
+			wb_value(&w, v[k], flags & (1u << k));
+		wb_varint(&w, (uint64_t)(m->first_us - t0));
+		wb_varint(&w, (uint64_t)(m->last_us - t0));
+	}
+	*out = w.b;
+	return w.n;
+}
+
+struct rbuf {
+	const uint8_t *b;
+	size_t n, o;
+	bool bad;
+};
+
+static uint64_t rb_varint(struct rbuf *r)
+{
+	uint64_t v = 0;
+	unsigned s = 0;
+
+	while (!r->bad) {
+		uint8_t c;
+
+		if (r->o >= r->n || s > 63) {
+			r->bad = true;
+			break;
+		}
+		c = r->b[r->o++];
+		v |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80))
+			return v;
+		s += 7;
+	}
+	return 0;
+}
+
+static double rb_value(struct rbuf *r, bool wide)
+{
+	unsigned i, k = wide ? 8 : 4;
+	uint64_t b = 0;
+
+	if (r->bad || r->n - r->o < k) {
+		r->bad = true;
+		return 0;
+	}
+	for (i = 0; i < k; i++)
+		b |= (uint64_t)r->b[r->o++] << (8 * i);
+	if (!wide) {
+		uint32_t b32 = (uint32_t)b;
+		float f;
+
+		memcpy(&f, &b32, sizeof(f));
+		return (double)f;
+	}
+	return bits_double(b);
+}
+
+static uint8_t rb_byte(struct rbuf *r)
+{
+	if (r->bad || r->o >= r->n) {
+		r->bad = true;
+		return 0;
+	}
+	return r->b[r->o++];
+}
+
+int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
+			struct codec_rollup_entry *e, size_t max)
+{
+	struct rbuf r = { in, len, 0, false };
+	uint64_t n = rb_varint(&r), i;
+	size_t got = 0;
+
+	if (r.bad || n > CODEC_ROLLUP_MAX)
+		return -1;
+	for (i = 0; i < n && !r.bad; i++) {
+		struct codec_rollup_entry x;
+		struct codec_minute *m = &x.m;
+		uint64_t nn, good;
+		int64_t t0;
+
+		memset(&x, 0, sizeof(x));
+		x.qty = rb_byte(&r);
+		x.minute = rb_byte(&r);
+		nn = rb_varint(&r);
+		good = rb_varint(&r);
+		if (x.minute >= 5 || nn > UINT32_MAX || good > nn) {
+			r.bad = true;
+			break;
+		}
+		m->n = (uint32_t)nn;
+		m->good = (uint32_t)good;
+		t0 = w0_us + (int64_t)x.minute * CODEC_MINUTE_US;
+		if (good > 0) {
+			unsigned flags = rb_byte(&r), k;
+			double v[6] = { 0 };
+			uint64_t a, b;
+
+			if (flags & 0x80) {
+				r.bad = true;
+				break;
+			}
+			for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
+				v[k] = rb_value(&r, flags & (1u << k));
+			a = rb_varint(&r);
+			b = rb_varint(&r);
+			if (a >= (uint64_t)CODEC_MINUTE_US || b >= (uint64_t)CODEC_MINUTE_US) {
+				r.bad = true;
+				break;
+			}
+			m->min = v[0];
+			m->max = v[1];
+			m->first = v[2];
+			m->last = v[3];
+			m->sum = v[4];
+			m->rise = v[5];
+			m->first_us = t0 + (int64_t)a;
+			m->last_us = t0 + (int64_t)b;
+		}
+		if (r.bad)
+			break;
+		if (qty >= 0 && x.qty != qty)
+			continue;
+		if (got == max)
+			return -1;
+		e[got++] = x;
+	}
+	if (r.bad || r.o != r.n)
+		return -1;
+	return (int)got;
 }

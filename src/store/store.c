@@ -60,6 +60,7 @@
 #define CLOSE_POLLS 20000              /* poll rows closed per transaction, at most */
 #define HK_START_US 3000000            /* no housekeeping in the first 3 s: the first batches go first */
 #define MIG_LOG_US 10000000            /* migration progress in the log */
+#define ROLL_BLOCKS 500                /* old blocks given rollups per transaction */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
 #define ALARMS_PER_BATCH 4096
@@ -282,6 +283,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX blocks_meter_t0 ON blocks(meter_id, t0_us);\n"
 	"CREATE INDEX blocks_seq_lo ON blocks(seq_lo);\n"
 	"CREATE INDEX blocks_seq_hi ON blocks(seq_hi);\n",
+	/* 7 -> 8: per-minute rollups (issue 12; docs/buffer.md, "Rollups"),
+	 * one row per block, made by the closer with the block; the blocks
+	 * already there get theirs from the writer in the background (meta
+	 * rollups.todo: the highest block id without one, rollups.done: how
+	 * far it got). A block's rollup goes with it, whoever deletes it. */
+	"CREATE TABLE rollups(\n"
+	"  id INTEGER PRIMARY KEY,        -- blocks.id\n"
+	"  meter_id INTEGER NOT NULL,\n"
+	"  w0_us INTEGER NOT NULL,        -- the window's start: blocks.win * 300 s\n"
+	"  data BLOB NOT NULL);           -- codec_rollup_encode\n"
+	"CREATE INDEX rollups_meter_w0 ON rollups(meter_id, w0_us);\n"
+	"CREATE TRIGGER blocks_rollup_gone AFTER DELETE ON blocks BEGIN\n"
+	"  DELETE FROM rollups WHERE id = old.id; END;\n"
+	"INSERT INTO meta(key, value) SELECT 'rollups.todo', (SELECT max(id) FROM blocks)\n"
+	"  WHERE EXISTS (SELECT 1 FROM blocks);\n"
+	"INSERT INTO meta(key, value) SELECT 'rollups.done', 0 WHERE EXISTS (SELECT 1 FROM blocks);\n",
 };
 
 /* The numbers of enum comm_status are the file's: they never change. */
@@ -476,6 +493,9 @@ struct store {
 	int64_t mig_total, mig_done, mig_t0, mig_log_at;
 	long mig_rows;            /* rows per migration batch */
 	uint64_t blocks_written, polls_closed;
+	int64_t roll_todo, roll_done; /* old blocks getting rollups: up to id todo, done to id done */
+	int64_t roll_t0, roll_log_at, roll_count, roll_total;
+	uint64_t rollups_written;
 	struct store_stats hk_pub; /* the five fields above for store_get_stats, under lock */
 	bool hk_idle;             /* the last housekeeping step found nothing to do (under lock) */
 	int (*dbg_fn)(void *ctx); /* store_debug_on_commit */
@@ -1285,6 +1305,21 @@ static int migrate_setup(struct store *st, char **cause)
 		}
 		legacy = 0;
 	}
+	if (query_int(st->db, "SELECT value FROM meta WHERE key = 'rollups.todo'", &st->roll_todo) !=
+		    SQLITE_OK ||
+	    query_int(st->db, "SELECT value FROM meta WHERE key = 'rollups.done'", &st->roll_done) !=
+		    SQLITE_OK ||
+	    (st->roll_todo > st->roll_done &&
+	     query_int(st->db, "SELECT count(*) FROM blocks WHERE id > (SELECT value FROM meta"
+		       " WHERE key = 'rollups.done') AND id <= (SELECT value FROM meta"
+		       " WHERE key = 'rollups.todo')", &st->roll_total) != SQLITE_OK)) {
+		set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	st->roll_t0 = util_mono_us();
+	if (st->roll_todo > st->roll_done)
+		log_info("store: %s: making the per-minute rollups of %" PRId64 " blocks, in the"
+			 " background", st->path, st->roll_total);
 	st->migrating = legacy == 1;
 	st->mig_total = hi > 0 ? hi - lo + 1 : 0;
 	st->hk_pub.migrating = st->migrating;
@@ -2861,6 +2896,116 @@ struct gblock {
 	int64_t meter, shape, session, seq_lo, seq_hi, samples;
 };
 
+/* The quantity ids of shape id: the writer's cache, else the file. */
+static int shape_by_id(struct store *st, int64_t id, const struct wshape **out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (size_t i = 0; i < st->nshapes; i++)
+		if (st->shapes[i].id == id) {
+			*out = &st->shapes[i];
+			return SQLITE_OK;
+		}
+	rc = sqlite3_prepare_v2(st->db, "SELECT qty FROM shapes WHERE id = ?1", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(s, 0);
+		const void *b = sqlite3_column_blob(s, 0);
+		struct wshape *w;
+
+		if (n < 1 || n > CODEC_POLL_MAX || b == NULL) {
+			rc = SQLITE_CORRUPT;
+		} else {
+			st->shapes = util_reallocarray(st->shapes, st->nshapes + 1,
+						       sizeof(*st->shapes));
+			w = &st->shapes[st->nshapes++];
+			w->id = id;
+			w->n = (unsigned)n;
+			memcpy(w->qty, b, (size_t)n);
+			*out = w;
+			rc = SQLITE_OK;
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_CORRUPT; /* a block names a shape the file lacks */
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * The rollup of block id (its polls in b, of one shape, in the window
+ * win): each minute of each quantity aggregated (codec_minute), one row
+ * of rollups. Replaces one that is there.
+ */
+static int put_rollup(struct store *st, int64_t id, int64_t meter, int64_t win,
+		      int64_t shape, const struct codec_block *b)
+{
+	struct codec_rollup_entry *acc;
+	int64_t w0 = win * SAMPLES_WIN_US;
+	const struct wshape *sh = NULL;
+	size_t c, i, ne = 0;
+	uint8_t *data = NULL;
+	sqlite3_stmt *s;
+	size_t len;
+	int rc = shape_by_id(st, shape, &sh);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sh->n != b->ncol)
+		return SQLITE_CORRUPT;
+	acc = util_calloc(QTY__COUNT * 5, sizeof(*acc));
+	for (c = 0; c < b->ncol; c++) {
+		struct codec_minute tmp[5];
+		unsigned qty = sh->qty[c];
+
+		if (qty >= QTY__COUNT)
+			continue;
+		memset(tmp, 0, sizeof(tmp));
+		for (i = 0; i < b->n; i++) {
+			int64_t m = floor_div(b->t[i] - w0, CODEC_MINUTE_US);
+
+			if (m < 0 || m > 4)
+				continue; /* not of the window: never made so */
+			codec_minute_add(&tmp[m], b->t[i], b->v[i * b->ncol + c],
+					 b->q[i * b->ncol + c] == QUALITY_GOOD);
+		}
+		for (i = 0; i < 5; i++)
+			if (tmp[i].n > 0)
+				codec_minute_merge(&acc[qty * 5 + i].m, &tmp[i]);
+	}
+	for (i = 0; i < QTY__COUNT * 5; i++)
+		if (acc[i].m.n > 0) {
+			acc[ne] = acc[i];
+			acc[ne].qty = (uint8_t)(i / 5);
+			acc[ne].minute = (uint8_t)(i % 5);
+			ne++;
+		}
+	if (ne == 0) {
+		free(acc);
+		return SQLITE_OK;
+	}
+	len = codec_rollup_encode(acc, ne, w0, &data);
+	free(acc);
+	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO rollups(id, meter_id, w0_us, data)"
+				" VALUES(?1, ?2, ?3, ?4)", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, meter);
+		sqlite3_bind_int64(s, 3, w0);
+		sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_finalize(s);
+	}
+	free(data);
+	st->rollups_written++;
+	return rc;
+}
+
 static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct gblock *g)
 {
 	uint8_t *data = NULL;
@@ -2886,6 +3031,9 @@ static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct 
 	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	free(data);
+	if (rc == SQLITE_DONE)
+		rc = put_rollup(st, sqlite3_last_insert_rowid(st->db), g->meter, win, g->shape,
+				&g->b) == SQLITE_OK ? SQLITE_DONE : SQLITE_ERROR;
 	/* the widest block's seq span, for readers by seq (samples_vtab.c) */
 	if (rc == SQLITE_DONE)
 		rc = run1(st->db, "INSERT INTO meta(key, value) VALUES('blocks.span', ?1)"
@@ -3183,6 +3331,94 @@ out:
 	return rc;
 }
 
+/*
+ * Rollups for up to ROLL_BLOCKS of the blocks that were there before
+ * schema 8 (ids up to roll_todo), in id order, with meta rollups.done in
+ * the same transaction: a kill -9 loses the batch whole and the next
+ * start goes on from the mark. The last batch deletes the two keys.
+ */
+static int rollup_batch(struct store *st, bool *more)
+{
+	sqlite3_stmt *sel = NULL;
+	struct codec_block b;
+	int64_t last = st->roll_done;
+	int rc, n = 0;
+
+	*more = false;
+	memset(&b, 0, sizeof(b));
+	rc = exec(st->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db,
+					"SELECT id, win, meter_id, shape_id, data FROM blocks"
+					" WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+					-1, &sel, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(sel, 1, st->roll_done);
+	sqlite3_bind_int64(sel, 2, st->roll_todo);
+	sqlite3_bind_int(sel, 3, ROLL_BLOCKS);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const uint8_t *data = sqlite3_column_blob(sel, 4);
+		int len = sqlite3_column_bytes(sel, 4);
+
+		last = sqlite3_column_int64(sel, 0);
+		if (data == NULL || codec_block_decode(data, (size_t)len, -1, &b) < 0) {
+			log_warn("store: %s: block %" PRId64 " is damaged: no rollup for it", st->path,
+				 last);
+		} else {
+			rc = put_rollup(st, last, sqlite3_column_int64(sel, 2),
+					sqlite3_column_int64(sel, 1), sqlite3_column_int64(sel, 3), &b);
+			if (rc != SQLITE_OK)
+				goto out;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (n < ROLL_BLOCKS || last >= st->roll_todo)
+		rc = exec(st->db, "DELETE FROM meta WHERE key IN ('rollups.todo', 'rollups.done')");
+	else
+		rc = run1(st->db, "UPDATE meta SET value = ?1 WHERE key = 'rollups.done'", last, NULL);
+	if (rc == SQLITE_OK)
+		rc = exec(st->db, "COMMIT");
+	if (rc == SQLITE_OK) {
+		int64_t now = util_mono_us();
+
+		st->roll_count += n;
+		if (n < ROLL_BLOCKS || last >= st->roll_todo) {
+			st->roll_done = st->roll_todo = 0;
+			log_info("store: %s: the per-minute rollups are complete (%" PRId64
+				 " blocks in %.1f s)", st->path, st->roll_count,
+				 (double)(now - st->roll_t0) / 1e6);
+		} else {
+			st->roll_done = last;
+			*more = true;
+			if (now >= st->roll_log_at) {
+				double done = st->roll_total > 0
+						  ? (double)st->roll_count / (double)st->roll_total
+						  : 0;
+				double took = (double)(now - st->roll_t0) / 1e6;
+
+				done = done > 1 ? 1 : done;
+				log_info("store: %s: making the per-minute rollups of the buffer: %.0f %%"
+					 " (%" PRId64 " of %" PRId64 " blocks), about %.0f s left",
+					 st->path, done * 100, st->roll_count, st->roll_total,
+					 done > 0 ? took / done - took : 0);
+				st->roll_log_at = now + MIG_LOG_US;
+			}
+		}
+	}
+out:
+	sqlite3_finalize(sel);
+	codec_block_free(&b);
+	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+		if (!sqlite3_get_autocommit(st->db))
+			exec(st->db, "ROLLBACK");
+		shapes_forget(st);
+	}
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* One step of housekeeping (writer thread, lock not held): true if more is to do. */
 static bool housekeep(struct store *st)
 {
@@ -3200,6 +3436,15 @@ static bool housekeep(struct store *st)
 	if (rc != SQLITE_OK)
 		log_warn("store: %s: closing poll rows into blocks: %s; tried again later",
 			 st->path, sqlite3_errstr(rc));
+	if (rc == SQLITE_OK && st->roll_todo > st->roll_done) {
+		bool more2;
+
+		rc = rollup_batch(st, &more2);
+		if (rc != SQLITE_OK)
+			log_warn("store: %s: making rollups of old blocks: %s; tried again later",
+				 st->path, sqlite3_errstr(rc));
+		more = more || more2;
+	}
 	return rc == SQLITE_OK && more;
 }
 
@@ -4507,6 +4752,158 @@ int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_
 	sqlite3_bind_int64(s, 2, to_us);
 	sqlite3_bind_int64(s, 3, qty_id);
 	return raw_rows(r, s, fn, ctx, cause);
+}
+
+struct mrec {
+	int64_t t;
+	struct codec_minute m;
+};
+
+struct mvec {
+	struct mrec *v;
+	size_t n, cap;
+};
+
+static struct mrec *mvec_push(struct mvec *a, int64_t t)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->v = util_reallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	memset(&a->v[a->n], 0, sizeof(a->v[0]));
+	a->v[a->n].t = t;
+	return &a->v[a->n++];
+}
+
+static int cmp_mrec(const void *a, const void *b)
+{
+	const struct mrec *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->m.first_us < y->m.first_us ? -1 : x->m.first_us > y->m.first_us;
+}
+
+/* The rollups' minutes of meter in [from, to) (whole minutes) into out. */
+static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, int64_t from,
+			  int64_t to, struct mvec *out, char **cause)
+{
+	struct codec_rollup_entry e[5 * CODEC_POLL_MAX];
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(r->db,
+				"SELECT w0_us, data FROM rollups WHERE meter_id = ?1 AND w0_us >= ?2"
+				" AND w0_us < ?3 ORDER BY w0_us",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, meter);
+	sqlite3_bind_int64(s, 2, floor_div(from, SAMPLES_WIN_US) * SAMPLES_WIN_US);
+	sqlite3_bind_int64(s, 3, to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t w0 = sqlite3_column_int64(s, 0);
+		int k = codec_rollup_decode(sqlite3_column_blob(s, 1),
+					    (size_t)sqlite3_column_bytes(s, 1), w0, (int)qty, e,
+					    sizeof(e) / sizeof(e[0]));
+
+		if (k < 0) {
+			set_cause(cause, "%s: a rollup of meter %" PRId64 " is damaged", r->path,
+				  meter);
+			sqlite3_finalize(s);
+			return -1;
+		}
+		for (int i = 0; i < k; i++) {
+			int64_t t = w0 + (int64_t)e[i].minute * CODEC_MINUTE_US;
+
+			if (t >= from && t < to)
+				mvec_push(out, t)->m = e[i].m;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty, int64_t from_us,
+			 int64_t to_us, bool raw, store_minute_fn fn, void *ctx, char **cause)
+{
+	struct mvec ru = { 0 }, sa = { 0 };
+	int64_t from = floor_div(from_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
+	int64_t to = -floor_div(-to_us, CODEC_MINUTE_US) * CODEC_MINUTE_US, id = 0;
+	bool rolled = !raw && r->version >= 8;
+	struct samples_scan *sc = NULL;
+	struct samples_row x;
+	char *err = NULL;
+	size_t i, j;
+	int rc = 0, got;
+	sqlite3_stmt *s;
+
+	if (from >= to || qty >= QTY__COUNT)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT id FROM meters WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
+	got = sqlite3_step(s);
+	if (got == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (got != SQLITE_ROW)
+		return got == SQLITE_DONE ? 0 : (set_cause(cause, "%s: %s", r->path,
+							   sqlite3_errmsg(r->db)), -1);
+	if (r->version < 7) {
+		set_cause(cause, "%s: schema %" PRId64 ": open it with phasor record once",
+			  r->path, r->version);
+		return -1;
+	}
+	if (rolled && rollup_minutes(r, id, qty, from, to, &ru, cause) < 0)
+		return -1;
+	sc = samples_scan_open_ex(r->db, from, to - 1, qty, id, rolled, &err);
+	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
+		int64_t t = floor_div(x.t_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
+		struct mrec *m = sa.n > 0 && sa.v[sa.n - 1].t == t ? &sa.v[sa.n - 1]
+								   : mvec_push(&sa, t);
+
+		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
+	}
+	samples_scan_close(sc);
+	if (err != NULL) {
+		set_cause(cause, "%s: %s", r->path, err);
+		free(err);
+		free(ru.v);
+		free(sa.v);
+		return -1;
+	}
+	/* blocks of one window with two shapes or sessions: two rollups */
+	qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
+	for (i = j = 0; (i < ru.n || j < sa.n) && rc == 0;) {
+		struct mrec cur;
+
+		if (j >= sa.n || (i < ru.n && ru.v[i].t <= sa.v[j].t))
+			cur = ru.v[i++];
+		else
+			cur = sa.v[j++];
+		for (;;) {
+			if (i < ru.n && ru.v[i].t == cur.t)
+				codec_minute_merge(&cur.m, &ru.v[i++].m);
+			else if (j < sa.n && sa.v[j].t == cur.t)
+				codec_minute_merge(&cur.m, &sa.v[j++].m);
+			else
+				break;
+		}
+		rc = fn(ctx, cur.t, &cur.m);
+	}
+	free(ru.v);
+	free(sa.v);
+	return 0;
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

@@ -33,6 +33,7 @@
 #include "phasor/cmd.h"
 #include "phasor/config.h"
 #include "phasor/log.h"
+#include "phasor/codec.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
 #include "support.h"
@@ -359,6 +360,7 @@ static void test_schema(void **state)
 		{ "shapes", "id,qty" },
 		{ "polls", "first_seq,t_us,meter_id,shape_id,session_id,n,data" },
 		{ "blocks", "id,win,meter_id,shape_id,session_id,t0_us,t1_us,seq_lo,seq_hi,n,data" },
+		{ "rollups", "id,meter_id,w0_us,data" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -389,13 +391,18 @@ static void test_schema(void **state)
 	 * (meter, made) for "the forecast at T" and by (meter, interval) for
 	 * "what was expected of it", poll rows by time only (they hold the
 	 * newest minutes: a meter's are found by scanning them), blocks by
-	 * first time, (meter, first time) and both ends of their seqs. The old samples table (and its index) is gone on a new file. */
+	 * first time, (meter, first time) and both ends of their seqs,
+	 * rollups by (meter, window). The old samples table (and its index)
+	 * is gone on a new file. */
 	got = db_text(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
 			    " AND sql IS NOT NULL");
 	assert_string_equal(got, "alarm_events_t_us,alarm_events_key,"
 				 "comm_changes_meter_t,alarm_requests_pending,forecasts_meter_made,"
 				 "forecasts_meter_t,polls_t_us,blocks_t0,blocks_meter_t0,"
-				 "blocks_seq_lo,blocks_seq_hi");
+				 "blocks_seq_lo,blocks_seq_hi,rollups_meter_w0");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+				      " AND name = 'blocks_rollup_gone'"),
+			 1);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'samples%'"),
 			 0);
 	free(got);
@@ -548,7 +555,7 @@ static void test_migrate_from_v1(void **state)
 		      " DROP TABLE recorder_status; DROP TABLE forecasts;"
 		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
-		      " DROP TABLE shapes; DROP TABLE polls; DROP TABLE blocks;"
+		      " DROP TABLE shapes; DROP TABLE polls; DROP TABLE blocks; DROP TABLE rollups;"
 		      " CREATE TABLE samples(seq INTEGER PRIMARY KEY, t_us INTEGER NOT NULL,"
 		      " meter_id INTEGER NOT NULL, qty_id INTEGER NOT NULL, value,"
 		      " quality INTEGER NOT NULL, session_id INTEGER);"
@@ -3296,6 +3303,214 @@ static void test_hold_unsynced(void **state)
 	free(path);
 }
 
+
+/* Minutes collected by store_reader_minutes. */
+struct mins {
+	int64_t t[4096];
+	struct codec_minute m[4096];
+	size_t n;
+};
+
+static int collect_minute(void *ctx, int64_t t_us, const struct codec_minute *m)
+{
+	struct mins *a = ctx;
+
+	assert_true(a->n < 4096);
+	assert_true(a->n == 0 || t_us > a->t[a->n - 1]); /* time order, one per minute */
+	a->t[a->n] = t_us;
+	a->m[a->n++] = *m;
+	return 0;
+}
+
+static void minutes_of(const char *path, const char *meter, unsigned qty, int64_t from,
+		       int64_t to, bool raw, struct mins *out)
+{
+	char *cause = NULL;
+	struct store_reader *r = store_reader_open(path, &cause);
+
+	assert_non_null(r);
+	out->n = 0;
+	if (store_reader_minutes(r, meter, qty, from, to, raw, collect_minute, out, &cause) < 0)
+		fail_msg("store_reader_minutes: %s", cause);
+	store_reader_close(r);
+}
+
+static bool near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b)) + 1e-12;
+}
+
+/*
+ * The minutes of the rollups against the raw samples' and a reference;
+ * the rises of a counter (those of other quantities mean nothing, and a
+ * minute whose samples come from two sources that interleave in time, a
+ * late poll, has its rise approximate).
+ */
+static void check_minutes(const struct mins *a, const struct mins *b, bool counter)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct codec_minute *x = &a->m[i], *y = &b->m[i];
+
+		assert_int_equal(a->t[i], b->t[i]);
+		assert_int_equal(x->n, y->n);
+		assert_int_equal(x->good, y->good);
+		if (x->good == 0)
+			continue;
+		assert_int_equal(dbits(x->min), dbits(y->min));
+		assert_int_equal(dbits(x->max), dbits(y->max));
+		assert_int_equal(dbits(x->first), dbits(y->first));
+		assert_int_equal(dbits(x->last), dbits(y->last));
+		assert_int_equal(x->first_us, y->first_us);
+		assert_int_equal(x->last_us, y->last_us);
+		assert_true(near(x->sum, y->sum));
+		if (counter)
+			assert_true(near(x->rise, y->rise));
+	}
+}
+
+/*
+ * Rollups (issue 12 item 5): the closer makes one per block; the minutes
+ * read from them (merged with the poll rows' and a late poll's) equal
+ * those computed from the raw samples and a reference computed here: the
+ * counts, min, max, first and last exactly, the sums and counter rises
+ * to rounding; a counter reset is not counted; a bad or NaN value is
+ * counted in n only. A pruned block takes its rollup with it; a file of
+ * schema 7 gets the rollups of its blocks in the background.
+ */
+static void test_rollups(void **state)
+{
+	enum { POLLS = 1500 };
+	char *path = tpath("rollups.db"), *cause = NULL;
+	int64_t now = util_now_us(), t_old = (now / 60000000 - 70) * 60000000 + 123;
+	struct mins *raw = util_calloc(1, sizeof(*raw)), *rol = util_calloc(1, sizeof(*rol));
+	struct mins *ref = util_calloc(1, sizeof(*ref));
+	double energy = 1000.0;
+	struct store *st;
+	size_t i;
+
+	(void)state;
+	st = open_store(path, 100000, 5000, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (i = 0; i < POLLS; i++) {
+		/* meter 0 every 2 s from 70 minutes ago, meter 2 every 3 s */
+		int64_t t = t_old + (int64_t)i * 2000000 + (int64_t)(i * 7919 % 3000);
+		double p = 5000.0 + 100.0 * sin((double)i / 30.0) + (double)(i % 7) * 0.25;
+		struct sample x[3];
+		int q = i % 53 == 7 ? QUALITY_BAD : QUALITY_GOOD;
+
+		energy += i == 700 ? -990.0 : 2.5 + (double)(i % 5) * 0.125; /* a reset */
+		x[0] = mk(t, 0, QTY_P_TOTAL, i % 61 == 11 ? NAN : p, q);
+		x[1] = mk(t, 0, QTY_E_IMP, energy, QUALITY_GOOD);
+		x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
+		store_put_samples(st, x, 3);
+		if (i % 3 == 0) {
+			struct sample y = mk(t + 500, 2, QTY_P_TOTAL, 40.0 + (double)(i % 11), q);
+
+			store_put_samples(st, &y, 1);
+		}
+		/* the reference: meter 0's e_imp per minute */
+		{
+			int64_t mt = t / 60000000 * 60000000;
+			struct codec_minute *m;
+
+			if (ref->n == 0 || ref->t[ref->n - 1] != mt) {
+				ref->t[ref->n] = mt;
+				memset(&ref->m[ref->n], 0, sizeof(ref->m[0]));
+				ref->n++;
+			}
+			m = &ref->m[ref->n - 1];
+			if (m->good > 0) {
+				double d = energy - m->last;
+
+				m->rise += d < -1e-6 * fabs(m->last) ? 0 : d;
+				m->min = energy < m->min ? energy : m->min;
+				m->max = energy > m->max ? energy : m->max;
+			} else {
+				m->min = m->max = m->first = energy;
+				m->first_us = t;
+			}
+			m->n++;
+			m->good++;
+			m->sum += energy;
+			m->last = energy;
+			m->last_us = t;
+		}
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	assert_int_equal(store_settle(st, 20000), 0);
+	{
+		/* late: into a closed window, a second source for its minute */
+		struct sample late = mk(t_old + 30000000 + 7, 0, QTY_P_TOTAL, 1.5, QUALITY_GOOD);
+
+		store_put_samples(st, &late, 1);
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_true(db_int(path, "SELECT count(*) FROM blocks") >= 20);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
+			 db_int(path, "SELECT count(*) FROM blocks"));
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups r JOIN blocks b ON b.id = r.id"
+				      " AND b.meter_id = r.meter_id AND r.w0_us = b.win * 300000000"),
+			 db_int(path, "SELECT count(*) FROM blocks"));
+
+	for (unsigned q = 0; q < 3; q++) {
+		static const unsigned qs[3] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N };
+
+		minutes_of(path, m0_name, qs[q], t_old - 3600000000LL, now + 60000000, true, raw);
+		minutes_of(path, m0_name, qs[q], t_old - 3600000000LL, now + 60000000, false, rol);
+		assert_true(raw->n >= 49);
+		check_minutes(rol, raw, qs[q] == QTY_E_IMP);
+		if (qs[q] == QTY_E_IMP)
+			check_minutes(rol, ref, true);
+	}
+	/* meter 2, a range inside: whole minutes from a time within one */
+	minutes_of(path, m2_name, QTY_P_TOTAL, t_old + 600000000 + 5, t_old + 1800000000, true, raw);
+	minutes_of(path, m2_name, QTY_P_TOTAL, t_old + 600000000 + 5, t_old + 1800000000, false, rol);
+	assert_int_equal(raw->n, 21);
+	assert_int_equal(raw->t[0], (t_old + 600000000) / 60000000 * 60000000);
+	check_minutes(rol, raw, false);
+	/* the late poll: in its minute's counts */
+	minutes_of(path, m0_name, QTY_P_TOTAL, t_old + 30000000, t_old + 30000001, false, rol);
+	assert_int_equal(rol->n, 1);
+	minutes_of(path, m0_name, QTY_P_TOTAL, t_old + 30000000, t_old + 30000001, true, raw);
+	check_minutes(rol, raw, false);
+	assert_true(rol->m[0].min == 1.5);
+	/* unknown meter: nothing */
+	minutes_of(path, "nope", QTY_P_TOTAL, t_old, now, false, rol);
+	assert_int_equal(rol->n, 0);
+
+	/* pruning a block takes its rollup */
+	db_exec(path, "DELETE FROM blocks WHERE id = (SELECT min(id) FROM blocks)");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
+			 db_int(path, "SELECT count(*) FROM blocks"));
+
+	/* back to schema 7: the rollups are made again, in the background */
+	db_exec(path, "DROP TRIGGER blocks_rollup_gone; DROP TABLE rollups;"
+		      " PRAGMA user_version = 7;");
+	st = open_store(path, 100000, 5000, 10);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key = 'rollups.todo'"), 1);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_settle(st, 20000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key LIKE 'rollups.%'"), 0);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
+			 db_int(path, "SELECT count(*) FROM blocks"));
+	for (unsigned q = 0; q < 2; q++) {
+		unsigned qty = q == 0 ? QTY_E_IMP : QTY_P_TOTAL;
+
+		minutes_of(path, m0_name, qty, t_old, now + 60000000, true, raw);
+		minutes_of(path, m0_name, qty, t_old, now + 60000000, false, rol);
+		check_minutes(rol, raw, qty == QTY_E_IMP);
+	}
+	free(raw);
+	free(rol);
+	free(ref);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3340,6 +3555,7 @@ int main(void)
 		cmocka_unit_test(test_follow_readers),
 		cmocka_unit_test(test_dense_layout),
 		cmocka_unit_test(test_hold_unsynced),
+		cmocka_unit_test(test_rollups),
 	};
 	int rc;
 
