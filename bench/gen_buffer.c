@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 	start = now - (int64_t)(hours * 3600e6);
 	reset_at = now - 4 * 3600000000LL;
 	for (t = start; t < now; t += step_us) {
+		store_debug_close_before(st, t);
 		for (m = 0; m < cfg->nmeters; m++) {
 			int64_t ts = t + (int64_t)m * step_us / (int64_t)cfg->nmeters;
 			double v[NQ];
@@ -154,6 +155,7 @@ int main(int argc, char **argv)
 	for (m = 0; m < cfg->nmeters; m++)
 		store_put_comm_change(st, now, (int)m, COMM_OK, "");
 	/* as a recorder would leave it: old windows closed into blocks */
+	store_debug_close_before(st, 0);
 	if (store_settle(st, 600000) < 0)
 		fprintf(stderr, "gen_buffer: the store did not settle in 10 min\n");
 	store_stop(st, 600000);

@@ -98,11 +98,14 @@ struct codec_rollup_entry {
 
 /*
  * Encode n entries (sorted by qty, then minute; n >= 1) of the window that
- * starts at w0_us into *out (malloc'd); its length. Per entry: qty, minute,
- * varints n and good, then when good: a flags byte (bits 0-5: min, max,
- * first, last, sum, rise stored as float64, else float32 bit for bit; bit
- * 6: rise present, else 0), the values, and the first and last times as
- * varint microseconds after the minute's start.
+ * starts at w0_us into *out (malloc'd); its length. A directory (varint
+ * count, then per quantity its id and its section's byte length) so that a
+ * reader decodes one quantity only, then per quantity a section: a mask of
+ * its minutes (bit m: minute m), and per minute varints n and good, then
+ * when good: a flags byte (bits 0-5: min, max, first, last, sum, rise
+ * stored as float64, else float32 bit for bit; bit 6: rise present, else
+ * 0), the values, and the first and last times as varint microseconds
+ * after the minute's start.
  */
 size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
 			   uint8_t **out);

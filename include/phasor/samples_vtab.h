@@ -23,7 +23,6 @@
  * Built into phasor, and as a loadable extension for the sqlite3 shell
  * (build/phasor_samples.so: `.load build/phasor_samples`).
  */
-#include <stdbool.h>
 #include <stdint.h>
 
 struct sqlite3;
@@ -60,12 +59,14 @@ struct samples_scan;
 struct samples_scan *samples_scan_open(struct sqlite3 *db, int64_t from_us, int64_t to_us,
 				       int64_t qty, char **err);
 /*
- * The same, of one meter id (meter < 0: all); unrolled: of the blocks
- * only those without a rollup (schema 8; the poll rows and old rows all),
- * for a reader that takes the others' minutes from the rollups.
+ * The same, of one meter id (meter < 0: all), with the blocks (the poll
+ * rows and old rows always): all of them, only those without a rollup
+ * (schema 8), or none, for a reader that takes the minutes of the others
+ * from the rollups.
  */
+enum { SAMPLES_BLOCKS_ALL, SAMPLES_BLOCKS_UNROLLED, SAMPLES_BLOCKS_NONE };
 struct samples_scan *samples_scan_open_ex(struct sqlite3 *db, int64_t from_us, int64_t to_us,
-					  int64_t qty, int64_t meter, bool unrolled, char **err);
+					  int64_t qty, int64_t meter, int blocks, char **err);
 int samples_scan_next(struct samples_scan *sc, struct samples_row *row, char **err);
 void samples_scan_close(struct samples_scan *sc);
 

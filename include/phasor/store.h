@@ -277,6 +277,15 @@ void store_hold_unsynced(struct store *st, bool hold);
  * timeout_ms.
  */
 int store_settle(struct store *st, int timeout_ms);
+/*
+ * For generators that write hours of history in seconds (bench/gen_buffer,
+ * tests/tools/fcbuf): the closer takes t_us as the time instead of the
+ * clock (0: the clock again), so that it closes only the windows the
+ * generator has finished, as it does for a recorder writing in real time,
+ * instead of closing a window and then making a second block of the polls
+ * still coming into it.
+ */
+void store_debug_close_before(struct store *st, int64_t t_us);
 
 /*
  * For tests: fn(ctx) is called by the writer thread inside each of its

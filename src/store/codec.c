@@ -561,36 +561,61 @@ static void wb_value(struct wbuf *w, double d, bool wide)
 		w->b[w->n++] = (uint8_t)(b >> (8 * i));
 }
 
+/* One minute's aggregates (entry e) after its n and good. */
+static void put_minute(struct wbuf *w, const struct codec_minute *m, int64_t t0)
+{
+	double v[6] = { m->min, m->max, m->first, m->last, m->sum, m->rise };
+	unsigned flags = 0, k;
+
+	wb_varint(w, m->n);
+	wb_varint(w, m->good);
+	if (m->good == 0)
+		return;
+	for (k = 0; k < 6; k++)
+		flags |= fits_float(v[k]) ? 0 : 1u << k;
+	if (double_bits(m->rise) != 0)
+		flags |= 1u << 6;
+	wb_need(w, 1);
+	w->b[w->n++] = (uint8_t)flags;
+	for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
+		wb_value(w, v[k], flags & (1u << k));
+	wb_varint(w, (uint64_t)(m->first_us - t0));
+	wb_varint(w, (uint64_t)(m->last_us - t0));
+}
+
 size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
 			   uint8_t **out)
 {
-	struct wbuf w = { 0 };
-	size_t i;
+	struct wbuf w = { 0 }, sec[256];
+	uint8_t qs[256];
+	size_t i, nq = 0, k;
 
-	wb_varint(&w, n);
-	for (i = 0; i < n; i++) {
-		const struct codec_minute *m = &e[i].m;
-		int64_t t0 = w0_us + (int64_t)e[i].minute * CODEC_MINUTE_US;
-		double v[6] = { m->min, m->max, m->first, m->last, m->sum, m->rise };
-		unsigned flags = 0, k;
+	/* one section per quantity: a mask of its minutes, then each minute */
+	for (i = 0; i < n; i = k) {
+		struct wbuf *x = &sec[nq];
+		unsigned mask = 0;
 
-		wb_need(&w, 2);
-		w.b[w.n++] = e[i].qty;
-		w.b[w.n++] = e[i].minute;
-		wb_varint(&w, m->n);
-		wb_varint(&w, m->good);
-		if (m->good == 0)
-			continue;
-		for (k = 0; k < 6; k++)
-			flags |= fits_float(v[k]) ? 0 : 1u << k;
-		if (double_bits(m->rise) != 0)
-			flags |= 1u << 6;
+		memset(x, 0, sizeof(*x));
+		for (k = i; k < n && e[k].qty == e[i].qty; k++)
+			mask |= 1u << e[k].minute;
+		wb_need(x, 1);
+		x->b[x->n++] = (uint8_t)mask;
+		for (k = i; k < n && e[k].qty == e[i].qty; k++)
+			put_minute(x, &e[k].m, w0_us + (int64_t)e[k].minute * CODEC_MINUTE_US);
+		qs[nq++] = e[i].qty;
+	}
+	/* the directory: count, then (qty, section length) each */
+	wb_varint(&w, nq);
+	for (i = 0; i < nq; i++) {
 		wb_need(&w, 1);
-		w.b[w.n++] = (uint8_t)flags;
-		for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
-			wb_value(&w, v[k], flags & (1u << k));
-		wb_varint(&w, (uint64_t)(m->first_us - t0));
-		wb_varint(&w, (uint64_t)(m->last_us - t0));
+		w.b[w.n++] = qs[i];
+		wb_varint(&w, sec[i].n);
+	}
+	for (i = 0; i < nq; i++) {
+		wb_need(&w, sec[i].n);
+		memcpy(w.b + w.n, sec[i].b, sec[i].n);
+		w.n += sec[i].n;
+		free(sec[i].b);
 	}
 	*out = w.b;
 	return w.n;
@@ -653,68 +678,87 @@ static uint8_t rb_byte(struct rbuf *r)
 	return r->b[r->o++];
 }
 
+/* One minute after its section's mask; false when damaged. */
+static bool get_minute(struct rbuf *r, struct codec_minute *m, int64_t t0)
+{
+	uint64_t nn = rb_varint(r), good = rb_varint(r);
+
+	memset(m, 0, sizeof(*m));
+	if (r->bad || nn > UINT32_MAX || good > nn)
+		return false;
+	m->n = (uint32_t)nn;
+	m->good = (uint32_t)good;
+	if (good > 0) {
+		unsigned flags = rb_byte(r), k;
+		double v[6] = { 0 };
+		uint64_t a, b;
+
+		if (flags & 0x80)
+			return false;
+		for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
+			v[k] = rb_value(r, flags & (1u << k));
+		a = rb_varint(r);
+		b = rb_varint(r);
+		if (r->bad || a >= (uint64_t)CODEC_MINUTE_US || b >= (uint64_t)CODEC_MINUTE_US)
+			return false;
+		m->min = v[0];
+		m->max = v[1];
+		m->first = v[2];
+		m->last = v[3];
+		m->sum = v[4];
+		m->rise = v[5];
+		m->first_us = t0 + (int64_t)a;
+		m->last_us = t0 + (int64_t)b;
+	}
+	return !r->bad;
+}
+
 int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 			struct codec_rollup_entry *e, size_t max)
 {
 	struct rbuf r = { in, len, 0, false };
-	uint64_t n = rb_varint(&r), i;
+	uint64_t nq = rb_varint(&r), i, at;
+	uint8_t qs[256];
+	uint64_t lens[256];
 	size_t got = 0;
 
-	if (r.bad || n > CODEC_ROLLUP_MAX)
+	if (r.bad || nq > 256)
 		return -1;
-	for (i = 0; i < n && !r.bad; i++) {
-		struct codec_rollup_entry x;
-		struct codec_minute *m = &x.m;
-		uint64_t nn, good;
-		int64_t t0;
-
-		memset(&x, 0, sizeof(x));
-		x.qty = rb_byte(&r);
-		x.minute = rb_byte(&r);
-		nn = rb_varint(&r);
-		good = rb_varint(&r);
-		if (x.minute >= 5 || nn > UINT32_MAX || good > nn) {
-			r.bad = true;
-			break;
-		}
-		m->n = (uint32_t)nn;
-		m->good = (uint32_t)good;
-		t0 = w0_us + (int64_t)x.minute * CODEC_MINUTE_US;
-		if (good > 0) {
-			unsigned flags = rb_byte(&r), k;
-			double v[6] = { 0 };
-			uint64_t a, b;
-
-			if (flags & 0x80) {
-				r.bad = true;
-				break;
-			}
-			for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
-				v[k] = rb_value(&r, flags & (1u << k));
-			a = rb_varint(&r);
-			b = rb_varint(&r);
-			if (a >= (uint64_t)CODEC_MINUTE_US || b >= (uint64_t)CODEC_MINUTE_US) {
-				r.bad = true;
-				break;
-			}
-			m->min = v[0];
-			m->max = v[1];
-			m->first = v[2];
-			m->last = v[3];
-			m->sum = v[4];
-			m->rise = v[5];
-			m->first_us = t0 + (int64_t)a;
-			m->last_us = t0 + (int64_t)b;
-		}
-		if (r.bad)
-			break;
-		if (qty >= 0 && x.qty != qty)
-			continue;
-		if (got == max)
+	for (i = 0; i < nq; i++) {
+		qs[i] = rb_byte(&r);
+		lens[i] = rb_varint(&r);
+		if (r.bad || lens[i] > len)
 			return -1;
-		e[got++] = x;
 	}
-	if (r.bad || r.o != r.n)
+	at = r.o;
+	for (i = 0; i < nq; i++) {
+		struct rbuf x;
+		unsigned mask;
+
+		if (lens[i] > len - at)
+			return -1;
+		x = (struct rbuf){ in + at, (size_t)lens[i], 0, false };
+		at += lens[i];
+		if (qty >= 0 && qs[i] != qty)
+			continue;
+		mask = rb_byte(&x);
+		if (x.bad || mask == 0 || mask > 31)
+			return -1;
+		for (unsigned m = 0; m < 5; m++) {
+			if (!(mask & (1u << m)))
+				continue;
+			if (got == max)
+				return -1;
+			e[got].qty = qs[i];
+			e[got].minute = (uint8_t)m;
+			if (!get_minute(&x, &e[got].m, w0_us + (int64_t)m * CODEC_MINUTE_US))
+				return -1;
+			got++;
+		}
+		if (x.o != x.n)
+			return -1;
+	}
+	if (at != len)
 		return -1;
 	return (int)got;
 }

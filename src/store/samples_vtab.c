@@ -87,7 +87,7 @@ struct cursor {
 	/* the constraints, inclusive; the meter and quantities wanted */
 	int64_t seq_lo, seq_hi, t_lo, t_hi, meter;
 	bool by_meter;
-	bool unrolled; /* blocks without a rollup only (samples_scan_open_ex) */
+	int blocks_mode; /* SAMPLES_BLOCKS_ALL, _UNROLLED, _NONE (samples_scan_open_ex) */
 	int64_t qset[QSET_MAX];
 	size_t nq; /* 0: every quantity */
 	/* sources */
@@ -372,8 +372,10 @@ static int open_sources(struct cursor *c)
 		snprintf(sql, sizeof(sql),
 			 "SELECT t0_us, meter_id, shape_id, session_id, data FROM blocks"
 			 " WHERE t0_us >= ?1 AND t0_us <= ?2 AND t1_us >= ?5%s%s ORDER BY t0_us", m,
-			 c->unrolled ? " AND NOT EXISTS (SELECT 1 FROM rollups r WHERE r.id = blocks.id)"
-				     : "");
+			 c->blocks_mode == SAMPLES_BLOCKS_UNROLLED
+				 ? " AND NOT EXISTS (SELECT 1 FROM rollups r WHERE r.id = blocks.id)"
+			 : c->blocks_mode == SAMPLES_BLOCKS_NONE ? " AND 0"
+								 : "");
 	else
 		snprintf(sql, sizeof(sql),
 			 "SELECT seq_lo, meter_id, shape_id, session_id, data FROM blocks"
@@ -1134,11 +1136,11 @@ struct samples_scan {
 struct samples_scan *samples_scan_open(sqlite3 *db, int64_t from_us, int64_t to_us,
 				       int64_t qty, char **err)
 {
-	return samples_scan_open_ex(db, from_us, to_us, qty, -1, false, err);
+	return samples_scan_open_ex(db, from_us, to_us, qty, -1, SAMPLES_BLOCKS_ALL, err);
 }
 
 struct samples_scan *samples_scan_open_ex(sqlite3 *db, int64_t from_us, int64_t to_us,
-					  int64_t qty, int64_t meter, bool unrolled, char **err)
+					  int64_t qty, int64_t meter, int blocks, char **err)
 {
 	struct samples_scan *sc = util_calloc(1, sizeof(*sc));
 	struct cursor *c = &sc->c;
@@ -1146,7 +1148,7 @@ struct samples_scan *samples_scan_open_ex(sqlite3 *db, int64_t from_us, int64_t 
 
 	c->by_meter = meter >= 0;
 	c->meter = meter;
-	c->unrolled = unrolled;
+	c->blocks_mode = blocks;
 	sc->vt.db = db;
 	c->base.pVtab = &sc->vt.base;
 	c->time_order = true;

@@ -61,6 +61,7 @@
 #define HK_START_US 3000000            /* no housekeeping in the first 3 s: the first batches go first */
 #define MIG_LOG_US 10000000            /* migration progress in the log */
 #define ROLL_BLOCKS 500                /* old blocks given rollups per transaction */
+#define ROLLUP_MIN_POLLS 50            /* a block of fewer polls (slower than one per 6 s) has no rollup */
 #define EVENTS_MAX 100000              /* queued events; beyond, counted and dropped */
 #define EVENTS_PER_BATCH 1000
 #define ALARMS_PER_BATCH 4096
@@ -496,6 +497,8 @@ struct store {
 	int64_t roll_todo, roll_done; /* old blocks getting rollups: up to id todo, done to id done */
 	int64_t roll_t0, roll_log_at, roll_count, roll_total;
 	uint64_t rollups_written;
+	bool no_rollups;          /* PHASOR_STORE_ROLLUPS=0: the benchmark's "without" */
+	_Atomic int64_t close_cap; /* store_debug_close_before: 0 none */
 	struct store_stats hk_pub; /* the five fields above for store_get_stats, under lock */
 	bool hk_idle;             /* the last housekeeping step found nothing to do (under lock) */
 	int (*dbg_fn)(void *ctx); /* store_debug_on_commit */
@@ -1317,6 +1320,10 @@ static int migrate_setup(struct store *st, char **cause)
 		return -1;
 	}
 	st->roll_t0 = util_mono_us();
+	env = getenv("PHASOR_STORE_ROLLUPS");
+	st->no_rollups = env != NULL && strcmp(env, "0") == 0;
+	if (st->no_rollups)
+		st->roll_todo = st->roll_done = 0;
 	if (st->roll_todo > st->roll_done)
 		log_info("store: %s: making the per-minute rollups of %" PRId64 " blocks, in the"
 			 " background", st->path, st->roll_total);
@@ -2266,6 +2273,11 @@ void store_debug_set_max_pages(struct store *st, long pages)
 	pthread_mutex_unlock(&st->lock);
 }
 
+void store_debug_close_before(struct store *st, int64_t t_us)
+{
+	atomic_store(&st->close_cap, t_us);
+}
+
 int store_settle(struct store *st, int timeout_ms)
 {
 	int64_t end = util_mono_us() + (int64_t)timeout_ms * 1000;
@@ -2671,6 +2683,38 @@ static void pop_committed(struct store *st, size_t n, size_t ne, size_t na, uint
 	fifo_drop(&st->alarms, na, true);
 }
 
+static bool same_poll(const struct sample *a, const struct sample *b)
+{
+	return a->meter == b->meter && a->t_us == b->t_us;
+}
+
+/*
+ * How many of the avail samples s[0..) to take, at most max, ending at a
+ * poll's end (a run of samples of one meter and time): a poll cut in two
+ * would be two poll rows of other shapes, and two blocks for its window.
+ * 0 when the first poll is longer than max.
+ */
+static size_t poll_cut(const struct sample *s, size_t avail, size_t max)
+{
+	size_t k = max;
+
+	if (max >= avail)
+		return avail;
+	while (k > 0 && same_poll(&s[k], &s[k - 1]))
+		k--;
+	return k;
+}
+
+/* The length of the poll s[0] begins, of the avail samples. */
+static size_t first_poll(const struct sample *s, size_t avail)
+{
+	size_t k = 1;
+
+	while (k < avail && same_poll(&s[k], &s[k - 1]))
+		k++;
+	return k;
+}
+
 /*
  * Write one batch. Called and returns with st->lock held; the lock is
  * released during the transaction. 0 when committed, -1 when refused (the
@@ -2704,8 +2748,14 @@ static int write_batch(struct store *st)
 		 */
 		if (m > batch - n && c->mark != 0 && n > 0)
 			break;
-		if (m > batch - n && c->mark == 0)
-			m = batch - n;
+		if (m > batch - n && c->mark == 0) {
+			/* at a poll's end */
+			m = poll_cut(c->s + c->off, c->n - c->off, batch - n);
+			if (m == 0 && n > 0)
+				break;
+			if (m == 0)
+				m = first_poll(c->s + c->off, c->n - c->off);
+		}
 		if (n + m > st->wcap) {
 			st->wcap = n + m;
 			st->wbuf = util_reallocarray(st->wbuf, st->wcap, sizeof(*st->wbuf));
@@ -2957,6 +3007,8 @@ static int put_rollup(struct store *st, int64_t id, int64_t meter, int64_t win,
 		return rc;
 	if (sh->n != b->ncol)
 		return SQLITE_CORRUPT;
+	if (b->n < ROLLUP_MIN_POLLS)
+		return SQLITE_OK; /* its samples are as small as a rollup: read them */
 	acc = util_calloc(QTY__COUNT * 5, sizeof(*acc));
 	for (c = 0; c < b->ncol; c++) {
 		struct codec_minute tmp[5];
@@ -3031,7 +3083,7 @@ static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct 
 	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	free(data);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE && !st->no_rollups)
 		rc = put_rollup(st, sqlite3_last_insert_rowid(st->db), g->meter, win, g->shape,
 				&g->b) == SQLITE_OK ? SQLITE_DONE : SQLITE_ERROR;
 	/* the widest block's seq span, for readers by seq (samples_vtab.c) */
@@ -3055,6 +3107,7 @@ static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct 
 static int close_window(struct store *st, bool *more)
 {
 	int64_t now = util_now_us(), cut = (floor_div(now, SAMPLES_WIN_US) - 1) * SAMPLES_WIN_US;
+	int64_t cap = atomic_load(&st->close_cap);
 	int64_t wm = INT64_MAX, t0 = 0, win, w0, closed = 0, *gone = NULL;
 	size_t ngone = 0;
 	sqlite3_stmt *sel = NULL, *ins = NULL, *del = NULL;
@@ -3062,6 +3115,8 @@ static int close_window(struct store *st, bool *more)
 	int rc;
 
 	*more = false;
+	if (cap != 0 && (floor_div(cap, SAMPLES_WIN_US) - 1) * SAMPLES_WIN_US < cut)
+		cut = (floor_div(cap, SAMPLES_WIN_US) - 1) * SAMPLES_WIN_US;
 	memset(&g, 0, sizeof(g));
 	rc = exec(st->db, "BEGIN IMMEDIATE");
 	if (rc == SQLITE_OK && st->hold_unsynced)
@@ -4784,16 +4839,31 @@ static int cmp_mrec(const void *a, const void *b)
 	return x->m.first_us < y->m.first_us ? -1 : x->m.first_us > y->m.first_us;
 }
 
-/* The rollups' minutes of meter in [from, to) (whole minutes) into out. */
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The rollups' minutes of meter in [from, to) (whole minutes) into out;
+ * *all: every block of those windows has its rollup (the blocks' ids from
+ * the index blocks_meter_t0 alone, no row read), so the samples outside
+ * the rollups are only in poll rows and old rows.
+ */
 static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, int64_t from,
-			  int64_t to, struct mvec *out, char **cause)
+			  int64_t to, struct mvec *out, bool *all, char **cause)
 {
 	struct codec_rollup_entry e[5 * CODEC_POLL_MAX];
+	int64_t w0 = floor_div(from, SAMPLES_WIN_US) * SAMPLES_WIN_US, *ids = NULL;
+	size_t nids = 0, cap = 0;
 	sqlite3_stmt *s;
 	int rc;
 
+	*all = true;
 	rc = sqlite3_prepare_v2(r->db,
-				"SELECT w0_us, data FROM rollups WHERE meter_id = ?1 AND w0_us >= ?2"
+				"SELECT w0_us, data, id FROM rollups WHERE meter_id = ?1 AND w0_us >= ?2"
 				" AND w0_us < ?3 ORDER BY w0_us",
 				-1, &s, NULL);
 	if (rc != SQLITE_OK) {
@@ -4801,28 +4871,53 @@ static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, i
 		return -1;
 	}
 	sqlite3_bind_int64(s, 1, meter);
-	sqlite3_bind_int64(s, 2, floor_div(from, SAMPLES_WIN_US) * SAMPLES_WIN_US);
+	sqlite3_bind_int64(s, 2, w0);
 	sqlite3_bind_int64(s, 3, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t w0 = sqlite3_column_int64(s, 0);
+		int64_t w = sqlite3_column_int64(s, 0);
 		int k = codec_rollup_decode(sqlite3_column_blob(s, 1),
-					    (size_t)sqlite3_column_bytes(s, 1), w0, (int)qty, e,
+					    (size_t)sqlite3_column_bytes(s, 1), w, (int)qty, e,
 					    sizeof(e) / sizeof(e[0]));
 
 		if (k < 0) {
 			set_cause(cause, "%s: a rollup of meter %" PRId64 " is damaged", r->path,
 				  meter);
 			sqlite3_finalize(s);
+			free(ids);
 			return -1;
 		}
+		if (nids == cap) {
+			cap = cap ? cap * 2 : 1024;
+			ids = util_reallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[nids++] = sqlite3_column_int64(s, 2);
 		for (int i = 0; i < k; i++) {
-			int64_t t = w0 + (int64_t)e[i].minute * CODEC_MINUTE_US;
+			int64_t t = w + (int64_t)e[i].minute * CODEC_MINUTE_US;
 
 			if (t >= from && t < to)
 				mvec_push(out, t)->m = e[i].m;
 		}
 	}
 	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_prepare_v2(r->db,
+					"SELECT id FROM blocks INDEXED BY blocks_meter_t0"
+					" WHERE meter_id = ?1 AND t0_us >= ?2 AND t0_us < ?3",
+					-1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		qsort(ids, nids, sizeof(*ids), cmp_id);
+		sqlite3_bind_int64(s, 1, meter);
+		sqlite3_bind_int64(s, 2, w0);
+		sqlite3_bind_int64(s, 3, to);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW && *all) {
+			int64_t id = sqlite3_column_int64(s, 0);
+
+			*all = bsearch(&id, ids, nids, sizeof(*ids), cmp_id) != NULL;
+		}
+		rc = rc == SQLITE_ROW ? SQLITE_DONE : rc;
+		sqlite3_finalize(s);
+	}
+	free(ids);
 	if (rc != SQLITE_DONE) {
 		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
 		return -1;
@@ -4836,7 +4931,7 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 	struct mvec ru = { 0 }, sa = { 0 };
 	int64_t from = floor_div(from_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
 	int64_t to = -floor_div(-to_us, CODEC_MINUTE_US) * CODEC_MINUTE_US, id = 0;
-	bool rolled = !raw && r->version >= 8;
+	bool rolled = !raw && r->version >= 8, all = false;
 	struct samples_scan *sc = NULL;
 	struct samples_row x;
 	char *err = NULL;
@@ -4864,9 +4959,13 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 			  r->path, r->version);
 		return -1;
 	}
-	if (rolled && rollup_minutes(r, id, qty, from, to, &ru, cause) < 0)
+	if (rolled && rollup_minutes(r, id, qty, from, to, &ru, &all, cause) < 0)
 		return -1;
-	sc = samples_scan_open_ex(r->db, from, to - 1, qty, id, rolled, &err);
+	sc = samples_scan_open_ex(r->db, from, to - 1, qty, id,
+				  !rolled ? SAMPLES_BLOCKS_ALL
+				  : all	  ? SAMPLES_BLOCKS_NONE
+					  : SAMPLES_BLOCKS_UNROLLED,
+				  &err);
 	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
 		int64_t t = floor_div(x.t_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
 		struct mrec *m = sa.n > 0 && sa.v[sa.n - 1].t == t ? &sa.v[sa.n - 1]

@@ -265,12 +265,99 @@ static void test_block_density(void **state)
 	free_block(&b);
 }
 
+static uint64_t bits64(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
+
+/*
+ * Rollup entries come back bit for bit (float32 and float64 values, NaN
+ * free, negative zero, a rise or none, bad-only minutes), one quantity
+ * alone or all; a minute's aggregates follow the samples (a reset's drop
+ * not counted as a rise); every truncation or flipped byte of a blob is
+ * refused or decoded within its bounds.
+ */
+static void test_rollup_roundtrip(void **state)
+{
+	struct codec_rollup_entry e[12], d[20];
+	int64_t w0 = 1788739200LL * 1000000;
+	uint8_t *blob = NULL;
+	size_t len, n = 0;
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	for (unsigned q = 0; q < 3; q++)
+		for (unsigned m = 0; m < 5; m += 1 + q) {
+			struct codec_minute *x = &e[n].m;
+			int64_t t0 = w0 + (int64_t)m * CODEC_MINUTE_US;
+
+			e[n].qty = (uint8_t)(q * 7 + 1);
+			e[n].minute = (uint8_t)m;
+			if (q == 2 && m == 3) {
+				x->n = 4; /* every sample bad */
+			} else {
+				codec_minute_add(x, t0 + 5, 230.25 + q, 1);
+				codec_minute_add(x, t0 + 1000000, q == 1 ? -0.0 : 1.0 / 3.0, 1);
+				codec_minute_add(x, t0 + 2000000, NAN, 1);
+				codec_minute_add(x, t0 + 3000000, 99.0, 0);
+				codec_minute_add(x, t0 + 59999999, 1e300, 1);
+			}
+			n++;
+		}
+	assert_int_equal(n, 10);
+	assert_int_equal(e[0].m.n, 5);
+	assert_int_equal(e[0].m.good, 3);
+	assert_true(e[0].m.min == 1.0 / 3.0 && e[0].m.max == 1e300);
+	assert_true(e[0].m.first == 230.25 && e[0].m.last == 1e300);
+	/* 230.25 -> 1/3 is a reset (not counted), 1/3 -> 1e300 a rise */
+	assert_true(e[0].m.rise == 1e300 - 1.0 / 3.0);
+	len = codec_rollup_encode(e, n, w0, &blob);
+	assert_int_equal(codec_rollup_decode(blob, len, w0, -1, d, 20), (int)n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(d[i].qty, e[i].qty);
+		assert_int_equal(d[i].minute, e[i].minute);
+		assert_int_equal(d[i].m.n, e[i].m.n);
+		assert_int_equal(d[i].m.good, e[i].m.good);
+		if (e[i].m.good == 0)
+			continue;
+		assert_int_equal(bits64(d[i].m.min), bits64(e[i].m.min));
+		assert_int_equal(bits64(d[i].m.max), bits64(e[i].m.max));
+		assert_int_equal(bits64(d[i].m.first), bits64(e[i].m.first));
+		assert_int_equal(bits64(d[i].m.last), bits64(e[i].m.last));
+		assert_int_equal(bits64(d[i].m.sum), bits64(e[i].m.sum));
+		assert_int_equal(bits64(d[i].m.rise), bits64(e[i].m.rise));
+		assert_int_equal(d[i].m.first_us, e[i].m.first_us);
+		assert_int_equal(d[i].m.last_us, e[i].m.last_us);
+	}
+	/* one quantity: its minutes only */
+	assert_int_equal(codec_rollup_decode(blob, len, w0, 8, d, 20), 3);
+	assert_int_equal(d[0].qty, 8);
+	assert_int_equal(d[2].minute, 4);
+	assert_int_equal(codec_rollup_decode(blob, len, w0, 2, d, 20), 0);
+	/* too little room */
+	assert_int_equal(codec_rollup_decode(blob, len, w0, -1, d, 3), -1);
+	/* damage */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(codec_rollup_decode(blob, cut, w0, -1, d, 20), -1);
+	for (size_t k = 0; k < len; k++) {
+		uint8_t keep = blob[k];
+
+		blob[k] ^= 0xa5;
+		assert_true(codec_rollup_decode(blob, len, w0, -1, d, 20) <= 20);
+		blob[k] = keep;
+	}
+	free(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poll_roundtrip),  cmocka_unit_test(test_poll_size),
 		cmocka_unit_test(test_block_roundtrip), cmocka_unit_test(test_block_garbage),
-		cmocka_unit_test(test_block_density),
+		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3304,6 +3304,45 @@ static void test_hold_unsynced(void **state)
 }
 
 
+/*
+ * A batch ends at a poll's end: with batches of 7 samples, polls of 5 given
+ * three at a time (15 samples a call) stay polls of 5, never split into
+ * two poll rows of other shapes; a poll longer than a batch is taken whole.
+ */
+static void test_batch_poll_whole(void **state)
+{
+	char *path = tpath("poll-whole.db"), *cause = NULL;
+	int64_t t0 = util_now_us() - 60000000;
+	struct store *st;
+
+	(void)state;
+	st = open_store(path, 100000, 7, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (int i = 0; i < 40; i++) {
+		struct sample x[15];
+
+		for (int k = 0; k < 15; k++)
+			x[k] = mk(t0 + (int64_t)(i * 3 + k / 5) * 1000, (unsigned)(k / 5 % 2),
+				  QTY_V_L1N + (unsigned)(k % 5), 230.0 + k, QUALITY_GOOD);
+		store_put_samples(st, x, 15);
+	}
+	{
+		struct sample big[12]; /* one poll of 12 > a batch of 7 */
+
+		for (int k = 0; k < 12; k++)
+			big[k] = mk(t0 + 999000, 2, QTY_V_L1N + (unsigned)k, 1.0 + k, QUALITY_GOOD);
+		store_put_samples(st, big, 12);
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM polls"), 40 * 3 + 1);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM polls WHERE n != 5"), 1);
+	assert_int_equal(db_int(path, "SELECT n FROM polls WHERE meter_id = 3"), 12);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM samples"), 40 * 15 + 12);
+	free(path);
+}
+
 /* Minutes collected by store_reader_minutes. */
 struct mins {
 	int64_t t[4096];
@@ -3378,6 +3417,10 @@ static void check_minutes(const struct mins *a, const struct mins *b, bool count
  * counted in n only. A pruned block takes its rollup with it; a file of
  * schema 7 gets the rollups of its blocks in the background.
  */
+#define POLLS50                                                                              \
+	"SELECT count(*) FROM blocks b WHERE b.n / (SELECT length(qty) FROM shapes"          \
+	" WHERE id = b.shape_id) >= 50"
+
 static void test_rollups(void **state)
 {
 	enum { POLLS = 1500 };
@@ -3404,7 +3447,8 @@ static void test_rollups(void **state)
 		x[1] = mk(t, 0, QTY_E_IMP, energy, QUALITY_GOOD);
 		x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
 		store_put_samples(st, x, 3);
-		if (i % 3 == 0) {
+		if (i % 4 == 0 || i >= 900) {
+			/* sparse (every 8 s: no rollup), then every 2 s */
 			struct sample y = mk(t + 500, 2, QTY_P_TOTAL, 40.0 + (double)(i % 11), q);
 
 			store_put_samples(st, &y, 1);
@@ -3449,11 +3493,15 @@ static void test_rollups(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 	assert_true(db_int(path, "SELECT count(*) FROM blocks") >= 20);
-	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
-			 db_int(path, "SELECT count(*) FROM blocks"));
+	/* a rollup for every block of 50 polls or more, none for the others */
+	assert_true(db_int(path, "SELECT count(*) FROM rollups") >= 10);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"), db_int(path, POLLS50));
+	assert_true(db_int(path, "SELECT count(*) FROM blocks WHERE meter_id = 3") >
+		    db_int(path, "SELECT count(*) FROM rollups WHERE meter_id = 3"));
+	assert_true(db_int(path, "SELECT count(*) FROM rollups WHERE meter_id = 3") >= 3);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups r JOIN blocks b ON b.id = r.id"
 				      " AND b.meter_id = r.meter_id AND r.w0_us = b.win * 300000000"),
-			 db_int(path, "SELECT count(*) FROM blocks"));
+			 db_int(path, "SELECT count(*) FROM rollups"));
 
 	for (unsigned q = 0; q < 3; q++) {
 		static const unsigned qs[3] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N };
@@ -3465,6 +3513,11 @@ static void test_rollups(void **state)
 		if (qs[q] == QTY_E_IMP)
 			check_minutes(rol, ref, true);
 	}
+	/* meter 2: blocks with and without rollups, and poll rows */
+	minutes_of(path, m2_name, QTY_P_TOTAL, t_old, now + 60000000, true, raw);
+	minutes_of(path, m2_name, QTY_P_TOTAL, t_old, now + 60000000, false, rol);
+	assert_true(raw->n >= 49);
+	check_minutes(rol, raw, false);
 	/* meter 2, a range inside: whole minutes from a time within one */
 	minutes_of(path, m2_name, QTY_P_TOTAL, t_old + 600000000 + 5, t_old + 1800000000, true, raw);
 	minutes_of(path, m2_name, QTY_P_TOTAL, t_old + 600000000 + 5, t_old + 1800000000, false, rol);
@@ -3482,9 +3535,8 @@ static void test_rollups(void **state)
 	assert_int_equal(rol->n, 0);
 
 	/* pruning a block takes its rollup */
-	db_exec(path, "DELETE FROM blocks WHERE id = (SELECT min(id) FROM blocks)");
-	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
-			 db_int(path, "SELECT count(*) FROM blocks"));
+	db_exec(path, "DELETE FROM blocks WHERE id = (SELECT min(id) FROM rollups)");
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"), db_int(path, POLLS50));
 
 	/* back to schema 7: the rollups are made again, in the background */
 	db_exec(path, "DROP TRIGGER blocks_rollup_gone; DROP TABLE rollups;"
@@ -3496,8 +3548,7 @@ static void test_rollups(void **state)
 	store_stop(st, 1000);
 	store_close(st);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key LIKE 'rollups.%'"), 0);
-	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"),
-			 db_int(path, "SELECT count(*) FROM blocks"));
+	assert_int_equal(db_int(path, "SELECT count(*) FROM rollups"), db_int(path, POLLS50));
 	for (unsigned q = 0; q < 2; q++) {
 		unsigned qty = q == 0 ? QTY_E_IMP : QTY_P_TOTAL;
 
@@ -3555,6 +3606,7 @@ int main(void)
 		cmocka_unit_test(test_follow_readers),
 		cmocka_unit_test(test_dense_layout),
 		cmocka_unit_test(test_hold_unsynced),
+		cmocka_unit_test(test_batch_poll_whole),
 		cmocka_unit_test(test_rollups),
 	};
 	int rc;
