@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|fcload|layout runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout|rollup runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -455,6 +455,62 @@ bench_fcload() {
 	t_stop "$SIM_PID" TERM
 }
 
+# ---- rollups (issue 12 item 7): the history read, and their cost ----
+# gen_buffer writes DAYS (30; BENCH_QUICK: 7) of 2 PAC3200 meters polled
+# every second (the rate the rollups are made for: a block of fewer than 50
+# polls has none) through the store API; bench_history reads one quantity
+# of one meter over the whole range from the rollups and from the raw
+# samples, alternately, 3 rounds, comparing the answers minute by minute.
+# The cost: gen_buffer's time to write and close 1 day (BENCH_QUICK: 6 h)
+# of 20 meters at 1 Hz with the rollups and without
+# (PHASOR_STORE_ROLLUPS=0), alternately, 3 rounds, the order rotated, the
+# ratio within each round; and the bytes.
+bench_rollup() {
+	local days=30 hours=24 u rows r a b ra rb ratios="" bratios=""
+	[ -n "$quick" ] && days=7 && hours=6
+	printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/hist.db" >"$T/hist.ini"
+	for u in 1 2; do
+		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = 1502\nunit = %d\n' "$u" "$u" >>"$T/hist.ini"
+	done
+	"$BENCH/gen_buffer" "$T/hist.ini" $((days * 24)) 1 >"$T/hist.gen" 2>"$T/hist.gen.err" ||
+		t_fail "gen_buffer: $(tail -3 "$T/hist.gen.err")"
+	echo "rollup: buffer of $days days x 2 meters x 36 quantities every second: $(cat "$T/hist.gen") (rows bytes seconds);" \
+		"rollups $(sqlite3 "$T/hist.db" 'SELECT count(*), sum(length(data)) FROM rollups') blocks $(sqlite3 "$T/hist.db" 'SELECT count(*), sum(length(data)) FROM blocks') (rows bytes)" >&2
+	for q in p_total e_imp; do
+		rows=$("$BENCH/bench_history" "$T/hist.db" m1 "$q" "$days" 2>"$T/hist.err") ||
+			t_fail "bench_history: $(tail -3 "$T/hist.err")"
+		sed 's/^/    /' "$T/hist.err" >&2
+		add "$rows"
+	done
+	rm -f "$T"/hist.db*
+	printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/cost.db" >"$T/cost.ini"
+	for u in $(seq 1 20); do
+		printf '[meter m%02d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = 1502\nunit = %d\n' "$u" "$u" >>"$T/cost.ini"
+	done
+	cost_run() { # with|without: "seconds bytes-in-use"
+		rm -f "$T"/cost.db*
+		if [ "$1" = without ]; then
+			PHASOR_STORE_ROLLUPS=0 "$BENCH/gen_buffer" "$T/cost.ini" "$hours" 1 >"$T/cost.gen" 2>/dev/null
+		else
+			"$BENCH/gen_buffer" "$T/cost.ini" "$hours" 1 >"$T/cost.gen" 2>/dev/null
+		fi || t_fail "gen_buffer $1 rollups"
+		echo "$(cut -d' ' -f3 "$T/cost.gen") $(sqlite3 "$T/cost.db" 'SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)') $(cut -d' ' -f1 "$T/cost.gen")"
+	}
+	for r in 1 2 3; do
+		if [ $((r % 2)) -eq 1 ]; then
+			a=$(cost_run with); b=$(cost_run without)
+		else
+			b=$(cost_run without); a=$(cost_run with)
+		fi
+		echo "rollup cost round $r: with $a, without $b (seconds pages-in-use samples); $(cat /proc/pressure/cpu 2>/dev/null | head -1)" >&2
+		ratios="$ratios $(fdiv "$(echo "$b" | cut -d' ' -f1)" "$(echo "$a" | cut -d' ' -f1)")"
+		bratios="$bratios $(fdiv "$(echo "$a" | cut -d' ' -f2)" "$(echo "$b" | cut -d' ' -f2)")"
+		ra=$a; rb=$b
+	done
+	add "| Insert rate with the rollups: 20 meters at 1 Hz, ${hours} h written and closed into blocks by the store (gen_buffer) | $(echo "$ra" | awk -v h="$hours" '{ printf "%.0f samples/s", $3 / $1 }') (last round) | the same store without rollups (PHASOR_STORE_ROLLUPS=0): $(echo "$rb" | awk '{ printf "%.0f samples/s", $3 / $1 }') | **$(printf '%s\n' $ratios | sort -g | sed -n 2p)** of the rate without (median of 3 alternated; rounds$ratios); bytes in use **$(printf '%s\n' $bratios | sort -g | sed -n 2p)** x | |"
+	rm -f "$T"/cost.db*
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -471,6 +527,7 @@ case "$only" in "" | startup) add "$(bash "$here/bench_consoles.sh" startup)" ;;
 case "$only" in "" | replay) bench_replay ;; esac
 case "$only" in "" | fcload) bench_fcload ;; esac
 case "$only" in "" | layout) bench_layout ;; esac
+case "$only" in "" | rollup) bench_rollup ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -34,12 +34,19 @@ struct fcjob_opts {
 	const char *path;        /* the buffer */
 	struct store *store;     /* the writer: make forecasts; NULL: only follow them */
 	int64_t refresh_ms;      /* 0: FCJOB_REFRESH_MS ($PHASOR_FCJOB_REFRESH_MS overrides) */
+	/* a replay's: the trends at the instant fcjob_set_now gives (the
+	 * series up to it, the forecast current then), never the clock's;
+	 * makes no forecast (store ignored) */
+	bool at_cursor;
 };
 
 /* A job for cfg (borrowed; outlives the job). */
 struct fcjob *fcjob_new(const struct config *cfg, const struct fcjob_opts *o);
 /* Start the worker. 0, or -1 with *cause. */
 int fcjob_start(struct fcjob *j, char **cause);
+/* at_cursor: the instant to show (a replay's cursor); the set is built
+ * again when it moved back or a minute on. Any thread. */
+void fcjob_set_now(struct fcjob *j, int64_t t_us);
 /*
  * Regenerate now (maker); request is the alarm_requests id to mark done
  * once stored (0: none). Not a maker: the set says busy until a forecast

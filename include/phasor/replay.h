@@ -29,6 +29,8 @@ struct replay_opts {
 	double speed;             /* playing at this speed; 0: paused at 1x */
 	int64_t session;          /* the session whose configuration is used; 0: the
 				   * one at the start (the newest before it) */
+	bool trends;              /* view 4 at the cursor: the series up to it and the
+				   * forecast current then (fcjob.h, a thread of its own) */
 };
 
 /* Open the buffer and read its sessions. NULL with *cause (caller frees). */

@@ -124,6 +124,7 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ra.ro.db = a.db;
+	ra.ro.trends = true;
 	rp = replay_open(&ra.ro, &cause);
 	if (rp == NULL) {
 		fprintf(stderr, "phasor replay: %s\n", cause);

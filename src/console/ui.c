@@ -387,7 +387,8 @@ static int replay_prompt_key(struct ui_loop *u, int ch)
  */
 static int freeze_key(struct ui_loop *u, int ch)
 {
-	struct replay_opts o = { .db = u->plant->cfg->store.path, .from_us = INT64_MIN };
+	struct replay_opts o = { .db = u->plant->cfg->store.path, .from_us = INT64_MIN,
+				 .trends = true };
 	struct replay *rp;
 	char *cause = NULL;
 

@@ -96,10 +96,11 @@ static int draw_head(struct ui *ui, struct view_trends_state *st, const struct t
 	draw_text(w, y, 0, width, t->has_forecast ? ROLE_NORMAL : ROLE_WARNING, line);
 	y++;
 	if (t->stale) {
-		snprintf(line, sizeof(line),
-			 "%s forecast made %s, older than its data (to %s): r regenerates",
+		/* a replay shows what was: nothing to regenerate */
+		snprintf(line, sizeof(line), "%s forecast made %s, older than its data (to %s)%s",
 			 draw_symbol(SYM_WARNING), when(ui, t->made_us, a, sizeof(a)),
-			 when(ui, t->data_end_us, b, sizeof(b)));
+			 when(ui, t->data_end_us, b, sizeof(b)),
+			 ui->plant->replay.on ? "" : ": r regenerates");
 		draw_text(w, y++, 0, width, ROLE_WARNING, line);
 	}
 	if (set->busy) {

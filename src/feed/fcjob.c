@@ -25,6 +25,7 @@
 #define MAX_INTERVALS ((size_t)20 * 1000 * 1000)
 #define MAX_REQUESTS 64
 #define FCJOB_POLL_MS 2000       /* new forecasts in the buffer looked for */
+#define AT_STEP_US 60000000LL    /* a replay's trends built again when the cursor moved a minute */
 
 /* One series the job forecasts: the site (index 0) or a meter. */
 struct target {
@@ -46,6 +47,8 @@ struct fcjob {
 	int64_t loaded_day0;      /* worker: the local day the series were read in full for */
 	int64_t made_day0;        /* worker: the local day of the last run */
 	int64_t last_fc_seq;
+	bool at_mode;             /* fcjob_opts.at_cursor: now is at_us, not the clock */
+	int64_t series_now;       /* worker: the instant the series were read up to */
 
 	pthread_t thread;
 	bool started;
@@ -56,6 +59,7 @@ struct fcjob {
 	int64_t requests[MAX_REQUESTS];
 	size_t nreq;
 	int64_t expect_after_us;  /* not a maker: asked at; busy until a newer forecast */
+	int64_t at_us, built_at_us; /* at_mode: the instant asked; the one built (0: none) */
 	struct trend_set *pending;/* built, not taken yet */
 	uint64_t gen;
 	/* owner: the set handed out last, and the one before (a pointer taken
@@ -216,7 +220,8 @@ struct fcjob *fcjob_new(const struct config *cfg, const struct fcjob_opts *o)
 
 	j->cfg = cfg;
 	j->path = util_strdup(o->path);
-	j->store = o->store;
+	j->store = o->at_cursor ? NULL : o->store;
+	j->at_mode = o->at_cursor;
 	j->refresh_us = (o->refresh_ms > 0 ? o->refresh_ms : FCJOB_REFRESH_MS) * 1000;
 	if (env != NULL && atol(env) > 0)
 		j->refresh_us = (int64_t)atol(env) * 1000;
@@ -286,8 +291,8 @@ static int read_series(struct fcjob *j, int64_t now, bool full, char **cause)
 		{
 			int64_t t0 = util_mono_us();
 
-			if (fcjob_meters_series(j->rd, names, nb, j->step_us, from, INT64_MAX, ms,
-						cause) < 0)
+			if (fcjob_meters_series(j->rd, names, nb, j->step_us, from,
+						j->at_mode ? now + 1 : INT64_MAX, ms, cause) < 0)
 				goto out;
 			if (pass == 0)
 				log_info("forecast: the series of %zu meters (%.0f days) read in %.0f ms",
@@ -574,18 +579,30 @@ static void *job_main(void *arg)
 	int64_t built_at = 0;
 
 	for (;;) {
-		int64_t now = util_now_us(), day0 = local_midnight(now, 0), day2;
+		int64_t now = util_now_us(), day0, day2;
 		int64_t req[MAX_REQUESTS];
 		size_t nreq = 0;
-		bool run = false, build;
+		bool run = false, build, moved = false;
 		char *cause = NULL, note[160] = "";
 
-		day2 = local_midnight(now, 2);
 		pthread_mutex_lock(&j->lock);
 		if (j->stopping) {
 			pthread_mutex_unlock(&j->lock);
 			break;
 		}
+		if (j->at_mode) {
+			/* a replay: the instant its cursor is at, once set */
+			now = j->at_us;
+			moved = now > 0 && (j->built_at_us == 0 || now < j->built_at_us ||
+					    now - j->built_at_us >= AT_STEP_US);
+			if (now <= 0) {
+				pthread_cond_wait(&j->wake, &j->lock);
+				pthread_mutex_unlock(&j->lock);
+				continue;
+			}
+		}
+		day0 = local_midnight(now, 0);
+		day2 = local_midnight(now, 2);
 		if (j->store != NULL && (first || j->want_run || day0 != j->made_day0)) {
 			run = true;
 			nreq = j->nreq;
@@ -604,15 +621,19 @@ static void *job_main(void *arg)
 		}
 		/* a new set: at the refresh period, after a run, when new forecasts
 		 * appear in the buffer (the recorder's, when attached) */
-		build = first || run || util_mono_us() - built_at >= j->refresh_us ||
+		build = first || run || moved || util_mono_us() - built_at >= j->refresh_us ||
 			day0 != j->loaded_day0 || forecast_seq(j) != j->last_fc_seq;
 		if (build && j->rd != NULL) {
-			if (read_series(j, now, day0 != j->loaded_day0, &cause) < 0) {
+			/* backward (a replay's seek): read again up to the instant */
+			bool full = day0 != j->loaded_day0 || (j->at_mode && now < j->series_now);
+
+			if (read_series(j, now, full, &cause) < 0) {
 				snprintf(note, sizeof(note), "%s", cause);
 				free(cause);
 				cause = NULL;
 			} else {
 				j->loaded_day0 = day0;
+				j->series_now = now;
 			}
 		}
 		if (run && j->rd != NULL) {
@@ -629,12 +650,18 @@ static void *job_main(void *arg)
 		first = false;
 		if (build) {
 			j->last_fc_seq = forecast_seq(j);
-			publish(j, build_all(j, util_now_us(), day0, day2, note[0] ? note : NULL));
+			publish(j, build_all(j, j->at_mode ? now : util_now_us(), day0, day2,
+					     note[0] ? note : NULL));
 			built_at = util_mono_us();
+			pthread_mutex_lock(&j->lock);
+			j->built_at_us = now;
+			pthread_mutex_unlock(&j->lock);
 		}
 
 		pthread_mutex_lock(&j->lock);
-		if (!j->stopping && !j->want_run) {
+		if (!j->stopping && !j->want_run &&
+		    !(j->at_mode && j->at_us > 0 &&
+		      (j->at_us < j->built_at_us || j->at_us - j->built_at_us >= AT_STEP_US))) {
 			int64_t until = util_mono_us() + FCJOB_POLL_MS * 1000;
 			struct timespec ts;
 
@@ -669,6 +696,15 @@ int fcjob_start(struct fcjob *j, char **cause)
 	}
 	j->started = true;
 	return 0;
+}
+
+void fcjob_set_now(struct fcjob *j, int64_t t_us)
+{
+	pthread_mutex_lock(&j->lock);
+	j->at_us = t_us;
+	if (j->built_at_us == 0 || t_us < j->built_at_us || t_us - j->built_at_us >= AT_STEP_US)
+		pthread_cond_signal(&j->wake);
+	pthread_mutex_unlock(&j->lock);
 }
 
 void fcjob_request(struct fcjob *j, int64_t request)

@@ -14,6 +14,7 @@
  * never waits for a long read: the cursor then waits for the data
  * ("behind").
  */
+#include "phasor/fcjob.h"
 #include "phasor/replay.h"
 
 #include <stdio.h>
@@ -45,6 +46,8 @@ static const double speeds[] = { 1, 2, 10, 60, 600, 3600 };
 struct replay {
 	char *path;
 	struct store_reader *r;
+	bool want_trends;
+	struct fcjob *fc;             /* view 4 at the cursor (opts.trends); NULL: none */
 	struct plant_session *sess;   /* every session, oldest first ... */
 	char **sess_config;           /* ... and its configuration text (NULL: none kept) */
 	size_t nsess;
@@ -111,6 +114,7 @@ struct replay *replay_open(const struct replay_opts *o, char **cause)
 	size_t i;
 
 	rp->path = util_strdup(o->db);
+	rp->want_trends = o->trends;
 	rp->r = store_reader_open(o->db, cause);
 	if (rp->r == NULL)
 		goto fail;
@@ -162,6 +166,7 @@ void replay_free(struct replay *rp)
 
 	if (rp == NULL)
 		return;
+	fcjob_free(rp->fc);
 	store_reader_close(rp->r);
 	for (i = 0; i < rp->nsess; i++)
 		free(rp->sess_config[i]);
@@ -436,6 +441,15 @@ int replay_start(struct replay *rp, const struct config *cfg, char **cause)
 			rp->step_us = cfg->meters[i].poll_ms * 1000LL;
 	rebuild(rp, rp->cursor);
 	alarm_measure_only(rp->alarms, rp->live, rp->cfg, rp->cursor);
+	if (rp->want_trends) {
+		rp->fc = fcjob_new(cfg, &(struct fcjob_opts){ .path = rp->path, .at_cursor = true });
+		fcjob_set_now(rp->fc, rp->cursor);
+		if (fcjob_start(rp->fc, cause) < 0) {
+			fcjob_free(rp->fc);
+			rp->fc = NULL;
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -649,6 +663,10 @@ void replay_fill(struct replay *rp, struct plant *p)
 	p->status.mode = HUB_REPLAY;
 	p->buffer_replaced = false;
 	p->trends = NULL;
+	if (rp->fc != NULL) {
+		fcjob_set_now(rp->fc, rp->cursor);
+		p->trends = fcjob_take(rp->fc);
+	}
 	p->now_us = rp->cursor;
 	p->ops = &replay_plant_ops;
 	p->ctx = rp;

@@ -7,7 +7,8 @@
 # tmux shows them in view 4 (80x24 ASCII, then 200x60 UTF-8): the method and
 # when it was made, the peak against contract_power, the 7-day MAPE of
 # stored forecasts; r asks the recorder for a new run, which is stored and
-# its request marked done.
+# its request marked done. Replayed, view 4 shows the forecast current at
+# the cursor.
 . "$(dirname "$0")/lib.sh"
 
 db="$T/buffer.db"
@@ -131,5 +132,31 @@ for c in c1 c2; do
 	t_eq "$c exit status" 0 "$(t_tmux_wait_exit $c 10)"
 done
 t_stop "$REC_PID"
+
+# Replayed, view 4 shows the forecast current at the cursor, not the
+# newest: an hour before the recording's last sample the recorder's runs
+# were not made yet (the site has none), and b's injected forecast, made
+# two days before, was current.
+sess=$(q "SELECT max(id) FROM sessions WHERE mode = 'record'")
+last=$(q "SELECT max(t_us) FROM samples")
+at=$(date -u -d "@$((last / 1000000 - 3600))" +%Y-%m-%dT%H:%M:%SZ)
+t_tmux_start rp 80 24 env LANG=C "$PHASOR" replay --db "$db" --session "$sess" --from "$at" \
+	2>"$T/rp.err"
+t_tmux_wait rp 10 "REPLAY .* paused" || t_fail "replay: no bar ($(cat "$T/rp.err"))"
+t_tmux_keys rp 4
+t_tmux_wait rp 20 '^> Site total .* 1/3 Up/Down' || t_fail "replay: view 4 has no series"
+t_tmux_wait rp 20 'no forecast stored yet' ||
+	t_fail "replay: the site shows a forecast made after the cursor"
+t_tmux_capture rp | grep -q "made $(hhmm "$made")" && t_fail "replay: the newest run shown at $at"
+t_tmux_keys rp j j
+t_tmux_wait rp 20 "^> b .* 3/3 Up/Down" || t_fail "replay: Down does not reach b"
+t_tmux_wait rp 20 "forecast dshw, made [A-Z][a-z]+ $(hhmm $((now - 2 * 86400000000)))" ||
+	t_fail "replay: b's forecast of two days before is not shown"
+t_tmux_wait rp 5 'Stored forecasts, last 7 days: MAPE 10\.0 %' ||
+	t_fail "replay: not the 10.0 % MAPE of b's stored forecasts"
+t_tmux_capture rp | grep -q 'r regenerates' && t_fail "replay: offers to regenerate"
+t_tmux_quit rp
+t_eq "the replay's exit status" 0 "$(t_tmux_wait_exit rp 20)"
+t_ok "replay: view 4 at the cursor (site: none yet; b: the forecast made 2 days before)"
 t_no_sanitizer_errors "$T/phasor.log"
 t_ok "done"
