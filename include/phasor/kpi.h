@@ -71,6 +71,13 @@ struct kpi_day_ops {
  * yet); kpi_new: none, the day starts at the first live value.
  */
 struct kpi *kpi_new_day(const struct config *cfg, const struct kpi_day_ops *day);
+/*
+ * The same on the buffer at path, the day being the one of start_us (0:
+ * now) read up to it: a replay's or a frozen view's figures at its cursor
+ * (kpi_update's first instant is then start_us).
+ */
+struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *day,
+			   const char *path, int64_t start_us);
 struct kpi *kpi_new(const struct config *cfg);
 void kpi_free(struct kpi *k);
 

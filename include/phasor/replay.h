@@ -81,6 +81,8 @@ void replay_mark_frozen(struct replay *rp);
 
 /* Cursor moves for tests and the keys: to t_us (clamped to the recording). */
 void replay_seek(struct replay *rp, int64_t t_us);
+/* The buffer replayed. */
+const char *replay_path(const struct replay *rp);
 int64_t replay_cursor(const struct replay *rp);
 
 #endif

@@ -180,8 +180,11 @@ static void redraw(struct ui_loop *u)
 		 * state, started afresh at each rebuild: the live console's KPI
 		 * (its counters, today's energy) is left as it was. */
 		if (u->replay_kpi == NULL || u->plant->replay.state_gen != u->replay_gen) {
+			/* today from the cursor's local midnight, read from the
+			 * recording up to the cursor (a worker, as at a start) */
 			kpi_free(u->replay_kpi);
-			u->replay_kpi = kpi_new(u->plant->cfg);
+			u->replay_kpi = kpi_new_day_at(u->plant->cfg, &follow_kpi_day_ops,
+						       replay_path(u->replay), u->plant->now_us);
 			u->replay_gen = u->plant->replay.state_gen;
 		}
 		kpi_update(u->replay_kpi, (struct live *)u->plant->live, u->plant->now_us);

@@ -418,6 +418,11 @@ void replay_seek(struct replay *rp, int64_t t_us)
 	alarm_measure_only(rp->alarms, rp->live, rp->cfg, rp->cursor);
 }
 
+const char *replay_path(const struct replay *rp)
+{
+	return rp->path;
+}
+
 int64_t replay_cursor(const struct replay *rp)
 {
 	return rp->cursor;

@@ -367,7 +367,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void start_worker(struct kpi *k, const char *path)
+static void start_worker(struct kpi *k, const char *path, int64_t end_us)
 {
 	sigset_t all, old;
 	struct stat sb;
@@ -376,7 +376,7 @@ static void start_worker(struct kpi *k, const char *path)
 	if (path == NULL || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 		return;
 	k->path = util_strdup(path);
-	k->w_end = util_now_us();
+	k->w_end = end_us != 0 ? end_us : util_now_us();
 	k->w_mid = kpi_local_midnight(k->w_end);
 	k->w = util_calloc(k->n > 0 ? k->n : 1, sizeof(*k->w));
 	/* Signals are for the UI thread's signalfd. */
@@ -399,6 +399,12 @@ struct kpi *kpi_new(const struct config *cfg)
 }
 
 struct kpi *kpi_new_day(const struct config *cfg, const struct kpi_day_ops *day)
+{
+	return kpi_new_day_at(cfg, day, cfg != NULL ? cfg->store.path : NULL, 0);
+}
+
+struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *day,
+			   const char *path, int64_t start_us)
 {
 	struct kpi *k = util_calloc(1, sizeof(*k));
 	size_t i;
@@ -431,7 +437,7 @@ struct kpi *kpi_new_day(const struct config *cfg, const struct kpi_day_ops *day)
 	k->site.co2_kg = NAN;
 	k->site.quality = NAN;
 	if (cfg != NULL && day != NULL)
-		start_worker(k, cfg->store.path);
+		start_worker(k, path, start_us);
 	return k;
 }
 

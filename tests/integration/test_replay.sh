@@ -101,6 +101,28 @@ t_tmux_keys rp g
 tmux -S "$TMUX_SOCK" send-keys -t "=rp:" -l "$(date -u -d "$ack" '+%Y-%m-%d %H:%M:%S')"
 t_tmux_keys rp Enter
 t_tmux_wait rp 5 "REPLAY .* $(hms "$ack") paused" || t_fail "g did not go to $(hms "$ack")"
+# Today at the cursor: from the recording's first counter value of the
+# day up to the cursor, both meters (read from the recording by a worker,
+# as a console does at its start), not from the instant the replay went to
+at=$(date -u -d "$ack" '+%Y-%m-%dT%H:%M:%SZ')
+"$PHASOR" export --db "$T/r.db" --quantity e_imp --to "$at" >"$T/e.csv" || t_fail "export failed"
+read -r want since < <(awk -F, 'NR > 1 && $6 == "good" {
+	v = $4 + 0
+	if (!($2 in first)) { first[$2] = v; if (t0 == "") t0 = $1 }
+	last[$2] = v
+} END { for (m in first) w += last[m] - first[m]; printf "%.3f %s\n", w, t0 }' "$T/e.csv")
+since=$(date -u -d "$since" +%H:%M)
+t_tmux_keys rp 1
+t_tmux_wait rp 10 "Today [0-9.]+ [kM]?Wh \(since $since\)" ||
+	t_fail "replay at the ack: Today is not counted since $since"
+line=$(t_tmux_capture rp | grep -E 'Today ')
+read -r num prefix < <(printf '%s\n' "$line" | sed -nE 's/.*Today ([0-9.]+) ([kM]?)Wh.*/\1 \2/p')
+case $prefix in k) mul=1e3 ;; M) mul=1e6 ;; *) mul=1 ;; esac
+awk -v s="$num" -v m="$mul" -v w="$want" 'BEGIN {
+	d = s * m - w; if (d < 0) d = -d; exit !(w > 0 && d <= 0.005 * w + 0.5) }' ||
+	t_fail "replay at the ack: Today $num ${prefix}Wh, the counters say $want Wh ($line)"
+t_ok "replay at the ack: Today $num ${prefix}Wh since $since = the counters' $want Wh"
+t_tmux_keys rp 3
 t_tmux_keys rp g
 tmux -S "$TMUX_SOCK" send-keys -t "=rp:" -l "soon"
 t_tmux_keys rp Enter
