@@ -236,7 +236,7 @@ static void publish_alarm(struct hub *h, const struct alarm_event *ev)
 		free(json);
 		return;
 	}
-	topic = alarmshare_state_topic(h->cfg->mqtt.alarm_topic, ev->meter, ev->alarm);
+	topic = alarmshare_state_topic(h->cfg->mqtt.alarm_topic, h->origin, ev->meter, ev->alarm);
 	if (h->nunsent > 0 || publish_operator(h, topic, json) < 0) {
 		unsent_push(h, topic, json); /* keeps both */
 		return;
@@ -294,11 +294,22 @@ static void on_alarm_msg(void *ctx, const char *topic, const char *payload, size
 	struct hub *h = ctx;
 	struct alarm_event ev;
 	struct alarmshare_names names;
-	char err[160], shown[160];
+	char err[200], shown[160], from[96];
 
 	if (h->alarms == NULL)
 		return;
-	if (alarmshare_decode(payload, len, &ev, &names, err, sizeof(err)) < 0) {
+	/* The origin is the topic's, which the broker's ACL may guard: an
+	 * event that claims another console is refused (docs/alarms.md). */
+	err[0] = '\0';
+	if (alarmshare_topic_origin(h->cfg->mqtt.alarm_topic, topic, from, sizeof(from)) < 0)
+		snprintf(err, sizeof(err), "not a topic of alarm events (%s/events/ORIGIN or"
+			 " %s/state/ORIGIN/METER/ALARM; an older phasor's?)", h->cfg->mqtt.alarm_topic,
+			 h->cfg->mqtt.alarm_topic);
+	else if (alarmshare_decode(payload, len, &ev, &names, err, sizeof(err)) == 0 &&
+		 alarmshare_check_origin(&ev, from) < 0)
+		snprintf(err, sizeof(err), "its origin %.60s is not the topic's %.60s: it claims"
+			 " another console", ev.origin, from);
+	if (err[0] != '\0') {
 		h->alarm_msgs_bad++;
 		if (t_us - h->alarm_bad_warned_us >= 60000000) {
 			h->alarm_bad_warned_us = t_us;
@@ -425,7 +436,7 @@ static void alarms_start(struct hub *h)
 			h->mqtt = h->sources[i];
 	if (h->mqtt != NULL && h->cfg->mqtt.alarm_topic != NULL &&
 	    h->cfg->mqtt.alarm_topic[0] != '\0')
-		h->alarm_events_topic = alarmshare_events_topic(h->cfg->mqtt.alarm_topic);
+		h->alarm_events_topic = alarmshare_events_topic(h->cfg->mqtt.alarm_topic, h->origin);
 }
 
 /* ---- the MQTT intake journal ---- */

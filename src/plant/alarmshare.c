@@ -163,11 +163,6 @@ int alarmshare_decode(const char *json, size_t len, struct alarm_event *ev,
 	return 0;
 }
 
-char *alarmshare_events_topic(const char *prefix)
-{
-	return util_printf("%s/events", prefix);
-}
-
 static void level(char *s)
 {
 	for (; *s != '\0'; s++)
@@ -175,18 +170,86 @@ static void level(char *s)
 			*s = '_';
 }
 
-char *alarmshare_state_topic(const char *prefix, const char *meter, const char *alarm)
+char *alarmshare_events_topic(const char *prefix, const char *origin)
 {
+	char *o = util_strdup(origin != NULL && origin[0] != '\0' ? origin : "_");
+	char *t;
+
+	level(o);
+	t = util_printf("%s/events/%s", prefix, o);
+	free(o);
+	return t;
+}
+
+char *alarmshare_state_topic(const char *prefix, const char *origin, const char *meter,
+			     const char *alarm)
+{
+	char *o = util_strdup(origin != NULL && origin[0] != '\0' ? origin : "_");
 	char *m = util_strdup(meter != NULL && meter[0] != '\0' ? meter : "_");
 	char *a = util_strdup(alarm);
 	char *t;
 
+	level(o);
 	level(m);
 	level(a);
-	t = util_printf("%s/state/%s/%s", prefix, m, a);
+	t = util_printf("%s/state/%s/%s/%s", prefix, o, m, a);
+	free(o);
 	free(m);
 	free(a);
 	return t;
+}
+
+int alarmshare_topic_origin(const char *prefix, const char *topic, char *out, size_t size)
+{
+	size_t n = strlen(prefix), k, levels = 0;
+	const char *rest, *o;
+
+	if (strncmp(topic, prefix, n) != 0 || topic[n] != '/')
+		return -1;
+	rest = topic + n + 1;
+	if (strncmp(rest, "events/", 7) == 0) {
+		o = rest + 7;
+		levels = 1;
+	} else if (strncmp(rest, "state/", 6) == 0) {
+		o = rest + 6;
+		levels = 3;
+	} else {
+		return -1;
+	}
+	/* the origin, then the levels after it: exactly as many, none empty */
+	k = strcspn(o, "/");
+	if (k == 0 || k >= size)
+		return -1;
+	memcpy(out, o, k);
+	out[k] = '\0';
+	for (const char *p = o; levels > 0; levels--) {
+		size_t l = strcspn(p, "/");
+
+		if (l == 0)
+			return -1;
+		p += l;
+		if (levels > 1) {
+			if (*p != '/')
+				return -1;
+			p++;
+		} else if (*p != '\0') {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int alarmshare_check_origin(const struct alarm_event *ev, const char *topic_origin)
+{
+	char o[sizeof(ev->origin)];
+	size_t n = strlen(ev->origin);
+
+	util_strlcpy(o, ev->origin, sizeof(o));
+	level(o);
+	return strcmp(o, topic_origin) == 0 && strncmp(ev->id, ev->origin, n) == 0 &&
+			       ev->id[n] == ':'
+		       ? 0
+		       : -1;
 }
 
 int alarmshare_is_operator_event(enum alarm_event_kind k)

@@ -123,9 +123,15 @@ t_eq "B's note made during the outage, in A's journal" 1 "$n"
 t_ok "an action made while the broker was away reaches the others when it is back"
 
 # The topic tree.
-grep -q "^phasor/alarms/events {" "$T/sub.log" || t_fail "nothing on phasor/alarms/events"
-grep -q "^phasor/alarms/state/$acked/[a-z_-]* {.*\"event\":\"ack\"" "$T/sub.log" ||
+grep -q "^phasor/alarms/events/$aid {" "$T/sub.log" || t_fail "nothing on phasor/alarms/events/$aid"
+grep -q "^phasor/alarms/events/$bid {" "$T/sub.log" || t_fail "nothing on phasor/alarms/events/$bid"
+grep -q "^phasor/alarms/state/[a-z0-9-]*/$acked/[a-z_-]* {.*\"event\":\"ack\"" "$T/sub.log" ||
 	t_fail "no retained state for the ack of $acked"
+t_eq "events under another origin's topic than their own (of all)" "0 of more" \
+	"$(awk '{ split($1, l, "/"); o = ""
+		if (match($0, /"origin":"[^"]*"/)) o = substr($0, RSTART + 10, RLENGTH - 11)
+		n++; bad += (o != l[4]) }
+		END { print bad + 0, "of", (n > 3 ? "more" : n) }' "$T/sub.log")"
 for s in a b c; do t_tmux_quit $s; done
 for s in a b c; do
 	t_tmux_wait_exit $s 20 >/dev/null || { t_tmux_capture $s; t_fail "console $s did not quit"; }

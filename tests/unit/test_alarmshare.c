@@ -186,14 +186,14 @@ static void test_topics(void **state)
 	char *t;
 
 	(void)state;
-	t = alarmshare_events_topic("phasor/alarms");
-	assert_string_equal(t, "phasor/alarms/events");
+	t = alarmshare_events_topic("phasor/alarms", "pc-1a2b");
+	assert_string_equal(t, "phasor/alarms/events/pc-1a2b");
 	free(t);
-	t = alarmshare_state_topic("plant/a", "line/2+#", "low#pf");
-	assert_string_equal(t, "plant/a/state/line_2__/low_pf");
+	t = alarmshare_state_topic("plant/a", "pc/x", "line/2+#", "low#pf");
+	assert_string_equal(t, "plant/a/state/pc_x/line_2__/low_pf");
 	free(t);
-	t = alarmshare_state_topic("p", "", "comm");
-	assert_string_equal(t, "p/state/_/comm");
+	t = alarmshare_state_topic("p", "pc", "", "comm");
+	assert_string_equal(t, "p/state/pc/_/comm");
 	free(t);
 	assert_true(alarmshare_is_operator_event(AEV_ACK));
 	assert_true(alarmshare_is_operator_event(AEV_SHELVE));
@@ -205,6 +205,49 @@ static void test_topics(void **state)
 	assert_false(alarmshare_is_operator_event(AEV_UNSUPPRESS));
 }
 
+/*
+ * The origin comes from the topic (what a broker's ACL can guard): the
+ * topic's level is read back from either form and nothing else; an event
+ * whose origin or id names another console than its topic's is refused.
+ */
+static void test_topic_origin(void **state)
+{
+	char o[32];
+	struct alarm_event ev;
+
+	(void)state;
+	assert_int_equal(alarmshare_topic_origin("phasor/alarms", "phasor/alarms/events/pc-1", o,
+						 sizeof(o)), 0);
+	assert_string_equal(o, "pc-1");
+	assert_int_equal(alarmshare_topic_origin("p/a", "p/a/state/pc-2/m1/voltage-low", o,
+						 sizeof(o)), 0);
+	assert_string_equal(o, "pc-2");
+	/* not of the form: the old topics, missing or extra levels, another prefix */
+	assert_int_equal(alarmshare_topic_origin("p", "p/events", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/events/", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/events/a/b", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/state/m1/voltage-low", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/state/pc//a", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/state/pc/m/a/x", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "px/events/pc", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/other/pc", o, sizeof(o)), -1);
+	assert_int_equal(alarmshare_topic_origin("p", "p/events/a-very-long-origin-name-of-more-than-32",
+						 o, sizeof(o)), -1);
+
+	memset(&ev, 0, sizeof(ev));
+	util_strlcpy(ev.origin, "pc-1", sizeof(ev.origin));
+	util_strlcpy(ev.id, "pc-1:abc.3", sizeof(ev.id));
+	assert_int_equal(alarmshare_check_origin(&ev, "pc-1"), 0);
+	assert_int_equal(alarmshare_check_origin(&ev, "pc-2"), -1);
+	util_strlcpy(ev.id, "pc-2:abc.3", sizeof(ev.id)); /* another's id */
+	assert_int_equal(alarmshare_check_origin(&ev, "pc-1"), -1);
+	util_strlcpy(ev.id, "pc-10:abc.3", sizeof(ev.id)); /* a prefix is not enough */
+	assert_int_equal(alarmshare_check_origin(&ev, "pc-1"), -1);
+	util_strlcpy(ev.origin, "pc/1", sizeof(ev.origin)); /* as a topic level */
+	util_strlcpy(ev.id, "pc/1:x.1", sizeof(ev.id));
+	assert_int_equal(alarmshare_check_origin(&ev, "pc_1"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_sanitized),
 		cmocka_unit_test(test_topics),
+		cmocka_unit_test(test_topic_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
