@@ -50,7 +50,7 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \
             -DPHASOR_PREFIX='"$(PREFIX)"'
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
 LDFLAGS  += $(SANFLAGS) -pthread
-LDLIBS   += -lpaho-mqtt3as -lm
+LDLIBS   += -lpaho-mqtt3as -lcrypt -lm
 
 # pkg-config is only asked once the packages are there (make deps first).
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

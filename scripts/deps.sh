@@ -13,8 +13,9 @@ set -eu
 # the second, only recommended by clang; Debian 12's clang is 14).
 # locales: the locale sources localedef compiles (test_locale generates
 # fr_FR.UTF-8 and de_DE.UTF-8 in its own directory); openssl: the TLS tests
-# make their CA and certificates with it at test time.
-PKGS="gcc make pkg-config libc6-dev clang libclang-rt-14-dev
+# make their CA and certificates with it at test time; libcrypt-dev:
+# crypt(3) for the operators file ([auth] operators).
+PKGS="gcc make pkg-config libc6-dev libcrypt-dev clang libclang-rt-14-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev openssl libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop

@@ -46,6 +46,8 @@ struct config_meter {
 	int line;                      /* line of the [meter ...] header */
 };
 
+struct operators;
+
 struct config {
 	char *path;                    /* the file */
 	char *text;                    /* its whole text (for the session record) */
@@ -81,6 +83,13 @@ struct config {
 	/* [operators] login = Display Name: who acknowledges, as shown and
 	 * journaled; NULL-terminated pairs (login, name, login, name, ..., NULL). */
 	char **operators;
+	/* [auth]: with operators, acting at a console asks for a name and PIN
+	 * (operators.h), valid until idle_ms without a key */
+	struct {
+		char *operators;        /* the file; NULL: no sign-in, the login acts */
+		struct operators *ops;  /* its people (NULL when it had errors) */
+		int64_t idle_ms;        /* default 15 min */
+	} auth;
 
 	struct {
 		char *path;            /* default $XDG_STATE_HOME/phasor/buffer.db */

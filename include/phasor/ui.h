@@ -62,7 +62,19 @@ struct ui {
 	/* The console's own y/n question (quit on a console that acquires),
 	 * shown over the view; NULL: none. The next key answers it. */
 	const char *question;
-	char operator_name[64];   /* who acts: the login name, or its [operators] mapping */
+	char operator_name[64];   /* who acts: the login name, or its [operators] mapping,
+				   * or with [auth] the person signed in */
+	/* [auth] operators (ui.c takes the keys, frame.c draws the box): acting
+	 * needs a name and PIN, valid until [auth] idle without a key */
+	bool auth;
+	char signed_in[64];       /* the person; "" nobody */
+	int64_t active_us;        /* util_mono_us of the last key while signed in */
+	bool signin_on;           /* the sign-in box is open */
+	int signin_stage;         /* 0: the name being typed, 1: the PIN */
+	char signin_name[64], signin_pin[64];
+	char signin_msg[128];     /* why the last try failed, or what happened; "" */
+	int signin_fails;         /* wrong tries in a row */
+	int64_t signin_locked_us; /* util_mono_us until which tries are refused */
 	/* A replay's prompts (ui.c takes their keys, frame.c draws them). */
 	bool goto_on;             /* g: a time being typed into goto_input */
 	char goto_input[64];
@@ -108,6 +120,15 @@ struct ui_opts {
 	 * of a hub; nothing is polled or written. */
 	struct replay *replay;
 };
+
+/*
+ * Whether an operator action may go ahead: always without [auth]; with it,
+ * when someone is signed in and has not been idle longer than [auth]
+ * idle. Otherwise opens the sign-in box and returns false: the action is
+ * dropped, the operator signs in and presses its key again. Views call it
+ * before every action that changes state.
+ */
+bool ui_may_act(struct ui *ui);
 
 /*
  * Run the console on cfg until the operator quits, SIGINT/SIGTERM, or

@@ -43,6 +43,9 @@ int util_tolower(int c);
 int util_strcasecmp(const char *a, const char *b);
 int util_strncasecmp(const char *a, const char *b, size_t n);
 
+/* Whether s holds a control character (below 0x20, or DEL). */
+bool util_has_control(const char *s);
+
 /*
  * Copy src into dst (size bytes, always terminated) replacing every control
  * character (C0, DEL, C1 and the ESC of escape sequences) by '?', and invalid

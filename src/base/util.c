@@ -775,3 +775,11 @@ int util_parse_size(const char *s, uint64_t *out)
 		}
 	return -1;
 }
+
+bool util_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}

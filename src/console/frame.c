@@ -199,7 +199,11 @@ static const char *status_keys(const struct ui *ui)
 		else
 			snprintf(every, sizeof(every), "refresh %ds ", ui->refresh_ms / 1000);
 	}
-	snprintf(buf, sizeof(buf), "%s%s?:help q:quit ", every, ui->read_only ? "read-only " : "");
+	snprintf(buf, sizeof(buf), "%s%s%s%.24s%s?:help q:quit ", every,
+		 ui->read_only ? "read-only " : "",
+		 !ui->auth || ui->read_only ? "" : ui->signed_in[0] ? "op " : "O:sign in ",
+		 ui->auth && !ui->read_only ? ui->signed_in : "",
+		 ui->auth && !ui->read_only && ui->signed_in[0] ? " " : "");
 	return buf;
 }
 
@@ -313,6 +317,15 @@ static void draw_status(struct frame *fr, struct ui *ui)
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), " %H:%M:%S ", &tm);
 	x += draw_text(w, 0, x, 10, ROLE_STATUS, clock);
+	if (ui->signin_msg[0] != '\0' && !ui->signin_on) {
+		/* [auth]: what the sign-in did, until the next key, in the room
+		 * of the links and the buffer */
+		snprintf(buf, sizeof(buf), " %s ", ui->signin_msg);
+		x += draw_text(w, 0, x, ui->cols - x - (int)strlen(status_keys(ui)), ROLE_WARNING,
+			       buf);
+		draw_text_right(w, 0, x, ui->cols - x, ROLE_STATUS, status_keys(ui));
+		return;
+	}
 	if (!draw_recorder(fr, ui, &x))
 		has_store = has_sync = false, n = 0;
 
@@ -405,6 +418,7 @@ static const char *const global_help[] = {
 	"F1 ?        this help (any key closes it, q and Esc too)",
 	"q F10       quit (asks first if this console records)",
 	"Z           (live) freeze: scroll back over the buffer; L: live",
+	"O           ([auth]) sign in to act, or sign out",
 	NULL,
 };
 
@@ -516,6 +530,29 @@ static void draw_sessions(struct frame *fr, struct ui *ui)
 	}
 }
 
+/* [auth]: the sign-in box (ui.c takes its keys): the name, the PIN as stars. */
+static void draw_signin(struct frame *fr, struct ui *ui)
+{
+	int w = ui->cols < 56 ? ui->cols : 56, h = 7;
+	char line[96], stars[64];
+	size_t n = strlen(ui->signin_pin), i;
+
+	if (!open_overlay(fr, ui, h, w))
+		return;
+	for (i = 0; i < n && i + 1 < sizeof(stars); i++)
+		stars[i] = '*';
+	stars[i] = '\0';
+	draw_text(fr->help, 0, 2, w - 4, ROLE_ACCENT, " Sign in to act ");
+	snprintf(line, sizeof(line), "Name: %s%s", ui->signin_name, ui->signin_stage == 0 ? "_" : "");
+	draw_text(fr->help, 1, 2, w - 4, ui->signin_stage == 0 ? ROLE_SELECTION : ROLE_NORMAL, line);
+	snprintf(line, sizeof(line), "PIN:  %s%s", stars, ui->signin_stage == 1 ? "_" : "");
+	draw_text(fr->help, 2, 2, w - 4, ui->signin_stage == 1 ? ROLE_SELECTION : ROLE_NORMAL, line);
+	draw_text(fr->help, 3, 2, w - 4, ROLE_WARNING, ui->signin_msg);
+	draw_text(fr->help, 5, 2, w - 4, ROLE_MUTED, "Enter: next, sign in   Esc: cancel");
+	touchwin(fr->help);
+	wnoutrefresh(fr->help);
+}
+
 /* The console's own y/n question (ui->question), in a box over the middle. */
 static void draw_question(struct frame *fr, struct ui *ui)
 {
@@ -576,6 +613,8 @@ void frame_draw(struct frame *fr, struct ui *ui)
 			wnoutrefresh(fr->help);
 		}
 	}
+	if (ui->signin_on)
+		draw_signin(fr, ui);
 	if (ui->question != NULL)
 		draw_question(fr, ui);
 	doupdate();

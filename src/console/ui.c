@@ -45,6 +45,7 @@
 #include "phasor/kpi.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
+#include "phasor/operators.h"
 #include "phasor/reclock.h"
 #include "phasor/replay.h"
 #include "phasor/util.h"
@@ -135,6 +136,124 @@ static void set_operator(struct ui *ui)
 		login = "operator";
 	util_sanitize(ui->operator_name, sizeof(ui->operator_name),
 		      config_operator(ui->plant->cfg, login));
+}
+
+/* ---- who acts: [auth] (the sign-in box) ---- */
+
+#define SIGNIN_TRIES 5                 /* wrong tries in a row, then ... */
+#define SIGNIN_LOCK_US 60000000LL      /* ... no try for a minute */
+
+static void sign_out(struct ui *ui, const char *why)
+{
+	if (ui->signed_in[0] != '\0')
+		log_info("console: %s signed out (%s)", ui->signed_in, why);
+	ui->signed_in[0] = '\0';
+	set_operator(ui);
+}
+
+/* Signed in and active: no longer after [auth] idle without a key. */
+static bool signed_active(struct ui *ui)
+{
+	int64_t idle = ui->plant->cfg->auth.idle_ms * 1000;
+
+	if (ui->signed_in[0] == '\0')
+		return false;
+	if (util_mono_us() - ui->active_us > idle) {
+		char d[32];
+
+		sign_out(ui, "idle");
+		if (idle >= 60000000)
+			snprintf(d, sizeof(d), "%lld min", (long long)(idle / 60000000));
+		else
+			snprintf(d, sizeof(d), "%lld s", (long long)(idle / 1000000));
+		snprintf(ui->signin_msg, sizeof(ui->signin_msg), "signed out after %s without a key", d);
+		return false;
+	}
+	return true;
+}
+
+static void open_signin(struct ui *ui)
+{
+	ui->signin_on = true;
+	ui->signin_stage = 0;
+	ui->signin_name[0] = ui->signin_pin[0] = '\0';
+}
+
+bool ui_may_act(struct ui *ui)
+{
+	if (!ui->auth || signed_active(ui))
+		return true;
+	open_signin(ui);
+	return false;
+}
+
+static void try_signin(struct ui *ui)
+{
+	int64_t now = util_mono_us();
+	char who[64];
+
+	util_sanitize(who, sizeof(who), ui->signin_name);
+	if (now < ui->signin_locked_us) {
+		snprintf(ui->signin_msg, sizeof(ui->signin_msg), "too many wrong tries: wait %lld s",
+			 (long long)((ui->signin_locked_us - now) / 1000000 + 1));
+		log_warn("console: sign-in as '%s' refused: locked after %d wrong tries", who,
+			 SIGNIN_TRIES);
+		ui->signin_stage = 0;
+		ui->signin_name[0] = '\0';
+	} else if (operators_verify(ui->plant->cfg->auth.ops, ui->signin_name, ui->signin_pin) ==
+		   0) {
+		util_strlcpy(ui->signed_in, ui->signin_name, sizeof(ui->signed_in));
+		util_sanitize(ui->operator_name, sizeof(ui->operator_name), ui->signin_name);
+		ui->active_us = now;
+		ui->signin_fails = 0;
+		ui->signin_on = false;
+		snprintf(ui->signin_msg, sizeof(ui->signin_msg), "signed in as %s: press the key again",
+			 who);
+		log_info("console: %s signed in", who);
+	} else {
+		ui->signin_fails++;
+		log_warn("console: sign-in as '%s' refused: wrong name or PIN (%d in a row)", who,
+			 ui->signin_fails);
+		if (ui->signin_fails >= SIGNIN_TRIES) {
+			ui->signin_locked_us = now + SIGNIN_LOCK_US;
+			ui->signin_fails = 0;
+			snprintf(ui->signin_msg, sizeof(ui->signin_msg),
+				 "%d wrong tries: no sign-in for %lld s", SIGNIN_TRIES,
+				 (long long)(SIGNIN_LOCK_US / 1000000));
+		} else {
+			snprintf(ui->signin_msg, sizeof(ui->signin_msg), "wrong name or PIN");
+		}
+		ui->signin_stage = 0; /* from the name again */
+		ui->signin_name[0] = '\0';
+	}
+	/* the PIN never stays in memory longer than its check */
+	memset(ui->signin_pin, 0, sizeof(ui->signin_pin));
+}
+
+/* The sign-in box takes every key while open: the name, then the PIN. */
+static int signin_key(struct ui *ui, int ch)
+{
+	char *buf = ui->signin_stage == 0 ? ui->signin_name : ui->signin_pin;
+	size_t len = strlen(buf), cap = ui->signin_stage == 0 ? sizeof(ui->signin_name)
+							    : sizeof(ui->signin_pin);
+
+	if (ch == KEYS_ESC) {
+		ui->signin_on = false;
+		memset(ui->signin_pin, 0, sizeof(ui->signin_pin));
+		ui->signin_msg[0] = '\0';
+	} else if (view_is_enter(ch)) {
+		if (ui->signin_stage == 0 && len > 0)
+			ui->signin_stage = 1;
+		else if (ui->signin_stage == 1)
+			try_signin(ui);
+	} else if (view_is_backspace(ch)) {
+		if (len > 0)
+			buf[len - 1] = '\0';
+	} else if (ch >= 32 && ch < 127 && len + 1 < cap) {
+		buf[len] = (char)ch;
+		buf[len + 1] = '\0';
+	}
+	return UI_HANDLED | UI_REDRAW;
 }
 
 static const struct view_ops *const views[VIEW__COUNT] = {
@@ -428,6 +547,21 @@ static int handle_key(struct ui_loop *u, int ch)
 		return answer(ui, ch);
 	if (ch == KEY_RESIZE)
 		return UI_HANDLED | UI_REDRAW;
+	if (ui->signin_on)
+		return signin_key(ui, ch);
+	ui->signin_msg[0] = '\0'; /* said once, until the next key */
+	if (ui->auth && signed_active(ui))
+		ui->active_us = util_mono_us();
+	if (ui->auth && ch == 'O' && !ui->help && !ui->plant->replay.on) {
+		/* O: sign in, or out when someone is */
+		if (ui->signed_in[0] != '\0') {
+			sign_out(ui, "O");
+			snprintf(ui->signin_msg, sizeof(ui->signin_msg), "signed out");
+		} else {
+			open_signin(ui);
+		}
+		return UI_HANDLED | UI_REDRAW;
+	}
 	if (frame_too_small(u->frame))
 		return ch == 'q' || ch == KEY_F(10) ? ask_quit(ui) : UI_IGNORED;
 	if (u->replay != NULL && (ui->goto_on || ui->sessions_on))
@@ -727,6 +861,7 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 	}
 	plant_fill(&u);
 	set_operator(&ui);
+	ui.auth = cfg->auth.operators != NULL;
 	plant.kpi = kpi;
 	u.kpi = kpi;
 	for (v = 0; v < VIEW__COUNT; v++)

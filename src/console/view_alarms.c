@@ -1083,7 +1083,7 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 	case 'm':
 		return open_meter(ui, st);
 	case 'a':
-		if (refuse_read_only(ui, st))
+		if (refuse_read_only(ui, st) || !ui_may_act(ui))
 			return UI_HANDLED | UI_REDRAW;
 		a = selected(ui, st);
 		if (a == NULL)
@@ -1094,7 +1094,7 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 			act_on(ui, st, st->sel, "ack", "", 0, "acknowledged");
 		return UI_HANDLED | UI_REDRAW;
 	case 'A':
-		if (refuse_read_only(ui, st))
+		if (refuse_read_only(ui, st) || !ui_may_act(ui))
 			return UI_HANDLED | UI_REDRAW;
 		if (take_targets(ui, st) == 0) {
 			drop_targets(st);
@@ -1104,7 +1104,7 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 		}
 		return UI_HANDLED | UI_REDRAW;
 	case 's':
-		if (refuse_read_only(ui, st))
+		if (refuse_read_only(ui, st) || !ui_may_act(ui))
 			return UI_HANDLED | UI_REDRAW;
 		if (selected(ui, st) != NULL) {
 			st->prompt = P_SHELVE;
@@ -1112,13 +1112,13 @@ static int alarms_key(struct ui *ui, void *state, int ch)
 		}
 		return UI_HANDLED | UI_REDRAW;
 	case 'u':
-		if (refuse_read_only(ui, st))
+		if (refuse_read_only(ui, st) || !ui_may_act(ui))
 			return UI_HANDLED | UI_REDRAW;
 		if (selected(ui, st) != NULL)
 			act_on(ui, st, st->sel, "unshelve", "", 0, "unshelved");
 		return UI_HANDLED | UI_REDRAW;
 	case 'n':
-		if (refuse_read_only(ui, st))
+		if (refuse_read_only(ui, st) || !ui_may_act(ui))
 			return UI_HANDLED | UI_REDRAW;
 		if (selected(ui, st) != NULL)
 			open_entry(st, P_NOTE, st->sel);

@@ -324,6 +324,8 @@ static int trends_key(struct ui *ui, void *state, int ch)
 			st->message_error = true;
 			return UI_HANDLED | UI_REDRAW;
 		}
+		if (!ui_may_act(ui))
+			return UI_HANDLED | UI_REDRAW;
 		if (plant_forecast_now(ui->plant, ui->operator_name, &sent, err, sizeof(err)) < 0) {
 			snprintf(st->message, sizeof(st->message), "not regenerated: %s", err);
 			st->message_error = true;

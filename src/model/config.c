@@ -37,6 +37,7 @@
 #include "phasor/payload.h"
 #include "phasor/qty.h"
 #include "phasor/regmap.h"
+#include "phasor/operators.h"
 #include "phasor/tlsfile.h"
 #include "phasor/util.h"
 
@@ -49,7 +50,7 @@
 
 enum sect_kind {
 	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM,
-	S_FORECAST, S__COUNT,
+	S_FORECAST, S_AUTH, S__COUNT,
 	S_IGNORED
 };
 
@@ -57,7 +58,7 @@ static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
 	[S_OPERATORS] = "operators", [S_METER] = "meter", [S_ALARM] = "alarm",
-	[S_FORECAST] = "forecast",
+	[S_FORECAST] = "forecast", [S_AUTH] = "auth",
 };
 
 /* Sections that take a name: "[meter NAME]", "[alarm NAME]". */
@@ -449,14 +450,6 @@ static bool mqtt_level_safe(const char *s)
 	return strpbrk(s, "/+#") == NULL;
 }
 
-static bool has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* "tcp://HOST:PORT" (or ssl, mqtt, mqtts); NULL when fine, else why not. */
 static const char *uri_problem(const char *uri)
 {
@@ -798,7 +791,7 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "client_id") == 0) {
 			if (!has_value(p, kv))
 				continue;
-			if (has_control(kv->value))
+			if (util_has_control(kv->value))
 				perr(p, kv->line, "client_id: control characters are not allowed");
 			else
 				set_str(p, kv, &c->mqtt.client_id);
@@ -820,7 +813,7 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 		} else if (strcmp(kv->key, "share_group") == 0) {
 			if (!has_value(p, kv))
 				continue;
-			if (!mqtt_level_safe(kv->value) || has_control(kv->value))
+			if (!mqtt_level_safe(kv->value) || util_has_control(kv->value))
 				perr(p, kv->line, "share_group: %s must not contain '/', '+' or '#'",
 				     kv->value);
 			else
@@ -836,7 +829,7 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 				perr(p, kv->line, "protocol: '%s': expected 5 or 3.1.1", kv->value);
 		} else if (strcmp(kv->key, "alarm_topic") == 0) {
 			/* Empty: alarms are not shared. */
-			if (strpbrk(kv->value, "+#") != NULL || has_control(kv->value) ||
+			if (strpbrk(kv->value, "+#") != NULL || util_has_control(kv->value) ||
 			    kv->value[0] == '/' || strncmp(kv->value, "$", 1) == 0 ||
 			    (kv->value[0] != '\0' && kv->value[strlen(kv->value) - 1] == '/'))
 				perr(p, kv->line,
@@ -916,6 +909,39 @@ static void do_console(struct parse *p, struct sect *s, struct config *c)
 	}
 }
 
+static const char *const auth_keys[] = { "operators", "idle", NULL };
+
+/* [auth]: who may act at a console (operators.h), signed in for idle at most. */
+static void do_auth(struct parse *p, struct sect *s, struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+
+		if (strcmp(kv->key, "operators") == 0) {
+			struct diag d;
+			char *path;
+
+			if (!has_value(p, kv))
+				continue;
+			path = resolve_path(p, kv->value);
+			diag_init(&d);
+			operators_free(c->auth.ops);
+			c->auth.ops = operators_load(path, &d);
+			for (size_t k = 0; k < d.n; k++)
+				perr(p, kv->line, "operators: %s", d.lines[k]);
+			diag_clear(&d);
+			free(c->auth.operators);
+			c->auth.operators = path;
+		} else if (strcmp(kv->key, "idle") == 0) {
+			get_duration(p, kv, 1000, 86400000, "1s..24h", &c->auth.idle_ms);
+		} else {
+			unknown_key(p, s, kv, auth_keys);
+		}
+	}
+}
+
 /* [operators] login = Display Name: any login, checked for terminal safety. */
 static void do_operators(struct parse *p, struct sect *s, struct config *c)
 {
@@ -926,7 +952,7 @@ static void do_operators(struct parse *p, struct sect *s, struct config *c)
 
 		if (!has_value(p, kv))
 			continue;
-		if (has_control(kv->key) || has_control(kv->value)) {
+		if (util_has_control(kv->key) || util_has_control(kv->value)) {
 			perr(p, kv->line, "%s: control characters are not allowed", kv->key);
 			continue;
 		}
@@ -984,7 +1010,7 @@ static const struct profile *get_profile(struct parse *p, struct meter_ctx *mc,
 	u->prof = NULL;
 	u->line = kv->line;
 
-	if (kv->value[0] == '.' || strchr(kv->value, '/') != NULL || has_control(kv->value) ||
+	if (kv->value[0] == '.' || strchr(kv->value, '/') != NULL || util_has_control(kv->value) ||
 	    profile_find(kv->value, path, sizeof(path)) < 0) {
 		const char *sugg = profile_suggest(kv->value);
 
@@ -1129,7 +1155,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 			size_t j;
 			if (!has_value(p, kv))
 				continue;
-			if (!payload_filter_valid(kv->value) || has_control(kv->value)) {
+			if (!payload_filter_valid(kv->value) || util_has_control(kv->value)) {
 				perr(p, kv->line,
 				     "topic: %s is not a valid MQTT topic filter ('+' and '#' must "
 				     "be whole levels, '#' only last)",
@@ -1595,7 +1621,7 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 
 			if (!has_value(p, kv))
 				continue;
-			if (has_control(kv->value))
+			if (util_has_control(kv->value))
 				perr(p, kv->line, "%s: control characters are not allowed", k);
 			else
 				set_str(p, kv, dst);
@@ -1674,6 +1700,7 @@ static void set_defaults(struct config *c)
 	c->forecast.history_ms = 56LL * 86400000;
 	c->console.refresh_ms = 1000;
 	c->console.bell = true;
+	c->auth.idle_ms = 15 * 60000;
 	c->store.retention_ms = 30LL * 86400 * 1000;
 	c->store.queue_max = 1000000;
 	c->store.batch_rows = 5000;
@@ -1810,6 +1837,9 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		case S_FORECAST:
 			do_forecast(p, s, c);
 			break;
+		case S_AUTH:
+			do_auth(p, s, c);
+			break;
 		default:
 			break;
 		}
@@ -1913,6 +1943,8 @@ void config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	operators_free(c->auth.ops);
+	free(c->auth.operators);
 	free(c->path);
 	free(c->text);
 	free(c->site.name);
@@ -2282,6 +2314,14 @@ void config_print_summary(const struct config *c, void *stream)
 		while (c->operators[2 * n] != NULL)
 			n++;
 		fprintf(f, "operators: %zu named\n", n);
+	}
+	if (c->auth.operators != NULL) {
+		fprintf(f, "auth: %zu people in %s, signed in for ", operators_count(c->auth.ops),
+			san(a, sizeof(a), c->auth.operators));
+		print_duration(f, c->auth.idle_ms);
+		fputs(" without a key\n", f);
+	} else {
+		fputs("auth: none (the login acts)\n", f);
 	}
 	print_alarms(f, c);
 

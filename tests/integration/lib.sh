@@ -117,6 +117,17 @@ t_sim() {
 	t_wait_port "$SIM_PORT"
 }
 
+# t_sim_meters N: the sections of meters m1..mN on the simulator's units
+# 1..N (t_sim), polled every 500 ms, 300 ms timeout, 500 kW rated.
+t_sim_meters() {
+	local u
+	for u in $(seq 1 "$1"); do
+		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 300\nmax_power = 500kW\n' \
+			"$SIM_PORT" "$u"
+	done
+}
+
 # Every sqlite3 of the tests (sh -c ones too) loads the samples module
 # (src/store/samples_vtab.c, built beside the binary): since schema 7
 # "samples" is the packed poll rows and blocks shown as one row per sample,

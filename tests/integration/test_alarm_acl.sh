@@ -52,11 +52,7 @@ conf() { # conf NAME
 	printf '[mqtt]\nuri = tcp://127.0.0.1:%d\nclient_id = phasor-%s\n' "$MQTT_PORT" "$1"
 	printf 'username = console-%s\npassword_file = %s/%s.pass\n' "$1" "$T" "$1"
 	printf '[operators]\n%s = operator-%s\n' "$(id -un)" "$1"
-	for u in 1 2; do
-		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
-		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 300\nmax_power = 500kW\n' \
-			"$SIM_PORT" "$u"
-	done
+	t_sim_meters 2
 }
 conf a >"$T/a.ini"
 conf b >"$T/b.ini"

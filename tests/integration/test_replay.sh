@@ -21,11 +21,7 @@ t_sim --meters 2 --seed 5 --fault undervoltage:1@6+10 --fault timeout:2@10+16
 {
 	printf '[site]\nname = replay test\n[store]\npath = %s/r.db\ncommit_interval = 200ms\n' "$T"
 	printf '[operators]\n%s = Marie Curie\n' "$me"
-	for u in 1 2; do
-		printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
-		printf 'port = %d\nunit = %d\npoll_ms = 500\ntimeout_ms = 300\nmax_power = 500kW\n' \
-			"$SIM_PORT" "$u"
-	done
+	t_sim_meters 2
 } >"$T/c.ini"
 
 # ---- the recording ----

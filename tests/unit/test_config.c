@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "phasor/config.h"
+#include "phasor/operators.h"
 #include "phasor/log.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
@@ -1246,6 +1247,55 @@ static void test_tls_files(void **state)
 
 /* ---- secrets ------------------------------------------------------------ */
 
+/*
+ * [auth]: the operators file loaded with the configuration (its people
+ * counted), idle in range; the file's own errors reported at the key's
+ * line with the file's path and line; an unknown key named.
+ */
+static void test_auth(void **state)
+{
+	char *path = tmp_path("operators"), *bad = tmp_path("operators-bad"), *text, *want;
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	/* openssl passwd -6 -salt saltsalt 1234 */
+	write_file(path, "Jane Doe:$6$saltsalt$/alWecYH7Ry7BmdtYwV3ObFkYwJ96i4zoGSMR09J7xkAoFGB7iw"
+			 "oQytRgpR6rkCCVBVNkvTdkdDjhKYVJ8L2T.\n",
+		   0640);
+	text = util_printf(MB "[auth]\noperators = %s\nidle = 10m\n", path);
+	diag_init(&d);
+	c = config_load_string(text, "t.ini", &d);
+	assert_non_null(c);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(c->auth.operators, path);
+	assert_int_equal(operators_count(c->auth.ops), 1);
+	assert_int_equal(c->auth.idle_ms, 600000);
+	assert_int_equal(operators_verify(c->auth.ops, "Jane Doe", "1234"), 0);
+	config_free(c);
+	free(text);
+	/* without [auth]: nobody signs in, 15 min kept for when it is set */
+	c = config_load_string(MB, "t.ini", &d);
+	assert_non_null(c);
+	assert_null(c->auth.operators);
+	assert_int_equal(c->auth.idle_ms, 900000);
+	config_free(c);
+
+	write_file(bad, "Jane Doe\n", 0600);
+	text = util_printf(MB "[auth]\noperators = %s\nidle = 0s\npin = 1234\n", bad);
+	want = util_printf("t.ini:6: operators: %s:1: expected NAME:HASH", bad);
+	{
+		const char *w[] = { want, "t.ini:7: idle: 0s is out of range (1s..24h)",
+				    "t.ini:8: unknown key 'pin' in [auth]" };
+
+		expect_errors(text, w, UTIL_ARRAY_LEN(w));
+	}
+	free(want);
+	free(text);
+	free(path);
+	free(bad);
+}
+
 static void test_secret_modes(void **state)
 {
 	char *path = tmp_path("s.pass"), *cause = NULL, *s, *want, *cfg, *text;
@@ -1600,6 +1650,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
