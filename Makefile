@@ -6,6 +6,7 @@
 #   make check           install what is missing, build, run every test
 #   make SANITIZE=1 check  the same under ASan + UBSan (objects in build/san)
 #   make bench           benchmarks (never part of check)
+#   make soak            SOAK_MINUTES (30) of faults on a running plant (never part of check)
 #   make fuzz            every libFuzzer harness for FUZZ_SECONDS (default 60) each
 #                        (clang, objects in build/fuzz; never part of check,
 #                        which runs each for FUZZ_CHECK_SECONDS instead)
@@ -78,7 +79,7 @@ FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
 FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 5
 
-.PHONY: all deps demo check unit integration bench install clean tools layers fuzz fuzz-bins \
+.PHONY: all deps demo check unit integration bench soak install clean tools layers fuzz fuzz-bins \
 	fuzz-bins-fuzz fuzz-check fuzz-cov
 
 ifeq ($(V),1)
@@ -174,6 +175,13 @@ bench: deps-quiet
 	@$(MAKE) --no-print-directory all tools $(BENCH_BINS)
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools BENCH=$(CURDIR)/$(BUILD)/bench \
 		bash bench/run.sh
+
+# The soak (tests/soak/soak.sh, docs/testing.md): SOAK_MINUTES (default 30)
+# of a plant's faults; figures in build/figures.md. Never part of check.
+soak: deps-quiet
+	@$(MAKE) --no-print-directory all tools
+	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SOAK_OUT=$(CURDIR)/$(BUILD) \
+		bash tests/soak/soak.sh
 
 # Fuzzing (tests/fuzz, docs/testing.md): the harnesses are built by a
 # nested make with FUZZ=1 (clang, build/fuzz), whatever SANITIZE says.
