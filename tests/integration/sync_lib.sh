@@ -165,3 +165,20 @@ fc_check() {
 	}
 	echo "$n $sum"
 }
+
+# sync_standby: after t_postgres, a hot standby of it made with
+# pg_basebackup (streaming replication), started; sets P1 D1 H1 (the
+# primary) and P2 D2 H2 (the standby: port, data directory, socket).
+sync_standby() {
+	P1=$PG_PORT D1=$PG_DATA H1=$PG_HOST
+	P2=$(t_port) D2="$T/pg2/data" H2="$T/pg2/sock"
+	mkdir -p "$T/pg2" "$H2"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres "$T/pg2"
+	t_pg_run "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$D2" -R -X stream \
+		-c fast >"$T/basebackup.out" 2>&1 ||
+		t_fail "pg_basebackup failed: $(cat "$T/basebackup.out")"
+	printf "port = %d\nunix_socket_directories = '%s'\n" "$P2" "$H2" >>"$D2/postgresql.conf"
+	T_CLEANUP_HOOK="${T_CLEANUP_HOOK:+$T_CLEANUP_HOOK; }t_pg_run '$PG_BIN/pg_ctl' -D '$D2' -m immediate stop >/dev/null 2>&1"
+	t_pg_run "$PG_BIN/pg_ctl" -D "$D2" -l "$T/pg2/server.log" -w -t 30 start >/dev/null ||
+		{ tail -20 "$T/pg2/server.log"; t_fail "the standby did not start"; }
+}

@@ -14,20 +14,7 @@
 . "$(dirname "$0")/sync_lib.sh"
 
 t_postgres
-P1=$PG_PORT
-D1=$PG_DATA
-H1=$PG_HOST
-P2=$(t_port)
-D2="$T/pg2/data"
-H2="$T/pg2/sock"
-mkdir -p "$T/pg2" "$H2"
-[ "$(id -u)" -eq 0 ] && chown -R postgres "$T/pg2"
-t_pg_run "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$D2" -R -X stream \
-	-c fast >"$T/basebackup.out" 2>&1 || t_fail "pg_basebackup failed: $(cat "$T/basebackup.out")"
-printf "port = %d\nunix_socket_directories = '%s'\n" "$P2" "$H2" >>"$D2/postgresql.conf"
-T_CLEANUP_HOOK="${T_CLEANUP_HOOK:+$T_CLEANUP_HOOK; }t_pg_run '$PG_BIN/pg_ctl' -D '$D2' -m immediate stop >/dev/null 2>&1"
-t_pg_run "$PG_BIN/pg_ctl" -D "$D2" -l "$T/pg2/server.log" -w -t 30 start >/dev/null ||
-	{ tail -20 "$T/pg2/server.log"; t_fail "the standby did not start"; }
+sync_standby
 psql_on() { # HOST PORT SQL
 	PGCONNECT_TIMEOUT=5 psql "host=$1 port=$2 dbname=phasor user=phasor" -X -qAt \
 		-v ON_ERROR_STOP=1 -c "$3"

@@ -51,16 +51,7 @@ faketime_lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
 
 # ---- the database: a primary and a hot standby ----
 t_postgres
-P1=$PG_PORT D1=$PG_DATA
-P2=$(t_port) D2="$T/pg2/data" H2="$T/pg2/sock"
-mkdir -p "$T/pg2" "$H2"
-[ "$(id -u)" -eq 0 ] && chown -R postgres "$T/pg2"
-t_pg_run "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$D2" -R -X stream \
-	-c fast >"$T/basebackup.out" 2>&1 || t_fail "pg_basebackup: $(cat "$T/basebackup.out")"
-printf "port = %d\nunix_socket_directories = '%s'\n" "$P2" "$H2" >>"$D2/postgresql.conf"
-T_CLEANUP_HOOK="$T_CLEANUP_HOOK; t_pg_run '$PG_BIN/pg_ctl' -D '$D2' -m immediate stop >/dev/null 2>&1"
-t_pg_run "$PG_BIN/pg_ctl" -D "$D2" -l "$T/pg2/server.log" -w -t 30 start >/dev/null ||
-	t_fail "the standby did not start"
+sync_standby
 primary=1 # which one is the primary now
 
 # ---- the broker, the plant ----
