@@ -58,6 +58,8 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out);
  * (the others' values NaN and quality bad). 0, or -1 for a damaged blob.
  */
 int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b);
+/* The same with the columns of mask (bit c: column c) decoded, the others not. */
+int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct codec_block *b);
 void codec_block_free(struct codec_block *b);
 
 /*

@@ -23,6 +23,7 @@
  * Built into phasor, and as a loadable extension for the sqlite3 shell
  * (build/phasor_samples.so: `.load build/phasor_samples`).
  */
+#include <stddef.h>
 #include <stdint.h>
 
 struct sqlite3;
@@ -67,6 +68,11 @@ struct samples_scan *samples_scan_open(struct sqlite3 *db, int64_t from_us, int6
 enum { SAMPLES_BLOCKS_ALL, SAMPLES_BLOCKS_UNROLLED, SAMPLES_BLOCKS_NONE };
 struct samples_scan *samples_scan_open_ex(struct sqlite3 *db, int64_t from_us, int64_t to_us,
 					  int64_t qty, int64_t meter, int blocks, char **err);
+/* The same, of the nq (at most 64) quantity ids qty[] (nq 0: all), in one pass:
+ * each block's columns of those quantities decoded. */
+struct samples_scan *samples_scan_open_set(struct sqlite3 *db, int64_t from_us, int64_t to_us,
+					   const int64_t *qty, size_t nq, int64_t meter,
+					   int blocks, char **err);
 int samples_scan_next(struct samples_scan *sc, struct samples_row *row, char **err);
 void samples_scan_close(struct samples_scan *sc);
 

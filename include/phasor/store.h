@@ -478,6 +478,11 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
  */
 int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
 			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause);
+/* The same for the nqty quantities qty_ids[] in one pass, in (t_us, seq)
+ * order: each block read once, its columns of those quantities decoded. */
+int store_reader_raw_window_set(struct store_reader *r, int64_t from_us, int64_t to_us,
+				const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
+				char **cause);
 /*
  * The minutes of one quantity (enum qty_id) of one meter with from_us <=
  * t < to_us, both taken to whole minutes (from down, to up; minutes are

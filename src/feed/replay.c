@@ -310,10 +310,9 @@ static void rebuild(struct replay *rp, int64_t t)
 	rp->hist_n = 0;
 	rp->nchunk = 0;
 	rp->chunk_history = true;
-	for (i = 0; i < rp->ids.nplotted && cause == NULL; i++)
-		if (store_reader_raw_window(rp->r, t - HISTORY_US, t - RECENT_US, rp->ids.plotted[i],
-					    on_raw, rp, &cause) < 0)
-			break;
+	/* the plotted quantities in one pass: each block read once */
+	store_reader_raw_window_set(rp->r, t - HISTORY_US, t - RECENT_US, rp->ids.plotted,
+				    rp->ids.nplotted, on_raw, rp, &cause);
 	flush_chunk(rp);
 	rp->chunk_history = false;
 	if (cause == NULL)

@@ -374,6 +374,11 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 
 int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b)
 {
+	return codec_block_decode_mask(in, len, want < 0 ? ~(uint64_t)0 : (uint64_t)1 << want, b);
+}
+
+int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct codec_block *b)
+{
 	struct br r = { in, len * 8, 0, false };
 	size_t i, c, off[CODEC_POLL_MAX + 2], n, ncol;
 	uint64_t dt = 0, ds = 0;
@@ -417,7 +422,7 @@ int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_blo
 		struct xstate x = { 0 };
 		size_t nbad, k, at = 0;
 
-		if (want >= 0 && (size_t)want != c) {
+		if (!(mask & ((uint64_t)1 << c))) {
 			for (i = 0; i < n; i++) {
 				b->v[i * ncol + c] = bits_double(0x7ff8000000000000ULL);
 				b->q[i * ncol + c] = QUALITY_BAD;

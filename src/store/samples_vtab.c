@@ -175,6 +175,20 @@ static int shape_want(const struct cursor *c, const struct shape *sh)
 	return want;
 }
 
+/* The columns of sh the quantity filter wants, as a mask (all without one). */
+static uint64_t shape_mask(const struct cursor *c, const struct shape *sh)
+{
+	uint64_t m = 0;
+
+	if (c->nq == 0)
+		return ~(uint64_t)0;
+	for (unsigned i = 0; i < sh->n; i++)
+		for (size_t j = 0; j < c->nq; j++)
+			if (sh->qty[i] == c->qset[j])
+				m |= (uint64_t)1 << i;
+	return m;
+}
+
 /* ---- keys and the block heap ---- */
 
 static bool key_lt(struct key x, struct key y)
@@ -452,7 +466,11 @@ static int open_block(struct cursor *c)
 			return SQLITE_OK;
 		}
 	}
-	if (codec_block_decode(data, (size_t)len, want, &a->b) < 0 || a->b.ncol != sh->n) {
+	/* only the columns asked for: one, some (the others stay NaN, and
+	 * wanted() passes only the quantities asked for), or all */
+	if (codec_block_decode_mask(data, (size_t)len,
+				    want >= 0 ? (uint64_t)1 << want : shape_mask(c, sh), &a->b) < 0 ||
+	    a->b.ncol != sh->n) {
 		ablock_free(a);
 		snprintf(c->err, sizeof(c->err), "samples: a block of meter %lld is damaged",
 			 (long long)sqlite3_column_int64(c->blocks, 1));
@@ -1142,6 +1160,14 @@ struct samples_scan *samples_scan_open(sqlite3 *db, int64_t from_us, int64_t to_
 struct samples_scan *samples_scan_open_ex(sqlite3 *db, int64_t from_us, int64_t to_us,
 					  int64_t qty, int64_t meter, int blocks, char **err)
 {
+	return samples_scan_open_set(db, from_us, to_us, &qty, qty >= 0 ? 1 : 0, meter, blocks,
+				     err);
+}
+
+struct samples_scan *samples_scan_open_set(sqlite3 *db, int64_t from_us, int64_t to_us,
+					   const int64_t *qty, size_t nq, int64_t meter,
+					   int blocks, char **err)
+{
 	struct samples_scan *sc = util_calloc(1, sizeof(*sc));
 	struct cursor *c = &sc->c;
 	int rc;
@@ -1156,8 +1182,9 @@ struct samples_scan *samples_scan_open_ex(sqlite3 *db, int64_t from_us, int64_t 
 	c->seq_hi = INT64_MAX;
 	c->t_lo = from_us;
 	c->t_hi = to_us;
-	if (qty >= 0)
-		c->qset[c->nq++] = qty;
+	for (size_t i = 0; i < nq && c->nq < QSET_MAX; i++)
+		if (qty[i] >= 0)
+			c->qset[c->nq++] = qty[i];
 	rc = open_sources(c);
 	if (rc == SQLITE_OK)
 		rc = settle(c);

@@ -4761,6 +4761,49 @@ int store_reader_raw_after(struct store_reader *r, int64_t after, int64_t to_seq
 	return raw_rows(r, s, fn, ctx, cause);
 }
 
+/* Samples of the nq quantities qty[] (nq 0: all) through the samples
+ * module's scan without SQL (schema 7 and later): SQLite's cost per row
+ * was most of a long read (today's energy walks every counter sample of
+ * the day). */
+static int scan_rows(struct store_reader *r, int64_t from_us, int64_t to_us, const int64_t *qty,
+		     size_t nq, store_raw_fn fn, void *ctx, char **cause)
+{
+	char *err = NULL;
+	struct samples_scan *sc;
+	struct samples_row x;
+	int got = -1;
+
+	sc = samples_scan_open_set(r->db, from_us, to_us - 1, qty, nq, -1, SAMPLES_BLOCKS_ALL,
+				   &err);
+	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
+		struct store_raw_row row = { x.seq, x.t_us, x.meter_id, x.qty_id, x.value, x.quality };
+
+		if (fn(ctx, &row) != 0) {
+			got = 0;
+			break;
+		}
+	}
+	samples_scan_close(sc);
+	if (got < 0)
+		set_cause(cause, "%s: %s", r->path, err != NULL ? err : "?");
+	free(err);
+	return got < 0 ? -1 : 0;
+}
+
+int store_reader_raw_window_set(struct store_reader *r, int64_t from_us, int64_t to_us,
+				const int64_t *qty_ids, size_t nqty, store_raw_fn fn, void *ctx,
+				char **cause)
+{
+	if (from_us >= to_us || nqty == 0)
+		return 0;
+	if (r->version >= 7 && nqty <= 64)
+		return scan_rows(r, from_us, to_us, qty_ids, nqty, fn, ctx, cause);
+	for (size_t i = 0; i < nqty; i++) /* one quantity at a time */
+		if (store_reader_raw_window(r, from_us, to_us, qty_ids[i], fn, ctx, cause) < 0)
+			return -1;
+	return 0;
+}
+
 int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_us,
 			    int64_t qty_id, store_raw_fn fn, void *ctx, char **cause)
 {
@@ -4777,30 +4820,8 @@ int store_reader_raw_window(struct store_reader *r, int64_t from_us, int64_t to_
 
 	if (from_us >= to_us)
 		return 0;
-	if (r->version >= 7) {
-		/* The window's blocks, one column of each, through the samples
-		 * module's scan without SQL: today's energy walks every counter
-		 * sample of the day, and SQLite's cost per row was most of it. */
-		char *err = NULL;
-		struct samples_scan *sc = samples_scan_open(r->db, from_us, to_us - 1, qty_id, &err);
-		struct samples_row x;
-		int got = -1;
-
-		while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
-			struct store_raw_row row = { x.seq, x.t_us, x.meter_id, x.qty_id, x.value,
-						     x.quality };
-
-			if (fn(ctx, &row) != 0) {
-				got = 0;
-				break;
-			}
-		}
-		samples_scan_close(sc);
-		if (got < 0)
-			set_cause(cause, "%s: %s", r->path, err != NULL ? err : "?");
-		free(err);
-		return got < 0 ? -1 : 0;
-	}
+	if (r->version >= 7)
+		return scan_rows(r, from_us, to_us, &qty_id, qty_id >= 0 ? 1 : 0, fn, ctx, cause);
 	s = prepare_after(r, sql_v6, from_us, cause);
 	if (s == NULL)
 		return -1;

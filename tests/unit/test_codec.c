@@ -201,6 +201,25 @@ static void test_block_roundtrip(void **state)
 			assert_int_equal(bits(one.v[i * ncol + want]), bits(in.v[i * ncol + want]));
 			assert_int_equal(one.q[i * ncol + want], in.q[i * ncol + want]);
 		}
+		/* some columns: those exactly, the others NaN and bad */
+		{
+			uint64_t mask = rng() | ((uint64_t)rng() << 32);
+
+			assert_int_equal(codec_block_decode_mask(blob, len, mask, &one), 0);
+			for (size_t i = 0; i < n; i++)
+				for (size_t c = 0; c < ncol; c++) {
+					bool on = (mask >> c) & 1;
+
+					if (on) {
+						assert_int_equal(bits(one.v[i * ncol + c]),
+								 bits(in.v[i * ncol + c]));
+						assert_int_equal(one.q[i * ncol + c], in.q[i * ncol + c]);
+					} else {
+						assert_true(isnan(one.v[i * ncol + c]));
+						assert_int_equal(one.q[i * ncol + c], QUALITY_BAD);
+					}
+				}
+		}
 		/* cut short: refused, never read past the end (ASan watches) */
 		for (size_t cut = 0; cut < len; cut += 1 + len / 13) {
 			uint8_t *copy = malloc(cut + 1);

@@ -3343,6 +3343,31 @@ static void test_batch_poll_whole(void **state)
 	free(path);
 }
 
+/* Rows of the quantities qty[0..1] (a count, a checksum of their seqs, in order?). */
+struct rawset {
+	const int64_t *qty;
+	size_t n;
+	int64_t sum_seq, last_t, last_seq;
+	bool ordered;
+};
+
+static int take_raw(void *ctx, const struct store_raw_row *r)
+{
+	struct rawset *x = ctx;
+
+	if (r->qty_id != x->qty[0] && r->qty_id != x->qty[1])
+		return 0;
+	if (x->n == 0)
+		x->ordered = true;
+	else if (r->t_us < x->last_t || (r->t_us == x->last_t && r->seq <= x->last_seq))
+		x->ordered = false;
+	x->n++;
+	x->sum_seq += r->seq * (r->qty_id + 1);
+	x->last_t = r->t_us;
+	x->last_seq = r->seq;
+	return 0;
+}
+
 /* Minutes collected by store_reader_minutes. */
 struct mins {
 	int64_t t[4096];
@@ -3533,6 +3558,23 @@ static void test_rollups(void **state)
 	/* unknown meter: nothing */
 	minutes_of(path, "nope", QTY_P_TOTAL, t_old, now, false, rol);
 	assert_int_equal(rol->n, 0);
+	/* two quantities in one pass: the rows of both, as the whole scan has them */
+	{
+		static const int64_t two[2] = { QTY_P_TOTAL, QTY_V_L1N };
+		struct rawset a = { .qty = two }, b = { .qty = two };
+		struct store_reader *r = store_reader_open(path, &cause);
+
+		assert_non_null(r);
+		assert_int_equal(store_reader_raw_window_set(r, t_old, now + 1, two, 2, take_raw, &a,
+							     &cause), 0);
+		assert_int_equal(store_reader_raw_window(r, t_old, now + 1, -1, take_raw, &b, &cause),
+				 0);
+		store_reader_close(r);
+		assert_true(a.n > 1000);
+		assert_int_equal(a.n, b.n);
+		assert_int_equal(a.sum_seq, b.sum_seq);
+		assert_true(a.ordered && b.ordered);
+	}
 
 	/* pruning a block takes its rollup */
 	db_exec(path, "DELETE FROM blocks WHERE id = (SELECT min(id) FROM rollups)");
