@@ -3227,7 +3227,8 @@ static int close_window(struct store *st, bool *more)
 	rc = flush_block(st, ins, win, &g);
 	/* the closed poll rows, in seq order: the table's and the time
 	 * index's pages in order, not in the (meter, time) order read */
-	qsort(gone, (size_t)closed, sizeof(*gone), cmp_int64);
+	if (closed > 1)
+		qsort(gone, (size_t)closed, sizeof(*gone), cmp_int64);
 	for (int64_t k = 0; rc == SQLITE_OK && k < closed; k++) {
 		sqlite3_bind_int64(del, 1, gone[k]);
 		rc = sqlite3_step(del);
@@ -4926,14 +4927,15 @@ static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, i
 					" WHERE meter_id = ?1 AND t0_us >= ?2 AND t0_us < ?3",
 					-1, &s, NULL);
 	if (rc == SQLITE_OK) {
-		qsort(ids, nids, sizeof(*ids), cmp_id);
+		if (nids > 1)
+			qsort(ids, nids, sizeof(*ids), cmp_id);
 		sqlite3_bind_int64(s, 1, meter);
 		sqlite3_bind_int64(s, 2, w0);
 		sqlite3_bind_int64(s, 3, to);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW && *all) {
 			int64_t id = sqlite3_column_int64(s, 0);
 
-			*all = bsearch(&id, ids, nids, sizeof(*ids), cmp_id) != NULL;
+			*all = nids > 0 && bsearch(&id, ids, nids, sizeof(*ids), cmp_id) != NULL;
 		}
 		rc = rc == SQLITE_ROW ? SQLITE_DONE : rc;
 		sqlite3_finalize(s);
@@ -5003,7 +5005,8 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 		return -1;
 	}
 	/* blocks of one window with two shapes or sessions: two rollups */
-	qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
+	if (ru.n > 1)
+		qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
 	for (i = j = 0; (i < ru.n || j < sa.n) && rc == 0;) {
 		struct mrec cur;
 
