@@ -134,6 +134,14 @@ void history_energy(const struct history_minute *m, size_t n, int64_t before_us,
  */
 void history_peaks(const struct history_spans *iv, double contract_w, struct history_spans *g);
 
+/* The meters the site's figures sum: those with aggregate = true when
+ * there are any, else all (as the overview's Total), into out (room for
+ * cfg->nmeters); the count. */
+struct config;
+size_t history_site_meters(const struct config *cfg, size_t *out);
+/* The quantities the site sums: p, q and s totals, and the counters. */
+bool history_site_qty(unsigned qty);
+
 /* The local hour of day (0..23) of t_us. */
 int history_hour(int64_t t_us);
 

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasor/config.h"
 #include "phasor/kpi.h"
+#include "phasor/qty.h"
 #include "phasor/util.h"
 
 #define US INT64_C(1000000)
@@ -462,4 +464,23 @@ int history_hour(int64_t t_us)
 	if (localtime_r(&t, &tm) == NULL)
 		return 0;
 	return tm.tm_hour;
+}
+
+size_t history_site_meters(const struct config *cfg, size_t *out)
+{
+	size_t i, n = 0;
+	bool any = false;
+
+	for (i = 0; i < cfg->nmeters; i++)
+		any |= cfg->meters[i].aggregate;
+	for (i = 0; i < cfg->nmeters; i++)
+		if (!any || cfg->meters[i].aggregate)
+			out[n++] = i;
+	return n;
+}
+
+bool history_site_qty(unsigned qty)
+{
+	return qty == QTY_P_TOTAL || qty == QTY_Q_TOTAL || qty == QTY_S_TOTAL ||
+	       (qty < QTY__COUNT && qty_info(qty)->counter);
 }
