@@ -360,20 +360,25 @@ static void draw_head(struct ui *ui, struct view_history_state *st,
 				 line));
 }
 
-/* The figures of a column: "min 1.2 kW  mean ...  max ...  120 samples  coverage 100 %". */
-static void col_text(unsigned qty, const struct history_col *c, char *buf, size_t size)
+/* The figures of a column: "min 1.2 kW  mean 1.5 kW  max 2.0 kW", then
+ * "120 samples, coverage 100 %". */
+static void col_values(unsigned qty, const struct history_col *c, char *buf, size_t size)
 {
-	char a[32], b[32], d[32], cov[32];
+	char a[32], b[32], d[32];
 
-	if (c->good == 0) {
-		snprintf(buf, size, "no data (%llu samples, coverage %s)",
-			 (unsigned long long)c->samples,
-			 isfinite(c->coverage) ? fmt_pct(100 * c->coverage, cov, sizeof(cov)) : "-");
-		return;
-	}
-	snprintf(buf, size, "min %s  mean %s  max %s  %llu samples  coverage %s",
-		 fmt_qty(qty, c->min, a, sizeof(a)), fmt_qty(qty, c->mean, b, sizeof(b)),
-		 fmt_qty(qty, c->max, d, sizeof(d)), (unsigned long long)c->samples,
+	if (c->good == 0)
+		snprintf(buf, size, "no data");
+	else
+		snprintf(buf, size, "min %s  mean %s  max %s", fmt_qty(qty, c->min, a, sizeof(a)),
+			 fmt_qty(qty, c->mean, b, sizeof(b)), fmt_qty(qty, c->max, d, sizeof(d)));
+}
+
+static void col_count(const struct history_col *c, char *buf, size_t size)
+{
+	char cov[32];
+
+	snprintf(buf, size, "%llu sample%s, coverage %s", (unsigned long long)c->samples,
+		 c->samples == 1 ? "" : "s",
 		 isfinite(c->coverage) ? fmt_pct(100 * c->coverage, cov, sizeof(cov)) : "-");
 }
 
@@ -382,7 +387,7 @@ static void draw_chart_page(struct ui *ui, struct view_history_state *st,
 {
 	WINDOW *w = ui->body;
 	size_t n = res->req.ncols, k;
-	int cw = width - AXIS_W, h = rows - y - 4, c, lastx = -100;
+	int cw = width - AXIS_W, h = rows - y - 5, c, lastx = -100;
 	double vlo = INFINITY, vhi = -INFINITY;
 	double *lo = util_calloc(n, sizeof(double)), *hi = util_calloc(n, sizeof(double));
 	double *mid = util_calloc(n, sizeof(double)), *ov = util_calloc(n, sizeof(double));
@@ -460,17 +465,22 @@ static void draw_chart_page(struct ui *ui, struct view_history_state *st,
 		y += h + 1;
 	}
 	cur = &res->cols[st->cursor];
-	snprintf(line, sizeof(line), "%s %s - %s (%s):", draw_symbol(SYM_SELECT),
+	snprintf(line, sizeof(line), "%s %s - %s", draw_symbol(SYM_SELECT),
 		 local_fmt(cur->from_us, short_labels ? "%H:%M" : "%a %d %b %H:%M", a, sizeof(a)),
-		 local_fmt(cur->to_us, short_labels ? "%H:%M" : "%a %d %b %H:%M", b, sizeof(b)),
-		 step_text(cur->to_us - cur->from_us, (char[32]){ 0 }, 32));
+		 local_fmt(cur->to_us, short_labels ? "%H:%M" : "%a %d %b %H:%M", b, sizeof(b)));
 	c = draw_text(w, y, 0, width, ROLE_ACCENT, line);
-	col_text(st->qty, cur, line, sizeof(line));
-	draw_text(w, y++, c + 1, width - c - 1, cur->good > 0 ? ROLE_NORMAL : ROLE_MUTED, line);
+	col_values(st->qty, cur, line, sizeof(line));
+	draw_text(w, y++, c + 2, width - c - 2, cur->good > 0 ? ROLE_NORMAL : ROLE_MUTED, line);
+	col_count(cur, line, sizeof(line));
+	draw_text(w, y++, 2, width - 2, ROLE_NORMAL, line);
 	if (res->ocols != NULL) {
+		const struct history_col *oc = &res->ocols[st->cursor];
+		char cnt[64];
+
 		c = draw_text(w, y, 2, width - 2, ROLE_CHART, series_name(ui, res->req.overlay));
-		col_text(st->qty, &res->ocols[st->cursor], line, sizeof(line));
-		draw_text(w, y, 2 + c + 1, width - c - 3, ROLE_NORMAL, line);
+		col_values(st->qty, oc, line, sizeof(line));
+		col_count(oc, cnt, sizeof(cnt));
+		draw_textf(w, y, 2 + c, width - c - 2, ROLE_NORMAL, ": %s; %s", line, cnt);
 	}
 	y++;
 	snprintf(line, sizeof(line), "%s min-max  %s mean%s%s%s  | cursor  %s a column",
@@ -1056,10 +1066,23 @@ static long step_meter(const struct ui *ui, long cur, int dir, long skip)
 static int history_key(struct ui *ui, void *state, int ch)
 {
 	struct view_history_state *st = state;
-	long n = st->ncols > 0 ? st->ncols : 1;
+	long n;
 
 	if (st->prompt != 0)
 		return prompt_key(ui, st, ch);
+	/* keys may come before the first frame of the range: its columns as
+	 * that frame will have them, the cursor on the present or the end */
+	if (!st->anchored)
+		apply_preset(ui, st);
+	st->ncols = chart_cols(st, ui->body != NULL ? getmaxx(ui->body) : ui->cols);
+	n = st->ncols;
+	if (st->cursor == LONG_MAX) {
+		int64_t now = ui->plant->now_us;
+
+		st->cursor = now >= st->from_us && now < st->to_us
+				     ? (long)((now - st->from_us) * n / (st->to_us - st->from_us))
+				     : n - 1;
+	}
 	if (ch != KEY_RESIZE)
 		st->message[0] = '\0';
 	switch (ch) {
