@@ -907,10 +907,11 @@ static void write_csv(const struct ui *ui, const struct histjob_result *res, FIL
 		char h[16];
 
 		snprintf(h, sizeof(h), "%02d:00", k);
-		csv_field(f, "alarm_hour");
-		fprintf(f, ",%s,,,", res->req.meter >= 0 ? "" : "");
-		csv_field(f, h);
-		fprintf(f, ",,,,,,,,,,,,,%u\n", res->alarm_hours[k]);
+		fputs("alarm_hour,", f);
+		csv_field(f, meter);
+		fputs(",,,", f);
+		csv_field(f, h); /* from: the local hour */
+		fprintf(f, ",,,,,,,,,,,,,,%u\n", res->alarm_hours[k]);
 	}
 }
 

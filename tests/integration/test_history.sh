@@ -148,7 +148,9 @@ while IFS='|' read -r day w; do
 	awk -v a="$got" -v b="$w" 'BEGIN { exit !(a * 1000 - b < 0.001 && b - a * 1000 < 0.001) }' ||
 		t_fail "CSV: the peak of $day is $got kW, the counter says $w W"
 done <<<"$peaks"
-t_eq "CSV: 24 hours of alarms" 24 "$(grep -c '^alarm_hour,' "$csv")"
+t_eq "CSV: 24 hours of alarms, 19 fields each, none raised" "24 19 0" \
+	"$(awk -F, '$1 == "alarm_hour" { n++; f = NF; r += $19 } END { print n, f, r }' "$csv")"
+t_eq "CSV: 19 fields in every row" 19 "$(awk -F, '{ print NF }' "$csv" | sort -u)"
 t_ok "e: $(basename "$csv"), its days, peaks and first column are the buffer's; -2 for the next"
 t_tmux_quit c1
 
