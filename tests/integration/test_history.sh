@@ -46,7 +46,8 @@ t_eq "the counter was reset within the last 7 days" 1 \
 label() { LANG=C date -d "$1" '+%a %d %b'; }
 kwh1() { awk -v w="$1" 'BEGIN { printf "%.1f", w / 1000 }'; }
 
-t_tmux_start c1 80 24 "cd '$T' && env LANG=C NO_COLOR=1 '$PHASOR' -c '$T/phasor.ini'"
+# stderr (a sanitizer's reports) to a file: never over the screen
+t_tmux_start c1 80 24 "cd '$T' && env LANG=C NO_COLOR=1 '$PHASOR' -c '$T/phasor.ini' 2>'$T/c1.err'"
 t_tmux_wait c1 10 'Overview' || t_fail "the console does not start"
 t_tmux_keys c1 6
 t_tmux_wait c1 10 '\[6 History\]' || t_fail "6 does not open the history view"
@@ -156,7 +157,7 @@ t_tmux_quit c1
 
 # the same days in a replay (200x60, UTF-8): the recording's own configuration
 # (no shifts there: the table says how to configure them)
-t_tmux_start rp 200 60 "cd '$T' && env LANG=C.UTF-8 TZ=Europe/Paris '$PHASOR' replay --db '$db'"
+t_tmux_start rp 200 60 "cd '$T' && env LANG=C.UTF-8 TZ=Europe/Paris '$PHASOR' replay --db '$db' 2>'$T/rp.err'"
 t_tmux_wait rp 10 'REPLAY' || t_fail "the replay does not start"
 t_tmux_keys rp End
 t_tmux_wait rp 10 ' 100 % ' || t_fail "replay: End does not reach the end"
@@ -170,4 +171,6 @@ t_tmux_wait rp 5 'no shifts configured: add \[site\] shifts = 06:00, 14:00, 22:0
 t_ok "replay (200x60 UTF-8): the same 7 days; no shifts in its configuration, said how"
 t_tmux_keys rp q
 t_no_sanitizer_errors "$T/phasor.log"
+t_no_sanitizer_errors "$T/c1.err"
+t_no_sanitizer_errors "$T/rp.err"
 t_ok "history view"
