@@ -48,6 +48,8 @@ struct config_meter {
 
 struct operators;
 
+#define CONFIG_SHIFTS_MAX 8
+
 struct config {
 	char *path;                    /* the file */
 	char *text;                    /* its whole text (for the session record) */
@@ -61,6 +63,11 @@ struct config {
 		char *currency;        /* e.g. "EUR", may be NULL */
 		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
 		double contract_power; /* W, subscribed power; NaN when not set */
+		/* [site] shifts: the shifts' local start times in minutes after
+		 * midnight, ascending (each ends where the next starts, the last
+		 * at the first's next day); nshifts 0: none configured */
+		int shift_min[CONFIG_SHIFTS_MAX];
+		size_t nshifts;
 	} site;
 
 	/* [forecast] */

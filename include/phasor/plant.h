@@ -28,6 +28,7 @@
 #include "phasor/trend.h"
 
 struct alarm_engine;
+struct histjob;
 struct alarm_event;
 
 /* What a feed does for the console; ctx is struct plant.ctx. */
@@ -90,6 +91,9 @@ struct plant {
 	struct plant_outcome outcome;
 	int64_t now_us;               /* the instant shown: the wall clock, or a replay's cursor */
 	struct plant_replay replay;
+	/* View 6's worker on the buffer (histjob.h: a request, a result when
+	 * ready); NULL: none (no buffer, the unit tests). */
+	struct histjob *history;
 	const struct plant_ops *ops;  /* NULL: actions on the engine, no history */
 	void *ctx;
 };

@@ -12,7 +12,7 @@
  * into the area between the header and the status bar (frame.h); they read
  * the plant only.
  *
- *   +-- header: site, tabs 1..5, banner ------------------------------+
+ *   +-- header: site, tabs 1..6, banner ------------------------------+
  *   | view area (struct ui.body)                                       |
  *   +-- status bar: clock, site, sources, buffer, key hints -----------+
  */
@@ -28,7 +28,9 @@
 #define UI_MIN_COLS 80
 #define UI_MIN_ROWS 24
 
-enum ui_view { VIEW_OVERVIEW, VIEW_METER, VIEW_ALARMS, VIEW_TRENDS, VIEW_SOURCES, VIEW__COUNT };
+enum ui_view {
+	VIEW_OVERVIEW, VIEW_METER, VIEW_ALARMS, VIEW_TRENDS, VIEW_SOURCES, VIEW_HISTORY, VIEW__COUNT
+};
 
 /* What a key handler asks of the loop (as htop's HandlerResult). */
 enum {
@@ -89,7 +91,7 @@ struct ui {
 
 struct view_ops {
 	const char *name;         /* "Overview" */
-	char hotkey;              /* '1'..'5' */
+	char hotkey;              /* '1'..'6' */
 	/* The view's own state (NULL when it keeps none; init may be NULL). */
 	void *(*init)(const struct plant *p);
 	void (*free)(void *state);
@@ -108,6 +110,7 @@ extern const struct view_ops view_meter_ops;
 extern const struct view_ops view_alarms_ops;
 extern const struct view_ops view_trends_ops;
 extern const struct view_ops view_sources_ops;
+extern const struct view_ops view_history_ops;
 
 struct ui_opts {
 	const char *theme;        /* name or path; NULL: "dark" */

@@ -158,6 +158,30 @@ struct view_trends_state {
 	bool message_error;
 };
 
+/* View 6: the series, the range, the page, the cursor, the prompt. */
+struct view_history_state {
+	long meter;                 /* the series: -1 the site, else a meter index */
+	long overlay;               /* a second meter drawn over it; -1: none */
+	unsigned qty;               /* enum qty_id */
+	int range;                  /* enum in view_history.c: a preset, or custom */
+	bool anchored;              /* from/to are set (else the preset at the next draw) */
+	int64_t from_us, to_us;     /* the range shown */
+	int page;                   /* 0 chart, 1 energy, 2 demand, 3 alarms */
+	long cursor;                /* the chart's column */
+	long scroll;                /* the first line of a table page */
+	long lines;                 /* a table page's lines at the last draw */
+	long ncols;                 /* columns asked for at the last draw */
+	uint64_t asked;             /* the request's number; 0: none */
+	int64_t asked_from, asked_to, asked_now;
+	long asked_meter, asked_overlay, asked_ncols;
+	unsigned asked_qty;
+	int prompt;                 /* 0 none, 1 FROM being typed, 2 TO */
+	char input[64];
+	int64_t typed_from;         /* FROM, while TO is typed */
+	char message[1024];         /* the last key's feedback (e: where the file is) */
+	bool message_error;
+};
+
 /* ---- lines of segments ---- */
 
 #define VIEW_SEGS 16

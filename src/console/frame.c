@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * frame: what surrounds the console's views (frame.h). A header line (" phasor ",
- * the site, the tabs 1..5, READ-ONLY), the alarm banner, the view's window
+ * the site, the tabs 1..6, READ-ONLY), the alarm banner, the view's window
  * (struct ui.body) and the status bar (clock, the recorder when attached,
  * links, buffer, central database, a notice, the key hints); the help
  * overlay is a window on top. Below 80x24 a "terminal too small" screen
@@ -97,21 +97,64 @@ void frame_layout(struct frame *fr, struct ui *ui)
 
 /* ---- the frame's parts ---- */
 
+/* A tab: "[3 Alarms]" when on; " 3 Alarms " (level 0), "3 Alarms" (1), "3" (2). */
+static void tab_text(const struct frame *fr, int i, bool on, int level, char *buf, size_t size)
+{
+	if (on)
+		snprintf(buf, size, "[%c %s]", fr->views[i]->hotkey, fr->views[i]->name);
+	else if (level == 0)
+		snprintf(buf, size, " %c %s ", fr->views[i]->hotkey, fr->views[i]->name);
+	else if (level == 1)
+		snprintf(buf, size, "%c %s", fr->views[i]->hotkey, fr->views[i]->name);
+	else
+		snprintf(buf, size, "%c", fr->views[i]->hotkey);
+}
+
+/* The tabs' width at a level (separated by a space from level 1 on). */
+static int tabs_width(const struct frame *fr, const struct ui *ui, int level)
+{
+	char tab[32];
+	int i, n = 0;
+
+	for (i = 0; i < VIEW__COUNT; i++) {
+		tab_text(fr, i, (enum ui_view)i == ui->view, level, tab, sizeof(tab));
+		n += draw_width(tab) + (level > 0 && i > 0);
+	}
+	return n;
+}
+
 static void draw_header(struct frame *fr, struct ui *ui)
 {
 	WINDOW *w = fr->header;
-	int x = 0, i;
+	const char *site = ui->plant->cfg->site.name;
+	int x = 0, i, level, site_w = draw_width(site), room;
 
 	wbkgdset(w, ' ' | draw_attr(ROLE_HEADER));
 	werase(w);
+	if (site_w > ui->cols / 3)
+		site_w = ui->cols / 3;
+	/* The tabs as wide as they fit beside the site's name: spaced, then
+	 * packed (the name cut to fit, 10 columns at least), then numbers
+	 * beside the view's own name. */
+	for (level = 0; level < 2; level++) {
+		room = ui->cols - 8 - 2 - tabs_width(fr, ui, level);
+		if (room >= site_w || (level == 1 && room >= 10))
+			break;
+	}
+	if (level == 2)
+		room = ui->cols - 8 - 2 - tabs_width(fr, ui, level);
+	if (room < site_w)
+		site_w = room > 0 ? room : 0;
 	x += draw_text(w, 0, x, 12, ROLE_HEADER, " phasor ");
-	x += draw_text(w, 0, x, ui->cols / 3, ROLE_ACCENT, ui->plant->cfg->site.name);
+	x += draw_text(w, 0, x, site_w, ROLE_ACCENT, site);
 	x += 2;
 	for (i = 0; i < VIEW__COUNT && x < ui->cols; i++) {
 		char tab[32];
 		bool on = (enum ui_view)i == ui->view;
 
-		snprintf(tab, sizeof(tab), on ? "[%c %s]" : " %c %s ", fr->views[i]->hotkey, fr->views[i]->name);
+		if (level > 0 && i > 0)
+			x++;
+		tab_text(fr, i, on, level, tab, sizeof(tab));
 		x += draw_text(w, 0, x, ui->cols - x, on ? ROLE_ACCENT : ROLE_HEADER, tab);
 	}
 	if (ui->read_only && x + 12 < ui->cols)
@@ -201,7 +244,7 @@ static const char *status_keys(const struct ui *ui)
 	}
 	snprintf(buf, sizeof(buf), "%s%s%s%.24s%s?:help q:quit ", every,
 		 ui->read_only ? "read-only " : "",
-		 !ui->auth || ui->read_only ? "" : ui->signed_in[0] ? "op " : "O:sign in ",
+		 !ui->auth || ui->read_only ? "" : ui->signed_in[0] ? "op " : "I:sign in ",
 		 ui->auth && !ui->read_only ? ui->signed_in : "",
 		 ui->auth && !ui->read_only && ui->signed_in[0] ? " " : "");
 	return buf;
@@ -411,14 +454,14 @@ static void draw_status(struct frame *fr, struct ui *ui)
 }
 
 static const char *const global_help[] = {
-	"1 2 3 4 5   overview, meter, alarms, trends, sources",
+	"1 2 3 4 5 6 overview, meter, alarms, trends, sources, history",
 	"Tab S-Tab   next / previous view",
 	"+ -         refresh interval slower / faster",
 	"Ctrl-L      repaint the whole screen",
 	"F1 ?        this help (any key closes it, q and Esc too)",
 	"q F10       quit (asks first if this console records)",
 	"Z           (live) freeze: scroll back over the buffer; L: live",
-	"O           ([auth]) sign in to act, or sign out",
+	"I           ([auth]) sign in to act, or sign out",
 	NULL,
 };
 

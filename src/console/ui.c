@@ -40,6 +40,7 @@
 #include "phasor/alarm.h"
 #include "phasor/follow.h"
 #include "phasor/frame.h"
+#include "phasor/histjob.h"
 #include "phasor/hub.h"
 #include "phasor/keys.h"
 #include "phasor/kpi.h"
@@ -259,7 +260,7 @@ static int signin_key(struct ui *ui, int ch)
 static const struct view_ops *const views[VIEW__COUNT] = {
 	[VIEW_OVERVIEW] = &view_overview_ops, [VIEW_METER] = &view_meter_ops,
 	[VIEW_ALARMS] = &view_alarms_ops,     [VIEW_TRENDS] = &view_trends_ops,
-	[VIEW_SOURCES] = &view_sources_ops,
+	[VIEW_SOURCES] = &view_sources_ops,   [VIEW_HISTORY] = &view_history_ops,
 };
 
 /* What the loop's callbacks of ui_run share. */
@@ -271,6 +272,7 @@ struct ui_loop {
 	struct kpi *kpi;      /* the live feed's site figures (NULL in a replay) */
 	struct kpi *replay_kpi; /* the replay's or the frozen view's, per rebuild */
 	uint64_t replay_gen;
+	struct histjob *history; /* view 6's worker on the buffer (every feed) */
 	struct frame *frame;
 	struct keys keys;    /* escape sequences being decoded */
 	bool wide;           /* characters may be multibyte (MB_CUR_MAX > 1): wget_wch */
@@ -287,6 +289,7 @@ static void plant_fill(struct ui_loop *u)
 		replay_fill(u->replay, u->plant);
 	else
 		plant_from_hub(u->plant, u->hub);
+	u->plant->history = u->history;
 }
 
 static void redraw(struct ui_loop *u)
@@ -552,10 +555,10 @@ static int handle_key(struct ui_loop *u, int ch)
 	ui->signin_msg[0] = '\0'; /* said once, until the next key */
 	if (ui->auth && signed_active(ui))
 		ui->active_us = util_mono_us();
-	if (ui->auth && ch == 'O' && !ui->help && !ui->plant->replay.on) {
-		/* O: sign in, or out when someone is */
+	if (ui->auth && ch == 'I' && !ui->help && !ui->plant->replay.on) {
+		/* I: sign in, or out when someone is */
 		if (ui->signed_in[0] != '\0') {
-			sign_out(ui, "O");
+			sign_out(ui, "I");
 			snprintf(ui->signin_msg, sizeof(ui->signin_msg), "signed out");
 		} else {
 			open_signin(ui);
@@ -859,6 +862,8 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 		u.hub = hub;
 		kpi = kpi_new_day(cfg, &follow_kpi_day_ops);
 	}
+	/* every feed's buffer: a recording's is its --db */
+	u.history = cfg->store.path != NULL ? histjob_new(cfg) : NULL;
 	plant_fill(&u);
 	set_operator(&ui);
 	ui.auth = cfg->auth.operators != NULL;
@@ -921,6 +926,9 @@ int ui_run(struct config *cfg, const struct ui_opts *opts)
 			urgent_seen = hub_alarm_urgent(hub);
 			u.redraw_now = true;
 		}
+		/* View 6's figures, read by its worker: shown once there. */
+		if (histjob_ready(u.history) && ui.view == VIEW_HISTORY)
+			u.redraw_now = true;
 		/* What the recorder made of this console's last request. */
 		if (hub != NULL)
 			plant_take_outcome(&plant, hub);
@@ -981,6 +989,7 @@ out:
 	if (hub != NULL && u.replay != NULL)
 		replay_free(u.replay); /* a frozen live console's */
 	kpi_free(u.replay_kpi);
+	histjob_free(u.history);
 	if (hub != NULL)
 		hub_stop(hub);
 	kpi_free(kpi);

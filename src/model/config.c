@@ -503,7 +503,51 @@ static bool host_valid(const char *h)
 
 static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
 					 "nominal_frequency", "price_per_kwh", "currency",
-					 "co2_per_kwh",	   "contract_power", NULL };
+					 "co2_per_kwh",	   "contract_power", "shifts", NULL };
+
+/*
+ * [site] shifts = 06:00, 14:00, 22:00: HH:MM local start times, strictly
+ * ascending within the day, 1..CONFIG_SHIFTS_MAX of them. 0, or -1 with a
+ * message in why.
+ */
+static int parse_shifts(const char *v, int *out, size_t *n, char *why, size_t whysz)
+{
+	const char *s = v;
+
+	*n = 0;
+	for (;;) {
+		int h, m, used = 0;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || used != 5 || !isdigit((unsigned char)s[0]) ||
+		    !isdigit((unsigned char)s[3]) || h > 23 || m > 59 || h < 0 || m < 0) {
+			snprintf(why, whysz, "'%.*s' is not a time of day (HH:MM, e.g. 06:00)",
+				 (int)strcspn(s, ","), s);
+			return -1;
+		}
+		if (*n == CONFIG_SHIFTS_MAX) {
+			snprintf(why, whysz, "more than %d shifts", CONFIG_SHIFTS_MAX);
+			return -1;
+		}
+		if (*n > 0 && h * 60 + m <= out[*n - 1]) {
+			snprintf(why, whysz, "%.5s is not after the shift before it (start times in "
+				 "order within the day, e.g. 06:00, 14:00, 22:00)", s);
+			return -1;
+		}
+		out[(*n)++] = h * 60 + m;
+		s += used;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			return 0;
+		if (*s != ',') {
+			snprintf(why, whysz, "'%s': times are separated by commas", s);
+			return -1;
+		}
+		s++;
+	}
+}
 
 bool config_timezone_known(const char *tz)
 {
@@ -563,6 +607,16 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 				perr(p, kv->line, "contract_power: %s must be greater than 0", kv->value);
 			else
 				c->site.contract_power = w;
+		} else if (strcmp(kv->key, "shifts") == 0) {
+			char why[160];
+
+			if (!has_value(p, kv))
+				continue;
+			if (parse_shifts(kv->value, c->site.shift_min, &c->site.nshifts, why,
+					 sizeof(why)) < 0) {
+				c->site.nshifts = 0;
+				perr(p, kv->line, "shifts: %s", why);
+			}
 		} else if (strcmp(kv->key, "currency") == 0) {
 			if (!has_value(p, kv))
 				continue;

@@ -5,7 +5,7 @@
 # here with openssl passwd -6); a wrong PIN is refused, the right one signs
 # the person in and the acknowledgement is journaled as that person, not as
 # the login; after [auth] idle without a key the next action asks again;
-# five wrong tries lock the sign-in for a minute; O signs out.
+# five wrong tries lock the sign-in for a minute; I signs in and out.
 . "$(dirname "$0")/lib.sh"
 
 t_sim --meters 2 --seed 6 --fault undervoltage
@@ -29,7 +29,7 @@ t_tmux_start c 100 30 env LANG=C TERM=xterm-256color "$PHASOR" -c "$T/c.ini"
 t_tmux_keys c 3
 t_tmux_wait c 30 "UNACK +HIGH .*m1 " || t_fail "no alarm for m1"
 t_tmux_wait c 10 "UNACK +HIGH .*m2 " || t_fail "no alarm for m2"
-t_tmux_wait c 5 "O:sign in" || t_fail "the status bar does not offer to sign in"
+t_tmux_wait c 5 "I:sign in" || t_fail "the status bar does not offer to sign in"
 
 # a: nobody signed in, the box opens; a wrong PIN is refused
 t_tmux_keys c a
@@ -55,12 +55,12 @@ t_tmux_keys c n
 t_tmux_wait c 5 "Sign in to act" || t_fail "after 4 s idle, n did not ask to sign in again"
 t_tmux_wait c 5 "signed out after 4 s without a key" || t_fail "no word of the idle sign-out"
 t_tmux_keys c Escape
-t_tmux_wait c 5 "O:sign in" || t_fail "still signed in after the idle time"
+t_tmux_wait c 5 "I:sign in" || t_fail "still signed in after the idle time"
 t_ok "signed out after 4 s idle; the next action asks again"
 
 # five wrong tries lock the sign-in; the right PIN is then refused too
-t_tmux_keys c O
-t_tmux_wait c 5 "Sign in to act" || t_fail "O did not open the sign-in"
+t_tmux_keys c I
+t_tmux_wait c 5 "Sign in to act" || t_fail "I did not open the sign-in"
 for i in 1 2 3 4 5; do
 	type_text "Bob"; t_tmux_keys c Enter
 	type_text "0000"; t_tmux_keys c Enter

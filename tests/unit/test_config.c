@@ -438,6 +438,32 @@ static void test_forecast_keys(void **state)
 	assert_int_equal(c->forecast.interval_ms, 15 * 60000);
 	assert_int_equal(c->forecast.history_ms, 56LL * 86400000);
 	assert_int_equal(c->forecast.nholidays, 0);
+	assert_int_equal(c->site.nshifts, 0);
+	config_free(c);
+	diag_clear(&d);
+}
+
+/* [site] shifts: start times in minutes after local midnight. */
+static void test_shifts(void **state)
+{
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	diag_init(&d);
+	c = config_load_string("[site]\nshifts = 06:00, 14:00,22:30\n" MB, "t.ini", &d);
+	if (c == NULL)
+		diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(c->site.nshifts, 3);
+	assert_int_equal(c->site.shift_min[0], 360);
+	assert_int_equal(c->site.shift_min[1], 840);
+	assert_int_equal(c->site.shift_min[2], 1350);
+	config_free(c);
+	c = config_load_string("[site]\nshifts = 00:00\n" MB, "t.ini", &d);
+	assert_non_null(c);
+	assert_int_equal(c->site.nshifts, 1);
+	assert_int_equal(c->site.shift_min[0], 0);
 	config_free(c);
 	diag_clear(&d);
 }
@@ -632,6 +658,15 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:2: target_pf: 1.2 is out of range (0.5..1)" } },
 	{ "bad contract power", "[site]\ncontract_power = much\n" MB,
 	  { "t.ini:2: contract_power: much is not a power (e.g. 250kW, 1.2MW)" } },
+	{ "shift not a time", "[site]\nshifts = 06:00, 2pm\n" MB,
+	  { "t.ini:2: shifts: '2pm' is not a time of day (HH:MM, e.g. 06:00)" } },
+	{ "shift hour 24", "[site]\nshifts = 24:00\n" MB,
+	  { "t.ini:2: shifts: '24:00' is not a time of day (HH:MM, e.g. 06:00)" } },
+	{ "shifts out of order", "[site]\nshifts = 14:00, 06:00\n" MB,
+	  { "t.ini:2: shifts: 06:00 is not after the shift before it (start times in order "
+	    "within the day, e.g. 06:00, 14:00, 22:00)" } },
+	{ "shifts without commas", "[site]\nshifts = 06:00 14:00\n" MB,
+	  { "t.ini:2: shifts: '14:00': times are separated by commas" } },
 	{ "forecast interval not a divisor", "[forecast]\ninterval = 7m\n" MB,
 	  { "t.ini:2: interval: 7m does not divide a day into whole minutes (e.g. 10m, 15m, "
 	    "30m, 1h)" } },
@@ -1644,6 +1679,7 @@ int main(void)
 		cmocka_unit_test_setup(test_errors, setup_tz),
 		cmocka_unit_test(test_alarms),
 		cmocka_unit_test(test_forecast_keys),
+		cmocka_unit_test(test_shifts),
 		cmocka_unit_test(test_all_errors_in_order),
 		cmocka_unit_test(test_store_quota),
 		cmocka_unit_test(test_mqtt_section_after_meter),

@@ -64,6 +64,7 @@ struct fixture {
 /* In enum ui_view order: the views' states are ui.view_state[VIEW_...]. */
 static const struct view_ops *const all_views[] = {
 	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
+	&view_history_ops,
 };
 
 /* The state of view v (its init's, made by build). */
@@ -1742,6 +1743,64 @@ static void test_values_agree(void **state)
 	}
 }
 
+/* ---- history ---- */
+
+/* View 6 without a worker says so; its keys move the range: presets on
+ * local midnights, zoom halves and doubles around the cursor, pan keeps
+ * the span, c takes any TIME, a bad one is refused. */
+static void test_history_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct view_history_state *st = state_of(f, &view_history_ops);
+	const struct view_ops *v = &view_history_ops;
+	int64_t mid = kpi_local_midnight(f->now), span;
+	const char *k;
+
+	render(f, v);
+	assert_true(find_row(f, "No history: there is no buffer", 0) >= 0);
+	assert_int_equal(st->meter, -1);
+	assert_int_equal(st->qty, QTY_P_TOTAL);
+	assert_int_equal(v->key(&f->ui, st, 'r'), UI_HANDLED | UI_REDRAW); /* today -> yesterday */
+	assert_true(st->to_us == mid && st->from_us == kpi_local_midnight(mid - S));
+	v->key(&f->ui, st, 'r');                                            /* 7 days */
+	assert_true(st->from_us < mid && st->to_us > f->now);
+	span = st->to_us - st->from_us;
+	st->ncols = 56;
+	st->cursor = 10;
+	v->key(&f->ui, st, 'z');
+	assert_true(st->to_us - st->from_us == span / 2);
+	v->key(&f->ui, st, 'x');
+	assert_true(st->to_us - st->from_us == span);
+	v->key(&f->ui, st, KEY_NPAGE);
+	assert_true(st->to_us - st->from_us == span);
+	v->key(&f->ui, st, 'R');                                            /* custom -> 30 days */
+	assert_true(st->to_us - st->from_us >= 29 * 86400 * S);
+	v->key(&f->ui, st, 'c');
+	for (k = "-2h"; *k != '\0'; k++)
+		v->key(&f->ui, st, *k);
+	v->key(&f->ui, st, '\r');
+	v->key(&f->ui, st, '\r'); /* TO: now */
+	assert_int_equal(st->prompt, 0);
+	assert_true(st->from_us == f->now - 7200 * S && st->to_us == f->now);
+	v->key(&f->ui, st, 'c');
+	for (k = "soon"; *k != '\0'; k++)
+		v->key(&f->ui, st, *k);
+	v->key(&f->ui, st, '\r');
+	assert_true(st->message_error && strstr(st->message, "not a time: 'soon'") != NULL);
+	assert_true(st->from_us == f->now - 7200 * S);
+	/* the series: the site, then each meter, and round */
+	v->key(&f->ui, st, 'm');
+	assert_int_equal(st->meter, 0);
+	v->key(&f->ui, st, 'M');
+	v->key(&f->ui, st, 'M');
+	assert_int_equal(st->meter, NMETERS - 1);
+	v->key(&f->ui, st, 'o');
+	assert_true(st->overlay >= 0 && st->overlay != st->meter);
+	assert_int_equal(v->key(&f->ui, st, 'p'), UI_HANDLED | UI_REDRAW);
+	assert_int_equal(st->page, 1);
+	assert_int_equal(v->key(&f->ui, st, '!'), UI_IGNORED);
+}
+
 static void test_help(void **state)
 {
 	size_t v;
@@ -1795,6 +1854,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_down_judges_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overload_needs_max_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_values_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_keys, setup, teardown),
 		cmocka_unit_test(test_help),
 	};
 	FILE *out, *in;
