@@ -233,7 +233,7 @@ static void ring_bell(struct frame *fr, struct ui *ui)
 /* The right end of the status bar: the refresh interval once + or - changed it, the keys. */
 static const char *status_keys(const struct ui *ui)
 {
-	static char buf[64];
+	static char buf[128];
 	char every[24] = "";
 
 	if (ui->refresh_changed) {
