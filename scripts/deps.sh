@@ -13,12 +13,16 @@ set -eu
 # the second, only recommended by clang; Debian 12's clang is 14).
 # locales: the locale sources localedef compiles (test_locale generates
 # fr_FR.UTF-8 and de_DE.UTF-8 in its own directory); openssl: the TLS tests
-# make their CA and certificates with it at test time.
+# make their CA and certificates with it at test time. libcairo2-dev:
+# `phasor report` draws its PDF and PNG pages with cairo, in DejaVu Sans
+# (fonts-dejavu-core, found through fontconfig); poppler-utils: the report
+# test reads the PDF back (pdftotext, pdfinfo).
 PKGS="gcc make pkg-config libc6-dev clang libclang-rt-14-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev openssl libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
-procps iproute2 util-linux locales"
+procps iproute2 util-linux locales libcairo2-dev fonts-dejavu-core
+poppler-utils file"
 
 case "${1:-}" in
 --list) echo $PKGS; exit 0 ;;
