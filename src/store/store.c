@@ -4882,8 +4882,10 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 		free(sa.v);
 		return -1;
 	}
-	/* blocks of one window with two shapes or sessions: two rollups */
-	qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
+	/* blocks of one window with two shapes or sessions: two rollups
+	 * (none: ru.v is NULL, which qsort may not be given) */
+	if (ru.n > 1)
+		qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
 	for (i = j = 0; (i < ru.n || j < sa.n) && rc == 0;) {
 		struct mrec cur;
 
