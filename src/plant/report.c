@@ -626,7 +626,8 @@ static void alarms(const struct report_in *in, struct report *r)
 
 		if (active && x->raised_us > 0 && in->to_us - x->raised_us > ALARM_STANDING_US)
 			r->standing++;
-		qsort(x->raises, x->n, sizeof(int64_t), cmp_i64);
+		if (x->n > 1)
+			qsort(x->raises, x->n, sizeof(int64_t), cmp_i64);
 		for (k = 0; k + ALARM_CHATTER_COUNT <= x->n; k++)
 			if (x->raises[k + ALARM_CHATTER_COUNT - 1] - x->raises[k] <=
 			    ALARM_CHATTER_WINDOW_MS * INT64_C(1000)) {
@@ -634,7 +635,8 @@ static void alarms(const struct report_in *in, struct report *r)
 				break;
 			}
 	}
-	qsort(insts, ninsts, sizeof(*insts), cmp_inst);
+	if (ninsts > 1)
+		qsort(insts, ninsts, sizeof(*insts), cmp_inst);
 	for (i = 0; i < ninsts && r->ntop < REPORT_TOP; i++) {
 		struct report_alarm_top *t = &r->top[r->ntop];
 
