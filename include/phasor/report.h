@@ -150,12 +150,31 @@ struct report {
 	int64_t *fc_t;
 	double *fc_point, *fc_actual; /* W */
 	double mape;                 /* %, NaN when nothing scored */
+	/* while building (report_add_meter) */
+	bool agg;                    /* the range has aggregate meters */
+	double consumers_kwh;
+	int64_t site_first;          /* the site's minute power from here, */
+	size_t site_nmin;            /* this many minutes */
+	double *site_p;
+	unsigned char *site_has;
+	struct history_spans fiv;    /* the site's energy per forecast interval */
 };
 
 /* The priority names in REPORT_PRIOS order. */
 extern const char *const report_prio_names[REPORT_PRIOS];
 
 void report_build(const struct report_in *in, struct report *out);
+/*
+ * The same one meter at a time, so that only one meter's minutes need be
+ * in memory: report_begin, report_add_meter for each meter i with its
+ * minutes in m (they may be freed after), report_end. in->meters must
+ * still give every meter's name and aggregate flag (its series may be
+ * empty). report_build is these three on in->meters.
+ */
+void report_begin(const struct report_in *in, struct report *r);
+void report_add_meter(const struct report_in *in, size_t i, const struct report_meter_in *m,
+		      struct report *r);
+void report_end(const struct report_in *in, struct report *r);
 void report_free(struct report *r);
 
 /* The tier of a power factor (BRIEF: excellent >= 0.95, good >= 0.90,

@@ -423,20 +423,30 @@ static int choose_meters(struct run *x, const struct report_args *ra, const char
 	return -1;
 }
 
-static int read_all(struct run *x, int64_t before_us, int64_t to_us, int64_t from_us)
+/* The journal and the stored forecasts of the range. */
+static int read_journal(struct run *x, int64_t from_us, int64_t to_us)
+{
+	if (store_reader_alarm_events(x->rd, from_us, to_us, on_alarm, &x->j, &x->cause) < 0)
+		return -1;
+	return store_reader_forecast_past(x->rd, "", from_us, to_us, &x->fc, &x->cause);
+}
+
+/* Each meter's minutes from before_us, into the report one meter at a time
+ * (one meter's minutes in memory). */
+static int read_meters(struct run *x, const struct report_in *in, struct report *rep)
 {
 	size_t i, k;
 
-	for (i = 0; i < x->nm; i++)
+	for (i = 0; i < x->nm; i++) {
 		for (k = 0; k < REPORT_NSERIES; k++)
 			if (store_reader_minutes(x->rd, x->m[i].name, report_series_qty((unsigned)k),
-						 before_us, to_us, false, on_minute, &x->m[i].s[k],
-						 &x->cause) < 0)
+						 in->before_us, in->to_us, false, on_minute,
+						 &x->m[i].s[k], &x->cause) < 0)
 				return -1;
-	if (store_reader_alarm_events(x->rd, from_us, to_us, on_alarm, &x->j, &x->cause) < 0)
-		return -1;
-	if (store_reader_forecast_past(x->rd, "", from_us, to_us, &x->fc, &x->cause) < 0)
-		return -1;
+		report_add_meter(in, i, &x->m[i], rep);
+		for (k = 0; k < REPORT_NSERIES; k++)
+			history_series_free(&x->m[i].s[k]);
+	}
 	return 0;
 }
 
@@ -563,7 +573,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	if (read_all(&x, from - 3600 * US, to, from) < 0) {
+	if (read_journal(&x, from, to) < 0) {
 		rc = fail(&x, EXIT_RUNTIME, "reading the buffer");
 		goto out;
 	}
@@ -591,7 +601,13 @@ int cmd_report(int argc, char **argv)
 		fin = (struct report_forecast_in){ x.fc.n, x.fc.step_us, x.fc.t_us, x.fc.point };
 		in.forecast = &fin;
 	}
-	report_build(&in, &rep);
+	report_begin(&in, &rep);
+	if (read_meters(&x, &in, &rep) < 0) {
+		report_free(&rep);
+		rc = fail(&x, EXIT_RUNTIME, "reading the buffer");
+		goto out;
+	}
+	report_end(&in, &rep);
 	doc = (struct report_doc){ .site = in.site, .zone = in.zone, .db = a.db,
 				   .version = PHASOR_VERSION,
 				   .currency = in.currency != NULL ? in.currency : "",

@@ -125,40 +125,45 @@ static void add_gap(struct report *r, size_t meter, int64_t from_us, int64_t to_
 	r->gaps[at] = (struct report_gap){ meter, from_us, to_us };
 }
 
-static void coverage(const struct report_in *in, struct report *r)
+/* The whole minutes of the range before the wall clock: the first, how many. */
+static int64_t expected_minutes(const struct report_in *in, size_t *n)
 {
 	int64_t first = floor_div(in->from_us + MIN_US - 1, MIN_US) * MIN_US;
 	int64_t end = in->to_us < in->made_us ? in->to_us : in->made_us;
-	size_t n = end > first ? (size_t)((end - first + MIN_US - 1) / MIN_US) : 0, i, k;
+
+	*n = end > first ? (size_t)((end - first + MIN_US - 1) / MIN_US) : 0;
+	return first;
+}
+
+static void coverage(const struct report_in *in, size_t i, const struct report_meter_in *mi,
+		     struct report *r)
+{
+	size_t n, k, run = 0;
+	int64_t first = expected_minutes(in, &n);
+	int64_t end = in->to_us < in->made_us ? in->to_us : in->made_us;
 	unsigned char *seen = util_calloc(n ? n : 1, 1);
+	struct report_meter_out *o = &r->m[i];
 
-	for (i = 0; i < in->nmeters; i++) {
-		struct report_meter_out *o = &r->m[i];
-		size_t run = 0;
-
-		memset(seen, 0, n ? n : 1);
-		mark(seen, n, first, &in->meters[i].s[REPORT_E_IMP]);
-		mark(seen, n, first, &in->meters[i].s[REPORT_P]);
-		o->expected = n;
-		for (k = 0; k <= n; k++) {
-			if (k < n && !seen[k]) {
-				run++;
-				continue;
-			}
-			if (run >= REPORT_GAP_MINUTES) {
-				int64_t a = first + (int64_t)(k - run) * MIN_US;
-				int64_t b = first + (int64_t)k * MIN_US;
-
-				add_gap(r, i, a, b < end ? b : end);
-			}
-			run = 0;
-			if (k < n)
-				o->present++;
+	mark(seen, n, first, &mi->s[REPORT_E_IMP]);
+	mark(seen, n, first, &mi->s[REPORT_P]);
+	o->expected = n;
+	for (k = 0; k <= n; k++) {
+		if (k < n && !seen[k]) {
+			run++;
+			continue;
 		}
-		r->present += o->present;
-		r->expected += o->expected;
+		if (run >= REPORT_GAP_MINUTES) {
+			int64_t a = first + (int64_t)(k - run) * MIN_US;
+			int64_t b = first + (int64_t)k * MIN_US;
+
+			add_gap(r, i, a, b < end ? b : end);
+		}
+		run = 0;
+		if (k < n)
+			o->present++;
 	}
-	r->coverage = r->expected > 0 ? (double)r->present / (double)r->expected : NAN;
+	r->present += o->present;
+	r->expected += o->expected;
 	free(seen);
 }
 
@@ -225,45 +230,50 @@ static double sum_kwh(const struct history_spans *s, bool *has)
 	return wh / 1000;
 }
 
-static void band(const struct report_in *in, struct report *r, bool agg)
+/* The site's minute power: the sum of the site meters' minute means. */
+static void band_add(const struct report_in *in, const struct history_series *p, struct report *r)
 {
-	struct history_series *p = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(*p));
-	struct history_series site = { 0 };
-	size_t i, n = 0, j = 0;
+	size_t i;
 
-	for (i = 0; i < in->nmeters; i++)
-		if (is_site(in, i, agg))
-			p[n++] = in->meters[i].s[REPORT_P];
-	history_site_sum(p, n, &site);
-	r->iv_min_w = util_calloc(r->iv.n ? r->iv.n : 1, sizeof(double));
-	r->iv_max_w = util_calloc(r->iv.n ? r->iv.n : 1, sizeof(double));
-	for (i = 0; i < r->iv.n; i++) {
-		r->iv_min_w[i] = NAN;
-		r->iv_max_w[i] = NAN;
-	}
-	for (i = 0; i < site.n; i++) {
-		const struct history_minute *m = &site.m[i];
+	for (i = 0; i < p->n; i++) {
+		int64_t k;
 
-		if (m->good == 0 || m->t_us < r->iv.b[0])
+		if (p->m[i].good == 0 || p->m[i].t_us < r->site_first)
 			continue;
-		while (j < r->iv.n && m->t_us >= r->iv.b[j + 1])
+		k = (p->m[i].t_us - r->site_first) / MIN_US;
+		if (k < 0 || (size_t)k >= r->site_nmin)
+			continue;
+		r->site_p[k] = (r->site_has[k] ? r->site_p[k] : 0) + mean_of(&p->m[i]);
+		r->site_has[k] = 1;
+	}
+	(void)in;
+}
+
+static void band_end(struct report *r)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < r->site_nmin; i++) {
+		int64_t t = r->site_first + (int64_t)i * MIN_US;
+		double v = r->site_p[i];
+
+		if (!r->site_has[i] || t < r->iv.b[0])
+			continue;
+		while (j < r->iv.n && t >= r->iv.b[j + 1])
 			j++;
 		if (j == r->iv.n)
 			break;
-		if (!(m->min >= r->iv_min_w[j]))
-			r->iv_min_w[j] = m->min;
-		if (!(m->max <= r->iv_max_w[j]))
-			r->iv_max_w[j] = m->max;
+		if (!(v >= r->iv_min_w[j]))
+			r->iv_min_w[j] = v;
+		if (!(v <= r->iv_max_w[j]))
+			r->iv_max_w[j] = v;
 	}
-	history_series_free(&site);
-	free(p);
 }
 
-static void energy(const struct report_in *in, struct report *r)
+static void energy_begin(const struct report_in *in, struct report *r)
 {
-	bool agg = any_aggregate(in);
-	double consumers = 0;
-	size_t i, k;
+	int64_t first = floor_div(in->from_us, MIN_US) * MIN_US;
+	size_t i;
 
 	if (history_days(in->from_us, in->to_us, &r->days, true))
 		clip(&r->days, in->from_us, in->to_us);
@@ -272,50 +282,70 @@ static void energy(const struct report_in *in, struct report *r)
 		clip(&r->shifts, in->from_us, in->to_us);
 	if (history_intervals(in->from_us, in->to_us, REPORT_INTERVAL_US, &r->iv))
 		clip(&r->iv, in->from_us, in->to_us);
-
-	for (i = 0; i < in->nmeters; i++) {
-		const struct history_series *e = &in->meters[i].s[REPORT_E_IMP];
-		struct report_meter_out *o = &r->m[i];
-		struct history_spans md = { 0 }, mi = { 0 };
-
-		copy_bounds(&md, &r->days);
-		copy_bounds(&mi, &r->iv);
-		history_energy(e->m, e->n, in->before_us, &md);
-		history_energy(e->m, e->n, in->before_us, &mi);
-		o->kwh = sum_kwh(&md, &o->has_energy);
-		o->peak_w = NAN;
-		for (k = 0; k < mi.n; k++) {
-			double w = mi.wh[k] / ((double)(mi.b[k + 1] - mi.b[k]) / (double)HOUR_US);
-
-			if (mi.has[k] && mi.b[k + 1] > mi.b[k] && !(w <= o->peak_w)) {
-				o->peak_w = w;
-				o->peak_at = mi.b[k];
-			}
-		}
-		if (is_site(in, i, agg)) {
-			history_energy(e->m, e->n, in->before_us, &r->days);
-			history_energy(e->m, e->n, in->before_us, &r->iv);
-			if (r->shifts.n > 0)
-				history_energy(e->m, e->n, in->before_us, &r->shifts);
-		}
-		if (is_consumer(in, i, agg))
-			consumers += o->kwh;
-		history_spans_free(&md);
-		history_spans_free(&mi);
+	r->iv_min_w = util_calloc(r->iv.n ? r->iv.n : 1, sizeof(double));
+	r->iv_max_w = util_calloc(r->iv.n ? r->iv.n : 1, sizeof(double));
+	for (i = 0; i < r->iv.n; i++) {
+		r->iv_min_w[i] = NAN;
+		r->iv_max_w[i] = NAN;
 	}
-	r->total_kwh = sum_kwh(&r->days, &r->has_energy);
-
-	/* consumers ranked, their share */
+	r->site_first = first;
+	r->site_nmin = in->to_us > first ? (size_t)((in->to_us - first + MIN_US - 1) / MIN_US) : 0;
+	r->site_p = util_calloc(r->site_nmin ? r->site_nmin : 1, sizeof(double));
+	r->site_has = util_calloc(r->site_nmin ? r->site_nmin : 1, 1);
 	r->rank = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(size_t));
-	for (i = 0; i < in->nmeters; i++) {
-		if (!is_consumer(in, i, agg))
-			continue;
-		r->m[i].share = consumers > 0 ? r->m[i].kwh / consumers : NAN;
-		for (k = r->nrank; k > 0 && r->m[r->rank[k - 1]].kwh < r->m[i].kwh; k--)
+	r->agg = any_aggregate(in);
+}
+
+static void energy_add(const struct report_in *in, size_t i, const struct report_meter_in *m,
+		       struct report *r)
+{
+	const struct history_series *e = &m->s[REPORT_E_IMP];
+	struct report_meter_out *o = &r->m[i];
+	struct history_spans md = { 0 }, mi = { 0 };
+	size_t k;
+
+	copy_bounds(&md, &r->days);
+	copy_bounds(&mi, &r->iv);
+	history_energy(e->m, e->n, in->before_us, &md);
+	history_energy(e->m, e->n, in->before_us, &mi);
+	o->kwh = sum_kwh(&md, &o->has_energy);
+	o->peak_w = NAN;
+	for (k = 0; k < mi.n; k++) {
+		double w = mi.wh[k] / ((double)(mi.b[k + 1] - mi.b[k]) / (double)HOUR_US);
+
+		if (mi.has[k] && mi.b[k + 1] > mi.b[k] && !(w <= o->peak_w)) {
+			o->peak_w = w;
+			o->peak_at = mi.b[k];
+		}
+	}
+	if (is_site(in, i, r->agg)) {
+		history_energy(e->m, e->n, in->before_us, &r->days);
+		history_energy(e->m, e->n, in->before_us, &r->iv);
+		if (r->shifts.n > 0)
+			history_energy(e->m, e->n, in->before_us, &r->shifts);
+		if (r->fiv.n > 0)
+			history_energy(e->m, e->n, in->before_us, &r->fiv);
+		band_add(in, &m->s[REPORT_P], r);
+	}
+	if (is_consumer(in, i, r->agg)) {
+		r->consumers_kwh += o->kwh;
+		for (k = r->nrank; k > 0 && r->m[r->rank[k - 1]].kwh < o->kwh; k--)
 			r->rank[k] = r->rank[k - 1];
 		r->rank[k] = i;
 		r->nrank++;
 	}
+	history_spans_free(&md);
+	history_spans_free(&mi);
+}
+
+static void energy_end(const struct report_in *in, struct report *r)
+{
+	size_t i;
+
+	r->total_kwh = sum_kwh(&r->days, &r->has_energy);
+	for (i = 0; i < r->nrank; i++)
+		r->m[r->rank[i]].share =
+			r->consumers_kwh > 0 ? r->m[r->rank[i]].kwh / r->consumers_kwh : NAN;
 
 	/* peak demand per day against the contract */
 	history_peaks(&r->iv, in->contract_w, &r->days);
@@ -330,7 +360,7 @@ static void energy(const struct report_in *in, struct report *r)
 		r->over_intervals += p->over;
 		r->over_us += p->over_us;
 	}
-	band(in, r, agg);
+	band_end(r);
 
 	/* outside production hours */
 	for (i = 0; i < r->iv.n; i++) {
@@ -353,10 +383,9 @@ static const struct history_minute *at(const struct history_series *s, size_t *j
 	return NULL;
 }
 
-static void power_factor(const struct report_in *in, size_t mi, const struct history_spans *iv,
-			 struct report_meter_out *o)
+static void power_factor(const struct report_in *in, const struct report_meter_in *m,
+			 const struct history_spans *iv, struct report_meter_out *o)
 {
-	const struct report_meter_in *m = &in->meters[mi];
 	const struct history_series *p = &m->s[REPORT_P], *q = &m->s[REPORT_Q],
 				    *pf = &m->s[REPORT_PF];
 	double sp = 0, sq = 0, ip = 0, iq = 0, pfsum = 0;
@@ -430,9 +459,9 @@ static void power_factor(const struct report_in *in, size_t mi, const struct his
 		o->kvar_needed = 0;
 }
 
-static void quality(const struct report_in *in, size_t mi, struct report_meter_out *o)
+static void quality(const struct report_in *in, const struct report_meter_in *m,
+		    struct report_meter_out *o)
 {
-	const struct report_meter_in *m = &in->meters[mi];
 	const struct history_series *v1 = &m->s[REPORT_V1], *t1 = &m->s[REPORT_THD1],
 				    *f = &m->s[REPORT_FREQ];
 	double nom = m->nominal_v > 0 ? m->nominal_v : 230, usum = 0;
@@ -665,13 +694,9 @@ static void alarms(const struct report_in *in, struct report *r)
 
 /* ---- forecast -------------------------------------------------------------- */
 
-static void forecast(const struct report_in *in, struct report *r)
+static void forecast_begin(const struct report_in *in, struct report *r)
 {
 	const struct report_forecast_in *f = in->forecast;
-	struct history_spans fiv = { 0 };
-	bool agg = any_aggregate(in);
-	double err = 0;
-	size_t i, j = 0;
 
 	r->mape = NAN;
 	if (f == NULL || f->n == 0 || f->step_us <= 0)
@@ -684,57 +709,77 @@ static void forecast(const struct report_in *in, struct report *r)
 	r->fc_actual = util_calloc(f->n, sizeof(double));
 	memcpy(r->fc_t, f->t_us, f->n * sizeof(int64_t));
 	memcpy(r->fc_point, f->point, f->n * sizeof(double));
-	for (i = 0; i < f->n; i++)
-		r->fc_actual[i] = NAN;
-	if (!history_intervals(in->from_us, in->to_us, f->step_us, &fiv))
-		return;
-	for (i = 0; i < in->nmeters; i++)
-		if (is_site(in, i, agg))
-			history_energy(in->meters[i].s[REPORT_E_IMP].m, in->meters[i].s[REPORT_E_IMP].n,
-				       in->before_us, &fiv);
-	for (i = 0; i < f->n; i++) {
+	if (!history_intervals(in->from_us, in->to_us, f->step_us, &r->fiv))
+		memset(&r->fiv, 0, sizeof(r->fiv));
+}
+
+static void forecast_end(const struct report_in *in, struct report *r)
+{
+	double err = 0;
+	size_t i, j = 0;
+
+	for (i = 0; i < r->fc_n; i++) {
 		double a;
 
-		while (j < fiv.n && fiv.b[j] < f->t_us[i])
+		r->fc_actual[i] = NAN;
+		while (j < r->fiv.n && r->fiv.b[j] < r->fc_t[i])
 			j++;
-		if (j == fiv.n || fiv.b[j] != f->t_us[i] || !fiv.has[j] || fiv.b[j] < in->from_us ||
-		    fiv.b[j + 1] > in->to_us)
+		if (j == r->fiv.n || r->fiv.b[j] != r->fc_t[i] || !r->fiv.has[j] ||
+		    r->fiv.b[j] < in->from_us || r->fiv.b[j + 1] > in->to_us)
 			continue;
-		a = fiv.wh[j] / ((double)(fiv.b[j + 1] - fiv.b[j]) / (double)HOUR_US);
+		a = r->fiv.wh[j] / ((double)(r->fiv.b[j + 1] - r->fiv.b[j]) / (double)HOUR_US);
 		r->fc_actual[i] = a;
-		if (a > 0 && isfinite(f->point[i])) {
-			err += fabs(a - f->point[i]) / a;
+		if (a > 0 && isfinite(r->fc_point[i])) {
+			err += fabs(a - r->fc_point[i]) / a;
 			r->fc_scored++;
 		}
 	}
 	if (r->fc_scored > 0)
 		r->mape = 100 * err / (double)r->fc_scored;
-	history_spans_free(&fiv);
 }
 
 /* ---- the whole ------------------------------------------------------------- */
 
-void report_build(const struct report_in *in, struct report *r)
+void report_begin(const struct report_in *in, struct report *r)
 {
-	size_t i;
-
 	memset(r, 0, sizeof(*r));
 	r->from_us = in->from_us;
 	r->to_us = in->to_us;
 	r->nmeters = in->nmeters;
 	r->m = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(*r->m));
 	r->worst_pf = SIZE_MAX;
-	coverage(in, r);
-	energy(in, r);
-	for (i = 0; i < in->nmeters; i++) {
-		power_factor(in, i, &r->iv, &r->m[i]);
-		quality(in, i, &r->m[i]);
-		if (isfinite(r->m[i].kvar_needed) &&
-		    (r->worst_pf == SIZE_MAX || r->m[i].kvar_needed > r->m[r->worst_pf].kvar_needed))
-			r->worst_pf = i;
-	}
+	forecast_begin(in, r);
+	energy_begin(in, r);
+}
+
+void report_add_meter(const struct report_in *in, size_t i, const struct report_meter_in *m,
+		      struct report *r)
+{
+	coverage(in, i, m, r);
+	energy_add(in, i, m, r);
+	power_factor(in, m, &r->iv, &r->m[i]);
+	quality(in, m, &r->m[i]);
+	if (isfinite(r->m[i].kvar_needed) &&
+	    (r->worst_pf == SIZE_MAX || r->m[i].kvar_needed > r->m[r->worst_pf].kvar_needed))
+		r->worst_pf = i;
+}
+
+void report_end(const struct report_in *in, struct report *r)
+{
+	r->coverage = r->expected > 0 ? (double)r->present / (double)r->expected : NAN;
+	energy_end(in, r);
 	alarms(in, r);
-	forecast(in, r);
+	forecast_end(in, r);
+}
+
+void report_build(const struct report_in *in, struct report *r)
+{
+	size_t i;
+
+	report_begin(in, r);
+	for (i = 0; i < in->nmeters; i++)
+		report_add_meter(in, i, &in->meters[i], r);
+	report_end(in, r);
 }
 
 void report_free(struct report *r)
@@ -749,5 +794,8 @@ void report_free(struct report *r)
 	free(r->fc_t);
 	free(r->fc_point);
 	free(r->fc_actual);
+	free(r->site_p);
+	free(r->site_has);
+	history_spans_free(&r->fiv);
 	memset(r, 0, sizeof(*r));
 }
