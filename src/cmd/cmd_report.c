@@ -95,13 +95,15 @@ static bool ends_with(const char *s, const char *tail)
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static int on_minute(void *ctx, int64_t t_us, const struct codec_minute *m)
+/* ctx: the meter's REPORT_NSERIES series, k the series. */
+static int on_minute(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m)
 {
+	struct history_series *s = ctx;
 	struct history_minute h = { .t_us = t_us, .n = m->n, .good = m->good, .min = m->min,
 				    .max = m->max, .sum = m->sum, .first = m->first,
 				    .last = m->last, .rise = m->rise };
 
-	history_series_add(ctx, &h);
+	history_series_add(&s[k], &h);
 	return 0;
 }
 
@@ -435,14 +437,15 @@ static int read_journal(struct run *x, int64_t from_us, int64_t to_us)
  * (one meter's minutes in memory). */
 static int read_meters(struct run *x, const struct report_in *in, struct report *rep)
 {
+	unsigned qty[REPORT_NSERIES];
 	size_t i, k;
 
+	for (k = 0; k < REPORT_NSERIES; k++)
+		qty[k] = report_series_qty((unsigned)k);
 	for (i = 0; i < x->nm; i++) {
-		for (k = 0; k < REPORT_NSERIES; k++)
-			if (store_reader_minutes(x->rd, x->m[i].name, report_series_qty((unsigned)k),
-						 in->before_us, in->to_us, false, on_minute,
-						 &x->m[i].s[k], &x->cause) < 0)
-				return -1;
+		if (store_reader_minutes_many(x->rd, x->m[i].name, qty, REPORT_NSERIES, in->before_us,
+					      in->to_us, false, on_minute, x->m[i].s, &x->cause) < 0)
+			return -1;
 		report_add_meter(in, i, &x->m[i], rep);
 		for (k = 0; k < REPORT_NSERIES; k++)
 			history_series_free(&x->m[i].s[k]);
