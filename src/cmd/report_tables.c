@@ -272,14 +272,14 @@ static void consumers(const struct report *r, const struct report_doc *d, struct
 }
 
 static const struct report_col pf_cols[] = {
-	{ "meter", "Meter", "", 0.20, 0 },
-	{ "pf", "PF", "", 0.08, 1 },
-	{ "tier", "Tier", "", 0.20, 0 },
+	{ "meter", "Meter", "", 0.16, 0 },
+	{ "pf", "PF", "", 0.07, 1 },
+	{ "tier", "Tier", "", 0.21, 0 },
 	{ "tan_phi", "tan phi", "", 0.09, 1 },
 	{ "below_085", "< 0.85", "min", 0.09, 1 },
 	{ "below_090", "< 0.90", "min", 0.09, 1 },
 	{ "kvar", "Needed", "kvar", 0.10, 1 },
-	{ "kvar_at", "in the interval of", "", 0.15, 0 },
+	{ "kvar_at", "in the interval of", "", 0.19, 0 },
 };
 
 static const struct report_col quality_cols[] = {
