@@ -289,9 +289,9 @@ static const struct report_col quality_cols[] = {
 	{ "v_out", "out 10%", "min", 0.08, 1 },
 	{ "unbalance_max", "unb max", "%", 0.08, 1 },
 	{ "unbalance_mean", "unb mean", "%", 0.085, 1 },
-	{ "unbalance_over_2", "unb > 2%", "min", 0.08, 1 },
-	{ "thd_v_max", "THD max", "%", 0.08, 1 },
-	{ "thd_v_over_8", "THD > 8%", "min", 0.08, 1 },
+	{ "unbalance_over_2", "> 2 %", "min", 0.08, 1 },
+	{ "thd_v_max", "THD-V", "%", 0.08, 1 },
+	{ "thd_v_over_8", "> 8 %", "min", 0.08, 1 },
 	{ "f_min", "f min", "Hz", 0.07, 1 },
 	{ "f_max", "f max", "Hz", 0.07, 1 },
 	{ "f_out", "f out 1%", "min", 0.08, 1 },
@@ -310,7 +310,7 @@ static void electrical(const struct report *r, const struct report_doc *d, struc
 		add_row(t, d->meters[i], num(3, m->pf), report_pf_tier(m->pf),
 			num(3, m->tan_phi), unum(m->below85), unum(m->below90),
 			num(1, m->kvar_needed / 1000),
-			isfinite(m->kvar_needed) ? when(m->kvar_at) : "-");
+			m->kvar_needed > 0 ? when(m->kvar_at) : "-");
 	}
 	t = add_table(ts, "quality", "Power quality", quality_cols, N(quality_cols));
 	for (i = 0; i < r->nmeters; i++) {
