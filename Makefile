@@ -44,7 +44,7 @@ OPT      ?= -O2 -g
 endif
 
 CC       ?= cc
-PKGS     := ncursesw libmodbus sqlite3 inih libpq libcjson libcrypto zlib gsl
+PKGS     := ncursesw libmodbus sqlite3 inih libpq libcjson libcrypto zlib gsl cairo
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wundef -Werror
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \

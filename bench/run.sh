@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|fcload|layout|rollup runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout|rollup|report runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -511,6 +511,41 @@ bench_rollup() {
 	rm -f "$T"/cost.db*
 }
 
+# ---- report (issue 13): a 30-day report of 50 meters ----
+# gen_buffer writes DAYS + 1 (30; BENCH_QUICK: 7) of 50 PAC3200 meters every
+# 10 s through the store API (as bench_replay); `phasor report` of the DAYS
+# whole days before today to a PDF (and the CSV beside it), then to PNG pages, each timed
+# with /usr/bin/time -v: wall time and peak memory (maximum resident set).
+bench_report() {
+	local days=30 u from to pdf png pages
+	[ -n "$quick" ] && days=7
+	{
+		printf '[site]\nname = bench\ntimezone = UTC\nprice_per_kwh = 0.15\ncurrency = EUR\n'
+		printf 'co2_per_kwh = 0.06\ncontract_power = 400kW\nshifts = 06:00, 14:00, 22:00\n'
+		printf '[store]\npath = %s\n' "$T/report.db"
+		for u in $(seq 1 50); do
+			printf '[meter m%02d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+			printf 'port = 1502\nunit = %d\npoll_ms = 10000\n' "$u"
+		done
+	} >"$T/report.ini"
+	"$BENCH/gen_buffer" "$T/report.ini" $(((days + 1) * 24)) 10 >"$T/report.gen" 2>"$T/report.gen.err" ||
+		t_fail "gen_buffer: $(tail -3 "$T/report.gen.err")"
+	echo "report: buffer of $((days + 1)) days x 50 meters x 36 quantities every 10 s: $(cat "$T/report.gen") (rows bytes seconds)" >&2
+	# the whole days of the buffer (it ends now)
+	to=$(date -u +%Y-%m-%dT00:00:00Z)
+	from=$(date -u -d "$to - $days days" +%Y-%m-%dT00:00:00Z)
+	/usr/bin/time -v "$PHASOR" report --db "$T/report.db" --from "$from" --to "$to" \
+		-o "$T/report.pdf" --csv "$T/report.csv" >"$T/report.out" 2>"$T/report.time" ||
+		t_fail "phasor report: $(tail -5 "$T/report.time")"
+	pdf="$(awk -F': ' '/Elapsed \(wall clock\)/ { w = $2 } /Maximum resident/ { m = $2 } END { printf "%s / %.1f MiB", w, m / 1024 }' "$T/report.time")"
+	pages=$(grep -o '[0-9]* pages' "$T/report.time")
+	/usr/bin/time -v "$PHASOR" report --db "$T/report.db" --from "$from" --to "$to" \
+		-o "$T/report.png" >"$T/report.out" 2>"$T/report.time" ||
+		t_fail "phasor report PNG: $(tail -5 "$T/report.time")"
+	png="$(awk -F': ' '/Elapsed \(wall clock\)/ { w = $2 } /Maximum resident/ { m = $2 } END { printf "%s / %.1f MiB", w, m / 1024 }' "$T/report.time")"
+	add "| Report of $days whole days of 50 meters (\`phasor report\`, $pages) | PDF + CSV: $pdf; PNG pages: $png (wall m:ss / peak RSS) | | | target: under 2 s |"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -528,6 +563,7 @@ case "$only" in "" | replay) bench_replay ;; esac
 case "$only" in "" | fcload) bench_fcload ;; esac
 case "$only" in "" | layout) bench_layout ;; esac
 case "$only" in "" | rollup) bench_rollup ;; esac
+case "$only" in "" | report) bench_report ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -15,12 +15,16 @@ set -eu
 # fr_FR.UTF-8 and de_DE.UTF-8 in its own directory); openssl: the TLS tests
 # make their CA and certificates with it at test time; libcrypt-dev:
 # crypt(3) for the operators file ([auth] operators); faketime: make soak
-# steps the recorder's clock with libfaketime.
+# steps the recorder's clock with libfaketime. libcairo2-dev: `phasor
+# report` draws its PDF and PNG pages with cairo, in DejaVu Sans
+# (fonts-dejavu-core, found through fontconfig); poppler-utils: the report
+# test reads the PDF back (pdftotext, pdfinfo).
 PKGS="gcc make pkg-config libc6-dev libcrypt-dev clang libclang-rt-14-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev openssl libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
-procps iproute2 util-linux locales faketime"
+procps iproute2 util-linux locales faketime libcairo2-dev fonts-dejavu-core
+poppler-utils file"
 
 case "${1:-}" in
 --list) echo $PKGS; exit 0 ;;

@@ -20,7 +20,7 @@
 # Libraries:
 # - libpq (libpq-fe.h): only the sync; SQLite (sqlite3.h): only the store;
 # - libmodbus and paho: only their source and the simulator (cmd_sim.c);
-# - ncurses: only the console;
+# - ncurses: only the console; cairo: only the report's drawing (report_draw.c);
 # - the views and the frame read the plant (plant.h) only: no call or type
 #   of the hub, the store or the sync, and no clock (a replay shows another
 #   instant than the wall clock's).
@@ -115,6 +115,7 @@ only 'sqlite3\.h' SQLite 'src/store/*'
 only 'modbus\.h|modbus/modbus\.h' libmodbus src/acquisition/source_modbus.c src/cmd/cmd_sim.c
 only 'MQTTAsync\.h|MQTTClient\.h' paho src/acquisition/source_mqtt.c src/cmd/cmd_sim.c
 only 'n?curses\.h|ncursesw/curses\.h' ncurses 'src/console/*' include/phasor/draw.h
+only 'cairo(-pdf)?\.h|cairo/cairo(-pdf)?\.h' cairo src/cmd/report_draw.c
 
 # The views and the frame: what they show comes from the plant.
 for f in src/console/view_*.c src/console/frame.c; do

@@ -24,6 +24,7 @@ int cmd_console(int argc, char **argv);
 void cmd_console_usage(FILE *out);
 int cmd_sync(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /*
  * The CSV input of `phasor forecast --csv`, as the command reads it (for
  * tests/fuzz/fuzz_forecast_csv.c): text (len bytes, NUL-terminated,
@@ -86,6 +87,7 @@ enum {
 	CMD_OPT_DB = 1 << 1,        /* --db FILE */
 	CMD_OPT_LOG = 1 << 2,       /* --log FILE */
 	CMD_OPT_VERBOSITY = 1 << 3, /* -v, --verbose; -q, --quiet */
+	CMD_OPT_OUTPUT = 1 << 4,    /* -o, --output FILE */
 };
 
 /* One option of a command's own: long only; id >= 256, passed back. */
@@ -109,6 +111,7 @@ struct cmd_spec {
 
 struct cmd_args {
 	const char *config, *db, *log; /* NULL when not given */
+	const char *output;            /* -o (CMD_OPT_OUTPUT); NULL when not given */
 	int verbosity;                 /* 1: -v, -1: -q, 0: neither */
 };
 

@@ -498,6 +498,16 @@ struct codec_minute;
 typedef int (*store_minute_fn)(void *ctx, int64_t t_us, const struct codec_minute *m);
 int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty, int64_t from_us,
 			 int64_t to_us, bool raw, store_minute_fn fn, void *ctx, char **cause);
+/*
+ * The same for nq quantities of one meter in one walk of its rollups and
+ * samples (each blob decoded once, not once per quantity): fn gets k, the
+ * index in qty[] of the minute's quantity; all of quantity 0's minutes in
+ * time order, then quantity 1's, ... fn's nonzero stops.
+ */
+typedef int (*store_minutes_fn)(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m);
+int store_reader_minutes_many(struct store_reader *r, const char *meter, const unsigned *qty,
+			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
+			      store_minutes_fn fn, void *ctx, char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);

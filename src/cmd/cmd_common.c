@@ -101,6 +101,10 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 		add_opt(lo, names, &n, "quiet", false, 'q');
 		strcat(shorts, "vq");
 	}
+	if (sp->common & CMD_OPT_OUTPUT) {
+		add_opt(lo, names, &n, "output", true, 'o');
+		strcat(shorts, "o:");
+	}
 	for (i = 0; sp->options != NULL && sp->options[i].name != NULL; i++)
 		add_opt(lo, names, &n, sp->options[i].name, sp->options[i].has_arg, sp->options[i].id);
 	add_opt(lo, names, &n, "help", false, 'h');
@@ -133,6 +137,9 @@ int cmd_parse(const struct cmd_spec *sp, int argc, char **argv, struct cmd_args 
 			break;
 		case ID_LOG:
 			a->log = optarg;
+			break;
+		case 'o':
+			a->output = optarg;
 			break;
 		case 'v':
 			a->verbosity = 1;

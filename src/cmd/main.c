@@ -53,6 +53,10 @@ static const struct command commands[] = {
 	  "(--db FILE [--meter NAME] | --csv FILE) [--interval DUR] [--horizon DUR]\n"
 	  "[--at TIME] [--tz ZONE] [--backtest DAYS] [--format csv|jsonl]",
 	  "day-ahead load forecast", cmd_forecast },
+	{ "report",
+	  "--db FILE --from TIME --to TIME [--meter NAME]...\n"
+	  "-o FILE.pdf|FILE.png [--csv FILE.csv] [-c FILE]",
+	  "a printable report of a time range", cmd_report },
 };
 
 #define SUMMARY_COL 32

@@ -4869,13 +4869,15 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /*
- * The rollups' minutes of meter in [from, to) (whole minutes) into out;
- * *all: every block of those windows has its rollup (the blocks' ids from
- * the index blocks_meter_t0 alone, no row read), so the samples outside
- * the rollups are only in poll rows and old rows.
+ * The rollups' minutes of meter in [from, to) (whole minutes) of the
+ * quantities k (idx[qty] = k, -1: not wanted; one: the only one, decoded
+ * alone, else -1: every quantity decoded) into out[k]; *all: every block
+ * of those windows has its rollup (the blocks' ids from the index
+ * blocks_meter_t0 alone, no row read), so the samples outside the rollups
+ * are only in poll rows and old rows.
  */
-static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, int64_t from,
-			  int64_t to, struct mvec *out, bool *all, char **cause)
+static int rollup_minutes(struct store_reader *r, int64_t meter, const int *idx, int one,
+			  int64_t from, int64_t to, struct mvec *out, bool *all, char **cause)
 {
 	struct codec_rollup_entry e[5 * CODEC_POLL_MAX];
 	int64_t w0 = floor_div(from, SAMPLES_WIN_US) * SAMPLES_WIN_US, *ids = NULL;
@@ -4898,7 +4900,7 @@ static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, i
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t w = sqlite3_column_int64(s, 0);
 		int k = codec_rollup_decode(sqlite3_column_blob(s, 1),
-					    (size_t)sqlite3_column_bytes(s, 1), w, (int)qty, e,
+					    (size_t)sqlite3_column_bytes(s, 1), w, one, e,
 					    sizeof(e) / sizeof(e[0]));
 
 		if (k < 0) {
@@ -4916,8 +4918,8 @@ static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, i
 		for (int i = 0; i < k; i++) {
 			int64_t t = w + (int64_t)e[i].minute * CODEC_MINUTE_US;
 
-			if (t >= from && t < to)
-				mvec_push(out, t)->m = e[i].m;
+			if (idx[e[i].qty] >= 0 && t >= from && t < to)
+				mvec_push(&out[idx[e[i].qty]], t)->m = e[i].m;
 		}
 	}
 	sqlite3_finalize(s);
@@ -4948,21 +4950,62 @@ static int rollup_minutes(struct store_reader *r, int64_t meter, unsigned qty, i
 	return 0;
 }
 
-int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty, int64_t from_us,
-			 int64_t to_us, bool raw, store_minute_fn fn, void *ctx, char **cause)
+/* The minutes of ru (rollups, sorted here) and sa (samples) merged, to fn. */
+static int minutes_merge(struct mvec *ru, struct mvec *sa, size_t k, store_minutes_fn fn,
+			 void *ctx)
 {
-	struct mvec ru = { 0 }, sa = { 0 };
+	size_t i, j;
+	int rc = 0;
+
+	/* blocks of one window with two shapes or sessions: two rollups
+	 * (none: ru->v is NULL, which qsort may not be given) */
+	if (ru->n > 1)
+		qsort(ru->v, ru->n, sizeof(*ru->v), cmp_mrec);
+	for (i = j = 0; (i < ru->n || j < sa->n) && rc == 0;) {
+		struct mrec cur;
+
+		if (j >= sa->n || (i < ru->n && ru->v[i].t <= sa->v[j].t))
+			cur = ru->v[i++];
+		else
+			cur = sa->v[j++];
+		for (;;) {
+			if (i < ru->n && ru->v[i].t == cur.t)
+				codec_minute_merge(&cur.m, &ru->v[i++].m);
+			else if (j < sa->n && sa->v[j].t == cur.t)
+				codec_minute_merge(&cur.m, &sa->v[j++].m);
+			else
+				break;
+		}
+		rc = fn(ctx, k, cur.t, &cur.m);
+	}
+	return rc;
+}
+
+int store_reader_minutes_many(struct store_reader *r, const char *meter, const unsigned *qty,
+			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
+			      store_minutes_fn fn, void *ctx, char **cause)
+{
 	int64_t from = floor_div(from_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
 	int64_t to = -floor_div(-to_us, CODEC_MINUTE_US) * CODEC_MINUTE_US, id = 0;
 	bool rolled = !raw && r->version >= 8, all = false;
+	int64_t qset[QTY__COUNT];
 	struct samples_scan *sc = NULL;
+	struct mvec *ru, *sa;
 	struct samples_row x;
+	int idx[QTY__COUNT];
 	char *err = NULL;
-	size_t i, j;
+	size_t k, nset = 0;
 	int rc = 0, got;
 	sqlite3_stmt *s;
 
-	if (from >= to || qty >= QTY__COUNT)
+	for (k = 0; k < QTY__COUNT; k++)
+		idx[k] = -1;
+	for (k = 0; k < nq; k++)
+		if (qty[k] < QTY__COUNT && idx[qty[k]] < 0) {
+			idx[qty[k]] = (int)k;
+			qset[nset++] = qty[k];
+		}
+	if (from >= to || nset == 0)
 		return 0;
 	if (sqlite3_prepare_v2(r->db, "SELECT id FROM meters WHERE name = ?1", -1, &s, NULL) !=
 	    SQLITE_OK) {
@@ -4974,59 +5017,79 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 	if (got == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	if (got != SQLITE_ROW)
-		return got == SQLITE_DONE ? 0 : (set_cause(cause, "%s: %s", r->path,
-							   sqlite3_errmsg(r->db)), -1);
+	if (got == SQLITE_DONE)
+		return 0; /* an unknown meter: no minutes */
+	if (got != SQLITE_ROW) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
 	if (r->version < 7) {
 		set_cause(cause, "%s: schema %" PRId64 ": open it with phasor record once",
 			  r->path, r->version);
 		return -1;
 	}
-	if (rolled && rollup_minutes(r, id, qty, from, to, &ru, &all, cause) < 0)
-		return -1;
-	sc = samples_scan_open_ex(r->db, from, to - 1, qty, id,
-				  !rolled ? SAMPLES_BLOCKS_ALL
-				  : all	  ? SAMPLES_BLOCKS_NONE
-					  : SAMPLES_BLOCKS_UNROLLED,
-				  &err);
+	ru = util_calloc(nq, sizeof(*ru));
+	sa = util_calloc(nq, sizeof(*sa));
+	if (rolled && rollup_minutes(r, id, idx, nset == 1 ? (int)qset[0] : -1, from, to, ru,
+				     &all, cause) < 0)
+		rc = -1;
+	if (rc == 0)
+		sc = samples_scan_open_set(r->db, from, to - 1, qset, nset, id,
+					   !rolled ? SAMPLES_BLOCKS_ALL
+					   : all   ? SAMPLES_BLOCKS_NONE
+						   : SAMPLES_BLOCKS_UNROLLED,
+					   &err);
 	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
 		int64_t t = floor_div(x.t_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
-		struct mrec *m = sa.n > 0 && sa.v[sa.n - 1].t == t ? &sa.v[sa.n - 1]
-								   : mvec_push(&sa, t);
+		struct mvec *a;
+		struct mrec *m;
 
+		if (x.qty_id < 0 || x.qty_id >= QTY__COUNT || idx[x.qty_id] < 0)
+			continue;
+		a = &sa[idx[x.qty_id]];
+		m = a->n > 0 && a->v[a->n - 1].t == t ? &a->v[a->n - 1] : mvec_push(a, t);
 		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
 	}
 	samples_scan_close(sc);
 	if (err != NULL) {
 		set_cause(cause, "%s: %s", r->path, err);
 		free(err);
-		free(ru.v);
-		free(sa.v);
-		return -1;
+		rc = -1;
 	}
-	/* blocks of one window with two shapes or sessions: two rollups */
-	if (ru.n > 1)
-		qsort(ru.v, ru.n, sizeof(*ru.v), cmp_mrec);
-	for (i = j = 0; (i < ru.n || j < sa.n) && rc == 0;) {
-		struct mrec cur;
+	for (k = 0; k < nq && rc == 0; k++)
+		if (minutes_merge(&ru[k], &sa[k], k, fn, ctx) != 0)
+			break;
+	for (k = 0; k < nq; k++) {
+		free(ru[k].v);
+		free(sa[k].v);
+	}
+	free(ru);
+	free(sa);
+	return rc;
+}
 
-		if (j >= sa.n || (i < ru.n && ru.v[i].t <= sa.v[j].t))
-			cur = ru.v[i++];
-		else
-			cur = sa.v[j++];
-		for (;;) {
-			if (i < ru.n && ru.v[i].t == cur.t)
-				codec_minute_merge(&cur.m, &ru.v[i++].m);
-			else if (j < sa.n && sa.v[j].t == cur.t)
-				codec_minute_merge(&cur.m, &sa.v[j++].m);
-			else
-				break;
-		}
-		rc = fn(ctx, cur.t, &cur.m);
-	}
-	free(ru.v);
-	free(sa.v);
-	return 0;
+struct one_qty {
+	store_minute_fn fn;
+	void *ctx;
+};
+
+static int one_minute(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m)
+{
+	struct one_qty *o = ctx;
+
+	(void)k;
+	return o->fn(o->ctx, t_us, m);
+}
+
+int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty, int64_t from_us,
+			 int64_t to_us, bool raw, store_minute_fn fn, void *ctx, char **cause)
+{
+	struct one_qty o = { fn, ctx };
+
+	if (qty >= QTY__COUNT)
+		return 0;
+	return store_reader_minutes_many(r, meter, &qty, 1, from_us, to_us, raw, one_minute, &o,
+					 cause);
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

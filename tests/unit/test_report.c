@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of report.c (the figures of `phasor report`), with values
+ * computed by hand on two UTC days (Monday 2025-12-01 and Tuesday):
+ * meter "inc" (aggregate, the site) counts 1000 Wh a minute with a 30
+ * minute gap on day 1; consumers m1 (600 Wh a minute) and m2 (400):
+ * energy per day and shift, shares, coverage and the gap named, the
+ * 15 min peaks against a 50 kW contract, the load band, m1's power factor
+ * and compensation, m2's voltage band, unbalance, THD and frequency, the
+ * standby energy (nights 22-06 without shifts), the alarm figures
+ * (counts by priority, rate, flood, standing, chattering, top list,
+ * times to acknowledge) and a stored forecast's MAPE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "phasor/report.h"
+
+#define S INT64_C(1000000)
+#define MIN (60 * S)
+#define HOUR (3600 * S)
+#define DAY (86400 * S)
+#define T0 (INT64_C(1764547200) * S) /* 2025-12-01T00:00:00Z, a Monday */
+
+static void zone(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+/* A minute of one sample of v. */
+static void one(struct history_series *s, int64_t t, double v)
+{
+	history_series_add(s, &(struct history_minute){ .t_us = t, .n = 1, .good = 1, .min = v,
+			   .max = v, .sum = v, .first = v, .last = v });
+}
+
+/* A minute with a mean and a band. */
+static void band(struct history_series *s, int64_t t, double mean, double lo, double hi)
+{
+	history_series_add(s, &(struct history_minute){ .t_us = t, .n = 1, .good = 1, .min = lo,
+			   .max = hi, .sum = mean, .first = mean, .last = mean });
+}
+
+static struct report_meter_in meters[3];
+
+/* The two days' minutes (and the hour before, for the counters). */
+static void make_meters(void)
+{
+	double v[3] = { 5e6, 1e6, 2e6 }, per[3] = { 1000, 600, 400 };
+	int64_t t;
+	size_t i;
+
+	memset(meters, 0, sizeof(meters));
+	meters[0] = (struct report_meter_in){ .name = "inc", .aggregate = true, .nominal_v = 230 };
+	meters[1] = (struct report_meter_in){ .name = "m1", .nominal_v = 230 };
+	meters[2] = (struct report_meter_in){ .name = "m2", .nominal_v = 230 };
+	for (t = T0 - HOUR; t < T0 + 2 * DAY; t += MIN) {
+		int64_t k = (t - T0) / MIN;
+
+		for (i = 0; i < 3; i++) {
+			bool gap = i == 0 && t >= T0 + DAY + 10 * HOUR && t < T0 + DAY + 10 * HOUR + 30 * MIN;
+
+			if (!gap)
+				one(&meters[i].s[REPORT_E_IMP], t, v[i]);
+			v[i] += per[i];
+		}
+		if (t < T0 || t >= T0 + DAY)
+			continue;
+		/* day 0: inc's power around 60 kW (a mean of 59.3 to 60.7 kW in
+		 * every interval), m1's P and Q, PF, m2's voltages, THD, frequency */
+		one(&meters[0].s[REPORT_P], t, 60000 + (double)(k % 15 - 7) * 100);
+		one(&meters[1].s[REPORT_P], t, 36000);
+		one(&meters[1].s[REPORT_Q], t, t >= T0 + 12 * HOUR && t < T0 + 12 * HOUR + 15 * MIN
+				 ? 27000 : 18000);
+		one(&meters[1].s[REPORT_PF], t, k < 100 ? 0.88 : k < 120 ? 0.84 : 0.95);
+		band(&meters[2].s[REPORT_V1], t, 230, 230, 230);
+		band(&meters[2].s[REPORT_V2], t, 230, 230, 230);
+		if (k >= 600 && k < 610)
+			band(&meters[2].s[REPORT_V3], t, 200, 199, 201);
+		else
+			band(&meters[2].s[REPORT_V3], t, 230, 230, 230);
+		one(&meters[2].s[REPORT_THD1], t, 3);
+		one(&meters[2].s[REPORT_THD2], t, k < 5 ? 9 : 3);
+		one(&meters[2].s[REPORT_THD3], t, 3);
+		band(&meters[2].s[REPORT_FREQ], t, 50, k == 700 ? 49.4 : 50, 50);
+	}
+}
+
+static void free_meters(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < REPORT_NSERIES; k++)
+			history_series_free(&meters[i].s[k]);
+}
+
+static struct report_alarm_in journal[40];
+static size_t njournal;
+
+static void row(int64_t t, int64_t raised, const char *alarm, const char *meter,
+		const char *prio, const char *event, const char *state, const char *op)
+{
+	journal[njournal++] = (struct report_alarm_in){ t, raised, alarm, meter, prio, event,
+							state, op };
+}
+
+static void make_journal(void)
+{
+	int k;
+
+	njournal = 0;
+	row(T0 - HOUR, 0, "old", "m1", "high", "raise", "unack", ""); /* before the range */
+	for (k = 0; k < 12; k++)
+		row(T0 + HOUR + k * 30 * S, T0 + HOUR + k * 30 * S, "pf_low", "m1", "high", "raise",
+		    "unack", "");
+	row(T0 + HOUR + 400 * S, T0 + HOUR + 330 * S, "pf_low", "m1", "high", "clear", "normal", "");
+	row(T0 + 2 * HOUR, T0 + 2 * HOUR, "thd", "m2", "low", "raise", "unack", "");
+	row(T0 + 2 * HOUR + 90 * S, T0 + 2 * HOUR, "thd", "m2", "low", "ack", "ack", "ana");
+	row(T0 + 2 * HOUR + 200 * S, T0 + 2 * HOUR, "thd", "m2", "low", "clear", "normal", "");
+	row(T0 + 3 * HOUR, T0 + 3 * HOUR, "overload", "inc", "medium", "raise", "unack", "");
+	row(T0 + 3 * HOUR + 30 * S, T0 + 3 * HOUR, "overload", "inc", "medium", "ack", "ack", "bob");
+	for (k = 0; k < 5; k++)
+		row(T0 + 5 * HOUR + k * 10 * S, T0 + 5 * HOUR + k * 10 * S, "v_low", "m2", "critical",
+		    "raise", "unack", "");
+	row(T0 + 5 * HOUR + 45 * S, T0 + 5 * HOUR + 40 * S, "v_low", "m2", "critical", "clear",
+	    "rtn_unack", "");
+}
+
+static const int64_t fc_t[4] = { T0, T0 + 15 * MIN, T0 + 30 * MIN, T0 + 45 * MIN };
+static const double fc_point[4] = { 60000, 54000, 66000, NAN };
+static const struct report_forecast_in fc = { 4, 15 * MIN, fc_t, fc_point };
+
+static struct report_in input(void)
+{
+	return (struct report_in){ .site = "test", .zone = "UTC", .db = "x.db", .from_us = T0,
+				   .to_us = T0 + 2 * DAY, .before_us = T0 - HOUR,
+				   .made_us = T0 + 10 * DAY, .price_per_kwh = 0.2,
+				   .co2_per_kwh = 0.05, .contract_w = 50000, .nominal_f = 50,
+				   .meters = meters, .nmeters = 3, .alarms = journal,
+				   .nalarms = njournal, .forecast = &fc };
+}
+
+/* The report of the two days (shifts: [site] shifts 06-14-22 or none). */
+static void build(struct report *r, bool with_shifts)
+{
+	static const int sh[3] = { 6 * 60, 14 * 60, 22 * 60 };
+	struct report_in in;
+
+	zone("UTC");
+	make_meters();
+	make_journal();
+	in = input();
+	if (with_shifts) {
+		in.shift_min = sh;
+		in.nshifts = 3;
+	}
+	report_build(&in, r);
+}
+
+static void energy_and_coverage(void **state)
+{
+	struct report r;
+
+	(void)state;
+	build(&r, false);
+
+	/* coverage: inc misses 30 of 2880 minutes, m1 and m2 none */
+	assert_int_equal(r.expected, 3 * 2880);
+	assert_int_equal(r.present, 3 * 2880 - 30);
+	assert_float_equal(r.coverage, 8610.0 / 8640.0, 1e-12);
+	assert_int_equal(r.ngaps, 1);
+	assert_int_equal(r.gaps[0].meter, 0);
+	assert_true(r.gaps[0].from_us == T0 + DAY + 10 * HOUR);
+	assert_true(r.gaps[0].to_us == T0 + DAY + 10 * HOUR + 30 * MIN);
+
+	/* energy: the site is inc; the gap's energy counts within its day */
+	assert_int_equal(r.days.n, 2);
+	assert_float_equal(r.days.wh[0], 1440000, 1e-6);
+	assert_float_equal(r.days.wh[1], 1440000, 1e-6);
+	assert_float_equal(r.total_kwh, 2880, 1e-9);
+	assert_int_equal(r.shifts.n, 0);
+	assert_float_equal(r.m[1].kwh, 1728, 1e-9);
+	assert_float_equal(r.m[2].kwh, 1152, 1e-9);
+	assert_int_equal(r.nrank, 2);
+	assert_int_equal(r.rank[0], 1);
+	assert_int_equal(r.rank[1], 2);
+	assert_float_equal(r.m[1].share, 0.6, 1e-12);
+	assert_float_equal(r.m[2].share, 0.4, 1e-12);
+
+	/* peaks: 60 kW in every interval with data but 10:30 of day 1 (14
+	 * minutes' rises: 56 kW); two intervals without data; all over 50 kW */
+	assert_int_equal(r.iv.n, 192);
+	assert_float_equal(r.peak_w, 60000, 1e-6);
+	assert_true(r.peak_at == T0);
+	assert_int_equal(r.over_intervals, 190);
+	assert_true(r.over_us == 190 * 15 * MIN);
+	assert_false(r.iv.has[96 + 40]);
+	assert_float_equal(r.iv.wh[96 + 42] * 4, 56000, 1e-6);
+	assert_float_equal(r.m[1].peak_w, 36000, 1e-6);
+	/* the band of the site's minute power */
+	assert_float_equal(r.iv_min_w[0], 59300, 1e-9);
+	assert_float_equal(r.iv_max_w[0], 60700, 1e-9);
+	assert_true(isnan(r.iv_min_w[100]));
+
+	/* standby: 00-06 and 22-24 of both days, 60 kW */
+	assert_true(r.standby_us == 16 * HOUR);
+	assert_float_equal(r.standby_kwh, 960, 1e-9);
+
+	report_free(&r);
+	free_meters();
+}
+
+static void shifts(void **state)
+{
+	struct report r;
+
+	(void)state;
+	build(&r, true);
+	/* [00:00, 06:00) (the night shift, clipped), [06, 14), [14, 22), ... */
+	assert_int_equal(r.shifts.n, 7);
+	assert_float_equal(r.shifts.wh[0], 360000, 1e-6);
+	assert_float_equal(r.shifts.wh[1], 480000, 1e-6);
+	assert_float_equal(r.shifts.wh[6], 120000, 1e-6);
+	/* with shifts, only weekends are outside production */
+	assert_true(r.standby_us == 0);
+	assert_float_equal(r.standby_kwh, 0, 0);
+	report_free(&r);
+	free_meters();
+}
+
+static void power_factor_and_quality(void **state)
+{
+	struct report r;
+	double tan_phi = (1425.0 * 18000 + 15.0 * 27000) / (1440.0 * 36000);
+
+	(void)state;
+	build(&r, false);
+
+	assert_int_equal(r.m[1].pf_minutes, 1440);
+	assert_int_equal(r.m[1].below85, 20);
+	assert_int_equal(r.m[1].below90, 120);
+	assert_float_equal(r.m[1].tan_phi, tan_phi, 1e-12);
+	assert_float_equal(r.m[1].pf, 1 / sqrt(1 + tan_phi * tan_phi), 1e-12);
+	/* 27 kvar - 0.4 x 36 kW in 12:00-12:15 */
+	assert_float_equal(r.m[1].kvar_needed, 12600, 1e-6);
+	assert_true(r.m[1].kvar_at == T0 + 12 * HOUR);
+	assert_int_equal(r.worst_pf, 1);
+	assert_true(isnan(r.m[2].kvar_needed));
+	assert_string_equal(report_pf_tier(r.m[1].pf), "acceptable (2 % penalty)"); /* 0.893 */
+	assert_string_equal(report_pf_tier(0.93), "good");
+	assert_string_equal(report_pf_tier(0.79), "critical");
+
+	/* m2: 10 minutes of V3 at 200 V (199..201: under 207) */
+	assert_int_equal(r.m[2].v_minutes, 1440);
+	assert_int_equal(r.m[2].v_out, 10);
+	assert_float_equal(r.m[2].v_min, 199, 0);
+	assert_float_equal(r.m[2].v_max, 230, 0);
+	assert_int_equal(r.m[2].unb_minutes, 1440);
+	assert_int_equal(r.m[2].unb_over2, 10);
+	assert_float_equal(r.m[2].unb_max, 100.0 * 20 / 220, 1e-9);
+	assert_float_equal(r.m[2].unb_mean, 10 * (100.0 * 20 / 220) / 1440, 1e-9);
+	assert_int_equal(r.m[2].thd_over8, 5);
+	assert_float_equal(r.m[2].thd_max, 9, 0);
+	assert_int_equal(r.m[2].f_minutes, 1440);
+	assert_int_equal(r.m[2].f_out, 1);
+	assert_float_equal(r.m[2].f_min, 49.4, 0);
+	assert_float_equal(r.m[2].f_max, 50, 0);
+	assert_int_equal(r.m[0].v_minutes, 0);
+	assert_true(isnan(r.m[0].v_min));
+	assert_float_equal(report_unbalance(230, 230, 200), 100.0 * 20 / 220, 1e-12);
+	report_free(&r);
+	free_meters();
+}
+
+static void alarm_figures(void **state)
+{
+	struct report r;
+
+	(void)state;
+	build(&r, false);
+
+	assert_int_equal(r.events, njournal - 1);
+	assert_int_equal(r.raises, 19);
+	assert_int_equal(r.by_prio[0], 5);
+	assert_int_equal(r.by_prio[1], 12);
+	assert_int_equal(r.by_prio[2], 1);
+	assert_int_equal(r.by_prio[3], 1);
+	assert_int_equal(r.by_prio[4], 0);
+	assert_float_equal(r.avg10, 19.0 / 288, 1e-12);
+	assert_int_equal(r.peak10, 12);
+	assert_int_equal(r.floods, 1);
+	assert_int_equal(r.standing, 1);   /* overload: acknowledged, active 45 h */
+	assert_int_equal(r.chattering, 1); /* v_low: 5 raises in 40 s */
+	assert_int_equal(r.ntop, 4);
+	assert_string_equal(r.top[0].alarm, "pf_low");
+	assert_int_equal(r.top[0].raises, 12);
+	assert_string_equal(r.top[1].alarm, "v_low");
+	assert_string_equal(r.top[1].priority, "critical");
+	assert_string_equal(r.top[2].alarm, "overload");
+	assert_string_equal(r.top[3].alarm, "thd");
+	assert_int_equal(r.acks, 2);
+	assert_float_equal(r.ack_mean_s, 60, 1e-12);
+	assert_float_equal(r.ack_median_s, 60, 1e-12);
+	assert_float_equal(r.ack_max_s, 90, 1e-12);
+
+	/* the forecast: 60 kW actual; 0, 10 %, 10 % off, one without a point */
+	assert_true(r.has_forecast);
+	assert_int_equal(r.fc_scored, 3);
+	assert_float_equal(r.mape, 20.0 / 3, 1e-9);
+	assert_float_equal(r.fc_actual[3], 60000, 1e-6);
+	report_free(&r);
+	free_meters();
+}
+
+static void production_hours(void **state)
+{
+	(void)state;
+	zone("Europe/Paris");
+	/* 2025-12-06 is a Saturday; 2025-12-01T22:30Z is 23:30 in Paris */
+	assert_true(report_outside_production(INT64_C(1764979200) * S + 12 * HOUR, 3));
+	assert_true(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 0));
+	assert_false(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 3));
+	assert_false(report_outside_production(T0 + 10 * HOUR, 0));
+	/* 05:30 in Paris is 04:30Z: a night; 06:30 Paris is not */
+	assert_true(report_outside_production(T0 + 4 * HOUR + 30 * MIN, 0));
+	assert_false(report_outside_production(T0 + 5 * HOUR + 30 * MIN, 0));
+}
+
+static void empty(void **state)
+{
+	struct report_in in = { .from_us = T0, .to_us = T0 + HOUR, .before_us = T0,
+				.made_us = T0 + DAY, .contract_w = NAN, .price_per_kwh = NAN,
+				.co2_per_kwh = NAN, .nominal_f = NAN };
+	struct report r;
+
+	(void)state;
+	zone("UTC");
+	report_build(&in, &r);
+	assert_int_equal(r.expected, 0);
+	assert_true(isnan(r.coverage));
+	assert_false(r.has_energy);
+	assert_true(isnan(r.peak_w));
+	assert_int_equal(r.raises, 0);
+	assert_true(isnan(r.ack_mean_s));
+	assert_false(r.has_forecast);
+	report_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(energy_and_coverage),
+		cmocka_unit_test(shifts),
+		cmocka_unit_test(power_factor_and_quality),
+		cmocka_unit_test(alarm_figures),
+		cmocka_unit_test(production_hours),
+		cmocka_unit_test(empty),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
