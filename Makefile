@@ -179,7 +179,7 @@ bench: deps-quiet
 # The soak (tests/soak/soak.sh, docs/testing.md): SOAK_MINUTES (default 30)
 # of a plant's faults; figures in build/figures.md. Never part of check.
 soak: deps-quiet
-	@$(MAKE) --no-print-directory all tools
+	@$(MAKE) --no-print-directory all tools $(BUILD)/bench/gen_buffer
 	@PHASOR=$(CURDIR)/$(BIN) TOOLS=$(CURDIR)/$(BUILD)/tools SOAK_OUT=$(CURDIR)/$(BUILD) \
 		bash tests/soak/soak.sh
 
