@@ -186,7 +186,7 @@ char *alarmshare_state_topic(const char *prefix, const char *origin, const char 
 {
 	char *o = util_strdup(origin != NULL && origin[0] != '\0' ? origin : "_");
 	char *m = util_strdup(meter != NULL && meter[0] != '\0' ? meter : "_");
-	char *a = util_strdup(alarm);
+	char *a = util_strdup(alarm != NULL && alarm[0] != '\0' ? alarm : "_");
 	char *t;
 
 	level(o);

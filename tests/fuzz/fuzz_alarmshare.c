@@ -89,14 +89,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(json);
 
-	topic = alarmshare_state_topic("phasor/alarms", ev.meter, ev.alarm);
+	topic = alarmshare_state_topic("phasor/alarms", ev.origin, ev.meter, ev.alarm);
 	for (p = topic; *p != '\0'; p++) {
 		if (*p == '+' || *p == '#')
 			abort();
 		slashes += *p == '/';
 	}
-	if (slashes != 4)
+	if (slashes != 5)
 		abort();
+	{
+		/* the origin read back from the topic is the event's, as a level,
+		 * and the event's own id passes the check only if it is the
+		 * origin's */
+		char o[sizeof(ev.origin)];
+		size_t n = strlen(ev.origin);
+
+		if (alarmshare_topic_origin("phasor/alarms", topic, o, sizeof(o)) != 0)
+			abort();
+		if ((alarmshare_check_origin(&ev, o) == 0) !=
+		    (strncmp(ev.id, ev.origin, n) == 0 && ev.id[n] == ':'))
+			abort();
+	}
 	free(topic);
 	(void)alarmshare_is_operator_event(ev.kind);
 	return 0;

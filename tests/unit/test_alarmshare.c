@@ -195,6 +195,11 @@ static void test_topics(void **state)
 	t = alarmshare_state_topic("p", "pc", "", "comm");
 	assert_string_equal(t, "p/state/pc/_/comm");
 	free(t);
+	/* an empty alarm name (a NUL in a remote payload) is a level too:
+	 * found by fuzz_alarmshare */
+	t = alarmshare_state_topic("p", "pc", "m1", "");
+	assert_string_equal(t, "p/state/pc/m1/_");
+	free(t);
 	assert_true(alarmshare_is_operator_event(AEV_ACK));
 	assert_true(alarmshare_is_operator_event(AEV_SHELVE));
 	assert_true(alarmshare_is_operator_event(AEV_UNSHELVE));
