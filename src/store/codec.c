@@ -374,7 +374,11 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 
 int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b)
 {
-	return codec_block_decode_mask(in, len, want < 0 ? ~(uint64_t)0 : (uint64_t)1 << want, b);
+	return codec_block_decode_mask(in, len,
+				       want < 0 ? ~(uint64_t)0
+				       : want >= 64 ? 0 /* no column: times and seqs only */
+						    : (uint64_t)1 << want,
+				       b);
 }
 
 int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct codec_block *b)

@@ -124,7 +124,7 @@ t_ok "a second ack: refused on the console (nothing to acknowledge)"
 
 # A read-only console attaches too and sends no request.
 t_tmux_start c3 80 24 "$PHASOR" -c "$T/phasor.ini" --read-only
-t_tmux_wait c3 10 ' attached ' || t_fail "the read-only console does not attach"
+t_tmux_wait c3 30 ' attached ' || t_fail "the read-only console does not attach"
 t_tmux_keys c3 3
 t_tmux_wait c3 10 'UNACK +CRIT' || t_fail "the read-only console shows no unacknowledged alarm"
 t_tmux_keys c3 a
