@@ -3254,6 +3254,27 @@ out:
 }
 
 /*
+ * A background job's progress in the log, every MIG_LOG_US at most
+ * (*log_at: when next): "what: 41 % (N of M unit), about S s left".
+ */
+static void log_progress(const struct store *st, const char *what, int64_t done_n,
+			 int64_t total, const char *of, const char *unit, int64_t t0,
+			 int64_t *log_at)
+{
+	int64_t now = util_mono_us();
+	double done = total > 0 ? (double)done_n / (double)total : 0;
+	double took = (double)(now - t0) / 1e6;
+
+	if (now < *log_at)
+		return;
+	done = done > 1 ? 1 : done;
+	log_info("store: %s: %s: %.0f %% (%" PRId64 " %s %" PRId64 " %s), about %.0f s left",
+		 st->path, what, done * 100, done_n, of, total, unit,
+		 done > 0 ? took / done - took : 0);
+	*log_at = now + MIG_LOG_US;
+}
+
+/*
  * Convert the next st->mig_rows rows of samples_v6 (a file of schema 6 or
  * older) into poll rows, in seq order, and delete them, in one
  * transaction: a kill -9 loses the transaction whole, so a seq is always
@@ -3357,23 +3378,10 @@ static int migrate_batch(struct store *st, bool *more)
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
 	if (rc == SQLITE_OK) {
-		int64_t now = util_mono_us();
-
 		*more = true;
 		st->mig_done += (int64_t)end;
-		if (now >= st->mig_log_at) {
-			double done = st->mig_total > 0 ? (double)st->mig_done / (double)st->mig_total
-							: 0;
-			double took = (double)(now - st->mig_t0) / 1e6;
-
-			if (done > 1)
-				done = 1;
-			log_info("store: %s: converting the buffer to the dense layout: %.0f %%"
-				 " (%" PRId64 " of about %" PRId64 " samples), about %.0f s left",
-				 st->path, done * 100, st->mig_done, st->mig_total,
-				 done > 0 ? took / done - took : 0);
-			st->mig_log_at = now + MIG_LOG_US;
-		}
+		log_progress(st, "converting the buffer to the dense layout", st->mig_done,
+			     st->mig_total, "of about", "samples", st->mig_t0, &st->mig_log_at);
 	}
 out:
 	sqlite3_finalize(sel);
@@ -3449,19 +3457,8 @@ static int rollup_batch(struct store *st, bool *more)
 		} else {
 			st->roll_done = last;
 			*more = true;
-			if (now >= st->roll_log_at) {
-				double done = st->roll_total > 0
-						  ? (double)st->roll_count / (double)st->roll_total
-						  : 0;
-				double took = (double)(now - st->roll_t0) / 1e6;
-
-				done = done > 1 ? 1 : done;
-				log_info("store: %s: making the per-minute rollups of the buffer: %.0f %%"
-					 " (%" PRId64 " of %" PRId64 " blocks), about %.0f s left",
-					 st->path, done * 100, st->roll_count, st->roll_total,
-					 done > 0 ? took / done - took : 0);
-				st->roll_log_at = now + MIG_LOG_US;
-			}
+			log_progress(st, "making the per-minute rollups of the buffer", st->roll_count,
+				     st->roll_total, "of", "blocks", st->roll_t0, &st->roll_log_at);
 		}
 	}
 out:

@@ -128,6 +128,16 @@ t_sim_meters() {
 	done
 }
 
+# t_fcbuf_meters PORT: the sections of fcbuf's meters a (unit 1) and b
+# (unit 2) on PORT (the tests give a dead one: the buffer is all they need).
+t_fcbuf_meters() {
+	local u
+	for u in a b; do
+		printf '[meter %s]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+		printf 'port = %d\nunit = %d\npoll_ms = 1000\n' "$1" "$([ $u = a ] && echo 1 || echo 2)"
+	done
+}
+
 # Every sqlite3 of the tests (sh -c ones too) loads the samples module
 # (src/store/samples_vtab.c, built beside the binary): since schema 7
 # "samples" is the packed poll rows and blocks shown as one row per sample,

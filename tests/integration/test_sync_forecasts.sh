@@ -25,10 +25,7 @@ fc_config() {
 		printf '[site]\nname = Forecast sync test\ntimezone = Europe/Paris\n'
 		printf '[store]\npath = %s\ncommit_interval = 200ms\nretention = 30d\n' "$db"
 		printf '[sync]\npostgres = %s\ninterval = 1s\n' "$2"
-		for u in a b; do
-			printf '[meter %s]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
-			printf 'port = %d\nunit = %d\npoll_ms = 1000\n' "$dead" "$([ $u = a ] && echo 1 || echo 2)"
-		done
+		t_fcbuf_meters "$dead"
 	} >"$1"
 }
 fc_config "$T/fc.ini" "$PG_CONNINFO"

@@ -18,10 +18,7 @@ dead=$(t_port)
 	printf '[site]\nname = Trends test\ntimezone = Europe/Paris\ncontract_power = 100 kW\n'
 	printf '[store]\npath = %s\ncommit_interval = 200ms\n' "$db"
 	printf '[log]\npath = %s\nlevel = info\n' "$T/phasor.log"
-	for u in a b; do
-		printf '[meter %s]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
-		printf 'port = %d\nunit = %d\npoll_ms = 1000\n' "$dead" "$([ $u = a ] && echo 1 || echo 2)"
-	done
+	t_fcbuf_meters "$dead"
 } >"$T/phasor.ini"
 q() { t_sql "$db" "$1"; }
 

@@ -19,9 +19,9 @@
 #include <time.h>
 
 #include "phasor/config.h"
-#include "phasor/diag.h"
 #include "phasor/qty.h"
 #include "phasor/store.h"
+#include "tool_store.h"
 
 #define T0 INT64_C(1788739200) /* 2026-09-07T00:00:00Z, a Monday */
 
@@ -44,10 +44,8 @@ int main(int argc, char **argv)
 	static const char ini[] = "[meter a]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n"
 				  "[meter b]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n"
 				  "unit = 2\n";
-	struct diag d;
 	struct config *cfg;
 	struct store *st;
-	char *cause = NULL;
 	struct sample *s;
 	long days;
 	int64_t t, n, i = 0, start = T0;
@@ -62,18 +60,9 @@ int main(int argc, char **argv)
 
 		start = end - end % 60 - days * 86400;
 	}
-	diag_init(&d);
-	cfg = config_load_string(ini, "fcbuf.ini", &d);
-	if (cfg == NULL) {
-		diag_print(&d, stderr);
+	st = tool_store_open("fcbuf", ini, argv[1], &cfg);
+	if (st == NULL)
 		return 1;
-	}
-	st = store_open(argv[1], 10000000, 5000, 1000, &cause);
-	if (st == NULL || store_register_meters(st, cfg, &cause) < 0 ||
-	    store_begin_session(st, cfg, "record", &cause) < 0 || store_start(st, &cause) < 0) {
-		fprintf(stderr, "fcbuf: %s\n", cause);
-		return 1;
-	}
 	n = days * 1440;
 	s = calloc((size_t)n * 2, sizeof(*s));
 	for (t = start; t < start + days * 86400; t += 60) {
@@ -92,6 +81,5 @@ int main(int argc, char **argv)
 	store_close(st);
 	free(s);
 	config_free(cfg);
-	diag_clear(&d);
 	return 0;
 }

@@ -23,9 +23,9 @@
 #include <string.h>
 
 #include "phasor/config.h"
-#include "phasor/diag.h"
 #include "phasor/qty.h"
 #include "phasor/store.h"
+#include "tool_store.h"
 
 #define T0 INT64_C(1795996800) /* 2026-11-30T00:00:00Z, a Monday */
 #define US INT64_C(1000000)
@@ -136,10 +136,8 @@ int main(int argc, char **argv)
 		"aggregate = yes\n"
 		"[meter press]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nunit = 2\n"
 		"[meter oven]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nunit = 3\n";
-	struct diag d;
 	struct config *cfg;
 	struct store *st;
-	char *cause = NULL;
 	struct sample *s;
 	size_t i = 0, cap;
 	int64_t t;
@@ -149,18 +147,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: repbuf FILE.db [noforecast]\n");
 		return 2;
 	}
-	diag_init(&d);
-	cfg = config_load_string(ini, "repbuf.ini", &d);
-	if (cfg == NULL) {
-		diag_print(&d, stderr);
+	st = tool_store_open("repbuf", ini, argv[1], &cfg);
+	if (st == NULL)
 		return 1;
-	}
-	st = store_open(argv[1], 10000000, 5000, 1000, &cause);
-	if (st == NULL || store_register_meters(st, cfg, &cause) < 0 ||
-	    store_begin_session(st, cfg, "record", &cause) < 0 || store_start(st, &cause) < 0) {
-		fprintf(stderr, "repbuf: %s\n", cause);
-		return 1;
-	}
 	cap = (size_t)(3 * 1440 + 60) * 24;
 	s = calloc(cap, sizeof(*s));
 	for (t = T0 - 3600; t < T0 + 3 * 86400; t += 60) {
@@ -209,6 +198,5 @@ int main(int argc, char **argv)
 	store_close(st);
 	free(s);
 	config_free(cfg);
-	diag_clear(&d);
 	return 0;
 }
