@@ -73,13 +73,6 @@ int main(int argc, char **argv)
 		wh += load(t) * 60 / 3600;
 	}
 	store_put_samples(st, s, (size_t)i);
-	if (store_flush(st, 60000) < 0) {
-		fprintf(stderr, "fcbuf: flush failed\n");
-		return 1;
-	}
-	store_stop(st, 10000);
-	store_close(st);
 	free(s);
-	config_free(cfg);
-	return 0;
+	return tool_store_close("fcbuf", st, cfg);
 }

@@ -190,13 +190,6 @@ int main(int argc, char **argv)
 	journal(st);
 	if (argc == 2)
 		forecast(st);
-	if (store_flush(st, 60000) < 0) {
-		fprintf(stderr, "repbuf: flush failed\n");
-		return 1;
-	}
-	store_stop(st, 10000);
-	store_close(st);
 	free(s);
-	config_free(cfg);
-	return 0;
+	return tool_store_close("repbuf", st, cfg);
 }

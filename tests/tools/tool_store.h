@@ -39,4 +39,20 @@ static inline struct store *tool_store_open(const char *name, const char *ini, c
 	return st;
 }
 
+/* Everything committed, the store stopped and closed, cfg freed: the
+ * tool's exit status (1 when the flush failed). */
+static inline int tool_store_close(const char *name, struct store *st, struct config *cfg)
+{
+	int rc = 0;
+
+	if (store_flush(st, 60000) < 0) {
+		fprintf(stderr, "%s: flush failed\n", name);
+		rc = 1;
+	}
+	store_stop(st, 10000);
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
 #endif
