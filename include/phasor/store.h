@@ -508,6 +508,20 @@ typedef int (*store_minutes_fn)(void *ctx, size_t k, int64_t t_us, const struct 
 int store_reader_minutes_many(struct store_reader *r, const char *meter, const unsigned *qty,
 			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
 			      store_minutes_fn fn, void *ctx, char **cause);
+/*
+ * The 5-minute windows (SAMPLES_WIN_US, aligned on the epoch, as the
+ * blocks) of nq quantities of one meter with from_us <= t < to_us (taken
+ * to whole windows: from down, to up), as store_reader_minutes_many: fn
+ * gets k, the window's start and its aggregate (its minutes merged by
+ * codec_minute_merge: counts, min, max, sum, first, last and the rise
+ * exactly those of its samples). For long reads of many quantities (the
+ * report): since schema 9 from the per-hour window rows the writer keeps
+ * per meter and quantity (docs/buffer.md, "Windows"), the rest from the
+ * minutes. raw: from the samples. fn's nonzero stops. 0 or -1 with *cause.
+ */
+int store_reader_windows_many(struct store_reader *r, const char *meter, const unsigned *qty,
+			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
+			      store_minutes_fn fn, void *ctx, char **cause);
 /* Comm changes / alarm journal rows with seq > after, in seq order. 0 or -1. */
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause);

@@ -5089,6 +5089,67 @@ int store_reader_minutes(struct store_reader *r, const char *meter, unsigned qty
 					 cause);
 }
 
+/* Minutes merged into windows: the open window of quantity k, to fn when the next begins. */
+struct to_windows {
+	store_minutes_fn fn;
+	void *ctx;
+	size_t k;
+	int64_t w;      /* the open window's start; INT64_MIN: none */
+	struct codec_minute m;
+	int rc;
+};
+
+static int windows_emit(struct to_windows *tw)
+{
+	int rc = 0;
+
+	if (tw->w != INT64_MIN)
+		rc = tw->fn(tw->ctx, tw->k, tw->w, &tw->m);
+	tw->w = INT64_MIN;
+	memset(&tw->m, 0, sizeof(tw->m));
+	return rc;
+}
+
+static int window_minute(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m)
+{
+	struct to_windows *tw = ctx;
+	int64_t w = floor_div(t_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
+
+	if ((w != tw->w || k != tw->k) && (tw->rc = windows_emit(tw)) != 0)
+		return tw->rc;
+	tw->k = k;
+	tw->w = w;
+	codec_minute_merge(&tw->m, m);
+	return 0;
+}
+
+/* The windows of [from, to) (whole windows) from the minutes. */
+static int windows_from_minutes(struct store_reader *r, const char *meter, const unsigned *qty,
+				size_t nq, int64_t from, int64_t to, bool raw,
+				store_minutes_fn fn, void *ctx, char **cause)
+{
+	struct to_windows tw = { fn, ctx, 0, INT64_MIN, { 0 }, 0 };
+
+	if (store_reader_minutes_many(r, meter, qty, nq, from, to, raw, window_minute, &tw,
+				      cause) < 0)
+		return -1;
+	if (tw.rc == 0)
+		windows_emit(&tw);
+	return 0;
+}
+
+int store_reader_windows_many(struct store_reader *r, const char *meter, const unsigned *qty,
+			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
+			      store_minutes_fn fn, void *ctx, char **cause)
+{
+	int64_t from = floor_div(from_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
+	int64_t to = -floor_div(-to_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
+
+	if (from >= to)
+		return 0;
+	return windows_from_minutes(r, meter, qty, nq, from, to, raw, fn, ctx, cause);
+}
+
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,
 			    char **cause)
 {
