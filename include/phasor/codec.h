@@ -118,4 +118,21 @@ size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t
 int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 			struct codec_rollup_entry *e, size_t max);
 
+/*
+ * Hours of windows (docs/buffer.md, "Windows"): one quantity of one meter
+ * over an hour (h0_us aligned on CODEC_HOUR_US), its twelve 5-minute
+ * windows (CODEC_WINDOW_US, aligned as the blocks) aggregated as minutes
+ * are. Encoded as a varint mask of the windows present (w[k].n > 0), then
+ * each as a rollup's minute (its first and last times after the window's
+ * start).
+ */
+#define CODEC_WINDOW_US 300000000LL
+#define CODEC_HOUR_US 3600000000LL
+#define CODEC_HOUR_SLOTS 12
+size_t codec_hour_encode(const struct codec_minute w[CODEC_HOUR_SLOTS], int64_t h0_us,
+			 uint8_t **out);
+/* Into w (absent windows zeroed): 0, or -1 for a damaged blob. */
+int codec_hour_decode(const uint8_t *in, size_t len, int64_t h0_us,
+		      struct codec_minute w[CODEC_HOUR_SLOTS]);
+
 #endif

@@ -53,7 +53,7 @@
 #include "phasor/config.h"
 #include "phasor/qty.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 

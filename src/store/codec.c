@@ -687,8 +687,8 @@ static uint8_t rb_byte(struct rbuf *r)
 	return r->b[r->o++];
 }
 
-/* One minute after its section's mask; false when damaged. */
-static bool get_minute(struct rbuf *r, struct codec_minute *m, int64_t t0)
+/* One minute (or window: span_us) after its section's mask; false when damaged. */
+static bool get_span(struct rbuf *r, struct codec_minute *m, int64_t t0, int64_t span_us)
 {
 	uint64_t nn = rb_varint(r), good = rb_varint(r);
 
@@ -708,7 +708,7 @@ static bool get_minute(struct rbuf *r, struct codec_minute *m, int64_t t0)
 			v[k] = rb_value(r, flags & (1u << k));
 		a = rb_varint(r);
 		b = rb_varint(r);
-		if (r->bad || a >= (uint64_t)CODEC_MINUTE_US || b >= (uint64_t)CODEC_MINUTE_US)
+		if (r->bad || a >= (uint64_t)span_us || b >= (uint64_t)span_us)
 			return false;
 		m->min = v[0];
 		m->max = v[1];
@@ -760,7 +760,8 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 				return -1;
 			e[got].qty = qs[i];
 			e[got].minute = (uint8_t)m;
-			if (!get_minute(&x, &e[got].m, w0_us + (int64_t)m * CODEC_MINUTE_US))
+			if (!get_span(&x, &e[got].m, w0_us + (int64_t)m * CODEC_MINUTE_US,
+				      CODEC_MINUTE_US))
 				return -1;
 			got++;
 		}
@@ -770,4 +771,41 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 	if (at != len)
 		return -1;
 	return (int)got;
+}
+
+/* ---- hours of windows ---- */
+
+size_t codec_hour_encode(const struct codec_minute w[CODEC_HOUR_SLOTS], int64_t h0_us,
+			 uint8_t **out)
+{
+	struct wbuf b = { 0 };
+	unsigned mask = 0, k;
+
+	for (k = 0; k < CODEC_HOUR_SLOTS; k++)
+		if (w[k].n > 0)
+			mask |= 1u << k;
+	wb_varint(&b, mask);
+	for (k = 0; k < CODEC_HOUR_SLOTS; k++)
+		if (mask & (1u << k))
+			put_minute(&b, &w[k], h0_us + (int64_t)k * CODEC_WINDOW_US);
+	*out = b.b;
+	return b.n;
+}
+
+int codec_hour_decode(const uint8_t *in, size_t len, int64_t h0_us,
+		      struct codec_minute w[CODEC_HOUR_SLOTS])
+{
+	struct rbuf r = { in, len, 0, false };
+	uint64_t mask = rb_varint(&r);
+	unsigned k;
+
+	memset(w, 0, CODEC_HOUR_SLOTS * sizeof(*w));
+	if (r.bad || mask >= (1u << CODEC_HOUR_SLOTS))
+		return -1;
+	for (k = 0; k < CODEC_HOUR_SLOTS; k++)
+		if ((mask & (1u << k)) &&
+		    (!get_span(&r, &w[k], h0_us + (int64_t)k * CODEC_WINDOW_US, CODEC_WINDOW_US) ||
+		     w[k].n == 0))
+			return -1;
+	return r.o == r.n ? 0 : -1;
 }

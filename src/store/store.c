@@ -300,7 +300,33 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"INSERT INTO meta(key, value) SELECT 'rollups.todo', (SELECT max(id) FROM blocks)\n"
 	"  WHERE EXISTS (SELECT 1 FROM blocks);\n"
 	"INSERT INTO meta(key, value) SELECT 'rollups.done', 0 WHERE EXISTS (SELECT 1 FROM blocks);\n",
+	/* 8 -> 9: hours of 5-minute windows (issue 13; docs/buffer.md,
+	 * "Windows"), a row per meter, quantity and hour, each block merged
+	 * into them by the closer in the block's transaction; row qty -1
+	 * counts the blocks merged (n) and sums their ids, so that a reader
+	 * trusts an hour only when they are the blocks the hour has now.
+	 * Deleting a block deletes its hour's rows (readers then take that
+	 * hour from the minutes); the blocks already there are merged in the
+	 * background (meta hours.todo / hours.done, as the rollups). */
+	"CREATE TABLE hours(\n"
+	"  meter_id INTEGER NOT NULL,\n"
+	"  qty INTEGER NOT NULL,            -- enum qty_id; -1: the blocks merged\n"
+	"  h0_us INTEGER NOT NULL,          -- the hour's start\n"
+	"  n INTEGER NOT NULL,              -- row -1: blocks merged; else 0\n"
+	"  idsum INTEGER NOT NULL,          -- row -1: the sum of their ids; else 0\n"
+	"  data BLOB,                       -- codec_hour_encode; row -1: NULL\n"
+	"  PRIMARY KEY(meter_id, qty, h0_us)) WITHOUT ROWID;\n"
+	"CREATE TRIGGER blocks_hours_gone AFTER DELETE ON blocks BEGIN\n"
+	"  DELETE FROM hours WHERE meter_id = old.meter_id AND h0_us = old.win / 12 * 3600000000\n"
+	"    AND qty IN (-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63); END;\n"
+	"INSERT INTO meta(key, value) SELECT 'hours.todo', (SELECT max(id) FROM blocks)\n"
+	"  WHERE EXISTS (SELECT 1 FROM blocks);\n"
+	"INSERT INTO meta(key, value) SELECT 'hours.done', 0 WHERE EXISTS (SELECT 1 FROM blocks);\n",
 };
+/* the trigger lists every quantity (a probe each: qty is not the key's prefix) */
+_Static_assert(QTY__COUNT <= 64, "blocks_hours_gone");
+_Static_assert(CODEC_WINDOW_US == SAMPLES_WIN_US && CODEC_HOUR_US == 12 * SAMPLES_WIN_US,
+	       "hours of windows");
 
 /* The numbers of enum comm_status are the file's: they never change. */
 _Static_assert(COMM_UNKNOWN == 0 && COMM_OK == 1 && COMM_STALE == 2 && COMM_DOWN == 3,
@@ -419,6 +445,24 @@ struct wevent {
 	char *text;
 };
 
+/*
+ * What a schema made per block (the rollups of schema 8, the hours of
+ * schema 9) the blocks already there get in the background, in id order:
+ * up to id todo, done to id done (meta KEY.todo, KEY.done).
+ */
+struct store;
+struct backfill {
+	const char *key;          /* the meta keys' prefix */
+	const char *what;         /* for the log */
+	int (*put)(struct store *st, int64_t id, int64_t meter, int64_t win, int64_t shape,
+		   const struct codec_block *b);
+	int64_t todo, done, t0, log_at, count, total;
+};
+static int put_rollup(struct store *st, int64_t id, int64_t meter, int64_t win, int64_t shape,
+		      const struct codec_block *b);
+static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, int64_t shape,
+		     const struct codec_block *b);
+
 struct store {
 	char *path;
 	sqlite3 *db;
@@ -494,8 +538,7 @@ struct store {
 	int64_t mig_total, mig_done, mig_t0, mig_log_at;
 	long mig_rows;            /* rows per migration batch */
 	uint64_t blocks_written, polls_closed;
-	int64_t roll_todo, roll_done; /* old blocks getting rollups: up to id todo, done to id done */
-	int64_t roll_t0, roll_log_at, roll_count, roll_total;
+	struct backfill roll, hours; /* old blocks getting rollups, hours */
 	uint64_t rollups_written;
 	bool no_rollups;          /* PHASOR_STORE_ROLLUPS=0: the benchmark's "without" */
 	_Atomic int64_t close_cap; /* store_debug_close_before: 0 none */
@@ -581,6 +624,32 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* bf's marks from meta (none: nothing to do), and how many blocks are left. 0 or -1. */
+static int backfill_open(struct store *st, struct backfill *bf, char **cause)
+{
+	char todo[96], done[96], left[256];
+
+	snprintf(todo, sizeof(todo), "SELECT value FROM meta WHERE key = '%s.todo'", bf->key);
+	snprintf(done, sizeof(done), "SELECT value FROM meta WHERE key = '%s.done'", bf->key);
+	snprintf(left, sizeof(left),
+		 "SELECT count(*) FROM blocks WHERE id > (SELECT value FROM meta WHERE key ="
+		 " '%s.done') AND id <= (SELECT value FROM meta WHERE key = '%s.todo')",
+		 bf->key, bf->key);
+	if (query_int(st->db, todo, &bf->todo) != SQLITE_OK ||
+	    query_int(st->db, done, &bf->done) != SQLITE_OK ||
+	    (bf->todo > bf->done && query_int(st->db, left, &bf->total) != SQLITE_OK)) {
+		set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	bf->t0 = util_mono_us();
+	if (st->no_rollups)
+		bf->todo = bf->done = 0;
+	if (bf->todo > bf->done)
+		log_info("store: %s: making the %s of %" PRId64 " blocks, in the background",
+			 st->path, bf->what, bf->total);
+	return 0;
 }
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
@@ -1308,25 +1377,14 @@ static int migrate_setup(struct store *st, char **cause)
 		}
 		legacy = 0;
 	}
-	if (query_int(st->db, "SELECT value FROM meta WHERE key = 'rollups.todo'", &st->roll_todo) !=
-		    SQLITE_OK ||
-	    query_int(st->db, "SELECT value FROM meta WHERE key = 'rollups.done'", &st->roll_done) !=
-		    SQLITE_OK ||
-	    (st->roll_todo > st->roll_done &&
-	     query_int(st->db, "SELECT count(*) FROM blocks WHERE id > (SELECT value FROM meta"
-		       " WHERE key = 'rollups.done') AND id <= (SELECT value FROM meta"
-		       " WHERE key = 'rollups.todo')", &st->roll_total) != SQLITE_OK)) {
-		set_cause(cause, "%s: %s", st->path, sqlite3_errmsg(st->db));
-		return -1;
-	}
-	st->roll_t0 = util_mono_us();
 	env = getenv("PHASOR_STORE_ROLLUPS");
 	st->no_rollups = env != NULL && strcmp(env, "0") == 0;
-	if (st->no_rollups)
-		st->roll_todo = st->roll_done = 0;
-	if (st->roll_todo > st->roll_done)
-		log_info("store: %s: making the per-minute rollups of %" PRId64 " blocks, in the"
-			 " background", st->path, st->roll_total);
+	st->roll = (struct backfill){ .key = "rollups", .what = "per-minute rollups",
+				      .put = put_rollup };
+	st->hours = (struct backfill){ .key = "hours", .what = "hours of windows",
+				       .put = put_hours };
+	if (backfill_open(st, &st->roll, cause) < 0 || backfill_open(st, &st->hours, cause) < 0)
+		return -1;
 	st->migrating = legacy == 1;
 	st->mig_total = hi > 0 ? hi - lo + 1 : 0;
 	st->hk_pub.migrating = st->migrating;
@@ -3058,6 +3116,89 @@ static int put_rollup(struct store *st, int64_t id, int64_t meter, int64_t win,
 	return rc;
 }
 
+/*
+ * Block id (its polls in b, of one shape, in the window win) merged into
+ * its hour's rows: each quantity's window aggregated (codec_minute) and
+ * merged into the window's slot of the quantity's row, and row -1 counts
+ * the block (docs/buffer.md, "Windows"). Once per block: in the block's
+ * transaction, or in the backfill's with its mark.
+ */
+static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, int64_t shape,
+		     const struct codec_block *b)
+{
+	int64_t w0 = win * SAMPLES_WIN_US, h0 = floor_div(w0, CODEC_HOUR_US) * CODEC_HOUR_US;
+	int slot = (int)((w0 - h0) / SAMPLES_WIN_US);
+	const struct wshape *sh = NULL;
+	sqlite3_stmt *get = NULL, *put = NULL;
+	size_t c, i;
+	int rc = shape_by_id(st, shape, &sh);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sh->n != b->ncol)
+		return SQLITE_CORRUPT;
+	rc = sqlite3_prepare_v2(st->db, "SELECT data FROM hours WHERE meter_id = ?1 AND qty = ?2"
+				" AND h0_us = ?3", -1, &get, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO hours(meter_id, qty, h0_us,"
+					" n, idsum, data) VALUES(?1, ?2, ?3, 0, 0, ?4)", -1, &put,
+					NULL);
+	for (c = 0; c < b->ncol && rc == SQLITE_OK; c++) {
+		struct codec_minute w[CODEC_HOUR_SLOTS], agg;
+		unsigned qty = sh->qty[c];
+		uint8_t *data = NULL;
+		size_t len;
+
+		if (qty >= QTY__COUNT)
+			continue;
+		memset(&agg, 0, sizeof(agg));
+		for (i = 0; i < b->n; i++)
+			codec_minute_add(&agg, b->t[i], b->v[i * b->ncol + c],
+					 b->q[i * b->ncol + c] == QUALITY_GOOD);
+		memset(w, 0, sizeof(w));
+		sqlite3_bind_int64(get, 1, meter);
+		sqlite3_bind_int64(get, 2, qty);
+		sqlite3_bind_int64(get, 3, h0);
+		rc = sqlite3_step(get);
+		if (rc == SQLITE_ROW &&
+		    codec_hour_decode(sqlite3_column_blob(get, 0),
+				      (size_t)sqlite3_column_bytes(get, 0), h0, w) < 0)
+			rc = SQLITE_CORRUPT;
+		else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sqlite3_reset(get);
+		if (rc != SQLITE_OK)
+			break;
+		codec_minute_merge(&w[slot], &agg);
+		len = codec_hour_encode(w, h0, &data);
+		sqlite3_bind_int64(put, 1, meter);
+		sqlite3_bind_int64(put, 2, qty);
+		sqlite3_bind_int64(put, 3, h0);
+		sqlite3_bind_blob(put, 4, data, (int)len, SQLITE_STATIC);
+		rc = sqlite3_step(put);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_reset(put);
+		free(data);
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_prepare_v2(st->db, "INSERT INTO hours(meter_id, qty, h0_us, n, idsum)"
+					" VALUES(?1, -1, ?2, 1, ?3) ON CONFLICT DO UPDATE"
+					" SET n = n + 1, idsum = idsum + excluded.idsum",
+					-1, &put, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(put, 1, meter);
+			sqlite3_bind_int64(put, 2, h0);
+			sqlite3_bind_int64(put, 3, id);
+			rc = sqlite3_step(put);
+			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+			sqlite3_finalize(put);
+		}
+	}
+	return rc;
+}
+
 static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct gblock *g)
 {
 	uint8_t *data = NULL;
@@ -3083,9 +3224,14 @@ static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct 
 	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	free(data);
-	if (rc == SQLITE_DONE && !st->no_rollups)
-		rc = put_rollup(st, sqlite3_last_insert_rowid(st->db), g->meter, win, g->shape,
-				&g->b) == SQLITE_OK ? SQLITE_DONE : SQLITE_ERROR;
+	if (rc == SQLITE_DONE && !st->no_rollups) {
+		int64_t id = sqlite3_last_insert_rowid(st->db);
+
+		rc = put_rollup(st, id, g->meter, win, g->shape, &g->b) == SQLITE_OK &&
+			     put_hours(st, id, g->meter, win, g->shape, &g->b) == SQLITE_OK
+			 ? SQLITE_DONE
+			 : SQLITE_ERROR;
+	}
 	/* the widest block's seq span, for readers by seq (samples_vtab.c) */
 	if (rc == SQLITE_DONE)
 		rc = run1(st->db, "INSERT INTO meta(key, value) VALUES('blocks.span', ?1)"
@@ -3396,16 +3542,17 @@ out:
 }
 
 /*
- * Rollups for up to ROLL_BLOCKS of the blocks that were there before
- * schema 8 (ids up to roll_todo), in id order, with meta rollups.done in
- * the same transaction: a kill -9 loses the batch whole and the next
- * start goes on from the mark. The last batch deletes the two keys.
+ * bf's put for up to ROLL_BLOCKS of the blocks that were there before its
+ * schema (ids up to bf->todo), in id order, with meta KEY.done in the
+ * same transaction: a kill -9 loses the batch whole and the next start
+ * goes on from the mark. The last batch deletes the two keys.
  */
-static int rollup_batch(struct store *st, bool *more)
+static int backfill_batch(struct store *st, struct backfill *bf, bool *more)
 {
 	sqlite3_stmt *sel = NULL;
 	struct codec_block b;
-	int64_t last = st->roll_done;
+	int64_t last = bf->done;
+	char sql[96];
 	int rc, n = 0;
 
 	*more = false;
@@ -3418,8 +3565,8 @@ static int rollup_batch(struct store *st, bool *more)
 					-1, &sel, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
-	sqlite3_bind_int64(sel, 1, st->roll_done);
-	sqlite3_bind_int64(sel, 2, st->roll_todo);
+	sqlite3_bind_int64(sel, 1, bf->done);
+	sqlite3_bind_int64(sel, 2, bf->todo);
 	sqlite3_bind_int(sel, 3, ROLL_BLOCKS);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		const uint8_t *data = sqlite3_column_blob(sel, 4);
@@ -3427,11 +3574,11 @@ static int rollup_batch(struct store *st, bool *more)
 
 		last = sqlite3_column_int64(sel, 0);
 		if (data == NULL || codec_block_decode(data, (size_t)len, -1, &b) < 0) {
-			log_warn("store: %s: block %" PRId64 " is damaged: no rollup for it", st->path,
-				 last);
+			log_warn("store: %s: block %" PRId64 " is damaged: not in the %s", st->path,
+				 last, bf->what);
 		} else {
-			rc = put_rollup(st, last, sqlite3_column_int64(sel, 2),
-					sqlite3_column_int64(sel, 1), sqlite3_column_int64(sel, 3), &b);
+			rc = bf->put(st, last, sqlite3_column_int64(sel, 2),
+				     sqlite3_column_int64(sel, 1), sqlite3_column_int64(sel, 3), &b);
 			if (rc != SQLITE_OK)
 				goto out;
 		}
@@ -3439,26 +3586,33 @@ static int rollup_batch(struct store *st, bool *more)
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
-	if (n < ROLL_BLOCKS || last >= st->roll_todo)
-		rc = exec(st->db, "DELETE FROM meta WHERE key IN ('rollups.todo', 'rollups.done')");
-	else
-		rc = run1(st->db, "UPDATE meta SET value = ?1 WHERE key = 'rollups.done'", last, NULL);
+	if (n < ROLL_BLOCKS || last >= bf->todo) {
+		snprintf(sql, sizeof(sql), "DELETE FROM meta WHERE key IN ('%s.todo', '%s.done')",
+			 bf->key, bf->key);
+		rc = exec(st->db, sql);
+	} else {
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = ?1 WHERE key = '%s.done'",
+			 bf->key);
+		rc = run1(st->db, sql, last, NULL);
+	}
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
 	if (rc == SQLITE_OK) {
 		int64_t now = util_mono_us();
 
-		st->roll_count += n;
-		if (n < ROLL_BLOCKS || last >= st->roll_todo) {
-			st->roll_done = st->roll_todo = 0;
-			log_info("store: %s: the per-minute rollups are complete (%" PRId64
-				 " blocks in %.1f s)", st->path, st->roll_count,
-				 (double)(now - st->roll_t0) / 1e6);
+		bf->count += n;
+		if (n < ROLL_BLOCKS || last >= bf->todo) {
+			bf->done = bf->todo = 0;
+			log_info("store: %s: the %s are complete (%" PRId64 " blocks in %.1f s)",
+				 st->path, bf->what, bf->count, (double)(now - bf->t0) / 1e6);
 		} else {
-			st->roll_done = last;
+			char what[96];
+
+			bf->done = last;
 			*more = true;
-			log_progress(st, "making the per-minute rollups of the buffer", st->roll_count,
-				     st->roll_total, "of", "blocks", st->roll_t0, &st->roll_log_at);
+			snprintf(what, sizeof(what), "making the %s of the buffer", bf->what);
+			log_progress(st, what, bf->count, bf->total, "of", "blocks", bf->t0,
+				     &bf->log_at);
 		}
 	}
 out:
@@ -3489,13 +3643,16 @@ static bool housekeep(struct store *st)
 	if (rc != SQLITE_OK)
 		log_warn("store: %s: closing poll rows into blocks: %s; tried again later",
 			 st->path, sqlite3_errstr(rc));
-	if (rc == SQLITE_OK && st->roll_todo > st->roll_done) {
+	for (int k = 0; k < 2 && rc == SQLITE_OK; k++) {
+		struct backfill *bf = k == 0 ? &st->roll : &st->hours;
 		bool more2;
 
-		rc = rollup_batch(st, &more2);
+		if (bf->todo <= bf->done)
+			continue;
+		rc = backfill_batch(st, bf, &more2);
 		if (rc != SQLITE_OK)
-			log_warn("store: %s: making rollups of old blocks: %s; tried again later",
-				 st->path, sqlite3_errstr(rc));
+			log_warn("store: %s: making the %s of old blocks: %s; tried again later",
+				 st->path, bf->what, sqlite3_errstr(rc));
 		more = more || more2;
 	}
 	return rc == SQLITE_OK && more;
@@ -4978,6 +5135,29 @@ static int minutes_merge(struct mvec *ru, struct mvec *sa, size_t k, store_minut
 	return rc;
 }
 
+/* The id of meter: 1, 0 when there is none of that name, -1 with *cause. */
+static int reader_meter_id(struct store_reader *r, const char *meter, int64_t *id, char **cause)
+{
+	sqlite3_stmt *s;
+	int got;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT id FROM meters WHERE name = ?1", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
+	got = sqlite3_step(s);
+	if (got == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (got != SQLITE_ROW && got != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return got == SQLITE_ROW;
+}
+
 int store_reader_minutes_many(struct store_reader *r, const char *meter, const unsigned *qty,
 			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
 			      store_minutes_fn fn, void *ctx, char **cause)
@@ -4993,7 +5173,6 @@ int store_reader_minutes_many(struct store_reader *r, const char *meter, const u
 	char *err = NULL;
 	size_t k, nset = 0;
 	int rc = 0, got;
-	sqlite3_stmt *s;
 
 	for (k = 0; k < QTY__COUNT; k++)
 		idx[k] = -1;
@@ -5004,22 +5183,8 @@ int store_reader_minutes_many(struct store_reader *r, const char *meter, const u
 		}
 	if (from >= to || nset == 0)
 		return 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT id FROM meters WHERE name = ?1", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, meter, -1, SQLITE_STATIC);
-	got = sqlite3_step(s);
-	if (got == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (got == SQLITE_DONE)
-		return 0; /* an unknown meter: no minutes */
-	if (got != SQLITE_ROW) {
-		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
-		return -1;
-	}
+	if ((got = reader_meter_id(r, meter, &id, cause)) <= 0)
+		return got; /* an unknown meter: no minutes */
 	if (r->version < 7) {
 		set_cause(cause, "%s: schema %" PRId64 ": open it with phasor record once",
 			  r->path, r->version);
@@ -5138,16 +5303,208 @@ static int windows_from_minutes(struct store_reader *r, const char *meter, const
 	return 0;
 }
 
+/* A window to out[k] (the hours' vectors of store_reader_windows_many). */
+static int window_keep(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m)
+{
+	struct mvec *out = ctx;
+
+	mvec_push(&out[k], t_us)->m = *m;
+	return 0;
+}
+
+/* The hours of [h0, h0 + nh hours) of meter whose blocks are all in their
+ * rows (row -1 counts them and sums their ids: compared with the blocks
+ * the index has now): ok[h]. An hour without blocks is ok. */
+static int hours_trusted(struct store_reader *r, int64_t meter, int64_t h0, size_t nh, bool *ok,
+			 char **cause)
+{
+	int64_t *cnt = util_calloc(nh, sizeof(*cnt)), *sum = util_calloc(nh, sizeof(*sum));
+	int64_t h1 = h0 + (int64_t)nh * CODEC_HOUR_US;
+	sqlite3_stmt *s = NULL;
+	size_t h;
+	int rc;
+
+	rc = sqlite3_prepare_v2(r->db, "SELECT id, t0_us FROM blocks INDEXED BY blocks_meter_t0"
+				" WHERE meter_id = ?1 AND t0_us >= ?2 AND t0_us < ?3", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, meter);
+		sqlite3_bind_int64(s, 2, h0);
+		sqlite3_bind_int64(s, 3, h1);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			h = (size_t)((sqlite3_column_int64(s, 1) - h0) / CODEC_HOUR_US);
+			cnt[h]++;
+			sum[h] += sqlite3_column_int64(s, 0);
+		}
+		sqlite3_finalize(s);
+	}
+	for (h = 0; h < nh; h++)
+		ok[h] = cnt[h] == 0;
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_prepare_v2(r->db, "SELECT h0_us, n, idsum FROM hours WHERE meter_id = ?1"
+					" AND qty = -1 AND h0_us >= ?2 AND h0_us < ?3", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, meter);
+		sqlite3_bind_int64(s, 2, h0);
+		sqlite3_bind_int64(s, 3, h1);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(s, 0);
+
+			if (t < h0 || t >= h1 || (t - h0) % CODEC_HOUR_US != 0)
+				continue;
+			h = (size_t)((t - h0) / CODEC_HOUR_US);
+			ok[h] = cnt[h] == sqlite3_column_int64(s, 1) &&
+				sum[h] == sqlite3_column_int64(s, 2);
+		}
+		sqlite3_finalize(s);
+	}
+	free(cnt);
+	free(sum);
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* The windows in [from, to) of quantity qty's rows of the trusted hours, to out. */
+static int hours_windows(struct store_reader *r, int64_t meter, unsigned qty, int64_t h0,
+			 size_t nh, const bool *ok, int64_t from, int64_t to, struct mvec *out,
+			 char **cause)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(r->db, "SELECT h0_us, data FROM hours WHERE meter_id = ?1"
+				" AND qty = ?2 AND h0_us >= ?3 AND h0_us < ?4", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, meter);
+	sqlite3_bind_int64(s, 2, qty);
+	sqlite3_bind_int64(s, 3, h0);
+	sqlite3_bind_int64(s, 4, h0 + (int64_t)nh * CODEC_HOUR_US);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct codec_minute w[CODEC_HOUR_SLOTS];
+		int64_t t = sqlite3_column_int64(s, 0);
+		size_t h = (size_t)((t - h0) / CODEC_HOUR_US);
+
+		if ((t - h0) % CODEC_HOUR_US != 0 || !ok[h])
+			continue;
+		if (codec_hour_decode(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
+				      t, w) < 0) {
+			set_cause(cause, "%s: an hour of meter %" PRId64 " is damaged", r->path,
+				  meter);
+			sqlite3_finalize(s);
+			return -1;
+		}
+		for (int k = 0; k < CODEC_HOUR_SLOTS; k++) {
+			int64_t wt = t + k * SAMPLES_WIN_US;
+
+			if (w[k].n > 0 && wt >= from && wt < to)
+				mvec_push(out, wt)->m = w[k];
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		set_cause(cause, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
 int store_reader_windows_many(struct store_reader *r, const char *meter, const unsigned *qty,
 			      size_t nq, int64_t from_us, int64_t to_us, bool raw,
 			      store_minutes_fn fn, void *ctx, char **cause)
 {
 	int64_t from = floor_div(from_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
-	int64_t to = -floor_div(-to_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
+	int64_t to = -floor_div(-to_us, SAMPLES_WIN_US) * SAMPLES_WIN_US, id = 0;
+	int64_t h0 = floor_div(from, CODEC_HOUR_US) * CODEC_HOUR_US;
+	int64_t qset[QTY__COUNT];
+	struct samples_scan *sc = NULL;
+	struct mvec *ru = NULL, *sa = NULL;
+	struct samples_row x;
+	size_t k, h, nh, nset = 0;
+	int idx[QTY__COUNT], rc = 0, got;
+	char *err = NULL;
+	bool *ok = NULL;
 
 	if (from >= to)
 		return 0;
-	return windows_from_minutes(r, meter, qty, nq, from, to, raw, fn, ctx, cause);
+	if (raw || r->version < 9)
+		return windows_from_minutes(r, meter, qty, nq, from, to, raw, fn, ctx, cause);
+	for (k = 0; k < QTY__COUNT; k++)
+		idx[k] = -1;
+	for (k = 0; k < nq; k++)
+		if (qty[k] < QTY__COUNT && idx[qty[k]] < 0) {
+			idx[qty[k]] = (int)k;
+			qset[nset++] = qty[k];
+		}
+	if (nset == 0)
+		return 0;
+	if ((got = reader_meter_id(r, meter, &id, cause)) <= 0)
+		return got; /* an unknown meter: no windows */
+	nh = (size_t)((to - h0 + CODEC_HOUR_US - 1) / CODEC_HOUR_US);
+	ok = util_calloc(nh, sizeof(*ok));
+	ru = util_calloc(nq, sizeof(*ru));
+	sa = util_calloc(nq, sizeof(*sa));
+	if (hours_trusted(r, id, h0, nh, ok, cause) < 0)
+		rc = -1;
+	for (k = 0; k < nq && rc == 0; k++)
+		if (qty[k] < QTY__COUNT && idx[qty[k]] == (int)k &&
+		    hours_windows(r, id, qty[k], h0, nh, ok, from, to, &ru[k], cause) < 0)
+			rc = -1;
+	/* the hours not trusted (blocks pruned or not yet merged): from the minutes */
+	for (h = 0; h < nh && rc == 0;) {
+		size_t e = h;
+		int64_t a, b;
+
+		if (ok[h]) {
+			h++;
+			continue;
+		}
+		while (e < nh && !ok[e])
+			e++;
+		a = h0 + (int64_t)h * CODEC_HOUR_US;
+		b = h0 + (int64_t)e * CODEC_HOUR_US;
+		if (windows_from_minutes(r, meter, qty, nq, a > from ? a : from, b < to ? b : to,
+					 false, window_keep, ru, cause) < 0)
+			rc = -1;
+		h = e;
+	}
+	/* the trusted hours' samples outside blocks: poll rows, old rows */
+	if (rc == 0)
+		sc = samples_scan_open_set(r->db, from, to - 1, qset, nset, id, SAMPLES_BLOCKS_NONE,
+					   &err);
+	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
+		int64_t t = floor_div(x.t_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
+		struct mvec *a;
+		struct mrec *m;
+
+		if (x.qty_id < 0 || x.qty_id >= QTY__COUNT || idx[x.qty_id] < 0 ||
+		    !ok[(t - h0) / CODEC_HOUR_US])
+			continue;
+		a = &sa[idx[x.qty_id]];
+		m = a->n > 0 && a->v[a->n - 1].t == t ? &a->v[a->n - 1] : mvec_push(a, t);
+		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
+	}
+	samples_scan_close(sc);
+	if (err != NULL) {
+		set_cause(cause, "%s: %s", r->path, err);
+		free(err);
+		rc = -1;
+	}
+	for (k = 0; k < nq && rc == 0; k++)
+		if (minutes_merge(&ru[k], &sa[k], k, fn, ctx) != 0)
+			break;
+	for (k = 0; k < nq; k++) {
+		free(ru[k].v);
+		free(sa[k].v);
+	}
+	free(ru);
+	free(sa);
+	free(ok);
+	return rc;
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

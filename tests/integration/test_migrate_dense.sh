@@ -64,7 +64,7 @@ t_stop "$T_LAST_PID" KILL
 rest=$(left)
 [ "$rest" -gt 0 ] || t_fail "no old rows left after the kill"
 t_ok "old rows left after kill -9: $rest"
-t_eq "schema after the kill" 8 "$(command sqlite3 "$db" "PRAGMA user_version")"
+t_eq "schema after the kill" 9 "$(command sqlite3 "$db" "PRAGMA user_version")"
 grep -q "converting about $total samples to the dense layout" "$T/rec1.log" ||
 	t_fail "no migration notice: $(head -5 "$T/rec1.log")"
 grep -q "converting the buffer to the dense layout: .* %" "$T/rec1.log" ||

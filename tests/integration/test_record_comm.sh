@@ -21,7 +21,7 @@ db="$T/buffer.db"
 t_no_sanitizer_errors "$T/record.log"
 
 q() { t_sql "$db" "$1"; }
-t_eq "schema version" 8 "$(q 'PRAGMA user_version')"
+t_eq "schema version" 9 "$(q 'PRAGMA user_version')"
 statuses() { # METER: its statuses in (t_us, seq) order, space separated
 	q "SELECT group_concat(status, ' ') FROM (SELECT c.status FROM comm_changes c
 	   JOIN meters m ON m.id = c.meter_id WHERE m.name = '$1' ORDER BY c.t_us, c.seq)"

@@ -371,12 +371,73 @@ static void test_rollup_roundtrip(void **state)
 	free(blob);
 }
 
+/*
+ * An hour of windows comes back bit for bit (windows absent, bad-only,
+ * a sample at a window's last microsecond), and every truncation or
+ * flipped byte is refused or decoded within its twelve windows.
+ */
+static void test_hour_roundtrip(void **state)
+{
+	struct codec_minute w[CODEC_HOUR_SLOTS], d[CODEC_HOUR_SLOTS];
+	int64_t h0 = 1788739200LL * 1000000;
+	uint8_t *blob = NULL;
+	size_t len;
+
+	(void)state;
+	memset(w, 0, sizeof(w));
+	for (unsigned k = 0; k < CODEC_HOUR_SLOTS; k += 1 + k % 3) {
+		int64_t t0 = h0 + (int64_t)k * CODEC_WINDOW_US;
+
+		if (k == 4) {
+			w[k].n = 30; /* every sample bad */
+			continue;
+		}
+		codec_minute_add(&w[k], t0 + 1, 1000.0 + k, 1);
+		codec_minute_add(&w[k], t0 + 150000000, k == 3 ? -0.0 : 1000.5 + k, 1);
+		codec_minute_add(&w[k], t0 + CODEC_WINDOW_US - 1, 1001.25 + k, 1);
+	}
+	len = codec_hour_encode(w, h0, &blob);
+	assert_int_equal(codec_hour_decode(blob, len, h0, d), 0);
+	for (unsigned k = 0; k < CODEC_HOUR_SLOTS; k++) {
+		assert_int_equal(d[k].n, w[k].n);
+		assert_int_equal(d[k].good, w[k].good);
+		if (w[k].good == 0)
+			continue;
+		assert_int_equal(bits64(d[k].min), bits64(w[k].min));
+		assert_int_equal(bits64(d[k].max), bits64(w[k].max));
+		assert_int_equal(bits64(d[k].first), bits64(w[k].first));
+		assert_int_equal(bits64(d[k].last), bits64(w[k].last));
+		assert_int_equal(bits64(d[k].sum), bits64(w[k].sum));
+		assert_int_equal(bits64(d[k].rise), bits64(w[k].rise));
+		assert_int_equal(d[k].first_us, w[k].first_us);
+		assert_int_equal(d[k].last_us, w[k].last_us);
+	}
+	assert_int_equal(d[10].last_us, h0 + 11 * CODEC_WINDOW_US - 1);
+	assert_int_equal(d[11].n, 0);
+	assert_int_equal(d[2].n, 0);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(codec_hour_decode(blob, cut, h0, d), -1);
+	for (size_t k = 0; k < len; k++) {
+		uint8_t keep = blob[k];
+
+		blob[k] ^= 0x5a;
+		if (codec_hour_decode(blob, len, h0, d) == 0)
+			for (unsigned j = 0; j < CODEC_HOUR_SLOTS; j++)
+				assert_true(d[j].good == 0 ||
+					    (d[j].first_us >= h0 + (int64_t)j * CODEC_WINDOW_US &&
+					     d[j].last_us < h0 + (int64_t)(j + 1) * CODEC_WINDOW_US));
+		blob[k] = keep;
+	}
+	free(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poll_roundtrip),  cmocka_unit_test(test_poll_size),
 		cmocka_unit_test(test_block_roundtrip), cmocka_unit_test(test_block_garbage),
 		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
+		cmocka_unit_test(test_hour_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

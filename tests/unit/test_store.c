@@ -361,6 +361,7 @@ static void test_schema(void **state)
 		{ "polls", "first_seq,t_us,meter_id,shape_id,session_id,n,data" },
 		{ "blocks", "id,win,meter_id,shape_id,session_id,t0_us,t1_us,seq_lo,seq_hi,n,data" },
 		{ "rollups", "id,meter_id,w0_us,data" },
+		{ "hours", "meter_id,qty,h0_us,n,idsum,data" },
 	};
 	char *path = tpath("nested/dirs/schema.db"), sql[200], *got;
 	struct store *st;
@@ -401,8 +402,8 @@ static void test_schema(void **state)
 				 "forecasts_meter_t,polls_t_us,blocks_t0,blocks_meter_t0,"
 				 "blocks_seq_lo,blocks_seq_hi,rollups_meter_w0");
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-				      " AND name = 'blocks_rollup_gone'"),
-			 1);
+				      " AND name IN ('blocks_rollup_gone', 'blocks_hours_gone')"),
+			 2);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'samples%'"),
 			 0);
 	free(got);
@@ -555,7 +556,7 @@ static void test_migrate_from_v1(void **state)
 		      " DROP TABLE recorder_status; DROP TABLE forecasts;"
 		      " DELETE FROM meta WHERE key LIKE 'sync.%';"
 		      " DELETE FROM sqlite_sequence; PRAGMA user_version = 1;"
-		      " DROP TABLE shapes; DROP TABLE polls; DROP TABLE blocks; DROP TABLE rollups;"
+		      " DROP TABLE shapes; DROP TABLE polls; DROP TABLE blocks; DROP TABLE rollups; DROP TABLE hours;"
 		      " CREATE TABLE samples(seq INTEGER PRIMARY KEY, t_us INTEGER NOT NULL,"
 		      " meter_id INTEGER NOT NULL, qty_id INTEGER NOT NULL, value,"
 		      " quality INTEGER NOT NULL, session_id INTEGER);"
@@ -3582,7 +3583,7 @@ static void test_rollups(void **state)
 
 	/* back to schema 7: the rollups are made again, in the background */
 	db_exec(path, "DROP TRIGGER blocks_rollup_gone; DROP TABLE rollups;"
-		      " PRAGMA user_version = 7;");
+		      " DROP TRIGGER blocks_hours_gone; DROP TABLE hours; PRAGMA user_version = 7;");
 	st = open_store(path, 100000, 5000, 10);
 	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key = 'rollups.todo'"), 1);
 	assert_int_equal(store_start(st, &cause), 0);
@@ -3601,6 +3602,176 @@ static void test_rollups(void **state)
 	free(raw);
 	free(rol);
 	free(ref);
+	free(path);
+}
+
+static int collect_window(void *ctx, size_t k, int64_t t_us, const struct codec_minute *m)
+{
+	struct mins *out = ctx;
+
+	assert_int_equal(k, 0);
+	assert_true(out->n < UTIL_ARRAY_LEN(out->t));
+	assert_int_equal(t_us % 300000000, 0);
+	out->t[out->n] = t_us;
+	out->m[out->n++] = *m;
+	return 0;
+}
+
+static void windows_of(const char *path, const char *meter, unsigned qty, int64_t from,
+		       int64_t to, bool raw, struct mins *out)
+{
+	char *cause = NULL;
+	struct store_reader *r = store_reader_open(path, &cause);
+
+	assert_non_null(r);
+	out->n = 0;
+	if (store_reader_windows_many(r, meter, &qty, 1, from, to, raw, collect_window, out,
+				      &cause) < 0)
+		fail_msg("store_reader_windows_many: %s", cause);
+	store_reader_close(r);
+}
+
+/* Every quantity of both meters, the hours' windows against the samples'. */
+static void check_windows(const char *path, int64_t from, int64_t to, struct mins *raw,
+			  struct mins *hrs)
+{
+	static const unsigned qs[3] = { QTY_P_TOTAL, QTY_E_IMP, QTY_V_L1N };
+
+	for (unsigned q = 0; q < 3; q++)
+		for (int m = 0; m < 2; m++) {
+			const char *name = m == 0 ? m0_name : m2_name;
+
+			if (m == 1 && q > 0)
+				continue;
+			windows_of(path, name, qs[q], from, to, true, raw);
+			windows_of(path, name, qs[q], from, to, false, hrs);
+			assert_true(raw->n >= 2);
+			check_minutes(hrs, raw, qs[q] == QTY_E_IMP);
+		}
+}
+
+/*
+ * Hours of windows (issue 13): the closer merges each block into its
+ * hour's rows; the windows read from them (with the poll rows' and a late
+ * poll's second block) equal those computed from the samples, for a fast
+ * and a slow meter, across hours and for a range starting inside a
+ * window; an hour whose block was pruned is read from the minutes; the
+ * hours are used (the blocks damaged after, the windows unchanged); a
+ * file of schema 8 gets them in the background.
+ */
+static void test_hours(void **state)
+{
+	enum { POLLS = 4000 };
+	char *path = tpath("hours.db"), *cause = NULL;
+	int64_t now = util_now_us(), t_old = (now / 60000000 - 140) * 60000000 + 123;
+	struct mins *raw = util_calloc(1, sizeof(*raw)), *hrs = util_calloc(1, sizeof(*hrs));
+	struct mins *keep = util_calloc(1, sizeof(*keep));
+	double energy = 1000.0;
+	struct store *st;
+	size_t i;
+
+	(void)state;
+	st = open_store(path, 100000, 5000, 10);
+	assert_int_equal(store_start(st, &cause), 0);
+	for (i = 0; i < POLLS; i++) {
+		/* meter 0 every 2 s from 140 minutes ago, meter 2 every 10 s */
+		int64_t t = t_old + (int64_t)i * 2000000 + (int64_t)(i * 7919 % 3000);
+		double p = 5000.0 + 100.0 * sin((double)i / 30.0) + (double)(i % 7) * 0.25;
+		int q = i % 53 == 7 ? QUALITY_BAD : QUALITY_GOOD;
+		struct sample x[3];
+
+		energy += i == 1700 ? -990.0 : 2.5 + (double)(i % 5) * 0.125; /* a reset */
+		x[0] = mk(t, 0, QTY_P_TOTAL, i % 61 == 11 ? NAN : p, q);
+		x[1] = mk(t, 0, QTY_E_IMP, energy, QUALITY_GOOD);
+		x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
+		store_put_samples(st, x, 3);
+		if (i % 5 == 0) {
+			struct sample y = mk(t + 500, 2, QTY_P_TOTAL, 40.0 + (double)(i % 11), q);
+
+			store_put_samples(st, &y, 1);
+		}
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	assert_int_equal(store_settle(st, 20000), 0);
+	{
+		/* late: into a closed window, a second block there */
+		struct sample late = mk(t_old + 30000000 + 7, 0, QTY_P_TOTAL, 1.5, QUALITY_GOOD);
+
+		store_put_samples(st, &late, 1);
+	}
+	assert_int_equal(store_flush(st, 10000), 0);
+	assert_int_equal(store_settle(st, 20000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	/* every hour of blocks has its count, and it is right */
+	assert_true(db_int(path, "SELECT count(*) FROM hours WHERE qty = -1") >= 4);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM hours WHERE qty = -1"),
+			 db_int(path, "SELECT count(*) FROM (SELECT DISTINCT meter_id, win / 12 FROM blocks)"));
+	assert_int_equal(db_int(path, "SELECT count(*) FROM hours h WHERE qty = -1 AND n = (SELECT"
+				      " count(*) FROM blocks b WHERE b.meter_id = h.meter_id AND"
+				      " b.win / 12 * 3600000000 = h.h0_us) AND idsum = (SELECT sum(id)"
+				      " FROM blocks b WHERE b.meter_id = h.meter_id AND"
+				      " b.win / 12 * 3600000000 = h.h0_us)"),
+			 db_int(path, "SELECT count(*) FROM hours WHERE qty = -1"));
+	assert_true(db_int(path, "SELECT count(*) FROM (SELECT 1 FROM blocks"
+				 " GROUP BY meter_id, win HAVING count(*) > 1)") >= 1); /* the late poll's */
+
+	check_windows(path, t_old - 3600000000LL, now + 60000000, raw, hrs);
+	/* a range from inside a window: whole windows */
+	windows_of(path, m0_name, QTY_P_TOTAL, t_old + 1500000000 + 5, t_old + 4800000000, true, raw);
+	windows_of(path, m0_name, QTY_P_TOTAL, t_old + 1500000000 + 5, t_old + 4800000000, false, hrs);
+	assert_int_equal(raw->t[0], (t_old + 1500000000) / 300000000 * 300000000);
+	assert_int_equal(raw->n, 12);
+	check_minutes(hrs, raw, false);
+	/* the late poll: in its window's counts */
+	windows_of(path, m0_name, QTY_P_TOTAL, t_old + 30000000, t_old + 30000001, false, hrs);
+	assert_int_equal(hrs->n, 1);
+	assert_true(hrs->m[0].min == 1.5);
+	/* unknown meter: nothing */
+	windows_of(path, "nope", QTY_P_TOTAL, t_old, now, false, hrs);
+	assert_int_equal(hrs->n, 0);
+
+	/* a pruned block takes its hour's rows; that hour comes from the minutes */
+	{
+		int64_t m = db_int(path, "SELECT meter_id FROM blocks ORDER BY id LIMIT 1");
+		int64_t h = db_int(path, "SELECT win / 12 * 3600000000 FROM blocks ORDER BY id LIMIT 1");
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM hours WHERE meter_id = %" PRId64
+			 " AND h0_us = %" PRId64, m, h);
+		assert_true(db_int(path, sql) >= 3);
+		db_exec(path, "DELETE FROM blocks WHERE id = (SELECT min(id) FROM blocks)");
+		assert_int_equal(db_int(path, sql), 0);
+	}
+	check_windows(path, t_old - 3600000000LL, now + 60000000, raw, hrs);
+
+	/* back to schema 8: the hours are made again, in the background */
+	db_exec(path, "DROP TRIGGER blocks_hours_gone; DROP TABLE hours; PRAGMA user_version = 8;");
+	st = open_store(path, 100000, 5000, 10);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key = 'hours.todo'"), 1);
+	assert_int_equal(store_start(st, &cause), 0);
+	assert_int_equal(store_settle(st, 20000), 0);
+	store_stop(st, 1000);
+	store_close(st);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM meta WHERE key LIKE 'hours.%'"), 0);
+	assert_int_equal(db_int(path, "SELECT count(*) FROM hours WHERE qty = -1"),
+			 db_int(path, "SELECT count(*) FROM (SELECT DISTINCT meter_id, win / 12 FROM blocks)"));
+	check_windows(path, t_old - 3600000000LL, now + 60000000, raw, hrs);
+
+	/* the hours are what is read: the blocks damaged, the windows of the
+	 * hours of blocks only (not the newest, of poll rows) unchanged */
+	{
+		int64_t to = db_int(path, "SELECT max(win) / 12 * 3600000000 FROM blocks");
+
+		windows_of(path, m0_name, QTY_E_IMP, t_old, to, false, keep);
+		assert_true(keep->n >= 12);
+		db_exec(path, "UPDATE blocks SET data = x'00'");
+		windows_of(path, m0_name, QTY_E_IMP, t_old, to, false, hrs);
+		check_minutes(hrs, keep, true);
+	}
+	free(raw);
+	free(hrs);
+	free(keep);
 	free(path);
 }
 
@@ -3650,6 +3821,7 @@ int main(void)
 		cmocka_unit_test(test_hold_unsynced),
 		cmocka_unit_test(test_batch_poll_whole),
 		cmocka_unit_test(test_rollups),
+		cmocka_unit_test(test_hours),
 	};
 	int rc;
 
