@@ -513,7 +513,8 @@ bench_rollup() {
 
 # ---- report (issue 13): a 30-day report of 50 meters ----
 # gen_buffer writes DAYS + 1 (30; BENCH_QUICK: 7) of 50 PAC3200 meters every
-# 10 s through the store API (as bench_replay); `phasor report` of the DAYS
+# 10 s through the store API (as bench_replay); bench_windows times the
+# report's read (hours of windows against minutes); `phasor report` of the DAYS
 # whole days before today to a PDF (and the CSV beside it), then to PNG pages, each timed
 # with /usr/bin/time -v: wall time and peak memory (maximum resident set).
 bench_report() {
@@ -531,6 +532,11 @@ bench_report() {
 	"$BENCH/gen_buffer" "$T/report.ini" $(((days + 1) * 24)) 10 >"$T/report.gen" 2>"$T/report.gen.err" ||
 		t_fail "gen_buffer: $(tail -3 "$T/report.gen.err")"
 	echo "report: buffer of $((days + 1)) days x 50 meters x 36 quantities every 10 s: $(cat "$T/report.gen") (rows bytes seconds)" >&2
+	# the report's read alone: hours of windows against the minutes (bench/bench_windows.c)
+	"$BENCH/bench_windows" "$T/report.db" "$days" >"$T/windows.row" 2>"$T/windows.err" ||
+		t_fail "bench_windows: $(tail -3 "$T/windows.err")"
+	cat "$T/windows.err" >&2
+	add "$(cat "$T/windows.row")"
 	# the whole days of the buffer (it ends now)
 	to=$(date -u +%Y-%m-%dT00:00:00Z)
 	from=$(date -u -d "$to - $days days" +%Y-%m-%dT00:00:00Z)
