@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|fcload|layout|rollup|report runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout|rollup|report|export runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -552,6 +552,63 @@ bench_report() {
 	add "| Report of $days whole days of 50 meters (\`phasor report\`, $pages) | PDF + CSV: $pdf; PNG pages: $png (wall m:ss / peak RSS) | | | target: under 2 s |"
 }
 
+# ---- export (issue 18 item 7): phasor export against sqlite3 -csv of the same CSV ----
+# gen_buffer writes 20 PAC3200 meters every second for HOURS (4; BENCH_QUICK:
+# 1) through the store API; then, alternately (order swapped every round,
+# three rounds), `phasor export --db` and sqlite3 producing the same CSV
+# (the samples module loaded: `.load phasor_samples.so`, names joined, time
+# formatted by strftime; values in sqlite3's own 15 digits, phasor's the
+# shortest of 15-17 that reads back), both to a file; the lines of the two
+# must be as many. Rate in rows/s on each side's wall time, the ratio
+# within each round, the median round reported, CPU pressure beside it.
+bench_export() {
+	local hours=4 u r a b ra rb ratios="" rows so
+	[ -n "$quick" ] && hours=1
+	so="$(dirname "$PHASOR")/phasor_samples.so"
+	[ -f "$so" ] || t_fail "export: no $so"
+	printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/exp.db" >"$T/exp.ini"
+	for u in $(seq 1 20); do
+		printf '[meter m%02d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = 1502\nunit = %d\n' "$u" "$u" >>"$T/exp.ini"
+	done
+	"$BENCH/gen_buffer" "$T/exp.ini" "$hours" 1 >"$T/exp.gen" 2>"$T/exp.gen.err" ||
+		t_fail "gen_buffer: $(tail -3 "$T/exp.gen.err")"
+	rows=$(cut -d' ' -f1 "$T/exp.gen")
+	cat >"$T/equiv.sql" <<EOS
+.load $so
+.headers on
+.mode csv
+SELECT strftime('%Y-%m-%dT%H:%M:%fZ', s.t_us / 1000000.0, 'unixepoch') AS time, m.name AS meter,
+       q.name AS quantity, s.value AS value, q.unit AS unit,
+       CASE s.quality WHEN 0 THEN 'good' ELSE 'bad' END AS quality
+FROM samples s JOIN meters m ON m.id = s.meter_id JOIN quantities q ON q.id = s.qty_id
+ORDER BY s.t_us, s.seq;
+EOS
+	exp_side() { # phasor|sqlite3: wall seconds
+		local t0 t1
+		t0=$(now_s)
+		if [ "$1" = phasor ]; then
+			"$PHASOR" export --db "$T/exp.db" >"$T/exp.out" || t_fail "phasor export"
+		else
+			sqlite3 "$T/exp.db" <"$T/equiv.sql" >"$T/exp.out" || t_fail "sqlite3 export"
+		fi
+		t1=$(now_s)
+		[ "$(wc -l <"$T/exp.out")" -eq $((rows + 1)) ] || t_fail "export $1: $(wc -l <"$T/exp.out") lines for $rows rows"
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+	}
+	for r in 1 2 3; do
+		if [ $((r % 2)) -eq 1 ]; then
+			a=$(exp_side phasor); b=$(exp_side sqlite3)
+		else
+			b=$(exp_side sqlite3); a=$(exp_side phasor)
+		fi
+		echo "export round $r: phasor $a s, sqlite3 $b s ($rows rows); $(head -1 /proc/pressure/cpu 2>/dev/null)" >&2
+		ratios="$ratios $(fdiv "$b" "$a"):$a:$b"
+	done
+	read -r ratio a b < <(echo "$ratios" | tr ' ' '\n' | grep . | sort -t: -k1 -n | sed -n 2p | tr ':' ' ')
+	add "| Export: $rows samples (20 meters x 36 quantities every second, $hours h), CSV to a file | \`phasor export\` $(fdiv "$rows" "$a" | cut -d. -f1) rows/s ($a s) | sqlite3 of the same CSV through the samples module: $(fdiv "$rows" "$b" | cut -d. -f1) rows/s ($b s) | **$ratio** (median of 3 alternated:$(echo "$ratios" | sed 's/:[^ ]*//g')) | target >= 1.0 |"
+	rm -f "$T"/exp.db* "$T/exp.out"
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -570,6 +627,7 @@ case "$only" in "" | fcload) bench_fcload ;; esac
 case "$only" in "" | layout) bench_layout ;; esac
 case "$only" in "" | rollup) bench_rollup ;; esac
 case "$only" in "" | report) bench_report ;; esac
+case "$only" in "" | export) bench_export ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

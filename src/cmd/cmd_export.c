@@ -25,8 +25,19 @@
 
 enum format { FORMAT_CSV, FORMAT_JSONL };
 
+/* A field as written, kept while the next rows have the same text. */
+struct field_cache {
+	char key[CSV_FIELD_MAX];
+	char text[2 * CSV_FIELD_MAX + 1];
+	size_t len;
+	bool set;
+};
+
 struct export_ctx {
 	FILE *out;
+	struct field_cache meter, quantity, unit;
+	int64_t when_ms;          /* the time of when[]; INT64_MIN: none */
+	char when[40];
 	enum format format;
 	uint64_t rows;
 	int write_errno;          /* errno of the first failed write; 0: none */
@@ -54,24 +65,51 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* The field of s, from the cache when the last row had the same text. */
+static const struct field_cache *field(struct field_cache *c, const char *s)
+{
+	s = s != NULL ? s : "";
+	if (!c->set || strncmp(c->key, s, sizeof(c->key)) != 0) {
+		util_strlcpy(c->key, s, sizeof(c->key));
+		csv_field_to(c->text, sizeof(c->text), s);
+		c->len = strlen(c->text);
+		c->set = true;
+	}
+	return c;
+}
+
+/* n bytes of s then end at line + o: the new length. */
+static size_t put_text(char *line, size_t o, const char *s, size_t n, char end)
+{
+	memcpy(line + o, s, n);
+	line[o + n] = end;
+	return o + n + 1;
+}
+
+/* Rows of one poll share their time, and of one meter their names: each
+ * formatted once, the row written with one fwrite. */
 static int put_csv_row(struct export_ctx *x, const struct store_row *r)
 {
-	char when[40], value[40];
+	const struct field_cache *f[3] = { field(&x->meter, r->meter),
+					   field(&x->quantity, r->quantity),
+					   field(&x->unit, r->unit) };
+	char line[3 * sizeof(x->meter.text) + 128], value[40];
+	const char *q = qty_quality_name((unsigned)r->quality);
+	int64_t ms = r->t_us >= 0 ? r->t_us / 1000 : -((-r->t_us + 999) / 1000);
+	size_t o = 0;
 
-	util_format_time_ms(r->t_us, when, sizeof(when));
+	if (ms != x->when_ms) {
+		util_format_time_ms(r->t_us, x->when, sizeof(x->when));
+		x->when_ms = ms;
+	}
 	csv_double(r->value, value, sizeof(value));
-	fputs(when, x->out);
-	putc(',', x->out);
-	csv_field(x->out, r->meter);
-	putc(',', x->out);
-	csv_field(x->out, r->quantity);
-	putc(',', x->out);
-	fputs(value, x->out);
-	putc(',', x->out);
-	csv_field(x->out, r->unit);
-	putc(',', x->out);
-	fputs(qty_quality_name((unsigned)r->quality), x->out);
-	putc('\n', x->out);
+	o = put_text(line, o, x->when, strlen(x->when), ',');
+	o = put_text(line, o, f[0]->text, f[0]->len, ',');
+	o = put_text(line, o, f[1]->text, f[1]->len, ',');
+	o = put_text(line, o, value, strlen(value), ',');
+	o = put_text(line, o, f[2]->text, f[2]->len, ',');
+	o = put_text(line, o, q, strlen(q), '\n');
+	fwrite(line, 1, o, x->out);
 	return 0;
 }
 
@@ -190,7 +228,7 @@ static bool in_list(char **list, const char *name)
 int cmd_export(int argc, char **argv)
 {
 	struct store_filter filter = { NULL, NULL, INT64_MIN, INT64_MAX };
-	struct export_ctx x = { stdout, FORMAT_CSV, 0, 0, NULL };
+	struct export_ctx x = { .out = stdout, .format = FORMAT_CSV, .when_ms = INT64_MIN };
 	struct cmd_reader_args args;
 	struct store_reader *r = NULL;
 	char **list = NULL, *cause = NULL;
