@@ -581,8 +581,12 @@ bench_memory() {
 		echo "$(awk '/VmRSS/ { print $2 }' "/proc/$rec/status") $(awk '/VmHWM/ { print $2 }' "/proc/$rec/status")"
 		t_stop "$rec" TERM
 	}
+	# min/median/max of 3; MiB of KiB
+	mmm() { printf '%s\n' "$@" | sort -g | tr '\n' ' ' | awk '{ print $1 "/" $2 "/" $3 }'; }
+	mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+	local ra rb ha hb a200=0 b200=0 am bm base
 	for n in 200 1000; do
-		ratios="" pm=""
+		ratios="" ra="" rb="" ha="" hb=""
 		for r in 1 2 3; do
 			if [ -z "${PHASOR_BASE:-}" ]; then
 				a=$(mem_run "$PHASOR" "$n") b="0 0"
@@ -593,9 +597,18 @@ bench_memory() {
 			fi
 			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); $(head -1 /proc/pressure/cpu 2>/dev/null)" >&2
 			ratios="$ratios $(fdiv "${a% *}" "${b% *}")"
-			pm="$pm $(fdiv "${a% *}" "$n")"
+			ra="$ra ${a% *}" rb="$rb ${b% *}" ha="$ha ${a#* }" hb="$hb ${b#* }"
 		done
-		add "| Memory at steady state: record, $n PAC3200 meters, an hour of history in place, after ${settle} s | RSS per meter (KiB, rounds):$pm; last round $(echo "$a" | awk '{ printf "%.1f MiB (peak %.1f MiB)", $1 / 1024, $2 / 1024 }') | base: $(echo "$b" | awk '{ printf "%.1f MiB (peak %.1f MiB)", $1 / 1024, $2 / 1024 }') (last round) | RSS ratio min/median/max **$(printf '%s\n' $ratios | sort -g | tr '\n' ' ' | awk '{ print $1 "/" $2 "/" $3 }')** (rounds$ratios) | |"
+		am=$(printf '%s\n' $ra | sort -g | sed -n 2p)
+		bm=$(printf '%s\n' $rb | sort -g | sed -n 2p)
+		base="not run (no PHASOR_BASE)"
+		[ -n "${PHASOR_BASE:-}" ] && base="RSS MiB min/median/max $(mmm $(for k in $rb; do mib "$k"; done)), $(fdiv "$bm" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $hb | sort -g | tail -1)") MiB"
+		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios) | |"
+		if [ "$n" = 200 ]; then
+			a200=$am b200=$bm
+		else
+			add "| Memory: each meter beyond 200 (median RSS at 1000 less at 200, / 800) | $(fdiv "$((am - a200))" 800) KiB | base: $(fdiv "$((bm - b200))" 800) KiB | | |"
+		fi
 	done
 	for k in $sims; do t_stop "$k" TERM; done
 }
