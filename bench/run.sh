@@ -583,7 +583,7 @@ bench_memory() {
 	}
 	# min/median/max of 3; MiB of KiB
 	mmm() { printf '%s\n' "$@" | sort -g | tr '\n' ' ' | awk '{ print $1 "/" $2 "/" $3 }'; }
-	mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+	mib() { awk -v k="$1" 'BEGIN { printf "%.1f\n", k / 1024 }'; }
 	local ra rb ha hb a200=0 b200=0 am bm base
 	for n in 200 1000; do
 		ratios="" ra="" rb="" ha="" hb=""
