@@ -420,6 +420,36 @@ static void test_two_resolutions(void **state)
 	assert_true(h[1000] == 5);
 }
 
+/* A clock stepped 30 minutes ahead: the newest 15 minutes before the step
+ * go into their buckets, the seconds stepped over are a gap. */
+static void test_history_clock_step(void **state)
+{
+	struct fixture *f = *state;
+	struct live_meter *m = live_meter(f->live, 0);
+	const int64_t step_to = 1199 + 1800;
+	double *h = util_calloc(LIVE_HISTORY_S, sizeof(double));
+	int64_t k;
+	size_t i;
+
+	for (k = 0; k < 1200; k++)
+		put(f, 0, QTY_Q_TOTAL, T0 + k * S, (double)k);
+	put(f, 0, QTY_Q_TOTAL, T0 + step_to * S, 7);
+	live_history(m, LIVE_HIST_Q, T0 + step_to * S, h, LIVE_HISTORY_S);
+	/* h[i] is second step_to - 3599 + i = i - 600 */
+	for (i = 0; i < LIVE_HISTORY_S; i++) {
+		double want = NAN;
+
+		k = (int64_t)i - 600;
+		if (k >= 0 && k < 1200)
+			want = (double)(k - k % 10) + 4.5;
+		else if (k == step_to)
+			want = 7;
+		if (isnan(want) != isnan(h[i]) || (!isnan(want) && h[i] != want))
+			fail_msg("after the step h[%zu] = %g, expected %g", i, h[i], want);
+	}
+	free(h);
+}
+
 static void test_ring_wrap(void **state)
 {
 	struct fixture *f = *state;
@@ -755,6 +785,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_staleness_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_means_and_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_resolutions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_clock_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_far_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p_total_from_phases, setup, teardown),
