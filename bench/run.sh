@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|fcload|layout|rollup|report|export runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout|rollup|report|export|memory runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -609,6 +609,73 @@ EOS
 	rm -f "$T"/exp.db* "$T/exp.out"
 }
 
+# ---- memory at steady state (issue 18 item 5) ----
+# phasor record with 200 and then 1000 simulated PAC3200 meters (five
+# simulators of 200 units, polled every second) and one hour of history in
+# place: PHASOR_BENCH_HISTORY=1 (hub.c's benchmark hook) fills every
+# meter's history rings with an hour of points at start, as an hour of
+# running does. After SETTLE s (30; BENCH_QUICK: 10) of polling, VmRSS and
+# VmHWM from /proc/PID/status. With PHASOR_BASE (a build of the commit
+# before, with the hook), it and PHASOR alternately, 3 rounds, the order
+# swapped every other round, the ratio within each round; without, PHASOR
+# alone. /proc/pressure/cpu is logged beside each round.
+bench_memory() {
+	local settle=30 k n r a b ratios pm ports="" sims=""
+	[ -n "$quick" ] && settle=10
+	for k in 1 2 3 4 5; do
+		t_sim --meters 200 --seed "$k"
+		ports="$ports $SIM_PORT"
+		sims="$sims $SIM_PID"
+	done
+	mem_run() { # BIN N: "rss_kib hwm_kib"
+		local u port
+		{
+			printf '[store]\npath = %s\n' "$T/mem.db"
+			for u in $(seq 1 "$2"); do
+				port=$(echo $ports | cut -d' ' -f$(((u - 1) / 200 + 1)))
+				printf '[meter m%d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\n' "$u"
+				printf 'port = %d\nunit = %d\npoll_ms = 1000\ntimeout_ms = 1000\n' "$port" $(((u - 1) % 200 + 1))
+			done
+		} >"$T/mem.ini"
+		rm -f "$T"/mem.db*
+		t_bg memrec env PHASOR_BENCH_HISTORY=1 "$1" record -c "$T/mem.ini" --stats 0
+		local rec=$T_LAST_PID
+		sleep "$settle"
+		echo "$(awk '/VmRSS/ { print $2 }' "/proc/$rec/status") $(awk '/VmHWM/ { print $2 }' "/proc/$rec/status")"
+		t_stop "$rec" TERM
+	}
+	# min/median/max of 3; MiB of KiB
+	mmm() { printf '%s\n' "$@" | sort -g | tr '\n' ' ' | awk '{ print $1 "/" $2 "/" $3 }'; }
+	mib() { awk -v k="$1" 'BEGIN { printf "%.1f\n", k / 1024 }'; }
+	local ra rb ha hb a200=0 b200=0 am bm base
+	for n in 200 1000; do
+		ratios="" ra="" rb="" ha="" hb=""
+		for r in 1 2 3; do
+			if [ -z "${PHASOR_BASE:-}" ]; then
+				a=$(mem_run "$PHASOR" "$n") b="0 0"
+			elif [ $((r % 2)) -eq 1 ]; then
+				b=$(mem_run "$PHASOR_BASE" "$n"); a=$(mem_run "$PHASOR" "$n")
+			else
+				a=$(mem_run "$PHASOR" "$n"); b=$(mem_run "$PHASOR_BASE" "$n")
+			fi
+			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); $(head -1 /proc/pressure/cpu 2>/dev/null)" >&2
+			ratios="$ratios $(fdiv "${a% *}" "${b% *}")"
+			ra="$ra ${a% *}" rb="$rb ${b% *}" ha="$ha ${a#* }" hb="$hb ${b#* }"
+		done
+		am=$(printf '%s\n' $ra | sort -g | sed -n 2p)
+		bm=$(printf '%s\n' $rb | sort -g | sed -n 2p)
+		base="not run (no PHASOR_BASE)"
+		[ -n "${PHASOR_BASE:-}" ] && base="RSS MiB min/median/max $(mmm $(for k in $rb; do mib "$k"; done)), $(fdiv "$bm" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $hb | sort -g | tail -1)") MiB"
+		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios) | |"
+		if [ "$n" = 200 ]; then
+			a200=$am b200=$bm
+		else
+			add "| Memory: each meter beyond 200 (median RSS at 1000 less at 200, / 800) | $(fdiv "$((am - a200))" 800) KiB | base: $(fdiv "$((bm - b200))" 800) KiB | | |"
+		fi
+	done
+	for k in $sims; do t_stop "$k" TERM; done
+}
+
 add "| benchmark | phasor | peer | ratio | notes |"
 add "|---|---|---|---|---|"
 case "$only" in "" | mqtt) bench_mqtt ;; esac
@@ -628,6 +695,7 @@ case "$only" in "" | layout) bench_layout ;; esac
 case "$only" in "" | rollup) bench_rollup ;; esac
 case "$only" in "" | report) bench_report ;; esac
 case "$only" in "" | export) bench_export ;; esac
+case "$only" in "" | memory) bench_memory ;; esac
 {
 	echo "# phasor bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 	echo

@@ -5,8 +5,8 @@
  * live: the live state of the plant, owned by the hub thread (the console's
  * UI thread). Per meter: the latest value of every quantity with its time
  * and quality, the communication state reported by its source, and one
- * hour of per-second history of a few quantities for sparklines and
- * trends. Also detects energy counter resets and joins each counter
+ * hour of history of a few quantities for sparklines and trends (per
+ * second for the newest 15 minutes, per 10 s before). Also detects energy counter resets and joins each counter
  * across them (live_counter()).
  *
  * Not thread-safe: only the owning thread calls these.
@@ -30,10 +30,35 @@ struct live_value {
 	uint8_t quality;   /* enum quality */
 };
 
-/* One second-resolution ring: per-second mean of the samples received. */
+/*
+ * The newest LIVE_FINE_S seconds of a history are kept per second; the
+ * older part of the hour in LIVE_COARSE_STEP_S buckets (aligned on UTC
+ * seconds), with which of their seconds had data, and the smallest and
+ * largest per-second mean folded in. 900 s: the overview's sparkline; 10 s:
+ * about a braille dot of the meter view's hour on a 200-column terminal.
+ */
+#define LIVE_FINE_S 900
+#define LIVE_COARSE_STEP_S 10
+/* Buckets for the older 2,700 s, partial at both ends. */
+#define LIVE_COARSE_N ((LIVE_HISTORY_S - LIVE_FINE_S) / LIVE_COARSE_STEP_S + 1)
+#define LIVE_COARSE_S (LIVE_COARSE_N * LIVE_COARSE_STEP_S)
+
+/*
+ * A history ring (about 14 KB; one per second for the hour was 36 KB).
+ * Fine slots: sum and count of the samples of each second. When a second
+ * with data leaves the fine window, its mean is folded into its bucket
+ * (csum, ccount: the sum and number of the means folded; clo, chi) and its
+ * bit in seen set. A late sample for an older second is folded as a
+ * second of its own. The oldest bucket may still hold up to 9 s from just
+ * before the hour.
+ */
 struct live_ring {
-	double sum[LIVE_HISTORY_S];
-	uint16_t count[LIVE_HISTORY_S];
+	double sum[LIVE_FINE_S];
+	uint16_t count[LIVE_FINE_S];
+	double csum[LIVE_COARSE_N];
+	float clo[LIVE_COARSE_N], chi[LIVE_COARSE_N];
+	uint16_t ccount[LIVE_COARSE_N];
+	uint8_t seen[(LIVE_COARSE_S + 7) / 8]; /* seconds of the buckets with data */
 	int64_t last_s;    /* the second (UTC) of the newest slot; 0: empty */
 };
 
@@ -133,10 +158,21 @@ void live_analysis_params(const struct live_meter *m, const struct config *cfg,
 			  struct analysis_params *par);
 
 /*
- * The last n seconds (ending at now) of a history, oldest first, per-second
- * means, NaN where nothing arrived. Returns n (clamped to LIVE_HISTORY_S).
+ * The last n seconds (ending at now) of a history, oldest first, NaN where
+ * nothing arrived. Returns n (clamped to LIVE_HISTORY_S). The newest
+ * LIVE_FINE_S seconds are per-second means; an older second with data
+ * gives the mean of its bucket's per-second means (so a mean over whole
+ * buckets is the same as from the seconds).
  */
 size_t live_history(const struct live_meter *m, enum live_hist h, int64_t now_us, double *out,
 		    size_t n);
+/*
+ * The smallest and largest per-second mean of the last n seconds (ending
+ * at now; n clamped to LIVE_HISTORY_S): older than LIVE_FINE_S, those of
+ * the buckets with data in the range (a late sample counts as a second).
+ * False, *lo and *hi NaN, when there is none.
+ */
+bool live_history_range(const struct live_meter *m, enum live_hist h, int64_t now_us, size_t n,
+			double *lo, double *hi);
 
 #endif

@@ -85,15 +85,11 @@ static double nice_ceil(double x)
 static void observed_scale(const struct ctx *c, double vn, double *p_full, double *i_full)
 {
 	const struct analysis_input *in = &c->s.in;
-	double *h = util_calloc(LIVE_HISTORY_S, sizeof(*h));
-	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, h, LIVE_HISTORY_S), i;
-	double peak = 0.0, ipeak = 0.0;
+	double peak = 0.0, ipeak = 0.0, lo, hi;
 	int k;
 
-	for (i = 0; i < n; i++)
-		if (!isnan(h[i]) && fabs(h[i]) / 3.0 > peak)
-			peak = fabs(h[i]) / 3.0;
-	free(h);
+	if (live_history_range(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, LIVE_HISTORY_S, &lo, &hi))
+		peak = fmax(fabs(lo), fabs(hi)) / 3.0;
 	for (k = 0; k < 3; k++) {
 		if (!isnan(in->p[k]) && fabs(in->p[k]) > peak)
 			peak = fabs(in->p[k]);
@@ -790,7 +786,7 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 	WINDOW *w = c->ui->body;
 	double *v = util_calloc(CHART_S, sizeof(*v));
 	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, v, CHART_S), i, cnt = 0;
-	double lo = 0.0, hi = NAN, sum = 0.0;
+	double lo = 0.0, hi = NAN, mn = NAN, sum = 0.0;
 	char a[32], b[32], d[32];
 	int ylw = 9, ch = height - 2, cx, cw;
 	enum theme_role role = c->s.stale ? ROLE_STALE : ROLE_CHART;
@@ -798,13 +794,14 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 	for (i = 0; i < n; i++) {
 		if (isnan(v[i]))
 			continue;
-		if (v[i] < lo)
-			lo = v[i];
-		if (isnan(hi) || v[i] > hi)
-			hi = v[i];
 		sum += v[i];
 		cnt++;
 	}
+	/* The extremes of the per-second means: beyond the ring's newest
+	 * minutes the series has bucket means only. */
+	if (live_history_range(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, CHART_S, &mn, &hi) &&
+	    mn < lo)
+		lo = mn;
 	/* title line */
 	{
 		struct view_lines ls = { 0 };
@@ -812,11 +809,6 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 
 		view_seg(l, ROLE_ACCENT, "Active power, last hour");
 		if (cnt > 0) {
-			double mn = NAN;
-
-			for (i = 0; i < n; i++)
-				if (!isnan(v[i]) && (isnan(mn) || v[i] < mn))
-					mn = v[i];
 			view_seg(l, ROLE_MUTED, "  min ");
 			view_seg(l, role, "%s", fmt_si(mn, "W", a, sizeof(a)));
 			view_seg(l, ROLE_MUTED, "  mean ");

@@ -548,6 +548,46 @@ static void links_refresh(struct hub *h)
 
 /* ---- lifecycle ---- */
 
+/*
+ * Benchmark hook (bench/run.sh BENCH_ONLY=memory), never set in use:
+ * PHASOR_BENCH_HISTORY=1 fills every meter's history rings with an hour of
+ * synthetic points ending now (total P, Q, PF and the three currents every
+ * second), so the memory of an hour's running is measured at start.
+ */
+static void bench_history_fill(struct hub *h)
+{
+	static const unsigned qtys[] = { QTY_P_TOTAL, QTY_Q_TOTAL, QTY_PF_TOTAL,
+					 QTY_I_L1,    QTY_I_L2,    QTY_I_L3 };
+	const char *env = getenv("PHASOR_BENCH_HISTORY");
+	const size_t per_meter = (size_t)LIVE_HISTORY_S * UTIL_ARRAY_LEN(qtys);
+	int64_t now_s = util_now_us() / 1000000;
+	struct sample *s;
+	size_t m, k, q, n;
+
+	if (env == NULL || strcmp(env, "1") != 0)
+		return;
+	s = util_calloc(per_meter, sizeof(*s));
+	for (m = 0; m < live_count(h->live); m++) {
+		n = 0;
+		for (k = 0; k < LIVE_HISTORY_S; k++) {
+			for (q = 0; q < UTIL_ARRAY_LEN(qtys); q++) {
+				s[n] = (struct sample){
+					.t_us = (now_s - LIVE_HISTORY_S + (int64_t)k) * 1000000,
+					.value = qtys[q] == QTY_PF_TOTAL ? 0.9 : 1000.0 + (double)(k % 60),
+					.meter = (uint32_t)m,
+					.qty = (uint16_t)qtys[q],
+					.quality = QUALITY_GOOD,
+				};
+				n++;
+			}
+		}
+		live_history_add(h->live, s, n);
+	}
+	free(s);
+	log_info("hub: PHASOR_BENCH_HISTORY: an hour of history in %zu meters", m);
+}
+
+
 struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char **cause)
 {
 	struct hub *h = util_calloc(1, sizeof(*h));
@@ -564,6 +604,7 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 		h->opts.mode = "record";
 	h->q = queue_new(h->opts.queue_capacity ? h->opts.queue_capacity : DEFAULT_QUEUE);
 	h->live = live_new(cfg, on_counter_reset, h);
+	bench_history_fill(h);
 	h->sink.ctx = h;
 	h->sink.samples = on_samples;
 	h->sink.status = on_status;

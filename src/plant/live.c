@@ -3,9 +3,11 @@
  * live: the live state of the plant, owned by the hub thread. For each
  * configured meter it keeps the latest value of every quantity (with time
  * and quality), the comm state its source reports, sample counters, and
- * one-second history rings of total P, Q, PF and mean current for the
- * sparklines; it also notices energy counters going backwards and keeps
- * each counter joined across those resets (live_counter()).
+ * an hour's history rings of total P, Q, PF and mean current for the
+ * sparklines and the meter view's chart (the newest 15 minutes per second,
+ * the older part per 10 s bucket: live.h); it also notices energy counters
+ * going backwards and keeps each counter joined across those resets
+ * (live_counter()).
  *
  * Samples may arrive late or out of order (a slow poller, a retained MQTT
  * message): an older sample never replaces a newer latest value, and goes
@@ -141,11 +143,74 @@ static int64_t sec_of(int64_t t_us)
 	return (t_us % US_PER_S < 0) ? s - 1 : s;
 }
 
-static size_t slot_of(int64_t sec)
+/* x mod m, in [0, m). */
+static size_t mod_of(int64_t x, int64_t m)
 {
-	int64_t r = sec % LIVE_HISTORY_S;
+	int64_t r = x % m;
 
-	return (size_t)(r < 0 ? r + LIVE_HISTORY_S : r);
+	return (size_t)(r < 0 ? r + m : r);
+}
+
+/* The bucket of second sec (floor division: seconds before 1970 too). */
+static size_t bucket_of(int64_t sec)
+{
+	int64_t b = sec / LIVE_COARSE_STEP_S;
+
+	if (sec % LIVE_COARSE_STEP_S < 0)
+		b--;
+	return mod_of(b, LIVE_COARSE_N);
+}
+
+static bool seen_get(const struct live_ring *r, int64_t sec)
+{
+	size_t i = mod_of(sec, LIVE_COARSE_S);
+
+	return (r->seen[i / 8] >> (i % 8)) & 1u;
+}
+
+static void seen_put(struct live_ring *r, int64_t sec, bool on)
+{
+	size_t i = mod_of(sec, LIVE_COARSE_S);
+	uint8_t bit = (uint8_t)(1u << (i % 8));
+
+	r->seen[i / 8] = on ? (uint8_t)(r->seen[i / 8] | bit) : (uint8_t)(r->seen[i / 8] & ~bit);
+}
+
+/* One second's mean v into its bucket. */
+static void coarse_add(struct live_ring *r, int64_t sec, double v)
+{
+	size_t b = bucket_of(sec);
+
+	if (r->ccount[b] == UINT16_MAX)
+		return;
+	if (r->ccount[b] == 0 || v < r->clo[b])
+		r->clo[b] = (float)v;
+	if (r->ccount[b] == 0 || v > r->chi[b])
+		r->chi[b] = (float)v;
+	r->csum[b] += v;
+	r->ccount[b]++;
+	seen_put(r, sec, true);
+}
+
+/*
+ * Second x leaves the fine window: its mean into its bucket (emptied first
+ * when x opens it: it held seconds from before the hour), its slot emptied.
+ */
+static void fold(struct live_ring *r, int64_t x)
+{
+	size_t slot = mod_of(x, LIVE_FINE_S);
+
+	if (mod_of(x, LIVE_COARSE_STEP_S) == 0) {
+		size_t b = bucket_of(x);
+
+		r->csum[b] = 0.0;
+		r->ccount[b] = 0;
+	}
+	seen_put(r, x, false);
+	if (r->count[slot] > 0)
+		coarse_add(r, x, r->sum[slot] / r->count[slot]);
+	r->sum[slot] = 0.0;
+	r->count[slot] = 0;
 }
 
 static void ring_add(struct live_ring *r, int64_t sec, double v)
@@ -159,21 +224,23 @@ static void ring_add(struct live_ring *r, int64_t sec, double v)
 	} else if (sec > r->last_s) {
 		/* Advance: the seconds skipped over held data an hour old. */
 		if (sec - r->last_s >= LIVE_HISTORY_S) {
-			memset(r->sum, 0, sizeof(r->sum));
-			memset(r->count, 0, sizeof(r->count));
+			memset(r, 0, sizeof(*r));
 		} else {
 			int64_t s;
 
-			for (s = r->last_s + 1; s <= sec; s++) {
-				r->sum[slot_of(s)] = 0.0;
-				r->count[slot_of(s)] = 0;
-			}
+			/* the seconds from last_s + 1 on take the slots of those
+			 * LIVE_FINE_S before */
+			for (s = r->last_s + 1; s <= sec; s++)
+				fold(r, s - LIVE_FINE_S);
 		}
 		r->last_s = sec;
 	} else if (sec <= r->last_s - LIVE_HISTORY_S) {
 		return; /* older than the window */
+	} else if (sec <= r->last_s - LIVE_FINE_S) {
+		coarse_add(r, sec, v); /* late, for an older second */
+		return;
 	}
-	slot = slot_of(sec);
+	slot = mod_of(sec, LIVE_FINE_S);
 	if (r->count[slot] == UINT16_MAX)
 		return;
 	r->sum[slot] += v;
@@ -465,34 +532,76 @@ void live_analysis_params(const struct live_meter *m, const struct config *cfg,
 
 /* ---- history ---- */
 
+/* The ring of history h of m; NULL when there is none. */
+static const struct live_ring *ring_of(const struct live_meter *m, enum live_hist h)
+{
+	return m != NULL && (unsigned)h < LIVE_HIST__COUNT ? &m->hist[h] : NULL;
+}
+
+/*
+ * Second sec of r: false when it had no data or is outside the window;
+ * else *mean what live_history gives for it, *lo and *hi the extremes of
+ * the per-second means it stands for (its own, or its bucket's).
+ */
+static bool second_get(const struct live_ring *r, int64_t sec, double *mean, double *lo,
+		       double *hi)
+{
+	size_t k;
+
+	if (r == NULL || r->last_s == 0 || sec > r->last_s || sec <= r->last_s - LIVE_HISTORY_S)
+		return false;
+	if (sec > r->last_s - LIVE_FINE_S) {
+		k = mod_of(sec, LIVE_FINE_S);
+		if (r->count[k] == 0)
+			return false;
+		*mean = *lo = *hi = r->sum[k] / r->count[k];
+		return true;
+	}
+	k = bucket_of(sec);
+	if (!seen_get(r, sec) || r->ccount[k] == 0)
+		return false;
+	*mean = r->csum[k] / r->ccount[k];
+	*lo = r->clo[k];
+	*hi = r->chi[k];
+	return true;
+}
+
 size_t live_history(const struct live_meter *m, enum live_hist h, int64_t now_us, double *out,
 		    size_t n)
 {
-	const struct live_ring *r;
-	int64_t now_s, sec;
+	const struct live_ring *r = ring_of(m, h);
+	int64_t now_s = sec_of(now_us);
+	double lo, hi;
 	size_t i;
 
 	if (out == NULL || n == 0)
 		return 0;
 	if (n > LIVE_HISTORY_S)
 		n = LIVE_HISTORY_S;
-	if (m == NULL || (unsigned)h >= LIVE_HIST__COUNT) {
-		for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
+		if (!second_get(r, now_s - (int64_t)(n - 1) + (int64_t)i, &out[i], &lo, &hi))
 			out[i] = NAN;
-		return n;
-	}
-	r = &m->hist[h];
-	now_s = sec_of(now_us);
-	for (i = 0; i < n; i++) {
-		size_t slot;
-
-		sec = now_s - (int64_t)(n - 1) + (int64_t)i;
-		out[i] = NAN;
-		if (r->last_s == 0 || sec > r->last_s || sec <= r->last_s - LIVE_HISTORY_S)
-			continue;
-		slot = slot_of(sec);
-		if (r->count[slot] > 0)
-			out[i] = r->sum[slot] / r->count[slot];
-	}
 	return n;
+}
+
+bool live_history_range(const struct live_meter *m, enum live_hist h, int64_t now_us, size_t n,
+			double *lo, double *hi)
+{
+	const struct live_ring *r = ring_of(m, h);
+	int64_t now_s = sec_of(now_us);
+	double mean, a, b;
+	size_t i;
+
+	*lo = *hi = NAN;
+	if (n > LIVE_HISTORY_S)
+		n = LIVE_HISTORY_S;
+	for (i = 0; i < n; i++) {
+		if (!second_get(r, now_s - (int64_t)i, &mean, &a, &b))
+			continue;
+		if (isnan(*lo) || a < *lo)
+			*lo = a;
+		if (isnan(*hi) || b > *hi)
+			*hi = b;
+	}
+	return !isnan(*lo);
 }

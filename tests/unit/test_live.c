@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of live: latest values and out-of-order samples, staleness at
- * exactly three periods, the per-second history rings (means, gaps, wrap
- * after more than an hour, window and far-future guards), p_total summed
- * from the phases, counter reset detection, and the analysis input built
- * from good, fresh values only. The configuration is built by hand.
+ * exactly three periods, the history rings (per-second means, 10 s buckets
+ * beyond 15 minutes, gaps, wrap after more than an hour, window and
+ * far-future guards), p_total summed from the phases, counter reset
+ * detection, and the analysis input built from good, fresh values only.
+ * The configuration is built by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -330,12 +331,131 @@ static void test_history_means_and_gaps(void **state)
 	assert_int_equal(live_history(m, LIVE_HIST_Q, T0, h, 0), 0);
 }
 
+/* The value of second k of test_two_resolutions' sequence: 0..9 by the
+ * last digit, none at 3, two samples (100, 300) at 5, gaps at 60..79 and
+ * 85..94, a spike at 150; NAN: no sample. */
+static double seq_value(int64_t k)
+{
+	if ((k >= 60 && k < 80) || (k >= 85 && k < 95) || k % 10 == 3)
+		return NAN;
+	if (k == 150)
+		return 5000;
+	return (double)(k % 10);
+}
+
+/* Its per-second mean (what the ring held for every second before). */
+static double seq_mean(int64_t k)
+{
+	return k % 10 == 5 && !isnan(seq_value(k)) ? 200 : seq_value(k);
+}
+
+/*
+ * 20 minutes of a known sequence: the newest 15 minutes come back per
+ * second; older seconds with data as their 10 s bucket's mean of
+ * per-second means (a gap stays a gap, second by second), so the hour's
+ * mean is the same; the extremes are those of the per-second means.
+ */
+static void test_two_resolutions(void **state)
+{
+	struct fixture *f = *state;
+	struct live_meter *m = live_meter(f->live, 0);
+	const int64_t total = 1200, now = T0 + (total - 1) * S;
+	double h[1200], want[1200], lo, hi, sum = 0, wsum = 0;
+	int64_t k;
+	size_t cnt = 0, wcnt = 0;
+
+	for (k = 0; k < total; k++) {
+		if (isnan(seq_value(k)))
+			continue;
+		if (k % 10 == 5) {
+			put(f, 0, QTY_P_TOTAL, T0 + k * S, 100);
+			put(f, 0, QTY_P_TOTAL, T0 + k * S + S / 2, 300);
+		} else {
+			put(f, 0, QTY_P_TOTAL, T0 + k * S, seq_value(k));
+		}
+	}
+	assert_int_equal(live_history(m, LIVE_HIST_P, now, h, (size_t)total), total);
+	for (k = 0; k < total; k++)
+		want[k] = seq_mean(k);
+	/* a full bucket: means 0 1 2 4 200 6 7 8 9 (none at 3) */
+	for (k = 0; k < total - LIVE_FINE_S; k++)
+		if (!isnan(want[k]))
+			want[k] = 237.0 / 9.0;
+	for (k = 80; k < 85; k++)
+		if (!isnan(want[k]))
+			want[k] = 7.0 / 4.0;   /* 80 81 82 84: 0 1 2 4 */
+	for (k = 95; k < 100; k++)
+		want[k] = 230.0 / 5.0;         /* 95..99: 200 6 7 8 9 */
+	for (k = 150; k < 160; k++)
+		if (!isnan(want[k]))
+			want[k] = 5237.0 / 9.0;
+	assert_hist(h, want, (size_t)total);
+	/* the mean of the series is the mean of the per-second means */
+	for (k = 0; k < total; k++) {
+		if (!isnan(h[k])) {
+			sum += h[k];
+			cnt++;
+		}
+		if (!isnan(seq_mean(k))) {
+			wsum += seq_mean(k);
+			wcnt++;
+		}
+	}
+	assert_int_equal(cnt, wcnt);
+	assert_true(fabs(sum / (double)cnt - wsum / (double)wcnt) < 1e-9);
+	/* extremes: the spike, and the mean of the two samples (not 300) */
+	assert_true(live_history_range(m, LIVE_HIST_P, now, LIVE_HISTORY_S, &lo, &hi));
+	assert_true(lo == 0 && hi == 5000);
+	assert_true(live_history_range(m, LIVE_HIST_P, now, LIVE_FINE_S, &lo, &hi));
+	assert_true(lo == 0 && hi == 200);
+	assert_false(live_history_range(m, LIVE_HIST_Q, now, LIVE_HISTORY_S, &lo, &hi));
+	assert_true(isnan(lo) && isnan(hi));
+
+	/* a late sample: into an empty older second, and into a newer one */
+	put(f, 0, QTY_P_TOTAL, T0 + 65 * S, 40);
+	put(f, 0, QTY_P_TOTAL, T0 + 1000 * S, 10);
+	live_history(m, LIVE_HIST_P, now, h, (size_t)total);
+	assert_true(h[65] == 40);
+	assert_true(isnan(h[64]) && isnan(h[66]));
+	assert_true(h[1000] == 5);
+}
+
+/* A clock stepped 30 minutes ahead: the newest 15 minutes before the step
+ * go into their buckets, the seconds stepped over are a gap. */
+static void test_history_clock_step(void **state)
+{
+	struct fixture *f = *state;
+	struct live_meter *m = live_meter(f->live, 0);
+	const int64_t step_to = 1199 + 1800;
+	double *h = util_calloc(LIVE_HISTORY_S, sizeof(double));
+	int64_t k;
+	size_t i;
+
+	for (k = 0; k < 1200; k++)
+		put(f, 0, QTY_Q_TOTAL, T0 + k * S, (double)k);
+	put(f, 0, QTY_Q_TOTAL, T0 + step_to * S, 7);
+	live_history(m, LIVE_HIST_Q, T0 + step_to * S, h, LIVE_HISTORY_S);
+	/* h[i] is second step_to - 3599 + i = i - 600 */
+	for (i = 0; i < LIVE_HISTORY_S; i++) {
+		double want = NAN;
+
+		k = (int64_t)i - 600;
+		if (k >= 0 && k < 1200)
+			want = (double)(k - k % 10) + 4.5;
+		else if (k == step_to)
+			want = 7;
+		if (isnan(want) != isnan(h[i]) || (!isnan(want) && h[i] != want))
+			fail_msg("after the step h[%zu] = %g, expected %g", i, h[i], want);
+	}
+	free(h);
+}
+
 static void test_ring_wrap(void **state)
 {
 	struct fixture *f = *state;
 	struct live_meter *m = live_meter(f->live, 0);
 	const int64_t total = LIVE_HISTORY_S + 600; /* 70 minutes */
-	double *h = util_calloc(LIVE_HISTORY_S, sizeof(double));
+	double *h = util_calloc(LIVE_HISTORY_S, sizeof(double)), lo, hi;
 	int64_t k, last;
 	size_t i;
 
@@ -345,22 +465,28 @@ static void test_ring_wrap(void **state)
 	assert_int_equal(m->hist[LIVE_HIST_P].last_s, T0 / S + last);
 	assert_int_equal(live_history(m, LIVE_HIST_P, T0 + last * S, h, LIVE_HISTORY_S),
 			 LIVE_HISTORY_S);
-	/* oldest first: seconds 600 .. 4199 */
-	for (i = 0; i < LIVE_HISTORY_S; i++)
-		if (h[i] != (double)(600 + (int64_t)i))
+	/* oldest first: seconds 600 .. 4199, the older 45 minutes as the
+	 * means of their 10 s buckets */
+	for (i = 0; i < LIVE_HISTORY_S; i++) {
+		k = 600 + (int64_t)i;
+		if (h[i] != (i < LIVE_HISTORY_S - LIVE_FINE_S ? (double)(k - k % 10) + 4.5 : (double)k))
 			fail_msg("wrap: h[%zu] = %g", i, h[i]);
+	}
+	assert_true(live_history_range(m, LIVE_HIST_P, T0 + last * S, LIVE_HISTORY_S, &lo, &hi));
+	assert_true(lo == 600 && hi == (double)last);
 
-	/* a sample exactly an hour older than the newest would share its slot:
-	 * it is outside the window and ignored */
+	/* a sample exactly an hour older than the newest is outside the
+	 * window and ignored */
 	put(f, 0, QTY_P_TOTAL, T0 + (last - LIVE_HISTORY_S) * S, -1e6);
-	live_history(m, LIVE_HIST_P, T0 + last * S, h, 2);
-	assert_true(h[1] == (double)last);
-	/* but a late one inside the window is averaged in */
+	live_history(m, LIVE_HIST_P, T0 + last * S, h, LIVE_HISTORY_S);
+	assert_true(h[0] == 604.5 && h[LIVE_HISTORY_S - 1] == (double)last);
+	/* but a late one inside the window is averaged into its bucket */
 	put(f, 0, QTY_P_TOTAL, T0 + (last - LIVE_HISTORY_S + 1) * S, 0);
 	live_history(m, LIVE_HIST_P, T0 + last * S, h, LIVE_HISTORY_S);
-	assert_true(h[0] == (double)(last - LIVE_HISTORY_S + 1) / 2.0);
+	assert_true(h[0] == 6045.0 / 11.0 && h[9] == h[0] && h[10] == 614.5);
 
-	/* skip 100 s: the skipped slots held data from an hour ago, now cleared */
+	/* skip 100 s: the skipped slots held data from an hour ago, now
+	 * cleared; the seconds they held went into their buckets */
 	put(f, 0, QTY_P_TOTAL, T0 + (last + 101) * S, 7);
 	live_history(m, LIVE_HIST_P, T0 + (last + 101) * S, h, 102);
 	assert_true(h[0] == (double)last);
@@ -368,6 +494,19 @@ static void test_ring_wrap(void **state)
 		if (!isnan(h[i]))
 			fail_msg("gap slot %zu = %g", i, h[i]);
 	assert_true(h[101] == 7);
+	live_history(m, LIVE_HIST_P, T0 + (last + 101) * S, h, LIVE_HISTORY_S);
+	/* second 3400: the one of its bucket out of the newest 15 minutes */
+	assert_true(h[LIVE_HISTORY_S - LIVE_FINE_S - 1] == 3400);
+	assert_true(h[LIVE_HISTORY_S - LIVE_FINE_S - 2] == 3394.5);
+	assert_true(h[LIVE_HISTORY_S - LIVE_FINE_S] == 3401);
+
+	/* a clock stepped back by two hours: its samples are outside the window */
+	put(f, 0, QTY_P_TOTAL, T0 + (last - 2 * LIVE_HISTORY_S) * S, -5);
+	live_history(m, LIVE_HIST_P, T0 + (last + 101) * S, h, LIVE_HISTORY_S);
+	assert_true(h[LIVE_HISTORY_S - 1] == 7);
+	assert_true(live_history_range(m, LIVE_HIST_P, T0 + (last + 101) * S, LIVE_HISTORY_S, &lo,
+				       &hi));
+	assert_true(lo == 7 && hi == (double)last);
 
 	/* a gap of more than an hour clears everything */
 	put(f, 0, QTY_P_TOTAL, T0 + (last + 101 + 2 * LIVE_HISTORY_S) * S, 9);
@@ -645,6 +784,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_means_and_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_resolutions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_clock_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_far_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p_total_from_phases, setup, teardown),
