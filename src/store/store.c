@@ -473,6 +473,7 @@ struct store {
 	sqlite3_stmt *ins_comm;
 	sqlite3_stmt *upd_request, *put_status;
 	sqlite3_stmt *ins_forecast;
+	sqlite3_stmt *hours_get, *hours_put, *hours_count; /* put_hours */
 	char console_id[96];
 	int batch_rows, commit_ms;
 	int64_t *meter_ids;       /* config index -> meters.id; fixed before start */
@@ -1440,6 +1441,14 @@ static int prepare(struct store *st, char **cause)
 		  "INSERT INTO forecasts(made_us, meter, method, t_us, step_s, forecast, lower80,"
 		  " upper80, lower95, upper95, took_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 		  " ?10, ?11)" },
+		{ offsetof(struct store, hours_get),
+		  "SELECT data FROM hours WHERE meter_id = ?1 AND qty = ?2 AND h0_us = ?3" },
+		{ offsetof(struct store, hours_put),
+		  "INSERT OR REPLACE INTO hours(meter_id, qty, h0_us, n, idsum, data)"
+		  " VALUES(?1, ?2, ?3, 0, 0, ?4)" },
+		{ offsetof(struct store, hours_count),
+		  "INSERT INTO hours(meter_id, qty, h0_us, n, idsum) VALUES(?1, -1, ?2, 1, ?3)"
+		  " ON CONFLICT DO UPDATE SET n = n + 1, idsum = idsum + excluded.idsum" },
 	};
 	size_t i;
 
@@ -1486,6 +1495,9 @@ static void destroy(struct store *st)
 	sqlite3_finalize(st->upd_request);
 	sqlite3_finalize(st->put_status);
 	sqlite3_finalize(st->ins_forecast);
+	sqlite3_finalize(st->hours_get);
+	sqlite3_finalize(st->hours_put);
+	sqlite3_finalize(st->hours_count);
 	free(st->status_key);
 	free(st->status_text);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK) {
@@ -3128,8 +3140,8 @@ static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, i
 {
 	int64_t w0 = win * SAMPLES_WIN_US, h0 = floor_div(w0, CODEC_HOUR_US) * CODEC_HOUR_US;
 	int slot = (int)((w0 - h0) / SAMPLES_WIN_US);
+	sqlite3_stmt *get = st->hours_get, *put = st->hours_put;
 	const struct wshape *sh = NULL;
-	sqlite3_stmt *get = NULL, *put = NULL;
 	size_t c, i;
 	int rc = shape_by_id(st, shape, &sh);
 
@@ -3137,12 +3149,6 @@ static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, i
 		return rc;
 	if (sh->n != b->ncol)
 		return SQLITE_CORRUPT;
-	rc = sqlite3_prepare_v2(st->db, "SELECT data FROM hours WHERE meter_id = ?1 AND qty = ?2"
-				" AND h0_us = ?3", -1, &get, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO hours(meter_id, qty, h0_us,"
-					" n, idsum, data) VALUES(?1, ?2, ?3, 0, 0, ?4)", -1, &put,
-					NULL);
 	for (c = 0; c < b->ncol && rc == SQLITE_OK; c++) {
 		struct codec_minute w[CODEC_HOUR_SLOTS], agg;
 		unsigned qty = sh->qty[c];
@@ -3178,23 +3184,17 @@ static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, i
 		rc = sqlite3_step(put);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 		sqlite3_reset(put);
+		sqlite3_clear_bindings(put);
 		free(data);
 	}
-	sqlite3_finalize(get);
-	sqlite3_finalize(put);
 	if (rc == SQLITE_OK) {
-		rc = sqlite3_prepare_v2(st->db, "INSERT INTO hours(meter_id, qty, h0_us, n, idsum)"
-					" VALUES(?1, -1, ?2, 1, ?3) ON CONFLICT DO UPDATE"
-					" SET n = n + 1, idsum = idsum + excluded.idsum",
-					-1, &put, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(put, 1, meter);
-			sqlite3_bind_int64(put, 2, h0);
-			sqlite3_bind_int64(put, 3, id);
-			rc = sqlite3_step(put);
-			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-			sqlite3_finalize(put);
-		}
+		put = st->hours_count;
+		sqlite3_bind_int64(put, 1, meter);
+		sqlite3_bind_int64(put, 2, h0);
+		sqlite3_bind_int64(put, 3, id);
+		rc = sqlite3_step(put);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_reset(put);
 	}
 	return rc;
 }
