@@ -73,16 +73,38 @@ enum comm_status plant_meter_comm(const struct plant *p, const struct live_meter
 	return m->comm.status;
 }
 
+/* Is s the decimal digits of port, as "%d" writes them? */
+static bool is_port(const char *s, int port)
+{
+	char d[12];
+	int n = 0;
+
+	if (port < 0)
+		return false;
+	do {
+		d[n++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port > 0 && n < (int)sizeof(d));
+	while (n > 0)
+		if (*s++ != d[--n])
+			return false;
+	return *s == '\0';
+}
+
+/* The link's endpoint is "HOST:PORT" (source_modbus): compared in place,
+ * without formatting (the status bar asks it of every meter and link at
+ * every frame). */
 bool plant_link_serves(const struct source_link *l, const struct config_meter *cm)
 {
-	char ep[300];
+	size_t hl;
 
 	if (l->driver != NULL && strcmp(l->driver, "mqtt") == 0)
 		return cm->driver == DRIVER_MQTT;
 	if (cm->driver != DRIVER_MODBUS || cm->host == NULL)
 		return false;
-	snprintf(ep, sizeof(ep), "%s:%d", cm->host, cm->port);
-	return strcmp(ep, l->name) == 0;
+	hl = strlen(cm->host);
+	return strncmp(l->name, cm->host, hl) == 0 && l->name[hl] == ':' &&
+	       is_port(l->name + hl + 1, cm->port);
 }
 
 static const char *const link_words[] = {

@@ -736,13 +736,16 @@ static void top_consumers(struct kpi *k)
 
 		if (k->cfg->meters[i].aggregate || !(p > 0.0))
 			continue;
-		/* insertion sort, descending; ties keep the config order */
-		for (j = n; j > 0 && k->m[k->order[j - 1]].p_w < p; j--)
+		/* the KPI_TOP highest kept by insertion, descending; ties keep
+		 * the config order (a frame's cost at 1000 meters: not a sort) */
+		if (n == KPI_TOP && !(k->m[k->order[n - 1]].p_w < p))
+			continue;
+		j = n < KPI_TOP ? n++ : n - 1;
+		for (; j > 0 && k->m[k->order[j - 1]].p_w < p; j--)
 			k->order[j] = k->order[j - 1];
 		k->order[j] = i;
-		n++;
 	}
-	s->ntop = n < KPI_TOP ? n : KPI_TOP;
+	s->ntop = n;
 	for (i = 0; i < s->ntop; i++) {
 		s->top[i].meter = k->order[i];
 		s->top[i].p_w = k->m[k->order[i]].p_w;

@@ -47,7 +47,7 @@ struct mspec {
 	int profile;           /* 0: none, 1: modbus (4 regs), 2: per-phase energy */
 };
 
-#define MAXM 10
+#define MAXM 40
 
 struct fixture {
 	struct profile_reg regs[4];
@@ -509,6 +509,54 @@ static void test_site_totals(void **state)
 		}
 		destroy(f);
 	}
+}
+
+/* Of 40 consumers the KPI_TOP highest, in order, ties in the config's
+ * order, whatever order the powers come in; zero and negative left out. */
+static void test_top_many(void **state)
+{
+	enum { N = 40 };
+	struct mspec spec[N];
+	char names[N][8];
+	double p[N];
+	struct fixture *f;
+	int64_t t = D + 11 * H;
+	const struct kpi_site *s;
+	size_t want[KPI_TOP], i, j, n = 0;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%zu", i);
+		spec[i] = (struct mspec){ names[i], DRIVER_MODBUS, 1000, false, 1 };
+		/* a permutation of powers with ties, a zero and a negative */
+		p[i] = (double)((i * 17) % 23) * 100.0 - (i == 5 ? 5000.0 : 0.0);
+	}
+	f = build(spec, N, NULL);
+	for (i = 0; i < N; i++)
+		put(f, (uint32_t)i, QTY_P_TOTAL, t, p[i]);
+	s = update(f, t + 1 * S);
+	/* the reference: a full selection, stable */
+	for (j = 0; j < KPI_TOP; j++) {
+		size_t best = SIZE_MAX;
+
+		for (i = 0; i < N; i++) {
+			bool taken = false;
+
+			for (size_t k = 0; k < n; k++)
+				taken = taken || want[k] == i;
+			if (!taken && p[i] > 0.0 && (best == SIZE_MAX || p[i] > p[best]))
+				best = i;
+		}
+		want[n++] = best;
+	}
+	assert_int_equal(s->ntop, KPI_TOP);
+	for (j = 0; j < KPI_TOP; j++) {
+		assert_int_equal(s->top[j].meter, want[j]);
+		assert_near(s->top[j].p_w, p[want[j]]);
+	}
+	assert_true(p[want[0]] == 2200.0 && p[want[1]] == 2200.0); /* a tie, in config order */
+	assert_true(want[0] < want[1]);
+	destroy(f);
 }
 
 static void test_power_stale(void **state)
@@ -1008,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_small_reset),
 		cmocka_unit_test(test_reset_after_gap),
 		cmocka_unit_test(test_site_totals),
+		cmocka_unit_test(test_top_many),
 		cmocka_unit_test(test_power_stale),
 		cmocka_unit_test(test_top_consumers),
 		cmocka_unit_test(test_cost_co2),

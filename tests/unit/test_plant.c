@@ -97,6 +97,30 @@ static void test_serves(void **state)
 	assert_false(plant_link_serves(&f->mb, &f->meters[M_MQ]));
 	assert_true(plant_link_serves(&f->mq, &f->meters[M_MQ]));
 	assert_false(plant_link_serves(&f->mq, &f->meters[M_A]));
+	/* "HOST:PORT" exactly: not a prefix of the host or of the port */
+	{
+		struct config_meter m = f->meters[M_A];
+		static const struct {
+			const char *host;
+			int port;
+			bool serves;
+		} c[] = {
+			{ "10.0.0.1", 502, true },  { "10.0.0.1", 50, false },
+			{ "10.0.0.1", 5020, false }, { "10.0.0.12", 502, false },
+			{ "10.0.0.", 502, false },  { "10.0.0.1", 0, false },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			m.host = (char *)c[i].host;
+			m.port = c[i].port;
+			assert_int_equal(plant_link_serves(&f->mb, &m), c[i].serves);
+		}
+		util_strlcpy(f->mb.name, "10.0.0.1:0502", sizeof(f->mb.name));
+		m.host = (char *)"10.0.0.1";
+		m.port = 502;
+		assert_false(plant_link_serves(&f->mb, &m)); /* not what %d writes */
+		util_strlcpy(f->mb.name, "10.0.0.1:502", sizeof(f->mb.name));
+	}
 }
 
 /* Connected, every meter of the link down: degraded, since the last data. */
