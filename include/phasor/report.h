@@ -63,7 +63,9 @@ struct report_forecast_in {
 struct report_in {
 	const char *site, *zone, *db;
 	int64_t from_us, to_us;      /* the range: [from, to) */
-	int64_t before_us;           /* minutes from here on are given (the counters' start) */
+	int64_t before_us;           /* records from here on are given (the counters' start) */
+	int64_t step_us;             /* the records' length: a minute (0) or a 5-minute window;
+				      * durations are counted in minutes either way */
 	int64_t made_us;             /* now: minutes after it are not expected */
 	double price_per_kwh, co2_per_kwh, contract_w, nominal_f; /* NaN: not set */
 	const char *currency;        /* NULL: none */
@@ -153,8 +155,9 @@ struct report {
 	/* while building (report_add_meter) */
 	bool agg;                    /* the range has aggregate meters */
 	double consumers_kwh;
-	int64_t site_first;          /* the site's minute power from here, */
-	size_t site_nmin;            /* this many minutes */
+	int64_t site_first;          /* the site's power per record from here, */
+	int64_t site_step;           /* a record this long, */
+	size_t site_nmin;            /* this many records */
 	double *site_p;
 	unsigned char *site_has;
 	struct history_spans fiv;    /* the site's energy per forecast interval */

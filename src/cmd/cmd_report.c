@@ -433,8 +433,9 @@ static int read_journal(struct run *x, int64_t from_us, int64_t to_us)
 	return store_reader_forecast_past(x->rd, "", from_us, to_us, &x->fc, &x->cause);
 }
 
-/* Each meter's minutes from before_us, into the report one meter at a time
- * (one meter's minutes in memory). */
+/* Each meter's 5-minute windows from before_us (the buffer's hours of
+ * windows: docs/buffer.md, "Windows"), into the report one meter at a time
+ * (one meter's windows in memory). */
 static int read_meters(struct run *x, const struct report_in *in, struct report *rep)
 {
 	unsigned qty[REPORT_NSERIES];
@@ -443,7 +444,7 @@ static int read_meters(struct run *x, const struct report_in *in, struct report 
 	for (k = 0; k < REPORT_NSERIES; k++)
 		qty[k] = report_series_qty((unsigned)k);
 	for (i = 0; i < x->nm; i++) {
-		if (store_reader_minutes_many(x->rd, x->m[i].name, qty, REPORT_NSERIES, in->before_us,
+		if (store_reader_windows_many(x->rd, x->m[i].name, qty, REPORT_NSERIES, in->before_us,
 					      in->to_us, false, on_minute, x->m[i].s, &x->cause) < 0)
 			return -1;
 		report_add_meter(in, i, &x->m[i], rep);
@@ -589,6 +590,7 @@ int cmd_report(int argc, char **argv)
 	in.to_us = to;
 	in.before_us = from - 3600 * US;
 	in.made_us = now; /* minutes after the wall clock are not expected */
+	in.step_us = CODEC_WINDOW_US; /* the report works in 5-minute windows */
 	in.price_per_kwh = x.cfg != NULL ? x.cfg->site.price_per_kwh : NAN;
 	in.co2_per_kwh = x.cfg != NULL ? x.cfg->site.co2_per_kwh : NAN;
 	in.contract_w = x.cfg != NULL ? x.cfg->site.contract_power : NAN;

@@ -43,6 +43,19 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* The records' length: 5-minute windows from cmd_report, minutes by
+ * default (step_us 0); in whole minutes, the weight of one record in the
+ * figures counted in minutes. */
+static int64_t step_of(const struct report_in *in)
+{
+	return in->step_us > 0 ? in->step_us : MIN_US;
+}
+
+static uint32_t weight(const struct report_in *in)
+{
+	return (uint32_t)(step_of(in) / MIN_US);
+}
+
 static double mean_of(const struct history_minute *m)
 {
 	return m->good > 0 ? m->sum / m->good : NAN;
@@ -88,7 +101,8 @@ bool report_outside_production(int64_t t_us, size_t nshifts)
 
 /* ---- coverage ------------------------------------------------------------ */
 
-static void mark(unsigned char *seen, size_t n, int64_t first_us, const struct history_series *s)
+static void mark(unsigned char *seen, size_t n, int64_t first_us, int64_t step,
+		 const struct history_series *s)
 {
 	size_t i;
 
@@ -97,7 +111,7 @@ static void mark(unsigned char *seen, size_t n, int64_t first_us, const struct h
 
 		if (s->m[i].good == 0 || s->m[i].t_us < first_us)
 			continue;
-		k = (s->m[i].t_us - first_us) / MIN_US;
+		k = (s->m[i].t_us - first_us) / step;
 		if (k >= 0 && (size_t)k < n)
 			seen[k] = 1;
 	}
@@ -125,13 +139,13 @@ static void add_gap(struct report *r, size_t meter, int64_t from_us, int64_t to_
 	r->gaps[at] = (struct report_gap){ meter, from_us, to_us };
 }
 
-/* The whole minutes of the range before the wall clock: the first, how many. */
+/* The whole records (minutes, windows) of the range before the wall clock: the first, how many. */
 static int64_t expected_minutes(const struct report_in *in, size_t *n)
 {
-	int64_t first = floor_div(in->from_us + MIN_US - 1, MIN_US) * MIN_US;
+	int64_t st = step_of(in), first = floor_div(in->from_us + st - 1, st) * st;
 	int64_t end = in->to_us < in->made_us ? in->to_us : in->made_us;
 
-	*n = end > first ? (size_t)((end - first + MIN_US - 1) / MIN_US) : 0;
+	*n = end > first ? (size_t)((end - first + st - 1) / st) : 0;
 	return first;
 }
 
@@ -144,23 +158,26 @@ static void coverage(const struct report_in *in, size_t i, const struct report_m
 	unsigned char *seen = util_calloc(n ? n : 1, 1);
 	struct report_meter_out *o = &r->m[i];
 
-	mark(seen, n, first, &mi->s[REPORT_E_IMP]);
-	mark(seen, n, first, &mi->s[REPORT_P]);
-	o->expected = n;
+	int64_t st = step_of(in);
+	uint32_t w = weight(in);
+
+	mark(seen, n, first, st, &mi->s[REPORT_E_IMP]);
+	mark(seen, n, first, st, &mi->s[REPORT_P]);
+	o->expected = (uint64_t)n * w;
 	for (k = 0; k <= n; k++) {
 		if (k < n && !seen[k]) {
 			run++;
 			continue;
 		}
-		if (run >= REPORT_GAP_MINUTES) {
-			int64_t a = first + (int64_t)(k - run) * MIN_US;
-			int64_t b = first + (int64_t)k * MIN_US;
+		if (run * w >= REPORT_GAP_MINUTES) {
+			int64_t a = first + (int64_t)(k - run) * st;
+			int64_t b = first + (int64_t)k * st;
 
 			add_gap(r, i, a, b < end ? b : end);
 		}
 		run = 0;
 		if (k < n)
-			o->present++;
+			o->present += w;
 	}
 	r->present += o->present;
 	r->expected += o->expected;
@@ -240,13 +257,12 @@ static void band_add(const struct report_in *in, const struct history_series *p,
 
 		if (p->m[i].good == 0 || p->m[i].t_us < r->site_first)
 			continue;
-		k = (p->m[i].t_us - r->site_first) / MIN_US;
+		k = (p->m[i].t_us - r->site_first) / step_of(in);
 		if (k < 0 || (size_t)k >= r->site_nmin)
 			continue;
 		r->site_p[k] = (r->site_has[k] ? r->site_p[k] : 0) + mean_of(&p->m[i]);
 		r->site_has[k] = 1;
 	}
-	(void)in;
 }
 
 static void band_end(struct report *r)
@@ -254,7 +270,7 @@ static void band_end(struct report *r)
 	size_t i, j = 0;
 
 	for (i = 0; i < r->site_nmin; i++) {
-		int64_t t = r->site_first + (int64_t)i * MIN_US;
+		int64_t t = r->site_first + (int64_t)i * r->site_step;
 		double v = r->site_p[i];
 
 		if (!r->site_has[i] || t < r->iv.b[0])
@@ -272,7 +288,7 @@ static void band_end(struct report *r)
 
 static void energy_begin(const struct report_in *in, struct report *r)
 {
-	int64_t first = floor_div(in->from_us, MIN_US) * MIN_US;
+	int64_t st = step_of(in), first = floor_div(in->from_us, st) * st;
 	size_t i;
 
 	if (history_days(in->from_us, in->to_us, &r->days, true))
@@ -289,7 +305,8 @@ static void energy_begin(const struct report_in *in, struct report *r)
 		r->iv_max_w[i] = NAN;
 	}
 	r->site_first = first;
-	r->site_nmin = in->to_us > first ? (size_t)((in->to_us - first + MIN_US - 1) / MIN_US) : 0;
+	r->site_step = st;
+	r->site_nmin = in->to_us > first ? (size_t)((in->to_us - first + st - 1) / st) : 0;
 	r->site_p = util_calloc(r->site_nmin ? r->site_nmin : 1, sizeof(double));
 	r->site_has = util_calloc(r->site_nmin ? r->site_nmin : 1, 1);
 	r->rank = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(size_t));
@@ -390,7 +407,7 @@ static void power_factor(const struct report_in *in, const struct report_meter_i
 				    *pf = &m->s[REPORT_PF];
 	double sp = 0, sq = 0, ip = 0, iq = 0, pfsum = 0;
 	size_t i, jq = 0, k = 0, in_iv = 0;
-	uint32_t npq = 0;
+	uint32_t npq = 0, w = weight(in);
 
 	o->pf = o->tan_phi = o->kvar_needed = NAN;
 	for (i = 0; i < pf->n; i++) {
@@ -398,10 +415,10 @@ static void power_factor(const struct report_in *in, const struct report_meter_i
 
 		if (pf->m[i].good == 0 || pf->m[i].t_us < in->from_us || pf->m[i].t_us >= in->to_us)
 			continue;
-		o->pf_minutes++;
-		pfsum += v;
-		o->below85 += v < 0.85;
-		o->below90 += v < 0.90;
+		o->pf_minutes += w;
+		pfsum += v * w;
+		o->below85 += (v < 0.85) * w;
+		o->below90 += (v < 0.90) * w;
 	}
 	for (i = 0; i <= p->n; i++) {
 		const struct history_minute *pm = i < p->n ? &p->m[i] : NULL, *qm;
@@ -441,10 +458,10 @@ static void power_factor(const struct report_in *in, const struct report_meter_i
 
 			if (isfinite(v)) {
 				v = fabs(v);
-				o->pf_minutes++;
-				pfsum += v;
-				o->below85 += v < 0.85;
-				o->below90 += v < 0.90;
+				o->pf_minutes += w;
+				pfsum += v * w;
+				o->below85 += (v < 0.85) * w;
+				o->below90 += (v < 0.90) * w;
 			}
 		}
 	}
@@ -467,6 +484,7 @@ static void quality(const struct report_in *in, const struct report_meter_in *m,
 	double nom = m->nominal_v > 0 ? m->nominal_v : 230, usum = 0;
 	double fnom = isfinite(in->nominal_f) && in->nominal_f > 0 ? in->nominal_f : 50;
 	size_t i, j2 = 0, j3 = 0, k2 = 0, k3 = 0;
+	uint32_t w = weight(in);
 
 	o->v_min = o->v_max = o->unb_max = o->unb_mean = o->thd_max = o->f_min = o->f_max = NAN;
 	for (i = 0; i < v1->n; i++) {
@@ -482,7 +500,7 @@ static void quality(const struct report_in *in, const struct report_meter_in *m,
 		ph[0] = a;
 		ph[1] = b;
 		ph[2] = c;
-		o->v_minutes++;
+		o->v_minutes += w;
 		for (k = 0; k < 3; k++) {
 			if (ph[k] == NULL)
 				continue;
@@ -492,14 +510,14 @@ static void quality(const struct report_in *in, const struct report_meter_in *m,
 				o->v_max = ph[k]->max;
 			out |= ph[k]->min < 0.9 * nom || ph[k]->max > 1.1 * nom;
 		}
-		o->v_out += out;
+		o->v_out += out * w;
 		if (b != NULL && c != NULL) {
 			double u = report_unbalance(mean_of(a), mean_of(b), mean_of(c));
 
 			if (isfinite(u)) {
-				o->unb_minutes++;
-				usum += u;
-				o->unb_over2 += u > 2;
+				o->unb_minutes += w;
+				usum += u * w;
+				o->unb_over2 += (u > 2) * w;
 				if (!(u <= o->unb_max))
 					o->unb_max = u;
 			}
@@ -517,7 +535,7 @@ static void quality(const struct report_in *in, const struct report_meter_in *m,
 		ph[0] = &t1->m[i];
 		ph[1] = at(&m->s[REPORT_THD2], &k2, t1->m[i].t_us);
 		ph[2] = at(&m->s[REPORT_THD3], &k3, t1->m[i].t_us);
-		o->thd_minutes++;
+		o->thd_minutes += w;
 		for (k = 0; k < 3; k++) {
 			double v;
 
@@ -528,19 +546,19 @@ static void quality(const struct report_in *in, const struct report_meter_in *m,
 				o->thd_max = v;
 			over |= v > 8;
 		}
-		o->thd_over8 += over;
+		o->thd_over8 += over * w;
 	}
 	for (i = 0; i < f->n; i++) {
 		const struct history_minute *x = &f->m[i];
 
 		if (x->good == 0 || x->t_us < in->from_us || x->t_us >= in->to_us)
 			continue;
-		o->f_minutes++;
+		o->f_minutes += w;
 		if (!(x->min >= o->f_min))
 			o->f_min = x->min;
 		if (!(x->max <= o->f_max))
 			o->f_max = x->max;
-		o->f_out += x->min < 0.99 * fnom || x->max > 1.01 * fnom;
+		o->f_out += (x->min < 0.99 * fnom || x->max > 1.01 * fnom) * w;
 	}
 }
 

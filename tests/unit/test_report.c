@@ -282,6 +282,98 @@ static void power_factor_and_quality(void **state)
 	free_meters();
 }
 
+/* s's minutes merged into 5-minute windows, as the store's hours give them. */
+static void to_windows(struct history_series *s)
+{
+	struct history_series w = { 0 };
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct history_minute *m = &s->m[i];
+		int64_t d = (m->t_us - T0) % (5 * MIN), t = m->t_us - (d < 0 ? d + 5 * MIN : d);
+		struct history_minute *x = w.n > 0 ? &w.m[w.n - 1] : NULL;
+
+		if (x == NULL || x->t_us != t) {
+			struct history_minute y = *m;
+
+			y.t_us = t;
+			history_series_add(&w, &y);
+			continue;
+		}
+		x->n += m->n;
+		if (m->good == 0)
+			continue;
+		x->rise += m->rise + (x->good > 0 ? history_rise(x->last, m->first) : 0);
+		if (x->good == 0) {
+			x->min = m->min;
+			x->max = m->max;
+			x->first = m->first;
+		}
+		x->min = m->min < x->min ? m->min : x->min;
+		x->max = m->max > x->max ? m->max : x->max;
+		x->sum += m->sum;
+		x->good += m->good;
+		x->last = m->last;
+	}
+	history_series_free(s);
+	*s = w;
+}
+
+/*
+ * The same two days given as 5-minute windows (step_us, as cmd_report
+ * reads them): energy, coverage, gaps, peaks, the power factor and power
+ * quality durations (in minutes) as from the minutes, since every event
+ * of the data fills whole windows; the band is of 5-minute means; the
+ * frequency's one-minute dip counts its window's 5 minutes.
+ */
+static void in_windows(void **state)
+{
+	struct report r;
+	struct report_in in;
+	size_t i, k;
+
+	(void)state;
+	zone("UTC");
+	make_meters();
+	make_journal();
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < REPORT_NSERIES; k++)
+			to_windows(&meters[i].s[k]);
+	assert_int_equal(meters[1].s[REPORT_PF].n, 288);
+	in = input();
+	in.step_us = 5 * MIN;
+	report_build(&in, &r);
+	assert_int_equal(r.expected, 3 * 2880);
+	assert_int_equal(r.present, 3 * 2880 - 30);
+	assert_int_equal(r.ngaps, 1);
+	assert_true(r.gaps[0].from_us == T0 + DAY + 10 * HOUR);
+	assert_true(r.gaps[0].to_us == T0 + DAY + 10 * HOUR + 30 * MIN);
+	assert_float_equal(r.days.wh[0], 1440000, 1e-6);
+	assert_float_equal(r.days.wh[1], 1440000, 1e-6);
+	assert_float_equal(r.m[1].kwh, 1728, 1e-9);
+	assert_float_equal(r.peak_w, 60000, 1e-6);
+	assert_int_equal(r.over_intervals, 190);
+	assert_float_equal(r.iv.wh[96 + 42] * 4, 56000, 1e-6);
+	assert_float_equal(r.iv_min_w[0], 59500, 1e-9);
+	assert_float_equal(r.iv_max_w[0], 60500, 1e-9);
+	assert_true(r.standby_us == 16 * HOUR);
+	assert_float_equal(r.standby_kwh, 960, 1e-9);
+	assert_int_equal(r.m[1].pf_minutes, 1440);
+	assert_int_equal(r.m[1].below85, 20);
+	assert_int_equal(r.m[1].below90, 120);
+	assert_float_equal(r.m[1].kvar_needed, 12600, 1e-6);
+	assert_int_equal(r.m[2].v_minutes, 1440);
+	assert_int_equal(r.m[2].v_out, 10);
+	assert_int_equal(r.m[2].unb_over2, 10);
+	assert_float_equal(r.m[2].unb_mean, 10 * (100.0 * 20 / 220) / 1440, 1e-9);
+	assert_int_equal(r.m[2].thd_over8, 5);
+	assert_int_equal(r.m[2].f_minutes, 1440);
+	assert_int_equal(r.m[2].f_out, 5);
+	assert_float_equal(r.m[2].f_min, 49.4, 0);
+	report_free(&r);
+	free_meters();
+}
+
 static void alarm_figures(void **state)
 {
 	struct report r;
@@ -362,6 +454,7 @@ int main(void)
 		cmocka_unit_test(energy_and_coverage),
 		cmocka_unit_test(shifts),
 		cmocka_unit_test(power_factor_and_quality),
+		cmocka_unit_test(in_windows),
 		cmocka_unit_test(alarm_figures),
 		cmocka_unit_test(production_hours),
 		cmocka_unit_test(empty),
