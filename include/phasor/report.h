@@ -71,6 +71,8 @@ struct report_in {
 	const char *currency;        /* NULL: none */
 	const int *shift_min;        /* [site] shifts, minutes after midnight */
 	size_t nshifts;
+	const int32_t *holidays;     /* [forecast] holidays: outside production all day */
+	size_t nholidays;
 	const struct report_meter_in *meters;
 	size_t nmeters;
 	const struct report_alarm_in *alarms; /* in journal order */
@@ -185,8 +187,10 @@ void report_free(struct report *r);
 const char *report_pf_tier(double pf);
 /* NEMA unbalance of three values: 100 max |x - mean| / mean; NaN. */
 double report_unbalance(double a, double b, double c);
-/* Is t_us outside production hours: Saturday and Sunday, and without
+/* Is t_us outside production hours: Saturday and Sunday, the holidays
+ * (local dates as days since 1970-01-01: [forecast] holidays), and without
  * shifts also 22:00-06:00 on weekdays (local time). */
-bool report_outside_production(int64_t t_us, size_t nshifts);
+bool report_outside_production(int64_t t_us, size_t nshifts, const int32_t *holidays,
+			       size_t nholidays);
 
 #endif

@@ -315,6 +315,21 @@ static int outputs_commit(struct outputs *o)
 	return 0;
 }
 
+/* The pages after the last of an earlier, longer report of the same name
+ * (BASE-N.png from N = pages + 1 on, as long as they follow): removed, so
+ * that BASE-*.png is this report. */
+static void stale_pages(const char *base, int pages)
+{
+	for (int k = pages + 1;; k++) {
+		char *path = util_printf("%s-%d.png", base, k);
+		int gone = unlink(path);
+
+		free(path);
+		if (gone < 0)
+			break;
+	}
+}
+
 static void outputs_free(struct outputs *o)
 {
 	size_t i;
@@ -597,6 +612,8 @@ int cmd_report(int argc, char **argv)
 	in.nominal_f = x.cfg != NULL ? x.cfg->site.nominal_freq : 50;
 	in.currency = x.cfg != NULL ? x.cfg->site.currency : NULL;
 	in.shift_min = x.cfg != NULL ? x.cfg->site.shift_min : NULL;
+	in.holidays = x.cfg != NULL ? x.cfg->forecast.holidays : NULL;
+	in.nholidays = x.cfg != NULL ? x.cfg->forecast.nholidays : 0;
 	in.nshifts = x.cfg != NULL ? x.cfg->site.nshifts : 0;
 	in.meters = x.m;
 	in.nmeters = x.nm;
@@ -641,6 +658,8 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	rc = outputs_commit(&x.out) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	if (rc == EXIT_OK && !pdf)
+		stale_pages(x.out.base, pages);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "phasor report: %s: %d page%s\n", util_sanitize(safe, sizeof(safe), ra.out),
 			pages, pages == 1 ? "" : "s");

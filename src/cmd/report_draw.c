@@ -663,10 +663,10 @@ static int title_block(struct pen *p)
 		return -1;
 	if (p->d->nshifts == 0)
 		snprintf(s, sizeof(s), "No [site] shifts: outside production hours are nights"
-				       " (22:00-06:00) and weekends.");
+				       " (22:00-06:00), weekends and [forecast] holidays.");
 	else
 		snprintf(s, sizeof(s), "Shifts from [site] shifts, Monday to Friday: outside production"
-				       " hours are the weekends.");
+				       " hours are the weekends and [forecast] holidays.");
 	if (para(p, s) < 0)
 		return -1;
 	p->y += 4;

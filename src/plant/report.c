@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "phasor/alarm.h"
+#include "phasor/forecast.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
 
@@ -87,7 +88,8 @@ double report_unbalance(double a, double b, double c)
 	return 100 * d / mean;
 }
 
-bool report_outside_production(int64_t t_us, size_t nshifts)
+bool report_outside_production(int64_t t_us, size_t nshifts, const int32_t *holidays,
+			       size_t nholidays)
 {
 	time_t t = (time_t)floor_div(t_us, US);
 	struct tm tm;
@@ -96,6 +98,13 @@ bool report_outside_production(int64_t t_us, size_t nshifts)
 		return false;
 	if (tm.tm_wday == 0 || tm.tm_wday == 6)
 		return true;
+	if (nholidays > 0) {
+		int32_t day = forecast_day_number(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+
+		for (size_t i = 0; i < nholidays; i++)
+			if (holidays[i] == day)
+				return true;
+	}
 	return nshifts == 0 && (tm.tm_hour >= 22 || tm.tm_hour < 6);
 }
 
@@ -381,7 +390,7 @@ static void energy_end(const struct report_in *in, struct report *r)
 
 	/* outside production hours */
 	for (i = 0; i < r->iv.n; i++) {
-		if (!report_outside_production(r->iv.b[i], in->nshifts))
+		if (!report_outside_production(r->iv.b[i], in->nshifts, in->holidays, in->nholidays))
 			continue;
 		r->standby_kwh += r->iv.wh[i] / 1000;
 		r->standby_us += r->iv.b[i + 1] - r->iv.b[i];

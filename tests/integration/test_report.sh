@@ -96,6 +96,16 @@ for f in "$out"/p-*.png; do
 done
 t_ok "PNG: $n pages of 1240 x 1754"
 
+# a shorter report of the same name: the earlier one's later pages go
+touch "$out/p-$((n + 1)).png" "$out/p-$((n + 2)).png" "$out/p-x.png"
+"$PHASOR" report --db "$db" --from $FROM --to $TO -o "$out/p.png" >"$T/p.log" 2>&1 ||
+	t_fail "PNG report again failed: $(cat "$T/p.log")"
+[ "$(ls "$out"/p-[0-9]*.png | wc -l)" -eq "$n" ] ||
+	t_fail "stale pages kept: $(ls "$out"/p-*.png | tr '\n' ' ')"
+[ -f "$out/p-x.png" ] || t_fail "a file not of the report's pages was removed"
+rm -f "$out/p-x.png"
+t_ok "a report over an earlier, longer one of the same name leaves only its own $n pages"
+
 # deterministic: the same again is byte-identical; another creation time only differs there
 "$PHASOR" report --db "$db" --from $FROM --to $TO -o "$out/s.pdf" 2>/dev/null || t_fail "run 2"
 cmp -s "$out/r.pdf" "$out/s.pdf" || t_fail "two runs with the same SOURCE_DATE_EPOCH differ"

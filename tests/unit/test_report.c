@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasor/forecast.h"
 #include "phasor/report.h"
 
 #define S INT64_C(1000000)
@@ -419,13 +420,25 @@ static void production_hours(void **state)
 	(void)state;
 	zone("Europe/Paris");
 	/* 2025-12-06 is a Saturday; 2025-12-01T22:30Z is 23:30 in Paris */
-	assert_true(report_outside_production(INT64_C(1764979200) * S + 12 * HOUR, 3));
-	assert_true(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 0));
-	assert_false(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 3));
-	assert_false(report_outside_production(T0 + 10 * HOUR, 0));
+	assert_true(report_outside_production(INT64_C(1764979200) * S + 12 * HOUR, 3, NULL, 0));
+	assert_true(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 0, NULL, 0));
+	assert_false(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 3, NULL, 0));
+	assert_false(report_outside_production(T0 + 10 * HOUR, 0, NULL, 0));
 	/* 05:30 in Paris is 04:30Z: a night; 06:30 Paris is not */
-	assert_true(report_outside_production(T0 + 4 * HOUR + 30 * MIN, 0));
-	assert_false(report_outside_production(T0 + 5 * HOUR + 30 * MIN, 0));
+	assert_true(report_outside_production(T0 + 4 * HOUR + 30 * MIN, 0, NULL, 0));
+	assert_false(report_outside_production(T0 + 5 * HOUR + 30 * MIN, 0, NULL, 0));
+	/* a holiday (2025-12-02, a Tuesday: day 20424) is outside all day, in
+	 * local time: 00:30 Paris on the 2nd is 23:30Z on the 1st */
+	{
+		static const int32_t hol[2] = { 20000, 20424 };
+
+		assert_int_equal(forecast_day_number(2025, 12, 2), 20424);
+		assert_true(report_outside_production(T0 + DAY + 10 * HOUR, 3, hol, 2));
+		assert_false(report_outside_production(T0 + DAY + 10 * HOUR, 3, hol, 1));
+		assert_true(report_outside_production(T0 + 23 * HOUR + 30 * MIN, 3, hol, 2));
+		assert_false(report_outside_production(T0 + 22 * HOUR + 30 * MIN, 3, hol, 2));
+		assert_false(report_outside_production(T0 + 2 * DAY + 10 * HOUR, 3, hol, 2));
+	}
 }
 
 static void empty(void **state)
