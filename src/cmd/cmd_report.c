@@ -469,6 +469,27 @@ static int read_meters(struct run *x, const struct report_in *in, struct report 
 	return 0;
 }
 
+/* The figures are those of the windows starting in [from, to), and a shift
+ * that does not start on a window's boundary gets the window across its
+ * start counted in the shift before (docs/reports.md): say so. */
+static void steps_note(const struct report_in *in)
+{
+	size_t i;
+
+	if (in->from_us % in->step_us != 0 || in->to_us % in->step_us != 0)
+		fprintf(stderr, "phasor report: note: --from or --to is not on a %lld-minute"
+				" boundary: the figures are those of the windows starting in the"
+				" range\n",
+			(long long)(in->step_us / (60 * US)));
+	for (i = 0; i < in->nshifts; i++)
+		if ((int64_t)in->shift_min[i] * 60 * US % in->step_us != 0)
+			fprintf(stderr, "phasor report: note: the shift at %02d:%02d does not start on a"
+					" %lld-minute boundary: the window across its start counts in"
+					" the shift before\n",
+				in->shift_min[i] / 60, in->shift_min[i] % 60,
+				(long long)(in->step_us / (60 * US)));
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct cmd_option opts[] = {
@@ -615,6 +636,7 @@ int cmd_report(int argc, char **argv)
 	in.holidays = x.cfg != NULL ? x.cfg->forecast.holidays : NULL;
 	in.nholidays = x.cfg != NULL ? x.cfg->forecast.nholidays : 0;
 	in.nshifts = x.cfg != NULL ? x.cfg->site.nshifts : 0;
+	steps_note(&in);
 	in.meters = x.m;
 	in.nmeters = x.nm;
 	in.alarms = x.j.rows;

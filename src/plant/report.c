@@ -754,6 +754,10 @@ static void forecast_end(const struct report_in *in, struct report *r)
 		if (j == r->fiv.n || r->fiv.b[j] != r->fc_t[i] || !r->fiv.has[j] ||
 		    r->fiv.b[j] < in->from_us || r->fiv.b[j + 1] > in->to_us)
 			continue;
+		/* an interval not made of whole records has no exact actual */
+		if (r->site_step > 0 &&
+		    (r->fiv.b[j] % r->site_step != 0 || r->fiv.b[j + 1] % r->site_step != 0))
+			continue;
 		a = r->fiv.wh[j] / ((double)(r->fiv.b[j + 1] - r->fiv.b[j]) / (double)HOUR_US);
 		r->fc_actual[i] = a;
 		if (a > 0 && isfinite(r->fc_point[i])) {

@@ -371,7 +371,21 @@ static void in_windows(void **state)
 	assert_int_equal(r.m[2].f_minutes, 1440);
 	assert_int_equal(r.m[2].f_out, 5);
 	assert_float_equal(r.m[2].f_min, 49.4, 0);
+	/* 15-minute forecasts are whole windows: scored as from the minutes */
+	assert_int_equal(r.fc_scored, 3);
+	assert_float_equal(r.mape, 20.0 / 3, 1e-9);
 	report_free(&r);
+	/* 6-minute ones are not: no exact actual, not scored */
+	{
+		static const int64_t t6[4] = { T0, T0 + 6 * MIN, T0 + 12 * MIN, T0 + 18 * MIN };
+		static const double p6[4] = { 60000, 60000, 60000, 60000 };
+		static const struct report_forecast_in fc6 = { 4, 6 * MIN, t6, p6 };
+
+		in.forecast = &fc6;
+		report_build(&in, &r);
+		assert_int_equal(r.fc_scored, 0);
+		report_free(&r);
+	}
 	free_meters();
 }
 
