@@ -5135,6 +5135,70 @@ static int minutes_merge(struct mvec *ru, struct mvec *sa, size_t k, store_minut
 	return rc;
 }
 
+/* idx[q]: the index in qty[] of quantity q's first mention, -1 none; the
+ * quantities asked for, once each, into qset: how many. */
+static size_t qty_index(const unsigned *qty, size_t nq, int *idx, int64_t *qset)
+{
+	size_t k, nset = 0;
+
+	for (k = 0; k < QTY__COUNT; k++)
+		idx[k] = -1;
+	for (k = 0; k < nq; k++)
+		if (qty[k] < QTY__COUNT && idx[qty[k]] < 0) {
+			idx[qty[k]] = (int)k;
+			qset[nset++] = qty[k];
+		}
+	return nset;
+}
+
+/* sc's samples aggregated per step (a minute, a window) into sa[idx[qty]],
+ * those of an hour not ok[] (from h0; ok NULL: all) left out; sc closed.
+ * 0 or -1 with *cause. */
+static int scan_aggregate(struct store_reader *r, struct samples_scan *sc, const int *idx,
+			  int64_t step, int64_t h0, const bool *ok, struct mvec *sa, char **cause)
+{
+	struct samples_row x;
+	char *err = NULL;
+
+	while (samples_scan_next(sc, &x, &err) > 0) {
+		int64_t t = floor_div(x.t_us, step) * step;
+		struct mvec *a;
+		struct mrec *m;
+
+		if (x.qty_id < 0 || x.qty_id >= QTY__COUNT || idx[x.qty_id] < 0 ||
+		    (ok != NULL && !ok[(t - h0) / CODEC_HOUR_US]))
+			continue;
+		a = &sa[idx[x.qty_id]];
+		m = a->n > 0 && a->v[a->n - 1].t == t ? &a->v[a->n - 1] : mvec_push(a, t);
+		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
+	}
+	samples_scan_close(sc);
+	if (err != NULL) {
+		set_cause(cause, "%s: %s", r->path, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ru[k] and sa[k] merged to fn quantity by quantity (when rc is 0), then freed: rc. */
+static int merge_out(struct mvec *ru, struct mvec *sa, size_t nq, int rc, store_minutes_fn fn,
+		     void *ctx)
+{
+	size_t k;
+
+	for (k = 0; k < nq && rc == 0; k++)
+		if (minutes_merge(&ru[k], &sa[k], k, fn, ctx) != 0)
+			break;
+	for (k = 0; k < nq; k++) {
+		free(ru[k].v);
+		free(sa[k].v);
+	}
+	free(ru);
+	free(sa);
+	return rc;
+}
+
 /* The id of meter: 1, 0 when there is none of that name, -1 with *cause. */
 static int reader_meter_id(struct store_reader *r, const char *meter, int64_t *id, char **cause)
 {
@@ -5168,19 +5232,12 @@ int store_reader_minutes_many(struct store_reader *r, const char *meter, const u
 	int64_t qset[QTY__COUNT];
 	struct samples_scan *sc = NULL;
 	struct mvec *ru, *sa;
-	struct samples_row x;
 	int idx[QTY__COUNT];
 	char *err = NULL;
-	size_t k, nset = 0;
+	size_t nset;
 	int rc = 0, got;
 
-	for (k = 0; k < QTY__COUNT; k++)
-		idx[k] = -1;
-	for (k = 0; k < nq; k++)
-		if (qty[k] < QTY__COUNT && idx[qty[k]] < 0) {
-			idx[qty[k]] = (int)k;
-			qset[nset++] = qty[k];
-		}
+	nset = qty_index(qty, nq, idx, qset);
 	if (from >= to || nset == 0)
 		return 0;
 	if ((got = reader_meter_id(r, meter, &id, cause)) <= 0)
@@ -5201,33 +5258,14 @@ int store_reader_minutes_many(struct store_reader *r, const char *meter, const u
 					   : all   ? SAMPLES_BLOCKS_NONE
 						   : SAMPLES_BLOCKS_UNROLLED,
 					   &err);
-	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
-		int64_t t = floor_div(x.t_us, CODEC_MINUTE_US) * CODEC_MINUTE_US;
-		struct mvec *a;
-		struct mrec *m;
-
-		if (x.qty_id < 0 || x.qty_id >= QTY__COUNT || idx[x.qty_id] < 0)
-			continue;
-		a = &sa[idx[x.qty_id]];
-		m = a->n > 0 && a->v[a->n - 1].t == t ? &a->v[a->n - 1] : mvec_push(a, t);
-		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
-	}
-	samples_scan_close(sc);
-	if (err != NULL) {
+	if (sc != NULL && scan_aggregate(r, sc, idx, CODEC_MINUTE_US, 0, NULL, sa, cause) < 0)
+		rc = -1;
+	else if (sc == NULL && err != NULL) {
 		set_cause(cause, "%s: %s", r->path, err);
 		free(err);
 		rc = -1;
 	}
-	for (k = 0; k < nq && rc == 0; k++)
-		if (minutes_merge(&ru[k], &sa[k], k, fn, ctx) != 0)
-			break;
-	for (k = 0; k < nq; k++) {
-		free(ru[k].v);
-		free(sa[k].v);
-	}
-	free(ru);
-	free(sa);
-	return rc;
+	return merge_out(ru, sa, nq, rc, fn, ctx);
 }
 
 struct one_qty {
@@ -5423,7 +5461,6 @@ int store_reader_windows_many(struct store_reader *r, const char *meter, const u
 	int64_t qset[QTY__COUNT];
 	struct samples_scan *sc = NULL;
 	struct mvec *ru = NULL, *sa = NULL;
-	struct samples_row x;
 	size_t k, h, nh, nset = 0;
 	int idx[QTY__COUNT], rc = 0, got;
 	char *err = NULL;
@@ -5433,13 +5470,7 @@ int store_reader_windows_many(struct store_reader *r, const char *meter, const u
 		return 0;
 	if (raw || r->version < 9)
 		return windows_from_minutes(r, meter, qty, nq, from, to, raw, fn, ctx, cause);
-	for (k = 0; k < QTY__COUNT; k++)
-		idx[k] = -1;
-	for (k = 0; k < nq; k++)
-		if (qty[k] < QTY__COUNT && idx[qty[k]] < 0) {
-			idx[qty[k]] = (int)k;
-			qset[nset++] = qty[k];
-		}
+	nset = qty_index(qty, nq, idx, qset);
 	if (nset == 0)
 		return 0;
 	if ((got = reader_meter_id(r, meter, &id, cause)) <= 0)
@@ -5476,35 +5507,15 @@ int store_reader_windows_many(struct store_reader *r, const char *meter, const u
 	if (rc == 0)
 		sc = samples_scan_open_set(r->db, from, to - 1, qset, nset, id, SAMPLES_BLOCKS_NONE,
 					   &err);
-	while (sc != NULL && (got = samples_scan_next(sc, &x, &err)) > 0) {
-		int64_t t = floor_div(x.t_us, SAMPLES_WIN_US) * SAMPLES_WIN_US;
-		struct mvec *a;
-		struct mrec *m;
-
-		if (x.qty_id < 0 || x.qty_id >= QTY__COUNT || idx[x.qty_id] < 0 ||
-		    !ok[(t - h0) / CODEC_HOUR_US])
-			continue;
-		a = &sa[idx[x.qty_id]];
-		m = a->n > 0 && a->v[a->n - 1].t == t ? &a->v[a->n - 1] : mvec_push(a, t);
-		codec_minute_add(&m->m, x.t_us, x.value, x.quality == QUALITY_GOOD);
-	}
-	samples_scan_close(sc);
-	if (err != NULL) {
+	if (sc != NULL && scan_aggregate(r, sc, idx, SAMPLES_WIN_US, h0, ok, sa, cause) < 0)
+		rc = -1;
+	else if (rc == 0 && sc == NULL && err != NULL) {
 		set_cause(cause, "%s: %s", r->path, err);
 		free(err);
 		rc = -1;
 	}
-	for (k = 0; k < nq && rc == 0; k++)
-		if (minutes_merge(&ru[k], &sa[k], k, fn, ctx) != 0)
-			break;
-	for (k = 0; k < nq; k++) {
-		free(ru[k].v);
-		free(sa[k].v);
-	}
-	free(ru);
-	free(sa);
 	free(ok);
-	return rc;
+	return merge_out(ru, sa, nq, rc, fn, ctx);
 }
 
 int store_reader_comm_after(struct store_reader *r, int64_t after, store_comm_fn fn, void *ctx,

@@ -3447,6 +3447,37 @@ static void check_minutes(const struct mins *a, const struct mins *b, bool count
 	"SELECT count(*) FROM blocks b WHERE b.n / (SELECT length(qty) FROM shapes"          \
 	" WHERE id = b.shape_id) >= 50"
 
+/* A store of path opened (as the rollup tests want it) and started. */
+static struct store *started_store(const char *path)
+{
+	struct store *st = open_store(path, 100000, 5000, 10);
+	char *cause = NULL;
+
+	assert_int_equal(store_start(st, &cause), 0);
+	return st;
+}
+
+/*
+ * Meter 0's poll i (every 2 s from t_old, jittered): p_total (bad every
+ * 53rd, NaN every 61st), e_imp (*energy, rising, reset at poll reset_at),
+ * v_l1n (float32 values). Its time.
+ */
+static int64_t put_poll0(struct store *st, int64_t t_old, size_t i, size_t reset_at,
+			 double *energy)
+{
+	int64_t t = t_old + (int64_t)i * 2000000 + (int64_t)(i * 7919 % 3000);
+	double p = 5000.0 + 100.0 * sin((double)i / 30.0) + (double)(i % 7) * 0.25;
+	int q = i % 53 == 7 ? QUALITY_BAD : QUALITY_GOOD;
+	struct sample x[3];
+
+	*energy += i == reset_at ? -990.0 : 2.5 + (double)(i % 5) * 0.125;
+	x[0] = mk(t, 0, QTY_P_TOTAL, i % 61 == 11 ? NAN : p, q);
+	x[1] = mk(t, 0, QTY_E_IMP, *energy, QUALITY_GOOD);
+	x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
+	store_put_samples(st, x, 3);
+	return t;
+}
+
 static void test_rollups(void **state)
 {
 	enum { POLLS = 1500 };
@@ -3459,20 +3490,12 @@ static void test_rollups(void **state)
 	size_t i;
 
 	(void)state;
-	st = open_store(path, 100000, 5000, 10);
-	assert_int_equal(store_start(st, &cause), 0);
+	st = started_store(path);
 	for (i = 0; i < POLLS; i++) {
 		/* meter 0 every 2 s from 70 minutes ago, meter 2 every 3 s */
-		int64_t t = t_old + (int64_t)i * 2000000 + (int64_t)(i * 7919 % 3000);
-		double p = 5000.0 + 100.0 * sin((double)i / 30.0) + (double)(i % 7) * 0.25;
-		struct sample x[3];
 		int q = i % 53 == 7 ? QUALITY_BAD : QUALITY_GOOD;
+		int64_t t = put_poll0(st, t_old, i, 700, &energy);
 
-		energy += i == 700 ? -990.0 : 2.5 + (double)(i % 5) * 0.125; /* a reset */
-		x[0] = mk(t, 0, QTY_P_TOTAL, i % 61 == 11 ? NAN : p, q);
-		x[1] = mk(t, 0, QTY_E_IMP, energy, QUALITY_GOOD);
-		x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
-		store_put_samples(st, x, 3);
 		if (i % 4 == 0 || i >= 900) {
 			/* sparse (every 8 s: no rollup), then every 2 s */
 			struct sample y = mk(t + 500, 2, QTY_P_TOTAL, 40.0 + (double)(i % 11), q);
@@ -3671,20 +3694,12 @@ static void test_hours(void **state)
 	size_t i;
 
 	(void)state;
-	st = open_store(path, 100000, 5000, 10);
-	assert_int_equal(store_start(st, &cause), 0);
+	st = started_store(path);
 	for (i = 0; i < POLLS; i++) {
 		/* meter 0 every 2 s from 140 minutes ago, meter 2 every 10 s */
-		int64_t t = t_old + (int64_t)i * 2000000 + (int64_t)(i * 7919 % 3000);
-		double p = 5000.0 + 100.0 * sin((double)i / 30.0) + (double)(i % 7) * 0.25;
 		int q = i % 53 == 7 ? QUALITY_BAD : QUALITY_GOOD;
-		struct sample x[3];
+		int64_t t = put_poll0(st, t_old, i, 1700, &energy);
 
-		energy += i == 1700 ? -990.0 : 2.5 + (double)(i % 5) * 0.125; /* a reset */
-		x[0] = mk(t, 0, QTY_P_TOTAL, i % 61 == 11 ? NAN : p, q);
-		x[1] = mk(t, 0, QTY_E_IMP, energy, QUALITY_GOOD);
-		x[2] = mk(t, 0, QTY_V_L1N, (double)(float)(230.0 + (double)(i % 9)), QUALITY_GOOD);
-		store_put_samples(st, x, 3);
 		if (i % 5 == 0) {
 			struct sample y = mk(t + 500, 2, QTY_P_TOTAL, 40.0 + (double)(i % 11), q);
 
