@@ -5,7 +5,7 @@
 # recorded figures: docs/performance.md. Never part of make check.
 #
 # BENCH_ONLY=mqtt|store|modbus|console|alarms|sync|gateway|forecast|attached|latency|
-# startup|replay|fcload|layout|rollup|report|export|memory runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
+# startup|replay|fcload|layout|rollup|report|export|memory|frames runs one; BENCH_QUICK=1 shortens each. The last three (bench/bench_consoles.sh)
 # are the recorder and its attached consoles.
 set -u
 : "${PHASOR:?}" "${TOOLS:?}" "${BENCH:?}"
@@ -212,6 +212,68 @@ bench_console() {
 	hb=${peer#bytes_per_s=}; hb=${hb%% *}; hc=${peer##*cpu_pct=}
 	frames=$(cat "$T/frames.txt" 2>/dev/null || echo "frames=? render_mean_us=? render_max_us=?")
 	add "| Console, demo plant, 120x40, 1 s refresh, ${secs} s | phasor --demo wrote $pb bytes/s, CPU ${pc}% of a core; $frames | htop -d 10 wrote $hb bytes/s, CPU ${hc}% | **$(fdiv "$pb" "$hb")** (target <= 1; CPU <= 1 %; render < 2 ms) | |"
+}
+
+# ---- 4b. Frames at 200 and 1000 meters (issue 18 item 4) ----
+# The console with its embedded recorder on 200 and on 1000 simulated
+# PAC3200 (one `phasor sim` of 200 units per 200 meters, 1 s polls), in a
+# 120x40 pseudo-terminal, three rounds of 30 s after a 10 s warm-up, a new
+# buffer each round. Figures are the console's own (PHASOR_STATS_FILE): a
+# frame from the first computation to doupdate's return, on the wall clock
+# (what an operator waits) and in the UI thread's CPU time (what the
+# drawing costs, without the time another process had the core). No peer:
+# the targets are absolute (mean under 1 ms at 1000 meters, max under 2 ms
+# at 200, none over 16 ms).
+frames_field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2"; }
+# min/median/max of any number of values
+min_med_max() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[1] "/" v[int((NR + 1) / 2)] "/" v[NR] }'
+}
+bench_frames() {
+	local warm=10 secs=30 rounds=3 n r k u port ports pids means maxs cmeans cmaxs over p
+	[ -n "$quick" ] && secs=10 rounds=1
+	mkdir -p "$T/run"
+	for n in 200 1000; do
+		ports="" pids=""
+		for k in $(seq 1 $((n / 200))); do
+			t_sim --meters 200 --seed "$k"
+			ports="$ports $SIM_PORT"
+			pids="$pids $SIM_PID"
+		done
+		means="" maxs="" cmeans="" cmaxs="" over=0
+		for r in $(seq 1 "$rounds"); do
+			rm -f "$T/frames-$n.db"*
+			{
+				printf '[site]\nname = frames\n[store]\npath = %s/frames-%s.db\n' "$T" "$n"
+				printf '[log]\npath = %s/frames-%s.log\n' "$T" "$n"
+				k=0
+				for port in $ports; do
+					for u in $(seq 1 200); do
+						k=$((k + 1))
+						printf '[meter m%04d]\ndriver = modbus\nprofile = pac3200\n' "$k"
+						printf 'host = 127.0.0.1\nport = %d\nunit = %d\npoll_ms = 1000\n' \
+							"$port" "$u"
+					done
+				done
+			} >"$T/frames-$n.ini"
+			p=$(cat /proc/pressure/cpu 2>/dev/null | sed -n 's/^some avg10=\([0-9.]*\).*/\1/p')
+			rm -f "$T/frames.txt"
+			env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 \
+				TERM=xterm-256color PHASOR_STATS_FILE="$T/frames.txt" "$TOOLS/ptyrec" \
+				--cols 120 --rows 40 --warmup "$warm" --measure "$secs" -- \
+				"$PHASOR" -c "$T/frames-$n.ini" >/dev/null || t_fail "ptyrec phasor failed"
+			sleep 1
+			[ -s "$T/frames.txt" ] || t_fail "the console wrote no frame figures"
+			means="$means $(frames_field render_mean_us "$T/frames.txt")"
+			maxs="$maxs $(frames_field render_max_us "$T/frames.txt")"
+			cmeans="$cmeans $(frames_field render_cpu_mean_us "$T/frames.txt")"
+			cmaxs="$cmaxs $(frames_field render_cpu_max_us "$T/frames.txt")"
+			over=$((over + $(frames_field render_over_2ms "$T/frames.txt")))
+			t_log "frames $n meters round $r: $(cat "$T/frames.txt") cpu_pressure_avg10=$p"
+		done
+		for k in $pids; do t_stop "$k"; done
+		add "| Frames, $n meters, 120x40, ${rounds} x ${secs} s | render mean (us, min/median/max of rounds) $(min_med_max $means), max $(min_med_max $maxs); CPU mean $(min_med_max $cmeans), max $(min_med_max $cmaxs); frames over 2 ms: $over | no peer | (target: mean < 1000 us at 1000 meters, max < 2000 us at 200, none > 16 ms) | |"
+	done
 }
 
 # ---- 5. Alarm flood: 10,000 alarm events in about a second ----
@@ -682,6 +744,7 @@ case "$only" in "" | mqtt) bench_mqtt ;; esac
 case "$only" in "" | store) bench_store ;; esac
 case "$only" in "" | modbus) bench_modbus ;; esac
 case "$only" in "" | console) bench_console ;; esac
+case "$only" in "" | frames) bench_frames ;; esac
 case "$only" in "" | alarms) bench_alarms ;; esac
 case "$only" in "" | sync) bench_sync ;; esac
 case "$only" in "" | gateway) add "$(bash "$here/bench_gateway.sh")" ;; esac

@@ -225,7 +225,11 @@ struct alarm_counts {
 	unsigned shelved, suppressed, oos;
 	long newest;                    /* the newest unacknowledged alarm of the highest priority, -1 */
 };
+/* Counted again only when an instance's state or raise time changed since
+ * the last call (the banner asks every frame); alarm_counts_fresh always
+ * counts (tests compare the two). */
 void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out);
+void alarm_counts_fresh(const struct alarm_engine *e, struct alarm_counts *out);
 
 /* The highest priority among a meter's active or unacknowledged alarms, -1 when none. */
 int alarm_meter_priority(const struct alarm_engine *e, size_t meter);

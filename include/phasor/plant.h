@@ -137,6 +137,10 @@ struct plant_link {
 
 /* How the console reads link l (one of p->status.links). */
 void plant_link(const struct plant *p, const struct source_link *l, struct plant_link *out);
+/* Of links[0..n) (p->status.links), how many are up and how many degraded,
+ * as plant_link reads each, in one pass over the meters. */
+void plant_links_count(const struct plant *p, const struct source_link *links, size_t n,
+		       size_t *up, size_t *degraded);
 
 /* True when meter cm of the configuration is served by link l. */
 bool plant_link_serves(const struct source_link *l, const struct config_meter *cm);

@@ -107,6 +107,10 @@ int view_draw_comm(WINDOW *w, int y, int x, int width, enum comm_status c);
 
 struct view_overview_state {
 	struct listw list;          /* scroll, filter, sort (enum ui_sort) */
+	/* the widest meter name and description of names_cfg (measured once,
+	 * not at every frame; -1: not yet) */
+	const struct config *names_cfg;
+	int names_w[2];
 };
 
 struct view_alarms_state {

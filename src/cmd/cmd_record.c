@@ -101,15 +101,9 @@ static void log_summary(struct hub *h, const struct config *cfg, const char *pre
 
 	hub_get_stats(h, &hs);
 	n = hub_links(h, &links);
+	/* as the console reads it: connected but no meter answering is degraded */
+	plant_links_count(&pl, links, n, &up, &degraded);
 	for (i = 0; i < n; i++) {
-		struct plant_link pk;
-
-		/* as the console reads it: connected but no meter answering is degraded */
-		plant_link(&pl, &links[i], &pk);
-		if (pk.state == PLANT_LINK_UP)
-			up++;
-		else if (pk.state == PLANT_LINK_DEGRADED)
-			degraded++;
 		received += links[i].received;
 		for (k = 1; k < UTIL_ARRAY_LEN(links[i].rejected); k++)
 			rejected += links[i].rejected[k];

@@ -343,7 +343,7 @@ static void draw_status(struct frame *fr, struct ui *ui)
 	WINDOW *w = fr->status;
 	const struct plant *p = ui->plant;
 	const struct source_link *links = p->status.links;
-	size_t n = p->status.nlinks, i, up = 0, degraded = 0;
+	size_t n = p->status.nlinks, up = 0, degraded = 0;
 	bool has_store = p->status.has_store, has_sync = p->status.has_sync;
 	char clock[16], buf[160];
 	time_t now = (time_t)(p->now_us / 1000000);
@@ -374,13 +374,7 @@ static void draw_status(struct frame *fr, struct ui *ui)
 
 	/* Up: connected and a meter answers; "degraded": connected, no meter
 	 * answers (plant_link), counted apart so it is not read as up. */
-	for (i = 0; i < n; i++) {
-		struct plant_link pl;
-
-		plant_link(p, &links[i], &pl);
-		up += pl.state == PLANT_LINK_UP;
-		degraded += pl.state == PLANT_LINK_DEGRADED;
-	}
+	plant_links_count(p, links, n, &up, &degraded);
 	r = up == n ? ROLE_STATUS : up == 0 ? ROLE_CRITICAL : ROLE_ALARM;
 	if (degraded > 0)
 		snprintf(buf, sizeof(buf), " %s %zu/%zu up, %zu degraded ",

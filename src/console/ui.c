@@ -68,7 +68,21 @@ static bool curses_on;
 static struct {
 	long frames;
 	int64_t total_us, max_us;
+	long max_frame;     /* which frame (1: the first) took max_us */
+	long over_2ms;      /* frames longer than 2 ms */
+	/* the UI thread's CPU time in frames (without the time another
+	 * process had the core: what the drawing itself costs) */
+	int64_t cpu_total_us, cpu_max_us;
 } render;
+
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Restores the terminal before util_fail() prints and aborts. */
 static void restore_terminal(void)
@@ -294,7 +308,7 @@ static void plant_fill(struct ui_loop *u)
 
 static void redraw(struct ui_loop *u)
 {
-	int64_t t0 = util_mono_us(), dt;
+	int64_t t0 = util_mono_us(), c0 = thread_cpu_us(), dt, dc;
 
 	plant_fill(u);
 	if (u->replay != NULL) {
@@ -317,25 +331,39 @@ static void redraw(struct ui_loop *u)
 	}
 	frame_draw(u->frame, u->ui);
 	dt = util_mono_us() - t0;
+	dc = thread_cpu_us() - c0;
+	render.cpu_total_us += dc;
+	if (dc > render.cpu_max_us)
+		render.cpu_max_us = dc;
 	render.frames++;
 	render.total_us += dt;
-	if (dt > render.max_us)
+	if (dt > render.max_us) {
 		render.max_us = dt;
+		render.max_frame = render.frames;
+	}
+	render.over_2ms += dt > 2000;
+	if (dt > 16000) /* a frame an operator could see stutter */
+		log_info("console: frame %ld took %lld ms", render.frames, (long long)dt / 1000);
 }
 
 static void write_stats(void)
 {
 	const char *path = getenv("PHASOR_STATS_FILE");
+	long n = render.frames > 0 ? render.frames : 1;
 	FILE *f;
 
-	log_info("console: %ld frames, render mean %lld us, max %lld us", render.frames,
-		 (long long)(render.frames ? render.total_us / render.frames : 0),
-		 (long long)render.max_us);
+	log_info("console: %ld frames, render mean %lld us, max %lld us (frame %ld), %ld over 2 ms; "
+		 "CPU mean %lld us, max %lld us",
+		 render.frames, (long long)(render.total_us / n), (long long)render.max_us,
+		 render.max_frame, render.over_2ms, (long long)(render.cpu_total_us / n),
+		 (long long)render.cpu_max_us);
 	if (path == NULL || (f = fopen(path, "w")) == NULL)
 		return;
-	fprintf(f, "frames=%ld render_mean_us=%lld render_max_us=%lld\n", render.frames,
-		(long long)(render.frames ? render.total_us / render.frames : 0),
-		(long long)render.max_us);
+	fprintf(f, "frames=%ld render_mean_us=%lld render_max_us=%lld render_max_frame=%ld "
+		   "render_over_2ms=%ld render_cpu_mean_us=%lld render_cpu_max_us=%lld\n",
+		render.frames, (long long)(render.total_us / n), (long long)render.max_us,
+		render.max_frame, render.over_2ms, (long long)(render.cpu_total_us / n),
+		(long long)render.cpu_max_us);
 	fclose(f);
 }
 

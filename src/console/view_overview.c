@@ -98,8 +98,21 @@ static int longest_name(const struct config *cfg, bool desc)
 	return best;
 }
 
+/* longest_name, measured once per configuration */
+static int longest_name_kept(struct view_overview_state *st, const struct config *cfg, bool desc)
+{
+	if (st->names_cfg != cfg) {
+		st->names_cfg = cfg;
+		st->names_w[0] = st->names_w[1] = -1;
+	}
+	if (st->names_w[desc] < 0)
+		st->names_w[desc] = longest_name(cfg, desc);
+	return st->names_w[desc];
+}
+
 /* Which columns, how wide, for a body width. */
-static void layout_columns(const struct ui *ui, int width, struct layout *lay)
+static void layout_columns(const struct ui *ui, struct view_overview_state *st, int width,
+			   struct layout *lay)
 {
 	bool on[C__COUNT];
 	int need, left, i, c;
@@ -137,7 +150,7 @@ static void layout_columns(const struct ui *ui, int width, struct layout *lay)
 		if (!on[gc])
 			continue;
 		if (upto == 0)
-			upto = longest_name(ui->plant->cfg, gc == C_DESC);
+			upto = longest_name_kept(st, ui->plant->cfg, gc == C_DESC);
 		add = upto - lay->w[gc];
 		if (add <= 0 || (grow_order[g].whole && add > left))
 			continue;
@@ -665,7 +678,7 @@ static void overview_draw(struct ui *ui, void *state)
 
 	draw_figures(ui, width);
 	draw_rule(w, 2, 0, width, ROLE_MUTED);
-	layout_columns(ui, width, &lay);
+	layout_columns(ui, st, width, &lay);
 	draw_header_row(ui, lw, 3, &lay);
 
 	n = visible(ui, st, &vis);

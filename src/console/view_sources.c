@@ -462,13 +462,7 @@ static void sources_draw(struct ui *ui, void *state)
 		struct view_line *l = view_lines_add(&ls, 0);
 		size_t up = 0, degraded = 0;
 
-		for (i = 0; i < n; i++) {
-			struct plant_link pl;
-
-			plant_link(p, &links[i], &pl);
-			up += pl.state == PLANT_LINK_UP;
-			degraded += pl.state == PLANT_LINK_DEGRADED;
-		}
+		plant_links_count(p, links, n, &up, &degraded);
 		view_seg(l, ROLE_ACCENT, "Sources");
 		view_seg(l, up == n ? ROLE_OK : ROLE_ALARM, "  %zu of %zu link%s up", up, n,
 			 n == 1 ? "" : "s");

@@ -11,11 +11,13 @@
 #include "phasor/plant.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "phasor/alarm.h"
 #include "phasor/store.h"
 #include "phasor/sync.h"
+#include "phasor/util.h"
 
 int plant_act(const struct plant *p, size_t inst, const char *action, const char *op,
 	      const char *note, int64_t dur_ms, bool *sent, char *err, size_t errsz)
@@ -113,29 +115,32 @@ static const char *const link_words[] = {
 	[PLANT_LINK_DOWN] = "down",
 };
 
-void plant_link(const struct plant *p, const struct source_link *l, struct plant_link *out)
+/* What a link's meters say: served, answering, silent, the last data. */
+struct link_tally {
+	size_t nmeters, answering, silent;
+	int64_t last_good;
+};
+
+static void tally_meter(const struct plant *p, size_t i, struct link_tally *t)
 {
-	const struct config *cfg = p->cfg;
-	size_t i, silent = 0;
-	int64_t last_good = 0;
+	const struct live_meter *m = p->live != NULL ? live_meter_const(p->live, i) : NULL;
+	enum comm_status cs = plant_meter_comm(p, m);
 
+	t->nmeters++;
+	if (cs == COMM_OK)
+		t->answering++;
+	else if (cs == COMM_STALE || cs == COMM_DOWN)
+		t->silent++;
+	if (m != NULL && m->comm.last_good_us > t->last_good)
+		t->last_good = m->comm.last_good_us;
+}
+
+static void link_read(const struct source_link *l, const struct link_tally *t,
+		      struct plant_link *out)
+{
 	memset(out, 0, sizeof(*out));
-	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
-		const struct live_meter *m;
-		enum comm_status cs;
-
-		if (!plant_link_serves(l, &cfg->meters[i]))
-			continue;
-		out->nmeters++;
-		m = p->live != NULL ? live_meter_const(p->live, i) : NULL;
-		cs = plant_meter_comm(p, m);
-		if (cs == COMM_OK)
-			out->answering++;
-		else if (cs == COMM_STALE || cs == COMM_DOWN)
-			silent++;
-		if (m != NULL && m->comm.last_good_us > last_good)
-			last_good = m->comm.last_good_us;
-	}
+	out->nmeters = t->nmeters;
+	out->answering = t->answering;
 	out->since_us = l->since_us;
 	switch (l->state) {
 	case LINK_IDLE:
@@ -147,10 +152,10 @@ void plant_link(const struct plant *p, const struct source_link *l, struct plant
 		break;
 	case LINK_UP:
 		out->state = PLANT_LINK_UP;
-		if (out->nmeters > 0 && silent == out->nmeters) {
+		if (t->nmeters > 0 && t->silent == t->nmeters) {
 			out->state = PLANT_LINK_DEGRADED;
-			if (last_good > out->since_us)
-				out->since_us = last_good;
+			if (t->last_good > out->since_us)
+				out->since_us = t->last_good;
 		}
 		break;
 	case LINK_DOWN:
@@ -159,4 +164,61 @@ void plant_link(const struct plant *p, const struct source_link *l, struct plant
 		break;
 	}
 	out->word = link_words[out->state];
+}
+
+void plant_link(const struct plant *p, const struct source_link *l, struct plant_link *out)
+{
+	const struct config *cfg = p->cfg;
+	struct link_tally t = { 0 };
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++)
+		if (plant_link_serves(l, &cfg->meters[i]))
+			tally_meter(p, i, &t);
+	link_read(l, &t, out);
+}
+
+void plant_links_count(const struct plant *p, const struct source_link *links, size_t n,
+		       size_t *up, size_t *degraded)
+{
+	const struct config *cfg = p->cfg;
+	struct link_tally *t;
+	size_t i, k, guess = 0;
+
+	*up = *degraded = 0;
+	if (n == 0)
+		return;
+	t = util_calloc(n, sizeof(*t));
+	/* One pass over the meters: a meter's link is looked for from the
+	 * previous meter's (meters of one endpoint are usually listed
+	 * together), so 1000 meters on 5 links cost about 1000 compares, not
+	 * 5000. A meter is counted under every link that serves it, as
+	 * plant_link does. */
+	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
+		const struct config_meter *cm = &cfg->meters[i];
+
+		if (cm->driver == DRIVER_MQTT) {
+			for (k = 0; k < n; k++)
+				if (plant_link_serves(&links[k], cm))
+					tally_meter(p, i, &t[k]);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			size_t j = (guess + k) % n;
+
+			if (plant_link_serves(&links[j], cm)) {
+				tally_meter(p, i, &t[j]);
+				guess = j;
+				break; /* one endpoint per Modbus meter */
+			}
+		}
+	}
+	for (k = 0; k < n; k++) {
+		struct plant_link pl;
+
+		link_read(&links[k], &t[k], &pl);
+		*up += pl.state == PLANT_LINK_UP;
+		*degraded += pl.state == PLANT_LINK_DEGRADED;
+	}
+	free(t);
 }

@@ -102,6 +102,14 @@ struct alarm_engine {
 	struct bucket per10[ALARM_PERF_BUCKETS];
 	struct bucket per1[11];       /* per minute: the rolling "last 10 min" */
 	unsigned by_prio[PRIO__COUNT];
+	/* alarm_counts' figures, counted again only after a change: gen counts
+	 * every change of an instance's state or raise time (set_state,
+	 * cond_raise, alarm_restore), the banner asks every frame */
+	uint64_t gen;
+	struct counts_cache {
+		uint64_t gen; /* of counts; 0: never counted (gen starts at 1) */
+		struct alarm_counts counts;
+	} *cache;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -230,6 +238,8 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 	util_strlcpy(e->origin, origin != NULL ? origin : "", sizeof(e->origin));
 	e->fn = fn;
 	e->ctx = ctx;
+	e->gen = 1;
+	e->cache = util_calloc(1, sizeof(*e->cache));
 	for (k = 0; k < ALARM_PERF_BUCKETS; k++)
 		e->per10[k].index = -1;
 	for (k = 0; k < UTIL_ARRAY_LEN(e->per1); k++)
@@ -286,6 +296,7 @@ void alarm_engine_free(struct alarm_engine *e)
 	seen_free(&e->seen);
 	free(e->pending);
 	free(e->fc_obs);
+	free(e->cache);
 	free(e);
 }
 
@@ -314,11 +325,12 @@ long alarm_find(const struct alarm_engine *e, const char *alarm, const char *met
 
 /* ---- events ----------------------------------------------------------- */
 
-static void set_state(struct alarm_inst *in, enum alarm_state s, int64_t now)
+static void set_state(struct alarm_engine *e, struct alarm_inst *in, enum alarm_state s, int64_t now)
 {
 	if (in->state != s) {
 		in->state = s;
 		in->since_us = now;
+		e->gen++;
 	}
 }
 
@@ -460,7 +472,7 @@ static void pending_apply(struct alarm_engine *e, size_t i, int64_t now)
 		    e->pending[k].ev.raised_us <= in->raised_us) {
 			struct alarm_event ev = e->pending[k].ev;
 
-			set_state(in, ALARM_ACK, now);
+			set_state(e, in, ALARM_ACK, now);
 			in->acked_us = now;
 			remember(in, ev.operator_name, ev.note);
 			emit_remote(e, i, &ev, 0);
@@ -478,9 +490,10 @@ static void cond_raise(struct alarm_engine *e, size_t i, double value, int64_t n
 	in->active = true;
 	in->raised_us = now;
 	in->raise_value = value;
+	e->gen++; /* the newest unacknowledged alarm may be this one now */
 	chatter_raise(in, now);
 	if (in->state == ALARM_NORMAL || in->state == ALARM_RTN_UNACK) {
-		set_state(in, ALARM_UNACK, now);
+		set_state(e, in, ALARM_UNACK, now);
 		count_raise(e, in, now);
 		emit(e, i, AEV_RAISE, now, "", in->detail, 0);
 		if (e->npending > 0)
@@ -497,16 +510,16 @@ static void cond_clear(struct alarm_engine *e, size_t i, int64_t now)
 	in->active = false;
 	switch (in->state) {
 	case ALARM_UNACK:
-		set_state(in, ALARM_RTN_UNACK, now);
+		set_state(e, in, ALARM_RTN_UNACK, now);
 		emit(e, i, AEV_CLEAR, now, "", "", 0);
 		break;
 	case ALARM_ACK:
-		set_state(in, ALARM_NORMAL, now);
+		set_state(e, in, ALARM_NORMAL, now);
 		emit(e, i, AEV_CLEAR, now, "", "", 0);
 		break;
 	case ALARM_SHELVED:
 		if (in->shelved_until_us == 0) { /* one-shot: over */
-			set_state(in, ALARM_NORMAL, now);
+			set_state(e, in, ALARM_NORMAL, now);
 			emit(e, i, AEV_UNSHELVE, now, "", "", 0);
 		}
 		in->raised_us = 0;
@@ -522,7 +535,7 @@ static void do_unshelve(struct alarm_engine *e, size_t i, const char *op, int64_
 	struct alarm_inst *in = &e->inst[i];
 
 	in->shelved_until_us = 0;
-	set_state(in, in->active ? ALARM_UNACK : ALARM_NORMAL, now);
+	set_state(e, in, in->active ? ALARM_UNACK : ALARM_NORMAL, now);
 	emit(e, i, AEV_UNSHELVE, now, op, "", 0);
 }
 
@@ -599,7 +612,7 @@ static void feed(struct alarm_engine *e, size_t i, double value, bool valid, boo
 	chatter_decay(in, now);
 	if (in->state == ALARM_ACK && in->active && d->realarm_ms > 0 &&
 	    now - in->acked_us >= d->realarm_ms * MS_US) {
-		set_state(in, ALARM_UNACK, now);
+		set_state(e, in, ALARM_UNACK, now);
 		count_raise(e, in, now);
 		emit(e, i, AEV_RAISE, now, "", "", 0);
 	}
@@ -624,7 +637,7 @@ void alarm_suppress(struct alarm_engine *e, size_t i, bool on, int64_t now_us)
 		return;
 	if (on && in->state != ALARM_SUPPRESSED) {
 		in->shelved_until_us = 0;
-		set_state(in, ALARM_SUPPRESSED, now_us);
+		set_state(e, in, ALARM_SUPPRESSED, now_us);
 		emit(e, i, AEV_SUPPRESS, now_us, "", "", 0);
 	} else if (!on && in->state == ALARM_SUPPRESSED) {
 		/* back to normal; evaluation raises it again, after its
@@ -632,7 +645,7 @@ void alarm_suppress(struct alarm_engine *e, size_t i, bool on, int64_t now_us)
 		in->active = false;
 		in->beyond_since_us = 0;
 		in->within_since_us = 0;
-		set_state(in, ALARM_NORMAL, now_us);
+		set_state(e, in, ALARM_NORMAL, now_us);
 		emit(e, i, AEV_UNSUPPRESS, now_us, "", "", 0);
 	}
 }
@@ -926,10 +939,10 @@ static void do_ack(struct alarm_engine *e, size_t i, const char *op, const char 
 	struct alarm_inst *in = &e->inst[i];
 
 	if (in->state == ALARM_UNACK) {
-		set_state(in, ALARM_ACK, now);
+		set_state(e, in, ALARM_ACK, now);
 		in->acked_us = now;
 	} else {
-		set_state(in, ALARM_NORMAL, now);
+		set_state(e, in, ALARM_NORMAL, now);
 	}
 	remember(in, op, note);
 	emit(e, i, AEV_ACK, now, op, note, 0);
@@ -957,7 +970,7 @@ static void do_shelve(struct alarm_engine *e, size_t i, const char *op, const ch
 	struct alarm_inst *in = &e->inst[i];
 
 	in->shelved_until_us = until;
-	set_state(in, ALARM_SHELVED, now);
+	set_state(e, in, ALARM_SHELVED, now);
 	remember(in, op, note);
 	emit(e, i, AEV_SHELVE, now, op, note, until);
 }
@@ -1138,10 +1151,10 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
 		if (in->raised_us >= ev->t_us + ALARM_REMOTE_GRACE_US)
 			return 0;
 		if (in->state == ALARM_UNACK) {
-			set_state(in, ALARM_ACK, now_us);
+			set_state(e, in, ALARM_ACK, now_us);
 			in->acked_us = now_us;
 		} else {
-			set_state(in, ALARM_NORMAL, now_us);
+			set_state(e, in, ALARM_NORMAL, now_us);
 		}
 		remember(in, ev->operator_name, ev->note);
 		emit_remote(e, i, ev, 0);
@@ -1150,7 +1163,7 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
 		if (in->state == ALARM_SUPPRESSED)
 			return 0;
 		in->shelved_until_us = ev->until_us > 0 ? ev->until_us : 0;
-		set_state(in, ALARM_SHELVED, now_us);
+		set_state(e, in, ALARM_SHELVED, now_us);
 		remember(in, ev->operator_name, ev->note);
 		emit_remote(e, i, ev, in->shelved_until_us);
 		return 1;
@@ -1158,7 +1171,7 @@ int alarm_apply_remote(struct alarm_engine *e, const struct alarm_event *ev, int
 		if (in->state != ALARM_SHELVED)
 			return 0;
 		in->shelved_until_us = 0;
-		set_state(in, in->active ? ALARM_UNACK : ALARM_NORMAL, now_us);
+		set_state(e, in, in->active ? ALARM_UNACK : ALARM_NORMAL, now_us);
 		if (ev->operator_name[0] != '\0')
 			remember(in, ev->operator_name, NULL);
 		emit_remote(e, i, ev, 0);
@@ -1194,6 +1207,7 @@ void alarm_restore(struct alarm_engine *e, const struct store_alarm_event *row)
 	if (st == ALARM_OOS)
 		st = ALARM_NORMAL; /* back in service */
 	in->state = (enum alarm_state)st;
+	e->gen++;
 	in->since_us = row->t_us;
 	in->last_us = row->t_us;
 	in->raised_us = st == ALARM_UNACK || st == ALARM_ACK || st == ALARM_RTN_UNACK
@@ -1270,15 +1284,13 @@ void alarm_perf_since(struct alarm_engine *e, int64_t t_us)
 
 /* ---- figures ---------------------------------------------------------- */
 
-void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out)
+static void count_all(const struct alarm_engine *e, struct alarm_counts *out)
 {
 	size_t i;
 	const struct alarm_inst *best = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->newest = -1;
-	if (e == NULL)
-		return;
 	for (i = 0; i < e->n; i++) {
 		const struct alarm_inst *in = &e->inst[i];
 		enum alarm_priority p = in->def->priority;
@@ -1311,6 +1323,28 @@ void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out)
 			break;
 		}
 	}
+}
+
+void alarm_counts(const struct alarm_engine *e, struct alarm_counts *out)
+{
+	if (e == NULL) {
+		memset(out, 0, sizeof(*out));
+		out->newest = -1;
+		return;
+	}
+	if (e->cache->gen != e->gen) {
+		count_all(e, &e->cache->counts);
+		e->cache->gen = e->gen;
+	}
+	*out = e->cache->counts;
+}
+
+void alarm_counts_fresh(const struct alarm_engine *e, struct alarm_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->newest = -1;
+	if (e != NULL)
+		count_all(e, out);
 }
 
 int alarm_meter_priority(const struct alarm_engine *e, size_t meter)

@@ -110,6 +110,8 @@ struct kpi {
 	struct kmeter *m;
 	bool any_aggregate;
 	int64_t mid;                 /* local midnight at the last update; 0: none yet */
+	int64_t next_mid;            /* and the next one (kpi_update asks mktime only
+				      * when a frame is outside [mid, next_mid)) */
 	int64_t start_us;            /* first update; 0: none yet */
 	struct kpi_site site;
 	size_t *order;               /* scratch for the top consumers */
@@ -615,6 +617,10 @@ static void update_energy(struct kpi *k, const struct live *l, bool rollover)
 		for (s = 0; s < SLOT__COUNT; s++) {
 			struct slot *sl = &km->sl[s];
 
+			/* once e_imp is seen the phases are never used again
+			 * (slot_used): their counters are not read */
+			if (km->total_seen && s != SLOT_TOTAL)
+				continue;
 			sl->has_now = live_counter(l, i, slot_qty[s], &sl->now);
 			if (rollover)
 				slot_restart(sl);
@@ -765,7 +771,13 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 	if (k == NULL || l == NULL || live_count(l) < k->n)
 		return;
 	s = &k->site;
-	mid = kpi_local_midnight(now_us);
+	if (k->mid != 0 && now_us >= k->mid && now_us < k->next_mid) {
+		mid = k->mid;
+	} else {
+		/* a day lasts 23 to 25 hours: 26 hours on is within the next one */
+		mid = kpi_local_midnight(now_us);
+		k->next_mid = kpi_local_midnight(mid + 26 * 3600 * US_PER_S);
+	}
 	rollover = k->mid != 0 && mid != k->mid;
 	k->mid = mid;
 	if (k->start_us == 0) {

@@ -42,12 +42,15 @@ struct triple {
 struct live_priv {
 	bool has_p_total;                /* the meter reports p_total itself */
 	struct triple p, i;
-	double last_good[QTY__COUNT];    /* counters: previous good value */
-	int64_t last_good_t[QTY__COUNT]; /* and its time; 0: none */
-	double first_good[QTY__COUNT];   /* counters: the first good value seen */
-	int64_t first_good_t[QTY__COUNT];
-	double bridged[QTY__COUNT];      /* sum of (before - after) over its resets */
-	uint64_t resets[QTY__COUNT];
+	/* per counter quantity, together (the KPI reads them every frame) */
+	struct counter {
+		double last_good;        /* the previous good value */
+		int64_t last_good_t;     /* and its time; 0: none */
+		double first_good;       /* the first good value seen */
+		int64_t first_good_t;
+		double bridged;          /* sum of (before - after) over its resets */
+		uint64_t resets;
+	} c[QTY__COUNT];
 };
 
 struct live {
@@ -305,25 +308,25 @@ static void check_counter(struct live *l, struct live_meter *m, struct live_priv
 			  const struct sample *s)
 {
 	unsigned q = s->qty;
-	double before = p->last_good[q];
+	double before = p->c[q].last_good;
 
-	if (s->t_us <= p->last_good_t[q])
+	if (s->t_us <= p->c[q].last_good_t)
 		return; /* late: the newer value already moved on */
-	if (p->last_good_t[q] == 0) {
-		p->first_good[q] = s->value;
-		p->first_good_t[q] = s->t_us;
+	if (p->c[q].last_good_t == 0) {
+		p->c[q].first_good = s->value;
+		p->c[q].first_good_t = s->t_us;
 	} else if (live_counter_reset(before, s->value,
-				      s->t_us - p->last_good_t[q] > live_counter_gap_us(m->cfg))) {
+				      s->t_us - p->c[q].last_good_t > live_counter_gap_us(m->cfg))) {
 		/* The joined counter stays where it was: the new segment
 		 * adds from the value after the reset. */
-		p->bridged[q] += before - s->value;
-		p->resets[q]++;
+		p->c[q].bridged += before - s->value;
+		p->c[q].resets++;
 		m->counter_resets++;
 		if (l->on_reset != NULL)
 			l->on_reset(l->ctx, m->index, q, before, s->value, s->t_us);
 	}
-	p->last_good[q] = s->value;
-	p->last_good_t[q] = s->t_us;
+	p->c[q].last_good = s->value;
+	p->c[q].last_good_t = s->t_us;
 }
 
 static void apply_one(struct live *l, const struct sample *s, int64_t now_us)
@@ -409,15 +412,15 @@ bool live_counter(const struct live *l, size_t meter, unsigned qty, struct live_
 	if (l == NULL || meter >= l->n || qty >= QTY__COUNT || !qty_info(qty)->counter)
 		return false;
 	p = &l->priv[meter];
-	if (p->last_good_t[qty] == 0)
+	if (p->c[qty].last_good_t == 0)
 		return false;
 	*out = (struct live_counter){
-		.value = p->last_good[qty],
-		.t_us = p->last_good_t[qty],
-		.first = p->first_good[qty],
-		.first_t_us = p->first_good_t[qty],
-		.joined = p->last_good[qty] + p->bridged[qty],
-		.resets = p->resets[qty],
+		.value = p->c[qty].last_good,
+		.t_us = p->c[qty].last_good_t,
+		.first = p->c[qty].first_good,
+		.first_t_us = p->c[qty].first_good_t,
+		.joined = p->c[qty].last_good + p->c[qty].bridged,
+		.resets = p->c[qty].resets,
 	};
 	return true;
 }

@@ -1621,6 +1621,92 @@ static void test_counts(void **state)
 	fx_free(f);
 }
 
+static bool counts_equal(const struct alarm_counts *a, const struct alarm_counts *b)
+{
+	int p;
+
+	for (p = 0; p < PRIO__COUNT; p++)
+		if (a->unack[p] != b->unack[p] || a->active[p] != b->active[p])
+			return false;
+	return a->shelved == b->shelved && a->suppressed == b->suppressed && a->oos == b->oos &&
+	       a->newest == b->newest;
+}
+
+/* The banner's counts are kept between changes (alarm_counts): after every
+ * step of a random walk of feeds, acks, shelves, unshelves, suppressions,
+ * notes and restored journal rows, the kept figures equal a fresh count. */
+static void test_counts_kept(void **state)
+{
+	static const char *const states[] = { "unack", "ack", "rtn_unack", "shelved", "normal" };
+	static const char *const names[] = { "crit", "low", "hi" };
+	struct fx *f = util_calloc(1, sizeof(*f));
+	struct alarm_counts kept, fresh;
+	uint32_t x = 12345;
+	int64_t now = T0;
+	char err[64];
+	int step, changed = 0;
+
+	(void)state;
+	f->defs[0] = def_hi();
+	f->defs[0].name = (char *)names[0];
+	f->defs[0].priority = PRIO_CRITICAL;
+	f->defs[1] = def_hi();
+	f->defs[1].name = (char *)names[1];
+	f->defs[1].priority = PRIO_LOW;
+	f->defs[2] = def_hi();
+	fx_init(f, 3, 3);
+	fx_start(f, "c1");
+	for (step = 0; step < 4000; step++) {
+		size_t i;
+		unsigned op;
+
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % alarm_count(f->e);
+		op = (x >> 20) % 8;
+		now += (int64_t)((x >> 4) % 7) * 10 * S;
+		alarm_counts(f->e, &kept); /* counted before the change */
+		switch (op) {
+		case 0:
+		case 1:
+			alarm_feed(f->e, i, op == 0 ? HI : LO, true, now);
+			break;
+		case 2:
+			alarm_ack(f->e, i, "alice", NULL, now, err, sizeof(err));
+			break;
+		case 3:
+			alarm_shelve(f->e, i, "alice", 30000, NULL, now, err, sizeof(err));
+			break;
+		case 4:
+			alarm_unshelve(f->e, i, "alice", now, err, sizeof(err));
+			break;
+		case 5:
+			alarm_suppress(f->e, i, (x & 1) != 0, now);
+			break;
+		case 6:
+			alarm_note(f->e, i, "alice", "looked", now, err, sizeof(err));
+			break;
+		default: {
+			const struct alarm_inst *in = alarm_get(f->e, i);
+			struct store_alarm_event r =
+			    row(in->def->name, in->meter_name, states[(x >> 3) % 5], now, now - 5 * S,
+				now + 60 * S);
+
+			alarm_restore(f->e, &r);
+			break;
+		}
+		}
+		alarm_counts_fresh(f->e, &fresh);
+		if (!counts_equal(&kept, &fresh))
+			changed++;
+		alarm_counts(f->e, &kept);
+		if (!counts_equal(&kept, &fresh))
+			fail_msg("step %d (op %u on %zu): kept counts differ from a fresh count", step,
+				 op, i);
+	}
+	assert_true(changed > 500); /* the walk did change the figures */
+	fx_free(f);
+}
+
 /* ---- names and definitions ------------------------------------------------ */
 
 static void test_names(void **state)
@@ -1764,6 +1850,7 @@ int main(void)
 		cmocka_unit_test(test_comm_flap),
 		cmocka_unit_test(test_forecast_excess),
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_counts_kept),
 		cmocka_unit_test(test_evaluate_cost),
 	};
 

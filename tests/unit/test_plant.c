@@ -171,6 +171,54 @@ static void test_degraded(void **state)
 	assert_int_equal(pl.state, PLANT_LINK_UP);
 }
 
+/* The status bar's count of links up and degraded, in one pass over the
+ * meters, agrees with plant_link of each link; meters of one endpoint need
+ * not be listed together (a, c, b: the guess misses, the search goes on). */
+static void test_links_count(void **state)
+{
+	struct fixture *f = *state;
+	struct source_link links[3];
+	size_t up, degraded;
+
+	links[0] = f->mb;
+	links[1] = f->mb;
+	util_strlcpy(links[1].name, "10.0.0.2:502", sizeof(links[1].name));
+	links[2] = f->mq;
+	f->meters[M_B].host = (char *)"10.0.0.1";
+	f->meters[M_C].host = (char *)"10.0.0.2";
+	plant_links_count(&f->plant, links, 3, &up, &degraded);
+	assert_int_equal(up, 3); /* nothing said yet */
+	assert_int_equal(degraded, 0);
+
+	comm(f, M_A, COMM_DOWN, T0 - 40 * S);
+	comm(f, M_B, COMM_OK, T0 - 1 * S);
+	comm(f, M_C, COMM_DOWN, T0 - 40 * S);  /* 10.0.0.2: its only meter down */
+	comm(f, M_MQ, COMM_STALE, T0 - 40 * S); /* the broker's only meter */
+	plant_links_count(&f->plant, links, 3, &up, &degraded);
+	assert_int_equal(up, 1);
+	assert_int_equal(degraded, 2);
+
+	comm(f, M_B, COMM_DOWN, T0 - 30 * S); /* 10.0.0.1 degraded too */
+	links[2].state = LINK_DOWN;             /* the broker gone */
+	plant_links_count(&f->plant, links, 3, &up, &degraded);
+	assert_int_equal(up, 0);
+	assert_int_equal(degraded, 2);
+	{
+		struct plant_link pl;
+		size_t k, u = 0, d = 0;
+
+		for (k = 0; k < 3; k++) {
+			plant_link(&f->plant, &links[k], &pl);
+			u += pl.state == PLANT_LINK_UP;
+			d += pl.state == PLANT_LINK_DEGRADED;
+		}
+		assert_int_equal(u, up);
+		assert_int_equal(d, degraded);
+	}
+	plant_links_count(&f->plant, links, 0, &up, &degraded);
+	assert_int_equal(up + degraded, 0);
+}
+
 /* A link retrying after a failure reads "down", not "connecting". */
 static void test_retrying_is_down(void **state)
 {
@@ -229,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_serves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retrying_is_down, setup, teardown),
 		cmocka_unit_test(test_link_move),
 	};
