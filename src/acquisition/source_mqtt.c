@@ -135,13 +135,11 @@ static void copy_sanitized(char *dst, size_t size, const char *fmt, ...) UTIL_PR
 
 static void copy_sanitized(char *dst, size_t size, const char *fmt, ...)
 {
-	char raw[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	util_vsanitizef(dst, size, fmt, ap);
 	va_end(ap);
-	util_sanitize(dst, size, raw);
 }
 
 /* paho's message and our reading of its code, as one sanitized text. */
