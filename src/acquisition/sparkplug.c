@@ -445,9 +445,9 @@ static void metrics_to_samples(struct sparkplug *sp, struct sp_node *n, const Pa
 			double v = 0;
 			bool null;
 
-			if (m == NULL)
-				continue;
-			if (m->has_alias && m->name == NULL) {
+			if (m == NULL || (m->name == NULL && !m->has_alias))
+				continue; /* neither named nor aliased: nothing to map */
+			if (m->name == NULL) {
 				a = find_alias(n, m->alias);
 				if (a == NULL || !same_device(a->device, device))
 					continue; /* counted by unknown_aliases */
