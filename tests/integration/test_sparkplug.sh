@@ -75,6 +75,56 @@ EOC
 }
 grep -q "spBv1.0/Plant/+/Edge1/EM1" "$T/check.out" || t_fail "summary without the device"
 
+# check-config: bad sparkplug keys and profiles, each at its file:line.
+cat >"$T/profiles/sp-bad.ini" <<EOC
+[profile]
+driver = sparkplug
+format = json
+[field Power]
+phases = p_l1, p_l2, p_l3
+EOC
+cat >"$T/bad.ini" <<EOC
+[mqtt]
+uri = $MQTT_URI
+[meter s1]
+driver = sparkplug
+profile = sp-em
+group = Plant
+device = EM/1
+topic = a/b
+host = 10.0.0.1
+[meter s2]
+driver = sparkplug
+profile = tasmota
+group = Plant
+node = Edge1
+[meter s3]
+driver = mqtt
+profile = tasmota
+topic = x/y
+node = Edge1
+[meter s4]
+driver = sparkplug
+profile = sp-bad
+group = Plant
+node = Edge3
+EOC
+"$PHASOR" check-config -c "$T/bad.ini" >"$T/bad.out" 2>"$T/bad.err"
+t_eq "check-config exit on bad sparkplug keys" 2 $?
+cat >"$T/bad.want" <<EOC
+$T/bad.ini:3: missing key 'node' in [meter s1] (required for sparkplug meters)
+$T/bad.ini:7: device: EM/1 is not a Sparkplug id ('/', '+', '#' and control characters are not allowed)
+$T/bad.ini:8: topic is not used by sparkplug meters
+$T/bad.ini:9: host is not used by sparkplug meters
+$T/bad.ini:12: profile tasmota is a mqtt profile but meter s2 uses driver sparkplug
+$T/bad.ini:19: node is not used by mqtt meters
+$T/bad.ini:22: profile sp-bad: $T/profiles/sp-bad.ini:3: 'format' is for MQTT profiles; this profile has driver = sparkplug
+$T/bad.ini:22: profile sp-bad: $T/profiles/sp-bad.ini:5: phases is for JSON arrays; a Sparkplug metric is one value (use quantity)
+EOC
+grep "^$T/bad.ini:" "$T/bad.err" >"$T/bad.got"
+diff "$T/bad.want" "$T/bad.got" || t_fail "check-config's sparkplug errors differ"
+t_ok "check-config names every bad sparkplug key at its line"
+
 # Every NCMD phasor publishes, in hex.
 t_bg ncmd mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/Plant/NCMD/#' -F '%t %x'
 t_bg record "$PHASOR" record -c "$T/phasor.ini" -v
