@@ -74,6 +74,13 @@ enum payload_status sparkplug_decode(struct sparkplug *sp, const char *topic, co
 				     const struct sparkplug_out *out, char *err, size_t errlen);
 
 /*
+ * The host is subscribed (at start, after a reconnection): ask every node
+ * whose NBIRTH it has not seen for a rebirth (rate-limited as the others),
+ * since births published before it listened are lost to it.
+ */
+void sparkplug_online(struct sparkplug *sp, int64_t t_us, const struct sparkplug_out *out);
+
+/*
  * The NCMD payload asking a node for a rebirth: metric "Node
  * Control/Rebirth", Boolean true, stamped t_us. Returns a new buffer of
  * *len bytes (caller frees).

@@ -129,6 +129,7 @@ struct mq_source {
 	uint64_t reconnects;
 	uint64_t received, accepted, rejected[8], alarm_msgs, undecoded, dropped;
 	uint64_t bad_topics;          /* topics with an embedded NUL, refused */
+	bool sp_online;               /* subscribed: ask unborn Sparkplug nodes for a birth */
 	uint64_t rng;
 };
 
@@ -268,6 +269,9 @@ static void subscribed(struct mq_source *s, const int *granted, size_t n)
 		push_event(s, "error", "%s", text);
 	} else {
 		log_info("mqtt %s: subscribed to %zu filter(s)", s->uri, s->nsubs);
+		pthread_mutex_lock(&s->mu);
+		s->sp_online = s->sp != NULL;
+		pthread_mutex_unlock(&s->mu);
 	}
 out:
 	pthread_mutex_unlock(&s->cb_mu);
@@ -1214,7 +1218,7 @@ static void meter_good(struct mq_meter *m, int64_t t_us, bool up, const struct s
 /* What the Sparkplug host state asks while it decodes one message. */
 struct sp_call {
 	struct mq_source *s;
-	const struct source_msg *msg;
+	int64_t t_us;                 /* the message's time of receipt */
 	const struct source_sink *sink;
 	bool up;
 };
@@ -1225,7 +1229,7 @@ static void sp_samples(void *ctx, int id, const struct sample *smp, size_t n)
 
 	if (c->sink != NULL && c->sink->samples != NULL)
 		c->sink->samples(c->sink->ctx, smp, n);
-	meter_good(&c->s->meters[id], c->msg->t_us, c->up, c->sink);
+	meter_good(&c->s->meters[id], c->t_us, c->up, c->sink);
 }
 
 static void sp_state(void *ctx, int id, bool alive, const char *why)
@@ -1235,11 +1239,11 @@ static void sp_state(void *ctx, int id, bool alive, const char *why)
 
 	if (alive) {
 		m->dead = NULL;
-		meter_good(m, c->msg->t_us, c->up, c->sink);
+		meter_good(m, c->t_us, c->up, c->sink);
 		return;
 	}
 	m->dead = why;
-	m->comm.last_error_us = c->msg->t_us;
+	m->comm.last_error_us = c->t_us;
 	if (m->comm.status != COMM_DOWN || strcmp(m->comm.error, why) != 0) {
 		m->comm.status = COMM_DOWN;
 		util_strlcpy(m->comm.error, why, sizeof(m->comm.error));
@@ -1253,7 +1257,7 @@ static void sp_event(void *ctx, const char *what, const char *text)
 
 	log_warn("sparkplug: %s", text);
 	if (c->sink != NULL && c->sink->event != NULL)
-		c->sink->event(c->sink->ctx, -1, c->msg->t_us, what, text);
+		c->sink->event(c->sink->ctx, -1, c->t_us, what, text);
 }
 
 static void sp_rebirth(void *ctx, const char *topic)
@@ -1275,23 +1279,28 @@ static void sp_rebirth(void *ctx, const char *topic)
 	free(buf);
 }
 
+static const struct sparkplug_out *sp_out(struct sp_call *call, struct sparkplug_out *out)
+{
+	out->ctx = call;
+	out->samples = sp_samples;
+	out->state = sp_state;
+	out->event = sp_event;
+	out->rebirth = sp_rebirth;
+	return out;
+}
+
 /* A message in the spBv1.0 namespace, for the sparkplug meters. */
 static void sp_decode(struct mq_source *s, const struct source_msg *msg, bool up,
 		      const struct source_sink *sink)
 {
-	struct sp_call call = { .s = s, .msg = msg, .sink = sink, .up = up };
-	const struct sparkplug_out out = {
-		.ctx = &call,
-		.samples = sp_samples,
-		.state = sp_state,
-		.event = sp_event,
-		.rebirth = sp_rebirth,
-	};
+	struct sp_call call = { .s = s, .t_us = msg->t_us, .sink = sink, .up = up };
+	struct sparkplug_out out;
 	enum payload_status st;
 	char err[160], shown[128];
 
 	st = sparkplug_decode(s->sp, source_msg_raw_topic(msg), source_msg_raw_payload(msg),
-			      msg->u.raw.len, msg->t_us, msg->u.raw.replayed, &out, err, sizeof(err));
+			      msg->u.raw.len, msg->t_us, msg->u.raw.replayed, sp_out(&call, &out),
+			      err, sizeof(err));
 	if (st != PAYLOAD_OK && st != PAYLOAD_UNKNOWN_TOPIC) {
 		util_sanitize(shown, sizeof(shown), source_msg_raw_topic(msg));
 		if (msg->t_us - s->unknown_warned_us >= WARN_EVERY_US) {
@@ -1447,7 +1456,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	enum link_state link;
 	char link_err[160];
 	int64_t up_us;
-	bool failed, retry = false;
+	bool failed, retry = false, online;
 	size_t i;
 
 	pthread_mutex_lock(&s->mu);
@@ -1482,11 +1491,21 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	}
 
 	pthread_mutex_lock(&s->mu);
+	online = s->sp_online && s->state == LINK_UP && !s->stopping;
+	s->sp_online = false;
 	link = s->stopping ? LINK_DOWN : s->state;
 	failed = s->failed || s->stopping;
 	util_strlcpy(link_err, s->stopping ? "stopped" : s->error, sizeof(link_err));
 	up_us = s->up_us;
 	pthread_mutex_unlock(&s->mu);
+
+	if (online) {
+		/* Births published before we listened are lost to us: ask. */
+		struct sp_call call = { .s = s, .t_us = now_us, .sink = sink, .up = true };
+		struct sparkplug_out out;
+
+		sparkplug_online(s->sp, now_us, sp_out(&call, &out));
+	}
 
 	for (i = 0; i < s->nmeters; i++) {
 		struct mq_meter *m = &s->meters[i];

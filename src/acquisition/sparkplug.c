@@ -258,22 +258,37 @@ static void event(const struct sparkplug_out *out, const char *what, const char 
 	out->event(out->ctx, what, text);
 }
 
-/* Ask the node for a rebirth unless it was asked lately. */
-static void ask_rebirth(struct sp_node *n, int64_t t_us, bool replayed,
+/*
+ * Ask the node for a rebirth unless it was asked lately. The request made
+ * when the host comes online (once per subscription) neither waits for nor
+ * starts that delay: a gap found a second later still asks.
+ */
+static void ask_rebirth(struct sp_node *n, int64_t t_us, bool replayed, bool online,
 			const struct sparkplug_out *out, const char *why)
 {
 	char *topic;
 
-	if (replayed || (n->rebirth_us != 0 && t_us - n->rebirth_us < SPARKPLUG_REBIRTH_EVERY_US &&
-			 t_us >= n->rebirth_us))
+	if (replayed || (!online && n->rebirth_us != 0 &&
+			 t_us - n->rebirth_us < SPARKPLUG_REBIRTH_EVERY_US && t_us >= n->rebirth_us))
 		return;
-	n->rebirth_us = t_us;
+	if (!online)
+		n->rebirth_us = t_us;
 	event(out, "rebirth", "asked %s/%s for a rebirth: %s", n->group, n->node, why);
 	if (out == NULL || out->rebirth == NULL)
 		return;
 	topic = util_printf(NS "%s/NCMD/%s", n->group, n->node);
 	out->rebirth(out->ctx, topic);
 	free(topic);
+}
+
+void sparkplug_online(struct sparkplug *sp, int64_t t_us, const struct sparkplug_out *out)
+{
+	size_t i;
+
+	for (i = 0; i < sp->nnodes; i++)
+		if (!sp->nodes[i].born)
+			ask_rebirth(&sp->nodes[i], t_us, false, true, out,
+				    "no birth certificate seen since the host came online");
 }
 
 static const struct sp_alias *find_alias(const struct sp_node *n, uint64_t alias)
@@ -516,7 +531,7 @@ static void check_seq(struct sp_node *n, const Payload *pl, int64_t t_us, bool r
 		event(out, "seq_gap", "%s/%s: sequence gap: expected %d, got %d (data may be lost)",
 		      n->group, n->node, n->expected, got);
 		snprintf(why, sizeof(why), "sequence gap (expected %d, got %d)", n->expected, got);
-		ask_rebirth(n, t_us, replayed, out, why);
+		ask_rebirth(n, t_us, replayed, false, out, why);
 	}
 	n->expected = (got + 1) & 0xff;
 }
@@ -586,7 +601,7 @@ enum payload_status sparkplug_decode(struct sparkplug *sp, const char *topic, co
 	case T_DDATA:
 		if (!n->born) {
 			set_err(err, errlen, "%s/%s sent data before its NBIRTH", t.group, t.node);
-			ask_rebirth(n, t_us, replayed, out, "data before a birth certificate");
+			ask_rebirth(n, t_us, replayed, false, out, "data before a birth certificate");
 			st = PAYLOAD_NO_BIRTH;
 			break;
 		}
@@ -608,7 +623,7 @@ enum payload_status sparkplug_decode(struct sparkplug *sp, const char *topic, co
 		unknown = unknown_aliases(n, pl, t.device);
 		if (unknown > 0) {
 			set_err(err, errlen, "%zu metric(s) by an alias no birth defined", unknown);
-			ask_rebirth(n, t_us, replayed, out, "an alias no birth certificate defined");
+			ask_rebirth(n, t_us, replayed, false, out, "an alias no birth certificate defined");
 			if (unknown == pl->n_metrics)
 				st = PAYLOAD_NO_BIRTH;
 		}

@@ -5,9 +5,11 @@
 # published by tests/tools/sp_pub (protobuf-c). Births with aliases, data by
 # alias with exact values and times, a sequence gap (an event, the rebirth
 # NCMD seen by mosquitto_sub and by the node, which is born again and goes
-# on), data before any birth (counted, rebirth asked), a malformed payload
-# (counted, skipped), a DDEATH (that meter down, the other stays up) and
-# the node's will, an NDEATH (every meter of the node down).
+# on), a node born before phasor listened (asked for a rebirth once phasor
+# is subscribed), data before a birth (counted, a rebirth asked), a
+# malformed payload (counted, skipped), a DDEATH (that meter down, the
+# other stays up), the node's will and an NDEATH (every meter of the node
+# down); check-config's errors for bad sparkplug keys.
 . "$(dirname "$0")/lib.sh"
 
 t_mosquitto
@@ -125,18 +127,36 @@ grep "^$T/bad.ini:" "$T/bad.err" >"$T/bad.got"
 diff "$T/bad.want" "$T/bad.got" || t_fail "check-config's sparkplug errors differ"
 t_ok "check-config names every bad sparkplug key at its line"
 
-# Every NCMD phasor publishes, in hex.
-t_bg ncmd mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/Plant/NCMD/#' -F '%t %x'
-t_bg record "$PHASOR" record -c "$T/phasor.ini" -v
-REC=$T_LAST_PID
-t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
-sleep 0.3
-
 # Times (ms): data a minute ago, exact in the buffer.
 now=$(date +%s%3N)
 T0=$((now - 60000)) T1=$((now - 50000)) T2=$((now - 40000))
 T3=$((now - 30000)) T4=$((now - 20000)) T5=$((now - 10000))
 iso() { date -u -d "@$(($1 / 1000))" +%Y-%m-%dT%H:%M:%S.$(printf %03d $(($1 % 1000)))Z; }
+
+# Every NCMD phasor publishes, in hex.
+t_bg ncmd mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/Plant/NCMD/#' -F '%t %x'
+# Edge2 is born before phasor listens: phasor asks it for a rebirth once
+# subscribed. Later it dies, sends data before a new birth (not used, a
+# rebirth asked), is born again and dies for good.
+"$TOOLS/sp_pub" --broker "$MQTT_URI" --group Plant --node Edge2 >"$T/edge2.out" 2>&1 <<EOS &
+NBIRTH ts=$T0 name=Temperature,alias=1,type=double,value=18
+wait-rebirth 20000
+NBIRTH ts=$T2 name=Temperature,alias=1,type=double,value=19.5
+NDEATH
+NDATA alias=1,type=double,value=5,ts=$T3
+wait-rebirth 5000
+NBIRTH ts=$T4 name=Temperature,alias=1,type=double,value=20.5
+sleep 300
+NDEATH
+EOS
+E2=$!
+T_PIDS="$T_PIDS $E2"
+t_wait 10 grep -q ready "$T/edge2.out" || t_fail "sp_pub Edge2 never got ready"
+sleep 0.2
+t_bg record "$PHASOR" record -c "$T/phasor.ini" -v
+REC=$T_LAST_PID
+t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
+sleep 0.3
 
 EM_BIRTH="name=Voltage%20L1,alias=10,type=double,value=230.5 \
 name=Current/L1,alias=11,type=float,value=4.25 name=Power,alias=12,type=int32,value=-3 \
@@ -166,14 +186,7 @@ EOS
 E1=$!
 T_PIDS="$T_PIDS $E1"
 
-# Edge2: data before any birth, a rebirth asked, the birth, its own NDEATH.
-"$TOOLS/sp_pub" --broker "$MQTT_URI" --group Plant --node Edge2 >"$T/edge2.out" 2>&1 <<EOS
-NDATA alias=1,type=double,value=5,ts=$T1
-wait-rebirth 5000
-NBIRTH ts=$T2 name=Temperature,alias=1,type=double,value=19.5
-sleep 300
-NDEATH
-EOS
+wait $E2
 rc=$?
 [ $rc -eq 0 ] || { cat "$T/edge2.out"; t_fail "sp_pub Edge2 exited $rc"; }
 wait $E1
@@ -197,17 +210,22 @@ t_eq "em1 e_imp (uint64)" "$(iso $T0)=123456789,good" "$(rows em1 e_imp)"
 t_eq "em1 freq (is_null)" "$(iso $T0)=nan,bad" "$(rows em1 freq)"
 t_eq "em2 v_l1n" "$(iso $T0)=231,good;$(iso $T1)=229.5,good;$(iso $T3)=231.5,good" "$(rows em2 v_l1n)"
 t_eq "edge1 temp" "$(iso $T0)=21.5,good;$(iso $T1)=22.75,good;$(iso $T3)=23,good" "$(rows edge1 temp)"
-t_eq "edge2 temp (nothing before its birth)" "$(iso $T2)=19.5,good" "$(rows edge2 temp)"
+t_eq "edge2 temp (nothing before a birth)" "$(iso $T2)=19.5,good;$(iso $T4)=20.5,good" \
+	"$(rows edge2 temp)"
 
 q() { t_sql "$db" "$1"; }
 t_eq "seq gap event" "1" \
 	"$(q "SELECT count(*) FROM events WHERE what = 'seq_gap' AND text LIKE '%Plant/Edge1%expected 6, got 9%'")"
-t_eq "rebirth events (Edge1 gap, Edge2 before birth)" "2" \
+t_eq "rebirth events (both online, Edge1's gap, Edge2's data before a birth)" "4" \
 	"$(q "SELECT count(*) FROM events WHERE what = 'rebirth'")"
+t_eq "rebirths asked when phasor came online" "2" \
+	"$(q "SELECT count(*) FROM events WHERE what = 'rebirth' AND text LIKE '%since the host came online'")"
 # The NCMDs on the wire: metric "Node Control/Rebirth", Boolean true.
 rebirth_hex=$(printf 'Node Control/Rebirth' | od -An -tx1 | tr -d ' \n')
-t_eq "NCMD to Edge1" "1" "$(grep -c "^spBv1.0/Plant/NCMD/Edge1 .*$rebirth_hex" "$T/ncmd.log")"
-t_eq "NCMD to Edge2" "1" "$(grep -c "^spBv1.0/Plant/NCMD/Edge2 .*$rebirth_hex" "$T/ncmd.log")"
+t_eq "NCMD to Edge1 (online, gap)" "2" \
+	"$(grep -c "^spBv1.0/Plant/NCMD/Edge1 .*$rebirth_hex" "$T/ncmd.log")"
+t_eq "NCMD to Edge2 (online, data before a birth)" "2" \
+	"$(grep -c "^spBv1.0/Plant/NCMD/Edge2 .*$rebirth_hex" "$T/ncmd.log")"
 
 # Comm states: the DDEATH takes em2 down and leaves em1 up; the will
 # (NDEATH) takes all of Edge1 down; Edge2's own NDEATH takes it down.
@@ -219,7 +237,7 @@ states() { # METER -> status[:error] ... in order, without the session's unknown
 t_eq "em2 states" "1 3:DDEATH" "$(states em2)"
 t_eq "em1 states" "1 3:NDEATH" "$(states em1)"
 t_eq "edge1 states" "1 3:NDEATH" "$(states edge1)"
-t_eq "edge2 states" "1 3:NDEATH" "$(states edge2)"
+t_eq "edge2 states" "1 3:NDEATH 1 3:NDEATH" "$(states edge2)"
 
 t_link_line "$T/record.log"
 t_eq "malformed" 1 "$(t_link_num malformed)"

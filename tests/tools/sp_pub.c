@@ -23,7 +23,8 @@
  * METRIC is a comma list of key=value: name=N (%XX escapes, e.g. %20),
  * alias=A, type=int8|int16|int32|int64|uint8|uint16|uint32|uint64|float|
  * double|boolean|string, value=V, ts=MS, null=1. Without seq= a message
- * carries the next sequence number (0..255, wrapping). Exit 0 on success,
+ * carries the next sequence number (0..255, wrapping). Prints "ready" once
+ * connected and subscribed, before the script runs. Exit 0 on success,
  * 2 on a bad script, 1 on a broker error.
  *
  *   sp_pub --broker tcp://127.0.0.1:1883 --group G --node N [--bdseq N] [LINE...]
@@ -509,6 +510,8 @@ int main(int argc, char **argv)
 	    wait_flag(&subscribed, 10000) != 1)
 		die(1, "cannot subscribe to %s", topic);
 
+	printf("ready\n");
+	fflush(stdout);
 	if (i < argc) {
 		for (; i < argc; i++) {
 			snprintf(line, sizeof(line), "%s", argv[i]);

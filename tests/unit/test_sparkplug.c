@@ -368,6 +368,25 @@ static void test_before_birth(void **state)
 	sparkplug_free(sp);
 }
 
+/* Online: every node not born is asked, without holding later requests back. */
+static void test_online(void **state)
+{
+	struct sparkplug *sp = setup_sp();
+	struct msg m;
+
+	(void)state;
+	msg_init(&m, 0, 0);
+	assert_int_equal(send_msg(sp, "spBv1.0/G/NBIRTH/N1", &m, NOW), PAYLOAD_OK);
+	sparkplug_online(sp, NOW, &out);
+	assert_int_equal(rec.nrebirths, 1);
+	assert_string_equal(rec.rebirth[0], "spBv1.0/G/NCMD/N2");
+	assert_non_null(strstr(rec.events[0], "since the host came online"));
+	msg_init(&m, 3, 0);
+	assert_int_equal(send_msg(sp, "spBv1.0/G/NDATA/N2", &m, NOW + 1000), PAYLOAD_NO_BIRTH);
+	assert_int_equal(rec.nrebirths, 2);
+	sparkplug_free(sp);
+}
+
 static void test_deaths(void **state)
 {
 	struct sparkplug *sp = setup_sp();
@@ -470,7 +489,7 @@ int main(void)
 		cmocka_unit_test(test_births),	       cmocka_unit_test(test_data_by_alias),
 		cmocka_unit_test(test_seq),	       cmocka_unit_test(test_before_birth),
 		cmocka_unit_test(test_deaths),	       cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_rebirth_payload),
+		cmocka_unit_test(test_rebirth_payload), cmocka_unit_test(test_online),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
