@@ -1311,6 +1311,10 @@ static void sp_decode(struct mq_source *s, const struct source_msg *msg, bool up
 			log_debug("sparkplug: message on %s rejected: %s: %s", shown,
 				  payload_status_name(st), err);
 		}
+	} else if (err[0] != '\0') {
+		/* used, with a remark: a stale NDEATH, some unknown aliases */
+		log_debug("sparkplug: message on %s: %s",
+			  util_sanitize(shown, sizeof(shown), source_msg_raw_topic(msg)), err);
 	}
 	if (msg->u.raw.replayed)
 		return;
