@@ -2368,7 +2368,7 @@ void config_print_summary(const struct config *c, void *stream)
 	FILE *f = stream;
 	char a[512], b[512];
 	size_t i, j, ntopics = 0;
-	int wname = 4, wprof = 7;
+	int wname = 4, wprof = 7, wdrv = 6;
 
 	fprintf(f, "configuration: %s\n", san(a, sizeof(a), c->path));
 	fprintf(f, "site: %s (timezone %s, target PF %.2f, %g Hz)\n", san(a, sizeof(a), c->site.name),
@@ -2441,15 +2441,19 @@ void config_print_summary(const struct config *c, void *stream)
 		wname = n > wname ? n : wname;
 		wprof = np > wprof ? np : wprof;
 		ntopics += c->meters[i].ntopics;
+		if (c->meters[i].driver == DRIVER_SPARKPLUG) {
+			wdrv = 9; /* "sparkplug" */
+			ntopics++;
+		}
 	}
 	fprintf(f, "\nmeters (%zu):\n", c->nmeters);
-	fprintf(f, "  %-*s  %-6s  %-*s  %-6s  %s\n", wname, "NAME", "DRIVER", wprof, "PROFILE",
-		"POLL", "SOURCE");
+	fprintf(f, "  %-*s  %-*s  %-*s  %-6s  %s\n", wname, "NAME", wdrv, "DRIVER", wprof,
+		"PROFILE", "POLL", "SOURCE");
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
 		char poll[32];
 		fmt_duration(poll, sizeof(poll), m->poll_ms);
-		fprintf(f, "  %-*s  %-6s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name),
+		fprintf(f, "  %-*s  %-*s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name), wdrv,
 			config_driver_name(m->driver), wprof,
 			san(b, sizeof(b), m->profile_name), poll);
 		if (m->driver == DRIVER_MODBUS) {
@@ -2480,7 +2484,7 @@ void config_print_summary(const struct config *c, void *stream)
 	for (i = 0; i < c->nprofiles; i++) {
 		const struct profile *pr = c->profiles[i];
 		char *real = realpath(pr->path, NULL); /* no "build/../.." */
-		fprintf(f, "  %-*s  %-6s  %s", wprof, san(a, sizeof(a), pr->name),
+		fprintf(f, "  %-*s  %-*s  %s", wprof, san(a, sizeof(a), pr->name), wdrv,
 			pr->driver == PROFILE_MODBUS	? "modbus"
 			: pr->driver == PROFILE_MQTT ? "mqtt"
 						     : "sparkplug",
@@ -2504,5 +2508,8 @@ void config_print_summary(const struct config *c, void *stream)
 				fprintf(f, "  %s", san(a, sizeof(a), m->topics[j]));
 			fprintf(f, "  -> %s\n", san(a, sizeof(a), m->name));
 		}
+		if (m->driver == DRIVER_SPARKPLUG)
+			fprintf(f, "  spBv1.0/%s/#  -> %s\n", san(a, sizeof(a), m->sp_group),
+				san(b, sizeof(b), m->name));
 	}
 }
