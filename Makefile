@@ -44,10 +44,10 @@ OPT      ?= -O2 -g
 endif
 
 CC       ?= cc
-PKGS     := ncursesw libmodbus sqlite3 inih libpq libcjson libcrypto zlib gsl cairo
+PKGS     := ncursesw libmodbus sqlite3 inih libpq libcjson libcrypto zlib gsl cairo libprotobuf-c
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wundef -Werror
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \
+CPPFLAGS += -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \
             -DPHASOR_PREFIX='"$(PREFIX)"'
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
 LDFLAGS  += $(SANFLAGS) -pthread
@@ -63,7 +63,13 @@ LDLIBS   += $(PKG_LIBS)
 SRCS     := $(sort $(wildcard src/*/*.c))
 LIBSRCS  := $(filter-out src/cmd/main.c,$(SRCS))
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
-LIBOBJS  := $(LIBSRCS:src/%.c=$(BUILD)/obj/%.o)
+# Code generated at build time: the Sparkplug B payload (proto/*.proto,
+# protoc-c) in $(BUILD)/gen/, compiled with the same strict flags.
+PROTOS   := $(sort $(wildcard proto/*.proto))
+GEN      := $(BUILD)/gen
+GEN_HDRS := $(PROTOS:proto/%.proto=$(GEN)/%.pb-c.h)
+GEN_OBJS := $(PROTOS:proto/%.proto=$(BUILD)/obj/gen/%.pb-c.o)
+LIBOBJS  := $(LIBSRCS:src/%.c=$(BUILD)/obj/%.o) $(GEN_OBJS)
 LIB      := $(BUILD)/libphasor.a
 BIN      := $(BUILD)/phasor
 
@@ -112,6 +118,19 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+$(BUILD)/obj/gen/%.pb-c.o: $(GEN)/%.pb-c.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Whatever includes a generated header waits for it.
+$(OBJS) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(FUZZ_BINS): | $(GEN_HDRS)
 
 $(LIB): $(LIBOBJS)
 	@rm -f $@
@@ -215,4 +234,4 @@ install: $(BIN)
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(FUZZ_BINS:=.d)
+-include $(OBJS:.o=.d) $(GEN_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -18,13 +18,15 @@ set -eu
 # steps the recorder's clock with libfaketime. libcairo2-dev: `phasor
 # report` draws its PDF and PNG pages with cairo, in DejaVu Sans
 # (fonts-dejavu-core, found through fontconfig); poppler-utils: the report
-# test reads the PDF back (pdftotext, pdfinfo).
+# test reads the PDF back (pdftotext, pdfinfo). protobuf-c-compiler,
+# libprotobuf-c-dev: the Sparkplug B payload (proto/sparkplug_b.proto) is
+# compiled by protoc-c at build time and linked with libprotobuf-c.
 PKGS="gcc make pkg-config libc6-dev libcrypt-dev clang libclang-rt-14-dev
 libncurses-dev libmodbus-dev libpaho-mqtt-dev libinih-dev libcjson-dev
 libsqlite3-dev libpq-dev libssl-dev openssl libcmocka-dev zlib1g-dev libgsl-dev
 mosquitto mosquitto-clients mbpoll tmux sqlite3 jq postgresql valgrind htop
 procps iproute2 util-linux locales faketime libcairo2-dev fonts-dejavu-core
-poppler-utils file"
+poppler-utils file protobuf-c-compiler libprotobuf-c-dev"
 
 case "${1:-}" in
 --list) echo $PKGS; exit 0 ;;

@@ -21,6 +21,7 @@
 # - libpq (libpq-fe.h): only the sync; SQLite (sqlite3.h): only the store;
 # - libmodbus and paho: only their source and the simulator (cmd_sim.c);
 # - ncurses: only the console; cairo: only the report's drawing (report_draw.c);
+# - protobuf-c and the generated Sparkplug B code: only sparkplug.c;
 # - the views and the frame read the plant (plant.h) only: no call or type
 #   of the hub, the store or the sync, and no clock (a replay shows another
 #   instant than the wall clock's).
@@ -116,6 +117,7 @@ only 'modbus\.h|modbus/modbus\.h' libmodbus src/acquisition/source_modbus.c src/
 only 'MQTTAsync\.h|MQTTClient\.h' paho src/acquisition/source_mqtt.c src/cmd/cmd_sim.c
 only 'n?curses\.h|ncursesw/curses\.h' ncurses 'src/console/*' include/phasor/draw.h
 only 'cairo(-pdf)?\.h|cairo/cairo(-pdf)?\.h' cairo src/cmd/report_draw.c
+only 'protobuf-c/protobuf-c\.h|[a-z_]*\.pb-c\.h' protobuf-c src/acquisition/sparkplug.c
 
 # The views and the frame: what they show comes from the plant.
 for f in src/console/view_*.c src/console/frame.c; do

@@ -15,7 +15,7 @@
 #include "phasor/diag.h"
 #include "phasor/profile.h"
 
-enum meter_driver { DRIVER_MODBUS, DRIVER_MQTT };
+enum meter_driver { DRIVER_MODBUS, DRIVER_MQTT, DRIVER_SPARKPLUG };
 
 struct config_meter {
 	char *name;
@@ -34,9 +34,13 @@ struct config_meter {
 	char **topics;
 	size_t ntopics;
 
-	/* Poll period (modbus) or expected publication period (mqtt): data
-	 * older than three periods is stale. Default 1000 (modbus), 10000
-	 * (mqtt). */
+	/* sparkplug (docs/sparkplug.md): the edge node's group and node ids,
+	 * and the device id (NULL: the node's own metrics) */
+	char *sp_group, *sp_node, *sp_device;
+
+	/* Poll period (modbus) or expected publication period (mqtt,
+	 * sparkplug): data older than three periods is stale. Default 1000
+	 * (modbus), 10000 (mqtt, sparkplug). */
 	int poll_ms;
 
 	double nominal_voltage;        /* L-N volts, default 230 */
@@ -182,7 +186,7 @@ const char *config_operator(const struct config *c, const char *login);
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);
 
-/* "modbus" / "mqtt" */
+/* "modbus" / "mqtt" / "sparkplug" */
 const char *config_driver_name(enum meter_driver d);
 
 /* Print the check-config summary (meters, drivers, profiles, topics). */

@@ -21,10 +21,13 @@ enum payload_status {
 	PAYLOAD_NON_NUMERIC,   /* a mapped field holds a string, bool, object... */
 	PAYLOAD_UNKNOWN_TOPIC, /* no meter's filter matches the topic */
 	PAYLOAD_NO_FIELD,      /* valid, but no field the profile maps */
+	PAYLOAD_NO_BIRTH,      /* Sparkplug B data of a node or device before its birth
+				* certificate, or only by aliases no birth defined */
 	PAYLOAD__COUNT
 };
 
-/* "ok", "too_large", "malformed", "non_numeric", "unknown_topic", "no_field" */
+/* "ok", "too_large", "malformed", "non_numeric", "unknown_topic", "no_field",
+ * "no_birth" */
 const char *payload_status_name(enum payload_status s);
 
 /*

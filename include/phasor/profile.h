@@ -8,7 +8,9 @@
  * code, PDU address), how it is encoded (type, word order), a scale to SI and
  * optional vendor sentinels; plus the device's maximum registers per request
  * and how many unmapped registers a read may span. An MQTT profile maps JSON
- * fields (or, for plain payloads, topic suffixes) to quantities with a scale.
+ * fields (or, for plain payloads, topic suffixes) to quantities with a scale;
+ * a Sparkplug B profile maps metric names the same way (struct
+ * profile_field, path = the metric's name, qty, scale).
  * The file format is documented in docs/profiles.md.
  */
 #include <stdbool.h>
@@ -16,7 +18,7 @@
 #include <stdint.h>
 #include "phasor/diag.h"
 
-enum profile_driver { PROFILE_MODBUS, PROFILE_MQTT };
+enum profile_driver { PROFILE_MODBUS, PROFILE_MQTT, PROFILE_SPARKPLUG };
 
 enum reg_type {
 	REG_INT16, REG_UINT16, REG_INT32, REG_UINT32,

@@ -53,6 +53,9 @@ bool util_has_control(const char *s);
  * shown or logged. Returns dst.
  */
 char *util_sanitize(char *dst, size_t size, const char *src);
+/* The same for a formatted text (at most 511 bytes of it before sanitizing). */
+char *util_vsanitizef(char *dst, size_t size, const char *fmt, va_list ap) UTIL_PRINTF(3, 0);
+char *util_sanitizef(char *dst, size_t size, const char *fmt, ...) UTIL_PRINTF(3, 4);
 
 /* Strip leading and trailing white space in place; returns s. */
 char *util_trim(char *s);

@@ -4,7 +4,10 @@
  * subscribes to the topic filters of every meter with driver = mqtt; its
  * message callback only copies topic and payload into a MSG_RAW on the hub
  * queue, and the hub thread decodes it later (ops->decode, payload.c) for
- * each meter whose filter matches the topic.
+ * each meter whose filter matches the topic. Meters with driver = sparkplug
+ * share the connection: it subscribes to spBv1.0/GROUP/# for their groups,
+ * and their messages go to the Sparkplug B host state (sparkplug.c), whose
+ * rebirth requests are published here (docs/sparkplug.md).
  *
  * Reconnection is ours, not paho's automaticReconnect: a failed connect or
  * a lost connection marks the link down and schedules the next attempt
@@ -48,6 +51,7 @@
 #include "phasor/intake.h"
 #include "phasor/log.h"
 #include "phasor/payload.h"
+#include "phasor/sparkplug.h"
 #include "phasor/util.h"
 
 #define BACKOFF_MIN_US 500000LL
@@ -71,6 +75,8 @@ struct mq_meter {
 	bool dirty;                   /* changed since the last status sent */
 	int64_t sent_us;              /* when the last status was sent */
 	int64_t warned_us;            /* last reject warning */
+	bool sparkplug;               /* driver = sparkplug: fed by s->sp */
+	const char *dead;             /* sparkplug: "NDEATH"/"DDEATH" since its death, else NULL */
 };
 
 struct mq_source {
@@ -92,6 +98,8 @@ struct mq_source {
 	size_t bufcap;
 	int64_t unknown_warned_us;    /* hub thread */
 	char *alarm_prefix;           /* "<alarm_topic>/": shared alarm messages; NULL: off */
+	struct sparkplug *sp;         /* the Sparkplug B host state (hub thread); NULL: none */
+	uint64_t rebirths;            /* rebirth requests published (hub thread) */
 
 	MQTTAsync client;
 	bool created;
@@ -121,6 +129,7 @@ struct mq_source {
 	uint64_t reconnects;
 	uint64_t received, accepted, rejected[8], alarm_msgs, undecoded, dropped;
 	uint64_t bad_topics;          /* topics with an embedded NUL, refused */
+	bool sp_online;               /* subscribed: ask unborn Sparkplug nodes for a birth */
 	uint64_t rng;
 };
 
@@ -135,13 +144,11 @@ static void copy_sanitized(char *dst, size_t size, const char *fmt, ...) UTIL_PR
 
 static void copy_sanitized(char *dst, size_t size, const char *fmt, ...)
 {
-	char raw[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	util_vsanitizef(dst, size, fmt, ap);
 	va_end(ap);
-	util_sanitize(dst, size, raw);
 }
 
 /* paho's message and our reading of its code, as one sanitized text. */
@@ -262,6 +269,9 @@ static void subscribed(struct mq_source *s, const int *granted, size_t n)
 		push_event(s, "error", "%s", text);
 	} else {
 		log_info("mqtt %s: subscribed to %zu filter(s)", s->uri, s->nsubs);
+		pthread_mutex_lock(&s->mu);
+		s->sp_online = s->sp != NULL;
+		pthread_mutex_unlock(&s->mu);
 	}
 out:
 	pthread_mutex_unlock(&s->cb_mu);
@@ -841,6 +851,7 @@ static void mq_free(struct mq_source *s)
 		free(s->meters[i].name);
 	}
 	free(s->meters);
+	sparkplug_free(s->sp);
 	for (i = 0; i < s->nsubs; i++)
 		free(s->subs[i]);
 	free(s->subs);
@@ -862,6 +873,58 @@ static void mq_free(struct mq_source *s)
 	free(s);
 }
 
+static void meter_init(struct mq_meter *m, const struct config_meter *cm, int index)
+{
+	m->index = index;
+	m->name = util_strdup(cm->name);
+	m->profile = cm->profile;
+	m->period_us = (int64_t)(cm->poll_ms > 0 ? cm->poll_ms : DEFAULT_PERIOD_MS) * 1000;
+	m->comm.status = COMM_UNKNOWN;
+	m->comm.latency_us = -1;
+}
+
+static void add_sub(struct mq_source *s, char *sub, int qos)
+{
+	s->subs = util_reallocarray(s->subs, s->nsubs + 1, sizeof(*s->subs));
+	s->subqos = util_reallocarray(s->subqos, s->nsubs + 1, sizeof(*s->subqos));
+	s->subs[s->nsubs] = sub;
+	s->subqos[s->nsubs++] = qos;
+}
+
+/* A sparkplug meter: its slot in s->meters is its id for s->sp. */
+static void add_sparkplug_meter(struct mq_source *s, const struct config_meter *cm, int index)
+{
+	struct mq_meter *m = &s->meters[s->nmeters];
+
+	meter_init(m, cm, index);
+	m->sparkplug = true;
+	if (s->sp == NULL)
+		s->sp = sparkplug_new();
+	sparkplug_add_meter(s->sp, (int)s->nmeters, (uint32_t)index, cm->sp_group, cm->sp_node,
+			    cm->sp_device, cm->profile);
+	s->nmeters++;
+}
+
+/*
+ * spBv1.0/GROUP/# for each group, never through a share group: a host
+ * checks every node's sequence, which a share of the messages would break.
+ */
+static void subscribe_sparkplug(struct mq_source *s)
+{
+	const char *const *groups;
+	size_t i, n;
+
+	groups = sparkplug_groups(s->sp, &n);
+	for (i = 0; i < n; i++) {
+		char *sub = util_printf("spBv1.0/%s/#", groups[i]);
+
+		if (has_string(s->subs, s->nsubs, sub))
+			free(sub);
+		else
+			add_sub(s, sub, s->qos);
+	}
+}
+
 static struct source *mq_create(const struct config *cfg, struct queue *q, char **cause)
 {
 	struct mq_source *s;
@@ -871,7 +934,7 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 
 	*cause = NULL;
 	for (i = 0; i < cfg->nmeters; i++)
-		if (cfg->meters[i].driver == DRIVER_MQTT)
+		if (cfg->meters[i].driver == DRIVER_MQTT || cfg->meters[i].driver == DRIVER_SPARKPLUG)
 			n++;
 	/* Without MQTT meters the client still runs to share alarms. */
 	if (n == 0 && !(cfg->mqtt.enabled && cfg->mqtt.alarm_topic != NULL &&
@@ -899,6 +962,13 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	for (i = 0; i < cfg->nmeters; i++) {
 		const struct config_meter *cm = &cfg->meters[i];
 
+		if (cm->driver == DRIVER_SPARKPLUG &&
+		    (cm->profile == NULL || cm->profile->driver != PROFILE_SPARKPLUG ||
+		     cm->sp_group == NULL || cm->sp_node == NULL)) {
+			*cause = util_printf("meter %s: needs a sparkplug profile, group and node",
+					     cm->name);
+			return NULL;
+		}
 		if (cm->driver != DRIVER_MQTT)
 			continue;
 		if (cm->profile == NULL || cm->profile->driver != PROFILE_MQTT) {
@@ -948,25 +1018,21 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 	if (cfg->mqtt.alarm_topic != NULL && cfg->mqtt.alarm_topic[0] != '\0') {
 		/* Never through a share group: every console needs every event. */
 		s->alarm_prefix = util_printf("%s/", cfg->mqtt.alarm_topic);
-		s->subs = util_reallocarray(s->subs, s->nsubs + 1, sizeof(*s->subs));
-		s->subqos = util_reallocarray(s->subqos, s->nsubs + 1, sizeof(*s->subqos));
-		s->subs[s->nsubs] = util_printf("%s/#", cfg->mqtt.alarm_topic);
-		s->subqos[s->nsubs++] = 1;
+		add_sub(s, util_printf("%s/#", cfg->mqtt.alarm_topic), 1);
 	}
 	for (i = 0; i < cfg->nmeters; i++) {
 		const struct config_meter *cm = &cfg->meters[i];
 		struct mq_meter *m;
 		size_t need;
 
+		if (cm->driver == DRIVER_SPARKPLUG) {
+			add_sparkplug_meter(s, cm, (int)i);
+			continue;
+		}
 		if (cm->driver != DRIVER_MQTT)
 			continue;
 		m = &s->meters[s->nmeters++];
-		m->index = (int)i;
-		m->name = util_strdup(cm->name);
-		m->profile = cm->profile;
-		m->period_us = (int64_t)(cm->poll_ms > 0 ? cm->poll_ms : DEFAULT_PERIOD_MS) * 1000;
-		m->comm.status = COMM_UNKNOWN;
-		m->comm.latency_us = -1;
+		meter_init(m, cm, (int)i);
 		m->filters = util_calloc(cm->ntopics, sizeof(*m->filters));
 		for (k = 0; k < cm->ntopics; k++) {
 			const char *f = cm->topics[k];
@@ -982,16 +1048,15 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 				free(sub);
 				continue;
 			}
-			s->subs = util_reallocarray(s->subs, s->nsubs + 1, sizeof(*s->subs));
-			s->subqos = util_reallocarray(s->subqos, s->nsubs + 1, sizeof(*s->subqos));
-			s->subs[s->nsubs] = sub;
-			s->subqos[s->nsubs++] = s->qos;
+			add_sub(s, sub, s->qos);
 		}
 		/* a field gives at most three samples */
 		need = m->profile->nfields * 3;
 		if (need > s->bufcap)
 			s->bufcap = need;
 	}
+	if (s->sp != NULL)
+		subscribe_sparkplug(s);
 	if (s->bufcap == 0)
 		s->bufcap = 1;
 	s->buf = util_calloc(s->bufcap, sizeof(*s->buf));
@@ -1133,6 +1198,134 @@ static void send_status(struct mq_meter *m, const struct source_sink *sink, int6
 		sink->status(sink->ctx, m->index, &m->comm);
 }
 
+static int publish_bytes(struct mq_source *s, const char *topic, const void *payload, size_t len,
+			 int qos, bool retained);
+
+/* A meter had a good message at t_us (hub thread). */
+static void meter_good(struct mq_meter *m, int64_t t_us, bool up, const struct source_sink *sink)
+{
+	m->comm.messages++;
+	if (t_us > m->comm.last_good_us)
+		m->comm.last_good_us = t_us;
+	m->dirty = true;
+	if (up && m->comm.status != COMM_OK) {
+		m->comm.status = COMM_OK;
+		m->comm.error[0] = '\0';
+		send_status(m, sink, util_now_us());
+	}
+}
+
+/* What the Sparkplug host state asks while it decodes one message. */
+struct sp_call {
+	struct mq_source *s;
+	int64_t t_us;                 /* the message's time of receipt */
+	const struct source_sink *sink;
+	bool up;
+};
+
+static void sp_samples(void *ctx, int id, const struct sample *smp, size_t n)
+{
+	struct sp_call *c = ctx;
+
+	if (c->sink != NULL && c->sink->samples != NULL)
+		c->sink->samples(c->sink->ctx, smp, n);
+	meter_good(&c->s->meters[id], c->t_us, c->up, c->sink);
+}
+
+static void sp_state(void *ctx, int id, bool alive, const char *why)
+{
+	struct sp_call *c = ctx;
+	struct mq_meter *m = &c->s->meters[id];
+
+	if (alive) {
+		m->dead = NULL;
+		meter_good(m, c->t_us, c->up, c->sink);
+		return;
+	}
+	m->dead = why;
+	m->comm.last_error_us = c->t_us;
+	if (m->comm.status != COMM_DOWN || strcmp(m->comm.error, why) != 0) {
+		m->comm.status = COMM_DOWN;
+		util_strlcpy(m->comm.error, why, sizeof(m->comm.error));
+		send_status(m, c->sink, util_now_us());
+	}
+}
+
+static void sp_event(void *ctx, const char *what, const char *text)
+{
+	struct sp_call *c = ctx;
+
+	log_warn("sparkplug: %s", text);
+	if (c->sink != NULL && c->sink->event != NULL)
+		c->sink->event(c->sink->ctx, -1, c->t_us, what, text);
+}
+
+static void sp_rebirth(void *ctx, const char *topic)
+{
+	struct sp_call *c = ctx;
+	size_t len;
+	uint8_t *buf = sparkplug_rebirth_payload(util_now_us(), &len);
+	char shown[128];
+
+	/* QoS 0, not retained: the specification's NCMD */
+	if (publish_bytes(c->s, topic, buf, len, 0, false) == 0) {
+		c->s->rebirths++;
+		log_info("sparkplug: rebirth requested on %s",
+			 util_sanitize(shown, sizeof(shown), topic));
+	} else {
+		log_warn("sparkplug: cannot publish the rebirth request on %s",
+			 util_sanitize(shown, sizeof(shown), topic));
+	}
+	free(buf);
+}
+
+static const struct sparkplug_out *sp_out(struct sp_call *call, struct sparkplug_out *out)
+{
+	out->ctx = call;
+	out->samples = sp_samples;
+	out->state = sp_state;
+	out->event = sp_event;
+	out->rebirth = sp_rebirth;
+	return out;
+}
+
+/* A message in the spBv1.0 namespace, for the sparkplug meters. */
+static void sp_decode(struct mq_source *s, const struct source_msg *msg, bool up,
+		      const struct source_sink *sink)
+{
+	struct sp_call call = { .s = s, .t_us = msg->t_us, .sink = sink, .up = up };
+	struct sparkplug_out out;
+	enum payload_status st;
+	char err[160], shown[128];
+
+	st = sparkplug_decode(s->sp, source_msg_raw_topic(msg), source_msg_raw_payload(msg),
+			      msg->u.raw.len, msg->t_us, msg->u.raw.replayed, sp_out(&call, &out),
+			      err, sizeof(err));
+	if (st != PAYLOAD_OK && st != PAYLOAD_UNKNOWN_TOPIC) {
+		util_sanitize(shown, sizeof(shown), source_msg_raw_topic(msg));
+		if (msg->t_us - s->unknown_warned_us >= WARN_EVERY_US) {
+			s->unknown_warned_us = msg->t_us;
+			log_warn("sparkplug: message on %s rejected: %s: %s", shown,
+				 payload_status_name(st), err);
+		} else {
+			log_debug("sparkplug: message on %s rejected: %s: %s", shown,
+				  payload_status_name(st), err);
+		}
+	} else if (err[0] != '\0') {
+		/* used, with a remark: a stale NDEATH, some unknown aliases */
+		log_debug("sparkplug: message on %s: %s",
+			  util_sanitize(shown, sizeof(shown), source_msg_raw_topic(msg)), err);
+	}
+	if (msg->u.raw.replayed)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (st == PAYLOAD_OK)
+		s->accepted++;
+	else
+		s->rejected[st]++;
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void mq_decode(struct source *src, const struct source_msg *msg,
 		      const struct source_sink *sink)
 {
@@ -1161,6 +1354,10 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 	pthread_mutex_lock(&s->mu);
 	up = s->state == LINK_UP;
 	pthread_mutex_unlock(&s->mu);
+	if (s->sp != NULL && sparkplug_topic(topic)) {
+		sp_decode(s, msg, up, sink);
+		return;
+	}
 
 	for (i = 0; i < s->nmeters; i++) {
 		struct mq_meter *m = &s->meters[i];
@@ -1177,15 +1374,7 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 			ok = true;
 			if (n > 0 && sink != NULL && sink->samples != NULL)
 				sink->samples(sink->ctx, s->buf, n);
-			m->comm.messages++;
-			if (msg->t_us > m->comm.last_good_us)
-				m->comm.last_good_us = msg->t_us;
-			m->dirty = true;
-			if (up && m->comm.status != COMM_OK) {
-				m->comm.status = COMM_OK;
-				m->comm.error[0] = '\0';
-				send_status(m, sink, util_now_us());
-			}
+			meter_good(m, msg->t_us, up, sink);
 			continue;
 		}
 		if (first_fail == PAYLOAD_OK)
@@ -1243,6 +1432,11 @@ static enum comm_status meter_eval(const struct mq_meter *m, enum link_state lin
 		copy_sanitized(err, errlen, "broker: %s", link_err[0] != '\0' ? link_err : "down");
 		return COMM_DOWN;
 	}
+	if (m->dead != NULL) {
+		/* a Sparkplug death certificate: down until the next birth */
+		util_strlcpy(err, m->dead, errlen);
+		return COMM_DOWN;
+	}
 	if (m->comm.last_good_us == 0) {
 		if (now_us - up_us > DOWN_PERIODS * m->period_us) {
 			util_strlcpy(err, "no message", errlen);
@@ -1266,7 +1460,7 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	enum link_state link;
 	char link_err[160];
 	int64_t up_us;
-	bool failed, retry = false;
+	bool failed, retry = false, online;
 	size_t i;
 
 	pthread_mutex_lock(&s->mu);
@@ -1301,11 +1495,21 @@ static void mq_tick(struct source *src, int64_t now_us, const struct source_sink
 	}
 
 	pthread_mutex_lock(&s->mu);
+	online = s->sp_online && s->state == LINK_UP && !s->stopping;
+	s->sp_online = false;
 	link = s->stopping ? LINK_DOWN : s->state;
 	failed = s->failed || s->stopping;
 	util_strlcpy(link_err, s->stopping ? "stopped" : s->error, sizeof(link_err));
 	up_us = s->up_us;
 	pthread_mutex_unlock(&s->mu);
+
+	if (online) {
+		/* Births published before we listened are lost to us: ask. */
+		struct sp_call call = { .s = s, .t_us = now_us, .sink = sink, .up = true };
+		struct sparkplug_out out;
+
+		sparkplug_online(s->sp, now_us, sp_out(&call, &out));
+	}
 
 	for (i = 0; i < s->nmeters; i++) {
 		struct mq_meter *m = &s->meters[i];
@@ -1402,17 +1606,21 @@ void source_mqtt_set_intake(struct source *src, struct intake *in)
 int source_mqtt_publish(struct source *src, const char *topic, const char *payload, int qos,
 			bool retained)
 {
-	struct mq_source *s;
+	if (src == NULL || src->ops != &source_mqtt_ops)
+		return -1;
+	return publish_bytes(to_mq(src), topic, payload, strlen(payload), qos, retained);
+}
+
+static int publish_bytes(struct mq_source *s, const char *topic, const void *payload, size_t len,
+			 int qos, bool retained)
+{
 	MQTTAsync_message m = MQTTAsync_message_initializer;
 	int rc;
 
-	if (src == NULL || src->ops != &source_mqtt_ops)
-		return -1;
-	s = to_mq(src);
 	if (!s->created || s->stopping || !MQTTAsync_isConnected(s->client))
 		return -1;
 	m.payload = (void *)(uintptr_t)payload;
-	m.payloadlen = (int)strlen(payload);
+	m.payloadlen = (int)len;
 	m.qos = qos;
 	m.retained = retained;
 	/* Queued by paho and sent from its thread: never waits on the network. */

@@ -185,6 +185,24 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+char *util_vsanitizef(char *dst, size_t size, const char *fmt, va_list ap)
+{
+	char raw[512];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	return util_sanitize(dst, size, raw);
+}
+
+char *util_sanitizef(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	util_vsanitizef(dst, size, fmt, ap);
+	va_end(ap);
+	return dst;
+}
+
 char *util_sanitize(char *dst, size_t size, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;

@@ -742,6 +742,9 @@ static void draw_title(const struct ctx *c, int width)
 	if (cm->driver == DRIVER_MODBUS) {
 		view_seg(l, ROLE_MUTED, "  %s:%d unit %d", cm->host != NULL ? cm->host : "-", cm->port,
 			 cm->unit);
+	} else if (cm->driver == DRIVER_SPARKPLUG) {
+		view_seg(l, ROLE_MUTED, "  sparkplug %s/%s%s%s", cm->sp_group, cm->sp_node,
+			 cm->sp_device != NULL ? "/" : "", cm->sp_device != NULL ? cm->sp_device : "");
 	} else {
 		view_seg(l, ROLE_MUTED, "  mqtt %s", cm->ntopics > 0 ? cm->topics[0] : "-");
 		if (cm->ntopics > 1)

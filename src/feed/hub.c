@@ -144,8 +144,7 @@ static void on_status(void *ctx, int meter, const struct meter_comm *c)
 		snprintf(text, sizeof(text), "%s -> %s%s%s", source_comm_name(before),
 			 source_comm_name(c->status), c->error[0] ? ": " : "", c->error);
 		/* The sentence is for the operator; the row for readers. */
-		put_event(h, meter, now, m->cfg->driver == DRIVER_MQTT ? "mqtt" : "modbus",
-			  "status", text);
+		put_event(h, meter, now, config_driver_name(m->cfg->driver), "status", text);
 		if (h->store != NULL)
 			store_put_comm_change(h->store, now, meter, (int)c->status, c->error);
 		if (c->status == COMM_DOWN || before == COMM_DOWN)

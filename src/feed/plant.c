@@ -101,7 +101,7 @@ bool plant_link_serves(const struct source_link *l, const struct config_meter *c
 	size_t hl;
 
 	if (l->driver != NULL && strcmp(l->driver, "mqtt") == 0)
-		return cm->driver == DRIVER_MQTT;
+		return cm->driver == DRIVER_MQTT || cm->driver == DRIVER_SPARKPLUG;
 	if (cm->driver != DRIVER_MODBUS || cm->host == NULL)
 		return false;
 	hl = strlen(cm->host);

@@ -1028,7 +1028,7 @@ static void do_operators(struct parse *p, struct sect *s, struct config *c)
 static const char *const meter_keys[] = { "driver",  "profile",	 "description",	    "host",
 					  "port",    "unit",	 "poll_ms",	    "timeout_ms",
 					  "topic",   "nominal_voltage", "max_power",	    "aggregate",
-					  NULL };
+					  "group",   "node",	 "device",	    NULL };
 
 /* A profile name asked for, loaded or not (so failures are reported once). */
 struct prof_use {
@@ -1125,6 +1125,9 @@ static void meter_free_fields(struct config_meter *m)
 	free(m->profile_name);
 	free(m->description);
 	free(m->host);
+	free(m->sp_group);
+	free(m->sp_node);
+	free(m->sp_device);
 	for (i = 0; i < m->ntopics; i++)
 		free(m->topics[i]);
 	free(m->topics);
@@ -1135,6 +1138,42 @@ static bool modbus_only(const char *k)
 {
 	return strcmp(k, "host") == 0 || strcmp(k, "port") == 0 || strcmp(k, "unit") == 0 ||
 	       strcmp(k, "timeout_ms") == 0;
+}
+
+static bool sparkplug_only(const char *k)
+{
+	return strcmp(k, "group") == 0 || strcmp(k, "node") == 0 || strcmp(k, "device") == 0;
+}
+
+/* Is key k of a meter with driver d one that driver does not use? */
+static bool foreign_key(enum meter_driver d, const char *k)
+{
+	switch (d) {
+	case DRIVER_MODBUS:
+		return strcmp(k, "topic") == 0 || sparkplug_only(k);
+	case DRIVER_MQTT:
+		return modbus_only(k) || sparkplug_only(k);
+	case DRIVER_SPARKPLUG:
+		return modbus_only(k) || strcmp(k, "topic") == 0;
+	}
+	return false;
+}
+
+/*
+ * A Sparkplug group, node or device id: the specification forbids '/', '+'
+ * and '#' (they are topic levels and wildcards); no control characters.
+ */
+static void get_sp_id(struct parse *p, const struct inifile_kv *kv, char **dst)
+{
+	if (!has_value(p, kv))
+		return;
+	if (strpbrk(kv->value, "/+#") != NULL || util_has_control(kv->value))
+		perr(p, kv->line,
+		     "%s: %s is not a Sparkplug id ('/', '+', '#' and control characters are "
+		     "not allowed)",
+		     kv->key, kv->value);
+	else
+		set_str(p, kv, dst);
 }
 
 static void do_meter(struct parse *p, struct sect *s, struct config *c, struct meter_ctx *mc,
@@ -1172,15 +1211,21 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 			} else if (strcmp(kv->value, "mqtt") == 0) {
 				m.driver = DRIVER_MQTT;
 				driver_ok = true;
+			} else if (strcmp(kv->value, "sparkplug") == 0) {
+				m.driver = DRIVER_SPARKPLUG;
+				driver_ok = true;
 			} else {
-				static const char *const drivers[] = { "modbus", "mqtt", NULL };
+				static const char *const drivers[] = { "modbus", "mqtt", "sparkplug",
+								       NULL };
 				const char *sugg = util_closest(kv->value, drivers);
 				if (sugg != NULL)
 					perr(p, kv->line,
-					     "driver: %s is not a driver (modbus, mqtt); did you mean '%s'?",
+					     "driver: %s is not a driver (modbus, mqtt, sparkplug); did you "
+					     "mean '%s'?",
 					     kv->value, sugg);
 				else
-					perr(p, kv->line, "driver: %s is not a driver (modbus, mqtt)",
+					perr(p, kv->line,
+					     "driver: %s is not a driver (modbus, mqtt, sparkplug)",
 					     kv->value);
 			}
 		} else if (strcmp(kv->key, "profile") == 0) {
@@ -1240,30 +1285,40 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 				m.max_power = w;
 		} else if (strcmp(kv->key, "aggregate") == 0) {
 			get_bool(p, kv, &m.aggregate);
+		} else if (strcmp(kv->key, "group") == 0) {
+			get_sp_id(p, kv, &m.sp_group);
+		} else if (strcmp(kv->key, "node") == 0) {
+			get_sp_id(p, kv, &m.sp_node);
+		} else if (strcmp(kv->key, "device") == 0) {
+			get_sp_id(p, kv, &m.sp_device);
 		} else {
 			unknown_key(p, s, kv, meter_keys);
 		}
 	}
 
 	if (driver_kv == NULL)
-		missing_key(p, s, "driver", " (modbus or mqtt)");
+		missing_key(p, s, "driver", " (modbus, mqtt or sparkplug)");
 	if (profile_kv == NULL)
 		missing_key(p, s, "profile", "");
 	if (driver_ok) {
 		for (i = 0; i < s->nkvs; i++) {
 			const char *k = s->kvs[i].key;
-			if (m.driver == DRIVER_MQTT && modbus_only(k))
-				perr(p, s->kvs[i].line, "%s is not used by mqtt meters", k);
-			else if (m.driver == DRIVER_MODBUS && strcmp(k, "topic") == 0)
-				perr(p, s->kvs[i].line, "%s is not used by modbus meters", k);
+			if (foreign_key(m.driver, k))
+				perr(p, s->kvs[i].line, "%s is not used by %s meters", k,
+				     config_driver_name(m.driver));
 		}
 		if (m.driver == DRIVER_MODBUS && sect_find(s, "host") == NULL)
 			missing_key(p, s, "host", " (required for modbus meters)");
 		if (m.driver == DRIVER_MQTT && sect_find(s, "topic") == NULL)
 			missing_key(p, s, "topic", " (required for mqtt meters)");
-		if (m.driver == DRIVER_MQTT && !c->mqtt.enabled)
+		if (m.driver == DRIVER_SPARKPLUG && sect_find(s, "group") == NULL)
+			missing_key(p, s, "group", " (required for sparkplug meters)");
+		if (m.driver == DRIVER_SPARKPLUG && sect_find(s, "node") == NULL)
+			missing_key(p, s, "node", " (required for sparkplug meters)");
+		if (m.driver != DRIVER_MODBUS && !c->mqtt.enabled)
 			perr(p, driver_kv->line,
-			     "meter %s uses driver mqtt but there is no [mqtt] section", m.name);
+			     "meter %s uses driver %s but there is no [mqtt] section", m.name,
+			     config_driver_name(m.driver));
 		if (m.poll_ms < 0)
 			m.poll_ms = m.driver == DRIVER_MODBUS ? 1000 : 10000;
 	}
@@ -1273,11 +1328,12 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 	if (m.profile_name != NULL) {
 		m.profile = get_profile(p, mc, c, profile_kv);
 		if (m.profile != NULL && driver_ok) {
-			bool prof_modbus = m.profile->driver == PROFILE_MODBUS;
-			if (prof_modbus != (m.driver == DRIVER_MODBUS))
+			static const char *const prof_drivers[] = { "modbus", "mqtt", "sparkplug" };
+			/* enum meter_driver and enum profile_driver list the same drivers */
+			if ((int)m.profile->driver != (int)m.driver)
 				perr(p, profile_kv->line,
 				     "profile %s is a %s profile but meter %s uses driver %s",
-				     m.profile_name, prof_modbus ? "modbus" : "mqtt", m.name,
+				     m.profile_name, prof_drivers[m.profile->driver], m.name,
 				     config_driver_name(m.driver));
 		}
 	}
@@ -2115,7 +2171,7 @@ int config_meter_index(const struct config *c, const char *name)
 
 const char *config_driver_name(enum meter_driver d)
 {
-	return d == DRIVER_MQTT ? "mqtt" : "modbus";
+	return d == DRIVER_MQTT ? "mqtt" : d == DRIVER_SPARKPLUG ? "sparkplug" : "modbus";
 }
 
 /* ---- secrets ------------------------------------------------------------ */
@@ -2312,7 +2368,7 @@ void config_print_summary(const struct config *c, void *stream)
 	FILE *f = stream;
 	char a[512], b[512];
 	size_t i, j, ntopics = 0;
-	int wname = 4, wprof = 7;
+	int wname = 4, wprof = 7, wdrv = 6;
 
 	fprintf(f, "configuration: %s\n", san(a, sizeof(a), c->path));
 	fprintf(f, "site: %s (timezone %s, target PF %.2f, %g Hz)\n", san(a, sizeof(a), c->site.name),
@@ -2385,15 +2441,19 @@ void config_print_summary(const struct config *c, void *stream)
 		wname = n > wname ? n : wname;
 		wprof = np > wprof ? np : wprof;
 		ntopics += c->meters[i].ntopics;
+		if (c->meters[i].driver == DRIVER_SPARKPLUG) {
+			wdrv = 9; /* "sparkplug" */
+			ntopics++;
+		}
 	}
 	fprintf(f, "\nmeters (%zu):\n", c->nmeters);
-	fprintf(f, "  %-*s  %-6s  %-*s  %-6s  %s\n", wname, "NAME", "DRIVER", wprof, "PROFILE",
-		"POLL", "SOURCE");
+	fprintf(f, "  %-*s  %-*s  %-*s  %-6s  %s\n", wname, "NAME", wdrv, "DRIVER", wprof,
+		"PROFILE", "POLL", "SOURCE");
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
 		char poll[32];
 		fmt_duration(poll, sizeof(poll), m->poll_ms);
-		fprintf(f, "  %-*s  %-6s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name),
+		fprintf(f, "  %-*s  %-*s  %-*s  %-6s  ", wname, san(a, sizeof(a), m->name), wdrv,
 			config_driver_name(m->driver), wprof,
 			san(b, sizeof(b), m->profile_name), poll);
 		if (m->driver == DRIVER_MODBUS) {
@@ -2406,6 +2466,11 @@ void config_print_summary(const struct config *c, void *stream)
 					plan.nreads == 1 ? "" : "s");
 				regmap_plan_free(&plan);
 			}
+		} else if (m->driver == DRIVER_SPARKPLUG) {
+			fprintf(f, "spBv1.0/%s/+/%s", san(a, sizeof(a), m->sp_group),
+				san(b, sizeof(b), m->sp_node));
+			if (m->sp_device != NULL)
+				fprintf(f, "/%s", san(a, sizeof(a), m->sp_device));
 		} else {
 			for (j = 0; j < m->ntopics; j++)
 				fprintf(f, "%s%s", j ? " " : "", san(a, sizeof(a), m->topics[j]));
@@ -2419,8 +2484,10 @@ void config_print_summary(const struct config *c, void *stream)
 	for (i = 0; i < c->nprofiles; i++) {
 		const struct profile *pr = c->profiles[i];
 		char *real = realpath(pr->path, NULL); /* no "build/../.." */
-		fprintf(f, "  %-*s  %-6s  %s", wprof, san(a, sizeof(a), pr->name),
-			pr->driver == PROFILE_MODBUS ? "modbus" : "mqtt",
+		fprintf(f, "  %-*s  %-*s  %s", wprof, san(a, sizeof(a), pr->name), wdrv,
+			pr->driver == PROFILE_MODBUS	? "modbus"
+			: pr->driver == PROFILE_MQTT ? "mqtt"
+						     : "sparkplug",
 			san(b, sizeof(b), real != NULL ? real : pr->path));
 		free(real);
 		if (pr->driver == PROFILE_MODBUS)
@@ -2441,5 +2508,8 @@ void config_print_summary(const struct config *c, void *stream)
 				fprintf(f, "  %s", san(a, sizeof(a), m->topics[j]));
 			fprintf(f, "  -> %s\n", san(a, sizeof(a), m->name));
 		}
+		if (m->driver == DRIVER_SPARKPLUG)
+			fprintf(f, "  spBv1.0/%s/#  -> %s\n", san(a, sizeof(a), m->sp_group),
+				san(b, sizeof(b), m->name));
 	}
 }

@@ -45,6 +45,8 @@ const char *payload_status_name(enum payload_status s)
 		return "unknown_topic";
 	case PAYLOAD_NO_FIELD:
 		return "no_field";
+	case PAYLOAD_NO_BIRTH:
+		return "no_birth";
 	case PAYLOAD__COUNT:
 		break;
 	}

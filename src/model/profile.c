@@ -124,7 +124,7 @@ static const char *const value_key_names[] = {
 };
 static const char *const field_key_names[] = { "quantity", "phases", "scale", NULL };
 static const char *const section_kinds[] = { "profile", "value", "field", NULL };
-static const char *const driver_names[] = { "modbus", "mqtt", NULL };
+static const char *const driver_names[] = { "modbus", "mqtt", "sparkplug", NULL };
 static const char *const format_names[] = { "json", "plain", NULL };
 
 struct ctx {
@@ -143,7 +143,7 @@ struct ctx {
 
 static const char *driver_label(int driver)
 {
-	return driver == PROFILE_MODBUS ? "modbus" : "mqtt";
+	return driver == PROFILE_MODBUS ? "modbus" : driver == PROFILE_SPARKPLUG ? "sparkplug" : "mqtt";
 }
 
 /* "unknown WHAT 'word' (did you mean 'x'?)" */
@@ -327,7 +327,8 @@ static void check_profile_section(struct ctx *c, const struct inifile_section *s
 			continue;
 		}
 		if (c->driver >= 0 && def->scope != FOR_ANY &&
-		    (def->scope == FOR_MODBUS) != (c->driver == PROFILE_MODBUS)) {
+		    ((def->scope == FOR_MODBUS) != (c->driver == PROFILE_MODBUS) ||
+		     c->driver == PROFILE_SPARKPLUG)) {
 			diag_add(c->d, c->file, kv->line,
 				 "'%s' is for %s profiles; this profile has driver = %s", kv->key,
 				 def->scope == FOR_MODBUS ? "Modbus" : "MQTT", driver_label(c->driver));
@@ -518,6 +519,13 @@ static void check_value_section(struct ctx *c, const struct inifile_section *sec
 	p->regs[p->nregs++] = r;
 }
 
+/* A Sparkplug metric name: any text without control characters (names
+ * like "Voltage L1" or "Node Control/Rebirth" hold spaces and slashes). */
+static bool good_metric(const char *s)
+{
+	return s[0] != '\0' && !util_has_control(s);
+}
+
 static bool good_path(const char *s, enum payload_format f)
 {
 	size_t n = strlen(s);
@@ -560,9 +568,13 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 		diag_add(c->d, c->file, sec->line,
 			 "[field] needs a path, e.g. [field ENERGY.Power] or [field emeter/0/power]");
 		ok = false;
-	} else if (!good_path(sec->arg, p->format)) {
-		diag_add(c->d, c->file, sec->line, "bad %s path '%s'",
-			 p->format == PAYLOAD_JSON ? "JSON" : "topic", SHOWN(sec->arg));
+	} else if (p->driver == PROFILE_SPARKPLUG ? !good_metric(sec->arg)
+						  : !good_path(sec->arg, p->format)) {
+		diag_add(c->d, c->file, sec->line, "bad %s '%s'",
+			 p->driver == PROFILE_SPARKPLUG ? "metric name"
+			 : p->format == PAYLOAD_JSON	? "JSON path"
+							: "topic path",
+			 SHOWN(sec->arg));
 		ok = false;
 	} else {
 		size_t i;
@@ -594,7 +606,12 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 			size_t n = split_list(copy, items, 3), i;
 
 			have = true;
-			if (p->format == PAYLOAD_PLAIN) {
+			if (p->driver == PROFILE_SPARKPLUG) {
+				diag_add(c->d, c->file, kv->line,
+					 "phases is for JSON arrays; a Sparkplug metric is one value "
+					 "(use quantity)");
+				ok = false;
+			} else if (p->format == PAYLOAD_PLAIN) {
 				diag_add(c->d, c->file, kv->line,
 					 "phases needs format = json (a plain payload is one number)");
 				ok = false;
@@ -673,12 +690,14 @@ static void validate(struct ctx *c, const struct inifile *doc, struct profile *p
 					c->driver = PROFILE_MODBUS;
 				else if (strcmp(kv->value, "mqtt") == 0)
 					c->driver = PROFILE_MQTT;
+				else if (strcmp(kv->value, "sparkplug") == 0)
+					c->driver = PROFILE_SPARKPLUG;
 				else
 					unknown(c, kv->line, "driver", kv->value, driver_names);
 			}
 		}
 		if (driver_kv == NULL)
-			diag_add(c->d, c->file, prof->line, "missing driver (modbus or mqtt)");
+			diag_add(c->d, c->file, prof->line, "missing driver (modbus, mqtt or sparkplug)");
 		if (c->driver >= 0)
 			p->driver = (enum profile_driver)c->driver;
 		/* format first: field paths are checked against it */
@@ -698,9 +717,11 @@ static void validate(struct ctx *c, const struct inifile *doc, struct profile *p
 		if (strcmp(sec->kind, "profile") == 0)
 			continue;
 		if (strcmp(sec->kind, "value") == 0) {
-			if (c->driver == PROFILE_MQTT) {
+			if (c->driver == PROFILE_MQTT || c->driver == PROFILE_SPARKPLUG) {
 				diag_add(c->d, c->file, sec->line,
-					 "[value] sections are for Modbus profiles; this one has driver = mqtt (use [field PATH])");
+					 "[value] sections are for Modbus profiles; this one has driver = %s (use [field %s])",
+					 driver_label(c->driver),
+					 c->driver == PROFILE_SPARKPLUG ? "METRIC" : "PATH");
 				continue;
 			}
 			check_value_section(c, sec, p);
@@ -731,7 +752,8 @@ static void validate(struct ctx *c, const struct inifile *doc, struct profile *p
 	if (prof != NULL && c->driver == PROFILE_MODBUS && p->nregs == 0 &&
 	    c->d->n == c->errors_before)
 		diag_add(c->d, c->file, prof->line, "no [value] section: the profile maps nothing");
-	if (prof != NULL && c->driver == PROFILE_MQTT && p->nfields == 0 &&
+	if (prof != NULL && (c->driver == PROFILE_MQTT || c->driver == PROFILE_SPARKPLUG) &&
+	    p->nfields == 0 &&
 	    c->d->n == c->errors_before)
 		diag_add(c->d, c->file, prof->line, "no [field] section: the profile maps nothing");
 }

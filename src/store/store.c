@@ -1804,7 +1804,7 @@ int store_register_meters(struct store *st, const struct config *cfg, char **cau
 		char *topics = topics_json(m);
 
 		sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, modbus ? "modbus" : "mqtt", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, config_driver_name(m->driver), -1, SQLITE_STATIC);
 		bind_text_or_null(s, 3, m->profile_name);
 		bind_text_or_null(s, 4, modbus ? m->host : NULL);
 		if (modbus) {

@@ -152,6 +152,16 @@ printf '#!/bin/sh\nexec "%s" -cmd ".load %s" "$@"\n' "$T_SQLITE3" "$PHASOR_SQLIT
 chmod 755 "$T/.bin" "$T/.bin/sqlite3"
 export PATH="$T/.bin:$PATH"
 
+# t_link_line LOG: the last per-link summary of the MQTT link in record's
+# LOG, logged and kept in T_LINK (fails when there is none); t_link_num
+# NAME: the counter NAME of it ("received", "malformed", ...).
+t_link_line() {
+	T_LINK=$(grep "link mqtt" "$1" | tail -1)
+	[ -n "$T_LINK" ] || t_fail "no link summary in $1"
+	t_log "$T_LINK"
+}
+t_link_num() { echo "$T_LINK" | grep -o "$1 [0-9]*" | head -1 | awk '{print $2}'; }
+
 # t_sql DB SQL: run SQL on a SQLite file, one value per line.
 t_sql() { sqlite3 -batch -noheader "$1" "$2"; }
 

@@ -87,7 +87,7 @@ $T/bad.ini:9: port: 70000 is not a port (1..65535)
 $T/bad.ini:10: unknown key 'pol_ms' in [meter a]; did you mean 'poll_ms'?
 $T/bad.ini:13: profile sdm630 is a modbus profile but meter b uses driver mqtt
 $T/bad.ini:14: topic: a/#/b is not a valid MQTT topic filter ('+' and '#' must be whole levels, '#' only last)
-$T/bad.ini:15: missing key 'driver' in [meter c] (modbus or mqtt)
+$T/bad.ini:15: missing key 'driver' in [meter c] (modbus, mqtt or sparkplug)
 $T/bad.ini:15: missing key 'profile' in [meter c]
 phasor: 8 errors in $T/bad.ini
 EOF

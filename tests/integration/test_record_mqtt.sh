@@ -112,10 +112,8 @@ t_eq "rows with the skipped message's a_current" "0" "$(grep -c ',9.99,' "$T/out
 t_eq "pro3em i_l1 rows" "4.029,A,good" "$(val pro3em i_l1)"
 
 # The counters, from record's final per-link log line.
-line=$(grep "link mqtt" "$T/record.log" | tail -1)
-[ -n "$line" ] || t_fail "no link summary in the log"
-t_log "$line"
-num() { echo "$line" | grep -o "$1 [0-9]*" | head -1 | awk '{print $2}'; }
+t_link_line "$T/record.log"
+num() { t_link_num "$1"; }
 t_eq "received" 14 "$(num received)"
 t_eq "accepted" 7 "$(num accepted)"
 t_eq "rejected malformed" 4 "$(num malformed)"

@@ -619,7 +619,7 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
 	    "[sync], [console], [operators], [forecast], [meter NAME], [alarm NAME])" } },
 	{ "empty meter section", MB "[meter empty]\n",
-	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus or mqtt)",
+	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus, mqtt or sparkplug)",
 	    "t.ini:5: missing key 'profile' in [meter empty]" } },
 	{ "missing host", "[meter a]\ndriver = modbus\nprofile = pac3200\n",
 	  { "t.ini:1: missing key 'host' in [meter a] (required for modbus meters)" } },
@@ -684,7 +684,7 @@ static const struct error_case error_cases[] = {
 	{ "bad log level", "[log]\nlevel = loud\n" MB,
 	  { "t.ini:2: level: loud is not a log level (error, warn, info, debug)" } },
 	{ "bad driver", "[meter a]\ndriver = modbsu\nprofile = pac3200\nhost = h\n",
-	  { "t.ini:2: driver: modbsu is not a driver (modbus, mqtt); did you mean 'modbus'?" } },
+	  { "t.ini:2: driver: modbsu is not a driver (modbus, mqtt, sparkplug); did you mean 'modbus'?" } },
 	{ "unknown profile", "[meter a]\ndriver = modbus\nprofile = pac320\nhost = h\n",
 	  { "t.ini:3: profile: unknown profile 'pac320'; did you mean 'pac3200'?" } },
 	{ "driver/profile mismatch", BROKER "[meter x]\ndriver = mqtt\nprofile = sdm630\ntopic = a/b\n",
@@ -727,6 +727,20 @@ static const struct error_case error_cases[] = {
 	    "bytes" } },
 	{ "meter without a name", "[meter]\n" MB,
 	  { "t.ini:1: a meter section needs a name: [meter NAME]" } },
+	{ "group on a modbus meter", MB "group = G\n",
+	  { "t.ini:5: group is not used by modbus meters" } },
+	{ "sparkplug meter: foreign keys, no node, an mqtt profile",
+	  BROKER "[meter s]\ndriver = sparkplug\nprofile = tasmota\ngroup = G\nhost = h\n"
+		 "device = a/b\n",
+	  { "t.ini:3: missing key 'node' in [meter s] (required for sparkplug meters)",
+	    "t.ini:5: profile tasmota is a mqtt profile but meter s uses driver sparkplug",
+	    "t.ini:7: host is not used by sparkplug meters",
+	    "t.ini:8: device: a/b is not a Sparkplug id ('/', '+', '#' and control characters "
+	    "are not allowed)" } },
+	{ "sparkplug meter without [mqtt]",
+	  "[meter p]\ndriver = sparkplug\nprofile = tasmota\ngroup = G\nnode = N\n",
+	  { "t.ini:2: meter p uses driver sparkplug but there is no [mqtt] section",
+	    "t.ini:3: profile tasmota is a mqtt profile but meter p uses driver sparkplug" } },
 	{ "mqtt meter without [mqtt]", "[meter p]\ndriver = mqtt\nprofile = shelly-pro3em\ntopic = a/b\n",
 	  { "t.ini:2: meter p uses driver mqtt but there is no [mqtt] section" } },
 	{ "bad topic filter", BROKER "[meter p]\ndriver = mqtt\nprofile = tasmota\ntopic = a/#/b\n",
@@ -1660,6 +1674,7 @@ static void test_driver_names(void **state)
 	(void)state;
 	assert_string_equal(config_driver_name(DRIVER_MODBUS), "modbus");
 	assert_string_equal(config_driver_name(DRIVER_MQTT), "mqtt");
+	assert_string_equal(config_driver_name(DRIVER_SPARKPLUG), "sparkplug");
 }
 
 /* ---- main --------------------------------------------------------------- */

@@ -535,7 +535,7 @@ static void test_err_has_no_payload_bytes(void **state)
 static void test_status_names(void **state)
 {
 	static const char *const names[] = { "ok", "too_large", "malformed", "non_numeric",
-					     "unknown_topic", "no_field" };
+					     "unknown_topic", "no_field", "no_birth" };
 	unsigned i;
 
 	(void)state;

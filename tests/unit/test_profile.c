@@ -530,9 +530,26 @@ static const struct bad_case bad_cases[] = {
 	    "11: line is too long (@LEN@ characters, at most @MAX@)",
 	    "8: duplicate section [profile] (first at line 4)",
 	    "13: duplicate section [profile] (first at line 4)",
-	    "4: missing driver (modbus or mqtt)",
+	    "4: missing driver (modbus, mqtt or sparkplug)",
 	    "14: [value] needs a quantity name, e.g. [value v_l1n]",
 	    "16: unknown section [widget] (expected [profile], [value QUANTITY] or [field PATH])",
+	    NULL } },
+	{ "sparkplug",
+	  "[profile]\n"                             /* 1 */
+	  "driver = sparkplug\n"                    /* 2 */
+	  "format = json\n"                         /* 3 */
+	  "scale = 10\n"                            /* 4 */
+	  "[field Voltage L1]\n"                    /* 5 */
+	  "phases = v_l1n, v_l2n, v_l3n\n"          /* 6 */
+	  "[value freq]\n"                          /* 7 */
+	  "address = 1\n"                           /* 8 */
+	  "[field Power]\n"                         /* 9 */
+	  "quantity = p_total\n",                   /* 10 */
+	  { "3: 'format' is for MQTT profiles; this profile has driver = sparkplug",
+	    "4: 'scale' is for Modbus profiles; this profile has driver = sparkplug",
+	    "6: phases is for JSON arrays; a Sparkplug metric is one value (use quantity)",
+	    "7: [value] sections are for Modbus profiles; this one has driver = sparkplug (use "
+	    "[field METRIC])",
 	    NULL } },
 	{ "header-text",
 	  "[profile] modbus\n"
@@ -780,6 +797,35 @@ static void test_custom_profile(void **state)
 	free(expanded);
 }
 
+/* Metric names hold spaces and slashes. */
+static void test_custom_sparkplug(void **state)
+{
+	static const char text[] = "[profile]\n"
+				   "driver = sparkplug\n"
+				   "[field Node Metrics/Voltage L1]\n"
+				   "quantity = v_l1n\n"
+				   "[field Power]\n"
+				   "quantity = p_total\n"
+				   "scale = 1000\n";
+	char *path = write_tmp("sp.ini", text);
+	struct diag d;
+	struct profile *p;
+
+	(void)state;
+	diag_init(&d);
+	p = profile_load(path, "sp", &d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->driver, PROFILE_SPARKPLUG);
+	assert_int_equal(p->nfields, 2);
+	assert_string_equal(p->fields[0].path, "Node Metrics/Voltage L1");
+	assert_int_equal(p->fields[0].qty, QTY_V_L1N);
+	assert_int_equal(p->fields[1].qty, QTY_P_TOTAL);
+	assert_true(p->fields[1].scale == 1000);
+	profile_free(p);
+	free(path);
+}
+
 static void test_custom_mqtt(void **state)
 {
 	static const char text[] =
@@ -907,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_custom_profile),
 		cmocka_unit_test(test_custom_mqtt),
+		cmocka_unit_test(test_custom_sparkplug),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_enum_names),
 	};
