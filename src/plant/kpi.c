@@ -41,6 +41,7 @@
 
 #include "phasor/log.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US_PER_S INT64_C(1000000)
 /* Data quality is shown once a meter has had this many periods. */
@@ -213,24 +214,6 @@ static double seg_energy(const struct seg *g)
 }
 
 /* ---- the worker ---- */
-
-static bool profile_maps(const struct profile *p, unsigned qty)
-{
-	size_t i;
-	int k;
-
-	for (i = 0; i < p->nregs; i++)
-		if (p->regs[i].qty == (int)qty)
-			return true;
-	for (i = 0; i < p->nfields; i++) {
-		if (p->fields[i].qty == (int)qty)
-			return true;
-		for (k = 0; k < 3; k++)
-			if (p->fields[i].phase_qty[k] == (int)qty)
-				return true;
-	}
-	return false;
-}
 
 #define KEY_CACHE 512
 
@@ -423,7 +406,11 @@ struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *d
 		k->any_aggregate |= cm->aggregate;
 		km->p_w = NAN;
 		if (cm->profile != NULL) {
-			km->want_total = profile_maps(cm->profile, QTY_E_IMP);
+			/* A gas meter's energy is derived from its volume (hub);
+			 * a heat meter's is what other meters' energy made. */
+			km->want_total = (profile_maps(cm->profile, QTY_E_IMP) ||
+					  config_derives_energy(cfg, cm)) &&
+					 cm->utility != UTILITY_HEAT;
 			km->want_phases = profile_maps(cm->profile, QTY_E_IMP_L1) &&
 					  profile_maps(cm->profile, QTY_E_IMP_L2) &&
 					  profile_maps(cm->profile, QTY_E_IMP_L3);
@@ -701,6 +688,8 @@ static double quality(struct kpi *k, const struct live *l, int64_t now)
 
 		if (lm->cfg->driver == DRIVER_MODBUS) {
 			km->per_poll = lm->cfg->profile != NULL ? (unsigned)lm->cfg->profile->nregs : 0;
+			if (km->per_poll > 0 && config_derives_energy(k->cfg, lm->cfg))
+				km->per_poll++; /* the hub's e_imp */
 		} else {
 			unsigned n = updated_within(lm, period, now);
 

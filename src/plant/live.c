@@ -62,22 +62,7 @@ struct live {
 /* Does the meter's profile map p_total (so phases need not be summed)? */
 static bool profile_has_p_total(const struct profile *p)
 {
-	size_t i;
-	int k;
-
-	if (p == NULL)
-		return false;
-	for (i = 0; i < p->nregs; i++)
-		if (p->regs[i].qty == QTY_P_TOTAL)
-			return true;
-	for (i = 0; i < p->nfields; i++) {
-		if (p->fields[i].qty == QTY_P_TOTAL)
-			return true;
-		for (k = 0; k < 3; k++)
-			if (p->fields[i].phase_qty[k] == QTY_P_TOTAL)
-				return true;
-	}
-	return false;
+	return p != NULL && profile_maps(p, QTY_P_TOTAL);
 }
 
 struct live *live_new(const struct config *cfg, live_reset_fn on_reset, void *ctx)
