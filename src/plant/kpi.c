@@ -710,9 +710,12 @@ static double quality(struct kpi *k, const struct live *l, int64_t now)
 
 /* ---- the site ---- */
 
+/* The site: its aggregates when it has any (else every meter), and its gas
+ * meters, whose energy no electrical aggregate measures. */
 static bool in_site(const struct kpi *k, size_t i)
 {
-	return !k->any_aggregate || k->cfg->meters[i].aggregate;
+	return !k->any_aggregate || k->cfg->meters[i].aggregate ||
+	       k->cfg->meters[i].utility == UTILITY_GAS;
 }
 
 static void top_consumers(struct kpi *k)
