@@ -2434,6 +2434,17 @@ static void print_alarms(FILE *f, const struct config *c)
 	}
 }
 
+/* Is c->profiles[i] a meter's copy of one listed before it (pulses)? */
+static bool profile_listed_before(const struct config *c, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (strcmp(c->profiles[k]->path, c->profiles[i]->path) == 0)
+			return true;
+	return false;
+}
+
 void config_print_summary(const struct config *c, void *stream)
 {
 	FILE *f = stream;
@@ -2537,15 +2548,27 @@ void config_print_summary(const struct config *c, void *stream)
 			for (j = 0; j < m->ntopics; j++)
 				fprintf(f, "%s%s", j ? " " : "", san(a, sizeof(a), m->topics[j]));
 		}
+		if (m->utility != UTILITY_ELECTRICITY)
+			fprintf(f, "  %s", utility_name((enum utility)m->utility));
+		if (m->pulse_si > 0)
+			fprintf(f, ", %.15g %s per pulse", m->pulse_si, qty_unit(m->pulse_qty));
+		if (config_derives_energy(c, m))
+			fprintf(f, ", energy from volume at %.15g kWh/m3", config_calorific(c, m));
 		if (m->description != NULL)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);
 	}
 
-	fprintf(f, "\nprofiles (%zu):\n", c->nprofiles);
+	for (i = 0, j = 0; i < c->nprofiles; i++)
+		j += !profile_listed_before(c, i);
+	fprintf(f, "\nprofiles (%zu):\n", j);
 	for (i = 0; i < c->nprofiles; i++) {
 		const struct profile *pr = c->profiles[i];
-		char *real = realpath(pr->path, NULL); /* no "build/../.." */
+		char *real;
+
+		if (profile_listed_before(c, i))
+			continue; /* a meter's copy with its pulses resolved */
+		real = realpath(pr->path, NULL); /* no "build/../.." */
 		fprintf(f, "  %-*s  %-6s  %s", wprof, san(a, sizeof(a), pr->name),
 			pr->driver == PROFILE_MODBUS ? "modbus" : "mqtt",
 			san(b, sizeof(b), real != NULL ? real : pr->path));

@@ -57,6 +57,13 @@ calorific_value = 37.8 MJ/m3
 poll_ms = 1000
 EOC
 "$PHASOR" check-config -c "$cfg" >"$T/check.log" 2>&1 || t_fail "check-config rejected $cfg"
+grep -q "gas1 .* gas, energy from volume at 10.5 kWh/m3" "$T/check.log" ||
+	t_fail "the summary does not say how gas1's energy is made"
+grep -q "well .* water, 0.01 m3 per pulse" "$T/check.log" ||
+	t_fail "the summary does not give the well's pulse value"
+"$PHASOR" sim --utility gaz >"$T/bad-utility.out" 2>&1
+t_eq "sim --utility gaz: exit status" 2 "$?"
+grep -q "did you mean 'gas'" "$T/bad-utility.out" || t_fail "sim --utility gaz: $(cat "$T/bad-utility.out")"
 "$PHASOR" record -c "$cfg" --for 10 >"$T/record.log" 2>&1 || t_fail "record exited $?"
 t_no_sanitizer_errors "$T/record.log"
 t_stop "$GAS_PID"
