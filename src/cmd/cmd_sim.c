@@ -1216,17 +1216,24 @@ static void preset_wraps(struct sim *s)
 	}
 }
 
-static void list_meters(const struct opts *o)
+/* --list: the electrical plant, and the utility meters' rated flow when
+ * the plant is one (utility: enum utility). */
+static void list_meters(const struct opts *o, int utility)
 {
 	struct simmodel *m = simmodel_new(o->meters, o->seed, o->start_us);
 	size_t i;
 
+	simmodel_set_utility(m, utility);
 	printf("%-4s  %-11s  %9s  %s\n", "unit", "kind", "rated", "description");
 	for (i = 0; i < o->meters; i++) {
 		enum sim_load l = simmodel_load(m, i);
 
-		printf("%-4zu  %-11s  %6.0f kW  %s\n", i + 1, simmodel_load_name(l),
+		printf("%-4zu  %-11s  %6.0f kW  %s", i + 1, simmodel_load_name(l),
 		       simmodel_rated_power(m, i) / 1000.0, simmodel_load_description(l));
+		if (utility != UTILITY_ELECTRICITY)
+			printf("; %s meter, rated flow %.0f m3/h", utility_name((enum utility)utility),
+			       simmodel_rated_flow(m, i));
+		putchar('\n');
 	}
 	simmodel_free(m);
 }
@@ -1365,14 +1372,13 @@ int cmd_sim(int argc, char **argv)
 	s.o = &o;
 	s.n = o.meters;
 	s.max_clients = o.max_clients;
-	if (o.list) {
-		list_meters(&o);
-		free_opts(&o);
-		return EXIT_OK;
-	}
 	rc = load_profile(&s);
 	if (rc != EXIT_OK)
 		goto out;
+	if (o.list) {
+		list_meters(&o, plant_utility(&s));
+		goto out;
+	}
 	/* Before any thread exists (paho's inherit the blocked signals). */
 	if (open_signals(&s) < 0) {
 		log_error("signals: %s", strerror(errno));

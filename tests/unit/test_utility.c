@@ -215,6 +215,7 @@ static void test_air_flow(void **state)
 	assert_int_equal(p->utility, UTILITY_AIR);
 	assert_true(decode(p, QTY_FLOW, 350.5) == 350.5);
 	assert_true(decode(p, QTY_VOLUME, 98765432) == 9876543.2);
+	assert_true(decode(p, QTY_VOLUME, 4294967295.0) == 429496729.5); /* its last value */
 	assert_true(decode(p, QTY_PRESSURE, 6.85) == 6.85);
 	assert_true(decode(p, QTY_TEMP, 28.5) == 28.5);
 	profile_free(p);
