@@ -47,6 +47,13 @@ struct config_meter {
 	double max_power;              /* W; NaN when not given: no overload limit */
 	bool aggregate;                /* measures the sum of others (main board,
 					* incomer): the site total, never a consumer */
+	int utility;                   /* enum utility: utility =, default the profile's */
+	double calorific_value;        /* kWh/m3 of a gas meter; NaN: not given
+					* (config_calorific() applies [site]'s) */
+	/* pulse_value (or the profile's) when the profile counts pulses:
+	 * profile is then the meter's own copy with the pulses resolved */
+	unsigned pulse_qty;            /* QTY_VOLUME or QTY_E_IMP; 0 with pulse_si 0 */
+	double pulse_si;               /* m3 or Wh per pulse; 0: no pulses */
 	int line;                      /* line of the [meter ...] header */
 };
 
@@ -67,6 +74,7 @@ struct config {
 		char *currency;        /* e.g. "EUR", may be NULL */
 		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
 		double contract_power; /* W, subscribed power; NaN when not set */
+		double calorific_value; /* kWh/m3 for gas meters without their own; NaN */
 		/* [site] shifts: the shifts' local start times in minutes after
 		 * midnight, ascending (each ends where the next starts, the last
 		 * at the first's next day); nshifts 0: none configured */
@@ -185,6 +193,13 @@ const char *config_default_candidates(void);
 const char *config_operator(const struct config *c, const char *login);
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);
+
+/* The calorific value (kWh/m3) a gas meter's volume becomes energy with:
+ * its own, else [site] calorific_value; NaN for other meters or none. */
+double config_calorific(const struct config *c, const struct config_meter *m);
+/* Does the hub derive m's e_imp from its volume: a gas meter with a
+ * calorific value whose profile maps volume and no e_imp of its own? */
+bool config_derives_energy(const struct config *c, const struct config_meter *m);
 
 /* "modbus" / "mqtt" / "sparkplug" */
 const char *config_driver_name(enum meter_driver d);

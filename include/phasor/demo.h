@@ -4,8 +4,8 @@
 /*
  * demo: the built-in simulated plant behind `phasor --demo`. Starts
  * `phasor sim` (this same binary) on a free loopback port with a handful of
- * realistic meters, a private mosquitto for two MQTT meters when the broker
- * is installed, and builds the configuration that points phasor's real
+ * realistic meters, two more for a gas meter and a compressed-air meter, a
+ * private mosquitto for two MQTT meters when the broker is installed, and builds the configuration that points phasor's real
  * sources at them, with a per-user buffer file. Nothing here is a shortcut:
  * the hub then polls and subscribes exactly as it would in a plant.
  * Children run in their own session with their output in a private
@@ -23,6 +23,10 @@ struct demo {
 	pid_t broker_pid;     /* 0 when mosquitto is not installed */
 	int modbus_port;
 	int mqtt_port;        /* 0 without a broker */
+	/* utility meters: one `phasor sim` each (demo.c's utility_sims);
+	 * pid 0 when it did not start */
+	pid_t util_pid[2];
+	int util_port[2];
 	char note[200];       /* for the status bar, e.g. why MQTT meters are absent */
 };
 

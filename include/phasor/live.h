@@ -21,7 +21,8 @@
 
 #define LIVE_HISTORY_S 3600
 
-/* Quantities with history. */
+/* Quantities with history. P is the active power, or the flow (m3/h) of a
+ * utility meter (utility = gas, water, air, heat) that has no p_total. */
 enum live_hist { LIVE_HIST_P, LIVE_HIST_Q, LIVE_HIST_PF, LIVE_HIST_I, LIVE_HIST__COUNT };
 
 struct live_value {

@@ -37,17 +37,26 @@ enum word_order { WO_ABCD, WO_CDAB, WO_BADC, WO_DCBA };
 
 #define PROFILE_MAX_SENTINELS 4
 
+/*
+ * The quantity of a pulse counter's value ([value pulses], quantity =
+ * pulses): a count, stored as volume or e_imp once the meter's pulse_value
+ * says what a pulse is (profile_with_pulses). Never stored as such.
+ */
+#define PROFILE_PULSES (-2)
+
 /* The longest line of a profile file, without its line end (comment lines
  * may be longer). */
 #define PROFILE_MAX_LINE 200
 
 struct profile_reg {
-	int qty;               /* enum qty_id */
+	int qty;               /* enum qty_id, or PROFILE_PULSES */
 	uint8_t function;      /* 3 (holding) or 4 (input) */
 	uint16_t address;      /* PDU address of the first register */
 	enum reg_type type;
 	enum word_order order;
-	double scale;          /* SI value = raw * scale */
+	double scale;          /* SI value = raw * scale + offset (scale includes
+				* the factor of the value's unit =) */
+	double offset;         /* 0 but for unit = degF or K */
 	uint64_t sentinel[PROFILE_MAX_SENTINELS]; /* raw bit patterns meaning "no value" */
 	unsigned nsentinels;
 	int line;              /* line of its section, for messages */
@@ -64,7 +73,8 @@ struct profile_field {
 	char *path;
 	int qty;               /* quantity when the field is a number, or -1 */
 	int phase_qty[3];      /* quantities when it is a 3-element array, or -1 */
-	double scale;
+	double scale;          /* as a register's, unit = included */
+	double offset;
 	int line;
 };
 
@@ -73,6 +83,13 @@ struct profile {
 	char *path;            /* the file it came from */
 	char *vendor, *model;  /* may be NULL */
 	enum profile_driver driver;
+	int utility;           /* enum utility: [profile] utility, default electricity */
+	bool utility_set;      /* the profile said so */
+	bool pulses;           /* a value or field counts pulses (PROFILE_PULSES) */
+	/* [profile] pulse_value: the default for its meters; pulse_line 0: none */
+	unsigned pulse_qty;    /* QTY_VOLUME or QTY_E_IMP */
+	double pulse_si;       /* m3 or Wh per pulse */
+	int pulse_line;
 
 	/* Modbus */
 	int max_registers;     /* per request, 1..125 */
@@ -95,6 +112,15 @@ struct profile {
  */
 struct profile *profile_load(const char *path, const char *name, struct diag *d);
 void profile_free(struct profile *p);
+
+/*
+ * A copy of p (which counts pulses) where each pulse count is stored as
+ * qty (QTY_VOLUME or QTY_E_IMP) with si contract units per pulse (its scale
+ * multiplied by si). The caller frees it with profile_free().
+ */
+struct profile *profile_with_pulses(const struct profile *p, unsigned qty, double si);
+/* Does p map quantity qty (a register, a field's number or an element)? */
+bool profile_maps(const struct profile *p, int qty);
 
 /*
  * Find NAME.ini along the profile search path: the directories of

@@ -35,6 +35,10 @@ enum sim_fault_kind {
 	SIM_FAULT_WRONG_UNIT,  /* replies carry another unit id */
 	SIM_FAULT_BAD_LENGTH,  /* replies' MBAP length field is too large */
 	SIM_FAULT_LATE,        /* each reply held back until the next request */
+	/* Utility meters (simmodel_set_utility). */
+	SIM_FAULT_LEAK,        /* a leak: a flow that never drops to zero, at night too */
+	SIM_FAULT_WRAP,        /* the server starts the counter registers so that they
+				* wrap about SECONDS after start (set-up only) */
 	SIM_FAULT__COUNT
 };
 
@@ -76,6 +80,24 @@ void simmodel_advance(struct simmodel *m, double elapsed_s);
  * or where a `nan` fault blanks it.
  */
 const double *simmodel_values(const struct simmodel *m, size_t i);
+
+/*
+ * Make every meter a utility meter of kind utility (enum utility: gas,
+ * water, air, heat; electricity: the electrical plant alone, the default),
+ * before the first advance. The electrical values stay as they were; flow
+ * (m3/h), volume (m3), temp and pressure are added, from a random stream
+ * of their own: gas follows the heating (cold nights, production hours),
+ * water the shifts, compressed air the compressor's load/unload cycle
+ * (pressure 6.5..7.5 bar). Without production (weekends) the flow is 0,
+ * but under a leak fault.
+ */
+void simmodel_set_utility(struct simmodel *m, int utility);
+int simmodel_utility(const struct simmodel *m);
+/* Set meter i's volume (or, for energy, e_imp) counter to value now: for a
+ * wrap to come soon. */
+void simmodel_preset_counter(struct simmodel *m, size_t i, unsigned qty, double value);
+/* The rated (full production) flow of meter i in m3/h; 0 without utility. */
+double simmodel_rated_flow(const struct simmodel *m, size_t i);
 
 /* Is a fault of kind k active on meter i now? */
 bool simmodel_fault_active(const struct simmodel *m, size_t i, enum sim_fault_kind k);

@@ -50,6 +50,7 @@
 #include "phasor/regmap.h"
 #include "phasor/simmodel.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define SIM_MAX_CLIENTS 64
 #define SIM_MAX_FAULTS 64
@@ -86,6 +87,8 @@ struct opts {
 	char *fault_specs[SIM_MAX_FAULTS];
 	size_t nfaults;
 	bool list;
+	int utility;            /* --utility, enum utility; -1: the profile's */
+	bool prefix_set;        /* --mqtt-prefix given */
 };
 
 static void usage(FILE *out)
@@ -121,6 +124,11 @@ static void usage(FILE *out)
 	      "  --for SECONDS        exit after that many real seconds\n"
 	      "  --max-clients N      Modbus clients served at once, others closed at accept\n"
 	      "                       (default and at most 64; 1: a gateway that takes one)\n"
+	      "  --utility KIND       the meters are utility meters: gas, water, air, heat\n"
+	      "                       (default: the profile's utility =; water for a pulse\n"
+	      "                       counter, whose pulses are 10 l, or 1 kWh for heat)\n"
+	      "                       faults leak (flow at night) and wrap (counters wrap\n"
+	      "                       about SECONDS after start) are for these\n"
 	      "  --list               print the meters and exit\n",
 	      out);
 }
@@ -142,7 +150,7 @@ static int bad(const char *fmt, ...)
 enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
-	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY,
+	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_UTILITY,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -163,6 +171,7 @@ static const struct cmd_option sim_opts[] = {
 	{ "mqtt-ca", true, OPT_MQTT_CA },
 	{ "mqtt-cert", true, OPT_MQTT_CERT },
 	{ "mqtt-key", true, OPT_MQTT_KEY },
+	{ "utility", true, OPT_UTILITY },
 	{ NULL, false, 0 },
 };
 
@@ -279,6 +288,7 @@ static int sim_option(void *ctx, int id, const char *arg)
 		if (*arg == '\0' || strpbrk(arg, "+#") != NULL)
 			return bad("--mqtt-prefix '%s': a topic level without + or #", safe);
 		o->prefix = arg;
+		o->prefix_set = true;
 		break;
 	case OPT_PERIOD:
 		if (util_parse_duration_ms(arg, &o->period_ms) < 0 || o->period_ms < 10)
@@ -286,6 +296,15 @@ static int sim_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_LIST:
 		o->list = true;
+		break;
+	case OPT_UTILITY:
+		o->utility = utility_parse(arg);
+		if (o->utility < 0) {
+			const char *near = util_closest(arg, utility_names());
+
+			return bad("--utility '%s': gas, water, air, heat or electricity%s%s%s", safe,
+				   near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		}
 		break;
 	}
 	return 0;
@@ -305,7 +324,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){
 		.modbus = "127.0.0.1:5020", .profile = "pac3200", .prefix = "shellypro3em-sim",
 		.meters = 5, .max_clients = SIM_MAX_CLIENTS, .seed = 1, .start_us = util_now_us(), .speed = 1.0, .for_ms = -1,
-		.period_ms = 1000,
+		.period_ms = 1000, .utility = -1,
 	};
 	rc = cmd_parse(&spec, argc, argv, &a);
 	if (rc >= 0)
@@ -595,7 +614,61 @@ struct sim {
 	struct mqtt mq;
 	bool use_mqtt;
 	int64_t tick;             /* simulated seconds at the last tick */
+	int utility;              /* enum utility of the plant */
 };
+
+/* What a pulse of a simulated pulse counter is: 10 l, or 1 kWh. */
+#define SIM_PULSE_M3 0.01
+#define SIM_PULSE_WH 1000.0
+
+/* The quantity and size (m3 or Wh) of the simulated pulses. */
+static unsigned pulse_qty(const struct sim *s)
+{
+	return utility_counts_volume((enum utility)s->utility) ? QTY_VOLUME : QTY_E_IMP;
+}
+
+static double pulse_size(const struct sim *s)
+{
+	return pulse_qty(s) == QTY_VOLUME ? SIM_PULSE_M3 : SIM_PULSE_WH;
+}
+
+static bool is_unsigned(enum reg_type t)
+{
+	return t == REG_UINT16 || t == REG_UINT32 || t == REG_UINT64;
+}
+
+/* A counter register that wraps: an unsigned integer holding a counter
+ * or pulses. */
+static bool wraps(const struct profile_reg *r)
+{
+	return is_unsigned(r->type) &&
+	       (r->qty == PROFILE_PULSES || qty_info((unsigned)r->qty)->counter);
+}
+
+/* The quantity a register serves (pulses: the volume or energy counted) and
+ * the contract units one raw step of it is worth. */
+static unsigned served_qty(const struct sim *s, const struct profile_reg *r, double *step)
+{
+	if (r->qty == PROFILE_PULSES) {
+		*step = r->scale * pulse_size(s);
+		return pulse_qty(s);
+	}
+	*step = r->scale;
+	return (unsigned)r->qty;
+}
+
+/* The raw value of register r for SI values v: a counter wraps at the
+ * register's width, as a device's does. */
+static double raw_of(const struct sim *s, const struct profile_reg *r, const double *v)
+{
+	double step, raw;
+	unsigned q = served_qty(s, r, &step);
+
+	raw = (v[q] - r->offset) / step;
+	if (wraps(r) && isfinite(raw))
+		raw = fmod(floor(raw), ldexp(1.0, 16 * profile_type_words(r->type)));
+	return raw;
+}
 
 static uint16_t *image(const struct sim *s, size_t u, int fi, int addr)
 {
@@ -620,7 +693,7 @@ static void encode_unit(struct sim *s, size_t u)
 		const struct profile_reg *r = &s->prof->regs[i];
 		int fi = r->function == 4 ? 1 : 0, w = profile_type_words(r->type);
 		uint16_t words[4];
-		double x = v[r->qty];
+		double x = raw_of(s, r, v);
 
 		if (isnan(x) && !is_float(r->type)) {
 			/* An integer register cannot hold NaN: the device's
@@ -630,7 +703,7 @@ static void encode_unit(struct sim *s, size_t u)
 			regmap_encode(regmap_raw_value(r->sentinel[0], r->type), r->type, r->order,
 				      words);
 		} else {
-			regmap_encode(x / r->scale, r->type, r->order, words);
+			regmap_encode(x, r->type, r->order, words);
 		}
 		memcpy(image(s, u, fi, r->address), words, (size_t)w * sizeof(uint16_t));
 		if (s->mirror)
@@ -649,7 +722,7 @@ static void journal_unit(struct sim *s, size_t u, int64_t t_us)
 
 		regmap_decode(r, image(s, u, r->function == 4 ? 1 : 0, r->address), &x);
 		fprintf(s->journal, "%lld,modbus,%zu,%s,%.17g\n", (long long)t_us, u + 1,
-			qty_name((unsigned)r->qty), x);
+			r->qty == PROFILE_PULSES ? "pulses" : qty_name((unsigned)r->qty), x);
 	}
 }
 
@@ -722,6 +795,13 @@ static const struct shelly_field emdata_fields[] = {
 	{ "c_total_act_ret_energy", QTY_E_EXP_L3, true },
 	{ "total_act", QTY_E_IMP, true },
 	{ "total_act_ret", QTY_E_EXP, true },
+	{ NULL, 0, false },
+};
+
+/* A utility meter as the utility-json profile reads it. */
+static const struct shelly_field utility_fields[] = {
+	{ "flow", QTY_FLOW, true }, { "volume", QTY_VOLUME, true },
+	{ "pressure", QTY_PRESSURE, true }, { "temperature", QTY_TEMP, true },
 	{ NULL, 0, false },
 };
 
@@ -800,6 +880,10 @@ static void publish_all(struct sim *s)
 	for (u = 0; u < s->n; u++) {
 		if (s->timed_out[u])
 			continue; /* a silent meter publishes nothing either */
+		if (s->utility != UTILITY_ELECTRICITY) {
+			publish_status(s, u, "utility", utility_fields, t_us);
+			continue;
+		}
 		publish_status(s, u, "em:0", em_fields, t_us);
 		publish_status(s, u, "emdata:0", emdata_fields, t_us);
 	}
@@ -1082,17 +1166,74 @@ static void build_images(struct sim *s)
 	}
 }
 
-static void list_meters(const struct opts *o)
+/* The plant's utility: --utility, else the profile's, else water for a
+ * pulse counter (10 l pulses). */
+static int plant_utility(const struct sim *s)
+{
+	if (s->o->utility >= 0)
+		return s->o->utility;
+	if (s->prof->utility_set)
+		return s->prof->utility;
+	return s->prof->pulses ? UTILITY_WATER : UTILITY_ELECTRICITY;
+}
+
+/*
+ * wrap faults: each covered unit's first wrapping counter register starts
+ * where today's flow (or power) takes it past the register's last value
+ * about SECONDS after start, so that a reader sees the counter wrap.
+ */
+static void preset_wraps(struct sim *s)
+{
+	size_t k, u, i;
+
+	for (k = 0; k < s->o->nfaults; k++) {
+		const struct sim_fault *f = &s->o->faults[k];
+
+		if (f->kind != SIM_FAULT_WRAP)
+			continue;
+		for (u = 0; u < s->n; u++) {
+			const double *v = simmodel_values(s->model, u);
+			const struct profile_reg *r = NULL;
+			double step, top, rate;
+			unsigned q;
+
+			if (f->unit != 0 && f->unit != u + 1)
+				continue;
+			for (i = 0; i < s->prof->nregs && r == NULL; i++)
+				if (wraps(&s->prof->regs[i]))
+					r = &s->prof->regs[i];
+			if (r == NULL)
+				continue;
+			q = served_qty(s, r, &step);
+			top = ldexp(1.0, 16 * profile_type_words(r->type)) * step;
+			rate = q == QTY_VOLUME ? v[QTY_FLOW] / 3600.0 : fmax(v[QTY_P_TOTAL], 0) / 3600.0;
+			if (!(rate > 0))
+				rate = 0;
+			simmodel_preset_counter(s->model, u, q, fmax(0.0, top - step - rate * f->start_s));
+			log_info("fault %s: unit %zu's %s starts at %.17g, wraps at %.17g", s->o->fault_specs[k],
+				 u + 1, qty_name(q), simmodel_values(s->model, u)[q], top);
+		}
+	}
+}
+
+/* --list: the electrical plant, and the utility meters' rated flow when
+ * the plant is one (utility: enum utility). */
+static void list_meters(const struct opts *o, int utility)
 {
 	struct simmodel *m = simmodel_new(o->meters, o->seed, o->start_us);
 	size_t i;
 
+	simmodel_set_utility(m, utility);
 	printf("%-4s  %-11s  %9s  %s\n", "unit", "kind", "rated", "description");
 	for (i = 0; i < o->meters; i++) {
 		enum sim_load l = simmodel_load(m, i);
 
-		printf("%-4zu  %-11s  %6.0f kW  %s\n", i + 1, simmodel_load_name(l),
+		printf("%-4zu  %-11s  %6.0f kW  %s", i + 1, simmodel_load_name(l),
 		       simmodel_rated_power(m, i) / 1000.0, simmodel_load_description(l));
+		if (utility != UTILITY_ELECTRICITY)
+			printf("; %s meter, rated flow %.0f m3/h", utility_name((enum utility)utility),
+			       simmodel_rated_flow(m, i));
+		putchar('\n');
 	}
 	simmodel_free(m);
 }
@@ -1231,14 +1372,13 @@ int cmd_sim(int argc, char **argv)
 	s.o = &o;
 	s.n = o.meters;
 	s.max_clients = o.max_clients;
-	if (o.list) {
-		list_meters(&o);
-		free_opts(&o);
-		return EXIT_OK;
-	}
 	rc = load_profile(&s);
 	if (rc != EXIT_OK)
 		goto out;
+	if (o.list) {
+		list_meters(&o, plant_utility(&s));
+		goto out;
+	}
 	/* Before any thread exists (paho's inherit the blocked signals). */
 	if (open_signals(&s) < 0) {
 		log_error("signals: %s", strerror(errno));
@@ -1271,8 +1411,13 @@ int cmd_sim(int argc, char **argv)
 	}
 
 	s.model = simmodel_new(s.n, o.seed, o.start_us);
+	s.utility = plant_utility(&s);
+	simmodel_set_utility(s.model, s.utility);
+	if (s.utility != UTILITY_ELECTRICITY && !o.prefix_set)
+		o.prefix = "utility-sim";
 	for (i = 0; i < o.nfaults; i++)
 		simmodel_add_fault(s.model, &o.faults[i]);
+	preset_wraps(&s);
 	s.fault_was = util_calloc(o.nfaults ? o.nfaults : 1, sizeof(*s.fault_was));
 	s.timed_out = util_calloc(s.n, sizeof(*s.timed_out));
 	build_images(&s);
@@ -1285,8 +1430,10 @@ int cmd_sim(int argc, char **argv)
 		char start[32];
 
 		util_format_time_ms(o.start_us, start, sizeof(start));
-		log_info("sim: %zu meters, profile %s (FC %s), seed %llu, simulated start %s, "
-			 "speed %g", s.n, s.prof->name,
+		log_info("sim: %zu meters%s%s, profile %s (FC %s), seed %llu, simulated start %s, "
+			 "speed %g", s.n, s.utility != UTILITY_ELECTRICITY ? ", utility " : "",
+			 s.utility != UTILITY_ELECTRICITY ? utility_name((enum utility)s.utility) : "",
+			 s.prof->name,
 			 s.sp[0].served && s.sp[1].served ? "3 and 4" : s.sp[0].served ? "3" : "4",
 			 (unsigned long long)o.seed, start, o.speed);
 	}
@@ -1294,8 +1441,9 @@ int cmd_sim(int argc, char **argv)
 		log_info("fault %s planned", o.fault_specs[i]);
 	tick(&s, 0);
 	if (s.use_mqtt)
-		log_info("mqtt: publishing to %s as %sN/status/em:0 every %lld ms", s.mq.uri,
-			 o.prefix, (long long)o.period_ms);
+		log_info("mqtt: publishing to %s as %sN/status/%s every %lld ms", s.mq.uri,
+			 o.prefix, s.utility != UTILITY_ELECTRICITY ? "utility" : "em:0",
+			 (long long)o.period_ms);
 	rc = run(&s);
 out:
 	sim_free(&s);

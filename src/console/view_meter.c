@@ -27,6 +27,7 @@
 
 #include "phasor/fmt.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 #include "phasor/view.h"
 
 #define SQRT3 1.7320508075688772
@@ -612,6 +613,58 @@ static void panel_energy(const struct ctx *c, struct panel *p)
 	}
 }
 
+/* A gas, water, air or heat meter: flow, volume, pressure, temperature. */
+static bool utility_meter(const struct ctx *c)
+{
+	return c->s.m->cfg->utility != UTILITY_ELECTRICITY;
+}
+
+static void panel_utility(const struct ctx *c, struct panel *p)
+{
+	static const struct {
+		unsigned qty;
+		const char *name;
+	} rows[] = {
+		{ QTY_FLOW, "flow" }, { QTY_VOLUME, "volume" }, { QTY_PRESSURE, "pressure" },
+		{ QTY_TEMP, "temp" },
+	};
+	static char label[16];
+	const struct profile *prof = c->s.m->cfg->profile;
+	const char *kind = utility_name((enum utility)c->s.m->cfg->utility);
+	struct view_line *l;
+	char a[32];
+	size_t i;
+
+	/* "Gas", "Water", "Air", "Heat" */
+	snprintf(label, sizeof(label), "%c%s", kind[0] - 'a' + 'A', kind + 1);
+	p->title = label;
+	p->label = label;
+	for (i = 0; i < UTIL_ARRAY_LEN(rows); i++) {
+		const struct live_value *v = &c->s.m->v[rows[i].qty];
+
+		if (prof != NULL && !profile_maps(prof, (int)rows[i].qty))
+			continue;
+		l = pl(p);
+		view_seg(l, ROLE_MUTED, "%-9s", rows[i].name);
+		if (v->t_us == 0)
+			snprintf(a, sizeof(a), "-");
+		else if (rows[i].qty == QTY_PRESSURE && fabs(v->value) < 1.0)
+			snprintf(a, sizeof(a), "%.1f mbar", v->value * 1000.0); /* a gas network's */
+		else
+			fmt_qty(rows[i].qty, v->value, a, sizeof(a));
+		view_seg(l, vrole(c, value_stale(c, rows[i].qty) ? ROLE_STALE : ROLE_NORMAL), "%s%s",
+			 v->t_us != 0 && value_stale(c, rows[i].qty) ? mark(c) : "", a);
+		if (v->t_us != 0 && v->quality != QUALITY_GOOD)
+			view_seg(l, ROLE_WARNING, " (bad)");
+	}
+	if (c->s.m->counter_resets > 0) {
+		l = pl(p);
+		view_seg(l, ROLE_MUTED, "counter reset %llu time%s (a wrap or a reset)",
+			 (unsigned long long)c->s.m->counter_resets,
+			 c->s.m->counter_resets == 1 ? "" : "s");
+	}
+}
+
 static bool has_data(const struct ctx *c)
 {
 	const struct analysis_input *in = &c->s.in;
@@ -784,12 +837,26 @@ static void draw_title(const struct ctx *c, int width)
 	view_lines_free(&ls);
 }
 
+/* A value of the trend: W, or the flow of a utility meter (bare on the
+ * axis, where "m3/h" does not fit: the title says it). */
+static char *trend_fmt(bool flow, double v, char *buf, size_t size)
+{
+	return flow ? fmt_qty(QTY_FLOW, v, buf, size) : fmt_si(v, "W", buf, size);
+}
+
+static char *axis_fmt(bool flow, double v, char *buf, size_t size)
+{
+	return flow ? fmt_qty_bare(QTY_FLOW, v, buf, size) : fmt_si(v, "W", buf, size);
+}
+
 static void draw_trend(const struct ctx *c, int y0, int height, int width)
 {
 	WINDOW *w = c->ui->body;
 	double *v = util_calloc(CHART_S, sizeof(*v));
 	size_t n = live_history(c->s.m, LIVE_HIST_P, c->ui->plant->now_us, v, CHART_S), i, cnt = 0;
 	double lo = 0.0, hi = NAN, mn = NAN, sum = 0.0;
+	/* a utility meter's ring holds its flow (live.h) */
+	bool flow = utility_meter(c);
 	char a[32], b[32], d[32];
 	int ylw = 9, ch = height - 2, cx, cw;
 	enum theme_role role = c->s.stale ? ROLE_STALE : ROLE_CHART;
@@ -810,14 +877,14 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 		struct view_lines ls = { 0 };
 		struct view_line *l = view_lines_add(&ls, 0);
 
-		view_seg(l, ROLE_ACCENT, "Active power, last hour");
+		view_seg(l, ROLE_ACCENT, flow ? "Flow, last hour" : "Active power, last hour");
 		if (cnt > 0) {
 			view_seg(l, ROLE_MUTED, "  min ");
-			view_seg(l, role, "%s", fmt_si(mn, "W", a, sizeof(a)));
+			view_seg(l, role, "%s", trend_fmt(flow, mn, a, sizeof(a)));
 			view_seg(l, ROLE_MUTED, "  mean ");
-			view_seg(l, role, "%s", fmt_si(sum / (double)cnt, "W", b, sizeof(b)));
+			view_seg(l, role, "%s", trend_fmt(flow, sum / (double)cnt, b, sizeof(b)));
 			view_seg(l, ROLE_MUTED, "  max ");
-			view_seg(l, role, "%s", fmt_si(hi, "W", d, sizeof(d)));
+			view_seg(l, role, "%s", trend_fmt(flow, hi, d, sizeof(d)));
 		}
 		view_line_draw(w, y0, 0, width, l);
 		view_lines_free(&ls);
@@ -833,9 +900,9 @@ static void draw_trend(const struct ctx *c, int y0, int height, int width)
 	} else {
 		if (!(hi > lo))
 			hi = lo + 1.0;
-		draw_text_right(w, y0 + 1, 0, ylw, ROLE_MUTED, fmt_si(hi, "W", a, sizeof(a)));
+		draw_text_right(w, y0 + 1, 0, ylw, ROLE_MUTED, axis_fmt(flow, hi, a, sizeof(a)));
 		if (ch > 1)
-			draw_text_right(w, y0 + ch, 0, ylw, ROLE_MUTED, fmt_si(lo, "W", a, sizeof(a)));
+			draw_text_right(w, y0 + ch, 0, ylw, ROLE_MUTED, axis_fmt(flow, lo, a, sizeof(a)));
 		draw_chart(w, y0 + 1, cx, ch, cw, v, n, lo, hi, role);
 	}
 	/* time axis: -60m at the left, now at the right, quarters between */
@@ -865,7 +932,7 @@ static void meter_draw(struct ui *ui, void *state)
 	struct gauge_row gauges[12];
 	struct panel ps[5];
 	size_t ng;
-	int leftw, rx, rw, top, gh, ph, mid, chart_rows, i;
+	int leftw, rx, rw, top, gh, ph, mid, chart_rows, i, np;
 
 	(void)state;
 	if (!view_snap(ui, ui->meter, &c.s)) {
@@ -888,16 +955,29 @@ static void meter_draw(struct ui *ui, void *state)
 	rx = leftw + 2;
 	rw = width - rx;
 
-	ng = build_gauges(&c, gauges);
 	memset(ps, 0, sizeof(ps));
-	panel_pf(&c, &ps[0]);
-	panel_unbalance(&c, &ps[1], c.expanded ? rw : rw - COMPACT_LABEL);
-	panel_quality(&c, &ps[2]);
-	panel_risk(&c, &ps[3]);
-	panel_energy(&c, &ps[4]);
-
-	gh = gauge_height(&c, gauges, ng);
-	ph = panels_height(&c, ps, 5);
+	if (utility_meter(&c)) {
+		/* No phases to gauge: the utility's values on the left, its
+		 * energy (gas, heat) on the right. */
+		ng = 0;
+		panel_utility(&c, &ps[0]);
+		np = 1;
+		if (profile_maps(c.s.m->cfg->profile, QTY_E_IMP) ||
+		    config_derives_energy(ui->plant->cfg, c.s.m->cfg))
+			panel_energy(&c, &ps[np++]);
+		gh = panels_height(&c, ps, 1);
+		ph = panels_height(&c, ps + 1, np - 1);
+	} else {
+		ng = build_gauges(&c, gauges);
+		panel_pf(&c, &ps[0]);
+		panel_unbalance(&c, &ps[1], c.expanded ? rw : rw - COMPACT_LABEL);
+		panel_quality(&c, &ps[2]);
+		panel_risk(&c, &ps[3]);
+		panel_energy(&c, &ps[4]);
+		np = 5;
+		gh = gauge_height(&c, gauges, ng);
+		ph = panels_height(&c, ps, np);
+	}
 	mid = gh > ph ? gh : ph;
 	/*
 	 * Rows: the gauges first, then the chart's minimum (15 rows on a big
@@ -926,8 +1006,13 @@ static void meter_draw(struct ui *ui, void *state)
 		chart_rows = rows - top - mid;
 	}
 	/* expanded: a blank line before the chart */
-	draw_gauges(&c, top, 0, leftw, c.expanded ? mid - 1 : mid, gauges, ng);
-	draw_panels(&c, top, rx, rw, c.expanded ? mid - 1 : mid, ps, 5);
+	if (ng > 0) {
+		draw_gauges(&c, top, 0, leftw, c.expanded ? mid - 1 : mid, gauges, ng);
+		draw_panels(&c, top, rx, rw, c.expanded ? mid - 1 : mid, ps, np);
+	} else {
+		draw_panels(&c, top, 0, leftw, c.expanded ? mid - 1 : mid, ps, 1);
+		draw_panels(&c, top, rx, rw, c.expanded ? mid - 1 : mid, ps + 1, np - 1);
+	}
 	draw_trend(&c, top + mid, chart_rows, width);
 	for (i = 0; i < 5; i++)
 		view_lines_free(&ps[i].lines);

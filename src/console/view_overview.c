@@ -31,6 +31,7 @@
 #include "phasor/alarm.h"
 #include "phasor/fmt.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 #include "phasor/view.h"
 
 #define SPARK_S 900             /* the sparkline's window: 15 minutes */
@@ -575,7 +576,14 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 				       hi > lo ? hi : lo + 1.0, view_role(&s, ROLE_CHART));
 	}
 
-	if (lay->w[C_PF] > 0) {
+	if (lay->w[C_PF] > 0 && s.m != NULL && cm->utility != UTILITY_ELECTRICITY) {
+		/* A utility meter has no PF: its flow, with its unit (the
+		 * sparkline is the flow's too, live.h). */
+		const struct live_value *fv = &s.m->v[QTY_FLOW];
+
+		vcell(ui, y, lay, C_PF, &s, base,
+		      fv->t_us == 0 ? "-" : fmt_qty(QTY_FLOW, fv->value, buf, sizeof(buf)));
+	} else if (lay->w[C_PF] > 0) {
 		bool full = lay->w[C_PF] >= 17;
 		enum pf_tier t = s.res.tier_total;
 

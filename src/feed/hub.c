@@ -25,6 +25,7 @@
 #include "phasor/status.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define DEFAULT_QUEUE 65536
 #define DISPATCH_BATCH 256
@@ -58,6 +59,11 @@ struct hub {
 	struct sample *intake_buf;
 	size_t intake_n, intake_cap;
 	long intake_delay_ms;            /* PHASOR_HUB_INTAKE_DELAY_MS, tests only; 0: none */
+	/* gas meters' energy from their volume (utility.h): kWh/m3 per meter,
+	 * NULL when no meter has one (or attached: the recorder derived it) */
+	double *cv_kwh;
+	struct sample *derived;
+	size_t derived_cap;
 	bool started, stopped;
 	bool throttled;                  /* the store is behind: not draining */
 	struct hub_stats stats;
@@ -105,10 +111,8 @@ static void put_event(struct hub *h, int meter, int64_t t_us, const char *source
 		store_put_event(h->store, t_us, meter, source, what, text);
 }
 
-static void on_samples(void *ctx, const struct sample *s, size_t n)
+static void take_samples(struct hub *h, const struct sample *s, size_t n)
 {
-	struct hub *h = ctx;
-
 	live_apply(h->live, s, n);
 	if (h->intake_decoding) {
 		/* Held until the record is decoded: they go with its mark. */
@@ -124,6 +128,40 @@ static void on_samples(void *ctx, const struct sample *s, size_t n)
 		store_put_samples(h->store, s, n);
 	}
 	h->stats.samples += n;
+}
+
+/* A source's samples, and the gas energy derived from their volumes. */
+static void on_samples(void *ctx, const struct sample *s, size_t n)
+{
+	struct hub *h = ctx;
+	size_t k;
+
+	take_samples(h, s, n);
+	if (h->cv_kwh == NULL)
+		return;
+	if (n > h->derived_cap) {
+		h->derived_cap = n;
+		h->derived = util_reallocarray(h->derived, n, sizeof(*h->derived));
+	}
+	k = utility_derive_energy(s, n, h->cv_kwh, h->cfg->nmeters, h->derived, h->derived_cap);
+	if (k > 0)
+		take_samples(h, h->derived, k);
+}
+
+/* Gas meters with a calorific value whose profile has no e_imp of its own. */
+static void derive_setup(struct hub *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->cfg->nmeters && !h->opts.attached; i++) {
+		const struct config_meter *m = &h->cfg->meters[i];
+
+		if (!config_derives_energy(h->cfg, m))
+			continue;
+		if (h->cv_kwh == NULL)
+			h->cv_kwh = util_calloc(h->cfg->nmeters, sizeof(*h->cv_kwh));
+		h->cv_kwh[i] = config_calorific(h->cfg, m);
+	}
 }
 
 static void on_status(void *ctx, int meter, const struct meter_comm *c)
@@ -603,6 +641,7 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 		h->opts.mode = "record";
 	h->q = queue_new(h->opts.queue_capacity ? h->opts.queue_capacity : DEFAULT_QUEUE);
 	h->live = live_new(cfg, on_counter_reset, h);
+	derive_setup(h);
 	bench_history_fill(h);
 	h->sink.ctx = h;
 	h->sink.samples = on_samples;
@@ -1006,6 +1045,8 @@ void hub_free(struct hub *h)
 	alarm_engine_free(h->alarms);
 	free(h->alarm_hist);
 	free(h->intake_buf);
+	free(h->cv_kwh);
+	free(h->derived);
 	free(h->links);
 	if (h->nunsent > 0 || h->alarm_unsent_lost > 0)
 		log_warn("mqtt: %zu alarm action(s) never reached the broker, %llu more given up"

@@ -40,6 +40,7 @@
 #include "phasor/operators.h"
 #include "phasor/tlsfile.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define CONFIG_MAX_BYTES (16 * 1024 * 1024)
 #define CONFIG_MAX_LINE 8192
@@ -503,7 +504,8 @@ static bool host_valid(const char *h)
 
 static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
 					 "nominal_frequency", "price_per_kwh", "currency",
-					 "co2_per_kwh",	   "contract_power", "shifts", NULL };
+					 "co2_per_kwh",	   "contract_power", "shifts", "calorific_value",
+					 NULL };
 
 /*
  * [site] shifts = 06:00, 14:00, 22:00: HH:MM local start times, strictly
@@ -570,6 +572,17 @@ bool config_timezone_known(const char *tz)
 	return ok;
 }
 
+/* calorific_value = 10.5 (kWh/m3, or 37.8 MJ/m3) */
+static void get_calorific(struct parse *p, const struct inifile_kv *kv, double *out)
+{
+	char why[160];
+
+	if (!has_value(p, kv))
+		return;
+	if (utility_parse_calorific(kv->value, out, why, sizeof(why)) < 0)
+		perr(p, kv->line, "calorific_value: %s: %s", kv->value, why);
+}
+
 static void do_site(struct parse *p, struct sect *s, struct config *c)
 {
 	size_t i;
@@ -607,6 +620,8 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 				perr(p, kv->line, "contract_power: %s must be greater than 0", kv->value);
 			else
 				c->site.contract_power = w;
+		} else if (strcmp(kv->key, "calorific_value") == 0) {
+			get_calorific(p, kv, &c->site.calorific_value);
 		} else if (strcmp(kv->key, "shifts") == 0) {
 			char why[160];
 
@@ -1025,10 +1040,24 @@ static void do_operators(struct parse *p, struct sect *s, struct config *c)
 
 /* ---- meters and profiles ---------------------------------------------- */
 
+double config_calorific(const struct config *c, const struct config_meter *m)
+{
+	if (m->utility != UTILITY_GAS)
+		return NAN;
+	return isnan(m->calorific_value) ? c->site.calorific_value : m->calorific_value;
+}
+
+bool config_derives_energy(const struct config *c, const struct config_meter *m)
+{
+	return config_calorific(c, m) > 0 && m->profile != NULL &&
+	       profile_maps(m->profile, QTY_VOLUME) && !profile_maps(m->profile, QTY_E_IMP);
+}
+
 static const char *const meter_keys[] = { "driver",  "profile",	 "description",	    "host",
 					  "port",    "unit",	 "poll_ms",	    "timeout_ms",
 					  "topic",   "nominal_voltage", "max_power",	    "aggregate",
-					  "group",   "node",	 "device",	    NULL };
+					  "group",   "node",	 "device",	    "utility",
+					  "pulse_value", "calorific_value", NULL };
 
 /* A profile name asked for, loaded or not (so failures are reported once). */
 struct prof_use {
@@ -1176,11 +1205,76 @@ static void get_sp_id(struct parse *p, const struct inifile_kv *kv, char **dst)
 		set_str(p, kv, dst);
 }
 
+/*
+ * A meter's utility, pulses and calorific value, once its profile is
+ * known: the default utility is the profile's; a profile that counts pulses
+ * needs a pulse_value (the meter's or the profile's) of a unit that fits the
+ * utility, and the meter then gets its own copy of the profile with the
+ * pulses resolved (owned by c->profiles).
+ */
+static void meter_utility(struct parse *p, struct config *c, struct config_meter *m, int line,
+			  const struct inifile_kv *utility_kv, const struct inifile_kv *pulse_kv,
+			  const struct inifile_kv *cv_kv)
+{
+	const struct profile *prof = m->profile;
+	int pline = pulse_kv != NULL ? pulse_kv->line : line;
+
+	if (m->utility < 0)
+		m->utility = prof != NULL ? prof->utility : UTILITY_ELECTRICITY;
+	if (cv_kv != NULL && m->utility != UTILITY_GAS)
+		perr(p, cv_kv->line,
+		     "calorific_value is for gas meters; meter %s has utility = %s%s", m->name,
+		     utility_name((enum utility)m->utility),
+		     utility_kv == NULL ? " (its profile's: set utility = gas)" : "");
+	if (prof == NULL)
+		return;
+	if (!prof->pulses) {
+		if (pulse_kv != NULL)
+			perr(p, pulse_kv->line,
+			     "pulse_value: profile %s counts no pulses (its values are in units "
+			     "already)",
+			     prof->name);
+		m->pulse_si = 0;
+		m->pulse_qty = 0;
+		return;
+	}
+	if (pulse_kv == NULL && prof->pulse_line != 0) {
+		m->pulse_qty = prof->pulse_qty;
+		m->pulse_si = prof->pulse_si;
+	}
+	if (!(m->pulse_si > 0)) {
+		if (pulse_kv == NULL)
+			perr(p, line,
+			     "meter %s: profile %s counts pulses: add pulse_value (what one pulse "
+			     "is, e.g. pulse_value = 10 l, 0.01 m3, 1 kWh)",
+			     m->name, prof->name);
+		return;
+	}
+	if ((m->pulse_qty == QTY_VOLUME) != utility_counts_volume((enum utility)m->utility)) {
+		perr(p, pline, "pulse_value: a pulse of %s is %s, but meter %s has utility = %s%s",
+		     m->pulse_qty == QTY_VOLUME ? "volume" : "energy",
+		     m->pulse_qty == QTY_VOLUME ? "a volume" : "an energy", m->name,
+		     utility_name((enum utility)m->utility),
+		     m->pulse_qty == QTY_VOLUME ? " (set utility = gas, water or air)"
+						: " (set utility = electricity or heat)");
+		return;
+	}
+	if (profile_maps(prof, (int)m->pulse_qty)) {
+		perr(p, pline, "pulse_value: profile %s maps %s already", prof->name,
+		     qty_name(m->pulse_qty));
+		return;
+	}
+	c->profiles = util_reallocarray(c->profiles, c->nprofiles + 1, sizeof(*c->profiles));
+	c->profiles[c->nprofiles] = profile_with_pulses(prof, m->pulse_qty, m->pulse_si);
+	m->profile = c->profiles[c->nprofiles++];
+}
+
 static void do_meter(struct parse *p, struct sect *s, struct config *c, struct meter_ctx *mc,
 		     bool keep)
 {
 	struct config_meter m;
-	const struct inifile_kv *driver_kv = NULL, *profile_kv = NULL;
+	const struct inifile_kv *driver_kv = NULL, *profile_kv = NULL, *utility_kv = NULL;
+	const struct inifile_kv *pulse_kv = NULL, *cv_kv = NULL;
 	bool driver_ok = false;
 	const char *why;
 	size_t i;
@@ -1193,6 +1287,8 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 	m.poll_ms = -1;
 	m.nominal_voltage = 230;
 	m.max_power = NAN;      /* no overload limit unless given */
+	m.utility = -1;         /* the profile's */
+	m.calorific_value = NAN;
 	m.line = s->line;
 
 	why = meter_name_problem(s->meter_name);
@@ -1291,6 +1387,36 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 			get_sp_id(p, kv, &m.sp_node);
 		} else if (strcmp(kv->key, "device") == 0) {
 			get_sp_id(p, kv, &m.sp_device);
+		} else if (strcmp(kv->key, "utility") == 0) {
+			int u;
+
+			if (!has_value(p, kv))
+				continue;
+			u = utility_parse(kv->value);
+			if (u < 0) {
+				const char *sugg = util_closest(kv->value, utility_names());
+
+				perr(p, kv->line,
+				     "utility: %s is not a utility (electricity, gas, water, air, "
+				     "heat)%s%s%s",
+				     kv->value, sugg ? "; did you mean '" : "", sugg ? sugg : "",
+				     sugg ? "'?" : "");
+			} else {
+				m.utility = u;
+				utility_kv = kv;
+			}
+		} else if (strcmp(kv->key, "pulse_value") == 0) {
+			char pwhy[160];
+
+			if (!has_value(p, kv))
+				continue;
+			if (utility_parse_pulse(kv->value, &m.pulse_qty, &m.pulse_si, pwhy,
+						sizeof(pwhy)) < 0)
+				perr(p, kv->line, "pulse_value: %s: %s", kv->value, pwhy);
+			pulse_kv = kv; /* given, even when wrong (pulse_si 0) */
+		} else if (strcmp(kv->key, "calorific_value") == 0) {
+			get_calorific(p, kv, &m.calorific_value);
+			cv_kv = kv;
 		} else {
 			unknown_key(p, s, kv, meter_keys);
 		}
@@ -1337,6 +1463,7 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 				     config_driver_name(m.driver));
 		}
 	}
+	meter_utility(p, c, &m, s->line, utility_kv, pulse_kv, cv_kv);
 
 	if (!keep) {
 		meter_free_fields(&m);
@@ -1806,6 +1933,7 @@ static void set_defaults(struct config *c)
 	c->site.price_per_kwh = NAN;
 	c->site.co2_per_kwh = NAN;
 	c->site.contract_power = NAN;
+	c->site.calorific_value = NAN;
 	c->forecast.interval_ms = 15 * 60000;
 	c->forecast.history_ms = 56LL * 86400000;
 	c->console.refresh_ms = 1000;
@@ -2363,6 +2491,17 @@ static void print_alarms(FILE *f, const struct config *c)
 	}
 }
 
+/* Is c->profiles[i] a meter's copy of one listed before it (pulses)? */
+static bool profile_listed_before(const struct config *c, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (strcmp(c->profiles[k]->path, c->profiles[i]->path) == 0)
+			return true;
+	return false;
+}
+
 void config_print_summary(const struct config *c, void *stream)
 {
 	FILE *f = stream;
@@ -2475,15 +2614,27 @@ void config_print_summary(const struct config *c, void *stream)
 			for (j = 0; j < m->ntopics; j++)
 				fprintf(f, "%s%s", j ? " " : "", san(a, sizeof(a), m->topics[j]));
 		}
+		if (m->utility != UTILITY_ELECTRICITY)
+			fprintf(f, "  %s", utility_name((enum utility)m->utility));
+		if (m->pulse_si > 0)
+			fprintf(f, ", %.15g %s per pulse", m->pulse_si, qty_unit(m->pulse_qty));
+		if (config_derives_energy(c, m))
+			fprintf(f, ", energy from volume at %.15g kWh/m3", config_calorific(c, m));
 		if (m->description != NULL)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);
 	}
 
-	fprintf(f, "\nprofiles (%zu):\n", c->nprofiles);
+	for (i = 0, j = 0; i < c->nprofiles; i++)
+		j += !profile_listed_before(c, i);
+	fprintf(f, "\nprofiles (%zu):\n", j);
 	for (i = 0; i < c->nprofiles; i++) {
 		const struct profile *pr = c->profiles[i];
-		char *real = realpath(pr->path, NULL); /* no "build/../.." */
+		char *real;
+
+		if (profile_listed_before(c, i))
+			continue; /* a meter's copy with its pulses resolved */
+		real = realpath(pr->path, NULL); /* no "build/../.." */
 		fprintf(f, "  %-*s  %-*s  %s", wprof, san(a, sizeof(a), pr->name), wdrv,
 			pr->driver == PROFILE_MODBUS	? "modbus"
 			: pr->driver == PROFILE_MQTT ? "mqtt"

@@ -189,7 +189,7 @@ struct out {
 	int64_t t_us;
 };
 
-static void emit(struct out *o, int qty, double value, double scale, bool null)
+static void emit(struct out *o, int qty, double value, double scale, double offset, bool null)
 {
 	struct sample *s;
 
@@ -201,6 +201,8 @@ static void emit(struct out *o, int qty, double value, double scale, bool null)
 	s->meter = o->meter;
 	s->qty = (uint16_t)qty;
 	s->value = null ? NAN : payload_scale(value, scale);
+	if (offset != 0) /* degF, K; never 0 + -0 */
+		s->value += offset;
 	s->quality = null ? QUALITY_BAD : (uint8_t)qty_quality((unsigned)qty, s->value);
 }
 
@@ -301,7 +303,7 @@ static int decode_field(const struct profile_field *f, const cJSON *j, struct ou
 					return -1;
 				}
 			for (i = 0; i < 3; i++)
-				emit(o, f->phase_qty[i], vals[i], f->scale, nulls[i]);
+				emit(o, f->phase_qty[i], vals[i], f->scale, f->offset, nulls[i]);
 			return 0;
 		}
 		/* one quantity, an array: its first element (Tasmota with one
@@ -315,7 +317,7 @@ static int decode_field(const struct profile_field *f, const cJSON *j, struct ou
 				json_type_name(cJSON_GetArrayItem(j, 0)));
 			return -1;
 		}
-		emit(o, f->qty, v, f->scale, null);
+		emit(o, f->qty, v, f->scale, f->offset, null);
 		return 0;
 	}
 	if (scalar(j, &v, &null) < 0) {
@@ -327,7 +329,7 @@ static int decode_field(const struct profile_field *f, const cJSON *j, struct ou
 	}
 	/* a single value for a field mapped only to phases is phase 1 (a
 	 * single-channel device) */
-	emit(o, f->qty >= 0 ? f->qty : f->phase_qty[0], v, f->scale, null);
+	emit(o, f->qty >= 0 ? f->qty : f->phase_qty[0], v, f->scale, f->offset, null);
 	return 0;
 }
 
@@ -496,7 +498,7 @@ static enum payload_status decode_plain(const struct profile *p, const char *top
 
 	if (util_strcasecmp(buf, "nan") == 0 || util_strcasecmp(buf, "-nan") == 0 ||
 	    util_strcasecmp(buf, "null") == 0) {
-		emit(o, f->qty, NAN, f->scale, true);
+		emit(o, f->qty, NAN, f->scale, f->offset, true);
 		return PAYLOAD_OK;
 	}
 	/* all of it a plain decimal number, read up to its end (see
@@ -508,7 +510,7 @@ static enum payload_status decode_plain(const struct profile *p, const char *top
 	}
 	/* a number too large for a double (1e999) stays as read, infinite,
 	 * with quality bad (qty_quality) */
-	emit(o, f->qty, v, f->scale, false);
+	emit(o, f->qty, v, f->scale, f->offset, false);
 	return PAYLOAD_OK;
 }
 

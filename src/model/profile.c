@@ -24,6 +24,7 @@
 #include "phasor/inifile.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define PROFILE_FILE_MAX (1024 * 1024)
 
@@ -110,6 +111,7 @@ struct key_def {
 
 static const struct key_def profile_keys[] = {
 	{ "driver", FOR_ANY }, { "vendor", FOR_ANY }, { "model", FOR_ANY },
+	{ "utility", FOR_ANY }, { "pulse_value", FOR_ANY },
 	{ "max_registers", FOR_MODBUS }, { "max_gap", FOR_MODBUS },
 	{ "function", FOR_MODBUS }, { "type", FOR_MODBUS },
 	{ "word_order", FOR_MODBUS }, { "scale", FOR_MODBUS },
@@ -117,12 +119,12 @@ static const struct key_def profile_keys[] = {
 };
 static const char *const profile_key_names[] = {
 	"driver", "vendor", "model", "max_registers", "max_gap", "function", "type",
-	"word_order", "scale", "format", "containers", NULL
+	"word_order", "scale", "format", "containers", "utility", "pulse_value", NULL
 };
 static const char *const value_key_names[] = {
-	"address", "function", "type", "word_order", "scale", "sentinel", NULL
+	"address", "function", "type", "word_order", "scale", "sentinel", "unit", NULL
 };
-static const char *const field_key_names[] = { "quantity", "phases", "scale", NULL };
+static const char *const field_key_names[] = { "quantity", "phases", "scale", "unit", NULL };
 static const char *const section_kinds[] = { "profile", "value", "field", NULL };
 static const char *const driver_names[] = { "modbus", "mqtt", "sparkplug", NULL };
 static const char *const format_names[] = { "json", "plain", NULL };
@@ -138,6 +140,7 @@ struct ctx {
 	double scale;
 	int max_registers;        /* 0 until known */
 	int qty_line[QTY__COUNT]; /* where each quantity was first mapped */
+	int pulses_line;          /* where pulses were */
 	size_t errors_before;     /* d->n when this file started */
 };
 
@@ -159,11 +162,55 @@ static void unknown(struct ctx *c, int line, const char *what, const char *word,
 		diag_add(c->d, c->file, line, "unknown %s '%s'", what, SHOWN(word));
 }
 
-/* A quantity name, or -1 after a diagnostic. */
+/* Where quantity q (or PROFILE_PULSES) was first mapped, and its name. */
+static int *qty_slot(struct ctx *c, int q)
+{
+	return q == PROFILE_PULSES ? &c->pulses_line : &c->qty_line[q];
+}
+
+static const char *qty_label(int q)
+{
+	return q == PROFILE_PULSES ? "pulses" : qty_name((unsigned)q);
+}
+
+/*
+ * A value's or field's unit = key: its factor joins *scale and its offset
+ * is set, so that raw x scale + offset is in the contract's unit. -1 after
+ * a diagnostic.
+ */
+static int apply_unit(struct ctx *c, const struct inifile_kv *kv, int q, double *scale,
+		      double *offset)
+{
+	double factor, off;
+	int rc;
+
+	if (q == PROFILE_PULSES) {
+		diag_add(c->d, c->file, kv->line,
+			 "pulses have no unit: the meter's pulse_value says what a pulse is");
+		return -1;
+	}
+	rc = utility_unit(kv->value, (unsigned)q, &factor, &off);
+	if (rc == 0) {
+		*scale *= factor;
+		*offset = off;
+		return 0;
+	}
+	if (rc == -2 || utility_units_for((unsigned)q)[0] != '\0')
+		diag_add(c->d, c->file, kv->line, "unit '%s' is not one for %s (%s: %s)",
+			 SHOWN(kv->value), qty_name((unsigned)q), qty_unit((unsigned)q),
+			 utility_units_for((unsigned)q));
+	else
+		diag_add(c->d, c->file, kv->line, "unknown unit '%s'", SHOWN(kv->value));
+	return -1;
+}
+
+/* A quantity name (or pulses: PROFILE_PULSES), or -1 after a diagnostic. */
 static int parse_qty(struct ctx *c, int line, const char *s)
 {
 	int q = qty_lookup(s);
 
+	if (strcmp(s, "pulses") == 0)
+		return PROFILE_PULSES;
 	if (q < 0) {
 		const char *names[QTY__COUNT + 1];
 		unsigned i;
@@ -342,6 +389,24 @@ static void check_profile_section(struct ctx *c, const struct inifile_section *s
 		} else if (strcmp(kv->key, "model") == 0) {
 			free(p->model);
 			p->model = util_strdup(kv->value);
+		} else if (strcmp(kv->key, "utility") == 0) {
+			int u = utility_parse(kv->value);
+
+			if (u < 0) {
+				unknown(c, kv->line, "utility", kv->value, utility_names());
+			} else {
+				p->utility = u;
+				p->utility_set = true;
+			}
+		} else if (strcmp(kv->key, "pulse_value") == 0) {
+			char why[160];
+
+			if (utility_parse_pulse(kv->value, &p->pulse_qty, &p->pulse_si, why,
+						sizeof(why)) < 0)
+				diag_add(c->d, c->file, kv->line, "pulse_value '%s': %s",
+					 SHOWN(kv->value), why);
+			else
+				p->pulse_line = kv->line;
 		} else if (strcmp(kv->key, "max_registers") == 0) {
 			*have_max_registers = true;
 			if (parse_int_key(c, kv, 1, 125, &v) == 0)
@@ -443,7 +508,7 @@ static void parse_sentinels(struct ctx *c, const struct inifile_kv *kv, struct p
 static void check_value_section(struct ctx *c, const struct inifile_section *sec, struct profile *p)
 {
 	struct profile_reg r;
-	const struct inifile_kv *addr_kv = NULL, *sentinel_kv = NULL;
+	const struct inifile_kv *addr_kv = NULL, *sentinel_kv = NULL, *unit_kv = NULL;
 	int q = -1;
 	size_t k;
 	long v;
@@ -460,12 +525,12 @@ static void check_value_section(struct ctx *c, const struct inifile_section *sec
 			 "[value] needs a quantity name, e.g. [value v_l1n]");
 	} else {
 		q = parse_qty(c, sec->line, sec->arg);
-		if (q >= 0 && c->qty_line[q] != 0) {
+		if (q != -1 && *qty_slot(c, q) != 0) {
 			diag_add(c->d, c->file, sec->line, "duplicate quantity %s (first at line %d)",
-				 qty_name((unsigned)q), c->qty_line[q]);
+				 qty_label(q), *qty_slot(c, q));
 			q = -1;
-		} else if (q >= 0) {
-			c->qty_line[q] = sec->line;
+		} else if (q != -1) {
+			*qty_slot(c, q) = sec->line;
 		}
 	}
 
@@ -492,6 +557,8 @@ static void check_value_section(struct ctx *c, const struct inifile_section *sec
 			parse_scale(c, kv, &r.scale);
 		} else if (strcmp(kv->key, "sentinel") == 0) {
 			sentinel_kv = kv; /* needs the final type */
+		} else if (strcmp(kv->key, "unit") == 0) {
+			unit_kv = kv; /* needs the final scale */
 		} else {
 			unknown(c, kv->line, "key", kv->key, value_key_names);
 		}
@@ -499,12 +566,12 @@ static void check_value_section(struct ctx *c, const struct inifile_section *sec
 	if (addr_kv == NULL) {
 		diag_add(c->d, c->file, sec->line, "[value %s] has no address", SHOWN(sec->arg));
 		q = -1;
-	} else if (q >= 0 && (long)r.address + profile_type_words(r.type) - 1 > 65535) {
+	} else if (q != -1 && (long)r.address + profile_type_words(r.type) - 1 > 65535) {
 		diag_add(c->d, c->file, addr_kv->line,
 			 "%s at address %u would pass register 65535", profile_type_name(r.type),
 			 (unsigned)r.address);
 		q = -1;
-	} else if (q >= 0 && c->max_registers > 0 &&
+	} else if (q != -1 && c->max_registers > 0 &&
 		   profile_type_words(r.type) > c->max_registers) {
 		diag_add(c->d, c->file, sec->line, "%s takes %d registers, more than max_registers (%d)",
 			 profile_type_name(r.type), profile_type_words(r.type), c->max_registers);
@@ -512,8 +579,12 @@ static void check_value_section(struct ctx *c, const struct inifile_section *sec
 	}
 	if (sentinel_kv != NULL)
 		parse_sentinels(c, sentinel_kv, &r);
-	if (q < 0)
+	if (unit_kv != NULL && q != -1 && apply_unit(c, unit_kv, q, &r.scale, &r.offset) < 0)
+		q = -1;
+	if (q == -1)
 		return;
+	if (q == PROFILE_PULSES)
+		p->pulses = true;
 	r.qty = q;
 	p->regs = util_reallocarray(p->regs, p->nregs + 1, sizeof(*p->regs));
 	p->regs[p->nregs++] = r;
@@ -542,19 +613,22 @@ static bool good_path(const char *s, enum payload_format f)
  * and its first array element (Tasmota's Voltage). */
 static bool claim_qty(struct ctx *c, int q, int line, const struct profile_field *f)
 {
-	if (c->qty_line[q] != 0 && c->qty_line[q] != f->line) {
+	int *slot = qty_slot(c, q);
+
+	if (*slot != 0 && *slot != f->line) {
 		diag_add(c->d, c->file, line, "duplicate quantity %s (first at line %d)",
-			 qty_name((unsigned)q), c->qty_line[q]);
+			 qty_label(q), *slot);
 		return false;
 	}
 	/* the field's section line marks it as its own */
-	c->qty_line[q] = f->line;
+	*slot = f->line;
 	return true;
 }
 
 static void check_field_section(struct ctx *c, const struct inifile_section *sec, struct profile *p)
 {
 	struct profile_field f;
+	const struct inifile_kv *unit_kv = NULL;
 	bool ok = true, have = false;
 	size_t k;
 
@@ -597,7 +671,7 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 			int q = parse_qty(c, kv->line, kv->value);
 
 			have = true;
-			if (q < 0 || !claim_qty(c, q, kv->line, &f))
+			if (q == -1 || !claim_qty(c, q, kv->line, &f))
 				ok = false;
 			else
 				f.qty = q;
@@ -624,7 +698,11 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 				for (i = 0; i < 3; i++) {
 					int q = parse_qty(c, kv->line, items[i]);
 
-					if (q >= 0 && i > 0 &&
+					if (q == PROFILE_PULSES) {
+						diag_add(c->d, c->file, kv->line,
+							 "pulses is one count, not a phase");
+						ok = false;
+					} else if (q >= 0 && i > 0 &&
 					    (q == f.phase_qty[0] || q == f.phase_qty[1])) {
 						diag_add(c->d, c->file, kv->line,
 							 "phases names %s twice", qty_name((unsigned)q));
@@ -640,6 +718,8 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 		} else if (strcmp(kv->key, "scale") == 0) {
 			if (parse_scale(c, kv, &f.scale) < 0)
 				ok = false;
+		} else if (strcmp(kv->key, "unit") == 0) {
+			unit_kv = kv; /* needs the final scale and quantity */
 		} else {
 			unknown(c, kv->line, "key", kv->key, field_key_names);
 		}
@@ -649,6 +729,11 @@ static void check_field_section(struct ctx *c, const struct inifile_section *sec
 			 SHOWN(sec->arg));
 		ok = false;
 	}
+	if (ok && unit_kv != NULL &&
+	    apply_unit(c, unit_kv, f.qty != -1 ? f.qty : f.phase_qty[0], &f.scale, &f.offset) < 0)
+		ok = false;
+	if (ok && f.qty == PROFILE_PULSES)
+		p->pulses = true;
 	if (!ok)
 		return;
 	f.path = util_strdup(sec->arg);
@@ -748,6 +833,9 @@ static void validate(struct ctx *c, const struct inifile *doc, struct profile *p
 					 SHOWN(full));
 		}
 	}
+	if (p->pulse_line != 0 && !p->pulses)
+		diag_add(c->d, c->file, p->pulse_line,
+			 "pulse_value, but no value counts pulses ([value pulses] or quantity = pulses)");
 	/* only when nothing else is wrong: otherwise it is just noise */
 	if (prof != NULL && c->driver == PROFILE_MODBUS && p->nregs == 0 &&
 	    c->d->n == c->errors_before)
@@ -828,11 +916,65 @@ void profile_free(struct profile *p)
 	free(p);
 }
 
+struct profile *profile_with_pulses(const struct profile *p, unsigned qty, double si)
+{
+	struct profile *c = util_calloc(1, sizeof(*c));
+	size_t i;
+
+	*c = *p;
+	c->name = util_strdup(p->name);
+	c->path = util_strdup(p->path);
+	c->vendor = p->vendor != NULL ? util_strdup(p->vendor) : NULL;
+	c->model = p->model != NULL ? util_strdup(p->model) : NULL;
+	c->regs = p->nregs ? util_calloc(p->nregs, sizeof(*c->regs)) : NULL;
+	for (i = 0; i < p->nregs; i++) {
+		c->regs[i] = p->regs[i];
+		if (c->regs[i].qty == PROFILE_PULSES) {
+			c->regs[i].qty = (int)qty;
+			c->regs[i].scale *= si;
+		}
+	}
+	c->containers = p->ncontainers ? util_calloc(p->ncontainers, sizeof(char *)) : NULL;
+	for (i = 0; i < p->ncontainers; i++)
+		c->containers[i] = util_strdup(p->containers[i]);
+	c->fields = p->nfields ? util_calloc(p->nfields, sizeof(*c->fields)) : NULL;
+	for (i = 0; i < p->nfields; i++) {
+		c->fields[i] = p->fields[i];
+		c->fields[i].path = util_strdup(p->fields[i].path);
+		if (c->fields[i].qty == PROFILE_PULSES) {
+			c->fields[i].qty = (int)qty;
+			c->fields[i].scale *= si;
+		}
+	}
+	c->pulses = false;
+	return c;
+}
+
+bool profile_maps(const struct profile *p, int qty)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < p->nregs; i++)
+		if (p->regs[i].qty == qty)
+			return true;
+	for (i = 0; i < p->nfields; i++) {
+		if (p->fields[i].qty == qty)
+			return true;
+		for (k = 0; k < 3; k++)
+			if (p->fields[i].phase_qty[k] == qty)
+				return true;
+	}
+	return false;
+}
+
 /* ---- search path ------------------------------------------------------- */
 
 static const char *const shipped[] = {
 	"pac3200", "sdm630", "iem3000", "umg96rm",
-	"shelly-pro3em", "shelly-3em", "tasmota", NULL
+	"shelly-pro3em", "shelly-3em", "tasmota",
+	"gas-meter", "water-meter", "air-flow", "pulse-counter", "utility-json",
+	"tasmota-counter", NULL
 };
 
 const char *const *profile_known_names(void)

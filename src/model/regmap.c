@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasor/payload.h"
 #include "phasor/util.h"
 
 static bool order_reverses_words(enum word_order o)
@@ -107,7 +108,14 @@ enum quality regmap_decode(const struct profile_reg *r, const uint16_t *words, d
 	enum quality q = QUALITY_GOOD;
 	unsigned i;
 
-	*value = regmap_raw_value(raw, r->type) * r->scale;
+	/* An integer with a power-of-ten scale is the decimal it means (a
+	 * counter of 0.01 m3 steps: 1234567.89, not 1234567.8900000001). */
+	if (r->type == REG_FLOAT32 || r->type == REG_FLOAT64)
+		*value = regmap_raw_value(raw, r->type) * r->scale;
+	else
+		*value = payload_scale(regmap_raw_value(raw, r->type), r->scale);
+	if (r->offset != 0) /* degF, K; never 0 + -0 */
+		*value += r->offset;
 	/* A float32 register holds 7 digits: keep those, not the binary
 	 * noise of widening it (0.8165658, not 0.8165658116340637). */
 	if (r->type == REG_FLOAT32)

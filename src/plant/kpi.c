@@ -41,6 +41,7 @@
 
 #include "phasor/log.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US_PER_S INT64_C(1000000)
 /* Data quality is shown once a meter has had this many periods. */
@@ -215,24 +216,6 @@ static double seg_energy(const struct seg *g)
 }
 
 /* ---- the worker ---- */
-
-static bool profile_maps(const struct profile *p, unsigned qty)
-{
-	size_t i;
-	int k;
-
-	for (i = 0; i < p->nregs; i++)
-		if (p->regs[i].qty == (int)qty)
-			return true;
-	for (i = 0; i < p->nfields; i++) {
-		if (p->fields[i].qty == (int)qty)
-			return true;
-		for (k = 0; k < 3; k++)
-			if (p->fields[i].phase_qty[k] == (int)qty)
-				return true;
-	}
-	return false;
-}
 
 #define KEY_CACHE 512
 
@@ -425,7 +408,11 @@ struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *d
 		k->any_aggregate |= cm->aggregate;
 		km->p_w = NAN;
 		if (cm->profile != NULL) {
-			km->want_total = profile_maps(cm->profile, QTY_E_IMP);
+			/* A gas meter's energy is derived from its volume (hub);
+			 * a heat meter's is what other meters' energy made. */
+			km->want_total = (profile_maps(cm->profile, QTY_E_IMP) ||
+					  config_derives_energy(cfg, cm)) &&
+					 cm->utility != UTILITY_HEAT;
 			km->want_phases = profile_maps(cm->profile, QTY_E_IMP_L1) &&
 					  profile_maps(cm->profile, QTY_E_IMP_L2) &&
 					  profile_maps(cm->profile, QTY_E_IMP_L3);
@@ -707,6 +694,8 @@ static double quality(struct kpi *k, const struct live *l, int64_t now)
 
 		if (lm->cfg->driver == DRIVER_MODBUS) {
 			km->per_poll = lm->cfg->profile != NULL ? (unsigned)lm->cfg->profile->nregs : 0;
+			if (km->per_poll > 0 && config_derives_energy(k->cfg, lm->cfg))
+				km->per_poll++; /* the hub's e_imp */
 		} else {
 			unsigned n = updated_within(lm, period, now);
 
@@ -727,9 +716,12 @@ static double quality(struct kpi *k, const struct live *l, int64_t now)
 
 /* ---- the site ---- */
 
+/* The site: its aggregates when it has any (else every meter), and its gas
+ * meters, whose energy no electrical aggregate measures. */
 static bool in_site(const struct kpi *k, size_t i)
 {
-	return !k->any_aggregate || k->cfg->meters[i].aggregate;
+	return !k->any_aggregate || k->cfg->meters[i].aggregate ||
+	       k->cfg->meters[i].utility == UTILITY_GAS;
 }
 
 static void top_consumers(struct kpi *k)

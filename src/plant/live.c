@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US_PER_S INT64_C(1000000)
 /* Samples later than the wall clock by more than this are not believed. */
@@ -41,6 +42,7 @@ struct triple {
 /* What the hub does not need to see. */
 struct live_priv {
 	bool has_p_total;                /* the meter reports p_total itself */
+	bool flow_rate;                  /* a utility meter: its flow is the P ring's */
 	struct triple p, i;
 	/* per counter quantity, together (the KPI reads them every frame) */
 	struct counter {
@@ -65,22 +67,7 @@ struct live {
 /* Does the meter's profile map p_total (so phases need not be summed)? */
 static bool profile_has_p_total(const struct profile *p)
 {
-	size_t i;
-	int k;
-
-	if (p == NULL)
-		return false;
-	for (i = 0; i < p->nregs; i++)
-		if (p->regs[i].qty == QTY_P_TOTAL)
-			return true;
-	for (i = 0; i < p->nfields; i++) {
-		if (p->fields[i].qty == QTY_P_TOTAL)
-			return true;
-		for (k = 0; k < 3; k++)
-			if (p->fields[i].phase_qty[k] == QTY_P_TOTAL)
-				return true;
-	}
-	return false;
+	return p != NULL && profile_maps(p, QTY_P_TOTAL);
 }
 
 struct live *live_new(const struct config *cfg, live_reset_fn on_reset, void *ctx)
@@ -102,6 +89,8 @@ struct live *live_new(const struct config *cfg, live_reset_fn on_reset, void *ct
 		m->comm.status = COMM_UNKNOWN;
 		m->comm.latency_us = -1;
 		l->priv[i].has_p_total = profile_has_p_total(m->cfg->profile);
+		l->priv[i].flow_rate = m->cfg->utility != UTILITY_ELECTRICITY &&
+				       !l->priv[i].has_p_total;
 	}
 	return l;
 }
@@ -284,6 +273,10 @@ static void feed_history(struct live_meter *m, struct live_priv *p, unsigned qty
 	case QTY_P_L3:
 		if (!p->has_p_total && triple_add(&p->p, (int)(qty - QTY_P_L1), sec, v, &sum))
 			ring_add(&m->hist[LIVE_HIST_P], sec, sum);
+		break;
+	case QTY_FLOW:
+		if (p->flow_rate)
+			ring_add(&m->hist[LIVE_HIST_P], sec, v);
 		break;
 	case QTY_Q_TOTAL:
 		ring_add(&m->hist[LIVE_HIST_Q], sec, v);

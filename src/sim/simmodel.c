@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define V_NOM 230.0
 #define F_NOM 50.0
@@ -151,6 +152,16 @@ struct meter {
 	/* counters */
 	double e_imp, e_exp, eq_imp, eq_exp, e_imp_l[3], e_exp_l[3];
 
+	/* utility meter (simmodel_set_utility): own stream, state, counter */
+	struct rng urng;
+	double flow_rated;      /* m3/h at full production */
+	double uflow;           /* m3/h before faults */
+	double unoise;          /* slow demand noise */
+	double upress;          /* bar (air: the receiver's pressure) */
+	bool uloaded;           /* air: the compressor is loaded */
+	double utemp;           /* degC */
+	double volume;          /* m3 */
+
 	double phys[QTY__COUNT]; /* after faults */
 	double out[QTY__COUNT];  /* what the meter reports */
 };
@@ -165,6 +176,7 @@ struct simmodel {
 	struct meter *meters;
 	struct sim_fault *faults;
 	size_t nfaults, capfaults;
+	int utility;            /* enum utility; 0: electricity only */
 };
 
 /* ---- names ---------------------------------------------------------------- */
@@ -182,6 +194,8 @@ static const char *const fault_names[SIM_FAULT__COUNT + 1] = {
 	[SIM_FAULT_WRONG_UNIT] = "wrong-unit",
 	[SIM_FAULT_BAD_LENGTH] = "bad-length",
 	[SIM_FAULT_LATE] = "late",
+	[SIM_FAULT_LEAK] = "leak",
+	[SIM_FAULT_WRAP] = "wrap",
 	[SIM_FAULT__COUNT] = NULL,
 };
 
@@ -273,7 +287,7 @@ int simmodel_parse_fault(const char *spec, struct sim_fault *out, char **cause)
 		util_sanitize(k, sizeof(k), kind);
 		*cause = util_printf("fault '%s': unknown kind '%s'%s%s%s (kinds: undervoltage, "
 				     "overvoltage, phase-loss, overload, low-pf, unbalance, thd, "
-				     "timeout, nan, wrong-unit, bad-length, late)", safe, k, near ? " (did you mean '" : "",
+				     "timeout, nan, wrong-unit, bad-length, late, leak, wrap)", safe, k, near ? " (did you mean '" : "",
 				     near ? near : "", near ? "'?)" : "");
 		return -1;
 	}
@@ -373,6 +387,10 @@ bool simmodel_fault_active(const struct simmodel *m, size_t i, enum sim_fault_ki
 		return false;
 	return (active_mask(m, i) >> k) & 1u;
 }
+
+/* Utility meters (below) and the compute half, used before they are defined. */
+static void evolve_utility(struct simmodel *m, struct meter *me, size_t i, double dt);
+static void compute_all(struct simmodel *m, double dt);
 
 /* ---- evolve: the random half of a step ------------------------------------ */
 
@@ -714,6 +732,136 @@ static void evolve_meter(struct simmodel *m, struct meter *me, double dt)
 		me->thd_i = clamp(me->thd_i, 15.7, 28.8);
 		me->thd_v = clamp(me->thd_v, 3.07, 5.88);
 	}
+	if (m->utility != UTILITY_ELECTRICITY)
+		evolve_utility(m, me, (size_t)(me - m->meters), dt);
+}
+
+/* ---- utility meters ------------------------------------------------------- */
+
+#define AIR_P_LOW 6.5   /* bar: the compressor loads below, unloads above high */
+#define AIR_P_HIGH 7.5
+
+/* Outdoor temperature (degC) at local time ls: 0 at 04:00, 8 at 16:00. */
+static double outdoor_temp(double ls)
+{
+	double h = fmod(ls, 86400.0) / 3600.0;
+
+	return 4.0 - 4.0 * cos(2.0 * M_PI * (h - 4.0) / 24.0);
+}
+
+/* Production demand 0..1 from the smoothed activity: 0 on weekends. */
+static double demand(const struct meter *me)
+{
+	return clamp((me->act - 0.2) / 0.8, 0.0, 1.0);
+}
+
+/* The leak a leak fault adds, m3/h. */
+static double leak_flow(const struct simmodel *m, const struct meter *me)
+{
+	return fmax(0.5, (m->utility == UTILITY_AIR ? 0.10 : 0.06) * me->flow_rated);
+}
+
+static void evolve_utility(struct simmodel *m, struct meter *me, size_t i, double dt)
+{
+	double d = demand(me), ls = local_s(m), tout = outdoor_temp(ls);
+
+	ou_step(&me->unoise, 300.0, 0.08, dt, &me->urng);
+	me->unoise = clamp(me->unoise, -0.25, 0.25);
+	switch (m->utility) {
+	case UTILITY_GAS: {
+		/* space heating (colder: more) and process burners */
+		double heat = clamp((17.0 - tout) / 17.0, 0.0, 1.0);
+
+		me->uflow = me->flow_rated * d * (0.35 + 0.65 * heat) * (1.0 + me->unoise);
+		me->utemp = 6.0 + 0.5 * tout;
+		me->upress = 0.0215 - 0.002 * me->uflow / me->flow_rated;
+		break;
+	}
+	case UTILITY_AIR: {
+		/* The receiver's pressure: filled by the compressor while
+		 * loaded, drained by the consumption (a leak drains it too, so
+		 * the compressor cycles at night). */
+		double cons = me->flow_rated * d * (0.75 + me->unoise), rate;
+
+		if (simmodel_fault_active(m, i, SIM_FAULT_LEAK))
+			cons += leak_flow(m, me);
+		rate = ((me->uloaded ? 1.25 * me->flow_rated : 0.0) - cons) / me->flow_rated / 60.0;
+		me->upress += rate * dt;
+		if (me->upress <= AIR_P_LOW)
+			me->uloaded = true;
+		else if (me->upress >= AIR_P_HIGH)
+			me->uloaded = false;
+		me->upress = clamp(me->upress, AIR_P_LOW - 0.3, AIR_P_HIGH + 0.1);
+		me->uflow = me->flow_rated * d * (0.75 + me->unoise);
+		me->utemp += ((me->uloaded ? 32.0 : 26.0) - me->utemp) * fmin(1.0, dt / 120.0);
+		break;
+	}
+	default: /* water, heat: the shifts' use */
+		me->uflow = me->flow_rated * d * (1.0 + me->unoise);
+		me->utemp = m->utility == UTILITY_HEAT ? 70.0 - 8.0 * d : 12.0;
+		me->upress = (m->utility == UTILITY_HEAT ? 2.5 : 4.2) -
+			     0.6 * me->uflow / me->flow_rated;
+		break;
+	}
+	if (me->uflow < 0)
+		me->uflow = 0;
+}
+
+/* The utility values after faults (before the counter is integrated). */
+static void compute_utility(struct simmodel *m, struct meter *me, unsigned mask)
+{
+	double *v = me->phys;
+
+	v[QTY_FLOW] = me->uflow;
+	if ((mask >> SIM_FAULT_LEAK) & 1u)
+		v[QTY_FLOW] += leak_flow(m, me);
+	v[QTY_TEMP] = me->utemp;
+	v[QTY_PRESSURE] = me->upress;
+}
+
+void simmodel_set_utility(struct simmodel *m, int utility)
+{
+	size_t i;
+
+	if (utility <= UTILITY_ELECTRICITY || utility >= UTILITY__COUNT)
+		return;
+	m->utility = utility;
+	for (i = 0; i < m->n; i++) {
+		struct meter *me = &m->meters[i];
+		struct rng *r = &me->urng;
+		double base = utility == UTILITY_GAS ? 60.0 : utility == UTILITY_AIR ? 600.0 : 20.0;
+
+		rng_seed(r, UINT64_C(0x5DEECE66D) ^ (uint64_t)i, me->unit + 1000);
+		me->flow_rated = floor(base * (i == 0 ? 3.0 : rng_range(r, 0.5, 1.5)));
+		me->upress = rng_range(r, AIR_P_LOW, AIR_P_HIGH);
+		me->uloaded = rng_uniform(r) < 0.5;
+		me->utemp = 28.0;
+		/* 3 000 to 30 000 hours at 35 % of the rated flow */
+		me->volume = floor(rng_range(r, 3000, 30000) * me->flow_rated * 0.35);
+		evolve_utility(m, me, i, 0.0);
+	}
+	compute_all(m, 0.0);
+}
+
+int simmodel_utility(const struct simmodel *m)
+{
+	return m->utility;
+}
+
+void simmodel_preset_counter(struct simmodel *m, size_t i, unsigned qty, double value)
+{
+	if (i >= m->n)
+		return;
+	if (qty == QTY_VOLUME)
+		m->meters[i].volume = value;
+	else if (qty == QTY_E_IMP)
+		m->meters[i].e_imp = value;
+	compute_all(m, 0.0);
+}
+
+double simmodel_rated_flow(const struct simmodel *m, size_t i)
+{
+	return i < m->n ? m->meters[i].flow_rated : 0.0;
 }
 
 static void evolve_plant(struct simmodel *m, double dt)
@@ -851,6 +999,8 @@ static void compute_meter(struct simmodel *m, size_t i)
 	}
 	v[QTY_FREQ] = F_NOM + m->f_dev;
 	v[QTY_FLOW] = v[QTY_VOLUME] = v[QTY_TEMP] = v[QTY_PRESSURE] = v[QTY_VIBRATION] = NAN;
+	if (m->utility != UTILITY_ELECTRICITY)
+		compute_utility(m, me, mask);
 }
 
 static void write_counters(struct meter *me)
@@ -865,6 +1015,8 @@ static void write_counters(struct meter *me)
 		me->phys[QTY_E_IMP_L1 + k] = me->e_imp_l[k];
 		me->phys[QTY_E_EXP_L1 + k] = me->e_exp_l[k];
 	}
+	if (me->flow_rated > 0)
+		me->phys[QTY_VOLUME] = me->volume;
 }
 
 static void integrate(struct meter *me, double dt)
@@ -877,6 +1029,8 @@ static void integrate(struct meter *me, double dt)
 	me->e_exp += fmax(-v[QTY_P_TOTAL], 0) * h;
 	me->eq_imp += fmax(v[QTY_Q_TOTAL], 0) * h;
 	me->eq_exp += fmax(-v[QTY_Q_TOTAL], 0) * h;
+	if (me->flow_rated > 0)
+		me->volume += v[QTY_FLOW] * h;
 	for (k = 0; k < 3; k++) {
 		me->e_imp_l[k] += fmax(v[QTY_P_L1 + k], 0) * h;
 		me->e_exp_l[k] += fmax(-v[QTY_P_L1 + k], 0) * h;
@@ -894,6 +1048,7 @@ static void publish(struct simmodel *m, size_t i)
 	if (HAS(mask, SIM_FAULT_NAN)) {
 		me->out[QTY_V_L1N] = NAN;
 		me->out[QTY_P_TOTAL] = NAN;
+		me->out[QTY_FLOW] = NAN;
 	}
 }
 

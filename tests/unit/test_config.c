@@ -28,6 +28,7 @@
 #include "phasor/log.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "support_config.h"
 #include "support.h"
 
 static char tmpdir[PATH_MAX];
@@ -95,35 +96,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Print what came out when it is not what was expected. */
-static void expect_errors(const char *text, const char *const *want, size_t nwant)
-{
-	struct diag d;
-	struct config *c;
-	size_t i;
-	bool same;
-
-	diag_init(&d);
-	c = config_load_string(text, "t.ini", &d);
-	same = d.n == nwant;
-	for (i = 0; same && i < nwant; i++)
-		same = strcmp(d.lines[i], want[i]) == 0;
-	if (!same) {
-		fprintf(stderr, "---- config:\n%s---- expected %zu:\n", text, nwant);
-		for (i = 0; i < nwant; i++)
-			fprintf(stderr, "  %s\n", want[i]);
-		fprintf(stderr, "---- got %zu:\n", d.n);
-		for (i = 0; i < d.n; i++)
-			fprintf(stderr, "  %s\n", d.lines[i]);
-	}
-	assert_true(same);
-	if (nwant > 0)
-		assert_null(c);
-	else
-		assert_non_null(c);
-	config_free(c);
-	diag_clear(&d);
-}
 
 /* A valid modbus meter on lines 1..4. */
 #define MB "[meter m1]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.0.1\n"

@@ -28,6 +28,7 @@
 #include "phasor/log.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 #include "support.h"
 
 #define S INT64_C(1000000)
@@ -509,6 +510,41 @@ static void test_site_totals(void **state)
 		}
 		destroy(f);
 	}
+}
+
+/* Gas meters count in the site's energy beside an electrical aggregate
+ * (which does not measure gas); a heat meter's energy does not (it was
+ * made from energy counted already); neither has a power to add. */
+static void test_site_utilities(void **state)
+{
+	static const struct mspec spec[3] = {
+		{ "tgbt", DRIVER_MODBUS, 1000, true, 1 },
+		{ "gas", DRIVER_MODBUS, 1000, false, 1 },
+		{ "heat", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	static const double e0[3] = { 1e6, 5e6, 2e6 };
+	static const double e1[3] = { 1e6 + 600.0, 5e6 + 300.0, 2e6 + 400.0 };
+	struct fixture *f = build(spec, 3, NULL);
+	int64_t t = D + 11 * H;
+	const struct kpi_site *s;
+	uint32_t m;
+
+	(void)state;
+	f->meters[1].utility = UTILITY_GAS;
+	f->meters[2].utility = UTILITY_HEAT;
+	kpi_free(f->kpi);
+	f->kpi = kpi_new_day(&f->cfg, &follow_kpi_day_ops);
+	for (m = 0; m < 3; m++)
+		put(f, m, QTY_E_IMP, t, e0[m]);
+	put(f, 0, QTY_P_TOTAL, t, 20000.0);
+	update(f, t + 1 * S);
+	for (m = 0; m < 3; m++)
+		put(f, m, QTY_E_IMP, t + 2 * S, e1[m]);
+	put(f, 0, QTY_P_TOTAL, t + 2 * S, 20000.0);
+	s = update(f, t + 3 * S);
+	assert_near(s->today_wh, 600.0 + 300.0);
+	assert_near(s->p_w, 20000.0);
+	destroy(f);
 }
 
 /* Of 40 consumers the KPI_TOP highest, in order, ties in the config's
@@ -1065,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_worker_baseline),
 		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
+		cmocka_unit_test(test_site_utilities),
 	};
 
 	set_tz("Europe/Paris");

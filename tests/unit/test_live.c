@@ -19,6 +19,7 @@
 
 #include "phasor/live.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define S INT64_C(1000000)
 /* 2023-11-14T22:13:20Z: in the past, so never "far in the future". */
@@ -422,6 +423,28 @@ static void test_two_resolutions(void **state)
 
 /* A clock stepped 30 minutes ahead: the newest 15 minutes before the step
  * go into their buckets, the seconds stepped over are a gap. */
+/* A utility meter's flow fills its P ring (the chart and sparkline of a
+ * meter without power); an electrical meter's flow does not. */
+static void test_history_flow(void **state)
+{
+	struct fixture *f = *state;
+	struct config_meter cm = { .name = (char *)"gas", .driver = DRIVER_MODBUS, .poll_ms = 1000,
+				   .utility = UTILITY_GAS };
+	struct config cfg = { .meters = &cm, .nmeters = 1 };
+	struct live *l = live_new(&cfg, NULL, NULL);
+	struct sample s = { .t_us = T0 + 2 * S, .value = 12.5, .meter = 0, .qty = QTY_FLOW };
+	const double want[2] = { NAN, 12.5 }, none[2] = { NAN, NAN };
+	double h[2];
+
+	live_apply(l, &s, 1);
+	assert_int_equal(live_history(live_meter(l, 0), LIVE_HIST_P, T0 + 2 * S, h, 2), 2);
+	assert_hist(h, want, 2);
+	put(f, 0, QTY_FLOW, T0 + 2 * S, 12.5);
+	assert_int_equal(live_history(live_meter(f->live, 0), LIVE_HIST_P, T0 + 2 * S, h, 2), 2);
+	assert_hist(h, none, 2);
+	live_free(l);
+}
+
 static void test_history_clock_step(void **state)
 {
 	struct fixture *f = *state;
@@ -792,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counter_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counter_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_analysis_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_flow, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

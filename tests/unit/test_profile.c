@@ -131,7 +131,7 @@ static void test_shipped_load_clean(void **state)
 		free(want);
 		profile_free(p);
 	}
-	assert_int_equal(i, 7);
+	assert_int_equal(i, 13);
 }
 
 /* Every .ini in conf/profiles is a known name and every known name ships. */
@@ -181,6 +181,12 @@ static void test_shipped_drivers(void **state)
 		{ "shelly-pro3em", PROFILE_MQTT, 0, 0, PAYLOAD_JSON, "params.em:0,params.emdata:0" },
 		{ "shelly-3em", PROFILE_MQTT, 0, 0, PAYLOAD_PLAIN, "" },
 		{ "tasmota", PROFILE_MQTT, 0, 0, PAYLOAD_JSON, "" },
+		{ "gas-meter", PROFILE_MODBUS, 125, 0, 0, NULL },
+		{ "water-meter", PROFILE_MODBUS, 100, 0, 0, NULL },
+		{ "air-flow", PROFILE_MODBUS, 125, 0, 0, NULL },
+		{ "pulse-counter", PROFILE_MODBUS, 125, 0, 0, NULL },
+		{ "utility-json", PROFILE_MQTT, 0, 0, PAYLOAD_JSON, "" },
+		{ "tasmota-counter", PROFILE_MQTT, 0, 0, PAYLOAD_JSON, "" },
 	};
 	size_t i, k;
 
@@ -192,9 +198,12 @@ static void test_shipped_drivers(void **state)
 		if (p->driver == PROFILE_MODBUS) {
 			assert_int_equal(p->max_registers, want[i].max_registers);
 			assert_int_equal(p->max_gap, want[i].max_gap);
-			/* every shipped Modbus map is big-endian, high word first */
+			/* every shipped Modbus map is big-endian, high word
+			 * first, but the water meter's (low word first) */
 			for (k = 0; k < p->nregs; k++)
-				assert_int_equal(p->regs[k].order, WO_ABCD);
+				assert_int_equal(p->regs[k].order,
+						 strcmp(p->name, "water-meter") == 0 ? WO_CDAB
+										 : WO_ABCD);
 		} else {
 			char joined[128] = "";
 
@@ -242,9 +251,9 @@ static void test_address_table(void **state)
 	char *path = util_printf("%s/tests/data/profile_addresses.txt", srcdir());
 	FILE *f = fopen(path, "r");
 	const char *const *names = profile_known_names();
-	struct profile *profs[8] = { 0 };
+	struct profile *profs[16] = { 0 };
 	/* matched[profile][reg] (Modbus) or matched[profile][field*4 + slot] */
-	bool *matched[8] = { 0 };
+	bool *matched[16] = { 0 };
 	char line[256];
 	int lineno = 0, rows = 0;
 	size_t i, k;
@@ -275,8 +284,8 @@ static void test_address_table(void **state)
 			}
 		if (p == NULL)
 			fail_msg("table line %d: unknown profile %s", lineno, tok[0]);
-		q = qty_lookup(tok[1]);
-		if (q < 0)
+		q = strcmp(tok[1], "pulses") == 0 ? PROFILE_PULSES : qty_lookup(tok[1]);
+		if (q == -1)
 			fail_msg("table line %d: unknown quantity %s", lineno, tok[1]);
 		rows++;
 		if (p->driver == PROFILE_MODBUS) {
@@ -347,8 +356,9 @@ static void test_address_table(void **state)
 		profile_free(profs[i]);
 		free(matched[i]);
 	}
-	/* the table itself is complete: 36 + 37 + 18 + 35 Modbus, 27 + 18 + 29 MQTT */
-	assert_int_equal(rows, 200);
+	/* the table itself is complete: 36 + 37 + 18 + 35 Modbus, 27 + 18 + 29 MQTT;
+	 * utility meters 4 + 3 + 4 + 1 Modbus, 4 + 2 MQTT */
+	assert_int_equal(rows, 218);
 	free(path);
 }
 
@@ -466,7 +476,7 @@ static const struct bad_case bad_cases[] = {
 	  "\n"                                      /* 24 */
 	  "[field a_voltage]\n"                     /* 25 */
 	  "quantity = v_l2n\n"                      /* 26 */
-	  "unit = V\n"                              /* 27 */
+	  "units = V\n"                             /* 27 */
 	  "[field ENERGY.Voltage]\n"                /* 28 */
 	  "phases = v_l3n, v_l3n, i_n\n"            /* 29 */
 	  "[field ENERGY..Factor]\n"                /* 30 */
@@ -484,7 +494,7 @@ static const struct bad_case bad_cases[] = {
 	    "20: [field c_pf] needs quantity or phases",
 	    "22: [value] sections are for Modbus profiles; this one has driver = mqtt (use [field PATH])",
 	    "25: duplicate section [field a_voltage] (first at line 7)",
-	    "27: unknown key 'unit'",
+	    "27: unknown key 'units' (did you mean 'unit'?)",
 	    "29: phases names v_l3n twice",
 	    "30: bad JSON path 'ENERGY..Factor'",
 	    "32: [field] needs a path, e.g. [field ENERGY.Power] or [field emeter/0/power]",

@@ -18,6 +18,7 @@
 
 #include "phasor/qty.h"
 #include "phasor/simmodel.h"
+#include "phasor/utility.h"
 
 /* Monday 2026-11-23 00:00:00 UTC (the tests run with TZ=UTC). */
 #define MONDAY_US (1795392000LL * 1000000LL)
@@ -602,6 +603,63 @@ static void test_fault_now_and_all(void **state)
 	simmodel_free(m);
 }
 
+/* ---- utility meters ------------------------------------------------------ */
+
+/* Utility values ride on the electrical plant without changing it; each
+ * kind's curve is plausible; a leak keeps a flow on a Sunday night. */
+static void test_utility(void **state)
+{
+	/* Sunday 2026-11-29 03:00 UTC and Monday 10:00 */
+	int64_t sunday = MONDAY_US + (int64_t)((6 * DAY + 3 * HOUR) * 1e6);
+	int64_t monday = MONDAY_US + (int64_t)(10 * HOUR * 1e6);
+	struct simmodel *plain = simmodel_new(3, 5, monday), *gas = simmodel_new(3, 5, monday);
+	struct simmodel *air = simmodel_new(3, 5, sunday), *water = simmodel_new(2, 5, sunday);
+	struct sim_fault leak = { .kind = SIM_FAULT_LEAK, .unit = 2, .duration_s = -1 };
+	double vol0, pmin = 1e9, pmax = 0, t;
+	size_t i;
+
+	(void)state;
+	simmodel_set_utility(gas, UTILITY_GAS);
+	simmodel_set_utility(air, UTILITY_AIR);
+	simmodel_set_utility(water, UTILITY_WATER);
+	simmodel_add_fault(air, &leak);
+	assert_true(isnan(simmodel_values(plain, 0)[QTY_FLOW]));
+	vol0 = simmodel_values(gas, 0)[QTY_VOLUME];
+	assert_true(vol0 > 0);
+	for (t = 10; t <= 1800; t += 10) {
+		simmodel_advance(plain, t);
+		simmodel_advance(gas, t);
+		simmodel_advance(air, t);
+		simmodel_advance(water, t);
+		for (i = 0; i < 3; i++) {
+			const double *p = simmodel_values(plain, i), *g = simmodel_values(gas, i);
+
+			/* the same electrical plant */
+			assert_true(p[QTY_P_TOTAL] == g[QTY_P_TOTAL]);
+			assert_true(p[QTY_E_IMP] == g[QTY_E_IMP]);
+			/* gas on a Monday morning: flowing, about 21 mbar */
+			assert_true(g[QTY_FLOW] > 0 && g[QTY_FLOW] < 3 * simmodel_rated_flow(gas, i));
+			assert_true(g[QTY_PRESSURE] > 0.015 && g[QTY_PRESSURE] < 0.025);
+			pmin = fmin(pmin, simmodel_values(air, i)[QTY_PRESSURE]);
+			pmax = fmax(pmax, simmodel_values(air, i)[QTY_PRESSURE]);
+		}
+		/* Sunday night: nothing flows but the leak */
+		assert_true(simmodel_values(air, 0)[QTY_FLOW] == 0);
+		assert_true(simmodel_values(air, 1)[QTY_FLOW] > 0);
+		assert_true(simmodel_values(water, 0)[QTY_FLOW] == 0);
+	}
+	/* the volume counts the flow; the leaking receiver cycles 6.5..7.5 bar */
+	assert_true(simmodel_values(gas, 0)[QTY_VOLUME] > vol0);
+	assert_true(pmin >= 6.2 && pmin < 6.7);
+	assert_true(pmax > 7.3 && pmax <= 7.6);
+	simmodel_preset_counter(air, 1, QTY_VOLUME, 1000.0);
+	assert_true(simmodel_values(air, 1)[QTY_VOLUME] == 1000.0);
+	simmodel_free(plain);
+	simmodel_free(gas);
+	simmodel_free(air);
+	simmodel_free(water);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_main_board_sums),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fault_now_and_all),
+		cmocka_unit_test(test_utility),
 	};
 
 	/* The shifts follow local time: pin it. */

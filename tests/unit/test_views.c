@@ -37,6 +37,7 @@
 #include "phasor/trend.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 #include "phasor/view.h"
 
 #define S INT64_C(1000000)
@@ -652,6 +653,47 @@ static void test_meter_view(void **state)
 	assert_shows(f, "-60m");
 	assert_shows(f, "now");
 	assert_stdscr_blank();
+}
+
+/* A gas meter: no phase gauges, its flow, volume, pressure (mbar under a
+ * bar) and temperature instead, the flow's chart, and its flow in the
+ * overview's PF column. */
+static void test_utility_meter(void **state)
+{
+	struct fixture *f = *state;
+	struct profile_reg regs[4] = {
+		{ .qty = QTY_FLOW }, { .qty = QTY_VOLUME }, { .qty = QTY_PRESSURE }, { .qty = QTY_TEMP },
+	};
+	struct profile gas = { .name = (char *)"gas-meter", .driver = PROFILE_MODBUS,
+			       .regs = regs, .nregs = 4 };
+	int y;
+
+	f->meters[M_PRESS].utility = UTILITY_GAS;
+	f->meters[M_PRESS].profile = &gas;
+	put(f, M_PRESS, QTY_FLOW, f->now - S / 2, 131.6);
+	put(f, M_PRESS, QTY_VOLUME, f->now - S / 2, 1132726.25);
+	put(f, M_PRESS, QTY_PRESSURE, f->now - S / 2, 0.0215);
+	put(f, M_PRESS, QTY_TEMP, f->now - S / 2, 9.5);
+	f->ui.meter = M_PRESS;
+	render(f, &view_meter_ops);
+	y = find_row(f, "flow", 2);
+	assert_true(y >= 2);
+	assert_true(row_has(f, y, "Gas"));
+	assert_true(row_has(f, y, "131.6 m3/h"));
+	assert_shows(f, "m3");
+	assert_shows(f, "21.5 mbar");
+	assert_shows(f, "9.5 degC");
+	assert_shows(f, "Flow, last hour");
+	assert_true(find_row(f, "V L1", 2) < 0);
+	assert_true(find_row(f, "PF", 2) < 0);
+	render(f, &view_overview_ops);
+	y = find_row(f, "Meter", 0);
+	assert_true(y >= 0);
+	y = find_row(f, "press-3", y);
+	assert_true(y >= 0);
+	assert_true(row_has(f, y, "131.6 m3/h"));
+	f->meters[M_PRESS].utility = UTILITY_ELECTRICITY;
+	f->meters[M_PRESS].profile = &f->prof_mb;
 }
 
 /* Today's energy says from when it counts and the resets it bridged. */
@@ -1834,6 +1876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overview_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utility_meter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_today_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_unknown_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
