@@ -25,6 +25,15 @@ struct queue *queue_new(size_t capacity);
 int queue_push(struct queue *q, void *item, int timeout_ms);
 
 /*
+ * Push items[0..n) in order, under one lock and with at most one wake-up of
+ * the consumer (a producer that batches its messages wakes it once per
+ * batch). Waits for room as queue_push does, for at most timeout_ms while
+ * nothing fits. Returns how many were pushed (the first ones); the caller
+ * still owns the rest.
+ */
+size_t queue_push_many(struct queue *q, void *const *items, size_t n, int timeout_ms);
+
+/*
  * Pop up to max items into items[] in FIFO order without blocking; returns
  * how many. Clears the eventfd when the queue becomes empty.
  */

@@ -36,6 +36,8 @@ double regmap_raw_value(uint64_t raw, enum reg_type t);
  * forwarded as 0.8165658. NaN, infinities and 0 unchanged.
  */
 double regmap_float32_value(double v);
+/* The same by snprintf and strtod (the tests compare the two). */
+double regmap_float32_value_ref(double v);
 
 /*
  * Decode a register value into a sample value: raw * scale. Quality is bad

@@ -105,6 +105,9 @@ char *util_read_file(const char *path, size_t max, size_t *len_out);
 
 /* Sleep for ms milliseconds, restarting after signals. */
 void util_sleep_ms(int64_t ms);
+/* Names the calling thread (top -H, ps -L, perf, gdb): at most 15
+ * characters are kept. */
+void util_thread_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* mkdir -p of the directory part of path (not the last component); new
  * directories are 0770 less the umask (never others'). */

@@ -91,6 +91,11 @@
 #define OWN_RETRY_MS 60000       /* a refused second connection: try again */
 #define IDLE_WAIT_MS 1000        /* nothing due: look again (or when kicked) */
 #define PUSH_TIMEOUT_MS 1000
+/* The poller hands its messages to the hub in batches: held at most this
+ * long (or this many), so the hub wakes about 40 times a second for 200
+ * meters, not twice per poll. */
+#define HOLD_US 25000
+#define HOLD_MAX 64
 
 struct mb_meter {
 	int index;                       /* config index */
@@ -143,6 +148,10 @@ struct mb_endpoint {
 	struct mb_probe probe;
 	pthread_mutex_t lock;            /* guards link */
 	struct source_link link;
+	/* the poller's messages not handed to the hub yet (poller only) */
+	struct source_msg *held[HOLD_MAX];
+	size_t nheld;
+	int64_t held_since_us;           /* monotonic: when the oldest was held */
 };
 
 struct source_modbus {
@@ -173,21 +182,65 @@ static void ep_count(struct mb_endpoint *ep, uint64_t *field, uint64_t n)
 	pthread_mutex_unlock(&ep->lock);
 }
 
-static void push(struct mb_endpoint *ep, struct source_msg *m)
+/* The endpoint whose poller this thread is; NULL in other threads. */
+static _Thread_local struct mb_endpoint *poller_of;
+
+/* Hand items[0..n) to the hub in order. */
+static void push_now(struct mb_endpoint *ep, struct source_msg **items, size_t n)
 {
 	struct source_modbus *s = ep->src;
+	size_t done = 0, k;
 
 	/* Wait a while rather than drop: the hub drains fast unless stopped. */
-	while (queue_push(s->q, m, PUSH_TIMEOUT_MS) < 0) {
-		if (atomic_load(&s->stopping)) {
-			free(m);
-			atomic_fetch_add(&s->dropped, 1);
+	while (done < n) {
+		done += queue_push_many(s->q, (void *const *)(items + done), n - done,
+					PUSH_TIMEOUT_MS);
+		if (done < n && atomic_load(&s->stopping)) {
+			for (k = done; k < n; k++)
+				free(items[k]);
+			atomic_fetch_add(&s->dropped, n - done);
 			pthread_mutex_lock(&ep->lock);
-			ep->link.dropped++;
+			ep->link.dropped += n - done;
 			pthread_mutex_unlock(&ep->lock);
 			return;
 		}
 	}
+}
+
+/* The poller's held messages to the hub now. */
+static void flush_held(struct mb_endpoint *ep)
+{
+	size_t n = ep->nheld;
+
+	ep->nheld = 0;
+	if (n > 0)
+		push_now(ep, ep->held, n);
+}
+
+/* Flush when the oldest held message would wait past HOLD_US by then. */
+static void flush_held_by(struct mb_endpoint *ep, int64_t until_us)
+{
+	if (ep->nheld > 0 && until_us >= ep->held_since_us + HOLD_US)
+		flush_held(ep);
+}
+
+/*
+ * A message to the hub: the poller holds its own for a batch (in order,
+ * one meter's status after its samples as before); any other thread (the
+ * prober, a callback) pushes at once. The poller flushes before it hands a
+ * meter to the prober, so one meter's messages never overtake each other.
+ */
+static void push(struct mb_endpoint *ep, struct source_msg *m)
+{
+	if (poller_of != ep) {
+		push_now(ep, &m, 1);
+		return;
+	}
+	if (ep->nheld == 0)
+		ep->held_since_us = util_mono_us();
+	ep->held[ep->nheld++] = m;
+	if (ep->nheld == HOLD_MAX)
+		flush_held(ep);
 }
 
 static void event(struct mb_endpoint *ep, int meter, const char *what, const char *text)
@@ -677,6 +730,7 @@ static bool demote(struct mb_endpoint *ep, struct mb_meter *m)
 		}
 		pr->thread_started = true;
 	}
+	flush_held(ep); /* the prober's messages of m come after the poller's */
 	m->probes_failed = 0;
 	delay_ms = probe_delay_ms(m);
 	log_info("modbus: meter %s (%s:%s unit %d) timed out: demoted, probed on a backoff "
@@ -840,6 +894,8 @@ static void *probe_thread(void *arg)
 	struct source_modbus *s = ep->src;
 	struct mb_probe *pr = &ep->probe;
 
+	util_thread_name("mb-probe:%s", ep->port);
+
 	while (!atomic_load(&s->stopping)) {
 		struct poll_outcome po;
 		int64_t due_us = 0, delay_ms;
@@ -911,6 +967,9 @@ static void *ep_thread(void *arg)
 	struct mb_endpoint *ep = arg;
 	struct source_modbus *s = ep->src;
 
+	util_thread_name("mb:%s", ep->port);
+	poller_of = ep;
+
 	while (!atomic_load(&s->stopping)) {
 		struct mb_meter *next;
 		struct poll_outcome po;
@@ -922,6 +981,7 @@ static void *ep_thread(void *arg)
 		connect_us = ep->next_connect_us;
 		pthread_mutex_unlock(&ep->conn_lock);
 		if (!connected) {
+			flush_held(ep);
 			if (!wait_until(ep, connect_us, NULL))
 				break;
 			pthread_mutex_lock(&ep->conn_lock);
@@ -933,16 +993,24 @@ static void *ep_thread(void *arg)
 		next = next_due(ep);
 		if (next == NULL) {
 			/* Every unit demoted: wait for a promotion. */
+			flush_held(ep);
 			if (!wait_until(ep, util_mono_us() + (int64_t)IDLE_WAIT_MS * 1000, &ep->kick))
 				break;
 			continue;
 		}
+		/* polls back to back, or a sleep: the batch goes when due */
+		flush_held_by(ep, next->next_due_us > util_mono_us() ? next->next_due_us
+								       : util_mono_us());
 		if (next->next_due_us > util_mono_us()) {
 			/* Until then, or until a promotion (look again). */
 			if (!wait_until(ep, next->next_due_us, &ep->kick))
 				break;
 			continue;
 		}
+		/* A meter that did not answer last time may take its timeout:
+		 * what is held does not wait for it. */
+		if (next->comm.status != COMM_OK)
+			flush_held(ep);
 		pthread_mutex_lock(&ep->conn_lock);
 		/* The prober may have lost the shared connection meanwhile. */
 		if (ep->connected) {
@@ -954,6 +1022,8 @@ static void *ep_thread(void *arg)
 	pthread_mutex_lock(&ep->conn_lock);
 	ep_close(ep);
 	pthread_mutex_unlock(&ep->conn_lock);
+	flush_held(ep); /* what the last polls and the close said */
+	poller_of = NULL;
 	return NULL;
 }
 

@@ -55,11 +55,12 @@ static void wake(struct queue *q)
 	}
 }
 
-int queue_push(struct queue *q, void *item, int timeout_ms)
+/* With q->lock held: wait for room (queue_push's timeout rule); false when
+ * there is none (full for the whole timeout, or closed). */
+static bool wait_room(struct queue *q, int timeout_ms)
 {
 	struct timespec deadline;
 
-	pthread_mutex_lock(&q->lock);
 	if (q->count == q->cap && timeout_ms > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += timeout_ms / 1000;
@@ -79,18 +80,38 @@ int queue_push(struct queue *q, void *item, int timeout_ms)
 			break;
 		}
 	}
-	if (q->closed || q->count == q->cap) {
-		pthread_mutex_unlock(&q->lock);
-		return -1;
+	return !q->closed && q->count < q->cap;
+}
+
+size_t queue_push_many(struct queue *q, void *const *items, size_t n, int timeout_ms)
+{
+	size_t done = 0;
+	bool was_empty;
+
+	pthread_mutex_lock(&q->lock);
+	was_empty = q->count == 0;
+	while (done < n && wait_room(q, timeout_ms)) {
+		/* the consumer may have emptied it while we waited for room */
+		if (q->count == 0)
+			was_empty = true;
+		while (done < n && q->count < q->cap) {
+			q->ring[(q->head + q->count) % q->cap] = items[done++];
+			q->count++;
+		}
+		if (q->count > q->high)
+			q->high = q->count;
+		if (was_empty) {
+			wake(q);
+			was_empty = false;
+		}
 	}
-	q->ring[(q->head + q->count) % q->cap] = item;
-	q->count++;
-	if (q->count > q->high)
-		q->high = q->count;
-	if (q->count == 1)
-		wake(q);
 	pthread_mutex_unlock(&q->lock);
-	return 0;
+	return done;
+}
+
+int queue_push(struct queue *q, void *item, int timeout_ms)
+{
+	return queue_push_many(q, &item, 1, timeout_ms) == 1 ? 0 : -1;
 }
 
 size_t queue_pop(struct queue *q, void **items, size_t max)

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -633,6 +634,17 @@ void util_sleep_ms(int64_t ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+void util_thread_name(const char *fmt, ...)
+{
+	char name[16]; /* the kernel keeps 15 characters */
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	(void)pthread_setname_np(pthread_self(), name);
 }
 
 int util_mkdir_parent(const char *path)

@@ -578,6 +578,8 @@ static void *job_main(void *arg)
 	bool first = true;
 	int64_t built_at = 0;
 
+	util_thread_name("forecast");
+
 	for (;;) {
 		int64_t now = util_now_us(), day0, day2;
 		int64_t req[MAX_REQUESTS];

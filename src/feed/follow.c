@@ -568,6 +568,8 @@ static void *follow_main(void *arg)
 {
 	struct follow *f = arg;
 
+	util_thread_name("follow");
+
 	if (f->o.attached)
 		run_attached(f);
 	else

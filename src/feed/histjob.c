@@ -303,6 +303,8 @@ static void *worker_main(void *arg)
 {
 	struct histjob *j = arg;
 
+	util_thread_name("history");
+
 	pthread_mutex_lock(&j->lock);
 	while (!j->stop) {
 		struct histjob_req q;

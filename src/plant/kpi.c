@@ -347,6 +347,8 @@ static void *worker_main(void *arg)
 {
 	struct kpi *k = arg;
 
+	util_thread_name("kpi-day");
+
 	worker_run(k);
 	atomic_store_explicit(&k->ready, true, memory_order_release);
 	return NULL;

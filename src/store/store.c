@@ -990,6 +990,8 @@ static void *watchdog_main(void *arg)
 {
 	struct watchdog *w = arg;
 
+	util_thread_name("store-watch");
+
 	pthread_mutex_lock(&w->lock);
 	while (!w->done) {
 		int64_t now = util_mono_us(), at = now < w->deadline ? w->deadline : now + 1000;
@@ -3741,6 +3743,7 @@ static void writer_run(struct store *st)
 
 static void *writer_main(void *arg)
 {
+	util_thread_name("store-writer");
 	writer_run(arg);
 	return NULL;
 }

@@ -2060,6 +2060,8 @@ static void *sync_main(void *arg)
 {
 	struct sync *s = arg;
 
+	util_thread_name("sync");
+
 	while (!stopping(s)) {
 		int64_t wait_ms = s->cfg->sync.interval_ms;
 		int rc = pass(s, true);

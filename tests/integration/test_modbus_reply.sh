@@ -87,7 +87,7 @@ t_ok "reconnects counted: ${link#*: }"
 # reply never reaches another request), n1 beside it is not disturbed.
 t_eq "n2 samples during the late fault" 0 "$(samples n2 0 5)"
 first=$(status_events n2 | head -1)
-t_eq "n2 first status" "unknown -> down: timeout after 500 ms reading 56 registers at 1" "$first"
+t_eq "n2 first status" "unknown -> down: timeout after 500 ms reading 70 registers at 1" "$first"
 n=$(polls n1 1 4.5)
 [ "$n" -ge 5 ] || t_fail "n1: only $n polls in 3.5 s beside the late unit: $(status_events n1 | tr '\n' '|')"
 t_ok "n1: $n polls in 3.5 s beside the late unit"

@@ -8,11 +8,16 @@
 #   port: its meters go down, then record reconnects by itself.
 . "$(dirname "$0")/lib.sh"
 
-# A copy of pac3200 that claims the device tolerates 10-register holes:
-# the first read then spans 57..62, which the simulated device refuses.
+# A device that refuses reads across its 6-register hole 57..62 (pac3200
+# itself spans it: the real PAC3200 serves the averages there), and a
+# profile that claims the device tolerates 10-register holes: its first
+# read then spans 57..62, which the simulated device refuses.
 mkdir -p "$T/profiles"
+sed 's/^max_gap *=.*/max_gap = 4/' "$(dirname "$0")/../../conf/profiles/pac3200.ini" \
+	>"$T/profiles/pac3200.ini"
 sed 's/^max_gap *=.*/max_gap = 10/' "$(dirname "$0")/../../conf/profiles/pac3200.ini" \
 	>"$T/profiles/pac3200-wide.ini"
+grep -q '^max_gap = 4' "$T/profiles/pac3200.ini" || t_fail "could not make the narrow profile"
 grep -q '^max_gap = 10' "$T/profiles/pac3200-wide.ini" || t_fail "could not make the wide profile"
 export PHASOR_PROFILES="$T/profiles"
 

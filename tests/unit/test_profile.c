@@ -174,7 +174,7 @@ static void test_shipped_drivers(void **state)
 		enum payload_format format;
 		const char *containers;
 	} want[] = {
-		{ "pac3200", PROFILE_MODBUS, 125, 4, 0, NULL },
+		{ "pac3200", PROFILE_MODBUS, 125, 6, 0, NULL },
 		{ "sdm630", PROFILE_MODBUS, 50, 0, 0, NULL },
 		{ "iem3000", PROFILE_MODBUS, 125, 0, 0, NULL },
 		{ "umg96rm", PROFILE_MODBUS, 125, 2, 0, NULL },
