@@ -149,9 +149,26 @@ bench_store() {
 	add "| Buffer inserts ($n samples, best of 3) | store $1 samples/s | bare sqlite3 prepared insert $2 samples/s | **$3** (target >= 0.7) | |"
 }
 
-# ---- 3. Modbus: 200 simulated meters polled at 1 Hz ----
+# ---- 3. Modbus: 200 simulated PAC3200 meters polled at 1 Hz ----
+# phasor record and bare_modbus (bench/bare_modbus.c: one libmodbus
+# connection making the same two requests per poll, the polls spread over
+# the second the same way, nothing else: the floor) alternately on the same
+# simulator, three rounds, the order swapped every other round. Each side's
+# CPU is the utime + stime delta of its process from /proc/PID/stat over the
+# same window after a 5 s warm-up, divided by the polls made in it: CPU per
+# poll, and the ratio within each round. phasor's first round also checks
+# that every meter was polled and the longest gap between two polls (SQL
+# over the samples).
+modbus_window() { # PID SECS -> "ticks seconds"
+	local c0 t0 c1 t1
+	c0=$(cpu_ticks "$1"); t0=$(now_s)
+	sleep "$2"
+	c1=$(cpu_ticks "$1"); t1=$(now_s)
+	echo "$((c1 - c0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+}
 bench_modbus() {
-	local meters=200 secs=60
+	local meters=200 secs=60 r side order ph bare ratios="" phs="" bares="" p rss=0 hwm=0
+	local worst_gap="" polls_min="" nmeters="" from_us w us
 	[ -n "$quick" ] && secs=15
 	t_sim --meters "$meters" --seed 2
 	local db="$T/modbus.db"
@@ -162,30 +179,51 @@ bench_modbus() {
 			printf 'port = %d\nunit = %d\npoll_ms = 1000\ntimeout_ms = 1000\n' "$SIM_PORT" "$u"
 		done
 	} >"$T/modbus.ini"
-	t_bg record "$PHASOR" record -c "$T/modbus.ini" --stats 0
-	local rec=$T_LAST_PID
-	sleep 5 # warm-up: connections made, schedule settled
-	local cpu0 t0 cpu1 t1 rss hwm
-	cpu0=$(cpu_ticks "$rec")
-	t0=$(now_s)
-	local from_us
-	from_us=$(( $(date +%s%N) / 1000 ))
-	sleep "$secs"
-	cpu1=$(cpu_ticks "$rec")
-	t1=$(now_s)
-	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$rec/status")
-	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$rec/status")
-	t_stop "$rec" TERM
-	local worst_gap polls_min cpu
-	# Per meter: polls in the window and the longest gap between two polls.
-	worst_gap=$(sqlite3 "$db" "WITH p AS (SELECT DISTINCT meter_id, t_us FROM samples WHERE t_us >= $from_us),
-		g AS (SELECT meter_id, t_us - LAG(t_us) OVER (PARTITION BY meter_id ORDER BY t_us) AS gap FROM p)
-		SELECT printf('%.0f', max(gap) / 1000.0) FROM g")
-	polls_min=$(sqlite3 "$db" "SELECT min(c) FROM (SELECT count(DISTINCT t_us) AS c FROM samples WHERE t_us >= $from_us GROUP BY meter_id)")
-	local nmeters
-	nmeters=$(sqlite3 "$db" "SELECT count(DISTINCT meter_id) FROM samples WHERE t_us >= $from_us")
-	cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 100 * t / hz / (b - a) }')
-	add "| Modbus, $meters meters at 1 Hz for ${secs} s | $nmeters meters polled, fewest polls $polls_min, longest gap between polls ${worst_gap} ms (target < 1000 + jitter) | | | record CPU ${cpu}% of a core, RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) |"
+	for r in 1 2 3; do
+		order="phasor bare"
+		[ $((r % 2)) -eq 0 ] && order="bare phasor"
+		p=$(sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null)
+		for side in $order; do
+			if [ "$side" = phasor ]; then
+				rm -f "$db"*
+				t_bg record "$PHASOR" record -c "$T/modbus.ini" --stats 0
+				local rec=$T_LAST_PID
+				sleep 5 # warm-up: connections made, schedule settled
+				from_us=$(( $(date +%s%N) / 1000 ))
+				w=$(modbus_window "$rec" "$secs")
+				if [ "$r" -eq 1 ]; then
+					rss=$(awk '/VmRSS/ { print $2 }' "/proc/$rec/status")
+					hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$rec/status")
+				fi
+				t_stop "$rec" TERM
+				# us of CPU per poll: ticks / hz / (meters x seconds)
+				ph=$(awk -v t="${w% *}" -v s="${w#* }" -v hz="$hz" -v m="$meters" \
+					'BEGIN { printf "%.1f", t / hz * 1e6 / (m * s) }')
+				if [ "$r" -eq 1 ]; then
+					worst_gap=$(sqlite3 "$db" "WITH p AS (SELECT DISTINCT meter_id, t_us FROM samples WHERE t_us >= $from_us),
+						g AS (SELECT meter_id, t_us - LAG(t_us) OVER (PARTITION BY meter_id ORDER BY t_us) AS gap FROM p)
+						SELECT printf('%.0f', max(gap) / 1000.0) FROM g")
+					polls_min=$(sqlite3 "$db" "SELECT min(c) FROM (SELECT count(DISTINCT t_us) AS c FROM samples WHERE t_us >= $from_us GROUP BY meter_id)")
+					nmeters=$(sqlite3 "$db" "SELECT count(DISTINCT meter_id) FROM samples WHERE t_us >= $from_us")
+				fi
+			else
+				"$BENCH/bare_modbus" --port "$SIM_PORT" --units "$meters" \
+					--seconds $((secs + 10)) --read 1:70 --read 801:28 >"$T/bare.out" &
+				local bp=$!
+				sleep 5
+				w=$(modbus_window "$bp" "$secs")
+				kill "$bp" 2>/dev/null
+				wait "$bp" 2>/dev/null
+				bare=$(awk -v t="${w% *}" -v s="${w#* }" -v hz="$hz" -v m="$meters" \
+					'BEGIN { printf "%.1f", t / hz * 1e6 / (m * s) }')
+			fi
+		done
+		ratios="$ratios $(fdiv "$ph" "$bare")"
+		phs="$phs $ph"
+		bares="$bares $bare"
+		t_log "modbus round $r ($order): phasor $ph us/poll, bare libmodbus $bare us/poll, cpu_pressure_avg10=$p"
+	done
+	add "| Modbus, $meters PAC3200 at 1 Hz, 3 x ${secs} s alternately | phasor record: CPU per poll (us, min/median/max) $(min_med_max $phs); $nmeters meters polled, fewest polls $polls_min, longest gap ${worst_gap} ms; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) | bare libmodbus, same requests: $(min_med_max $bares) us/poll | **$(min_med_max $ratios)** (target: phasor <= 100 us/poll) | |"
 	t_stop "$SIM_PID" TERM
 }
 

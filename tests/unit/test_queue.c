@@ -109,12 +109,71 @@ static void test_free_remaining(void **state)
 	queue_free(q, free); /* ASan would report a leak otherwise */
 }
 
+/* A batch: in order, one eventfd readiness, what does not fit left to the
+ * caller; a batch larger than the queue goes through while a consumer
+ * thread makes room. */
+struct drain {
+	struct queue *q;
+	intptr_t got[64];
+	size_t n, want;
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	void *out[8];
+
+	while (d->n < d->want) {
+		size_t k = queue_pop(d->q, out, 8), i;
+
+		for (i = 0; i < k; i++)
+			d->got[d->n++] = (intptr_t)out[i];
+		if (k == 0)
+			util_sleep_ms(1);
+	}
+	return NULL;
+}
+
+static void test_push_many(void **state)
+{
+	struct queue *q = queue_new(4);
+	void *in[40], *out[8];
+	struct drain d = { 0 };
+	pthread_t t;
+	intptr_t i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		in[i] = (void *)(i + 1);
+	assert_int_equal(queue_push_many(q, in, 3, 0), 3);
+	assert_true(readable(q));
+	assert_int_equal(queue_push_many(q, in + 3, 3, 0), 1); /* room for one */
+	assert_int_equal(queue_pop(q, out, 8), 4);
+	for (i = 0; i < 4; i++)
+		assert_true((intptr_t)out[i] == i + 1);
+	assert_false(readable(q));
+	assert_int_equal(queue_push_many(q, in, 0, 0), 0);
+	assert_false(readable(q));
+
+	d.q = q;
+	d.want = 40;
+	assert_int_equal(pthread_create(&t, NULL, drain_main, &d), 0);
+	assert_int_equal(queue_push_many(q, in, 40, 5000), 40);
+	pthread_join(t, NULL);
+	for (i = 0; i < 40; i++)
+		assert_true(d.got[i] == i + 1);
+	queue_close(q);
+	assert_int_equal(queue_push_many(q, in, 2, 0), 0);
+	queue_free(q, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_and_fd),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_free_remaining),
+		cmocka_unit_test(test_push_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
