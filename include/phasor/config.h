@@ -223,6 +223,9 @@ int config_meter_index(const struct config *c, const char *name);
 bool config_in_site(const struct config *c, size_t i);
 /* The same for production: a production meter without a parent. */
 bool config_in_production(const struct config *c, size_t i);
+/* Each meter's nchildren and depth from parent_plus1: config_load does it;
+ * for configurations built by hand (tests, benchmarks). No cycle check. */
+void config_tree_derive(struct config *c);
 /* Does any meter have a parent (the overview then shows the tree)? */
 bool config_has_tree(const struct config *c);
 /* Does any meter have role = production? */

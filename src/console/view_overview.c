@@ -57,8 +57,9 @@ static const struct col_def cols_def[C__COUNT] = {
 	[C_NAME] = { "Meter", "Meter", 8, 0, 0, false, SORT_NAME },
 	[C_COMM] = { "Comm", "Comm", 9, 1, 0, false, SORT_STATUS },
 	[C_KW] = { "kW", "P kW", 6, 2, 0, true, SORT_POWER },
-	/* the share of the parent's power (only with a meter tree) */
-	[C_SHARE] = { "Shr%", "% par", 4, 7, 0, true, -1 },
+	/* the share of the parent's power (only with a meter tree; from 100
+	 * columns: at 80 the indented names need the room) */
+	[C_SHARE] = { "Shr%", "% par", 4, 7, 100, true, -1 },
 	[C_Q] = { "kvar", "Q kvar", 7, 12, 160, true, -1 },
 	[C_SPARK] = { "P 15m", "P last 15 min", 5, 7, 0, false, -1 },
 	[C_PF] = { "PF", "PF tier", 10, 3, 0, false, SORT_PF },
@@ -134,7 +135,7 @@ static void layout_columns(const struct ui *ui, struct view_overview_state *st, 
 		on[c] = width >= cols_def[c].from_cols;
 		lay->w[c] = 0;
 	}
-	on[C_SHARE] = config_has_tree(ui->plant->cfg);
+	on[C_SHARE] = on[C_SHARE] && config_has_tree(ui->plant->cfg);
 	/* Drop the least essential until the minimum widths fit. */
 	for (;;) {
 		int worst = -1;

@@ -1603,12 +1603,21 @@ static void link_tree(struct parse *p, struct config *c)
 		}
 	}
 	free(mark);
-	if (bad)
-		return;
+	if (!bad)
+		config_tree_derive(c);
+}
+
+void config_tree_derive(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++)
+		c->meters[i].nchildren = 0;
 	for (i = 0; i < c->nmeters; i++) {
 		int d = 0, k;
 
-		for (k = config_parent(&c->meters[i]); k >= 0; k = config_parent(&c->meters[k]))
+		for (k = config_parent(&c->meters[i]); k >= 0 && (size_t)d < c->nmeters;
+		     k = config_parent(&c->meters[k]))
 			d++;
 		c->meters[i].depth = d;
 		if (config_parent(&c->meters[i]) >= 0)
