@@ -2819,6 +2819,10 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, ", %.15g %s per pulse", m->pulse_si, qty_unit(m->pulse_qty));
 		if (config_derives_energy(c, m))
 			fprintf(f, ", energy from volume at %.15g kWh/m3", config_calorific(c, m));
+		if (config_parent(m) >= 0)
+			fprintf(f, "  under %s", san(a, sizeof(a), c->meters[config_parent(m)].name));
+		if (m->role == METER_PRODUCTION)
+			fputs("  production", f);
 		if (m->description != NULL)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);

@@ -63,6 +63,8 @@ EOF
 
 # ---- check-config ----
 "$PHASOR" check-config -c "$T/c.ini" >"$T/check.out" 2>&1 || t_fail "check-config: $(cat "$T/check.out")"
+grep -Eq '^  oven .* under main$' "$T/check.out" && grep -Eq '^  pv .* production$' "$T/check.out" ||
+	t_fail "the summary does not show the tree and the role: $(grep -A6 '^meters' "$T/check.out")"
 # main under its own feeder: main -> furnace -> main; and a role typo
 sed -e 's/^aggregate = true$/aggregate = true\nparent = furnace/' -e 's/^role = production$/role = prodution/' \
 	"$T/c.ini" >"$T/bad.ini"
