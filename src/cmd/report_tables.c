@@ -261,6 +261,8 @@ static const struct report_col load_cols[] = {
 	{ "mean", "Mean", "kW", 0.25, 1 },
 	{ "min", "Min", "kW", 0.25, 1 },
 	{ "max", "Max", "kW", 0.25, 1 },
+	/* with production meters only: the production's mean per interval */
+	{ "produced", "Produced", "kW", 0.25, 1 },
 };
 
 /* A meter and its feeders, depth first in the report's order, then its
@@ -342,14 +344,18 @@ static void consumers(const struct report *r, const struct report_doc *d, struct
 			num(2, m->expected ? 100.0 * (double)m->present / (double)m->expected
 						: NAN));
 	}
-	t = add_table(ts, "load", "Load curve (15 min)", load_cols, N(load_cols));
+	/* consumption against production per interval: the production's
+	 * column only when there is production (add_row takes ncols cells) */
+	t = add_table(ts, "load", "Load curve (15 min)", load_cols,
+		      N(load_cols) - (r->nprod == 0));
 	t->csv_only = 1;
 	for (i = 0; i < r->iv.n; i++) {
 		double len_h = (double)(r->iv.b[i + 1] - r->iv.b[i]) / 3.6e9;
 
 		add_row(t, when(r->iv.b[i]),
 			num(3, r->iv.has[i] ? r->iv.wh[i] / len_h / 1000 : NAN),
-			num(3, r->iv_min_w[i] / 1000), num(3, r->iv_max_w[i] / 1000));
+			num(3, r->iv_min_w[i] / 1000), num(3, r->iv_max_w[i] / 1000),
+			num(3, i < r->piv.n && r->piv.has[i] ? r->piv.wh[i] / len_h / 1000 : NAN));
 	}
 }
 

@@ -155,6 +155,9 @@ for d in $(awk -F, '$1 == "day" && $3 == "energy" { print $4 }' "$T/r.csv"); do 
 awk -v a="$sum" -v c="$cons" 'BEGIN { d = a - c; exit !(d < 0.002 && d > -0.002) }' ||
 	t_fail "consumed $cons kWh is not the days' energy $sum (main only: nothing counted twice)"
 t_ok "report CSV: produced $prod kWh, coverage $cov % = produced / consumed ($cons kWh = main's), used on site $self kWh"
+# consumption against production per 15 minutes (CSV only)
+awk -F, '$1 == "load" && $3 == "produced" && $4 + 0 > 0 { n++ } END { exit !(n > 0) }' "$T/r.csv" ||
+	t_fail "no production in the load table: $(grep '^load' "$T/r.csv" | head -5)"
 pdftotext -layout "$T/r.pdf" "$T/r.txt" 2>/dev/null &&
 	{ grep -q 'main (unmetered)' "$T/r.txt" && grep -q 'Production and coverage' "$T/r.txt"; } ||
 	t_fail "the PDF lacks the tree or the production table"
