@@ -345,7 +345,8 @@ out:
 	free(ms);
 	if (rc < 0)
 		return -1;
-	/* the site: the aggregate meter, else the sum of every meter */
+	/* the site: the aggregate meter, else the sum of the consumption roots
+	 * (every meter without a meter tree: config_in_site) */
 	free(j->t[0].s.y);
 	memset(&j->t[0].s, 0, sizeof(j->t[0].s));
 	j->t[0].s.step_us = j->step_us;
@@ -353,7 +354,7 @@ out:
 		struct trend_series copy = j->t[i].s;
 
 		if (j->aggregate != NULL ? strcmp(j->t[i].name, j->aggregate) != 0
-					 : j->cfg->meters[j->t[i].meter].aggregate)
+					 : !config_in_site(j->cfg, (size_t)j->t[i].meter))
 			continue;
 		if (copy.n == 0)
 			continue;
