@@ -827,13 +827,12 @@ static void test_ascii_overview(void **state)
 	f->ui.ascii = false;
 }
 
-/* Make parent the parent of child (indices of the fixture), the furnace
- * live, and the KPI anew (it reads the tree at its start). */
-static void tree_of(struct fixture *f, size_t parent, size_t child)
+/* The furnace live, and the KPI anew (it reads the tree and the roles at
+ * its start); tree_of: parent the parent of child (indices) first. */
+static void plant_anew(struct fixture *f)
 {
 	struct meter_comm c = { .status = COMM_OK, .last_good_us = f->now - S / 2, .polls = 40 };
 
-	f->meters[child].parent_plus1 = (int)parent + 1;
 	config_tree_derive(&f->cfg);
 	feed_meter(f, M_FURNACE, f->now - S / 2, 150000.0, 0.97);
 	live_set_comm(f->live, M_FURNACE, &c);
@@ -842,6 +841,12 @@ static void tree_of(struct fixture *f, size_t parent, size_t child)
 	kpi_update(f->kpi, f->live, f->now);
 	f->plant.kpi = f->kpi;
 	ov(f)->names_cfg = NULL; /* the widest name, indented, measured again */
+}
+
+static void tree_of(struct fixture *f, size_t parent, size_t child)
+{
+	f->meters[child].parent_plus1 = (int)parent + 1;
+	plant_anew(f);
 }
 
 /*
@@ -903,6 +908,29 @@ static void test_overview_tree(void **state)
 	render(f, &view_overview_ops);
 	assert_true(find_row(f, "\u2514 furnace-foundry", 4) > 0);
 	assert_true(row_has(f, find_row(f, "(unmetered)", 4), "\u25b2-81.0"));
+}
+
+/* A production meter: not in the total nor a consumer; the header's
+ * production now and the part of it used on site (press-3's 69 kW of the
+ * furnace's 150: 46 %); no energy today yet, so no coverage. */
+static void test_overview_production(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	f->meters[M_FURNACE].role = METER_PRODUCTION;
+	plant_anew(f);
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, 0, "Total 69.0 kW"));
+	y = find_row(f, "Prod ", 0);
+	assert_int_equal(y, 1);
+	assert_true(row_has(f, 1, "Prod 150.0 kW Cov - Self 46.0 %"));
+	assert_true(row_has(f, 1, "Top: press-3 100 %"));
+	assert_false(row_has(f, 1, "furnace"));
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
 }
 
 static void test_wide(void **state)
@@ -1961,6 +1989,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_overview, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_production, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trends_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
