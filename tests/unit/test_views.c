@@ -889,6 +889,10 @@ static void test_overview_tree(void **state)
 	assert_int_equal(f->ui.meter, M_COMPRESSOR);
 	view_overview_ops.key(&f->ui, st, KEY_UP);
 	assert_int_equal(f->ui.meter, M_PRESS);
+	/* the meter view says where the meter stands */
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 0, "press-3  pac3200  10.0.0.21:502 unit 3  under furnace-foundry"));
+	render(f, &view_overview_ops);
 	/* the meter view steps through meters only */
 	{
 		size_t vis[NMETERS];
