@@ -438,9 +438,10 @@ static bool meter_aggregate(const struct config *cfg, const char *name)
 {
 	size_t i;
 
+	/* an aggregate root (a sub-board's aggregate is not the site) */
 	for (i = 0; cfg != NULL && i < cfg->nmeters; i++)
 		if (strcmp(cfg->meters[i].name, name) == 0)
-			return cfg->meters[i].aggregate;
+			return cfg->meters[i].aggregate && config_parent(&cfg->meters[i]) < 0;
 	return false;
 }
 

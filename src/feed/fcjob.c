@@ -239,7 +239,8 @@ struct fcjob *fcjob_new(const struct config *cfg, const struct fcjob_opts *o)
 		j->t[i + 1].name = util_strdup(cfg->meters[i].name);
 		j->t[i + 1].meter = (int)i;
 		j->t[i + 1].s.step_us = j->step_us;
-		if (cfg->meters[i].aggregate && j->aggregate == NULL)
+		/* an aggregate root (a sub-board's aggregate is not the site) */
+		if (cfg->meters[i].aggregate && config_in_site(cfg, i) && j->aggregate == NULL)
 			j->aggregate = cfg->meters[i].name;
 	}
 	j->t[0].s.step_us = j->step_us;
