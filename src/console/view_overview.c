@@ -784,7 +784,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	}
 
 	if (lay->w[C_SPARK] > 0 && s.m != NULL)
-		draw_sparkcell(ui, y, lay,  hist,
+		draw_sparkcell(ui, y, lay, hist,
 			       live_history(s.m, LIVE_HIST_P, ui->plant->now_us, hist, SPARK_S),
 			       view_role(&s, ROLE_CHART));
 
