@@ -17,6 +17,10 @@
 
 enum meter_driver { DRIVER_MODBUS, DRIVER_MQTT, DRIVER_SPARKPLUG };
 
+/* role =: what a meter's energy is to the site (docs/configuration.md,
+ * "Meter tree and production"). */
+enum meter_role { METER_CONSUMPTION, METER_PRODUCTION };
+
 struct config_meter {
 	char *name;
 	enum meter_driver driver;
@@ -54,8 +58,23 @@ struct config_meter {
 	 * profile is then the meter's own copy with the pulses resolved */
 	unsigned pulse_qty;            /* QTY_VOLUME or QTY_E_IMP; 0 with pulse_si 0 */
 	double pulse_si;               /* m3 or Wh per pulse; 0: no pulses */
+	/* parent = NAME: the meter this one is a feeder of (the tree of
+	 * docs/configuration.md): 1 + its index in config.meters, 0 a root
+	 * (so that a zeroed meter is one); read it with config_parent() */
+	int parent_plus1;
+	char *parent_name;             /* as written; NULL: no parent key */
+	int parent_line;
+	int nchildren;                 /* meters whose parent this is */
+	int depth;                     /* 0 for a root */
+	int role;                      /* enum meter_role, default consumption */
 	int line;                      /* line of the [meter ...] header */
 };
+
+/* The index of m's parent in config.meters, -1 for a root. */
+static inline int config_parent(const struct config_meter *m)
+{
+	return m->parent_plus1 - 1;
+}
 
 struct operators;
 
@@ -193,6 +212,26 @@ const char *config_default_candidates(void);
 const char *config_operator(const struct config *c, const char *login);
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);
+
+/*
+ * Is meter i part of the site's consumption total: a consumption meter
+ * without a parent (its feeders are in it already), and, when some such
+ * root is an aggregate, only the aggregates and the gas meters (the rule
+ * before the tree: an incomer measures the others). Configurations without
+ * parent = and role = keep the old totals.
+ */
+bool config_in_site(const struct config *c, size_t i);
+/* The same for production: a production meter without a parent. */
+bool config_in_production(const struct config *c, size_t i);
+/* Each meter's nchildren and depth from parent_plus1: config_load does it;
+ * for configurations built by hand (tests, benchmarks). No cycle check. */
+void config_tree_derive(struct config *c);
+/* Does any meter have a parent (the overview then shows the tree)? */
+bool config_has_tree(const struct config *c);
+/* Does any meter have role = production? */
+bool config_has_production(const struct config *c);
+/* "consumption" / "production" */
+const char *config_role_name(int role);
 
 /* The calorific value (kWh/m3) a gas meter's volume becomes energy with:
  * its own, else [site] calorific_value; NaN for other meters or none. */

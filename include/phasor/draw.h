@@ -126,6 +126,7 @@ enum draw_symbol {
 	SYM_SELECT,   /* "▶" / ">" */
 	SYM_UP,       /* "↑" / "^" */
 	SYM_DOWN_ARROW, /* "↓" / "v" */
+	SYM_BRANCH,   /* "└" / "`": a feeder under its parent */
 	SYM__COUNT
 };
 const char *draw_symbol(enum draw_symbol s);

@@ -46,6 +46,13 @@ struct histjob_result {
 	struct history_spans shifts, days, weeks, months; /* days, months with peaks */
 	int64_t interval_us;      /* the billing interval */
 	double contract_w;        /* [site] contract_power for the site; NaN: none compared */
+	/* the site's production (its role = production roots' e_imp), when
+	 * the site is asked: per day and month the energy produced and the
+	 * part the site used (history_self over the billing intervals: NaN
+	 * where unknown); producers 0: none configured or none in the range */
+	size_t producers;
+	struct history_spans pdays, pmonths; /* the same bounds as days, months */
+	double *self_days, *self_months;     /* Wh, [days.n], [months.n] */
 	unsigned alarm_hours[24]; /* raises by local hour of day */
 	size_t raises;
 	int64_t took_us;

@@ -134,11 +134,25 @@ void history_energy(const struct history_minute *m, size_t n, int64_t before_us,
  */
 void history_peaks(const struct history_spans *iv, double contract_w, struct history_spans *g);
 
-/* The meters the site's figures sum: those with aggregate = true when
- * there are any, else all (as the overview's Total), into out (room for
+/*
+ * Self-consumption per group (days, months: g's spans) from the billing
+ * intervals of production (prod) and consumption (cons), both over the
+ * same bounds with their energy: per interval that has both, the part of
+ * the production the site used, min(production, consumption) (what is
+ * above the consumption was exported); summed over the intervals starting
+ * in each group into self_wh[g->n] (NaN for a group without any).
+ */
+void history_self(const struct history_spans *prod, const struct history_spans *cons,
+		  const struct history_spans *g, double *self_wh);
+
+/* The meters the site's figures sum: the consumption roots (meters
+ * without a parent, role = consumption), only those with aggregate = true
+ * when some have it (as the overview's Total), into out (room for
  * cfg->nmeters); the count. */
 struct config;
 size_t history_site_meters(const struct config *cfg, size_t *out);
+/* The production roots (role = production, no parent), likewise. */
+size_t history_production_meters(const struct config *cfg, size_t *out);
 /* The quantities the site sums: p, q and s totals, and the counters. */
 bool history_site_qty(unsigned qty);
 

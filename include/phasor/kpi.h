@@ -15,7 +15,12 @@
  *
  * Meters with `aggregate = true` (a main board, an incomer) measure the sum
  * of others: the site total is theirs when there are any (else the sum of
- * all meters), and they are never "top consumers".
+ * all meters), and they are never "top consumers". In a meter tree
+ * (`parent =`) the total is the sum of the consumption roots
+ * (config_in_site), each parent has a remainder (its figure minus its
+ * children's: what no feeder meters), and the top consumers are the leaves
+ * and the remainders, so nothing is counted twice. Production meters
+ * (`role = production`) are summed apart, with the coverage.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,8 +40,16 @@ struct kpi_site {
 	double cost;               /* today_wh x price (NaN without a price) */
 	double co2_kg;             /* today_wh x emission factor (NaN without one) */
 	double quality;            /* good samples / expected since start, 0..1 (NaN early) */
-	struct { size_t meter; double p_w; double share; } top[KPI_TOP]; /* share of the site */
+	/* share of the site; remainder: the unmetered part of parent meter */
+	struct { size_t meter; double p_w; double share; bool remainder; } top[KPI_TOP];
 	size_t ntop;
+	/* production (role = production roots); nprod 0: none configured */
+	size_t nprod;
+	double prod_w;             /* production now, W (NaN unknown) */
+	double prod_today_wh;      /* production since midnight, Wh (NaN unknown) */
+	double coverage;           /* prod_today_wh / the electricity of today_wh (NaN unknown) */
+	double self_now;           /* min(production, consumption) / production now:
+				    * the part of it consumed on site (NaN unknown) */
 };
 
 struct kpi;
@@ -102,6 +115,25 @@ struct kpi_today {
 bool kpi_meter_today(const struct kpi *k, size_t meter, struct kpi_today *out);
 /* The same: Wh (NaN unknown), and whether it is partial. */
 double kpi_meter_today_wh(const struct kpi *k, size_t meter, bool *partial);
+
+/* Meter i's active power at the last update, W (NaN unknown or stale). */
+double kpi_meter_power(const struct kpi *k, size_t meter);
+
+/* What a parent meter's feeders do not meter, at the last update. */
+struct kpi_remainder {
+	double p_w;                /* parent's power - the sum of its children's (NaN unknown) */
+	double wh;                 /* the same for today's energy */
+	double share;              /* p_w / the parent's power (NaN unknown) */
+};
+/* False (all NaN) for a meter without children. A negative remainder
+ * (the children above their parent: a metering error) is kept as it is. */
+bool kpi_remainder(const struct kpi *k, size_t parent, struct kpi_remainder *out);
+
+/* Coverage (production / consumption) and self-consumption rate
+ * (min(production, consumption) / production) of one interval, NaN when
+ * unknown or the divisor is 0. */
+double kpi_coverage(double prod, double cons);
+double kpi_self_rate(double prod, double cons);
 
 /* Local midnight (TZ) at or before t_us. */
 int64_t kpi_local_midnight(int64_t t_us);

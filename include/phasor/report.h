@@ -42,6 +42,9 @@ unsigned report_series_qty(unsigned k);
 struct report_meter_in {
 	const char *name;
 	bool aggregate;              /* measures the site (an incomer), not a consumer */
+	size_t parent_plus1;         /* 1 + the index of its parent among the meters, 0: a
+				      * root (the meter tree, parent =) */
+	bool production;             /* role = production: not consumption */
 	double nominal_v;            /* L-N volts */
 	struct history_series s[REPORT_NSERIES]; /* minutes from before_us, in time order */
 };
@@ -91,6 +94,10 @@ struct report_meter_out {
 	double kwh, share;           /* share of the consumers' sum, 0..1 */
 	double peak_w;               /* highest 15 min mean power; NaN none */
 	int64_t peak_at;
+	/* the tree: a parent's energy minus its children's (NaN: no children,
+	 * or no energy), and a child's share of its parent's energy (NaN) */
+	double rem_kwh, parent_share;
+	size_t nchildren, depth;
 	/* power factor */
 	uint32_t pf_minutes, below85, below90;
 	double pf;                   /* over the range (from P and Q, else mean PF); NaN */
@@ -137,6 +144,13 @@ struct report {
 	struct report_meter_out *m;
 	size_t *rank, nrank;
 	size_t worst_pf;             /* the meter needing most kvar; SIZE_MAX none */
+	/* production (role = production roots): per day (days' bounds) and
+	 * in all, what the site used of it (per 15 min interval, history_self)
+	 * and the coverage (production / the site's consumption) */
+	size_t nprod;                /* production meters with energy */
+	struct history_spans pdays, piv;
+	double *self_day_wh;         /* [days.n], NaN: unknown */
+	double prod_kwh, self_kwh, prod_coverage; /* NaN: unknown */
 	/* outside production hours */
 	double standby_kwh;
 	int64_t standby_us;

@@ -20,6 +20,7 @@ struct report_doc {
 	int64_t made_us;
 	double price_per_kwh, co2_per_kwh, contract_w; /* NaN: not set */
 	const char *const *meters;   /* r->nmeters names */
+	const size_t *parent1;       /* r->nmeters: 1 + a meter's parent, 0 a root; NULL: no tree */
 	const int *shift_min;
 	size_t nshifts;
 };

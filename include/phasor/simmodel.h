@@ -23,6 +23,7 @@ enum sim_load {
 	SIM_LOAD_COMPRESSOR,   /* air compressor: motor starts, load/unload */
 	SIM_LOAD_PAINT_LINE,   /* paint line: fans and pumps on drives */
 	SIM_LOAD_MACHINE,      /* generic machine tool */
+	SIM_LOAD_PV,           /* photovoltaic feeder: the sun's day with clouds (simmodel_set_pv) */
 	SIM_LOAD__COUNT
 };
 
@@ -98,6 +99,19 @@ int simmodel_utility(const struct simmodel *m);
 void simmodel_preset_counter(struct simmodel *m, size_t i, unsigned qty, double value);
 /* The rated (full production) flow of meter i in m3/h; 0 without utility. */
 double simmodel_rated_flow(const struct simmodel *m, size_t i);
+
+/*
+ * Make meter i a photovoltaic feeder of peak power peak_w, before the first
+ * advance: no power at night, a sun-shaped day (the length of the day and
+ * its height follow the date, solar noon at 13:00 local) under clouds that
+ * pass (a slow haze and minutes-long dips), its e_imp counting what it
+ * produced (the meter is wired so that production reads positive). The
+ * main board does not carry it: production is a root of its own.
+ */
+void simmodel_set_pv(struct simmodel *m, size_t i, double peak_w);
+/* The clear-sky fraction of peak power at local time ls (seconds since
+ * 1970 in local time): 0 at night, 1 at noon of midsummer at most. */
+double simmodel_pv_clear_sky(double ls);
 
 /* Is a fault of kind k active on meter i now? */
 bool simmodel_fault_active(const struct simmodel *m, size_t i, enum sim_fault_kind k);

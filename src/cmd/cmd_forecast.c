@@ -438,16 +438,29 @@ static bool meter_aggregate(const struct config *cfg, const char *name)
 {
 	size_t i;
 
+	/* an aggregate root (a sub-board's aggregate is not the site) */
 	for (i = 0; cfg != NULL && i < cfg->nmeters; i++)
 		if (strcmp(cfg->meters[i].name, name) == 0)
-			return cfg->meters[i].aggregate;
+			return cfg->meters[i].aggregate && config_parent(&cfg->meters[i]) < 0;
 	return false;
+}
+
+/* Does a meter of the buffer count in the site's sum when there is no
+ * aggregate: a consumption root of the configuration's tree, or any meter
+ * the configuration does not know. */
+static bool meter_in_sum(const struct config *cfg, const char *name)
+{
+	int i = cfg != NULL ? config_meter_index(cfg, name) : -1;
+
+	return i < 0 || (config_parent(&cfg->meters[i]) < 0 &&
+			 cfg->meters[i].role == METER_CONSUMPTION);
 }
 
 /*
  * The buffer's series: one meter, or the site (the configuration's
- * aggregate meter when there is one in the buffer, else the sum of every
- * meter; an interval missing on one meter is missing on the site).
+ * aggregate meter when there is one in the buffer, else the sum of the
+ * consumption roots, every meter without a meter tree; an interval
+ * missing on one meter is missing on the site).
  */
 static int db_series(const char *db, const char *meter, const struct config *cfg, int64_t step_us,
 		     int64_t to_us, struct series *out)
@@ -496,7 +509,7 @@ static int db_series(const char *db, const char *meter, const struct config *cfg
 		for (i = 0; names[i] != NULL; i++) {
 			if (meter != NULL ? strcmp(names[i], meter) != 0
 					  : aggregate != NULL ? names[i] != aggregate
-							      : meter_aggregate(cfg, names[i]))
+							      : !meter_in_sum(cfg, names[i]))
 				continue;
 			want = util_reallocarray(want, nw + 1, sizeof(*want));
 			want[nw++] = names[i];

@@ -218,6 +218,25 @@ static const struct config_meter *config_meter(const struct config *cfg, const c
 	return NULL;
 }
 
+/*
+ * The meter tree among the chosen meters: a meter whose parent (by the
+ * configuration) is chosen too is under it; one whose parent is not is a
+ * root of the report.
+ */
+static void link_parents(const struct config *cfg, struct report_meter_in *m, size_t nm)
+{
+	size_t i, k;
+
+	for (i = 0; i < nm; i++) {
+		const struct config_meter *cm = config_meter(cfg, m[i].name);
+		int p = cm != NULL ? config_parent(cm) : -1;
+
+		for (k = 0; p >= 0 && k < nm; k++)
+			if (k != i && strcmp(m[k].name, cfg->meters[p].name) == 0)
+				m[i].parent_plus1 = k + 1;
+	}
+}
+
 static bool in_list(char **list, const char *name)
 {
 	size_t i;
@@ -434,9 +453,11 @@ static int choose_meters(struct run *x, const struct report_args *ra, const char
 		x->m[x->nm].name = x->names[i];
 		x->m[x->nm].aggregate = cm != NULL && cm->aggregate;
 		x->m[x->nm].nominal_v = cm != NULL ? cm->nominal_voltage : 230;
+		x->m[x->nm].production = cm != NULL && cm->role == METER_PRODUCTION;
 		x->mnames[x->nm] = x->names[i];
 		x->nm++;
 	}
+	link_parents(x->cfg, x->m, x->nm);
 	return -1;
 }
 
@@ -506,6 +527,7 @@ int cmd_report(int argc, char **argv)
 	struct report_in in;
 	struct report rep;
 	struct report_doc doc;
+	size_t *parent1;
 	struct report_tables tabs;
 	struct report_forecast_in fin;
 	int64_t now = util_now_us(), from, to, first, last;
@@ -659,7 +681,13 @@ int cmd_report(int argc, char **argv)
 				   .co2_per_kwh = in.co2_per_kwh, .contract_w = in.contract_w,
 				   .meters = x.mnames, .shift_min = in.shift_min,
 				   .nshifts = in.nshifts };
+	parent1 = util_calloc(x.nm ? x.nm : 1, sizeof(*parent1));
+	for (size_t i = 0; i < x.nm; i++)
+		parent1[i] = x.m[i].parent_plus1;
+	doc.parent1 = parent1;
 	report_tables_make(&rep, &doc, &tabs);
+	free(parent1);
+	doc.parent1 = NULL;
 	if (pdf)
 		pages = report_draw_pdf(x.out.tmp[0], &rep, &doc, &tabs, &x.cause);
 	else

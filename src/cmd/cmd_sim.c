@@ -65,6 +65,9 @@ static const char *const dual_fc_profiles[] = { "pac3200", "umg96rm", NULL };
 
 /* ---- options -------------------------------------------------------------- */
 
+#define SIM_MAX_PV 8
+#define SIM_PV_PEAK_W 250e3
+
 struct opts {
 	const char *modbus;     /* HOST:PORT as given */
 	char host[256];         /* split, brackets of [v6] removed */
@@ -88,6 +91,9 @@ struct opts {
 	size_t nfaults;
 	bool list;
 	int utility;            /* --utility, enum utility; -1: the profile's */
+	unsigned pv_unit[SIM_MAX_PV]; /* --pv: PV feeders (unit, peak W) */
+	double pv_peak[SIM_MAX_PV];
+	size_t npv;
 	bool prefix_set;        /* --mqtt-prefix given */
 };
 
@@ -129,6 +135,9 @@ static void usage(FILE *out)
 	      "                       counter, whose pulses are 10 l, or 1 kWh for heat)\n"
 	      "                       faults leak (flow at night) and wrap (counters wrap\n"
 	      "                       about SECONDS after start) are for these\n"
+	      "  --pv UNIT[:PEAK]     that unit is a photovoltaic feeder (default peak 250kW):\n"
+	      "                       nothing at night, the sun's day with passing clouds;\n"
+	      "                       the main board does not carry it (repeatable)\n"
 	      "  --list               print the meters and exit\n",
 	      out);
 }
@@ -150,7 +159,7 @@ static int bad(const char *fmt, ...)
 enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
-	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_UTILITY,
+	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_UTILITY, OPT_PV,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -172,6 +181,7 @@ static const struct cmd_option sim_opts[] = {
 	{ "mqtt-cert", true, OPT_MQTT_CERT },
 	{ "mqtt-key", true, OPT_MQTT_KEY },
 	{ "utility", true, OPT_UTILITY },
+	{ "pv", true, OPT_PV },
 	{ NULL, false, 0 },
 };
 
@@ -297,6 +307,28 @@ static int sim_option(void *ctx, int id, const char *arg)
 	case OPT_LIST:
 		o->list = true;
 		break;
+	case OPT_PV: {
+		char unit[16];
+		const char *colon = strchr(arg, ':');
+		size_t ulen = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+		double peak = SIM_PV_PEAK_W;
+
+		if (o->npv == SIM_MAX_PV)
+			return bad("at most %d --pv", SIM_MAX_PV);
+		if (ulen == 0 || ulen >= sizeof(unit))
+			return bad("--pv '%s': UNIT[:PEAK], e.g. 8 or 8:250kW", safe);
+		memcpy(unit, arg, ulen);
+		unit[ulen] = '\0';
+		if (util_parse_long(unit, 1, UNIT_MAX, &l) < 0)
+			return bad("--pv '%s': a unit 1..%d", safe, UNIT_MAX);
+		if (l == 1)
+			return bad("--pv '%s': unit 1 is the main board", safe);
+		if (colon != NULL && (util_parse_power_w(colon + 1, &peak) < 0 || !(peak > 0)))
+			return bad("--pv '%s': a peak power like 250kW", safe);
+		o->pv_unit[o->npv] = (unsigned)l;
+		o->pv_peak[o->npv++] = peak;
+		break;
+	}
 	case OPT_UTILITY:
 		o->utility = utility_parse(arg);
 		if (o->utility < 0) {
@@ -337,6 +369,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		if (o->faults[i].unit > o->meters)
 			return bad("fault '%s': unit %u, but the plant has %zu meters (--meters)",
 				   o->fault_specs[i], o->faults[i].unit, o->meters);
+	for (size_t i = 0; i < o->npv; i++)
+		if (o->pv_unit[i] > o->meters)
+			return bad("--pv: unit %u, but the plant has %zu meters (--meters)",
+				   o->pv_unit[i], o->meters);
 	if ((o->mqtt_cert == NULL) != (o->mqtt_key == NULL))
 		return bad("--mqtt-cert and --mqtt-key go together");
 	if ((o->mqtt_ca != NULL || o->mqtt_cert != NULL) &&
@@ -1224,6 +1260,8 @@ static void list_meters(const struct opts *o, int utility)
 	size_t i;
 
 	simmodel_set_utility(m, utility);
+	for (i = 0; i < o->npv; i++)
+		simmodel_set_pv(m, o->pv_unit[i] - 1, o->pv_peak[i]);
 	printf("%-4s  %-11s  %9s  %s\n", "unit", "kind", "rated", "description");
 	for (i = 0; i < o->meters; i++) {
 		enum sim_load l = simmodel_load(m, i);
@@ -1413,6 +1451,8 @@ int cmd_sim(int argc, char **argv)
 	s.model = simmodel_new(s.n, o.seed, o.start_us);
 	s.utility = plant_utility(&s);
 	simmodel_set_utility(s.model, s.utility);
+	for (i = 0; i < o.npv; i++)
+		simmodel_set_pv(s.model, o.pv_unit[i] - 1, o.pv_peak[i]);
 	if (s.utility != UTILITY_ELECTRICITY && !o.prefix_set)
 		o.prefix = "utility-sim";
 	for (i = 0; i < o.nfaults; i++)

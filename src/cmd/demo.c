@@ -4,7 +4,8 @@
  * `phasor sim` on a free loopback port (and a private mosquitto when the
  * broker is installed, for two meters that arrive over MQTT; and one more
  * `phasor sim` per utility meter: gas, compressed air), waits until
- * they listen, and writes the configuration that points phasor's real
+ * they listen, and writes the configuration (a meter tree: the main board
+ * is every feeder's parent; and a PV feeder, role = production) that points phasor's real
  * Modbus and MQTT sources at them. The children's output goes to files in a
  * private runtime directory, never to the terminal.
  */
@@ -32,6 +33,10 @@
 #define DEMO_SEED 42
 #define MODBUS_METERS 5
 #define MQTT_METERS 2
+/* The rooftop PV feeder: the simulator's unit after the MQTT meters. */
+#define PV_UNIT (MODBUS_METERS + MQTT_METERS + 1)
+#define PV_NAME "pv-roof"
+#define PV_PEAK "250kW"
 
 /* Names an operator would give these feeders; the load kinds are unit 1..7's. */
 static const char *const meter_names[MODBUS_METERS + MQTT_METERS] = {
@@ -165,10 +170,12 @@ static char *state_path(const char *state_dir)
 
 static char *build_config(const struct demo *d, const char *db)
 {
-	struct simmodel *m = simmodel_new(MODBUS_METERS + MQTT_METERS, DEMO_SEED, util_now_us());
+	struct simmodel *m = simmodel_new(PV_UNIT, DEMO_SEED, util_now_us());
 	size_t cap = 8192, len = 0, i, n = d->mqtt_port ? MODBUS_METERS + MQTT_METERS
 							: MODBUS_METERS;
 	char *text = util_malloc(cap);
+
+	simmodel_set_pv(m, PV_UNIT - 1, 250e3); /* the main board's rating without it */
 
 #define ADD(...)                                                                        \
 	do {                                                                            \
@@ -201,9 +208,15 @@ static char *build_config(const struct demo *d, const char *db)
 			    i + 1);
 		/* Rated power with headroom: the demo plant runs normally. */
 		ADD("max_power = %.0fkW\n", simmodel_rated_power(m, i) * 1.1 / 1000.0);
-		/* The main board measures the whole workshop. */
-		ADD("%s\n", load == SIM_LOAD_MAIN_BOARD ? "aggregate = true\n" : "");
+		/* The main board measures the whole workshop: the feeders'
+		 * parent (what they do not meter is its remainder). */
+		ADD("%s\n", load == SIM_LOAD_MAIN_BOARD ? "aggregate = true\n"
+							: "parent = tgbt-main\n");
 	}
+	ADD("[meter " PV_NAME "]\ndescription = Rooftop PV, " PV_PEAK " peak (production)\n"
+	    "driver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = %d\nunit = %d\n"
+	    "poll_ms = 1000\ntimeout_ms = 500\nrole = production\n\n",
+	    d->modbus_port, PV_UNIT);
 	for (i = 0; i < UTIL_ARRAY_LEN(utility_sims); i++)
 		if (d->util_pid[i] > 0)
 			ADD("[meter %s]\ndescription = %s\ndriver = modbus\nprofile = %s\n"
@@ -253,7 +266,7 @@ struct demo *demo_start(const char *state_dir, char **cause)
 	const char *exe_dir = util_exe_dir();
 	const char *mosquitto = find_mosquitto();
 	char *exe = NULL, *tmpl, *db = NULL, *text = NULL, *log_path = NULL;
-	char port_arg[64], mqtt_arg[64], meters_arg[16], seed_arg[16];
+	char port_arg[64], mqtt_arg[64], meters_arg[16], seed_arg[16], pv_arg[32];
 	struct diag dg;
 
 	*cause = NULL;
@@ -315,7 +328,8 @@ struct demo *demo_start(const char *state_dir, char **cause)
 	}
 	snprintf(port_arg, sizeof(port_arg), "127.0.0.1:%d", d->modbus_port);
 	snprintf(mqtt_arg, sizeof(mqtt_arg), "tcp://127.0.0.1:%d", d->mqtt_port);
-	snprintf(meters_arg, sizeof(meters_arg), "%d", MODBUS_METERS + MQTT_METERS);
+	snprintf(meters_arg, sizeof(meters_arg), "%d", PV_UNIT);
+	snprintf(pv_arg, sizeof(pv_arg), "%d:" PV_PEAK, PV_UNIT);
 	snprintf(seed_arg, sizeof(seed_arg), "%d", DEMO_SEED);
 	log_path = util_printf("%s/sim.log", d->dir);
 	if (d->mqtt_port)
@@ -325,13 +339,14 @@ struct demo *demo_start(const char *state_dir, char **cause)
 							 (char *)"--seed", seed_arg,
 							 (char *)"--mqtt", mqtt_arg,
 							 (char *)"--mqtt-period", (char *)"2s",
-							 NULL },
+							 (char *)"--pv", pv_arg, NULL },
 				   log_path);
 	else
 		d->sim_pid = spawn(exe, (char *const[]){ (char *)"phasor", (char *)"sim",
 							 (char *)"--modbus", port_arg,
 							 (char *)"--meters", meters_arg,
-							 (char *)"--seed", seed_arg, NULL },
+							 (char *)"--seed", seed_arg,
+							 (char *)"--pv", pv_arg, NULL },
 				   log_path);
 	if (d->sim_pid < 0 || !wait_listening(d->sim_pid, d->modbus_port, 10000)) {
 		*cause = util_printf("the simulator did not start (see %s)", log_path);

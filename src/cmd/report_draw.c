@@ -701,8 +701,21 @@ static int document(struct pen *p)
 	if (r->shifts.n > 0 && (table(p, tab(p, "shift_total"), "") < 0 ||
 				table(p, tab(p, "shift"), "") < 0))
 		return -1;
+	/* production: coverage = production / the site's consumption; used on
+	 * site = per 15 min interval min(production, consumption) */
+	if (tab(p, "production") != NULL &&
+	    (table(p, tab(p, "production"), "") < 0 ||
+	     para(p, "Coverage: production / consumption. Used on site: per 15 min interval the"
+		     " production up to the consumption (the rest was exported).") < 0))
+		return -1;
 	if (heading(p, "2  Biggest consumers") < 0 || chart_consumers(p) < 0 ||
 	    table(p, tab(p, "meter"), "No consumer with energy in the range.") < 0)
+		return -1;
+	/* the tree: each feeder's share of its parent and what none meters */
+	if (tab(p, "tree") != NULL &&
+	    (table(p, tab(p, "tree"), "") < 0 ||
+	     para(p, "(unmetered): the parent's energy minus its feeders'; negative when the"
+		     " feeders read more than their parent (a metering error).") < 0))
 		return -1;
 	if (heading(p, "3  Load curve and peak demand") < 0 || chart_load(p) < 0)
 		return -1;

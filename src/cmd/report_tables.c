@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "phasor/csv.h"
+#include "phasor/kpi.h"
 #include "phasor/util.h"
 
 #define US INT64_C(1000000)
@@ -239,12 +240,95 @@ static const struct report_col meter_cols[] = {
 	{ "coverage", "Coverage", "%", 0.18, 1 },
 };
 
+static const struct report_col tree_cols[] = {
+	{ "meter", "Meter (the tree)", "", 0.40, 0 },
+	{ "parent", "Parent", "", 0.24, 0 },
+	{ "energy", "Energy", "kWh", 0.18, 1 },
+	{ "share", "Of parent", "%", 0.18, 1 },
+};
+
+static const struct report_col prod_cols[] = {
+	{ "day", "Day", "", 0.18, 0 },
+	{ "consumed", "Consumed", "kWh", 0.17, 1 },
+	{ "produced", "Produced", "kWh", 0.17, 1 },
+	{ "coverage", "Coverage", "%", 0.15, 1 },
+	{ "self", "Used on site", "kWh", 0.18, 1 },
+	{ "self_rate", "Of production", "%", 0.15, 1 },
+};
+
 static const struct report_col load_cols[] = {
 	{ "interval", "Interval", "", 0.25, 0 },
 	{ "mean", "Mean", "kW", 0.25, 1 },
 	{ "min", "Min", "kW", 0.25, 1 },
 	{ "max", "Max", "kW", 0.25, 1 },
+	/* with production meters only: the production's mean per interval */
+	{ "produced", "Produced", "kW", 0.25, 1 },
 };
+
+/* A meter and its feeders, depth first in the report's order, then its
+ * remainder "NAME (unmetered)". */
+static void tree_rows(const struct report *r, const struct report_doc *d,
+		      const size_t *parent1, struct report_table *t, size_t i)
+{
+	const struct report_meter_out *m = &r->m[i];
+	size_t k;
+	char rem[160];
+
+	add_row(t, d->meters[i], parent1[i] ? d->meters[parent1[i] - 1] : "",
+		num(3, m->has_energy ? m->kwh : NAN), num(2, 100 * m->parent_share));
+	if (m->nchildren == 0)
+		return;
+	for (k = 0; k < r->nmeters; k++)
+		if (parent1[k] == i + 1)
+			tree_rows(r, d, parent1, t, k);
+	snprintf(rem, sizeof(rem), "%s (unmetered)", d->meters[i]);
+	add_row(t, rem, d->meters[i], num(3, m->rem_kwh),
+		num(2, m->has_energy && m->kwh > 0 ? 100 * m->rem_kwh / m->kwh : NAN));
+}
+
+/* The meter tree, when there is one: each meter's energy, its share of
+ * its parent, and each parent's remainder. */
+static void tree(const struct report *r, const struct report_doc *d, struct report_tables *ts)
+{
+	struct report_table *t;
+	size_t i;
+
+	if (d->parent1 == NULL)
+		return;
+	for (i = 0; i < r->nmeters && d->parent1[i] == 0; i++)
+		;
+	if (i == r->nmeters)
+		return;
+	t = add_table(ts, "tree", "Meter tree: feeders and what they do not meter", tree_cols,
+		      N(tree_cols));
+	for (i = 0; i < r->nmeters; i++)
+		if (d->parent1[i] == 0)
+			tree_rows(r, d, d->parent1, t, i);
+}
+
+/* Consumption against production per day and over the range. */
+static void production(const struct report *r, struct report_tables *ts)
+{
+	struct report_table *t;
+	size_t i;
+
+	if (r->nprod == 0)
+		return;
+	t = add_table(ts, "production", "Production and coverage", prod_cols, N(prod_cols));
+	for (i = 0; i < r->days.n; i++) {
+		char day[16];
+		double c = r->days.has[i] ? r->days.wh[i] / 1000 : NAN;
+		double p = r->pdays.has[i] ? r->pdays.wh[i] / 1000 : NAN;
+		double u = r->self_day_wh[i] / 1000;
+
+		util_strlcpy(day, when(r->days.b[i]), 11);
+		add_row(t, day, num(3, c), num(3, p), num(2, 100 * kpi_coverage(p, c)), num(3, u),
+			num(2, 100 * kpi_coverage(u, p)));
+	}
+	add_row(t, "range", num(3, r->has_energy ? r->total_kwh : NAN), num(3, r->prod_kwh),
+		num(2, 100 * r->prod_coverage), num(3, r->self_kwh),
+		num(2, 100 * kpi_coverage(r->self_kwh, r->prod_kwh)));
+}
 
 static void consumers(const struct report *r, const struct report_doc *d, struct report_tables *ts)
 {
@@ -260,14 +344,18 @@ static void consumers(const struct report *r, const struct report_doc *d, struct
 			num(2, m->expected ? 100.0 * (double)m->present / (double)m->expected
 						: NAN));
 	}
-	t = add_table(ts, "load", "Load curve (15 min)", load_cols, N(load_cols));
+	/* consumption against production per interval: the production's
+	 * column only when there is production (add_row takes ncols cells) */
+	t = add_table(ts, "load", "Load curve (15 min)", load_cols,
+		      N(load_cols) - (r->nprod == 0));
 	t->csv_only = 1;
 	for (i = 0; i < r->iv.n; i++) {
 		double len_h = (double)(r->iv.b[i + 1] - r->iv.b[i]) / 3.6e9;
 
 		add_row(t, when(r->iv.b[i]),
 			num(3, r->iv.has[i] ? r->iv.wh[i] / len_h / 1000 : NAN),
-			num(3, r->iv_min_w[i] / 1000), num(3, r->iv_max_w[i] / 1000));
+			num(3, r->iv_min_w[i] / 1000), num(3, r->iv_max_w[i] / 1000),
+			num(3, i < r->piv.n && r->piv.has[i] ? r->piv.wh[i] / len_h / 1000 : NAN));
 	}
 }
 
@@ -400,7 +488,9 @@ void report_tables_make(const struct report *r, const struct report_doc *d,
 	memset(out, 0, sizeof(*out));
 	summary(r, d, out);
 	energy(r, d, out);
+	production(r, out);
 	consumers(r, d, out);
+	tree(r, d, out);
 	electrical(r, d, out);
 	alarms(r, out);
 }

@@ -689,11 +689,13 @@ const char *draw_symbol(enum draw_symbol s)
 		[SYM_OK] = "\u25cf",      [SYM_STALE] = "\u25cc",      [SYM_DOWN] = "\u2716",
 		[SYM_UNKNOWN] = "?",      [SYM_WARNING] = "\u25b2",    [SYM_ALARM] = "\u25c6",
 		[SYM_SELECT] = "\u25b6",  [SYM_UP] = "\u2191",         [SYM_DOWN_ARROW] = "\u2193",
+		[SYM_BRANCH] = "\u2514",
 	};
 	static const char *const ascii[SYM__COUNT] = {
 		[SYM_OK] = "o",      [SYM_STALE] = "~",   [SYM_DOWN] = "X",
 		[SYM_UNKNOWN] = "?", [SYM_WARNING] = "!", [SYM_ALARM] = "*",
 		[SYM_SELECT] = ">",  [SYM_UP] = "^",      [SYM_DOWN_ARROW] = "v",
+		[SYM_BRANCH] = "`",
 	};
 
 	if ((unsigned)s >= SYM__COUNT)

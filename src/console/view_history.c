@@ -566,6 +566,60 @@ static void co2(const struct config *cfg, double kwh, char *buf, size_t size)
 		view_fixed(kwh * cfg->site.co2_per_kwh, 1, buf, size);
 }
 
+/* A ratio as whole percents, "-" unknown. */
+static const char *pct_text(double num, double den, char *buf, size_t size)
+{
+	double r = kpi_coverage(num, den);
+
+	if (isnan(r))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.0f %%", round(r * 100.0));
+	return buf;
+}
+
+/*
+ * Consumption against production per day and month: the coverage rate
+ * (production / consumption) and the self-consumption (the part of the
+ * production used on site, per billing interval; its rate of the
+ * production).
+ */
+static void production_lines(const struct histjob_result *res, struct view_lines *ls)
+{
+	struct view_line *l;
+	char a[64], b[32], c[32], d[32], e[32], g[32];
+	int k;
+	size_t i;
+
+	for (k = 0; k < 2; k++) {
+		const struct history_spans *cs = k == 0 ? &res->days : &res->months;
+		const struct history_spans *ps = k == 0 ? &res->pdays : &res->pmonths;
+		const double *self = k == 0 ? res->self_days : res->self_months;
+
+		view_lines_add(ls, 0);
+		l = view_lines_add(ls, 0);
+		view_seg(l, ROLE_HEADER, "%-24s%10s%10s%9s%10s%7s",
+			 k == 0 ? "Production per day" : "Production per month", "used kWh", "made kWh",
+			 "coverage", "self kWh", "self");
+		for (i = 0; i < cs->n && i < ps->n; i++) {
+			double cons = cs->has[i] ? cs->wh[i] : NAN, prod = ps->has[i] ? ps->wh[i] : NAN;
+
+			l = view_lines_add(ls, 2);
+			span_label(k == 0 ? K_DAY : K_MONTH, cs->b[i], cs->b[i + 1], a, sizeof(a));
+			if (isnan(cons) && isnan(prod)) {
+				view_seg(l, ROLE_MUTED, "%-22s%10s", a, "no data");
+				continue;
+			}
+			view_seg(l, ROLE_NORMAL, "%-22s%10s%10s%9s%10s%7s", a,
+				 isnan(cons) ? "-" : view_fixed(cons / 1000, 1, b, sizeof(b)),
+				 isnan(prod) ? "-" : view_fixed(prod / 1000, 1, c, sizeof(c)),
+				 pct_text(prod, cons, d, sizeof(d)),
+				 isnan(self[i]) ? "-" : view_fixed(self[i] / 1000, 1, e, sizeof(e)),
+				 pct_text(self[i], prod, g, sizeof(g)));
+		}
+	}
+}
+
 static void energy_lines(struct ui *ui, const struct histjob_result *res, struct view_lines *ls)
 {
 	const struct config *cfg = cfg_of(ui);
@@ -636,6 +690,8 @@ static void energy_lines(struct ui *ui, const struct histjob_result *res, struct
 				view_seg(l, ROLE_MUTED, " *");
 		}
 	}
+	if (res->producers > 0)
+		production_lines(res, ls);
 	if (any_partial) {
 		view_lines_add(ls, 0);
 		l = view_lines_add(ls, 0);
@@ -901,6 +957,24 @@ static void write_csv(const struct ui *ui, const struct histjob_result *res, FIL
 				fputc(',', f);
 			csv_num(f, isfinite(res->contract_w) ? (double)p->over_us / (double)HOUR_US : NAN);
 			fputs("\n", f);
+		}
+	}
+	/* production rows: kwh produced, then the part used on site */
+	for (k = 0; k < 2 && res->producers > 0; k++) {
+		const struct history_spans *s = k == 0 ? &res->pdays : &res->pmonths;
+		const double *self = k == 0 ? res->self_days : res->self_months;
+
+		for (i = 0; i < s->n; i++) {
+			csv_head(f, k == 0 ? "production_day" : "production_month", meter, QTY_E_IMP,
+				 s->b[i], s->b[i + 1]);
+			fputs(",,,,,", f);
+			csv_num(f, s->has[i] ? s->wh[i] / 1000 : NAN);
+			fputs(",,,,,,\n", f);
+			csv_head(f, k == 0 ? "self_day" : "self_month", meter, QTY_E_IMP, s->b[i],
+				 s->b[i + 1]);
+			fputs(",,,,,", f);
+			csv_num(f, self[i] / 1000);
+			fputs(",,,,,,\n", f);
 		}
 	}
 	for (k = 0; k < 24; k++) {

@@ -803,6 +803,12 @@ static void draw_title(const struct ctx *c, int width)
 		if (cm->ntopics > 1)
 			view_seg(l, ROLE_MUTED, " +%zu", cm->ntopics - 1);
 	}
+	/* where it stands in the meter tree, and a production meter */
+	if (config_parent(cm) >= 0)
+		view_seg(l, ROLE_MUTED, "  under %s",
+			 c->ui->plant->cfg->meters[config_parent(cm)].name);
+	if (cm->role == METER_PRODUCTION)
+		view_seg(l, ROLE_MUTED, "  production");
 	if (cm->description != NULL && cm->description[0] != '\0')
 		view_seg(l, ROLE_NORMAL, "  %s", cm->description);
 	view_line_draw(c->ui->body, 0, 0, width, l);

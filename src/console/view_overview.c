@@ -38,7 +38,7 @@
 #define HEAD_ROWS 4             /* figures (2), rule, column headers */
 
 enum col_id {
-	C_SEL, C_NAME, C_COMM, C_KW, C_Q, C_SPARK, C_PF, C_VUNB, C_IUNB, C_MAXPH,
+	C_SEL, C_NAME, C_COMM, C_KW, C_SHARE, C_Q, C_SPARK, C_PF, C_VUNB, C_IUNB, C_MAXPH,
 	C_THD, C_RISK, C_AGE, C_DESC, C__COUNT
 };
 
@@ -57,6 +57,9 @@ static const struct col_def cols_def[C__COUNT] = {
 	[C_NAME] = { "Meter", "Meter", 8, 0, 0, false, SORT_NAME },
 	[C_COMM] = { "Comm", "Comm", 9, 1, 0, false, SORT_STATUS },
 	[C_KW] = { "kW", "P kW", 6, 2, 0, true, SORT_POWER },
+	/* the share of the parent's power (only with a meter tree; from 100
+	 * columns: at 80 the indented names need the room) */
+	[C_SHARE] = { "Shr%", "% par", 4, 7, 100, true, -1 },
 	[C_Q] = { "kvar", "Q kvar", 7, 12, 160, true, -1 },
 	[C_SPARK] = { "P 15m", "P last 15 min", 5, 7, 0, false, -1 },
 	[C_PF] = { "PF", "PF tier", 10, 3, 0, false, SORT_PF },
@@ -84,15 +87,24 @@ struct layout {
 	int x[C__COUNT], w[C__COUNT];   /* w 0: not shown */
 };
 
+#define UNMETERED "(unmetered)"
+
 static int longest_name(const struct config *cfg, bool desc)
 {
 	int best = 0;
 	size_t i;
 
 	for (i = 0; cfg != NULL && i < cfg->nmeters; i++) {
-		const char *s = desc ? cfg->meters[i].description : cfg->meters[i].name;
+		const struct config_meter *cm = &cfg->meters[i];
+		const char *s = desc ? cm->description : cm->name;
 		int wd = s != NULL ? draw_width(s) : 0;
 
+		/* a feeder is indented two columns a level, and a parent's
+		 * remainder row one level under it */
+		if (!desc)
+			wd += 2 * cm->depth;
+		if (!desc && cm->nchildren > 0 && 2 * (cm->depth + 1) + (int)strlen(UNMETERED) > wd)
+			wd = 2 * (cm->depth + 1) + (int)strlen(UNMETERED);
 		if (wd > best)
 			best = wd;
 	}
@@ -123,6 +135,7 @@ static void layout_columns(const struct ui *ui, struct view_overview_state *st, 
 		on[c] = width >= cols_def[c].from_cols;
 		lay->w[c] = 0;
 	}
+	on[C_SHARE] = on[C_SHARE] && config_has_tree(ui->plant->cfg);
 	/* Drop the least essential until the minimum widths fit. */
 	for (;;) {
 		int worst = -1;
@@ -242,8 +255,66 @@ static bool matches(const struct listw *l, const struct config_meter *cm)
 	       listw_matches(l, cm->profile_name);
 }
 
-/* Meter indices in list l's order (sort and filter applied); returns the count. */
-static size_t order(const struct ui *ui, const struct listw *l, size_t *out, size_t max)
+/*
+ * The tree order: each meter followed by its feeders (in the sort's order)
+ * and then, with rems, its remainder row (nmeters + the parent's index).
+ * A meter whose parent is filtered out stands as a root.
+ */
+struct tree_walk {
+	const struct config *cfg;
+	const struct sort_row *rows;
+	size_t k, n;
+	const unsigned char *in;
+	size_t *out, max, nout;
+	bool rems;
+};
+
+static void tree_emit(struct tree_walk *t, size_t m)
+{
+	size_t r;
+
+	if (t->nout < t->max)
+		t->out[t->nout++] = m;
+	if (t->cfg->meters[m].nchildren == 0)
+		return;
+	for (r = 0; r < t->k; r++)
+		if (config_parent(&t->cfg->meters[t->rows[r].meter]) == (int)m)
+			tree_emit(t, t->rows[r].meter);
+	if (t->rems && t->nout < t->max)
+		t->out[t->nout++] = t->n + m;
+}
+
+static size_t tree_order(const struct config *cfg, const struct sort_row *rows, size_t k,
+			 size_t n, size_t *out, size_t max, bool rems)
+{
+	unsigned char *in = util_calloc(n, 1);
+	struct tree_walk t = { cfg, rows, k, n, in, out, max, 0, rems };
+	size_t r;
+
+	for (r = 0; r < k; r++)
+		in[rows[r].meter] = 1;
+	for (r = 0; r < k; r++) {
+		int par = config_parent(&cfg->meters[rows[r].meter]);
+
+		if (par < 0 || !in[par])
+			tree_emit(&t, rows[r].meter);
+	}
+	free(in);
+	return t.nout;
+}
+
+/* Is a row of the list a parent's remainder (not a meter)? */
+static bool rem_row(const struct ui *ui, size_t row)
+{
+	return row >= live_count(ui->plant->live);
+}
+
+/*
+ * The rows of list l in its order (sort and filter applied): meter indices,
+ * and with rems the remainder rows of a tree (rem_row); returns the count.
+ */
+static size_t order_rows(const struct ui *ui, const struct listw *l, size_t *out, size_t max,
+			 bool rems)
 {
 	const struct live *lv = ui->plant->live;
 	size_t n = live_count(lv), i, k = 0;
@@ -261,10 +332,21 @@ static size_t order(const struct ui *ui, const struct listw *l, size_t *out, siz
 	}
 	if (l->sort != SORT_CONFIG || l->sort_desc)
 		qsort_r(rows, k, sizeof(*rows), cmp_rows, (void *)l);
+	if (k > 0 && config_has_tree(ui->plant->cfg)) {
+		k = tree_order(ui->plant->cfg, rows, k, n, out, max, rems);
+		free(rows);
+		return k;
+	}
 	for (i = 0; i < k && i < max; i++)
 		out[i] = rows[i].meter;
 	free(rows);
 	return k < max ? k : max;
+}
+
+/* Meter indices in list l's order (sort and filter applied); returns the count. */
+static size_t order(const struct ui *ui, const struct listw *l, size_t *out, size_t max)
+{
+	return order_rows(ui, l, out, max, false);
 }
 
 size_t view_overview_order(const struct ui *ui, size_t *out, size_t max)
@@ -278,13 +360,14 @@ size_t view_overview_order(const struct ui *ui, size_t *out, size_t max)
 	return order(ui, &none, out, max);
 }
 
-/* Visible meters (caller frees *out); returns the count. */
+/* Visible rows, meters and remainders (caller frees *out); returns the count. */
 static size_t visible(const struct ui *ui, const struct view_overview_state *st, size_t **out)
 {
 	size_t n = ui->plant->cfg != NULL ? ui->plant->cfg->nmeters : 0;
 
-	*out = util_calloc(n > 0 ? n : 1, sizeof(**out));
-	return n > 0 ? order(ui, &st->list, *out, n) : 0;
+	/* at most one remainder row per meter */
+	*out = util_calloc(n > 0 ? 2 * n : 1, sizeof(**out));
+	return n > 0 ? order_rows(ui, &st->list, *out, 2 * n, true) : 0;
 }
 
 static size_t position(const size_t *vis, size_t n, size_t meter, bool *found)
@@ -365,8 +448,26 @@ static void draw_figures(struct ui *ui, int width)
 							   : "-");
 	view_line_draw(w, 0, 0, width, l);
 
+	/* Production first when there is any: now, the coverage of the day
+	 * (production / consumption) and the part consumed on site now. */
+	used = 0;
+	if (k->nprod > 0) {
+		l = view_lines_add(&ls, 0);
+		view_seg(l, ROLE_ACCENT, "Prod ");
+		view_seg(l, ROLE_NORMAL, "%s", fmt_si(k->prod_w, "W", a, sizeof(a)));
+		view_seg(l, ROLE_MUTED, " Cov ");
+		view_seg(l, ROLE_NORMAL, "%s", isfinite(k->coverage)
+						       ? fmt_pct(k->coverage * 100.0, a, sizeof(a))
+						       : "-");
+		view_seg(l, ROLE_MUTED, " Self ");
+		view_seg(l, ROLE_NORMAL, "%s", isfinite(k->self_now)
+						       ? fmt_pct(k->self_now * 100.0, a, sizeof(a))
+						       : "-");
+		view_seg(l, ROLE_MUTED, "  ");
+		used = view_line_draw(w, 1, 0, width, l);
+	}
 	/* Top consumers: as many whole entries as fit. */
-	used = draw_text(w, 1, 0, width, ROLE_MUTED, "Top: ");
+	used += draw_text(w, 1, used, width - used, ROLE_MUTED, "Top: ");
 	if (k->ntop == 0)
 		draw_text(w, 1, used, width - used, ROLE_MUTED, "-");
 	for (i = 0; i < k->ntop && i < KPI_TOP; i++) {
@@ -379,10 +480,12 @@ static void draw_figures(struct ui *ui, int width)
 		/* Whole percents: a share is read at a glance, and a tenth that
 		 * changes every second is noise (and bytes on a slow link). */
 		if (isfinite(k->top[i].share))
-			snprintf(entry, sizeof(entry), "%s%s %.0f %%", i > 0 ? ", " : "", name,
+			snprintf(entry, sizeof(entry), "%s%s%s %.0f %%", i > 0 ? ", " : "", name,
+				 k->top[i].remainder ? " unmetered" : "",
 				 round(k->top[i].share * 100.0));
 		else
-			snprintf(entry, sizeof(entry), "%s%s -", i > 0 ? ", " : "", name);
+			snprintf(entry, sizeof(entry), "%s%s%s -", i > 0 ? ", " : "", name,
+				 k->top[i].remainder ? " unmetered" : "");
 		ew = draw_width(entry);
 		/* keep room for ", ..." unless this is the last */
 		if (used + ew > width || (i + 1 < k->ntop && used + ew + 5 > width)) {
@@ -493,6 +596,119 @@ static void vcell(struct ui *ui, int y, const struct layout *lay, enum col_id c,
 	cell(ui, y, lay, c, ROLE_STALE, buf);
 }
 
+/* Two columns a level, the last level's ending in the branch symbol:
+ * "    └ " (ASCII "    ` "), "" for a root. */
+static const char *indent(char *buf, size_t size, int depth)
+{
+	size_t len = 0;
+	int d;
+
+	buf[0] = '\0';
+	for (d = 1; d < depth && len + 3 < size; d++)
+		len += (size_t)snprintf(buf + len, size - len, "  ");
+	if (depth > 0)
+		snprintf(buf + len, size - len, "%s ", draw_symbol(SYM_BRANCH));
+	return buf;
+}
+
+/* A part of the whole as whole percents, "-" unknown. */
+static const char *share_text(double part, double whole, char *buf, size_t size)
+{
+	if (!isfinite(part) || !(whole > 0.0))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.0f", round(part / whole * 100.0));
+	return buf;
+}
+
+/* A parent's power history minus its feeders', second by second (a gap of
+ * a few seconds in one of them holds its last value). */
+#define REM_HOLD_S 5
+
+static void hold_gaps(double *h, size_t n)
+{
+	size_t i, since = REM_HOLD_S + 1;
+	double last = NAN;
+
+	for (i = 0; i < n; i++) {
+		if (!isnan(h[i])) {
+			last = h[i];
+			since = 0;
+		} else if (++since <= REM_HOLD_S) {
+			h[i] = last;
+		}
+	}
+}
+
+static size_t rem_history(struct ui *ui, size_t parent, double *hist, double *tmp)
+{
+	const struct plant *p = ui->plant;
+	size_t n = live_history(live_meter_const(p->live, parent), LIVE_HIST_P, p->now_us, hist,
+				SPARK_S), i, j;
+
+	hold_gaps(hist, n);
+	for (i = 0; i < p->cfg->nmeters; i++) {
+		if (config_parent(&p->cfg->meters[i]) != (int)parent)
+			continue;
+		if (live_history(live_meter_const(p->live, i), LIVE_HIST_P, p->now_us, tmp, n) != n)
+			continue;
+		hold_gaps(tmp, n);
+		for (j = 0; j < n; j++)
+			hist[j] -= tmp[j];
+	}
+	return n;
+}
+
+static void draw_sparkcell(struct ui *ui, int y, const struct layout *lay, const double *hist,
+			   size_t n, enum theme_role r)
+{
+	double lo = 0.0, hi = NAN;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(hist[i]))
+			continue;
+		if (hist[i] < lo)
+			lo = hist[i];
+		if (isnan(hi) || hist[i] > hi)
+			hi = hist[i];
+	}
+	if (isnan(hi))
+		cell(ui, y, lay, C_SPARK, ROLE_MUTED, "-");
+	else
+		draw_sparkline(ui->body, y, lay->x[C_SPARK], lay->w[C_SPARK], hist, n, lo,
+			       hi > lo ? hi : lo + 1.0, r);
+}
+
+/*
+ * The remainder row of a parent: "(unmetered)" one level under it, the
+ * parent's power minus its feeders' (negative: the feeders read more than
+ * their parent, a metering error, shown with the warning symbol), its share
+ * of the parent and its own sparkline; no electrical figures of its own.
+ */
+static void draw_rem_row(struct ui *ui, int y, const struct layout *lay, size_t parent,
+			 double *hist, double *tmp)
+{
+	const struct config_meter *cm = &ui->plant->cfg->meters[parent];
+	struct kpi_remainder r;
+	char name[160], ind[96], buf[64], kw[32];
+
+	snprintf(name, sizeof(name), "%s%s", indent(ind, sizeof(ind), cm->depth + 1), UNMETERED);
+	cell(ui, y, lay, C_NAME, ROLE_MUTED, name);
+	kpi_remainder(ui->plant->kpi, parent, &r);
+	if (r.p_w < 0.0) {
+		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
+			 view_kw(r.p_w, kw, sizeof(kw)));
+		cell(ui, y, lay, C_KW, ROLE_WARNING, buf);
+	} else {
+		cell(ui, y, lay, C_KW, ROLE_NORMAL, view_kw(r.p_w, buf, sizeof(buf)));
+	}
+	cell(ui, y, lay, C_SHARE, r.p_w < 0.0 ? ROLE_WARNING : ROLE_NORMAL,
+	     share_text(r.p_w, kpi_meter_power(ui->plant->kpi, parent), buf, sizeof(buf)));
+	if (lay->w[C_SPARK] > 0)
+		draw_sparkcell(ui, y, lay, hist, rem_history(ui, parent, hist, tmp), ROLE_CHART);
+}
+
 static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, size_t meter,
 		     bool selected, double *hist)
 {
@@ -535,12 +751,16 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	if (prio >= 0 && !selected)
 		cell(ui, y, lay, C_SEL, view_prio_role(prio), draw_symbol(SYM_ALARM));
 	if (prio >= 0 && selected) {
-		char marked[160];
+		char marked[160], ind[96];
 
-		snprintf(marked, sizeof(marked), "%s%s", draw_symbol(SYM_ALARM), cm->name);
+		snprintf(marked, sizeof(marked), "%s%s%s", indent(ind, sizeof(ind), cm->depth),
+			 draw_symbol(SYM_ALARM), cm->name);
 		cell(ui, y, lay, C_NAME, ROLE_SELECTION, marked);
 	} else {
-		cell(ui, y, lay, C_NAME, selected ? ROLE_SELECTION : base, cm->name);
+		char named[160], ind[96];
+
+		snprintf(named, sizeof(named), "%s%s", indent(ind, sizeof(ind), cm->depth), cm->name);
+		cell(ui, y, lay, C_NAME, selected ? ROLE_SELECTION : base, named);
 	}
 	if (lay->w[C_COMM] > 0)
 		view_draw_comm(w, y, lay->x[C_COMM], lay->w[C_COMM], s.comm);
@@ -555,26 +775,18 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
 	}
 	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
+	if (config_parent(cm) >= 0 && lay->w[C_SHARE] > 0) {
+		const struct kpi *k = ui->plant->kpi;
 
-	if (lay->w[C_SPARK] > 0 && s.m != NULL) {
-		size_t n = live_history(s.m, LIVE_HIST_P, ui->plant->now_us, hist, SPARK_S);
-		double lo = 0.0, hi = NAN;
-		size_t i;
-
-		for (i = 0; i < n; i++) {
-			if (isnan(hist[i]))
-				continue;
-			if (hist[i] < lo)
-				lo = hist[i];
-			if (isnan(hi) || hist[i] > hi)
-				hi = hist[i];
-		}
-		if (isnan(hi))
-			cell(ui, y, lay, C_SPARK, ROLE_MUTED, "-");
-		else
-			draw_sparkline(w, y, lay->x[C_SPARK], lay->w[C_SPARK], hist, n, lo,
-				       hi > lo ? hi : lo + 1.0, view_role(&s, ROLE_CHART));
+		cell(ui, y, lay, C_SHARE, view_role(&s, base),
+		     share_text(kpi_meter_power(k, meter), kpi_meter_power(k, (size_t)config_parent(cm)), buf,
+				sizeof(buf)));
 	}
+
+	if (lay->w[C_SPARK] > 0 && s.m != NULL)
+		draw_sparkcell(ui, y, lay, hist,
+			       live_history(s.m, LIVE_HIST_P, ui->plant->now_us, hist, SPARK_S),
+			       view_role(&s, ROLE_CHART));
 
 	if (lay->w[C_PF] > 0 && s.m != NULL && cm->utility != UTILITY_ELECTRICITY) {
 		/* A utility meter has no PF: its flow, with its unit (the
@@ -709,11 +921,15 @@ static void overview_draw(struct ui *ui, void *state)
 	listw_follow(lw, (int)pos, nrows);
 	listw_clamp(lw, (int)n, nrows);
 
-	hist = util_calloc(SPARK_S, sizeof(*hist));
+	hist = util_calloc(2 * SPARK_S, sizeof(*hist));
 	for (i = 0; i < nrows && (size_t)(lw->scroll + i) < n; i++) {
 		size_t row = (size_t)(lw->scroll + i);
 
-		draw_row(ui, HEAD_ROWS + i, width, &lay, vis[row], row == pos, hist);
+		if (rem_row(ui, vis[row]))
+			draw_rem_row(ui, HEAD_ROWS + i, &lay, vis[row] - cfg->nmeters, hist,
+				     hist + SPARK_S);
+		else
+			draw_row(ui, HEAD_ROWS + i, width, &lay, vis[row], row == pos, hist);
 	}
 	/* More rows than fit: say so on the rule. */
 	if (lw->scroll > 0 || (size_t)(lw->scroll + nrows) < n) {
@@ -729,9 +945,27 @@ static void overview_draw(struct ui *ui, void *state)
 
 /* ---- keys ---- */
 
+/* The row of a meter nearest to row r, looking down first when down
+ * (remainder rows are not selected), else up. */
+static size_t meter_near(const struct ui *ui, const size_t *vis, size_t n, size_t r, bool down)
+{
+	size_t j;
+
+	for (j = r; j < n && down; j++)
+		if (!rem_row(ui, vis[j]))
+			return j;
+	for (j = r + 1; j-- > 0;)
+		if (!rem_row(ui, vis[j]))
+			return j;
+	for (j = r; j < n; j++)
+		if (!rem_row(ui, vis[j]))
+			return j;
+	return 0;
+}
+
 static int move_selection(struct ui *ui, struct view_overview_state *st, int ch)
 {
-	size_t *vis, n, pos;
+	size_t *vis, n, pos, to;
 	bool found;
 
 	n = visible(ui, st, &vis);
@@ -740,7 +974,8 @@ static int move_selection(struct ui *ui, struct view_overview_state *st, int ch)
 		return UI_HANDLED;
 	}
 	pos = position(vis, n, ui->meter, &found);
-	ui->meter = vis[listw_move(ch, found ? (long)pos : -1, n, list_rows(ui, st))];
+	to = (size_t)listw_move(ch, found ? (long)pos : -1, n, list_rows(ui, st));
+	ui->meter = vis[meter_near(ui, vis, n, to, !found || to >= pos)];
 	free(vis);
 	return UI_HANDLED | UI_REDRAW;
 }

@@ -239,7 +239,8 @@ struct fcjob *fcjob_new(const struct config *cfg, const struct fcjob_opts *o)
 		j->t[i + 1].name = util_strdup(cfg->meters[i].name);
 		j->t[i + 1].meter = (int)i;
 		j->t[i + 1].s.step_us = j->step_us;
-		if (cfg->meters[i].aggregate && j->aggregate == NULL)
+		/* an aggregate root (a sub-board's aggregate is not the site) */
+		if (cfg->meters[i].aggregate && config_in_site(cfg, i) && j->aggregate == NULL)
 			j->aggregate = cfg->meters[i].name;
 	}
 	j->t[0].s.step_us = j->step_us;
@@ -345,7 +346,8 @@ out:
 	free(ms);
 	if (rc < 0)
 		return -1;
-	/* the site: the aggregate meter, else the sum of every meter */
+	/* the site: the aggregate meter, else the sum of the consumption roots
+	 * (every meter without a meter tree: config_in_site) */
 	free(j->t[0].s.y);
 	memset(&j->t[0].s, 0, sizeof(j->t[0].s));
 	j->t[0].s.step_us = j->step_us;
@@ -353,7 +355,7 @@ out:
 		struct trend_series copy = j->t[i].s;
 
 		if (j->aggregate != NULL ? strcmp(j->t[i].name, j->aggregate) != 0
-					 : j->cfg->meters[j->t[i].meter].aggregate)
+					 : !config_in_site(j->cfg, (size_t)j->t[i].meter))
 			continue;
 		if (copy.n == 0)
 			continue;

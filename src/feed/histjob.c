@@ -57,6 +57,10 @@ void histjob_result_free(struct histjob_result *res)
 	history_spans_free(&res->days);
 	history_spans_free(&res->weeks);
 	history_spans_free(&res->months);
+	history_spans_free(&res->pdays);
+	history_spans_free(&res->pmonths);
+	free(res->self_days);
+	free(res->self_months);
 	free(res);
 }
 
@@ -165,6 +169,72 @@ static void clip(struct history_spans *s, int64_t from, int64_t to)
 }
 
 /*
+ * The e_imp counters of meters ids[0..n) added to the calendar spans (from
+ * the day before the range) and to the billing intervals iv (from the
+ * interval before); *found counts the meters that had any. 0, or
+ * read_minutes' nonzero.
+ */
+static int add_counters(struct histjob *j, uint64_t gen, const struct histjob_req *q,
+			const size_t *ids, size_t n, struct history_spans *const *spans,
+			size_t nspans, struct history_spans *iv, size_t *found,
+			struct histjob_result *res)
+{
+	struct history_series s = { 0 };
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = read_minutes(j, gen, ids[i], QTY_E_IMP, q->from_us - DAY_US, read_end(q), &s,
+				  res);
+		if (rc != 0 || s.n == 0)
+			continue;
+		(*found)++;
+		for (k = 0; k < nspans; k++)
+			history_energy(s.m, s.n, q->from_us - DAY_US, spans[k]);
+		history_energy(s.m, s.n, q->from_us - res->interval_us, iv);
+	}
+	history_series_free(&s);
+	return rc;
+}
+
+/*
+ * The site's production per day and month from the production roots'
+ * e_imp, and what of it the site used per billing interval against the
+ * consumption's intervals cons (history_self).
+ */
+static int read_production(struct histjob *j, uint64_t gen, const struct histjob_req *q,
+			   const struct history_spans *cons, struct histjob_result *res)
+{
+	const struct config *cfg = j->cfg;
+	struct history_spans piv = { 0 };
+	size_t *ids = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*ids));
+	size_t n = history_production_meters(cfg, ids);
+	int rc = 0;
+
+	if (n == 0)
+		goto out;
+	history_days(q->from_us, q->to_us, &res->pdays, false);
+	history_months(q->from_us, q->to_us, &res->pmonths, false);
+	history_intervals(q->from_us, q->to_us, res->interval_us, &piv);
+	clip(&res->pdays, q->from_us, q->to_us);
+	clip(&res->pmonths, q->from_us, q->to_us);
+	clip(&piv, q->from_us, q->to_us);
+	{
+		struct history_spans *spans[] = { &res->pdays, &res->pmonths };
+
+		rc = add_counters(j, gen, q, ids, n, spans, 2, &piv, &res->producers, res);
+	}
+	res->self_days = util_calloc(res->days.n ? res->days.n : 1, sizeof(double));
+	res->self_months = util_calloc(res->months.n ? res->months.n : 1, sizeof(double));
+	history_self(&piv, cons, &res->days, res->self_days);
+	history_self(&piv, cons, &res->months, res->self_months);
+out:
+	history_spans_free(&piv);
+	free(ids);
+	return rc;
+}
+
+/*
  * The energy tables and the peak demand from the import counters of the
  * series' meters. Days, weeks, months and shifts count from the last
  * value of the day before the range (the rise into the first span counts
@@ -175,9 +245,8 @@ static int read_energy(struct histjob *j, uint64_t gen, const struct histjob_req
 {
 	const struct config *cfg = j->cfg;
 	struct history_spans iv = { 0 };
-	struct history_series s = { 0 };
 	size_t *ids = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*ids));
-	size_t n, i;
+	size_t n;
 	int rc = 0;
 
 	if (q->meter >= 0) {
@@ -201,24 +270,19 @@ static int read_energy(struct histjob *j, uint64_t gen, const struct histjob_req
 	clip(&res->weeks, q->from_us, q->to_us);
 	clip(&res->months, q->from_us, q->to_us);
 	clip(&iv, q->from_us, q->to_us);
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = read_minutes(j, gen, ids[i], QTY_E_IMP, q->from_us - DAY_US, read_end(q), &s,
-				  res);
-		if (rc != 0 || s.n == 0)
-			continue;
-		res->counters++;
-		history_energy(s.m, s.n, q->from_us - DAY_US, &res->shifts);
-		history_energy(s.m, s.n, q->from_us - DAY_US, &res->days);
-		history_energy(s.m, s.n, q->from_us - DAY_US, &res->weeks);
-		history_energy(s.m, s.n, q->from_us - DAY_US, &res->months);
-		history_energy(s.m, s.n, q->from_us - res->interval_us, &iv);
+	{
+		struct history_spans *spans[] = { &res->shifts, &res->days, &res->weeks,
+						  &res->months };
+
+		rc = add_counters(j, gen, q, ids, n, spans, 4, &iv, &res->counters, res);
 	}
 	if (rc == 0) {
 		history_peaks(&iv, res->contract_w, &res->days);
 		history_peaks(&iv, res->contract_w, &res->months);
 	}
+	if (rc == 0 && q->meter < 0)
+		rc = read_production(j, gen, q, &iv, res);
 	history_spans_free(&iv);
-	history_series_free(&s);
 	free(ids);
 	return rc;
 }

@@ -1057,7 +1057,8 @@ static const char *const meter_keys[] = { "driver",  "profile",	 "description",	
 					  "port",    "unit",	 "poll_ms",	    "timeout_ms",
 					  "topic",   "nominal_voltage", "max_power",	    "aggregate",
 					  "group",   "node",	 "device",	    "utility",
-					  "pulse_value", "calorific_value", NULL };
+					  "pulse_value", "calorific_value", "parent",	    "role",
+					  NULL };
 
 /* A profile name asked for, loaded or not (so failures are reported once). */
 struct prof_use {
@@ -1157,6 +1158,7 @@ static void meter_free_fields(struct config_meter *m)
 	free(m->sp_group);
 	free(m->sp_node);
 	free(m->sp_device);
+	free(m->parent_name);
 	for (i = 0; i < m->ntopics; i++)
 		free(m->topics[i]);
 	free(m->topics);
@@ -1267,6 +1269,30 @@ static void meter_utility(struct parse *p, struct config *c, struct config_meter
 	c->profiles = util_reallocarray(c->profiles, c->nprofiles + 1, sizeof(*c->profiles));
 	c->profiles[c->nprofiles] = profile_with_pulses(prof, m->pulse_qty, m->pulse_si);
 	m->profile = c->profiles[c->nprofiles++];
+}
+
+static const char *const role_names[] = { "consumption", "production", NULL };
+
+const char *config_role_name(int role)
+{
+	return role >= 0 && role <= METER_PRODUCTION ? role_names[role] : "?";
+}
+
+static void get_role(struct parse *p, const struct inifile_kv *kv, int *out)
+{
+	const char *sugg;
+	int i;
+
+	if (!has_value(p, kv))
+		return;
+	for (i = 0; role_names[i] != NULL; i++)
+		if (strcmp(kv->value, role_names[i]) == 0) {
+			*out = i;
+			return;
+		}
+	sugg = util_closest(kv->value, role_names);
+	perr(p, kv->line, "role: %s is not a role (consumption, production)%s%s%s", kv->value,
+	     sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
 }
 
 static void do_meter(struct parse *p, struct sect *s, struct config *c, struct meter_ctx *mc,
@@ -1417,6 +1443,12 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 		} else if (strcmp(kv->key, "calorific_value") == 0) {
 			get_calorific(p, kv, &m.calorific_value);
 			cv_kv = kv;
+		} else if (strcmp(kv->key, "parent") == 0) {
+			if (has_value(p, kv))
+				set_str(p, kv, &m.parent_name);
+			m.parent_line = kv->line;
+		} else if (strcmp(kv->key, "role") == 0) {
+			get_role(p, kv, &m.role);
 		} else {
 			unknown_key(p, s, kv, meter_keys);
 		}
@@ -1471,6 +1503,126 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 	}
 	c->meters = util_reallocarray(c->meters, c->nmeters + 1, sizeof(*c->meters));
 	c->meters[c->nmeters++] = m;
+}
+
+/* A parent = naming no meter: the closest name suggested. */
+static void unknown_parent(struct parse *p, const struct config *c, const struct config_meter *m)
+{
+	const char **names = util_calloc(c->nmeters + 1, sizeof(*names));
+	const char *sugg;
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++)
+		names[i] = c->meters[i].name;
+	sugg = util_closest(m->parent_name, names);
+	perr(p, m->parent_line, "parent: no meter is called %s%s%s%s", m->parent_name,
+	     sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
+	free(names);
+}
+
+/* The cycle that meter i's parents lead back to i by, "a -> b -> a". */
+static void report_cycle(struct parse *p, const struct config *c, size_t on)
+{
+	char buf[512];
+	size_t len = 0, j = on, i = on, steps = 0;
+
+	/* from its earliest meter in the file */
+	do {
+		j = (size_t)config_parent(&c->meters[j]);
+		if (j < i)
+			i = j;
+	} while (j != on && ++steps < c->nmeters);
+	j = i;
+	steps = 0;
+	buf[0] = '\0';
+	do {
+		len += (size_t)snprintf(buf + len, len < sizeof(buf) ? sizeof(buf) - len : 0,
+					"%s -> ", c->meters[j].name);
+		j = (size_t)config_parent(&c->meters[j]);
+	} while (j != i && ++steps < c->nmeters && len < sizeof(buf));
+	if (len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, "%s", c->meters[i].name);
+	perr(p, c->meters[i].parent_line, "parent: meter %s is its own ancestor (%s)",
+	     c->meters[i].name, buf);
+}
+
+/*
+ * The meter tree, once every meter is known: each parent = names a meter
+ * of the same utility and role, and no meter is its own ancestor (each
+ * cycle reported once, at the parent key of its first meter in the file).
+ * Sets parent, nchildren and depth.
+ */
+static void link_tree(struct parse *p, struct config *c)
+{
+	/* 0: not seen; 1: on the path being walked; 2: done */
+	unsigned char *mark = util_calloc(c->nmeters + 1, 1);
+	size_t i, j;
+	bool bad = false;
+
+	for (i = 0; i < c->nmeters; i++) {
+		struct config_meter *m = &c->meters[i];
+		int k;
+
+		if (m->parent_name == NULL)
+			continue;
+		k = config_meter_index(c, m->parent_name);
+		if (k < 0) {
+			unknown_parent(p, c, m);
+			bad = true;
+			continue;
+		}
+		m->parent_plus1 = k + 1;
+		if (c->meters[k].utility != m->utility)
+			perr(p, m->parent_line,
+			     "parent: meter %s measures %s but its parent %s measures %s (a tree "
+			     "holds one utility)",
+			     m->name, utility_name((enum utility)m->utility), c->meters[k].name,
+			     utility_name((enum utility)c->meters[k].utility));
+		if (c->meters[k].role != m->role)
+			perr(p, m->parent_line,
+			     "parent: meter %s has role = %s but its parent %s has role = %s (a "
+			     "feeder is of its parent's role)",
+			     m->name, config_role_name(m->role), c->meters[k].name,
+			     config_role_name(c->meters[k].role));
+	}
+	for (i = 0; i < c->nmeters; i++) {
+		/* walk up from i until a meter already done or a root */
+		for (j = i; mark[j] == 0; j = (size_t)config_parent(&c->meters[j])) {
+			mark[j] = 1;
+			if (config_parent(&c->meters[j]) < 0)
+				break;
+		}
+		if (mark[j] == 1 && config_parent(&c->meters[j]) >= 0) {
+			report_cycle(p, c, j);
+			bad = true;
+		}
+		for (j = i; mark[j] == 1; j = (size_t)config_parent(&c->meters[j])) {
+			mark[j] = 2;
+			if (config_parent(&c->meters[j]) < 0)
+				break;
+		}
+	}
+	free(mark);
+	if (!bad)
+		config_tree_derive(c);
+}
+
+void config_tree_derive(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++)
+		c->meters[i].nchildren = 0;
+	for (i = 0; i < c->nmeters; i++) {
+		int d = 0, k;
+
+		for (k = config_parent(&c->meters[i]); k >= 0 && (size_t)d < c->nmeters;
+		     k = config_parent(&c->meters[k]))
+			d++;
+		c->meters[i].depth = d;
+		if (config_parent(&c->meters[i]) >= 0)
+			c->meters[config_parent(&c->meters[i])].nchildren++;
+	}
 }
 
 /*
@@ -2083,6 +2235,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		}
 	}
 	free(first_meter);
+	link_tree(p, c);
 	/* Alarms once every meter is known: their patterns must match one. */
 	first_alarm = first_named_sections(p, S_ALARM);
 	for (i = 0; i < p->nsects; i++) {
@@ -2295,6 +2448,52 @@ int config_meter_index(const struct config *c, const char *name)
 		if (strcmp(c->meters[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Is some consumption root an aggregate (then only those count)? */
+static bool root_aggregate(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++)
+		if (c->meters[i].aggregate && config_parent(&c->meters[i]) < 0 &&
+		    c->meters[i].role == METER_CONSUMPTION)
+			return true;
+	return false;
+}
+
+bool config_in_site(const struct config *c, size_t i)
+{
+	const struct config_meter *m = &c->meters[i];
+
+	if (config_parent(m) >= 0 || m->role != METER_CONSUMPTION)
+		return false;
+	return m->aggregate || m->utility == UTILITY_GAS || !root_aggregate(c);
+}
+
+bool config_in_production(const struct config *c, size_t i)
+{
+	return c->meters[i].role == METER_PRODUCTION && config_parent(&c->meters[i]) < 0;
+}
+
+bool config_has_tree(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->nmeters; i++)
+		if (config_parent(&c->meters[i]) >= 0)
+			return true;
+	return false;
+}
+
+bool config_has_production(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->nmeters; i++)
+		if (c->meters[i].role == METER_PRODUCTION)
+			return true;
+	return false;
 }
 
 const char *config_driver_name(enum meter_driver d)
@@ -2620,6 +2819,10 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, ", %.15g %s per pulse", m->pulse_si, qty_unit(m->pulse_qty));
 		if (config_derives_energy(c, m))
 			fprintf(f, ", energy from volume at %.15g kWh/m3", config_calorific(c, m));
+		if (config_parent(m) >= 0)
+			fprintf(f, "  under %s", san(a, sizeof(a), c->meters[config_parent(m)].name));
+		if (m->role == METER_PRODUCTION)
+			fputs("  production", f);
 		if (m->description != NULL)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);

@@ -419,6 +419,15 @@ void history_energy(const struct history_minute *m, size_t n, int64_t before_us,
 	}
 }
 
+/* Move *k on to the group of g that t (not before the earlier ones') is
+ * before the end of; false when t is past the last. */
+static bool group_of(const struct history_spans *g, int64_t t, size_t *k)
+{
+	while (*k < g->n && t >= g->b[*k + 1])
+		(*k)++;
+	return *k < g->n;
+}
+
 void history_peaks(const struct history_spans *iv, double contract_w, struct history_spans *g)
 {
 	size_t i, k = 0;
@@ -436,9 +445,7 @@ void history_peaks(const struct history_spans *iv, double contract_w, struct his
 
 		if (!iv->has[i] || len <= 0)
 			continue;
-		while (k < g->n && iv->b[i] >= g->b[k + 1])
-			k++;
-		if (k == g->n)
+		if (!group_of(g, iv->b[i], &k))
 			break;
 		if (iv->b[i] < g->b[k])
 			continue;
@@ -466,15 +473,55 @@ int history_hour(int64_t t_us)
 	return tm.tm_hour;
 }
 
+void history_self(const struct history_spans *prod, const struct history_spans *cons,
+		  const struct history_spans *g, double *self_wh)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < g->n; i++)
+		self_wh[i] = NAN;
+	for (i = 0; i < prod->n && i < cons->n; i++) {
+		double p = prod->wh[i], c = cons->wh[i];
+
+		if (!prod->has[i] || !cons->has[i] || prod->b[i] != cons->b[i])
+			continue;
+		if (!group_of(g, prod->b[i], &k))
+			break;
+		if (prod->b[i] < g->b[k])
+			continue;
+		if (isnan(self_wh[k]))
+			self_wh[k] = 0.0;
+		self_wh[k] += p < c ? (p > 0.0 ? p : 0.0) : (c > 0.0 ? c : 0.0);
+	}
+}
+
+/* A root of role role (no parent). */
+static bool root_of(const struct config_meter *m, int role)
+{
+	return config_parent(m) < 0 && m->role == role;
+}
+
 size_t history_site_meters(const struct config *cfg, size_t *out)
 {
 	size_t i, n = 0;
 	bool any = false;
 
+	/* (the overview's Total also counts gas meters beside an aggregate;
+	 * these tables keep to the rule they had) */
 	for (i = 0; i < cfg->nmeters; i++)
-		any |= cfg->meters[i].aggregate;
+		any |= cfg->meters[i].aggregate && root_of(&cfg->meters[i], METER_CONSUMPTION);
 	for (i = 0; i < cfg->nmeters; i++)
-		if (!any || cfg->meters[i].aggregate)
+		if (root_of(&cfg->meters[i], METER_CONSUMPTION) && (!any || cfg->meters[i].aggregate))
+			out[n++] = i;
+	return n;
+}
+
+size_t history_production_meters(const struct config *cfg, size_t *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->nmeters; i++)
+		if (root_of(&cfg->meters[i], METER_PRODUCTION))
 			out[n++] = i;
 	return n;
 }

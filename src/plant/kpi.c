@@ -97,8 +97,12 @@ struct kmeter {
 	struct slot sl[SLOT__COUNT];
 	int64_t late;                /* a first sample later than midnight + late: partial */
 
-	/* power now (NaN unknown) */
-	double p_w;
+	/* power now and energy today (NaN unknown) */
+	double p_w, today_wh;
+	/* a parent's remainder (NaN: unknown or no children) */
+	double rem_p, rem_wh;
+	/* config_in_site, config_in_production, a top consumer candidate */
+	bool site, prod, leaf;
 
 	/* quality */
 	uint64_t samples0, bad0;     /* the counters at start */
@@ -109,7 +113,6 @@ struct kpi {
 	const struct config *cfg;
 	size_t n;
 	struct kmeter *m;
-	bool any_aggregate;
 	int64_t mid;                 /* local midnight at the last update; 0: none yet */
 	int64_t next_mid;            /* and the next one (kpi_update asks mktime only
 				      * when a frame is outside [mid, next_mid)) */
@@ -407,8 +410,11 @@ struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *d
 		const struct config_meter *cm = &cfg->meters[i];
 		struct kmeter *km = &k->m[i];
 
-		k->any_aggregate |= cm->aggregate;
-		km->p_w = NAN;
+		km->p_w = km->today_wh = km->rem_p = km->rem_wh = NAN;
+		km->site = config_in_site(cfg, i);
+		km->prod = config_in_production(cfg, i);
+		km->leaf = cm->role == METER_CONSUMPTION && !cm->aggregate && cm->nchildren == 0;
+		k->site.nprod += km->prod;
 		if (cm->profile != NULL) {
 			/* A gas meter's energy is derived from its volume (hub);
 			 * a heat meter's is what other meters' energy made. */
@@ -718,39 +724,123 @@ static double quality(struct kpi *k, const struct live *l, int64_t now)
 
 /* ---- the site ---- */
 
-/* The site: its aggregates when it has any (else every meter), and its gas
- * meters, whose energy no electrical aggregate measures. */
-static bool in_site(const struct kpi *k, size_t i)
+/*
+ * The remainders: each parent's figures minus the sum of its children's
+ * (unknown when one of them is), in one pass over the children.
+ */
+static void remainders(struct kpi *k)
 {
-	return !k->any_aggregate || k->cfg->meters[i].aggregate ||
-	       k->cfg->meters[i].utility == UTILITY_GAS;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		const struct kmeter *km = &k->m[i];
+		bool parent = k->cfg->meters[i].nchildren > 0;
+
+		k->m[i].rem_p = parent ? km->p_w : NAN;
+		k->m[i].rem_wh = parent ? km->today_wh : NAN;
+	}
+	for (i = 0; i < k->n; i++) {
+		int par = config_parent(&k->cfg->meters[i]);
+
+		if (par < 0)
+			continue;
+		k->m[par].rem_p -= k->m[i].p_w;
+		k->m[par].rem_wh -= k->m[i].today_wh;
+	}
+}
+
+/* The power a top consumer candidate ranks by: a leaf's, or a parent's
+ * remainder (the consumption no feeder meters); NaN: not a candidate. */
+static double top_power(const struct kpi *k, size_t i, bool *rem)
+{
+	const struct config_meter *cm = &k->cfg->meters[i];
+
+	*rem = cm->nchildren > 0;
+	if (k->m[i].leaf)
+		return k->m[i].p_w;
+	if (*rem && cm->role == METER_CONSUMPTION)
+		return k->m[i].rem_p;
+	return NAN;
 }
 
 static void top_consumers(struct kpi *k)
 {
 	struct kpi_site *s = &k->site;
+	double pw[KPI_TOP];
+	bool rem[KPI_TOP];
 	size_t i, j, n = 0;
 
 	for (i = 0; i < k->n; i++) {
-		double p = k->m[i].p_w;
+		bool r;
+		double p = top_power(k, i, &r);
 
-		if (k->cfg->meters[i].aggregate || !(p > 0.0))
+		if (!(p > 0.0))
 			continue;
 		/* the KPI_TOP highest kept by insertion, descending; ties keep
 		 * the config order (a frame's cost at 1000 meters: not a sort) */
-		if (n == KPI_TOP && !(k->m[k->order[n - 1]].p_w < p))
+		if (n == KPI_TOP && !(pw[n - 1] < p))
 			continue;
 		j = n < KPI_TOP ? n++ : n - 1;
-		for (; j > 0 && k->m[k->order[j - 1]].p_w < p; j--)
+		for (; j > 0 && pw[j - 1] < p; j--) {
 			k->order[j] = k->order[j - 1];
+			pw[j] = pw[j - 1];
+			rem[j] = rem[j - 1];
+		}
 		k->order[j] = i;
+		pw[j] = p;
+		rem[j] = r;
 	}
 	s->ntop = n;
 	for (i = 0; i < s->ntop; i++) {
 		s->top[i].meter = k->order[i];
-		s->top[i].p_w = k->m[k->order[i]].p_w;
+		s->top[i].p_w = pw[i];
+		s->top[i].remainder = rem[i];
 		s->top[i].share = s->p_w > 0.0 ? s->top[i].p_w / s->p_w : NAN;
 	}
+}
+
+double kpi_coverage(double prod, double cons)
+{
+	return isfinite(prod) && isfinite(cons) && cons > 0.0 ? prod / cons : NAN;
+}
+
+double kpi_self_rate(double prod, double cons)
+{
+	if (!isfinite(prod) || !isfinite(cons) || !(prod > 0.0))
+		return NAN;
+	return (cons < prod ? (cons > 0.0 ? cons : 0.0) : prod) / prod;
+}
+
+/* The production roots' power now and energy today, and the coverage of
+ * elec_wh (the site's electricity today: a gas meter's energy is not what
+ * PV or a CHP's power covers). */
+static void production(struct kpi *k, double elec_wh)
+{
+	struct kpi_site *s = &k->site;
+	size_t i;
+	int np = 0, ne = 0;
+
+	s->prod_w = 0.0;
+	s->prod_today_wh = 0.0;
+	for (i = 0; i < k->n; i++) {
+		if (!k->m[i].prod)
+			continue;
+		if (isfinite(k->m[i].p_w)) {
+			/* an inverter at night may read a few W drawn: not production */
+			s->prod_w += k->m[i].p_w > 0.0 ? k->m[i].p_w : 0.0;
+			np++;
+		}
+		if (isfinite(k->m[i].today_wh)) {
+			s->prod_today_wh += k->m[i].today_wh;
+			ne++;
+		}
+	}
+	if (np == 0)
+		s->prod_w = NAN;
+	if (ne == 0)
+		s->prod_today_wh = NAN;
+	s->coverage = kpi_coverage(s->prod_today_wh, elec_wh);
+	s->self_now = kpi_self_rate(s->prod_w, s->p_w);
 }
 
 void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
@@ -759,8 +849,8 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 	int64_t mid;
 	bool rollover;
 	size_t i;
-	int np = 0, ne = 0;
-	double price, co2;
+	int np = 0, ne = 0, nelec = 0;
+	double price, co2, elec_wh = 0.0;
 
 	if (k == NULL || l == NULL || live_count(l) < k->n)
 		return;
@@ -794,13 +884,18 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 		struct kpi_today e;
 
 		km->p_w = meter_power(live_meter_const(l, i), now_us);
-		if (!in_site(k, i))
+		km->today_wh = meter_today(k, i, &e) ? e.wh : NAN;
+		if (!km->site)
 			continue;
 		if (isfinite(km->p_w)) {
 			s->p_w += km->p_w;
 			np++;
 		}
-		if (meter_today(k, i, &e)) {
+		if (isfinite(km->today_wh) && k->cfg->meters[i].utility == UTILITY_ELECTRICITY) {
+			elec_wh += e.wh;
+			nelec++;
+		}
+		if (isfinite(km->today_wh)) {
 			s->today_wh += e.wh;
 			s->today_resets += e.resets;
 			ne++;
@@ -820,7 +915,9 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 	s->cost = s->today_wh / 1000.0 * price;
 	s->co2_kg = s->today_wh / 1000.0 * co2;
 	s->quality = quality(k, l, now_us);
+	remainders(k);
 	top_consumers(k);
+	production(k, nelec > 0 ? elec_wh : NAN);
 }
 
 const struct kpi_site *kpi_site(const struct kpi *k)
@@ -836,6 +933,25 @@ bool kpi_meter_today(const struct kpi *k, size_t meter, struct kpi_today *out)
 		*out = none;
 		return false;
 	}
+	return true;
+}
+
+double kpi_meter_power(const struct kpi *k, size_t meter)
+{
+	return k != NULL && meter < k->n ? k->m[meter].p_w : NAN;
+}
+
+bool kpi_remainder(const struct kpi *k, size_t parent, struct kpi_remainder *out)
+{
+	const struct kmeter *km;
+
+	*out = (struct kpi_remainder){ NAN, NAN, NAN };
+	if (k == NULL || parent >= k->n || k->cfg->meters[parent].nchildren == 0)
+		return false;
+	km = &k->m[parent];
+	out->p_w = km->rem_p;
+	out->wh = km->rem_wh;
+	out->share = km->p_w > 0.0 ? km->rem_p / km->p_w : NAN;
 	return true;
 }
 

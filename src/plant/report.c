@@ -213,27 +213,47 @@ static void copy_bounds(struct history_spans *dst, const struct history_spans *s
 	memcpy(dst->b, src->b, (src->n + 1) * sizeof(*src->b));
 }
 
+/* A root of the tree that is consumption (its feeders are in it). */
+static bool consumption_root(const struct report_in *in, size_t i)
+{
+	return in->meters[i].parent_plus1 == 0 && !in->meters[i].production;
+}
+
 static bool any_aggregate(const struct report_in *in)
 {
 	size_t i;
 
 	for (i = 0; i < in->nmeters; i++)
-		if (in->meters[i].aggregate)
+		if (in->meters[i].aggregate && consumption_root(in, i))
 			return true;
 	return false;
 }
 
-/* The site: the aggregate meters when any, else all. A consumer: the others
- * (all when every meter is an aggregate). */
+static bool has_children(const struct report_in *in, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < in->nmeters; k++)
+		if (in->meters[k].parent_plus1 == i + 1)
+			return true;
+	return false;
+}
+
+/* The site: the consumption roots, only the aggregate ones when any (so
+ * that nothing is counted twice). A consumer: the consumption meters that
+ * feed nothing and are no aggregate (all those without children when every
+ * meter is an aggregate). */
 static bool is_site(const struct report_in *in, size_t i, bool agg)
 {
-	return !agg || in->meters[i].aggregate;
+	return consumption_root(in, i) && (!agg || in->meters[i].aggregate);
 }
 
 static bool is_consumer(const struct report_in *in, size_t i, bool agg)
 {
 	size_t k;
 
+	if (in->meters[i].production || has_children(in, i))
+		return false;
 	if (!in->meters[i].aggregate)
 		return true;
 	for (k = 0; k < in->nmeters; k++)
@@ -320,6 +340,9 @@ static void energy_begin(const struct report_in *in, struct report *r)
 	r->site_has = util_calloc(r->site_nmin ? r->site_nmin : 1, 1);
 	r->rank = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(size_t));
 	r->agg = any_aggregate(in);
+	copy_bounds(&r->pdays, &r->days);
+	copy_bounds(&r->piv, &r->iv);
+	r->self_day_wh = util_calloc(r->days.n ? r->days.n : 1, sizeof(double));
 }
 
 static void energy_add(const struct report_in *in, size_t i, const struct report_meter_in *m,
@@ -353,6 +376,11 @@ static void energy_add(const struct report_in *in, size_t i, const struct report
 			history_energy(e->m, e->n, in->before_us, &r->fiv);
 		band_add(in, &m->s[REPORT_P], r);
 	}
+	if (in->meters[i].production && in->meters[i].parent_plus1 == 0) {
+		history_energy(e->m, e->n, in->before_us, &r->pdays);
+		history_energy(e->m, e->n, in->before_us, &r->piv);
+		r->nprod += o->has_energy;
+	}
 	if (is_consumer(in, i, r->agg)) {
 		r->consumers_kwh += o->kwh;
 		for (k = r->nrank; k > 0 && r->m[r->rank[k - 1]].kwh < o->kwh; k--)
@@ -364,6 +392,56 @@ static void energy_add(const struct report_in *in, size_t i, const struct report
 	history_spans_free(&mi);
 }
 
+/* The remainders (a parent's energy minus its children's: negative when
+ * they read more, kept so) and each child's share of its parent. */
+static void tree_end(const struct report_in *in, struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < in->nmeters; i++) {
+		r->m[i].rem_kwh = NAN;
+		r->m[i].parent_share = NAN;
+	}
+	for (i = 0; i < in->nmeters; i++) {
+		size_t p = in->meters[i].parent_plus1, k;
+
+		if (p == 0 || p > in->nmeters)
+			continue;
+		r->m[p - 1].nchildren++;
+		if (isnan(r->m[p - 1].rem_kwh))
+			r->m[p - 1].rem_kwh = r->m[p - 1].has_energy ? r->m[p - 1].kwh : NAN;
+		r->m[p - 1].rem_kwh -= r->m[i].has_energy ? r->m[i].kwh : NAN;
+		if (r->m[p - 1].has_energy && r->m[p - 1].kwh > 0 && r->m[i].has_energy)
+			r->m[i].parent_share = r->m[i].kwh / r->m[p - 1].kwh;
+		for (k = p; k != 0 && r->m[i].depth < in->nmeters; k = in->meters[k - 1].parent_plus1)
+			r->m[i].depth++;
+	}
+}
+
+/* Production, self-consumption and coverage over the range. */
+static void production_end(struct report *r)
+{
+	size_t i;
+	bool has = false, any_self = false;
+
+	r->prod_kwh = r->self_kwh = r->prod_coverage = NAN;
+	if (r->nprod == 0)
+		return;
+	history_self(&r->piv, &r->iv, &r->days, r->self_day_wh);
+	r->prod_kwh = sum_kwh(&r->pdays, &has);
+	if (!has)
+		r->prod_kwh = NAN;
+	r->self_kwh = 0;
+	for (i = 0; i < r->days.n; i++)
+		if (isfinite(r->self_day_wh[i])) {
+			r->self_kwh += r->self_day_wh[i] / 1000;
+			any_self = true;
+		}
+	if (!any_self)
+		r->self_kwh = NAN;
+	r->prod_coverage = r->total_kwh > 0 && isfinite(r->prod_kwh) ? r->prod_kwh / r->total_kwh : NAN;
+}
+
 static void energy_end(const struct report_in *in, struct report *r)
 {
 	size_t i;
@@ -372,6 +450,9 @@ static void energy_end(const struct report_in *in, struct report *r)
 	for (i = 0; i < r->nrank; i++)
 		r->m[r->rank[i]].share =
 			r->consumers_kwh > 0 ? r->m[r->rank[i]].kwh / r->consumers_kwh : NAN;
+
+	tree_end(in, r);
+	production_end(r);
 
 	/* peak demand per day against the contract */
 	history_peaks(&r->iv, in->contract_w, &r->days);
@@ -828,5 +909,8 @@ void report_free(struct report *r)
 	free(r->site_p);
 	free(r->site_has);
 	history_spans_free(&r->fiv);
+	history_spans_free(&r->pdays);
+	history_spans_free(&r->piv);
+	free(r->self_day_wh);
 	memset(r, 0, sizeof(*r));
 }

@@ -213,6 +213,7 @@ static const struct {
 	[SIM_LOAD_COMPRESSOR] = { "compressor", "Air compressor (motor starts, load/unload)" },
 	[SIM_LOAD_PAINT_LINE] = { "paint-line", "Paint line (fans and pumps on drives)" },
 	[SIM_LOAD_MACHINE] = { "machine", "Machine tool" },
+	[SIM_LOAD_PV] = { "pv", "Photovoltaic feeder (rooftop, production)" },
 };
 
 const char *simmodel_load_name(enum sim_load l)
@@ -659,6 +660,47 @@ static void evolve_machine(struct meter *me, double dt, struct comp *c, double *
 	}
 }
 
+double simmodel_pv_clear_sky(double ls)
+{
+	double day = floor(ls / 86400.0);
+	double h = (ls - day * 86400.0) / 3600.0;
+	/* day of the year from 1970-01-01 (close enough: 365.25 days) */
+	double doy = fmod(day, 365.25);
+	double season = cos(2.0 * M_PI * (doy - 172.0) / 365.25); /* 1 midsummer, -1 midwinter */
+	double len = 12.0 + 4.0 * season;                           /* 8 to 16 hours */
+	double x = (h - (13.0 - len / 2.0)) / len;                  /* 0 sunrise .. 1 sunset */
+	double height = 0.65 + 0.35 * season;                       /* winter sun is low */
+
+	if (x <= 0.0 || x >= 1.0)
+		return 0.0;
+	return height * pow(sin(M_PI * x), 1.3);
+}
+
+/*
+ * A PV feeder: the clear sky times the clouds. x is a slow haze (0 clear
+ * .. 0.5 overcast, half-hour time constant); a cloud passes now and then
+ * (y seconds left) and takes 40 to 80 % for its while.
+ */
+static void evolve_pv(struct simmodel *m, struct meter *me, double dt, struct comp *c,
+		      double *thd_i)
+{
+	struct rng *r = &me->rng;
+	double d0 = rng_uniform(r), d1 = rng_uniform(r), d2 = rng_uniform(r);
+	double sky = simmodel_pv_clear_sky(local_s(m)), cloud;
+
+	ou_step(&me->x, 1800.0, 0.15, dt, r);
+	me->x = clamp(me->x, 0.0, 0.5);
+	if (me->y > 0) {
+		me->y -= dt;
+	} else if (d0 < dt / 900.0) {
+		me->y = 60.0 + 240.0 * d1;
+		me->timer = 0.4 + 0.4 * d2;
+	}
+	cloud = (1.0 - me->x) * (me->y > 0 ? 1.0 - me->timer : 1.0);
+	comp_add(c, me->rated * sky * cloud, 0.99);
+	*thd_i = sky > 0 ? 4.0 : 0.0;
+}
+
 static void evolve_meter(struct simmodel *m, struct meter *me, double dt)
 {
 	struct rng *r = &me->rng;
@@ -719,6 +761,9 @@ static void evolve_meter(struct simmodel *m, struct meter *me, double dt)
 		break;
 	case SIM_LOAD_PAINT_LINE:
 		evolve_paint(me, &c, &thd_i, &thd_v_own);
+		break;
+	case SIM_LOAD_PV:
+		evolve_pv(m, me, dt, &c, &thd_i);
 		break;
 	default:
 		evolve_machine(me, dt, &c, &thd_i, extra);
@@ -906,6 +951,9 @@ static void compute_meter(struct simmodel *m, size_t i)
 		}
 		for (j = 1; j < m->n; j++) {
 			const double *o = m->meters[j].phys;
+
+			if (m->meters[j].load == SIM_LOAD_PV)
+				continue; /* production is its own root */
 
 			for (k = 0; k < 3; k++) {
 				p[k] += o[QTY_P_L1 + k];
@@ -1231,6 +1279,25 @@ const double *simmodel_values(const struct simmodel *m, size_t i)
 enum sim_load simmodel_load(const struct simmodel *m, size_t i)
 {
 	return i < m->n ? m->meters[i].load : SIM_LOAD_MACHINE;
+}
+
+void simmodel_set_pv(struct simmodel *m, size_t i, double peak_w)
+{
+	struct meter *me;
+
+	if (i >= m->n)
+		return;
+	me = &m->meters[i];
+	if (i >= 5 && me->load != SIM_LOAD_PV)
+		m->meters[0].rated -= me->rated;
+	me->load = SIM_LOAD_PV;
+	me->rated = peak_w;
+	me->pf_sigma = 0.0;
+	me->pf_drift = 0.0;
+	me->x = 0.1;
+	me->y = 0.0;
+	evolve_meter(m, me, 0.0);
+	compute_all(m, 0.0);
 }
 
 double simmodel_rated_power(const struct simmodel *m, size_t i)

@@ -856,18 +856,93 @@ static const struct error_case error_cases[] = {
 	  "  [site]   ; comment\n  name = x ; comment\n# whole line\n; whole line\n" MB, { NULL } },
 };
 
-static void test_errors(void **state)
+static void run_error_cases(const struct error_case *cases, size_t ncases)
 {
 	size_t i, n;
 
-	(void)state;
-	for (i = 0; i < UTIL_ARRAY_LEN(error_cases); i++) {
-		const struct error_case *e = &error_cases[i];
+	for (i = 0; i < ncases; i++) {
+		const struct error_case *e = &cases[i];
 		for (n = 0; n < UTIL_ARRAY_LEN(e->want) && e->want[n] != NULL; n++)
 			;
 		fprintf(stderr, "case: %s\n", e->what);
 		expect_errors(e->text, e->want, n);
 	}
+}
+
+/* A modbus meter NAME on 4 lines at 10.0.1.N, then its extra keys. */
+#define MTR(name, n) "[meter " name "]\ndriver = modbus\nprofile = pac3200\nhost = 10.0.1." n "\n"
+
+/* The meter tree and the roles: an unknown parent with the closest name,
+ * cycles (one report each, from the first meter of the file in it), a
+ * utility or role that differs from the parent's, a role that is none. */
+static void test_tree_errors(void **state)
+{
+	static const struct error_case cases[] = {
+		{ "unknown parent", MTR("tgbt-main", "1") MTR("press", "2") "parent = tgbt-man\n",
+		  { "t.ini:9: parent: no meter is called tgbt-man; did you mean 'tgbt-main'?" } },
+		{ "a cycle of two and one of one",
+		  MTR("a", "3") "parent = b\n" MTR("b", "4") "parent = a\n" MTR("c", "5") "parent = c\n"
+		  MTR("d", "6") "parent = b\n",
+		  { "t.ini:5: parent: meter a is its own ancestor (a -> b -> a)",
+		    "t.ini:15: parent: meter c is its own ancestor (c -> c)" } },
+		{ "a cycle reached from outside it, named from its first meter",
+		  MTR("x", "7") "parent = z\n" MTR("y", "8") "parent = x\n" MTR("z", "9") "parent = y\n",
+		  { "t.ini:5: parent: meter x is its own ancestor (x -> z -> y -> x)" } },
+		{ "role typo", MTR("pv", "10") "role = prodution\n",
+		  { "t.ini:5: role: prodution is not a role (consumption, production); did you mean "
+		    "'production'?" } },
+		{ "production under consumption",
+		  MTR("tgbt", "11") MTR("pv", "12") "role = production\nparent = tgbt\n",
+		  { "t.ini:10: parent: meter pv has role = production but its parent tgbt has role = "
+		    "consumption (a feeder is of its parent's role)" } },
+		{ "gas under electricity",
+		  MTR("tgbt", "13") "[meter boiler]\ndriver = modbus\nprofile = gas-meter\nhost = 10.0.1.99\n"
+		  "parent = tgbt\n",
+		  { "t.ini:9: parent: meter boiler measures gas but its parent tgbt measures electricity "
+		    "(a tree holds one utility)" } },
+		{ "a valid tree", MTR("tgbt", "14") "aggregate = yes\n" MTR("a", "15") "parent = tgbt\n"
+		  MTR("a1", "16") "parent = a\n" MTR("pv", "17") "role = production\n", { NULL } },
+	};
+
+	(void)state;
+	run_error_cases(cases, UTIL_ARRAY_LEN(cases));
+}
+
+/* What a valid tree gives: parents, depths, children, the site's roots. */
+static void test_tree(void **state)
+{
+	static const char text[] = MTR("tgbt", "18") "aggregate = yes\n" MTR("a", "19") "parent = tgbt\n"
+		MTR("a1", "20") "parent = a\n" MTR("b", "21") "parent = tgbt\n" MTR("pv", "22") "role = production\n"
+		MTR("office", "23");
+	struct diag d;
+	struct config *c;
+
+	(void)state;
+	diag_init(&d);
+	c = config_load_string(text, "t.ini", &d);
+	assert_non_null(c);
+	assert_int_equal(config_parent(&c->meters[0]), -1);
+	assert_int_equal(config_parent(&c->meters[2]), 1);
+	assert_int_equal(c->meters[2].depth, 2);
+	assert_int_equal(c->meters[0].nchildren, 2);
+	assert_int_equal(c->meters[1].nchildren, 1);
+	assert_int_equal(c->meters[4].role, METER_PRODUCTION);
+	assert_true(config_has_tree(c));
+	assert_true(config_has_production(c));
+	/* the aggregate root only (the office is not summed, as before) */
+	assert_true(config_in_site(c, 0));
+	assert_false(config_in_site(c, 1));
+	assert_false(config_in_site(c, 4));
+	assert_false(config_in_site(c, 5));
+	assert_true(config_in_production(c, 4));
+	config_free(c);
+	diag_clear(&d);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	run_error_cases(error_cases, UTIL_ARRAY_LEN(error_cases));
 }
 
 /* Timezones only checked against tzdata when it is installed. */
@@ -1680,6 +1755,8 @@ int main(void)
 		cmocka_unit_test(test_topic_filters),
 		cmocka_unit_test(test_integer_forms),
 		cmocka_unit_test(test_driver_names),
+		cmocka_unit_test(test_tree_errors),
+		cmocka_unit_test(test_tree),
 	};
 
 	if (find_profiles() < 0) {

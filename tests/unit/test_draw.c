@@ -808,8 +808,10 @@ static void test_symbols(void **state)
 {
 	static const char *const utf8[SYM__COUNT] = {
 		"\u25cf", "\u25cc", "\u2716", "?", "\u25b2", "\u25c6", "\u25b6", "\u2191", "\u2193",
+		"\u2514",
 	};
-	static const char *const ascii[SYM__COUNT] = { "o", "~", "X", "?", "!", "*", ">", "^", "v" };
+	static const char *const ascii[SYM__COUNT] = { "o", "~", "X", "?", "!", "*", ">", "^", "v",
+						       "`" };
 	int s;
 
 	(void)state;

@@ -155,6 +155,48 @@ static void shifts_across_midnight(void **state)
 	assert_false(history_shifts(T0, T0 + DAY, sh, 0, &d));
 }
 
+/*
+ * Self-consumption by hand: 100 kW consumed all the time; produced 150 kW
+ * from 10:00 to 14:00 the first day (100 kW of it used: 400 kWh of 600),
+ * 50 kW from 08:00 to 16:00 the second (all of it used: 400 kWh); the
+ * month 800 kWh of 1000. An interval without consumption data counts
+ * nothing; a day with no interval at all is NaN.
+ */
+static void self_consumption(void **state)
+{
+	struct history_spans cons, prod, days, months;
+	double self_d[3], self_m[1];
+	size_t i;
+
+	(void)state;
+	zone("UTC");
+	assert_true(history_intervals(T0, T0 + 3 * DAY, 15 * MIN, &cons));
+	assert_true(history_intervals(T0, T0 + 3 * DAY, 15 * MIN, &prod));
+	for (i = 0; i < cons.n; i++) {
+		int64_t m = (cons.b[i] - T0) % DAY, d = (cons.b[i] - T0) / DAY;
+		double kw = d == 0 && m >= 10 * HOUR && m < 14 * HOUR  ? 150
+			    : d == 1 && m >= 8 * HOUR && m < 16 * HOUR ? 50
+								       : 0;
+
+		cons.wh[i] = 100000.0 / 4;
+		cons.has[i] = d < 2;
+		prod.wh[i] = kw * 1000 / 4;
+		prod.has[i] = true;
+	}
+	assert_true(history_days(T0, T0 + 3 * DAY, &days, false));
+	assert_true(history_months(T0, T0 + 3 * DAY, &months, false));
+	history_self(&prod, &cons, &days, self_d);
+	history_self(&prod, &cons, &months, self_m);
+	assert_true(fabs(self_d[0] - 400000) < 1e-6);
+	assert_true(fabs(self_d[1] - 400000) < 1e-6);
+	assert_true(isnan(self_d[2]));
+	assert_true(fabs(self_m[0] - 800000) < 1e-6);
+	history_spans_free(&cons);
+	history_spans_free(&prod);
+	history_spans_free(&days);
+	history_spans_free(&months);
+}
+
 /* 100 kW all day, 300 kW from 10:00 to 10:15, 250 kW from 15:00 to 15:30:
  * the 15 minute peak is 300 kW at 10:00, three intervals over 200 kW (45
  * minutes); the second day 100 kW only. The month: 300 kW, three over. */
@@ -321,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(energy_per_day),
+		cmocka_unit_test(self_consumption),
 		cmocka_unit_test(dst_days),
 		cmocka_unit_test(shifts_across_midnight),
 		cmocka_unit_test(peak_demand),

@@ -679,6 +679,143 @@ static void test_top_consumers(void **state)
 	destroy(f);
 }
 
+/*
+ * A meter tree (hand-computed): tgbt 100 kW feeds line-a 30 kW and line-b
+ * 50 kW; line-b feeds cell-b1 20 kW and cell-b2 35 kW (5 kW more than
+ * their parent: a metering error, kept negative); office 5 kW is another
+ * root and pv 25 kW a production root. Energy of the day likewise: tgbt
+ * 1000 Wh, line-a 300, line-b 500, cell-b1 150, cell-b2 400, office 50,
+ * pv 250. Without aggregate the site is the consumption roots, tgbt +
+ * office; with tgbt an aggregate, tgbt alone (the rule before the tree).
+ * Either way nothing is counted twice: the leaves and the remainders add
+ * up to the roots.
+ */
+static void test_tree_totals(void **state)
+{
+	enum { TGBT, LINE_A, LINE_B, CELL_B1, CELL_B2, OFFICE, PV, N };
+	static const double p[N] = { 100e3, 30e3, 50e3, 20e3, 35e3, 5e3, 25e3 };
+	static const double e[N] = { 1000.0, 300.0, 500.0, 150.0, 400.0, 50.0, 250.0 };
+	static const int parent[N] = { -1, TGBT, TGBT, LINE_B, LINE_B, -1, -1 };
+	static const struct {
+		bool aggregate;
+		double p_w, today_wh, coverage;
+	} cases[] = {
+		{ false, 105e3, 1050.0, 250.0 / 1050.0 },
+		{ true, 100e3, 1000.0, 250.0 / 1000.0 },
+	};
+	/* ties keep the config order: tgbt's remainder before cell-b1 */
+	static const struct {
+		size_t meter;
+		bool rem;
+		double p;
+	} top[KPI_TOP] = {
+		{ CELL_B2, false, 35e3 }, { LINE_A, false, 30e3 }, { TGBT, true, 20e3 },
+		{ CELL_B1, false, 20e3 }, { OFFICE, false, 5e3 },
+	};
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < UTIL_ARRAY_LEN(cases); c++) {
+		struct mspec spec[N] = {
+			{ "tgbt", DRIVER_MODBUS, 1000, cases[c].aggregate, 1 },
+			{ "line-a", DRIVER_MODBUS, 1000, false, 1 },
+			{ "line-b", DRIVER_MODBUS, 1000, false, 1 },
+			{ "cell-b1", DRIVER_MODBUS, 1000, false, 1 },
+			{ "cell-b2", DRIVER_MODBUS, 1000, false, 1 },
+			{ "office", DRIVER_MODBUS, 1000, false, 1 },
+			{ "pv", DRIVER_MODBUS, 1000, false, 1 },
+		};
+		struct fixture *f;
+		struct kpi_remainder r;
+		const struct kpi_site *s;
+		int64_t t = D + 11 * H;
+		double sum = 0.0;
+		uint32_t m;
+		size_t i;
+
+		f = build(spec, N, NULL);
+		for (m = 0; m < N; m++)
+			f->meters[m].parent_plus1 = parent[m] + 1;
+		f->meters[PV].role = METER_PRODUCTION;
+		config_tree_derive(&f->cfg);
+		kpi_free(f->kpi);
+		f->kpi = kpi_new(&f->cfg); /* the roles and the tree are read at the start */
+		assert_int_equal(f->meters[CELL_B2].depth, 2);
+		assert_int_equal(f->meters[LINE_B].nchildren, 2);
+		for (m = 0; m < N; m++) {
+			put(f, m, QTY_E_IMP, t, 1e6 * (m + 1));
+			put(f, m, QTY_P_TOTAL, t, p[m]);
+		}
+		update(f, t + 1 * S);
+		for (m = 0; m < N; m++) {
+			put(f, m, QTY_E_IMP, t + 2 * S, 1e6 * (m + 1) + e[m]);
+			put(f, m, QTY_P_TOTAL, t + 2 * S, p[m]);
+		}
+		s = update(f, t + 3 * S);
+		assert_near(s->p_w, cases[c].p_w);
+		assert_near(s->today_wh, cases[c].today_wh);
+
+		assert_true(kpi_remainder(f->kpi, TGBT, &r));
+		assert_near(r.p_w, 20e3);
+		assert_near(r.wh, 200.0);
+		assert_near(r.share, 0.2);
+		assert_true(kpi_remainder(f->kpi, LINE_B, &r));
+		assert_near(r.p_w, -5e3);
+		assert_near(r.wh, -50.0);
+		assert_near(r.share, -0.1);
+		assert_false(kpi_remainder(f->kpi, CELL_B1, &r));
+		assert_true(isnan(r.p_w));
+
+		assert_int_equal(s->ntop, KPI_TOP);
+		for (i = 0; i < KPI_TOP; i++) {
+			assert_int_equal(s->top[i].meter, top[i].meter);
+			assert_int_equal(s->top[i].remainder, top[i].rem);
+			assert_near(s->top[i].p_w, top[i].p);
+			assert_near(s->top[i].share, top[i].p / cases[c].p_w);
+		}
+		/* the leaves and the remainders (line-b's negative one too) are
+		 * the consumption roots, once each */
+		for (m = 0; m < N; m++) {
+			if (m == PV)
+				continue;
+			if (f->meters[m].nchildren == 0)
+				sum += kpi_meter_power(f->kpi, m);
+			else if (kpi_remainder(f->kpi, m, &r))
+				sum += r.p_w;
+		}
+		assert_near(sum, 105e3);
+
+		assert_int_equal(s->nprod, 1);
+		assert_near(s->prod_w, 25e3);
+		assert_near(s->prod_today_wh, 250.0);
+		assert_near(s->coverage, cases[c].coverage);
+		assert_near(s->self_now, 1.0);
+		destroy(f);
+	}
+}
+
+/* Coverage and self-consumption of one interval, by hand. */
+static void test_coverage_rates(void **state)
+{
+	static const struct {
+		double prod, cons, coverage, self;
+	} cases[] = {
+		{ 30.0, 120.0, 0.25, 1.0 },       /* all of it used on site */
+		{ 150.0, 100.0, 1.5, 100.0 / 150.0 }, /* a third exported */
+		{ 0.0, 80.0, 0.0, NAN },          /* night: no self-consumption rate */
+		{ 10.0, 0.0, NAN, 0.0 },          /* nothing consumed: all exported */
+		{ NAN, 50.0, NAN, NAN },
+		{ 20.0, -5.0, NAN, 0.0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		assert_near(kpi_coverage(cases[i].prod, cases[i].cons), cases[i].coverage);
+		assert_near(kpi_self_rate(cases[i].prod, cases[i].cons), cases[i].self);
+	}
+}
+
 static void test_cost_co2(void **state)
 {
 	static const struct {
@@ -1095,6 +1232,8 @@ int main(void)
 		cmocka_unit_test(test_top_many),
 		cmocka_unit_test(test_power_stale),
 		cmocka_unit_test(test_top_consumers),
+		cmocka_unit_test(test_tree_totals),
+		cmocka_unit_test(test_coverage_rates),
 		cmocka_unit_test(test_cost_co2),
 		cmocka_unit_test(test_quality_modbus),
 		cmocka_unit_test(test_quality_mqtt),

@@ -221,6 +221,65 @@ static void energy_and_coverage(void **state)
 	free_meters();
 }
 
+/*
+ * A meter tree and a PV feeder over one day, by hand: main (aggregate)
+ * 1000 Wh a minute = 1440 kWh; its feeders a 500 (720 kWh, 50 %) and b 300
+ * (432 kWh, 30 %); main's remainder 288 kWh (20 %). pv produces 2000 Wh a
+ * minute from 10:00 to 14:00 (480 kWh: coverage 1/3) while the site uses
+ * 1000: per 15 min interval 15 of its 30 kWh are used on site; a rise
+ * belongs to the minute whose reading shows it, so the last 2 kWh (13:59
+ * to 14:00) fall in the 14:00 interval, all used: 16 x 15 + 2 = 242 kWh.
+ * The consumers are a and b only.
+ */
+static void tree_and_production(void **state)
+{
+	static const double per[4] = { 1000, 500, 300, 2000 };
+	struct report_meter_in tm[4] = {
+		{ .name = "main", .aggregate = true, .nominal_v = 230 },
+		{ .name = "a", .parent_plus1 = 1, .nominal_v = 230 },
+		{ .name = "b", .parent_plus1 = 1, .nominal_v = 230 },
+		{ .name = "pv", .production = true, .nominal_v = 230 },
+	};
+	struct report_in in = { .site = "t", .zone = "UTC", .db = "x.db", .from_us = T0,
+				.to_us = T0 + DAY, .before_us = T0 - HOUR, .made_us = T0 + 2 * DAY,
+				.price_per_kwh = NAN, .co2_per_kwh = NAN, .contract_w = NAN,
+				.nominal_f = 50, .meters = tm, .nmeters = 4 };
+	double v[4] = { 1e6, 1e6, 1e6, 1e6 };
+	struct report r;
+	int64_t t;
+	size_t i, k;
+
+	(void)state;
+	zone("UTC");
+	for (t = T0 - HOUR; t < T0 + DAY; t += MIN)
+		for (i = 0; i < 4; i++) {
+			bool sun = t >= T0 + 10 * HOUR && t < T0 + 14 * HOUR;
+
+			one(&tm[i].s[REPORT_E_IMP], t, v[i]);
+			v[i] += i < 3 || sun ? per[i] : 0;
+		}
+	report_build(&in, &r);
+	assert_float_equal(r.total_kwh, 1440, 1e-9);
+	assert_int_equal(r.nrank, 2);
+	assert_int_equal(r.rank[0], 1);
+	assert_int_equal(r.rank[1], 2);
+	assert_int_equal(r.m[0].nchildren, 2);
+	assert_float_equal(r.m[0].rem_kwh, 288, 1e-9);
+	assert_float_equal(r.m[1].parent_share, 0.5, 1e-12);
+	assert_float_equal(r.m[2].parent_share, 0.3, 1e-12);
+	assert_true(isnan(r.m[1].rem_kwh));
+	assert_int_equal(r.m[1].depth, 1);
+	assert_int_equal(r.nprod, 1);
+	assert_float_equal(r.prod_kwh, 480, 1e-9);
+	assert_float_equal(r.prod_coverage, 1.0 / 3.0, 1e-12);
+	assert_float_equal(r.self_kwh, 242, 1e-9);
+	assert_float_equal(r.self_day_wh[0], 242000, 1e-6);
+	report_free(&r);
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < REPORT_NSERIES; k++)
+			history_series_free(&tm[i].s[k]);
+}
+
 static void shifts(void **state)
 {
 	struct report r;
@@ -480,6 +539,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(energy_and_coverage),
 		cmocka_unit_test(shifts),
+		cmocka_unit_test(tree_and_production),
 		cmocka_unit_test(power_factor_and_quality),
 		cmocka_unit_test(in_windows),
 		cmocka_unit_test(alarm_figures),

@@ -432,6 +432,83 @@ static void test_main_board_sums(void **state)
 	simmodel_free(m);
 }
 
+/* ---- PV feeders -------------------------------------------------------------- */
+
+/* 2026-06-22 and 2026-12-21 00:00 UTC (the tests run with TZ=UTC). */
+#define JUNE22_S 1782086400.0
+#define DEC21_S 1797811200.0
+
+/* The clear sky: nothing at night, the sun's height at 13:00 (all of it
+ * at midsummer, 30 % at midwinter), the day 16 and 8 hours long. */
+static void test_pv_clear_sky(void **state)
+{
+	(void)state;
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 2 * HOUR) == 0.0);
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 13 * HOUR) > 0.99);
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 5.5 * HOUR) > 0.0);
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 20.5 * HOUR) > 0.0);
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 21.1 * HOUR) == 0.0);
+	assert_true(fabs(simmodel_pv_clear_sky(DEC21_S + 13 * HOUR) - 0.30) < 0.01);
+	assert_true(simmodel_pv_clear_sky(DEC21_S + 8.9 * HOUR) == 0.0);
+	assert_true(simmodel_pv_clear_sky(DEC21_S + 17.1 * HOUR) == 0.0);
+	/* rising in the morning, falling in the afternoon */
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 9 * HOUR) <
+		    simmodel_pv_clear_sky(JUNE22_S + 11 * HOUR));
+	assert_true(simmodel_pv_clear_sky(JUNE22_S + 15 * HOUR) >
+		    simmodel_pv_clear_sky(JUNE22_S + 17 * HOUR));
+}
+
+/*
+ * A PV feeder on unit 4: no power and no energy at night, power under its
+ * peak and energy by day; the main board does not carry it (its power is
+ * the same as in the plant without the PV unit: its own base and units 2
+ * and 3, which draw from their own streams).
+ */
+static void test_pv_feeder(void **state)
+{
+	struct simmodel *a = simmodel_new(4, 21, (int64_t)(JUNE22_S * 1e6));
+	struct simmodel *b = simmodel_new(3, 21, (int64_t)(JUNE22_S * 1e6));
+	double e0, t, day_max = 0;
+	int k;
+
+	(void)state;
+	simmodel_set_pv(a, 3, 200e3);
+	assert_int_equal(simmodel_load(a, 3), SIM_LOAD_PV);
+	simmodel_advance(a, 1 * HOUR);
+	e0 = simmodel_values(a, 3)[QTY_E_IMP];
+	for (t = 1 * HOUR + 60; t <= 3 * HOUR; t += 60) {
+		simmodel_advance(a, t);
+		assert_true(simmodel_values(a, 3)[QTY_P_TOTAL] == 0.0);
+	}
+	assert_true(simmodel_values(a, 3)[QTY_E_IMP] == e0);
+	simmodel_advance(a, 12 * HOUR);
+	e0 = simmodel_values(a, 3)[QTY_E_IMP];
+	for (t = 12 * HOUR + 60; t <= 14 * HOUR; t += 60) {
+		double p;
+
+		simmodel_advance(a, t);
+		p = simmodel_values(a, 3)[QTY_P_TOTAL];
+		assert_true(p > 0.0 && p <= 200e3 * 1.01);
+		if (p > day_max)
+			day_max = p;
+	}
+	assert_true(day_max > 0.5 * 200e3);
+	assert_true(simmodel_values(a, 3)[QTY_E_IMP] > e0 + 0.1 * 200e3 * 2);
+	simmodel_free(a);
+
+	a = simmodel_new(4, 21, (int64_t)(JUNE22_S * 1e6));
+	simmodel_set_pv(a, 3, 200e3);
+	for (t = 10; t <= 600; t += 10) {
+		simmodel_advance(a, 12 * HOUR + t);
+		simmodel_advance(b, 12 * HOUR + t);
+		for (k = 0; k < 3; k++)
+			assert_true(close_rel(simmodel_values(a, 0)[QTY_P_L1 + k],
+					      simmodel_values(b, 0)[QTY_P_L1 + k], 1e-12));
+	}
+	simmodel_free(a);
+	simmodel_free(b);
+}
+
 /* ---- faults ----------------------------------------------------------------- */
 
 typedef bool (*fault_pred)(const double *v, double rated);
@@ -669,6 +746,8 @@ int main(void)
 		cmocka_unit_test(test_week),
 		cmocka_unit_test(test_plausible),
 		cmocka_unit_test(test_main_board_sums),
+		cmocka_unit_test(test_pv_clear_sky),
+		cmocka_unit_test(test_pv_feeder),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fault_now_and_all),
 		cmocka_unit_test(test_utility),

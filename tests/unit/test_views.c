@@ -827,6 +827,116 @@ static void test_ascii_overview(void **state)
 	f->ui.ascii = false;
 }
 
+/* The furnace live, and the KPI anew (it reads the tree and the roles at
+ * its start); tree_of: parent the parent of child (indices) first. */
+static void plant_anew(struct fixture *f)
+{
+	struct meter_comm c = { .status = COMM_OK, .last_good_us = f->now - S / 2, .polls = 40 };
+
+	config_tree_derive(&f->cfg);
+	feed_meter(f, M_FURNACE, f->now - S / 2, 150000.0, 0.97);
+	live_set_comm(f->live, M_FURNACE, &c);
+	kpi_free(f->kpi);
+	f->kpi = kpi_new(&f->cfg);
+	kpi_update(f->kpi, f->live, f->now);
+	f->plant.kpi = f->kpi;
+	ov(f)->names_cfg = NULL; /* the widest name, indented, measured again */
+}
+
+static void tree_of(struct fixture *f, size_t parent, size_t child)
+{
+	f->meters[child].parent_plus1 = (int)parent + 1;
+	plant_anew(f);
+}
+
+/*
+ * The tree on the overview: press-3 (69 kW) under furnace-foundry
+ * (150 kW): indented with the branch symbol, 46 % of its parent, and the
+ * parent's "(unmetered)" row under it, 81.0 kW and 54 %; the remainder is a
+ * top consumer; the selection steps over it. Then the other way round:
+ * the child reads more than its parent, a remainder of -81.0 flagged.
+ */
+static void test_overview_tree(void **state)
+{
+	struct fixture *f = *state;
+	struct view_overview_state *st = ov(f);
+	int yf, yp, yr;
+
+	tree_of(f, M_FURNACE, M_PRESS);
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	/* at 80 columns the names keep their room: no share column */
+	render(f, &view_overview_ops);
+	assert_cells(f, true);
+	assert_false(row_has(f, 3, "Shr%"));
+	assert_true(find_row(f, "` *press-3 ", 4) > 0);
+	set_size(f, 24, 120);
+	render(f, &view_overview_ops);
+	assert_cells(f, true);
+	yf = find_row(f, "furnace-foundry", 4);
+	yp = find_row(f, "` *press-3", 4);
+	yr = find_row(f, "` (unmetered)", 4);
+	assert_true(yf >= 4 && yp == yf + 1 && yr == yp + 1);
+	assert_true(find_row(f, "compressor-air", 4) == yr + 1);
+	assert_true(row_has(f, 3, "Shr%"));
+	assert_true(row_has(f, yp, " 69.0   46"));
+	assert_true(row_has(f, yr, " 81.0   54"));
+	assert_true(row_has(f, 1, "Top: furnace-foundry unmetered 54 %, press-3 46 %"));
+	/* Down from press-3 goes to compressor-air, over the remainder; up
+	 * from there comes back to press-3. */
+	f->ui.meter = M_PRESS;
+	view_overview_ops.key(&f->ui, st, KEY_DOWN);
+	assert_int_equal(f->ui.meter, M_COMPRESSOR);
+	view_overview_ops.key(&f->ui, st, KEY_UP);
+	assert_int_equal(f->ui.meter, M_PRESS);
+	/* the meter view says where the meter stands */
+	render(f, &view_meter_ops);
+	assert_true(row_has(f, 0, "press-3  pac3200  10.0.0.21:502 unit 3  under furnace-foundry"));
+	render(f, &view_overview_ops);
+	/* the meter view steps through meters only */
+	{
+		size_t vis[NMETERS];
+
+		assert_int_equal(view_overview_order(&f->ui, vis, NMETERS), NMETERS);
+	}
+
+	f->meters[M_PRESS].parent_plus1 = 0;
+	tree_of(f, M_PRESS, M_FURNACE);
+	render(f, &view_overview_ops);
+	yr = find_row(f, "` (unmetered)", 4);
+	assert_true(yr > find_row(f, "` furnace-foundry", 4));
+	assert_true(row_has(f, yr, "!-81.0"));
+	assert_true(row_has(f, yr, "-117"));
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
+	render(f, &view_overview_ops);
+	assert_true(find_row(f, "\u2514 furnace-foundry", 4) > 0);
+	assert_true(row_has(f, find_row(f, "(unmetered)", 4), "\u25b2-81.0"));
+}
+
+/* A production meter: not in the total nor a consumer; the header's
+ * production now and the part of it used on site (press-3's 69 kW of the
+ * furnace's 150: 46 %); no energy today yet, so no coverage. */
+static void test_overview_production(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	f->meters[M_FURNACE].role = METER_PRODUCTION;
+	plant_anew(f);
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	render(f, &view_overview_ops);
+	assert_true(row_has(f, 0, "Total 69.0 kW"));
+	y = find_row(f, "Prod ", 0);
+	assert_int_equal(y, 1);
+	assert_true(row_has(f, 1, "Prod 150.0 kW Cov - Self 46.0 %"));
+	assert_true(row_has(f, 1, "Top: press-3 100 %"));
+	assert_false(row_has(f, 1, "furnace"));
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
+}
+
 static void test_wide(void **state)
 {
 	struct fixture *f = *state;
@@ -1882,6 +1992,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meter_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ascii_overview, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_production, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trends_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
