@@ -281,8 +281,10 @@ static struct dataset *make_sim(size_t meters, long secs)
 			for (k = 0; k < shp->n; k++) {
 				double x = mv[shp->qty[k]];
 
-				/* float32 registers, float64 energy counters */
-				v[k] = k < 32 ? (double)(float)x : x;
+				/* float32 registers as the recorder stores them
+				 * (their shortest decimal, regmap_float32_value),
+				 * float64 energy counters */
+				v[k] = k < 32 ? util_f32_decimal((float)x) : x;
 			}
 			set_quality(ds, &ds->p[ds->np - 1]);
 			add_oddities(ds, &ds->p[ds->np - 1], s, i);
@@ -333,7 +335,7 @@ static struct dataset *make_demo(long secs)
 			for (k = 0; k < ds->shapes[pac].n; k++) {
 				double x = mv[ds->shapes[pac].qty[k]];
 
-				v[k] = k < 32 ? (double)(float)x : x;
+				v[k] = k < 32 ? util_f32_decimal((float)x) : x;
 			}
 			set_quality(ds, &ds->p[ds->np - 1]);
 			add_oddities(ds, &ds->p[ds->np - 1], s, i);

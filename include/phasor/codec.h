@@ -8,16 +8,23 @@
  * - A poll: the values of one read of one meter (one time), in the order
  *   of its shape (the list of quantity ids, kept elsewhere). A flags byte
  *   (1: some value is bad, a quality bitmap follows; 2: widths mixed, a
- *   width bitmap follows, 1 = float64; 4: every value float64), then the
- *   values little-endian: float32 where the double goes through a float
- *   bit for bit (decided on the bits: NaN payloads, -0.0 and denormals
- *   decide themselves), else float64.
+ *   width bitmap follows, 1 = float64; 4: every value float64; 8: a
+ *   decimal bitmap follows, 1 = this float32 is read as its shortest
+ *   decimal; 16: every float32 is), then the values little-endian: float32
+ *   where the double goes through a float bit for bit (decided on the bits:
+ *   NaN payloads, -0.0 and denormals decide themselves), or where it is a
+ *   float32's shortest decimal (util_f32_decimal: what a float32 register
+ *   or a JSON number of up to 6 digits gives), else float64.
  * - A block: the polls of one meter, one shape, one session in one closed
  *   window, Gorilla-style: varints (polls, columns, each stream's byte
  *   length), then the time-and-seq stream (first t_us and seq raw, then
  *   delta-of-delta, zigzag, in buckets of 0, 7, 10, 14, 20 or 64 bits) and
  *   one stream per column (the count of bad samples and the gaps between
- *   them, then the values XORed with the previous one). Streams are
+ *   them, then the values XORed with the previous one: as doubles, or, when
+ *   every value of the column is a float32 or every one a float32's
+ *   shortest decimal, as those floats' 32 bits, said by a negative number
+ *   (-1, -2) before the count; a stream without it is of doubles, as
+ *   blocks were written before 2026-12-07). Streams are
  *   byte-aligned and listed in the header, so a reader decodes the time
  *   stream and only the columns it needs.
  *
@@ -31,7 +38,7 @@
 #define CODEC_POLL_MAX 64 /* values in one poll (and columns in one block) */
 
 /* Bytes pack may write for n values, at most. */
-#define CODEC_POLL_SIZE_MAX(n) (1 + 2 * ((size_t)(n) + 7) / 8 + 8 * (size_t)(n))
+#define CODEC_POLL_SIZE_MAX(n) (1 + 3 * (((size_t)(n) + 7) / 8) + 8 * (size_t)(n))
 
 /* Pack n (1..CODEC_POLL_MAX) values and qualities into out; its length. */
 size_t codec_poll_pack(const double *v, const uint8_t *q, unsigned n, uint8_t *out);

@@ -109,6 +109,18 @@ void util_sleep_ms(int64_t ms);
  * characters are kept. */
 void util_thread_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The double of a float32's shortest decimal: the fewest digits (6 to 9)
+ * that read back as f, read as a double (230.1f gives 230.1, not
+ * 230.100006103515625). Infinities, NaN and zeros: (double)f. _ref is the
+ * same by snprintf and strtof/strtod (the tests compare the two);
+ * util_f32_decimal computes it without formatting where it can decide
+ * exactly, else asks _ref. Both are pure functions of f's bits, so a
+ * decimal stored as f's 32 bits (codec.h) comes back bit for bit.
+ */
+double util_f32_decimal(float f);
+double util_f32_decimal_ref(float f);
+
 /* mkdir -p of the directory part of path (not the last component); new
  * directories are 0770 less the umask (never others'). */
 int util_mkdir_parent(const char *path);

@@ -29,6 +29,40 @@ static double bits_double(uint64_t b)
 	return d;
 }
 
+/* ---- value classes ---- */
+
+/* Does d go through a float32 bit for bit? */
+static bool fits_float(double d)
+{
+	return double_bits((double)(float)d) == double_bits(d);
+}
+
+/* Is d a float32's shortest decimal (util_f32_decimal), bit for bit? What a
+ * float32 register or a JSON number of up to 6 digits gives: stored as the
+ * float's 32 bits. */
+static bool is_decimal32(double d)
+{
+	float f = (float)d;
+
+	return isfinite(f) && f != 0.0f && double_bits(util_f32_decimal(f)) == double_bits(d);
+}
+
+static uint32_t float_bits(float f)
+{
+	uint32_t b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
+static float bits_float(uint32_t b)
+{
+	float f;
+
+	memcpy(&f, &b, sizeof(f));
+	return f;
+}
+
 /* ---- polls ---- */
 
 static bool bit(const uint8_t *m, unsigned k)
@@ -39,28 +73,42 @@ static bool bit(const uint8_t *m, unsigned k)
 size_t codec_poll_pack(const double *v, const uint8_t *q, unsigned n, uint8_t *out)
 {
 	uint8_t wide[CODEC_POLL_MAX / 8] = { 0 }, bad[CODEC_POLL_MAX / 8] = { 0 };
-	unsigned k, nb = (n + 7) / 8, n64 = 0, nbad = 0;
+	uint8_t dec[CODEC_POLL_MAX / 8] = { 0 };
+	unsigned k, nb = (n + 7) / 8, n64 = 0, nbad = 0, ndec = 0, nread = 0;
 	size_t o = 1;
 
+	/* ndec: float32 values that must be read as decimals; nread: float32
+	 * values that may be (a float like 230.5 is its own decimal), so
+	 * when every float32 may, no bitmap is needed */
 	for (k = 0; k < n; k++) {
-		float f = (float)v[k];
+		bool fits = fits_float(v[k]), d = is_decimal32(v[k]);
 
-		if (double_bits((double)f) != double_bits(v[k])) {
+		if (!fits && d) {
+			dec[k / 8] |= (uint8_t)(1u << (k % 8));
+			ndec++;
+		} else if (!fits) {
 			wide[k / 8] |= (uint8_t)(1u << (k % 8));
 			n64++;
 		}
+		nread += d;
 		if (q[k] != QUALITY_GOOD) {
 			bad[k / 8] |= (uint8_t)(1u << (k % 8));
 			nbad++;
 		}
 	}
-	out[0] = (uint8_t)((nbad ? 1 : 0) | (n64 && n64 < n ? 2 : 0) | (n64 == n ? 4 : 0));
+	out[0] = (uint8_t)((nbad ? 1 : 0) | (n64 && n64 < n ? 2 : 0) | (n64 == n ? 4 : 0) |
+			   (ndec > 0 && nread < n - n64 ? 8 : 0) |
+			   (ndec > 0 && nread == n - n64 ? 16 : 0));
 	if (nbad) {
 		memcpy(out + o, bad, nb);
 		o += nb;
 	}
 	if (out[0] & 2) {
 		memcpy(out + o, wide, nb);
+		o += nb;
+	}
+	if (out[0] & 8) {
+		memcpy(out + o, dec, nb);
 		o += nb;
 	}
 	for (k = 0; k < n; k++) {
@@ -86,11 +134,12 @@ size_t codec_poll_pack(const double *v, const uint8_t *q, unsigned n, uint8_t *o
 int codec_poll_unpack(const uint8_t *in, size_t len, unsigned n, int want, double *v,
 		      uint8_t *q)
 {
-	const uint8_t *bad = NULL, *wide = NULL;
+	const uint8_t *bad = NULL, *wide = NULL, *dec = NULL;
 	unsigned k, nb = (n + 7) / 8;
 	size_t o = 1, need;
 
-	if (len < 1 || n == 0 || n > CODEC_POLL_MAX || (in[0] & ~7u) != 0)
+	if (len < 1 || n == 0 || n > CODEC_POLL_MAX || (in[0] & ~31u) != 0 ||
+	    (in[0] & 24) == 24 || ((in[0] & 4) && (in[0] & 24)))
 		return -1;
 	if (in[0] & 1) {
 		bad = in + o;
@@ -98,6 +147,10 @@ int codec_poll_unpack(const uint8_t *in, size_t len, unsigned n, int want, doubl
 	}
 	if (in[0] & 2) {
 		wide = in + o;
+		o += nb;
+	}
+	if (in[0] & 8) {
+		dec = in + o;
 		o += nb;
 	}
 	if (o > len)
@@ -119,11 +172,10 @@ int codec_poll_unpack(const uint8_t *in, size_t len, unsigned n, int want, doubl
 			if (w8) {
 				v[k] = bits_double(b);
 			} else {
-				uint32_t b32 = (uint32_t)b;
-				float f;
+				float f = bits_float((uint32_t)b);
 
-				memcpy(&f, &b32, sizeof(f));
-				v[k] = (double)f;
+				v[k] = (in[0] & 16) || (dec != NULL && bit(dec, k)) ? util_f32_decimal(f)
+										  : (double)f;
 			}
 			q[k] = bad != NULL && bit(bad, k) ? QUALITY_BAD : QUALITY_GOOD;
 		}
@@ -238,9 +290,15 @@ struct xstate {
 	bool window;
 };
 
-/* Gorilla XOR; leading zeros and length in 6 bits each (64 as 0). */
-static void put_xor(struct bw *w, struct xstate *s, uint64_t v)
+/*
+ * Gorilla XOR of words of width bits (64: doubles; 32: float32 columns,
+ * whose XORs have 32 bits where a double's would have 52 of mantissa
+ * noise); leading zeros and length in 6 bits each (5 for 32-bit words),
+ * the full width as 0.
+ */
+static void put_xor(struct bw *w, struct xstate *s, uint64_t v, unsigned width)
 {
+	unsigned lb = width == 64 ? 6 : 5;
 	uint64_t x = v ^ s->prev;
 	unsigned lead, trail;
 
@@ -249,43 +307,45 @@ static void put_xor(struct bw *w, struct xstate *s, uint64_t v)
 		bw_put(w, 0, 1);
 		return;
 	}
-	lead = (unsigned)__builtin_clzll(x);
+	lead = (unsigned)__builtin_clzll(x) - (64 - width);
 	trail = (unsigned)__builtin_ctzll(x);
 	if (s->window && lead >= s->lead && trail >= s->trail) {
 		bw_put(w, 2, 2);
-		bw_put(w, x >> s->trail, 64 - s->lead - s->trail);
+		bw_put(w, x >> s->trail, width - s->lead - s->trail);
 		return;
 	}
 	bw_put(w, 3, 2);
-	bw_put(w, lead, 6);
-	bw_put(w, (64 - lead - trail) & 63, 6);
-	bw_put(w, x >> trail, 64 - lead - trail);
+	bw_put(w, lead, lb);
+	bw_put(w, (width - lead - trail) & (width - 1), lb);
+	bw_put(w, x >> trail, width - lead - trail);
 	s->lead = lead;
 	s->trail = trail;
 	s->window = true;
 }
 
-static uint64_t get_xor(struct br *r, struct xstate *s)
+static uint64_t get_xor(struct br *r, struct xstate *s, unsigned width)
 {
+	unsigned lb = width == 64 ? 6 : 5;
+
 	if (br_get(r, 1) == 0)
 		return s->prev;
 	if (br_get(r, 1) == 1) {
-		unsigned lead = (unsigned)br_get(r, 6), len = (unsigned)br_get(r, 6);
+		unsigned lead = (unsigned)br_get(r, lb), len = (unsigned)br_get(r, lb);
 
 		if (len == 0)
-			len = 64;
-		if (lead + len > 64) {
+			len = width;
+		if (lead + len > width) {
 			r->over = true;
 			return s->prev;
 		}
 		s->lead = lead;
-		s->trail = 64 - lead - len;
+		s->trail = width - lead - len;
 		s->window = true;
 	} else if (!s->window) {
 		r->over = true;
 		return s->prev;
 	}
-	s->prev ^= br_get(r, 64 - s->lead - s->trail) << s->trail;
+	s->prev ^= br_get(r, width - s->lead - s->trail) << s->trail;
 	return s->prev;
 }
 
@@ -315,6 +375,29 @@ static uint64_t get_varint(struct br *r)
 
 /* ---- blocks ---- */
 
+/*
+ * How a column's values are stored: as doubles; as float32 when every one
+ * goes through a float bit for bit; as float32 read back as their shortest
+ * decimal when every one is that (float32 registers, short JSON numbers).
+ */
+enum { COL_DOUBLE = 0, COL_FLOAT = 1, COL_DECIMAL = 2 };
+
+static int column_mode(const struct codec_block *b, size_t c)
+{
+	bool flt = true, dec = true;
+	size_t i;
+
+	for (i = 0; i < b->n && (flt || dec); i++) {
+		double v = b->v[i * b->ncol + c];
+
+		if (flt && !fits_float(v))
+			flt = false;
+		if (dec && !is_decimal32(v))
+			dec = false;
+	}
+	return flt ? COL_FLOAT : dec ? COL_DECIMAL : COL_DOUBLE;
+}
+
 size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 {
 	struct bw h = { 0 }, s[CODEC_POLL_MAX + 1];
@@ -337,17 +420,28 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 	for (c = 0; c < b->ncol; c++) {
 		struct xstate x = { 0 };
 		size_t nbad = 0, last = 0;
+		int mode = column_mode(b, c);
 
 		for (i = 0; i < b->n; i++)
 			nbad += b->q[i * b->ncol + c] != QUALITY_GOOD;
+		/* A float32 column says so with a negative count first (a
+		 * double column's stream is as it always was). */
+		if (mode != COL_DOUBLE)
+			put_int(&s[c + 1], -(int64_t)mode);
 		put_int(&s[c + 1], (int64_t)nbad);
 		for (i = 0; i < b->n; i++)
 			if (b->q[i * b->ncol + c] != QUALITY_GOOD) {
 				put_int(&s[c + 1], (int64_t)(i - last));
 				last = i;
 			}
-		for (i = 0; i < b->n; i++)
-			put_xor(&s[c + 1], &x, double_bits(b->v[i * b->ncol + c]));
+		for (i = 0; i < b->n; i++) {
+			double v = b->v[i * b->ncol + c];
+
+			if (mode == COL_DOUBLE)
+				put_xor(&s[c + 1], &x, double_bits(v), 64);
+			else
+				put_xor(&s[c + 1], &x, float_bits((float)v), 32);
+		}
 	}
 	put_varint(&h, b->n);
 	put_varint(&h, b->ncol);
@@ -433,11 +527,21 @@ int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct
 			}
 			continue;
 		}
+		int64_t first;
+		int mode = COL_DOUBLE;
+
 		r.pos = off[c + 1] * 8;
 		r.end = off[c + 2] * 8;
-		nbad = (size_t)get_int(&r);
-		if (nbad > n)
+		first = get_int(&r);
+		if (first < 0) {
+			if (first != -COL_FLOAT && first != -COL_DECIMAL)
+				return -1;
+			mode = (int)-first;
+			first = get_int(&r);
+		}
+		if (first < 0 || (uint64_t)first > n)
 			return -1;
+		nbad = (size_t)first;
 		for (i = 0; i < n; i++)
 			b->q[i * ncol + c] = QUALITY_GOOD;
 		for (k = 0; k < nbad; k++) {
@@ -446,8 +550,15 @@ int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct
 				return -1;
 			b->q[at * ncol + c] = QUALITY_BAD;
 		}
-		for (i = 0; i < n; i++)
-			b->v[i * ncol + c] = bits_double(get_xor(&r, &x));
+		for (i = 0; i < n; i++) {
+			if (mode == COL_DOUBLE) {
+				b->v[i * ncol + c] = bits_double(get_xor(&r, &x, 64));
+			} else {
+				float f = bits_float((uint32_t)get_xor(&r, &x, 32));
+
+				b->v[i * ncol + c] = mode == COL_DECIMAL ? util_f32_decimal(f) : (double)f;
+			}
+		}
 		if (r.over)
 			return -1;
 	}
@@ -544,11 +655,6 @@ static void wb_varint(struct wbuf *w, uint64_t v)
 		w->b[w->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v != 0);
-}
-
-static bool fits_float(double d)
-{
-	return double_bits((double)(float)d) == double_bits(d);
 }
 
 static void wb_value(struct wbuf *w, double d, bool wide)

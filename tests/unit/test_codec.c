@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "phasor/codec.h"
+#include "phasor/util.h"
 #include "phasor/qty.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -64,6 +65,10 @@ static double any_value(unsigned k)
 		return from_bits(rng());                         /* any bits at all */
 	case 6:
 		return 230.0 + (double)(rng() % 1000) / 7.0;     /* needs float64 */
+	case 7: /* a float32 register as the recorder stores it: its decimal */
+		return util_f32_decimal((float)(230.0 + (double)(rng() % 100000) / 1000.0));
+	case 8: /* a float whose decimal is another double (0.1f widened) */
+		return (double)(float)((double)(rng() % 1000) / 10.0);
 	default:
 		return (double)(float)(230.0 + k + (double)(rng() % 100) / 16.0);
 	}
@@ -114,21 +119,50 @@ static void test_poll_size(void **state)
 	for (int k = 0; k < 36; k++)
 		v[k] = (double)(float)(230.1 + k);
 	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 4 * 36);
-	v[3] = 0.1; /* no float holds it */
+	/* no float holds 0.1, but it is 0.1f's shortest decimal: 4 bytes, and a
+	 * bitmap saying which float32 is read as a decimal */
+	v[3] = 0.1;
 	q[5] = QUALITY_BAD;
-	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 5 + 5 + 4 * 35 + 8);
+	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 5 + 5 + 4 * 36);
+	/* 1/3 is neither: 8 bytes, and the width bitmap */
+	v[7] = 1.0 / 3.0;
+	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 5 + 5 + 5 + 4 * 35 + 8);
+	/* what a float32 meter gives, every value a decimal: no bitmap at all */
+	memset(q, 0, sizeof(q));
+	for (int k = 0; k < 36; k++)
+		v[k] = util_f32_decimal((float)(230.1 + k * 0.3));
+	assert_int_equal(codec_poll_pack(v, q, 36, buf), 1 + 4 * 36);
+	assert_int_equal(buf[0], 16);
+	{
+		double back[36];
+		uint8_t qb[36];
+
+		assert_int_equal(codec_poll_unpack(buf, 1 + 4 * 36, 36, -1, back, qb), 0);
+		for (int k = 0; k < 36; k++)
+			assert_int_equal(bits(back[k]), bits(v[k]));
+	}
 }
 
-static void fill_block(struct codec_block *b, size_t n, size_t ncol, int kind)
+/* A block of n polls a second apart, values zero, all good. */
+static void regular_block(struct codec_block *b, size_t n, size_t ncol)
 {
-	int64_t t = (int64_t)(rng() % 2000000000000000ULL), seq = (int64_t)(rng() % 1000000000);
-
 	b->n = n;
 	b->ncol = ncol;
 	b->t = calloc(n, sizeof(*b->t));
 	b->seq = calloc(n, sizeof(*b->seq));
 	b->v = calloc(n * ncol, sizeof(*b->v));
 	b->q = calloc(n * ncol, 1);
+	for (size_t i = 0; i < n; i++) {
+		b->t[i] = 1796000000000000LL + (int64_t)i * 1000000;
+		b->seq[i] = 1000 + (int64_t)i * 36 * 200;
+	}
+}
+
+static void fill_block(struct codec_block *b, size_t n, size_t ncol, int kind)
+{
+	int64_t t = (int64_t)(rng() % 2000000000000000ULL), seq = (int64_t)(rng() % 1000000000);
+
+	regular_block(b, n, ncol);
 	for (size_t i = 0; i < n; i++) {
 		/* regular, jittered, repeated, backwards and huge steps */
 		switch (rng() % 8) {
@@ -150,9 +184,17 @@ static void fill_block(struct codec_block *b, size_t n, size_t ncol, int kind)
 		for (size_t c = 0; c < ncol; c++) {
 			double prev = i > 0 ? b->v[(i - 1) * ncol + c] : 230.0;
 
-			b->v[i * ncol + c] = kind == 0	 ? any_value((unsigned)c)
-					     : kind == 1 ? (rng() % 3 ? prev : prev + 0.25)
-							 : (double)(float)(prev + (double)(rng() % 64) / 64);
+			double next = prev + (double)(rng() % 2001) / 1000.0 - 1.0;
+
+			b->v[i * ncol + c] =
+			    kind == 0	? any_value((unsigned)c)
+			    : kind == 1 ? (rng() % 3 ? prev : prev + 0.25)
+			    : kind == 2 ? (double)(float)(prev + (double)(rng() % 64) / 64)
+			    /* what a float32 meter's column holds: decimals, one
+			     * now and then that is also an exact float, and in
+			     * kind 4 a stray float widened (not its decimal) */
+			    : kind == 4 && rng() % 97 == 0 ? (double)(float)0.1
+							   : util_f32_decimal((float)next);
 			b->q[i * ncol + c] = rng() % 17 == 0 ? QUALITY_BAD : QUALITY_GOOD;
 		}
 	}
@@ -179,7 +221,7 @@ static void test_block_roundtrip(void **state)
 		size_t len, want;
 		uint8_t *blob = NULL;
 
-		fill_block(&in, n, ncol, round % 3);
+		fill_block(&in, n, ncol, round % 5);
 		len = codec_block_encode(&in, &blob);
 		memset(&out, 0, sizeof(out));
 		assert_int_equal(codec_block_decode(blob, len, -1, &out), 0);
@@ -266,20 +308,92 @@ static void test_block_density(void **state)
 	size_t n = 300, ncol = 36, len;
 
 	(void)state;
-	b.n = n;
-	b.ncol = ncol;
-	b.t = calloc(n, sizeof(*b.t));
-	b.seq = calloc(n, sizeof(*b.seq));
-	b.v = calloc(n * ncol, sizeof(*b.v));
-	b.q = calloc(n * ncol, 1);
+	regular_block(&b, n, ncol);
 	for (size_t i = 0; i < n; i++) {
-		b.t[i] = 1796000000000000LL + (int64_t)i * 1000000;
-		b.seq[i] = 1000 + (int64_t)i * 36 * 200;
 		for (size_t c = 0; c < ncol; c++)
 			b.v[i * ncol + c] = c % 2 ? 50.0 : (double)(float)(230.0 + (double)(i % 7) / 8);
 	}
 	len = codec_block_encode(&b, &blob);
 	assert_true(len < n * ncol / 2); /* under half a byte a sample here */
+	free(blob);
+	free_block(&b);
+}
+
+/*
+ * A block as the encoder wrote it before float32 columns (2026-12-07): a
+ * decimal, a float and a double column all stored as doubles, two bad
+ * samples. It decodes as it always did.
+ */
+static void test_block_old_format(void **state)
+{
+	static const uint8_t old[] = {
+		0x04, 0x03, 0x1e, 0x23, 0x0b, 0x24, 0x00, 0x06, 0x0a, 0x24, 0x18, 0x1e, 0x40, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x64, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0xf4, 0x24, 0x04, 0x1b, 0x1e, 0xcc, 0xf5, 0x80, 0x60, 0xff, 0x01, 0xb3, 0x0c, 0xcc,
+		0xcc, 0xcc, 0xcc, 0xce, 0x00, 0x00, 0x0a, 0xaa, 0xaa, 0xaa, 0xaa, 0xab, 0x00, 0x00,
+		0x0e, 0x66, 0x66, 0x66, 0x66, 0x66, 0x80, 0x00, 0x3a, 0x66, 0x66, 0x66, 0x66, 0x66,
+		0x80, 0x81, 0x40, 0xb0, 0x89, 0xff, 0xe6, 0x03, 0xcb, 0x07, 0x96, 0x16, 0x81, 0x41,
+		0xb0, 0xbe, 0xff, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x56, 0x00, 0xc0, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x02, 0x00, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x56, 0x00, 0x15,
+		0x55, 0x55, 0x55, 0x55, 0x55, 0x54,
+	};
+	static const double want[12] = { 230.1, 0.5,  1.0 / 3.0, 230.2, 0.75, 2.0 / 3.0,
+					  230.25, 1.5, 1.0,	  229.9, 0.5,  4.0 / 3.0 };
+	static const uint8_t wantq[12] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1 };
+	struct codec_block b = { 0 }, again = { 0 };
+	uint8_t *blob = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(codec_block_decode(old, sizeof(old), -1, &b), 0);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(b.ncol, 3);
+	assert_true(b.t[2] == 1700000002000123LL && b.seq[3] == 109);
+	for (int k = 0; k < 12; k++) {
+		assert_int_equal(bits(b.v[k]), bits(want[k]));
+		assert_int_equal(b.q[k], wantq[k]);
+	}
+	/* written again: the decimal and the float columns now in 32 bits */
+	len = codec_block_encode(&b, &blob);
+	assert_true(len < sizeof(old));
+	assert_int_equal(codec_block_decode(blob, len, -1, &again), 0);
+	for (int k = 0; k < 12; k++)
+		assert_int_equal(bits(again.v[k]), bits(want[k]));
+	free(blob);
+	codec_block_free(&b);
+	codec_block_free(&again);
+}
+
+/* A float32 meter's column (its decimals) costs about half what the same
+ * values XORed as doubles did: the doubles' 52-bit mantissas differ all
+ * the way down. */
+static void test_block_decimal_density(void **state)
+{
+	struct codec_block b;
+	uint8_t *blob = NULL;
+	size_t n = 300, ncol = 32, len;
+	double v = 230.0;
+
+	(void)state;
+	regular_block(&b, n, ncol);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t c = 0; c < ncol; c++) {
+			v += (double)(rng() % 2001) / 10000.0 - 0.1; /* noise in the low digits */
+			b.v[i * ncol + c] = util_f32_decimal((float)(v + (double)c));
+		}
+	}
+	len = codec_block_encode(&b, &blob);
+	/* 32-bit XORs of noisy float32s: under 3.5 bytes a sample (as doubles,
+	 * 6 to 7) */
+	assert_true(len < n * ncol * 7 / 2);
+	{
+		struct codec_block back = { 0 };
+
+		assert_int_equal(codec_block_decode(blob, len, -1, &back), 0);
+		for (size_t k = 0; k < n * ncol; k++)
+			assert_int_equal(bits(back.v[k]), bits(b.v[k]));
+		codec_block_free(&back);
+	}
 	free(blob);
 	free_block(&b);
 }
@@ -437,7 +551,8 @@ int main(void)
 		cmocka_unit_test(test_poll_roundtrip),  cmocka_unit_test(test_poll_size),
 		cmocka_unit_test(test_block_roundtrip), cmocka_unit_test(test_block_garbage),
 		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
-		cmocka_unit_test(test_hour_roundtrip),
+		cmocka_unit_test(test_hour_roundtrip), cmocka_unit_test(test_block_old_format),
+		cmocka_unit_test(test_block_decimal_density),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
