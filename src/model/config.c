@@ -51,7 +51,7 @@
 
 enum sect_kind {
 	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM,
-	S_FORECAST, S_AUTH, S__COUNT,
+	S_FORECAST, S_AUTH, S_MACHINE, S__COUNT,
 	S_IGNORED
 };
 
@@ -59,19 +59,19 @@ static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
 	[S_OPERATORS] = "operators", [S_METER] = "meter", [S_ALARM] = "alarm",
-	[S_FORECAST] = "forecast", [S_AUTH] = "auth",
+	[S_FORECAST] = "forecast", [S_AUTH] = "auth", [S_MACHINE] = "machine",
 };
 
 /* Sections that take a name: "[meter NAME]", "[alarm NAME]". */
 static bool named_kind(size_t k)
 {
-	return k == S_METER || k == S_ALARM;
+	return k == S_METER || k == S_ALARM || k == S_MACHINE;
 }
 
 struct sect {
 	enum sect_kind kind; /* S_IGNORED: bad or unknown header, keys dropped */
 	char *title;         /* "[site]", "[meter x]": for messages */
-	char *meter_name;    /* S_METER and S_ALARM: the NAME */
+	char *meter_name;    /* S_METER, S_ALARM and S_MACHINE: the NAME */
 	int line;
 	/* copies of the document's pairs without the repeated keys (but
 	 * topic); their strings belong to the document */
@@ -160,9 +160,11 @@ static void add_sect(struct parse *p, const struct inifile_section *in)
 		if (sugg == NULL)
 			perr(p, s.line,
 			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[console], [operators], [forecast], [meter NAME], [alarm NAME])",
+			     "[console], [operators], [forecast], [meter NAME], [alarm NAME], "
+			     "[machine NAME])",
 			     shown);
-		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0)
+		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0 ||
+			 strcmp(sugg, "machine") == 0)
 			perr(p, s.line, "unknown section [%s]; did you mean [%s NAME]?", shown, sugg);
 		else
 			perr(p, s.line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
@@ -1626,16 +1628,26 @@ static const char *const limit_type_names[] = { "high", "high-high", "low", "low
 static const char *const priority_names[] = { "critical", "high", "medium", "low",
 					      "diagnostic", NULL };
 
-/* The pattern list of meters = a, b*, c: trimmed, none empty. */
-static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
+static void free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list key (meters = a, b*, c; run = RUN, 1): its items trimmed, none
+ * empty, NULL-terminated; NULL with an error naming what an item is. */
+static char **parse_list(struct parse *p, const struct inifile_kv *kv, const char *item,
+			 const char *how)
 {
 	char *copy = util_strdup(kv->value), *tok, *save = NULL;
 	char **list = NULL;
 	size_t n = 0;
-	bool bad = false;
+	bool bad = copy[0] == ',' || copy[strlen(copy) - 1] == ',' ||
+		   strstr(kv->value, ",,") != NULL;
 
-	if (copy[strlen(copy) - 1] == ',')
-		bad = true;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		tok = util_trim(tok);
 		if (*tok == '\0') {
@@ -1646,19 +1658,20 @@ static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
 		list[n++] = util_strdup(tok);
 		list[n] = NULL;
 	}
-	if (copy[0] == ',' || strstr(kv->value, ",,") != NULL)
-		bad = true;
 	free(copy);
 	if (bad || n == 0) {
-		perr(p, kv->line, "meters: an empty name in the list '%s' (names or globs, "
-				  "separated by commas)",
-		     kv->value);
-		for (n = 0; list != NULL && list[n] != NULL; n++)
-			free(list[n]);
-		free(list);
+		perr(p, kv->line, "%s: an empty %s in the list '%s' (%s)", kv->key, item, kv->value,
+		     how);
+		free_strv(list);
 		return NULL;
 	}
 	return list;
+}
+
+/* The pattern list of meters = a, b*, c. */
+static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
+{
+	return parse_list(p, kv, "name", "names or globs, separated by commas");
 }
 
 /* Every pattern must match a meter: a typo would silently watch nothing. */
@@ -1894,6 +1907,230 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 	c->alarms[c->nalarms++] = d;
 }
 
+/* ---- [machine NAME] ---------------------------------------------------- */
+
+static const char *const machine_keys[] = { "meters",	    "description",   "driver",
+					    "topic",	    "state_field",   "run",
+					    "wait",	    "stop",	     "pieces_field",
+					    "pieces",	    "stopped_power", "stopped_after",
+					    "period",	    NULL };
+
+static const char *const machine_state_names[MACHINE__COUNT] = { "run", "wait", "stop",
+								 "unknown" };
+
+const char *config_machine_state_name(enum machine_state s)
+{
+	return (unsigned)s < MACHINE__COUNT ? machine_state_names[s] : "unknown";
+}
+
+static void machine_free_fields(struct config_machine *m)
+{
+	size_t k;
+
+	free(m->name);
+	free(m->description);
+	free(m->topic);
+	free(m->state_field);
+	free(m->pieces_field);
+	for (k = 0; k < 3; k++)
+		free_strv(m->state_values[k]);
+}
+
+/* A machine's meters: each the name of a [meter NAME] (no globs: the
+ * machine's energy must not change when a meter is added). */
+static void machine_meters(struct parse *p, const struct config *c, struct config_machine *m,
+			   const struct inifile_kv *kv)
+{
+	const char **names = util_calloc(c->nmeters + 1, sizeof(*names));
+	char *copy = util_strdup(kv->value), *tok, *save = NULL;
+	size_t j;
+
+	for (j = 0; j < c->nmeters; j++)
+		names[j] = c->meters[j].name;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		int idx;
+		const char *sugg;
+
+		tok = util_trim(tok);
+		if (*tok == '\0')
+			continue;
+		idx = config_meter_index(c, tok);
+		if (idx < 0) {
+			sugg = util_closest(tok, names);
+			if (sugg != NULL)
+				perr(p, kv->line, "meters: no meter '%s'; did you mean '%s'?", tok,
+				     sugg);
+			else
+				perr(p, kv->line, "meters: no meter '%s'", tok);
+			continue;
+		}
+		for (j = 0; j < m->nmeters; j++)
+			if (m->meters[j] == (size_t)idx)
+				break;
+		if (j < m->nmeters) {
+			perr(p, kv->line, "meters: '%s' is listed twice", tok);
+			continue;
+		}
+		if (m->nmeters == CONFIG_MACHINE_METERS_MAX) {
+			perr(p, kv->line, "meters: more than %d meters", CONFIG_MACHINE_METERS_MAX);
+			break;
+		}
+		m->meters[m->nmeters++] = (size_t)idx;
+	}
+	if (m->nmeters == 0 && strspn(kv->value, ", \t") == strlen(kv->value))
+		perr(p, kv->line, "meters: no meter given (names separated by commas)");
+	free(copy);
+	free(names);
+}
+
+/* A value may mean one state only: "1" both run and stop is a typo. */
+static void check_values_distinct(struct parse *p, const struct sect *s,
+				  const struct config_machine *m)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < 3; a++)
+		for (b = a + 1; b < 3; b++)
+			for (i = 0; m->state_values[a][i] != NULL; i++)
+				for (j = 0; m->state_values[b][j] != NULL; j++)
+					if (strcmp(m->state_values[a][i], m->state_values[b][j]) == 0)
+						perr(p, s->line,
+						     "%s: the value '%s' means both %s and %s",
+						     s->title, m->state_values[a][i],
+						     machine_state_names[a], machine_state_names[b]);
+}
+
+static void do_machine(struct parse *p, struct sect *s, struct config *c, bool keep)
+{
+	struct config_machine m;
+	const struct inifile_kv *meters_kv = NULL, *topic_kv = NULL;
+	const char *why;
+	size_t i, k;
+
+	memset(&m, 0, sizeof(m));
+	m.name = util_strdup(s->meter_name);
+	m.stopped_power = NAN;
+	m.stopped_after_ms = 10 * 60 * 1000;
+	m.period_ms = 60 * 1000;
+	m.line = s->line;
+
+	why = meter_name_problem(s->meter_name);
+	if (why != NULL)
+		perr(p, s->line, "bad machine name '%s': %s", s->meter_name, why);
+	if (config_meter_index(c, s->meter_name) >= 0)
+		perr(p, s->line, "machine '%s' has the name of a meter (names are shared by "
+				 "meters and machines)",
+		     s->meter_name);
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+
+		if (strcmp(kv->key, "meters") == 0) {
+			meters_kv = kv;
+			if (has_value(p, kv))
+				machine_meters(p, c, &m, kv);
+		} else if (strcmp(kv->key, "description") == 0) {
+			set_str(p, kv, &m.description);
+		} else if (strcmp(kv->key, "driver") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "modbus") == 0 || strcmp(kv->value, "sparkplug") == 0)
+				perr(p, kv->line, "driver: %s is not supported for machines yet (mqtt)",
+				     kv->value);
+			else if (strcmp(kv->value, "mqtt") != 0)
+				perr(p, kv->line, "driver: %s is not a machine driver (mqtt)",
+				     kv->value);
+		} else if (strcmp(kv->key, "topic") == 0) {
+			if (topic_kv != NULL) {
+				perr(p, kv->line, "duplicate key 'topic' (first at line %d)",
+				     topic_kv->line);
+				continue;
+			}
+			topic_kv = kv;
+			if (!has_value(p, kv))
+				continue;
+			if (strpbrk(kv->value, "+#") != NULL || !payload_filter_valid(kv->value) ||
+			    util_has_control(kv->value))
+				perr(p, kv->line,
+				     "topic: '%s' is not an MQTT topic (one machine's topic, no "
+				     "wildcard)",
+				     kv->value);
+			else
+				set_str(p, kv, &m.topic);
+		} else if (strcmp(kv->key, "state_field") == 0) {
+			set_str(p, kv, &m.state_field);
+		} else if (strcmp(kv->key, "pieces_field") == 0) {
+			set_str(p, kv, &m.pieces_field);
+		} else if (strcmp(kv->key, "run") == 0 || strcmp(kv->key, "wait") == 0 ||
+			   strcmp(kv->key, "stop") == 0) {
+			k = kv->key[0] == 'r' ? MACHINE_RUN : kv->key[0] == 'w' ? MACHINE_WAIT
+									   : MACHINE_STOP;
+			if (has_value(p, kv))
+				m.state_values[k] =
+				    parse_list(p, kv, "value", "values separated by commas");
+		} else if (strcmp(kv->key, "pieces") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "increment") == 0)
+				m.pieces_increment = true;
+			else if (strcmp(kv->value, "counter") != 0)
+				perr(p, kv->line, "pieces: %s is not counter or increment",
+				     kv->value);
+		} else if (strcmp(kv->key, "stopped_power") == 0) {
+			double w;
+
+			if (!has_value(p, kv))
+				continue;
+			if (util_parse_power_w(kv->value, &w) < 0)
+				perr(p, kv->line,
+				     "stopped_power: %s is not a power (e.g. 2kW, 800W)", kv->value);
+			else if (!(w > 0))
+				perr(p, kv->line, "stopped_power: %s must be greater than 0",
+				     kv->value);
+			else
+				m.stopped_power = w;
+		} else if (strcmp(kv->key, "stopped_after") == 0) {
+			get_duration(p, kv, 1000, INT64_C(24) * 3600 * 1000, "1s to 24h",
+				     &m.stopped_after_ms);
+		} else if (strcmp(kv->key, "period") == 0) {
+			get_duration(p, kv, 100, INT64_C(24) * 3600 * 1000, "100ms to 24h",
+				     &m.period_ms);
+		} else {
+			unknown_key(p, s, kv, machine_keys);
+		}
+	}
+	if (meters_kv == NULL)
+		missing_key(p, s, "meters", " (the meters that feed the machine)");
+	if (topic_kv == NULL)
+		missing_key(p, s, "topic", " (where the machine publishes its state)");
+	else if (!c->mqtt.enabled)
+		perr(p, topic_kv->line, "topic: machines need an [mqtt] section");
+	if (m.state_field == NULL)
+		m.state_field = util_strdup("state");
+	for (k = 0; k < 3; k++)
+		if (m.state_values[k] == NULL) {
+			m.state_values[k] = util_calloc(2, sizeof(char *));
+			m.state_values[k][0] = util_strdup(machine_state_names[k]);
+		}
+	check_values_distinct(p, s, &m);
+	if (!keep) {
+		machine_free_fields(&m);
+		return;
+	}
+	c->machines = util_reallocarray(c->machines, c->nmachines + 1, sizeof(*c->machines));
+	c->machines[c->nmachines++] = m;
+}
+
+int config_machine_index(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmachines; i++)
+		if (strcmp(c->machines[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* ---- defaults ----------------------------------------------------------- */
 
 static char *default_store_path(void)
@@ -2005,12 +2242,31 @@ static void parse_init(struct parse *p, struct inifile_opts *opts, const char *n
  * document: the file could not be read). Every error of p goes to d,
  * sorted by line; NULL when there was any.
  */
+/* Every section of a named kind, the duplicates' keys checked but not kept. */
+static void do_named(struct parse *p, struct config *c, enum sect_kind kind,
+		     void (*fn)(struct parse *, struct sect *, struct config *, bool))
+{
+	size_t *first = first_named_sections(p, kind), i, j;
+
+	for (i = 0; i < p->nsects; i++) {
+		struct sect *s = &p->sects[i];
+		if (s->kind != kind)
+			continue;
+		j = first[i];
+		if (j < i)
+			perr(p, s->line, "duplicate %s '%s' (first at line %d)", sect_names[kind],
+			     s->meter_name, p->sects[j].line);
+		fn(p, s, c, j == i);
+	}
+	free(first);
+}
+
 static struct config *load(struct parse *p, char *text, struct diag *d)
 {
 	struct config *c;
 	struct meter_ctx mc = { NULL, 0 };
 	long first[S__COUNT];
-	size_t i, j, *first_meter, *first_alarm;
+	size_t i, j, *first_meter;
 
 	if (p->doc == NULL) {
 		c = NULL;
@@ -2033,7 +2289,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 			c->mqtt.enabled = true;
 	for (i = 0; i < p->nsects; i++) {
 		struct sect *s = &p->sects[i];
-		if (s->kind == S_IGNORED || s->kind == S_ALARM)
+		if (s->kind == S_IGNORED || s->kind == S_ALARM || s->kind == S_MACHINE)
 			continue;
 		if (s->kind == S_METER) {
 			j = first_meter[i];
@@ -2083,19 +2339,10 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 		}
 	}
 	free(first_meter);
-	/* Alarms once every meter is known: their patterns must match one. */
-	first_alarm = first_named_sections(p, S_ALARM);
-	for (i = 0; i < p->nsects; i++) {
-		struct sect *s = &p->sects[i];
-		if (s->kind != S_ALARM)
-			continue;
-		j = first_alarm[i];
-		if (j < i)
-			perr(p, s->line, "duplicate alarm '%s' (first at line %d)", s->meter_name,
-			     p->sects[j].line);
-		do_alarm(p, s, c, j == i);
-	}
-	free(first_alarm);
+	/* Alarms and machines once every meter is known: their meters must
+	 * match one. */
+	do_named(p, c, S_ALARM, do_alarm);
+	do_named(p, c, S_MACHINE, do_machine);
 	if (c->nmeters == 0)
 		perr(p, 0, "no [meter NAME] section");
 	check_devices(p, c);
@@ -2213,6 +2460,9 @@ void config_free(struct config *c)
 	for (i = 0; i < c->nmeters; i++)
 		meter_free_fields(&c->meters[i]);
 	free(c->meters);
+	for (i = 0; i < c->nmachines; i++)
+		machine_free_fields(&c->machines[i]);
+	free(c->machines);
 	alarm_defs_free(c->alarms, c->nalarms);
 	for (i = 0; c->operators != NULL && c->operators[i] != NULL; i++)
 		free(c->operators[i]);
