@@ -2752,6 +2752,37 @@ static bool profile_listed_before(const struct config *c, size_t i)
 	return false;
 }
 
+/* "machine NAME: meters a, b; topic T (state S, pieces P); alarm ..." */
+static void print_machines(FILE *f, const struct config *c)
+{
+	char a[256], b[256];
+	size_t i, j;
+
+	if (c->nmachines == 0)
+		return;
+	fprintf(f, "\nmachines (%zu):\n", c->nmachines);
+	for (i = 0; i < c->nmachines; i++) {
+		const struct config_machine *m = &c->machines[i];
+
+		fprintf(f, "  machine %s: meters ", san(a, sizeof(a), m->name));
+		for (j = 0; j < m->nmeters; j++)
+			fprintf(f, "%s%s", j ? ", " : "",
+				san(a, sizeof(a), c->meters[m->meters[j]].name));
+		fprintf(f, "; topic %s (state %s", san(a, sizeof(a), m->topic),
+			san(b, sizeof(b), m->state_field));
+		if (m->pieces_field != NULL)
+			fprintf(f, ", pieces %s as %s", san(a, sizeof(a), m->pieces_field),
+				m->pieces_increment ? "increments" : "a counter");
+		fputc(')', f);
+		if (!isnan(m->stopped_power)) {
+			fprintf(f, "; %s over %g kW for ", ALARM_MACHINE_STOPPED,
+				m->stopped_power / 1000);
+			print_duration(f, m->stopped_after_ms);
+		}
+		fputc('\n', f);
+	}
+}
+
 void config_print_summary(const struct config *c, void *stream)
 {
 	FILE *f = stream;
@@ -2874,6 +2905,7 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);
 	}
+	print_machines(f, c);
 
 	for (i = 0, j = 0; i < c->nprofiles; i++)
 		j += !profile_listed_before(c, i);

@@ -65,7 +65,7 @@ struct fixture {
 /* In enum ui_view order: the views' states are ui.view_state[VIEW_...]. */
 static const struct view_ops *const all_views[] = {
 	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
-	&view_history_ops,
+	&view_history_ops, &view_machines_ops,
 };
 
 /* The state of view v (its init's, made by build). */
