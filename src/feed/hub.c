@@ -706,7 +706,9 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	h->sink.event = on_event;
 	h->sink.alarm = on_alarm_msg;
 	h->sink.machine = on_machine;
-	h->machines = machines_new(cfg, util_now_us());
+	/* attached, the recorder keeps the machines' figures */
+	if (!h->opts.attached)
+		h->machines = machines_new(cfg, util_now_us());
 	{
 		char host[64] = "phasor";
 

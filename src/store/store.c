@@ -4573,6 +4573,11 @@ static char **names(struct store_reader *r, const char *sql, char **cause)
 
 char **store_reader_meter_names(struct store_reader *r, char **cause)
 {
+	return names(r, "SELECT name FROM meters WHERE driver IS NOT 'machine' ORDER BY id", cause);
+}
+
+char **store_reader_unit_names(struct store_reader *r, char **cause)
+{
 	return names(r, "SELECT name FROM meters ORDER BY id", cause);
 }
 
