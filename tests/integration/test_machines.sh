@@ -112,4 +112,16 @@ t_tmux_wait con 10 "press +0\.0 +100\.0 +0\.0 +0 " || t_fail "the occupancy is n
 pane=$(t_tmux_capture con)
 if echo "$pane" | LC_ALL=C grep -q '[^[:print:][:space:]]'; then t_fail "non-ASCII output under LANG=C"; fi
 t_ok "console shows the machine"
+# Energy per piece: the counter's base is the retained 7; 500 Wh in run
+# for 3 pieces is 167 Wh a piece, nothing idle.
+meter 11.0 3000
+sleep 0.5
+machine '{"state":"run","count":8}'
+sleep 0.5
+meter 11.5 3000
+sleep 0.3
+machine '{"state":"run","count":10}'
+t_tmux_wait con 10 "press +[0-9.]+ +[0-9.]+ +0\.0 +3 +500 Wh +167 Wh +0 Wh" ||
+	t_fail "pieces, energy and energy per piece: $(t_tmux_capture con)"
+t_ok "console: 3 pieces, 500 Wh, 167 Wh a piece"
 t_tmux_quit con
