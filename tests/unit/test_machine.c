@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "phasor/config.h"
 #include "phasor/diag.h"
 #include "phasor/machine.h"
+#include "phasor/machines.h"
 #include "phasor/payload.h"
 #include "support.h"
 #include "support_config.h"
@@ -321,6 +323,81 @@ static void test_config_errors(void **state)
 				      NULL });
 }
 
+/* 2026-12-07T00:00:00Z */
+#define DAY0 INT64_C(1796601600)
+
+/*
+ * The hub's side (feed/machines.c) in UTC with three shifts: the spans
+ * start at local midnight and at the shift's start, a new shift at 22:00;
+ * a message is stored as a state sample when the state changes and a
+ * pieces sample when the count moves, as unit nmeters + k.
+ */
+static void test_machines_feed(void **state)
+{
+	struct config *c;
+	struct machines *ms;
+	const struct machine_track *t;
+	struct sample out[2];
+	char err[128];
+	size_t n;
+	const char *run = "{\"state\":\"run\",\"count\":3}";
+	const char *again = "{\"state\":\"run\",\"count\":3}";
+	const char *stop = "{\"state\":\"stop\",\"count\":4}";
+	const char *bad = "{\"state\":\"jam\"}";
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	c = load_ok("[site]\nshifts = 06:00, 14:00, 22:00\n" BASE
+		    "[machine press]\nmeters = press-1-aux\ntopic = plant/press\n"
+		    "pieces_field = count\n");
+	ms = machines_new(c, S(DAY0 + 15 * 3600 + 1800)); /* 15:30 */
+	assert_int_equal(machines_count(ms), 1);
+	assert_int_equal(machines_find_topic(ms, "plant/press"), 0);
+	assert_int_equal(machines_find_topic(ms, "plant/other"), -1);
+	t = machines_track(ms, 0);
+	assert_true(t->day.from_us == S(DAY0));
+	assert_true(t->shift.from_us == S(DAY0 + 14 * 3600));
+
+	assert_int_equal(machines_message(ms, 0, run, strlen(run), S(DAY0 + 15 * 3600 + 1800),
+					  out, &n, err, sizeof(err)),
+			 PAYLOAD_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].meter, 2); /* after the two meters */
+	assert_int_equal(out[0].qty, QTY_MACHINE_STATE);
+	assert_true(out[0].value == MACHINE_RUN);
+	assert_int_equal(out[1].qty, QTY_PIECES);
+	assert_true(out[1].value == 3);
+	/* the same again: nothing to store */
+	assert_int_equal(machines_message(ms, 0, again, strlen(again), S(DAY0 + 16 * 3600), out,
+					  &n, err, sizeof(err)),
+			 PAYLOAD_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(machines_message(ms, 0, bad, strlen(bad), S(DAY0 + 16 * 3600), out, &n,
+					  err, sizeof(err)),
+			 PAYLOAD_MALFORMED);
+	assert_int_equal(n, 0);
+	assert_int_equal(t->malformed, 1);
+	assert_int_equal(machines_message(ms, 0, stop, strlen(stop), S(DAY0 + 21 * 3600), out, &n,
+					  err, sizeof(err)),
+			 PAYLOAD_OK);
+	assert_int_equal(n, 2);
+	assert_true(out[0].value == MACHINE_STOP && out[1].value == 4);
+	/* 22:00:05: a new shift, the same day; silent for 3 x 60 s after
+	 * 21:00, it became unknown at 21:03 */
+	machines_tick(ms, NULL, S(DAY0 + 22 * 3600 + 5));
+	assert_true(t->shift.from_us == S(DAY0 + 22 * 3600));
+	assert_true(t->day.from_us == S(DAY0));
+	assert_int_equal(t->state, MACHINE_UNKNOWN);
+	assert_true(t->day.time_us[MACHINE_RUN] == S(5 * 3600 + 1800));
+	assert_true(t->day.time_us[MACHINE_STOP] == S(180));
+	assert_true(t->shift.time_us[MACHINE_UNKNOWN] == S(5));
+	assert_true(t->day.pieces == 1);
+	assert_false(machines_consuming_stopped(ms, 0, S(DAY0 + 22 * 3600 + 5)));
+	machines_free(ms);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_shift_boundary),	 cmocka_unit_test(test_increment_pieces),
 		cmocka_unit_test(test_stale),		 cmocka_unit_test(test_consuming_stopped),
 		cmocka_unit_test(test_decode),		 cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_machines_feed),
 	};
 
 	setenv("PHASOR_PROFILES", test_path("conf/profiles"), 1);
