@@ -2049,11 +2049,11 @@ static void do_machine(struct parse *p, struct sect *s, struct config *c, bool k
 			topic_kv = kv;
 			if (!has_value(p, kv))
 				continue;
-			if (strpbrk(kv->value, "+#") != NULL || !payload_filter_valid(kv->value) ||
-			    util_has_control(kv->value))
+			if (strpbrk(kv->value, "+#") != NULL || kv->value[0] == '$' ||
+			    !payload_filter_valid(kv->value) || util_has_control(kv->value))
 				perr(p, kv->line,
 				     "topic: '%s' is not an MQTT topic (one machine's topic, no "
-				     "wildcard)",
+				     "wildcard, not $share/ or $SYS)",
 				     kv->value);
 			else
 				set_str(p, kv, &m.topic);
@@ -2930,7 +2930,7 @@ void config_print_summary(const struct config *c, void *stream)
 		fputc('\n', f);
 	}
 
-	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics);
+	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics + c->nmachines);
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
 		for (j = 0; j < m->ntopics; j++) {
@@ -2944,5 +2944,15 @@ void config_print_summary(const struct config *c, void *stream)
 		if (m->driver == DRIVER_SPARKPLUG)
 			fprintf(f, "  spBv1.0/%s/#  -> %s\n", san(a, sizeof(a), m->sp_group),
 				san(b, sizeof(b), m->name));
+	}
+	for (i = 0; i < c->nmachines; i++) {
+		const char *t = c->machines[i].topic;
+
+		if (c->mqtt.share_group != NULL)
+			fprintf(f, "  $share/%s/%s", san(a, sizeof(a), c->mqtt.share_group),
+				san(b, sizeof(b), t));
+		else
+			fprintf(f, "  %s", san(a, sizeof(a), t));
+		fprintf(f, "  -> machine %s\n", san(a, sizeof(a), c->machines[i].name));
 	}
 }

@@ -289,7 +289,7 @@ static void test_config_errors(void **state)
 	expect(BASE "[machine m]\nmeters = press-1, press-1\ntopic = a/+\n",
 	       (const char *const[]){ "t.ini:12: meters: 'press-1' is listed twice",
 				      "t.ini:13: topic: 'a/+' is not an MQTT topic (one machine's "
-				      "topic, no wildcard)",
+				      "topic, no wildcard, not $share/ or $SYS)",
 				      NULL });
 	expect(BASE "[machine m]\nmeters = press-1\ntopic = a/b\nrun = 1, 2\nstop = 2\n",
 	       (const char *const[]){ "t.ini:11: [machine m]: the value '2' means both run and "
