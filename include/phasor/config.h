@@ -77,7 +77,7 @@ struct config_machine {
 	char *description;             /* may be NULL */
 	size_t meters[CONFIG_MACHINE_METERS_MAX]; /* indexes into config.meters */
 	size_t nmeters;
-	char *topic;                   /* the MQTT topic (no wildcard) */
+	char *topic;                   /* the MQTT topic (no wildcard); NULL for modbus */
 	char *state_field;             /* JSON path of the state, default "state" */
 	/* per state (run, wait, stop): the values meaning it, NULL-terminated,
 	 * compared as text (a JSON number as its shortest form: 1, 2.5);
@@ -88,8 +88,14 @@ struct config_machine {
 					* last message; else a counter (resets detected) */
 	double stopped_power;          /* W: "consuming while stopped" above it; NaN: off */
 	int64_t stopped_after_ms;      /* for this long in stop, default 10 min */
-	int64_t period_ms;             /* expected publication period, default 60 s:
-					* silent for 3 periods, the state is unknown */
+	int64_t period_ms;             /* expected publication period, default 60 s
+					* (modbus: poll_ms): silent for 3 periods, the
+					* state is unknown */
+	/* driver = modbus: the machine polled as a meter of its endpoint
+	 * (host, port, unit, poll_ms, timeout_ms) whose profile (its own)
+	 * reads state_register (uint16) as machine_state and pieces_register
+	 * (uint32, high word first) as pieces, raw; owned; NULL for mqtt */
+	struct config_meter *poll;
 	int line;                      /* line of the [machine ...] header */
 };
 

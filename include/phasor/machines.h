@@ -43,6 +43,17 @@ enum payload_status machines_message(struct machines *ms, size_t k, const char *
 				     size_t len, int64_t t_us, struct sample *out, size_t *n,
 				     char *err, size_t errlen);
 
+/*
+ * Samples a Modbus machine's poll made (unit nmeters + k: the state
+ * register's code as machine_state, the pieces register as pieces, raw):
+ * each fed to its machine as machines_message does, the code mapped by
+ * the machine's run, wait and stop values (an unmapped code or a bad value
+ * counts as malformed); the samples to store in out (cap), returns how
+ * many. Samples of meters are skipped.
+ */
+size_t machines_polled(struct machines *ms, const struct sample *in, size_t nin,
+		       struct sample *out, size_t cap);
+
 /* Time, spans, staleness, energy and power at now_us, from live. */
 void machines_tick(struct machines *ms, const struct live *live, int64_t now_us);
 

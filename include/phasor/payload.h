@@ -75,6 +75,10 @@ struct payload_machine {
  * out says nothing (state MACHINE_UNKNOWN, no pieces) and err the reason
  * (never the payload's bytes).
  */
+/* The state (enum machine_state) text means for m: one of its run, wait
+ * or stop values; MACHINE__COUNT when none. */
+int payload_machine_state(const struct config_machine *m, const char *text);
+
 enum payload_status payload_decode_machine(const struct config_machine *m, const char *payload,
 					   size_t len, struct payload_machine *out, char *err,
 					   size_t errlen);

@@ -929,7 +929,7 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 {
 	struct mq_source *s;
 	pthread_condattr_t ca;
-	size_t i, k, n = 0;
+	size_t i, k, n = 0, nmach = 0;
 	const char *uri = cfg->mqtt.uri;
 
 	*cause = NULL;
@@ -937,7 +937,9 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 		if (cfg->meters[i].driver == DRIVER_MQTT || cfg->meters[i].driver == DRIVER_SPARKPLUG)
 			n++;
 	/* Without MQTT meters the client still runs to share alarms. */
-	if (n == 0 && cfg->nmachines == 0 &&
+	for (i = 0; i < cfg->nmachines; i++)
+		nmach += cfg->machines[i].topic != NULL;
+	if (n == 0 && nmach == 0 &&
 	    !(cfg->mqtt.enabled && cfg->mqtt.alarm_topic != NULL &&
 	      cfg->mqtt.alarm_topic[0] != '\0'))
 		return NULL;
@@ -1060,6 +1062,8 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 		const char *f = cfg->machines[i].topic;
 		char *sub;
 
+		if (f == NULL)
+			continue; /* a modbus machine */
 		if (cfg->mqtt.share_group != NULL && cfg->mqtt.share_group[0] != '\0')
 			sub = util_printf("$share/%s/%s", cfg->mqtt.share_group, f);
 		else

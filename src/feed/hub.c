@@ -133,12 +133,30 @@ static void take_samples(struct hub *h, const struct sample *s, size_t n)
 	h->stats.samples += n;
 }
 
+/* A Modbus machine's poll (its unit after the meters): its raw state
+ * code and pieces, mapped and stored as its messages are. */
+static void machine_poll(struct hub *h, const struct sample *s, size_t n)
+{
+	struct sample out[8];
+	size_t i, m;
+
+	for (i = 0; i < n; i += 4) {
+		m = machines_polled(h->machines, s + i, n - i < 4 ? n - i : 4, out, 8);
+		if (m > 0)
+			take_samples(h, out, m);
+	}
+}
+
 /* A source's samples, and the gas energy derived from their volumes. */
 static void on_samples(void *ctx, const struct sample *s, size_t n)
 {
 	struct hub *h = ctx;
 	size_t k;
 
+	if (n > 0 && s[0].meter >= h->cfg->nmeters) {
+		machine_poll(h, s, n); /* a poll is one unit's */
+		return;
+	}
 	take_samples(h, s, n);
 	if (h->cv_kwh == NULL)
 		return;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasor/csv.h"
 #include "phasor/history.h"
 #include "phasor/kpi.h"
 #include "phasor/util.h"
@@ -93,7 +94,8 @@ long machines_find_topic(const struct machines *ms, const char *topic)
 	size_t k;
 
 	for (k = 0; ms != NULL && k < ms->n; k++)
-		if (strcmp(ms->cfg->machines[k].topic, topic) == 0)
+		if (ms->cfg->machines[k].topic != NULL &&
+		    strcmp(ms->cfg->machines[k].topic, topic) == 0)
 			return (long)k;
 	return -1;
 }
@@ -110,45 +112,88 @@ static void put(struct sample *out, size_t *n, size_t unit, unsigned qty, double
 	s->quality = QUALITY_GOOD;
 }
 
-enum payload_status machines_message(struct machines *ms, size_t k, const char *payload,
-				     size_t len, int64_t t_us, struct sample *out, size_t *n,
-				     char *err, size_t errlen)
+/* What machine k reported at t_us, fed to its track; the samples to
+ * store in out. */
+static void apply(struct machines *ms, size_t k, const struct payload_machine *pm, int64_t t_us,
+		  struct sample *out, size_t *n)
 {
-	const struct config_machine *m;
-	struct machine_track *t;
-	struct payload_machine pm;
-	enum payload_status st;
-	size_t unit;
+	const struct config_machine *m = &ms->cfg->machines[k];
+	struct machine_track *t = &ms->t[k];
+	size_t unit = ms->cfg->nmeters + k;
 
-	*n = 0;
-	if (ms == NULL || k >= ms->n)
-		return PAYLOAD_UNKNOWN_TOPIC;
-	m = &ms->cfg->machines[k];
-	t = &ms->t[k];
-	unit = ms->cfg->nmeters + k;
-	st = payload_decode_machine(m, payload, len, &pm, err, errlen);
-	if (st != PAYLOAD_OK) {
-		machine_track_malformed(t);
-		return st;
-	}
-	if (pm.state != MACHINE_UNKNOWN) {
-		machine_track_state(t, pm.state, t_us);
-		if (ms->stored_state[k] != pm.state) {
-			ms->stored_state[k] = pm.state;
-			put(out, n, unit, QTY_MACHINE_STATE, pm.state, t_us);
+	if (pm->state != MACHINE_UNKNOWN) {
+		machine_track_state(t, pm->state, t_us);
+		if (ms->stored_state[k] != pm->state) {
+			ms->stored_state[k] = pm->state;
+			put(out, n, unit, QTY_MACHINE_STATE, pm->state, t_us);
 		}
 	}
-	if (pm.has_pieces) {
-		machine_track_pieces(t, pm.pieces, m->pieces_increment, t_us);
-		/* a counter as the machine sent it; increments as their sum */
-		double count = m->pieces_increment ? t->total : pm.pieces;
+	if (pm->has_pieces) {
+		double count;
 
+		machine_track_pieces(t, pm->pieces, m->pieces_increment, t_us);
+		/* a counter as the machine sent it; increments as their sum */
+		count = m->pieces_increment ? t->total : pm->pieces;
 		if (ms->stored_pieces[k] != count) {
 			ms->stored_pieces[k] = count;
 			put(out, n, unit, QTY_PIECES, count, t_us);
 		}
 	}
+}
+
+enum payload_status machines_message(struct machines *ms, size_t k, const char *payload,
+				     size_t len, int64_t t_us, struct sample *out, size_t *n,
+				     char *err, size_t errlen)
+{
+	struct payload_machine pm;
+	enum payload_status st;
+
+	*n = 0;
+	if (ms == NULL || k >= ms->n)
+		return PAYLOAD_UNKNOWN_TOPIC;
+	st = payload_decode_machine(&ms->cfg->machines[k], payload, len, &pm, err, errlen);
+	if (st != PAYLOAD_OK) {
+		machine_track_malformed(&ms->t[k]);
+		return st;
+	}
+	apply(ms, k, &pm, t_us, out, n);
 	return PAYLOAD_OK;
+}
+
+size_t machines_polled(struct machines *ms, const struct sample *in, size_t nin,
+		       struct sample *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; ms != NULL && i < nin && n + 2 <= cap; i++) {
+		const struct sample *s = &in[i];
+		struct payload_machine pm = { .state = MACHINE_UNKNOWN };
+		size_t k = s->meter - ms->cfg->nmeters, got = 0;
+		char text[32];
+
+		if (s->meter < ms->cfg->nmeters || k >= ms->n)
+			continue;
+		if (!isfinite(s->value) || s->value < 0) {
+			machine_track_malformed(&ms->t[k]);
+			continue;
+		}
+		if (s->qty == QTY_MACHINE_STATE) {
+			csv_double(s->value, text, sizeof(text));
+			pm.state = payload_machine_state(&ms->cfg->machines[k], text);
+			if (pm.state == MACHINE__COUNT) {
+				machine_track_malformed(&ms->t[k]);
+				continue;
+			}
+		} else if (s->qty == QTY_PIECES) {
+			pm.has_pieces = true;
+			pm.pieces = s->value;
+		} else {
+			continue;
+		}
+		apply(ms, k, &pm, s->t_us, out + n, &got);
+		n += got;
+	}
+	return n;
 }
 
 void machines_tick(struct machines *ms, const struct live *live, int64_t now_us)

@@ -1909,11 +1909,102 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 
 /* ---- [machine NAME] ---------------------------------------------------- */
 
-static const char *const machine_keys[] = { "meters",	    "description",   "driver",
-					    "topic",	    "state_field",   "run",
-					    "wait",	    "stop",	     "pieces_field",
-					    "pieces",	    "stopped_power", "stopped_after",
-					    "period",	    NULL };
+static const char *const machine_keys[] = {
+	"meters",	  "description",     "driver",	      "topic",	     "state_field",
+	"run",		  "wait",	     "stop",	      "pieces_field", "pieces",
+	"stopped_power",  "stopped_after",   "period",	      "host",	     "port",
+	"unit",		  "poll_ms",	     "timeout_ms",    "state_register",
+	"pieces_register", "register_function", NULL
+};
+
+/* The keys only one machine driver uses. */
+static bool machine_mqtt_only(const char *k)
+{
+	return strcmp(k, "topic") == 0 || strcmp(k, "state_field") == 0 ||
+	       strcmp(k, "pieces_field") == 0 || strcmp(k, "period") == 0;
+}
+
+static bool machine_modbus_only(const char *k)
+{
+	return modbus_only(k) || strcmp(k, "poll_ms") == 0 || strcmp(k, "state_register") == 0 ||
+	       strcmp(k, "pieces_register") == 0 || strcmp(k, "register_function") == 0;
+}
+
+/* A modbus machine's registers, as it is read. */
+struct machine_mb {
+	struct config_meter poll;  /* host, port, unit, poll_ms, timeout_ms */
+	int state_reg, pieces_reg; /* -1: none */
+	int function;              /* 3 or 4 */
+};
+
+/* A modbus machine's key: true when it was one. */
+static bool machine_modbus_key(struct parse *p, const struct inifile_kv *kv,
+			       struct machine_mb *mb)
+{
+	if (strcmp(kv->key, "host") == 0) {
+		if (!has_value(p, kv))
+			return true;
+		if (!host_valid(kv->value))
+			perr(p, kv->line, "host: %s is not a host name or IP address", kv->value);
+		else
+			set_str(p, kv, &mb->poll.host);
+	} else if (strcmp(kv->key, "port") == 0) {
+		get_int(p, kv, 1, 65535, &mb->poll.port);
+	} else if (strcmp(kv->key, "unit") == 0) {
+		get_int(p, kv, 0, 255, &mb->poll.unit);
+	} else if (strcmp(kv->key, "poll_ms") == 0) {
+		get_int(p, kv, 50, 3600000, &mb->poll.poll_ms);
+	} else if (strcmp(kv->key, "timeout_ms") == 0) {
+		get_int(p, kv, 10, 60000, &mb->poll.timeout_ms);
+	} else if (strcmp(kv->key, "state_register") == 0) {
+		get_int(p, kv, 0, 65535, &mb->state_reg);
+	} else if (strcmp(kv->key, "pieces_register") == 0) {
+		get_int(p, kv, 0, 65534, &mb->pieces_reg);
+	} else if (strcmp(kv->key, "register_function") == 0) {
+		get_int(p, kv, 3, 4, &mb->function);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The meter a modbus machine is polled as: its profile reads the state
+ * and pieces registers raw. */
+static struct config_meter *machine_poll_meter(const struct config_machine *m,
+					       struct machine_mb *mb)
+{
+	struct config_meter *cm = util_calloc(1, sizeof(*cm));
+	struct profile *pr = util_calloc(1, sizeof(*pr));
+	size_t n = 0;
+
+	*cm = mb->poll;
+	mb->poll.host = NULL; /* moved */
+	cm->name = util_strdup(m->name);
+	cm->driver = DRIVER_MODBUS;
+	cm->nominal_voltage = 230;
+	cm->max_power = NAN;
+	cm->calorific_value = NAN;
+	cm->line = m->line;
+	pr->name = util_printf("machine %s", m->name);
+	pr->driver = PROFILE_MODBUS;
+	pr->max_registers = 125;
+	pr->regs = util_calloc(2, sizeof(*pr->regs));
+	if (mb->state_reg >= 0)
+		pr->regs[n++] = (struct profile_reg){ .qty = QTY_MACHINE_STATE,
+						      .function = (uint8_t)mb->function,
+						      .address = (uint16_t)mb->state_reg,
+						      .type = REG_UINT16, .order = WO_ABCD,
+						      .scale = 1, .line = m->line };
+	if (mb->pieces_reg >= 0)
+		pr->regs[n++] = (struct profile_reg){ .qty = QTY_PIECES,
+						      .function = (uint8_t)mb->function,
+						      .address = (uint16_t)mb->pieces_reg,
+						      .type = REG_UINT32, .order = WO_ABCD,
+						      .scale = 1, .line = m->line };
+	pr->nregs = n;
+	cm->profile = pr;
+	return cm;
+}
 
 static const char *const machine_state_names[MACHINE__COUNT] = { "run", "wait", "stop",
 								 "unknown" };
@@ -1934,6 +2025,11 @@ static void machine_free_fields(struct config_machine *m)
 	free(m->pieces_field);
 	for (k = 0; k < 3; k++)
 		free_strv(m->state_values[k]);
+	if (m->poll != NULL) {
+		profile_free((struct profile *)m->poll->profile);
+		meter_free_fields(m->poll);
+		free(m->poll);
+	}
 }
 
 /* A machine's meters: each the name of a [meter NAME] (no globs: the
@@ -2004,9 +2100,17 @@ static void do_machine(struct parse *p, struct sect *s, struct config *c, bool k
 {
 	struct config_machine m;
 	const struct inifile_kv *meters_kv = NULL, *topic_kv = NULL;
+	struct machine_mb mb = { .poll = { .port = 502, .unit = 1, .poll_ms = 1000,
+					   .timeout_ms = 1000 },
+				 .state_reg = -1, .pieces_reg = -1, .function = 3 };
+	bool modbus = false;
 	const char *why;
 	size_t i, k;
 
+	/* the driver first: it decides which keys belong */
+	for (i = 0; i < s->nkvs; i++)
+		if (strcmp(s->kvs[i].key, "driver") == 0 && strcmp(s->kvs[i].value, "modbus") == 0)
+			modbus = true;
 	memset(&m, 0, sizeof(m));
 	m.name = util_strdup(s->meter_name);
 	m.stopped_power = NAN;
@@ -2025,6 +2129,14 @@ static void do_machine(struct parse *p, struct sect *s, struct config *c, bool k
 	for (i = 0; i < s->nkvs; i++) {
 		struct inifile_kv *kv = &s->kvs[i];
 
+		if ((modbus && machine_mqtt_only(kv->key)) ||
+		    (!modbus && machine_modbus_only(kv->key))) {
+			perr(p, kv->line, "%s: not a key of a machine with driver = %s", kv->key,
+			     modbus ? "modbus" : "mqtt");
+			continue;
+		}
+		if (modbus && machine_modbus_key(p, kv, &mb))
+			continue;
 		if (strcmp(kv->key, "meters") == 0) {
 			meters_kv = kv;
 			if (has_value(p, kv))
@@ -2034,11 +2146,12 @@ static void do_machine(struct parse *p, struct sect *s, struct config *c, bool k
 		} else if (strcmp(kv->key, "driver") == 0) {
 			if (!has_value(p, kv))
 				continue;
-			if (strcmp(kv->value, "modbus") == 0 || strcmp(kv->value, "sparkplug") == 0)
-				perr(p, kv->line, "driver: %s is not supported for machines yet (mqtt)",
+			if (strcmp(kv->value, "sparkplug") == 0)
+				perr(p, kv->line,
+				     "driver: %s is not supported for machines yet (mqtt, modbus)",
 				     kv->value);
-			else if (strcmp(kv->value, "mqtt") != 0)
-				perr(p, kv->line, "driver: %s is not a machine driver (mqtt)",
+			else if (strcmp(kv->value, "mqtt") != 0 && strcmp(kv->value, "modbus") != 0)
+				perr(p, kv->line, "driver: %s is not a machine driver (mqtt, modbus)",
 				     kv->value);
 		} else if (strcmp(kv->key, "topic") == 0) {
 			if (topic_kv != NULL) {
@@ -2101,16 +2214,30 @@ static void do_machine(struct parse *p, struct sect *s, struct config *c, bool k
 	}
 	if (meters_kv == NULL)
 		missing_key(p, s, "meters", " (the meters that feed the machine)");
-	if (topic_kv == NULL)
+	if (modbus) {
+		if (mb.poll.host == NULL)
+			missing_key(p, s, "host", " (the machine's Modbus TCP device)");
+		if (sect_find(s, "state_register") == NULL && sect_find(s, "pieces_register") == NULL)
+			missing_key(p, s, "state_register",
+				    " (or pieces_register: what to read of the machine)");
+		m.period_ms = mb.poll.poll_ms;
+		m.poll = machine_poll_meter(&m, &mb);
+	} else if (topic_kv == NULL) {
 		missing_key(p, s, "topic", " (where the machine publishes its state)");
-	else if (!c->mqtt.enabled)
+	} else if (!c->mqtt.enabled) {
 		perr(p, topic_kv->line, "topic: machines need an [mqtt] section");
+	}
+	free(mb.poll.host);
 	if (m.state_field == NULL)
 		m.state_field = util_strdup("state");
+	/* defaults: the words, or for registers the codes 1 run, 2 wait, 0 stop */
 	for (k = 0; k < 3; k++)
 		if (m.state_values[k] == NULL) {
+			static const char *const codes[3] = { "1", "2", "0" };
+
 			m.state_values[k] = util_calloc(2, sizeof(char *));
-			m.state_values[k][0] = util_strdup(machine_state_names[k]);
+			m.state_values[k][0] =
+			    util_strdup(modbus ? codes[k] : machine_state_names[k]);
 		}
 	check_values_distinct(p, s, &m);
 	if (!keep) {
@@ -2768,12 +2895,24 @@ static void print_machines(FILE *f, const struct config *c)
 		for (j = 0; j < m->nmeters; j++)
 			fprintf(f, "%s%s", j ? ", " : "",
 				san(a, sizeof(a), c->meters[m->meters[j]].name));
-		fprintf(f, "; topic %s (state %s", san(a, sizeof(a), m->topic),
-			san(b, sizeof(b), m->state_field));
-		if (m->pieces_field != NULL)
-			fprintf(f, ", pieces %s as %s", san(a, sizeof(a), m->pieces_field),
-				m->pieces_increment ? "increments" : "a counter");
-		fputc(')', f);
+		if (m->poll != NULL) {
+			const struct profile *pr = m->poll->profile;
+
+			fprintf(f, "; modbus %s:%d unit %d every ", san(a, sizeof(a), m->poll->host),
+				m->poll->port, m->poll->unit);
+			print_duration(f, m->poll->poll_ms);
+			for (j = 0; j < pr->nregs; j++)
+				fprintf(f, "%s %d", pr->regs[j].qty == QTY_PIECES ? ", pieces at"
+										  : ", state at",
+					pr->regs[j].address);
+		} else {
+			fprintf(f, "; topic %s (state %s", san(a, sizeof(a), m->topic),
+				san(b, sizeof(b), m->state_field));
+			if (m->pieces_field != NULL)
+				fprintf(f, ", pieces %s as %s", san(a, sizeof(a), m->pieces_field),
+					m->pieces_increment ? "increments" : "a counter");
+			fputc(')', f);
+		}
 		if (!isnan(m->stopped_power)) {
 			fprintf(f, "; %s over %g kW for ", ALARM_MACHINE_STOPPED,
 				m->stopped_power / 1000);
@@ -2930,7 +3069,9 @@ void config_print_summary(const struct config *c, void *stream)
 		fputc('\n', f);
 	}
 
-	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics + c->nmachines);
+	for (i = 0; i < c->nmachines; i++)
+		ntopics += c->machines[i].topic != NULL;
+	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics);
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
 		for (j = 0; j < m->ntopics; j++) {
@@ -2948,6 +3089,8 @@ void config_print_summary(const struct config *c, void *stream)
 	for (i = 0; i < c->nmachines; i++) {
 		const char *t = c->machines[i].topic;
 
+		if (t == NULL)
+			continue;
 		if (c->mqtt.share_group != NULL)
 			fprintf(f, "  $share/%s/%s", san(a, sizeof(a), c->mqtt.share_group),
 				san(b, sizeof(b), t));

@@ -461,11 +461,21 @@ static enum payload_status decode_json(const struct profile *p, const char *payl
 	return st;
 }
 
+int payload_machine_state(const struct config_machine *m, const char *text)
+{
+	size_t k, i;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; m->state_values[k] != NULL && m->state_values[k][i] != NULL; i++)
+			if (strcmp(m->state_values[k][i], text) == 0)
+				return (int)k;
+	return MACHINE__COUNT;
+}
+
 /* The state a JSON value means for m: MACHINE__COUNT when none. */
 static int machine_state_of(const struct config_machine *m, const cJSON *j)
 {
 	char text[64];
-	size_t k, i;
 
 	if (cJSON_IsString(j) && j->valuestring != NULL)
 		snprintf(text, sizeof(text), "%s", j->valuestring);
@@ -475,11 +485,7 @@ static int machine_state_of(const struct config_machine *m, const cJSON *j)
 		snprintf(text, sizeof(text), "%s", cJSON_IsTrue(j) ? "true" : "false");
 	else
 		return MACHINE__COUNT;
-	for (k = 0; k < 3; k++)
-		for (i = 0; m->state_values[k] != NULL && m->state_values[k][i] != NULL; i++)
-			if (strcmp(m->state_values[k][i], text) == 0)
-				return (int)k;
-	return MACHINE__COUNT;
+	return payload_machine_state(m, text);
 }
 
 static enum payload_status decode_machine_root(const struct config_machine *m,

@@ -1065,8 +1065,16 @@ static void compute_all(struct simmodel *m, double dt)
 			integrate(me, dt);
 		write_counters(me);
 	}
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
+		uint64_t pieces;
+
+		/* a profile mapping machine_state and pieces reads unit i as
+		 * machine (i % 2) (simmodel_machine): a PLC over Modbus */
+		m->meters[i].phys[QTY_MACHINE_STATE] =
+		    simmodel_machine(i % SIMMODEL_MACHINES, (int64_t)m->t, &pieces);
+		m->meters[i].phys[QTY_PIECES] = (double)pieces;
 		publish(m, i);
+	}
 }
 
 static void step(struct simmodel *m, double dt)

@@ -1841,9 +1841,13 @@ int store_register_meters(struct store *st, const struct config *cfg, char **cau
 		struct config_meter one = { .name = m->name,
 					    .driver = DRIVER_MQTT,
 					    .topics = (char *[]){ m->topic },
-					    .ntopics = 1,
+					    .ntopics = m->topic != NULL,
 					    .description = m->description };
 
+		if (m->poll != NULL) { /* modbus: its host, port and unit */
+			one = *m->poll;
+			one.description = m->description;
+		}
 		rc = upsert_unit(s, &one, "machine", now, &ids[cfg->nmeters + i]);
 	}
 	if (rc == SQLITE_OK)

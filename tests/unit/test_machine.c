@@ -299,15 +299,32 @@ static void test_config_errors(void **state)
 	       (const char *const[]){ "t.ini:11: machine 'press-1' has the name of a meter (names "
 				      "are shared by meters and machines)",
 				      NULL });
-	expect(BASE "[machine m]\nmeters = press-1\ntopic = a/b\ndriver = modbus\n"
+	expect(BASE "[machine m]\nmeters = press-1\ntopic = a/b\ndriver = sparkplug\n"
 		    "stopped_power = much\nstopped_after = 0s\npieces = lots\nwait = ,\n",
 	       (const char *const[]){
-		   "t.ini:14: driver: modbus is not supported for machines yet (mqtt)",
+		   "t.ini:14: driver: sparkplug is not supported for machines yet (mqtt, modbus)",
 		   "t.ini:15: stopped_power: much is not a power (e.g. 2kW, 800W)",
 		   "t.ini:16: stopped_after: 0s is out of range (1s to 24h)",
 		   "t.ini:17: pieces: lots is not counter or increment",
 		   "t.ini:18: wait: an empty value in the list ',' (values separated by commas)",
 		   NULL });
+	/* modbus: the device and what to read; the topic is the other driver's */
+	expect(BASE "[machine m]\ndriver = modbus\nmeters = press-1\ntopic = a/b\nport = 0\n",
+	       (const char *const[]){
+		   "t.ini:11: missing key 'host' in [machine m] (the machine's Modbus TCP device)",
+		   "t.ini:11: missing key 'state_register' in [machine m] (or pieces_register: what "
+		   "to read of the machine)",
+		   "t.ini:14: topic: not a key of a machine with driver = modbus",
+		   "t.ini:15: port: 0 is not a port (1..65535)", NULL });
+	expect(BASE "[machine m]\nmeters = press-1\ntopic = a/b\nstate_register = 3\n",
+	       (const char *const[]){ "t.ini:14: state_register: not a key of a machine with "
+				      "driver = mqtt",
+				      NULL });
+	expect(BASE "[machine m]\ndriver = modbus\nmeters = press-1\nhost = 10.0.0.9\n"
+		    "state_register = 70000\nregister_function = 6\n",
+	       (const char *const[]){ "t.ini:15: state_register: 70000 is out of range (0..65535)",
+				      "t.ini:16: register_function: 6 is out of range (3..4)",
+				      NULL });
 	expect(BASE "[machine m]\nmeters = press-1\ntopic = a/b\n[machine m]\nmeters = press-1\n"
 		    "topic = a/c\n",
 	       (const char *const[]){ "t.ini:14: duplicate machine 'm' (first at line 11)", NULL });
@@ -398,6 +415,64 @@ static void test_machines_feed(void **state)
 	config_free(c);
 }
 
+/* A Modbus machine: its poll meter (unit after the meters, the registers
+ * raw), the default codes 1 run, 2 wait, 0 stop, a code it does not map
+ * counted as malformed. */
+static void test_modbus_machine(void **state)
+{
+	struct config *c;
+	struct machines *ms;
+	const struct config_meter *pm;
+	struct sample in[2], out[4];
+	size_t n;
+
+	(void)state;
+	c = load_ok(BASE "[machine plc]\ndriver = modbus\nmeters = press-1\nhost = 10.0.0.9\n"
+			 "unit = 7\npoll_ms = 500\nstate_register = 100\npieces_register = 102\n"
+			 "register_function = 4\n");
+	pm = c->machines[0].poll;
+	assert_non_null(pm);
+	assert_null(c->machines[0].topic);
+	assert_string_equal(pm->host, "10.0.0.9");
+	assert_int_equal(pm->port, 502);
+	assert_int_equal(pm->unit, 7);
+	assert_int_equal(pm->poll_ms, 500);
+	assert_true(c->machines[0].period_ms == 500);
+	assert_int_equal(pm->profile->nregs, 2);
+	assert_int_equal(pm->profile->regs[0].qty, QTY_MACHINE_STATE);
+	assert_int_equal(pm->profile->regs[0].address, 100);
+	assert_int_equal(pm->profile->regs[0].function, 4);
+	assert_int_equal(pm->profile->regs[0].type, REG_UINT16);
+	assert_int_equal(pm->profile->regs[1].qty, QTY_PIECES);
+	assert_int_equal(pm->profile->regs[1].type, REG_UINT32);
+
+	ms = machines_new(c, S(1000));
+	in[0] = (struct sample){ .t_us = S(1000), .value = 1, .meter = 2, .qty = QTY_MACHINE_STATE };
+	in[1] = (struct sample){ .t_us = S(1000), .value = 40, .meter = 2, .qty = QTY_PIECES };
+	n = machines_polled(ms, in, 2, out, 4);
+	assert_int_equal(n, 2);
+	assert_true(out[0].qty == QTY_MACHINE_STATE && out[0].value == MACHINE_RUN);
+	assert_true(out[1].qty == QTY_PIECES && out[1].value == 40);
+	/* the same poll again: nothing new */
+	assert_int_equal(machines_polled(ms, in, 2, out, 4), 0);
+	in[0].value = 0; /* stop */
+	in[1].value = 41;
+	in[0].t_us = in[1].t_us = S(1060);
+	n = machines_polled(ms, in, 2, out, 4);
+	assert_int_equal(n, 2);
+	assert_true(out[0].value == MACHINE_STOP && out[1].value == 41);
+	in[0].value = 9; /* no state of the machine */
+	assert_int_equal(machines_polled(ms, in, 1, out, 4), 0);
+	assert_int_equal(machines_track(ms, 0)->malformed, 1);
+	assert_int_equal(machines_track(ms, 0)->state, MACHINE_STOP);
+	assert_true(machines_track(ms, 0)->day.pieces == 1);
+	/* a meter's samples are not the machine's */
+	in[0].meter = 0;
+	assert_int_equal(machines_polled(ms, in, 1, out, 4), 0);
+	machines_free(ms);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,7 +480,7 @@ int main(void)
 		cmocka_unit_test(test_shift_boundary),	 cmocka_unit_test(test_increment_pieces),
 		cmocka_unit_test(test_stale),		 cmocka_unit_test(test_consuming_stopped),
 		cmocka_unit_test(test_decode),		 cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_machines_feed),
+		cmocka_unit_test(test_machines_feed),	 cmocka_unit_test(test_modbus_machine),
 	};
 
 	setenv("PHASOR_PROFILES", test_path("conf/profiles"), 1);
