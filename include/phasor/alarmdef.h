@@ -115,6 +115,16 @@ struct alarm_def {
  */
 size_t alarm_defaults(struct alarm_def **out);
 void alarm_def_clear(struct alarm_def *d);
+/*
+ * The "consuming-while-stopped" definition of machine m (its
+ * stopped_power set): high on the feeding meters' summed p_total, limit
+ * stopped_power, on-delay stopped_after, priority medium. The hub feeds
+ * its instance (alarm_feed) while the machine is stopped. New strings in
+ * *d (alarm_def_clear).
+ */
+#define ALARM_MACHINE_STOPPED "consuming-while-stopped"
+struct config_machine;
+void alarm_def_machine(const struct config_machine *m, struct alarm_def *d);
 void alarm_defs_free(struct alarm_def *defs, size_t n);
 /* Does meter name match one of d's patterns? */
 bool alarm_def_matches(const struct alarm_def *d, const char *meter);

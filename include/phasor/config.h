@@ -78,6 +78,46 @@ static inline int config_parent(const struct config_meter *m)
 
 struct operators;
 
+/* A machine's state as its source reports it (docs/machines.md);
+ * MACHINE_UNKNOWN: no report yet, or its source is stale. */
+enum machine_state { MACHINE_RUN, MACHINE_WAIT, MACHINE_STOP, MACHINE_UNKNOWN, MACHINE__COUNT };
+
+/* "run", "wait", "stop", "unknown" */
+const char *config_machine_state_name(enum machine_state s);
+
+#define CONFIG_MACHINE_METERS_MAX 16
+
+/*
+ * [machine NAME]: a machine, the meters that feed it and where its state
+ * and pieces come from (MQTT JSON, mapped by the keys below).
+ */
+struct config_machine {
+	char *name;
+	char *description;             /* may be NULL */
+	size_t meters[CONFIG_MACHINE_METERS_MAX]; /* indexes into config.meters */
+	size_t nmeters;
+	char *topic;                   /* the MQTT topic (no wildcard); NULL for modbus */
+	char *state_field;             /* JSON path of the state, default "state" */
+	/* per state (run, wait, stop): the values meaning it, NULL-terminated,
+	 * compared as text (a JSON number as its shortest form: 1, 2.5);
+	 * defaults "run", "wait", "stop" */
+	char **state_values[3];
+	char *pieces_field;            /* JSON path of the pieces; NULL: none */
+	bool pieces_increment;         /* pieces = increment: pieces made since the
+					* last message; else a counter (resets detected) */
+	double stopped_power;          /* W: "consuming while stopped" above it; NaN: off */
+	int64_t stopped_after_ms;      /* for this long in stop, default 10 min */
+	int64_t period_ms;             /* expected publication period, default 60 s
+					* (modbus: poll_ms): silent for 3 periods, the
+					* state is unknown */
+	/* driver = modbus: the machine polled as a meter of its endpoint
+	 * (host, port, unit, poll_ms, timeout_ms) whose profile (its own)
+	 * reads state_register (uint16) as machine_state and pieces_register
+	 * (uint32, high word first) as pieces, raw; owned; NULL for mqtt */
+	struct config_meter *poll;
+	int line;                      /* line of the [machine ...] header */
+};
+
 #define CONFIG_SHIFTS_MAX 8
 
 struct config {
@@ -173,6 +213,9 @@ struct config {
 	struct config_meter *meters;
 	size_t nmeters;
 
+	struct config_machine *machines; /* [machine NAME] sections in file order */
+	size_t nmachines;
+
 	struct profile **profiles;     /* owned, one per distinct profile used */
 	size_t nprofiles;
 };
@@ -210,6 +253,8 @@ const char *config_default_candidates(void);
 
 /* The operator name for a login: its [operators] mapping, or login itself. */
 const char *config_operator(const struct config *c, const char *login);
+/* Index of the machine called name, or -1. */
+int config_machine_index(const struct config *c, const char *name);
 /* Index of the meter called name, or -1. */
 int config_meter_index(const struct config *c, const char *name);
 

@@ -74,6 +74,9 @@ void hub_stop(struct hub *h);
 void hub_free(struct hub *h);
 
 struct live *hub_live(struct hub *h);
+/* The [machine NAME]s' figures (machines.h); NULL when there are none. */
+struct machines;
+const struct machines *hub_machines(const struct hub *h);
 struct store *hub_store(struct hub *h);  /* NULL when no_store */
 /* The sync worker (started when [sync] is configured and a store is open),
  * or NULL. */

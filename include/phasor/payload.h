@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "phasor/config.h"
 #include "phasor/profile.h"
 #include "phasor/qty.h"
 
@@ -56,6 +57,31 @@ enum payload_status payload_decode(const struct profile *p, const char *topic,
 				   const char *payload, size_t len, uint32_t meter,
 				   int64_t t_us, struct sample *out, size_t cap, size_t *n,
 				   char *err, size_t errlen);
+
+/* What one machine message says (docs/machines.md). */
+struct payload_machine {
+	int state;        /* enum machine_state; MACHINE_UNKNOWN: the message has no state */
+	bool has_pieces;
+	double pieces;    /* the counter, or the increment (m->pieces_increment) */
+};
+
+/*
+ * Decode one message of machine m: a JSON object whose m->state_field (a
+ * dotted path) holds one of m's state values (a string, a number compared
+ * in its shortest form, true/false) and whose m->pieces_field, when m has
+ * one, a count (a number >= 0 or a numeric string). Either may be absent,
+ * not both (PAYLOAD_NO_FIELD). A state value m does not map is
+ * PAYLOAD_MALFORMED, pieces that are no count PAYLOAD_NON_NUMERIC; then
+ * out says nothing (state MACHINE_UNKNOWN, no pieces) and err the reason
+ * (never the payload's bytes).
+ */
+/* The state (enum machine_state) text means for m: one of its run, wait
+ * or stop values; MACHINE__COUNT when none. */
+int payload_machine_state(const struct config_machine *m, const char *text);
+
+enum payload_status payload_decode_machine(const struct config_machine *m, const char *payload,
+					   size_t len, struct payload_machine *out, char *err,
+					   size_t errlen);
 
 /*
  * v x scale. When scale is a power of ten (10^-18..10^18, either sign:

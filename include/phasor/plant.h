@@ -29,6 +29,7 @@
 
 struct alarm_engine;
 struct histjob;
+struct machines;
 struct alarm_event;
 
 /* What a feed does for the console; ctx is struct plant.ctx. */
@@ -81,6 +82,7 @@ struct plant {
 	struct alarm_engine *alarms;  /* NULL: no alarms (no acquisition) */
 	const struct kpi *kpi;        /* NULL: no site figures */
 	const struct trend_set *trends; /* the forecasts of view 4 (trend.h); NULL: none */
+	const struct machines *machines; /* view 7's figures (machines.h); NULL: none */
 	/* Where the data comes from; has_status false: nowhere (the views say
 	 * so: no sources, no buffer). links point into the feed, valid until
 	 * it next fills the plant. */

@@ -27,6 +27,9 @@ enum qty_id {
 	 * (Shelly Gen1, Tasmota and Janitza report them). */
 	QTY_E_IMP_L1, QTY_E_IMP_L2, QTY_E_IMP_L3,
 	QTY_E_EXP_L1, QTY_E_EXP_L2, QTY_E_EXP_L3,
+	/* Machines ([machine NAME], docs/machines.md): the state (0 run, 1
+	 * wait, 2 stop) and the piece count. */
+	QTY_MACHINE_STATE, QTY_PIECES,
 	QTY__COUNT
 };
 

@@ -120,6 +120,20 @@ bool simmodel_fault_active(const struct simmodel *m, size_t i, enum sim_fault_ki
 enum sim_load simmodel_load(const struct simmodel *m, size_t i);
 const char *simmodel_load_name(enum sim_load l);        /* "main-board", "oven", ... */
 const char *simmodel_load_description(enum sim_load l); /* "Main LV board", ... */
+/*
+ * Simulated machine k (0 or 1; docs/simulator.md) elapsed_s simulated
+ * seconds after the start: its state (0 run, 1 wait, 2 stop) and, in
+ * *pieces, the pieces made since the start. Machine 0 (a press line)
+ * repeats 10 minutes: 6 min run (a piece every 20 s), 2 min waiting for
+ * parts, 2 min stopped (a break); machine 1 (a cataphoresis line)
+ * 15 minutes: 7 min run (a rack a minute), 2 min wait, 6 min stop. -1 for
+ * another k.
+ */
+#define SIMMODEL_MACHINES 2
+int simmodel_machine(size_t k, int64_t elapsed_s, uint64_t *pieces);
+/* Its name ("press-line", "cataphoresis-line"); NULL for another k. */
+const char *simmodel_machine_name(size_t k);
+
 /* Rated power of meter i in W (a sensible max_power for its config). */
 double simmodel_rated_power(const struct simmodel *m, size_t i);
 

@@ -85,6 +85,10 @@ struct source_sink {
 	void (*event)(void *ctx, int meter, int64_t t_us, const char *what, const char *text);
 	/* A message under [mqtt] alarm_topic (shared alarm events); may be NULL. */
 	void (*alarm)(void *ctx, const char *topic, const char *payload, size_t len, int64_t t_us);
+	/* A message on a [machine NAME]'s topic: decoded by the sink, which
+	 * returns its enum payload_status, or -1 when topic is no machine's.
+	 * May be NULL. */
+	int (*machine)(void *ctx, const char *topic, const char *payload, size_t len, int64_t t_us);
 };
 
 enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP, LINK_DOWN };

@@ -581,9 +581,11 @@ const char *store_reader_console_id(struct store_reader *r);
 /*
  * The names in the file's meters / quantities tables, in id order, as a new
  * NULL-terminated array (free with store_names_free). NULL with *cause on
- * error.
+ * error. Meter names leave the machines out (driver machine, whose samples
+ * are states and pieces); unit names are both.
  */
 char **store_reader_meter_names(struct store_reader *r, char **cause);
+char **store_reader_unit_names(struct store_reader *r, char **cause);
 char **store_reader_quantity_names(struct store_reader *r, char **cause);
 void store_names_free(char **names);
 void store_reader_close(struct store_reader *r);

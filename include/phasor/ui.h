@@ -29,7 +29,9 @@
 #define UI_MIN_ROWS 24
 
 enum ui_view {
-	VIEW_OVERVIEW, VIEW_METER, VIEW_ALARMS, VIEW_TRENDS, VIEW_SOURCES, VIEW_HISTORY, VIEW__COUNT
+	VIEW_OVERVIEW, VIEW_METER, VIEW_ALARMS, VIEW_TRENDS, VIEW_SOURCES, VIEW_HISTORY,
+	VIEW_MACHINES, /* only with [machine NAME]s (ui_view_shown) */
+	VIEW__COUNT
 };
 
 /* What a key handler asks of the loop (as htop's HandlerResult). */
@@ -111,6 +113,11 @@ extern const struct view_ops view_alarms_ops;
 extern const struct view_ops view_trends_ops;
 extern const struct view_ops view_sources_ops;
 extern const struct view_ops view_history_ops;
+extern const struct view_ops view_machines_ops;
+
+/* Is view v among the tabs: every view, but machines only when the
+ * configuration has some. */
+bool ui_view_shown(const struct ui *ui, enum ui_view v);
 
 struct ui_opts {
 	const char *theme;        /* name or path; NULL: "dark" */

@@ -155,6 +155,10 @@ struct view_sources_state {
 	int64_t bp_grew_us;         /* when they last grew */
 };
 
+struct view_machines_state {
+	struct listw list;          /* scroll over the lines */
+};
+
 struct view_trends_state {
 	size_t sel;                 /* the series shown: 0 the site, then the meters */
 	int64_t asked_us;           /* r pressed at (plant time); 0: not asked */
@@ -220,5 +224,12 @@ int view_line_draw(WINDOW *w, int y, int x, int width, const struct view_line *l
 
 /* Display width of a line (indent included). */
 int view_line_width(const struct view_line *l);
+
+/* The lines in w from list's scroll (clamped to them), with a "more
+ * below" mark when they do not all fit. */
+void view_lines_scrolled(WINDOW *w, struct listw *list, const struct view_lines *ls);
+
+/* The help lines of a view that only scrolls (NULL-terminated). */
+extern const char *const view_scroll_help[];
 
 #endif

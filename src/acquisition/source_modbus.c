@@ -1043,6 +1043,16 @@ static struct mb_endpoint *find_endpoint(struct source_modbus *s, const char *ho
 
 static void mb_destroy(struct source *base);
 
+/* Unit i's Modbus meter: a meter, or after them a machine polled as one
+ * (its own profile: state and pieces registers); NULL when it is not
+ * read over Modbus. Its samples and status carry the index i. */
+static const struct config_meter *unit_cfg(const struct config *cfg, size_t i)
+{
+	if (i < cfg->nmeters)
+		return cfg->meters[i].driver == DRIVER_MODBUS ? &cfg->meters[i] : NULL;
+	return cfg->machines[i - cfg->nmeters].poll;
+}
+
 static struct source *mb_create(const struct config *cfg, struct queue *q, char **cause)
 {
 	struct source_modbus *s;
@@ -1050,8 +1060,8 @@ static struct source *mb_create(const struct config *cfg, struct queue *q, char 
 	pthread_condattr_t ca;
 
 	*cause = NULL;
-	for (i = 0; i < cfg->nmeters; i++)
-		if (cfg->meters[i].driver == DRIVER_MODBUS)
+	for (i = 0; i < cfg->nmeters + cfg->nmachines; i++)
+		if (unit_cfg(cfg, i) != NULL)
 			n++;
 	if (n == 0)
 		return NULL;
@@ -1066,12 +1076,12 @@ static struct source *mb_create(const struct config *cfg, struct queue *q, char 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	s->eps = util_calloc(n, sizeof(*s->eps));
 
-	for (i = 0; i < cfg->nmeters; i++) {
-		const struct config_meter *cm = &cfg->meters[i];
+	for (i = 0; i < cfg->nmeters + cfg->nmachines; i++) {
+		const struct config_meter *cm = unit_cfg(cfg, i);
 		struct mb_endpoint *ep;
 		struct mb_meter *m;
 
-		if (cm->driver != DRIVER_MODBUS)
+		if (cm == NULL)
 			continue;
 		ep = find_endpoint(s, cm->host, cm->port);
 		if (ep == NULL) {

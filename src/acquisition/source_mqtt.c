@@ -929,7 +929,7 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 {
 	struct mq_source *s;
 	pthread_condattr_t ca;
-	size_t i, k, n = 0;
+	size_t i, k, n = 0, nmach = 0;
 	const char *uri = cfg->mqtt.uri;
 
 	*cause = NULL;
@@ -937,8 +937,11 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 		if (cfg->meters[i].driver == DRIVER_MQTT || cfg->meters[i].driver == DRIVER_SPARKPLUG)
 			n++;
 	/* Without MQTT meters the client still runs to share alarms. */
-	if (n == 0 && !(cfg->mqtt.enabled && cfg->mqtt.alarm_topic != NULL &&
-			cfg->mqtt.alarm_topic[0] != '\0'))
+	for (i = 0; i < cfg->nmachines; i++)
+		nmach += cfg->machines[i].topic != NULL;
+	if (n == 0 && nmach == 0 &&
+	    !(cfg->mqtt.enabled && cfg->mqtt.alarm_topic != NULL &&
+	      cfg->mqtt.alarm_topic[0] != '\0'))
 		return NULL;
 	if (uri == NULL || uri[0] == '\0') {
 		*cause = util_strdup("MQTT meters need [mqtt] uri");
@@ -1054,6 +1057,21 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 		need = m->profile->nfields * 3;
 		if (need > s->bufcap)
 			s->bufcap = need;
+	}
+	for (i = 0; i < cfg->nmachines; i++) {
+		const char *f = cfg->machines[i].topic;
+		char *sub;
+
+		if (f == NULL)
+			continue; /* a modbus machine */
+		if (cfg->mqtt.share_group != NULL && cfg->mqtt.share_group[0] != '\0')
+			sub = util_printf("$share/%s/%s", cfg->mqtt.share_group, f);
+		else
+			sub = util_strdup(f);
+		if (has_string(s->subs, s->nsubs, sub))
+			free(sub);
+		else
+			add_sub(s, sub, s->qos);
 	}
 	if (s->sp != NULL)
 		subscribe_sparkplug(s);
@@ -1359,6 +1377,17 @@ static void mq_decode(struct source *src, const struct source_msg *msg,
 		return;
 	}
 
+	if (sink != NULL && sink->machine != NULL) {
+		int st = sink->machine(sink->ctx, topic, payload, msg->u.raw.len, msg->t_us);
+
+		if (st >= 0) {
+			matched++;
+			if (st == PAYLOAD_OK)
+				ok = true;
+			else
+				first_fail = (enum payload_status)st;
+		}
+	}
 	for (i = 0; i < s->nmeters; i++) {
 		struct mq_meter *m = &s->meters[i];
 		enum payload_status st;

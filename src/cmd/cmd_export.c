@@ -255,7 +255,7 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	if (filter.meter != NULL) {
-		list = store_reader_meter_names(r, &cause);
+		list = store_reader_unit_names(r, &cause); /* a machine's states too */
 		if (list == NULL) {
 			fprintf(stderr, "phasor export: %s\n", cause);
 			status = EXIT_RUNTIME;

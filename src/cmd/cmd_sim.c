@@ -95,6 +95,7 @@ struct opts {
 	double pv_peak[SIM_MAX_PV];
 	size_t npv;
 	bool prefix_set;        /* --mqtt-prefix given */
+	long machines;          /* --machines: machines published over MQTT, 0..2 */
 };
 
 static void usage(FILE *out)
@@ -117,6 +118,8 @@ static void usage(FILE *out)
 	      "  --mqtt-key FILE      TLS: its private key (PEM, not encrypted)\n"
 	      "  --mqtt-prefix P      topic prefix, unit appended (default shellypro3em-sim)\n"
 	      "  --mqtt-period D      publication period (default 1s)\n"
+	      "  --machines N         with --mqtt, also publish N machines (0..2) on\n"
+	      "                       sim/machine<K>/state: {\"state\":\"run\",\"count\":N}\n"
 	      "  --meters N           unit ids 1..N (default 5, at most 247)\n"
 	      "  --profile NAME       Modbus register map (default pac3200)\n"
 	      "  --fault SPEC         inject a fault, SECONDS in simulated time after start:\n"
@@ -160,6 +163,7 @@ enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
 	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_UTILITY, OPT_PV,
+	OPT_MACHINES,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -182,6 +186,7 @@ static const struct cmd_option sim_opts[] = {
 	{ "mqtt-key", true, OPT_MQTT_KEY },
 	{ "utility", true, OPT_UTILITY },
 	{ "pv", true, OPT_PV },
+	{ "machines", true, OPT_MACHINES },
 	{ NULL, false, 0 },
 };
 
@@ -329,6 +334,10 @@ static int sim_option(void *ctx, int id, const char *arg)
 		o->pv_peak[o->npv++] = peak;
 		break;
 	}
+	case OPT_MACHINES:
+		if (util_parse_long(arg, 0, SIMMODEL_MACHINES, &o->machines) < 0)
+			return bad("--machines '%s': 0, 1 or 2", safe);
+		break;
 	case OPT_UTILITY:
 		o->utility = utility_parse(arg);
 		if (o->utility < 0) {
@@ -896,6 +905,32 @@ static void publish_status(struct sim *s, size_t u, const char *component,
 				qty_name((unsigned)fields[i].qty), published[i]);
 }
 
+/* The simulated machines' states and piece counters (simmodel_machine). */
+static void publish_machines(struct sim *s)
+{
+	long k;
+
+	for (k = 0; k < s->o->machines; k++) {
+		static const char *const word[] = { "run", "wait", "stop" };
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		uint64_t pieces;
+		int st = simmodel_machine((size_t)k, s->tick, &pieces);
+		char topic[64], payload[96];
+
+		if (st < 0)
+			continue;
+		snprintf(topic, sizeof(topic), "sim/machine%ld/state", k + 1);
+		snprintf(payload, sizeof(payload), "{\"state\":\"%s\",\"count\":%llu}", word[st],
+			 (unsigned long long)pieces);
+		msg.payload = payload;
+		msg.payloadlen = (int)strlen(payload);
+		msg.qos = 1;
+		msg.retained = 1;
+		if (MQTTAsync_sendMessage(s->mq.client, topic, &msg, NULL) != MQTTASYNC_SUCCESS)
+			s->mq.skipped++;
+	}
+}
+
 static void publish_all(struct sim *s)
 {
 	int64_t t_us = util_now_us();
@@ -923,6 +958,7 @@ static void publish_all(struct sim *s)
 		publish_status(s, u, "em:0", em_fields, t_us);
 		publish_status(s, u, "emdata:0", emdata_fields, t_us);
 	}
+	publish_machines(s);
 	if (s->journal != NULL)
 		fflush(s->journal);
 }

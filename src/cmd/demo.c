@@ -224,6 +224,17 @@ static char *build_config(const struct demo *d, const char *db)
 			    "timeout_ms = 500\n\n",
 			    utility_sims[i].name, utility_sims[i].description,
 			    utility_sims[i].profile, d->util_port[i]);
+	/* The simulator's two machines (simmodel_machine): the press line on
+	 * press-3, the cataphoresis line on its oven, which keeps heating
+	 * when the line stops (consuming while stopped). */
+	if (d->mqtt_port)
+		ADD("[machine %s]\ndescription = Press line 3\nmeters = press-3\n"
+		    "topic = sim/machine1/state\npieces_field = count\nperiod = 10s\n\n"
+		    "[machine %s]\ndescription = Cataphoresis line (racks)\n"
+		    "meters = oven-cataphoresis\ntopic = sim/machine2/state\n"
+		    "pieces_field = count\nperiod = 10s\nstopped_power = 2kW\n"
+		    "stopped_after = 5m\n\n",
+		    simmodel_machine_name(0), simmodel_machine_name(1));
 #undef ADD
 	simmodel_free(m);
 	return text;
@@ -339,7 +350,9 @@ struct demo *demo_start(const char *state_dir, char **cause)
 							 (char *)"--seed", seed_arg,
 							 (char *)"--mqtt", mqtt_arg,
 							 (char *)"--mqtt-period", (char *)"2s",
-							 (char *)"--pv", pv_arg, NULL },
+							 (char *)"--pv", pv_arg,
+							 (char *)"--machines", (char *)"2",
+							 NULL },
 				   log_path);
 	else
 		d->sim_pid = spawn(exe, (char *const[]){ (char *)"phasor", (char *)"sim",

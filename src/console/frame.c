@@ -117,6 +117,8 @@ static int tabs_width(const struct frame *fr, const struct ui *ui, int level)
 	int i, n = 0;
 
 	for (i = 0; i < VIEW__COUNT; i++) {
+		if (!ui_view_shown(ui, (enum ui_view)i))
+			continue;
 		tab_text(fr, i, (enum ui_view)i == ui->view, level, tab, sizeof(tab));
 		n += draw_width(tab) + (level > 0 && i > 0);
 	}
@@ -152,6 +154,8 @@ static void draw_header(struct frame *fr, struct ui *ui)
 		char tab[32];
 		bool on = (enum ui_view)i == ui->view;
 
+		if (!ui_view_shown(ui, (enum ui_view)i))
+			continue;
 		if (level > 0 && i > 0)
 			x++;
 		tab_text(fr, i, on, level, tab, sizeof(tab));

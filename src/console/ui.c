@@ -127,6 +127,7 @@ static void plant_from_hub(struct plant *p, struct hub *h)
 	p->buffer_replaced = p->status.store_replaced;
 	p->raises_high = hub_alarm_raises_high(h);
 	p->trends = hub_trends(h);
+	p->machines = hub_machines(h);
 	p->now_us = util_now_us();
 	p->ops = &hub_plant_ops;
 	p->ctx = h;
@@ -275,6 +276,7 @@ static const struct view_ops *const views[VIEW__COUNT] = {
 	[VIEW_OVERVIEW] = &view_overview_ops, [VIEW_METER] = &view_meter_ops,
 	[VIEW_ALARMS] = &view_alarms_ops,     [VIEW_TRENDS] = &view_trends_ops,
 	[VIEW_SOURCES] = &view_sources_ops,   [VIEW_HISTORY] = &view_history_ops,
+	[VIEW_MACHINES] = &view_machines_ops,
 };
 
 /* What the loop's callbacks of ui_run share. */
@@ -369,6 +371,25 @@ static void write_stats(void)
 
 /* ---- keys ---- */
 
+bool ui_view_shown(const struct ui *ui, enum ui_view v)
+{
+	return v != VIEW_MACHINES || ui->plant->cfg->nmachines > 0;
+}
+
+/* The shown view step views after the current one (Tab: 1, Shift-Tab:
+ * VIEW__COUNT - 1). */
+static enum ui_view next_view(const struct ui *ui, unsigned step)
+{
+	unsigned v = ui->view, i;
+
+	for (i = 0; i < VIEW__COUNT; i++) {
+		v = (v + step) % VIEW__COUNT;
+		if (ui_view_shown(ui, (enum ui_view)v))
+			break;
+	}
+	return (enum ui_view)v;
+}
+
 /* To view v, back at its top (as its tab or hotkey does). */
 static void switch_view(struct ui *ui, enum ui_view v)
 {
@@ -428,10 +449,10 @@ static int global_key(struct ui *ui, int ch)
 		ui->help = true;
 		return UI_HANDLED | UI_REDRAW;
 	case '\t':
-		switch_view(ui, (enum ui_view)((ui->view + 1) % VIEW__COUNT));
+		switch_view(ui, next_view(ui, 1));
 		return UI_HANDLED | UI_REDRAW;
 	case KEY_BTAB:
-		switch_view(ui, (enum ui_view)((ui->view + VIEW__COUNT - 1) % VIEW__COUNT));
+		switch_view(ui, next_view(ui, VIEW__COUNT - 1));
 		return UI_HANDLED | UI_REDRAW;
 	case '+':
 	case '-':
@@ -452,7 +473,7 @@ static int global_key(struct ui *ui, int ch)
 		break;
 	}
 	for (i = 0; i < VIEW__COUNT; i++) {
-		if (ch == views[i]->hotkey) {
+		if (ch == views[i]->hotkey && ui_view_shown(ui, (enum ui_view)i)) {
 			switch_view(ui, (enum ui_view)i);
 			return UI_HANDLED | UI_REDRAW;
 		}

@@ -377,3 +377,21 @@ int view_line_width(const struct view_line *l)
 		wd += draw_width(l->seg[i].text);
 	return wd;
 }
+
+void view_lines_scrolled(WINDOW *w, struct listw *list, const struct view_lines *ls)
+{
+	int rows = getmaxy(w), width = getmaxx(w), y;
+
+	listw_clamp(list, (int)ls->n, rows);
+	for (y = 0; y < rows && (size_t)(list->scroll + y) < ls->n; y++)
+		view_line_draw(w, y, 0, width, &ls->v[list->scroll + y]);
+	if ((size_t)(list->scroll + rows) < ls->n)
+		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
+}
+
+const char *const view_scroll_help[] = {
+	"Up Down     scroll a line (also k j)",
+	"PgUp PgDn   scroll a page",
+	"Home End    top / bottom",
+	NULL,
+};

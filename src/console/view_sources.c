@@ -443,7 +443,7 @@ static void sources_draw(struct ui *ui, void *state)
 	struct view_sources_state *st = state;
 	const struct plant *p = ui->plant;
 	WINDOW *w = ui->body;
-	int rows = getmaxy(w), width = getmaxx(w), y;
+	int width = getmaxx(w);
 	struct view_lines ls = { 0 };
 	const struct source_link *links;
 	size_t n, i;
@@ -480,11 +480,7 @@ static void sources_draw(struct ui *ui, void *state)
 		link_block(ui, st, &ls, i, &links[i]);
 	buffer_block(ui, st, &ls);
 
-	listw_clamp(&st->list, (int)ls.n, rows);
-	for (y = 0; y < rows && (size_t)(st->list.scroll + y) < ls.n; y++)
-		view_line_draw(w, y, 0, width, &ls.v[st->list.scroll + y]);
-	if ((size_t)(st->list.scroll + rows) < ls.n)
-		draw_text_right(w, rows - 1, 0, width, ROLE_MUTED, " more below (Down, PgDn) ");
+	view_lines_scrolled(w, &st->list, &ls);
 	view_lines_free(&ls);
 }
 
@@ -518,13 +514,6 @@ static void sources_enter(void *state)
 	listw_top(&((struct view_sources_state *)state)->list);
 }
 
-static const char *const sources_help[] = {
-	"Up Down     scroll a line (also k j)",
-	"PgUp PgDn   scroll a page",
-	"Home End    top / bottom",
-	NULL,
-};
-
 const struct view_ops view_sources_ops = {
 	.name = "Sources",
 	.hotkey = '5',
@@ -533,5 +522,5 @@ const struct view_ops view_sources_ops = {
 	.enter = sources_enter,
 	.draw = sources_draw,
 	.key = sources_key,
-	.help = sources_help,
+	.help = view_scroll_help,
 };

@@ -22,6 +22,7 @@
 #include "phasor/follow.h"
 #include "phasor/intake.h"
 #include "phasor/log.h"
+#include "phasor/machines.h"
 #include "phasor/status.h"
 #include "phasor/sync.h"
 #include "phasor/util.h"
@@ -100,6 +101,8 @@ struct hub {
 	char outcome[256];
 	char console[96];                /* host:pid, who asks */
 	struct fcjob *fc;                /* the forecasts (fcjob.h); NULL: none */
+	struct machines *machines;       /* [machine NAME]s; NULL: none */
+	int64_t machine_warned_us;       /* the last rejected machine message logged */
 };
 
 /* ---- what decoded messages turn into ---- */
@@ -130,12 +133,30 @@ static void take_samples(struct hub *h, const struct sample *s, size_t n)
 	h->stats.samples += n;
 }
 
+/* A Modbus machine's poll (its unit after the meters): its raw state
+ * code and pieces, mapped and stored as its messages are. */
+static void machine_poll(struct hub *h, const struct sample *s, size_t n)
+{
+	struct sample out[8];
+	size_t i, m;
+
+	for (i = 0; i < n; i += 4) {
+		m = machines_polled(h->machines, s + i, n - i < 4 ? n - i : 4, out, 8);
+		if (m > 0)
+			take_samples(h, out, m);
+	}
+}
+
 /* A source's samples, and the gas energy derived from their volumes. */
 static void on_samples(void *ctx, const struct sample *s, size_t n)
 {
 	struct hub *h = ctx;
 	size_t k;
 
+	if (n > 0 && s[0].meter >= h->cfg->nmeters) {
+		machine_poll(h, s, n); /* a poll is one unit's */
+		return;
+	}
 	take_samples(h, s, n);
 	if (h->cv_kwh == NULL)
 		return;
@@ -146,6 +167,60 @@ static void on_samples(void *ctx, const struct sample *s, size_t n)
 	k = utility_derive_energy(s, n, h->cv_kwh, h->cfg->nmeters, h->derived, h->derived_cap);
 	if (k > 0)
 		take_samples(h, h->derived, k);
+}
+
+/* A message on a machine's topic: its state and pieces, stored. */
+static int on_machine(void *ctx, const char *topic, const char *payload, size_t len,
+		      int64_t t_us)
+{
+	struct hub *h = ctx;
+	long k = machines_find_topic(h->machines, topic);
+	struct sample out[2];
+	enum payload_status st;
+	char err[128];
+	size_t n = 0;
+
+	if (k < 0)
+		return -1;
+	st = machines_message(h->machines, (size_t)k, payload, len, t_us, out, &n, err,
+			      sizeof(err));
+	if (st != PAYLOAD_OK) {
+		const char *name = h->cfg->machines[k].name;
+
+		if (t_us - h->machine_warned_us >= 60 * INT64_C(1000000)) {
+			h->machine_warned_us = t_us;
+			log_warn("machine %s: message rejected: %s: %s", name,
+				 payload_status_name(st), err);
+		} else {
+			log_debug("machine %s: message rejected: %s: %s", name,
+				  payload_status_name(st), err);
+		}
+	}
+	if (n > 0)
+		take_samples(h, out, n);
+	return (int)st;
+}
+
+/* Each machine's consuming-while-stopped instance (after the meters'): its
+ * feeding meters' power while it is stopped, 0 while it runs or waits,
+ * unknown otherwise; the engine's on-delay is stopped_after. */
+static void machine_alarms(struct hub *h, int64_t now_us)
+{
+	size_t i = alarm_count(h->alarms);
+
+	while (i-- > 0) {
+		const struct alarm_inst *in = alarm_get(h->alarms, i);
+		const struct machine_track *t;
+
+		if (in->meter < h->cfg->nmeters)
+			break;
+		t = machines_track(h->machines, in->meter - h->cfg->nmeters);
+		if (t == NULL || t->state == MACHINE_UNKNOWN || isnan(t->power_w))
+			alarm_feed(h->alarms, i, NAN, false, now_us);
+		else
+			alarm_feed(h->alarms, i, t->state == MACHINE_STOP ? t->power_w : 0, true,
+				   now_us);
+	}
 }
 
 /* Gas meters with a calorific value whose profile has no e_imp of its own. */
@@ -648,6 +723,10 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	h->sink.status = on_status;
 	h->sink.event = on_event;
 	h->sink.alarm = on_alarm_msg;
+	h->sink.machine = on_machine;
+	/* attached, the recorder keeps the machines' figures */
+	if (!h->opts.attached)
+		h->machines = machines_new(cfg, util_now_us());
 	{
 		char host[64] = "phasor";
 
@@ -973,9 +1052,11 @@ void hub_tick(struct hub *h, int64_t now_us)
 			h->sources[i]->ops->tick(h->sources[i], now_us, &h->sink);
 			h->current = NULL;
 		}
+	machines_tick(h->machines, h->live, now_us);
 	if (h->alarms != NULL && !h->stopped && !h->opts.attached) {
 		fc_alarm_obs(h);
 		alarm_evaluate(h->alarms, h->live, h->cfg, now_us);
+		machine_alarms(h, now_us);
 	}
 	else if (h->alarms != NULL && !h->stopped)
 		alarm_measure_only(h->alarms, h->live, h->cfg, now_us);
@@ -1043,6 +1124,7 @@ void hub_free(struct hub *h)
 		store_close(h->store);
 	queue_free(h->q, free_msg);
 	alarm_engine_free(h->alarms);
+	machines_free(h->machines);
 	free(h->alarm_hist);
 	free(h->intake_buf);
 	free(h->cv_kwh);
@@ -1065,6 +1147,11 @@ void hub_free(struct hub *h)
 struct live *hub_live(struct hub *h)
 {
 	return h->live;
+}
+
+const struct machines *hub_machines(const struct hub *h)
+{
+	return h->machines;
 }
 
 struct alarm_engine *hub_alarms(struct hub *h)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasor/config.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
 
@@ -251,6 +252,35 @@ size_t alarm_defaults(struct alarm_def **out)
 	}
 	*out = d;
 	return n;
+}
+
+void alarm_def_machine(const struct config_machine *m, struct alarm_def *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = util_strdup(ALARM_MACHINE_STOPPED);
+	d->meters = util_calloc(2, sizeof(char *));
+	d->meters[0] = util_strdup(m->name);
+	d->measure = AM_QTY;
+	d->qty = QTY_P_TOTAL;
+	d->quantity = util_strdup("p_total");
+	d->type = LIMIT_HIGH;
+	d->limit = m->stopped_power;
+	d->priority = PRIO_MEDIUM;
+	d->on_delay_ms = m->stopped_after_ms;
+	d->shelve_max_ms = ALARM_SHELVE_MAX_DEFAULT_MS;
+	if (m->stopped_after_ms % 60000 == 0)
+		d->message = util_printf("Consuming while stopped: over %g kW for %lld min",
+					 m->stopped_power / 1000,
+					 (long long)(m->stopped_after_ms / 60000));
+	else
+		d->message = util_printf("Consuming while stopped: over %g kW for %g s",
+					 m->stopped_power / 1000,
+					 (double)m->stopped_after_ms / 1000);
+	d->action = util_strdup("Switch off what the machine does not need while stopped "
+				"(hydraulics, heaters, compressed air, fans); check the "
+				"machine's standby settings");
+	d->enabled = true;
+	d->builtin = true;
 }
 
 void alarm_def_clear(struct alarm_def *d)

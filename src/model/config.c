@@ -51,7 +51,7 @@
 
 enum sect_kind {
 	S_SITE, S_STORE, S_LOG, S_MQTT, S_SYNC, S_CONSOLE, S_OPERATORS, S_METER, S_ALARM,
-	S_FORECAST, S_AUTH, S__COUNT,
+	S_FORECAST, S_AUTH, S_MACHINE, S__COUNT,
 	S_IGNORED
 };
 
@@ -59,19 +59,19 @@ static const char *const sect_names[S__COUNT + 1] = { /* NULL-ended */
 	[S_SITE] = "site", [S_STORE] = "store", [S_LOG] = "log",
 	[S_MQTT] = "mqtt", [S_SYNC] = "sync",	[S_CONSOLE] = "console",
 	[S_OPERATORS] = "operators", [S_METER] = "meter", [S_ALARM] = "alarm",
-	[S_FORECAST] = "forecast", [S_AUTH] = "auth",
+	[S_FORECAST] = "forecast", [S_AUTH] = "auth", [S_MACHINE] = "machine",
 };
 
 /* Sections that take a name: "[meter NAME]", "[alarm NAME]". */
 static bool named_kind(size_t k)
 {
-	return k == S_METER || k == S_ALARM;
+	return k == S_METER || k == S_ALARM || k == S_MACHINE;
 }
 
 struct sect {
 	enum sect_kind kind; /* S_IGNORED: bad or unknown header, keys dropped */
 	char *title;         /* "[site]", "[meter x]": for messages */
-	char *meter_name;    /* S_METER and S_ALARM: the NAME */
+	char *meter_name;    /* S_METER, S_ALARM and S_MACHINE: the NAME */
 	int line;
 	/* copies of the document's pairs without the repeated keys (but
 	 * topic); their strings belong to the document */
@@ -160,9 +160,11 @@ static void add_sect(struct parse *p, const struct inifile_section *in)
 		if (sugg == NULL)
 			perr(p, s.line,
 			     "unknown section [%s] (known: [site], [store], [log], [mqtt], [sync], "
-			     "[console], [operators], [forecast], [meter NAME], [alarm NAME])",
+			     "[console], [operators], [forecast], [meter NAME], [alarm NAME], "
+			     "[machine NAME])",
 			     shown);
-		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0)
+		else if (strcmp(sugg, "meter") == 0 || strcmp(sugg, "alarm") == 0 ||
+			 strcmp(sugg, "machine") == 0)
 			perr(p, s.line, "unknown section [%s]; did you mean [%s NAME]?", shown, sugg);
 		else
 			perr(p, s.line, "unknown section [%s]; did you mean [%s]?", shown, sugg);
@@ -1778,16 +1780,26 @@ static const char *const limit_type_names[] = { "high", "high-high", "low", "low
 static const char *const priority_names[] = { "critical", "high", "medium", "low",
 					      "diagnostic", NULL };
 
-/* The pattern list of meters = a, b*, c: trimmed, none empty. */
-static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
+static void free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list key (meters = a, b*, c; run = RUN, 1): its items trimmed, none
+ * empty, NULL-terminated; NULL with an error naming what an item is. */
+static char **parse_list(struct parse *p, const struct inifile_kv *kv, const char *item,
+			 const char *how)
 {
 	char *copy = util_strdup(kv->value), *tok, *save = NULL;
 	char **list = NULL;
 	size_t n = 0;
-	bool bad = false;
+	bool bad = copy[0] == ',' || copy[strlen(copy) - 1] == ',' ||
+		   strstr(kv->value, ",,") != NULL;
 
-	if (copy[strlen(copy) - 1] == ',')
-		bad = true;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		tok = util_trim(tok);
 		if (*tok == '\0') {
@@ -1798,19 +1810,20 @@ static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
 		list[n++] = util_strdup(tok);
 		list[n] = NULL;
 	}
-	if (copy[0] == ',' || strstr(kv->value, ",,") != NULL)
-		bad = true;
 	free(copy);
 	if (bad || n == 0) {
-		perr(p, kv->line, "meters: an empty name in the list '%s' (names or globs, "
-				  "separated by commas)",
-		     kv->value);
-		for (n = 0; list != NULL && list[n] != NULL; n++)
-			free(list[n]);
-		free(list);
+		perr(p, kv->line, "%s: an empty %s in the list '%s' (%s)", kv->key, item, kv->value,
+		     how);
+		free_strv(list);
 		return NULL;
 	}
 	return list;
+}
+
+/* The pattern list of meters = a, b*, c. */
+static char **parse_meter_list(struct parse *p, const struct inifile_kv *kv)
+{
+	return parse_list(p, kv, "name", "names or globs, separated by commas");
 }
 
 /* Every pattern must match a meter: a typo would silently watch nothing. */
@@ -2046,6 +2059,357 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 	c->alarms[c->nalarms++] = d;
 }
 
+/* ---- [machine NAME] ---------------------------------------------------- */
+
+static const char *const machine_keys[] = {
+	"meters",	  "description",     "driver",	      "topic",	     "state_field",
+	"run",		  "wait",	     "stop",	      "pieces_field", "pieces",
+	"stopped_power",  "stopped_after",   "period",	      "host",	     "port",
+	"unit",		  "poll_ms",	     "timeout_ms",    "state_register",
+	"pieces_register", "register_function", NULL
+};
+
+/* The keys only one machine driver uses. */
+static bool machine_mqtt_only(const char *k)
+{
+	return strcmp(k, "topic") == 0 || strcmp(k, "state_field") == 0 ||
+	       strcmp(k, "pieces_field") == 0 || strcmp(k, "period") == 0;
+}
+
+static bool machine_modbus_only(const char *k)
+{
+	return modbus_only(k) || strcmp(k, "poll_ms") == 0 || strcmp(k, "state_register") == 0 ||
+	       strcmp(k, "pieces_register") == 0 || strcmp(k, "register_function") == 0;
+}
+
+/* A modbus machine's registers, as it is read. */
+struct machine_mb {
+	struct config_meter poll;  /* host, port, unit, poll_ms, timeout_ms */
+	int state_reg, pieces_reg; /* -1: none */
+	int function;              /* 3 or 4 */
+};
+
+/* A modbus machine's key: true when it was one. */
+static bool machine_modbus_key(struct parse *p, const struct inifile_kv *kv,
+			       struct machine_mb *mb)
+{
+	if (strcmp(kv->key, "host") == 0) {
+		if (!has_value(p, kv))
+			return true;
+		if (!host_valid(kv->value))
+			perr(p, kv->line, "host: %s is not a host name or IP address", kv->value);
+		else
+			set_str(p, kv, &mb->poll.host);
+	} else if (strcmp(kv->key, "port") == 0) {
+		get_int(p, kv, 1, 65535, &mb->poll.port);
+	} else if (strcmp(kv->key, "unit") == 0) {
+		get_int(p, kv, 0, 255, &mb->poll.unit);
+	} else if (strcmp(kv->key, "poll_ms") == 0) {
+		get_int(p, kv, 50, 3600000, &mb->poll.poll_ms);
+	} else if (strcmp(kv->key, "timeout_ms") == 0) {
+		get_int(p, kv, 10, 60000, &mb->poll.timeout_ms);
+	} else if (strcmp(kv->key, "state_register") == 0) {
+		get_int(p, kv, 0, 65535, &mb->state_reg);
+	} else if (strcmp(kv->key, "pieces_register") == 0) {
+		get_int(p, kv, 0, 65534, &mb->pieces_reg);
+	} else if (strcmp(kv->key, "register_function") == 0) {
+		get_int(p, kv, 3, 4, &mb->function);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The meter a modbus machine is polled as: its profile reads the state
+ * and pieces registers raw. */
+static struct config_meter *machine_poll_meter(const struct config_machine *m,
+					       struct machine_mb *mb)
+{
+	struct config_meter *cm = util_calloc(1, sizeof(*cm));
+	struct profile *pr = util_calloc(1, sizeof(*pr));
+	size_t n = 0;
+
+	*cm = mb->poll;
+	mb->poll.host = NULL; /* moved */
+	cm->name = util_strdup(m->name);
+	cm->driver = DRIVER_MODBUS;
+	cm->nominal_voltage = 230;
+	cm->max_power = NAN;
+	cm->calorific_value = NAN;
+	cm->line = m->line;
+	pr->name = util_printf("machine %s", m->name);
+	pr->driver = PROFILE_MODBUS;
+	pr->max_registers = 125;
+	pr->regs = util_calloc(2, sizeof(*pr->regs));
+	if (mb->state_reg >= 0)
+		pr->regs[n++] = (struct profile_reg){ .qty = QTY_MACHINE_STATE,
+						      .function = (uint8_t)mb->function,
+						      .address = (uint16_t)mb->state_reg,
+						      .type = REG_UINT16, .order = WO_ABCD,
+						      .scale = 1, .line = m->line };
+	if (mb->pieces_reg >= 0)
+		pr->regs[n++] = (struct profile_reg){ .qty = QTY_PIECES,
+						      .function = (uint8_t)mb->function,
+						      .address = (uint16_t)mb->pieces_reg,
+						      .type = REG_UINT32, .order = WO_ABCD,
+						      .scale = 1, .line = m->line };
+	pr->nregs = n;
+	cm->profile = pr;
+	return cm;
+}
+
+static const char *const machine_state_names[MACHINE__COUNT] = { "run", "wait", "stop",
+								 "unknown" };
+
+const char *config_machine_state_name(enum machine_state s)
+{
+	return (unsigned)s < MACHINE__COUNT ? machine_state_names[s] : "unknown";
+}
+
+static void machine_free_fields(struct config_machine *m)
+{
+	size_t k;
+
+	free(m->name);
+	free(m->description);
+	free(m->topic);
+	free(m->state_field);
+	free(m->pieces_field);
+	for (k = 0; k < 3; k++)
+		free_strv(m->state_values[k]);
+	if (m->poll != NULL) {
+		profile_free((struct profile *)m->poll->profile);
+		meter_free_fields(m->poll);
+		free(m->poll);
+	}
+}
+
+/* A machine's meters: each the name of a [meter NAME] (no globs: the
+ * machine's energy must not change when a meter is added). */
+static void machine_meters(struct parse *p, const struct config *c, struct config_machine *m,
+			   const struct inifile_kv *kv)
+{
+	const char **names = util_calloc(c->nmeters + 1, sizeof(*names));
+	char *copy = util_strdup(kv->value), *tok, *save = NULL;
+	size_t j;
+
+	for (j = 0; j < c->nmeters; j++)
+		names[j] = c->meters[j].name;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		int idx;
+		const char *sugg;
+
+		tok = util_trim(tok);
+		if (*tok == '\0')
+			continue;
+		idx = config_meter_index(c, tok);
+		if (idx < 0) {
+			sugg = util_closest(tok, names);
+			if (sugg != NULL)
+				perr(p, kv->line, "meters: no meter '%s'; did you mean '%s'?", tok,
+				     sugg);
+			else
+				perr(p, kv->line, "meters: no meter '%s'", tok);
+			continue;
+		}
+		for (j = 0; j < m->nmeters; j++)
+			if (m->meters[j] == (size_t)idx)
+				break;
+		if (j < m->nmeters) {
+			perr(p, kv->line, "meters: '%s' is listed twice", tok);
+			continue;
+		}
+		if (m->nmeters == CONFIG_MACHINE_METERS_MAX) {
+			perr(p, kv->line, "meters: more than %d meters", CONFIG_MACHINE_METERS_MAX);
+			break;
+		}
+		m->meters[m->nmeters++] = (size_t)idx;
+	}
+	if (m->nmeters == 0 && strspn(kv->value, ", \t") == strlen(kv->value))
+		perr(p, kv->line, "meters: no meter given (names separated by commas)");
+	free(copy);
+	free(names);
+}
+
+/* A value may mean one state only: "1" both run and stop is a typo. */
+static void check_values_distinct(struct parse *p, const struct sect *s,
+				  const struct config_machine *m)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < 3; a++)
+		for (b = a + 1; b < 3; b++)
+			for (i = 0; m->state_values[a][i] != NULL; i++)
+				for (j = 0; m->state_values[b][j] != NULL; j++)
+					if (strcmp(m->state_values[a][i], m->state_values[b][j]) == 0)
+						perr(p, s->line,
+						     "%s: the value '%s' means both %s and %s",
+						     s->title, m->state_values[a][i],
+						     machine_state_names[a], machine_state_names[b]);
+}
+
+static void do_machine(struct parse *p, struct sect *s, struct config *c, bool keep)
+{
+	struct config_machine m;
+	const struct inifile_kv *meters_kv = NULL, *topic_kv = NULL;
+	struct machine_mb mb = { .poll = { .port = 502, .unit = 1, .poll_ms = 1000,
+					   .timeout_ms = 1000 },
+				 .state_reg = -1, .pieces_reg = -1, .function = 3 };
+	bool modbus = false;
+	const char *why;
+	size_t i, k;
+
+	/* the driver first: it decides which keys belong */
+	for (i = 0; i < s->nkvs; i++)
+		if (strcmp(s->kvs[i].key, "driver") == 0 && strcmp(s->kvs[i].value, "modbus") == 0)
+			modbus = true;
+	memset(&m, 0, sizeof(m));
+	m.name = util_strdup(s->meter_name);
+	m.stopped_power = NAN;
+	m.stopped_after_ms = 10 * 60 * 1000;
+	m.period_ms = 60 * 1000;
+	m.line = s->line;
+
+	why = meter_name_problem(s->meter_name);
+	if (why != NULL)
+		perr(p, s->line, "bad machine name '%s': %s", s->meter_name, why);
+	if (config_meter_index(c, s->meter_name) >= 0)
+		perr(p, s->line, "machine '%s' has the name of a meter (names are shared by "
+				 "meters and machines)",
+		     s->meter_name);
+
+	for (i = 0; i < s->nkvs; i++) {
+		struct inifile_kv *kv = &s->kvs[i];
+
+		if ((modbus && machine_mqtt_only(kv->key)) ||
+		    (!modbus && machine_modbus_only(kv->key))) {
+			perr(p, kv->line, "%s: not a key of a machine with driver = %s", kv->key,
+			     modbus ? "modbus" : "mqtt");
+			continue;
+		}
+		if (modbus && machine_modbus_key(p, kv, &mb))
+			continue;
+		if (strcmp(kv->key, "meters") == 0) {
+			meters_kv = kv;
+			if (has_value(p, kv))
+				machine_meters(p, c, &m, kv);
+		} else if (strcmp(kv->key, "description") == 0) {
+			set_str(p, kv, &m.description);
+		} else if (strcmp(kv->key, "driver") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "sparkplug") == 0)
+				perr(p, kv->line,
+				     "driver: %s is not supported for machines yet (mqtt, modbus)",
+				     kv->value);
+			else if (strcmp(kv->value, "mqtt") != 0 && strcmp(kv->value, "modbus") != 0)
+				perr(p, kv->line, "driver: %s is not a machine driver (mqtt, modbus)",
+				     kv->value);
+		} else if (strcmp(kv->key, "topic") == 0) {
+			if (topic_kv != NULL) {
+				perr(p, kv->line, "duplicate key 'topic' (first at line %d)",
+				     topic_kv->line);
+				continue;
+			}
+			topic_kv = kv;
+			if (!has_value(p, kv))
+				continue;
+			if (strpbrk(kv->value, "+#") != NULL || kv->value[0] == '$' ||
+			    !payload_filter_valid(kv->value) || util_has_control(kv->value))
+				perr(p, kv->line,
+				     "topic: '%s' is not an MQTT topic (one machine's topic, no "
+				     "wildcard, not $share/ or $SYS)",
+				     kv->value);
+			else
+				set_str(p, kv, &m.topic);
+		} else if (strcmp(kv->key, "state_field") == 0) {
+			set_str(p, kv, &m.state_field);
+		} else if (strcmp(kv->key, "pieces_field") == 0) {
+			set_str(p, kv, &m.pieces_field);
+		} else if (strcmp(kv->key, "run") == 0 || strcmp(kv->key, "wait") == 0 ||
+			   strcmp(kv->key, "stop") == 0) {
+			k = kv->key[0] == 'r' ? MACHINE_RUN : kv->key[0] == 'w' ? MACHINE_WAIT
+									   : MACHINE_STOP;
+			if (has_value(p, kv))
+				m.state_values[k] =
+				    parse_list(p, kv, "value", "values separated by commas");
+		} else if (strcmp(kv->key, "pieces") == 0) {
+			if (!has_value(p, kv))
+				continue;
+			if (strcmp(kv->value, "increment") == 0)
+				m.pieces_increment = true;
+			else if (strcmp(kv->value, "counter") != 0)
+				perr(p, kv->line, "pieces: %s is not counter or increment",
+				     kv->value);
+		} else if (strcmp(kv->key, "stopped_power") == 0) {
+			double w;
+
+			if (!has_value(p, kv))
+				continue;
+			if (util_parse_power_w(kv->value, &w) < 0)
+				perr(p, kv->line,
+				     "stopped_power: %s is not a power (e.g. 2kW, 800W)", kv->value);
+			else if (!(w > 0))
+				perr(p, kv->line, "stopped_power: %s must be greater than 0",
+				     kv->value);
+			else
+				m.stopped_power = w;
+		} else if (strcmp(kv->key, "stopped_after") == 0) {
+			get_duration(p, kv, 1000, INT64_C(24) * 3600 * 1000, "1s to 24h",
+				     &m.stopped_after_ms);
+		} else if (strcmp(kv->key, "period") == 0) {
+			get_duration(p, kv, 100, INT64_C(24) * 3600 * 1000, "100ms to 24h",
+				     &m.period_ms);
+		} else {
+			unknown_key(p, s, kv, machine_keys);
+		}
+	}
+	if (meters_kv == NULL)
+		missing_key(p, s, "meters", " (the meters that feed the machine)");
+	if (modbus) {
+		if (mb.poll.host == NULL)
+			missing_key(p, s, "host", " (the machine's Modbus TCP device)");
+		if (sect_find(s, "state_register") == NULL && sect_find(s, "pieces_register") == NULL)
+			missing_key(p, s, "state_register",
+				    " (or pieces_register: what to read of the machine)");
+		m.period_ms = mb.poll.poll_ms;
+		m.poll = machine_poll_meter(&m, &mb);
+	} else if (topic_kv == NULL) {
+		missing_key(p, s, "topic", " (where the machine publishes its state)");
+	} else if (!c->mqtt.enabled) {
+		perr(p, topic_kv->line, "topic: machines need an [mqtt] section");
+	}
+	free(mb.poll.host);
+	if (m.state_field == NULL)
+		m.state_field = util_strdup("state");
+	/* defaults: the words, or for registers the codes 1 run, 2 wait, 0 stop */
+	for (k = 0; k < 3; k++)
+		if (m.state_values[k] == NULL) {
+			static const char *const codes[3] = { "1", "2", "0" };
+
+			m.state_values[k] = util_calloc(2, sizeof(char *));
+			m.state_values[k][0] =
+			    util_strdup(modbus ? codes[k] : machine_state_names[k]);
+		}
+	check_values_distinct(p, s, &m);
+	if (!keep) {
+		machine_free_fields(&m);
+		return;
+	}
+	c->machines = util_reallocarray(c->machines, c->nmachines + 1, sizeof(*c->machines));
+	c->machines[c->nmachines++] = m;
+}
+
+int config_machine_index(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmachines; i++)
+		if (strcmp(c->machines[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* ---- defaults ----------------------------------------------------------- */
 
 static char *default_store_path(void)
@@ -2157,12 +2521,31 @@ static void parse_init(struct parse *p, struct inifile_opts *opts, const char *n
  * document: the file could not be read). Every error of p goes to d,
  * sorted by line; NULL when there was any.
  */
+/* Every section of a named kind, the duplicates' keys checked but not kept. */
+static void do_named(struct parse *p, struct config *c, enum sect_kind kind,
+		     void (*fn)(struct parse *, struct sect *, struct config *, bool))
+{
+	size_t *first = first_named_sections(p, kind), i, j;
+
+	for (i = 0; i < p->nsects; i++) {
+		struct sect *s = &p->sects[i];
+		if (s->kind != kind)
+			continue;
+		j = first[i];
+		if (j < i)
+			perr(p, s->line, "duplicate %s '%s' (first at line %d)", sect_names[kind],
+			     s->meter_name, p->sects[j].line);
+		fn(p, s, c, j == i);
+	}
+	free(first);
+}
+
 static struct config *load(struct parse *p, char *text, struct diag *d)
 {
 	struct config *c;
 	struct meter_ctx mc = { NULL, 0 };
 	long first[S__COUNT];
-	size_t i, j, *first_meter, *first_alarm;
+	size_t i, j, *first_meter;
 
 	if (p->doc == NULL) {
 		c = NULL;
@@ -2185,7 +2568,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 			c->mqtt.enabled = true;
 	for (i = 0; i < p->nsects; i++) {
 		struct sect *s = &p->sects[i];
-		if (s->kind == S_IGNORED || s->kind == S_ALARM)
+		if (s->kind == S_IGNORED || s->kind == S_ALARM || s->kind == S_MACHINE)
 			continue;
 		if (s->kind == S_METER) {
 			j = first_meter[i];
@@ -2236,19 +2619,10 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 	}
 	free(first_meter);
 	link_tree(p, c);
-	/* Alarms once every meter is known: their patterns must match one. */
-	first_alarm = first_named_sections(p, S_ALARM);
-	for (i = 0; i < p->nsects; i++) {
-		struct sect *s = &p->sects[i];
-		if (s->kind != S_ALARM)
-			continue;
-		j = first_alarm[i];
-		if (j < i)
-			perr(p, s->line, "duplicate alarm '%s' (first at line %d)", s->meter_name,
-			     p->sects[j].line);
-		do_alarm(p, s, c, j == i);
-	}
-	free(first_alarm);
+	/* Alarms and machines once every meter is known: their meters must
+	 * match one. */
+	do_named(p, c, S_ALARM, do_alarm);
+	do_named(p, c, S_MACHINE, do_machine);
 	if (c->nmeters == 0)
 		perr(p, 0, "no [meter NAME] section");
 	check_devices(p, c);
@@ -2366,6 +2740,9 @@ void config_free(struct config *c)
 	for (i = 0; i < c->nmeters; i++)
 		meter_free_fields(&c->meters[i]);
 	free(c->meters);
+	for (i = 0; i < c->nmachines; i++)
+		machine_free_fields(&c->machines[i]);
+	free(c->machines);
 	alarm_defs_free(c->alarms, c->nalarms);
 	for (i = 0; c->operators != NULL && c->operators[i] != NULL; i++)
 		free(c->operators[i]);
@@ -2701,6 +3078,49 @@ static bool profile_listed_before(const struct config *c, size_t i)
 	return false;
 }
 
+/* "machine NAME: meters a, b; topic T (state S, pieces P); alarm ..." */
+static void print_machines(FILE *f, const struct config *c)
+{
+	char a[256], b[256];
+	size_t i, j;
+
+	if (c->nmachines == 0)
+		return;
+	fprintf(f, "\nmachines (%zu):\n", c->nmachines);
+	for (i = 0; i < c->nmachines; i++) {
+		const struct config_machine *m = &c->machines[i];
+
+		fprintf(f, "  machine %s: meters ", san(a, sizeof(a), m->name));
+		for (j = 0; j < m->nmeters; j++)
+			fprintf(f, "%s%s", j ? ", " : "",
+				san(a, sizeof(a), c->meters[m->meters[j]].name));
+		if (m->poll != NULL) {
+			const struct profile *pr = m->poll->profile;
+
+			fprintf(f, "; modbus %s:%d unit %d every ", san(a, sizeof(a), m->poll->host),
+				m->poll->port, m->poll->unit);
+			print_duration(f, m->poll->poll_ms);
+			for (j = 0; j < pr->nregs; j++)
+				fprintf(f, "%s %d", pr->regs[j].qty == QTY_PIECES ? ", pieces at"
+										  : ", state at",
+					pr->regs[j].address);
+		} else {
+			fprintf(f, "; topic %s (state %s", san(a, sizeof(a), m->topic),
+				san(b, sizeof(b), m->state_field));
+			if (m->pieces_field != NULL)
+				fprintf(f, ", pieces %s as %s", san(a, sizeof(a), m->pieces_field),
+					m->pieces_increment ? "increments" : "a counter");
+			fputc(')', f);
+		}
+		if (!isnan(m->stopped_power)) {
+			fprintf(f, "; %s over %g kW for ", ALARM_MACHINE_STOPPED,
+				m->stopped_power / 1000);
+			print_duration(f, m->stopped_after_ms);
+		}
+		fputc('\n', f);
+	}
+}
+
 void config_print_summary(const struct config *c, void *stream)
 {
 	FILE *f = stream;
@@ -2827,6 +3247,7 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);
 	}
+	print_machines(f, c);
 
 	for (i = 0, j = 0; i < c->nprofiles; i++)
 		j += !profile_listed_before(c, i);
@@ -2851,6 +3272,8 @@ void config_print_summary(const struct config *c, void *stream)
 		fputc('\n', f);
 	}
 
+	for (i = 0; i < c->nmachines; i++)
+		ntopics += c->machines[i].topic != NULL;
 	fprintf(f, "\ntopics subscribed (%zu):\n", ntopics);
 	for (i = 0; i < c->nmeters; i++) {
 		const struct config_meter *m = &c->meters[i];
@@ -2865,5 +3288,17 @@ void config_print_summary(const struct config *c, void *stream)
 		if (m->driver == DRIVER_SPARKPLUG)
 			fprintf(f, "  spBv1.0/%s/#  -> %s\n", san(a, sizeof(a), m->sp_group),
 				san(b, sizeof(b), m->name));
+	}
+	for (i = 0; i < c->nmachines; i++) {
+		const char *t = c->machines[i].topic;
+
+		if (t == NULL)
+			continue;
+		if (c->mqtt.share_group != NULL)
+			fprintf(f, "  $share/%s/%s", san(a, sizeof(a), c->mqtt.share_group),
+				san(b, sizeof(b), t));
+		else
+			fprintf(f, "  %s", san(a, sizeof(a), t));
+		fprintf(f, "  -> machine %s\n", san(a, sizeof(a), c->machines[i].name));
 	}
 }

@@ -25,6 +25,7 @@
 
 #include <cJSON.h>
 
+#include "phasor/csv.h"
 #include "phasor/util.h"
 
 /* Longest plain payload taken as a number (after trimming). */
@@ -333,15 +334,15 @@ static int decode_field(const struct profile_field *f, const cJSON *j, struct ou
 	return 0;
 }
 
-static enum payload_status decode_json_text(const struct profile *p, const char *payload,
-					    size_t len, struct out *o, char *err, size_t errlen)
+/* The parsed payload as a JSON object (cJSON_Delete it), or
+ * PAYLOAD_MALFORMED with err. */
+static enum payload_status parse_object(const char *payload, size_t len, cJSON **out,
+					char *err, size_t errlen)
 {
-	const cJSON *objs[1 + 16];
-	size_t nobjs = 0, i, found = 0;
 	const char *end = NULL;
 	cJSON *root;
-	enum payload_status st = PAYLOAD_OK;
 
+	*out = NULL;
 	root = cJSON_ParseWithLengthOpts(payload, len, &end, 0);
 	if (root == NULL) {
 		size_t at = end != NULL && end >= payload ? (size_t)(end - payload) : 0;
@@ -362,6 +363,21 @@ static enum payload_status decode_json_text(const struct profile *p, const char 
 		cJSON_Delete(root);
 		return PAYLOAD_MALFORMED;
 	}
+	*out = root;
+	return PAYLOAD_OK;
+}
+
+static enum payload_status decode_json_text(const struct profile *p, const char *payload,
+					    size_t len, struct out *o, char *err, size_t errlen)
+{
+	const cJSON *objs[1 + 16];
+	size_t nobjs = 0, i, found = 0;
+	cJSON *root;
+	enum payload_status st;
+
+	st = parse_object(payload, len, &root, err, errlen);
+	if (st != PAYLOAD_OK)
+		return st;
 
 	objs[nobjs++] = root;
 	for (i = 0; i < p->ncontainers && nobjs < UTIL_ARRAY_LEN(objs); i++) {
@@ -442,6 +458,102 @@ static enum payload_status decode_json(const struct profile *p, const char *payl
 	copy = escaped_nul_to_soh(payload, len);
 	st = decode_json_text(p, copy != NULL ? copy : payload, len, o, err, errlen);
 	free(copy);
+	return st;
+}
+
+int payload_machine_state(const struct config_machine *m, const char *text)
+{
+	size_t k, i;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; m->state_values[k] != NULL && m->state_values[k][i] != NULL; i++)
+			if (strcmp(m->state_values[k][i], text) == 0)
+				return (int)k;
+	return MACHINE__COUNT;
+}
+
+/* The state a JSON value means for m: MACHINE__COUNT when none. */
+static int machine_state_of(const struct config_machine *m, const cJSON *j)
+{
+	char text[64];
+
+	if (cJSON_IsString(j) && j->valuestring != NULL)
+		snprintf(text, sizeof(text), "%s", j->valuestring);
+	else if (cJSON_IsNumber(j))
+		csv_double(j->valuedouble, text, sizeof(text));
+	else if (cJSON_IsBool(j))
+		snprintf(text, sizeof(text), "%s", cJSON_IsTrue(j) ? "true" : "false");
+	else
+		return MACHINE__COUNT;
+	return payload_machine_state(m, text);
+}
+
+static enum payload_status decode_machine_root(const struct config_machine *m,
+					       const cJSON *root, struct payload_machine *out,
+					       char *err, size_t errlen)
+{
+	const cJSON *js = lookup(root, m->state_field);
+	const cJSON *jp = m->pieces_field != NULL ? lookup(root, m->pieces_field) : NULL;
+
+	if (js == NULL && jp == NULL) {
+		set_err(err, errlen, "no state field %s%s%s", m->state_field,
+			m->pieces_field != NULL ? " nor pieces field " : "",
+			m->pieces_field != NULL ? m->pieces_field : "");
+		return PAYLOAD_NO_FIELD;
+	}
+	if (js != NULL) {
+		out->state = machine_state_of(m, js);
+		if (out->state == MACHINE__COUNT) {
+			/* the value itself is not echoed: it came from the network */
+			set_err(err, errlen, "field %s holds %s that is no state of the machine",
+				m->state_field,
+				cJSON_IsString(js) ? "a string" : json_type_name(js));
+			return PAYLOAD_MALFORMED;
+		}
+	}
+	if (jp != NULL) {
+		bool null;
+
+		if (scalar(jp, &out->pieces, &null) < 0 || null || !isfinite(out->pieces) ||
+		    out->pieces < 0) {
+			set_err(err, errlen, "field %s is not a count of pieces", m->pieces_field);
+			return PAYLOAD_NON_NUMERIC;
+		}
+		out->has_pieces = true;
+	}
+	return PAYLOAD_OK;
+}
+
+enum payload_status payload_decode_machine(const struct config_machine *m, const char *payload,
+					   size_t len, struct payload_machine *out, char *err,
+					   size_t errlen)
+{
+	char *copy;
+	cJSON *root;
+	enum payload_status st;
+
+	out->state = MACHINE_UNKNOWN;
+	out->has_pieces = false;
+	out->pieces = 0;
+	if (len > PAYLOAD_MAX_BYTES) {
+		set_err(err, errlen, "payload of %zu bytes, over %d", len, PAYLOAD_MAX_BYTES);
+		return PAYLOAD_TOO_LARGE;
+	}
+	if (len == 0) {
+		set_err(err, errlen, "empty payload");
+		return PAYLOAD_MALFORMED;
+	}
+	copy = escaped_nul_to_soh(payload, len);
+	st = parse_object(copy != NULL ? copy : payload, len, &root, err, errlen);
+	if (st == PAYLOAD_OK) {
+		st = decode_machine_root(m, root, out, err, errlen);
+		cJSON_Delete(root);
+	}
+	free(copy);
+	if (st != PAYLOAD_OK) {
+		out->state = MACHINE_UNKNOWN;
+		out->has_pieces = false;
+	}
 	return st;
 }
 

@@ -64,6 +64,8 @@ static const struct qty_info table[QTY__COUNT] = {
 	[QTY_E_EXP_L1] = { "e_exp_l1", "Wh", 0, E_MAX, true },
 	[QTY_E_EXP_L2] = { "e_exp_l2", "Wh", 0, E_MAX, true },
 	[QTY_E_EXP_L3] = { "e_exp_l3", "Wh", 0, E_MAX, true },
+	[QTY_MACHINE_STATE] = { "machine_state", "", 0, 2, false },
+	[QTY_PIECES] = { "pieces", "", 0, E_MAX, true },
 };
 
 static const struct qty_info unknown = { "?", "", -INFINITY, INFINITY, false };

@@ -73,6 +73,10 @@ struct bucket {
 struct alarm_engine {
 	const struct config *cfg;
 	struct alarm_def *own_defs; /* the built-in set when cfg has none */
+	/* consuming-while-stopped, one per machine with stopped_power, whose
+	 * instances come after the meters' (unit nmeters + k) */
+	struct alarm_def *mach_defs;
+	size_t nmach_defs;
 	const struct alarm_def *defs;
 	size_t ndefs;
 	struct alarm_inst *inst;
@@ -221,6 +225,39 @@ static double effective_limit(const struct alarm_def *d, const struct config *cf
 	}
 }
 
+/* A consuming-while-stopped instance per machine with stopped_power. */
+static void machine_instances(struct alarm_engine *e, const struct config *cfg, size_t *cap)
+{
+	size_t k;
+
+	if (cfg == NULL || cfg->nmachines == 0)
+		return;
+	e->mach_defs = util_calloc(cfg->nmachines, sizeof(*e->mach_defs));
+	for (k = 0; k < cfg->nmachines; k++) {
+		const struct config_machine *m = &cfg->machines[k];
+		struct alarm_def *d;
+		struct alarm_inst *in;
+
+		if (isnan(m->stopped_power))
+			continue;
+		d = &e->mach_defs[e->nmach_defs++];
+		alarm_def_machine(m, d);
+		if (e->n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			e->inst = util_reallocarray(e->inst, *cap, sizeof(*e->inst));
+		}
+		in = &e->inst[e->n++];
+		memset(in, 0, sizeof(*in));
+		in->def = d;
+		in->meter = cfg->nmeters + k;
+		in->meter_name = m->name;
+		in->state = ALARM_NORMAL;
+		in->value = NAN;
+		in->raise_value = NAN;
+		in->limit = d->limit;
+	}
+}
+
 struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *origin,
 				      alarm_event_fn fn, void *ctx)
 {
@@ -245,9 +282,10 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 	for (k = 0; k < UTIL_ARRAY_LEN(e->per1); k++)
 		e->per1[k].index = -1;
 
-	e->nmeters = cfg != NULL ? cfg->nmeters : 0;
+	/* units: the meters, then the machines */
+	e->nmeters = cfg != NULL ? cfg->nmeters + cfg->nmachines : 0;
 	for (d = 0; d < e->ndefs; d++) {
-		for (m = 0; m < e->nmeters; m++) {
+		for (m = 0; m < cfg->nmeters; m++) {
 			const struct config_meter *cm = &cfg->meters[m];
 			struct alarm_inst *in;
 
@@ -268,6 +306,7 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 			in->limit = effective_limit(&e->defs[d], cfg, cm);
 		}
 	}
+	machine_instances(e, cfg, &cap);
 	/* per-meter lists, in instance order */
 	e->mstart = util_calloc(e->nmeters + 1, sizeof(*e->mstart));
 	e->mlist = util_calloc(e->n + 1, sizeof(*e->mlist));
@@ -290,6 +329,7 @@ void alarm_engine_free(struct alarm_engine *e)
 	if (e == NULL)
 		return;
 	alarm_defs_free(e->own_defs, e->own_defs != NULL ? e->ndefs : 0);
+	alarm_defs_free(e->mach_defs, e->nmach_defs);
 	free(e->inst);
 	free(e->mstart);
 	free(e->mlist);

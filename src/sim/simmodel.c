@@ -1113,8 +1113,16 @@ static void compute_all(struct simmodel *m, double dt)
 			integrate(me, dt);
 		write_counters(me);
 	}
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
+		uint64_t pieces;
+
+		/* a profile mapping machine_state and pieces reads unit i as
+		 * machine (i % 2) (simmodel_machine): a PLC over Modbus */
+		m->meters[i].phys[QTY_MACHINE_STATE] =
+		    simmodel_machine(i % SIMMODEL_MACHINES, (int64_t)m->t, &pieces);
+		m->meters[i].phys[QTY_PIECES] = (double)pieces;
 		publish(m, i);
+	}
 }
 
 static void step(struct simmodel *m, double dt)
@@ -1303,4 +1311,39 @@ void simmodel_set_pv(struct simmodel *m, size_t i, double peak_w)
 double simmodel_rated_power(const struct simmodel *m, size_t i)
 {
 	return i < m->n ? m->meters[i].rated : 0.0;
+}
+
+/* A machine's cycle: run, then wait, then stop, a piece every piece_s while
+ * it runs. */
+static const struct {
+	const char *name;
+	int64_t run_s, wait_s, stop_s, piece_s;
+} machines[SIMMODEL_MACHINES] = {
+	{ "press-line", 360, 120, 120, 20 },
+	{ "cataphoresis-line", 420, 120, 360, 60 },
+};
+
+int simmodel_machine(size_t k, int64_t elapsed_s, uint64_t *pieces)
+{
+	int64_t cycle, n, phase, per;
+
+	*pieces = 0;
+	if (k >= SIMMODEL_MACHINES)
+		return -1;
+	if (elapsed_s < 0)
+		elapsed_s = 0;
+	cycle = machines[k].run_s + machines[k].wait_s + machines[k].stop_s;
+	n = elapsed_s / cycle;
+	phase = elapsed_s % cycle;
+	per = machines[k].run_s / machines[k].piece_s;
+	*pieces = (uint64_t)(n * per + (phase < machines[k].run_s ? phase : machines[k].run_s) /
+					       machines[k].piece_s);
+	if (phase < machines[k].run_s)
+		return 0;
+	return phase < machines[k].run_s + machines[k].wait_s ? 1 : 2;
+}
+
+const char *simmodel_machine_name(size_t k)
+{
+	return k < SIMMODEL_MACHINES ? machines[k].name : NULL;
 }

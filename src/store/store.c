@@ -1776,18 +1776,52 @@ static char *topics_json(const struct config_meter *m)
 	return out;
 }
 
+/* One meters row (the statement of store_register_meters): SQLITE_OK and
+ * its id, or an SQLite error. */
+static int upsert_unit(sqlite3_stmt *s, const struct config_meter *m, const char *driver,
+		       int64_t now, int64_t *id)
+{
+	bool modbus = m->driver == DRIVER_MODBUS;
+	char *topics = topics_json(m);
+	int rc;
+
+	sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, driver, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, m->profile_name);
+	bind_text_or_null(s, 4, modbus ? m->host : NULL);
+	if (modbus) {
+		sqlite3_bind_int(s, 5, m->port);
+		sqlite3_bind_int(s, 6, m->unit);
+	} else {
+		sqlite3_bind_null(s, 5);
+		sqlite3_bind_null(s, 6);
+	}
+	bind_text_or_null(s, 7, topics);
+	bind_text_or_null(s, 8, m->description);
+	sqlite3_bind_int64(s, 9, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	free(topics);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int store_register_meters(struct store *st, const struct config *cfg, char **cause)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t *ids, now = util_now_us();
-	size_t i;
+	size_t i, nunits;
 	int rc;
 
 	if (st->started) {
 		set_cause(cause, "store: meters must be registered before the writer starts");
 		return -1;
 	}
-	ids = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*ids));
+	nunits = cfg->nmeters + cfg->nmachines;
+	ids = util_calloc(nunits ? nunits : 1, sizeof(*ids));
 	rc = exec(st->db, "BEGIN IMMEDIATE");
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
@@ -1800,33 +1834,23 @@ int store_register_meters(struct store *st, const struct config *cfg, char **cau
 		    " description = excluded.description, last_seen_us = excluded.last_seen_us "
 		    "RETURNING id",
 		    -1, &s, NULL);
-	for (i = 0; rc == SQLITE_OK && i < cfg->nmeters; i++) {
-		const struct config_meter *m = &cfg->meters[i];
-		bool modbus = m->driver == DRIVER_MODBUS;
-		char *topics = topics_json(m);
+	for (i = 0; rc == SQLITE_OK && i < cfg->nmeters; i++)
+		rc = upsert_unit(s, &cfg->meters[i], config_driver_name(cfg->meters[i].driver), now,
+				 &ids[i]);
+	/* machines: units after the meters, their state and pieces samples */
+	for (i = 0; rc == SQLITE_OK && i < cfg->nmachines; i++) {
+		const struct config_machine *m = &cfg->machines[i];
+		struct config_meter one = { .name = m->name,
+					    .driver = DRIVER_MQTT,
+					    .topics = (char *[]){ m->topic },
+					    .ntopics = m->topic != NULL,
+					    .description = m->description };
 
-		sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, config_driver_name(m->driver), -1, SQLITE_STATIC);
-		bind_text_or_null(s, 3, m->profile_name);
-		bind_text_or_null(s, 4, modbus ? m->host : NULL);
-		if (modbus) {
-			sqlite3_bind_int(s, 5, m->port);
-			sqlite3_bind_int(s, 6, m->unit);
-		} else {
-			sqlite3_bind_null(s, 5);
-			sqlite3_bind_null(s, 6);
+		if (m->poll != NULL) { /* modbus: its host, port and unit */
+			one = *m->poll;
+			one.description = m->description;
 		}
-		bind_text_or_null(s, 7, topics);
-		bind_text_or_null(s, 8, m->description);
-		sqlite3_bind_int64(s, 9, now);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			ids[i] = sqlite3_column_int64(s, 0);
-			rc = sqlite3_step(s);
-		}
-		sqlite3_reset(s);
-		free(topics);
-		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		rc = upsert_unit(s, &one, "machine", now, &ids[cfg->nmeters + i]);
 	}
 	if (rc == SQLITE_OK)
 		rc = exec(st->db, "COMMIT");
@@ -1841,9 +1865,9 @@ int store_register_meters(struct store *st, const struct config *cfg, char **cau
 	sqlite3_finalize(s);
 	free(st->meter_ids);
 	st->meter_ids = ids;
-	st->nmeters = cfg->nmeters;
+	st->nmeters = nunits;
 	free(st->comm_last);
-	st->comm_last = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*st->comm_last));
+	st->comm_last = util_calloc(nunits ? nunits : 1, sizeof(*st->comm_last));
 	return 0;
 }
 
@@ -4555,6 +4579,11 @@ static char **names(struct store_reader *r, const char *sql, char **cause)
 }
 
 char **store_reader_meter_names(struct store_reader *r, char **cause)
+{
+	return names(r, "SELECT name FROM meters WHERE driver IS NOT 'machine' ORDER BY id", cause);
+}
+
+char **store_reader_unit_names(struct store_reader *r, char **cause)
 {
 	return names(r, "SELECT name FROM meters ORDER BY id", cause);
 }

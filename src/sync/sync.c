@@ -54,7 +54,7 @@
 #define RETRY_MAX_MS 30000
 #define DAY_US 86400000000LL
 #define Y2000_US 946684800000000LL
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 #define PG_LOCK_KEY 1346917202     /* "PHSR" */
 
 /* ---- pure parts ---- */
@@ -847,6 +847,27 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
 	"           WHERE t.attrelid = 'phasor.consoles'::regclass AND t.attname = 'alarms_seq'\n"
 	"             AND a.privilege_type = 'UPDATE' AND a.grantee <> 0 LOOP\n"
 	"    EXECUTE format('GRANT UPDATE (forecasts_seq) ON phasor.consoles TO %s', r.who);\n"
+	"  END LOOP;\n"
+	"END $g$;\n",
+	/* 3 -> 4: machines (issue 14 item 4, docs/machines.md). A machine's
+	 * state changes and piece counts are samples of the machine (quantities
+	 * machine_state and pieces), synced exactly once with the others; this
+	 * view reads the states as words. Whoever may read samples may read
+	 * it. */
+	"CREATE VIEW phasor.machine_states AS\n"
+	"  SELECT time, console, meter AS machine,\n"
+	"         CASE value WHEN 0 THEN 'run' WHEN 1 THEN 'wait' WHEN 2 THEN 'stop' END AS state,\n"
+	"         seq, session\n"
+	"    FROM phasor.samples WHERE quantity = 'machine_state';\n"
+	"DO $g$\n"
+	"DECLARE\n"
+	"  r record;\n"
+	"BEGIN\n"
+	"  FOR r IN SELECT DISTINCT a.grantee::regrole::text AS who\n"
+	"           FROM pg_class c, aclexplode(c.relacl) a\n"
+	"           WHERE c.oid = 'phasor.samples'::regclass AND a.privilege_type = 'SELECT'\n"
+	"             AND a.grantee <> 0 AND a.grantee <> c.relowner LOOP\n"
+	"    EXECUTE format('GRANT SELECT ON phasor.machine_states TO %s', r.who);\n"
 	"  END LOOP;\n"
 	"END $g$;\n",
 };

@@ -32,7 +32,7 @@ cols=$(t_psql "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY o
 	FROM information_schema.columns WHERE table_schema = 'phasor' AND table_name = 'alarm_events'
 	AND ordinal_position <= 12")
 t_eq "phasor.alarm_events columns" "time timestamp with time zone,console text,alarm text,meter text,quantity text,priority text,event text,state text,value double precision,limit double precision,operator text,note text" "$cols"
-t_eq "schema version" 3 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
+t_eq "schema version" 4 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
 console=$(t_sql "$db" "SELECT value FROM identity WHERE key = 'console_id'")
 t_eq "meters of the console" "m1,m2,m3" "$(t_psql "SELECT string_agg(name, ',' ORDER BY name) FROM phasor.meters WHERE console = '$console'")"
 t_eq "sessions of the console" 1 "$(t_psql "SELECT count(*) FROM phasor.sessions WHERE console = '$console' AND end_time IS NOT NULL")"

@@ -60,7 +60,7 @@ t_eq "phasor.forecasts key" "console,seq,made" "$(t_psql "SELECT string_agg(a.at
 	FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(n, i)
 	JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n
 	WHERE x.indrelid = 'phasor.forecasts'::regclass AND x.indisprimary")"
-t_eq "schema version" 3 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
+t_eq "schema version" 4 "$(t_psql "SELECT max(version) FROM phasor.schema_version")"
 t_eq "central forecast mark = local max seq" "$(fc_max)" \
 	"$(t_psql "SELECT forecasts_seq FROM phasor.consoles WHERE console = '$console'")"
 "$PHASOR" sync -c "$T/fc.ini" --status >"$T/status-1.log" 2>&1 || t_fail "--status exited $?"

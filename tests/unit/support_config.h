@@ -39,4 +39,14 @@ static inline void expect_errors(const char *text, const char *const *want, size
 	diag_clear(&d);
 }
 
+/* The same with want NULL-terminated. */
+static inline void expect_errors_v(const char *text, const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n] != NULL)
+		n++;
+	expect_errors(text, want, n);
+}
+
 #endif

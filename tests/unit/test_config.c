@@ -589,7 +589,8 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:1: unknown section [stroe]; did you mean [store]?" } },
 	{ "unknown section, no suggestion", "[database]\n" MB,
 	  { "t.ini:1: unknown section [database] (known: [site], [store], [log], [mqtt], "
-	    "[sync], [console], [operators], [forecast], [meter NAME], [alarm NAME])" } },
+	    "[sync], [console], [operators], [forecast], [meter NAME], [alarm NAME], "
+	    "[machine NAME])" } },
 	{ "empty meter section", MB "[meter empty]\n",
 	  { "t.ini:5: missing key 'driver' in [meter empty] (modbus, mqtt or sparkplug)",
 	    "t.ini:5: missing key 'profile' in [meter empty]" } },

@@ -737,6 +737,35 @@ static void test_utility(void **state)
 	simmodel_free(water);
 }
 
+/* The simulated machines' cycles, with their pieces at hand-counted
+ * instants (docs/simulator.md, "Machines"). */
+static void test_machines(void **state)
+{
+	static const struct {
+		size_t k;
+		int64_t t;
+		int st;
+		uint64_t pieces;
+	} cases[] = {
+		{ 0, 0, 0, 0 },	    { 0, 19, 0, 0 },	 { 0, 20, 0, 1 },    { 0, 359, 0, 17 },
+		{ 0, 360, 1, 18 },  { 0, 479, 1, 18 },	 { 0, 480, 2, 18 },  { 0, 599, 2, 18 },
+		{ 0, 600, 0, 18 },  { 0, 620, 0, 19 },	 { 1, 0, 0, 0 },     { 1, 419, 0, 6 },
+		{ 1, 420, 1, 7 },   { 1, 540, 2, 7 },	 { 1, 899, 2, 7 },   { 1, 900, 0, 7 },
+		{ 1, 960, 0, 8 },
+	};
+	uint64_t pieces;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(simmodel_machine(cases[i].k, cases[i].t, &pieces), cases[i].st);
+		assert_int_equal(pieces, cases[i].pieces);
+	}
+	assert_int_equal(simmodel_machine(2, 0, &pieces), -1);
+	assert_string_equal(simmodel_machine_name(1), "cataphoresis-line");
+	assert_null(simmodel_machine_name(2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fault_now_and_all),
 		cmocka_unit_test(test_utility),
+		cmocka_unit_test(test_machines),
 	};
 
 	/* The shifts follow local time: pin it. */

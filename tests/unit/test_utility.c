@@ -377,14 +377,7 @@ static void test_mqtt_profiles(void **state)
 /* ---- configuration --------------------------------------------------------------- */
 
 /* want: NULL-ended */
-static void expect(const char *text, const char *const *want)
-{
-	size_t n = 0;
-
-	while (want[n] != NULL)
-		n++;
-	expect_errors(text, want, n);
-}
+#define expect expect_errors_v
 
 #define MODBUS(name, profile) \
 	"[meter " name "]\ndriver = modbus\nprofile = " profile "\nhost = 10.0.0.1\n"

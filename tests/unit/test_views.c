@@ -34,6 +34,7 @@
 #include "phasor/keys.h"
 #include "phasor/kpi.h"
 #include "phasor/live.h"
+#include "phasor/machines.h"
 #include "phasor/trend.h"
 #include "phasor/ui.h"
 #include "phasor/util.h"
@@ -65,7 +66,7 @@ struct fixture {
 /* In enum ui_view order: the views' states are ui.view_state[VIEW_...]. */
 static const struct view_ops *const all_views[] = {
 	&view_overview_ops, &view_meter_ops, &view_alarms_ops, &view_trends_ops, &view_sources_ops,
-	&view_history_ops,
+	&view_history_ops, &view_machines_ops,
 };
 
 /* The state of view v (its init's, made by build). */
@@ -1139,6 +1140,72 @@ static void test_trends_view(void **state)
 	trend_set_free(set);
 }
 
+/*
+ * View 7 at 80x24, ASCII: press-line fed by press-3, run for 10 minutes
+ * (1000 Wh, 10 pieces: 100 Wh a piece), then stopped; the machine tab is
+ * there only with machines.
+ */
+static void test_machines_view(void **state)
+{
+	struct fixture *f = *state;
+	char *runv[] = { (char *)"run", NULL }, *waitv[] = { (char *)"wait", NULL };
+	char *stopv[] = { (char *)"stop", NULL };
+	struct config_machine m = { .name = (char *)"press-line", .nmeters = 1,
+				    .meters = { M_PRESS }, .topic = (char *)"plc/press",
+				    .state_field = (char *)"state",
+				    .state_values = { runv, waitv, stopv },
+				    .pieces_field = (char *)"count", .stopped_power = NAN,
+				    .stopped_after_ms = 600000, .period_ms = 3600000 };
+	const char *run = "{\"state\":\"run\",\"count\":5}";
+	const char *more = "{\"state\":\"run\",\"count\":15}";
+	const char *stop = "{\"state\":\"stop\",\"count\":15}";
+	struct machines *ms;
+	struct sample out[2];
+	size_t n;
+	char err[128];
+	int y;
+
+	assert_false(ui_view_shown(&f->ui, VIEW_MACHINES));
+	render(f, &view_machines_ops);
+	assert_shows(f, "none configured");
+	f->cfg.machines = &m;
+	f->cfg.nmachines = 1;
+	assert_true(ui_view_shown(&f->ui, VIEW_MACHINES));
+	ms = machines_new(&f->cfg, f->now - 700 * S);
+	machines_tick(ms, f->live, f->now - 700 * S); /* press-3's counter: the base */
+	assert_int_equal(machines_message(ms, 0, run, strlen(run), f->now - 700 * S, out, &n, err,
+					  sizeof(err)),
+			 PAYLOAD_OK);
+	assert_int_equal(n, 2);
+	/* 10 pieces and 1000 Wh while it runs; stopped, 500 Wh more */
+	assert_int_equal(machines_message(ms, 0, more, strlen(more), f->now - 100 * S, out, &n,
+					  err, sizeof(err)),
+			 PAYLOAD_OK);
+	put(f, M_PRESS, QTY_E_IMP, f->now, 1234567.0 + 1000.0);
+	machines_tick(ms, f->live, f->now);
+	assert_int_equal(machines_message(ms, 0, stop, strlen(stop), f->now, out, &n, err,
+					  sizeof(err)),
+			 PAYLOAD_OK);
+	put(f, M_PRESS, QTY_E_IMP, f->now + 100 * S, 1234567.0 + 1500.0);
+	machines_tick(ms, f->live, f->now + 100 * S);
+	f->plant.machines = ms;
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	render(f, &view_machines_ops);
+	assert_cells(f, true);
+	y = find_row(f, "press-line", 0);
+	assert_true(y > 0);
+	assert_true(row_has(f, y, "stop"));
+	y = find_row(f, "Today since", 0);
+	assert_true(y > 0);
+	/* 700 s run, 100 s stop: 87.5 / 0.0 / 12.5 */
+	assert_true(row_has(f, y + 2, "press-line  87.5   0.0  12.5      10  1.50 kWh    150 Wh    500 Wh"));
+	f->plant.machines = NULL;
+	machines_free(ms);
+	f->cfg.machines = NULL;
+	f->cfg.nmachines = 0;
+}
+
 static void test_sources_without_hub(void **state)
 {
 	struct fixture *f = *state;
@@ -1997,6 +2064,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trends_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_machines_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_with_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_many_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_plant, setup_empty, teardown),
