@@ -109,6 +109,14 @@ EOC
 	t_wait_port "$MQTT_PORT"
 }
 
+# t_mqtt_ini SITE CLIENT_ID [COMMIT_INTERVAL]: the [site], [store] ($db)
+# and [mqtt] (the private broker, QoS 1) sections of a test's configuration.
+t_mqtt_ini() {
+	printf '[site]\nname = %s\n[store]\npath = %s\n' "$1" "$db"
+	[ -n "${3:-}" ] && printf 'commit_interval = %s\n' "$3"
+	printf '[mqtt]\nuri = %s\nclient_id = %s\nqos = 1\n' "$MQTT_URI" "$2"
+}
+
 # t_sim ARGS...: start `phasor sim` on a free port; sets SIM_PORT, SIM_PID.
 t_sim() {
 	SIM_PORT=$(t_port)

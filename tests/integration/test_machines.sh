@@ -18,16 +18,8 @@
 t_postgres
 t_mosquitto
 db="$T/buffer.db"
-cat >"$T/phasor.ini" <<EOC
-[site]
-name = machines test
-[store]
-path = $db
-commit_interval = 100ms
-[mqtt]
-uri = $MQTT_URI
-client_id = phasor-test-machines
-qos = 1
+t_mqtt_ini "machines test" phasor-test-machines 100ms >"$T/phasor.ini"
+cat >>"$T/phasor.ini" <<EOC
 [sync]
 postgres = $PG_CONNINFO
 interval = 1s

@@ -8,16 +8,8 @@
 
 t_mosquitto
 db="$T/buffer.db"
-cat >"$T/phasor.ini" <<EOC
-[site]
-name = mqtt integration
-[store]
-path = $db
-commit_interval = 100ms
-[mqtt]
-uri = $MQTT_URI
-client_id = phasor-test-record
-qos = 1
+t_mqtt_ini "mqtt integration" phasor-test-record 100ms >"$T/phasor.ini"
+cat >>"$T/phasor.ini" <<EOC
 [meter pro3em]
 driver = mqtt
 profile = shelly-pro3em

@@ -39,15 +39,8 @@ driver = sparkplug
 quantity = temp
 EOC
 export PHASOR_PROFILES="$T/profiles"
-cat >"$T/phasor.ini" <<EOC
-[site]
-name = sparkplug integration
-[store]
-path = $db
-[mqtt]
-uri = $MQTT_URI
-client_id = phasor-test-sparkplug
-qos = 1
+t_mqtt_ini "sparkplug integration" phasor-test-sparkplug >"$T/phasor.ini"
+cat >>"$T/phasor.ini" <<EOC
 [meter em1]
 driver = sparkplug
 profile = sp-em
