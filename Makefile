@@ -49,7 +49,7 @@ WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wundef -Werror
 CPPFLAGS += -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE -DPHASOR_VERSION='"$(VERSION)"' \
             -DPHASOR_PREFIX='"$(PREFIX)"'
-CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
+CFLAGS   += -std=c11 -ffp-contract=off $(OPT) $(WARN) $(SANFLAGS) -pthread -MMD -MP
 LDFLAGS  += $(SANFLAGS) -pthread
 LDLIBS   += -lpaho-mqtt3as -lcrypt -lm
 

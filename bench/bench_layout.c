@@ -842,7 +842,8 @@ static void put_block(struct lay *l, int64_t win, int meter, int qty, unsigned s
 		      const struct codec_block *b, int64_t seq_hi)
 {
 	uint8_t *data;
-	size_t len = codec_block_encode(b, &data);
+	/* a block of the whole poll: the codec may use its quantities' relations */
+	size_t len = codec_block_encode_qty(b, qty < 0 ? l->ds->shapes[shape].qty : NULL, &data);
 	sqlite3_stmt *s = l->ins_blk;
 
 	sqlite3_bind_int64(s, 1, win);

@@ -24,7 +24,16 @@
  *   every value of the column is a float32 or every one a float32's
  *   shortest decimal, as those floats' 32 bits, said by a negative number
  *   (-1, -2) before the count; a stream without it is of doubles, as
- *   blocks were written before 2026-12-07). Streams are
+ *   blocks were written before 2026-12-07). Since 2026-12-08 a column may
+ *   instead hold residuals: -(3 + mode) (3 doubles, 4 floats, 5 decimals),
+ *   the predictor (0 the previous value, 1 the line through the two
+ *   previous ones, 2-6 a relation with other columns of the poll: 2 a x b,
+ *   3 a / b, 4 sqrt(a^2 - b^2), 5 sqrt(a^2 + b^2 + ab), 6 a + b + c) and
+ *   its columns' indexes, the bad count and gaps, the Rice parameter k in
+ *   6 bits, then per value the zigzagged difference of the value's and
+ *   the prediction's order-keeping integers (a quotient of 24 or more:
+ *   24 one bits and the difference raw). The writer keeps, per column, the
+ *   cheapest of these and the XOR. Streams are
  *   byte-aligned and listed in the header, so a reader decodes the time
  *   stream and only the columns it needs.
  *
@@ -59,6 +68,12 @@ struct codec_block {
 
 /* Encode b (n >= 1, ncol 1..CODEC_POLL_MAX) into *out (malloc'd); its length. */
 size_t codec_block_encode(const struct codec_block *b, uint8_t **out);
+/*
+ * The same, knowing the quantity of each column (qty[0..ncol), enum
+ * qty_id): the columns a relation between quantities predicts better than
+ * their past (S = V I, ...) are stored as residuals from it.
+ */
+size_t codec_block_encode_qty(const struct codec_block *b, const uint8_t *qty, uint8_t **out);
 /*
  * Decode into b (its arrays reallocated here; start from a zeroed block):
  * the times and seqs, and every column (want < 0) or only column want

@@ -381,6 +381,8 @@ static uint64_t get_varint(struct br *r)
  * decimal when every one is that (float32 registers, short JSON numbers).
  */
 enum { COL_DOUBLE = 0, COL_FLOAT = 1, COL_DECIMAL = 2 };
+/* The same three, their values as residuals from a prediction (below). */
+#define COL_RICE 3 /* marker -(COL_RICE + mode) */
 
 static int column_mode(const struct codec_block *b, size_t c)
 {
@@ -398,7 +400,325 @@ static int column_mode(const struct codec_block *b, size_t c)
 	return flt ? COL_FLOAT : dec ? COL_DECIMAL : COL_DOUBLE;
 }
 
+/*
+ * Residual columns. A value is predicted, and what is stored is the
+ * difference between the value's bits and the prediction's, both mapped to
+ * an order-keeping integer (floats that are close are integers that are
+ * close: a value changing by a few units of its last place costs a few
+ * bits, where its XOR would cost every bit from the first one that
+ * flipped), zigzagged and Rice-coded with one parameter k per column.
+ * Predictors: the previous value, the line through the two previous ones
+ * (counters), or a relation between quantities of the same poll, which
+ * every three-phase meter's values obey to their last bits (S = V I,
+ * P = S PF, Q^2 = S^2 - P^2, a line voltage from its two phase voltages
+ * 120 degrees apart, a total the sum of its phases, PF = P / S). The
+ * encoder keeps, per column, whichever costs least of these and the XOR,
+ * so values that obey no relation cost what they cost before.
+ */
+enum { PR_PREV, PR_LINE, PR_MUL, PR_DIV, PR_QUAD, PR_VLL, PR_SUM3, PR_COUNT };
+static const unsigned pr_args[PR_COUNT] = { 0, 0, 2, 2, 2, 2, 3 };
+
+#define RICE_ESCAPE 24 /* a quotient this long: the value's width raw instead */
+
+struct relation {
+	uint8_t qty, op, arg[3];
+};
+
+/* Acyclic: V, I, PF are predicted from their past only. */
+static const struct relation relations[] = {
+	{ QTY_S_L1, PR_MUL, { QTY_V_L1N, QTY_I_L1, 0 } },
+	{ QTY_S_L2, PR_MUL, { QTY_V_L2N, QTY_I_L2, 0 } },
+	{ QTY_S_L3, PR_MUL, { QTY_V_L3N, QTY_I_L3, 0 } },
+	{ QTY_P_L1, PR_MUL, { QTY_S_L1, QTY_PF_L1, 0 } },
+	{ QTY_P_L2, PR_MUL, { QTY_S_L2, QTY_PF_L2, 0 } },
+	{ QTY_P_L3, PR_MUL, { QTY_S_L3, QTY_PF_L3, 0 } },
+	{ QTY_Q_L1, PR_QUAD, { QTY_S_L1, QTY_P_L1, 0 } },
+	{ QTY_Q_L2, PR_QUAD, { QTY_S_L2, QTY_P_L2, 0 } },
+	{ QTY_Q_L3, PR_QUAD, { QTY_S_L3, QTY_P_L3, 0 } },
+	{ QTY_V_L12, PR_VLL, { QTY_V_L1N, QTY_V_L2N, 0 } },
+	{ QTY_V_L23, PR_VLL, { QTY_V_L2N, QTY_V_L3N, 0 } },
+	{ QTY_V_L31, PR_VLL, { QTY_V_L3N, QTY_V_L1N, 0 } },
+	{ QTY_S_TOTAL, PR_SUM3, { QTY_S_L1, QTY_S_L2, QTY_S_L3 } },
+	{ QTY_P_TOTAL, PR_SUM3, { QTY_P_L1, QTY_P_L2, QTY_P_L3 } },
+	{ QTY_Q_TOTAL, PR_SUM3, { QTY_Q_L1, QTY_Q_L2, QTY_Q_L3 } },
+	{ QTY_PF_TOTAL, PR_DIV, { QTY_P_TOTAL, QTY_S_TOTAL, 0 } },
+	{ QTY_E_IMP, PR_SUM3, { QTY_E_IMP_L1, QTY_E_IMP_L2, QTY_E_IMP_L3 } },
+	{ QTY_E_EXP, PR_SUM3, { QTY_E_EXP_L1, QTY_E_EXP_L2, QTY_E_EXP_L3 } },
+};
+
+/* An order-keeping integer of a value's bits (width 32 or 64), and back. */
+static uint64_t key_of(uint64_t b, unsigned width)
+{
+	uint64_t sign = (uint64_t)1 << (width - 1), all = width == 64 ? ~(uint64_t)0 : sign * 2 - 1;
+
+	return (b & sign) ? ~b & all : b | sign;
+}
+
+static uint64_t bits_of_key(uint64_t k, unsigned width)
+{
+	uint64_t sign = (uint64_t)1 << (width - 1), all = width == 64 ? ~(uint64_t)0 : sign * 2 - 1;
+
+	return (k & sign) ? k & ~sign : ~k & all;
+}
+
+static uint64_t value_bits(double v, unsigned width)
+{
+	return width == 64 ? double_bits(v) : float_bits((float)v);
+}
+
+/*
+ * The relation's prediction for row (a poll's values), as the column's
+ * bits: computed in double from the operands (as floats for a 32-bit
+ * column), each operation correctly rounded (no fused multiply-add: the
+ * codec is built with -ffp-contract=off), a NaN made 0 so that every
+ * machine predicts the same bits.
+ */
+static uint64_t relation_bits(int op, const uint8_t *arg, const double *row, unsigned width)
+{
+	double a = row[arg[0]], b = row[arg[1]], c = op == PR_SUM3 ? row[arg[2]] : 0, r;
+
+	if (width == 32) {
+		a = (double)(float)a;
+		b = (double)(float)b;
+		c = (double)(float)c;
+	}
+	switch (op) {
+	case PR_MUL:
+		r = a * b;
+		break;
+	case PR_DIV:
+		r = a / b;
+		break;
+	case PR_QUAD:
+		r = a * a - b * b;
+		r = r > 0 ? sqrt(r) : 0;
+		break;
+	case PR_VLL:
+		r = sqrt(fmax(a * a + b * b + a * b, 0));
+		break;
+	default:
+		r = a + b + c;
+		break;
+	}
+	if (isnan(r))
+		r = 0;
+	return value_bits(r, width);
+}
+
+/* The predicted key of row i of column c. */
+static uint64_t predict_key(int op, const uint8_t *arg, const struct codec_block *b, size_t i,
+			    const uint64_t *keys, unsigned width)
+{
+	uint64_t zero = key_of(0, width);
+
+	switch (op) {
+	case PR_PREV:
+		return i > 0 ? keys[i - 1] : zero;
+	case PR_LINE:
+		return i > 1 ? 2 * keys[i - 1] - keys[i - 2] : i > 0 ? keys[i - 1] : zero;
+	default:
+		return key_of(relation_bits(op, arg, b->v + i * b->ncol, width), width);
+	}
+}
+
+static uint64_t zig_w(uint64_t d, unsigned width)
+{
+	uint64_t all = width == 64 ? ~(uint64_t)0 : ((uint64_t)1 << width) - 1;
+	bool neg = (d >> (width - 1)) & 1;
+
+	return (neg ? ~(d << 1) : d << 1) & all;
+}
+
+static uint64_t unzig_w(uint64_t z, unsigned width)
+{
+	uint64_t all = width == 64 ? ~(uint64_t)0 : ((uint64_t)1 << width) - 1;
+
+	return ((z & 1) ? ~(z >> 1) : z >> 1) & all;
+}
+
+/* Bits of z[0..n) Rice-coded with parameter k. */
+static size_t rice_cost(const uint64_t *z, size_t n, unsigned k, unsigned width)
+{
+	size_t bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t q = z[i] >> k;
+
+		bits += q >= RICE_ESCAPE ? RICE_ESCAPE + width : (size_t)q + 1 + k;
+	}
+	return bits;
+}
+
+/*
+ * The cheapest k: tried around the median bit length (the optimum for a
+ * geometric law is near log2 of the mean; the median, unlike the mean, is
+ * not moved by the odd escape).
+ */
+static unsigned rice_best(const uint64_t *z, size_t n, unsigned width, size_t *cost)
+{
+	size_t hist[65] = { 0 }, seen = 0;
+	unsigned best = 0, lo, hi, med = 0;
+
+	for (size_t i = 0; i < n; i++)
+		hist[z[i] ? 64 - __builtin_clzll(z[i]) : 0]++;
+	while (med < 64 && (seen += hist[med]) * 2 < n)
+		med++;
+	lo = med > 3 ? med - 3 : 0;
+	hi = med + 1 < width ? med + 1 : width - 1;
+	*cost = SIZE_MAX;
+	for (unsigned k = lo; k <= hi; k++) {
+		size_t c = rice_cost(z, n, k, width);
+
+		if (c < *cost) {
+			*cost = c;
+			best = k;
+		}
+	}
+	return best;
+}
+
+static void put_rice(struct bw *w, uint64_t z, unsigned k, unsigned width)
+{
+	uint64_t q = z >> k;
+
+	if (q >= RICE_ESCAPE) {
+		bw_put(w, ((uint64_t)1 << RICE_ESCAPE) - 1, RICE_ESCAPE);
+		bw_put(w, z, width);
+		return;
+	}
+	bw_put(w, ((uint64_t)1 << (q + 1)) - 2, (unsigned)q + 1);
+	if (k > 0)
+		bw_put(w, z & (((uint64_t)1 << k) - 1), k);
+}
+
+static uint64_t get_rice(struct br *r, unsigned k, unsigned width)
+{
+	uint64_t q = 0;
+
+	while (q < RICE_ESCAPE && br_get(r, 1) == 1)
+		q++;
+	if (q == RICE_ESCAPE)
+		return br_get(r, width);
+	return k > 0 ? (q << k) | br_get(r, k) : q;
+}
+
+/* The column of quantity qty in the block's shape, or -1. */
+static int shape_col(const uint8_t *qty, size_t ncol, unsigned id)
+{
+	for (size_t c = 0; c < ncol; c++)
+		if (qty[c] == id)
+			return (int)c;
+	return -1;
+}
+
+/* The quality stream's part: the count of bad samples and their gaps. */
+static void put_bad(struct bw *w, const struct codec_block *b, size_t c)
+{
+	size_t nbad = 0, last = 0, i;
+
+	for (i = 0; i < b->n; i++)
+		nbad += b->q[i * b->ncol + c] != QUALITY_GOOD;
+	put_int(w, (int64_t)nbad);
+	for (i = 0; i < b->n; i++)
+		if (b->q[i * b->ncol + c] != QUALITY_GOOD) {
+			put_int(w, (int64_t)(i - last));
+			last = i;
+		}
+}
+
+static void put_xor_column(struct bw *w, const struct codec_block *b, size_t c, int mode)
+{
+	struct xstate x = { 0 };
+
+	/* A float32 column says so with a negative count first (a double
+	 * column's stream is as it always was). */
+	if (mode != COL_DOUBLE)
+		put_int(w, -(int64_t)mode);
+	put_bad(w, b, c);
+	for (size_t i = 0; i < b->n; i++) {
+		double v = b->v[i * b->ncol + c];
+
+		if (mode == COL_DOUBLE)
+			put_xor(w, &x, double_bits(v), 64);
+		else
+			put_xor(w, &x, float_bits((float)v), 32);
+	}
+}
+
+/* Column c's stream as residuals from predictor op (args arg). */
+static struct bw residual_column(const struct codec_block *b, size_t c, int mode, int op,
+				 const uint8_t *arg, uint64_t *keys, uint64_t *z)
+{
+	unsigned width = mode == COL_DOUBLE ? 64 : 32, k;
+	struct bw w = { 0 };
+	size_t cost;
+
+	for (size_t i = 0; i < b->n; i++)
+		keys[i] = key_of(value_bits(b->v[i * b->ncol + c], width), width);
+	for (size_t i = 0; i < b->n; i++)
+		z[i] = zig_w(keys[i] - predict_key(op, arg, b, i, keys, width), width);
+	k = rice_best(z, b->n, width, &cost);
+	put_int(&w, -(int64_t)(COL_RICE + mode));
+	put_int(&w, op);
+	for (unsigned a = 0; a < pr_args[op]; a++)
+		put_int(&w, arg[a]);
+	put_bad(&w, b, c);
+	bw_put(&w, k, 6);
+	for (size_t i = 0; i < b->n; i++)
+		put_rice(&w, z[i], k, width);
+	return w;
+}
+
+/* The relation that predicts column c (its columns in arg), or -1. */
+static int column_relation(const struct codec_block *b, const uint8_t *qty, size_t c, uint8_t *arg)
+{
+	size_t r, a;
+
+	for (r = 0; r < UTIL_ARRAY_LEN(relations) && relations[r].qty != qty[c]; r++)
+		;
+	if (r == UTIL_ARRAY_LEN(relations))
+		return -1;
+	for (a = 0; a < pr_args[relations[r].op]; a++) {
+		int col = shape_col(qty, b->ncol, relations[r].arg[a]);
+
+		if (col < 0)
+			return -1;
+		arg[a] = (uint8_t)col;
+	}
+	return relations[r].op;
+}
+
+/* Column c's stream: the XOR one, or residuals from the cheapest predictor. */
+static struct bw column_stream(const struct codec_block *b, const uint8_t *qty, size_t c)
+{
+	int mode = column_mode(b, c), rel;
+	uint8_t arg[3] = { 0, 0, 0 };
+	uint64_t *keys = util_reallocarray(NULL, b->n, sizeof(uint64_t));
+	uint64_t *z = util_reallocarray(NULL, b->n, sizeof(uint64_t));
+	struct bw best = { 0 }, w;
+
+	put_xor_column(&best, b, c, mode);
+	rel = qty != NULL ? column_relation(b, qty, c, arg) : -1;
+	for (int op = PR_PREV; op <= PR_LINE + (rel >= 0); op++) {
+		w = residual_column(b, c, mode, op > PR_LINE ? rel : op, arg, keys, z);
+		if (w.nbits < best.nbits) {
+			free(best.b);
+			best = w;
+		} else {
+			free(w.b);
+		}
+	}
+	free(keys);
+	free(z);
+	return best;
+}
+
 size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
+{
+	return codec_block_encode_qty(b, NULL, out);
+}
+
+size_t codec_block_encode_qty(const struct codec_block *b, const uint8_t *qty, uint8_t **out)
 {
 	struct bw h = { 0 }, s[CODEC_POLL_MAX + 1];
 	uint64_t dt = 0, ds = 0;
@@ -417,32 +737,8 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 		dt = t1;
 		ds = s1;
 	}
-	for (c = 0; c < b->ncol; c++) {
-		struct xstate x = { 0 };
-		size_t nbad = 0, last = 0;
-		int mode = column_mode(b, c);
-
-		for (i = 0; i < b->n; i++)
-			nbad += b->q[i * b->ncol + c] != QUALITY_GOOD;
-		/* A float32 column says so with a negative count first (a
-		 * double column's stream is as it always was). */
-		if (mode != COL_DOUBLE)
-			put_int(&s[c + 1], -(int64_t)mode);
-		put_int(&s[c + 1], (int64_t)nbad);
-		for (i = 0; i < b->n; i++)
-			if (b->q[i * b->ncol + c] != QUALITY_GOOD) {
-				put_int(&s[c + 1], (int64_t)(i - last));
-				last = i;
-			}
-		for (i = 0; i < b->n; i++) {
-			double v = b->v[i * b->ncol + c];
-
-			if (mode == COL_DOUBLE)
-				put_xor(&s[c + 1], &x, double_bits(v), 64);
-			else
-				put_xor(&s[c + 1], &x, float_bits((float)v), 32);
-		}
-	}
+	for (c = 0; c < b->ncol; c++)
+		s[c + 1] = column_stream(b, qty, c);
 	put_varint(&h, b->n);
 	put_varint(&h, b->ncol);
 	len = 0;
@@ -466,6 +762,96 @@ size_t codec_block_encode(const struct codec_block *b, uint8_t **out)
 	return len;
 }
 
+/* What a column's stream starts with: its mode, predictor, the bad count. */
+struct colhead {
+	int mode;       /* COL_*, + COL_RICE for residuals */
+	int op;         /* PR_* (PR_PREV for an XOR column: no arguments) */
+	uint8_t arg[3]; /* the columns it is predicted from */
+	size_t nbad;
+	size_t pos;     /* in bits: where the bad samples' gaps start */
+};
+
+static int read_head(struct br *r, size_t ncol, size_t c, struct colhead *h)
+{
+	int64_t first = get_int(r);
+
+	h->mode = COL_DOUBLE;
+	h->op = PR_PREV;
+	if (first < 0) {
+		if (first < -(COL_RICE + COL_DECIMAL))
+			return -1;
+		h->mode = (int)-first;
+		if (h->mode >= COL_RICE) {
+			int64_t op = get_int(r);
+
+			if (op < 0 || op >= PR_COUNT)
+				return -1;
+			h->op = (int)op;
+			for (unsigned a = 0; a < pr_args[op]; a++) {
+				int64_t col = get_int(r);
+
+				if (col < 0 || (size_t)col >= ncol || (size_t)col == c)
+					return -1;
+				h->arg[a] = (uint8_t)col;
+			}
+		}
+		first = get_int(r);
+	}
+	if (first < 0 || r->over)
+		return -1;
+	h->nbad = (size_t)first;
+	h->pos = r->pos;
+	return 0;
+}
+
+/* Column c's qualities and values from its stream (r past its head). */
+static int decode_column(struct br *r, const struct colhead *h, struct codec_block *b, size_t c,
+			 uint64_t *keys)
+{
+	size_t n = b->n, ncol = b->ncol, i, at = 0;
+	int mode = h->mode >= COL_RICE ? h->mode - COL_RICE : h->mode;
+	unsigned width = mode == COL_DOUBLE ? 64 : 32, k = 0;
+	struct xstate x = { 0 };
+
+	if (h->nbad > n)
+		return -1;
+	for (i = 0; i < n; i++)
+		b->q[i * ncol + c] = QUALITY_GOOD;
+	for (i = 0; i < h->nbad; i++) {
+		at += (size_t)get_int(r);
+		if (at >= n)
+			return -1;
+		b->q[at * ncol + c] = QUALITY_BAD;
+	}
+	if (h->mode >= COL_RICE) {
+		k = (unsigned)br_get(r, 6);
+		if (k >= width)
+			return -1;
+	}
+	for (i = 0; i < n && !r->over; i++) {
+		uint64_t bits;
+
+		if (h->mode >= COL_RICE) {
+			uint64_t z = get_rice(r, k, width);
+
+			keys[i] = (predict_key(h->op, h->arg, b, i, keys, width) +
+				   unzig_w(z, width)) &
+				  (width == 64 ? ~(uint64_t)0 : 0xffffffffULL);
+			bits = bits_of_key(keys[i], width);
+		} else {
+			bits = get_xor(r, &x, width);
+		}
+		if (mode == COL_DOUBLE) {
+			b->v[i * ncol + c] = bits_double(bits);
+		} else {
+			float f = bits_float((uint32_t)bits);
+
+			b->v[i * ncol + c] = mode == COL_DECIMAL ? util_f32_decimal(f) : (double)f;
+		}
+	}
+	return r->over ? -1 : 0;
+}
+
 int codec_block_decode(const uint8_t *in, size_t len, int want, struct codec_block *b)
 {
 	return codec_block_decode_mask(in, len,
@@ -479,7 +865,8 @@ int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct
 {
 	struct br r = { in, len * 8, 0, false };
 	size_t i, c, off[CODEC_POLL_MAX + 2], n, ncol;
-	uint64_t dt = 0, ds = 0;
+	uint64_t dt = 0, ds = 0, done = 0, wanted, *keys;
+	struct colhead head[CODEC_POLL_MAX];
 
 	n = (size_t)get_varint(&r);
 	ncol = (size_t)get_varint(&r);
@@ -517,51 +904,52 @@ int codec_block_decode_mask(const uint8_t *in, size_t len, uint64_t mask, struct
 	if (r.over)
 		return -1;
 	for (c = 0; c < ncol; c++) {
-		struct xstate x = { 0 };
-		size_t nbad, k, at = 0;
+		r.pos = off[c + 1] * 8;
+		r.end = off[c + 2] * 8;
+		if (read_head(&r, ncol, c, &head[c]) != 0)
+			return -1;
+	}
+	/* the columns the wanted ones are predicted from are needed too
+	 * (and given back as unwanted ones after) */
+	mask &= ncol == 64 ? ~(uint64_t)0 : ((uint64_t)1 << ncol) - 1;
+	wanted = mask;
+	for (size_t pass = 0; pass < ncol; pass++)
+		for (c = 0; c < ncol; c++)
+			if (mask & ((uint64_t)1 << c))
+				for (unsigned a = 0; a < pr_args[head[c].op]; a++)
+					mask |= (uint64_t)1 << head[c].arg[a];
+	/* each column once those it is predicted from are decoded */
+	keys = util_reallocarray(NULL, n, sizeof(uint64_t));
+	while (mask != done) {
+		uint64_t before = done;
 
-		if (!(mask & ((uint64_t)1 << c))) {
+		for (c = 0; c < ncol; c++) {
+			uint64_t bit = (uint64_t)1 << c, deps = 0;
+
+			for (unsigned a = 0; a < pr_args[head[c].op]; a++)
+				deps |= (uint64_t)1 << head[c].arg[a];
+			if (!(mask & bit) || (done & bit) || (deps & ~done))
+				continue;
+			r.pos = head[c].pos;
+			r.end = off[c + 2] * 8;
+			if (decode_column(&r, &head[c], b, c, keys) != 0) {
+				free(keys);
+				return -1;
+			}
+			done |= bit;
+		}
+		if (done == before) { /* a cycle: no writer makes one */
+			free(keys);
+			return -1;
+		}
+	}
+	free(keys);
+	for (c = 0; c < ncol; c++)
+		if (!(wanted & ((uint64_t)1 << c)))
 			for (i = 0; i < n; i++) {
 				b->v[i * ncol + c] = bits_double(0x7ff8000000000000ULL);
 				b->q[i * ncol + c] = QUALITY_BAD;
 			}
-			continue;
-		}
-		int64_t first;
-		int mode = COL_DOUBLE;
-
-		r.pos = off[c + 1] * 8;
-		r.end = off[c + 2] * 8;
-		first = get_int(&r);
-		if (first < 0) {
-			if (first != -COL_FLOAT && first != -COL_DECIMAL)
-				return -1;
-			mode = (int)-first;
-			first = get_int(&r);
-		}
-		if (first < 0 || (uint64_t)first > n)
-			return -1;
-		nbad = (size_t)first;
-		for (i = 0; i < n; i++)
-			b->q[i * ncol + c] = QUALITY_GOOD;
-		for (k = 0; k < nbad; k++) {
-			at += (size_t)get_int(&r);
-			if (at >= n)
-				return -1;
-			b->q[at * ncol + c] = QUALITY_BAD;
-		}
-		for (i = 0; i < n; i++) {
-			if (mode == COL_DOUBLE) {
-				b->v[i * ncol + c] = bits_double(get_xor(&r, &x, 64));
-			} else {
-				float f = bits_float((uint32_t)get_xor(&r, &x, 32));
-
-				b->v[i * ncol + c] = mode == COL_DECIMAL ? util_f32_decimal(f) : (double)f;
-			}
-		}
-		if (r.over)
-			return -1;
-	}
 	return 0;
 }
 

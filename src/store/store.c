@@ -3227,13 +3227,17 @@ static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, i
 
 static int flush_block(struct store *st, sqlite3_stmt *ins, int64_t win, struct gblock *g)
 {
+	const struct wshape *shape = NULL;
 	uint8_t *data = NULL;
 	size_t len;
 	int rc;
 
 	if (g->b.n == 0)
 		return SQLITE_OK;
-	len = codec_block_encode(&g->b, &data);
+	/* the quantities let the codec use the relations between them */
+	if (shape_by_id(st, g->shape, &shape) != SQLITE_OK || shape->n != g->b.ncol)
+		shape = NULL;
+	len = codec_block_encode_qty(&g->b, shape != NULL ? shape->qty : NULL, &data);
 	sqlite3_bind_int64(ins, 1, win);
 	sqlite3_bind_int64(ins, 2, g->meter);
 	sqlite3_bind_int64(ins, 3, g->shape);

@@ -277,6 +277,248 @@ static void test_block_roundtrip(void **state)
 	}
 }
 
+
+/*
+ * A three-phase meter's poll as a float32 meter gives it: V, I, PF with
+ * noise, S, P, Q, the totals, line voltages and PF total computed from
+ * them (each rounded to a float, some a unit of the last place off, as a
+ * meter's own arithmetic is), energy counters as doubles; the shape in a
+ * random order with a column of something else.
+ */
+static const uint8_t phys_qty[] = {
+	QTY_V_L1N, QTY_V_L2N, QTY_V_L3N, QTY_V_L12, QTY_V_L23, QTY_V_L31, QTY_I_L1,
+	QTY_I_L2, QTY_I_L3, QTY_S_L1, QTY_S_L2, QTY_S_L3, QTY_P_L1, QTY_P_L2,
+	QTY_P_L3, QTY_Q_L1, QTY_Q_L2, QTY_Q_L3, QTY_PF_L1, QTY_PF_L2, QTY_PF_L3,
+	QTY_S_TOTAL, QTY_P_TOTAL, QTY_Q_TOTAL, QTY_PF_TOTAL, QTY_FREQ, QTY_E_IMP_L1,
+	QTY_E_IMP_L2, QTY_E_IMP_L3, QTY_E_IMP,
+};
+
+static double noise(double amp)
+{
+	return amp * ((double)(rng() % 20001) / 10000.0 - 1.0);
+}
+
+static float ulp_off(double x)
+{
+	float f = (float)x;
+
+	return rng() % 4 == 0 ? nextafterf(f, rng() % 2 ? INFINITY : -INFINITY) : f;
+}
+
+static void phys_block(struct codec_block *b, uint8_t *qty, size_t n, bool oddities)
+{
+	size_t ncol = UTIL_ARRAY_LEN(phys_qty), perm[UTIL_ARRAY_LEN(phys_qty)];
+	double e[3] = { 1.2e6, 2.3e6, 3.1e5 }, v[3] = { 230, 231, 229 }, i3[3] = { 10, 12, 8 };
+
+	regular_block(b, n, ncol);
+	for (size_t c = 0; c < ncol; c++)
+		perm[c] = c;
+	for (size_t c = ncol - 1; c > 0; c--) {
+		size_t j = (size_t)(rng() % (c + 1)), t = perm[c];
+
+		perm[c] = perm[j];
+		perm[j] = t;
+	}
+	for (size_t c = 0; c < ncol; c++)
+		qty[perm[c]] = phys_qty[c];
+	for (size_t r = 0; r < n; r++) {
+		float f[32];
+		double x[UTIL_ARRAY_LEN(phys_qty)], pt = 0, st = 0, qt = 0;
+
+		for (int k = 0; k < 3; k++) {
+			double s, p, pf;
+
+			v[k] += noise(0.2);
+			i3[k] = fabs(i3[k] + noise(0.3));
+			f[k] = (float)v[k];
+			f[6 + k] = (float)i3[k];
+			pf = 0.85 + noise(0.05);
+			f[18 + k] = (float)pf;
+			s = (double)f[k] * f[6 + k];
+			f[9 + k] = ulp_off(s);
+			p = (double)f[9 + k] * f[18 + k];
+			f[12 + k] = ulp_off(p);
+			f[15 + k] = ulp_off(sqrt(fmax((double)f[9 + k] * f[9 + k] -
+						      (double)f[12 + k] * f[12 + k], 0)));
+			st += f[9 + k];
+			pt += f[12 + k];
+			qt += f[15 + k];
+			e[k] += p / 3600.0;
+		}
+		for (int k = 0; k < 3; k++) {
+			double a = f[k], c = f[(k + 1) % 3];
+
+			f[3 + k] = ulp_off(sqrt(a * a + c * c + a * c));
+		}
+		f[21] = ulp_off(st);
+		f[22] = ulp_off(pt);
+		f[23] = ulp_off(qt);
+		f[24] = ulp_off((double)f[22] / f[21]);
+		f[25] = (float)(50 + noise(0.02));
+		for (int k = 0; k < 25 + 1; k++)
+			x[k] = util_f32_decimal(f[k]);
+		for (int k = 0; k < 3; k++)
+			x[26 + k] = e[k];
+		x[29] = e[0] + e[1] + e[2];
+		for (size_t c = 0; c < ncol; c++)
+			b->v[r * ncol + perm[c]] = x[c];
+		if (oddities && rng() % 11 == 0) {
+			/* what no relation predicts: NaN, infinities, denormals,
+			 * -0.0, zero, huge, in the operands and the results */
+			static const uint64_t odd[] = {
+				0x7ff8000000000123ULL, 0xfff0000000000000ULL, 0x8000000000000000ULL,
+				0x0000000000000001ULL, 0x7fefffffffffffffULL, 0,
+				0x7ff4000000000000ULL, 0x36a0000000000000ULL,
+			};
+			size_t c = (size_t)(rng() % ncol);
+
+			memcpy(&b->v[r * ncol + c], &odd[rng() % UTIL_ARRAY_LEN(odd)], 8);
+		}
+		for (size_t c = 0; c < ncol; c++)
+			b->q[r * ncol + c] = oddities && rng() % 23 == 0 ? QUALITY_BAD : QUALITY_GOOD;
+	}
+}
+
+static void assert_block_equal(const struct codec_block *a, const struct codec_block *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->ncol, b->ncol);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_int_equal(a->t[i], b->t[i]);
+		assert_int_equal(a->seq[i], b->seq[i]);
+		for (size_t c = 0; c < a->ncol; c++) {
+			assert_int_equal(bits(a->v[i * a->ncol + c]), bits(b->v[i * b->ncol + c]));
+			assert_int_equal(a->q[i * a->ncol + c], b->q[i * b->ncol + c]);
+		}
+	}
+}
+
+/* Columns predicted from others: exact alone, with the others, and damaged. */
+static void test_block_relations(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct codec_block in, out = { 0 }, one = { 0 };
+		uint8_t qty[UTIL_ARRAY_LEN(phys_qty)], *blob = NULL, *plain = NULL;
+		size_t n = 1 + (size_t)(rng() % 400), len, plen, ncol = UTIL_ARRAY_LEN(phys_qty);
+		bool odd = round % 2 == 1;
+
+		phys_block(&in, qty, n, odd);
+		len = codec_block_encode_qty(&in, qty, &blob);
+		plen = codec_block_encode(&in, &plain);
+		assert_int_equal(codec_block_decode(blob, len, -1, &out), 0);
+		assert_block_equal(&in, &out);
+		/* a clean block of a few minutes: the relations pay */
+		if (!odd && n >= 100)
+			assert_true(len * 10 < plen * 7);
+		/* each column alone: exact, every other NaN and bad */
+		for (size_t want = 0; want < ncol; want++) {
+			assert_int_equal(codec_block_decode(blob, len, (int)want, &one), 0);
+			for (size_t i = 0; i < n; i++)
+				for (size_t c = 0; c < ncol; c++) {
+					double got = one.v[i * ncol + c];
+
+					if (c == want) {
+						assert_int_equal(bits(got), bits(in.v[i * ncol + c]));
+						assert_int_equal(one.q[i * ncol + c],
+								 in.q[i * ncol + c]);
+					} else {
+						assert_true(isnan(got));
+						assert_int_equal(one.q[i * ncol + c], QUALITY_BAD);
+					}
+				}
+		}
+		/* flipped bits and cut ends: refused or decoded, never outside */
+		for (int k = 0; k < 40; k++) {
+			uint8_t *copy = malloc(len);
+			size_t cut = k % 4 == 0 ? (size_t)(rng() % len) : len;
+
+			memcpy(copy, blob, len);
+			copy[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
+			(void)codec_block_decode_mask(copy, cut, rng(), &one);
+			free(copy);
+		}
+		codec_block_free(&out);
+		codec_block_free(&one);
+		free_block(&in);
+		free(blob);
+		free(plain);
+	}
+}
+
+/* MSB-first bits, as the codec writes them, to build a blob by hand. */
+struct hbits {
+	uint8_t b[64];
+	size_t n;
+};
+
+static void hput(struct hbits *h, uint64_t v, unsigned w)
+{
+	while (w-- > 0) {
+		if ((v >> w) & 1)
+			h->b[h->n / 8] |= (uint8_t)(0x80 >> (h->n % 8));
+		h->n++;
+	}
+}
+
+/* zigzagged z < 128 in the codec's 9-bit bucket */
+static void hint(struct hbits *h, int64_t d)
+{
+	uint64_t z = d < 0 ? ((uint64_t)-d << 1) - 1 : (uint64_t)d << 1;
+
+	if (z == 0) {
+		hput(h, 0, 1);
+	} else {
+		hput(h, 2, 2);
+		hput(h, z, 7);
+	}
+}
+
+/* A column predicted from itself through another is refused, as is one from itself. */
+static void test_block_relation_cycle(void **state)
+{
+	(void)state;
+	for (int variant = 0; variant < 3; variant++) {
+		struct hbits col[2] = { 0 };
+		uint8_t blob[128];
+		size_t len = 0, tlen = 16;
+		struct codec_block b = { 0 };
+
+		for (int c = 0; c < 2; c++) {
+			int64_t other = variant == 2 ? c : 1 - c;
+
+			hint(&col[c], -(3 + 1)); /* residuals, float32 */
+			/* variant 0: 0 <- 1 <- 0; 1: 0 <- 1, 1 from its past (fine) */
+			hint(&col[c], variant == 1 && c == 1 ? 0 : 2);
+			if (!(variant == 1 && c == 1)) {
+				hint(&col[c], other);
+				hint(&col[c], other);
+			}
+			hint(&col[c], 0);  /* no bad sample */
+			hput(&col[c], 0, 6); /* k */
+			hput(&col[c], 0, 1); /* one residual 0 */
+		}
+		blob[len++] = 1; /* polls */
+		blob[len++] = 2; /* columns */
+		blob[len++] = (uint8_t)tlen;
+		blob[len++] = (uint8_t)((col[0].n + 7) / 8);
+		blob[len++] = (uint8_t)((col[1].n + 7) / 8);
+		memset(blob + len, 0, tlen);
+		len += tlen;
+		for (int c = 0; c < 2; c++) {
+			memcpy(blob + len, col[c].b, (col[c].n + 7) / 8);
+			len += (col[c].n + 7) / 8;
+		}
+		assert_int_equal(codec_block_decode(blob, len, -1, &b), variant == 1 ? 0 : -1);
+		if (variant == 1) {
+			/* 1 from +0.0 (its past); 0 = 0 x 0 */
+			assert_int_equal(bits(b.v[1]), 0);
+			assert_int_equal(bits(b.v[0]), 0);
+		}
+		codec_block_free(&b);
+	}
+}
+
 /* Random bytes: refused or decoded, never a crash or a read outside. */
 static void test_block_garbage(void **state)
 {
@@ -553,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
 		cmocka_unit_test(test_hour_roundtrip), cmocka_unit_test(test_block_old_format),
 		cmocka_unit_test(test_block_decimal_density),
+		cmocka_unit_test(test_block_relations), cmocka_unit_test(test_block_relation_cycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
