@@ -128,8 +128,10 @@ struct codec_rollup_entry {
  * its minutes (bit m: minute m), and per minute varints n and good, then
  * when good: a flags byte (bits 0-5: min, max, first, last, sum, rise
  * stored as float64, else float32 bit for bit; bit 6: rise present, else
- * 0), the values, and the first and last times as varint microseconds
- * after the minute's start.
+ * 0; bit 7: a second byte follows, its bits 0-3 saying which of min, max,
+ * first and last are float32s read back as their shortest decimal, since
+ * 2026-12-08), the values, and the first and last times as varint
+ * microseconds after the minute's start.
  */
 size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
 			   uint8_t **out);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "phasor/qty.h"
 #include "phasor/util.h"
@@ -411,12 +412,14 @@ static int column_mode(const struct codec_block *b, size_t c)
  * (counters), or a relation between quantities of the same poll, which
  * every three-phase meter's values obey to their last bits (S = V I,
  * P = S PF, Q^2 = S^2 - P^2, a line voltage from its two phase voltages
- * 120 degrees apart, a total the sum of its phases, PF = P / S). The
+ * 120 degrees apart, a total the sum of its phases, PF = P / S), or a
+ * phase that moves as another does (its last value times the other's
+ * change: the grid's voltage and its distortion reach every phase). The
  * encoder keeps, per column, whichever costs least of these and the XOR,
  * so values that obey no relation cost what they cost before.
  */
-enum { PR_PREV, PR_LINE, PR_MUL, PR_DIV, PR_QUAD, PR_VLL, PR_SUM3, PR_COUNT };
-static const unsigned pr_args[PR_COUNT] = { 0, 0, 2, 2, 2, 2, 3 };
+enum { PR_PREV, PR_LINE, PR_MUL, PR_DIV, PR_QUAD, PR_VLL, PR_SUM3, PR_TRACK, PR_COUNT };
+static const unsigned pr_args[PR_COUNT] = { 0, 0, 2, 2, 2, 2, 3, 1 };
 
 #define RICE_ESCAPE 24 /* a quotient this long: the value's width raw instead */
 
@@ -444,6 +447,16 @@ static const struct relation relations[] = {
 	{ QTY_PF_TOTAL, PR_DIV, { QTY_P_TOTAL, QTY_S_TOTAL, 0 } },
 	{ QTY_E_IMP, PR_SUM3, { QTY_E_IMP_L1, QTY_E_IMP_L2, QTY_E_IMP_L3 } },
 	{ QTY_E_EXP, PR_SUM3, { QTY_E_EXP_L1, QTY_E_EXP_L2, QTY_E_EXP_L3 } },
+	{ QTY_V_L2N, PR_TRACK, { QTY_V_L1N, 0, 0 } },
+	{ QTY_V_L3N, PR_TRACK, { QTY_V_L1N, 0, 0 } },
+	{ QTY_I_L2, PR_TRACK, { QTY_I_L1, 0, 0 } },
+	{ QTY_I_L3, PR_TRACK, { QTY_I_L1, 0, 0 } },
+	{ QTY_PF_L2, PR_TRACK, { QTY_PF_L1, 0, 0 } },
+	{ QTY_PF_L3, PR_TRACK, { QTY_PF_L1, 0, 0 } },
+	{ QTY_THD_V_L2, PR_TRACK, { QTY_THD_V_L1, 0, 0 } },
+	{ QTY_THD_V_L3, PR_TRACK, { QTY_THD_V_L1, 0, 0 } },
+	{ QTY_THD_I_L2, PR_TRACK, { QTY_THD_I_L1, 0, 0 } },
+	{ QTY_THD_I_L3, PR_TRACK, { QTY_THD_I_L1, 0, 0 } },
 };
 
 /* An order-keeping integer of a value's bits (width 32 or 64), and back. */
@@ -505,9 +518,27 @@ static uint64_t relation_bits(int op, const uint8_t *arg, const double *row, uns
 	return value_bits(r, width);
 }
 
+/* A value that moves as another: its last one times the other's change. */
+static uint64_t track_bits(double self, double was, double now, unsigned width)
+{
+	double r;
+
+	if (width == 32) {
+		self = (double)(float)self;
+		was = (double)(float)was;
+		now = (double)(float)now;
+	}
+	r = self * (now / was);
+	if (isnan(r) || isinf(r))
+		r = self;
+	if (isnan(r))
+		r = 0;
+	return value_bits(r, width);
+}
+
 /* The predicted key of row i of column c. */
-static uint64_t predict_key(int op, const uint8_t *arg, const struct codec_block *b, size_t i,
-			    const uint64_t *keys, unsigned width)
+static uint64_t predict_key(int op, const uint8_t *arg, const struct codec_block *b, size_t c,
+			    size_t i, const uint64_t *keys, unsigned width)
 {
 	uint64_t zero = key_of(0, width);
 
@@ -516,6 +547,12 @@ static uint64_t predict_key(int op, const uint8_t *arg, const struct codec_block
 		return i > 0 ? keys[i - 1] : zero;
 	case PR_LINE:
 		return i > 1 ? 2 * keys[i - 1] - keys[i - 2] : i > 0 ? keys[i - 1] : zero;
+	case PR_TRACK:
+		if (i == 0)
+			return zero;
+		return key_of(track_bits(b->v[(i - 1) * b->ncol + c], b->v[(i - 1) * b->ncol + arg[0]],
+					 b->v[i * b->ncol + arg[0]], width),
+			      width);
 	default:
 		return key_of(relation_bits(op, arg, b->v + i * b->ncol, width), width);
 	}
@@ -656,7 +693,7 @@ static struct bw residual_column(const struct codec_block *b, size_t c, int mode
 	for (size_t i = 0; i < b->n; i++)
 		keys[i] = key_of(value_bits(b->v[i * b->ncol + c], width), width);
 	for (size_t i = 0; i < b->n; i++)
-		z[i] = zig_w(keys[i] - predict_key(op, arg, b, i, keys, width), width);
+		z[i] = zig_w(keys[i] - predict_key(op, arg, b, c, i, keys, width), width);
 	k = rice_best(z, b->n, width, &cost);
 	put_int(&w, -(int64_t)(COL_RICE + mode));
 	put_int(&w, op);
@@ -669,45 +706,59 @@ static struct bw residual_column(const struct codec_block *b, size_t c, int mode
 	return w;
 }
 
-/* The relation that predicts column c (its columns in arg), or -1. */
-static int column_relation(const struct codec_block *b, const uint8_t *qty, size_t c, uint8_t *arg)
+/*
+ * The next relation from *r on that predicts column c (its columns in
+ * arg), or -1 when none is left.
+ */
+static int column_relation(const struct codec_block *b, const uint8_t *qty, size_t c, size_t *r,
+			   uint8_t *arg)
 {
-	size_t r, a;
+	for (; *r < UTIL_ARRAY_LEN(relations); (*r)++) {
+		const struct relation *x = &relations[*r];
+		size_t a;
 
-	for (r = 0; r < UTIL_ARRAY_LEN(relations) && relations[r].qty != qty[c]; r++)
-		;
-	if (r == UTIL_ARRAY_LEN(relations))
-		return -1;
-	for (a = 0; a < pr_args[relations[r].op]; a++) {
-		int col = shape_col(qty, b->ncol, relations[r].arg[a]);
+		if (x->qty != qty[c])
+			continue;
+		for (a = 0; a < pr_args[x->op]; a++) {
+			int col = shape_col(qty, b->ncol, x->arg[a]);
 
-		if (col < 0)
-			return -1;
-		arg[a] = (uint8_t)col;
+			if (col < 0)
+				break;
+			arg[a] = (uint8_t)col;
+		}
+		if (a == pr_args[x->op]) {
+			(*r)++;
+			return x->op;
+		}
 	}
-	return relations[r].op;
+	return -1;
+}
+
+static void keep_cheaper(struct bw *best, struct bw w)
+{
+	if (w.nbits < best->nbits) {
+		free(best->b);
+		*best = w;
+	} else {
+		free(w.b);
+	}
 }
 
 /* Column c's stream: the XOR one, or residuals from the cheapest predictor. */
 static struct bw column_stream(const struct codec_block *b, const uint8_t *qty, size_t c)
 {
-	int mode = column_mode(b, c), rel;
+	int mode = column_mode(b, c), op;
 	uint8_t arg[3] = { 0, 0, 0 };
 	uint64_t *keys = util_reallocarray(NULL, b->n, sizeof(uint64_t));
 	uint64_t *z = util_reallocarray(NULL, b->n, sizeof(uint64_t));
-	struct bw best = { 0 }, w;
+	struct bw best = { 0 };
+	size_t r = 0;
 
 	put_xor_column(&best, b, c, mode);
-	rel = qty != NULL ? column_relation(b, qty, c, arg) : -1;
-	for (int op = PR_PREV; op <= PR_LINE + (rel >= 0); op++) {
-		w = residual_column(b, c, mode, op > PR_LINE ? rel : op, arg, keys, z);
-		if (w.nbits < best.nbits) {
-			free(best.b);
-			best = w;
-		} else {
-			free(w.b);
-		}
-	}
+	keep_cheaper(&best, residual_column(b, c, mode, PR_PREV, arg, keys, z));
+	keep_cheaper(&best, residual_column(b, c, mode, PR_LINE, arg, keys, z));
+	while (qty != NULL && (op = column_relation(b, qty, c, &r, arg)) >= 0)
+		keep_cheaper(&best, residual_column(b, c, mode, op, arg, keys, z));
 	free(keys);
 	free(z);
 	return best;
@@ -834,7 +885,7 @@ static int decode_column(struct br *r, const struct colhead *h, struct codec_blo
 		if (h->mode >= COL_RICE) {
 			uint64_t z = get_rice(r, k, width);
 
-			keys[i] = (predict_key(h->op, h->arg, b, i, keys, width) +
+			keys[i] = (predict_key(h->op, h->arg, b, c, i, keys, width) +
 				   unzig_w(z, width)) &
 				  (width == 64 ? ~(uint64_t)0 : 0xffffffffULL);
 			bits = bits_of_key(keys[i], width);
@@ -1068,22 +1119,62 @@ static void wb_value(struct wbuf *w, double d, bool wide)
 static void put_minute(struct wbuf *w, const struct codec_minute *m, int64_t t0)
 {
 	double v[6] = { m->min, m->max, m->first, m->last, m->sum, m->rise };
-	unsigned flags = 0, k;
+	unsigned flags = 0, dec = 0, k;
 
 	wb_varint(w, m->n);
 	wb_varint(w, m->good);
 	if (m->good == 0)
 		return;
+	/* min, max, first and last are samples: a float32's shortest decimal
+	 * (what a float32 register gives) is stored as that float */
 	for (k = 0; k < 6; k++)
-		flags |= fits_float(v[k]) ? 0 : 1u << k;
+		if (k < 4 && !fits_float(v[k]) && is_decimal32(v[k]))
+			dec |= 1u << k;
+		else if (!fits_float(v[k]))
+			flags |= 1u << k;
 	if (double_bits(m->rise) != 0)
 		flags |= 1u << 6;
-	wb_need(w, 1);
+	if (dec != 0)
+		flags |= 1u << 7;
+	wb_need(w, 2);
 	w->b[w->n++] = (uint8_t)flags;
-	for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
-		wb_value(w, v[k], flags & (1u << k));
+	if (dec != 0)
+		w->b[w->n++] = (uint8_t)dec;
+	for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++) {
+		if (dec & (1u << k))
+			wb_value(w, (double)(float)v[k], false);
+		else
+			wb_value(w, v[k], flags & (1u << k));
+	}
 	wb_varint(w, (uint64_t)(m->first_us - t0));
 	wb_varint(w, (uint64_t)(m->last_us - t0));
+}
+
+/*
+ * A rollup deflated (zlib) when that is shorter: a 0 (no quantity: never
+ * written otherwise), the raw length as a varint, then the zlib stream.
+ * A minute's aggregates are floats of similar exponents and times of
+ * similar offsets, which deflate takes a third off.
+ */
+#define ROLLUP_RAW_MAX (1u << 20)
+
+static size_t deflated(uint8_t **blob, size_t len)
+{
+	uLongf zlen = compressBound((uLong)len);
+	struct wbuf w = { 0 };
+
+	if (len > ROLLUP_RAW_MAX)
+		return len;
+	wb_need(&w, 11 + zlen);
+	w.b[w.n++] = 0;
+	wb_varint(&w, len);
+	if (compress2(w.b + w.n, &zlen, *blob, (uLong)len, 6) != Z_OK || w.n + zlen >= len) {
+		free(w.b);
+		return len;
+	}
+	free(*blob);
+	*blob = w.b;
+	return w.n + zlen;
 }
 
 size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
@@ -1121,7 +1212,7 @@ size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t
 		free(sec[i].b);
 	}
 	*out = w.b;
-	return w.n;
+	return deflated(out, w.n);
 }
 
 struct rbuf {
@@ -1192,14 +1283,18 @@ static bool get_span(struct rbuf *r, struct codec_minute *m, int64_t t0, int64_t
 	m->n = (uint32_t)nn;
 	m->good = (uint32_t)good;
 	if (good > 0) {
-		unsigned flags = rb_byte(r), k;
+		unsigned flags = rb_byte(r), dec = flags & 0x80 ? rb_byte(r) : 0, k;
 		double v[6] = { 0 };
 		uint64_t a, b;
 
-		if (flags & 0x80)
+		/* decimals among the four samples only, stored as floats */
+		if ((dec & ~0x0fu) || (dec & flags) || ((flags & 0x80) && dec == 0))
 			return false;
-		for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++)
+		for (k = 0; k < (flags & (1u << 6) ? 6u : 5u); k++) {
 			v[k] = rb_value(r, flags & (1u << k));
+			if (dec & (1u << k))
+				v[k] = util_f32_decimal((float)v[k]);
+		}
 		a = rb_varint(r);
 		b = rb_varint(r);
 		if (r->bad || a >= (uint64_t)span_us || b >= (uint64_t)span_us)
@@ -1225,6 +1320,24 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 	uint64_t lens[256];
 	size_t got = 0;
 
+	if (nq == 0) { /* deflated (an empty rollup is never written) */
+		uint64_t raw = rb_varint(&r);
+		uLongf got_len = (uLongf)raw;
+		uint8_t *buf;
+		int n;
+
+		if (r.bad || raw == 0 || raw > ROLLUP_RAW_MAX)
+			return -1;
+		buf = util_malloc((size_t)raw);
+		if (uncompress(buf, &got_len, in + r.o, (uLong)(len - r.o)) != Z_OK ||
+		    got_len != raw || buf[0] == 0) {
+			free(buf);
+			return -1;
+		}
+		n = codec_rollup_decode(buf, (size_t)raw, w0_us, qty, e, max);
+		free(buf);
+		return n;
+	}
 	if (r.bad || nq > 256)
 		return -1;
 	for (i = 0; i < nq; i++) {

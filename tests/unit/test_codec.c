@@ -290,7 +290,7 @@ static const uint8_t phys_qty[] = {
 	QTY_I_L2, QTY_I_L3, QTY_S_L1, QTY_S_L2, QTY_S_L3, QTY_P_L1, QTY_P_L2,
 	QTY_P_L3, QTY_Q_L1, QTY_Q_L2, QTY_Q_L3, QTY_PF_L1, QTY_PF_L2, QTY_PF_L3,
 	QTY_S_TOTAL, QTY_P_TOTAL, QTY_Q_TOTAL, QTY_PF_TOTAL, QTY_FREQ, QTY_E_IMP_L1,
-	QTY_E_IMP_L2, QTY_E_IMP_L3, QTY_E_IMP,
+	QTY_E_IMP_L2, QTY_E_IMP_L3, QTY_E_IMP, QTY_THD_V_L1, QTY_THD_V_L2,
 };
 
 static double noise(double amp)
@@ -309,6 +309,7 @@ static void phys_block(struct codec_block *b, uint8_t *qty, size_t n, bool oddit
 {
 	size_t ncol = UTIL_ARRAY_LEN(phys_qty), perm[UTIL_ARRAY_LEN(phys_qty)];
 	double e[3] = { 1.2e6, 2.3e6, 3.1e5 }, v[3] = { 230, 231, 229 }, i3[3] = { 10, 12, 8 };
+	double thd = 2.5;
 
 	regular_block(b, n, ncol);
 	for (size_t c = 0; c < ncol; c++)
@@ -360,6 +361,10 @@ static void phys_block(struct codec_block *b, uint8_t *qty, size_t n, bool oddit
 		for (int k = 0; k < 3; k++)
 			x[26 + k] = e[k];
 		x[29] = e[0] + e[1] + e[2];
+		/* the grid's distortion on two phases: one moves as the other */
+		thd = fabs(thd + noise(0.05));
+		x[30] = util_f32_decimal((float)thd);
+		x[31] = util_f32_decimal(ulp_off((double)(float)x[30] * 1.13));
 		for (size_t c = 0; c < ncol; c++)
 			b->v[r * ncol + perm[c]] = x[c];
 		if (oddities && rng() % 11 == 0) {
@@ -655,6 +660,47 @@ static uint64_t bits64(double d)
  * not counted as a rise); every truncation or flipped byte of a blob is
  * refused or decoded within its bounds.
  */
+/* A minute of float32 decimals keeps them as floats: fewer bytes, exact. */
+static void test_rollup_decimals(void **state)
+{
+	struct codec_rollup_entry e[2][5], d[5];
+	int64_t w0 = 1788739200LL * 1000000;
+	size_t len[2];
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	for (int kind = 0; kind < 2; kind++)
+		for (unsigned m = 0; m < 5; m++) {
+			int64_t t0 = w0 + (int64_t)m * CODEC_MINUTE_US;
+
+			e[kind][m].qty = QTY_V_L1N;
+			e[kind][m].minute = (uint8_t)m;
+			for (int k = 0; k < 60; k++) {
+				double x = util_f32_decimal((float)(230.0 + 0.37 * sin(k + m)));
+
+				/* kind 1: the same, a hair off any decimal */
+				codec_minute_add(&e[kind][m].m, t0 + k * 1000000LL,
+						 kind == 1 ? nextafter(x, 1e9) : x, 1);
+			}
+		}
+	for (int kind = 0; kind < 2; kind++) {
+		uint8_t *blob = NULL;
+
+		len[kind] = codec_rollup_encode(e[kind], 5, w0, &blob);
+		assert_int_equal(codec_rollup_decode(blob, len[kind], w0, -1, d, 5), 5);
+		for (unsigned m = 0; m < 5; m++) {
+			assert_int_equal(bits64(d[m].m.min), bits64(e[kind][m].m.min));
+			assert_int_equal(bits64(d[m].m.max), bits64(e[kind][m].m.max));
+			assert_int_equal(bits64(d[m].m.first), bits64(e[kind][m].m.first));
+			assert_int_equal(bits64(d[m].m.last), bits64(e[kind][m].m.last));
+			assert_int_equal(bits64(d[m].m.sum), bits64(e[kind][m].m.sum));
+		}
+		free(blob);
+	}
+	/* 15 bytes a minute before deflating; at least 4 after */
+	assert_true(len[0] + 5 * 4 <= len[1]);
+}
+
 static void test_rollup_roundtrip(void **state)
 {
 	struct codec_rollup_entry e[12], d[20];
@@ -795,7 +841,7 @@ int main(void)
 		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
 		cmocka_unit_test(test_hour_roundtrip), cmocka_unit_test(test_block_old_format),
 		cmocka_unit_test(test_block_decimal_density),
-		cmocka_unit_test(test_block_relations), cmocka_unit_test(test_block_relation_cycle),
+		cmocka_unit_test(test_block_relations), cmocka_unit_test(test_rollup_decimals), cmocka_unit_test(test_block_relation_cycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
