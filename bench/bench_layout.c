@@ -538,13 +538,19 @@ static void a_insert(struct lay *l, size_t i0, size_t i1)
 			usleep(200);
 		store_put_samples(l->st, s, p->n);
 	}
+	/* The polls arrive as in real time: the closer's clock is the newest
+	 * poll's (else every window, hours old by the wall clock, would be
+	 * closed again and again while it fills, in blocks of a few polls). */
+	if (i1 > i0)
+		store_debug_close_before(l->st, ds->p[i1 - 1].t_us);
 	note_size(l);
 }
 
 static void a_finish(struct lay *l)
 {
 	/* The writer closes old windows into blocks between its batches: until
-	 * it has nothing left to close. */
+	 * it has nothing left to close, by the wall clock now. */
+	store_debug_close_before(l->st, 0);
 	if (store_settle(l->st, 600000) < 0)
 		util_fail("bench_layout: the store did not settle");
 	store_stop(l->st, 600000);
