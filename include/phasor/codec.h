@@ -148,7 +148,9 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
  * windows (CODEC_WINDOW_US, aligned as the blocks) aggregated as minutes
  * are. Encoded as a varint mask of the windows present (w[k].n > 0), then
  * each as a rollup's minute (its first and last times after the window's
- * start).
+ * start). Deflated when shorter (since 2026-12-08): the mask 1 << 15 (no
+ * hour has a window 15), the raw length, the zlib stream; a rollup
+ * likewise, with 0 (no quantity) for its count.
  */
 #define CODEC_WINDOW_US 300000000LL
 #define CODEC_HOUR_US 3600000000LL

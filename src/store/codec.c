@@ -1157,16 +1157,18 @@ static void put_minute(struct wbuf *w, const struct codec_minute *m, int64_t t0)
  * similar offsets, which deflate takes a third off.
  */
 #define ROLLUP_RAW_MAX (1u << 20)
+/* An hour's mask no hour has (window 15 of 12): the blob is deflated. */
+#define HOUR_DEFLATED (1u << 15)
 
-static size_t deflated(uint8_t **blob, size_t len)
+static size_t deflated(uint8_t **blob, size_t len, uint64_t marker)
 {
 	uLongf zlen = compressBound((uLong)len);
 	struct wbuf w = { 0 };
 
 	if (len > ROLLUP_RAW_MAX)
 		return len;
-	wb_need(&w, 11 + zlen);
-	w.b[w.n++] = 0;
+	wb_need(&w, 20 + zlen);
+	wb_varint(&w, marker);
 	wb_varint(&w, len);
 	if (compress2(w.b + w.n, &zlen, *blob, (uLong)len, 6) != Z_OK || w.n + zlen >= len) {
 		free(w.b);
@@ -1212,7 +1214,7 @@ size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t
 		free(sec[i].b);
 	}
 	*out = w.b;
-	return deflated(out, w.n);
+	return deflated(out, w.n, 0);
 }
 
 struct rbuf {
@@ -1311,6 +1313,24 @@ static bool get_span(struct rbuf *r, struct codec_minute *m, int64_t t0, int64_t
 	return !r->bad;
 }
 
+/* The raw blob of a deflated one (r past its marker), malloc'd; NULL when damaged. */
+static uint8_t *inflated(struct rbuf *r, size_t *raw_len)
+{
+	uint64_t raw = rb_varint(r);
+	uLongf got = (uLongf)raw;
+	uint8_t *buf;
+
+	if (r->bad || raw == 0 || raw > ROLLUP_RAW_MAX)
+		return NULL;
+	buf = util_malloc((size_t)raw);
+	if (uncompress(buf, &got, r->b + r->o, (uLong)(r->n - r->o)) != Z_OK || got != raw) {
+		free(buf);
+		return NULL;
+	}
+	*raw_len = (size_t)raw;
+	return buf;
+}
+
 int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 			struct codec_rollup_entry *e, size_t max)
 {
@@ -1321,20 +1341,15 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
 	size_t got = 0;
 
 	if (nq == 0) { /* deflated (an empty rollup is never written) */
-		uint64_t raw = rb_varint(&r);
-		uLongf got_len = (uLongf)raw;
-		uint8_t *buf;
+		size_t raw;
+		uint8_t *buf = inflated(&r, &raw);
 		int n;
 
-		if (r.bad || raw == 0 || raw > ROLLUP_RAW_MAX)
-			return -1;
-		buf = util_malloc((size_t)raw);
-		if (uncompress(buf, &got_len, in + r.o, (uLong)(len - r.o)) != Z_OK ||
-		    got_len != raw || buf[0] == 0) {
+		if (buf == NULL || buf[0] == 0) {
 			free(buf);
 			return -1;
 		}
-		n = codec_rollup_decode(buf, (size_t)raw, w0_us, qty, e, max);
+		n = codec_rollup_decode(buf, raw, w0_us, qty, e, max);
 		free(buf);
 		return n;
 	}
@@ -1396,17 +1411,38 @@ size_t codec_hour_encode(const struct codec_minute w[CODEC_HOUR_SLOTS], int64_t 
 		if (mask & (1u << k))
 			put_minute(&b, &w[k], h0_us + (int64_t)k * CODEC_WINDOW_US);
 	*out = b.b;
-	return b.n;
+	return deflated(out, b.n, HOUR_DEFLATED);
 }
+
+static int hour_decode(const uint8_t *in, size_t len, int64_t h0_us,
+		       struct codec_minute w[CODEC_HOUR_SLOTS], bool inner);
 
 int codec_hour_decode(const uint8_t *in, size_t len, int64_t h0_us,
 		      struct codec_minute w[CODEC_HOUR_SLOTS])
+{
+	return hour_decode(in, len, h0_us, w, false);
+}
+
+/* inner: the blob inflated from a deflated one (never deflated twice) */
+static int hour_decode(const uint8_t *in, size_t len, int64_t h0_us,
+		       struct codec_minute w[CODEC_HOUR_SLOTS], bool inner)
 {
 	struct rbuf r = { in, len, 0, false };
 	uint64_t mask = rb_varint(&r);
 	unsigned k;
 
 	memset(w, 0, CODEC_HOUR_SLOTS * sizeof(*w));
+	if (mask == HOUR_DEFLATED && !r.bad && !inner) {
+		size_t raw;
+		uint8_t *buf = inflated(&r, &raw);
+		int rc;
+
+		if (buf == NULL)
+			return -1;
+		rc = hour_decode(buf, raw, h0_us, w, true);
+		free(buf);
+		return rc;
+	}
 	if (r.bad || mask >= (1u << CODEC_HOUR_SLOTS))
 		return -1;
 	for (k = 0; k < CODEC_HOUR_SLOTS; k++)

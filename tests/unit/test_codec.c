@@ -653,6 +653,23 @@ static uint64_t bits64(double d)
 	return b;
 }
 
+/* Every field of a decoded minute (or window) equals the one encoded. */
+static void assert_minute_equal(const struct codec_minute *d, const struct codec_minute *w)
+{
+	assert_int_equal(d->n, w->n);
+	assert_int_equal(d->good, w->good);
+	if (w->good == 0)
+		return;
+	assert_int_equal(bits64(d->min), bits64(w->min));
+	assert_int_equal(bits64(d->max), bits64(w->max));
+	assert_int_equal(bits64(d->first), bits64(w->first));
+	assert_int_equal(bits64(d->last), bits64(w->last));
+	assert_int_equal(bits64(d->sum), bits64(w->sum));
+	assert_int_equal(bits64(d->rise), bits64(w->rise));
+	assert_int_equal(d->first_us, w->first_us);
+	assert_int_equal(d->last_us, w->last_us);
+}
+
 /*
  * Rollup entries come back bit for bit (float32 and float64 values, NaN
  * free, negative zero, a rise or none, bad-only minutes), one quantity
@@ -688,13 +705,8 @@ static void test_rollup_decimals(void **state)
 
 		len[kind] = codec_rollup_encode(e[kind], 5, w0, &blob);
 		assert_int_equal(codec_rollup_decode(blob, len[kind], w0, -1, d, 5), 5);
-		for (unsigned m = 0; m < 5; m++) {
-			assert_int_equal(bits64(d[m].m.min), bits64(e[kind][m].m.min));
-			assert_int_equal(bits64(d[m].m.max), bits64(e[kind][m].m.max));
-			assert_int_equal(bits64(d[m].m.first), bits64(e[kind][m].m.first));
-			assert_int_equal(bits64(d[m].m.last), bits64(e[kind][m].m.last));
-			assert_int_equal(bits64(d[m].m.sum), bits64(e[kind][m].m.sum));
-		}
+		for (unsigned m = 0; m < 5; m++)
+			assert_minute_equal(&d[m].m, &e[kind][m].m);
 		free(blob);
 	}
 	/* 15 bytes a minute before deflating; at least 4 after */
@@ -740,18 +752,7 @@ static void test_rollup_roundtrip(void **state)
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(d[i].qty, e[i].qty);
 		assert_int_equal(d[i].minute, e[i].minute);
-		assert_int_equal(d[i].m.n, e[i].m.n);
-		assert_int_equal(d[i].m.good, e[i].m.good);
-		if (e[i].m.good == 0)
-			continue;
-		assert_int_equal(bits64(d[i].m.min), bits64(e[i].m.min));
-		assert_int_equal(bits64(d[i].m.max), bits64(e[i].m.max));
-		assert_int_equal(bits64(d[i].m.first), bits64(e[i].m.first));
-		assert_int_equal(bits64(d[i].m.last), bits64(e[i].m.last));
-		assert_int_equal(bits64(d[i].m.sum), bits64(e[i].m.sum));
-		assert_int_equal(bits64(d[i].m.rise), bits64(e[i].m.rise));
-		assert_int_equal(d[i].m.first_us, e[i].m.first_us);
-		assert_int_equal(d[i].m.last_us, e[i].m.last_us);
+		assert_minute_equal(&d[i].m, &e[i].m);
 	}
 	/* one quantity: its minutes only */
 	assert_int_equal(codec_rollup_decode(blob, len, w0, 8, d, 20), 3);
@@ -801,18 +802,7 @@ static void test_hour_roundtrip(void **state)
 	len = codec_hour_encode(w, h0, &blob);
 	assert_int_equal(codec_hour_decode(blob, len, h0, d), 0);
 	for (unsigned k = 0; k < CODEC_HOUR_SLOTS; k++) {
-		assert_int_equal(d[k].n, w[k].n);
-		assert_int_equal(d[k].good, w[k].good);
-		if (w[k].good == 0)
-			continue;
-		assert_int_equal(bits64(d[k].min), bits64(w[k].min));
-		assert_int_equal(bits64(d[k].max), bits64(w[k].max));
-		assert_int_equal(bits64(d[k].first), bits64(w[k].first));
-		assert_int_equal(bits64(d[k].last), bits64(w[k].last));
-		assert_int_equal(bits64(d[k].sum), bits64(w[k].sum));
-		assert_int_equal(bits64(d[k].rise), bits64(w[k].rise));
-		assert_int_equal(d[k].first_us, w[k].first_us);
-		assert_int_equal(d[k].last_us, w[k].last_us);
+		assert_minute_equal(&d[k], &w[k]);
 	}
 	assert_int_equal(d[10].last_us, h0 + 11 * CODEC_WINDOW_US - 1);
 	assert_int_equal(d[11].n, 0);
@@ -831,6 +821,25 @@ static void test_hour_roundtrip(void **state)
 		blob[k] = keep;
 	}
 	free(blob);
+	/* a full hour of a voltage's windows is deflated (marker 1 << 15) */
+	memset(w, 0, sizeof(w));
+	for (unsigned k = 0; k < CODEC_HOUR_SLOTS; k++)
+		for (int i = 0; i < 300; i++)
+			codec_minute_add(&w[k], h0 + (int64_t)k * CODEC_WINDOW_US + i * 1000000LL + 17,
+					 util_f32_decimal((float)(230 + 0.3 * sin(i * 0.1 + k))), 1);
+	len = codec_hour_encode(w, h0, &blob);
+	assert_true(len > 3);
+	assert_int_equal(blob[0], 0x80); /* varint 1 << 15 */
+	assert_int_equal(blob[1], 0x80);
+	assert_int_equal(blob[2], 0x02);
+	assert_int_equal(codec_hour_decode(blob, len, h0, d), 0);
+	for (unsigned k = 0; k < CODEC_HOUR_SLOTS; k++) {
+		assert_int_equal(d[k].n, 300);
+		assert_minute_equal(&d[k], &w[k]);
+	}
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(codec_hour_decode(blob, cut, h0, d), -1);
+	free(blob);
 }
 
 int main(void)
@@ -841,7 +850,8 @@ int main(void)
 		cmocka_unit_test(test_block_density),   cmocka_unit_test(test_rollup_roundtrip),
 		cmocka_unit_test(test_hour_roundtrip), cmocka_unit_test(test_block_old_format),
 		cmocka_unit_test(test_block_decimal_density),
-		cmocka_unit_test(test_block_relations), cmocka_unit_test(test_rollup_decimals), cmocka_unit_test(test_block_relation_cycle),
+		cmocka_unit_test(test_block_relations), cmocka_unit_test(test_rollup_decimals),
+		cmocka_unit_test(test_block_relation_cycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
