@@ -514,7 +514,8 @@ int store_reader_minutes_many(struct store_reader *r, const char *meter, const u
  * to whole windows: from down, to up), as store_reader_minutes_many: fn
  * gets k, the window's start and its aggregate (its minutes merged by
  * codec_minute_merge: counts, min, max, sum, first, last and the rise
- * exactly those of its samples). For long reads of many quantities (the
+ * exactly those of its samples; the rise of a counter only, 0 or
+ * meaningless for other quantities). For long reads of many quantities (the
  * report): since schema 9 from the per-hour window rows the writer keeps
  * per meter and quantity (docs/buffer.md, "Windows"), the rest from the
  * minutes. raw: from the samples. fn's nonzero stops. 0 or -1 with *cause.

@@ -3127,6 +3127,10 @@ static int put_rollup(struct store *st, int64_t id, int64_t meter, int64_t win,
 	}
 	for (i = 0; i < QTY__COUNT * 5; i++)
 		if (acc[i].m.n > 0) {
+			/* a rise means something of a counter only: not stored
+			 * for the others (8 bytes a minute) */
+			if (!qty_info((unsigned)(i / 5))->counter)
+				acc[i].m.rise = 0;
 			acc[ne] = acc[i];
 			acc[ne].qty = (uint8_t)(i / 5);
 			acc[ne].minute = (uint8_t)(i % 5);
@@ -3202,6 +3206,8 @@ static int put_hours(struct store *st, int64_t id, int64_t meter, int64_t win, i
 		if (rc != SQLITE_OK)
 			break;
 		codec_minute_merge(&w[slot], &agg);
+		if (!qty_info(qty)->counter)
+			w[slot].rise = 0; /* as in a rollup */
 		len = codec_hour_encode(w, h0, &data);
 		sqlite3_bind_int64(put, 1, meter);
 		sqlite3_bind_int64(put, 2, qty);
