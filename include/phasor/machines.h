@@ -107,11 +107,13 @@ void machines_seed(struct machines *ms, struct machines_point *p, size_t n, int6
 /*
  * machines_seed from the buffer: the machines' stored states and pieces
  * from a day before the current shift's or day's start (the state and the
- * counter then), their feeding meters' energy from the per-minute rollups
- * since that start (store_reader_minutes), and the sessions' ends and
- * starts; samples with a seq above max_seq are left out (an attached
- * console follows them). 0, or -1 with *cause (the figures then start
- * at now_us).
+ * counter then), their feeding meters' energy since that start from the
+ * per-minute rollups (store_reader_minutes: each minute's first and last
+ * value), but from every sample in the minutes where a state changed (the
+ * energy before the change to the state before it, as live), and the
+ * sessions' ends and starts; samples with a seq above max_seq are left
+ * out (an attached console follows them). 0, or -1 with *cause (the
+ * figures then start at now_us).
  */
 int machines_load(struct machines *ms, struct store_reader *r, int64_t now_us, int64_t max_seq,
 		  char **cause);

@@ -424,7 +424,15 @@ struct load {
 	size_t n, cap;
 	size_t machine, meter;
 	int64_t max_seq;
-	/* a meter's running sum of energy over its minutes */
+	/* the machine's stored state changes, in time order */
+	int64_t *chg;
+	size_t nchg, chg_cap;
+	/* a feeding meter's minutes of e_imp, and the running sum over them */
+	struct load_minute {
+		int64_t t_us;
+		struct codec_minute m;
+	} *min;
+	size_t nmin, min_cap;
 	double sum, last;
 	bool have_last;
 };
@@ -452,29 +460,84 @@ static int load_sample(void *ctx, const struct store_row *r)
 
 	if (r->seq > l->max_seq || r->quality != QUALITY_GOOD || r->quantity == NULL)
 		return 0;
-	if (strcmp(r->quantity, qty_name(QTY_MACHINE_STATE)) == 0)
+	if (strcmp(r->quantity, qty_name(QTY_MACHINE_STATE)) == 0) {
 		add_point(l, r->t_us, MACHINES_STATE, r->value);
+		if (l->nchg == l->chg_cap) {
+			l->chg_cap = l->chg_cap ? 2 * l->chg_cap : 64;
+			l->chg = util_reallocarray(l->chg, l->chg_cap, sizeof(*l->chg));
+		}
+		l->chg[l->nchg++] = r->t_us;
+	}
 	else if (strcmp(r->quantity, qty_name(QTY_PIECES)) == 0)
 		add_point(l, r->t_us, MACHINES_PIECES, r->value);
 	return 0;
 }
 
-/* A minute of a feeding meter's e_imp: the running sum at its first and
- * its last good value (a counter reset adds nothing: codec_rise). */
 static int load_minute(void *ctx, int64_t t_us, const struct codec_minute *m)
 {
 	struct load *l = ctx;
 
-	(void)t_us;
 	if (m->good == 0)
 		return 0;
+	if (l->nmin == l->min_cap) {
+		l->min_cap = l->min_cap ? 2 * l->min_cap : 256;
+		l->min = util_reallocarray(l->min, l->min_cap, sizeof(*l->min));
+	}
+	l->min[l->nmin].t_us = t_us;
+	l->min[l->nmin++].m = *m;
+	return 0;
+}
+
+/* The running sum at a good value v of the counter at t_us (a counter
+ * reset adds nothing: codec_rise). */
+static void energy_at(struct load *l, int64_t t_us, double v)
+{
 	if (l->have_last)
-		l->sum += codec_rise(l->last, m->first);
-	add_point(l, m->first_us, MACHINES_ENERGY, l->sum);
-	l->sum += m->rise;
-	add_point(l, m->last_us, MACHINES_ENERGY, l->sum);
-	l->last = m->last;
+		l->sum += codec_rise(l->last, v);
+	l->last = v;
 	l->have_last = true;
+	add_point(l, t_us, MACHINES_ENERGY, l->sum);
+}
+
+/*
+ * Feeding meter j's energy since from_us as points: a minute's first and
+ * last good values (its rise between them), but in a minute where the
+ * machine's state changed every good sample of it, so that the energy
+ * before the change goes to the state before it, as it did live.
+ */
+static int load_energy(struct load *l, struct store_reader *r, const char *meter, int64_t from_us,
+		       int64_t to_us, char **cause)
+{
+	size_t i, c = 0, v;
+
+	l->nmin = 0;
+	l->sum = 0;
+	l->have_last = false;
+	if (store_reader_minutes(r, meter, QTY_E_IMP, from_us, to_us, false, load_minute, l,
+				 cause) < 0)
+		return -1;
+	for (i = 0; i < l->nmin; i++) {
+		const struct load_minute *x = &l->min[i];
+		int64_t end = x->t_us + 60 * INT64_C(1000000);
+		struct store_values vals = { 0 };
+
+		while (c < l->nchg && l->chg[c] < x->t_us)
+			c++;
+		if (c == l->nchg || l->chg[c] >= end) {
+			energy_at(l, x->m.first_us, x->m.first);
+			/* the minute's rise, resets inside it left out */
+			l->sum += x->m.rise;
+			add_point(l, x->m.last_us, MACHINES_ENERGY, l->sum);
+			l->last = x->m.last;
+			continue;
+		}
+		if (store_reader_good_values(r, meter, qty_name(QTY_E_IMP), x->t_us, end, &vals,
+					     cause) < 0)
+			return -1;
+		for (v = 0; v < vals.n; v++)
+			energy_at(l, vals.t_us[v], vals.value[v]);
+		store_values_free(&vals);
+	}
 	return 0;
 }
 
@@ -533,20 +596,21 @@ int machines_load(struct machines *ms, struct store_reader *r, int64_t now_us, i
 
 		l.machine = k;
 		l.meter = 0;
+		l.nchg = 0;
 		if (store_reader_samples(r, &f, load_sample, &l, cause) < 0)
 			goto out;
 		for (j = 0; j < m->nmeters && j < CONFIG_MACHINE_METERS_MAX; j++) {
 			l.meter = j;
-			l.sum = 0;
-			l.have_last = false;
-			if (store_reader_minutes(r, ms->cfg->meters[m->meters[j]].name, QTY_E_IMP,
-						 span, now_us + 1, false, load_minute, &l, cause) < 0)
+			if (load_energy(&l, r, ms->cfg->meters[m->meters[j]].name, span, now_us + 1,
+					cause) < 0)
 				goto out;
 		}
 	}
 	machines_seed(ms, l.p, l.n, now_us);
 	rc = 0;
 out:
+	free(l.chg);
+	free(l.min);
 	free(ls.s);
 	free(l.p);
 	return rc;
