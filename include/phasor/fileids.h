@@ -19,7 +19,8 @@
 
 struct fileids {
 	const struct config *cfg;
-	long *meter;              /* meters.id -> config index, -1: not configured */
+	long *meter;              /* meters.id -> config index (a machine: nmeters + its
+				   * index), -1: not configured */
 	size_t nmeter;
 	long *qty;                /* quantities.id -> enum qty_id, -1: unknown here */
 	size_t nqty;
@@ -32,13 +33,15 @@ void fileids_init(struct fileids *m, const struct config *cfg);
 void fileids_free(struct fileids *m);
 /* (Re)read the file's ids (a recorder with another configuration adds rows). 0 or -1. */
 int fileids_load(struct fileids *m, struct store_reader *r, char **cause);
-/* The config index of the file's meter id (-1: not configured, -2: an id not loaded). */
+/* The config index of the file's meter id (a machine's: nmeters + k; -1:
+ * not configured, -2: an id not loaded). */
 long fileids_meter(const struct fileids *m, int64_t id);
 /* The enum qty_id of the file's quantity id (-1: unknown here, -2: not loaded). */
 int fileids_qty(const struct fileids *m, int64_t id);
 /* The config index of a meter name, -1 when this configuration has none. */
 long fileids_meter_named(struct fileids *m, const char *name);
-/* A raw row as a sample of this configuration: false when it has no such meter or quantity. */
+/* A raw row as a sample of this configuration (a machine's: unit nmeters + k):
+ * false when it has no such meter, machine or quantity. */
 bool fileids_sample(const struct fileids *m, const struct store_raw_row *r, struct sample *out);
 /* What the history rings plot (live.c): P, Q, PF and the currents. */
 bool fileids_plotted_qty(int q);

@@ -31,6 +31,8 @@
 struct follow_opts {
 	bool attached;
 	int64_t alarms_after;     /* attached: journal rows already applied (seq) */
+	int64_t machines_after;   /* attached: the machines' samples up to this seq
+				   * are in the hub's figures already (machines_load) */
 	const char *console;      /* attached: who asks (host:pid) */
 };
 

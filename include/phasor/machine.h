@@ -69,6 +69,26 @@ bool machine_track_state(struct machine_track *t, int state, int64_t t_us);
  */
 double machine_track_pieces(struct machine_track *t, double value, bool increment, int64_t t_us);
 
+/*
+ * For what was stored rather than heard (a restart's seed, an attached
+ * console, a replay): the state is unknown from t_us on (a session of the
+ * recorder ended or began there: nobody listened in between).
+ */
+void machine_track_unknown(struct machine_track *t, int64_t t_us);
+
+/*
+ * A new session begins: the piece counter's base and the feeding meters'
+ * bases are taken again from the next values, as at a start, and the
+ * pieces since the start (total) count from 0. from_zero: the next count
+ * is pieces since this start (pieces = increment, stored as their sum),
+ * else its first value only sets the base.
+ */
+void machine_track_rebase(struct machine_track *t, bool from_zero);
+
+/* Forget the feeding meters' last counters: the next value of each only
+ * sets its base (counters read from another scale follow). */
+void machine_track_energy_rebase(struct machine_track *t);
+
 /* A report that could not be used (counted). */
 void machine_track_malformed(struct machine_track *t);
 

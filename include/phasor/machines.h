@@ -18,6 +18,7 @@
 #include "phasor/machine.h"
 #include "phasor/payload.h"
 #include "phasor/qty.h"
+#include "phasor/store.h"
 
 struct machines;
 
@@ -56,6 +57,66 @@ size_t machines_polled(struct machines *ms, const struct sample *in, size_t nin,
 
 /* Time, spans, staleness, energy and power at now_us, from live. */
 void machines_tick(struct machines *ms, const struct live *live, int64_t now_us);
+
+/*
+ * Fed by what was stored rather than by the machines themselves (an
+ * attached console, a replay): no staleness, since a report that repeats
+ * the state is not stored (the state holds from one stored change to the
+ * next, and is unknown between sessions: machines_edge).
+ */
+void machines_follow_store(struct machines *ms);
+
+/*
+ * Samples as the buffer holds them (units nmeters + k: machine_state 0
+ * run, 1 wait, 2 stop; pieces the count), fed to the machines' tracks;
+ * other units' samples are skipped. Nothing is stored.
+ */
+void machines_stored(struct machines *ms, const struct sample *s, size_t n);
+
+/* A recording session ended (start false) or began (true) at t_us:
+ * every machine's state unknown from then; a start takes the bases again
+ * (machine_track_rebase). */
+void machines_edge(struct machines *ms, int64_t t_us, bool start);
+
+/* One stored point of the machines' past (machines_seed). */
+enum machines_point_kind {
+	MACHINES_END,    /* a session ended (every machine) */
+	MACHINES_START,  /* a session began (every machine) */
+	MACHINES_STATE,  /* machine's stored state (0 run, 1 wait, 2 stop) */
+	MACHINES_PIECES, /* machine's stored count */
+	MACHINES_ENERGY, /* its feeding meter's energy: a running sum in Wh */
+};
+struct machines_point {
+	int64_t t_us;
+	int kind;                 /* enum machines_point_kind */
+	size_t machine;
+	size_t meter;             /* ENERGY: the index in the machine's meters */
+	double value;
+	size_t order;             /* ties of time and kind in the order given */
+};
+
+/*
+ * Rebuild every machine's figures at now_us from points (sorted here;
+ * those after now_us are left out), applied through the same track
+ * functions as live reports and ticks: the same points give the same
+ * occupancy, pieces and energy. Afterwards the feeding meters' bases are
+ * taken again from the next live counters.
+ */
+void machines_seed(struct machines *ms, struct machines_point *p, size_t n, int64_t now_us);
+
+/*
+ * machines_seed from the buffer: the machines' stored states and pieces
+ * from a day before the current shift's or day's start (the state and the
+ * counter then), their feeding meters' energy since that start from the
+ * per-minute rollups (store_reader_minutes: each minute's first and last
+ * value), but from every sample in the minutes where a state changed (the
+ * energy before the change to the state before it, as live), and the
+ * sessions' ends and starts; samples with a seq above max_seq are left
+ * out (an attached console follows them). 0, or -1 with *cause (the
+ * figures then start at now_us).
+ */
+int machines_load(struct machines *ms, struct store_reader *r, int64_t now_us, int64_t max_seq,
+		  char **cause);
 
 /* Is machine k consuming while stopped (stopped_power for stopped_after)? */
 bool machines_consuming_stopped(const struct machines *ms, size_t k, int64_t now_us);

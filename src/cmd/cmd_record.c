@@ -22,6 +22,7 @@
 #include "phasor/reclock.h"
 #include "phasor/log.h"
 #include "phasor/loop.h"
+#include "phasor/machines.h"
 #include "phasor/payload.h"
 #include "phasor/plant.h"
 #include "phasor/sync.h"
@@ -84,6 +85,30 @@ static void log_link(const struct source_link *l)
 			 l->driver, l->name, source_link_name(l->state), l->nmeters, l->requests,
 			 l->timeouts, l->exceptions, l->reconnects, (int)l->latency_us,
 			 l->error[0] ? ", last error: " : "", l->error);
+	}
+}
+
+/* At exit, each machine's day as the console's view 7 shows it (tests
+ * read these lines: a restart continues the day). */
+static void log_machines(struct hub *h, const struct config *cfg)
+{
+	const struct machines *ms = hub_machines(h);
+	size_t k;
+
+	for (k = 0; k < machines_count(ms); k++) {
+		const struct machine_track *t = machines_track(ms, k);
+		const struct machine_span *d = &t->day;
+		int64_t known = d->time_us[MACHINE_RUN] + d->time_us[MACHINE_WAIT] +
+				d->time_us[MACHINE_STOP];
+
+		log_info("machine %s: %s; today: run %.1f%%, wait %.1f%%, stop %.1f%% of %.1f s"
+			 " known, %.1f s unknown, %.0f pieces, %.1f Wh, idle %.1f Wh",
+			 cfg->machines[k].name, config_machine_state_name(t->state),
+			 known > 0 ? 100 * machine_span_share(d, MACHINE_RUN) : 0,
+			 known > 0 ? 100 * machine_span_share(d, MACHINE_WAIT) : 0,
+			 known > 0 ? 100 * machine_span_share(d, MACHINE_STOP) : 0,
+			 (double)known / 1e6, (double)d->time_us[MACHINE_UNKNOWN] / 1e6, d->pieces,
+			 machine_span_energy(d), machine_span_idle_energy(d));
 	}
 }
 
@@ -281,6 +306,7 @@ int record_run(struct config *cfg, const struct record_opts *o)
 		for (i = 0; i < n; i++)
 			log_link(&links[i]);
 	}
+	log_machines(h, cfg);
 	if (hub_sync(h) != NULL) {
 		struct sync_stats ys;
 

@@ -7,8 +7,9 @@
  * for today, occupancy (run, wait and stop as shares of the time the
  * state was known), pieces, the energy its meters took, energy per piece
  * and the energy taken while not producing (wait + stop), where the
- * savings are. The figures are the hub's (machines.h) through the plant;
- * without them (a replay, an attached console) the view says so.
+ * savings are. The figures are the feed's (machines.h) through the plant:
+ * the acquiring hub's, an attached console's (the recorder's stored states
+ * and pieces), a replay's at its cursor; without them the view says so.
  * The lines are built first and scrolled with the list widget.
  */
 #include "phasor/ui.h"
@@ -140,8 +141,7 @@ static void machines_draw(struct ui *ui, void *state)
 	if (p->cfg->nmachines == 0 || machines_count(p->machines) == 0) {
 		view_seg(l, ROLE_MUTED, p->cfg->nmachines == 0
 					    ? "  none configured ([machine NAME], docs/configuration.md)"
-					    : "  no figures here: they are kept by the console or "
-					      "recorder that acquires");
+					    : "  no figures: this feed has none");
 	} else {
 		nw = name_width(p->cfg);
 		view_seg(l, ROLE_MUTED, "  run / wait / stop, pieces, energy per piece");

@@ -76,6 +76,17 @@ bool fileids_plotted_qty(int q)
 	}
 }
 
+/* A machine's unit: nmeters + its index (its samples: states and pieces). */
+static long machine_named(const struct fileids *m, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < m->cfg->nmachines; k++)
+		if (strcmp(m->cfg->machines[k].name, name) == 0)
+			return (long)(m->cfg->nmeters + k);
+	return -1;
+}
+
 static int map_meter(void *ctx, int64_t id, const char *name)
 {
 	struct fileids *m = ctx;
@@ -84,6 +95,8 @@ static int map_meter(void *ctx, int64_t id, const char *name)
 		return 0;
 	m->meter = map_grow(m->meter, &m->nmeter, (size_t)id);
 	m->meter[id] = fileids_meter_named(m, name);
+	if (m->meter[id] < 0)
+		m->meter[id] = machine_named(m, name);
 	return 0;
 }
 

@@ -133,7 +133,8 @@ static int on_raw(void *ctx, const struct store_raw_row *r)
 	}
 	f->samples_after = r->seq;
 	if ((f->chunk_history && !fileids_plotted_qty(q)) ||
-	    !fileids_sample(&f->ids, r, &f->chunk[f->nchunk]))
+	    !fileids_sample(&f->ids, r, &f->chunk[f->nchunk]) ||
+	    (f->chunk[f->nchunk].meter >= f->cfg->nmeters && r->seq <= f->o.machines_after))
 		return atomic_load(&f->stop) ? 1 : 0;
 	if (++f->nchunk == CHUNK)
 		flush_chunk(f);

@@ -153,6 +153,12 @@ static void on_samples(void *ctx, const struct sample *s, size_t n)
 	struct hub *h = ctx;
 	size_t k;
 
+	if (h->opts.attached) {
+		/* the recorder's samples, the machines' among them as stored */
+		take_samples(h, s, n);
+		machines_stored(h->machines, s, n);
+		return;
+	}
 	if (n > 0 && s[0].meter >= h->cfg->nmeters) {
 		machine_poll(h, s, n); /* a poll is one unit's */
 		return;
@@ -551,6 +557,40 @@ static void alarms_start(struct hub *h)
 		h->alarm_events_topic = alarmshare_events_topic(h->cfg->mqtt.alarm_topic, h->origin);
 }
 
+/*
+ * Today's machine figures from the buffer (machines_load): what was
+ * stored before this start, so that a restart continues them and an
+ * attached console shows them. Attached, the samples up to the newest
+ * seq now; the follow thread brings those after (*seq). A day of one
+ * machine's states and its meters' minutes: a few thousand rows.
+ */
+static void machines_start(struct hub *h, int64_t *seq)
+{
+	struct store_seqs seqs = { 0 };
+	struct store_reader *r;
+	char *cause = NULL;
+	int64_t t0 = util_mono_us();
+
+	*seq = 0;
+	if (h->machines == NULL || h->cfg->store.path == NULL ||
+	    (h->store == NULL && !h->opts.attached))
+		return;
+	r = store_reader_open(h->cfg->store.path, &cause);
+	if (r == NULL || (h->opts.attached && store_reader_last_seqs(r, &seqs, &cause) < 0) ||
+	    machines_load(h->machines, r, util_now_us(),
+			  h->opts.attached ? seqs.samples : INT64_MAX, &cause) < 0) {
+		if (r != NULL || !h->opts.attached)
+			log_warn("machines: today's figures not read back: %s", cause ? cause : "?");
+	} else {
+		*seq = seqs.samples;
+		log_info("machines: today's figures read back in %lld ms",
+			 (long long)((util_mono_us() - t0) / 1000));
+	}
+	free(cause);
+	if (r != NULL)
+		store_reader_close(r);
+}
+
 /* ---- the MQTT intake journal ---- */
 
 static uint64_t intake_committed(void *ctx)
@@ -724,9 +764,10 @@ struct hub *hub_new(const struct config *cfg, const struct hub_opts *opts, char 
 	h->sink.event = on_event;
 	h->sink.alarm = on_alarm_msg;
 	h->sink.machine = on_machine;
-	/* attached, the recorder keeps the machines' figures */
-	if (!h->opts.attached)
-		h->machines = machines_new(cfg, util_now_us());
+	/* attached, the machines' figures follow the recorder's samples */
+	h->machines = machines_new(cfg, util_now_us());
+	if (h->opts.attached)
+		machines_follow_store(h->machines);
 	{
 		char host[64] = "phasor";
 
@@ -765,6 +806,7 @@ static int fc_start(struct hub *h, char **cause)
 
 int hub_start(struct hub *h, char **cause)
 {
+	int64_t machines_seq;
 	size_t i;
 
 	*cause = NULL;
@@ -791,11 +833,13 @@ int hub_start(struct hub *h, char **cause)
 		}
 	}
 	alarms_start(h);
+	machines_start(h, &machines_seq);
 	intake_catch_up(h);
 	if ((h->opts.attached || (h->opts.history && h->store != NULL)) &&
 	    h->cfg->store.path != NULL) {
 		struct follow_opts fo = { .attached = h->opts.attached,
 					  .alarms_after = h->alarm_seq,
+					  .machines_after = machines_seq,
 					  .console = h->console };
 
 		h->follow = follow_new(h->cfg, h->q, &fo);

@@ -26,6 +26,7 @@
 #include "phasor/fileids.h"
 #include "phasor/hub.h"
 #include "phasor/live.h"
+#include "phasor/machines.h"
 #include "phasor/plant.h"
 #include "phasor/qty.h"
 #include "phasor/store.h"
@@ -56,6 +57,9 @@ struct replay {
 	const struct config *cfg;
 	struct live *live;
 	struct alarm_engine *alarms;
+	struct machines *machines;    /* view 7 at the cursor; NULL: no machines */
+	bool feed_machines;           /* advance(): the machines' samples to their figures */
+	int64_t edges_at;             /* sessions' ends and starts applied up to here */
 	char origin[96];
 	struct alarm_event *hist;     /* ring of the newest journal events applied */
 	uint64_t hist_n;
@@ -174,6 +178,7 @@ void replay_free(struct replay *rp)
 	free(rp->sess);
 	live_free(rp->live);
 	alarm_engine_free(rp->alarms);
+	machines_free(rp->machines);
 	free(rp->hist);
 	fileids_free(&rp->ids);
 	free(rp->path);
@@ -220,9 +225,51 @@ static void flush_chunk(struct replay *rp)
 	rp->nchunk = 0;
 }
 
+/* The sessions' ends and starts in (edges_at, to_us] to the machines, in
+ * time order (a session never closed ended where the next began). */
+static void edges_until(struct replay *rp, int64_t to_us)
+{
+	size_t i;
+
+	for (i = 0; rp->machines != NULL && i < rp->nsess; i++) {
+		int64_t start = rp->sess[i].start_us, end = rp->sess[i].end_us;
+
+		if (end == 0 && i + 1 < rp->nsess)
+			end = rp->sess[i + 1].start_us;
+		if (start > rp->edges_at && start <= to_us)
+			machines_edge(rp->machines, start, true);
+		if (end > rp->edges_at && end <= to_us)
+			machines_edge(rp->machines, end, false);
+	}
+	if (to_us > rp->edges_at)
+		rp->edges_at = to_us;
+}
+
+/* A machine's stored state or count while moving forward: the figures up
+ * to its time first (the meters' energy so far to the state before it). */
+static void put_machine(struct replay *rp, const struct sample *s)
+{
+	struct sample m = *s; /* s is the chunk's next slot */
+
+	flush_chunk(rp);
+	edges_until(rp, m.t_us);
+	machines_tick(rp->machines, rp->live, m.t_us);
+	machines_stored(rp->machines, &m, 1);
+}
+
 static void put_sample(struct replay *rp, const struct store_raw_row *x)
 {
-	if (fileids_sample(&rp->ids, x, &rp->chunk[rp->nchunk]) && ++rp->nchunk == CHUNK)
+	struct sample *s = &rp->chunk[rp->nchunk];
+
+	if (!fileids_sample(&rp->ids, x, s))
+		return;
+	if (s->meter >= rp->cfg->nmeters) {
+		/* rebuild(): the machines read their past themselves */
+		if (rp->feed_machines)
+			put_machine(rp, s);
+		return;
+	}
+	if (++rp->nchunk == CHUNK)
 		flush_chunk(rp);
 }
 
@@ -337,6 +384,14 @@ static void rebuild(struct replay *rp, int64_t t)
 		store_reader_alarm_events(rp->r, t - ALARM_DAY_US, t + 1, on_alarm_row, rp, &cause);
 	alarm_perf_since(rp->alarms, t - ALARM_DAY_US > rp->first_us ? t - ALARM_DAY_US
 								    : rp->first_us);
+	/* the machines' day (or shift) up to t, as a recorder restarted at t
+	 * would read it back */
+	machines_free(rp->machines);
+	rp->machines = machines_new(cfg, t);
+	machines_follow_store(rp->machines);
+	if (cause == NULL)
+		machines_load(rp->machines, rp->r, t, INT64_MAX, &cause);
+	rp->edges_at = t;
 	if (cause != NULL)
 		read_failed(rp, cause);
 	rp->applied = t;
@@ -354,13 +409,18 @@ static void advance(struct replay *rp, int64_t to)
 	rp->step_rows = 0;
 	rp->step_cut = false;
 	rp->step_last_t = INT64_MIN;
+	rp->feed_machines = true;
 	if (store_reader_raw_window(rp->r, rp->applied + 1, to + 1, -1, on_step, rp, &cause) < 0) {
+		rp->feed_machines = false;
 		read_failed(rp, cause);
 		return;
 	}
+	rp->feed_machines = false;
 	flush_chunk(rp);
 	if (rp->step_cut)
 		until = rp->step_last_t;
+	edges_until(rp, until);
+	machines_tick(rp->machines, rp->live, until);
 	f.from_us = rp->applied + 1;
 	f.to_us = until + 1;
 	if (store_reader_comm_changes(rp->r, &f, on_comm, rp, &cause) < 0 ||
@@ -671,6 +731,7 @@ void replay_fill(struct replay *rp, struct plant *p)
 		fcjob_set_now(rp->fc, rp->cursor);
 		p->trends = fcjob_take(rp->fc);
 	}
+	p->machines = rp->machines;
 	p->now_us = rp->cursor;
 	p->ops = &replay_plant_ops;
 	p->ctx = rp;

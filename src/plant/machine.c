@@ -126,6 +126,28 @@ double machine_track_pieces(struct machine_track *t, double value, bool incremen
 	return add;
 }
 
+void machine_track_unknown(struct machine_track *t, int64_t t_us)
+{
+	if (t_us < t->at_us)
+		t_us = t->at_us;
+	account(t, t_us);
+	if (t->state != MACHINE_UNKNOWN)
+		set_state(t, MACHINE_UNKNOWN, t_us);
+}
+
+void machine_track_energy_rebase(struct machine_track *t)
+{
+	memset(t->e_have, 0, sizeof(t->e_have));
+}
+
+void machine_track_rebase(struct machine_track *t, bool from_zero)
+{
+	t->have_counter = from_zero;
+	t->counter = 0;
+	t->total = 0;
+	machine_track_energy_rebase(t);
+}
+
 void machine_track_malformed(struct machine_track *t)
 {
 	t->malformed++;

@@ -117,6 +117,14 @@ t_mqtt_ini() {
 	printf '[mqtt]\nuri = %s\nclient_id = %s\nqos = 1\n' "$MQTT_URI" "$2"
 }
 
+# t_press_ini: the machine tests' meter press-1 (Tasmota-like, on
+# tele/press-1/SENSOR) and machine press it feeds (plant/press/state, its
+# pieces in "count"); keys of the machine may follow.
+t_press_ini() {
+	printf '[meter press-1]\ndriver = mqtt\nprofile = tasmota\ntopic = tele/press-1/SENSOR\n'
+	printf '[machine press]\nmeters = press-1\ntopic = plant/press/state\npieces_field = count\n'
+}
+
 # t_sim ARGS...: start `phasor sim` on a free port; sets SIM_PORT, SIM_PID.
 t_sim() {
 	SIM_PORT=$(t_port)
@@ -213,6 +221,14 @@ t_tmux_wait() {
 		sleep 0.1
 	done
 	return 0
+}
+# t_machines_view NAME MACHINE STATE: in console NAME, key 7 opens the
+# machines view (view 7), which shows MACHINE in STATE.
+t_machines_view() {
+	t_tmux_keys "$1" 7
+	t_tmux_wait "$1" 10 "\[7 Machines\]" || t_fail "7 did not open the machines view"
+	t_tmux_wait "$1" 10 "$2 +$3 " ||
+		t_fail "$1: the state of $2 is not $3: $(t_tmux_capture "$1")"
 }
 # t_tmux_wait_gone NAME SECONDS PATTERN: until the pane no longer shows PATTERN.
 t_tmux_wait_gone() {

@@ -4,7 +4,9 @@
  * (hand-computed shares and Wh), a shift boundary, the piece counter's
  * reset, a silent machine becoming unknown, consuming while stopped, the
  * decoding of machine messages (a state value the machine does not map
- * is malformed), and [machine NAME] with its file:line errors.
+ * is malformed), [machine NAME] with its file:line errors, and the
+ * figures rebuilt from what was stored (a restart, an attached console, a
+ * replay) equal to those fed live.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 
 #include "phasor/config.h"
 #include "phasor/diag.h"
+#include "phasor/live.h"
 #include "phasor/machine.h"
 #include "phasor/machines.h"
 #include "phasor/payload.h"
@@ -473,6 +476,197 @@ static void test_modbus_machine(void **state)
 	config_free(c);
 }
 
+/*
+ * The same scripted run fed live (messages, a report every minute, the
+ * meter's counter through a live state, a tick every 30 s) and as stored
+ * (the samples the messages made, the counter at each tick, the session's
+ * start): machines_seed gives the same occupancy, pieces and energy for
+ * the shift and the day. 13:50 to 14:20 UTC, shifts at 06:00 and 14:00:
+ * run 13:50-13:55, wait -14:00, stop -14:05, run -14:20 (1200 s of run,
+ * 300 of wait and 300 of stop today; the shift from 14:00 has 300 s of
+ * stop and 900 of run), a piece every two minutes of run. The counter
+ * rises 20 Wh a tick: 40 Wh a minute.
+ */
+#define RESTART_CFG                                                                            \
+	"[site]\nshifts = 06:00, 14:00, 22:00\n" BASE                                          \
+	"[machine press]\nmeters = press-1\ntopic = plant/press\npieces_field = count\n"
+
+struct script_out {
+	struct machines_point p[256];
+	size_t n;
+};
+
+static void point(struct script_out *o, int64_t t_us, int kind, double v)
+{
+	assert_true(o->n < UTIL_ARRAY_LEN(o->p));
+	o->p[o->n] = (struct machines_point){ .t_us = t_us, .kind = kind, .value = v,
+					      .order = o->n };
+	o->n++;
+}
+
+/* Feeds ms live from t0 (s since DAY0) for dur s; what a recorder would
+ * have stored into o. */
+static void run_live(struct machines *ms, struct live *live, int64_t t0, int64_t dur,
+		     double *energy, double *count, struct script_out *o)
+{
+	int64_t s;
+
+	for (s = 0; s <= dur; s += 30) {
+		int64_t t = S(DAY0 + t0 + s);
+		struct sample e = { .t_us = t, .value = *energy, .meter = 0, .qty = QTY_E_IMP,
+				    .quality = QUALITY_GOOD };
+		struct live_counter c;
+
+		live_apply(live, &e, 1);
+		*energy += 20;
+		if (s % 60 == 0) {
+			struct sample out[2];
+			const char *st = s < 300 ? "run" : s < 600 ? "wait" : s < 900 ? "stop" : "run";
+			char json[64], err[128];
+			size_t n, i;
+
+			if (s % 120 == 0 && (s < 300 || s >= 900))
+				*count += 1; /* a piece every 2 minutes of run */
+			snprintf(json, sizeof(json), "{\"state\":\"%s\",\"count\":%.0f}", st, *count);
+			assert_int_equal(machines_message(ms, 0, json, strlen(json), t, out, &n, err,
+							  sizeof(err)),
+					 PAYLOAD_OK);
+			for (i = 0; i < n; i++)
+				point(o, t, out[i].qty == QTY_MACHINE_STATE ? MACHINES_STATE
+									   : MACHINES_PIECES,
+				      out[i].value);
+		}
+		machines_tick(ms, live, t);
+		assert_true(live_counter(live, 0, QTY_E_IMP, &c));
+		point(o, t, MACHINES_ENERGY, c.joined);
+	}
+}
+
+/* The first run from 13:50 (t0) on a fresh live state, in UTC: *c and
+ * *live made, its stored points in o. The machines it fed (free them). */
+static struct machines *first_run(struct config **c, struct live **live, int64_t t0,
+				  double *energy, double *count, struct script_out *o)
+{
+	struct machines *ms;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	*c = load_ok(RESTART_CFG);
+	*live = live_new(*c, NULL, NULL);
+	ms = machines_new(*c, S(DAY0 + t0));
+	point(o, S(DAY0 + t0), MACHINES_START, 0); /* the recorder's session */
+	run_live(ms, *live, t0, 1800, energy, count, o);
+	return ms;
+}
+
+static void same_span(const struct machine_span *a, const struct machine_span *b)
+{
+	int k;
+
+	assert_true(a->from_us == b->from_us);
+	for (k = 0; k < MACHINE__COUNT; k++) {
+		assert_true(a->time_us[k] == b->time_us[k]);
+		assert_true(a->energy_wh[k] == b->energy_wh[k]);
+	}
+	assert_true(a->pieces == b->pieces);
+}
+
+static void test_seed_equals_live(void **state)
+{
+	struct config *c;
+	struct machines *live_ms, *seeded;
+	struct live *live;
+	struct script_out *o = calloc(1, sizeof(*o));
+	const struct machine_track *a, *b;
+	double energy = 5000, count = 40;
+	int64_t t0 = 13 * 3600 + 50 * 60;
+
+	(void)state;
+	live_ms = first_run(&c, &live, t0, &energy, &count, o);
+
+	seeded = machines_new(c, S(DAY0 + t0 + 1800));
+	machines_follow_store(seeded);
+	machines_seed(seeded, o->p, o->n, S(DAY0 + t0 + 1800));
+	a = machines_track(live_ms, 0);
+	b = machines_track(seeded, 0);
+	assert_int_equal(b->state, a->state);
+	assert_true(b->since_us == a->since_us);
+	same_span(&a->day, &b->day);
+	same_span(&a->shift, &b->shift);
+	/* and those are the script's figures */
+	assert_true(b->day.from_us == S(DAY0) && b->shift.from_us == S(DAY0 + 14 * 3600));
+	assert_true(b->day.time_us[MACHINE_RUN] == S(1200) &&
+		    b->day.time_us[MACHINE_WAIT] == S(300) && b->day.time_us[MACHINE_STOP] == S(300));
+	assert_true(b->shift.time_us[MACHINE_STOP] == S(300) &&
+		    b->shift.time_us[MACHINE_RUN] == S(900));
+	assert_true(b->day.pieces == 10); /* 41 (the base) to 51 */
+	/* the first counter value is the base: 60 ticks of 20 Wh */
+	assert_true(machine_span_energy(&b->day) == 60 * 20);
+	assert_true(b->day.energy_wh[MACHINE_WAIT] == 10 * 20 &&
+		    b->day.energy_wh[MACHINE_STOP] == 10 * 20);
+	machines_free(seeded);
+	machines_free(live_ms);
+	live_free(live);
+	free(o);
+	config_free(c);
+}
+
+/*
+ * A restart: the recorder stopped at 14:20 and started again at 14:30.
+ * Seeded from what the first run stored, the figures go on from there:
+ * the ten minutes between are unknown (in no share), the piece counter's
+ * first value after the restart only sets its base again, and the second
+ * run adds to the day's time, pieces and energy instead of starting them
+ * from zero.
+ */
+static void test_seed_restart(void **state)
+{
+	struct config *c;
+	struct machines *first, *second;
+	struct live *live;
+	struct script_out *o = calloc(1, sizeof(*o)), *o2 = calloc(1, sizeof(*o2));
+	const struct machine_track *t;
+	double energy = 5000, count = 40;
+	int64_t t0 = 13 * 3600 + 50 * 60, t1 = t0 + 1800, t2 = t1 + 600;
+
+	(void)state;
+	first = first_run(&c, &live, t0, &energy, &count, o);
+	point(o, S(DAY0 + t1), MACHINES_END, 0);
+	point(o, S(DAY0 + t2), MACHINES_START, 0);
+	machines_free(first);
+
+	/* the restarted recorder: seeded, then fed live as before */
+	second = machines_new(c, S(DAY0 + t2));
+	machines_seed(second, o->p, o->n, S(DAY0 + t2));
+	t = machines_track(second, 0);
+	assert_int_equal(t->state, MACHINE_UNKNOWN);
+	assert_true(t->since_us == S(DAY0 + t1));
+	assert_true(t->day.time_us[MACHINE_RUN] == S(1200));
+	assert_true(t->day.time_us[MACHINE_UNKNOWN] == S(600));
+	assert_true(t->day.pieces == 10);
+	assert_true(t->total == 0 && !t->have_counter);
+	energy += 1000; /* the meter went on while nobody recorded */
+	count += 5;
+	run_live(second, live, t2, 1800, &energy, &count, o2);
+	/* the second run as the first; its first count (57, the base) to 67:
+	 * 10 more */
+	assert_true(t->day.time_us[MACHINE_RUN] == S(2400));
+	assert_true(t->day.time_us[MACHINE_WAIT] == S(600));
+	assert_true(t->day.time_us[MACHINE_STOP] == S(600));
+	assert_true(t->day.time_us[MACHINE_UNKNOWN] == S(600));
+	assert_true(t->day.pieces == 20);
+	assert_true(machine_span_share(&t->day, MACHINE_RUN) == 2400.0 / 3600.0);
+	/* energy: 60 ticks before, 60 after (the restart's first value is a base) */
+	assert_true(machine_span_energy(&t->day) == 120 * 20);
+	assert_true(machine_span_idle_energy(&t->day) == 40 * 20);
+	assert_true(machine_span_energy_per_piece(&t->day) == 120);
+	machines_free(second);
+	live_free(live);
+	free(o);
+	free(o2);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_stale),		 cmocka_unit_test(test_consuming_stopped),
 		cmocka_unit_test(test_decode),		 cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_machines_feed),	 cmocka_unit_test(test_modbus_machine),
+		cmocka_unit_test(test_seed_equals_live), cmocka_unit_test(test_seed_restart),
 	};
 
 	setenv("PHASOR_PROFILES", test_path("conf/profiles"), 1);
