@@ -463,6 +463,11 @@ static void draw_figures(struct ui *ui, int width)
 		view_seg(l, ROLE_NORMAL, "%s", isfinite(k->self_now)
 						       ? fmt_pct(k->self_now * 100.0, a, sizeof(a))
 						       : "-");
+		if (k->grid) {
+			/* what the grid connection's export counter says went out today */
+			view_seg(l, ROLE_MUTED, " Exp ");
+			view_seg(l, ROLE_NORMAL, "%s", fmt_energy(k->export_today_wh, a, sizeof(a)));
+		}
 		view_seg(l, ROLE_MUTED, "  ");
 		used = view_line_draw(w, 1, 0, width, l);
 	}
