@@ -484,32 +484,6 @@ static void tree_end(const struct report_in *in, struct report *r)
 	}
 }
 
-/*
- * Per group (days, months) with a grid connection: used on site P - X,
- * consumption G + P - X (NaN where one of them has no data).
- */
-static void self_export(const struct history_spans *cons, const struct history_spans *prod,
-			const struct history_spans *exp, double *self_wh, double *cons_wh)
-{
-	size_t i;
-
-	for (i = 0; i < cons->n; i++) {
-		double p = prod->has[i] ? prod->wh[i] : NAN, x = exp->has[i] ? exp->wh[i] : NAN;
-
-		self_wh[i] = kpi_self_export(p, x);
-		cons_wh[i] = cons->has[i] ? kpi_consumption(cons->wh[i], p, x) : NAN;
-	}
-}
-
-/* Without one, the consumption is the site's energy. */
-static void cons_of(const struct history_spans *s, double *cons_wh)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		cons_wh[i] = s->has[i] ? s->wh[i] : NAN;
-}
-
 /* Production, self-consumption and coverage per day, month and over the
  * range: without a grid connection the part used on site is per billing
  * interval min(production, consumption); with one, production - export. */
@@ -520,8 +494,9 @@ static void production_end(struct report *r)
 
 	r->prod_kwh = r->self_kwh = r->prod_coverage = r->export_kwh = NAN;
 	r->cons_kwh = r->has_energy ? r->total_kwh : NAN;
-	cons_of(&r->days, r->cons_day_wh);
-	cons_of(&r->months, r->cons_month_wh);
+	/* without a grid connection the consumption is the site's energy */
+	history_known_wh(&r->days, r->cons_day_wh);
+	history_known_wh(&r->months, r->cons_month_wh);
 	for (i = 0; i < r->days.n; i++)
 		r->self_day_wh[i] = NAN;
 	for (i = 0; i < r->months.n; i++)
@@ -532,9 +507,10 @@ static void production_end(struct report *r)
 	if (!has)
 		r->prod_kwh = NAN;
 	if (r->grid) {
-		self_export(&r->days, &r->pdays, &r->xdays, r->self_day_wh, r->cons_day_wh);
-		self_export(&r->months, &r->pmonths, &r->xmonths, r->self_month_wh,
-			    r->cons_month_wh);
+		history_self_export(&r->days, &r->pdays, &r->xdays, r->self_day_wh,
+				    r->cons_day_wh);
+		history_self_export(&r->months, &r->pmonths, &r->xmonths, r->self_month_wh,
+				    r->cons_month_wh);
 		r->export_kwh = sum_kwh(&r->xdays, &xhas);
 		if (!xhas)
 			r->export_kwh = NAN;
