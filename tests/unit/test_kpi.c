@@ -1097,6 +1097,20 @@ static void write_buffer(struct fixture *f, const char *path, const struct sampl
 	store_close(st);
 }
 
+/* Now, not within a minute before or 20 s after midnight: the worker and
+ * the test mean the same day, and live values are after midnight. */
+static int64_t away_from_midnight(void)
+{
+	int64_t now = util_now_us();
+
+	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
+	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
+		util_sleep_ms(1000);
+		now = util_now_us();
+	}
+	return now;
+}
+
 static void test_worker_baseline(void **state)
 {
 	static const struct mspec spec[] = {
@@ -1108,17 +1122,11 @@ static void test_worker_baseline(void **state)
 	};
 	char *path = util_printf("%s/buffer.db", tmpdir);
 	struct fixture *f;
-	int64_t now = util_now_us(), m, end;
+	int64_t now, m, end;
 	const struct kpi_site *s;
 
 	(void)state;
-	/* Not within a minute before or 20 s after midnight: the worker and
-	 * the test mean the same day, and live values are after midnight. */
-	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
-	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
-		util_sleep_ms(1000);
-		now = util_now_us();
-	}
+	now = away_from_midnight();
 	m = kpi_local_midnight(now);
 	{
 		/* written before the kpi exists: build without a worker first */
@@ -1246,11 +1254,7 @@ static void test_worker_segments(void **state)
 	struct kpi_today td;
 
 	(void)state;
-	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
-	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
-		util_sleep_ms(1000);
-		now = util_now_us();
-	}
+	now = away_from_midnight();
 	m = kpi_local_midnight(now);
 	{
 		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
@@ -1297,6 +1301,64 @@ static void test_worker_segments(void **state)
 	assert_int_equal(s->today_resets, 3 + 2);
 	assert_false(s->today_partial);
 	assert_int_equal(s->today_since_us, m);
+	destroy(f);
+	free(path);
+}
+
+/*
+ * The grid connection's export counter read from the buffer as the import
+ * counters are: since midnight the incomer's e_imp 1000 -> 2000 (G = 1000
+ * Wh), its e_exp 100 -> 700 (X = 600), the PV's e_imp 50 -> 1250 (P =
+ * 1200), part of each in the buffer, the rest live. Used on site P - X =
+ * 600, consumption G + P - X = 1600, coverage 1200 / 1600.
+ */
+static void test_worker_export(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "incomer", DRIVER_MODBUS, 1000, false, 0 },
+		{ "pv", DRIVER_MODBUS, 1000, false, 0 },
+	};
+	char *path = util_printf("%s/export.db", tmpdir);
+	int64_t now, m, end;
+	const struct kpi_site *s;
+	struct fixture *f;
+
+	(void)state;
+	now = away_from_midnight();
+	m = kpi_local_midnight(now);
+	{
+		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
+		struct sample smps[] = {
+			smp(0, QTY_E_IMP, m + 2 * S, 1000.0), smp(0, QTY_E_EXP, m + 2 * S, 100.0),
+			smp(1, QTY_E_IMP, m + 2 * S, 50.0),   smp(0, QTY_E_IMP, m + 5 * S, 1500.0),
+			smp(0, QTY_E_EXP, m + 5 * S, 400.0),  smp(1, QTY_E_IMP, m + 5 * S, 650.0),
+		};
+
+		write_buffer(w, path, smps, UTIL_ARRAY_LEN(smps));
+		destroy(w);
+	}
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	f->meters[0].grid = true;
+	f->meters[1].role = METER_PRODUCTION;
+	kpi_free(f->kpi);
+	f->kpi = kpi_new_day(&f->cfg, &follow_kpi_day_ops);
+	put(f, 0, QTY_E_IMP, now - 1 * S, 2000.0);
+	put(f, 0, QTY_E_EXP, now - 1 * S, 700.0);
+	put(f, 1, QTY_E_IMP, now - 1 * S, 1250.0);
+	end = util_mono_us() + 10 * S;
+	while (kpi_day_pending(f->kpi)) {
+		update(f, util_now_us());
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no baseline within 10 s");
+		util_sleep_ms(10);
+	}
+	s = update(f, util_now_us());
+	assert_near(s->today_wh, 1000.0);
+	assert_near(s->export_today_wh, 600.0);
+	assert_near(s->prod_today_wh, 1200.0);
+	assert_near(s->self_today_wh, 600.0);
+	assert_near(s->cons_today_wh, 1600.0);
+	assert_near(s->coverage, 1200.0 / 1600.0);
 	destroy(f);
 	free(path);
 }
@@ -1357,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(test_worker_baseline),
 		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
+		cmocka_unit_test(test_worker_export),
 		cmocka_unit_test(test_site_utilities),
 		cmocka_unit_test(test_cost_per_utility),
 		cmocka_unit_test(test_grid_export),
