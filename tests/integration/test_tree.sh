@@ -178,6 +178,8 @@ kill "$SIM_PID" 2>/dev/null
 t_sim --meters 4 --seed 5 --pv 4:1500kW --incomer --start 2026-06-22T12:00:00Z
 sed -e "s/^port = .*/port = $SIM_PORT/" -e "s|$T/b.db|$T/g.db|" -e 's/^aggregate = true$/aggregate = true\ngrid = true/' \
 	"$T/c.ini" >"$T/g.ini"
+"$PHASOR" check-config -c "$T/g.ini" >"$T/gcheck.out" 2>&1 || t_fail "check-config: $(cat "$T/gcheck.out")"
+grep -Eq '^  main .* grid connection$' "$T/gcheck.out" || t_fail "the summary does not show the grid connection: $(grep -A6 '^meters' "$T/gcheck.out")"
 t_tmux_start gc 80 24 env LANG=C NO_COLOR=1 TERM=xterm "$PHASOR" -c "$T/g.ini" 2>"$T/gconsole.err"
 t_tmux_wait gc 30 'Exp [0-9.]+ [kM]?Wh' || t_fail "no export in the header"
 sleep 6
