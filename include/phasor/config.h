@@ -14,6 +14,7 @@
 #include "phasor/alarmdef.h"
 #include "phasor/diag.h"
 #include "phasor/profile.h"
+#include "phasor/utility.h"
 
 enum meter_driver { DRIVER_MODBUS, DRIVER_MQTT, DRIVER_SPARKPLUG };
 
@@ -67,6 +68,10 @@ struct config_meter {
 	int nchildren;                 /* meters whose parent this is */
 	int depth;                     /* 0 for a root */
 	int role;                      /* enum meter_role, default consumption */
+	bool grid;                     /* grid = true: the site's connection to the grid
+					* (a consumption root: e_imp what it takes, e_exp
+					* what it gives back; production behind it) */
+	int grid_line;
 	int line;                      /* line of the [meter ...] header */
 };
 
@@ -129,7 +134,11 @@ struct config {
 		char *timezone;        /* may be NULL: the system's */
 		double target_pf;      /* default 0.95 */
 		double nominal_freq;   /* default 50 */
-		double price_per_kwh;  /* energy price; NaN when not set */
+		double price_per_kwh;  /* electricity price per kWh; NaN when not set */
+		/* price_gas, price_heat per kWh (index enum utility; the others
+		 * unused: electricity's is price_per_kwh); NaN when not set: read
+		 * them with config_price() */
+		double price[UTILITY__COUNT];
 		char *currency;        /* e.g. "EUR", may be NULL */
 		double co2_per_kwh;    /* kg CO2 per kWh; NaN when not set */
 		double contract_power; /* W, subscribed power; NaN when not set */
@@ -273,6 +282,14 @@ bool config_in_production(const struct config *c, size_t i);
 void config_tree_derive(struct config *c);
 /* Does any meter have a parent (the overview then shows the tree)? */
 bool config_has_tree(const struct config *c);
+/* Is there a grid = true meter (then the production's self-consumption
+ * is production - export)? */
+bool config_has_grid(const struct config *c);
+/* The price per kWh of a meter of utility u's energy: [site]
+ * price_per_kwh (electricity), price_gas (else price_per_kwh, as before
+ * the per-utility prices), price_heat; NaN when not set, and for water
+ * and air (no energy). */
+double config_price(const struct config *c, int utility);
 /* Does any meter have role = production? */
 bool config_has_production(const struct config *c);
 /* "consumption" / "production" */

@@ -44,6 +44,9 @@ struct histjob_result {
 	size_t counters;          /* meters with an e_imp counter in the range */
 	bool shifts_on;           /* [site] shifts configured */
 	struct history_spans shifts, days, weeks, months; /* days, months with peaks */
+	/* their cost, each meter's energy at its utility's price (config_price;
+	 * NaN: a price missing): [0] shifts, [1] days, [2] weeks, [3] months */
+	double *cost[4];
 	int64_t interval_us;      /* the billing interval */
 	double contract_w;        /* [site] contract_power for the site; NaN: none compared */
 	/* the site's production (its role = production roots' e_imp), when
@@ -53,6 +56,13 @@ struct histjob_result {
 	size_t producers;
 	struct history_spans pdays, pmonths; /* the same bounds as days, months */
 	double *self_days, *self_months;     /* Wh, [days.n], [months.n] */
+	/* the consumption per day and month (Wh, NaN unknown): the site's
+	 * energy, or with a grid connection (grid = true: days and months are
+	 * then what the site took from the grid, G) G + P - X, X the grid
+	 * meters' export counters (xdays, xmonths), self-consumption P - X */
+	double *cons_days, *cons_months;
+	bool grid;
+	struct history_spans xdays, xmonths;
 	unsigned alarm_hours[24]; /* raises by local hour of day */
 	size_t raises;
 	int64_t took_us;

@@ -145,6 +145,17 @@ void history_peaks(const struct history_spans *iv, double contract_w, struct his
 void history_self(const struct history_spans *prod, const struct history_spans *cons,
 		  const struct history_spans *g, double *self_wh);
 
+/*
+ * The same with a grid connection's export counter (exp: its energy over
+ * the same spans as cons and prod): per span the production used on site
+ * P - X (0 at least) into self_wh and the consumption G + P - X into
+ * cons_wh, G the site's energy (cons); NaN where one of them has no data.
+ */
+void history_self_export(const struct history_spans *cons, const struct history_spans *prod,
+			 const struct history_spans *exp, double *self_wh, double *cons_wh);
+/* Each span's energy, NaN for a span without data, into wh[s->n]. */
+void history_known_wh(const struct history_spans *s, double *wh);
+
 /* The meters the site's figures sum: the consumption roots (meters
  * without a parent, role = consumption), only those with aggregate = true
  * when some have it (as the overview's Total), into out (room for

@@ -20,7 +20,9 @@
  * (config_in_site), each parent has a remainder (its figure minus its
  * children's: what no feeder meters), and the top consumers are the leaves
  * and the remainders, so nothing is counted twice. Production meters
- * (`role = production`) are summed apart, with the coverage.
+ * (`role = production`) are summed apart, with the coverage. With a grid
+ * connection (`grid = true`, its export counter read as the import
+ * counters are) the self-consumption is production - export.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,9 +49,20 @@ struct kpi_site {
 	size_t nprod;
 	double prod_w;             /* production now, W (NaN unknown) */
 	double prod_today_wh;      /* production since midnight, Wh (NaN unknown) */
-	double coverage;           /* prod_today_wh / the electricity of today_wh (NaN unknown) */
-	double self_now;           /* min(production, consumption) / production now:
-				    * the part of it consumed on site (NaN unknown) */
+	double coverage;           /* prod_today_wh / cons_today_wh (NaN unknown) */
+	double self_now;           /* the part of the production consumed on site now
+				    * (NaN unknown): min(production, consumption) /
+				    * production, with a grid connection (production -
+				    * export) / production */
+	double cons_today_wh;      /* the electricity consumed today: that of today_wh,
+				    * with a grid connection G + P - X (NaN unknown) */
+	/* a grid connection (grid = true): today_wh, p_w and cost are what the
+	 * site takes from the grid (G), its export counter says what it gave
+	 * back (X), and the production's self-consumption is P - X */
+	bool grid;
+	double export_w;           /* the grid meters' power out now, W (NaN unknown) */
+	double export_today_wh;    /* X: their export counters' rise today (NaN unknown) */
+	double self_today_wh;      /* P - X (0 at least), grid only (NaN unknown) */
 };
 
 struct kpi;
@@ -134,6 +147,13 @@ bool kpi_remainder(const struct kpi *k, size_t parent, struct kpi_remainder *out
  * unknown or the divisor is 0. */
 double kpi_coverage(double prod, double cons);
 double kpi_self_rate(double prod, double cons);
+/* With a grid connection's export counter: the production used on site,
+ * prod - exported (0 at least; NaN unknown); its rate of the production
+ * (NaN when unknown or no production); and the site's consumption,
+ * grid_import + that (NaN unknown). */
+double kpi_self_export(double prod, double exported);
+double kpi_self_export_rate(double prod, double exported);
+double kpi_consumption(double grid_import, double prod, double exported);
 
 /* Local midnight (TZ) at or before t_us. */
 int64_t kpi_local_midnight(int64_t t_us);

@@ -28,6 +28,7 @@ enum report_series {
 	REPORT_V1, REPORT_V2, REPORT_V3,
 	REPORT_THD1, REPORT_THD2, REPORT_THD3,
 	REPORT_FREQ,
+	REPORT_E_EXP,               /* read for grid connections only */
 	REPORT_NSERIES
 };
 /* The enum qty_id of series k. */
@@ -45,6 +46,9 @@ struct report_meter_in {
 	size_t parent_plus1;         /* 1 + the index of its parent among the meters, 0: a
 				      * root (the meter tree, parent =) */
 	bool production;             /* role = production: not consumption */
+	bool grid;                   /* grid = true: a consumption root whose e_exp
+				      * counts what the site gave back to the grid */
+	int utility;                 /* enum utility (0: electricity): its price */
 	double nominal_v;            /* L-N volts */
 	struct history_series s[REPORT_NSERIES]; /* minutes from before_us, in time order */
 };
@@ -71,6 +75,8 @@ struct report_in {
 				      * durations are counted in minutes either way */
 	int64_t made_us;             /* now: minutes after it are not expected */
 	double price_per_kwh, co2_per_kwh, contract_w, nominal_f; /* NaN: not set */
+	const double *prices;        /* per enum utility, per kWh of a meter's energy
+				      * (config_price); NULL: price_per_kwh for all */
 	const char *currency;        /* NULL: none */
 	const int *shift_min;        /* [site] shifts, minutes after midnight */
 	size_t nshifts;
@@ -135,6 +141,12 @@ struct report {
 	double *iv_min_w, *iv_max_w; /* band of the site's minute power per interval; NaN */
 	double total_kwh;
 	bool has_energy;
+	/* the site's cost, each meter's energy at its utility's price (NaN:
+	 * a price missing): over the range, per day and shift, outside
+	 * production hours */
+	double cost, *day_cost, *shift_cost, standby_cost;
+	unsigned char *iv_out;       /* [iv.n]: the interval is outside production hours */
+	size_t nsite;                /* site meters added */
 	double peak_w;               /* NaN none */
 	int64_t peak_at;
 	size_t over_intervals;
@@ -151,6 +163,18 @@ struct report {
 	struct history_spans pdays, piv;
 	double *self_day_wh;         /* [days.n], NaN: unknown */
 	double prod_kwh, self_kwh, prod_coverage; /* NaN: unknown */
+	/* per local calendar month likewise: the site's energy, production and
+	 * the part used on site (clipped to the range) */
+	struct history_spans months, pmonths;
+	double *self_month_wh;       /* [months.n], NaN: unknown */
+	/* with a grid connection (grid = true): the site's energy is what it
+	 * took from the grid (G), the export counters' (X) per day, month and
+	 * over the range; used on site P - X, consumption G + P - X */
+	bool grid;
+	struct history_spans xdays, xmonths;
+	double export_kwh;           /* NaN: unknown */
+	double *cons_day_wh, *cons_month_wh; /* consumption, NaN: unknown */
+	double cons_kwh;             /* the consumption over the range; NaN */
 	/* outside production hours */
 	double standby_kwh;
 	int64_t standby_us;

@@ -109,6 +109,13 @@ double simmodel_rated_flow(const struct simmodel *m, size_t i);
  * main board does not carry it: production is a root of its own.
  */
 void simmodel_set_pv(struct simmodel *m, size_t i, double peak_w);
+/*
+ * Make the main board (unit 1) the site's grid incomer: it carries the PV
+ * feeders too, their production taken from the loads' sum (its power goes
+ * negative when they produce more than the plant draws, and its e_exp
+ * counts what goes out to the grid).
+ */
+void simmodel_set_incomer(struct simmodel *m, bool on);
 /* The clear-sky fraction of peak power at local time ls (seconds since
  * 1970 in local time): 0 at night, 1 at noon of midsummer at most. */
 double simmodel_pv_clear_sky(double ls);

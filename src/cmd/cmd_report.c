@@ -454,6 +454,8 @@ static int choose_meters(struct run *x, const struct report_args *ra, const char
 		x->m[x->nm].aggregate = cm != NULL && cm->aggregate;
 		x->m[x->nm].nominal_v = cm != NULL ? cm->nominal_voltage : 230;
 		x->m[x->nm].production = cm != NULL && cm->role == METER_PRODUCTION;
+		x->m[x->nm].grid = cm != NULL && cm->grid;
+		x->m[x->nm].utility = cm != NULL ? cm->utility : UTILITY_ELECTRICITY;
 		x->mnames[x->nm] = x->names[i];
 		x->nm++;
 	}
@@ -480,7 +482,10 @@ static int read_meters(struct run *x, const struct report_in *in, struct report 
 	for (k = 0; k < REPORT_NSERIES; k++)
 		qty[k] = report_series_qty((unsigned)k);
 	for (i = 0; i < x->nm; i++) {
-		if (store_reader_windows_many(x->rd, x->m[i].name, qty, REPORT_NSERIES, in->before_us,
+		/* the export counter (the last series) only of a grid connection */
+		size_t nq = x->m[i].grid ? REPORT_NSERIES : REPORT_E_EXP;
+
+		if (store_reader_windows_many(x->rd, x->m[i].name, qty, nq, in->before_us,
 					      in->to_us, false, on_minute, x->m[i].s, &x->cause) < 0)
 			return -1;
 		report_add_meter(in, i, &x->m[i], rep);
@@ -527,6 +532,7 @@ int cmd_report(int argc, char **argv)
 	struct report_in in;
 	struct report rep;
 	struct report_doc doc;
+	double prices[UTILITY__COUNT];
 	size_t *parent1;
 	struct report_tables tabs;
 	struct report_forecast_in fin;
@@ -650,6 +656,9 @@ int cmd_report(int argc, char **argv)
 	in.made_us = now; /* minutes after the wall clock are not expected */
 	in.step_us = CODEC_WINDOW_US; /* the report works in 5-minute windows */
 	in.price_per_kwh = x.cfg != NULL ? x.cfg->site.price_per_kwh : NAN;
+	for (int u = 0; u < UTILITY__COUNT; u++)
+		prices[u] = config_price(x.cfg, u);
+	in.prices = prices;
 	in.co2_per_kwh = x.cfg != NULL ? x.cfg->site.co2_per_kwh : NAN;
 	in.contract_w = x.cfg != NULL ? x.cfg->site.contract_power : NAN;
 	in.nominal_f = x.cfg != NULL ? x.cfg->site.nominal_freq : 50;

@@ -94,6 +94,7 @@ struct opts {
 	unsigned pv_unit[SIM_MAX_PV]; /* --pv: PV feeders (unit, peak W) */
 	double pv_peak[SIM_MAX_PV];
 	size_t npv;
+	bool incomer;           /* --incomer: unit 1 carries the PV feeders */
 	bool prefix_set;        /* --mqtt-prefix given */
 	long machines;          /* --machines: machines published over MQTT, 0..2 */
 };
@@ -141,6 +142,8 @@ static void usage(FILE *out)
 	      "  --pv UNIT[:PEAK]     that unit is a photovoltaic feeder (default peak 250kW):\n"
 	      "                       nothing at night, the sun's day with passing clouds;\n"
 	      "                       the main board does not carry it (repeatable)\n"
+	      "  --incomer            unit 1 is the grid incomer: it carries the PV feeders\n"
+	      "                       (their production less the loads goes out: e_exp)\n"
 	      "  --list               print the meters and exit\n",
 	      out);
 }
@@ -163,7 +166,7 @@ enum {
 	OPT_MODBUS = 256, OPT_MQTT, OPT_METERS, OPT_PROFILE, OPT_FAULT, OPT_SEED,
 	OPT_JOURNAL, OPT_START, OPT_SPEED, OPT_FOR, OPT_PREFIX, OPT_PERIOD, OPT_LIST,
 	OPT_MAX_CLIENTS, OPT_MQTT_CA, OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_UTILITY, OPT_PV,
-	OPT_MACHINES,
+	OPT_MACHINES, OPT_INCOMER,
 };
 
 static const struct cmd_option sim_opts[] = {
@@ -187,6 +190,7 @@ static const struct cmd_option sim_opts[] = {
 	{ "utility", true, OPT_UTILITY },
 	{ "pv", true, OPT_PV },
 	{ "machines", true, OPT_MACHINES },
+	{ "incomer", false, OPT_INCOMER },
 	{ NULL, false, 0 },
 };
 
@@ -334,6 +338,9 @@ static int sim_option(void *ctx, int id, const char *arg)
 		o->pv_peak[o->npv++] = peak;
 		break;
 	}
+	case OPT_INCOMER:
+		o->incomer = true;
+		break;
 	case OPT_MACHINES:
 		if (util_parse_long(arg, 0, SIMMODEL_MACHINES, &o->machines) < 0)
 			return bad("--machines '%s': 0, 1 or 2", safe);
@@ -1298,6 +1305,7 @@ static void list_meters(const struct opts *o, int utility)
 	simmodel_set_utility(m, utility);
 	for (i = 0; i < o->npv; i++)
 		simmodel_set_pv(m, o->pv_unit[i] - 1, o->pv_peak[i]);
+	simmodel_set_incomer(m, o->incomer);
 	printf("%-4s  %-11s  %9s  %s\n", "unit", "kind", "rated", "description");
 	for (i = 0; i < o->meters; i++) {
 		enum sim_load l = simmodel_load(m, i);
@@ -1489,6 +1497,7 @@ int cmd_sim(int argc, char **argv)
 	simmodel_set_utility(s.model, s.utility);
 	for (i = 0; i < o.npv; i++)
 		simmodel_set_pv(s.model, o.pv_unit[i] - 1, o.pv_peak[i]);
+	simmodel_set_incomer(s.model, o.incomer);
 	if (s.utility != UTILITY_ELECTRICITY && !o.prefix_set)
 		o.prefix = "utility-sim";
 	for (i = 0; i < o.nfaults; i++)

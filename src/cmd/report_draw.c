@@ -702,11 +702,16 @@ static int document(struct pen *p)
 				table(p, tab(p, "shift"), "") < 0))
 		return -1;
 	/* production: coverage = production / the site's consumption; used on
-	 * site = per 15 min interval min(production, consumption) */
+	 * site = per 15 min interval min(production, consumption), or with a
+	 * grid connection production - export */
 	if (tab(p, "production") != NULL &&
 	    (table(p, tab(p, "production"), "") < 0 ||
-	     para(p, "Coverage: production / consumption. Used on site: per 15 min interval the"
-		     " production up to the consumption (the rest was exported).") < 0))
+	     table(p, tab(p, "production_month"), "") < 0 ||
+	     para(p, r->grid ? "Coverage: production / consumption. With the grid connection's"
+			       " export counter: used on site = production - export, consumption ="
+			       " taken from the grid + used on site."
+			     : "Coverage: production / consumption. Used on site: per 15 min interval"
+			       " the production up to the consumption (the rest was exported).") < 0))
 		return -1;
 	if (heading(p, "2  Biggest consumers") < 0 || chart_consumers(p) < 0 ||
 	    table(p, tab(p, "meter"), "No consumer with energy in the range.") < 0)

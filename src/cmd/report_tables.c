@@ -115,7 +115,7 @@ static void summary(const struct report *r, const struct report_doc *d, struct r
 		add_row(t, "meter", d->meters[i], "");
 	t = add_table(ts, "summary", "Summary", summary_cols, N(summary_cols));
 	add_row(t, "energy", num(3, r->has_energy ? r->total_kwh : NAN), "kWh");
-	add_row(t, "cost", num(2, mul(r->total_kwh, d->price_per_kwh)), cur);
+	add_row(t, "cost", num(2, r->cost), cur);
 	add_row(t, "co2", num(1, mul(r->total_kwh, d->co2_per_kwh)), "kg");
 	add_row(t, "peak demand (15 min mean)", num(3, r->peak_w / 1000), "kW");
 	add_row(t, "peak at", isfinite(r->peak_w) ? when(r->peak_at) : "-", "");
@@ -126,8 +126,7 @@ static void summary(const struct report *r, const struct report_doc *d, struct r
 		(double)r->over_us / 3.6e9) : "-", "h");
 	add_row(t, "outside production: energy", num(3, r->has_energy ? r->standby_kwh : NAN),
 		"kWh");
-	add_row(t, "outside production: cost", num(2, mul(r->standby_kwh, d->price_per_kwh)),
-		cur);
+	add_row(t, "outside production: cost", num(2, r->standby_cost), cur);
 	add_row(t, "outside production: share",
 		num(2, r->total_kwh > 0 ? 100 * r->standby_kwh / r->total_kwh : NAN), "%");
 	add_row(t, "outside production: hours", num(2, hours_out), "h");
@@ -188,7 +187,7 @@ static void energy(const struct report *r, const struct report_doc *d, struct re
 		double kwh = r->days.has[i] ? r->days.wh[i] / 1000 : NAN;
 
 		util_strlcpy(day, when(r->days.b[i]), 11);
-		add_row(t, day, num(3, kwh), num(2, mul(kwh, d->price_per_kwh)),
+		add_row(t, day, num(3, kwh), num(2, r->days.has[i] ? r->day_cost[i] : NAN),
 			num(1, mul(kwh, d->co2_per_kwh)), num(3, p->max_w / 1000),
 			isfinite(p->max_w) ? when(p->at_us) + 11 : "-",
 			isfinite(d->contract_w) ? unum(p->over) : "-");
@@ -200,14 +199,15 @@ static void energy(const struct report *r, const struct report_doc *d, struct re
 		double kwh = r->shifts.has[i] ? r->shifts.wh[i] / 1000 : NAN;
 
 		add_row(t, when(r->shifts.b[i]), num(3, kwh),
-			num(2, mul(kwh, d->price_per_kwh)), num(1, mul(kwh, d->co2_per_kwh)));
+			num(2, r->shifts.has[i] ? r->shift_cost[i] : NAN),
+			num(1, mul(kwh, d->co2_per_kwh)));
 	}
 	t = add_table(ts, "shift_total", "Energy by shift over the range", shift_total_cols,
 		      N(shift_total_cols));
 	for (k = 0; k < d->nshifts; k++) {
 		int a = d->shift_min[k], b = d->shift_min[(k + 1) % d->nshifts];
 		char name[32];
-		double wh = 0;
+		double wh = 0, cost = 0;
 		struct tm tm;
 
 		for (i = 0; i < r->shifts.n; i++) {
@@ -222,12 +222,14 @@ static void energy(const struct report *r, const struct report_doc *d, struct re
 				int m = tm.tm_hour * 60 + tm.tm_min;
 				bool in = a < b ? (m >= a && m < b) : (m >= a || m < b);
 
-				if (in)
+				if (in) {
 					wh += r->shifts.wh[i];
+					cost += r->shift_cost[i];
+				}
 			}
 		}
 		snprintf(name, sizeof(name), "%02d:%02d-%02d:%02d", a / 60, a % 60, b / 60, b % 60);
-		add_row(t, name, num(3, wh / 1000), num(2, mul(wh / 1000, d->price_per_kwh)),
+		add_row(t, name, num(3, wh / 1000), num(2, cost),
 			num(2, r->total_kwh > 0 ? 100 * wh / 1000 / r->total_kwh : NAN));
 	}
 }
@@ -248,13 +250,18 @@ static const struct report_col tree_cols[] = {
 };
 
 static const struct report_col prod_cols[] = {
-	{ "day", "Day", "", 0.18, 0 },
-	{ "consumed", "Consumed", "kWh", 0.17, 1 },
-	{ "produced", "Produced", "kWh", 0.17, 1 },
-	{ "coverage", "Coverage", "%", 0.15, 1 },
-	{ "self", "Used on site", "kWh", 0.18, 1 },
-	{ "self_rate", "Of production", "%", 0.15, 1 },
+	{ "day", "Day", "", 0.16, 0 },
+	{ "consumed", "Consumed", "kWh", 0.14, 1 },
+	{ "produced", "Produced", "kWh", 0.14, 1 },
+	{ "coverage", "Coverage", "%", 0.12, 1 },
+	{ "self", "Used on site", "kWh", 0.16, 1 },
+	{ "self_rate", "Of production", "%", 0.14, 1 },
+	/* with a grid connection only: its export counter */
+	{ "exported", "Exported", "kWh", 0.14, 1 },
 };
+
+/* The same per month: prod_cols, the first column the month. */
+static struct report_col prod_month_cols[N(prod_cols)];
 
 static const struct report_col load_cols[] = {
 	{ "interval", "Interval", "", 0.25, 0 },
@@ -306,28 +313,47 @@ static void tree(const struct report *r, const struct report_doc *d, struct repo
 			tree_rows(r, d, d->parent1, t, i);
 }
 
-/* Consumption against production per day and over the range. */
+/* One row of the production tables (kWh): consumed, produced, the
+ * coverage, used on site and its rate, exported (add_row reads it only
+ * when the table has the column). */
+static void prod_row(struct report_table *t, const char *item, double c, double p, double u,
+		     double x)
+{
+	add_row(t, item, num(3, c), num(3, p), num(2, 100 * kpi_coverage(p, c)), num(3, u),
+		num(2, 100 * kpi_coverage(u, p)), num(3, x));
+}
+
+/* Consumption against production per day, over the range and per month. */
 static void production(const struct report *r, struct report_tables *ts)
 {
 	struct report_table *t;
-	size_t i;
+	size_t i, nc = N(prod_cols) - !r->grid;
 
 	if (r->nprod == 0)
 		return;
-	t = add_table(ts, "production", "Production and coverage", prod_cols, N(prod_cols));
+	t = add_table(ts, "production", "Production and coverage", prod_cols, nc);
 	for (i = 0; i < r->days.n; i++) {
 		char day[16];
-		double c = r->days.has[i] ? r->days.wh[i] / 1000 : NAN;
-		double p = r->pdays.has[i] ? r->pdays.wh[i] / 1000 : NAN;
-		double u = r->self_day_wh[i] / 1000;
 
 		util_strlcpy(day, when(r->days.b[i]), 11);
-		add_row(t, day, num(3, c), num(3, p), num(2, 100 * kpi_coverage(p, c)), num(3, u),
-			num(2, 100 * kpi_coverage(u, p)));
+		prod_row(t, day, r->cons_day_wh[i] / 1000,
+			 r->pdays.has[i] ? r->pdays.wh[i] / 1000 : NAN, r->self_day_wh[i] / 1000,
+			 r->grid && r->xdays.has[i] ? r->xdays.wh[i] / 1000 : NAN);
 	}
-	add_row(t, "range", num(3, r->has_energy ? r->total_kwh : NAN), num(3, r->prod_kwh),
-		num(2, 100 * r->prod_coverage), num(3, r->self_kwh),
-		num(2, 100 * kpi_coverage(r->self_kwh, r->prod_kwh)));
+	prod_row(t, "range", r->cons_kwh, r->prod_kwh, r->self_kwh, r->export_kwh);
+	memcpy(prod_month_cols, prod_cols, sizeof(prod_cols));
+	prod_month_cols[0] = (struct report_col){ "month", "Month", "", prod_cols[0].width, 0 };
+	t = add_table(ts, "production_month", "Production and coverage per month", prod_month_cols,
+		      nc);
+	for (i = 0; i < r->months.n; i++) {
+		char month[16];
+
+		util_strlcpy(month, when(r->months.b[i]), 8);
+		prod_row(t, month, r->cons_month_wh[i] / 1000,
+			 r->pmonths.has[i] ? r->pmonths.wh[i] / 1000 : NAN,
+			 r->self_month_wh[i] / 1000,
+			 r->grid && r->xmonths.has[i] ? r->xmonths.wh[i] / 1000 : NAN);
+	}
 }
 
 static void consumers(const struct report *r, const struct report_doc *d, struct report_tables *ts)

@@ -550,12 +550,20 @@ static const struct history_spans *spans_of(const struct histjob_result *res, en
 										    : &res->months;
 }
 
-static void money(const struct config *cfg, double kwh, char *buf, size_t size)
+/* The cost of span i of kind k (each meter's energy at its utility's price). */
+static double cost_of(const struct histjob_result *res, enum span_kind k, size_t i)
 {
-	if (!isfinite(cfg->site.price_per_kwh))
+	const double *c = res->cost[k]; /* histjob's order is the kinds' */
+
+	return c != NULL && spans_of(res, k)->has[i] ? c[i] : NAN;
+}
+
+static void money(const struct config *cfg, double cost, char *buf, size_t size)
+{
+	if (!isfinite(cost))
 		snprintf(buf, size, "-");
 	else
-		fmt_money(kwh * cfg->site.price_per_kwh, cfg->site.currency, buf, size);
+		fmt_money(cost, cfg->site.currency, buf, size);
 }
 
 static void co2(const struct config *cfg, double kwh, char *buf, size_t size)
@@ -581,8 +589,8 @@ static const char *pct_text(double num, double den, char *buf, size_t size)
 /*
  * Consumption against production per day and month: the coverage rate
  * (production / consumption) and the self-consumption (the part of the
- * production used on site, per billing interval; its rate of the
- * production).
+ * production used on site, per billing interval; with a grid connection
+ * production - export; its rate of the production).
  */
 static void production_lines(const struct histjob_result *res, struct view_lines *ls)
 {
@@ -595,6 +603,7 @@ static void production_lines(const struct histjob_result *res, struct view_lines
 		const struct history_spans *cs = k == 0 ? &res->days : &res->months;
 		const struct history_spans *ps = k == 0 ? &res->pdays : &res->pmonths;
 		const double *self = k == 0 ? res->self_days : res->self_months;
+		const double *used = k == 0 ? res->cons_days : res->cons_months;
 
 		view_lines_add(ls, 0);
 		l = view_lines_add(ls, 0);
@@ -602,7 +611,7 @@ static void production_lines(const struct histjob_result *res, struct view_lines
 			 k == 0 ? "Production per day" : "Production per month", "used kWh", "made kWh",
 			 "coverage", "self kWh", "self");
 		for (i = 0; i < cs->n && i < ps->n; i++) {
-			double cons = cs->has[i] ? cs->wh[i] : NAN, prod = ps->has[i] ? ps->wh[i] : NAN;
+			double cons = used[i], prod = ps->has[i] ? ps->wh[i] : NAN;
 
 			l = view_lines_add(ls, 2);
 			span_label(k == 0 ? K_DAY : K_MONTH, cs->b[i], cs->b[i + 1], a, sizeof(a));
@@ -618,6 +627,26 @@ static void production_lines(const struct histjob_result *res, struct view_lines
 				 pct_text(self[i], prod, g, sizeof(g)));
 		}
 	}
+}
+
+/* The prices the costs are at: the series' meter's utility, or the site's
+ * (electricity, and gas or heat when it has its own). */
+static void price_note(const struct config *cfg, const struct histjob_result *res,
+		       struct view_line *l)
+{
+	char a[64];
+	int u = res->req.meter >= 0 ? cfg->meters[res->req.meter].utility : UTILITY_ELECTRICITY;
+	double price = config_price(cfg, u);
+
+	if (isfinite(price))
+		view_seg(l, ROLE_MUTED, "; %s/kWh", fmt_money(price, cfg->site.currency, a, sizeof(a)));
+	else if (u == UTILITY_ELECTRICITY || u == UTILITY_GAS)
+		view_seg(l, ROLE_MUTED, "; no [site] price_per_kwh");
+	else
+		view_seg(l, ROLE_MUTED, "; no [site] price_%s", utility_name((enum utility)u));
+	if (res->req.meter < 0 && isfinite(cfg->site.price[UTILITY_GAS]))
+		view_seg(l, ROLE_MUTED, ", gas %s/kWh",
+			 fmt_money(cfg->site.price[UTILITY_GAS], cfg->site.currency, a, sizeof(a)));
 }
 
 static void energy_lines(struct ui *ui, const struct histjob_result *res, struct view_lines *ls)
@@ -640,11 +669,7 @@ static void energy_lines(struct ui *ui, const struct histjob_result *res, struct
 			 res->counters == 1 ? "" : "s");
 	else
 		view_seg(l, ROLE_MUTED, "From the e_imp counter");
-	if (isfinite(cfg->site.price_per_kwh))
-		view_seg(l, ROLE_MUTED, "; %s/kWh",
-			 fmt_money(cfg->site.price_per_kwh, cfg->site.currency, a, sizeof(a)));
-	else
-		view_seg(l, ROLE_MUTED, "; no [site] price_per_kwh");
+	price_note(cfg, res, l);
 	if (isfinite(cfg->site.co2_per_kwh))
 		view_seg(l, ROLE_MUTED, ", %s kg CO2/kWh",
 			 view_fixed(cfg->site.co2_per_kwh, 3, b, sizeof(b)));
@@ -682,7 +707,7 @@ static void energy_lines(struct ui *ui, const struct histjob_result *res, struct
 				view_seg(l, ROLE_MUTED, "%-24s%12s", a, "no data");
 				continue;
 			}
-			money(cfg, kwh, c, sizeof(c));
+			money(cfg, cost_of(res, (enum span_kind)k, i), c, sizeof(c));
 			co2(cfg, kwh, d, sizeof(d));
 			view_seg(l, ROLE_NORMAL, "%-24s%12s%16s%10s", a, view_fixed(kwh, 1, b, sizeof(b)),
 				 c, d);
@@ -932,7 +957,7 @@ static void write_csv(const struct ui *ui, const struct histjob_result *res, FIL
 			csv_head(f, kind_names[k], meter, QTY_E_IMP, s->b[i], s->b[i + 1]);
 			fputs(",,,,,", f);
 			csv_num(f, kwh);
-			csv_num(f, kwh * cfg->site.price_per_kwh);
+			csv_num(f, cost_of(res, (enum span_kind)k, i));
 			csv_num(f, kwh * cfg->site.co2_per_kwh);
 			fputs(",,,,\n", f);
 		}
@@ -974,6 +999,24 @@ static void write_csv(const struct ui *ui, const struct histjob_result *res, FIL
 				 s->b[i + 1]);
 			fputs(",,,,,", f);
 			csv_num(f, self[i] / 1000);
+			fputs(",,,,,,\n", f);
+		}
+	}
+	/* with a grid connection: its export, and the consumption G + P - X */
+	for (k = 0; k < 2 && res->producers > 0 && res->grid; k++) {
+		const struct history_spans *x = k == 0 ? &res->xdays : &res->xmonths;
+		const double *cons = k == 0 ? res->cons_days : res->cons_months;
+
+		for (i = 0; i < x->n; i++) {
+			csv_head(f, k == 0 ? "export_day" : "export_month", meter, QTY_E_EXP, x->b[i],
+				 x->b[i + 1]);
+			fputs(",,,,,", f);
+			csv_num(f, x->has[i] ? x->wh[i] / 1000 : NAN);
+			fputs(",,,,,,\n", f);
+			csv_head(f, k == 0 ? "consumption_day" : "consumption_month", meter, QTY_E_IMP,
+				 x->b[i], x->b[i + 1]);
+			fputs(",,,,,", f);
+			csv_num(f, cons[i] / 1000);
 			fputs(",,,,,,\n", f);
 		}
 	}

@@ -38,7 +38,7 @@
 #define HEAD_ROWS 4             /* figures (2), rule, column headers */
 
 enum col_id {
-	C_SEL, C_NAME, C_COMM, C_KW, C_SHARE, C_Q, C_SPARK, C_PF, C_VUNB, C_IUNB, C_MAXPH,
+	C_SEL, C_NAME, C_COMM, C_KW, C_SHARE, C_KWH, C_Q, C_SPARK, C_PF, C_VUNB, C_IUNB, C_MAXPH,
 	C_THD, C_RISK, C_AGE, C_DESC, C__COUNT
 };
 
@@ -60,6 +60,9 @@ static const struct col_def cols_def[C__COUNT] = {
 	/* the share of the parent's power (only with a meter tree; from 100
 	 * columns: at 80 the indented names need the room) */
 	[C_SHARE] = { "Shr%", "% par", 4, 7, 100, true, -1 },
+	/* today's energy (kpi.h), from 120 columns: dropped before THD and
+	 * the risk when they do not all fit */
+	[C_KWH] = { "kWh", "kWh today", 7, 10, 120, true, -1 },
 	[C_Q] = { "kvar", "Q kvar", 7, 12, 160, true, -1 },
 	[C_SPARK] = { "P 15m", "P last 15 min", 5, 7, 0, false, -1 },
 	[C_PF] = { "PF", "PF tier", 10, 3, 0, false, SORT_PF },
@@ -80,7 +83,7 @@ static const struct {
 } grow_order[] = {
 	{ C_NAME, 0, false }, { C_SPARK, 16, false }, { C_PF, 17, true }, { C_KW, 8, true },
 	{ C_VUNB, 9, true }, { C_IUNB, 9, true }, { C_MAXPH, 6, true }, { C_THD, 8, true },
-	{ C_Q, 8, true }, { C_SPARK, 32, false }, { C_DESC, 0, false }, { C_SPARK, 90, false },
+	{ C_Q, 8, true }, { C_KWH, 9, true }, { C_SPARK, 32, false }, { C_DESC, 0, false }, { C_SPARK, 90, false },
 };
 
 struct layout {
@@ -463,6 +466,11 @@ static void draw_figures(struct ui *ui, int width)
 		view_seg(l, ROLE_NORMAL, "%s", isfinite(k->self_now)
 						       ? fmt_pct(k->self_now * 100.0, a, sizeof(a))
 						       : "-");
+		if (k->grid) {
+			/* what the grid connection's export counter says went out today */
+			view_seg(l, ROLE_MUTED, " Exp ");
+			view_seg(l, ROLE_NORMAL, "%s", fmt_energy(k->export_today_wh, a, sizeof(a)));
+		}
 		view_seg(l, ROLE_MUTED, "  ");
 		used = view_line_draw(w, 1, 0, width, l);
 	}
@@ -680,6 +688,21 @@ static void draw_sparkcell(struct ui *ui, int y, const struct layout *lay, const
 			       hi > lo ? hi : lo + 1.0, r);
 }
 
+/* A remainder's kW or kWh (W, Wh: the same scaling); negative (the
+ * feeders read more than their parent) with the warning symbol. */
+static void rem_cell(struct ui *ui, int y, const struct layout *lay, enum col_id c, double v)
+{
+	char buf[64], num[32];
+
+	if (v < 0.0) {
+		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
+			 view_kw(v, num, sizeof(num)));
+		cell(ui, y, lay, c, ROLE_WARNING, buf);
+	} else {
+		cell(ui, y, lay, c, ROLE_NORMAL, view_kw(v, buf, sizeof(buf)));
+	}
+}
+
 /*
  * The remainder row of a parent: "(unmetered)" one level under it, the
  * parent's power minus its feeders' (negative: the feeders read more than
@@ -691,20 +714,16 @@ static void draw_rem_row(struct ui *ui, int y, const struct layout *lay, size_t 
 {
 	const struct config_meter *cm = &ui->plant->cfg->meters[parent];
 	struct kpi_remainder r;
-	char name[160], ind[96], buf[64], kw[32];
+	char name[160], ind[96], buf[64];
 
 	snprintf(name, sizeof(name), "%s%s", indent(ind, sizeof(ind), cm->depth + 1), UNMETERED);
 	cell(ui, y, lay, C_NAME, ROLE_MUTED, name);
 	kpi_remainder(ui->plant->kpi, parent, &r);
-	if (r.p_w < 0.0) {
-		snprintf(buf, sizeof(buf), "%s%s", draw_symbol(SYM_WARNING),
-			 view_kw(r.p_w, kw, sizeof(kw)));
-		cell(ui, y, lay, C_KW, ROLE_WARNING, buf);
-	} else {
-		cell(ui, y, lay, C_KW, ROLE_NORMAL, view_kw(r.p_w, buf, sizeof(buf)));
-	}
+	rem_cell(ui, y, lay, C_KW, r.p_w);
 	cell(ui, y, lay, C_SHARE, r.p_w < 0.0 ? ROLE_WARNING : ROLE_NORMAL,
 	     share_text(r.p_w, kpi_meter_power(ui->plant->kpi, parent), buf, sizeof(buf)));
+	/* today's: the parent's rise minus its feeders' */
+	rem_cell(ui, y, lay, C_KWH, r.wh);
 	if (lay->w[C_SPARK] > 0)
 		draw_sparkcell(ui, y, lay, hist, rem_history(ui, parent, hist, tmp), ROLE_CHART);
 }
@@ -775,6 +794,9 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 		vcell(ui, y, lay, C_KW, &s, base, view_kw(s.res.p_total, buf, sizeof(buf)));
 	}
 	vcell(ui, y, lay, C_Q, &s, base, view_kw(s.res.q_total, buf, sizeof(buf)));
+	/* today's energy (Wh scale to kWh as W to kW) */
+	vcell(ui, y, lay, C_KWH, &s, base,
+	      view_kw(kpi_meter_today_wh(ui->plant->kpi, meter, NULL), buf, sizeof(buf)));
 	if (config_parent(cm) >= 0 && lay->w[C_SHARE] > 0) {
 		const struct kpi *k = ui->plant->kpi;
 

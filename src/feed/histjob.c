@@ -61,6 +61,12 @@ void histjob_result_free(struct histjob_result *res)
 	history_spans_free(&res->pmonths);
 	free(res->self_days);
 	free(res->self_months);
+	free(res->cons_days);
+	free(res->cons_months);
+	history_spans_free(&res->xdays);
+	history_spans_free(&res->xmonths);
+	for (size_t k = 0; k < 4; k++)
+		free(res->cost[k]);
 	free(res);
 }
 
@@ -168,32 +174,89 @@ static void clip(struct history_spans *s, int64_t from, int64_t to)
 		s->b[s->n] = to;
 }
 
+/* A meter's energy over spans s into the spans' sum and, at price, into
+ * cost (NULL: none kept). */
+static void add_spans(const struct history_series *e, int64_t before_us, struct history_spans *s,
+		      double price, double *cost)
+{
+	struct history_spans one;
+	size_t k;
+
+	if (cost == NULL || s->n == 0) {
+		history_energy(e->m, e->n, before_us, s);
+		return;
+	}
+	history_spans_alloc(&one, s->n, false);
+	memcpy(one.b, s->b, (s->n + 1) * sizeof(*s->b));
+	history_energy(e->m, e->n, before_us, &one);
+	for (k = 0; k < s->n; k++) {
+		s->wh[k] += one.wh[k];
+		s->has[k] |= one.has[k];
+		cost[k] += one.wh[k] / 1000 * price;
+	}
+	history_spans_free(&one);
+}
+
 /*
- * The e_imp counters of meters ids[0..n) added to the calendar spans (from
- * the day before the range) and to the billing intervals iv (from the
- * interval before); *found counts the meters that had any. 0, or
- * read_minutes' nonzero.
+ * The counters qty of meters ids[0..n) added to the calendar spans (from
+ * the day before the range), with each meter's energy at its utility's
+ * price into costs[k] (NULL: no cost), and to the billing intervals iv
+ * (from the interval before; NULL: none); *found counts the meters that
+ * had any. 0, or read_minutes' nonzero.
  */
 static int add_counters(struct histjob *j, uint64_t gen, const struct histjob_req *q,
-			const size_t *ids, size_t n, struct history_spans *const *spans,
-			size_t nspans, struct history_spans *iv, size_t *found,
-			struct histjob_result *res)
+			unsigned qty, const size_t *ids, size_t n,
+			struct history_spans *const *spans, double *const *costs, size_t nspans,
+			struct history_spans *iv, size_t *found, struct histjob_result *res)
 {
 	struct history_series s = { 0 };
 	size_t i, k;
 	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = read_minutes(j, gen, ids[i], QTY_E_IMP, q->from_us - DAY_US, read_end(q), &s,
-				  res);
+		double price = config_price(j->cfg, j->cfg->meters[ids[i]].utility);
+
+		rc = read_minutes(j, gen, ids[i], qty, q->from_us - DAY_US, read_end(q), &s, res);
 		if (rc != 0 || s.n == 0)
 			continue;
 		(*found)++;
 		for (k = 0; k < nspans; k++)
-			history_energy(s.m, s.n, q->from_us - DAY_US, spans[k]);
-		history_energy(s.m, s.n, q->from_us - res->interval_us, iv);
+			add_spans(&s, q->from_us - DAY_US, spans[k], price,
+				  costs != NULL ? costs[k] : NULL);
+		if (iv != NULL)
+			history_energy(s.m, s.n, q->from_us - res->interval_us, iv);
 	}
 	history_series_free(&s);
+	return rc;
+}
+
+/*
+ * With a grid connection: its export counters per day and month, and per
+ * day and month the production used on site P - X and the consumption
+ * G + P - X.
+ */
+static int read_export(struct histjob *j, uint64_t gen, const struct histjob_req *q,
+		       struct histjob_result *res)
+{
+	const struct config *cfg = j->cfg;
+	size_t *ids = util_calloc(cfg->nmeters ? cfg->nmeters : 1, sizeof(*ids));
+	size_t n = history_site_meters(cfg, ids), i, m = 0, found = 0;
+	struct history_spans *spans[] = { &res->xdays, &res->xmonths };
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (cfg->meters[ids[i]].grid)
+			ids[m++] = ids[i];
+	res->grid = m > 0;
+	history_days(q->from_us, q->to_us, &res->xdays, false);
+	history_months(q->from_us, q->to_us, &res->xmonths, false);
+	clip(&res->xdays, q->from_us, q->to_us);
+	clip(&res->xmonths, q->from_us, q->to_us);
+	rc = add_counters(j, gen, q, QTY_E_EXP, ids, m, spans, NULL, 2, NULL, &found, res);
+	history_self_export(&res->days, &res->pdays, &res->xdays, res->self_days, res->cons_days);
+	history_self_export(&res->months, &res->pmonths, &res->xmonths, res->self_months,
+			    res->cons_months);
+	free(ids);
 	return rc;
 }
 
@@ -222,12 +285,21 @@ static int read_production(struct histjob *j, uint64_t gen, const struct histjob
 	{
 		struct history_spans *spans[] = { &res->pdays, &res->pmonths };
 
-		rc = add_counters(j, gen, q, ids, n, spans, 2, &piv, &res->producers, res);
+		rc = add_counters(j, gen, q, QTY_E_IMP, ids, n, spans, NULL, 2, &piv,
+				  &res->producers, res);
 	}
 	res->self_days = util_calloc(res->days.n ? res->days.n : 1, sizeof(double));
 	res->self_months = util_calloc(res->months.n ? res->months.n : 1, sizeof(double));
-	history_self(&piv, cons, &res->days, res->self_days);
-	history_self(&piv, cons, &res->months, res->self_months);
+	res->cons_days = util_calloc(res->days.n ? res->days.n : 1, sizeof(double));
+	res->cons_months = util_calloc(res->months.n ? res->months.n : 1, sizeof(double));
+	if (rc == 0 && config_has_grid(cfg)) {
+		rc = read_export(j, gen, q, res);
+	} else {
+		history_self(&piv, cons, &res->days, res->self_days);
+		history_self(&piv, cons, &res->months, res->self_months);
+		history_known_wh(&res->days, res->cons_days);
+		history_known_wh(&res->months, res->cons_months);
+	}
 out:
 	history_spans_free(&piv);
 	free(ids);
@@ -274,7 +346,10 @@ static int read_energy(struct histjob *j, uint64_t gen, const struct histjob_req
 		struct history_spans *spans[] = { &res->shifts, &res->days, &res->weeks,
 						  &res->months };
 
-		rc = add_counters(j, gen, q, ids, n, spans, 4, &iv, &res->counters, res);
+		for (size_t k = 0; k < 4; k++)
+			res->cost[k] = util_calloc(spans[k]->n ? spans[k]->n : 1, sizeof(double));
+		rc = add_counters(j, gen, q, QTY_E_IMP, ids, n, spans, res->cost, 4, &iv,
+				  &res->counters, res);
 	}
 	if (rc == 0) {
 		history_peaks(&iv, res->contract_w, &res->days);

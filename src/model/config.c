@@ -507,7 +507,22 @@ static bool host_valid(const char *h)
 static const char *const site_keys[] = { "name",	   "timezone",	  "target_pf",
 					 "nominal_frequency", "price_per_kwh", "currency",
 					 "co2_per_kwh",	   "contract_power", "shifts", "calorific_value",
-					 NULL };
+					 "price_gas",	   "price_heat",     NULL };
+
+/* [site] price_UTILITY: the key's utility, or -1. */
+static int price_key(const char *key)
+{
+	static const struct {
+		const char *key;
+		int utility;
+	} keys[] = { { "price_gas", UTILITY_GAS }, { "price_heat", UTILITY_HEAT } };
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(keys); i++)
+		if (strcmp(key, keys[i].key) == 0)
+			return keys[i].utility;
+	return -1;
+}
 
 /*
  * [site] shifts = 06:00, 14:00, 22:00: HH:MM local start times, strictly
@@ -608,6 +623,8 @@ static void do_site(struct parse *p, struct sect *s, struct config *c)
 			get_double(p, kv, 40, 70, &c->site.nominal_freq);
 		} else if (strcmp(kv->key, "price_per_kwh") == 0) {
 			get_double(p, kv, 0, 1000, &c->site.price_per_kwh);
+		} else if (price_key(kv->key) >= 0) {
+			get_double(p, kv, 0, 1000, &c->site.price[price_key(kv->key)]);
 		} else if (strcmp(kv->key, "co2_per_kwh") == 0) {
 			get_double(p, kv, 0, 10, &c->site.co2_per_kwh);
 		} else if (strcmp(kv->key, "contract_power") == 0) {
@@ -1060,7 +1077,7 @@ static const char *const meter_keys[] = { "driver",  "profile",	 "description",	
 					  "topic",   "nominal_voltage", "max_power",	    "aggregate",
 					  "group",   "node",	 "device",	    "utility",
 					  "pulse_value", "calorific_value", "parent",	    "role",
-					  NULL };
+					  "grid",    NULL };
 
 /* A profile name asked for, loaded or not (so failures are reported once). */
 struct prof_use {
@@ -1451,6 +1468,9 @@ static void do_meter(struct parse *p, struct sect *s, struct config *c, struct m
 			m.parent_line = kv->line;
 		} else if (strcmp(kv->key, "role") == 0) {
 			get_role(p, kv, &m.role);
+		} else if (strcmp(kv->key, "grid") == 0) {
+			get_bool(p, kv, &m.grid);
+			m.grid_line = kv->line;
 		} else {
 			unknown_key(p, s, kv, meter_keys);
 		}
@@ -1546,6 +1566,35 @@ static void report_cycle(struct parse *p, const struct config *c, size_t on)
 		snprintf(buf + len, sizeof(buf) - len, "%s", c->meters[i].name);
 	perr(p, c->meters[i].parent_line, "parent: meter %s is its own ancestor (%s)",
 	     c->meters[i].name, buf);
+}
+
+/*
+ * grid = true, once the tree is known: a consumption root measuring
+ * electricity whose profile has an export counter (e_exp), at the grid
+ * key's line.
+ */
+static void check_grid(struct parse *p, const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmeters; i++) {
+		const struct config_meter *m = &c->meters[i];
+
+		if (!m->grid)
+			continue;
+		if (m->role != METER_CONSUMPTION || config_parent(m) >= 0)
+			perr(p, m->grid_line,
+			     "grid: meter %s is %s: the grid connection is a consumption meter "
+			     "without a parent",
+			     m->name, m->role != METER_CONSUMPTION ? "a production meter" : "a feeder");
+		else if (m->utility != UTILITY_ELECTRICITY)
+			perr(p, m->grid_line, "grid: meter %s measures %s, not electricity", m->name,
+			     utility_name((enum utility)m->utility));
+		else if (m->profile != NULL && !profile_maps(m->profile, QTY_E_EXP))
+			perr(p, m->grid_line,
+			     "grid: profile %s of meter %s has no export counter (e_exp)",
+			     m->profile->name, m->name);
+	}
 }
 
 /*
@@ -2444,9 +2493,13 @@ static char *default_client_id(void)
 
 static void set_defaults(struct config *c)
 {
+	int u;
+
 	c->site.target_pf = 0.95;
 	c->site.nominal_freq = 50;
 	c->site.price_per_kwh = NAN;
+	for (u = 0; u < UTILITY__COUNT; u++)
+		c->site.price[u] = NAN;
 	c->site.co2_per_kwh = NAN;
 	c->site.contract_power = NAN;
 	c->site.calorific_value = NAN;
@@ -2619,6 +2672,7 @@ static struct config *load(struct parse *p, char *text, struct diag *d)
 	}
 	free(first_meter);
 	link_tree(p, c);
+	check_grid(p, c);
 	/* Alarms and machines once every meter is known: their meters must
 	 * match one. */
 	do_named(p, c, S_ALARM, do_alarm);
@@ -2861,6 +2915,27 @@ bool config_has_tree(const struct config *c)
 		if (config_parent(&c->meters[i]) >= 0)
 			return true;
 	return false;
+}
+
+bool config_has_grid(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->nmeters; i++)
+		if (c->meters[i].grid && config_in_site(c, i))
+			return true;
+	return false;
+}
+
+double config_price(const struct config *c, int utility)
+{
+	if (c == NULL || utility < 0 || utility >= UTILITY__COUNT)
+		return NAN;
+	if (utility == UTILITY_ELECTRICITY)
+		return c->site.price_per_kwh;
+	if (utility == UTILITY_GAS && isnan(c->site.price[UTILITY_GAS]))
+		return c->site.price_per_kwh;
+	return c->site.price[utility];
 }
 
 bool config_has_production(const struct config *c)
@@ -3243,6 +3318,8 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, "  under %s", san(a, sizeof(a), c->meters[config_parent(m)].name));
 		if (m->role == METER_PRODUCTION)
 			fputs("  production", f);
+		if (m->grid)
+			fputs("  grid connection", f);
 		if (m->description != NULL)
 			fprintf(f, "  (%s)", san(a, sizeof(a), m->description));
 		fputc('\n', f);

@@ -495,6 +495,28 @@ void history_self(const struct history_spans *prod, const struct history_spans *
 	}
 }
 
+void history_self_export(const struct history_spans *cons, const struct history_spans *prod,
+			 const struct history_spans *exp, double *self_wh, double *cons_wh)
+{
+	size_t i;
+
+	for (i = 0; i < cons->n; i++) {
+		double p = i < prod->n && prod->has[i] ? prod->wh[i] : NAN;
+		double x = i < exp->n && exp->has[i] ? exp->wh[i] : NAN;
+
+		self_wh[i] = kpi_self_export(p, x);
+		cons_wh[i] = cons->has[i] ? kpi_consumption(cons->wh[i], p, x) : NAN;
+	}
+}
+
+void history_known_wh(const struct history_spans *s, double *wh)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		wh[i] = s->has[i] ? s->wh[i] : NAN;
+}
+
 /* A root of role role (no parent). */
 static bool root_of(const struct config_meter *m, int role)
 {

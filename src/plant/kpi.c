@@ -50,11 +50,12 @@
  * leaves a gap: the figure is partial from that sample on. */
 #define LATE_PERIODS 3
 
-/* The counters the worker looks up: e_imp, then e_imp_l1..3. */
-enum { SLOT_TOTAL, SLOT_L1, SLOT_L2, SLOT_L3, SLOT__COUNT };
+/* The counters the worker looks up: e_imp, then e_imp_l1..3; and the
+ * grid connections' export counter (e_exp), apart. */
+enum { SLOT_TOTAL, SLOT_L1, SLOT_L2, SLOT_L3, SLOT_EXP, SLOT__COUNT };
 
 static const unsigned slot_qty[SLOT__COUNT] = { QTY_E_IMP, QTY_E_IMP_L1, QTY_E_IMP_L2,
-						QTY_E_IMP_L3 };
+						QTY_E_IMP_L3, QTY_E_EXP };
 
 /*
  * One counter's day: its good samples in time order cut into segments
@@ -89,16 +90,17 @@ struct slot {
 };
 
 struct kmeter {
-	/* what the profile maps (both when unknown) */
-	bool want_total, want_phases;
+	/* what the profile maps (both when unknown); the export counter of
+	 * a grid connection (grid = true) */
+	bool want_total, want_phases, want_exp;
 
 	/* energy */
 	bool total_seen;             /* e_imp ever received: phases are ignored */
 	struct slot sl[SLOT__COUNT];
 	int64_t late;                /* a first sample later than midnight + late: partial */
 
-	/* power now and energy today (NaN unknown) */
-	double p_w, today_wh;
+	/* power now, energy today and exported today (NaN unknown) */
+	double p_w, today_wh, exp_wh;
 	/* a parent's remainder (NaN: unknown or no children) */
 	double rem_p, rem_wh;
 	/* config_in_site, config_in_production, a top consumer candidate */
@@ -239,6 +241,8 @@ static bool wanted(const struct kpi *k, size_t i, unsigned slot)
 
 	if (slot == SLOT_TOTAL)
 		return km->want_total;
+	if (slot == SLOT_EXP)
+		return km->want_exp;
 	/* phases only for meters without a total (found) */
 	return km->want_phases && !k->w[i][SLOT_TOTAL].has;
 }
@@ -410,8 +414,10 @@ struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *d
 		const struct config_meter *cm = &cfg->meters[i];
 		struct kmeter *km = &k->m[i];
 
-		km->p_w = km->today_wh = km->rem_p = km->rem_wh = NAN;
+		km->p_w = km->today_wh = km->exp_wh = km->rem_p = km->rem_wh = NAN;
 		km->site = config_in_site(cfg, i);
+		km->want_exp = cm->grid && km->site;
+		k->site.grid |= km->want_exp;
 		km->prod = config_in_production(cfg, i);
 		km->leaf = cm->role == METER_CONSUMPTION && !cm->aggregate && cm->nchildren == 0;
 		k->site.nprod += km->prod;
@@ -429,6 +435,9 @@ struct kpi *kpi_new_day_at(const struct config *cfg, const struct kpi_day_ops *d
 		}
 	}
 	k->site.p_w = NAN;
+	k->site.prod_w = k->site.prod_today_wh = k->site.coverage = k->site.self_now = NAN;
+	k->site.cons_today_wh = k->site.export_w = k->site.export_today_wh = NAN;
+	k->site.self_today_wh = NAN;
 	k->site.today_wh = NAN;
 	k->site.cost = NAN;
 	k->site.co2_kg = NAN;
@@ -460,9 +469,12 @@ static bool good(const struct live_value *v)
 	return v->t_us != 0 && v->quality == QUALITY_GOOD && isfinite(v->value);
 }
 
-/* Does the meter count with this slot? e_imp once it was ever seen, else the phases. */
+/* Does the meter count its import with this slot? e_imp once it was
+ * ever seen, else the phases. */
 static bool slot_used(const struct kmeter *km, unsigned s)
 {
+	if (s == SLOT_EXP)
+		return false;
 	return km->total_seen ? s == SLOT_TOTAL : s != SLOT_TOTAL;
 }
 
@@ -614,7 +626,9 @@ static void update_energy(struct kpi *k, const struct live *l, bool rollover)
 
 			/* once e_imp is seen the phases are never used again
 			 * (slot_used): their counters are not read */
-			if (km->total_seen && s != SLOT_TOTAL)
+			if (km->total_seen && s >= SLOT_L1 && s <= SLOT_L3)
+				continue;
+			if (s == SLOT_EXP && !km->want_exp)
 				continue;
 			sl->has_now = live_counter(l, i, slot_qty[s], &sl->now);
 			if (rollover)
@@ -655,6 +669,19 @@ static bool meter_today(const struct kpi *k, size_t i, struct kpi_today *out)
 	if (out->wh < 0.0)
 		out->wh = 0.0; /* decreases within the reset tolerance */
 	return true;
+}
+
+/* A grid connection's export today, Wh (NaN unknown: no value of its
+ * e_exp yet). */
+static double meter_export(const struct kpi *k, size_t i)
+{
+	const struct slot *sl = &k->m[i].sl[SLOT_EXP];
+	double wh;
+
+	if (!k->m[i].want_exp || !slot_known(sl))
+		return NAN;
+	wh = slot_energy(sl);
+	return wh > 0.0 ? wh : 0.0;
 }
 
 /* ---- power ---- */
@@ -811,9 +838,54 @@ double kpi_self_rate(double prod, double cons)
 	return (cons < prod ? (cons > 0.0 ? cons : 0.0) : prod) / prod;
 }
 
+double kpi_self_export(double prod, double exported)
+{
+	double self = prod - exported;
+
+	if (!isfinite(self))
+		return NAN;
+	return self > 0.0 ? self : 0.0;
+}
+
+double kpi_self_export_rate(double prod, double exported)
+{
+	double self = kpi_self_export(prod, exported);
+
+	return prod > 0.0 && isfinite(self) ? self / prod : NAN;
+}
+
+double kpi_consumption(double grid_import, double prod, double exported)
+{
+	return grid_import + kpi_self_export(prod, exported);
+}
+
+/* The grid connections' export: power out now (a negative power is what
+ * the site gives back) and the counters' rise today, NaN when one of
+ * them is unknown. */
+static void grid_export(struct kpi *k)
+{
+	struct kpi_site *s = &k->site;
+	size_t i;
+
+	s->export_w = s->export_today_wh = NAN;
+	if (!s->grid)
+		return;
+	s->export_w = s->export_today_wh = 0.0;
+	for (i = 0; i < k->n; i++) {
+		if (!k->m[i].want_exp)
+			continue;
+		if (isnan(k->m[i].p_w))
+			s->export_w = NAN;
+		else if (k->m[i].p_w < 0.0)
+			s->export_w -= k->m[i].p_w;
+		s->export_today_wh += k->m[i].exp_wh;
+	}
+}
+
 /* The production roots' power now and energy today, and the coverage of
  * elec_wh (the site's electricity today: a gas meter's energy is not what
- * PV or a CHP's power covers). */
+ * PV or a CHP's power covers; with a grid connection, what it took from
+ * the grid). */
 static void production(struct kpi *k, double elec_wh)
 {
 	struct kpi_site *s = &k->site;
@@ -839,8 +911,17 @@ static void production(struct kpi *k, double elec_wh)
 		s->prod_w = NAN;
 	if (ne == 0)
 		s->prod_today_wh = NAN;
-	s->coverage = kpi_coverage(s->prod_today_wh, elec_wh);
-	s->self_now = kpi_self_rate(s->prod_w, s->p_w);
+	grid_export(k);
+	if (s->grid) {
+		s->self_today_wh = kpi_self_export(s->prod_today_wh, s->export_today_wh);
+		s->cons_today_wh = kpi_consumption(elec_wh, s->prod_today_wh, s->export_today_wh);
+		s->self_now = kpi_self_export_rate(s->prod_w, s->export_w);
+	} else {
+		s->self_today_wh = NAN;
+		s->cons_today_wh = elec_wh;
+		s->self_now = kpi_self_rate(s->prod_w, s->p_w);
+	}
+	s->coverage = kpi_coverage(s->prod_today_wh, s->cons_today_wh);
 }
 
 void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
@@ -850,7 +931,7 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 	bool rollover;
 	size_t i;
 	int np = 0, ne = 0, nelec = 0;
-	double price, co2, elec_wh = 0.0;
+	double co2, cost = 0.0, elec_wh = 0.0;
 
 	if (k == NULL || l == NULL || live_count(l) < k->n)
 		return;
@@ -885,6 +966,7 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 
 		km->p_w = meter_power(live_meter_const(l, i), now_us);
 		km->today_wh = meter_today(k, i, &e) ? e.wh : NAN;
+		km->exp_wh = meter_export(k, i);
 		if (!km->site)
 			continue;
 		if (isfinite(km->p_w)) {
@@ -896,6 +978,8 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 			nelec++;
 		}
 		if (isfinite(km->today_wh)) {
+			/* each utility at its price (gas: per kWh of its energy) */
+			cost += e.wh / 1000.0 * config_price(k->cfg, k->cfg->meters[i].utility);
 			s->today_wh += e.wh;
 			s->today_resets += e.resets;
 			ne++;
@@ -910,9 +994,8 @@ void kpi_update(struct kpi *k, struct live *l, int64_t now_us)
 		s->p_w = NAN;
 	if (ne == 0)
 		s->today_wh = NAN;
-	price = k->cfg->site.price_per_kwh;
 	co2 = k->cfg->site.co2_per_kwh;
-	s->cost = s->today_wh / 1000.0 * price;
+	s->cost = ne > 0 ? cost : NAN;
 	s->co2_kg = s->today_wh / 1000.0 * co2;
 	s->quality = quality(k, l, now_us);
 	remainders(k);

@@ -15,8 +15,10 @@
 
 #include "phasor/alarm.h"
 #include "phasor/forecast.h"
+#include "phasor/kpi.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US INT64_C(1000000)
 #define MIN_US HISTORY_MINUTE_US
@@ -32,7 +34,7 @@ unsigned report_series_qty(unsigned k)
 		[REPORT_E_IMP] = QTY_E_IMP, [REPORT_P] = QTY_P_TOTAL,  [REPORT_Q] = QTY_Q_TOTAL,
 		[REPORT_PF] = QTY_PF_TOTAL, [REPORT_V1] = QTY_V_L1N,   [REPORT_V2] = QTY_V_L2N,
 		[REPORT_V3] = QTY_V_L3N,    [REPORT_THD1] = QTY_THD_V_L1, [REPORT_THD2] = QTY_THD_V_L2,
-		[REPORT_THD3] = QTY_THD_V_L3, [REPORT_FREQ] = QTY_FREQ,
+		[REPORT_THD3] = QTY_THD_V_L3, [REPORT_FREQ] = QTY_FREQ,    [REPORT_E_EXP] = QTY_E_EXP,
 	};
 	return k < REPORT_NSERIES ? q[k] : QTY_P_TOTAL;
 }
@@ -263,6 +265,31 @@ static bool is_consumer(const struct report_in *in, size_t i, bool agg)
 	return true;
 }
 
+/* A grid connection of the site: its export counter is read. */
+static bool is_grid(const struct report_in *in, size_t i, bool agg)
+{
+	return in->meters[i].grid && is_site(in, i, agg);
+}
+
+/* The price of meter i's kWh (its utility's). */
+static double price_of(const struct report_in *in, size_t i)
+{
+	int u = in->meters[i].utility;
+
+	if (in->prices == NULL)
+		return in->price_per_kwh;
+	return u >= 0 && u < UTILITY__COUNT ? in->prices[u] : NAN;
+}
+
+/* cost[k] += the energy of s's span k at price (NaN price: NaN). */
+static void add_cost(const struct history_spans *s, double price, double *cost)
+{
+	size_t k;
+
+	for (k = 0; k < s->n; k++)
+		cost[k] += s->wh[k] / 1000 * price;
+}
+
 static double sum_kwh(const struct history_spans *s, bool *has)
 {
 	double wh = 0;
@@ -340,9 +367,27 @@ static void energy_begin(const struct report_in *in, struct report *r)
 	r->site_has = util_calloc(r->site_nmin ? r->site_nmin : 1, 1);
 	r->rank = util_calloc(in->nmeters ? in->nmeters : 1, sizeof(size_t));
 	r->agg = any_aggregate(in);
+	if (history_months(in->from_us, in->to_us, &r->months, false))
+		clip(&r->months, in->from_us, in->to_us);
 	copy_bounds(&r->pdays, &r->days);
+	copy_bounds(&r->pmonths, &r->months);
 	copy_bounds(&r->piv, &r->iv);
 	r->self_day_wh = util_calloc(r->days.n ? r->days.n : 1, sizeof(double));
+	r->self_month_wh = util_calloc(r->months.n ? r->months.n : 1, sizeof(double));
+	r->cons_day_wh = util_calloc(r->days.n ? r->days.n : 1, sizeof(double));
+	r->cons_month_wh = util_calloc(r->months.n ? r->months.n : 1, sizeof(double));
+	r->day_cost = util_calloc(r->days.n ? r->days.n : 1, sizeof(double));
+	r->shift_cost = util_calloc(r->shifts.n ? r->shifts.n : 1, sizeof(double));
+	r->iv_out = util_calloc(r->iv.n ? r->iv.n : 1, 1);
+	for (i = 0; i < r->iv.n; i++)
+		r->iv_out[i] = report_outside_production(r->iv.b[i], in->nshifts, in->holidays,
+							 in->nholidays);
+	for (i = 0; i < in->nmeters; i++)
+		r->grid |= is_grid(in, i, r->agg);
+	if (r->grid) {
+		copy_bounds(&r->xdays, &r->days);
+		copy_bounds(&r->xmonths, &r->months);
+	}
 }
 
 static void energy_add(const struct report_in *in, size_t i, const struct report_meter_in *m,
@@ -350,7 +395,8 @@ static void energy_add(const struct report_in *in, size_t i, const struct report
 {
 	const struct history_series *e = &m->s[REPORT_E_IMP];
 	struct report_meter_out *o = &r->m[i];
-	struct history_spans md = { 0 }, mi = { 0 };
+	struct history_spans md = { 0 }, mi = { 0 }, ms = { 0 };
+	double price = price_of(in, i);
 	size_t k;
 
 	copy_bounds(&md, &r->days);
@@ -369,15 +415,34 @@ static void energy_add(const struct report_in *in, size_t i, const struct report
 	}
 	if (is_site(in, i, r->agg)) {
 		history_energy(e->m, e->n, in->before_us, &r->days);
+		history_energy(e->m, e->n, in->before_us, &r->months);
 		history_energy(e->m, e->n, in->before_us, &r->iv);
-		if (r->shifts.n > 0)
+		if (r->shifts.n > 0) {
 			history_energy(e->m, e->n, in->before_us, &r->shifts);
+			copy_bounds(&ms, &r->shifts);
+			history_energy(e->m, e->n, in->before_us, &ms);
+			add_cost(&ms, price, r->shift_cost);
+		}
+		/* each meter at its utility's price */
+		r->nsite++;
+		add_cost(&md, price, r->day_cost);
+		r->cost += o->kwh * price;
+		for (k = 0; k < mi.n; k++)
+			if (r->iv_out[k])
+				r->standby_cost += mi.wh[k] / 1000 * price;
 		if (r->fiv.n > 0)
 			history_energy(e->m, e->n, in->before_us, &r->fiv);
 		band_add(in, &m->s[REPORT_P], r);
 	}
+	if (is_grid(in, i, r->agg)) {
+		const struct history_series *x = &m->s[REPORT_E_EXP];
+
+		history_energy(x->m, x->n, in->before_us, &r->xdays);
+		history_energy(x->m, x->n, in->before_us, &r->xmonths);
+	}
 	if (in->meters[i].production && in->meters[i].parent_plus1 == 0) {
 		history_energy(e->m, e->n, in->before_us, &r->pdays);
+		history_energy(e->m, e->n, in->before_us, &r->pmonths);
 		history_energy(e->m, e->n, in->before_us, &r->piv);
 		r->nprod += o->has_energy;
 	}
@@ -390,6 +455,7 @@ static void energy_add(const struct report_in *in, size_t i, const struct report
 	}
 	history_spans_free(&md);
 	history_spans_free(&mi);
+	history_spans_free(&ms);
 }
 
 /* The remainders (a parent's energy minus its children's: negative when
@@ -418,19 +484,45 @@ static void tree_end(const struct report_in *in, struct report *r)
 	}
 }
 
-/* Production, self-consumption and coverage over the range. */
+/* Production, self-consumption and coverage per day, month and over the
+ * range: without a grid connection the part used on site is per billing
+ * interval min(production, consumption); with one, production - export. */
 static void production_end(struct report *r)
 {
 	size_t i;
-	bool has = false, any_self = false;
+	bool has = false, any_self = false, xhas = false;
 
-	r->prod_kwh = r->self_kwh = r->prod_coverage = NAN;
+	r->prod_kwh = r->self_kwh = r->prod_coverage = r->export_kwh = NAN;
+	r->cons_kwh = r->has_energy ? r->total_kwh : NAN;
+	/* without a grid connection the consumption is the site's energy */
+	history_known_wh(&r->days, r->cons_day_wh);
+	history_known_wh(&r->months, r->cons_month_wh);
+	for (i = 0; i < r->days.n; i++)
+		r->self_day_wh[i] = NAN;
+	for (i = 0; i < r->months.n; i++)
+		r->self_month_wh[i] = NAN;
 	if (r->nprod == 0)
 		return;
-	history_self(&r->piv, &r->iv, &r->days, r->self_day_wh);
 	r->prod_kwh = sum_kwh(&r->pdays, &has);
 	if (!has)
 		r->prod_kwh = NAN;
+	if (r->grid) {
+		history_self_export(&r->days, &r->pdays, &r->xdays, r->self_day_wh,
+				    r->cons_day_wh);
+		history_self_export(&r->months, &r->pmonths, &r->xmonths, r->self_month_wh,
+				    r->cons_month_wh);
+		r->export_kwh = sum_kwh(&r->xdays, &xhas);
+		if (!xhas)
+			r->export_kwh = NAN;
+		r->self_kwh = kpi_self_export(r->prod_kwh, r->export_kwh);
+		r->cons_kwh = r->has_energy ? kpi_consumption(r->total_kwh, r->prod_kwh,
+							      r->export_kwh)
+					    : NAN;
+		r->prod_coverage = kpi_coverage(r->prod_kwh, r->cons_kwh);
+		return;
+	}
+	history_self(&r->piv, &r->iv, &r->days, r->self_day_wh);
+	history_self(&r->piv, &r->iv, &r->months, r->self_month_wh);
 	r->self_kwh = 0;
 	for (i = 0; i < r->days.n; i++)
 		if (isfinite(r->self_day_wh[i])) {
@@ -447,6 +539,8 @@ static void energy_end(const struct report_in *in, struct report *r)
 	size_t i;
 
 	r->total_kwh = sum_kwh(&r->days, &r->has_energy);
+	if (r->nsite == 0)
+		r->cost = r->standby_cost = NAN; /* no meter of the site: nothing priced */
 	for (i = 0; i < r->nrank; i++)
 		r->m[r->rank[i]].share =
 			r->consumers_kwh > 0 ? r->m[r->rank[i]].kwh / r->consumers_kwh : NAN;
@@ -471,7 +565,7 @@ static void energy_end(const struct report_in *in, struct report *r)
 
 	/* outside production hours */
 	for (i = 0; i < r->iv.n; i++) {
-		if (!report_outside_production(r->iv.b[i], in->nshifts, in->holidays, in->nholidays))
+		if (!r->iv_out[i])
 			continue;
 		r->standby_kwh += r->iv.wh[i] / 1000;
 		r->standby_us += r->iv.b[i + 1] - r->iv.b[i];
@@ -912,5 +1006,15 @@ void report_free(struct report *r)
 	history_spans_free(&r->pdays);
 	history_spans_free(&r->piv);
 	free(r->self_day_wh);
+	history_spans_free(&r->months);
+	history_spans_free(&r->pmonths);
+	history_spans_free(&r->xdays);
+	history_spans_free(&r->xmonths);
+	free(r->self_month_wh);
+	free(r->cons_day_wh);
+	free(r->cons_month_wh);
+	free(r->day_cost);
+	free(r->shift_cost);
+	free(r->iv_out);
 	memset(r, 0, sizeof(*r));
 }

@@ -177,6 +177,7 @@ struct simmodel {
 	struct sim_fault *faults;
 	size_t nfaults, capfaults;
 	int utility;            /* enum utility; 0: electricity only */
+	bool incomer;           /* the main board carries the PV (simmodel_set_incomer) */
 };
 
 /* ---- names ---------------------------------------------------------------- */
@@ -952,8 +953,15 @@ static void compute_meter(struct simmodel *m, size_t i)
 		for (j = 1; j < m->n; j++) {
 			const double *o = m->meters[j].phys;
 
-			if (m->meters[j].load == SIM_LOAD_PV)
-				continue; /* production is its own root */
+			if (m->meters[j].load == SIM_LOAD_PV) {
+				/* production is its own root, unless the main
+				 * board is the grid incomer: then it feeds in */
+				for (k = 0; m->incomer && k < 3; k++) {
+					p[k] -= o[QTY_P_L1 + k];
+					q[k] -= o[QTY_Q_L1 + k];
+				}
+				continue;
+			}
 
 			for (k = 0; k < 3; k++) {
 				p[k] += o[QTY_P_L1 + k];
@@ -1287,6 +1295,12 @@ const double *simmodel_values(const struct simmodel *m, size_t i)
 enum sim_load simmodel_load(const struct simmodel *m, size_t i)
 {
 	return i < m->n ? m->meters[i].load : SIM_LOAD_MACHINE;
+}
+
+void simmodel_set_incomer(struct simmodel *m, bool on)
+{
+	m->incomer = on;
+	compute_all(m, 0.0);
 }
 
 void simmodel_set_pv(struct simmodel *m, size_t i, double peak_w)

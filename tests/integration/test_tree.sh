@@ -10,7 +10,12 @@
 # same frame, production and coverage in the header, and the shares at
 # 200x60; the recorder's buffer gives a report whose CSV tree rows add up
 # (remainder = parent - feeders) and whose production table's coverage is
-# produced / consumed.
+# produced / consumed. Then the grid connection (phasor sim --incomer: the
+# main board carries the PV, which produces more than the plant draws, so
+# the main board exports; grid = true): the header's Exp and Self, and the
+# report's production row: used on site = produced - exported, consumed =
+# taken from the grid + used on site, coverage = produced / consumed, and
+# the month table.
 . "$(dirname "$0")/lib.sh"
 
 export PHASOR_PROFILES="${PHASOR_PROFILES:-$(cd "$(dirname "$0")/../.." && pwd)/conf/profiles}"
@@ -122,12 +127,17 @@ t_eq "the console's exit status" 0 "$rc"
 t_no_sanitizer_errors "$T/console.err"
 
 # ---- the report of what the console recorded ----
-t0=$(t_sql "$T/b.db" "SELECT min(t_us) / 1000000 FROM samples")
-t1=$(t_sql "$T/b.db" "SELECT max(t_us) / 1000000 + 1 FROM samples")
-[ -n "$t0" ] && [ -n "$t1" ] || t_fail "nothing recorded"
-# the report counts 5-minute windows: the range on their bounds
-from=$(date -u -d "@$((t0 / 300 * 300))" +%FT%TZ)
-to=$(date -u -d "@$(( (t1 + 299) / 300 * 300 ))" +%FT%TZ)
+# report_range DB: from and to around what DB recorded, on the bounds of
+# the 5-minute windows the report counts
+report_range() {
+	local t0 t1
+	t0=$(t_sql "$1" "SELECT min(t_us) / 1000000 FROM samples")
+	t1=$(t_sql "$1" "SELECT max(t_us) / 1000000 + 1 FROM samples")
+	[ -n "$t0" ] && [ -n "$t1" ] || t_fail "nothing recorded in $1"
+	from=$(date -u -d "@$((t0 / 300 * 300))" +%FT%TZ)
+	to=$(date -u -d "@$(( (t1 + 299) / 300 * 300 ))" +%FT%TZ)
+}
+report_range "$T/b.db"
 "$PHASOR" report --db "$T/b.db" -c "$T/c.ini" --from "$from" --to "$to" -o "$T/r.pdf" \
 	--csv "$T/r.csv" >"$T/r.log" 2>&1 || t_fail "report: $(cat "$T/r.log")"
 cell() { awk -F, -v t="$1" -v i="$2" -v c="$3" '$1 == t && $2 == i && $3 == c { print $4; exit }' "$T/r.csv"; }
@@ -162,3 +172,43 @@ pdftotext -layout "$T/r.pdf" "$T/r.txt" 2>/dev/null &&
 	{ grep -q 'main (unmetered)' "$T/r.txt" && grep -q 'Production and coverage' "$T/r.txt"; } ||
 	t_fail "the PDF lacks the tree or the production table"
 t_ok "the PDF has the tree and the production tables"
+
+# ---- a grid connection: the main board exports what the PV makes beyond the plant ----
+kill "$SIM_PID" 2>/dev/null
+t_sim --meters 4 --seed 5 --pv 4:1500kW --incomer --start 2026-06-22T12:00:00Z
+sed -e "s/^port = .*/port = $SIM_PORT/" -e "s|$T/b.db|$T/g.db|" -e 's/^aggregate = true$/aggregate = true\ngrid = true/' \
+	"$T/c.ini" >"$T/g.ini"
+"$PHASOR" check-config -c "$T/g.ini" >"$T/gcheck.out" 2>&1 || t_fail "check-config: $(cat "$T/gcheck.out")"
+grep -Eq '^  main .* grid connection$' "$T/gcheck.out" || t_fail "the summary does not show the grid connection: $(grep -A6 '^meters' "$T/gcheck.out")"
+t_tmux_start gc 80 24 env LANG=C NO_COLOR=1 TERM=xterm "$PHASOR" -c "$T/g.ini" 2>"$T/gconsole.err"
+t_tmux_wait gc 30 'Exp [0-9.]+ [kM]?Wh' || t_fail "no export in the header"
+sleep 6
+t_tmux_capture gc >"$T/g80.txt"
+grep -Eq '^Total -[0-9.]+ [kM]?W' "$T/g80.txt" || t_fail "the grid connection does not export: $(head -4 "$T/g80.txt")"
+grep -Eq 'Prod [0-9.]+ [kM]?W Cov [0-9.]+ % Self [0-9.]+ % Exp [0-9.]+ [kM]?Wh' "$T/g80.txt" ||
+	t_fail "no production, coverage, self-consumption and export: $(sed -n 2p "$T/g80.txt")"
+t_ok "grid connection: the main board exports ($(grep -Eo '^Total -[0-9.]+ [kM]?W' "$T/g80.txt")), $(grep -Eo 'Self [0-9.]+ % Exp [0-9.]+ [kM]?Wh' "$T/g80.txt")"
+t_tmux_quit gc
+rc=$(t_tmux_wait_exit gc 20) || t_fail "the console did not quit"
+t_eq "the console's exit status" 0 "$rc"
+t_no_sanitizer_errors "$T/gconsole.err"
+report_range "$T/g.db"
+"$PHASOR" report --db "$T/g.db" -c "$T/g.ini" --from "$from" --to "$to" -o "$T/g.pdf" \
+	--csv "$T/r.csv" >"$T/g.log" 2>&1 || t_fail "report: $(cat "$T/g.log")"
+cons=$(cell production range consumed); prod=$(cell production range produced)
+cov=$(cell production range coverage); self=$(cell production range self)
+exp=$(cell production range exported)
+grid=0
+for d in $(awk -F, '$1 == "day" && $3 == "energy" { print $4 }' "$T/r.csv"); do grid=$(awk -v a="$grid" -v b="$d" 'BEGIN { print a + b }'); done
+[ -n "$exp" ] && [ -n "$prod" ] || t_fail "no exported column: $(grep '^production,range' "$T/r.csv")"
+awk -v c="$cons" -v p="$prod" -v x="$exp" -v s="$self" -v g="$grid" -v v="$cov" 'BEGIN {
+	u = p - x; if (u < 0) u = 0
+	d1 = s - u; d2 = c - (g + s); d3 = 100 * p / c - v; e = 100 * 0.0005 * (1 / c + p / c / c) + 0.006
+	exit !(x > 0 && d1 < 0.002 && d1 > -0.002 && d2 < 0.002 && d2 > -0.002 && d3 < e && d3 > -e) }' ||
+	t_fail "used on site $self is not produced $prod - exported $exp, or consumed $cons is not grid $grid + it, or coverage $cov"
+mp=$(awk -F, '$1 == "production_month" && $2 == "2026-06" && $3 == "produced" { print $4; exit }' "$T/r.csv")
+# (the console runs on today's clock, the simulator in June: the month is the recording's)
+mp=${mp:-$(awk -F, '$1 == "production_month" && $3 == "produced" { s += $4 } END { print s }' "$T/r.csv")}
+awk -v a="$mp" -v p="$prod" 'BEGIN { d = a - p; exit !(d < 0.002 && d > -0.002) }' ||
+	t_fail "the month table's production $mp is not the range's $prod"
+t_ok "report with the grid connection: used on site $self = produced $prod - exported $exp kWh, consumed $cons = grid $grid + used, coverage $cov %, the month's production $mp"

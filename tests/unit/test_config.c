@@ -608,6 +608,10 @@ static const struct error_case error_cases[] = {
 	  { "t.ini:2: currency: 'E U R' is not a currency code (letters, e.g. EUR)" } },
 	{ "negative price", "[site]\nprice_per_kwh = -1\n" MB,
 	  { "t.ini:2: price_per_kwh: -1 is out of range (0..1000)" } },
+	{ "bad per-utility prices", "[site]\nprice_gas = cheap\nprice_heat = 1001\nprice_water = 2\n" MB,
+	  { "t.ini:2: price_gas: cheap is not a number (0..1000)",
+	    "t.ini:3: price_heat: 1001 is out of range (0..1000)",
+	    "t.ini:4: unknown key 'price_water' in [site]" } },
 	{ "refresh too fast", "[console]\nrefresh = 5ms\n" MB,
 	  { "t.ini:2: refresh: 5ms is out of range (100ms..60s)" } },
 	{ "bad theme name", "[console]\ntheme = Dark Blue\n" MB,
@@ -903,6 +907,23 @@ static void test_tree_errors(void **state)
 		    "(a tree holds one utility)" } },
 		{ "a valid tree", MTR("tgbt", "14") "aggregate = yes\n" MTR("a", "15") "parent = tgbt\n"
 		  MTR("a1", "16") "parent = a\n" MTR("pv", "17") "role = production\n", { NULL } },
+		{ "grid on a feeder and on production",
+		  MTR("tgbt", "30") MTR("a", "31") "parent = tgbt\ngrid = true\n" MTR("pv", "32")
+		  "role = production\ngrid = yes\n",
+		  { "t.ini:10: grid: meter a is a feeder: the grid connection is a consumption meter "
+		    "without a parent",
+		    "t.ini:16: grid: meter pv is a production meter: the grid connection is a "
+		    "consumption meter without a parent" } },
+		{ "grid without an export counter",
+		  "[meter boiler]\ndriver = modbus\nprofile = gas-meter\nhost = 10.0.1.33\ngrid = true\n"
+		  "[meter w]\ndriver = modbus\nprofile = pulse-counter\nhost = 10.0.1.34\n"
+		  "pulse_value = 1 kWh\ngrid = true\n",
+		  { "t.ini:5: grid: meter boiler measures gas, not electricity",
+		    "t.ini:11: grid: profile pulse-counter of meter w has no export counter (e_exp)" } },
+		{ "grid not a boolean", MTR("tgbt", "35") "grid = incomer\n",
+		  { "t.ini:5: grid: incomer is not a boolean (true, false, yes, no, on, off, 1, 0)" } },
+		{ "a valid grid connection", MTR("tgbt", "36") "grid = true\n" MTR("pv", "37")
+		  "role = production\n", { NULL } },
 	};
 
 	(void)state;
@@ -938,6 +959,45 @@ static void test_tree(void **state)
 	assert_true(config_in_production(c, 4));
 	config_free(c);
 	diag_clear(&d);
+}
+
+static bool same_double(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* The per-utility prices: gas at price_per_kwh unless it has its own,
+ * heat at its own, water and air at none (no energy to price). */
+static void test_prices(void **state)
+{
+	static const struct {
+		const char *site;
+		double elec, gas, heat;
+	} cases[] = {
+		{ "[site]\nprice_per_kwh = 0.2\nprice_heat = 0.09\n", 0.2, 0.2, 0.09 },
+		{ "[site]\nprice_per_kwh = 0.2\nprice_gas = 0.07\n", 0.2, 0.07, NAN },
+		{ "[site]\nprice_gas = 0.07\n", NAN, 0.07, NAN },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		char text[512];
+		struct diag d;
+		struct config *c;
+
+		snprintf(text, sizeof(text), "%s%s", cases[i].site, MB);
+		diag_init(&d);
+		c = config_load_string(text, "t.ini", &d);
+		assert_non_null(c);
+		assert_true(same_double(config_price(c, UTILITY_ELECTRICITY), cases[i].elec));
+		assert_true(same_double(config_price(c, UTILITY_GAS), cases[i].gas));
+		assert_true(same_double(config_price(c, UTILITY_HEAT), cases[i].heat));
+		assert_true(isnan(config_price(c, UTILITY_WATER)));
+		assert_true(isnan(config_price(c, UTILITY_AIR)));
+		config_free(c);
+		diag_clear(&d);
+	}
 }
 
 static void test_errors(void **state)
@@ -1758,6 +1818,7 @@ int main(void)
 		cmocka_unit_test(test_driver_names),
 		cmocka_unit_test(test_tree_errors),
 		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_prices),
 	};
 
 	if (find_profiles() < 0) {

@@ -197,6 +197,90 @@ static void self_consumption(void **state)
 	history_spans_free(&months);
 }
 
+/*
+ * With a grid connection's export counter, by hand, in Paris from
+ * 2026-10-24 to 2026-11-03 (Sunday the 25th has 25 hours, the end of
+ * October in between): the site takes G = 60 Wh a minute from the grid;
+ * from 11:00 to 13:00 UTC the PV makes P = 30 Wh a minute (3.6 kWh a day)
+ * and the grid meter exports X = 10 (1.2 kWh), on Sunday 1 November 40
+ * (4.8 kWh: more than was made, a production meter that missed its data:
+ * nothing used, never less). The 25th: G 90 kWh (1500 minutes), used
+ * 2.4, consumption 92.4. October (24-31, 11580 minutes): G 694.8, P
+ * 28.8, X 9.6, used 19.2, consumption 714. November (1-2): G 172.8, P
+ * 7.2, X 6, used 1.2, consumption 174. A day without export data (the
+ * 30th) is NaN; the month counts the counter's rise across it.
+ */
+static void self_with_export(void **state)
+{
+	const int64_t from = PARIS_OCT24, to = INT64_C(1793660400) * S; /* 11-03 00:00 CET */
+	struct history_series g = { 0 }, p = { 0 }, x = { 0 };
+	struct history_spans gd, pd, xd, gm, pm, xm;
+	double self_d[10], cons_d[10], self_m[2], cons_m[2];
+	double vg = 1e6, vp = 2e6, vx = 3e6;
+	int64_t t;
+
+	(void)state;
+	zone("Europe/Paris");
+	for (t = from - HOUR; t < to; t += MIN) {
+		int64_t tod = ((t / S) % 86400) * S;
+		bool sun = tod >= 11 * HOUR && tod < 13 * HOUR;
+		bool nov1 = t >= INT64_C(1793487600) * S && t < INT64_C(1793574000) * S;
+		double rx = !sun ? 0 : nov1 ? 40 : 10;
+		struct history_minute mg = cmin(t, vg, 60), mp = cmin(t, vp, sun ? 30 : 0),
+				      mx = cmin(t, vx, rx);
+
+		history_series_add(&g, &mg);
+		history_series_add(&p, &mp);
+		/* the export counter says nothing on the 30th */
+		if (t < INT64_C(1793314800) * S || t >= INT64_C(1793401200) * S)
+			history_series_add(&x, &mx);
+		vg += 60;
+		vp += sun ? 30 : 0;
+		vx += rx;
+	}
+	assert_true(history_days(from, to, &gd, false) && gd.n == 10);
+	assert_true(history_days(from, to, &pd, false));
+	assert_true(history_days(from, to, &xd, false));
+	assert_true(history_months(from, to, &gm, false) && gm.n == 2);
+	assert_true(history_months(from, to, &pm, false));
+	assert_true(history_months(from, to, &xm, false));
+	gm.b[0] = pm.b[0] = xm.b[0] = from; /* clipped to the range, as the callers do */
+	gm.b[2] = pm.b[2] = xm.b[2] = to;
+	history_energy(g.m, g.n, from - HOUR, &gd);
+	history_energy(p.m, p.n, from - HOUR, &pd);
+	history_energy(x.m, x.n, from - HOUR, &xd);
+	history_energy(g.m, g.n, from - HOUR, &gm);
+	history_energy(p.m, p.n, from - HOUR, &pm);
+	history_energy(x.m, x.n, from - HOUR, &xm);
+	history_self_export(&gd, &pd, &xd, self_d, cons_d);
+	history_self_export(&gm, &pm, &xm, self_m, cons_m);
+	assert_true(gd.b[2] - gd.b[1] == 25 * HOUR);
+	assert_true(fabs(cons_d[1] - 92400) < 1e-6);
+	assert_true(fabs(self_d[1] - 2400) < 1e-6);
+	assert_true(isnan(self_d[6]) && isnan(cons_d[6])); /* the 30th */
+	assert_true(fabs(self_d[8]) < 1e-6);                /* 1 November */
+	assert_true(fabs(cons_d[8] - 86400) < 1e-6);
+	assert_true(fabs(gm.wh[0] - 694800) < 1e-6);
+	assert_true(fabs(pm.wh[0] - 28800) < 1e-6);
+	/* within the month the counter's rise across the 30th counts */
+	assert_true(fabs(xm.wh[0] - 9600) < 1e-6);
+	assert_true(fabs(self_m[0] - 19200) < 1e-6);
+	assert_true(fabs(cons_m[0] - 714000) < 1e-6);
+	assert_true(fabs(self_m[1] - 1200) < 1e-6);
+	assert_true(fabs(cons_m[1] - 174000) < 1e-6);
+	history_known_wh(&xd, self_d);
+	assert_true(isnan(self_d[6]) && fabs(self_d[8] - 4800) < 1e-6);
+	history_spans_free(&gd);
+	history_spans_free(&pd);
+	history_spans_free(&xd);
+	history_spans_free(&gm);
+	history_spans_free(&pm);
+	history_spans_free(&xm);
+	history_series_free(&g);
+	history_series_free(&p);
+	history_series_free(&x);
+}
+
 /* 100 kW all day, 300 kW from 10:00 to 10:15, 250 kW from 15:00 to 15:30:
  * the 15 minute peak is 300 kW at 10:00, three intervals over 200 kW (45
  * minutes); the second day 100 kW only. The month: 300 kW, three over. */
@@ -364,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(energy_per_day),
 		cmocka_unit_test(self_consumption),
+		cmocka_unit_test(self_with_export),
 		cmocka_unit_test(dst_days),
 		cmocka_unit_test(shifts_across_midnight),
 		cmocka_unit_test(peak_demand),

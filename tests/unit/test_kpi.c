@@ -101,6 +101,8 @@ static struct fixture *build(const struct mspec *spec, size_t n, const char *sto
 	f->cfg.meters = f->meters;
 	f->cfg.nmeters = n;
 	f->cfg.site.price_per_kwh = NAN;
+	for (i = 0; i < UTILITY__COUNT; i++)
+		f->cfg.site.price[i] = NAN;
 	f->cfg.site.co2_per_kwh = NAN;
 	f->cfg.store.path = (char *)store_path;
 	f->live = live_new(&f->cfg, NULL, NULL);
@@ -547,6 +549,121 @@ static void test_site_utilities(void **state)
 	destroy(f);
 }
 
+/*
+ * Each utility at its price: 600 Wh of electricity, 300 Wh of gas, heat
+ * not counted (its energy came from the others). Without price_gas the
+ * gas is at price_per_kwh (as before the per-utility prices); a gas price
+ * without an electricity price leaves the day's cost unknown.
+ */
+static void test_cost_per_utility(void **state)
+{
+	static const struct mspec spec[3] = {
+		{ "tgbt", DRIVER_MODBUS, 1000, true, 1 },
+		{ "gas", DRIVER_MODBUS, 1000, false, 1 },
+		{ "heat", DRIVER_MODBUS, 1000, false, 1 },
+	};
+	static const struct {
+		double elec, gas, heat, cost;
+	} cases[] = {
+		{ 0.2, 0.08, 0.5, 0.6 * 0.2 + 0.3 * 0.08 }, /* 0.144 */
+		{ 0.2, NAN, NAN, 0.9 * 0.2 },               /* 0.18 */
+		{ NAN, 0.08, NAN, NAN },
+		{ 0.25, 0.0, NAN, 0.6 * 0.25 },              /* gas free: 0.15 */
+	};
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < UTIL_ARRAY_LEN(cases); c++) {
+		struct fixture *f = build(spec, 3, NULL);
+		int64_t t = D + 11 * H;
+		const struct kpi_site *s;
+		uint32_t m;
+
+		f->meters[1].utility = UTILITY_GAS;
+		f->meters[2].utility = UTILITY_HEAT;
+		f->cfg.site.price_per_kwh = cases[c].elec;
+		f->cfg.site.price[UTILITY_GAS] = cases[c].gas;
+		f->cfg.site.price[UTILITY_HEAT] = cases[c].heat;
+		kpi_free(f->kpi);
+		f->kpi = kpi_new(&f->cfg);
+		for (m = 0; m < 3; m++)
+			put(f, m, QTY_E_IMP, t, 1e6 * (m + 1));
+		update(f, t + 1 * S);
+		put(f, 0, QTY_E_IMP, t + 2 * S, 1e6 + 600.0);
+		put(f, 1, QTY_E_IMP, t + 2 * S, 2e6 + 300.0);
+		put(f, 2, QTY_E_IMP, t + 2 * S, 3e6 + 400.0);
+		s = update(f, t + 3 * S);
+		assert_near(s->today_wh, 900.0);
+		assert_near(s->cost, cases[c].cost);
+		destroy(f);
+	}
+}
+
+/*
+ * A grid incomer with an export counter and PV behind it (hand-computed):
+ * the incomer took G = 4000 Wh from the grid and gave back X = 1500 Wh,
+ * the PV made P = 6000 Wh. Used on site: P - X = 4500 Wh; consumption
+ * G + P - X = 8500 Wh; coverage 6000 / 8500; self-consumption 4500 / 6000.
+ * Now the incomer reads -2 kW (2 kW out) with the PV at 5 kW: 3 kW of it
+ * used, 60 %. The site's Today and cost stay what the grid delivered
+ * (4000 Wh at 0.2: 0.8). Without grid = true the same counters keep the
+ * old meaning (coverage 6000 / 4000, min rule now: nothing used of
+ * -2 kW). An export above the production (a production meter that
+ * missed its data) uses nothing of it, never less.
+ */
+static void test_grid_export(void **state)
+{
+	static const struct {
+		bool grid;
+		double p_wh, x_wh;
+		double self_wh, cons_wh, coverage, self_now, export_wh;
+	} cases[] = {
+		{ true, 6000.0, 1500.0, 4500.0, 8500.0, 6000.0 / 8500.0, 0.6, 1500.0 },
+		{ true, 1000.0, 1500.0, 0.0, 4000.0, 1000.0 / 4000.0, 0.6, 1500.0 },
+		{ false, 6000.0, 1500.0, NAN, 4000.0, 6000.0 / 4000.0, 0.0, NAN },
+	};
+	static const struct mspec spec[2] = {
+		{ "incomer", DRIVER_MODBUS, 1000, false, 0 },
+		{ "pv", DRIVER_MODBUS, 1000, false, 0 },
+	};
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < UTIL_ARRAY_LEN(cases); c++) {
+		struct fixture *f = build(spec, 2, NULL);
+		int64_t t = D + 13 * H;
+		const struct kpi_site *s;
+
+		f->meters[0].grid = cases[c].grid;
+		f->meters[1].role = METER_PRODUCTION;
+		f->cfg.site.price_per_kwh = 0.2;
+		kpi_free(f->kpi);
+		f->kpi = kpi_new(&f->cfg);
+		put(f, 0, QTY_E_IMP, t, 1e6);
+		put(f, 0, QTY_E_EXP, t, 2e6);
+		put(f, 1, QTY_E_IMP, t, 5e5);
+		update(f, t + 1 * S);
+		put(f, 0, QTY_E_IMP, t + 2 * S, 1e6 + 4000.0);
+		put(f, 0, QTY_E_EXP, t + 2 * S, 2e6 + cases[c].x_wh);
+		put(f, 1, QTY_E_IMP, t + 2 * S, 5e5 + cases[c].p_wh);
+		put(f, 0, QTY_P_TOTAL, t + 2 * S, -2000.0);
+		put(f, 1, QTY_P_TOTAL, t + 2 * S, 5000.0);
+		s = update(f, t + 3 * S);
+		assert_int_equal(s->grid, cases[c].grid);
+		assert_near(s->today_wh, 4000.0);
+		assert_near(s->cost, 0.8);
+		assert_near(s->p_w, -2000.0);
+		assert_near(s->prod_today_wh, cases[c].p_wh);
+		assert_near(s->export_today_wh, cases[c].export_wh);
+		assert_near(s->self_today_wh, cases[c].self_wh);
+		assert_near(s->cons_today_wh, cases[c].cons_wh);
+		assert_near(s->coverage, cases[c].coverage);
+		assert_near(s->self_now, cases[c].self_now);
+		assert_near(s->export_w, cases[c].grid ? 2000.0 : NAN);
+		destroy(f);
+	}
+}
+
 /* Of 40 consumers the KPI_TOP highest, in order, ties in the config's
  * order, whatever order the powers come in; zero and negative left out. */
 static void test_top_many(void **state)
@@ -980,6 +1097,20 @@ static void write_buffer(struct fixture *f, const char *path, const struct sampl
 	store_close(st);
 }
 
+/* Now, not within a minute before or 20 s after midnight: the worker and
+ * the test mean the same day, and live values are after midnight. */
+static int64_t away_from_midnight(void)
+{
+	int64_t now = util_now_us();
+
+	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
+	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
+		util_sleep_ms(1000);
+		now = util_now_us();
+	}
+	return now;
+}
+
 static void test_worker_baseline(void **state)
 {
 	static const struct mspec spec[] = {
@@ -991,17 +1122,11 @@ static void test_worker_baseline(void **state)
 	};
 	char *path = util_printf("%s/buffer.db", tmpdir);
 	struct fixture *f;
-	int64_t now = util_now_us(), m, end;
+	int64_t now, m, end;
 	const struct kpi_site *s;
 
 	(void)state;
-	/* Not within a minute before or 20 s after midnight: the worker and
-	 * the test mean the same day, and live values are after midnight. */
-	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
-	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
-		util_sleep_ms(1000);
-		now = util_now_us();
-	}
+	now = away_from_midnight();
 	m = kpi_local_midnight(now);
 	{
 		/* written before the kpi exists: build without a worker first */
@@ -1129,11 +1254,7 @@ static void test_worker_segments(void **state)
 	struct kpi_today td;
 
 	(void)state;
-	while (kpi_local_midnight(now + 60 * S) != kpi_local_midnight(now) ||
-	       kpi_local_midnight(now - 20 * S) != kpi_local_midnight(now)) {
-		util_sleep_ms(1000);
-		now = util_now_us();
-	}
+	now = away_from_midnight();
 	m = kpi_local_midnight(now);
 	{
 		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
@@ -1180,6 +1301,64 @@ static void test_worker_segments(void **state)
 	assert_int_equal(s->today_resets, 3 + 2);
 	assert_false(s->today_partial);
 	assert_int_equal(s->today_since_us, m);
+	destroy(f);
+	free(path);
+}
+
+/*
+ * The grid connection's export counter read from the buffer as the import
+ * counters are: since midnight the incomer's e_imp 1000 -> 2000 (G = 1000
+ * Wh), its e_exp 100 -> 700 (X = 600), the PV's e_imp 50 -> 1250 (P =
+ * 1200), part of each in the buffer, the rest live. Used on site P - X =
+ * 600, consumption G + P - X = 1600, coverage 1200 / 1600.
+ */
+static void test_worker_export(void **state)
+{
+	static const struct mspec spec[] = {
+		{ "incomer", DRIVER_MODBUS, 1000, false, 0 },
+		{ "pv", DRIVER_MODBUS, 1000, false, 0 },
+	};
+	char *path = util_printf("%s/export.db", tmpdir);
+	int64_t now, m, end;
+	const struct kpi_site *s;
+	struct fixture *f;
+
+	(void)state;
+	now = away_from_midnight();
+	m = kpi_local_midnight(now);
+	{
+		struct fixture *w = build(spec, UTIL_ARRAY_LEN(spec), NULL);
+		struct sample smps[] = {
+			smp(0, QTY_E_IMP, m + 2 * S, 1000.0), smp(0, QTY_E_EXP, m + 2 * S, 100.0),
+			smp(1, QTY_E_IMP, m + 2 * S, 50.0),   smp(0, QTY_E_IMP, m + 5 * S, 1500.0),
+			smp(0, QTY_E_EXP, m + 5 * S, 400.0),  smp(1, QTY_E_IMP, m + 5 * S, 650.0),
+		};
+
+		write_buffer(w, path, smps, UTIL_ARRAY_LEN(smps));
+		destroy(w);
+	}
+	f = build(spec, UTIL_ARRAY_LEN(spec), path);
+	f->meters[0].grid = true;
+	f->meters[1].role = METER_PRODUCTION;
+	kpi_free(f->kpi);
+	f->kpi = kpi_new_day(&f->cfg, &follow_kpi_day_ops);
+	put(f, 0, QTY_E_IMP, now - 1 * S, 2000.0);
+	put(f, 0, QTY_E_EXP, now - 1 * S, 700.0);
+	put(f, 1, QTY_E_IMP, now - 1 * S, 1250.0);
+	end = util_mono_us() + 10 * S;
+	while (kpi_day_pending(f->kpi)) {
+		update(f, util_now_us());
+		if (util_mono_us() > end)
+			fail_msg("the worker gave no baseline within 10 s");
+		util_sleep_ms(10);
+	}
+	s = update(f, util_now_us());
+	assert_near(s->today_wh, 1000.0);
+	assert_near(s->export_today_wh, 600.0);
+	assert_near(s->prod_today_wh, 1200.0);
+	assert_near(s->self_today_wh, 600.0);
+	assert_near(s->cons_today_wh, 1600.0);
+	assert_near(s->coverage, 1200.0 / 1600.0);
 	destroy(f);
 	free(path);
 }
@@ -1240,7 +1419,10 @@ int main(void)
 		cmocka_unit_test(test_worker_baseline),
 		cmocka_unit_test(test_worker_segments),
 		cmocka_unit_test(test_no_buffer),
+		cmocka_unit_test(test_worker_export),
 		cmocka_unit_test(test_site_utilities),
+		cmocka_unit_test(test_cost_per_utility),
+		cmocka_unit_test(test_grid_export),
 	};
 
 	set_tz("Europe/Paris");

@@ -24,6 +24,9 @@
 
 #include "phasor/forecast.h"
 #include "phasor/report.h"
+#include "phasor/report_tables.h"
+#include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define S INT64_C(1000000)
 #define MIN (60 * S)
@@ -278,6 +281,185 @@ static void tree_and_production(void **state)
 	for (i = 0; i < 4; i++)
 		for (k = 0; k < REPORT_NSERIES; k++)
 			history_series_free(&tm[i].s[k]);
+}
+
+/* The row of the table whose first cell is item, or SIZE_MAX. */
+static size_t row_of(const struct report_table *t, const char *item)
+{
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->nrows; i++)
+		if (strcmp(report_cell(t, i, 0), item) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* The cell of (item, column name) as text; "" when there is none. */
+static const char *cell_of(const struct report_tables *ts, const char *id, const char *item,
+			   const char *col)
+{
+	const struct report_table *t = report_tables_find(ts, id);
+	size_t r = row_of(t, item), k;
+
+	for (k = 0; r != SIZE_MAX && k < t->ncols; k++)
+		if (strcmp(t->cols[k].name, col) == 0)
+			return report_cell(t, r, k);
+	return "";
+}
+
+/*
+ * A grid incomer with an export counter and PV behind it, in Paris, from
+ * Sunday 2026-03-29 (the clocks go forward: a 23 hour day) to Thursday
+ * 2026-04-02, across the end of March. By hand: the incomer takes G = 100
+ * Wh a minute from the grid; from 10:00 to 14:00 UTC (240 minutes a day)
+ * the PV makes P = 50 Wh a minute and the incomer gives back X = 20. Per
+ * day: G 138 kWh (1380 minutes), then 144; P 12, X 4.8, used on site
+ * P - X = 7.2, consumption G + 7.2. March (29-31): G 426, P 36, X 14.4,
+ * used 21.6, consumption 447.6; April (the 1st): G 144, P 12, X 4.8, used
+ * 7.2, consumption 151.2; the range: G 570, P 48, X 19.2, used 28.8,
+ * consumption 598.8, coverage 48 / 598.8. Without grid = true the same
+ * counters keep the old meaning: consumption G, used per 15 min interval
+ * min(P, G) = P (all of it).
+ */
+static void grid_months(void **state)
+{
+	/* 2026-03-29T00:00:00+01:00 and 2026-04-02T00:00:00+02:00 */
+	const int64_t from = INT64_C(1774738800) * S, to = INT64_C(1775080800) * S;
+	static const struct {
+		bool grid;
+		double self_march, cons_march, self_range, cons_range;
+		const char *cov_range, *exported;
+	} cases[] = {
+		{ true, 21.6, 447.6, 28.8, 598.8, "8.02", "19.200" },
+		{ false, 36, 426, 48, 570, "8.42", "" },
+	};
+	size_t c;
+
+	(void)state;
+	zone("Europe/Paris");
+	for (c = 0; c < UTIL_ARRAY_LEN(cases); c++) {
+		struct report_meter_in tm[2] = {
+			{ .name = "inc", .grid = cases[c].grid, .nominal_v = 230 },
+			{ .name = "pv", .production = true, .nominal_v = 230 },
+		};
+		struct report_in in = { .site = "t", .zone = "Europe/Paris", .db = "x.db",
+					.from_us = from, .to_us = to, .before_us = from - HOUR,
+					.made_us = to + DAY, .price_per_kwh = NAN,
+					.co2_per_kwh = NAN, .contract_w = NAN, .nominal_f = 50,
+					.meters = tm, .nmeters = 2 };
+		const char *names[2] = { "inc", "pv" };
+		struct report_doc doc = { .site = "t", .zone = "Europe/Paris", .db = "x.db",
+					  .version = "t", .currency = "", .price_per_kwh = NAN,
+					  .co2_per_kwh = NAN, .contract_w = NAN, .meters = names };
+		struct report_tables ts;
+		double g = 1e6, x = 2e6, p = 3e6;
+		struct report r;
+		int64_t t;
+		size_t k;
+
+		for (t = from - HOUR; t < to; t += MIN) {
+			int64_t tod = ((t / S) % 86400) * S;
+			bool sun = tod >= 10 * HOUR && tod < 14 * HOUR;
+
+			one(&tm[0].s[REPORT_E_IMP], t, g);
+			one(&tm[0].s[REPORT_E_EXP], t, x);
+			one(&tm[1].s[REPORT_E_IMP], t, p);
+			g += 100;
+			x += sun ? 20 : 0;
+			p += sun ? 50 : 0;
+		}
+		report_build(&in, &r);
+		assert_int_equal(r.grid, cases[c].grid);
+		assert_int_equal(r.days.n, 4);
+		assert_true(r.days.b[1] - r.days.b[0] == 23 * HOUR);
+		assert_int_equal(r.months.n, 2);
+		assert_true(r.months.b[1] == INT64_C(1774994400) * S); /* 04-01 00:00 CEST */
+		assert_float_equal(r.total_kwh, 570, 1e-9);
+		assert_float_equal(r.prod_kwh, 48, 1e-9);
+		assert_float_equal(r.pmonths.wh[0], 36000, 1e-6);
+		assert_float_equal(r.pmonths.wh[1], 12000, 1e-6);
+		assert_float_equal(r.months.wh[0], 426000, 1e-6);
+		assert_float_equal(r.months.wh[1], 144000, 1e-6);
+		assert_float_equal(r.self_month_wh[0], cases[c].self_march * 1000, 1e-6);
+		assert_float_equal(r.cons_month_wh[0], cases[c].cons_march * 1000, 1e-6);
+		assert_float_equal(r.self_kwh, cases[c].self_range, 1e-9);
+		assert_float_equal(r.cons_kwh, cases[c].cons_range, 1e-9);
+		assert_float_equal(r.prod_coverage, 48 / cases[c].cons_range, 1e-12);
+		if (cases[c].grid) {
+			assert_float_equal(r.export_kwh, 19.2, 1e-9);
+			assert_float_equal(r.xmonths.wh[1], 4800, 1e-6);
+			assert_float_equal(r.self_day_wh[0], 7200, 1e-6);
+			assert_float_equal(r.cons_day_wh[0], 145200, 1e-6);
+			assert_float_equal(r.self_month_wh[1], 7200, 1e-6);
+			assert_float_equal(r.cons_month_wh[1], 151200, 1e-6);
+		}
+		/* the tables, as the PDF and the CSV print them */
+		report_tables_make(&r, &doc, &ts);
+		assert_string_equal(cell_of(&ts, "production_month", "2026-03", "produced"), "36.000");
+		assert_string_equal(cell_of(&ts, "production_month", "2026-04", "produced"), "12.000");
+		assert_string_equal(cell_of(&ts, "production", "range", "coverage"),
+				    cases[c].cov_range);
+		assert_string_equal(cell_of(&ts, "production", "range", "exported"),
+				    cases[c].exported);
+		report_tables_free(&ts);
+		report_free(&r);
+		for (k = 0; k < REPORT_NSERIES; k++) {
+			history_series_free(&tm[0].s[k]);
+			history_series_free(&tm[1].s[k]);
+		}
+	}
+}
+
+/*
+ * Each utility at its price, by hand: on Monday 2025-12-01 (UTC) an
+ * electricity root takes 100 Wh a minute (144 kWh) and a gas root 50
+ * (72 kWh). At 0.2 a kWh of electricity and 0.05 of gas: 28.8 + 3.6 =
+ * 32.4 for the day; outside production hours (22-06, 8 hours): 9.6 + 1.2
+ * = 10.8. Without per-utility prices, all at price_per_kwh: 43.2 and 14.4.
+ */
+static void utility_prices(void **state)
+{
+	static const double prices[UTILITY__COUNT] = { [UTILITY_ELECTRICITY] = 0.2,
+						       [UTILITY_GAS] = 0.05 };
+	static const struct {
+		const double *prices;
+		double day, standby;
+	} cases[] = { { prices, 32.4, 10.8 }, { NULL, 43.2, 14.4 } };
+	size_t c;
+
+	(void)state;
+	zone("UTC");
+	for (c = 0; c < UTIL_ARRAY_LEN(cases); c++) {
+		struct report_meter_in tm[2] = {
+			{ .name = "el", .nominal_v = 230 },
+			{ .name = "gas", .utility = UTILITY_GAS },
+		};
+		struct report_in in = { .site = "t", .zone = "UTC", .db = "x.db", .from_us = T0,
+					.to_us = T0 + DAY, .before_us = T0 - HOUR,
+					.made_us = T0 + 2 * DAY, .price_per_kwh = 0.2,
+					.prices = cases[c].prices, .co2_per_kwh = NAN,
+					.contract_w = NAN, .nominal_f = 50, .meters = tm,
+					.nmeters = 2 };
+		double v[2] = { 1e6, 1e6 };
+		struct report r;
+		int64_t t;
+		size_t i, k;
+
+		for (t = T0 - HOUR; t < T0 + DAY; t += MIN)
+			for (i = 0; i < 2; i++) {
+				one(&tm[i].s[REPORT_E_IMP], t, v[i]);
+				v[i] += i == 0 ? 100 : 50;
+			}
+		report_build(&in, &r);
+		assert_float_equal(r.total_kwh, 216, 1e-9);
+		assert_float_equal(r.cost, cases[c].day, 1e-9);
+		assert_float_equal(r.day_cost[0], cases[c].day, 1e-9);
+		assert_float_equal(r.standby_cost, cases[c].standby, 1e-9);
+		report_free(&r);
+		for (i = 0; i < 2; i++)
+			for (k = 0; k < REPORT_NSERIES; k++)
+				history_series_free(&tm[i].s[k]);
+	}
 }
 
 static void shifts(void **state)
@@ -540,6 +722,8 @@ int main(void)
 		cmocka_unit_test(energy_and_coverage),
 		cmocka_unit_test(shifts),
 		cmocka_unit_test(tree_and_production),
+		cmocka_unit_test(grid_months),
+		cmocka_unit_test(utility_prices),
 		cmocka_unit_test(power_factor_and_quality),
 		cmocka_unit_test(in_windows),
 		cmocka_unit_test(alarm_figures),

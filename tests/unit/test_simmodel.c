@@ -509,6 +509,45 @@ static void test_pv_feeder(void **state)
 	simmodel_free(b);
 }
 
+/*
+ * --incomer: the main board carries the PV, per phase the plant's P less
+ * the PV's (the plant without the PV unit is the reference, as above);
+ * with a PV bigger than the plant it exports and its e_exp counts it
+ * (about its power times the time), its e_imp stands still.
+ */
+static void test_pv_incomer(void **state)
+{
+	struct simmodel *a = simmodel_new(4, 21, (int64_t)(JUNE22_S * 1e6));
+	struct simmodel *b = simmodel_new(3, 21, (int64_t)(JUNE22_S * 1e6));
+	double x0, i0, out = 0, t;
+	int k;
+
+	(void)state;
+	simmodel_set_pv(a, 3, 3000e3);
+	simmodel_set_incomer(a, true);
+	simmodel_advance(a, 12 * HOUR);
+	simmodel_advance(b, 12 * HOUR);
+	x0 = simmodel_values(a, 0)[QTY_E_EXP];
+	i0 = simmodel_values(a, 0)[QTY_E_IMP];
+	for (t = 10; t <= 600; t += 10) {
+		const double *m, *pv;
+
+		simmodel_advance(a, 12 * HOUR + t);
+		simmodel_advance(b, 12 * HOUR + t);
+		m = simmodel_values(a, 0);
+		pv = simmodel_values(a, 3);
+		for (k = 0; k < 3; k++)
+			assert_true(close_rel(m[QTY_P_L1 + k] + pv[QTY_P_L1 + k],
+					      simmodel_values(b, 0)[QTY_P_L1 + k], 1e-9));
+		assert_true(m[QTY_P_TOTAL] < 0);
+		out += -m[QTY_P_TOTAL] * 10 / 3600;
+	}
+	assert_true(close_rel(simmodel_values(a, 0)[QTY_E_EXP] - x0, out, 0.05));
+	assert_true(simmodel_values(a, 0)[QTY_E_IMP] == i0);
+	simmodel_free(a);
+	simmodel_free(b);
+}
+
 /* ---- faults ----------------------------------------------------------------- */
 
 typedef bool (*fault_pred)(const double *v, double rated);
@@ -777,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_main_board_sums),
 		cmocka_unit_test(test_pv_clear_sky),
 		cmocka_unit_test(test_pv_feeder),
+		cmocka_unit_test(test_pv_incomer),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fault_now_and_all),
 		cmocka_unit_test(test_utility),

@@ -915,6 +915,44 @@ static void test_overview_tree(void **state)
 	assert_true(row_has(f, find_row(f, "(unmetered)", 4), "\u25b2-81.0"));
 }
 
+/*
+ * Today's energy beside the power from 120 columns, the remainder's too:
+ * furnace-foundry counted 1000 Wh today and press-3 under it 400, so
+ * 600 Wh no feeder meters ("0.60" kWh); the other way round, press-3's
+ * feeder reads 600 more than its parent: "-0.60", flagged.
+ */
+static void test_overview_remainder_energy(void **state)
+{
+	struct fixture *f = *state;
+	int y;
+
+	draw_setup(NULL, false, true);
+	f->ui.ascii = true;
+	set_size(f, 24, 160);
+	for (y = 0; y < 2; y++) {
+		size_t parent = y == 0 ? M_FURNACE : M_PRESS, child = y == 0 ? M_PRESS : M_FURNACE;
+		int yr;
+
+		f->meters[M_PRESS].parent_plus1 = f->meters[M_FURNACE].parent_plus1 = 0;
+		tree_of(f, parent, child);
+		put(f, M_PRESS, QTY_E_IMP, f->now - S / 4, 1234567.0 + 400.0);
+		put(f, M_FURNACE, QTY_E_IMP, f->now - S / 4, 1234567.0 + 1000.0);
+		kpi_update(f->kpi, f->live, f->now);
+		render(f, &view_overview_ops);
+		assert_cells(f, true);
+		assert_true(row_has(f, 3, "kWh today"));
+		yr = find_row(f, "` (unmetered)", 4);
+		assert_true(yr > 4);
+		assert_true(row_has(f, find_row(f, "furnace-foundry", 4), " 1.00 "));
+		assert_true(row_has(f, find_row(f, "press-3", 4), " 0.40 "));
+		assert_true(row_has(f, yr, y == 0 ? " 0.60 " : "!-0.60 "));
+		(void)parent;
+		(void)child;
+	}
+	draw_setup(NULL, false, false);
+	f->ui.ascii = false;
+}
+
 /* A production meter: not in the total nor a consumer; the header's
  * production now and the part of it used on site (press-3's 69 kW of the
  * furnace's 150: 46 %); no energy today yet, so no coverage. */
@@ -2061,6 +2099,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ascii_overview, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overview_production, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overview_remainder_energy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trends_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_without_hub, setup, teardown),
