@@ -24,7 +24,7 @@
  *   every value of the column is a float32 or every one a float32's
  *   shortest decimal, as those floats' 32 bits, said by a negative number
  *   (-1, -2) before the count; a stream without it is of doubles, as
- *   blocks were written before 2026-12-07). Since 2026-12-08 a column may
+ *   blocks were written before 2026-12-07). Since 2026-12-07 a column may
  *   instead hold residuals: -(3 + mode) (3 doubles, 4 floats, 5 decimals),
  *   the predictor (0 the previous value, 1 the line through the two
  *   previous ones, 2-6 a relation with other columns of the poll: 2 a x b,
@@ -130,7 +130,7 @@ struct codec_rollup_entry {
  * stored as float64, else float32 bit for bit; bit 6: rise present, else
  * 0; bit 7: a second byte follows, its bits 0-3 saying which of min, max,
  * first and last are float32s read back as their shortest decimal, since
- * 2026-12-08), the values, and the first and last times as varint
+ * 2026-12-07), the values, and the first and last times as varint
  * microseconds after the minute's start.
  */
 size_t codec_rollup_encode(const struct codec_rollup_entry *e, size_t n, int64_t w0_us,
@@ -148,7 +148,7 @@ int codec_rollup_decode(const uint8_t *in, size_t len, int64_t w0_us, int qty,
  * windows (CODEC_WINDOW_US, aligned as the blocks) aggregated as minutes
  * are. Encoded as a varint mask of the windows present (w[k].n > 0), then
  * each as a rollup's minute (its first and last times after the window's
- * start). Deflated when shorter (since 2026-12-08): the mask 1 << 15 (no
+ * start). Deflated when shorter (since 2026-12-07): the mask 1 << 15 (no
  * hour has a window 15), the raw length, the zlib stream; a rollup
  * likewise, with 0 (no quantity) for its count.
  */
