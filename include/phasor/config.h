@@ -198,6 +198,7 @@ struct config {
 		bool clean_session;    /* default true */
 		int protocol;          /* 5 (default) or 4 (3.1.1): the MQTT protocol level */
 		char *alarm_topic;     /* prefix of the shared alarm topics, default "phasor/alarms"; "" off */
+		char *sp_host_id;      /* sparkplug_host_id: the Sparkplug 3.0 host STATE; NULL: off */
 		int line;
 	} mqtt;
 

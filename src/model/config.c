@@ -802,7 +802,7 @@ static const char *const mqtt_keys[] = { "uri",	     "client_id",   "username",
 					 "password_file", "ca_file",     "cert_file",
 					 "key_file",	     "qos",	    "keepalive",
 					 "share_group",   "clean_session", "alarm_topic",
-					 "protocol",	     NULL };
+					 "protocol",	     "sparkplug_host_id", NULL };
 
 /* ssl:// or mqtts:// */
 static bool uri_is_tls(const char *uri)
@@ -898,6 +898,16 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 				c->mqtt.protocol = 4;
 			else
 				perr(p, kv->line, "protocol: '%s': expected 5 or 3.1.1", kv->value);
+		} else if (strcmp(kv->key, "sparkplug_host_id") == 0) {
+			/* Empty: no STATE (the default). One topic level. */
+			if (!mqtt_level_safe(kv->value) || util_has_control(kv->value) ||
+			    kv->value[0] == '$')
+				perr(p, kv->line,
+				     "sparkplug_host_id: %s must be one topic level (no '/', '+', '#', "
+				     "leading '$')",
+				     kv->value);
+			else if (kv->value[0] != '\0')
+				set_str(p, kv, &c->mqtt.sp_host_id);
 		} else if (strcmp(kv->key, "alarm_topic") == 0) {
 			/* Empty: alarms are not shared. */
 			if (strpbrk(kv->value, "+#") != NULL || util_has_control(kv->value) ||
@@ -2730,6 +2740,7 @@ void config_free(struct config *c)
 	free(c->mqtt.cert_file);
 	free(c->mqtt.key_file);
 	free(c->mqtt.share_group);
+	free(c->mqtt.sp_host_id);
 	free(c->mqtt.alarm_topic);
 	free(c->sync.postgres);
 	free(c->sync.ca_file);
@@ -3159,6 +3170,8 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, " cert %s", san(a, sizeof(a), c->mqtt.cert_file));
 		if (c->mqtt.share_group != NULL)
 			fprintf(f, " share-group %s", san(a, sizeof(a), c->mqtt.share_group));
+		if (c->mqtt.sp_host_id != NULL)
+			fprintf(f, " sparkplug-host %s", san(a, sizeof(a), c->mqtt.sp_host_id));
 		if (c->mqtt.alarm_topic != NULL && c->mqtt.alarm_topic[0] != '\0')
 			fprintf(f, " alarms %s/#", san(a, sizeof(a), c->mqtt.alarm_topic));
 		fputc('\n', f);
