@@ -1059,6 +1059,27 @@ double config_calorific(const struct config *c, const struct config_meter *m)
 	return isnan(m->calorific_value) ? c->site.calorific_value : m->calorific_value;
 }
 
+double config_counter_span(const struct config *c, const struct config_meter *m, unsigned qty)
+{
+	const struct profile *p = m != NULL ? m->profile : NULL;
+	size_t i;
+
+	if (p == NULL || p->driver != PROFILE_MODBUS)
+		return 0;
+	if (qty == QTY_E_IMP && config_derives_energy(c, m))
+		return config_counter_span(c, m, QTY_VOLUME) * config_calorific(c, m) * 1000.0;
+	for (i = 0; i < p->nregs; i++) {
+		const struct profile_reg *r = &p->regs[i];
+
+		if (r->qty != (int)qty || r->offset != 0)
+			continue;
+		if (r->type == REG_UINT16 || r->type == REG_UINT32)
+			return ldexp(fabs(r->scale), 16 * profile_type_words(r->type));
+		return 0;
+	}
+	return 0;
+}
+
 bool config_derives_energy(const struct config *c, const struct config_meter *m)
 {
 	return config_calorific(c, m) > 0 && m->profile != NULL &&
