@@ -93,6 +93,8 @@ struct alarm_inst {
 	int64_t beyond_since_us;        /* on-delay timer; 0: not beyond */
 	int64_t within_since_us;        /* off-delay timer; 0: not within */
 	int64_t acked_us;
+	double night_min;               /* night_flow: lowest flow since night_open_us; NaN none */
+	int64_t night_open_us;          /* the opening of the window it covers; 0: none */
 	int64_t raises_recent[ALARM_CHATTER_COUNT]; /* ring of recent raise times */
 	unsigned raises_head;
 };

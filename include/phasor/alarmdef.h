@@ -72,6 +72,8 @@ enum alarm_measure {
 	AM_STALE,        /* "stale": active while its data is older than three periods */
 	AM_FORECAST_EXCESS, /* "forecast_excess": completed intervals in a row outside the
 			     * forecast's 95 % band; limit = how many raise it */
+	AM_NIGHT_FLOW,   /* "night_flow": a utility meter's lowest flow since its quiet window
+			  * opened (site time), m3/h; raises above limit */
 	AM__COUNT
 };
 /* The config name of a derived measure ("pf", ...); for AM_QTY the quantity's name. */
@@ -101,6 +103,8 @@ struct alarm_def {
 	char *action;              /* what to do */
 	bool ack_note;             /* an acknowledgement needs a note */
 	bool enabled;              /* false: out of service */
+	int window_start_min;      /* night_flow: the quiet window, minutes after local */
+	int window_end_min;        /* midnight, [start, end); end < start: across midnight */
 	bool builtin;              /* from the default set */
 	int line;                  /* of the section header; 0 for built-ins */
 };
@@ -126,6 +130,15 @@ void alarm_def_clear(struct alarm_def *d);
 struct config_machine;
 void alarm_def_machine(const struct config_machine *m, struct alarm_def *d);
 void alarm_defs_free(struct alarm_def *defs, size_t n);
+/* night_flow's defaults: the window 01:00-05:00, the flow must stay above
+ * the limit (0 m3/h) for 1 h of it. */
+#define ALARM_NIGHT_START_MIN 60
+#define ALARM_NIGHT_END_MIN 300
+#define ALARM_NIGHT_ON_DELAY_MS (3600 * INT64_C(1000))
+/* The length of a night_flow window in minutes (1..1440). */
+int alarm_window_minutes(const struct alarm_def *d);
+/* Its window as written, "01:00-05:00", "00:00-24:00", in buf; returns buf. */
+char *alarm_window_text(const struct alarm_def *d, char *buf, size_t size);
 /* Does meter name match one of d's patterns? */
 bool alarm_def_matches(const struct alarm_def *d, const char *meter);
 

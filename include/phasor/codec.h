@@ -90,9 +90,9 @@ void codec_block_free(struct codec_block *b);
  * epoch (t_us / CODEC_MINUTE_US); a 5-minute window holds five.
  */
 #define CODEC_MINUTE_US 60000000LL
-/* A counter drop larger than this share of its value is a reset or a
- * restart of the meter: bridged, nothing counted across it. */
-#define CODEC_RESET_FRACTION 1e-6
+/* Counter drops follow utility_counter_rise() (utility.h): larger than
+ * UTILITY_RESET_FRACTION of the value, a reset or a restart of the meter,
+ * bridged, nothing counted across it. */
 
 struct codec_minute {
 	uint32_t n, good;          /* samples; good ones (quality good, finite value) */

@@ -207,6 +207,7 @@ struct config {
 		bool clean_session;    /* default true */
 		int protocol;          /* 5 (default) or 4 (3.1.1): the MQTT protocol level */
 		char *alarm_topic;     /* prefix of the shared alarm topics, default "phasor/alarms"; "" off */
+		char *sp_host_id;      /* sparkplug_host_id: the Sparkplug 3.0 host STATE; NULL: off */
 		int line;
 	} mqtt;
 
@@ -298,6 +299,14 @@ const char *config_role_name(int role);
 /* The calorific value (kWh/m3) a gas meter's volume becomes energy with:
  * its own, else [site] calorific_value; NaN for other meters or none. */
 double config_calorific(const struct config *c, const struct config_meter *m);
+/*
+ * The span of meter m's counter qty when an unsigned integer register of
+ * its Modbus profile holds it (pulses resolved): 2^bits x scale, where it
+ * wraps (utility.h); for the e_imp a gas meter derives from its volume,
+ * the volume's span x calorific value x 1000. 0 when unknown: a float
+ * register, MQTT, no such register.
+ */
+double config_counter_span(const struct config *c, const struct config_meter *m, unsigned qty);
 /* Does the hub derive m's e_imp from its volume: a gas meter with a
  * calorific value whose profile maps volume and no e_imp of its own? */
 bool config_derives_energy(const struct config *c, const struct config_meter *m);

@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #define HISTORY_MINUTE_US INT64_C(60000000)
-/* A counter drop larger than this share of its value is a reset (as the
- * store's codec_rise): bridged, nothing counted across it. */
-#define HISTORY_RESET_FRACTION 1e-6
+/* Counter drops: utility_counter_rise()'s rule (a drop larger than
+ * UTILITY_RESET_FRACTION of the value is a reset: bridged, nothing counted
+ * across it), as the store's codec_rise. */
 
 /* One minute of one quantity (as struct codec_minute, with its start). */
 struct history_minute {

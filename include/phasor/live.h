@@ -72,6 +72,7 @@ struct live_meter {
 	uint64_t bad_samples;             /* of which quality bad */
 	int64_t last_sample_us;           /* 0: never */
 	uint64_t counter_resets;
+	uint64_t counter_wraps;           /* wraps of a register's range, counted exactly */
 	struct live_ring hist[LIVE_HIST__COUNT];
 };
 
@@ -97,9 +98,10 @@ bool live_counter_reset(double before, double after, bool after_gap);
 /* Beyond this between two values of a meter's counter, after_gap: three periods. */
 int64_t live_counter_gap_us(const struct config_meter *cm);
 
-/* Called when an energy counter goes backwards (meter reset or rollover). */
+/* Called when a counter goes backwards: a reset (span 0), or a wrap of its
+ * register's range of span (config_counter_span; counted exactly). */
 typedef void (*live_reset_fn)(void *ctx, size_t meter, unsigned qty, double before,
-			      double after, int64_t t_us);
+			      double after, double span, int64_t t_us);
 
 struct live;
 

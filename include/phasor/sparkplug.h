@@ -87,6 +87,16 @@ void sparkplug_online(struct sparkplug *sp, int64_t t_us, const struct sparkplug
  */
 uint8_t *sparkplug_rebirth_payload(int64_t t_us, size_t *len);
 
+/*
+ * The Sparkplug 3.0 host application STATE: its topic,
+ * "spBv1.0/STATE/<host_id>", and its payload, the JSON
+ * {"online":true|false,"timestamp":<t_ms>}. New strings (caller frees).
+ * The birth (online) and the will (offline) of one connection carry the
+ * same timestamp: that of its CONNECT.
+ */
+char *sparkplug_state_topic(const char *host_id);
+char *sparkplug_state_payload(bool online, int64_t t_ms);
+
 /* The Sparkplug B data types phasor reads (the specification's numbers). */
 enum sparkplug_datatype {
 	SP_INT8 = 1, SP_INT16 = 2, SP_INT32 = 3, SP_INT64 = 4,

@@ -60,4 +60,22 @@ int utility_parse_calorific(const char *s, double *kwh_per_m3, char *why, size_t
 size_t utility_derive_energy(const struct sample *in, size_t n, const double *cv_kwh,
 			     size_t nmeters, struct sample *out, size_t max);
 
+/*
+ * Counter wraps. An unsigned integer register of B bits read with scale s
+ * holds a counter of span = 2^B x s (uint32 x 0.01 m3: 42,949,672.96 m3);
+ * past its last value it starts again from 0. A drop from a near the top
+ * of the span to b near 0, the two within UTILITY_WRAP_FRACTION of the span
+ * together ((span - a) + b), is a wrap: the counter rose by b + span - a.
+ * Any other drop of more than UTILITY_RESET_FRACTION of a is a reset (a
+ * counter set back by maintenance, a meter replaced or restarted): nothing
+ * is counted across it. Smaller drops are rounding.
+ */
+#define UTILITY_WRAP_FRACTION 0.01
+#define UTILITY_RESET_FRACTION 1e-6
+/* Is a -> b a wrap of a counter of span (> 0; 0: unknown, never)? */
+bool utility_counter_wrapped(double a, double b, double span);
+/* The rise of a counter from a to b: b - a; across a wrap b + span - a; 0
+ * across a reset. span 0: unknown (no wraps). */
+double utility_counter_rise(double a, double b, double span);
+
 #endif

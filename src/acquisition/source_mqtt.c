@@ -100,6 +100,9 @@ struct mq_source {
 	char *alarm_prefix;           /* "<alarm_topic>/": shared alarm messages; NULL: off */
 	struct sparkplug *sp;         /* the Sparkplug B host state (hub thread); NULL: none */
 	uint64_t rebirths;            /* rebirth requests published (hub thread) */
+	char *state_topic;            /* the Sparkplug host STATE topic; NULL: no STATE */
+	char *will;                   /* its offline payload of the current connection */
+	int64_t state_ms;             /* the timestamp of the current CONNECT (its will's) */
 
 	MQTTAsync client;
 	bool created;
@@ -364,6 +367,30 @@ static void subscribe(struct mq_source *s)
 	}
 }
 
+/*
+ * The Sparkplug 3.0 host birth (online) or death (offline) on the STATE
+ * topic, retained at QoS 1, stamped with the CONNECT's time like the will
+ * registered with it (docs/sparkplug.md, "Host application STATE").
+ */
+static void publish_state(struct mq_source *s, bool online)
+{
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	char *payload = sparkplug_state_payload(online, s->state_ms);
+	int rc;
+
+	m.payload = payload;
+	m.payloadlen = (int)strlen(payload);
+	m.qos = 1;
+	m.retained = 1;
+	rc = MQTTAsync_sendMessage(s->client, s->state_topic, &m, NULL);
+	if (rc == MQTTASYNC_SUCCESS)
+		log_info("sparkplug: host %s on %s", online ? "online" : "offline", s->state_topic);
+	else
+		log_warn("sparkplug: cannot publish the host state on %s: %s", s->state_topic,
+			 MQTTAsync_strerror(rc));
+	free(payload);
+}
+
 static void connected(struct mq_source *s)
 {
 	bool stopping;
@@ -383,6 +410,8 @@ static void connected(struct mq_source *s)
 		MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 	if (!stopping) {
 		log_info("mqtt %s: connected", s->uri);
+		if (s->state_topic != NULL)
+			publish_state(s, true);
 		subscribe(s);
 		push_event(s, "connect", "connected to %s", s->uri);
 	}
@@ -773,8 +802,20 @@ static int connect_start(struct mq_source *s)
 	MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	MQTTProperties props = MQTTProperties_initializer;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	int rc;
 
+	if (s->state_topic != NULL) {
+		/* The Sparkplug host's death, sent by the broker if this
+		 * connection is lost; its birth (connected()) has the same time. */
+		s->state_ms = util_now_us() / 1000;
+		free(s->will);
+		s->will = sparkplug_state_payload(false, s->state_ms);
+		will.topicName = s->state_topic;
+		will.message = s->will;
+		will.retained = 1;
+		will.qos = 1;
+	}
 	if (s->v5) {
 		MQTTProperty p;
 
@@ -808,6 +849,8 @@ static int connect_start(struct mq_source *s)
 	o.username = s->username;
 	o.password = s->password;
 	o.context = s;
+	if (s->state_topic != NULL)
+		o.will = &will;
 	if (s->tls) {
 		ssl.trustStore = s->ca_file;     /* NULL: the system's CAs */
 		ssl.keyStore = s->cert_file;     /* NULL: no client certificate */
@@ -860,6 +903,8 @@ static void mq_free(struct mq_source *s)
 	free(s->uri);
 	free(s->alarm_prefix);
 	free(s->client_id);
+	free(s->state_topic);
+	free(s->will);
 	free(s->username);
 	if (s->password != NULL)
 		memset(s->password, 0, strlen(s->password));
@@ -1008,6 +1053,8 @@ static struct source *mq_create(const struct config *cfg, struct queue *q, char 
 		s->client_id = util_printf("phasor-%s-%ld", host, (long)getpid());
 	}
 	s->username = cfg->mqtt.username != NULL ? util_strdup(cfg->mqtt.username) : NULL;
+	if (cfg->mqtt.sp_host_id != NULL)
+		s->state_topic = sparkplug_state_topic(cfg->mqtt.sp_host_id);
 	s->password = cfg->mqtt.password != NULL ? util_strdup(cfg->mqtt.password) : NULL;
 	s->ca_file = cfg->mqtt.ca_file != NULL ? util_strdup(cfg->mqtt.ca_file) : NULL;
 	s->cert_file = cfg->mqtt.cert_file != NULL ? util_strdup(cfg->mqtt.cert_file) : NULL;
@@ -1153,6 +1200,10 @@ static void mq_stop(struct source *src)
 	if (s->created && MQTTAsync_isConnected(s->client)) {
 		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
 
+		/* A clean stop: the host's death now, as the will would have
+		 * said it; the disconnect waits for it to be delivered. */
+		if (s->state_topic != NULL)
+			publish_state(s, false);
 		d.timeout = STOP_TIMEOUT_MS;
 		if (s->v5) {
 			d.onSuccess5 = on_disconnect_ok5;

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "sparkplug_b.pb-c.h"
 
 #include "phasor/util.h"
@@ -660,4 +662,28 @@ uint8_t *sparkplug_rebirth_payload(int64_t t_us, size_t *len)
 	buf = util_malloc(*len ? *len : 1);
 	phasor__sparkplug__payload__pack(&pl, buf);
 	return buf;
+}
+
+char *sparkplug_state_topic(const char *host_id)
+{
+	return util_printf(NS "STATE/%s", host_id);
+}
+
+char *sparkplug_state_payload(bool online, int64_t t_ms)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text, *out;
+
+	if (o == NULL)
+		util_fail("out of memory");
+	cJSON_AddBoolToObject(o, "online", online);
+	/* a double holds every millisecond up to 2^53: 285,000 years */
+	cJSON_AddNumberToObject(o, "timestamp", (double)t_ms);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (text == NULL)
+		util_fail("out of memory");
+	out = util_strdup(text);
+	cJSON_free(text);
+	return out;
 }

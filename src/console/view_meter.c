@@ -659,9 +659,15 @@ static void panel_utility(const struct ctx *c, struct panel *p)
 	}
 	if (c->s.m->counter_resets > 0) {
 		l = pl(p);
-		view_seg(l, ROLE_MUTED, "counter reset %llu time%s (a wrap or a reset)",
+		view_seg(l, ROLE_MUTED, "counter reset %llu time%s",
 			 (unsigned long long)c->s.m->counter_resets,
 			 c->s.m->counter_resets == 1 ? "" : "s");
+	}
+	if (c->s.m->counter_wraps > 0) {
+		l = pl(p);
+		view_seg(l, ROLE_MUTED, "counter wrapped %llu time%s (counted exactly)",
+			 (unsigned long long)c->s.m->counter_wraps,
+			 c->s.m->counter_wraps == 1 ? "" : "s");
 	}
 }
 

@@ -280,12 +280,20 @@ static void on_event(void *ctx, int meter, int64_t t_us, const char *what, const
 }
 
 static void on_counter_reset(void *ctx, size_t meter, unsigned qty, double before, double after,
-			     int64_t t_us)
+			     double span, int64_t t_us)
 {
 	struct hub *h = ctx;
 	const struct config_meter *cm = &h->cfg->meters[meter];
 	char text[200];
 
+	if (span > 0) {
+		snprintf(text, sizeof(text),
+			 "%s wrapped at %.15g %s: from %.15g to %.15g, %.15g counted", qty_name(qty),
+			 span, qty_unit(qty), before, after, utility_counter_rise(before, after, span));
+		log_info("meter %s: %s", cm->name, text);
+		put_event(h, (int)meter, t_us, "live", "counter-wrap", text);
+		return;
+	}
 	snprintf(text, sizeof(text), "%s went from %.17g to %.17g %s (meter reset or rollover)",
 		 qty_name(qty), before, after, qty_unit(qty));
 	log_warn("meter %s: %s", cm->name, text);

@@ -7,6 +7,7 @@
 
 #include <fnmatch.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@ static const char *const measure_names[AM__COUNT + 1] = {
 	[AM_COMM] = "comm",
 	[AM_STALE] = "stale",
 	[AM_FORECAST_EXCESS] = "forecast_excess",
+	[AM_NIGHT_FLOW] = "night_flow",
 	[AM__COUNT] = NULL,
 };
 
@@ -144,6 +146,8 @@ const char *alarm_measure_unit(enum alarm_measure m, unsigned qty)
 		return "Hz";
 	case AM_FORECAST_EXCESS:
 		return "intervals";
+	case AM_NIGHT_FLOW:
+		return "m3/h";
 	default:
 		return "";
 	}
@@ -320,4 +324,20 @@ bool alarm_def_matches(const struct alarm_def *d, const char *meter)
 		if (fnmatch(d->meters[i], meter, 0) == 0)
 			return true;
 	return false;
+}
+
+int alarm_window_minutes(const struct alarm_def *d)
+{
+	int n = d->window_end_min - d->window_start_min;
+
+	return n > 0 ? n : n + 1440;
+}
+
+char *alarm_window_text(const struct alarm_def *d, char *buf, size_t size)
+{
+	int end = d->window_end_min == 0 ? 1440 : d->window_end_min;
+
+	snprintf(buf, size, "%02d:%02d-%02d:%02d", d->window_start_min / 60,
+		 d->window_start_min % 60, end / 60, end % 60);
+	return buf;
 }

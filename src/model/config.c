@@ -819,7 +819,7 @@ static const char *const mqtt_keys[] = { "uri",	     "client_id",   "username",
 					 "password_file", "ca_file",     "cert_file",
 					 "key_file",	     "qos",	    "keepalive",
 					 "share_group",   "clean_session", "alarm_topic",
-					 "protocol",	     NULL };
+					 "protocol",	     "sparkplug_host_id", NULL };
 
 /* ssl:// or mqtts:// */
 static bool uri_is_tls(const char *uri)
@@ -915,6 +915,16 @@ static void do_mqtt(struct parse *p, struct sect *s, struct config *c)
 				c->mqtt.protocol = 4;
 			else
 				perr(p, kv->line, "protocol: '%s': expected 5 or 3.1.1", kv->value);
+		} else if (strcmp(kv->key, "sparkplug_host_id") == 0) {
+			/* Empty: no STATE (the default). One topic level. */
+			if (!mqtt_level_safe(kv->value) || util_has_control(kv->value) ||
+			    kv->value[0] == '$')
+				perr(p, kv->line,
+				     "sparkplug_host_id: %s must be one topic level (no '/', '+', '#', "
+				     "leading '$')",
+				     kv->value);
+			else if (kv->value[0] != '\0')
+				set_str(p, kv, &c->mqtt.sp_host_id);
 		} else if (strcmp(kv->key, "alarm_topic") == 0) {
 			/* Empty: alarms are not shared. */
 			if (strpbrk(kv->value, "+#") != NULL || util_has_control(kv->value) ||
@@ -1064,6 +1074,27 @@ double config_calorific(const struct config *c, const struct config_meter *m)
 	if (m->utility != UTILITY_GAS)
 		return NAN;
 	return isnan(m->calorific_value) ? c->site.calorific_value : m->calorific_value;
+}
+
+double config_counter_span(const struct config *c, const struct config_meter *m, unsigned qty)
+{
+	const struct profile *p = m != NULL ? m->profile : NULL;
+	size_t i;
+
+	if (p == NULL || p->driver != PROFILE_MODBUS)
+		return 0;
+	if (qty == QTY_E_IMP && config_derives_energy(c, m))
+		return config_counter_span(c, m, QTY_VOLUME) * config_calorific(c, m) * 1000.0;
+	for (i = 0; i < p->nregs; i++) {
+		const struct profile_reg *r = &p->regs[i];
+
+		if (r->qty != (int)qty || r->offset != 0)
+			continue;
+		if (r->type == REG_UINT16 || r->type == REG_UINT32)
+			return ldexp(fabs(r->scale), 16 * profile_type_words(r->type));
+		return 0;
+	}
+	return 0;
 }
 
 bool config_derives_energy(const struct config *c, const struct config_meter *m)
@@ -1786,7 +1817,50 @@ static void check_devices(struct parse *p, struct config *c)
 static const char *const alarm_keys[] = { "meters",   "quantity",  "type",	 "limit",
 					  "priority", "deadband",  "on_delay",	 "off_delay",
 					  "realarm",  "shelve_max", "message",	 "action",
-					  "ack_note", "enabled",   NULL };
+					  "ack_note", "enabled",   "window",	 NULL };
+
+/* "HH:MM" (00:00..24:00) at s: minutes after midnight, or -1. */
+static int parse_hhmm(const char *s, size_t len)
+{
+	int h, m, used = 0;
+
+	if (len != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]) ||
+	    sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || used != 5 || m > 59 ||
+	    h * 60 + m > 1440)
+		return -1;
+	return h * 60 + m;
+}
+
+/* night_flow's window = HH:MM-HH:MM (site time; across midnight when the
+ * end is earlier; 00:00-24:00 the whole day). */
+static void get_window(struct parse *p, const struct inifile_kv *kv, struct alarm_def *d)
+{
+	const char *v = kv->value, *dash;
+	int a = -1, b = -1;
+
+	if (!has_value(p, kv))
+		return;
+	dash = strchr(v, '-');
+	if (dash != NULL) {
+		char *x = util_strndup(v, (size_t)(dash - v)), *y = util_strdup(dash + 1);
+		char *tx = util_trim(x), *ty = util_trim(y);
+
+		a = parse_hhmm(tx, strlen(tx));
+		b = parse_hhmm(ty, strlen(ty));
+		free(x);
+		free(y);
+	}
+	if (a < 0 || b < 0 || a == 1440 || a == b || (a == 0 && b == 0))
+		perr(p, kv->line,
+		     "window: '%s' is not a window of the day (HH:MM-HH:MM, e.g. 01:00-05:00, "
+		     "23:00-05:00 across midnight, 00:00-24:00 the whole day)",
+		     v);
+	else if (a == 0 && b == 1440)
+		d->window_start_min = 0, d->window_end_min = 1440;
+	else
+		d->window_start_min = a, d->window_end_min = b == 1440 ? 0 : b;
+}
 
 /* The measures and quantities, for suggestions (static, NULL-terminated). */
 static const char *const *measure_candidates(void)
@@ -1907,6 +1981,34 @@ static void check_patterns(struct parse *p, const struct config *c, const struct
 	free(names);
 }
 
+/*
+ * A night_flow definition must watch a gas, water or air meter (the others
+ * get no instance) and its on-delay must fit in its window, or it could
+ * never raise.
+ */
+static void check_night(struct parse *p, const struct config *c, const struct alarm_def *d,
+			const struct inifile_kv *meters_kv, struct sect *s)
+{
+	const struct inifile_kv *od = sect_find(s, "on_delay");
+	size_t j;
+	bool any = false;
+
+	for (j = 0; d->meters != NULL && j < c->nmeters; j++)
+		if (alarm_def_matches(d, c->meters[j].name) &&
+		    utility_counts_volume((enum utility)c->meters[j].utility))
+			any = true;
+	if (!any && d->meters != NULL && meters_kv != NULL && c->nmeters > 0)
+		perr(p, meters_kv->line,
+		     "meters: %s matches no gas, water or air meter: night_flow watches a utility "
+		     "meter's flow",
+		     meters_kv->value);
+	if (d->on_delay_ms >= alarm_window_minutes(d) * INT64_C(60000))
+		perr(p, od != NULL ? od->line : s->line,
+		     "on_delay: %lld min is not shorter than the window (%d min): the alarm "
+		     "could never raise",
+		     (long long)(d->on_delay_ms / 60000), alarm_window_minutes(d));
+}
+
 /* "p_total high (> 50000 W)", "voltage low-low (< 50 % of nominal)". */
 static char *default_message(const struct alarm_def *d)
 {
@@ -1920,6 +2022,13 @@ static char *default_message(const struct alarm_def *d)
 		return util_printf("Consumption nobody expected: outside the forecast's 95 %% band "
 				   "for %g intervals",
 				   d->limit);
+	if (d->measure == AM_NIGHT_FLOW) {
+		char w[16];
+
+		return util_printf("Flow at night (a leak?): above %g m3/h for %lld min of %s",
+				   d->limit, (long long)(d->on_delay_ms / 60000),
+				   alarm_window_text(d, w, sizeof(w)));
+	}
 	if (d->limit_pct)
 		return util_printf("%s %s (%s %g %% of nominal)", d->quantity,
 				   alarm_limit_name(d->type),
@@ -1934,7 +2043,7 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 	struct alarm_def d;
 	const struct inifile_kv *meters_kv = NULL, *limit_kv = NULL, *qty_kv = NULL;
 	const struct inifile_kv *type_kv = NULL;
-	bool qty_ok = false, flag;
+	bool qty_ok = false, flag, night;
 	const char *why;
 	int v;
 	size_t i;
@@ -1969,6 +2078,15 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 			/* consumption nobody expected: a diagnostic unless said otherwise */
 			if (d.measure == AM_FORECAST_EXCESS)
 				d.priority = PRIO_DIAGNOSTIC;
+			if (d.measure == AM_NIGHT_FLOW) {
+				/* a flow that never stops at night: the defaults
+				 * make "any flow for an hour of 01:00-05:00" */
+				d.type = LIMIT_HIGH;
+				d.limit = 0;
+				d.on_delay_ms = ALARM_NIGHT_ON_DELAY_MS;
+				d.window_start_min = ALARM_NIGHT_START_MIN;
+				d.window_end_min = ALARM_NIGHT_END_MIN;
+			}
 			break;
 		}
 		sugg = util_closest(kv->value, measure_candidates());
@@ -1980,7 +2098,7 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 			perr(p, kv->line,
 			     "quantity: %s is not a measure (pf, tan_phi, v_unbalance, i_unbalance, "
 			     "voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale, "
-			     "forecast_excess) or a quantity (v_l1n, p_total, ...)",
+			     "forecast_excess, night_flow) or a quantity (v_l1n, p_total, ...)",
 			     kv->value);
 		break;
 	}
@@ -2004,7 +2122,12 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 			}
 			v = get_enum(p, kv, limit_type_names, alarm_limit_parse, "a limit type",
 				     "high, high-high, low, low-low");
-			if (v >= 0)
+			if (v >= 0 && qty_ok && d.measure == AM_NIGHT_FLOW && v != LIMIT_HIGH)
+				perr(p, kv->line,
+				     "type: %s: night_flow raises on a flow that stays above its "
+				     "limit (type = high)",
+				     kv->value);
+			else if (v >= 0)
 				d.type = (enum alarm_limit)v;
 		} else if (strcmp(k, "limit") == 0) {
 			char *num;
@@ -2034,6 +2157,10 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 				perr(p, kv->line, "limit: %s is out of range (0..1000%%)", kv->value);
 			} else if (qty_ok && d.measure == AM_PF && !(x >= 0 && x <= 1)) {
 				perr(p, kv->line, "limit: %s is out of range for pf (0..1)", kv->value);
+			} else if (qty_ok && d.measure == AM_NIGHT_FLOW && (d.limit_pct || x < 0)) {
+				perr(p, kv->line,
+				     "limit: %s: night_flow's limit is a flow in m3/h, 0 or more",
+				     kv->value);
 			} else if (qty_ok && d.measure == AM_FORECAST_EXCESS &&
 				   (d.limit_pct || x != floor(x) || x < 1 || x > 96 * 7)) {
 				perr(p, kv->line,
@@ -2080,6 +2207,11 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 			get_bool(p, kv, &d.ack_note);
 		} else if (strcmp(k, "enabled") == 0) {
 			get_bool(p, kv, &d.enabled);
+		} else if (strcmp(k, "window") == 0) {
+			if (qty_ok && d.measure != AM_NIGHT_FLOW)
+				perr(p, kv->line, "window is only for night_flow alarms");
+			else
+				get_window(p, kv, &d);
 		} else {
 			unknown_key(p, s, kv, alarm_keys);
 		}
@@ -2089,12 +2221,15 @@ static void do_alarm(struct parse *p, struct sect *s, struct config *c, bool kee
 		missing_key(p, s, "meters", " (meter names or globs, e.g. meters = *)");
 	if (qty_kv == NULL)
 		missing_key(p, s, "quantity", " (e.g. quantity = pf)");
-	if (qty_ok && !flag && type_kv == NULL)
+	night = qty_ok && d.measure == AM_NIGHT_FLOW;
+	if (qty_ok && !flag && !night && type_kv == NULL)
 		missing_key(p, s, "type", " (high, high-high, low or low-low)");
-	if (qty_ok && !flag && limit_kv == NULL)
+	if (qty_ok && !flag && !night && limit_kv == NULL)
 		missing_key(p, s, "limit", "");
 	if (d.meters != NULL && meters_kv != NULL)
 		check_patterns(p, c, &d, meters_kv);
+	if (night)
+		check_night(p, c, &d, meters_kv, s);
 	if (qty_ok && flag)
 		d.limit = 0;
 
@@ -2784,6 +2919,7 @@ void config_free(struct config *c)
 	free(c->mqtt.cert_file);
 	free(c->mqtt.key_file);
 	free(c->mqtt.share_group);
+	free(c->mqtt.sp_host_id);
 	free(c->mqtt.alarm_topic);
 	free(c->sync.postgres);
 	free(c->sync.ca_file);
@@ -3120,6 +3256,8 @@ static void print_alarms(FILE *f, const struct config *c)
 		fprintf(f, ", %s, meters ", alarm_priority_name(d->priority));
 		for (j = 0; d->meters[j] != NULL; j++)
 			fprintf(f, "%s%s", j ? "," : "", san(a, sizeof(a), d->meters[j]));
+		if (d->measure == AM_NIGHT_FLOW)
+			fprintf(f, ", window %s", alarm_window_text(d, b, sizeof(b)));
 		if (d->deadband > 0)
 			fprintf(f, ", deadband %g", d->deadband);
 		if (d->on_delay_ms > 0) {
@@ -3234,6 +3372,8 @@ void config_print_summary(const struct config *c, void *stream)
 			fprintf(f, " cert %s", san(a, sizeof(a), c->mqtt.cert_file));
 		if (c->mqtt.share_group != NULL)
 			fprintf(f, " share-group %s", san(a, sizeof(a), c->mqtt.share_group));
+		if (c->mqtt.sp_host_id != NULL)
+			fprintf(f, " sparkplug-host %s", san(a, sizeof(a), c->mqtt.sp_host_id));
 		if (c->mqtt.alarm_topic != NULL && c->mqtt.alarm_topic[0] != '\0')
 			fprintf(f, " alarms %s/#", san(a, sizeof(a), c->mqtt.alarm_topic));
 		fputc('\n', f);

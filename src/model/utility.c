@@ -219,3 +219,21 @@ size_t utility_derive_energy(const struct sample *in, size_t n, const double *cv
 	}
 	return k;
 }
+
+/* ---- counter wraps ------------------------------------------------------------ */
+
+bool utility_counter_wrapped(double a, double b, double span)
+{
+	if (!(span > 0) || !(b < a) || b < 0 || a > span)
+		return false;
+	return (span - a) + b <= UTILITY_WRAP_FRACTION * span;
+}
+
+double utility_counter_rise(double a, double b, double span)
+{
+	double d = b - a;
+
+	if (utility_counter_wrapped(a, b, span))
+		return b + span - a;
+	return d < -UTILITY_RESET_FRACTION * fabs(a) ? 0 : d;
+}

@@ -40,6 +40,7 @@
 #include "phasor/alarmrow.h"
 #include "phasor/comm.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define MS_US INT64_C(1000)
 #define S_US INT64_C(1000000)
@@ -291,6 +292,10 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 
 			if (!alarm_def_matches(&e->defs[d], cm->name))
 				continue;
+			/* night_flow watches the flow of gas, water and air meters */
+			if (e->defs[d].measure == AM_NIGHT_FLOW &&
+			    !utility_counts_volume((enum utility)cm->utility))
+				continue;
 			if (e->n == cap) {
 				cap = cap ? cap * 2 : 16;
 				e->inst = util_reallocarray(e->inst, cap, sizeof(*e->inst));
@@ -303,6 +308,7 @@ struct alarm_engine *alarm_engine_new(const struct config *cfg, const char *orig
 			in->state = e->defs[d].enabled ? ALARM_NORMAL : ALARM_OOS;
 			in->value = NAN;
 			in->raise_value = NAN;
+			in->night_min = NAN;
 			in->limit = effective_limit(&e->defs[d], cfg, cm);
 		}
 	}
@@ -792,6 +798,53 @@ static double measure(const struct alarm_inst *in, struct meter_eval *me, const 
 	}
 }
 
+/*
+ * The night_flow measure of instance in at now: inside its window (site
+ * time: the process's TZ, which record and replay set from [site]
+ * timezone), the lowest good, fresh flow since the window opened (or since
+ * the engine started, within it), so that one dip below the limit clears
+ * the alarm and keeps it from raising until the next night; its figures go
+ * to in->detail for the raise's note. Outside the window the flow counts
+ * only once it is back within the limit (the alarm clears when the flow
+ * stops, by day too); otherwise unknown, which holds the state. NaN:
+ * unknown.
+ */
+static double night_measure(struct alarm_inst *in, const struct live_meter *lm, int64_t now)
+{
+	const struct alarm_def *d = in->def;
+	const struct live_value *v = &lm->v[QTY_FLOW];
+	time_t secs = (time_t)(now / S_US);
+	struct tm tm;
+	int minute, into;
+	int64_t open;
+	double flow = NAN;
+	char from[16];
+
+	if (v->quality == QUALITY_GOOD && isfinite(v->value) && !live_value_stale(lm, QTY_FLOW, now))
+		flow = v->value;
+	if (localtime_r(&secs, &tm) == NULL)
+		return NAN;
+	minute = tm.tm_hour * 60 + tm.tm_min;
+	into = (minute - d->window_start_min + 1440) % 1440;
+	if (into >= alarm_window_minutes(d)) {
+		in->night_open_us = 0;
+		return flow <= in->limit - d->deadband ? flow : NAN;
+	}
+	open = now - ((int64_t)into * 60 + tm.tm_sec) * S_US - now % S_US;
+	if (in->night_open_us == 0 || llabs(open - in->night_open_us) > 90 * S_US) {
+		in->night_open_us = open; /* a new night */
+		in->night_min = NAN;
+	}
+	if (isnan(flow))
+		return NAN;
+	if (isnan(in->night_min) || flow < in->night_min)
+		in->night_min = flow;
+	snprintf(from, sizeof(from), "%02d:%02d", d->window_start_min / 60, d->window_start_min % 60);
+	snprintf(in->detail, sizeof(in->detail), "lowest flow %.3g m3/h since %s (limit %g m3/h)",
+		 in->night_min, from, in->limit);
+	return in->night_min;
+}
+
 void alarm_forecast_obs(struct alarm_engine *e, size_t meter, const struct alarm_forecast_obs *o)
 {
 	if (e == NULL || meter >= e->nmeters)
@@ -892,7 +945,8 @@ void alarm_evaluate(struct alarm_engine *e, struct live *live, const struct conf
 				alarm_suppress(e, i, true, now_us);
 			else if (!unknown && !down)
 				alarm_suppress(e, i, false, now_us);
-			v = measure(in, &me, cfg, now_us, &quiet);
+			v = in->def->measure == AM_NIGHT_FLOW ? night_measure(in, me.lm, now_us)
+							       : measure(in, &me, cfg, now_us, &quiet);
 			feed(e, i, v, !isnan(v) || quiet, quiet, now_us);
 		}
 	}
@@ -921,6 +975,8 @@ void alarm_measure_only(struct alarm_engine *e, struct live *live, const struct 
 				in->value = me.lm->comm.status == COMM_DOWN ? 1.0 : 0.0;
 			else if (in->def->measure == AM_STALE)
 				in->value = live_meter_stale(me.lm, now_us) ? 1.0 : 0.0;
+			else if (in->def->measure == AM_NIGHT_FLOW)
+				in->value = night_measure(in, me.lm, now_us);
 			else
 				in->value = measure(in, &me, cfg, now_us, &quiet);
 		}

@@ -16,9 +16,9 @@
 #include "phasor/kpi.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US_PER_DAY (86400LL * 1000000LL)
-#define RESET_FRACTION 1e-6 /* a counter drop larger than this share of it: a reset */
 
 struct group {
 	bool used;                /* samples in the open interval */
@@ -185,10 +185,7 @@ int bucket_add(struct bucket *b, const char *meter, unsigned qty, int64_t t_us, 
 	/* The rise from the last good value: of this interval, or of the one
 	 * just before (not across a gap). */
 	if (g->has_last && (g->last_lo == b->lo || g->last_hi == b->lo)) {
-		double d = value - g->last;
-
-		if (!(d < -RESET_FRACTION * fabs(g->last)))
-			g->sum += d;
+		g->sum += utility_counter_rise(g->last, value, 0);
 	}
 	g->has_last = true;
 	g->last = value;

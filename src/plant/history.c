@@ -20,6 +20,7 @@
 #include "phasor/kpi.h"
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define US INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US)
@@ -42,9 +43,7 @@ void history_series_free(struct history_series *s)
 
 double history_rise(double a, double b)
 {
-	double d = b - a;
-
-	return d < -HISTORY_RESET_FRACTION * fabs(a) ? 0 : d;
+	return utility_counter_rise(a, b, 0);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

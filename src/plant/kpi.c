@@ -70,6 +70,7 @@ struct seg {
 	double open;                 /* first value of the open segment */
 	unsigned resets;             /* segments - 1 */
 	int64_t gap_us;              /* the meter's live_counter_gap_us */
+	double span;                 /* its register's range (config_counter_span); 0: unknown */
 };
 
 /*
@@ -197,16 +198,20 @@ int64_t kpi_local_midnight(int64_t t_us)
 
 /* The next good sample of the counter (older or equal times are ignored);
  * gap_us (live_counter_gap_us) is kept from the first. */
-static void seg_feed(struct seg *g, double v, int64_t t, int64_t gap_us)
+static void seg_feed(struct seg *g, double v, int64_t t, int64_t gap_us, double span)
 {
 	if (!g->has) {
 		*g = (struct seg){ .has = true, .first = v, .last = v, .first_t = t, .last_t = t,
-				   .open = v, .gap_us = gap_us };
+				   .open = v, .gap_us = gap_us, .span = span };
 		return;
 	}
 	if (t <= g->last_t)
 		return;
-	if (live_counter_reset(g->last, v, t - g->last_t > g->gap_us)) {
+	if (utility_counter_wrapped(g->last, v, g->span)) {
+		/* a wrap: the rise across it counts exactly */
+		g->done += (g->last - g->open) + utility_counter_rise(g->last, v, g->span);
+		g->open = v;
+	} else if (live_counter_reset(g->last, v, t - g->last_t > g->gap_us)) {
 		g->done += g->last - g->open;
 		g->open = v;
 		g->resets++;
@@ -274,7 +279,8 @@ static int on_row(void *ctx, const struct kpi_day_row *r)
 	}
 	if (i < 0 || !wanted(k, (size_t)i, w->slot))
 		return 0;
-	seg_feed(&k->w[i][w->slot], r->value, r->t_us, live_counter_gap_us(&k->cfg->meters[i]));
+	seg_feed(&k->w[i][w->slot], r->value, r->t_us, live_counter_gap_us(&k->cfg->meters[i]),
+		 config_counter_span(k->cfg, &k->cfg->meters[i], slot_qty[w->slot]));
 	return 0;
 }
 
@@ -506,7 +512,8 @@ static void slot_settle(struct slot *sl)
 	}
 	sl->based = true;
 	if (sl->pre.has)
-		seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us); /* the join: a reset or not */
+		/* the join: a reset, a wrap or neither */
+		seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us, sl->pre.span);
 }
 
 /* The base is the live counter now (a new day). */
@@ -604,7 +611,8 @@ static void apply_worker(struct kpi *k)
 			if (sl->based && g->last_t >= sl->base_t)
 				sl->based = false; /* overlap: base again on a newer value */
 			else if (sl->based)
-				seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us);
+				seg_feed(&sl->pre, sl->base_v, sl->base_t, sl->pre.gap_us,
+					 sl->pre.span);
 			slot_settle(sl);
 		}
 	}

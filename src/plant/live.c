@@ -50,7 +50,8 @@ struct live_priv {
 		int64_t last_good_t;     /* and its time; 0: none */
 		double first_good;       /* the first good value seen */
 		int64_t first_good_t;
-		double bridged;          /* sum of (before - after) over its resets */
+		double bridged;          /* sum of (before - after) over its resets, of the
+					  * span over its wraps */
 		uint64_t resets;
 	} c[QTY__COUNT];
 };
@@ -301,13 +302,22 @@ static void check_counter(struct live *l, struct live_meter *m, struct live_priv
 			  const struct sample *s)
 {
 	unsigned q = s->qty;
-	double before = p->c[q].last_good;
+	double before = p->c[q].last_good, span;
 
 	if (s->t_us <= p->c[q].last_good_t)
 		return; /* late: the newer value already moved on */
 	if (p->c[q].last_good_t == 0) {
 		p->c[q].first_good = s->value;
 		p->c[q].first_good_t = s->t_us;
+	} else if (s->value < before &&
+		   utility_counter_wrapped(before, s->value,
+					   (span = config_counter_span(l->cfg, m->cfg, q)))) {
+		/* A wrap of the register: the joined counter rises by
+		 * value + span - before, exactly. */
+		p->c[q].bridged += span;
+		m->counter_wraps++;
+		if (l->on_reset != NULL)
+			l->on_reset(l->ctx, m->index, q, before, s->value, span, s->t_us);
 	} else if (live_counter_reset(before, s->value,
 				      s->t_us - p->c[q].last_good_t > live_counter_gap_us(m->cfg))) {
 		/* The joined counter stays where it was: the new segment
@@ -316,7 +326,7 @@ static void check_counter(struct live *l, struct live_meter *m, struct live_priv
 		p->c[q].resets++;
 		m->counter_resets++;
 		if (l->on_reset != NULL)
-			l->on_reset(l->ctx, m->index, q, before, s->value, s->t_us);
+			l->on_reset(l->ctx, m->index, q, before, s->value, 0, s->t_us);
 	}
 	p->c[q].last_good = s->value;
 	p->c[q].last_good_t = s->t_us;

@@ -13,6 +13,7 @@
 
 #include "phasor/qty.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 static uint64_t double_bits(double d)
 {
@@ -1017,9 +1018,8 @@ void codec_block_free(struct codec_block *b)
 
 double codec_rise(double a, double b)
 {
-	double d = b - a;
-
-	return d < -CODEC_RESET_FRACTION * fabs(a) ? 0 : d;
+	/* the span of the counter's register is not known here: no wraps */
+	return utility_counter_rise(a, b, 0);
 }
 
 void codec_minute_add(struct codec_minute *m, int64_t t_us, double v, int good)

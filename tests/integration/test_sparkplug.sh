@@ -9,7 +9,10 @@
 # is subscribed), data before a birth (counted, a rebirth asked), a
 # malformed payload (counted, skipped), a DDEATH (that meter down, the
 # other stays up), the node's will and an NDEATH (every meter of the node
-# down); check-config's errors for bad sparkplug keys.
+# down); check-config's errors for bad sparkplug keys. The host application
+# STATE (Sparkplug 3.0): retained online at connect, offline at a clean
+# stop with the connect's timestamp, and the will published by the broker
+# when a recorder is killed with SIGKILL.
 . "$(dirname "$0")/lib.sh"
 
 t_mosquitto
@@ -41,6 +44,7 @@ EOC
 export PHASOR_PROFILES="$T/profiles"
 t_mqtt_ini "sparkplug integration" phasor-test-sparkplug >"$T/phasor.ini"
 cat >>"$T/phasor.ini" <<EOC
+sparkplug_host_id = phasor-host
 [meter em1]
 driver = sparkplug
 profile = sp-em
@@ -69,6 +73,7 @@ EOC
 	t_fail "check-config refused the sparkplug meters"
 }
 grep -q "spBv1.0/Plant/+/Edge1/EM1" "$T/check.out" || t_fail "summary without the device"
+grep -q "sparkplug-host phasor-host" "$T/check.out" || t_fail "summary without the host id"
 
 # check-config: bad sparkplug keys and profiles, each at its file:line.
 cat >"$T/profiles/sp-bad.ini" <<EOC
@@ -81,6 +86,7 @@ EOC
 cat >"$T/bad.ini" <<EOC
 [mqtt]
 uri = $MQTT_URI
+sparkplug_host_id = scada/1
 [meter s1]
 driver = sparkplug
 profile = sp-em
@@ -107,14 +113,15 @@ EOC
 "$PHASOR" check-config -c "$T/bad.ini" >"$T/bad.out" 2>"$T/bad.err"
 t_eq "check-config exit on bad sparkplug keys" 2 $?
 cat >"$T/bad.want" <<EOC
-$T/bad.ini:3: missing key 'node' in [meter s1] (required for sparkplug meters)
-$T/bad.ini:7: device: EM/1 is not a Sparkplug id ('/', '+', '#' and control characters are not allowed)
-$T/bad.ini:8: topic is not used by sparkplug meters
-$T/bad.ini:9: host is not used by sparkplug meters
-$T/bad.ini:12: profile tasmota is a mqtt profile but meter s2 uses driver sparkplug
-$T/bad.ini:19: node is not used by mqtt meters
-$T/bad.ini:22: profile sp-bad: $T/profiles/sp-bad.ini:3: 'format' is for MQTT profiles; this profile has driver = sparkplug
-$T/bad.ini:22: profile sp-bad: $T/profiles/sp-bad.ini:5: phases is for JSON arrays; a Sparkplug metric is one value (use quantity)
+$T/bad.ini:3: sparkplug_host_id: scada/1 must be one topic level (no '/', '+', '#', leading '\$')
+$T/bad.ini:4: missing key 'node' in [meter s1] (required for sparkplug meters)
+$T/bad.ini:8: device: EM/1 is not a Sparkplug id ('/', '+', '#' and control characters are not allowed)
+$T/bad.ini:9: topic is not used by sparkplug meters
+$T/bad.ini:10: host is not used by sparkplug meters
+$T/bad.ini:13: profile tasmota is a mqtt profile but meter s2 uses driver sparkplug
+$T/bad.ini:20: node is not used by mqtt meters
+$T/bad.ini:23: profile sp-bad: $T/profiles/sp-bad.ini:3: 'format' is for MQTT profiles; this profile has driver = sparkplug
+$T/bad.ini:23: profile sp-bad: $T/profiles/sp-bad.ini:5: phases is for JSON arrays; a Sparkplug metric is one value (use quantity)
 EOC
 grep "^$T/bad.ini:" "$T/bad.err" >"$T/bad.got"
 diff "$T/bad.want" "$T/bad.got" || t_fail "check-config's sparkplug errors differ"
@@ -128,6 +135,8 @@ iso() { date -u -d "@$(($1 / 1000))" +%Y-%m-%dT%H:%M:%S.$(printf %03d $(($1 % 10
 
 # Every NCMD phasor publishes, in hex.
 t_bg ncmd mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/Plant/NCMD/#' -F '%t %x'
+# Every host STATE phasor publishes: retained flag, topic, payload.
+t_bg state mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/STATE/#' -F '%r %t %p'
 # Edge2 is born before phasor listens: phasor asks it for a rebirth once
 # subscribed. Later it dies, sends data before a new birth (not used, a
 # rebirth asked), is born again and dies for good.
@@ -150,6 +159,16 @@ t_bg record "$PHASOR" record -c "$T/phasor.ini" -v
 REC=$T_LAST_PID
 t_wait 15 grep -q "subscribed" "$T/record.log" || t_fail "record never subscribed"
 sleep 0.3
+# The host's birth: retained (a subscriber that comes later gets it), QoS 1,
+# stamped with the connect's time.
+t_wait 5 grep -q '"online":true' "$T/state.log" || t_fail "no STATE online: $(cat "$T/state.log")"
+mosquitto_sub -p "$MQTT_PORT" -t spBv1.0/STATE/phasor-host -q 1 -C 1 -W 5 -F '%r %q %p' \
+	>"$T/state-retained.out" 2>&1 || t_fail "no retained STATE: $(cat "$T/state-retained.out")"
+birth_ts=$(sed -n 's/^1 1 {"online":true,"timestamp":\([0-9]*\)}$/\1/p' "$T/state-retained.out")
+[ -n "$birth_ts" ] || t_fail "retained STATE is not online at QoS 1: $(cat "$T/state-retained.out")"
+[ $((birth_ts - now)) -ge 0 ] && [ $((birth_ts - now)) -lt 20000 ] ||
+	t_fail "STATE timestamp $birth_ts is not the connect's (test start $now)"
+t_ok "host STATE online, retained: $(cat "$T/state-retained.out")"
 
 EM_BIRTH="name=Voltage%20L1,alias=10,type=double,value=230.5 \
 name=Current/L1,alias=11,type=float,value=4.25 name=Power,alias=12,type=int32,value=-3 \
@@ -189,6 +208,13 @@ t_ok "both nodes were asked for a rebirth and were born again"
 sleep 1
 t_stop "$REC" TERM || t_fail "record exited $? on SIGTERM"
 t_no_sanitizer_errors "$T/record.log"
+# A clean stop: the death with the birth's timestamp, retained.
+t_wait 5 grep -q '"online":false' "$T/state.log" || t_fail "no STATE offline at a clean stop"
+t_eq "STATE messages (birth, clean death)" \
+	"0 spBv1.0/STATE/phasor-host {\"online\":true,\"timestamp\":$birth_ts}
+0 spBv1.0/STATE/phasor-host {\"online\":false,\"timestamp\":$birth_ts}" "$(cat "$T/state.log")"
+t_eq "retained STATE after a clean stop" "1 {\"online\":false,\"timestamp\":$birth_ts}" \
+	"$(mosquitto_sub -p "$MQTT_PORT" -t spBv1.0/STATE/phasor-host -C 1 -W 5 -F '%r %p')"
 
 "$PHASOR" export --db "$db" >"$T/out.csv" || t_fail "export failed"
 rows() { # METER QUANTITY -> time=value,quality;... oldest first
@@ -237,3 +263,30 @@ t_eq "malformed" 1 "$(t_link_num malformed)"
 t_eq "no_birth" 1 "$(t_link_num no_birth)"
 if grep -q $'\x1b' "$T/record.log"; then t_fail "an escape character reached the log"; fi
 t_ok "sparkplug"
+
+# The will: a recorder killed with SIGKILL sends no death; the broker
+# publishes the will registered at its connect (offline, that connect's
+# timestamp), retained.
+db="$T/will.db" t_mqtt_ini "sparkplug will" phasor-test-sparkplug-will >"$T/will.ini"
+cat >>"$T/will.ini" <<EOC
+sparkplug_host_id = phasor-host
+[meter edge1]
+driver = sparkplug
+profile = sp-node
+group = Plant
+node = Edge1
+EOC
+t_bg state2 mosquitto_sub -p "$MQTT_PORT" -t 'spBv1.0/STATE/#' -F '%r %t %p'
+t_wait 5 grep -q '^1 .*"online":false' "$T/state2.log" || t_fail "no retained STATE for a new subscriber"
+t_bg record-will "$PHASOR" record -c "$T/will.ini" -v
+REC=$T_LAST_PID
+t_wait 15 grep -q '^0 .*"online":true' "$T/state2.log" || t_fail "the second recorder published no birth"
+ts2=$(sed -n 's/^0 [^ ]* {"online":true,"timestamp":\([0-9]*\)}$/\1/p' "$T/state2.log")
+[ -n "$ts2" ] && [ "$ts2" -gt "$birth_ts" ] || t_fail "second birth's timestamp: $(cat "$T/state2.log")"
+t_stop "$REC" KILL
+t_wait 10 grep -q '^0 .*"online":false' "$T/state2.log" || t_fail "the broker published no will"
+t_eq "the will" "0 spBv1.0/STATE/phasor-host {\"online\":false,\"timestamp\":$ts2}" \
+	"$(grep "^0 .*false" "$T/state2.log")"
+t_eq "retained STATE after the kill" "1 {\"online\":false,\"timestamp\":$ts2}" \
+	"$(mosquitto_sub -p "$MQTT_PORT" -t spBv1.0/STATE/phasor-host -C 1 -W 5 -F '%r %p')"
+t_ok "host STATE will"

@@ -6,8 +6,11 @@
 # counter of 10 l pulses that wraps too), one `phasor record`, and the
 # buffer read back: every value is one the simulator served (pulses x
 # pulse_value), units are the contract's, the gas energy is volume x
-# calorific value, each wrap is one counter reset (no huge delta), the leak
-# keeps a flow at night while the sound meter reads 0.
+# calorific value, each wrap is one counter wrap counted exactly (no reset,
+# no huge delta), the leak
+# keeps a flow at night while the sound meter reads 0, and raises the
+# night_flow alarm on that meter only (its window the whole day, so that
+# the test need not wait for the night), journaled with the lowest flow.
 . "$(dirname "$0")/lib.sh"
 export TZ=UTC
 
@@ -55,6 +58,13 @@ topic = utility-sim2/status/utility
 utility = gas
 calorific_value = 37.8 MJ/m3
 poll_ms = 1000
+[alarm leak]
+meters = air*
+quantity = night_flow
+limit = 0.1
+window = 00:00-24:00
+on_delay = 3s
+priority = high
 EOC
 "$PHASOR" check-config -c "$cfg" >"$T/check.log" 2>&1 || t_fail "check-config rejected $cfg"
 grep -q "gas1 .* gas, energy from volume at 10.5 kWh/m3" "$T/check.log" ||
@@ -130,8 +140,8 @@ t_eq "air meters with e_imp" 0 "$($q "SELECT count(*) FROM export WHERE meter LI
 	AND quantity = 'e_imp'")"
 
 # The wraps: gas1's uint32 in 0.01 m3 passed 42,949,672.95 m3, the well's
-# pulse count 4,294,967,295 pulses; each is one counter reset of its counter
-# (and of the derived energy), and the volume starts again from 0.
+# pulse count 4,294,967,295 pulses; each is one counter wrap of its counter
+# (and of the derived energy), no reset, and the volume starts again from 0.
 wrapped() { # METER TOP
 	$q "SELECT (SELECT max(CAST(value AS REAL)) FROM export WHERE meter = '$1'
 		AND quantity = 'volume') > $2 * 0.99999 AND (SELECT CAST(value AS REAL) FROM export
@@ -139,14 +149,34 @@ wrapped() { # METER TOP
 }
 t_eq "gas1 volume wrapped" 1 "$(wrapped gas1 42949672.96)"
 t_eq "well volume wrapped" 1 "$(wrapped well 42949672.96)"
-resets() { # METER QUANTITY
+events() { # METER WHAT QUANTITY
 	t_sql "$db" "SELECT count(*) FROM events e JOIN meters m ON m.id = e.meter_id
-		WHERE m.name = '$1' AND e.what = 'counter-reset' AND e.text LIKE '$2 %'"
+		WHERE m.name = '$1' AND e.what = '$2' AND e.text LIKE '$3 %'"
 }
-t_eq "gas1 volume counter resets" 1 "$(resets gas1 volume)"
-t_eq "gas1 e_imp counter resets" 1 "$(resets gas1 e_imp)"
-t_eq "well volume counter resets" 1 "$(resets well volume)"
-t_eq "gas2 counter resets (no wrap)" 0 "$(resets gas2 volume)"
+t_eq "gas1 volume counter wraps" 1 "$(events gas1 counter-wrap volume)"
+t_eq "gas1 e_imp counter wraps" 1 "$(events gas1 counter-wrap e_imp)"
+t_eq "well volume counter wraps" 1 "$(events well counter-wrap volume)"
+t_eq "counter resets (a wrap is none)" 0 "$(t_sql "$db" "SELECT count(*) FROM events
+	WHERE what = 'counter-reset'")"
+# The rise across each wrap, exactly: after + 2^32 x 0.01 - before, which
+# the event says, and the samples either side of it give.
+t_sql "$db" "SELECT m.name, e.text FROM events e JOIN meters m ON m.id = e.meter_id
+	WHERE e.what = 'counter-wrap' AND e.text LIKE 'volume %'" >"$T/wraps.txt"
+while IFS='|' read -r meter text; do
+	read -r span before after counted < <(sed -n \
+		's/^volume wrapped at \([0-9.e+]*\) m3: from \([0-9.e+]*\) to \([0-9.e+]*\), \([0-9.e+]*\) counted$/\1 \2 \3 \4/p' \
+		<<<"$text")
+	[ -n "$counted" ] || t_fail "$meter: wrap event text: $text"
+	t_eq "$meter wrap span" 42949672.96 "$span"
+	t_eq "$meter rise across the wrap exact" 1 "$($q "SELECT abs($counted - ($after + $span - $before))
+		< 1e-6 AND $counted > 0 AND $counted < 5")"
+	t_eq "$meter wrap: consecutive samples" 1 "$($q "WITH v AS (SELECT CAST(value AS REAL) AS x,
+		lag(CAST(value AS REAL)) OVER (ORDER BY time) AS px FROM export
+		WHERE meter = '$meter' AND quantity = 'volume')
+		SELECT count(*) FROM v WHERE abs(px - $before) < 1e-9 AND abs(x - $after) < 1e-9")"
+done <"$T/wraps.txt"
+t_eq "volume wrap events checked" 2 "$(wc -l <"$T/wraps.txt")"
+t_eq "gas2 counter wraps (no wrap)" 0 "$(events gas2 counter-wrap volume)"
 # No huge delta: the rises of the counter between consecutive samples,
 # drops left out as counter resets do, add up to a few m3 in 10 s.
 t_eq "gas1 rises beyond 5 m3 in 10 s" 1 "$($q "WITH v AS (SELECT time,
@@ -163,6 +193,25 @@ t_eq "air2 (leak) night flow always above 0" 1 "$($q "SELECT min(CAST(value AS R
 t_eq "air pressure within 6.2..7.6 bar" 1 "$($q "SELECT min(CAST(value AS REAL)) >= 6.2 AND
 	max(CAST(value AS REAL)) <= 7.6 FROM export WHERE meter LIKE 'air%'
 	AND quantity = 'pressure'")"
+# The night-flow alarm: raised on air2 (its flow never below 0.1 m3/h for
+# 3 s), never on air1 (which reads 0); the journal's value is the lowest
+# flow since the recorder started, one air2 served, and the note says so.
+"$PHASOR" alarms --db "$db" >"$T/alarms.csv" || t_fail "phasor alarms failed"
+sqlite3 "$T/check.db" <<EOS || t_fail "sqlite import of the journal failed"
+.mode csv
+.import $T/alarms.csv journal
+EOS
+t_eq "night-flow raises (air2 only)" "air2" "$($q "SELECT group_concat(meter) FROM journal
+	WHERE alarm = 'leak' AND event = 'raise'")"
+t_eq "night-flow raise: quantity, priority, state, limit" "night_flow|high|unack|0.1" \
+	"$($q "SELECT quantity, priority, state, \"limit\" FROM journal WHERE alarm = 'leak'
+	AND event = 'raise'")"
+t_eq "night-flow raise value is air2's lowest flow before it" 1 "$($q "SELECT
+	abs(CAST(j.value AS REAL) - (SELECT min(CAST(e.value AS REAL)) FROM export e
+	WHERE e.meter = 'air2' AND e.quantity = 'flow' AND e.time <= j.time)) < 1e-9
+	AND CAST(j.value AS REAL) >= 0.5 FROM journal j WHERE j.alarm = 'leak' AND j.event = 'raise'")"
+t_eq "night-flow note" 1 "$($q "SELECT count(*) FROM journal WHERE alarm = 'leak'
+	AND event = 'raise' AND note LIKE 'lowest flow % m3/h since 00:00 (limit 0.1 m3/h)'")"
 # A Wednesday morning: gas flows.
 t_eq "gas1 flow above 0" 1 "$($q "SELECT min(CAST(value AS REAL)) > 0 FROM export
 	WHERE meter = 'gas1' AND quantity = 'flow'")"

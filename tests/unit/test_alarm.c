@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "phasor/alarm.h"
 #include "phasor/config.h"
@@ -26,6 +27,7 @@
 #include "phasor/live.h"
 #include "phasor/store.h"
 #include "phasor/util.h"
+#include "phasor/utility.h"
 
 #define MS INT64_C(1000)
 #define S INT64_C(1000000)
@@ -1113,6 +1115,189 @@ static void test_comm_flap(void **state)
 	fx_free(f);
 }
 
+/* The configuration of night_flow: its defaults and its errors. */
+static void test_night_flow_config(void **state)
+{
+	static const char meters[] =
+		"[meter g1]\ndriver = modbus\nprofile = gas-meter\nhost = 127.0.0.1\n"
+		"[meter e1]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.2\n";
+	static const struct {
+		const char *alarm, *error;
+	} bad[] = {
+		{ "meters = *\nquantity = night_flow\nwindow = 25:00-05:00\n",
+		  "t.ini:12: window: '25:00-05:00' is not a window of the day (HH:MM-HH:MM, e.g. "
+		  "01:00-05:00, 23:00-05:00 across midnight, 00:00-24:00 the whole day)" },
+		{ "meters = *\nquantity = night_flow\nwindow = 03:00-03:00\n",
+		  "t.ini:12: window: '03:00-03:00' is not a window of the day (HH:MM-HH:MM, e.g. "
+		  "01:00-05:00, 23:00-05:00 across midnight, 00:00-24:00 the whole day)" },
+		{ "meters = *\nquantity = night_flow\ntype = low\n",
+		  "t.ini:12: type: low: night_flow raises on a flow that stays above its limit "
+		  "(type = high)" },
+		{ "meters = *\nquantity = night_flow\nlimit = -1\n",
+		  "t.ini:12: limit: -1: night_flow's limit is a flow in m3/h, 0 or more" },
+		{ "meters = *\nquantity = night_flow\non_delay = 4h\n",
+		  "t.ini:12: on_delay: 240 min is not shorter than the window (240 min): the alarm "
+		  "could never raise" },
+		{ "meters = e1\nquantity = night_flow\n",
+		  "t.ini:10: meters: e1 matches no gas, water or air meter: night_flow watches a "
+		  "utility meter's flow" },
+		{ "meters = *\nquantity = pf\ntype = low\nlimit = 0.8\nwindow = 01:00-05:00\n",
+		  "t.ini:14: window is only for night_flow alarms" },
+	};
+	struct config *cfg;
+	struct diag d;
+	char ini[1024];
+	size_t i;
+
+	(void)state;
+	snprintf(ini, sizeof(ini), "%s[alarm leak]\nmeters = *\nquantity = night_flow\n", meters);
+	diag_init(&d);
+	cfg = config_load_string(ini, "t.ini", &d);
+	if (cfg == NULL)
+		fail_msg("%s", d.n > 0 ? d.lines[0] : "?");
+	assert_int_equal(cfg->nalarms, 1);
+	assert_int_equal(cfg->alarms[0].measure, AM_NIGHT_FLOW);
+	assert_int_equal(cfg->alarms[0].type, LIMIT_HIGH);
+	assert_true(cfg->alarms[0].limit == 0);
+	assert_int_equal(cfg->alarms[0].window_start_min, 60);
+	assert_int_equal(cfg->alarms[0].window_end_min, 300);
+	assert_true(cfg->alarms[0].on_delay_ms == 3600 * 1000);
+	assert_int_equal(cfg->alarms[0].priority, PRIO_MEDIUM);
+	assert_string_equal(cfg->alarms[0].message,
+			    "Flow at night (a leak?): above 0 m3/h for 60 min of 01:00-05:00");
+	config_free(cfg);
+	diag_clear(&d);
+	snprintf(ini, sizeof(ini),
+		 "%s[alarm leak]\nmeters = g*\nquantity = night_flow\nlimit = 0.5\n"
+		 "window = 23:30-24:00\non_delay = 10m\n",
+		 meters);
+	diag_init(&d);
+	cfg = config_load_string(ini, "t.ini", &d);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->alarms[0].window_start_min, 23 * 60 + 30);
+	assert_int_equal(alarm_window_minutes(&cfg->alarms[0]), 30);
+	assert_string_equal(cfg->alarms[0].message,
+			    "Flow at night (a leak?): above 0.5 m3/h for 10 min of 23:30-24:00");
+	config_free(cfg);
+	diag_clear(&d);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(ini, sizeof(ini), "%s[alarm leak]\n%s", meters, bad[i].alarm);
+		diag_init(&d);
+		cfg = config_load_string(ini, "t.ini", &d);
+		assert_null(cfg);
+		assert_int_equal(d.n, 1);
+		assert_string_equal(d.lines[0], bad[i].error);
+		diag_clear(&d);
+	}
+}
+
+/* Flow samples of meter 0 and an evaluation every minute of [from, to). */
+static void night_run(struct fx *f, struct live *l, int64_t from, int64_t to, double flow)
+{
+	int64_t t;
+
+	for (t = from; t < to; t += 60 * S) {
+		struct sample x = smp(0, QTY_FLOW, t, flow);
+
+		live_apply(l, &x, 1);
+		alarm_evaluate(f->e, l, &f->cfg, t);
+	}
+}
+
+/*
+ * Night flow (a leak): a gas meter whose lowest flow over 01:00-05:00 (UTC
+ * here) stays above 0.5 m3/h for the on-delay (1 h) raises, with the
+ * lowest flow in its note; acknowledged, it clears once the flow drops
+ * below (and does not raise again that night, the lowest being below now);
+ * the next night raises again; shelved, it comes back unacknowledged at the
+ * shelving's end; by day a flow above the limit holds it, a flow of 0
+ * clears it. An electricity meter gets no instance.
+ */
+static void test_night_flow(void **state)
+{
+	/* 2023-11-15T00:00:00Z */
+	const int64_t day = INT64_C(1700006400) * S, h = 3600 * S;
+	struct fx *f = util_calloc(1, sizeof(*f));
+	struct live *l;
+	char err[128];
+	const char *tz = getenv("TZ");
+	char *old_tz = tz != NULL ? util_strdup(tz) : NULL;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	fx_init(f, 2, 1);
+	f->meters[0].utility = UTILITY_GAS;
+	f->meters[1].utility = UTILITY_ELECTRICITY;
+	f->defs[0] = def_hi();
+	f->defs[0].name = (char *)"leak";
+	f->defs[0].measure = AM_NIGHT_FLOW;
+	f->defs[0].quantity = (char *)"night_flow";
+	f->defs[0].limit = 0.5;
+	f->defs[0].realarm_ms = 0;
+	f->defs[0].on_delay_ms = 3600 * 1000;
+	f->defs[0].window_start_min = 60;
+	f->defs[0].window_end_min = 300;
+	fx_start(f, "c1");
+	assert_int_equal(alarm_count(f->e), 1); /* not on the electricity meter */
+	l = live_new(&f->cfg, NULL, NULL);
+
+	/* the evening's use, then a leak all night: raised after an hour of it */
+	night_run(f, l, day + h / 2, day + h, 3.0);
+	assert_true(isnan(alarm_get(f->e, 0)->value));
+	night_run(f, l, day + h, day + 2 * h, 0.8);
+	assert_int_equal(f->rec.n, 0);
+	assert_close(alarm_get(f->e, 0)->value, 0.8);
+	night_run(f, l, day + 2 * h, day + 2 * h + 60 * S, 0.8);
+	assert_int_equal(f->rec.n, 1);
+	assert_int_equal(last(f)->kind, AEV_RAISE);
+	assert_true(last(f)->t_us == day + 2 * h);
+	assert_string_equal(last(f)->quantity, "night_flow");
+	assert_close(last(f)->value, 0.8);
+	assert_close(last(f)->limit, 0.5);
+	assert_string_equal(last(f)->note, "lowest flow 0.8 m3/h since 01:00 (limit 0.5 m3/h)");
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_UNACK);
+	assert_int_equal(alarm_ack(f->e, 0, "alice", "", day + 2 * h + 2 * 60 * S, err,
+				   sizeof(err)),
+			 0);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_ACK);
+	/* the flow stops at 02:30: cleared; back at 02:31, not again tonight */
+	night_run(f, l, day + 2 * h + 3 * 60 * S, day + 2 * h + 30 * 60 * S, 0.8);
+	night_run(f, l, day + 2 * h + 30 * 60 * S, day + 2 * h + 31 * 60 * S, 0.2);
+	assert_int_equal(last(f)->kind, AEV_CLEAR);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_NORMAL);
+	rec_clear(&f->rec);
+	night_run(f, l, day + 2 * h + 31 * 60 * S, day + 24 * h + h, 0.8);
+	assert_int_equal(f->rec.n, 0);
+	/* the next night: raised again at 02:00, then shelved for an hour */
+	night_run(f, l, day + 25 * h, day + 26 * h + 60 * S, 0.8);
+	assert_int_equal(f->rec.n, 1);
+	assert_true(last(f)->kind == AEV_RAISE && last(f)->t_us == day + 26 * h);
+	assert_int_equal(alarm_shelve(f->e, 0, "bob", 3600 * 1000, "valve being replaced",
+				      day + 26 * h + 60 * S, err, sizeof(err)),
+			 0);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_SHELVED);
+	night_run(f, l, day + 26 * h + 60 * S, day + 27 * h + 2 * 60 * S, 0.8);
+	assert_int_equal(last(f)->kind, AEV_UNSHELVE);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_UNACK);
+	/* by day: a flow above the limit holds it, none clears it */
+	rec_clear(&f->rec);
+	night_run(f, l, day + 29 * h, day + 34 * h, 4.0);
+	assert_int_equal(f->rec.n, 0);
+	assert_true(alarm_get(f->e, 0)->active);
+	night_run(f, l, day + 34 * h, day + 34 * h + 60 * S, 0.0);
+	assert_int_equal(last(f)->kind, AEV_CLEAR);
+	assert_int_equal(alarm_get(f->e, 0)->state, ALARM_RTN_UNACK);
+	live_free(l);
+	fx_free(f);
+	if (old_tz != NULL)
+		setenv("TZ", old_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old_tz);
+}
+
 /*
  * Consumption nobody expected (forecast_excess): raised when the actual
  * stays outside the forecast's 95 % band for limit completed intervals,
@@ -1849,6 +2034,8 @@ int main(void)
 		cmocka_unit_test(test_journal_rows),
 		cmocka_unit_test(test_comm_flap),
 		cmocka_unit_test(test_forecast_excess),
+		cmocka_unit_test(test_night_flow_config),
+		cmocka_unit_test(test_night_flow),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_counts_kept),
 		cmocka_unit_test(test_evaluate_cost),

@@ -799,7 +799,7 @@ static const struct error_case error_cases[] = {
 	{ "alarm: unknown quantity", MB "[alarm a]\nmeters = *\nquantity = happiness\n",
 	  { "t.ini:7: quantity: happiness is not a measure (pf, tan_phi, v_unbalance, "
 	    "i_unbalance, voltage, voltage_ll, thd_v, thd_i, frequency, overload, comm, stale, "
-	    "forecast_excess) or a quantity (v_l1n, p_total, ...)" } },
+	    "forecast_excess, night_flow) or a quantity (v_l1n, p_total, ...)" } },
 	{ "alarm: meters matching nothing", MB AL "[alarm b]\nmeters = m1, press-*\nquantity = comm\n",
 	  { "t.ini:11: meters: 'press-*' matches no meter" } },
 	{ "alarm: meter name typo", MB "[alarm a]\nmeters = m2\nquantity = comm\n",

@@ -40,8 +40,9 @@ struct fixture {
 };
 
 static void on_reset(void *ctx, size_t meter, unsigned qty, double before, double after,
-		     int64_t t_us)
+		     double span, int64_t t_us)
 {
+	(void)span;
 	struct fixture *f = ctx;
 
 	f->resets++;

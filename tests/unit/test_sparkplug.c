@@ -464,6 +464,24 @@ static void test_malformed(void **state)
 	sparkplug_free(sp);
 }
 
+/* The host STATE (Sparkplug 3.0): topic and JSON, the timestamp exact in ms. */
+static void test_state_payload(void **state)
+{
+	char *t = sparkplug_state_topic("scada-1"), *on = sparkplug_state_payload(true, 1796662292587),
+	     *off = sparkplug_state_payload(false, 1796662292587);
+
+	(void)state;
+	assert_string_equal(t, "spBv1.0/STATE/scada-1");
+	assert_string_equal(on, "{\"online\":true,\"timestamp\":1796662292587}");
+	assert_string_equal(off, "{\"online\":false,\"timestamp\":1796662292587}");
+	free(t);
+	free(on);
+	free(off);
+	off = sparkplug_state_payload(false, 0);
+	assert_string_equal(off, "{\"online\":false,\"timestamp\":0}");
+	free(off);
+}
+
 static void test_rebirth_payload(void **state)
 {
 	size_t len;
@@ -490,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_seq),	       cmocka_unit_test(test_before_birth),
 		cmocka_unit_test(test_deaths),	       cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_rebirth_payload), cmocka_unit_test(test_online),
+		cmocka_unit_test(test_state_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

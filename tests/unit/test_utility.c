@@ -253,8 +253,9 @@ static struct sample smp(int64_t t_us, unsigned qty, double v)
 }
 
 /* A uint32 in 0.01 m3 passes 42,949,672.95 m3 and starts again at 0: one
- * counter reset, and the joined counter moves by the rises only (what the
- * step across the wrap counted is lost, never a 43 million m3 delta). */
+ * wrap, not a reset, and the joined counter moves by the rises, the step
+ * across the wrap counted exactly (0.3 + 42,949,672.96 - 42,949,672.9 =
+ * 0.36 m3; never a 43 million m3 delta); its derived gas energy too. */
 static void test_uint32_wrap(void **state)
 {
 	static const char text[] = "[meter gas]\ndriver = modbus\nprofile = gas-meter\n"
@@ -282,10 +283,14 @@ static void test_uint32_wrap(void **state)
 	assert_true(s[1].value == 42949672.9);
 	assert_true(s[2].value == 0.3);
 	live_apply(l, s, 4);
+	assert_true(config_counter_span(c, &c->meters[0], QTY_VOLUME) == 42949672.96);
+	assert_true(config_counter_span(c, &c->meters[0], QTY_E_IMP) ==
+		    42949672.96 * 10.5 * 1000.0);
+	assert_true(config_counter_span(c, &c->meters[0], QTY_FLOW) == 0); /* a float32 */
 	assert_true(live_counter(l, 0, QTY_VOLUME, &lc));
-	assert_int_equal(lc.resets, 1);
-	assert_true(fabs((lc.joined - lc.first) - (0.9 + 1.2)) < 1e-6);
-	assert_true(history_rise(s[1].value, s[2].value) == 0);
+	assert_int_equal(lc.resets, 0);
+	assert_int_equal(live_meter_const(l, 0)->counter_wraps, 1);
+	assert_true(fabs((lc.joined - lc.first) - (0.9 + 0.36 + 1.2)) < 1e-6);
 
 	/* the derived gas energy wraps with it, and bridges the same way */
 	assert_int_equal(utility_derive_energy(s, 4, cv, 1, e, 4), 4);
@@ -296,14 +301,49 @@ static void test_uint32_wrap(void **state)
 	}
 	live_apply(l, e, 4);
 	assert_true(live_counter(l, 0, QTY_E_IMP, &lc));
+	assert_int_equal(lc.resets, 0);
+	assert_true(fabs((lc.joined - lc.first) - 2.46 * 10500) < 1e-3);
+	/* a true reset after that (maintenance sets it to 0 from mid-range):
+	 * bridged, nothing counted */
+	s[0] = smp(t0 + 4 * 1000000, QTY_VOLUME, 1000.0);
+	s[1] = smp(t0 + 5 * 1000000, QTY_VOLUME, 0.0);
+	live_apply(l, s, 2);
+	assert_true(live_counter(l, 0, QTY_VOLUME, &lc));
 	assert_int_equal(lc.resets, 1);
-	assert_true(fabs((lc.joined - lc.first) - 2.1 * 10500) < 1e-3);
+	assert_int_equal(live_meter_const(l, 0)->counter_wraps, 2); /* volume and e_imp */
 	/* no calorific value, or another quantity: nothing derived */
 	cv[0] = NAN;
 	assert_int_equal(utility_derive_energy(s, 4, cv, 1, e, 4), 0);
 	live_free(l);
 	config_free(c);
 	profile_free(p);
+}
+
+/* The rule: a wrap from near the top of the span to near 0 counts exactly;
+ * a drop that is not one is a reset (0); rounding is a (tiny) rise. */
+static void test_counter_rise(void **state)
+{
+	const double span = 42949672.96;
+
+	(void)state;
+	assert_true(utility_counter_rise(42949672.9, 0.3, span) == 0.3 + span - 42949672.9);
+	assert_true(fabs(utility_counter_rise(42949672.9, 0.3, span) - 0.36) < 1e-6);
+	assert_true(utility_counter_wrapped(42949672.9, 0.3, span));
+	/* the step across a wrap, at most 1 % of the span together */
+	assert_true(utility_counter_wrapped(span * 0.996, span * 0.004, span));
+	assert_false(utility_counter_wrapped(span * 0.99, span * 0.02, span));
+	/* resets: from mid-range to 0, from the top to mid-range, unknown span */
+	assert_true(utility_counter_rise(20000000.0, 0.0, span) == 0);
+	assert_false(utility_counter_wrapped(20000000.0, 0.0, span));
+	assert_true(utility_counter_rise(42949672.9, 10000000.0, span) == 0);
+	assert_true(utility_counter_rise(42949672.9, 0.3, 0) == 0);
+	/* a value beyond the span is not this register's */
+	assert_false(utility_counter_wrapped(span + 1, 0.3, span));
+	/* rises, and rounding under a millionth */
+	assert_true(utility_counter_rise(100, 150, span) == 50);
+	assert_true(utility_counter_rise(100, 99.99999, span) < 0);
+	/* uint16 x 1 (65,536 pulses) */
+	assert_true(utility_counter_rise(65530, 4, 65536) == 10);
 }
 
 /* ---- MQTT profiles ---------------------------------------------------------------- */
@@ -467,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_air_flow),
 		cmocka_unit_test(test_pulse_counter),
 		cmocka_unit_test(test_uint32_wrap),
+		cmocka_unit_test(test_counter_rise),
 		cmocka_unit_test(test_mqtt_profiles),
 		cmocka_unit_test(test_config_keys),
 	};
