@@ -97,7 +97,7 @@ endif
 # The samples module as a loadable extension for the sqlite3 shell (tests,
 # operators: `.load build/phasor_samples`). Never sanitized: the shell is not.
 VTAB_SO   := $(BUILD)/phasor_samples.so
-VTAB_SRCS := src/store/samples_vtab.c src/store/codec.c src/base/util.c
+VTAB_SRCS := src/store/samples_vtab.c src/store/codec.c src/base/util.c src/model/utility.c src/model/qty.c
 
 all: $(BIN) $(VTAB_SO)
 
@@ -105,7 +105,7 @@ $(VTAB_SO): $(VTAB_SRCS) include/phasor/samples_vtab.h include/phasor/codec.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  SO      $@")
 	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -DPHASOR_PREFIX='"$(PREFIX)"' -DSAMPLES_VTAB_EXTENSION \
-		-shared -fPIC -o $@ $(VTAB_SRCS) -lm
+		-shared -fPIC -o $@ $(VTAB_SRCS) -lz -lm
 
 deps:
 	@sh scripts/deps.sh
