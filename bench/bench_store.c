@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench_store: samples per second into the local buffer through the store
- * (writer thread, queue, batched transactions), against a bare batched
- * prepared-statement sqlite3 insert of the same rows into the same table
- * with the same indexes and pragmas, measured in the same run, alternating
- * the two several times and keeping each one's best.
+ * (writer thread, queue, batched transactions, poll rows), against the
+ * minimal SQLite insert of the bare tuples (16 rows per statement, no
+ * index, the same pragmas and transaction size), alternately in each
+ * round, the order swapped every round, the ratio taken within each round
+ * (docs/performance.md, "Method"). The CPU pressure is logged per round.
  *
- *   bench_store [SAMPLES] [ROUNDS]      prints "store_rate peer_rate ratio"
+ *   bench_store [SAMPLES] [ROUNDS]
+ *   prints "store_median peer_median ratio_min ratio_median ratio_max"
  */
 #include <inttypes.h>
 #include <math.h>
@@ -31,11 +33,14 @@ static struct sample *make_samples(size_t n)
 	int64_t t0 = util_now_us();
 	size_t i;
 
+	/* polls of 30 samples, one time each (meter m 997 us after m - 1),
+	 * values as a float32 register gives them */
 	for (i = 0; i < n; i++) {
-		s[i].t_us = t0 + (int64_t)(i / (METERS * 30)) * 1000000 + (int64_t)(i % 997);
+		s[i].t_us = t0 + (int64_t)(i / (METERS * 30)) * 1000000 +
+			    (int64_t)((i / 30) % METERS) * 997;
 		s[i].meter = (uint32_t)((i / 30) % METERS);
 		s[i].qty = (uint16_t)(i % 30);
-		s[i].value = 230.0 + (double)(i % 1000) * 0.01;
+		s[i].value = util_f32_decimal((float)(230.0 + (double)(i % 1000) * 0.01));
 		s[i].quality = QUALITY_GOOD;
 	}
 	return s;
@@ -78,55 +83,97 @@ static double run_store(struct config *c, const struct sample *s, size_t n)
 	return (double)n / ((double)(t1 - t0) / 1e6);
 }
 
-/* The peer: same file layout (created by the store), bare inserts. */
+/*
+ * The peer: the bare tuple (t_us, meter, qty, value) into a table of its
+ * own, no seq, no index, 16 rows per INSERT, transactions of BATCH
+ * samples, the store's pragmas: the least SQLite does for these samples.
+ */
+#define MULTI 16
+
 static double run_peer(struct config *c, const struct sample *s, size_t n)
 {
-	char *cause = NULL, *path = util_printf("%s.peer", c->store.path);
-	struct store *st;
+	char *path = util_printf("%s.peer", c->store.path), *sql;
 	sqlite3 *db;
-	sqlite3_stmt *ins;
+	sqlite3_stmt *ins, *one;
 	int64_t t0, t1;
-	size_t i;
+	size_t i, k;
 
 	unlink(path);
-	st = store_open(path, 1000, BATCH, 1000, &cause);
-	if (st == NULL || store_register_meters(st, c, &cause) < 0) {
-		fprintf(stderr, "bench_store: %s\n", cause ? cause : "?");
-		exit(1);
-	}
-	store_close(st);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		exit(1);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO samples(t_us, meter_id, qty_id, value, quality, "
-			       "session_id) VALUES (?, ?, ?, ?, ?, 1)",
-			       -1, &ins, NULL) != SQLITE_OK) {
+	sqlite3_exec(db,
+		     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		     "CREATE TABLE t(t_us INTEGER NOT NULL, meter INTEGER NOT NULL,"
+		     " qty INTEGER NOT NULL, value REAL)",
+		     NULL, NULL, NULL);
+	sql = util_strdup("INSERT INTO t VALUES (?, ?, ?, ?)");
+	for (k = 1; k < MULTI; k++) {
+		char *more = util_printf("%s, (?, ?, ?, ?)", sql);
+
+		free(sql);
+		sql = more;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?, ?, ?, ?)", -1, &one, NULL) != SQLITE_OK) {
 		fprintf(stderr, "bench_store: peer prepare: %s\n", sqlite3_errmsg(db));
 		exit(1);
 	}
+	free(sql);
 	t0 = util_mono_us();
-	for (i = 0; i < n; i++) {
-		if (i % BATCH == 0)
-			sqlite3_exec(db, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
-		sqlite3_bind_int64(ins, 1, s[i].t_us);
-		sqlite3_bind_int64(ins, 2, (sqlite3_int64)s[i].meter + 1);
-		sqlite3_bind_int(ins, 3, s[i].qty);
-		sqlite3_bind_double(ins, 4, s[i].value);
-		sqlite3_bind_int(ins, 5, s[i].quality);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < n;) {
+		sqlite3_stmt *st = n - i >= MULTI ? ins : one;
+		size_t rows = st == ins ? MULTI : 1;
+
+		if (i > 0 && i % BATCH < rows)
+			sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL);
+		for (k = 0; k < rows; k++, i++) {
+			sqlite3_bind_int64(st, (int)(4 * k + 1), s[i].t_us);
+			sqlite3_bind_int64(st, (int)(4 * k + 2), (sqlite3_int64)s[i].meter + 1);
+			sqlite3_bind_int(st, (int)(4 * k + 3), s[i].qty);
+			sqlite3_bind_double(st, (int)(4 * k + 4), s[i].value);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
 			fprintf(stderr, "bench_store: peer insert: %s\n", sqlite3_errmsg(db));
 			exit(1);
 		}
-		sqlite3_reset(ins);
+		sqlite3_reset(st);
 	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	t1 = util_mono_us();
 	sqlite3_finalize(ins);
+	sqlite3_finalize(one);
 	sqlite3_close(db);
 	unlink(path);
 	free(path);
+	{
+		char *wal = util_printf("%s.peer-wal", c->store.path);
+
+		unlink(wal);
+		free(wal);
+	}
 	return (double)n / ((double)(t1 - t0) / 1e6);
+}
+
+/* The first line of /proc/pressure/cpu's avg10, or -1. */
+static double cpu_pressure(void)
+{
+	FILE *f = fopen("/proc/pressure/cpu", "r");
+	double avg = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "some avg10=%lf", &avg) != 1)
+			avg = -1;
+		fclose(f);
+	}
+	return avg;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -136,22 +183,33 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/phasor-bench-store.XXXXXX";
 	struct sample *s = make_samples(n);
 	struct config *c;
-	double best_store = 0, best_peer = 0;
+	double st[64], pe[64], ra[64];
 
-	if (mkdtemp(dir) == NULL)
+	if (rounds < 1 || rounds > 64 || mkdtemp(dir) == NULL)
 		return 1;
 	c = make_config(dir);
+	/* alternately, the order swapped every round; the ratio within each */
 	for (r = 0; r < rounds; r++) {
-		double a = run_peer(c, s, n);
-		double b = run_store(c, s, n);
+		double psi = cpu_pressure();
 
-		fprintf(stderr, "round %d: store %.0f/s, peer %.0f/s\n", r + 1, b, a);
-		if (a > best_peer)
-			best_peer = a;
-		if (b > best_store)
-			best_store = b;
+		if (r % 2 == 0) {
+			pe[r] = run_peer(c, s, n);
+			st[r] = run_store(c, s, n);
+		} else {
+			st[r] = run_store(c, s, n);
+			pe[r] = run_peer(c, s, n);
+		}
+		ra[r] = st[r] / pe[r];
+		fprintf(stderr, "round %d (%s first): store %.0f/s, peer %.0f/s, ratio %.3f; cpu pressure avg10 %.2f %%%s\n",
+			r + 1, r % 2 == 0 ? "peer" : "store", st[r], pe[r], ra[r], psi,
+			psi > 20 ? " (heavy: this round's figures are suspect)" : "");
 	}
-	printf("%.0f %.0f %.3f\n", best_store, best_peer, best_store / best_peer);
+	qsort(st, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(pe, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(ra, (size_t)rounds, sizeof(double), cmp_double);
+	/* medians, then the ratio's min, median and max */
+	printf("%.0f %.0f %.3f %.3f %.3f\n", st[rounds / 2], pe[rounds / 2], ra[0], ra[rounds / 2],
+	       ra[rounds - 1]);
 	unlink(c->store.path);
 	{
 		char *wal = util_printf("%s-wal", c->store.path), *shm = util_printf("%s-shm", c->store.path);
