@@ -41,7 +41,7 @@ METERS=50
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pressure() { awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || echo "?"; }
-loaded() { awk -v p="$1" 'BEGIN { if (p + 0 > 40) printf " (loaded)" }'; }
+loaded() { awk -v p="$1" 'BEGIN { if (p + 0 > 10) printf " HEAVY PRESSURE" }'; } # as bench/run.sh's heavy()
 # median of the numbers given
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }

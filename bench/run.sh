@@ -22,6 +22,27 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
 now_s() { date +%s.%N; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
+# The machine's load before a round: avg10 of "some" in /proc/pressure/cpu
+# (the share of the last 10 s in which a runnable task waited for a core),
+# logged beside every round; a round above HEAVY_PSI % is marked, its
+# figures not comparable with a quiet round's.
+HEAVY_PSI=10
+psi() { awk '/^some/ { sub("avg10=", "", $2); print $2; exit }' /proc/pressure/cpu 2>/dev/null || echo 0; }
+heavy() { awk -v p="$1" -v h="$HEAVY_PSI" 'BEGIN { if (p + 0 > h) printf " HEAVY PRESSURE" }'; }
+# Before round R of sides A and B (round_start R A B): $order, A first in
+# odd rounds, B in even ones; $p the pressure now, added to $ps (the
+# caller's locals: bash's scoping).
+round_start() {
+	order="$2 $3"
+	[ $(($1 % 2)) -eq 0 ] && order="$3 $2"
+	p=$(psi)
+	ps="$ps $p"
+}
+# the notes column of a row: the highest pressure of its rounds
+psi_note() {
+	printf '%s\n' "$@" | sort -g | tail -1 |
+		awk -v h="$HEAVY_PSI" '{ printf "CPU pressure before the rounds: max %s %%%s", $1, ($1 > h ? " (HEAVY: a round was not quiet)" : "") }'
+}
 
 # ---- 1. MQTT ingest: phasor record vs mosquitto_sub on the same stream ----
 # Alternately, never side by side (one consumer's CPU would slow the
@@ -125,17 +146,19 @@ EOC
 			4 + (i % 100) / 1000, 230 + (i % 50) / 10, 900 + i % 100, 950 + i % 100, i }' >"$T/stream.txt"
 	# The ratio is taken within each round (the same stream for both);
 	# the median of the rounds is reported.
-	local ratios="" rates="" r ratio median
+	local ratios="" rates="" r ratio median p ps=""
 	for r in 1 2 3 4 5; do
+		p=$(psi)
+		ps="$ps $p"
 		read -r sub_rate ph_rate cpu < <(mqtt_round "$n" "$r")
 		ratio=$(fdiv "$ph_rate" "$sub_rate")
-		echo "  round $r: mosquitto_sub $sub_rate msg/s, phasor record $ph_rate msg/s, ratio $ratio (record CPU $cpu%)"
+		echo "  round $r: mosquitto_sub $sub_rate msg/s, phasor record $ph_rate msg/s, ratio $ratio (record CPU $cpu%); cpu_pressure_avg10=$p$(heavy "$p")"
 		ratios="$ratios $ratio"
 		rates="$rates $ratio:$ph_rate:$sub_rate:$cpu"
 	done
 	median=$(printf '%s\n' $rates | sort -t: -k1,1n | sed -n 3p)
 	IFS=: read -r ratio ph_rate sub_rate cpu <<<"$median"
-	add "| MQTT ingest ($n msgs of $MQTT_FIELDS samples, QoS 1, alternately, median of 5 rounds) | phasor record stored $ph_rate msg/s ($((ph_rate * MQTT_FIELDS)) samples/s) | mosquitto_sub received $sub_rate msg/s | **$ratio** (target >= 0.9; rounds:$ratios) | record CPU ${cpu}% of a core |"
+	add "| MQTT ingest ($n msgs of $MQTT_FIELDS samples, QoS 1, alternately, median of 5 rounds) | phasor record stored $ph_rate msg/s ($((ph_rate * MQTT_FIELDS)) samples/s) | mosquitto_sub received $sub_rate msg/s | **$ratio** (target >= 0.9; rounds:$ratios) | record CPU ${cpu}% of a core; $(psi_note $ps) |"
 	t_stop "$MQTT_PID" TERM
 }
 
@@ -169,7 +192,7 @@ modbus_window() { # PID SECS -> "ticks seconds"
 }
 bench_modbus() {
 	local meters=200 secs=60 r side order ph bare ratios="" phs="" bares="" p rss=0 hwm=0
-	local worst_gap="" polls_min="" nmeters="" from_us w us
+	local worst_gap="" polls_min="" nmeters="" from_us w us ps=""
 	[ -n "$quick" ] && secs=15
 	t_sim --meters "$meters" --seed 2
 	local db="$T/modbus.db"
@@ -181,9 +204,7 @@ bench_modbus() {
 		done
 	} >"$T/modbus.ini"
 	for r in 1 2 3; do
-		order="phasor bare"
-		[ $((r % 2)) -eq 0 ] && order="bare phasor"
-		p=$(sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null)
+		round_start "$r" phasor bare
 		for side in $order; do
 			if [ "$side" = phasor ]; then
 				rm -f "$db"*
@@ -222,9 +243,9 @@ bench_modbus() {
 		ratios="$ratios $(fdiv "$ph" "$bare")"
 		phs="$phs $ph"
 		bares="$bares $bare"
-		t_log "modbus round $r ($order): phasor $ph us/poll, bare libmodbus $bare us/poll, cpu_pressure_avg10=$p"
+		t_log "modbus round $r ($order): phasor $ph us/poll, bare libmodbus $bare us/poll, cpu_pressure_avg10=$p$(heavy "$p")"
 	done
-	add "| Modbus, $meters PAC3200 at 1 Hz, 3 x ${secs} s alternately | phasor record: CPU per poll (us, min/median/max) $(min_med_max $phs); $nmeters meters polled, fewest polls $polls_min, longest gap ${worst_gap} ms; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) | bare libmodbus, same requests: $(min_med_max $bares) us/poll | **$(min_med_max $ratios)** (target: phasor <= 100 us/poll) | |"
+	add "| Modbus, $meters PAC3200 at 1 Hz, 3 x ${secs} s alternately | phasor record: CPU per poll (us, min/median/max) $(min_med_max $phs); $nmeters meters polled, fewest polls $polls_min, longest gap ${worst_gap} ms; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) | bare libmodbus, same requests: $(min_med_max $bares) us/poll | **$(min_med_max $ratios)** (target: phasor <= 100 us/poll) | $(psi_note $ps) |"
 	t_stop "$SIM_PID" TERM
 }
 
@@ -235,22 +256,38 @@ bench_modbus() {
 # way. Render time is phasor's own measure of each frame, from the first
 # computation to the return of doupdate (PHASOR_STATS_FILE).
 bench_console() {
-	local warm=10 secs=60
+	local warm=10 secs=60 r order side out p ps="" pb pc hb hc
+	local ratios="" pbs="" pcs="" hbs="" hcs="" means="" maxs="" frames=0
 	[ -n "$quick" ] && secs=15
 	command -v htop >/dev/null || t_fail "htop is not installed (make deps)"
 	mkdir -p "$T/run"
-	local ph peer
-	ph=$(env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 TERM=xterm-256color \
-		PHASOR_STATS_FILE="$T/frames.txt" "$TOOLS/ptyrec" --cols 120 --rows 40 --warmup "$warm" \
-		--measure "$secs" -- "$PHASOR" --demo) || t_fail "ptyrec phasor failed"
-	peer=$(env LANG=C.UTF-8 TERM=xterm-256color "$TOOLS/ptyrec" --cols 120 --rows 40 \
-		--warmup "$warm" --measure "$secs" -- htop -d 10) || t_fail "ptyrec htop failed"
-	sleep 1
-	local pb pc hb hc frames
-	pb=${ph#bytes_per_s=}; pb=${pb%% *}; pc=${ph##*cpu_pct=}
-	hb=${peer#bytes_per_s=}; hb=${hb%% *}; hc=${peer##*cpu_pct=}
-	frames=$(cat "$T/frames.txt" 2>/dev/null || echo "frames=? render_mean_us=? render_max_us=?")
-	add "| Console, demo plant, 120x40, 1 s refresh, ${secs} s | phasor --demo wrote $pb bytes/s, CPU ${pc}% of a core; $frames | htop -d 10 wrote $hb bytes/s, CPU ${hc}% | **$(fdiv "$pb" "$hb")** (target <= 1; CPU <= 1 %; render < 2 ms) | |"
+	for r in 1 2 3; do
+		round_start "$r" phasor htop
+		for side in $order; do
+			if [ "$side" = phasor ]; then
+				rm -f "$T/frames.txt"
+				out=$(env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 \
+					TERM=xterm-256color PHASOR_STATS_FILE="$T/frames.txt" "$TOOLS/ptyrec" \
+					--cols 120 --rows 40 --warmup "$warm" --measure "$secs" -- "$PHASOR" --demo) ||
+					t_fail "ptyrec phasor failed"
+				sleep 1
+				[ -s "$T/frames.txt" ] || t_fail "the demo wrote no frame figures"
+				pb=${out#bytes_per_s=}; pb=${pb%% *}; pc=${out##*cpu_pct=}
+				means="$means $(frames_field render_mean_us "$T/frames.txt")"
+				maxs="$maxs $(frames_field render_max_us "$T/frames.txt")"
+				frames=$((frames + $(frames_field frames "$T/frames.txt")))
+			else
+				out=$(env LANG=C.UTF-8 TERM=xterm-256color "$TOOLS/ptyrec" --cols 120 --rows 40 \
+					--warmup "$warm" --measure "$secs" -- htop -d 10) || t_fail "ptyrec htop failed"
+				sleep 1
+				hb=${out#bytes_per_s=}; hb=${hb%% *}; hc=${out##*cpu_pct=}
+			fi
+		done
+		ratios="$ratios $(fdiv "$pb" "$hb")"
+		pbs="$pbs $pb" pcs="$pcs $pc" hbs="$hbs $hb" hcs="$hcs $hc"
+		t_log "console round $r ($order): phasor $pb B/s, CPU $pc %; htop $hb B/s, CPU $hc %; cpu_pressure_avg10=$p$(heavy "$p")"
+	done
+	add "| Console, demo plant, 120x40, 1 s refresh, 3 x ${secs} s alternately (min/median/max) | phasor --demo: $(min_med_max $pbs) bytes/s, CPU $(min_med_max $pcs) % of a core; $frames frames, render mean $(min_med_max $means) us, max $(min_med_max $maxs) us | htop -d 10: $(min_med_max $hbs) bytes/s, CPU $(min_med_max $hcs) % | bytes **$(min_med_max $ratios)** (target <= 1; CPU <= 1 %; render < 2 ms) | $(psi_note $ps) |"
 }
 
 # ---- 4b. Frames at 200 and 1000 meters (issue 18 item 4) ----
@@ -269,7 +306,7 @@ min_med_max() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[1] "/" v[int((NR + 1) / 2)] "/" v[NR] }'
 }
 bench_frames() {
-	local warm=10 secs=30 rounds=3 n r k u port ports pids means maxs cmeans cmaxs over p
+	local warm=10 secs=30 rounds=${BENCH_FRAMES_ROUNDS:-3} n r k u port ports pids means maxs cmeans cmaxs over p ps
 	[ -n "$quick" ] && secs=10 rounds=1
 	mkdir -p "$T/run"
 	for n in 200 1000; do
@@ -279,7 +316,7 @@ bench_frames() {
 			ports="$ports $SIM_PORT"
 			pids="$pids $SIM_PID"
 		done
-		means="" maxs="" cmeans="" cmaxs="" over=0
+		means="" maxs="" cmeans="" cmaxs="" over=0 ps=""
 		for r in $(seq 1 "$rounds"); do
 			rm -f "$T/frames-$n.db"*
 			{
@@ -295,7 +332,8 @@ bench_frames() {
 					done
 				done
 			} >"$T/frames-$n.ini"
-			p=$(cat /proc/pressure/cpu 2>/dev/null | sed -n 's/^some avg10=\([0-9.]*\).*/\1/p')
+			p=$(psi)
+			ps="$ps $p"
 			rm -f "$T/frames.txt"
 			env XDG_STATE_HOME="$T/state" XDG_RUNTIME_DIR="$T/run" LANG=C.UTF-8 \
 				TERM=xterm-256color PHASOR_STATS_FILE="$T/frames.txt" "$TOOLS/ptyrec" \
@@ -308,10 +346,10 @@ bench_frames() {
 			cmeans="$cmeans $(frames_field render_cpu_mean_us "$T/frames.txt")"
 			cmaxs="$cmaxs $(frames_field render_cpu_max_us "$T/frames.txt")"
 			over=$((over + $(frames_field render_over_2ms "$T/frames.txt")))
-			t_log "frames $n meters round $r: $(cat "$T/frames.txt") cpu_pressure_avg10=$p"
+			t_log "frames $n meters round $r: $(cat "$T/frames.txt") cpu_pressure_avg10=$p$(heavy "$p")"
 		done
 		for k in $pids; do t_stop "$k"; done
-		add "| Frames, $n meters, 120x40, ${rounds} x ${secs} s | render mean (us, min/median/max of rounds) $(min_med_max $means), max $(min_med_max $maxs); CPU mean $(min_med_max $cmeans), max $(min_med_max $cmaxs); frames over 2 ms: $over | no peer | (target: mean < 1000 us at 1000 meters, max < 2000 us at 200, none > 16 ms) | |"
+		add "| Frames, $n meters, 120x40, ${rounds} x ${secs} s | render mean (us, min/median/max of rounds) $(min_med_max $means), max $(min_med_max $maxs); CPU mean $(min_med_max $cmeans), max $(min_med_max $cmaxs); frames over 2 ms: $over | no peer | (target: mean < 1000 us at 1000 meters, max < 2000 us at 200, none > 16 ms) | $(psi_note $ps) |"
 	done
 }
 
@@ -378,68 +416,90 @@ bench_alarms() {
 }
 
 # ---- 6. Sync to PostgreSQL: phasor sync --once vs psql \copy ----
-# A one-hour backlog of 200 meters (10 quantities each, one poll a second:
-# 7.2 M samples; BENCH_QUICK: 10 minutes) is generated straight into a
-# buffer (SQL, not by recording an hour), then drained by `phasor sync
-# --once` into a private PostgreSQL (fsync off for both sides): the drain
-# time and its rate. The peer: psql \copy of the same rows (a CSV made
+# A 15-minute backlog of 200 PAC3200 meters polled every second, 6.5 M rows
+# (BENCH_QUICK: 5 minutes), written through the store (bench/gen_buffer.c), then drained
+# into a private PostgreSQL (fsync off for both sides) by `phasor sync
+# --once` and, the peer, by psql \copy of the same rows (a CSV made
 # beforehand, not timed) into a table of the same kind (same columns,
-# partitions, primary key and index) in the same server, same run.
+# partitions, primary key and index) in the same server. Alternately, 3
+# rounds, the order swapped every other round: phasor from a fresh copy
+# of the buffer into a dropped and recreated phasor schema, psql into its
+# truncated table, a CHECKPOINT before each; the ratio within each round.
 bench_sync() {
-	local secs=3600 n t0 t1 ph_s cp_s db="$T/sync.db" console
-	[ -n "$quick" ] && secs=600
+	local secs=900 n db="$T/sync.db" console r order side p ps="" t0 t1 d
+	local ph_s cp_s phs="" cps="" ratios="" rates="" cprates=""
+	[ -n "$quick" ] && secs=300
 	t_postgres
 	local port
 	port=$(t_port) # nothing listens: record only registers the meters
-	{
-		echo "[store]"
-		echo "path = $db"
-		echo "[sync]"
-		echo "postgres = $PG_CONNINFO"
+	meters_ini() {
+		local m
 		for m in $(seq 1 200); do
 			printf '[meter m%03d]\ndriver = modbus\nprofile = pac3200\nhost = 127.0.0.1\nport = %s\nunit = %d\n' "$m" "$port" "$m"
 		done
-	} >"$T/sync.ini"
-	# record without the sync worker: a copy of the config without [sync]
-	grep -v -e '^\[sync\]' -e '^postgres' "$T/sync.ini" >"$T/sync-rec.ini"
+	}
+	# the buffer as written (gen_buffer, no [sync]); each round syncs a copy
+	{ printf '[store]\npath = %s\n' "$db"; meters_ini; } >"$T/sync-rec.ini"
+	{ printf '[store]\npath = %s\n[sync]\npostgres = %s\n' "$T/sync-r.db" "$PG_CONNINFO"; meters_ini; } >"$T/sync.ini"
 	# the backlog: the store's own writer, polls of the PAC3200 map every
-	# second ending now (bench/gen_buffer.c; an INSERT through the samples
-	# virtual table makes a poll row of each sample, far too slow for this)
+	# second ending now (an INSERT through the samples virtual table makes a
+	# poll row of each sample, far too slow for this)
 	"$BENCH/gen_buffer" "$T/sync-rec.ini" "$(awk -v s="$secs" 'BEGIN { print s / 3600 }')" 1 \
 		>"$T/sync-gen.out" 2>"$T/sync-gen.log" || t_fail "gen_buffer: $(tail -3 "$T/sync-gen.log")"
+	sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 	n=$(sqlite3 "$db" "SELECT count(*) FROM samples")
 	console=$(sqlite3 "$db" "SELECT value FROM identity WHERE key = 'console_id'")
-	t0=$(now_s)
-	"$PHASOR" sync -c "$T/sync.ini" --once >"$T/sync-bench.log" 2>&1 || t_fail "sync --once failed: $(tail -3 "$T/sync-bench.log")"
-	t1=$(now_s)
-	ph_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	[ "$(t_psql "SELECT count(*) FROM phasor.samples")" = "$n" ] || t_fail "not every row arrived"
 	# The peer's input: the same rows as CSV (not timed).
 	sqlite3 -csv "$db" "SELECT printf('%s.%06d+00', datetime(s.t_us / 1000000, 'unixepoch'), s.t_us % 1000000),
 		'$console', m.name, q.name, printf('%!.17g', s.value), 'good', s.seq, s.session_id
 		FROM samples s JOIN meters m ON m.id = s.meter_id JOIN quantities q ON q.id = s.qty_id
 		ORDER BY s.seq" >"$T/rows.csv"
 	t_psql "CREATE SCHEMA bench;
-		CREATE TABLE bench.samples (LIKE phasor.samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
-			PRIMARY KEY (console, seq, time)) PARTITION BY RANGE (time);
+		CREATE TABLE bench.samples (time timestamptz NOT NULL, console text NOT NULL, meter text NOT NULL,
+			quantity text NOT NULL, value double precision, quality text NOT NULL CHECK (quality IN ('good', 'bad')), seq bigint NOT NULL,
+			session bigint, PRIMARY KEY (console, seq, time)) PARTITION BY RANGE (time);
 		CREATE INDEX ON bench.samples (meter, quantity, time);" >/dev/null
-	local d
 	for d in -1 0 1; do
 		t_psql "CREATE TABLE bench.p$((d + 1)) PARTITION OF bench.samples FOR VALUES
 			FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '$d day')
 			TO (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '$((d + 1)) day')" >/dev/null
 	done
-	t0=$(now_s)
-	PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=phasor" -X -q -v ON_ERROR_STOP=1 \
-		-c "\\copy bench.samples(time, console, meter, quantity, value, quality, seq, session) FROM '$T/rows.csv' WITH (FORMAT csv)" ||
-		t_fail "psql \\copy failed"
-	t1=$(now_s)
-	cp_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	[ "$(t_psql "SELECT count(*) FROM bench.samples")" = "$n" ] || t_fail "psql copied a different count"
-	local ph_rate cp_rate
-	ph_rate=$(awk -v n="$n" -v s="$ph_s" 'BEGIN { printf "%.0f", n / s }')
-	cp_rate=$(awk -v n="$n" -v s="$cp_s" 'BEGIN { printf "%.0f", n / s }')
-	add "| Sync, $((secs / 60)) min backlog of 200 meters x 36 quantities at 1 Hz ($n rows) | phasor sync --once: $ph_rate rows/s, drained in $ph_s s | psql \\copy of the same rows: $cp_rate rows/s ($cp_s s) | **$(fdiv "$ph_rate" "$cp_rate")** (target >= 0.5) | $((secs / 60)) min of the plant drain in $ph_s s |"
+	sync_side() { # phasor|copy: wall seconds
+		local a b
+		if [ "$1" = phasor ]; then
+			t_psql "DROP SCHEMA IF EXISTS phasor CASCADE" >/dev/null 2>&1
+			rm -f "$T"/sync-r.db*
+			cp "$db" "$T/sync-r.db"
+			t_psql "CHECKPOINT" >/dev/null
+			a=$(now_s)
+			"$PHASOR" sync -c "$T/sync.ini" --once >"$T/sync-bench.log" 2>&1 ||
+				t_fail "sync --once failed: $(tail -3 "$T/sync-bench.log")"
+			b=$(now_s)
+			[ "$(t_psql "SELECT count(*) FROM phasor.samples")" = "$n" ] || t_fail "not every row arrived"
+		else
+			t_psql "TRUNCATE bench.samples" >/dev/null
+			t_psql "CHECKPOINT" >/dev/null
+			a=$(now_s)
+			PGCONNECT_TIMEOUT=5 psql "host=$PG_HOST port=$PG_PORT dbname=phasor user=phasor" -X -q -v ON_ERROR_STOP=1 \
+				-c "\\copy bench.samples(time, console, meter, quantity, value, quality, seq, session) FROM '$T/rows.csv' WITH (FORMAT csv)" ||
+				t_fail "psql \\copy failed"
+			b=$(now_s)
+			[ "$(t_psql "SELECT count(*) FROM bench.samples")" = "$n" ] || t_fail "psql copied a different count"
+		fi
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }'
+	}
+	for r in 1 2 3; do
+		round_start "$r" phasor copy
+		for side in $order; do
+			if [ "$side" = phasor ]; then ph_s=$(sync_side phasor); else cp_s=$(sync_side copy); fi
+		done
+		phs="$phs $ph_s" cps="$cps $cp_s"
+		rates="$rates $(awk -v n="$n" -v s="$ph_s" 'BEGIN { printf "%.0f", n / s }')"
+		cprates="$cprates $(awk -v n="$n" -v s="$cp_s" 'BEGIN { printf "%.0f", n / s }')"
+		ratios="$ratios $(fdiv "$cp_s" "$ph_s")"
+		t_log "sync round $r ($order): phasor sync --once $ph_s s, psql \\copy $cp_s s ($n rows); cpu_pressure_avg10=$p$(heavy "$p")"
+	done
+	add "| Sync, $((secs / 60)) min backlog of 200 meters x 36 quantities at 1 Hz ($n rows), 3 rounds alternately (min/median/max) | phasor sync --once: $(min_med_max $rates) rows/s (drained in $(min_med_max $phs) s) | psql \\copy of the same rows into a table of the same kind: $(min_med_max $cprates) rows/s ($(min_med_max $cps) s) | **$(min_med_max $ratios)** (target >= 0.5) | $(psi_note $ps) |"
 }
 
 # ---- forecast: accuracy against the seasonal naive baselines, time per fit ----
@@ -501,7 +561,7 @@ bench_replay() {
 # between two polls of any meter and the samples stored per second; the
 # ratios within each round.
 bench_fcload() {
-	local days=56 secs=40 r side gap rate fit ratios="" rratios="" line
+	local days=56 secs=40 r side gap rate fit ratios="" rratios="" line p ps=""
 	[ -n "$quick" ] && days=14 && secs=25
 	t_sim --meters 50 --seed 8
 	fc_ini() { # FILE HISTORY LOG
@@ -537,17 +597,19 @@ bench_fcload() {
 	}
 	for r in 1 2 3; do
 		local full none
+		p=$(psi)
+		ps="$ps $p"
 		if [ $((r % 2)) -eq 1 ]; then
 			full=$(fc_run full "$r"); none=$(fc_run none "$r")
 		else
 			none=$(fc_run none "$r"); full=$(fc_run full "$r")
 		fi
-		echo "fcload round $r: history ${days}d: $full; history 1d: $none" >&2
+		echo "fcload round $r: history ${days}d: $full; history 1d: $none; cpu_pressure_avg10=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "${full%% *}" "${none%% *}")"
 		rratios="$rratios $(fdiv "$(echo "$full" | cut -d' ' -f2)" "$(echo "$none" | cut -d' ' -f2)")"
 		line="$full / $none"
 	done
-	add "| Forecast while acquiring: 50 meters at 1 Hz, \`phasor record\` fitting ${days} days of each at start | longest gap between polls and samples/s: $line (last round) | the same recorder with [forecast] history = 1d | **gap $(printf '%s\n' $ratios | sort -g | sed -n 2p), samples/s $(printf '%s\n' $rratios | sort -g | sed -n 2p)** (medians of 3; rounds: gap$ratios, samples$rratios) | target: acquisition not slowed (ratios ~1) |"
+	add "| Forecast while acquiring: 50 meters at 1 Hz, \`phasor record\` fitting ${days} days of each at start | longest gap between polls and samples/s: $line (last round) | the same recorder with [forecast] history = 1d | **gap $(printf '%s\n' $ratios | sort -g | sed -n 2p), samples/s $(printf '%s\n' $rratios | sort -g | sed -n 2p)** (medians of 3; rounds: gap$ratios, samples$rratios) | target: acquisition not slowed (ratios ~1); $(psi_note $ps) |"
 	t_stop "$SIM_PID" TERM
 }
 
@@ -562,7 +624,7 @@ bench_fcload() {
 # (PHASOR_STORE_ROLLUPS=0), alternately, 3 rounds, the order rotated, the
 # ratio within each round; and the bytes.
 bench_rollup() {
-	local days=30 hours=24 u rows r a b ra rb ratios="" bratios=""
+	local days=30 hours=24 u rows r a b ra rb ratios="" bratios="" p ps=""
 	[ -n "$quick" ] && days=7 && hours=6
 	printf '[site]\nname = bench\n[store]\npath = %s\n' "$T/hist.db" >"$T/hist.ini"
 	for u in 1 2; do
@@ -593,17 +655,19 @@ bench_rollup() {
 		echo "$(cut -d' ' -f3 "$T/cost.gen") $(sqlite3 "$T/cost.db" 'SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)') $(cut -d' ' -f1 "$T/cost.gen")"
 	}
 	for r in 1 2 3; do
+		p=$(psi)
+		ps="$ps $p"
 		if [ $((r % 2)) -eq 1 ]; then
 			a=$(cost_run with); b=$(cost_run without)
 		else
 			b=$(cost_run without); a=$(cost_run with)
 		fi
-		echo "rollup cost round $r: with $a, without $b (seconds pages-in-use samples); $(cat /proc/pressure/cpu 2>/dev/null | head -1)" >&2
+		echo "rollup cost round $r: with $a, without $b (seconds pages-in-use samples); cpu_pressure_avg10=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "$(echo "$b" | cut -d' ' -f1)" "$(echo "$a" | cut -d' ' -f1)")"
 		bratios="$bratios $(fdiv "$(echo "$a" | cut -d' ' -f2)" "$(echo "$b" | cut -d' ' -f2)")"
 		ra=$a; rb=$b
 	done
-	add "| Insert rate with the rollups: 20 meters at 1 Hz, ${hours} h written and closed into blocks by the store (gen_buffer) | $(echo "$ra" | awk -v h="$hours" '{ printf "%.0f samples/s", $3 / $1 }') (last round) | the same store without rollups (PHASOR_STORE_ROLLUPS=0): $(echo "$rb" | awk '{ printf "%.0f samples/s", $3 / $1 }') | **$(printf '%s\n' $ratios | sort -g | sed -n 2p)** of the rate without (median of 3 alternated; rounds$ratios); bytes in use **$(printf '%s\n' $bratios | sort -g | sed -n 2p)** x | |"
+	add "| Insert rate with the rollups: 20 meters at 1 Hz, ${hours} h written and closed into blocks by the store (gen_buffer) | $(echo "$ra" | awk -v h="$hours" '{ printf "%.0f samples/s", $3 / $1 }') (last round) | the same store without rollups (PHASOR_STORE_ROLLUPS=0): $(echo "$rb" | awk '{ printf "%.0f samples/s", $3 / $1 }') | **$(printf '%s\n' $ratios | sort -g | sed -n 2p)** of the rate without (median of 3 alternated; rounds$ratios); bytes in use **$(printf '%s\n' $bratios | sort -g | sed -n 2p)** x | $(psi_note $ps) |"
 	rm -f "$T"/cost.db*
 }
 
@@ -658,7 +722,7 @@ bench_report() {
 # must be as many. Rate in rows/s on each side's wall time, the ratio
 # within each round, the median round reported, CPU pressure beside it.
 bench_export() {
-	local hours=4 u r a b ra rb ratios="" rows so
+	local hours=4 u r a b ra rb ratios="" rows so p ps=""
 	[ -n "$quick" ] && hours=1
 	so="$(dirname "$PHASOR")/phasor_samples.so"
 	[ -f "$so" ] || t_fail "export: no $so"
@@ -692,16 +756,18 @@ EOS
 		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 	}
 	for r in 1 2 3; do
+		p=$(psi)
+		ps="$ps $p"
 		if [ $((r % 2)) -eq 1 ]; then
 			a=$(exp_side phasor); b=$(exp_side sqlite3)
 		else
 			b=$(exp_side sqlite3); a=$(exp_side phasor)
 		fi
-		echo "export round $r: phasor $a s, sqlite3 $b s ($rows rows); $(head -1 /proc/pressure/cpu 2>/dev/null)" >&2
+		echo "export round $r: phasor $a s, sqlite3 $b s ($rows rows); cpu_pressure_avg10=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "$b" "$a"):$a:$b"
 	done
 	read -r ratio a b < <(echo "$ratios" | tr ' ' '\n' | grep . | sort -t: -k1 -n | sed -n 2p | tr ':' ' ')
-	add "| Export: $rows samples (20 meters x 36 quantities every second, $hours h), CSV to a file | \`phasor export\` $(fdiv "$rows" "$a" | cut -d. -f1) rows/s ($a s) | sqlite3 of the same CSV through the samples module: $(fdiv "$rows" "$b" | cut -d. -f1) rows/s ($b s) | **$ratio** (median of 3 alternated:$(echo "$ratios" | sed 's/:[^ ]*//g')) | target >= 1.0 |"
+	add "| Export: $rows samples (20 meters x 36 quantities every second, $hours h), CSV to a file | \`phasor export\` $(fdiv "$rows" "$a" | cut -d. -f1) rows/s ($a s) | sqlite3 of the same CSV through the samples module: $(fdiv "$rows" "$b" | cut -d. -f1) rows/s ($b s) | **$ratio** (median of 3 alternated:$(echo "$ratios" | sed 's/:[^ ]*//g')) | target >= 1.0; $(psi_note $ps) |"
 	rm -f "$T"/exp.db* "$T/exp.out"
 }
 
@@ -716,7 +782,7 @@ EOS
 # swapped every other round, the ratio within each round; without, PHASOR
 # alone. /proc/pressure/cpu is logged beside each round.
 bench_memory() {
-	local settle=30 k n r a b ratios pm ports="" sims=""
+	local settle=30 k n r a b ratios pm ports="" sims="" p ps=""
 	[ -n "$quick" ] && settle=10
 	for k in 1 2 3 4 5; do
 		t_sim --meters 200 --seed "$k"
@@ -747,6 +813,8 @@ bench_memory() {
 	for n in 200 1000; do
 		ratios="" ra="" rb="" ha="" hb=""
 		for r in 1 2 3; do
+			p=$(psi)
+			ps="$ps $p"
 			if [ -z "${PHASOR_BASE:-}" ]; then
 				a=$(mem_run "$PHASOR" "$n") b="0 0"
 			elif [ $((r % 2)) -eq 1 ]; then
@@ -754,7 +822,7 @@ bench_memory() {
 			else
 				a=$(mem_run "$PHASOR" "$n"); b=$(mem_run "$PHASOR_BASE" "$n")
 			fi
-			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); $(head -1 /proc/pressure/cpu 2>/dev/null)" >&2
+			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); cpu_pressure_avg10=$p$(heavy "$p")" >&2
 			ratios="$ratios $(fdiv "${a% *}" "${b% *}")"
 			ra="$ra ${a% *}" rb="$rb ${b% *}" ha="$ha ${a#* }" hb="$hb ${b#* }"
 		done
@@ -762,7 +830,7 @@ bench_memory() {
 		bm=$(printf '%s\n' $rb | sort -g | sed -n 2p)
 		base="not run (no PHASOR_BASE)"
 		[ -n "${PHASOR_BASE:-}" ] && base="RSS MiB min/median/max $(mmm $(for k in $rb; do mib "$k"; done)), $(fdiv "$bm" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $hb | sort -g | tail -1)") MiB"
-		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios) | |"
+		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios) | $(psi_note $ps) |"
 		if [ "$n" = 200 ]; then
 			a200=$am b200=$bm
 		else

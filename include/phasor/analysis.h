@@ -117,6 +117,13 @@ struct analysis_result {
 
 void analysis_compute(const struct analysis_input *in, const struct analysis_params *par,
 		      struct analysis_result *out);
+/*
+ * The same without the recommendation's words (left empty): for the
+ * alarms at each poll and the overview's rows at each frame, which show
+ * none (formatting it was a tenth of their analysis).
+ */
+void analysis_compute_figures(const struct analysis_input *in, const struct analysis_params *par,
+			      struct analysis_result *out);
 
 /*
  * Keep out's figures but judge nothing: every tier, band, check, the

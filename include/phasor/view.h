@@ -38,6 +38,8 @@ struct view_snap {
 
 /* Fill s for meter index meter; false (s->m NULL) when there is no such meter. */
 bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s);
+/* The same without the recommendation's words (a row of the overview). */
+bool view_snap_figures(const struct ui *ui, size_t meter, struct view_snap *s);
 
 /* The comm state to show for a meter: its source's, or stale when its
  * newest data is older than three periods (never shown as if live). */

@@ -693,6 +693,39 @@ static bool at_least_pow10(double a, int e)
  * 150 snprintf and strto* calls; tests/unit/test_regmap.c compares the two
  * functions over millions of floats.
  */
+/*
+ * util_f32_decimal of a float of magnitude a in [1e9, 1e18) (a counter in
+ * Wh, say): such a float is an integer and so are its rounding interval's
+ * ends (its neighbours are at least 128 apart), so the p digits are found
+ * in integers: a / 10^j rounded half to even, j = e + 1 - p.
+ */
+static double f32_decimal_big(double a, bool even, bool neg)
+{
+	uint64_t x = (uint64_t)a, lo, hi, pw = 1;
+	int e = 0, p, j;
+
+	lo = (x + (uint64_t)(double)nextafterf((float)a, 0.0f)) / 2;
+	hi = (x + (uint64_t)(double)nextafterf((float)a, INFINITY)) / 2;
+	while (e < 18 && x >= pw * 10) {
+		pw *= 10;
+		e++;
+	}
+	for (p = 6; p <= 9; p++) {
+		uint64_t d = 1, q, r, c;
+
+		for (j = e + 1 - p; j > 0; j--)
+			d *= 10;
+		q = x / d;
+		r = x % d;
+		if (2 * r > d || (2 * r == d && (q & 1u) != 0))
+			q++;
+		c = q * d;
+		if ((c > lo && c < hi) || ((c == lo || c == hi) && even))
+			return neg ? -(double)c : (double)c;
+	}
+	return neg ? -a : a; /* not reached: 9 digits always read back */
+}
+
 double util_f32_decimal(float f)
 {
 	double a, lo, hi, lo_s, hi_s, prod, m;
@@ -702,16 +735,21 @@ double util_f32_decimal(float f)
 	if (!isfinite(f) || f == 0.0f)
 		return (double)f;
 	a = fabs((double)f);
+	memcpy(&bits, &f, sizeof(bits));
+	if (a >= 1e9 && a < 1e18)
+		return f32_decimal_big(a, (bits & 1u) == 0, f < 0);
 	if (a < 1e-12 || a >= 1e9)
 		return util_f32_decimal_ref(f);
-	e = (int)floor(log10(a));
+	/* floor(log10(a)) from the binary exponent (no log10 per value): a is
+	 * in [2^(b-1), 2^b), so this is it or one less; the loops settle it */
+	(void)frexp(a, &e);
+	e = (int)floor((double)(e - 1) * 0.30102999566398120);
 	while (e > -12 && !at_least_pow10(a, e))
 		e--;
 	while (e < 8 && at_least_pow10(a, e + 1))
 		e++;
 	lo = (a + (double)nextafterf((float)a, 0.0f)) / 2;
 	hi = (a + (double)nextafterf((float)a, INFINITY)) / 2;
-	memcpy(&bits, &f, sizeof(bits));
 	for (p = 6; p <= 9; p++) {
 		k = p - 1 - e;
 		if (k < 0 || k > 22 || !exact_mul(a, pow10_exact[k], &prod) ||

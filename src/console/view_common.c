@@ -78,7 +78,7 @@ enum theme_role view_role_risk(enum risk_level l)
 	return ROLE_MUTED;
 }
 
-bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s)
+static bool snap(const struct ui *ui, size_t meter, struct view_snap *s, bool words)
 {
 	const struct plant *p = ui->plant;
 	const struct live_meter *m = live_meter_const(p->live, meter);
@@ -105,8 +105,21 @@ bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s)
 		s->as_of_us = m->last_sample_us;
 	live_analysis_input(m, s->as_of_us, &s->in);
 	live_analysis_params(m, p->cfg, &s->par);
-	analysis_compute(&s->in, &s->par, &s->res);
+	if (words)
+		analysis_compute(&s->in, &s->par, &s->res);
+	else
+		analysis_compute_figures(&s->in, &s->par, &s->res);
 	return true;
+}
+
+bool view_snap(const struct ui *ui, size_t meter, struct view_snap *s)
+{
+	return snap(ui, meter, s, true);
+}
+
+bool view_snap_figures(const struct ui *ui, size_t meter, struct view_snap *s)
+{
+	return snap(ui, meter, s, false);
 }
 
 enum theme_role view_role(const struct view_snap *s, enum theme_role role)

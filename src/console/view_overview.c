@@ -214,7 +214,7 @@ static double row_key(const struct ui *ui, int sort, size_t i)
 	case SORT_UNBALANCE:
 		live_analysis_input(m, p->now_us, &in);
 		live_analysis_params(m, p->cfg, &par);
-		analysis_compute(&in, &par, &r);
+		analysis_compute_figures(&in, &par, &r);
 		if (sort == SORT_POWER)
 			return r.p_total;
 		if (sort == SORT_PF)
@@ -747,7 +747,7 @@ static void draw_row(struct ui *ui, int y, int width, const struct layout *lay, 
 	char buf[64], num[32];
 	double v;
 
-	view_snap(ui, meter, &s);
+	view_snap_figures(ui, meter, &s);
 	/* Down: its last figures stay (marked old), its tiers and risk are unknown. */
 	if (s.comm == COMM_DOWN)
 		analysis_unjudge(&s.res);

@@ -735,7 +735,7 @@ static void meter_compute(struct meter_eval *me, const struct config *cfg, int64
 		return;
 	live_analysis_input(me->lm, now, &me->in);
 	live_analysis_params(me->lm, cfg, &me->par);
-	analysis_compute(&me->in, &me->par, &me->res);
+	analysis_compute_figures(&me->in, &me->par, &me->res);
 	me->done = true;
 }
 

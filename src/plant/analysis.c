@@ -610,8 +610,8 @@ static double pf_of(double pf_reg, double p, double q, double s, bool *derived)
 	return pf;
 }
 
-void analysis_compute(const struct analysis_input *in, const struct analysis_params *par,
-		      struct analysis_result *out)
+static void compute(const struct analysis_input *in, const struct analysis_params *par,
+		    struct analysis_result *out, bool words)
 {
 	double tan2, fdev, vdev;
 	int k;
@@ -688,7 +688,8 @@ void analysis_compute(const struct analysis_input *in, const struct analysis_par
 
 		out->band = analysis_unbalance_band(max_known(u, 2));
 	}
-	recommend(out);
+	if (words)
+		recommend(out);
 
 	/* Voltage band, THD, frequency */
 	vdev = par->nominal_v * par->vband_pct / 100.0;
@@ -716,6 +717,18 @@ void analysis_compute(const struct analysis_input *in, const struct analysis_par
 
 	compute_risks(in, par, out);
 	out->judged = true;
+}
+
+void analysis_compute(const struct analysis_input *in, const struct analysis_params *par,
+		      struct analysis_result *out)
+{
+	compute(in, par, out, true);
+}
+
+void analysis_compute_figures(const struct analysis_input *in, const struct analysis_params *par,
+			      struct analysis_result *out)
+{
+	compute(in, par, out, false);
 }
 
 void analysis_unjudge(struct analysis_result *out)

@@ -580,13 +580,30 @@ size_t live_history(const struct live_meter *m, enum live_hist h, int64_t now_us
 	double lo, hi;
 	size_t i;
 
+	int64_t first, sec;
+	size_t k;
+
 	if (out == NULL || n == 0)
 		return 0;
 	if (n > LIVE_HISTORY_S)
 		n = LIVE_HISTORY_S;
-	for (i = 0; i < n; i++)
-		if (!second_get(r, now_s - (int64_t)(n - 1) + (int64_t)i, &out[i], &lo, &hi))
+	first = now_s - (int64_t)(n - 1);
+	/* Up to the fine part: second by second through the buckets. */
+	for (i = 0, sec = first; i < n && (r == NULL || sec <= r->last_s - LIVE_FINE_S); i++, sec++)
+		if (!second_get(r, sec, &out[i], &lo, &hi))
 			out[i] = NAN;
+	if (i == n)
+		return n;
+	/* The fine part (a sparkline's whole window, every frame): its slots
+	 * in a row, without a division per second. */
+	k = mod_of(sec, LIVE_FINE_S);
+	for (; i < n; i++, sec++) {
+		out[i] = sec <= r->last_s && r->last_s != 0 && r->count[k] != 0
+				 ? r->sum[k] / r->count[k]
+				 : NAN;
+		if (++k == LIVE_FINE_S)
+			k = 0;
+	}
 	return n;
 }
 

@@ -3905,11 +3905,19 @@ void store_stop(struct store *st, int drain_ms)
 
 /* ---- readers ---- */
 
+/* Statements a reader runs again and again (the hub's look for attached
+ * consoles' requests, five times a second), kept prepared. */
+#define READER_KEPT 4
+
 struct store_reader {
 	sqlite3 *db;
 	char *path;
 	int64_t version;
 	char console_id[96];
+	struct {
+		const char *sql; /* a string literal: compared by address */
+		sqlite3_stmt *s;
+	} kept[READER_KEPT];
 };
 
 struct store_reader *store_reader_open(const char *path, char **cause)
@@ -3983,8 +3991,12 @@ static void reader_fail(struct store_reader *r, char **cause)
 
 void store_reader_close(struct store_reader *r)
 {
+	size_t i;
+
 	if (r == NULL)
 		return;
+	for (i = 0; i < READER_KEPT; i++)
+		sqlite3_finalize(r->kept[i].s);
 	sqlite3_close_v2(r->db);
 	free(r->path);
 	free(r);
@@ -4712,6 +4724,40 @@ static int reader_int(struct store_reader *r, const char *sql, int64_t bind, int
 }
 
 /* sql prepared with ?1 bound to after; NULL with *cause. */
+/* sql (a string literal) prepared once for r and kept, reset and its
+ * bindings cleared; end its rows with kept_end. NULL: an error (*cause). */
+static sqlite3_stmt *kept_prepare(struct store_reader *r, const char *sql, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < READER_KEPT && r->kept[i].sql != NULL; i++)
+		if (r->kept[i].sql == sql) {
+			sqlite3_reset(r->kept[i].s);
+			sqlite3_clear_bindings(r->kept[i].s);
+			return r->kept[i].s;
+		}
+	if (i == READER_KEPT)
+		util_fail("store reader: more than %d kept statements", READER_KEPT);
+	if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->kept[i].s, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(r->kept[i].s);
+		r->kept[i].s = NULL;
+		reader_fail(r, cause);
+		return NULL;
+	}
+	r->kept[i].sql = sql;
+	return r->kept[i].s;
+}
+
+/* rows_end for a kept statement: reset (its read transaction ends), kept. */
+static int kept_end(struct store_reader *r, sqlite3_stmt *s, int rc, char **cause)
+{
+	if (rc != SQLITE_DONE)
+		reader_fail(r, cause);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static sqlite3_stmt *prepare_after(struct store_reader *r, const char *sql, int64_t after,
 				   char **cause)
 {
@@ -5628,16 +5674,17 @@ int store_reader_requests(struct store_reader *r, int64_t after, bool pending_on
 	sqlite3_stmt *s;
 	int rc;
 
+	static const char pending_sql[] = "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
+					  " WHERE id > ?1 AND done_us IS NULL ORDER BY id";
+	static const char all_sql[] = "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
+				      " WHERE id > ?1 ORDER BY id";
+
 	if (r->version < 5)
 		return 0;
-	s = prepare_after(r,
-			  pending_only ? "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
-					 " WHERE id > ?1 AND done_us IS NULL ORDER BY id"
-				       : "SELECT " REQUEST_COLUMNS " FROM alarm_requests"
-					 " WHERE id > ?1 ORDER BY id",
-			  after, cause);
+	s = kept_prepare(r, pending_only ? pending_sql : all_sql, cause);
 	if (s == NULL)
 		return -1;
+	sqlite3_bind_int64(s, 1, after);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_request q;
 
@@ -5658,7 +5705,7 @@ int store_reader_requests(struct store_reader *r, int64_t after, bool pending_on
 			break;
 		}
 	}
-	return rows_end(r, s, rc, cause);
+	return kept_end(r, s, rc, cause);
 }
 
 int store_request_add(const char *path, const struct store_request *q, int64_t *id,

@@ -781,6 +781,37 @@ static void test_risk_texts(void **state)
 	assert_true(ascii_text(r.recommendation));
 }
 
+/* analysis_compute_figures: every figure, band and risk of
+ * analysis_compute, the recommendation's words left out. */
+static void test_figures_only(void **state)
+{
+	static const double unb_i[][3] = { { 10, 100, 100 }, { 50, 52, 51 }, { 40, 50, 60 }, { 0, 0, 0 } };
+	struct analysis_input in;
+	struct analysis_params par;
+	struct analysis_result full, figs;
+	size_t k;
+
+	(void)state;
+	analysis_defaults(&par);
+	for (k = 0; k < UTIL_ARRAY_LEN(unb_i); k++) {
+		analysis_input_clear(&in);
+		in.p_total = 20000 + 1000.0 * (double)k;
+		in.pf_total = 0.8;
+		in.v_ln[0] = in.v_ln[1] = 230;
+		in.v_ln[2] = 228 - (double)k;
+		in.i[0] = unb_i[k][0];
+		in.i[1] = unb_i[k][1];
+		in.i[2] = unb_i[k][2];
+		analysis_compute(&in, &par, &full);
+		analysis_compute_figures(&in, &par, &figs);
+		assert_string_equal(figs.recommendation, "");
+		if (k < 3)
+			assert_true(strncmp(full.recommendation, "Unbalance ", 10) == 0);
+		memset(full.recommendation, 0, sizeof(full.recommendation));
+		assert_memory_equal(&full, &figs, sizeof(full));
+	}
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -862,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_building_blocks),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_risk_texts),
+		cmocka_unit_test(test_figures_only),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_pf_text_and_unjudge),
 	};

@@ -362,7 +362,7 @@ static void test_two_resolutions(void **state)
 	struct fixture *f = *state;
 	struct live_meter *m = live_meter(f->live, 0);
 	const int64_t total = 1200, now = T0 + (total - 1) * S;
-	double h[1200], want[1200], lo, hi, sum = 0, wsum = 0;
+	double h[1200], want[1200], later[1200], shifted[1200], lo, hi, sum = 0, wsum = 0;
 	int64_t k;
 	size_t cnt = 0, wcnt = 0;
 
@@ -392,6 +392,12 @@ static void test_two_resolutions(void **state)
 		if (!isnan(want[k]))
 			want[k] = 5237.0 / 9.0;
 	assert_hist(h, want, (size_t)total);
+	/* 100 s later with nothing new (the meter went quiet): the same
+	 * seconds, shifted, and gaps after the newest */
+	assert_int_equal(live_history(m, LIVE_HIST_P, now + 100 * S, later, (size_t)total), total);
+	for (k = 0; k < total; k++)
+		shifted[k] = k + 100 < total ? want[k + 100] : NAN;
+	assert_hist(later, shifted, (size_t)total);
 	/* the mean of the series is the mean of the per-second means */
 	for (k = 0; k < total; k++) {
 		if (!isnan(h[k])) {

@@ -2850,6 +2850,29 @@ static void test_requests(void **state)
 	assert_int_equal(db_int(path, "SELECT done_us FROM alarm_requests WHERE id = 1"), 2000);
 	read_reqs(path, 1, false, &rs);
 	assert_int_equal(rs.n, 2);
+	/* One reader asked again and again (the hub's: its statements kept
+	 * prepared): each answer as of the newest commit. */
+	{
+		struct store_reader *kr = store_reader_open(path, &cause);
+
+		assert_non_null(kr);
+		memset(&rs, 0, sizeof(rs));
+		assert_int_equal(store_reader_requests(kr, 0, true, req_row, &rs, &cause), 0);
+		assert_int_equal(rs.n, 1);
+		memset(&rs, 0, sizeof(rs));
+		assert_int_equal(store_reader_requests(kr, 0, false, req_row, &rs, &cause), 0);
+		assert_int_equal(rs.n, 3);
+		store_put_request_done(st, id2, "refused for the test");
+		assert_int_equal(store_flush(st, 5000), 0);
+		memset(&rs, 0, sizeof(rs));
+		assert_int_equal(store_reader_requests(kr, 0, true, req_row, &rs, &cause), 0);
+		assert_int_equal(rs.n, 0);
+		memset(&rs, 0, sizeof(rs));
+		assert_int_equal(store_reader_requests(kr, 1, false, req_row, &rs, &cause), 0);
+		assert_string_equal(rs.text, "2 host:12 alice shelve pf-low/tgbt-1 '' 3600000 refused for the test |"
+					     "3 host:12 alice unshelve pf-low/ '' 0 pf-low is not shelved |");
+		store_reader_close(kr);
+	}
 
 	/* The newest status wins. */
 	store_put_status(st, "recorder", 10, "{\"v\":1,\"pid\":1}");
