@@ -681,84 +681,88 @@ static bool at_least_pow10(double a, int e)
 }
 
 /*
- * The same double as util_f32_decimal_ref, without formatting: for
- * each precision p, f's p significant digits m (f * 10^k rounded half to
- * even, as printf does, the product exact) read back as f when m / 10^k
- * lies within f's rounding interval (its midpoints with the neighbouring
- * floats, scaled by 10^k exactly; on a midpoint, when f's last bit is
- * even, as strtof rounds), and m / 10^k is then the double strtod gives
- * (a division of exact operands is correctly rounded). Whatever cannot be
- * decided exactly (|f| outside 1e-12 .. 1e9, a product that is not exact)
- * goes to the reference. A poll of a 36-value float32 meter made 100 to
- * 150 snprintf and strto* calls; tests/unit/test_regmap.c compares the two
- * functions over millions of floats.
+ * p digits of a (a float32's magnitude, 10^p <= a < 1e18) when they read
+ * back as it: a's digits above the point, so found in integers. a, its
+ * rounding interval's ends lo and hi (midpoints with its neighbours) are
+ * multiples of 2^-(25-b) for a in [2^(b-1), 2^b): scaled by that they are
+ * integers, and a / 10^j (j = e + 1 - p > 0) is rounded half to even, as
+ * printf does, by integer division. *out is then q * 10^j, the double
+ * strtod gives for those digits.
  */
-/*
- * util_f32_decimal of a float of magnitude a in [1e9, 1e18) (a counter in
- * Wh, say): such a float is an integer and so are its rounding interval's
- * ends (its neighbours are at least 128 apart), so the p digits are found
- * in integers: a / 10^j rounded half to even, j = e + 1 - p.
- */
-static double f32_decimal_big(double a, bool even, bool neg)
+static bool int_digits(double a, double lo, double hi, int j, bool even, double *out)
 {
-	uint64_t x = (uint64_t)a, lo, hi, pw = 1;
-	int e = 0, p, j;
+	uint64_t sc = 1, x, l, h, d = 1, q, r, c;
+	int b;
 
-	lo = (x + (uint64_t)(double)nextafterf((float)a, 0.0f)) / 2;
-	hi = (x + (uint64_t)(double)nextafterf((float)a, INFINITY)) / 2;
-	while (e < 18 && x >= pw * 10) {
-		pw *= 10;
-		e++;
-	}
-	for (p = 6; p <= 9; p++) {
-		uint64_t d = 1, q, r, c;
-
-		for (j = e + 1 - p; j > 0; j--)
-			d *= 10;
-		q = x / d;
-		r = x % d;
-		if (2 * r > d || (2 * r == d && (q & 1u) != 0))
-			q++;
-		c = q * d;
-		if ((c > lo && c < hi) || ((c == lo || c == hi) && even))
-			return neg ? -(double)c : (double)c;
-	}
-	return neg ? -a : a; /* not reached: 9 digits always read back */
+	(void)frexp(a, &b);
+	if (b < 25)
+		sc = (uint64_t)1 << (25 - b);
+	x = (uint64_t)(a * (double)sc);
+	l = (uint64_t)(lo * (double)sc);
+	h = (uint64_t)(hi * (double)sc);
+	while (j-- > 0)
+		d *= 10;
+	q = x / (d * sc);
+	r = x % (d * sc);
+	if (2 * r > d * sc || (2 * r == d * sc && (q & 1u) != 0))
+		q++;
+	c = q * d * sc;
+	if (!((c > l && c < h) || ((c == l || c == h) && even)))
+		return false;
+	*out = (double)(q * d);
+	return true;
 }
 
+/*
+ * The same double as util_f32_decimal_ref, without formatting: for
+ * each precision p, f's p significant digits m (f * 10^k rounded half to
+ * even, as printf does, the product exact; for digits above the point,
+ * int_digits) read back as f when m / 10^k lies within f's rounding
+ * interval (its midpoints with the neighbouring floats, scaled by 10^k
+ * exactly; on a midpoint, when f's last bit is even, as strtof rounds),
+ * and m / 10^k is then the double strtod gives for those digits (both
+ * exact, the division correctly rounded). Outside [1e-12, 1e18), or when
+ * a product is not exact, the reference itself. A poll of a 36-value
+ * float32 meter made 100 to 150 snprintf and strto* calls;
+ * tests/unit/test_regmap.c compares the two over millions of floats.
+ */
 double util_f32_decimal(float f)
 {
-	double a, lo, hi, lo_s, hi_s, prod, m;
+	double a, lo, hi, lo_s, hi_s, prod, m, r;
 	uint32_t bits;
+	bool even;
 	int e, p, k;
 
 	if (!isfinite(f) || f == 0.0f)
 		return (double)f;
 	a = fabs((double)f);
-	memcpy(&bits, &f, sizeof(bits));
-	if (a >= 1e9 && a < 1e18)
-		return f32_decimal_big(a, (bits & 1u) == 0, f < 0);
-	if (a < 1e-12 || a >= 1e9)
+	if (a < 1e-12 || a >= 1e18)
 		return util_f32_decimal_ref(f);
+	memcpy(&bits, &f, sizeof(bits));
+	even = (bits & 1u) == 0;
 	/* floor(log10(a)) from the binary exponent (no log10 per value): a is
 	 * in [2^(b-1), 2^b), so this is it or one less; the loops settle it */
 	(void)frexp(a, &e);
 	e = (int)floor((double)(e - 1) * 0.30102999566398120);
 	while (e > -12 && !at_least_pow10(a, e))
 		e--;
-	while (e < 8 && at_least_pow10(a, e + 1))
+	while (e < 17 && at_least_pow10(a, e + 1))
 		e++;
 	lo = (a + (double)nextafterf((float)a, 0.0f)) / 2;
 	hi = (a + (double)nextafterf((float)a, INFINITY)) / 2;
 	for (p = 6; p <= 9; p++) {
 		k = p - 1 - e;
-		if (k < 0 || k > 22 || !exact_mul(a, pow10_exact[k], &prod) ||
+		if (k < 0) {
+			if (int_digits(a, lo, hi, -k, even, &r))
+				return f < 0 ? -r : r;
+			continue;
+		}
+		if (k > 22 || !exact_mul(a, pow10_exact[k], &prod) ||
 		    !exact_mul(lo, pow10_exact[k], &lo_s) || !exact_mul(hi, pow10_exact[k], &hi_s))
 			return util_f32_decimal_ref(f);
 		m = nearbyint(prod); /* half to even, the default rounding mode */
-		if ((m > lo_s && m < hi_s) || ((m == lo_s || m == hi_s) && (bits & 1u) == 0)) {
-			double r = m / pow10_exact[k];
-
+		if ((m > lo_s && m < hi_s) || ((m == lo_s || m == hi_s) && even)) {
+			r = m / pow10_exact[k];
 			return f < 0 ? -r : r;
 		}
 	}

@@ -442,8 +442,9 @@ static uint64_t fast_vs_ref(uint32_t bits)
 static void test_float32_fast(void **state)
 {
 	static const float from[] = { 229.5f, 0.87f, 49.95f, -1234.5f, 0.001f,
-				      /* counters in Wh: the integer path */
-				      999000000.0f, 1.5e9f, -4.2e12f, 9.99e17f };
+				      /* powers in W, counters in Wh: digits above the point */
+				      99990.0f, 123456.7f, 2.6e6f, 8388000.0f, 16777000.0f,
+				      319659744.0f, 999000000.0f, 1.5e9f, -4.2e12f, 9.99e17f };
 	uint64_t bad = 0, x = 0x9E3779B97F4A7C15u;
 	uint32_t bits, i;
 	int e;
