@@ -513,13 +513,17 @@ bench_forecast() {
 	while IFS= read -r line; do add "$line"; done <<<"$rows"
 }
 
-# ---- layout (issue 17): candidate buffer layouts on the same samples ----
-# bench_layout (C): today's store against denser layouts, the demo plant and
+# ---- layout (issue 17): the store against the bare tuple on the same samples ----
+# bench_layout (C): the store (a: the blocks, through the store API) and the
+# bare tuple (t_us, meter, qty, value; no seq, no index), the demo plant and
 # 200 simulated meters for an hour (BENCH_QUICK: 10 min), three rounds in
 # alternating order; its own table (docs/performance.md "Buffer layout").
+# The candidates issue 17 weighed (b, c, d, e) with BENCH_LAYOUT_ONLY=all
+# (or a list: a,e,bare).
 bench_layout() {
-	local rows
-	rows=$(PHASOR="$PHASOR" "$BENCH/bench_layout" ${quick:+--quick} 2>"$T/layout.err") ||
+	local rows sel=${BENCH_LAYOUT_ONLY:-a,bare}
+	[ "$sel" = all ] && sel=""
+	rows=$(BENCH_LAYOUT_ONLY="$sel" PHASOR="$PHASOR" "$BENCH/bench_layout" ${quick:+--quick} 2>"$T/layout.err") ||
 		t_fail "bench_layout: $(tail -3 "$T/layout.err")"
 	grep -v "schema migrated" "$T/layout.err" | sed 's/^/    /' >&2
 	add ""
