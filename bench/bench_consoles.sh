@@ -40,7 +40,15 @@ hz=$(getconf CLK_TCK)
 METERS=50
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pressure() { awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || echo "?"; }
+# the share of 2 s (nothing of the benchmark's running) in which a task
+# waited for a core, as bench/run.sh's psi()
+pressure() {
+	local a b
+	a=$(awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0)
+	sleep 2
+	b=$(awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 2e4 }'
+}
 loaded() { awk -v p="$1" 'BEGIN { if (p + 0 > 10) printf " HEAVY PRESSURE" }'; } # as bench/run.sh's heavy()
 # median of the numbers given
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }

@@ -155,18 +155,31 @@ static double run_peer(struct config *c, const struct sample *s, size_t n)
 	return (double)n / ((double)(t1 - t0) / 1e6);
 }
 
-/* The first line of /proc/pressure/cpu's avg10, or -1. */
-static double cpu_pressure(void)
+/* The "some" total of /proc/pressure/cpu (us a task waited), or -1. */
+static double pressure_total(void)
 {
 	FILE *f = fopen("/proc/pressure/cpu", "r");
-	double avg = -1;
+	double avg10, avg60, avg300, total = -1;
 
 	if (f != NULL) {
-		if (fscanf(f, "some avg10=%lf", &avg) != 1)
-			avg = -1;
+		if (fscanf(f, "some avg10=%lf avg60=%lf avg300=%lf total=%lf", &avg10, &avg60,
+			   &avg300, &total) != 4)
+			total = -1;
 		fclose(f);
 	}
-	return avg;
+	return total;
+}
+
+/* The share (%) of 2 s, nothing of the benchmark's running, in which a
+ * task waited for a core: the load of others (avg10 would still hold the
+ * previous round's own); -1 without PSI. As bench/run.sh's psi(). */
+static double cpu_pressure(void)
+{
+	double a = pressure_total(), b;
+
+	sleep(2);
+	b = pressure_total();
+	return a < 0 || b < 0 ? -1 : (b - a) / 2e4;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -200,9 +213,9 @@ int main(int argc, char **argv)
 			pe[r] = run_peer(c, s, n);
 		}
 		ra[r] = st[r] / pe[r];
-		fprintf(stderr, "round %d (%s first): store %.0f/s, peer %.0f/s, ratio %.3f; cpu pressure avg10 %.2f %%%s\n",
+		fprintf(stderr, "round %d (%s first): store %.0f/s, peer %.0f/s, ratio %.3f; cpu pressure %.2f %% (the 2 s before)%s\n",
 			r + 1, r % 2 == 0 ? "peer" : "store", st[r], pe[r], ra[r], psi,
-			psi > 20 ? " (heavy: this round's figures are suspect)" : "");
+			psi > 10 ? " HEAVY PRESSURE" : "");
 	}
 	qsort(st, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(pe, (size_t)rounds, sizeof(double), cmp_double);

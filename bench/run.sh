@@ -22,12 +22,21 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
 now_s() { date +%s.%N; }
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
-# The machine's load before a round: avg10 of "some" in /proc/pressure/cpu
-# (the share of the last 10 s in which a runnable task waited for a core),
-# logged beside every round; a round above HEAVY_PSI % is marked, its
-# figures not comparable with a quiet round's.
+# The machine's load before a round, from others: the share of 2 s, with
+# no benchmark process running but the round's input (a simulator, a
+# broker), in which a runnable task waited for a core ("some" total of
+# /proc/pressure/cpu; its avg10 would still hold the previous round's own
+# load). Logged beside every round; above HEAVY_PSI % the round is marked,
+# its figures not comparable with a quiet round's.
 HEAVY_PSI=10
-psi() { awk '/^some/ { sub("avg10=", "", $2); print $2; exit }' /proc/pressure/cpu 2>/dev/null || echo 0; }
+psi_total() { awk '/^some/ { sub("total=", "", $5); print $5; exit }' /proc/pressure/cpu 2>/dev/null || echo 0; }
+psi() {
+	local a b
+	a=$(psi_total)
+	sleep 2
+	b=$(psi_total)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 2e4 }'
+}
 heavy() { awk -v p="$1" -v h="$HEAVY_PSI" 'BEGIN { if (p + 0 > h) printf " HEAVY PRESSURE" }'; }
 # Before round R of sides A and B (round_start R A B): $order, A first in
 # odd rounds, B in even ones; $p the pressure now, added to $ps (the
@@ -152,7 +161,7 @@ EOC
 		ps="$ps $p"
 		read -r sub_rate ph_rate cpu < <(mqtt_round "$n" "$r")
 		ratio=$(fdiv "$ph_rate" "$sub_rate")
-		echo "  round $r: mosquitto_sub $sub_rate msg/s, phasor record $ph_rate msg/s, ratio $ratio (record CPU $cpu%); cpu_pressure_avg10=$p$(heavy "$p")"
+		echo "  round $r: mosquitto_sub $sub_rate msg/s, phasor record $ph_rate msg/s, ratio $ratio (record CPU $cpu%); cpu_pressure=$p$(heavy "$p")"
 		ratios="$ratios $ratio"
 		rates="$rates $ratio:$ph_rate:$sub_rate:$cpu"
 	done
@@ -243,7 +252,7 @@ bench_modbus() {
 		ratios="$ratios $(fdiv "$ph" "$bare")"
 		phs="$phs $ph"
 		bares="$bares $bare"
-		t_log "modbus round $r ($order): phasor $ph us/poll, bare libmodbus $bare us/poll, cpu_pressure_avg10=$p$(heavy "$p")"
+		t_log "modbus round $r ($order): phasor $ph us/poll, bare libmodbus $bare us/poll, cpu_pressure=$p$(heavy "$p")"
 	done
 	add "| Modbus, $meters PAC3200 at 1 Hz, 3 x ${secs} s alternately | phasor record: CPU per poll (us, min/median/max) $(min_med_max $phs); $nmeters meters polled, fewest polls $polls_min, longest gap ${worst_gap} ms; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB) | bare libmodbus, same requests: $(min_med_max $bares) us/poll | **$(min_med_max $ratios)** (target: phasor <= 100 us/poll) | $(psi_note $ps) |"
 	t_stop "$SIM_PID" TERM
@@ -285,7 +294,7 @@ bench_console() {
 		done
 		ratios="$ratios $(fdiv "$pb" "$hb")"
 		pbs="$pbs $pb" pcs="$pcs $pc" hbs="$hbs $hb" hcs="$hcs $hc"
-		t_log "console round $r ($order): phasor $pb B/s, CPU $pc %; htop $hb B/s, CPU $hc %; cpu_pressure_avg10=$p$(heavy "$p")"
+		t_log "console round $r ($order): phasor $pb B/s, CPU $pc %; htop $hb B/s, CPU $hc %; cpu_pressure=$p$(heavy "$p")"
 	done
 	add "| Console, demo plant, 120x40, 1 s refresh, 3 x ${secs} s alternately (min/median/max) | phasor --demo: $(min_med_max $pbs) bytes/s, CPU $(min_med_max $pcs) % of a core; $frames frames, render mean $(min_med_max $means) us, max $(min_med_max $maxs) us | htop -d 10: $(min_med_max $hbs) bytes/s, CPU $(min_med_max $hcs) % | bytes **$(min_med_max $ratios)** (target <= 1; CPU <= 1 %; render < 2 ms) | $(psi_note $ps) |"
 }
@@ -346,7 +355,7 @@ bench_frames() {
 			cmeans="$cmeans $(frames_field render_cpu_mean_us "$T/frames.txt")"
 			cmaxs="$cmaxs $(frames_field render_cpu_max_us "$T/frames.txt")"
 			over=$((over + $(frames_field render_over_2ms "$T/frames.txt")))
-			t_log "frames $n meters round $r: $(cat "$T/frames.txt") cpu_pressure_avg10=$p$(heavy "$p")"
+			t_log "frames $n meters round $r: $(cat "$T/frames.txt") cpu_pressure=$p$(heavy "$p")"
 		done
 		for k in $pids; do t_stop "$k"; done
 		add "| Frames, $n meters, 120x40, ${rounds} x ${secs} s | render mean (us, min/median/max of rounds) $(min_med_max $means), max $(min_med_max $maxs); CPU mean $(min_med_max $cmeans), max $(min_med_max $cmaxs); frames over 2 ms: $over | no peer | (target: mean < 1000 us at 1000 meters, max < 2000 us at 200, none > 16 ms) | $(psi_note $ps) |"
@@ -497,7 +506,7 @@ bench_sync() {
 		rates="$rates $(awk -v n="$n" -v s="$ph_s" 'BEGIN { printf "%.0f", n / s }')"
 		cprates="$cprates $(awk -v n="$n" -v s="$cp_s" 'BEGIN { printf "%.0f", n / s }')"
 		ratios="$ratios $(fdiv "$cp_s" "$ph_s")"
-		t_log "sync round $r ($order): phasor sync --once $ph_s s, psql \\copy $cp_s s ($n rows); cpu_pressure_avg10=$p$(heavy "$p")"
+		t_log "sync round $r ($order): phasor sync --once $ph_s s, psql \\copy $cp_s s ($n rows); cpu_pressure=$p$(heavy "$p")"
 	done
 	add "| Sync, $((secs / 60)) min backlog of 200 meters x 36 quantities at 1 Hz ($n rows), 3 rounds alternately (min/median/max) | phasor sync --once: $(min_med_max $rates) rows/s (drained in $(min_med_max $phs) s) | psql \\copy of the same rows into a table of the same kind: $(min_med_max $cprates) rows/s ($(min_med_max $cps) s) | **$(min_med_max $ratios)** (target >= 0.5) | $(psi_note $ps) |"
 }
@@ -608,7 +617,7 @@ bench_fcload() {
 		else
 			none=$(fc_run none "$r"); full=$(fc_run full "$r")
 		fi
-		echo "fcload round $r: history ${days}d: $full; history 1d: $none; cpu_pressure_avg10=$p$(heavy "$p")" >&2
+		echo "fcload round $r: history ${days}d: $full; history 1d: $none; cpu_pressure=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "${full%% *}" "${none%% *}")"
 		rratios="$rratios $(fdiv "$(echo "$full" | cut -d' ' -f2)" "$(echo "$none" | cut -d' ' -f2)")"
 		line="$full / $none"
@@ -666,7 +675,7 @@ bench_rollup() {
 		else
 			b=$(cost_run without); a=$(cost_run with)
 		fi
-		echo "rollup cost round $r: with $a, without $b (seconds pages-in-use samples); cpu_pressure_avg10=$p$(heavy "$p")" >&2
+		echo "rollup cost round $r: with $a, without $b (seconds pages-in-use samples); cpu_pressure=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "$(echo "$b" | cut -d' ' -f1)" "$(echo "$a" | cut -d' ' -f1)")"
 		bratios="$bratios $(fdiv "$(echo "$a" | cut -d' ' -f2)" "$(echo "$b" | cut -d' ' -f2)")"
 		ra=$a; rb=$b
@@ -767,7 +776,7 @@ EOS
 		else
 			b=$(exp_side sqlite3); a=$(exp_side phasor)
 		fi
-		echo "export round $r: phasor $a s, sqlite3 $b s ($rows rows); cpu_pressure_avg10=$p$(heavy "$p")" >&2
+		echo "export round $r: phasor $a s, sqlite3 $b s ($rows rows); cpu_pressure=$p$(heavy "$p")" >&2
 		ratios="$ratios $(fdiv "$b" "$a"):$a:$b"
 	done
 	read -r ratio a b < <(echo "$ratios" | tr ' ' '\n' | grep . | sort -t: -k1 -n | sed -n 2p | tr ':' ' ')
@@ -826,7 +835,7 @@ bench_memory() {
 			else
 				a=$(mem_run "$PHASOR" "$n"); b=$(mem_run "$PHASOR_BASE" "$n")
 			fi
-			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); cpu_pressure_avg10=$p$(heavy "$p")" >&2
+			echo "memory $n meters round $r: phasor $a, base $b (VmRSS VmHWM KiB); cpu_pressure=$p$(heavy "$p")" >&2
 			ratios="$ratios $(fdiv "${a% *}" "${b% *}")"
 			ra="$ra ${a% *}" rb="$rb ${b% *}" ha="$ha ${a#* }" hb="$hb ${b#* }"
 		done
