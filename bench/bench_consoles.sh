@@ -279,7 +279,7 @@ startup_side() {
 	for i in $(seq 1 3000); do
 		t_tmux_capture "start-$side" >"$T/start.cap"
 		if grep -Eq "Today [0-9.]+ [kMG]?Wh \(since 00:00" "$T/start.cap" &&
-			grep -Eq "m01 .*ok +[0-9.]+ [▁▂▃▄▅▆▇█]{20}" "$T/start.cap" &&
+			grep -Eq "m01 .*ok +[0-9.]+ +[0-9.]+ [▁▂▃▄▅▆▇█]{12}" "$T/start.cap" &&
 			! grep -q "(loading)" "$T/start.cap"; then
 			ok=1
 			break
