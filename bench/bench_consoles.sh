@@ -26,7 +26,8 @@
 #          BENCH_QUICK: 10 s), the site's time zone chosen so that "today"
 #          covers the last 23.5 h; a console started in tmux until the
 #          first frame that shows the history (the first meter's 15 min
-#          sparkline full), today's energy from midnight ("since 00:00":
+#          sparkline drawn: 12 cells or more, the gap between the buffer's
+#          end and the start counting), today's energy from midnight ("since 00:00":
 #          the buffer's day is in) and, attached, no "(loading)".
 # Alone: PHASOR=build/phasor TOOLS=build/tools BENCH=build/bench bash bench/bench_consoles.sh cost
 set -u
@@ -279,7 +280,7 @@ startup_side() {
 	for i in $(seq 1 3000); do
 		t_tmux_capture "start-$side" >"$T/start.cap"
 		if grep -Eq "Today [0-9.]+ [kMG]?Wh \(since 00:00" "$T/start.cap" &&
-			grep -Eq "m01 .*ok +[0-9.]+ +[0-9.]+ [▁▂▃▄▅▆▇█]{12}" "$T/start.cap" &&
+			grep -Eq "m01 .*ok +[0-9.]+ +[0-9.]+ [▁▂▃▄▅▆▇█][▁▂▃▄▅▆▇█ ]{11}" "$T/start.cap" &&
 			! grep -q "(loading)" "$T/start.cap"; then
 			ok=1
 			break

@@ -843,11 +843,11 @@ bench_memory() {
 		bm=$(printf '%s\n' $rb | sort -g | sed -n 2p)
 		base="not run (no PHASOR_BASE)"
 		[ -n "${PHASOR_BASE:-}" ] && base="RSS MiB min/median/max $(mmm $(for k in $rb; do mib "$k"; done)), $(fdiv "$bm" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $hb | sort -g | tail -1)") MiB"
-		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios) | $(psi_note $ps) |"
+		add "| Memory at steady state: \`phasor record\`, $n PAC3200 meters at 1 Hz, an hour of history in place, after ${settle} s | RSS MiB min/median/max $(mmm $(for k in $ra; do mib "$k"; done)), $(fdiv "$am" "$n") KiB a meter (median), peak $(mib "$(printf '%s\n' $ha | sort -g | tail -1)") MiB | base: $base | $([ -n "${PHASOR_BASE:-}" ] && echo "RSS ratio min/median/max **$(mmm $ratios)** (rounds$ratios)" || echo "no ratio without a base") | $(psi_note $ps) |"
 		if [ "$n" = 200 ]; then
 			a200=$am b200=$bm
 		else
-			add "| Memory: each meter beyond 200 (median RSS at 1000 less at 200, / 800) | $(fdiv "$((am - a200))" 800) KiB | base: $(fdiv "$((bm - b200))" 800) KiB | | |"
+			add "| Memory: each meter beyond 200 (median RSS at 1000 less at 200, / 800) | $(fdiv "$((am - a200))" 800) KiB | base: $([ -n "${PHASOR_BASE:-}" ] && echo "$(fdiv "$((bm - b200))" 800) KiB" || echo "not run") | | |"
 		fi
 	done
 	for k in $sims; do t_stop "$k" TERM; done
