@@ -288,7 +288,13 @@ startup_side() {
 		sleep 0.01
 	done
 	t1=$(date +%s%N)
-	[ -n "$ok" ] || t_fail "startup ($side): no complete frame in 30 s: $(cat "$T/start.cap")"
+	if [ -z "$ok" ]; then
+		# this runs in $(...): t_fail ends only the subshell, so the
+		# console and the recorder are stopped here, not left running
+		tmux -S "$TMUX_SOCK" kill-session -t "=start-$side" 2>/dev/null
+		[ -n "$rec" ] && t_stop "$rec" TERM
+		t_fail "startup ($side): no complete frame in 30 s: $(cat "$T/start.cap")"
+	fi
 	cp "$T/start.cap" "$T/start-$side.cap"
 	cp "$T/start.ini.log" "$T/start-$side.log"
 	console_end "start-$side" "$rec" "$side" "$T/start.ini.log"
